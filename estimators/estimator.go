@@ -1,0 +1,303 @@
+// Package estimators holds the mutual-information estimators that infomax compares.
+//
+// An estimator turns a matrix of critic scores into a training loss and an
+// estimate of the mutual information in nats. Scores are arranged so that
+// scores[i][j] = T(x_j, y_i): row i holds every candidate scored against the
+// i-th code y_i. A [Mask] says which entries are positive (joint) pairs, which
+// are negative (product-of-marginals) pairs, and which take no part. The
+// correlated-Gaussian benchmark uses a square matrix with positives on the
+// diagonal ([Diagonal]); Deep InfoMax's local objective compares each global
+// vector with every location of every image ([Blocks]).
+//
+// Estimators register themselves by name in init, in the style of
+// database/sql drivers; [New] builds one by name and [Names] lists them.
+package estimators
+
+import (
+	"fmt"
+	"sort"
+	"strings"
+	"sync"
+
+	G "gorgonia.org/gorgonia"
+)
+
+// Estimator turns critic scores into a training loss and an MI estimate.
+//
+// An Estimator value belongs to one model: estimators with state (such as
+// mine's moving average) keep it between steps, so build a new one with [New]
+// for every run.
+type Estimator interface {
+	// Build adds the estimator's loss and MI estimate for scores to the
+	// graph that holds scores. scores has shape (mask.Rows, mask.Cols).
+	Build(scores *G.Node, mask *Mask) (*Terms, error)
+	// Reference computes the same loss and MI estimate in float64 from
+	// row-major scores of shape (mask.Rows, mask.Cols). It is the
+	// specification that Build is tested against, and it needs no graph.
+	Reference(scores []float64, mask *Mask) (loss, mi float64)
+}
+
+// Terms are the nodes an estimator adds to a graph.
+type Terms struct {
+	// Loss is the scalar that training minimizes.
+	Loss *G.Node
+	// MI is the scalar estimate of the mutual information in nats.
+	MI *G.Node
+}
+
+// Updater is implemented by estimators that keep state between training
+// steps, such as mine's moving average of the partition function. The
+// training loop calls Update after every step, once the graph has run.
+type Updater interface {
+	Update() error
+}
+
+// Bounded is implemented by estimators whose estimate can never exceed a
+// known ceiling, such as infonce's log K. Ceiling returns that ceiling in
+// nats for the given mask.
+type Bounded interface {
+	Ceiling(mask *Mask) float64
+}
+
+// Role says what part an entry of the score matrix plays.
+type Role uint8
+
+// The roles of an entry of the score matrix.
+const (
+	Ignored  Role = iota // takes no part in the estimate
+	Positive             // a pair drawn from the joint distribution
+	Negative             // a pair drawn from the product of marginals
+)
+
+// Mask gives the role of every entry of a Rows x Cols score matrix.
+type Mask struct {
+	Rows, Cols int
+	// Roles holds Rows*Cols roles in row-major order.
+	Roles []Role
+}
+
+// NewMask returns a mask of the given shape whose roles are all Ignored.
+func NewMask(rows, cols int) (*Mask, error) {
+	if rows <= 0 || cols <= 0 {
+		return nil, fmt.Errorf("estimators: mask shape %dx%d must be positive", rows, cols)
+	}
+	return &Mask{Rows: rows, Cols: cols, Roles: make([]Role, rows*cols)}, nil
+}
+
+// Diagonal returns the n x n mask of a batch of n pairs: the diagonal is
+// positive and every other entry negative.
+func Diagonal(n int) *Mask {
+	m := &Mask{Rows: n, Cols: n, Roles: make([]Role, n*n)}
+	for i := 0; i < n; i++ {
+		for j := 0; j < n; j++ {
+			if i == j {
+				m.Roles[i*n+j] = Positive
+			} else {
+				m.Roles[i*n+j] = Negative
+			}
+		}
+	}
+	return m
+}
+
+// Blocks returns the n x (n*locations) mask of Deep InfoMax's local
+// objective: row i is the global vector of image i, column j*locations+l is
+// location l of image j. Every location of image i is positive for row i,
+// every location of every other image is negative, and no entry is ignored.
+func Blocks(n, locations int) *Mask {
+	cols := n * locations
+	m := &Mask{Rows: n, Cols: cols, Roles: make([]Role, n*cols)}
+	for i := 0; i < n; i++ {
+		for c := 0; c < cols; c++ {
+			if c/locations == i {
+				m.Roles[i*cols+c] = Positive
+			} else {
+				m.Roles[i*cols+c] = Negative
+			}
+		}
+	}
+	return m
+}
+
+// Count returns how many entries have role r.
+func (m *Mask) Count(r Role) int {
+	n := 0
+	for _, x := range m.Roles {
+		if x == r {
+			n++
+		}
+	}
+	return n
+}
+
+// Validate reports whether the mask is usable by an estimator: its shape
+// matches its roles, it has at least one positive and one negative, and every
+// row that holds a positive also holds a negative.
+func (m *Mask) Validate() error {
+	if m == nil {
+		return fmt.Errorf("estimators: nil mask")
+	}
+	if m.Rows <= 0 || m.Cols <= 0 || len(m.Roles) != m.Rows*m.Cols {
+		return fmt.Errorf("estimators: mask of shape %dx%d has %d roles", m.Rows, m.Cols, len(m.Roles))
+	}
+	for i := 0; i < m.Rows; i++ {
+		var pos, neg int
+		for _, r := range m.Roles[i*m.Cols : (i+1)*m.Cols] {
+			switch r {
+			case Positive:
+				pos++
+			case Negative:
+				neg++
+			}
+		}
+		if pos > 0 && neg == 0 {
+			return fmt.Errorf("estimators: mask row %d has positives but no negatives", i)
+		}
+	}
+	if m.Count(Positive) == 0 || m.Count(Negative) == 0 {
+		return fmt.Errorf("estimators: mask needs at least one positive and one negative entry")
+	}
+	return nil
+}
+
+// Params are an estimator's numeric settings by name, such as smile's tau.
+// An estimator's factory rejects names it does not know.
+type Params map[string]float64
+
+// Factory builds an estimator from its settings. It must reject unknown
+// parameter names and impossible values with an error naming them.
+type Factory func(p Params) (Estimator, error)
+
+// Info describes a registered estimator.
+type Info struct {
+	// Name is the name the estimator is registered and configured under.
+	Name string
+	// Summary is one line for listings, such as `sweep list`.
+	Summary string
+	// Params lists the parameters the factory accepts, with defaults.
+	Params Params
+	// New builds the estimator.
+	New Factory
+}
+
+var (
+	registryMu sync.RWMutex
+	registry   = map[string]Info{}
+)
+
+// Register makes an estimator available by name. It is meant to be called
+// from init functions; it panics if the name is empty, the factory is nil, or
+// the name is already registered, as database/sql's Register does.
+func Register(info Info) {
+	registryMu.Lock()
+	defer registryMu.Unlock()
+	if info.Name == "" || info.New == nil {
+		panic("estimators: Register needs a name and a factory")
+	}
+	if _, dup := registry[info.Name]; dup {
+		panic("estimators: Register called twice for " + info.Name)
+	}
+	registry[info.Name] = info
+}
+
+// Names returns the registered estimator names, sorted.
+func Names() []string {
+	registryMu.RLock()
+	defer registryMu.RUnlock()
+	names := make([]string, 0, len(registry))
+	for n := range registry {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	return names
+}
+
+// Lookup returns the registration of the named estimator. An unknown name is
+// an error that lists the known names and suggests the closest one.
+func Lookup(name string) (Info, error) {
+	registryMu.RLock()
+	info, ok := registry[name]
+	registryMu.RUnlock()
+	if !ok {
+		return Info{}, unknownName("estimator", name, Names())
+	}
+	return info, nil
+}
+
+// New builds the named estimator with parameters p; parameters that are not
+// given take their defaults.
+func New(name string, p Params) (Estimator, error) {
+	info, err := Lookup(name)
+	if err != nil {
+		return nil, err
+	}
+	for k := range p {
+		if _, ok := info.Params[k]; !ok {
+			return nil, fmt.Errorf("estimator %q has no parameter %q (it takes %s)", name, k, paramList(info.Params))
+		}
+	}
+	merged := Params{}
+	for k, v := range info.Params {
+		merged[k] = v
+	}
+	for k, v := range p {
+		merged[k] = v
+	}
+	return info.New(merged)
+}
+
+func paramList(p Params) string {
+	if len(p) == 0 {
+		return "none"
+	}
+	keys := make([]string, 0, len(p))
+	for k := range p {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	return strings.Join(keys, ", ")
+}
+
+// unknownName builds the error for a name that is not registered.
+func unknownName(kind, name string, known []string) error {
+	msg := fmt.Sprintf("unknown %s %q (known: %s)", kind, name, strings.Join(known, ", "))
+	if s := Closest(name, known); s != "" {
+		msg += fmt.Sprintf("; did you mean %q?", s)
+	}
+	return fmt.Errorf("%s", msg)
+}
+
+// Closest returns the name in known nearest to name by edit distance, or ""
+// if none is near enough to be a plausible typo.
+func Closest(name string, known []string) string {
+	best, bestD := "", 1<<30
+	for _, k := range known {
+		if d := editDistance(strings.ToLower(name), strings.ToLower(k)); d < bestD {
+			best, bestD = k, d
+		}
+	}
+	if bestD <= max(2, len(name)/3) {
+		return best
+	}
+	return ""
+}
+
+func editDistance(a, b string) int {
+	prev := make([]int, len(b)+1)
+	cur := make([]int, len(b)+1)
+	for j := range prev {
+		prev[j] = j
+	}
+	for i := 1; i <= len(a); i++ {
+		cur[0] = i
+		for j := 1; j <= len(b); j++ {
+			cost := 1
+			if a[i-1] == b[j-1] {
+				cost = 0
+			}
+			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
+		}
+		prev, cur = cur, prev
+	}
+	return prev[len(b)]
+}

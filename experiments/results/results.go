@@ -1,0 +1,276 @@
+// Package results reads and writes the files a sweep leaves behind, the
+// contract that reports and users rely on:
+//
+//	<out>/<sweep>/<run id>/config.toml   the fully resolved config
+//	<out>/<sweep>/<run id>/metrics.jsonl one JSON object per line: step and values
+//	<out>/<sweep>/<run id>/summary.json  status and final metrics
+//	<out>/<sweep>/results.csv            one row per run
+//
+// Every whole file is written atomically (temp file, fsync, rename), so a
+// reader sees the old file or the new one, never half of one. metrics.jsonl
+// grows by appending lines; a reader skips a torn last line.
+package results
+
+import (
+	"bufio"
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"math"
+	"os"
+	"path/filepath"
+	"sort"
+	"time"
+)
+
+// File names inside a run directory.
+const (
+	ConfigFile  = "config.toml"
+	MetricsFile = "metrics.jsonl"
+	SummaryFile = "summary.json"
+	ResultsFile = "results.csv"
+)
+
+// Status is the state of a run as recorded in its summary.
+type Status string
+
+// The states a run can be in.
+const (
+	StatusRunning Status = "running"
+	StatusDone    Status = "done"
+	StatusFailed  Status = "failed"
+)
+
+// WriteFileAtomic writes data to path so that a reader, or a crash, never
+// sees a partial file: it writes a temporary file in the same directory,
+// syncs it, renames it over path and syncs the directory.
+func WriteFileAtomic(path string, data []byte) error {
+	dir := filepath.Dir(path)
+	f, err := os.CreateTemp(dir, "."+filepath.Base(path)+".tmp-*")
+	if err != nil {
+		return err
+	}
+	tmp := f.Name()
+	ok := false
+	defer func() {
+		if !ok {
+			f.Close()
+			os.Remove(tmp)
+		}
+	}()
+	if _, err := f.Write(data); err != nil {
+		return err
+	}
+	if err := f.Sync(); err != nil {
+		return err
+	}
+	if err := f.Close(); err != nil {
+		return err
+	}
+	if err := os.Chmod(tmp, 0o644); err != nil {
+		return err
+	}
+	if err := os.Rename(tmp, path); err != nil {
+		return err
+	}
+	ok = true
+	if d, err := os.Open(dir); err == nil {
+		d.Sync()
+		d.Close()
+	}
+	return nil
+}
+
+// Values maps metric names to values. Non-finite values are stored as JSON
+// null and read back as NaN, since JSON has no NaN or infinity.
+type Values map[string]float64
+
+// MarshalJSON writes non-finite values as null, with keys sorted.
+func (v Values) MarshalJSON() ([]byte, error) {
+	keys := make([]string, 0, len(v))
+	for k := range v {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	var b bytes.Buffer
+	b.WriteByte('{')
+	for i, k := range keys {
+		if i > 0 {
+			b.WriteByte(',')
+		}
+		kb, _ := json.Marshal(k)
+		b.Write(kb)
+		b.WriteByte(':')
+		x := v[k]
+		if math.IsNaN(x) || math.IsInf(x, 0) {
+			b.WriteString("null")
+		} else {
+			xb, _ := json.Marshal(x)
+			b.Write(xb)
+		}
+	}
+	b.WriteByte('}')
+	return b.Bytes(), nil
+}
+
+// UnmarshalJSON reads null values as NaN.
+func (v *Values) UnmarshalJSON(data []byte) error {
+	var raw map[string]*float64
+	if err := json.Unmarshal(data, &raw); err != nil {
+		return err
+	}
+	out := make(Values, len(raw))
+	for k, p := range raw {
+		if p == nil {
+			out[k] = math.NaN()
+		} else {
+			out[k] = *p
+		}
+	}
+	*v = out
+	return nil
+}
+
+// Record is one line of metrics.jsonl: a step and the values logged at it.
+type Record struct {
+	Step   int    `json:"step"`
+	Values Values `json:"values"`
+}
+
+// MetricsWriter appends records to a metrics.jsonl file, one line each.
+type MetricsWriter struct {
+	f *os.File
+	w *bufio.Writer
+}
+
+// AppendMetrics opens path for appending records, creating it if needed. A
+// torn last line left by a crash is cut off first, so that new records start
+// on a line of their own.
+func AppendMetrics(path string) (*MetricsWriter, error) {
+	if err := trimTornLine(path); err != nil {
+		return nil, err
+	}
+	f, err := os.OpenFile(path, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
+	if err != nil {
+		return nil, err
+	}
+	return &MetricsWriter{f: f, w: bufio.NewWriter(f)}, nil
+}
+
+// trimTornLine truncates path after its last newline.
+func trimTornLine(path string) error {
+	data, err := os.ReadFile(path)
+	if errors.Is(err, os.ErrNotExist) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	if len(data) == 0 || data[len(data)-1] == '\n' {
+		return nil
+	}
+	return os.Truncate(path, int64(bytes.LastIndexByte(data, '\n')+1))
+}
+
+// Log appends one record. Records are buffered; Flush or Close writes them.
+func (m *MetricsWriter) Log(step int, values Values) error {
+	b, err := json.Marshal(Record{Step: step, Values: values})
+	if err != nil {
+		return err
+	}
+	b = append(b, '\n')
+	_, err = m.w.Write(b)
+	return err
+}
+
+// Flush writes buffered records to the file and syncs it.
+func (m *MetricsWriter) Flush() error {
+	if err := m.w.Flush(); err != nil {
+		return err
+	}
+	return m.f.Sync()
+}
+
+// Close flushes and closes the file.
+func (m *MetricsWriter) Close() error {
+	err := m.Flush()
+	if cerr := m.f.Close(); err == nil {
+		err = cerr
+	}
+	return err
+}
+
+// ReadMetrics reads every record of a metrics.jsonl file. A torn or corrupt
+// line is skipped and reported in skipped (by line number), never fatal: a
+// power cut can leave half a line at the end.
+func ReadMetrics(path string) (recs []Record, skipped []int, err error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, nil, err
+	}
+	defer f.Close()
+	return ParseMetrics(f)
+}
+
+// ParseMetrics reads records from r as ReadMetrics does.
+func ParseMetrics(r io.Reader) (recs []Record, skipped []int, err error) {
+	sc := bufio.NewScanner(r)
+	sc.Buffer(make([]byte, 0, 64*1024), 64*1024*1024)
+	line := 0
+	for sc.Scan() {
+		line++
+		b := bytes.TrimSpace(sc.Bytes())
+		if len(b) == 0 {
+			continue
+		}
+		var rec Record
+		if err := json.Unmarshal(b, &rec); err != nil || rec.Values == nil {
+			skipped = append(skipped, line)
+			continue
+		}
+		recs = append(recs, rec)
+	}
+	return recs, skipped, sc.Err()
+}
+
+// Summary is the content of summary.json.
+type Summary struct {
+	RunID  string `json:"run_id"`
+	Status Status `json:"status"`
+	// Error says why a failed run failed; Step is the step it failed at.
+	Error string `json:"error,omitempty"`
+	Step  int    `json:"step,omitempty"`
+	Seed  int64  `json:"seed"`
+	// Params holds the swept parameters' values for this run.
+	Params map[string]any `json:"params"`
+	// Metrics holds the final metrics.
+	Metrics  Values    `json:"metrics"`
+	Started  time.Time `json:"started"`
+	Finished time.Time `json:"finished,omitzero"`
+	Seconds  float64   `json:"seconds"`
+}
+
+// WriteSummary writes s to dir/summary.json atomically.
+func WriteSummary(dir string, s *Summary) error {
+	b, err := json.MarshalIndent(s, "", "  ")
+	if err != nil {
+		return err
+	}
+	return WriteFileAtomic(filepath.Join(dir, SummaryFile), append(b, '\n'))
+}
+
+// ReadSummary reads dir/summary.json. A corrupt file is an error naming it.
+func ReadSummary(dir string) (*Summary, error) {
+	path := filepath.Join(dir, SummaryFile)
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil, err
+	}
+	var s Summary
+	if err := json.Unmarshal(b, &s); err != nil {
+		return nil, fmt.Errorf("%s: corrupt summary (%v); delete it to rerun the run", path, err)
+	}
+	return &s, nil
+}
