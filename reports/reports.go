@@ -1,0 +1,102 @@
+// Package reports makes the figures and tables a sweep file declares, from
+// the results a sweep stored. Figures use gonum/plot, tables
+// olekukonko/tablewriter. Report kinds register themselves by name, like
+// estimators, so that `sweep report` can remake any of them without training.
+package reports
+
+import (
+	"fmt"
+	"sort"
+	"strings"
+	"sync"
+
+	"github.com/infomax/infomax/experiments/results"
+)
+
+// Run is one stored run as a report sees it.
+type Run struct {
+	ID  string
+	Dir string
+	// Summary is the run's summary.json: status, seed, swept parameters
+	// (Summary.Params) and final metrics (Summary.Metrics).
+	Summary *results.Summary
+	// Config is the run's resolved config (config.toml) as a generic map.
+	Config map[string]any
+}
+
+// Metrics reads the run's metrics.jsonl, skipping torn lines.
+func (r Run) Metrics() ([]results.Record, error) {
+	recs, _, err := results.ReadMetrics(r.Dir + "/" + results.MetricsFile)
+	return recs, err
+}
+
+// Spec is one figure or table as declared in a sweep file:
+//
+//	[[figures]]
+//	kind = "staircase"
+//	name = "staircase"
+//	group = "estimator"
+//
+// Kind picks the report kind; Name is the base name of the files it writes;
+// every other key is an option of that kind, in Options.
+type Spec struct {
+	Kind    string
+	Name    string
+	Options map[string]any
+}
+
+// Kind describes a registered report kind.
+type Kind struct {
+	Name    string
+	Summary string
+	// Check validates a spec's options without any results, for
+	// `sweep validate`: unknown options and wrong types are errors that
+	// name the option.
+	Check func(spec Spec) error
+	// Make writes the report for runs into dir and returns the paths of the
+	// files it wrote. Runs that are not done are ignored by most kinds.
+	Make func(runs []Run, spec Spec, dir string) ([]string, error)
+}
+
+var (
+	kindsMu sync.RWMutex
+	kinds   = map[string]Kind{}
+)
+
+// Register makes a report kind available by name. It panics on an empty
+// name, a missing function, or a name registered twice.
+func Register(k Kind) {
+	kindsMu.Lock()
+	defer kindsMu.Unlock()
+	if k.Name == "" || k.Check == nil || k.Make == nil {
+		panic("reports: Register needs a name, Check and Make")
+	}
+	if _, dup := kinds[k.Name]; dup {
+		panic("reports: Register called twice for " + k.Name)
+	}
+	kinds[k.Name] = k
+}
+
+// Names returns the registered report kinds, sorted.
+func Names() []string {
+	kindsMu.RLock()
+	defer kindsMu.RUnlock()
+	names := make([]string, 0, len(kinds))
+	for n := range kinds {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	return names
+}
+
+// Lookup returns the named report kind; an unknown name is an error listing
+// the known kinds.
+func Lookup(name string) (Kind, error) {
+	kindsMu.RLock()
+	k, ok := kinds[name]
+	kindsMu.RUnlock()
+	if !ok {
+		return Kind{}, fmt.Errorf("unknown report kind %q (known: %s)", name, strings.Join(Names(), ", "))
+	}
+	return k, nil
+}
