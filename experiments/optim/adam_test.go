@@ -1,0 +1,64 @@
+package optim
+
+import (
+	"math"
+	"testing"
+
+	G "gorgonia.org/gorgonia"
+	"gorgonia.org/tensor"
+)
+
+// TestAdamMatchesTheFormula runs two steps on f(w) = sum(w^2)/2 (gradient w)
+// and compares with Adam's update computed by hand.
+func TestAdamMatchesTheFormula(t *testing.T) {
+	g := G.NewGraph()
+	w0 := []float64{1, -2, 0.5}
+	w := G.NewVector(g, tensor.Float64, G.WithShape(3), G.WithName("w"),
+		G.WithValue(tensor.New(tensor.WithShape(3), tensor.WithBacking(append([]float64(nil), w0...)))))
+	loss := G.Must(G.Mul(G.NewConstant(0.5), G.Must(G.Sum(G.Must(G.Square(w))))))
+	if _, err := G.Grad(loss, w); err != nil {
+		t.Fatal(err)
+	}
+	vm := G.NewTapeMachine(g, G.BindDualValues(w))
+	defer vm.Close()
+	opt, err := NewAdam(G.Nodes{w}, 0.1, 0.9, 0.999)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := append([]float64(nil), w0...)
+	m := make([]float64, 3)
+	v := make([]float64, 3)
+	for step := 1; step <= 2; step++ {
+		if err := vm.RunAll(); err != nil {
+			t.Fatal(err)
+		}
+		if err := opt.Update(); err != nil {
+			t.Fatal(err)
+		}
+		vm.Reset()
+		for j := range want {
+			gj := want[j]
+			m[j] = 0.9*m[j] + 0.1*gj
+			v[j] = 0.999*v[j] + 0.001*gj*gj
+			mh := m[j] / (1 - math.Pow(0.9, float64(step)))
+			vh := v[j] / (1 - math.Pow(0.999, float64(step)))
+			want[j] -= 0.1 * mh / (math.Sqrt(vh) + 1e-8)
+		}
+	}
+	got := w.Value().Data().([]float64)
+	for j := range want {
+		if math.Abs(got[j]-want[j]) > 1e-12 {
+			t.Errorf("w[%d] = %v, want %v", j, got[j], want[j])
+		}
+	}
+}
+
+func TestNewAdamRejectsImpossibleSettings(t *testing.T) {
+	g := G.NewGraph()
+	w := G.NewVector(g, tensor.Float64, G.WithShape(1), G.WithName("w"), G.WithInit(G.Zeroes()))
+	for _, c := range []struct{ lr, b1, b2 float64 }{{0, 0.9, 0.999}, {-1, 0.9, 0.999}, {1e-3, 1, 0.999}, {1e-3, 0.9, -0.1}} {
+		if _, err := NewAdam(G.Nodes{w}, c.lr, c.b1, c.b2); err == nil {
+			t.Errorf("NewAdam(lr=%g, beta1=%g, beta2=%g) succeeded, want an error", c.lr, c.b1, c.b2)
+		}
+	}
+}
