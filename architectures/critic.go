@@ -34,6 +34,9 @@ type CriticSpec struct {
 	Hidden, Layers int
 	// Embed is the embedding size of separable critics.
 	Embed int
+	// Seed seeds the critic's initial weights (through [NewInit]): the
+	// same spec always builds the same network.
+	Seed uint64
 }
 
 // Validate reports whether the sizes are possible.
@@ -50,6 +53,9 @@ func (s CriticSpec) Validate() error {
 	}
 	return nil
 }
+
+// initializer returns the initializer that draws the critic's weights.
+func (s CriticSpec) initializer() *Init { return NewInit(s.Seed) }
 
 // CriticFactory builds a pair critic into graph g.
 type CriticFactory func(g *G.ExprGraph, spec CriticSpec) (PairCritic, error)
