@@ -1,0 +1,301 @@
+package probe
+
+import (
+	"context"
+	"errors"
+	"math"
+	"math/rand/v2"
+	"reflect"
+	"strings"
+	"testing"
+)
+
+// blobs returns n examples of d-dimensional Gaussian blobs, one per class,
+// whose centres are 6 standard deviations apart along separate axes, so a
+// linear classifier separates them almost perfectly.
+func blobs(rng *rand.Rand, n, d, classes int) *Features {
+	f := &Features{X: make([]float32, n*d), N: n, D: d, Labels: make([]int, n)}
+	for i := 0; i < n; i++ {
+		c := i % classes
+		f.Labels[i] = c
+		row := f.Row(i)
+		for j := range row {
+			row[j] = float32(rng.NormFloat64())
+		}
+		row[c%d] += 6
+	}
+	return f
+}
+
+// xor returns n points uniform in [-1, 1]^2 away from the axes, labelled by
+// whether their coordinates have the same sign: no line separates the
+// classes better than about 50% on balanced data (at best 2/3 of the four
+// quadrants), while a one-hidden-layer network separates them perfectly.
+func xor(rng *rand.Rand, n int) *Features {
+	f := &Features{X: make([]float32, n*2), N: n, D: 2, Labels: make([]int, n)}
+	for i := 0; i < n; i++ {
+		a := float32(0.1 + 0.9*rng.Float64())
+		b := float32(0.1 + 0.9*rng.Float64())
+		if rng.IntN(2) == 0 {
+			a = -a
+		}
+		if rng.IntN(2) == 0 {
+			b = -b
+		}
+		f.X[2*i], f.X[2*i+1] = a, b
+		if (a > 0) == (b > 0) {
+			f.Labels[i] = 1
+		}
+	}
+	return f
+}
+
+func quickConfig() Config {
+	return Config{Hidden: 64, Dropout: 0.1, Epochs: 10, BatchSize: 32, LR: 3e-3, Seed: 7}
+}
+
+func TestBothProbesSeparateGaussianBlobs(t *testing.T) {
+	rng := rand.New(rand.NewPCG(1, 2))
+	train, test := blobs(rng, 600, 10, 3), blobs(rng, 300, 10, 3)
+	for name, probe := range map[string]func(context.Context, *Features, *Features, int, Config) (Result, error){
+		"mlp": TrainMLP, "linear": TrainLinear,
+	} {
+		res, err := probe(context.Background(), train, test, 3, quickConfig())
+		if err != nil {
+			t.Fatalf("%s: %v", name, err)
+		}
+		if res.TestAccuracy <= 0.95 || res.TrainAccuracy <= 0.95 {
+			t.Errorf("%s: test accuracy %.3f, train %.3f; want both > 0.95", name, res.TestAccuracy, res.TrainAccuracy)
+		}
+		if res.Epochs != 10 || res.Steps != 10*(600/32) {
+			t.Errorf("%s: %d epochs and %d steps, want 10 and %d (last partial batch dropped)", name, res.Epochs, res.Steps, 10*(600/32))
+		}
+		if len(res.Predictions) != test.N {
+			t.Errorf("%s: %d predictions for %d test rows", name, len(res.Predictions), test.N)
+		}
+	}
+}
+
+func TestOnlyTheMLPProbeSolvesXOR(t *testing.T) {
+	rng := rand.New(rand.NewPCG(3, 4))
+	train, test := xor(rng, 1000), xor(rng, 500)
+	cfg := quickConfig()
+	cfg.Epochs = 20
+	lin, err := TrainLinear(context.Background(), train, test, 2, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	mlp, err := TrainMLP(context.Background(), train, test, 2, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if lin.TestAccuracy >= 0.7 {
+		t.Errorf("linear probe reached %.3f on XOR; a linear classifier cannot exceed about 0.67", lin.TestAccuracy)
+	}
+	if mlp.TestAccuracy <= 0.9 {
+		t.Errorf("MLP probe reached only %.3f on XOR, want > 0.9", mlp.TestAccuracy)
+	}
+}
+
+// TestTheTestSplitIsWhatIsScored gives the test rows labels shifted by one
+// class: a probe that learned the training labels must then score about 0
+// on the test split while scoring about 1 on the training split. A probe
+// scored on (a split of) the training set would score about 1.
+func TestTheTestSplitIsWhatIsScored(t *testing.T) {
+	rng := rand.New(rand.NewPCG(5, 6))
+	train, test := blobs(rng, 600, 10, 3), blobs(rng, 300, 10, 3)
+	for i := range test.Labels {
+		test.Labels[i] = (test.Labels[i] + 1) % 3
+	}
+	for name, probe := range map[string]func(context.Context, *Features, *Features, int, Config) (Result, error){
+		"mlp": TrainMLP, "linear": TrainLinear,
+	} {
+		res, err := probe(context.Background(), train, test, 3, quickConfig())
+		if err != nil {
+			t.Fatalf("%s: %v", name, err)
+		}
+		if res.TrainAccuracy <= 0.95 || res.TestAccuracy >= 0.05 {
+			t.Errorf("%s: train accuracy %.3f (want > 0.95), test %.3f (want < 0.05 with shifted test labels)", name, res.TrainAccuracy, res.TestAccuracy)
+		}
+		if got := accuracy(res.Predictions, test.Labels); got != res.TestAccuracy {
+			t.Errorf("%s: TestAccuracy %.4f is not the accuracy of the returned test predictions (%.4f)", name, res.TestAccuracy, got)
+		}
+	}
+}
+
+func TestSameSeedSameResult(t *testing.T) {
+	rng := rand.New(rand.NewPCG(7, 8))
+	// Overlapping blobs, so that predictions depend on the details.
+	train, test := blobs(rng, 300, 10, 3), blobs(rng, 200, 10, 3)
+	for i := range train.X {
+		train.X[i] *= 3
+	}
+	for i := range test.X {
+		test.X[i] *= 3
+	}
+	cfg := quickConfig()
+	cfg.Epochs = 3
+	for name, probe := range map[string]func(context.Context, *Features, *Features, int, Config) (Result, error){
+		"mlp": TrainMLP, "linear": TrainLinear,
+	} {
+		a, err := probe(context.Background(), train, test, 3, cfg)
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, err := probe(context.Background(), train, test, 3, cfg)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !reflect.DeepEqual(a, b) {
+			t.Errorf("%s: two runs with seed %d differ: %+v vs %+v", name, cfg.Seed, a, b)
+		}
+		other := cfg
+		other.Seed++
+		c, err := probe(context.Background(), train, test, 3, other)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if c.FinalLoss == a.FinalLoss {
+			t.Errorf("%s: seeds %d and %d gave the same final loss %v; the seed is not used", name, cfg.Seed, other.Seed, a.FinalLoss)
+		}
+	}
+}
+
+// TestMLPProbeHandlesUnscaledFeatures shifts and scales the features far
+// from unit range: batch normalization in training, and its running
+// statistics in evaluation, must absorb that without standardization.
+func TestMLPProbeHandlesUnscaledFeatures(t *testing.T) {
+	rng := rand.New(rand.NewPCG(9, 10))
+	train, test := blobs(rng, 600, 10, 3), blobs(rng, 300, 10, 3)
+	for _, f := range []*Features{train, test} {
+		for i := range f.X {
+			f.X[i] = f.X[i]*200 + 1000
+		}
+	}
+	res, err := TrainMLP(context.Background(), train, test, 3, quickConfig())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.TestAccuracy <= 0.95 {
+		t.Errorf("MLP probe on shifted and scaled blobs: test accuracy %.3f, want > 0.95", res.TestAccuracy)
+	}
+}
+
+func TestStandardizeRescuesTheLinearProbe(t *testing.T) {
+	rng := rand.New(rand.NewPCG(11, 12))
+	train, test := blobs(rng, 600, 10, 3), blobs(rng, 300, 10, 3)
+	for _, f := range []*Features{train, test} {
+		for i := range f.X {
+			f.X[i] = f.X[i]*200 + 1000
+		}
+	}
+	cfg := quickConfig()
+	cfg.Standardize = true
+	res, err := TrainLinear(context.Background(), train, test, 3, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.TestAccuracy <= 0.95 {
+		t.Errorf("standardized linear probe on shifted and scaled blobs: test accuracy %.3f, want > 0.95", res.TestAccuracy)
+	}
+}
+
+func TestStandardizerMapsTrainingColumnsToZeroMeanUnitVariance(t *testing.T) {
+	f := &Features{X: []float32{1, 5, 10, 3, 5, 30, 5, 5, 20}, N: 3, D: 3, Labels: []int{0, 1, 0}}
+	s := newStandardizer(f)
+	got := make([]float32, 3)
+	var mean, sq [3]float64
+	for i := 0; i < 3; i++ {
+		s.copyRow(got, f.Row(i))
+		for j, v := range got {
+			mean[j] += float64(v) / 3
+			sq[j] += float64(v) * float64(v) / 3
+		}
+	}
+	for j := range mean {
+		wantSq := 1.0
+		if j == 1 { // the constant column maps to 0
+			wantSq = 0
+		}
+		if math.Abs(mean[j]) > 1e-6 || math.Abs(sq[j]-wantSq) > 1e-5 {
+			t.Errorf("column %d: mean %v and mean square %v after standardizing, want 0 and %v", j, mean[j], sq[j], wantSq)
+		}
+	}
+}
+
+func TestDivergenceIsReported(t *testing.T) {
+	rng := rand.New(rand.NewPCG(13, 14))
+	train, test := blobs(rng, 200, 10, 3), blobs(rng, 50, 10, 3)
+	for i := range train.X {
+		train.X[i] *= 3e37 // finite, but the logits overflow float32
+	}
+	cfg := quickConfig()
+	_, err := TrainLinear(context.Background(), train, test, 3, cfg)
+	var div *DivergedError
+	if !errors.As(err, &div) || !strings.Contains(err.Error(), "diverged") {
+		t.Fatalf("got error %v, want a *DivergedError", err)
+	}
+}
+
+func TestCancelledContextStopsTraining(t *testing.T) {
+	rng := rand.New(rand.NewPCG(15, 16))
+	train, test := blobs(rng, 200, 10, 3), blobs(rng, 50, 10, 3)
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	if _, err := TrainMLP(ctx, train, test, 3, quickConfig()); !errors.Is(err, context.Canceled) {
+		t.Fatalf("got %v, want context.Canceled", err)
+	}
+}
+
+func TestInvalidInputsAreRejected(t *testing.T) {
+	rng := rand.New(rand.NewPCG(17, 18))
+	good := func() (*Features, *Features) { return blobs(rng, 100, 4, 3), blobs(rng, 20, 4, 3) }
+	cases := []struct {
+		name   string
+		change func(train, test *Features, classes *int, cfg *Config)
+		want   string
+	}{
+		{"nil test", func(tr, te *Features, _ *int, _ *Config) { *te = Features{} }, "test features are empty"},
+		{"empty train", func(tr, _ *Features, _ *int, _ *Config) { tr.N, tr.X, tr.Labels = 0, nil, nil }, "train features are empty"},
+		{"short X", func(tr, _ *Features, _ *int, _ *Config) { tr.X = tr.X[:len(tr.X)-1] }, "len(X)"},
+		{"missing labels", func(tr, _ *Features, _ *int, _ *Config) { tr.Labels = tr.Labels[:10] }, "10 labels for 100 rows"},
+		{"label too large", func(_, te *Features, _ *int, _ *Config) { te.Labels[3] = 3 }, "label 3 of row 3"},
+		{"negative label", func(tr, _ *Features, _ *int, _ *Config) { tr.Labels[0] = -1 }, "label -1 of row 0"},
+		{"NaN feature", func(tr, _ *Features, _ *int, _ *Config) { tr.X[9] = float32(math.NaN()) }, "row 2 column 1 is NaN"},
+		{"width mismatch", func(_, te *Features, _ *int, _ *Config) { te.D, te.N = 2, 40; te.Labels = make([]int, 40) }, "4 columns but test features 2"},
+		{"one class", func(_, _ *Features, c *int, _ *Config) { *c = 1 }, "at least 2"},
+		{"zero hidden", func(_, _ *Features, _ *int, c *Config) { c.Hidden = 0 }, "Hidden = 0"},
+		{"dropout 1", func(_, _ *Features, _ *int, c *Config) { c.Dropout = 1 }, "Dropout = 1"},
+		{"no epochs", func(_, _ *Features, _ *int, c *Config) { c.Epochs = 0 }, "Epochs = 0"},
+		{"zero LR", func(_, _ *Features, _ *int, c *Config) { c.LR = 0 }, "LR = 0"},
+		{"NaN LR", func(_, _ *Features, _ *int, c *Config) { c.LR = math.NaN() }, "LR = NaN"},
+		{"decay order", func(_, _ *Features, _ *int, c *Config) { c.DecayEpochs = []int{5, 5} }, "DecayEpochs"},
+		{"batch too big", func(_, _ *Features, _ *int, c *Config) { c.BatchSize = 101 }, "BatchSize = 101 exceeds the 100 training rows"},
+		{"batch of one for BN", func(_, _ *Features, _ *int, c *Config) { c.BatchSize = 1 }, "batch normalization needs at least 2"},
+	}
+	for _, tc := range cases {
+		train, test := good()
+		classes, cfg := 3, quickConfig()
+		tc.change(train, test, &classes, &cfg)
+		_, err := TrainMLP(context.Background(), train, test, classes, cfg)
+		if err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("%s: got error %v, want one containing %q", tc.name, err, tc.want)
+		}
+	}
+	if _, err := TrainMLP(context.Background(), nil, blobs(rng, 5, 4, 3), 3, quickConfig()); err == nil || !strings.Contains(err.Error(), "train features are missing") {
+		t.Errorf("nil train features: got %v", err)
+	}
+	if err := DefaultConfig().Validate(); err != nil {
+		t.Errorf("DefaultConfig is invalid: %v", err)
+	}
+}
+
+func TestLearningRateDecaysAtTheMilestones(t *testing.T) {
+	cfg := Config{LR: 1, DecayEpochs: []int{3, 5}}
+	want := []float64{1, 1, 0.1, 0.1, 0.01, 0.01}
+	for e, w := range want {
+		if got := cfg.lrAt(e + 1); math.Abs(got-w) > 1e-12 {
+			t.Errorf("epoch %d: lr %v, want %v", e+1, got, w)
+		}
+	}
+}
