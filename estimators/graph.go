@@ -1,0 +1,254 @@
+package estimators
+
+import (
+	"fmt"
+	"hash/fnv"
+	"math"
+
+	G "gorgonia.org/gorgonia"
+	"gorgonia.org/tensor"
+)
+
+// maskedScore is the value a masked-out entry takes before a max is taken
+// over a selection of scores. It is far below any score a critic produces,
+// so the max is always that of the selected entries, yet finite, so that
+// neither exp nor its gradient turns into NaN or Inf.
+const maskedScore = -1e30
+
+// graphMask holds the constant nodes that a mask becomes in one graph. All
+// nodes share the scores' dtype and are built once per Build call.
+type graphMask struct {
+	mask   *Mask
+	dtype  tensor.Dtype
+	scores *G.Node
+	// pos and neg are 0/1 indicators of the positive and negative entries.
+	pos, neg *G.Node
+	// negOffset is 0 on negative entries and maskedScore elsewhere, so that
+	// scores*neg + negOffset holds the negatives and a huge negative
+	// number everywhere else.
+	negOffset *G.Node
+	nPos      int
+	nNeg      int
+}
+
+// newGraphMask checks that scores and mask agree and turns the mask into
+// constant nodes of the scores' dtype.
+func newGraphMask(name string, scores *G.Node, mask *Mask) (*graphMask, error) {
+	if err := mask.Validate(); err != nil {
+		return nil, fmt.Errorf("%s: %w", name, err)
+	}
+	if scores == nil {
+		return nil, fmt.Errorf("%s: nil scores node", name)
+	}
+	if s := scores.Shape(); len(s) != 2 || s[0] != mask.Rows || s[1] != mask.Cols {
+		return nil, fmt.Errorf("%s: scores of shape %v do not match the %dx%d mask", name, scores.Shape(), mask.Rows, mask.Cols)
+	}
+	dt := scores.Dtype()
+	if dt != tensor.Float32 && dt != tensor.Float64 {
+		return nil, fmt.Errorf("%s: scores have dtype %v; want float32 or float64", name, dt)
+	}
+	gm := &graphMask{mask: mask, dtype: dt, scores: scores, nPos: mask.Count(Positive), nNeg: mask.Count(Negative)}
+	gm.pos = gm.constMatrix("positive", func(r Role) float64 { return indicator(r == Positive) })
+	gm.neg = gm.constMatrix("negative", func(r Role) float64 { return indicator(r == Negative) })
+	gm.negOffset = gm.constMatrix("negative-offset", func(r Role) float64 {
+		if r == Negative {
+			return 0
+		}
+		return maskedScore
+	})
+	return gm, nil
+}
+
+func indicator(b bool) float64 {
+	if b {
+		return 1
+	}
+	return 0
+}
+
+// maskKey identifies a mask's contents, so that constant nodes built from
+// equal masks share a name (gorgonia merges constants by name) and those
+// built from different masks do not.
+func maskKey(m *Mask) string {
+	h := fnv.New64a()
+	fmt.Fprintf(h, "%dx%d:", m.Rows, m.Cols)
+	b := make([]byte, len(m.Roles))
+	for i, r := range m.Roles {
+		b[i] = byte(r)
+	}
+	h.Write(b)
+	return fmt.Sprintf("%dx%d-%016x", m.Rows, m.Cols, h.Sum64())
+}
+
+// constMatrix returns a constant node of the mask's shape whose entries are
+// f of each entry's role.
+func (gm *graphMask) constMatrix(what string, f func(Role) float64) *G.Node {
+	m := gm.mask
+	var backing any
+	switch gm.dtype {
+	case tensor.Float32:
+		v := make([]float32, len(m.Roles))
+		for i, r := range m.Roles {
+			v[i] = float32(f(r))
+		}
+		backing = v
+	default:
+		v := make([]float64, len(m.Roles))
+		for i, r := range m.Roles {
+			v[i] = f(r)
+		}
+		backing = v
+	}
+	t := tensor.New(tensor.WithShape(m.Rows, m.Cols), tensor.WithBacking(backing))
+	return G.NewConstant(t, G.WithName(fmt.Sprintf("mask-%s-%v-%s", what, gm.dtype, maskKey(m))))
+}
+
+// scalar returns a constant scalar node of the mask's dtype.
+func (gm *graphMask) scalar(v float64) *G.Node {
+	return scalarConst(gm.dtype, v)
+}
+
+// scalarConst returns a constant scalar node of dtype dt. Its name carries
+// the dtype, because gorgonia merges constants that share a name.
+func scalarConst(dt tensor.Dtype, v float64) *G.Node {
+	name := fmt.Sprintf("const-%v-%v", dt, v)
+	if dt == tensor.Float32 {
+		return G.NewConstant(float32(v), G.WithName(name))
+	}
+	return G.NewConstant(v, G.WithName(name))
+}
+
+// op is a chain of gorgonia calls that stops at the first error, so that the
+// estimators' Build methods read like their formulas.
+type op struct{ err error }
+
+func (o *op) do(f func() (*G.Node, error)) *G.Node {
+	if o.err != nil {
+		return nil
+	}
+	n, err := f()
+	if err != nil {
+		o.err = err
+		return nil
+	}
+	return n
+}
+
+func (o *op) add(a, b *G.Node) *G.Node {
+	return o.do(func() (*G.Node, error) { return G.Add(a, b) })
+}
+
+func (o *op) sub(a, b *G.Node) *G.Node {
+	return o.do(func() (*G.Node, error) { return G.Sub(a, b) })
+}
+
+func (o *op) mul(a, b *G.Node) *G.Node {
+	return o.do(func() (*G.Node, error) { return G.HadamardProd(a, b) })
+}
+
+func (o *op) neg(a *G.Node) *G.Node {
+	return o.do(func() (*G.Node, error) { return G.Neg(a) })
+}
+
+func (o *op) exp(a *G.Node) *G.Node {
+	return o.do(func() (*G.Node, error) { return G.Exp(a) })
+}
+
+func (o *op) log(a *G.Node) *G.Node {
+	return o.do(func() (*G.Node, error) { return G.Log(a) })
+}
+
+func (o *op) softplus(a *G.Node) *G.Node {
+	return o.do(func() (*G.Node, error) { return G.Softplus(a) })
+}
+
+func (o *op) relu(a *G.Node) *G.Node {
+	return o.do(func() (*G.Node, error) { return G.Rectify(a) })
+}
+
+func (o *op) sum(a *G.Node, along ...int) *G.Node {
+	return o.do(func() (*G.Node, error) { return G.Sum(a, along...) })
+}
+
+func (o *op) max(a *G.Node, along ...int) *G.Node {
+	return o.do(func() (*G.Node, error) { return G.Max(a, along...) })
+}
+
+// maskedMean returns the mean of x over the entries where sel is 1; count
+// is the number of those entries.
+func (gm *graphMask) maskedMean(o *op, x, sel *G.Node, count int) *G.Node {
+	return o.mul(o.sum(o.mul(x, sel)), gm.scalar(1/float64(count)))
+}
+
+// logMeanExpNegatives returns log of the mean of exp(x) over the negative
+// entries, computed with the max subtracted so that it neither overflows
+// nor underflows: m + log(sum_neg exp(x - m)) - log(nNeg), where m is the
+// largest negative entry. Other entries contribute exactly 0 to the sum and
+// receive exactly 0 gradient.
+func (gm *graphMask) logMeanExpNegatives(o *op, x *G.Node) *G.Node {
+	z := o.add(o.mul(x, gm.neg), gm.negOffset)
+	m := o.max(z)
+	shifted := o.mul(o.exp(o.sub(z, m)), gm.neg)
+	lse := o.add(o.log(o.sum(shifted)), m)
+	return o.sub(lse, gm.scalar(math.Log(float64(gm.nNeg))))
+}
+
+// rowLogSumExpNegatives returns, for every row r, log sum over the negatives
+// c of row r of exp(x[r][c]), as a vector of length Rows. A row without
+// negatives gets maskedScore (the log of an empty sum, kept finite).
+func (gm *graphMask) rowLogSumExpNegatives(o *op, x *G.Node) *G.Node {
+	m := gm.mask
+	empty := make([]float64, m.Rows) // 1 for rows without negatives, so log(0) is never taken
+	for r := 0; r < m.Rows; r++ {
+		has := false
+		for _, role := range m.Roles[r*m.Cols : (r+1)*m.Cols] {
+			if role == Negative {
+				has = true
+				break
+			}
+		}
+		if !has {
+			empty[r] = 1
+		}
+	}
+	var backing any = empty
+	if gm.dtype == tensor.Float32 {
+		v := make([]float32, len(empty))
+		for i, e := range empty {
+			v[i] = float32(e)
+		}
+		backing = v
+	}
+	emptyNode := G.NewConstant(tensor.New(tensor.WithShape(m.Rows), tensor.WithBacking(backing)),
+		G.WithName(fmt.Sprintf("mask-rows-without-negatives-%v-%s", gm.dtype, maskKey(m))))
+
+	z := o.add(o.mul(x, gm.neg), gm.negOffset)
+	rowMax := o.max(z, 1)
+	diff := o.do(func() (*G.Node, error) { return G.BroadcastSub(z, rowMax, nil, []byte{1}) })
+	shifted := o.mul(o.exp(diff), gm.neg)
+	rowSum := o.add(o.sum(shifted, 1), emptyNode)
+	return o.add(o.log(rowSum), rowMax)
+}
+
+// nwjValue returns 1 + mean_pos x - mean_neg exp(x), with the mean of exp
+// taken as exp(logMeanExp) so that it overflows only when the mean does.
+func (gm *graphMask) nwjValue(o *op, x *G.Node) *G.Node {
+	meanPos := gm.maskedMean(o, x, gm.pos, gm.nPos)
+	meanExpNeg := o.exp(gm.logMeanExpNegatives(o, x))
+	return o.sub(o.add(gm.scalar(1), meanPos), meanExpNeg)
+}
+
+// dvValue returns mean_pos x - log mean_neg exp(x).
+func (gm *graphMask) dvValue(o *op, x *G.Node) *G.Node {
+	meanPos := gm.maskedMean(o, x, gm.pos, gm.nPos)
+	return o.sub(meanPos, gm.logMeanExpNegatives(o, x))
+}
+
+// jsdLoss returns mean_neg softplus(x) + mean_pos softplus(-x), the binary
+// cross-entropy of telling positives from negatives with each class
+// weighted one half (times two).
+func (gm *graphMask) jsdLoss(o *op, x *G.Node) *G.Node {
+	negTerm := gm.maskedMean(o, o.softplus(x), gm.neg, gm.nNeg)
+	posTerm := gm.maskedMean(o, o.softplus(o.neg(x)), gm.pos, gm.nPos)
+	return o.add(negTerm, posTerm)
+}

@@ -1,0 +1,66 @@
+package estimators
+
+import G "gorgonia.org/gorgonia"
+
+// JSD is Deep InfoMax's Jensen-Shannon estimator (Hjelm et al. 2019).
+//
+// It trains the critic T by telling positive pairs from negative ones with
+// a balanced binary cross-entropy:
+//
+//	loss = mean_neg softplus(s) + mean_pos softplus(-s)
+//
+// which is 2 log 2 minus twice the f-GAN Jensen-Shannon lower bound. The
+// Jensen-Shannon divergence is not the mutual information, so the estimate
+// it reports is the NWJ value of the same critic:
+//
+//	MI = 1 + mean_pos s - mean_neg e^s
+//
+// The critic that minimizes the loss is s = log p(x,y)/(p(x)p(y)), the log
+// density ratio, which is also the critic at which this form of NWJ is
+// tight, so no offset is needed. (Relative to Poole et al.'s TUBA(f-1)
+// form, E_pos[f] - E_neg[e^(f-1)], this is the +1 offset they apply to a
+// JS-trained critic.) This is what Poole et al. 2019 and Song & Ermon 2020
+// call the JS estimator.
+//
+// Bias and variance: the loss is bounded below and its gradients are
+// sigmoids, so the critic trains stably and is insensitive to the number
+// of negatives, which is why Deep InfoMax uses it. The reported estimate
+// inherits NWJ's character: unbiased for a fixed critic but with variance
+// that grows exponentially with the true MI, through the e^s term.
+type JSD struct{}
+
+func init() {
+	Register(Info{
+		Name:    "jsd",
+		Summary: "Jensen-Shannon (DIM): trains the critic by binary cross-entropy, reports its NWJ value",
+		Params:  Params{},
+		New: func(p Params) (Estimator, error) {
+			if err := checkParams("jsd", p); err != nil {
+				return nil, err
+			}
+			return JSD{}, nil
+		},
+	})
+}
+
+// Build adds the JSD loss and the NWJ estimate of scores to their graph.
+func (JSD) Build(scores *G.Node, mask *Mask) (*Terms, error) {
+	gm, err := newGraphMask("jsd", scores, mask)
+	if err != nil {
+		return nil, err
+	}
+	o := &op{}
+	loss := gm.jsdLoss(o, scores)
+	mi := gm.nwjValue(o, scores)
+	if o.err != nil {
+		return nil, o.err
+	}
+	return &Terms{Loss: loss, MI: mi}, nil
+}
+
+// Reference computes the JSD loss and the NWJ estimate in float64. It
+// panics if scores and mask do not match.
+func (JSD) Reference(scores []float64, mask *Mask) (loss, mi float64) {
+	checkReference("jsd", scores, mask)
+	return referenceJSDLoss(scores, mask), referenceNWJ(scores, mask)
+}
