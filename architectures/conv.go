@@ -1,0 +1,113 @@
+package architectures
+
+import (
+	"fmt"
+	"math"
+
+	G "gorgonia.org/gorgonia"
+	"gorgonia.org/tensor"
+)
+
+// Conv2D is a 2-D convolution on NCHW images whose result is kept in row
+// layout: a matrix of shape (N*OH*OW, Cout) whose row n*OH*OW + h*OW + w holds
+// every output channel at location (h, w) of image n. Batch norm, ReLU and
+// 1x1 convolutions all work on that layout directly, so the transpose back
+// to NCHW ([RowsToNCHW]) is paid only where the next layer needs images.
+//
+// The product is im2col (gorgonia's Im2Col, which gives each location's
+// patch in (Cin, KH, KW) order) times the weight matrix.
+type Conv2D struct {
+	// W is the weight matrix of shape (Cin*K*K, Cout): row c*K*K + i*K + j
+	// is input channel c at kernel offset (i, j), as PyTorch's weight
+	// (Cout, Cin, K, K) transposed.
+	W *G.Node
+	// B is the bias of shape (Cout), nil without bias.
+	B *G.Node
+	// In, Out, Kernel, Stride and Pad are the layer's sizes.
+	In, Out, Kernel, Stride, Pad int
+}
+
+// NewConv2D builds a square convolution from in to out channels into g,
+// initialized as PyTorch's nn.Conv2d is: uniform in ±1/sqrt(in*kernel²).
+func NewConv2D(g *G.ExprGraph, init *Init, name string, in, out, kernel, stride, pad int, bias bool) (*Conv2D, error) {
+	if in <= 0 || out <= 0 || kernel <= 0 || stride <= 0 || pad < 0 {
+		return nil, fmt.Errorf("conv layer %s: channels %d -> %d, kernel %d, stride %d, pad %d: sizes must be positive (pad non-negative)",
+			name, in, out, kernel, stride, pad)
+	}
+	fanIn := in * kernel * kernel
+	bound := 1 / math.Sqrt(float64(fanIn))
+	c := &Conv2D{W: init.Uniform(g, name+".w", bound, fanIn, out), In: in, Out: out, Kernel: kernel, Stride: stride, Pad: pad}
+	if bias {
+		c.B = init.Uniform(g, name+".b", bound, out)
+	}
+	return c, nil
+}
+
+// OutSize returns the output height or width for an input of size n.
+func (c *Conv2D) OutSize(n int) int { return (n+2*c.Pad-c.Kernel)/c.Stride + 1 }
+
+// Forward convolves x of shape (N, In, H, W) and returns the result in row
+// layout, shape (N*OH*OW, Out), with OH and OW from [Conv2D.OutSize].
+func (c *Conv2D) Forward(x *G.Node) (*G.Node, error) {
+	s := x.Shape()
+	if s.Dims() != 4 || s[1] != c.In {
+		return nil, fmt.Errorf("conv layer: input of shape %v, want (N, %d, H, W)", s, c.In)
+	}
+	if c.OutSize(s[2]) <= 0 || c.OutSize(s[3]) <= 0 {
+		return nil, fmt.Errorf("conv layer: input of %dx%d is smaller than the %dx%d kernel", s[2], s[3], c.Kernel, c.Kernel)
+	}
+	k := tensor.Shape{c.Kernel, c.Kernel}
+	cols, err := G.Im2Col(x, k, tensor.Shape{c.Pad, c.Pad}, tensor.Shape{c.Stride, c.Stride}, tensor.Shape{1, 1})
+	if err != nil {
+		return nil, err
+	}
+	cs := cols.Shape() // (N, OH, OW, In*K*K)
+	patches, err := G.Reshape(cols, tensor.Shape{cs[0] * cs[1] * cs[2], cs[3]})
+	if err != nil {
+		return nil, err
+	}
+	y, err := G.Mul(patches, c.W)
+	if err != nil {
+		return nil, err
+	}
+	if c.B == nil {
+		return y, nil
+	}
+	return G.BroadcastAdd(y, c.B, nil, []byte{0})
+}
+
+// Learnables returns the weights, then the bias if any.
+func (c *Conv2D) Learnables() G.Nodes {
+	if c.B == nil {
+		return G.Nodes{c.W}
+	}
+	return G.Nodes{c.W, c.B}
+}
+
+// RowsToNCHW turns a row-layout map of shape (n*h*w, c) into an NCHW tensor
+// of shape (n, c, h, w).
+func RowsToNCHW(rows *G.Node, n, h, w int) (*G.Node, error) {
+	s := rows.Shape()
+	if s.Dims() != 2 || s[0] != n*h*w {
+		return nil, fmt.Errorf("rows of shape %v do not hold %d images of %dx%d", s, n, h, w)
+	}
+	r, err := G.Reshape(rows, tensor.Shape{n, h, w, s[1]})
+	if err != nil {
+		return nil, err
+	}
+	return G.Transpose(r, 0, 3, 1, 2)
+}
+
+// NCHWToRows turns an NCHW tensor of shape (n, c, h, w) into row layout,
+// shape (n*h*w, c).
+func NCHWToRows(x *G.Node) (*G.Node, error) {
+	s := x.Shape()
+	if s.Dims() != 4 {
+		return nil, fmt.Errorf("tensor of shape %v is not NCHW", s)
+	}
+	t, err := G.Transpose(x, 0, 2, 3, 1)
+	if err != nil {
+		return nil, err
+	}
+	return G.Reshape(t, tensor.Shape{s[0] * s[2] * s[3], s[1]})
+}
