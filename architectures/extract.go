@@ -24,9 +24,9 @@ type FeatureExtractor struct {
 // Features are the flattened features of n images, row-major: image i's conv
 // features are Conv[i*ConvDim : (i+1)*ConvDim], and so on.
 type Features struct {
-	N                   int
+	N                    int
 	ConvDim, FCDim, YDim int
-	Conv, FC, Y         []float32
+	Conv, FC, Y          []float32
 }
 
 // NewFeatureExtractor builds an evaluation-mode copy of src that encodes

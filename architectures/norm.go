@@ -47,9 +47,9 @@ type normState struct {
 type normPart uint8
 
 const (
-	partForward normPart = iota // y = γ x̂ + β, inputs (x, γ, β)
-	partGradX                   // ∂L/∂x, inputs (x, γ, dy)
-	partGradGamma               // ∂L/∂γ, inputs (x, dy)
+	partForward   normPart = iota // y = γ x̂ + β, inputs (x, γ, β)
+	partGradX                     // ∂L/∂x, inputs (x, γ, dy)
+	partGradGamma                 // ∂L/∂γ, inputs (x, dy)
 )
 
 // normOp is a gorgonia op computing one part of a normalization layer.
