@@ -64,6 +64,7 @@ func TestBothProbesSeparateGaussianBlobs(t *testing.T) {
 		if err != nil {
 			t.Fatalf("%s: %v", name, err)
 		}
+		t.Logf("%s: test accuracy %.3f, train %.3f, final loss %.4f", name, res.TestAccuracy, res.TrainAccuracy, res.FinalLoss)
 		if res.TestAccuracy <= 0.95 || res.TrainAccuracy <= 0.95 {
 			t.Errorf("%s: test accuracy %.3f, train %.3f; want both > 0.95", name, res.TestAccuracy, res.TrainAccuracy)
 		}
@@ -89,6 +90,7 @@ func TestOnlyTheMLPProbeSolvesXOR(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	t.Logf("XOR test accuracy: linear %.3f, MLP %.3f", lin.TestAccuracy, mlp.TestAccuracy)
 	if lin.TestAccuracy >= 0.7 {
 		t.Errorf("linear probe reached %.3f on XOR; a linear classifier cannot exceed about 0.67", lin.TestAccuracy)
 	}
@@ -114,6 +116,7 @@ func TestTheTestSplitIsWhatIsScored(t *testing.T) {
 		if err != nil {
 			t.Fatalf("%s: %v", name, err)
 		}
+		t.Logf("%s with shifted test labels: train accuracy %.3f, test %.3f", name, res.TrainAccuracy, res.TestAccuracy)
 		if res.TrainAccuracy <= 0.95 || res.TestAccuracy >= 0.05 {
 			t.Errorf("%s: train accuracy %.3f (want > 0.95), test %.3f (want < 0.05 with shifted test labels)", name, res.TrainAccuracy, res.TestAccuracy)
 		}

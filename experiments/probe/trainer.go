@@ -108,6 +108,7 @@ func (t *trainer) buildTraining() error {
 	x := input(g, "x", t.x)
 	y := input(g, "y", t.y)
 	features, outIn := x, t.d
+	var roots G.Nodes
 	if t.mlp {
 		hidden, err := architectures.NewLinear(g, init, "probe.hidden", t.d, t.hidden, true)
 		if err != nil {
@@ -123,8 +124,9 @@ func (t *trainer) buildTraining() error {
 		if err != nil {
 			return err
 		}
-		G.Read(mean, &t.batchMean)
-		G.Read(variance, &t.batchVar)
+		roots = append(roots, G.Read(mean, &t.batchMean), G.Read(variance, &t.batchVar))
+		// Dropout multiplies by a mask input filled from the trainer's seeded
+		// source each step: G.Dropout seeds its generator from the clock.
 		if t.cfg.Dropout > 0 {
 			t.mask = matrix(t.batch, t.hidden)
 			if z, err = G.HadamardProd(z, input(g, "dropout.mask", t.mask)); err != nil {
@@ -158,11 +160,16 @@ func (t *trainer) buildTraining() error {
 	if err != nil {
 		return err
 	}
-	G.Read(loss, &t.loss)
-	if _, err := G.Grad(loss, t.params...); err != nil {
+	roots = append(roots, G.Read(loss, &t.loss))
+	grads, err := G.Grad(loss, t.params...)
+	if err != nil {
 		return err
 	}
-	t.vm = G.NewTapeMachine(g, G.BindDualValues(t.params...))
+	// Run only what the loss, the statistics and the parameters' gradients
+	// need: the whole graph would also compute the gradient with respect to
+	// the input batch, a product as large as the parameters' gradient.
+	sub := g.SubgraphRoots(append(roots, grads...)...)
+	t.vm = G.NewTapeMachine(sub, G.BindDualValues(t.params...))
 	t.opt = newAdam(t.params, t.cfg.LR, adamBeta1, adamBeta2)
 	return nil
 }
