@@ -1,0 +1,174 @@
+package reports
+
+import (
+	"bytes"
+	"fmt"
+	"image/color"
+	"path/filepath"
+
+	"gonum.org/v1/plot"
+	"gonum.org/v1/plot/plotter"
+	"gonum.org/v1/plot/plotutil"
+	"gonum.org/v1/plot/vg"
+	"gonum.org/v1/plot/vg/draw"
+	"gonum.org/v1/plot/vg/vgimg"
+	"gonum.org/v1/plot/vg/vgsvg"
+
+	"github.com/infomax/infomax/experiments/results"
+)
+
+// Options every figure kind accepts, and their defaults.
+const (
+	optWidth  = "width"
+	optHeight = "height"
+	optDPI    = "dpi"
+
+	defaultPanelWidth  = 4.0 // inches
+	defaultPanelHeight = 3.0 // inches
+	defaultDPI         = 96
+)
+
+// figureSize is the size of one panel of a figure and the PNG resolution.
+type figureSize struct {
+	Width, Height vg.Length
+	DPI           int
+}
+
+// readFigureSize reads the width, height (of one panel, in inches) and dpi
+// options.
+func readFigureSize(r *optionReader) figureSize {
+	return figureSize{
+		Width:  vg.Length(r.PositiveFloat(optWidth, defaultPanelWidth)) * vg.Inch,
+		Height: vg.Length(r.PositiveFloat(optHeight, defaultPanelHeight)) * vg.Inch,
+		DPI:    r.Int(optDPI, defaultDPI, 10, 1200),
+	}
+}
+
+// drawer draws a figure onto a canvas of a given size.
+type drawer func(dc draw.Canvas)
+
+// writeFigure renders draw onto a w x h canvas as PNG (at dpi) and as SVG
+// and writes dir/name.png and dir/name.svg atomically. gonum/plot panics on
+// some impossible inputs; such a panic becomes an error naming the figure.
+func writeFigure(dir, name string, w, h vg.Length, dpi int, d drawer) (paths []string, err error) {
+	defer func() {
+		if p := recover(); p != nil {
+			paths, err = nil, fmt.Errorf("drawing figure %q: %v", name, p)
+		}
+	}()
+	white := func(dc draw.Canvas) {
+		dc.SetColor(color.White)
+		var rect vg.Path
+		rect.Move(vg.Point{X: 0, Y: 0})
+		rect.Line(vg.Point{X: w, Y: 0})
+		rect.Line(vg.Point{X: w, Y: h})
+		rect.Line(vg.Point{X: 0, Y: h})
+		rect.Close()
+		dc.Fill(rect)
+	}
+
+	img := vgimg.NewWith(vgimg.UseWH(w, h), vgimg.UseDPI(dpi), vgimg.UseBackgroundColor(color.White))
+	d(draw.New(img))
+	var png bytes.Buffer
+	if _, err := (vgimg.PngCanvas{Canvas: img}).WriteTo(&png); err != nil {
+		return nil, fmt.Errorf("encoding figure %q as PNG: %w", name, err)
+	}
+
+	svg := vgsvg.New(w, h)
+	dc := draw.New(svg)
+	white(dc)
+	d(dc)
+	var svgBuf bytes.Buffer
+	if _, err := svg.WriteTo(&svgBuf); err != nil {
+		return nil, fmt.Errorf("encoding figure %q as SVG: %w", name, err)
+	}
+
+	for _, f := range []struct {
+		ext  string
+		data []byte
+	}{{"png", png.Bytes()}, {"svg", svgBuf.Bytes()}} {
+		path := filepath.Join(dir, name+"."+f.ext)
+		if err := results.WriteFileAtomic(path, f.data); err != nil {
+			return nil, err
+		}
+		paths = append(paths, path)
+	}
+	return paths, nil
+}
+
+// writePanels lays plots out in a grid of cols columns, each panel of the
+// given size, aligned so that their axes line up, and writes the figure.
+func writePanels(dir, name string, plots []*plot.Plot, cols int, size figureSize) ([]string, error) {
+	if cols > len(plots) {
+		cols = len(plots)
+	}
+	rows := (len(plots) + cols - 1) / cols
+	grid := make([][]*plot.Plot, rows)
+	for i := range grid {
+		grid[i] = make([]*plot.Plot, cols)
+	}
+	for i, p := range plots {
+		grid[i/cols][i%cols] = p
+	}
+	w := size.Width * vg.Length(cols)
+	h := size.Height * vg.Length(rows)
+	return writeFigure(dir, name, w, h, size.DPI, func(dc draw.Canvas) {
+		tiles := draw.Tiles{
+			Rows: rows, Cols: cols,
+			PadX: vg.Millimeter * 4, PadY: vg.Millimeter * 4,
+			PadTop: vg.Millimeter * 2, PadBottom: vg.Millimeter * 2,
+			PadLeft: vg.Millimeter * 2, PadRight: vg.Millimeter * 3,
+		}
+		canvases := plot.Align(grid, tiles, dc)
+		for j := range grid {
+			for i, p := range grid[j] {
+				if p != nil {
+					p.Draw(canvases[j][i])
+				}
+			}
+		}
+	})
+}
+
+// defaultColumns is the number of grid columns for n panels: one row up to
+// three panels, then three columns.
+func defaultColumns(n int) int {
+	if n <= 3 {
+		return max(n, 1)
+	}
+	return 3
+}
+
+// seriesColor returns the colour of the i-th line of a figure.
+func seriesColor(i int) color.Color { return plotutil.Color(i) }
+
+// faded returns c with the given opacity in [0, 1].
+func faded(c color.Color, opacity float64) color.Color {
+	r, g, b, _ := c.RGBA()
+	return color.NRGBA{R: uint8(r >> 8), G: uint8(g >> 8), B: uint8(b >> 8), A: uint8(255 * opacity)}
+}
+
+// newPanel returns a plot with a title and axis labels and a legend in the
+// top left corner.
+func newPanel(title, xlabel, ylabel string) *plot.Plot {
+	p := plot.New()
+	p.Title.Text = title
+	p.X.Label.Text = xlabel
+	p.Y.Label.Text = ylabel
+	p.Legend.Top = true
+	p.Legend.Left = true
+	p.Legend.TextStyle.Font.Size = vg.Points(8)
+	p.Legend.ThumbnailWidth = vg.Points(14)
+	p.Add(plotter.NewGrid())
+	return p
+}
+
+// valueTicks returns ticks at the given values labelled with their
+// formatted form, for axes whose values are a few swept settings.
+func valueTicks(xs []float64) plot.ConstantTicks {
+	ticks := make(plot.ConstantTicks, len(xs))
+	for i, x := range xs {
+		ticks[i] = plot.Tick{Value: x, Label: formatValue(x)}
+	}
+	return ticks
+}

@@ -1,0 +1,250 @@
+package reports
+
+import (
+	"fmt"
+	"math"
+	"sort"
+	"strings"
+)
+
+// optionReader reads a spec's options strictly: an option that the kind does
+// not know, or a value of the wrong type, is an error that names the option
+// and lists the valid ones. Methods return the default when the option is
+// absent, and record only the first error, which Err returns.
+type optionReader struct {
+	spec  Spec
+	kind  string
+	valid []string
+	err   error
+}
+
+// readOptions checks that spec names a file base and that every option of
+// spec is one of valid, and returns a reader for the options' values.
+func readOptions(kind string, spec Spec, valid ...string) *optionReader {
+	r := &optionReader{spec: spec, kind: kind, valid: append([]string(nil), valid...)}
+	sort.Strings(r.valid)
+	switch {
+	case spec.Name == "":
+		r.err = fmt.Errorf("%s report: missing name (add name = \"...\": the base name of the files it writes)", kind)
+		return r
+	case strings.ContainsAny(spec.Name, `/\`) || spec.Name == "." || spec.Name == "..":
+		r.err = fmt.Errorf("%s report: name %q must be a plain file base name, without a path", kind, spec.Name)
+		return r
+	}
+	names := make([]string, 0, len(spec.Options))
+	for name := range spec.Options {
+		names = append(names, name)
+	}
+	sort.Strings(names)
+	for _, name := range names {
+		if !contains(r.valid, name) {
+			r.fail(name, "unknown option")
+			return r
+		}
+	}
+	return r
+}
+
+// Err returns the first error found while reading options.
+func (r *optionReader) Err() error { return r.err }
+
+// fail records an error about option name unless one is already recorded.
+func (r *optionReader) fail(name, format string, args ...any) {
+	if r.err != nil {
+		return
+	}
+	r.err = fmt.Errorf("%s report %q: option %q: %s (valid options: %s)",
+		r.kind, r.spec.Name, name, fmt.Sprintf(format, args...), strings.Join(r.valid, ", "))
+}
+
+// lookup returns the raw value of option name.
+func (r *optionReader) lookup(name string) (any, bool) {
+	v, ok := r.spec.Options[name]
+	return v, ok && v != nil
+}
+
+// require records an error when option name is absent.
+func (r *optionReader) require(name, what string) {
+	if _, ok := r.lookup(name); !ok {
+		r.fail(name, "missing; set it to %s", what)
+	}
+}
+
+// String reads a string option.
+func (r *optionReader) String(name, def string) string {
+	v, ok := r.lookup(name)
+	if !ok {
+		return def
+	}
+	s, ok := v.(string)
+	if !ok {
+		r.fail(name, "want a string, got %v (%T)", v, v)
+		return def
+	}
+	if s == "" {
+		r.fail(name, "must not be empty")
+	}
+	return s
+}
+
+// Strings reads an option that is a string or a list of strings.
+func (r *optionReader) Strings(name string, def []string) []string {
+	v, ok := r.lookup(name)
+	if !ok {
+		return def
+	}
+	var out []string
+	switch v := v.(type) {
+	case string:
+		out = []string{v}
+	case []string:
+		out = append(out, v...)
+	case []any:
+		for _, e := range v {
+			s, ok := e.(string)
+			if !ok {
+				r.fail(name, "want a string or a list of strings, got element %v (%T)", e, e)
+				return def
+			}
+			out = append(out, s)
+		}
+	default:
+		r.fail(name, "want a string or a list of strings, got %v (%T)", v, v)
+		return def
+	}
+	if len(out) == 0 {
+		r.fail(name, "must name at least one value")
+		return def
+	}
+	for _, s := range out {
+		if s == "" {
+			r.fail(name, "must not contain an empty string")
+			return def
+		}
+	}
+	return out
+}
+
+// Bool reads a boolean option.
+func (r *optionReader) Bool(name string, def bool) bool {
+	v, ok := r.lookup(name)
+	if !ok {
+		return def
+	}
+	b, ok := v.(bool)
+	if !ok {
+		r.fail(name, "want true or false, got %v (%T)", v, v)
+		return def
+	}
+	return b
+}
+
+// Float reads a finite number option; TOML integers are accepted.
+func (r *optionReader) Float(name string, def float64) float64 {
+	v, ok := r.lookup(name)
+	if !ok {
+		return def
+	}
+	x, ok := asNumber(v)
+	if !ok || math.IsNaN(x) || math.IsInf(x, 0) {
+		r.fail(name, "want a finite number, got %v (%T)", v, v)
+		return def
+	}
+	return x
+}
+
+// PositiveFloat reads a number option that must be greater than zero.
+func (r *optionReader) PositiveFloat(name string, def float64) float64 {
+	x := r.Float(name, def)
+	if x <= 0 {
+		r.fail(name, "want a number greater than 0, got %v", x)
+		return def
+	}
+	return x
+}
+
+// Int reads an integer option within [min, max].
+func (r *optionReader) Int(name string, def, min, max int) int {
+	v, ok := r.lookup(name)
+	if !ok {
+		return def
+	}
+	x, ok := asNumber(v)
+	if !ok || x != math.Trunc(x) || math.IsInf(x, 0) {
+		r.fail(name, "want an integer, got %v (%T)", v, v)
+		return def
+	}
+	if x < float64(min) || x > float64(max) {
+		r.fail(name, "want an integer from %d to %d, got %v", min, max, x)
+		return def
+	}
+	return int(x)
+}
+
+// StringMap reads a table of string values, such as labels = {a = "A"}.
+func (r *optionReader) StringMap(name string) map[string]string {
+	v, ok := r.lookup(name)
+	if !ok {
+		return nil
+	}
+	out := map[string]string{}
+	switch v := v.(type) {
+	case map[string]string:
+		for k, s := range v {
+			out[k] = s
+		}
+	case map[string]any:
+		for k, e := range v {
+			s, ok := e.(string)
+			if !ok {
+				r.fail(name, "want a table of strings, got %s = %v (%T)", k, e, e)
+				return nil
+			}
+			out[k] = s
+		}
+	default:
+		r.fail(name, "want a table of strings such as {name = \"Label\"}, got %v (%T)", v, v)
+		return nil
+	}
+	return out
+}
+
+// asNumber converts the numeric types a TOML or JSON decoder produces.
+func asNumber(v any) (float64, bool) {
+	switch v := v.(type) {
+	case float64:
+		return v, true
+	case float32:
+		return float64(v), true
+	case int:
+		return float64(v), true
+	case int64:
+		return float64(v), true
+	case int32:
+		return float64(v), true
+	case uint:
+		return float64(v), true
+	case uint64:
+		return float64(v), true
+	case uint32:
+		return float64(v), true
+	}
+	return 0, false
+}
+
+func contains(list []string, s string) bool {
+	for _, e := range list {
+		if e == s {
+			return true
+		}
+	}
+	return false
+}
+
+// label returns labels[name], or name when it has no label.
+func label(labels map[string]string, name string) string {
+	if l, ok := labels[name]; ok {
+		return l
+	}
+	return name
+}

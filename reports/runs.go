@@ -1,0 +1,331 @@
+package reports
+
+import (
+	"fmt"
+	"math"
+	"sort"
+	"strconv"
+	"strings"
+
+	"github.com/infomax/infomax/experiments/results"
+)
+
+// missingValue stands for a grouping key that a run does not have, when
+// other runs of the same report do.
+const missingValue = "n/a"
+
+// leftOut counts the runs a report ignored because they are not done.
+type leftOut struct {
+	// NoSummary counts runs without a summary; ByStatus counts the others
+	// by status.
+	NoSummary int
+	ByStatus  map[results.Status]int
+}
+
+// Total returns the number of runs left out.
+func (l leftOut) Total() int {
+	n := l.NoSummary
+	for _, c := range l.ByStatus {
+		n += c
+	}
+	return n
+}
+
+// String describes the runs left out, such as "3 runs not done (2 failed,
+// 1 running)", or "" when none were.
+func (l leftOut) String() string {
+	total := l.Total()
+	if total == 0 {
+		return ""
+	}
+	var parts []string
+	statuses := make([]string, 0, len(l.ByStatus))
+	for s := range l.ByStatus {
+		statuses = append(statuses, string(s))
+	}
+	sort.Strings(statuses)
+	for _, s := range statuses {
+		parts = append(parts, fmt.Sprintf("%d %s", l.ByStatus[results.Status(s)], s))
+	}
+	if l.NoSummary > 0 {
+		parts = append(parts, fmt.Sprintf("%d missing", l.NoSummary))
+	}
+	return fmt.Sprintf("%d %s not done (%s)", total, plural(total, "run", "runs"), strings.Join(parts, ", "))
+}
+
+func plural(n int, one, many string) string {
+	if n == 1 {
+		return one
+	}
+	return many
+}
+
+// doneRuns returns the runs whose summary says done, in their order, and
+// counts the others.
+func doneRuns(runs []Run) ([]Run, leftOut) {
+	var done []Run
+	out := leftOut{ByStatus: map[results.Status]int{}}
+	for _, r := range runs {
+		switch {
+		case r.Summary == nil:
+			out.NoSummary++
+		case r.Summary.Status != results.StatusDone:
+			status := r.Summary.Status
+			if status == "" {
+				status = "unknown"
+			}
+			out.ByStatus[status]++
+		default:
+			done = append(done, r)
+		}
+	}
+	return done, out
+}
+
+// noDoneRunsError is what Make returns when there is nothing to draw.
+func noDoneRunsError(kind string, spec Spec, out leftOut) error {
+	msg := fmt.Sprintf("%s report %q: no finished runs to report", kind, spec.Name)
+	if s := out.String(); s != "" {
+		msg += "; " + s
+	}
+	return fmt.Errorf("%s", msg)
+}
+
+// Param returns the value of key for run r: its swept value in
+// Summary.Params if it was swept, else its value in the resolved config.
+// A config key is found at the top level, by a dotted path ("critic.hidden"),
+// or, failing both, as the only key of that name in a nested table.
+func (r Run) Param(key string) (any, bool) {
+	if r.Summary != nil {
+		if v, ok := r.Summary.Params[key]; ok {
+			return v, true
+		}
+	}
+	if r.Config == nil {
+		return nil, false
+	}
+	if v, ok := r.Config[key]; ok {
+		return v, true
+	}
+	if strings.Contains(key, ".") {
+		var cur any = r.Config
+		for _, part := range strings.Split(key, ".") {
+			m, ok := cur.(map[string]any)
+			if !ok {
+				return nil, false
+			}
+			if cur, ok = m[part]; !ok {
+				return nil, false
+			}
+		}
+		return cur, true
+	}
+	var found []any
+	findNested(r.Config, key, &found)
+	if len(found) == 1 {
+		return found[0], true
+	}
+	return nil, false
+}
+
+// findNested collects the values of key in every table nested in m.
+func findNested(m map[string]any, key string, found *[]any) {
+	for _, v := range m {
+		if sub, ok := v.(map[string]any); ok {
+			if x, ok := sub[key]; ok {
+				*found = append(*found, x)
+			}
+			findNested(sub, key, found)
+		}
+	}
+}
+
+// formatValue writes a parameter value for a label or table cell: integral
+// numbers without a decimal point (a batch size decoded from JSON as 64.0
+// prints as 64), other numbers in the shortest form that reads back.
+func formatValue(v any) string {
+	if x, ok := asNumber(v); ok {
+		if x == math.Trunc(x) && math.Abs(x) < 1e15 {
+			return strconv.FormatInt(int64(x), 10)
+		}
+		return strconv.FormatFloat(x, 'g', -1, 64)
+	}
+	switch v := v.(type) {
+	case string:
+		return v
+	case nil:
+		return missingValue
+	}
+	return fmt.Sprint(v)
+}
+
+// group is a set of runs that share the values of some keys.
+type group struct {
+	// Values are the formatted values of the keys, in key order.
+	Values []string
+	Runs   []Run
+}
+
+// Label joins the group's values for a legend or title.
+func (g *group) Label() string { return strings.Join(g.Values, ", ") }
+
+// groupRuns splits runs by the values of keys. Groups are ordered key by key:
+// numerically when every value of that key is a number, else in the order the
+// values first appear in runs (the order of the sweep file). A key that no run
+// has is an error naming it; a run lacking a key that others have gets the
+// value "n/a".
+func groupRuns(kind string, spec Spec, runs []Run, keys []string) ([]*group, error) {
+	rawValues := make([][]string, len(runs))
+	for i := range runs {
+		rawValues[i] = make([]string, len(keys))
+	}
+	ranks := make([]map[string]int, len(keys))
+	for k, key := range keys {
+		var seen []string
+		allNumeric := true
+		nums := map[string]float64{}
+		found := false
+		for i, r := range runs {
+			v, ok := r.Param(key)
+			s := missingValue
+			if ok {
+				found = true
+				s = formatValue(v)
+				if x, isNum := asNumber(v); isNum {
+					nums[s] = x
+				} else {
+					allNumeric = false
+				}
+			} else {
+				allNumeric = false
+			}
+			rawValues[i][k] = s
+			if !contains(seen, s) {
+				seen = append(seen, s)
+			}
+		}
+		if !found {
+			return nil, fmt.Errorf("%s report %q: no run has a parameter or config key %q (%s)",
+				kind, spec.Name, key, knownKeys(runs))
+		}
+		if allNumeric {
+			sort.SliceStable(seen, func(a, b int) bool { return nums[seen[a]] < nums[seen[b]] })
+		}
+		ranks[k] = map[string]int{}
+		for i, s := range seen {
+			ranks[k][s] = i
+		}
+	}
+	byKey := map[string]*group{}
+	var groups []*group
+	for i, r := range runs {
+		id := strings.Join(rawValues[i], "\x00")
+		g, ok := byKey[id]
+		if !ok {
+			g = &group{Values: rawValues[i]}
+			byKey[id] = g
+			groups = append(groups, g)
+		}
+		g.Runs = append(g.Runs, r)
+	}
+	sort.SliceStable(groups, func(a, b int) bool {
+		for k := range keys {
+			ra, rb := ranks[k][groups[a].Values[k]], ranks[k][groups[b].Values[k]]
+			if ra != rb {
+				return ra < rb
+			}
+		}
+		return false
+	})
+	return groups, nil
+}
+
+// knownKeys lists the swept parameters of runs, to help fix a wrong key.
+func knownKeys(runs []Run) string {
+	set := map[string]bool{}
+	for _, r := range runs {
+		if r.Summary != nil {
+			for k := range r.Summary.Params {
+				set[k] = true
+			}
+		}
+	}
+	if len(set) == 0 {
+		return "the runs have no swept parameters"
+	}
+	keys := make([]string, 0, len(set))
+	for k := range set {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	return "swept parameters: " + strings.Join(keys, ", ")
+}
+
+// metric returns run r's final metric name when it is present and finite.
+func metric(r Run, name string) (float64, bool) {
+	if r.Summary == nil {
+		return 0, false
+	}
+	v, ok := r.Summary.Metrics[name]
+	if !ok || math.IsNaN(v) || math.IsInf(v, 0) {
+		return 0, false
+	}
+	return v, true
+}
+
+// metricValues returns the finite values of metric name over runs, times
+// scale.
+func metricValues(runs []Run, name string, scale float64) []float64 {
+	var xs []float64
+	for _, r := range runs {
+		if v, ok := metric(r, name); ok {
+			xs = append(xs, v*scale)
+		}
+	}
+	return xs
+}
+
+// anyRunHasMetric reports whether some run's summary has metric name, to tell
+// a misspelled metric from one that every run failed to produce.
+func anyRunHasMetric(runs []Run, name string) bool {
+	for _, r := range runs {
+		if r.Summary != nil {
+			if _, ok := r.Summary.Metrics[name]; ok {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// knownMetrics lists the summary metrics of runs, sorted.
+func knownMetrics(runs []Run) string {
+	set := map[string]bool{}
+	for _, r := range runs {
+		if r.Summary != nil {
+			for k := range r.Summary.Metrics {
+				set[k] = true
+			}
+		}
+	}
+	names := make([]string, 0, len(set))
+	for k := range set {
+		names = append(names, k)
+	}
+	sort.Strings(names)
+	if len(names) > 30 {
+		names = append(names[:30], "...")
+	}
+	return strings.Join(names, ", ")
+}
+
+// checkMetrics returns an error naming the first of names that no run has.
+func checkMetrics(kind string, spec Spec, option string, runs []Run, names []string) error {
+	for _, n := range names {
+		if !anyRunHasMetric(runs, n) {
+			return fmt.Errorf("%s report %q: option %q: no finished run has the summary metric %q (metrics: %s)",
+				kind, spec.Name, option, n, knownMetrics(runs))
+		}
+	}
+	return nil
+}

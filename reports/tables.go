@@ -1,0 +1,124 @@
+package reports
+
+import (
+	"bytes"
+	"encoding/csv"
+	"fmt"
+	"math"
+	"path/filepath"
+	"strconv"
+	"strings"
+
+	"github.com/olekukonko/tablewriter"
+	"github.com/olekukonko/tablewriter/renderer"
+	"github.com/olekukonko/tablewriter/tw"
+
+	"github.com/infomax/infomax/experiments/results"
+)
+
+// tableData is a table ready to be written as Markdown and CSV. The Markdown
+// cells are formatted for reading; the CSV cells carry full precision.
+type tableData struct {
+	Header []string
+	Rows   [][]string
+	// Numeric marks the Markdown columns to align right.
+	Numeric []bool
+	// Note, when set, is a sentence written under the Markdown table, such
+	// as how many runs were left out.
+	Note string
+
+	CSVHeader []string
+	CSVRows   [][]string
+}
+
+// writeTable writes dir/name.md and dir/name.csv atomically.
+func writeTable(dir, name string, t tableData) ([]string, error) {
+	var md bytes.Buffer
+	align := make(tw.Alignment, len(t.Header))
+	for i := range align {
+		align[i] = tw.AlignLeft
+		if i < len(t.Numeric) && t.Numeric[i] {
+			align[i] = tw.AlignRight
+		}
+	}
+	tb := tablewriter.NewTable(&md,
+		tablewriter.WithRenderer(renderer.NewMarkdown()),
+		tablewriter.WithHeaderAutoFormat(tw.Off),
+		tablewriter.WithEastAsian(tw.Off),
+		tablewriter.WithRowAutoWrap(tw.WrapNone),
+		tablewriter.WithHeaderAutoWrap(tw.WrapNone),
+		tablewriter.WithAlignment(align),
+	)
+	tb.Header(escapeCells(t.Header))
+	for _, row := range t.Rows {
+		if err := tb.Append(escapeCells(row)); err != nil {
+			return nil, fmt.Errorf("table %q: %w", name, err)
+		}
+	}
+	if err := tb.Render(); err != nil {
+		return nil, fmt.Errorf("table %q: %w", name, err)
+	}
+	if t.Note != "" {
+		fmt.Fprintf(&md, "\n%s\n", t.Note)
+	}
+
+	var csvBuf bytes.Buffer
+	w := csv.NewWriter(&csvBuf)
+	if err := w.Write(t.CSVHeader); err != nil {
+		return nil, err
+	}
+	if err := w.WriteAll(t.CSVRows); err != nil {
+		return nil, fmt.Errorf("table %q: %w", name, err)
+	}
+
+	var paths []string
+	for _, f := range []struct {
+		ext  string
+		data []byte
+	}{{"md", md.Bytes()}, {"csv", csvBuf.Bytes()}} {
+		path := filepath.Join(dir, name+"."+f.ext)
+		if err := results.WriteFileAtomic(path, f.data); err != nil {
+			return nil, err
+		}
+		paths = append(paths, path)
+	}
+	return paths, nil
+}
+
+// escapeCells escapes the pipes that would end a Markdown cell.
+func escapeCells(cells []string) []string {
+	out := make([]string, len(cells))
+	for i, c := range cells {
+		out[i] = strings.ReplaceAll(c, "|", `\|`)
+	}
+	return out
+}
+
+// leftOutNote is the sentence under a table about runs it ignored.
+func leftOutNote(out leftOut) string {
+	if s := out.String(); s != "" {
+		return "Left out: " + s + "."
+	}
+	return ""
+}
+
+// fixed formats x with prec decimals, or "n/a" when it is not finite.
+func fixed(x float64, prec int) string {
+	if !finite(x) {
+		return missingValue
+	}
+	s := strconv.FormatFloat(x, 'f', prec, 64)
+	if s == "-"+strconv.FormatFloat(0, 'f', prec, 64) {
+		s = s[1:] // no "-0.000"
+	}
+	return s
+}
+
+// exact formats x for CSV in the shortest form that reads back exactly, or
+// as an empty cell when it is not finite.
+func exact(x float64) string {
+	if math.IsNaN(x) || math.IsInf(x, 0) {
+		return ""
+	}
+	return strconv.FormatFloat(x, 'g', -1, 64)
+}
