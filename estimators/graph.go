@@ -252,3 +252,7 @@ func (gm *graphMask) jsdLoss(o *op, x *G.Node) *G.Node {
 	posTerm := gm.maskedMean(o, o.softplus(o.neg(x)), gm.pos, gm.nPos)
 	return o.add(negTerm, posTerm)
 }
+
+func (o *op) div(a, b *G.Node) *G.Node {
+	return o.do(func() (*G.Node, error) { return G.HadamardDiv(a, b) })
+}

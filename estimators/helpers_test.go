@@ -136,3 +136,10 @@ func mustNew(t testing.TB, name string, p Params) Estimator {
 }
 
 func sp(x float64) float64 { return math.Log(1 + math.Exp(x)) }
+
+// runGraphOnShape builds est on zero scores of shape rows x cols with mask.
+func runGraphOnShape(est Estimator, mask *Mask, rows, cols int) (*Terms, error) {
+	g := G.NewGraph()
+	x := G.NewMatrix(g, tensor.Float64, G.WithShape(rows, cols), G.WithName("scores"), G.WithInit(G.Zeroes()))
+	return est.Build(x, mask)
+}

@@ -1,0 +1,57 @@
+package estimators
+
+import G "gorgonia.org/gorgonia"
+
+// DV is the Donsker-Varadhan estimator, the bound MINE optimizes
+// (Belghazi et al. 2018), trained by ascending the bound itself:
+//
+//	MI   = mean_pos s - log mean_neg e^s
+//	loss = -MI
+//
+// The bound is tight at the critic s = log p(x,y)/(p(x)p(y)) + c for any
+// constant c, so the critic's offset is free.
+//
+// Bias and variance: DV is tighter than NWJ for a given critic, but the
+// log of a sample mean makes it biased (upward, by about half the variance
+// of mean_neg e^s, for the optimal critic) and its gradient is a biased
+// estimate of the bound's gradient. Its variance, like NWJ's, grows
+// exponentially with the true MI (Song & Ermon 2020), because e^s of rare
+// negatives dominates the partition term.
+type DV struct{}
+
+func init() {
+	Register(Info{
+		Name:    "dv",
+		Summary: "Donsker-Varadhan: mean positive - log mean exp negative; high variance at high MI",
+		Params:  Params{},
+		New: func(p Params) (Estimator, error) {
+			if err := checkParams("dv", p); err != nil {
+				return nil, err
+			}
+			return DV{}, nil
+		},
+	})
+}
+
+// Build adds the DV loss and estimate of scores to their graph.
+func (DV) Build(scores *G.Node, mask *Mask) (*Terms, error) {
+	gm, err := newGraphMask("dv", scores, mask)
+	if err != nil {
+		return nil, err
+	}
+	o := &op{}
+	mi := gm.dvValue(o, scores)
+	loss := o.neg(mi)
+	if o.err != nil {
+		return nil, o.err
+	}
+	return &Terms{Loss: loss, MI: mi}, nil
+}
+
+// Reference computes the DV loss and estimate in float64. It panics if
+// scores and mask do not match.
+func (DV) Reference(scores []float64, mask *Mask) (loss, mi float64) {
+	checkReference("dv", scores, mask)
+	mi = referenceDV(scores, mask)
+	return -mi, mi
+}

@@ -1,0 +1,205 @@
+package estimators
+
+import (
+	"fmt"
+	"math"
+
+	G "gorgonia.org/gorgonia"
+	"gorgonia.org/tensor"
+)
+
+// mineMinAverage is the floor of the moving average, as in Song & Ermon's
+// mine_lower_bound, so that a collapsing partition term cannot make the
+// gradient's denominator vanish.
+const mineMinAverage = 1e-4
+
+// MINE is the Mutual Information Neural Estimator of Belghazi et al. 2018:
+// the Donsker-Varadhan bound, whose gradient has its denominator replaced
+// by an exponential moving average to reduce its bias.
+//
+// The estimate is DV's:
+//
+//	MI = mean_pos s - log P,   P = mean_neg e^s (the partition term)
+//
+// DV's gradient is mean_pos grad s - (grad P) / P, and because P is a
+// sample mean inside a log, that gradient is biased. MINE divides by a
+// moving average instead:
+//
+//	A_t = momentum * A_(t-1) + (1 - momentum) * P_t
+//	gradient = mean_pos grad s - (grad P_t) / A_t, with A_t held constant
+//
+// which is what Belghazi et al.'s Algorithm 1 and Song & Ermon's
+// mine_lower_bound do (momentum 0.9, A floored at 1e-4). The graph has no
+// stop-gradient, so the loss is written as the surrogate
+//
+//	loss = -( mean_pos s - log(momentum * A_(t-1) + (1 - momentum) * P_t) / (1 - momentum) )
+//
+// whose gradient with A_(t-1) held constant is exactly the one above: the
+// derivative of log(m A + (1-m) P) / (1-m) with respect to P is 1 / A_t.
+// The log is computed from log P with a softplus, so it stays finite when
+// P underflows. A_(t-1) and the momentum enter the graph as scalar inputs
+// that [MINE.Update] sets after every run, from the value of P_t the run
+// computed. On the first step the momentum input is 0, so the loss is -DV
+// and A_1 = P_1: the average starts from the first batch. The loss's value is a surrogate and
+// only equals -MI on that first step; read the estimate from MI.
+//
+// Bias and variance: the same estimate as DV, with DV's variance that grows
+// exponentially with the true MI; the moving average lowers the bias of
+// the gradient, not the variance of the estimate.
+//
+// A MINE value holds training state: build one with [New] per run. Every
+// graph built with it shares the moving average, and Update folds in the
+// partition term of every such graph that ran since the last Update. The
+// partition term is read with a gorgonia Read node, so run the whole graph
+// (gorgonia.NewTapeMachine on it), not a sub-program.
+type MINE struct {
+	momentum float64
+	average  float64 // A_t, valid once steps > 0
+	steps    int
+	sites    []*mineSite
+}
+
+// mineSite is one graph built by a MINE.
+type mineSite struct {
+	dtype     tensor.Dtype
+	partition G.Value // P_t, written by the graph's Read node on each run
+	// keep is the input 1 - momentum: 1 on the first step.
+	keep *G.Node
+	// offset is the input log(momentum * A_(t-1)) - log(1 - momentum):
+	// maskedScore (for log 0) on the first step.
+	offset *G.Node
+}
+
+func init() {
+	Register(Info{
+		Name:    "mine",
+		Summary: "MINE: DV estimate, gradient with a moving average of the partition term (param momentum)",
+		Params:  Params{"momentum": 0.9},
+		New: func(p Params) (Estimator, error) {
+			if err := checkParams("mine", p, "momentum"); err != nil {
+				return nil, err
+			}
+			m, ok := p["momentum"]
+			if !ok {
+				m = 0.9
+			}
+			if !(m >= 0 && m < 1) {
+				return nil, fmt.Errorf("estimator \"mine\": momentum = %g must be in [0, 1)", m)
+			}
+			return &MINE{momentum: m}, nil
+		},
+	})
+}
+
+// Steps returns how many partition terms the moving average has absorbed.
+func (e *MINE) Steps() int { return e.steps }
+
+// Average returns the moving average of the partition term after the last
+// Update, and false before the first.
+func (e *MINE) Average() (float64, bool) { return e.average, e.steps > 0 }
+
+// Build adds MINE's surrogate loss and DV estimate of scores to their graph.
+func (e *MINE) Build(scores *G.Node, mask *Mask) (*Terms, error) {
+	gm, err := newGraphMask("mine", scores, mask)
+	if err != nil {
+		return nil, err
+	}
+	g := scores.Graph()
+	site := &mineSite{dtype: gm.dtype}
+	n := len(e.sites)
+	keep, offset := e.inputs()
+	site.keep = G.NewScalar(g, gm.dtype, G.WithName(fmt.Sprintf("mine-keep-%d", n)), G.WithValue(site.cast(keep)))
+	site.offset = G.NewScalar(g, gm.dtype, G.WithName(fmt.Sprintf("mine-offset-%d", n)), G.WithValue(site.cast(offset)))
+
+	o := &op{}
+	logPartition := gm.logMeanExpNegatives(o, scores)
+	meanPos := gm.maskedMean(o, scores, gm.pos, gm.nPos)
+	mi := o.sub(meanPos, logPartition)
+	partition := o.exp(logPartition)
+	// log(m A + (1-m) P) = log(1-m) + log P + softplus(offset - log P),
+	// which stays finite when P underflows.
+	logDenominator := o.add(o.add(o.log(site.keep), logPartition), o.softplus(o.sub(site.offset, logPartition)))
+	loss := o.neg(o.sub(meanPos, o.div(logDenominator, site.keep)))
+	if o.err != nil {
+		return nil, o.err
+	}
+	G.Read(partition, &site.partition)
+	e.sites = append(e.sites, site)
+	return &Terms{Loss: loss, MI: mi}, nil
+}
+
+// inputs returns the values of the graph inputs keep = 1 - momentum and
+// offset = log(momentum * A) - log(1 - momentum) for the next step. On the
+// first step the momentum is taken as 0, so that the loss is -DV.
+func (e *MINE) inputs() (keep, offset float64) {
+	if e.steps == 0 || e.momentum == 0 {
+		return 1, maskedScore
+	}
+	return 1 - e.momentum, math.Log(e.momentum*e.average) - math.Log(1-e.momentum)
+}
+
+func (s *mineSite) cast(v float64) any {
+	if s.dtype == tensor.Float32 {
+		return float32(v)
+	}
+	return v
+}
+
+// Update folds the partition term of every graph that ran since the last
+// Update into the moving average, and sets the graphs' inputs for the next
+// step. It is an error to call it when no graph has run.
+func (e *MINE) Update() error {
+	ran := false
+	for i, site := range e.sites {
+		if site.partition == nil {
+			continue
+		}
+		p := scalarOf(site.partition)
+		site.partition = nil
+		if !(p > 0) || math.IsInf(p, 0) {
+			return fmt.Errorf("mine: the partition term mean_neg exp(s) of graph %d is %g; the critic's scores have diverged", i, p)
+		}
+		if e.steps == 0 {
+			e.average = p
+		} else {
+			e.average = e.momentum*e.average + (1-e.momentum)*p
+		}
+		e.average = math.Max(e.average, mineMinAverage)
+		e.steps++
+		ran = true
+	}
+	if !ran {
+		return fmt.Errorf("mine: Update called before any graph built by this estimator ran")
+	}
+	keep, offset := e.inputs()
+	for _, site := range e.sites {
+		if err := G.Let(site.keep, site.cast(keep)); err != nil {
+			return fmt.Errorf("mine: setting 1 - momentum: %w", err)
+		}
+		if err := G.Let(site.offset, site.cast(offset)); err != nil {
+			return fmt.Errorf("mine: setting the moving average: %w", err)
+		}
+	}
+	return nil
+}
+
+// scalarOf returns the float64 value of a scalar gorgonia value.
+func scalarOf(v G.Value) float64 {
+	switch x := v.Data().(type) {
+	case float32:
+		return float64(x)
+	case float64:
+		return x
+	}
+	return math.NaN()
+}
+
+// Reference computes MINE's first-step loss, -DV, and its DV estimate in
+// float64; later steps' surrogate losses depend on the moving average and
+// are not a function of the scores alone. It panics if scores and mask do
+// not match.
+func (e *MINE) Reference(scores []float64, mask *Mask) (loss, mi float64) {
+	checkReference("mine", scores, mask)
+	mi = referenceDV(scores, mask)
+	return -mi, mi
+}

@@ -1,0 +1,120 @@
+package estimators
+
+import (
+	"math"
+	"math/rand/v2"
+	"testing"
+
+	G "gorgonia.org/gorgonia"
+	"gorgonia.org/tensor"
+)
+
+// TestMINEMovingAverageGradient runs MINE's graph for three steps on
+// different scores and checks, at every step, the moving average that
+// Update keeps and the surrogate's gradient against MINE's formula
+// -(pos/nPos) + (neg e^s / nNeg) / A_t, with A_t = m A_(t-1) + (1-m) P_t.
+func TestMINEMovingAverageGradient(t *testing.T) {
+	const momentum = 0.9
+	rng := rand.New(rand.NewPCG(5, 6))
+	for maskName, mask := range testMasks() {
+		est := mustNew(t, "mine", Params{"momentum": momentum}).(*MINE)
+		if err := est.Update(); err == nil {
+			t.Fatalf("%s: Update before any Build and run succeeded", maskName)
+		}
+		g := G.NewGraph()
+		scores := randomScores(rng, mask.Rows*mask.Cols, 2)
+		x := newScoresNode(g, scores, mask, tensor.Float64)
+		terms, err := est.Build(x, mask)
+		if err != nil {
+			t.Fatal(err)
+		}
+		grads, err := G.Grad(terms.Loss, x)
+		if err != nil {
+			t.Fatal(err)
+		}
+		vm := G.NewTapeMachine(g)
+		var average float64
+		nPos, nNeg := float64(mask.Count(Positive)), float64(mask.Count(Negative))
+		for step := 1; step <= 3; step++ {
+			if step > 1 {
+				scores = randomScores(rng, mask.Rows*mask.Cols, 2)
+				if err := G.Let(x, tensor.New(tensor.WithShape(mask.Rows, mask.Cols), tensor.WithBacking(append([]float64(nil), scores...)))); err != nil {
+					t.Fatal(err)
+				}
+			}
+			if err := vm.RunAll(); err != nil {
+				t.Fatal(err)
+			}
+			var partition float64
+			for i, r := range mask.Roles {
+				if r == Negative {
+					partition += math.Exp(scores[i]) / nNeg
+				}
+			}
+			if step == 1 {
+				average = partition
+			} else {
+				average = momentum*average + (1-momentum)*partition
+			}
+			grad := floats(grads[0].Value())
+			for i, r := range mask.Roles {
+				var want float64
+				switch r {
+				case Positive:
+					want = -1 / nPos
+				case Negative:
+					want = math.Exp(scores[i]) / nNeg / average
+				}
+				if math.Abs(grad[i]-want) > 1e-12 {
+					t.Errorf("%s step %d: d loss/d s[%d] = %.12g, want %.12g", maskName, step, i, grad[i], want)
+				}
+			}
+			_, wantMI := DV{}.Reference(scores, mask)
+			if got := scalarValue(terms.MI.Value()); !close(got, wantMI, 1e-12) {
+				t.Errorf("%s step %d: MI %v, want the DV value %v", maskName, step, got, wantMI)
+			}
+			if err := est.Update(); err != nil {
+				t.Fatal(err)
+			}
+			if got, ok := est.Average(); !ok || !close(got, average, 1e-12) {
+				t.Errorf("%s step %d: moving average %v, want %v", maskName, step, got, average)
+			}
+			vm.Reset()
+			if err := est.Update(); err == nil {
+				t.Errorf("%s step %d: a second Update without a run succeeded", maskName, step)
+			}
+		}
+		vm.Close()
+	}
+}
+
+// TestMINEAverageIsFloored checks the floor that keeps the denominator of
+// the gradient away from zero when every negative score is very low.
+func TestMINEAverageIsFloored(t *testing.T) {
+	mask := Diagonal(3)
+	est := mustNew(t, "mine", nil).(*MINE)
+	g := G.NewGraph()
+	x := newScoresNode(g, []float64{0, -30, -30, -30, 0, -30, -30, -30, 0}, mask, tensor.Float32)
+	if _, err := est.Build(x, mask); err != nil {
+		t.Fatal(err)
+	}
+	vm := G.NewTapeMachine(g)
+	defer vm.Close()
+	if err := vm.RunAll(); err != nil {
+		t.Fatal(err)
+	}
+	if err := est.Update(); err != nil {
+		t.Fatal(err)
+	}
+	if got, _ := est.Average(); got != mineMinAverage {
+		t.Errorf("average %g, want the floor %g", got, mineMinAverage)
+	}
+}
+
+func TestMINEMomentumChecked(t *testing.T) {
+	for _, m := range []float64{-0.1, 1, 1.5, math.NaN()} {
+		if _, err := New("mine", Params{"momentum": m}); err == nil {
+			t.Errorf("momentum %v accepted", m)
+		}
+	}
+}

@@ -1,0 +1,58 @@
+package estimators
+
+import (
+	"sort"
+	"strings"
+	"testing"
+)
+
+func TestRegistryNames(t *testing.T) {
+	names := Names()
+	if !sort.StringsAreSorted(names) {
+		t.Errorf("Names() not sorted: %v", names)
+	}
+	for _, want := range []string{"dv", "infonce", "jsd", "mine", "nwj", "smile"} {
+		i := sort.SearchStrings(names, want)
+		if i == len(names) || names[i] != want {
+			t.Errorf("Names() = %v lacks %q", names, want)
+		}
+		info, err := Lookup(want)
+		if err != nil || info.Summary == "" {
+			t.Errorf("Lookup(%q) = %+v, %v; want a summary", want, info, err)
+		}
+	}
+}
+
+func TestRegistryUnknownNameSuggests(t *testing.T) {
+	_, err := New("jsdd", nil)
+	if err == nil || !strings.Contains(err.Error(), `did you mean "jsd"?`) || !strings.Contains(err.Error(), "infonce") {
+		t.Errorf("New(jsdd) error = %v; want the known names and a suggestion of jsd", err)
+	}
+}
+
+func TestRegistryUnknownParamRejected(t *testing.T) {
+	for _, name := range []string{"jsd", "infonce", "dv", "mine", "nwj", "smile"} {
+		_, err := New(name, Params{"temperature": 1})
+		if err == nil || !strings.Contains(err.Error(), "temperature") {
+			t.Errorf("New(%s, temperature) error = %v; want one naming the parameter", name, err)
+		}
+		// The factory itself rejects unknown names too, when called directly.
+		info, _ := Lookup(name)
+		if _, err := info.New(Params{"temperature": 1}); err == nil {
+			t.Errorf("%s factory accepted an unknown parameter", name)
+		}
+	}
+}
+
+func TestBuildRejectsMismatchedMask(t *testing.T) {
+	for _, name := range Names() {
+		_, err := runGraphOnShape(mustNew(t, name, nil), Diagonal(3), 3, 4)
+		if err == nil {
+			t.Errorf("%s built on 3x4 scores with a 3x3 mask", name)
+		}
+		bad := &Mask{Rows: 2, Cols: 2, Roles: []Role{Positive, Ignored, Negative, Ignored}}
+		if _, err := runGraphOnShape(mustNew(t, name, nil), bad, 2, 2); err == nil {
+			t.Errorf("%s accepted a mask whose positive row has no negative", name)
+		}
+	}
+}
