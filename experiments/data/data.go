@@ -17,7 +17,9 @@
 package data
 
 import (
+	"errors"
 	"fmt"
+	"io/fs"
 	"math"
 	"math/rand/v2"
 	"os"
@@ -298,6 +300,9 @@ func Load(name string, opts Options) (train, test *Set, err error) {
 	}
 	if opts.Path != "" {
 		st, err := os.Stat(opts.Path)
+		if errors.Is(err, fs.ErrNotExist) {
+			return nil, nil, fmt.Errorf("%s: data path %q does not exist; give the folder that holds the data set's files", name, opts.Path)
+		}
 		if err != nil {
 			return nil, nil, fmt.Errorf("%s: data path %q: %w", name, opts.Path, err)
 		}
@@ -309,11 +314,18 @@ func Load(name string, opts Options) (train, test *Set, err error) {
 	if err != nil {
 		return nil, nil, err
 	}
+	return prepare(train, test, opts)
+}
+
+// prepare checks the loaded splits and applies opts' subsets and
+// normalization to them.
+func prepare(train, test *Set, opts Options) (*Set, *Set, error) {
 	for _, s := range []*Set{train, test} {
 		if err := s.check(); err != nil {
 			return nil, nil, err
 		}
 	}
+	var err error
 	if train, err = train.Subset(opts.TrainSubset, opts.Seed); err != nil {
 		return nil, nil, err
 	}

@@ -56,12 +56,18 @@ func loadMNIST(name, dir string) (train, test *Set, err error) {
 			return nil, nil, err
 		}
 	}
-	train, err = loadMNISTSplit(name, "train", dir, "train-images-idx3-ubyte", "train-labels-idx1-ubyte")
-	if err != nil {
+	// Find all four files before decoding any, so that a missing test file
+	// is reported at once.
+	var paths [4]string
+	for i, base := range []string{"train-images-idx3-ubyte", "train-labels-idx1-ubyte", "t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte"} {
+		if paths[i], err = findIDX(name, dir, base); err != nil {
+			return nil, nil, err
+		}
+	}
+	if train, err = loadMNISTSplit(name, "train", paths[0], paths[1]); err != nil {
 		return nil, nil, err
 	}
-	test, err = loadMNISTSplit(name, "test", dir, "t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte")
-	if err != nil {
+	if test, err = loadMNISTSplit(name, "test", paths[2], paths[3]); err != nil {
 		return nil, nil, err
 	}
 	return train, test, nil
@@ -78,15 +84,8 @@ func findIDX(name, dir, base string) (string, error) {
 		name, base, base, dir)
 }
 
-func loadMNISTSplit(name, split, dir, imagesBase, labelsBase string) (*Set, error) {
-	imagesPath, err := findIDX(name, dir, imagesBase)
-	if err != nil {
-		return nil, err
-	}
-	labelsPath, err := findIDX(name, dir, labelsBase)
-	if err != nil {
-		return nil, err
-	}
+// loadMNISTSplit reads one split from its images and labels files.
+func loadMNISTSplit(name, split, imagesPath, labelsPath string) (*Set, error) {
 	labels, err := readIDXLabels(labelsPath, 10)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", name, err)
