@@ -93,6 +93,9 @@ func (x *idxFile) readRecords(buf []byte, size, done, n int, what string) error 
 func (x *idxFile) finish(what string, n, size int) error {
 	defer x.Close()
 	extra, err := io.Copy(io.Discard, x.r)
+	if errors.Is(err, io.ErrUnexpectedEOF) {
+		return fmt.Errorf("%s is truncated: its gzip stream ends early; download the file again", x.path)
+	}
 	if err != nil {
 		return fmt.Errorf("%s: after its data: %w", x.path, err)
 	}

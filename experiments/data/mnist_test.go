@@ -141,6 +141,26 @@ func TestMNISTFileErrorsNameTheFile(t *testing.T) {
 	}
 }
 
+func TestMNISTCutGzipIsTruncated(t *testing.T) {
+	full := idxBytes([]int{3, 28, 28}, mnistImages(3))
+	var b bytes.Buffer
+	w := gzip.NewWriter(&b)
+	w.Write(full)
+	w.Close()
+	gz := b.Bytes()
+	// Cut inside the compressed data, and inside the 8-byte trailer.
+	for _, cut := range []int{len(gz) / 2, len(gz) - 4} {
+		dir := t.TempDir()
+		writeMNIST(t, dir, true)
+		path := filepath.Join(dir, "train-images-idx3-ubyte.gz")
+		writeFile(t, path, gz[:cut], false)
+		_, _, err := Load("mnist", Options{Path: dir})
+		if err == nil || !strings.Contains(err.Error(), path) || !strings.Contains(err.Error(), "truncated") {
+			t.Errorf("gzip cut at %d of %d bytes: %v", cut, len(gz), err)
+		}
+	}
+}
+
 func TestMNISTLabelErrors(t *testing.T) {
 	dir := t.TempDir()
 	writeMNIST(t, dir, false)
