@@ -36,6 +36,12 @@ type Config struct {
 	Hidden int `toml:"hidden"`
 	Layers int `toml:"layers"`
 	Embed  int `toml:"embed"`
+	// ConcatHidden, when positive, replaces Hidden for the concat critic
+	// only. The concat critic runs its hidden layers on all K² pairings,
+	// about K times the work of the separable critic at the same width, so
+	// a CPU sweep comparing both critics can give concat a narrower width
+	// without narrowing the separable one. 0 uses Hidden.
+	ConcatHidden int `toml:"concat_hidden"`
 	// Cubic replaces y by y³, an invertible map that leaves the MI
 	// unchanged but makes the optimal critic harder to represent.
 	Cubic bool `toml:"cubic"`
@@ -89,6 +95,8 @@ func (c *Config) Validate() error {
 		return fmt.Errorf("hidden = %d: must be at least 1", c.Hidden)
 	case c.Layers < 0:
 		return fmt.Errorf("layers = %d: must not be negative", c.Layers)
+	case c.ConcatHidden < 0:
+		return fmt.Errorf("concat_hidden = %d: must not be negative (0 uses hidden)", c.ConcatHidden)
 	case c.Embed < 1:
 		return fmt.Errorf("embed = %d: must be at least 1", c.Embed)
 	case c.LogEvery < 1:
@@ -117,11 +125,20 @@ func (c *Config) Validate() error {
 // TotalSteps is the number of training steps of the whole staircase.
 func (c *Config) TotalSteps() int { return len(c.MILevels) * c.StepsPerLevel }
 
+// CriticHidden is the hidden width of the configured critic: ConcatHidden
+// for the concat critic when it is set, Hidden otherwise.
+func (c *Config) CriticHidden() int {
+	if c.Critic == "concat" && c.ConcatHidden > 0 {
+		return c.ConcatHidden
+	}
+	return c.Hidden
+}
+
 // criticSpec gives the critic's sizes for this config.
 func (c *Config) criticSpec(seed uint64) architectures.CriticSpec {
 	return architectures.CriticSpec{
 		DimX: c.Dim, DimY: c.Dim,
-		Hidden: c.Hidden, Layers: c.Layers, Embed: c.Embed,
+		Hidden: c.CriticHidden(), Layers: c.Layers, Embed: c.Embed,
 		Seed: seed,
 	}
 }

@@ -190,6 +190,7 @@ func TestValidateNamesTheKey(t *testing.T) {
 		{"hidden", func(c *Config) { c.Hidden = 0 }},
 		{"layers", func(c *Config) { c.Layers = -1 }},
 		{"embed", func(c *Config) { c.Embed = 0 }},
+		{"concat_hidden", func(c *Config) { c.ConcatHidden = -1 }},
 		{"log_every", func(c *Config) { c.LogEvery = 0 }},
 		{"estimator", func(c *Config) { c.Estimator = "no-such-estimator" }},
 		{"critic", func(c *Config) { c.Critic = "seperable" }},
@@ -205,5 +206,21 @@ func TestValidateNamesTheKey(t *testing.T) {
 		if !strings.HasPrefix(err.Error(), tc.key+" ") {
 			t.Errorf("%s: error %q does not start with the key", tc.key, err)
 		}
+	}
+}
+
+func TestConcatHiddenAppliesToConcatOnly(t *testing.T) {
+	c := DefaultConfig()
+	c.Hidden, c.ConcatHidden = 256, 64
+	if got := c.CriticHidden(); got != 256 {
+		t.Errorf("separable critic width %d, want hidden = 256", got)
+	}
+	c.Critic = "concat"
+	if got := c.CriticHidden(); got != 64 {
+		t.Errorf("concat critic width %d, want concat_hidden = 64", got)
+	}
+	c.ConcatHidden = 0
+	if got := c.CriticHidden(); got != 256 {
+		t.Errorf("concat critic width %d with concat_hidden = 0, want hidden = 256", got)
 	}
 }

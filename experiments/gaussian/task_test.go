@@ -75,6 +75,7 @@ func TestJSDSeparableLearnsAndIsDeterministic(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	t.Logf("mean estimate over the second half: %.3f nats (true 2)", summary["level_2_mean"])
 	if got := summary["level_2_mean"]; !(got > 1) {
 		t.Errorf("mean jsd estimate over the second half is %g nats, want above 1 (true MI 2)", got)
 	}
@@ -177,6 +178,7 @@ func TestDivergenceIsReported(t *testing.T) {
 	if !errors.As(err, &div) {
 		t.Fatalf("Run returned %v, want a *DivergedError", err)
 	}
+	t.Logf("diverged as expected: %v", div)
 	if div.Reason == "" || div.Step < 0 || div.Step >= cfg.TotalSteps() {
 		t.Errorf("DivergedError %+v has no reason or an impossible step", div)
 	}
