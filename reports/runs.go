@@ -94,7 +94,9 @@ func noDoneRunsError(kind string, spec Spec, out leftOut) error {
 // Param returns the value of key for run r: its swept value in
 // Summary.Params if it was swept, else its value in the resolved config.
 // A config key is found at the top level, by a dotted path ("critic.hidden"),
-// or, failing both, as the only key of that name in a nested table.
+// or, failing both, as the only key of that name in a nested table. A key
+// whose value is a table with a name, such as [critic] name = "concat",
+// stands for that name.
 func (r Run) Param(key string) (any, bool) {
 	if r.Summary != nil {
 		if v, ok := r.Summary.Params[key]; ok {
@@ -105,7 +107,9 @@ func (r Run) Param(key string) (any, bool) {
 		return nil, false
 	}
 	if v, ok := r.Config[key]; ok {
-		return v, true
+		if v, ok := tableName(v); ok {
+			return v, true
+		}
 	}
 	if strings.Contains(key, ".") {
 		var cur any = r.Config
@@ -118,12 +122,26 @@ func (r Run) Param(key string) (any, bool) {
 				return nil, false
 			}
 		}
-		return cur, true
+		return tableName(cur)
 	}
 	var found []any
 	findNested(r.Config, key, &found)
 	if len(found) == 1 {
-		return found[0], true
+		return tableName(found[0])
+	}
+	return nil, false
+}
+
+// tableName returns v itself, or for a config table such as
+// [critic] name = "concat" the table's name; a table without a string name
+// is no usable value.
+func tableName(v any) (any, bool) {
+	m, ok := v.(map[string]any)
+	if !ok {
+		return v, true
+	}
+	if name, ok := m["name"].(string); ok {
+		return name, true
 	}
 	return nil, false
 }

@@ -114,11 +114,12 @@ func fixed(x float64, prec int) string {
 	return s
 }
 
-// exact formats x for CSV in the shortest form that reads back exactly, or
-// as an empty cell when it is not finite.
+// exact formats x for CSV with 12 significant digits (enough for any metric,
+// and free of float noise such as 1.7999999999999998), or as an empty cell
+// when it is not finite.
 func exact(x float64) string {
 	if math.IsNaN(x) || math.IsInf(x, 0) {
 		return ""
 	}
-	return strconv.FormatFloat(x, 'g', -1, 64)
+	return strconv.FormatFloat(x, 'g', 12, 64)
 }

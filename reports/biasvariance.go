@@ -1,0 +1,197 @@
+package reports
+
+import (
+	"fmt"
+	"sort"
+	"strconv"
+	"strings"
+)
+
+func init() {
+	Register(Kind{
+		Name: "bias_variance",
+		Summary: "table of mean estimate, bias, variance and MSE per estimator, critic and true MI level, " +
+			"averaged over seeds (Markdown and CSV)",
+		Check: func(spec Spec) error { _, err := readBiasVarianceOptions(spec); return err },
+		Make:  makeBiasVariance,
+	})
+}
+
+// biasVarianceOptions are the options of a bias_variance table:
+//
+//	rows       parameter or list of parameters, one row group per value
+//	           (default ["estimator", "critic"])
+//	source     "auto" (default: the summary's level_<L>_* metrics, or the
+//	           metrics log when a run has none), "summary" or "metrics"
+//	metric     logged estimate (default "mi"); truth: logged true MI ("true_mi"),
+//	           used when the statistics come from the metrics log
+//	precision  decimals in the Markdown table (default 3)
+type biasVarianceOptions struct {
+	Rows          []string
+	Source        string
+	Metric, Truth string
+	Precision     int
+}
+
+func readBiasVarianceOptions(spec Spec) (biasVarianceOptions, error) {
+	r := readOptions("bias_variance", spec, "rows", "source", "metric", "truth", "precision")
+	o := biasVarianceOptions{
+		Rows:      r.Strings("rows", []string{"estimator", "critic"}),
+		Source:    r.String("source", "auto"),
+		Metric:    r.String("metric", "mi"),
+		Truth:     r.String("truth", "true_mi"),
+		Precision: r.Int("precision", 3, 0, 12),
+	}
+	if !contains([]string{"auto", "summary", "metrics"}, o.Source) {
+		r.fail("source", "want \"auto\", \"summary\" or \"metrics\", got %q", o.Source)
+	}
+	return o, r.Err()
+}
+
+// levelStatNames are the per-level summary statistics, in column order.
+var levelStatNames = []string{"mean", "bias", "variance", "mse"}
+
+// runLevel is one run's statistics at one level, by name as in
+// levelStatNames.
+type runLevel struct {
+	Label string // the level as written in the metric name, e.g. "2"
+	Value float64
+	Stats map[string]float64
+}
+
+// summaryLevels reads the level_<L>_<stat> metrics of r's summary.
+func summaryLevels(r Run) []runLevel {
+	byLabel := map[string]*runLevel{}
+	for name, v := range r.Summary.Metrics {
+		rest, ok := strings.CutPrefix(name, "level_")
+		if !ok {
+			continue
+		}
+		i := strings.LastIndexByte(rest, '_')
+		if i < 0 {
+			continue
+		}
+		lbl, stat := rest[:i], rest[i+1:]
+		if !contains(levelStatNames, stat) {
+			continue
+		}
+		x, err := strconv.ParseFloat(lbl, 64)
+		if err != nil {
+			continue
+		}
+		l, ok := byLabel[lbl]
+		if !ok {
+			l = &runLevel{Label: lbl, Value: x, Stats: map[string]float64{}}
+			byLabel[lbl] = l
+		}
+		l.Stats[stat] = v
+	}
+	out := make([]runLevel, 0, len(byLabel))
+	for _, l := range byLabel {
+		out = append(out, *l)
+	}
+	return out
+}
+
+// logLevels computes r's level statistics from its metrics log.
+func logLevels(r Run, metric, truth string) ([]runLevel, error) {
+	recs, err := r.Metrics()
+	if err != nil {
+		return nil, err
+	}
+	var out []runLevel
+	for _, s := range StaircaseStats(recs, metric, truth) {
+		out = append(out, runLevel{
+			Label: strconv.FormatFloat(s.Level, 'g', -1, 64),
+			Value: s.Level,
+			Stats: map[string]float64{"mean": s.Mean, "bias": s.Bias, "variance": s.Variance, "mse": s.MSE},
+		})
+	}
+	return out, nil
+}
+
+func makeBiasVariance(runs []Run, spec Spec, dir string) ([]string, error) {
+	o, err := readBiasVarianceOptions(spec)
+	if err != nil {
+		return nil, err
+	}
+	done, out := doneRuns(runs)
+	if len(done) == 0 {
+		return nil, noDoneRunsError("bias_variance", spec, out)
+	}
+	groups, err := groupRuns("bias_variance", spec, done, o.Rows)
+	if err != nil {
+		return nil, err
+	}
+
+	header := append([]string(nil), o.Rows...)
+	header = append(header, "true MI", "mean", "bias", "variance", "MSE", "n")
+	numeric := make([]bool, len(header))
+	for i := len(o.Rows); i < len(header); i++ {
+		numeric[i] = true
+	}
+	t := tableData{
+		Header:    header,
+		Numeric:   numeric,
+		Note:      leftOutNote(out),
+		CSVHeader: append(append([]string(nil), o.Rows...), "true_mi", "mean", "bias", "variance", "mse", "n"),
+	}
+	for _, g := range groups {
+		type acc struct {
+			label string
+			value float64
+			stats map[string][]float64
+			n     int
+		}
+		levels := map[string]*acc{}
+		for _, r := range g.Runs {
+			var rl []runLevel
+			if o.Source != "metrics" {
+				rl = summaryLevels(r)
+			}
+			if len(rl) == 0 && o.Source != "summary" {
+				if rl, err = logLevels(r, o.Metric, o.Truth); err != nil {
+					return nil, fmt.Errorf("bias_variance report %q: run %s: %w", spec.Name, r.ID, err)
+				}
+			}
+			for _, l := range rl {
+				a, ok := levels[l.Label]
+				if !ok {
+					a = &acc{label: l.Label, value: l.Value, stats: map[string][]float64{}}
+					levels[l.Label] = a
+				}
+				a.n++
+				for name, v := range l.Stats {
+					if finite(v) {
+						a.stats[name] = append(a.stats[name], v)
+					}
+				}
+			}
+		}
+		sorted := make([]*acc, 0, len(levels))
+		for _, a := range levels {
+			sorted = append(sorted, a)
+		}
+		sort.Slice(sorted, func(i, j int) bool { return sorted[i].value < sorted[j].value })
+		for _, a := range sorted {
+			row := append([]string(nil), g.Values...)
+			row = append(row, a.label)
+			csvRow := append([]string(nil), g.Values...)
+			csvRow = append(csvRow, a.label)
+			for _, name := range levelStatNames {
+				m, _ := MeanSD(a.stats[name])
+				row = append(row, fixed(m, o.Precision))
+				csvRow = append(csvRow, exact(m))
+			}
+			row = append(row, strconv.Itoa(a.n))
+			csvRow = append(csvRow, strconv.Itoa(a.n))
+			t.Rows = append(t.Rows, row)
+			t.CSVRows = append(t.CSVRows, csvRow)
+		}
+	}
+	if len(t.Rows) == 0 {
+		return nil, fmt.Errorf("bias_variance report %q: no run has level statistics: neither level_<L>_bias "+
+			"metrics in its summary nor %q and %q values in its metrics log", spec.Name, o.Metric, o.Truth)
+	}
+	return writeTable(dir, spec.Name, t)
+}

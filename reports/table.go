@@ -1,0 +1,120 @@
+package reports
+
+import (
+	"fmt"
+	"strconv"
+)
+
+func init() {
+	Register(Kind{
+		Name: "table",
+		Summary: "table of summary metrics (columns) per parameter value (rows), each cell the mean ± " +
+			"standard deviation over seeds (Markdown and CSV); e.g. the DIM paper's Table 1",
+		Check: func(spec Spec) error { _, err := readTableOptions(spec); return err },
+		Make:  makeTable,
+	})
+}
+
+// tableOptions are the options of a table:
+//
+//	rows       parameter or list of parameters, one row per value (required)
+//	columns    list of summary metrics, one column each (required)
+//	labels     column headings by metric name, e.g. {mlp_y_acc = "Y (MLP)"}
+//	scale      factor applied to every value, e.g. 100 for percentages (default 1)
+//	precision  decimals in the Markdown table (default 2)
+//
+// A Markdown cell is "mean ± sd" over the row's runs (sample standard
+// deviation), just "mean" for a single run, with "(n=k)" added where fewer
+// runs than the row's n have the metric, and "n/a" where none has. The CSV
+// file has, after the row parameters and n, the columns <metric>_mean,
+// <metric>_sd and <metric>_n for each metric, at full precision.
+type tableOptions struct {
+	Rows, Columns []string
+	Labels        map[string]string
+	Scale         float64
+	Precision     int
+}
+
+func readTableOptions(spec Spec) (tableOptions, error) {
+	r := readOptions("table", spec, "rows", "columns", "labels", "scale", "precision")
+	r.require("rows", `a parameter such as "model", or a list of them`)
+	r.require("columns", `a list of summary metrics such as ["linear_y_acc", "mlp_y_acc"]`)
+	o := tableOptions{
+		Rows:      r.Strings("rows", nil),
+		Columns:   r.Strings("columns", nil),
+		Labels:    r.StringMap("labels"),
+		Scale:     r.Float("scale", 1),
+		Precision: r.Int("precision", 2, 0, 12),
+	}
+	for name := range o.Labels {
+		if o.Columns != nil && !contains(o.Columns, name) {
+			r.fail("labels", "labels %q, which is not one of the columns (%v)", name, o.Columns)
+			break
+		}
+	}
+	if o.Scale == 0 {
+		r.fail("scale", "must not be 0")
+	}
+	return o, r.Err()
+}
+
+func makeTable(runs []Run, spec Spec, dir string) ([]string, error) {
+	o, err := readTableOptions(spec)
+	if err != nil {
+		return nil, err
+	}
+	done, out := doneRuns(runs)
+	if len(done) == 0 {
+		return nil, noDoneRunsError("table", spec, out)
+	}
+	if err := checkMetrics("table", spec, "columns", done, o.Columns); err != nil {
+		return nil, err
+	}
+	groups, err := groupRuns("table", spec, done, o.Rows)
+	if err != nil {
+		return nil, err
+	}
+
+	t := tableData{Note: leftOutNote(out)}
+	t.Header = append(t.Header, o.Rows...)
+	t.CSVHeader = append(t.CSVHeader, o.Rows...)
+	t.Header = append(t.Header, "n")
+	t.CSVHeader = append(t.CSVHeader, "n")
+	for _, c := range o.Columns {
+		t.Header = append(t.Header, label(o.Labels, c))
+		t.CSVHeader = append(t.CSVHeader, c+"_mean", c+"_sd", c+"_n")
+	}
+	t.Numeric = make([]bool, len(t.Header))
+	for i := len(o.Rows); i < len(t.Header); i++ {
+		t.Numeric[i] = true
+	}
+	for _, g := range groups {
+		n := len(g.Runs)
+		row := append(append([]string(nil), g.Values...), strconv.Itoa(n))
+		csvRow := append(append([]string(nil), g.Values...), strconv.Itoa(n))
+		for _, c := range o.Columns {
+			xs := metricValues(g.Runs, c, o.Scale)
+			mean, sd := MeanSD(xs)
+			row = append(row, meanSDCell(mean, sd, len(xs), n, o.Precision))
+			csvRow = append(csvRow, exact(mean), exact(sd), strconv.Itoa(len(xs)))
+		}
+		t.Rows = append(t.Rows, row)
+		t.CSVRows = append(t.CSVRows, csvRow)
+	}
+	return writeTable(dir, spec.Name, t)
+}
+
+// meanSDCell formats a table cell of k values in a row of n runs.
+func meanSDCell(mean, sd float64, k, n, prec int) string {
+	if k == 0 {
+		return missingValue
+	}
+	s := fixed(mean, prec)
+	if k > 1 {
+		s += " ± " + fixed(sd, prec)
+	}
+	if k != n {
+		s += fmt.Sprintf(" (n=%d)", k)
+	}
+	return s
+}

@@ -1,0 +1,207 @@
+package reports
+
+import (
+	"encoding/csv"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+
+	"github.com/infomax/infomax/experiments/results"
+)
+
+// table1Runs are DIM-like runs: two models with two seeds each, a baseline
+// with one seed that lacks one metric, and a failed run.
+func table1Runs(t *testing.T) []Run {
+	return makeRuns(t,
+		fakeRun{ID: "a0", Seed: 0, Params: map[string]any{"model": "DIM(L) jsd"},
+			Metrics: results.Values{"linear_y_acc": 0.72, "mlp_y_acc": 0.80}},
+		fakeRun{ID: "a1", Seed: 1, Params: map[string]any{"model": "DIM(L) jsd"},
+			Metrics: results.Values{"linear_y_acc": 0.73, "mlp_y_acc": 0.82}},
+		fakeRun{ID: "b0", Seed: 0, Params: map[string]any{"model": "DIM(G)"},
+			Metrics: results.Values{"linear_y_acc": 0.51, "mlp_y_acc": 0.60}},
+		fakeRun{ID: "b1", Seed: 1, Params: map[string]any{"model": "DIM(G)"},
+			Metrics: results.Values{"linear_y_acc": 0.55, "mlp_y_acc": 0.64}},
+		fakeRun{ID: "c0", Seed: 0, Params: map[string]any{"model": "pixels"},
+			Metrics: results.Values{"linear_y_acc": 0.40}},
+		fakeRun{ID: "d0", Seed: 2, Status: results.StatusFailed, Params: map[string]any{"model": "DIM(G)"}},
+	)
+}
+
+func TestTableKind(t *testing.T) {
+	runs := table1Runs(t)
+	dir := t.TempDir()
+	spec := Spec{Kind: "table", Name: "table1", Options: map[string]any{
+		"rows":      "model",
+		"columns":   []any{"linear_y_acc", "mlp_y_acc"},
+		"labels":    map[string]any{"linear_y_acc": "Y (linear)", "mlp_y_acc": "Y (MLP)"},
+		"scale":     int64(100),
+		"precision": int64(2),
+	}}
+	k, err := Lookup("table")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := k.Check(spec); err != nil {
+		t.Fatal(err)
+	}
+	paths, err := k.Make(runs, spec, dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []string{filepath.Join(dir, "table1.md"), filepath.Join(dir, "table1.csv")}
+	if strings.Join(paths, " ") != strings.Join(want, " ") {
+		t.Fatalf("paths = %v, want %v", paths, want)
+	}
+	md, err := os.ReadFile(paths[0])
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Hand computations: jsd linear 72, 73 -> 72.50 ± sd sqrt(0.5) = 0.71;
+	// DIM(G) MLP 60, 64 -> 62.00 ± 2.83; pixels has one run and no MLP value.
+	for _, cell := range []string{"72.50 ± 0.71", "81.00 ± 1.41", "53.00 ± 2.83", "62.00 ± 2.83", "40.00", "n/a",
+		"Y (linear)", "Left out: 1 run not done (1 failed)."} {
+		if !strings.Contains(string(md), cell) {
+			t.Errorf("table1.md lacks %q:\n%s", cell, md)
+		}
+	}
+	// Rows keep the sweep's order of first appearance.
+	if strings.Index(string(md), "DIM(L) jsd") > strings.Index(string(md), "DIM(G)") {
+		t.Errorf("rows out of sweep order:\n%s", md)
+	}
+	checkGolden(t, paths[0], "table1.md")
+	checkGolden(t, paths[1], "table1.csv")
+
+	f, err := os.Open(paths[1])
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	rows, err := csv.NewReader(f).ReadAll()
+	if err != nil {
+		t.Fatal(err)
+	}
+	header := strings.Join(rows[0], ",")
+	if header != "model,n,linear_y_acc_mean,linear_y_acc_sd,linear_y_acc_n,mlp_y_acc_mean,mlp_y_acc_sd,mlp_y_acc_n" {
+		t.Errorf("CSV header = %s", header)
+	}
+	mean, _ := strconv.ParseFloat(rows[1][2], 64)
+	if !near(mean, 72.5, 1e-9) {
+		t.Errorf("CSV jsd linear mean = %v, want 72.5", mean)
+	}
+}
+
+// gaussianRuns are Gaussian-benchmark-like runs: two estimators with two
+// seeds and one critic with summary level metrics, and one run whose
+// summary lacks them, so that they are computed from its metrics log.
+func gaussianRuns(t *testing.T) []Run {
+	lv := func(b2, v2, b4, v4 float64) results.Values {
+		return results.Values{
+			"level_2_mean": 2 + b2, "level_2_bias": b2, "level_2_variance": v2, "level_2_mse": b2*b2 + v2,
+			"level_4_mean": 4 + b4, "level_4_bias": b4, "level_4_variance": v4, "level_4_mse": b4*b4 + v4,
+		}
+	}
+	cfg := func(critic string) map[string]any {
+		return map[string]any{"critic": map[string]any{"name": critic, "hidden": int64(256)}, "batch_size": int64(64)}
+	}
+	return makeRuns(t,
+		fakeRun{ID: "nwj0", Seed: 0, Params: map[string]any{"estimator": "nwj", "critic": "separable"},
+			Metrics: lv(-0.1, 0.5, -0.3, 1.5)},
+		fakeRun{ID: "nwj1", Seed: 1, Params: map[string]any{"estimator": "nwj", "critic": "separable"},
+			Metrics: lv(-0.3, 0.7, -0.5, 2.5)},
+		fakeRun{ID: "nce0", Seed: 0, Params: map[string]any{"estimator": "infonce", "critic": "separable"},
+			Metrics: lv(-0.2, 0.01, -1.2, 0.02)},
+		// Critic from the config (not swept); level statistics only in the log:
+		// level 2 second half 1, 3 (mean 2, bias 0, var 1, MSE 1), level 4
+		// second half 5, 5 (mean 5, bias 1, var 0, MSE 1).
+		fakeRun{ID: "js0", Seed: 0, Params: map[string]any{"estimator": "jsd"}, Config: cfg("concat"),
+			Metrics: results.Values{"loss": 0.3},
+			Log: func(log func(int, results.Values)) {
+				for i, e := range []float64{9, 9, 1, 3} {
+					log(i, results.Values{"mi": e, "true_mi": 2})
+				}
+				for i, e := range []float64{0, 0, 5, 5} {
+					log(4+i, results.Values{"mi": e, "true_mi": 4})
+				}
+			}},
+		fakeRun{ID: "nwj2", Seed: 2, Status: results.StatusRunning, Params: map[string]any{"estimator": "nwj", "critic": "separable"}},
+	)
+}
+
+func TestBiasVarianceKind(t *testing.T) {
+	runs := gaussianRuns(t)
+	dir := t.TempDir()
+	spec := Spec{Kind: "bias_variance", Name: "bias", Options: map[string]any{}}
+	k, err := Lookup("bias_variance")
+	if err != nil {
+		t.Fatal(err)
+	}
+	paths, err := k.Make(runs, spec, dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(paths) != 2 || filepath.Base(paths[0]) != "bias.md" || filepath.Base(paths[1]) != "bias.csv" {
+		t.Fatalf("paths = %v", paths)
+	}
+	checkGolden(t, paths[0], "bias_variance.md")
+	checkGolden(t, paths[1], "bias_variance.csv")
+
+	f, err := os.Open(paths[1])
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	rows, err := csv.NewReader(f).ReadAll()
+	if err != nil {
+		t.Fatal(err)
+	}
+	byKey := map[string][]string{}
+	for _, r := range rows[1:] {
+		byKey[r[0]+"/"+r[1]+"/"+r[2]] = r[3:]
+	}
+	// nwj separable, level 4: bias mean(-0.3, -0.5) = -0.4; variance
+	// mean(1.5, 2.5) = 2; MSE mean(0.09+1.5, 0.25+2.5) = 2.17; n = 2.
+	checkRow := func(key string, mean, bias, variance, mse float64, n string) {
+		t.Helper()
+		r, ok := byKey[key]
+		if !ok {
+			t.Fatalf("no CSV row %s in %v", key, rows)
+		}
+		for i, want := range []float64{mean, bias, variance, mse} {
+			got, err := strconv.ParseFloat(r[i], 64)
+			if err != nil || !near(got, want, 1e-12) {
+				t.Errorf("%s column %d = %q, want %v", key, i, r[i], want)
+			}
+		}
+		if r[4] != n {
+			t.Errorf("%s n = %s, want %s", key, r[4], n)
+		}
+	}
+	checkRow("nwj/separable/4", 3.6, -0.4, 2, 2.17, "2")
+	checkRow("infonce/separable/2", 1.8, -0.2, 0.01, 0.05, "1")
+	// From the metrics log, with the critic found in the config's [critic] table.
+	checkRow("jsd/concat/2", 2, 0, 1, 1, "1")
+	checkRow("jsd/concat/4", 5, 1, 0, 1, "1")
+}
+
+func TestTablesLeaveOutRunsNotDone(t *testing.T) {
+	runs := makeRuns(t,
+		fakeRun{ID: "ok", Params: map[string]any{"model": "m"}, Metrics: results.Values{"acc": 1}},
+		fakeRun{ID: "bad", Status: results.StatusFailed, Params: map[string]any{"model": "m"}, Metrics: results.Values{"acc": 1000}},
+	)
+	runs = append(runs, Run{ID: "lost"}) // no summary.json at all
+	dir := t.TempDir()
+	k, _ := Lookup("table")
+	paths, err := k.Make(runs, Spec{Name: "t", Options: map[string]any{"rows": "model", "columns": []string{"acc"}}}, dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	md, _ := os.ReadFile(paths[0])
+	if !strings.Contains(string(md), "1.00") || strings.Contains(string(md), "1000") {
+		t.Errorf("the failed run's value leaked into the table:\n%s", md)
+	}
+	if !strings.Contains(string(md), "Left out: 2 runs not done (1 failed, 1 missing).") {
+		t.Errorf("table does not count the runs left out:\n%s", md)
+	}
+}
