@@ -1,0 +1,254 @@
+package architectures
+
+import (
+	"math"
+	"math/rand/v2"
+	"testing"
+
+	G "gorgonia.org/gorgonia"
+	"gorgonia.org/tensor"
+
+	"github.com/infomax/infomax/estimators"
+)
+
+func randomMatrix(rng *rand.Rand, rows, cols int) *tensor.Dense {
+	data := make([]float32, rows*cols)
+	for i := range data {
+		data[i] = float32(rng.NormFloat64())
+	}
+	return tensor.New(tensor.WithShape(rows, cols), tensor.WithBacking(data))
+}
+
+// pairScorer builds the same critic (same seed) into a fresh graph on one
+// pair, and returns a function evaluating T(x, y) for a single x row and y
+// row.
+func pairScorer(t *testing.T, build func(g *G.ExprGraph) (func(x, y *G.Node) (*G.Node, error), func(bool)), dx, dy int) func(x, y []float32) float64 {
+	t.Helper()
+	g := G.NewGraph()
+	scores, setTraining := build(g)
+	if setTraining != nil {
+		setTraining(false)
+	}
+	xt := tensor.New(tensor.Of(Dtype), tensor.WithShape(1, dx))
+	yt := tensor.New(tensor.Of(Dtype), tensor.WithShape(1, dy))
+	x := G.NewTensor(g, Dtype, 2, G.WithShape(1, dx), G.WithValue(xt), G.WithName("x1"))
+	y := G.NewTensor(g, Dtype, 2, G.WithShape(1, dy), G.WithValue(yt), G.WithName("y1"))
+	s, err := scores(x, y)
+	if err != nil {
+		t.Fatal(err)
+	}
+	vm := G.NewTapeMachine(g)
+	t.Cleanup(func() { vm.Close() })
+	return func(xr, yr []float32) float64 {
+		copy(xt.Float32s(), xr)
+		copy(yt.Float32s(), yr)
+		if err := vm.RunAll(); err != nil {
+			t.Fatal(err)
+		}
+		defer vm.Reset()
+		return float64(s.Value().Data().([]float32)[0])
+	}
+}
+
+// checkLayout evaluates a critic on a batch of n codes and r = n*l feature
+// rows, and compares entry [i][c] with the critic evaluated on the single
+// pair (row c, code i).
+func checkLayout(t *testing.T, name string, build func(g *G.ExprGraph) (func(x, y *G.Node) (*G.Node, error), func(bool)), n, l, dx, dy int) {
+	t.Helper()
+	rng := rand.New(rand.NewPCG(11, 12))
+	xv, yv := randomMatrix(rng, n*l, dx), randomMatrix(rng, n, dy)
+	g := G.NewGraph()
+	scores, setTraining := build(g)
+	if setTraining != nil {
+		setTraining(false)
+	}
+	x := G.NewTensor(g, Dtype, 2, G.WithShape(n*l, dx), G.WithValue(xv), G.WithName("x"))
+	y := G.NewTensor(g, Dtype, 2, G.WithShape(n, dy), G.WithValue(yv), G.WithName("y"))
+	s, err := scores(x, y)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !s.Shape().Eq(tensor.Shape{n, n * l}) {
+		t.Fatalf("%s: scores of shape %v, want (%d, %d)", name, s.Shape(), n, n*l)
+	}
+	vm := G.NewTapeMachine(g)
+	defer vm.Close()
+	if err := vm.RunAll(); err != nil {
+		t.Fatal(err)
+	}
+	got := s.Value().Data().([]float32)
+	one := pairScorer(t, build, dx, dy)
+	xs, ys := xv.Float32s(), yv.Float32s()
+	var spread float64
+	for i := 0; i < n; i++ {
+		for c := 0; c < n*l; c++ {
+			want := one(xs[c*dx:(c+1)*dx], ys[i*dy:(i+1)*dy])
+			spread += math.Abs(want)
+			if math.Abs(float64(got[i*n*l+c])-want) > 1e-4*(1+math.Abs(want)) {
+				t.Fatalf("%s: score [%d][%d] = %v, single-pair evaluation %v", name, i, c, got[i*n*l+c], want)
+			}
+		}
+	}
+	if spread == 0 {
+		t.Fatalf("%s: every score is zero", name)
+	}
+}
+
+func TestLocalCriticLayouts(t *testing.T) {
+	const n, l, c, d = 3, 4, 5, 6
+	for _, units := range []int{7, d} { // d: Y is used as it is
+		spec := LocalCriticSpec{LocalChannels: c, GlobalDim: d, Units: units}
+		checkLayout(t, "encode-and-dot", func(g *G.ExprGraph) (func(x, y *G.Node) (*G.Node, error), func(bool)) {
+			cr, err := NewEncodeAndDot(g, NewInit(3), spec)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if units == d && cr.Global != nil {
+				t.Error("Y was embedded although its size equals the units")
+			}
+			return cr.Scores, cr.SetTraining
+		}, n, l, c, d)
+	}
+	spec := LocalCriticSpec{LocalChannels: c, GlobalDim: d, Units: 8}
+	checkLayout(t, "concat-and-convolve", func(g *G.ExprGraph) (func(x, y *G.Node) (*G.Node, error), func(bool)) {
+		cr, err := NewConcatAndConvolve(g, NewInit(3), spec)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return cr.Scores, nil
+	}, n, l, c, d)
+}
+
+func TestGlobalCriticLayouts(t *testing.T) {
+	const n, f, d = 4, 9, 5
+	spec := GlobalCriticSpec{FeatureDim: f, GlobalDim: d, Units: 8}
+	checkLayout(t, "concat global", func(g *G.ExprGraph) (func(x, y *G.Node) (*G.Node, error), func(bool)) {
+		cr, err := NewConcatGlobal(g, NewInit(4), spec)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return cr.Scores, nil
+	}, n, 1, f, d)
+	checkLayout(t, "encode-and-dot global", func(g *G.ExprGraph) (func(x, y *G.Node) (*G.Node, error), func(bool)) {
+		cr, err := NewEncodeAndDotGlobal(g, NewInit(4), spec)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return cr.Scores, cr.SetTraining
+	}, n, 1, f, d)
+}
+
+// TestEmbedNetShortcutIsNoisyIdentity checks the official initialisation of
+// the linear shortcut.
+func TestEmbedNetShortcutIsNoisyIdentity(t *testing.T) {
+	e, err := NewEmbedNet(G.NewGraph(), NewInit(1), "e", 3, 5)
+	if err != nil {
+		t.Fatal(err)
+	}
+	w := e.Shortcut.W.Value().Data().([]float32)
+	for i := 0; i < 3; i++ {
+		for j := 0; j < 5; j++ {
+			v := w[i*5+j]
+			if i == j && v != 1 || i != j && (v == 0 || math.Abs(float64(v)) > 0.01) {
+				t.Errorf("shortcut[%d][%d] = %v", i, j, v)
+			}
+		}
+	}
+}
+
+func TestPriorDiscriminator(t *testing.T) {
+	g := G.NewGraph()
+	d, err := NewPriorDiscriminator(g, NewInit(2), 64, 1000, 200)
+	if err != nil {
+		t.Fatal(err)
+	}
+	y := G.NewTensor(g, Dtype, 2, G.WithShape(5, 64), G.WithValue(randomMatrix(rand.New(rand.NewPCG(1, 2)), 5, 64)), G.WithName("y"))
+	z, err := Squash(y)
+	if err != nil {
+		t.Fatal(err)
+	}
+	logits, err := d.Forward(z)
+	if err != nil {
+		t.Fatal(err)
+	}
+	shapeIs(t, "logits", logits, 5)
+	if len(d.Learnables()) != 6 {
+		t.Errorf("%d learnables, want 6", len(d.Learnables()))
+	}
+	vm := G.NewTapeMachine(g)
+	defer vm.Close()
+	if err := vm.RunAll(); err != nil {
+		t.Fatal(err)
+	}
+	for _, v := range z.Value().Data().([]float32) {
+		if v <= 0 || v >= 1 {
+			t.Fatalf("squashed code %v outside (0, 1)", v)
+		}
+	}
+	wrong := G.NewTensor(g, Dtype, 2, G.WithShape(5, 3), G.WithName("wrong"))
+	if _, err := d.Forward(wrong); err == nil {
+		t.Error("codes of the wrong size were accepted")
+	}
+	if _, err := NewPriorDiscriminator(g, NewInit(2), 64, 0, 200); err == nil {
+		t.Error("a zero hidden width was accepted")
+	}
+}
+
+// TestEncoderLocalJSDTrainsOneStep wires encoder, encode-and-dot critic and
+// the jsd estimator on the Blocks mask, checks every output shape, and
+// checks that gradients reach the encoder's first layer.
+func TestEncoderLocalJSDTrainsOneStep(t *testing.T) {
+	sp := smallEncoder(true)
+	const n = 4
+	g := G.NewGraph()
+	enc, err := NewEncoder(g, NewInit(1), sp)
+	if err != nil {
+		t.Fatal(err)
+	}
+	x := G.NewTensor(g, Dtype, 4, G.WithShape(n, 3, 16, 16), G.WithValue(randomImages(3, n, sp)), G.WithName("x"))
+	out, err := enc.Forward(x)
+	if err != nil {
+		t.Fatal(err)
+	}
+	critic, err := NewLocalCritic(g, NewInit(2), "encode-and-dot", LocalCriticSpec{LocalChannels: sp.Conv2, GlobalDim: sp.Out, Units: 8})
+	if err != nil {
+		t.Fatal(err)
+	}
+	scores, err := critic.Scores(out.LocalRows, out.Y)
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := sp.LocalSize()
+	shapeIs(t, "scores", scores, n, n*m*m)
+	est, err := estimators.New("jsd", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	terms, err := est.Build(scores, estimators.Blocks(n, m*m))
+	if err != nil {
+		t.Fatal(err)
+	}
+	params := append(enc.Learnables(), critic.Learnables()...)
+	if _, err := G.Grad(terms.Loss, params...); err != nil {
+		t.Fatal(err)
+	}
+	vm := G.NewTapeMachine(g, G.BindDualValues(params...))
+	defer vm.Close()
+	if err := vm.RunAll(); err != nil {
+		t.Fatal(err)
+	}
+	gw, err := enc.Conv1.W.Grad()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var norm float64
+	for _, v := range gw.Data().([]float32) {
+		norm += float64(v) * float64(v)
+	}
+	if norm == 0 || math.IsNaN(norm) {
+		t.Errorf("gradient of the first conv's weights has squared norm %v", norm)
+	}
+	if _, err := NewLocalCritic(g, NewInit(2), "encode-and-dott", LocalCriticSpec{1, 1, 1}); err == nil {
+		t.Error("an unknown local critic name was accepted")
+	}
+}

@@ -1,0 +1,160 @@
+package architectures
+
+import (
+	"fmt"
+
+	G "gorgonia.org/gorgonia"
+)
+
+// GlobalCritic scores every pairing of the global code of one image with
+// the (flattened) feature map of another.
+type GlobalCritic interface {
+	// Scores returns the (N, N) matrix whose entry [i][j] is T(M_j, Y_i),
+	// for features of shape (N, F) (the flattened conv map,
+	// [EncoderOutput.ConvFlat]) and codes y of shape (N, D): the diagonal
+	// holds the positive pairs, as estimators.Diagonal(N) expects.
+	Scores(features, y *G.Node) (*G.Node, error)
+	// Learnables returns the trainable parameters.
+	Learnables() G.Nodes
+}
+
+// GlobalCriticSpec gives the sizes of a global critic.
+type GlobalCriticSpec struct {
+	// FeatureDim is the size F of a flattened feature map (4096 for the
+	// paper's 256x4x4 conv map); GlobalDim is the size of Y (64).
+	FeatureDim, GlobalDim int
+	// Units is the hidden width of the concat critic (512) and the
+	// embedding width of the encode-and-dot critic.
+	Units int
+}
+
+// Validate reports whether the sizes are possible.
+func (s GlobalCriticSpec) Validate() error {
+	if s.FeatureDim <= 0 || s.GlobalDim <= 0 || s.Units <= 0 {
+		return fmt.Errorf("global critic: feature size %d, code size %d and units %d must be positive", s.FeatureDim, s.GlobalDim, s.Units)
+	}
+	return nil
+}
+
+// GlobalCriticNames lists the global critics [NewGlobalCritic] builds.
+var GlobalCriticNames = []string{"concat", "encode-and-dot"}
+
+// NewGlobalCritic builds the named global critic ("concat" or
+// "encode-and-dot") into g.
+func NewGlobalCritic(g *G.ExprGraph, init *Init, name string, spec GlobalCriticSpec) (GlobalCritic, error) {
+	switch name {
+	case "concat":
+		return NewConcatGlobal(g, init, spec)
+	case "encode-and-dot":
+		return NewEncodeAndDotGlobal(g, init, spec)
+	}
+	return nil, fmt.Errorf("unknown global critic %q (known: concat, encode-and-dot)", name)
+}
+
+// ConcatGlobal is the paper's global critic: an MLP on [M flattened, Y]
+// with hidden layers Units–Units (ReLU) and one output. The N² pairs are
+// scored without building the concatenations: the first layer is split
+// into its M part (with the bias) and its Y part, whose outputs are added
+// by broadcasting, so only the two later layers run on N² rows.
+type ConcatGlobal struct {
+	FirstFeatures, FirstGlobal *Linear
+	// Rest is ReLU → Units→Units → ReLU → Units→1.
+	Rest *MLP
+}
+
+// NewConcatGlobal builds a concat global critic into g.
+func NewConcatGlobal(g *G.ExprGraph, init *Init, spec GlobalCriticSpec) (*ConcatGlobal, error) {
+	if err := spec.Validate(); err != nil {
+		return nil, err
+	}
+	fx, fy, rest, err := newSplitMLP(g, init, "global.cc", spec.FeatureDim, spec.GlobalDim, spec.Units)
+	if err != nil {
+		return nil, err
+	}
+	return &ConcatGlobal{FirstFeatures: fx, FirstGlobal: fy, Rest: rest}, nil
+}
+
+// Scores returns the (N, N) matrix of T([M_j, Y_i]).
+func (c *ConcatGlobal) Scores(features, y *G.Node) (*G.Node, error) {
+	if err := globalBatch(features, y); err != nil {
+		return nil, fmt.Errorf("concat global critic: %w", err)
+	}
+	return splitScores(c.FirstFeatures, c.FirstGlobal, c.Rest, features, y)
+}
+
+// Learnables returns the first layer's parameters, then the others'.
+func (c *ConcatGlobal) Learnables() G.Nodes {
+	return append(G.Nodes{c.FirstFeatures.W, c.FirstFeatures.B, c.FirstGlobal.W}, c.Rest.Learnables()...)
+}
+
+// EncodeAndDotGlobal embeds the flattened feature map and Y to Units
+// channels with [EmbedNet]s and scores a pair by the dot product, as the
+// official code's GlobalDIM does (it embeds the map through copies of the
+// encoder's later layers; here one EmbedNet stands in for them). Y is used
+// as it is when its size equals Units.
+type EncodeAndDotGlobal struct {
+	// Features embeds the feature map; Global embeds Y, or is nil.
+	Features, Global *EmbedNet
+}
+
+// NewEncodeAndDotGlobal builds an encode-and-dot global critic into g.
+func NewEncodeAndDotGlobal(g *G.ExprGraph, init *Init, spec GlobalCriticSpec) (*EncodeAndDotGlobal, error) {
+	if err := spec.Validate(); err != nil {
+		return nil, err
+	}
+	c := &EncodeAndDotGlobal{}
+	var err error
+	if c.Features, err = NewEmbedNet(g, init, "global.m", spec.FeatureDim, spec.Units); err != nil {
+		return nil, err
+	}
+	if spec.GlobalDim != spec.Units {
+		if c.Global, err = NewEmbedNet(g, init, "global.g", spec.GlobalDim, spec.Units); err != nil {
+			return nil, err
+		}
+	}
+	return c, nil
+}
+
+// Scores returns the (N, N) matrix of ⟨φ(Y_i), ψ(M_j)⟩.
+func (c *EncodeAndDotGlobal) Scores(features, y *G.Node) (*G.Node, error) {
+	if err := globalBatch(features, y); err != nil {
+		return nil, fmt.Errorf("encode-and-dot global critic: %w", err)
+	}
+	psi, err := c.Features.Forward(features)
+	if err != nil {
+		return nil, err
+	}
+	phi := y
+	if c.Global != nil {
+		if phi, err = c.Global.Forward(y); err != nil {
+			return nil, err
+		}
+	}
+	return dotScores(phi, psi)
+}
+
+// SetTraining puts the embedding nets' batch norms in training (true) or
+// evaluation (false) mode.
+func (c *EncodeAndDotGlobal) SetTraining(training bool) {
+	c.Features.SetTraining(training)
+	if c.Global != nil {
+		c.Global.SetTraining(training)
+	}
+}
+
+// Learnables returns every parameter.
+func (c *EncodeAndDotGlobal) Learnables() G.Nodes {
+	ns := c.Features.Learnables()
+	if c.Global != nil {
+		ns = append(ns, c.Global.Learnables()...)
+	}
+	return ns
+}
+
+func globalBatch(features, y *G.Node) error {
+	fs, ys := features.Shape(), y.Shape()
+	if fs.Dims() != 2 || ys.Dims() != 2 || fs[0] != ys[0] {
+		return fmt.Errorf("features %v and codes %v must be matrices with the same number of rows", fs, ys)
+	}
+	return nil
+}

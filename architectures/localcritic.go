@@ -1,0 +1,329 @@
+package architectures
+
+import (
+	"fmt"
+	"math"
+
+	G "gorgonia.org/gorgonia"
+	"gorgonia.org/tensor"
+)
+
+// LocalCritic scores the global code of every image of a batch against
+// every location of every image's local feature map.
+type LocalCritic interface {
+	// Scores returns the (N, N*L) matrix whose entry [i][j*L + l] is
+	// T(L_{j,l}, Y_i), for the local map in row layout localRows of shape
+	// (N*L, C) (row j*L + l is location l of image j, as
+	// [EncoderOutput.LocalRows]) and the codes y of shape (N, D). The
+	// columns are laid out as estimators.Blocks(N, L) expects.
+	Scores(localRows, y *G.Node) (*G.Node, error)
+	// Learnables returns the trainable parameters.
+	Learnables() G.Nodes
+}
+
+// LocalCriticSpec gives the sizes of a local critic.
+type LocalCriticSpec struct {
+	// LocalChannels is the depth C of the local map (128 in the paper);
+	// GlobalDim is the size of Y (64).
+	LocalChannels, GlobalDim int
+	// Units is the embedding width of encode-and-dot critics (mi_units:
+	// 2048 in the paper) and the hidden width of concat-and-convolve
+	// critics (512).
+	Units int
+}
+
+// Validate reports whether the sizes are possible.
+func (s LocalCriticSpec) Validate() error {
+	if s.LocalChannels <= 0 || s.GlobalDim <= 0 || s.Units <= 0 {
+		return fmt.Errorf("local critic: channels %d, code size %d and units %d must be positive", s.LocalChannels, s.GlobalDim, s.Units)
+	}
+	return nil
+}
+
+// LocalCriticNames lists the local critics [NewLocalCritic] builds.
+var LocalCriticNames = []string{"encode-and-dot", "concat-and-convolve"}
+
+// NewLocalCritic builds the named local critic ("encode-and-dot" or
+// "concat-and-convolve") into g.
+func NewLocalCritic(g *G.ExprGraph, init *Init, name string, spec LocalCriticSpec) (LocalCritic, error) {
+	switch name {
+	case "encode-and-dot":
+		return NewEncodeAndDot(g, init, spec)
+	case "concat-and-convolve":
+		return NewConcatAndConvolve(g, init, spec)
+	}
+	return nil, fmt.Errorf("unknown local critic %q (known: encode-and-dot, concat-and-convolve)", name)
+}
+
+// EmbedNet is the official DIM's MI1x1ConvNet on row-layout inputs (a 1x1
+// convolution is a matrix product on rows): a linear layer to Units
+// without bias → batch norm → ReLU → linear Units→Units with bias, plus a
+// linear shortcut without bias initialised as a noisy identity (ones on the
+// diagonal, uniform ±0.01 elsewhere), then layer norm over the Units
+// channels.
+type EmbedNet struct {
+	First  *Linear
+	BN     *BatchNorm
+	Second *Linear
+	// Shortcut is the linear shortcut, (in, units).
+	Shortcut *Linear
+	LN       *LayerNorm
+}
+
+// NewEmbedNet builds an EmbedNet from in to units channels into g.
+func NewEmbedNet(g *G.ExprGraph, init *Init, name string, in, units int) (*EmbedNet, error) {
+	if in <= 0 || units <= 0 {
+		return nil, fmt.Errorf("embedding net %s: sizes %d -> %d must be positive", name, in, units)
+	}
+	e := &EmbedNet{}
+	var err error
+	if e.First, err = NewLinear(g, init, name+".0", in, units, false); err != nil {
+		return nil, err
+	}
+	if e.BN, err = NewBatchNorm(g, name+".bn", units); err != nil {
+		return nil, err
+	}
+	if e.Second, err = NewLinear(g, init, name+".1", units, units, true); err != nil {
+		return nil, err
+	}
+	sc := init.Uniform(g, name+".shortcut", 0.01, in, units)
+	w := sc.Value().Data().([]float32)
+	for i := 0; i < min(in, units); i++ {
+		w[i*units+i] = 1
+	}
+	e.Shortcut = &Linear{W: sc}
+	if e.LN, err = NewLayerNorm(g, name+".ln", units); err != nil {
+		return nil, err
+	}
+	return e, nil
+}
+
+// Forward embeds the rows of x, (R, in) → (R, units).
+func (e *EmbedNet) Forward(x *G.Node) (*G.Node, error) {
+	h, err := e.First.Forward(x)
+	if err != nil {
+		return nil, err
+	}
+	if h, err = e.BN.Forward(h); err != nil {
+		return nil, err
+	}
+	if h, err = G.Rectify(h); err != nil {
+		return nil, err
+	}
+	if h, err = e.Second.Forward(h); err != nil {
+		return nil, err
+	}
+	s, err := e.Shortcut.Forward(x)
+	if err != nil {
+		return nil, err
+	}
+	if h, err = G.Add(h, s); err != nil {
+		return nil, err
+	}
+	return e.LN.Forward(h)
+}
+
+// SetTraining puts the net's batch norm in training (true) or evaluation
+// (false) mode.
+func (e *EmbedNet) SetTraining(training bool) { e.BN.SetTraining(training) }
+
+// Learnables returns every parameter.
+func (e *EmbedNet) Learnables() G.Nodes {
+	ns := e.First.Learnables()
+	ns = append(ns, e.BN.Learnables()...)
+	ns = append(ns, e.Second.Learnables()...)
+	ns = append(ns, e.Shortcut.Learnables()...)
+	return append(ns, e.LN.Learnables()...)
+}
+
+// EncodeAndDot is the official DIM's local critic: the local map and Y are
+// each embedded to Units channels by an [EmbedNet], and a pair is scored by
+// the dot product of the embeddings. As in the official code, Y is used as
+// it is (a NopNet) when its size already equals Units.
+type EncodeAndDot struct {
+	// Local embeds the local map. Global embeds Y; it is nil when Y is not
+	// embedded.
+	Local, Global *EmbedNet
+}
+
+// NewEncodeAndDot builds an encode-and-dot critic into g.
+func NewEncodeAndDot(g *G.ExprGraph, init *Init, spec LocalCriticSpec) (*EncodeAndDot, error) {
+	if err := spec.Validate(); err != nil {
+		return nil, err
+	}
+	c := &EncodeAndDot{}
+	var err error
+	if c.Local, err = NewEmbedNet(g, init, "local.l", spec.LocalChannels, spec.Units); err != nil {
+		return nil, err
+	}
+	if spec.GlobalDim != spec.Units {
+		if c.Global, err = NewEmbedNet(g, init, "local.g", spec.GlobalDim, spec.Units); err != nil {
+			return nil, err
+		}
+	}
+	return c, nil
+}
+
+// Scores returns the (N, N*L) matrix of ⟨φ(Y_i), ψ(L_{j,l})⟩.
+func (c *EncodeAndDot) Scores(localRows, y *G.Node) (*G.Node, error) {
+	if _, err := localBatch(localRows, y); err != nil {
+		return nil, fmt.Errorf("encode-and-dot critic: %w", err)
+	}
+	psi, err := c.Local.Forward(localRows) // (N*L, U)
+	if err != nil {
+		return nil, err
+	}
+	phi := y
+	if c.Global != nil {
+		if phi, err = c.Global.Forward(y); err != nil { // (N, U)
+			return nil, err
+		}
+	}
+	return dotScores(phi, psi)
+}
+
+// dotScores returns a bᵀ-style score matrix phi psiᵀ of shape (rows of
+// phi, rows of psi). It multiplies psi by the small transpose of phi and
+// transposes the small result, never the large psi.
+func dotScores(phi, psi *G.Node) (*G.Node, error) {
+	pt, err := G.Transpose(phi)
+	if err != nil {
+		return nil, err
+	}
+	st, err := G.Mul(psi, pt)
+	if err != nil {
+		return nil, err
+	}
+	return G.Transpose(st)
+}
+
+// SetTraining puts the embedding nets' batch norms in training (true) or
+// evaluation (false) mode.
+func (c *EncodeAndDot) SetTraining(training bool) {
+	c.Local.SetTraining(training)
+	if c.Global != nil {
+		c.Global.SetTraining(training)
+	}
+}
+
+// Learnables returns every parameter.
+func (c *EncodeAndDot) Learnables() G.Nodes {
+	ns := c.Local.Learnables()
+	if c.Global != nil {
+		ns = append(ns, c.Global.Learnables()...)
+	}
+	return ns
+}
+
+// ConcatAndConvolve is DIM-v0's local critic: Y is broadcast to every
+// location and concatenated with the local map, and a 1x1-convolution net
+// Units–Units–1 with ReLUs (no batch norm, no final nonlinearity) scores
+// each location.
+//
+// Scoring every (Y_i, L_{j,l}) pair never materialises the concatenation:
+// the first layer is linear, W[l; y] + b = (W_l l + b) + W_y y, so its
+// pre-activations are the broadcast sum of the N*L rows of the local term
+// with the N rows of the code term. The layers after the first run on all
+// N*N*L pairs, so this critic costs N times as much as encode-and-dot at
+// the same width: at the paper's sizes (N=64, L=64, 512 units) the second
+// layer alone is 69 GFLOP per forward pass. Use small batches or widths.
+type ConcatAndConvolve struct {
+	// FirstLocal (with the bias) and FirstGlobal (without) are the first
+	// layer's weights on the local features and on Y.
+	FirstLocal, FirstGlobal *Linear
+	// Rest is ReLU → Units→Units → ReLU → Units→1.
+	Rest *MLP
+}
+
+// NewConcatAndConvolve builds a concat-and-convolve critic into g. The
+// first layer is initialised as one layer on C+D inputs would be.
+func NewConcatAndConvolve(g *G.ExprGraph, init *Init, spec LocalCriticSpec) (*ConcatAndConvolve, error) {
+	if err := spec.Validate(); err != nil {
+		return nil, err
+	}
+	first, y, rest, err := newSplitMLP(g, init, "local.cc", spec.LocalChannels, spec.GlobalDim, spec.Units)
+	if err != nil {
+		return nil, err
+	}
+	return &ConcatAndConvolve{FirstLocal: first, FirstGlobal: y, Rest: rest}, nil
+}
+
+// newSplitMLP builds an MLP (dx+dy)→hidden→hidden→1 whose first layer is
+// split into its x part (with the bias) and its y part.
+func newSplitMLP(g *G.ExprGraph, init *Init, name string, dx, dy, hidden int) (*Linear, *Linear, *MLP, error) {
+	bound := 1 / math.Sqrt(float64(dx+dy))
+	fx := &Linear{W: init.Uniform(g, name+".0.wx", bound, dx, hidden), B: init.Uniform(g, name+".0.b", bound, hidden)}
+	fy := &Linear{W: init.Uniform(g, name+".0.wy", bound, dy, hidden)}
+	rest := &MLP{}
+	for i, sizes := range [][2]int{{hidden, hidden}, {hidden, 1}} {
+		l, err := NewLinear(g, init, fmt.Sprintf("%s.%d", name, i+1), sizes[0], sizes[1], true)
+		if err != nil {
+			return nil, nil, nil, err
+		}
+		rest.Layers = append(rest.Layers, l)
+	}
+	return fx, fy, rest, nil
+}
+
+// splitScores evaluates a split MLP on every pairing of the rows of x
+// (R, dx) with the rows of y (N, dy), giving (N, R) with [i][r] = T(x_r, y_i).
+func splitScores(fx, fy *Linear, rest *MLP, x, y *G.Node) (*G.Node, error) {
+	a, err := fx.Forward(x) // (R, H)
+	if err != nil {
+		return nil, err
+	}
+	b, err := fy.Forward(y) // (N, H)
+	if err != nil {
+		return nil, err
+	}
+	r, n, h := a.Shape()[0], b.Shape()[0], a.Shape()[1]
+	b3, err := G.Reshape(b, tensor.Shape{n, 1, h})
+	if err != nil {
+		return nil, err
+	}
+	a3, err := G.Reshape(a, tensor.Shape{1, r, h})
+	if err != nil {
+		return nil, err
+	}
+	pre, err := G.BroadcastAdd(b3, a3, []byte{1}, []byte{0})
+	if err != nil {
+		return nil, err
+	}
+	out, err := G.Reshape(pre, tensor.Shape{n * r, h})
+	if err != nil {
+		return nil, err
+	}
+	if out, err = G.Rectify(out); err != nil {
+		return nil, err
+	}
+	if out, err = rest.Forward(out); err != nil {
+		return nil, err
+	}
+	return G.Reshape(out, tensor.Shape{n, r})
+}
+
+// Scores returns the (N, N*L) matrix of T([L_{j,l}, Y_i]).
+func (c *ConcatAndConvolve) Scores(localRows, y *G.Node) (*G.Node, error) {
+	if _, err := localBatch(localRows, y); err != nil {
+		return nil, fmt.Errorf("concat-and-convolve critic: %w", err)
+	}
+	return splitScores(c.FirstLocal, c.FirstGlobal, c.Rest, localRows, y)
+}
+
+// Learnables returns the first layer's parameters, then the others'.
+func (c *ConcatAndConvolve) Learnables() G.Nodes {
+	return append(G.Nodes{c.FirstLocal.W, c.FirstLocal.B, c.FirstGlobal.W}, c.Rest.Learnables()...)
+}
+
+// localBatch checks the shapes of a local map in row layout and a batch of
+// codes, and returns the number of locations per image.
+func localBatch(localRows, y *G.Node) (int, error) {
+	ls, ys := localRows.Shape(), y.Shape()
+	if ls.Dims() != 2 || ys.Dims() != 2 {
+		return 0, fmt.Errorf("local rows %v and codes %v must be matrices", ls, ys)
+	}
+	if ys[0] == 0 || ls[0]%ys[0] != 0 {
+		return 0, fmt.Errorf("%d local rows are not a whole number of locations for each of %d codes", ls[0], ys[0])
+	}
+	return ls[0] / ys[0], nil
+}
