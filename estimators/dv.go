@@ -25,7 +25,7 @@ func init() {
 		Summary: "Donsker-Varadhan: mean positive - log mean exp negative; high variance at high MI",
 		Params:  Params{},
 		New: func(p Params) (Estimator, error) {
-			if err := checkParams("dv", p); err != nil {
+			if err := CheckParams("dv", p); err != nil {
 				return nil, err
 			}
 			return DV{}, nil

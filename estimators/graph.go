@@ -256,3 +256,58 @@ func (gm *graphMask) jsdLoss(o *op, x *G.Node) *G.Node {
 func (o *op) div(a, b *G.Node) *G.Node {
 	return o.do(func() (*G.Node, error) { return G.HadamardDiv(a, b) })
 }
+
+// The helpers below are for writing estimators outside this package (see
+// the "Adding an estimator" example). Each checks that scores and mask
+// agree and returns a scalar node of the scores' dtype.
+
+// MaskedMean returns the mean of scores over the entries of mask whose role
+// is r. Other entries contribute nothing and receive zero gradient.
+func MaskedMean(scores *G.Node, mask *Mask, r Role) (*G.Node, error) {
+	gm, err := newGraphMask("MaskedMean", scores, mask)
+	if err != nil {
+		return nil, err
+	}
+	count := mask.Count(r)
+	if count == 0 {
+		return nil, fmt.Errorf("MaskedMean: the mask has no entry with role %d", r)
+	}
+	sel := gm.constMatrix(fmt.Sprintf("role%d", r), func(x Role) float64 { return indicator(x == r) })
+	o := &op{}
+	m := gm.maskedMean(o, scores, sel, count)
+	return m, o.err
+}
+
+// MaskedLogMeanExp returns log of the mean of e^scores over the entries of
+// mask whose role is r, with the largest such score subtracted before
+// exponentiating, so that it is stable in float32. Other entries
+// contribute nothing and receive zero gradient.
+func MaskedLogMeanExp(scores *G.Node, mask *Mask, r Role) (*G.Node, error) {
+	gm, err := newGraphMask("MaskedLogMeanExp", scores, mask)
+	if err != nil {
+		return nil, err
+	}
+	count := mask.Count(r)
+	if count == 0 {
+		return nil, fmt.Errorf("MaskedLogMeanExp: the mask has no entry with role %d", r)
+	}
+	// Reuse the negatives' code path with the selection of role r.
+	sel := *gm
+	sel.neg = gm.constMatrix(fmt.Sprintf("role%d", r), func(x Role) float64 { return indicator(x == r) })
+	sel.negOffset = gm.constMatrix(fmt.Sprintf("role%d-offset", r), func(x Role) float64 {
+		if x == r {
+			return 0
+		}
+		return maskedScore
+	})
+	sel.nNeg = count
+	o := &op{}
+	lme := sel.logMeanExpNegatives(o, scores)
+	return lme, o.err
+}
+
+// Constant returns a constant scalar node with value v and the dtype of
+// like, for use in formulas on like.
+func Constant(like *G.Node, v float64) *G.Node {
+	return scalarConst(like.Dtype(), v)
+}

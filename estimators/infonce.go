@@ -37,7 +37,7 @@ func init() {
 		Summary: "InfoNCE (CPC): softmax over each row's negatives; low variance, never above log K",
 		Params:  Params{},
 		New: func(p Params) (Estimator, error) {
-			if err := checkParams("infonce", p); err != nil {
+			if err := CheckParams("infonce", p); err != nil {
 				return nil, err
 			}
 			return InfoNCE{}, nil

@@ -35,7 +35,7 @@ func init() {
 		Summary: "Jensen-Shannon (DIM): trains the critic by binary cross-entropy, reports its NWJ value",
 		Params:  Params{},
 		New: func(p Params) (Estimator, error) {
-			if err := checkParams("jsd", p); err != nil {
+			if err := CheckParams("jsd", p); err != nil {
 				return nil, err
 			}
 			return JSD{}, nil

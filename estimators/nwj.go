@@ -24,7 +24,7 @@ func init() {
 		Summary: "NWJ / f-GAN KL / TUBA(f-1): 1 + mean positive - mean exp negative; unbiased, high variance",
 		Params:  Params{},
 		New: func(p Params) (Estimator, error) {
-			if err := checkParams("nwj", p); err != nil {
+			if err := CheckParams("nwj", p); err != nil {
 				return nil, err
 			}
 			return NWJ{}, nil

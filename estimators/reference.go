@@ -94,9 +94,10 @@ func referenceDV(scores []float64, mask *Mask) float64 {
 	return mean(selected(scores, mask, Positive)) - (logSumExp(neg) - math.Log(float64(len(neg))))
 }
 
-// checkParams rejects parameter names outside allowed, naming the
-// estimator, the bad name and the accepted ones.
-func checkParams(name string, p Params, allowed ...string) error {
+// CheckParams returns an error if p holds a parameter name outside
+// allowed, naming the estimator, the bad name and the accepted ones. A
+// [Factory] calls it first.
+func CheckParams(name string, p Params, allowed ...string) error {
 	for k := range p {
 		ok := false
 		for _, a := range allowed {

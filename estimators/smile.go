@@ -37,7 +37,7 @@ func init() {
 		Summary: "SMILE: JS-trained critic, DV estimate with the partition term clipped to [-tau, tau]",
 		Params:  Params{"tau": 5},
 		New: func(p Params) (Estimator, error) {
-			if err := checkParams("smile", p, "tau"); err != nil {
+			if err := CheckParams("smile", p, "tau"); err != nil {
 				return nil, err
 			}
 			tau, ok := p["tau"]
