@@ -246,11 +246,23 @@ func (gm *graphMask) dvValue(o *op, x *G.Node) *G.Node {
 
 // jsdLoss returns mean_neg softplus(x) + mean_pos softplus(-x), the binary
 // cross-entropy of telling positives from negatives with each class
-// weighted one half (times two).
+// weighted one half (times two). It uses softplus(-x) = softplus(x) - x so
+// that the softplus, the costliest op, runs once over the matrix:
+//
+//	loss = sum(softplus(x) * (neg/nNeg + pos/nPos)) - mean_pos x
 func (gm *graphMask) jsdLoss(o *op, x *G.Node) *G.Node {
-	negTerm := gm.maskedMean(o, o.softplus(x), gm.neg, gm.nNeg)
-	posTerm := gm.maskedMean(o, o.softplus(o.neg(x)), gm.pos, gm.nPos)
-	return o.add(negTerm, posTerm)
+	nNeg, nPos := float64(gm.nNeg), float64(gm.nPos)
+	weights := gm.constMatrix("jsd-weights", func(r Role) float64 {
+		switch r {
+		case Negative:
+			return 1 / nNeg
+		case Positive:
+			return 1 / nPos
+		}
+		return 0
+	})
+	weighted := o.sum(o.mul(o.softplus(x), weights))
+	return o.sub(weighted, gm.maskedMean(o, x, gm.pos, gm.nPos))
 }
 
 func (o *op) div(a, b *G.Node) *G.Node {
