@@ -8,7 +8,6 @@ import (
 
 	"gonum.org/v1/plot"
 	"gonum.org/v1/plot/plotter"
-	"gonum.org/v1/plot/plotutil"
 	"gonum.org/v1/plot/vg"
 	"gonum.org/v1/plot/vg/draw"
 	"gonum.org/v1/plot/vg/vgimg"
@@ -139,8 +138,24 @@ func defaultColumns(n int) int {
 	return 3
 }
 
+// seriesColors are the line colours of figures, in order: matplotlib's
+// tab10 palette, told apart by most colour-blind readers (no red-green
+// pair comes first).
+var seriesColors = []color.NRGBA{
+	{31, 119, 180, 255},  // blue
+	{255, 127, 14, 255},  // orange
+	{44, 160, 44, 255},   // green
+	{214, 39, 40, 255},   // red
+	{148, 103, 189, 255}, // purple
+	{140, 86, 75, 255},   // brown
+	{227, 119, 194, 255}, // pink
+	{127, 127, 127, 255}, // grey
+	{188, 189, 34, 255},  // olive
+	{23, 190, 207, 255},  // cyan
+}
+
 // seriesColor returns the colour of the i-th line of a figure.
-func seriesColor(i int) color.Color { return plotutil.Color(i) }
+func seriesColor(i int) color.Color { return seriesColors[i%len(seriesColors)] }
 
 // faded returns c with the given opacity in [0, 1].
 func faded(c color.Color, opacity float64) color.Color {

@@ -347,3 +347,22 @@ func checkMetrics(kind string, spec Spec, option string, runs []Run, names []str
 	}
 	return nil
 }
+
+// groupOrAll groups runs by key as groupRuns does, or puts them all in one
+// group with the value "" when key is "".
+func groupOrAll(kind string, spec Spec, runs []Run, key string) ([]*group, error) {
+	if key == "" {
+		return []*group{{Values: []string{""}, Runs: runs}}, nil
+	}
+	return groupRuns(kind, spec, runs, []string{key})
+}
+
+// anyRunHasParam reports whether some run has a parameter or config key.
+func anyRunHasParam(runs []Run, key string) bool {
+	for _, r := range runs {
+		if _, ok := r.Param(key); ok {
+			return true
+		}
+	}
+	return false
+}

@@ -1,0 +1,262 @@
+package reports
+
+import (
+	"math"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/infomax/infomax/experiments/results"
+)
+
+// figureDir is where a test writes its figures: a temporary directory, or
+// with REPORTS_FIGURES=dir set, that directory, to look at them.
+func figureDir(t *testing.T) string {
+	if d := os.Getenv("REPORTS_FIGURES"); d != "" {
+		if err := os.MkdirAll(d, 0o755); err != nil {
+			t.Fatal(err)
+		}
+		return d
+	}
+	return t.TempDir()
+}
+
+func TestStaircaseFigurePaperScale(t *testing.T) {
+	// Six estimators x two critics x 20,000 steps, the paper's size.
+	estimators := []string{"nwj", "jsd", "infonce", "dv", "mine", "smile"}
+	levels := []float64{2, 4, 6, 8, 10}
+	var fakes []fakeRun
+	for i, est := range estimators {
+		for j, critic := range []string{"separable", "concat"} {
+			ceiling, m := 0.0, results.Values{"level_2_bias": 0}
+			if est == "infonce" {
+				ceiling = math.Log(64)
+				m["ceiling"] = ceiling
+			}
+			fakes = append(fakes, fakeRun{
+				ID: est + "-" + critic, Seed: 1,
+				Params:  map[string]any{"estimator": est, "critic": critic},
+				Metrics: m,
+				Log:     staircaseLog(levels, 4000, ceiling, 0.3+0.2*float64(i), uint64(10*i+j)),
+			})
+		}
+	}
+	runs := makeRuns(t, fakes...)
+	dir := figureDir(t)
+	spec := Spec{Kind: "staircase", Name: "staircase", Options: map[string]any{}}
+	k, err := Lookup("staircase")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := k.Check(spec); err != nil {
+		t.Fatal(err)
+	}
+	paths, err := k.Make(runs, spec, dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Three columns and two rows of 4 x 3 inch panels at 96 dpi.
+	svgSize := checkFigureFiles(t, paths, dir, "staircase", 3*4*96, 2*3*96)
+	if svgSize > 3<<20 {
+		t.Errorf("staircase SVG is %d bytes; raw points are not being thinned", svgSize)
+	}
+	svg, _ := os.ReadFile(paths[1])
+	for _, want := range []string{"infonce", "smile", "separable", "log K = 4.16", "true MI"} {
+		if !strings.Contains(string(svg), want) {
+			t.Errorf("staircase SVG lacks the text %q", want)
+		}
+	}
+	if n := strings.Count(string(svg), "log K"); n != 1 {
+		t.Errorf("the log K ceiling appears %d times, want once (infonce's panel only)", n)
+	}
+}
+
+func TestStaircaseOptions(t *testing.T) {
+	levels := []float64{1, 3}
+	var fakes []fakeRun
+	for seed := range int64(2) {
+		fakes = append(fakes, fakeRun{
+			ID: "r" + string(rune('0'+seed)), Seed: seed,
+			Params: map[string]any{"estimator": "dv", "batch_size": float64(32)},
+			Log:    staircaseLog(levels, 50, 0, 0.1, uint64(seed)),
+		})
+	}
+	runs := makeRuns(t, append(fakes, fakeRun{ID: "failed", Status: results.StatusFailed,
+		Params: map[string]any{"estimator": "nwj", "batch_size": float64(32)}})...)
+	dir := figureDir(t)
+	spec := Spec{Name: "stairs-window", Options: map[string]any{
+		"line": "batch_size", "smoothing": int64(10), "seeds": "all", "columns": int64(1),
+		"ymin": -1.0, "ymax": int64(5), "width": 5, "height": 2.5, "dpi": int64(50),
+	}}
+	k, _ := Lookup("staircase")
+	paths, err := k.Make(runs, spec, dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The failed nwj run is left out: one panel of 5 x 2.5 inches at 50 dpi.
+	checkFigureFiles(t, paths, dir, "stairs-window", 250, 125)
+
+	// A run that logged no estimate is an error naming the run and the metric.
+	spec.Options = map[string]any{"metric": "mi_estimate"}
+	if _, err := k.Make(runs, spec, dir); err == nil || !strings.Contains(err.Error(), "mi_estimate") ||
+		!strings.Contains(err.Error(), "r0") {
+		t.Errorf("Make with a metric no run logged: err = %v", err)
+	}
+}
+
+func TestLineFigure(t *testing.T) {
+	var fakes []fakeRun
+	for _, est := range []string{"jsd", "infonce", "dv"} {
+		for _, bs := range []float64{8, 16, 32, 64, 128} {
+			for seed := range int64(3) {
+				acc := 0.9 - 0.01*float64(seed)
+				if est != "jsd" {
+					acc -= 0.2 / math.Log2(bs)
+				}
+				fakes = append(fakes, fakeRun{
+					ID:   est + formatValue(bs) + formatValue(seed),
+					Seed: seed,
+					// batch_size as JSON decodes it: a float64.
+					Params:  map[string]any{"estimator": est, "batch_size": bs},
+					Metrics: results.Values{"linear_y_acc": acc, "linear_conv_acc": acc - 0.05},
+				})
+			}
+		}
+	}
+	runs := makeRuns(t, fakes...)
+	dir := figureDir(t)
+	spec := Spec{Kind: "line", Name: "batchsize", Options: map[string]any{
+		"x": "batch_size", "y": []any{"linear_y_acc", "linear_conv_acc"}, "group": "estimator",
+		"logx": true, "scale": 100, "labels": map[string]any{"linear_y_acc": "Y, linear probe (%)"},
+	}}
+	k, _ := Lookup("line")
+	if err := k.Check(spec); err != nil {
+		t.Fatal(err)
+	}
+	paths, err := k.Make(runs, spec, dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	checkFigureFiles(t, paths, dir, "batchsize", 2*4*96, 3*96)
+	svg, _ := os.ReadFile(paths[1])
+	for _, want := range []string{"Y, linear probe (%)", "linear_conv_acc", "infonce", "128"} {
+		if !strings.Contains(string(svg), want) {
+			t.Errorf("line SVG lacks the text %q", want)
+		}
+	}
+
+	// The points: jsd at batch 8 has 0.90, 0.89, 0.88 (x100): mean 89, sd 1,
+	// half-width t(0.975, 2)/sqrt(3) = 2.4841377.
+	pts, err := linePoints(runs[:15], "batch_size", "linear_y_acc", 100)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(pts) != 5 || pts[0].X != 8 || pts[4].X != 128 || pts[0].N != 3 {
+		t.Fatalf("linePoints = %+v", pts)
+	}
+	if !near(pts[0].Mean, 89, 1e-9) || !near(pts[0].Half, 2.484137711843753, 1e-8) {
+		t.Errorf("jsd at batch 8: %v ± %v, want 89 ± 2.4841377", pts[0].Mean, pts[0].Half)
+	}
+
+	// A categorical x is a clear error.
+	spec.Options = map[string]any{"x": "estimator", "y": "linear_y_acc"}
+	if _, err := k.Make(runs, spec, dir); err == nil || !strings.Contains(err.Error(), "not a number") {
+		t.Errorf("line with a categorical x: err = %v", err)
+	}
+	// A misspelled metric names the metrics there are.
+	spec.Options = map[string]any{"x": "batch_size", "y": "linear_acc"}
+	if _, err := k.Make(runs, spec, dir); err == nil || !strings.Contains(err.Error(), "linear_y_acc") {
+		t.Errorf("line with an unknown metric: err = %v", err)
+	}
+}
+
+func TestLineFigureSingleSeedHasNoBars(t *testing.T) {
+	runs := makeRuns(t,
+		fakeRun{ID: "a", Params: map[string]any{"batch_size": int64(8)}, Metrics: results.Values{"acc": 0.5}},
+		fakeRun{ID: "b", Params: map[string]any{"batch_size": int64(16)}, Metrics: results.Values{"acc": 0.6}},
+	)
+	pts, err := linePoints(runs, "batch_size", "acc", 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range pts {
+		if !math.IsNaN(p.Half) {
+			t.Errorf("single-seed point %+v has an error bar", p)
+		}
+	}
+	dir := t.TempDir()
+	k, _ := Lookup("line")
+	paths, err := k.Make(runs, Spec{Name: "one", Options: map[string]any{"x": "batch_size", "y": "acc"}}, dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	checkFigureFiles(t, paths, dir, "one", 4*96, 3*96)
+}
+
+func TestHeatmapFigure(t *testing.T) {
+	var fakes []fakeRun
+	for _, alpha := range []float64{0, 0.5, 1} {
+		for _, beta := range []float64{0, 0.1, 1} {
+			if alpha == 0 && beta == 0 {
+				continue // an empty cell
+			}
+			for seed := range int64(2) {
+				fakes = append(fakes, fakeRun{
+					ID:      "a" + formatValue(alpha) + "b" + formatValue(beta) + "s" + formatValue(seed),
+					Seed:    seed,
+					Params:  map[string]any{"alpha": alpha, "beta": beta},
+					Metrics: results.Values{"linear_y_acc": 0.5 + 0.3*beta - 0.1*alpha + 0.01*float64(seed)},
+				})
+			}
+		}
+	}
+	runs := makeRuns(t, fakes...)
+	dir := figureDir(t)
+	spec := Spec{Kind: "heatmap", Name: "objectives", Options: map[string]any{
+		"x": "alpha", "y": "beta", "z": "linear_y_acc", "scale": 100, "precision": int64(1),
+		"width": 4, "height": 3, "dpi": int64(100),
+	}}
+	k, _ := Lookup("heatmap")
+	if err := k.Check(spec); err != nil {
+		t.Fatal(err)
+	}
+	paths, err := k.Make(runs, spec, dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The heat map is 4 x 3 inches plus a 0.9 inch colour bar, at 100 dpi.
+	checkFigureFiles(t, paths, dir, "objectives", 490, 300)
+	svg, _ := os.ReadFile(paths[1])
+	// Cell alpha=0.5, beta=1: mean of 0.75 and 0.76, x100 = 75.5.
+	for _, want := range []string{"75.5", "n/a", "alpha", "beta"} {
+		if !strings.Contains(string(svg), want) {
+			t.Errorf("heat map SVG lacks the text %q", want)
+		}
+	}
+
+	g, err := buildHeatGrid("heatmap", spec, runs, heatmapOptions{X: "alpha", Y: "beta", Z: "linear_y_acc", Scale: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if strings.Join(g.XLabels, ",") != "0,0.5,1" || strings.Join(g.YLabels, ",") != "0,0.1,1" {
+		t.Errorf("grid labels x %v, y %v", g.XLabels, g.YLabels)
+	}
+	if !math.IsNaN(g.Z(0, 0)) || !near(g.Z(1, 2), 0.755, 1e-12) {
+		t.Errorf("grid cells: (0,0) = %v, want NaN; (0.5, 1) = %v, want 0.755", g.Z(0, 0), g.Z(1, 2))
+	}
+}
+
+func TestHeatmapSingleValue(t *testing.T) {
+	runs := makeRuns(t, fakeRun{ID: "only", Params: map[string]any{"alpha": 1.0, "beta": 1.0},
+		Metrics: results.Values{"acc": 0.5}})
+	dir := t.TempDir()
+	k, _ := Lookup("heatmap")
+	paths, err := k.Make(runs, Spec{Name: "h", Options: map[string]any{"x": "alpha", "y": "beta", "z": "acc"}}, dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(filepath.Join(dir, "h.png")); err != nil || len(paths) != 2 {
+		t.Errorf("paths %v, err %v", paths, err)
+	}
+}

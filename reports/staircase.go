@@ -1,0 +1,318 @@
+package reports
+
+import (
+	"fmt"
+	"image/color"
+	"math"
+	"sort"
+
+	"gonum.org/v1/plot"
+	"gonum.org/v1/plot/plotter"
+	"gonum.org/v1/plot/vg"
+
+	"github.com/infomax/infomax/experiments/results"
+)
+
+func init() {
+	Register(Kind{
+		Name: "staircase",
+		Summary: "per-step MI estimates (raw and smoothed) over the true-MI staircase, one panel per " +
+			"estimator, one colour per critic, with the log K ceiling dashed (Poole et al. 2019, Fig. 2)",
+		Check: func(spec Spec) error { _, err := readStaircaseOptions(spec); return err },
+		Make:  makeStaircase,
+	})
+}
+
+// staircaseOptions are the options of a staircase figure:
+//
+//	panel      parameter with one panel per value (default "estimator")
+//	line       parameter with one colour per value (default "critic")
+//	smoothing  EMA factor in [0, 1) (default 0.99), or an integer window >= 1
+//	seeds      "first" (default: the lowest seed of each line) or "all"
+//	metric     logged estimate (default "mi"); truth: logged true MI ("true_mi")
+//	max_points most points drawn per raw or smoothed line (default 1000)
+//	ymin, ymax y-axis range in nats (default: from the truth and smoothed lines)
+//	columns    panels per row (default up to 3); width, height (inches per panel), dpi
+type staircaseOptions struct {
+	Panel, Line      string
+	Smoothing        float64
+	AllSeeds         bool
+	Metric, Truth    string
+	MaxPoints        int
+	YMin, YMax       float64
+	HasYMin, HasYMax bool
+	// PanelSet and LineSet say whether panel and line were given; a
+	// default key that no run has draws one panel or one line.
+	PanelSet, LineSet bool
+	Columns           int
+	Size              figureSize
+}
+
+func readStaircaseOptions(spec Spec) (staircaseOptions, error) {
+	r := readOptions("staircase", spec, "panel", "line", "smoothing", "seeds", "metric", "truth",
+		"max_points", "ymin", "ymax", "columns", optWidth, optHeight, optDPI)
+	o := staircaseOptions{
+		Panel:     r.String("panel", "estimator"),
+		Line:      r.String("line", "critic"),
+		Smoothing: r.Float("smoothing", 0.99),
+		Metric:    r.String("metric", "mi"),
+		Truth:     r.String("truth", "true_mi"),
+		MaxPoints: r.Int("max_points", 1000, 10, 1_000_000),
+		YMin:      r.Float("ymin", 0),
+		YMax:      r.Float("ymax", 0),
+		Columns:   r.Int("columns", 0, 1, 20),
+		Size:      readFigureSize(r),
+	}
+	_, o.PanelSet = r.lookup("panel")
+	_, o.LineSet = r.lookup("line")
+	_, o.HasYMin = r.lookup("ymin")
+	_, o.HasYMax = r.lookup("ymax")
+	switch seeds := r.String("seeds", "first"); seeds {
+	case "first":
+	case "all":
+		o.AllSeeds = true
+	default:
+		r.fail("seeds", "want \"first\" or \"all\", got %q", seeds)
+	}
+	if s := o.Smoothing; s < 0 || (s >= 1 && s != math.Trunc(s)) {
+		r.fail("smoothing", "want an EMA factor in [0, 1) such as 0.99, or a whole window of steps such as 200; got %v", s)
+	}
+	if o.HasYMin && o.HasYMax && o.YMin >= o.YMax {
+		r.fail("ymax", "must be greater than ymin (%v), got %v", o.YMin, o.YMax)
+	}
+	return o, r.Err()
+}
+
+func makeStaircase(runs []Run, spec Spec, dir string) ([]string, error) {
+	o, err := readStaircaseOptions(spec)
+	if err != nil {
+		return nil, err
+	}
+	done, out := doneRuns(runs)
+	if len(done) == 0 {
+		return nil, noDoneRunsError("staircase", spec, out)
+	}
+	if !o.PanelSet && !anyRunHasParam(done, o.Panel) {
+		o.Panel = ""
+	}
+	if !o.LineSet && !anyRunHasParam(done, o.Line) {
+		o.Line = ""
+	}
+	panels, err := groupOrAll("staircase", spec, done, o.Panel)
+	if err != nil {
+		return nil, err
+	}
+	// Colours follow the line values over all panels, so that a critic has
+	// the same colour in every panel.
+	lineGroups, err := groupOrAll("staircase", spec, done, o.Line)
+	if err != nil {
+		return nil, err
+	}
+	colorOf := map[string]int{}
+	for i, g := range lineGroups {
+		colorOf[g.Values[0]] = i
+	}
+
+	plots := make([]*plot.Plot, 0, len(panels))
+	for _, pg := range panels {
+		p, err := staircasePanel(spec, o, pg, colorOf)
+		if err != nil {
+			return nil, err
+		}
+		plots = append(plots, p)
+	}
+	cols := o.Columns
+	if cols == 0 {
+		cols = defaultColumns(len(plots))
+	}
+	return writePanels(dir, spec.Name, plots, cols, o.Size)
+}
+
+// staircasePanel draws one panel: the runs of one panel value.
+func staircasePanel(spec Spec, o staircaseOptions, pg *group, colorOf map[string]int) (*plot.Plot, error) {
+	p := newPanel(pg.Values[0], "step", "nats")
+	lines, err := groupOrAll("staircase", spec, pg.Runs, o.Line)
+	if err != nil {
+		return nil, err
+	}
+	var truth plotter.XYs
+	var ceilings []float64
+	lo, hi := math.Inf(1), math.Inf(-1)
+	xmin, xmax := math.Inf(1), math.Inf(-1)
+	var smoothed []plot.Plotter
+	for _, lg := range lines {
+		rs := append([]Run(nil), lg.Runs...)
+		sort.SliceStable(rs, func(a, b int) bool { return rs[a].Summary.Seed < rs[b].Summary.Seed })
+		if !o.AllSeeds {
+			rs = rs[:1]
+		}
+		c := seriesColor(colorOf[lg.Values[0]])
+		for i, r := range rs {
+			recs, err := r.Metrics()
+			if err != nil {
+				return nil, fmt.Errorf("staircase report %q: run %s: %w", spec.Name, r.ID, err)
+			}
+			var steps, est []float64
+			for _, rec := range recs {
+				v, ok := rec.Values[o.Metric]
+				if !ok {
+					continue
+				}
+				steps = append(steps, float64(rec.Step))
+				est = append(est, v)
+			}
+			if len(steps) == 0 {
+				return nil, fmt.Errorf("staircase report %q: run %s (%s) logged no %q values in its metrics; "+
+					"set option metric to the logged estimate", spec.Name, r.ID, r.Dir, o.Metric)
+			}
+			if truth == nil {
+				truth = staircaseTruth(recs, o.Truth)
+			}
+			xmin, xmax = math.Min(xmin, steps[0]), math.Max(xmax, steps[len(steps)-1])
+
+			raw := thin(steps, est, o.MaxPoints)
+			if len(raw) > 1 {
+				l, err := plotter.NewLine(raw)
+				if err != nil {
+					return nil, err
+				}
+				l.LineStyle.Color = faded(c, 0.25)
+				l.LineStyle.Width = vg.Points(0.5)
+				p.Add(l)
+			}
+			sm := thin(steps, Smooth(est, o.Smoothing), o.MaxPoints)
+			for _, pt := range sm {
+				lo, hi = math.Min(lo, pt.Y), math.Max(hi, pt.Y)
+			}
+			if len(sm) > 1 {
+				l, err := plotter.NewLine(sm)
+				if err != nil {
+					return nil, err
+				}
+				l.LineStyle.Color = c
+				l.LineStyle.Width = vg.Points(1.5)
+				smoothed = append(smoothed, l)
+				if i == 0 {
+					name := lg.Values[0]
+					if o.Line == "" {
+						name = "estimate"
+					}
+					p.Legend.Add(name, l)
+				}
+			}
+			if k, ok := metric(r, "ceiling"); ok && !containsFloat(ceilings, k) {
+				ceilings = append(ceilings, k)
+			}
+		}
+	}
+	// Smoothed lines go over every raw line, and the truth over both.
+	p.Add(smoothed...)
+	maxTrue := math.Inf(-1)
+	if len(truth) > 1 {
+		for _, pt := range truth {
+			maxTrue = math.Max(maxTrue, pt.Y)
+		}
+		// Extend the last stage to the end of the longest run.
+		truth = append(truth, plotter.XY{X: math.Max(xmax, truth[len(truth)-1].X), Y: truth[len(truth)-1].Y})
+		l, err := plotter.NewLine(truth)
+		if err != nil {
+			return nil, err
+		}
+		l.StepStyle = plotter.PostStep
+		l.LineStyle.Color = blackColor
+		l.LineStyle.Width = vg.Points(1.2)
+		p.Add(l)
+		p.Legend.Add("true MI", l)
+	}
+	for _, k := range ceilings {
+		l, err := plotter.NewLine(plotter.XYs{{X: xmin, Y: k}, {X: xmax, Y: k}})
+		if err != nil {
+			return nil, err
+		}
+		l.LineStyle.Color = darkGray
+		l.LineStyle.Width = vg.Points(1)
+		l.LineStyle.Dashes = []vg.Length{vg.Points(4), vg.Points(3)}
+		p.Add(l)
+		p.Legend.Add(fmt.Sprintf("log K = %.2f", k), l)
+		hi = math.Max(hi, k)
+	}
+	p.Y.Min, p.Y.Max = staircaseYRange(lo, hi, maxTrue)
+	if o.HasYMin {
+		p.Y.Min = o.YMin
+	}
+	if o.HasYMax {
+		p.Y.Max = o.YMax
+	}
+	if p.Y.Min >= p.Y.Max {
+		p.Y.Max = p.Y.Min + 1
+	}
+	return p, nil
+}
+
+// staircaseYRange picks the y range of a panel from the range [lo, hi] of
+// the smoothed lines and ceilings and the highest true MI: it shows zero,
+// the whole staircase and the smoothed lines, except that a smoothed line
+// that runs far off (an unstable estimator at a high MI) is cut at half the
+// staircase's height below zero and 1.5 times its top, so that it does not
+// squash every other line; set ymin and ymax to override.
+func staircaseYRange(lo, hi, maxTrue float64) (float64, float64) {
+	if math.IsInf(lo, 0) || math.IsInf(hi, 0) {
+		lo, hi = 0, 1
+	}
+	lo = math.Min(lo, 0)
+	if !math.IsInf(maxTrue, 0) && maxTrue > 0 {
+		hi = math.Max(hi, 1.1*maxTrue)
+		lo = math.Max(lo, -0.5*maxTrue)
+		hi = math.Min(hi, 1.5*maxTrue)
+	}
+	pad := 0.04 * (hi - lo)
+	return lo - pad, hi + pad
+}
+
+// staircaseTruth returns the true-MI schedule of recs as the points where it
+// changes, for a step line.
+func staircaseTruth(recs []results.Record, truth string) plotter.XYs {
+	var xy plotter.XYs
+	for _, r := range recs {
+		t, ok := r.Values[truth]
+		if !ok || !finite(t) {
+			continue
+		}
+		if n := len(xy); n == 0 || xy[n-1].Y != t {
+			xy = append(xy, plotter.XY{X: float64(r.Step), Y: t})
+		}
+	}
+	return xy
+}
+
+// thin returns at most maxPoints of the finite points (x[i], y[i]), taking
+// every k-th one, so that long runs stay light in SVG. The last point is
+// always kept.
+func thin(x, y []float64, maxPoints int) plotter.XYs {
+	k := (len(x) + maxPoints - 1) / maxPoints
+	k = max(k, 1)
+	xy := make(plotter.XYs, 0, len(x)/k+1)
+	for i := 0; i < len(x); i += k {
+		if finite(y[i]) {
+			xy = append(xy, plotter.XY{X: x[i], Y: y[i]})
+		}
+	}
+	if last := len(x) - 1; last%k != 0 && finite(y[last]) {
+		xy = append(xy, plotter.XY{X: x[last], Y: y[last]})
+	}
+	return xy
+}
+
+func containsFloat(xs []float64, x float64) bool {
+	for _, e := range xs {
+		if e == x {
+			return true
+		}
+	}
+	return false
+}
+
+var (
+	blackColor = color.Black
+	darkGray   = color.Gray{Y: 80}
+)
