@@ -1,0 +1,343 @@
+package sweep
+
+import (
+	"errors"
+	"fmt"
+	"regexp"
+	"strings"
+	"testing"
+)
+
+const gridFile = `name = "grid"
+task = "fake"
+seeds = [0, 1]
+
+[base]
+batch_size = 4
+steps = 6
+
+[parameters.estimator]
+values = ["jsd", "infonce", "dv"]
+
+[parameters."optim.lr"]
+values = [0.1, 0.2]
+
+[parameters.cubic]
+value = true
+`
+
+func mustParse(t *testing.T, src string) *Sweep {
+	t.Helper()
+	s, err := Parse("test.toml", []byte(src))
+	if err != nil {
+		t.Fatalf("Parse: %v", err)
+	}
+	return s
+}
+
+func TestGridExpandsTheCartesianProductInOrder(t *testing.T) {
+	s := mustParse(t, gridFile)
+	if len(s.Runs) != 3*2*2 {
+		t.Fatalf("got %d runs, want 12", len(s.Runs))
+	}
+	i := 0
+	for _, est := range []string{"jsd", "infonce", "dv"} {
+		for _, lr := range []float64{0.1, 0.2} {
+			for _, seed := range []int64{0, 1} {
+				r := s.Runs[i]
+				if r.Index != i || r.Seed != seed || r.Values[0] != est || r.Values[1] != lr || r.Values[2] != true {
+					t.Fatalf("run %d = index %d seed %d values %v; want seed %d values [%s %g true]", i, r.Index, r.Seed, r.Values, seed, est, lr)
+				}
+				cfg := r.Config.(*fakeConfig)
+				if cfg.Estimator != est || cfg.Optim.LR != lr || !cfg.Cubic || cfg.BatchSize != 4 || cfg.Steps != 6 {
+					t.Fatalf("run %d config %+v does not hold its values", i, cfg)
+				}
+				// Untouched defaults survive.
+				if cfg.Optim.Momentum != 0.9 || cfg.Width != 4 || cfg.EstimatorParams["tau"] != 1 {
+					t.Fatalf("run %d lost a default: %+v", i, cfg)
+				}
+				i++
+			}
+		}
+	}
+}
+
+const randomFile = `name = "rand"
+task = "fake"
+method = "random"
+run_cap = 7
+sampler_seed = 3
+seeds = [0, 1]
+
+[parameters."optim.lr"]
+distribution = "log_uniform_values"
+min = 1e-4
+max = 1e-2
+
+[parameters.width]
+distribution = "int_uniform"
+min = 1
+max = 100
+
+[parameters."optim.momentum"]
+distribution = "uniform"
+min = 0.5
+max = 0.99
+
+[parameters.estimator]
+values = ["jsd", "infonce", "dv"]
+`
+
+func TestRandomSamplingIsDeterministicAndRespectsRunCap(t *testing.T) {
+	a, b := mustParse(t, randomFile), mustParse(t, randomFile)
+	if len(a.Runs) != 7*2 {
+		t.Fatalf("got %d runs, want run_cap 7 x 2 seeds", len(a.Runs))
+	}
+	for i := range a.Runs {
+		if a.Runs[i].ID != b.Runs[i].ID || fmt.Sprint(a.Runs[i].Values) != fmt.Sprint(b.Runs[i].Values) {
+			t.Fatalf("run %d differs between two decodings: %s %v vs %s %v", i, a.Runs[i].ID, a.Runs[i].Values, b.Runs[i].ID, b.Runs[i].Values)
+		}
+	}
+	seenWidths := map[int64]bool{}
+	for _, r := range a.Runs {
+		lr, width, mom := r.Values[0].(float64), r.Values[1].(int64), r.Values[2].(float64)
+		if lr < 1e-4 || lr > 1e-2 || width < 1 || width > 100 || mom < 0.5 || mom > 0.99 {
+			t.Fatalf("run %s has values outside their bounds: %v", r.ID, r.Values)
+		}
+		seenWidths[width] = true
+		cfg := r.Config.(*fakeConfig)
+		if cfg.Optim.LR != lr || int64(cfg.Width) != width {
+			t.Fatalf("run %s config %+v does not hold %v", r.ID, cfg, r.Values)
+		}
+	}
+	if len(seenWidths) < 3 {
+		t.Fatalf("7 draws of int_uniform 1..100 gave only %d distinct widths", len(seenWidths))
+	}
+
+	c := mustParse(t, strings.Replace(randomFile, "sampler_seed = 3", "sampler_seed = 4", 1))
+	if fmt.Sprint(c.Runs[0].Values) == fmt.Sprint(a.Runs[0].Values) {
+		t.Fatalf("sampler seeds 3 and 4 drew the same first configuration %v", a.Runs[0].Values)
+	}
+}
+
+func TestRandomSamplingStopsAtTheNumberOfDistinctConfigs(t *testing.T) {
+	src := `name = "small"
+task = "fake"
+method = "random"
+run_cap = 10
+[parameters.estimator]
+values = ["jsd", "infonce", "dv"]
+`
+	s := mustParse(t, src)
+	if len(s.Runs) != 3 {
+		t.Fatalf("a space of 3 configurations gave %d runs with run_cap 10", len(s.Runs))
+	}
+}
+
+var idRe = regexp.MustCompile(`^[A-Za-z0-9._-]+$`)
+
+func TestRunIDsAreStableSafeAndFollowTheConfig(t *testing.T) {
+	a, b := mustParse(t, gridFile), mustParse(t, gridFile)
+	seen := map[string]bool{}
+	for i, r := range a.Runs {
+		if r.ID != b.Runs[i].ID {
+			t.Fatalf("run %d: id %s then %s for the same file", i, r.ID, b.Runs[i].ID)
+		}
+		if !idRe.MatchString(r.ID) || strings.Contains(r.ID, "..") {
+			t.Fatalf("id %q has unsafe characters", r.ID)
+		}
+		if seen[r.ID] {
+			t.Fatalf("id %s used twice", r.ID)
+		}
+		seen[r.ID] = true
+	}
+	first := a.Runs[0].ID
+	if !strings.HasPrefix(first, "estimator-jsd_lr-0.1_s0_") {
+		t.Fatalf("id %q lacks the readable prefix estimator-jsd_lr-0.1_s0_", first)
+	}
+	// A regression guard: ids must not change between versions, or stored
+	// sweeps would no longer be recognized.
+	if first != "estimator-jsd_lr-0.1_s0_"+first[len(first)-8:] || len(first) != len("estimator-jsd_lr-0.1_s0_")+8 {
+		t.Fatalf("id %q does not end in an 8-character hash", first)
+	}
+
+	// Changing a setting that is not swept changes every hash but no prefix.
+	c := mustParse(t, strings.Replace(gridFile, "steps = 6", "steps = 7", 1))
+	for i, r := range c.Runs {
+		old := a.Runs[i].ID
+		if r.ID == old || r.ID[:len(r.ID)-8] != old[:len(old)-8] {
+			t.Fatalf("steps 6 -> 7: id %s -> %s; want the same prefix and a new hash", old, r.ID)
+		}
+	}
+	// Comments and layout do not change ids.
+	d := mustParse(t, "# a comment\n"+strings.ReplaceAll(gridFile, " = ", "   =   "))
+	for i, r := range d.Runs {
+		if r.ID != a.Runs[i].ID {
+			t.Fatalf("reformatting the file changed id %s to %s", a.Runs[i].ID, r.ID)
+		}
+	}
+}
+
+func TestConfigTOMLHoldsTaskSeedAndEverySetting(t *testing.T) {
+	s := mustParse(t, gridFile)
+	got := string(s.Runs[1].ConfigTOML)
+	for _, want := range []string{`task = "fake"`, "seed = 1", `estimator = "jsd"`, "batch_size = 4", "steps = 6", "[optim]", "lr = 0.1", "momentum = 0.9", "[estimator_params]", "tau = 1.0", "hidden = [16, 16]"} {
+		if !strings.Contains(got, want) {
+			t.Errorf("config.toml lacks %q:\n%s", want, got)
+		}
+	}
+}
+
+func TestBadSweepFiles(t *testing.T) {
+	head := "name = \"bad\"\ntask = \"fake\"\n" // lines 1-2
+	cases := []struct {
+		name string
+		src  string
+		line int
+		want string
+	}{
+		{"unknown top-level key", head + "seeds = [0]\nmetod = \"grid\"\n", 4, `metod: unknown key; did you mean "method"?`},
+		{"unknown base key", head + "[base]\nbatch_size = 4\nbatch_sise = 3\n", 5, `base.batch_sise: unknown key; did you mean "batch_size"?`},
+		{"unknown nested base key", head + "[base.optim]\nlr = 0.1\nbeta = 3\n", 5, `base.optim.beta: unknown key (known here: lr, momentum)`},
+		{"wrong type in base", head + "[base]\nbatch_size = \"big\"\n", 4, `base.batch_size: got the string "big": want an integer`},
+		{"float for an integer", head + "[base]\nsteps = 5.0\n", 4, `base.steps: got the float 5.0: want an integer; write 5`},
+		{"wrong type in a list", head + "[base]\nhidden = [16, \"x\"]\n", 4, `base.hidden.1: got the string "x": want an integer`},
+		{"impossible base value", head + "[base]\nsteps = 3\nbatch_size = 0\n", 5, `base.batch_size = 0: must be at least 2`},
+		{"unknown estimator in base", head + "[base]\nestimator = \"nce\"\n", 4, `base.estimator = "nce": unknown estimator (known: dv, infonce, jsd)`},
+		{"unknown estimator in values", head + "\n[parameters.estimator]\nvalues = [\"jsd\", \"mine\"]\n", 5, `parameters.estimator: estimator = "mine": unknown estimator`},
+		{"negative learning rate", head + "[parameters.\"optim.lr\"]\nvalues = [0.1, -1.0]\n", 4, `parameters."optim.lr": optim.lr = -1: must be positive`},
+		{"empty values", head + "[parameters.estimator]\nvalues = []\n", 4, `parameters.estimator.values: is empty: list at least one value`},
+		{"parameter naming no setting", head + "[parameters.\"optim.lrr\"]\nvalues = [0.1]\n", 4, `parameters."optim.lrr": names no setting of task "fake": at optim.lrr, unknown key; did you mean "lr"?`},
+		{"parameter value of the wrong type", head + "[parameters.width]\nvalues = [2, \"wide\"]\n", 4, `parameters.width: a value for width: got the string "wide": want an integer`},
+		{"unquoted dotted parameter", head + "[parameters.optim.lr]\nvalues = [0.1]\n", 3, `parameters.optim.lr: unknown key; to sweep the nested setting optim.lr, quote its dotted name: [parameters."optim.lr"]`},
+		{"unknown parameter key", head + "[parameters.width]\nvalue = 2\nvalus = [3]\n", 5, `parameters.width.valus: unknown key; did you mean "values"?`},
+		{"distribution under grid", head + "[parameters.width]\ndistribution = \"int_uniform\"\nmin = 1\nmax = 3\n", 4, `parameters.width.distribution: a grid sweep cannot sample`},
+		{"min above max", head + "method = \"random\"\nrun_cap = 3\n[parameters.\"optim.lr\"]\ndistribution = \"uniform\"\nmin = 0.5\nmax = 0.1\n", 7, `parameters."optim.lr".min: min = 0.5 is above max = 0.1: swap them`},
+		{"log uniform at zero", head + "method = \"random\"\nrun_cap = 3\n[parameters.\"optim.lr\"]\ndistribution = \"log_uniform_values\"\nmin = 0\nmax = 0.1\n", 7, `log_uniform_values needs min > 0`},
+		{"unknown distribution", head + "method = \"random\"\nrun_cap = 3\n[parameters.\"optim.lr\"]\ndistribution = \"normal\"\n", 6, `"normal" is not a distribution`},
+		{"random without run_cap", head + "method = \"random\"\n", 3, `run_cap: missing: a random sweep needs run_cap = N`},
+		{"run_cap under grid", head + "run_cap = 3\n", 3, `run_cap: is only used by method = "random"`},
+		{"unknown method", head + "method = \"bayes\"\n", 3, `method: "bayes" is not a method`},
+		{"empty seeds", head + "seeds = []\n", 3, `seeds: is empty`},
+		{"duplicate seed", head + "seeds = [1, 2, 1]\n", 3, `seeds: seed 1 is listed twice`},
+		{"name escaping with ..", "name = \"../etc\"\ntask = \"fake\"\n", 1, `name: "../etc" must not contain '/', '\' or '..'`},
+		{"name with a slash", "task = \"fake\"\nname = \"a/b\"\n", 2, `name: "a/b" must not contain '/'`},
+		{"missing name", "task = \"fake\"\n", 0, `name: missing`},
+		{"unknown task", "name = \"x\"\ntask = \"fak\"\n", 2, `task: unknown task "fak"`},
+		{"unknown report kind", head + "\n[[figures]]\nkind = \"fake_tabel\"\n", 5, `figures[0].kind: unknown report kind "fake_tabel"`},
+		{"report option rejected", head + "[[tables]]\nkind = \"fake_table\"\n[[tables]]\nkind = \"fake_table\"\nname = \"two\"\ncolour = \"red\"\n", 8, `tables[1].colour: unknown option "colour"`},
+		{"report name twice", head + "[[figures]]\nkind = \"fake_table\"\n[[tables]]\nkind = \"fake_table\"\n", 0, `tables[0].name: "fake_table" is already the name of another report`},
+		{"report name escaping", head + "[[figures]]\nkind = \"fake_table\"\nname = \"../x\"\n", 5, `figures[0].name: "../x" must not contain`},
+		{"not TOML", head + "[base\n", 3, `not valid TOML`},
+		{"duplicate values", head + "[parameters.width]\nvalues = [2, 2]\n", 4, `lists 2 twice`},
+		{"values meaning the same", head + "[parameters.\"optim.lr\"]\nvalues = [1, 1.0]\n", 0, `resolve to the same config`},
+		{"overlapping parameters", head + "[parameters.\"estimator_params.tau\"]\nvalues = [1.0]\n[parameters.estimator_params]\nvalue = {tau = 2.0}\n", 5, `overlaps parameter "estimator_params.tau"`},
+		{"grid too large", head + strings.Repeat("", 0) + bigGrid(), 0, `the grid grows past 100000 runs`},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			_, err := Parse("sweeps/x.toml", []byte(c.src))
+			if err == nil {
+				t.Fatalf("no error for:\n%s", c.src)
+			}
+			msg := err.Error()
+			t.Log(msg)
+			if strings.Contains(msg, "\n") {
+				t.Errorf("error is not one line: %q", msg)
+			}
+			if !strings.Contains(msg, c.want) {
+				t.Errorf("error %q\nlacks %q", msg, c.want)
+			}
+			var fe *FileError
+			if !errors.As(err, &fe) {
+				t.Fatalf("error %T is not a *FileError", err)
+			}
+			if fe.File != "sweeps/x.toml" || !strings.HasPrefix(msg, "sweeps/x.toml") {
+				t.Errorf("error %q does not start with the file name", msg)
+			}
+			if c.line > 0 && fe.Line != c.line {
+				t.Errorf("error %q is at line %d, want %d", msg, fe.Line, c.line)
+			}
+			if c.line > 0 && !strings.HasPrefix(msg, fmt.Sprintf("sweeps/x.toml:%d: ", c.line)) {
+				t.Errorf("error %q does not start with file:line", msg)
+			}
+		})
+	}
+}
+
+// bigGrid declares a grid of 10^6 configurations.
+func bigGrid() string {
+	var b strings.Builder
+	for i, key := range []string{"width", "batch_size", "steps", "hidden", "\"optim.lr\"", "\"optim.momentum\""} {
+		fmt.Fprintf(&b, "[parameters.%s]\nvalues = [", key)
+		for j := range 10 {
+			if j > 0 {
+				b.WriteString(", ")
+			}
+			switch {
+			case i == 3:
+				fmt.Fprintf(&b, "[%d]", j+1)
+			case i >= 4:
+				fmt.Fprintf(&b, "%d.5", j+1)
+			default:
+				fmt.Fprintf(&b, "%d", j+2)
+			}
+		}
+		b.WriteString("]\n")
+	}
+	return b.String()
+}
+
+func TestNestedValuesReachMapsAndTables(t *testing.T) {
+	src := `name = "nested"
+task = "fake"
+[base.estimator_params]
+tau = 3.0
+[parameters."estimator_params.alpha"]
+values = [0.5, 0.25]
+[parameters.hidden]
+values = [[8], [4, 4]]
+`
+	s := mustParse(t, src)
+	if len(s.Runs) != 4 {
+		t.Fatalf("got %d runs, want 4", len(s.Runs))
+	}
+	cfg := s.Runs[3].Config.(*fakeConfig)
+	if cfg.EstimatorParams["tau"] != 3 || cfg.EstimatorParams["alpha"] != 0.25 || fmt.Sprint(cfg.Hidden) != "[4 4]" {
+		t.Fatalf("run 3 config %+v", cfg)
+	}
+	// The defaults' map is not shared between configs.
+	if s.Runs[0].Config.(*fakeConfig).EstimatorParams["alpha"] != 0.5 {
+		t.Fatalf("run 0 alpha changed: %+v", s.Runs[0].Config)
+	}
+	if fresh := (fakeTask{}).NewConfig().(*fakeConfig); fresh.EstimatorParams["tau"] != 1 {
+		t.Fatalf("decoding changed the task's defaults")
+	}
+	if s.Runs[3].ID[:len("alpha-0.25_hidden-4x4_s0")] != "alpha-0.25_hidden-4x4_s0" {
+		t.Fatalf("id %s", s.Runs[3].ID)
+	}
+}
+
+func FuzzDecodeSweep(f *testing.F) {
+	f.Add([]byte(gridFile))
+	f.Add([]byte(randomFile))
+	f.Add([]byte("name = \"n\"\ntask = \"fake\"\n[[figures]]\nkind = \"fake_table\"\nmetric = \"mi\"\n"))
+	f.Add([]byte("name = \"n\"\ntask = \"fake\"\n[base]\nhidden = [1, 2]\n[base.estimator_params]\ntau = 2.0\n"))
+	f.Fuzz(func(t *testing.T, src []byte) {
+		s, err := Parse("fuzz.toml", src)
+		if err != nil {
+			if strings.Contains(err.Error(), "internal error") {
+				t.Fatalf("Parse recovered a panic: %v\n%s", err, src)
+			}
+			return
+		}
+		if len(s.Runs) == 0 || len(s.Runs) > MaxRuns {
+			t.Fatalf("a valid file expanded to %d runs", len(s.Runs))
+		}
+		for _, r := range s.Runs {
+			if !idRe.MatchString(r.ID) {
+				t.Fatalf("unsafe id %q", r.ID)
+			}
+		}
+	})
+}
