@@ -1,0 +1,113 @@
+package reports_test
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+
+	"github.com/infomax/infomax/experiments/results"
+	"github.com/infomax/infomax/reports"
+)
+
+// doneRun is a finished run with swept parameters and final metrics, as
+// `sweep report` reads it from summary.json.
+func doneRun(id string, seed int64, params map[string]any, metrics results.Values) reports.Run {
+	return reports.Run{ID: id, Summary: &results.Summary{
+		RunID: id, Status: results.StatusDone, Seed: seed, Params: params, Metrics: metrics,
+	}}
+}
+
+// The table kind makes the DIM paper's Table 1 analogue: one row per model,
+// one column per probe accuracy, each cell the mean ± standard deviation over
+// seeds. In a sweep file it is declared as
+//
+//	[[tables]]
+//	kind = "table"
+//	name = "table1"
+//	rows = "model"
+//	columns = ["linear_y_acc", "mlp_y_acc"]
+//	labels = {linear_y_acc = "Y (linear)", mlp_y_acc = "Y (MLP)"}
+//	scale = 100
+//	precision = 1
+func Example_table() {
+	runs := []reports.Run{
+		doneRun("a0", 0, map[string]any{"model": "DIM(L)"}, results.Values{"linear_y_acc": 0.91, "mlp_y_acc": 0.95}),
+		doneRun("a1", 1, map[string]any{"model": "DIM(L)"}, results.Values{"linear_y_acc": 0.93, "mlp_y_acc": 0.97}),
+		doneRun("b0", 0, map[string]any{"model": "pixels"}, results.Values{"linear_y_acc": 0.85}),
+		{ID: "c0", Summary: &results.Summary{Status: results.StatusFailed, Params: map[string]any{"model": "DIM(G)"}}},
+	}
+	spec := reports.Spec{Kind: "table", Name: "table1", Options: map[string]any{
+		"rows":      "model",
+		"columns":   []any{"linear_y_acc", "mlp_y_acc"},
+		"labels":    map[string]any{"linear_y_acc": "Y (linear)", "mlp_y_acc": "Y (MLP)"},
+		"scale":     100,
+		"precision": 1,
+	}}
+	kind, err := reports.Lookup(spec.Kind)
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	dir, err := os.MkdirTemp("", "reports-example")
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	defer os.RemoveAll(dir)
+	paths, err := kind.Make(runs, spec, dir)
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	for _, p := range paths {
+		b, _ := os.ReadFile(p)
+		fmt.Printf("%s:\n%s\n", filepath.Base(p), b)
+	}
+	// Output:
+	// table1.md:
+	// | model  | n | Y (linear) |    Y (MLP) |
+	// |:-------|--:|-----------:|-----------:|
+	// | DIM(L) | 2 | 92.0 ± 1.4 | 96.0 ± 1.4 |
+	// | pixels | 1 |       85.0 |        n/a |
+	//
+	// Left out: 1 run not done (1 failed).
+	//
+	// table1.csv:
+	// model,n,linear_y_acc_mean,linear_y_acc_sd,linear_y_acc_n,mlp_y_acc_mean,mlp_y_acc_sd,mlp_y_acc_n
+	// DIM(L),2,92,1.41421356237,2,96,1.41421356237,2
+	// pixels,1,85,,1,,,0
+}
+
+// Check validates a report's options before any run exists, as
+// `sweep validate` does: an unknown option is an error that names it and
+// lists the valid ones.
+func ExampleKind_check() {
+	kind, _ := reports.Lookup("line")
+	err := kind.Check(reports.Spec{Kind: "line", Name: "batchsize", Options: map[string]any{
+		"x": "batch_size", "y": "linear_y_acc", "group": "estimator", "log_x": true,
+	}})
+	fmt.Println(err)
+	// Output:
+	// line report "batchsize": option "log_x": unknown option (valid options: columns, dodge, dpi, group, height, labels, logx, scale, width, x, y, ylabel)
+}
+
+// StaircaseStats summarizes a Gaussian-benchmark run per true MI level over
+// the second half of each stage, as the bias_variance table does for runs
+// whose summary lacks the level statistics.
+func ExampleStaircaseStats() {
+	var recs []results.Record
+	for i, est := range []float64{0, 0, 1.5, 2.5, 3, 3, 3.5, 4.5} {
+		truth := 2.0
+		if i >= 4 {
+			truth = 4
+		}
+		recs = append(recs, results.Record{Step: i, Values: results.Values{"mi": est, "true_mi": truth}})
+	}
+	for _, s := range reports.StaircaseStats(recs, "mi", "true_mi") {
+		fmt.Printf("level %g: mean %.2f bias %.2f variance %.2f MSE %.2f (n=%d)\n",
+			s.Level, s.Mean, s.Bias, s.Variance, s.MSE, s.N)
+	}
+	// Output:
+	// level 2: mean 2.00 bias 0.00 variance 0.25 MSE 0.25 (n=2)
+	// level 4: mean 4.00 bias 0.00 variance 0.25 MSE 0.25 (n=2)
+}
