@@ -260,3 +260,28 @@ func TestHeatmapSingleValue(t *testing.T) {
 		t.Errorf("paths %v, err %v", paths, err)
 	}
 }
+
+func TestStaircasePanelsByTwoParams(t *testing.T) {
+	var fakes []fakeRun
+	for _, tau := range []float64{1, 5} {
+		fakes = append(fakes, fakeRun{
+			ID: "smile" + formatValue(tau), Params: map[string]any{"estimator": "smile", "tau": tau},
+			Log: staircaseLog([]float64{2, 4}, 100, 0, 0.1, uint64(tau)),
+		})
+	}
+	runs := makeRuns(t, fakes...)
+	dir := t.TempDir()
+	k, _ := Lookup("staircase")
+	// No run has the default line key "critic": one line per panel.
+	paths, err := k.Make(runs, Spec{Name: "tau", Options: map[string]any{"panel": []any{"estimator", "tau"}}}, dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	checkFigureFiles(t, paths, dir, "tau", 2*4*96, 3*96)
+	svg, _ := os.ReadFile(paths[1])
+	for _, want := range []string{"smile, 1", "smile, 5", "estimate"} {
+		if !strings.Contains(string(svg), want) {
+			t.Errorf("SVG lacks %q", want)
+		}
+	}
+}

@@ -25,7 +25,7 @@ func init() {
 //
 //	x        numeric swept parameter on the x axis (required), e.g. "batch_size"
 //	y        summary metric or list of them, one panel each (required)
-//	group    parameter with one line per value (default: a single line)
+//	group    parameter (or list) with one line per value (default: a single line)
 //	logx     logarithmic x axis (default false)
 //	labels   panel titles by metric name, e.g. {linear_y_acc = "Y, linear probe"}
 //	scale    factor applied to every metric value, e.g. 100 for percentages (default 1)
@@ -40,7 +40,7 @@ func init() {
 type lineOptions struct {
 	X       string
 	Y       []string
-	Group   string
+	Group   []string
 	LogX    bool
 	Labels  map[string]string
 	Scale   float64
@@ -58,7 +58,7 @@ func readLineOptions(spec Spec) (lineOptions, error) {
 	o := lineOptions{
 		X:       r.String("x", ""),
 		Y:       r.Strings("y", nil),
-		Group:   r.String("group", ""),
+		Group:   r.Strings("group", nil),
 		LogX:    r.Bool("logx", false),
 		Labels:  r.StringMap("labels"),
 		Scale:   r.Float("scale", 1),
@@ -213,8 +213,8 @@ func makeLine(runs []Run, spec Spec, dir string) ([]string, error) {
 				eb.LineStyle.Width = vg.Points(1)
 				p.Add(eb)
 			}
-			if o.Group != "" {
-				p.Legend.Add(g.Values[0], l, s)
+			if len(o.Group) > 0 {
+				p.Legend.Add(g.Label(), l, s)
 			}
 		}
 		plots = append(plots, p)

@@ -348,13 +348,13 @@ func checkMetrics(kind string, spec Spec, option string, runs []Run, names []str
 	return nil
 }
 
-// groupOrAll groups runs by key as groupRuns does, or puts them all in one
-// group with the value "" when key is "".
-func groupOrAll(kind string, spec Spec, runs []Run, key string) ([]*group, error) {
-	if key == "" {
+// groupOrAll groups runs by keys as groupRuns does, or puts them all in one
+// group with the value "" when there are no keys.
+func groupOrAll(kind string, spec Spec, runs []Run, keys []string) ([]*group, error) {
+	if len(keys) == 0 {
 		return []*group{{Values: []string{""}, Runs: runs}}, nil
 	}
-	return groupRuns(kind, spec, runs, []string{key})
+	return groupRuns(kind, spec, runs, keys)
 }
 
 // anyRunHasParam reports whether some run has a parameter or config key.

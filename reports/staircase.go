@@ -25,8 +25,8 @@ func init() {
 
 // staircaseOptions are the options of a staircase figure:
 //
-//	panel      parameter with one panel per value (default "estimator")
-//	line       parameter with one colour per value (default "critic")
+//	panel      parameter (or list) with one panel per value (default "estimator")
+//	line       parameter (or list) with one colour per value (default "critic")
 //	smoothing  EMA factor in [0, 1) (default 0.99), or an integer window >= 1
 //	seeds      "first" (default: the lowest seed of each line) or "all"
 //	metric     logged estimate (default "mi"); truth: logged true MI ("true_mi")
@@ -34,7 +34,7 @@ func init() {
 //	ymin, ymax y-axis range in nats (default: from the truth and smoothed lines)
 //	columns    panels per row (default up to 3); width, height (inches per panel), dpi
 type staircaseOptions struct {
-	Panel, Line      string
+	Panel, Line      []string
 	Smoothing        float64
 	AllSeeds         bool
 	Metric, Truth    string
@@ -52,8 +52,8 @@ func readStaircaseOptions(spec Spec) (staircaseOptions, error) {
 	r := readOptions("staircase", spec, "panel", "line", "smoothing", "seeds", "metric", "truth",
 		"max_points", "ymin", "ymax", "columns", optWidth, optHeight, optDPI)
 	o := staircaseOptions{
-		Panel:     r.String("panel", "estimator"),
-		Line:      r.String("line", "critic"),
+		Panel:     r.Strings("panel", []string{"estimator"}),
+		Line:      r.Strings("line", []string{"critic"}),
 		Smoothing: r.Float("smoothing", 0.99),
 		Metric:    r.String("metric", "mi"),
 		Truth:     r.String("truth", "true_mi"),
@@ -92,11 +92,11 @@ func makeStaircase(runs []Run, spec Spec, dir string) ([]string, error) {
 	if len(done) == 0 {
 		return nil, noDoneRunsError("staircase", spec, out)
 	}
-	if !o.PanelSet && !anyRunHasParam(done, o.Panel) {
-		o.Panel = ""
+	if !o.PanelSet && !anyRunHasParam(done, o.Panel[0]) {
+		o.Panel = nil
 	}
-	if !o.LineSet && !anyRunHasParam(done, o.Line) {
-		o.Line = ""
+	if !o.LineSet && !anyRunHasParam(done, o.Line[0]) {
+		o.Line = nil
 	}
 	panels, err := groupOrAll("staircase", spec, done, o.Panel)
 	if err != nil {
@@ -110,7 +110,7 @@ func makeStaircase(runs []Run, spec Spec, dir string) ([]string, error) {
 	}
 	colorOf := map[string]int{}
 	for i, g := range lineGroups {
-		colorOf[g.Values[0]] = i
+		colorOf[g.Label()] = i
 	}
 
 	plots := make([]*plot.Plot, 0, len(panels))
@@ -130,7 +130,7 @@ func makeStaircase(runs []Run, spec Spec, dir string) ([]string, error) {
 
 // staircasePanel draws one panel: the runs of one panel value.
 func staircasePanel(spec Spec, o staircaseOptions, pg *group, colorOf map[string]int) (*plot.Plot, error) {
-	p := newPanel(pg.Values[0], "step", "nats")
+	p := newPanel(pg.Label(), "step", "nats")
 	lines, err := groupOrAll("staircase", spec, pg.Runs, o.Line)
 	if err != nil {
 		return nil, err
@@ -146,7 +146,7 @@ func staircasePanel(spec Spec, o staircaseOptions, pg *group, colorOf map[string
 		if !o.AllSeeds {
 			rs = rs[:1]
 		}
-		c := seriesColor(colorOf[lg.Values[0]])
+		c := seriesColor(colorOf[lg.Label()])
 		for i, r := range rs {
 			recs, err := r.Metrics()
 			if err != nil {
@@ -193,8 +193,8 @@ func staircasePanel(spec Spec, o staircaseOptions, pg *group, colorOf map[string
 				l.LineStyle.Width = vg.Points(1.5)
 				smoothed = append(smoothed, l)
 				if i == 0 {
-					name := lg.Values[0]
-					if o.Line == "" {
+					name := lg.Label()
+					if len(o.Line) == 0 {
 						name = "estimate"
 					}
 					p.Legend.Add(name, l)
