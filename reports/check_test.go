@@ -1,6 +1,7 @@
 package reports
 
 import (
+	"errors"
 	"strings"
 	"testing"
 
@@ -102,6 +103,10 @@ func TestCheckRejectsWrongTypesAndValues(t *testing.T) {
 		}
 		if !strings.Contains(err.Error(), `"`+c.option+`"`) || !strings.Contains(err.Error(), "valid options:") {
 			t.Errorf("%s: error for %s = %#v does not name it and list the options: %v", c.kind, c.option, c.value, err)
+		}
+		var oe *OptionError
+		if !errors.As(err, &oe) || oe.Option != c.option {
+			t.Errorf("%s: error for %s is not an *OptionError naming it: %#v", c.kind, c.option, err)
 		}
 	}
 }

@@ -48,13 +48,29 @@ func readOptions(kind string, spec Spec, valid ...string) *optionReader {
 // Err returns the first error found while reading options.
 func (r *optionReader) Err() error { return r.err }
 
+// OptionError reports an unknown, missing or wrong option of a report spec.
+// Check returns one for any option problem, so that a caller such as the
+// sweep-file decoder can find the option (with errors.As) to point at its
+// line.
+type OptionError struct {
+	Kind, Report string // the report kind and the spec's name
+	Option       string // the option at fault
+	Problem      string // what is wrong with it
+	Valid        []string
+}
+
+func (e *OptionError) Error() string {
+	return fmt.Sprintf("%s report %q: option %q: %s (valid options: %s)",
+		e.Kind, e.Report, e.Option, e.Problem, strings.Join(e.Valid, ", "))
+}
+
 // fail records an error about option name unless one is already recorded.
 func (r *optionReader) fail(name, format string, args ...any) {
 	if r.err != nil {
 		return
 	}
-	r.err = fmt.Errorf("%s report %q: option %q: %s (valid options: %s)",
-		r.kind, r.spec.Name, name, fmt.Sprintf(format, args...), strings.Join(r.valid, ", "))
+	r.err = &OptionError{Kind: r.kind, Report: r.spec.Name, Option: name,
+		Problem: fmt.Sprintf(format, args...), Valid: r.valid}
 }
 
 // lookup returns the raw value of option name.
