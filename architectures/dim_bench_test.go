@@ -1,0 +1,105 @@
+package architectures
+
+import (
+	"testing"
+
+	G "gorgonia.org/gorgonia"
+
+	"github.com/infomax/infomax/estimators"
+)
+
+// benchBatch is the paper's batch size.
+const benchBatch = 64
+
+// benchEncoderSpec is the paper's encoder on 32x32x3 with batch norm after
+// layers 2-4 only, the layout of shared/bench/dim_torch.py's Encoder, so
+// the two can be compared like for like.
+func benchEncoderSpec() EncoderSpec {
+	sp := PaperEncoder(3)
+	sp.FirstBN = false
+	return sp
+}
+
+// benchRun runs a built graph's forward and backward passes b.N times and
+// reports images per second.
+func benchRun(b *testing.B, g *G.ExprGraph, params G.Nodes) {
+	b.Helper()
+	vm := G.NewTapeMachine(g, G.BindDualValues(params...))
+	defer vm.Close()
+	b.ReportAllocs()
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		if err := vm.RunAll(); err != nil {
+			b.Fatal(err)
+		}
+		vm.Reset()
+	}
+	b.ReportMetric(float64(benchBatch*b.N)/b.Elapsed().Seconds(), "images/s")
+	b.Logf("BLAS: %s", BLAS())
+}
+
+func benchEncoder(b *testing.B) (*G.ExprGraph, *Encoder, *EncoderOutput) {
+	b.Helper()
+	sp := benchEncoderSpec()
+	g := G.NewGraph()
+	enc, err := NewEncoder(g, NewInit(1), sp)
+	if err != nil {
+		b.Fatal(err)
+	}
+	x := G.NewTensor(g, Dtype, 4, G.WithShape(benchBatch, 3, 32, 32), G.WithValue(randomImages(2, benchBatch, sp)), G.WithName("x"))
+	out, err := enc.Forward(x)
+	if err != nil {
+		b.Fatal(err)
+	}
+	return g, enc, out
+}
+
+// BenchmarkEncoderForwardBackward times the encoder's forward and backward
+// passes on a batch of 64 32x32x3 images, loss mean(Y²), as dim_torch.py's
+// enc_fb setting.
+func BenchmarkEncoderForwardBackward(b *testing.B) {
+	g, enc, out := benchEncoder(b)
+	sq, err := G.Square(out.Y)
+	if err != nil {
+		b.Fatal(err)
+	}
+	loss, err := G.Mean(sq)
+	if err != nil {
+		b.Fatal(err)
+	}
+	if _, err := G.Grad(loss, enc.Learnables()...); err != nil {
+		b.Fatal(err)
+	}
+	benchRun(b, g, enc.Learnables())
+}
+
+// BenchmarkEncoderLocalJSD times the encoder plus the encode-and-dot local
+// critic (512 units, as dim_torch.py; the paper's 2048 costs about 8x in
+// the critic's middle layer) and the jsd loss on all (N-1)·M² negatives,
+// forward and backward, no optimizer step: dim_torch.py's
+// enc_local_fb_nobn, except that here the critic has its batch and layer
+// norms, as the official code.
+func BenchmarkEncoderLocalJSD(b *testing.B) {
+	g, enc, out := benchEncoder(b)
+	critic, err := NewEncodeAndDot(g, NewInit(2), LocalCriticSpec{LocalChannels: 128, GlobalDim: 64, Units: 512})
+	if err != nil {
+		b.Fatal(err)
+	}
+	scores, err := critic.Scores(out.LocalRows, out.Y)
+	if err != nil {
+		b.Fatal(err)
+	}
+	est, err := estimators.New("jsd", nil)
+	if err != nil {
+		b.Fatal(err)
+	}
+	terms, err := est.Build(scores, estimators.Blocks(benchBatch, 64))
+	if err != nil {
+		b.Fatal(err)
+	}
+	params := append(enc.Learnables(), critic.Learnables()...)
+	if _, err := G.Grad(terms.Loss, params...); err != nil {
+		b.Fatal(err)
+	}
+	benchRun(b, g, params)
+}
