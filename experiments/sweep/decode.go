@@ -52,7 +52,7 @@ import (
 )
 
 // MaxRuns is the most runs a sweep file may expand to.
-const MaxRuns = 100000
+const MaxRuns = 20000
 
 // The methods a sweep file can name.
 const (
@@ -171,7 +171,7 @@ func Load(path string) (*Sweep, error) {
 
 var (
 	safeName      = regexp.MustCompile(`^[A-Za-z0-9_-]+$`)
-	validateKeyRe = regexp.MustCompile(`^\s*([A-Za-z0-9_.\-"']+)\s*[=:]`)
+	validateKeyRe = regexp.MustCompile(`^\s*([A-Za-z0-9_.\-"']+)(\[[0-9]+\])*(\s*[=:]|\s+is\s)`)
 )
 
 // Parse decodes a sweep file whose contents are src; file names it in
@@ -723,6 +723,13 @@ func (p *parser) reportSpecs(root map[string]any, list string, earlier []reports
 		}
 		if err := checkReport(kind, spec); err != nil {
 			line, key := at(""), entry
+			var oe *reports.OptionError
+			if errors.As(err, &oe) {
+				if _, ok := spec.Options[oe.Option]; ok {
+					return nil, &FileError{File: p.file, Line: at(oe.Option), Key: entry + "." + keyPart(oe.Option), Msg: err.Error()}
+				}
+				return nil, &FileError{File: p.file, Line: line, Key: key, Msg: err.Error()}
+			}
 			opts := make([]string, 0, len(spec.Options))
 			for k := range spec.Options {
 				opts = append(opts, k)

@@ -225,14 +225,16 @@ func TestBadSweepFiles(t *testing.T) {
 		{"missing name", "task = \"fake\"\n", 0, `name: missing`},
 		{"unknown task", "name = \"x\"\ntask = \"fak\"\n", 2, `task: unknown task "fak"`},
 		{"unknown report kind", head + "\n[[figures]]\nkind = \"fake_tabel\"\n", 5, `figures[0].kind: unknown report kind "fake_tabel"`},
-		{"report option rejected", head + "[[tables]]\nkind = \"fake_table\"\n[[tables]]\nkind = \"fake_table\"\nname = \"two\"\ncolour = \"red\"\n", 8, `tables[1].colour: unknown option "colour"`},
+		{"report option rejected", head + "[[tables]]\nkind = \"fake_table\"\n[[tables]]\nkind = \"fake_table\"\nname = \"two\"\ncolour = \"red\"\n", 8, `tables[1].colour: fake_table report "two": option "colour": unknown option`},
+		{"impossible list element", head + "[base]\nhidden = [4, 0]\n", 4, `base.hidden[1] = 0: must be at least 1`},
+		{"impossible list in values", head + "[parameters.hidden]\nvalues = [[2], [0]]\n", 4, `parameters.hidden: hidden[0] = 0: must be at least 1`},
 		{"report name twice", head + "[[figures]]\nkind = \"fake_table\"\n[[tables]]\nkind = \"fake_table\"\n", 0, `tables[0].name: "fake_table" is already the name of another report`},
 		{"report name escaping", head + "[[figures]]\nkind = \"fake_table\"\nname = \"../x\"\n", 5, `figures[0].name: "../x" must not contain`},
 		{"not TOML", head + "[base\n", 3, `not valid TOML`},
 		{"duplicate values", head + "[parameters.width]\nvalues = [2, 2]\n", 4, `lists 2 twice`},
 		{"values meaning the same", head + "[parameters.\"optim.lr\"]\nvalues = [1, 1.0]\n", 0, `resolve to the same config`},
 		{"overlapping parameters", head + "[parameters.\"estimator_params.tau\"]\nvalues = [1.0]\n[parameters.estimator_params]\nvalue = {tau = 2.0}\n", 5, `overlaps parameter "estimator_params.tau"`},
-		{"grid too large", head + strings.Repeat("", 0) + bigGrid(), 0, `the grid grows past 100000 runs`},
+		{"grid too large", head + strings.Repeat("", 0) + bigGrid(), 0, fmt.Sprintf("the grid grows past %d runs", MaxRuns)},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {

@@ -50,6 +50,9 @@ func (c *fakeConfig) Validate() error {
 		return fmt.Errorf("steps = %d: must be at least 1", c.Steps)
 	case c.Optim.LR <= 0:
 		return fmt.Errorf("optim.lr = %g: must be positive", c.Optim.LR)
+	case slices.ContainsFunc(c.Hidden, func(h int) bool { return h < 1 }):
+		i := slices.IndexFunc(c.Hidden, func(h int) bool { return h < 1 })
+		return fmt.Errorf("hidden[%d] = %d: must be at least 1", i, c.Hidden[i])
 	case c.EstimatorParams["tau"] < 0:
 		return fmt.Errorf("estimator_params.tau = %g: must not be negative", c.EstimatorParams["tau"])
 	}
@@ -117,7 +120,7 @@ var fakeReport = reports.Kind{
 	Check: func(spec reports.Spec) error {
 		for k, v := range spec.Options {
 			if k != "metric" {
-				return fmt.Errorf("unknown option %q (fake_table takes metric)", k)
+				return &reports.OptionError{Kind: "fake_table", Report: spec.Name, Option: k, Problem: "unknown option", Valid: []string{"metric"}}
 			}
 			if _, ok := v.(string); !ok {
 				return fmt.Errorf("option metric must be a string")

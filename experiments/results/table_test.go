@@ -1,0 +1,66 @@
+package results
+
+import (
+	"bytes"
+	"math"
+	"path/filepath"
+	"slices"
+	"testing"
+)
+
+func TestResultsCSVRoundTrip(t *testing.T) {
+	rows := []ResultsRow{
+		{RunID: "a_s0", Params: []string{"jsd", "0.5"}, Seed: 0, Status: StatusDone, Metrics: Values{"mi": 1.25, "loss": math.NaN()}},
+		{RunID: "b_s1", Params: []string{"infonce, \"quoted\"", "1"}, Seed: 1, Status: StatusFailed, Metrics: Values{"bias": math.Inf(-1)}},
+		{RunID: "c_s0", Params: []string{"dv", "2"}, Seed: 0, Status: StatusPending},
+	}
+	path := filepath.Join(t.TempDir(), ResultsFile)
+	if err := WriteResultsCSV(path, []string{"estimator", "tau"}, rows); err != nil {
+		t.Fatal(err)
+	}
+	tab, err := ReadResultsCSV(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	wantHeader := []string{"run_id", "estimator", "tau", "seed", "status", "bias", "loss", "mi"}
+	if !slices.Equal(tab.Header, wantHeader) {
+		t.Fatalf("header %v, want %v", tab.Header, wantHeader)
+	}
+	want := [][]string{
+		{"a_s0", "jsd", "0.5", "0", "done", "", "NaN", "1.25"},
+		{"b_s1", "infonce, \"quoted\"", "1", "1", "failed", "-Inf", "", ""},
+		{"c_s0", "dv", "2", "0", "pending", "", "", ""},
+	}
+	for i := range want {
+		if !slices.Equal(tab.Rows[i], want[i]) {
+			t.Fatalf("row %d = %q, want %q", i, tab.Rows[i], want[i])
+		}
+	}
+	if _, err := EncodeResultsCSV([]string{"x"}, rows); err == nil {
+		t.Fatal("rows with the wrong number of parameter values were accepted")
+	}
+}
+
+func TestParseResultsCSVRejectsOtherFiles(t *testing.T) {
+	for _, src := range []string{"", "a,b\n1,2\n", "run_id,seed\nx,1\n", "run_id,seed,status\nx,1\n", "run_id,\"seed\nx"} {
+		if _, err := ParseResultsCSV(bytes.NewReader([]byte(src))); err == nil {
+			t.Errorf("%q was accepted as results.csv", src)
+		}
+	}
+}
+
+func FuzzParseResultsCSV(f *testing.F) {
+	f.Add([]byte("run_id,estimator,seed,status,mi\na,jsd,0,done,1.5\n"))
+	f.Add([]byte("run_id,seed,status\n"))
+	f.Fuzz(func(t *testing.T, src []byte) {
+		tab, err := ParseResultsCSV(bytes.NewReader(src))
+		if err != nil {
+			return
+		}
+		for _, row := range tab.Rows {
+			if len(row) != len(tab.Header) {
+				t.Fatalf("row %q is not as long as the header %q", row, tab.Header)
+			}
+		}
+	})
+}
