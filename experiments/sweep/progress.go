@@ -61,6 +61,9 @@ func (p *progress) Update(step, total int) {
 	}
 	p.lastDraw, p.lastTenth = now, tenth
 	line := fmt.Sprintf("[%d/%d] %s: step %d/%d", p.k, p.n, p.id, step, total)
+	if !p.r.Terminal {
+		line += fmt.Sprintf(" (%d%%)", tenth*10)
+	}
 	elapsed := now.Sub(p.start).Seconds()
 	if done := step - p.firstStep; done > 0 && elapsed > 0 {
 		rate := float64(done) / elapsed
@@ -71,7 +74,7 @@ func (p *progress) Update(step, total int) {
 			if perRun == 0 {
 				perRun = time.Duration(float64(total-p.firstStep) / rate * float64(time.Second))
 			}
-			line += fmt.Sprintf(" (sweep %s)", formatETA(eta+time.Duration(p.remaining)*perRun))
+			line += fmt.Sprintf("; sweep ETA %s", formatETA(eta+time.Duration(p.remaining)*perRun))
 		}
 	}
 	w := p.r.stdout()
@@ -79,7 +82,7 @@ func (p *progress) Update(step, total int) {
 		io.WriteString(w, "\r"+line+"\033[K")
 		p.drawn = true
 	} else {
-		fmt.Fprintf(w, "%s (%d%%)\n", line, tenth*10)
+		fmt.Fprintln(w, line)
 	}
 }
 

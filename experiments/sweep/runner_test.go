@@ -343,7 +343,7 @@ func TestProgressLinesWhenNotATerminal(t *testing.T) {
 	if len(lines) != 10 {
 		t.Fatalf("100 steps gave %d progress lines, want one per tenth:\n%s", len(lines), buf.String())
 	}
-	if !strings.HasPrefix(lines[0], "[2/5] abc: step 10/100, ") || !strings.HasSuffix(lines[9], "(100%)") || !strings.Contains(lines[0], "steps/s, ETA ") {
+	if !strings.HasPrefix(lines[0], "[2/5] abc: step 10/100 (10%), ") || !strings.HasPrefix(lines[9], "[2/5] abc: step 100/100 (100%), ") || !strings.Contains(lines[0], "steps/s, ETA ") {
 		t.Fatalf("progress lines:\n%s", buf.String())
 	}
 }

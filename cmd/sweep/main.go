@@ -1,0 +1,405 @@
+// Command sweep runs the experiments a TOML sweep file declares, resumably,
+// and remakes their figures and tables.
+//
+//	sweep run FILE [--out DIR]      run every run that is not done, then make the reports
+//	sweep plan FILE [--out DIR]     list the runs with their ids and swept values
+//	sweep validate FILE             check the file without training
+//	sweep report FILE [--out DIR]   remake figures and tables from stored results
+//	sweep status FILE [--out DIR]   show done, failed, running and pending runs
+//	sweep list                      show tasks, estimators, critics, report kinds and data sets
+//
+// Exit status: 0 when all went well, 1 when a run or report failed or the
+// sweep was interrupted, 2 for a usage or sweep-file error.
+package main
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"os/signal"
+	"sort"
+	"strings"
+	"syscall"
+	"text/tabwriter"
+	"time"
+
+	"github.com/BurntSushi/toml"
+
+	"github.com/infomax/infomax/architectures"
+	"github.com/infomax/infomax/estimators"
+	"github.com/infomax/infomax/experiments"
+	"github.com/infomax/infomax/experiments/data"
+	"github.com/infomax/infomax/experiments/results"
+	"github.com/infomax/infomax/experiments/sweep"
+	"github.com/infomax/infomax/reports"
+
+	// Tasks register themselves.
+	_ "github.com/infomax/infomax/experiments/gaussian"
+)
+
+const usage = `sweep runs the experiments of a TOML sweep file, resumably.
+
+Usage:
+  sweep run FILE [--out DIR]      run every run that is not done, then make the
+                                  figures and tables; rerun to resume or retry
+  sweep plan FILE [--out DIR]     list the runs with their ids and swept values
+                                  (and which are done, when DIR has results)
+  sweep validate FILE             check the file without training
+  sweep report FILE [--out DIR]   remake the figures and tables from stored results
+  sweep status FILE [--out DIR]   show done, failed, running and pending runs
+  sweep list                      show tasks (with their settings), estimators,
+                                  critics, report kinds and data sets
+
+--out defaults to runs/; results go to DIR/<sweep name>/.
+Exit status: 0 ok, 1 a run or report failed or the sweep was interrupted,
+2 a usage or sweep-file error.
+`
+
+// Exit statuses.
+const (
+	exitOK      = 0
+	exitFailed  = 1
+	exitUsage   = 2
+	defaultOut  = sweep.DefaultOut
+	outFlagHelp = "output directory; results go to DIR/<sweep name>/"
+)
+
+func main() {
+	os.Exit(run(os.Args[1:], os.Stdout, os.Stderr))
+}
+
+// run runs the command line args and returns the exit status.
+func run(args []string, stdout, stderr io.Writer) int {
+	if len(args) == 0 {
+		fmt.Fprint(stderr, usage)
+		return exitUsage
+	}
+	cmd, rest := args[0], args[1:]
+	switch cmd {
+	case "help", "-h", "-help", "--help":
+		fmt.Fprint(stdout, usage)
+		return exitOK
+	case "list":
+		fs := newFlags("list", "", stderr)
+		if _, code := parse(fs, rest, 0, stderr); code >= 0 {
+			return code
+		}
+		return list(stdout)
+	case "run", "plan", "validate", "report", "status":
+	default:
+		fmt.Fprintf(stderr, "sweep: unknown command %q\n\n%s", cmd, usage)
+		return exitUsage
+	}
+
+	fs := newFlags(cmd, "FILE", stderr)
+	out := defaultOut
+	if cmd != "validate" {
+		fs.StringVar(&out, "out", defaultOut, outFlagHelp)
+	}
+	pos, code := parse(fs, rest, 1, stderr)
+	if code >= 0 {
+		return code
+	}
+	s, err := sweep.Load(pos[0])
+	if err != nil {
+		fmt.Fprintln(stderr, err)
+		return exitUsage
+	}
+	switch cmd {
+	case "validate":
+		fmt.Fprintf(stdout, "ok: %d runs (sweep %s, task %s, %s; %s, %s)\n",
+			len(s.Runs), s.Name, s.Task, s.Method, plural(len(s.Figures), "figure"), plural(len(s.Tables), "table"))
+		return exitOK
+	case "plan":
+		return plan(s, out, stdout)
+	case "status":
+		return status(s, out, stdout)
+	case "report":
+		return report(s, out, stdout, stderr)
+	}
+	return runSweep(s, out, stdout, stderr)
+}
+
+func newFlags(cmd, args string, stderr io.Writer) *flag.FlagSet {
+	fs := flag.NewFlagSet("sweep "+cmd, flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.Usage = func() {
+		fmt.Fprintf(stderr, "Usage: sweep %s %s [flags]\n", cmd, args)
+		fs.PrintDefaults()
+	}
+	return fs
+}
+
+// parse parses flags that may come before or after the positional
+// arguments, of which there must be exactly n. code is -1 on success.
+func parse(fs *flag.FlagSet, args []string, n int, stderr io.Writer) (pos []string, code int) {
+	for {
+		if err := fs.Parse(args); err != nil {
+			if errors.Is(err, flag.ErrHelp) {
+				return nil, exitOK
+			}
+			return nil, exitUsage
+		}
+		args = fs.Args()
+		if len(args) == 0 {
+			break
+		}
+		pos = append(pos, args[0])
+		args = args[1:]
+	}
+	if len(pos) != n {
+		if n == 0 {
+			fmt.Fprintf(stderr, "%s takes no arguments, got %q\n", fs.Name(), pos)
+		} else {
+			fmt.Fprintf(stderr, "%s needs one sweep file, got %d arguments\n", fs.Name(), len(pos))
+		}
+		fs.Usage()
+		return nil, exitUsage
+	}
+	return pos, -1
+}
+
+// runSweep runs the sweep until done or interrupted by SIGINT or SIGTERM.
+func runSweep(s *sweep.Sweep, out string, stdout, stderr io.Writer) int {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	go func() {
+		// After the first signal, a second one kills at once.
+		<-ctx.Done()
+		stop()
+	}()
+	r := &sweep.Runner{
+		Out:      out,
+		Stdout:   stdout,
+		Log:      slog.New(slog.NewTextHandler(stderr, nil)),
+		Terminal: stdout == io.Writer(os.Stdout) && sweep.IsTerminal(os.Stdout),
+	}
+	oc, err := r.Run(ctx, s)
+	if err != nil {
+		fmt.Fprintln(stderr, "sweep:", err)
+		return exitFailed
+	}
+	if oc.Interrupted || len(oc.Failed) > 0 || oc.ReportErr != nil {
+		return exitFailed
+	}
+	return exitOK
+}
+
+// plan prints the runs, with their state when the output directory has the
+// sweep.
+func plan(s *sweep.Sweep, out string, stdout io.Writer) int {
+	_, err := os.Stat(s.Dir(out))
+	haveResults := err == nil
+	configs := len(s.Runs) / max(1, len(s.Seeds))
+	fmt.Fprintf(stdout, "sweep %s: task %s, %s, %d runs (%d configurations x %d seeds)\n",
+		s.Name, s.Task, s.Method, len(s.Runs), configs, len(s.Seeds))
+	if s.Description != "" {
+		fmt.Fprintf(stdout, "%s\n", s.Description)
+	}
+	fmt.Fprintln(stdout)
+	tw := tabwriter.NewWriter(stdout, 0, 4, 2, ' ', 0)
+	header := append(append([]string{"#", "run id"}, s.ParamNames()...), "seed")
+	var states []sweep.State
+	if haveResults {
+		header = append(header, "status")
+		states = s.States(out)
+	}
+	fmt.Fprintln(tw, strings.Join(header, "\t"))
+	for i, r := range s.Runs {
+		row := []string{fmt.Sprint(i + 1), r.ID}
+		for _, v := range r.Values {
+			row = append(row, sweep.FormatValue(v))
+		}
+		row = append(row, fmt.Sprint(r.Seed))
+		if haveResults {
+			row = append(row, stateText(states[i]))
+		}
+		fmt.Fprintln(tw, strings.Join(row, "\t"))
+	}
+	tw.Flush()
+	if haveResults {
+		fmt.Fprintf(stdout, "\nresults in %s\n", s.Dir(out))
+	}
+	return exitOK
+}
+
+// stateText writes a run's state for a table cell.
+func stateText(st sweep.State) string {
+	switch {
+	case st.Status == results.StatusRunning && st.Holder != nil:
+		return "running (" + st.Holder.String() + ")"
+	case st.Interrupted:
+		return "interrupted (will rerun)"
+	case st.Status == results.StatusFailed:
+		return "failed: " + st.Reason
+	}
+	return string(st.Status)
+}
+
+// status prints every run's state, the time spent and an estimate of the
+// time left.
+func status(s *sweep.Sweep, out string, stdout io.Writer) int {
+	if _, err := os.Stat(s.Dir(out)); err != nil {
+		fmt.Fprintf(stdout, "sweep %s: nothing under %s yet; %d runs pending (start with `sweep run %s --out %s`)\n", s.Name, s.Dir(out), len(s.Runs), s.File, out)
+		return exitOK
+	}
+	states := s.States(out)
+	tw := tabwriter.NewWriter(stdout, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "#\trun id\tstatus\tstep\ttime\treason")
+	counts := map[string]int{}
+	var spent, doneTime float64
+	var done int
+	for i, st := range states {
+		label := string(st.Status)
+		if st.Interrupted {
+			label = "interrupted"
+		}
+		counts[label]++
+		step, took := "", ""
+		if st.Summary != nil {
+			step = fmt.Sprint(st.Summary.Step)
+			secs := st.Summary.Seconds
+			if st.Status == results.StatusRunning && !st.Summary.Started.IsZero() {
+				secs = time.Since(st.Summary.Started).Seconds()
+			}
+			took = formatSeconds(secs)
+			spent += secs
+			if st.Status == results.StatusDone {
+				done++
+				doneTime += st.Summary.Seconds
+			}
+		}
+		reason := st.Reason
+		if st.Holder != nil {
+			reason = st.Holder.String()
+		}
+		fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%s\t%s\n", i+1, st.Run.ID, label, step, took, reason)
+	}
+	tw.Flush()
+	var parts []string
+	for _, label := range []string{"done", "failed", "interrupted", "running", "pending"} {
+		if counts[label] > 0 {
+			parts = append(parts, fmt.Sprintf("%d %s", counts[label], label))
+		}
+	}
+	fmt.Fprintf(stdout, "\n%d runs: %s; %s spent", len(states), strings.Join(parts, ", "), formatSeconds(spent))
+	if left := len(states) - done; left > 0 && done > 0 {
+		fmt.Fprintf(stdout, ", about %s left at %s a run", formatSeconds(doneTime/float64(done)*float64(left)), formatSeconds(doneTime/float64(done)))
+	}
+	fmt.Fprintln(stdout)
+	return exitOK
+}
+
+// report remakes the sweep's figures and tables from what is stored.
+func report(s *sweep.Sweep, out string, stdout, stderr io.Writer) int {
+	if _, err := os.Stat(s.Dir(out)); err != nil {
+		fmt.Fprintf(stderr, "sweep: no results for sweep %s under %s: run `sweep run %s --out %s` first\n", s.Name, out, s.File, out)
+		return exitFailed
+	}
+	if len(s.Figures)+len(s.Tables) == 0 {
+		fmt.Fprintf(stdout, "%s declares no [[figures]] or [[tables]]\n", s.File)
+	}
+	files, missing, err := s.MakeReports(out)
+	for _, f := range files {
+		fmt.Fprintf(stdout, "wrote %s\n", f)
+	}
+	if len(missing) > 0 {
+		fmt.Fprintf(stdout, "%d of %d runs are not done and are left out:\n", len(missing), len(s.Runs))
+		for _, st := range missing {
+			fmt.Fprintf(stdout, "  %s: %s\n", st.Run.ID, stateText(st))
+		}
+	} else {
+		fmt.Fprintf(stdout, "all %d runs are done\n", len(s.Runs))
+	}
+	if err != nil {
+		fmt.Fprintln(stderr, "sweep:", err)
+		return exitFailed
+	}
+	return exitOK
+}
+
+// list prints everything a sweep file can name.
+func list(stdout io.Writer) int {
+	fmt.Fprintln(stdout, "Tasks (task = \"...\"; their settings, with defaults, go in [base] or [parameters]):")
+	for _, name := range experiments.TaskNames() {
+		info, _ := experiments.LookupTask(name)
+		fmt.Fprintf(stdout, "  %s: %s\n", name, info.Summary)
+		var buf bytes.Buffer
+		if err := toml.NewEncoder(&buf).Encode(info.Task.NewConfig()); err == nil {
+			for _, line := range strings.Split(strings.TrimRight(buf.String(), "\n"), "\n") {
+				if line == "" {
+					fmt.Fprintln(stdout)
+					continue
+				}
+				fmt.Fprintf(stdout, "      %s\n", line)
+			}
+		}
+	}
+
+	fmt.Fprintln(stdout, "\nEstimators (estimator = \"...\"; parameters in estimator_params):")
+	tw := tabwriter.NewWriter(stdout, 0, 4, 2, ' ', 0)
+	for _, name := range estimators.Names() {
+		info, _ := estimators.Lookup(name)
+		var params []string
+		for k, v := range info.Params {
+			params = append(params, fmt.Sprintf("%s = %g", k, v))
+		}
+		sort.Strings(params)
+		p := ""
+		if len(params) > 0 {
+			p = " [" + strings.Join(params, ", ") + "]"
+		}
+		fmt.Fprintf(tw, "  %s\t%s%s\n", name, info.Summary, p)
+	}
+	tw.Flush()
+
+	fmt.Fprintln(stdout, "\nCritics (critic = \"...\"):")
+	tw = tabwriter.NewWriter(stdout, 0, 4, 2, ' ', 0)
+	for _, name := range architectures.CriticNames() {
+		info, _ := architectures.LookupCritic(name)
+		fmt.Fprintf(tw, "  %s\t%s\n", name, info.Summary)
+	}
+	tw.Flush()
+
+	fmt.Fprintln(stdout, "\nReport kinds ([[figures]] or [[tables]] with kind = \"...\"):")
+	tw = tabwriter.NewWriter(stdout, 0, 4, 2, ' ', 0)
+	for _, name := range reports.Names() {
+		k, _ := reports.Lookup(name)
+		fmt.Fprintf(tw, "  %s\t%s\n", name, k.Summary)
+	}
+	tw.Flush()
+
+	fmt.Fprintln(stdout, "\nData sets:")
+	tw = tabwriter.NewWriter(stdout, 0, 4, 2, ' ', 0)
+	for _, name := range data.Names() {
+		info, _ := data.Lookup(name)
+		fmt.Fprintf(tw, "  %s\t%s\n", name, info.Summary)
+	}
+	tw.Flush()
+	return exitOK
+}
+
+// plural writes n and the noun, with an s unless n is 1.
+func plural(n int, noun string) string {
+	if n == 1 {
+		return "1 " + noun
+	}
+	return fmt.Sprintf("%d %ss", n, noun)
+}
+
+// formatSeconds writes a duration in seconds to a sensible precision.
+func formatSeconds(secs float64) string {
+	d := time.Duration(secs * float64(time.Second))
+	switch {
+	case d >= time.Minute:
+		return d.Round(time.Second).String()
+	case d >= time.Second:
+		return d.Round(100 * time.Millisecond).String()
+	}
+	return d.Round(time.Millisecond).String()
+}
