@@ -8,18 +8,19 @@ import (
 	"gorgonia.org/tensor"
 )
 
-// Conv2D is a 2-D convolution on NCHW images whose result is kept in row
-// layout: a matrix of shape (N*OH*OW, Cout) whose row n*OH*OW + h*OW + w holds
-// every output channel at location (h, w) of image n. Batch norm, ReLU and
-// 1x1 convolutions all work on that layout directly, so the transpose back
-// to NCHW ([RowsToNCHW]) is paid only where the next layer needs images.
+// Conv2D is a 2-D convolution whose result is kept in row layout: a matrix
+// of shape (N*OH*OW, Cout) whose row n*OH*OW + h*OW + w holds every output
+// channel at location (h, w) of image n (NHWC order, flattened). Batch
+// norm, ReLU, 1x1 convolutions and the next convolution all work on that
+// layout directly, so no transposes are paid between layers; images in
+// NCHW are accepted at the input ([Conv2D.Forward]) and produced only on
+// request ([RowsToNCHW]).
 //
-// The product is im2col (gorgonia's Im2Col, which gives each location's
-// patch in (Cin, KH, KW) order) times the weight matrix.
+// The product is im2col (an op of this package that copies each
+// location's patch, in (KH, KW, Cin) order) times the weight matrix.
 type Conv2D struct {
-	// W is the weight matrix of shape (Cin*K*K, Cout): row c*K*K + i*K + j
-	// is input channel c at kernel offset (i, j), as PyTorch's weight
-	// (Cout, Cin, K, K) transposed.
+	// W is the weight matrix of shape (K*K*Cin, Cout): row (i*K + j)*Cin + c
+	// is input channel c at kernel offset (i, j).
 	W *G.Node
 	// B is the bias of shape (Cout), nil without bias.
 	B *G.Node
@@ -46,23 +47,34 @@ func NewConv2D(g *G.ExprGraph, init *Init, name string, in, out, kernel, stride,
 // OutSize returns the output height or width for an input of size n.
 func (c *Conv2D) OutSize(n int) int { return (n+2*c.Pad-c.Kernel)/c.Stride + 1 }
 
-// Forward convolves x of shape (N, In, H, W) and returns the result in row
-// layout, shape (N*OH*OW, Out), with OH and OW from [Conv2D.OutSize].
+// Forward convolves images x of shape (N, In, H, W) and returns the result
+// in row layout, shape (N*OH*OW, Out), with OH and OW from
+// [Conv2D.OutSize].
 func (c *Conv2D) Forward(x *G.Node) (*G.Node, error) {
 	s := x.Shape()
 	if s.Dims() != 4 || s[1] != c.In {
 		return nil, fmt.Errorf("conv layer: input of shape %v, want (N, %d, H, W)", s, c.In)
 	}
-	if c.OutSize(s[2]) <= 0 || c.OutSize(s[3]) <= 0 {
-		return nil, fmt.Errorf("conv layer: input of %dx%d is smaller than the %dx%d kernel", s[2], s[3], c.Kernel, c.Kernel)
+	return c.apply(x, imageGeom{n: s[0], h: s[2], w: s[3], c: c.In, nchw: true})
+}
+
+// ForwardRows convolves a map in row layout, rows of shape (n*h*w, In), and
+// returns the result in row layout, shape (n*OH*OW, Out).
+func (c *Conv2D) ForwardRows(rows *G.Node, n, h, w int) (*G.Node, error) {
+	s := rows.Shape()
+	if s.Dims() != 2 || s[0] != n*h*w || s[1] != c.In {
+		return nil, fmt.Errorf("conv layer: rows of shape %v, want (%d*%d*%d, %d)", s, n, h, w, c.In)
 	}
-	k := tensor.Shape{c.Kernel, c.Kernel}
-	cols, err := G.Im2Col(x, k, tensor.Shape{c.Pad, c.Pad}, tensor.Shape{c.Stride, c.Stride}, tensor.Shape{1, 1})
-	if err != nil {
-		return nil, err
+	return c.apply(rows, imageGeom{n: n, h: h, w: w, c: c.In})
+}
+
+func (c *Conv2D) apply(x *G.Node, geom imageGeom) (*G.Node, error) {
+	geom.k, geom.stride, geom.pad = c.Kernel, c.Stride, c.Pad
+	geom.oh, geom.ow = c.OutSize(geom.h), c.OutSize(geom.w)
+	if geom.n <= 0 || geom.oh <= 0 || geom.ow <= 0 {
+		return nil, fmt.Errorf("conv layer: %d images of %dx%d do not fit the %dx%d kernel", geom.n, geom.h, geom.w, c.Kernel, c.Kernel)
 	}
-	cs := cols.Shape() // (N, OH, OW, In*K*K)
-	patches, err := G.Reshape(cols, tensor.Shape{cs[0] * cs[1] * cs[2], cs[3]})
+	patches, err := G.ApplyOp(&im2colOp{geom: geom}, x)
 	if err != nil {
 		return nil, err
 	}

@@ -71,19 +71,33 @@ type Encoder struct {
 }
 
 // EncoderOutput holds the feature nodes of one forward pass of a batch of N
-// images.
+// images. Maps are kept in row layout (see [Conv2D]); [EncoderOutput.Local]
+// and [EncoderOutput.Conv] add NCHW views to the graph when needed.
 type EncoderOutput struct {
-	// Local is the local feature map, (N, Conv2, M, M).
-	Local *G.Node
-	// LocalRows is the same map in row layout, (N*M*M, Conv2): row
-	// n*M*M + h*M + w is location (h, w) of image n.
+	// N is the batch size, M the local map's height and width, S the conv
+	// map's.
+	N, M, S int
+	// LocalRows is the local feature map in row layout, (N*M*M, Conv2):
+	// row n*M*M + h*M + w is location (h, w) of image n.
 	LocalRows *G.Node
-	// Conv is the conv feature map (N, Conv3, S, S); ConvFlat is it
-	// flattened in NCHW order, (N, Conv3*S*S).
-	Conv, ConvFlat *G.Node
+	// ConvRows is the conv feature map in row layout, (N*S*S, Conv3).
+	ConvRows *G.Node
+	// ConvFlat is the conv map flattened per image, (N, S*S*Conv3), in
+	// (h, w, channel) order: a fixed permutation of PyTorch's (channel, h,
+	// w) flattening, which the fc layer's weights absorb.
+	ConvFlat *G.Node
 	// FC is the fc features (N, FC) and Y the global code (N, Out).
 	FC, Y *G.Node
 }
+
+// Local adds to the graph and returns the local feature map in NCHW,
+// (N, Conv2, M, M). The transpose costs time on every run: the critics
+// take LocalRows.
+func (o *EncoderOutput) Local() (*G.Node, error) { return RowsToNCHW(o.LocalRows, o.N, o.M, o.M) }
+
+// Conv adds to the graph and returns the conv feature map in NCHW,
+// (N, Conv3, S, S).
+func (o *EncoderOutput) Conv() (*G.Node, error) { return RowsToNCHW(o.ConvRows, o.N, o.S, o.S) }
 
 // NewEncoder validates spec and builds the encoder into g with weights drawn
 // from init, in training mode.
@@ -125,7 +139,9 @@ func NewEncoder(g *G.ExprGraph, init *Init, spec EncoderSpec) (*Encoder, error) 
 	return e, nil
 }
 
-// Forward encodes x of shape (N, InChannels, Size, Size).
+// Forward encodes x of shape (N, InChannels, Size, Size). Call it once per
+// graph: every call adds layers whose batch norms update the same running
+// statistics.
 func (e *Encoder) Forward(x *G.Node) (*EncoderOutput, error) {
 	s := x.Shape()
 	sp := e.Spec
@@ -133,8 +149,8 @@ func (e *Encoder) Forward(x *G.Node) (*EncoderOutput, error) {
 		return nil, fmt.Errorf("encoder: input of shape %v, want (N, %d, %d, %d)", s, sp.InChannels, sp.Size, sp.Size)
 	}
 	n := s[0]
-	h1, m, c := sp.Size/2, sp.LocalSize(), sp.ConvSize()
-	out := &EncoderOutput{}
+	h1 := sp.Size / 2
+	out := &EncoderOutput{N: n, M: sp.LocalSize(), S: sp.ConvSize()}
 	// Layer 1.
 	r, err := e.Conv1.Forward(x)
 	if err != nil {
@@ -148,26 +164,15 @@ func (e *Encoder) Forward(x *G.Node) (*EncoderOutput, error) {
 	if r, err = G.Rectify(r); err != nil {
 		return nil, err
 	}
-	img, err := RowsToNCHW(r, n, h1, h1)
-	if err != nil {
-		return nil, err
-	}
 	// Layer 2: the local map.
-	if r, err = bnReLU(e.Conv2, e.BN2, img); err != nil {
-		return nil, err
-	}
-	out.LocalRows = r
-	if out.Local, err = RowsToNCHW(r, n, m, m); err != nil {
+	if out.LocalRows, err = bnReLU(e.Conv2, e.BN2, r, n, h1); err != nil {
 		return nil, err
 	}
 	// Layer 3: the conv features.
-	if r, err = bnReLU(e.Conv3, e.BN3, out.Local); err != nil {
+	if out.ConvRows, err = bnReLU(e.Conv3, e.BN3, out.LocalRows, n, out.M); err != nil {
 		return nil, err
 	}
-	if out.Conv, err = RowsToNCHW(r, n, c, c); err != nil {
-		return nil, err
-	}
-	if out.ConvFlat, err = G.Reshape(out.Conv, tensor.Shape{n, sp.ConvFeatures()}); err != nil {
+	if out.ConvFlat, err = G.Reshape(out.ConvRows, tensor.Shape{n, sp.ConvFeatures()}); err != nil {
 		return nil, err
 	}
 	// Layer 4: fc.
@@ -186,8 +191,10 @@ func (e *Encoder) Forward(x *G.Node) (*EncoderOutput, error) {
 	return out, nil
 }
 
-func bnReLU(conv *Conv2D, bn *BatchNorm, x *G.Node) (*G.Node, error) {
-	r, err := conv.Forward(x)
+// bnReLU applies conv, batch norm and ReLU to a row-layout map of n
+// images of size x size.
+func bnReLU(conv *Conv2D, bn *BatchNorm, rows *G.Node, n, size int) (*G.Node, error) {
+	r, err := conv.ForwardRows(rows, n, size, size)
 	if err != nil {
 		return nil, err
 	}

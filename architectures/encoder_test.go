@@ -44,9 +44,18 @@ func TestEncoderOutputShapes(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		shapeIs(t, "Local", out.Local, 2, 128, 8, 8)
+		local, err := out.Local()
+		if err != nil {
+			t.Fatal(err)
+		}
+		conv, err := out.Conv()
+		if err != nil {
+			t.Fatal(err)
+		}
+		shapeIs(t, "Local", local, 2, 128, 8, 8)
 		shapeIs(t, "LocalRows", out.LocalRows, 2*64, 128)
-		shapeIs(t, "Conv", out.Conv, 2, 256, 4, 4)
+		shapeIs(t, "ConvRows", out.ConvRows, 2*16, 256)
+		shapeIs(t, "Conv", conv, 2, 256, 4, 4)
 		shapeIs(t, "ConvFlat", out.ConvFlat, 2, 4096)
 		shapeIs(t, "FC", out.FC, 2, 1024)
 		shapeIs(t, "Y", out.Y, 2, 64)
@@ -102,6 +111,15 @@ func TestConvMatchesDirectConvolution(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	// The same images in row layout must give the same rows.
+	xRows, err := NCHWToRows(x)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rows2, err := conv.ForwardRows(xRows, 2, 8, 8)
+	if err != nil {
+		t.Fatal(err)
+	}
 	vm := G.NewTapeMachine(g)
 	defer vm.Close()
 	if err := vm.RunAll(); err != nil {
@@ -112,6 +130,7 @@ func TestConvMatchesDirectConvolution(t *testing.T) {
 	xs := img.Float32s()
 	got := rows.Value().Data().([]float32)
 	gotNCHW := back.Value().Data().([]float32)
+	gotRows := rows2.Value().Data().([]float32)
 	for n := 0; n < 2; n++ {
 		for o := 0; o < 3; o++ {
 			for h := 0; h < 4; h++ {
@@ -124,14 +143,15 @@ func TestConvMatchesDirectConvolution(t *testing.T) {
 								if y < 0 || y >= 8 || xx < 0 || xx >= 8 {
 									continue
 								}
-								s += float64(w[(c*16+i*4+j)*3+o]) * float64(xs[((n*2+c)*8+y)*8+xx])
+								s += float64(w[((i*4+j)*2+c)*3+o]) * float64(xs[((n*2+c)*8+y)*8+xx])
 							}
 						}
 					}
 					r := got[((n*4+h)*4+v)*3+o]
 					q := gotNCHW[((n*3+o)*4+h)*4+v]
-					if math.Abs(float64(r)-s) > 1e-4 || r != q {
-						t.Fatalf("output (n=%d, o=%d, h=%d, w=%d): rows %v, nchw %v, direct %v", n, o, h, v, r, q, s)
+					r2 := gotRows[((n*4+h)*4+v)*3+o]
+					if math.Abs(float64(r)-s) > 1e-4 || r != q || r != r2 {
+						t.Fatalf("output (n=%d, o=%d, h=%d, w=%d): rows %v, nchw %v, from rows %v, direct %v", n, o, h, v, r, q, r2, s)
 					}
 				}
 			}

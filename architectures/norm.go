@@ -5,6 +5,8 @@ import (
 	"hash"
 	"hash/fnv"
 	"math"
+	"runtime"
+	"sync"
 
 	"github.com/chewxy/hm"
 	G "gorgonia.org/gorgonia"
@@ -198,165 +200,240 @@ func denseData[T float32 | float64](vals []G.Value) [][]T {
 	return out
 }
 
-// normStats returns the mean and inverse standard deviation used to
-// normalize each group (column for batch norm, row for layer norm), updating
-// the running statistics when a batch norm trains.
-func normStats[T float32 | float64](st *normState, rows, cols int, x []T) (mean, inv []float64) {
-	switch {
-	case st.kind == normLayer:
-		mean = make([]float64, rows)
-		inv = make([]float64, rows)
-		for r := 0; r < rows; r++ {
-			row := x[r*cols : (r+1)*cols]
-			var s float64
-			for _, v := range row {
-				s += float64(v)
+// parallelRows calls f on contiguous row ranges that cover [0, rows), on
+// up to GOMAXPROCS goroutines when the matrix is large enough to pay for
+// them. chunk receives the range's index.
+func parallelRows(rows, cols int, f func(chunk, lo, hi int)) int {
+	workers := min(runtime.GOMAXPROCS(0), rows)
+	if workers <= 1 || rows*cols < 1<<15 {
+		f(0, 0, rows)
+		return 1
+	}
+	size := (rows + workers - 1) / workers
+	var wg sync.WaitGroup
+	n := 0
+	for lo := 0; lo < rows; lo += size {
+		wg.Add(1)
+		go func(chunk, lo, hi int) {
+			defer wg.Done()
+			f(chunk, lo, hi)
+		}(n, lo, min(lo+size, rows))
+		n++
+	}
+	wg.Wait()
+	return n
+}
+
+// columnSums returns, for every column c, Σ_r a[r][c] and
+// Σ_r a[r][c]·(b[r][c] - shift[c]) when b is given, or Σ_r (a[r][c] -
+// shift[c]) and Σ_r (a[r][c] - shift[c])² when b is nil. Sums are in
+// float64, accumulated per chunk of rows in parallel.
+func columnSums[T float32 | float64](rows, cols int, a, b []T, shift []float64) (s1, s2 []float64) {
+	workers := max(1, min(runtime.GOMAXPROCS(0), rows))
+	p1 := make([]float64, workers*cols)
+	p2 := make([]float64, workers*cols)
+	n := parallelRows(rows, cols, func(chunk, lo, hi int) {
+		q1, q2 := p1[chunk*cols:(chunk+1)*cols], p2[chunk*cols:(chunk+1)*cols]
+		for r := lo; r < hi; r++ {
+			ar := a[r*cols : (r+1)*cols]
+			if b == nil {
+				for c, v := range ar {
+					d := float64(v) - shift[c]
+					q1[c] += d
+					q2[c] += d * d
+				}
+				continue
 			}
-			mu := s / float64(cols)
-			var ss float64
-			for _, v := range row {
-				d := float64(v) - mu
-				ss += d * d
-			}
-			mean[r] = mu
-			inv[r] = 1 / math.Sqrt(ss/float64(cols)+st.eps)
-		}
-	case st.training:
-		mean = make([]float64, cols)
-		inv = make([]float64, cols)
-		for r := 0; r < rows; r++ {
-			row := x[r*cols : (r+1)*cols]
-			for c, v := range row {
-				mean[c] += float64(v)
+			br := b[r*cols : (r+1)*cols]
+			for c, v := range ar {
+				q1[c] += float64(v)
+				q2[c] += float64(v) * (float64(br[c]) - shift[c])
 			}
 		}
-		for c := range mean {
-			mean[c] /= float64(rows)
+	})
+	s1, s2 = p1[:cols], p2[:cols]
+	for k := 1; k < n; k++ {
+		for c := 0; c < cols; c++ {
+			s1[c] += p1[k*cols+c]
+			s2[c] += p2[k*cols+c]
 		}
-		for r := 0; r < rows; r++ {
-			row := x[r*cols : (r+1)*cols]
-			for c, v := range row {
-				d := float64(v) - mean[c]
-				inv[c] += d * d
-			}
-		}
-		for c := range inv {
-			ss := inv[c]
-			inv[c] = 1 / math.Sqrt(ss/float64(rows)+st.eps)
-			unbiased := ss
-			if rows > 1 {
-				unbiased /= float64(rows - 1)
-			}
-			st.runningMean[c] = (1-st.momentum)*st.runningMean[c] + st.momentum*mean[c]
-			st.runningVar[c] = (1-st.momentum)*st.runningVar[c] + st.momentum*unbiased
-		}
-	default:
-		mean = make([]float64, cols)
-		inv = make([]float64, cols)
+	}
+	return s1, s2
+}
+
+// batchStats returns the per-column mean and inverse standard deviation a
+// batch norm normalizes with, updating the running statistics when it
+// trains and update is set.
+func batchStats[T float32 | float64](st *normState, rows, cols int, x []T, update bool) (mean, inv []float64) {
+	mean = make([]float64, cols)
+	inv = make([]float64, cols)
+	if !st.training {
 		for c := range mean {
 			mean[c] = st.runningMean[c]
 			inv[c] = 1 / math.Sqrt(st.runningVar[c]+st.eps)
+		}
+		return mean, inv
+	}
+	// Shifting by the first row keeps the one-pass variance accurate.
+	shift := make([]float64, cols)
+	for c := range shift {
+		shift[c] = float64(x[c])
+	}
+	s1, s2 := columnSums(rows, cols, x, nil, shift)
+	n := float64(rows)
+	for c := range mean {
+		d := s1[c] / n
+		mean[c] = shift[c] + d
+		ss := max(s2[c]-n*d*d, 0) // Σ (x - mean)²
+		inv[c] = 1 / math.Sqrt(ss/n+st.eps)
+		if update {
+			unbiased := ss
+			if rows > 1 {
+				unbiased /= n - 1
+			}
+			st.runningMean[c] = (1-st.momentum)*st.runningMean[c] + st.momentum*mean[c]
+			st.runningVar[c] = (1-st.momentum)*st.runningVar[c] + st.momentum*unbiased
 		}
 	}
 	return mean, inv
 }
 
-// normStatsNoUpdate is normStats without touching the running statistics,
-// for the backward ops, which must see the statistics the forward pass used.
-func normStatsNoUpdate[T float32 | float64](st *normState, rows, cols int, x []T) (mean, inv []float64) {
-	if st.kind == normBatch && st.training {
-		saved := *st
-		saved.runningMean = make([]float64, cols)
-		saved.runningVar = make([]float64, cols)
-		return normStats(&saved, rows, cols, x)
+// rowStats returns the mean and inverse standard deviation of one row.
+func rowStats[T float32 | float64](row []T, eps float64) (mean, inv float64) {
+	var s float64
+	for _, v := range row {
+		s += float64(v)
 	}
-	return normStats(st, rows, cols, x)
+	mean = s / float64(len(row))
+	var ss float64
+	for _, v := range row {
+		d := float64(v) - mean
+		ss += d * d
+	}
+	return mean, 1 / math.Sqrt(ss/float64(len(row))+eps)
+}
+
+// affineRows sets out[r][c] = x[r][c]·p[c] + q[c] for every row, in
+// parallel.
+func affineRows[T float32 | float64](rows, cols int, x, out, p, q []T) {
+	parallelRows(rows, cols, func(_, lo, hi int) {
+		for r := lo; r < hi; r++ {
+			xr, or := x[r*cols:(r+1)*cols], out[r*cols:(r+1)*cols]
+			for c, v := range xr {
+				or[c] = v*p[c] + q[c]
+			}
+		}
+	})
 }
 
 func normCompute[T float32 | float64](op *normOp, rows, cols int, x []T, in [][]T, out []T) error {
 	st := op.st
-	switch op.part {
-	case partForward:
+	n := float64(cols) // layer norm: the group is a row
+	if st.kind == normBatch {
+		n = float64(rows) // batch norm: the group is a column
+	}
+	switch {
+	case st.kind == normBatch && op.part == partForward:
+		// y = γ (x - μ) inv + β = x·(γ inv) + (β - μ γ inv).
 		gamma, beta := in[0], in[1]
-		mean, inv := normStats(st, rows, cols, x)
-		for r := 0; r < rows; r++ {
-			xr, or := x[r*cols:(r+1)*cols], out[r*cols:(r+1)*cols]
-			if st.kind == normLayer {
-				mu, iv := mean[r], inv[r]
-				for c, v := range xr {
-					or[c] = T(float64(gamma[c])*(float64(v)-mu)*iv) + beta[c]
-				}
-				continue
-			}
-			for c, v := range xr {
-				or[c] = T(float64(gamma[c])*(float64(v)-mean[c])*inv[c]) + beta[c]
-			}
+		mean, inv := batchStats(st, rows, cols, x, true)
+		p, q := make([]T, cols), make([]T, cols)
+		for c := range p {
+			a := float64(gamma[c]) * inv[c]
+			p[c], q[c] = T(a), T(float64(beta[c])-mean[c]*a)
 		}
-	case partGradGamma:
+		affineRows(rows, cols, x, out, p, q)
+	case st.kind == normBatch && op.part == partGradGamma:
+		// ∂L/∂γ = Σ dy x̂ = inv Σ dy (x - μ).
 		dy := in[0]
-		mean, inv := normStatsNoUpdate(st, rows, cols, x)
-		acc := make([]float64, cols)
-		for r := 0; r < rows; r++ {
-			xr, dr := x[r*cols:(r+1)*cols], dy[r*cols:(r+1)*cols]
-			if st.kind == normLayer {
-				for c, v := range xr {
-					acc[c] += float64(dr[c]) * (float64(v) - mean[r]) * inv[r]
-				}
-				continue
-			}
-			for c, v := range xr {
-				acc[c] += float64(dr[c]) * (float64(v) - mean[c]) * inv[c]
-			}
+		mean, inv := batchStats(st, rows, cols, x, false)
+		_, sdx := columnSums(rows, cols, dy, x, mean)
+		for c := range sdx {
+			out[c] = T(sdx[c] * inv[c])
 		}
-		for c := range acc {
-			out[c] = T(acc[c])
-		}
-	case partGradX:
+	case st.kind == normBatch && op.part == partGradX:
 		gamma, dy := in[0], in[1]
-		mean, inv := normStatsNoUpdate(st, rows, cols, x)
-		switch {
-		case st.kind == normLayer:
-			n := float64(cols)
-			for r := 0; r < rows; r++ {
-				xr, dr, or := x[r*cols:(r+1)*cols], dy[r*cols:(r+1)*cols], out[r*cols:(r+1)*cols]
+		mean, inv := batchStats(st, rows, cols, x, false)
+		p, q, r := make([]T, cols), make([]T, cols), make([]T, cols)
+		if st.training {
+			// With a = γ inv, S = Σ dy, SX = Σ dy x̂:
+			// dx = a dy - a S/n - a x̂ SX/n = a dy + k x + (-a S/n - k μ),
+			// k = -a inv SX/n.
+			sd, sdx := columnSums(rows, cols, dy, x, mean)
+			for c := range p {
+				a := float64(gamma[c]) * inv[c]
+				k := -a * inv[c] * sdx[c] * inv[c] / n
+				p[c], q[c], r[c] = T(a), T(k), T(-a*sd[c]/n-k*mean[c])
+			}
+		} else {
+			for c := range p {
+				p[c] = T(float64(gamma[c]) * inv[c])
+			}
+		}
+		parallelRows(rows, cols, func(_, lo, hi int) {
+			for i := lo; i < hi; i++ {
+				xr, dr, or := x[i*cols:(i+1)*cols], dy[i*cols:(i+1)*cols], out[i*cols:(i+1)*cols]
+				for c, v := range xr {
+					or[c] = p[c]*dr[c] + q[c]*v + r[c]
+				}
+			}
+		})
+	case op.part == partForward: // layer norm
+		gamma, beta := in[0], in[1]
+		parallelRows(rows, cols, func(_, lo, hi int) {
+			for i := lo; i < hi; i++ {
+				xr, or := x[i*cols:(i+1)*cols], out[i*cols:(i+1)*cols]
+				mean, inv := rowStats(xr, st.eps)
+				a, b := T(inv), T(-mean*inv)
+				for c, v := range xr {
+					or[c] = (v*a+b)*gamma[c] + beta[c]
+				}
+			}
+		})
+	case op.part == partGradGamma: // layer norm
+		dy := in[0]
+		workers := max(1, min(runtime.GOMAXPROCS(0), rows))
+		partial := make([]float64, workers*cols)
+		chunks := parallelRows(rows, cols, func(chunk, lo, hi int) {
+			acc := partial[chunk*cols : (chunk+1)*cols]
+			for i := lo; i < hi; i++ {
+				xr, dr := x[i*cols:(i+1)*cols], dy[i*cols:(i+1)*cols]
+				mean, inv := rowStats(xr, st.eps)
+				for c, v := range xr {
+					acc[c] += float64(dr[c]) * (float64(v) - mean) * inv
+				}
+			}
+		})
+		for c := 0; c < cols; c++ {
+			var s float64
+			for k := 0; k < chunks; k++ {
+				s += partial[k*cols+c]
+			}
+			out[c] = T(s)
+		}
+	default: // layer norm, ∂L/∂x
+		gamma, dy := in[0], in[1]
+		parallelRows(rows, cols, func(_, lo, hi int) {
+			for i := lo; i < hi; i++ {
+				xr, dr, or := x[i*cols:(i+1)*cols], dy[i*cols:(i+1)*cols], out[i*cols:(i+1)*cols]
+				mean, inv := rowStats(xr, st.eps)
+				// With g = dy γ, S = Σ g, SX = Σ g x̂:
+				// dx = inv g - inv S/n - x̂ inv SX/n.
 				var s, sx float64
 				for c, v := range xr {
 					g := float64(dr[c]) * float64(gamma[c])
 					s += g
-					sx += g * (float64(v) - mean[r]) * inv[r]
+					sx += g * (float64(v) - mean)
 				}
+				sx *= inv
+				k := -inv * inv * sx / n
+				a, b := T(inv), T(-inv*s/n-k*mean)
+				kt := T(k)
 				for c, v := range xr {
-					g := float64(dr[c]) * float64(gamma[c])
-					xh := (float64(v) - mean[r]) * inv[r]
-					or[c] = T(inv[r] / n * (n*g - s - xh*sx))
+					or[c] = a*dr[c]*gamma[c] + kt*v + b
 				}
 			}
-		case st.training:
-			n := float64(rows)
-			s := make([]float64, cols)
-			sx := make([]float64, cols)
-			for r := 0; r < rows; r++ {
-				xr, dr := x[r*cols:(r+1)*cols], dy[r*cols:(r+1)*cols]
-				for c, v := range xr {
-					g := float64(dr[c]) * float64(gamma[c])
-					s[c] += g
-					sx[c] += g * (float64(v) - mean[c]) * inv[c]
-				}
-			}
-			for r := 0; r < rows; r++ {
-				xr, dr, or := x[r*cols:(r+1)*cols], dy[r*cols:(r+1)*cols], out[r*cols:(r+1)*cols]
-				for c, v := range xr {
-					g := float64(dr[c]) * float64(gamma[c])
-					xh := (float64(v) - mean[c]) * inv[c]
-					or[c] = T(inv[c] / n * (n*g - s[c] - xh*sx[c]))
-				}
-			}
-		default:
-			for i, d := range dy {
-				c := i % cols
-				out[i] = T(float64(d) * float64(gamma[c]) * inv[c])
-			}
-		}
+		})
 	}
 	return nil
 }

@@ -3,6 +3,7 @@ package architectures
 import (
 	"math"
 	"math/rand/v2"
+	"runtime"
 	"testing"
 
 	G "gorgonia.org/gorgonia"
@@ -23,8 +24,9 @@ func float64Node(g *G.ExprGraph, rng *rand.Rand, name string, scale, offset floa
 }
 
 // TestConvNormGradientsMatchFiniteDifferences checks the backward pass of
-// a float64 conv (4x4, stride 2, pad 1) → batch norm → ReLU → layer norm
-// network against central finite differences, for the input, the conv
+// a float64 conv (4x4, stride 2, pad 1, on NCHW images) → batch norm →
+// ReLU → conv (2x2, stride 1, pad 1, on the row layout) → layer norm
+// network against central finite differences, for the input, both convs'
 // weights and both norms' scales and shifts, with batch norm in training
 // and in evaluation mode.
 func TestConvNormGradientsMatchFiniteDifferences(t *testing.T) {
@@ -37,7 +39,8 @@ func TestConvNormGradientsMatchFiniteDifferences(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		ln, err := newLayerNorm(g, "ln", 4, tensor.Float64)
+		conv2 := &Conv2D{W: float64Node(g, rng, "w2", 0.3, 0, 2*2*4, 3), In: 4, Out: 3, Kernel: 2, Stride: 1, Pad: 1}
+		ln, err := newLayerNorm(g, "ln", 3, tensor.Float64)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -64,10 +67,14 @@ func TestConvNormGradientsMatchFiniteDifferences(t *testing.T) {
 		if h, err = G.Rectify(h); err != nil {
 			t.Fatal(err)
 		}
+		// A second convolution, 2x2 stride 1 pad 1, on the row layout.
+		if h, err = conv2.ForwardRows(h, 2, 3, 3); err != nil { // (2*4*4, 3)
+			t.Fatal(err)
+		}
 		if h, err = ln.Forward(h); err != nil {
 			t.Fatal(err)
 		}
-		weights := float64Node(g, rng, "weights", 1, 0, 18, 4)
+		weights := float64Node(g, rng, "weights", 1, 0, 32, 3)
 		prod, err := G.HadamardProd(h, weights)
 		if err != nil {
 			t.Fatal(err)
@@ -76,7 +83,7 @@ func TestConvNormGradientsMatchFiniteDifferences(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		params := G.Nodes{x, conv.W, bn.Gamma, bn.Beta, ln.Gamma, ln.Beta}
+		params := G.Nodes{x, conv.W, bn.Gamma, bn.Beta, conv2.W, ln.Gamma, ln.Beta}
 		if _, err := G.Grad(loss, params...); err != nil {
 			t.Fatal(err)
 		}
@@ -149,6 +156,69 @@ func TestLayerNormNormalizesRows(t *testing.T) {
 			want := []float64{1, 2, 3}[c]*(float64(row[c])-mu)/math.Sqrt(v+1e-5) + []float64{0, 1, 0}[c]
 			if math.Abs(float64(got[r*3+c])-want) > 1e-5 {
 				t.Errorf("[%d][%d] = %v, want %v", r, c, got[r*3+c], want)
+			}
+		}
+	}
+}
+
+// TestNormParallelMatchesSerial checks that large inputs, which the norm
+// ops split across goroutines, give the same outputs and gradients as one
+// goroutine does.
+func TestNormParallelMatchesSerial(t *testing.T) {
+	const rows, cols = 301, 128 // above the parallel threshold, uneven chunks
+	run := func(procs int) [][]float64 {
+		defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(procs))
+		rng := rand.New(rand.NewPCG(3, 4))
+		g := G.NewGraph()
+		x := float64Node(g, rng, "x", 2, 1, rows, cols)
+		bn, err := newBatchNorm(g, "bn", cols, tensor.Float64)
+		if err != nil {
+			t.Fatal(err)
+		}
+		ln, err := newLayerNorm(g, "ln", cols, tensor.Float64)
+		if err != nil {
+			t.Fatal(err)
+		}
+		h, err := bn.Forward(x)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if h, err = ln.Forward(h); err != nil {
+			t.Fatal(err)
+		}
+		prod, err := G.HadamardProd(h, float64Node(g, rng, "w", 1, 0, rows, cols))
+		if err != nil {
+			t.Fatal(err)
+		}
+		loss, err := G.Sum(prod)
+		if err != nil {
+			t.Fatal(err)
+		}
+		params := G.Nodes{x, bn.Gamma, ln.Gamma}
+		if _, err := G.Grad(loss, params...); err != nil {
+			t.Fatal(err)
+		}
+		vm := G.NewTapeMachine(g, G.BindDualValues(params...))
+		defer vm.Close()
+		if err := vm.RunAll(); err != nil {
+			t.Fatal(err)
+		}
+		res := [][]float64{append([]float64(nil), h.Value().Data().([]float64)...)}
+		for _, p := range params {
+			gv, err := p.Grad()
+			if err != nil {
+				t.Fatal(err)
+			}
+			res = append(res, append([]float64(nil), gv.Data().([]float64)...))
+		}
+		m, v := bn.RunningStats()
+		return append(res, m, v)
+	}
+	serial, parallel := run(1), run(4)
+	for k := range serial {
+		for i := range serial[k] {
+			if math.Abs(serial[k][i]-parallel[k][i]) > 1e-9*(1+math.Abs(serial[k][i])) {
+				t.Fatalf("result %d, entry %d: serial %v, parallel %v", k, i, serial[k][i], parallel[k][i])
 			}
 		}
 	}
