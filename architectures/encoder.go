@@ -161,7 +161,7 @@ func (e *Encoder) Forward(x *G.Node) (*EncoderOutput, error) {
 			return nil, err
 		}
 	}
-	if r, err = G.Rectify(r); err != nil {
+	if r, err = ReLU(r); err != nil {
 		return nil, err
 	}
 	// Layer 2: the local map.
@@ -182,7 +182,7 @@ func (e *Encoder) Forward(x *G.Node) (*EncoderOutput, error) {
 	if r, err = e.BN4.Forward(r); err != nil {
 		return nil, err
 	}
-	if out.FC, err = G.Rectify(r); err != nil {
+	if out.FC, err = ReLU(r); err != nil {
 		return nil, err
 	}
 	if out.Y, err = e.Out.Forward(out.FC); err != nil {
@@ -201,7 +201,7 @@ func bnReLU(conv *Conv2D, bn *BatchNorm, rows *G.Node, n, size int) (*G.Node, er
 	if r, err = bn.Forward(r); err != nil {
 		return nil, err
 	}
-	return G.Rectify(r)
+	return ReLU(r)
 }
 
 // BatchNorms returns the encoder's batch-norm layers, first to last.

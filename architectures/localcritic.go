@@ -107,7 +107,7 @@ func (e *EmbedNet) Forward(x *G.Node) (*G.Node, error) {
 	if h, err = e.BN.Forward(h); err != nil {
 		return nil, err
 	}
-	if h, err = G.Rectify(h); err != nil {
+	if h, err = ReLU(h); err != nil {
 		return nil, err
 	}
 	if h, err = e.Second.Forward(h); err != nil {
@@ -293,7 +293,7 @@ func splitScores(fx, fy *Linear, rest *MLP, x, y *G.Node) (*G.Node, error) {
 	if err != nil {
 		return nil, err
 	}
-	if out, err = G.Rectify(out); err != nil {
+	if out, err = ReLU(out); err != nil {
 		return nil, err
 	}
 	if out, err = rest.Forward(out); err != nil {

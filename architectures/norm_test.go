@@ -64,7 +64,7 @@ func TestConvNormGradientsMatchFiniteDifferences(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if h, err = G.Rectify(h); err != nil {
+		if h, err = ReLU(h); err != nil {
 			t.Fatal(err)
 		}
 		// A second convolution, 2x2 stride 1 pad 1, on the row layout.

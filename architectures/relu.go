@@ -1,0 +1,136 @@
+package architectures
+
+import (
+	"fmt"
+	"hash"
+	"hash/fnv"
+
+	"github.com/chewxy/hm"
+	G "gorgonia.org/gorgonia"
+	"gorgonia.org/tensor"
+)
+
+// ReLU returns max(x, 0) elementwise as one fused op whose gradient is
+// another (dy where x > 0, else 0). gorgonia's Rectify builds a comparison
+// and a product forward and more ops backward; this does one pass each
+// way.
+func ReLU(x *G.Node) (*G.Node, error) {
+	return G.ApplyOp(reluOp{dims: x.Shape().Dims()}, x)
+}
+
+// reluOp computes max(x, 0) (grad false, input x) or its backward pass
+// (grad true, inputs x and dy).
+type reluOp struct {
+	dims int
+	grad bool
+}
+
+func (op reluOp) Arity() int {
+	if op.grad {
+		return 2
+	}
+	return 1
+}
+
+func (op reluOp) Type() hm.Type {
+	t := G.TensorType{Dims: op.dims, Of: hm.TypeVariable('a')}
+	if op.grad {
+		return hm.NewFnType(t, t, t)
+	}
+	return hm.NewFnType(t, t)
+}
+
+func (op reluOp) InferShape(ns ...G.DimSizer) (tensor.Shape, error) {
+	if len(ns) != op.Arity() {
+		return nil, fmt.Errorf("%s: got %d inputs, want %d", op, len(ns), op.Arity())
+	}
+	s, ok := ns[0].(tensor.Shape)
+	if !ok {
+		return nil, fmt.Errorf("%s: input is %T, not a shape", op, ns[0])
+	}
+	return s.Clone(), nil
+}
+
+func (op reluOp) ReturnsPtr() bool      { return false }
+func (op reluOp) CallsExtern() bool     { return false }
+func (op reluOp) OverwritesInput() int  { return -1 }
+func (op reluOp) WriteHash(h hash.Hash) { fmt.Fprintf(h, "%s-%d", op, op.dims) }
+
+func (op reluOp) Hashcode() uint32 {
+	h := fnv.New32a()
+	op.WriteHash(h)
+	return h.Sum32()
+}
+
+func (op reluOp) String() string {
+	if op.grad {
+		return "ReLU∂"
+	}
+	return "ReLU"
+}
+
+func (op reluOp) Do(vals ...G.Value) (G.Value, error) {
+	if len(vals) != op.Arity() {
+		return nil, fmt.Errorf("%s: got %d values, want %d", op, len(vals), op.Arity())
+	}
+	return op.UsePreallocDo(tensor.New(tensor.Of(vals[0].Dtype()), tensor.WithShape(vals[0].Shape().Clone()...)), vals...)
+}
+
+// UsePreallocDo computes into prealloc when its size and type fit.
+func (op reluOp) UsePreallocDo(prealloc G.Value, vals ...G.Value) (G.Value, error) {
+	out, ok := prealloc.(*tensor.Dense)
+	if !ok || len(vals) != op.Arity() {
+		return nil, fmt.Errorf("%s: unusable destination %T", op, prealloc)
+	}
+	x, ok := vals[0].(*tensor.Dense)
+	if !ok || out.Dtype() != x.Dtype() || out.Shape().TotalSize() != x.Shape().TotalSize() {
+		return nil, fmt.Errorf("%s: destination does not fit the input", op)
+	}
+	var dy *tensor.Dense
+	if op.grad {
+		if dy, ok = vals[1].(*tensor.Dense); !ok || dy.Shape().TotalSize() != x.Shape().TotalSize() {
+			return nil, fmt.Errorf("%s: gradient does not fit the input", op)
+		}
+	}
+	switch x.Dtype() {
+	case tensor.Float32:
+		reluInto(x.Float32s(), dy, out.Float32s())
+	case tensor.Float64:
+		reluInto(x.Float64s(), dy, out.Float64s())
+	default:
+		return nil, fmt.Errorf("%s: unsupported type %v", op, x.Dtype())
+	}
+	return out, nil
+}
+
+func reluInto[T float32 | float64](x []T, dy *tensor.Dense, out []T) {
+	if dy == nil {
+		for i, v := range x {
+			out[i] = max(v, 0)
+		}
+		return
+	}
+	d := dy.Data().([]T)
+	for i, v := range x {
+		if v > 0 {
+			out[i] = d[i]
+		} else {
+			out[i] = 0
+		}
+	}
+}
+
+// DiffWRT says the forward op is differentiable in x.
+func (op reluOp) DiffWRT(inputs int) []bool { return []bool{!op.grad} }
+
+// SymDiff returns the masked gradient.
+func (op reluOp) SymDiff(inputs G.Nodes, output, grad *G.Node) (G.Nodes, error) {
+	if op.grad {
+		return nil, fmt.Errorf("%s: no second derivative", op)
+	}
+	dx, err := G.ApplyOp(reluOp{dims: op.dims, grad: true}, inputs[0], grad)
+	if err != nil {
+		return nil, err
+	}
+	return G.Nodes{dx}, nil
+}
