@@ -39,6 +39,7 @@ import (
 	"github.com/infomax/infomax/reports"
 
 	// Tasks register themselves.
+	_ "github.com/infomax/infomax/experiments/dim"
 	_ "github.com/infomax/infomax/experiments/gaussian"
 )
 
