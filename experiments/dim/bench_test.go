@@ -1,0 +1,72 @@
+package dim
+
+import (
+	"math/rand/v2"
+	"testing"
+
+	"github.com/infomax/infomax/architectures"
+)
+
+// cpuPreset sets the reduced widths the CPU sweep files use (conv 32-64-
+// 128, fc 256, code 64, local critic 256 units, discriminator 256-64): the
+// paper's architecture at a fraction of its cost.
+func cpuPreset(c *Config) {
+	c.Conv1, c.Conv2, c.Conv3, c.FC, c.Code = 32, 64, 128, 256, 64
+	c.MIUnits, c.GlobalUnits = 256, 256
+	c.PriorHidden = []int{256, 64}
+}
+
+// benchStep measures one full training step (encoder step and
+// discriminator step) on random 32x32 images in images per second.
+func benchStep(b *testing.B, c *Config, channels int) {
+	m, err := NewModel(c, channels, 32, 1)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer m.Close()
+	rng := rand.New(rand.NewPCG(1, 1))
+	for i := range m.Input {
+		m.Input[i] = float32(rng.Float64())
+	}
+	step := func() {
+		if _, err := m.EncoderStep(); err != nil {
+			b.Fatal(err)
+		}
+		m.SamplePrior(rng)
+		if _, err := m.DiscriminatorStep(); err != nil {
+			b.Fatal(err)
+		}
+	}
+	step() // allocates the machines' registers
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		step()
+	}
+	b.StopTimer()
+	b.ReportMetric(float64(c.BatchSize*b.N)/b.Elapsed().Seconds(), "images/s")
+	b.Logf("BLAS: %s", architectures.BLAS())
+}
+
+// BenchmarkDIMLStep is one DIM(L) step as the issue specifies: jsd,
+// encode-and-dot, prior on, batch 64, 32x32x3 input, the paper's widths.
+func BenchmarkDIMLStep(b *testing.B) {
+	c := DefaultConfig()
+	benchStep(b, c, 3)
+}
+
+// BenchmarkDIMLStepCPU is the same step at the CPU preset's widths on
+// 32x32x1 (MNIST) input, as the CPU sweep files run it.
+func BenchmarkDIMLStepCPU(b *testing.B) {
+	c := DefaultConfig()
+	cpuPreset(c)
+	benchStep(b, c, 1)
+}
+
+// BenchmarkDIMLStepCPUBatch16 is the CPU preset at batch 16, the cost per
+// image at small batches.
+func BenchmarkDIMLStepCPUBatch16(b *testing.B) {
+	c := DefaultConfig()
+	cpuPreset(c)
+	c.BatchSize = 16
+	benchStep(b, c, 1)
+}
