@@ -93,3 +93,20 @@ func asFloat64(d interface{}) []float64 {
 	}
 	return nil
 }
+
+func TestSetThreads(t *testing.T) {
+	before := Threads()
+	if before < 1 {
+		t.Fatalf("Threads() = %d", before)
+	}
+	defer SetThreads(before)
+	if err := SetThreads(0); err == nil {
+		t.Error("zero threads accepted")
+	}
+	if err := SetThreads(1); err != nil {
+		t.Fatal(err)
+	}
+	if Name() == "openblas" && Threads() != 1 {
+		t.Errorf("after SetThreads(1), OpenBLAS reports %d threads", Threads())
+	}
+}

@@ -4,6 +4,8 @@ package blas
 
 /*
 #cgo LDFLAGS: -lopenblas
+void openblas_set_num_threads(int);
+int openblas_get_num_threads(void);
 */
 import "C"
 
@@ -18,3 +20,7 @@ const name = "openblas"
 // installs it for the tensor package, whose MatMul and MatVecMul do the
 // work of gorgonia's Mul, including the product inside Conv2d.
 func init() { G.Use(netlib.Implementation{}) }
+
+func setThreads(n int) { C.openblas_set_num_threads(C.int(n)) }
+
+func threads() int { return int(C.openblas_get_num_threads()) }
