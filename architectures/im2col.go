@@ -44,6 +44,7 @@ func (g imageGeom) outShape() tensor.Shape {
 type im2colOp struct {
 	geom    imageGeom
 	reverse bool // col2im: (N*OH*OW, K*K*C) → input shape
+	out     outputBuffer
 }
 
 func (op *im2colOp) Arity() int { return 1 }
@@ -100,7 +101,7 @@ func (op *im2colOp) Do(vals ...G.Value) (G.Value, error) {
 		return nil, fmt.Errorf("%s: got %d values, want 1", op, len(vals))
 	}
 	_, out := op.shapes()
-	return op.UsePreallocDo(tensor.New(tensor.Of(vals[0].Dtype()), tensor.WithShape(out...)), vals...)
+	return op.UsePreallocDo(op.out.get(vals[0].Dtype(), out), vals...)
 }
 
 // UsePreallocDo computes into prealloc when its shape and type fit.

@@ -58,6 +58,7 @@ const (
 type normOp struct {
 	st   *normState
 	part normPart
+	out  outputBuffer
 }
 
 func (op *normOp) Arity() int {
@@ -122,12 +123,11 @@ func (op *normOp) Do(vals ...G.Value) (G.Value, error) {
 	if !ok {
 		return nil, fmt.Errorf("%s: input is %T, want a dense tensor", op, vals[0])
 	}
-	outShape := x.Shape().Clone()
+	outShape := x.Shape()
 	if op.part == partGradGamma {
 		outShape = tensor.Shape{x.Shape()[1]}
 	}
-	out := tensor.New(tensor.Of(x.Dtype()), tensor.WithShape(outShape...))
-	return op.UsePreallocDo(out, vals...)
+	return op.UsePreallocDo(op.out.get(x.Dtype(), outShape), vals...)
 }
 
 // UsePreallocDo computes into prealloc when its shape and type fit.

@@ -15,7 +15,7 @@ import (
 // and a product forward and more ops backward; this does one pass each
 // way.
 func ReLU(x *G.Node) (*G.Node, error) {
-	return G.ApplyOp(reluOp{dims: x.Shape().Dims()}, x)
+	return G.ApplyOp(&reluOp{dims: x.Shape().Dims()}, x)
 }
 
 // reluOp computes max(x, 0) (grad false, input x) or its backward pass
@@ -23,16 +23,17 @@ func ReLU(x *G.Node) (*G.Node, error) {
 type reluOp struct {
 	dims int
 	grad bool
+	out  outputBuffer
 }
 
-func (op reluOp) Arity() int {
+func (op *reluOp) Arity() int {
 	if op.grad {
 		return 2
 	}
 	return 1
 }
 
-func (op reluOp) Type() hm.Type {
+func (op *reluOp) Type() hm.Type {
 	t := G.TensorType{Dims: op.dims, Of: hm.TypeVariable('a')}
 	if op.grad {
 		return hm.NewFnType(t, t, t)
@@ -40,7 +41,7 @@ func (op reluOp) Type() hm.Type {
 	return hm.NewFnType(t, t)
 }
 
-func (op reluOp) InferShape(ns ...G.DimSizer) (tensor.Shape, error) {
+func (op *reluOp) InferShape(ns ...G.DimSizer) (tensor.Shape, error) {
 	if len(ns) != op.Arity() {
 		return nil, fmt.Errorf("%s: got %d inputs, want %d", op, len(ns), op.Arity())
 	}
@@ -51,33 +52,33 @@ func (op reluOp) InferShape(ns ...G.DimSizer) (tensor.Shape, error) {
 	return s.Clone(), nil
 }
 
-func (op reluOp) ReturnsPtr() bool      { return false }
-func (op reluOp) CallsExtern() bool     { return false }
-func (op reluOp) OverwritesInput() int  { return -1 }
-func (op reluOp) WriteHash(h hash.Hash) { fmt.Fprintf(h, "%s-%d", op, op.dims) }
+func (op *reluOp) ReturnsPtr() bool      { return false }
+func (op *reluOp) CallsExtern() bool     { return false }
+func (op *reluOp) OverwritesInput() int  { return -1 }
+func (op *reluOp) WriteHash(h hash.Hash) { fmt.Fprintf(h, "%s-%d", op, op.dims) }
 
-func (op reluOp) Hashcode() uint32 {
+func (op *reluOp) Hashcode() uint32 {
 	h := fnv.New32a()
 	op.WriteHash(h)
 	return h.Sum32()
 }
 
-func (op reluOp) String() string {
+func (op *reluOp) String() string {
 	if op.grad {
 		return "ReLU∂"
 	}
 	return "ReLU"
 }
 
-func (op reluOp) Do(vals ...G.Value) (G.Value, error) {
+func (op *reluOp) Do(vals ...G.Value) (G.Value, error) {
 	if len(vals) != op.Arity() {
 		return nil, fmt.Errorf("%s: got %d values, want %d", op, len(vals), op.Arity())
 	}
-	return op.UsePreallocDo(tensor.New(tensor.Of(vals[0].Dtype()), tensor.WithShape(vals[0].Shape().Clone()...)), vals...)
+	return op.UsePreallocDo(op.out.get(vals[0].Dtype(), vals[0].Shape()), vals...)
 }
 
 // UsePreallocDo computes into prealloc when its size and type fit.
-func (op reluOp) UsePreallocDo(prealloc G.Value, vals ...G.Value) (G.Value, error) {
+func (op *reluOp) UsePreallocDo(prealloc G.Value, vals ...G.Value) (G.Value, error) {
 	out, ok := prealloc.(*tensor.Dense)
 	if !ok || len(vals) != op.Arity() {
 		return nil, fmt.Errorf("%s: unusable destination %T", op, prealloc)
@@ -121,14 +122,14 @@ func reluInto[T float32 | float64](x []T, dy *tensor.Dense, out []T) {
 }
 
 // DiffWRT says the forward op is differentiable in x.
-func (op reluOp) DiffWRT(inputs int) []bool { return []bool{!op.grad} }
+func (op *reluOp) DiffWRT(inputs int) []bool { return []bool{!op.grad} }
 
 // SymDiff returns the masked gradient.
-func (op reluOp) SymDiff(inputs G.Nodes, output, grad *G.Node) (G.Nodes, error) {
+func (op *reluOp) SymDiff(inputs G.Nodes, output, grad *G.Node) (G.Nodes, error) {
 	if op.grad {
 		return nil, fmt.Errorf("%s: no second derivative", op)
 	}
-	dx, err := G.ApplyOp(reluOp{dims: op.dims, grad: true}, inputs[0], grad)
+	dx, err := G.ApplyOp(&reluOp{dims: op.dims, grad: true}, inputs[0], grad)
 	if err != nil {
 		return nil, err
 	}
