@@ -1,6 +1,7 @@
 package architectures
 
 import (
+	"fmt"
 	"syscall"
 	"testing"
 	"time"
@@ -96,14 +97,19 @@ func BenchmarkEncoderForwardBackward(b *testing.B) {
 }
 
 // BenchmarkEncoderLocalJSD times the encoder plus the encode-and-dot local
-// critic (512 units, as dim_torch.py; the paper's 2048 costs about 8x in
-// the critic's middle layer) and the jsd loss on all (N-1)·M² negatives,
-// forward and backward, no optimizer step: dim_torch.py's
-// enc_local_fb_nobn, except that here the critic has its batch and layer
-// norms, as the official code.
+// critic and the jsd loss on all (N-1)·M² negatives, forward and backward,
+// no optimizer step. units=512 is dim_torch.py's enc_local_fb_nobn (except
+// that here the critic has its batch and layer norms, as the official
+// code); units=2048 is the paper's mi_units.
 func BenchmarkEncoderLocalJSD(b *testing.B) {
+	for _, units := range []int{512, 2048} {
+		b.Run(fmt.Sprintf("units=%d", units), func(b *testing.B) { benchEncoderLocalJSD(b, units) })
+	}
+}
+
+func benchEncoderLocalJSD(b *testing.B, units int) {
 	g, enc, out := benchEncoder(b)
-	critic, err := NewEncodeAndDot(g, NewInit(2), LocalCriticSpec{LocalChannels: 128, GlobalDim: 64, Units: 512})
+	critic, err := NewEncodeAndDot(g, NewInit(2), LocalCriticSpec{LocalChannels: 128, GlobalDim: 64, Units: units})
 	if err != nil {
 		b.Fatal(err)
 	}
