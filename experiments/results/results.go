@@ -268,9 +268,58 @@ func ReadSummary(dir string) (*Summary, error) {
 	if err != nil {
 		return nil, err
 	}
+	s, err := ParseSummary(b)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %v; delete it to rerun the run", path, err)
+	}
+	return s, nil
+}
+
+// ParseSummary reads the content of a summary.json. A file that is not a
+// summary (not JSON, or without a known status) is an error.
+func ParseSummary(b []byte) (*Summary, error) {
 	var s Summary
 	if err := json.Unmarshal(b, &s); err != nil {
-		return nil, fmt.Errorf("%s: corrupt summary (%v); delete it to rerun the run", path, err)
+		return nil, fmt.Errorf("corrupt summary (%v)", err)
+	}
+	switch s.Status {
+	case StatusRunning, StatusDone, StatusFailed:
+	default:
+		return nil, fmt.Errorf("corrupt summary (status %q)", s.Status)
+	}
+	if s.Metrics == nil {
+		s.Metrics = Values{}
 	}
 	return &s, nil
+}
+
+// TruncateMetrics cuts the metrics.jsonl at path back to the records with
+// step <= maxStep, as a run resuming from a checkpoint after maxStep must, so
+// that no step is logged twice. Lines are kept byte for byte; corrupt lines
+// are dropped (and counted in dropped). A missing file is not an error. The
+// file is rewritten atomically.
+func TruncateMetrics(path string, maxStep int) (kept, dropped int, err error) {
+	data, err := os.ReadFile(path)
+	if errors.Is(err, os.ErrNotExist) {
+		return 0, 0, nil
+	}
+	if err != nil {
+		return 0, 0, err
+	}
+	var out bytes.Buffer
+	for _, line := range bytes.Split(data, []byte{'\n'}) {
+		b := bytes.TrimSpace(line)
+		if len(b) == 0 {
+			continue
+		}
+		var rec Record
+		if err := json.Unmarshal(b, &rec); err != nil || rec.Values == nil || rec.Step > maxStep {
+			dropped++
+			continue
+		}
+		kept++
+		out.Write(b)
+		out.WriteByte('\n')
+	}
+	return kept, dropped, WriteFileAtomic(path, out.Bytes())
 }

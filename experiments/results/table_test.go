@@ -3,6 +3,7 @@ package results
 import (
 	"bytes"
 	"math"
+	"os"
 	"path/filepath"
 	"slices"
 	"testing"
@@ -63,4 +64,23 @@ func FuzzParseResultsCSV(f *testing.F) {
 			}
 		}
 	})
+}
+
+func TestTruncateMetricsKeepsStepsUpToTheCheckpoint(t *testing.T) {
+	path := filepath.Join(t.TempDir(), MetricsFile)
+	src := "{\"step\":1,\"values\":{\"a\":1}}\n{\"step\":2,\"values\":{\"a\":2}}\ngarbage\n{\"step\":3,\"values\":{\"a\":3}}\n{\"step\":4,\"val"
+	if err := os.WriteFile(path, []byte(src), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	kept, dropped, err := TruncateMetrics(path, 2)
+	if err != nil || kept != 2 || dropped != 3 {
+		t.Fatalf("TruncateMetrics = %d kept, %d dropped, %v", kept, dropped, err)
+	}
+	got, _ := os.ReadFile(path)
+	if string(got) != "{\"step\":1,\"values\":{\"a\":1}}\n{\"step\":2,\"values\":{\"a\":2}}\n" {
+		t.Fatalf("metrics after truncation:\n%s", got)
+	}
+	if _, _, err := TruncateMetrics(filepath.Join(t.TempDir(), "none"), 3); err != nil {
+		t.Fatalf("a missing file: %v", err)
+	}
 }
