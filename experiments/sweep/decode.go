@@ -10,6 +10,9 @@
 //	seeds = [0, 1, 2]           # each configuration once per seed (default [0])
 //	run_cap = 20                # random only, required: configurations to sample
 //	sampler_seed = 1            # random only: seed of the sampler (default 0)
+//	checkpoint_every = 1000     # checkpoint a run every 1000 steps (default: off)
+//	checkpoint_minutes = 10     # and/or every 10 minutes (default 10 when
+//	                            # neither is set; 0 and 0 turn checkpoints off)
 //
 //	[base]                      # the task's settings over its defaults
 //	batch_size = 64
@@ -34,6 +37,8 @@
 package sweep
 
 import (
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"math"
@@ -43,11 +48,13 @@ import (
 	"slices"
 	"sort"
 	"strings"
+	"time"
 
 	"github.com/BurntSushi/toml"
 
 	"github.com/infomax/infomax/estimators"
 	"github.com/infomax/infomax/experiments"
+	"github.com/infomax/infomax/experiments/checkpoint"
 	"github.com/infomax/infomax/reports"
 )
 
@@ -80,6 +87,11 @@ type Sweep struct {
 	// RunCap and SamplerSeed are set for random sweeps.
 	RunCap      int
 	SamplerSeed int64
+	// Checkpoint says when runs save checkpoints (checkpoint_every,
+	// checkpoint_minutes). It does not change any run's id.
+	Checkpoint checkpoint.Policy
+	// FileSHA256 is the hex SHA-256 of the sweep file's bytes.
+	FileSHA256 string
 	// Params are the [parameters] entries in the order of the file.
 	Params []Param
 	// Figures and Tables are the reports to make.
@@ -202,7 +214,7 @@ func (p *parser) errAt(path []string, format string, args ...any) error {
 	return &FileError{File: p.file, Line: p.loc.line(path, "", 0), Key: keyString(path), Msg: fmt.Sprintf(format, args...)}
 }
 
-var topLevelKeys = []string{"name", "task", "description", "method", "seeds", "run_cap", "sampler_seed", "base", "parameters", "figures", "tables"}
+var topLevelKeys = []string{"name", "task", "description", "method", "seeds", "run_cap", "sampler_seed", "checkpoint_every", "checkpoint_minutes", "base", "parameters", "figures", "tables"}
 
 func (p *parser) parse(src []byte) (*Sweep, error) {
 	var root map[string]any
@@ -235,7 +247,8 @@ func (p *parser) parse(src []byte) (*Sweep, error) {
 		}
 	}
 
-	s := &Sweep{File: p.file, dec: dec, loc: p.loc, Method: MethodGrid, Seeds: []int64{0}}
+	sum := sha256.Sum256(src)
+	s := &Sweep{File: p.file, dec: dec, loc: p.loc, Method: MethodGrid, Seeds: []int64{0}, FileSHA256: hex.EncodeToString(sum[:])}
 	if s.Name, err = p.str(root, "name", true); err != nil {
 		return nil, err
 	}
@@ -280,6 +293,9 @@ func (p *parser) parse(src []byte) (*Sweep, error) {
 		}
 	}
 	if err := p.randomKeys(root, s); err != nil {
+		return nil, err
+	}
+	if err := p.checkpointKeys(root, s); err != nil {
 		return nil, err
 	}
 
@@ -385,6 +401,42 @@ func (p *parser) randomKeys(root map[string]any, s *Sweep) error {
 	if s.Method == MethodRandom && s.RunCap == 0 {
 		return &FileError{File: p.file, Line: p.loc.line([]string{"method"}, "", 0), Key: "run_cap",
 			Msg: "missing: a random sweep needs run_cap = N, the number of configurations to sample"}
+	}
+	return nil
+}
+
+// maxCheckpointMinutes bounds checkpoint_minutes (a week).
+const maxCheckpointMinutes = 7 * 24 * 60
+
+// checkpointKeys decodes checkpoint_every and checkpoint_minutes. With
+// neither, runs are checkpointed every checkpoint.DefaultMinutes minutes;
+// with only one, only it applies.
+func (p *parser) checkpointKeys(root map[string]any, s *Sweep) error {
+	every, hasEvery := root["checkpoint_every"]
+	minutes, hasMinutes := root["checkpoint_minutes"]
+	if !hasEvery && !hasMinutes {
+		s.Checkpoint = checkpoint.Policy{Every: checkpoint.DefaultMinutes * time.Minute}
+		return nil
+	}
+	if hasEvery {
+		n, isInt := every.(int64)
+		if !isInt {
+			return p.errAt([]string{"checkpoint_every"}, "%s: want a whole number of steps, like checkpoint_every = 1000 (0 for none)", describe(every))
+		}
+		if n < 0 || n > math.MaxInt32 {
+			return p.errAt([]string{"checkpoint_every"}, "%d: must be between 0 (no step-based checkpoints) and %d", n, math.MaxInt32)
+		}
+		s.Checkpoint.EverySteps = int(n)
+	}
+	if hasMinutes {
+		m, isNum := number(minutes)
+		if !isNum {
+			return p.errAt([]string{"checkpoint_minutes"}, "%s: want a number of minutes, like checkpoint_minutes = 10 (0 for none)", describe(minutes))
+		}
+		if !(m >= 0) || m > maxCheckpointMinutes {
+			return p.errAt([]string{"checkpoint_minutes"}, "%s: must be between 0 (no time-based checkpoints) and %d", formatFloat(m), maxCheckpointMinutes)
+		}
+		s.Checkpoint.Every = time.Duration(m * float64(time.Minute))
 	}
 	return nil
 }

@@ -52,7 +52,7 @@ func (p *progress) Update(step, total int) {
 		return
 	}
 	tenth := min(10, max(0, step*10/total))
-	if p.r.Terminal {
+	if p.r.live {
 		if now.Sub(p.lastDraw) < 100*time.Millisecond && step < total {
 			return
 		}
@@ -61,7 +61,7 @@ func (p *progress) Update(step, total int) {
 	}
 	p.lastDraw, p.lastTenth = now, tenth
 	line := fmt.Sprintf("[%d/%d] %s: step %d/%d", p.k, p.n, p.id, step, total)
-	if !p.r.Terminal {
+	if !p.r.live {
 		line += fmt.Sprintf(" (%d%%)", tenth*10)
 	}
 	elapsed := now.Sub(p.start).Seconds()
@@ -78,7 +78,7 @@ func (p *progress) Update(step, total int) {
 		}
 	}
 	w := p.r.stdout()
-	if p.r.Terminal {
+	if p.r.live {
 		io.WriteString(w, "\r"+line+"\033[K")
 		p.drawn = true
 	} else {
@@ -90,7 +90,7 @@ func (p *progress) Update(step, total int) {
 func (p *progress) finish() {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	if p.r.Terminal && p.drawn {
+	if p.r.live && p.drawn {
 		io.WriteString(p.r.stdout(), "\r\033[K")
 	}
 }

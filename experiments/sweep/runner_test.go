@@ -305,7 +305,7 @@ func TestInterruptRecordsTheRunAndStops(t *testing.T) {
 	if !oc.Interrupted || len(oc.Ran) != 2 || len(oc.Failed) != 1 || oc.Failed[0].Reason != "interrupted" {
 		t.Fatalf("outcome %+v\n%s", oc, buf.String())
 	}
-	if !strings.Contains(buf.String(), "rerun the same command to continue") {
+	if !strings.Contains(buf.String(), "To continue, rerun the same command") {
 		t.Fatalf("no advice on continuing:\n%s", buf.String())
 	}
 	sum, err := results.ReadSummary(s.RunDir(out, blocked))

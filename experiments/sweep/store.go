@@ -76,9 +76,21 @@ func (s *Sweep) state(out string, r *RunSpec) State {
 	return st
 }
 
+// resultsLockFile is the lock, inside a sweep directory, that serializes
+// the rewriting of results.csv by processes sharing the directory.
+const resultsLockFile = ".results.lock"
+
 // WriteResults rewrites <out>/<sweep>/results.csv from the runs' stored
-// summaries: one row per run of the sweep, in plan order.
+// summaries: one row per run of the sweep, in plan order. The summaries are
+// read and the file written under a lock on the sweep directory, so that
+// shards finishing at once never lose each other's rows: the last writer
+// has read every summary written before it took the lock.
 func (s *Sweep) WriteResults(out string) error {
+	unlock, err := lockFile(filepath.Join(s.Dir(out), resultsLockFile))
+	if err != nil {
+		return fmt.Errorf("locking results.csv: %w", err)
+	}
+	defer unlock()
 	rows := make([]results.ResultsRow, len(s.Runs))
 	for i, st := range s.States(out) {
 		row := results.ResultsRow{RunID: st.Run.ID, Seed: st.Run.Seed, Status: st.Status}
