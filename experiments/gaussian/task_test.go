@@ -150,8 +150,11 @@ func TestRunsEveryCriticAndEstimator(t *testing.T) {
 						}
 					}
 				}
-				info, _ := estimators.New(est, nil)
-				if b, ok := info.(estimators.Bounded); ok {
+				e, err := estimators.New(est, nil)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if b, ok := e.(estimators.Bounded); ok {
 					if got, want := summary["ceiling"], b.Ceiling(estimators.Diagonal(cfg.BatchSize)); got != want {
 						t.Errorf("ceiling = %g, want %g", got, want)
 					}
