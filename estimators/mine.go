@@ -1,6 +1,7 @@
 package estimators
 
 import (
+	"encoding/binary"
 	"fmt"
 	"math"
 
@@ -171,6 +172,12 @@ func (e *MINE) Update() error {
 	if !ran {
 		return fmt.Errorf("mine: Update called before any graph built by this estimator ran")
 	}
+	return e.setInputs()
+}
+
+// setInputs sets every graph's inputs 1 - momentum and the moving average
+// for the next step from the estimator's state.
+func (e *MINE) setInputs() error {
 	keep, offset := e.inputs()
 	for _, site := range e.sites {
 		if err := G.Let(site.keep, site.cast(keep)); err != nil {
@@ -181,6 +188,56 @@ func (e *MINE) Update() error {
 		}
 	}
 	return nil
+}
+
+// mineStateVersion is the first byte of MINE's encoded state; mineStateSize
+// is the state's length: the version, then momentum, average (float64 bits)
+// and steps (uint64), little-endian.
+const (
+	mineStateVersion = 1
+	mineStateSize    = 1 + 8 + 8 + 8
+)
+
+// MarshalState encodes the moving average and the number of steps it has
+// absorbed, with the momentum, for a checkpoint. It implements [Stateful].
+func (e *MINE) MarshalState() ([]byte, error) {
+	b := make([]byte, 0, mineStateSize)
+	b = append(b, mineStateVersion)
+	b = binary.LittleEndian.AppendUint64(b, math.Float64bits(e.momentum))
+	b = binary.LittleEndian.AppendUint64(b, math.Float64bits(e.average))
+	b = binary.LittleEndian.AppendUint64(b, uint64(e.steps))
+	return b, nil
+}
+
+// UnmarshalState restores a state encoded by [MINE.MarshalState] and sets
+// the inputs of every graph built with e to match, so that the next step
+// continues as it would have from the saved step. A partition term that ran
+// but was not yet folded in by Update is discarded. The state must come from
+// an estimator with the same momentum. It implements [Stateful].
+func (e *MINE) UnmarshalState(state []byte) error {
+	if len(state) != mineStateSize {
+		return fmt.Errorf("mine: the saved state has %d bytes, want %d", len(state), mineStateSize)
+	}
+	if state[0] != mineStateVersion {
+		return fmt.Errorf("mine: the saved state has format version %d, this program reads version %d", state[0], mineStateVersion)
+	}
+	momentum := math.Float64frombits(binary.LittleEndian.Uint64(state[1:9]))
+	average := math.Float64frombits(binary.LittleEndian.Uint64(state[9:17]))
+	steps := binary.LittleEndian.Uint64(state[17:25])
+	if momentum != e.momentum {
+		return fmt.Errorf("mine: the saved state has momentum %g, this estimator has momentum %g", momentum, e.momentum)
+	}
+	if steps > math.MaxInt32 {
+		return fmt.Errorf("mine: the saved state has %d steps, which is not a plausible step count", steps)
+	}
+	if steps > 0 && (!(average >= mineMinAverage) || math.IsInf(average, 0)) {
+		return fmt.Errorf("mine: the saved moving average %g is not a finite value of at least %g", average, mineMinAverage)
+	}
+	e.average, e.steps = average, int(steps)
+	for _, site := range e.sites {
+		site.partition = nil
+	}
+	return e.setInputs()
 }
 
 // scalarOf returns the float64 value of a scalar gorgonia value.
