@@ -1,15 +1,16 @@
 // Command sweep runs the experiments a TOML sweep file declares, resumably,
 // and remakes their figures and tables.
 //
-//	sweep run FILE [--out DIR]      run every run that is not done, then make the reports
-//	sweep plan FILE [--out DIR]     list the runs with their ids and swept values
+//	sweep run FILE [--out DIR] [--parallel P] [--shard i/N | --shards N] [--force]
+//	sweep plan FILE [--out DIR] [--format slurm|k8s [--shards N] [--parallel P]]
 //	sweep validate FILE             check the file without training
-//	sweep report FILE [--out DIR]   remake figures and tables from stored results
+//	sweep report FILE [--out DIR]   remake results.csv, figures and tables from stored results
 //	sweep status FILE [--out DIR]   show done, failed, running and pending runs
 //	sweep list                      show tasks, estimators, critics, report kinds and data sets
 //
-// Exit status: 0 when all went well, 1 when a run or report failed or the
-// sweep was interrupted, 2 for a usage or sweep-file error.
+// `sweep help` explains resuming, shards and --parallel. Exit status: 0 when
+// all went well, 1 when a run or report failed or the sweep was
+// interrupted, 2 for a usage or sweep-file error.
 package main
 
 import (
@@ -22,6 +23,8 @@ import (
 	"log/slog"
 	"os"
 	"os/signal"
+	"path/filepath"
+	"runtime"
 	"sort"
 	"strings"
 	"syscall"
@@ -31,8 +34,10 @@ import (
 	"github.com/BurntSushi/toml"
 
 	"github.com/infomax/infomax/architectures"
+	"github.com/infomax/infomax/architectures/blas"
 	"github.com/infomax/infomax/estimators"
 	"github.com/infomax/infomax/experiments"
+	"github.com/infomax/infomax/experiments/checkpoint"
 	"github.com/infomax/infomax/experiments/data"
 	"github.com/infomax/infomax/experiments/results"
 	"github.com/infomax/infomax/experiments/sweep"
@@ -46,19 +51,49 @@ import (
 const usage = `sweep runs the experiments of a TOML sweep file, resumably.
 
 Usage:
-  sweep run FILE [--out DIR]      run every run that is not done, then make the
+  sweep run FILE [flags]          run every run that is not done, then make the
                                   figures and tables; rerun to resume or retry
+      --out DIR                   output directory (default runs); results go
+                                  to DIR/<sweep name>/
+      --parallel P                run P runs at once in this process (default 1)
+      --shard i/N                 run only the i-th (from 0) of N slices of the
+                                  runs (round-robin by index); all shards share DIR
+      --shards N                  the shard count, with the index taken from
+                                  SLURM_ARRAY_TASK_ID or JOB_COMPLETION_INDEX
+      --force                     accept a sweep file whose runs changed since
+                                  DIR was started: changed and added runs run,
+                                  removed runs stay on disk but leave results.csv
   sweep plan FILE [--out DIR]     list the runs with their ids and swept values
                                   (and which are done, when DIR has results)
+  sweep plan FILE --format slurm|k8s [--shards N] [--parallel P] [--out DIR]
+                                  print a Slurm job-array script or a Kubernetes
+                                  Indexed Job manifest that runs the sweep in N shards
   sweep validate FILE             check the file without training
-  sweep report FILE [--out DIR]   remake the figures and tables from stored results
-  sweep status FILE [--out DIR]   show done, failed, running and pending runs
+  sweep report FILE [--out DIR]   remake results.csv, figures and tables from the
+                                  stored results; say which runs are missing
+  sweep status FILE [--out DIR]   show done, failed (with the reason), running and
+                                  pending runs, the time spent and an estimate left
   sweep list                      show tasks (with their settings), estimators,
                                   critics, report kinds and data sets
 
---out defaults to runs/; results go to DIR/<sweep name>/.
+Resuming: a run id never changes, done runs are never rerun, failed and
+interrupted runs run again, from their last checkpoint when they have one
+(checkpoint_every / checkpoint_minutes in the sweep file; by default every
+10 minutes). Ctrl-C (SIGINT or SIGTERM) checkpoints the running runs and
+stops; a second Ctrl-C kills at once.
+
+Shards: without --shard, the shard comes from a Slurm job array
+(SLURM_ARRAY_TASK_ID - SLURM_ARRAY_TASK_MIN of SLURM_ARRAY_TASK_COUNT) or a
+Kubernetes Indexed Job (JOB_COMPLETION_INDEX of --shards or SWEEP_SHARDS).
+
+Cores: each run trains on one goroutine, except gonum's matrix products of
+at least 128 x 128, so a run of a small model uses about one core: for
+sweeps of many small runs, --parallel up to the core count uses the machine.
+With an OpenBLAS build, --parallel P gives each run cores/P BLAS threads
+unless OPENBLAS_NUM_THREADS is set.
+
 Exit status: 0 ok, 1 a run or report failed or the sweep was interrupted,
-2 a usage or sweep-file error.
+2 a usage or sweep-file error (or a changed sweep file without --force).
 `
 
 // Exit statuses.
@@ -99,8 +134,23 @@ func run(args []string, stdout, stderr io.Writer) int {
 
 	fs := newFlags(cmd, "FILE", stderr)
 	out := defaultOut
+	var opts runOptions
+	var format string
 	if cmd != "validate" {
 		fs.StringVar(&out, "out", defaultOut, outFlagHelp)
+	}
+	switch cmd {
+	case "run":
+		fs.IntVar(&opts.parallel, "parallel", 1, "how many runs to run at once in this process")
+		fs.StringVar(&opts.shard, "shard", "", "run only shard `i/N`: the runs whose index modulo N is i")
+		fs.IntVar(&opts.shards, "shards", 0, "the shard count `N`, the index coming from SLURM_ARRAY_TASK_ID or JOB_COMPLETION_INDEX")
+		fs.BoolVar(&opts.force, "force", false, "accept a sweep file whose runs changed since the output directory was started")
+	case "plan":
+		fs.StringVar(&format, "format", "", "print a job script instead of the run list: slurm or k8s")
+		fs.IntVar(&opts.shards, "shards", 0, fmt.Sprintf("with --format: the number of array tasks (default: one per run, up to %d)", sweep.DefaultShards))
+		fs.IntVar(&opts.parallel, "parallel", 1, "with --format: runs each array task runs at once (and the CPUs it asks for)")
+		fs.StringVar(&opts.time, "time", sweep.DefaultSlurmTime, "with --format slurm: the time limit of each array task")
+		fs.StringVar(&opts.image, "image", sweep.DefaultImage, "with --format k8s: the container image that has the sweep program")
 	}
 	pos, code := parse(fs, rest, 1, stderr)
 	if code >= 0 {
@@ -117,13 +167,47 @@ func run(args []string, stdout, stderr io.Writer) int {
 			len(s.Runs), s.Name, s.Task, s.Method, plural(len(s.Figures), "figure"), plural(len(s.Tables), "table"))
 		return exitOK
 	case "plan":
+		if format != "" {
+			return clusterPlan(s, format, out, opts, stdout, stderr)
+		}
 		return plan(s, out, stdout)
 	case "status":
 		return status(s, out, stdout)
 	case "report":
 		return report(s, out, stdout, stderr)
 	}
-	return runSweep(s, out, stdout, stderr)
+	return runSweep(s, out, opts, stdout, stderr)
+}
+
+// runOptions are the flags of `sweep run` (and of `sweep plan --format`).
+type runOptions struct {
+	parallel, shards int
+	shard            string
+	force            bool
+	time, image      string
+}
+
+// clusterPlan prints a job-array script or manifest.
+func clusterPlan(s *sweep.Sweep, format, out string, opts runOptions, stdout, stderr io.Writer) int {
+	p := sweep.ClusterPlan{File: s.File, Out: out, Shards: opts.shards, Parallel: opts.parallel, Time: opts.time, Image: opts.image}
+	if opts.parallel < 1 {
+		fmt.Fprintf(stderr, "sweep plan: --parallel %d must be at least 1\n", opts.parallel)
+		return exitUsage
+	}
+	if err := s.CheckClusterPlan(p); err != nil {
+		fmt.Fprintf(stderr, "sweep plan: %v\n", err)
+		return exitUsage
+	}
+	switch format {
+	case "slurm":
+		io.WriteString(stdout, s.SlurmScript(p))
+	case "k8s", "kubernetes":
+		io.WriteString(stdout, s.K8sJob(p))
+	default:
+		fmt.Fprintf(stderr, "sweep plan: --format %q: use slurm (a job-array script for sbatch) or k8s (an Indexed Job manifest for kubectl apply)\n", format)
+		return exitUsage
+	}
+	return exitOK
 }
 
 func newFlags(cmd, args string, stderr io.Writer) *flag.FlagSet {
@@ -166,7 +250,22 @@ func parse(fs *flag.FlagSet, args []string, n int, stderr io.Writer) (pos []stri
 }
 
 // runSweep runs the sweep until done or interrupted by SIGINT or SIGTERM.
-func runSweep(s *sweep.Sweep, out string, stdout, stderr io.Writer) int {
+func runSweep(s *sweep.Sweep, out string, opts runOptions, stdout, stderr io.Writer) int {
+	if opts.parallel < 1 {
+		fmt.Fprintf(stderr, "sweep run: --parallel %d must be at least 1\n", opts.parallel)
+		return exitUsage
+	}
+	shard, source, err := sweep.ShardFrom(opts.shard, opts.shards, os.Getenv)
+	if err != nil {
+		fmt.Fprintf(stderr, "sweep run: %v\n", err)
+		return exitUsage
+	}
+	if !shard.All() && source != "--shard" {
+		fmt.Fprintf(stdout, "shard %s from the %s\n", shard, source)
+	}
+	if opts.parallel > 1 && blas.Name() == "openblas" && os.Getenv("OPENBLAS_NUM_THREADS") == "" {
+		blas.SetThreads(max(1, runtime.NumCPU()/opts.parallel))
+	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	go func() {
@@ -174,15 +273,33 @@ func runSweep(s *sweep.Sweep, out string, stdout, stderr io.Writer) int {
 		<-ctx.Done()
 		stop()
 	}()
+	resume := fmt.Sprintf("sweep run %s --out %s", s.File, out)
+	if opts.shard != "" {
+		resume += " --shard " + opts.shard
+	}
+	if opts.shards > 0 {
+		resume += fmt.Sprintf(" --shards %d", opts.shards)
+	}
+	if opts.parallel > 1 {
+		resume += fmt.Sprintf(" --parallel %d", opts.parallel)
+	}
 	r := &sweep.Runner{
 		Out:      out,
 		Stdout:   stdout,
 		Log:      slog.New(slog.NewTextHandler(stderr, nil)),
 		Terminal: stdout == io.Writer(os.Stdout) && sweep.IsTerminal(os.Stdout),
+		Shard:    shard,
+		Parallel: opts.parallel,
+		Force:    opts.force,
+		Resume:   resume,
 	}
 	oc, err := r.Run(ctx, s)
 	if err != nil {
 		fmt.Fprintln(stderr, "sweep:", err)
+		var ce *sweep.ChangedError
+		if errors.As(err, &ce) {
+			return exitUsage
+		}
 		return exitFailed
 	}
 	if oc.Interrupted || len(oc.Failed) > 0 || oc.ReportErr != nil {
@@ -279,6 +396,11 @@ func status(s *sweep.Sweep, out string, stdout io.Writer) int {
 		if st.Holder != nil {
 			reason = st.Holder.String()
 		}
+		if st.Status == results.StatusFailed {
+			if cs, ok := checkpoint.Peek(s.RunDir(out, st.Run)); ok {
+				reason += fmt.Sprintf(" (will resume from step %d)", cs)
+			}
+		}
 		fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%s\t%s\n", i+1, st.Run.ID, label, step, took, reason)
 	}
 	tw.Flush()
@@ -305,6 +427,11 @@ func report(s *sweep.Sweep, out string, stdout, stderr io.Writer) int {
 	if len(s.Figures)+len(s.Tables) == 0 {
 		fmt.Fprintf(stdout, "%s declares no [[figures]] or [[tables]]\n", s.File)
 	}
+	if werr := s.WriteResults(out); werr != nil {
+		fmt.Fprintf(stderr, "sweep: writing results.csv: %v\n", werr)
+		return exitFailed
+	}
+	fmt.Fprintf(stdout, "wrote %s\n", filepath.Join(s.Dir(out), results.ResultsFile))
 	files, missing, err := s.MakeReports(out)
 	for _, f := range files {
 		fmt.Fprintf(stdout, "wrote %s\n", f)

@@ -85,3 +85,90 @@ func TestListShowsTheRegistries(t *testing.T) {
 		t.Fatalf("exit %d", code)
 	}
 }
+
+func TestPlanFormatsPrintJobArrays(t *testing.T) {
+	dir := t.TempDir()
+	f := filepath.Join(dir, "walk.toml")
+	if err := os.WriteFile(f, []byte(walkFile), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	code, out, errs := runCLI("plan", f, "--format", "slurm", "--shards", "3", "--parallel", "2", "--out", "/scratch/runs")
+	if code != exitOK {
+		t.Fatalf("exit %d: %s", code, errs)
+	}
+	for _, want := range []string{
+		"#!/bin/bash\n",
+		"#SBATCH --array=0-2\n",
+		"#SBATCH --cpus-per-task=2\n",
+		"#SBATCH --signal=B:TERM@120\n",
+		"exec sweep run " + f + " --out /scratch/runs --shard \"${SLURM_ARRAY_TASK_ID}/3\" --parallel 2\n",
+	} {
+		if !strings.Contains(out, want) {
+			t.Errorf("slurm script lacks %q:\n%s", want, out)
+		}
+	}
+	if i, j := strings.Index(out, "#SBATCH"), strings.Index(out, "set -euo"); i < 0 || j < i || strings.Contains(out[j:], "#SBATCH") {
+		t.Errorf("#SBATCH lines must all come before the first command:\n%s", out)
+	}
+
+	code, out, errs = runCLI("plan", f, "--format", "k8s", "--shards", "2", "--image", "reg.example/infomax:1")
+	if code != exitOK {
+		t.Fatalf("exit %d: %s", code, errs)
+	}
+	for _, want := range []string{
+		"kind: Job\n",
+		"name: sweep-walk\n",
+		"completionMode: Indexed\n",
+		"completions: 2\n",
+		"parallelism: 2\n",
+		`image: "reg.example/infomax:1"`,
+		`command: ["sweep", "run", "` + f + `", "--out", "runs", "--shards", "2", "--parallel", "1"]`,
+		"JOB_COMPLETION_INDEX",
+	} {
+		if !strings.Contains(out, want) {
+			t.Errorf("k8s manifest lacks %q:\n%s", want, out)
+		}
+	}
+	// Without --shards: one array task per run.
+	if _, out, _ := runCLI("plan", f, "--format", "slurm"); !strings.Contains(out, "#SBATCH --array=0-5\n") {
+		t.Errorf("default shards:\n%s", out)
+	}
+	for _, c := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"plan", f, "--format", "pbs"}, `--format "pbs": use slurm`},
+		{[]string{"plan", f, "--format", "slurm", "--shards", "7"}, "--shards 7 is more than the sweep's 6 runs"},
+		{[]string{"run", f, "--shard", "2/2"}, "the shard index 2 must be between 0 and 1"},
+		{[]string{"run", f, "--shards", "2"}, "--shards 2 needs --shard i/2"},
+		{[]string{"run", f, "--parallel", "0"}, "--parallel 0 must be at least 1"},
+	} {
+		code, _, errs := runCLI(c.args...)
+		if code != exitUsage || !strings.Contains(errs, c.want) {
+			t.Errorf("sweep %q: exit %d, stderr %q; want exit 2 and %q", c.args, code, errs, c.want)
+		}
+	}
+}
+
+func TestChangedSweepFileExitsWithTwoUnlessForced(t *testing.T) {
+	dir := t.TempDir()
+	f := filepath.Join(dir, "walk.toml")
+	small := strings.Replace(strings.Replace(walkFile, "steps = 60", "steps = 3", 1), "sleep_ms = 2", "sleep_ms = 0", 1)
+	os.WriteFile(f, []byte(small), 0o644)
+	out := filepath.Join(dir, "runs")
+	if code, _, errs := runCLI("run", f, "--out", out); code != exitOK {
+		t.Fatalf("first run: exit %d %s", code, errs)
+	}
+	os.WriteFile(f, []byte(strings.Replace(small, "steps = 3", "steps = 4", 1)), 0o644)
+	code, _, errs := runCLI("run", f, "--out", out)
+	if code != exitUsage || !strings.Contains(errs, "6 runs changed:\n    steps: 3 -> 4 (6 runs)") {
+		t.Fatalf("changed file: exit %d\n%s", code, errs)
+	}
+	if code, stdout, errs := runCLI("run", f, "--out", out, "--force"); code != exitOK || !strings.Contains(stdout, "6 ran") {
+		t.Fatalf("--force: exit %d\n%s%s", code, stdout, errs)
+	}
+	code, stdout, _ := runCLI("report", f, "--out", out)
+	if code != exitOK || !strings.Contains(stdout, "results.csv") || !strings.Contains(stdout, "all 6 runs are done") {
+		t.Fatalf("report: exit %d\n%s", code, stdout)
+	}
+}
