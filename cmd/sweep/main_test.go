@@ -2,10 +2,15 @@ package main
 
 import (
 	"bytes"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
+
+	"github.com/infomax/infomax/experiments/results"
+	"github.com/infomax/infomax/experiments/sweep"
 )
 
 func runCLI(args ...string) (code int, stdout, stderr string) {
@@ -170,5 +175,45 @@ func TestChangedSweepFileExitsWithTwoUnlessForced(t *testing.T) {
 	code, stdout, _ := runCLI("report", f, "--out", out)
 	if code != exitOK || !strings.Contains(stdout, "results.csv") || !strings.Contains(stdout, "all 6 runs are done") {
 		t.Fatalf("report: exit %d\n%s", code, stdout)
+	}
+}
+
+func TestStatusShowsEveryStateWithReasonsAndAnEstimate(t *testing.T) {
+	dir := t.TempDir()
+	f := filepath.Join(dir, "walk.toml")
+	small := strings.Replace(strings.Replace(walkFile, "steps = 60", "steps = 3", 1), "sleep_ms = 2", "sleep_ms = 0", 1)
+	os.WriteFile(f, []byte(small), 0o644)
+	out := filepath.Join(dir, "runs")
+	if code, _, errs := runCLI("run", f, "--out", out, "--shard", "0/2"); code != exitOK {
+		t.Fatalf("shard 0/2: exit %d %s", code, errs)
+	}
+	s, err := sweep.Load(f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Run 1 failed; run 3 is held by this (live) process; run 5 pending.
+	failed, running := s.RunDir(out, s.Runs[1]), s.RunDir(out, s.Runs[3])
+	for _, d := range []string{failed, running} {
+		os.MkdirAll(d, 0o755)
+	}
+	results.WriteSummary(failed, &results.Summary{RunID: s.Runs[1].ID, Status: results.StatusFailed, Error: "diverged at step 2: loss is NaN", Step: 2, Seconds: 1})
+	results.WriteSummary(running, &results.Summary{RunID: s.Runs[3].ID, Status: results.StatusRunning, Started: time.Now()})
+	host, _ := os.Hostname()
+	os.WriteFile(filepath.Join(running, results.LockFile), fmt.Appendf(nil, "%d %s\n", os.Getpid(), host), 0o644)
+
+	code, stdout, _ := runCLI("status", f, "--out", out)
+	if code != exitOK {
+		t.Fatalf("exit %d", code)
+	}
+	lines := strings.Split(stdout, "\n")
+	for i, want := range []string{"done", "failed", "done", "running", "done", "pending"} {
+		if f := strings.Fields(lines[i+1]); len(f) < 3 || f[1] != s.Runs[i].ID || f[2] != want {
+			t.Errorf("line for run %d is %q, want status %s", i, lines[i+1], want)
+		}
+	}
+	for _, want := range []string{"diverged at step 2: loss is NaN", fmt.Sprintf("pid %d on %s", os.Getpid(), host), "6 runs: 3 done, 1 failed, 1 running, 1 pending", "left at"} {
+		if !strings.Contains(stdout, want) {
+			t.Errorf("status lacks %q:\n%s", want, stdout)
+		}
 	}
 }

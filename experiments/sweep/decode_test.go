@@ -3,6 +3,7 @@ package sweep
 import (
 	"errors"
 	"fmt"
+	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
@@ -234,6 +235,15 @@ func TestBadSweepFiles(t *testing.T) {
 		{"duplicate values", head + "[parameters.width]\nvalues = [2, 2]\n", 4, `lists 2 twice`},
 		{"values meaning the same", head + "[parameters.\"optim.lr\"]\nvalues = [1, 1.0]\n", 0, `resolve to the same config`},
 		{"overlapping parameters", head + "[parameters.\"estimator_params.tau\"]\nvalues = [1.0]\n[parameters.estimator_params]\nvalue = {tau = 2.0}\n", 5, `overlaps parameter "estimator_params.tau"`},
+		{"unknown critic", head + "[base]\ncritic = \"bilinear\"\n", 4, `base.critic = "bilinear": unknown critic (known: concat, separable)`},
+		{"unknown critic in values", head + "[parameters.critic]\nvalues = [\"concat\", \"sep\"]\n", 4, `parameters.critic: critic = "sep": unknown critic`},
+		{"unknown data set", head + "[base]\ndataset = \"imagenet\"\n", 4, `base.dataset = "imagenet": unknown data set (known: `},
+		{"wrong type of checkpoint_every", head + "checkpoint_every = \"often\"\n", 3, `checkpoint_every: got the string "often": want a whole number of steps`},
+		{"negative checkpoint_every", head + "checkpoint_every = -5\n", 3, `checkpoint_every: -5: must be between 0`},
+		{"checkpoint_minutes of the wrong type", head + "checkpoint_minutes = [10]\n", 3, `checkpoint_minutes: `},
+		{"negative checkpoint_minutes", head + "checkpoint_minutes = -1.5\n", 3, `checkpoint_minutes: -1.5: must be between 0`},
+		{"misspelt checkpoint key", head + "checkpoint_evry = 100\n", 3, `checkpoint_evry: unknown key; did you mean "checkpoint_every"?`},
+		{"name with a backslash", "name = 'a\\b'\ntask = \"fake\"\n", 1, `must not contain '/', '\' or '..'`},
 		{"grid too large", head + strings.Repeat("", 0) + bigGrid(), 0, fmt.Sprintf("the grid grows past %d runs", MaxRuns)},
 	}
 	for _, c := range cases {
@@ -288,6 +298,21 @@ func bigGrid() string {
 		b.WriteString("]\n")
 	}
 	return b.String()
+}
+
+// TestRunIDsNeverEscapeTheSweepDirectory gives string values that look like
+// paths and checks the ids stay single, safe path elements.
+func TestRunIDsNeverEscapeTheSweepDirectory(t *testing.T) {
+	src := "name = \"esc\"\ntask = \"fake\"\n[parameters.behavior]\nvalues = [\"../../etc/passwd\", \"a/b\", \"..\", \"/\", \"\\\\server\\\\x\", \".hidden\"]\n"
+	s := mustParse(t, src)
+	for _, r := range s.Runs {
+		if !idRe.MatchString(r.ID) || strings.Contains(r.ID, "..") || strings.HasPrefix(r.ID, ".") {
+			t.Fatalf("value %q gave the unsafe id %q", r.Values[0], r.ID)
+		}
+		if filepath.Dir(s.RunDir("out", r)) != filepath.Join("out", "esc") {
+			t.Fatalf("run dir %s is not directly under the sweep directory", s.RunDir("out", r))
+		}
+	}
 }
 
 func TestNestedValuesReachMapsAndTables(t *testing.T) {

@@ -9,7 +9,9 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/infomax/infomax/architectures"
 	"github.com/infomax/infomax/experiments"
+	"github.com/infomax/infomax/experiments/data"
 	"github.com/infomax/infomax/experiments/results"
 	"github.com/infomax/infomax/reports"
 )
@@ -31,6 +33,10 @@ type fakeConfig struct {
 	Behavior string `toml:"behavior"`
 	// DivergeIf makes Run diverge at step 3 while this file exists.
 	DivergeIf string `toml:"diverge_if"`
+	// Critic and Dataset are checked against the real registries, as the
+	// real tasks check theirs.
+	Critic  string `toml:"critic"`
+	Dataset string `toml:"dataset"`
 }
 
 type fakeOptim struct {
@@ -55,6 +61,10 @@ func (c *fakeConfig) Validate() error {
 		return fmt.Errorf("hidden[%d] = %d: must be at least 1", i, c.Hidden[i])
 	case c.EstimatorParams["tau"] < 0:
 		return fmt.Errorf("estimator_params.tau = %g: must not be negative", c.EstimatorParams["tau"])
+	case !slices.Contains(architectures.CriticNames(), c.Critic):
+		return fmt.Errorf("critic = %q: unknown critic (known: %s)", c.Critic, strings.Join(architectures.CriticNames(), ", "))
+	case !slices.Contains(data.Names(), c.Dataset):
+		return fmt.Errorf("dataset = %q: unknown data set (known: %s)", c.Dataset, strings.Join(data.Names(), ", "))
 	}
 	return nil
 }
@@ -70,6 +80,8 @@ func (fakeTask) NewConfig() experiments.Config {
 		Hidden:          []int{16, 16},
 		EstimatorParams: map[string]float64{"tau": 1},
 		Optim:           fakeOptim{LR: 0.01, Momentum: 0.9},
+		Critic:          "separable",
+		Dataset:         "mnist",
 	}
 }
 
