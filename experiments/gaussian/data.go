@@ -47,6 +47,7 @@ func (s Staircase) Rho(step, dim int) float64 { return RhoForMI(s.TrueMI(step), 
 type Sampler struct {
 	dim   int
 	cubic bool
+	src   *rand.PCG
 	rng   *rand.Rand
 }
 
@@ -54,8 +55,18 @@ type Sampler struct {
 // With cubic set, it returns y³ in place of y, which leaves the MI
 // unchanged since the map is invertible.
 func NewSampler(dim int, cubic bool, seed uint64) *Sampler {
-	return &Sampler{dim: dim, cubic: cubic, rng: rand.New(rand.NewPCG(seed, 0x6a09e667f3bcc908))}
+	src := rand.NewPCG(seed, 0x6a09e667f3bcc908)
+	return &Sampler{dim: dim, cubic: cubic, src: src, rng: rand.New(src)}
 }
+
+// MarshalBinary returns the state of the sampler's random source, for a
+// checkpoint; it implements encoding.BinaryMarshaler.
+func (s *Sampler) MarshalBinary() ([]byte, error) { return s.src.MarshalBinary() }
+
+// UnmarshalBinary restores a state returned by [Sampler.MarshalBinary], so
+// that the sampler draws the batches it would have drawn next; it implements
+// encoding.BinaryUnmarshaler.
+func (s *Sampler) UnmarshalBinary(state []byte) error { return s.src.UnmarshalBinary(state) }
 
 // Sample fills x and y, each holding n rows of dim values in row-major
 // order, with n independent pairs: x ~ N(0, I), y = rho x + sqrt(1-rho²)

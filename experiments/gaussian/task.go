@@ -10,6 +10,7 @@ package gaussian
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"math"
 	"time"
@@ -20,6 +21,7 @@ import (
 	"github.com/infomax/infomax/architectures"
 	"github.com/infomax/infomax/estimators"
 	"github.com/infomax/infomax/experiments"
+	"github.com/infomax/infomax/experiments/checkpoint"
 	"github.com/infomax/infomax/experiments/optim"
 	"github.com/infomax/infomax/experiments/results"
 )
@@ -40,7 +42,17 @@ func (Task) NewConfig() experiments.Config { return DefaultConfig() }
 
 // Run trains the configured critic and estimator through the staircase,
 // logging "loss", "mi" (the estimate) and "true_mi" every LogEvery steps,
-// and returns the summary described at [Summarize].
+// and "steps_per_second" (this attempt's training speed) with the last
+// step, and returns the summary described at [Summarize], plus "ceiling"
+// for a bounded estimator.
+//
+// With run.Checkpoint set, Run follows the checkpoint contract: it first
+// resumes from the last checkpoint, if any (weights, Adam's state, the data
+// source, the estimator's state and the estimates so far), saves one after
+// every step for which Checkpoint.Due is true, and when ctx is done saves
+// one for the last finished step before returning ctx.Err(). A resumed run
+// logs and returns exactly what an uninterrupted run with the same seed
+// would, except for steps_per_second.
 func (Task) Run(ctx context.Context, cfg experiments.Config, run *experiments.Run) (results.Values, error) {
 	c, ok := cfg.(*Config)
 	if !ok {
@@ -58,12 +70,36 @@ func (Task) Run(ctx context.Context, cfg experiments.Config, run *experiments.Ru
 	sampler := NewSampler(c.Dim, c.Cubic, deriveSeed(run.Seed, dataStream))
 	total := sched.Steps()
 	estimates := make([]float64, total)
+	first, err := resume(run.Checkpoint, c, m, sampler, estimates)
+	if err != nil {
+		return nil, err
+	}
 	if run.Log != nil {
-		run.Log.Info("gaussian run starting", "estimator", c.Estimator, "critic", c.Critic, "steps", total)
+		if first > 0 {
+			run.Log.Info("gaussian run resuming", "estimator", c.Estimator, "critic", c.Critic, "step", first, "steps", total)
+		} else {
+			run.Log.Info("gaussian run starting", "estimator", c.Estimator, "critic", c.Critic, "steps", total)
+		}
+	}
+	saved := first - 1 // the step of the last checkpoint, -1 when none
+	save := func(step int) error {
+		err := checkpoint.SaveState(run.Checkpoint, step, func(st *checkpoint.State) error {
+			return saveState(st, c, m, sampler, step, estimates)
+		})
+		if err != nil {
+			return fmt.Errorf("gaussian: saving the checkpoint after step %d: %w", step, err)
+		}
+		saved = step
+		return nil
 	}
 	start := time.Now()
-	for step := 0; step < total; step++ {
+	for step := first; step < total; step++ {
 		if err := ctx.Err(); err != nil {
+			if step > 0 && saved != step-1 {
+				if serr := save(step - 1); serr != nil {
+					return nil, errors.Join(err, serr)
+				}
+			}
 			return nil, err
 		}
 		sampler.Sample(m.X, m.Y, sched.Rho(step, c.Dim))
@@ -78,20 +114,29 @@ func (Task) Run(ctx context.Context, cfg experiments.Config, run *experiments.Ru
 		if step%c.LogEvery == 0 || step == total-1 {
 			if run.Metrics != nil {
 				v := results.Values{"loss": loss, "mi": mi, "true_mi": sched.TrueMI(step)}
+				if step == total-1 {
+					if elapsed := time.Since(start).Seconds(); elapsed > 0 {
+						// Wall-clock speed differs between runs, so it is
+						// kept out of the summary, which an interrupted and
+						// resumed run must reproduce exactly.
+						v["steps_per_second"] = float64(total-first) / elapsed
+					}
+				}
 				if err := run.Metrics.Log(step, v); err != nil {
 					return nil, fmt.Errorf("gaussian: logging step %d: %w", step, err)
 				}
 			}
 		}
+		if run.Checkpoint != nil && run.Checkpoint.Due(step) {
+			if err := save(step); err != nil {
+				return nil, err
+			}
+		}
 		run.UpdateProgress(step+1, total)
 	}
-	elapsed := time.Since(start).Seconds()
 	summary := Summarize(sched, estimates)
 	if b, ok := m.Estimator.(estimators.Bounded); ok {
 		summary["ceiling"] = b.Ceiling(m.Mask)
-	}
-	if elapsed > 0 {
-		summary["steps_per_second"] = float64(total) / elapsed
 	}
 	return summary, nil
 }
