@@ -7,6 +7,8 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"sync"
+	"time"
 
 	"github.com/infomax/infomax/experiments/results"
 )
@@ -45,9 +47,10 @@ func readLock(path string) (LockInfo, error) {
 	return LockInfo{PID: pid, Host: fields[1]}, nil
 }
 
-// Live reports whether the lock's process may still be running: a lock
-// from another host is assumed live, since it cannot be checked from here; a
-// lock from this host is live while its process exists.
+// Live reports whether the lock's process may still be running, judged
+// from this host alone: a lock from another host is assumed live; a lock
+// from this host is live while its process exists. The runner also ages
+// locks from other hosts by their heartbeat (see [LockStaleAfter]).
 func (l LockInfo) Live() bool {
 	if l.Host != hostname() {
 		return true
@@ -55,14 +58,65 @@ func (l LockInfo) Live() bool {
 	return processAlive(l.PID)
 }
 
+// The lock heartbeat: a process running a run touches its lock file every
+// LockHeartbeat, and a lock from another host not touched for
+// LockStaleAfter is stale (its node died or lost the shared file system),
+// so that a resubmitted job array reruns the run elsewhere. Clocks of the
+// hosts sharing a sweep directory must agree to within a few minutes.
+const (
+	LockHeartbeat  = 30 * time.Second
+	LockStaleAfter = 10 * time.Minute
+)
+
+// lockLive reports whether the lock at path, holding info, is live: on
+// this host, while its process exists; from another host, while its
+// heartbeat is recent.
+func lockLive(path string, info LockInfo) bool {
+	if info.Host == hostname() {
+		return processAlive(info.PID)
+	}
+	st, err := os.Stat(path)
+	if err != nil {
+		return false
+	}
+	return time.Since(st.ModTime()) < LockStaleAfter
+}
+
 // lockState reads the lock in a run directory: held is false when there is
 // no lock or only a stale one.
 func lockState(runDir string) (info LockInfo, held bool) {
-	info, err := readLock(filepath.Join(runDir, results.LockFile))
+	path := filepath.Join(runDir, results.LockFile)
+	info, err := readLock(path)
 	if err != nil {
 		return LockInfo{}, false
 	}
-	return info, info.Live()
+	return info, lockLive(path, info)
+}
+
+// heartbeat touches the lock file in runDir every LockHeartbeat until the
+// returned stop is called.
+func heartbeat(runDir string) (stop func()) {
+	path := filepath.Join(runDir, results.LockFile)
+	done := make(chan struct{})
+	var wg sync.WaitGroup
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		t := time.NewTicker(LockHeartbeat)
+		defer t.Stop()
+		for {
+			select {
+			case <-done:
+				return
+			case now := <-t.C:
+				os.Chtimes(path, now, now)
+			}
+		}
+	}()
+	return func() {
+		close(done)
+		wg.Wait()
+	}
 }
 
 // acquireLock takes the lock of the run in runDir. When another live
@@ -121,7 +175,7 @@ func acquireLock(runDir string) (release func(), holder *LockInfo, err error) {
 		if errors.Is(rerr, os.ErrNotExist) {
 			continue // released meanwhile
 		}
-		if rerr == nil && info.Live() {
+		if rerr == nil && lockLive(path, info) {
 			return nil, &info, nil
 		}
 		if err := breakLock(path, rerr == nil, info); err != nil {

@@ -378,6 +378,7 @@ func (r *Runner) runOne(ctx context.Context, s *Sweep, run *RunSpec, prog *progr
 		return runResult{status: statusBusy, holder: holder}, nil
 	}
 	defer release()
+	defer heartbeat(dir)()
 	// Another process may have finished the run before we took the lock.
 	prev, err := results.ReadSummary(dir)
 	if err == nil && prev.Status == results.StatusDone {

@@ -347,3 +347,29 @@ func TestProgressLinesWhenNotATerminal(t *testing.T) {
 		t.Fatalf("progress lines:\n%s", buf.String())
 	}
 }
+
+func TestLocksFromOtherHostsAgeByTheirHeartbeat(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, results.LockFile)
+	if err := os.WriteFile(path, []byte("4242 some-other-node\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if info, held := lockState(dir); !held || info.Host != "some-other-node" {
+		t.Fatalf("a fresh lock from another host reads as %+v held=%v", info, held)
+	}
+	if _, holder, _ := acquireLock(dir); holder == nil {
+		t.Fatalf("a fresh lock from another host was broken")
+	}
+	old := time.Now().Add(-LockStaleAfter - time.Minute)
+	if err := os.Chtimes(path, old, old); err != nil {
+		t.Fatal(err)
+	}
+	if _, held := lockState(dir); held {
+		t.Fatalf("a lock from another host without a heartbeat for %s is still held", LockStaleAfter)
+	}
+	release, holder, err := acquireLock(dir)
+	if err != nil || holder != nil {
+		t.Fatalf("the stale lock was not broken: holder %v err %v", holder, err)
+	}
+	release()
+}
