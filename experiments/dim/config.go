@@ -98,7 +98,9 @@ type Config struct {
 	EstimatorParams map[string]float64 `toml:"estimator_params"`
 	// Alpha, Beta and Gamma weight the global MI, the local MI and the
 	// prior-matching terms: loss = alpha*global + beta*local +
-	// gamma*prior. A term whose weight is 0 is not built.
+	// gamma*prior. A term whose weight is 0 is not built; at least one
+	// must be positive (alpha = beta = 0 trains on the prior alone, an
+	// ablation).
 	Alpha float64 `toml:"alpha"`
 	Beta  float64 `toml:"beta"`
 	Gamma float64 `toml:"gamma"`
@@ -254,8 +256,8 @@ func (c *Config) Validate() error {
 		}
 	}
 	obj := c.Objective()
-	if obj.Model == ModelDIM && obj.Alpha == 0 && obj.Beta == 0 {
-		return fmt.Errorf("alpha = 0 and beta = 0: the objective has no MI term; give alpha (global) or beta (local) a positive weight")
+	if obj.Model == ModelDIM && obj.Alpha == 0 && obj.Beta == 0 && obj.Gamma == 0 {
+		return fmt.Errorf("alpha = 0, beta = 0 and gamma = 0: the objective is empty; give alpha (global MI), beta (local MI) or gamma (prior) a positive weight")
 	}
 	if _, err := estimators.Lookup(c.Estimator); err != nil {
 		return fmt.Errorf("estimator = %q: %w", c.Estimator, err)

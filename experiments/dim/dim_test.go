@@ -255,15 +255,20 @@ func TestBaselines(t *testing.T) {
 	if _, ok := sum["linear_input_acc"]; !ok || len(sum) != 2 {
 		t.Errorf("pixels summary %v; want only mlp_input_acc and linear_input_acc", sum)
 	}
-	c = tinyConfig()
-	c.Model = ModelRandom
-	c.ProbeFeatures = []string{"y"}
-	sum, _ = runTiny(t, c, 1)
-	if _, ok := sum["linear_y_acc"]; !ok {
-		t.Errorf("random summary %v lacks linear_y_acc", sum)
-	}
-	if _, ok := sum["mi_local"]; ok {
-		t.Errorf("random summary %v reports an MI it never trained", sum)
+	for _, set := range []func(c *Config){
+		func(c *Config) { c.Model = ModelRandom },
+		func(c *Config) { c.Preset = "random" }, // alpha = beta = gamma = 0
+	} {
+		c = tinyConfig()
+		set(c)
+		c.ProbeFeatures = []string{"y"}
+		sum, _ = runTiny(t, c, 1)
+		if _, ok := sum["linear_y_acc"]; !ok {
+			t.Errorf("random summary %v lacks linear_y_acc", sum)
+		}
+		if _, ok := sum["mi_local"]; ok {
+			t.Errorf("random summary %v reports an MI it never trained", sum)
+		}
 	}
 }
 
@@ -278,7 +283,7 @@ func TestValidateNamesTheKey(t *testing.T) {
 		{"alpha", func(c *Config) { c.Preset = "dim-g"; c.Alpha = 1 }},
 		{"model", func(c *Config) { c.Preset = "dim-l"; c.Model = ModelPixels }},
 		{"gamma", func(c *Config) { c.Gamma = -1 }},
-		{"alpha = 0 and beta = 0", func(c *Config) { c.Beta = 0 }},
+		{"alpha = 0, beta = 0 and gamma = 0", func(c *Config) { c.Beta, c.Gamma = 0, 0 }},
 		{"estimator", func(c *Config) { c.Estimator = "nce" }},
 		{"estimator_params", func(c *Config) { c.EstimatorParams = map[string]float64{"tau": 1} }},
 		{"negatives", func(c *Config) { c.Negatives = "one" }},
@@ -315,5 +320,25 @@ func TestValidateNamesTheKey(t *testing.T) {
 		if err := c.Validate(); err != nil {
 			t.Errorf("preset %q: %v", name, err)
 		}
+	}
+}
+
+func TestPriorOnlyObjective(t *testing.T) {
+	c := tinyConfig()
+	c.Alpha, c.Beta, c.Gamma = 0, 0, 1
+	m, err := NewModel(c, 1, 32, 2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer m.Close()
+	if m.LocalCritic != nil || m.GlobalCritic != nil {
+		t.Error("critics were built for terms whose weight is 0")
+	}
+	st, err := m.EncoderStep()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !math.IsNaN(st.LocalMI) || !math.IsNaN(st.GlobalMI) || st.Loss != st.PriorG {
+		t.Errorf("prior-only step %+v: want NaN MI terms and loss = prior_g_loss", st)
 	}
 }

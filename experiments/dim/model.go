@@ -114,7 +114,8 @@ type StepStats struct {
 }
 
 // NewModel builds the model for c on batches of images with the given
-// channels and size, with weights drawn from initSeed.
+// channels and size, with weights drawn from initSeed. For a baseline model
+// (pixels, random) it builds the encoder alone, which cannot be stepped.
 func NewModel(c *Config, channels, size int, initSeed uint64) (*Model, error) {
 	obj := c.Objective()
 	spec := c.encoderSpec(channels, size)
@@ -131,6 +132,10 @@ func NewModel(c *Config, channels, size int, initSeed uint64) (*Model, error) {
 	out, err := m.Encoder.Forward(m.x)
 	if err != nil {
 		return nil, fmt.Errorf("dim: %w", err)
+	}
+	if obj.Model != ModelDIM {
+		// A baseline is never trained: the encoder alone, no objective.
+		return m, nil
 	}
 	params := m.Encoder.Learnables()
 	var terms []*G.Node
@@ -332,6 +337,9 @@ func keep(n *G.Node) (*G.Node, error) {
 // step's values, computed before the update; a non-finite loss is returned
 // without any update.
 func (m *Model) EncoderStep() (StepStats, error) {
+	if m.vm == nil {
+		return StepStats{}, fmt.Errorf("dim: the %s baseline has no objective to train", m.obj.Model)
+	}
 	defer m.vm.Reset()
 	if err := G.Let(m.x, m.xValue); err != nil {
 		return StepStats{}, err
