@@ -17,9 +17,9 @@ package dim
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"math"
-	"math/rand/v2"
 	"time"
 
 	"github.com/infomax/infomax/experiments"
@@ -59,12 +59,26 @@ func deriveSeed(seed int64, stream uint64) uint64 {
 }
 
 // Run trains the configured model (unless it is a baseline), logs per-epoch
-// metrics (loss, mi_local, mi_global, prior_d_loss, prior_g_loss,
-// images_per_second) and returns the probe accuracies and training figures
-// described in the package's sweep files: mlp_<f>_acc and linear_<f>_acc for
-// each probed feature f (conv, fc, y; input for the pixel baseline),
-// mi_local and mi_global (the last epoch's mean estimates in nats, for the
-// trained terms), train_seconds and images_per_second.
+// metrics (epoch, loss, mi_local, mi_global, prior_d_loss, prior_g_loss and
+// the wall-clock images_per_second, plus train_seconds with the last epoch)
+// and returns the probe accuracies and training figures described in the
+// package's sweep files: mlp_<f>_acc and linear_<f>_acc for each probed
+// feature f (conv, fc, y; input for the pixel baseline), and loss, mi_local
+// and mi_global (the last epoch's mean loss and estimates in nats, for the
+// trained terms). Wall-clock figures are kept out of the summary, which an
+// interrupted and resumed run must reproduce exactly.
+//
+// With run.Checkpoint set, a trained model follows the checkpoint contract
+// of package checkpoint at the granularity of a step: Run first resumes
+// from the last checkpoint, if any (in mid-epoch too), saves one after
+// every step s (counted from 1, as the metrics' steps are) for which
+// Checkpoint.Due(s) is true, and when ctx is done saves one for the last
+// finished step before returning ctx.Err(). The probes are not
+// checkpointed: a run stopped after training, while probing, resumes from
+// its last step and runs the probes again, which are deterministic given
+// the run's seed. A resumed run logs and returns exactly what an
+// uninterrupted run with the same seed would, except for the wall-clock
+// images_per_second and train_seconds.
 func (Task) Run(ctx context.Context, cfg experiments.Config, run *experiments.Run) (results.Values, error) {
 	c, ok := cfg.(*Config)
 	if !ok {
@@ -84,10 +98,9 @@ func (Task) Run(ctx context.Context, cfg experiments.Config, run *experiments.Ru
 		return nil, fmt.Errorf("dim: dataset = %q has %dx%d images; the encoder needs square ones", c.Dataset, train.H, train.W)
 	}
 	obj := c.Objective()
-	logf(run, "dim run starting", "model", obj.Model, "estimator", c.Estimator,
-		"alpha", obj.Alpha, "beta", obj.Beta, "gamma", obj.Gamma, "train", train.N, "test", test.N)
 	summary := results.Values{}
 	if obj.Model == ModelPixels {
+		logf(run, "dim run starting", "model", obj.Model, "train", train.N, "test", test.N)
 		if err := probePixels(ctx, c, train, test, deriveSeed(run.Seed, probeStream), summary); err != nil {
 			return nil, err
 		}
@@ -101,79 +114,112 @@ func (Task) Run(ctx context.Context, cfg experiments.Config, run *experiments.Ru
 		return nil, err
 	}
 	defer m.Close()
+	var t *trainer
 	if obj.Model == ModelDIM {
-		if err := trainModel(ctx, c, m, train, run, summary); err != nil {
+		t = newTrainer(c, m, train, run)
+		if err := t.resume(); err != nil {
 			return nil, err
 		}
 	}
+	args := []any{"model", obj.Model, "estimator", c.Estimator,
+		"alpha", obj.Alpha, "beta", obj.Beta, "gamma", obj.Gamma, "train", train.N, "test", test.N}
+	if t != nil && t.step > 0 {
+		logf(run, "dim run resuming", append(args, "step", t.step, "steps", t.total)...)
+	} else {
+		logf(run, "dim run starting", args...)
+	}
+	if t != nil {
+		if err := t.trainModel(ctx); err != nil {
+			return nil, err
+		}
+		for k, v := range t.last.values() {
+			if k == "loss" || k == "mi_local" || k == "mi_global" {
+				summary[k] = v
+			}
+		}
+	}
 	if err := probeEncoder(ctx, c, m, train, test, deriveSeed(run.Seed, probeStream), summary); err != nil {
+		if ctxErr := ctx.Err(); ctxErr != nil && t != nil {
+			// Stopped while probing: keep the finished training.
+			if serr := t.saveIfNew(); serr != nil {
+				return nil, errors.Join(err, serr)
+			}
+		}
 		return nil, err
 	}
 	return summary, nil
 }
 
-// trainModel is the training loop: for each epoch a seeded shuffle, then
-// for each full batch an encoder step and, with a prior term, a
-// discriminator step. It adds the training figures to summary.
-func trainModel(ctx context.Context, c *Config, m *Model, train *data.Set, run *experiments.Run, summary results.Values) error {
-	steps := train.N / c.BatchSize
-	total := c.Epochs * steps
-	priorRNG := rand.New(rand.NewPCG(deriveSeed(run.Seed, priorStream), 0))
-	shuffleSeed := deriveSeed(run.Seed, dataStream)
+// trainModel is the training loop, from step t.step on: each epoch is a
+// seeded shuffle (the seed is the epoch's, so a resumed epoch has the same
+// order), then for each full batch an encoder step and, with a prior term,
+// a discriminator step. It logs each epoch's means.
+func (t *trainer) trainModel(ctx context.Context) error {
+	c, m, run := t.c, t.m, t.run
 	indices := make([]int, c.BatchSize)
-	var trainTime time.Duration
-	var last epochMeans
-	step := 0
-	for epoch := 0; epoch < c.Epochs; epoch++ {
-		order := train.Shuffle(shuffleSeed + uint64(epoch))
-		var sums epochMeans
-		start := time.Now()
-		for b := 0; b < steps; b++ {
-			if err := ctx.Err(); err != nil {
+	var order []int
+	t.mark = time.Now()
+	defer func() { t.clock(); t.mark = time.Time{} }()
+	epochStart, epochImages := time.Now(), 0
+	for t.step < t.total {
+		if err := ctx.Err(); err != nil {
+			if serr := t.saveIfNew(); serr != nil {
+				return errors.Join(err, serr)
+			}
+			return err
+		}
+		epoch, b := t.step/t.perEpoch, t.step%t.perEpoch
+		if order == nil || b == 0 {
+			order = t.train.Shuffle(t.shuffleSeed + uint64(epoch))
+		}
+		copy(indices, order[b*c.BatchSize:(b+1)*c.BatchSize])
+		t.train.Batch(indices, m.Input)
+		st, err := m.EncoderStep()
+		if err != nil {
+			return fmt.Errorf("dim: step %d: %w", t.step, err)
+		}
+		if reason := nonFinite(st); reason != "" {
+			return &experiments.DivergedError{Step: t.step, Reason: reason}
+		}
+		m.SamplePrior(t.prior)
+		dLoss, err := m.DiscriminatorStep()
+		if err != nil {
+			return fmt.Errorf("dim: step %d, prior discriminator: %w", t.step, err)
+		}
+		if m.PriorAdam != nil && (math.IsNaN(dLoss) || math.IsInf(dLoss, 0)) {
+			return &experiments.DivergedError{Step: t.step, Reason: fmt.Sprintf("prior discriminator loss is %g", dLoss)}
+		}
+		t.sums.add(st, dLoss)
+		t.step++
+		epochImages += c.BatchSize
+		if b == t.perEpoch-1 {
+			t.last, t.sums = t.sums.mean(), epochMeans{}
+			if run.Metrics != nil {
+				v := t.last.values()
+				v["epoch"] = float64(epoch + 1)
+				// Wall-clock figures differ between runs, so they are
+				// logged here and kept out of the summary. An epoch
+				// resumed in its middle counts this attempt's images.
+				if elapsed := time.Since(epochStart).Seconds(); elapsed > 0 {
+					v["images_per_second"] = float64(epochImages) / elapsed
+				}
+				if t.step == t.total {
+					t.clock()
+					v["train_seconds"] = t.trainSeconds
+				}
+				if err := run.Metrics.Log(t.step, v); err != nil {
+					return fmt.Errorf("dim: logging epoch %d: %w", epoch+1, err)
+				}
+			}
+			logf(run, "epoch done", "epoch", epoch+1, "loss", t.last.Loss, "mi_local", t.last.LocalMI, "mi_global", t.last.GlobalMI)
+			epochStart, epochImages = time.Now(), 0
+		}
+		if run.Checkpoint != nil && run.Checkpoint.Due(t.step) {
+			if err := t.save(); err != nil {
 				return err
 			}
-			copy(indices, order[b*c.BatchSize:(b+1)*c.BatchSize])
-			train.Batch(indices, m.Input)
-			st, err := m.EncoderStep()
-			if err != nil {
-				return fmt.Errorf("dim: step %d: %w", step, err)
-			}
-			if reason := nonFinite(st); reason != "" {
-				return &experiments.DivergedError{Step: step, Reason: reason}
-			}
-			m.SamplePrior(priorRNG)
-			dLoss, err := m.DiscriminatorStep()
-			if err != nil {
-				return fmt.Errorf("dim: step %d, prior discriminator: %w", step, err)
-			}
-			if m.PriorAdam != nil && (math.IsNaN(dLoss) || math.IsInf(dLoss, 0)) {
-				return &experiments.DivergedError{Step: step, Reason: fmt.Sprintf("prior discriminator loss is %g", dLoss)}
-			}
-			sums.add(st, dLoss)
-			step++
-			run.UpdateProgress(step, total)
 		}
-		elapsed := time.Since(start)
-		trainTime += elapsed
-		last = sums.mean()
-		if run.Metrics != nil {
-			v := last.values()
-			v["epoch"] = float64(epoch + 1)
-			v["images_per_second"] = float64(steps*c.BatchSize) / elapsed.Seconds()
-			if err := run.Metrics.Log(step, v); err != nil {
-				return fmt.Errorf("dim: logging epoch %d: %w", epoch+1, err)
-			}
-		}
-		logf(run, "epoch done", "epoch", epoch+1, "loss", last.Loss, "mi_local", last.LocalMI, "mi_global", last.GlobalMI)
-	}
-	for k, v := range last.values() {
-		if k == "loss" || k == "mi_local" || k == "mi_global" {
-			summary[k] = v
-		}
-	}
-	summary["train_seconds"] = trainTime.Seconds()
-	if trainTime > 0 {
-		summary["images_per_second"] = float64(total*c.BatchSize) / trainTime.Seconds()
+		run.UpdateProgress(t.step, t.total)
 	}
 	return nil
 }
