@@ -182,10 +182,10 @@ func TestInferenceFoldsBatchNormalization(t *testing.T) {
 // an update with zero learning rate must give identical gradients.
 func TestAdamZeroesGradientsAfterEachStep(t *testing.T) {
 	tr := smallTrainer(t)
-	tr.opt.lr = 0
+	tr.opt.LR = 0
 	runLoss(t, tr)
 	first := append([]float32(nil), must(tr.params[0].Grad()).Data().([]float32)...)
-	if err := tr.opt.update(); err != nil {
+	if err := tr.opt.Update(); err != nil {
 		t.Fatal(err)
 	}
 	runLoss(t, tr)

@@ -7,6 +7,7 @@ import (
 	"math/rand/v2"
 
 	"github.com/infomax/infomax/architectures"
+	"github.com/infomax/infomax/experiments/optim"
 	G "gorgonia.org/gorgonia"
 	"gorgonia.org/tensor"
 )
@@ -36,7 +37,7 @@ type trainer struct {
 	shuffleRNG    *rand.Rand
 	dropoutRNG    *rand.Rand
 	params        G.Nodes
-	opt           *adam
+	opt           *optim.Adam
 	vm            G.VM
 	x, y, mask    *tensor.Dense
 	loss          G.Value
@@ -170,7 +171,9 @@ func (t *trainer) buildTraining() error {
 	// the input batch, a product as large as the parameters' gradient.
 	sub := g.SubgraphRoots(append(roots, grads...)...)
 	t.vm = G.NewTapeMachine(sub, G.BindDualValues(t.params...))
-	t.opt = newAdam(t.params, t.cfg.LR, adamBeta1, adamBeta2)
+	if t.opt, err = optim.NewAdam(t.params, t.cfg.LR, adamBeta1, adamBeta2); err != nil {
+		return err
+	}
 	return nil
 }
 
@@ -304,7 +307,7 @@ func (t *trainer) fit(ctx context.Context, train *Features) (Result, error) {
 	batches := train.N / t.batch
 	res := Result{}
 	for epoch := 1; epoch <= t.cfg.Epochs; epoch++ {
-		t.opt.lr = t.cfg.lrAt(epoch)
+		t.opt.LR = t.cfg.lrAt(epoch)
 		t.shuffleRNG.Shuffle(len(perm), func(i, j int) { perm[i], perm[j] = perm[j], perm[i] })
 		epochLoss := 0.0
 		for b := 0; b < batches; b++ {
@@ -334,7 +337,7 @@ func (t *trainer) fit(ctx context.Context, train *Features) (Result, error) {
 				return Result{}, &DivergedError{Epoch: epoch, Step: res.Steps, Loss: loss}
 			}
 			epochLoss += loss
-			if err := t.opt.update(); err != nil {
+			if err := t.opt.Update(); err != nil {
 				return Result{}, err
 			}
 			if t.mlp {
