@@ -70,3 +70,18 @@ func BenchmarkDIMLStepCPUBatch16(b *testing.B) {
 	c.BatchSize = 16
 	benchStep(b, c, 1)
 }
+
+// BenchmarkDIMStepTorchReference is the step that ../shared/bench/dim_torch.py
+// times as dim_full, so that the two can be run in one sitting and compared:
+// loss = 0.5 global + 1 local + 0.1 prior with jsd, 512-unit encode-and-dot
+// local critic, 512-unit concat global critic, no batch norm after the first
+// conv, batch 64 of 32x32x3. Our local critic also has the official code's
+// batch norm and layer norm, which the reference's lacks, so it does
+// slightly more work.
+func BenchmarkDIMStepTorchReference(b *testing.B) {
+	c := DefaultConfig()
+	c.Alpha, c.Beta, c.Gamma = 0.5, 1, 0.1
+	c.MIUnits, c.GlobalUnits = 512, 512
+	c.FirstBN = false
+	benchStep(b, c, 3)
+}
