@@ -145,3 +145,27 @@ func (m *MLP) Learnables() G.Nodes {
 	}
 	return ns
 }
+
+// Scalar returns the value of a scalar node (a 0-d value, or a tensor of
+// one element) as a float64, after a graph run.
+func Scalar(n *G.Node) (float64, error) {
+	v := n.Value()
+	if v == nil {
+		return 0, fmt.Errorf("node %s has no value", n.Name())
+	}
+	switch d := v.Data().(type) {
+	case float32:
+		return float64(d), nil
+	case float64:
+		return d, nil
+	case []float32:
+		if len(d) == 1 {
+			return float64(d[0]), nil
+		}
+	case []float64:
+		if len(d) == 1 {
+			return d[0], nil
+		}
+	}
+	return 0, fmt.Errorf("node %s holds %T of shape %v, want a scalar", n.Name(), v.Data(), v.Shape())
+}

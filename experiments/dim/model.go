@@ -349,21 +349,21 @@ func (m *Model) EncoderStep() (StepStats, error) {
 	}
 	st := StepStats{LocalMI: math.NaN(), GlobalMI: math.NaN(), PriorG: math.NaN()}
 	var err error
-	if st.Loss, err = scalar(m.loss); err != nil {
+	if st.Loss, err = architectures.Scalar(m.loss); err != nil {
 		return st, err
 	}
 	if m.local != nil {
-		if st.LocalMI, err = scalar(m.localMI); err != nil {
+		if st.LocalMI, err = architectures.Scalar(m.localMI); err != nil {
 			return st, err
 		}
 	}
 	if m.global != nil {
-		if st.GlobalMI, err = scalar(m.globalMI); err != nil {
+		if st.GlobalMI, err = architectures.Scalar(m.globalMI); err != nil {
 			return st, err
 		}
 	}
 	if m.priorG != nil {
-		if st.PriorG, err = scalar(m.priorGOut); err != nil {
+		if st.PriorG, err = architectures.Scalar(m.priorGOut); err != nil {
 			return st, err
 		}
 		// Detach the codes for the discriminator's step.
@@ -423,7 +423,7 @@ func (m *Model) DiscriminatorStep() (float64, error) {
 	if err := m.vmD.RunAll(); err != nil {
 		return 0, err
 	}
-	loss, err := scalar(m.lossD)
+	loss, err := architectures.Scalar(m.lossD)
 	if err != nil {
 		return 0, err
 	}
@@ -446,7 +446,7 @@ func (m *Model) DiscriminatorLoss() (float64, error) {
 	if err := m.vmD.RunAll(); err != nil {
 		return 0, err
 	}
-	loss, err := scalar(m.lossD)
+	loss, err := architectures.Scalar(m.lossD)
 	if err != nil {
 		return 0, err
 	}
@@ -465,27 +465,4 @@ func (m *Model) Close() error {
 		}
 	}
 	return err
-}
-
-// scalar returns the value of a scalar node as a float64.
-func scalar(n *G.Node) (float64, error) {
-	v := n.Value()
-	if v == nil {
-		return 0, fmt.Errorf("node %s has no value", n.Name())
-	}
-	switch d := v.Data().(type) {
-	case float32:
-		return float64(d), nil
-	case float64:
-		return d, nil
-	case []float32:
-		if len(d) == 1 {
-			return float64(d[0]), nil
-		}
-	case []float64:
-		if len(d) == 1 {
-			return d[0], nil
-		}
-	}
-	return 0, fmt.Errorf("node %s holds %T of shape %v, want a scalar", n.Name(), v.Data(), v.Shape())
 }

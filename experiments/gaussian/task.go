@@ -273,10 +273,10 @@ func (m *Model) Step() (loss, mi float64, err error) {
 	if err := m.vm.RunAll(); err != nil {
 		return 0, 0, err
 	}
-	if loss, err = scalar(m.Terms.Loss); err != nil {
+	if loss, err = architectures.Scalar(m.Terms.Loss); err != nil {
 		return 0, 0, fmt.Errorf("loss: %w", err)
 	}
-	if mi, err = scalar(m.Terms.MI); err != nil {
+	if mi, err = architectures.Scalar(m.Terms.MI); err != nil {
 		return 0, 0, fmt.Errorf("MI estimate: %w", err)
 	}
 	if nonFinite(loss, mi) != "" {
@@ -295,26 +295,3 @@ func (m *Model) Step() (loss, mi float64, err error) {
 
 // Close releases the model's tape machine.
 func (m *Model) Close() error { return m.vm.Close() }
-
-// scalar returns the value of a scalar node as a float64.
-func scalar(n *G.Node) (float64, error) {
-	v := n.Value()
-	if v == nil {
-		return 0, fmt.Errorf("node %s has no value", n.Name())
-	}
-	switch d := v.Data().(type) {
-	case float32:
-		return float64(d), nil
-	case float64:
-		return d, nil
-	case []float32:
-		if len(d) == 1 {
-			return float64(d[0]), nil
-		}
-	case []float64:
-		if len(d) == 1 {
-			return d[0], nil
-		}
-	}
-	return 0, fmt.Errorf("node %s holds %T of shape %v, want a scalar", n.Name(), v.Data(), v.Shape())
-}
