@@ -217,3 +217,36 @@ func TestStatusShowsEveryStateWithReasonsAndAnEstimate(t *testing.T) {
 		}
 	}
 }
+
+// TestREADMESweepExamplesValidate keeps the README honest: every TOML block
+// in it that declares a sweep (a line starting with `name =`) must pass
+// `sweep validate`.
+func TestREADMESweepExamplesValidate(t *testing.T) {
+	readme, err := os.ReadFile("../../README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	blocks := strings.Split(string(readme), "```toml\n")
+	checked := 0
+	for i, b := range blocks[1:] {
+		end := strings.Index(b, "```")
+		if end < 0 {
+			t.Fatalf("README: TOML block %d is not closed", i+1)
+		}
+		src := b[:end]
+		if !strings.HasPrefix(src, "name = ") {
+			continue
+		}
+		f := filepath.Join(t.TempDir(), "readme.toml")
+		if err := os.WriteFile(f, []byte(src), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		if code, out, errs := runCLI("validate", f); code != exitOK || !strings.HasPrefix(out, "ok: ") {
+			t.Errorf("README TOML block %d does not validate: exit %d\n%s%s", i+1, code, out, errs)
+		}
+		checked++
+	}
+	if checked == 0 {
+		t.Fatal("README has no sweep example to check")
+	}
+}
