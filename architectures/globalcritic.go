@@ -36,8 +36,8 @@ func (s GlobalCriticSpec) Validate() error {
 	return nil
 }
 
-// GlobalCriticNames lists the global critics [NewGlobalCritic] builds.
-var GlobalCriticNames = []string{"concat", "encode-and-dot"}
+// GlobalCriticNames returns the names of the global critics [NewGlobalCritic] builds.
+func GlobalCriticNames() []string { return []string{"concat", "encode-and-dot"} }
 
 // NewGlobalCritic builds the named global critic ("concat" or
 // "encode-and-dot") into g.

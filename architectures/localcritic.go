@@ -40,8 +40,8 @@ func (s LocalCriticSpec) Validate() error {
 	return nil
 }
 
-// LocalCriticNames lists the local critics [NewLocalCritic] builds.
-var LocalCriticNames = []string{"encode-and-dot", "concat-and-convolve"}
+// LocalCriticNames returns the names of the local critics [NewLocalCritic] builds.
+func LocalCriticNames() []string { return []string{"encode-and-dot", "concat-and-convolve"} }
 
 // NewLocalCritic builds the named local critic ("encode-and-dot" or
 // "concat-and-convolve") into g.

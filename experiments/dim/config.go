@@ -270,11 +270,11 @@ func (c *Config) Validate() error {
 	default:
 		return fmt.Errorf("negatives = %q: must be %q (every other image, as the paper) or %q (the next image only)", c.Negatives, NegativesAll, NegativesRoll)
 	}
-	if !slices.Contains(architectures.LocalCriticNames, c.LocalCritic) {
-		return fmt.Errorf("local_critic = %q: must be one of %s", c.LocalCritic, strings.Join(architectures.LocalCriticNames, ", "))
+	if !slices.Contains(architectures.LocalCriticNames(), c.LocalCritic) {
+		return fmt.Errorf("local_critic = %q: must be one of %s", c.LocalCritic, strings.Join(architectures.LocalCriticNames(), ", "))
 	}
-	if !slices.Contains(architectures.GlobalCriticNames, c.GlobalCritic) {
-		return fmt.Errorf("global_critic = %q: must be one of %s", c.GlobalCritic, strings.Join(architectures.GlobalCriticNames, ", "))
+	if !slices.Contains(architectures.GlobalCriticNames(), c.GlobalCritic) {
+		return fmt.Errorf("global_critic = %q: must be one of %s", c.GlobalCritic, strings.Join(architectures.GlobalCriticNames(), ", "))
 	}
 	for _, w := range []struct {
 		key string
