@@ -17,32 +17,6 @@ import (
 	"github.com/infomax/infomax/experiments/results"
 )
 
-// memCheckpointer is an in-memory experiments.Checkpointer that makes a
-// checkpoint due every `every` steps and keeps the last one saved.
-type memCheckpointer struct {
-	every   int
-	step    int
-	state   []byte
-	ok      bool
-	saves   []int
-	loadErr error
-}
-
-func (c *memCheckpointer) Due(step int) bool { return step > 0 && step%c.every == 0 }
-
-func (c *memCheckpointer) Save(step int, state []byte) error {
-	c.step, c.state, c.ok = step, append([]byte(nil), state...), true
-	c.saves = append(c.saves, step)
-	return nil
-}
-
-func (c *memCheckpointer) Load() (int, []byte, bool, error) {
-	if c.loadErr != nil {
-		return 0, nil, false, c.loadErr
-	}
-	return c.step, append([]byte(nil), c.state...), c.ok, nil
-}
-
 // cancelAt is a Progress that cancels a context once `at` steps have
 // finished, and remembers the first step count it was told.
 type cancelAt struct {
@@ -173,7 +147,7 @@ func TestResumeReproducesAnUninterruptedRun(t *testing.T) {
 	for _, tc := range cases {
 		t.Run(fmt.Sprintf("%s/%s/cut%v", tc.estimator, tc.globalCritic, tc.cuts), func(t *testing.T) {
 			cfg := resumeConfig(tc.estimator, tc.globalCritic)
-			wantCP := &memCheckpointer{every: every}
+			wantCP := &checkpoint.Memory{Every: every}
 			run, want := newResumeRun(seed, wantCP)
 			wantSummary, err := Task{}.Run(context.Background(), cfg, run)
 			if err != nil {
@@ -183,15 +157,15 @@ func TestResumeReproducesAnUninterruptedRun(t *testing.T) {
 			if len(want.steps) != cfg.Epochs || want.steps[len(want.steps)-1] != total {
 				t.Fatalf("uninterrupted run logged steps %v, want one per epoch ending at %d", want.steps, total)
 			}
-			if wantCP.step != total {
-				t.Fatalf("uninterrupted run's last checkpoint after step %d, want %d", wantCP.step, total)
+			if wantCP.Step != total {
+				t.Fatalf("uninterrupted run's last checkpoint after step %d, want %d", wantCP.Step, total)
 			}
 
 			wantByStep := map[int]results.Values{}
 			for i, s := range want.steps {
 				wantByStep[s] = want.values[i]
 			}
-			cp := &memCheckpointer{every: every}
+			cp := &checkpoint.Memory{Every: every}
 			next := 1 // the first step of the next attempt
 			var resumed results.Values
 			for attempt := 0; attempt <= len(tc.cuts); attempt++ {
@@ -209,8 +183,8 @@ func TestResumeReproducesAnUninterruptedRun(t *testing.T) {
 					if !errors.Is(err, context.Canceled) {
 						t.Fatalf("attempt %d: Run returned %v, want context.Canceled", attempt, err)
 					}
-					if !cp.ok || cp.step != last {
-						t.Fatalf("attempt %d, stopped after step %d: last checkpoint after step %d (saves %v), want %d", attempt, last, cp.step, cp.saves, last)
+					if !cp.OK || cp.Step != last {
+						t.Fatalf("attempt %d, stopped after step %d: last checkpoint after step %d (saves %v), want %d", attempt, last, cp.Step, cp.Saves, last)
 					}
 				} else if err != nil {
 					t.Fatalf("attempt %d: %v", attempt, err)
@@ -240,15 +214,15 @@ func TestResumeReproducesAnUninterruptedRun(t *testing.T) {
 			if !reflect.DeepEqual(resumed, wantSummary) {
 				t.Errorf("resumed summary\n%v\nuninterrupted summary\n%v", resumed, wantSummary)
 			}
-			if cp.step != total {
-				t.Fatalf("resumed run's last checkpoint after step %d, want %d", cp.step, total)
+			if cp.Step != total {
+				t.Fatalf("resumed run's last checkpoint after step %d, want %d", cp.Step, total)
 			}
-			if diff := sameState(t, cp.state, wantCP.state); diff != "" {
+			if diff := sameState(t, cp.State, wantCP.State); diff != "" {
 				t.Errorf("the final state of the resumed run differs from the uninterrupted run's: %s", diff)
 			}
-			for _, s := range cp.saves {
+			for _, s := range cp.Saves {
 				if s%every != 0 && !contains(tc.cuts, s) {
-					t.Errorf("a checkpoint was saved after step %d, neither due nor an interruption (saves %v)", s, cp.saves)
+					t.Errorf("a checkpoint was saved after step %d, neither due nor an interruption (saves %v)", s, cp.Saves)
 				}
 			}
 		})
@@ -270,16 +244,16 @@ func checkpointAt4(t *testing.T, cfg *Config, seed int64) []byte {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	cp := &memCheckpointer{every: 4}
+	cp := &checkpoint.Memory{Every: 4}
 	run, _ := newResumeRun(seed, cp)
 	run.Progress = &cancelAt{at: 4, cancel: cancel}
 	if _, err := (Task{}).Run(ctx, cfg, run); !errors.Is(err, context.Canceled) {
 		t.Fatalf("Run returned %v, want context.Canceled", err)
 	}
-	if cp.step != 4 {
-		t.Fatalf("checkpoint after step %d, want 4", cp.step)
+	if cp.Step != 4 {
+		t.Fatalf("checkpoint after step %d, want 4", cp.Step)
 	}
-	return cp.state
+	return cp.State
 }
 
 // TestBadCheckpointIsAnError resumes from states that cannot be used (not a
@@ -346,7 +320,7 @@ func TestBadCheckpointIsAnError(t *testing.T) {
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			cp := &memCheckpointer{every: 4, step: 4, state: c.state, ok: true, loadErr: c.loadErr}
+			cp := &checkpoint.Memory{Every: 4, Step: 4, State: c.state, OK: true, LoadErr: c.loadErr}
 			run, metrics := newResumeRun(c.seed, cp)
 			_, err := Task{}.Run(context.Background(), c.cfg, run)
 			if err == nil {
@@ -358,8 +332,8 @@ func TestBadCheckpointIsAnError(t *testing.T) {
 					t.Errorf("error %q does not mention %q", err, w)
 				}
 			}
-			if len(metrics.steps) != 0 || len(cp.saves) != 0 {
-				t.Errorf("Run trained after failing to resume: logged steps %v, saved %v", metrics.steps, cp.saves)
+			if len(metrics.steps) != 0 || len(cp.Saves) != 0 {
+				t.Errorf("Run trained after failing to resume: logged steps %v, saved %v", metrics.steps, cp.Saves)
 			}
 		})
 	}

@@ -12,32 +12,6 @@ import (
 	"github.com/infomax/infomax/experiments/results"
 )
 
-// memCheckpointer is an in-memory experiments.Checkpointer that makes a
-// checkpoint due every `every` steps and keeps the last one saved.
-type memCheckpointer struct {
-	every   int
-	step    int
-	state   []byte
-	ok      bool
-	saves   []int
-	loadErr error
-}
-
-func (c *memCheckpointer) Due(step int) bool { return step > 0 && step%c.every == 0 }
-
-func (c *memCheckpointer) Save(step int, state []byte) error {
-	c.step, c.state, c.ok = step, append([]byte(nil), state...), true
-	c.saves = append(c.saves, step)
-	return nil
-}
-
-func (c *memCheckpointer) Load() (int, []byte, bool, error) {
-	if c.loadErr != nil {
-		return 0, nil, false, c.loadErr
-	}
-	return c.step, append([]byte(nil), c.state...), c.ok, nil
-}
-
 // cancelAfter is a Progress that cancels a context once step `after`
 // (counted from 0) has finished.
 type cancelAfter struct {
@@ -107,7 +81,7 @@ func TestResumeReproducesAnUninterruptedRun(t *testing.T) {
 				t.Fatalf("uninterrupted run logged %d steps, want %d", len(want.steps), cfg.TotalSteps())
 			}
 
-			cp := &memCheckpointer{every: every}
+			cp := &checkpoint.Memory{Every: every}
 			next := 0 // the first step of the next attempt
 			for attempt := 0; attempt <= len(tc.cuts); attempt++ {
 				ctx, cancel := context.WithCancel(context.Background())
@@ -125,8 +99,8 @@ func TestResumeReproducesAnUninterruptedRun(t *testing.T) {
 					if !errors.Is(err, context.Canceled) {
 						t.Fatalf("attempt %d: Run returned %v, want context.Canceled", attempt, err)
 					}
-					if !cp.ok || cp.step != last {
-						t.Fatalf("attempt %d, stopped after step %d: last checkpoint at step %d (saved: %v), want %d", attempt, last, cp.step, cp.saves, last)
+					if !cp.OK || cp.Step != last {
+						t.Fatalf("attempt %d, stopped after step %d: last checkpoint at step %d (saved: %v), want %d", attempt, last, cp.Step, cp.Saves, last)
 					}
 				} else if err != nil {
 					t.Fatalf("attempt %d: %v", attempt, err)
@@ -152,9 +126,9 @@ func TestResumeReproducesAnUninterruptedRun(t *testing.T) {
 				}
 				next = last + 1
 			}
-			for _, s := range cp.saves {
+			for _, s := range cp.Saves {
 				if s%every != 0 && !contains(tc.cuts, s) {
-					t.Errorf("a checkpoint was saved after step %d, neither due nor an interruption (saves %v)", s, cp.saves)
+					t.Errorf("a checkpoint was saved after step %d, neither due nor an interruption (saves %v)", s, cp.Saves)
 				}
 			}
 		})
@@ -176,16 +150,16 @@ func checkpointAfter10(t *testing.T, cfg *Config) []byte {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	cp := &memCheckpointer{every: 10}
+	cp := &checkpoint.Memory{Every: 10}
 	run, _, _ := newRun(2)
 	run.Checkpoint, run.Progress = cp, &cancelAfter{after: 10, cancel: cancel}
 	if _, err := (Task{}).Run(ctx, cfg, run); !errors.Is(err, context.Canceled) {
 		t.Fatalf("Run returned %v, want context.Canceled", err)
 	}
-	if cp.step != 10 {
-		t.Fatalf("checkpoint at step %d, want 10", cp.step)
+	if cp.Step != 10 {
+		t.Fatalf("checkpoint at step %d, want 10", cp.Step)
 	}
-	return cp.state
+	return cp.State
 }
 
 // TestBadCheckpointIsAnError resumes from states that cannot be used (not a
@@ -238,7 +212,7 @@ func TestBadCheckpointIsAnError(t *testing.T) {
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			cp := &memCheckpointer{every: 10, step: 10, state: c.state, ok: true, loadErr: c.loadErr}
+			cp := &checkpoint.Memory{Every: 10, Step: 10, State: c.state, OK: true, LoadErr: c.loadErr}
 			run, metrics, _ := newRun(2)
 			run.Checkpoint = cp
 			_, err := Task{}.Run(context.Background(), c.cfg, run)
