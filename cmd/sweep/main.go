@@ -486,30 +486,30 @@ func list(stdout io.Writer) int {
 	}
 	tw.Flush()
 
-	fmt.Fprintln(stdout, "\nCritics (critic = \"...\"):")
-	tw = tabwriter.NewWriter(stdout, 0, 4, 2, ' ', 0)
-	for _, name := range architectures.CriticNames() {
-		info, _ := architectures.LookupCritic(name)
-		fmt.Fprintf(tw, "  %s\t%s\n", name, info.Summary)
-	}
-	tw.Flush()
-
-	fmt.Fprintln(stdout, "\nReport kinds ([[figures]] or [[tables]] with kind = \"...\"):")
-	tw = tabwriter.NewWriter(stdout, 0, 4, 2, ' ', 0)
-	for _, name := range reports.Names() {
-		k, _ := reports.Lookup(name)
-		fmt.Fprintf(tw, "  %s\t%s\n", name, k.Summary)
-	}
-	tw.Flush()
-
-	fmt.Fprintln(stdout, "\nData sets:")
-	tw = tabwriter.NewWriter(stdout, 0, 4, 2, ' ', 0)
-	for _, name := range data.Names() {
-		info, _ := data.Lookup(name)
-		fmt.Fprintf(tw, "  %s\t%s\n", name, info.Summary)
-	}
-	tw.Flush()
+	listSummaries(stdout, "Critics (critic = \"...\"):", architectures.CriticNames(), func(n string) string {
+		info, _ := architectures.LookupCritic(n)
+		return info.Summary
+	})
+	listSummaries(stdout, "Report kinds ([[figures]] or [[tables]] with kind = \"...\"):", reports.Names(), func(n string) string {
+		k, _ := reports.Lookup(n)
+		return k.Summary
+	})
+	listSummaries(stdout, "Data sets:", data.Names(), func(n string) string {
+		info, _ := data.Lookup(n)
+		return info.Summary
+	})
 	return exitOK
+}
+
+// listSummaries prints a titled, aligned list of registered names with
+// their one-line summaries, as `sweep list` shows each registry.
+func listSummaries(w io.Writer, title string, names []string, summary func(string) string) {
+	fmt.Fprintln(w, "\n"+title)
+	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+	for _, name := range names {
+		fmt.Fprintf(tw, "  %s\t%s\n", name, summary(name))
+	}
+	tw.Flush()
 }
 
 // plural writes n and the noun, with an s unless n is 1.

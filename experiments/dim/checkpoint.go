@@ -221,15 +221,7 @@ func (t *trainer) saveState(st *checkpoint.State) error {
 		st.PutBytes(stateConfig+"/"+s.key, []byte(s.value))
 	}
 	m := t.m
-	for _, p := range []struct {
-		key   string
-		nodes G.Nodes
-	}{
-		{stateEncoder, m.Encoder.Learnables()},
-		{stateLocalCritic, learnables(m.LocalCritic)},
-		{stateGlobalCritic, learnables(m.GlobalCritic)},
-		{stateDiscriminator, learnables(m.Discriminator)},
-	} {
+	for _, p := range parameterGroups(m) {
 		if err := st.PutNodes(p.key, p.nodes); err != nil {
 			return err
 		}
@@ -292,15 +284,7 @@ func (t *trainer) restoreState(st *checkpoint.State) error {
 		return fmt.Errorf("the checkpoint's step %d is outside the run's steps 1 to %d", step, t.total)
 	}
 	m := t.m
-	for _, p := range []struct {
-		key   string
-		nodes G.Nodes
-	}{
-		{stateEncoder, m.Encoder.Learnables()},
-		{stateLocalCritic, learnables(m.LocalCritic)},
-		{stateGlobalCritic, learnables(m.GlobalCritic)},
-		{stateDiscriminator, learnables(m.Discriminator)},
-	} {
+	for _, p := range parameterGroups(m) {
 		if err := st.GetNodes(p.key, p.nodes); err != nil {
 			return err
 		}
@@ -423,4 +407,21 @@ func (t *trainer) clock() {
 	now := time.Now()
 	t.trainSeconds += now.Sub(t.mark).Seconds()
 	t.mark = now
+}
+
+// parameterGroup is one network's parameters under their checkpoint key.
+type parameterGroup struct {
+	key   string
+	nodes G.Nodes
+}
+
+// parameterGroups lists the networks whose weights a checkpoint holds, in
+// one place so that saving and restoring always agree.
+func parameterGroups(m *Model) []parameterGroup {
+	return []parameterGroup{
+		{stateEncoder, m.Encoder.Learnables()},
+		{stateLocalCritic, learnables(m.LocalCritic)},
+		{stateGlobalCritic, learnables(m.GlobalCritic)},
+		{stateDiscriminator, learnables(m.Discriminator)},
+	}
 }
