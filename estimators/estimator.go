@@ -59,6 +59,20 @@ type Bounded interface {
 	Ceiling(mask *Mask) float64
 }
 
+// Divergence is implemented by estimators whose loss bounds a divergence
+// between the joint distribution and the product of the marginals other
+// than the MI, such as jsd's Jensen-Shannon divergence. A training loop
+// reports it beside the MI estimate: it is what the critic is trained on,
+// and it stays bounded where the MI read-out of the same critic does not.
+type Divergence interface {
+	// DivergenceName is the divergence's short name, such as "js", for
+	// metric names.
+	DivergenceName() string
+	// Divergence converts a value of the loss into the lower bound on the
+	// divergence, in nats, that the loss gives.
+	Divergence(loss float64) float64
+}
+
 // Role says what part an entry of the score matrix plays.
 type Role uint8
 

@@ -1,6 +1,10 @@
 package estimators
 
-import G "gorgonia.org/gorgonia"
+import (
+	"math"
+
+	G "gorgonia.org/gorgonia"
+)
 
 // JSD is Deep InfoMax's Jensen-Shannon estimator (Hjelm et al. 2019).
 //
@@ -21,6 +25,14 @@ import G "gorgonia.org/gorgonia"
 // form, E_pos[f] - E_neg[e^(f-1)], this is the +1 offset they apply to a
 // JS-trained critic.) This is what Poole et al. 2019 and Song & Ermon 2020
 // call the JS estimator.
+//
+// The loss itself gives the Jensen-Shannon lower bound
+//
+//	JS(P_joint, P_marginals) >= log 2 - loss/2,
+//
+// in nats and at most log 2, which JSD reports as its [Divergence]: a
+// bounded, low-variance measure of how well the critic tells the pairs
+// apart, for monitoring Deep InfoMax training.
 //
 // Bias and variance: the loss is bounded below and its gradients are
 // sigmoids, so the critic trains stably and is insensitive to the number
@@ -57,6 +69,12 @@ func (JSD) Build(scores *G.Node, mask *Mask) (*Terms, error) {
 	}
 	return &Terms{Loss: loss, MI: mi}, nil
 }
+
+// DivergenceName returns "js".
+func (JSD) DivergenceName() string { return "js" }
+
+// Divergence returns the Jensen-Shannon lower bound log 2 - loss/2 in nats.
+func (JSD) Divergence(loss float64) float64 { return math.Ln2 - loss/2 }
 
 // Reference computes the JSD loss and the NWJ estimate in float64. It
 // panics if scores and mask do not match.

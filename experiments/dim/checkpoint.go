@@ -101,7 +101,8 @@ func newTrainer(c *Config, m *Model, train *data.Set, run *experiments.Run) *tra
 		perEpoch: perEpoch, total: c.Epochs * perEpoch,
 		shuffleSeed: deriveSeed(run.Seed, dataStream),
 		priorSource: src, prior: rand.New(src),
-		last: epochMeans{Loss: math.NaN(), LocalMI: math.NaN(), GlobalMI: math.NaN(), PriorG: math.NaN(), PriorDLoss: math.NaN()},
+		last: epochMeans{Loss: math.NaN(), LocalMI: math.NaN(), GlobalMI: math.NaN(), PriorG: math.NaN(), PriorDLoss: math.NaN(),
+			LocalDiv: math.NaN(), GlobalDiv: math.NaN()},
 	}
 }
 
@@ -169,15 +170,22 @@ func learnables(critic interface{ Learnables() G.Nodes }) G.Nodes {
 
 // float64s returns the accumulator as a slice, for a checkpoint.
 func (e epochMeans) float64s() []float64 {
-	return []float64{float64(e.n), e.Loss, e.LocalMI, e.GlobalMI, e.PriorG, e.PriorDLoss}
+	return []float64{float64(e.n), e.Loss, e.LocalMI, e.GlobalMI, e.PriorG, e.PriorDLoss, e.LocalDiv, e.GlobalDiv}
 }
 
-// epochMeansFrom is the inverse of [epochMeans.float64s].
+// epochMeansFrom is the inverse of [epochMeans.float64s]. It also reads the
+// 6 values of checkpoints written before the divergences were kept, whose
+// divergences are then unknown (NaN) for the rest of that epoch.
 func epochMeansFrom(name string, v []float64) (epochMeans, error) {
-	if len(v) != 6 || v[0] < 0 || v[0] != math.Trunc(v[0]) {
-		return epochMeans{}, fmt.Errorf("the checkpoint's %s holds %v, want a count and 5 sums", name, v)
+	if (len(v) != 8 && len(v) != 6) || v[0] < 0 || v[0] != math.Trunc(v[0]) {
+		return epochMeans{}, fmt.Errorf("the checkpoint's %s holds %v, want a count and 7 sums", name, v)
 	}
-	return epochMeans{n: int(v[0]), Loss: v[1], LocalMI: v[2], GlobalMI: v[3], PriorG: v[4], PriorDLoss: v[5]}, nil
+	e := epochMeans{n: int(v[0]), Loss: v[1], LocalMI: v[2], GlobalMI: v[3], PriorG: v[4], PriorDLoss: v[5],
+		LocalDiv: math.NaN(), GlobalDiv: math.NaN()}
+	if len(v) == 8 {
+		e.LocalDiv, e.GlobalDiv = v[6], v[7]
+	}
+	return e, nil
 }
 
 // statefulEstimators pairs the model's estimators with their state names;

@@ -233,6 +233,25 @@ func TestTinyRunTrainsAndReports(t *testing.T) {
 			t.Errorf("%s = %v is not an accuracy", k, v)
 		}
 	}
+	// jsd reports the Jensen-Shannon bound of each MI term beside its NWJ
+	// read-out: at most log 2, and rising as the critics learn to tell the
+	// positives from the negatives.
+	if c.Estimator != "jsd" {
+		t.Fatalf("tinyConfig's estimator is %q; this test expects jsd's js_* metrics", c.Estimator)
+	}
+	for _, k := range []string{"js_local", "js_global"} {
+		for _, row := range rec.rows {
+			if v, ok := row[k]; !ok || !(v <= math.Ln2) {
+				t.Errorf("epoch metrics %v: %q missing or above log 2", row, k)
+			}
+		}
+		if first, last := rec.rows[0][k], rec.rows[len(rec.rows)-1][k]; !(last > first) {
+			t.Errorf("%s went from %v to %v; want an increase as the critic learns", k, first, last)
+		}
+		if v, ok := sum[k]; !ok || v != rec.rows[len(rec.rows)-1][k] {
+			t.Errorf("summary %s = %v (present %v); want the last epoch's %v", k, v, ok, rec.rows[len(rec.rows)-1][k])
+		}
+	}
 	// Ten balanced classes: chance is about 0.1; even a tiny encoder's
 	// conv features do far better on MNIST.
 	if sum["linear_conv_acc"] < 0.3 {
@@ -348,5 +367,48 @@ func TestPriorOnlyObjective(t *testing.T) {
 	}
 	if !math.IsNaN(st.LocalMI) || !math.IsNaN(st.GlobalMI) || st.Loss != st.PriorG {
 		t.Errorf("prior-only step %+v: want NaN MI terms and loss = prior_g_loss", st)
+	}
+}
+
+func TestDivergenceNameFollowsTheEstimator(t *testing.T) {
+	for est, want := range map[string]string{"jsd": "js", "infonce": "", "dv": ""} {
+		c := tinyConfig()
+		c.Estimator = est
+		m, err := NewModel(c, 1, 32, 1)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := m.DivergenceName(); got != want {
+			t.Errorf("%s: DivergenceName() = %q, want %q", est, got, want)
+		}
+		m.Close()
+	}
+}
+
+func TestOverflowedReadOutIsNotADivergence(t *testing.T) {
+	inf, nan := math.Inf(1), math.NaN()
+	if r := nonFinite(StepStats{Loss: 0.8, LocalMI: math.Inf(-1), GlobalMI: nan, LocalDiv: 0.5}); r != "" {
+		t.Errorf("a finite loss with an overflowed MI read-out was called diverged: %s", r)
+	}
+	if r := nonFinite(StepStats{Loss: inf, LocalMI: 1}); r == "" {
+		t.Error("an infinite loss was not called diverged")
+	}
+	if r := nonFinite(StepStats{Loss: nan, LocalMI: 1}); r == "" {
+		t.Error("a NaN loss was not called diverged")
+	}
+	e := epochMeans{}
+	e.add(StepStats{Loss: 1, LocalMI: math.Inf(-1), GlobalMI: nan, PriorG: 0.7, LocalDiv: 0.4, GlobalDiv: nan}, 1.3)
+	e.add(StepStats{Loss: 3, LocalMI: 2, GlobalMI: nan, PriorG: 0.9, LocalDiv: 0.6, GlobalDiv: nan}, 1.1)
+	v := e.mean().values("js")
+	if _, ok := v["mi_local"]; ok {
+		t.Errorf("an epoch whose read-out overflowed reports mi_local = %v", v["mi_local"])
+	}
+	for k, want := range map[string]float64{"loss": 2, "js_local": 0.5, "prior_g_loss": 0.8, "prior_d_loss": 1.2} {
+		if got, ok := v[k]; !ok || math.Abs(got-want) > 1e-12 {
+			t.Errorf("%s = %v (present %v), want %v", k, got, ok, want)
+		}
+	}
+	if _, ok := v["js_global"]; ok {
+		t.Errorf("an untrained global term reports js_global = %v", v["js_global"])
 	}
 }

@@ -95,6 +95,9 @@ type Model struct {
 	codes     *G.Node
 	// Copies of the values read after a run (see keep).
 	localMI, globalMI, priorGOut *G.Node
+	// localLoss and globalLoss copy the MI terms' losses, kept only when
+	// the estimator reports a divergence from its loss.
+	localLoss, globalLoss *G.Node
 
 	discriminatorCopy *architectures.PriorDiscriminator
 	real, fake        *G.Node
@@ -111,6 +114,10 @@ type StepStats struct {
 	// for a term that is not built); PriorG is the generator loss (NaN
 	// without a prior term).
 	LocalMI, GlobalMI, PriorG float64
+	// LocalDiv and GlobalDiv are the divergences the estimator's losses
+	// bound, in nats, for an estimator that reports one (see
+	// [estimators.Divergence]; jsd's Jensen-Shannon bound), NaN otherwise.
+	LocalDiv, GlobalDiv float64
 }
 
 // NewModel builds the model for c on batches of images with the given
@@ -170,6 +177,11 @@ func NewModel(c *Config, channels, size int, initSeed uint64) (*Model, error) {
 		if m.localMI, err = keep(m.local.MI); err != nil {
 			return nil, err
 		}
+		if _, ok := m.localEst.(estimators.Divergence); ok {
+			if m.localLoss, err = keep(m.local.Loss); err != nil {
+				return nil, err
+			}
+		}
 		if err := weighted(obj.Beta, m.local.Loss); err != nil {
 			return nil, err
 		}
@@ -193,6 +205,11 @@ func NewModel(c *Config, channels, size int, initSeed uint64) (*Model, error) {
 		}
 		if m.globalMI, err = keep(m.global.MI); err != nil {
 			return nil, err
+		}
+		if _, ok := m.globalEst.(estimators.Divergence); ok {
+			if m.globalLoss, err = keep(m.global.Loss); err != nil {
+				return nil, err
+			}
 		}
 		if err := weighted(obj.Alpha, m.global.Loss); err != nil {
 			return nil, err
@@ -322,6 +339,33 @@ func (m *Model) buildPrior(c *Config, y *G.Node, initSeed uint64) error {
 // encoder's, which share the run's init seed.
 const priorInitSalt = 0x9d1b5a7c3e2f4861
 
+// divergence converts the value of an MI term's kept loss into the
+// divergence its estimator reports, or returns NaN when the term is not
+// built or its estimator reports none.
+func divergence(e estimators.Estimator, loss *G.Node) (float64, error) {
+	d, ok := e.(estimators.Divergence)
+	if !ok || loss == nil {
+		return math.NaN(), nil
+	}
+	v, err := architectures.Scalar(loss)
+	if err != nil {
+		return math.NaN(), err
+	}
+	return d.Divergence(v), nil
+}
+
+// DivergenceName returns the name of the divergence that the model's
+// estimator reports beside the MI (such as "js" for jsd), or "" when it
+// reports none or the model has no MI term.
+func (m *Model) DivergenceName() string {
+	for _, e := range []estimators.Estimator{m.localEst, m.globalEst} {
+		if d, ok := e.(estimators.Divergence); ok {
+			return d.DivergenceName()
+		}
+	}
+	return ""
+}
+
 // keep returns a copy of n (n + 0) that no other node consumes. Values are
 // read after a run from such copies: gorgonia's tape machine lets an op
 // overwrite the memory of an input that is not used afterwards, so a node
@@ -347,7 +391,8 @@ func (m *Model) EncoderStep() (StepStats, error) {
 	if err := m.vm.RunAll(); err != nil {
 		return StepStats{}, err
 	}
-	st := StepStats{LocalMI: math.NaN(), GlobalMI: math.NaN(), PriorG: math.NaN()}
+	st := StepStats{LocalMI: math.NaN(), GlobalMI: math.NaN(), PriorG: math.NaN(),
+		LocalDiv: math.NaN(), GlobalDiv: math.NaN()}
 	var err error
 	if st.Loss, err = architectures.Scalar(m.loss); err != nil {
 		return st, err
@@ -361,6 +406,12 @@ func (m *Model) EncoderStep() (StepStats, error) {
 		if st.GlobalMI, err = architectures.Scalar(m.globalMI); err != nil {
 			return st, err
 		}
+	}
+	if st.LocalDiv, err = divergence(m.localEst, m.localLoss); err != nil {
+		return st, err
+	}
+	if st.GlobalDiv, err = divergence(m.globalEst, m.globalLoss); err != nil {
+		return st, err
 	}
 	if m.priorG != nil {
 		if st.PriorG, err = architectures.Scalar(m.priorGOut); err != nil {

@@ -132,8 +132,10 @@ func (Task) Run(ctx context.Context, cfg experiments.Config, run *experiments.Ru
 		if err := t.trainModel(ctx); err != nil {
 			return nil, err
 		}
-		for k, v := range t.last.values() {
-			if k == "loss" || k == "mi_local" || k == "mi_global" {
+		div := m.DivergenceName()
+		for k, v := range t.last.values(div) {
+			switch k {
+			case "loss", "mi_local", "mi_global", div + "_local", div + "_global":
 				summary[k] = v
 			}
 		}
@@ -195,7 +197,7 @@ func (t *trainer) trainModel(ctx context.Context) error {
 		if b == t.perEpoch-1 {
 			t.last, t.sums = t.sums.mean(), epochMeans{}
 			if run.Metrics != nil {
-				v := t.last.values()
+				v := t.last.values(m.DivergenceName())
 				v["epoch"] = float64(epoch + 1)
 				// Wall-clock figures differ between runs, so they are
 				// logged here and kept out of the summary. An epoch
@@ -212,6 +214,10 @@ func (t *trainer) trainModel(ctx context.Context) error {
 				}
 			}
 			logf(run, "epoch done", "epoch", epoch+1, "loss", t.last.Loss, "mi_local", t.last.LocalMI, "mi_global", t.last.GlobalMI)
+			if math.IsInf(t.last.LocalMI, 0) || math.IsInf(t.last.GlobalMI, 0) {
+				logf(run, "an MI read-out overflowed this epoch and is left out of the metrics; the loss is finite, so training goes on",
+					"epoch", epoch+1, "estimator", c.Estimator)
+			}
 			epochStart, epochImages = time.Now(), 0
 		}
 		if run.Checkpoint != nil && run.Checkpoint.Due(t.step) {
@@ -228,6 +234,7 @@ func (t *trainer) trainModel(ctx context.Context) error {
 type epochMeans struct {
 	n                                           int
 	Loss, LocalMI, GlobalMI, PriorG, PriorDLoss float64
+	LocalDiv, GlobalDiv                         float64
 }
 
 func (e *epochMeans) add(st StepStats, dLoss float64) {
@@ -237,38 +244,43 @@ func (e *epochMeans) add(st StepStats, dLoss float64) {
 	e.GlobalMI += st.GlobalMI
 	e.PriorG += st.PriorG
 	e.PriorDLoss += dLoss
+	e.LocalDiv += st.LocalDiv
+	e.GlobalDiv += st.GlobalDiv
 }
 
 func (e epochMeans) mean() epochMeans {
 	n := float64(max(e.n, 1))
 	return epochMeans{n: e.n, Loss: e.Loss / n, LocalMI: e.LocalMI / n, GlobalMI: e.GlobalMI / n,
-		PriorG: e.PriorG / n, PriorDLoss: e.PriorDLoss / n}
+		PriorG: e.PriorG / n, PriorDLoss: e.PriorDLoss / n, LocalDiv: e.LocalDiv / n, GlobalDiv: e.GlobalDiv / n}
 }
 
 // values returns the means by metric name, leaving out the terms that are
-// not trained (NaN).
-func (e epochMeans) values() results.Values {
+// not trained (NaN) and read-outs that overflowed (±Inf). div names the divergence the estimator reports (see
+// [Model.DivergenceName]): its values are <div>_local and <div>_global.
+func (e epochMeans) values(div string) results.Values {
 	v := results.Values{"loss": e.Loss}
-	for k, x := range map[string]float64{"mi_local": e.LocalMI, "mi_global": e.GlobalMI,
-		"prior_g_loss": e.PriorG, "prior_d_loss": e.PriorDLoss} {
-		if !math.IsNaN(x) {
+	named := map[string]float64{"mi_local": e.LocalMI, "mi_global": e.GlobalMI,
+		"prior_g_loss": e.PriorG, "prior_d_loss": e.PriorDLoss}
+	if div != "" {
+		named[div+"_local"], named[div+"_global"] = e.LocalDiv, e.GlobalDiv
+	}
+	for k, x := range named {
+		if !math.IsNaN(x) && !math.IsInf(x, 0) {
 			v[k] = x
 		}
 	}
 	return v
 }
 
-// nonFinite returns why a step's values are unusable, or "" when the loss
-// and every built term are finite.
+// nonFinite returns why a step's values are unusable, or "" when its loss
+// is finite. A non-finite MI read-out with a finite loss is not a
+// divergence: jsd's NWJ read-out, e^s averaged over the negatives,
+// overflows float32 once a critic's scores pass about 88, while the
+// softplus loss it trains on stays finite; such an epoch's read-out is left
+// out of the metrics and reported in the log (see [epochMeans.values]).
 func nonFinite(st StepStats) string {
-	bad := func(x float64) bool { return math.IsNaN(x) || math.IsInf(x, 0) }
-	switch {
-	case bad(st.Loss):
+	if math.IsNaN(st.Loss) || math.IsInf(st.Loss, 0) {
 		return fmt.Sprintf("loss is %g", st.Loss)
-	case math.IsInf(st.LocalMI, 0):
-		return fmt.Sprintf("local MI estimate is %g", st.LocalMI)
-	case math.IsInf(st.GlobalMI, 0):
-		return fmt.Sprintf("global MI estimate is %g", st.GlobalMI)
 	}
 	return ""
 }
