@@ -1,0 +1,325 @@
+package blas
+
+import (
+	"runtime"
+	"sync"
+
+	"gonum.org/v1/gonum/blas"
+	"gonum.org/v1/gonum/blas/gonum"
+)
+
+// Implementation is gonum's pure-Go BLAS with a faster float32 matrix
+// product: Sgemm packs panels of A and B into contiguous buffers and runs
+// an AVX2+FMA micro-kernel, written in Go assembly, on 6x16 tiles of C.
+// On CPUs without AVX2 and FMA, and on other architectures, Sgemm is
+// gonum's. Every other routine is gonum's.
+//
+// Large products run on up to GOMAXPROCS goroutines, each computing its
+// own rows or columns of C; k is never split, so every element of C is
+// summed in the same order whatever the goroutine count, and the results
+// are bit-identical for any GOMAXPROCS.
+type Implementation struct {
+	gonum.Implementation
+}
+
+// HasKernel reports whether this CPU runs Implementation's assembly
+// kernel; when it does not, Implementation.Sgemm is gonum's Sgemm.
+func HasKernel() bool { return hasKernel }
+
+// Panic messages, as gonum's BLAS spells them: callers rely on the
+// BLAS argument checks panicking with these.
+const (
+	mLT0         = "blas: m < 0"
+	nLT0         = "blas: n < 0"
+	kLT0         = "blas: k < 0"
+	badTranspose = "blas: illegal transpose"
+	badLdA       = "blas: bad leading dimension of A"
+	badLdB       = "blas: bad leading dimension of B"
+	badLdC       = "blas: bad leading dimension of C"
+	shortA       = "blas: insufficient length of a"
+	shortB       = "blas: insufficient length of b"
+	shortC       = "blas: insufficient length of c"
+)
+
+// Tile and block sizes. The micro-kernel computes a kernelRows x
+// kernelCols tile of C in registers. A kc-deep slice of k is packed at a
+// time; blockRows rows of A (in L2) meet blockCols columns of B.
+// blockRows must be a multiple of kernelRows and blockCols of kernelCols.
+const (
+	kernelRows = 6
+	kernelCols = 16
+	depthBlock = 256
+	blockRows  = 96
+	blockCols  = 2048
+)
+
+// parallelFlops is the product size m*n*k below which Sgemm stays on one
+// goroutine: starting goroutines costs more than it saves.
+const parallelFlops = 1 << 18
+
+// Sgemm performs one of the matrix-matrix operations
+//
+//	C = alpha * op(A) * op(B) + beta * C
+//
+// where op(X) is X or Xᵀ as tA and tB say, op(A) is m×k, op(B) is k×n and
+// C is m×n. Its argument checks and their panics are gonum's.
+func (impl Implementation) Sgemm(tA, tB blas.Transpose, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) {
+	if !hasKernel {
+		impl.Implementation.Sgemm(tA, tB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
+		return
+	}
+	switch tA {
+	default:
+		panic(badTranspose)
+	case blas.NoTrans, blas.Trans, blas.ConjTrans:
+	}
+	switch tB {
+	default:
+		panic(badTranspose)
+	case blas.NoTrans, blas.Trans, blas.ConjTrans:
+	}
+	if m < 0 {
+		panic(mLT0)
+	}
+	if n < 0 {
+		panic(nLT0)
+	}
+	if k < 0 {
+		panic(kLT0)
+	}
+	aTrans := tA != blas.NoTrans
+	if aTrans {
+		if lda < max(1, m) {
+			panic(badLdA)
+		}
+	} else if lda < max(1, k) {
+		panic(badLdA)
+	}
+	bTrans := tB != blas.NoTrans
+	if bTrans {
+		if ldb < max(1, k) {
+			panic(badLdB)
+		}
+	} else if ldb < max(1, n) {
+		panic(badLdB)
+	}
+	if ldc < max(1, n) {
+		panic(badLdC)
+	}
+	if m == 0 || n == 0 {
+		return
+	}
+	if aTrans {
+		if len(a) < (k-1)*lda+m {
+			panic(shortA)
+		}
+	} else if len(a) < (m-1)*lda+k {
+		panic(shortA)
+	}
+	if bTrans {
+		if len(b) < (n-1)*ldb+k {
+			panic(shortB)
+		}
+	} else if len(b) < (k-1)*ldb+n {
+		panic(shortB)
+	}
+	if len(c) < (m-1)*ldc+n {
+		panic(shortC)
+	}
+	if (alpha == 0 || k == 0) && beta == 1 {
+		return
+	}
+	p := product{aTrans: aTrans, bTrans: bTrans, k: k, alpha: alpha, beta: beta, a: a, lda: lda, b: b, ldb: ldb, c: c, ldc: ldc}
+	p.parallel(m, n)
+}
+
+// product is one Sgemm call's operands; block computes a block of C.
+type product struct {
+	aTrans, bTrans bool
+	k              int
+	alpha, beta    float32
+	a              []float32
+	lda            int
+	b              []float32
+	ldb            int
+	c              []float32
+	ldc            int
+}
+
+// parallel splits C's rows (or, when it has few rows, its columns) into
+// contiguous ranges, one per goroutine, at multiples of the kernel's tile
+// so that every element lies in the same tile whatever the split.
+func (p *product) parallel(m, n int) {
+	workers := runtime.GOMAXPROCS(0)
+	if workers < 2 || m*n*p.k < parallelFlops {
+		p.block(0, m, 0, n)
+		return
+	}
+	rowTiles := (m + kernelRows - 1) / kernelRows
+	colTiles := (n + kernelCols - 1) / kernelCols
+	tiles, step, size := rowTiles, kernelRows, m
+	if colTiles > rowTiles {
+		tiles, step, size = colTiles, kernelCols, n
+	}
+	workers = min(workers, tiles)
+	if workers < 2 {
+		p.block(0, m, 0, n)
+		return
+	}
+	var wg sync.WaitGroup
+	for w := 0; w < workers; w++ {
+		lo := min(size, tiles*w/workers*step)
+		hi := min(size, tiles*(w+1)/workers*step)
+		if lo >= hi {
+			continue
+		}
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if step == kernelRows {
+				p.block(lo, hi, 0, n)
+			} else {
+				p.block(0, m, lo, hi)
+			}
+		}()
+	}
+	wg.Wait()
+}
+
+// packBuffers holds one goroutine's packed panels of A and B.
+type packBuffers struct {
+	a, b []float32
+}
+
+var packPool = sync.Pool{New: func() any { return new(packBuffers) }}
+
+// grow returns s resized to n elements, reallocating only when s is too
+// short.
+func grow(s []float32, n int) []float32 {
+	if cap(s) < n {
+		return make([]float32, n)
+	}
+	return s[:n]
+}
+
+// block computes rows [r0, r1) and columns [c0, c1) of C: it scales them
+// by beta, then adds alpha times their product, tile by tile.
+func (p *product) block(r0, r1, c0, c1 int) {
+	ldc := p.ldc
+	switch p.beta {
+	case 1:
+	case 0:
+		for i := r0; i < r1; i++ {
+			clear(p.c[i*ldc+c0 : i*ldc+c1])
+		}
+	default:
+		for i := r0; i < r1; i++ {
+			row := p.c[i*ldc+c0 : i*ldc+c1]
+			for j := range row {
+				row[j] *= p.beta
+			}
+		}
+	}
+	if p.alpha == 0 || p.k == 0 {
+		return
+	}
+	bufs := packPool.Get().(*packBuffers)
+	defer packPool.Put(bufs)
+	var edge [kernelRows * kernelCols]float32
+	for jc := c0; jc < c1; jc += blockCols {
+		nc := min(blockCols, c1-jc)
+		ncPadded := (nc + kernelCols - 1) / kernelCols * kernelCols
+		for pc := 0; pc < p.k; pc += depthBlock {
+			kc := min(depthBlock, p.k-pc)
+			bufs.b = grow(bufs.b, ncPadded*kc)
+			p.packB(bufs.b, pc, kc, jc, nc)
+			for ic := r0; ic < r1; ic += blockRows {
+				mc := min(blockRows, r1-ic)
+				mcPadded := (mc + kernelRows - 1) / kernelRows * kernelRows
+				bufs.a = grow(bufs.a, mcPadded*kc)
+				p.packA(bufs.a, ic, mc, pc, kc)
+				for jr := 0; jr < nc; jr += kernelCols {
+					nr := min(kernelCols, nc-jr)
+					bp := &bufs.b[jr*kc]
+					for ir := 0; ir < mc; ir += kernelRows {
+						mr := min(kernelRows, mc-ir)
+						ap := &bufs.a[ir*kc]
+						ci := (ic+ir)*ldc + jc + jr
+						if mr == kernelRows && nr == kernelCols {
+							kernel6x16(kc, ap, bp, &p.c[ci], ldc, p.alpha)
+							continue
+						}
+						// An edge tile: the kernel adds alpha times the
+						// tile to zeros, and the valid part is added to
+						// C, which rounds as the full tile does.
+						clear(edge[:])
+						kernel6x16(kc, ap, bp, &edge[0], kernelCols, p.alpha)
+						for i := 0; i < mr; i++ {
+							row := p.c[ci+i*ldc : ci+i*ldc+nr]
+							for j := range row {
+								row[j] += edge[i*kernelCols+j]
+							}
+						}
+					}
+				}
+			}
+		}
+	}
+}
+
+// packA copies rows [i0, i0+mc) and depths [p0, p0+kc) of op(A) into dst
+// as slivers of kernelRows rows: dst[s*kernelRows*kc + p*kernelRows + r]
+// holds op(A)[i0+s*kernelRows+r][p0+p]. Rows past mc are zeros.
+func (p *product) packA(dst []float32, i0, mc, p0, kc int) {
+	a, lda := p.a, p.lda
+	for s := 0; s*kernelRows < mc; s++ {
+		sliver := dst[s*kernelRows*kc : (s+1)*kernelRows*kc]
+		rows := min(kernelRows, mc-s*kernelRows)
+		first := i0 + s*kernelRows
+		if rows < kernelRows {
+			clear(sliver)
+		}
+		if p.aTrans {
+			// op(A)[i][l] = a[l*lda+i]: each depth's rows are contiguous.
+			for l := 0; l < kc; l++ {
+				copy(sliver[l*kernelRows:l*kernelRows+rows], a[(p0+l)*lda+first:])
+			}
+			continue
+		}
+		for r := 0; r < rows; r++ {
+			row := a[(first+r)*lda+p0 : (first+r)*lda+p0+kc]
+			for l, v := range row {
+				sliver[l*kernelRows+r] = v
+			}
+		}
+	}
+}
+
+// packB copies depths [p0, p0+kc) and columns [j0, j0+nc) of op(B) into
+// dst as slivers of kernelCols columns: dst[s*kernelCols*kc +
+// p*kernelCols + j] holds op(B)[p0+p][j0+s*kernelCols+j]. Columns past nc
+// are zeros.
+func (p *product) packB(dst []float32, p0, kc, j0, nc int) {
+	b, ldb := p.b, p.ldb
+	for s := 0; s*kernelCols < nc; s++ {
+		sliver := dst[s*kernelCols*kc : (s+1)*kernelCols*kc]
+		cols := min(kernelCols, nc-s*kernelCols)
+		first := j0 + s*kernelCols
+		if cols < kernelCols {
+			clear(sliver)
+		}
+		if !p.bTrans {
+			// op(B)[l][j] = b[l*ldb+j]: each depth's columns are contiguous.
+			for l := 0; l < kc; l++ {
+				copy(sliver[l*kernelCols:l*kernelCols+cols], b[(p0+l)*ldb+first:])
+			}
+			continue
+		}
+		for j := 0; j < cols; j++ {
+			col := b[(first+j)*ldb+p0 : (first+j)*ldb+p0+kc]
+			for l, v := range col {
+				sliver[l*kernelCols+j] = v
+			}
+		}
+	}
+}

@@ -1,0 +1,326 @@
+package blas
+
+import (
+	"fmt"
+	"math"
+	"math/rand/v2"
+	"runtime"
+	"testing"
+
+	"gonum.org/v1/gonum/blas"
+	"gonum.org/v1/gonum/blas/gonum"
+)
+
+// sgemmCase is one Sgemm call: shapes, transposes, scalars and the
+// leading dimensions' slack beyond the tightest legal value.
+type sgemmCase struct {
+	tA, tB                blas.Transpose
+	m, n, k               int
+	alpha, beta           float32
+	padA, padB, padC      int
+	nanC                  bool
+	aData, bData, cBefore []float32
+	lda, ldb, ldc         int
+}
+
+// fill makes random operands for c, with C's slack filled with a
+// sentinel (or all of C with NaN when nanC is set).
+func (c *sgemmCase) fill(rng *rand.Rand) {
+	ra, ca := c.m, c.k
+	if c.tA != blas.NoTrans {
+		ra, ca = c.k, c.m
+	}
+	rb, cb := c.k, c.n
+	if c.tB != blas.NoTrans {
+		rb, cb = c.n, c.k
+	}
+	c.lda = max(1, ca) + c.padA
+	c.ldb = max(1, cb) + c.padB
+	c.ldc = max(1, c.n) + c.padC
+	c.aData = randomMatrix(rng, ra, c.lda)
+	c.bData = randomMatrix(rng, rb, c.ldb)
+	c.cBefore = randomMatrix(rng, c.m, c.ldc)
+	for i := range c.cBefore {
+		if c.nanC {
+			c.cBefore[i] = float32(math.NaN())
+		} else if i%c.ldc >= c.n {
+			c.cBefore[i] = 12345
+		}
+	}
+}
+
+func randomMatrix(rng *rand.Rand, rows, ld int) []float32 {
+	v := make([]float32, rows*ld)
+	for i := range v {
+		v[i] = float32(rng.NormFloat64())
+	}
+	return v
+}
+
+func (c *sgemmCase) String() string {
+	return fmt.Sprintf("%c%c m=%d n=%d k=%d alpha=%v beta=%v lda=%d ldb=%d ldc=%d",
+		c.tA, c.tB, c.m, c.n, c.k, c.alpha, c.beta, c.lda, c.ldb, c.ldc)
+}
+
+// run calls impl's Sgemm on a copy of C and returns it.
+func (c *sgemmCase) run(impl blas.Float32) []float32 {
+	out := append([]float32(nil), c.cBefore...)
+	impl.Sgemm(c.tA, c.tB, c.m, c.n, c.k, c.alpha, c.aData, c.lda, c.bData, c.ldb, c.beta, out, c.ldc)
+	return out
+}
+
+// check compares got with a float64 reference, allowing the rounding
+// error of a float32 sum of k products, and checks that C's slack
+// beyond column n is untouched.
+func (c *sgemmCase) check(t *testing.T, got []float32) {
+	t.Helper()
+	opA := func(i, l int) float64 {
+		if c.tA != blas.NoTrans {
+			return float64(c.aData[l*c.lda+i])
+		}
+		return float64(c.aData[i*c.lda+l])
+	}
+	opB := func(l, j int) float64 {
+		if c.tB != blas.NoTrans {
+			return float64(c.bData[j*c.ldb+l])
+		}
+		return float64(c.bData[l*c.ldb+j])
+	}
+	for i := 0; i < c.m; i++ {
+		for j := 0; j < c.ldc; j++ {
+			idx := i*c.ldc + j
+			if j >= c.n {
+				if math.Float32bits(got[idx]) != math.Float32bits(c.cBefore[idx]) {
+					t.Fatalf("%v: C[%d][%d] beyond column n changed from %v to %v", c, i, j, c.cBefore[idx], got[idx])
+				}
+				continue
+			}
+			var sum, size float64
+			for l := 0; l < c.k; l++ {
+				p := opA(i, l) * opB(l, j)
+				sum += p
+				size += math.Abs(p)
+			}
+			want := float64(c.alpha) * sum
+			size *= math.Abs(float64(c.alpha))
+			if c.beta != 0 {
+				before := float64(c.cBefore[idx])
+				want += float64(c.beta) * before
+				size += math.Abs(float64(c.beta) * before)
+			}
+			tol := 1e-6 * float64(c.k+4) * (size + 1e-30)
+			if g := float64(got[idx]); !(math.Abs(g-want) <= tol) {
+				t.Fatalf("%v: C[%d][%d] = %v, want %v (tolerance %v)", c, i, j, g, want, tol)
+			}
+		}
+	}
+}
+
+var (
+	transposes = []blas.Transpose{blas.NoTrans, blas.Trans, blas.ConjTrans}
+	alphas     = []float32{0, 1, -0.7}
+	betas      = []float32{0, 1, 0.3}
+)
+
+// TestSgemmSmallShapes runs every m, n, k in 0..20 with each pair of
+// transposes, cycling through alpha, beta and leading-dimension slack.
+func TestSgemmSmallShapes(t *testing.T) {
+	if !HasKernel() {
+		t.Log("no AVX2+FMA: Implementation.Sgemm is gonum's")
+	}
+	rng := rand.New(rand.NewPCG(3, 4))
+	var impl Implementation
+	count := 0
+	for m := 0; m <= 20; m++ {
+		for n := 0; n <= 20; n++ {
+			for k := 0; k <= 20; k++ {
+				for _, tA := range transposes[:2] {
+					for _, tB := range transposes[:2] {
+						count++
+						c := &sgemmCase{tA: tA, tB: tB, m: m, n: n, k: k,
+							alpha: alphas[count%3], beta: betas[(count/3)%3],
+							padA: count % 3, padB: (count / 2) % 2, padC: (count / 5) % 3}
+						c.fill(rng)
+						c.check(t, c.run(impl))
+					}
+				}
+			}
+		}
+	}
+}
+
+// TestSgemmLargerShapes runs shapes that cross the kernel's tile and
+// block sizes with every transpose, alpha and beta.
+func TestSgemmLargerShapes(t *testing.T) {
+	rng := rand.New(rand.NewPCG(5, 6))
+	var impl Implementation
+	shapes := [][3]int{{37, 129, 65}, {256, 300, 17}, {97, 33, 300}, {7, 2100, 9}, {1, 1, 600}, {200, 1, 40}, {1, 200, 40}}
+	for si, s := range shapes {
+		for _, tA := range transposes {
+			for _, tB := range transposes {
+				for ai, alpha := range alphas {
+					for bi, beta := range betas {
+						// The large shapes take every scalar pair with
+						// plain operands, and one pair per transpose.
+						if (tA != blas.NoTrans || tB != blas.NoTrans) && (ai+bi+si)%3 != 0 {
+							continue
+						}
+						c := &sgemmCase{tA: tA, tB: tB, m: s[0], n: s[1], k: s[2], alpha: alpha, beta: beta,
+							padA: si % 3, padB: (si + 1) % 4, padC: (si + 2) % 3}
+						c.fill(rng)
+						c.check(t, c.run(impl))
+					}
+				}
+			}
+		}
+	}
+}
+
+// TestSgemmBetaZeroOverwritesNaN checks BLAS's rule that beta = 0 sets C
+// without reading it, so NaNs in C vanish, including when alpha is 0 or
+// k is 0.
+func TestSgemmBetaZeroOverwritesNaN(t *testing.T) {
+	rng := rand.New(rand.NewPCG(7, 8))
+	var impl Implementation
+	for _, s := range [][3]int{{5, 7, 3}, {37, 129, 65}, {13, 40, 0}} {
+		for _, alpha := range alphas {
+			c := &sgemmCase{tA: blas.NoTrans, tB: blas.Trans, m: s[0], n: s[1], k: s[2], alpha: alpha, nanC: true}
+			c.fill(rng)
+			got := c.run(impl)
+			for i := 0; i < c.m; i++ {
+				for j := 0; j < c.n; j++ {
+					if math.IsNaN(float64(got[i*c.ldc+j])) {
+						t.Fatalf("%v: C[%d][%d] is NaN", c, i, j)
+					}
+				}
+			}
+			c.nanC = false
+			c.cBefore = make([]float32, len(c.cBefore))
+			c.check(t, got)
+		}
+	}
+}
+
+// TestSgemmSameBitsAnyGOMAXPROCS checks that products large enough to
+// run in parallel give bit-identical results on 1, 2 and 3 goroutines,
+// splitting rows and columns.
+func TestSgemmSameBitsAnyGOMAXPROCS(t *testing.T) {
+	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(0))
+	rng := rand.New(rand.NewPCG(9, 10))
+	var impl Implementation
+	for _, s := range [][3]int{{37, 129, 65}, {256, 300, 17}, {6, 4096, 64}, {1000, 20, 300}, {64, 1000, 600}} {
+		c := &sgemmCase{tA: blas.Trans, tB: blas.NoTrans, m: s[0], n: s[1], k: s[2], alpha: -0.7, beta: 0.3, padA: 1, padC: 2}
+		c.fill(rng)
+		if s[0]*s[1]*s[2] < parallelFlops {
+			t.Fatalf("%v is too small to run in parallel", c)
+		}
+		runtime.GOMAXPROCS(1)
+		want := c.run(impl)
+		for _, procs := range []int{2, 3} {
+			runtime.GOMAXPROCS(procs)
+			got := c.run(impl)
+			for i := range want {
+				if math.Float32bits(got[i]) != math.Float32bits(want[i]) {
+					t.Fatalf("%v: element %d is %v on %d goroutines, %v on 1", c, i, got[i], procs, want[i])
+				}
+			}
+		}
+		c.check(t, want)
+	}
+}
+
+// TestSgemmPanicsLikeGonum checks that bad arguments panic with gonum's
+// messages.
+func TestSgemmPanicsLikeGonum(t *testing.T) {
+	a := make([]float32, 12)
+	b := make([]float32, 12)
+	c := make([]float32, 12)
+	type call struct {
+		tA, tB        blas.Transpose
+		m, n, k       int
+		lda, ldb, ldc int
+		a, b, c       []float32
+	}
+	calls := []call{
+		{tA: 'X', tB: blas.NoTrans, m: 2, n: 2, k: 2, lda: 2, ldb: 2, ldc: 2},
+		{tA: blas.NoTrans, tB: 'X', m: 2, n: 2, k: 2, lda: 2, ldb: 2, ldc: 2},
+		{tA: blas.NoTrans, tB: blas.NoTrans, m: -1, n: 2, k: 2, lda: 2, ldb: 2, ldc: 2},
+		{tA: blas.NoTrans, tB: blas.NoTrans, m: 2, n: -1, k: 2, lda: 2, ldb: 2, ldc: 2},
+		{tA: blas.NoTrans, tB: blas.NoTrans, m: 2, n: 2, k: -1, lda: 2, ldb: 2, ldc: 2},
+		{tA: blas.NoTrans, tB: blas.NoTrans, m: 2, n: 2, k: 3, lda: 2, ldb: 2, ldc: 2},
+		{tA: blas.Trans, tB: blas.NoTrans, m: 3, n: 2, k: 2, lda: 2, ldb: 2, ldc: 2},
+		{tA: blas.NoTrans, tB: blas.NoTrans, m: 2, n: 3, k: 2, lda: 2, ldb: 2, ldc: 3},
+		{tA: blas.NoTrans, tB: blas.Trans, m: 2, n: 2, k: 3, lda: 3, ldb: 2, ldc: 2},
+		{tA: blas.NoTrans, tB: blas.NoTrans, m: 2, n: 3, k: 2, lda: 2, ldb: 3, ldc: 2},
+		{tA: blas.NoTrans, tB: blas.NoTrans, m: 2, n: 2, k: 2, lda: 2, ldb: 2, ldc: 2, a: a[:3]},
+		{tA: blas.Trans, tB: blas.NoTrans, m: 2, n: 2, k: 2, lda: 2, ldb: 2, ldc: 2, a: a[:3]},
+		{tA: blas.NoTrans, tB: blas.NoTrans, m: 2, n: 2, k: 2, lda: 2, ldb: 2, ldc: 2, b: b[:3]},
+		{tA: blas.NoTrans, tB: blas.Trans, m: 2, n: 2, k: 2, lda: 2, ldb: 2, ldc: 2, b: b[:3]},
+		{tA: blas.NoTrans, tB: blas.NoTrans, m: 2, n: 2, k: 2, lda: 2, ldb: 2, ldc: 2, c: c[:3]},
+		{tA: blas.NoTrans, tB: blas.NoTrans, m: 2, n: 2, k: 0, lda: 0, ldb: 2, ldc: 2},
+		{tA: blas.NoTrans, tB: blas.NoTrans, m: 0, n: 2, k: 2, lda: 2, ldb: 2, ldc: 2, a: a[:0], c: c[:0]},
+	}
+	panicOf := func(impl blas.Float32, cl call) (msg any) {
+		defer func() { msg = recover() }()
+		impl.Sgemm(cl.tA, cl.tB, cl.m, cl.n, cl.k, 1, cl.a, cl.lda, cl.b, cl.ldb, 0, cl.c, cl.ldc)
+		return nil
+	}
+	for i, cl := range calls {
+		if cl.a == nil {
+			cl.a = a
+		}
+		if cl.b == nil {
+			cl.b = b
+		}
+		if cl.c == nil {
+			cl.c = c
+		}
+		want := panicOf(gonum.Implementation{}, cl)
+		got := panicOf(Implementation{}, cl)
+		if got != want {
+			t.Errorf("call %d (%+v): panic %v, gonum's %v", i, cl, got, want)
+		}
+		if want == nil && i < len(calls)-1 {
+			t.Errorf("call %d (%+v): gonum does not panic; the test expects it to", i, cl)
+		}
+	}
+}
+
+// BenchmarkSgemm times gonum's Sgemm and Implementation's on the
+// products DIM training runs: im2col convolutions (rows are batch
+// times locations), and the local critic's scores of 64 global codes
+// against 64x64 local features.
+func BenchmarkSgemm(b *testing.B) {
+	shapes := []struct {
+		name    string
+		tB      blas.Transpose
+		m, n, k int
+	}{
+		{"conv1_m16384_k48_n64", blas.NoTrans, 16384, 64, 48},
+		{"conv_m4096_k1024_n128", blas.NoTrans, 4096, 128, 1024},
+		{"conv_m1024_k2048_n256", blas.NoTrans, 1024, 256, 2048},
+		{"critic_m64_k2048_n4096_Bt", blas.Trans, 64, 4096, 2048},
+	}
+	impls := []struct {
+		name string
+		impl blas.Float32
+	}{{"gonum", gonum.Implementation{}}, {"go-avx2", Implementation{}}}
+	for _, s := range shapes {
+		rng := rand.New(rand.NewPCG(1, 1))
+		a := randomMatrix(rng, s.m, s.k)
+		bm := randomMatrix(rng, s.k, s.n)
+		c := make([]float32, s.m*s.n)
+		ldb := s.n
+		if s.tB != blas.NoTrans {
+			ldb = s.k
+		}
+		for _, im := range impls {
+			b.Run(s.name+"/"+im.name, func(b *testing.B) {
+				for b.Loop() {
+					im.impl.Sgemm(blas.NoTrans, s.tB, s.m, s.n, s.k, 1, a, s.k, bm, ldb, 0, c, s.n)
+				}
+				b.ReportMetric(2*float64(s.m)*float64(s.n)*float64(s.k)*float64(b.N)/b.Elapsed().Seconds()/1e9, "GFLOP/s")
+			})
+		}
+	}
+}
