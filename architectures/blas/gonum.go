@@ -2,10 +2,25 @@
 
 package blas
 
-import "runtime"
+import (
+	"runtime"
 
-// name is the pure-Go default: gorgonia starts on gonum's BLAS.
-const name = "gonum"
+	G "gorgonia.org/gorgonia"
+)
+
+// name is the pure-Go BLAS in use: "go-avx2" when this package's
+// assembly Sgemm runs on this CPU, "gonum" otherwise.
+var name = "gonum"
+
+// init installs Implementation, gonum's BLAS with the assembly Sgemm, for
+// gorgonia's and the tensor package's matrix products when the CPU has
+// AVX2 and FMA; otherwise gorgonia stays on gonum's BLAS.
+func init() {
+	if hasKernel {
+		G.Use(Implementation{})
+		name = "go-avx2"
+	}
+}
 
 func setThreads(int) {}
 

@@ -1,3 +1,5 @@
+//go:build !openblas
+
 package blas
 
 import "golang.org/x/sys/cpu"

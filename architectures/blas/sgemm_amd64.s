@@ -1,3 +1,8 @@
+//go:build amd64 && !openblas
+
+// The openblas build uses cgo, and a cgo package cannot hold Go assembly,
+// so that build leaves the kernel out.
+
 #include "textflag.h"
 
 // STEP accumulates one depth p: it loads B's 16 values at bo(BX) into

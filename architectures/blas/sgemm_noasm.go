@@ -1,8 +1,10 @@
-//go:build !amd64
+//go:build !amd64 || openblas
 
 package blas
 
-// hasKernel is false: the assembly kernel is written for amd64 only.
+// hasKernel is false: the assembly kernel is written for amd64, and the
+// openblas build (a cgo package, which cannot hold Go assembly) leaves it
+// out.
 const hasKernel = false
 
 // kernel6x16 is never called without the assembly kernel.
