@@ -202,26 +202,28 @@ func grow(s []float32, n int) []float32 {
 	return s[:n]
 }
 
-// block computes rows [r0, r1) and columns [c0, c1) of C: it scales them
-// by beta, then adds alpha times their product, tile by tile.
+// Kernel store modes: how kernel6x16 combines its tile with C.
+const (
+	modeAdd   = 0 // C + alpha*acc
+	modeSet   = 1 // alpha*acc
+	modeScale = 2 // beta*C + alpha*acc
+)
+
+// block computes rows [r0, r1) and columns [c0, c1) of C tile by tile.
+// The first kc-deep slice of k applies beta as it stores its tiles (beta
+// = 0 never reads C); later slices add to C.
 func (p *product) block(r0, r1, c0, c1 int) {
 	ldc := p.ldc
-	switch p.beta {
-	case 1:
-	case 0:
-		for i := r0; i < r1; i++ {
-			clear(p.c[i*ldc+c0 : i*ldc+c1])
-		}
-	default:
-		for i := r0; i < r1; i++ {
-			row := p.c[i*ldc+c0 : i*ldc+c1]
-			for j := range row {
-				row[j] *= p.beta
-			}
-		}
-	}
 	if p.alpha == 0 || p.k == 0 {
+		p.scale(r0, r1, c0, c1)
 		return
+	}
+	firstMode := modeScale
+	switch p.beta {
+	case 0:
+		firstMode = modeSet
+	case 1:
+		firstMode = modeAdd
 	}
 	bufs := packPool.Get().(*packBuffers)
 	defer packPool.Put(bufs)
@@ -231,6 +233,10 @@ func (p *product) block(r0, r1, c0, c1 int) {
 		ncPadded := (nc + kernelCols - 1) / kernelCols * kernelCols
 		for pc := 0; pc < p.k; pc += depthBlock {
 			kc := min(depthBlock, p.k-pc)
+			mode := modeAdd
+			if pc == 0 {
+				mode = firstMode
+			}
 			bufs.b = grow(bufs.b, ncPadded*kc)
 			p.packB(bufs.b, pc, kc, jc, nc)
 			for ic := r0; ic < r1; ic += blockRows {
@@ -246,22 +252,50 @@ func (p *product) block(r0, r1, c0, c1 int) {
 						ap := &bufs.a[ir*kc]
 						ci := (ic+ir)*ldc + jc + jr
 						if mr == kernelRows && nr == kernelCols {
-							kernel6x16(kc, ap, bp, &p.c[ci], ldc, p.alpha)
+							kernel6x16(kc, ap, bp, &p.c[ci], ldc, p.alpha, p.beta, mode)
 							continue
 						}
-						// An edge tile: the kernel adds alpha times the
-						// tile to zeros, and the valid part is added to
-						// C, which rounds as the full tile does.
-						clear(edge[:])
-						kernel6x16(kc, ap, bp, &edge[0], kernelCols, p.alpha)
+						// An edge tile: the kernel stores alpha times
+						// the tile, and its valid part is combined with
+						// C here, rounding as the kernel does.
+						kernel6x16(kc, ap, bp, &edge[0], kernelCols, p.alpha, 0, modeSet)
 						for i := 0; i < mr; i++ {
 							row := p.c[ci+i*ldc : ci+i*ldc+nr]
-							for j := range row {
-								row[j] += edge[i*kernelCols+j]
+							e := edge[i*kernelCols : i*kernelCols+nr]
+							switch mode {
+							case modeAdd:
+								for j := range row {
+									row[j] += e[j]
+								}
+							case modeSet:
+								copy(row, e)
+							default:
+								for j := range row {
+									row[j] = float32(p.beta*row[j]) + e[j]
+								}
 							}
 						}
 					}
 				}
+			}
+		}
+	}
+}
+
+// scale sets rows [r0, r1) and columns [c0, c1) of C to beta times
+// themselves, or to zeros when beta is 0.
+func (p *product) scale(r0, r1, c0, c1 int) {
+	ldc := p.ldc
+	for i := r0; i < r1; i++ {
+		row := p.c[i*ldc+c0 : i*ldc+c1]
+		switch p.beta {
+		case 1:
+			return
+		case 0:
+			clear(row)
+		default:
+			for j := range row {
+				row[j] *= p.beta
 			}
 		}
 	}
@@ -283,6 +317,21 @@ func (p *product) packA(dst []float32, i0, mc, p0, kc int) {
 			// op(A)[i][l] = a[l*lda+i]: each depth's rows are contiguous.
 			for l := 0; l < kc; l++ {
 				copy(sliver[l*kernelRows:l*kernelRows+rows], a[(p0+l)*lda+first:])
+			}
+			continue
+		}
+		if rows == kernelRows {
+			// Six rows at once, so that the writes run in order.
+			base := first*lda + p0
+			a0 := a[base : base+kc]
+			a1 := a[base+lda : base+lda+kc]
+			a2 := a[base+2*lda : base+2*lda+kc]
+			a3 := a[base+3*lda : base+3*lda+kc]
+			a4 := a[base+4*lda : base+4*lda+kc]
+			a5 := a[base+5*lda : base+5*lda+kc]
+			for l := range a0 {
+				d := sliver[l*kernelRows : l*kernelRows+kernelRows : l*kernelRows+kernelRows]
+				d[0], d[1], d[2], d[3], d[4], d[5] = a0[l], a1[l], a2[l], a3[l], a4[l], a5[l]
 			}
 			continue
 		}
@@ -312,6 +361,22 @@ func (p *product) packB(dst []float32, p0, kc, j0, nc int) {
 			// op(B)[l][j] = b[l*ldb+j]: each depth's columns are contiguous.
 			for l := 0; l < kc; l++ {
 				copy(sliver[l*kernelCols:l*kernelCols+cols], b[(p0+l)*ldb+first:])
+			}
+			continue
+		}
+		if cols == kernelCols {
+			// op(B)[l][j] = b[j*ldb+l]: read the sixteen columns
+			// together, so that the writes run in order.
+			var src [kernelCols][]float32
+			for j := range src {
+				src[j] = b[(first+j)*ldb+p0 : (first+j)*ldb+p0+kc]
+			}
+			for l := 0; l < kc; l++ {
+				d := sliver[l*kernelCols : l*kernelCols+kernelCols : l*kernelCols+kernelCols]
+				d[0], d[1], d[2], d[3] = src[0][l], src[1][l], src[2][l], src[3][l]
+				d[4], d[5], d[6], d[7] = src[4][l], src[5][l], src[6][l], src[7][l]
+				d[8], d[9], d[10], d[11] = src[8][l], src[9][l], src[10][l], src[11][l]
+				d[12], d[13], d[14], d[15] = src[12][l], src[13][l], src[14][l], src[15][l]
 			}
 			continue
 		}

@@ -8,14 +8,17 @@ import "golang.org/x/sys/cpu"
 // instructions that kernel6x16 uses.
 var hasKernel = cpu.X86.HasAVX2 && cpu.X86.HasFMA
 
-// kernel6x16 adds alpha times the product of a packed 6×k sliver of A
-// (a[p*6+i]) and a packed k×16 sliver of B (b[p*16+j]) to the 6×16 tile
-// of C at c, whose rows are ldc elements apart:
+// kernel6x16 computes the 6×16 tile acc = sum_p a[p*6+i] * b[p*16+j] of
+// the product of a packed 6×k sliver of A and a packed k×16 sliver of B,
+// each sum over p in order with fused multiply-adds, and stores it into
+// the tile of C at c, whose rows are ldc elements apart, as mode says:
 //
-//	c[i*ldc+j] += alpha * sum_p a[p*6+i] * b[p*16+j]
+//	modeAdd:   c[i*ldc+j] = c[i*ldc+j] + alpha*acc[i][j]
+//	modeSet:   c[i*ldc+j] = alpha*acc[i][j] (C is not read)
+//	modeScale: c[i*ldc+j] = beta*c[i*ldc+j] + alpha*acc[i][j]
 //
-// Each sum runs over p in order with fused multiply-adds; the product
-// with alpha and the addition to C round separately. k must be at least 1.
+// Every product and sum there rounds to float32 separately. k must be at
+// least 1.
 //
 //go:noescape
-func kernel6x16(k int, a, b, c *float32, ldc int, alpha float32)
+func kernel6x16(k int, a, b, c *float32, ldc int, alpha, beta float32, mode int)

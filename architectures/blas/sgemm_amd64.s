@@ -30,9 +30,9 @@
 	VFMADD231PS  Y12, Y15, Y10;      \
 	VFMADD231PS  Y13, Y15, Y11
 
-// ROW adds alpha (Y12) times one row's accumulators to C at DX and moves
-// DX to the next row.
-#define ROW(lo, hi) \
+// ROWADD sets C = C + alpha*acc for one row of the tile at DX (alpha in
+// Y12) and moves DX to the next row.
+#define ROWADD(lo, hi) \
 	VMULPS  Y12, lo, lo;      \
 	VADDPS  (DX), lo, lo;     \
 	VMOVUPS lo, (DX);         \
@@ -41,8 +41,28 @@
 	VMOVUPS hi, 32(DX);       \
 	ADDQ    SI, DX
 
-// func kernel6x16(k int, a, b, c *float32, ldc int, alpha float32)
-TEXT ·kernel6x16(SB), NOSPLIT, $0-44
+// ROWSET sets C = alpha*acc without reading C.
+#define ROWSET(lo, hi) \
+	VMULPS  Y12, lo, lo;      \
+	VMOVUPS lo, (DX);         \
+	VMULPS  Y12, hi, hi;      \
+	VMOVUPS hi, 32(DX);       \
+	ADDQ    SI, DX
+
+// ROWSCALE sets C = beta*C + alpha*acc (beta in Y13).
+#define ROWSCALE(lo, hi) \
+	VMULPS  Y12, lo, lo;      \
+	VMULPS  (DX), Y13, Y14;   \
+	VADDPS  Y14, lo, lo;      \
+	VMOVUPS lo, (DX);         \
+	VMULPS  Y12, hi, hi;      \
+	VMULPS  32(DX), Y13, Y15; \
+	VADDPS  Y15, hi, hi;      \
+	VMOVUPS hi, 32(DX);       \
+	ADDQ    SI, DX
+
+// func kernel6x16(k int, a, b, c *float32, ldc int, alpha, beta float32, mode int)
+TEXT ·kernel6x16(SB), NOSPLIT, $0-56
 	MOVQ k+0(FP), CX
 	MOVQ a+8(FP), AX
 	MOVQ b+16(FP), BX
@@ -92,11 +112,36 @@ loop1:
 
 store:
 	VBROADCASTSS alpha+40(FP), Y12
-	ROW(Y0, Y1)
-	ROW(Y2, Y3)
-	ROW(Y4, Y5)
-	ROW(Y6, Y7)
-	ROW(Y8, Y9)
-	ROW(Y10, Y11)
+	MOVQ         mode+48(FP), CX
+	CMPQ         CX, $1
+	JEQ          set
+	JGT          scale
+	ROWADD(Y0, Y1)
+	ROWADD(Y2, Y3)
+	ROWADD(Y4, Y5)
+	ROWADD(Y6, Y7)
+	ROWADD(Y8, Y9)
+	ROWADD(Y10, Y11)
+	VZEROUPPER
+	RET
+
+set:
+	ROWSET(Y0, Y1)
+	ROWSET(Y2, Y3)
+	ROWSET(Y4, Y5)
+	ROWSET(Y6, Y7)
+	ROWSET(Y8, Y9)
+	ROWSET(Y10, Y11)
+	VZEROUPPER
+	RET
+
+scale:
+	VBROADCASTSS beta+44(FP), Y13
+	ROWSCALE(Y0, Y1)
+	ROWSCALE(Y2, Y3)
+	ROWSCALE(Y4, Y5)
+	ROWSCALE(Y6, Y7)
+	ROWSCALE(Y8, Y9)
+	ROWSCALE(Y10, Y11)
 	VZEROUPPER
 	RET

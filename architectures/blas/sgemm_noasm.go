@@ -8,6 +8,6 @@ package blas
 const hasKernel = false
 
 // kernel6x16 is never called without the assembly kernel.
-func kernel6x16(k int, a, b, c *float32, ldc int, alpha float32) {
+func kernel6x16(k int, a, b, c *float32, ldc int, alpha, beta float32, mode int) {
 	panic("blas: no Sgemm kernel on this architecture")
 }
