@@ -53,9 +53,9 @@ const (
 	blockCols  = 2048
 )
 
-// parallelFlops is the product size m*n*k below which Sgemm stays on one
+// parallelVolume is the product volume m*n*k below which Sgemm stays on one
 // goroutine: starting goroutines costs more than it saves.
-const parallelFlops = 1 << 18
+const parallelVolume = 1 << 18
 
 // Sgemm performs one of the matrix-matrix operations
 //
@@ -151,7 +151,7 @@ type product struct {
 // so that every element lies in the same tile whatever the split.
 func (p *product) parallel(m, n int) {
 	workers := runtime.GOMAXPROCS(0)
-	if workers < 2 || m*n*p.k < parallelFlops {
+	if workers < 2 || m*n*p.k < parallelVolume {
 		p.block(0, m, 0, n)
 		return
 	}

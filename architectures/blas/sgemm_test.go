@@ -211,7 +211,7 @@ func TestSgemmSameBitsAnyGOMAXPROCS(t *testing.T) {
 	for _, s := range [][3]int{{37, 129, 65}, {256, 300, 17}, {6, 4096, 64}, {1000, 20, 300}, {64, 1000, 600}} {
 		c := &sgemmCase{tA: blas.Trans, tB: blas.NoTrans, m: s[0], n: s[1], k: s[2], alpha: -0.7, beta: 0.3, padA: 1, padC: 2}
 		c.fill(rng)
-		if s[0]*s[1]*s[2] < parallelFlops {
+		if s[0]*s[1]*s[2] < parallelVolume {
 			t.Fatalf("%v is too small to run in parallel", c)
 		}
 		runtime.GOMAXPROCS(1)
