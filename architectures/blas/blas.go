@@ -6,8 +6,9 @@
 // Without the tag the program builds on a machine with only Go: on an
 // amd64 CPU with AVX2 and FMA it installs Implementation, gonum's
 // pure-Go BLAS with a float32 matrix product (Sgemm) written in Go
-// assembly, several times faster than gonum's; elsewhere it leaves
-// gorgonia on gonum's BLAS. The architectures package imports it, so
+// assembly, several times faster than gonum's; elsewhere, or built with
+// the purego tag (go build -tags purego), it leaves gorgonia on gonum's
+// BLAS. The architectures package imports it, so
 // every program that builds networks gets the choice.
 //
 // OpenBLAS picks its thread count from OPENBLAS_NUM_THREADS (default: one

@@ -1,4 +1,4 @@
-//go:build amd64 && !openblas
+//go:build amd64 && !openblas && !purego
 
 // The openblas build uses cgo, and a cgo package cannot hold Go assembly,
 // so that build leaves the kernel out.

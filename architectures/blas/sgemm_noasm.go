@@ -1,10 +1,11 @@
-//go:build !amd64 || openblas
+//go:build !amd64 || openblas || purego
 
 package blas
 
-// hasKernel is false: the assembly kernel is written for amd64, and the
+// hasKernel is false: the assembly kernel is written for amd64, the
 // openblas build (a cgo package, which cannot hold Go assembly) leaves it
-// out.
+// out, and the purego build tag (the Go convention for "no assembly")
+// leaves gorgonia on gonum's BLAS, to compare or to rule the kernel out.
 const hasKernel = false
 
 // kernel6x16 is never called without the assembly kernel.
