@@ -293,6 +293,8 @@ func runSweep(s *sweep.Sweep, out string, opts runOptions, stdout, stderr io.Wri
 		Force:    opts.force,
 		Resume:   resume,
 	}
+	// Timings in metrics.jsonl depend on it: say which BLAS this build uses.
+	r.Log.Info("matrix products", "blas", blas.Name(), "threads", blas.Threads())
 	oc, err := r.Run(ctx, s)
 	if err != nil {
 		fmt.Fprintln(stderr, "sweep:", err)
