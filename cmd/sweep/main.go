@@ -86,9 +86,10 @@ Shards: without --shard, the shard comes from a Slurm job array
 (SLURM_ARRAY_TASK_ID - SLURM_ARRAY_TASK_MIN of SLURM_ARRAY_TASK_COUNT) or a
 Kubernetes Indexed Job (JOB_COMPLETION_INDEX of --shards or SWEEP_SHARDS).
 
-Cores: each run trains on one goroutine, except gonum's matrix products of
-at least 128 x 128, so a run of a small model uses about one core: for
-sweeps of many small runs, --parallel up to the core count uses the machine.
+Cores: each run trains on one goroutine, except large matrix products,
+which the pure-Go BLAS splits across cores, so a run of a small model uses
+about one core: for sweeps of many small runs, --parallel up to the core
+count uses the machine.
 With an OpenBLAS build, --parallel P gives each run cores/P BLAS threads
 unless OPENBLAS_NUM_THREADS is set.
 
