@@ -92,4 +92,4 @@ func (f *FeatureExtractor) Extract(images []float32, n int) (*Features, error) {
 }
 
 // Close releases the extractor's machine.
-func (f *FeatureExtractor) Close() error { return f.vm.Close() }
+func (f *FeatureExtractor) Close() error { return CloseMachine(f.vm) }

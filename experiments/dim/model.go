@@ -504,16 +504,12 @@ func (m *Model) DiscriminatorLoss() (float64, error) {
 	return loss, m.PriorAdam.ZeroGrads()
 }
 
-// Close releases the model's tape machines.
+// Close releases the model's tape machines (see
+// [architectures.CloseMachine]).
 func (m *Model) Close() error {
-	var err error
-	if m.vm != nil {
-		err = m.vm.Close()
-	}
-	if m.vmD != nil {
-		if e := m.vmD.Close(); err == nil {
-			err = e
-		}
+	err := architectures.CloseMachine(m.vm)
+	if e := architectures.CloseMachine(m.vmD); err == nil {
+		err = e
 	}
 	return err
 }

@@ -76,13 +76,13 @@ func newTrainer(d, classes int, cfg Config, mlp bool, norm *standardizer, evalRo
 	return t, nil
 }
 
+// close releases both machines. It must be called: the graphs hold
+// pointers into the trainer (G.Read's targets), so the trainer and its
+// machines form cycles that only architectures.CloseMachine makes
+// collectable.
 func (t *trainer) close() {
-	if t.vm != nil {
-		t.vm.Close()
-	}
-	if t.evm != nil {
-		t.evm.Close()
-	}
+	architectures.CloseMachine(t.vm)
+	architectures.CloseMachine(t.evm)
 }
 
 func matrix(rows, cols int) *tensor.Dense {
