@@ -1,6 +1,7 @@
 package architectures
 
 import (
+	"errors"
 	"fmt"
 
 	G "gorgonia.org/gorgonia"
@@ -59,7 +60,18 @@ func NewFeatureExtractor(src *Encoder, batch int) (*FeatureExtractor, error) {
 }
 
 // Sync copies the source encoder's current weights and running statistics.
-func (f *FeatureExtractor) Sync() error { return f.enc.CopyFrom(f.src) }
+// It is an error after [FeatureExtractor.Detach].
+func (f *FeatureExtractor) Sync() error {
+	if f.src == nil {
+		return errors.New("feature extractor: Sync after Detach; the source encoder is no longer known")
+	}
+	return f.enc.CopyFrom(f.src)
+}
+
+// Detach drops the extractor's reference to its source encoder, so that the
+// source's graph (with a training batch's activations) can be freed while
+// the extractor keeps the weights it copied last. Sync is an error after.
+func (f *FeatureExtractor) Detach() { f.src = nil }
 
 // Extract encodes n images given as n*C*Size*Size floats in NCHW order.
 // Any n works: the images run in batches, the last one padded with zeros

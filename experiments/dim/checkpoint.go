@@ -405,6 +405,32 @@ func (t *trainer) saveIfNew() error {
 	return t.save()
 }
 
+// laterSave encodes now the checkpoint that [trainer.saveIfNew] would save
+// and returns a function that saves it, so that the model can be released
+// before the checkpoint is needed. It returns nil when saveIfNew would save
+// nothing or the run has no checkpointer.
+func (t *trainer) laterSave() (func() error, error) {
+	if t.step == 0 || t.saved == t.step || t.run.Checkpoint == nil {
+		return nil, nil
+	}
+	t.clock()
+	st := checkpoint.NewState()
+	if err := t.saveState(st); err != nil {
+		return nil, fmt.Errorf("dim: saving the checkpoint after step %d: %w", t.step, err)
+	}
+	b, err := st.Encode()
+	if err != nil {
+		return nil, fmt.Errorf("dim: saving the checkpoint after step %d: %w", t.step, err)
+	}
+	cp, step := t.run.Checkpoint, t.step
+	return func() error {
+		if err := cp.Save(step, b); err != nil {
+			return fmt.Errorf("dim: saving the checkpoint after step %d: %w", step, err)
+		}
+		return nil
+	}, nil
+}
+
 // clock adds the time since the last call, or since training started, to
 // the training time. It does nothing while training is not running (a
 // zero mark).

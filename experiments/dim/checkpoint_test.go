@@ -375,3 +375,31 @@ func TestResumeThroughCheckpointFiles(t *testing.T) {
 		t.Errorf("resumed summary\n%v\nuninterrupted summary\n%v", got, want)
 	}
 }
+
+// TestStopWhileProbingSavesTheFinishedTraining stops a run after its last
+// training step, while it probes (the model is released by then), and
+// checks that the checkpoint saved for that step holds the same state as an
+// uninterrupted run's checkpoint after it.
+func TestStopWhileProbingSavesTheFinishedTraining(t *testing.T) {
+	cfg := resumeConfig("jsd", "concat")
+	const total, seed = 12, 5
+	wantCP := &checkpoint.Memory{Every: total}
+	run, _ := newResumeRun(seed, wantCP)
+	if _, err := (Task{}).Run(context.Background(), cfg, run); err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	cp := &checkpoint.Memory{Every: 5} // not due after the last step
+	run, _ = newResumeRun(seed, cp)
+	run.Progress = &cancelAt{at: total, cancel: cancel}
+	if _, err := (Task{}).Run(ctx, cfg, run); !errors.Is(err, context.Canceled) {
+		t.Fatalf("Run returned %v, want context.Canceled", err)
+	}
+	if !slices.Equal(cp.Saves, []int{5, 10, total}) {
+		t.Fatalf("checkpoints saved after steps %v, want [5 10 %d]", cp.Saves, total)
+	}
+	if diff := sameState(t, cp.State, wantCP.State); diff != "" {
+		t.Errorf("the state saved when probing stopped differs from an uninterrupted run's: %s", diff)
+	}
+}

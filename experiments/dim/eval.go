@@ -15,23 +15,14 @@ import (
 // features.
 const extractBatch = 250
 
-// probeEncoder freezes the model's encoder (a copy in evaluation mode, batch
-// norm on running statistics), extracts the requested features of the
-// train and test splits, and trains both probes on each, adding
-// mlp_<f>_acc and linear_<f>_acc to summary.
-func probeEncoder(ctx context.Context, c *Config, m *Model, train, test *data.Set, seed uint64, summary results.Values) error {
-	fx, err := architectures.NewFeatureExtractor(m.Encoder, extractBatch)
+// probeEncoder extracts the requested features of the train and test
+// splits with fx, a frozen copy of the model's encoder (evaluation mode,
+// batch norm on running statistics), which it closes, and trains both
+// probes on each, adding mlp_<f>_acc and linear_<f>_acc to summary.
+func probeEncoder(ctx context.Context, c *Config, fx *architectures.FeatureExtractor, train, test *data.Set, seed uint64, summary results.Values) error {
+	trainF, testF, err := extractFeatures(fx, train, test)
 	if err != nil {
-		return fmt.Errorf("dim: %w", err)
-	}
-	defer fx.Close()
-	trainF, err := fx.Extract(train.Images, train.N)
-	if err != nil {
-		return fmt.Errorf("dim: extracting training features: %w", err)
-	}
-	testF, err := fx.Extract(test.Images, test.N)
-	if err != nil {
-		return fmt.Errorf("dim: extracting test features: %w", err)
+		return err
 	}
 	for k, name := range c.ProbeFeatures {
 		tr := pick(trainF, name, train.Labels)
@@ -41,6 +32,21 @@ func probeEncoder(ctx context.Context, c *Config, m *Model, train, test *data.Se
 		}
 	}
 	return nil
+}
+
+// extractFeatures returns the features of the train and test splits under
+// fx and closes it. The extractor's graph holds a batch's activations
+// (about 100 MB at a sweep's widths); it is dropped here, before the probes
+// train, rather than kept alive beside them.
+func extractFeatures(fx *architectures.FeatureExtractor, train, test *data.Set) (trainF, testF *architectures.Features, err error) {
+	defer fx.Close()
+	if trainF, err = fx.Extract(train.Images, train.N); err != nil {
+		return nil, nil, fmt.Errorf("dim: extracting training features: %w", err)
+	}
+	if testF, err = fx.Extract(test.Images, test.N); err != nil {
+		return nil, nil, fmt.Errorf("dim: extracting test features: %w", err)
+	}
+	return trainF, testF, nil
 }
 
 // pick returns one kind of extracted features as probe features.

@@ -22,6 +22,7 @@ import (
 	"math"
 	"time"
 
+	"github.com/infomax/infomax/architectures"
 	"github.com/infomax/infomax/experiments"
 	"github.com/infomax/infomax/experiments/data"
 	"github.com/infomax/infomax/experiments/results"
@@ -113,7 +114,11 @@ func (Task) Run(ctx context.Context, cfg experiments.Config, run *experiments.Ru
 	if err != nil {
 		return nil, err
 	}
-	defer m.Close()
+	defer func() {
+		if m != nil {
+			m.Close()
+		}
+	}()
 	var t *trainer
 	if obj.Model == ModelDIM {
 		t = newTrainer(c, m, train, run)
@@ -140,10 +145,29 @@ func (Task) Run(ctx context.Context, cfg experiments.Config, run *experiments.Ru
 			}
 		}
 	}
-	if err := probeEncoder(ctx, c, m, train, test, deriveSeed(run.Seed, probeStream), summary); err != nil {
-		if ctxErr := ctx.Err(); ctxErr != nil && t != nil {
+	// The probes need only a frozen copy of the encoder. Make it, encode
+	// the checkpoint that a stop while probing saves, and release the
+	// training model, whose graphs hold a training batch's activations and
+	// gradients (most of a run's memory), before extracting features and
+	// training the probes.
+	fx, err := architectures.NewFeatureExtractor(m.Encoder, extractBatch)
+	if err != nil {
+		return nil, fmt.Errorf("dim: %w", err)
+	}
+	var saveTraining func() error
+	if t != nil {
+		if saveTraining, err = t.laterSave(); err != nil {
+			fx.Close()
+			return nil, err
+		}
+	}
+	fx.Detach()
+	m.Close()
+	m, t = nil, nil
+	if err := probeEncoder(ctx, c, fx, train, test, deriveSeed(run.Seed, probeStream), summary); err != nil {
+		if ctx.Err() != nil && saveTraining != nil {
 			// Stopped while probing: keep the finished training.
-			if serr := t.saveIfNew(); serr != nil {
+			if serr := saveTraining(); serr != nil {
 				return nil, errors.Join(err, serr)
 			}
 		}
