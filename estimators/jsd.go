@@ -32,7 +32,9 @@ import (
 //
 // in nats and at most log 2, which JSD reports as its [Divergence]: a
 // bounded, low-variance measure of how well the critic tells the pairs
-// apart, for monitoring Deep InfoMax training.
+// apart, for monitoring Deep InfoMax training. It is negative when the
+// critic does worse than a constant one (loss above 2 log 2), as happens
+// early in training when large random scores are confidently wrong.
 //
 // Bias and variance: the loss is bounded below and its gradients are
 // sigmoids, so the critic trains stably and is insensitive to the number

@@ -251,7 +251,7 @@ func NewModel(c *Config, initSeed uint64) (*Model, error) {
 	}
 	m.vm = G.NewTapeMachine(g, G.BindDualValues(params...))
 	if err := m.Adam.ZeroGrads(); err != nil {
-		m.vm.Close()
+		architectures.CloseMachine(m.vm)
 		return nil, fmt.Errorf("gaussian: %w", err)
 	}
 	return m, nil
@@ -294,4 +294,4 @@ func (m *Model) Step() (loss, mi float64, err error) {
 }
 
 // Close releases the model's tape machine.
-func (m *Model) Close() error { return m.vm.Close() }
+func (m *Model) Close() error { return architectures.CloseMachine(m.vm) }
