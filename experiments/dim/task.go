@@ -279,8 +279,9 @@ func (e epochMeans) mean() epochMeans {
 }
 
 // values returns the means by metric name, leaving out the terms that are
-// not trained (NaN) and read-outs that overflowed (±Inf). div names the divergence the estimator reports (see
-// [Model.DivergenceName]): its values are <div>_local and <div>_global.
+// not trained (NaN) and read-outs that overflowed (±Inf). div names the
+// divergence the estimator reports (see [Model.DivergenceName]): its values
+// are <div>_local and <div>_global.
 func (e epochMeans) values(div string) results.Values {
 	v := results.Values{"loss": e.Loss}
 	named := map[string]float64{"mi_local": e.LocalMI, "mi_global": e.GlobalMI,
