@@ -19,7 +19,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"math"
+	"slices"
 	"time"
 
 	"github.com/infomax/infomax/architectures"
@@ -237,7 +239,14 @@ func (t *trainer) trainModel(ctx context.Context) error {
 					return fmt.Errorf("dim: logging epoch %d: %w", epoch+1, err)
 				}
 			}
-			logf(run, "epoch done", "epoch", epoch+1, "loss", t.last.Loss, "mi_local", t.last.LocalMI, "mi_global", t.last.GlobalMI)
+			// The log names the trained terms only: a term with weight 0
+			// has no value (NaN), and is left out as in the metrics.
+			shown := t.last.values(t.m.DivergenceName())
+			args := []any{"epoch", epoch + 1}
+			for _, k := range slices.Sorted(maps.Keys(shown)) {
+				args = append(args, k, shown[k])
+			}
+			logf(run, "epoch done", args...)
 			if math.IsInf(t.last.LocalMI, 0) || math.IsInf(t.last.GlobalMI, 0) {
 				logf(run, "an MI read-out overflowed this epoch and is left out of the metrics; the loss is finite, so training goes on",
 					"epoch", epoch+1, "estimator", c.Estimator)
