@@ -1,0 +1,407 @@
+package reports
+
+import (
+	"fmt"
+	"math"
+	"sort"
+	"strconv"
+	"strings"
+)
+
+func init() {
+	Register(Kind{
+		Name: "margin",
+		Summary: "table of how far a metric of each row's runs is above each baseline's, paired by seed: " +
+			"mean difference with its t-interval, and the difference at every seed (Markdown and CSV); " +
+			"e.g. DIM(L) against the pixel and random-encoder baselines",
+		Check: func(spec Spec) error { _, err := readMarginOptions(spec); return err },
+		Make:  makeMargin,
+	})
+}
+
+// marginOptions are the options of a margin table:
+//
+//	rows       parameter or list of parameters, one row per value (required)
+//	metric     the summary metric compared (required)
+//	where      which runs make the rows, by parameter value, e.g.
+//	           {preset = "dim-l"} or {preset = ["dim-l", "dim-g"]} (default: all)
+//	baselines  list of baselines (required), each a table with
+//	             label   the column heading (required)
+//	             where   which runs are the baseline (required), as above
+//	             metric  the baseline's metric (default: the rows' metric)
+//	scale      factor applied to every value, e.g. 100 for percentages (default 1)
+//	precision  decimals in the Markdown table (default 2)
+//	level      confidence level of the interval (default 0.95)
+//
+// A run of a row is paired with the baseline's run of the same seed; the
+// difference is the row's value minus the baseline's. Several baseline runs
+// at one seed must agree on the value (a baseline repeated under a
+// parameter it does not use, such as the estimator of an untrained
+// encoder), or the table is an error that asks for a narrower where. The
+// Markdown cell for a baseline is "mean [low, high]", the mean difference
+// over the paired seeds and its two-sided Student-t interval, with
+// "(n=k)" where fewer than the row's runs found a partner; a second column
+// lists the difference at each seed, in seed order. The CSV file has, for
+// each baseline, <label>_mean, <label>_sd, <label>_low, <label>_high,
+// <label>_n, <label>_ahead (how many seeds have a positive difference) and
+// <label>_per_seed (seed:difference pairs separated by spaces).
+type marginOptions struct {
+	Rows      []string
+	Metric    string
+	Where     map[string][]string
+	Baselines []marginBaseline
+	Scale     float64
+	Precision int
+	Level     float64
+}
+
+// marginBaseline is one baseline of a margin table.
+type marginBaseline struct {
+	Label  string
+	Where  map[string][]string
+	Metric string
+}
+
+func readMarginOptions(spec Spec) (marginOptions, error) {
+	r := readOptions("margin", spec, "rows", "metric", "where", "baselines", "scale", "precision", "level")
+	r.require("rows", `a parameter such as "preset", or a list of them`)
+	r.require("metric", `a summary metric such as "linear_y_acc"`)
+	r.require("baselines", `a list such as [{label = "pixels", where = {preset = "pixels"}, metric = "linear_input_acc"}]`)
+	o := marginOptions{
+		Rows:      r.Strings("rows", nil),
+		Metric:    r.String("metric", ""),
+		Where:     r.selector("where", nil),
+		Scale:     r.Float("scale", 1),
+		Precision: r.Int("precision", 2, 0, 12),
+		Level:     r.Float("level", 0.95),
+	}
+	if o.Scale == 0 {
+		r.fail("scale", "must not be 0")
+	}
+	if o.Level <= 0 || o.Level >= 1 {
+		r.fail("level", "want a confidence level between 0 and 1 such as 0.95, got %v", o.Level)
+	}
+	o.Baselines = r.baselines("baselines", o.Metric)
+	return o, r.Err()
+}
+
+// selector reads a table of parameter values, each a string, a number or a
+// list of them, such as {preset = ["dim-l", "dim-g"], batch_size = 64}.
+// Values are kept formatted as a table cell shows them, so that 64 matches
+// a batch size stored as 64.0.
+func (r *optionReader) selector(name string, v any) map[string][]string {
+	if v == nil {
+		var ok bool
+		if v, ok = r.lookup(name); !ok {
+			return nil
+		}
+	}
+	m, ok := v.(map[string]any)
+	if !ok {
+		r.fail(name, "want a table of parameter values such as {preset = \"dim-l\"}, got %v (%T)", v, v)
+		return nil
+	}
+	if len(m) == 0 {
+		r.fail(name, "must name at least one parameter")
+		return nil
+	}
+	out := map[string][]string{}
+	for key, val := range m {
+		items := []any{val}
+		if list, isList := val.([]any); isList {
+			items = list
+		}
+		if len(items) == 0 {
+			r.fail(name, "%s: want at least one value", key)
+			return nil
+		}
+		for _, it := range items {
+			switch it.(type) {
+			case string, bool:
+			default:
+				if _, isNum := asNumber(it); !isNum {
+					r.fail(name, "%s: want a string, a number or a list of them, got %v (%T)", key, it, it)
+					return nil
+				}
+			}
+			out[key] = append(out[key], formatValue(it))
+		}
+	}
+	return out
+}
+
+// baselines reads the list of baselines of a margin table.
+func (r *optionReader) baselines(name, defMetric string) []marginBaseline {
+	v, ok := r.lookup(name)
+	if !ok {
+		return nil
+	}
+	var entries []map[string]any
+	switch v := v.(type) {
+	case []map[string]any:
+		entries = v
+	case []any:
+		for _, e := range v {
+			m, isMap := e.(map[string]any)
+			if !isMap {
+				r.fail(name, "want a list of tables such as {label = \"pixels\", where = {preset = \"pixels\"}}, got element %v (%T)", e, e)
+				return nil
+			}
+			entries = append(entries, m)
+		}
+	default:
+		r.fail(name, "want a list of tables such as {label = \"pixels\", where = {preset = \"pixels\"}}, got %v (%T)", v, v)
+		return nil
+	}
+	if len(entries) == 0 {
+		r.fail(name, "must list at least one baseline")
+		return nil
+	}
+	var out []marginBaseline
+	for i, e := range entries {
+		at := fmt.Sprintf("baseline %d", i+1)
+		for k := range e {
+			if k != "label" && k != "where" && k != "metric" {
+				r.fail(name, "%s: unknown key %q (a baseline has label, where and metric)", at, k)
+				return nil
+			}
+		}
+		label, _ := e["label"].(string)
+		if label == "" {
+			r.fail(name, "%s: want label = \"...\", the column heading", at)
+			return nil
+		}
+		for _, prev := range out {
+			if prev.Label == label {
+				r.fail(name, "%s: the label %q is used twice", at, label)
+				return nil
+			}
+		}
+		if e["where"] == nil {
+			r.fail(name, "%s (%s): want where = {...}, the parameter values of the baseline's runs", at, label)
+			return nil
+		}
+		where := r.selector(name, e["where"])
+		if where == nil {
+			return nil
+		}
+		metric := defMetric
+		if mv, ok := e["metric"]; ok {
+			s, isStr := mv.(string)
+			if !isStr || s == "" {
+				r.fail(name, "%s (%s): metric: want a metric name, got %v (%T)", at, label, mv, mv)
+				return nil
+			}
+			metric = s
+		}
+		out = append(out, marginBaseline{Label: label, Where: where, Metric: metric})
+	}
+	return out
+}
+
+// matches reports whether run r has one of the listed values of every
+// parameter of where.
+func matches(r Run, where map[string][]string) bool {
+	for key, values := range where {
+		v, ok := r.Param(key)
+		if !ok || !contains(values, formatValue(v)) {
+			return false
+		}
+	}
+	return true
+}
+
+// selectRuns returns the runs that match where, all of them when where is
+// nil; a parameter that no run has is an error naming it.
+func selectRuns(spec Spec, option string, runs []Run, where map[string][]string) ([]Run, error) {
+	keys := make([]string, 0, len(where))
+	for k := range where {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	for _, k := range keys {
+		if !anyRunHasParam(runs, k) {
+			return nil, fmt.Errorf("margin report %q: option %q: no run has a parameter or config key %q (%s)",
+				spec.Name, option, k, knownKeys(runs))
+		}
+	}
+	var out []Run
+	for _, r := range runs {
+		if matches(r, where) {
+			out = append(out, r)
+		}
+	}
+	return out, nil
+}
+
+// baselineBySeed returns the baseline's value at each seed, times scale.
+// Runs of one seed that disagree are an error.
+func baselineBySeed(spec Spec, b marginBaseline, runs []Run, scale float64) (map[int64]float64, error) {
+	sel, err := selectRuns(spec, "baselines", runs, b.Where)
+	if err != nil {
+		return nil, err
+	}
+	if len(sel) == 0 {
+		return nil, fmt.Errorf("margin report %q: baseline %q: no finished run matches where %s", spec.Name, b.Label, formatWhere(b.Where))
+	}
+	if err := checkMetrics("margin", spec, "baselines", sel, []string{b.Metric}); err != nil {
+		return nil, fmt.Errorf("%w (baseline %q)", err, b.Label)
+	}
+	out := map[int64]float64{}
+	from := map[int64]string{}
+	for _, r := range sel {
+		v, ok := metric(r, b.Metric)
+		if !ok {
+			continue
+		}
+		v *= scale
+		s := r.Summary.Seed
+		if prev, seen := out[s]; seen && prev != v {
+			return nil, fmt.Errorf("margin report %q: baseline %q: runs %s and %s both match where %s at seed %d but differ in %s (%g, %g): add the parameter that tells them apart to its where",
+				spec.Name, b.Label, from[s], r.ID, formatWhere(b.Where), s, b.Metric, prev, v)
+		}
+		out[s], from[s] = v, r.ID
+	}
+	return out, nil
+}
+
+// formatWhere writes a selector as a sweep file would, keys sorted.
+func formatWhere(where map[string][]string) string {
+	keys := make([]string, 0, len(where))
+	for k := range where {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	parts := make([]string, len(keys))
+	for i, k := range keys {
+		parts[i] = k + " = " + strings.Join(where[k], "|")
+	}
+	return "{" + strings.Join(parts, ", ") + "}"
+}
+
+// pairedDiff is one seed's difference between a row's run and a baseline.
+type pairedDiff struct {
+	Seed int64
+	Diff float64
+}
+
+func makeMargin(runs []Run, spec Spec, dir string) ([]string, error) {
+	o, err := readMarginOptions(spec)
+	if err != nil {
+		return nil, err
+	}
+	done, out := doneRuns(runs)
+	if len(done) == 0 {
+		return nil, noDoneRunsError("margin", spec, out)
+	}
+	baseVals := make([]map[int64]float64, len(o.Baselines))
+	for i, b := range o.Baselines {
+		if baseVals[i], err = baselineBySeed(spec, b, done, o.Scale); err != nil {
+			return nil, err
+		}
+	}
+	compared, err := selectRuns(spec, "where", done, o.Where)
+	if err != nil {
+		return nil, err
+	}
+	if len(compared) == 0 {
+		return nil, fmt.Errorf("margin report %q: option \"where\": no finished run matches %s", spec.Name, formatWhere(o.Where))
+	}
+	if err := checkMetrics("margin", spec, "metric", compared, []string{o.Metric}); err != nil {
+		return nil, err
+	}
+	groups, err := groupRuns("margin", spec, compared, o.Rows)
+	if err != nil {
+		return nil, err
+	}
+
+	t := tableData{Note: leftOutNote(out)}
+	t.Header = append(append(t.Header, o.Rows...), "n")
+	t.CSVHeader = append(append(t.CSVHeader, o.Rows...), "n")
+	for _, b := range o.Baselines {
+		t.Header = append(t.Header, fmt.Sprintf("vs %s [%s%% CI]", b.Label, strconv.FormatFloat(100*o.Level, 'g', -1, 64)), b.Label+" per seed")
+		for _, c := range []string{"mean", "sd", "low", "high", "n", "ahead", "per_seed"} {
+			t.CSVHeader = append(t.CSVHeader, b.Label+"_"+c)
+		}
+	}
+	t.Numeric = make([]bool, len(t.Header))
+	for i := len(o.Rows); i < len(t.Header); i++ {
+		t.Numeric[i] = true
+	}
+	for _, g := range groups {
+		n := len(g.Runs)
+		row := append(append([]string(nil), g.Values...), strconv.Itoa(n))
+		csvRow := append(append([]string(nil), g.Values...), strconv.Itoa(n))
+		for i := range o.Baselines {
+			diffs := pairDiffs(g.Runs, o.Metric, o.Scale, baseVals[i])
+			xs := make([]float64, len(diffs))
+			ahead := 0
+			perSeedMD := make([]string, len(diffs))
+			perSeedCSV := make([]string, len(diffs))
+			for j, d := range diffs {
+				xs[j] = d.Diff
+				if d.Diff > 0 {
+					ahead++
+				}
+				perSeedMD[j] = signed(d.Diff, o.Precision)
+				perSeedCSV[j] = strconv.FormatInt(d.Seed, 10) + ":" + exact(d.Diff)
+			}
+			mean, sd := MeanSD(xs)
+			_, half := TInterval(xs, o.Level)
+			row = append(row, intervalCell(mean, half, len(xs), n, o.Precision), cellOrMissing(strings.Join(perSeedMD, " / ")))
+			csvRow = append(csvRow, exact(mean), exact(sd), exact(mean-half), exact(mean+half),
+				strconv.Itoa(len(xs)), strconv.Itoa(ahead), strings.Join(perSeedCSV, " "))
+		}
+		t.Rows = append(t.Rows, row)
+		t.CSVRows = append(t.CSVRows, csvRow)
+	}
+	return writeTable(dir, spec.Name, t)
+}
+
+// pairDiffs returns, in seed order, the differences between each run's
+// metric and the baseline's value at its seed, for the runs that have both.
+func pairDiffs(runs []Run, name string, scale float64, base map[int64]float64) []pairedDiff {
+	var out []pairedDiff
+	for _, r := range runs {
+		v, ok := metric(r, name)
+		b, paired := base[r.Summary.Seed]
+		if ok && paired {
+			out = append(out, pairedDiff{Seed: r.Summary.Seed, Diff: v*scale - b})
+		}
+	}
+	sort.SliceStable(out, func(a, b int) bool { return out[a].Seed < out[b].Seed })
+	return out
+}
+
+// signed formats x with prec decimals and an explicit sign.
+func signed(x float64, prec int) string {
+	s := fixed(x, prec)
+	if finite(x) && !strings.HasPrefix(s, "-") && strings.Trim(s, "0.") != "" {
+		s = "+" + s
+	}
+	return s
+}
+
+// intervalCell formats a mean difference and its interval over k paired
+// seeds in a row of n runs.
+func intervalCell(mean, half float64, k, n, prec int) string {
+	if k == 0 {
+		return missingValue
+	}
+	s := signed(mean, prec)
+	if k > 1 && !math.IsNaN(half) {
+		s += " [" + signed(mean-half, prec) + ", " + signed(mean+half, prec) + "]"
+	}
+	if k != n {
+		s += fmt.Sprintf(" (n=%d)", k)
+	}
+	return s
+}
+
+// cellOrMissing returns s, or "n/a" when it is empty.
+func cellOrMissing(s string) string {
+	if s == "" {
+		return missingValue
+	}
+	return s
+}

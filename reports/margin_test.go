@@ -1,0 +1,219 @@
+package reports
+
+import (
+	"encoding/csv"
+	"math"
+	"os"
+	"strconv"
+	"strings"
+	"testing"
+
+	"github.com/infomax/infomax/experiments/results"
+)
+
+// marginRuns are Table-1-like runs: DIM(L) with two estimators at seeds 0,
+// 1, 2, a pixel baseline repeated under both estimators (equal values), a
+// random-encoder baseline with seed 2 missing, and a failed run.
+func marginRuns(t *testing.T) []Run {
+	var fakes []fakeRun
+	dimL := map[string][]float64{"jsd": {0.937, 0.934, 0.918}, "infonce": {0.934, 0.914, 0.918}}
+	pixels := []float64{0.902, 0.891, 0.890}
+	random := []float64{0.811, 0.843}
+	for _, est := range []string{"jsd", "infonce"} {
+		for s, v := range dimL[est] {
+			fakes = append(fakes, fakeRun{ID: "l-" + est + strconv.Itoa(s), Seed: int64(s),
+				Params:  map[string]any{"preset": "dim-l", "estimator": est},
+				Metrics: results.Values{"linear_y_acc": v}})
+		}
+		for s, v := range pixels {
+			fakes = append(fakes, fakeRun{ID: "p-" + est + strconv.Itoa(s), Seed: int64(s),
+				Params:  map[string]any{"preset": "pixels", "estimator": est},
+				Metrics: results.Values{"linear_input_acc": v}})
+		}
+		for s, v := range random {
+			fakes = append(fakes, fakeRun{ID: "r-" + est + strconv.Itoa(s), Seed: int64(s),
+				Params:  map[string]any{"preset": "random", "estimator": est},
+				Metrics: results.Values{"linear_y_acc": v}})
+		}
+	}
+	fakes = append(fakes, fakeRun{ID: "g-jsd0", Seed: 0, Status: results.StatusFailed,
+		Params: map[string]any{"preset": "dim-g", "estimator": "jsd"}})
+	return makeRuns(t, fakes...)
+}
+
+func marginSpec() Spec {
+	return Spec{Kind: "margin", Name: "margins", Options: map[string]any{
+		"rows":   []any{"preset", "estimator"},
+		"metric": "linear_y_acc",
+		"where":  map[string]any{"preset": "dim-l"},
+		"baselines": []map[string]any{
+			{"label": "pixels", "where": map[string]any{"preset": "pixels"}, "metric": "linear_input_acc"},
+			{"label": "random", "where": map[string]any{"preset": []any{"random"}}},
+		},
+		"scale":     int64(100),
+		"precision": int64(1),
+	}}
+}
+
+func TestMarginKind(t *testing.T) {
+	k, err := Lookup("margin")
+	if err != nil {
+		t.Fatal(err)
+	}
+	spec := marginSpec()
+	if err := k.Check(spec); err != nil {
+		t.Fatal(err)
+	}
+	paths, err := k.Make(marginRuns(t), spec, t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	md, err := os.ReadFile(paths[0])
+	if err != nil {
+		t.Fatal(err)
+	}
+	// By hand: jsd - pixels = 3.5, 4.3, 2.8: mean 3.5333, sd 0.7506,
+	// t(0.975, 2) = 4.3027, half-width 1.8646 -> [+1.7, +5.4]. infonce -
+	// random pairs only seeds 0 and 1: 12.3, 7.1, mean 9.7; t(0.975, 1) =
+	// 12.706, sd 3.677, half 33.04 -> [-23.3, +42.7] (n=2).
+	for _, cell := range []string{
+		"+3.5 [+1.7, +5.4]", "+3.5 / +4.3 / +2.8",
+		"+12.6 / +9.1", "+12.3 / +7.1", "+9.7 [-23.3, +42.7] (n=2)",
+		"vs pixels [95% CI]", "random per seed", "Left out: 1 run not done (1 failed).",
+	} {
+		if !strings.Contains(string(md), cell) {
+			t.Errorf("margins.md lacks %q:\n%s", cell, md)
+		}
+	}
+	if strings.Contains(string(md), "| pixels | ") || strings.Contains(string(md), "| random | ") {
+		t.Errorf("baseline runs became rows, but where selects dim-l only:\n%s", md)
+	}
+	checkGolden(t, paths[0], "margins.md")
+	checkGolden(t, paths[1], "margins.csv")
+
+	f, err := os.Open(paths[1])
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	rows, err := csv.NewReader(f).ReadAll()
+	if err != nil {
+		t.Fatal(err)
+	}
+	col := map[string]int{}
+	for i, h := range rows[0] {
+		col[h] = i
+	}
+	jsd := rows[1]
+	if jsd[col["estimator"]] != "jsd" {
+		t.Fatalf("first row is %v, want jsd", jsd)
+	}
+	num := func(name string) float64 {
+		x, err := strconv.ParseFloat(jsd[col[name]], 64)
+		if err != nil {
+			t.Fatalf("CSV %s = %q: %v", name, jsd[col[name]], err)
+		}
+		return x
+	}
+	d := []float64{93.7 - 90.2, 93.4 - 89.1, 91.8 - 89.0}
+	mean := (d[0] + d[1] + d[2]) / 3
+	var ss float64
+	for _, x := range d {
+		ss += (x - mean) * (x - mean)
+	}
+	sd := math.Sqrt(ss / 2)
+	half := 4.302652729911275 * sd / math.Sqrt(3)
+	for name, want := range map[string]float64{
+		"pixels_mean": mean, "pixels_sd": sd, "pixels_low": mean - half, "pixels_high": mean + half,
+		"pixels_n": 3, "pixels_ahead": 3, "random_n": 2,
+	} {
+		if got := num(name); !near(got, want, 1e-6) {
+			t.Errorf("CSV %s = %v, want %v", name, got, want)
+		}
+	}
+	if got := jsd[col["pixels_per_seed"]]; !strings.HasPrefix(got, "0:3.5") || strings.Count(got, ":") != 3 {
+		t.Errorf("CSV pixels_per_seed = %q, want three seed:difference pairs from 0:3.5", got)
+	}
+}
+
+func TestMarginBaselineMustBeUnambiguous(t *testing.T) {
+	runs := makeRuns(t,
+		fakeRun{ID: "l0", Seed: 0, Params: map[string]any{"preset": "dim-l", "lr": 0.1}, Metrics: results.Values{"acc": 0.9}},
+		fakeRun{ID: "r0", Seed: 0, Params: map[string]any{"preset": "random", "lr": 0.1}, Metrics: results.Values{"acc": 0.8}},
+		fakeRun{ID: "r0b", Seed: 0, Params: map[string]any{"preset": "random", "lr": 0.2}, Metrics: results.Values{"acc": 0.7}},
+	)
+	spec := Spec{Kind: "margin", Name: "m", Options: map[string]any{
+		"rows": "preset", "metric": "acc", "where": map[string]any{"preset": "dim-l"},
+		"baselines": []any{map[string]any{"label": "random", "where": map[string]any{"preset": "random"}}},
+	}}
+	k, _ := Lookup("margin")
+	_, err := k.Make(runs, spec, t.TempDir())
+	if err == nil || !strings.Contains(err.Error(), "r0b") || !strings.Contains(err.Error(), "seed 0") {
+		t.Fatalf("two different baseline values at one seed: err = %v, want one naming the runs and the seed", err)
+	}
+	// Narrowed by the parameter that tells them apart, it pairs.
+	spec.Options["baselines"] = []any{map[string]any{"label": "random", "where": map[string]any{"preset": "random", "lr": 0.1}}}
+	paths, err := k.Make(runs, spec, t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	md, _ := os.ReadFile(paths[0])
+	if !strings.Contains(string(md), "+0.10") {
+		t.Errorf("dim-l 0.9 - random 0.8 should be +0.10:\n%s", md)
+	}
+}
+
+func TestMarginOptionErrors(t *testing.T) {
+	k, _ := Lookup("margin")
+	base := marginSpec()
+	for _, tc := range []struct {
+		name   string
+		change func(o map[string]any)
+		want   string
+	}{
+		{"no baselines", func(o map[string]any) { delete(o, "baselines") }, `"baselines": missing`},
+		{"no metric", func(o map[string]any) { delete(o, "metric") }, `"metric": missing`},
+		{"unknown option", func(o map[string]any) { o["colour"] = "red" }, `"colour": unknown option`},
+		{"baseline not a table", func(o map[string]any) { o["baselines"] = []any{"pixels"} }, "want a list of tables"},
+		{"baseline without label", func(o map[string]any) {
+			o["baselines"] = []any{map[string]any{"where": map[string]any{"preset": "pixels"}}}
+		}, "want label"},
+		{"baseline without where", func(o map[string]any) {
+			o["baselines"] = []any{map[string]any{"label": "pixels"}}
+		}, "want where"},
+		{"unknown baseline key", func(o map[string]any) {
+			o["baselines"] = []any{map[string]any{"label": "pixels", "where": map[string]any{"preset": "pixels"}, "metrc": "x"}}
+		}, `unknown key "metrc"`},
+		{"label twice", func(o map[string]any) {
+			b := map[string]any{"label": "pixels", "where": map[string]any{"preset": "pixels"}}
+			o["baselines"] = []any{b, b}
+		}, "used twice"},
+		{"where not a table", func(o map[string]any) { o["where"] = "dim-l" }, "want a table of parameter values"},
+		{"where value a table", func(o map[string]any) { o["where"] = map[string]any{"preset": map[string]any{}} }, "preset: want a string"},
+		{"level", func(o map[string]any) { o["level"] = 95 }, "confidence level"},
+	} {
+		spec := Spec{Kind: base.Kind, Name: base.Name, Options: map[string]any{}}
+		for key, v := range base.Options {
+			spec.Options[key] = v
+		}
+		tc.change(spec.Options)
+		err := k.Check(spec)
+		if err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("%s: err = %v, want it to contain %q", tc.name, err, tc.want)
+		}
+	}
+
+	// Problems only the results show: a where key no run has, a baseline
+	// metric no run has.
+	runs := marginRuns(t)
+	spec := marginSpec()
+	spec.Options["where"] = map[string]any{"presett": "dim-l"}
+	if _, err := k.Make(runs, spec, t.TempDir()); err == nil || !strings.Contains(err.Error(), `"presett"`) {
+		t.Errorf("unknown where key: err = %v", err)
+	}
+	spec = marginSpec()
+	spec.Options["baselines"] = []any{map[string]any{"label": "pixels", "where": map[string]any{"preset": "pixels"}, "metric": "mlp_input_acc"}}
+	if _, err := k.Make(runs, spec, t.TempDir()); err == nil || !strings.Contains(err.Error(), "mlp_input_acc") {
+		t.Errorf("baseline metric no run has: err = %v", err)
+	}
+}
