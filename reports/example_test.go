@@ -111,3 +111,62 @@ func ExampleStaircaseStats() {
 	// level 2: mean 2.00 bias 0.00 variance 0.25 MSE 0.25 (n=2)
 	// level 4: mean 4.00 bias 0.00 variance 0.25 MSE 0.25 (n=2)
 }
+
+// The margin kind says how far DIM(L) is above each baseline, pairing every
+// run with the baseline's run of the same seed: the mean difference with its
+// 95% t-interval, and the difference at every seed. The pixel baseline is
+// probed on its inputs, so its metric is another one. In a sweep file:
+//
+//	[[tables]]
+//	kind = "margin"
+//	name = "margins"
+//	rows = "model"
+//	where = {model = "DIM(L)"}
+//	metric = "linear_y_acc"
+//	baselines = [
+//	  {label = "pixels", where = {model = "pixels"}, metric = "linear_input_acc"},
+//	  {label = "random", where = {model = "random"}},
+//	]
+//	scale = 100
+//	precision = 1
+func Example_margin() {
+	var runs []reports.Run
+	for seed, acc := range []struct{ dim, pixels, random float64 }{
+		{0.937, 0.902, 0.811}, {0.934, 0.891, 0.843}, {0.918, 0.890, 0.832},
+	} {
+		s := int64(seed)
+		runs = append(runs,
+			doneRun(fmt.Sprint("l", s), s, map[string]any{"model": "DIM(L)"}, results.Values{"linear_y_acc": acc.dim}),
+			doneRun(fmt.Sprint("p", s), s, map[string]any{"model": "pixels"}, results.Values{"linear_input_acc": acc.pixels}),
+			doneRun(fmt.Sprint("r", s), s, map[string]any{"model": "random"}, results.Values{"linear_y_acc": acc.random}))
+	}
+	spec := reports.Spec{Kind: "margin", Name: "margins", Options: map[string]any{
+		"rows":   "model",
+		"where":  map[string]any{"model": "DIM(L)"},
+		"metric": "linear_y_acc",
+		"baselines": []any{
+			map[string]any{"label": "pixels", "where": map[string]any{"model": "pixels"}, "metric": "linear_input_acc"},
+			map[string]any{"label": "random", "where": map[string]any{"model": "random"}},
+		},
+		"scale":     100,
+		"precision": 1,
+	}}
+	kind, _ := reports.Lookup(spec.Kind)
+	dir, err := os.MkdirTemp("", "reports-example")
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	defer os.RemoveAll(dir)
+	paths, err := kind.Make(runs, spec, dir)
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	b, _ := os.ReadFile(paths[0])
+	fmt.Print(string(b))
+	// Output:
+	// | model  | n | vs pixels [95% CI] |    pixels per seed |  vs random [95% CI] |     random per seed |
+	// |:-------|--:|-------------------:|-------------------:|--------------------:|--------------------:|
+	// | DIM(L) | 3 |  +3.5 [+1.7, +5.4] | +3.5 / +4.3 / +2.8 | +10.1 [+4.7, +15.5] | +12.6 / +9.1 / +8.6 |
+}
