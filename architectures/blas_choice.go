@@ -1,6 +1,6 @@
 package architectures
 
-import "github.com/infomax/infomax/architectures/blas"
+import "github.com/infomax/infomax/internal/blas"
 
 // BLAS returns the BLAS that matrix products use: "openblas" when the
 // program was built with -tags openblas, "go-avx2" (pure Go with our

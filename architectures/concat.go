@@ -8,7 +8,7 @@ import (
 )
 
 func init() {
-	RegisterCritic(CriticInfo{
+	RegisterPairCritic(PairCriticInfo{
 		Name:    "concat",
 		Summary: "T([x, y]): one MLP on the concatenated pair, evaluated on all n² pairings",
 		New:     newConcatCritic,

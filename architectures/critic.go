@@ -8,13 +8,8 @@ package architectures
 
 import (
 	"fmt"
-	"sort"
-	"strings"
-	"sync"
 
 	G "gorgonia.org/gorgonia"
-
-	"github.com/infomax/infomax/estimators"
 )
 
 // PairCritic scores every pairing of a batch of x with a batch of y.
@@ -56,72 +51,3 @@ func (s CriticSpec) Validate() error {
 
 // initializer returns the initializer that draws the critic's weights.
 func (s CriticSpec) initializer() *Init { return NewInit(s.Seed) }
-
-// CriticFactory builds a pair critic into graph g.
-type CriticFactory func(g *G.ExprGraph, spec CriticSpec) (PairCritic, error)
-
-// CriticInfo describes a registered pair critic.
-type CriticInfo struct {
-	Name    string
-	Summary string
-	New     CriticFactory
-}
-
-var (
-	criticsMu sync.RWMutex
-	critics   = map[string]CriticInfo{}
-)
-
-// RegisterCritic makes a pair critic available by name. It panics on an empty
-// name, a nil factory or a duplicate name.
-func RegisterCritic(info CriticInfo) {
-	criticsMu.Lock()
-	defer criticsMu.Unlock()
-	if info.Name == "" || info.New == nil {
-		panic("architectures: RegisterCritic needs a name and a factory")
-	}
-	if _, dup := critics[info.Name]; dup {
-		panic("architectures: RegisterCritic called twice for " + info.Name)
-	}
-	critics[info.Name] = info
-}
-
-// CriticNames returns the registered pair-critic names, sorted.
-func CriticNames() []string {
-	criticsMu.RLock()
-	defer criticsMu.RUnlock()
-	names := make([]string, 0, len(critics))
-	for n := range critics {
-		names = append(names, n)
-	}
-	sort.Strings(names)
-	return names
-}
-
-// LookupCritic returns the named pair critic's registration; an unknown name
-// is an error listing the known ones and the closest match.
-func LookupCritic(name string) (CriticInfo, error) {
-	criticsMu.RLock()
-	info, ok := critics[name]
-	criticsMu.RUnlock()
-	if !ok {
-		msg := fmt.Sprintf("unknown critic %q (known: %s)", name, strings.Join(CriticNames(), ", "))
-		if s := estimators.Closest(name, CriticNames()); s != "" {
-			msg += fmt.Sprintf("; did you mean %q?", s)
-		}
-		return CriticInfo{}, fmt.Errorf("%s", msg)
-	}
-	return info, nil
-}
-
-// NewCritic validates spec and builds the named pair critic into g.
-func NewCritic(g *G.ExprGraph, name string, spec CriticSpec) (PairCritic, error) {
-	info, err := LookupCritic(name)
-	if err != nil {
-		return nil, err
-	}
-	if err := spec.Validate(); err != nil {
-		return nil, fmt.Errorf("critic %q: %w", name, err)
-	}
-	return info.New(g, spec)
-}

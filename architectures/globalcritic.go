@@ -36,19 +36,21 @@ func (s GlobalCriticSpec) Validate() error {
 	return nil
 }
 
-// GlobalCriticNames returns the names of the global critics [NewGlobalCritic] builds.
-func GlobalCriticNames() []string { return []string{"concat", "encode-and-dot"} }
-
-// NewGlobalCritic builds the named global critic ("concat" or
-// "encode-and-dot") into g.
-func NewGlobalCritic(g *G.ExprGraph, init *Init, name string, spec GlobalCriticSpec) (GlobalCritic, error) {
-	switch name {
-	case "concat":
-		return NewConcatGlobal(g, init, spec)
-	case "encode-and-dot":
-		return NewEncodeAndDotGlobal(g, init, spec)
-	}
-	return nil, fmt.Errorf("unknown global critic %q (known: concat, encode-and-dot)", name)
+func init() {
+	RegisterGlobalCritic(GlobalCriticInfo{
+		Name:    "concat",
+		Summary: "T([M, Y]): an MLP on the flattened feature map and Y (the paper's)",
+		New: func(g *G.ExprGraph, init *Init, spec GlobalCriticSpec) (GlobalCritic, error) {
+			return NewConcatGlobal(g, init, spec)
+		},
+	})
+	RegisterGlobalCritic(GlobalCriticInfo{
+		Name:    "encode-and-dot",
+		Summary: "φ(M)ᵀψ(Y): embeddings of the flattened feature map and of Y, scored by a dot product",
+		New: func(g *G.ExprGraph, init *Init, spec GlobalCriticSpec) (GlobalCritic, error) {
+			return NewEncodeAndDotGlobal(g, init, spec)
+		},
+	})
 }
 
 // ConcatGlobal is the paper's global critic: an MLP on [M flattened, Y]

@@ -40,19 +40,21 @@ func (s LocalCriticSpec) Validate() error {
 	return nil
 }
 
-// LocalCriticNames returns the names of the local critics [NewLocalCritic] builds.
-func LocalCriticNames() []string { return []string{"encode-and-dot", "concat-and-convolve"} }
-
-// NewLocalCritic builds the named local critic ("encode-and-dot" or
-// "concat-and-convolve") into g.
-func NewLocalCritic(g *G.ExprGraph, init *Init, name string, spec LocalCriticSpec) (LocalCritic, error) {
-	switch name {
-	case "encode-and-dot":
-		return NewEncodeAndDot(g, init, spec)
-	case "concat-and-convolve":
-		return NewConcatAndConvolve(g, init, spec)
-	}
-	return nil, fmt.Errorf("unknown local critic %q (known: encode-and-dot, concat-and-convolve)", name)
+func init() {
+	RegisterLocalCritic(LocalCriticInfo{
+		Name:    "encode-and-dot",
+		Summary: "φ(L)ᵀψ(Y): 1x1-conv embeddings of each location and of Y, scored by a dot product (the paper's default)",
+		New: func(g *G.ExprGraph, init *Init, spec LocalCriticSpec) (LocalCritic, error) {
+			return NewEncodeAndDot(g, init, spec)
+		},
+	})
+	RegisterLocalCritic(LocalCriticInfo{
+		Name:    "concat-and-convolve",
+		Summary: "T([L, Y]): Y tiled onto every location, concatenated, then 1x1 convolutions",
+		New: func(g *G.ExprGraph, init *Init, spec LocalCriticSpec) (LocalCritic, error) {
+			return NewConcatAndConvolve(g, init, spec)
+		},
+	})
 }
 
 // EmbedNet is the official DIM's MI1x1ConvNet on row-layout inputs (a 1x1

@@ -86,7 +86,7 @@ func row(data []float32, i, width int) []float64 {
 func runScores(t *testing.T, name string, spec CriticSpec, n int, xs, ys []float32) (PairCritic, []float64) {
 	t.Helper()
 	g := G.NewGraph()
-	c, err := NewCritic(g, name, spec)
+	c, err := NewPairCritic(g, name, spec)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -269,7 +269,7 @@ func TestCriticsAreRegisteredAndSeeded(t *testing.T) {
 func TestCriticsRejectMismatchedBatches(t *testing.T) {
 	for _, name := range []string{"separable", "concat"} {
 		g := G.NewGraph()
-		c, err := NewCritic(g, name, CriticSpec{DimX: 2, DimY: 2, Hidden: 3, Layers: 1, Embed: 2})
+		c, err := NewPairCritic(g, name, CriticSpec{DimX: 2, DimY: 2, Hidden: 3, Layers: 1, Embed: 2})
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -7,7 +7,7 @@ import (
 )
 
 func init() {
-	RegisterCritic(CriticInfo{
+	RegisterPairCritic(PairCriticInfo{
 		Name:    "separable",
 		Summary: "g(x)ᵀh(y): two MLP embeddings scored by a dot product (Poole et al. 2019)",
 		New:     newSeparableCritic,

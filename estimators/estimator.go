@@ -15,9 +15,11 @@ package estimators
 
 import (
 	"fmt"
-	"sort"
+	"maps"
+	"slices"
 	"strings"
-	"sync"
+
+	"github.com/infomax/infomax/internal/registry"
 
 	G "gorgonia.org/gorgonia"
 )
@@ -194,69 +196,54 @@ type Info struct {
 	New Factory
 }
 
-var (
-	registryMu sync.RWMutex
-	registry   = map[string]Info{}
-)
+// estimatorRegistry holds the registered estimators.
+var estimatorRegistry = registry.New[Info]("estimator")
 
 // Register makes an estimator available by name. It is meant to be called
 // from init functions; it panics if the name is empty, the factory is nil, or
 // the name is already registered, as database/sql's Register does.
+//
+// The registered factory rejects parameter names outside info.Params, so
+// that a factory need not check them itself, whether it is called through
+// [New] or directly as Lookup(name).New.
 func Register(info Info) {
-	registryMu.Lock()
-	defer registryMu.Unlock()
-	if info.Name == "" || info.New == nil {
-		panic("estimators: Register needs a name and a factory")
+	if info.New == nil {
+		panic("estimators: Register needs a factory for " + info.Name)
 	}
-	if _, dup := registry[info.Name]; dup {
-		panic("estimators: Register called twice for " + info.Name)
+	info.New = rejectUnknownParams(info.Name, info.Params, info.New)
+	estimatorRegistry.Register(info.Name, info)
+}
+
+// rejectUnknownParams wraps a factory so that it fails on a parameter name
+// that known lacks, naming the estimator, the name and the accepted ones.
+func rejectUnknownParams(name string, known Params, f Factory) Factory {
+	return func(p Params) (Estimator, error) {
+		for _, k := range slices.Sorted(maps.Keys(p)) {
+			if _, ok := known[k]; !ok {
+				return nil, fmt.Errorf("estimator %q has no parameter %q (it takes %s)", name, k, paramList(known))
+			}
+		}
+		return f(p)
 	}
-	registry[info.Name] = info
 }
 
 // Names returns the registered estimator names, sorted.
-func Names() []string {
-	registryMu.RLock()
-	defer registryMu.RUnlock()
-	names := make([]string, 0, len(registry))
-	for n := range registry {
-		names = append(names, n)
-	}
-	sort.Strings(names)
-	return names
-}
+func Names() []string { return estimatorRegistry.Names() }
 
 // Lookup returns the registration of the named estimator. An unknown name is
 // an error that lists the known names and suggests the closest one.
-func Lookup(name string) (Info, error) {
-	registryMu.RLock()
-	info, ok := registry[name]
-	registryMu.RUnlock()
-	if !ok {
-		return Info{}, unknownName("estimator", name, Names())
-	}
-	return info, nil
-}
+func Lookup(name string) (Info, error) { return estimatorRegistry.Lookup(name) }
 
 // New builds the named estimator with parameters p; parameters that are not
-// given take their defaults.
+// given take their defaults, and unknown ones are an error.
 func New(name string, p Params) (Estimator, error) {
 	info, err := Lookup(name)
 	if err != nil {
 		return nil, err
 	}
-	for k := range p {
-		if _, ok := info.Params[k]; !ok {
-			return nil, fmt.Errorf("estimator %q has no parameter %q (it takes %s)", name, k, paramList(info.Params))
-		}
-	}
 	merged := Params{}
-	for k, v := range info.Params {
-		merged[k] = v
-	}
-	for k, v := range p {
-		merged[k] = v
-	}
+	maps.Copy(merged, info.Params)
+	maps.Copy(merged, p)
 	return info.New(merged)
 }
 
@@ -264,54 +251,5 @@ func paramList(p Params) string {
 	if len(p) == 0 {
 		return "none"
 	}
-	keys := make([]string, 0, len(p))
-	for k := range p {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	return strings.Join(keys, ", ")
-}
-
-// unknownName builds the error for a name that is not registered.
-func unknownName(kind, name string, known []string) error {
-	msg := fmt.Sprintf("unknown %s %q (known: %s)", kind, name, strings.Join(known, ", "))
-	if s := Closest(name, known); s != "" {
-		msg += fmt.Sprintf("; did you mean %q?", s)
-	}
-	return fmt.Errorf("%s", msg)
-}
-
-// Closest returns the name in known nearest to name by edit distance, or ""
-// if none is near enough to be a plausible typo.
-func Closest(name string, known []string) string {
-	best, bestD := "", 1<<30
-	for _, k := range known {
-		if d := editDistance(strings.ToLower(name), strings.ToLower(k)); d < bestD {
-			best, bestD = k, d
-		}
-	}
-	if bestD <= max(2, len(name)/3) {
-		return best
-	}
-	return ""
-}
-
-func editDistance(a, b string) int {
-	prev := make([]int, len(b)+1)
-	cur := make([]int, len(b)+1)
-	for j := range prev {
-		prev[j] = j
-	}
-	for i := 1; i <= len(a); i++ {
-		cur[0] = i
-		for j := 1; j <= len(b); j++ {
-			cost := 1
-			if a[i-1] == b[j-1] {
-				cost = 0
-			}
-			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
-		}
-		prev, cur = cur, prev
-	}
-	return prev[len(b)]
+	return strings.Join(slices.Sorted(maps.Keys(p)), ", ")
 }

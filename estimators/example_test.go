@@ -26,9 +26,6 @@ func init() {
 		Summary: "TUBA with a constant baseline (the worked example of adding an estimator)",
 		Params:  estimators.Params{"log_baseline": 0},
 		New: func(p estimators.Params) (estimators.Estimator, error) {
-			if err := estimators.CheckParams("example-tuba", p, "log_baseline"); err != nil {
-				return nil, err
-			}
 			return TUBA{LogBaseline: p["log_baseline"]}, nil
 		},
 	})

@@ -37,9 +37,6 @@ func init() {
 		Summary: "InfoNCE (CPC): softmax over each row's negatives; low variance, never above log K",
 		Params:  Params{},
 		New: func(p Params) (Estimator, error) {
-			if err := CheckParams("infonce", p); err != nil {
-				return nil, err
-			}
 			return InfoNCE{}, nil
 		},
 	})

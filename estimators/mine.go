@@ -77,9 +77,6 @@ func init() {
 		Summary: "MINE: DV estimate, gradient with a moving average of the partition term (param momentum)",
 		Params:  Params{"momentum": 0.9},
 		New: func(p Params) (Estimator, error) {
-			if err := CheckParams("mine", p, "momentum"); err != nil {
-				return nil, err
-			}
 			m, ok := p["momentum"]
 			if !ok {
 				m = 0.9

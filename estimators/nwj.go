@@ -24,9 +24,6 @@ func init() {
 		Summary: "NWJ / f-GAN KL / TUBA(f-1): 1 + mean positive - mean exp negative; unbiased, high variance",
 		Params:  Params{},
 		New: func(p Params) (Estimator, error) {
-			if err := CheckParams("nwj", p); err != nil {
-				return nil, err
-			}
 			return NWJ{}, nil
 		},
 	})

@@ -3,8 +3,6 @@ package estimators
 import (
 	"fmt"
 	"math"
-	"sort"
-	"strings"
 )
 
 // This file holds the plain float64 arithmetic that the estimators'
@@ -92,26 +90,4 @@ func referenceNWJ(scores []float64, mask *Mask) float64 {
 func referenceDV(scores []float64, mask *Mask) float64 {
 	neg := selected(scores, mask, Negative)
 	return mean(selected(scores, mask, Positive)) - (logSumExp(neg) - math.Log(float64(len(neg))))
-}
-
-// CheckParams returns an error if p holds a parameter name outside
-// allowed, naming the estimator, the bad name and the accepted ones. A
-// [Factory] calls it first.
-func CheckParams(name string, p Params, allowed ...string) error {
-	for k := range p {
-		ok := false
-		for _, a := range allowed {
-			ok = ok || k == a
-		}
-		if !ok {
-			list := "none"
-			if len(allowed) > 0 {
-				s := append([]string(nil), allowed...)
-				sort.Strings(s)
-				list = strings.Join(s, ", ")
-			}
-			return fmt.Errorf("estimator %q has no parameter %q (it takes %s)", name, k, list)
-		}
-	}
-	return nil
 }

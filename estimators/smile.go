@@ -37,9 +37,6 @@ func init() {
 		Summary: "SMILE: JS-trained critic, DV estimate with the partition term clipped to [-tau, tau]",
 		Params:  Params{"tau": 5},
 		New: func(p Params) (Estimator, error) {
-			if err := CheckParams("smile", p, "tau"); err != nil {
-				return nil, err
-			}
 			tau, ok := p["tau"]
 			if !ok {
 				tau = 5

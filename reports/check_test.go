@@ -5,7 +5,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/infomax/infomax/experiments/results"
+	"github.com/infomax/infomax/experiments/engine/results"
 )
 
 func TestKindsRegistered(t *testing.T) {

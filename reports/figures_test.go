@@ -7,7 +7,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/infomax/infomax/experiments/results"
+	"github.com/infomax/infomax/experiments/engine/results"
 )
 
 // figureDir is where a test writes its figures: a temporary directory, or

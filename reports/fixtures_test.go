@@ -12,7 +12,7 @@ import (
 	"path/filepath"
 	"testing"
 
-	"github.com/infomax/infomax/experiments/results"
+	"github.com/infomax/infomax/experiments/engine/results"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden files in testdata/")

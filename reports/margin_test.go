@@ -8,7 +8,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/infomax/infomax/experiments/results"
+	"github.com/infomax/infomax/experiments/engine/results"
 )
 
 // marginRuns are Table-1-like runs: DIM(L) with two estimators at seeds 0,

@@ -5,12 +5,9 @@
 package reports
 
 import (
-	"fmt"
-	"sort"
-	"strings"
-	"sync"
+	"github.com/infomax/infomax/internal/registry"
 
-	"github.com/infomax/infomax/experiments/results"
+	"github.com/infomax/infomax/experiments/engine/results"
 )
 
 // Run is one stored run as a report sees it.
@@ -58,45 +55,21 @@ type Kind struct {
 	Make func(runs []Run, spec Spec, dir string) ([]string, error)
 }
 
-var (
-	kindsMu sync.RWMutex
-	kinds   = map[string]Kind{}
-)
+// kindRegistry holds the registered report kinds.
+var kindRegistry = registry.New[Kind]("report kind")
 
 // Register makes a report kind available by name. It panics on an empty
 // name, a missing function, or a name registered twice.
 func Register(k Kind) {
-	kindsMu.Lock()
-	defer kindsMu.Unlock()
-	if k.Name == "" || k.Check == nil || k.Make == nil {
-		panic("reports: Register needs a name, Check and Make")
+	if k.Check == nil || k.Make == nil {
+		panic("reports: Register needs Check and Make for " + k.Name)
 	}
-	if _, dup := kinds[k.Name]; dup {
-		panic("reports: Register called twice for " + k.Name)
-	}
-	kinds[k.Name] = k
+	kindRegistry.Register(k.Name, k)
 }
 
 // Names returns the registered report kinds, sorted.
-func Names() []string {
-	kindsMu.RLock()
-	defer kindsMu.RUnlock()
-	names := make([]string, 0, len(kinds))
-	for n := range kinds {
-		names = append(names, n)
-	}
-	sort.Strings(names)
-	return names
-}
+func Names() []string { return kindRegistry.Names() }
 
 // Lookup returns the named report kind; an unknown name is an error listing
-// the known kinds.
-func Lookup(name string) (Kind, error) {
-	kindsMu.RLock()
-	k, ok := kinds[name]
-	kindsMu.RUnlock()
-	if !ok {
-		return Kind{}, fmt.Errorf("unknown report kind %q (known: %s)", name, strings.Join(Names(), ", "))
-	}
-	return k, nil
-}
+// the known kinds and the closest match.
+func Lookup(name string) (Kind, error) { return kindRegistry.Lookup(name) }

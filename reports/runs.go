@@ -7,7 +7,9 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/infomax/infomax/experiments/results"
+	"github.com/infomax/infomax/internal/english"
+
+	"github.com/infomax/infomax/experiments/engine/results"
 )
 
 // missingValue stands for a grouping key that a run does not have, when
@@ -50,14 +52,7 @@ func (l leftOut) String() string {
 	if l.NoSummary > 0 {
 		parts = append(parts, fmt.Sprintf("%d missing", l.NoSummary))
 	}
-	return fmt.Sprintf("%d %s not done (%s)", total, plural(total, "run", "runs"), strings.Join(parts, ", "))
-}
-
-func plural(n int, one, many string) string {
-	if n == 1 {
-		return one
-	}
-	return many
+	return fmt.Sprintf("%s not done (%s)", english.Plural(total, "run"), strings.Join(parts, ", "))
 }
 
 // doneRuns returns the runs whose summary says done, in their order, and

@@ -1,12 +1,15 @@
 package reports
 
 import (
+	"maps"
 	"math"
-	"sort"
+	"slices"
+
+	"github.com/infomax/infomax/internal/stats"
 
 	"gonum.org/v1/gonum/stat/distuv"
 
-	"github.com/infomax/infomax/experiments/results"
+	"github.com/infomax/infomax/experiments/engine/results"
 )
 
 // MeanSD returns the mean and the sample standard deviation (divisor n-1) of
@@ -90,20 +93,8 @@ func Smooth(xs []float64, factor float64) []float64 {
 }
 
 // LevelStats summarizes an estimate over the second half of every stage of
-// a staircase at one true MI level.
-type LevelStats struct {
-	// Level is the true MI of the stage, in nats.
-	Level float64
-	// N is the number of steps summarized.
-	N int
-	// Mean is the mean estimate; Bias is Mean - Level.
-	Mean, Bias float64
-	// Variance is the population variance of the estimate (divisor N), so
-	// that MSE = Bias² + Variance.
-	Variance float64
-	// MSE is the mean of (estimate - Level)².
-	MSE float64
-}
+// a staircase at one true MI level; see [stats.Level].
+type LevelStats = stats.Level
 
 // StaircaseStats computes per-level statistics of the estimate logged as
 // metric against the true MI logged as truth, in the way the Gaussian
@@ -133,27 +124,10 @@ func StaircaseStats(recs []results.Record, metric, truth string) []LevelStats {
 			pooled[p.truth] = append(pooled[p.truth], p.est)
 		}
 	}
-	levels := make([]float64, 0, len(pooled))
-	for l := range pooled {
-		levels = append(levels, l)
-	}
-	sort.Float64s(levels)
+	levels := slices.Sorted(maps.Keys(pooled))
 	out := make([]LevelStats, 0, len(levels))
 	for _, l := range levels {
-		xs := pooled[l]
-		s := LevelStats{Level: l, N: len(xs)}
-		for _, x := range xs {
-			s.Mean += x
-			s.MSE += (x - l) * (x - l)
-		}
-		s.Mean /= float64(len(xs))
-		s.MSE /= float64(len(xs))
-		for _, x := range xs {
-			s.Variance += (x - s.Mean) * (x - s.Mean)
-		}
-		s.Variance /= float64(len(xs))
-		s.Bias = s.Mean - l
-		out = append(out, s)
+		out = append(out, stats.OfLevel(l, pooled[l]))
 	}
 	return out
 }

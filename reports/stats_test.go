@@ -4,7 +4,7 @@ import (
 	"math"
 	"testing"
 
-	"github.com/infomax/infomax/experiments/results"
+	"github.com/infomax/infomax/experiments/engine/results"
 )
 
 func near(a, b, tol float64) bool { return math.Abs(a-b) <= tol }

@@ -8,7 +8,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/infomax/infomax/experiments/results"
+	"github.com/infomax/infomax/experiments/engine/results"
 )
 
 // table1Runs are DIM-like runs: two models with two seeds each, a baseline

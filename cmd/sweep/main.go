@@ -31,21 +31,23 @@ import (
 	"text/tabwriter"
 	"time"
 
+	"github.com/infomax/infomax/internal/english"
+
 	"github.com/BurntSushi/toml"
 
 	"github.com/infomax/infomax/architectures"
-	"github.com/infomax/infomax/architectures/blas"
 	"github.com/infomax/infomax/estimators"
-	"github.com/infomax/infomax/experiments"
-	"github.com/infomax/infomax/experiments/checkpoint"
 	"github.com/infomax/infomax/experiments/data"
-	"github.com/infomax/infomax/experiments/results"
-	"github.com/infomax/infomax/experiments/sweep"
+	"github.com/infomax/infomax/experiments/engine/checkpoint"
+	"github.com/infomax/infomax/experiments/engine/results"
+	"github.com/infomax/infomax/experiments/engine/sweep"
+	"github.com/infomax/infomax/experiments/tasks"
+	"github.com/infomax/infomax/internal/blas"
 	"github.com/infomax/infomax/reports"
 
 	// Tasks register themselves.
-	_ "github.com/infomax/infomax/experiments/dim"
-	_ "github.com/infomax/infomax/experiments/gaussian"
+	_ "github.com/infomax/infomax/experiments/tasks/dim"
+	_ "github.com/infomax/infomax/experiments/tasks/gaussian"
 )
 
 const usage = `sweep runs the experiments of a TOML sweep file, resumably.
@@ -165,7 +167,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 	switch cmd {
 	case "validate":
 		fmt.Fprintf(stdout, "ok: %d runs (sweep %s, task %s, %s; %s, %s)\n",
-			len(s.Runs), s.Name, s.Task, s.Method, plural(len(s.Figures), "figure"), plural(len(s.Tables), "table"))
+			len(s.Runs), s.Name, s.Task, s.Method, english.Plural(len(s.Figures), "figure"), english.Plural(len(s.Tables), "table"))
 		return exitOK
 	case "plan":
 		if format != "" {
@@ -457,8 +459,8 @@ func report(s *sweep.Sweep, out string, stdout, stderr io.Writer) int {
 // list prints everything a sweep file can name.
 func list(stdout io.Writer) int {
 	fmt.Fprintln(stdout, "Tasks (task = \"...\"; their settings, with defaults, go in [base] or [parameters]):")
-	for _, name := range experiments.TaskNames() {
-		info, _ := experiments.LookupTask(name)
+	for _, name := range tasks.Names() {
+		info, _ := tasks.Lookup(name)
 		fmt.Fprintf(stdout, "  %s: %s\n", name, info.Summary)
 		var buf bytes.Buffer
 		if err := toml.NewEncoder(&buf).Encode(info.Task.NewConfig()); err == nil {
@@ -489,8 +491,8 @@ func list(stdout io.Writer) int {
 	}
 	tw.Flush()
 
-	listSummaries(stdout, "Critics (critic = \"...\"):", architectures.CriticNames(), func(n string) string {
-		info, _ := architectures.LookupCritic(n)
+	listSummaries(stdout, "Critics (critic = \"...\"):", architectures.PairCriticNames(), func(n string) string {
+		info, _ := architectures.LookupPairCritic(n)
 		return info.Summary
 	})
 	listSummaries(stdout, "Report kinds ([[figures]] or [[tables]] with kind = \"...\"):", reports.Names(), func(n string) string {
@@ -513,14 +515,6 @@ func listSummaries(w io.Writer, title string, names []string, summary func(strin
 		fmt.Fprintf(tw, "  %s\t%s\n", name, summary(name))
 	}
 	tw.Flush()
-}
-
-// plural writes n and the noun, with an s unless n is 1.
-func plural(n int, noun string) string {
-	if n == 1 {
-		return "1 " + noun
-	}
-	return fmt.Sprintf("%d %ss", n, noun)
 }
 
 // formatSeconds writes a duration in seconds to a sensible precision.

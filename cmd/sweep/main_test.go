@@ -9,8 +9,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/infomax/infomax/experiments/results"
-	"github.com/infomax/infomax/experiments/sweep"
+	"github.com/infomax/infomax/experiments/engine/results"
+	"github.com/infomax/infomax/experiments/engine/sweep"
 )
 
 func runCLI(args ...string) (code int, stdout, stderr string) {

@@ -12,8 +12,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/infomax/infomax/experiments/checkpoint"
-	"github.com/infomax/infomax/experiments/results"
+	"github.com/infomax/infomax/experiments/engine/checkpoint"
+	"github.com/infomax/infomax/experiments/engine/results"
 )
 
 // cliMainEnv makes the test binary act as the sweep command (with the walk

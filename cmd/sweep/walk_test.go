@@ -8,9 +8,9 @@ import (
 	"os"
 	"time"
 
-	"github.com/infomax/infomax/experiments"
-	"github.com/infomax/infomax/experiments/checkpoint"
-	"github.com/infomax/infomax/experiments/results"
+	"github.com/infomax/infomax/experiments/engine/checkpoint"
+	"github.com/infomax/infomax/experiments/engine/results"
+	"github.com/infomax/infomax/experiments/tasks"
 )
 
 // walkConfig is the config of the "walk" task the CLI tests register: a
@@ -30,7 +30,7 @@ func (c *walkConfig) Validate() error {
 
 type walkTask struct{}
 
-func (walkTask) NewConfig() experiments.Config { return &walkConfig{Steps: 50, Scale: 1, SleepMS: 2} }
+func (walkTask) NewConfig() tasks.Config { return &walkConfig{Steps: 50, Scale: 1, SleepMS: 2} }
 
 // completionsEnv names a file the walk task appends its run id to when it
 // finishes, so that a test can count runs done to the end.
@@ -39,7 +39,7 @@ const completionsEnv = "SWEEP_TEST_COMPLETIONS"
 // Run walks x += scale * N(0, 1), tracking the largest |x|, and follows the
 // checkpoint contract: resume, save when due, save and return when ctx is
 // done.
-func (walkTask) Run(ctx context.Context, c experiments.Config, run *experiments.Run) (results.Values, error) {
+func (walkTask) Run(ctx context.Context, c tasks.Config, run *tasks.Run) (results.Values, error) {
 	cfg := c.(*walkConfig)
 	src := rand.NewPCG(uint64(run.Seed), 7)
 	var x, maxAbs float64
@@ -99,5 +99,5 @@ func (walkTask) Run(ctx context.Context, c experiments.Config, run *experiments.
 }
 
 func init() {
-	experiments.RegisterTask(experiments.TaskInfo{Name: "walk", Summary: "a slow random walk for the CLI tests", Task: walkTask{}})
+	tasks.Register(tasks.TaskInfo{Name: "walk", Summary: "a slow random walk for the CLI tests", Task: walkTask{}})
 }

@@ -24,11 +24,10 @@ import (
 	"math/rand/v2"
 	"os"
 	"slices"
-	"sort"
-	"strings"
-	"sync"
 
-	"github.com/infomax/infomax/estimators"
+	"github.com/infomax/infomax/internal/seed"
+
+	"github.com/infomax/infomax/internal/registry"
 )
 
 // Set is one split (train or test) of an image data set.
@@ -239,52 +238,24 @@ type Info struct {
 	Load func(path string) (train, test *Set, err error)
 }
 
-var (
-	setsMu sync.RWMutex
-	sets   = map[string]Info{}
-)
+// setRegistry holds the registered data sets.
+var setRegistry = registry.New[Info]("data set")
 
 // Register makes a data set available by name. It panics on an empty name,
 // a nil loader or a name registered twice.
 func Register(info Info) {
-	setsMu.Lock()
-	defer setsMu.Unlock()
-	if info.Name == "" || info.Load == nil {
-		panic("data: Register needs a name and a loader")
+	if info.Load == nil {
+		panic("data: Register needs a loader for " + info.Name)
 	}
-	if _, dup := sets[info.Name]; dup {
-		panic("data: Register called twice for " + info.Name)
-	}
-	sets[info.Name] = info
+	setRegistry.Register(info.Name, info)
 }
 
 // Names returns the registered data-set names, sorted.
-func Names() []string {
-	setsMu.RLock()
-	defer setsMu.RUnlock()
-	names := make([]string, 0, len(sets))
-	for n := range sets {
-		names = append(names, n)
-	}
-	sort.Strings(names)
-	return names
-}
+func Names() []string { return setRegistry.Names() }
 
 // Lookup returns the named data set's registration; an unknown name is an
 // error listing the known ones and the closest match.
-func Lookup(name string) (Info, error) {
-	setsMu.RLock()
-	info, ok := sets[name]
-	setsMu.RUnlock()
-	if !ok {
-		msg := fmt.Sprintf("unknown data set %q (known: %s)", name, strings.Join(Names(), ", "))
-		if s := estimators.Closest(name, Names()); s != "" {
-			msg += fmt.Sprintf("; did you mean %q?", s)
-		}
-		return Info{}, fmt.Errorf("%s", msg)
-	}
-	return info, nil
-}
+func Lookup(name string) (Info, error) { return setRegistry.Lookup(name) }
 
 // Load reads the named data set and prepares it as opts say: first the
 // subsets (train drawn with opts.Seed, test with a seed derived from it),
@@ -329,7 +300,7 @@ func prepare(train, test *Set, opts Options) (*Set, *Set, error) {
 	if train, err = train.Subset(opts.TrainSubset, opts.Seed); err != nil {
 		return nil, nil, err
 	}
-	if test, err = test.Subset(opts.TestSubset, splitmix(opts.Seed)); err != nil {
+	if test, err = test.Subset(opts.TestSubset, seed.Derive(opts.Seed, 1)); err != nil {
 		return nil, nil, err
 	}
 	if opts.Normalize {
@@ -350,13 +321,4 @@ func prepare(train, test *Set, opts Options) (*Set, *Set, error) {
 		}
 	}
 	return train, test, nil
-}
-
-// splitmix returns a well-mixed function of x (the SplitMix64 finalizer),
-// used to derive the test split's seed from the train split's.
-func splitmix(x uint64) uint64 {
-	x += 0x9e3779b97f4a7c15
-	x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9
-	x = (x ^ (x >> 27)) * 0x94d049bb133111eb
-	return x ^ (x >> 31)
 }

@@ -1,0 +1,123 @@
+package architectures
+
+import (
+	"fmt"
+
+	G "gorgonia.org/gorgonia"
+
+	"github.com/infomax/infomax/internal/registry"
+)
+
+// The three kinds of critic a sweep file can name are registered here, each
+// in the same scheme: RegisterKind from an init function, LookupKind,
+// KindNames (sorted) and NewKind, which validates the spec and builds the
+// named critic into a graph.
+var (
+	pairCritics   = registry.New[PairCriticInfo]("critic")
+	localCritics  = registry.New[LocalCriticInfo]("local critic")
+	globalCritics = registry.New[GlobalCriticInfo]("global critic")
+)
+
+// PairCriticInfo describes a registered pair critic, the critic of the
+// vector-data tasks (critic = "..." in a gaussian sweep).
+type PairCriticInfo struct {
+	Name    string
+	Summary string
+	New     func(g *G.ExprGraph, spec CriticSpec) (PairCritic, error)
+}
+
+// RegisterPairCritic makes a pair critic available by name. It panics on an
+// empty name, a nil factory or a duplicate name.
+func RegisterPairCritic(info PairCriticInfo) {
+	if info.New == nil {
+		panic("architectures: RegisterPairCritic needs a factory for " + info.Name)
+	}
+	pairCritics.Register(info.Name, info)
+}
+
+// PairCriticNames returns the registered pair-critic names, sorted.
+func PairCriticNames() []string { return pairCritics.Names() }
+
+// LookupPairCritic returns the named pair critic's registration; an unknown
+// name is an error listing the known ones and the closest match.
+func LookupPairCritic(name string) (PairCriticInfo, error) { return pairCritics.Lookup(name) }
+
+// NewPairCritic validates spec and builds the named pair critic into g.
+func NewPairCritic(g *G.ExprGraph, name string, spec CriticSpec) (PairCritic, error) {
+	info, err := LookupPairCritic(name)
+	if err != nil {
+		return nil, err
+	}
+	if err := spec.Validate(); err != nil {
+		return nil, fmt.Errorf("critic %q: %w", name, err)
+	}
+	return info.New(g, spec)
+}
+
+// LocalCriticInfo describes a registered local critic of Deep InfoMax
+// (local_critic = "..." in a dim sweep).
+type LocalCriticInfo struct {
+	Name    string
+	Summary string
+	New     func(g *G.ExprGraph, init *Init, spec LocalCriticSpec) (LocalCritic, error)
+}
+
+// RegisterLocalCritic makes a local critic available by name. It panics on
+// an empty name, a nil factory or a duplicate name.
+func RegisterLocalCritic(info LocalCriticInfo) {
+	if info.New == nil {
+		panic("architectures: RegisterLocalCritic needs a factory for " + info.Name)
+	}
+	localCritics.Register(info.Name, info)
+}
+
+// LocalCriticNames returns the registered local-critic names, sorted.
+func LocalCriticNames() []string { return localCritics.Names() }
+
+// LookupLocalCritic returns the named local critic's registration; an
+// unknown name is an error listing the known ones and the closest match.
+func LookupLocalCritic(name string) (LocalCriticInfo, error) { return localCritics.Lookup(name) }
+
+// NewLocalCritic builds the named local critic into g, drawing its initial
+// weights from init; the critic's constructor validates spec.
+func NewLocalCritic(g *G.ExprGraph, init *Init, name string, spec LocalCriticSpec) (LocalCritic, error) {
+	info, err := LookupLocalCritic(name)
+	if err != nil {
+		return nil, err
+	}
+	return info.New(g, init, spec)
+}
+
+// GlobalCriticInfo describes a registered global critic of Deep InfoMax
+// (global_critic = "..." in a dim sweep).
+type GlobalCriticInfo struct {
+	Name    string
+	Summary string
+	New     func(g *G.ExprGraph, init *Init, spec GlobalCriticSpec) (GlobalCritic, error)
+}
+
+// RegisterGlobalCritic makes a global critic available by name. It panics
+// on an empty name, a nil factory or a duplicate name.
+func RegisterGlobalCritic(info GlobalCriticInfo) {
+	if info.New == nil {
+		panic("architectures: RegisterGlobalCritic needs a factory for " + info.Name)
+	}
+	globalCritics.Register(info.Name, info)
+}
+
+// GlobalCriticNames returns the registered global-critic names, sorted.
+func GlobalCriticNames() []string { return globalCritics.Names() }
+
+// LookupGlobalCritic returns the named global critic's registration; an
+// unknown name is an error listing the known ones and the closest match.
+func LookupGlobalCritic(name string) (GlobalCriticInfo, error) { return globalCritics.Lookup(name) }
+
+// NewGlobalCritic builds the named global critic into g, drawing its initial
+// weights from init; the critic's constructor validates spec.
+func NewGlobalCritic(g *G.ExprGraph, init *Init, name string, spec GlobalCriticSpec) (GlobalCritic, error) {
+	info, err := LookupGlobalCritic(name)
+	if err != nil {
+		return nil, err
+	}
+	return info.New(g, init, spec)
+}

@@ -1,0 +1,824 @@
+// Package sweep reads sweep files, expands them into runs with stable ids,
+// runs them resumably and reports on what a sweep directory holds.
+//
+// A sweep file is TOML:
+//
+//	name = "gaussian"           # directory under --out; only [A-Za-z0-9_-]
+//	task = "gaussian"           # a registered task (sweep list)
+//	description = "..."         # optional
+//	method = "grid"             # "grid" (default) or "random"
+//	seeds = [0, 1, 2]           # each configuration once per seed (default [0])
+//	run_cap = 20                # random only, required: configurations to sample
+//	sampler_seed = 1            # random only: seed of the sampler (default 0)
+//	checkpoint_every = 1000     # checkpoint a run every 1000 steps (default: off)
+//	checkpoint_minutes = 10     # and/or every 10 minutes (default 10 when
+//	                            # neither is set; 0 and 0 turn checkpoints off)
+//
+//	[base]                      # the task's settings over its defaults
+//	batch_size = 64
+//
+//	[parameters.estimator]      # a swept setting
+//	values = ["jsd", "infonce"]
+//	[parameters."estimator_params.tau"]  # a dotted name reaches a nested key
+//	values = [1.0, 5.0]
+//	[parameters.lr]             # random only: a distribution
+//	distribution = "log_uniform_values"
+//	min = 1e-4
+//	max = 1e-3
+//
+//	[[figures]]                 # reports, made after the runs
+//	kind = "staircase"
+//	name = "staircase"
+//	[[tables]]
+//	kind = "bias_variance"
+//
+// Decoding is strict: an unknown key, a wrong type or an impossible value is
+// a [FileError] naming the file, the line and the key.
+package sweep
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"math"
+	"os"
+	"reflect"
+	"regexp"
+	"slices"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/infomax/infomax/internal/registry"
+
+	"github.com/BurntSushi/toml"
+
+	"github.com/infomax/infomax/experiments/engine/checkpoint"
+	"github.com/infomax/infomax/experiments/tasks"
+	"github.com/infomax/infomax/reports"
+)
+
+// MaxRuns is the most runs a sweep file may expand to.
+const MaxRuns = 20000
+
+// The methods a sweep file can name.
+const (
+	MethodGrid   = "grid"
+	MethodRandom = "random"
+)
+
+// The distributions a parameter of a random sweep can be drawn from.
+const (
+	DistCategorical = "categorical"        // uniform over values
+	DistUniform     = "uniform"            // float, uniform on [min, max]
+	DistIntUniform  = "int_uniform"        // integer, uniform on min..max
+	DistLogUniform  = "log_uniform_values" // float, log-uniform on [min, max], min > 0
+)
+
+// Sweep is a decoded sweep file and its expanded runs.
+type Sweep struct {
+	// File is the path the sweep was read from.
+	File        string
+	Name        string
+	Task        string
+	Description string
+	Method      string
+	Seeds       []int64
+	// RunCap and SamplerSeed are set for random sweeps.
+	RunCap      int
+	SamplerSeed int64
+	// Checkpoint says when runs save checkpoints (checkpoint_every,
+	// checkpoint_minutes). It does not change any run's id.
+	Checkpoint checkpoint.Policy
+	// FileSHA256 is the hex SHA-256 of the sweep file's bytes.
+	FileSHA256 string
+	// Params are the [parameters] entries in the order of the file.
+	Params []Param
+	// Figures and Tables are the reports to make.
+	Figures []reports.Spec
+	Tables  []reports.Spec
+	// Runs are the expanded runs, in the order they are run.
+	Runs []*RunSpec
+
+	task    tasks.TaskInfo
+	base    map[string]any
+	dec     *decoder
+	loc     *locator
+	baseSet map[string]bool
+}
+
+// Param is one [parameters] entry.
+type Param struct {
+	// Name is the dotted key path of the config setting, such as
+	// "estimator_params.tau".
+	Name string
+	// Values are the values of a grid or categorical parameter (one value
+	// for `value = x`).
+	Values []any
+	// Distribution is "" for a list of values, or one of the Dist constants.
+	Distribution string
+	// Min and Max bound uniform and log-uniform distributions; IntMin and
+	// IntMax bound int_uniform.
+	Min, Max       float64
+	IntMin, IntMax int64
+	// Line is the line of the entry in the file.
+	Line int
+}
+
+// Swept reports whether the parameter takes more than one value.
+func (p Param) Swept() bool {
+	return p.Distribution != "" && p.Distribution != DistCategorical || len(p.Values) > 1
+}
+
+// RunSpec is one run of a sweep: a configuration and a seed.
+type RunSpec struct {
+	// Index is the run's position in the sweep, from 0.
+	Index int
+	// ID is the run's stable id, also its directory name.
+	ID   string
+	Seed int64
+	// Values holds the value of each of Sweep.Params for this run.
+	Values []any
+	// Config is the fully resolved, validated task config.
+	Config tasks.Config
+	// ConfigTOML is the resolved config as config.toml holds it: task,
+	// seed, then every setting of the task config.
+	ConfigTOML []byte
+}
+
+// FileError is a problem with a sweep file.
+type FileError struct {
+	File string
+	// Line is the line of the problem, or 0 when there is none.
+	Line int
+	// Key is the TOML key at fault, such as "base.batch_size"; it may be
+	// empty.
+	Key string
+	Msg string
+}
+
+func (e *FileError) Error() string {
+	var b strings.Builder
+	b.WriteString(e.File)
+	if e.Line > 0 {
+		fmt.Fprintf(&b, ":%d", e.Line)
+	}
+	b.WriteString(": ")
+	if e.Key != "" {
+		b.WriteString(e.Key)
+		b.WriteString(": ")
+	}
+	b.WriteString(e.Msg)
+	return b.String()
+}
+
+// Load reads and decodes the sweep file at path.
+func Load(path string) (*Sweep, error) {
+	src, err := os.ReadFile(path)
+	if err != nil {
+		return nil, err
+	}
+	return Parse(path, src)
+}
+
+var (
+	safeName      = regexp.MustCompile(`^[A-Za-z0-9_-]+$`)
+	validateKeyRe = regexp.MustCompile(`^\s*([A-Za-z0-9_.\-"']+)(\[[0-9]+\])*(\s*[=:]|\s+is\s)`)
+)
+
+// Parse decodes a sweep file whose contents are src; file names it in
+// errors. It checks everything that can be checked without training: the
+// task exists, every key and value fits the task's config, every run's
+// config passes Validate, and every report kind accepts its options.
+func Parse(file string, src []byte) (s *Sweep, err error) {
+	defer func() {
+		// A panic here is a bug (in this package or in a task's
+		// NewConfig or Validate), but it must not hide the file at fault.
+		if r := recover(); r != nil {
+			s, err = nil, &FileError{File: file, Msg: fmt.Sprintf("internal error while decoding (please report it): %v", r)}
+		}
+	}()
+	p := &parser{file: file, loc: newLocator(string(src))}
+	return p.parse(src)
+}
+
+type parser struct {
+	file string
+	loc  *locator
+	md   toml.MetaData
+}
+
+// errAt builds the error for the key at path (its line looked up in the
+// source).
+func (p *parser) errAt(path []string, format string, args ...any) error {
+	return &FileError{File: p.file, Line: p.loc.line(path, "", 0), Key: keyString(path), Msg: fmt.Sprintf(format, args...)}
+}
+
+var topLevelKeys = []string{"name", "task", "description", "method", "seeds", "run_cap", "sampler_seed", "checkpoint_every", "checkpoint_minutes", "base", "parameters", "figures", "tables"}
+
+func (p *parser) parse(src []byte) (*Sweep, error) {
+	var root map[string]any
+	md, err := toml.Decode(string(src), &root)
+	if err != nil {
+		var pe toml.ParseError
+		if errors.As(err, &pe) {
+			line := pe.Position.Line
+			// An error found at a line's end is reported on the next line.
+			if st := pe.Position.Start; line > 1 && st >= 0 && st < len(src) && src[st] == '\n' && strings.Contains(pe.Message, `'\n'`) {
+				line--
+			}
+			return nil, &FileError{File: p.file, Line: line, Msg: "not valid TOML: " + pe.Message}
+		}
+		return nil, &FileError{File: p.file, Msg: "not valid TOML: " + err.Error()}
+	}
+	p.md = md
+	order := map[string]int{}
+	for i, k := range md.Keys() {
+		order[strings.Join(k, "\x00")] = i
+	}
+	dec := &decoder{order: order}
+	for _, k := range dec.sortedKeys(nil, root) {
+		if !slices.Contains(topLevelKeys, k) {
+			msg := "unknown key" + registry.DidYouMean(k, topLevelKeys)
+			return nil, p.errAt([]string{k}, "%s (a sweep file has: %s)", msg, strings.Join(topLevelKeys, ", "))
+		}
+	}
+
+	sum := sha256.Sum256(src)
+	s := &Sweep{File: p.file, dec: dec, loc: p.loc, Method: MethodGrid, Seeds: []int64{0}, FileSHA256: hex.EncodeToString(sum[:])}
+	if s.Name, err = p.str(root, "name", true); err != nil {
+		return nil, err
+	}
+	if err := checkName(s.Name); err != nil {
+		return nil, p.errAt([]string{"name"}, "%q %v", s.Name, err)
+	}
+	if s.Task, err = p.str(root, "task", true); err != nil {
+		return nil, err
+	}
+	if s.task, err = tasks.Lookup(s.Task); err != nil {
+		return nil, p.errAt([]string{"task"}, "%v; `sweep list` shows the tasks", err)
+	}
+	if s.Description, err = p.str(root, "description", false); err != nil {
+		return nil, err
+	}
+	if m, err := p.str(root, "method", false); err != nil {
+		return nil, err
+	} else if m != "" {
+		if m != MethodGrid && m != MethodRandom {
+			return nil, p.errAt([]string{"method"}, "%q is not a method: use \"grid\" (every combination) or \"random\" (run_cap sampled configurations)", m)
+		}
+		s.Method = m
+	}
+	if v, ok := root["seeds"]; ok {
+		arr, isArr := v.([]any)
+		if !isArr {
+			return nil, p.errAt([]string{"seeds"}, "%s: want a list of integers like seeds = [0, 1, 2]", describe(v))
+		}
+		if len(arr) == 0 {
+			return nil, p.errAt([]string{"seeds"}, "is empty: give at least one seed, like seeds = [0]")
+		}
+		s.Seeds = nil
+		for _, x := range arr {
+			n, isInt := x.(int64)
+			if !isInt {
+				return nil, p.errAt([]string{"seeds"}, "%s: every seed must be an integer", describe(x))
+			}
+			if slices.Contains(s.Seeds, n) {
+				return nil, p.errAt([]string{"seeds"}, "seed %d is listed twice", n)
+			}
+			s.Seeds = append(s.Seeds, n)
+		}
+	}
+	if err := p.randomKeys(root, s); err != nil {
+		return nil, err
+	}
+	if err := p.checkpointKeys(root, s); err != nil {
+		return nil, err
+	}
+
+	// The task config: defaults, then [base].
+	if v, ok := root["base"]; ok {
+		m, isMap := v.(map[string]any)
+		if !isMap {
+			return nil, p.errAt([]string{"base"}, "%s: want a table, written [base]", describe(v))
+		}
+		s.base = m
+	}
+	s.baseSet = map[string]bool{}
+	for _, k := range md.Keys() {
+		if len(k) > 1 && k[0] == "base" {
+			s.baseSet[strings.Join(k[1:], ".")] = true
+		}
+	}
+	cfg, err := s.newConfig()
+	if err != nil {
+		return nil, err
+	}
+	names, _ := tomlFields(reflect.TypeOf(cfg).Elem())
+	for _, reserved := range []string{"task", "seed"} {
+		if slices.Contains(names, reserved) {
+			return nil, &FileError{File: p.file, Msg: fmt.Sprintf("task %q has a config key %q, which config.toml reserves for the run (a bug in the task)", s.Task, reserved)}
+		}
+	}
+
+	if err := p.parameters(root, s); err != nil {
+		return nil, err
+	}
+	if s.Figures, err = p.reportSpecs(root, "figures", nil); err != nil {
+		return nil, err
+	}
+	if s.Tables, err = p.reportSpecs(root, "tables", s.Figures); err != nil {
+		return nil, err
+	}
+	if err := s.expand(); err != nil {
+		return nil, err
+	}
+	return s, nil
+}
+
+// checkName reports whether name can be a directory under the output
+// directory.
+func checkName(name string) error {
+	switch {
+	case name == "":
+		return fmt.Errorf("is empty: name the sweep, like name = \"gaussian\"")
+	case strings.Contains(name, "..") || strings.ContainsAny(name, `/\`):
+		return fmt.Errorf("must not contain '/', '\\' or '..': it names a directory under --out; use only letters, digits, '_' and '-'")
+	case !safeName.MatchString(name):
+		return fmt.Errorf("may use only letters, digits, '_' and '-' (it names a directory)")
+	case len(name) > 100:
+		return fmt.Errorf("is longer than 100 characters")
+	}
+	return nil
+}
+
+// str returns the string at root[key]; required strings must be present
+// and non-empty.
+func (p *parser) str(root map[string]any, key string, required bool) (string, error) {
+	v, ok := root[key]
+	if !ok {
+		if required {
+			return "", &FileError{File: p.file, Key: key, Msg: fmt.Sprintf("missing: add %s = \"...\" at the top of the file", key)}
+		}
+		return "", nil
+	}
+	s, isStr := v.(string)
+	if !isStr {
+		return "", p.errAt([]string{key}, "%s: want a string in quotes", describe(v))
+	}
+	if required && s == "" {
+		return "", p.errAt([]string{key}, "is empty")
+	}
+	return s, nil
+}
+
+// randomKeys decodes run_cap and sampler_seed, which only random sweeps use.
+func (p *parser) randomKeys(root map[string]any, s *Sweep) error {
+	for _, key := range []string{"run_cap", "sampler_seed"} {
+		v, ok := root[key]
+		if !ok {
+			continue
+		}
+		if s.Method != MethodRandom {
+			return p.errAt([]string{key}, "is only used by method = \"random\": remove it, or set method = \"random\"")
+		}
+		n, isInt := v.(int64)
+		if !isInt {
+			return p.errAt([]string{key}, "%s: want an integer", describe(v))
+		}
+		if key == "run_cap" {
+			if n < 1 || n > MaxRuns {
+				return p.errAt([]string{key}, "%d: must be between 1 and %d", n, MaxRuns)
+			}
+			s.RunCap = int(n)
+		} else {
+			s.SamplerSeed = n
+		}
+	}
+	if s.Method == MethodRandom && s.RunCap == 0 {
+		return &FileError{File: p.file, Line: p.loc.line([]string{"method"}, "", 0), Key: "run_cap",
+			Msg: "missing: a random sweep needs run_cap = N, the number of configurations to sample"}
+	}
+	return nil
+}
+
+// maxCheckpointMinutes bounds checkpoint_minutes (a week).
+const maxCheckpointMinutes = 7 * 24 * 60
+
+// checkpointKeys decodes checkpoint_every and checkpoint_minutes. With
+// neither, runs are checkpointed every checkpoint.DefaultMinutes minutes;
+// with only one, only it applies.
+func (p *parser) checkpointKeys(root map[string]any, s *Sweep) error {
+	every, hasEvery := root["checkpoint_every"]
+	minutes, hasMinutes := root["checkpoint_minutes"]
+	if !hasEvery && !hasMinutes {
+		s.Checkpoint = checkpoint.Policy{Every: checkpoint.DefaultMinutes * time.Minute}
+		return nil
+	}
+	if hasEvery {
+		n, isInt := every.(int64)
+		if !isInt {
+			return p.errAt([]string{"checkpoint_every"}, "%s: want a whole number of steps, like checkpoint_every = 1000 (0 for none)", describe(every))
+		}
+		if n < 0 || n > math.MaxInt32 {
+			return p.errAt([]string{"checkpoint_every"}, "%d: must be between 0 (no step-based checkpoints) and %d", n, math.MaxInt32)
+		}
+		s.Checkpoint.EverySteps = int(n)
+	}
+	if hasMinutes {
+		m, isNum := number(minutes)
+		if !isNum {
+			return p.errAt([]string{"checkpoint_minutes"}, "%s: want a number of minutes, like checkpoint_minutes = 10 (0 for none)", describe(minutes))
+		}
+		if !(m >= 0) || m > maxCheckpointMinutes {
+			return p.errAt([]string{"checkpoint_minutes"}, "%s: must be between 0 (no time-based checkpoints) and %d", formatFloat(m), maxCheckpointMinutes)
+		}
+		s.Checkpoint.Every = time.Duration(m * float64(time.Minute))
+	}
+	return nil
+}
+
+// newConfig returns a new task config holding the task's defaults with
+// [base] decoded over them.
+func (s *Sweep) newConfig() (tasks.Config, error) {
+	cfg := s.task.Task.NewConfig()
+	rv := reflect.ValueOf(cfg)
+	if cfg == nil || rv.Kind() != reflect.Pointer || rv.IsNil() || rv.Elem().Kind() != reflect.Struct {
+		return nil, &FileError{File: s.File, Msg: fmt.Sprintf("task %q: NewConfig must return a pointer to a struct, not %T (a bug in the task)", s.Task, cfg)}
+	}
+	if s.base == nil {
+		return cfg, nil
+	}
+	d := *s.dec
+	d.prefix = []string{"base"}
+	if err := d.assign(rv.Elem(), s.base, nil); err != nil {
+		return nil, s.fieldErr(err, []string{"base"}, "", 0)
+	}
+	return cfg, nil
+}
+
+// fieldErr turns a fieldError at a path below prefix into a FileError.
+func (s *Sweep) fieldErr(err error, prefix []string, aot string, idx int) error {
+	var fe *fieldError
+	if !errors.As(err, &fe) {
+		return &FileError{File: s.File, Line: s.loc.line(prefix, aot, idx), Key: keyString(prefix), Msg: err.Error()}
+	}
+	path := append(clonePath(prefix), fe.Path...)
+	// Array elements are not keys of their own: point at the array.
+	keyPath := path
+	for i, seg := range path {
+		if i >= len(prefix) && isIndex(seg) {
+			keyPath = path[:i]
+			break
+		}
+	}
+	return &FileError{File: s.File, Line: s.loc.line(keyPath, aot, idx), Key: keyString(path), Msg: fe.Msg}
+}
+
+func isIndex(seg string) bool {
+	if seg == "" {
+		return false
+	}
+	for _, c := range seg {
+		if c < '0' || c > '9' {
+			return false
+		}
+	}
+	return true
+}
+
+var paramSpecKeys = []string{"values", "value", "distribution", "min", "max"}
+
+// parameters decodes the [parameters] table.
+func (p *parser) parameters(root map[string]any, s *Sweep) error {
+	v, ok := root["parameters"]
+	if !ok {
+		return nil
+	}
+	table, isMap := v.(map[string]any)
+	if !isMap {
+		return p.errAt([]string{"parameters"}, "%s: want tables like [parameters.lr]", describe(v))
+	}
+	for _, name := range s.dec.sortedKeys([]string{"parameters"}, table) {
+		path := []string{"parameters", name}
+		spec, isMap := table[name].(map[string]any)
+		if !isMap {
+			return p.errAt(path, "%s: want a table, like [parameters.%s] with values = [...]", describe(table[name]), keyPart(name))
+		}
+		param, err := p.param(s, name, spec)
+		if err != nil {
+			return err
+		}
+		for _, other := range s.Params {
+			if other.Name == name || strings.HasPrefix(name, other.Name+".") || strings.HasPrefix(other.Name, name+".") {
+				return p.errAt(path, "overlaps parameter %q: sweep either the table or keys inside it, not both", other.Name)
+			}
+		}
+		s.Params = append(s.Params, param)
+	}
+	return nil
+}
+
+// param decodes one [parameters.NAME] table and checks its values against
+// the task config.
+func (p *parser) param(s *Sweep, name string, spec map[string]any) (Param, error) {
+	path := []string{"parameters", name}
+	at := func(key string) []string { return append(clonePath(path), key) }
+	param := Param{Name: name, Line: p.loc.line(path, "", 0)}
+	segs := strings.Split(name, ".")
+	if slices.Contains(segs, "") {
+		return param, p.errAt(path, "%q is not a key path: use names separated by single dots, like \"optim.lr\"", name)
+	}
+	for _, k := range s.dec.sortedKeys(path, spec) {
+		if slices.Contains(paramSpecKeys, k) {
+			continue
+		}
+		if _, isTable := spec[k].(map[string]any); isTable {
+			return param, p.errAt(at(k), "unknown key; to sweep the nested setting %s.%s, quote its dotted name: [parameters.\"%s.%s\"]", name, k, name, k)
+		}
+		msg := "unknown key" + registry.DidYouMean(k, paramSpecKeys)
+		return param, p.errAt(at(k), "%s (a parameter has values = [...], value = x, or distribution with min and max)", msg)
+	}
+	_, hasValues := spec["values"]
+	_, hasValue := spec["value"]
+	distV, hasDist := spec["distribution"]
+	_, hasMin := spec["min"]
+	_, hasMax := spec["max"]
+	if hasValues && hasValue {
+		return param, p.errAt(at("value"), "give either values = [...] or value = x, not both")
+	}
+	if hasDist {
+		d, isStr := distV.(string)
+		if !isStr {
+			return param, p.errAt(at("distribution"), "%s: want a string", describe(distV))
+		}
+		if s.Method != MethodRandom {
+			return param, p.errAt(at("distribution"), "a grid sweep cannot sample: list the points with values = [...], or set method = \"random\"")
+		}
+		param.Distribution = d
+	}
+	switch param.Distribution {
+	case "", DistCategorical:
+		if hasMin || hasMax {
+			key := "min"
+			if !hasMin {
+				key = "max"
+			}
+			return param, p.errAt(at(key), "min and max need distribution = \"uniform\", \"int_uniform\" or \"log_uniform_values\"")
+		}
+		switch {
+		case hasValues:
+			arr, isArr := asArray(spec["values"])
+			if !isArr {
+				return param, p.errAt(at("values"), "%s: want a list like values = [1, 2]; for one value write value = x", describe(spec["values"]))
+			}
+			if len(arr) == 0 {
+				return param, p.errAt(at("values"), "is empty: list at least one value")
+			}
+			param.Values = arr
+		case hasValue:
+			if param.Distribution == DistCategorical {
+				return param, p.errAt(at("value"), "a categorical distribution needs values = [...]")
+			}
+			param.Values = []any{spec["value"]}
+		default:
+			return param, p.errAt(path, "has no values: add values = [...] or value = x")
+		}
+		for i, a := range param.Values {
+			for _, b := range param.Values[:i] {
+				if reflect.DeepEqual(a, b) {
+					return param, p.errAt(at("values"), "lists %v twice", a)
+				}
+			}
+		}
+		for _, x := range param.Values {
+			if err := s.tryValue(name, x); err != nil {
+				key := "values"
+				if hasValue {
+					key = "value"
+				}
+				return param, s.paramErr(err, name, key)
+			}
+		}
+	case DistUniform, DistLogUniform, DistIntUniform:
+		if hasValues || hasValue {
+			key := "values"
+			if hasValue {
+				key = "value"
+			}
+			return param, p.errAt(at(key), "distribution %q takes min and max, not %s", param.Distribution, key)
+		}
+		if !hasMin || !hasMax {
+			key := "min"
+			if hasMin {
+				key = "max"
+			}
+			return param, p.errAt(at(key), "missing: distribution %q needs min and max", param.Distribution)
+		}
+		if param.Distribution == DistIntUniform {
+			lo, okLo := spec["min"].(int64)
+			hi, okHi := spec["max"].(int64)
+			if !okLo {
+				return param, p.errAt(at("min"), "%s: int_uniform needs integer bounds", describe(spec["min"]))
+			}
+			if !okHi {
+				return param, p.errAt(at("max"), "%s: int_uniform needs integer bounds", describe(spec["max"]))
+			}
+			if lo > hi {
+				return param, p.errAt(at("min"), "min = %d is above max = %d: swap them", lo, hi)
+			}
+			if hi/2-lo/2 >= 1<<61 {
+				return param, p.errAt(at("max"), "the range %d..%d is too wide to sample", lo, hi)
+			}
+			param.IntMin, param.IntMax = lo, hi
+			for _, x := range []int64{lo, hi} {
+				if err := s.tryValue(name, x); err != nil {
+					return param, s.paramErr(err, name, "min")
+				}
+			}
+			break
+		}
+		lo, okLo := number(spec["min"])
+		hi, okHi := number(spec["max"])
+		if !okLo {
+			return param, p.errAt(at("min"), "%s: want a number", describe(spec["min"]))
+		}
+		if !okHi {
+			return param, p.errAt(at("max"), "%s: want a number", describe(spec["max"]))
+		}
+		if math.IsNaN(lo) || math.IsInf(lo, 0) || math.IsNaN(hi) || math.IsInf(hi, 0) {
+			return param, p.errAt(at("min"), "min and max must be finite")
+		}
+		if lo > hi {
+			return param, p.errAt(at("min"), "min = %s is above max = %s: swap them", formatFloat(lo), formatFloat(hi))
+		}
+		if param.Distribution == DistLogUniform && lo <= 0 {
+			return param, p.errAt(at("min"), "min = %s: log_uniform_values needs min > 0", formatFloat(lo))
+		}
+		param.Min, param.Max = lo, hi
+		for _, x := range []float64{lo, hi} {
+			if err := s.tryValue(name, x); err != nil {
+				return param, s.paramErr(err, name, "min")
+			}
+		}
+	default:
+		return param, p.errAt(at("distribution"), "%q is not a distribution (known: %s, %s, %s, %s)",
+			param.Distribution, DistCategorical, DistUniform, DistIntUniform, DistLogUniform)
+	}
+	return param, nil
+}
+
+// number returns v as a float if it is a TOML number.
+func number(v any) (float64, bool) {
+	switch x := v.(type) {
+	case float64:
+		return x, true
+	case int64:
+		return float64(x), true
+	}
+	return 0, false
+}
+
+// tryValue applies value to the parameter name of a fresh config, to check
+// that the key exists and the value has its type.
+func (s *Sweep) tryValue(name string, value any) error {
+	cfg, err := s.newConfig()
+	if err != nil {
+		return err
+	}
+	return s.dec.setPath(reflect.ValueOf(cfg).Elem(), strings.Split(name, "."), value, nil)
+}
+
+// paramErr reports err, found while applying parameter name, at the line of
+// the parameter's key.
+func (s *Sweep) paramErr(err error, name, key string) error {
+	var fe *FileError
+	if errors.As(err, &fe) {
+		return err
+	}
+	path := []string{"parameters", name, key}
+	msg := err.Error()
+	var f *fieldError
+	if errors.As(err, &f) {
+		msg = f.Msg
+		if f.Unknown {
+			msg = fmt.Sprintf("names no setting of task %q: at %s, %s", s.Task, keyString(f.Path), f.Msg)
+		} else {
+			msg = fmt.Sprintf("a value for %s: %s", name, f.Msg)
+		}
+	}
+	return &FileError{File: s.File, Line: s.loc.line(path, "", 0), Key: keyString(path[:2]), Msg: msg}
+}
+
+// reportSpecs decodes the [[figures]] or [[tables]] entries. Names must be
+// unique across both lists.
+func (p *parser) reportSpecs(root map[string]any, list string, earlier []reports.Spec) ([]reports.Spec, error) {
+	v, ok := root[list]
+	if !ok {
+		return nil, nil
+	}
+	arr, isArr := asArray(v)
+	if !isArr {
+		return nil, p.errAt([]string{list}, "%s: want [[%s]] entries", describe(v), list)
+	}
+	var specs []reports.Spec
+	for i, x := range arr {
+		at := func(key string) int { return p.loc.line([]string{list, key}, list, i) }
+		entry := fmt.Sprintf("%s[%d]", list, i)
+		m, isMap := x.(map[string]any)
+		if !isMap {
+			return nil, &FileError{File: p.file, Line: p.loc.line([]string{list}, "", 0), Key: entry, Msg: describe(x) + ": want a table with kind = \"...\""}
+		}
+		kindV, ok := m["kind"]
+		if !ok {
+			return nil, &FileError{File: p.file, Line: at(""), Key: entry, Msg: fmt.Sprintf("missing kind = \"...\" (known kinds: %s)", strings.Join(reports.Names(), ", "))}
+		}
+		kindName, isStr := kindV.(string)
+		if !isStr {
+			return nil, &FileError{File: p.file, Line: at("kind"), Key: entry + ".kind", Msg: describe(kindV) + ": want a string"}
+		}
+		kind, err := reports.Lookup(kindName)
+		if err != nil {
+			return nil, &FileError{File: p.file, Line: at("kind"), Key: entry + ".kind", Msg: err.Error()}
+		}
+		name := kindName
+		if nv, ok := m["name"]; ok {
+			ns, isStr := nv.(string)
+			if !isStr {
+				return nil, &FileError{File: p.file, Line: at("name"), Key: entry + ".name", Msg: describe(nv) + ": want a string"}
+			}
+			name = ns
+		}
+		if err := checkName(name); err != nil {
+			return nil, &FileError{File: p.file, Line: at("name"), Key: entry + ".name", Msg: fmt.Sprintf("%q %v", name, err)}
+		}
+		for _, prev := range append(slices.Clone(earlier), specs...) {
+			if prev.Name == name {
+				return nil, &FileError{File: p.file, Line: at("name"), Key: entry + ".name", Msg: fmt.Sprintf("%q is already the name of another report: give each figure and table its own name", name)}
+			}
+		}
+		spec := reports.Spec{Kind: kindName, Name: name, Options: map[string]any{}}
+		for k, val := range m {
+			if k != "kind" && k != "name" {
+				spec.Options[k] = val
+			}
+		}
+		if err := checkReport(kind, spec); err != nil {
+			line, key := at(""), entry
+			var oe *reports.OptionError
+			if errors.As(err, &oe) {
+				if _, ok := spec.Options[oe.Option]; ok {
+					return nil, &FileError{File: p.file, Line: at(oe.Option), Key: entry + "." + keyPart(oe.Option), Msg: err.Error()}
+				}
+				return nil, &FileError{File: p.file, Line: line, Key: key, Msg: err.Error()}
+			}
+			opts := make([]string, 0, len(spec.Options))
+			for k := range spec.Options {
+				opts = append(opts, k)
+			}
+			sort.Strings(opts)
+			for _, k := range opts {
+				if strings.Contains(err.Error(), k) {
+					line, key = at(k), entry+"."+keyPart(k)
+					break
+				}
+			}
+			return nil, &FileError{File: p.file, Line: line, Key: key, Msg: err.Error()}
+		}
+		specs = append(specs, spec)
+	}
+	return specs, nil
+}
+
+// checkReport runs a report kind's Check, turning a panic into an error.
+func checkReport(kind reports.Kind, spec reports.Spec) (err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			err = fmt.Errorf("report kind %q failed to check its options (a bug in the report kind): %v", kind.Name, r)
+		}
+	}()
+	return kind.Check(spec)
+}
+
+// keyString writes a key path as TOML would, quoting parts that are not
+// bare keys.
+func keyString(path []string) string {
+	parts := make([]string, len(path))
+	for i, p := range path {
+		parts[i] = keyPart(p)
+	}
+	return strings.Join(parts, ".")
+}
+
+func keyPart(p string) string {
+	if p == "" {
+		return `""`
+	}
+	for i := 0; i < len(p); i++ {
+		if !isBareKeyByte(p[i]) {
+			return fmt.Sprintf("%q", p)
+		}
+	}
+	return p
+}

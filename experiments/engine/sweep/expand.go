@@ -1,0 +1,307 @@
+package sweep
+
+import (
+	"bytes"
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"math"
+	"math/rand/v2"
+	"reflect"
+	"sort"
+	"strconv"
+	"strings"
+
+	"github.com/BurntSushi/toml"
+
+	"github.com/infomax/infomax/experiments/tasks"
+)
+
+// maxIDPrefix bounds the human-readable part of a run id.
+const maxIDPrefix = 80
+
+// expand fills s.Runs: every configuration (the grid's Cartesian product, or
+// run_cap sampled ones) once per seed, configuration-major. Every run's
+// config is resolved, validated and given its id.
+func (s *Sweep) expand() error {
+	var configs [][]any
+	switch s.Method {
+	case MethodGrid:
+		n := 1
+		for _, p := range s.Params {
+			n *= len(p.Values)
+			if n*len(s.Seeds) > MaxRuns {
+				return &FileError{File: s.File, Line: p.Line, Key: keyString([]string{"parameters", p.Name}),
+					Msg: fmt.Sprintf("the grid grows past %d runs here: sweep fewer values, or use method = \"random\" with a run_cap", MaxRuns)}
+			}
+		}
+		idx := make([]int, len(s.Params))
+		for range n {
+			vals := make([]any, len(s.Params))
+			for i, p := range s.Params {
+				vals[i] = p.Values[idx[i]]
+			}
+			configs = append(configs, vals)
+			// The last parameter varies fastest.
+			for i := len(idx) - 1; i >= 0; i-- {
+				idx[i]++
+				if idx[i] < len(s.Params[i].Values) {
+					break
+				}
+				idx[i] = 0
+			}
+		}
+	case MethodRandom:
+		if s.RunCap*len(s.Seeds) > MaxRuns {
+			return &FileError{File: s.File, Line: s.loc.line([]string{"run_cap"}, "", 0), Key: "run_cap",
+				Msg: fmt.Sprintf("%d configurations times %d seeds is more than %d runs", s.RunCap, len(s.Seeds), MaxRuns)}
+		}
+		rng := rand.New(rand.NewPCG(uint64(s.SamplerSeed), 0x5eed5eed))
+		seen := map[string]bool{}
+		// Identical draws are dropped, so a small space may give fewer
+		// than run_cap configurations; the attempts are bounded.
+		for attempt := 0; len(configs) < s.RunCap && attempt < 10*s.RunCap+100; attempt++ {
+			vals := make([]any, len(s.Params))
+			for i, p := range s.Params {
+				vals[i] = p.sample(rng)
+			}
+			key := fmt.Sprintf("%#v", vals)
+			if seen[key] {
+				continue
+			}
+			seen[key] = true
+			configs = append(configs, vals)
+		}
+	}
+
+	ids := map[string]int{}
+	for _, vals := range configs {
+		for _, seed := range s.Seeds {
+			run, err := s.resolve(vals, seed)
+			if err != nil {
+				return err
+			}
+			run.Index = len(s.Runs)
+			if prev, dup := ids[run.ID]; dup {
+				return &FileError{File: s.File, Key: "parameters",
+					Msg: fmt.Sprintf("runs %d (%s) and %d (%s) resolve to the same config: remove values that mean the same setting, such as 1 and 1.0",
+						prev+1, s.describeRun(s.Runs[prev].Values, seed), run.Index+1, s.describeRun(vals, seed))}
+			}
+			ids[run.ID] = run.Index
+			s.Runs = append(s.Runs, run)
+		}
+	}
+	return nil
+}
+
+// sample draws the parameter's value for one configuration.
+func (p Param) sample(rng *rand.Rand) any {
+	switch p.Distribution {
+	case DistUniform:
+		return p.Min + (p.Max-p.Min)*rng.Float64()
+	case DistLogUniform:
+		lo, hi := math.Log(p.Min), math.Log(p.Max)
+		return math.Min(p.Max, math.Max(p.Min, math.Exp(lo+(hi-lo)*rng.Float64())))
+	case DistIntUniform:
+		return p.IntMin + int64(rng.Uint64N(uint64(p.IntMax-p.IntMin)+1))
+	}
+	return p.Values[rng.IntN(len(p.Values))]
+}
+
+// resolve builds, validates and names the run with the given parameter
+// values and seed.
+func (s *Sweep) resolve(vals []any, seed int64) (*RunSpec, error) {
+	cfg, err := s.newConfig()
+	if err != nil {
+		return nil, err
+	}
+	rv := reflect.ValueOf(cfg).Elem()
+	for i, p := range s.Params {
+		if err := s.dec.setPath(rv, strings.Split(p.Name, "."), vals[i], nil); err != nil {
+			return nil, s.paramErr(err, p.Name, "values")
+		}
+	}
+	if err := validate(cfg); err != nil {
+		return nil, s.validateErr(err, vals, seed)
+	}
+	var buf bytes.Buffer
+	fmt.Fprintf(&buf, "task = %q\nseed = %d\n", s.Task, seed)
+	if err := toml.NewEncoder(&buf).Encode(cfg); err != nil {
+		return nil, &FileError{File: s.File, Msg: fmt.Sprintf("task %q: its config cannot be written as TOML (a bug in the task): %v", s.Task, err)}
+	}
+	sum := sha256.Sum256(buf.Bytes())
+	return &RunSpec{
+		ID:         s.idPrefix(vals, seed) + "_" + hex.EncodeToString(sum[:])[:8],
+		Seed:       seed,
+		Values:     vals,
+		Config:     cfg,
+		ConfigTOML: buf.Bytes(),
+	}, nil
+}
+
+// validate calls cfg.Validate, turning a panic into an error.
+func validate(cfg tasks.Config) (err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			err = fmt.Errorf("Validate panicked (a bug in the task): %v", r)
+		}
+	}()
+	return cfg.Validate()
+}
+
+// validateErr places an error from a config's Validate in the file: at the
+// parameter or [base] key it names when it starts with a key, as in
+// "batch_size = 0: must be at least 2".
+func (s *Sweep) validateErr(err error, vals []any, seed int64) error {
+	msg := err.Error()
+	m := validateKeyRe.FindStringSubmatch(msg)
+	if m == nil {
+		return &FileError{File: s.File, Msg: fmt.Sprintf("task %q rejects the run with %s: %s", s.Task, s.describeRun(vals, seed), msg)}
+	}
+	key := strings.Trim(m[1], `"'`)
+	for _, p := range s.Params {
+		if p.Name == key || strings.HasPrefix(key, p.Name+".") || strings.HasPrefix(p.Name, key+".") {
+			field := "values"
+			if len(p.Values) == 1 {
+				field = "value"
+			} else if p.Distribution != "" && p.Distribution != DistCategorical {
+				field = "min"
+			}
+			return &FileError{File: s.File, Line: s.loc.line([]string{"parameters", p.Name, field}, "", 0),
+				Key: keyString([]string{"parameters", p.Name}), Msg: msg}
+		}
+	}
+	segs := strings.Split(key, ".")
+	if s.baseSet[key] {
+		return &FileError{File: s.File, Line: s.loc.line(append([]string{"base"}, segs...), "", 0), Msg: "base." + msg}
+	}
+	return &FileError{File: s.File, Line: s.loc.line([]string{"base"}, "", 0),
+		Msg: fmt.Sprintf("base.%s (the task's default; set %s in [base])", msg, key)}
+}
+
+// describeRun writes a run's parameter values and seed, as in
+// "estimator = jsd, seed = 0".
+func (s *Sweep) describeRun(vals []any, seed int64) string {
+	var parts []string
+	for i, p := range s.Params {
+		parts = append(parts, p.Name+" = "+FormatValue(vals[i]))
+	}
+	return strings.Join(append(parts, fmt.Sprintf("seed = %d", seed)), ", ")
+}
+
+// idPrefix is the readable part of a run id: each swept parameter as
+// key-value (the key's last part), then the seed, as in
+// "estimator-jsd_tau-5_s0".
+func (s *Sweep) idPrefix(vals []any, seed int64) string {
+	var parts []string
+	for i, p := range s.Params {
+		if !p.Swept() {
+			continue
+		}
+		segs := strings.Split(p.Name, ".")
+		parts = append(parts, sanitize(segs[len(segs)-1])+"-"+idToken(vals[i]))
+	}
+	prefix := strings.Join(parts, "_")
+	if len(prefix) > maxIDPrefix {
+		prefix = strings.TrimRight(prefix[:maxIDPrefix], "_-.")
+	}
+	if prefix != "" {
+		prefix += "_"
+	}
+	return prefix + "s" + strconv.FormatInt(seed, 10)
+}
+
+// idToken writes a value for a run id.
+func idToken(v any) string {
+	switch x := v.(type) {
+	case float64:
+		return sanitize(strings.ReplaceAll(strconv.FormatFloat(x, 'g', 4, 64), "+", ""))
+	case []any:
+		parts := make([]string, len(x))
+		for i, e := range x {
+			parts[i] = idToken(e)
+		}
+		return strings.Join(parts, "x")
+	case map[string]any:
+		return "table"
+	}
+	return sanitize(FormatValue(v))
+}
+
+// sanitize keeps letters, digits, '.' and '-' and turns runs of anything
+// else into one '-'.
+func sanitize(s string) string {
+	var b strings.Builder
+	dash := false
+	for _, c := range s {
+		ok := c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '.' || c == '-'
+		if ok {
+			b.WriteRune(c)
+			dash = c == '-'
+		} else if !dash {
+			b.WriteByte('-')
+			dash = true
+		}
+	}
+	out := strings.Trim(b.String(), "-.")
+	out = strings.ReplaceAll(out, "..", ".")
+	if out == "" {
+		return "x"
+	}
+	return out
+}
+
+// FormatValue writes a parameter value for people and for results.csv:
+// strings bare, numbers in their shortest form, arrays in brackets.
+func FormatValue(v any) string {
+	switch x := v.(type) {
+	case string:
+		return x
+	case int64:
+		return strconv.FormatInt(x, 10)
+	case float64:
+		return strconv.FormatFloat(x, 'g', -1, 64)
+	case bool:
+		return strconv.FormatBool(x)
+	case []any:
+		parts := make([]string, len(x))
+		for i, e := range x {
+			parts[i] = FormatValue(e)
+		}
+		return "[" + strings.Join(parts, ", ") + "]"
+	case map[string]any:
+		keys := make([]string, 0, len(x))
+		for k := range x {
+			keys = append(keys, k)
+		}
+		sort.Strings(keys)
+		parts := make([]string, len(keys))
+		for i, k := range keys {
+			parts[i] = keyPart(k) + " = " + FormatValue(x[k])
+		}
+		return "{" + strings.Join(parts, ", ") + "}"
+	}
+	return fmt.Sprint(v)
+}
+
+// ParamMap returns the run's parameter values by parameter name, as
+// summary.json records them.
+func (s *Sweep) ParamMap(r *RunSpec) map[string]any {
+	m := make(map[string]any, len(s.Params))
+	for i, p := range s.Params {
+		m[p.Name] = r.Values[i]
+	}
+	return m
+}
+
+// ParamNames returns the parameter names in the order of the file.
+func (s *Sweep) ParamNames() []string {
+	names := make([]string, len(s.Params))
+	for i, p := range s.Params {
+		names[i] = p.Name
+	}
+	return names
+}
+
+// TaskInfo returns the registration of the sweep's task.
+func (s *Sweep) TaskInfo() tasks.TaskInfo { return s.task }

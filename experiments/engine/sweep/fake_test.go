@@ -1,0 +1,163 @@
+package sweep
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+
+	"github.com/infomax/infomax/architectures"
+	"github.com/infomax/infomax/experiments/data"
+	"github.com/infomax/infomax/experiments/engine/results"
+	"github.com/infomax/infomax/experiments/tasks"
+	"github.com/infomax/infomax/reports"
+)
+
+// fakeConfig is the config of the "fake" task the tests register: a few
+// typed fields, a nested table, a map and a list, like a real task's.
+type fakeConfig struct {
+	Estimator       string             `toml:"estimator"`
+	BatchSize       int                `toml:"batch_size"`
+	Steps           int                `toml:"steps"`
+	Width           int                `toml:"width"`
+	Cubic           bool               `toml:"cubic"`
+	Hidden          []int              `toml:"hidden"`
+	EstimatorParams map[string]float64 `toml:"estimator_params"`
+	Optim           fakeOptim          `toml:"optim"`
+	// Behavior makes Run misbehave: "diverge" (at step 3), "fail",
+	// "panic", or "block" (wait for the context to be cancelled, after
+	// writing a file named "started" in the run directory).
+	Behavior string `toml:"behavior"`
+	// DivergeIf makes Run diverge at step 3 while this file exists.
+	DivergeIf string `toml:"diverge_if"`
+	// Critic and Dataset are checked against the real registries, as the
+	// real tasks check theirs.
+	Critic  string `toml:"critic"`
+	Dataset string `toml:"dataset"`
+}
+
+type fakeOptim struct {
+	LR       float64 `toml:"lr"`
+	Momentum float64 `toml:"momentum"`
+}
+
+var fakeEstimators = []string{"dv", "infonce", "jsd"}
+
+func (c *fakeConfig) Validate() error {
+	switch {
+	case !slices.Contains(fakeEstimators, c.Estimator):
+		return fmt.Errorf("estimator = %q: unknown estimator (known: %s)", c.Estimator, strings.Join(fakeEstimators, ", "))
+	case c.BatchSize < 2:
+		return fmt.Errorf("batch_size = %d: must be at least 2", c.BatchSize)
+	case c.Steps < 1:
+		return fmt.Errorf("steps = %d: must be at least 1", c.Steps)
+	case c.Optim.LR <= 0:
+		return fmt.Errorf("optim.lr = %g: must be positive", c.Optim.LR)
+	case slices.ContainsFunc(c.Hidden, func(h int) bool { return h < 1 }):
+		i := slices.IndexFunc(c.Hidden, func(h int) bool { return h < 1 })
+		return fmt.Errorf("hidden[%d] = %d: must be at least 1", i, c.Hidden[i])
+	case c.EstimatorParams["tau"] < 0:
+		return fmt.Errorf("estimator_params.tau = %g: must not be negative", c.EstimatorParams["tau"])
+	case !slices.Contains(architectures.PairCriticNames(), c.Critic):
+		return fmt.Errorf("critic = %q: unknown critic (known: %s)", c.Critic, strings.Join(architectures.PairCriticNames(), ", "))
+	case !slices.Contains(data.Names(), c.Dataset):
+		return fmt.Errorf("dataset = %q: unknown data set (known: %s)", c.Dataset, strings.Join(data.Names(), ", "))
+	}
+	return nil
+}
+
+type fakeTask struct{}
+
+func (fakeTask) NewConfig() tasks.Config {
+	return &fakeConfig{
+		Estimator:       "jsd",
+		BatchSize:       8,
+		Steps:           5,
+		Width:           4,
+		Hidden:          []int{16, 16},
+		EstimatorParams: map[string]float64{"tau": 1},
+		Optim:           fakeOptim{LR: 0.01, Momentum: 0.9},
+		Critic:          "separable",
+		Dataset:         "mnist",
+	}
+}
+
+// Run logs mi = step * lr * batch_size and loss = -mi at every step, and
+// returns the last of them.
+func (fakeTask) Run(ctx context.Context, c tasks.Config, run *tasks.Run) (results.Values, error) {
+	cfg := c.(*fakeConfig)
+	if cfg.Behavior == "block" {
+		if err := os.WriteFile(filepath.Join(run.Dir, "started"), nil, 0o644); err != nil {
+			return nil, err
+		}
+		<-ctx.Done()
+		return nil, ctx.Err()
+	}
+	var last results.Values
+	for step := 1; step <= cfg.Steps; step++ {
+		if step == 3 {
+			switch cfg.Behavior {
+			case "diverge":
+				return nil, &tasks.DivergedError{Step: step, Reason: "loss is NaN"}
+			case "fail":
+				return nil, errors.New("boom")
+			case "panic":
+				panic("kaboom")
+			}
+			if cfg.DivergeIf != "" {
+				if _, err := os.Stat(cfg.DivergeIf); err == nil {
+					return nil, &tasks.DivergedError{Step: step, Reason: "loss is NaN"}
+				}
+			}
+		}
+		mi := float64(step) * cfg.Optim.LR * float64(cfg.BatchSize)
+		last = results.Values{"mi": mi, "loss": -mi}
+		if err := run.Metrics.Log(step, last); err != nil {
+			return nil, err
+		}
+		run.UpdateProgress(step, cfg.Steps)
+	}
+	run.Log.Info("finished", "mi", last["mi"])
+	return last, nil
+}
+
+// fakeReport is the "fake_table" report kind: it writes NAME.txt with one
+// line per done run, "id metric=value", for the option metric (default mi).
+var fakeReport = reports.Kind{
+	Name:    "fake_table",
+	Summary: "a test table",
+	Check: func(spec reports.Spec) error {
+		for k, v := range spec.Options {
+			if k != "metric" {
+				return &reports.OptionError{Kind: "fake_table", Report: spec.Name, Option: k, Problem: "unknown option", Valid: []string{"metric"}}
+			}
+			if _, ok := v.(string); !ok {
+				return fmt.Errorf("option metric must be a string")
+			}
+		}
+		return nil
+	},
+	Make: func(runs []reports.Run, spec reports.Spec, dir string) ([]string, error) {
+		metric := "mi"
+		if m, ok := spec.Options["metric"].(string); ok {
+			metric = m
+		}
+		var b strings.Builder
+		for _, r := range runs {
+			if r.Summary.Status != results.StatusDone {
+				continue
+			}
+			fmt.Fprintf(&b, "%s task=%v %s=%g\n", r.ID, r.Config["task"], metric, r.Summary.Metrics[metric])
+		}
+		path := filepath.Join(dir, spec.Name+".txt")
+		return []string{path}, results.WriteFileAtomic(path, []byte(b.String()))
+	},
+}
+
+func init() {
+	tasks.Register(tasks.TaskInfo{Name: "fake", Summary: "a task for the sweep tests", Task: fakeTask{}})
+	reports.Register(fakeReport)
+}

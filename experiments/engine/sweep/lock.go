@@ -1,0 +1,207 @@
+package sweep
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/infomax/infomax/experiments/engine/results"
+)
+
+// LockInfo says which process holds a run's lock.
+type LockInfo struct {
+	PID  int
+	Host string
+}
+
+func (l LockInfo) String() string { return fmt.Sprintf("pid %d on %s", l.PID, l.Host) }
+
+// hostname is this machine's name as locks record it.
+func hostname() string {
+	h, err := os.Hostname()
+	if err != nil || h == "" {
+		return "unknown-host"
+	}
+	return h
+}
+
+// readLock reads the lock file at path.
+func readLock(path string) (LockInfo, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return LockInfo{}, err
+	}
+	fields := strings.Fields(string(b))
+	if len(fields) != 2 {
+		return LockInfo{}, fmt.Errorf("%s: corrupt lock file %q", path, b)
+	}
+	pid, err := strconv.Atoi(fields[0])
+	if err != nil {
+		return LockInfo{}, fmt.Errorf("%s: corrupt lock file %q", path, b)
+	}
+	return LockInfo{PID: pid, Host: fields[1]}, nil
+}
+
+// Live reports whether the lock's process may still be running, judged
+// from this host alone: a lock from another host is assumed live; a lock
+// from this host is live while its process exists. The runner also ages
+// locks from other hosts by their heartbeat (see [LockStaleAfter]).
+func (l LockInfo) Live() bool {
+	if l.Host != hostname() {
+		return true
+	}
+	return processAlive(l.PID)
+}
+
+// The lock heartbeat: a process running a run touches its lock file every
+// LockHeartbeat, and a lock from another host not touched for
+// LockStaleAfter is stale (its node died or lost the shared file system),
+// so that a resubmitted job array reruns the run elsewhere. Clocks of the
+// hosts sharing a sweep directory must agree to within a few minutes.
+const (
+	LockHeartbeat  = 30 * time.Second
+	LockStaleAfter = 10 * time.Minute
+)
+
+// lockLive reports whether the lock at path, holding info, is live: on
+// this host, while its process exists; from another host, while its
+// heartbeat is recent.
+func lockLive(path string, info LockInfo) bool {
+	if info.Host == hostname() {
+		return processAlive(info.PID)
+	}
+	st, err := os.Stat(path)
+	if err != nil {
+		return false
+	}
+	return time.Since(st.ModTime()) < LockStaleAfter
+}
+
+// lockState reads the lock in a run directory: held is false when there is
+// no lock or only a stale one.
+func lockState(runDir string) (info LockInfo, held bool) {
+	path := filepath.Join(runDir, results.LockFile)
+	info, err := readLock(path)
+	if err != nil {
+		return LockInfo{}, false
+	}
+	return info, lockLive(path, info)
+}
+
+// heartbeat touches the lock file in runDir every LockHeartbeat until the
+// returned stop is called.
+func heartbeat(runDir string) (stop func()) {
+	path := filepath.Join(runDir, results.LockFile)
+	done := make(chan struct{})
+	var wg sync.WaitGroup
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		t := time.NewTicker(LockHeartbeat)
+		defer t.Stop()
+		for {
+			select {
+			case <-done:
+				return
+			case now := <-t.C:
+				os.Chtimes(path, now, now)
+			}
+		}
+	}()
+	return func() {
+		close(done)
+		wg.Wait()
+	}
+}
+
+// acquireLock takes the lock of the run in runDir. When another live
+// process holds it, it returns that process and a nil release. A stale lock
+// (its process is gone from this host, or the file is corrupt) is broken.
+//
+// The lock file is complete from the moment it exists: it is written to a
+// temporary file and hard-linked into place, which fails if a lock exists.
+func acquireLock(runDir string) (release func(), holder *LockInfo, err error) {
+	path := filepath.Join(runDir, results.LockFile)
+	me := LockInfo{PID: os.Getpid(), Host: hostname()}
+	content := fmt.Sprintf("%d %s\n", me.PID, me.Host)
+	tmp, err := os.CreateTemp(runDir, ".run.lock.tmp-*")
+	if err != nil {
+		return nil, nil, err
+	}
+	tmpName := tmp.Name()
+	defer os.Remove(tmpName)
+	if _, err := tmp.WriteString(content); err != nil {
+		tmp.Close()
+		return nil, nil, err
+	}
+	if err := tmp.Close(); err != nil {
+		return nil, nil, err
+	}
+	release = func() {
+		// Remove the lock only if it is still ours.
+		if info, err := readLock(path); err == nil && info == me {
+			os.Remove(path)
+		}
+	}
+	for attempt := 0; attempt < 3; attempt++ {
+		err := os.Link(tmpName, path)
+		if err == nil {
+			return release, nil, nil
+		}
+		if !errors.Is(err, os.ErrExist) {
+			// No hard links here: fall back to an exclusive create.
+			f, cerr := os.OpenFile(path, os.O_CREATE|os.O_EXCL|os.O_WRONLY, 0o644)
+			if cerr == nil {
+				_, werr := f.WriteString(content)
+				if cerr := f.Close(); werr == nil {
+					werr = cerr
+				}
+				if werr != nil {
+					os.Remove(path)
+					return nil, nil, werr
+				}
+				return release, nil, nil
+			}
+			if !errors.Is(cerr, os.ErrExist) {
+				return nil, nil, cerr
+			}
+		}
+		info, rerr := readLock(path)
+		if errors.Is(rerr, os.ErrNotExist) {
+			continue // released meanwhile
+		}
+		if rerr == nil && lockLive(path, info) {
+			return nil, &info, nil
+		}
+		if err := breakLock(path, rerr == nil, info); err != nil {
+			return nil, nil, err
+		}
+	}
+	info, _ := readLock(path)
+	return nil, &info, nil
+}
+
+// breakLock removes the stale lock at path. It first moves the lock aside
+// and checks that what it moved is the stale lock it read, so that a lock
+// another process took meanwhile is put back rather than removed.
+func breakLock(path string, parsed bool, stale LockInfo) error {
+	aside := fmt.Sprintf("%s.stale-%d", path, os.Getpid())
+	if err := os.Rename(path, aside); err != nil {
+		if errors.Is(err, os.ErrNotExist) {
+			return nil
+		}
+		return err
+	}
+	moved, err := readLock(aside)
+	if parsed && (err != nil || moved != stale) {
+		// Not the lock we judged stale: restore it unless a new one exists.
+		os.Link(aside, path)
+	}
+	os.Remove(aside)
+	return nil
+}

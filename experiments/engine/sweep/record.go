@@ -1,0 +1,288 @@
+package sweep
+
+import (
+	"bytes"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+
+	"github.com/infomax/infomax/internal/english"
+
+	"github.com/BurntSushi/toml"
+
+	"github.com/infomax/infomax/experiments/engine/results"
+)
+
+// RecordFile is the name, inside a sweep directory, of the record of the
+// resolved sweep the directory holds.
+const RecordFile = "sweep.json"
+
+// Record is what sweep.json holds: the sweep file's hash and every run's id,
+// config hash and resolved settings, so that a later `sweep run` can tell
+// whether the file still describes the same runs.
+type Record struct {
+	Name       string      `json:"name"`
+	Task       string      `json:"task"`
+	File       string      `json:"file"`
+	FileSHA256 string      `json:"file_sha256"`
+	Runs       []RecordRun `json:"runs"`
+}
+
+// RecordRun is one run in sweep.json.
+type RecordRun struct {
+	ID           string `json:"id"`
+	ConfigSHA256 string `json:"config_sha256"`
+	// Settings holds every setting of the resolved config.toml, by dotted
+	// key, formatted as by FormatValue.
+	Settings map[string]string `json:"settings"`
+}
+
+// Record returns the sweep's record.
+func (s *Sweep) Record() *Record {
+	rec := &Record{Name: s.Name, Task: s.Task, File: s.File, FileSHA256: s.FileSHA256}
+	for _, r := range s.Runs {
+		sum := sha256.Sum256(r.ConfigTOML)
+		rec.Runs = append(rec.Runs, RecordRun{ID: r.ID, ConfigSHA256: hex.EncodeToString(sum[:]), Settings: flatSettings(r.ConfigTOML)})
+	}
+	return rec
+}
+
+// flatSettings reads a config.toml into dotted keys and formatted values.
+func flatSettings(configTOML []byte) map[string]string {
+	var m map[string]any
+	out := map[string]string{}
+	if _, err := toml.NewDecoder(bytes.NewReader(configTOML)).Decode(&m); err != nil {
+		return out
+	}
+	var walk func(prefix string, m map[string]any)
+	walk = func(prefix string, m map[string]any) {
+		for k, v := range m {
+			key := prefix + keyPart(k)
+			if sub, ok := v.(map[string]any); ok {
+				walk(key+".", sub)
+				continue
+			}
+			out[key] = FormatValue(v)
+		}
+	}
+	walk("", m)
+	return out
+}
+
+// ReadRecord reads <dir>/sweep.json; ok is false when there is none.
+func ReadRecord(dir string) (rec *Record, ok bool, err error) {
+	path := filepath.Join(dir, RecordFile)
+	b, err := os.ReadFile(path)
+	if errors.Is(err, os.ErrNotExist) {
+		return nil, false, nil
+	}
+	if err != nil {
+		return nil, false, err
+	}
+	rec = &Record{}
+	if err := json.Unmarshal(b, rec); err != nil {
+		return nil, false, fmt.Errorf("%s: corrupt (%v)", path, err)
+	}
+	return rec, true, nil
+}
+
+// writeRecord writes the sweep's record into its directory under out.
+func (s *Sweep) writeRecord(out string) error {
+	b, err := json.MarshalIndent(s.Record(), "", "  ")
+	if err != nil {
+		return err
+	}
+	return results.WriteFileAtomic(filepath.Join(s.Dir(out), RecordFile), append(b, '\n'))
+}
+
+// Changes is how the runs of a sweep file differ from those recorded in
+// its directory.
+type Changes struct {
+	// Changed pairs runs with the same swept values and seed whose
+	// resolved configs differ: old id to new id.
+	Changed [][2]string
+	// Keys counts, for each "key: old -> new" difference, the changed runs
+	// that have it.
+	Keys map[string]int
+	// Added and Removed are runs only in the file, or only in the record.
+	Added, Removed []string
+	// FileChanged is set when the file's bytes differ.
+	FileChanged bool
+}
+
+// None reports whether the file describes the recorded runs.
+func (c *Changes) None() bool { return len(c.Changed)+len(c.Added)+len(c.Removed) == 0 }
+
+// Diff compares the sweep's runs with a record.
+func (s *Sweep) Diff(old *Record) *Changes {
+	c := &Changes{Keys: map[string]int{}, FileChanged: old.FileSHA256 != s.FileSHA256}
+	now := s.Record()
+	oldIDs := map[string]RecordRun{}
+	for _, r := range old.Runs {
+		oldIDs[r.ID] = r
+	}
+	newIDs := map[string]bool{}
+	for _, r := range now.Runs {
+		newIDs[r.ID] = true
+	}
+	// Runs only on one side, by their readable prefix (the id without its
+	// hash): the same prefix on both sides is a changed run.
+	oldOnly := map[string]RecordRun{}
+	var oldOrder []string
+	for _, r := range old.Runs {
+		if !newIDs[r.ID] {
+			oldOnly[idStem(r.ID)] = r
+			oldOrder = append(oldOrder, r.ID)
+		}
+	}
+	paired := map[string]bool{}
+	for _, r := range now.Runs {
+		if _, ok := oldIDs[r.ID]; ok {
+			continue
+		}
+		prev, ok := oldOnly[idStem(r.ID)]
+		if !ok || paired[prev.ID] {
+			c.Added = append(c.Added, r.ID)
+			continue
+		}
+		paired[prev.ID] = true
+		c.Changed = append(c.Changed, [2]string{prev.ID, r.ID})
+		for _, k := range diffKeys(prev.Settings, r.Settings) {
+			c.Keys[k]++
+		}
+	}
+	for _, id := range oldOrder {
+		if !paired[id] {
+			c.Removed = append(c.Removed, id)
+		}
+	}
+	return c
+}
+
+// idStem is a run id without its 8-character config hash.
+func idStem(id string) string {
+	if i := strings.LastIndexByte(id, '_'); i >= 0 {
+		return id[:i]
+	}
+	return id
+}
+
+// diffKeys lists the settings that differ, as "key: old -> new".
+func diffKeys(a, b map[string]string) []string {
+	keys := map[string]bool{}
+	for k := range a {
+		keys[k] = true
+	}
+	for k := range b {
+		keys[k] = true
+	}
+	var out []string
+	for k := range keys {
+		va, inA := a[k]
+		vb, inB := b[k]
+		switch {
+		case !inA:
+			out = append(out, fmt.Sprintf("%s: (none) -> %s", k, vb))
+		case !inB:
+			out = append(out, fmt.Sprintf("%s: %s -> (none)", k, va))
+		case va != vb:
+			out = append(out, fmt.Sprintf("%s: %s -> %s", k, va, vb))
+		}
+	}
+	sort.Strings(out)
+	return out
+}
+
+// maxListed bounds the run ids a change message lists per kind.
+const maxListed = 5
+
+// Describe writes the changes for people, one point per line.
+func (c *Changes) Describe() string {
+	var b strings.Builder
+	list := func(ids []string) string {
+		if len(ids) > maxListed {
+			return strings.Join(ids[:maxListed], ", ") + fmt.Sprintf(" and %d more", len(ids)-maxListed)
+		}
+		return strings.Join(ids, ", ")
+	}
+	if n := len(c.Changed); n > 0 {
+		fmt.Fprintf(&b, "  %s changed:\n", english.Plural(n, "run"))
+		keys := make([]string, 0, len(c.Keys))
+		for k := range c.Keys {
+			keys = append(keys, k)
+		}
+		sort.Strings(keys)
+		for _, k := range keys {
+			fmt.Fprintf(&b, "    %s (%s)\n", k, english.Plural(c.Keys[k], "run"))
+		}
+		var ex []string
+		for i, p := range c.Changed {
+			if i == 2 {
+				break
+			}
+			ex = append(ex, p[0]+" -> "+p[1])
+		}
+		fmt.Fprintf(&b, "    for example %s\n", strings.Join(ex, ", "))
+	}
+	if n := len(c.Added); n > 0 {
+		fmt.Fprintf(&b, "  %s added: %s\n", english.Plural(n, "run"), list(c.Added))
+	}
+	if n := len(c.Removed); n > 0 {
+		fmt.Fprintf(&b, "  %s removed: %s\n", english.Plural(n, "run"), list(c.Removed))
+	}
+	return strings.TrimRight(b.String(), "\n")
+}
+
+// ChangedError refuses to run a sweep whose file no longer describes the
+// runs recorded in its directory.
+type ChangedError struct {
+	File, Dir string
+	Changes   *Changes
+}
+
+func (e *ChangedError) Error() string {
+	return fmt.Sprintf("%s no longer describes the sweep in %s (recorded in %s):\n%s\n"+
+		"Undo the change, give another --out to start a new sweep, or rerun with --force: "+
+		"then changed and added runs run, unchanged runs are kept, and removed runs stay on disk but leave results.csv.",
+		e.File, e.Dir, filepath.Join(e.Dir, RecordFile), e.Changes.Describe())
+}
+
+// CheckRecord compares the sweep with the record in its directory under out
+// and writes the record when there is none or when the runs are unchanged.
+// When runs changed it returns a *ChangedError, unless force, when it
+// accepts the new file. notes say what was accepted.
+func (s *Sweep) CheckRecord(out string, force bool) (notes []string, err error) {
+	dir := s.Dir(out)
+	old, ok, err := ReadRecord(dir)
+	if err != nil {
+		if !force {
+			return nil, fmt.Errorf("%v: rerun with --force to replace it with this file's record", err)
+		}
+		notes = append(notes, fmt.Sprintf("replacing the corrupt %s (--force)", RecordFile))
+		return notes, s.writeRecord(out)
+	}
+	if !ok {
+		return nil, s.writeRecord(out)
+	}
+	c := s.Diff(old)
+	switch {
+	case c.None() && !c.FileChanged:
+		return nil, nil
+	case c.None():
+		notes = append(notes, fmt.Sprintf("%s changed since the last run but describes the same runs (comments, reports or checkpoint settings); continuing", s.File))
+	case !force:
+		return nil, &ChangedError{File: s.File, Dir: dir, Changes: c}
+	default:
+		notes = append(notes, fmt.Sprintf("--force: accepting the changed %s:\n%s", s.File, c.Describe()))
+		if len(c.Removed) > 0 {
+			notes = append(notes, fmt.Sprintf("the %s no longer in the file stay in %s but are left out of results.csv and reports", english.Plural(len(c.Removed), "removed run"), dir))
+		}
+	}
+	return notes, s.writeRecord(out)
+}

@@ -1,0 +1,375 @@
+package sweep
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/infomax/infomax/experiments/engine/results"
+)
+
+const runFile = `name = "e2e"
+task = "fake"
+seeds = [0, 1]
+
+[base]
+steps = 4
+batch_size = 2
+
+[parameters.estimator]
+values = ["jsd", "dv"]
+
+[[tables]]
+kind = "fake_table"
+name = "mi_table"
+`
+
+func parseFile(t *testing.T, src string) *Sweep {
+	t.Helper()
+	s, err := Parse("e2e.toml", []byte(src))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s
+}
+
+func runSweep(t *testing.T, s *Sweep, out string) (*Outcome, string) {
+	t.Helper()
+	var buf bytes.Buffer
+	r := &Runner{Out: out, Stdout: &buf}
+	oc, err := r.Run(context.Background(), s)
+	if err != nil {
+		t.Fatalf("Run: %v\n%s", err, buf.String())
+	}
+	return oc, buf.String()
+}
+
+func TestRunWritesTheStorageContract(t *testing.T) {
+	out := t.TempDir()
+	s := parseFile(t, runFile)
+	oc, log := runSweep(t, s, out)
+	if len(oc.Ran) != 4 || len(oc.Failed) != 0 || oc.Interrupted {
+		t.Fatalf("outcome %+v\n%s", oc, log)
+	}
+	for _, r := range s.Runs {
+		dir := filepath.Join(out, "e2e", r.ID)
+		cfg, err := results.ReadConfig(dir)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if cfg["task"] != "fake" || cfg["seed"] != r.Seed || cfg["estimator"] != r.Values[0] || cfg["steps"] != int64(4) {
+			t.Fatalf("config.toml of %s: %v", r.ID, cfg)
+		}
+		recs, skipped, err := results.ReadMetrics(filepath.Join(dir, results.MetricsFile))
+		if err != nil || len(skipped) != 0 || len(recs) != 4 {
+			t.Fatalf("metrics.jsonl of %s: %d records, skipped %v, err %v", r.ID, len(recs), skipped, err)
+		}
+		for i, rec := range recs {
+			// The fake task logs mi = step * lr * batch_size.
+			if rec.Step != i+1 || rec.Values["mi"] != float64(i+1)*0.01*2 {
+				t.Fatalf("record %d of %s: %+v", i, r.ID, rec)
+			}
+		}
+		sum, err := results.ReadSummary(dir)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if sum.Status != results.StatusDone || sum.RunID != r.ID || sum.Seed != r.Seed || sum.Step != 4 ||
+			sum.Params["estimator"] != r.Values[0] || len(sum.Params) != 1 || sum.Metrics["mi"] != 0.08 || sum.Finished.IsZero() {
+			t.Fatalf("summary of %s: %+v", r.ID, sum)
+		}
+		if _, err := os.Stat(filepath.Join(dir, results.LockFile)); !os.IsNotExist(err) {
+			t.Fatalf("the lock of %s is still there: %v", r.ID, err)
+		}
+	}
+
+	tab, err := results.ReadResultsCSV(filepath.Join(out, "e2e", results.ResultsFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := strings.Join(tab.Header, ","); got != "run_id,estimator,seed,status,loss,mi" {
+		t.Fatalf("results.csv header %q", got)
+	}
+	if len(tab.Rows) != 4 {
+		t.Fatalf("results.csv has %d rows", len(tab.Rows))
+	}
+	for i, row := range tab.Rows {
+		want := []string{s.Runs[i].ID, s.Runs[i].Values[0].(string), fmt.Sprint(s.Runs[i].Seed), "done", "-0.08", "0.08"}
+		if !slices.Equal(row, want) {
+			t.Fatalf("results.csv row %d = %v, want %v", i, row, want)
+		}
+	}
+
+	report, err := os.ReadFile(filepath.Join(out, "e2e", ReportsDir, "mi_table.txt"))
+	if err != nil {
+		t.Fatalf("the declared table was not made: %v\n%s", err, log)
+	}
+	if n := strings.Count(string(report), "task=fake mi=0.08\n"); n != 4 {
+		t.Fatalf("report has %d of 4 runs:\n%s", n, report)
+	}
+}
+
+func TestRerunSkipsDoneRuns(t *testing.T) {
+	out := t.TempDir()
+	s := parseFile(t, runFile)
+	runSweep(t, s, out)
+	before, err := results.ReadSummary(s.RunDir(out, s.Runs[0]))
+	if err != nil {
+		t.Fatal(err)
+	}
+	oc, _ := runSweep(t, parseFile(t, runFile), out)
+	if len(oc.Ran) != 0 || len(oc.Skipped) != 4 {
+		t.Fatalf("second run: ran %v, skipped %v", oc.Ran, oc.Skipped)
+	}
+	after, err := results.ReadSummary(s.RunDir(out, s.Runs[0]))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !after.Started.Equal(before.Started) {
+		t.Fatalf("a done run was run again: started %v then %v", before.Started, after.Started)
+	}
+}
+
+func TestFailedRunIsRecordedAndRerunNextTime(t *testing.T) {
+	out := t.TempDir()
+	marker := filepath.Join(t.TempDir(), "diverge")
+	if err := os.WriteFile(marker, nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	src := strings.Replace(runFile, "[parameters.estimator]", fmt.Sprintf("[parameters.diverge_if]\nvalues = [\"\", %q]\n[parameters.estimator]", marker), 1)
+	s := parseFile(t, src)
+	if len(s.Runs) != 8 {
+		t.Fatalf("%d runs", len(s.Runs))
+	}
+	oc, log := runSweep(t, s, out)
+	if len(oc.Ran) != 4 || len(oc.Failed) != 4 {
+		t.Fatalf("ran %v failed %v\n%s", oc.Ran, oc.Failed, log)
+	}
+	if !strings.Contains(log, "failed runs (rerun the same command to retry them):\n  "+oc.Failed[0].ID+": diverged at step 3: loss is NaN") {
+		t.Fatalf("closing lines do not list the failed runs:\n%s", log)
+	}
+	failed := s.Runs[4] // diverge_if = marker, estimator = jsd, seed 0
+	sum, err := results.ReadSummary(s.RunDir(out, failed))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if sum.Status != results.StatusFailed || sum.Step != 3 || sum.Error != "diverged at step 3: loss is NaN" {
+		t.Fatalf("summary of the diverged run: %+v", sum)
+	}
+	tab, err := results.ReadResultsCSV(filepath.Join(out, "e2e", results.ResultsFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if st := tab.Rows[4][tab.Column("status")]; st != "failed" {
+		t.Fatalf("results.csv status of the diverged run is %q", st)
+	}
+
+	os.Remove(marker)
+	oc, log = runSweep(t, parseFile(t, src), out)
+	if len(oc.Ran) != 4 || len(oc.Skipped) != 4 || len(oc.Failed) != 0 {
+		t.Fatalf("rerun: ran %v skipped %v failed %v\n%s", oc.Ran, oc.Skipped, oc.Failed, log)
+	}
+	if oc.Ran[0] != failed.ID {
+		t.Fatalf("rerun ran %v, want the failed runs", oc.Ran)
+	}
+	recs, _, err := results.ReadMetrics(filepath.Join(s.RunDir(out, failed), results.MetricsFile))
+	if err != nil || len(recs) != 4 || recs[0].Step != 1 {
+		t.Fatalf("the rerun's metrics.jsonl was not started afresh: %d records, err %v", len(recs), err)
+	}
+}
+
+func TestPanicsAndErrorsInTasksAreRecorded(t *testing.T) {
+	out := t.TempDir()
+	src := strings.Replace(runFile, "seeds = [0, 1]", "", 1)
+	src = strings.Replace(src, "[parameters.estimator]\nvalues = [\"jsd\", \"dv\"]", "[parameters.behavior]\nvalues = [\"panic\", \"fail\", \"\"]", 1)
+	s := parseFile(t, src)
+	oc, log := runSweep(t, s, out)
+	if len(oc.Failed) != 2 || len(oc.Ran) != 1 {
+		t.Fatalf("failed %v ran %v\n%s", oc.Failed, oc.Ran, log)
+	}
+	for i, want := range []string{"panic: kaboom", "boom"} {
+		sum, err := results.ReadSummary(s.RunDir(out, s.Runs[i]))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if sum.Status != results.StatusFailed || sum.Error != want || sum.Step != 2 {
+			t.Fatalf("run %d summary %+v, want failed with %q at step 2", i, sum, want)
+		}
+	}
+}
+
+// deadPID returns the pid of a process that has exited.
+func deadPID(t *testing.T) int {
+	t.Helper()
+	cmd := exec.Command(os.Args[0], "-test.run=^$")
+	if err := cmd.Run(); err != nil {
+		t.Fatal(err)
+	}
+	return cmd.Process.Pid
+}
+
+func TestStaleLocksAreBrokenAndLiveOnesRespected(t *testing.T) {
+	out := t.TempDir()
+	s := parseFile(t, runFile)
+	stale, live := s.Runs[0], s.Runs[1]
+	write := func(r *RunSpec, pid int) {
+		dir := s.RunDir(out, r)
+		if err := os.MkdirAll(dir, 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(dir, results.LockFile), fmt.Appendf(nil, "%d %s\n", pid, hostname()), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		if err := results.WriteSummary(dir, &results.Summary{RunID: r.ID, Status: results.StatusRunning, Started: time.Now()}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	write(stale, deadPID(t))
+	write(live, os.Getpid())
+
+	states := s.States(out)
+	if st := states[0]; st.Status != results.StatusFailed || !st.Interrupted {
+		t.Fatalf("a run whose process is gone reads as %+v", st)
+	}
+	if st := states[1]; st.Status != results.StatusRunning || st.Holder == nil || st.Holder.PID != os.Getpid() {
+		t.Fatalf("a run held by a live process reads as %+v", st)
+	}
+
+	oc, log := runSweep(t, s, out)
+	if !slices.Contains(oc.Ran, stale.ID) || !slices.Equal(oc.Busy, []string{live.ID}) {
+		t.Fatalf("ran %v busy %v\n%s", oc.Ran, oc.Busy, log)
+	}
+	if sum, _ := results.ReadSummary(s.RunDir(out, live)); sum.Status != results.StatusRunning {
+		t.Fatalf("the live run's summary was touched: %+v", sum)
+	}
+	if _, err := os.Stat(filepath.Join(s.RunDir(out, live), results.LockFile)); err != nil {
+		t.Fatalf("the live lock was removed: %v", err)
+	}
+	if !strings.Contains(log, "1 running in another process") {
+		t.Fatalf("closing line does not mention the busy run:\n%s", log)
+	}
+}
+
+func TestCorruptLockFileIsStale(t *testing.T) {
+	dir := t.TempDir()
+	if err := os.WriteFile(filepath.Join(dir, results.LockFile), []byte("garbage"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	release, holder, err := acquireLock(dir)
+	if err != nil || holder != nil {
+		t.Fatalf("acquireLock over a corrupt lock: holder %v err %v", holder, err)
+	}
+	info, err := readLock(filepath.Join(dir, results.LockFile))
+	if err != nil || info.PID != os.Getpid() {
+		t.Fatalf("lock now holds %+v, %v", info, err)
+	}
+	// A second acquisition in the same process sees a live holder.
+	if _, holder, _ := acquireLock(dir); holder == nil || holder.PID != os.Getpid() {
+		t.Fatalf("a held lock was taken twice")
+	}
+	release()
+	if _, err := os.Stat(filepath.Join(dir, results.LockFile)); !os.IsNotExist(err) {
+		t.Fatalf("release left the lock: %v", err)
+	}
+}
+
+func TestInterruptRecordsTheRunAndStops(t *testing.T) {
+	out := t.TempDir()
+	src := strings.Replace(runFile, "[parameters.estimator]\nvalues = [\"jsd\", \"dv\"]", "[parameters.behavior]\nvalues = [\"\", \"block\"]", 1)
+	s := parseFile(t, src)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	blocked := s.Runs[2] // behavior = block, seed 0
+	go func() {
+		// Cancel once the blocking run has started.
+		for {
+			if _, err := os.Stat(filepath.Join(s.RunDir(out, blocked), "started")); err == nil {
+				cancel()
+				return
+			}
+			time.Sleep(5 * time.Millisecond)
+		}
+	}()
+	var buf bytes.Buffer
+	oc, err := (&Runner{Out: out, Stdout: &buf}).Run(ctx, s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !oc.Interrupted || len(oc.Ran) != 2 || len(oc.Failed) != 1 || oc.Failed[0].Reason != "interrupted" {
+		t.Fatalf("outcome %+v\n%s", oc, buf.String())
+	}
+	if !strings.Contains(buf.String(), "To continue, rerun the same command") {
+		t.Fatalf("no advice on continuing:\n%s", buf.String())
+	}
+	sum, err := results.ReadSummary(s.RunDir(out, blocked))
+	if err != nil || sum.Status != results.StatusFailed || sum.Error != "interrupted" {
+		t.Fatalf("interrupted run summary %+v, %v", sum, err)
+	}
+	states := s.States(out)
+	if states[3].Status != results.StatusPending {
+		t.Fatalf("the run after the interrupted one is %s, want pending", states[3].Status)
+	}
+	tab, err := results.ReadResultsCSV(filepath.Join(out, "e2e", results.ResultsFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var statuses []string
+	for _, row := range tab.Rows {
+		statuses = append(statuses, row[tab.Column("status")])
+	}
+	if strings.Join(statuses, ",") != "done,done,failed,pending" {
+		t.Fatalf("results.csv statuses %v", statuses)
+	}
+	if _, err := os.Stat(filepath.Join(out, "e2e", ReportsDir)); !os.IsNotExist(err) {
+		t.Fatalf("reports were made for an interrupted sweep")
+	}
+}
+
+func TestProgressLinesWhenNotATerminal(t *testing.T) {
+	var buf bytes.Buffer
+	r := &Runner{Stdout: &buf}
+	p := &progress{r: r, k: 2, n: 5, id: "abc", start: time.Now()}
+	for step := 1; step <= 100; step++ {
+		p.Update(step, 100)
+	}
+	lines := strings.Split(strings.TrimSpace(buf.String()), "\n")
+	if len(lines) != 10 {
+		t.Fatalf("100 steps gave %d progress lines, want one per tenth:\n%s", len(lines), buf.String())
+	}
+	if !strings.HasPrefix(lines[0], "[2/5] abc: step 10/100 (10%), ") || !strings.HasPrefix(lines[9], "[2/5] abc: step 100/100 (100%), ") || !strings.Contains(lines[0], "steps/s, ETA ") {
+		t.Fatalf("progress lines:\n%s", buf.String())
+	}
+}
+
+func TestLocksFromOtherHostsAgeByTheirHeartbeat(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, results.LockFile)
+	if err := os.WriteFile(path, []byte("4242 some-other-node\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if info, held := lockState(dir); !held || info.Host != "some-other-node" {
+		t.Fatalf("a fresh lock from another host reads as %+v held=%v", info, held)
+	}
+	if _, holder, _ := acquireLock(dir); holder == nil {
+		t.Fatalf("a fresh lock from another host was broken")
+	}
+	old := time.Now().Add(-LockStaleAfter - time.Minute)
+	if err := os.Chtimes(path, old, old); err != nil {
+		t.Fatal(err)
+	}
+	if _, held := lockState(dir); held {
+		t.Fatalf("a lock from another host without a heartbeat for %s is still held", LockStaleAfter)
+	}
+	release, holder, err := acquireLock(dir)
+	if err != nil || holder != nil {
+		t.Fatalf("the stale lock was not broken: holder %v err %v", holder, err)
+	}
+	release()
+}

@@ -1,0 +1,171 @@
+package sweep
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"runtime/debug"
+
+	"github.com/infomax/infomax/experiments/engine/results"
+	"github.com/infomax/infomax/reports"
+)
+
+// DefaultOut is the default output directory.
+const DefaultOut = "runs"
+
+// ReportsDir is the directory, inside a sweep directory, of its figures and
+// tables.
+const ReportsDir = "reports"
+
+// Dir returns the sweep's directory under the output directory out.
+func (s *Sweep) Dir(out string) string { return filepath.Join(out, s.Name) }
+
+// RunDir returns the directory of run r under out.
+func (s *Sweep) RunDir(out string, r *RunSpec) string { return filepath.Join(out, s.Name, r.ID) }
+
+// State is what is known of a run: its planned spec, and its stored
+// summary and lock when they exist.
+type State struct {
+	Run *RunSpec
+	// Status is done, failed, running or pending. A run whose summary
+	// says running but that no live process holds is failed, with
+	// Interrupted set.
+	Status      results.Status
+	Interrupted bool
+	// Reason says why a failed run failed.
+	Reason string
+	// Summary is the run's summary.json, nil when there is none (or it is
+	// corrupt: then Reason says so).
+	Summary *results.Summary
+	// Holder is the process running the run, when Status is running.
+	Holder *LockInfo
+}
+
+// States reads the state of every run of the sweep under out. Missing
+// directories are pending runs, not errors.
+func (s *Sweep) States(out string) []State {
+	states := make([]State, len(s.Runs))
+	for i, r := range s.Runs {
+		states[i] = s.state(out, r)
+	}
+	return states
+}
+
+func (s *Sweep) state(out string, r *RunSpec) State {
+	dir := s.RunDir(out, r)
+	st := State{Run: r, Status: results.StatusPending}
+	holder, held := lockState(dir)
+	sum, err := results.ReadSummary(dir)
+	switch {
+	case errors.Is(err, os.ErrNotExist):
+	case err != nil:
+		st.Status, st.Reason = results.StatusFailed, err.Error()
+	default:
+		st.Summary = sum
+		st.Status, st.Reason = sum.Status, sum.Error
+	}
+	switch {
+	case st.Status == results.StatusDone:
+	case held:
+		st.Status, st.Holder = results.StatusRunning, &holder
+	case st.Status == results.StatusRunning:
+		st.Status, st.Interrupted = results.StatusFailed, true
+		st.Reason = "interrupted: its process is gone"
+	}
+	return st
+}
+
+// resultsLockFile is the lock, inside a sweep directory, that serializes
+// the rewriting of results.csv by processes sharing the directory.
+const resultsLockFile = ".results.lock"
+
+// WriteResults rewrites <out>/<sweep>/results.csv from the runs' stored
+// summaries: one row per run of the sweep, in plan order. The summaries are
+// read and the file written under a lock on the sweep directory, so that
+// shards finishing at once never lose each other's rows: the last writer
+// has read every summary written before it took the lock.
+func (s *Sweep) WriteResults(out string) error {
+	unlock, err := lockFile(filepath.Join(s.Dir(out), resultsLockFile))
+	if err != nil {
+		return fmt.Errorf("locking results.csv: %w", err)
+	}
+	defer unlock()
+	rows := make([]results.ResultsRow, len(s.Runs))
+	for i, st := range s.States(out) {
+		row := results.ResultsRow{RunID: st.Run.ID, Seed: st.Run.Seed, Status: st.Status}
+		for _, v := range st.Run.Values {
+			row.Params = append(row.Params, FormatValue(v))
+		}
+		if st.Summary != nil {
+			row.Metrics = st.Summary.Metrics
+		}
+		rows[i] = row
+	}
+	return results.WriteResultsCSV(filepath.Join(s.Dir(out), results.ResultsFile), s.ParamNames(), rows)
+}
+
+// LoadRuns reads the stored runs of the sweep for reports: every run with a
+// summary and a readable config. missing lists the runs that are not done,
+// each with its state.
+func (s *Sweep) LoadRuns(out string) (runs []reports.Run, missing []State) {
+	for _, st := range s.States(out) {
+		if st.Status != results.StatusDone {
+			missing = append(missing, st)
+		}
+		if st.Summary == nil {
+			continue
+		}
+		dir := s.RunDir(out, st.Run)
+		cfg, err := results.ReadConfig(dir)
+		if err != nil {
+			if st.Status == results.StatusDone {
+				st.Status, st.Reason = results.StatusFailed, err.Error()
+				missing = append(missing, st)
+			}
+			continue
+		}
+		runs = append(runs, reports.Run{ID: st.Run.ID, Dir: dir, Summary: st.Summary, Config: cfg})
+	}
+	return runs, missing
+}
+
+// MakeReports makes every figure and table the sweep declares from the
+// stored runs, into <out>/<sweep>/reports/. It returns the files written and
+// the runs that are not done; a report that fails does not stop the others,
+// and their errors are joined.
+func (s *Sweep) MakeReports(out string) (files []string, missing []State, err error) {
+	runs, missing := s.LoadRuns(out)
+	specs := append(append([]reports.Spec(nil), s.Figures...), s.Tables...)
+	if len(specs) == 0 {
+		return nil, missing, nil
+	}
+	dir := filepath.Join(s.Dir(out), ReportsDir)
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return nil, missing, err
+	}
+	var errs []error
+	for _, spec := range specs {
+		kind, lerr := reports.Lookup(spec.Kind)
+		if lerr != nil {
+			errs = append(errs, lerr)
+			continue
+		}
+		written, merr := makeReport(kind, runs, spec, dir)
+		files = append(files, written...)
+		if merr != nil {
+			errs = append(errs, fmt.Errorf("report %s (%s): %w", spec.Name, spec.Kind, merr))
+		}
+	}
+	return files, missing, errors.Join(errs...)
+}
+
+// makeReport calls a report kind's Make, turning a panic into an error.
+func makeReport(kind reports.Kind, runs []reports.Run, spec reports.Spec, dir string) (files []string, err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			err = fmt.Errorf("panic (a bug in report kind %q): %v\n%s", kind.Name, r, debug.Stack())
+		}
+	}()
+	return kind.Make(runs, spec, dir)
+}

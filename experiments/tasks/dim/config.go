@@ -1,0 +1,343 @@
+package dim
+
+import (
+	"fmt"
+	"math"
+	"slices"
+	"strings"
+
+	"github.com/infomax/infomax/internal/registry"
+
+	"github.com/infomax/infomax/architectures"
+	"github.com/infomax/infomax/estimators"
+	"github.com/infomax/infomax/experiments/data"
+	"github.com/infomax/infomax/experiments/train/optim"
+	"github.com/infomax/infomax/experiments/train/probe"
+)
+
+// The models a run can evaluate.
+const (
+	// ModelDIM trains the encoder with the Deep InfoMax objective.
+	ModelDIM = "dim"
+	// ModelPixels is the raw-pixel baseline: the probes see the images.
+	ModelPixels = "pixels"
+	// ModelRandom is the untrained baseline: the same encoder with its
+	// random initial weights.
+	ModelRandom = "random"
+)
+
+// The negative-sampling schemes of the local objective.
+const (
+	// NegativesAll is the paper's: every location of every other image.
+	NegativesAll = "all"
+	// NegativesRoll is the popular ports': the locations of one other
+	// image, the batch shifted by one.
+	NegativesRoll = "roll"
+)
+
+// Default objective weights: DIM(L), the paper's best model.
+const (
+	defaultAlpha = 0.0
+	defaultBeta  = 1.0
+	defaultGamma = 0.1
+)
+
+// Preset is a named objective from the paper: a model and the weights
+// alpha (global MI), beta (local MI) and gamma (prior matching).
+type Preset struct {
+	Model              string
+	Alpha, Beta, Gamma float64
+}
+
+// Presets are the values of the preset key: the paper's DIM(G), DIM(L) and
+// DIM(L+G) (Hjelm et al. 2019, §4.2 and Table 3) and the two baselines.
+// DIM(L+G)'s gamma is not given in the paper; 0.1 follows DIM(L).
+var Presets = map[string]Preset{
+	"dim-g":  {Model: ModelDIM, Alpha: 1, Beta: 0, Gamma: 1},
+	"dim-l":  {Model: ModelDIM, Alpha: 0, Beta: 1, Gamma: 0.1},
+	"dim-lg": {Model: ModelDIM, Alpha: 0.5, Beta: 0.1, Gamma: 0.1},
+	"pixels": {Model: ModelPixels},
+	"random": {Model: ModelRandom},
+}
+
+// presetNames returns the preset names, sorted.
+func presetNames() []string {
+	names := make([]string, 0, len(Presets))
+	for n := range Presets {
+		names = append(names, n)
+	}
+	slices.Sort(names)
+	return names
+}
+
+// Config is the settings of a Deep InfoMax run, the keys of a sweep file's
+// [base] table for task = "dim". [DefaultConfig] gives the paper's model and
+// optimizer (Hjelm et al. 2019 and the official code) with a CPU-sized
+// number of epochs; see sweeps/table1.toml for the paper-scale CIFAR-10
+// settings.
+type Config struct {
+	// Dataset names the data set (mnist, cifar10, cifar100, stl10, ...);
+	// DataPath is the folder holding its files ("" for mnist's embedded
+	// copy). TrainSubset and TestSubset keep that many images of each
+	// split (0 keeps all); Normalize standardizes each channel with the
+	// training split's statistics.
+	Dataset     string `toml:"dataset"`
+	DataPath    string `toml:"data_path"`
+	TrainSubset int    `toml:"train_subset"`
+	TestSubset  int    `toml:"test_subset"`
+	Normalize   bool   `toml:"normalize"`
+
+	// Preset, when set, names a row of the paper's Table 1 and sets Model,
+	// Alpha, Beta and Gamma: "dim-g" (1/0/1), "dim-l" (0/1/0.1), "dim-lg"
+	// (0.5/0.1/0.1), "pixels" or "random". Setting model, alpha, beta or
+	// gamma as well is an error. "" uses those keys as they are.
+	Preset string `toml:"preset"`
+	// Model is "dim" (train with the objective below), "pixels" (probes on
+	// the raw images) or "random" (probes on the untrained encoder).
+	Model string `toml:"model"`
+	// Estimator names the MI estimator of every MI term (see `sweep
+	// list`); EstimatorParams are its settings.
+	Estimator       string             `toml:"estimator"`
+	EstimatorParams map[string]float64 `toml:"estimator_params"`
+	// Alpha, Beta and Gamma weight the global MI, the local MI and the
+	// prior-matching terms: loss = alpha*global + beta*local +
+	// gamma*prior. A term whose weight is 0 is not built; at least one
+	// must be positive (alpha = beta = 0 trains on the prior alone, an
+	// ablation).
+	Alpha float64 `toml:"alpha"`
+	Beta  float64 `toml:"beta"`
+	Gamma float64 `toml:"gamma"`
+	// Negatives is "all" (the paper: every location of every other image
+	// of the batch) or "roll" (only the next image's locations, as the
+	// popular ports do).
+	Negatives string `toml:"negatives"`
+	// LocalCritic is "encode-and-dot" (the official code) or
+	// "concat-and-convolve" (DIM-v0); GlobalCritic is "concat" (the
+	// paper's MLP on [M, Y]) or "encode-and-dot".
+	LocalCritic  string `toml:"local_critic"`
+	GlobalCritic string `toml:"global_critic"`
+	// MIUnits is the local critic's width: the embedding size of
+	// encode-and-dot (2048 in the official code), the hidden width of
+	// concat-and-convolve (512). GlobalUnits is the global critic's
+	// (512).
+	MIUnits     int `toml:"mi_units"`
+	GlobalUnits int `toml:"global_units"`
+	// PriorHidden are the prior discriminator's two hidden widths
+	// ([1000, 200] in the paper).
+	PriorHidden []int `toml:"prior_hidden"`
+
+	// Conv1, Conv2 and Conv3 are the encoder's convolution widths (64,
+	// 128, 256), FC its fully connected width (1024) and Code the size of
+	// Y (64; also the prior's dimension). FirstBN puts batch norm after the
+	// first convolution, as the official code does.
+	Conv1   int  `toml:"conv1"`
+	Conv2   int  `toml:"conv2"`
+	Conv3   int  `toml:"conv3"`
+	FC      int  `toml:"fc"`
+	Code    int  `toml:"code"`
+	FirstBN bool `toml:"first_bn"`
+
+	// Epochs and BatchSize set the training length (the last partial
+	// batch of each epoch is dropped); LR, Beta1 and Beta2 are Adam's
+	// settings for the encoder with its MI critics and for the prior
+	// discriminator (1e-4, 0.5, 0.999 in the official code).
+	Epochs    int     `toml:"epochs"`
+	BatchSize int     `toml:"batch_size"`
+	LR        float64 `toml:"lr"`
+	Beta1     float64 `toml:"beta1"`
+	Beta2     float64 `toml:"beta2"`
+
+	// The probes judging the frozen encoder (see package probe): epochs,
+	// learning rate, batch size, the MLP probe's hidden width and dropout,
+	// the epochs at which the learning rate drops tenfold, whether
+	// features are z-scored first, and which features to probe ("conv",
+	// "fc", "y"; the pixel baseline always probes the input).
+	ProbeEpochs      int      `toml:"probe_epochs"`
+	ProbeLR          float64  `toml:"probe_lr"`
+	ProbeBatchSize   int      `toml:"probe_batch_size"`
+	ProbeHidden      int      `toml:"probe_hidden"`
+	ProbeDropout     float64  `toml:"probe_dropout"`
+	ProbeDecayEpochs []int    `toml:"probe_decay_epochs"`
+	ProbeStandardize bool     `toml:"probe_standardize"`
+	ProbeFeatures    []string `toml:"probe_features"`
+}
+
+// DefaultConfig returns DIM(L) with jsd on MNIST: the paper's encoder,
+// critics, prior and optimizer, trained for 10 epochs, and the paper's
+// probes (200 hidden units, dropout 0.1, batch 64) trained for 20 epochs at
+// lr 1e-3 on z-scored features (the paper trains them as long as the
+// encoder at 1e-4 on raw features; a short run needs the faster setting).
+func DefaultConfig() *Config {
+	return &Config{
+		Dataset:          "mnist",
+		Model:            ModelDIM,
+		Estimator:        "jsd",
+		EstimatorParams:  map[string]float64{},
+		Alpha:            defaultAlpha,
+		Beta:             defaultBeta,
+		Gamma:            defaultGamma,
+		Negatives:        NegativesAll,
+		LocalCritic:      "encode-and-dot",
+		GlobalCritic:     "concat",
+		MIUnits:          2048,
+		GlobalUnits:      512,
+		PriorHidden:      []int{1000, 200},
+		Conv1:            64,
+		Conv2:            128,
+		Conv3:            256,
+		FC:               1024,
+		Code:             64,
+		FirstBN:          true,
+		Epochs:           10,
+		BatchSize:        64,
+		LR:               1e-4,
+		Beta1:            0.5,
+		Beta2:            0.999,
+		ProbeEpochs:      20,
+		ProbeLR:          1e-3,
+		ProbeBatchSize:   64,
+		ProbeHidden:      200,
+		ProbeDropout:     0.1,
+		ProbeDecayEpochs: []int{},
+		ProbeStandardize: true,
+		ProbeFeatures:    []string{"conv", "fc", "y"},
+	}
+}
+
+// Objective returns the model and weights a run uses: the preset's when
+// Preset is set, the config's own otherwise.
+func (c *Config) Objective() Preset {
+	if p, ok := Presets[c.Preset]; ok {
+		return p
+	}
+	return Preset{Model: c.Model, Alpha: c.Alpha, Beta: c.Beta, Gamma: c.Gamma}
+}
+
+// Validate reports the first impossible setting, naming its key.
+func (c *Config) Validate() error {
+	if _, err := data.Lookup(c.Dataset); err != nil {
+		return fmt.Errorf("dataset = %q: %w", c.Dataset, err)
+	}
+	switch {
+	case c.TrainSubset < 0:
+		return fmt.Errorf("train_subset = %d: must be 0 (all images) or positive", c.TrainSubset)
+	case c.TestSubset < 0:
+		return fmt.Errorf("test_subset = %d: must be 0 (all images) or positive", c.TestSubset)
+	}
+	if c.Preset != "" {
+		if _, ok := Presets[c.Preset]; !ok {
+			return fmt.Errorf("preset = %q: unknown (known: %s)%s", c.Preset, strings.Join(presetNames(), ", "), registry.DidYouMean(c.Preset, presetNames()))
+		}
+		// A value different from the default can only have been set
+		// by the user; it would be silently overridden.
+		switch {
+		case c.Model != ModelDIM:
+			return fmt.Errorf("model = %q: preset = %q sets the model; remove one of the two keys", c.Model, c.Preset)
+		case c.Alpha != defaultAlpha:
+			return fmt.Errorf("alpha = %g: preset = %q sets alpha, beta and gamma; remove one of the two keys", c.Alpha, c.Preset)
+		case c.Beta != defaultBeta:
+			return fmt.Errorf("beta = %g: preset = %q sets alpha, beta and gamma; remove one of the two keys", c.Beta, c.Preset)
+		case c.Gamma != defaultGamma:
+			return fmt.Errorf("gamma = %g: preset = %q sets alpha, beta and gamma; remove one of the two keys", c.Gamma, c.Preset)
+		}
+	}
+	switch c.Model {
+	case ModelDIM, ModelPixels, ModelRandom:
+	default:
+		return fmt.Errorf("model = %q: must be %q, %q or %q", c.Model, ModelDIM, ModelPixels, ModelRandom)
+	}
+	for _, w := range []struct {
+		key string
+		v   float64
+	}{{"alpha", c.Alpha}, {"beta", c.Beta}, {"gamma", c.Gamma}} {
+		if !(w.v >= 0) || math.IsInf(w.v, 0) {
+			return fmt.Errorf("%s = %g: must be a finite weight, at least 0", w.key, w.v)
+		}
+	}
+	obj := c.Objective()
+	if obj.Model == ModelDIM && obj.Alpha == 0 && obj.Beta == 0 && obj.Gamma == 0 {
+		return fmt.Errorf("alpha = 0, beta = 0 and gamma = 0: the objective is empty; give alpha (global MI), beta (local MI) or gamma (prior) a positive weight")
+	}
+	if _, err := estimators.Lookup(c.Estimator); err != nil {
+		return fmt.Errorf("estimator = %q: %w", c.Estimator, err)
+	}
+	if _, err := estimators.New(c.Estimator, estimators.Params(c.EstimatorParams)); err != nil {
+		return fmt.Errorf("estimator_params: %w", err)
+	}
+	switch c.Negatives {
+	case NegativesAll, NegativesRoll:
+	default:
+		return fmt.Errorf("negatives = %q: must be %q (every other image, as the paper) or %q (the next image only)", c.Negatives, NegativesAll, NegativesRoll)
+	}
+	if !slices.Contains(architectures.LocalCriticNames(), c.LocalCritic) {
+		return fmt.Errorf("local_critic = %q: must be one of %s", c.LocalCritic, strings.Join(architectures.LocalCriticNames(), ", "))
+	}
+	if !slices.Contains(architectures.GlobalCriticNames(), c.GlobalCritic) {
+		return fmt.Errorf("global_critic = %q: must be one of %s", c.GlobalCritic, strings.Join(architectures.GlobalCriticNames(), ", "))
+	}
+	for _, w := range []struct {
+		key string
+		v   int
+	}{{"mi_units", c.MIUnits}, {"global_units", c.GlobalUnits}, {"conv1", c.Conv1}, {"conv2", c.Conv2},
+		{"conv3", c.Conv3}, {"fc", c.FC}, {"code", c.Code}} {
+		if w.v < 1 {
+			return fmt.Errorf("%s = %d: must be at least 1", w.key, w.v)
+		}
+	}
+	if len(c.PriorHidden) != 2 || c.PriorHidden[0] < 1 || c.PriorHidden[1] < 1 {
+		return fmt.Errorf("prior_hidden = %v: give two positive widths, such as [1000, 200]", c.PriorHidden)
+	}
+	switch {
+	case c.Epochs < 1:
+		return fmt.Errorf("epochs = %d: must be at least 1", c.Epochs)
+	case c.BatchSize < 2:
+		return fmt.Errorf("batch_size = %d: must be at least 2 (each image needs another as a negative)", c.BatchSize)
+	}
+	if err := optim.CheckSettings(c.LR, c.Beta1, c.Beta2); err != nil {
+		return err
+	}
+	if c.TrainSubset > 0 && c.BatchSize > c.TrainSubset {
+		return fmt.Errorf("batch_size = %d: larger than train_subset = %d, so no full batch exists", c.BatchSize, c.TrainSubset)
+	}
+	if err := c.probeConfig(0).Validate(); err != nil {
+		return fmt.Errorf("probe_*: %w (keys probe_hidden, probe_dropout, probe_epochs, probe_batch_size, probe_lr, probe_decay_epochs)", err)
+	}
+	if c.ProbeBatchSize < 2 {
+		return fmt.Errorf("probe_batch_size = %d: must be at least 2 (the MLP probe's batch norm)", c.ProbeBatchSize)
+	}
+	if len(c.ProbeFeatures) == 0 {
+		return fmt.Errorf(`probe_features is empty: give some of "conv", "fc", "y"`)
+	}
+	seen := map[string]bool{}
+	for _, f := range c.ProbeFeatures {
+		if f != "conv" && f != "fc" && f != "y" {
+			return fmt.Errorf(`probe_features: %q is not "conv", "fc" or "y"`, f)
+		}
+		if seen[f] {
+			return fmt.Errorf("probe_features: %q is listed twice", f)
+		}
+		seen[f] = true
+	}
+	return nil
+}
+
+// probeConfig returns the probes' settings, seeded with seed.
+func (c *Config) probeConfig(seed uint64) probe.Config {
+	return probe.Config{
+		Hidden:      c.ProbeHidden,
+		Dropout:     c.ProbeDropout,
+		Epochs:      c.ProbeEpochs,
+		BatchSize:   c.ProbeBatchSize,
+		LR:          c.ProbeLR,
+		DecayEpochs: c.ProbeDecayEpochs,
+		Seed:        seed,
+		Standardize: c.ProbeStandardize,
+	}
+}
+
+// encoderSpec returns the encoder's sizes for images of the given channels
+// and size.
+func (c *Config) encoderSpec(channels, size int) architectures.EncoderSpec {
+	return architectures.EncoderSpec{InChannels: channels, Size: size,
+		Conv1: c.Conv1, Conv2: c.Conv2, Conv3: c.Conv3, FC: c.FC, Out: c.Code, FirstBN: c.FirstBN}
+}

@@ -1,0 +1,414 @@
+package dim
+
+import (
+	"context"
+	"io"
+	"log/slog"
+	"math"
+	"math/rand/v2"
+	"slices"
+	"strings"
+	"testing"
+
+	G "gorgonia.org/gorgonia"
+
+	"github.com/infomax/infomax/estimators"
+	"github.com/infomax/infomax/experiments/engine/results"
+	"github.com/infomax/infomax/experiments/tasks"
+)
+
+// tinyConfig is a DIM(L) config small enough for a unit test.
+func tinyConfig() *Config {
+	c := DefaultConfig()
+	c.TrainSubset, c.TestSubset = 320, 200
+	c.Conv1, c.Conv2, c.Conv3, c.FC, c.Code = 8, 16, 16, 32, 16
+	c.MIUnits, c.GlobalUnits = 32, 32
+	c.PriorHidden = []int{32, 16}
+	c.Epochs, c.BatchSize = 2, 16
+	c.LR = 1e-3
+	c.ProbeEpochs, c.ProbeBatchSize, c.ProbeHidden = 3, 32, 32
+	return c
+}
+
+func TestNegativeMaskAll(t *testing.T) {
+	const n, locs = 5, 4
+	m, err := NegativeMask(NegativesAll, n, locs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if m.Rows != n || m.Cols != n*locs {
+		t.Fatalf("shape %dx%d, want %dx%d", m.Rows, m.Cols, n, n*locs)
+	}
+	for i := 0; i < n; i++ {
+		var pos, neg int
+		for c := 0; c < m.Cols; c++ {
+			switch r := m.Roles[i*m.Cols+c]; {
+			case c/locs == i && r != estimators.Positive:
+				t.Errorf("row %d column %d (same image) has role %d, want positive", i, c, r)
+			case c/locs != i && r != estimators.Negative:
+				t.Errorf("row %d column %d (image %d) has role %d, want negative", i, c, c/locs, r)
+			case r == estimators.Positive:
+				pos++
+			case r == estimators.Negative:
+				neg++
+			}
+		}
+		if pos != locs || neg != (n-1)*locs {
+			t.Errorf("row %d: %d positives and %d negatives, want %d and %d", i, pos, neg, locs, (n-1)*locs)
+		}
+	}
+}
+
+func TestNegativeMaskRoll(t *testing.T) {
+	const n, locs = 4, 9
+	m, err := NegativeMask(NegativesRoll, n, locs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := m.Validate(); err != nil {
+		t.Fatal(err)
+	}
+	for i := 0; i < n; i++ {
+		var pos, neg int
+		for c := 0; c < m.Cols; c++ {
+			r := m.Roles[i*m.Cols+c]
+			img := c / locs
+			switch {
+			case img == i && r != estimators.Positive:
+				t.Errorf("row %d column %d (same image) has role %d, want positive", i, c, r)
+			case img == (i+1)%n && r != estimators.Negative:
+				t.Errorf("row %d column %d (next image) has role %d, want negative", i, c, r)
+			case img != i && img != (i+1)%n && r != estimators.Ignored:
+				t.Errorf("row %d column %d (image %d) has role %d, want ignored", i, c, img, r)
+			}
+			if r == estimators.Positive {
+				pos++
+			}
+			if r == estimators.Negative {
+				neg++
+			}
+		}
+		if pos != locs || neg != locs {
+			t.Errorf("row %d: %d positives and %d negatives, want %d each", i, pos, neg, locs)
+		}
+	}
+	if _, err := NegativeMask("shuffle", n, locs); err == nil {
+		t.Error("an unknown scheme gave no error")
+	}
+}
+
+// snapshot copies the values of nodes.
+func snapshot(ns G.Nodes) [][]float32 {
+	out := make([][]float32, len(ns))
+	for i, n := range ns {
+		out[i] = slices.Clone(n.Value().Data().([]float32))
+	}
+	return out
+}
+
+func equalSnapshots(a, b [][]float32) bool {
+	for i := range a {
+		if !slices.Equal(a[i], b[i]) {
+			return false
+		}
+	}
+	return true
+}
+
+func TestAdversarialPriorStep(t *testing.T) {
+	c := tinyConfig()
+	m, err := NewModel(c, 1, 32, 7)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer m.Close()
+	rng := rand.New(rand.NewPCG(1, 2))
+	for i := range m.Input {
+		m.Input[i] = float32(rng.Float64())
+	}
+	if _, err := m.EncoderStep(); err != nil {
+		t.Fatal(err)
+	}
+	codes := slices.Clone(m.Codes())
+	for _, v := range codes {
+		if !(v > 0 && v < 1) {
+			t.Fatalf("code %v is outside (0, 1): the codes are not sigmoid(Y)", v)
+		}
+	}
+	m.SamplePrior(rng)
+	enc := snapshot(m.Adam.Params())
+	before, err := m.DiscriminatorLoss()
+	if err != nil {
+		t.Fatal(err)
+	}
+	d0 := snapshot(m.Discriminator.Learnables())
+	if _, err := m.DiscriminatorStep(); err != nil {
+		t.Fatal(err)
+	}
+	after, err := m.DiscriminatorLoss()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !(after < before) {
+		t.Errorf("one discriminator step on fixed codes took its loss from %v to %v; want a decrease", before, after)
+	}
+	if !equalSnapshots(enc, snapshot(m.Adam.Params())) {
+		t.Error("the discriminator step changed the encoder's or critics' weights")
+	}
+	d1 := snapshot(m.Discriminator.Learnables())
+	if equalSnapshots(d0, d1) {
+		t.Error("the discriminator step did not change the discriminator")
+	}
+	if !equalSnapshots(d1, snapshot(m.discriminatorCopy.Learnables())) {
+		t.Error("the encoder graph's copy of the discriminator is out of sync after its step")
+	}
+	if !slices.Equal(codes, m.Codes()) {
+		t.Error("the discriminator step changed the detached codes")
+	}
+	// The encoder step must leave both copies of the discriminator alone.
+	if _, err := m.EncoderStep(); err != nil {
+		t.Fatal(err)
+	}
+	if !equalSnapshots(d1, snapshot(m.Discriminator.Learnables())) || !equalSnapshots(d1, snapshot(m.discriminatorCopy.Learnables())) {
+		t.Error("the encoder step changed the discriminator's weights")
+	}
+	if equalSnapshots(enc, snapshot(m.Adam.Params())) {
+		t.Error("the encoder step did not change the encoder")
+	}
+}
+
+// recorder is a MetricsLogger that keeps what it is given.
+type recorder struct{ rows []results.Values }
+
+func (r *recorder) Log(step int, v results.Values) error {
+	r.rows = append(r.rows, v)
+	return nil
+}
+
+func runTiny(t *testing.T, c *Config, seed int64) (results.Values, *recorder) {
+	t.Helper()
+	rec := &recorder{}
+	run := &tasks.Run{ID: "test", Dir: t.TempDir(), Seed: seed, Metrics: rec,
+		Log: slog.New(slog.NewTextHandler(io.Discard, nil))}
+	sum, err := Task{}.Run(context.Background(), c, run)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return sum, rec
+}
+
+func TestTinyRunTrainsAndReports(t *testing.T) {
+	c := tinyConfig()
+	c.Alpha, c.Beta, c.Gamma = 0.5, 1, 0.1 // every term, so every metric is logged
+	sum, rec := runTiny(t, c, 3)
+	if len(rec.rows) != c.Epochs {
+		t.Fatalf("%d metric rows for %d epochs", len(rec.rows), c.Epochs)
+	}
+	for _, row := range rec.rows {
+		for _, k := range []string{"loss", "mi_local", "mi_global", "prior_d_loss", "prior_g_loss", "images_per_second"} {
+			if v, ok := row[k]; !ok || math.IsNaN(v) || math.IsInf(v, 0) {
+				t.Errorf("epoch metrics %v: %q missing or not finite", row, k)
+			}
+		}
+	}
+	if first, last := rec.rows[0]["loss"], rec.rows[len(rec.rows)-1]["loss"]; !(last < first) {
+		t.Errorf("training loss went from %v to %v; want a decrease", first, last)
+	}
+	if v := rec.rows[len(rec.rows)-1]["train_seconds"]; !(v > 0) {
+		t.Errorf("the last epoch's metrics %v lack a positive train_seconds", rec.rows[len(rec.rows)-1])
+	}
+	for _, k := range []string{"train_seconds", "images_per_second"} {
+		if _, ok := sum[k]; ok {
+			t.Errorf("the summary holds the wall-clock %q, which a resumed run cannot reproduce: %v", k, sum)
+		}
+	}
+	for _, k := range []string{"mlp_conv_acc", "mlp_fc_acc", "mlp_y_acc", "linear_conv_acc", "linear_fc_acc",
+		"linear_y_acc", "loss", "mi_local", "mi_global"} {
+		v, ok := sum[k]
+		if !ok {
+			t.Errorf("summary lacks %q: %v", k, sum)
+			continue
+		}
+		if strings.HasSuffix(k, "_acc") && !(v >= 0 && v <= 1) {
+			t.Errorf("%s = %v is not an accuracy", k, v)
+		}
+	}
+	// jsd reports the Jensen-Shannon bound of each MI term beside its NWJ
+	// read-out: at most log 2, and rising as the critics learn to tell the
+	// positives from the negatives.
+	if c.Estimator != "jsd" {
+		t.Fatalf("tinyConfig's estimator is %q; this test expects jsd's js_* metrics", c.Estimator)
+	}
+	for _, k := range []string{"js_local", "js_global"} {
+		for _, row := range rec.rows {
+			if v, ok := row[k]; !ok || !(v <= math.Ln2) {
+				t.Errorf("epoch metrics %v: %q missing or above log 2", row, k)
+			}
+		}
+		if first, last := rec.rows[0][k], rec.rows[len(rec.rows)-1][k]; !(last > first) {
+			t.Errorf("%s went from %v to %v; want an increase as the critic learns", k, first, last)
+		}
+		if v, ok := sum[k]; !ok || v != rec.rows[len(rec.rows)-1][k] {
+			t.Errorf("summary %s = %v (present %v); want the last epoch's %v", k, v, ok, rec.rows[len(rec.rows)-1][k])
+		}
+	}
+	// Ten balanced classes: chance is about 0.1; even a tiny encoder's
+	// conv features do far better on MNIST.
+	if sum["linear_conv_acc"] < 0.3 {
+		t.Errorf("linear_conv_acc = %v; want well above chance", sum["linear_conv_acc"])
+	}
+}
+
+func TestDeterministic(t *testing.T) {
+	c := tinyConfig()
+	c.Epochs = 1
+	c.ProbeFeatures = []string{"y"}
+	a, _ := runTiny(t, c, 11)
+	b, _ := runTiny(t, c, 11)
+	if len(a) != len(b) {
+		t.Errorf("summaries of different sizes with the same seed: %v and %v", a, b)
+	}
+	for k, v := range a {
+		if b[k] != v {
+			t.Errorf("%s: %v then %v with the same seed", k, v, b[k])
+		}
+	}
+}
+
+func TestBaselines(t *testing.T) {
+	c := tinyConfig()
+	c.Preset = "pixels"
+	sum, _ := runTiny(t, c, 1)
+	if _, ok := sum["linear_input_acc"]; !ok || len(sum) != 2 {
+		t.Errorf("pixels summary %v; want only mlp_input_acc and linear_input_acc", sum)
+	}
+	for _, set := range []func(c *Config){
+		func(c *Config) { c.Model = ModelRandom },
+		func(c *Config) { c.Preset = "random" }, // alpha = beta = gamma = 0
+	} {
+		c = tinyConfig()
+		set(c)
+		c.ProbeFeatures = []string{"y"}
+		sum, _ = runTiny(t, c, 1)
+		if _, ok := sum["linear_y_acc"]; !ok {
+			t.Errorf("random summary %v lacks linear_y_acc", sum)
+		}
+		if _, ok := sum["mi_local"]; ok {
+			t.Errorf("random summary %v reports an MI it never trained", sum)
+		}
+	}
+}
+
+func TestValidateNamesTheKey(t *testing.T) {
+	cases := []struct {
+		key string
+		set func(c *Config)
+	}{
+		{"dataset", func(c *Config) { c.Dataset = "mnits" }},
+		{"model", func(c *Config) { c.Model = "vae" }},
+		{"preset", func(c *Config) { c.Preset = "dim-x" }},
+		{"alpha", func(c *Config) { c.Preset = "dim-g"; c.Alpha = 1 }},
+		{"model", func(c *Config) { c.Preset = "dim-l"; c.Model = ModelPixels }},
+		{"gamma", func(c *Config) { c.Gamma = -1 }},
+		{"alpha = 0, beta = 0 and gamma = 0", func(c *Config) { c.Beta, c.Gamma = 0, 0 }},
+		{"estimator", func(c *Config) { c.Estimator = "nce" }},
+		{"estimator_params", func(c *Config) { c.EstimatorParams = map[string]float64{"tau": 1} }},
+		{"negatives", func(c *Config) { c.Negatives = "one" }},
+		{"local_critic", func(c *Config) { c.LocalCritic = "dot" }},
+		{"global_critic", func(c *Config) { c.GlobalCritic = "dot" }},
+		{"mi_units", func(c *Config) { c.MIUnits = 0 }},
+		{"prior_hidden", func(c *Config) { c.PriorHidden = []int{10} }},
+		{"epochs", func(c *Config) { c.Epochs = 0 }},
+		{"batch_size", func(c *Config) { c.BatchSize = 1 }},
+		{"lr", func(c *Config) { c.LR = 0 }},
+		{"beta1", func(c *Config) { c.Beta1 = 1 }},
+		{"probe_batch_size", func(c *Config) { c.ProbeBatchSize = 1 }},
+		{"probe_features", func(c *Config) { c.ProbeFeatures = []string{"z"} }},
+		{"train_subset", func(c *Config) { c.TrainSubset = -1 }},
+	}
+	for _, tc := range cases {
+		c := DefaultConfig()
+		tc.set(c)
+		err := c.Validate()
+		if err == nil {
+			t.Errorf("%s: no error", tc.key)
+			continue
+		}
+		if !strings.HasPrefix(err.Error(), tc.key) {
+			t.Errorf("%s: error %q does not start with the key", tc.key, err)
+		}
+	}
+	if err := DefaultConfig().Validate(); err != nil {
+		t.Errorf("defaults: %v", err)
+	}
+	for name := range Presets {
+		c := DefaultConfig()
+		c.Preset = name
+		if err := c.Validate(); err != nil {
+			t.Errorf("preset %q: %v", name, err)
+		}
+	}
+}
+
+func TestPriorOnlyObjective(t *testing.T) {
+	c := tinyConfig()
+	c.Alpha, c.Beta, c.Gamma = 0, 0, 1
+	m, err := NewModel(c, 1, 32, 2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer m.Close()
+	if m.LocalCritic != nil || m.GlobalCritic != nil {
+		t.Error("critics were built for terms whose weight is 0")
+	}
+	st, err := m.EncoderStep()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !math.IsNaN(st.LocalMI) || !math.IsNaN(st.GlobalMI) || st.Loss != st.PriorG {
+		t.Errorf("prior-only step %+v: want NaN MI terms and loss = prior_g_loss", st)
+	}
+}
+
+func TestDivergenceNameFollowsTheEstimator(t *testing.T) {
+	for est, want := range map[string]string{"jsd": "js", "infonce": "", "dv": ""} {
+		c := tinyConfig()
+		c.Estimator = est
+		m, err := NewModel(c, 1, 32, 1)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := m.DivergenceName(); got != want {
+			t.Errorf("%s: DivergenceName() = %q, want %q", est, got, want)
+		}
+		m.Close()
+	}
+}
+
+func TestOverflowedReadOutIsNotADivergence(t *testing.T) {
+	inf, nan := math.Inf(1), math.NaN()
+	if r := nonFinite(StepStats{Loss: 0.8, LocalMI: math.Inf(-1), GlobalMI: nan, LocalDiv: 0.5}); r != "" {
+		t.Errorf("a finite loss with an overflowed MI read-out was called diverged: %s", r)
+	}
+	if r := nonFinite(StepStats{Loss: inf, LocalMI: 1}); r == "" {
+		t.Error("an infinite loss was not called diverged")
+	}
+	if r := nonFinite(StepStats{Loss: nan, LocalMI: 1}); r == "" {
+		t.Error("a NaN loss was not called diverged")
+	}
+	e := epochMeans{}
+	e.add(StepStats{Loss: 1, LocalMI: math.Inf(-1), GlobalMI: nan, PriorG: 0.7, LocalDiv: 0.4, GlobalDiv: nan}, 1.3)
+	e.add(StepStats{Loss: 3, LocalMI: 2, GlobalMI: nan, PriorG: 0.9, LocalDiv: 0.6, GlobalDiv: nan}, 1.1)
+	v := e.mean().values("js")
+	if _, ok := v["mi_local"]; ok {
+		t.Errorf("an epoch whose read-out overflowed reports mi_local = %v", v["mi_local"])
+	}
+	for k, want := range map[string]float64{"loss": 2, "js_local": 0.5, "prior_g_loss": 0.8, "prior_d_loss": 1.2} {
+		if got, ok := v[k]; !ok || math.Abs(got-want) > 1e-12 {
+			t.Errorf("%s = %v (present %v), want %v", k, got, ok, want)
+		}
+	}
+	if _, ok := v["js_global"]; ok {
+		t.Errorf("an untrained global term reports js_global = %v", v["js_global"])
+	}
+}

@@ -1,0 +1,319 @@
+// Package dim is Deep InfoMax (Hjelm et al., ICLR 2019) on images: an
+// encoder trained to maximize the mutual information between its global
+// code Y and its local feature map (DIM(L)), its conv features (DIM(G)), or
+// both, with any registered estimator, plus adversarial matching of
+// sigmoid(Y) to a uniform prior; then judged by probes trained on the
+// frozen features of the training split and scored on the test split.
+//
+// Faithful to the paper where the popular ports are not: the local
+// negatives of an image are every location of every other image of the
+// batch (negatives = "all"; "roll" gives the ports' one shifted image, to
+// measure the difference), the prior discriminator is trained
+// adversarially with its own optimizer on detached codes, and the probes
+// are scored on the held-out test split.
+//
+// Importing the package registers the task "dim".
+package dim
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"maps"
+	"math"
+	"slices"
+	"time"
+
+	"github.com/infomax/infomax/internal/seed"
+
+	"github.com/infomax/infomax/architectures"
+	"github.com/infomax/infomax/experiments/data"
+	"github.com/infomax/infomax/experiments/engine/results"
+	"github.com/infomax/infomax/experiments/tasks"
+)
+
+func init() {
+	tasks.Register(tasks.TaskInfo{
+		Name:    "dim",
+		Summary: "Deep InfoMax on images (Hjelm et al. 2019): global/local/prior objectives, judged by probes",
+		Task:    Task{},
+	})
+}
+
+// Task is the Deep InfoMax task.
+type Task struct{}
+
+// NewConfig returns the defaults of [DefaultConfig].
+func (Task) NewConfig() tasks.Config { return DefaultConfig() }
+
+// The streams of the run seed: each random choice draws from its own.
+const (
+	initStream  = 1 // encoder, critic and discriminator weights
+	dataStream  = 2 // subsets and the per-epoch shuffles
+	priorStream = 3 // samples of the uniform prior
+	probeStream = 4 // the probes
+)
+
+// Run trains the configured model (unless it is a baseline), logs per-epoch
+// metrics (epoch, loss, mi_local, mi_global, prior_d_loss, prior_g_loss and
+// the wall-clock images_per_second, plus train_seconds with the last epoch)
+// and returns the probe accuracies and training figures described in the
+// package's sweep files: mlp_<f>_acc and linear_<f>_acc for each probed
+// feature f (conv, fc, y; input for the pixel baseline), and loss, mi_local
+// and mi_global (the last epoch's mean loss and estimates in nats, for the
+// trained terms). Wall-clock figures are kept out of the summary, which an
+// interrupted and resumed run must reproduce exactly.
+//
+// With run.Checkpoint set, a trained model follows the checkpoint contract
+// of package checkpoint at the granularity of a step: Run first resumes
+// from the last checkpoint, if any (in mid-epoch too), saves one after
+// every step s (counted from 1, as the metrics' steps are) for which
+// Checkpoint.Due(s) is true, and when ctx is done saves one for the last
+// finished step before returning ctx.Err(). The probes are not
+// checkpointed: a run stopped after training, while probing, resumes from
+// its last step and runs the probes again, which are deterministic given
+// the run's seed. A resumed run logs and returns exactly what an
+// uninterrupted run with the same seed would, except for the wall-clock
+// images_per_second and train_seconds.
+func (Task) Run(ctx context.Context, cfg tasks.Config, run *tasks.Run) (results.Values, error) {
+	c, ok := cfg.(*Config)
+	if !ok {
+		return nil, fmt.Errorf("dim: config is a %T, want *dim.Config", cfg)
+	}
+	if err := c.Validate(); err != nil {
+		return nil, err
+	}
+	train, test, err := data.Load(c.Dataset, data.Options{
+		Path: c.DataPath, TrainSubset: c.TrainSubset, TestSubset: c.TestSubset,
+		Normalize: c.Normalize, Seed: seed.Derive(uint64(run.Seed), dataStream),
+	})
+	if err != nil {
+		return nil, fmt.Errorf("dim: %w", err)
+	}
+	if train.H != train.W {
+		return nil, fmt.Errorf("dim: dataset = %q has %dx%d images; the encoder needs square ones", c.Dataset, train.H, train.W)
+	}
+	obj := c.Objective()
+	summary := results.Values{}
+	if obj.Model == ModelPixels {
+		logf(run, "dim run starting", "model", obj.Model, "train", train.N, "test", test.N)
+		if err := probePixels(ctx, c, train, test, seed.Derive(uint64(run.Seed), probeStream), summary); err != nil {
+			return nil, err
+		}
+		return summary, nil
+	}
+	if c.BatchSize > train.N {
+		return nil, fmt.Errorf("batch_size = %d: larger than the %d training images", c.BatchSize, train.N)
+	}
+	m, err := NewModel(c, train.C, train.H, seed.Derive(uint64(run.Seed), initStream))
+	if err != nil {
+		return nil, err
+	}
+	defer func() {
+		if m != nil {
+			m.Close()
+		}
+	}()
+	var t *trainer
+	if obj.Model == ModelDIM {
+		t = newTrainer(c, m, train, run)
+		if err := t.resume(); err != nil {
+			return nil, err
+		}
+	}
+	args := []any{"model", obj.Model, "estimator", c.Estimator,
+		"alpha", obj.Alpha, "beta", obj.Beta, "gamma", obj.Gamma, "train", train.N, "test", test.N}
+	if t != nil && t.step > 0 {
+		logf(run, "dim run resuming", append(args, "step", t.step, "steps", t.total)...)
+	} else {
+		logf(run, "dim run starting", args...)
+	}
+	if t != nil {
+		if err := t.trainModel(ctx); err != nil {
+			return nil, err
+		}
+		div := m.DivergenceName()
+		for k, v := range t.last.values(div) {
+			switch k {
+			case "loss", "mi_local", "mi_global", div + "_local", div + "_global":
+				summary[k] = v
+			}
+		}
+	}
+	// The probes need only a frozen copy of the encoder. Make it, encode
+	// the checkpoint that a stop while probing saves, and release the
+	// training model, whose graphs hold a training batch's activations and
+	// gradients (most of a run's memory), before extracting features and
+	// training the probes.
+	fx, err := architectures.NewFeatureExtractor(m.Encoder, extractBatch)
+	if err != nil {
+		return nil, fmt.Errorf("dim: %w", err)
+	}
+	var saveTraining func() error
+	if t != nil {
+		if saveTraining, err = t.laterSave(); err != nil {
+			fx.Close()
+			return nil, err
+		}
+	}
+	fx.Detach()
+	m.Close()
+	m, t = nil, nil
+	if err := probeEncoder(ctx, c, fx, train, test, seed.Derive(uint64(run.Seed), probeStream), summary); err != nil {
+		if ctx.Err() != nil && saveTraining != nil {
+			// Stopped while probing: keep the finished training.
+			if serr := saveTraining(); serr != nil {
+				return nil, errors.Join(err, serr)
+			}
+		}
+		return nil, err
+	}
+	return summary, nil
+}
+
+// trainModel is the training loop, from step t.step on: each epoch is a
+// seeded shuffle (the seed is the epoch's, so a resumed epoch has the same
+// order), then for each full batch an encoder step and, with a prior term,
+// a discriminator step. It logs each epoch's means.
+func (t *trainer) trainModel(ctx context.Context) error {
+	c, m, run := t.c, t.m, t.run
+	indices := make([]int, c.BatchSize)
+	var order []int
+	t.mark = time.Now()
+	defer func() { t.clock(); t.mark = time.Time{} }()
+	epochStart, epochImages := time.Now(), 0
+	for t.step < t.total {
+		if err := ctx.Err(); err != nil {
+			if serr := t.saveIfNew(); serr != nil {
+				return errors.Join(err, serr)
+			}
+			return err
+		}
+		epoch, b := t.step/t.perEpoch, t.step%t.perEpoch
+		if order == nil || b == 0 {
+			order = t.train.Shuffle(t.shuffleSeed + uint64(epoch))
+		}
+		copy(indices, order[b*c.BatchSize:(b+1)*c.BatchSize])
+		t.train.Batch(indices, m.Input)
+		st, err := m.EncoderStep()
+		if err != nil {
+			return fmt.Errorf("dim: step %d: %w", t.step, err)
+		}
+		if reason := nonFinite(st); reason != "" {
+			return &tasks.DivergedError{Step: t.step, Reason: reason}
+		}
+		m.SamplePrior(t.prior)
+		dLoss, err := m.DiscriminatorStep()
+		if err != nil {
+			return fmt.Errorf("dim: step %d, prior discriminator: %w", t.step, err)
+		}
+		if m.PriorAdam != nil && (math.IsNaN(dLoss) || math.IsInf(dLoss, 0)) {
+			return &tasks.DivergedError{Step: t.step, Reason: fmt.Sprintf("prior discriminator loss is %g", dLoss)}
+		}
+		t.sums.add(st, dLoss)
+		t.step++
+		epochImages += c.BatchSize
+		if b == t.perEpoch-1 {
+			t.last, t.sums = t.sums.mean(), epochMeans{}
+			if run.Metrics != nil {
+				v := t.last.values(m.DivergenceName())
+				v["epoch"] = float64(epoch + 1)
+				// Wall-clock figures differ between runs, so they are
+				// logged here and kept out of the summary. An epoch
+				// resumed in its middle counts this attempt's images.
+				if elapsed := time.Since(epochStart).Seconds(); elapsed > 0 {
+					v["images_per_second"] = float64(epochImages) / elapsed
+				}
+				if t.step == t.total {
+					t.clock()
+					v["train_seconds"] = t.trainSeconds
+				}
+				if err := run.Metrics.Log(t.step, v); err != nil {
+					return fmt.Errorf("dim: logging epoch %d: %w", epoch+1, err)
+				}
+			}
+			// The log names the trained terms only: a term with weight 0
+			// has no value (NaN), and is left out as in the metrics.
+			shown := t.last.values(t.m.DivergenceName())
+			args := []any{"epoch", epoch + 1}
+			for _, k := range slices.Sorted(maps.Keys(shown)) {
+				args = append(args, k, shown[k])
+			}
+			logf(run, "epoch done", args...)
+			if math.IsInf(t.last.LocalMI, 0) || math.IsInf(t.last.GlobalMI, 0) {
+				logf(run, "an MI read-out overflowed this epoch and is left out of the metrics; the loss is finite, so training goes on",
+					"epoch", epoch+1, "estimator", c.Estimator)
+			}
+			epochStart, epochImages = time.Now(), 0
+		}
+		if run.Checkpoint != nil && run.Checkpoint.Due(t.step) {
+			if err := t.save(); err != nil {
+				return err
+			}
+		}
+		run.UpdateProgress(t.step, t.total)
+	}
+	return nil
+}
+
+// epochMeans accumulates the step values of an epoch.
+type epochMeans struct {
+	n                                           int
+	Loss, LocalMI, GlobalMI, PriorG, PriorDLoss float64
+	LocalDiv, GlobalDiv                         float64
+}
+
+func (e *epochMeans) add(st StepStats, dLoss float64) {
+	e.n++
+	e.Loss += st.Loss
+	e.LocalMI += st.LocalMI
+	e.GlobalMI += st.GlobalMI
+	e.PriorG += st.PriorG
+	e.PriorDLoss += dLoss
+	e.LocalDiv += st.LocalDiv
+	e.GlobalDiv += st.GlobalDiv
+}
+
+func (e epochMeans) mean() epochMeans {
+	n := float64(max(e.n, 1))
+	return epochMeans{n: e.n, Loss: e.Loss / n, LocalMI: e.LocalMI / n, GlobalMI: e.GlobalMI / n,
+		PriorG: e.PriorG / n, PriorDLoss: e.PriorDLoss / n, LocalDiv: e.LocalDiv / n, GlobalDiv: e.GlobalDiv / n}
+}
+
+// values returns the means by metric name, leaving out the terms that are
+// not trained (NaN) and read-outs that overflowed (±Inf). div names the
+// divergence the estimator reports (see [Model.DivergenceName]): its values
+// are <div>_local and <div>_global.
+func (e epochMeans) values(div string) results.Values {
+	v := results.Values{"loss": e.Loss}
+	named := map[string]float64{"mi_local": e.LocalMI, "mi_global": e.GlobalMI,
+		"prior_g_loss": e.PriorG, "prior_d_loss": e.PriorDLoss}
+	if div != "" {
+		named[div+"_local"], named[div+"_global"] = e.LocalDiv, e.GlobalDiv
+	}
+	for k, x := range named {
+		if !math.IsNaN(x) && !math.IsInf(x, 0) {
+			v[k] = x
+		}
+	}
+	return v
+}
+
+// nonFinite returns why a step's values are unusable, or "" when its loss
+// is finite. A non-finite MI read-out with a finite loss is not a
+// divergence: jsd's NWJ read-out, e^s averaged over the negatives,
+// overflows float32 once a critic's scores pass about 88, while the
+// softplus loss it trains on stays finite; such an epoch's read-out is left
+// out of the metrics and reported in the log (see [epochMeans.values]).
+func nonFinite(st StepStats) string {
+	if math.IsNaN(st.Loss) || math.IsInf(st.Loss, 0) {
+		return fmt.Sprintf("loss is %g", st.Loss)
+	}
+	return ""
+}
+
+func logf(run *tasks.Run, msg string, args ...any) {
+	if run.Log != nil {
+		run.Log.Info(msg, args...)
+	}
+}

@@ -1,0 +1,289 @@
+// Package gaussian is the correlated-Gaussian MI benchmark of Poole et al.
+// (2019): x ~ N(0, I_d) and y = rho x + sqrt(1-rho²) eps, whose mutual
+// information is known in closed form, so every estimator can be scored
+// against the truth. A run trains one critic with one estimator through a
+// staircase of true MI values (2, 4, 6, 8, 10 nats in the paper), drawing a
+// fresh batch every step, and records the estimate at every step.
+//
+// Importing the package registers the task "gaussian".
+package gaussian
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math"
+	"time"
+
+	"github.com/infomax/infomax/internal/stats"
+
+	"github.com/infomax/infomax/internal/seed"
+
+	G "gorgonia.org/gorgonia"
+	"gorgonia.org/tensor"
+
+	"github.com/infomax/infomax/architectures"
+	"github.com/infomax/infomax/estimators"
+	"github.com/infomax/infomax/experiments/engine/checkpoint"
+	"github.com/infomax/infomax/experiments/engine/results"
+	"github.com/infomax/infomax/experiments/tasks"
+	"github.com/infomax/infomax/experiments/train/optim"
+)
+
+func init() {
+	tasks.Register(tasks.TaskInfo{
+		Name:    "gaussian",
+		Summary: "correlated Gaussians with a known MI staircase (Poole et al. 2019)",
+		Task:    Task{},
+	})
+}
+
+// Task is the Gaussian benchmark task.
+type Task struct{}
+
+// NewConfig returns the paper-scale defaults.
+func (Task) NewConfig() tasks.Config { return DefaultConfig() }
+
+// Run trains the configured critic and estimator through the staircase,
+// logging "loss", "mi" (the estimate) and "true_mi" every LogEvery steps,
+// and "steps_per_second" (this attempt's training speed) with the last
+// step, and returns the summary described at [Summarize], plus "ceiling"
+// for a bounded estimator.
+//
+// With run.Checkpoint set, Run follows the checkpoint contract: it first
+// resumes from the last checkpoint, if any (weights, Adam's state, the data
+// source, the estimator's state and the estimates so far), saves one after
+// every step for which Checkpoint.Due is true, and when ctx is done saves
+// one for the last finished step before returning ctx.Err(). A resumed run
+// logs and returns exactly what an uninterrupted run with the same seed
+// would, except for steps_per_second.
+func (Task) Run(ctx context.Context, cfg tasks.Config, run *tasks.Run) (results.Values, error) {
+	c, ok := cfg.(*Config)
+	if !ok {
+		return nil, fmt.Errorf("gaussian: config is a %T, want *gaussian.Config", cfg)
+	}
+	if err := c.Validate(); err != nil {
+		return nil, err
+	}
+	m, err := NewModel(c, seed.Derive(uint64(run.Seed), initStream))
+	if err != nil {
+		return nil, err
+	}
+	defer m.Close()
+	sched := Staircase{Levels: c.MILevels, StepsPerLevel: c.StepsPerLevel}
+	sampler := NewSampler(c.Dim, c.Cubic, seed.Derive(uint64(run.Seed), dataStream))
+	total := sched.Steps()
+	estimates := make([]float64, total)
+	first, err := resume(run.Checkpoint, c, m, sampler, estimates)
+	if err != nil {
+		return nil, err
+	}
+	if run.Log != nil {
+		if first > 0 {
+			run.Log.Info("gaussian run resuming", "estimator", c.Estimator, "critic", c.Critic, "step", first, "steps", total)
+		} else {
+			run.Log.Info("gaussian run starting", "estimator", c.Estimator, "critic", c.Critic, "steps", total)
+		}
+	}
+	saved := first - 1 // the step of the last checkpoint, -1 when none
+	save := func(step int) error {
+		err := checkpoint.SaveState(run.Checkpoint, step, func(st *checkpoint.State) error {
+			return saveState(st, c, m, sampler, step, estimates)
+		})
+		if err != nil {
+			return fmt.Errorf("gaussian: saving the checkpoint after step %d: %w", step, err)
+		}
+		saved = step
+		return nil
+	}
+	start := time.Now()
+	for step := first; step < total; step++ {
+		if err := ctx.Err(); err != nil {
+			if step > 0 && saved != step-1 {
+				if serr := save(step - 1); serr != nil {
+					return nil, errors.Join(err, serr)
+				}
+			}
+			return nil, err
+		}
+		sampler.Sample(m.X, m.Y, sched.Rho(step, c.Dim))
+		loss, mi, err := m.Step()
+		if err != nil {
+			return nil, fmt.Errorf("gaussian: step %d: %w", step, err)
+		}
+		if reason := nonFinite(loss, mi); reason != "" {
+			return nil, &tasks.DivergedError{Step: step, Reason: reason}
+		}
+		estimates[step] = mi
+		if step%c.LogEvery == 0 || step == total-1 {
+			if run.Metrics != nil {
+				v := results.Values{"loss": loss, "mi": mi, "true_mi": sched.TrueMI(step)}
+				if step == total-1 {
+					if elapsed := time.Since(start).Seconds(); elapsed > 0 {
+						// Wall-clock speed differs between runs, so it is
+						// kept out of the summary, which an interrupted and
+						// resumed run must reproduce exactly.
+						v["steps_per_second"] = float64(total-first) / elapsed
+					}
+				}
+				if err := run.Metrics.Log(step, v); err != nil {
+					return nil, fmt.Errorf("gaussian: logging step %d: %w", step, err)
+				}
+			}
+		}
+		if run.Checkpoint != nil && run.Checkpoint.Due(step) {
+			if err := save(step); err != nil {
+				return nil, err
+			}
+		}
+		run.UpdateProgress(step+1, total)
+	}
+	summary := Summarize(sched, estimates)
+	if b, ok := m.Estimator.(estimators.Bounded); ok {
+		summary["ceiling"] = b.Ceiling(m.Mask)
+	}
+	return summary, nil
+}
+
+// nonFinite returns why a step's loss or estimate is unusable, or "" when
+// both are finite.
+func nonFinite(loss, mi float64) string {
+	switch {
+	case math.IsNaN(loss) || math.IsInf(loss, 0):
+		return fmt.Sprintf("loss is %g", loss)
+	case math.IsNaN(mi) || math.IsInf(mi, 0):
+		return fmt.Sprintf("MI estimate is %g", mi)
+	}
+	return ""
+}
+
+// Summarize returns, for every level L of the staircase (formatted with %g),
+// the statistics of the estimates over the second half of that level's
+// steps, once the critic has had half a level to adapt:
+// level_<L>_mean, level_<L>_bias (mean minus L), level_<L>_variance (the
+// population variance) and level_<L>_mse (the mean squared error, equal to
+// bias² + variance). estimates holds one estimate per step of s.
+func Summarize(s Staircase, estimates []float64) results.Values {
+	out := results.Values{}
+	for k, level := range s.Levels {
+		end := (k + 1) * s.StepsPerLevel
+		begin := end - (s.StepsPerLevel - s.StepsPerLevel/2)
+		st := stats.OfLevel(level, estimates[begin:end])
+		key := fmt.Sprintf("level_%g_", level)
+		out[key+"mean"] = st.Mean
+		out[key+"bias"] = st.Bias
+		out[key+"variance"] = st.Variance
+		out[key+"mse"] = st.MSE
+	}
+	return out
+}
+
+// Model is one critic and estimator in a gorgonia graph built once: each
+// step writes a batch into X and Y and runs the graph forward and backward,
+// then Adam updates the critic.
+type Model struct {
+	// X and Y are the backing arrays of the input batch, (batch, dim) in
+	// row-major order; write a batch into them before each Step.
+	X, Y []float32
+	// Critic, Estimator and Mask are the parts of the objective.
+	Critic    architectures.PairCritic
+	Estimator estimators.Estimator
+	Mask      *estimators.Mask
+	// Terms are the estimator's loss and estimate nodes.
+	Terms *estimators.Terms
+	// Adam trains the critic's learnables.
+	Adam *optim.Adam
+
+	graph  *G.ExprGraph
+	xNode  *G.Node
+	yNode  *G.Node
+	xValue *tensor.Dense
+	yValue *tensor.Dense
+	vm     G.VM
+}
+
+// NewModel builds the graph for c with the critic's weights drawn from
+// initSeed. Close it when done.
+func NewModel(c *Config, initSeed uint64) (*Model, error) {
+	est, err := estimators.New(c.Estimator, estimators.Params(c.EstimatorParams))
+	if err != nil {
+		return nil, fmt.Errorf("gaussian: estimator = %q: %w", c.Estimator, err)
+	}
+	g := G.NewGraph()
+	critic, err := architectures.NewPairCritic(g, c.Critic, c.criticSpec(initSeed))
+	if err != nil {
+		return nil, fmt.Errorf("gaussian: %w", err)
+	}
+	n, d := c.BatchSize, c.Dim
+	m := &Model{
+		X:         make([]float32, n*d),
+		Y:         make([]float32, n*d),
+		Critic:    critic,
+		Estimator: est,
+		Mask:      estimators.Diagonal(n),
+		graph:     g,
+	}
+	m.xValue = tensor.New(tensor.WithShape(n, d), tensor.WithBacking(m.X))
+	m.yValue = tensor.New(tensor.WithShape(n, d), tensor.WithBacking(m.Y))
+	m.xNode = G.NewMatrix(g, architectures.Dtype, G.WithShape(n, d), G.WithName("x"))
+	m.yNode = G.NewMatrix(g, architectures.Dtype, G.WithShape(n, d), G.WithName("y"))
+	scores, err := critic.Scores(m.xNode, m.yNode)
+	if err != nil {
+		return nil, fmt.Errorf("gaussian: critic %q: %w", c.Critic, err)
+	}
+	if m.Terms, err = est.Build(scores, m.Mask); err != nil {
+		return nil, fmt.Errorf("gaussian: estimator %q: %w", c.Estimator, err)
+	}
+	params := critic.Learnables()
+	if _, err := G.Grad(m.Terms.Loss, params...); err != nil {
+		return nil, fmt.Errorf("gaussian: differentiating the %s loss: %w", c.Estimator, err)
+	}
+	if m.Adam, err = optim.NewAdam(params, c.LR, c.Beta1, c.Beta2); err != nil {
+		return nil, fmt.Errorf("gaussian: %w", err)
+	}
+	m.vm = G.NewTapeMachine(g, G.BindDualValues(params...))
+	if err := m.Adam.ZeroGrads(); err != nil {
+		architectures.CloseMachine(m.vm)
+		return nil, fmt.Errorf("gaussian: %w", err)
+	}
+	return m, nil
+}
+
+// Step runs one training step on the batch in X and Y: the forward and
+// backward pass, the estimator's own update if it keeps state, and an Adam
+// step. It returns the loss and the MI estimate of the batch, computed
+// before the update. A non-finite loss or estimate is returned without
+// updating the critic.
+func (m *Model) Step() (loss, mi float64, err error) {
+	defer m.vm.Reset()
+	if err := G.Let(m.xNode, m.xValue); err != nil {
+		return 0, 0, err
+	}
+	if err := G.Let(m.yNode, m.yValue); err != nil {
+		return 0, 0, err
+	}
+	if err := m.vm.RunAll(); err != nil {
+		return 0, 0, err
+	}
+	if loss, err = architectures.Scalar(m.Terms.Loss); err != nil {
+		return 0, 0, fmt.Errorf("loss: %w", err)
+	}
+	if mi, err = architectures.Scalar(m.Terms.MI); err != nil {
+		return 0, 0, fmt.Errorf("MI estimate: %w", err)
+	}
+	if nonFinite(loss, mi) != "" {
+		return loss, mi, m.Adam.ZeroGrads()
+	}
+	if u, ok := m.Estimator.(estimators.Updater); ok {
+		if err := u.Update(); err != nil {
+			return 0, 0, fmt.Errorf("estimator update: %w", err)
+		}
+	}
+	if err := m.Adam.Update(); err != nil {
+		return 0, 0, err
+	}
+	return loss, mi, nil
+}
+
+// Close releases the model's tape machine.
+func (m *Model) Close() error { return architectures.CloseMachine(m.vm) }

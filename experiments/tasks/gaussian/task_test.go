@@ -1,0 +1,218 @@
+package gaussian
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"testing"
+
+	"github.com/infomax/infomax/estimators"
+	"github.com/infomax/infomax/experiments/engine/results"
+	"github.com/infomax/infomax/experiments/tasks"
+)
+
+// recordedMetrics is a MetricsLogger that keeps what it is given.
+type recordedMetrics struct {
+	steps  []int
+	values []results.Values
+}
+
+func (r *recordedMetrics) Log(step int, v results.Values) error {
+	c := results.Values{}
+	for k, x := range v {
+		c[k] = x
+	}
+	r.steps = append(r.steps, step)
+	r.values = append(r.values, c)
+	return nil
+}
+
+// lastProgress is a Progress that remembers its last update.
+type lastProgress struct{ step, total, calls int }
+
+func (p *lastProgress) Update(step, total int) { p.step, p.total, p.calls = step, total, p.calls+1 }
+
+// smallConfig is a benchmark small enough to train in a second or two.
+func smallConfig() *Config {
+	c := DefaultConfig()
+	c.Dim = 4
+	c.BatchSize = 16
+	c.MILevels = []float64{2}
+	c.StepsPerLevel = 300
+	c.LR = 2e-3
+	c.Hidden = 32
+	c.Layers = 1
+	c.Embed = 16
+	return c
+}
+
+func newRun(seed int64) (*tasks.Run, *recordedMetrics, *lastProgress) {
+	m, p := &recordedMetrics{}, &lastProgress{}
+	return &tasks.Run{
+		ID: "test", Seed: seed, Metrics: m, Progress: p,
+		Log: slog.New(slog.NewTextHandler(io.Discard, nil)),
+	}, m, p
+}
+
+func requireEstimator(t *testing.T, name string) {
+	t.Helper()
+	if _, err := estimators.Lookup(name); err != nil {
+		t.Skipf("estimator %s is not registered yet: %v", name, err)
+	}
+}
+
+// TestJSDSeparableLearnsAndIsDeterministic trains a small separable critic
+// with jsd at 2 nats: the mean estimate over the second half must exceed
+// half the true MI (an untrained critic estimates about 0), and a second run
+// with the same seed must log identical metrics.
+func TestJSDSeparableLearnsAndIsDeterministic(t *testing.T) {
+	requireEstimator(t, "jsd")
+	cfg := smallConfig()
+	run, metrics, progress := newRun(3)
+	summary, err := Task{}.Run(context.Background(), cfg, run)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("mean estimate over the second half: %.3f nats (true 2)", summary["level_2_mean"])
+	if got := summary["level_2_mean"]; !(got > 1) {
+		t.Errorf("mean jsd estimate over the second half is %g nats, want above 1 (true MI 2)", got)
+	}
+	if len(metrics.steps) != cfg.TotalSteps() {
+		t.Fatalf("logged %d steps, want %d", len(metrics.steps), cfg.TotalSteps())
+	}
+	for i, v := range metrics.values {
+		if v["true_mi"] != 2 {
+			t.Fatalf("step %d: true_mi = %g, want 2", metrics.steps[i], v["true_mi"])
+		}
+		if _, ok := v["loss"]; !ok {
+			t.Fatalf("step %d: no loss logged", metrics.steps[i])
+		}
+	}
+	if progress.step != cfg.TotalSteps() || progress.total != cfg.TotalSteps() {
+		t.Errorf("last progress %d/%d, want %d/%d", progress.step, progress.total, cfg.TotalSteps(), cfg.TotalSteps())
+	}
+	if sps := metrics.values[len(metrics.values)-1]["steps_per_second"]; !(sps > 0) {
+		t.Errorf("steps_per_second logged with the last step = %g, want positive", sps)
+	}
+	if sps, ok := summary["steps_per_second"]; ok {
+		t.Errorf("the summary holds the wall-clock steps_per_second %g; it must be reproducible", sps)
+	}
+
+	again, metrics2, _ := newRun(3)
+	if _, err := (Task{}).Run(context.Background(), cfg, again); err != nil {
+		t.Fatal(err)
+	}
+	for i := range metrics.values {
+		for k, v := range metrics.values[i] {
+			if k == "steps_per_second" {
+				continue // wall-clock
+			}
+			if metrics2.values[i][k] != v {
+				t.Fatalf("seed 3 run twice: step %d %s = %v then %v", metrics.steps[i], k, v, metrics2.values[i][k])
+			}
+		}
+	}
+	other, metrics3, _ := newRun(4)
+	if _, err := (Task{}).Run(context.Background(), cfg, other); err != nil {
+		t.Fatal(err)
+	}
+	if metrics3.values[0]["mi"] == metrics.values[0]["mi"] {
+		t.Errorf("seeds 3 and 4 gave the same first estimate %v", metrics.values[0]["mi"])
+	}
+}
+
+// TestRunsEveryCriticAndEstimator trains each registered estimator with
+// each critic for a few steps on a two-level staircase with sparse logging,
+// checking the summary's keys and the logged steps.
+func TestRunsEveryCriticAndEstimator(t *testing.T) {
+	requireEstimator(t, "jsd")
+	for _, est := range estimators.Names() {
+		for _, critic := range []string{"separable", "concat"} {
+			t.Run(est+"/"+critic, func(t *testing.T) {
+				cfg := smallConfig()
+				cfg.Estimator, cfg.Critic = est, critic
+				cfg.MILevels = []float64{1, 2.5}
+				cfg.StepsPerLevel = 10
+				cfg.LogEvery = 4
+				cfg.Hidden = 8
+				run, metrics, _ := newRun(1)
+				summary, err := Task{}.Run(context.Background(), cfg, run)
+				if err != nil {
+					t.Fatal(err)
+				}
+				wantSteps := []int{0, 4, 8, 12, 16, 19}
+				if fmt.Sprint(metrics.steps) != fmt.Sprint(wantSteps) {
+					t.Errorf("logged steps %v, want %v", metrics.steps, wantSteps)
+				}
+				if metrics.values[len(metrics.values)-1]["true_mi"] != 2.5 {
+					t.Errorf("last true_mi = %g, want 2.5", metrics.values[len(metrics.values)-1]["true_mi"])
+				}
+				for _, level := range []string{"1", "2.5"} {
+					for _, stat := range []string{"mean", "bias", "variance", "mse"} {
+						if _, ok := summary["level_"+level+"_"+stat]; !ok {
+							t.Errorf("summary lacks level_%s_%s: %v", level, stat, summary)
+						}
+					}
+				}
+				e, err := estimators.New(est, nil)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if b, ok := e.(estimators.Bounded); ok {
+					if got, want := summary["ceiling"], b.Ceiling(estimators.Diagonal(cfg.BatchSize)); got != want {
+						t.Errorf("ceiling = %g, want %g", got, want)
+					}
+				} else if _, ok := summary["ceiling"]; ok {
+					t.Errorf("unbounded estimator reports a ceiling %g", summary["ceiling"])
+				}
+			})
+		}
+	}
+}
+
+// TestDivergenceIsReported trains with an absurd learning rate and checks
+// that the run ends with a DivergedError, not a panic or a NaN summary.
+func TestDivergenceIsReported(t *testing.T) {
+	requireEstimator(t, "nwj")
+	cfg := smallConfig()
+	cfg.Estimator = "nwj"
+	cfg.LR = 1e6
+	cfg.MILevels = []float64{10}
+	cfg.StepsPerLevel = 200
+	run, _, _ := newRun(1)
+	_, err := Task{}.Run(context.Background(), cfg, run)
+	var div *tasks.DivergedError
+	if !errors.As(err, &div) {
+		t.Fatalf("Run returned %v, want a *DivergedError", err)
+	}
+	t.Logf("diverged as expected: %v", div)
+	if div.Reason == "" || div.Step < 0 || div.Step >= cfg.TotalSteps() {
+		t.Errorf("DivergedError %+v has no reason or an impossible step", div)
+	}
+}
+
+func TestRunStopsWhenCancelled(t *testing.T) {
+	requireEstimator(t, "jsd")
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	run, metrics, _ := newRun(1)
+	_, err := Task{}.Run(ctx, smallConfig(), run)
+	if !errors.Is(err, context.Canceled) {
+		t.Errorf("Run on a cancelled context returned %v, want context.Canceled", err)
+	}
+	if len(metrics.steps) != 0 {
+		t.Errorf("a cancelled run logged %d steps", len(metrics.steps))
+	}
+}
+
+func TestTaskIsRegistered(t *testing.T) {
+	info, err := tasks.Lookup("gaussian")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, ok := info.Task.NewConfig().(*Config); !ok {
+		t.Errorf("NewConfig returned %T, want *Config", info.Task.NewConfig())
+	}
+}

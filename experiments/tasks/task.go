@@ -1,0 +1,118 @@
+// Package tasks defines the tasks a sweep can run and what a task is given
+// to run with. Tasks live in sub-packages (gaussian, dim) and register
+// themselves by name in init, like estimators.
+package tasks
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+
+	"github.com/infomax/infomax/experiments/engine/results"
+	"github.com/infomax/infomax/internal/registry"
+)
+
+// Config is a task's settings: a pointer to a struct whose fields carry toml
+// tags. A task's NewConfig fills it with typed defaults; the sweep engine
+// decodes the sweep file's settings over them, strictly, and then calls
+// Validate.
+type Config interface {
+	// Validate reports the first impossible value, naming its key, such as
+	// "batch_size = 0: must be at least 2".
+	Validate() error
+}
+
+// Task is a kind of experiment: the Gaussian benchmark, Deep InfoMax, ...
+type Task interface {
+	// NewConfig returns a new config holding the task's defaults.
+	NewConfig() Config
+	// Run trains and evaluates one configuration with the given run
+	// environment, logging metrics as it goes, and returns the final
+	// metrics for summary.json. A run whose loss stops being finite returns
+	// a *DivergedError. Run stops early, with ctx.Err(), when ctx is done.
+	Run(ctx context.Context, cfg Config, run *Run) (results.Values, error)
+}
+
+// TaskInfo describes a registered task.
+type TaskInfo struct {
+	Name    string
+	Summary string
+	Task    Task
+}
+
+// Run is what a task is given for one run.
+type Run struct {
+	// ID is the run's stable id; Dir is its directory, which exists.
+	ID  string
+	Dir string
+	// Seed seeds every random choice of the run: initialization, data
+	// order, sampling. The same config and seed give the same numbers.
+	Seed int64
+	// Metrics receives the metrics logged during training (metrics.jsonl).
+	Metrics MetricsLogger
+	// Progress receives the run's progress; it may be nil.
+	Progress Progress
+	// Log is the run's logger; it is never nil.
+	Log *slog.Logger
+	// Checkpoint saves and restores the run's state; it may be nil, when
+	// the run is not to be checkpointed.
+	Checkpoint Checkpointer
+}
+
+// MetricsLogger records metrics at a training step.
+type MetricsLogger interface {
+	Log(step int, values results.Values) error
+}
+
+// Progress is told how far a run has come, in steps out of total.
+type Progress interface {
+	Update(step, total int)
+}
+
+// Checkpointer saves a run's state so that an interrupted run can continue.
+// A task encodes its own state (weights, optimizer moments, random state,
+// step) as bytes.
+type Checkpointer interface {
+	// Due reports whether a checkpoint should be written after step.
+	Due(step int) bool
+	// Save writes state for step atomically.
+	Save(step int, state []byte) error
+	// Load returns the last saved state, or ok == false when there is none.
+	Load() (step int, state []byte, ok bool, err error)
+}
+
+// DivergedError reports a run whose loss or estimate stopped being finite.
+type DivergedError struct {
+	Step   int
+	Reason string
+}
+
+func (e *DivergedError) Error() string {
+	return fmt.Sprintf("diverged at step %d: %s", e.Step, e.Reason)
+}
+
+// UpdateProgress calls run.Progress.Update if there is a progress receiver.
+func (r *Run) UpdateProgress(step, total int) {
+	if r.Progress != nil {
+		r.Progress.Update(step, total)
+	}
+}
+
+// taskRegistry holds the registered tasks.
+var taskRegistry = registry.New[TaskInfo]("task")
+
+// Register makes a task available by name. It panics on an empty name, a
+// nil task, or a name registered twice.
+func Register(info TaskInfo) {
+	if info.Task == nil {
+		panic("tasks: Register needs a task for " + info.Name)
+	}
+	taskRegistry.Register(info.Name, info)
+}
+
+// Names returns the registered task names, sorted.
+func Names() []string { return taskRegistry.Names() }
+
+// Lookup returns the named task; an unknown name is an error listing the
+// known ones and the closest match.
+func Lookup(name string) (TaskInfo, error) { return taskRegistry.Lookup(name) }

@@ -1,0 +1,117 @@
+// Package optim holds the optimizer every infomax model trains with.
+//
+// Adam is written here rather than taken from gorgonia because its state
+// must be saved in checkpoints (gorgonia's AdamSolver keeps its moments
+// unexported) and because a training step should not allocate: it updates
+// the parameters' backing arrays in place.
+package optim
+
+import (
+	"fmt"
+	"math"
+
+	G "gorgonia.org/gorgonia"
+	"gorgonia.org/tensor"
+)
+
+// Adam is the Adam optimizer (Kingma & Ba 2015) over a fixed list of
+// gorgonia parameters. Its exported fields are its whole state.
+type Adam struct {
+	LR, Beta1, Beta2, Eps float64
+	// Step counts the updates made so far.
+	Step int
+	// M and V are the first and second moment estimates, one slice per
+	// parameter, in the order of the parameters given to NewAdam.
+	M, V [][]float64
+
+	params G.Nodes
+}
+
+// CheckSettings reports the first impossible Adam setting, naming it by the
+// key a sweep file gives it (lr, beta1, beta2): the learning rate must be
+// positive and finite, and the betas in [0, 1). Task configs call it from
+// their Validate.
+func CheckSettings(lr, beta1, beta2 float64) error {
+	switch {
+	case !(lr > 0) || math.IsInf(lr, 0):
+		return fmt.Errorf("lr = %g: must be a positive, finite learning rate", lr)
+	case !(beta1 >= 0 && beta1 < 1):
+		return fmt.Errorf("beta1 = %g: must be in [0, 1)", beta1)
+	case !(beta2 >= 0 && beta2 < 1):
+		return fmt.Errorf("beta2 = %g: must be in [0, 1)", beta2)
+	}
+	return nil
+}
+
+// NewAdam returns an Adam optimizer for params. The settings must pass
+// [CheckSettings].
+func NewAdam(params G.Nodes, lr, beta1, beta2 float64) (*Adam, error) {
+	if err := CheckSettings(lr, beta1, beta2); err != nil {
+		return nil, fmt.Errorf("adam: %w", err)
+	}
+	a := &Adam{LR: lr, Beta1: beta1, Beta2: beta2, Eps: 1e-8, params: params}
+	for _, p := range params {
+		n := p.Shape().TotalSize()
+		a.M = append(a.M, make([]float64, n))
+		a.V = append(a.V, make([]float64, n))
+	}
+	return a, nil
+}
+
+// Update applies one Adam step to every parameter from the gradients the
+// last backward pass left on them, then zeroes those gradients: gorgonia's
+// tape machine adds each backward pass's gradients to what is there.
+func (a *Adam) Update() error {
+	a.Step++
+	c1 := 1 - math.Pow(a.Beta1, float64(a.Step))
+	c2 := 1 - math.Pow(a.Beta2, float64(a.Step))
+	for i, p := range a.params {
+		gv, err := p.Grad()
+		if err != nil {
+			return fmt.Errorf("adam: parameter %s has no gradient: %w", p.Name(), err)
+		}
+		m, v := a.M[i], a.V[i]
+		switch w := p.Value().Data().(type) {
+		case []float32:
+			g := gv.Data().([]float32)
+			for j := range w {
+				gj := float64(g[j])
+				m[j] = a.Beta1*m[j] + (1-a.Beta1)*gj
+				v[j] = a.Beta2*v[j] + (1-a.Beta2)*gj*gj
+				w[j] -= float32(a.LR * (m[j] / c1) / (math.Sqrt(v[j]/c2) + a.Eps))
+			}
+		case []float64:
+			g := gv.Data().([]float64)
+			for j := range w {
+				gj := g[j]
+				m[j] = a.Beta1*m[j] + (1-a.Beta1)*gj
+				v[j] = a.Beta2*v[j] + (1-a.Beta2)*gj*gj
+				w[j] -= a.LR * (m[j] / c1) / (math.Sqrt(v[j]/c2) + a.Eps)
+			}
+		default:
+			return fmt.Errorf("adam: parameter %s has unsupported type %T", p.Name(), w)
+		}
+		if t, ok := gv.(tensor.Tensor); ok {
+			t.Zero()
+		}
+	}
+	return nil
+}
+
+// Params returns the parameters the optimizer updates.
+func (a *Adam) Params() G.Nodes { return a.params }
+
+// ZeroGrads zeroes every parameter's gradient, as Update does after using
+// them; call it before the first step if gradients may hold stale values.
+func (a *Adam) ZeroGrads() error {
+	for _, p := range a.params {
+		gv, err := p.Grad()
+		if err != nil {
+			return err
+		}
+		if t, ok := gv.(tensor.Tensor); ok {
+			t.Zero()
+		}
+	}
+	return nil
+}

@@ -1,0 +1,128 @@
+// Package registry is the one registry behind every kind of plug-in in
+// infomax: estimators, pair, local and global critics, tasks, data sets and
+// report kinds. It works like database/sql's driver registry: plug-ins call
+// Register from an init function, users look them up by name, and Names
+// lists them sorted. An unknown name is an error that lists the known names
+// and suggests the closest one, so that a typo in a sweep file is one line
+// to fix.
+package registry
+
+import (
+	"fmt"
+	"slices"
+	"strings"
+	"sync"
+)
+
+// Registry maps names to plug-ins of one kind. The zero value is not usable;
+// make one with New.
+type Registry[T any] struct {
+	kind    string
+	mu      sync.RWMutex
+	entries map[string]T
+}
+
+// New returns an empty registry for plug-ins of the given kind, such as
+// "estimator"; the kind names the plug-ins in panics and errors.
+func New[T any](kind string) *Registry[T] {
+	return &Registry[T]{kind: kind, entries: map[string]T{}}
+}
+
+// Kind returns the kind of plug-in the registry holds.
+func (r *Registry[T]) Kind() string { return r.kind }
+
+// Register makes v available under name. It is meant to be called from init
+// functions, and panics on an empty name or a name registered twice, as
+// database/sql's Register does: both are programming errors.
+func (r *Registry[T]) Register(name string, v T) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if name == "" {
+		panic(fmt.Sprintf("registry: a %s registered without a name", r.kind))
+	}
+	if _, dup := r.entries[name]; dup {
+		panic(fmt.Sprintf("registry: %s %q registered twice", r.kind, name))
+	}
+	r.entries[name] = v
+}
+
+// Names returns the registered names, sorted.
+func (r *Registry[T]) Names() []string {
+	r.mu.RLock()
+	defer r.mu.RUnlock()
+	names := make([]string, 0, len(r.entries))
+	for n := range r.entries {
+		names = append(names, n)
+	}
+	slices.Sort(names)
+	return names
+}
+
+// Lookup returns the plug-in registered under name. An unknown name is an
+// error that lists the known names and suggests the closest one.
+func (r *Registry[T]) Lookup(name string) (T, error) {
+	r.mu.RLock()
+	v, ok := r.entries[name]
+	r.mu.RUnlock()
+	if !ok {
+		var zero T
+		return zero, UnknownError(r.kind, name, r.Names())
+	}
+	return v, nil
+}
+
+// UnknownError is the error for a name that is not among known: it lists
+// them and, when one is near enough to be a plausible typo, asks whether it
+// was meant, as in
+//
+//	unknown estimator "jds" (known: dv, infonce, jsd); did you mean "jsd"?
+func UnknownError(kind, name string, known []string) error {
+	return fmt.Errorf("unknown %s %q (known: %s)%s", kind, name, strings.Join(known, ", "), DidYouMean(name, known))
+}
+
+// DidYouMean returns `; did you mean "x"?` for the name in known closest to
+// name, or "" when none is near enough. Errors that word the rest of their
+// message themselves append it.
+func DidYouMean(name string, known []string) string {
+	if c := Closest(name, known); c != "" {
+		return fmt.Sprintf("; did you mean %q?", c)
+	}
+	return ""
+}
+
+// Closest returns the name in known nearest to name by edit distance,
+// ignoring case, or "" if none is near enough to be a plausible typo (at
+// most max(2, len(name)/3) edits).
+func Closest(name string, known []string) string {
+	best, bestD := "", 1<<30
+	for _, k := range known {
+		if d := editDistance(strings.ToLower(name), strings.ToLower(k)); d < bestD {
+			best, bestD = k, d
+		}
+	}
+	if bestD <= max(2, len(name)/3) {
+		return best
+	}
+	return ""
+}
+
+// editDistance is the Levenshtein distance between a and b, in bytes.
+func editDistance(a, b string) int {
+	prev := make([]int, len(b)+1)
+	cur := make([]int, len(b)+1)
+	for j := range prev {
+		prev[j] = j
+	}
+	for i := 1; i <= len(a); i++ {
+		cur[0] = i
+		for j := 1; j <= len(b); j++ {
+			cost := 1
+			if a[i-1] == b[j-1] {
+				cost = 0
+			}
+			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
+		}
+		prev, cur = cur, prev
+	}
+	return prev[len(b)]
+}

@@ -1,0 +1,96 @@
+package registry
+
+import (
+	"strings"
+	"testing"
+)
+
+func TestRegisterLookupNames(t *testing.T) {
+	r := New[int]("widget")
+	r.Register("gamma", 3)
+	r.Register("alpha", 1)
+	r.Register("beta", 2)
+	if got := strings.Join(r.Names(), ","); got != "alpha,beta,gamma" {
+		t.Errorf("Names() = %s; want alpha,beta,gamma (sorted)", got)
+	}
+	if v, err := r.Lookup("beta"); err != nil || v != 2 {
+		t.Errorf("Lookup(beta) = %d, %v; want 2, nil", v, err)
+	}
+	if r.Kind() != "widget" {
+		t.Errorf("Kind() = %q", r.Kind())
+	}
+}
+
+func TestLookupUnknownListsAndSuggests(t *testing.T) {
+	r := New[int]("widget")
+	r.Register("alpha", 1)
+	r.Register("beta", 2)
+	_, err := r.Lookup("alpah")
+	want := `unknown widget "alpah" (known: alpha, beta); did you mean "alpha"?`
+	if err == nil || err.Error() != want {
+		t.Errorf("Lookup(alpah) error = %v; want %s", err, want)
+	}
+	_, err = r.Lookup("zzzzzzzz")
+	want = `unknown widget "zzzzzzzz" (known: alpha, beta)`
+	if err == nil || err.Error() != want {
+		t.Errorf("Lookup(zzzzzzzz) error = %v; want %s (no suggestion when nothing is near)", err, want)
+	}
+}
+
+func TestRegisterPanicsOnEmptyOrDuplicateName(t *testing.T) {
+	for _, tc := range []struct {
+		name, first, second, want string
+	}{
+		{"empty", "", "", "registered without a name"},
+		{"duplicate", "a", "a", `widget "a" registered twice`},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			r := New[int]("widget")
+			defer func() {
+				msg, _ := recover().(string)
+				if !strings.Contains(msg, tc.want) {
+					t.Errorf("panic %q; want one containing %q", msg, tc.want)
+				}
+			}()
+			if tc.first != "" {
+				r.Register(tc.first, 1)
+			}
+			r.Register(tc.second, 2)
+		})
+	}
+}
+
+func TestClosest(t *testing.T) {
+	known := []string{"infonce", "jsd", "dv", "encode-and-dot"}
+	for _, tc := range []struct{ name, want string }{
+		{"jsdd", "jsd"},
+		{"JSD", "jsd"},         // case is ignored
+		{"infonec", "infonce"}, // a transposition is two edits
+		{"encode-and-dott", "encode-and-dot"},
+		{"xyz", ""}, // three edits from every name, too far for three letters
+		{"completely-different", ""},
+	} {
+		if got := Closest(tc.name, known); got != tc.want {
+			t.Errorf("Closest(%q) = %q; want %q", tc.name, got, tc.want)
+		}
+	}
+	if got := DidYouMean("jsdd", known); got != `; did you mean "jsd"?` {
+		t.Errorf("DidYouMean(jsdd) = %q", got)
+	}
+	if got := DidYouMean("xyz", known); got != "" {
+		t.Errorf("DidYouMean(xyz) = %q; want empty", got)
+	}
+}
+
+func TestEditDistance(t *testing.T) {
+	for _, tc := range []struct {
+		a, b string
+		want int
+	}{
+		{"", "", 0}, {"", "abc", 3}, {"abc", "", 3}, {"kitten", "sitting", 3}, {"flaw", "lawn", 2}, {"same", "same", 0},
+	} {
+		if got := editDistance(tc.a, tc.b); got != tc.want {
+			t.Errorf("editDistance(%q, %q) = %d; want %d", tc.a, tc.b, got, tc.want)
+		}
+	}
+}
