@@ -1,0 +1,99 @@
+package infomax
+
+import (
+	"bufio"
+	"bytes"
+	"os/exec"
+	"slices"
+	"strings"
+	"testing"
+)
+
+const module = "github.com/infomax/infomax"
+
+// layers gives each package of the module its layer, as the package
+// documentation lists them: a package may import only packages of a lower
+// layer. A new package must be added here, in the layer doc.go names.
+var layers = map[string]int{
+	"cmd/sweep":                     7,
+	"experiments/engine/sweep":      6,
+	"experiments/tasks/dim":         6,
+	"experiments/tasks/gaussian":    6,
+	"experiments/tasks/taskstest":   6,
+	"experiments/engine/checkpoint": 5,
+	"experiments/tasks":             4,
+	"reports":                       3,
+	"experiments/train/probe":       3,
+	"experiments/data":              3,
+	"experiments/engine/results":    2,
+	"experiments/train/optim":       2,
+	"architectures":                 2,
+	"estimators":                    2,
+	"internal/registry":             1,
+	"internal/blas":                 1,
+	"internal/graph":                1,
+	"internal/seed":                 1,
+	"internal/stats":                1,
+	"internal/english":              1,
+	"":                              0, // this package: documentation and these tests
+}
+
+// TestImportsPointDown reads the import graph from `go list -deps` and
+// fails on any import of a package in the same or a higher layer, and on a
+// package that has no layer yet.
+func TestImportsPointDown(t *testing.T) {
+	imports := moduleImports(t)
+	if !slices.Contains(imports["cmd/sweep"], "experiments/engine/sweep") {
+		t.Fatalf("go list: cmd/sweep does not import experiments/engine/sweep in %v; is it run from the module?", imports)
+	}
+	for pkg, deps := range imports {
+		from, ok := layers[pkg]
+		if !ok {
+			t.Errorf("package %q has no layer: add it to layers in architecture_test.go and to the list in doc.go", pkg)
+			continue
+		}
+		for _, dep := range deps {
+			to, ok := layers[dep]
+			if ok && to >= from {
+				t.Errorf("%s (layer %d) imports %s (layer %d): imports must point to a lower layer", pkg, from, dep, to)
+			}
+		}
+	}
+}
+
+// moduleImports returns, for every package of the module (its path relative
+// to the module, "" for the root), the module packages it imports, tests
+// excluded.
+func moduleImports(t *testing.T) map[string][]string {
+	t.Helper()
+	cmd := exec.Command("go", "list", "-deps", "-f", "{{.ImportPath}}{{range .Imports}} {{.}}{{end}}", "./...")
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	out, err := cmd.Output()
+	if err != nil {
+		t.Fatalf("go list: %v\n%s", err, stderr.String())
+	}
+	rel := func(p string) (string, bool) {
+		if p == module {
+			return "", true
+		}
+		r, ok := strings.CutPrefix(p, module+"/")
+		return r, ok
+	}
+	imports := map[string][]string{}
+	sc := bufio.NewScanner(bytes.NewReader(out))
+	for sc.Scan() {
+		fields := strings.Fields(sc.Text())
+		pkg, ok := rel(fields[0])
+		if !ok {
+			continue // a dependency from outside the module
+		}
+		imports[pkg] = []string{}
+		for _, imp := range fields[1:] {
+			if dep, ok := rel(imp); ok {
+				imports[pkg] = append(imports[pkg], dep)
+			}
+		}
+	}
+	return imports
+}
