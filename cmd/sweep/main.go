@@ -21,11 +21,12 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"maps"
 	"os"
 	"os/signal"
 	"path/filepath"
 	"runtime"
-	"sort"
+	"slices"
 	"strings"
 	"syscall"
 	"text/tabwriter"
@@ -479,10 +480,9 @@ func list(stdout io.Writer) int {
 	for _, name := range estimators.Names() {
 		info, _ := estimators.Lookup(name)
 		var params []string
-		for k, v := range info.Params {
-			params = append(params, fmt.Sprintf("%s = %g", k, v))
+		for _, k := range slices.Sorted(maps.Keys(info.Params)) {
+			params = append(params, fmt.Sprintf("%s = %g", k, info.Params[k]))
 		}
-		sort.Strings(params)
 		p := ""
 		if len(params) > 0 {
 			p = " [" + strings.Join(params, ", ") + "]"

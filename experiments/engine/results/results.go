@@ -18,10 +18,11 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"math"
 	"os"
 	"path/filepath"
-	"sort"
+	"slices"
 	"time"
 )
 
@@ -89,11 +90,7 @@ type Values map[string]float64
 
 // MarshalJSON writes non-finite values as null, with keys sorted.
 func (v Values) MarshalJSON() ([]byte, error) {
-	keys := make([]string, 0, len(v))
-	for k := range v {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
+	keys := slices.Sorted(maps.Keys(v))
 	var b bytes.Buffer
 	b.WriteByte('{')
 	for i, k := range keys {

@@ -5,10 +5,11 @@ import (
 	"encoding/csv"
 	"fmt"
 	"io"
+	"maps"
 	"math"
 	"os"
 	"path/filepath"
-	"sort"
+	"slices"
 	"strconv"
 
 	"github.com/BurntSushi/toml"
@@ -48,11 +49,7 @@ func EncodeResultsCSV(params []string, rows []ResultsRow) ([]byte, error) {
 			metricSet[k] = true
 		}
 	}
-	metrics := make([]string, 0, len(metricSet))
-	for k := range metricSet {
-		metrics = append(metrics, k)
-	}
-	sort.Strings(metrics)
+	metrics := slices.Sorted(maps.Keys(metricSet))
 
 	var buf bytes.Buffer
 	w := csv.NewWriter(&buf)

@@ -41,12 +41,12 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"maps"
 	"math"
 	"os"
 	"reflect"
 	"regexp"
 	"slices"
-	"sort"
 	"strings"
 	"time"
 
@@ -773,12 +773,7 @@ func (p *parser) reportSpecs(root map[string]any, list string, earlier []reports
 				}
 				return nil, &FileError{File: p.file, Line: line, Key: key, Msg: err.Error()}
 			}
-			opts := make([]string, 0, len(spec.Options))
-			for k := range spec.Options {
-				opts = append(opts, k)
-			}
-			sort.Strings(opts)
-			for _, k := range opts {
+			for _, k := range slices.Sorted(maps.Keys(spec.Options)) {
 				if strings.Contains(err.Error(), k) {
 					line, key = at(k), entry+"."+keyPart(k)
 					break

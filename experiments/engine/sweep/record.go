@@ -7,8 +7,10 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
 
@@ -213,12 +215,7 @@ func (c *Changes) Describe() string {
 	}
 	if n := len(c.Changed); n > 0 {
 		fmt.Fprintf(&b, "  %s changed:\n", english.Plural(n, "run"))
-		keys := make([]string, 0, len(c.Keys))
-		for k := range c.Keys {
-			keys = append(keys, k)
-		}
-		sort.Strings(keys)
-		for _, k := range keys {
+		for _, k := range slices.Sorted(maps.Keys(c.Keys)) {
 			fmt.Fprintf(&b, "    %s (%s)\n", k, english.Plural(c.Keys[k], "run"))
 		}
 		var ex []string
