@@ -1,10 +1,12 @@
 package sweep
 
 import (
+	"embed"
 	"fmt"
 	"regexp"
 	"strconv"
 	"strings"
+	"text/template"
 )
 
 // ClusterPlan says how to spread a sweep over a cluster's job array.
@@ -78,27 +80,68 @@ func shellQuote(s string) string {
 // array of p.Shards tasks, task i running `sweep run FILE --out DIR --shard
 // i/N`.
 func (s *Sweep) SlurmScript(p ClusterPlan) string {
-	p = p.withDefaults(s)
+	return renderJob("slurm.sh.tmpl", s.clusterJob(p))
+}
+
+// K8sJob returns a Kubernetes Indexed Job manifest that runs the sweep in
+// p.Shards pods, pod i running `sweep run FILE --out DIR --shards N` with i
+// from JOB_COMPLETION_INDEX.
+func (s *Sweep) K8sJob(p ClusterPlan) string {
+	return renderJob("k8s.yaml.tmpl", s.clusterJob(p))
+}
+
+// jobTemplates are the job files of `sweep plan --format`, filled in with a
+// clusterJob.
+//
+//go:embed templates/*.tmpl
+var jobTemplateFS embed.FS
+
+var jobTemplates = template.Must(template.New("jobs").
+	Funcs(template.FuncMap{"shellQuote": shellQuote, "yamlString": yamlString}).
+	ParseFS(jobTemplateFS, "templates/*.tmpl"))
+
+// clusterJob is what a job template is filled in with: the plan, with its
+// defaults, and the sweep it runs.
+type clusterJob struct {
+	ClusterPlan
+	// Sweep is the sweep's name, SweepFile the file it was read from and
+	// Runs its number of runs.
+	Sweep, SweepFile string
+	Runs             int
+}
+
+// clusterJob returns the template data of plan p for the sweep.
+func (s *Sweep) clusterJob(p ClusterPlan) clusterJob {
+	return clusterJob{ClusterPlan: p.withDefaults(s), Sweep: s.Name, SweepFile: s.File, Runs: len(s.Runs)}
+}
+
+// PerShard is about how many runs each shard runs.
+func (j clusterJob) PerShard() int { return (j.Runs + j.Shards - 1) / j.Shards }
+
+// LastShard is the index of the last shard.
+func (j clusterJob) LastShard() int { return j.Shards - 1 }
+
+// JobName is the Kubernetes Job's name.
+func (j clusterJob) JobName() string { return k8sName(j.Sweep) }
+
+// BackoffLimit is how many pod failures the Kubernetes Job tolerates.
+func (j clusterJob) BackoffLimit() int { return 3 * j.Shards }
+
+// CPUs is the CPU count a pod asks for, as a string.
+func (j clusterJob) CPUs() string { return strconv.Itoa(j.Parallel) }
+
+// Args is the command line of a pod.
+func (j clusterJob) Args() []string {
+	return []string{j.Command, "run", j.SweepFile, "--out", j.Out, "--shards", strconv.Itoa(j.Shards), "--parallel", strconv.Itoa(j.Parallel)}
+}
+
+// renderJob fills in the job template name. The templates are part of the
+// program, so a failure is a bug.
+func renderJob(name string, job clusterJob) string {
 	var b strings.Builder
-	fmt.Fprintf(&b, "#!/bin/bash\n")
-	fmt.Fprintf(&b, "# Slurm job array for sweep %s: %d runs in %d shards of about %d runs.\n", s.Name, len(s.Runs), p.Shards, (len(s.Runs)+p.Shards-1)/p.Shards)
-	fmt.Fprintf(&b, "# Made by `sweep plan %s --format slurm --shards %d`. Submit it from the directory\n", s.File, p.Shards)
-	fmt.Fprintf(&b, "# that holds %s, on a file system every node shares:  sbatch %s.sbatch\n", s.File, s.Name)
-	fmt.Fprintf(&b, "# Edit the resources for your cluster. Resubmitting resumes: done runs are\n")
-	fmt.Fprintf(&b, "# skipped, interrupted ones continue from their checkpoint. Once all tasks\n")
-	fmt.Fprintf(&b, "# are done, the last to finish makes the reports (`%s report %s --out %s`\n", p.Command, s.File, p.Out)
-	fmt.Fprintf(&b, "# makes them at any time); `%s status %s --out %s` shows progress.\n", p.Command, s.File, p.Out)
-	fmt.Fprintf(&b, "#SBATCH --job-name=sweep-%s\n", s.Name)
-	fmt.Fprintf(&b, "#SBATCH --array=0-%d\n", p.Shards-1)
-	fmt.Fprintf(&b, "#SBATCH --ntasks=1\n")
-	fmt.Fprintf(&b, "#SBATCH --cpus-per-task=%d\n", p.Parallel)
-	fmt.Fprintf(&b, "#SBATCH --time=%s\n", p.Time)
-	fmt.Fprintf(&b, "#SBATCH --output=sweep-%s-%%A_%%a.out\n", s.Name)
-	fmt.Fprintf(&b, "# SIGTERM two minutes before the time limit, so the runs save a checkpoint.\n")
-	fmt.Fprintf(&b, "#SBATCH --signal=B:TERM@120\n")
-	fmt.Fprintf(&b, "\nset -euo pipefail\n")
-	fmt.Fprintf(&b, "exec %s run %s --out %s --shard \"${SLURM_ARRAY_TASK_ID}/%d\" --parallel %d\n",
-		p.Command, shellQuote(s.File), shellQuote(p.Out), p.Shards, p.Parallel)
+	if err := jobTemplates.ExecuteTemplate(&b, name, job); err != nil {
+		panic(fmt.Sprintf("sweep: job template %s: %v", name, err))
+	}
 	return b.String()
 }
 
@@ -114,33 +157,3 @@ func k8sName(name string) string {
 
 // yamlString quotes s for YAML.
 func yamlString(s string) string { return strconv.Quote(s) }
-
-// K8sJob returns a Kubernetes Indexed Job manifest that runs the sweep in
-// p.Shards pods, pod i running `sweep run FILE --out DIR --shards N` with i
-// from JOB_COMPLETION_INDEX.
-func (s *Sweep) K8sJob(p ClusterPlan) string {
-	p = p.withDefaults(s)
-	name := k8sName(s.Name)
-	args := []string{p.Command, "run", s.File, "--out", p.Out, "--shards", strconv.Itoa(p.Shards), "--parallel", strconv.Itoa(p.Parallel)}
-	quoted := make([]string, len(args))
-	for i, a := range args {
-		quoted[i] = yamlString(a)
-	}
-	var b strings.Builder
-	fmt.Fprintf(&b, "# Kubernetes Indexed Job for sweep %s: %d runs in %d shards.\n", s.Name, len(s.Runs), p.Shards)
-	fmt.Fprintf(&b, "# Made by `sweep plan %s --format k8s --shards %d`. Apply with: kubectl apply -f %s.yaml\n", s.File, p.Shards, s.Name)
-	fmt.Fprintf(&b, "# Each pod reads its shard from JOB_COMPLETION_INDEX (set by Kubernetes) out of\n")
-	fmt.Fprintf(&b, "# --shards. All pods must share the results volume (a ReadWriteMany claim\n")
-	fmt.Fprintf(&b, "# named sweep-results, mounted as the working directory /sweep, holding\n")
-	fmt.Fprintf(&b, "# %s). Set the image to one with the sweep program. A pod that is\n", s.File)
-	fmt.Fprintf(&b, "# stopped gets SIGTERM and checkpoints; a retried pod resumes.\n")
-	fmt.Fprintf(&b, "apiVersion: batch/v1\nkind: Job\nmetadata:\n  name: %s\n", name)
-	fmt.Fprintf(&b, "spec:\n  completionMode: Indexed\n  completions: %d\n  parallelism: %d\n  backoffLimit: %d\n", p.Shards, p.Shards, 3*p.Shards)
-	fmt.Fprintf(&b, "  template:\n    spec:\n      restartPolicy: OnFailure\n      terminationGracePeriodSeconds: 120\n")
-	fmt.Fprintf(&b, "      containers:\n      - name: sweep\n        image: %s\n        workingDir: /sweep\n", yamlString(p.Image))
-	fmt.Fprintf(&b, "        command: [%s]\n", strings.Join(quoted, ", "))
-	fmt.Fprintf(&b, "        resources:\n          requests:\n            cpu: %q\n          limits:\n            cpu: %q\n", strconv.Itoa(p.Parallel), strconv.Itoa(p.Parallel))
-	fmt.Fprintf(&b, "        volumeMounts:\n        - name: results\n          mountPath: /sweep\n")
-	fmt.Fprintf(&b, "      volumes:\n      - name: results\n        persistentVolumeClaim:\n          claimName: sweep-results\n")
-	return b.String()
-}
