@@ -24,7 +24,6 @@ import (
 	"maps"
 	"os"
 	"os/signal"
-	"path/filepath"
 	"runtime"
 	"slices"
 	"strings"
@@ -296,6 +295,7 @@ func runSweep(s *sweep.Sweep, out string, opts runOptions, stdout, stderr io.Wri
 		Parallel: opts.parallel,
 		Force:    opts.force,
 		Resume:   resume,
+		Report:   makeReports,
 	}
 	// Timings in metrics.jsonl depend on it: say which BLAS this build uses.
 	r.Log.Info("matrix products", "blas", blas.Name(), "threads", blas.Threads())
@@ -421,39 +421,6 @@ func status(s *sweep.Sweep, out string, stdout io.Writer) int {
 		fmt.Fprintf(stdout, ", about %s left at %s a run", formatSeconds(doneTime/float64(done)*float64(left)), formatSeconds(doneTime/float64(done)))
 	}
 	fmt.Fprintln(stdout)
-	return exitOK
-}
-
-// report remakes the sweep's figures and tables from what is stored.
-func report(s *sweep.Sweep, out string, stdout, stderr io.Writer) int {
-	if _, err := os.Stat(s.Dir(out)); err != nil {
-		fmt.Fprintf(stderr, "sweep: no results for sweep %s under %s: run `sweep run %s --out %s` first\n", s.Name, out, s.File, out)
-		return exitFailed
-	}
-	if len(s.Figures)+len(s.Tables) == 0 {
-		fmt.Fprintf(stdout, "%s declares no [[figures]] or [[tables]]\n", s.File)
-	}
-	if werr := s.WriteResults(out); werr != nil {
-		fmt.Fprintf(stderr, "sweep: writing results.csv: %v\n", werr)
-		return exitFailed
-	}
-	fmt.Fprintf(stdout, "wrote %s\n", filepath.Join(s.Dir(out), results.ResultsFile))
-	files, missing, err := s.MakeReports(out)
-	for _, f := range files {
-		fmt.Fprintf(stdout, "wrote %s\n", f)
-	}
-	if len(missing) > 0 {
-		fmt.Fprintf(stdout, "%d of %d runs are not done and are left out:\n", len(missing), len(s.Runs))
-		for _, st := range missing {
-			fmt.Fprintf(stdout, "  %s: %s\n", st.Run.ID, stateText(st))
-		}
-	} else {
-		fmt.Fprintf(stdout, "all %d runs are done\n", len(s.Runs))
-	}
-	if err != nil {
-		fmt.Fprintln(stderr, "sweep:", err)
-		return exitFailed
-	}
 	return exitOK
 }
 

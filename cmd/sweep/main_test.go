@@ -250,3 +250,36 @@ func TestREADMESweepExamplesValidate(t *testing.T) {
 		t.Fatal("README has no sweep example to check")
 	}
 }
+
+// TestRunMakesTheReportsOnceEveryRunIsDone: `sweep run` makes the declared
+// reports after the runs, and with shards only in the shard that finds
+// every run of the sweep done.
+func TestRunMakesTheReportsOnceEveryRunIsDone(t *testing.T) {
+	dir := t.TempDir()
+	f := filepath.Join(dir, "walk.toml")
+	small := strings.Replace(strings.Replace(walkFile, "steps = 60", "steps = 3", 1), "sleep_ms = 2", "sleep_ms = 0", 1)
+	small += "[[tables]]\nkind = \"table\"\nname = \"walk_table\"\nrows = \"scale\"\ncolumns = [\"max_abs\"]\n"
+	os.WriteFile(f, []byte(small), 0o644)
+	out := filepath.Join(dir, "runs")
+	table := filepath.Join(out, "walk", sweep.ReportsDir, "walk_table.md")
+	code, stdout, errs := runCLI("run", f, "--out", out, "--shard", "0/2")
+	if code != exitOK || !strings.Contains(stdout, "shard 0/2 finished; 3 runs of other shards not finished yet") || strings.Contains(stdout, "wrote ") {
+		t.Fatalf("shard 0/2: exit %d\n%s%s", code, stdout, errs)
+	}
+	if _, err := os.Stat(table); !os.IsNotExist(err) {
+		t.Fatalf("a shard made the reports before every run was done: %v", err)
+	}
+	code, stdout, errs = runCLI("run", f, "--out", out, "--shard", "1/2")
+	if code != exitOK || !strings.Contains(stdout, "wrote "+table+"\n") || !strings.HasSuffix(stdout, "\n3 ran, 0 already done, 0 failed\n") {
+		t.Fatalf("shard 1/2: exit %d\n%s%s", code, stdout, errs)
+	}
+	if _, err := os.Stat(table); err != nil {
+		t.Fatalf("the last shard made no reports: %v", err)
+	}
+	// A report that fails is reported, and the exit status says so.
+	os.WriteFile(f, []byte(strings.Replace(small, `columns = ["max_abs"]`, `columns = ["no_such_metric"]`, 1)), 0o644)
+	code, stdout, errs = runCLI("run", f, "--out", out)
+	if code != exitFailed || !strings.Contains(stdout, "reports failed: report walk_table (table): ") {
+		t.Fatalf("failing report: exit %d\n%s%s", code, stdout, errs)
+	}
+}

@@ -157,6 +157,30 @@ var fakeReport = reports.Kind{
 	},
 }
 
+// drawReports is the [Runner.Report] of the tests (cmd/sweep has its own):
+// it has each declared figure and table made by its kind, and stops at the
+// first that fails.
+func drawReports(s *Sweep, out string) ([]string, []State, error) {
+	runs, missing := s.LoadRuns(out)
+	dir := filepath.Join(s.Dir(out), ReportsDir)
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return nil, missing, err
+	}
+	var files []string
+	for _, spec := range append(slices.Clone(s.Figures), s.Tables...) {
+		kind, err := reports.Lookup(spec.Kind)
+		if err == nil {
+			var made []string
+			made, err = kind.Make(runs, spec, dir)
+			files = append(files, made...)
+		}
+		if err != nil {
+			return files, missing, err
+		}
+	}
+	return files, missing, nil
+}
+
 func init() {
 	tasks.Register(tasks.TaskInfo{Name: "fake", Summary: "a task for the sweep tests", Task: fakeTask{}})
 	reports.Register(fakeReport)

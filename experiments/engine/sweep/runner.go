@@ -49,6 +49,13 @@ type Runner struct {
 	// Resume is the command that continues the sweep, for the message
 	// printed on an interrupt; "rerun the same command" when empty.
 	Resume string
+	// Report makes the sweep's figures and tables once every run of the
+	// sweep is done (with a shard, every run of every shard). It returns
+	// the files written, the runs that are not done (as [Sweep.LoadRuns]
+	// finds them) and the errors of the reports that failed, joined; Run
+	// prints the files and the error. The engine draws nothing itself:
+	// when Report is nil, no reports are made.
+	Report func(s *Sweep, out string) (files []string, missing []State, err error)
 
 	w    *syncWriter
 	live bool
@@ -80,8 +87,8 @@ type Outcome struct {
 	Interrupted bool
 	// Notes say what was accepted of a changed sweep file.
 	Notes []string
-	// Reports are the report files written; ReportErr joins the errors of
-	// reports that failed.
+	// Reports are the report files [Runner.Report] wrote; ReportErr joins
+	// the errors of reports that failed.
 	Reports   []string
 	ReportErr error
 	// Missing are the runs not done when the reports were made; with a
@@ -133,7 +140,8 @@ func (r *Runner) resumeHint() string {
 }
 
 // Run runs every run of the sweep (of its shard) that is not done, Parallel
-// at a time, then makes the sweep's figures and tables. A run that fails
+// at a time, then, once every run of the sweep is done, has Report make the
+// sweep's figures and tables. A run that fails
 // is recorded with its reason and the sweep goes on; a run with a
 // checkpoint continues from it. When ctx is cancelled the running runs save
 // a checkpoint and are recorded as interrupted, and Run returns with
@@ -306,7 +314,11 @@ feed:
 			return oc, nil
 		}
 	}
-	oc.Reports, oc.Missing, oc.ReportErr = s.MakeReports(out)
+	if r.Report != nil {
+		oc.Reports, oc.Missing, oc.ReportErr = r.Report(s, out)
+	} else {
+		_, oc.Missing = s.LoadRuns(out)
+	}
 	for _, f := range oc.Reports {
 		r.printf("wrote %s", f)
 	}

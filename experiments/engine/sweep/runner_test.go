@@ -43,7 +43,7 @@ func parseFile(t *testing.T, src string) *Sweep {
 func runSweep(t *testing.T, s *Sweep, out string) (*Outcome, string) {
 	t.Helper()
 	var buf bytes.Buffer
-	r := &Runner{Out: out, Stdout: &buf}
+	r := &Runner{Out: out, Stdout: &buf, Report: drawReports}
 	oc, err := r.Run(context.Background(), s)
 	if err != nil {
 		t.Fatalf("Run: %v\n%s", err, buf.String())
@@ -298,7 +298,7 @@ func TestInterruptRecordsTheRunAndStops(t *testing.T) {
 		}
 	}()
 	var buf bytes.Buffer
-	oc, err := (&Runner{Out: out, Stdout: &buf}).Run(ctx, s)
+	oc, err := (&Runner{Out: out, Stdout: &buf, Report: drawReports}).Run(ctx, s)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
-	"runtime/debug"
 
 	"github.com/infomax/infomax/experiments/engine/results"
 	"github.com/infomax/infomax/reports"
@@ -128,44 +127,4 @@ func (s *Sweep) LoadRuns(out string) (runs []reports.Run, missing []State) {
 		runs = append(runs, reports.Run{ID: st.Run.ID, Dir: dir, Summary: st.Summary, Config: cfg})
 	}
 	return runs, missing
-}
-
-// MakeReports makes every figure and table the sweep declares from the
-// stored runs, into <out>/<sweep>/reports/. It returns the files written and
-// the runs that are not done; a report that fails does not stop the others,
-// and their errors are joined.
-func (s *Sweep) MakeReports(out string) (files []string, missing []State, err error) {
-	runs, missing := s.LoadRuns(out)
-	specs := append(append([]reports.Spec(nil), s.Figures...), s.Tables...)
-	if len(specs) == 0 {
-		return nil, missing, nil
-	}
-	dir := filepath.Join(s.Dir(out), ReportsDir)
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		return nil, missing, err
-	}
-	var errs []error
-	for _, spec := range specs {
-		kind, lerr := reports.Lookup(spec.Kind)
-		if lerr != nil {
-			errs = append(errs, lerr)
-			continue
-		}
-		written, merr := makeReport(kind, runs, spec, dir)
-		files = append(files, written...)
-		if merr != nil {
-			errs = append(errs, fmt.Errorf("report %s (%s): %w", spec.Name, spec.Kind, merr))
-		}
-	}
-	return files, missing, errors.Join(errs...)
-}
-
-// makeReport calls a report kind's Make, turning a panic into an error.
-func makeReport(kind reports.Kind, runs []reports.Run, spec reports.Spec, dir string) (files []string, err error) {
-	defer func() {
-		if r := recover(); r != nil {
-			err = fmt.Errorf("panic (a bug in report kind %q): %v\n%s", kind.Name, r, debug.Stack())
-		}
-	}()
-	return kind.Make(runs, spec, dir)
 }
