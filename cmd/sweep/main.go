@@ -14,36 +14,14 @@
 package main
 
 import (
-	"bytes"
-	"context"
 	"errors"
 	"flag"
 	"fmt"
 	"io"
-	"log/slog"
-	"maps"
 	"os"
-	"os/signal"
-	"runtime"
-	"slices"
-	"strings"
-	"syscall"
-	"text/tabwriter"
-	"time"
 
-	"github.com/infomax/infomax/internal/english"
-
-	"github.com/BurntSushi/toml"
-
-	"github.com/infomax/infomax/architectures"
-	"github.com/infomax/infomax/estimators"
-	"github.com/infomax/infomax/experiments/data"
-	"github.com/infomax/infomax/experiments/engine/checkpoint"
 	"github.com/infomax/infomax/experiments/engine/results"
 	"github.com/infomax/infomax/experiments/engine/sweep"
-	"github.com/infomax/infomax/experiments/tasks"
-	"github.com/infomax/infomax/internal/blas"
-	"github.com/infomax/infomax/reports"
 
 	// Tasks register themselves.
 	_ "github.com/infomax/infomax/experiments/tasks/dim"
@@ -118,44 +96,60 @@ func run(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprint(stderr, usage)
 		return exitUsage
 	}
-	cmd, rest := args[0], args[1:]
-	switch cmd {
+	name, rest := args[0], args[1:]
+	switch name {
 	case "help", "-h", "-help", "--help":
 		fmt.Fprint(stdout, usage)
 		return exitOK
 	case "list":
-		fs := newFlags("list", "", stderr)
-		if _, code := parse(fs, rest, 0, stderr); code >= 0 {
-			return code
-		}
-		return list(stdout)
-	case "run", "plan", "validate", "report", "status":
-	default:
-		fmt.Fprintf(stderr, "sweep: unknown command %q\n\n%s", cmd, usage)
+		return listCommand(rest, stdout, stderr)
+	}
+	cmd, ok := fileCommands[name]
+	if !ok {
+		fmt.Fprintf(stderr, "sweep: unknown command %q\n\n%s", name, usage)
 		return exitUsage
 	}
+	return cmd.call(name, rest, stdout, stderr)
+}
 
-	fs := newFlags(cmd, "FILE", stderr)
-	out := defaultOut
-	var opts runOptions
-	var format string
-	if cmd != "validate" {
-		fs.StringVar(&out, "out", defaultOut, outFlagHelp)
+// options are the flags of the subcommands that take a sweep file; each
+// subcommand defines the ones it takes.
+type options struct {
+	out              string
+	format           string
+	parallel, shards int
+	shard            string
+	force            bool
+	time, image      string
+}
+
+// fileCommand is a subcommand that takes a sweep file: flags defines its
+// flags (nil when it has none) and run does its work on the loaded sweep,
+// returning the exit status.
+type fileCommand struct {
+	flags func(fs *flag.FlagSet, o *options)
+	run   func(s *sweep.Sweep, o *options, stdout, stderr io.Writer) int
+}
+
+// fileCommands are the subcommands that take a sweep file, by name; each
+// lives in the file of its name.
+var fileCommands = map[string]fileCommand{
+	"run":      {flags: runFlags, run: runSweep},
+	"plan":     {flags: planFlags, run: plan},
+	"validate": {run: validate},
+	"report":   {flags: outFlag, run: report},
+	"status":   {flags: outFlag, run: status},
+}
+
+// call parses the subcommand's flags and its one sweep file, loads the
+// sweep and runs the subcommand on it.
+func (c fileCommand) call(name string, args []string, stdout, stderr io.Writer) int {
+	fs := newFlags(name, "FILE", stderr)
+	o := &options{out: defaultOut}
+	if c.flags != nil {
+		c.flags(fs, o)
 	}
-	switch cmd {
-	case "run":
-		fs.IntVar(&opts.parallel, "parallel", 1, "how many runs to run at once in this process")
-		fs.StringVar(&opts.shard, "shard", "", "run only shard `i/N`: the runs whose index modulo N is i")
-		fs.IntVar(&opts.shards, "shards", 0, "the shard count `N`, the index coming from SLURM_ARRAY_TASK_ID or JOB_COMPLETION_INDEX")
-		fs.BoolVar(&opts.force, "force", false, "accept a sweep file whose runs changed since the output directory was started")
-	case "plan":
-		fs.StringVar(&format, "format", "", "print a job script instead of the run list: slurm or k8s")
-		fs.IntVar(&opts.shards, "shards", 0, fmt.Sprintf("with --format: the number of array tasks (default: one per run, up to %d)", sweep.DefaultShards))
-		fs.IntVar(&opts.parallel, "parallel", 1, "with --format: runs each array task runs at once (and the CPUs it asks for)")
-		fs.StringVar(&opts.time, "time", sweep.DefaultSlurmTime, "with --format slurm: the time limit of each array task")
-		fs.StringVar(&opts.image, "image", sweep.DefaultImage, "with --format k8s: the container image that has the sweep program")
-	}
-	pos, code := parse(fs, rest, 1, stderr)
+	pos, code := parse(fs, args, 1, stderr)
 	if code >= 0 {
 		return code
 	}
@@ -164,55 +158,16 @@ func run(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintln(stderr, err)
 		return exitUsage
 	}
-	switch cmd {
-	case "validate":
-		fmt.Fprintf(stdout, "ok: %d runs (sweep %s, task %s, %s; %s, %s)\n",
-			len(s.Runs), s.Name, s.Task, s.Method, english.Plural(len(s.Figures), "figure"), english.Plural(len(s.Tables), "table"))
-		return exitOK
-	case "plan":
-		if format != "" {
-			return clusterPlan(s, format, out, opts, stdout, stderr)
-		}
-		return plan(s, out, stdout)
-	case "status":
-		return status(s, out, stdout)
-	case "report":
-		return report(s, out, stdout, stderr)
-	}
-	return runSweep(s, out, opts, stdout, stderr)
+	return c.run(s, o, stdout, stderr)
 }
 
-// runOptions are the flags of `sweep run` (and of `sweep plan --format`).
-type runOptions struct {
-	parallel, shards int
-	shard            string
-	force            bool
-	time, image      string
+// outFlag defines --out, the output directory.
+func outFlag(fs *flag.FlagSet, o *options) {
+	fs.StringVar(&o.out, "out", defaultOut, outFlagHelp)
 }
 
-// clusterPlan prints a job-array script or manifest.
-func clusterPlan(s *sweep.Sweep, format, out string, opts runOptions, stdout, stderr io.Writer) int {
-	p := sweep.ClusterPlan{File: s.File, Out: out, Shards: opts.shards, Parallel: opts.parallel, Time: opts.time, Image: opts.image}
-	if opts.parallel < 1 {
-		fmt.Fprintf(stderr, "sweep plan: --parallel %d must be at least 1\n", opts.parallel)
-		return exitUsage
-	}
-	if err := s.CheckClusterPlan(p); err != nil {
-		fmt.Fprintf(stderr, "sweep plan: %v\n", err)
-		return exitUsage
-	}
-	switch format {
-	case "slurm":
-		io.WriteString(stdout, s.SlurmScript(p))
-	case "k8s", "kubernetes":
-		io.WriteString(stdout, s.K8sJob(p))
-	default:
-		fmt.Fprintf(stderr, "sweep plan: --format %q: use slurm (a job-array script for sbatch) or k8s (an Indexed Job manifest for kubectl apply)\n", format)
-		return exitUsage
-	}
-	return exitOK
-}
-
+// newFlags returns the flag set of subcommand cmd, whose usage line shows
+// its arguments args.
 func newFlags(cmd, args string, stderr io.Writer) *flag.FlagSet {
 	fs := flag.NewFlagSet("sweep "+cmd, flag.ContinueOnError)
 	fs.SetOutput(stderr)
@@ -252,106 +207,6 @@ func parse(fs *flag.FlagSet, args []string, n int, stderr io.Writer) (pos []stri
 	return pos, -1
 }
 
-// runSweep runs the sweep until done or interrupted by SIGINT or SIGTERM.
-func runSweep(s *sweep.Sweep, out string, opts runOptions, stdout, stderr io.Writer) int {
-	if opts.parallel < 1 {
-		fmt.Fprintf(stderr, "sweep run: --parallel %d must be at least 1\n", opts.parallel)
-		return exitUsage
-	}
-	shard, source, err := sweep.ShardFrom(opts.shard, opts.shards, os.Getenv)
-	if err != nil {
-		fmt.Fprintf(stderr, "sweep run: %v\n", err)
-		return exitUsage
-	}
-	if !shard.All() && source != "--shard" {
-		fmt.Fprintf(stdout, "shard %s from the %s\n", shard, source)
-	}
-	if opts.parallel > 1 && blas.Name() == "openblas" && os.Getenv("OPENBLAS_NUM_THREADS") == "" {
-		blas.SetThreads(max(1, runtime.NumCPU()/opts.parallel))
-	}
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
-	go func() {
-		// After the first signal, a second one kills at once.
-		<-ctx.Done()
-		stop()
-	}()
-	resume := fmt.Sprintf("sweep run %s --out %s", s.File, out)
-	if opts.shard != "" {
-		resume += " --shard " + opts.shard
-	}
-	if opts.shards > 0 {
-		resume += fmt.Sprintf(" --shards %d", opts.shards)
-	}
-	if opts.parallel > 1 {
-		resume += fmt.Sprintf(" --parallel %d", opts.parallel)
-	}
-	r := &sweep.Runner{
-		Out:      out,
-		Stdout:   stdout,
-		Log:      slog.New(slog.NewTextHandler(stderr, nil)),
-		Terminal: stdout == io.Writer(os.Stdout) && sweep.IsTerminal(os.Stdout),
-		Shard:    shard,
-		Parallel: opts.parallel,
-		Force:    opts.force,
-		Resume:   resume,
-		Report:   makeReports,
-	}
-	// Timings in metrics.jsonl depend on it: say which BLAS this build uses.
-	r.Log.Info("matrix products", "blas", blas.Name(), "threads", blas.Threads())
-	oc, err := r.Run(ctx, s)
-	if err != nil {
-		fmt.Fprintln(stderr, "sweep:", err)
-		var ce *sweep.ChangedError
-		if errors.As(err, &ce) {
-			return exitUsage
-		}
-		return exitFailed
-	}
-	if oc.Interrupted || len(oc.Failed) > 0 || oc.ReportErr != nil {
-		return exitFailed
-	}
-	return exitOK
-}
-
-// plan prints the runs, with their state when the output directory has the
-// sweep.
-func plan(s *sweep.Sweep, out string, stdout io.Writer) int {
-	_, err := os.Stat(s.Dir(out))
-	haveResults := err == nil
-	configs := len(s.Runs) / max(1, len(s.Seeds))
-	fmt.Fprintf(stdout, "sweep %s: task %s, %s, %d runs (%d configurations x %d seeds)\n",
-		s.Name, s.Task, s.Method, len(s.Runs), configs, len(s.Seeds))
-	if s.Description != "" {
-		fmt.Fprintf(stdout, "%s\n", s.Description)
-	}
-	fmt.Fprintln(stdout)
-	tw := tabwriter.NewWriter(stdout, 0, 4, 2, ' ', 0)
-	header := append(append([]string{"#", "run id"}, s.ParamNames()...), "seed")
-	var states []sweep.State
-	if haveResults {
-		header = append(header, "status")
-		states = s.States(out)
-	}
-	fmt.Fprintln(tw, strings.Join(header, "\t"))
-	for i, r := range s.Runs {
-		row := []string{fmt.Sprint(i + 1), r.ID}
-		for _, v := range r.Values {
-			row = append(row, sweep.FormatValue(v))
-		}
-		row = append(row, fmt.Sprint(r.Seed))
-		if haveResults {
-			row = append(row, stateText(states[i]))
-		}
-		fmt.Fprintln(tw, strings.Join(row, "\t"))
-	}
-	tw.Flush()
-	if haveResults {
-		fmt.Fprintf(stdout, "\nresults in %s\n", s.Dir(out))
-	}
-	return exitOK
-}
-
 // stateText writes a run's state for a table cell.
 func stateText(st sweep.State) string {
 	switch {
@@ -363,135 +218,4 @@ func stateText(st sweep.State) string {
 		return "failed: " + st.Reason
 	}
 	return string(st.Status)
-}
-
-// status prints every run's state, the time spent and an estimate of the
-// time left.
-func status(s *sweep.Sweep, out string, stdout io.Writer) int {
-	if _, err := os.Stat(s.Dir(out)); err != nil {
-		fmt.Fprintf(stdout, "sweep %s: nothing under %s yet; %d runs pending (start with `sweep run %s --out %s`)\n", s.Name, s.Dir(out), len(s.Runs), s.File, out)
-		return exitOK
-	}
-	states := s.States(out)
-	tw := tabwriter.NewWriter(stdout, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "#\trun id\tstatus\tstep\ttime\treason")
-	counts := map[string]int{}
-	var spent, doneTime float64
-	var done int
-	for i, st := range states {
-		label := string(st.Status)
-		if st.Interrupted {
-			label = "interrupted"
-		}
-		counts[label]++
-		step, took := "", ""
-		if st.Summary != nil {
-			step = fmt.Sprint(st.Summary.Step)
-			secs := st.Summary.Seconds
-			if st.Status == results.StatusRunning && !st.Summary.Started.IsZero() {
-				secs = time.Since(st.Summary.Started).Seconds()
-			}
-			took = formatSeconds(secs)
-			spent += secs
-			if st.Status == results.StatusDone {
-				done++
-				doneTime += st.Summary.Seconds
-			}
-		}
-		reason := st.Reason
-		if st.Holder != nil {
-			reason = st.Holder.String()
-		}
-		if st.Status == results.StatusFailed {
-			if cs, ok := checkpoint.Peek(s.RunDir(out, st.Run)); ok {
-				reason += fmt.Sprintf(" (will resume from step %d)", cs)
-			}
-		}
-		fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%s\t%s\n", i+1, st.Run.ID, label, step, took, reason)
-	}
-	tw.Flush()
-	var parts []string
-	for _, label := range []string{"done", "failed", "interrupted", "running", "pending"} {
-		if counts[label] > 0 {
-			parts = append(parts, fmt.Sprintf("%d %s", counts[label], label))
-		}
-	}
-	fmt.Fprintf(stdout, "\n%d runs: %s; %s spent", len(states), strings.Join(parts, ", "), formatSeconds(spent))
-	if left := len(states) - done; left > 0 && done > 0 {
-		fmt.Fprintf(stdout, ", about %s left at %s a run", formatSeconds(doneTime/float64(done)*float64(left)), formatSeconds(doneTime/float64(done)))
-	}
-	fmt.Fprintln(stdout)
-	return exitOK
-}
-
-// list prints everything a sweep file can name.
-func list(stdout io.Writer) int {
-	fmt.Fprintln(stdout, "Tasks (task = \"...\"; their settings, with defaults, go in [base] or [parameters]):")
-	for _, name := range tasks.Names() {
-		info, _ := tasks.Lookup(name)
-		fmt.Fprintf(stdout, "  %s: %s\n", name, info.Summary)
-		var buf bytes.Buffer
-		if err := toml.NewEncoder(&buf).Encode(info.Task.NewConfig()); err == nil {
-			for _, line := range strings.Split(strings.TrimRight(buf.String(), "\n"), "\n") {
-				if line == "" {
-					fmt.Fprintln(stdout)
-					continue
-				}
-				fmt.Fprintf(stdout, "      %s\n", line)
-			}
-		}
-	}
-
-	fmt.Fprintln(stdout, "\nEstimators (estimator = \"...\"; parameters in estimator_params):")
-	tw := tabwriter.NewWriter(stdout, 0, 4, 2, ' ', 0)
-	for _, name := range estimators.Names() {
-		info, _ := estimators.Lookup(name)
-		var params []string
-		for _, k := range slices.Sorted(maps.Keys(info.Params)) {
-			params = append(params, fmt.Sprintf("%s = %g", k, info.Params[k]))
-		}
-		p := ""
-		if len(params) > 0 {
-			p = " [" + strings.Join(params, ", ") + "]"
-		}
-		fmt.Fprintf(tw, "  %s\t%s%s\n", name, info.Summary, p)
-	}
-	tw.Flush()
-
-	listSummaries(stdout, "Critics (critic = \"...\"):", architectures.PairCriticNames(), func(n string) string {
-		info, _ := architectures.LookupPairCritic(n)
-		return info.Summary
-	})
-	listSummaries(stdout, "Report kinds ([[figures]] or [[tables]] with kind = \"...\"):", reports.Names(), func(n string) string {
-		k, _ := reports.Lookup(n)
-		return k.Summary
-	})
-	listSummaries(stdout, "Data sets:", data.Names(), func(n string) string {
-		info, _ := data.Lookup(n)
-		return info.Summary
-	})
-	return exitOK
-}
-
-// listSummaries prints a titled, aligned list of registered names with
-// their one-line summaries, as `sweep list` shows each registry.
-func listSummaries(w io.Writer, title string, names []string, summary func(string) string) {
-	fmt.Fprintln(w, "\n"+title)
-	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
-	for _, name := range names {
-		fmt.Fprintf(tw, "  %s\t%s\n", name, summary(name))
-	}
-	tw.Flush()
-}
-
-// formatSeconds writes a duration in seconds to a sensible precision.
-func formatSeconds(secs float64) string {
-	d := time.Duration(secs * float64(time.Second))
-	switch {
-	case d >= time.Minute:
-		return d.Round(time.Second).String()
-	case d >= time.Second:
-		return d.Round(100 * time.Millisecond).String()
-	}
-	return d.Round(time.Millisecond).String()
 }

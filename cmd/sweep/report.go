@@ -14,7 +14,8 @@ import (
 )
 
 // report remakes the sweep's figures and tables from what is stored.
-func report(s *sweep.Sweep, out string, stdout, stderr io.Writer) int {
+func report(s *sweep.Sweep, o *options, stdout, stderr io.Writer) int {
+	out := o.out
 	if _, err := os.Stat(s.Dir(out)); err != nil {
 		fmt.Fprintf(stderr, "sweep: no results for sweep %s under %s: run `sweep run %s --out %s` first\n", s.Name, out, s.File, out)
 		return exitFailed

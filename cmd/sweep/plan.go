@@ -1,0 +1,92 @@
+package main
+
+import (
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+	"text/tabwriter"
+
+	"github.com/infomax/infomax/experiments/engine/sweep"
+)
+
+// planFlags defines the flags of `sweep plan`.
+func planFlags(fs *flag.FlagSet, o *options) {
+	outFlag(fs, o)
+	fs.StringVar(&o.format, "format", "", "print a job script instead of the run list: slurm or k8s")
+	fs.IntVar(&o.shards, "shards", 0, fmt.Sprintf("with --format: the number of array tasks (default: one per run, up to %d)", sweep.DefaultShards))
+	fs.IntVar(&o.parallel, "parallel", 1, "with --format: runs each array task runs at once (and the CPUs it asks for)")
+	fs.StringVar(&o.time, "time", sweep.DefaultSlurmTime, "with --format slurm: the time limit of each array task")
+	fs.StringVar(&o.image, "image", sweep.DefaultImage, "with --format k8s: the container image that has the sweep program")
+}
+
+// plan prints the runs of the sweep, or with --format a job-array script or
+// manifest that runs them.
+func plan(s *sweep.Sweep, o *options, stdout, stderr io.Writer) int {
+	if o.format != "" {
+		return clusterPlan(s, o, stdout, stderr)
+	}
+	return runTable(s, o.out, stdout)
+}
+
+// runTable prints the runs, with their state when the output directory has
+// the sweep.
+func runTable(s *sweep.Sweep, out string, stdout io.Writer) int {
+	_, err := os.Stat(s.Dir(out))
+	haveResults := err == nil
+	configs := len(s.Runs) / max(1, len(s.Seeds))
+	fmt.Fprintf(stdout, "sweep %s: task %s, %s, %d runs (%d configurations x %d seeds)\n",
+		s.Name, s.Task, s.Method, len(s.Runs), configs, len(s.Seeds))
+	if s.Description != "" {
+		fmt.Fprintf(stdout, "%s\n", s.Description)
+	}
+	fmt.Fprintln(stdout)
+	tw := tabwriter.NewWriter(stdout, 0, 4, 2, ' ', 0)
+	header := append(append([]string{"#", "run id"}, s.ParamNames()...), "seed")
+	var states []sweep.State
+	if haveResults {
+		header = append(header, "status")
+		states = s.States(out)
+	}
+	fmt.Fprintln(tw, strings.Join(header, "\t"))
+	for i, r := range s.Runs {
+		row := []string{fmt.Sprint(i + 1), r.ID}
+		for _, v := range r.Values {
+			row = append(row, sweep.FormatValue(v))
+		}
+		row = append(row, fmt.Sprint(r.Seed))
+		if haveResults {
+			row = append(row, stateText(states[i]))
+		}
+		fmt.Fprintln(tw, strings.Join(row, "\t"))
+	}
+	tw.Flush()
+	if haveResults {
+		fmt.Fprintf(stdout, "\nresults in %s\n", s.Dir(out))
+	}
+	return exitOK
+}
+
+// clusterPlan prints a job-array script or manifest.
+func clusterPlan(s *sweep.Sweep, o *options, stdout, stderr io.Writer) int {
+	p := sweep.ClusterPlan{File: s.File, Out: o.out, Shards: o.shards, Parallel: o.parallel, Time: o.time, Image: o.image}
+	if o.parallel < 1 {
+		fmt.Fprintf(stderr, "sweep plan: --parallel %d must be at least 1\n", o.parallel)
+		return exitUsage
+	}
+	if err := s.CheckClusterPlan(p); err != nil {
+		fmt.Fprintf(stderr, "sweep plan: %v\n", err)
+		return exitUsage
+	}
+	switch o.format {
+	case "slurm":
+		io.WriteString(stdout, s.SlurmScript(p))
+	case "k8s", "kubernetes":
+		io.WriteString(stdout, s.K8sJob(p))
+	default:
+		fmt.Fprintf(stderr, "sweep plan: --format %q: use slurm (a job-array script for sbatch) or k8s (an Indexed Job manifest for kubectl apply)\n", o.format)
+		return exitUsage
+	}
+	return exitOK
+}
