@@ -1,0 +1,349 @@
+package sweep
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"runtime/debug"
+	"time"
+
+	"github.com/infomax/infomax/experiments/engine/checkpoint"
+	"github.com/infomax/infomax/experiments/engine/results"
+	"github.com/infomax/infomax/experiments/tasks"
+)
+
+// reasonInterrupted is the error recorded for a run stopped by Ctrl-C.
+const reasonInterrupted = "interrupted"
+
+type runStatus int
+
+const (
+	statusDone runStatus = iota
+	statusFailed
+	statusSkipped
+	statusBusy
+)
+
+type runResult struct {
+	status runStatus
+	reason string
+	step   int
+	holder *LockInfo
+	// resumedFrom is the checkpoint step the run continued from (0 when
+	// it started afresh); checkpoint is the step of the newest checkpoint
+	// left for a failed run, -1 when none.
+	resumedFrom int
+	checkpoint  int
+}
+
+// next says what becomes of a failed run: where the next attempt starts.
+func (res runResult) next() string {
+	if res.checkpoint >= 0 {
+		return fmt.Sprintf("it will resume from the checkpoint at step %d", res.checkpoint)
+	}
+	return "it will start over"
+}
+
+// panicError is a panic recovered from a task.
+type panicError struct {
+	value any
+	stack []byte
+}
+
+func (e *panicError) Error() string { return fmt.Sprintf("panic: %v", e.value) }
+
+// runOne runs one run under its lock, from its checkpoint when it has one
+// and from scratch otherwise, and records its summary.
+func (r *Runner) runOne(ctx context.Context, s *Sweep, run *RunSpec, prog *progress) (runResult, error) {
+	dir := s.RunDir(r.out(), run)
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return runResult{}, err
+	}
+	release, holder, err := acquireLock(dir)
+	if err != nil {
+		return runResult{}, fmt.Errorf("locking run %s: %w", run.ID, err)
+	}
+	if holder != nil {
+		return runResult{status: statusBusy, holder: holder}, nil
+	}
+	defer release()
+	defer heartbeat(dir)()
+	// Another process may have finished the run before we took the lock.
+	prev, err := results.ReadSummary(dir)
+	if err == nil && prev.Status == results.StatusDone {
+		return runResult{status: statusSkipped}, nil
+	}
+	if err != nil {
+		prev = nil
+	}
+	a, err := r.startAttempt(s, run, dir, prev)
+	if err != nil {
+		return runResult{}, err
+	}
+	vals, runErr := a.call(ctx, s.task.Task, prog)
+	return a.end(ctx, vals, runErr)
+}
+
+// attempt is one attempt at a run, from the writing of its config to the
+// recording of its summary.
+type attempt struct {
+	run     *RunSpec
+	dir     string
+	log     *slog.Logger
+	metrics *runMetrics
+	sum     *results.Summary
+	cp      *runCheckpointer
+}
+
+// startAttempt writes the run's config.toml and a summary that says it is
+// running, and readies its metrics and checkpoints. prev is the summary of
+// an earlier attempt, nil when none.
+func (r *Runner) startAttempt(s *Sweep, run *RunSpec, dir string, prev *results.Summary) (*attempt, error) {
+	if err := results.WriteFileAtomic(filepath.Join(dir, results.ConfigFile), run.ConfigTOML); err != nil {
+		return nil, err
+	}
+	log := r.Log
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	log = log.With("run", run.ID)
+	metrics := &runMetrics{path: filepath.Join(dir, results.MetricsFile), every: r.FlushEvery, log: log}
+	if metrics.every <= 0 {
+		metrics.every = 5 * time.Second
+	}
+	sum := &results.Summary{
+		RunID:   run.ID,
+		Status:  results.StatusRunning,
+		Seed:    run.Seed,
+		Params:  s.ParamMap(run),
+		Metrics: results.Values{},
+		Started: time.Now().UTC(),
+	}
+	if err := results.WriteSummary(dir, sum); err != nil {
+		return nil, err
+	}
+	cp := &runCheckpointer{cp: checkpoint.New(dir, s.Checkpoint, log), metrics: metrics, dir: dir, sum: sum, prev: prev, log: log, saved: -1}
+	return &attempt{run: run, dir: dir, log: log, metrics: metrics, sum: sum, cp: cp}, nil
+}
+
+// call runs the task on the run's config and closes metrics.jsonl.
+func (a *attempt) call(ctx context.Context, task tasks.Task, prog *progress) (results.Values, error) {
+	prog.start = time.Now()
+	env := &tasks.Run{ID: a.run.ID, Dir: a.dir, Seed: a.run.Seed, Metrics: a.metrics, Progress: prog, Log: a.log, Checkpoint: a.cp}
+	vals, runErr := callTask(ctx, task, a.run.Config, env)
+	prog.finish()
+	if cerr := a.metrics.close(); cerr != nil && runErr == nil {
+		runErr = fmt.Errorf("writing metrics.jsonl: %w", cerr)
+	}
+	return vals, runErr
+}
+
+// end records in the run's summary how the task ended, with the metrics it
+// returned and the error runErr, and returns the run's result. A done run's
+// checkpoints are removed.
+func (a *attempt) end(ctx context.Context, vals results.Values, runErr error) (runResult, error) {
+	sum := a.sum
+	sum.Finished = time.Now().UTC()
+	sum.Seconds = a.cp.seconds()
+	sum.Step = a.metrics.lastStep
+	if vals != nil {
+		sum.Metrics = vals
+	}
+	res := runResult{status: statusDone, resumedFrom: a.cp.resumedFrom, checkpoint: -1}
+	a.setStatus(ctx, runErr)
+	if sum.Status == results.StatusFailed {
+		res.status, res.reason, res.step = statusFailed, sum.Error, sum.Step
+		if step, ok := checkpoint.Peek(a.dir); ok {
+			res.checkpoint = step
+		}
+	}
+	if err := results.WriteSummary(a.dir, sum); err != nil {
+		return runResult{}, err
+	}
+	if sum.Status == results.StatusDone {
+		if err := checkpoint.Remove(a.dir); err != nil {
+			a.log.Warn("could not remove the checkpoints of a done run", "err", err)
+		}
+	}
+	return res, nil
+}
+
+// setStatus sets the summary's status, and for a failed run its error (and
+// for a diverged one the step), from the task's error runErr.
+func (a *attempt) setStatus(ctx context.Context, runErr error) {
+	sum := a.sum
+	var de *tasks.DivergedError
+	var pe *panicError
+	switch {
+	case runErr == nil:
+		sum.Status = results.StatusDone
+	case ctx.Err() != nil:
+		sum.Status, sum.Error = results.StatusFailed, reasonInterrupted
+	case errors.As(runErr, &de):
+		sum.Status, sum.Error, sum.Step = results.StatusFailed, runErr.Error(), de.Step
+	case errors.As(runErr, &pe):
+		sum.Status, sum.Error = results.StatusFailed, pe.Error()
+		a.log.Error("the task panicked (a bug in the task)", "panic", fmt.Sprint(pe.value), "stack", string(pe.stack))
+	default:
+		sum.Status, sum.Error = results.StatusFailed, runErr.Error()
+	}
+}
+
+// runCheckpointer is the Checkpointer a task is given: it flushes the
+// metrics logged so far before each checkpoint, so that a checkpoint never
+// claims a step whose metrics are not on disk, and on loading cuts
+// metrics.jsonl back to the checkpoint's step.
+type runCheckpointer struct {
+	cp      *checkpoint.Checkpointer
+	metrics *runMetrics
+	dir     string
+	sum     *results.Summary
+	prev    *results.Summary
+	log     *slog.Logger
+	// resumedFrom is the step loaded (0 when none); saved the step of the
+	// last save (-1 when none).
+	resumedFrom int
+	saved       int
+}
+
+// Due implements tasks.Checkpointer.
+func (c *runCheckpointer) Due(step int) bool { return c.cp.Due(step) }
+
+// Save implements tasks.Checkpointer.
+func (c *runCheckpointer) Save(step int, state []byte) error {
+	if err := c.metrics.flush(); err != nil {
+		return fmt.Errorf("writing metrics.jsonl before a checkpoint: %w", err)
+	}
+	if err := c.cp.Save(step, state); err != nil {
+		return err
+	}
+	c.saved = step
+	c.log.Debug("checkpoint saved", "step", step)
+	// Keep the time spent in the summary, so that a run killed later and
+	// resumed still counts it.
+	c.sum.Step = step
+	c.sum.Seconds = c.seconds()
+	if err := results.WriteSummary(c.dir, c.sum); err != nil {
+		return err
+	}
+	return nil
+}
+
+// Load implements tasks.Checkpointer.
+func (c *runCheckpointer) Load() (step int, state []byte, ok bool, err error) {
+	if c.metrics.opened {
+		return 0, nil, false, fmt.Errorf("the task loaded its checkpoint after logging metrics: call Load (checkpoint.Resume) before training")
+	}
+	step, state, ok, err = c.cp.Load()
+	if err != nil {
+		return 0, nil, false, err
+	}
+	if !ok {
+		return 0, nil, false, c.metrics.open(0, false)
+	}
+	if err := c.metrics.open(step, true); err != nil {
+		return 0, nil, false, err
+	}
+	c.resumedFrom = step
+	c.sum.Step = step
+	c.log.Info("resuming from a checkpoint", "step", step)
+	return step, state, true, nil
+}
+
+// seconds is the time spent on the run: this attempt's, plus the earlier
+// attempts' when resuming from their checkpoint.
+func (c *runCheckpointer) seconds() float64 {
+	secs := time.Since(c.sum.Started).Seconds()
+	if c.resumedFrom > 0 && c.prev != nil {
+		secs += c.prev.Seconds
+	}
+	return secs
+}
+
+// callTask runs the task, turning a panic into a *panicError.
+func callTask(ctx context.Context, task tasks.Task, cfg tasks.Config, env *tasks.Run) (vals results.Values, err error) {
+	defer func() {
+		if p := recover(); p != nil {
+			vals, err = nil, &panicError{value: p, stack: debug.Stack()}
+		}
+	}()
+	return task.Run(ctx, cfg, env)
+}
+
+// runMetrics writes metrics to metrics.jsonl, flushing them every so often
+// so that a crash loses little, and remembers the last step. The file is
+// opened on the first record or when the task loads its checkpoint: then it
+// is cut back to the checkpoint's step; otherwise it is started afresh.
+type runMetrics struct {
+	path     string
+	every    time.Duration
+	log      *slog.Logger
+	w        *results.MetricsWriter
+	opened   bool
+	last     time.Time
+	lastStep int
+}
+
+// open opens metrics.jsonl, keeping the records up to step when resuming
+// and none otherwise.
+func (m *runMetrics) open(step int, resume bool) error {
+	if m.opened {
+		return nil
+	}
+	if resume {
+		kept, dropped, err := results.TruncateMetrics(m.path, step)
+		if err != nil {
+			return err
+		}
+		if dropped > 0 {
+			m.log.Info("cut metrics.jsonl back to the checkpoint", "step", step, "kept", kept, "dropped", dropped)
+		}
+		m.lastStep = step
+	} else if err := os.Remove(m.path); err != nil && !errors.Is(err, os.ErrNotExist) {
+		return err
+	}
+	w, err := results.AppendMetrics(m.path)
+	if err != nil {
+		return err
+	}
+	m.w, m.opened, m.last = w, true, time.Now()
+	return nil
+}
+
+func (m *runMetrics) Log(step int, values results.Values) error {
+	if !m.opened {
+		if err := m.open(0, false); err != nil {
+			return err
+		}
+	}
+	if err := m.w.Log(step, values); err != nil {
+		return err
+	}
+	m.lastStep = step
+	if time.Since(m.last) >= m.every {
+		m.last = time.Now()
+		return m.w.Flush()
+	}
+	return nil
+}
+
+func (m *runMetrics) flush() error {
+	if !m.opened {
+		return nil
+	}
+	return m.w.Flush()
+}
+
+// close flushes and closes the file, creating an empty one for a run that
+// logged nothing.
+func (m *runMetrics) close() error {
+	if !m.opened {
+		if err := m.open(0, false); err != nil {
+			return err
+		}
+	}
+	return m.w.Close()
+}
