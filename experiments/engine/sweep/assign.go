@@ -130,172 +130,247 @@ func (d *decoder) sortedKeys(path []string, m map[string]any) []string {
 // path. Tables are merged into structs and maps key by key; arrays replace
 // slices whole.
 func (d *decoder) assign(rv reflect.Value, v any, path []string) error {
-	bad := func(format string, args ...any) error {
-		return &fieldError{Path: clonePath(path), Msg: fmt.Sprintf(format, args...)}
-	}
 	t := rv.Type()
 	if t == durationType {
-		switch x := v.(type) {
-		case string:
-			dur, err := time.ParseDuration(x)
-			if err != nil {
-				return bad("%q is not a duration; write it like \"90s\" or \"5m\"", x)
-			}
-			rv.SetInt(int64(dur))
-			return nil
-		case int64:
-			rv.SetInt(x)
-			return nil
-		}
-		return bad("%s is not a duration; write it as a string like \"90s\"", describe(v))
+		return assignDuration(rv, v, path)
 	}
 	if t.Kind() != reflect.Pointer && reflect.PointerTo(t).Implements(textUnmarshalerType) && rv.CanAddr() {
-		s, ok := v.(string)
-		if !ok {
-			return bad("%s: want a string", describe(v))
-		}
-		if err := rv.Addr().Interface().(encoding.TextUnmarshaler).UnmarshalText([]byte(s)); err != nil {
-			return bad("%q: %v", s, err)
-		}
-		return nil
+		return assignText(rv, v, path)
 	}
 	switch t.Kind() {
 	case reflect.Pointer:
-		elem := reflect.New(t.Elem())
-		if !rv.IsNil() {
-			elem.Elem().Set(rv.Elem())
-		}
-		if err := d.assign(elem.Elem(), v, path); err != nil {
-			return err
-		}
-		rv.Set(elem)
-		return nil
+		return throughPointer(rv, func(elem reflect.Value) error { return d.assign(elem, v, path) })
 	case reflect.Interface:
-		if t.NumMethod() != 0 {
-			return bad("the config field has interface type %s, which a sweep file cannot set (a bug in the task)", t)
-		}
-		rv.Set(reflect.ValueOf(v))
-		return nil
+		return assignInterface(rv, v, path)
 	case reflect.Struct:
-		m, ok := v.(map[string]any)
-		if !ok {
-			return bad("%s: want a table", describe(v))
-		}
-		names, index := tomlFields(t)
-		for _, k := range d.sortedKeys(path, m) {
-			idx, ok := index[k]
-			sub := append(clonePath(path), k)
-			if !ok {
-				return unknownKey(sub, k, names)
-			}
-			if err := d.assign(fieldByIndex(rv, idx), m[k], sub); err != nil {
-				return err
-			}
-		}
-		return nil
+		return d.assignStruct(rv, v, path)
 	case reflect.Map:
-		if t.Key().Kind() != reflect.String {
-			return bad("the config field has map type %s, which a sweep file cannot set (a bug in the task)", t)
-		}
-		m, ok := v.(map[string]any)
-		if !ok {
-			return bad("%s: want a table", describe(v))
-		}
-		out := cloneMap(rv)
-		for _, k := range d.sortedKeys(path, m) {
-			elem := reflect.New(t.Elem()).Elem()
-			key := reflect.ValueOf(k).Convert(t.Key())
-			if old := out.MapIndex(key); old.IsValid() {
-				elem.Set(old)
-			}
-			if err := d.assign(elem, m[k], append(clonePath(path), k)); err != nil {
-				return err
-			}
-			out.SetMapIndex(key, elem)
-		}
-		rv.Set(out)
-		return nil
-	case reflect.Slice:
-		arr, ok := asArray(v)
-		if !ok {
-			return bad("%s: want an array like [1, 2]", describe(v))
-		}
-		s := reflect.MakeSlice(t, len(arr), len(arr))
-		for i, x := range arr {
-			if err := d.assign(s.Index(i), x, append(clonePath(path), strconv.Itoa(i))); err != nil {
-				return err
-			}
-		}
-		rv.Set(s)
-		return nil
-	case reflect.Array:
-		arr, ok := asArray(v)
-		if !ok {
-			return bad("%s: want an array of %d values", describe(v), t.Len())
-		}
-		if len(arr) != t.Len() {
-			return bad("has %d values: want exactly %d", len(arr), t.Len())
-		}
-		for i, x := range arr {
-			if err := d.assign(rv.Index(i), x, append(clonePath(path), strconv.Itoa(i))); err != nil {
-				return err
-			}
-		}
-		return nil
+		return d.assignMap(rv, v, path)
+	case reflect.Slice, reflect.Array:
+		return d.assignList(rv, v, path)
 	case reflect.String:
-		s, ok := v.(string)
-		if !ok {
-			return bad("%s: want a string in quotes", describe(v))
-		}
-		rv.SetString(s)
-		return nil
+		return assignString(rv, v, path)
 	case reflect.Bool:
-		b, ok := v.(bool)
-		if !ok {
-			return bad("%s: want true or false", describe(v))
-		}
-		rv.SetBool(b)
-		return nil
+		return assignBool(rv, v, path)
 	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64:
-		n, ok := v.(int64)
-		if !ok {
-			if f, isFloat := v.(float64); isFloat && f == math.Trunc(f) && math.Abs(f) < 1<<53 {
-				return bad("%s: want an integer; write %d", describe(v), int64(f))
-			}
-			return bad("%s: want an integer", describe(v))
-		}
-		if rv.OverflowInt(n) {
-			return bad("%d does not fit in %s", n, t.Kind())
-		}
-		rv.SetInt(n)
-		return nil
+		return assignInt(rv, v, path)
 	case reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64:
-		n, ok := v.(int64)
-		if !ok {
-			return bad("%s: want a non-negative integer", describe(v))
-		}
-		if n < 0 || rv.OverflowUint(uint64(n)) {
-			return bad("%d is out of range: want a non-negative integer that fits in %s", n, t.Kind())
-		}
-		rv.SetUint(uint64(n))
-		return nil
+		return assignUint(rv, v, path)
 	case reflect.Float32, reflect.Float64:
-		var f float64
-		switch x := v.(type) {
-		case float64:
-			f = x
-		case int64:
-			f = float64(x)
-		default:
-			return bad("%s: want a number", describe(v))
+		return assignFloat(rv, v, path)
+	}
+	return badValue(path, "the config field has type %s, which a sweep file cannot set (a bug in the task)", t)
+}
+
+// badValue is the error for a value at path that the config field cannot
+// take.
+func badValue(path []string, format string, args ...any) error {
+	return &fieldError{Path: clonePath(path), Msg: fmt.Sprintf(format, args...)}
+}
+
+// assignDuration sets a time.Duration from a string such as "90s", or from
+// an integer number of nanoseconds.
+func assignDuration(rv reflect.Value, v any, path []string) error {
+	switch x := v.(type) {
+	case string:
+		dur, err := time.ParseDuration(x)
+		if err != nil {
+			return badValue(path, "%q is not a duration; write it like \"90s\" or \"5m\"", x)
 		}
-		if rv.OverflowFloat(f) {
-			return bad("%g does not fit in %s", f, t.Kind())
-		}
-		rv.SetFloat(f)
+		rv.SetInt(int64(dur))
+		return nil
+	case int64:
+		rv.SetInt(x)
 		return nil
 	}
-	return bad("the config field has type %s, which a sweep file cannot set (a bug in the task)", t)
+	return badValue(path, "%s is not a duration; write it as a string like \"90s\"", describe(v))
+}
+
+// assignText sets a field that implements encoding.TextUnmarshaler from a
+// string.
+func assignText(rv reflect.Value, v any, path []string) error {
+	s, ok := v.(string)
+	if !ok {
+		return badValue(path, "%s: want a string", describe(v))
+	}
+	if err := rv.Addr().Interface().(encoding.TextUnmarshaler).UnmarshalText([]byte(s)); err != nil {
+		return badValue(path, "%q: %v", s, err)
+	}
+	return nil
+}
+
+// throughPointer points pointer rv at a new value: a copy of the one it
+// points at (the zero value when nil) changed by set. rv is left as it was
+// when set fails.
+func throughPointer(rv reflect.Value, set func(elem reflect.Value) error) error {
+	elem := reflect.New(rv.Type().Elem())
+	if !rv.IsNil() {
+		elem.Elem().Set(rv.Elem())
+	}
+	if err := set(elem.Elem()); err != nil {
+		return err
+	}
+	rv.Set(elem)
+	return nil
+}
+
+// assignInterface sets an empty-interface field to the TOML value as it is.
+func assignInterface(rv reflect.Value, v any, path []string) error {
+	if t := rv.Type(); t.NumMethod() != 0 {
+		return badValue(path, "the config field has interface type %s, which a sweep file cannot set (a bug in the task)", t)
+	}
+	rv.Set(reflect.ValueOf(v))
+	return nil
+}
+
+// assignStruct merges a table into a struct, key by key in the order of
+// the file; every key must name a field.
+func (d *decoder) assignStruct(rv reflect.Value, v any, path []string) error {
+	m, ok := v.(map[string]any)
+	if !ok {
+		return badValue(path, "%s: want a table", describe(v))
+	}
+	names, index := tomlFields(rv.Type())
+	for _, k := range d.sortedKeys(path, m) {
+		idx, ok := index[k]
+		sub := append(clonePath(path), k)
+		if !ok {
+			return unknownKey(sub, k, names)
+		}
+		if err := d.assign(fieldByIndex(rv, idx), m[k], sub); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// assignMap merges a table into a copy of a map with string keys, key by
+// key in the order of the file, and sets the field to the copy.
+func (d *decoder) assignMap(rv reflect.Value, v any, path []string) error {
+	t := rv.Type()
+	if t.Key().Kind() != reflect.String {
+		return badValue(path, "the config field has map type %s, which a sweep file cannot set (a bug in the task)", t)
+	}
+	m, ok := v.(map[string]any)
+	if !ok {
+		return badValue(path, "%s: want a table", describe(v))
+	}
+	out := cloneMap(rv)
+	for _, k := range d.sortedKeys(path, m) {
+		err := setMapEntry(out, k, func(elem reflect.Value) error { return d.assign(elem, m[k], append(clonePath(path), k)) })
+		if err != nil {
+			return err
+		}
+	}
+	rv.Set(out)
+	return nil
+}
+
+// setMapEntry sets key k of map out to a copy of its value (the zero value
+// when there is none) changed by set; out is left as it was when set fails.
+func setMapEntry(out reflect.Value, k string, set func(elem reflect.Value) error) error {
+	t := out.Type()
+	key := reflect.ValueOf(k).Convert(t.Key())
+	elem := reflect.New(t.Elem()).Elem()
+	if old := out.MapIndex(key); old.IsValid() {
+		elem.Set(old)
+	}
+	if err := set(elem); err != nil {
+		return err
+	}
+	out.SetMapIndex(key, elem)
+	return nil
+}
+
+// assignList sets a slice, replaced whole, or an array, which must get
+// exactly its length, from a TOML array.
+func (d *decoder) assignList(rv reflect.Value, v any, path []string) error {
+	t := rv.Type()
+	arr, ok := asArray(v)
+	switch {
+	case t.Kind() == reflect.Slice && !ok:
+		return badValue(path, "%s: want an array like [1, 2]", describe(v))
+	case t.Kind() == reflect.Array && !ok:
+		return badValue(path, "%s: want an array of %d values", describe(v), t.Len())
+	case t.Kind() == reflect.Array && len(arr) != t.Len():
+		return badValue(path, "has %d values: want exactly %d", len(arr), t.Len())
+	}
+	dst := rv
+	if t.Kind() == reflect.Slice {
+		dst = reflect.MakeSlice(t, len(arr), len(arr))
+	}
+	for i, x := range arr {
+		if err := d.assign(dst.Index(i), x, append(clonePath(path), strconv.Itoa(i))); err != nil {
+			return err
+		}
+	}
+	if t.Kind() == reflect.Slice {
+		rv.Set(dst)
+	}
+	return nil
+}
+
+// assignString sets a string field.
+func assignString(rv reflect.Value, v any, path []string) error {
+	s, ok := v.(string)
+	if !ok {
+		return badValue(path, "%s: want a string in quotes", describe(v))
+	}
+	rv.SetString(s)
+	return nil
+}
+
+// assignBool sets a bool field.
+func assignBool(rv reflect.Value, v any, path []string) error {
+	b, ok := v.(bool)
+	if !ok {
+		return badValue(path, "%s: want true or false", describe(v))
+	}
+	rv.SetBool(b)
+	return nil
+}
+
+// assignInt sets a signed integer field from an integer that fits it.
+func assignInt(rv reflect.Value, v any, path []string) error {
+	n, ok := v.(int64)
+	if !ok {
+		if f, isFloat := v.(float64); isFloat && f == math.Trunc(f) && math.Abs(f) < 1<<53 {
+			return badValue(path, "%s: want an integer; write %d", describe(v), int64(f))
+		}
+		return badValue(path, "%s: want an integer", describe(v))
+	}
+	if rv.OverflowInt(n) {
+		return badValue(path, "%d does not fit in %s", n, rv.Kind())
+	}
+	rv.SetInt(n)
+	return nil
+}
+
+// assignUint sets an unsigned integer field from a non-negative integer
+// that fits it.
+func assignUint(rv reflect.Value, v any, path []string) error {
+	n, ok := v.(int64)
+	if !ok {
+		return badValue(path, "%s: want a non-negative integer", describe(v))
+	}
+	if n < 0 || rv.OverflowUint(uint64(n)) {
+		return badValue(path, "%d is out of range: want a non-negative integer that fits in %s", n, rv.Kind())
+	}
+	rv.SetUint(uint64(n))
+	return nil
+}
+
+// assignFloat sets a float field from a number that fits it.
+func assignFloat(rv reflect.Value, v any, path []string) error {
+	f, ok := number(v)
+	if !ok {
+		return badValue(path, "%s: want a number", describe(v))
+	}
+	if rv.OverflowFloat(f) {
+		return badValue(path, "%g does not fit in %s", f, rv.Kind())
+	}
+	rv.SetFloat(f)
+	return nil
 }
 
 // setPath sets the key at the dotted path segs below rv (a settable struct
@@ -308,15 +383,7 @@ func (d *decoder) setPath(rv reflect.Value, segs []string, v any, done []string)
 	t := rv.Type()
 	switch t.Kind() {
 	case reflect.Pointer:
-		elem := reflect.New(t.Elem())
-		if !rv.IsNil() {
-			elem.Elem().Set(rv.Elem())
-		}
-		if err := d.setPath(elem.Elem(), segs, v, done); err != nil {
-			return err
-		}
-		rv.Set(elem)
-		return nil
+		return throughPointer(rv, func(elem reflect.Value) error { return d.setPath(elem, segs, v, done) })
 	case reflect.Struct:
 		if t == durationType || reflect.PointerTo(t).Implements(textUnmarshalerType) {
 			break
@@ -333,15 +400,10 @@ func (d *decoder) setPath(rv reflect.Value, segs []string, v any, done []string)
 			break
 		}
 		out := cloneMap(rv)
-		key := reflect.ValueOf(segs[0]).Convert(t.Key())
-		elem := reflect.New(t.Elem()).Elem()
-		if old := out.MapIndex(key); old.IsValid() {
-			elem.Set(old)
-		}
-		if err := d.setPath(elem, segs[1:], v, append(clonePath(done), segs[0])); err != nil {
+		err := setMapEntry(out, segs[0], func(elem reflect.Value) error { return d.setPath(elem, segs[1:], v, append(clonePath(done), segs[0])) })
+		if err != nil {
 			return err
 		}
-		out.SetMapIndex(key, elem)
 		rv.Set(out)
 		return nil
 	case reflect.Slice, reflect.Array:
