@@ -218,6 +218,32 @@ func (p *parser) errAt(path []string, format string, args ...any) error {
 var topLevelKeys = []string{"name", "task", "description", "method", "seeds", "run_cap", "sampler_seed", "checkpoint_every", "checkpoint_minutes", "base", "parameters", "figures", "tables"}
 
 func (p *parser) parse(src []byte) (*Sweep, error) {
+	root, err := p.decode(src)
+	if err != nil {
+		return nil, err
+	}
+	dec := p.newDecoder()
+	if err := p.checkTopLevelKeys(dec, root); err != nil {
+		return nil, err
+	}
+	sum := sha256.Sum256(src)
+	s := &Sweep{File: p.file, dec: dec, loc: p.loc, Method: MethodGrid, Seeds: []int64{0}, FileSHA256: hex.EncodeToString(sum[:])}
+	for _, step := range []func(map[string]any, *Sweep) error{
+		p.identity, p.method, p.seeds, p.randomKeys, p.checkpointKeys, p.base, p.parameters, p.reportLists,
+	} {
+		if err := step(root, s); err != nil {
+			return nil, err
+		}
+	}
+	if err := s.expand(); err != nil {
+		return nil, err
+	}
+	return s, nil
+}
+
+// decode reads the TOML source into generic values, keeping the order of
+// its keys in p.md; a syntax error names its line.
+func (p *parser) decode(src []byte) (map[string]any, error) {
 	var root map[string]any
 	md, err := toml.Decode(string(src), &root)
 	if err != nil {
@@ -233,108 +259,128 @@ func (p *parser) parse(src []byte) (*Sweep, error) {
 		return nil, &FileError{File: p.file, Msg: "not valid TOML: " + err.Error()}
 	}
 	p.md = md
+	return root, nil
+}
+
+// newDecoder returns the decoder of the file's tables, which knows where
+// each key stands in the source.
+func (p *parser) newDecoder() *decoder {
 	order := map[string]int{}
-	for i, k := range md.Keys() {
+	for i, k := range p.md.Keys() {
 		order[strings.Join(k, "\x00")] = i
 	}
-	dec := &decoder{order: order}
+	return &decoder{order: order}
+}
+
+// checkTopLevelKeys reports the first top-level key that a sweep file does
+// not have.
+func (p *parser) checkTopLevelKeys(dec *decoder, root map[string]any) error {
 	for _, k := range dec.sortedKeys(nil, root) {
 		if !slices.Contains(topLevelKeys, k) {
 			msg := "unknown key" + registry.DidYouMean(k, topLevelKeys)
-			return nil, p.errAt([]string{k}, "%s (a sweep file has: %s)", msg, strings.Join(topLevelKeys, ", "))
+			return p.errAt([]string{k}, "%s (a sweep file has: %s)", msg, strings.Join(topLevelKeys, ", "))
 		}
 	}
+	return nil
+}
 
-	sum := sha256.Sum256(src)
-	s := &Sweep{File: p.file, dec: dec, loc: p.loc, Method: MethodGrid, Seeds: []int64{0}, FileSHA256: hex.EncodeToString(sum[:])}
+// identity decodes name, task and description.
+func (p *parser) identity(root map[string]any, s *Sweep) error {
+	var err error
 	if s.Name, err = p.str(root, "name", true); err != nil {
-		return nil, err
+		return err
 	}
 	if err := checkName(s.Name); err != nil {
-		return nil, p.errAt([]string{"name"}, "%q %v", s.Name, err)
+		return p.errAt([]string{"name"}, "%q %v", s.Name, err)
 	}
 	if s.Task, err = p.str(root, "task", true); err != nil {
-		return nil, err
+		return err
 	}
 	if s.task, err = tasks.Lookup(s.Task); err != nil {
-		return nil, p.errAt([]string{"task"}, "%v; `sweep list` shows the tasks", err)
+		return p.errAt([]string{"task"}, "%v; `sweep list` shows the tasks", err)
 	}
-	if s.Description, err = p.str(root, "description", false); err != nil {
-		return nil, err
-	}
-	if m, err := p.str(root, "method", false); err != nil {
-		return nil, err
-	} else if m != "" {
-		if m != MethodGrid && m != MethodRandom {
-			return nil, p.errAt([]string{"method"}, "%q is not a method: use \"grid\" (every combination) or \"random\" (run_cap sampled configurations)", m)
-		}
-		s.Method = m
-	}
-	if v, ok := root["seeds"]; ok {
-		arr, isArr := v.([]any)
-		if !isArr {
-			return nil, p.errAt([]string{"seeds"}, "%s: want a list of integers like seeds = [0, 1, 2]", describe(v))
-		}
-		if len(arr) == 0 {
-			return nil, p.errAt([]string{"seeds"}, "is empty: give at least one seed, like seeds = [0]")
-		}
-		s.Seeds = nil
-		for _, x := range arr {
-			n, isInt := x.(int64)
-			if !isInt {
-				return nil, p.errAt([]string{"seeds"}, "%s: every seed must be an integer", describe(x))
-			}
-			if slices.Contains(s.Seeds, n) {
-				return nil, p.errAt([]string{"seeds"}, "seed %d is listed twice", n)
-			}
-			s.Seeds = append(s.Seeds, n)
-		}
-	}
-	if err := p.randomKeys(root, s); err != nil {
-		return nil, err
-	}
-	if err := p.checkpointKeys(root, s); err != nil {
-		return nil, err
-	}
+	s.Description, err = p.str(root, "description", false)
+	return err
+}
 
-	// The task config: defaults, then [base].
+// method decodes method, grid when it is missing.
+func (p *parser) method(root map[string]any, s *Sweep) error {
+	m, err := p.str(root, "method", false)
+	if err != nil || m == "" {
+		return err
+	}
+	if m != MethodGrid && m != MethodRandom {
+		return p.errAt([]string{"method"}, "%q is not a method: use \"grid\" (every combination) or \"random\" (run_cap sampled configurations)", m)
+	}
+	s.Method = m
+	return nil
+}
+
+// seeds decodes seeds, a list of distinct integers; [0] when it is missing.
+func (p *parser) seeds(root map[string]any, s *Sweep) error {
+	v, ok := root["seeds"]
+	if !ok {
+		return nil
+	}
+	arr, isArr := v.([]any)
+	if !isArr {
+		return p.errAt([]string{"seeds"}, "%s: want a list of integers like seeds = [0, 1, 2]", describe(v))
+	}
+	if len(arr) == 0 {
+		return p.errAt([]string{"seeds"}, "is empty: give at least one seed, like seeds = [0]")
+	}
+	s.Seeds = nil
+	for _, x := range arr {
+		n, isInt := x.(int64)
+		if !isInt {
+			return p.errAt([]string{"seeds"}, "%s: every seed must be an integer", describe(x))
+		}
+		if slices.Contains(s.Seeds, n) {
+			return p.errAt([]string{"seeds"}, "seed %d is listed twice", n)
+		}
+		s.Seeds = append(s.Seeds, n)
+	}
+	return nil
+}
+
+// base decodes [base], the task's settings over its defaults, and checks
+// that the task's config leaves the keys config.toml adds (task and seed)
+// to the run.
+func (p *parser) base(root map[string]any, s *Sweep) error {
 	if v, ok := root["base"]; ok {
 		m, isMap := v.(map[string]any)
 		if !isMap {
-			return nil, p.errAt([]string{"base"}, "%s: want a table, written [base]", describe(v))
+			return p.errAt([]string{"base"}, "%s: want a table, written [base]", describe(v))
 		}
 		s.base = m
 	}
 	s.baseSet = map[string]bool{}
-	for _, k := range md.Keys() {
+	for _, k := range p.md.Keys() {
 		if len(k) > 1 && k[0] == "base" {
 			s.baseSet[strings.Join(k[1:], ".")] = true
 		}
 	}
 	cfg, err := s.newConfig()
 	if err != nil {
-		return nil, err
+		return err
 	}
 	names, _ := tomlFields(reflect.TypeOf(cfg).Elem())
 	for _, reserved := range []string{"task", "seed"} {
 		if slices.Contains(names, reserved) {
-			return nil, &FileError{File: p.file, Msg: fmt.Sprintf("task %q has a config key %q, which config.toml reserves for the run (a bug in the task)", s.Task, reserved)}
+			return &FileError{File: p.file, Msg: fmt.Sprintf("task %q has a config key %q, which config.toml reserves for the run (a bug in the task)", s.Task, reserved)}
 		}
 	}
+	return nil
+}
 
-	if err := p.parameters(root, s); err != nil {
-		return nil, err
-	}
+// reportLists decodes the [[figures]] and [[tables]] entries.
+func (p *parser) reportLists(root map[string]any, s *Sweep) error {
+	var err error
 	if s.Figures, err = p.reportSpecs(root, "figures", nil); err != nil {
-		return nil, err
+		return err
 	}
-	if s.Tables, err = p.reportSpecs(root, "tables", s.Figures); err != nil {
-		return nil, err
-	}
-	if err := s.expand(); err != nil {
-		return nil, err
-	}
-	return s, nil
+	s.Tables, err = p.reportSpecs(root, "tables", s.Figures)
+	return err
 }
 
 // checkName reports whether name can be a directory under the output
@@ -523,150 +569,218 @@ func (p *parser) parameters(root map[string]any, s *Sweep) error {
 // param decodes one [parameters.NAME] table and checks its values against
 // the task config.
 func (p *parser) param(s *Sweep, name string, spec map[string]any) (Param, error) {
-	path := []string{"parameters", name}
-	at := func(key string) []string { return append(clonePath(path), key) }
-	param := Param{Name: name, Line: p.loc.line(path, "", 0)}
-	segs := strings.Split(name, ".")
-	if slices.Contains(segs, "") {
-		return param, p.errAt(path, "%q is not a key path: use names separated by single dots, like \"optim.lr\"", name)
+	ps := newParamSpec(p, s, name, spec)
+	param := Param{Name: name, Line: p.loc.line(ps.path, "", 0)}
+	if slices.Contains(strings.Split(name, "."), "") {
+		return param, p.errAt(ps.path, "%q is not a key path: use names separated by single dots, like \"optim.lr\"", name)
 	}
-	for _, k := range s.dec.sortedKeys(path, spec) {
-		if slices.Contains(paramSpecKeys, k) {
-			continue
-		}
-		if _, isTable := spec[k].(map[string]any); isTable {
-			return param, p.errAt(at(k), "unknown key; to sweep the nested setting %s.%s, quote its dotted name: [parameters.\"%s.%s\"]", name, k, name, k)
-		}
-		msg := "unknown key" + registry.DidYouMean(k, paramSpecKeys)
-		return param, p.errAt(at(k), "%s (a parameter has values = [...], value = x, or distribution with min and max)", msg)
+	if err := ps.checkKeys(); err != nil {
+		return param, err
 	}
-	_, hasValues := spec["values"]
-	_, hasValue := spec["value"]
-	distV, hasDist := spec["distribution"]
-	_, hasMin := spec["min"]
-	_, hasMax := spec["max"]
-	if hasValues && hasValue {
-		return param, p.errAt(at("value"), "give either values = [...] or value = x, not both")
-	}
-	if hasDist {
-		d, isStr := distV.(string)
-		if !isStr {
-			return param, p.errAt(at("distribution"), "%s: want a string", describe(distV))
-		}
-		if s.Method != MethodRandom {
-			return param, p.errAt(at("distribution"), "a grid sweep cannot sample: list the points with values = [...], or set method = \"random\"")
-		}
-		param.Distribution = d
+	var err error
+	if param.Distribution, err = ps.distribution(); err != nil {
+		return param, err
 	}
 	switch param.Distribution {
 	case "", DistCategorical:
-		if hasMin || hasMax {
-			key := "min"
-			if !hasMin {
-				key = "max"
-			}
-			return param, p.errAt(at(key), "min and max need distribution = \"uniform\", \"int_uniform\" or \"log_uniform_values\"")
-		}
-		switch {
-		case hasValues:
-			arr, isArr := asArray(spec["values"])
-			if !isArr {
-				return param, p.errAt(at("values"), "%s: want a list like values = [1, 2]; for one value write value = x", describe(spec["values"]))
-			}
-			if len(arr) == 0 {
-				return param, p.errAt(at("values"), "is empty: list at least one value")
-			}
-			param.Values = arr
-		case hasValue:
-			if param.Distribution == DistCategorical {
-				return param, p.errAt(at("value"), "a categorical distribution needs values = [...]")
-			}
-			param.Values = []any{spec["value"]}
-		default:
-			return param, p.errAt(path, "has no values: add values = [...] or value = x")
-		}
-		for i, a := range param.Values {
-			for _, b := range param.Values[:i] {
-				if reflect.DeepEqual(a, b) {
-					return param, p.errAt(at("values"), "lists %v twice", a)
-				}
-			}
-		}
-		for _, x := range param.Values {
-			if err := s.tryValue(name, x); err != nil {
-				key := "values"
-				if hasValue {
-					key = "value"
-				}
-				return param, s.paramErr(err, name, key)
-			}
-		}
+		err = ps.values(&param)
 	case DistUniform, DistLogUniform, DistIntUniform:
-		if hasValues || hasValue {
-			key := "values"
-			if hasValue {
-				key = "value"
-			}
-			return param, p.errAt(at(key), "distribution %q takes min and max, not %s", param.Distribution, key)
-		}
-		if !hasMin || !hasMax {
-			key := "min"
-			if hasMin {
-				key = "max"
-			}
-			return param, p.errAt(at(key), "missing: distribution %q needs min and max", param.Distribution)
-		}
-		if param.Distribution == DistIntUniform {
-			lo, okLo := spec["min"].(int64)
-			hi, okHi := spec["max"].(int64)
-			if !okLo {
-				return param, p.errAt(at("min"), "%s: int_uniform needs integer bounds", describe(spec["min"]))
-			}
-			if !okHi {
-				return param, p.errAt(at("max"), "%s: int_uniform needs integer bounds", describe(spec["max"]))
-			}
-			if lo > hi {
-				return param, p.errAt(at("min"), "min = %d is above max = %d: swap them", lo, hi)
-			}
-			if hi/2-lo/2 >= 1<<61 {
-				return param, p.errAt(at("max"), "the range %d..%d is too wide to sample", lo, hi)
-			}
-			param.IntMin, param.IntMax = lo, hi
-			for _, x := range []int64{lo, hi} {
-				if err := s.tryValue(name, x); err != nil {
-					return param, s.paramErr(err, name, "min")
-				}
-			}
-			break
-		}
-		lo, okLo := number(spec["min"])
-		hi, okHi := number(spec["max"])
-		if !okLo {
-			return param, p.errAt(at("min"), "%s: want a number", describe(spec["min"]))
-		}
-		if !okHi {
-			return param, p.errAt(at("max"), "%s: want a number", describe(spec["max"]))
-		}
-		if math.IsNaN(lo) || math.IsInf(lo, 0) || math.IsNaN(hi) || math.IsInf(hi, 0) {
-			return param, p.errAt(at("min"), "min and max must be finite")
-		}
-		if lo > hi {
-			return param, p.errAt(at("min"), "min = %s is above max = %s: swap them", formatFloat(lo), formatFloat(hi))
-		}
-		if param.Distribution == DistLogUniform && lo <= 0 {
-			return param, p.errAt(at("min"), "min = %s: log_uniform_values needs min > 0", formatFloat(lo))
-		}
-		param.Min, param.Max = lo, hi
-		for _, x := range []float64{lo, hi} {
-			if err := s.tryValue(name, x); err != nil {
-				return param, s.paramErr(err, name, "min")
-			}
-		}
+		err = ps.bounds(&param)
 	default:
-		return param, p.errAt(at("distribution"), "%q is not a distribution (known: %s, %s, %s, %s)",
+		err = p.errAt(ps.at("distribution"), "%q is not a distribution (known: %s, %s, %s, %s)",
 			param.Distribution, DistCategorical, DistUniform, DistIntUniform, DistLogUniform)
 	}
-	return param, nil
+	return param, err
+}
+
+// paramSpec is a [parameters.NAME] table being decoded, with which of its
+// keys it has.
+type paramSpec struct {
+	p    *parser
+	s    *Sweep
+	name string
+	path []string
+	spec map[string]any
+
+	hasValues, hasValue, hasDist, hasMin, hasMax bool
+}
+
+// newParamSpec returns the [parameters.NAME] table spec being decoded.
+func newParamSpec(p *parser, s *Sweep, name string, spec map[string]any) *paramSpec {
+	ps := &paramSpec{p: p, s: s, name: name, path: []string{"parameters", name}, spec: spec}
+	_, ps.hasValues = spec["values"]
+	_, ps.hasValue = spec["value"]
+	_, ps.hasDist = spec["distribution"]
+	_, ps.hasMin = spec["min"]
+	_, ps.hasMax = spec["max"]
+	return ps
+}
+
+// at is the path of key in the table.
+func (ps *paramSpec) at(key string) []string { return append(clonePath(ps.path), key) }
+
+// errAt builds the error for key in the table.
+func (ps *paramSpec) errAt(key, format string, args ...any) error {
+	return ps.p.errAt(ps.at(key), format, args...)
+}
+
+// valueKey is the key that holds the values: value when the table has
+// it, else values.
+func (ps *paramSpec) valueKey() string {
+	if ps.hasValue {
+		return "value"
+	}
+	return "values"
+}
+
+// checkKeys reports the first key that a parameter does not have, and a
+// table with both values and value.
+func (ps *paramSpec) checkKeys() error {
+	for _, k := range ps.s.dec.sortedKeys(ps.path, ps.spec) {
+		if slices.Contains(paramSpecKeys, k) {
+			continue
+		}
+		if _, isTable := ps.spec[k].(map[string]any); isTable {
+			return ps.errAt(k, "unknown key; to sweep the nested setting %s.%s, quote its dotted name: [parameters.\"%s.%s\"]", ps.name, k, ps.name, k)
+		}
+		msg := "unknown key" + registry.DidYouMean(k, paramSpecKeys)
+		return ps.errAt(k, "%s (a parameter has values = [...], value = x, or distribution with min and max)", msg)
+	}
+	if ps.hasValues && ps.hasValue {
+		return ps.errAt("value", "give either values = [...] or value = x, not both")
+	}
+	return nil
+}
+
+// distribution decodes distribution, which only a random sweep can have;
+// "" when there is none.
+func (ps *paramSpec) distribution() (string, error) {
+	if !ps.hasDist {
+		return "", nil
+	}
+	distV := ps.spec["distribution"]
+	d, isStr := distV.(string)
+	if !isStr {
+		return "", ps.errAt("distribution", "%s: want a string", describe(distV))
+	}
+	if ps.s.Method != MethodRandom {
+		return "", ps.errAt("distribution", "a grid sweep cannot sample: list the points with values = [...], or set method = \"random\"")
+	}
+	return d, nil
+}
+
+// values decodes the values of a grid or categorical parameter (values =
+// [...] or value = x) and checks that they are distinct and fit the task
+// config.
+func (ps *paramSpec) values(param *Param) error {
+	if ps.hasMin || ps.hasMax {
+		key := "min"
+		if !ps.hasMin {
+			key = "max"
+		}
+		return ps.errAt(key, "min and max need distribution = \"uniform\", \"int_uniform\" or \"log_uniform_values\"")
+	}
+	switch {
+	case ps.hasValues:
+		arr, isArr := asArray(ps.spec["values"])
+		if !isArr {
+			return ps.errAt("values", "%s: want a list like values = [1, 2]; for one value write value = x", describe(ps.spec["values"]))
+		}
+		if len(arr) == 0 {
+			return ps.errAt("values", "is empty: list at least one value")
+		}
+		param.Values = arr
+	case ps.hasValue:
+		if param.Distribution == DistCategorical {
+			return ps.errAt("value", "a categorical distribution needs values = [...]")
+		}
+		param.Values = []any{ps.spec["value"]}
+	default:
+		return ps.p.errAt(ps.path, "has no values: add values = [...] or value = x")
+	}
+	for i, a := range param.Values {
+		for _, b := range param.Values[:i] {
+			if reflect.DeepEqual(a, b) {
+				return ps.errAt("values", "lists %v twice", a)
+			}
+		}
+	}
+	return ps.tryValues(ps.valueKey(), param.Values...)
+}
+
+// bounds decodes min and max, the bounds of a uniform, log-uniform or
+// int_uniform distribution, and checks that they fit the task config.
+func (ps *paramSpec) bounds(param *Param) error {
+	if ps.hasValues || ps.hasValue {
+		key := ps.valueKey()
+		return ps.errAt(key, "distribution %q takes min and max, not %s", param.Distribution, key)
+	}
+	if !ps.hasMin || !ps.hasMax {
+		key := "min"
+		if ps.hasMin {
+			key = "max"
+		}
+		return ps.errAt(key, "missing: distribution %q needs min and max", param.Distribution)
+	}
+	if param.Distribution == DistIntUniform {
+		return ps.intBounds(param)
+	}
+	return ps.floatBounds(param)
+}
+
+// intBounds decodes the integer bounds of an int_uniform distribution.
+func (ps *paramSpec) intBounds(param *Param) error {
+	lo, okLo := ps.spec["min"].(int64)
+	hi, okHi := ps.spec["max"].(int64)
+	if !okLo {
+		return ps.errAt("min", "%s: int_uniform needs integer bounds", describe(ps.spec["min"]))
+	}
+	if !okHi {
+		return ps.errAt("max", "%s: int_uniform needs integer bounds", describe(ps.spec["max"]))
+	}
+	if lo > hi {
+		return ps.errAt("min", "min = %d is above max = %d: swap them", lo, hi)
+	}
+	if hi/2-lo/2 >= 1<<61 {
+		return ps.errAt("max", "the range %d..%d is too wide to sample", lo, hi)
+	}
+	param.IntMin, param.IntMax = lo, hi
+	return ps.tryValues("min", lo, hi)
+}
+
+// floatBounds decodes the finite bounds of a uniform or log-uniform
+// distribution.
+func (ps *paramSpec) floatBounds(param *Param) error {
+	lo, okLo := number(ps.spec["min"])
+	hi, okHi := number(ps.spec["max"])
+	if !okLo {
+		return ps.errAt("min", "%s: want a number", describe(ps.spec["min"]))
+	}
+	if !okHi {
+		return ps.errAt("max", "%s: want a number", describe(ps.spec["max"]))
+	}
+	if math.IsNaN(lo) || math.IsInf(lo, 0) || math.IsNaN(hi) || math.IsInf(hi, 0) {
+		return ps.errAt("min", "min and max must be finite")
+	}
+	if lo > hi {
+		return ps.errAt("min", "min = %s is above max = %s: swap them", formatFloat(lo), formatFloat(hi))
+	}
+	if param.Distribution == DistLogUniform && lo <= 0 {
+		return ps.errAt("min", "min = %s: log_uniform_values needs min > 0", formatFloat(lo))
+	}
+	param.Min, param.Max = lo, hi
+	return ps.tryValues("min", lo, hi)
+}
+
+// tryValues applies each value to a fresh config, reporting the first that
+// does not fit at key.
+func (ps *paramSpec) tryValues(key string, values ...any) error {
+	for _, x := range values {
+		if err := ps.s.tryValue(ps.name, x); err != nil {
+			return ps.s.paramErr(err, ps.name, key)
+		}
+	}
+	return nil
 }
 
 // number returns v as a float if it is a TOML number.
