@@ -221,14 +221,33 @@ func runFiles(t *testing.T, s *Sweep, out string) []string {
 	return append(got, string(csv))
 }
 
+// straightThrough runs the regress sweep straight through, and returns
+// it, its output directory and its run files: the numbers that sweeps
+// interrupted and resumed, or run in parallel, must give.
+func straightThrough(t *testing.T) (s *Sweep, out string, files []string) {
+	t.Helper()
+	s = parseFile(t, regressFile)
+	out = t.TempDir()
+	runSweep(t, s, out)
+	return s, out, runFiles(t, s, out)
+}
+
+// sameRunFiles fails at the first run whose files differ between got and
+// want, which what and than name in the message.
+func sameRunFiles(t *testing.T, got, want []string, what, than string) {
+	t.Helper()
+	for i := range want {
+		if got[i] != want[i] {
+			t.Fatalf("%s:\n%s\n%s:\n%s", what, got[i], than, want[i])
+		}
+	}
+}
+
 func TestInterruptedRunResumesFromItsCheckpointToTheSameNumbers(t *testing.T) {
-	s := parseFile(t, regressFile)
+	s, straight, want := straightThrough(t)
 	if s.Checkpoint != (checkpoint.Policy{EverySteps: 10}) {
 		t.Fatalf("checkpoint policy %+v", s.Checkpoint)
 	}
-	straight := t.TempDir()
-	runSweep(t, s, straight)
-	want := runFiles(t, s, straight)
 	for _, r := range s.Runs {
 		if _, err := os.Stat(filepath.Join(s.RunDir(straight, r), checkpoint.FileName)); !os.IsNotExist(err) {
 			t.Fatalf("a done run kept its checkpoint: %v", err)
@@ -296,12 +315,7 @@ func TestInterruptedRunResumesFromItsCheckpointToTheSameNumbers(t *testing.T) {
 			if c.name == "corrupt checkpoint" && !strings.Contains(logBuf.String(), "ignoring a corrupt checkpoint") {
 				t.Fatalf("the corrupt checkpoint was not reported:\n%s", logBuf.String())
 			}
-			got := runFiles(t, s, out)
-			for i := range want {
-				if got[i] != want[i] {
-					t.Fatalf("after resuming:\n%s\nstraight through:\n%s", got[i], want[i])
-				}
-			}
+			sameRunFiles(t, runFiles(t, s, out), want, "after resuming", "straight through")
 		})
 	}
 }
@@ -325,10 +339,7 @@ func TestCheckpointSettingsDecode(t *testing.T) {
 }
 
 func TestParallelInterruptCheckpointsEveryRunningRun(t *testing.T) {
-	s := parseFile(t, regressFile)
-	straight := t.TempDir()
-	runSweep(t, s, straight)
-	want := runFiles(t, s, straight)
+	s, _, want := straightThrough(t)
 
 	out := t.TempDir()
 	oc, log := runUntilCheckpoint(t, parseFile(t, regressFile), out, 20, 4)
@@ -352,10 +363,5 @@ func TestParallelInterruptCheckpointsEveryRunningRun(t *testing.T) {
 	if len(oc2.Resumed) != withCheckpoint {
 		t.Fatalf("resumed %v after interrupting %v", oc2.Resumed, oc.Failed)
 	}
-	got := runFiles(t, s, out)
-	for i := range want {
-		if got[i] != want[i] {
-			t.Fatalf("after resuming:\n%s\nstraight through:\n%s", got[i], want[i])
-		}
-	}
+	sameRunFiles(t, runFiles(t, s, out), want, "after resuming", "straight through")
 }

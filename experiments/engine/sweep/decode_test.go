@@ -27,17 +27,8 @@ values = [0.1, 0.2]
 value = true
 `
 
-func mustParse(t *testing.T, src string) *Sweep {
-	t.Helper()
-	s, err := Parse("test.toml", []byte(src))
-	if err != nil {
-		t.Fatalf("Parse: %v", err)
-	}
-	return s
-}
-
 func TestGridExpandsTheCartesianProductInOrder(t *testing.T) {
-	s := mustParse(t, gridFile)
+	s := parseFile(t, gridFile)
 	if len(s.Runs) != 3*2*2 {
 		t.Fatalf("got %d runs, want 12", len(s.Runs))
 	}
@@ -90,7 +81,7 @@ values = ["jsd", "infonce", "dv"]
 `
 
 func TestRandomSamplingIsDeterministicAndRespectsRunCap(t *testing.T) {
-	a, b := mustParse(t, randomFile), mustParse(t, randomFile)
+	a, b := parseFile(t, randomFile), parseFile(t, randomFile)
 	if len(a.Runs) != 7*2 {
 		t.Fatalf("got %d runs, want run_cap 7 x 2 seeds", len(a.Runs))
 	}
@@ -115,7 +106,7 @@ func TestRandomSamplingIsDeterministicAndRespectsRunCap(t *testing.T) {
 		t.Fatalf("7 draws of int_uniform 1..100 gave only %d distinct widths", len(seenWidths))
 	}
 
-	c := mustParse(t, strings.Replace(randomFile, "sampler_seed = 3", "sampler_seed = 4", 1))
+	c := parseFile(t, strings.Replace(randomFile, "sampler_seed = 3", "sampler_seed = 4", 1))
 	if fmt.Sprint(c.Runs[0].Values) == fmt.Sprint(a.Runs[0].Values) {
 		t.Fatalf("sampler seeds 3 and 4 drew the same first configuration %v", a.Runs[0].Values)
 	}
@@ -129,7 +120,7 @@ run_cap = 10
 [parameters.estimator]
 values = ["jsd", "infonce", "dv"]
 `
-	s := mustParse(t, src)
+	s := parseFile(t, src)
 	if len(s.Runs) != 3 {
 		t.Fatalf("a space of 3 configurations gave %d runs with run_cap 10", len(s.Runs))
 	}
@@ -138,7 +129,7 @@ values = ["jsd", "infonce", "dv"]
 var idRe = regexp.MustCompile(`^[A-Za-z0-9._-]+$`)
 
 func TestRunIDsAreStableSafeAndFollowTheConfig(t *testing.T) {
-	a, b := mustParse(t, gridFile), mustParse(t, gridFile)
+	a, b := parseFile(t, gridFile), parseFile(t, gridFile)
 	seen := map[string]bool{}
 	for i, r := range a.Runs {
 		if r.ID != b.Runs[i].ID {
@@ -163,7 +154,7 @@ func TestRunIDsAreStableSafeAndFollowTheConfig(t *testing.T) {
 	}
 
 	// Changing a setting that is not swept changes every hash but no prefix.
-	c := mustParse(t, strings.Replace(gridFile, "steps = 6", "steps = 7", 1))
+	c := parseFile(t, strings.Replace(gridFile, "steps = 6", "steps = 7", 1))
 	for i, r := range c.Runs {
 		old := a.Runs[i].ID
 		if r.ID == old || r.ID[:len(r.ID)-8] != old[:len(old)-8] {
@@ -171,7 +162,7 @@ func TestRunIDsAreStableSafeAndFollowTheConfig(t *testing.T) {
 		}
 	}
 	// Comments and layout do not change ids.
-	d := mustParse(t, "# a comment\n"+strings.ReplaceAll(gridFile, " = ", "   =   "))
+	d := parseFile(t, "# a comment\n"+strings.ReplaceAll(gridFile, " = ", "   =   "))
 	for i, r := range d.Runs {
 		if r.ID != a.Runs[i].ID {
 			t.Fatalf("reformatting the file changed id %s to %s", a.Runs[i].ID, r.ID)
@@ -180,7 +171,7 @@ func TestRunIDsAreStableSafeAndFollowTheConfig(t *testing.T) {
 }
 
 func TestConfigTOMLHoldsTaskSeedAndEverySetting(t *testing.T) {
-	s := mustParse(t, gridFile)
+	s := parseFile(t, gridFile)
 	got := string(s.Runs[1].ConfigTOML)
 	for _, want := range []string{`task = "fake"`, "seed = 1", `estimator = "jsd"`, "batch_size = 4", "steps = 6", "[optim]", "lr = 0.1", "momentum = 0.9", "[estimator_params]", "tau = 1.0", "hidden = [16, 16]"} {
 		if !strings.Contains(got, want) {
@@ -304,7 +295,7 @@ func bigGrid() string {
 // paths and checks the ids stay single, safe path elements.
 func TestRunIDsNeverEscapeTheSweepDirectory(t *testing.T) {
 	src := "name = \"esc\"\ntask = \"fake\"\n[parameters.behavior]\nvalues = [\"../../etc/passwd\", \"a/b\", \"..\", \"/\", \"\\\\server\\\\x\", \".hidden\"]\n"
-	s := mustParse(t, src)
+	s := parseFile(t, src)
 	for _, r := range s.Runs {
 		if !idRe.MatchString(r.ID) || strings.Contains(r.ID, "..") || strings.HasPrefix(r.ID, ".") {
 			t.Fatalf("value %q gave the unsafe id %q", r.Values[0], r.ID)
@@ -325,7 +316,7 @@ values = [0.5, 0.25]
 [parameters.hidden]
 values = [[8], [4, 4]]
 `
-	s := mustParse(t, src)
+	s := parseFile(t, src)
 	if len(s.Runs) != 4 {
 		t.Fatalf("got %d runs, want 4", len(s.Runs))
 	}

@@ -4,12 +4,9 @@ import (
 	"context"
 	"errors"
 	"os"
-	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
-
-	"github.com/infomax/infomax/experiments/engine/results"
 )
 
 func TestChangedSweepFileIsRefusedWithWhatChanged(t *testing.T) {
@@ -61,14 +58,7 @@ func TestChangedSweepFileIsRefusedWithWhatChanged(t *testing.T) {
 	if _, err := os.Stat(s.RunDir(out, s.Runs[1])); err != nil {
 		t.Fatalf("a removed run's directory is gone: %v", err)
 	}
-	tab, err := results.ReadResultsCSV(filepath.Join(s.Dir(out), results.ResultsFile))
-	if err != nil {
-		t.Fatal(err)
-	}
-	var ids []string
-	for _, row := range tab.Rows {
-		ids = append(ids, row[0])
-	}
+	ids := resultsColumn(t, s.Dir(out), "run_id")
 	var want []string
 	for _, r := range fs.Runs {
 		want = append(want, r.ID)

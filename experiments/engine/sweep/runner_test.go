@@ -40,6 +40,21 @@ func parseFile(t *testing.T, src string) *Sweep {
 	return s
 }
 
+// resultsColumn returns the named column of results.csv in the sweep
+// directory dir: a value per run.
+func resultsColumn(t *testing.T, dir, name string) []string {
+	t.Helper()
+	tab, err := results.ReadResultsCSV(filepath.Join(dir, results.ResultsFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var col []string
+	for _, row := range tab.Rows {
+		col = append(col, row[tab.Column(name)])
+	}
+	return col
+}
+
 func runSweep(t *testing.T, s *Sweep, out string) (*Outcome, string) {
 	t.Helper()
 	var buf bytes.Buffer
@@ -316,14 +331,7 @@ func TestInterruptRecordsTheRunAndStops(t *testing.T) {
 	if states[3].Status != results.StatusPending {
 		t.Fatalf("the run after the interrupted one is %s, want pending", states[3].Status)
 	}
-	tab, err := results.ReadResultsCSV(filepath.Join(out, "e2e", results.ResultsFile))
-	if err != nil {
-		t.Fatal(err)
-	}
-	var statuses []string
-	for _, row := range tab.Rows {
-		statuses = append(statuses, row[tab.Column("status")])
-	}
+	statuses := resultsColumn(t, filepath.Join(out, "e2e"), "status")
 	if strings.Join(statuses, ",") != "done,done,failed,pending" {
 		t.Fatalf("results.csv statuses %v", statuses)
 	}

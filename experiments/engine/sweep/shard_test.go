@@ -125,10 +125,7 @@ func TestConcurrentShardsGiveTheResultsOfOneProcess(t *testing.T) {
 }
 
 func TestParallelRunsGiveTheSameNumbersAndPlainLines(t *testing.T) {
-	s := parseFile(t, regressFile)
-	serial := t.TempDir()
-	runSweep(t, s, serial)
-	want := runFiles(t, s, serial)
+	s, _, want := straightThrough(t)
 
 	out := t.TempDir()
 	var buf bytes.Buffer
@@ -147,10 +144,5 @@ func TestParallelRunsGiveTheSameNumbersAndPlainLines(t *testing.T) {
 			t.Fatalf("a line mixes runs: %q\n%s", line, buf.String())
 		}
 	}
-	got := runFiles(t, s, out)
-	for i := range want {
-		if got[i] != want[i] {
-			t.Fatalf("parallel:\n%s\nserial:\n%s", got[i], want[i])
-		}
-	}
+	sameRunFiles(t, runFiles(t, s, out), want, "parallel", "serial")
 }
