@@ -19,6 +19,39 @@ func runCLI(args ...string) (code int, stdout, stderr string) {
 	return code, out.String(), errb.String()
 }
 
+// usageError is a command line that must exit with 2, and what its stderr
+// must say.
+type usageError struct {
+	args []string
+	want string
+}
+
+// checkUsageErrors runs each command line and checks its exit status and
+// stderr.
+func checkUsageErrors(t *testing.T, cases []usageError) {
+	t.Helper()
+	for _, c := range cases {
+		code, _, errs := runCLI(c.args...)
+		if code != exitUsage || !strings.Contains(errs, c.want) {
+			t.Errorf("sweep %q: exit %d, stderr %q; want exit 2 and %q", c.args, code, errs, c.want)
+		}
+	}
+}
+
+// writeSmallWalk writes a quick version of the walk sweep (3 steps, no
+// sleep) followed by extra to walk.toml in a new directory, and returns the
+// file, an output directory beside it and the file's text.
+func writeSmallWalk(t *testing.T, extra string) (f, out, src string) {
+	t.Helper()
+	dir := t.TempDir()
+	f = filepath.Join(dir, "walk.toml")
+	src = strings.Replace(strings.Replace(walkFile, "steps = 60", "steps = 3", 1), "sleep_ms = 2", "sleep_ms = 0", 1) + extra
+	if err := os.WriteFile(f, []byte(src), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return f, filepath.Join(dir, "runs"), src
+}
+
 // TestShippedSweepFilesValidate keeps every sweep file in sweeps/ valid.
 func TestShippedSweepFilesValidate(t *testing.T) {
 	files, err := filepath.Glob("../../sweeps/*.toml")
@@ -39,10 +72,7 @@ func TestUsageAndConfigErrorsExitWithTwo(t *testing.T) {
 	if err := os.WriteFile(bad, []byte("name = \"x\"\ntask = \"gaussian\"\n[base]\nbatch_size = 0\n"), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	for _, c := range []struct {
-		args []string
-		want string
-	}{
+	checkUsageErrors(t, []usageError{
 		{nil, "Usage:"},
 		{[]string{"frobnicate"}, `unknown command "frobnicate"`},
 		{[]string{"run"}, "needs one sweep file"},
@@ -51,12 +81,7 @@ func TestUsageAndConfigErrorsExitWithTwo(t *testing.T) {
 		{[]string{"validate", bad}, bad + ":4: base.batch_size = 0: must be at least 2"},
 		{[]string{"run", filepath.Join(dir, "missing.toml")}, "no such file"},
 		{[]string{"list", "extra"}, "takes no arguments"},
-	} {
-		code, _, errs := runCLI(c.args...)
-		if code != exitUsage || !strings.Contains(errs, c.want) {
-			t.Errorf("sweep %q: exit %d, stderr %q; want exit 2 and %q", c.args, code, errs, c.want)
-		}
-	}
+	})
 }
 
 func TestPlanPrintsRunsAndFlagsMayFollowTheFile(t *testing.T) {
@@ -92,11 +117,7 @@ func TestListShowsTheRegistries(t *testing.T) {
 }
 
 func TestPlanFormatsPrintJobArrays(t *testing.T) {
-	dir := t.TempDir()
-	f := filepath.Join(dir, "walk.toml")
-	if err := os.WriteFile(f, []byte(walkFile), 0o644); err != nil {
-		t.Fatal(err)
-	}
+	f := filepath.Join(writeWalkFile(t), "walk.toml")
 	code, out, errs := runCLI("plan", f, "--format", "slurm", "--shards", "3", "--parallel", "2", "--out", "/scratch/runs")
 	if code != exitOK {
 		t.Fatalf("exit %d: %s", code, errs)
@@ -138,29 +159,17 @@ func TestPlanFormatsPrintJobArrays(t *testing.T) {
 	if _, out, _ := runCLI("plan", f, "--format", "slurm"); !strings.Contains(out, "#SBATCH --array=0-5\n") {
 		t.Errorf("default shards:\n%s", out)
 	}
-	for _, c := range []struct {
-		args []string
-		want string
-	}{
+	checkUsageErrors(t, []usageError{
 		{[]string{"plan", f, "--format", "pbs"}, `--format "pbs": use slurm`},
 		{[]string{"plan", f, "--format", "slurm", "--shards", "7"}, "--shards 7 is more than the sweep's 6 runs"},
 		{[]string{"run", f, "--shard", "2/2"}, "the shard index 2 must be between 0 and 1"},
 		{[]string{"run", f, "--shards", "2"}, "--shards 2 needs --shard i/2"},
 		{[]string{"run", f, "--parallel", "0"}, "--parallel 0 must be at least 1"},
-	} {
-		code, _, errs := runCLI(c.args...)
-		if code != exitUsage || !strings.Contains(errs, c.want) {
-			t.Errorf("sweep %q: exit %d, stderr %q; want exit 2 and %q", c.args, code, errs, c.want)
-		}
-	}
+	})
 }
 
 func TestChangedSweepFileExitsWithTwoUnlessForced(t *testing.T) {
-	dir := t.TempDir()
-	f := filepath.Join(dir, "walk.toml")
-	small := strings.Replace(strings.Replace(walkFile, "steps = 60", "steps = 3", 1), "sleep_ms = 2", "sleep_ms = 0", 1)
-	os.WriteFile(f, []byte(small), 0o644)
-	out := filepath.Join(dir, "runs")
+	f, out, small := writeSmallWalk(t, "")
 	if code, _, errs := runCLI("run", f, "--out", out); code != exitOK {
 		t.Fatalf("first run: exit %d %s", code, errs)
 	}
@@ -179,11 +188,7 @@ func TestChangedSweepFileExitsWithTwoUnlessForced(t *testing.T) {
 }
 
 func TestStatusShowsEveryStateWithReasonsAndAnEstimate(t *testing.T) {
-	dir := t.TempDir()
-	f := filepath.Join(dir, "walk.toml")
-	small := strings.Replace(strings.Replace(walkFile, "steps = 60", "steps = 3", 1), "sleep_ms = 2", "sleep_ms = 0", 1)
-	os.WriteFile(f, []byte(small), 0o644)
-	out := filepath.Join(dir, "runs")
+	f, out, _ := writeSmallWalk(t, "")
 	if code, _, errs := runCLI("run", f, "--out", out, "--shard", "0/2"); code != exitOK {
 		t.Fatalf("shard 0/2: exit %d %s", code, errs)
 	}
@@ -255,12 +260,7 @@ func TestREADMESweepExamplesValidate(t *testing.T) {
 // reports after the runs, and with shards only in the shard that finds
 // every run of the sweep done.
 func TestRunMakesTheReportsOnceEveryRunIsDone(t *testing.T) {
-	dir := t.TempDir()
-	f := filepath.Join(dir, "walk.toml")
-	small := strings.Replace(strings.Replace(walkFile, "steps = 60", "steps = 3", 1), "sleep_ms = 2", "sleep_ms = 0", 1)
-	small += "[[tables]]\nkind = \"table\"\nname = \"walk_table\"\nrows = \"scale\"\ncolumns = [\"max_abs\"]\n"
-	os.WriteFile(f, []byte(small), 0o644)
-	out := filepath.Join(dir, "runs")
+	f, out, small := writeSmallWalk(t, "[[tables]]\nkind = \"table\"\nname = \"walk_table\"\nrows = \"scale\"\ncolumns = [\"max_abs\"]\n")
 	table := filepath.Join(out, "walk", sweep.ReportsDir, "walk_table.md")
 	code, stdout, errs := runCLI("run", f, "--out", out, "--shard", "0/2")
 	if code != exitOK || !strings.Contains(stdout, "shard 0/2 finished; 3 runs of other shards not finished yet") || strings.Contains(stdout, "wrote ") {

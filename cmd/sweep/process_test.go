@@ -69,11 +69,35 @@ func uninterrupted(t *testing.T) []byte {
 	if err := cmd.Run(); err != nil {
 		t.Fatalf("sweep run: %v\n%s", err, out)
 	}
+	return resultsCSV(t, dir)
+}
+
+// resultsCSV returns the results.csv of the walk sweep in dir.
+func resultsCSV(t *testing.T, dir string) []byte {
+	t.Helper()
 	b, err := os.ReadFile(filepath.Join(dir, "runs", "walk", results.ResultsFile))
 	if err != nil {
 		t.Fatal(err)
 	}
 	return b
+}
+
+// sameResults checks that the walk sweep in dir wrote the results.csv
+// want; what and than name the two sweeps in the message.
+func sameResults(t *testing.T, dir string, want []byte, what, than string) {
+	t.Helper()
+	if got := resultsCSV(t, dir); !bytes.Equal(got, want) {
+		t.Fatalf("results.csv %s:\n%s\n%s:\n%s", what, got, than, want)
+	}
+}
+
+// eachDoneOnce checks, by the completions file, that each of the 6 runs of
+// the walk sweep was done to the end once.
+func eachDoneOnce(t *testing.T, completions string) {
+	t.Helper()
+	if done := readLines(t, completions); len(done) != 6 || len(slices.Compact(slices.Clone(done))) != 6 {
+		t.Fatalf("runs done to the end: %v; want each of the 6 once", done)
+	}
 }
 
 // waitFor polls until cond holds, failing after a generous limit (a hang,
@@ -145,17 +169,8 @@ func TestSIGKILLMidRunThenRestartGivesTheUninterruptedResults(t *testing.T) {
 	if !strings.Contains(out.String(), "(resumed from the checkpoint at step") {
 		t.Fatalf("the killed run did not resume from its checkpoint:\n%s", out)
 	}
-	got, err := os.ReadFile(filepath.Join(dir, "runs", "walk", results.ResultsFile))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if !bytes.Equal(got, want) {
-		t.Fatalf("results.csv after kill and restart:\n%s\nuninterrupted:\n%s", got, want)
-	}
-	done := readLines(t, completions)
-	if len(done) != 6 || len(slices.Compact(slices.Clone(done))) != 6 {
-		t.Fatalf("runs done to the end: %v; want each of the 6 once", done)
-	}
+	sameResults(t, dir, want, "after kill and restart", "uninterrupted")
+	eachDoneOnce(t, completions)
 }
 
 func TestCtrlCCheckpointsAndSaysHowToContinue(t *testing.T) {
@@ -181,13 +196,8 @@ func TestCtrlCCheckpointsAndSaysHowToContinue(t *testing.T) {
 	if err := cmd.Run(); err != nil {
 		t.Fatalf("sweep run after SIGINT: %v\n%s", err, out)
 	}
-	got, _ := os.ReadFile(filepath.Join(dir, "runs", "walk", results.ResultsFile))
-	if !bytes.Equal(got, want) {
-		t.Fatalf("results.csv after Ctrl-C and rerun:\n%s\nuninterrupted:\n%s", got, want)
-	}
-	if done := readLines(t, completions); len(done) != 6 || len(slices.Compact(slices.Clone(done))) != 6 {
-		t.Fatalf("runs done to the end: %v", done)
-	}
+	sameResults(t, dir, want, "after Ctrl-C and rerun", "uninterrupted")
+	eachDoneOnce(t, completions)
 }
 
 func TestTwoShardProcessesGiveTheResultsOfOne(t *testing.T) {
@@ -208,13 +218,8 @@ func TestTwoShardProcessesGiveTheResultsOfOne(t *testing.T) {
 			t.Fatalf("shard %d: %v\n%s", i, err, outs[i])
 		}
 	}
-	got, _ := os.ReadFile(filepath.Join(dir, "runs", "walk", results.ResultsFile))
-	if !bytes.Equal(got, want) {
-		t.Fatalf("results.csv of two shards:\n%s\nof one process:\n%s", got, want)
-	}
-	if done := readLines(t, completions); len(done) != 6 || len(slices.Compact(slices.Clone(done))) != 6 {
-		t.Fatalf("runs done to the end: %v", done)
-	}
+	sameResults(t, dir, want, "of two shards", "of one process")
+	eachDoneOnce(t, completions)
 	// The same with the index from a Kubernetes Indexed Job's environment.
 	dir = writeWalkFile(t)
 	for i := range 2 {
@@ -227,8 +232,5 @@ func TestTwoShardProcessesGiveTheResultsOfOne(t *testing.T) {
 			t.Fatalf("shard source not reported:\n%s", out)
 		}
 	}
-	got, _ = os.ReadFile(filepath.Join(dir, "runs", "walk", results.ResultsFile))
-	if !bytes.Equal(got, want) {
-		t.Fatalf("results.csv of two indexed-job shards:\n%s\nof one process:\n%s", got, want)
-	}
+	sameResults(t, dir, want, "of two indexed-job shards", "of one process")
 }
