@@ -207,6 +207,13 @@ func parse(fs *flag.FlagSet, args []string, n int, stderr io.Writer) (pos []stri
 	return pos, -1
 }
 
+// started reports whether the output directory out has the sweep's
+// directory.
+func started(s *sweep.Sweep, out string) bool {
+	_, err := os.Stat(s.Dir(out))
+	return err == nil
+}
+
 // stateText writes a run's state for a table cell.
 func stateText(st sweep.State) string {
 	switch {

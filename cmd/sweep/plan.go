@@ -4,7 +4,6 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"os"
 	"strings"
 	"text/tabwriter"
 
@@ -33,8 +32,7 @@ func plan(s *sweep.Sweep, o *options, stdout, stderr io.Writer) int {
 // runTable prints the runs, with their state when the output directory has
 // the sweep.
 func runTable(s *sweep.Sweep, out string, stdout io.Writer) int {
-	_, err := os.Stat(s.Dir(out))
-	haveResults := err == nil
+	haveResults := started(s, out)
 	configs := len(s.Runs) / max(1, len(s.Seeds))
 	fmt.Fprintf(stdout, "sweep %s: task %s, %s, %d runs (%d configurations x %d seeds)\n",
 		s.Name, s.Task, s.Method, len(s.Runs), configs, len(s.Seeds))

@@ -15,20 +15,19 @@ import (
 
 // report remakes the sweep's figures and tables from what is stored.
 func report(s *sweep.Sweep, o *options, stdout, stderr io.Writer) int {
-	out := o.out
-	if _, err := os.Stat(s.Dir(out)); err != nil {
-		fmt.Fprintf(stderr, "sweep: no results for sweep %s under %s: run `sweep run %s --out %s` first\n", s.Name, out, s.File, out)
+	if !started(s, o.out) {
+		fmt.Fprintf(stderr, "sweep: no results for sweep %s under %s: run `sweep run %s --out %s` first\n", s.Name, o.out, s.File, o.out)
 		return exitFailed
 	}
 	if len(s.Figures)+len(s.Tables) == 0 {
 		fmt.Fprintf(stdout, "%s declares no [[figures]] or [[tables]]\n", s.File)
 	}
-	if werr := s.WriteResults(out); werr != nil {
+	if werr := s.WriteResults(o.out); werr != nil {
 		fmt.Fprintf(stderr, "sweep: writing results.csv: %v\n", werr)
 		return exitFailed
 	}
-	fmt.Fprintf(stdout, "wrote %s\n", filepath.Join(s.Dir(out), results.ResultsFile))
-	files, missing, err := makeReports(s, out)
+	fmt.Fprintf(stdout, "wrote %s\n", filepath.Join(s.Dir(o.out), results.ResultsFile))
+	files, missing, err := makeReports(s, o.out)
 	for _, f := range files {
 		fmt.Fprintf(stdout, "wrote %s\n", f)
 	}

@@ -3,7 +3,6 @@ package main
 import (
 	"fmt"
 	"io"
-	"os"
 	"strings"
 	"text/tabwriter"
 	"time"
@@ -16,12 +15,11 @@ import (
 // status prints every run's state, the time spent and an estimate of the
 // time left.
 func status(s *sweep.Sweep, o *options, stdout, _ io.Writer) int {
-	out := o.out
-	if _, err := os.Stat(s.Dir(out)); err != nil {
-		fmt.Fprintf(stdout, "sweep %s: nothing under %s yet; %d runs pending (start with `sweep run %s --out %s`)\n", s.Name, s.Dir(out), len(s.Runs), s.File, out)
+	if !started(s, o.out) {
+		fmt.Fprintf(stdout, "sweep %s: nothing under %s yet; %d runs pending (start with `sweep run %s --out %s`)\n", s.Name, s.Dir(o.out), len(s.Runs), s.File, o.out)
 		return exitOK
 	}
-	states := s.States(out)
+	states := s.States(o.out)
 	tw := tabwriter.NewWriter(stdout, 0, 4, 2, ' ', 0)
 	fmt.Fprintln(tw, "#\trun id\tstatus\tstep\ttime\treason")
 	counts := map[string]int{}
@@ -52,7 +50,7 @@ func status(s *sweep.Sweep, o *options, stdout, _ io.Writer) int {
 			reason = st.Holder.String()
 		}
 		if st.Status == results.StatusFailed {
-			if cs, ok := checkpoint.Peek(s.RunDir(out, st.Run)); ok {
+			if cs, ok := checkpoint.Peek(s.RunDir(o.out, st.Run)); ok {
 				reason += fmt.Sprintf(" (will resume from step %d)", cs)
 			}
 		}

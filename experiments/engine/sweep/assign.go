@@ -149,9 +149,9 @@ func (d *decoder) assign(rv reflect.Value, v any, path []string) error {
 	case reflect.Slice, reflect.Array:
 		return d.assignList(rv, v, path)
 	case reflect.String:
-		return assignString(rv, v, path)
+		return assignExact[string](rv, v, path, "a string in quotes")
 	case reflect.Bool:
-		return assignBool(rv, v, path)
+		return assignExact[bool](rv, v, path, "true or false")
 	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64:
 		return assignInt(rv, v, path)
 	case reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64:
@@ -310,23 +310,14 @@ func (d *decoder) assignList(rv reflect.Value, v any, path []string) error {
 	return nil
 }
 
-// assignString sets a string field.
-func assignString(rv reflect.Value, v any, path []string) error {
-	s, ok := v.(string)
+// assignExact sets a string or bool field from a TOML value of that type,
+// the only one it takes; want says how to write one.
+func assignExact[T string | bool](rv reflect.Value, v any, path []string, want string) error {
+	x, ok := v.(T)
 	if !ok {
-		return badValue(path, "%s: want a string in quotes", describe(v))
+		return badValue(path, "%s: want %s", describe(v), want)
 	}
-	rv.SetString(s)
-	return nil
-}
-
-// assignBool sets a bool field.
-func assignBool(rv reflect.Value, v any, path []string) error {
-	b, ok := v.(bool)
-	if !ok {
-		return badValue(path, "%s: want true or false", describe(v))
-	}
-	rv.SetBool(b)
+	rv.Set(reflect.ValueOf(x).Convert(rv.Type()))
 	return nil
 }
 
