@@ -61,8 +61,16 @@ func list(stdout io.Writer) int {
 	}
 	tw.Flush()
 
-	listSummaries(stdout, "Critics (critic = \"...\"):", architectures.PairCriticNames(), func(n string) string {
+	listSummaries(stdout, "Critics (critic = \"...\", gaussian task):", architectures.PairCriticNames(), func(n string) string {
 		info, _ := architectures.LookupPairCritic(n)
+		return info.Summary
+	})
+	listSummaries(stdout, "Local critics (local_critic = \"...\", dim task):", architectures.LocalCriticNames(), func(n string) string {
+		info, _ := architectures.LookupLocalCritic(n)
+		return info.Summary
+	})
+	listSummaries(stdout, "Global critics (global_critic = \"...\", dim task):", architectures.GlobalCriticNames(), func(n string) string {
+		info, _ := architectures.LookupGlobalCritic(n)
 		return info.Summary
 	})
 	listSummaries(stdout, "Report kinds ([[figures]] or [[tables]] with kind = \"...\"):", reports.Names(), func(n string) string {
