@@ -2,6 +2,7 @@ package dim
 
 import (
 	"fmt"
+	"maps"
 	"math"
 	"slices"
 	"strings"
@@ -61,14 +62,7 @@ var Presets = map[string]Preset{
 }
 
 // presetNames returns the preset names, sorted.
-func presetNames() []string {
-	names := make([]string, 0, len(Presets))
-	for n := range Presets {
-		names = append(names, n)
-	}
-	slices.Sort(names)
-	return names
-}
+func presetNames() []string { return slices.Sorted(maps.Keys(Presets)) }
 
 // Config is the settings of a Deep InfoMax run, the keys of a sweep file's
 // [base] table for task = "dim". [DefaultConfig] gives the paper's model and
