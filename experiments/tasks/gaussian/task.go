@@ -10,9 +10,7 @@ package gaussian
 
 import (
 	"context"
-	"errors"
 	"fmt"
-	"math"
 	"time"
 
 	"github.com/infomax/infomax/internal/stats"
@@ -85,58 +83,8 @@ func (Task) Run(ctx context.Context, cfg tasks.Config, run *tasks.Run) (results.
 			run.Log.Info("gaussian run starting", "estimator", c.Estimator, "critic", c.Critic, "steps", total)
 		}
 	}
-	saved := first - 1 // the step of the last checkpoint, -1 when none
-	save := func(step int) error {
-		err := checkpoint.SaveState(run.Checkpoint, step, func(st *checkpoint.State) error {
-			return saveState(st, c, m, sampler, step, estimates)
-		})
-		if err != nil {
-			return fmt.Errorf("gaussian: saving the checkpoint after step %d: %w", step, err)
-		}
-		saved = step
-		return nil
-	}
-	start := time.Now()
-	for step := first; step < total; step++ {
-		if err := ctx.Err(); err != nil {
-			if step > 0 && saved != step-1 {
-				if serr := save(step - 1); serr != nil {
-					return nil, errors.Join(err, serr)
-				}
-			}
-			return nil, err
-		}
-		sampler.Sample(m.X, m.Y, sched.Rho(step, c.Dim))
-		loss, mi, err := m.Step()
-		if err != nil {
-			return nil, fmt.Errorf("gaussian: step %d: %w", step, err)
-		}
-		if reason := nonFinite(loss, mi); reason != "" {
-			return nil, &tasks.DivergedError{Step: step, Reason: reason}
-		}
-		estimates[step] = mi
-		if step%c.LogEvery == 0 || step == total-1 {
-			if run.Metrics != nil {
-				v := results.Values{"loss": loss, "mi": mi, "true_mi": sched.TrueMI(step)}
-				if step == total-1 {
-					if elapsed := time.Since(start).Seconds(); elapsed > 0 {
-						// Wall-clock speed differs between runs, so it is
-						// kept out of the summary, which an interrupted and
-						// resumed run must reproduce exactly.
-						v["steps_per_second"] = float64(total-first) / elapsed
-					}
-				}
-				if err := run.Metrics.Log(step, v); err != nil {
-					return nil, fmt.Errorf("gaussian: logging step %d: %w", step, err)
-				}
-			}
-		}
-		if run.Checkpoint != nil && run.Checkpoint.Due(step) {
-			if err := save(step); err != nil {
-				return nil, err
-			}
-		}
-		run.UpdateProgress(step+1, total)
+	if err := train(ctx, run, c, m, sched, sampler, first, estimates); err != nil {
+		return nil, err
 	}
 	summary := Summarize(sched, estimates)
 	if b, ok := m.Estimator.(estimators.Bounded); ok {
@@ -145,16 +93,60 @@ func (Task) Run(ctx context.Context, cfg tasks.Config, run *tasks.Run) (results.
 	return summary, nil
 }
 
+// train is the training loop, from step first on: each step draws a batch
+// at the staircase's correlation for the step, trains on it and records
+// its estimate in estimates. It logs the metrics every LogEvery steps and
+// with the last step, and keeps the checkpoint contract of [Task.Run]
+// through a [tasks.Loop].
+func train(ctx context.Context, run *tasks.Run, c *Config, m *Model, sched Staircase, sampler *Sampler, first int, estimates []float64) error {
+	total := len(estimates)
+	loop := &tasks.Loop{Run: run, Task: "gaussian", Total: total, Save: func(step int) error {
+		return checkpoint.SaveState(run.Checkpoint, step, func(st *checkpoint.State) error {
+			return saveState(st, c, m, sampler, step, estimates)
+		})
+	}}
+	start := time.Now()
+	for step := first; step < total; step++ {
+		if err := loop.Stopped(ctx); err != nil {
+			return err
+		}
+		sampler.Sample(m.X, m.Y, sched.Rho(step, c.Dim))
+		loss, mi, err := m.Step()
+		if err != nil {
+			return fmt.Errorf("gaussian: step %d: %w", step, err)
+		}
+		if reason := nonFinite(loss, mi); reason != "" {
+			return &tasks.DivergedError{Step: step, Reason: reason}
+		}
+		estimates[step] = mi
+		if run.Metrics != nil && (step%c.LogEvery == 0 || step == total-1) {
+			v := results.Values{"loss": loss, "mi": mi, "true_mi": sched.TrueMI(step)}
+			if step == total-1 {
+				if elapsed := time.Since(start).Seconds(); elapsed > 0 {
+					// Wall-clock speed differs between runs, so it is
+					// kept out of the summary, which an interrupted and
+					// resumed run must reproduce exactly.
+					v["steps_per_second"] = float64(total-first) / elapsed
+				}
+			}
+			if err := run.Metrics.Log(step, v); err != nil {
+				return fmt.Errorf("gaussian: logging step %d: %w", step, err)
+			}
+		}
+		if err := loop.StepDone(step, step+1); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
 // nonFinite returns why a step's loss or estimate is unusable, or "" when
 // both are finite.
 func nonFinite(loss, mi float64) string {
-	switch {
-	case math.IsNaN(loss) || math.IsInf(loss, 0):
-		return fmt.Sprintf("loss is %g", loss)
-	case math.IsNaN(mi) || math.IsInf(mi, 0):
-		return fmt.Sprintf("MI estimate is %g", mi)
+	if reason := tasks.NonFinite("loss", loss); reason != "" {
+		return reason
 	}
-	return ""
+	return tasks.NonFinite("MI estimate", mi)
 }
 
 // Summarize returns, for every level L of the staircase (formatted with %g),
