@@ -82,9 +82,10 @@ type trainer struct {
 	priorSource *rand.PCG
 	prior       *rand.Rand
 
-	// step is the number of steps finished; saved is the step of the last
-	// checkpoint (0 when none).
-	step, saved int
+	// step is the number of steps finished.
+	step int
+	// loop keeps the checkpoint contract of the training loop.
+	loop *tasks.Loop
 	// sums accumulates the steps of the current epoch; last holds the
 	// means of the last finished epoch, from which the summary's training
 	// figures come.
@@ -99,13 +100,15 @@ type trainer struct {
 func newTrainer(c *Config, m *Model, train *data.Set, run *tasks.Run) *trainer {
 	perEpoch := train.N / c.BatchSize
 	src := rand.NewPCG(seed.Derive(uint64(run.Seed), priorStream), 0)
-	return &trainer{c: c, m: m, train: train, run: run,
+	t := &trainer{c: c, m: m, train: train, run: run,
 		perEpoch: perEpoch, total: c.Epochs * perEpoch,
 		shuffleSeed: seed.Derive(uint64(run.Seed), dataStream),
 		priorSource: src, prior: rand.New(src),
 		last: epochMeans{Loss: math.NaN(), LocalMI: math.NaN(), GlobalMI: math.NaN(), PriorG: math.NaN(), PriorDLoss: math.NaN(),
 			LocalDiv: math.NaN(), GlobalDiv: math.NaN()},
 	}
+	t.loop = &tasks.Loop{Run: run, Task: "dim", Total: t.total, Save: t.save}
+	return t
 }
 
 // criticBatchNorms returns the batch-norm layers of a local or global
@@ -380,39 +383,29 @@ func (t *trainer) resume() error {
 	if restored && at != t.step {
 		return fmt.Errorf("dim: the checkpoint file says step %d but its state is of step %d (delete %s in the run directory to start the run over)", at, t.step, checkpoint.FileName)
 	}
-	t.saved = t.step
 	return nil
 }
 
-// save writes a checkpoint after the current step.
-func (t *trainer) save() error {
+// save writes a checkpoint after step, the current step; it is the Save
+// of t.loop, which names the step in its errors.
+func (t *trainer) save(step int) error {
 	t.clock()
-	err := checkpoint.SaveState(t.run.Checkpoint, t.step, t.saveState)
-	if err != nil {
-		return fmt.Errorf("dim: saving the checkpoint after step %d: %w", t.step, err)
+	if err := checkpoint.SaveState(t.run.Checkpoint, step, t.saveState); err != nil {
+		return err
 	}
-	t.saved = t.step
 	if !t.mark.IsZero() {
 		t.mark = time.Now() // the save's own time is not training time
 	}
 	return nil
 }
 
-// saveIfNew saves a checkpoint after the current step unless there is one
-// already or no step has finished, as a run does when it is interrupted.
-func (t *trainer) saveIfNew() error {
-	if t.step == 0 || t.saved == t.step {
-		return nil
-	}
-	return t.save()
-}
-
-// laterSave encodes now the checkpoint that [trainer.saveIfNew] would save
-// and returns a function that saves it, so that the model can be released
-// before the checkpoint is needed. It returns nil when saveIfNew would save
-// nothing or the run has no checkpointer.
+// laterSave encodes now the checkpoint that t.loop would save if the run
+// were stopped (see [tasks.Loop.Stopped]) and returns a function that
+// saves it, so that the model can be released before the checkpoint is
+// needed. It returns nil when the loop would save nothing or the run has
+// no checkpointer.
 func (t *trainer) laterSave() (func() error, error) {
-	if t.step == 0 || t.saved == t.step || t.run.Checkpoint == nil {
+	if !t.loop.Pending() || t.run.Checkpoint == nil {
 		return nil, nil
 	}
 	t.clock()

@@ -83,83 +83,24 @@ func (Task) Run(ctx context.Context, cfg tasks.Config, run *tasks.Run) (results.
 	if err := c.Validate(); err != nil {
 		return nil, err
 	}
-	train, test, err := data.Load(c.Dataset, data.Options{
-		Path: c.DataPath, TrainSubset: c.TrainSubset, TestSubset: c.TestSubset,
-		Normalize: c.Normalize, Seed: seed.Derive(uint64(run.Seed), dataStream),
-	})
+	train, test, err := loadData(c, run.Seed)
 	if err != nil {
-		return nil, fmt.Errorf("dim: %w", err)
+		return nil, err
 	}
-	if train.H != train.W {
-		return nil, fmt.Errorf("dim: dataset = %q has %dx%d images; the encoder needs square ones", c.Dataset, train.H, train.W)
-	}
-	obj := c.Objective()
+	probeSeed := seed.Derive(uint64(run.Seed), probeStream)
 	summary := results.Values{}
-	if obj.Model == ModelPixels {
+	if obj := c.Objective(); obj.Model == ModelPixels {
 		logf(run, "dim run starting", "model", obj.Model, "train", train.N, "test", test.N)
-		if err := probePixels(ctx, c, train, test, seed.Derive(uint64(run.Seed), probeStream), summary); err != nil {
+		if err := probePixels(ctx, c, train, test, probeSeed, summary); err != nil {
 			return nil, err
 		}
 		return summary, nil
 	}
-	if c.BatchSize > train.N {
-		return nil, fmt.Errorf("batch_size = %d: larger than the %d training images", c.BatchSize, train.N)
-	}
-	m, err := NewModel(c, train.C, train.H, seed.Derive(uint64(run.Seed), initStream))
+	fx, saveTraining, err := trainEncoder(ctx, c, run, train, test, summary)
 	if err != nil {
 		return nil, err
 	}
-	defer func() {
-		if m != nil {
-			m.Close()
-		}
-	}()
-	var t *trainer
-	if obj.Model == ModelDIM {
-		t = newTrainer(c, m, train, run)
-		if err := t.resume(); err != nil {
-			return nil, err
-		}
-	}
-	args := []any{"model", obj.Model, "estimator", c.Estimator,
-		"alpha", obj.Alpha, "beta", obj.Beta, "gamma", obj.Gamma, "train", train.N, "test", test.N}
-	if t != nil && t.step > 0 {
-		logf(run, "dim run resuming", append(args, "step", t.step, "steps", t.total)...)
-	} else {
-		logf(run, "dim run starting", args...)
-	}
-	if t != nil {
-		if err := t.trainModel(ctx); err != nil {
-			return nil, err
-		}
-		div := m.DivergenceName()
-		for k, v := range t.last.values(div) {
-			switch k {
-			case "loss", "mi_local", "mi_global", div + "_local", div + "_global":
-				summary[k] = v
-			}
-		}
-	}
-	// The probes need only a frozen copy of the encoder. Make it, encode
-	// the checkpoint that a stop while probing saves, and release the
-	// training model, whose graphs hold a training batch's activations and
-	// gradients (most of a run's memory), before extracting features and
-	// training the probes.
-	fx, err := architectures.NewFeatureExtractor(m.Encoder, extractBatch)
-	if err != nil {
-		return nil, fmt.Errorf("dim: %w", err)
-	}
-	var saveTraining func() error
-	if t != nil {
-		if saveTraining, err = t.laterSave(); err != nil {
-			fx.Close()
-			return nil, err
-		}
-	}
-	fx.Detach()
-	m.Close()
-	m, t = nil, nil
-	if err := probeEncoder(ctx, c, fx, train, test, seed.Derive(uint64(run.Seed), probeStream), summary); err != nil {
+	if err := probeEncoder(ctx, c, fx, train, test, probeSeed, summary); err != nil {
 		if ctx.Err() != nil && saveTraining != nil {
 			// Stopped while probing: keep the finished training.
 			if serr := saveTraining(); serr != nil {
@@ -171,22 +112,97 @@ func (Task) Run(ctx context.Context, cfg tasks.Config, run *tasks.Run) (results.
 	return summary, nil
 }
 
+// loadData loads the configured splits, their subsets drawn from the run
+// seed's data stream, and checks that the images are square.
+func loadData(c *Config, runSeed int64) (train, test *data.Set, err error) {
+	train, test, err = data.Load(c.Dataset, data.Options{
+		Path: c.DataPath, TrainSubset: c.TrainSubset, TestSubset: c.TestSubset,
+		Normalize: c.Normalize, Seed: seed.Derive(uint64(runSeed), dataStream),
+	})
+	if err != nil {
+		return nil, nil, fmt.Errorf("dim: %w", err)
+	}
+	if train.H != train.W {
+		return nil, nil, fmt.Errorf("dim: dataset = %q has %dx%d images; the encoder needs square ones", c.Dataset, train.H, train.W)
+	}
+	return train, test, nil
+}
+
+// trainEncoder builds the model and, unless it is the random baseline,
+// trains it from the run's last checkpoint, if any, adding the training
+// figures to summary. The probes need only a frozen copy of the encoder:
+// trainEncoder returns that copy and the function that saves the
+// checkpoint of the finished training when the probes are stopped (nil
+// when there is none to save), and releases the training model, whose
+// graphs hold a training batch's activations and gradients (most of a
+// run's memory), before the features are extracted and the probes
+// trained.
+func trainEncoder(ctx context.Context, c *Config, run *tasks.Run, train, test *data.Set, summary results.Values) (*architectures.FeatureExtractor, func() error, error) {
+	obj := c.Objective()
+	if c.BatchSize > train.N {
+		return nil, nil, fmt.Errorf("batch_size = %d: larger than the %d training images", c.BatchSize, train.N)
+	}
+	m, err := NewModel(c, train.C, train.H, seed.Derive(uint64(run.Seed), initStream))
+	if err != nil {
+		return nil, nil, err
+	}
+	defer m.Close()
+	var t *trainer
+	if obj.Model == ModelDIM {
+		t = newTrainer(c, m, train, run)
+		if err := t.resume(); err != nil {
+			return nil, nil, err
+		}
+	}
+	args := []any{"model", obj.Model, "estimator", c.Estimator,
+		"alpha", obj.Alpha, "beta", obj.Beta, "gamma", obj.Gamma, "train", train.N, "test", test.N}
+	if t != nil && t.step > 0 {
+		logf(run, "dim run resuming", append(args, "step", t.step, "steps", t.total)...)
+	} else {
+		logf(run, "dim run starting", args...)
+	}
+	if t != nil {
+		if err := t.trainModel(ctx); err != nil {
+			return nil, nil, err
+		}
+		div := m.DivergenceName()
+		for k, v := range t.last.values(div) {
+			switch k {
+			case "loss", "mi_local", "mi_global", div + "_local", div + "_global":
+				summary[k] = v
+			}
+		}
+	}
+	fx, err := architectures.NewFeatureExtractor(m.Encoder, extractBatch)
+	if err != nil {
+		return nil, nil, fmt.Errorf("dim: %w", err)
+	}
+	var saveTraining func() error
+	if t != nil {
+		if saveTraining, err = t.laterSave(); err != nil {
+			fx.Close()
+			return nil, nil, err
+		}
+	}
+	fx.Detach()
+	return fx, saveTraining, nil
+}
+
 // trainModel is the training loop, from step t.step on: each epoch is a
 // seeded shuffle (the seed is the epoch's, so a resumed epoch has the same
 // order), then for each full batch an encoder step and, with a prior term,
-// a discriminator step. It logs each epoch's means.
+// a discriminator step. It logs each epoch's means (see
+// [trainer.endEpoch]) and keeps the checkpoint contract of [Task.Run]
+// through t.loop.
 func (t *trainer) trainModel(ctx context.Context) error {
-	c, m, run := t.c, t.m, t.run
+	c, m := t.c, t.m
 	indices := make([]int, c.BatchSize)
 	var order []int
 	t.mark = time.Now()
 	defer func() { t.clock(); t.mark = time.Time{} }()
 	epochStart, epochImages := time.Now(), 0
 	for t.step < t.total {
-		if err := ctx.Err(); err != nil {
-			if serr := t.saveIfNew(); serr != nil {
-				return errors.Join(err, serr)
-			}
+		if err := t.loop.Stopped(ctx); err != nil {
 			return err
 		}
 		epoch, b := t.step/t.perEpoch, t.step%t.perEpoch
@@ -207,51 +223,62 @@ func (t *trainer) trainModel(ctx context.Context) error {
 		if err != nil {
 			return fmt.Errorf("dim: step %d, prior discriminator: %w", t.step, err)
 		}
-		if m.PriorAdam != nil && (math.IsNaN(dLoss) || math.IsInf(dLoss, 0)) {
-			return &tasks.DivergedError{Step: t.step, Reason: fmt.Sprintf("prior discriminator loss is %g", dLoss)}
+		if m.PriorAdam != nil {
+			if reason := tasks.NonFinite("prior discriminator loss", dLoss); reason != "" {
+				return &tasks.DivergedError{Step: t.step, Reason: reason}
+			}
 		}
 		t.sums.add(st, dLoss)
 		t.step++
 		epochImages += c.BatchSize
 		if b == t.perEpoch-1 {
-			t.last, t.sums = t.sums.mean(), epochMeans{}
-			if run.Metrics != nil {
-				v := t.last.values(m.DivergenceName())
-				v["epoch"] = float64(epoch + 1)
-				// Wall-clock figures differ between runs, so they are
-				// logged here and kept out of the summary. An epoch
-				// resumed in its middle counts this attempt's images.
-				if elapsed := time.Since(epochStart).Seconds(); elapsed > 0 {
-					v["images_per_second"] = float64(epochImages) / elapsed
-				}
-				if t.step == t.total {
-					t.clock()
-					v["train_seconds"] = t.trainSeconds
-				}
-				if err := run.Metrics.Log(t.step, v); err != nil {
-					return fmt.Errorf("dim: logging epoch %d: %w", epoch+1, err)
-				}
-			}
-			// The log names the trained terms only: a term with weight 0
-			// has no value (NaN), and is left out as in the metrics.
-			shown := t.last.values(t.m.DivergenceName())
-			args := []any{"epoch", epoch + 1}
-			for _, k := range slices.Sorted(maps.Keys(shown)) {
-				args = append(args, k, shown[k])
-			}
-			logf(run, "epoch done", args...)
-			if math.IsInf(t.last.LocalMI, 0) || math.IsInf(t.last.GlobalMI, 0) {
-				logf(run, "an MI read-out overflowed this epoch and is left out of the metrics; the loss is finite, so training goes on",
-					"epoch", epoch+1, "estimator", c.Estimator)
+			if err := t.endEpoch(epoch, epochStart, epochImages); err != nil {
+				return err
 			}
 			epochStart, epochImages = time.Now(), 0
 		}
-		if run.Checkpoint != nil && run.Checkpoint.Due(t.step) {
-			if err := t.save(); err != nil {
-				return err
-			}
+		if err := t.loop.StepDone(t.step, t.step); err != nil {
+			return err
 		}
-		run.UpdateProgress(t.step, t.total)
+	}
+	return nil
+}
+
+// endEpoch closes epoch (counted from 0), whose last step has just
+// finished: its means become t.last and are logged, to the metrics with
+// the wall-clock images_per_second of the images trained since start in
+// this attempt (and train_seconds after the last epoch), and to the log.
+func (t *trainer) endEpoch(epoch int, start time.Time, images int) error {
+	c, m, run := t.c, t.m, t.run
+	t.last, t.sums = t.sums.mean(), epochMeans{}
+	if run.Metrics != nil {
+		v := t.last.values(m.DivergenceName())
+		v["epoch"] = float64(epoch + 1)
+		// Wall-clock figures differ between runs, so they are logged
+		// here and kept out of the summary. An epoch resumed in its
+		// middle counts this attempt's images.
+		if elapsed := time.Since(start).Seconds(); elapsed > 0 {
+			v["images_per_second"] = float64(images) / elapsed
+		}
+		if t.step == t.total {
+			t.clock()
+			v["train_seconds"] = t.trainSeconds
+		}
+		if err := run.Metrics.Log(t.step, v); err != nil {
+			return fmt.Errorf("dim: logging epoch %d: %w", epoch+1, err)
+		}
+	}
+	// The log names the trained terms only: a term with weight 0 has no
+	// value (NaN), and is left out as in the metrics.
+	shown := t.last.values(m.DivergenceName())
+	args := []any{"epoch", epoch + 1}
+	for _, k := range slices.Sorted(maps.Keys(shown)) {
+		args = append(args, k, shown[k])
+	}
+	logf(run, "epoch done", args...)
+	if math.IsInf(t.last.LocalMI, 0) || math.IsInf(t.last.GlobalMI, 0) {
+		logf(run, "an MI read-out overflowed this epoch and is left out of the metrics; the loss is finite, so training goes on",
+			"epoch", epoch+1, "estimator", c.Estimator)
 	}
 	return nil
 }
@@ -305,12 +332,7 @@ func (e epochMeans) values(div string) results.Values {
 // overflows float32 once a critic's scores pass about 88, while the
 // softplus loss it trains on stays finite; such an epoch's read-out is left
 // out of the metrics and reported in the log (see [epochMeans.values]).
-func nonFinite(st StepStats) string {
-	if math.IsNaN(st.Loss) || math.IsInf(st.Loss, 0) {
-		return fmt.Sprintf("loss is %g", st.Loss)
-	}
-	return ""
-}
+func nonFinite(st StepStats) string { return tasks.NonFinite("loss", st.Loss) }
 
 func logf(run *tasks.Run, msg string, args ...any) {
 	if run.Log != nil {
