@@ -206,7 +206,7 @@ func (t *trainer) statefulEstimators() []struct {
 	for _, e := range []struct {
 		key string
 		est estimators.Estimator
-	}{{stateLocalEst, t.m.localEst}, {stateGlobalEst, t.m.globalEst}} {
+	}{{stateLocalEst, t.m.local.estimator()}, {stateGlobalEst, t.m.global.estimator()}} {
 		if s, ok := e.est.(estimators.Stateful); ok && e.est != nil {
 			out = append(out, struct {
 				key string

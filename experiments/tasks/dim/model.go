@@ -79,25 +79,20 @@ type Model struct {
 	// LocalMask is the local objective's mask.
 	LocalMask *estimators.Mask
 
-	obj       Preset
-	batch     int
-	code      int
-	g, gd     *G.ExprGraph
-	x         *G.Node
-	xValue    *tensor.Dense
-	vm, vmD   G.VM
-	loss      *G.Node
-	localEst  estimators.Estimator
-	globalEst estimators.Estimator
-	local     *estimators.Terms
-	global    *estimators.Terms
-	priorG    *G.Node
-	codes     *G.Node
-	// Copies of the values read after a run (see keep).
-	localMI, globalMI, priorGOut *G.Node
-	// localLoss and globalLoss copy the MI terms' losses, kept only when
-	// the estimator reports a divergence from its loss.
-	localLoss, globalLoss *G.Node
+	obj     Preset
+	batch   int
+	code    int
+	g, gd   *G.ExprGraph
+	x       *G.Node
+	xValue  *tensor.Dense
+	vm, vmD G.VM
+	loss    *G.Node
+	// local and global are the MI terms; nil when not built.
+	local, global *miTerm
+	priorG        *G.Node
+	codes         *G.Node
+	// priorGOut copies priorG, to be read after a run (see keep).
+	priorGOut *G.Node
 
 	discriminatorCopy *architectures.PriorDiscriminator
 	real, fake        *G.Node
@@ -118,6 +113,25 @@ type StepStats struct {
 	// bound, in nats, for an estimator that reports one (see
 	// [estimators.Divergence]; jsd's Jensen-Shannon bound), NaN otherwise.
 	LocalDiv, GlobalDiv float64
+}
+
+// miTerm is one MI term of the objective, local or global: its estimator,
+// the estimator's loss and estimate nodes, and the copies of the estimate
+// and, for an estimator that reports a divergence from its loss (see
+// [estimators.Divergence]), of the loss, which a step reads (see keep).
+type miTerm struct {
+	est      estimators.Estimator
+	terms    *estimators.Terms
+	mi, loss *G.Node
+}
+
+// estimator returns the term's estimator, or nil when the term is nil
+// (not built).
+func (t *miTerm) estimator() estimators.Estimator {
+	if t == nil {
+		return nil
+	}
+	return t.est
 }
 
 // NewModel builds the model for c on batches of images with the given
@@ -144,85 +158,9 @@ func NewModel(c *Config, channels, size int, initSeed uint64) (*Model, error) {
 		// A baseline is never trained: the encoder alone, no objective.
 		return m, nil
 	}
-	params := m.Encoder.Learnables()
-	var terms []*G.Node
-	weighted := func(w float64, t *G.Node) error {
-		wt, err := G.Mul(t, G.NewConstant(float32(w)))
-		if err != nil {
-			return err
-		}
-		terms = append(terms, wt)
-		return nil
-	}
-	if obj.Beta > 0 {
-		locs := spec.LocalSize() * spec.LocalSize()
-		if m.LocalMask, err = NegativeMask(c.Negatives, n, locs); err != nil {
-			return nil, err
-		}
-		if m.localEst, err = estimators.New(c.Estimator, estimators.Params(c.EstimatorParams)); err != nil {
-			return nil, fmt.Errorf("dim: estimator = %q: %w", c.Estimator, err)
-		}
-		m.LocalCritic, err = architectures.NewLocalCritic(m.g, init, c.LocalCritic,
-			architectures.LocalCriticSpec{LocalChannels: spec.Conv2, GlobalDim: spec.Out, Units: c.MIUnits})
-		if err != nil {
-			return nil, fmt.Errorf("dim: local_critic: %w", err)
-		}
-		scores, err := m.LocalCritic.Scores(out.LocalRows, out.Y)
-		if err != nil {
-			return nil, fmt.Errorf("dim: local critic: %w", err)
-		}
-		if m.local, err = m.localEst.Build(scores, m.LocalMask); err != nil {
-			return nil, fmt.Errorf("dim: local %s: %w", c.Estimator, err)
-		}
-		if m.localMI, err = keep(m.local.MI); err != nil {
-			return nil, err
-		}
-		if _, ok := m.localEst.(estimators.Divergence); ok {
-			if m.localLoss, err = keep(m.local.Loss); err != nil {
-				return nil, err
-			}
-		}
-		if err := weighted(obj.Beta, m.local.Loss); err != nil {
-			return nil, err
-		}
-		params = append(params, m.LocalCritic.Learnables()...)
-	}
-	if obj.Alpha > 0 {
-		if m.globalEst, err = estimators.New(c.Estimator, estimators.Params(c.EstimatorParams)); err != nil {
-			return nil, fmt.Errorf("dim: estimator = %q: %w", c.Estimator, err)
-		}
-		m.GlobalCritic, err = architectures.NewGlobalCritic(m.g, init, c.GlobalCritic,
-			architectures.GlobalCriticSpec{FeatureDim: spec.ConvFeatures(), GlobalDim: spec.Out, Units: c.GlobalUnits})
-		if err != nil {
-			return nil, fmt.Errorf("dim: global_critic: %w", err)
-		}
-		scores, err := m.GlobalCritic.Scores(out.ConvFlat, out.Y)
-		if err != nil {
-			return nil, fmt.Errorf("dim: global critic: %w", err)
-		}
-		if m.global, err = m.globalEst.Build(scores, estimators.Diagonal(n)); err != nil {
-			return nil, fmt.Errorf("dim: global %s: %w", c.Estimator, err)
-		}
-		if m.globalMI, err = keep(m.global.MI); err != nil {
-			return nil, err
-		}
-		if _, ok := m.globalEst.(estimators.Divergence); ok {
-			if m.globalLoss, err = keep(m.global.Loss); err != nil {
-				return nil, err
-			}
-		}
-		if err := weighted(obj.Alpha, m.global.Loss); err != nil {
-			return nil, err
-		}
-		params = append(params, m.GlobalCritic.Learnables()...)
-	}
-	if obj.Gamma > 0 {
-		if err := m.buildPrior(c, out.Y, initSeed); err != nil {
-			return nil, err
-		}
-		if err := weighted(obj.Gamma, m.priorG); err != nil {
-			return nil, err
-		}
+	terms, params, err := m.buildObjective(c, spec, out, init, initSeed)
+	if err != nil {
+		return nil, err
 	}
 	m.loss = terms[0]
 	for _, t := range terms[1:] {
@@ -244,12 +182,121 @@ func NewModel(c *Config, channels, size int, initSeed uint64) (*Model, error) {
 	return m, nil
 }
 
+// buildObjective builds the terms of the encoder's objective whose weight
+// is positive into the encoder graph, in this order: the local MI term
+// (beta), the global MI term (alpha) and the prior term (gamma, see
+// [Model.buildPrior]). It returns the weighted terms, whose sum is the
+// loss, and the parameters the loss trains: the encoder's and the MI
+// critics'.
+func (m *Model) buildObjective(c *Config, spec architectures.EncoderSpec, out *architectures.EncoderOutput, init *architectures.Init, initSeed uint64) (terms, params G.Nodes, err error) {
+	obj, n := m.obj, m.batch
+	params = m.Encoder.Learnables()
+	weighted := func(w float64, t *G.Node) error {
+		wt, err := G.Mul(t, G.NewConstant(float32(w)))
+		if err != nil {
+			return err
+		}
+		terms = append(terms, wt)
+		return nil
+	}
+	if obj.Beta > 0 {
+		locs := spec.LocalSize() * spec.LocalSize()
+		if m.LocalMask, err = NegativeMask(c.Negatives, n, locs); err != nil {
+			return nil, nil, err
+		}
+		newCritic := func() (architectures.LocalCritic, error) {
+			return architectures.NewLocalCritic(m.g, init, c.LocalCritic,
+				architectures.LocalCriticSpec{LocalChannels: spec.Conv2, GlobalDim: spec.Out, Units: c.MIUnits})
+		}
+		if m.LocalCritic, m.local, err = buildMITerm(c, "local", newCritic, out.LocalRows, out.Y, m.LocalMask); err != nil {
+			return nil, nil, err
+		}
+		if err := weighted(obj.Beta, m.local.terms.Loss); err != nil {
+			return nil, nil, err
+		}
+		params = append(params, m.LocalCritic.Learnables()...)
+	}
+	if obj.Alpha > 0 {
+		newCritic := func() (architectures.GlobalCritic, error) {
+			return architectures.NewGlobalCritic(m.g, init, c.GlobalCritic,
+				architectures.GlobalCriticSpec{FeatureDim: spec.ConvFeatures(), GlobalDim: spec.Out, Units: c.GlobalUnits})
+		}
+		if m.GlobalCritic, m.global, err = buildMITerm(c, "global", newCritic, out.ConvFlat, out.Y, estimators.Diagonal(n)); err != nil {
+			return nil, nil, err
+		}
+		if err := weighted(obj.Alpha, m.global.terms.Loss); err != nil {
+			return nil, nil, err
+		}
+		params = append(params, m.GlobalCritic.Learnables()...)
+	}
+	if obj.Gamma > 0 {
+		if err := m.buildPrior(c, out.Y, initSeed); err != nil {
+			return nil, nil, err
+		}
+		if err := weighted(obj.Gamma, m.priorG); err != nil {
+			return nil, nil, err
+		}
+	}
+	return terms, params, nil
+}
+
+// critic is what an MI term needs of its critic, local or global.
+type critic interface {
+	Scores(x, y *G.Node) (*G.Node, error)
+	Learnables() G.Nodes
+}
+
+// buildMITerm builds the MI term called name ("local" or "global") into
+// the encoder graph: a new estimator of c's, the critic that newCritic
+// makes, the critic's scores of x against the codes y, and the
+// estimator's loss and estimate on them under mask, with the copies that
+// a step reads. It returns the critic and the term.
+func buildMITerm[C critic](c *Config, name string, newCritic func() (C, error), x, y *G.Node, mask *estimators.Mask) (C, *miTerm, error) {
+	var none C
+	est, err := estimators.New(c.Estimator, estimators.Params(c.EstimatorParams))
+	if err != nil {
+		return none, nil, fmt.Errorf("dim: estimator = %q: %w", c.Estimator, err)
+	}
+	cr, err := newCritic()
+	if err != nil {
+		return none, nil, fmt.Errorf("dim: %s_critic: %w", name, err)
+	}
+	scores, err := cr.Scores(x, y)
+	if err != nil {
+		return none, nil, fmt.Errorf("dim: %s critic: %w", name, err)
+	}
+	t := &miTerm{est: est}
+	if t.terms, err = est.Build(scores, mask); err != nil {
+		return none, nil, fmt.Errorf("dim: %s %s: %w", name, c.Estimator, err)
+	}
+	if t.mi, err = keep(t.terms.MI); err != nil {
+		return none, nil, err
+	}
+	if _, ok := est.(estimators.Divergence); ok {
+		if t.loss, err = keep(t.terms.Loss); err != nil {
+			return none, nil, err
+		}
+	}
+	return cr, t, nil
+}
+
 // buildPrior builds the generator loss into the encoder graph and the
 // discriminator's own graph.
 func (m *Model) buildPrior(c *Config, y *G.Node, initSeed uint64) error {
+	if err := m.buildGenerator(c, y, initSeed); err != nil {
+		return err
+	}
+	return m.buildDiscriminator(c, initSeed)
+}
+
+// buildGenerator builds into the encoder graph the weight-frozen copy of
+// the prior discriminator and the generator loss
+// priorG = mean(softplus(-D(sigmoid(y)))), keeping copies of it and of
+// the codes sigmoid(y) to read after a step.
+func (m *Model) buildGenerator(c *Config, y *G.Node, initSeed uint64) error {
 	h1, h2 := c.PriorHidden[0], c.PriorHidden[1]
 	// Both copies start from the same weights (the same seed); they are
-	// also synchronised explicitly below.
+	// also synchronised explicitly (see buildDiscriminator).
 	var err error
 	m.discriminatorCopy, err = architectures.NewPriorDiscriminator(m.g, architectures.NewInit(initSeed^priorInitSalt), c.Code, h1, h2)
 	if err != nil {
@@ -277,11 +324,17 @@ func (m *Model) buildPrior(c *Config, y *G.Node, initSeed uint64) error {
 	if m.priorGOut, err = keep(m.priorG); err != nil {
 		return err
 	}
-	if m.codes, err = keep(squashed); err != nil {
-		return err
-	}
+	m.codes, err = keep(squashed)
+	return err
+}
 
+// buildDiscriminator builds the prior discriminator's own graph, its loss
+// mean(softplus(-D(real))) + mean(softplus(D(fake))) and its Adam, and
+// copies its weights into the encoder graph's copy.
+func (m *Model) buildDiscriminator(c *Config, initSeed uint64) error {
+	h1, h2 := c.PriorHidden[0], c.PriorHidden[1]
 	m.gd = G.NewGraph()
+	var err error
 	if m.Discriminator, err = architectures.NewPriorDiscriminator(m.gd, architectures.NewInit(initSeed^priorInitSalt), c.Code, h1, h2); err != nil {
 		return fmt.Errorf("dim: prior_hidden: %w", err)
 	}
@@ -339,15 +392,15 @@ func (m *Model) buildPrior(c *Config, y *G.Node, initSeed uint64) error {
 // encoder's, which share the run's init seed.
 const priorInitSalt = 0x9d1b5a7c3e2f4861
 
-// divergence converts the value of an MI term's kept loss into the
+// divergence converts the value of the term's kept loss into the
 // divergence its estimator reports, or returns NaN when the term is not
-// built or its estimator reports none.
-func divergence(e estimators.Estimator, loss *G.Node) (float64, error) {
-	d, ok := e.(estimators.Divergence)
-	if !ok || loss == nil {
+// built (nil) or its estimator reports none.
+func (t *miTerm) divergence() (float64, error) {
+	d, ok := t.estimator().(estimators.Divergence)
+	if !ok || t.loss == nil {
 		return math.NaN(), nil
 	}
-	v, err := architectures.Scalar(loss)
+	v, err := architectures.Scalar(t.loss)
 	if err != nil {
 		return math.NaN(), err
 	}
@@ -358,8 +411,8 @@ func divergence(e estimators.Estimator, loss *G.Node) (float64, error) {
 // estimator reports beside the MI (such as "js" for jsd), or "" when it
 // reports none or the model has no MI term.
 func (m *Model) DivergenceName() string {
-	for _, e := range []estimators.Estimator{m.localEst, m.globalEst} {
-		if d, ok := e.(estimators.Divergence); ok {
+	for _, t := range []*miTerm{m.local, m.global} {
+		if d, ok := t.estimator().(estimators.Divergence); ok {
 			return d.DivergenceName()
 		}
 	}
@@ -398,19 +451,19 @@ func (m *Model) EncoderStep() (StepStats, error) {
 		return st, err
 	}
 	if m.local != nil {
-		if st.LocalMI, err = architectures.Scalar(m.localMI); err != nil {
+		if st.LocalMI, err = architectures.Scalar(m.local.mi); err != nil {
 			return st, err
 		}
 	}
 	if m.global != nil {
-		if st.GlobalMI, err = architectures.Scalar(m.globalMI); err != nil {
+		if st.GlobalMI, err = architectures.Scalar(m.global.mi); err != nil {
 			return st, err
 		}
 	}
-	if st.LocalDiv, err = divergence(m.localEst, m.localLoss); err != nil {
+	if st.LocalDiv, err = m.local.divergence(); err != nil {
 		return st, err
 	}
-	if st.GlobalDiv, err = divergence(m.globalEst, m.globalLoss); err != nil {
+	if st.GlobalDiv, err = m.global.divergence(); err != nil {
 		return st, err
 	}
 	if m.priorG != nil {
@@ -423,8 +476,8 @@ func (m *Model) EncoderStep() (StepStats, error) {
 	if math.IsNaN(st.Loss) || math.IsInf(st.Loss, 0) {
 		return st, m.Adam.ZeroGrads()
 	}
-	for _, e := range []estimators.Estimator{m.localEst, m.globalEst} {
-		if u, ok := e.(estimators.Updater); ok && e != nil {
+	for _, t := range []*miTerm{m.local, m.global} {
+		if u, ok := t.estimator().(estimators.Updater); ok {
 			if err := u.Update(); err != nil {
 				return st, fmt.Errorf("estimator update: %w", err)
 			}
