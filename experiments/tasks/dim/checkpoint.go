@@ -239,9 +239,9 @@ func (t *trainer) saveState(st *checkpoint.State) error {
 			return err
 		}
 	}
-	putBatchNorms(st, stateEncoderBN, m.Encoder.BatchNorms())
-	putBatchNorms(st, stateLocalBN, criticBatchNorms(m.LocalCritic))
-	putBatchNorms(st, stateGlobalBN, criticBatchNorms(m.GlobalCritic))
+	for _, b := range batchNormGroups(m) {
+		putBatchNorms(st, b.key, b.bns)
+	}
 	st.PutAdam(stateAdam, m.Adam)
 	if m.PriorAdam != nil {
 		st.PutAdam(statePriorAdam, m.PriorAdam)
@@ -266,36 +266,62 @@ func (t *trainer) saveState(st *checkpoint.State) error {
 // trainer and its model, which must have been made for the same config and
 // seed, and sets t.step to the checkpoint's step.
 func (t *trainer) restoreState(st *checkpoint.State) error {
+	step, err := t.checkOrigin(st)
+	if err != nil {
+		return err
+	}
+	if err := t.restoreModel(st); err != nil {
+		return err
+	}
+	if err := t.restoreEpochs(st, step); err != nil {
+		return err
+	}
+	t.step = step
+	return nil
+}
+
+// checkOrigin checks that st was saved by a run of this one's training
+// settings, seed and training images, and returns its step, which must be
+// one of the run's.
+func (t *trainer) checkOrigin(st *checkpoint.State) (step int, err error) {
 	for _, s := range trainingSettings(t.c) {
 		b, err := st.GetBytes(stateConfig + "/" + s.key)
 		if err != nil {
-			return err
+			return 0, err
 		}
 		if string(b) != s.value {
-			return fmt.Errorf("the checkpoint was saved with %s = %s, the config has %s = %s", s.key, b, s.key, s.value)
+			return 0, fmt.Errorf("the checkpoint was saved with %s = %s, the config has %s = %s", s.key, b, s.key, s.value)
 		}
 	}
 	seed, err := st.GetInt(stateSeed)
 	if err != nil {
-		return err
+		return 0, err
 	}
 	if seed != t.run.Seed {
-		return fmt.Errorf("the checkpoint was saved by a run with seed %d, this run has seed %d", seed, t.run.Seed)
+		return 0, fmt.Errorf("the checkpoint was saved by a run with seed %d, this run has seed %d", seed, t.run.Seed)
 	}
 	images, err := st.GetInt(stateTrainImages)
 	if err != nil {
-		return err
+		return 0, err
 	}
 	if int(images) != t.train.N {
-		return fmt.Errorf("the checkpoint was saved training on %d images, the data set now gives %d", images, t.train.N)
+		return 0, fmt.Errorf("the checkpoint was saved training on %d images, the data set now gives %d", images, t.train.N)
 	}
-	step, err := st.GetInt(stateStep)
+	s, err := st.GetInt(stateStep)
 	if err != nil {
-		return err
+		return 0, err
 	}
-	if step < 1 || step > int64(t.total) {
-		return fmt.Errorf("the checkpoint's step %d is outside the run's steps 1 to %d", step, t.total)
+	if s < 1 || s > int64(t.total) {
+		return 0, fmt.Errorf("the checkpoint's step %d is outside the run's steps 1 to %d", s, t.total)
 	}
+	return int(s), nil
+}
+
+// restoreModel restores the model's part of st: the weights (and the
+// encoder graph's copy of the discriminator's), the batch norms' running
+// statistics, both Adam states, the prior's random source and the
+// estimators' own state.
+func (t *trainer) restoreModel(st *checkpoint.State) error {
 	m := t.m
 	for _, p := range parameterGroups(m) {
 		if err := st.GetNodes(p.key, p.nodes); err != nil {
@@ -307,14 +333,7 @@ func (t *trainer) restoreState(st *checkpoint.State) error {
 			return err
 		}
 	}
-	for _, b := range []struct {
-		key string
-		bns []*architectures.BatchNorm
-	}{
-		{stateEncoderBN, m.Encoder.BatchNorms()},
-		{stateLocalBN, criticBatchNorms(m.LocalCritic)},
-		{stateGlobalBN, criticBatchNorms(m.GlobalCritic)},
-	} {
+	for _, b := range batchNormGroups(m) {
 		if err := getBatchNorms(st, b.key, b.bns); err != nil {
 			return err
 		}
@@ -339,6 +358,13 @@ func (t *trainer) restoreState(st *checkpoint.State) error {
 			return err
 		}
 	}
+	return nil
+}
+
+// restoreEpochs restores the current epoch's sums, which must count the
+// steps of its epoch that step has finished, the last epoch's means and
+// the training time.
+func (t *trainer) restoreEpochs(st *checkpoint.State, step int) error {
 	for _, a := range []struct {
 		key string
 		dst *epochMeans
@@ -351,8 +377,8 @@ func (t *trainer) restoreState(st *checkpoint.State) error {
 			return err
 		}
 	}
-	if int(step)%t.perEpoch != t.sums.n {
-		return fmt.Errorf("the checkpoint's step %d is %d steps into its epoch, but its epoch sums count %d", step, int(step)%t.perEpoch, t.sums.n)
+	if step%t.perEpoch != t.sums.n {
+		return fmt.Errorf("the checkpoint's step %d is %d steps into its epoch, but its epoch sums count %d", step, step%t.perEpoch, t.sums.n)
 	}
 	secs, err := st.GetFloat64s(stateTrainSeconds)
 	if err != nil {
@@ -362,7 +388,6 @@ func (t *trainer) restoreState(st *checkpoint.State) error {
 		return fmt.Errorf("the checkpoint's %s holds %d values, want 1", stateTrainSeconds, len(secs))
 	}
 	t.trainSeconds = secs[0]
-	t.step = int(step)
 	return nil
 }
 
@@ -452,5 +477,23 @@ func parameterGroups(m *Model) []parameterGroup {
 		{stateLocalCritic, learnables(m.LocalCritic)},
 		{stateGlobalCritic, learnables(m.GlobalCritic)},
 		{stateDiscriminator, learnables(m.Discriminator)},
+	}
+}
+
+// batchNormGroup is one network's batch-norm layers under their
+// checkpoint key.
+type batchNormGroup struct {
+	key string
+	bns []*architectures.BatchNorm
+}
+
+// batchNormGroups lists the batch-norm layers whose running statistics a
+// checkpoint holds, in one place so that saving and restoring always
+// agree.
+func batchNormGroups(m *Model) []batchNormGroup {
+	return []batchNormGroup{
+		{stateEncoderBN, m.Encoder.BatchNorms()},
+		{stateLocalBN, criticBatchNorms(m.LocalCritic)},
+		{stateGlobalBN, criticBatchNorms(m.GlobalCritic)},
 	}
 }
