@@ -207,34 +207,81 @@ func (c *Config) Objective() Preset {
 	return Preset{Model: c.Model, Alpha: c.Alpha, Beta: c.Beta, Gamma: c.Gamma}
 }
 
-// Validate reports the first impossible setting, naming its key.
+// Validate reports the first impossible setting, naming its key. It checks
+// the settings in groups, in this order: the data, the preset, the
+// objective, the networks, the training and the probes.
 func (c *Config) Validate() error {
+	for _, validate := range []func() error{c.validateData, c.validatePreset, c.validateObjective,
+		c.validateNetworks, c.validateTraining, c.validateProbes} {
+		if err := validate(); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// intCheck is a range check of an integer setting: key = v must be at
+// least min. must says what it must be in the error, "at least <min>"
+// when it is "".
+type intCheck struct {
+	key  string
+	v    int
+	min  int
+	must string
+}
+
+// checkInts returns the error of the first check that fails, or nil.
+func checkInts(checks []intCheck) error {
+	for _, ch := range checks {
+		if ch.v < ch.min {
+			must := ch.must
+			if must == "" {
+				must = fmt.Sprintf("at least %d", ch.min)
+			}
+			return fmt.Errorf("%s = %d: must be %s", ch.key, ch.v, must)
+		}
+	}
+	return nil
+}
+
+// validateData checks the data set and its subsets.
+func (c *Config) validateData() error {
 	if _, err := data.Lookup(c.Dataset); err != nil {
 		return fmt.Errorf("dataset = %q: %w", c.Dataset, err)
 	}
+	return checkInts([]intCheck{
+		{"train_subset", c.TrainSubset, 0, "0 (all images) or positive"},
+		{"test_subset", c.TestSubset, 0, "0 (all images) or positive"},
+	})
+}
+
+// validatePreset checks that a preset is known and that the keys it sets
+// are not set as well.
+func (c *Config) validatePreset() error {
+	if c.Preset == "" {
+		return nil
+	}
+	if _, ok := Presets[c.Preset]; !ok {
+		return fmt.Errorf("preset = %q: unknown (known: %s)%s", c.Preset, strings.Join(presetNames(), ", "), registry.DidYouMean(c.Preset, presetNames()))
+	}
+	// A value different from the default can only have been set by the
+	// user; it would be silently overridden.
 	switch {
-	case c.TrainSubset < 0:
-		return fmt.Errorf("train_subset = %d: must be 0 (all images) or positive", c.TrainSubset)
-	case c.TestSubset < 0:
-		return fmt.Errorf("test_subset = %d: must be 0 (all images) or positive", c.TestSubset)
+	case c.Model != ModelDIM:
+		return fmt.Errorf("model = %q: preset = %q sets the model; remove one of the two keys", c.Model, c.Preset)
+	case c.Alpha != defaultAlpha:
+		return fmt.Errorf("alpha = %g: preset = %q sets alpha, beta and gamma; remove one of the two keys", c.Alpha, c.Preset)
+	case c.Beta != defaultBeta:
+		return fmt.Errorf("beta = %g: preset = %q sets alpha, beta and gamma; remove one of the two keys", c.Beta, c.Preset)
+	case c.Gamma != defaultGamma:
+		return fmt.Errorf("gamma = %g: preset = %q sets alpha, beta and gamma; remove one of the two keys", c.Gamma, c.Preset)
 	}
-	if c.Preset != "" {
-		if _, ok := Presets[c.Preset]; !ok {
-			return fmt.Errorf("preset = %q: unknown (known: %s)%s", c.Preset, strings.Join(presetNames(), ", "), registry.DidYouMean(c.Preset, presetNames()))
-		}
-		// A value different from the default can only have been set
-		// by the user; it would be silently overridden.
-		switch {
-		case c.Model != ModelDIM:
-			return fmt.Errorf("model = %q: preset = %q sets the model; remove one of the two keys", c.Model, c.Preset)
-		case c.Alpha != defaultAlpha:
-			return fmt.Errorf("alpha = %g: preset = %q sets alpha, beta and gamma; remove one of the two keys", c.Alpha, c.Preset)
-		case c.Beta != defaultBeta:
-			return fmt.Errorf("beta = %g: preset = %q sets alpha, beta and gamma; remove one of the two keys", c.Beta, c.Preset)
-		case c.Gamma != defaultGamma:
-			return fmt.Errorf("gamma = %g: preset = %q sets alpha, beta and gamma; remove one of the two keys", c.Gamma, c.Preset)
-		}
-	}
+	return nil
+}
+
+// validateObjective checks the model, the weights of the objective's
+// terms, the estimator and the local objective's negatives.
+func (c *Config) validateObjective() error {
 	switch c.Model {
 	case ModelDIM, ModelPixels, ModelRandom:
 	default:
@@ -263,29 +310,38 @@ func (c *Config) Validate() error {
 	default:
 		return fmt.Errorf("negatives = %q: must be %q (every other image, as the paper) or %q (the next image only)", c.Negatives, NegativesAll, NegativesRoll)
 	}
+	return nil
+}
+
+// validateNetworks checks the critics and the networks' widths.
+func (c *Config) validateNetworks() error {
 	if !slices.Contains(architectures.LocalCriticNames(), c.LocalCritic) {
 		return fmt.Errorf("local_critic = %q: must be one of %s", c.LocalCritic, strings.Join(architectures.LocalCriticNames(), ", "))
 	}
 	if !slices.Contains(architectures.GlobalCriticNames(), c.GlobalCritic) {
 		return fmt.Errorf("global_critic = %q: must be one of %s", c.GlobalCritic, strings.Join(architectures.GlobalCriticNames(), ", "))
 	}
-	for _, w := range []struct {
-		key string
-		v   int
-	}{{"mi_units", c.MIUnits}, {"global_units", c.GlobalUnits}, {"conv1", c.Conv1}, {"conv2", c.Conv2},
-		{"conv3", c.Conv3}, {"fc", c.FC}, {"code", c.Code}} {
-		if w.v < 1 {
-			return fmt.Errorf("%s = %d: must be at least 1", w.key, w.v)
-		}
+	if err := checkInts([]intCheck{
+		{"mi_units", c.MIUnits, 1, ""}, {"global_units", c.GlobalUnits, 1, ""},
+		{"conv1", c.Conv1, 1, ""}, {"conv2", c.Conv2, 1, ""}, {"conv3", c.Conv3, 1, ""},
+		{"fc", c.FC, 1, ""}, {"code", c.Code, 1, ""},
+	}); err != nil {
+		return err
 	}
 	if len(c.PriorHidden) != 2 || c.PriorHidden[0] < 1 || c.PriorHidden[1] < 1 {
 		return fmt.Errorf("prior_hidden = %v: give two positive widths, such as [1000, 200]", c.PriorHidden)
 	}
-	switch {
-	case c.Epochs < 1:
-		return fmt.Errorf("epochs = %d: must be at least 1", c.Epochs)
-	case c.BatchSize < 2:
-		return fmt.Errorf("batch_size = %d: must be at least 2 (each image needs another as a negative)", c.BatchSize)
+	return nil
+}
+
+// validateTraining checks the length of training, the batch size and
+// Adam's settings.
+func (c *Config) validateTraining() error {
+	if err := checkInts([]intCheck{
+		{"epochs", c.Epochs, 1, ""},
+		{"batch_size", c.BatchSize, 2, "at least 2 (each image needs another as a negative)"},
+	}); err != nil {
+		return err
 	}
 	if err := optim.CheckSettings(c.LR, c.Beta1, c.Beta2); err != nil {
 		return err
@@ -293,11 +349,18 @@ func (c *Config) Validate() error {
 	if c.TrainSubset > 0 && c.BatchSize > c.TrainSubset {
 		return fmt.Errorf("batch_size = %d: larger than train_subset = %d, so no full batch exists", c.BatchSize, c.TrainSubset)
 	}
+	return nil
+}
+
+// validateProbes checks the probes' settings and features.
+func (c *Config) validateProbes() error {
 	if err := c.probeConfig(0).Validate(); err != nil {
 		return fmt.Errorf("probe_*: %w (keys probe_hidden, probe_dropout, probe_epochs, probe_batch_size, probe_lr, probe_decay_epochs)", err)
 	}
-	if c.ProbeBatchSize < 2 {
-		return fmt.Errorf("probe_batch_size = %d: must be at least 2 (the MLP probe's batch norm)", c.ProbeBatchSize)
+	if err := checkInts([]intCheck{
+		{"probe_batch_size", c.ProbeBatchSize, 2, "at least 2 (the MLP probe's batch norm)"},
+	}); err != nil {
+		return err
 	}
 	if len(c.ProbeFeatures) == 0 {
 		return fmt.Errorf(`probe_features is empty: give some of "conv", "fc", "y"`)
