@@ -2,8 +2,6 @@ package dim
 
 import (
 	"context"
-	"io"
-	"log/slog"
 	"math"
 	"math/rand/v2"
 	"slices"
@@ -14,7 +12,7 @@ import (
 
 	"github.com/infomax/infomax/estimators"
 	"github.com/infomax/infomax/experiments/engine/results"
-	"github.com/infomax/infomax/experiments/tasks"
+	"github.com/infomax/infomax/experiments/tasks/taskstest"
 )
 
 // tinyConfig is a DIM(L) config small enough for a unit test.
@@ -177,19 +175,10 @@ func TestAdversarialPriorStep(t *testing.T) {
 	}
 }
 
-// recorder is a MetricsLogger that keeps what it is given.
-type recorder struct{ rows []results.Values }
-
-func (r *recorder) Log(step int, v results.Values) error {
-	r.rows = append(r.rows, v)
-	return nil
-}
-
-func runTiny(t *testing.T, c *Config, seed int64) (results.Values, *recorder) {
+func runTiny(t *testing.T, c *Config, seed int64) (results.Values, *taskstest.Metrics) {
 	t.Helper()
-	rec := &recorder{}
-	run := &tasks.Run{ID: "test", Dir: t.TempDir(), Seed: seed, Metrics: rec,
-		Log: slog.New(slog.NewTextHandler(io.Discard, nil))}
+	run, rec := taskstest.NewRun(seed, nil)
+	run.Dir = t.TempDir()
 	sum, err := Task{}.Run(context.Background(), c, run)
 	if err != nil {
 		t.Fatal(err)
@@ -201,21 +190,21 @@ func TestTinyRunTrainsAndReports(t *testing.T) {
 	c := tinyConfig()
 	c.Alpha, c.Beta, c.Gamma = 0.5, 1, 0.1 // every term, so every metric is logged
 	sum, rec := runTiny(t, c, 3)
-	if len(rec.rows) != c.Epochs {
-		t.Fatalf("%d metric rows for %d epochs", len(rec.rows), c.Epochs)
+	if len(rec.Values) != c.Epochs {
+		t.Fatalf("%d metric rows for %d epochs", len(rec.Values), c.Epochs)
 	}
-	for _, row := range rec.rows {
+	for _, row := range rec.Values {
 		for _, k := range []string{"loss", "mi_local", "mi_global", "prior_d_loss", "prior_g_loss", "images_per_second"} {
 			if v, ok := row[k]; !ok || math.IsNaN(v) || math.IsInf(v, 0) {
 				t.Errorf("epoch metrics %v: %q missing or not finite", row, k)
 			}
 		}
 	}
-	if first, last := rec.rows[0]["loss"], rec.rows[len(rec.rows)-1]["loss"]; !(last < first) {
+	if first, last := rec.Values[0]["loss"], rec.Values[len(rec.Values)-1]["loss"]; !(last < first) {
 		t.Errorf("training loss went from %v to %v; want a decrease", first, last)
 	}
-	if v := rec.rows[len(rec.rows)-1]["train_seconds"]; !(v > 0) {
-		t.Errorf("the last epoch's metrics %v lack a positive train_seconds", rec.rows[len(rec.rows)-1])
+	if v := rec.Values[len(rec.Values)-1]["train_seconds"]; !(v > 0) {
+		t.Errorf("the last epoch's metrics %v lack a positive train_seconds", rec.Values[len(rec.Values)-1])
 	}
 	for _, k := range []string{"train_seconds", "images_per_second"} {
 		if _, ok := sum[k]; ok {
@@ -240,16 +229,16 @@ func TestTinyRunTrainsAndReports(t *testing.T) {
 		t.Fatalf("tinyConfig's estimator is %q; this test expects jsd's js_* metrics", c.Estimator)
 	}
 	for _, k := range []string{"js_local", "js_global"} {
-		for _, row := range rec.rows {
+		for _, row := range rec.Values {
 			if v, ok := row[k]; !ok || !(v <= math.Ln2) {
 				t.Errorf("epoch metrics %v: %q missing or above log 2", row, k)
 			}
 		}
-		if first, last := rec.rows[0][k], rec.rows[len(rec.rows)-1][k]; !(last > first) {
+		if first, last := rec.Values[0][k], rec.Values[len(rec.Values)-1][k]; !(last > first) {
 			t.Errorf("%s went from %v to %v; want an increase as the critic learns", k, first, last)
 		}
-		if v, ok := sum[k]; !ok || v != rec.rows[len(rec.rows)-1][k] {
-			t.Errorf("summary %s = %v (present %v); want the last epoch's %v", k, v, ok, rec.rows[len(rec.rows)-1][k])
+		if v, ok := sum[k]; !ok || v != rec.Values[len(rec.Values)-1][k] {
+			t.Errorf("summary %s = %v (present %v); want the last epoch's %v", k, v, ok, rec.Values[len(rec.Values)-1][k])
 		}
 	}
 	// Ten balanced classes: chance is about 0.1; even a tiny encoder's
