@@ -4,30 +4,12 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
-	"log/slog"
 	"testing"
 
 	"github.com/infomax/infomax/estimators"
-	"github.com/infomax/infomax/experiments/engine/results"
 	"github.com/infomax/infomax/experiments/tasks"
+	"github.com/infomax/infomax/experiments/tasks/taskstest"
 )
-
-// recordedMetrics is a MetricsLogger that keeps what it is given.
-type recordedMetrics struct {
-	steps  []int
-	values []results.Values
-}
-
-func (r *recordedMetrics) Log(step int, v results.Values) error {
-	c := results.Values{}
-	for k, x := range v {
-		c[k] = x
-	}
-	r.steps = append(r.steps, step)
-	r.values = append(r.values, c)
-	return nil
-}
 
 // lastProgress is a Progress that remembers its last update.
 type lastProgress struct{ step, total, calls int }
@@ -48,12 +30,13 @@ func smallConfig() *Config {
 	return c
 }
 
-func newRun(seed int64) (*tasks.Run, *recordedMetrics, *lastProgress) {
-	m, p := &recordedMetrics{}, &lastProgress{}
-	return &tasks.Run{
-		ID: "test", Seed: seed, Metrics: m, Progress: p,
-		Log: slog.New(slog.NewTextHandler(io.Discard, nil)),
-	}, m, p
+// newRun returns a run with the given seed and no checkpointer, which
+// records its metrics and its last progress.
+func newRun(seed int64) (*tasks.Run, *taskstest.Metrics, *lastProgress) {
+	run, m := taskstest.NewRun(seed, nil)
+	p := &lastProgress{}
+	run.Progress = p
+	return run, m, p
 }
 
 func requireEstimator(t *testing.T, name string) {
@@ -79,21 +62,21 @@ func TestJSDSeparableLearnsAndIsDeterministic(t *testing.T) {
 	if got := summary["level_2_mean"]; !(got > 1) {
 		t.Errorf("mean jsd estimate over the second half is %g nats, want above 1 (true MI 2)", got)
 	}
-	if len(metrics.steps) != cfg.TotalSteps() {
-		t.Fatalf("logged %d steps, want %d", len(metrics.steps), cfg.TotalSteps())
+	if len(metrics.Steps) != cfg.TotalSteps() {
+		t.Fatalf("logged %d steps, want %d", len(metrics.Steps), cfg.TotalSteps())
 	}
-	for i, v := range metrics.values {
+	for i, v := range metrics.Values {
 		if v["true_mi"] != 2 {
-			t.Fatalf("step %d: true_mi = %g, want 2", metrics.steps[i], v["true_mi"])
+			t.Fatalf("step %d: true_mi = %g, want 2", metrics.Steps[i], v["true_mi"])
 		}
 		if _, ok := v["loss"]; !ok {
-			t.Fatalf("step %d: no loss logged", metrics.steps[i])
+			t.Fatalf("step %d: no loss logged", metrics.Steps[i])
 		}
 	}
 	if progress.step != cfg.TotalSteps() || progress.total != cfg.TotalSteps() {
 		t.Errorf("last progress %d/%d, want %d/%d", progress.step, progress.total, cfg.TotalSteps(), cfg.TotalSteps())
 	}
-	if sps := metrics.values[len(metrics.values)-1]["steps_per_second"]; !(sps > 0) {
+	if sps := metrics.Values[len(metrics.Values)-1]["steps_per_second"]; !(sps > 0) {
 		t.Errorf("steps_per_second logged with the last step = %g, want positive", sps)
 	}
 	if sps, ok := summary["steps_per_second"]; ok {
@@ -104,13 +87,13 @@ func TestJSDSeparableLearnsAndIsDeterministic(t *testing.T) {
 	if _, err := (Task{}).Run(context.Background(), cfg, again); err != nil {
 		t.Fatal(err)
 	}
-	for i := range metrics.values {
-		for k, v := range metrics.values[i] {
+	for i := range metrics.Values {
+		for k, v := range metrics.Values[i] {
 			if k == "steps_per_second" {
 				continue // wall-clock
 			}
-			if metrics2.values[i][k] != v {
-				t.Fatalf("seed 3 run twice: step %d %s = %v then %v", metrics.steps[i], k, v, metrics2.values[i][k])
+			if metrics2.Values[i][k] != v {
+				t.Fatalf("seed 3 run twice: step %d %s = %v then %v", metrics.Steps[i], k, v, metrics2.Values[i][k])
 			}
 		}
 	}
@@ -118,8 +101,8 @@ func TestJSDSeparableLearnsAndIsDeterministic(t *testing.T) {
 	if _, err := (Task{}).Run(context.Background(), cfg, other); err != nil {
 		t.Fatal(err)
 	}
-	if metrics3.values[0]["mi"] == metrics.values[0]["mi"] {
-		t.Errorf("seeds 3 and 4 gave the same first estimate %v", metrics.values[0]["mi"])
+	if metrics3.Values[0]["mi"] == metrics.Values[0]["mi"] {
+		t.Errorf("seeds 3 and 4 gave the same first estimate %v", metrics.Values[0]["mi"])
 	}
 }
 
@@ -143,11 +126,11 @@ func TestRunsEveryCriticAndEstimator(t *testing.T) {
 					t.Fatal(err)
 				}
 				wantSteps := []int{0, 4, 8, 12, 16, 19}
-				if fmt.Sprint(metrics.steps) != fmt.Sprint(wantSteps) {
-					t.Errorf("logged steps %v, want %v", metrics.steps, wantSteps)
+				if fmt.Sprint(metrics.Steps) != fmt.Sprint(wantSteps) {
+					t.Errorf("logged steps %v, want %v", metrics.Steps, wantSteps)
 				}
-				if metrics.values[len(metrics.values)-1]["true_mi"] != 2.5 {
-					t.Errorf("last true_mi = %g, want 2.5", metrics.values[len(metrics.values)-1]["true_mi"])
+				if metrics.Values[len(metrics.Values)-1]["true_mi"] != 2.5 {
+					t.Errorf("last true_mi = %g, want 2.5", metrics.Values[len(metrics.Values)-1]["true_mi"])
 				}
 				for _, level := range []string{"1", "2.5"} {
 					for _, stat := range []string{"mean", "bias", "variance", "mse"} {
@@ -202,8 +185,8 @@ func TestRunStopsWhenCancelled(t *testing.T) {
 	if !errors.Is(err, context.Canceled) {
 		t.Errorf("Run on a cancelled context returned %v, want context.Canceled", err)
 	}
-	if len(metrics.steps) != 0 {
-		t.Errorf("a cancelled run logged %d steps", len(metrics.steps))
+	if len(metrics.Steps) != 0 {
+		t.Errorf("a cancelled run logged %d steps", len(metrics.Steps))
 	}
 }
 
