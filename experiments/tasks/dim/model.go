@@ -302,30 +302,13 @@ func (m *Model) buildGenerator(c *Config, y *G.Node, initSeed uint64) error {
 	if err != nil {
 		return fmt.Errorf("dim: prior_hidden: %w", err)
 	}
-	squashed, err := architectures.Squash(y)
-	if err != nil {
-		return err
-	}
-	logits, err := m.discriminatorCopy.Forward(squashed)
-	if err != nil {
-		return err
-	}
-	negated, err := G.Neg(logits)
-	if err != nil {
-		return err
-	}
-	sp, err := G.Softplus(negated)
-	if err != nil {
-		return err
-	}
-	if m.priorG, err = G.Mean(sp); err != nil {
-		return err
-	}
-	if m.priorGOut, err = keep(m.priorG); err != nil {
-		return err
-	}
-	m.codes, err = keep(squashed)
-	return err
+	var o ops
+	squashed := o.do(architectures.Squash, y)
+	logits := o.do(m.discriminatorCopy.Forward, squashed)
+	m.priorG = o.do(mean, o.do(G.Softplus, o.do(G.Neg, logits)))
+	m.priorGOut = o.do(keep, m.priorG)
+	m.codes = o.do(keep, squashed)
+	return o.err
 }
 
 // buildDiscriminator builds the prior discriminator's own graph, its loss
@@ -343,36 +326,14 @@ func (m *Model) buildDiscriminator(c *Config, initSeed uint64) error {
 	m.fakeValue = tensor.New(tensor.Of(architectures.Dtype), tensor.WithShape(n, c.Code))
 	m.real = G.NewMatrix(m.gd, architectures.Dtype, G.WithShape(n, c.Code), G.WithName("prior.real"), G.WithValue(m.realValue))
 	m.fake = G.NewMatrix(m.gd, architectures.Dtype, G.WithShape(n, c.Code), G.WithName("prior.fake"), G.WithValue(m.fakeValue))
-	dReal, err := m.Discriminator.Forward(m.real)
-	if err != nil {
-		return err
-	}
-	dFake, err := m.Discriminator.Forward(m.fake)
-	if err != nil {
-		return err
-	}
-	nr, err := G.Neg(dReal)
-	if err != nil {
-		return err
-	}
-	spReal, err := G.Softplus(nr)
-	if err != nil {
-		return err
-	}
-	spFake, err := G.Softplus(dFake)
-	if err != nil {
-		return err
-	}
-	lr, err := G.Mean(spReal)
-	if err != nil {
-		return err
-	}
-	lf, err := G.Mean(spFake)
-	if err != nil {
-		return err
-	}
-	if m.lossD, err = G.Add(lr, lf); err != nil {
-		return err
+	var o ops
+	dReal := o.do(m.Discriminator.Forward, m.real)
+	dFake := o.do(m.Discriminator.Forward, m.fake)
+	spReal := o.do(G.Softplus, o.do(G.Neg, dReal))
+	spFake := o.do(G.Softplus, dFake)
+	lossReal, lossFake := o.do(mean, spReal), o.do(mean, spFake)
+	if m.lossD = o.do2(G.Add, lossReal, lossFake); o.err != nil {
+		return o.err
 	}
 	dParams := m.Discriminator.Learnables()
 	if _, err := G.Grad(m.lossD, dParams...); err != nil {
@@ -387,6 +348,34 @@ func (m *Model) buildDiscriminator(c *Config, initSeed uint64) error {
 	}
 	return architectures.CopyValues(m.discriminatorCopy.Learnables(), dParams)
 }
+
+// ops builds gorgonia nodes one after another and keeps the first error:
+// once an op has failed, the later ones are not built and give nil. The
+// nodes are built in the order of the calls.
+type ops struct{ err error }
+
+// do returns op(x), or nil after an error.
+func (o *ops) do(op func(*G.Node) (*G.Node, error), x *G.Node) *G.Node {
+	if o.err != nil {
+		return nil
+	}
+	n, err := op(x)
+	o.err = err
+	return n
+}
+
+// do2 returns op(a, b), or nil after an error.
+func (o *ops) do2(op func(a, b *G.Node) (*G.Node, error), a, b *G.Node) *G.Node {
+	if o.err != nil {
+		return nil
+	}
+	n, err := op(a, b)
+	o.err = err
+	return n
+}
+
+// mean is G.Mean over every axis.
+func mean(x *G.Node) (*G.Node, error) { return G.Mean(x) }
 
 // priorInitSalt separates the discriminator's initial weights from the
 // encoder's, which share the run's init seed.
