@@ -185,18 +185,7 @@ func (tw *twinModel) lossAndGrads(t *testing.T) float64 {
 			g.Zero()
 		}
 	}
-	defer tw.vm.Reset()
-	if err := G.Let(tw.x, tw.xValue); err != nil {
-		t.Fatal(err)
-	}
-	if err := tw.vm.RunAll(); err != nil {
-		t.Fatal(err)
-	}
-	l, err := architectures.Scalar(tw.loss)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return l
+	return runLoss(t, tw.vm, tw.x, tw.xValue, tw.loss)
 }
 
 // float32Loss runs the float32 model forward and backward once and
@@ -206,14 +195,21 @@ func float32Loss(t *testing.T, m *Model) float64 {
 	if err := m.Adam.ZeroGrads(); err != nil {
 		t.Fatal(err)
 	}
-	defer m.vm.Reset()
-	if err := G.Let(m.x, m.xValue); err != nil {
+	return runLoss(t, m.vm, m.x, m.xValue, m.loss)
+}
+
+// runLoss runs vm once, forward and backward, on the images xValue in x,
+// and returns the value of loss.
+func runLoss(t *testing.T, vm G.VM, x *G.Node, xValue *tensor.Dense, loss *G.Node) float64 {
+	t.Helper()
+	defer vm.Reset()
+	if err := G.Let(x, xValue); err != nil {
 		t.Fatal(err)
 	}
-	if err := m.vm.RunAll(); err != nil {
+	if err := vm.RunAll(); err != nil {
 		t.Fatal(err)
 	}
-	l, err := architectures.Scalar(m.loss)
+	l, err := architectures.Scalar(loss)
 	if err != nil {
 		t.Fatal(err)
 	}
