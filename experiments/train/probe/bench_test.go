@@ -24,7 +24,7 @@ func BenchmarkLinearProbeEpoch(b *testing.B) {
 	benchmarkEpoch(b, TrainLinear)
 }
 
-func benchmarkEpoch(b *testing.B, probe func(context.Context, *Features, *Features, int, Config) (Result, error)) {
+func benchmarkEpoch(b *testing.B, probe probeFunc) {
 	train, test := benchFeatures()
 	cfg := DefaultConfig()
 	cfg.Epochs = 1

@@ -54,16 +54,28 @@ func quickConfig() Config {
 	return Config{Hidden: 64, Dropout: 0.1, Epochs: 10, BatchSize: 32, LR: 3e-3, Seed: 7}
 }
 
+// probeFunc is TrainMLP or TrainLinear.
+type probeFunc = func(context.Context, *Features, *Features, int, Config) (Result, error)
+
+// probes are both probes, by name.
+var probes = map[string]probeFunc{"mlp": TrainMLP, "linear": TrainLinear}
+
+// mustTrain trains the named probe on train, scored on test, and fails the
+// test on an error.
+func mustTrain(t *testing.T, name string, probe probeFunc, train, test *Features, classes int, cfg Config) Result {
+	t.Helper()
+	res, err := probe(context.Background(), train, test, classes, cfg)
+	if err != nil {
+		t.Fatalf("%s: %v", name, err)
+	}
+	return res
+}
+
 func TestBothProbesSeparateGaussianBlobs(t *testing.T) {
 	rng := rand.New(rand.NewPCG(1, 2))
 	train, test := blobs(rng, 600, 10, 3), blobs(rng, 300, 10, 3)
-	for name, probe := range map[string]func(context.Context, *Features, *Features, int, Config) (Result, error){
-		"mlp": TrainMLP, "linear": TrainLinear,
-	} {
-		res, err := probe(context.Background(), train, test, 3, quickConfig())
-		if err != nil {
-			t.Fatalf("%s: %v", name, err)
-		}
+	for name, probe := range probes {
+		res := mustTrain(t, name, probe, train, test, 3, quickConfig())
 		t.Logf("%s: test accuracy %.3f, train %.3f, final loss %.4f", name, res.TestAccuracy, res.TrainAccuracy, res.FinalLoss)
 		if res.TestAccuracy <= 0.95 || res.TrainAccuracy <= 0.95 {
 			t.Errorf("%s: test accuracy %.3f, train %.3f; want both > 0.95", name, res.TestAccuracy, res.TrainAccuracy)
@@ -82,14 +94,8 @@ func TestOnlyTheMLPProbeSolvesXOR(t *testing.T) {
 	train, test := xor(rng, 1000), xor(rng, 500)
 	cfg := quickConfig()
 	cfg.Epochs = 20
-	lin, err := TrainLinear(context.Background(), train, test, 2, cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	mlp, err := TrainMLP(context.Background(), train, test, 2, cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
+	lin := mustTrain(t, "linear", TrainLinear, train, test, 2, cfg)
+	mlp := mustTrain(t, "mlp", TrainMLP, train, test, 2, cfg)
 	t.Logf("XOR test accuracy: linear %.3f, MLP %.3f", lin.TestAccuracy, mlp.TestAccuracy)
 	if lin.TestAccuracy >= 0.7 {
 		t.Errorf("linear probe reached %.3f on XOR; a linear classifier cannot exceed about 0.67", lin.TestAccuracy)
@@ -109,13 +115,8 @@ func TestTheTestSplitIsWhatIsScored(t *testing.T) {
 	for i := range test.Labels {
 		test.Labels[i] = (test.Labels[i] + 1) % 3
 	}
-	for name, probe := range map[string]func(context.Context, *Features, *Features, int, Config) (Result, error){
-		"mlp": TrainMLP, "linear": TrainLinear,
-	} {
-		res, err := probe(context.Background(), train, test, 3, quickConfig())
-		if err != nil {
-			t.Fatalf("%s: %v", name, err)
-		}
+	for name, probe := range probes {
+		res := mustTrain(t, name, probe, train, test, 3, quickConfig())
 		t.Logf("%s with shifted test labels: train accuracy %.3f, test %.3f", name, res.TrainAccuracy, res.TestAccuracy)
 		if res.TrainAccuracy <= 0.95 || res.TestAccuracy >= 0.05 {
 			t.Errorf("%s: train accuracy %.3f (want > 0.95), test %.3f (want < 0.05 with shifted test labels)", name, res.TrainAccuracy, res.TestAccuracy)
@@ -138,30 +139,31 @@ func TestSameSeedSameResult(t *testing.T) {
 	}
 	cfg := quickConfig()
 	cfg.Epochs = 3
-	for name, probe := range map[string]func(context.Context, *Features, *Features, int, Config) (Result, error){
-		"mlp": TrainMLP, "linear": TrainLinear,
-	} {
-		a, err := probe(context.Background(), train, test, 3, cfg)
-		if err != nil {
-			t.Fatal(err)
-		}
-		b, err := probe(context.Background(), train, test, 3, cfg)
-		if err != nil {
-			t.Fatal(err)
-		}
+	for name, probe := range probes {
+		a := mustTrain(t, name, probe, train, test, 3, cfg)
+		b := mustTrain(t, name, probe, train, test, 3, cfg)
 		if !reflect.DeepEqual(a, b) {
 			t.Errorf("%s: two runs with seed %d differ: %+v vs %+v", name, cfg.Seed, a, b)
 		}
 		other := cfg
 		other.Seed++
-		c, err := probe(context.Background(), train, test, 3, other)
-		if err != nil {
-			t.Fatal(err)
-		}
+		c := mustTrain(t, name, probe, train, test, 3, other)
 		if c.FinalLoss == a.FinalLoss {
 			t.Errorf("%s: seeds %d and %d gave the same final loss %v; the seed is not used", name, cfg.Seed, other.Seed, a.FinalLoss)
 		}
 	}
+}
+
+// unscaledBlobs returns training and test blobs shifted and scaled far
+// from unit range.
+func unscaledBlobs(rng *rand.Rand) (train, test *Features) {
+	train, test = blobs(rng, 600, 10, 3), blobs(rng, 300, 10, 3)
+	for _, f := range []*Features{train, test} {
+		for i := range f.X {
+			f.X[i] = f.X[i]*200 + 1000
+		}
+	}
+	return train, test
 }
 
 // TestMLPProbeHandlesUnscaledFeatures shifts and scales the features far
@@ -169,16 +171,8 @@ func TestSameSeedSameResult(t *testing.T) {
 // statistics in evaluation, must absorb that without standardization.
 func TestMLPProbeHandlesUnscaledFeatures(t *testing.T) {
 	rng := rand.New(rand.NewPCG(9, 10))
-	train, test := blobs(rng, 600, 10, 3), blobs(rng, 300, 10, 3)
-	for _, f := range []*Features{train, test} {
-		for i := range f.X {
-			f.X[i] = f.X[i]*200 + 1000
-		}
-	}
-	res, err := TrainMLP(context.Background(), train, test, 3, quickConfig())
-	if err != nil {
-		t.Fatal(err)
-	}
+	train, test := unscaledBlobs(rng)
+	res := mustTrain(t, "mlp", TrainMLP, train, test, 3, quickConfig())
 	if res.TestAccuracy <= 0.95 {
 		t.Errorf("MLP probe on shifted and scaled blobs: test accuracy %.3f, want > 0.95", res.TestAccuracy)
 	}
@@ -186,18 +180,10 @@ func TestMLPProbeHandlesUnscaledFeatures(t *testing.T) {
 
 func TestStandardizeRescuesTheLinearProbe(t *testing.T) {
 	rng := rand.New(rand.NewPCG(11, 12))
-	train, test := blobs(rng, 600, 10, 3), blobs(rng, 300, 10, 3)
-	for _, f := range []*Features{train, test} {
-		for i := range f.X {
-			f.X[i] = f.X[i]*200 + 1000
-		}
-	}
+	train, test := unscaledBlobs(rng)
 	cfg := quickConfig()
 	cfg.Standardize = true
-	res, err := TrainLinear(context.Background(), train, test, 3, cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
+	res := mustTrain(t, "linear", TrainLinear, train, test, 3, cfg)
 	if res.TestAccuracy <= 0.95 {
 		t.Errorf("standardized linear probe on shifted and scaled blobs: test accuracy %.3f, want > 0.95", res.TestAccuracy)
 	}
