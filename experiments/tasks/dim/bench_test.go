@@ -19,15 +19,8 @@ func cpuPreset(c *Config) {
 // benchStep measures one full training step (encoder step and
 // discriminator step) on random 32x32 images in images per second.
 func benchStep(b *testing.B, c *Config, channels int) {
-	m, err := NewModel(c, channels, 32, 1)
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer m.Close()
 	rng := rand.New(rand.NewPCG(1, 1))
-	for i := range m.Input {
-		m.Input[i] = float32(rng.Float64())
-	}
+	m := newNoisyModel(b, c, channels, 1, rng)
 	step := func() {
 		if _, err := m.EncoderStep(); err != nil {
 			b.Fatal(err)

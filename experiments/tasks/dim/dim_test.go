@@ -113,17 +113,26 @@ func equalSnapshots(a, b [][]float32) bool {
 	return true
 }
 
-func TestAdversarialPriorStep(t *testing.T) {
-	c := tinyConfig()
-	m, err := NewModel(c, 1, 32, 7)
+// newNoisyModel builds the model for c on batches of 32x32 images of the
+// given channels, with weights drawn from initSeed and closed when the
+// test ends, and fills its input batch with uniform noise drawn from rng.
+func newNoisyModel(tb testing.TB, c *Config, channels int, initSeed uint64, rng *rand.Rand) *Model {
+	tb.Helper()
+	m, err := NewModel(c, channels, 32, initSeed)
 	if err != nil {
-		t.Fatal(err)
+		tb.Fatal(err)
 	}
-	defer m.Close()
-	rng := rand.New(rand.NewPCG(1, 2))
+	tb.Cleanup(func() { m.Close() })
 	for i := range m.Input {
 		m.Input[i] = float32(rng.Float64())
 	}
+	return m
+}
+
+func TestAdversarialPriorStep(t *testing.T) {
+	c := tinyConfig()
+	rng := rand.New(rand.NewPCG(1, 2))
+	m := newNoisyModel(t, c, 1, 7, rng)
 	if _, err := m.EncoderStep(); err != nil {
 		t.Fatal(err)
 	}

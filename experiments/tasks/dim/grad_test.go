@@ -303,16 +303,7 @@ func gradModel(t *testing.T, estimator, critic string) (*Config, *Model) {
 	}
 	c.Alpha, c.Beta, c.Gamma = 0, 1, 0
 	c.BatchSize = 4
-	m, err := NewModel(c, 1, 32, 5)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { m.Close() })
-	rng := rand.New(rand.NewPCG(1, 2))
-	for i := range m.Input {
-		m.Input[i] = float32(rng.Float64())
-	}
-	return c, m
+	return c, newNoisyModel(t, c, 1, 5, rand.New(rand.NewPCG(1, 2)))
 }
 
 // TestDIMGradientsMatchFiniteDifferences checks the backward pass of the
