@@ -6,6 +6,8 @@ import (
 
 	G "gorgonia.org/gorgonia"
 	"gorgonia.org/tensor"
+
+	"github.com/infomax/infomax/internal/graph"
 )
 
 // Conv2D is a 2-D convolution whose result is kept in row layout: a matrix
@@ -16,8 +18,8 @@ import (
 // NCHW are accepted at the input ([Conv2D.Forward]) and produced only on
 // request ([RowsToNCHW]).
 //
-// The product is im2col (an op of this package that copies each
-// location's patch, in (KH, KW, Cin) order) times the weight matrix.
+// The product is im2col ([graph.Im2Col], an op that copies each location's
+// patch, in (KH, KW, Cin) order) times the weight matrix.
 type Conv2D struct {
 	// W is the weight matrix of shape (K*K*Cin, Cout): row (i*K + j)*Cin + c
 	// is input channel c at kernel offset (i, j).
@@ -55,7 +57,7 @@ func (c *Conv2D) Forward(x *G.Node) (*G.Node, error) {
 	if s.Dims() != 4 || s[1] != c.In {
 		return nil, fmt.Errorf("conv layer: input of shape %v, want (N, %d, H, W)", s, c.In)
 	}
-	return c.apply(x, imageGeom{n: s[0], h: s[2], w: s[3], c: c.In, nchw: true})
+	return c.apply(x, graph.ImageGeom{N: s[0], H: s[2], W: s[3], C: c.In, NCHW: true})
 }
 
 // ForwardRows convolves a map in row layout, rows of shape (n*h*w, In), and
@@ -65,16 +67,16 @@ func (c *Conv2D) ForwardRows(rows *G.Node, n, h, w int) (*G.Node, error) {
 	if s.Dims() != 2 || s[0] != n*h*w || s[1] != c.In {
 		return nil, fmt.Errorf("conv layer: rows of shape %v, want (%d*%d*%d, %d)", s, n, h, w, c.In)
 	}
-	return c.apply(rows, imageGeom{n: n, h: h, w: w, c: c.In})
+	return c.apply(rows, graph.ImageGeom{N: n, H: h, W: w, C: c.In})
 }
 
-func (c *Conv2D) apply(x *G.Node, geom imageGeom) (*G.Node, error) {
-	geom.k, geom.stride, geom.pad = c.Kernel, c.Stride, c.Pad
-	geom.oh, geom.ow = c.OutSize(geom.h), c.OutSize(geom.w)
-	if geom.n <= 0 || geom.oh <= 0 || geom.ow <= 0 {
-		return nil, fmt.Errorf("conv layer: %d images of %dx%d do not fit the %dx%d kernel", geom.n, geom.h, geom.w, c.Kernel, c.Kernel)
+func (c *Conv2D) apply(x *G.Node, geom graph.ImageGeom) (*G.Node, error) {
+	geom.K, geom.Stride, geom.Pad = c.Kernel, c.Stride, c.Pad
+	geom.OH, geom.OW = c.OutSize(geom.H), c.OutSize(geom.W)
+	if geom.N <= 0 || geom.OH <= 0 || geom.OW <= 0 {
+		return nil, fmt.Errorf("conv layer: %d images of %dx%d do not fit the %dx%d kernel", geom.N, geom.H, geom.W, c.Kernel, c.Kernel)
 	}
-	patches, err := G.ApplyOp(&im2colOp{geom: geom}, x)
+	patches, err := graph.Im2Col(x, geom)
 	if err != nil {
 		return nil, err
 	}

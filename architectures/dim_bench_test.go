@@ -9,6 +9,7 @@ import (
 	G "gorgonia.org/gorgonia"
 
 	"github.com/infomax/infomax/estimators"
+	"github.com/infomax/infomax/internal/blas"
 )
 
 // benchBatch is the paper's batch size.
@@ -49,7 +50,7 @@ func benchRun(b *testing.B, g *G.ExprGraph, params G.Nodes) {
 	cpu := cpuTime(b) - cpu0
 	b.ReportMetric(float64(benchBatch*b.N)/b.Elapsed().Seconds(), "images/s")
 	b.ReportMetric(float64(benchBatch*b.N)/cpu.Seconds(), "images/cpu-s")
-	b.Logf("BLAS: %s", BLAS())
+	b.Logf("BLAS: %s", blas.Name())
 }
 
 // cpuTime returns the process's user plus system time so far.

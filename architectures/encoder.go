@@ -5,6 +5,8 @@ import (
 
 	G "gorgonia.org/gorgonia"
 	"gorgonia.org/tensor"
+
+	"github.com/infomax/infomax/internal/graph"
 )
 
 // EncoderSpec gives the sizes of the Deep InfoMax encoder for square
@@ -161,7 +163,7 @@ func (e *Encoder) Forward(x *G.Node) (*EncoderOutput, error) {
 			return nil, err
 		}
 	}
-	if r, err = ReLU(r); err != nil {
+	if r, err = graph.ReLU(r); err != nil {
 		return nil, err
 	}
 	// Layer 2: the local map.
@@ -182,7 +184,7 @@ func (e *Encoder) Forward(x *G.Node) (*EncoderOutput, error) {
 	if r, err = e.BN4.Forward(r); err != nil {
 		return nil, err
 	}
-	if out.FC, err = ReLU(r); err != nil {
+	if out.FC, err = graph.ReLU(r); err != nil {
 		return nil, err
 	}
 	if out.Y, err = e.Out.Forward(out.FC); err != nil {
@@ -201,7 +203,7 @@ func bnReLU(conv *Conv2D, bn *BatchNorm, rows *G.Node, n, size int) (*G.Node, er
 	if r, err = bn.Forward(r); err != nil {
 		return nil, err
 	}
-	return ReLU(r)
+	return graph.ReLU(r)
 }
 
 // BatchNorms returns the encoder's batch-norm layers, first to last.

@@ -6,6 +6,8 @@ import (
 
 	G "gorgonia.org/gorgonia"
 	"gorgonia.org/tensor"
+
+	"github.com/infomax/infomax/internal/graph"
 )
 
 // FeatureExtractor runs a frozen copy of an encoder in evaluation mode
@@ -104,4 +106,4 @@ func (f *FeatureExtractor) Extract(images []float32, n int) (*Features, error) {
 }
 
 // Close releases the extractor's machine.
-func (f *FeatureExtractor) Close() error { return CloseMachine(f.vm) }
+func (f *FeatureExtractor) Close() error { return graph.CloseMachine(f.vm) }

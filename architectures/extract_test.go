@@ -1,6 +1,7 @@
 package architectures
 
 import (
+	"runtime"
 	"slices"
 	"testing"
 	"weak"
@@ -45,4 +46,13 @@ func TestDetachedExtractorFreesItsSource(t *testing.T) {
 	if err := ext.Sync(); err == nil {
 		t.Error("Sync after Detach gave no error")
 	}
+}
+
+// collected reports whether the object behind p is freed by a full
+// collection; the first collection runs finalizers, the second frees what
+// they kept.
+func collected[T any](p weak.Pointer[T]) bool {
+	runtime.GC()
+	runtime.GC()
+	return p.Value() == nil
 }

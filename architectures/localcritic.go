@@ -6,6 +6,8 @@ import (
 
 	G "gorgonia.org/gorgonia"
 	"gorgonia.org/tensor"
+
+	"github.com/infomax/infomax/internal/graph"
 )
 
 // LocalCritic scores the global code of every image of a batch against
@@ -109,7 +111,7 @@ func (e *EmbedNet) Forward(x *G.Node) (*G.Node, error) {
 	if h, err = e.BN.Forward(h); err != nil {
 		return nil, err
 	}
-	if h, err = ReLU(h); err != nil {
+	if h, err = graph.ReLU(h); err != nil {
 		return nil, err
 	}
 	if h, err = e.Second.Forward(h); err != nil {
@@ -295,7 +297,7 @@ func splitScores(fx, fy *Linear, rest *MLP, x, y *G.Node) (*G.Node, error) {
 	if err != nil {
 		return nil, err
 	}
-	if out, err = ReLU(out); err != nil {
+	if out, err = graph.ReLU(out); err != nil {
 		return nil, err
 	}
 	if out, err = rest.Forward(out); err != nil {

@@ -8,6 +8,8 @@ import (
 
 	G "gorgonia.org/gorgonia"
 	"gorgonia.org/tensor"
+
+	"github.com/infomax/infomax/internal/graph"
 )
 
 func float64Node(g *G.ExprGraph, rng *rand.Rand, name string, scale, offset float64, shape ...int) *G.Node {
@@ -64,7 +66,7 @@ func TestConvNormGradientsMatchFiniteDifferences(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if h, err = ReLU(h); err != nil {
+		if h, err = graph.ReLU(h); err != nil {
 			t.Fatal(err)
 		}
 		// A second convolution, 2x2 stride 1 pad 1, on the row layout.

@@ -8,8 +8,8 @@
 // pure-Go BLAS with a float32 matrix product (Sgemm) written in Go
 // assembly, several times faster than gonum's; elsewhere, or built with
 // the purego tag (go build -tags purego), it leaves gorgonia on gonum's
-// BLAS. The architectures package imports it, so
-// every program that builds networks gets the choice.
+// BLAS. Package graph (the gorgonia plumbing under package architectures)
+// imports it, so every program that builds networks gets the choice.
 //
 // OpenBLAS picks its thread count from OPENBLAS_NUM_THREADS (default: one
 // per core); the pure-Go BLASes run on as many goroutines as GOMAXPROCS

@@ -1,50 +1,58 @@
-package architectures
+package graph
 
 import (
 	"fmt"
 	"hash"
-	"hash/fnv"
 
 	"github.com/chewxy/hm"
 	G "gorgonia.org/gorgonia"
 	"gorgonia.org/tensor"
 )
 
-// imageGeom describes a batch of images and the convolution applied to it.
-type imageGeom struct {
-	n, h, w, c     int  // input batch, height, width, channels
-	nchw           bool // input is (n, c, h, w); otherwise rows (n*h*w, c)
-	k, stride, pad int
-	oh, ow         int // output height and width
+// ImageGeom describes a batch of images and the square convolution window
+// that [Im2Col] slides over it.
+type ImageGeom struct {
+	N, H, W, C     int  // input batch, height, width, channels
+	NCHW           bool // input is (N, C, H, W); otherwise rows (N*H*W, C)
+	K, Stride, Pad int  // window size, its step and the zero padding
+	OH, OW         int  // output height and width
 }
 
 // strides returns the element strides of the input's n, h, w and c axes.
-func (g imageGeom) strides() (sn, sh, sw, sc int) {
-	if g.nchw {
-		return g.c * g.h * g.w, g.w, 1, g.h * g.w
+func (g ImageGeom) strides() (sn, sh, sw, sc int) {
+	if g.NCHW {
+		return g.C * g.H * g.W, g.W, 1, g.H * g.W
 	}
-	return g.h * g.w * g.c, g.w * g.c, g.c, 1
+	return g.H * g.W * g.C, g.W * g.C, g.C, 1
 }
 
-func (g imageGeom) inShape() tensor.Shape {
-	if g.nchw {
-		return tensor.Shape{g.n, g.c, g.h, g.w}
+func (g ImageGeom) inShape() tensor.Shape {
+	if g.NCHW {
+		return tensor.Shape{g.N, g.C, g.H, g.W}
 	}
-	return tensor.Shape{g.n * g.h * g.w, g.c}
+	return tensor.Shape{g.N * g.H * g.W, g.C}
 }
 
-func (g imageGeom) outShape() tensor.Shape {
-	return tensor.Shape{g.n * g.oh * g.ow, g.k * g.k * g.c}
+func (g ImageGeom) outShape() tensor.Shape {
+	return tensor.Shape{g.N * g.OH * g.OW, g.K * g.K * g.C}
 }
 
-// im2colOp copies every output location's receptive field into a row:
-// input (images or rows) → (N*OH*OW, K*K*C), column (i*K + j)*C + c.
-// Padding reads as zero. Its gradient is col2imOp, which adds each
-// row back into the places it was copied from.
+// Im2Col copies every output location's receptive field in images x (of
+// geom's input shape) into a row: the result has shape (N*OH*OW, K*K*C),
+// row (n*OH + oy)*OW + ox for location (oy, ox) of image n, column
+// (i*K + j)*C + c for channel c at window offset (i, j). Padding reads as
+// zero. A convolution is this matrix times the weights. Its gradient is
+// col2im, which adds each row back into the places it was copied from.
+func Im2Col(x *G.Node, geom ImageGeom) (*G.Node, error) {
+	return G.ApplyOp(&im2colOp{geom: geom}, x)
+}
+
+// im2colOp computes [Im2Col] (reverse false) or its gradient col2im
+// (reverse true).
 type im2colOp struct {
-	geom    imageGeom
+	customOp
+	geom    ImageGeom
 	reverse bool // col2im: (N*OH*OW, K*K*C) → input shape
-	out     outputBuffer
 }
 
 func (op *im2colOp) Arity() int { return 1 }
@@ -77,23 +85,22 @@ func (op *im2colOp) InferShape(ns ...G.DimSizer) (tensor.Shape, error) {
 	return out.Clone(), nil
 }
 
-func (op *im2colOp) ReturnsPtr() bool     { return false }
-func (op *im2colOp) CallsExtern() bool    { return false }
-func (op *im2colOp) OverwritesInput() int { return -1 }
-
-func (op *im2colOp) WriteHash(h hash.Hash) { fmt.Fprintf(h, "%s%+v", op, op.geom) }
-
-func (op *im2colOp) Hashcode() uint32 {
-	h := fnv.New32a()
-	op.WriteHash(h)
-	return h.Sum32()
+// WriteHash writes the op's name and every field of its geometry, in a
+// fixed format: gorgonia's value numbering takes nodes of equal hashes for
+// the same node.
+func (op *im2colOp) WriteHash(h hash.Hash) {
+	g := op.geom
+	fmt.Fprintf(h, "%s{n:%d h:%d w:%d c:%d nchw:%t k:%d stride:%d pad:%d oh:%d ow:%d}",
+		op, g.N, g.H, g.W, g.C, g.NCHW, g.K, g.Stride, g.Pad, g.OH, g.OW)
 }
+
+func (op *im2colOp) Hashcode() uint32 { return hashcode(op) }
 
 func (op *im2colOp) String() string {
 	if op.reverse {
-		return fmt.Sprintf("col2im%dx%d/%d", op.geom.k, op.geom.k, op.geom.stride)
+		return fmt.Sprintf("col2im%dx%d/%d", op.geom.K, op.geom.K, op.geom.Stride)
 	}
-	return fmt.Sprintf("im2col%dx%d/%d", op.geom.k, op.geom.k, op.geom.stride)
+	return fmt.Sprintf("im2col%dx%d/%d", op.geom.K, op.geom.K, op.geom.Stride)
 }
 
 func (op *im2colOp) Do(vals ...G.Value) (G.Value, error) {
@@ -142,26 +149,26 @@ func (op *im2colOp) SymDiff(inputs G.Nodes, output, grad *G.Node) (G.Nodes, erro
 // value) or col2im (reverse true: image value = Σ of the cols entries
 // copied from it) between image and cols. Images are split across
 // goroutines, which touch disjoint parts of both arrays.
-func patches[T float32 | float64](g imageGeom, reverse bool, a, b []T) {
+func patches[T float32 | float64](g ImageGeom, reverse bool, a, b []T) {
 	img, cols := a, b
 	if reverse {
 		img, cols = b, a
 		clear(img)
 	}
 	sn, sh, sw, sc := g.strides()
-	width := g.k * g.k * g.c
-	perImage := g.oh * g.ow
-	parallelRows(g.n, perImage*width, func(_, lo, hi int) {
+	width := g.K * g.K * g.C
+	perImage := g.OH * g.OW
+	parallelRows(g.N, perImage*width, func(_, lo, hi int) {
 		for n := lo; n < hi; n++ {
-			for oy := 0; oy < g.oh; oy++ {
-				for ox := 0; ox < g.ow; ox++ {
-					row := cols[((n*g.oh+oy)*g.ow+ox)*width:][:width]
-					for i := 0; i < g.k; i++ {
-						y := oy*g.stride - g.pad + i
-						for j := 0; j < g.k; j++ {
-							x := ox*g.stride - g.pad + j
-							seg := row[(i*g.k+j)*g.c:][:g.c]
-							if y < 0 || y >= g.h || x < 0 || x >= g.w {
+			for oy := 0; oy < g.OH; oy++ {
+				for ox := 0; ox < g.OW; ox++ {
+					row := cols[((n*g.OH+oy)*g.OW+ox)*width:][:width]
+					for i := 0; i < g.K; i++ {
+						y := oy*g.Stride - g.Pad + i
+						for j := 0; j < g.K; j++ {
+							x := ox*g.Stride - g.Pad + j
+							seg := row[(i*g.K+j)*g.C:][:g.C]
+							if y < 0 || y >= g.H || x < 0 || x >= g.W {
 								if !reverse {
 									clear(seg)
 								}
@@ -170,9 +177,9 @@ func patches[T float32 | float64](g imageGeom, reverse bool, a, b []T) {
 							base := n*sn + y*sh + x*sw
 							switch {
 							case sc == 1 && !reverse:
-								copy(seg, img[base:base+g.c])
+								copy(seg, img[base:base+g.C])
 							case sc == 1:
-								dst := img[base : base+g.c]
+								dst := img[base : base+g.C]
 								for c, v := range seg {
 									dst[c] += v
 								}

@@ -1,4 +1,4 @@
-package architectures
+package graph
 
 import "gorgonia.org/tensor"
 

@@ -1,4 +1,4 @@
-package architectures
+package graph
 
 import (
 	"runtime"
@@ -19,7 +19,7 @@ type machineOwner struct {
 func newMachineOwner(t *testing.T) *machineOwner {
 	t.Helper()
 	g := G.NewGraph()
-	x := G.NewMatrix(g, Dtype, G.WithShape(64, 64), G.WithName("x"),
+	x := G.NewMatrix(g, tensor.Float32, G.WithShape(64, 64), G.WithName("x"),
 		G.WithValue(tensor.New(tensor.WithShape(64, 64), tensor.WithBacking(make([]float32, 64*64)))))
 	sq, err := G.Square(x)
 	if err != nil {

@@ -1,9 +1,8 @@
-package architectures
+package graph
 
 import (
 	"fmt"
 	"hash"
-	"hash/fnv"
 
 	"github.com/chewxy/hm"
 	G "gorgonia.org/gorgonia"
@@ -21,9 +20,9 @@ func ReLU(x *G.Node) (*G.Node, error) {
 // reluOp computes max(x, 0) (grad false, input x) or its backward pass
 // (grad true, inputs x and dy).
 type reluOp struct {
+	customOp
 	dims int
 	grad bool
-	out  outputBuffer
 }
 
 func (op *reluOp) Arity() int {
@@ -52,16 +51,8 @@ func (op *reluOp) InferShape(ns ...G.DimSizer) (tensor.Shape, error) {
 	return s.Clone(), nil
 }
 
-func (op *reluOp) ReturnsPtr() bool      { return false }
-func (op *reluOp) CallsExtern() bool     { return false }
-func (op *reluOp) OverwritesInput() int  { return -1 }
 func (op *reluOp) WriteHash(h hash.Hash) { fmt.Fprintf(h, "%s-%d", op, op.dims) }
-
-func (op *reluOp) Hashcode() uint32 {
-	h := fnv.New32a()
-	op.WriteHash(h)
-	return h.Sum32()
-}
+func (op *reluOp) Hashcode() uint32      { return hashcode(op) }
 
 func (op *reluOp) String() string {
 	if op.grad {

@@ -1,0 +1,200 @@
+package graph
+
+import (
+	"fmt"
+	"hash"
+
+	"github.com/chewxy/hm"
+	G "gorgonia.org/gorgonia"
+	"gorgonia.org/tensor"
+)
+
+// Normalization of matrices of shape (rows, channels), for the batch-norm
+// and layer-norm layers of package architectures.
+//
+// gorgonia v0.9.18's own BatchNorm op cannot be used: its UsePreallocDo
+// normalizes the previous contents of the output register instead of the
+// input (so every run after the first computes garbage), and its DoDiff reads
+// two inputs an arity-1 op does not have. [Norm] is a fused op of its own,
+// with the scale and shift applied inside the op and analytic gradients: one
+// pass over the data instead of the half dozen broadcast temporaries a
+// primitive-op version needs.
+
+// NormKind says over which axis a normalization takes its statistics.
+type NormKind uint8
+
+const (
+	NormBatch NormKind = iota // per column, over the rows (batch norm)
+	NormLayer                 // per row, over the columns (layer norm)
+)
+
+// NormState is what a normalization layer keeps between runs: its mode and
+// its running statistics. The ops of one layer share it: the forward op
+// reads Training and, when it trains a batch norm, updates the running
+// statistics on every run.
+type NormState struct {
+	Name     string // the layer's name, for errors and the op's name
+	Kind     NormKind
+	Channels int
+	Eps      float64
+	Momentum float64 // of the running statistics (batch norm)
+	Training bool    // batch statistics (true) or running ones (batch norm)
+	// RunningMean and RunningVar are the batch-norm running statistics
+	// (PyTorch's convention: unbiased variance, new = (1-m) old + m batch).
+	RunningMean, RunningVar []float64
+}
+
+// Norm normalizes x of shape (rows, st.Channels) as st says, then scales
+// each channel by gamma and shifts it by beta (both of shape (channels)):
+// y = γ (x - μ)/sqrt(σ² + ε) + β, with μ and σ² per column over the rows
+// (NormBatch; in evaluation mode the running statistics) or per row over
+// the columns (NormLayer). It is differentiable in x, γ and β.
+func Norm(st *NormState, x, gamma, beta *G.Node) (*G.Node, error) {
+	if x.Shape().Dims() != 2 || x.Shape()[1] != st.Channels {
+		return nil, fmt.Errorf("%s: input of shape %v, want (rows, %d)", st.Name, x.Shape(), st.Channels)
+	}
+	return G.ApplyOp(&normOp{st: st, part: partForward}, x, gamma, beta)
+}
+
+// normPart says which computation a normOp performs.
+type normPart uint8
+
+const (
+	partForward   normPart = iota // y = γ x̂ + β, inputs (x, γ, β)
+	partGradX                     // ∂L/∂x, inputs (x, γ, dy)
+	partGradGamma                 // ∂L/∂γ, inputs (x, dy)
+)
+
+// normOp is a gorgonia op computing one part of a normalization layer.
+type normOp struct {
+	customOp
+	st   *NormState
+	part normPart
+}
+
+func (op *normOp) Arity() int {
+	if op.part == partGradGamma {
+		return 2
+	}
+	return 3
+}
+
+func (op *normOp) Type() hm.Type {
+	a := hm.TypeVariable('a')
+	m := G.TensorType{Dims: 2, Of: a}
+	v := G.TensorType{Dims: 1, Of: a}
+	switch op.part {
+	case partForward:
+		return hm.NewFnType(m, v, v, m)
+	case partGradX:
+		return hm.NewFnType(m, v, m, m)
+	default:
+		return hm.NewFnType(m, m, v)
+	}
+}
+
+func (op *normOp) InferShape(ns ...G.DimSizer) (tensor.Shape, error) {
+	if len(ns) != op.Arity() {
+		return nil, fmt.Errorf("%s: got %d inputs, want %d", op, len(ns), op.Arity())
+	}
+	s, ok := ns[0].(tensor.Shape)
+	if !ok || s.Dims() != 2 {
+		return nil, fmt.Errorf("%s: input must be a matrix, got %v", op, ns[0])
+	}
+	if op.part == partGradGamma {
+		return tensor.Shape{s[1]}, nil
+	}
+	return s.Clone(), nil
+}
+
+func (op *normOp) WriteHash(h hash.Hash) {
+	fmt.Fprintf(h, "norm-%p-%d", op.st, op.part)
+}
+
+func (op *normOp) Hashcode() uint32 { return hashcode(op) }
+
+func (op *normOp) String() string {
+	names := [...]string{"", "∂x", "∂γ"}
+	return fmt.Sprintf("norm(%s)%s", op.st.Name, names[op.part])
+}
+
+func (op *normOp) Do(vals ...G.Value) (G.Value, error) {
+	if len(vals) != op.Arity() {
+		return nil, fmt.Errorf("%s: got %d values, want %d", op, len(vals), op.Arity())
+	}
+	x, ok := vals[0].(*tensor.Dense)
+	if !ok {
+		return nil, fmt.Errorf("%s: input is %T, want a dense tensor", op, vals[0])
+	}
+	outShape := x.Shape()
+	if op.part == partGradGamma {
+		outShape = tensor.Shape{x.Shape()[1]}
+	}
+	return op.UsePreallocDo(op.out.get(x.Dtype(), outShape), vals...)
+}
+
+// UsePreallocDo computes into prealloc when its shape and type fit.
+func (op *normOp) UsePreallocDo(prealloc G.Value, vals ...G.Value) (G.Value, error) {
+	out, ok := prealloc.(*tensor.Dense)
+	if !ok || len(vals) != op.Arity() {
+		return nil, fmt.Errorf("%s: unusable destination %T", op, prealloc)
+	}
+	x := vals[0].(*tensor.Dense)
+	rows, cols := x.Shape()[0], x.Shape()[1]
+	want := rows * cols
+	if op.part == partGradGamma {
+		want = cols
+	}
+	if out.Dtype() != x.Dtype() || out.Shape().TotalSize() != want {
+		return nil, fmt.Errorf("%s: destination of shape %v does not fit", op, out.Shape())
+	}
+	if cols != op.st.Channels {
+		return nil, fmt.Errorf("%s: input has %d channels, want %d", op, cols, op.st.Channels)
+	}
+	switch x.Dtype() {
+	case tensor.Float32:
+		normCompute(op, rows, cols, x.Float32s(), denseData[float32](vals[1:]), out.Float32s())
+	case tensor.Float64:
+		normCompute(op, rows, cols, x.Float64s(), denseData[float64](vals[1:]), out.Float64s())
+	default:
+		return nil, fmt.Errorf("%s: unsupported type %v", op, x.Dtype())
+	}
+	return out, nil
+}
+
+// DiffWRT says the forward op is differentiable in x, γ and β.
+func (op *normOp) DiffWRT(inputs int) []bool {
+	if op.part != partForward {
+		return make([]bool, inputs)
+	}
+	return []bool{true, true, true}
+}
+
+// SymDiff returns the gradient nodes for x, γ and β.
+func (op *normOp) SymDiff(inputs G.Nodes, output, grad *G.Node) (G.Nodes, error) {
+	if op.part != partForward {
+		return nil, fmt.Errorf("%s: no second derivative", op)
+	}
+	x, gamma := inputs[0], inputs[1]
+	dx, err := G.ApplyOp(&normOp{st: op.st, part: partGradX}, x, gamma, grad)
+	if err != nil {
+		return nil, err
+	}
+	dgamma, err := G.ApplyOp(&normOp{st: op.st, part: partGradGamma}, x, grad)
+	if err != nil {
+		return nil, err
+	}
+	dbeta, err := G.Sum(grad, 0)
+	if err != nil {
+		return nil, err
+	}
+	return G.Nodes{dx, dgamma, dbeta}, nil
+}
+
+func denseData[T float32 | float64](vals []G.Value) [][]T {
+	out := make([][]T, len(vals))
+	for i, v := range vals {
+		out[i] = v.(*tensor.Dense).Data().([]T)
+	}
+	return out
+}

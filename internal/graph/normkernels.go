@@ -1,0 +1,246 @@
+package graph
+
+import (
+	"math"
+	"runtime"
+)
+
+// columnSums returns, for every column c, Σ_r a[r][c] and
+// Σ_r a[r][c]·(b[r][c] - shift[c]) when b is given, or Σ_r (a[r][c] -
+// shift[c]) and Σ_r (a[r][c] - shift[c])² when b is nil. Sums are in
+// float64, accumulated per chunk of rows in parallel.
+func columnSums[T float32 | float64](rows, cols int, a, b []T, shift []float64) (s1, s2 []float64) {
+	workers := max(1, min(runtime.GOMAXPROCS(0), rows))
+	p1 := make([]float64, workers*cols)
+	p2 := make([]float64, workers*cols)
+	n := parallelRows(rows, cols, func(chunk, lo, hi int) {
+		q1, q2 := p1[chunk*cols:(chunk+1)*cols], p2[chunk*cols:(chunk+1)*cols]
+		for r := lo; r < hi; r++ {
+			ar := a[r*cols : (r+1)*cols]
+			if b == nil {
+				for c, v := range ar {
+					d := float64(v) - shift[c]
+					q1[c] += d
+					q2[c] += d * d
+				}
+				continue
+			}
+			br := b[r*cols : (r+1)*cols]
+			for c, v := range ar {
+				q1[c] += float64(v)
+				q2[c] += float64(v) * (float64(br[c]) - shift[c])
+			}
+		}
+	})
+	s1, s2 = p1[:cols], p2[:cols]
+	for k := 1; k < n; k++ {
+		for c := 0; c < cols; c++ {
+			s1[c] += p1[k*cols+c]
+			s2[c] += p2[k*cols+c]
+		}
+	}
+	return s1, s2
+}
+
+// batchStats returns the per-column mean and inverse standard deviation a
+// batch norm normalizes with, updating the running statistics when it
+// trains and update is set.
+func batchStats[T float32 | float64](st *NormState, rows, cols int, x []T, update bool) (mean, inv []float64) {
+	mean = make([]float64, cols)
+	inv = make([]float64, cols)
+	if !st.Training {
+		for c := range mean {
+			mean[c] = st.RunningMean[c]
+			inv[c] = 1 / math.Sqrt(st.RunningVar[c]+st.Eps)
+		}
+		return mean, inv
+	}
+	// Shifting by the first row keeps the one-pass variance accurate.
+	shift := make([]float64, cols)
+	for c := range shift {
+		shift[c] = float64(x[c])
+	}
+	s1, s2 := columnSums(rows, cols, x, nil, shift)
+	n := float64(rows)
+	for c := range mean {
+		d := s1[c] / n
+		mean[c] = shift[c] + d
+		ss := max(s2[c]-n*d*d, 0) // Σ (x - mean)²
+		inv[c] = 1 / math.Sqrt(ss/n+st.Eps)
+		if update {
+			unbiased := ss
+			if rows > 1 {
+				unbiased /= n - 1
+			}
+			st.RunningMean[c] = (1-st.Momentum)*st.RunningMean[c] + st.Momentum*mean[c]
+			st.RunningVar[c] = (1-st.Momentum)*st.RunningVar[c] + st.Momentum*unbiased
+		}
+	}
+	return mean, inv
+}
+
+// rowStats returns the mean and inverse standard deviation of one row.
+func rowStats[T float32 | float64](row []T, eps float64) (mean, inv float64) {
+	var s float64
+	for _, v := range row {
+		s += float64(v)
+	}
+	mean = s / float64(len(row))
+	var ss float64
+	for _, v := range row {
+		d := float64(v) - mean
+		ss += d * d
+	}
+	return mean, 1 / math.Sqrt(ss/float64(len(row))+eps)
+}
+
+// affineRows sets out[r][c] = x[r][c]·p[c] + q[c] for every row, in
+// parallel.
+func affineRows[T float32 | float64](rows, cols int, x, out, p, q []T) {
+	parallelRows(rows, cols, func(_, lo, hi int) {
+		for r := lo; r < hi; r++ {
+			xr, or := x[r*cols:(r+1)*cols], out[r*cols:(r+1)*cols]
+			for c, v := range xr {
+				or[c] = v*p[c] + q[c]
+			}
+		}
+	})
+}
+
+// normCompute runs op's part of its layer's normalization on x, a
+// (rows, cols) matrix, with the op's other inputs in (γ and β, γ and dy,
+// or dy), writing the result to out.
+func normCompute[T float32 | float64](op *normOp, rows, cols int, x []T, in [][]T, out []T) {
+	st := op.st
+	switch {
+	case st.Kind == NormBatch && op.part == partForward:
+		batchNormForward(st, rows, cols, x, in[0], in[1], out)
+	case st.Kind == NormBatch && op.part == partGradGamma:
+		batchNormGradGamma(st, rows, cols, x, in[0], out)
+	case st.Kind == NormBatch && op.part == partGradX:
+		batchNormGradX(st, rows, cols, x, in[0], in[1], out)
+	case op.part == partForward:
+		layerNormForward(st, rows, cols, x, in[0], in[1], out)
+	case op.part == partGradGamma:
+		layerNormGradGamma(st, rows, cols, x, in[0], out)
+	default:
+		layerNormGradX(st, rows, cols, x, in[0], in[1], out)
+	}
+}
+
+// batchNormForward sets out = γ (x - μ) inv + β, computed as
+// x·(γ inv) + (β - μ γ inv), with the batch's statistics (updating the
+// running ones) or the running ones.
+func batchNormForward[T float32 | float64](st *NormState, rows, cols int, x, gamma, beta, out []T) {
+	mean, inv := batchStats(st, rows, cols, x, true)
+	p, q := make([]T, cols), make([]T, cols)
+	for c := range p {
+		a := float64(gamma[c]) * inv[c]
+		p[c], q[c] = T(a), T(float64(beta[c])-mean[c]*a)
+	}
+	affineRows(rows, cols, x, out, p, q)
+}
+
+// batchNormGradGamma sets out to ∂L/∂γ = Σ dy x̂ = inv Σ dy (x - μ), per
+// column.
+func batchNormGradGamma[T float32 | float64](st *NormState, rows, cols int, x, dy, out []T) {
+	mean, inv := batchStats(st, rows, cols, x, false)
+	_, sdx := columnSums(rows, cols, dy, x, mean)
+	for c := range sdx {
+		out[c] = T(sdx[c] * inv[c])
+	}
+}
+
+// batchNormGradX sets out to ∂L/∂x. In training mode the batch statistics
+// depend on x: with a = γ inv, S = Σ dy and SX = Σ dy x̂ per column,
+// dx = a dy - a S/n - a x̂ SX/n = a dy + k x + (-a S/n - k μ), where
+// k = -a inv SX/n. In evaluation mode dx = a dy.
+func batchNormGradX[T float32 | float64](st *NormState, rows, cols int, x, gamma, dy, out []T) {
+	n := float64(rows) // the group is a column
+	mean, inv := batchStats(st, rows, cols, x, false)
+	p, q, r := make([]T, cols), make([]T, cols), make([]T, cols)
+	if st.Training {
+		sd, sdx := columnSums(rows, cols, dy, x, mean)
+		for c := range p {
+			a := float64(gamma[c]) * inv[c]
+			k := -a * inv[c] * sdx[c] * inv[c] / n
+			p[c], q[c], r[c] = T(a), T(k), T(-a*sd[c]/n-k*mean[c])
+		}
+	} else {
+		for c := range p {
+			p[c] = T(float64(gamma[c]) * inv[c])
+		}
+	}
+	parallelRows(rows, cols, func(_, lo, hi int) {
+		for i := lo; i < hi; i++ {
+			xr, dr, or := x[i*cols:(i+1)*cols], dy[i*cols:(i+1)*cols], out[i*cols:(i+1)*cols]
+			for c, v := range xr {
+				or[c] = p[c]*dr[c] + q[c]*v + r[c]
+			}
+		}
+	})
+}
+
+// layerNormForward sets each row of out to γ x̂ + β, x̂ being the row of x
+// normalized by its own mean and standard deviation.
+func layerNormForward[T float32 | float64](st *NormState, rows, cols int, x, gamma, beta, out []T) {
+	parallelRows(rows, cols, func(_, lo, hi int) {
+		for i := lo; i < hi; i++ {
+			xr, or := x[i*cols:(i+1)*cols], out[i*cols:(i+1)*cols]
+			mean, inv := rowStats(xr, st.Eps)
+			a, b := T(inv), T(-mean*inv)
+			for c, v := range xr {
+				or[c] = (v*a+b)*gamma[c] + beta[c]
+			}
+		}
+	})
+}
+
+// layerNormGradGamma sets out to ∂L/∂γ = Σ dy x̂ over the rows, summed in
+// float64 per chunk of rows in parallel.
+func layerNormGradGamma[T float32 | float64](st *NormState, rows, cols int, x, dy, out []T) {
+	workers := max(1, min(runtime.GOMAXPROCS(0), rows))
+	partial := make([]float64, workers*cols)
+	chunks := parallelRows(rows, cols, func(chunk, lo, hi int) {
+		acc := partial[chunk*cols : (chunk+1)*cols]
+		for i := lo; i < hi; i++ {
+			xr, dr := x[i*cols:(i+1)*cols], dy[i*cols:(i+1)*cols]
+			mean, inv := rowStats(xr, st.Eps)
+			for c, v := range xr {
+				acc[c] += float64(dr[c]) * (float64(v) - mean) * inv
+			}
+		}
+	})
+	for c := 0; c < cols; c++ {
+		var s float64
+		for k := 0; k < chunks; k++ {
+			s += partial[k*cols+c]
+		}
+		out[c] = T(s)
+	}
+}
+
+// layerNormGradX sets out to ∂L/∂x, row by row: with g = dy γ, S = Σ g and
+// SX = Σ g x̂ over the row, dx = inv g - inv S/n - x̂ inv SX/n.
+func layerNormGradX[T float32 | float64](st *NormState, rows, cols int, x, gamma, dy, out []T) {
+	n := float64(cols) // the group is a row
+	parallelRows(rows, cols, func(_, lo, hi int) {
+		for i := lo; i < hi; i++ {
+			xr, dr, or := x[i*cols:(i+1)*cols], dy[i*cols:(i+1)*cols], out[i*cols:(i+1)*cols]
+			mean, inv := rowStats(xr, st.Eps)
+			var s, sx float64
+			for c, v := range xr {
+				g := float64(dr[c]) * float64(gamma[c])
+				s += g
+				sx += g * (float64(v) - mean)
+			}
+			sx *= inv
+			k := -inv * inv * sx / n
+			a, b := T(inv), T(-inv*s/n-k*mean)
+			kt := T(k)
+			for c, v := range xr {
+				or[c] = a*dr[c]*gamma[c] + kt*v + b
+			}
+		}
+	})
+}

@@ -1,0 +1,61 @@
+// Package graph is the gorgonia plumbing under the networks of package
+// architectures: the custom ops they are built from ([ReLU], [Im2Col] and
+// the normalization op [Norm]), the output buffer those ops reuse between
+// runs, the machine lifecycle ([CloseMachine]) and the BLAS choice.
+//
+// The ops are fused: each computes its forward pass, or its analytic
+// gradient, in one pass over the data instead of the several temporaries
+// that gorgonia's primitive ops would need, and each works on float32 and
+// float64 tensors.
+package graph
+
+import (
+	"hash/fnv"
+	"runtime"
+	"sync"
+
+	G "gorgonia.org/gorgonia"
+)
+
+// customOp is embedded by the ops of this package for what they do alike:
+// they compute into the output buffer they keep, return that buffer (no
+// pointer into an input), call no external code and overwrite no input.
+type customOp struct {
+	out outputBuffer
+}
+
+func (*customOp) ReturnsPtr() bool     { return false }
+func (*customOp) CallsExtern() bool    { return false }
+func (*customOp) OverwritesInput() int { return -1 }
+
+// hashcode returns the FNV-1a hash of what op writes with WriteHash, the
+// Hashcode of every op of this package.
+func hashcode(op G.Op) uint32 {
+	h := fnv.New32a()
+	op.WriteHash(h)
+	return h.Sum32()
+}
+
+// parallelRows calls f on contiguous row ranges that cover [0, rows), on
+// up to GOMAXPROCS goroutines when the matrix is large enough to pay for
+// them. chunk receives the range's index.
+func parallelRows(rows, cols int, f func(chunk, lo, hi int)) int {
+	workers := min(runtime.GOMAXPROCS(0), rows)
+	if workers <= 1 || rows*cols < 1<<15 {
+		f(0, 0, rows)
+		return 1
+	}
+	size := (rows + workers - 1) / workers
+	var wg sync.WaitGroup
+	n := 0
+	for lo := 0; lo < rows; lo += size {
+		wg.Add(1)
+		go func(chunk, lo, hi int) {
+			defer wg.Done()
+			f(chunk, lo, hi)
+		}(n, lo, min(lo+size, rows))
+		n++
+	}
+	wg.Wait()
+	return n
+}
