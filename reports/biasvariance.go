@@ -123,70 +123,14 @@ func makeBiasVariance(runs []Run, spec Spec, dir string) ([]string, error) {
 	if err != nil {
 		return nil, err
 	}
-
-	header := append([]string(nil), o.Rows...)
-	header = append(header, "true MI", "mean", "bias", "variance", "MSE", "n")
-	numeric := make([]bool, len(header))
-	for i := len(o.Rows); i < len(header); i++ {
-		numeric[i] = true
-	}
-	t := tableData{
-		Header:    header,
-		Numeric:   numeric,
-		Note:      leftOutNote(out),
-		CSVHeader: append(append([]string(nil), o.Rows...), "true_mi", "mean", "bias", "variance", "mse", "n"),
-	}
+	t := biasVarianceTable(o, out)
 	for _, g := range groups {
-		type acc struct {
-			label string
-			value float64
-			stats map[string][]float64
-			n     int
+		levels, err := groupLevels(spec, o, g.Runs)
+		if err != nil {
+			return nil, err
 		}
-		levels := map[string]*acc{}
-		for _, r := range g.Runs {
-			var rl []runLevel
-			if o.Source != "metrics" {
-				rl = summaryLevels(r)
-			}
-			if len(rl) == 0 && o.Source != "summary" {
-				if rl, err = logLevels(r, o.Metric, o.Truth); err != nil {
-					return nil, fmt.Errorf("bias_variance report %q: run %s: %w", spec.Name, r.ID, err)
-				}
-			}
-			for _, l := range rl {
-				a, ok := levels[l.Label]
-				if !ok {
-					a = &acc{label: l.Label, value: l.Value, stats: map[string][]float64{}}
-					levels[l.Label] = a
-				}
-				a.n++
-				for name, v := range l.Stats {
-					if finite(v) {
-						a.stats[name] = append(a.stats[name], v)
-					}
-				}
-			}
-		}
-		sorted := make([]*acc, 0, len(levels))
 		for _, a := range levels {
-			sorted = append(sorted, a)
-		}
-		sort.Slice(sorted, func(i, j int) bool { return sorted[i].value < sorted[j].value })
-		for _, a := range sorted {
-			row := append([]string(nil), g.Values...)
-			row = append(row, a.label)
-			csvRow := append([]string(nil), g.Values...)
-			csvRow = append(csvRow, a.label)
-			for _, name := range levelStatNames {
-				m, _ := MeanSD(a.stats[name])
-				row = append(row, fixed(m, o.Precision))
-				csvRow = append(csvRow, exact(m))
-			}
-			row = append(row, strconv.Itoa(a.n))
-			csvRow = append(csvRow, strconv.Itoa(a.n))
-			t.Rows = append(t.Rows, row)
-			t.CSVRows = append(t.CSVRows, csvRow)
+			addLevelRows(&t, g, a, o.Precision)
 		}
 	}
 	if len(t.Rows) == 0 {
@@ -194,4 +138,86 @@ func makeBiasVariance(runs []Run, spec Spec, dir string) ([]string, error) {
 			"metrics in its summary nor %q and %q values in its metrics log", spec.Name, o.Metric, o.Truth)
 	}
 	return writeTable(dir, spec.Name, t)
+}
+
+// biasVarianceTable returns the table without rows: a column per row key,
+// then the level, its statistics and the number of runs.
+func biasVarianceTable(o biasVarianceOptions, out leftOut) tableData {
+	header := append([]string(nil), o.Rows...)
+	header = append(header, "true MI", "mean", "bias", "variance", "MSE", "n")
+	numeric := make([]bool, len(header))
+	for i := len(o.Rows); i < len(header); i++ {
+		numeric[i] = true
+	}
+	return tableData{
+		Header:    header,
+		Numeric:   numeric,
+		Note:      leftOutNote(out),
+		CSVHeader: append(append([]string(nil), o.Rows...), "true_mi", "mean", "bias", "variance", "mse", "n"),
+	}
+}
+
+// levelAcc gathers the statistics of one level over the runs of a row
+// group.
+type levelAcc struct {
+	label string
+	value float64
+	stats map[string][]float64 // the finite values, by statistic
+	n     int                  // the runs that have the level
+}
+
+// groupLevels returns the levels of runs with their statistics gathered
+// over the runs, in increasing level. A run's statistics come from its
+// summary or its metrics log, as option source says.
+func groupLevels(spec Spec, o biasVarianceOptions, runs []Run) ([]*levelAcc, error) {
+	levels := map[string]*levelAcc{}
+	for _, r := range runs {
+		var rl []runLevel
+		var err error
+		if o.Source != "metrics" {
+			rl = summaryLevels(r)
+		}
+		if len(rl) == 0 && o.Source != "summary" {
+			if rl, err = logLevels(r, o.Metric, o.Truth); err != nil {
+				return nil, fmt.Errorf("bias_variance report %q: run %s: %w", spec.Name, r.ID, err)
+			}
+		}
+		for _, l := range rl {
+			a, ok := levels[l.Label]
+			if !ok {
+				a = &levelAcc{label: l.Label, value: l.Value, stats: map[string][]float64{}}
+				levels[l.Label] = a
+			}
+			a.n++
+			for name, v := range l.Stats {
+				if finite(v) {
+					a.stats[name] = append(a.stats[name], v)
+				}
+			}
+		}
+	}
+	sorted := make([]*levelAcc, 0, len(levels))
+	for _, a := range levels {
+		sorted = append(sorted, a)
+	}
+	sort.Slice(sorted, func(i, j int) bool { return sorted[i].value < sorted[j].value })
+	return sorted, nil
+}
+
+// addLevelRows adds the Markdown and CSV rows of level a of row group g to
+// t: the mean of each statistic over the runs, and their number.
+func addLevelRows(t *tableData, g *group, a *levelAcc, prec int) {
+	row := append([]string(nil), g.Values...)
+	row = append(row, a.label)
+	csvRow := append([]string(nil), g.Values...)
+	csvRow = append(csvRow, a.label)
+	for _, name := range levelStatNames {
+		m, _ := MeanSD(a.stats[name])
+		row = append(row, fixed(m, prec))
+		csvRow = append(csvRow, exact(m))
+	}
+	row = append(row, strconv.Itoa(a.n))
+	csvRow = append(csvRow, strconv.Itoa(a.n))
+	t.Rows = append(t.Rows, row)
+	t.CSVRows = append(t.CSVRows, csvRow)
 }

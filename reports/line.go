@@ -2,6 +2,7 @@ package reports
 
 import (
 	"fmt"
+	"image/color"
 	"math"
 	"sort"
 
@@ -140,10 +141,31 @@ func makeLine(runs []Run, spec Spec, dir string) ([]string, error) {
 	if err != nil {
 		return nil, err
 	}
+	allX, err := lineXValues(spec, o, done)
+	if err != nil {
+		return nil, err
+	}
+	var plots []*plot.Plot
+	for _, y := range o.Y {
+		p, err := linePanel(spec, o, y, groups, allX)
+		if err != nil {
+			return nil, err
+		}
+		plots = append(plots, p)
+	}
+	cols := o.Columns
+	if cols == 0 {
+		cols = defaultColumns(len(plots))
+	}
+	return writePanels(dir, spec.Name, plots, cols, o.Size)
+}
 
-	// Every distinct x, for the ticks and the dodge width.
+// lineXValues returns every distinct x of runs, in increasing order, for
+// the ticks and the dodge width. A log axis with an x that is not positive
+// is an error.
+func lineXValues(spec Spec, o lineOptions, runs []Run) ([]float64, error) {
 	var allX []float64
-	for _, r := range done {
+	for _, r := range runs {
 		if v, ok := r.Param(o.X); ok {
 			if x, ok := asNumber(v); ok && !containsFloat(allX, x) {
 				allX = append(allX, x)
@@ -155,75 +177,82 @@ func makeLine(runs []Run, spec Spec, dir string) ([]string, error) {
 		return nil, fmt.Errorf("line report %q: option \"logx\": x = %s has the value %s; a log axis needs "+
 			"positive values (set logx = false)", spec.Name, o.X, formatValue(allX[0]))
 	}
+	return allX, nil
+}
 
-	var plots []*plot.Plot
-	for _, y := range o.Y {
-		title := label(o.Labels, y)
-		ylabel := o.YLabel
-		if ylabel == "" {
-			ylabel = title
-		}
-		p := newPanel(title, o.X, ylabel)
-		if o.LogX {
-			p.X.Scale = plot.LogScale{}
-			p.X.Tick.Marker = plot.LogTicks{Prec: -1}
-		}
-		if len(allX) <= 12 {
-			p.X.Tick.Marker = valueTicks(allX)
-		}
-		for gi, g := range groups {
-			pts, err := linePoints(g.Runs, o.X, y, o.Scale)
-			if err != nil {
-				return nil, fmt.Errorf("line report %q: option \"x\": %w", spec.Name, err)
-			}
-			if len(pts) == 0 {
-				continue
-			}
-			shift := 0.0
-			if o.Dodge && len(groups) > 1 {
-				shift = (float64(gi) - float64(len(groups)-1)/2) * 0.012
-			}
-			xy := make(plotter.XYs, len(pts))
-			var errs plotter.YErrors
-			var errXY plotter.XYs
-			for i, pt := range pts {
-				xy[i] = plotter.XY{X: dodgeX(pt.X, allX, shift, o.LogX), Y: pt.Mean}
-				if finite(pt.Half) {
-					errXY = append(errXY, xy[i])
-					errs = append(errs, struct{ Low, High float64 }{pt.Half, pt.Half})
-				}
-			}
-			c := seriesColor(gi)
-			l, s, err := plotter.NewLinePoints(xy)
-			if err != nil {
-				return nil, err
-			}
-			l.LineStyle.Color = c
-			l.LineStyle.Width = vg.Points(1.5)
-			s.GlyphStyle.Color = c
-			s.GlyphStyle.Shape = draw.CircleGlyph{}
-			s.GlyphStyle.Radius = vg.Points(2.5)
-			p.Add(l, s)
-			if len(errXY) > 0 {
-				eb, err := plotter.NewYErrorBars(yErrorPoints{errXY, errs})
-				if err != nil {
-					return nil, err
-				}
-				eb.LineStyle.Color = c
-				eb.LineStyle.Width = vg.Points(1)
-				p.Add(eb)
-			}
-			if len(o.Group) > 0 {
-				p.Legend.Add(g.Label(), l, s)
-			}
-		}
-		plots = append(plots, p)
+// linePanel draws the panel of metric y: its axes, then one line of points
+// with error bars per group.
+func linePanel(spec Spec, o lineOptions, y string, groups []*group, allX []float64) (*plot.Plot, error) {
+	title := label(o.Labels, y)
+	ylabel := o.YLabel
+	if ylabel == "" {
+		ylabel = title
 	}
-	cols := o.Columns
-	if cols == 0 {
-		cols = defaultColumns(len(plots))
+	p := newPanel(title, o.X, ylabel)
+	if o.LogX {
+		p.X.Scale = plot.LogScale{}
+		p.X.Tick.Marker = plot.LogTicks{Prec: -1}
 	}
-	return writePanels(dir, spec.Name, plots, cols, o.Size)
+	if len(allX) <= 12 {
+		p.X.Tick.Marker = valueTicks(allX)
+	}
+	for gi, g := range groups {
+		pts, err := linePoints(g.Runs, o.X, y, o.Scale)
+		if err != nil {
+			return nil, fmt.Errorf("line report %q: option \"x\": %w", spec.Name, err)
+		}
+		if len(pts) == 0 {
+			continue
+		}
+		shift := 0.0
+		if o.Dodge && len(groups) > 1 {
+			shift = (float64(gi) - float64(len(groups)-1)/2) * 0.012
+		}
+		if err := addLinePoints(p, o, pts, allX, shift, seriesColor(gi), g.Label()); err != nil {
+			return nil, err
+		}
+	}
+	return p, nil
+}
+
+// addLinePoints draws one group's points in colour c, shifted by shift
+// (see dodgeX): a line through the means with a dot at each, and error bars
+// where the interval is finite. With option group set, the group's label
+// names it in the legend.
+func addLinePoints(p *plot.Plot, o lineOptions, pts []linePoint, allX []float64, shift float64, c color.Color, name string) error {
+	xy := make(plotter.XYs, len(pts))
+	var errs plotter.YErrors
+	var errXY plotter.XYs
+	for i, pt := range pts {
+		xy[i] = plotter.XY{X: dodgeX(pt.X, allX, shift, o.LogX), Y: pt.Mean}
+		if finite(pt.Half) {
+			errXY = append(errXY, xy[i])
+			errs = append(errs, struct{ Low, High float64 }{pt.Half, pt.Half})
+		}
+	}
+	l, s, err := plotter.NewLinePoints(xy)
+	if err != nil {
+		return err
+	}
+	l.LineStyle.Color = c
+	l.LineStyle.Width = vg.Points(1.5)
+	s.GlyphStyle.Color = c
+	s.GlyphStyle.Shape = draw.CircleGlyph{}
+	s.GlyphStyle.Radius = vg.Points(2.5)
+	p.Add(l, s)
+	if len(errXY) > 0 {
+		eb, err := plotter.NewYErrorBars(yErrorPoints{errXY, errs})
+		if err != nil {
+			return err
+		}
+		eb.LineStyle.Color = c
+		eb.LineStyle.Width = vg.Points(1)
+		p.Add(eb)
+	}
+	if len(o.Group) > 0 {
+		p.Legend.Add(name, l, s)
+	}
+	return nil
 }
 
 // dodgeX shifts x by shift times the span of allX (in log10 space for a log

@@ -128,114 +128,164 @@ func makeStaircase(runs []Run, spec Spec, dir string) ([]string, error) {
 	return writePanels(dir, spec.Name, plots, cols, o.Size)
 }
 
-// staircasePanel draws one panel: the runs of one panel value.
+// staircasePanel draws one panel: the runs of one panel value, a line
+// group at a time, then their smoothed lines over every raw line, the true
+// MI over both, and the log K ceilings.
 func staircasePanel(spec Spec, o staircaseOptions, pg *group, colorOf map[string]int) (*plot.Plot, error) {
 	p := newPanel(pg.Label(), "step", "nats")
 	lines, err := groupOrAll("staircase", spec, pg.Runs, o.Line)
 	if err != nil {
 		return nil, err
 	}
-	var truth plotter.XYs
-	var ceilings []float64
-	lo, hi := math.Inf(1), math.Inf(-1)
-	xmin, xmax := math.Inf(1), math.Inf(-1)
-	var smoothed []plot.Plotter
+	s := newStaircaseLines()
 	for _, lg := range lines {
-		rs := append([]Run(nil), lg.Runs...)
-		sort.SliceStable(rs, func(a, b int) bool { return rs[a].Summary.Seed < rs[b].Summary.Seed })
-		if !o.AllSeeds {
-			rs = rs[:1]
-		}
-		c := seriesColor(colorOf[lg.Label()])
-		for i, r := range rs {
-			recs, err := r.Metrics()
-			if err != nil {
-				return nil, fmt.Errorf("staircase report %q: run %s: %w", spec.Name, r.ID, err)
-			}
-			var steps, est []float64
-			for _, rec := range recs {
-				v, ok := rec.Values[o.Metric]
-				if !ok {
-					continue
-				}
-				steps = append(steps, float64(rec.Step))
-				est = append(est, v)
-			}
-			if len(steps) == 0 {
-				return nil, fmt.Errorf("staircase report %q: run %s (%s) logged no %q values in its metrics; "+
-					"set option metric to the logged estimate", spec.Name, r.ID, r.Dir, o.Metric)
-			}
-			if truth == nil {
-				truth = staircaseTruth(recs, o.Truth)
-			}
-			xmin, xmax = math.Min(xmin, steps[0]), math.Max(xmax, steps[len(steps)-1])
-
-			raw := thin(steps, est, o.MaxPoints)
-			if len(raw) > 1 {
-				l, err := plotter.NewLine(raw)
-				if err != nil {
-					return nil, err
-				}
-				l.LineStyle.Color = faded(c, 0.25)
-				l.LineStyle.Width = vg.Points(0.5)
-				p.Add(l)
-			}
-			sm := thin(steps, Smooth(est, o.Smoothing), o.MaxPoints)
-			for _, pt := range sm {
-				lo, hi = math.Min(lo, pt.Y), math.Max(hi, pt.Y)
-			}
-			if len(sm) > 1 {
-				l, err := plotter.NewLine(sm)
-				if err != nil {
-					return nil, err
-				}
-				l.LineStyle.Color = c
-				l.LineStyle.Width = vg.Points(1.5)
-				smoothed = append(smoothed, l)
-				if i == 0 {
-					name := lg.Label()
-					if len(o.Line) == 0 {
-						name = "estimate"
-					}
-					p.Legend.Add(name, l)
-				}
-			}
-			if k, ok := metric(r, "ceiling"); ok && !containsFloat(ceilings, k) {
-				ceilings = append(ceilings, k)
-			}
+		if err := s.addGroup(p, spec, o, lg, seriesColor(colorOf[lg.Label()])); err != nil {
+			return nil, err
 		}
 	}
 	// Smoothed lines go over every raw line, and the truth over both.
-	p.Add(smoothed...)
-	maxTrue := math.Inf(-1)
-	if len(truth) > 1 {
-		for _, pt := range truth {
-			maxTrue = math.Max(maxTrue, pt.Y)
-		}
-		// Extend the last stage to the end of the longest run.
-		truth = append(truth, plotter.XY{X: math.Max(xmax, truth[len(truth)-1].X), Y: truth[len(truth)-1].Y})
-		l, err := plotter.NewLine(truth)
-		if err != nil {
-			return nil, err
-		}
-		l.StepStyle = plotter.PostStep
-		l.LineStyle.Color = blackColor
-		l.LineStyle.Width = vg.Points(1.2)
-		p.Add(l)
-		p.Legend.Add("true MI", l)
+	p.Add(s.smoothed...)
+	maxTrue, err := s.addTruth(p)
+	if err != nil {
+		return nil, err
 	}
-	for _, k := range ceilings {
-		l, err := plotter.NewLine(plotter.XYs{{X: xmin, Y: k}, {X: xmax, Y: k}})
-		if err != nil {
-			return nil, err
+	if err := s.addCeilings(p); err != nil {
+		return nil, err
+	}
+	setStaircaseYRange(p, o, s.lo, s.hi, maxTrue)
+	return p, nil
+}
+
+// staircaseLines is what the runs of one staircase panel add up to while
+// they are drawn.
+type staircaseLines struct {
+	// smoothed are the smoothed lines, drawn after every raw line.
+	smoothed []plot.Plotter
+	// truth is the true-MI schedule of the first run that logged one.
+	truth plotter.XYs
+	// ceilings are the distinct log K ceilings of the runs.
+	ceilings []float64
+	// lo and hi bound the smoothed lines (and then the ceilings); xmin and
+	// xmax bound the runs' steps.
+	lo, hi, xmin, xmax float64
+}
+
+// newStaircaseLines returns an empty staircaseLines, its ranges empty.
+func newStaircaseLines() *staircaseLines {
+	return &staircaseLines{lo: math.Inf(1), hi: math.Inf(-1), xmin: math.Inf(1), xmax: math.Inf(-1)}
+}
+
+// addGroup draws the runs of line group lg in colour c: the lowest seed's
+// run, or with option seeds = "all" every run in seed order. The first
+// run's smoothed line stands for the group in the legend.
+func (s *staircaseLines) addGroup(p *plot.Plot, spec Spec, o staircaseOptions, lg *group, c color.Color) error {
+	rs := append([]Run(nil), lg.Runs...)
+	sort.SliceStable(rs, func(a, b int) bool { return rs[a].Summary.Seed < rs[b].Summary.Seed })
+	if !o.AllSeeds {
+		rs = rs[:1]
+	}
+	name := lg.Label()
+	if len(o.Line) == 0 {
+		name = "estimate"
+	}
+	for i, r := range rs {
+		if err := s.addRun(p, spec, o, r, c, name, i == 0); err != nil {
+			return err
 		}
-		l.LineStyle.Color = darkGray
-		l.LineStyle.Width = vg.Points(1)
+	}
+	return nil
+}
+
+// addRun draws run r's raw estimates, faded, and keeps their smoothed line
+// for later, naming it in the legend when legend is set. It records the
+// run's steps, the range of its smoothed line, its ceiling and, for the
+// first run, the true-MI schedule.
+func (s *staircaseLines) addRun(p *plot.Plot, spec Spec, o staircaseOptions, r Run, c color.Color, name string, legend bool) error {
+	recs, err := r.Metrics()
+	if err != nil {
+		return fmt.Errorf("staircase report %q: run %s: %w", spec.Name, r.ID, err)
+	}
+	steps, est := metricSeries(recs, o.Metric)
+	if len(steps) == 0 {
+		return fmt.Errorf("staircase report %q: run %s (%s) logged no %q values in its metrics; "+
+			"set option metric to the logged estimate", spec.Name, r.ID, r.Dir, o.Metric)
+	}
+	if s.truth == nil {
+		s.truth = staircaseTruth(recs, o.Truth)
+	}
+	s.xmin, s.xmax = math.Min(s.xmin, steps[0]), math.Max(s.xmax, steps[len(steps)-1])
+
+	raw := thin(steps, est, o.MaxPoints)
+	if len(raw) > 1 {
+		l, err := styledLine(raw, faded(c, 0.25), 0.5)
+		if err != nil {
+			return err
+		}
+		p.Add(l)
+	}
+	sm := thin(steps, Smooth(est, o.Smoothing), o.MaxPoints)
+	for _, pt := range sm {
+		s.lo, s.hi = math.Min(s.lo, pt.Y), math.Max(s.hi, pt.Y)
+	}
+	if len(sm) > 1 {
+		l, err := styledLine(sm, c, 1.5)
+		if err != nil {
+			return err
+		}
+		s.smoothed = append(s.smoothed, l)
+		if legend {
+			p.Legend.Add(name, l)
+		}
+	}
+	if k, ok := metric(r, "ceiling"); ok && !containsFloat(s.ceilings, k) {
+		s.ceilings = append(s.ceilings, k)
+	}
+	return nil
+}
+
+// addTruth draws the true-MI schedule as a black step line, its last stage
+// extended to the end of the longest run, and returns its highest value
+// (-Inf when there is no schedule to draw).
+func (s *staircaseLines) addTruth(p *plot.Plot) (float64, error) {
+	maxTrue := math.Inf(-1)
+	if len(s.truth) <= 1 {
+		return maxTrue, nil
+	}
+	truth := s.truth
+	for _, pt := range truth {
+		maxTrue = math.Max(maxTrue, pt.Y)
+	}
+	truth = append(truth, plotter.XY{X: math.Max(s.xmax, truth[len(truth)-1].X), Y: truth[len(truth)-1].Y})
+	l, err := styledLine(truth, blackColor, 1.2)
+	if err != nil {
+		return 0, err
+	}
+	l.StepStyle = plotter.PostStep
+	p.Add(l)
+	p.Legend.Add("true MI", l)
+	return maxTrue, nil
+}
+
+// addCeilings draws each log K ceiling as a dashed line across the runs'
+// steps, and widens the y range to show it.
+func (s *staircaseLines) addCeilings(p *plot.Plot) error {
+	for _, k := range s.ceilings {
+		l, err := styledLine(plotter.XYs{{X: s.xmin, Y: k}, {X: s.xmax, Y: k}}, darkGray, 1)
+		if err != nil {
+			return err
+		}
 		l.LineStyle.Dashes = []vg.Length{vg.Points(4), vg.Points(3)}
 		p.Add(l)
 		p.Legend.Add(fmt.Sprintf("log K = %.2f", k), l)
-		hi = math.Max(hi, k)
+		s.hi = math.Max(s.hi, k)
 	}
+	return nil
+}
+
+// setStaircaseYRange sets the panel's y range from [lo, hi] and the highest
+// true MI as staircaseYRange picks it, or to the ymin and ymax options where
+// they are set, and never to an empty range.
+func setStaircaseYRange(p *plot.Plot, o staircaseOptions, lo, hi, maxTrue float64) {
 	p.Y.Min, p.Y.Max = staircaseYRange(lo, hi, maxTrue)
 	if o.HasYMin {
 		p.Y.Min = o.YMin
@@ -246,7 +296,31 @@ func staircasePanel(spec Spec, o staircaseOptions, pg *group, colorOf map[string
 	if p.Y.Min >= p.Y.Max {
 		p.Y.Max = p.Y.Min + 1
 	}
-	return p, nil
+}
+
+// metricSeries returns the steps at which recs logged the metric name and
+// the values logged.
+func metricSeries(recs []results.Record, name string) (steps, values []float64) {
+	for _, rec := range recs {
+		v, ok := rec.Values[name]
+		if !ok {
+			continue
+		}
+		steps = append(steps, float64(rec.Step))
+		values = append(values, v)
+	}
+	return steps, values
+}
+
+// styledLine returns a line through xy in colour c, width points wide.
+func styledLine(xy plotter.XYs, c color.Color, width float64) (*plotter.Line, error) {
+	l, err := plotter.NewLine(xy)
+	if err != nil {
+		return nil, err
+	}
+	l.LineStyle.Color = c
+	l.LineStyle.Width = vg.Points(width)
+	return l, nil
 }
 
 // staircaseYRange picks the y range of a panel from the range [lo, hi] of
