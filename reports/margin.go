@@ -2,7 +2,9 @@ package reports
 
 import (
 	"fmt"
+	"maps"
 	"math"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -214,12 +216,7 @@ func matches(r Run, where map[string][]string) bool {
 // selectRuns returns the runs that match where, all of them when where is
 // nil; a parameter that no run has is an error naming it.
 func selectRuns(spec Spec, option string, runs []Run, where map[string][]string) ([]Run, error) {
-	keys := make([]string, 0, len(where))
-	for k := range where {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	for _, k := range keys {
+	for _, k := range slices.Sorted(maps.Keys(where)) {
 		if !anyRunHasParam(runs, k) {
 			return nil, fmt.Errorf("margin report %q: option %q: no run has a parameter or config key %q (%s)",
 				spec.Name, option, k, knownKeys(runs))
@@ -267,11 +264,7 @@ func baselineBySeed(spec Spec, b marginBaseline, runs []Run, scale float64) (map
 
 // formatWhere writes a selector as a sweep file would, keys sorted.
 func formatWhere(where map[string][]string) string {
-	keys := make([]string, 0, len(where))
-	for k := range where {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
+	keys := slices.Sorted(maps.Keys(where))
 	parts := make([]string, len(keys))
 	for i, k := range keys {
 		parts[i] = k + " = " + strings.Join(where[k], "|")

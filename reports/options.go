@@ -2,8 +2,9 @@ package reports
 
 import (
 	"fmt"
+	"maps"
 	"math"
-	"sort"
+	"slices"
 	"strings"
 )
 
@@ -22,7 +23,7 @@ type optionReader struct {
 // spec is one of valid, and returns a reader for the options' values.
 func readOptions(kind string, spec Spec, valid ...string) *optionReader {
 	r := &optionReader{spec: spec, kind: kind, valid: append([]string(nil), valid...)}
-	sort.Strings(r.valid)
+	slices.Sort(r.valid)
 	switch {
 	case spec.Name == "":
 		r.err = fmt.Errorf("%s report: missing name (add name = \"...\": the base name of the files it writes)", kind)
@@ -31,12 +32,7 @@ func readOptions(kind string, spec Spec, valid ...string) *optionReader {
 		r.err = fmt.Errorf("%s report: name %q must be a plain file base name, without a path", kind, spec.Name)
 		return r
 	}
-	names := make([]string, 0, len(spec.Options))
-	for name := range spec.Options {
-		names = append(names, name)
-	}
-	sort.Strings(names)
-	for _, name := range names {
+	for _, name := range slices.Sorted(maps.Keys(spec.Options)) {
 		if !contains(r.valid, name) {
 			r.fail(name, "unknown option")
 			return r

@@ -2,7 +2,9 @@ package reports
 
 import (
 	"fmt"
+	"maps"
 	"math"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -41,13 +43,8 @@ func (l leftOut) String() string {
 		return ""
 	}
 	var parts []string
-	statuses := make([]string, 0, len(l.ByStatus))
-	for s := range l.ByStatus {
-		statuses = append(statuses, string(s))
-	}
-	sort.Strings(statuses)
-	for _, s := range statuses {
-		parts = append(parts, fmt.Sprintf("%d %s", l.ByStatus[results.Status(s)], s))
+	for _, s := range slices.Sorted(maps.Keys(l.ByStatus)) {
+		parts = append(parts, fmt.Sprintf("%d %s", l.ByStatus[s], s))
 	}
 	if l.NoSummary > 0 {
 		parts = append(parts, fmt.Sprintf("%d missing", l.NoSummary))
@@ -266,12 +263,7 @@ func knownKeys(runs []Run) string {
 	if len(set) == 0 {
 		return "the runs have no swept parameters"
 	}
-	keys := make([]string, 0, len(set))
-	for k := range set {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	return "swept parameters: " + strings.Join(keys, ", ")
+	return "swept parameters: " + strings.Join(slices.Sorted(maps.Keys(set)), ", ")
 }
 
 // metric returns run r's final metric name when it is present and finite.
@@ -321,11 +313,7 @@ func knownMetrics(runs []Run) string {
 			}
 		}
 	}
-	names := make([]string, 0, len(set))
-	for k := range set {
-		names = append(names, k)
-	}
-	sort.Strings(names)
+	names := slices.Sorted(maps.Keys(set))
 	if len(names) > 30 {
 		names = append(names[:30], "...")
 	}
