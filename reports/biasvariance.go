@@ -111,19 +111,16 @@ func logLevels(r Run, metric, truth string) ([]runLevel, error) {
 }
 
 func makeBiasVariance(runs []Run, spec Spec, dir string) ([]string, error) {
-	o, err := readBiasVarianceOptions(spec)
+	o, done, out, err := startReport("bias_variance", spec, runs, readBiasVarianceOptions)
 	if err != nil {
 		return nil, err
-	}
-	done, out := doneRuns(runs)
-	if len(done) == 0 {
-		return nil, noDoneRunsError("bias_variance", spec, out)
 	}
 	groups, err := groupRuns("bias_variance", spec, done, o.Rows)
 	if err != nil {
 		return nil, err
 	}
-	t := biasVarianceTable(o, out)
+	t := groupTable(leftOutNote(out), o.Rows, []string{"true MI", "mean", "bias", "variance", "MSE", "n"},
+		[]string{"true_mi", "mean", "bias", "variance", "mse", "n"})
 	for _, g := range groups {
 		levels, err := groupLevels(spec, o, g.Runs)
 		if err != nil {
@@ -138,23 +135,6 @@ func makeBiasVariance(runs []Run, spec Spec, dir string) ([]string, error) {
 			"metrics in its summary nor %q and %q values in its metrics log", spec.Name, o.Metric, o.Truth)
 	}
 	return writeTable(dir, spec.Name, t)
-}
-
-// biasVarianceTable returns the table without rows: a column per row key,
-// then the level, its statistics and the number of runs.
-func biasVarianceTable(o biasVarianceOptions, out leftOut) tableData {
-	header := append([]string(nil), o.Rows...)
-	header = append(header, "true MI", "mean", "bias", "variance", "MSE", "n")
-	numeric := make([]bool, len(header))
-	for i := len(o.Rows); i < len(header); i++ {
-		numeric[i] = true
-	}
-	return tableData{
-		Header:    header,
-		Numeric:   numeric,
-		Note:      leftOutNote(out),
-		CSVHeader: append(append([]string(nil), o.Rows...), "true_mi", "mean", "bias", "variance", "mse", "n"),
-	}
 }
 
 // levelAcc gathers the statistics of one level over the runs of a row
@@ -207,10 +187,7 @@ func groupLevels(spec Spec, o biasVarianceOptions, runs []Run) ([]*levelAcc, err
 // addLevelRows adds the Markdown and CSV rows of level a of row group g to
 // t: the mean of each statistic over the runs, and their number.
 func addLevelRows(t *tableData, g *group, a *levelAcc, prec int) {
-	row := append([]string(nil), g.Values...)
-	row = append(row, a.label)
-	csvRow := append([]string(nil), g.Values...)
-	csvRow = append(csvRow, a.label)
+	row, csvRow := groupRow(g, a.label), groupRow(g, a.label)
 	for _, name := range levelStatNames {
 		m, _ := MeanSD(a.stats[name])
 		row = append(row, fixed(m, prec))

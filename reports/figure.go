@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"fmt"
 	"image/color"
-	"path/filepath"
 
 	"gonum.org/v1/plot"
 	"gonum.org/v1/plot/plotter"
@@ -12,8 +11,6 @@ import (
 	"gonum.org/v1/plot/vg/draw"
 	"gonum.org/v1/plot/vg/vgimg"
 	"gonum.org/v1/plot/vg/vgsvg"
-
-	"github.com/infomax/infomax/experiments/engine/results"
 )
 
 // Options every figure kind accepts, and their defaults.
@@ -81,23 +78,16 @@ func writeFigure(dir, name string, w, h vg.Length, dpi int, d drawer) (paths []s
 	if _, err := svg.WriteTo(&svgBuf); err != nil {
 		return nil, fmt.Errorf("encoding figure %q as SVG: %w", name, err)
 	}
-
-	for _, f := range []struct {
-		ext  string
-		data []byte
-	}{{"png", png.Bytes()}, {"svg", svgBuf.Bytes()}} {
-		path := filepath.Join(dir, name+"."+f.ext)
-		if err := results.WriteFileAtomic(path, f.data); err != nil {
-			return nil, err
-		}
-		paths = append(paths, path)
-	}
-	return paths, nil
+	return writeFiles(dir, name, fileData{"png", png.Bytes()}, fileData{"svg", svgBuf.Bytes()})
 }
 
-// writePanels lays plots out in a grid of cols columns, each panel of the
-// given size, aligned so that their axes line up, and writes the figure.
+// writePanels lays plots out in a grid of cols columns (0: defaultColumns),
+// each panel of the given size, aligned so that their axes line up, and
+// writes the figure.
 func writePanels(dir, name string, plots []*plot.Plot, cols int, size figureSize) ([]string, error) {
+	if cols == 0 {
+		cols = defaultColumns(len(plots))
+	}
 	if cols > len(plots) {
 		cols = len(plots)
 	}

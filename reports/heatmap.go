@@ -124,13 +124,9 @@ func buildHeatGrid(kind string, spec Spec, runs []Run, o heatmapOptions) (heatGr
 }
 
 func makeHeatmap(runs []Run, spec Spec, dir string) ([]string, error) {
-	o, err := readHeatmapOptions(spec)
+	o, done, _, err := startReport("heatmap", spec, runs, readHeatmapOptions)
 	if err != nil {
 		return nil, err
-	}
-	done, out := doneRuns(runs)
-	if len(done) == 0 {
-		return nil, noDoneRunsError("heatmap", spec, out)
 	}
 	if err := checkMetrics("heatmap", spec, "z", done, []string{o.Z}); err != nil {
 		return nil, err

@@ -126,13 +126,9 @@ func linePoints(runs []Run, xKey, metricName string, scale float64) ([]linePoint
 }
 
 func makeLine(runs []Run, spec Spec, dir string) ([]string, error) {
-	o, err := readLineOptions(spec)
+	o, done, _, err := startReport("line", spec, runs, readLineOptions)
 	if err != nil {
 		return nil, err
-	}
-	done, out := doneRuns(runs)
-	if len(done) == 0 {
-		return nil, noDoneRunsError("line", spec, out)
 	}
 	if err := checkMetrics("line", spec, "y", done, o.Y); err != nil {
 		return nil, err
@@ -153,11 +149,7 @@ func makeLine(runs []Run, spec Spec, dir string) ([]string, error) {
 		}
 		plots = append(plots, p)
 	}
-	cols := o.Columns
-	if cols == 0 {
-		cols = defaultColumns(len(plots))
-	}
-	return writePanels(dir, spec.Name, plots, cols, o.Size)
+	return writePanels(dir, spec.Name, plots, o.Columns, o.Size)
 }
 
 // lineXValues returns every distinct x of runs, in increasing order, for

@@ -138,21 +138,8 @@ func (r *optionReader) baselines(name, defMetric string) []marginBaseline {
 	if !ok {
 		return nil
 	}
-	var entries []map[string]any
-	switch v := v.(type) {
-	case []map[string]any:
-		entries = v
-	case []any:
-		for _, e := range v {
-			m, isMap := e.(map[string]any)
-			if !isMap {
-				r.fail(name, "want a list of tables such as {label = \"pixels\", where = {preset = \"pixels\"}}, got element %v (%T)", e, e)
-				return nil
-			}
-			entries = append(entries, m)
-		}
-	default:
-		r.fail(name, "want a list of tables such as {label = \"pixels\", where = {preset = \"pixels\"}}, got %v (%T)", v, v)
+	entries, ok := listOf[map[string]any](r, name, v, `a list of tables such as {label = "pixels", where = {preset = "pixels"}}`)
+	if !ok {
 		return nil
 	}
 	if len(entries) == 0 {
@@ -279,13 +266,9 @@ type pairedDiff struct {
 }
 
 func makeMargin(runs []Run, spec Spec, dir string) ([]string, error) {
-	o, err := readMarginOptions(spec)
+	o, done, out, err := startReport("margin", spec, runs, readMarginOptions)
 	if err != nil {
 		return nil, err
-	}
-	done, out := doneRuns(runs)
-	if len(done) == 0 {
-		return nil, noDoneRunsError("margin", spec, out)
 	}
 	baseVals := make([]map[int64]float64, len(o.Baselines))
 	for i, b := range o.Baselines {
@@ -308,23 +291,17 @@ func makeMargin(runs []Run, spec Spec, dir string) ([]string, error) {
 		return nil, err
 	}
 
-	t := tableData{Note: leftOutNote(out)}
-	t.Header = append(append(t.Header, o.Rows...), "n")
-	t.CSVHeader = append(append(t.CSVHeader, o.Rows...), "n")
+	header, csvHeader := []string{"n"}, []string{"n"}
 	for _, b := range o.Baselines {
-		t.Header = append(t.Header, fmt.Sprintf("vs %s [%s%% CI]", b.Label, strconv.FormatFloat(100*o.Level, 'g', -1, 64)), b.Label+" per seed")
+		header = append(header, fmt.Sprintf("vs %s [%s%% CI]", b.Label, strconv.FormatFloat(100*o.Level, 'g', -1, 64)), b.Label+" per seed")
 		for _, c := range []string{"mean", "sd", "low", "high", "n", "ahead", "per_seed"} {
-			t.CSVHeader = append(t.CSVHeader, b.Label+"_"+c)
+			csvHeader = append(csvHeader, b.Label+"_"+c)
 		}
 	}
-	t.Numeric = make([]bool, len(t.Header))
-	for i := len(o.Rows); i < len(t.Header); i++ {
-		t.Numeric[i] = true
-	}
+	t := groupTable(leftOutNote(out), o.Rows, header, csvHeader)
 	for _, g := range groups {
 		n := len(g.Runs)
-		row := append(append([]string(nil), g.Values...), strconv.Itoa(n))
-		csvRow := append(append([]string(nil), g.Values...), strconv.Itoa(n))
+		row, csvRow := groupRow(g, strconv.Itoa(n)), groupRow(g, strconv.Itoa(n))
 		for i := range o.Baselines {
 			diffs := pairDiffs(g.Runs, o.Metric, o.Scale, baseVals[i])
 			xs := make([]float64, len(diffs))

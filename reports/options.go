@@ -106,22 +106,9 @@ func (r *optionReader) Strings(name string, def []string) []string {
 		return def
 	}
 	var out []string
-	switch v := v.(type) {
-	case string:
-		out = []string{v}
-	case []string:
-		out = append(out, v...)
-	case []any:
-		for _, e := range v {
-			s, ok := e.(string)
-			if !ok {
-				r.fail(name, "want a string or a list of strings, got element %v (%T)", e, e)
-				return def
-			}
-			out = append(out, s)
-		}
-	default:
-		r.fail(name, "want a string or a list of strings, got %v (%T)", v, v)
+	if s, isString := v.(string); isString {
+		out = []string{s}
+	} else if out, ok = listOf[string](r, name, v, "a string or a list of strings"); !ok {
 		return def
 	}
 	if len(out) == 0 {
@@ -135,6 +122,30 @@ func (r *optionReader) Strings(name string, def []string) []string {
 		}
 	}
 	return out
+}
+
+// listOf returns the list v of option name as a []T: a copy of v when it
+// is one, or its elements when v is a []any of T. Anything else is an
+// error that says what the option wants, and listOf returns false.
+func listOf[T any](r *optionReader, name string, v any, want string) ([]T, bool) {
+	var out []T
+	switch v := v.(type) {
+	case []T:
+		out = append(out, v...)
+	case []any:
+		for _, e := range v {
+			t, ok := e.(T)
+			if !ok {
+				r.fail(name, "want %s, got element %v (%T)", want, e, e)
+				return nil, false
+			}
+			out = append(out, t)
+		}
+	default:
+		r.fail(name, "want %s, got %v (%T)", want, v, v)
+		return nil, false
+	}
+	return out, true
 }
 
 // Bool reads a boolean option.

@@ -74,6 +74,20 @@ func doneRuns(runs []Run) ([]Run, leftOut) {
 	return done, out
 }
 
+// startReport reads a report's options from spec with read, and picks the
+// runs it reports on: the done ones, in their order (done), counting the
+// others (out). A report without a done run is an error.
+func startReport[O any](kind string, spec Spec, runs []Run, read func(Spec) (O, error)) (o O, done []Run, out leftOut, err error) {
+	if o, err = read(spec); err != nil {
+		return o, nil, out, err
+	}
+	done, out = doneRuns(runs)
+	if len(done) == 0 {
+		return o, nil, out, noDoneRunsError(kind, spec, out)
+	}
+	return o, done, out, nil
+}
+
 // noDoneRunsError is what Make returns when there is nothing to draw.
 func noDoneRunsError(kind string, spec Spec, out leftOut) error {
 	msg := fmt.Sprintf("%s report %q: no finished runs to report", kind, spec.Name)
@@ -252,18 +266,25 @@ func groupRuns(kind string, spec Spec, runs []Run, keys []string) ([]*group, err
 
 // knownKeys lists the swept parameters of runs, to help fix a wrong key.
 func knownKeys(runs []Run) string {
+	keys := summaryKeys(runs, func(s *results.Summary) map[string]any { return s.Params })
+	if len(keys) == 0 {
+		return "the runs have no swept parameters"
+	}
+	return "swept parameters: " + strings.Join(keys, ", ")
+}
+
+// summaryKeys returns, sorted, the keys of the map that field picks from
+// the summary of each run that has one.
+func summaryKeys[V any](runs []Run, field func(*results.Summary) map[string]V) []string {
 	set := map[string]bool{}
 	for _, r := range runs {
 		if r.Summary != nil {
-			for k := range r.Summary.Params {
+			for k := range field(r.Summary) {
 				set[k] = true
 			}
 		}
 	}
-	if len(set) == 0 {
-		return "the runs have no swept parameters"
-	}
-	return "swept parameters: " + strings.Join(slices.Sorted(maps.Keys(set)), ", ")
+	return slices.Sorted(maps.Keys(set))
 }
 
 // metric returns run r's final metric name when it is present and finite.
@@ -305,15 +326,7 @@ func anyRunHasMetric(runs []Run, name string) bool {
 
 // knownMetrics lists the summary metrics of runs, sorted.
 func knownMetrics(runs []Run) string {
-	set := map[string]bool{}
-	for _, r := range runs {
-		if r.Summary != nil {
-			for k := range r.Summary.Metrics {
-				set[k] = true
-			}
-		}
-	}
-	names := slices.Sorted(maps.Keys(set))
+	names := summaryKeys(runs, func(s *results.Summary) map[string]float64 { return s.Metrics })
 	if len(names) > 30 {
 		names = append(names[:30], "...")
 	}

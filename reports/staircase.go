@@ -84,13 +84,9 @@ func readStaircaseOptions(spec Spec) (staircaseOptions, error) {
 }
 
 func makeStaircase(runs []Run, spec Spec, dir string) ([]string, error) {
-	o, err := readStaircaseOptions(spec)
+	o, done, _, err := startReport("staircase", spec, runs, readStaircaseOptions)
 	if err != nil {
 		return nil, err
-	}
-	done, out := doneRuns(runs)
-	if len(done) == 0 {
-		return nil, noDoneRunsError("staircase", spec, out)
 	}
 	if !o.PanelSet && !anyRunHasParam(done, o.Panel[0]) {
 		o.Panel = nil
@@ -121,11 +117,7 @@ func makeStaircase(runs []Run, spec Spec, dir string) ([]string, error) {
 		}
 		plots = append(plots, p)
 	}
-	cols := o.Columns
-	if cols == 0 {
-		cols = defaultColumns(len(plots))
-	}
-	return writePanels(dir, spec.Name, plots, cols, o.Size)
+	return writePanels(dir, spec.Name, plots, o.Columns, o.Size)
 }
 
 // staircasePanel draws one panel: the runs of one panel value, a line

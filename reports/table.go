@@ -59,13 +59,9 @@ func readTableOptions(spec Spec) (tableOptions, error) {
 }
 
 func makeTable(runs []Run, spec Spec, dir string) ([]string, error) {
-	o, err := readTableOptions(spec)
+	o, done, out, err := startReport("table", spec, runs, readTableOptions)
 	if err != nil {
 		return nil, err
-	}
-	done, out := doneRuns(runs)
-	if len(done) == 0 {
-		return nil, noDoneRunsError("table", spec, out)
 	}
 	if err := checkMetrics("table", spec, "columns", done, o.Columns); err != nil {
 		return nil, err
@@ -75,23 +71,15 @@ func makeTable(runs []Run, spec Spec, dir string) ([]string, error) {
 		return nil, err
 	}
 
-	t := tableData{Note: leftOutNote(out)}
-	t.Header = append(t.Header, o.Rows...)
-	t.CSVHeader = append(t.CSVHeader, o.Rows...)
-	t.Header = append(t.Header, "n")
-	t.CSVHeader = append(t.CSVHeader, "n")
+	header, csvHeader := []string{"n"}, []string{"n"}
 	for _, c := range o.Columns {
-		t.Header = append(t.Header, label(o.Labels, c))
-		t.CSVHeader = append(t.CSVHeader, c+"_mean", c+"_sd", c+"_n")
+		header = append(header, label(o.Labels, c))
+		csvHeader = append(csvHeader, c+"_mean", c+"_sd", c+"_n")
 	}
-	t.Numeric = make([]bool, len(t.Header))
-	for i := len(o.Rows); i < len(t.Header); i++ {
-		t.Numeric[i] = true
-	}
+	t := groupTable(leftOutNote(out), o.Rows, header, csvHeader)
 	for _, g := range groups {
 		n := len(g.Runs)
-		row := append(append([]string(nil), g.Values...), strconv.Itoa(n))
-		csvRow := append(append([]string(nil), g.Values...), strconv.Itoa(n))
+		row, csvRow := groupRow(g, strconv.Itoa(n)), groupRow(g, strconv.Itoa(n))
 		for _, c := range o.Columns {
 			xs := metricValues(g.Runs, c, o.Scale)
 			mean, sd := MeanSD(xs)

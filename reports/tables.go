@@ -70,12 +70,20 @@ func writeTable(dir, name string, t tableData) ([]string, error) {
 	if err := w.WriteAll(t.CSVRows); err != nil {
 		return nil, fmt.Errorf("table %q: %w", name, err)
 	}
+	return writeFiles(dir, name, fileData{"md", md.Bytes()}, fileData{"csv", csvBuf.Bytes()})
+}
 
+// fileData is the contents of one file of a report, by its extension.
+type fileData struct {
+	ext  string
+	data []byte
+}
+
+// writeFiles writes each file as dir/name.<ext>, atomically, and returns
+// their paths.
+func writeFiles(dir, name string, files ...fileData) ([]string, error) {
 	var paths []string
-	for _, f := range []struct {
-		ext  string
-		data []byte
-	}{{"md", md.Bytes()}, {"csv", csvBuf.Bytes()}} {
+	for _, f := range files {
 		path := filepath.Join(dir, name+"."+f.ext)
 		if err := results.WriteFileAtomic(path, f.data); err != nil {
 			return nil, err
@@ -83,6 +91,28 @@ func writeTable(dir, name string, t tableData) ([]string, error) {
 		paths = append(paths, path)
 	}
 	return paths, nil
+}
+
+// groupTable returns a table without rows whose columns are the keys of
+// the row groups, then header (Markdown) or csvHeader (CSV); the columns
+// after the keys are numeric.
+func groupTable(note string, keys, header, csvHeader []string) tableData {
+	t := tableData{
+		Header:    append(append([]string(nil), keys...), header...),
+		Note:      note,
+		CSVHeader: append(append([]string(nil), keys...), csvHeader...),
+	}
+	t.Numeric = make([]bool, len(t.Header))
+	for i := len(keys); i < len(t.Header); i++ {
+		t.Numeric[i] = true
+	}
+	return t
+}
+
+// groupRow returns the start of a table row of group g: its values, then
+// cells.
+func groupRow(g *group, cells ...string) []string {
+	return append(append([]string(nil), g.Values...), cells...)
 }
 
 // escapeCells escapes the pipes that would end a Markdown cell.
