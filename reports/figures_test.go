@@ -45,17 +45,7 @@ func TestStaircaseFigurePaperScale(t *testing.T) {
 	runs := makeRuns(t, fakes...)
 	dir := figureDir(t)
 	spec := Spec{Kind: "staircase", Name: "staircase", Options: map[string]any{}}
-	k, err := Lookup("staircase")
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := k.Check(spec); err != nil {
-		t.Fatal(err)
-	}
-	paths, err := k.Make(runs, spec, dir)
-	if err != nil {
-		t.Fatal(err)
-	}
+	_, paths := checkAndMake(t, "staircase", runs, spec, dir)
 	// Three columns and two rows of 4 x 3 inch panels at 96 dpi.
 	svgSize := checkFigureFiles(t, paths, dir, "staircase", 3*4*96, 2*3*96)
 	if svgSize > 3<<20 {
@@ -130,14 +120,7 @@ func TestLineFigure(t *testing.T) {
 		"x": "batch_size", "y": []any{"linear_y_acc", "linear_conv_acc"}, "group": "estimator",
 		"logx": true, "scale": 100, "labels": map[string]any{"linear_y_acc": "Y, linear probe (%)"},
 	}}
-	k, _ := Lookup("line")
-	if err := k.Check(spec); err != nil {
-		t.Fatal(err)
-	}
-	paths, err := k.Make(runs, spec, dir)
-	if err != nil {
-		t.Fatal(err)
-	}
+	k, paths := checkAndMake(t, "line", runs, spec, dir)
 	checkFigureFiles(t, paths, dir, "batchsize", 2*4*96, 3*96)
 	svg, _ := os.ReadFile(paths[1])
 	for _, want := range []string{"Y, linear probe (%)", "linear_conv_acc", "infonce", "128"} {
@@ -217,14 +200,7 @@ func TestHeatmapFigure(t *testing.T) {
 		"x": "alpha", "y": "beta", "z": "linear_y_acc", "scale": 100, "precision": int64(1),
 		"width": 4, "height": 3, "dpi": int64(100),
 	}}
-	k, _ := Lookup("heatmap")
-	if err := k.Check(spec); err != nil {
-		t.Fatal(err)
-	}
-	paths, err := k.Make(runs, spec, dir)
-	if err != nil {
-		t.Fatal(err)
-	}
+	_, paths := checkAndMake(t, "heatmap", runs, spec, dir)
 	// The heat map is 4 x 3 inches plus a 0.9 inch colour bar, at 100 dpi.
 	checkFigureFiles(t, paths, dir, "objectives", 490, 300)
 	svg, _ := os.ReadFile(paths[1])

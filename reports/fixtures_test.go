@@ -2,6 +2,7 @@ package reports
 
 import (
 	"bytes"
+	"encoding/csv"
 	"encoding/xml"
 	"flag"
 	"image/png"
@@ -89,6 +90,41 @@ func staircaseLog(levels []float64, stageLen int, ceiling, noise float64, seed u
 			}
 		}
 	}
+}
+
+// checkAndMake looks kind up, checks spec and makes its report of runs in
+// dir, failing t on any error. It returns the kind, for more reports, and
+// the paths of the files made.
+func checkAndMake(t *testing.T, kind string, runs []Run, spec Spec, dir string) (Kind, []string) {
+	t.Helper()
+	k, err := Lookup(kind)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := k.Check(spec); err != nil {
+		t.Fatal(err)
+	}
+	paths, err := k.Make(runs, spec, dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return k, paths
+}
+
+// readCSV returns the records of the CSV file at path, failing t on an
+// error.
+func readCSV(t *testing.T, path string) [][]string {
+	t.Helper()
+	f, err := os.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	rows, err := csv.NewReader(f).ReadAll()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return rows
 }
 
 // checkFigureFiles checks that paths are dir/name.png and dir/name.svg, that

@@ -1,7 +1,6 @@
 package reports
 
 import (
-	"encoding/csv"
 	"math"
 	"os"
 	"strconv"
@@ -56,18 +55,8 @@ func marginSpec() Spec {
 }
 
 func TestMarginKind(t *testing.T) {
-	k, err := Lookup("margin")
-	if err != nil {
-		t.Fatal(err)
-	}
 	spec := marginSpec()
-	if err := k.Check(spec); err != nil {
-		t.Fatal(err)
-	}
-	paths, err := k.Make(marginRuns(t), spec, t.TempDir())
-	if err != nil {
-		t.Fatal(err)
-	}
+	_, paths := checkAndMake(t, "margin", marginRuns(t), spec, t.TempDir())
 	md, err := os.ReadFile(paths[0])
 	if err != nil {
 		t.Fatal(err)
@@ -91,15 +80,7 @@ func TestMarginKind(t *testing.T) {
 	checkGolden(t, paths[0], "margins.md")
 	checkGolden(t, paths[1], "margins.csv")
 
-	f, err := os.Open(paths[1])
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	rows, err := csv.NewReader(f).ReadAll()
-	if err != nil {
-		t.Fatal(err)
-	}
+	rows := readCSV(t, paths[1])
 	col := map[string]int{}
 	for i, h := range rows[0] {
 		col[h] = i

@@ -1,7 +1,6 @@
 package reports
 
 import (
-	"encoding/csv"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -39,17 +38,7 @@ func TestTableKind(t *testing.T) {
 		"scale":     int64(100),
 		"precision": int64(2),
 	}}
-	k, err := Lookup("table")
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := k.Check(spec); err != nil {
-		t.Fatal(err)
-	}
-	paths, err := k.Make(runs, spec, dir)
-	if err != nil {
-		t.Fatal(err)
-	}
+	_, paths := checkAndMake(t, "table", runs, spec, dir)
 	want := []string{filepath.Join(dir, "table1.md"), filepath.Join(dir, "table1.csv")}
 	if strings.Join(paths, " ") != strings.Join(want, " ") {
 		t.Fatalf("paths = %v, want %v", paths, want)
@@ -73,15 +62,7 @@ func TestTableKind(t *testing.T) {
 	checkGolden(t, paths[0], "table1.md")
 	checkGolden(t, paths[1], "table1.csv")
 
-	f, err := os.Open(paths[1])
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	rows, err := csv.NewReader(f).ReadAll()
-	if err != nil {
-		t.Fatal(err)
-	}
+	rows := readCSV(t, paths[1])
 	header := strings.Join(rows[0], ",")
 	if header != "model,n,linear_y_acc_mean,linear_y_acc_sd,linear_y_acc_n,mlp_y_acc_mean,mlp_y_acc_sd,mlp_y_acc_n" {
 		t.Errorf("CSV header = %s", header)
@@ -147,15 +128,7 @@ func TestBiasVarianceKind(t *testing.T) {
 	checkGolden(t, paths[0], "bias_variance.md")
 	checkGolden(t, paths[1], "bias_variance.csv")
 
-	f, err := os.Open(paths[1])
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	rows, err := csv.NewReader(f).ReadAll()
-	if err != nil {
-		t.Fatal(err)
-	}
+	rows := readCSV(t, paths[1])
 	byKey := map[string][]string{}
 	for _, r := range rows[1:] {
 		byKey[r[0]+"/"+r[1]+"/"+r[2]] = r[3:]
