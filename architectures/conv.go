@@ -84,19 +84,11 @@ func (c *Conv2D) apply(x *G.Node, geom graph.ImageGeom) (*G.Node, error) {
 	if err != nil {
 		return nil, err
 	}
-	if c.B == nil {
-		return y, nil
-	}
-	return G.BroadcastAdd(y, c.B, nil, []byte{0})
+	return addBias(y, c.B)
 }
 
 // Learnables returns the weights, then the bias if any.
-func (c *Conv2D) Learnables() G.Nodes {
-	if c.B == nil {
-		return G.Nodes{c.W}
-	}
-	return G.Nodes{c.W, c.B}
-}
+func (c *Conv2D) Learnables() G.Nodes { return weightsAndBias(c.W, c.B) }
 
 // RowsToNCHW turns a row-layout map of shape (n*h*w, c) into an NCHW tensor
 // of shape (n, c, h, w).

@@ -86,7 +86,7 @@ func (c *ConcatGlobal) Scores(features, y *G.Node) (*G.Node, error) {
 
 // Learnables returns the first layer's parameters, then the others'.
 func (c *ConcatGlobal) Learnables() G.Nodes {
-	return append(G.Nodes{c.FirstFeatures.W, c.FirstFeatures.B, c.FirstGlobal.W}, c.Rest.Learnables()...)
+	return splitLearnables(c.FirstFeatures, c.FirstGlobal, c.Rest)
 }
 
 // EncodeAndDotGlobal embeds the flattened feature map and Y to Units
@@ -104,17 +104,11 @@ func NewEncodeAndDotGlobal(g *G.ExprGraph, init *Init, spec GlobalCriticSpec) (*
 	if err := spec.Validate(); err != nil {
 		return nil, err
 	}
-	c := &EncodeAndDotGlobal{}
-	var err error
-	if c.Features, err = NewEmbedNet(g, init, "global.m", spec.FeatureDim, spec.Units); err != nil {
+	features, global, err := newEmbedPair(g, init, "global.m", "global.g", spec.FeatureDim, spec.GlobalDim, spec.Units)
+	if err != nil {
 		return nil, err
 	}
-	if spec.GlobalDim != spec.Units {
-		if c.Global, err = NewEmbedNet(g, init, "global.g", spec.GlobalDim, spec.Units); err != nil {
-			return nil, err
-		}
-	}
-	return c, nil
+	return &EncodeAndDotGlobal{Features: features, Global: global}, nil
 }
 
 // Scores returns the (N, N) matrix of ⟨φ(Y_i), ψ(M_j)⟩.
@@ -122,36 +116,17 @@ func (c *EncodeAndDotGlobal) Scores(features, y *G.Node) (*G.Node, error) {
 	if err := globalBatch(features, y); err != nil {
 		return nil, fmt.Errorf("encode-and-dot global critic: %w", err)
 	}
-	psi, err := c.Features.Forward(features)
-	if err != nil {
-		return nil, err
-	}
-	phi := y
-	if c.Global != nil {
-		if phi, err = c.Global.Forward(y); err != nil {
-			return nil, err
-		}
-	}
-	return dotScores(phi, psi)
+	return embedDotScores(c.Features, c.Global, features, y)
 }
 
 // SetTraining puts the embedding nets' batch norms in training (true) or
 // evaluation (false) mode.
 func (c *EncodeAndDotGlobal) SetTraining(training bool) {
-	c.Features.SetTraining(training)
-	if c.Global != nil {
-		c.Global.SetTraining(training)
-	}
+	setEmbedTraining(c.Features, c.Global, training)
 }
 
 // Learnables returns every parameter.
-func (c *EncodeAndDotGlobal) Learnables() G.Nodes {
-	ns := c.Features.Learnables()
-	if c.Global != nil {
-		ns = append(ns, c.Global.Learnables()...)
-	}
-	return ns
-}
+func (c *EncodeAndDotGlobal) Learnables() G.Nodes { return embedLearnables(c.Features, c.Global) }
 
 func globalBatch(features, y *G.Node) error {
 	fs, ys := features.Shape(), y.Shape()

@@ -26,34 +26,28 @@ func NewInit(seed uint64) *Init {
 // Uniform returns a learnable node of the given shape in g whose entries are
 // drawn uniformly from [-bound, bound].
 func (in *Init) Uniform(g *G.ExprGraph, name string, bound float64, shape ...int) *G.Node {
-	n := 1
-	for _, s := range shape {
-		n *= s
-	}
-	data := make([]float32, n)
-	for i := range data {
-		data[i] = float32((2*in.rng.Float64() - 1) * bound)
-	}
-	return in.node(g, name, data, shape)
+	return in.node(g, name, shape, func() float32 { return float32((2*in.rng.Float64() - 1) * bound) })
 }
 
 // Constant returns a learnable node of the given shape filled with v.
 func (in *Init) Constant(g *G.ExprGraph, name string, v float64, shape ...int) *G.Node {
-	n := 1
-	for _, s := range shape {
-		n *= s
-	}
-	data := make([]float32, n)
-	for i := range data {
-		data[i] = float32(v)
-	}
-	return in.node(g, name, data, shape)
+	return in.node(g, name, shape, func() float32 { return float32(v) })
 }
 
 // Float64 returns the next number in [0, 1) from the initializer's source.
 func (in *Init) Float64() float64 { return in.rng.Float64() }
 
-func (in *Init) node(g *G.ExprGraph, name string, data []float32, shape []int) *G.Node {
+// node returns a learnable node of the given shape whose entries, in
+// row-major order, are successive values of next.
+func (in *Init) node(g *G.ExprGraph, name string, shape []int, next func() float32) *G.Node {
+	n := 1
+	for _, s := range shape {
+		n *= s
+	}
+	data := make([]float32, n)
+	for i := range data {
+		data[i] = next()
+	}
 	t := tensor.New(tensor.WithShape(shape...), tensor.WithBacking(data))
 	return G.NewTensor(g, Dtype, len(shape), G.WithShape(shape...), G.WithName(name), G.WithValue(t))
 }
@@ -84,18 +78,26 @@ func (l *Linear) Forward(x *G.Node) (*G.Node, error) {
 	if err != nil {
 		return nil, err
 	}
-	if l.B == nil {
-		return y, nil
-	}
-	return G.BroadcastAdd(y, l.B, nil, []byte{0})
+	return addBias(y, l.B)
 }
 
 // Learnables returns the layer's parameters.
-func (l *Linear) Learnables() G.Nodes {
-	if l.B == nil {
-		return G.Nodes{l.W}
+func (l *Linear) Learnables() G.Nodes { return weightsAndBias(l.W, l.B) }
+
+// addBias returns y + b, b added to every row of y, or y when b is nil.
+func addBias(y, b *G.Node) (*G.Node, error) {
+	if b == nil {
+		return y, nil
 	}
-	return G.Nodes{l.W, l.B}
+	return G.BroadcastAdd(y, b, nil, []byte{0})
+}
+
+// weightsAndBias returns a layer's parameters: w, then b unless it is nil.
+func weightsAndBias(w, b *G.Node) G.Nodes {
+	if b == nil {
+		return G.Nodes{w}
+	}
+	return G.Nodes{w, b}
 }
 
 // MLP is a stack of Linear layers with ReLU between them and none after the

@@ -155,17 +155,11 @@ func NewEncodeAndDot(g *G.ExprGraph, init *Init, spec LocalCriticSpec) (*EncodeA
 	if err := spec.Validate(); err != nil {
 		return nil, err
 	}
-	c := &EncodeAndDot{}
-	var err error
-	if c.Local, err = NewEmbedNet(g, init, "local.l", spec.LocalChannels, spec.Units); err != nil {
+	local, global, err := newEmbedPair(g, init, "local.l", "local.g", spec.LocalChannels, spec.GlobalDim, spec.Units)
+	if err != nil {
 		return nil, err
 	}
-	if spec.GlobalDim != spec.Units {
-		if c.Global, err = NewEmbedNet(g, init, "local.g", spec.GlobalDim, spec.Units); err != nil {
-			return nil, err
-		}
-	}
-	return c, nil
+	return &EncodeAndDot{Local: local, Global: global}, nil
 }
 
 // Scores returns the (N, N*L) matrix of ⟨φ(Y_i), ψ(L_{j,l})⟩.
@@ -173,17 +167,60 @@ func (c *EncodeAndDot) Scores(localRows, y *G.Node) (*G.Node, error) {
 	if _, err := localBatch(localRows, y); err != nil {
 		return nil, fmt.Errorf("encode-and-dot critic: %w", err)
 	}
-	psi, err := c.Local.Forward(localRows) // (N*L, U)
+	return embedDotScores(c.Local, c.Global, localRows, y)
+}
+
+// newEmbedPair builds the embedding nets of an encode-and-dot critic into
+// g: one from mapDim to units channels named mapName, then one from codeDim
+// named codeName, or none (nil) when codeDim already equals units and Y is
+// used as it is.
+func newEmbedPair(g *G.ExprGraph, init *Init, mapName, codeName string, mapDim, codeDim, units int) (m, y *EmbedNet, err error) {
+	if m, err = NewEmbedNet(g, init, mapName, mapDim, units); err != nil {
+		return nil, nil, err
+	}
+	if codeDim != units {
+		if y, err = NewEmbedNet(g, init, codeName, codeDim, units); err != nil {
+			return nil, nil, err
+		}
+	}
+	return m, y, nil
+}
+
+// embedDotScores returns the (N, R) matrix of ⟨φ(Y_i), ψ(M_r)⟩ of an
+// encode-and-dot critic: the rows of features (R, C) embedded by m, the
+// codes (N, D) embedded by codes, or used as they are when codes is nil.
+func embedDotScores(m, codes *EmbedNet, features, y *G.Node) (*G.Node, error) {
+	psi, err := m.Forward(features) // (R, U)
 	if err != nil {
 		return nil, err
 	}
 	phi := y
-	if c.Global != nil {
-		if phi, err = c.Global.Forward(y); err != nil { // (N, U)
+	if codes != nil {
+		if phi, err = codes.Forward(y); err != nil { // (N, U)
 			return nil, err
 		}
 	}
 	return dotScores(phi, psi)
+}
+
+// setEmbedTraining puts the batch norms of an encode-and-dot critic's nets
+// m and codes (which may be nil) in training (true) or evaluation (false)
+// mode.
+func setEmbedTraining(m, codes *EmbedNet, training bool) {
+	m.SetTraining(training)
+	if codes != nil {
+		codes.SetTraining(training)
+	}
+}
+
+// embedLearnables returns the parameters of an encode-and-dot critic's nets:
+// those of m, then those of codes unless it is nil.
+func embedLearnables(m, codes *EmbedNet) G.Nodes {
+	ns := m.Learnables()
+	if codes != nil {
+		ns = append(ns, codes.Learnables()...)
+	}
+	return ns
 }
 
 // dotScores returns a bᵀ-style score matrix phi psiᵀ of shape (rows of
@@ -204,20 +241,11 @@ func dotScores(phi, psi *G.Node) (*G.Node, error) {
 // SetTraining puts the embedding nets' batch norms in training (true) or
 // evaluation (false) mode.
 func (c *EncodeAndDot) SetTraining(training bool) {
-	c.Local.SetTraining(training)
-	if c.Global != nil {
-		c.Global.SetTraining(training)
-	}
+	setEmbedTraining(c.Local, c.Global, training)
 }
 
 // Learnables returns every parameter.
-func (c *EncodeAndDot) Learnables() G.Nodes {
-	ns := c.Local.Learnables()
-	if c.Global != nil {
-		ns = append(ns, c.Global.Learnables()...)
-	}
-	return ns
-}
+func (c *EncodeAndDot) Learnables() G.Nodes { return embedLearnables(c.Local, c.Global) }
 
 // ConcatAndConvolve is DIM-v0's local critic: Y is broadcast to every
 // location and concatenated with the local map, and a 1x1-convolution net
@@ -316,7 +344,14 @@ func (c *ConcatAndConvolve) Scores(localRows, y *G.Node) (*G.Node, error) {
 
 // Learnables returns the first layer's parameters, then the others'.
 func (c *ConcatAndConvolve) Learnables() G.Nodes {
-	return append(G.Nodes{c.FirstLocal.W, c.FirstLocal.B, c.FirstGlobal.W}, c.Rest.Learnables()...)
+	return splitLearnables(c.FirstLocal, c.FirstGlobal, c.Rest)
+}
+
+// splitLearnables returns the parameters of a split MLP (see newSplitMLP):
+// the first layer's x weights, its bias and its y weights, then the other
+// layers'.
+func splitLearnables(fx, fy *Linear, rest *MLP) G.Nodes {
+	return append(G.Nodes{fx.W, fx.B, fy.W}, rest.Learnables()...)
 }
 
 // localBatch checks the shapes of a local map in row layout and a batch of

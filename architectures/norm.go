@@ -33,19 +33,26 @@ func NewBatchNorm(g *G.ExprGraph, name string, channels int) (*BatchNorm, error)
 }
 
 func newBatchNorm(g *G.ExprGraph, name string, channels int, dt tensor.Dtype) (*BatchNorm, error) {
-	if channels <= 0 {
-		return nil, fmt.Errorf("batch norm %s: %d channels must be positive", name, channels)
+	gamma, beta, err := scaleAndShift(g, "batch norm", name, channels, dt)
+	if err != nil {
+		return nil, err
 	}
 	st := &graph.NormState{Name: name, Kind: graph.NormBatch, Channels: channels, Eps: 1e-5, Momentum: 0.1, Training: true,
 		RunningMean: make([]float64, channels), RunningVar: make([]float64, channels)}
 	for i := range st.RunningVar {
 		st.RunningVar[i] = 1
 	}
-	return &BatchNorm{
-		Gamma: constNode(g, dt, name+".gamma", 1, channels),
-		Beta:  constNode(g, dt, name+".beta", 0, channels),
-		st:    st,
-	}, nil
+	return &BatchNorm{Gamma: gamma, Beta: beta, st: st}, nil
+}
+
+// scaleAndShift checks the channel count of the normalization layer name
+// (what: "batch norm" or "layer norm") and builds its learnable scale γ,
+// initially 1, and shift β, initially 0, into g.
+func scaleAndShift(g *G.ExprGraph, what, name string, channels int, dt tensor.Dtype) (gamma, beta *G.Node, err error) {
+	if channels <= 0 {
+		return nil, nil, fmt.Errorf("%s %s: %d channels must be positive", what, name, channels)
+	}
+	return constNode(g, dt, name+".gamma", 1, channels), constNode(g, dt, name+".beta", 0, channels), nil
 }
 
 func constNode(g *G.ExprGraph, dt tensor.Dtype, name string, v float64, n int) *G.Node {
@@ -114,14 +121,12 @@ func NewLayerNorm(g *G.ExprGraph, name string, channels int) (*LayerNorm, error)
 }
 
 func newLayerNorm(g *G.ExprGraph, name string, channels int, dt tensor.Dtype) (*LayerNorm, error) {
-	if channels <= 0 {
-		return nil, fmt.Errorf("layer norm %s: %d channels must be positive", name, channels)
+	gamma, beta, err := scaleAndShift(g, "layer norm", name, channels, dt)
+	if err != nil {
+		return nil, err
 	}
-	return &LayerNorm{
-		Gamma: constNode(g, dt, name+".gamma", 1, channels),
-		Beta:  constNode(g, dt, name+".beta", 0, channels),
-		st:    &graph.NormState{Name: name, Kind: graph.NormLayer, Channels: channels, Eps: 1e-5},
-	}, nil
+	st := &graph.NormState{Name: name, Kind: graph.NormLayer, Channels: channels, Eps: 1e-5}
+	return &LayerNorm{Gamma: gamma, Beta: beta, st: st}, nil
 }
 
 // Forward normalizes the rows of x of shape (rows, channels).
