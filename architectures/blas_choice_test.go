@@ -20,36 +20,10 @@ import (
 func TestBLASAgreesWithGonum(t *testing.T) {
 	sp := PaperEncoder(3)
 	const n = 4
-	g := G.NewGraph()
-	enc, err := NewEncoder(g, NewInit(1), sp)
-	if err != nil {
-		t.Fatal(err)
-	}
-	x := G.NewTensor(g, Dtype, 4, G.WithShape(n, 3, 32, 32), G.WithValue(randomImages(9, n, sp)), G.WithName("x"))
-	out, err := enc.Forward(x)
-	if err != nil {
-		t.Fatal(err)
-	}
-	critic, err := NewEncodeAndDot(g, NewInit(2), LocalCriticSpec{LocalChannels: 128, GlobalDim: 64, Units: 256})
-	if err != nil {
-		t.Fatal(err)
-	}
-	scores, err := critic.Scores(out.LocalRows, out.Y)
-	if err != nil {
-		t.Fatal(err)
-	}
-	est, err := estimators.New("jsd", nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	terms, err := est.Build(scores, estimators.Blocks(n, 64))
-	if err != nil {
-		t.Fatal(err)
-	}
+	g, enc, out := encodeImages(t, sp, n, 9)
+	critic, scores := encodeAndDotScores(t, g, out, LocalCriticSpec{LocalChannels: 128, GlobalDim: 64, Units: 256})
 	params := append(enc.Learnables(), critic.Learnables()...)
-	if _, err := G.Grad(terms.Loss, params...); err != nil {
-		t.Fatal(err)
-	}
+	terms := jsdTerms(t, scores, estimators.Blocks(n, 64), params)
 	vm := G.NewTapeMachine(g, G.BindDualValues(params...))
 	defer vm.Close()
 	run := func() (float64, []float32) {

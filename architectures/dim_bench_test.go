@@ -62,27 +62,11 @@ func cpuTime(b *testing.B) time.Duration {
 	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
 
-func benchEncoder(b *testing.B) (*G.ExprGraph, *Encoder, *EncoderOutput) {
-	b.Helper()
-	sp := benchEncoderSpec()
-	g := G.NewGraph()
-	enc, err := NewEncoder(g, NewInit(1), sp)
-	if err != nil {
-		b.Fatal(err)
-	}
-	x := G.NewTensor(g, Dtype, 4, G.WithShape(benchBatch, 3, 32, 32), G.WithValue(randomImages(2, benchBatch, sp)), G.WithName("x"))
-	out, err := enc.Forward(x)
-	if err != nil {
-		b.Fatal(err)
-	}
-	return g, enc, out
-}
-
 // BenchmarkEncoderForwardBackward times the encoder's forward and backward
 // passes on a batch of 64 32x32x3 images, loss mean(Y²), as dim_torch.py's
 // enc_fb setting.
 func BenchmarkEncoderForwardBackward(b *testing.B) {
-	g, enc, out := benchEncoder(b)
+	g, enc, out := encodeImages(b, benchEncoderSpec(), benchBatch, 2)
 	sq, err := G.Square(out.Y)
 	if err != nil {
 		b.Fatal(err)
@@ -109,26 +93,9 @@ func BenchmarkEncoderLocalJSD(b *testing.B) {
 }
 
 func benchEncoderLocalJSD(b *testing.B, units int) {
-	g, enc, out := benchEncoder(b)
-	critic, err := NewEncodeAndDot(g, NewInit(2), LocalCriticSpec{LocalChannels: 128, GlobalDim: 64, Units: units})
-	if err != nil {
-		b.Fatal(err)
-	}
-	scores, err := critic.Scores(out.LocalRows, out.Y)
-	if err != nil {
-		b.Fatal(err)
-	}
-	est, err := estimators.New("jsd", nil)
-	if err != nil {
-		b.Fatal(err)
-	}
-	terms, err := est.Build(scores, estimators.Blocks(benchBatch, 64))
-	if err != nil {
-		b.Fatal(err)
-	}
+	g, enc, out := encodeImages(b, benchEncoderSpec(), benchBatch, 2)
+	critic, scores := encodeAndDotScores(b, g, out, LocalCriticSpec{LocalChannels: 128, GlobalDim: 64, Units: units})
 	params := append(enc.Learnables(), critic.Learnables()...)
-	if _, err := G.Grad(terms.Loss, params...); err != nil {
-		b.Fatal(err)
-	}
+	jsdTerms(b, scores, estimators.Blocks(benchBatch, 64), params)
 	benchRun(b, g, params)
 }

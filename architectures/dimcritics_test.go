@@ -71,11 +71,7 @@ func checkLayout(t *testing.T, name string, build func(g *G.ExprGraph) (func(x, 
 	if !s.Shape().Eq(tensor.Shape{n, n * l}) {
 		t.Fatalf("%s: scores of shape %v, want (%d, %d)", name, s.Shape(), n, n*l)
 	}
-	vm := G.NewTapeMachine(g)
-	defer vm.Close()
-	if err := vm.RunAll(); err != nil {
-		t.Fatal(err)
-	}
+	runGraph(t, g)
 	got := s.Value().Data().([]float32)
 	one := pairScorer(t, build, dx, dy)
 	xs, ys := xv.Float32s(), yv.Float32s()
@@ -175,11 +171,7 @@ func TestPriorDiscriminator(t *testing.T) {
 	if len(d.Learnables()) != 6 {
 		t.Errorf("%d learnables, want 6", len(d.Learnables()))
 	}
-	vm := G.NewTapeMachine(g)
-	defer vm.Close()
-	if err := vm.RunAll(); err != nil {
-		t.Fatal(err)
-	}
+	runGraph(t, g)
 	for _, v := range z.Value().Data().([]float32) {
 		if v <= 0 || v >= 1 {
 			t.Fatalf("squashed code %v outside (0, 1)", v)
@@ -194,22 +186,29 @@ func TestPriorDiscriminator(t *testing.T) {
 	}
 }
 
+// encodeAndDotScores builds an encode-and-dot critic of spec into g, its
+// weights drawn from NewInit(2), and scores out's local map against its
+// codes.
+func encodeAndDotScores(tb testing.TB, g *G.ExprGraph, out *EncoderOutput, spec LocalCriticSpec) (*EncodeAndDot, *G.Node) {
+	tb.Helper()
+	critic, err := NewEncodeAndDot(g, NewInit(2), spec)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	scores, err := critic.Scores(out.LocalRows, out.Y)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return critic, scores
+}
+
 // TestEncoderLocalJSDTrainsOneStep wires encoder, encode-and-dot critic and
 // the jsd estimator on the Blocks mask, checks every output shape, and
 // checks that gradients reach the encoder's first layer.
 func TestEncoderLocalJSDTrainsOneStep(t *testing.T) {
 	sp := smallEncoder(true)
 	const n = 4
-	g := G.NewGraph()
-	enc, err := NewEncoder(g, NewInit(1), sp)
-	if err != nil {
-		t.Fatal(err)
-	}
-	x := G.NewTensor(g, Dtype, 4, G.WithShape(n, 3, 16, 16), G.WithValue(randomImages(3, n, sp)), G.WithName("x"))
-	out, err := enc.Forward(x)
-	if err != nil {
-		t.Fatal(err)
-	}
+	g, enc, out := encodeImages(t, sp, n, 3)
 	critic, err := NewLocalCritic(g, NewInit(2), "encode-and-dot", LocalCriticSpec{LocalChannels: sp.Conv2, GlobalDim: sp.Out, Units: 8})
 	if err != nil {
 		t.Fatal(err)
@@ -220,23 +219,9 @@ func TestEncoderLocalJSDTrainsOneStep(t *testing.T) {
 	}
 	m := sp.LocalSize()
 	shapeIs(t, "scores", scores, n, n*m*m)
-	est, err := estimators.New("jsd", nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	terms, err := est.Build(scores, estimators.Blocks(n, m*m))
-	if err != nil {
-		t.Fatal(err)
-	}
 	params := append(enc.Learnables(), critic.Learnables()...)
-	if _, err := G.Grad(terms.Loss, params...); err != nil {
-		t.Fatal(err)
-	}
-	vm := G.NewTapeMachine(g, G.BindDualValues(params...))
-	defer vm.Close()
-	if err := vm.RunAll(); err != nil {
-		t.Fatal(err)
-	}
+	jsdTerms(t, scores, estimators.Blocks(n, m*m), params)
+	runGraph(t, g, G.BindDualValues(params...))
 	gw, err := enc.Conv1.W.Grad()
 	if err != nil {
 		t.Fatal(err)

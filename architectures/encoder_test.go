@@ -7,6 +7,8 @@ import (
 
 	G "gorgonia.org/gorgonia"
 	"gorgonia.org/tensor"
+
+	"github.com/infomax/infomax/estimators"
 )
 
 // smallEncoder is a narrow encoder for tests.
@@ -21,6 +23,54 @@ func randomImages(seed uint64, n int, sp EncoderSpec) *tensor.Dense {
 		data[i] = float32(rng.NormFloat64())
 	}
 	return tensor.New(tensor.WithShape(n, sp.InChannels, sp.Size, sp.Size), tensor.WithBacking(data))
+}
+
+// encodeImages builds an encoder of spec sp, its weights drawn from
+// NewInit(1), into a new graph and applies it to n random images drawn with
+// seed.
+func encodeImages(tb testing.TB, sp EncoderSpec, n int, seed uint64) (*G.ExprGraph, *Encoder, *EncoderOutput) {
+	tb.Helper()
+	g := G.NewGraph()
+	enc, err := NewEncoder(g, NewInit(1), sp)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	x := G.NewTensor(g, Dtype, 4, G.WithShape(n, sp.InChannels, sp.Size, sp.Size), G.WithValue(randomImages(seed, n, sp)), G.WithName("x"))
+	out, err := enc.Forward(x)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return g, enc, out
+}
+
+// jsdTerms builds the jsd estimator's terms on scores and mask, and the
+// gradients of their loss with respect to params.
+func jsdTerms(tb testing.TB, scores *G.Node, mask *estimators.Mask, params G.Nodes) *estimators.Terms {
+	tb.Helper()
+	est, err := estimators.New("jsd", nil)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	terms, err := est.Build(scores, mask)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	if _, err := G.Grad(terms.Loss, params...); err != nil {
+		tb.Fatal(err)
+	}
+	return terms
+}
+
+// runGraph runs g once on a new tape machine made with opts, failing tb on
+// an error, and returns the machine, which is closed when the test ends.
+func runGraph(tb testing.TB, g *G.ExprGraph, opts ...G.VMOpt) G.VM {
+	tb.Helper()
+	vm := G.NewTapeMachine(g, opts...)
+	tb.Cleanup(func() { vm.Close() })
+	if err := vm.RunAll(); err != nil {
+		tb.Fatal(err)
+	}
+	return vm
 }
 
 func shapeIs(t *testing.T, name string, n *G.Node, want ...int) {
@@ -120,11 +170,7 @@ func TestConvMatchesDirectConvolution(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	vm := G.NewTapeMachine(g)
-	defer vm.Close()
-	if err := vm.RunAll(); err != nil {
-		t.Fatal(err)
-	}
+	runGraph(t, g)
 	w := conv.W.Value().Data().([]float32)
 	b := conv.B.Value().Data().([]float32)
 	xs := img.Float32s()

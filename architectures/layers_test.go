@@ -22,11 +22,7 @@ func TestMLPForwardMatchesHandComputation(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	vm := G.NewTapeMachine(g)
-	defer vm.Close()
-	if err := vm.RunAll(); err != nil {
-		t.Fatal(err)
-	}
+	runGraph(t, g)
 	w0 := m.Layers[0].W.Value().Data().([]float32)
 	b0 := m.Layers[0].B.Value().Data().([]float32)
 	w1 := m.Layers[1].W.Value().Data().([]float32)

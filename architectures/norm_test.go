@@ -110,13 +110,7 @@ func TestConvNormGradientsMatchFiniteDifferences(t *testing.T) {
 		for i, p := range params {
 			d := p.Value().Data().([]float64)
 			for j := 0; j < len(d); j += 1 + len(d)/12 {
-				orig := d[j]
-				d[j] = orig + step
-				up := eval()
-				d[j] = orig - step
-				down := eval()
-				d[j] = orig
-				fd := (up - down) / (2 * step)
+				fd := centralDifference(d, j, step, eval)
 				if math.Abs(fd-grads[i][j]) > 1e-5*(1+math.Abs(fd)) {
 					t.Errorf("training=%v: d loss / d %s[%d] = %v, finite difference %v", training, p.Name(), j, grads[i][j], fd)
 				}
@@ -141,11 +135,7 @@ func TestLayerNormNormalizesRows(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	vm := G.NewTapeMachine(g)
-	defer vm.Close()
-	if err := vm.RunAll(); err != nil {
-		t.Fatal(err)
-	}
+	runGraph(t, g)
 	got := y.Value().Data().([]float32)
 	for r := 0; r < 2; r++ {
 		row := data[r*3 : r*3+3]
@@ -200,11 +190,7 @@ func TestNormParallelMatchesSerial(t *testing.T) {
 		if _, err := G.Grad(loss, params...); err != nil {
 			t.Fatal(err)
 		}
-		vm := G.NewTapeMachine(g, G.BindDualValues(params...))
-		defer vm.Close()
-		if err := vm.RunAll(); err != nil {
-			t.Fatal(err)
-		}
+		runGraph(t, g, G.BindDualValues(params...))
 		res := [][]float64{append([]float64(nil), h.Value().Data().([]float64)...)}
 		for _, p := range params {
 			gv, err := p.Grad()

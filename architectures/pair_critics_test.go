@@ -81,6 +81,31 @@ func row(data []float32, i, width int) []float64 {
 	return out
 }
 
+// scorePairs adds to g the n rows of x (xs) and of y (ys), spec.DimX and
+// spec.DimY wide, and the scores of critic c on them.
+func scorePairs(t *testing.T, g *G.ExprGraph, c PairCritic, spec CriticSpec, n int, xs, ys []float32) *G.Node {
+	t.Helper()
+	x := matrixNode(g, "x", n, spec.DimX, xs)
+	y := matrixNode(g, "y", n, spec.DimY, ys)
+	s, err := c.Scores(x, y)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s
+}
+
+// centralDifference returns the central difference of f in w[k] with step
+// h, (f at w[k]+h - f at w[k]-h) / 2h, leaving w[k] as it was.
+func centralDifference[T float32 | float64](w []T, k int, h float64, f func() float64) float64 {
+	orig := w[k]
+	w[k] = orig + T(h)
+	up := f()
+	w[k] = orig - T(h)
+	down := f()
+	w[k] = orig
+	return (up - down) / (2 * h)
+}
+
 // runScores builds the named critic, scores x against y and returns the
 // critic and the scores in row-major order.
 func runScores(t *testing.T, name string, spec CriticSpec, n int, xs, ys []float32) (PairCritic, []float64) {
@@ -90,20 +115,11 @@ func runScores(t *testing.T, name string, spec CriticSpec, n int, xs, ys []float
 	if err != nil {
 		t.Fatal(err)
 	}
-	x := matrixNode(g, "x", n, spec.DimX, xs)
-	y := matrixNode(g, "y", n, spec.DimY, ys)
-	s, err := c.Scores(x, y)
-	if err != nil {
-		t.Fatal(err)
-	}
+	s := scorePairs(t, g, c, spec, n, xs, ys)
 	if got := s.Shape(); got.Dims() != 2 || got[0] != n || got[1] != n {
 		t.Fatalf("scores have shape %v, want (%d, %d)", got, n, n)
 	}
-	vm := G.NewTapeMachine(g)
-	defer vm.Close()
-	if err := vm.RunAll(); err != nil {
-		t.Fatal(err)
-	}
+	runGraph(t, g)
 	return c, values64(s)
 }
 
@@ -192,22 +208,13 @@ func TestConcatGradientMatchesFiniteDifferences(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	x := matrixNode(g, "x", n, spec.DimX, xs)
-	y := matrixNode(g, "y", n, spec.DimY, ys)
-	s, err := c.Scores(x, y)
-	if err != nil {
-		t.Fatal(err)
-	}
+	s := scorePairs(t, g, c, spec, n, xs, ys)
 	rw := matrixNode(g, "r", n, n, weights)
 	obj := G.Must(G.Sum(G.Must(G.HadamardProd(s, rw))))
 	if _, err := G.Grad(obj, c.Learnables()...); err != nil {
 		t.Fatal(err)
 	}
-	vm := G.NewTapeMachine(g, G.BindDualValues(c.Learnables()...))
-	defer vm.Close()
-	if err := vm.RunAll(); err != nil {
-		t.Fatal(err)
-	}
+	runGraph(t, g, G.BindDualValues(c.Learnables()...))
 	objective := func() float64 {
 		total := 0.0
 		for i := 0; i < n; i++ {
@@ -225,14 +232,7 @@ func TestConcatGradientMatchesFiniteDifferences(t *testing.T) {
 		grad := gv.Data().([]float32)
 		w := p.Value().Data().([]float32)
 		for k := range w {
-			const h = 1e-2
-			orig := w[k]
-			w[k] = orig + h
-			up := objective()
-			w[k] = orig - h
-			down := objective()
-			w[k] = orig
-			fd := (up - down) / (2 * h)
+			fd := centralDifference(w, k, 1e-2, objective)
 			if math.Abs(float64(grad[k])-fd) > 2e-3*(1+math.Abs(fd)) {
 				t.Errorf("%s[%d]: gradient %v, finite difference %v", p.Name(), k, grad[k], fd)
 			}
