@@ -20,35 +20,17 @@ import G "gorgonia.org/gorgonia"
 type DV struct{}
 
 func init() {
-	Register(Info{
-		Name:    "dv",
-		Summary: "Donsker-Varadhan: mean positive - log mean exp negative; high variance at high MI",
-		Params:  Params{},
-		New: func(p Params) (Estimator, error) {
-			return DV{}, nil
-		},
-	})
+	registerFixed("dv", "Donsker-Varadhan: mean positive - log mean exp negative; high variance at high MI",
+		DV{})
 }
 
 // Build adds the DV loss and estimate of scores to their graph.
 func (DV) Build(scores *G.Node, mask *Mask) (*Terms, error) {
-	gm, err := newGraphMask("dv", scores, mask)
-	if err != nil {
-		return nil, err
-	}
-	o := &op{}
-	mi := gm.dvValue(o, scores)
-	loss := o.neg(mi)
-	if o.err != nil {
-		return nil, o.err
-	}
-	return &Terms{Loss: loss, MI: mi}, nil
+	return ascendBound("dv", scores, mask, (*graphMask).dvValue)
 }
 
 // Reference computes the DV loss and estimate in float64. It panics if
 // scores and mask do not match.
 func (DV) Reference(scores []float64, mask *Mask) (loss, mi float64) {
-	checkReference("dv", scores, mask)
-	mi = referenceDV(scores, mask)
-	return -mi, mi
+	return boundReference("dv", scores, mask, referenceDV)
 }

@@ -214,6 +214,23 @@ func Register(info Info) {
 	estimatorRegistry.Register(info.Name, info)
 }
 
+// registerFixed registers an estimator that takes no parameters: its
+// factory returns e.
+func registerFixed(name, summary string, e Estimator) {
+	Register(Info{Name: name, Summary: summary, Params: Params{},
+		New: func(Params) (Estimator, error) { return e, nil }})
+}
+
+// paramOr returns p[name], or def when p lacks it, as it does when a
+// factory is called as Lookup(name).New rather than through [New], which
+// fills in the defaults.
+func paramOr(p Params, name string, def float64) float64 {
+	if v, ok := p[name]; ok {
+		return v
+	}
+	return def
+}
+
 // rejectUnknownParams wraps a factory so that it fails on a parameter name
 // that known lacks, naming the estimator, the name and the accepted ones.
 func rejectUnknownParams(name string, known Params, f Factory) Factory {

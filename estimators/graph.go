@@ -269,6 +269,23 @@ func (o *op) div(a, b *G.Node) *G.Node {
 	return o.do(func() (*G.Node, error) { return G.HadamardDiv(a, b) })
 }
 
+// ascendBound builds the terms of an estimator that is trained by ascending
+// its bound: the estimate MI = bound(scores) and the loss -MI. name is the
+// estimator's, for errors.
+func ascendBound(name string, scores *G.Node, mask *Mask, bound func(*graphMask, *op, *G.Node) *G.Node) (*Terms, error) {
+	gm, err := newGraphMask(name, scores, mask)
+	if err != nil {
+		return nil, err
+	}
+	o := &op{}
+	mi := bound(gm, o, scores)
+	loss := o.neg(mi)
+	if o.err != nil {
+		return nil, o.err
+	}
+	return &Terms{Loss: loss, MI: mi}, nil
+}
+
 // The helpers below are for writing estimators outside this package (see
 // the "Adding an estimator" example). Each checks that scores and mask
 // agree and returns a scalar node of the scores' dtype.
@@ -276,15 +293,10 @@ func (o *op) div(a, b *G.Node) *G.Node {
 // MaskedMean returns the mean of scores over the entries of mask whose role
 // is r. Other entries contribute nothing and receive zero gradient.
 func MaskedMean(scores *G.Node, mask *Mask, r Role) (*G.Node, error) {
-	gm, err := newGraphMask("MaskedMean", scores, mask)
+	gm, sel, count, err := roleSelection("MaskedMean", scores, mask, r)
 	if err != nil {
 		return nil, err
 	}
-	count := mask.Count(r)
-	if count == 0 {
-		return nil, fmt.Errorf("MaskedMean: the mask has no entry with role %d", r)
-	}
-	sel := gm.constMatrix(fmt.Sprintf("role%d", r), func(x Role) float64 { return indicator(x == r) })
 	o := &op{}
 	m := gm.maskedMean(o, scores, sel, count)
 	return m, o.err
@@ -295,27 +307,37 @@ func MaskedMean(scores *G.Node, mask *Mask, r Role) (*G.Node, error) {
 // exponentiating, so that it is stable in float32. Other entries
 // contribute nothing and receive zero gradient.
 func MaskedLogMeanExp(scores *G.Node, mask *Mask, r Role) (*G.Node, error) {
-	gm, err := newGraphMask("MaskedLogMeanExp", scores, mask)
+	gm, sel, count, err := roleSelection("MaskedLogMeanExp", scores, mask, r)
 	if err != nil {
 		return nil, err
 	}
-	count := mask.Count(r)
-	if count == 0 {
-		return nil, fmt.Errorf("MaskedLogMeanExp: the mask has no entry with role %d", r)
-	}
 	// Reuse the negatives' code path with the selection of role r.
-	sel := *gm
-	sel.neg = gm.constMatrix(fmt.Sprintf("role%d", r), func(x Role) float64 { return indicator(x == r) })
-	sel.negOffset = gm.constMatrix(fmt.Sprintf("role%d-offset", r), func(x Role) float64 {
+	asNeg := *gm
+	asNeg.neg = sel
+	asNeg.negOffset = gm.constMatrix(fmt.Sprintf("role%d-offset", r), func(x Role) float64 {
 		if x == r {
 			return 0
 		}
 		return maskedScore
 	})
-	sel.nNeg = count
+	asNeg.nNeg = count
 	o := &op{}
-	lme := sel.logMeanExpNegatives(o, scores)
+	lme := asNeg.logMeanExpNegatives(o, scores)
 	return lme, o.err
+}
+
+// roleSelection checks, for the helper name, that scores and mask agree and
+// that the mask has an entry of role r. It returns the mask's nodes, the
+// selection of role r (1 on its entries, 0 elsewhere) and their number.
+func roleSelection(name string, scores *G.Node, mask *Mask, r Role) (gm *graphMask, sel *G.Node, count int, err error) {
+	if gm, err = newGraphMask(name, scores, mask); err != nil {
+		return nil, nil, 0, err
+	}
+	if count = mask.Count(r); count == 0 {
+		return nil, nil, 0, fmt.Errorf("%s: the mask has no entry with role %d", name, r)
+	}
+	sel = gm.constMatrix(fmt.Sprintf("role%d", r), func(x Role) float64 { return indicator(x == r) })
+	return gm, sel, count, nil
 }
 
 // Constant returns a constant scalar node with value v and the dtype of

@@ -32,14 +32,8 @@ import (
 type InfoNCE struct{}
 
 func init() {
-	Register(Info{
-		Name:    "infonce",
-		Summary: "InfoNCE (CPC): softmax over each row's negatives; low variance, never above log K",
-		Params:  Params{},
-		New: func(p Params) (Estimator, error) {
-			return InfoNCE{}, nil
-		},
-	})
+	registerFixed("infonce", "InfoNCE (CPC): softmax over each row's negatives; low variance, never above log K",
+		InfoNCE{})
 }
 
 // Ceiling returns the largest value the estimate can take for mask: the

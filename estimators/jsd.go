@@ -44,14 +44,8 @@ import (
 type JSD struct{}
 
 func init() {
-	Register(Info{
-		Name:    "jsd",
-		Summary: "Jensen-Shannon (DIM): trains the critic by binary cross-entropy, reports its NWJ value",
-		Params:  Params{},
-		New: func(p Params) (Estimator, error) {
-			return JSD{}, nil
-		},
-	})
+	registerFixed("jsd", "Jensen-Shannon (DIM): trains the critic by binary cross-entropy, reports its NWJ value",
+		JSD{})
 }
 
 // Build adds the JSD loss and the NWJ estimate of scores to their graph.

@@ -77,10 +77,7 @@ func init() {
 		Summary: "MINE: DV estimate, gradient with a moving average of the partition term (param momentum)",
 		Params:  Params{"momentum": 0.9},
 		New: func(p Params) (Estimator, error) {
-			m, ok := p["momentum"]
-			if !ok {
-				m = 0.9
-			}
+			m := paramOr(p, "momentum", 0.9)
 			if !(m >= 0 && m < 1) {
 				return nil, fmt.Errorf("estimator \"mine\": momentum = %g must be in [0, 1)", m)
 			}
@@ -253,7 +250,5 @@ func scalarOf(v G.Value) float64 {
 // are not a function of the scores alone. It panics if scores and mask do
 // not match.
 func (e *MINE) Reference(scores []float64, mask *Mask) (loss, mi float64) {
-	checkReference("mine", scores, mask)
-	mi = referenceDV(scores, mask)
-	return -mi, mi
+	return boundReference("mine", scores, mask, referenceDV)
 }

@@ -19,35 +19,17 @@ import G "gorgonia.org/gorgonia"
 type NWJ struct{}
 
 func init() {
-	Register(Info{
-		Name:    "nwj",
-		Summary: "NWJ / f-GAN KL / TUBA(f-1): 1 + mean positive - mean exp negative; unbiased, high variance",
-		Params:  Params{},
-		New: func(p Params) (Estimator, error) {
-			return NWJ{}, nil
-		},
-	})
+	registerFixed("nwj", "NWJ / f-GAN KL / TUBA(f-1): 1 + mean positive - mean exp negative; unbiased, high variance",
+		NWJ{})
 }
 
 // Build adds the NWJ loss and estimate of scores to their graph.
 func (NWJ) Build(scores *G.Node, mask *Mask) (*Terms, error) {
-	gm, err := newGraphMask("nwj", scores, mask)
-	if err != nil {
-		return nil, err
-	}
-	o := &op{}
-	mi := gm.nwjValue(o, scores)
-	loss := o.neg(mi)
-	if o.err != nil {
-		return nil, o.err
-	}
-	return &Terms{Loss: loss, MI: mi}, nil
+	return ascendBound("nwj", scores, mask, (*graphMask).nwjValue)
 }
 
 // Reference computes the NWJ loss and estimate in float64. It panics if
 // scores and mask do not match.
 func (NWJ) Reference(scores []float64, mask *Mask) (loss, mi float64) {
-	checkReference("nwj", scores, mask)
-	mi = referenceNWJ(scores, mask)
-	return -mi, mi
+	return boundReference("nwj", scores, mask, referenceNWJ)
 }

@@ -8,6 +8,15 @@ import (
 // This file holds the plain float64 arithmetic that the estimators'
 // Reference methods share, and the checks their factories share.
 
+// boundReference checks scores and mask for the estimator name and returns
+// the loss -MI and the estimate MI = bound(scores, mask) of an estimator
+// trained by ascending its bound.
+func boundReference(name string, scores []float64, mask *Mask, bound func([]float64, *Mask) float64) (loss, mi float64) {
+	checkReference(name, scores, mask)
+	mi = bound(scores, mask)
+	return -mi, mi
+}
+
 // checkReference panics with a clear message when scores and mask disagree:
 // Reference is a specification used by tests and reports, and a mismatch
 // there is a programming error, not a user mistake.

@@ -37,10 +37,7 @@ func init() {
 		Summary: "SMILE: JS-trained critic, DV estimate with the partition term clipped to [-tau, tau]",
 		Params:  Params{"tau": 5},
 		New: func(p Params) (Estimator, error) {
-			tau, ok := p["tau"]
-			if !ok {
-				tau = 5
-			}
+			tau := paramOr(p, "tau", 5)
 			if !(tau > 0) {
 				return nil, fmt.Errorf("estimator \"smile\": tau = %g must be positive (a large tau, such as 1e9, means no clipping)", tau)
 			}
