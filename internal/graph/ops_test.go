@@ -1,0 +1,92 @@
+package graph
+
+import (
+	"math"
+	"math/rand/v2"
+	"testing"
+
+	G "gorgonia.org/gorgonia"
+	"gorgonia.org/tensor"
+)
+
+// TestCol2ImIsTheAdjointOfIm2Col checks ⟨im2col(x), c⟩ = ⟨x, col2im(c)⟩,
+// which makes col2im im2col's gradient, for both input layouts, with
+// padding and a stride that skips pixels.
+func TestCol2ImIsTheAdjointOfIm2Col(t *testing.T) {
+	rng := rand.New(rand.NewPCG(1, 2))
+	normals := func(n int) []float64 {
+		v := make([]float64, n)
+		for i := range v {
+			v[i] = rng.NormFloat64()
+		}
+		return v
+	}
+	for _, nchw := range []bool{true, false} {
+		g := ImageGeom{N: 2, H: 7, W: 5, C: 3, NCHW: nchw, K: 3, Stride: 3, Pad: 1, OH: 3, OW: 2}
+		x, c := normals(g.inShape().TotalSize()), normals(g.outShape().TotalSize())
+		cols, img := make([]float64, len(c)), make([]float64, len(x))
+		patches(g, false, x, cols)
+		patches(g, true, c, img)
+		var lhs, rhs float64
+		for i := range c {
+			lhs += cols[i] * c[i]
+		}
+		for i := range x {
+			rhs += x[i] * img[i]
+		}
+		if math.Abs(lhs-rhs) > 1e-12*(1+math.Abs(lhs)) {
+			t.Errorf("nchw=%v: <im2col x, c> = %v but <x, col2im c> = %v", nchw, lhs, rhs)
+		}
+	}
+}
+
+// TestReLUAndItsGradient checks ReLU's output and that the gradient of
+// Σ w·relu(x) is w where x > 0 and 0 elsewhere.
+func TestReLUAndItsGradient(t *testing.T) {
+	g := G.NewGraph()
+	xs := []float64{-2, -0.5, 0, 0.5, 3, -1}
+	ws := []float64{1, 2, 3, 4, 5, 6}
+	x := G.NewMatrix(g, tensor.Float64, G.WithShape(2, 3), G.WithName("x"),
+		G.WithValue(tensor.New(tensor.WithShape(2, 3), tensor.WithBacking(xs))))
+	w := G.NewMatrix(g, tensor.Float64, G.WithShape(2, 3), G.WithName("w"),
+		G.WithValue(tensor.New(tensor.WithShape(2, 3), tensor.WithBacking(ws))))
+	y, err := ReLU(x)
+	if err != nil {
+		t.Fatal(err)
+	}
+	loss := G.Must(G.Sum(G.Must(G.HadamardProd(y, w))))
+	if _, err := G.Grad(loss, x); err != nil {
+		t.Fatal(err)
+	}
+	vm := G.NewTapeMachine(g, G.BindDualValues(x))
+	defer CloseMachine(vm)
+	if err := vm.RunAll(); err != nil {
+		t.Fatal(err)
+	}
+	dx, err := x.Grad()
+	if err != nil {
+		t.Fatal(err)
+	}
+	out, grad := y.Value().Data().([]float64), dx.Data().([]float64)
+	for i, v := range xs {
+		wantY, wantGrad := max(v, 0), 0.0
+		if v > 0 {
+			wantGrad = ws[i]
+		}
+		if out[i] != wantY || grad[i] != wantGrad {
+			t.Errorf("x = %v: relu %v, gradient %v; want %v and %v", v, out[i], grad[i], wantY, wantGrad)
+		}
+	}
+}
+
+// TestNormChecksItsInput checks that Norm refuses an input whose channels
+// are not the state's.
+func TestNormChecksItsInput(t *testing.T) {
+	g := G.NewGraph()
+	st := &NormState{Name: "ln", Kind: NormLayer, Channels: 4, Eps: 1e-5}
+	x := G.NewMatrix(g, tensor.Float32, G.WithShape(2, 3), G.WithName("x"))
+	v := G.NewVector(g, tensor.Float32, G.WithShape(4), G.WithName("v"))
+	if _, err := Norm(st, x, v, v); err == nil {
+		t.Error("Norm accepted 3 channels for a state of 4")
+	}
+}
