@@ -4,7 +4,7 @@ import (
 	"math/rand/v2"
 	"testing"
 
-	"github.com/infomax/infomax/architectures"
+	"github.com/infomax/infomax/internal/blas"
 )
 
 // cpuPreset sets the reduced widths the CPU sweep files use (conv 32-64-
@@ -37,7 +37,7 @@ func benchStep(b *testing.B, c *Config, channels int) {
 	}
 	b.StopTimer()
 	b.ReportMetric(float64(c.BatchSize*b.N)/b.Elapsed().Seconds(), "images/s")
-	b.Logf("BLAS: %s", architectures.BLAS())
+	b.Logf("BLAS: %s", blas.Name())
 }
 
 // BenchmarkDIMLStep is one DIM(L) step as the issue specifies: jsd,

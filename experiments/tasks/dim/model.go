@@ -11,6 +11,7 @@ import (
 	"github.com/infomax/infomax/architectures"
 	"github.com/infomax/infomax/estimators"
 	"github.com/infomax/infomax/experiments/train/optim"
+	"github.com/infomax/infomax/internal/graph"
 )
 
 // NegativeMask returns the mask of the local objective for a batch of n
@@ -547,10 +548,10 @@ func (m *Model) DiscriminatorLoss() (float64, error) {
 }
 
 // Close releases the model's tape machines (see
-// [architectures.CloseMachine]).
+// [graph.CloseMachine]).
 func (m *Model) Close() error {
-	err := architectures.CloseMachine(m.vm)
-	if e := architectures.CloseMachine(m.vmD); err == nil {
+	err := graph.CloseMachine(m.vm)
+	if e := graph.CloseMachine(m.vmD); err == nil {
 		err = e
 	}
 	return err

@@ -26,6 +26,7 @@ import (
 	"github.com/infomax/infomax/experiments/engine/results"
 	"github.com/infomax/infomax/experiments/tasks"
 	"github.com/infomax/infomax/experiments/train/optim"
+	"github.com/infomax/infomax/internal/graph"
 )
 
 func init() {
@@ -235,7 +236,7 @@ func NewModel(c *Config, initSeed uint64) (*Model, error) {
 	}
 	m.vm = G.NewTapeMachine(g, G.BindDualValues(params...))
 	if err := m.Adam.ZeroGrads(); err != nil {
-		architectures.CloseMachine(m.vm)
+		graph.CloseMachine(m.vm)
 		return nil, fmt.Errorf("gaussian: %w", err)
 	}
 	return m, nil
@@ -278,4 +279,4 @@ func (m *Model) Step() (loss, mi float64, err error) {
 }
 
 // Close releases the model's tape machine.
-func (m *Model) Close() error { return architectures.CloseMachine(m.vm) }
+func (m *Model) Close() error { return graph.CloseMachine(m.vm) }

@@ -8,6 +8,7 @@ import (
 
 	"github.com/infomax/infomax/architectures"
 	"github.com/infomax/infomax/experiments/train/optim"
+	"github.com/infomax/infomax/internal/graph"
 	G "gorgonia.org/gorgonia"
 	"gorgonia.org/tensor"
 )
@@ -78,11 +79,11 @@ func newTrainer(d, classes int, cfg Config, mlp bool, norm *standardizer, evalRo
 
 // close releases both machines. It must be called: the graphs hold
 // pointers into the trainer (G.Read's targets), so the trainer and its
-// machines form cycles that only architectures.CloseMachine makes
+// machines form cycles that only graph.CloseMachine makes
 // collectable.
 func (t *trainer) close() {
-	architectures.CloseMachine(t.vm)
-	architectures.CloseMachine(t.evm)
+	graph.CloseMachine(t.vm)
+	graph.CloseMachine(t.evm)
 }
 
 func matrix(rows, cols int) *tensor.Dense {
