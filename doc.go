@@ -29,9 +29,9 @@
 //     architectures (networks built into gorgonia graphs, and the critic
 //     registries) and estimators (MI estimators and their registry).
 //  1. internal/...: plumbing with no knowledge of the layers above:
-//     registry (the one registry behind every plug-in kind), blas (matrix
-//     products), graph (gorgonia custom ops and machine lifecycle), seed,
-//     stats and english.
+//     graph (gorgonia custom ops, the machine lifecycle, and the BLAS
+//     choice), and below it registry (the one registry behind every
+//     plug-in kind), blas (matrix products), seed, stats and english.
 //
 // A package imports another for what that package is about, never only to
 // borrow a helper: a helper two layers need goes down into internal/.

@@ -13,9 +13,15 @@ import (
 // KindNames (sorted) and NewKind, which validates the spec and builds the
 // named critic into a graph.
 var (
-	pairCritics   = registry.New[PairCriticInfo]("critic")
-	localCritics  = registry.New[LocalCriticInfo]("local critic")
-	globalCritics = registry.New[GlobalCriticInfo]("global critic")
+	pairCritics = registry.New("critic", func(i PairCriticInfo) (string, error) {
+		return i.Name, registry.Require(i.New != nil, "a factory")
+	})
+	localCritics = registry.New("local critic", func(i LocalCriticInfo) (string, error) {
+		return i.Name, registry.Require(i.New != nil, "a factory")
+	})
+	globalCritics = registry.New("global critic", func(i GlobalCriticInfo) (string, error) {
+		return i.Name, registry.Require(i.New != nil, "a factory")
+	})
 )
 
 // PairCriticInfo describes a registered pair critic, the critic of the
@@ -28,12 +34,7 @@ type PairCriticInfo struct {
 
 // RegisterPairCritic makes a pair critic available by name. It panics on an
 // empty name, a nil factory or a duplicate name.
-func RegisterPairCritic(info PairCriticInfo) {
-	if info.New == nil {
-		panic("architectures: RegisterPairCritic needs a factory for " + info.Name)
-	}
-	pairCritics.Register(info.Name, info)
-}
+func RegisterPairCritic(info PairCriticInfo) { pairCritics.Register(info) }
 
 // PairCriticNames returns the registered pair-critic names, sorted.
 func PairCriticNames() []string { return pairCritics.Names() }
@@ -64,12 +65,7 @@ type LocalCriticInfo struct {
 
 // RegisterLocalCritic makes a local critic available by name. It panics on
 // an empty name, a nil factory or a duplicate name.
-func RegisterLocalCritic(info LocalCriticInfo) {
-	if info.New == nil {
-		panic("architectures: RegisterLocalCritic needs a factory for " + info.Name)
-	}
-	localCritics.Register(info.Name, info)
-}
+func RegisterLocalCritic(info LocalCriticInfo) { localCritics.Register(info) }
 
 // LocalCriticNames returns the registered local-critic names, sorted.
 func LocalCriticNames() []string { return localCritics.Names() }
@@ -98,12 +94,7 @@ type GlobalCriticInfo struct {
 
 // RegisterGlobalCritic makes a global critic available by name. It panics
 // on an empty name, a nil factory or a duplicate name.
-func RegisterGlobalCritic(info GlobalCriticInfo) {
-	if info.New == nil {
-		panic("architectures: RegisterGlobalCritic needs a factory for " + info.Name)
-	}
-	globalCritics.Register(info.Name, info)
-}
+func RegisterGlobalCritic(info GlobalCriticInfo) { globalCritics.Register(info) }
 
 // GlobalCriticNames returns the registered global-critic names, sorted.
 func GlobalCriticNames() []string { return globalCritics.Names() }

@@ -197,7 +197,9 @@ type Info struct {
 }
 
 // estimatorRegistry holds the registered estimators.
-var estimatorRegistry = registry.New[Info]("estimator")
+var estimatorRegistry = registry.New("estimator", func(i Info) (string, error) {
+	return i.Name, registry.Require(i.New != nil, "a factory")
+})
 
 // Register makes an estimator available by name. It is meant to be called
 // from init functions; it panics if the name is empty, the factory is nil, or
@@ -207,11 +209,10 @@ var estimatorRegistry = registry.New[Info]("estimator")
 // that a factory need not check them itself, whether it is called through
 // [New] or directly as Lookup(name).New.
 func Register(info Info) {
-	if info.New == nil {
-		panic("estimators: Register needs a factory for " + info.Name)
+	if info.New != nil {
+		info.New = rejectUnknownParams(info.Name, info.Params, info.New)
 	}
-	info.New = rejectUnknownParams(info.Name, info.Params, info.New)
-	estimatorRegistry.Register(info.Name, info)
+	estimatorRegistry.Register(info)
 }
 
 // registerFixed registers an estimator that takes no parameters: its

@@ -56,16 +56,13 @@ type Kind struct {
 }
 
 // kindRegistry holds the registered report kinds.
-var kindRegistry = registry.New[Kind]("report kind")
+var kindRegistry = registry.New("report kind", func(k Kind) (string, error) {
+	return k.Name, registry.Require(k.Check != nil && k.Make != nil, "Check and Make")
+})
 
 // Register makes a report kind available by name. It panics on an empty
 // name, a missing function, or a name registered twice.
-func Register(k Kind) {
-	if k.Check == nil || k.Make == nil {
-		panic("reports: Register needs Check and Make for " + k.Name)
-	}
-	kindRegistry.Register(k.Name, k)
-}
+func Register(k Kind) { kindRegistry.Register(k) }
 
 // Names returns the registered report kinds, sorted.
 func Names() []string { return kindRegistry.Names() }

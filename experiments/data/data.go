@@ -238,17 +238,14 @@ type Info struct {
 	Load func(path string) (train, test *Set, err error)
 }
 
-// setRegistry holds the registered data sets.
-var setRegistry = registry.New[Info]("data set")
+// setRegistry holds the registered data sets; each needs a loader.
+var setRegistry = registry.New("data set", func(i Info) (string, error) {
+	return i.Name, registry.Require(i.Load != nil, "a loader")
+})
 
 // Register makes a data set available by name. It panics on an empty name,
 // a nil loader or a name registered twice.
-func Register(info Info) {
-	if info.Load == nil {
-		panic("data: Register needs a loader for " + info.Name)
-	}
-	setRegistry.Register(info.Name, info)
-}
+func Register(info Info) { setRegistry.Register(info) }
 
 // Names returns the registered data-set names, sorted.
 func Names() []string { return setRegistry.Names() }

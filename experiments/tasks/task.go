@@ -99,16 +99,13 @@ func (r *Run) UpdateProgress(step, total int) {
 }
 
 // taskRegistry holds the registered tasks.
-var taskRegistry = registry.New[TaskInfo]("task")
+var taskRegistry = registry.New("task", func(i TaskInfo) (string, error) {
+	return i.Name, registry.Require(i.Task != nil, "a Task")
+})
 
 // Register makes a task available by name. It panics on an empty name, a
 // nil task, or a name registered twice.
-func Register(info TaskInfo) {
-	if info.Task == nil {
-		panic("tasks: Register needs a task for " + info.Name)
-	}
-	taskRegistry.Register(info.Name, info)
-}
+func Register(info TaskInfo) { taskRegistry.Register(info) }
 
 // Names returns the registered task names, sorted.
 func Names() []string { return taskRegistry.Names() }

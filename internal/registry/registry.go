@@ -18,29 +18,46 @@ import (
 // Registry maps names to plug-ins of one kind. The zero value is not usable;
 // make one with New.
 type Registry[T any] struct {
-	kind    string
-	mu      sync.RWMutex
-	entries map[string]T
+	kind     string
+	describe func(T) (string, error)
+	mu       sync.RWMutex
+	entries  map[string]T
 }
 
 // New returns an empty registry for plug-ins of the given kind, such as
-// "estimator"; the kind names the plug-ins in panics and errors.
-func New[T any](kind string) *Registry[T] {
-	return &Registry[T]{kind: kind, entries: map[string]T{}}
+// "estimator"; the kind names the plug-ins in panics and errors. describe
+// returns a plug-in's name, and an error when the plug-in is incomplete
+// (such as a missing factory; see [Require]).
+func New[T any](kind string, describe func(T) (name string, err error)) *Registry[T] {
+	return &Registry[T]{kind: kind, describe: describe, entries: map[string]T{}}
+}
+
+// Require returns nil if ok, else the error "needs <what>", for a describe
+// function to report a missing part of a plug-in.
+func Require(ok bool, what string) error {
+	if ok {
+		return nil
+	}
+	return fmt.Errorf("needs %s", what)
 }
 
 // Kind returns the kind of plug-in the registry holds.
 func (r *Registry[T]) Kind() string { return r.kind }
 
-// Register makes v available under name. It is meant to be called from init
-// functions, and panics on an empty name or a name registered twice, as
-// database/sql's Register does: both are programming errors.
-func (r *Registry[T]) Register(name string, v T) {
-	r.mu.Lock()
-	defer r.mu.Unlock()
+// Register makes v available under its name. It is meant to be called from
+// init functions, and panics on an empty name, an incomplete plug-in or a
+// name registered twice, as database/sql's Register does: all are
+// programming errors.
+func (r *Registry[T]) Register(v T) {
+	name, err := r.describe(v)
 	if name == "" {
 		panic(fmt.Sprintf("registry: a %s registered without a name", r.kind))
 	}
+	if err != nil {
+		panic(fmt.Sprintf("registry: %s %q %v", r.kind, name, err))
+	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
 	if _, dup := r.entries[name]; dup {
 		panic(fmt.Sprintf("registry: %s %q registered twice", r.kind, name))
 	}

@@ -5,16 +5,29 @@ import (
 	"testing"
 )
 
+// widget is a plug-in for the tests: a name and a factory, which a
+// complete widget must have.
+type widget struct {
+	name string
+	make func() int
+}
+
+func newWidgets() *Registry[widget] {
+	return New("widget", func(w widget) (string, error) { return w.name, Require(w.make != nil, "a factory") })
+}
+
+func w(name string, v int) widget { return widget{name, func() int { return v }} }
+
 func TestRegisterLookupNames(t *testing.T) {
-	r := New[int]("widget")
-	r.Register("gamma", 3)
-	r.Register("alpha", 1)
-	r.Register("beta", 2)
+	r := newWidgets()
+	r.Register(w("gamma", 3))
+	r.Register(w("alpha", 1))
+	r.Register(w("beta", 2))
 	if got := strings.Join(r.Names(), ","); got != "alpha,beta,gamma" {
 		t.Errorf("Names() = %s; want alpha,beta,gamma (sorted)", got)
 	}
-	if v, err := r.Lookup("beta"); err != nil || v != 2 {
-		t.Errorf("Lookup(beta) = %d, %v; want 2, nil", v, err)
+	if v, err := r.Lookup("beta"); err != nil || v.make() != 2 {
+		t.Errorf("Lookup(beta) = %+v, %v; want the widget making 2, nil", v, err)
 	}
 	if r.Kind() != "widget" {
 		t.Errorf("Kind() = %q", r.Kind())
@@ -22,9 +35,9 @@ func TestRegisterLookupNames(t *testing.T) {
 }
 
 func TestLookupUnknownListsAndSuggests(t *testing.T) {
-	r := New[int]("widget")
-	r.Register("alpha", 1)
-	r.Register("beta", 2)
+	r := newWidgets()
+	r.Register(w("alpha", 1))
+	r.Register(w("beta", 2))
 	_, err := r.Lookup("alpah")
 	want := `unknown widget "alpah" (known: alpha, beta); did you mean "alpha"?`
 	if err == nil || err.Error() != want {
@@ -37,25 +50,28 @@ func TestLookupUnknownListsAndSuggests(t *testing.T) {
 	}
 }
 
-func TestRegisterPanicsOnEmptyOrDuplicateName(t *testing.T) {
+func TestRegisterPanicsOnEmptyNameIncompletePluginOrDuplicate(t *testing.T) {
 	for _, tc := range []struct {
-		name, first, second, want string
+		name          string
+		first, second widget
+		want          string
 	}{
-		{"empty", "", "", "registered without a name"},
-		{"duplicate", "a", "a", `widget "a" registered twice`},
+		{"empty", widget{}, w("", 2), "registered without a name"},
+		{"incomplete", widget{}, widget{name: "a"}, `widget "a" needs a factory`},
+		{"duplicate", w("a", 1), w("a", 2), `widget "a" registered twice`},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			r := New[int]("widget")
+			r := newWidgets()
 			defer func() {
 				msg, _ := recover().(string)
 				if !strings.Contains(msg, tc.want) {
 					t.Errorf("panic %q; want one containing %q", msg, tc.want)
 				}
 			}()
-			if tc.first != "" {
-				r.Register(tc.first, 1)
+			if tc.first.name != "" {
+				r.Register(tc.first)
 			}
-			r.Register(tc.second, 2)
+			r.Register(tc.second)
 		})
 	}
 }
