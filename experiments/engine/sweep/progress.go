@@ -6,13 +6,16 @@ import (
 	"os"
 	"sync"
 	"time"
+
+	"golang.org/x/term"
 )
 
-// IsTerminal reports whether f is a terminal (a character device), for
-// choosing between a live progress line and plain log lines.
+// IsTerminal reports whether f is a terminal, for choosing between a live
+// progress line and plain log lines. It asks the operating system for the
+// terminal's settings, so other character devices, such as /dev/null, are
+// not terminals.
 func IsTerminal(f *os.File) bool {
-	st, err := f.Stat()
-	return err == nil && st.Mode()&os.ModeCharDevice != 0
+	return term.IsTerminal(int(f.Fd()))
 }
 
 // progress shows how far the current run has come: on a terminal a line
