@@ -43,6 +43,7 @@ var layers = map[string]int{
 	"internal/seed":                 0,
 	"internal/stats":                0,
 	"internal/english":              0,
+	"sweeps":                        0,
 	"":                              0, // this package: documentation and these tests
 }
 
