@@ -1,7 +1,6 @@
 package sweeps
 
 import (
-	"bytes"
 	"os"
 	"path/filepath"
 	"slices"
@@ -32,7 +31,7 @@ func TestEveryFileIsShippedAsItIs(t *testing.T) {
 			t.Fatal(err)
 		}
 		src, ok := Source(name)
-		if !ok || !bytes.Equal(src, disk) {
+		if !ok || string(src) != string(disk) {
 			t.Errorf("Source(%q) = %d bytes, %v; want the %d bytes of %s", name, len(src), ok, len(disk), name+Ext)
 		}
 	}

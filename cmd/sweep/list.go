@@ -81,6 +81,7 @@ func list(stdout io.Writer) int {
 		info, _ := data.Lookup(n)
 		return info.Summary
 	})
+	listShipped(stdout)
 	return exitOK
 }
 

@@ -6,7 +6,11 @@
 //	sweep validate FILE             check the file without training
 //	sweep report FILE [--out DIR]   remake results.csv, figures and tables from stored results
 //	sweep status FILE [--out DIR]   show done, failed, running and pending runs
-//	sweep list                      show tasks, estimators, critics, report kinds and data sets
+//	sweep list                      show tasks, estimators, critics, report kinds, data sets and shipped sweeps
+//	sweep init [DIR] [--force]      copy the shipped sweep files into DIR (default sweeps)
+//
+// FILE is a sweep file's path or the name of a sweep shipped inside the
+// binary, such as batchsize: `sweep run batchsize` runs from any folder.
 //
 // `sweep help` explains resuming, shards and --parallel. Exit status: 0 when
 // all went well, 1 when a run or report failed or the sweep was
@@ -54,7 +58,15 @@ Usage:
   sweep status FILE [--out DIR]   show done, failed (with the reason), running and
                                   pending runs, the time spent and an estimate left
   sweep list                      show tasks (with their settings), estimators,
-                                  critics, report kinds and data sets
+                                  critics, report kinds, data sets and the
+                                  shipped sweeps
+  sweep init [DIR] [--force]      copy the shipped sweep files into DIR (default
+                                  sweeps), keeping files there that differ from
+                                  them unless --force
+
+FILE is a sweep file's path or, when no such file exists, the name of a sweep
+shipped inside the binary (sweep list shows them): sweep run batchsize runs
+the main experiment from any folder, and resumes as the same file would.
 
 Resuming: a run id never changes, done runs are never rerun, failed and
 interrupted runs run again, from their last checkpoint when they have one
@@ -99,10 +111,12 @@ func run(args []string, stdout, stderr io.Writer) int {
 	name, rest := args[0], args[1:]
 	switch name {
 	case "help", "-h", "-help", "--help":
-		fmt.Fprint(stdout, usage)
+		fmt.Fprint(stdout, usage+shippedUsage())
 		return exitOK
 	case "list":
 		return listCommand(rest, stdout, stderr)
+	case "init":
+		return initCommand(rest, stdout, stderr)
 	}
 	cmd, ok := fileCommands[name]
 	if !ok {
@@ -153,7 +167,7 @@ func (c fileCommand) call(name string, args []string, stdout, stderr io.Writer) 
 	if code >= 0 {
 		return code
 	}
-	s, err := sweep.Load(pos[0])
+	s, err := loadSweep(pos[0], stderr)
 	if err != nil {
 		fmt.Fprintln(stderr, err)
 		return exitUsage
@@ -181,19 +195,9 @@ func newFlags(cmd, args string, stderr io.Writer) *flag.FlagSet {
 // parse parses flags that may come before or after the positional
 // arguments, of which there must be exactly n. code is -1 on success.
 func parse(fs *flag.FlagSet, args []string, n int, stderr io.Writer) (pos []string, code int) {
-	for {
-		if err := fs.Parse(args); err != nil {
-			if errors.Is(err, flag.ErrHelp) {
-				return nil, exitOK
-			}
-			return nil, exitUsage
-		}
-		args = fs.Args()
-		if len(args) == 0 {
-			break
-		}
-		pos = append(pos, args[0])
-		args = args[1:]
+	pos, code = positional(fs, args)
+	if code >= 0 {
+		return nil, code
 	}
 	if len(pos) != n {
 		if n == 0 {
@@ -205,6 +209,25 @@ func parse(fs *flag.FlagSet, args []string, n int, stderr io.Writer) (pos []stri
 		return nil, exitUsage
 	}
 	return pos, -1
+}
+
+// positional parses flags that may come before or after the positional
+// arguments, and returns those. code is -1 on success.
+func positional(fs *flag.FlagSet, args []string) (pos []string, code int) {
+	for {
+		if err := fs.Parse(args); err != nil {
+			if errors.Is(err, flag.ErrHelp) {
+				return nil, exitOK
+			}
+			return nil, exitUsage
+		}
+		args = fs.Args()
+		if len(args) == 0 {
+			return pos, -1
+		}
+		pos = append(pos, args[0])
+		args = args[1:]
+	}
 }
 
 // started reports whether the output directory out has the sweep's

@@ -1,0 +1,170 @@
+package main
+
+// The shipped sweeps (package sweeps) on the command line: every command
+// that takes a sweep file takes a shipped sweep's name too, `sweep list`
+// and the help name them, and `sweep init` copies them out.
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"github.com/BurntSushi/toml"
+
+	"github.com/infomax/infomax/experiments/engine/sweep"
+	"github.com/infomax/infomax/internal/registry"
+	"github.com/infomax/infomax/sweeps"
+)
+
+// initDir is the folder `sweep init` copies the shipped sweeps into when
+// it is given none: the README's commands, such as `sweep run
+// sweeps/batchsize.toml`, then work as written.
+const initDir = "sweeps"
+
+// initCommand runs `sweep init [DIR] [--force]`: it copies every shipped
+// sweep file into DIR, creating it, and leaves a file that DIR already
+// holds with other contents as it is unless --force.
+func initCommand(args []string, stdout, stderr io.Writer) int {
+	fs := newFlags("init", "[DIR]", stderr)
+	force := fs.Bool("force", false, "overwrite the files of DIR that differ from the shipped sweeps")
+	pos, code := positional(fs, args)
+	if code >= 0 {
+		return code
+	}
+	if len(pos) > 1 {
+		fmt.Fprintf(stderr, "sweep init takes at most one folder, got %d arguments\n", len(pos))
+		fs.Usage()
+		return exitUsage
+	}
+	dir := initDir
+	if len(pos) == 1 {
+		dir = pos[0]
+	}
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		fmt.Fprintf(stderr, "sweep init: %v; give a folder that can be created\n", err)
+		return exitUsage
+	}
+	var kept []string
+	for _, name := range sweeps.Names() {
+		path := filepath.Join(dir, name+sweeps.Ext)
+		done, err := copyShipped(name, path, *force)
+		if err != nil {
+			fmt.Fprintf(stderr, "sweep init: %v\n", err)
+			return exitFailed
+		}
+		if done == "" {
+			kept = append(kept, path)
+			done = "kept"
+		}
+		fmt.Fprintln(stdout, done, path)
+	}
+	if len(kept) > 0 {
+		fmt.Fprintf(stderr, "sweep init: not overwritten, as they differ from the shipped sweeps: %s; rerun with --force to overwrite them, or give another folder\n", strings.Join(kept, ", "))
+		return exitUsage
+	}
+	fmt.Fprintf(stdout, "Run one with `sweep run %s`; the shipped sweeps also run by name from any folder, as `sweep run %s`.\n",
+		filepath.Join(dir, sweeps.Names()[0]+sweeps.Ext), sweeps.Names()[0])
+	return exitOK
+}
+
+// copyShipped writes the shipped sweep name to path and says what it did:
+// "wrote" a new file, "overwrote" a different one (only when force),
+// "unchanged" for a file that already is the shipped one, or "" when it
+// kept a different file.
+func copyShipped(name, path string, force bool) (done string, err error) {
+	src, _ := sweeps.Source(name)
+	old, err := os.ReadFile(path)
+	switch {
+	case err == nil && bytes.Equal(old, src):
+		return "unchanged", nil
+	case err == nil && !force:
+		return "", nil
+	case err == nil:
+		return "overwrote", os.WriteFile(path, src, 0o644)
+	case !errors.Is(err, fs.ErrNotExist):
+		return "", fmt.Errorf("%v; remove it or give another folder", err)
+	}
+	// O_EXCL: never replace a file that appeared since it was read.
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o644)
+	if err != nil {
+		return "", err
+	}
+	if _, err := f.Write(src); err != nil {
+		f.Close()
+		return "", err
+	}
+	return "wrote", f.Close()
+}
+
+// loadSweep loads the sweep that a command line names: the file at arg
+// when there is one, else the shipped sweep called arg (a bare name such
+// as batchsize, without .toml). A shipped sweep keeps its name as its
+// file, so the commands that the engine prints to resume it, report on it
+// or run it on a cluster name it the same way. A note goes to stderr when
+// a local copy of the sweep differs from the shipped one that runs.
+func loadSweep(arg string, stderr io.Writer) (*sweep.Sweep, error) {
+	if st, err := os.Stat(arg); err == nil && !st.IsDir() || !isSweepName(arg) {
+		s, err := sweep.Load(arg)
+		if errors.Is(err, fs.ErrNotExist) {
+			return nil, missingSweepError(arg, err)
+		}
+		return s, err
+	}
+	src, ok := sweeps.Source(arg)
+	if !ok {
+		return nil, fmt.Errorf("%s: no sweep file of that name here, and no shipped sweep has it (shipped: %s); give a sweep file's path or a shipped sweep's name%s",
+			arg, strings.Join(sweeps.Names(), ", "), registry.DidYouMean(arg, sweeps.Names()))
+	}
+	for _, copied := range []string{arg + sweeps.Ext, filepath.Join(initDir, arg+sweeps.Ext)} {
+		if b, err := os.ReadFile(copied); err == nil && !bytes.Equal(b, src) {
+			fmt.Fprintf(stderr, "note: %s differs from the shipped sweep %s, which is what runs; to use yours, give its path: %s\n", copied, arg, copied)
+		}
+	}
+	return sweep.Parse(arg, src)
+}
+
+// isSweepName reports whether arg can only be a shipped sweep's name: a
+// bare word, with no folder and no extension.
+func isSweepName(arg string) bool {
+	return arg != "" && !strings.ContainsAny(arg, `/\.`)
+}
+
+// missingSweepError is the error for a sweep file that does not exist; when
+// its base name is that of a shipped sweep, it says how to run that one.
+func missingSweepError(arg string, err error) error {
+	name := strings.TrimSuffix(filepath.Base(arg), sweeps.Ext)
+	if _, ok := sweeps.Source(name); ok {
+		return fmt.Errorf("%s: no such file; the shipped sweep %s runs from anywhere as `sweep run %s`, and `sweep init` copies the shipped sweep files into %s/", arg, name, name, initDir)
+	}
+	return err
+}
+
+// shippedSummary is the line `sweep list` shows for the shipped sweep
+// name: its task and description.
+func shippedSummary(name string) string {
+	src, _ := sweeps.Source(name)
+	var head struct {
+		Task        string `toml:"task"`
+		Description string `toml:"description"`
+	}
+	// The shipped files are valid (their tests keep them so); were one
+	// not, its line would only be shorter.
+	_, _ = toml.Decode(string(src), &head)
+	return head.Task + ": " + head.Description
+}
+
+// listShipped prints the shipped sweeps for `sweep list`.
+func listShipped(stdout io.Writer) {
+	title := fmt.Sprintf("Shipped sweeps (`sweep run NAME` runs one from any folder; `sweep init` copies them into %s/):", initDir)
+	listSummaries(stdout, title, sweeps.Names(), shippedSummary)
+}
+
+// shippedUsage is the help's line on the shipped sweeps.
+func shippedUsage() string {
+	return fmt.Sprintf("\nShipped sweeps, which FILE may name instead of a file: %s.\n", strings.Join(sweeps.Names(), ", "))
+}

@@ -1,0 +1,159 @@
+package main
+
+import (
+	"bytes"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/infomax/infomax/experiments/engine/sweep"
+	"github.com/infomax/infomax/sweeps"
+)
+
+// runIDs returns the ids of the sweep's runs, in order.
+func runIDs(s *sweep.Sweep) []string {
+	var ids []string
+	for _, r := range s.Runs {
+		ids = append(ids, r.ID)
+	}
+	return ids
+}
+
+// TestShippedSweepsByNameAreTheirFiles checks, from an empty folder, that
+// each shipped sweep loads by name with the hash and run ids of its file in
+// sweeps/, and that a sweep directory started from the file accepts the
+// sweep by name as unchanged: the two resume each other.
+func TestShippedSweepsByNameAreTheirFiles(t *testing.T) {
+	repo, err := filepath.Abs("../../sweeps")
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := t.TempDir()
+	t.Chdir(t.TempDir())
+	for _, name := range sweeps.Names() {
+		file, err := sweep.Load(filepath.Join(repo, name+sweeps.Ext))
+		if err != nil {
+			t.Fatal(err)
+		}
+		var stderr bytes.Buffer
+		byName, err := loadSweep(name, &stderr)
+		if err != nil {
+			t.Fatalf("%s by name: %v", name, err)
+		}
+		if byName.File != name || byName.FileSHA256 != file.FileSHA256 || !slices.Equal(runIDs(byName), runIDs(file)) {
+			t.Errorf("%s by name: file %q, hash %s, %d runs; want the name, and hash %s and the %d runs of its file",
+				name, byName.File, byName.FileSHA256, len(byName.Runs), file.FileSHA256, len(file.Runs))
+		}
+		if err := os.MkdirAll(file.Dir(out), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := file.CheckRecord(out, false); err != nil {
+			t.Fatal(err)
+		}
+		if notes, err := byName.CheckRecord(out, false); err != nil || len(notes) > 0 || stderr.Len() > 0 {
+			t.Errorf("%s by name after its file: notes %q, %v, stderr %q; want it taken as unchanged", name, notes, err, stderr.String())
+		}
+	}
+}
+
+// TestEveryFileCommandTakesAShippedName runs validate, plan, status and
+// report on a shipped sweep by name, from an empty folder.
+func TestEveryFileCommandTakesAShippedName(t *testing.T) {
+	t.Chdir(t.TempDir())
+	if code, out, errs := runCLI("validate", "gaussian-quick"); code != exitOK || !strings.HasPrefix(out, "ok: 3 runs (sweep gaussian-quick") {
+		t.Errorf("validate: exit %d\n%s%s", code, out, errs)
+	}
+	if code, out, errs := runCLI("plan", "gaussian-quick"); code != exitOK || strings.Count(out, "estimator-") != 3 {
+		t.Errorf("plan: exit %d\n%s%s", code, out, errs)
+	}
+	// Commands the engine suggests name the sweep as it was given.
+	if code, out, errs := runCLI("status", "gaussian-quick", "--out", "elsewhere"); code != exitOK || !strings.Contains(out, "`sweep run gaussian-quick --out elsewhere`") {
+		t.Errorf("status: exit %d\n%s%s", code, out, errs)
+	}
+	if code, _, errs := runCLI("report", "gaussian-quick", "--out", "elsewhere"); code == exitUsage || !strings.Contains(errs, "no results for sweep gaussian-quick") {
+		t.Errorf("report with nothing run: exit %d, stderr %q; want the sweep found and its results missing", code, errs)
+	}
+	if code, out, _ := runCLI("list"); code != exitOK || !strings.Contains(out, "Shipped sweeps") || !strings.Contains(out, "batchsize ") {
+		t.Errorf("list does not show the shipped sweeps: exit %d\n%s", code, out)
+	}
+	if _, out, _ := runCLI("help"); !strings.Contains(out, strings.Join(sweeps.Names(), ", ")) {
+		t.Errorf("help does not name the shipped sweeps:\n%s", out)
+	}
+}
+
+// TestAFileWinsOverAShippedName checks that a file named like a shipped
+// sweep is read as the file, and that a local copy that differs from the
+// shipped sweep run by name earns a note.
+func TestAFileWinsOverAShippedName(t *testing.T) {
+	t.Chdir(t.TempDir())
+	if err := os.WriteFile("batchsize", []byte(walkFile), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if code, out, errs := runCLI("validate", "batchsize"); code != exitOK || !strings.Contains(out, "sweep walk") {
+		t.Errorf("validate with a file named batchsize: exit %d\n%s%s; want the file's walk sweep", code, out, errs)
+	}
+	if err := os.Remove("batchsize"); err != nil {
+		t.Fatal(err)
+	}
+	if code, _, errs := runCLI("init"); code != exitOK {
+		t.Fatalf("init: exit %d: %s", code, errs)
+	}
+	edited := filepath.Join("sweeps", "table1.toml")
+	if err := os.WriteFile(edited, []byte(walkFile), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	code, out, errs := runCLI("validate", "table1")
+	if code != exitOK || !strings.Contains(out, "sweep table1") || !strings.Contains(errs, "note: "+edited+" differs from the shipped sweep table1") {
+		t.Errorf("validate table1 beside an edited copy: exit %d\n%s%s", code, out, errs)
+	}
+}
+
+func TestUnknownSweepNamesAreUsageErrors(t *testing.T) {
+	t.Chdir(t.TempDir())
+	checkUsageErrors(t, []usageError{
+		{[]string{"run", "batchsiz"}, `no shipped sweep has it (shipped: batchsize, gaussian`},
+		{[]string{"run", "batchsiz"}, `did you mean "batchsize"?`},
+		{[]string{"validate", "batchsize.toml"}, "batchsize.toml: no such file; the shipped sweep batchsize runs from anywhere as `sweep run batchsize`"},
+		{[]string{"plan", "sweeps/table1.toml"}, "`sweep init` copies the shipped sweep files into sweeps/"},
+		{[]string{"status", "nope/x.toml"}, "no such file or directory"},
+	})
+}
+
+// TestInitCopiesTheShippedSweepsWithoutOverwriting checks that init writes
+// every shipped file, leaves identical files alone, keeps an edited file
+// (exit 2, naming it) unless --force, and refuses two folders.
+func TestInitCopiesTheShippedSweepsWithoutOverwriting(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "a", "b")
+	code, out, errs := runCLI("init", dir)
+	if code != exitOK || strings.Count(out, "wrote ") != len(sweeps.Names()) {
+		t.Fatalf("init into a new folder: exit %d\n%s%s", code, out, errs)
+	}
+	for _, name := range sweeps.Names() {
+		got, err := os.ReadFile(filepath.Join(dir, name+sweeps.Ext))
+		src, _ := sweeps.Source(name)
+		if err != nil || !bytes.Equal(got, src) {
+			t.Errorf("%s: %v, %d bytes; want the shipped file", name, err, len(got))
+		}
+	}
+	if code, out, _ := runCLI("init", dir); code != exitOK || strings.Count(out, "unchanged ") != len(sweeps.Names()) {
+		t.Errorf("init again: exit %d\n%s", code, out)
+	}
+	edited := filepath.Join(dir, "gaussian.toml")
+	if err := os.WriteFile(edited, []byte("# mine\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	code, out, errs = runCLI("init", dir)
+	if b, _ := os.ReadFile(edited); code != exitUsage || string(b) != "# mine\n" || !strings.Contains(out, "kept "+edited) || !strings.Contains(errs, edited+"; rerun with --force") {
+		t.Errorf("init over an edited file: exit %d, file %q\n%s%s", code, b, out, errs)
+	}
+	code, out, _ = runCLI("init", "--force", dir)
+	if b, _ := os.ReadFile(edited); code != exitOK || !strings.Contains(out, "overwrote "+edited) || string(b) == "# mine\n" {
+		t.Errorf("init --force: exit %d, file %q\n%s", code, b, out)
+	}
+	checkUsageErrors(t, []usageError{
+		{[]string{"init", dir, "other"}, "sweep init takes at most one folder, got 2 arguments"},
+		{[]string{"init", edited}, "give a folder that can be created"},
+	})
+}
