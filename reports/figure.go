@@ -128,24 +128,36 @@ func defaultColumns(n int) int {
 	return 3
 }
 
-// seriesColors are the line colours of figures, in order: matplotlib's
-// tab10 palette, told apart by most colour-blind readers (no red-green
-// pair comes first).
+// seriesColors are the line colours of figures, in order: Paul Tol's
+// "bright" qualitative scheme (https://personal.sron.nl/~pault/, 2021),
+// made to stay distinct for readers with any common colour-vision
+// deficiency and on a white background, in his recommended order (blue,
+// red, green, yellow, cyan, purple, grey). Figures with more than seven
+// groups reuse them, with dashes (seriesDashes).
 var seriesColors = []color.NRGBA{
-	{31, 119, 180, 255},  // blue
-	{255, 127, 14, 255},  // orange
-	{44, 160, 44, 255},   // green
-	{214, 39, 40, 255},   // red
-	{148, 103, 189, 255}, // purple
-	{140, 86, 75, 255},   // brown
-	{227, 119, 194, 255}, // pink
-	{127, 127, 127, 255}, // grey
-	{188, 189, 34, 255},  // olive
-	{23, 190, 207, 255},  // cyan
+	{0x44, 0x77, 0xAA, 255}, // blue
+	{0xEE, 0x66, 0x77, 255}, // red
+	{0x22, 0x88, 0x33, 255}, // green
+	{0xCC, 0xBB, 0x44, 255}, // yellow
+	{0x66, 0xCC, 0xEE, 255}, // cyan
+	{0xAA, 0x33, 0x77, 255}, // purple
+	{0xBB, 0xBB, 0xBB, 255}, // grey
 }
 
 // seriesColor returns the colour of the i-th line of a figure.
 func seriesColor(i int) color.Color { return seriesColors[i%len(seriesColors)] }
+
+// seriesDashes returns the dash pattern of the i-th line of a figure: solid
+// for the first round of seriesColors, then dashed, dotted and dash-dotted,
+// so that lines that share a colour still differ.
+func seriesDashes(i int) []vg.Length {
+	patterns := [][]float64{nil, {6, 3}, {1.5, 2.5}, {6, 2, 1.5, 2}}
+	var dashes []vg.Length
+	for _, d := range patterns[i/len(seriesColors)%len(patterns)] {
+		dashes = append(dashes, vg.Points(d))
+	}
+	return dashes
+}
 
 // faded returns c with the given opacity in [0, 1].
 func faded(c color.Color, opacity float64) color.Color {

@@ -7,7 +7,6 @@ import (
 
 	"gonum.org/v1/plot"
 	"gonum.org/v1/plot/palette"
-	"gonum.org/v1/plot/palette/moreland"
 	"gonum.org/v1/plot/plotter"
 	"gonum.org/v1/plot/text"
 	"gonum.org/v1/plot/vg"
@@ -18,7 +17,7 @@ func init() {
 	Register(Kind{
 		Name: "heatmap",
 		Summary: "a summary metric over a grid of two swept parameters, each cell the mean over seeds " +
-			"written in the cell, with a colour bar; e.g. an alpha/beta grid of probe accuracy",
+			"written in the cell, coloured by viridis with a colour bar; e.g. an alpha/beta grid of probe accuracy",
 		Check: func(spec Spec) error { _, err := readHeatmapOptions(spec); return err },
 		Make:  makeHeatmap,
 	})
@@ -36,8 +35,8 @@ func init() {
 //	width, height (inches, the heat map without its colour bar), dpi
 //
 // A cell is the mean of z over all finished runs with its x and y (the
-// seeds, and any other parameter the sweep varies); a cell without runs is
-// grey and says n/a.
+// seeds, and any other parameter the sweep varies), coloured by viridis, a
+// perceptually uniform map; a cell without runs is grey and says n/a.
 type heatmapOptions struct {
 	X, Y, Z   string
 	Title     string
@@ -151,9 +150,7 @@ func makeHeatmap(runs []Run, spec Spec, dir string) ([]string, error) {
 		lo, hi = lo-d, hi+d
 	}
 
-	cmap := moreland.Kindlmann()
-	cmap.SetMin(lo)
-	cmap.SetMax(hi)
+	cmap := newViridis(lo, hi)
 	pal := cmap.Palette(255)
 
 	p := plot.New()
