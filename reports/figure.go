@@ -82,33 +82,26 @@ func writeFigure(dir, name string, w, h vg.Length, dpi int, d drawer) (paths []s
 }
 
 // writePanels lays plots out in a grid of cols columns (0: defaultColumns),
-// each panel of the given size, aligned so that their axes line up, and
-// writes the figure.
-func writePanels(dir, name string, plots []*plot.Plot, cols int, size figureSize) ([]string, error) {
-	if cols == 0 {
-		cols = defaultColumns(len(plots))
-	}
-	if cols > len(plots) {
-		cols = len(plots)
-	}
-	rows := (len(plots) + cols - 1) / cols
-	grid := make([][]*plot.Plot, rows)
+// each panel of the given size, aligned so that their axes line up, with
+// legend (nil for none) in a strip to their right, and writes the figure.
+func writePanels(dir, name string, plots []*plot.Plot, cols int, size figureSize, legend *figureLegend) ([]string, error) {
+	l := newPanelLayout(len(plots), cols, size, legend)
+	grid := make([][]*plot.Plot, l.Rows)
 	for i := range grid {
-		grid[i] = make([]*plot.Plot, cols)
+		grid[i] = make([]*plot.Plot, l.Cols)
 	}
 	for i, p := range plots {
-		grid[i/cols][i%cols] = p
+		grid[i/l.Cols][i%l.Cols] = p
 	}
-	w := size.Width * vg.Length(cols)
-	h := size.Height * vg.Length(rows)
-	return writeFigure(dir, name, w, h, size.DPI, func(dc draw.Canvas) {
+	return writeFigure(dir, name, l.Width, l.Height, size.DPI, func(dc draw.Canvas) {
 		tiles := draw.Tiles{
-			Rows: rows, Cols: cols,
+			Rows: l.Rows, Cols: l.Cols,
 			PadX: vg.Millimeter * 4, PadY: vg.Millimeter * 4,
 			PadTop: vg.Millimeter * 2, PadBottom: vg.Millimeter * 2,
 			PadLeft: vg.Millimeter * 2, PadRight: vg.Millimeter * 3,
 		}
-		canvases := plot.Align(grid, tiles, dc)
+		panels, strip := l.split(dc)
+		canvases := plot.Align(grid, tiles, panels)
 		for j := range grid {
 			for i, p := range grid[j] {
 				if p != nil {
@@ -116,7 +109,41 @@ func writePanels(dir, name string, plots []*plot.Plot, cols int, size figureSize
 				}
 			}
 		}
+		legend.draw(strip)
 	})
+}
+
+// panelLayout places the panels of a figure and its legend: the panels in
+// a grid of Rows x Cols from the left, the legend in a strip LegendWidth
+// wide to their right. The figure is as tall as the grid, or as the legend
+// where that is taller.
+type panelLayout struct {
+	Rows, Cols            int
+	Width, Height         vg.Length
+	GridWidth, GridHeight vg.Length
+	LegendWidth           vg.Length
+}
+
+// newPanelLayout lays out n panels in cols columns (0: defaultColumns).
+func newPanelLayout(n, cols int, size figureSize, legend *figureLegend) panelLayout {
+	if cols == 0 {
+		cols = defaultColumns(n)
+	}
+	cols = max(min(cols, n), 1)
+	l := panelLayout{Rows: (n + cols - 1) / cols, Cols: cols}
+	l.GridWidth, l.GridHeight = size.Width*vg.Length(cols), size.Height*vg.Length(l.Rows)
+	lw, lh := legend.size()
+	l.LegendWidth = lw
+	l.Width, l.Height = l.GridWidth+lw, max(l.GridHeight, lh)
+	return l
+}
+
+// split cuts the figure's canvas into the panels' part, at the top when the
+// legend is taller, and the legend's strip.
+func (l panelLayout) split(dc draw.Canvas) (panels, strip draw.Canvas) {
+	panels = draw.Crop(dc, 0, -l.LegendWidth, l.Height-l.GridHeight, 0)
+	strip = draw.Crop(dc, l.GridWidth, 0, 0, 0)
+	return panels, strip
 }
 
 // defaultColumns is the number of grid columns for n panels: one row up to

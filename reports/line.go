@@ -2,7 +2,6 @@ package reports
 
 import (
 	"fmt"
-	"image/color"
 	"math"
 	"sort"
 
@@ -31,8 +30,8 @@ func init() {
 //	labels   panel titles by metric name, e.g. {linear_y_acc = "Y, linear probe"}
 //	scale    factor applied to every metric value, e.g. 100 for percentages (default 1)
 //	ylabel   y-axis label (default: the panel's metric label)
-//	dodge    shift groups slightly apart on x so their error bars do not
-//	         overlap (default true)
+//	dodge    shift groups apart on x, so that the points and error bars of
+//	         groups at the same x stand side by side (default true)
 //	columns  panels per row (default up to 3); width, height (inches per panel), dpi
 //
 // Each point is the mean over the runs that share its x and group (the seeds)
@@ -142,14 +141,18 @@ func makeLine(runs []Run, spec Spec, dir string) ([]string, error) {
 		return nil, err
 	}
 	var plots []*plot.Plot
+	legend := newFigureLegend()
+	if len(o.Group) == 0 {
+		legend = nil
+	}
 	for _, y := range o.Y {
-		p, err := linePanel(spec, o, y, groups, allX)
+		p, err := linePanel(spec, o, y, groups, allX, legend)
 		if err != nil {
 			return nil, err
 		}
 		plots = append(plots, p)
 	}
-	return writePanels(dir, spec.Name, plots, o.Columns, o.Size)
+	return writePanels(dir, spec.Name, plots, o.Columns, o.Size, legend)
 }
 
 // lineXValues returns every distinct x of runs, in increasing order, for
@@ -173,8 +176,8 @@ func lineXValues(spec Spec, o lineOptions, runs []Run) ([]float64, error) {
 }
 
 // linePanel draws the panel of metric y: its axes, then one line of points
-// with error bars per group.
-func linePanel(spec Spec, o lineOptions, y string, groups []*group, allX []float64) (*plot.Plot, error) {
+// with error bars per group, dodged apart, each named in legend.
+func linePanel(spec Spec, o lineOptions, y string, groups []*group, allX []float64, legend *figureLegend) (*plot.Plot, error) {
 	title := label(o.Labels, y)
 	ylabel := o.YLabel
 	if ylabel == "" {
@@ -188,6 +191,7 @@ func linePanel(spec Spec, o lineOptions, y string, groups []*group, allX []float
 	if len(allX) <= 12 {
 		p.X.Tick.Marker = valueTicks(allX)
 	}
+	d := newDodge(len(groups), allX, o)
 	for gi, g := range groups {
 		pts, err := linePoints(g.Runs, o.X, y, o.Scale)
 		if err != nil {
@@ -196,27 +200,23 @@ func linePanel(spec Spec, o lineOptions, y string, groups []*group, allX []float
 		if len(pts) == 0 {
 			continue
 		}
-		shift := 0.0
-		if o.Dodge && len(groups) > 1 {
-			shift = (float64(gi) - float64(len(groups)-1)/2) * 0.012
-		}
-		if err := addLinePoints(p, o, pts, allX, shift, seriesColor(gi), g.Label()); err != nil {
+		if err := addLinePoints(p, pts, d, gi, g.Label(), legend); err != nil {
 			return nil, err
 		}
 	}
 	return p, nil
 }
 
-// addLinePoints draws one group's points in colour c, shifted by shift
-// (see dodgeX): a line through the means with a dot at each, and error bars
-// where the interval is finite. With option group set, the group's label
-// names it in the legend.
-func addLinePoints(p *plot.Plot, o lineOptions, pts []linePoint, allX []float64, shift float64, c color.Color, name string) error {
+// addLinePoints draws the points of group gi in its series colour, dodged
+// by d: a line through the means with a dot at each, and error bars where
+// the interval is finite. The group's name is its entry in legend.
+func addLinePoints(p *plot.Plot, pts []linePoint, d dodge, gi int, name string, legend *figureLegend) error {
+	c := seriesColor(gi)
 	xy := make(plotter.XYs, len(pts))
 	var errs plotter.YErrors
 	var errXY plotter.XYs
 	for i, pt := range pts {
-		xy[i] = plotter.XY{X: dodgeX(pt.X, allX, shift, o.LogX), Y: pt.Mean}
+		xy[i] = plotter.XY{X: d.x(pt.X, gi), Y: pt.Mean}
 		if finite(pt.Half) {
 			errXY = append(errXY, xy[i])
 			errs = append(errs, struct{ Low, High float64 }{pt.Half, pt.Half})
@@ -228,6 +228,7 @@ func addLinePoints(p *plot.Plot, o lineOptions, pts []linePoint, allX []float64,
 	}
 	l.LineStyle.Color = c
 	l.LineStyle.Width = vg.Points(1.5)
+	l.LineStyle.Dashes = seriesDashes(gi)
 	s.GlyphStyle.Color = c
 	s.GlyphStyle.Shape = draw.CircleGlyph{}
 	s.GlyphStyle.Radius = vg.Points(2.5)
@@ -239,25 +240,79 @@ func addLinePoints(p *plot.Plot, o lineOptions, pts []linePoint, allX []float64,
 		}
 		eb.LineStyle.Color = c
 		eb.LineStyle.Width = vg.Points(1)
+		eb.CapWidth = d.Cap
 		p.Add(eb)
 	}
-	if len(o.Group) > 0 {
-		p.Legend.Add(name, l, s)
-	}
+	legend.Add(name, l, s)
 	return nil
 }
 
-// dodgeX shifts x by shift times the span of allX (in log10 space for a log
-// axis), so that groups at the same x stand apart.
-func dodgeX(x float64, allX []float64, shift float64, logx bool) float64 {
-	if shift == 0 || len(allX) < 2 {
+// dodge shifts the groups of a line panel apart on x, so that the points
+// and error bars of groups at the same x stand side by side instead of on
+// top of each other. Group i of n is shifted by (i - (n-1)/2) * Step times
+// the span of the x values (of their log10 on a log axis).
+type dodge struct {
+	N    int
+	Step float64
+	Log  bool
+	// Span is the span of the x values in axis units (log10 on a log axis).
+	Span float64
+	// Cap is the width of the error-bar caps, narrowed where the groups
+	// have to stand closer than a cap's width.
+	Cap vg.Length
+}
+
+// Room in a panel that is not data area: the y axis, its label and ticks on
+// the left, padding on the right. Overestimated, so that dodged groups end
+// up at least the intended distance apart.
+const (
+	panelMargin           = 0.9 * vg.Inch
+	capWidth    vg.Length = 5            // points
+	dodgeGap              = capWidth + 2 // between adjacent groups' centres
+)
+
+// newDodge spaces n groups at the x values allX (sorted) of a panel with
+// options o: adjacent groups dodgeGap apart on the page where the panel
+// allows, and at most 0.6 of the smallest gap between x values apart in
+// all, so that the groups of one x stay clear of those of the next; caps
+// narrow to keep 2 points between the groups' error bars. With option dodge
+// off, or one group, nothing moves.
+func newDodge(n int, allX []float64, o lineOptions) dodge {
+	d := dodge{N: n, Log: o.LogX, Cap: capWidth}
+	if !o.Dodge || n < 2 || len(allX) < 2 {
+		return d
+	}
+	t := func(x float64) float64 {
+		if d.Log {
+			return math.Log10(x)
+		}
 		return x
 	}
-	if logx {
-		span := math.Log10(allX[len(allX)-1]) - math.Log10(allX[0])
-		return x * math.Pow(10, shift*span)
+	d.Span = t(allX[len(allX)-1]) - t(allX[0])
+	minGap := 1.0
+	for i := 1; i < len(allX); i++ {
+		minGap = math.Min(minGap, (t(allX[i])-t(allX[i-1]))/d.Span)
 	}
-	return x + shift*(allX[len(allX)-1]-allX[0])
+	// A step of f spans f*W of the data area W, which the shifts widen to
+	// (1+(n-1)f) spans: f*W/(1+(n-1)f) >= gap needs f >= gap/(W-(n-1)gap).
+	width := float64(o.Size.Width - panelMargin)
+	gap := float64(dodgeGap)
+	d.Step = math.Min(gap/math.Max(width-float64(n-1)*gap, gap), 0.6*minGap/float64(n-1))
+	apart := d.Step * width / (1 + float64(n-1)*d.Step) // on the page, at least
+	d.Cap = vg.Length(math.Max(0, math.Min(float64(capWidth), apart-2)))
+	return d
+}
+
+// x returns the dodged position of group i's point at x.
+func (d dodge) x(x float64, i int) float64 {
+	if d.Step == 0 {
+		return x
+	}
+	shift := (float64(i) - float64(d.N-1)/2) * d.Step * d.Span
+	if d.Log {
+		return x * math.Pow(10, shift)
+	}
+	return x + shift
 }
 
 // yErrorPoints gives points with symmetric y errors to plotter.NewYErrorBars.

@@ -110,28 +110,29 @@ func makeStaircase(runs []Run, spec Spec, dir string) ([]string, error) {
 	}
 
 	plots := make([]*plot.Plot, 0, len(panels))
+	legend := newFigureLegend()
 	for _, pg := range panels {
-		p, err := staircasePanel(spec, o, pg, colorOf)
+		p, err := staircasePanel(spec, o, pg, colorOf, legend)
 		if err != nil {
 			return nil, err
 		}
 		plots = append(plots, p)
 	}
-	return writePanels(dir, spec.Name, plots, o.Columns, o.Size)
+	return writePanels(dir, spec.Name, plots, o.Columns, o.Size, legend)
 }
 
 // staircasePanel draws one panel: the runs of one panel value, a line
 // group at a time, then their smoothed lines over every raw line, the true
-// MI over both, and the log K ceilings.
-func staircasePanel(spec Spec, o staircaseOptions, pg *group, colorOf map[string]int) (*plot.Plot, error) {
+// MI over both, and the log K ceilings, naming each in legend.
+func staircasePanel(spec Spec, o staircaseOptions, pg *group, colorOf map[string]int, legend *figureLegend) (*plot.Plot, error) {
 	p := newPanel(pg.Label(), "step", "nats")
 	lines, err := groupOrAll("staircase", spec, pg.Runs, o.Line)
 	if err != nil {
 		return nil, err
 	}
-	s := newStaircaseLines()
+	s := newStaircaseLines(legend)
 	for _, lg := range lines {
-		if err := s.addGroup(p, spec, o, lg, seriesColor(colorOf[lg.Label()])); err != nil {
+		if err := s.addGroup(p, spec, o, lg, colorOf[lg.Label()]); err != nil {
 			return nil, err
 		}
 	}
@@ -160,17 +161,20 @@ type staircaseLines struct {
 	// lo and hi bound the smoothed lines (and then the ceilings); xmin and
 	// xmax bound the runs' steps.
 	lo, hi, xmin, xmax float64
+	// legend is the figure's legend.
+	legend *figureLegend
 }
 
-// newStaircaseLines returns an empty staircaseLines, its ranges empty.
-func newStaircaseLines() *staircaseLines {
-	return &staircaseLines{lo: math.Inf(1), hi: math.Inf(-1), xmin: math.Inf(1), xmax: math.Inf(-1)}
+// newStaircaseLines returns an empty staircaseLines, its ranges empty, that
+// names its lines in legend.
+func newStaircaseLines(legend *figureLegend) *staircaseLines {
+	return &staircaseLines{lo: math.Inf(1), hi: math.Inf(-1), xmin: math.Inf(1), xmax: math.Inf(-1), legend: legend}
 }
 
-// addGroup draws the runs of line group lg in colour c: the lowest seed's
-// run, or with option seeds = "all" every run in seed order. The first
-// run's smoothed line stands for the group in the legend.
-func (s *staircaseLines) addGroup(p *plot.Plot, spec Spec, o staircaseOptions, lg *group, c color.Color) error {
+// addGroup draws the runs of line group lg in the i-th series colour: the
+// lowest seed's run, or with option seeds = "all" every run in seed order.
+// The first run's smoothed line stands for the group in the legend.
+func (s *staircaseLines) addGroup(p *plot.Plot, spec Spec, o staircaseOptions, lg *group, i int) error {
 	rs := append([]Run(nil), lg.Runs...)
 	sort.SliceStable(rs, func(a, b int) bool { return rs[a].Summary.Seed < rs[b].Summary.Seed })
 	if !o.AllSeeds {
@@ -180,19 +184,20 @@ func (s *staircaseLines) addGroup(p *plot.Plot, spec Spec, o staircaseOptions, l
 	if len(o.Line) == 0 {
 		name = "estimate"
 	}
-	for i, r := range rs {
-		if err := s.addRun(p, spec, o, r, c, name, i == 0); err != nil {
+	for k, r := range rs {
+		if err := s.addRun(p, spec, o, r, i, name, k == 0); err != nil {
 			return err
 		}
 	}
 	return nil
 }
 
-// addRun draws run r's raw estimates, faded, and keeps their smoothed line
-// for later, naming it in the legend when legend is set. It records the
-// run's steps, the range of its smoothed line, its ceiling and, for the
-// first run, the true-MI schedule.
-func (s *staircaseLines) addRun(p *plot.Plot, spec Spec, o staircaseOptions, r Run, c color.Color, name string, legend bool) error {
+// addRun draws run r's raw estimates in the i-th series colour, faded, and
+// keeps their smoothed line for later, naming it in the legend when legend
+// is set. It records the run's steps, the range of its smoothed line, its
+// ceiling and, for the first run, the true-MI schedule.
+func (s *staircaseLines) addRun(p *plot.Plot, spec Spec, o staircaseOptions, r Run, i int, name string, legend bool) error {
+	c := seriesColor(i)
 	recs, err := r.Metrics()
 	if err != nil {
 		return fmt.Errorf("staircase report %q: run %s: %w", spec.Name, r.ID, err)
@@ -224,9 +229,10 @@ func (s *staircaseLines) addRun(p *plot.Plot, spec Spec, o staircaseOptions, r R
 		if err != nil {
 			return err
 		}
+		l.LineStyle.Dashes = seriesDashes(i)
 		s.smoothed = append(s.smoothed, l)
 		if legend {
-			p.Legend.Add(name, l)
+			s.legend.Add(name, l)
 		}
 	}
 	if k, ok := metric(r, "ceiling"); ok && !containsFloat(s.ceilings, k) {
@@ -254,7 +260,7 @@ func (s *staircaseLines) addTruth(p *plot.Plot) (float64, error) {
 	}
 	l.StepStyle = plotter.PostStep
 	p.Add(l)
-	p.Legend.Add("true MI", l)
+	s.legend.Add("true MI", l)
 	return maxTrue, nil
 }
 
@@ -268,7 +274,7 @@ func (s *staircaseLines) addCeilings(p *plot.Plot) error {
 		}
 		l.LineStyle.Dashes = []vg.Length{vg.Points(4), vg.Points(3)}
 		p.Add(l)
-		p.Legend.Add(fmt.Sprintf("log K = %.2f", k), l)
+		s.legend.Add(fmt.Sprintf("log K = %.2f", k), l)
 		s.hi = math.Max(s.hi, k)
 	}
 	return nil

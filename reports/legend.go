@@ -1,0 +1,58 @@
+package reports
+
+import (
+	"gonum.org/v1/plot"
+	"gonum.org/v1/plot/vg"
+	"gonum.org/v1/plot/vg/draw"
+)
+
+// figureLegend is the one legend of a figure. writePanels draws it in a
+// strip of its own to the right of the panels, so that it never covers
+// data, and figure kinds whose groups keep their colour across panels need
+// to name each group only once.
+type figureLegend struct {
+	legend plot.Legend
+	names  map[string]bool
+}
+
+// legendPad is the space between the panels and the legend, and around it.
+const legendPad = 3 * vg.Millimeter
+
+// newFigureLegend returns an empty legend in the figures' text style.
+func newFigureLegend() *figureLegend {
+	l := plot.NewLegend()
+	l.Top, l.Left = true, true
+	l.TextStyle.Font.Size = vg.Points(9)
+	l.ThumbnailWidth = vg.Points(18)
+	l.Padding = vg.Points(2)
+	return &figureLegend{legend: l, names: map[string]bool{}}
+}
+
+// Add adds an entry drawn as thumbs, unless the legend already has one of
+// that name (the same group in another panel). An entry without thumbs is
+// a line of text, such as what a shaded band means.
+func (l *figureLegend) Add(name string, thumbs ...plot.Thumbnailer) {
+	if l == nil || l.names[name] {
+		return
+	}
+	l.names[name] = true
+	l.legend.Add(name, thumbs...)
+}
+
+// size returns the room the legend takes, padding included; zero when it
+// has no entries.
+func (l *figureLegend) size() (w, h vg.Length) {
+	if l == nil || len(l.names) == 0 {
+		return 0, 0
+	}
+	r := l.legend.Rectangle(draw.Canvas{})
+	return r.Size().X + 2*legendPad, r.Size().Y + 2*legendPad
+}
+
+// draw draws the legend at the top of the strip dc.
+func (l *figureLegend) draw(dc draw.Canvas) {
+	if l == nil || len(l.names) == 0 {
+		return
+	}
+	l.legend.Draw(draw.Crop(dc, legendPad, -legendPad, legendPad, -legendPad))
+}
