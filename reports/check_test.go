@@ -10,7 +10,7 @@ import (
 
 func TestKindsRegistered(t *testing.T) {
 	names := strings.Join(Names(), ",")
-	for _, want := range []string{"bias_variance", "heatmap", "line", "staircase", "table"} {
+	for _, want := range []string{"bias_variance", "curves", "heatmap", "line", "staircase", "table"} {
 		if !strings.Contains(names, want) {
 			t.Errorf("kind %q is not registered (have %s)", want, names)
 		}
@@ -26,6 +26,8 @@ var validSpecs = map[string]map[string]any{
 		"labels": map[string]any{"a": "A"}, "scale": 100},
 	"heatmap": {"x": "alpha", "y": "beta", "z": "acc", "precision": int64(1), "values": false},
 	"table":   {"rows": "model", "columns": []string{"acc"}, "labels": map[string]any{"acc": "Acc"}, "scale": 100.0},
+	"curves": {"y": []any{"loss", "mi"}, "group": "estimator", "band": "ci", "smoothing": 0.9,
+		"labels": map[string]any{"mi": "MI (nats)"}, "max_points": int64(200), "columns": int64(2)},
 }
 
 func TestCheckAcceptsValidSpecs(t *testing.T) {
@@ -88,6 +90,9 @@ func TestCheckRejectsWrongTypesAndValues(t *testing.T) {
 		{"table", "columns", map[string]any{"a": "b"}},
 		{"table", "precision", int64(-1)},
 		{"table", "labels", map[string]any{"nope": "N"}},
+		{"curves", "band", "iqr"},
+		{"curves", "smoothing", 2.5},
+		{"curves", "y", int64(1)},
 	}
 	for _, c := range cases {
 		k, _ := Lookup(c.kind)
@@ -113,7 +118,7 @@ func TestCheckRejectsWrongTypesAndValues(t *testing.T) {
 
 func TestCheckRequiresOptionsAndName(t *testing.T) {
 	for kind, required := range map[string][]string{
-		"line": {"x", "y"}, "heatmap": {"x", "y", "z"}, "table": {"rows", "columns"},
+		"line": {"x", "y"}, "heatmap": {"x", "y", "z"}, "table": {"rows", "columns"}, "curves": {"y"},
 	} {
 		k, _ := Lookup(kind)
 		for _, opt := range required {

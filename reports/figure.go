@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"fmt"
 	"image/color"
+	"math"
 
 	"gonum.org/v1/plot"
 	"gonum.org/v1/plot/plotter"
@@ -205,6 +206,21 @@ func newPanel(title, xlabel, ylabel string) *plot.Plot {
 	p.Legend.ThumbnailWidth = vg.Points(14)
 	p.Add(plotter.NewGrid())
 	return p
+}
+
+// stepTicks are gonum's default ticks with whole numbers written without
+// decimals, for a step axis ("250", not "250.00").
+type stepTicks struct{}
+
+// Ticks returns the ticks of [min, max].
+func (stepTicks) Ticks(min, max float64) []plot.Tick {
+	ticks := plot.DefaultTicks{}.Ticks(min, max)
+	for i, t := range ticks {
+		if t.Label != "" && t.Value == math.Trunc(t.Value) {
+			ticks[i].Label = formatValue(t.Value)
+		}
+	}
+	return ticks
 }
 
 // valueTicks returns ticks at the given values labelled with their

@@ -186,6 +186,17 @@ func (r *optionReader) PositiveFloat(name string, def float64) float64 {
 	return x
 }
 
+// Smoothing reads a smoothing option for [Smooth]: an EMA factor in
+// [0, 1), or a whole window of steps.
+func (r *optionReader) Smoothing(name string, def float64) float64 {
+	s := r.Float(name, def)
+	if s < 0 || (s >= 1 && s != math.Trunc(s)) {
+		r.fail(name, "want an EMA factor in [0, 1) such as 0.99, or a whole window of steps such as 200; got %v", s)
+		return def
+	}
+	return s
+}
+
 // Int reads an integer option within [min, max].
 func (r *optionReader) Int(name string, def, min, max int) int {
 	v, ok := r.lookup(name)

@@ -54,7 +54,7 @@ func readStaircaseOptions(spec Spec) (staircaseOptions, error) {
 	o := staircaseOptions{
 		Panel:     r.Strings("panel", []string{"estimator"}),
 		Line:      r.Strings("line", []string{"critic"}),
-		Smoothing: r.Float("smoothing", 0.99),
+		Smoothing: r.Smoothing("smoothing", 0.99),
 		Metric:    r.String("metric", "mi"),
 		Truth:     r.String("truth", "true_mi"),
 		MaxPoints: r.Int("max_points", 1000, 10, 1_000_000),
@@ -73,9 +73,6 @@ func readStaircaseOptions(spec Spec) (staircaseOptions, error) {
 		o.AllSeeds = true
 	default:
 		r.fail("seeds", "want \"first\" or \"all\", got %q", seeds)
-	}
-	if s := o.Smoothing; s < 0 || (s >= 1 && s != math.Trunc(s)) {
-		r.fail("smoothing", "want an EMA factor in [0, 1) such as 0.99, or a whole window of steps such as 200; got %v", s)
 	}
 	if o.HasYMin && o.HasYMax && o.YMin >= o.YMax {
 		r.fail("ymax", "must be greater than ymin (%v), got %v", o.YMin, o.YMax)
@@ -126,6 +123,7 @@ func makeStaircase(runs []Run, spec Spec, dir string) ([]string, error) {
 // MI over both, and the log K ceilings, naming each in legend.
 func staircasePanel(spec Spec, o staircaseOptions, pg *group, colorOf map[string]int, legend *figureLegend) (*plot.Plot, error) {
 	p := newPanel(pg.Label(), "step", "nats")
+	p.X.Tick.Marker = stepTicks{}
 	lines, err := groupOrAll("staircase", spec, pg.Runs, o.Line)
 	if err != nil {
 		return nil, err
