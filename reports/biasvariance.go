@@ -11,7 +11,7 @@ func init() {
 	Register(Kind{
 		Name: "bias_variance",
 		Summary: "table of mean estimate, bias, variance and MSE per estimator, critic and true MI level, " +
-			"averaged over seeds (Markdown and CSV)",
+			"averaged over seeds (Markdown, CSV and LaTeX)",
 		Check: func(spec Spec) error { _, err := readBiasVarianceOptions(spec); return err },
 		Make:  makeBiasVariance,
 	})

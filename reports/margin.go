@@ -14,7 +14,7 @@ func init() {
 	Register(Kind{
 		Name: "margin",
 		Summary: "table of how far a metric of each row's runs is above each baseline's, paired by seed: " +
-			"mean difference with its t-interval, and the difference at every seed (Markdown and CSV); " +
+			"mean difference with its t-interval, and the difference at every seed (Markdown, CSV and LaTeX); " +
 			"e.g. DIM(L) against the pixel and random-encoder baselines",
 		Check: func(spec Spec) error { _, err := readMarginOptions(spec); return err },
 		Make:  makeMargin,

@@ -79,6 +79,7 @@ func TestMarginKind(t *testing.T) {
 	}
 	checkGolden(t, paths[0], "margins.md")
 	checkGolden(t, paths[1], "margins.csv")
+	checkGolden(t, paths[2], "margins.tex")
 
 	rows := readCSV(t, paths[1])
 	col := map[string]int{}

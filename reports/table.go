@@ -9,7 +9,7 @@ func init() {
 	Register(Kind{
 		Name: "table",
 		Summary: "table of summary metrics (columns) per parameter value (rows), each cell the mean ± " +
-			"standard deviation over seeds (Markdown and CSV); e.g. the DIM paper's Table 1",
+			"standard deviation over seeds (Markdown, CSV and LaTeX); e.g. the DIM paper's Table 1",
 		Check: func(spec Spec) error { _, err := readTableOptions(spec); return err },
 		Make:  makeTable,
 	})

@@ -16,8 +16,9 @@ import (
 	"github.com/infomax/infomax/experiments/engine/results"
 )
 
-// tableData is a table ready to be written as Markdown and CSV. The Markdown
-// cells are formatted for reading; the CSV cells carry full precision.
+// tableData is a table ready to be written as Markdown, LaTeX and CSV. The
+// Markdown and LaTeX cells are formatted for reading; the CSV cells carry
+// full precision.
 type tableData struct {
 	Header []string
 	Rows   [][]string
@@ -31,7 +32,8 @@ type tableData struct {
 	CSVRows   [][]string
 }
 
-// writeTable writes dir/name.md and dir/name.csv atomically.
+// writeTable writes dir/name.md, dir/name.csv and dir/name.tex (see
+// latexTable) atomically.
 func writeTable(dir, name string, t tableData) ([]string, error) {
 	var md bytes.Buffer
 	align := make(tw.Alignment, len(t.Header))
@@ -70,7 +72,8 @@ func writeTable(dir, name string, t tableData) ([]string, error) {
 	if err := w.WriteAll(t.CSVRows); err != nil {
 		return nil, fmt.Errorf("table %q: %w", name, err)
 	}
-	return writeFiles(dir, name, fileData{"md", md.Bytes()}, fileData{"csv", csvBuf.Bytes()})
+	return writeFiles(dir, name, fileData{"md", md.Bytes()}, fileData{"csv", csvBuf.Bytes()},
+		fileData{"tex", latexTable(name, t)})
 }
 
 // fileData is the contents of one file of a report, by its extension.

@@ -39,7 +39,7 @@ func TestTableKind(t *testing.T) {
 		"precision": int64(2),
 	}}
 	_, paths := checkAndMake(t, "table", runs, spec, dir)
-	want := []string{filepath.Join(dir, "table1.md"), filepath.Join(dir, "table1.csv")}
+	want := []string{filepath.Join(dir, "table1.md"), filepath.Join(dir, "table1.csv"), filepath.Join(dir, "table1.tex")}
 	if strings.Join(paths, " ") != strings.Join(want, " ") {
 		t.Fatalf("paths = %v, want %v", paths, want)
 	}
@@ -61,6 +61,7 @@ func TestTableKind(t *testing.T) {
 	}
 	checkGolden(t, paths[0], "table1.md")
 	checkGolden(t, paths[1], "table1.csv")
+	checkGolden(t, paths[2], "table1.tex")
 
 	rows := readCSV(t, paths[1])
 	header := strings.Join(rows[0], ",")
@@ -122,11 +123,13 @@ func TestBiasVarianceKind(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(paths) != 2 || filepath.Base(paths[0]) != "bias.md" || filepath.Base(paths[1]) != "bias.csv" {
+	if len(paths) != 3 || filepath.Base(paths[0]) != "bias.md" || filepath.Base(paths[1]) != "bias.csv" ||
+		filepath.Base(paths[2]) != "bias.tex" {
 		t.Fatalf("paths = %v", paths)
 	}
 	checkGolden(t, paths[0], "bias_variance.md")
 	checkGolden(t, paths[1], "bias_variance.csv")
+	checkGolden(t, paths[2], "bias_variance.tex")
 
 	rows := readCSV(t, paths[1])
 	byKey := map[string][]string{}
