@@ -34,7 +34,13 @@ type fakeRun struct {
 // directory and returns them as a report sees them.
 func makeRuns(t testing.TB, fakes ...fakeRun) []Run {
 	t.Helper()
-	root := t.TempDir()
+	return makeRunsIn(t, t.TempDir(), fakes...)
+}
+
+// makeRunsIn stores each fake run in its own directory under root, with
+// its metrics log when it has one, and returns them as a report sees them.
+func makeRunsIn(t testing.TB, root string, fakes ...fakeRun) []Run {
+	t.Helper()
 	runs := make([]Run, 0, len(fakes))
 	for _, f := range fakes {
 		dir := filepath.Join(root, f.ID)

@@ -1,0 +1,167 @@
+package reports
+
+import (
+	"fmt"
+	"html/template"
+	"image/color"
+	"math"
+	"strconv"
+	"strings"
+)
+
+// curveSections groups the runs of p into configurations, in plan order,
+// and draws each configuration's row of sparklines: sections by the first
+// swept parameter when two or more are swept.
+func curveSections(p Page, all []runCurves, cols []curveColumn, seeds []seedSwatch) []curveSection {
+	byID := map[string]runCurves{}
+	for _, rc := range all {
+		byID[rc.run.ID] = rc
+	}
+	colorOf := map[string]string{}
+	for _, s := range seeds {
+		colorOf[s.Seed] = s.Color
+	}
+	var sections []curveSection
+	rows := 0
+	for _, runs := range configurations(p.Runs) {
+		values := runs[0].Values
+		title, lbl := "", configLabel(p.Params, values)
+		if len(p.Params) >= 2 {
+			title, lbl = configLabel(p.Params[:1], values[:1]), configLabel(p.Params[1:], values[1:])
+		}
+		if len(sections) == 0 || sections[len(sections)-1].Title != title {
+			sections = append(sections, curveSection{Title: title, Open: rows < openRows || len(sections) == 0})
+		}
+		row := curveRow{Label: lbl}
+		fillCurveRow(&row, runs, byID, cols, colorOf)
+		s := &sections[len(sections)-1]
+		s.Rows = append(s.Rows, row)
+		rows++
+	}
+	if rows > openRows {
+		for i := 1; i < len(sections); i++ {
+			sections[i].Open = false
+		}
+	}
+	return sections
+}
+
+// configurations groups runs by their swept values, in the order the
+// values first appear.
+func configurations(runs []PageRun) [][]PageRun {
+	var out [][]PageRun
+	index := map[string]int{}
+	for _, r := range runs {
+		key := strings.Join(r.Values, "\x00")
+		i, ok := index[key]
+		if !ok {
+			i = len(out)
+			index[key] = i
+			out = append(out, nil)
+		}
+		out[i] = append(out[i], r)
+	}
+	return out
+}
+
+// configLabel writes parameter values as "name = value, ...", or "all
+// runs" when there are none.
+func configLabel(params, values []string) string {
+	if len(params) == 0 {
+		return "all runs"
+	}
+	parts := make([]string, len(params))
+	for i, p := range params {
+		parts[i] = p + " = " + values[i]
+	}
+	return strings.Join(parts, ", ")
+}
+
+// fillCurveRow adds the links to runs and a sparkline per column to row.
+func fillCurveRow(row *curveRow, runs []PageRun, byID map[string]runCurves, cols []curveColumn, colorOf map[string]string) {
+	var curves []runCurves
+	for _, r := range runs {
+		seed := strconv.FormatInt(r.Seed, 10)
+		row.Runs = append(row.Runs, runLink{Text: "seed " + seed, Href: "#" + runAnchor(r.ID), State: r.State})
+		if rc, ok := byID[r.ID]; ok {
+			curves = append(curves, rc)
+		}
+	}
+	for _, c := range cols {
+		row.Cells = append(row.Cells, sparkline(c, curves, colorOf, row.Label))
+	}
+}
+
+// sparkline draws column c's metric for the runs of one configuration, a
+// line per seed in its colour, the truth dashed, and a cross where a failed
+// run stopped. A cell without values says so.
+func sparkline(c curveColumn, curves []runCurves, colorOf map[string]string, label string) template.HTML {
+	var b strings.Builder
+	fmt.Fprintf(&b, `<svg class="spark" viewBox="0 0 %d %d" width="%d" height="%d" role="img" aria-label="%s">`,
+		sparkW, sparkH, sparkW/2, sparkH/2, template.HTMLEscapeString(c.Name+" of "+label))
+	fmt.Fprintf(&b, `<rect class="frame" x="1" y="1" width="%d" height="%d"/>`, sparkW-2, sparkH-2)
+	if c.lo < 0 && c.hi > 0 {
+		y := sparkY(0, c)
+		fmt.Fprintf(&b, `<line class="zero" x1="0" x2="%d" y1="%d" y2="%d"/>`, sparkW, y, y)
+	}
+	drawn := 0
+	for i, rc := range curves {
+		if i == 0 && c.Truth != "" && len(rc.series[c.Truth]) > 1 {
+			fmt.Fprintf(&b, `<polyline class="truth" points="%s"/>`, sparkPoints(rc.series[c.Truth], c))
+		}
+		pts := rc.series[c.Name]
+		if len(pts) == 0 {
+			continue
+		}
+		drawn++
+		col := colorOf[strconv.FormatInt(rc.run.Seed, 10)]
+		if len(pts) == 1 {
+			fmt.Fprintf(&b, `<circle cx="%d" cy="%d" r="4" fill="%s"/>`, sparkX(pts[0].X, c), sparkY(pts[0].Y, c), col)
+		} else {
+			fmt.Fprintf(&b, `<polyline points="%s" stroke="%s"/>`, sparkPoints(pts, c), col)
+		}
+		if rc.run.State == "failed" {
+			last := pts[len(pts)-1]
+			fmt.Fprintf(&b, `<path class="stop" d="M%d %dl12 12m0 -12l-12 12"/>`, sparkX(last.X, c)-6, sparkY(last.Y, c)-6)
+		}
+	}
+	if drawn == 0 {
+		fmt.Fprintf(&b, `<text x="%d" y="%d">no values</text>`, sparkW/2, sparkH/2+8)
+	}
+	b.WriteString(`</svg>`)
+	// Every string written above is a number, a colour or escaped.
+	return template.HTML(b.String())
+}
+
+// sparkPoints writes pts as a polyline's points.
+func sparkPoints(pts []curvePoint, c curveColumn) string {
+	var b strings.Builder
+	for i, pt := range pts {
+		if i > 0 {
+			b.WriteByte(' ')
+		}
+		b.WriteString(strconv.Itoa(sparkX(pt.X, c)))
+		b.WriteByte(',')
+		b.WriteString(strconv.Itoa(sparkY(pt.Y, c)))
+	}
+	return b.String()
+}
+
+// sparkX places step x in a sparkline of column c.
+func sparkX(x float64, c curveColumn) int {
+	return int(math.Round(4 + x/c.steps*(sparkW-8)))
+}
+
+// sparkY places value y in a sparkline of column c; values far outside the
+// column's range are held just outside the cell, where it cuts them off.
+func sparkY(y float64, c curveColumn) int {
+	f := (y - c.lo) / (c.hi - c.lo)
+	f = math.Max(-0.5, math.Min(1.5, f))
+	return int(math.Round(sparkH - 4 - f*(sparkH-8)))
+}
+
+// hexColor writes c as #RRGGBB.
+func hexColor(c color.Color) string {
+	r, g, b, _ := c.RGBA()
+	return fmt.Sprintf("#%02X%02X%02X", r>>8, g>>8, b>>8)
+}
