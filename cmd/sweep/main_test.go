@@ -187,8 +187,13 @@ func TestChangedSweepFileExitsWithTwoUnlessForced(t *testing.T) {
 	}
 }
 
-func TestStatusShowsEveryStateWithReasonsAndAnEstimate(t *testing.T) {
-	f, out, _ := writeSmallWalk(t, "")
+// walkInEveryState runs the even runs of the small walk sweep with extra
+// added to its file, then makes run 1 failed and run 3 running (held by
+// this process), leaving run 5 pending. It returns the sweep, its output
+// directory and the host name the lock holds.
+func walkInEveryState(t *testing.T, extra string) (s *sweep.Sweep, out, host string) {
+	t.Helper()
+	f, out, _ := writeSmallWalk(t, extra)
 	if code, _, errs := runCLI("run", f, "--out", out, "--shard", "0/2"); code != exitOK {
 		t.Fatalf("shard 0/2: exit %d %s", code, errs)
 	}
@@ -196,16 +201,20 @@ func TestStatusShowsEveryStateWithReasonsAndAnEstimate(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	// Run 1 failed; run 3 is held by this (live) process; run 5 pending.
 	failed, running := s.RunDir(out, s.Runs[1]), s.RunDir(out, s.Runs[3])
 	for _, d := range []string{failed, running} {
 		os.MkdirAll(d, 0o755)
 	}
 	results.WriteSummary(failed, &results.Summary{RunID: s.Runs[1].ID, Status: results.StatusFailed, Error: "diverged at step 2: loss is NaN", Step: 2, Seconds: 1})
 	results.WriteSummary(running, &results.Summary{RunID: s.Runs[3].ID, Status: results.StatusRunning, Started: time.Now()})
-	host, _ := os.Hostname()
+	host, _ = os.Hostname()
 	os.WriteFile(filepath.Join(running, results.LockFile), fmt.Appendf(nil, "%d %s\n", os.Getpid(), host), 0o644)
+	return s, out, host
+}
 
+func TestStatusShowsEveryStateWithReasonsAndAnEstimate(t *testing.T) {
+	s, out, host := walkInEveryState(t, "")
+	f := s.File
 	code, stdout, _ := runCLI("status", f, "--out", out)
 	if code != exitOK {
 		t.Fatalf("exit %d", code)
@@ -270,7 +279,9 @@ func TestRunMakesTheReportsOnceEveryRunIsDone(t *testing.T) {
 		t.Fatalf("a shard made the reports before every run was done: %v", err)
 	}
 	code, stdout, errs = runCLI("run", f, "--out", out, "--shard", "1/2")
-	if code != exitOK || !strings.Contains(stdout, "wrote "+table+"\n") || !strings.HasSuffix(stdout, "\n3 ran, 0 already done, 0 failed\n") {
+	page := filepath.Join(out, "walk", sweep.ReportsDir, "index.html")
+	if code != exitOK || !strings.Contains(stdout, "wrote "+table+"\n") || !strings.Contains(stdout, "\n3 ran, 0 already done, 0 failed\n") ||
+		!strings.HasSuffix(stdout, "\npage: "+page+" (every figure, table and run, with training curves; open it in a browser)\n") {
 		t.Fatalf("shard 1/2: exit %d\n%s%s", code, stdout, errs)
 	}
 	if _, err := os.Stat(table); err != nil {

@@ -39,6 +39,7 @@ func report(s *sweep.Sweep, o *options, stdout, stderr io.Writer) int {
 	} else {
 		fmt.Fprintf(stdout, "all %d runs are done\n", len(s.Runs))
 	}
+	printPage(stdout, files)
 	if err != nil {
 		fmt.Fprintln(stderr, "sweep:", err)
 		return exitFailed
@@ -46,35 +47,94 @@ func report(s *sweep.Sweep, o *options, stdout, stderr io.Writer) int {
 	return exitOK
 }
 
+// printPage says where the sweep's page is, when files has it: the last
+// line of `sweep report`, and of `sweep run` once it made the reports.
+func printPage(stdout io.Writer, files []string) {
+	for _, f := range files {
+		if filepath.Base(f) == reports.PageFile {
+			fmt.Fprintf(stdout, "page: %s (every figure, table and run, with training curves; open it in a browser)\n", f)
+		}
+	}
+}
+
 // makeReports makes every figure and table the sweep declares from the
-// stored runs, into <out>/<sweep>/reports/. It returns the files written and
-// the runs that are not done; a report that fails does not stop the others,
-// and their errors are joined. `sweep report` calls it, and `sweep run` once
-// every run of the sweep is done (as the [sweep.Runner]'s Report).
+// stored runs, into <out>/<sweep>/reports/, and then the sweep's page,
+// index.html, which shows them with every run, its state and its training
+// curves. It returns the files written, the page last, and the runs that
+// are not done; a report that fails does not stop the others, and their
+// errors are joined. `sweep report` calls it, and `sweep run` once every
+// run of the sweep is done (as the [sweep.Runner]'s Report).
 func makeReports(s *sweep.Sweep, out string) (files []string, missing []sweep.State, err error) {
 	runs, missing := s.LoadRuns(out)
-	specs := append(append([]reports.Spec(nil), s.Figures...), s.Tables...)
-	if len(specs) == 0 {
-		return nil, missing, nil
-	}
 	dir := filepath.Join(s.Dir(out), sweep.ReportsDir)
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return nil, missing, err
 	}
 	var errs []error
-	for _, spec := range specs {
+	var made []reports.PageReport
+	for i, spec := range append(append([]reports.Spec(nil), s.Figures...), s.Tables...) {
+		rep := reports.PageReport{Spec: spec, Figure: i < len(s.Figures)}
 		kind, lerr := reports.Lookup(spec.Kind)
-		if lerr != nil {
-			errs = append(errs, lerr)
-			continue
+		if lerr == nil {
+			rep.Files, rep.Err = makeReport(kind, runs, spec, dir)
+		} else {
+			rep.Err = lerr
 		}
-		written, merr := makeReport(kind, runs, spec, dir)
-		files = append(files, written...)
-		if merr != nil {
-			errs = append(errs, fmt.Errorf("report %s (%s): %w", spec.Name, spec.Kind, merr))
+		files = append(files, rep.Files...)
+		if rep.Err != nil {
+			errs = append(errs, fmt.Errorf("report %s (%s): %w", spec.Name, spec.Kind, rep.Err))
 		}
+		made = append(made, rep)
+	}
+	page, perr := reports.WritePage(dir, newPage(s, out, runs, made))
+	if perr != nil {
+		errs = append(errs, fmt.Errorf("the sweep's page: %w", perr))
+	} else {
+		files = append(files, page)
 	}
 	return files, missing, errors.Join(errs...)
+}
+
+// newPage gathers what the sweep's page shows: the sweep, every run with
+// its state as `sweep status` reports it (with its config where runs has
+// it), and the reports made.
+func newPage(s *sweep.Sweep, out string, runs []reports.Run, made []reports.PageReport) reports.Page {
+	stored := map[string]reports.Run{}
+	for _, r := range runs {
+		stored[r.ID] = r
+	}
+	var swept []int
+	p := reports.Page{
+		Sweep: s.Name, Description: s.Description, Task: s.Task, File: s.File, Reports: made,
+		Commands: [][2]string{
+			{"run or resume the sweep", fmt.Sprintf("sweep run %s --out %s", s.File, out)},
+			{"remake the reports and this page", fmt.Sprintf("sweep report %s --out %s", s.File, out)},
+		},
+	}
+	for i, prm := range s.Params {
+		if prm.Swept() {
+			swept = append(swept, i)
+			p.Params = append(p.Params, prm.Name)
+		}
+	}
+	states := s.States(out)
+	p.Status = statusSummary(states)
+	for _, st := range states {
+		r, ok := stored[st.Run.ID]
+		if !ok {
+			r = reports.Run{ID: st.Run.ID, Dir: s.RunDir(out, st.Run), Summary: st.Summary}
+		}
+		pr := reports.PageRun{Run: r, Index: st.Run.Index, Seed: st.Run.Seed,
+			State: stateLabel(st), Detail: stateReason(s, out, st), Seconds: runSeconds(st)}
+		if st.Summary != nil {
+			pr.Time = formatSeconds(pr.Seconds)
+		}
+		for _, i := range swept {
+			pr.Values = append(pr.Values, sweep.FormatValue(st.Run.Values[i]))
+		}
+		p.Runs = append(p.Runs, pr)
+	}
+	return p
 }
 
 // makeReport calls a report kind's Make, turning a panic into an error.

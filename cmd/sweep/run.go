@@ -59,6 +59,9 @@ func runSweep(s *sweep.Sweep, o *options, stdout, stderr io.Writer) int {
 	// Timings in metrics.jsonl depend on it: say which BLAS this build uses.
 	r.Log.Info("matrix products", "blas", blas.Name(), "threads", blas.Threads())
 	oc, err := r.Run(ctx, s)
+	if oc != nil {
+		printPage(stdout, oc.Reports)
+	}
 	if err != nil {
 		fmt.Fprintln(stderr, "sweep:", err)
 		var ce *sweep.ChangedError

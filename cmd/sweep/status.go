@@ -22,53 +22,81 @@ func status(s *sweep.Sweep, o *options, stdout, _ io.Writer) int {
 	states := s.States(o.out)
 	tw := tabwriter.NewWriter(stdout, 0, 4, 2, ' ', 0)
 	fmt.Fprintln(tw, "#\trun id\tstatus\tstep\ttime\treason")
-	counts := map[string]int{}
-	var spent, doneTime float64
-	var done int
 	for i, st := range states {
-		label := string(st.Status)
-		if st.Interrupted {
-			label = "interrupted"
-		}
-		counts[label]++
 		step, took := "", ""
 		if st.Summary != nil {
 			step = fmt.Sprint(st.Summary.Step)
-			secs := st.Summary.Seconds
-			if st.Status == results.StatusRunning && !st.Summary.Started.IsZero() {
-				secs = time.Since(st.Summary.Started).Seconds()
-			}
-			took = formatSeconds(secs)
-			spent += secs
-			if st.Status == results.StatusDone {
-				done++
-				doneTime += st.Summary.Seconds
-			}
+			took = formatSeconds(runSeconds(st))
 		}
-		reason := st.Reason
-		if st.Holder != nil {
-			reason = st.Holder.String()
-		}
-		if st.Status == results.StatusFailed {
-			if cs, ok := checkpoint.Peek(s.RunDir(o.out, st.Run)); ok {
-				reason += fmt.Sprintf(" (will resume from step %d)", cs)
-			}
-		}
-		fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%s\t%s\n", i+1, st.Run.ID, label, step, took, reason)
+		fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%s\t%s\n", i+1, st.Run.ID, stateLabel(st), step, took, stateReason(s, o.out, st))
 	}
 	tw.Flush()
+	fmt.Fprintf(stdout, "\n%s\n", statusSummary(states))
+	return exitOK
+}
+
+// stateLabel is a run's state in a word: done, failed, interrupted,
+// running or pending.
+func stateLabel(st sweep.State) string {
+	if st.Interrupted {
+		return "interrupted"
+	}
+	return string(st.Status)
+}
+
+// runSeconds is the time a run has taken: as recorded, or for a running
+// run, since it started.
+func runSeconds(st sweep.State) float64 {
+	if st.Summary == nil {
+		return 0
+	}
+	if st.Status == results.StatusRunning && !st.Summary.Started.IsZero() {
+		return time.Since(st.Summary.Started).Seconds()
+	}
+	return st.Summary.Seconds
+}
+
+// stateReason says why a run failed (and where it will resume from), or
+// which process runs it.
+func stateReason(s *sweep.Sweep, out string, st sweep.State) string {
+	if st.Holder != nil {
+		return st.Holder.String()
+	}
+	reason := st.Reason
+	if st.Status == results.StatusFailed {
+		if cs, ok := checkpoint.Peek(s.RunDir(out, st.Run)); ok {
+			reason += fmt.Sprintf(" (will resume from step %d)", cs)
+		}
+	}
+	return reason
+}
+
+// statusSummary is the line `sweep status` ends with: the runs in each
+// state, the time spent and an estimate of the time left, such as "6 runs:
+// 3 done, 1 failed, 2 pending; 1m30s spent, about 1m0s left at 30s a run".
+func statusSummary(states []sweep.State) string {
+	counts := map[string]int{}
+	var spent, doneTime float64
+	var done int
+	for _, st := range states {
+		counts[stateLabel(st)]++
+		spent += runSeconds(st)
+		if st.Status == results.StatusDone && st.Summary != nil {
+			done++
+			doneTime += st.Summary.Seconds
+		}
+	}
 	var parts []string
 	for _, label := range []string{"done", "failed", "interrupted", "running", "pending"} {
 		if counts[label] > 0 {
 			parts = append(parts, fmt.Sprintf("%d %s", counts[label], label))
 		}
 	}
-	fmt.Fprintf(stdout, "\n%d runs: %s; %s spent", len(states), strings.Join(parts, ", "), formatSeconds(spent))
+	line := fmt.Sprintf("%d runs: %s; %s spent", len(states), strings.Join(parts, ", "), formatSeconds(spent))
 	if left := len(states) - done; left > 0 && done > 0 {
-		fmt.Fprintf(stdout, ", about %s left at %s a run", formatSeconds(doneTime/float64(done)*float64(left)), formatSeconds(doneTime/float64(done)))
+		line += fmt.Sprintf(", about %s left at %s a run", formatSeconds(doneTime/float64(done)*float64(left)), formatSeconds(doneTime/float64(done)))
 	}
-	fmt.Fprintln(stdout)
-	return exitOK
+	return line
 }
 
 // formatSeconds writes a duration in seconds to a sensible precision.

@@ -1,0 +1,75 @@
+package main
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/infomax/infomax/experiments/engine/sweep"
+	"github.com/infomax/infomax/reports"
+)
+
+// TestReportWritesThePageWithEveryRunAsStatusSeesIt: `sweep report` writes
+// index.html even for a sweep that declares no reports and whose runs are
+// not all done, and the page shows every run in the state `sweep status`
+// gives it, with the reason, and the walk's curves.
+func TestReportWritesThePageWithEveryRunAsStatusSeesIt(t *testing.T) {
+	s, out, host := walkInEveryState(t, "")
+	code, stdout, errs := runCLI("report", s.File, "--out", out)
+	page := filepath.Join(s.Dir(out), sweep.ReportsDir, reports.PageFile)
+	if code != exitOK || !strings.HasSuffix(stdout, "page: "+page+" (every figure, table and run, with training curves; open it in a browser)\n") {
+		t.Fatalf("report: exit %d\n%s%s", code, stdout, errs)
+	}
+	b, err := os.ReadFile(page)
+	if err != nil {
+		t.Fatal(err)
+	}
+	html := string(b)
+	_, status, _ := runCLI("status", s.File, "--out", out)
+	lines := strings.Split(strings.TrimSpace(status), "\n")
+	summary := lines[len(lines)-1]
+	// The summary's time left moves with the running run's clock; the
+	// counts do not.
+	counts, _, _ := strings.Cut(summary, ";")
+	for _, want := range []string{
+		counts, "diverged at step 2: loss is NaN", fmt.Sprintf("pid %d on %s", os.Getpid(), host),
+		`<span class="state pending">pending</span>`, `<span class="state running">running</span>`,
+		"Not done: 3 of 6 runs", "<th>x<br />", "sweep run " + s.File + " --out " + out,
+	} {
+		if !strings.Contains(html, want) {
+			t.Errorf("the page lacks %q", want)
+		}
+	}
+	for _, r := range s.Runs {
+		if !strings.Contains(html, `id="run-`+r.ID+`"`) {
+			t.Errorf("the page has no row for run %s", r.ID)
+		}
+	}
+	// The done runs logged x: a sparkline for each configuration, scale =
+	// 0.5 and 2.
+	if n := strings.Count(html, `<svg class="spark"`); n != 2 {
+		t.Errorf("the page has %d sparklines, want 2", n)
+	}
+}
+
+// TestPageShowsAFailedReport: a report that fails leaves its error on the
+// page, beside the reports that did not.
+func TestPageShowsAFailedReport(t *testing.T) {
+	f, out, _ := writeSmallWalk(t, "[[figures]]\nkind = \"curves\"\nname = \"walk_curves\"\ny = \"x\"\ngroup = \"scale\"\n"+
+		"[[tables]]\nkind = \"table\"\nname = \"walk_table\"\nrows = \"scale\"\ncolumns = [\"no_such_metric\"]\n")
+	code, stdout, _ := runCLI("run", f, "--out", out)
+	if code != exitFailed || !strings.Contains(stdout, "reports failed: report walk_table (table): ") || !strings.Contains(stdout, "\npage: ") {
+		t.Fatalf("run: exit %d\n%s", code, stdout)
+	}
+	b, err := os.ReadFile(filepath.Join(out, "walk", sweep.ReportsDir, reports.PageFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{`aria-label="walk_curves"`, `id="report-walk_table"`, `no finished run has the summary metric &#34;no_such_metric&#34;`} {
+		if !strings.Contains(string(b), want) {
+			t.Errorf("the page lacks %q", want)
+		}
+	}
+}
