@@ -145,7 +145,7 @@ func TestPageShowsEveryRunFigureTableAndCurve(t *testing.T) {
 		"A demo sweep", "sweep run sweeps/demo.toml --out runs", "critic.hidden", "[2, 4]",
 		// Curves of loss and mi, with the truth dashed; the bookkeeping
 		// metric has no column; final metrics in natural order.
-		`class="truth"`, "<th>loss<br />", "<th>mi<br />", "level_2_bias</th><th class=\"num\" data-sort=\"num\">level_10_bias",
+		`class="truth"`, "<th>loss</th>", `<th>mi <span class="muted">and true_mi</span></th>`, "level_2_bias</th><th class=\"num\" data-sort=\"num\">level_10_bias",
 	} {
 		if !strings.Contains(html, want) {
 			t.Errorf("the page lacks %q", want)

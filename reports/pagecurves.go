@@ -17,9 +17,11 @@ import (
 // The training curves on the page: small multiples, one row per
 // configuration (the runs that share every swept value, one per seed) and
 // one column per logged metric, each cell a sparkline of the seeds
-// overlaid. A column shares its axes over all rows, so that rows compare at
-// a glance; values beyond the 1st and 99th percentiles of the column run off
-// the cell.
+// overlaid. A column shares its step axis over all rows; each cell scales
+// its values to its own runs (losses of different estimators differ by
+// orders of magnitude) and writes its range in it, and values beyond the
+// 1st and 99th percentiles of the cell run off it, so that one spike does
+// not flatten the curve.
 const (
 	// maxCurveMetrics is how many metrics get a column; the page names the
 	// others.
@@ -45,12 +47,11 @@ type curvesView struct {
 	Seeds []seedSwatch
 }
 
-// curveColumn is one metric's column: its name, the range its axes span,
-// and the metric drawn dashed in it as the truth, if any.
+// curveColumn is one metric's column: its name, the metric drawn dashed in
+// it as the truth (if any), and the last step of its step axis.
 type curveColumn struct {
-	Name, Range, Truth string
-
-	lo, hi, steps float64
+	Name, Truth string
+	Steps       float64
 }
 
 // curveSection is the configurations that share the first swept value,
@@ -113,8 +114,12 @@ func newCurvesView(p Page) (curvesView, error) {
 		all = append(all, rc)
 	}
 	v.Columns, v.Omitted = curveColumns(names)
-	for i := range v.Columns {
-		v.Columns[i].setRange(all)
+	for i, c := range v.Columns {
+		for _, rc := range all {
+			if len(rc.series[c.Name]) > 0 {
+				v.Columns[i].Steps = math.Max(c.Steps, rc.last)
+			}
+		}
 	}
 	v.Seeds = seedSwatches(p.Runs)
 	v.Sections = curveSections(p, all, v.Columns, v.Seeds)
@@ -195,44 +200,6 @@ func curveColumns(names map[string]bool) ([]curveColumn, []string) {
 		}
 	}
 	return cols, omitted
-}
-
-// setRange sets the column's axes from the runs' points: steps from 0 to
-// the last any run logged, values from the 1st to the 99th percentile (and
-// the truth), padded by 5%.
-func (c *curveColumn) setRange(all []runCurves) {
-	var ys []float64
-	for _, rc := range all {
-		for _, name := range []string{c.Name, c.Truth} {
-			for _, pt := range rc.series[name] {
-				ys = append(ys, pt.Y)
-			}
-		}
-		if len(rc.series[c.Name]) > 0 {
-			c.steps = math.Max(c.steps, rc.last)
-		}
-	}
-	if len(ys) == 0 {
-		c.lo, c.hi, c.Range = 0, 1, "no values"
-		return
-	}
-	slices.Sort(ys)
-	q := func(p float64) float64 { return ys[int(math.Round(p*float64(len(ys)-1)))] }
-	c.lo, c.hi = q(0.01), q(0.99)
-	if c.Truth != "" {
-		for _, rc := range all {
-			for _, pt := range rc.series[c.Truth] {
-				c.lo, c.hi = math.Min(c.lo, pt.Y), math.Max(c.hi, pt.Y)
-			}
-		}
-	}
-	if c.hi <= c.lo {
-		c.lo, c.hi = c.lo-0.5, c.hi+0.5
-	}
-	pad := 0.05 * (c.hi - c.lo)
-	c.lo, c.hi = c.lo-pad, c.hi+pad
-	c.steps = math.Max(c.steps, 1)
-	c.Range = fmt.Sprintf("%s to %s over %s steps", sigFigs(c.lo), sigFigs(c.hi), formatValue(c.steps))
 }
 
 // seedSwatches gives each seed of runs a series colour, in increasing order.

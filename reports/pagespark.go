@@ -5,6 +5,7 @@ import (
 	"html/template"
 	"image/color"
 	"math"
+	"slices"
 	"strconv"
 	"strings"
 )
@@ -92,70 +93,106 @@ func fillCurveRow(row *curveRow, runs []PageRun, byID map[string]runCurves, cols
 	}
 }
 
+// sparkScale places the points of one sparkline: steps from 0 to steps,
+// values from lo to hi.
+type sparkScale struct{ steps, lo, hi float64 }
+
+// newSparkScale fits a scale to column c's metric in curves: the 1st to
+// the 99th percentile of its values, the truth's whole range, padded by 5%.
+// ok is false when there are no values.
+func newSparkScale(c curveColumn, curves []runCurves) (s sparkScale, ok bool) {
+	var ys, truth []float64
+	for _, rc := range curves {
+		for _, pt := range rc.series[c.Name] {
+			ys = append(ys, pt.Y)
+		}
+		for _, pt := range rc.series[c.Truth] {
+			truth = append(truth, pt.Y)
+		}
+	}
+	if len(ys) == 0 {
+		return s, false
+	}
+	slices.Sort(ys)
+	q := func(p float64) float64 { return ys[int(math.Round(p*float64(len(ys)-1)))] }
+	s = sparkScale{steps: math.Max(c.Steps, 1), lo: q(0.01), hi: q(0.99)}
+	for _, y := range truth {
+		s.lo, s.hi = math.Min(s.lo, y), math.Max(s.hi, y)
+	}
+	if s.hi <= s.lo {
+		d := math.Max(math.Abs(s.lo)*0.1, 0.5)
+		s.lo, s.hi = s.lo-d, s.hi+d
+	}
+	pad := 0.05 * (s.hi - s.lo)
+	s.lo, s.hi = s.lo-pad, s.hi+pad
+	return s, true
+}
+
 // sparkline draws column c's metric for the runs of one configuration, a
-// line per seed in its colour, the truth dashed, and a cross where a failed
-// run stopped. A cell without values says so.
+// line per seed in its colour, the truth dashed, a cross where a failed
+// run stopped, and the range of its values. A cell without values says so.
 func sparkline(c curveColumn, curves []runCurves, colorOf map[string]string, label string) template.HTML {
 	var b strings.Builder
 	fmt.Fprintf(&b, `<svg class="spark" viewBox="0 0 %d %d" width="%d" height="%d" role="img" aria-label="%s">`,
 		sparkW, sparkH, sparkW/2, sparkH/2, template.HTMLEscapeString(c.Name+" of "+label))
 	fmt.Fprintf(&b, `<rect class="frame" x="1" y="1" width="%d" height="%d"/>`, sparkW-2, sparkH-2)
-	if c.lo < 0 && c.hi > 0 {
-		y := sparkY(0, c)
+	s, ok := newSparkScale(c, curves)
+	if !ok {
+		fmt.Fprintf(&b, `<text x="%d" y="%d">no values</text></svg>`, sparkW/2, sparkH/2+8)
+		return template.HTML(b.String())
+	}
+	if s.lo < 0 && s.hi > 0 {
+		y := s.y(0)
 		fmt.Fprintf(&b, `<line class="zero" x1="0" x2="%d" y1="%d" y2="%d"/>`, sparkW, y, y)
 	}
-	drawn := 0
 	for i, rc := range curves {
-		if i == 0 && c.Truth != "" && len(rc.series[c.Truth]) > 1 {
-			fmt.Fprintf(&b, `<polyline class="truth" points="%s"/>`, sparkPoints(rc.series[c.Truth], c))
+		if i == 0 && len(rc.series[c.Truth]) > 1 {
+			fmt.Fprintf(&b, `<polyline class="truth" points="%s"/>`, s.points(rc.series[c.Truth]))
 		}
 		pts := rc.series[c.Name]
 		if len(pts) == 0 {
 			continue
 		}
-		drawn++
 		col := colorOf[strconv.FormatInt(rc.run.Seed, 10)]
 		if len(pts) == 1 {
-			fmt.Fprintf(&b, `<circle cx="%d" cy="%d" r="4" fill="%s"/>`, sparkX(pts[0].X, c), sparkY(pts[0].Y, c), col)
+			fmt.Fprintf(&b, `<circle cx="%d" cy="%d" r="4" fill="%s"/>`, s.x(pts[0].X), s.y(pts[0].Y), col)
 		} else {
-			fmt.Fprintf(&b, `<polyline points="%s" stroke="%s"/>`, sparkPoints(pts, c), col)
+			fmt.Fprintf(&b, `<polyline points="%s" stroke="%s"/>`, s.points(pts), col)
 		}
 		if rc.run.State == "failed" {
 			last := pts[len(pts)-1]
-			fmt.Fprintf(&b, `<path class="stop" d="M%d %dl12 12m0 -12l-12 12"/>`, sparkX(last.X, c)-6, sparkY(last.Y, c)-6)
+			fmt.Fprintf(&b, `<path class="stop" d="M%d %dl12 12m0 -12l-12 12"/>`, s.x(last.X)-6, s.y(last.Y)-6)
 		}
 	}
-	if drawn == 0 {
-		fmt.Fprintf(&b, `<text x="%d" y="%d">no values</text>`, sparkW/2, sparkH/2+8)
-	}
-	b.WriteString(`</svg>`)
+	fmt.Fprintf(&b, `<text class="range" x="8" y="24">%s</text><text class="range" x="8" y="%d">%s</text></svg>`,
+		sigFigs(s.hi), sparkH-10, sigFigs(s.lo))
 	// Every string written above is a number, a colour or escaped.
 	return template.HTML(b.String())
 }
 
-// sparkPoints writes pts as a polyline's points.
-func sparkPoints(pts []curvePoint, c curveColumn) string {
+// points writes pts as a polyline's points.
+func (s sparkScale) points(pts []curvePoint) string {
 	var b strings.Builder
 	for i, pt := range pts {
 		if i > 0 {
 			b.WriteByte(' ')
 		}
-		b.WriteString(strconv.Itoa(sparkX(pt.X, c)))
+		b.WriteString(strconv.Itoa(s.x(pt.X)))
 		b.WriteByte(',')
-		b.WriteString(strconv.Itoa(sparkY(pt.Y, c)))
+		b.WriteString(strconv.Itoa(s.y(pt.Y)))
 	}
 	return b.String()
 }
 
-// sparkX places step x in a sparkline of column c.
-func sparkX(x float64, c curveColumn) int {
-	return int(math.Round(4 + x/c.steps*(sparkW-8)))
+// x places step x in the sparkline.
+func (s sparkScale) x(x float64) int {
+	return int(math.Round(4 + x/s.steps*(sparkW-8)))
 }
 
-// sparkY places value y in a sparkline of column c; values far outside the
-// column's range are held just outside the cell, where it cuts them off.
-func sparkY(y float64, c curveColumn) int {
-	f := (y - c.lo) / (c.hi - c.lo)
+// y places value y in the sparkline; values far outside its range are
+// held just outside the cell, where it cuts them off.
+func (s sparkScale) y(y float64) int {
+	f := (y - s.lo) / (s.hi - s.lo)
 	f = math.Max(-0.5, math.Min(1.5, f))
 	return int(math.Round(sparkH - 4 - f*(sparkH-8)))
 }

@@ -36,7 +36,7 @@ func TestReportWritesThePageWithEveryRunAsStatusSeesIt(t *testing.T) {
 	for _, want := range []string{
 		counts, "diverged at step 2: loss is NaN", fmt.Sprintf("pid %d on %s", os.Getpid(), host),
 		`<span class="state pending">pending</span>`, `<span class="state running">running</span>`,
-		"Not done: 3 of 6 runs", "<th>x<br />", "sweep run " + s.File + " --out " + out,
+		"Not done: 3 of 6 runs", "<th>x</th>", "sweep run " + s.File + " --out " + out,
 	} {
 		if !strings.Contains(html, want) {
 			t.Errorf("the page lacks %q", want)
