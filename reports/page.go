@@ -81,12 +81,8 @@ var pageTemplate = template.Must(template.New("page").Funcs(template.FuncMap{
 // one file with no network requests (inline SVG, inline style and a little
 // script), so that it can be sent on or opened offline.
 func WritePage(dir string, p Page) (string, error) {
-	v, err := newPageView(dir, p)
-	if err != nil {
-		return "", err
-	}
 	var b bytes.Buffer
-	if err := pageTemplate.Execute(&b, v); err != nil {
+	if err := pageTemplate.Execute(&b, newPageView(dir, p)); err != nil {
 		return "", fmt.Errorf("page of sweep %s: %w", p.Sweep, err)
 	}
 	path := filepath.Join(dir, PageFile)
@@ -121,7 +117,7 @@ type stateCount struct {
 type link struct{ Text, Href string }
 
 // newPageView gathers what the template shows of p.
-func newPageView(dir string, p Page) (*pageView, error) {
+func newPageView(dir string, p Page) *pageView {
 	v := &pageView{Page: p}
 	counts := map[string]int{}
 	for _, r := range p.Runs {
@@ -146,14 +142,10 @@ func newPageView(dir string, p Page) (*pageView, error) {
 			v.NotDone = append(v.NotDone, row)
 		}
 	}
-	curves, err := newCurvesView(p)
-	if err != nil {
-		return nil, err
-	}
-	v.Curves = curves
+	v.Curves = newCurvesView(p)
 	v.Shared = sharedSettings(p.Runs, p.Params)
 	v.ResultsHref = relLink(dir, filepath.Join(dir, "..", results.ResultsFile))
-	return v, nil
+	return v
 }
 
 // relLink returns the link from the page in dir to path, or "" when path

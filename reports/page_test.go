@@ -171,6 +171,18 @@ func TestPageShowsEveryRunFigureTableAndCurve(t *testing.T) {
 		t.Error("a second WritePage of the same sweep wrote another page")
 	}
 	checkGolden(t, path, "page.html")
+
+	// A log that cannot be read costs its run's curves, not the page.
+	unreadable := filepath.Join(p.Runs[1].Dir, results.MetricsFile)
+	os.Remove(unreadable)
+	os.Mkdir(unreadable, 0o755)
+	if _, err := WritePage(dir, p); err != nil {
+		t.Fatalf("WritePage with an unreadable metrics.jsonl: %v", err)
+	}
+	b, _ := os.ReadFile(path)
+	if want := "run " + p.Runs[1].ID + ": read " + unreadable; !strings.Contains(string(b), want) {
+		t.Errorf("the page does not say %q", want)
+	}
 }
 
 // pageDoc is what the tests read from a page: its ids and its links.

@@ -45,6 +45,8 @@ type curvesView struct {
 	Omitted []string
 	// Seeds are the colours of the seeds, for the legend.
 	Seeds []seedSwatch
+	// Unread says which runs' logs could not be read, and why.
+	Unread []string
 }
 
 // curveColumn is one metric's column: its name, the metric drawn dashed in
@@ -88,8 +90,9 @@ type runCurves struct {
 type curvePoint struct{ X, Y float64 }
 
 // newCurvesView reads the metrics logs of p's runs and lays out their
-// curves. A run without a log (pending) has none.
-func newCurvesView(p Page) (curvesView, error) {
+// curves. A run without a log (pending) has none, nor has a run whose log
+// cannot be read: Unread says why.
+func newCurvesView(p Page) curvesView {
 	var v curvesView
 	var all []runCurves
 	names := map[string]bool{}
@@ -101,7 +104,8 @@ func newCurvesView(p Page) (curvesView, error) {
 		if os.IsNotExist(err) {
 			continue
 		} else if err != nil {
-			return v, fmt.Errorf("run %s: %w", r.ID, err)
+			v.Unread = append(v.Unread, fmt.Sprintf("run %s: %v", r.ID, err))
+			continue
 		}
 		rc := runCurves{run: r, series: map[string][]curvePoint{}}
 		if len(recs) > 0 {
@@ -123,7 +127,7 @@ func newCurvesView(p Page) (curvesView, error) {
 	}
 	v.Seeds = seedSwatches(p.Runs)
 	v.Sections = curveSections(p, all, v.Columns, v.Seeds)
-	return v, nil
+	return v
 }
 
 // loggedNames returns the metrics recs logged, sorted.
