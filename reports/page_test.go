@@ -300,6 +300,16 @@ func TestSigFigs(t *testing.T) {
 	}
 }
 
+func TestShortNumber(t *testing.T) {
+	for x, want := range map[float64]string{
+		-8.761e7: "-8.76e7", 4171949: "4.17e6", 13127: "13127", -0.04728: "-0.04728", 2.5e-5: "2.50e-5", 1.5e-12: "1.50e-12",
+	} {
+		if got := shortNumber(x); got != want {
+			t.Errorf("shortNumber(%v) = %q, want %q", x, got, want)
+		}
+	}
+}
+
 func TestNaturalOrder(t *testing.T) {
 	got := []string{"level_10_bias", "level_2_mse", "level_2_bias", "acc", "level_4_bias", "b2", "b10a"}
 	want := "acc b2 b10a level_2_bias level_2_mse level_4_bias level_10_bias"

@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"html/template"
 	"maps"
-	"math"
 	"os"
 	"path/filepath"
 	"slices"
@@ -17,11 +16,11 @@ import (
 // The training curves on the page: small multiples, one row per
 // configuration (the runs that share every swept value, one per seed) and
 // one column per logged metric, each cell a sparkline of the seeds
-// overlaid. A column shares its step axis over all rows; each cell scales
-// its values to its own runs (losses of different estimators differ by
-// orders of magnitude) and writes its range in it, and values beyond the
-// 1st and 99th percentiles of the cell run off it, so that one spike does
-// not flatten the curve.
+// overlaid. Each cell scales to its own runs, as their steps (a batch of 8
+// takes 16 times the steps of a batch of 128) and values (losses of
+// different estimators differ by orders of magnitude) differ, and writes
+// its ranges in it; values beyond the 1st and 99th percentiles of the cell
+// run off it, so that one spike does not flatten the curve.
 const (
 	// maxCurveMetrics is how many metrics get a column; the page names the
 	// others.
@@ -30,8 +29,11 @@ const (
 	// of a stretch of consecutive logged steps.
 	curvePoints = 120
 	// sparkW and sparkH are the sparklines' coordinate space, twice their
-	// size on the page, so that whole numbers place points finely enough.
-	sparkW, sparkH = 360, 128
+	// size on the page, so that whole numbers place points finely enough;
+	// plotX, plotY, plotW and plotH place the plot in it, leaving room for
+	// the value labels on the left and the step labels below.
+	sparkW, sparkH             = 400, 150
+	plotX, plotY, plotW, plotH = 100, 4, 296, 118
 	// openRows is how many configurations the page shows unfolded; above
 	// it, only the first section is open.
 	openRows = 60
@@ -49,12 +51,9 @@ type curvesView struct {
 	Unread []string
 }
 
-// curveColumn is one metric's column: its name, the metric drawn dashed in
-// it as the truth (if any), and the last step of its step axis.
-type curveColumn struct {
-	Name, Truth string
-	Steps       float64
-}
+// curveColumn is one metric's column: its name, and the metric drawn
+// dashed in it as the truth, if any.
+type curveColumn struct{ Name, Truth string }
 
 // curveSection is the configurations that share the first swept value,
 // under a heading; the one section when fewer than two parameters are swept.
@@ -118,13 +117,6 @@ func newCurvesView(p Page) curvesView {
 		all = append(all, rc)
 	}
 	v.Columns, v.Omitted = curveColumns(names)
-	for i, c := range v.Columns {
-		for _, rc := range all {
-			if len(rc.series[c.Name]) > 0 {
-				v.Columns[i].Steps = math.Max(c.Steps, rc.last)
-			}
-		}
-	}
 	v.Seeds = seedSwatches(p.Runs)
 	v.Sections = curveSections(p, all, v.Columns, v.Seeds)
 	return v

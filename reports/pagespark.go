@@ -97,14 +97,17 @@ func fillCurveRow(row *curveRow, runs []PageRun, byID map[string]runCurves, cols
 // values from lo to hi.
 type sparkScale struct{ steps, lo, hi float64 }
 
-// newSparkScale fits a scale to column c's metric in curves: the 1st to
-// the 99th percentile of its values, the truth's whole range, padded by 5%.
-// ok is false when there are no values.
+// newSparkScale fits a scale to column c's metric in curves: steps from 0
+// to the last any of them logged, values from the 1st to the 99th
+// percentile, and the truth's whole range, padded by 5%. ok is false when
+// there are no values.
 func newSparkScale(c curveColumn, curves []runCurves) (s sparkScale, ok bool) {
 	var ys, truth []float64
+	s.steps = 1
 	for _, rc := range curves {
 		for _, pt := range rc.series[c.Name] {
 			ys = append(ys, pt.Y)
+			s.steps = math.Max(s.steps, rc.last)
 		}
 		for _, pt := range rc.series[c.Truth] {
 			truth = append(truth, pt.Y)
@@ -115,7 +118,7 @@ func newSparkScale(c curveColumn, curves []runCurves) (s sparkScale, ok bool) {
 	}
 	slices.Sort(ys)
 	q := func(p float64) float64 { return ys[int(math.Round(p*float64(len(ys)-1)))] }
-	s = sparkScale{steps: math.Max(c.Steps, 1), lo: q(0.01), hi: q(0.99)}
+	s.lo, s.hi = q(0.01), q(0.99)
 	for _, y := range truth {
 		s.lo, s.hi = math.Min(s.lo, y), math.Max(s.hi, y)
 	}
@@ -128,22 +131,24 @@ func newSparkScale(c curveColumn, curves []runCurves) (s sparkScale, ok bool) {
 	return s, true
 }
 
-// sparkline draws column c's metric for the runs of one configuration, a
-// line per seed in its colour, the truth dashed, a cross where a failed
-// run stopped, and the range of its values. A cell without values says so.
+// sparkline draws column c's metric for the runs of one configuration: a
+// line per seed in its colour, the truth dashed, a cross where a failed run
+// stopped, in a plot that clips what runs off it; the range of its values
+// on its left and of its steps below. A cell without values says so.
 func sparkline(c curveColumn, curves []runCurves, colorOf map[string]string, label string) template.HTML {
 	var b strings.Builder
 	fmt.Fprintf(&b, `<svg class="spark" viewBox="0 0 %d %d" width="%d" height="%d" role="img" aria-label="%s">`,
 		sparkW, sparkH, sparkW/2, sparkH/2, template.HTMLEscapeString(c.Name+" of "+label))
-	fmt.Fprintf(&b, `<rect class="frame" x="1" y="1" width="%d" height="%d"/>`, sparkW-2, sparkH-2)
+	fmt.Fprintf(&b, `<svg x="%d" y="%d" width="%d" height="%d"><rect class="frame" x="1" y="1" width="%d" height="%d"/>`,
+		plotX, plotY, plotW, plotH, plotW-2, plotH-2)
 	s, ok := newSparkScale(c, curves)
 	if !ok {
-		fmt.Fprintf(&b, `<text x="%d" y="%d">no values</text></svg>`, sparkW/2, sparkH/2+8)
+		fmt.Fprintf(&b, `<text x="%d" y="%d">no values</text></svg></svg>`, plotW/2, plotH/2+8)
 		return template.HTML(b.String())
 	}
 	if s.lo < 0 && s.hi > 0 {
 		y := s.y(0)
-		fmt.Fprintf(&b, `<line class="zero" x1="0" x2="%d" y1="%d" y2="%d"/>`, sparkW, y, y)
+		fmt.Fprintf(&b, `<line class="zero" x1="0" x2="%d" y1="%d" y2="%d"/>`, plotW, y, y)
 	}
 	for i, rc := range curves {
 		if i == 0 && len(rc.series[c.Truth]) > 1 {
@@ -164,8 +169,10 @@ func sparkline(c curveColumn, curves []runCurves, colorOf map[string]string, lab
 			fmt.Fprintf(&b, `<path class="stop" d="M%d %dl12 12m0 -12l-12 12"/>`, s.x(last.X)-6, s.y(last.Y)-6)
 		}
 	}
-	fmt.Fprintf(&b, `<text class="range" x="8" y="24">%s</text><text class="range" x="8" y="%d">%s</text></svg>`,
-		sigFigs(s.hi), sparkH-10, sigFigs(s.lo))
+	fmt.Fprintf(&b, `</svg><text class="value" x="%d" y="%d">%s</text><text class="value" x="%d" y="%d">%s</text>`,
+		plotX-8, plotY+18, shortNumber(s.hi), plotX-8, plotY+plotH, shortNumber(s.lo))
+	fmt.Fprintf(&b, `<text class="step" x="%d" y="%d">0</text><text class="step end" x="%d" y="%d">step %s</text></svg>`,
+		plotX, sparkH-4, plotX+plotW, sparkH-4, formatValue(s.steps))
 	// Every string written above is a number, a colour or escaped.
 	return template.HTML(b.String())
 }
@@ -184,17 +191,28 @@ func (s sparkScale) points(pts []curvePoint) string {
 	return b.String()
 }
 
-// x places step x in the sparkline.
+// x places step x in the plot.
 func (s sparkScale) x(x float64) int {
-	return int(math.Round(4 + x/s.steps*(sparkW-8)))
+	return int(math.Round(4 + x/s.steps*(plotW-8)))
 }
 
-// y places value y in the sparkline; values far outside its range are
-// held just outside the cell, where it cuts them off.
+// y places value y in the plot; values far outside its range are held
+// just outside it, where it cuts them off.
 func (s sparkScale) y(y float64) int {
 	f := (y - s.lo) / (s.hi - s.lo)
 	f = math.Max(-0.5, math.Min(1.5, f))
-	return int(math.Round(sparkH - 4 - f*(sparkH-8)))
+	return int(math.Round(plotH - 4 - f*(plotH-8)))
+}
+
+// shortNumber writes x in at most about eight characters, for a label
+// beside a sparkline: as sigFigs does, but large and tiny numbers with
+// three significant digits and a short exponent (-8.76e7).
+func shortNumber(x float64) string {
+	if ax := math.Abs(x); finite(x) && (ax >= 1e5 || (ax < 1e-3 && ax > 0)) {
+		s := strconv.FormatFloat(x, 'e', 2, 64)
+		return strings.NewReplacer("e+0", "e", "e+", "e", "e-0", "e-").Replace(s)
+	}
+	return sigFigs(x)
 }
 
 // hexColor writes c as #RRGGBB.

@@ -1,7 +1,9 @@
 // Package reports makes the figures and tables a sweep file declares, from
-// the results a sweep stored. Figures use gonum/plot, tables
-// olekukonko/tablewriter. Report kinds register themselves by name, like
-// estimators, so that `sweep report` can remake any of them without training.
+// the results a sweep stored, and the sweep's page (WritePage), which shows
+// them with every run and its training curves. Figures use gonum/plot,
+// tables olekukonko/tablewriter (Markdown) and LaTeX beside CSV. Report
+// kinds register themselves by name, like estimators, so that `sweep report`
+// can remake any of them without training.
 package reports
 
 import (
