@@ -148,10 +148,12 @@ func newPageView(dir string, p Page) *pageView {
 	return v
 }
 
-// relLink returns the link from the page in dir to path, or "" when path
-// does not exist, so that the page has no dead links.
+// relLink returns the link from the page in dir to path (ending in a slash
+// for a folder), or "" when path does not exist, so that the page has no
+// dead links.
 func relLink(dir, path string) string {
-	if _, err := os.Stat(path); err != nil {
+	info, err := os.Stat(path)
+	if err != nil {
 		return ""
 	}
 	rel, err := filepath.Rel(dir, path)
@@ -159,7 +161,7 @@ func relLink(dir, path string) string {
 		return ""
 	}
 	rel = filepath.ToSlash(rel)
-	if info, err := os.Stat(path); err == nil && info.IsDir() {
+	if info.IsDir() {
 		rel += "/"
 	}
 	return rel

@@ -61,7 +61,7 @@ func newRunTable(dir string, p Page) runTable {
 			row.Step = strconv.Itoa(r.Summary.Step)
 		}
 		for _, m := range t.Metrics {
-			c := metricCell{Text: "", Sort: ""}
+			var c metricCell // empty where the run has no finite value
 			if v, ok := metric(r.Run, m); ok {
 				c = metricCell{Text: sigFigs(v), Sort: strconv.FormatFloat(v, 'g', -1, 64)}
 			}
