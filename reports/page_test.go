@@ -302,7 +302,8 @@ func TestSigFigs(t *testing.T) {
 
 func TestShortNumber(t *testing.T) {
 	for x, want := range map[float64]string{
-		-8.761e7: "-8.76e7", 4171949: "4.17e6", 13127: "13127", -0.04728: "-0.04728", 2.5e-5: "2.50e-5", 1.5e-12: "1.50e-12",
+		-8.761e7: "-8.76e7", 4171949: "4.17e6", 13127: "13127", -0.04728: "-0.0473", 0.004035: "0.00404",
+		1.767: "1.77", 0.8387: "0.839", 2.5e-5: "2.50e-5", 1.5e-12: "1.50e-12", 0: "0",
 	} {
 		if got := shortNumber(x); got != want {
 			t.Errorf("shortNumber(%v) = %q, want %q", x, got, want)

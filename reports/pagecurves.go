@@ -51,6 +51,11 @@ type curvesView struct {
 	Unread []string
 }
 
+// HasTruth reports whether some column draws a truth, for the legend.
+func (v curvesView) HasTruth() bool {
+	return slices.ContainsFunc(v.Columns, func(c curveColumn) bool { return c.Truth != "" })
+}
+
 // curveColumn is one metric's column: its name, and the metric drawn
 // dashed in it as the truth, if any.
 type curveColumn struct{ Name, Truth string }

@@ -204,15 +204,19 @@ func (s sparkScale) y(y float64) int {
 	return int(math.Round(plotH - 4 - f*(plotH-8)))
 }
 
-// shortNumber writes x in at most about eight characters, for a label
-// beside a sparkline: as sigFigs does, but large and tiny numbers with
-// three significant digits and a short exponent (-8.76e7).
+// shortNumber writes x with three significant digits in at most about
+// seven characters, for a label beside a sparkline: large and tiny numbers
+// with a short exponent (-8.76e7), whole numbers below 10^5 in full.
 func shortNumber(x float64) string {
-	if ax := math.Abs(x); finite(x) && (ax >= 1e5 || (ax < 1e-3 && ax > 0)) {
+	ax := math.Abs(x)
+	switch {
+	case !finite(x) || ax == 0:
+		return sigFigs(x)
+	case ax >= 1e5 || ax < 1e-3:
 		s := strconv.FormatFloat(x, 'e', 2, 64)
 		return strings.NewReplacer("e+0", "e", "e+", "e", "e-0", "e-").Replace(s)
 	}
-	return sigFigs(x)
+	return fixed(x, max(0, 2-int(math.Floor(math.Log10(ax)))))
 }
 
 // hexColor writes c as #RRGGBB.
