@@ -219,7 +219,7 @@ func stateText(st sweep.State) string {
 	switch {
 	case st.Status == results.StatusRunning && st.Holder != nil:
 		return "running (" + st.Holder.String() + ")"
-	case st.Interrupted:
+	case st.Status == results.StatusInterrupted:
 		return "interrupted (will rerun)"
 	case st.Status == results.StatusFailed:
 		return "failed: " + st.Reason

@@ -27,9 +27,6 @@ func status(s *sweep.Sweep, o *options, stdout, _ io.Writer) int {
 	var done int
 	for i, st := range states {
 		label := string(st.Status)
-		if st.Interrupted {
-			label = "interrupted"
-		}
 		counts[label]++
 		step, took := "", ""
 		if st.Summary != nil {
@@ -49,7 +46,7 @@ func status(s *sweep.Sweep, o *options, stdout, _ io.Writer) int {
 		if st.Holder != nil {
 			reason = st.Holder.String()
 		}
-		if st.Status == results.StatusFailed {
+		if st.Status == results.StatusFailed || st.Status == results.StatusInterrupted {
 			if cs, ok := checkpoint.Peek(s.RunDir(o.out, st.Run)); ok {
 				reason += fmt.Sprintf(" (will resume from step %d)", cs)
 			}

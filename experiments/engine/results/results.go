@@ -37,11 +37,14 @@ const (
 // Status is the state of a run as recorded in its summary.
 type Status string
 
-// The states a run can be in.
+// The states a run can be in. An interrupted run (stopped by Ctrl-C or
+// SIGTERM, or whose process died) did not fail: rerunning the sweep
+// continues it from its last checkpoint.
 const (
-	StatusRunning Status = "running"
-	StatusDone    Status = "done"
-	StatusFailed  Status = "failed"
+	StatusRunning     Status = "running"
+	StatusDone        Status = "done"
+	StatusFailed      Status = "failed"
+	StatusInterrupted Status = "interrupted"
 )
 
 // WriteFileAtomic writes data to path so that a reader, or a crash, never
@@ -280,7 +283,7 @@ func ParseSummary(b []byte) (*Summary, error) {
 		return nil, fmt.Errorf("corrupt summary (%v)", err)
 	}
 	switch s.Status {
-	case StatusRunning, StatusDone, StatusFailed:
+	case StatusRunning, StatusDone, StatusFailed, StatusInterrupted:
 	default:
 		return nil, fmt.Errorf("corrupt summary (status %q)", s.Status)
 	}

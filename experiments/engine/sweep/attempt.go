@@ -23,6 +23,7 @@ type runStatus int
 const (
 	statusDone runStatus = iota
 	statusFailed
+	statusInterrupted
 	statusSkipped
 	statusBusy
 )
@@ -39,12 +40,18 @@ type runResult struct {
 	checkpoint  int
 }
 
-// next says what becomes of a failed run: where the next attempt starts.
+// next says what becomes of a failed or interrupted run: where the next
+// attempt starts.
 func (res runResult) next() string {
 	if res.checkpoint >= 0 {
 		return fmt.Sprintf("it will resume from the checkpoint at step %d", res.checkpoint)
 	}
 	return "it will start over"
+}
+
+// ended is the run with this id as a FailedRun, for the outcome.
+func (res runResult) ended(id string) FailedRun {
+	return FailedRun{ID: id, Reason: res.reason, Step: res.step, Checkpoint: res.checkpoint}
 }
 
 // panicError is a panic recovered from a task.
@@ -154,8 +161,11 @@ func (a *attempt) end(ctx context.Context, vals results.Values, runErr error) (r
 	}
 	res := runResult{status: statusDone, resumedFrom: a.cp.resumedFrom, checkpoint: -1}
 	a.setStatus(ctx, runErr)
-	if sum.Status == results.StatusFailed {
+	if sum.Status != results.StatusDone {
 		res.status, res.reason, res.step = statusFailed, sum.Error, sum.Step
+		if sum.Status == results.StatusInterrupted {
+			res.status = statusInterrupted
+		}
 		if step, ok := checkpoint.Peek(a.dir); ok {
 			res.checkpoint = step
 		}
@@ -171,8 +181,9 @@ func (a *attempt) end(ctx context.Context, vals results.Values, runErr error) (r
 	return res, nil
 }
 
-// setStatus sets the summary's status, and for a failed run its error (and
-// for a diverged one the step), from the task's error runErr.
+// setStatus sets the summary's status, and for a run that did not finish
+// its error (and for a diverged one the step), from the task's error runErr:
+// a run stopped because ctx is done is interrupted, not failed.
 func (a *attempt) setStatus(ctx context.Context, runErr error) {
 	sum := a.sum
 	var de *tasks.DivergedError
@@ -181,7 +192,7 @@ func (a *attempt) setStatus(ctx context.Context, runErr error) {
 	case runErr == nil:
 		sum.Status = results.StatusDone
 	case ctx.Err() != nil:
-		sum.Status, sum.Error = results.StatusFailed, reasonInterrupted
+		sum.Status, sum.Error = results.StatusInterrupted, reasonInterrupted
 	case errors.As(runErr, &de):
 		sum.Status, sum.Error, sum.Step = results.StatusFailed, runErr.Error(), de.Step
 	case errors.As(runErr, &pe):

@@ -71,11 +71,12 @@ func (s *syncWriter) Write(p []byte) (int, error) {
 // Outcome is what a call to [Runner.Run] did.
 type Outcome struct {
 	// Ran lists the runs that ran to the end in this call; Skipped those
-	// already done; Failed those that failed (including an interrupted
-	// one); Busy those another live process was running. With Parallel >
-	// 1 they are in the order the runs ended.
+	// already done; Busy those another live process was running. With
+	// Parallel > 1 they are in the order the runs ended.
 	Ran, Skipped, Busy []string
-	Failed             []FailedRun
+	// Failed lists the runs that failed; Stopped those interrupted, which
+	// the next call continues.
+	Failed, Stopped []FailedRun
 	// Resumed lists the runs that continued from a checkpoint.
 	Resumed []string
 	// Interrupted is set when the context was cancelled.
@@ -91,7 +92,7 @@ type Outcome struct {
 	Missing []State
 }
 
-// FailedRun is a run that failed, and why.
+// FailedRun is a run that failed or was interrupted, and why.
 type FailedRun struct {
 	ID     string
 	Reason string
@@ -233,10 +234,11 @@ func (r *Runner) pendingRuns(s *Sweep, out string, oc *Outcome, parallel int) []
 
 // finish ends a call of Run whose runs have all ended: it says how to
 // continue an interrupted sweep, or that runs of other shards are not done
-// yet, or has Report make the reports; then it prints the closing line
-// (except after an interrupt).
+// yet, or has Report make the reports; and it prints the closing line (before
+// the advice on continuing, which comes last).
 func (r *Runner) finish(s *Sweep, out string, oc *Outcome) {
 	if oc.Interrupted {
+		r.printf("%s", oc.Closing())
 		r.printf("interrupted: nothing is half-written; interrupted runs saved a checkpoint where their task supports it. To continue, %s: done runs are skipped and interrupted ones resume.", r.resumeHint())
 		return
 	}
@@ -388,14 +390,13 @@ func (b *batch) record(i int, res runResult, took time.Duration) {
 			from = fmt.Sprintf(" (resumed from the checkpoint at step %d)", res.resumedFrom)
 		}
 		r.printf("%s: done in %s%s", at, roundDuration(took), from)
+	case statusInterrupted:
+		oc.Stopped = append(oc.Stopped, res.ended(run.ID))
+		oc.Interrupted = true
+		r.printf("%s: interrupted at step %d; %s", at, res.step, res.next())
 	case statusFailed:
-		oc.Failed = append(oc.Failed, FailedRun{ID: run.ID, Reason: res.reason, Step: res.step, Checkpoint: res.checkpoint})
-		if res.reason == reasonInterrupted {
-			oc.Interrupted = true
-			r.printf("%s: interrupted at step %d; %s", at, res.step, res.next())
-		} else {
-			r.printf("%s: FAILED at step %d: %s", at, res.step, res.reason)
-		}
+		oc.Failed = append(oc.Failed, res.ended(run.ID))
+		r.printf("%s: FAILED at step %d: %s", at, res.step, res.reason)
 	}
 }
 
@@ -419,6 +420,9 @@ func (b *batch) fail(err error) {
 func (oc *Outcome) Closing() string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "%d ran, %d already done, %d failed", len(oc.Ran), len(oc.Skipped), len(oc.Failed))
+	if len(oc.Stopped) > 0 {
+		fmt.Fprintf(&b, ", %d interrupted", len(oc.Stopped))
+	}
 	if len(oc.Busy) > 0 {
 		fmt.Fprintf(&b, ", %d running in another process", len(oc.Busy))
 	}

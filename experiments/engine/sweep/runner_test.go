@@ -250,7 +250,7 @@ func TestStaleLocksAreBrokenAndLiveOnesRespected(t *testing.T) {
 	write(live, os.Getpid())
 
 	states := s.States(out)
-	if st := states[0]; st.Status != results.StatusFailed || !st.Interrupted {
+	if st := states[0]; st.Status != results.StatusInterrupted {
 		t.Fatalf("a run whose process is gone reads as %+v", st)
 	}
 	if st := states[1]; st.Status != results.StatusRunning || st.Holder == nil || st.Holder.PID != os.Getpid() {
@@ -317,14 +317,17 @@ func TestInterruptRecordsTheRunAndStops(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !oc.Interrupted || len(oc.Ran) != 2 || len(oc.Failed) != 1 || oc.Failed[0].Reason != "interrupted" {
+	if !oc.Interrupted || len(oc.Ran) != 2 || len(oc.Failed) != 0 || len(oc.Stopped) != 1 || oc.Stopped[0].ID != blocked.ID {
 		t.Fatalf("outcome %+v\n%s", oc, buf.String())
+	}
+	if !strings.Contains(buf.String(), "2 ran, 0 already done, 0 failed, 1 interrupted") {
+		t.Fatalf("the closing line does not count the interrupted run apart:\n%s", buf.String())
 	}
 	if !strings.Contains(buf.String(), "To continue, rerun the same command") {
 		t.Fatalf("no advice on continuing:\n%s", buf.String())
 	}
 	sum, err := results.ReadSummary(s.RunDir(out, blocked))
-	if err != nil || sum.Status != results.StatusFailed || sum.Error != "interrupted" {
+	if err != nil || sum.Status != results.StatusInterrupted {
 		t.Fatalf("interrupted run summary %+v, %v", sum, err)
 	}
 	states := s.States(out)
@@ -332,7 +335,7 @@ func TestInterruptRecordsTheRunAndStops(t *testing.T) {
 		t.Fatalf("the run after the interrupted one is %s, want pending", states[3].Status)
 	}
 	statuses := resultsColumn(t, filepath.Join(out, "e2e"), "status")
-	if strings.Join(statuses, ",") != "done,done,failed,pending" {
+	if strings.Join(statuses, ",") != "done,done,interrupted,pending" {
 		t.Fatalf("results.csv statuses %v", statuses)
 	}
 	if _, err := os.Stat(filepath.Join(out, "e2e", ReportsDir)); !os.IsNotExist(err) {

@@ -27,12 +27,12 @@ func (s *Sweep) RunDir(out string, r *RunSpec) string { return filepath.Join(out
 // summary and lock when they exist.
 type State struct {
 	Run *RunSpec
-	// Status is done, failed, running or pending. A run whose summary
-	// says running but that no live process holds is failed, with
-	// Interrupted set.
-	Status      results.Status
-	Interrupted bool
-	// Reason says why a failed run failed.
+	// Status is done, failed, interrupted, running or pending. A run
+	// whose summary says running but that no live process holds is
+	// interrupted: its process died.
+	Status results.Status
+	// Reason says why a failed run failed, or how an interrupted one was
+	// interrupted.
 	Reason string
 	// Summary is the run's summary.json, nil when there is none (or it is
 	// corrupt: then Reason says so).
@@ -69,8 +69,7 @@ func (s *Sweep) state(out string, r *RunSpec) State {
 	case held:
 		st.Status, st.Holder = results.StatusRunning, &holder
 	case st.Status == results.StatusRunning:
-		st.Status, st.Interrupted = results.StatusFailed, true
-		st.Reason = "interrupted: its process is gone"
+		st.Status, st.Reason = results.StatusInterrupted, "interrupted: its process is gone"
 	}
 	return st
 }
