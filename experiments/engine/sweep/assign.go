@@ -463,8 +463,16 @@ func describe(v any) string {
 }
 
 // formatFloat writes f the way TOML would, always with a decimal point or
-// exponent.
+// exponent, and NaN and the infinities as nan, inf and -inf.
 func formatFloat(f float64) string {
+	switch {
+	case math.IsNaN(f):
+		return "nan"
+	case math.IsInf(f, 1):
+		return "inf"
+	case math.IsInf(f, -1):
+		return "-inf"
+	}
 	s := strconv.FormatFloat(f, 'g', -1, 64)
 	if !strings.ContainsAny(s, ".eEnI") {
 		s += ".0"
