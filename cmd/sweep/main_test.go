@@ -165,6 +165,9 @@ func TestPlanFormatsPrintJobArrays(t *testing.T) {
 		{[]string{"run", f, "--shard", "2/2"}, "the shard index 2 must be between 0 and 1"},
 		{[]string{"run", f, "--shards", "2"}, "--shards 2 needs --shard i/2"},
 		{[]string{"run", f, "--parallel", "0"}, "--parallel 0 must be at least 1"},
+		{[]string{"plan", f, "--format", "slurm", "--shards", "0"}, `invalid value "0" for flag -shards: must be at least 1`},
+		{[]string{"run", f, "--shards", "0"}, `invalid value "0" for flag -shards: must be at least 1`},
+		{[]string{"plan", f, "--format", "k8s", "--shards", "two"}, `invalid value "two" for flag -shards: want a whole number`},
 	})
 }
 

@@ -21,7 +21,7 @@ func runFlags(fs *flag.FlagSet, o *options) {
 	outFlag(fs, o)
 	fs.IntVar(&o.parallel, "parallel", 1, "how many runs to run at once in this process")
 	fs.StringVar(&o.shard, "shard", "", "run only shard `i/N`: the runs whose index modulo N is i")
-	fs.IntVar(&o.shards, "shards", 0, "the shard count `N`, the index coming from SLURM_ARRAY_TASK_ID or JOB_COMPLETION_INDEX")
+	shardsFlag(fs, o, "the shard count `N`, the index coming from SLURM_ARRAY_TASK_ID or JOB_COMPLETION_INDEX")
 	fs.BoolVar(&o.force, "force", false, "accept a sweep file whose runs changed since the output directory was started")
 }
 
