@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -61,11 +60,7 @@ func runSweep(s *sweep.Sweep, o *options, stdout, stderr io.Writer) int {
 	oc, err := r.Run(ctx, s)
 	if err != nil {
 		fmt.Fprintln(stderr, "sweep:", err)
-		var ce *sweep.ChangedError
-		if errors.As(err, &ce) {
-			return exitUsage
-		}
-		return exitFailed
+		return errorStatus(err)
 	}
 	if oc.Interrupted || len(oc.Failed) > 0 || oc.ReportErr != nil {
 		return exitFailed

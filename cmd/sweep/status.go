@@ -13,9 +13,14 @@ import (
 )
 
 // status prints every run's state, the time spent and an estimate of the
-// time left.
-func status(s *sweep.Sweep, o *options, stdout, _ io.Writer) int {
-	if !started(s, o.out) {
+// time left. An output directory that cannot be used is a usage error.
+func status(s *sweep.Sweep, o *options, stdout, stderr io.Writer) int {
+	started, err := s.Started(o.out)
+	if err != nil {
+		fmt.Fprintf(stderr, "sweep status: %v\n", err)
+		return exitUsage
+	}
+	if !started {
 		fmt.Fprintf(stdout, "sweep %s: nothing under %s yet; %d runs pending (start with `sweep run %s --out %s`)\n", s.Name, s.Dir(o.out), len(s.Runs), s.File, o.out)
 		return exitOK
 	}

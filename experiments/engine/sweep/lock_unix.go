@@ -17,6 +17,12 @@ func processAlive(pid int) bool {
 	return err == nil || errors.Is(err, syscall.EPERM)
 }
 
+// writable reports whether this process may create files in the
+// directory dir.
+func writable(dir string) bool {
+	return syscall.Access(dir, 0x2|0x1) == nil // W_OK | X_OK
+}
+
 // lockFile takes an exclusive advisory lock (flock) on the file at path,
 // creating it, and waits for it. The kernel releases the lock when the
 // process dies, so a crash never leaves it held.

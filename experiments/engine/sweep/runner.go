@@ -2,6 +2,7 @@ package sweep
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -141,9 +142,9 @@ func (r *Runner) resumeHint() string {
 // and the sweep goes on; a run with a checkpoint continues from it. When
 // ctx is cancelled the running runs save a checkpoint and are recorded as
 // interrupted, and Run returns with Outcome.Interrupted set. The error is
-// for problems with the output directory, and for a sweep file that no
-// longer describes the runs recorded there (a *ChangedError), not for
-// problems of runs.
+// for problems with the output directory (an *OutError when nothing could
+// start), and for a sweep file that no longer describes the runs recorded
+// there (a *ChangedError), not for problems of runs.
 func (r *Runner) Run(ctx context.Context, s *Sweep) (*Outcome, error) {
 	out := r.out()
 	if err := checkShard(Shard{Index: r.Shard.Index, Count: max(1, r.Shard.Count)}); err != nil {
@@ -187,13 +188,18 @@ func (r *Runner) startOutput() (parallel int) {
 
 // checkDir makes the sweep directory and checks the sweep against the
 // record there (see [Sweep.CheckRecord]), printing what was accepted of a
-// changed file. It returns the outcome to fill in.
+// changed file. It returns the outcome to fill in, or a *ChangedError, or
+// an *OutError for a directory that cannot be made or written.
 func (r *Runner) checkDir(s *Sweep, out string) (*Outcome, error) {
 	if err := os.MkdirAll(s.Dir(out), 0o755); err != nil {
-		return nil, err
+		return nil, &OutError{Dir: s.Dir(out), Err: err}
 	}
 	oc := &Outcome{}
 	notes, err := s.CheckRecord(out, r.Force)
+	var ce *ChangedError
+	if err != nil && !errors.As(err, &ce) {
+		return nil, &OutError{Dir: s.Dir(out), Err: err}
+	}
 	if err != nil {
 		return nil, err
 	}

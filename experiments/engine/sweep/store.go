@@ -20,6 +20,57 @@ const ReportsDir = "reports"
 // Dir returns the sweep's directory under the output directory out.
 func (s *Sweep) Dir(out string) string { return filepath.Join(out, s.Name) }
 
+// OutError is an output directory that cannot hold the sweep: the sweep's
+// directory cannot be created, read or written, or its sweep.json is
+// corrupt. It is for the user to fix before anything can run, as a usage
+// error is.
+type OutError struct {
+	Dir string
+	Err error
+}
+
+func (e *OutError) Error() string { return fmt.Sprintf("output directory %s: %v", e.Dir, e.Err) }
+
+func (e *OutError) Unwrap() error { return e.Err }
+
+// Started reports whether the sweep's directory under out exists. The error,
+// an *OutError, says that the directory cannot be used: it exists but is not
+// a directory this process can read, or it does not exist and cannot be
+// made, because its nearest existing parent is not a directory this process
+// can write.
+func (s *Sweep) Started(out string) (bool, error) {
+	dir := s.Dir(out)
+	st, err := os.Stat(dir)
+	switch {
+	case err == nil && !st.IsDir():
+		return false, &OutError{Dir: dir, Err: errors.New("not a directory")}
+	case err == nil:
+		f, err := os.Open(dir)
+		if err != nil {
+			return false, &OutError{Dir: dir, Err: err}
+		}
+		f.Close()
+		return true, nil
+	case !errors.Is(err, os.ErrNotExist):
+		return false, &OutError{Dir: dir, Err: err}
+	}
+	for p := filepath.Dir(dir); ; p = filepath.Dir(p) {
+		st, err := os.Stat(p)
+		switch {
+		case err == nil && !st.IsDir():
+			return false, &OutError{Dir: dir, Err: fmt.Errorf("%s is not a directory", p)}
+		case err == nil && !writable(p):
+			return false, &OutError{Dir: dir, Err: fmt.Errorf("cannot be made: %s is not writable", p)}
+		case err == nil:
+			return false, nil
+		case !errors.Is(err, os.ErrNotExist):
+			return false, &OutError{Dir: dir, Err: err}
+		case p == filepath.Dir(p):
+			return false, nil
+		}
+	}
+}
+
 // RunDir returns the directory of run r under out.
 func (s *Sweep) RunDir(out string, r *RunSpec) string { return filepath.Join(out, s.Name, r.ID) }
 
