@@ -125,9 +125,20 @@ func (s *Sweep) state(out string, r *RunSpec) State {
 	return st
 }
 
-// resultsLockFile is the lock, inside a sweep directory, that serializes
-// the rewriting of results.csv by processes sharing the directory.
-const resultsLockFile = ".results.lock"
+// dirLockFile is the lock, inside a sweep directory, that serializes the
+// processes sharing the directory when they check and write sweep.json and
+// when they rewrite results.csv.
+const dirLockFile = ".results.lock"
+
+// lockDir takes the lock of the sweep's directory under out, waiting for
+// it.
+func (s *Sweep) lockDir(out string) (unlock func(), err error) {
+	unlock, err = lockFile(filepath.Join(s.Dir(out), dirLockFile))
+	if err != nil {
+		return nil, fmt.Errorf("locking %s: %w", s.Dir(out), err)
+	}
+	return unlock, nil
+}
 
 // WriteResults rewrites <out>/<sweep>/results.csv from the runs' stored
 // summaries: one row per run of the sweep, in plan order. The summaries are
@@ -135,9 +146,9 @@ const resultsLockFile = ".results.lock"
 // shards finishing at once never lose each other's rows: the last writer
 // has read every summary written before it took the lock.
 func (s *Sweep) WriteResults(out string) error {
-	unlock, err := lockFile(filepath.Join(s.Dir(out), resultsLockFile))
+	unlock, err := s.lockDir(out)
 	if err != nil {
-		return fmt.Errorf("locking results.csv: %w", err)
+		return err
 	}
 	defer unlock()
 	rows := make([]results.ResultsRow, len(s.Runs))
