@@ -3,11 +3,13 @@ package main
 import (
 	"bytes"
 	"errors"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"slices"
 	"strings"
+	"syscall"
 	"testing"
 
 	"github.com/infomax/infomax/experiments/engine/results"
@@ -82,4 +84,68 @@ func TestTwoFilesOfOneNameStartedTogether(t *testing.T) {
 			t.Fatalf("trial %d: results.csv rows %v and %d run directories, want the %d runs %v", trial, ids, len(entries), len(want), want)
 		}
 	}
+}
+
+// writeSlowWalk writes the walk sweep with 5 ms steps to walk.toml in a new
+// directory, which it returns: slow enough for a second process to find a
+// run held by the first.
+func writeSlowWalk(t *testing.T) string {
+	t.Helper()
+	dir := t.TempDir()
+	src := strings.Replace(walkFile, "sleep_ms = 2", "sleep_ms = 5", 1)
+	if err := os.WriteFile(filepath.Join(dir, "walk.toml"), []byte(src), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return dir
+}
+
+// TestASecondProcessTakesOverTheRunOfAKilledOne is the repro: a
+// second process on the same --out finds a run held by the first, which is
+// then killed with SIGKILL. The second waits for the run, takes it over
+// once its process is gone, and exits with 0 only with every run done,
+// with the results of one uninterrupted process.
+func TestASecondProcessTakesOverTheRunOfAKilledOne(t *testing.T) {
+	ref := writeSlowWalk(t)
+	cmd, out := sweepCmd(t, ref, filepath.Join(ref, "completions"), "run", "walk.toml", "--out", "runs", "--parallel", "6")
+	if err := cmd.Run(); err != nil {
+		t.Fatalf("sweep run: %v\n%s", err, out)
+	}
+	want := resultsCSV(t, ref)
+
+	dir := writeSlowWalk(t)
+	completions := filepath.Join(dir, "completions")
+	first, firstOut := sweepCmd(t, dir, completions, "run", "walk.toml", "--out", "runs")
+	if err := first.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer first.Process.Kill()
+	waitFor(t, "a run past its second checkpoint", func() bool { return midRun(filepath.Join(dir, "runs", "walk")) })
+	second, _ := sweepCmd(t, dir, completions, "run", "walk.toml", "--out", "runs", "--parallel", "3")
+	log := filepath.Join(dir, "second.log")
+	f, err := os.Create(log)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	second.Stdout, second.Stderr = f, f
+	if err := second.Start(); err != nil {
+		t.Fatal(err)
+	}
+	waited := fmt.Sprintf("running in pid %d on ", first.Process.Pid)
+	waitFor(t, "the second process to wait for a run of the first", func() bool {
+		b, _ := os.ReadFile(log)
+		return strings.Contains(string(b), waited)
+	})
+	first.Process.Signal(syscall.SIGKILL)
+	first.Wait()
+	err = second.Wait()
+	b, _ := os.ReadFile(log)
+	if code := exitCode(t, err); code != exitOK {
+		t.Fatalf("the second process exited with %d\n%s\nfirst:\n%s", code, b, firstOut)
+	}
+	if !strings.Contains(string(b), "(resumed from the checkpoint at step") {
+		t.Fatalf("the killed run was not taken over from its checkpoint:\n%s", b)
+	}
+	sameResults(t, dir, want, "after a takeover", "of one process")
+	eachDoneOnce(t, completions)
 }

@@ -18,3 +18,15 @@ func errorStatus(err error) int {
 	}
 	return exitFailed
 }
+
+// outcomeStatus is the exit status of a `sweep run` that ran: exitOK only
+// when every run of the shard is done and the reports, if made, were made;
+// exitFailed when a run of the shard is not done (it failed, was
+// interrupted, or another process still held it when this one was
+// interrupted) or a report failed.
+func outcomeStatus(oc *sweep.Outcome) int {
+	if oc.Interrupted || len(oc.Failed) > 0 || len(oc.Stopped) > 0 || len(oc.Busy) > 0 || len(oc.NotDone) > 0 || oc.ReportErr != nil {
+		return exitFailed
+	}
+	return exitOK
+}

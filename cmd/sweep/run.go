@@ -62,10 +62,7 @@ func runSweep(s *sweep.Sweep, o *options, stdout, stderr io.Writer) int {
 		fmt.Fprintln(stderr, "sweep:", err)
 		return errorStatus(err)
 	}
-	if oc.Interrupted || len(oc.Failed) > 0 || oc.ReportErr != nil {
-		return exitFailed
-	}
-	return exitOK
+	return outcomeStatus(oc)
 }
 
 // interruptContext returns a context cancelled by the first SIGINT or

@@ -3,6 +3,7 @@ package sweep
 import (
 	"context"
 	"fmt"
+	"slices"
 	"sync"
 	"time"
 )
@@ -20,17 +21,54 @@ type batch struct {
 	pending int
 
 	mu sync.Mutex
-	// finished holds the times of the runs done so far, started counts the
-	// runs started, and err is the first error.
-	finished []time.Duration
+	// done and doneTime count the runs done so far and the time they took,
+	// started counts the runs started, and err is the first error.
+	done     int
+	doneTime time.Duration
 	started  int
 	err      error
+	// busy holds the indices of the runs of this round that another live
+	// process held, and waited those of the runs waited for so far.
+	busy   []int
+	waited map[int]bool
 }
 
-// run feeds the runs with the given indices to parallel workers until they
-// are all run, an error stops the feed, or the context is cancelled; it
-// returns the first error.
+// run runs the runs with the given indices, parallel at a time, and then,
+// every [Runner.BusyPoll], those of them that another live process held,
+// until each is done, here or there: a run whose process dies is taken over
+// and continues from its checkpoint. It stops early when an error stops the
+// feed or the context is cancelled; then the runs still held elsewhere are
+// left in Outcome.Busy. It returns the first error.
 func (b *batch) run(indices []int) error {
+	for len(indices) > 0 {
+		indices = b.round(indices)
+		if len(indices) == 0 || b.firstErr() != nil || !b.sleep() {
+			break
+		}
+	}
+	for _, i := range indices {
+		b.oc.Busy = append(b.oc.Busy, b.s.Runs[i].ID)
+	}
+	return b.err
+}
+
+// sleep waits for the next look at the runs held elsewhere; it reports false
+// when the context was cancelled first.
+func (b *batch) sleep() bool {
+	t := time.NewTimer(b.r.busyPoll())
+	defer t.Stop()
+	select {
+	case <-b.ctx.Done():
+		return false
+	case <-t.C:
+		return true
+	}
+}
+
+// round feeds the runs with the given indices to parallel workers until
+// they are all run, an error stops the feed, or the context is cancelled. It
+// returns, in plan order, those that another live process held.
+func (b *batch) round(indices []int) (busy []int) {
 	jobs := make(chan int)
 	var wg sync.WaitGroup
 	for range b.parallel {
@@ -55,7 +93,9 @@ feed:
 	}
 	close(jobs)
 	wg.Wait()
-	return b.err
+	busy, b.busy = b.busy, nil
+	slices.Sort(busy)
+	return busy
 }
 
 // runJob runs the run with index i, records how it ended and rewrites
@@ -82,8 +122,8 @@ func (b *batch) progress(i int) *progress {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	var avg time.Duration
-	for _, d := range b.finished {
-		avg += d / time.Duration(len(b.finished))
+	if b.done > 0 {
+		avg = b.doneTime / time.Duration(b.done)
 	}
 	b.started++
 	remaining := (b.pending - b.started) / b.parallel
@@ -103,12 +143,19 @@ func (b *batch) record(i int, res runResult, took time.Duration) {
 	switch res.status {
 	case statusSkipped:
 		oc.Skipped = append(oc.Skipped, run.ID)
+		if b.waited[i] {
+			r.printf("%s: done in another process", at)
+		}
 	case statusBusy:
-		oc.Busy = append(oc.Busy, run.ID)
-		r.printf("%s: running in %s; skipped here", at, res.holder)
+		b.busy = append(b.busy, i)
+		if !b.waited[i] {
+			b.waited[i] = true
+			r.printf("%s: running in %s; waiting for it to end (and taking it over if that process dies)", at, res.holder)
+		}
 	case statusDone:
 		oc.Ran = append(oc.Ran, run.ID)
-		b.finished = append(b.finished, took)
+		b.done++
+		b.doneTime += took
 		from := ""
 		if res.resumedFrom > 0 {
 			from = fmt.Sprintf(" (resumed from the checkpoint at step %d)", res.resumedFrom)

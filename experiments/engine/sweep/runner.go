@@ -39,6 +39,11 @@ type Runner struct {
 	Shard Shard
 	// Parallel is how many runs run at once; one when zero.
 	Parallel int
+	// BusyPoll is how often Run looks again at a run that another live
+	// process holds, to wait for it to end or take it over once that
+	// process is gone (on this host, at once; from another host, after
+	// LockStaleAfter without a heartbeat); one second when zero.
+	BusyPoll time.Duration
 	// Force accepts a sweep file whose runs differ from those recorded in
 	// the sweep directory (see [Sweep.CheckRecord]).
 	Force bool
@@ -72,14 +77,20 @@ func (s *syncWriter) Write(p []byte) (int, error) {
 // Outcome is what a call to [Runner.Run] did.
 type Outcome struct {
 	// Ran lists the runs that ran to the end in this call; Skipped those
-	// already done; Busy those another live process was running. With
-	// Parallel > 1 they are in the order the runs ended.
+	// already done, or done by another process while this one waited for
+	// them; Busy those another live process was still running when the
+	// call was interrupted. With Parallel > 1 they are in the order the
+	// runs ended.
 	Ran, Skipped, Busy []string
 	// Failed lists the runs that failed; Stopped those interrupted, which
 	// the next call continues.
 	Failed, Stopped []FailedRun
 	// Resumed lists the runs that continued from a checkpoint.
 	Resumed []string
+	// NotDone lists the runs of the shard that were not done when Run
+	// returned: failed, interrupted, or still held by another process
+	// after an interrupt.
+	NotDone []string
 	// Interrupted is set when the context was cancelled.
 	Interrupted bool
 	// Notes say what was accepted of a changed sweep file.
@@ -101,6 +112,13 @@ type FailedRun struct {
 	// Checkpoint is the step of the checkpoint the run will resume from,
 	// or -1 when it has none and will start over.
 	Checkpoint int
+}
+
+func (r *Runner) busyPoll() time.Duration {
+	if r.BusyPoll <= 0 {
+		return time.Second
+	}
+	return r.BusyPoll
 }
 
 func (r *Runner) out() string {
@@ -139,7 +157,11 @@ func (r *Runner) resumeHint() string {
 // Run runs every run of the sweep (of its shard) that is not done, Parallel
 // at a time, then, once every run of the sweep is done, has Report make the
 // sweep's figures and tables. A run that fails is recorded with its reason
-// and the sweep goes on; a run with a checkpoint continues from it. When
+// and the sweep goes on; a run with a checkpoint continues from it. A run
+// that another live process holds is waited for, and taken over if that
+// process dies (see BusyPoll), so that when Run returns uninterrupted, every
+// run of the shard has ended here or there (Outcome.NotDone lists those not
+// done). When
 // ctx is cancelled the running runs save a checkpoint and are recorded as
 // interrupted, and Run returns with Outcome.Interrupted set. The error is
 // for problems with the output directory (an *OutError when nothing could
@@ -157,7 +179,7 @@ func (r *Runner) Run(ctx context.Context, s *Sweep) (*Outcome, error) {
 		return nil, err
 	}
 	pending := r.pendingRuns(s, out, oc, parallel)
-	b := &batch{r: r, ctx: ctx, s: s, out: out, oc: oc, parallel: parallel, pending: len(pending)}
+	b := &batch{r: r, ctx: ctx, s: s, out: out, oc: oc, parallel: parallel, pending: len(pending), waited: map[int]bool{}}
 	err = b.run(pending)
 	if ctx.Err() != nil {
 		oc.Interrupted = true
@@ -165,8 +187,14 @@ func (r *Runner) Run(ctx context.Context, s *Sweep) (*Outcome, error) {
 	if err != nil {
 		return oc, err
 	}
-	if err := s.WriteResults(out); err != nil {
+	states, err := s.rewriteResults(out)
+	if err != nil {
 		return oc, fmt.Errorf("writing results.csv: %w", err)
+	}
+	for i, st := range states {
+		if r.Shard.Contains(i) && st.Status != results.StatusDone {
+			oc.NotDone = append(oc.NotDone, st.Run.ID)
+		}
 	}
 	r.finish(s, out, oc)
 	return oc, nil
@@ -297,7 +325,7 @@ func (oc *Outcome) Closing() string {
 		fmt.Fprintf(&b, ", %d interrupted", len(oc.Stopped))
 	}
 	if len(oc.Busy) > 0 {
-		fmt.Fprintf(&b, ", %d running in another process", len(oc.Busy))
+		fmt.Fprintf(&b, ", %d still running in another process", len(oc.Busy))
 	}
 	if len(oc.Failed) > 0 {
 		b.WriteString("\nfailed runs (rerun the same command to retry them):")

@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -230,24 +231,89 @@ func deadPID(t *testing.T) int {
 	return cmd.Process.Pid
 }
 
-func TestStaleLocksAreBrokenAndLiveOnesRespected(t *testing.T) {
+// writeHeldRun makes run r of s look as a process with this pid running
+// it would: a lock and a summary that says running.
+func writeHeldRun(t *testing.T, s *Sweep, out string, r *RunSpec, pid int) {
+	t.Helper()
+	dir := s.RunDir(out, r)
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, results.LockFile), fmt.Appendf(nil, "%d %s\n", pid, hostname()), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := results.WriteSummary(dir, &results.Summary{RunID: r.ID, Status: results.StatusRunning, Started: time.Now()}); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// watchWriter is a Runner's Stdout that keeps what is written and closes
+// seen once it has been sent a line containing want.
+type watchWriter struct {
+	mu   sync.Mutex
+	buf  bytes.Buffer
+	want string
+	seen chan struct{}
+}
+
+func newWatchWriter(want string) *watchWriter {
+	return &watchWriter{want: want, seen: make(chan struct{})}
+}
+
+func (w *watchWriter) Write(p []byte) (int, error) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	had := strings.Contains(w.buf.String(), w.want)
+	w.buf.Write(p)
+	if !had && strings.Contains(w.buf.String(), w.want) {
+		close(w.seen)
+	}
+	return len(p), nil
+}
+
+func (w *watchWriter) String() string {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.buf.String()
+}
+
+// runWhileHeld runs the sweep in the background with a quick BusyPoll,
+// and, once it says it waits for the run held by pid, calls then; it
+// returns the outcome and the output.
+func runWhileHeld(t *testing.T, s *Sweep, out string, pid int, then func()) (*Outcome, string) {
+	t.Helper()
+	w := newWatchWriter(fmt.Sprintf("running in pid %d on %s; waiting for it", pid, hostname()))
+	type result struct {
+		oc  *Outcome
+		err error
+	}
+	ended := make(chan result, 1)
+	go func() {
+		oc, err := (&Runner{Out: out, Stdout: w, BusyPoll: time.Millisecond}).Run(context.Background(), s)
+		ended <- result{oc, err}
+	}()
+	select {
+	case <-w.seen:
+		then()
+	case res := <-ended:
+		t.Fatalf("Run returned without waiting for the held run: %+v %v\n%s", res.oc, res.err, w)
+	}
+	res := <-ended
+	if res.err != nil {
+		t.Fatalf("Run: %v\n%s", res.err, w)
+	}
+	return res.oc, w.String()
+}
+
+// TestRunsHeldElsewhereAreWaitedFor: a run whose process is gone is taken
+// over at once; one that a live process holds is left alone and waited for,
+// and counted as done once that process finishes it.
+func TestRunsHeldElsewhereAreWaitedFor(t *testing.T) {
 	out := t.TempDir()
 	s := parseFile(t, runFile)
 	stale, live := s.Runs[0], s.Runs[1]
-	write := func(r *RunSpec, pid int) {
-		dir := s.RunDir(out, r)
-		if err := os.MkdirAll(dir, 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(filepath.Join(dir, results.LockFile), fmt.Appendf(nil, "%d %s\n", pid, hostname()), 0o644); err != nil {
-			t.Fatal(err)
-		}
-		if err := results.WriteSummary(dir, &results.Summary{RunID: r.ID, Status: results.StatusRunning, Started: time.Now()}); err != nil {
-			t.Fatal(err)
-		}
-	}
-	write(stale, deadPID(t))
-	write(live, os.Getpid())
+	writeHeldRun(t, s, out, stale, deadPID(t))
+	writeHeldRun(t, s, out, live, os.Getpid())
 
 	states := s.States(out)
 	if st := states[0]; st.Status != results.StatusInterrupted {
@@ -257,18 +323,50 @@ func TestStaleLocksAreBrokenAndLiveOnesRespected(t *testing.T) {
 		t.Fatalf("a run held by a live process reads as %+v", st)
 	}
 
-	oc, log := runSweep(t, s, out)
-	if !slices.Contains(oc.Ran, stale.ID) || !slices.Equal(oc.Busy, []string{live.ID}) {
-		t.Fatalf("ran %v busy %v\n%s", oc.Ran, oc.Busy, log)
+	liveDir := s.RunDir(out, live)
+	oc, log := runWhileHeld(t, s, out, os.Getpid(), func() {
+		// The other process is still at it: its files are untouched.
+		if sum, _ := results.ReadSummary(liveDir); sum.Status != results.StatusRunning {
+			t.Errorf("the live run's summary was touched: %+v", sum)
+		}
+		if _, err := os.Stat(filepath.Join(liveDir, results.LockFile)); err != nil {
+			t.Errorf("the live lock was removed: %v", err)
+		}
+		// Now it finishes the run.
+		if err := results.WriteSummary(liveDir, &results.Summary{RunID: live.ID, Status: results.StatusDone, Metrics: results.Values{"mi": 1}}); err != nil {
+			t.Error(err)
+		}
+		os.Remove(filepath.Join(liveDir, results.LockFile))
+	})
+	if !slices.Contains(oc.Ran, stale.ID) || slices.Contains(oc.Ran, live.ID) || !slices.Equal(oc.Skipped, []string{live.ID}) || len(oc.Busy)+len(oc.NotDone) != 0 {
+		t.Fatalf("ran %v skipped %v busy %v not done %v\n%s", oc.Ran, oc.Skipped, oc.Busy, oc.NotDone, log)
 	}
-	if sum, _ := results.ReadSummary(s.RunDir(out, live)); sum.Status != results.StatusRunning {
-		t.Fatalf("the live run's summary was touched: %+v", sum)
+	if !strings.Contains(log, live.ID+": done in another process") {
+		t.Fatalf("the output does not say the waited-for run was done elsewhere:\n%s", log)
 	}
-	if _, err := os.Stat(filepath.Join(s.RunDir(out, live), results.LockFile)); err != nil {
-		t.Fatalf("the live lock was removed: %v", err)
+}
+
+// TestARunWhoseProcessDiesWhileWaitedForIsTakenOver: the process holding a
+// run dies while this one waits for it; this one then runs it.
+func TestARunWhoseProcessDiesWhileWaitedForIsTakenOver(t *testing.T) {
+	out := t.TempDir()
+	s := parseFile(t, runFile)
+	owner := exec.Command("sleep", "60")
+	if err := owner.Start(); err != nil {
+		t.Skipf("no sleep command to stand for the other process: %v", err)
 	}
-	if !strings.Contains(log, "1 running in another process") {
-		t.Fatalf("closing line does not mention the busy run:\n%s", log)
+	defer owner.Process.Kill()
+	held := s.Runs[2]
+	writeHeldRun(t, s, out, held, owner.Process.Pid)
+	oc, log := runWhileHeld(t, s, out, owner.Process.Pid, func() {
+		owner.Process.Kill()
+		owner.Wait()
+	})
+	if len(oc.Ran) != 4 || !slices.Contains(oc.Ran, held.ID) || len(oc.Busy)+len(oc.NotDone)+len(oc.Failed) != 0 {
+		t.Fatalf("ran %v busy %v not done %v failed %v\n%s", oc.Ran, oc.Busy, oc.NotDone, oc.Failed, log)
+	}
+	if st := s.States(out)[2]; st.Status != results.StatusDone {
+		t.Fatalf("the run taken over is %s", st.Status)
 	}
 }
 

@@ -146,13 +146,21 @@ func (s *Sweep) lockDir(out string) (unlock func(), err error) {
 // shards finishing at once never lose each other's rows: the last writer
 // has read every summary written before it took the lock.
 func (s *Sweep) WriteResults(out string) error {
+	_, err := s.rewriteResults(out)
+	return err
+}
+
+// rewriteResults is WriteResults, and returns the states of the runs it
+// read.
+func (s *Sweep) rewriteResults(out string) ([]State, error) {
 	unlock, err := s.lockDir(out)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	defer unlock()
+	states := s.States(out)
 	rows := make([]results.ResultsRow, len(s.Runs))
-	for i, st := range s.States(out) {
+	for i, st := range states {
 		row := results.ResultsRow{RunID: st.Run.ID, Seed: st.Run.Seed, Status: st.Status}
 		for _, v := range st.Run.Values {
 			row.Params = append(row.Params, FormatValue(v))
@@ -162,7 +170,7 @@ func (s *Sweep) WriteResults(out string) error {
 		}
 		rows[i] = row
 	}
-	return results.WriteResultsCSV(filepath.Join(s.Dir(out), results.ResultsFile), s.ParamNames(), rows)
+	return states, results.WriteResultsCSV(filepath.Join(s.Dir(out), results.ResultsFile), s.ParamNames(), rows)
 }
 
 // LoadRuns reads the stored runs of the sweep for reports: every run with a
