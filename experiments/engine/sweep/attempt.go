@@ -32,7 +32,11 @@ type runResult struct {
 	status runStatus
 	reason string
 	step   int
+	// setup is set for a run that failed before its task started.
+	setup  bool
 	holder *LockInfo
+	// sum is the run's summary as written, nil when none was.
+	sum *results.Summary
 	// resumedFrom is the checkpoint step the run continued from (0 when
 	// it started afresh); checkpoint is the step of the newest checkpoint
 	// left for a failed run, -1 when none.
@@ -63,35 +67,42 @@ type panicError struct {
 func (e *panicError) Error() string { return fmt.Sprintf("panic: %v", e.value) }
 
 // runOne runs one run under its lock, from its checkpoint when it has one
-// and from scratch otherwise, and records its summary.
-func (r *Runner) runOne(ctx context.Context, s *Sweep, run *RunSpec, prog *progress) (runResult, error) {
+// and from scratch otherwise, and records its summary. A run whose files
+// cannot be written (its directory, lock, config or summary) fails with the
+// reason, and the sweep goes on.
+func (r *Runner) runOne(ctx context.Context, s *Sweep, run *RunSpec, prog *progress) runResult {
 	dir := s.RunDir(r.out(), run)
 	if err := os.MkdirAll(dir, 0o755); err != nil {
-		return runResult{}, err
+		return setupFailed(err)
 	}
 	release, holder, err := acquireLock(dir)
 	if err != nil {
-		return runResult{}, fmt.Errorf("locking run %s: %w", run.ID, err)
+		return setupFailed(fmt.Errorf("locking the run: %w", err))
 	}
 	if holder != nil {
-		return runResult{status: statusBusy, holder: holder}, nil
+		return runResult{status: statusBusy, holder: holder}
 	}
 	defer release()
 	defer heartbeat(dir)()
 	// Another process may have finished the run before we took the lock.
 	prev, err := results.ReadSummary(dir)
 	if err == nil && prev.Status == results.StatusDone {
-		return runResult{status: statusSkipped}, nil
+		return runResult{status: statusSkipped, sum: prev}
 	}
 	if err != nil {
 		prev = nil
 	}
 	a, err := r.startAttempt(s, run, dir, prev)
 	if err != nil {
-		return runResult{}, err
+		return setupFailed(fmt.Errorf("starting the run: %w", err))
 	}
 	vals, runErr := a.call(ctx, s.task.Task, prog)
 	return a.end(ctx, vals, runErr)
+}
+
+// setupFailed is the result of a run that failed before its task started.
+func setupFailed(err error) runResult {
+	return runResult{status: statusFailed, reason: err.Error(), checkpoint: -1, setup: true}
 }
 
 // attempt is one attempt at a run, from the writing of its config to the
@@ -150,8 +161,10 @@ func (a *attempt) call(ctx context.Context, task tasks.Task, prog *progress) (re
 
 // end records in the run's summary how the task ended, with the metrics it
 // returned and the error runErr, and returns the run's result. A done run's
-// checkpoints are removed.
-func (a *attempt) end(ctx context.Context, vals results.Values, runErr error) (runResult, error) {
+// checkpoints are removed. When the summary cannot be written the run
+// fails, with its own error first: on a full disk, the checkpoint or
+// metrics.jsonl write that failed first, then summary.json's.
+func (a *attempt) end(ctx context.Context, vals results.Values, runErr error) runResult {
 	sum := a.sum
 	sum.Finished = time.Now().UTC()
 	sum.Seconds = a.cp.seconds()
@@ -171,14 +184,20 @@ func (a *attempt) end(ctx context.Context, vals results.Values, runErr error) (r
 		}
 	}
 	if err := results.WriteSummary(a.dir, sum); err != nil {
-		return runResult{}, err
+		res.reason = "writing summary.json: " + err.Error()
+		if res.status != statusDone {
+			res.reason = sum.Error + "; then " + res.reason
+		}
+		res.status, res.step = statusFailed, sum.Step
+		return res
 	}
+	res.sum = sum
 	if sum.Status == results.StatusDone {
 		if err := checkpoint.Remove(a.dir); err != nil {
 			a.log.Warn("could not remove the checkpoints of a done run", "err", err)
 		}
 	}
-	return res, nil
+	return res
 }
 
 // setStatus sets the summary's status, and for a run that did not finish

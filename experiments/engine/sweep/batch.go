@@ -104,12 +104,8 @@ func (b *batch) runJob(i int) {
 	run := b.s.Runs[i]
 	prog := b.progress(i)
 	t0 := time.Now()
-	res, err := b.r.runOne(b.ctx, b.s, run, prog)
+	res := b.r.runOne(b.ctx, b.s, run, prog)
 	took := time.Since(t0)
-	if err != nil {
-		b.fail(err)
-		return
-	}
 	b.record(i, res, took)
 	if err := b.s.WriteResults(b.out); err != nil {
 		b.fail(fmt.Errorf("writing results.csv: %w", err))
@@ -167,7 +163,11 @@ func (b *batch) record(i int, res runResult, took time.Duration) {
 		r.printf("%s: interrupted at step %d; %s", at, res.step, res.next())
 	case statusFailed:
 		oc.Failed = append(oc.Failed, res.ended(run.ID))
-		r.printf("%s: FAILED at step %d: %s", at, res.step, res.reason)
+		if res.setup {
+			r.printf("%s: FAILED before it started: %s", at, res.reason)
+		} else {
+			r.printf("%s: FAILED at step %d: %s", at, res.step, res.reason)
+		}
 	}
 }
 

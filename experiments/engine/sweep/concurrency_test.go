@@ -54,3 +54,47 @@ func TestTwoFilesOfOneNameCannotBothStart(t *testing.T) {
 		t.Fatalf("sweep.json is not the first file's: %v", err)
 	}
 }
+
+// TestRunsWhoseFilesCannotBeWrittenFailAndTheSweepGoesOn: a run whose
+// directory cannot be made (a file stands in its way; or, when not root, a
+// read-only one) fails with the reason, and the other runs run. On a full
+// disk the failure names the first write that failed, the checkpoint's,
+// before the summary.json that followed.
+func TestRunsWhoseFilesCannotBeWrittenFailAndTheSweepGoesOn(t *testing.T) {
+	out := t.TempDir()
+	src := strings.Replace(runFile, "[parameters.estimator]\nvalues = [\"jsd\", \"dv\"]", "[parameters.behavior]\nvalues = [\"\", \"nospace\", \"x\"]", 1)
+	s := parseFile(t, src)
+	if err := os.MkdirAll(s.Dir(out), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	blocked := s.Runs[0]
+	if err := os.WriteFile(s.RunDir(out, blocked), nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	readOnly := s.Runs[4]
+	if os.Geteuid() != 0 { // root writes anywhere
+		if err := os.Mkdir(s.RunDir(out, readOnly), 0o555); err != nil {
+			t.Fatal(err)
+		}
+	}
+	oc, log := runSweep(t, s, out)
+	failed := map[string]string{}
+	for _, f := range oc.Failed {
+		failed[f.ID] = f.Reason
+	}
+	if !strings.Contains(failed[blocked.ID], "not a directory") {
+		t.Errorf("the run whose directory is a file: %q\n%s", failed[blocked.ID], log)
+	}
+	if os.Geteuid() != 0 && !strings.Contains(failed[readOnly.ID], "locking the run: ") {
+		t.Errorf("the read-only run: %q\n%s", failed[readOnly.ID], log)
+	}
+	for _, r := range s.Runs[2:4] { // behavior = nospace
+		if want := "fake: saving the checkpoint after step 2: write "; !strings.HasPrefix(failed[r.ID], want) ||
+			!strings.Contains(failed[r.ID], "no space left on device; then writing summary.json: ") {
+			t.Errorf("the run on a full disk failed with %q, want the checkpoint's error first", failed[r.ID])
+		}
+	}
+	if len(oc.Ran) != 6-len(oc.Failed) {
+		t.Fatalf("ran %v failed %v: the sweep did not go on\n%s", oc.Ran, oc.Failed, log)
+	}
+}
