@@ -115,6 +115,19 @@ func (v Values) MarshalJSON() ([]byte, error) {
 	return b.Bytes(), nil
 }
 
+// Stored returns the values as a summary.json stores and reads them back:
+// the same, with the infinities as NaN.
+func (v Values) Stored() Values {
+	out := make(Values, len(v))
+	for k, x := range v {
+		if math.IsInf(x, 0) {
+			x = math.NaN()
+		}
+		out[k] = x
+	}
+	return out
+}
+
 // UnmarshalJSON reads null values as NaN.
 func (v *Values) UnmarshalJSON(data []byte) error {
 	var raw map[string]*float64

@@ -17,8 +17,10 @@ type batch struct {
 	out      string
 	oc       *Outcome
 	parallel int
-	// pending is the number of runs to run.
+	// pending is the number of runs to run, set by run.
 	pending int
+	// table is results.csv as the runs end.
+	table *resultsTable
 
 	mu sync.Mutex
 	// done and doneTime count the runs done so far and the time they took,
@@ -33,6 +35,12 @@ type batch struct {
 	waited map[int]bool
 }
 
+// newBatch returns the batch of a call of Run on the runs of s in these
+// states, under out, parallel at a time, recording into oc.
+func (r *Runner) newBatch(ctx context.Context, s *Sweep, out string, states []State, oc *Outcome, parallel int) *batch {
+	return &batch{r: r, ctx: ctx, s: s, out: out, oc: oc, parallel: parallel, table: s.newResultsTable(out, states), waited: map[int]bool{}}
+}
+
 // run runs the runs with the given indices, parallel at a time, and then,
 // every [Runner.BusyPoll], those of them that another live process held,
 // until each is done, here or there: a run whose process dies is taken over
@@ -40,6 +48,7 @@ type batch struct {
 // feed or the context is cancelled; then the runs still held elsewhere are
 // left in Outcome.Busy. It returns the first error.
 func (b *batch) run(indices []int) error {
+	b.pending = len(indices)
 	for len(indices) > 0 {
 		indices = b.round(indices)
 		if len(indices) == 0 || b.firstErr() != nil || !b.sleep() {
@@ -98,8 +107,8 @@ feed:
 	return busy
 }
 
-// runJob runs the run with index i, records how it ended and rewrites
-// results.csv.
+// runJob runs the run with index i, records how it ended, sets its row of
+// results.csv, and writes results.csv when a write is due.
 func (b *batch) runJob(i int) {
 	run := b.s.Runs[i]
 	prog := b.progress(i)
@@ -107,7 +116,10 @@ func (b *batch) runJob(i int) {
 	res := b.r.runOne(b.ctx, b.s, run, prog)
 	took := time.Since(t0)
 	b.record(i, res, took)
-	if err := b.s.WriteResults(b.out); err != nil {
+	if res.sum != nil {
+		b.table.set(i, res.sum)
+	}
+	if err := b.table.writeIfDue(); err != nil {
 		b.fail(fmt.Errorf("writing results.csv: %w", err))
 	}
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math"
 	"os"
 	"path/filepath"
 	"slices"
@@ -33,7 +34,7 @@ type fakeConfig struct {
 	// writing a file named "started" in the run directory), or "nospace"
 	// (at step 3, fail as a checkpoint save on a full disk does, after
 	// making summary.json a directory, so that it cannot be written
-	// either).
+	// either), or "inf" (end with mi = +Inf and loss = -Inf).
 	Behavior string `toml:"behavior"`
 	// DivergeIf makes Run diverge at step 3 while this file exists.
 	DivergeIf string `toml:"diverge_if"`
@@ -127,6 +128,9 @@ func (fakeTask) Run(ctx context.Context, c tasks.Config, run *tasks.Run) (result
 		run.UpdateProgress(step, cfg.Steps)
 	}
 	run.Log.Info("finished", "mi", last["mi"])
+	if cfg.Behavior == "inf" {
+		return results.Values{"mi": math.Inf(1), "loss": math.Inf(-1)}, nil
+	}
 	return last, nil
 }
 

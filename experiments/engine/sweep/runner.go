@@ -178,8 +178,9 @@ func (r *Runner) Run(ctx context.Context, s *Sweep) (*Outcome, error) {
 	if err != nil {
 		return nil, err
 	}
-	pending := r.pendingRuns(s, out, oc, parallel)
-	b := &batch{r: r, ctx: ctx, s: s, out: out, oc: oc, parallel: parallel, pending: len(pending), waited: map[int]bool{}}
+	states := s.States(out)
+	pending := r.pendingRuns(s, out, states, oc, parallel)
+	b := r.newBatch(ctx, s, out, states, oc, parallel)
 	err = b.run(pending)
 	if ctx.Err() != nil {
 		oc.Interrupted = true
@@ -187,7 +188,7 @@ func (r *Runner) Run(ctx context.Context, s *Sweep) (*Outcome, error) {
 	if err != nil {
 		return oc, err
 	}
-	states, err := s.rewriteResults(out)
+	states, err = s.rewriteResults(out)
 	if err != nil {
 		return oc, fmt.Errorf("writing results.csv: %w", err)
 	}
@@ -196,7 +197,7 @@ func (r *Runner) Run(ctx context.Context, s *Sweep) (*Outcome, error) {
 			oc.NotDone = append(oc.NotDone, st.Run.ID)
 		}
 	}
-	r.finish(s, out, oc)
+	r.finish(s, out, states, oc)
 	return oc, nil
 }
 
@@ -239,9 +240,9 @@ func (r *Runner) checkDir(s *Sweep, out string) (*Outcome, error) {
 }
 
 // pendingRuns returns the indices of the runs of the shard that are not
-// done, records those done as skipped, and prints what the call will do.
-func (r *Runner) pendingRuns(s *Sweep, out string, oc *Outcome, parallel int) []int {
-	states := s.States(out)
+// done in states, records those done as skipped, and prints what the call
+// will do.
+func (r *Runner) pendingRuns(s *Sweep, out string, states []State, oc *Outcome, parallel int) []int {
 	var mine, pending []int
 	for i := range s.Runs {
 		if !r.Shard.Contains(i) {
@@ -270,13 +271,13 @@ func (r *Runner) pendingRuns(s *Sweep, out string, oc *Outcome, parallel int) []
 // continue an interrupted sweep, or that runs of other shards are not done
 // yet, or has Report make the reports; and it prints the closing line (before
 // the advice on continuing, which comes last).
-func (r *Runner) finish(s *Sweep, out string, oc *Outcome) {
+func (r *Runner) finish(s *Sweep, out string, states []State, oc *Outcome) {
 	if oc.Interrupted {
 		r.printf("%s", oc.Closing())
 		r.printf("interrupted: nothing is half-written; interrupted runs saved a checkpoint where their task supports it. To continue, %s: done runs are skipped and interrupted ones resume.", r.resumeHint())
 		return
 	}
-	if open := r.otherShardsOpen(s, out); len(open) > 0 {
+	if open := r.otherShardsOpen(states); len(open) > 0 {
 		oc.Missing = open
 		r.printf("shard %s finished; %s of other shards not finished yet: `sweep report %s --out %s` merges what is done", r.Shard, english.Plural(len(open), "run"), s.File, out)
 		r.printf("%s", oc.Closing())
@@ -287,13 +288,13 @@ func (r *Runner) finish(s *Sweep, out string, oc *Outcome) {
 }
 
 // otherShardsOpen returns, for a shard, the runs of the sweep that are
-// pending or running; none for the whole sweep.
-func (r *Runner) otherShardsOpen(s *Sweep, out string) []State {
+// pending or running in states; none for the whole sweep.
+func (r *Runner) otherShardsOpen(states []State) []State {
 	if r.Shard.All() {
 		return nil
 	}
 	var open []State
-	for _, st := range s.States(out) {
+	for _, st := range states {
 		if st.Status == results.StatusPending || st.Status == results.StatusRunning {
 			open = append(open, st)
 		}

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"sync/atomic"
 
 	"github.com/infomax/infomax/experiments/engine/results"
 	"github.com/infomax/infomax/reports"
@@ -92,9 +93,15 @@ type State struct {
 	Holder *LockInfo
 }
 
+// stateScans counts the calls of States, which read every run's files:
+// a test holds the runner to a number of them that does not grow with the
+// number of runs.
+var stateScans atomic.Int64
+
 // States reads the state of every run of the sweep under out. Missing
 // directories are pending runs, not errors.
 func (s *Sweep) States(out string) []State {
+	stateScans.Add(1)
 	states := make([]State, len(s.Runs))
 	for i, r := range s.Runs {
 		states[i] = s.state(out, r)
@@ -161,16 +168,9 @@ func (s *Sweep) rewriteResults(out string) ([]State, error) {
 	states := s.States(out)
 	rows := make([]results.ResultsRow, len(s.Runs))
 	for i, st := range states {
-		row := results.ResultsRow{RunID: st.Run.ID, Seed: st.Run.Seed, Status: st.Status}
-		for _, v := range st.Run.Values {
-			row.Params = append(row.Params, FormatValue(v))
-		}
-		if st.Summary != nil {
-			row.Metrics = st.Summary.Metrics
-		}
-		rows[i] = row
+		rows[i] = s.resultsRow(st.Run, st.Status, st.Summary)
 	}
-	return states, results.WriteResultsCSV(filepath.Join(s.Dir(out), results.ResultsFile), s.ParamNames(), rows)
+	return states, s.writeResultsCSV(out, rows)
 }
 
 // LoadRuns reads the stored runs of the sweep for reports: every run with a
