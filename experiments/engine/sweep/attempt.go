@@ -224,8 +224,11 @@ func (a *attempt) setStatus(ctx context.Context, runErr error) {
 
 // runCheckpointer is the Checkpointer a task is given: it flushes the
 // metrics logged so far before each checkpoint, so that a checkpoint never
-// claims a step whose metrics are not on disk, and on loading cuts
-// metrics.jsonl back to the checkpoint's step.
+// claims a step whose metrics are not on disk, and saves with the task's
+// state the number of records metrics.jsonl then held (see wrapState). On
+// loading it cuts metrics.jsonl back to the checkpoint's step; when fewer
+// records are left than the checkpoint counted, metrics.jsonl lost some, and
+// the run starts over rather than resume with a gap.
 type runCheckpointer struct {
 	cp      *checkpoint.Checkpointer
 	metrics *runMetrics
@@ -247,7 +250,7 @@ func (c *runCheckpointer) Save(step int, state []byte) error {
 	if err := c.metrics.flush(); err != nil {
 		return fmt.Errorf("writing metrics.jsonl before a checkpoint: %w", err)
 	}
-	if err := c.cp.Save(step, state); err != nil {
+	if err := c.cp.Save(step, wrapState(c.metrics.records, state)); err != nil {
 		return err
 	}
 	c.saved = step
@@ -274,8 +277,14 @@ func (c *runCheckpointer) Load() (step int, state []byte, ok bool, err error) {
 	if !ok {
 		return 0, nil, false, c.metrics.open(0, false)
 	}
+	records, state := unwrapState(state)
 	if err := c.metrics.open(step, true); err != nil {
 		return 0, nil, false, err
+	}
+	if records > c.metrics.records {
+		c.log.Warn("metrics.jsonl lost records before the checkpoint: starting the run over, so that no step is missing",
+			"file", c.metrics.path, "step", step, "records", c.metrics.records, "when saved", records)
+		return 0, nil, false, c.metrics.restart()
 	}
 	c.resumedFrom = step
 	c.sum.Step = step
@@ -315,6 +324,8 @@ type runMetrics struct {
 	opened   bool
 	last     time.Time
 	lastStep int
+	// records counts the records in the file, kept and logged.
+	records int
 }
 
 // open opens metrics.jsonl, keeping the records up to step when resuming
@@ -331,7 +342,7 @@ func (m *runMetrics) open(step int, resume bool) error {
 		if dropped > 0 {
 			m.log.Info("cut metrics.jsonl back to the checkpoint", "step", step, "kept", kept, "dropped", dropped)
 		}
-		m.lastStep = step
+		m.lastStep, m.records = step, kept
 	} else if err := os.Remove(m.path); err != nil && !errors.Is(err, os.ErrNotExist) {
 		return err
 	}
@@ -353,11 +364,23 @@ func (m *runMetrics) Log(step int, values results.Values) error {
 		return err
 	}
 	m.lastStep = step
+	m.records++
 	if time.Since(m.last) >= m.every {
 		m.last = time.Now()
 		return m.w.Flush()
 	}
 	return nil
+}
+
+// restart closes the file and opens it afresh, empty.
+func (m *runMetrics) restart() error {
+	if m.opened {
+		if err := m.w.Close(); err != nil {
+			return err
+		}
+	}
+	m.opened, m.lastStep, m.records = false, 0, 0
+	return m.open(0, false)
 }
 
 func (m *runMetrics) flush() error {
