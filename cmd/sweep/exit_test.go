@@ -5,6 +5,9 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/infomax/infomax/experiments/engine/results"
+	"github.com/infomax/infomax/experiments/engine/sweep"
 )
 
 // TestUnusableOutIsAUsageError: an --out that cannot hold the sweep (under
@@ -32,5 +35,34 @@ func TestUnusableOutIsAUsageError(t *testing.T) {
 				t.Errorf("sweep %s --out %s: exit %d, want 2\n%s%s", cmd, out, code, stdout, errs)
 			}
 		}
+	}
+}
+
+// TestReportWarnsOfTornMetricsLines: a done run's metrics.jsonl with a
+// corrupt line and a torn last one still makes its figure, and `sweep
+// report` names the file and the lines it skipped.
+func TestReportWarnsOfTornMetricsLines(t *testing.T) {
+	f, out, _ := writeSmallWalk(t, "[[figures]]\nkind = \"staircase\"\nname = \"walk\"\nmetric = \"x\"\ntruth = \"x\"\n")
+	if code, _, errs := runCLI("run", f, "--out", out); code != exitOK {
+		t.Fatalf("run: exit %d\n%s", code, errs)
+	}
+	s, err := sweep.Load(f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(s.RunDir(out, s.Runs[0]), results.MetricsFile)
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	lines := strings.SplitAfter(string(b), "\n")
+	lines[1] = "{\"step\": 2, \"valu\n"
+	if err := os.WriteFile(path, []byte(strings.Join(lines, "")+"{\"step\":4,"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	code, stdout, errs := runCLI("report", f, "--out", out)
+	want := "warning: " + path + ": skipped 2 lines that could not be read (torn or corrupt): lines 2 and 4\n"
+	if code != exitOK || !strings.Contains(errs, want) {
+		t.Fatalf("report: exit %d, stderr lacks %q\n%s%s", code, want, stdout, errs)
 	}
 }

@@ -27,7 +27,7 @@ func report(s *sweep.Sweep, o *options, stdout, stderr io.Writer) int {
 		return exitFailed
 	}
 	fmt.Fprintf(stdout, "wrote %s\n", filepath.Join(s.Dir(o.out), results.ResultsFile))
-	files, missing, err := makeReports(s, o.out)
+	files, missing, err := makeReports(s, o.out, stderr)
 	for _, f := range files {
 		fmt.Fprintf(stdout, "wrote %s\n", f)
 	}
@@ -49,10 +49,21 @@ func report(s *sweep.Sweep, o *options, stdout, stderr io.Writer) int {
 // makeReports makes every figure and table the sweep declares from the
 // stored runs, into <out>/<sweep>/reports/. It returns the files written and
 // the runs that are not done; a report that fails does not stop the others,
-// and their errors are joined. `sweep report` calls it, and `sweep run` once
-// every run of the sweep is done (as the [sweep.Runner]'s Report).
-func makeReports(s *sweep.Sweep, out string) (files []string, missing []sweep.State, err error) {
+// and their errors are joined. What the reports worked around (torn lines in
+// a metrics.jsonl) it prints to stderr as warnings. `sweep report` calls it,
+// and `sweep run` once every run of the sweep is done (as the
+// [sweep.Runner]'s Report).
+func makeReports(s *sweep.Sweep, out string, stderr io.Writer) (files []string, missing []sweep.State, err error) {
 	runs, missing := s.LoadRuns(out)
+	warnings := &reports.Warnings{}
+	for i := range runs {
+		runs[i].Warnings = warnings
+	}
+	defer func() {
+		for _, w := range warnings.List() {
+			fmt.Fprintf(stderr, "warning: %s\n", w)
+		}
+	}()
 	specs := append(append([]reports.Spec(nil), s.Figures...), s.Tables...)
 	if len(specs) == 0 {
 		return nil, missing, nil

@@ -53,7 +53,9 @@ func runSweep(s *sweep.Sweep, o *options, stdout, stderr io.Writer) int {
 		Parallel: o.parallel,
 		Force:    o.force,
 		Resume:   resumeCommand(s, o),
-		Report:   makeReports,
+		Report: func(s *sweep.Sweep, out string) ([]string, []sweep.State, error) {
+			return makeReports(s, out, stderr)
+		},
 	}
 	// Timings in metrics.jsonl depend on it: say which BLAS this build uses.
 	r.Log.Info("matrix products", "blas", blas.Name(), "threads", blas.Threads())
