@@ -66,3 +66,29 @@ func TestReportWarnsOfTornMetricsLines(t *testing.T) {
 		t.Fatalf("report: exit %d, stderr lacks %q\n%s%s", code, want, stdout, errs)
 	}
 }
+
+// TestReportCountsEveryRunNotDone: with 3 runs of 6 done, one failed and
+// two never started, the report's note counts all three left out.
+func TestReportCountsEveryRunNotDone(t *testing.T) {
+	f, out, _ := writeSmallWalk(t, "[[tables]]\nkind = \"table\"\nname = \"walk_table\"\nrows = \"scale\"\ncolumns = [\"max_abs\"]\n")
+	if code, _, errs := runCLI("run", f, "--out", out, "--shard", "0/2"); code != exitOK {
+		t.Fatalf("shard 0/2: exit %d\n%s", code, errs)
+	}
+	s, err := sweep.Load(f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	failed := s.RunDir(out, s.Runs[1])
+	os.MkdirAll(failed, 0o755)
+	results.WriteSummary(failed, &results.Summary{RunID: s.Runs[1].ID, Status: results.StatusFailed, Error: "diverged at step 2: loss is NaN", Step: 2})
+	if code, stdout, errs := runCLI("report", f, "--out", out); code != exitOK || !strings.Contains(stdout, "3 of 6 runs are not done") {
+		t.Fatalf("report: exit %d\n%s%s", code, stdout, errs)
+	}
+	md, err := os.ReadFile(filepath.Join(s.Dir(out), sweep.ReportsDir, "walk_table.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := "Left out: 3 runs not done (1 failed, 2 pending)."; !strings.Contains(string(md), want) {
+		t.Fatalf("the table does not say %q:\n%s", want, md)
+	}
+}

@@ -173,27 +173,42 @@ func (s *Sweep) rewriteResults(out string) ([]State, error) {
 	return states, s.writeResultsCSV(out, rows)
 }
 
-// LoadRuns reads the stored runs of the sweep for reports: every run with a
-// summary and a readable config. missing lists the runs that are not done,
-// each with its state.
+// LoadRuns reads the runs of the sweep for reports: every run, in plan
+// order, so that a report can say how many it left out and why. A done run
+// comes with its summary and config. A run that is not done comes with its
+// summary, or one made from its spec when it has none, whose status is its
+// state (pending for a run never started, interrupted for one whose process
+// died) and whose error is the reason; its config is not read. missing
+// lists the runs that are not done, each with its state; a done run whose
+// config cannot be read is among them, as failed.
 func (s *Sweep) LoadRuns(out string) (runs []reports.Run, missing []State) {
 	for _, st := range s.States(out) {
+		dir := s.RunDir(out, st.Run)
+		var cfg map[string]any
+		if st.Status == results.StatusDone {
+			var err error
+			if cfg, err = results.ReadConfig(dir); err != nil {
+				st.Status, st.Reason = results.StatusFailed, err.Error()
+			}
+		}
+		sum := st.Summary
 		if st.Status != results.StatusDone {
 			missing = append(missing, st)
+			sum = s.stateSummary(st)
 		}
-		if st.Summary == nil {
-			continue
-		}
-		dir := s.RunDir(out, st.Run)
-		cfg, err := results.ReadConfig(dir)
-		if err != nil {
-			if st.Status == results.StatusDone {
-				st.Status, st.Reason = results.StatusFailed, err.Error()
-				missing = append(missing, st)
-			}
-			continue
-		}
-		runs = append(runs, reports.Run{ID: st.Run.ID, Dir: dir, Summary: st.Summary, Config: cfg})
+		runs = append(runs, reports.Run{ID: st.Run.ID, Dir: dir, Summary: sum, Config: cfg})
 	}
 	return runs, missing
+}
+
+// stateSummary is the summary a report is given for a run that is not done:
+// its own, or one made from its spec, with its state's status and reason.
+func (s *Sweep) stateSummary(st State) *results.Summary {
+	sum := &results.Summary{RunID: st.Run.ID, Seed: st.Run.Seed, Params: s.ParamMap(st.Run), Metrics: results.Values{}}
+	if st.Summary != nil {
+		c := *st.Summary
+		sum = &c
+	}
+	sum.Status, sum.Error = st.Status, st.Reason
+	return sum
 }
