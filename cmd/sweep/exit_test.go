@@ -92,3 +92,33 @@ func TestReportCountsEveryRunNotDone(t *testing.T) {
 		t.Fatalf("the table does not say %q:\n%s", want, md)
 	}
 }
+
+// TestStatusAndRunAgreeOnACorruptSummary: for a truncated summary.json,
+// status says that `sweep run` runs the run again, and run does, saying so.
+func TestStatusAndRunAgreeOnACorruptSummary(t *testing.T) {
+	f, out, _ := writeSmallWalk(t, "")
+	if code, _, errs := runCLI("run", f, "--out", out); code != exitOK {
+		t.Fatalf("run: exit %d\n%s", code, errs)
+	}
+	s, err := sweep.Load(f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(s.RunDir(out, s.Runs[2]), results.SummaryFile)
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(path, b[:len(b)/2], 0o644); err != nil {
+		t.Fatal(err)
+	}
+	want := path + ": corrupt summary (unexpected end of JSON input); `sweep run` runs it again"
+	code, stdout, _ := runCLI("status", f, "--out", out)
+	if code != exitOK || !strings.Contains(stdout, want) || strings.Contains(stdout, "delete") {
+		t.Fatalf("status: exit %d, want %q\n%s", code, want, stdout)
+	}
+	code, stdout, errs := runCLI("run", f, "--out", out)
+	if code != exitOK || !strings.Contains(stdout, "[3/6] "+s.Runs[2].ID+": "+want) || !strings.Contains(stdout, "1 ran, 5 already done") {
+		t.Fatalf("run: exit %d, want %q\n%s%s", code, want, stdout, errs)
+	}
+}

@@ -274,7 +274,8 @@ func WriteSummary(dir string, s *Summary) error {
 	return WriteFileAtomic(filepath.Join(dir, SummaryFile), append(b, '\n'))
 }
 
-// ReadSummary reads dir/summary.json. A corrupt file is an error naming it.
+// ReadSummary reads dir/summary.json. A corrupt file is an error naming it
+// (the sweep runner runs such a run again).
 func ReadSummary(dir string) (*Summary, error) {
 	path := filepath.Join(dir, SummaryFile)
 	b, err := os.ReadFile(path)
@@ -283,7 +284,7 @@ func ReadSummary(dir string) (*Summary, error) {
 	}
 	s, err := ParseSummary(b)
 	if err != nil {
-		return nil, fmt.Errorf("%s: %v; delete it to rerun the run", path, err)
+		return nil, fmt.Errorf("%s: %v", path, err)
 	}
 	return s, nil
 }

@@ -89,6 +89,9 @@ func (r *Runner) runOne(ctx context.Context, s *Sweep, run *RunSpec, prog *progr
 	if err == nil && prev.Status == results.StatusDone {
 		return runResult{status: statusSkipped, sum: prev}
 	}
+	if err != nil && !errors.Is(err, os.ErrNotExist) {
+		r.printf("[%d/%d] %s: %v%s", prog.k, prog.n, run.ID, err, rerunsCorrupt)
+	}
 	if err != nil {
 		prev = nil
 	}

@@ -98,6 +98,10 @@ type State struct {
 // number of runs.
 var stateScans atomic.Int64
 
+// rerunsCorrupt ends the reason given for a run whose summary.json cannot
+// be read: `sweep run` runs such a run again, as it does a failed one.
+const rerunsCorrupt = "; `sweep run` runs it again"
+
 // States reads the state of every run of the sweep under out. Missing
 // directories are pending runs, not errors.
 func (s *Sweep) States(out string) []State {
@@ -117,7 +121,7 @@ func (s *Sweep) state(out string, r *RunSpec) State {
 	switch {
 	case errors.Is(err, os.ErrNotExist):
 	case err != nil:
-		st.Status, st.Reason = results.StatusFailed, err.Error()
+		st.Status, st.Reason = results.StatusFailed, err.Error()+rerunsCorrupt
 	default:
 		st.Summary = sum
 		st.Status, st.Reason = sum.Status, sum.Error
