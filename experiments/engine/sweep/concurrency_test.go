@@ -2,9 +2,12 @@ package sweep
 
 import (
 	"errors"
+	"fmt"
 	"os"
+	"os/exec"
 	"strings"
 	"testing"
+	"time"
 )
 
 // TestTwoFilesOfOneNameCannotBothStart: sweep.json is checked and written
@@ -96,5 +99,33 @@ func TestRunsWhoseFilesCannotBeWrittenFailAndTheSweepGoesOn(t *testing.T) {
 	}
 	if len(oc.Ran) != 6-len(oc.Failed) {
 		t.Fatalf("ran %v failed %v: the sweep did not go on\n%s", oc.Ran, oc.Failed, log)
+	}
+}
+
+// TestAZombieHoldsNoLock: a process that has exited but that its parent has
+// not yet reaped is dead, so its locks are stale. (The kill of a process
+// started by a shell or a test leaves one until the parent waits for it.)
+func TestAZombieHoldsNoLock(t *testing.T) {
+	if _, err := os.Stat("/proc/self/stat"); err != nil {
+		t.Skip("no /proc to tell a zombie by")
+	}
+	cmd := exec.Command("sleep", "60")
+	if err := cmd.Start(); err != nil {
+		t.Skipf("no sleep command: %v", err)
+	}
+	pid := cmd.Process.Pid
+	if !processAlive(pid) {
+		t.Fatalf("a running process reads as dead")
+	}
+	cmd.Process.Kill()
+	defer cmd.Wait()
+	for { // until the kernel has made it a zombie; a hang is the failure
+		if b, _ := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid)); strings.Contains(string(b), ") Z ") {
+			break
+		}
+		time.Sleep(time.Millisecond)
+	}
+	if processAlive(pid) {
+		t.Fatalf("a zombie reads as alive")
 	}
 }

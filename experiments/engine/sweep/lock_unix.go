@@ -3,18 +3,38 @@
 package sweep
 
 import (
+	"bytes"
 	"errors"
 	"os"
+	"strconv"
 	"syscall"
 )
 
-// processAlive reports whether a process with this pid exists.
+// processAlive reports whether a process with this pid exists and has not
+// exited: a zombie, dead but not yet reaped by its parent, holds nothing.
 func processAlive(pid int) bool {
 	if pid <= 0 {
 		return false
 	}
 	err := syscall.Kill(pid, 0)
-	return err == nil || errors.Is(err, syscall.EPERM)
+	return (err == nil || errors.Is(err, syscall.EPERM)) && !zombie(pid)
+}
+
+// zombie reports whether the process with this pid has exited and waits to
+// be reaped, as Linux's /proc/<pid>/stat tells (state Z, or X when dead);
+// where there is no /proc, it reports false.
+func zombie(pid int) bool {
+	b, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/stat")
+	if err != nil {
+		return false
+	}
+	// The state follows the command name, which is in parentheses and may
+	// itself hold spaces and parentheses.
+	i := bytes.LastIndexByte(b, ')')
+	if i < 0 || i+2 >= len(b) {
+		return false
+	}
+	return b[i+2] == 'Z' || b[i+2] == 'X'
 }
 
 // writable reports whether this process may create files in the
