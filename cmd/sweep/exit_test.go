@@ -122,3 +122,23 @@ func TestStatusAndRunAgreeOnACorruptSummary(t *testing.T) {
 		t.Fatalf("run: exit %d, want %q\n%s%s", code, want, stdout, errs)
 	}
 }
+
+// TestARunThatCannotRunExitsWithOne: a run whose directory cannot be made
+// fails, the other runs run, and the exit status is 1, not 0.
+func TestARunThatCannotRunExitsWithOne(t *testing.T) {
+	f, out, _ := writeSmallWalk(t, "")
+	s, err := sweep.Load(f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.MkdirAll(s.Dir(out), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(s.RunDir(out, s.Runs[1]), nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	code, stdout, errs := runCLI("run", f, "--out", out)
+	if code != exitFailed || !strings.Contains(stdout, "5 ran, 0 already done, 1 failed") || !strings.Contains(stdout, s.Runs[1].ID+": FAILED before it started: mkdir ") {
+		t.Fatalf("exit %d, want 1\n%s%s", code, stdout, errs)
+	}
+}
