@@ -10,6 +10,34 @@ import (
 	"github.com/infomax/infomax/experiments/engine/sweep"
 )
 
+// ranSmallWalk writes the small walk sweep followed by extra (see
+// writeSmallWalk), runs it with these extra arguments, which must succeed,
+// and returns the file, the output directory and the sweep.
+func ranSmallWalk(t *testing.T, extra string, args ...string) (f, out string, s *sweep.Sweep) {
+	t.Helper()
+	f, out, _ = writeSmallWalk(t, extra)
+	if code, stdout, errs := runCLI(append([]string{"run", f, "--out", out}, args...)...); code != exitOK {
+		t.Fatalf("sweep run %q: exit %d\n%s%s", args, code, stdout, errs)
+	}
+	s, err := sweep.Load(f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return f, out, s
+}
+
+// editFile replaces the content of the file at path with edit's of it.
+func editFile(t *testing.T, path string, edit func(string) string) {
+	t.Helper()
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(path, []byte(edit(string(b))), 0o644); err != nil {
+		t.Fatal(err)
+	}
+}
+
 // TestUnusableOutIsAUsageError: an --out that cannot hold the sweep (under
 // a regular file, or, when not root, in a read-only directory) is for the
 // user to fix: run and status exit with 2 and say why.
@@ -42,24 +70,13 @@ func TestUnusableOutIsAUsageError(t *testing.T) {
 // corrupt line and a torn last one still makes its figure, and `sweep
 // report` names the file and the lines it skipped.
 func TestReportWarnsOfTornMetricsLines(t *testing.T) {
-	f, out, _ := writeSmallWalk(t, "[[figures]]\nkind = \"staircase\"\nname = \"walk\"\nmetric = \"x\"\ntruth = \"x\"\n")
-	if code, _, errs := runCLI("run", f, "--out", out); code != exitOK {
-		t.Fatalf("run: exit %d\n%s", code, errs)
-	}
-	s, err := sweep.Load(f)
-	if err != nil {
-		t.Fatal(err)
-	}
+	f, out, s := ranSmallWalk(t, "[[figures]]\nkind = \"staircase\"\nname = \"walk\"\nmetric = \"x\"\ntruth = \"x\"\n")
 	path := filepath.Join(s.RunDir(out, s.Runs[0]), results.MetricsFile)
-	b, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	lines := strings.SplitAfter(string(b), "\n")
-	lines[1] = "{\"step\": 2, \"valu\n"
-	if err := os.WriteFile(path, []byte(strings.Join(lines, "")+"{\"step\":4,"), 0o644); err != nil {
-		t.Fatal(err)
-	}
+	editFile(t, path, func(m string) string {
+		lines := strings.SplitAfter(m, "\n")
+		lines[1] = "{\"step\": 2, \"valu\n"
+		return strings.Join(lines, "") + "{\"step\":4,"
+	})
 	code, stdout, errs := runCLI("report", f, "--out", out)
 	want := "warning: " + path + ": skipped 2 lines that could not be read (torn or corrupt): lines 2 and 4\n"
 	if code != exitOK || !strings.Contains(errs, want) {
@@ -70,14 +87,7 @@ func TestReportWarnsOfTornMetricsLines(t *testing.T) {
 // TestReportCountsEveryRunNotDone: with 3 runs of 6 done, one failed and
 // two never started, the report's note counts all three left out.
 func TestReportCountsEveryRunNotDone(t *testing.T) {
-	f, out, _ := writeSmallWalk(t, "[[tables]]\nkind = \"table\"\nname = \"walk_table\"\nrows = \"scale\"\ncolumns = [\"max_abs\"]\n")
-	if code, _, errs := runCLI("run", f, "--out", out, "--shard", "0/2"); code != exitOK {
-		t.Fatalf("shard 0/2: exit %d\n%s", code, errs)
-	}
-	s, err := sweep.Load(f)
-	if err != nil {
-		t.Fatal(err)
-	}
+	f, out, s := ranSmallWalk(t, "[[tables]]\nkind = \"table\"\nname = \"walk_table\"\nrows = \"scale\"\ncolumns = [\"max_abs\"]\n", "--shard", "0/2")
 	failed := s.RunDir(out, s.Runs[1])
 	os.MkdirAll(failed, 0o755)
 	results.WriteSummary(failed, &results.Summary{RunID: s.Runs[1].ID, Status: results.StatusFailed, Error: "diverged at step 2: loss is NaN", Step: 2})
@@ -96,22 +106,9 @@ func TestReportCountsEveryRunNotDone(t *testing.T) {
 // TestStatusAndRunAgreeOnACorruptSummary: for a truncated summary.json,
 // status says that `sweep run` runs the run again, and run does, saying so.
 func TestStatusAndRunAgreeOnACorruptSummary(t *testing.T) {
-	f, out, _ := writeSmallWalk(t, "")
-	if code, _, errs := runCLI("run", f, "--out", out); code != exitOK {
-		t.Fatalf("run: exit %d\n%s", code, errs)
-	}
-	s, err := sweep.Load(f)
-	if err != nil {
-		t.Fatal(err)
-	}
+	f, out, s := ranSmallWalk(t, "")
 	path := filepath.Join(s.RunDir(out, s.Runs[2]), results.SummaryFile)
-	b, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(path, b[:len(b)/2], 0o644); err != nil {
-		t.Fatal(err)
-	}
+	editFile(t, path, func(sum string) string { return sum[:len(sum)/2] })
 	want := path + ": corrupt summary (unexpected end of JSON input); `sweep run` runs it again"
 	code, stdout, _ := runCLI("status", f, "--out", out)
 	if code != exitOK || !strings.Contains(stdout, want) || strings.Contains(stdout, "delete") {

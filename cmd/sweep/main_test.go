@@ -191,14 +191,7 @@ func TestChangedSweepFileExitsWithTwoUnlessForced(t *testing.T) {
 }
 
 func TestStatusShowsEveryStateWithReasonsAndAnEstimate(t *testing.T) {
-	f, out, _ := writeSmallWalk(t, "")
-	if code, _, errs := runCLI("run", f, "--out", out, "--shard", "0/2"); code != exitOK {
-		t.Fatalf("shard 0/2: exit %d %s", code, errs)
-	}
-	s, err := sweep.Load(f)
-	if err != nil {
-		t.Fatal(err)
-	}
+	f, out, s := ranSmallWalk(t, "", "--shard", "0/2")
 	// Run 1 failed; run 3 is held by this (live) process; run 5 pending.
 	failed, running := s.RunDir(out, s.Runs[1]), s.RunDir(out, s.Runs[3])
 	for _, d := range []string{failed, running} {

@@ -65,8 +65,7 @@ func TestTwoFilesOfOneNameCannotBothStart(t *testing.T) {
 // before the summary.json that followed.
 func TestRunsWhoseFilesCannotBeWrittenFailAndTheSweepGoesOn(t *testing.T) {
 	out := t.TempDir()
-	src := strings.Replace(runFile, "[parameters.estimator]\nvalues = [\"jsd\", \"dv\"]", "[parameters.behavior]\nvalues = [\"\", \"nospace\", \"x\"]", 1)
-	s := parseFile(t, src)
+	s := parseFile(t, behaviorFile("", "nospace", "x"))
 	if err := os.MkdirAll(s.Dir(out), 0o755); err != nil {
 		t.Fatal(err)
 	}

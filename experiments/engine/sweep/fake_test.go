@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 	"syscall"
 
@@ -132,6 +133,17 @@ func (fakeTask) Run(ctx context.Context, c tasks.Config, run *tasks.Run) (result
 		return results.Values{"mi": math.Inf(1), "loss": math.Inf(-1)}, nil
 	}
 	return last, nil
+}
+
+// behaviorFile is runFile sweeping the fake task's behavior over these
+// values instead of the estimator (see fakeConfig.Behavior).
+func behaviorFile(behaviors ...string) string {
+	quoted := make([]string, len(behaviors))
+	for i, b := range behaviors {
+		quoted[i] = strconv.Quote(b)
+	}
+	return strings.Replace(runFile, "[parameters.estimator]\nvalues = [\"jsd\", \"dv\"]",
+		"[parameters.behavior]\nvalues = ["+strings.Join(quoted, ", ")+"]", 1)
 }
 
 // fullDisk makes the summary.json in dir a directory, which no file can

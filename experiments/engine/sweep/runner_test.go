@@ -203,9 +203,7 @@ func TestFailedRunIsRecordedAndRerunNextTime(t *testing.T) {
 
 func TestPanicsAndErrorsInTasksAreRecorded(t *testing.T) {
 	out := t.TempDir()
-	src := strings.Replace(runFile, "seeds = [0, 1]", "", 1)
-	src = strings.Replace(src, "[parameters.estimator]\nvalues = [\"jsd\", \"dv\"]", "[parameters.behavior]\nvalues = [\"panic\", \"fail\", \"\"]", 1)
-	s := parseFile(t, src)
+	s := parseFile(t, strings.Replace(behaviorFile("panic", "fail", ""), "seeds = [0, 1]", "", 1))
 	oc, log := runSweep(t, s, out)
 	if len(oc.Failed) != 2 || len(oc.Ran) != 1 {
 		t.Fatalf("failed %v ran %v\n%s", oc.Failed, oc.Ran, log)
@@ -395,8 +393,7 @@ func TestCorruptLockFileIsStale(t *testing.T) {
 
 func TestInterruptRecordsTheRunAndStops(t *testing.T) {
 	out := t.TempDir()
-	src := strings.Replace(runFile, "[parameters.estimator]\nvalues = [\"jsd\", \"dv\"]", "[parameters.behavior]\nvalues = [\"\", \"block\"]", 1)
-	s := parseFile(t, src)
+	s := parseFile(t, behaviorFile("", "block"))
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	blocked := s.Runs[2] // behavior = block, seed 0

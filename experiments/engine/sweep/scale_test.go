@@ -98,8 +98,7 @@ func TestBookkeepingDoesNotGrowWithTheRuns(t *testing.T) {
 // and for non-finite metrics.
 func TestResultsTableWritesTheFullRewrite(t *testing.T) {
 	out := t.TempDir()
-	src := strings.Replace(runFile, "[parameters.estimator]\nvalues = [\"jsd\", \"dv\"]", "[parameters.behavior]\nvalues = [\"\", \"inf\", \"diverge\", \"fail\", \"block\"]", 1)
-	s := parseFile(t, src)
+	s := parseFile(t, behaviorFile("", "inf", "diverge", "fail", "block"))
 	if err := os.MkdirAll(s.Dir(out), 0o755); err != nil {
 		t.Fatal(err)
 	}
