@@ -328,6 +328,9 @@ func (oc *Outcome) Closing() string {
 	if len(oc.Busy) > 0 {
 		fmt.Fprintf(&b, ", %d still running in another process", len(oc.Busy))
 	}
+	if n := len(oc.NotDone) - len(oc.Failed) - len(oc.Stopped) - len(oc.Busy); n > 0 {
+		fmt.Fprintf(&b, "; %s of this shard not done for reasons of other processes (see `sweep status`)", english.Plural(n, "run"))
+	}
 	if len(oc.Failed) > 0 {
 		b.WriteString("\nfailed runs (rerun the same command to retry them):")
 		for _, f := range oc.Failed {
