@@ -156,14 +156,17 @@ func (r *Runner) resumeHint() string {
 
 // Run runs every run of the sweep (of its shard) that is not done, Parallel
 // at a time, then, once every run of the sweep is done, has Report make the
-// sweep's figures and tables. A run that fails is recorded with its reason
-// and the sweep goes on; a run with a checkpoint continues from it. A run
-// that another live process holds is waited for, and taken over if that
-// process dies (see BusyPoll), so that when Run returns uninterrupted, every
-// run of the shard has ended here or there (Outcome.NotDone lists those not
-// done). When
-// ctx is cancelled the running runs save a checkpoint and are recorded as
-// interrupted, and Run returns with Outcome.Interrupted set. The error is
+// sweep's figures and tables. A run that fails (its task's error, or files
+// that cannot be written) is recorded with its reason and the sweep goes on;
+// a run with a checkpoint continues from it. A run that another live process
+// holds is waited for, and taken over if that process dies (see BusyPoll),
+// so that when Run returns uninterrupted every run of the shard has ended,
+// here or there; Outcome.NotDone lists those not done. When ctx is cancelled
+// the running runs save a checkpoint and are recorded as interrupted, and
+// Run returns with Outcome.Interrupted set. results.csv is kept as runs end
+// (see resultsTable) and rewritten from every run's summary.json at the
+// end, so the bookkeeping of a run costs the same whatever the number of
+// runs. The error is
 // for problems with the output directory (an *OutError when nothing could
 // start), and for a sweep file that no longer describes the runs recorded
 // there (a *ChangedError), not for problems of runs.
