@@ -49,10 +49,27 @@ const (
 
 // WriteFileAtomic writes data to path so that a reader, or a crash, never
 // sees a partial file: it writes a temporary file in the same directory,
-// syncs it, renames it over path and syncs the directory.
+// syncs it, renames it over path and syncs the directory, so that once it
+// returns the new file outlasts a crash.
 func WriteFileAtomic(path string, data []byte) error {
-	dir := filepath.Dir(path)
-	f, err := os.CreateTemp(dir, "."+filepath.Base(path)+".tmp-*")
+	if err := ReplaceFile(path, data); err != nil {
+		return err
+	}
+	if d, err := os.Open(filepath.Dir(path)); err == nil {
+		d.Sync()
+		d.Close()
+	}
+	return nil
+}
+
+// ReplaceFile writes data to path as WriteFileAtomic does, but leaves the
+// directory unsynced: after a crash, path holds the new file whole, or what
+// it held before, never part of one. The next WriteFileAtomic into the same
+// directory makes the new file last too; the sweep runner syncs a run's
+// directory once a run, with the summary that ends it, rather than after
+// each of its files.
+func ReplaceFile(path string, data []byte) error {
+	f, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".tmp-*")
 	if err != nil {
 		return err
 	}
@@ -80,10 +97,6 @@ func WriteFileAtomic(path string, data []byte) error {
 		return err
 	}
 	ok = true
-	if d, err := os.Open(dir); err == nil {
-		d.Sync()
-		d.Close()
-	}
 	return nil
 }
 
@@ -265,13 +278,24 @@ type Summary struct {
 	Seconds  float64   `json:"seconds"`
 }
 
-// WriteSummary writes s to dir/summary.json atomically.
+// WriteSummary writes s to dir/summary.json atomically, and syncs dir.
 func WriteSummary(dir string, s *Summary) error {
+	return writeSummary(dir, s, WriteFileAtomic)
+}
+
+// ReplaceSummary writes s to dir/summary.json atomically without syncing
+// dir (see [ReplaceFile]), as for a summary that only says a run started.
+func ReplaceSummary(dir string, s *Summary) error {
+	return writeSummary(dir, s, ReplaceFile)
+}
+
+// writeSummary writes s to dir/summary.json with write.
+func writeSummary(dir string, s *Summary, write func(path string, data []byte) error) error {
 	b, err := json.MarshalIndent(s, "", "  ")
 	if err != nil {
 		return err
 	}
-	return WriteFileAtomic(filepath.Join(dir, SummaryFile), append(b, '\n'))
+	return write(filepath.Join(dir, SummaryFile), append(b, '\n'))
 }
 
 // ReadSummary reads dir/summary.json. A corrupt file is an error naming it

@@ -121,9 +121,12 @@ type attempt struct {
 
 // startAttempt writes the run's config.toml and a summary that says it is
 // running, and readies its metrics and checkpoints. prev is the summary of
-// an earlier attempt, nil when none.
+// an earlier attempt, nil when none. The run's directory is not synced for
+// them, only for the summaries that record a checkpoint or the end, which
+// come after them: a crash before either loses nothing that the next
+// attempt does not write again.
 func (r *Runner) startAttempt(s *Sweep, run *RunSpec, dir string, prev *results.Summary) (*attempt, error) {
-	if err := results.WriteFileAtomic(filepath.Join(dir, results.ConfigFile), run.ConfigTOML); err != nil {
+	if err := results.ReplaceFile(filepath.Join(dir, results.ConfigFile), run.ConfigTOML); err != nil {
 		return nil, err
 	}
 	log := r.Log
@@ -143,7 +146,7 @@ func (r *Runner) startAttempt(s *Sweep, run *RunSpec, dir string, prev *results.
 		Metrics: results.Values{},
 		Started: time.Now().UTC(),
 	}
-	if err := results.WriteSummary(dir, sum); err != nil {
+	if err := results.ReplaceSummary(dir, sum); err != nil {
 		return nil, err
 	}
 	cp := &runCheckpointer{cp: checkpoint.New(dir, s.Checkpoint, log), metrics: metrics, dir: dir, sum: sum, prev: prev, log: log, saved: -1}

@@ -54,14 +54,17 @@ func noopSweep(tb testing.TB, n int) *Sweep {
 }
 
 // BenchmarkNoopSweep times sweeps of noop runs, two at a time, and reports
-// the engine's time per run (ms/run: the whole of Runner.Run, reports
-// aside, over the number of runs). Run it with
+// the engine's time per run (ms/run: the whole of Runner.Run, there being
+// no reports, over the number of runs) and the time to parse the sweep
+// file (parse-ms, once). Run it with
 //
 //	go test ./experiments/engine/sweep -run '^$' -bench NoopSweep -benchtime 1x
 func BenchmarkNoopSweep(b *testing.B) {
 	for _, n := range []int{1000, 2000, 20000} {
 		b.Run(fmt.Sprintf("runs=%d", n), func(b *testing.B) {
+			t0 := time.Now()
 			s := noopSweep(b, n)
+			b.ReportMetric(float64(time.Since(t0).Microseconds())/1000, "parse-ms")
 			for b.Loop() {
 				out := b.TempDir()
 				t0 := time.Now()
