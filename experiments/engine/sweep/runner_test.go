@@ -277,8 +277,8 @@ func (w *watchWriter) String() string {
 
 // runWhileHeld runs the sweep in the background with a quick BusyPoll,
 // and, once it says it waits for the run held by pid, calls then; it
-// returns the outcome and the output.
-func runWhileHeld(t *testing.T, s *Sweep, out string, pid int, then func()) (*Outcome, string) {
+// returns the outcome and the output. then may cancel ctx, Run's context.
+func runWhileHeld(t *testing.T, ctx context.Context, s *Sweep, out string, pid int, then func()) (*Outcome, string) {
 	t.Helper()
 	w := newWatchWriter(fmt.Sprintf("running in pid %d on %s; waiting for it", pid, hostname()))
 	type result struct {
@@ -287,7 +287,7 @@ func runWhileHeld(t *testing.T, s *Sweep, out string, pid int, then func()) (*Ou
 	}
 	ended := make(chan result, 1)
 	go func() {
-		oc, err := (&Runner{Out: out, Stdout: w, BusyPoll: time.Millisecond}).Run(context.Background(), s)
+		oc, err := (&Runner{Out: out, Stdout: w, BusyPoll: time.Millisecond}).Run(ctx, s)
 		ended <- result{oc, err}
 	}()
 	select {
@@ -322,7 +322,7 @@ func TestRunsHeldElsewhereAreWaitedFor(t *testing.T) {
 	}
 
 	liveDir := s.RunDir(out, live)
-	oc, log := runWhileHeld(t, s, out, os.Getpid(), func() {
+	oc, log := runWhileHeld(t, context.Background(), s, out, os.Getpid(), func() {
 		// The other process is still at it: its files are untouched.
 		if sum, _ := results.ReadSummary(liveDir); sum.Status != results.StatusRunning {
 			t.Errorf("the live run's summary was touched: %+v", sum)
@@ -356,7 +356,7 @@ func TestARunWhoseProcessDiesWhileWaitedForIsTakenOver(t *testing.T) {
 	defer owner.Process.Kill()
 	held := s.Runs[2]
 	writeHeldRun(t, s, out, held, owner.Process.Pid)
-	oc, log := runWhileHeld(t, s, out, owner.Process.Pid, func() {
+	oc, log := runWhileHeld(t, context.Background(), s, out, owner.Process.Pid, func() {
 		owner.Process.Kill()
 		owner.Wait()
 	})
@@ -365,6 +365,28 @@ func TestARunWhoseProcessDiesWhileWaitedForIsTakenOver(t *testing.T) {
 	}
 	if st := s.States(out)[2]; st.Status != results.StatusDone {
 		t.Fatalf("the run taken over is %s", st.Status)
+	}
+}
+
+// TestAnInterruptWhileWaitingLeavesTheRunToItsProcess: interrupted while
+// it waits for a run that a live process holds, Run leaves that run alone
+// and says it is still running elsewhere and not done.
+func TestAnInterruptWhileWaitingLeavesTheRunToItsProcess(t *testing.T) {
+	out := t.TempDir()
+	s := parseFile(t, runFile)
+	held := s.Runs[3]
+	writeHeldRun(t, s, out, held, os.Getpid())
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	oc, log := runWhileHeld(t, ctx, s, out, os.Getpid(), cancel)
+	if !oc.Interrupted || !slices.Equal(oc.Busy, []string{held.ID}) || !slices.Contains(oc.NotDone, held.ID) {
+		t.Fatalf("interrupted %v busy %v not done %v\n%s", oc.Interrupted, oc.Busy, oc.NotDone, log)
+	}
+	if !strings.Contains(log, ", 1 still running in another process") {
+		t.Fatalf("the closing line does not count the run still held:\n%s", log)
+	}
+	if sum, _ := results.ReadSummary(s.RunDir(out, held)); sum.Status != results.StatusRunning {
+		t.Fatalf("the held run's summary was touched: %+v", sum)
 	}
 }
 
