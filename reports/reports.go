@@ -7,6 +7,10 @@
 package reports
 
 import (
+	"fmt"
+	"path/filepath"
+
+	"github.com/infomax/infomax/internal/english"
 	"github.com/infomax/infomax/internal/registry"
 
 	"github.com/infomax/infomax/experiments/engine/results"
@@ -21,11 +25,20 @@ type Run struct {
 	Summary *results.Summary
 	// Config is the run's resolved config (config.toml) as a generic map.
 	Config map[string]any
+	// Warnings, when set, collects what reading the run's files worked
+	// around, for the caller to print; reports of many runs share one.
+	Warnings *Warnings
 }
 
-// Metrics reads the run's metrics.jsonl, skipping torn lines.
+// Metrics reads the run's metrics.jsonl, skipping torn or corrupt lines,
+// which it adds to Warnings with the file's path and the lines' numbers.
 func (r Run) Metrics() ([]results.Record, error) {
-	recs, _, err := results.ReadMetrics(r.Dir + "/" + results.MetricsFile)
+	path := filepath.Join(r.Dir, results.MetricsFile)
+	recs, skipped, err := results.ReadMetrics(path)
+	if err == nil && len(skipped) > 0 {
+		r.Warnings.Add(fmt.Sprintf("%s: skipped %s that could not be read (torn or corrupt): %s",
+			path, english.Plural(len(skipped), "line"), lineNumbers(skipped)))
+	}
 	return recs, err
 }
 

@@ -8,11 +8,68 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"sync"
 
 	"github.com/infomax/infomax/internal/english"
 
 	"github.com/infomax/infomax/experiments/engine/results"
 )
+
+// Warnings collects what reports worked around rather than failed on, such
+// as the torn lines skipped in a run's metrics.jsonl, each once, in the
+// order found. It is safe for concurrent use; a nil *Warnings drops them.
+type Warnings struct {
+	mu   sync.Mutex
+	seen map[string]bool
+	list []string
+}
+
+// Add records the warning msg, unless it was recorded before.
+func (w *Warnings) Add(msg string) {
+	if w == nil {
+		return
+	}
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if w.seen[msg] {
+		return
+	}
+	if w.seen == nil {
+		w.seen = map[string]bool{}
+	}
+	w.seen[msg] = true
+	w.list = append(w.list, msg)
+}
+
+// List returns the warnings recorded, in the order found.
+func (w *Warnings) List() []string {
+	if w == nil {
+		return nil
+	}
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return slices.Clone(w.list)
+}
+
+// maxLines bounds the line numbers a warning lists.
+const maxLines = 10
+
+// lineNumbers writes line numbers for a warning: "lines 3, 7 and 9", the
+// first maxLines of them.
+func lineNumbers(lines []int) string {
+	var parts []string
+	for i, n := range lines {
+		if i == maxLines {
+			parts = append(parts, fmt.Sprintf("%d more", len(lines)-maxLines))
+			break
+		}
+		parts = append(parts, strconv.Itoa(n))
+	}
+	if len(parts) == 1 {
+		return "line " + parts[0]
+	}
+	return "lines " + strings.Join(parts[:len(parts)-1], ", ") + " and " + parts[len(parts)-1]
+}
 
 // missingValue stands for a grouping key that a run does not have, when
 // other runs of the same report do.

@@ -12,9 +12,11 @@
 // FILE is a sweep file's path or the name of a sweep shipped inside the
 // binary, such as batchsize: `sweep run batchsize` runs from any folder.
 //
-// `sweep help` explains resuming, shards and --parallel. Exit status: 0 when
-// all went well, 1 when a run or report failed or the sweep was
-// interrupted, 2 for a usage or sweep-file error.
+// `sweep help` explains resuming, shards and --parallel. Exit status of
+// `sweep run`: 0 when every run of the shard is done, 1 when a run of the
+// shard is not done (it failed or was interrupted) or a report failed, 2 when
+// nothing ran (a usage or sweep-file error, a changed sweep file without
+// --force, an unusable output directory); see errorStatus and outcomeStatus.
 package main
 
 import (
@@ -85,8 +87,14 @@ count uses the machine.
 With an OpenBLAS build, --parallel P gives each run cores/P BLAS threads
 unless OPENBLAS_NUM_THREADS is set.
 
-Exit status: 0 ok, 1 a run or report failed or the sweep was interrupted,
-2 a usage or sweep-file error (or a changed sweep file without --force).
+A run held by another process is waited for, and taken over if that
+process dies.
+
+Exit status of run: 0 every run of the shard is done; 1 a run of the shard
+failed or was interrupted, or a report failed; 2 nothing ran: a usage or
+sweep-file error, a changed sweep file without --force, or an output
+directory that cannot be made, read or written. status exits 0, or 2 for a
+usage error or an unusable --out.
 `
 
 // Exit statuses.
@@ -242,7 +250,7 @@ func stateText(st sweep.State) string {
 	switch {
 	case st.Status == results.StatusRunning && st.Holder != nil:
 		return "running (" + st.Holder.String() + ")"
-	case st.Interrupted:
+	case st.Status == results.StatusInterrupted:
 		return "interrupted (will rerun)"
 	case st.Status == results.StatusFailed:
 		return "failed: " + st.Reason

@@ -165,6 +165,9 @@ func TestPlanFormatsPrintJobArrays(t *testing.T) {
 		{[]string{"run", f, "--shard", "2/2"}, "the shard index 2 must be between 0 and 1"},
 		{[]string{"run", f, "--shards", "2"}, "--shards 2 needs --shard i/2"},
 		{[]string{"run", f, "--parallel", "0"}, "--parallel 0 must be at least 1"},
+		{[]string{"plan", f, "--format", "slurm", "--shards", "0"}, `invalid value "0" for flag -shards: must be at least 1`},
+		{[]string{"run", f, "--shards", "0"}, `invalid value "0" for flag -shards: must be at least 1`},
+		{[]string{"plan", f, "--format", "k8s", "--shards", "two"}, `invalid value "two" for flag -shards: want a whole number`},
 	})
 }
 
@@ -193,14 +196,7 @@ func TestChangedSweepFileExitsWithTwoUnlessForced(t *testing.T) {
 // directory and the host name the lock holds.
 func walkInEveryState(t *testing.T, extra string) (s *sweep.Sweep, out, host string) {
 	t.Helper()
-	f, out, _ := writeSmallWalk(t, extra)
-	if code, _, errs := runCLI("run", f, "--out", out, "--shard", "0/2"); code != exitOK {
-		t.Fatalf("shard 0/2: exit %d %s", code, errs)
-	}
-	s, err := sweep.Load(f)
-	if err != nil {
-		t.Fatal(err)
-	}
+	_, out, s = ranSmallWalk(t, extra, "--shard", "0/2")
 	failed, running := s.RunDir(out, s.Runs[1]), s.RunDir(out, s.Runs[3])
 	for _, d := range []string{failed, running} {
 		os.MkdirAll(d, 0o755)

@@ -4,6 +4,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"strconv"
 	"strings"
 	"text/tabwriter"
 
@@ -14,10 +15,28 @@ import (
 func planFlags(fs *flag.FlagSet, o *options) {
 	outFlag(fs, o)
 	fs.StringVar(&o.format, "format", "", "print a job script instead of the run list: slurm or k8s")
-	fs.IntVar(&o.shards, "shards", 0, fmt.Sprintf("with --format: the number of array tasks (default: one per run, up to %d)", sweep.DefaultShards))
+	shardsFlag(fs, o, fmt.Sprintf("with --format: the number `N` of array tasks (default: one per run, up to %d)", sweep.DefaultShards))
 	fs.IntVar(&o.parallel, "parallel", 1, "with --format: runs each array task runs at once (and the CPUs it asks for)")
 	fs.StringVar(&o.time, "time", sweep.DefaultSlurmTime, "with --format slurm: the time limit of each array task")
 	fs.StringVar(&o.image, "image", sweep.DefaultImage, "with --format k8s: the container image that has the sweep program")
+}
+
+// shardsFlag defines --shards N, the shard count, with the usage text
+// usage. Left out, o.shards stays 0 (a default the subcommand chooses); given,
+// N must be at least 1, so that --shards 0 is an error rather than the
+// default.
+func shardsFlag(fs *flag.FlagSet, o *options, usage string) {
+	fs.Func("shards", usage, func(v string) error {
+		n, err := strconv.Atoi(v)
+		switch {
+		case err != nil:
+			return fmt.Errorf("want a whole number of shards")
+		case n < 1:
+			return fmt.Errorf("must be at least 1")
+		}
+		o.shards = n
+		return nil
+	})
 }
 
 // plan prints the runs of the sweep, or with --format a job-array script or

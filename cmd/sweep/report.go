@@ -27,7 +27,7 @@ func report(s *sweep.Sweep, o *options, stdout, stderr io.Writer) int {
 		return exitFailed
 	}
 	fmt.Fprintf(stdout, "wrote %s\n", filepath.Join(s.Dir(o.out), results.ResultsFile))
-	files, missing, err := makeReports(s, o.out)
+	files, missing, err := makeReports(s, o.out, stderr)
 	for _, f := range files {
 		fmt.Fprintf(stdout, "wrote %s\n", f)
 	}
@@ -62,10 +62,21 @@ func printPage(stdout io.Writer, files []string) {
 // index.html, which shows them with every run, its state and its training
 // curves. It returns the files written, the page last, and the runs that
 // are not done; a report that fails does not stop the others, and their
-// errors are joined. `sweep report` calls it, and `sweep run` once every
-// run of the sweep is done (as the [sweep.Runner]'s Report).
-func makeReports(s *sweep.Sweep, out string) (files []string, missing []sweep.State, err error) {
+// errors are joined. What the reports worked around (torn lines in a
+// metrics.jsonl) it prints to stderr as warnings. `sweep report` calls it,
+// and `sweep run` once every run of the sweep is done (as the
+// [sweep.Runner]'s Report).
+func makeReports(s *sweep.Sweep, out string, stderr io.Writer) (files []string, missing []sweep.State, err error) {
 	runs, missing := s.LoadRuns(out)
+	warnings := &reports.Warnings{}
+	for i := range runs {
+		runs[i].Warnings = warnings
+	}
+	defer func() {
+		for _, w := range warnings.List() {
+			fmt.Fprintf(stderr, "warning: %s\n", w)
+		}
+	}()
 	dir := filepath.Join(s.Dir(out), sweep.ReportsDir)
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return nil, missing, err

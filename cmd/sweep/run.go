@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -21,7 +20,7 @@ func runFlags(fs *flag.FlagSet, o *options) {
 	outFlag(fs, o)
 	fs.IntVar(&o.parallel, "parallel", 1, "how many runs to run at once in this process")
 	fs.StringVar(&o.shard, "shard", "", "run only shard `i/N`: the runs whose index modulo N is i")
-	fs.IntVar(&o.shards, "shards", 0, "the shard count `N`, the index coming from SLURM_ARRAY_TASK_ID or JOB_COMPLETION_INDEX")
+	shardsFlag(fs, o, "the shard count `N`, the index coming from SLURM_ARRAY_TASK_ID or JOB_COMPLETION_INDEX")
 	fs.BoolVar(&o.force, "force", false, "accept a sweep file whose runs changed since the output directory was started")
 }
 
@@ -54,7 +53,9 @@ func runSweep(s *sweep.Sweep, o *options, stdout, stderr io.Writer) int {
 		Parallel: o.parallel,
 		Force:    o.force,
 		Resume:   resumeCommand(s, o),
-		Report:   makeReports,
+		Report: func(s *sweep.Sweep, out string) ([]string, []sweep.State, error) {
+			return makeReports(s, out, stderr)
+		},
 	}
 	// Timings in metrics.jsonl depend on it: say which BLAS this build uses.
 	r.Log.Info("matrix products", "blas", blas.Name(), "threads", blas.Threads())
@@ -64,16 +65,9 @@ func runSweep(s *sweep.Sweep, o *options, stdout, stderr io.Writer) int {
 	}
 	if err != nil {
 		fmt.Fprintln(stderr, "sweep:", err)
-		var ce *sweep.ChangedError
-		if errors.As(err, &ce) {
-			return exitUsage
-		}
-		return exitFailed
+		return errorStatus(err)
 	}
-	if oc.Interrupted || len(oc.Failed) > 0 || oc.ReportErr != nil {
-		return exitFailed
-	}
-	return exitOK
+	return outcomeStatus(oc)
 }
 
 // interruptContext returns a context cancelled by the first SIGINT or

@@ -13,9 +13,14 @@ import (
 )
 
 // status prints every run's state, the time spent and an estimate of the
-// time left.
-func status(s *sweep.Sweep, o *options, stdout, _ io.Writer) int {
-	if !started(s, o.out) {
+// time left. An output directory that cannot be used is a usage error.
+func status(s *sweep.Sweep, o *options, stdout, stderr io.Writer) int {
+	started, err := s.Started(o.out)
+	if err != nil {
+		fmt.Fprintf(stderr, "sweep status: %v\n", err)
+		return exitUsage
+	}
+	if !started {
 		fmt.Fprintf(stdout, "sweep %s: nothing under %s yet; %d runs pending (start with `sweep run %s --out %s`)\n", s.Name, s.Dir(o.out), len(s.Runs), s.File, o.out)
 		return exitOK
 	}
@@ -37,12 +42,7 @@ func status(s *sweep.Sweep, o *options, stdout, _ io.Writer) int {
 
 // stateLabel is a run's state in a word: done, failed, interrupted,
 // running or pending.
-func stateLabel(st sweep.State) string {
-	if st.Interrupted {
-		return "interrupted"
-	}
-	return string(st.Status)
-}
+func stateLabel(st sweep.State) string { return string(st.Status) }
 
 // runSeconds is the time a run has taken: as recorded, or for a running
 // run, since it started.
@@ -63,7 +63,7 @@ func stateReason(s *sweep.Sweep, out string, st sweep.State) string {
 		return st.Holder.String()
 	}
 	reason := st.Reason
-	if st.Status == results.StatusFailed {
+	if st.Status == results.StatusFailed || st.Status == results.StatusInterrupted {
 		if cs, ok := checkpoint.Peek(s.RunDir(out, st.Run)); ok {
 			reason += fmt.Sprintf(" (will resume from step %d)", cs)
 		}

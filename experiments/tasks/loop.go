@@ -90,12 +90,21 @@ func (l *Loop) save(step int) error {
 	return nil
 }
 
+// MaxMagnitude bounds a sane training value (a loss, an MI estimate in
+// nats): beyond it, as when a too-large learning rate sends an estimate to
+// -1.7e17, the run has diverged even though the value is still finite.
+const MaxMagnitude = 1e6
+
 // NonFinite returns why a training value makes a run diverge, "<name> is
-// <value>" (such as "loss is NaN"), when v is NaN or infinite, and ""
-// otherwise. It is the Reason of a [DivergedError].
+// <value>" (such as "loss is NaN"), when v is NaN or infinite, "<name> is
+// <value>, beyond ±1e+06" when |v| > [MaxMagnitude], and "" otherwise. It is
+// the Reason of a [DivergedError].
 func NonFinite(name string, v float64) string {
-	if math.IsNaN(v) || math.IsInf(v, 0) {
+	switch {
+	case math.IsNaN(v) || math.IsInf(v, 0):
 		return fmt.Sprintf("%s is %g", name, v)
+	case math.Abs(v) > MaxMagnitude:
+		return fmt.Sprintf("%s is %g, beyond ±%g", name, v, float64(MaxMagnitude))
 	}
 	return ""
 }

@@ -121,7 +121,11 @@ func TestNonFinite(t *testing.T) {
 	for _, c := range []struct {
 		v    float64
 		want string
-	}{{1, ""}, {math.NaN(), "loss is NaN"}, {math.Inf(1), "loss is +Inf"}, {math.Inf(-1), "loss is -Inf"}} {
+	}{
+		{1, ""}, {-1e6, ""}, {math.NaN(), "loss is NaN"}, {math.Inf(1), "loss is +Inf"}, {math.Inf(-1), "loss is -Inf"},
+		// Finite but insane, as infonce and dv estimates at lr = 50.
+		{-1.7e17, "loss is -1.7e+17, beyond ±1e+06"}, {1e6 + 1, "loss is 1.000001e+06, beyond ±1e+06"},
+	} {
 		if got := tasks.NonFinite("loss", c.v); got != c.want {
 			t.Errorf("NonFinite(%v) = %q, want %q", c.v, got, c.want)
 		}

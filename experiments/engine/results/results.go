@@ -37,19 +37,39 @@ const (
 // Status is the state of a run as recorded in its summary.
 type Status string
 
-// The states a run can be in.
+// The states a run can be in. An interrupted run (stopped by Ctrl-C or
+// SIGTERM, or whose process died) did not fail: rerunning the sweep
+// continues it from its last checkpoint.
 const (
-	StatusRunning Status = "running"
-	StatusDone    Status = "done"
-	StatusFailed  Status = "failed"
+	StatusRunning     Status = "running"
+	StatusDone        Status = "done"
+	StatusFailed      Status = "failed"
+	StatusInterrupted Status = "interrupted"
 )
 
 // WriteFileAtomic writes data to path so that a reader, or a crash, never
 // sees a partial file: it writes a temporary file in the same directory,
-// syncs it, renames it over path and syncs the directory.
+// syncs it, renames it over path and syncs the directory, so that once it
+// returns the new file outlasts a crash.
 func WriteFileAtomic(path string, data []byte) error {
-	dir := filepath.Dir(path)
-	f, err := os.CreateTemp(dir, "."+filepath.Base(path)+".tmp-*")
+	if err := ReplaceFile(path, data); err != nil {
+		return err
+	}
+	if d, err := os.Open(filepath.Dir(path)); err == nil {
+		d.Sync()
+		d.Close()
+	}
+	return nil
+}
+
+// ReplaceFile writes data to path as WriteFileAtomic does, but leaves the
+// directory unsynced: after a crash, path holds the new file whole, or what
+// it held before, never part of one. The next WriteFileAtomic into the same
+// directory makes the new file last too; the sweep runner syncs a run's
+// directory once a run, with the summary that ends it, rather than after
+// each of its files.
+func ReplaceFile(path string, data []byte) error {
+	f, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".tmp-*")
 	if err != nil {
 		return err
 	}
@@ -77,10 +97,6 @@ func WriteFileAtomic(path string, data []byte) error {
 		return err
 	}
 	ok = true
-	if d, err := os.Open(dir); err == nil {
-		d.Sync()
-		d.Close()
-	}
 	return nil
 }
 
@@ -110,6 +126,19 @@ func (v Values) MarshalJSON() ([]byte, error) {
 	}
 	b.WriteByte('}')
 	return b.Bytes(), nil
+}
+
+// Stored returns the values as a summary.json stores and reads them back:
+// the same, with the infinities as NaN.
+func (v Values) Stored() Values {
+	out := make(Values, len(v))
+	for k, x := range v {
+		if math.IsInf(x, 0) {
+			x = math.NaN()
+		}
+		out[k] = x
+	}
+	return out
 }
 
 // UnmarshalJSON reads null values as NaN.
@@ -249,16 +278,28 @@ type Summary struct {
 	Seconds  float64   `json:"seconds"`
 }
 
-// WriteSummary writes s to dir/summary.json atomically.
+// WriteSummary writes s to dir/summary.json atomically, and syncs dir.
 func WriteSummary(dir string, s *Summary) error {
+	return writeSummary(dir, s, WriteFileAtomic)
+}
+
+// ReplaceSummary writes s to dir/summary.json atomically without syncing
+// dir (see [ReplaceFile]), as for a summary that only says a run started.
+func ReplaceSummary(dir string, s *Summary) error {
+	return writeSummary(dir, s, ReplaceFile)
+}
+
+// writeSummary writes s to dir/summary.json with write.
+func writeSummary(dir string, s *Summary, write func(path string, data []byte) error) error {
 	b, err := json.MarshalIndent(s, "", "  ")
 	if err != nil {
 		return err
 	}
-	return WriteFileAtomic(filepath.Join(dir, SummaryFile), append(b, '\n'))
+	return write(filepath.Join(dir, SummaryFile), append(b, '\n'))
 }
 
-// ReadSummary reads dir/summary.json. A corrupt file is an error naming it.
+// ReadSummary reads dir/summary.json. A corrupt file is an error naming it
+// (the sweep runner runs such a run again).
 func ReadSummary(dir string) (*Summary, error) {
 	path := filepath.Join(dir, SummaryFile)
 	b, err := os.ReadFile(path)
@@ -267,7 +308,7 @@ func ReadSummary(dir string) (*Summary, error) {
 	}
 	s, err := ParseSummary(b)
 	if err != nil {
-		return nil, fmt.Errorf("%s: %v; delete it to rerun the run", path, err)
+		return nil, fmt.Errorf("%s: %v", path, err)
 	}
 	return s, nil
 }
@@ -280,7 +321,7 @@ func ParseSummary(b []byte) (*Summary, error) {
 		return nil, fmt.Errorf("corrupt summary (%v)", err)
 	}
 	switch s.Status {
-	case StatusRunning, StatusDone, StatusFailed:
+	case StatusRunning, StatusDone, StatusFailed, StatusInterrupted:
 	default:
 		return nil, fmt.Errorf("corrupt summary (status %q)", s.Status)
 	}

@@ -463,9 +463,12 @@ func describe(v any) string {
 }
 
 // formatFloat writes f the way TOML would, always with a decimal point or
-// exponent.
+// exponent, and NaN and the infinities as nan, inf and -inf.
 func formatFloat(f float64) string {
 	s := strconv.FormatFloat(f, 'g', -1, 64)
+	if math.IsNaN(f) || math.IsInf(f, 0) {
+		return strings.ToLower(strings.TrimPrefix(s, "+")) // NaN, +Inf, -Inf
+	}
 	if !strings.ContainsAny(s, ".eEnI") {
 		s += ".0"
 	}

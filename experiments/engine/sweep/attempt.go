@@ -23,6 +23,7 @@ type runStatus int
 const (
 	statusDone runStatus = iota
 	statusFailed
+	statusInterrupted
 	statusSkipped
 	statusBusy
 )
@@ -31,7 +32,11 @@ type runResult struct {
 	status runStatus
 	reason string
 	step   int
+	// setup is set for a run that failed before its task started.
+	setup  bool
 	holder *LockInfo
+	// sum is the run's summary as written, nil when none was.
+	sum *results.Summary
 	// resumedFrom is the checkpoint step the run continued from (0 when
 	// it started afresh); checkpoint is the step of the newest checkpoint
 	// left for a failed run, -1 when none.
@@ -39,12 +44,18 @@ type runResult struct {
 	checkpoint  int
 }
 
-// next says what becomes of a failed run: where the next attempt starts.
+// next says what becomes of a failed or interrupted run: where the next
+// attempt starts.
 func (res runResult) next() string {
 	if res.checkpoint >= 0 {
 		return fmt.Sprintf("it will resume from the checkpoint at step %d", res.checkpoint)
 	}
 	return "it will start over"
+}
+
+// ended is the run with this id as a FailedRun, for the outcome.
+func (res runResult) ended(id string) FailedRun {
+	return FailedRun{ID: id, Reason: res.reason, Step: res.step, Checkpoint: res.checkpoint}
 }
 
 // panicError is a panic recovered from a task.
@@ -56,35 +67,45 @@ type panicError struct {
 func (e *panicError) Error() string { return fmt.Sprintf("panic: %v", e.value) }
 
 // runOne runs one run under its lock, from its checkpoint when it has one
-// and from scratch otherwise, and records its summary.
-func (r *Runner) runOne(ctx context.Context, s *Sweep, run *RunSpec, prog *progress) (runResult, error) {
+// and from scratch otherwise, and records its summary. A run whose files
+// cannot be written (its directory, lock, config or summary) fails with the
+// reason, and the sweep goes on.
+func (r *Runner) runOne(ctx context.Context, s *Sweep, run *RunSpec, prog *progress) runResult {
 	dir := s.RunDir(r.out(), run)
 	if err := os.MkdirAll(dir, 0o755); err != nil {
-		return runResult{}, err
+		return setupFailed(err)
 	}
 	release, holder, err := acquireLock(dir)
 	if err != nil {
-		return runResult{}, fmt.Errorf("locking run %s: %w", run.ID, err)
+		return setupFailed(fmt.Errorf("locking the run: %w", err))
 	}
 	if holder != nil {
-		return runResult{status: statusBusy, holder: holder}, nil
+		return runResult{status: statusBusy, holder: holder}
 	}
 	defer release()
 	defer heartbeat(dir)()
 	// Another process may have finished the run before we took the lock.
 	prev, err := results.ReadSummary(dir)
 	if err == nil && prev.Status == results.StatusDone {
-		return runResult{status: statusSkipped}, nil
+		return runResult{status: statusSkipped, sum: prev}
+	}
+	if err != nil && !errors.Is(err, os.ErrNotExist) {
+		r.printf("[%d/%d] %s: %v%s", prog.k, prog.n, run.ID, err, rerunsCorrupt)
 	}
 	if err != nil {
 		prev = nil
 	}
 	a, err := r.startAttempt(s, run, dir, prev)
 	if err != nil {
-		return runResult{}, err
+		return setupFailed(fmt.Errorf("starting the run: %w", err))
 	}
 	vals, runErr := a.call(ctx, s.task.Task, prog)
 	return a.end(ctx, vals, runErr)
+}
+
+// setupFailed is the result of a run that failed before its task started.
+func setupFailed(err error) runResult {
+	return runResult{status: statusFailed, reason: err.Error(), checkpoint: -1, setup: true}
 }
 
 // attempt is one attempt at a run, from the writing of its config to the
@@ -100,9 +121,12 @@ type attempt struct {
 
 // startAttempt writes the run's config.toml and a summary that says it is
 // running, and readies its metrics and checkpoints. prev is the summary of
-// an earlier attempt, nil when none.
+// an earlier attempt, nil when none. The run's directory is not synced for
+// them, only for the summaries that record a checkpoint or the end, which
+// come after them: a crash before either loses nothing that the next
+// attempt does not write again.
 func (r *Runner) startAttempt(s *Sweep, run *RunSpec, dir string, prev *results.Summary) (*attempt, error) {
-	if err := results.WriteFileAtomic(filepath.Join(dir, results.ConfigFile), run.ConfigTOML); err != nil {
+	if err := results.ReplaceFile(filepath.Join(dir, results.ConfigFile), run.ConfigTOML); err != nil {
 		return nil, err
 	}
 	log := r.Log
@@ -122,7 +146,7 @@ func (r *Runner) startAttempt(s *Sweep, run *RunSpec, dir string, prev *results.
 		Metrics: results.Values{},
 		Started: time.Now().UTC(),
 	}
-	if err := results.WriteSummary(dir, sum); err != nil {
+	if err := results.ReplaceSummary(dir, sum); err != nil {
 		return nil, err
 	}
 	cp := &runCheckpointer{cp: checkpoint.New(dir, s.Checkpoint, log), metrics: metrics, dir: dir, sum: sum, prev: prev, log: log, saved: -1}
@@ -143,8 +167,10 @@ func (a *attempt) call(ctx context.Context, task tasks.Task, prog *progress) (re
 
 // end records in the run's summary how the task ended, with the metrics it
 // returned and the error runErr, and returns the run's result. A done run's
-// checkpoints are removed.
-func (a *attempt) end(ctx context.Context, vals results.Values, runErr error) (runResult, error) {
+// checkpoints are removed. When the summary cannot be written the run
+// fails, with its own error first: on a full disk, the checkpoint or
+// metrics.jsonl write that failed first, then summary.json's.
+func (a *attempt) end(ctx context.Context, vals results.Values, runErr error) runResult {
 	sum := a.sum
 	sum.Finished = time.Now().UTC()
 	sum.Seconds = a.cp.seconds()
@@ -154,25 +180,35 @@ func (a *attempt) end(ctx context.Context, vals results.Values, runErr error) (r
 	}
 	res := runResult{status: statusDone, resumedFrom: a.cp.resumedFrom, checkpoint: -1}
 	a.setStatus(ctx, runErr)
-	if sum.Status == results.StatusFailed {
+	if sum.Status != results.StatusDone {
 		res.status, res.reason, res.step = statusFailed, sum.Error, sum.Step
+		if sum.Status == results.StatusInterrupted {
+			res.status = statusInterrupted
+		}
 		if step, ok := checkpoint.Peek(a.dir); ok {
 			res.checkpoint = step
 		}
 	}
 	if err := results.WriteSummary(a.dir, sum); err != nil {
-		return runResult{}, err
+		res.reason = "writing summary.json: " + err.Error()
+		if res.status != statusDone {
+			res.reason = sum.Error + "; then " + res.reason
+		}
+		res.status, res.step = statusFailed, sum.Step
+		return res
 	}
+	res.sum = sum
 	if sum.Status == results.StatusDone {
 		if err := checkpoint.Remove(a.dir); err != nil {
 			a.log.Warn("could not remove the checkpoints of a done run", "err", err)
 		}
 	}
-	return res, nil
+	return res
 }
 
-// setStatus sets the summary's status, and for a failed run its error (and
-// for a diverged one the step), from the task's error runErr.
+// setStatus sets the summary's status, and for a run that did not finish
+// its error (and for a diverged one the step), from the task's error runErr:
+// a run stopped because ctx is done is interrupted, not failed.
 func (a *attempt) setStatus(ctx context.Context, runErr error) {
 	sum := a.sum
 	var de *tasks.DivergedError
@@ -181,7 +217,7 @@ func (a *attempt) setStatus(ctx context.Context, runErr error) {
 	case runErr == nil:
 		sum.Status = results.StatusDone
 	case ctx.Err() != nil:
-		sum.Status, sum.Error = results.StatusFailed, reasonInterrupted
+		sum.Status, sum.Error = results.StatusInterrupted, reasonInterrupted
 	case errors.As(runErr, &de):
 		sum.Status, sum.Error, sum.Step = results.StatusFailed, runErr.Error(), de.Step
 	case errors.As(runErr, &pe):
@@ -194,8 +230,11 @@ func (a *attempt) setStatus(ctx context.Context, runErr error) {
 
 // runCheckpointer is the Checkpointer a task is given: it flushes the
 // metrics logged so far before each checkpoint, so that a checkpoint never
-// claims a step whose metrics are not on disk, and on loading cuts
-// metrics.jsonl back to the checkpoint's step.
+// claims a step whose metrics are not on disk, and saves with the task's
+// state the number of records metrics.jsonl then held (see wrapState). On
+// loading it cuts metrics.jsonl back to the checkpoint's step; when fewer
+// records are left than the checkpoint counted, metrics.jsonl lost some, and
+// the run starts over rather than resume with a gap.
 type runCheckpointer struct {
 	cp      *checkpoint.Checkpointer
 	metrics *runMetrics
@@ -217,7 +256,7 @@ func (c *runCheckpointer) Save(step int, state []byte) error {
 	if err := c.metrics.flush(); err != nil {
 		return fmt.Errorf("writing metrics.jsonl before a checkpoint: %w", err)
 	}
-	if err := c.cp.Save(step, state); err != nil {
+	if err := c.cp.Save(step, wrapState(c.metrics.records, state)); err != nil {
 		return err
 	}
 	c.saved = step
@@ -244,8 +283,14 @@ func (c *runCheckpointer) Load() (step int, state []byte, ok bool, err error) {
 	if !ok {
 		return 0, nil, false, c.metrics.open(0, false)
 	}
+	records, state := unwrapState(state)
 	if err := c.metrics.open(step, true); err != nil {
 		return 0, nil, false, err
+	}
+	if records > c.metrics.records {
+		c.log.Warn("metrics.jsonl lost records before the checkpoint: starting the run over, so that no step is missing",
+			"file", c.metrics.path, "step", step, "records", c.metrics.records, "when saved", records)
+		return 0, nil, false, c.metrics.restart()
 	}
 	c.resumedFrom = step
 	c.sum.Step = step
@@ -285,6 +330,8 @@ type runMetrics struct {
 	opened   bool
 	last     time.Time
 	lastStep int
+	// records counts the records in the file, kept and logged.
+	records int
 }
 
 // open opens metrics.jsonl, keeping the records up to step when resuming
@@ -301,7 +348,7 @@ func (m *runMetrics) open(step int, resume bool) error {
 		if dropped > 0 {
 			m.log.Info("cut metrics.jsonl back to the checkpoint", "step", step, "kept", kept, "dropped", dropped)
 		}
-		m.lastStep = step
+		m.lastStep, m.records = step, kept
 	} else if err := os.Remove(m.path); err != nil && !errors.Is(err, os.ErrNotExist) {
 		return err
 	}
@@ -323,11 +370,23 @@ func (m *runMetrics) Log(step int, values results.Values) error {
 		return err
 	}
 	m.lastStep = step
+	m.records++
 	if time.Since(m.last) >= m.every {
 		m.last = time.Now()
 		return m.w.Flush()
 	}
 	return nil
+}
+
+// restart closes the file and opens it afresh, empty.
+func (m *runMetrics) restart() error {
+	if m.opened {
+		if err := m.w.Close(); err != nil {
+			return err
+		}
+	}
+	m.opened, m.lastStep, m.records = false, 0, 0
+	return m.open(0, false)
 }
 
 func (m *runMetrics) flush() error {

@@ -287,7 +287,7 @@ func TestInterruptedRunResumesFromItsCheckpointToTheSameNumbers(t *testing.T) {
 		t.Run(c.name, func(t *testing.T) {
 			out := t.TempDir()
 			oc, log := runUntilCheckpoint(t, parseFile(t, regressFile), out, c.cancelAt, 1)
-			if !oc.Interrupted || len(oc.Failed) != 1 || oc.Failed[0].Checkpoint != c.cancelAt || len(oc.Ran) != 0 {
+			if !oc.Interrupted || len(oc.Stopped) != 1 || oc.Stopped[0].Checkpoint != c.cancelAt || len(oc.Ran) != 0 || len(oc.Failed) != 0 {
 				t.Fatalf("outcome %+v\n%s", oc, log)
 			}
 			first := s.Runs[0]
@@ -343,11 +343,11 @@ func TestParallelInterruptCheckpointsEveryRunningRun(t *testing.T) {
 
 	out := t.TempDir()
 	oc, log := runUntilCheckpoint(t, parseFile(t, regressFile), out, 20, 4)
-	if !oc.Interrupted || len(oc.Failed) == 0 {
+	if !oc.Interrupted || len(oc.Stopped) == 0 || len(oc.Failed) != 0 {
 		t.Fatalf("outcome %+v\n%s", oc, log)
 	}
 	withCheckpoint := 0
-	for _, f := range oc.Failed {
+	for _, f := range oc.Stopped {
 		if f.Reason != reasonInterrupted {
 			t.Fatalf("run %s: %+v\n%s", f.ID, f, log)
 		}
@@ -357,11 +357,11 @@ func TestParallelInterruptCheckpointsEveryRunningRun(t *testing.T) {
 		}
 	}
 	if withCheckpoint == 0 {
-		t.Fatalf("no interrupted run saved a checkpoint: %+v\n%s", oc.Failed, log)
+		t.Fatalf("no interrupted run saved a checkpoint: %+v\n%s", oc.Stopped, log)
 	}
 	oc2, _ := runSweep(t, parseFile(t, regressFile), out)
 	if len(oc2.Resumed) != withCheckpoint {
-		t.Fatalf("resumed %v after interrupting %v", oc2.Resumed, oc.Failed)
+		t.Fatalf("resumed %v after interrupting %v", oc2.Resumed, oc.Stopped)
 	}
 	sameRunFiles(t, runFiles(t, s, out), want, "after resuming", "straight through")
 }

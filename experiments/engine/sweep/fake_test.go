@@ -4,10 +4,13 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math"
 	"os"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
+	"syscall"
 
 	"github.com/infomax/infomax/architectures"
 	"github.com/infomax/infomax/experiments/data"
@@ -28,8 +31,11 @@ type fakeConfig struct {
 	EstimatorParams map[string]float64 `toml:"estimator_params"`
 	Optim           fakeOptim          `toml:"optim"`
 	// Behavior makes Run misbehave: "diverge" (at step 3), "fail",
-	// "panic", or "block" (wait for the context to be cancelled, after
-	// writing a file named "started" in the run directory).
+	// "panic", "block" (wait for the context to be cancelled, after
+	// writing a file named "started" in the run directory), or "nospace"
+	// (at step 3, fail as a checkpoint save on a full disk does, after
+	// making summary.json a directory, so that it cannot be written
+	// either), or "inf" (end with mi = +Inf and loss = -Inf).
 	Behavior string `toml:"behavior"`
 	// DivergeIf makes Run diverge at step 3 while this file exists.
 	DivergeIf string `toml:"diverge_if"`
@@ -106,6 +112,8 @@ func (fakeTask) Run(ctx context.Context, c tasks.Config, run *tasks.Run) (result
 				return nil, errors.New("boom")
 			case "panic":
 				panic("kaboom")
+			case "nospace":
+				return nil, fullDisk(run.Dir)
 			}
 			if cfg.DivergeIf != "" {
 				if _, err := os.Stat(cfg.DivergeIf); err == nil {
@@ -121,7 +129,35 @@ func (fakeTask) Run(ctx context.Context, c tasks.Config, run *tasks.Run) (result
 		run.UpdateProgress(step, cfg.Steps)
 	}
 	run.Log.Info("finished", "mi", last["mi"])
+	if cfg.Behavior == "inf" {
+		return results.Values{"mi": math.Inf(1), "loss": math.Inf(-1)}, nil
+	}
 	return last, nil
+}
+
+// behaviorFile is runFile sweeping the fake task's behavior over these
+// values instead of the estimator (see fakeConfig.Behavior).
+func behaviorFile(behaviors ...string) string {
+	quoted := make([]string, len(behaviors))
+	for i, b := range behaviors {
+		quoted[i] = strconv.Quote(b)
+	}
+	return strings.Replace(runFile, "[parameters.estimator]\nvalues = [\"jsd\", \"dv\"]",
+		"[parameters.behavior]\nvalues = ["+strings.Join(quoted, ", ")+"]", 1)
+}
+
+// fullDisk makes the summary.json in dir a directory, which no file can
+// be renamed over, and returns the error of a checkpoint that could not be
+// saved for want of space.
+func fullDisk(dir string) error {
+	path := filepath.Join(dir, results.SummaryFile)
+	if err := os.Remove(path); err != nil {
+		return err
+	}
+	if err := os.Mkdir(path, 0o755); err != nil {
+		return err
+	}
+	return fmt.Errorf("fake: saving the checkpoint after step 2: %w", &os.PathError{Op: "write", Path: filepath.Join(dir, "checkpoint.bin"), Err: syscall.ENOSPC})
 }
 
 // fakeReport is the "fake_table" report kind: it writes NAME.txt with one

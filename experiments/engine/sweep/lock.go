@@ -21,6 +21,10 @@ type LockInfo struct {
 
 func (l LockInfo) String() string { return fmt.Sprintf("pid %d on %s", l.PID, l.Host) }
 
+// lockContended is called when lockFile finds its lock held and is about
+// to wait for it. It does nothing; a test sets it to see a process wait.
+var lockContended = func(path string) {}
+
 // hostname is this machine's name as locks record it.
 func hostname() string {
 	h, err := os.Hostname()

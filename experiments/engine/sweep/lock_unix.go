@@ -3,33 +3,59 @@
 package sweep
 
 import (
+	"bytes"
 	"errors"
 	"os"
+	"strconv"
 	"syscall"
 )
 
-// processAlive reports whether a process with this pid exists.
+// processAlive reports whether a process with this pid exists and has not
+// exited: a zombie, dead but not yet reaped by its parent, holds nothing.
 func processAlive(pid int) bool {
 	if pid <= 0 {
 		return false
 	}
 	err := syscall.Kill(pid, 0)
-	return err == nil || errors.Is(err, syscall.EPERM)
+	return (err == nil || errors.Is(err, syscall.EPERM)) && !zombie(pid)
+}
+
+// zombie reports whether the process with this pid has exited and waits to
+// be reaped, as Linux's /proc/<pid>/stat tells (state Z, or X when dead);
+// where there is no /proc, it reports false.
+func zombie(pid int) bool {
+	b, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/stat")
+	if err != nil {
+		return false
+	}
+	// The state follows the command name, which is in parentheses and may
+	// itself hold spaces and parentheses.
+	i := bytes.LastIndexByte(b, ')')
+	if i < 0 || i+2 >= len(b) {
+		return false
+	}
+	return b[i+2] == 'Z' || b[i+2] == 'X'
+}
+
+// writable reports whether this process may create files in the
+// directory dir.
+func writable(dir string) bool {
+	return syscall.Access(dir, 0x2|0x1) == nil // W_OK | X_OK
 }
 
 // lockFile takes an exclusive advisory lock (flock) on the file at path,
 // creating it, and waits for it. The kernel releases the lock when the
-// process dies, so a crash never leaves it held.
+// process dies, so a crash never leaves it held. Two calls in one process
+// exclude each other too: each opens the file anew.
 func lockFile(path string) (unlock func(), err error) {
 	f, err := os.OpenFile(path, os.O_CREATE|os.O_RDWR, 0o644)
 	if err != nil {
 		return nil, err
 	}
-	for {
-		err = syscall.Flock(int(f.Fd()), syscall.LOCK_EX)
-		if !errors.Is(err, syscall.EINTR) {
-			break
-		}
+	err = flock(f, syscall.LOCK_EX|syscall.LOCK_NB)
+	if errors.Is(err, syscall.EWOULDBLOCK) {
+		lockContended(path)
+		err = flock(f, syscall.LOCK_EX)
 	}
 	if err != nil {
 		f.Close()
@@ -39,4 +65,14 @@ func lockFile(path string) (unlock func(), err error) {
 		syscall.Flock(int(f.Fd()), syscall.LOCK_UN)
 		f.Close()
 	}, nil
+}
+
+// flock calls flock(2) on f, again when a signal interrupts it.
+func flock(f *os.File, how int) error {
+	for {
+		err := syscall.Flock(int(f.Fd()), how)
+		if !errors.Is(err, syscall.EINTR) {
+			return err
+		}
+	}
 }

@@ -253,8 +253,16 @@ func (e *ChangedError) Error() string {
 // CheckRecord compares the sweep with the record in its directory under out
 // and writes the record when there is none or when the runs are unchanged.
 // When runs changed it returns a *ChangedError, unless force, when it
-// accepts the new file. notes say what was accepted.
+// accepts the new file. notes say what was accepted. It holds the sweep
+// directory's lock from the reading to the writing, so that of two
+// processes started at once with different files of the same name, the
+// second sees the first's record and is refused.
 func (s *Sweep) CheckRecord(out string, force bool) (notes []string, err error) {
+	unlock, err := s.lockDir(out)
+	if err != nil {
+		return nil, err
+	}
+	defer unlock()
 	dir := s.Dir(out)
 	old, ok, err := ReadRecord(dir)
 	if err != nil {

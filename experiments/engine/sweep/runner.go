@@ -2,6 +2,7 @@ package sweep
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -38,6 +39,11 @@ type Runner struct {
 	Shard Shard
 	// Parallel is how many runs run at once; one when zero.
 	Parallel int
+	// BusyPoll is how often Run looks again at a run that another live
+	// process holds, to wait for it to end or take it over once that
+	// process is gone (on this host, at once; from another host, after
+	// LockStaleAfter without a heartbeat); one second when zero.
+	BusyPoll time.Duration
 	// Force accepts a sweep file whose runs differ from those recorded in
 	// the sweep directory (see [Sweep.CheckRecord]).
 	Force bool
@@ -71,13 +77,20 @@ func (s *syncWriter) Write(p []byte) (int, error) {
 // Outcome is what a call to [Runner.Run] did.
 type Outcome struct {
 	// Ran lists the runs that ran to the end in this call; Skipped those
-	// already done; Failed those that failed (including an interrupted
-	// one); Busy those another live process was running. With Parallel >
-	// 1 they are in the order the runs ended.
+	// already done, or done by another process while this one waited for
+	// them; Busy those another live process was still running when the
+	// call was interrupted. With Parallel > 1 they are in the order the
+	// runs ended.
 	Ran, Skipped, Busy []string
-	Failed             []FailedRun
+	// Failed lists the runs that failed; Stopped those interrupted, which
+	// the next call continues.
+	Failed, Stopped []FailedRun
 	// Resumed lists the runs that continued from a checkpoint.
 	Resumed []string
+	// NotDone lists the runs of the shard that were not done when Run
+	// returned: failed, interrupted, or still held by another process
+	// after an interrupt.
+	NotDone []string
 	// Interrupted is set when the context was cancelled.
 	Interrupted bool
 	// Notes say what was accepted of a changed sweep file.
@@ -91,7 +104,7 @@ type Outcome struct {
 	Missing []State
 }
 
-// FailedRun is a run that failed, and why.
+// FailedRun is a run that failed or was interrupted, and why.
 type FailedRun struct {
 	ID     string
 	Reason string
@@ -99,6 +112,13 @@ type FailedRun struct {
 	// Checkpoint is the step of the checkpoint the run will resume from,
 	// or -1 when it has none and will start over.
 	Checkpoint int
+}
+
+func (r *Runner) busyPoll() time.Duration {
+	if r.BusyPoll <= 0 {
+		return time.Second
+	}
+	return r.BusyPoll
 }
 
 func (r *Runner) out() string {
@@ -136,13 +156,20 @@ func (r *Runner) resumeHint() string {
 
 // Run runs every run of the sweep (of its shard) that is not done, Parallel
 // at a time, then, once every run of the sweep is done, has Report make the
-// sweep's figures and tables. A run that fails is recorded with its reason
-// and the sweep goes on; a run with a checkpoint continues from it. When
-// ctx is cancelled the running runs save a checkpoint and are recorded as
-// interrupted, and Run returns with Outcome.Interrupted set. The error is
-// for problems with the output directory, and for a sweep file that no
-// longer describes the runs recorded there (a *ChangedError), not for
-// problems of runs.
+// sweep's figures and tables. A run that fails (its task's error, or files
+// that cannot be written) is recorded with its reason and the sweep goes on;
+// a run with a checkpoint continues from it. A run that another live process
+// holds is waited for, and taken over if that process dies (see BusyPoll),
+// so that when Run returns uninterrupted every run of the shard has ended,
+// here or there; Outcome.NotDone lists those not done. When ctx is cancelled
+// the running runs save a checkpoint and are recorded as interrupted, and
+// Run returns with Outcome.Interrupted set. results.csv is kept as runs end
+// (see resultsTable) and rewritten from every run's summary.json at the
+// end, so the bookkeeping of a run costs the same whatever the number of
+// runs. The error is
+// for problems with the output directory (an *OutError when nothing could
+// start), and for a sweep file that no longer describes the runs recorded
+// there (a *ChangedError), not for problems of runs.
 func (r *Runner) Run(ctx context.Context, s *Sweep) (*Outcome, error) {
 	out := r.out()
 	if err := checkShard(Shard{Index: r.Shard.Index, Count: max(1, r.Shard.Count)}); err != nil {
@@ -154,8 +181,9 @@ func (r *Runner) Run(ctx context.Context, s *Sweep) (*Outcome, error) {
 	if err != nil {
 		return nil, err
 	}
-	pending := r.pendingRuns(s, out, oc, parallel)
-	b := &batch{r: r, ctx: ctx, s: s, out: out, oc: oc, parallel: parallel, pending: len(pending)}
+	states := s.States(out)
+	pending := r.pendingRuns(s, out, states, oc, parallel)
+	b := r.newBatch(ctx, s, out, states, oc, parallel)
 	err = b.run(pending)
 	if ctx.Err() != nil {
 		oc.Interrupted = true
@@ -163,10 +191,16 @@ func (r *Runner) Run(ctx context.Context, s *Sweep) (*Outcome, error) {
 	if err != nil {
 		return oc, err
 	}
-	if err := s.WriteResults(out); err != nil {
+	states, err = s.rewriteResults(out)
+	if err != nil {
 		return oc, fmt.Errorf("writing results.csv: %w", err)
 	}
-	r.finish(s, out, oc)
+	for i, st := range states {
+		if r.Shard.Contains(i) && st.Status != results.StatusDone {
+			oc.NotDone = append(oc.NotDone, st.Run.ID)
+		}
+	}
+	r.finish(s, out, states, oc)
 	return oc, nil
 }
 
@@ -186,13 +220,18 @@ func (r *Runner) startOutput() (parallel int) {
 
 // checkDir makes the sweep directory and checks the sweep against the
 // record there (see [Sweep.CheckRecord]), printing what was accepted of a
-// changed file. It returns the outcome to fill in.
+// changed file. It returns the outcome to fill in, or a *ChangedError, or
+// an *OutError for a directory that cannot be made or written.
 func (r *Runner) checkDir(s *Sweep, out string) (*Outcome, error) {
 	if err := os.MkdirAll(s.Dir(out), 0o755); err != nil {
-		return nil, err
+		return nil, &OutError{Dir: s.Dir(out), Err: err}
 	}
 	oc := &Outcome{}
 	notes, err := s.CheckRecord(out, r.Force)
+	var ce *ChangedError
+	if err != nil && !errors.As(err, &ce) {
+		return nil, &OutError{Dir: s.Dir(out), Err: err}
+	}
 	if err != nil {
 		return nil, err
 	}
@@ -204,9 +243,9 @@ func (r *Runner) checkDir(s *Sweep, out string) (*Outcome, error) {
 }
 
 // pendingRuns returns the indices of the runs of the shard that are not
-// done, records those done as skipped, and prints what the call will do.
-func (r *Runner) pendingRuns(s *Sweep, out string, oc *Outcome, parallel int) []int {
-	states := s.States(out)
+// done in states, records those done as skipped, and prints what the call
+// will do.
+func (r *Runner) pendingRuns(s *Sweep, out string, states []State, oc *Outcome, parallel int) []int {
 	var mine, pending []int
 	for i := range s.Runs {
 		if !r.Shard.Contains(i) {
@@ -233,14 +272,15 @@ func (r *Runner) pendingRuns(s *Sweep, out string, oc *Outcome, parallel int) []
 
 // finish ends a call of Run whose runs have all ended: it says how to
 // continue an interrupted sweep, or that runs of other shards are not done
-// yet, or has Report make the reports; then it prints the closing line
-// (except after an interrupt).
-func (r *Runner) finish(s *Sweep, out string, oc *Outcome) {
+// yet, or has Report make the reports; and it prints the closing line (before
+// the advice on continuing, which comes last).
+func (r *Runner) finish(s *Sweep, out string, states []State, oc *Outcome) {
 	if oc.Interrupted {
+		r.printf("%s", oc.Closing())
 		r.printf("interrupted: nothing is half-written; interrupted runs saved a checkpoint where their task supports it. To continue, %s: done runs are skipped and interrupted ones resume.", r.resumeHint())
 		return
 	}
-	if open := r.otherShardsOpen(s, out); len(open) > 0 {
+	if open := r.otherShardsOpen(states); len(open) > 0 {
 		oc.Missing = open
 		r.printf("shard %s finished; %s of other shards not finished yet: `sweep report %s --out %s` merges what is done", r.Shard, english.Plural(len(open), "run"), s.File, out)
 		r.printf("%s", oc.Closing())
@@ -251,13 +291,13 @@ func (r *Runner) finish(s *Sweep, out string, oc *Outcome) {
 }
 
 // otherShardsOpen returns, for a shard, the runs of the sweep that are
-// pending or running; none for the whole sweep.
-func (r *Runner) otherShardsOpen(s *Sweep, out string) []State {
+// pending or running in states; none for the whole sweep.
+func (r *Runner) otherShardsOpen(states []State) []State {
 	if r.Shard.All() {
 		return nil
 	}
 	var open []State
-	for _, st := range s.States(out) {
+	for _, st := range states {
 		if st.Status == results.StatusPending || st.Status == results.StatusRunning {
 			open = append(open, st)
 		}
@@ -281,146 +321,18 @@ func (r *Runner) report(s *Sweep, out string, oc *Outcome) {
 	}
 }
 
-// batch runs the pending runs of one call of Run, parallel at a time. Its
-// workers share it under mu.
-type batch struct {
-	r        *Runner
-	ctx      context.Context
-	s        *Sweep
-	out      string
-	oc       *Outcome
-	parallel int
-	// pending is the number of runs to run.
-	pending int
-
-	mu sync.Mutex
-	// finished holds the times of the runs done so far, started counts the
-	// runs started, and err is the first error.
-	finished []time.Duration
-	started  int
-	err      error
-}
-
-// run feeds the runs with the given indices to parallel workers until they
-// are all run, an error stops the feed, or the context is cancelled; it
-// returns the first error.
-func (b *batch) run(indices []int) error {
-	jobs := make(chan int)
-	var wg sync.WaitGroup
-	for range b.parallel {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for i := range jobs {
-				b.runJob(i)
-			}
-		}()
-	}
-feed:
-	for _, i := range indices {
-		if b.firstErr() != nil {
-			break
-		}
-		select {
-		case <-b.ctx.Done():
-			break feed
-		case jobs <- i:
-		}
-	}
-	close(jobs)
-	wg.Wait()
-	return b.err
-}
-
-// runJob runs the run with index i, records how it ended and rewrites
-// results.csv.
-func (b *batch) runJob(i int) {
-	run := b.s.Runs[i]
-	prog := b.progress(i)
-	t0 := time.Now()
-	res, err := b.r.runOne(b.ctx, b.s, run, prog)
-	took := time.Since(t0)
-	if err != nil {
-		b.fail(err)
-		return
-	}
-	b.record(i, res, took)
-	if err := b.s.WriteResults(b.out); err != nil {
-		b.fail(fmt.Errorf("writing results.csv: %w", err))
-	}
-}
-
-// progress starts counting the run with index i and returns its progress
-// display, which knows the mean time of the runs finished so far.
-func (b *batch) progress(i int) *progress {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	var avg time.Duration
-	for _, d := range b.finished {
-		avg += d / time.Duration(len(b.finished))
-	}
-	b.started++
-	remaining := (b.pending - b.started) / b.parallel
-	return &progress{r: b.r, k: i + 1, n: len(b.s.Runs), id: b.s.Runs[i].ID, avgRun: avg, remaining: remaining}
-}
-
-// record adds the run with index i to the outcome, by how it ended, and
-// prints its line.
-func (b *batch) record(i int, res runResult, took time.Duration) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	run, oc, r := b.s.Runs[i], b.oc, b.r
-	at := fmt.Sprintf("[%d/%d] %s", i+1, len(b.s.Runs), run.ID)
-	if res.resumedFrom > 0 {
-		oc.Resumed = append(oc.Resumed, run.ID)
-	}
-	switch res.status {
-	case statusSkipped:
-		oc.Skipped = append(oc.Skipped, run.ID)
-	case statusBusy:
-		oc.Busy = append(oc.Busy, run.ID)
-		r.printf("%s: running in %s; skipped here", at, res.holder)
-	case statusDone:
-		oc.Ran = append(oc.Ran, run.ID)
-		b.finished = append(b.finished, took)
-		from := ""
-		if res.resumedFrom > 0 {
-			from = fmt.Sprintf(" (resumed from the checkpoint at step %d)", res.resumedFrom)
-		}
-		r.printf("%s: done in %s%s", at, roundDuration(took), from)
-	case statusFailed:
-		oc.Failed = append(oc.Failed, FailedRun{ID: run.ID, Reason: res.reason, Step: res.step, Checkpoint: res.checkpoint})
-		if res.reason == reasonInterrupted {
-			oc.Interrupted = true
-			r.printf("%s: interrupted at step %d; %s", at, res.step, res.next())
-		} else {
-			r.printf("%s: FAILED at step %d: %s", at, res.step, res.reason)
-		}
-	}
-}
-
-// firstErr returns the first error of the batch's runs, nil when none.
-func (b *batch) firstErr() error {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.err
-}
-
-// fail records err unless an error came first.
-func (b *batch) fail(err error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	if b.err == nil {
-		b.err = err
-	}
-}
-
 // Closing is the outcome's closing line (more lines when runs failed).
 func (oc *Outcome) Closing() string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "%d ran, %d already done, %d failed", len(oc.Ran), len(oc.Skipped), len(oc.Failed))
+	if len(oc.Stopped) > 0 {
+		fmt.Fprintf(&b, ", %d interrupted", len(oc.Stopped))
+	}
 	if len(oc.Busy) > 0 {
-		fmt.Fprintf(&b, ", %d running in another process", len(oc.Busy))
+		fmt.Fprintf(&b, ", %d still running in another process", len(oc.Busy))
+	}
+	if n := len(oc.NotDone) - len(oc.Failed) - len(oc.Stopped) - len(oc.Busy); n > 0 {
+		fmt.Fprintf(&b, "; %s of this shard not done for reasons of other processes (see `sweep status`)", english.Plural(n, "run"))
 	}
 	if len(oc.Failed) > 0 {
 		b.WriteString("\nfailed runs (rerun the same command to retry them):")

@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -202,9 +203,7 @@ func TestFailedRunIsRecordedAndRerunNextTime(t *testing.T) {
 
 func TestPanicsAndErrorsInTasksAreRecorded(t *testing.T) {
 	out := t.TempDir()
-	src := strings.Replace(runFile, "seeds = [0, 1]", "", 1)
-	src = strings.Replace(src, "[parameters.estimator]\nvalues = [\"jsd\", \"dv\"]", "[parameters.behavior]\nvalues = [\"panic\", \"fail\", \"\"]", 1)
-	s := parseFile(t, src)
+	s := parseFile(t, strings.Replace(behaviorFile("panic", "fail", ""), "seeds = [0, 1]", "", 1))
 	oc, log := runSweep(t, s, out)
 	if len(oc.Failed) != 2 || len(oc.Ran) != 1 {
 		t.Fatalf("failed %v ran %v\n%s", oc.Failed, oc.Ran, log)
@@ -230,45 +229,164 @@ func deadPID(t *testing.T) int {
 	return cmd.Process.Pid
 }
 
-func TestStaleLocksAreBrokenAndLiveOnesRespected(t *testing.T) {
+// writeHeldRun makes run r of s look as a process with this pid running
+// it would: a lock and a summary that says running.
+func writeHeldRun(t *testing.T, s *Sweep, out string, r *RunSpec, pid int) {
+	t.Helper()
+	dir := s.RunDir(out, r)
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, results.LockFile), fmt.Appendf(nil, "%d %s\n", pid, hostname()), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := results.WriteSummary(dir, &results.Summary{RunID: r.ID, Status: results.StatusRunning, Started: time.Now()}); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// watchWriter is a Runner's Stdout that keeps what is written and closes
+// seen once it has been sent a line containing want.
+type watchWriter struct {
+	mu   sync.Mutex
+	buf  bytes.Buffer
+	want string
+	seen chan struct{}
+}
+
+func newWatchWriter(want string) *watchWriter {
+	return &watchWriter{want: want, seen: make(chan struct{})}
+}
+
+func (w *watchWriter) Write(p []byte) (int, error) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	had := strings.Contains(w.buf.String(), w.want)
+	w.buf.Write(p)
+	if !had && strings.Contains(w.buf.String(), w.want) {
+		close(w.seen)
+	}
+	return len(p), nil
+}
+
+func (w *watchWriter) String() string {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.buf.String()
+}
+
+// runWhileHeld runs the sweep in the background with a quick BusyPoll,
+// and, once it says it waits for the run held by pid, calls then; it
+// returns the outcome and the output. then may cancel ctx, Run's context.
+func runWhileHeld(t *testing.T, ctx context.Context, s *Sweep, out string, pid int, then func()) (*Outcome, string) {
+	t.Helper()
+	w := newWatchWriter(fmt.Sprintf("running in pid %d on %s; waiting for it", pid, hostname()))
+	type result struct {
+		oc  *Outcome
+		err error
+	}
+	ended := make(chan result, 1)
+	go func() {
+		oc, err := (&Runner{Out: out, Stdout: w, BusyPoll: time.Millisecond}).Run(ctx, s)
+		ended <- result{oc, err}
+	}()
+	select {
+	case <-w.seen:
+		then()
+	case res := <-ended:
+		t.Fatalf("Run returned without waiting for the held run: %+v %v\n%s", res.oc, res.err, w)
+	}
+	res := <-ended
+	if res.err != nil {
+		t.Fatalf("Run: %v\n%s", res.err, w)
+	}
+	return res.oc, w.String()
+}
+
+// TestRunsHeldElsewhereAreWaitedFor: a run whose process is gone is taken
+// over at once; one that a live process holds is left alone and waited for,
+// and counted as done once that process finishes it.
+func TestRunsHeldElsewhereAreWaitedFor(t *testing.T) {
 	out := t.TempDir()
 	s := parseFile(t, runFile)
 	stale, live := s.Runs[0], s.Runs[1]
-	write := func(r *RunSpec, pid int) {
-		dir := s.RunDir(out, r)
-		if err := os.MkdirAll(dir, 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(filepath.Join(dir, results.LockFile), fmt.Appendf(nil, "%d %s\n", pid, hostname()), 0o644); err != nil {
-			t.Fatal(err)
-		}
-		if err := results.WriteSummary(dir, &results.Summary{RunID: r.ID, Status: results.StatusRunning, Started: time.Now()}); err != nil {
-			t.Fatal(err)
-		}
-	}
-	write(stale, deadPID(t))
-	write(live, os.Getpid())
+	writeHeldRun(t, s, out, stale, deadPID(t))
+	writeHeldRun(t, s, out, live, os.Getpid())
 
 	states := s.States(out)
-	if st := states[0]; st.Status != results.StatusFailed || !st.Interrupted {
+	if st := states[0]; st.Status != results.StatusInterrupted {
 		t.Fatalf("a run whose process is gone reads as %+v", st)
 	}
 	if st := states[1]; st.Status != results.StatusRunning || st.Holder == nil || st.Holder.PID != os.Getpid() {
 		t.Fatalf("a run held by a live process reads as %+v", st)
 	}
 
-	oc, log := runSweep(t, s, out)
-	if !slices.Contains(oc.Ran, stale.ID) || !slices.Equal(oc.Busy, []string{live.ID}) {
-		t.Fatalf("ran %v busy %v\n%s", oc.Ran, oc.Busy, log)
+	liveDir := s.RunDir(out, live)
+	oc, log := runWhileHeld(t, context.Background(), s, out, os.Getpid(), func() {
+		// The other process is still at it: its files are untouched.
+		if sum, _ := results.ReadSummary(liveDir); sum.Status != results.StatusRunning {
+			t.Errorf("the live run's summary was touched: %+v", sum)
+		}
+		if _, err := os.Stat(filepath.Join(liveDir, results.LockFile)); err != nil {
+			t.Errorf("the live lock was removed: %v", err)
+		}
+		// Now it finishes the run.
+		if err := results.WriteSummary(liveDir, &results.Summary{RunID: live.ID, Status: results.StatusDone, Metrics: results.Values{"mi": 1}}); err != nil {
+			t.Error(err)
+		}
+		os.Remove(filepath.Join(liveDir, results.LockFile))
+	})
+	if !slices.Contains(oc.Ran, stale.ID) || slices.Contains(oc.Ran, live.ID) || !slices.Equal(oc.Skipped, []string{live.ID}) || len(oc.Busy)+len(oc.NotDone) != 0 {
+		t.Fatalf("ran %v skipped %v busy %v not done %v\n%s", oc.Ran, oc.Skipped, oc.Busy, oc.NotDone, log)
 	}
-	if sum, _ := results.ReadSummary(s.RunDir(out, live)); sum.Status != results.StatusRunning {
-		t.Fatalf("the live run's summary was touched: %+v", sum)
+	if !strings.Contains(log, live.ID+": done in another process") {
+		t.Fatalf("the output does not say the waited-for run was done elsewhere:\n%s", log)
 	}
-	if _, err := os.Stat(filepath.Join(s.RunDir(out, live), results.LockFile)); err != nil {
-		t.Fatalf("the live lock was removed: %v", err)
+}
+
+// TestARunWhoseProcessDiesWhileWaitedForIsTakenOver: the process holding a
+// run dies while this one waits for it; this one then runs it.
+func TestARunWhoseProcessDiesWhileWaitedForIsTakenOver(t *testing.T) {
+	out := t.TempDir()
+	s := parseFile(t, runFile)
+	owner := exec.Command("sleep", "60")
+	if err := owner.Start(); err != nil {
+		t.Skipf("no sleep command to stand for the other process: %v", err)
 	}
-	if !strings.Contains(log, "1 running in another process") {
-		t.Fatalf("closing line does not mention the busy run:\n%s", log)
+	defer owner.Process.Kill()
+	held := s.Runs[2]
+	writeHeldRun(t, s, out, held, owner.Process.Pid)
+	oc, log := runWhileHeld(t, context.Background(), s, out, owner.Process.Pid, func() {
+		owner.Process.Kill()
+		owner.Wait()
+	})
+	if len(oc.Ran) != 4 || !slices.Contains(oc.Ran, held.ID) || len(oc.Busy)+len(oc.NotDone)+len(oc.Failed) != 0 {
+		t.Fatalf("ran %v busy %v not done %v failed %v\n%s", oc.Ran, oc.Busy, oc.NotDone, oc.Failed, log)
+	}
+	if st := s.States(out)[2]; st.Status != results.StatusDone {
+		t.Fatalf("the run taken over is %s", st.Status)
+	}
+}
+
+// TestAnInterruptWhileWaitingLeavesTheRunToItsProcess: interrupted while
+// it waits for a run that a live process holds, Run leaves that run alone
+// and says it is still running elsewhere and not done.
+func TestAnInterruptWhileWaitingLeavesTheRunToItsProcess(t *testing.T) {
+	out := t.TempDir()
+	s := parseFile(t, runFile)
+	held := s.Runs[3]
+	writeHeldRun(t, s, out, held, os.Getpid())
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	oc, log := runWhileHeld(t, ctx, s, out, os.Getpid(), cancel)
+	if !oc.Interrupted || !slices.Equal(oc.Busy, []string{held.ID}) || !slices.Contains(oc.NotDone, held.ID) {
+		t.Fatalf("interrupted %v busy %v not done %v\n%s", oc.Interrupted, oc.Busy, oc.NotDone, log)
+	}
+	if !strings.Contains(log, ", 1 still running in another process") {
+		t.Fatalf("the closing line does not count the run still held:\n%s", log)
+	}
+	if sum, _ := results.ReadSummary(s.RunDir(out, held)); sum.Status != results.StatusRunning {
+		t.Fatalf("the held run's summary was touched: %+v", sum)
 	}
 }
 
@@ -297,8 +415,7 @@ func TestCorruptLockFileIsStale(t *testing.T) {
 
 func TestInterruptRecordsTheRunAndStops(t *testing.T) {
 	out := t.TempDir()
-	src := strings.Replace(runFile, "[parameters.estimator]\nvalues = [\"jsd\", \"dv\"]", "[parameters.behavior]\nvalues = [\"\", \"block\"]", 1)
-	s := parseFile(t, src)
+	s := parseFile(t, behaviorFile("", "block"))
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	blocked := s.Runs[2] // behavior = block, seed 0
@@ -317,14 +434,17 @@ func TestInterruptRecordsTheRunAndStops(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !oc.Interrupted || len(oc.Ran) != 2 || len(oc.Failed) != 1 || oc.Failed[0].Reason != "interrupted" {
+	if !oc.Interrupted || len(oc.Ran) != 2 || len(oc.Failed) != 0 || len(oc.Stopped) != 1 || oc.Stopped[0].ID != blocked.ID {
 		t.Fatalf("outcome %+v\n%s", oc, buf.String())
+	}
+	if !strings.Contains(buf.String(), "2 ran, 0 already done, 0 failed, 1 interrupted") {
+		t.Fatalf("the closing line does not count the interrupted run apart:\n%s", buf.String())
 	}
 	if !strings.Contains(buf.String(), "To continue, rerun the same command") {
 		t.Fatalf("no advice on continuing:\n%s", buf.String())
 	}
 	sum, err := results.ReadSummary(s.RunDir(out, blocked))
-	if err != nil || sum.Status != results.StatusFailed || sum.Error != "interrupted" {
+	if err != nil || sum.Status != results.StatusInterrupted {
 		t.Fatalf("interrupted run summary %+v, %v", sum, err)
 	}
 	states := s.States(out)
@@ -332,7 +452,7 @@ func TestInterruptRecordsTheRunAndStops(t *testing.T) {
 		t.Fatalf("the run after the interrupted one is %s, want pending", states[3].Status)
 	}
 	statuses := resultsColumn(t, filepath.Join(out, "e2e"), "status")
-	if strings.Join(statuses, ",") != "done,done,failed,pending" {
+	if strings.Join(statuses, ",") != "done,done,interrupted,pending" {
 		t.Fatalf("results.csv statuses %v", statuses)
 	}
 	if _, err := os.Stat(filepath.Join(out, "e2e", ReportsDir)); !os.IsNotExist(err) {

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"sync/atomic"
 
 	"github.com/infomax/infomax/experiments/engine/results"
 	"github.com/infomax/infomax/reports"
@@ -20,6 +21,57 @@ const ReportsDir = "reports"
 // Dir returns the sweep's directory under the output directory out.
 func (s *Sweep) Dir(out string) string { return filepath.Join(out, s.Name) }
 
+// OutError is an output directory that cannot hold the sweep: the sweep's
+// directory cannot be created, read or written, or its sweep.json is
+// corrupt. It is for the user to fix before anything can run, as a usage
+// error is.
+type OutError struct {
+	Dir string
+	Err error
+}
+
+func (e *OutError) Error() string { return fmt.Sprintf("output directory %s: %v", e.Dir, e.Err) }
+
+func (e *OutError) Unwrap() error { return e.Err }
+
+// Started reports whether the sweep's directory under out exists. The error,
+// an *OutError, says that the directory cannot be used: it exists but is not
+// a directory this process can read, or it does not exist and cannot be
+// made, because its nearest existing parent is not a directory this process
+// can write.
+func (s *Sweep) Started(out string) (bool, error) {
+	dir := s.Dir(out)
+	st, err := os.Stat(dir)
+	switch {
+	case err == nil && !st.IsDir():
+		return false, &OutError{Dir: dir, Err: errors.New("not a directory")}
+	case err == nil:
+		f, err := os.Open(dir)
+		if err != nil {
+			return false, &OutError{Dir: dir, Err: err}
+		}
+		f.Close()
+		return true, nil
+	case !errors.Is(err, os.ErrNotExist):
+		return false, &OutError{Dir: dir, Err: err}
+	}
+	for p := filepath.Dir(dir); ; p = filepath.Dir(p) {
+		st, err := os.Stat(p)
+		switch {
+		case err == nil && !st.IsDir():
+			return false, &OutError{Dir: dir, Err: fmt.Errorf("%s is not a directory", p)}
+		case err == nil && !writable(p):
+			return false, &OutError{Dir: dir, Err: fmt.Errorf("cannot be made: %s is not writable", p)}
+		case err == nil:
+			return false, nil
+		case !errors.Is(err, os.ErrNotExist):
+			return false, &OutError{Dir: dir, Err: err}
+		case p == filepath.Dir(p):
+			return false, nil
+		}
+	}
+}
+
 // RunDir returns the directory of run r under out.
 func (s *Sweep) RunDir(out string, r *RunSpec) string { return filepath.Join(out, s.Name, r.ID) }
 
@@ -27,12 +79,12 @@ func (s *Sweep) RunDir(out string, r *RunSpec) string { return filepath.Join(out
 // summary and lock when they exist.
 type State struct {
 	Run *RunSpec
-	// Status is done, failed, running or pending. A run whose summary
-	// says running but that no live process holds is failed, with
-	// Interrupted set.
-	Status      results.Status
-	Interrupted bool
-	// Reason says why a failed run failed.
+	// Status is done, failed, interrupted, running or pending. A run
+	// whose summary says running but that no live process holds is
+	// interrupted: its process died.
+	Status results.Status
+	// Reason says why a failed run failed, or how an interrupted one was
+	// interrupted.
 	Reason string
 	// Summary is the run's summary.json, nil when there is none (or it is
 	// corrupt: then Reason says so).
@@ -41,9 +93,19 @@ type State struct {
 	Holder *LockInfo
 }
 
+// stateScans counts the calls of States, which read every run's files:
+// a test holds the runner to a number of them that does not grow with the
+// number of runs.
+var stateScans atomic.Int64
+
+// rerunsCorrupt ends the reason given for a run whose summary.json cannot
+// be read: `sweep run` runs such a run again, as it does a failed one.
+const rerunsCorrupt = "; `sweep run` runs it again"
+
 // States reads the state of every run of the sweep under out. Missing
 // directories are pending runs, not errors.
 func (s *Sweep) States(out string) []State {
+	stateScans.Add(1)
 	states := make([]State, len(s.Runs))
 	for i, r := range s.Runs {
 		states[i] = s.state(out, r)
@@ -59,7 +121,7 @@ func (s *Sweep) state(out string, r *RunSpec) State {
 	switch {
 	case errors.Is(err, os.ErrNotExist):
 	case err != nil:
-		st.Status, st.Reason = results.StatusFailed, err.Error()
+		st.Status, st.Reason = results.StatusFailed, err.Error()+rerunsCorrupt
 	default:
 		st.Summary = sum
 		st.Status, st.Reason = sum.Status, sum.Error
@@ -69,15 +131,25 @@ func (s *Sweep) state(out string, r *RunSpec) State {
 	case held:
 		st.Status, st.Holder = results.StatusRunning, &holder
 	case st.Status == results.StatusRunning:
-		st.Status, st.Interrupted = results.StatusFailed, true
-		st.Reason = "interrupted: its process is gone"
+		st.Status, st.Reason = results.StatusInterrupted, "interrupted: its process is gone"
 	}
 	return st
 }
 
-// resultsLockFile is the lock, inside a sweep directory, that serializes
-// the rewriting of results.csv by processes sharing the directory.
-const resultsLockFile = ".results.lock"
+// dirLockFile is the lock, inside a sweep directory, that serializes the
+// processes sharing the directory when they check and write sweep.json and
+// when they rewrite results.csv.
+const dirLockFile = ".results.lock"
+
+// lockDir takes the lock of the sweep's directory under out, waiting for
+// it.
+func (s *Sweep) lockDir(out string) (unlock func(), err error) {
+	unlock, err = lockFile(filepath.Join(s.Dir(out), dirLockFile))
+	if err != nil {
+		return nil, fmt.Errorf("locking %s: %w", s.Dir(out), err)
+	}
+	return unlock, nil
+}
 
 // WriteResults rewrites <out>/<sweep>/results.csv from the runs' stored
 // summaries: one row per run of the sweep, in plan order. The summaries are
@@ -85,46 +157,62 @@ const resultsLockFile = ".results.lock"
 // shards finishing at once never lose each other's rows: the last writer
 // has read every summary written before it took the lock.
 func (s *Sweep) WriteResults(out string) error {
-	unlock, err := lockFile(filepath.Join(s.Dir(out), resultsLockFile))
-	if err != nil {
-		return fmt.Errorf("locking results.csv: %w", err)
-	}
-	defer unlock()
-	rows := make([]results.ResultsRow, len(s.Runs))
-	for i, st := range s.States(out) {
-		row := results.ResultsRow{RunID: st.Run.ID, Seed: st.Run.Seed, Status: st.Status}
-		for _, v := range st.Run.Values {
-			row.Params = append(row.Params, FormatValue(v))
-		}
-		if st.Summary != nil {
-			row.Metrics = st.Summary.Metrics
-		}
-		rows[i] = row
-	}
-	return results.WriteResultsCSV(filepath.Join(s.Dir(out), results.ResultsFile), s.ParamNames(), rows)
+	_, err := s.rewriteResults(out)
+	return err
 }
 
-// LoadRuns reads the stored runs of the sweep for reports: every run with a
-// summary and a readable config. missing lists the runs that are not done,
-// each with its state.
+// rewriteResults is WriteResults, and returns the states of the runs it
+// read.
+func (s *Sweep) rewriteResults(out string) ([]State, error) {
+	unlock, err := s.lockDir(out)
+	if err != nil {
+		return nil, err
+	}
+	defer unlock()
+	states := s.States(out)
+	rows := make([]results.ResultsRow, len(s.Runs))
+	for i, st := range states {
+		rows[i] = s.resultsRow(st.Run, st.Status, st.Summary)
+	}
+	return states, s.writeResultsCSV(out, rows)
+}
+
+// LoadRuns reads the runs of the sweep for reports: every run, in plan
+// order, so that a report can say how many it left out and why. A done run
+// comes with its summary and config. A run that is not done comes with its
+// summary, or one made from its spec when it has none, whose status is its
+// state (pending for a run never started, interrupted for one whose process
+// died) and whose error is the reason; its config is not read. missing
+// lists the runs that are not done, each with its state; a done run whose
+// config cannot be read is among them, as failed.
 func (s *Sweep) LoadRuns(out string) (runs []reports.Run, missing []State) {
 	for _, st := range s.States(out) {
+		dir := s.RunDir(out, st.Run)
+		var cfg map[string]any
+		if st.Status == results.StatusDone {
+			var err error
+			if cfg, err = results.ReadConfig(dir); err != nil {
+				st.Status, st.Reason = results.StatusFailed, err.Error()
+			}
+		}
+		sum := st.Summary
 		if st.Status != results.StatusDone {
 			missing = append(missing, st)
+			sum = s.stateSummary(st)
 		}
-		if st.Summary == nil {
-			continue
-		}
-		dir := s.RunDir(out, st.Run)
-		cfg, err := results.ReadConfig(dir)
-		if err != nil {
-			if st.Status == results.StatusDone {
-				st.Status, st.Reason = results.StatusFailed, err.Error()
-				missing = append(missing, st)
-			}
-			continue
-		}
-		runs = append(runs, reports.Run{ID: st.Run.ID, Dir: dir, Summary: st.Summary, Config: cfg})
+		runs = append(runs, reports.Run{ID: st.Run.ID, Dir: dir, Summary: sum, Config: cfg})
 	}
 	return runs, missing
+}
+
+// stateSummary is the summary a report is given for a run that is not done:
+// its own, or one made from its spec, with its state's status and reason.
+func (s *Sweep) stateSummary(st State) *results.Summary {
+	sum := &results.Summary{RunID: st.Run.ID, Seed: st.Run.Seed, Params: s.ParamMap(st.Run), Metrics: results.Values{}}
+	if st.Summary != nil {
+		c := *st.Summary
+		sum = &c
+	}
+	sum.Status, sum.Error = st.Status, st.Reason
+	return sum
 }

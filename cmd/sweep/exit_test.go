@@ -1,0 +1,141 @@
+package main
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/infomax/infomax/experiments/engine/results"
+	"github.com/infomax/infomax/experiments/engine/sweep"
+)
+
+// ranSmallWalk writes the small walk sweep followed by extra (see
+// writeSmallWalk), runs it with these extra arguments, which must succeed,
+// and returns the file, the output directory and the sweep.
+func ranSmallWalk(t *testing.T, extra string, args ...string) (f, out string, s *sweep.Sweep) {
+	t.Helper()
+	f, out, _ = writeSmallWalk(t, extra)
+	if code, stdout, errs := runCLI(append([]string{"run", f, "--out", out}, args...)...); code != exitOK {
+		t.Fatalf("sweep run %q: exit %d\n%s%s", args, code, stdout, errs)
+	}
+	s, err := sweep.Load(f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return f, out, s
+}
+
+// editFile replaces the content of the file at path with edit's of it.
+func editFile(t *testing.T, path string, edit func(string) string) {
+	t.Helper()
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(path, []byte(edit(string(b))), 0o644); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// TestUnusableOutIsAUsageError: an --out that cannot hold the sweep (under
+// a regular file, or, when not root, in a read-only directory) is for the
+// user to fix: run and status exit with 2 and say why.
+func TestUnusableOutIsAUsageError(t *testing.T) {
+	f, _, _ := writeSmallWalk(t, "")
+	dir := t.TempDir()
+	file := filepath.Join(dir, "file")
+	if err := os.WriteFile(file, nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	outs := []string{filepath.Join(file, "runs")}
+	if os.Geteuid() != 0 { // root writes anywhere
+		ro := filepath.Join(dir, "ro")
+		if err := os.Mkdir(ro, 0o555); err != nil {
+			t.Fatal(err)
+		}
+		outs = append(outs, filepath.Join(ro, "runs"))
+	}
+	for _, out := range outs {
+		for _, cmd := range []string{"run", "status"} {
+			code, stdout, errs := runCLI(cmd, f, "--out", out)
+			if code != exitUsage || !strings.Contains(errs, "output directory "+filepath.Join(out, "walk")) {
+				t.Errorf("sweep %s --out %s: exit %d, want 2\n%s%s", cmd, out, code, stdout, errs)
+			}
+		}
+	}
+}
+
+// TestReportWarnsOfTornMetricsLines: a done run's metrics.jsonl with a
+// corrupt line and a torn last one still makes its figure, and `sweep
+// report` names the file and the lines it skipped.
+func TestReportWarnsOfTornMetricsLines(t *testing.T) {
+	f, out, s := ranSmallWalk(t, "[[figures]]\nkind = \"staircase\"\nname = \"walk\"\nmetric = \"x\"\ntruth = \"x\"\n")
+	path := filepath.Join(s.RunDir(out, s.Runs[0]), results.MetricsFile)
+	editFile(t, path, func(m string) string {
+		lines := strings.SplitAfter(m, "\n")
+		lines[1] = "{\"step\": 2, \"valu\n"
+		return strings.Join(lines, "") + "{\"step\":4,"
+	})
+	code, stdout, errs := runCLI("report", f, "--out", out)
+	want := "warning: " + path + ": skipped 2 lines that could not be read (torn or corrupt): lines 2 and 4\n"
+	if code != exitOK || !strings.Contains(errs, want) {
+		t.Fatalf("report: exit %d, stderr lacks %q\n%s%s", code, want, stdout, errs)
+	}
+}
+
+// TestReportCountsEveryRunNotDone: with 3 runs of 6 done, one failed and
+// two never started, the report's note counts all three left out.
+func TestReportCountsEveryRunNotDone(t *testing.T) {
+	f, out, s := ranSmallWalk(t, "[[tables]]\nkind = \"table\"\nname = \"walk_table\"\nrows = \"scale\"\ncolumns = [\"max_abs\"]\n", "--shard", "0/2")
+	failed := s.RunDir(out, s.Runs[1])
+	os.MkdirAll(failed, 0o755)
+	results.WriteSummary(failed, &results.Summary{RunID: s.Runs[1].ID, Status: results.StatusFailed, Error: "diverged at step 2: loss is NaN", Step: 2})
+	if code, stdout, errs := runCLI("report", f, "--out", out); code != exitOK || !strings.Contains(stdout, "3 of 6 runs are not done") {
+		t.Fatalf("report: exit %d\n%s%s", code, stdout, errs)
+	}
+	md, err := os.ReadFile(filepath.Join(s.Dir(out), sweep.ReportsDir, "walk_table.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := "Left out: 3 runs not done (1 failed, 2 pending)."; !strings.Contains(string(md), want) {
+		t.Fatalf("the table does not say %q:\n%s", want, md)
+	}
+}
+
+// TestStatusAndRunAgreeOnACorruptSummary: for a truncated summary.json,
+// status says that `sweep run` runs the run again, and run does, saying so.
+func TestStatusAndRunAgreeOnACorruptSummary(t *testing.T) {
+	f, out, s := ranSmallWalk(t, "")
+	path := filepath.Join(s.RunDir(out, s.Runs[2]), results.SummaryFile)
+	editFile(t, path, func(sum string) string { return sum[:len(sum)/2] })
+	want := path + ": corrupt summary (unexpected end of JSON input); `sweep run` runs it again"
+	code, stdout, _ := runCLI("status", f, "--out", out)
+	if code != exitOK || !strings.Contains(stdout, want) || strings.Contains(stdout, "delete") {
+		t.Fatalf("status: exit %d, want %q\n%s", code, want, stdout)
+	}
+	code, stdout, errs := runCLI("run", f, "--out", out)
+	if code != exitOK || !strings.Contains(stdout, "[3/6] "+s.Runs[2].ID+": "+want) || !strings.Contains(stdout, "1 ran, 5 already done") {
+		t.Fatalf("run: exit %d, want %q\n%s%s", code, want, stdout, errs)
+	}
+}
+
+// TestARunThatCannotRunExitsWithOne: a run whose directory cannot be made
+// fails, the other runs run, and the exit status is 1, not 0.
+func TestARunThatCannotRunExitsWithOne(t *testing.T) {
+	f, out, _ := writeSmallWalk(t, "")
+	s, err := sweep.Load(f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.MkdirAll(s.Dir(out), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(s.RunDir(out, s.Runs[1]), nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	code, stdout, errs := runCLI("run", f, "--out", out)
+	if code != exitFailed || !strings.Contains(stdout, "5 ran, 0 already done, 1 failed") || !strings.Contains(stdout, s.Runs[1].ID+": FAILED before it started: mkdir ") {
+		t.Fatalf("exit %d, want 1\n%s%s", code, stdout, errs)
+	}
+}

@@ -1,0 +1,92 @@
+package sweep
+
+import (
+	"path/filepath"
+	"sync"
+	"time"
+
+	"github.com/infomax/infomax/experiments/engine/results"
+)
+
+// resultsEvery is how often, at most, a process rewrites results.csv from
+// its resultsTable while its runs run.
+const resultsEvery = 5 * time.Second
+
+// resultsTable is results.csv as one process keeps it while its runs run:
+// a row per run of the sweep, in plan order, made from the runs' states when
+// the process starts and set from each of its runs' summary as the run
+// ends, so that a run's bookkeeping costs the same whatever the number of
+// runs. It is written out at most every resultsEvery; [Runner.Run] rewrites
+// results.csv from every run's summary.json once its runs have ended, so
+// the rows of runs that other processes ran meanwhile are right then, and a
+// crash leaves nothing that the next call does not rewrite. Its workers
+// share it under mu.
+type resultsTable struct {
+	s   *Sweep
+	out string
+
+	mu      sync.Mutex
+	rows    []results.ResultsRow
+	changed bool
+	written time.Time
+}
+
+// newResultsTable returns the table of the runs in these states, as
+// [Sweep.States] read them under out.
+func (s *Sweep) newResultsTable(out string, states []State) *resultsTable {
+	t := &resultsTable{s: s, out: out, rows: make([]results.ResultsRow, len(states)), written: time.Now()}
+	for i, st := range states {
+		t.rows[i] = s.resultsRow(st.Run, st.Status, st.Summary)
+	}
+	return t
+}
+
+// set makes the row of the run with index i say what its summary, as just
+// written, says.
+func (t *resultsTable) set(i int, sum *results.Summary) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	t.rows[i] = t.s.resultsRow(t.s.Runs[i], sum.Status, sum)
+	t.changed = true
+}
+
+// writeIfDue writes results.csv when a row changed and resultsEvery has
+// passed since the last write, under the sweep directory's lock.
+func (t *resultsTable) writeIfDue() error {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if !t.changed || time.Since(t.written) < resultsEvery {
+		return nil
+	}
+	unlock, err := t.s.lockDir(t.out)
+	if err != nil {
+		return err
+	}
+	defer unlock()
+	if err := t.s.writeResultsCSV(t.out, t.rows); err != nil {
+		return err
+	}
+	t.changed, t.written = false, time.Now()
+	return nil
+}
+
+// resultsRow is the row of results.csv for run r, with this status and
+// summary (nil when it has none). The metrics are as summary.json stores
+// them, so that a row made from a summary in memory is the row made from
+// the file.
+func (s *Sweep) resultsRow(r *RunSpec, status results.Status, sum *results.Summary) results.ResultsRow {
+	row := results.ResultsRow{RunID: r.ID, Seed: r.Seed, Status: status}
+	for _, v := range r.Values {
+		row.Params = append(row.Params, FormatValue(v))
+	}
+	if sum != nil {
+		row.Metrics = sum.Metrics.Stored()
+	}
+	return row
+}
+
+// writeResultsCSV writes the sweep's results.csv under out from rows; the
+// caller holds the sweep directory's lock.
+func (s *Sweep) writeResultsCSV(out string, rows []results.ResultsRow) error {
+	return results.WriteResultsCSV(filepath.Join(s.Dir(out), results.ResultsFile), s.ParamNames(), rows)
+}
