@@ -174,7 +174,9 @@ func (a *attempt) end(ctx context.Context, vals results.Values, runErr error) ru
 	sum := a.sum
 	sum.Finished = time.Now().UTC()
 	sum.Seconds = a.cp.seconds()
-	sum.Step = a.metrics.lastStep
+	// The step reached is the last one logged or checkpointed, whichever is
+	// later: a task may checkpoint between its metrics records.
+	sum.Step = max(sum.Step, a.metrics.lastStep)
 	if vals != nil {
 		sum.Metrics = vals
 	}

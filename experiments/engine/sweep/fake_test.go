@@ -35,7 +35,9 @@ type fakeConfig struct {
 	// writing a file named "started" in the run directory), or "nospace"
 	// (at step 3, fail as a checkpoint save on a full disk does, after
 	// making summary.json a directory, so that it cannot be written
-	// either), or "inf" (end with mi = +Inf and loss = -Inf).
+	// either), or "inf" (end with mi = +Inf and loss = -Inf), or
+	// "blockahead" (log step 1, save a checkpoint at step 4, then block as
+	// "block" does: a run checkpointed past its last metrics record).
 	Behavior string `toml:"behavior"`
 	// DivergeIf makes Run diverge at step 3 while this file exists.
 	DivergeIf string `toml:"diverge_if"`
@@ -95,7 +97,12 @@ func (fakeTask) NewConfig() tasks.Config {
 // returns the last of them.
 func (fakeTask) Run(ctx context.Context, c tasks.Config, run *tasks.Run) (results.Values, error) {
 	cfg := c.(*fakeConfig)
-	if cfg.Behavior == "block" {
+	if cfg.Behavior == "blockahead" {
+		if err := checkpointAhead(run); err != nil {
+			return nil, err
+		}
+	}
+	if cfg.Behavior == "block" || cfg.Behavior == "blockahead" {
 		if err := os.WriteFile(filepath.Join(run.Dir, "started"), nil, 0o644); err != nil {
 			return nil, err
 		}
@@ -133,6 +140,18 @@ func (fakeTask) Run(ctx context.Context, c tasks.Config, run *tasks.Run) (result
 		return results.Values{"mi": math.Inf(1), "loss": math.Inf(-1)}, nil
 	}
 	return last, nil
+}
+
+// checkpointAhead logs step 1 and saves a checkpoint at step 4, as a task
+// that logs its metrics less often than it checkpoints does.
+func checkpointAhead(run *tasks.Run) error {
+	if _, _, _, err := run.Checkpoint.Load(); err != nil {
+		return err
+	}
+	if err := run.Metrics.Log(1, results.Values{"mi": 1, "loss": -1}); err != nil {
+		return err
+	}
+	return run.Checkpoint.Save(4, []byte("state"))
 }
 
 // behaviorFile is runFile sweeping the fake task's behavior over these

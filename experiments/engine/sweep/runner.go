@@ -331,7 +331,9 @@ func (oc *Outcome) Closing() string {
 	if len(oc.Busy) > 0 {
 		fmt.Fprintf(&b, ", %d still running in another process", len(oc.Busy))
 	}
-	if n := len(oc.NotDone) - len(oc.Failed) - len(oc.Stopped) - len(oc.Busy); n > 0 {
+	if n := len(oc.NotDone) - len(oc.Failed) - len(oc.Stopped) - len(oc.Busy); n > 0 && oc.Interrupted {
+		fmt.Fprintf(&b, "; %s of this shard not started before the interrupt", english.Plural(n, "run"))
+	} else if n > 0 {
 		fmt.Fprintf(&b, "; %s of this shard not done for reasons of other processes (see `sweep status`)", english.Plural(n, "run"))
 	}
 	if len(oc.Failed) > 0 {

@@ -413,6 +413,40 @@ func TestCorruptLockFileIsStale(t *testing.T) {
 	}
 }
 
+// TestInterruptSaysTheStepReached checks that a run interrupted after a
+// checkpoint later than its last metrics record is said to have reached the
+// checkpoint's step, not the record's, in the message and in summary.json.
+func TestInterruptSaysTheStepReached(t *testing.T) {
+	out := t.TempDir()
+	s := parseFile(t, behaviorFile("blockahead"))
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	run := s.Runs[0]
+	go func() {
+		for {
+			if _, err := os.Stat(filepath.Join(s.RunDir(out, run), "started")); err == nil {
+				cancel()
+				return
+			}
+			time.Sleep(5 * time.Millisecond)
+		}
+	}()
+	var buf bytes.Buffer
+	if _, err := (&Runner{Out: out, Stdout: &buf}).Run(ctx, s); err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"interrupted at step 4; it will resume from the checkpoint at step 4",
+		"0 ran, 0 already done, 0 failed, 1 interrupted; 1 run of this shard not started before the interrupt\n"} {
+		if !strings.Contains(buf.String(), want) {
+			t.Errorf("output lacks %q:\n%s", want, buf.String())
+		}
+	}
+	sum, err := results.ReadSummary(s.RunDir(out, run))
+	if err != nil || sum.Step != 4 {
+		t.Errorf("summary %+v, %v; want step 4", sum, err)
+	}
+}
+
 func TestInterruptRecordsTheRunAndStops(t *testing.T) {
 	out := t.TempDir()
 	s := parseFile(t, behaviorFile("", "block"))
