@@ -29,6 +29,7 @@ var layers = map[string]int{
 	"experiments/tasks/gaussian":    6,
 	"experiments/tasks/taskstest":   6,
 	"experiments/engine/checkpoint": 5,
+	"experiments/train/pair":        5,
 	"experiments/tasks":             4,
 	"reports":                       3,
 	"experiments/train/probe":       3,

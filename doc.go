@@ -18,7 +18,8 @@
 //     experiments/tasks/taskstest, the harness their tests share. The
 //     engine never imports a task, nor a task the engine.
 //  5. experiments/engine/checkpoint: atomic checkpoint files and the state
-//     encoding tasks write into them.
+//     encoding tasks write into them; experiments/train/pair: the pair
+//     critic and estimator model that vector tasks such as gaussian train.
 //  4. experiments/tasks: the task contract (Task, Config, Run) and the
 //     task registry.
 //  3. reports (figures and tables from results files, by registered kind),
