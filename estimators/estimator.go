@@ -296,15 +296,26 @@ func Lookup(name string) (Info, error) { return estimatorRegistry.Lookup(name) }
 // parameters that are not given take their defaults, and unknown ones are
 // an error, as is the name of a classic estimator.
 func New(name string, p Params) (Estimator, error) {
-	info, err := Lookup(name)
+	info, err := LookupCritic(name)
 	if err != nil {
 		return nil, err
 	}
+	return info.New(withDefaults(info, p))
+}
+
+// LookupCritic returns the registration of the named critic-based
+// estimator, for a task that trains a critic: an unknown name, or the name
+// of a classic estimator, is an error that lists the critic-based ones.
+func LookupCritic(name string) (Info, error) {
+	info, err := Lookup(name)
+	if err != nil {
+		return info, err
+	}
 	if info.Classic() {
-		return nil, fmt.Errorf("estimator %q is a classic estimator, which works on a whole sample and trains no critic; "+
+		return Info{}, fmt.Errorf("estimator %q is a classic estimator, which works on a whole sample and trains no critic; "+
 			"this needs one that trains a critic (%s)", name, strings.Join(CriticNames(), ", "))
 	}
-	return info.New(withDefaults(info, p))
+	return info, nil
 }
 
 // NewSample builds the named classic estimator with parameters p, as [New]

@@ -92,3 +92,15 @@ func contains(list []string, s string) bool {
 	}
 	return false
 }
+
+func TestLookupCritic(t *testing.T) {
+	if _, err := LookupCritic("jsd"); err != nil {
+		t.Errorf("LookupCritic(jsd): %v", err)
+	}
+	if _, err := LookupCritic("ksg"); err == nil || !strings.Contains(err.Error(), "classic") {
+		t.Errorf("LookupCritic(ksg) = %v; want an error saying it is classic", err)
+	}
+	if _, err := LookupCritic("jsdd"); err == nil || !strings.Contains(err.Error(), `did you mean "jsd"`) {
+		t.Errorf("LookupCritic(jsdd) = %v; want the unknown-name error", err)
+	}
+}

@@ -110,7 +110,7 @@ func (c *Config) Validate() error {
 			return fmt.Errorf("mi_levels[%d] = %g: too large for dim = %d (the correlation rounds to 1); keep each level below %d nats", i, mi, c.Dim, 15*c.Dim)
 		}
 	}
-	if _, err := estimators.Lookup(c.Estimator); err != nil {
+	if _, err := estimators.LookupCritic(c.Estimator); err != nil {
 		return fmt.Errorf("estimator = %q: %w", c.Estimator, err)
 	}
 	if _, err := estimators.New(c.Estimator, estimators.Params(c.EstimatorParams)); err != nil {
