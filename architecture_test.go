@@ -25,6 +25,7 @@ const module = "github.com/infomax/infomax"
 var layers = map[string]int{
 	"cmd/sweep":                     7,
 	"experiments/engine/sweep":      6,
+	"experiments/tasks/bmi":         6,
 	"experiments/tasks/dim":         6,
 	"experiments/tasks/gaussian":    6,
 	"experiments/tasks/taskstest":   6,
