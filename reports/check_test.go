@@ -10,7 +10,7 @@ import (
 
 func TestKindsRegistered(t *testing.T) {
 	names := strings.Join(Names(), ",")
-	for _, want := range []string{"bias_variance", "heatmap", "line", "staircase", "table"} {
+	for _, want := range []string{"bias_variance", "curves", "estimates", "heatmap", "line", "staircase", "table", "walltime"} {
 		if !strings.Contains(names, want) {
 			t.Errorf("kind %q is not registered (have %s)", want, names)
 		}
@@ -24,8 +24,12 @@ var validSpecs = map[string]map[string]any{
 	"bias_variance": {"rows": []any{"estimator"}, "source": "metrics", "precision": int64(2)},
 	"line": {"x": "batch_size", "y": []any{"a", "b"}, "group": "estimator", "logx": true,
 		"labels": map[string]any{"a": "A"}, "scale": 100},
-	"heatmap": {"x": "alpha", "y": "beta", "z": "acc", "precision": int64(1), "values": false},
-	"table":   {"rows": "model", "columns": []string{"acc"}, "labels": map[string]any{"acc": "Acc"}, "scale": 100.0},
+	"heatmap":   {"x": "alpha", "y": "beta", "z": "acc", "precision": int64(1), "values": false},
+	"table":     {"rows": "model", "columns": []string{"acc"}, "labels": map[string]any{"acc": "Acc"}, "scale": 100.0},
+	"estimates": {"rows": []any{"problem", "estimator"}, "estimate": "mi", "truth": "true_mi", "precision": int64(2)},
+	"curves": {"x": "samples", "panel": "problem", "group": "estimator", "y": "mi", "truth": "true_mi",
+		"logx": false, "ylabel": "nats", "columns": int64(2)},
+	"walltime": {"rows": "estimator", "precision": int64(0)},
 }
 
 func TestCheckAcceptsValidSpecs(t *testing.T) {
@@ -88,6 +92,10 @@ func TestCheckRejectsWrongTypesAndValues(t *testing.T) {
 		{"table", "columns", map[string]any{"a": "b"}},
 		{"table", "precision", int64(-1)},
 		{"table", "labels", map[string]any{"nope": "N"}},
+		{"heatmap", "center", "one"},
+		{"estimates", "rows", int64(1)},
+		{"curves", "logx", "no"},
+		{"walltime", "precision", int64(9)},
 	}
 	for _, c := range cases {
 		k, _ := Lookup(c.kind)
@@ -114,6 +122,7 @@ func TestCheckRejectsWrongTypesAndValues(t *testing.T) {
 func TestCheckRequiresOptionsAndName(t *testing.T) {
 	for kind, required := range map[string][]string{
 		"line": {"x", "y"}, "heatmap": {"x", "y", "z"}, "table": {"rows", "columns"},
+		"estimates": {"rows"}, "curves": {"x", "panel"}, "walltime": {"rows"},
 	} {
 		k, _ := Lookup(kind)
 		for _, opt := range required {

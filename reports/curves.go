@@ -1,0 +1,120 @@
+package reports
+
+import (
+	"fmt"
+	"image/color"
+
+	"gonum.org/v1/plot"
+	"gonum.org/v1/plot/plotter"
+	"gonum.org/v1/plot/vg"
+)
+
+func init() {
+	Register(Kind{
+		Name: "curves",
+		Summary: "an estimate against a numeric parameter (such as samples), one panel per problem and one line " +
+			"per estimator, mean over seeds with 95% t-intervals, the true value dashed",
+		Check: func(spec Spec) error { _, err := readCurvesOptions(spec); return err },
+		Make:  makeCurves,
+	})
+}
+
+// curvesOptions are the options of a curves figure:
+//
+//	x        numeric swept parameter on the x axis (required), e.g. "samples"
+//	panel    parameter (or list) with one panel per value (required), e.g. "problem"
+//	group    parameter (or list) with one line per value (default: one line)
+//	y        summary metric of the estimate (default "mi")
+//	truth    summary metric of the true value, drawn as a dashed black line at
+//	         its mean over the panel's runs (default "true_mi")
+//	logx     logarithmic x axis (default true)
+//	ylabel   y-axis label (default "estimate (nats)")
+//	columns  panels per row (default up to 3); width, height (inches per panel), dpi
+//
+// Points and error bars are as in the line kind: the mean over the runs
+// at one x of one group (the seeds), and the 95% interval of that mean.
+type curvesOptions struct {
+	X, Y, Truth, YLabel string
+	Panel, Group        []string
+	LogX                bool
+	Columns             int
+	Size                figureSize
+}
+
+func readCurvesOptions(spec Spec) (curvesOptions, error) {
+	r := readOptions("curves", spec, "x", "panel", "group", "y", "truth", "logx", "ylabel", "columns",
+		optWidth, optHeight, optDPI)
+	r.require("x", `a numeric swept parameter such as "samples"`)
+	r.require("panel", `a parameter such as "problem"`)
+	o := curvesOptions{
+		X:       r.String("x", ""),
+		Panel:   r.Strings("panel", nil),
+		Group:   r.Strings("group", nil),
+		Y:       r.String("y", "mi"),
+		LogX:    r.Bool("logx", true),
+		YLabel:  r.String("ylabel", "estimate (nats)"),
+		Columns: r.Int("columns", 0, 1, 20),
+		Size:    readFigureSize(r),
+	}
+	o.Truth = r.String("truth", "true_mi")
+	return o, r.Err()
+}
+
+func makeCurves(runs []Run, spec Spec, dir string) ([]string, error) {
+	o, done, _, err := startReport("curves", spec, runs, readCurvesOptions)
+	if err != nil {
+		return nil, err
+	}
+	if err := checkMetrics("curves", spec, "y", done, []string{o.Y}); err != nil {
+		return nil, err
+	}
+	if err := checkMetrics("curves", spec, "truth", done, []string{o.Truth}); err != nil {
+		return nil, err
+	}
+	panels, err := groupRuns("curves", spec, done, o.Panel)
+	if err != nil {
+		return nil, err
+	}
+	line := lineOptions{X: o.X, Y: []string{o.Y}, Group: o.Group, LogX: o.LogX, Scale: 1, YLabel: o.YLabel, Dodge: true,
+		Labels: map[string]string{}}
+	var plots []*plot.Plot
+	for _, pg := range panels {
+		allX, err := lineXValues(spec, line, pg.Runs)
+		if err != nil {
+			return nil, err
+		}
+		groups, err := groupOrAll("curves", spec, pg.Runs, o.Group)
+		if err != nil {
+			return nil, err
+		}
+		line.Labels[o.Y] = pg.Label()
+		p, err := linePanel(spec, line, o.Y, groups, allX)
+		if err != nil {
+			return nil, err
+		}
+		if err := addTruthLine(p, pg.Runs, o.Truth, allX); err != nil {
+			return nil, fmt.Errorf("curves report %q: %w", spec.Name, err)
+		}
+		plots = append(plots, p)
+	}
+	return writePanels(dir, spec.Name, plots, o.Columns, o.Size)
+}
+
+// addTruthLine draws the mean of metric truth over runs as a dashed black
+// line across the x values, labelled "true" in the legend.
+func addTruthLine(p *plot.Plot, runs []Run, truth string, allX []float64) error {
+	v, _ := MeanSD(metricValues(runs, truth, 1))
+	if !finite(v) || len(allX) == 0 {
+		return nil
+	}
+	l, err := plotter.NewLine(plotter.XYs{{X: allX[0], Y: v}, {X: allX[len(allX)-1], Y: v}})
+	if err != nil {
+		return err
+	}
+	l.LineStyle.Color = color.Black
+	l.LineStyle.Width = vg.Points(1)
+	l.LineStyle.Dashes = []vg.Length{vg.Points(4), vg.Points(3)}
+	p.Add(l)
+	p.Legend.Add("true", l)
+	return nil
+}
