@@ -4,9 +4,9 @@ import (
 	"fmt"
 	"math"
 
-	"github.com/infomax/infomax/architectures"
 	"github.com/infomax/infomax/estimators"
 	"github.com/infomax/infomax/experiments/train/optim"
+	"github.com/infomax/infomax/experiments/train/pair"
 )
 
 // Config is the bmi task's settings, the keys of a sweep file's [base]
@@ -156,18 +156,7 @@ func (c *Config) validateNeural() error {
 	if err := optim.CheckSettings(c.LR, c.Beta1, c.Beta2); err != nil {
 		return err
 	}
-	if _, err := architectures.LookupPairCritic(c.Critic); err != nil {
-		return fmt.Errorf("critic = %q: %w", c.Critic, err)
-	}
-	switch {
-	case c.Hidden < 1:
-		return fmt.Errorf("hidden = %d: must be at least 1", c.Hidden)
-	case c.Layers < 0:
-		return fmt.Errorf("layers = %d: must not be negative", c.Layers)
-	case c.Embed < 1:
-		return fmt.Errorf("embed = %d: must be at least 1", c.Embed)
-	}
-	return nil
+	return pair.CheckCritic(c.Critic, c.Hidden, c.Layers, c.Embed)
 }
 
 // splitSizes returns the sizes of the training and test splits.

@@ -161,6 +161,23 @@ func (m *Model) run() (loss, mi float64, err error) {
 // Close releases the model's tape machine.
 func (m *Model) Close() error { return graph.CloseMachine(m.vm) }
 
+// CheckCritic reports an unknown pair critic or impossible sizes for it,
+// naming the task-config key at fault: critic, hidden, layers or embed.
+func CheckCritic(critic string, hidden, layers, embed int) error {
+	if _, err := architectures.LookupPairCritic(critic); err != nil {
+		return fmt.Errorf("critic = %q: %w", critic, err)
+	}
+	switch {
+	case hidden < 1:
+		return fmt.Errorf("hidden = %d: must be at least 1", hidden)
+	case layers < 0:
+		return fmt.Errorf("layers = %d: must not be negative", layers)
+	case embed < 1:
+		return fmt.Errorf("embed = %d: must be at least 1", embed)
+	}
+	return nil
+}
+
 // NonFinite returns why a step's loss or estimate is unusable, such as
 // "loss is NaN", or "" when both are finite.
 func NonFinite(loss, mi float64) string {

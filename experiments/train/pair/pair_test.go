@@ -89,3 +89,23 @@ func TestNewNamesTheBadSetting(t *testing.T) {
 		t.Errorf("New with an unknown estimator: %v", err)
 	}
 }
+
+func TestCheckCriticNamesTheKey(t *testing.T) {
+	if err := CheckCritic("concat", 16, 2, 8); err != nil {
+		t.Errorf("a valid critic: %v", err)
+	}
+	for _, tc := range []struct {
+		critic               string
+		hidden, layers, embd int
+		want                 string
+	}{
+		{"bilinear", 16, 2, 8, `critic = "bilinear": unknown critic "bilinear"`},
+		{"concat", 0, 2, 8, "hidden = 0"},
+		{"concat", 16, -1, 8, "layers = -1"},
+		{"separable", 16, 2, 0, "embed = 0"},
+	} {
+		if err := CheckCritic(tc.critic, tc.hidden, tc.layers, tc.embd); err == nil || !strings.HasPrefix(err.Error(), tc.want) {
+			t.Errorf("CheckCritic(%q, %d, %d, %d) = %v, want %q...", tc.critic, tc.hidden, tc.layers, tc.embd, err, tc.want)
+		}
+	}
+}
