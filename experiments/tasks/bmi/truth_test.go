@@ -40,30 +40,42 @@ func TestTrueMIMatchesBMI(t *testing.T) {
 	}
 }
 
-// TestDenseMIMatchesLogDet checks the eigenvalue closed form against
-// log-determinants of the covariance matrix, computed by Cholesky.
-func TestDenseMIMatchesLogDet(t *testing.T) {
-	logDet := func(k int, rho float64) float64 {
-		a := mat.NewSymDense(k, nil)
-		for i := range k {
-			for j := i; j < k; j++ {
-				a.SetSym(i, j, rho)
-			}
-			a.SetSym(i, i, 1)
-		}
+// gaussianMIByLogDet is the MI between the first m coordinates of a
+// Gaussian of covariance cov and the rest, ½ (log det Σxx + log det Σyy -
+// log det Σ), by Cholesky factorizations.
+func gaussianMIByLogDet(t *testing.T, cov *mat.SymDense, m int) float64 {
+	t.Helper()
+	logDet := func(a mat.Symmetric) float64 {
 		var ch mat.Cholesky
 		if !ch.Factorize(a) {
-			t.Fatalf("%dx%d matrix of correlation %g is not positive definite", k, k, rho)
+			t.Fatalf("covariance not positive definite")
 		}
 		return ch.LogDet()
 	}
-	for _, tc := range []struct {
-		m, n int
-		rho  float64
-	}{{1, 1, 0.75}, {2, 3, 0.5}, {5, 5, 0.2}, {25, 25, 0.5}, {7, 1, 0.9}} {
-		want := (logDet(tc.m, tc.rho) + logDet(tc.n, tc.rho) - logDet(tc.m+tc.n, tc.rho)) / 2
-		if got := DenseMI(tc.rho, tc.m, tc.n); math.Abs(got-want) > 1e-10 {
-			t.Errorf("DenseMI(%g, %d, %d) = %.12f, log-determinants give %.12f", tc.rho, tc.m, tc.n, got, want)
+	d := cov.SymmetricDim()
+	return (logDet(cov.SliceSym(0, m)) + logDet(cov.SliceSym(m, d)) - logDet(cov)) / 2
+}
+
+// TestGaussianMIMatchesLogDet checks the closed forms of the dense family
+// (from its eigenvalues) and of the sparse one (a sum over its pairs)
+// against log-determinants of their covariance matrices.
+func TestGaussianMIMatchesLogDet(t *testing.T) {
+	for _, problem := range []string{"dense-1x1-rho0.75", "dense-2x3", "dense-5x5-rho0.2", "dense-25x25", "dense-7x1-rho0.9",
+		"sparse-2x2", "sparse-5x3-pairs3-rho0.6", "sparse-25x25"} {
+		p := mustParse(t, problem)
+		d := p.DimX + p.DimY
+		cov := mat.NewSymDense(d, nil)
+		for i := range d {
+			cov.SetSym(i, i, 1)
+			for j := i + 1; j < d && p.Family == Dense; j++ {
+				cov.SetSym(i, j, p.Rho)
+			}
+		}
+		for i := 0; i < p.Pairs; i++ {
+			cov.SetSym(i, p.DimX+i, p.Rho)
+		}
+		if got, want := p.TrueMI(), gaussianMIByLogDet(t, cov, p.DimX); math.Abs(got-want) > 1e-10 {
+			t.Errorf("%s: closed form %.12f, log-determinants %.12f", problem, got, want)
 		}
 	}
 }
