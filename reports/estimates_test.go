@@ -146,3 +146,11 @@ func TestHeatmapCentredPalette(t *testing.T) {
 		t.Errorf("heat map lacks the problem labels")
 	}
 }
+
+func TestHeatmapCellLabel(t *testing.T) {
+	for v, want := range map[float64]string{0.5: "0.50", -67.75: "-67.75", 9999.5: "9999.50", -1773702.57: "-1.8e+06", math.NaN(): "n/a"} {
+		if got := cellLabel(v, 2); got != want {
+			t.Errorf("cellLabel(%v, 2) = %q, want %q", v, got, want)
+		}
+	}
+}

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"image/color"
 	"math"
+	"strconv"
 
 	"gonum.org/v1/plot"
 	"gonum.org/v1/plot/palette"
@@ -242,7 +243,7 @@ func addCellValues(p *plot.Plot, g heatGrid, cmap palette.ColorMap, prec int) er
 		for c := range cols {
 			v := g.Cells[r][c]
 			xy := plotter.XY{X: float64(c), Y: float64(r)}
-			lbl := fixed(v, prec)
+			lbl := cellLabel(v, prec)
 			onLight := true
 			if finite(v) {
 				if col, err := cmap.At(math.Min(math.Max(v, cmap.Min()), cmap.Max())); err == nil {
@@ -277,6 +278,16 @@ func addCellValues(p *plot.Plot, g heatGrid, cmap palette.ColorMap, prec int) er
 		p.Add(l)
 	}
 	return nil
+}
+
+// cellLabel formats a cell's value with prec decimals, or in two
+// significant digits with an exponent from 10,000 in magnitude up, which
+// would not fit in the cell.
+func cellLabel(v float64, prec int) string {
+	if finite(v) && math.Abs(v) >= 1e4 {
+		return strconv.FormatFloat(v, 'g', 2, 64)
+	}
+	return fixed(v, prec)
 }
 
 // luminance is the relative luminance of c in [0, 1].
