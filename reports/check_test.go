@@ -28,7 +28,7 @@ var validSpecs = map[string]map[string]any{
 	"table":     {"rows": "model", "columns": []string{"acc"}, "labels": map[string]any{"acc": "Acc"}, "scale": 100.0},
 	"estimates": {"rows": []any{"problem", "estimator"}, "estimate": "mi", "truth": "true_mi", "precision": int64(2)},
 	"curves": {"x": "samples", "panel": "problem", "group": "estimator", "y": "mi", "truth": "true_mi",
-		"logx": false, "ylabel": "nats", "columns": int64(2)},
+		"logx": false, "ymin": -0.5, "ymax": int64(2), "ylabel": "nats", "columns": int64(2)},
 	"walltime": {"rows": "estimator", "precision": int64(0)},
 }
 
@@ -95,6 +95,7 @@ func TestCheckRejectsWrongTypesAndValues(t *testing.T) {
 		{"heatmap", "center", "one"},
 		{"estimates", "rows", int64(1)},
 		{"curves", "logx", "no"},
+		{"curves", "ymax", -1.0},
 		{"walltime", "precision", int64(9)},
 	}
 	for _, c := range cases {

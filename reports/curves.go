@@ -3,6 +3,7 @@ package reports
 import (
 	"fmt"
 	"image/color"
+	"math"
 
 	"gonum.org/v1/plot"
 	"gonum.org/v1/plot/plotter"
@@ -28,6 +29,8 @@ func init() {
 //	truth    summary metric of the true value, drawn as a dashed black line at
 //	         its mean over the panel's runs (default "true_mi")
 //	logx     logarithmic x axis (default true)
+//	ymin, ymax  the y-axis range (default: every point's); points beyond it
+//	         are left out of the drawing, so say so where the figure is shown
 //	ylabel   y-axis label (default "estimate (nats)")
 //	columns  panels per row (default up to 3); width, height (inches per panel), dpi
 //
@@ -37,13 +40,15 @@ type curvesOptions struct {
 	X, Y, Truth, YLabel string
 	Panel, Group        []string
 	LogX                bool
-	Columns             int
-	Size                figureSize
+	// YMin and YMax are NaN when not set.
+	YMin, YMax float64
+	Columns    int
+	Size       figureSize
 }
 
 func readCurvesOptions(spec Spec) (curvesOptions, error) {
-	r := readOptions("curves", spec, "x", "panel", "group", "y", "truth", "logx", "ylabel", "columns",
-		optWidth, optHeight, optDPI)
+	r := readOptions("curves", spec, "x", "panel", "group", "y", "truth", "logx", "ymin", "ymax", "ylabel",
+		"columns", optWidth, optHeight, optDPI)
 	r.require("x", `a numeric swept parameter such as "samples"`)
 	r.require("panel", `a parameter such as "problem"`)
 	o := curvesOptions{
@@ -52,11 +57,16 @@ func readCurvesOptions(spec Spec) (curvesOptions, error) {
 		Group:   r.Strings("group", nil),
 		Y:       r.String("y", "mi"),
 		LogX:    r.Bool("logx", true),
+		YMin:    r.Float("ymin", math.NaN()),
+		YMax:    r.Float("ymax", math.NaN()),
 		YLabel:  r.String("ylabel", "estimate (nats)"),
 		Columns: r.Int("columns", 0, 1, 20),
 		Size:    readFigureSize(r),
 	}
 	o.Truth = r.String("truth", "true_mi")
+	if !(o.YMin < o.YMax) && !math.IsNaN(o.YMin) && !math.IsNaN(o.YMax) {
+		r.fail("ymax", "ymax = %g must be above ymin = %g", o.YMax, o.YMin)
+	}
 	return o, r.Err()
 }
 
@@ -95,9 +105,26 @@ func makeCurves(runs []Run, spec Spec, dir string) ([]string, error) {
 		if err := addTruthLine(p, pg.Runs, o.Truth, allX); err != nil {
 			return nil, fmt.Errorf("curves report %q: %w", spec.Name, err)
 		}
+		setCurvesYRange(p, o)
 		plots = append(plots, p)
 	}
 	return writePanels(dir, spec.Name, plots, o.Columns, o.Size)
+}
+
+// setCurvesYRange applies the ymin and ymax options, and puts the legend
+// in the top right corner, where estimates that approach the truth from
+// below leave room.
+func setCurvesYRange(p *plot.Plot, o curvesOptions) {
+	if !math.IsNaN(o.YMin) {
+		p.Y.Min = o.YMin
+	}
+	if !math.IsNaN(o.YMax) {
+		p.Y.Max = o.YMax
+	}
+	if p.Y.Min >= p.Y.Max {
+		p.Y.Max = p.Y.Min + 1
+	}
+	p.Legend.Left = false
 }
 
 // addTruthLine draws the mean of metric truth over runs as a dashed black

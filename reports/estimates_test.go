@@ -154,3 +154,16 @@ func TestHeatmapCellLabel(t *testing.T) {
 		}
 	}
 }
+
+func TestCurvesYRange(t *testing.T) {
+	p := newPanel("", "", "")
+	p.Y.Min, p.Y.Max = -40, 1
+	setCurvesYRange(p, curvesOptions{YMin: -0.5, YMax: 1.5})
+	if p.Y.Min != -0.5 || p.Y.Max != 1.5 || p.Legend.Left {
+		t.Errorf("y range [%v, %v], legend left %v; want [-0.5, 1.5] and the legend on the right", p.Y.Min, p.Y.Max, p.Legend.Left)
+	}
+	setCurvesYRange(p, curvesOptions{YMin: 3, YMax: math.NaN()})
+	if p.Y.Min != 3 || p.Y.Max != 4 {
+		t.Errorf("ymin above the data's top: range [%v, %v], want [3, 4]", p.Y.Min, p.Y.Max)
+	}
+}
