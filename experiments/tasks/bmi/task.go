@@ -37,8 +37,9 @@ import (
 func init() {
 	tasks.Register(tasks.TaskInfo{
 		Name: "bmi",
-		Summary: "fixed samples with known MI after Beyond Normal (Czyż et al. 2023): dense and sparse Gaussians, " +
-			"Student-t, uniform noise, invertible transforms; neural and classic estimators",
+		Summary: "fixed samples with known MI after Beyond Normal (Czyż et al. 2023), neural and classic estimators; " +
+			"problem = \"<family>-<M>x<N>[-<param><value>...][+<transform>...]\" with families dense (rho), " +
+			"sparse (pairs, rho), student (dof, rho), uniform (eps) and transforms normal-cdf, half-cube, asinh, spiral",
 		Task: Task{},
 	})
 }
