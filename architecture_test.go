@@ -25,10 +25,12 @@ const module = "github.com/infomax/infomax"
 var layers = map[string]int{
 	"cmd/sweep":                     7,
 	"experiments/engine/sweep":      6,
+	"experiments/tasks/bmi":         6,
 	"experiments/tasks/dim":         6,
 	"experiments/tasks/gaussian":    6,
 	"experiments/tasks/taskstest":   6,
 	"experiments/engine/checkpoint": 5,
+	"experiments/train/pair":        5,
 	"experiments/tasks":             4,
 	"reports":                       3,
 	"experiments/train/probe":       3,

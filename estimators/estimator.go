@@ -192,13 +192,28 @@ type Info struct {
 	Summary string
 	// Params lists the parameters the factory accepts, with defaults.
 	Params Params
-	// New builds the estimator.
-	New Factory
+	// New builds a critic-based estimator; NewSample builds a classic
+	// one, which works on a whole sample (see [SampleEstimator]). Exactly
+	// one of the two is set.
+	New       Factory
+	NewSample SampleFactory
+}
+
+// Classic reports whether the estimator is a classic one, which estimates
+// from a whole sample with no critic, rather than a critic-based one.
+func (i Info) Classic() bool { return i.NewSample != nil }
+
+// Kind says in words which kind of estimator i is, for listings.
+func (i Info) Kind() string {
+	if i.Classic() {
+		return "classic (whole sample, no critic)"
+	}
+	return "neural (trains a critic)"
 }
 
 // estimatorRegistry holds the registered estimators.
 var estimatorRegistry = registry.New("estimator", func(i Info) (string, error) {
-	return i.Name, registry.Require(i.New != nil, "a factory")
+	return i.Name, registry.Require((i.New != nil) != (i.NewSample != nil), "exactly one of a factory (New) and a sample factory (NewSample)")
 })
 
 // Register makes an estimator available by name. It is meant to be called
@@ -211,6 +226,9 @@ var estimatorRegistry = registry.New("estimator", func(i Info) (string, error) {
 func Register(info Info) {
 	if info.New != nil {
 		info.New = rejectUnknownParams(info.Name, info.Params, info.New)
+	}
+	if info.NewSample != nil {
+		info.NewSample = rejectUnknownParams(info.Name, info.Params, info.NewSample)
 	}
 	estimatorRegistry.Register(info)
 }
@@ -234,35 +252,93 @@ func paramOr(p Params, name string, def float64) float64 {
 
 // rejectUnknownParams wraps a factory so that it fails on a parameter name
 // that known lacks, naming the estimator, the name and the accepted ones.
-func rejectUnknownParams(name string, known Params, f Factory) Factory {
-	return func(p Params) (Estimator, error) {
+// It wraps both kinds of factory.
+func rejectUnknownParams[E any, F ~func(Params) (E, error)](name string, known Params, f F) F {
+	return func(p Params) (E, error) {
 		for _, k := range slices.Sorted(maps.Keys(p)) {
 			if _, ok := known[k]; !ok {
-				return nil, fmt.Errorf("estimator %q has no parameter %q (it takes %s)", name, k, paramList(known))
+				var zero E
+				return zero, fmt.Errorf("estimator %q has no parameter %q (it takes %s)", name, k, paramList(known))
 			}
 		}
 		return f(p)
 	}
 }
 
-// Names returns the registered estimator names, sorted.
+// Names returns the registered estimator names, of both kinds, sorted.
 func Names() []string { return estimatorRegistry.Names() }
+
+// CriticNames returns the names of the critic-based estimators, sorted:
+// those that [New] builds.
+func CriticNames() []string { return namesWhere(func(i Info) bool { return !i.Classic() }) }
+
+// SampleNames returns the names of the classic estimators, sorted: those
+// that [NewSample] builds.
+func SampleNames() []string { return namesWhere(Info.Classic) }
+
+// namesWhere returns the sorted names of the estimators for which keep is
+// true.
+func namesWhere(keep func(Info) bool) []string {
+	var out []string
+	for _, name := range Names() {
+		if info, err := Lookup(name); err == nil && keep(info) {
+			out = append(out, name)
+		}
+	}
+	return out
+}
 
 // Lookup returns the registration of the named estimator. An unknown name is
 // an error that lists the known names and suggests the closest one.
 func Lookup(name string) (Info, error) { return estimatorRegistry.Lookup(name) }
 
-// New builds the named estimator with parameters p; parameters that are not
-// given take their defaults, and unknown ones are an error.
+// New builds the named critic-based estimator with parameters p;
+// parameters that are not given take their defaults, and unknown ones are
+// an error, as is the name of a classic estimator.
 func New(name string, p Params) (Estimator, error) {
+	info, err := LookupCritic(name)
+	if err != nil {
+		return nil, err
+	}
+	return info.New(withDefaults(info, p))
+}
+
+// LookupCritic returns the registration of the named critic-based
+// estimator, for a task that trains a critic: an unknown name, or the name
+// of a classic estimator, is an error that lists the critic-based ones.
+func LookupCritic(name string) (Info, error) {
+	info, err := Lookup(name)
+	if err != nil {
+		return info, err
+	}
+	if info.Classic() {
+		return Info{}, fmt.Errorf("estimator %q is a classic estimator, which works on a whole sample and trains no critic; "+
+			"this needs one that trains a critic (%s)", name, strings.Join(CriticNames(), ", "))
+	}
+	return info, nil
+}
+
+// NewSample builds the named classic estimator with parameters p, as [New]
+// builds a critic-based one; the name of a critic-based estimator is an
+// error.
+func NewSample(name string, p Params) (SampleEstimator, error) {
 	info, err := Lookup(name)
 	if err != nil {
 		return nil, err
 	}
+	if !info.Classic() {
+		return nil, fmt.Errorf("estimator %q trains a critic; a whole-sample estimate needs a classic estimator (%s)",
+			name, strings.Join(SampleNames(), ", "))
+	}
+	return info.NewSample(withDefaults(info, p))
+}
+
+// withDefaults returns p over the defaults of info's parameters.
+func withDefaults(info Info, p Params) Params {
 	merged := Params{}
 	maps.Copy(merged, info.Params)
 	maps.Copy(merged, p)
-	return info.New(merged)
+	return merged
 }
 
 func paramList(p Params) string {

@@ -13,7 +13,7 @@ import (
 // and float32 graphs, on every test mask.
 func TestBuildMatchesReference(t *testing.T) {
 	rng := rand.New(rand.NewPCG(1, 2))
-	for _, name := range Names() {
+	for _, name := range CriticNames() {
 		for maskName, mask := range testMasks() {
 			for trial := 0; trial < 3; trial++ {
 				scores := randomScores(rng, mask.Rows*mask.Cols, 3)
@@ -43,7 +43,7 @@ func TestBuildMatchesReference(t *testing.T) {
 // what its Reference computes; its later steps are tested separately.)
 func TestLossGradientMatchesFiniteDifferences(t *testing.T) {
 	rng := rand.New(rand.NewPCG(3, 4))
-	for _, name := range Names() {
+	for _, name := range CriticNames() {
 		for maskName, mask := range testMasks() {
 			scores := randomScores(rng, mask.Rows*mask.Cols, 2)
 			est := mustNew(t, name, nil)
@@ -80,7 +80,7 @@ func TestFloat32ExtremeScoresStayFinite(t *testing.T) {
 			scores[i] = 500 // would overflow exp in float32 if it leaked in
 		}
 	}
-	for _, name := range Names() {
+	for _, name := range CriticNames() {
 		got, err := runGraph(mustNew(t, name, nil), scores, mask, tensor.Float32)
 		if err != nil {
 			t.Fatalf("%s: %v", name, err)

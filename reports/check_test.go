@@ -10,7 +10,7 @@ import (
 
 func TestKindsRegistered(t *testing.T) {
 	names := strings.Join(Names(), ",")
-	for _, want := range []string{"bias_variance", "curves", "heatmap", "line", "staircase", "table"} {
+	for _, want := range []string{"bias_variance", "curves", "estimates", "heatmap", "line", "sample_size", "staircase", "table", "walltime"} {
 		if !strings.Contains(names, want) {
 			t.Errorf("kind %q is not registered (have %s)", want, names)
 		}
@@ -28,6 +28,10 @@ var validSpecs = map[string]map[string]any{
 	"table":   {"rows": "model", "columns": []string{"acc"}, "labels": map[string]any{"acc": "Acc"}, "scale": 100.0},
 	"curves": {"y": []any{"loss", "mi"}, "group": "estimator", "band": "ci", "smoothing": 0.9,
 		"labels": map[string]any{"mi": "MI (nats)"}, "max_points": int64(200), "columns": int64(2)},
+	"estimates": {"rows": []any{"problem", "estimator"}, "estimate": "mi", "truth": "true_mi", "precision": int64(2)},
+	"sample_size": {"x": "samples", "panel": "problem", "group": "estimator", "y": "mi", "truth": "true_mi",
+		"logx": false, "ymin": -0.5, "ymax": int64(2), "ylabel": "nats", "columns": int64(2)},
+	"walltime": {"rows": "estimator", "precision": int64(0)},
 }
 
 func TestCheckAcceptsValidSpecs(t *testing.T) {
@@ -93,6 +97,11 @@ func TestCheckRejectsWrongTypesAndValues(t *testing.T) {
 		{"curves", "band", "iqr"},
 		{"curves", "smoothing", 2.5},
 		{"curves", "y", int64(1)},
+		{"heatmap", "center", "one"},
+		{"estimates", "rows", int64(1)},
+		{"sample_size", "logx", "no"},
+		{"sample_size", "ymax", -1.0},
+		{"walltime", "precision", int64(9)},
 	}
 	for _, c := range cases {
 		k, _ := Lookup(c.kind)
@@ -119,6 +128,7 @@ func TestCheckRejectsWrongTypesAndValues(t *testing.T) {
 func TestCheckRequiresOptionsAndName(t *testing.T) {
 	for kind, required := range map[string][]string{
 		"line": {"x", "y"}, "heatmap": {"x", "y", "z"}, "table": {"rows", "columns"}, "curves": {"y"},
+		"estimates": {"rows"}, "sample_size": {"x", "panel"}, "walltime": {"rows"},
 	} {
 		k, _ := Lookup(kind)
 		for _, opt := range required {

@@ -4,9 +4,11 @@ import (
 	"fmt"
 	"image/color"
 	"math"
+	"strconv"
 
 	"gonum.org/v1/plot"
 	"gonum.org/v1/plot/palette"
+	"gonum.org/v1/plot/palette/moreland"
 	"gonum.org/v1/plot/plotter"
 	"gonum.org/v1/plot/text"
 	"gonum.org/v1/plot/vg"
@@ -32,6 +34,10 @@ func init() {
 //	scale      factor applied to z, e.g. 100 for percentages (default 1)
 //	precision  decimals of the values written in the cells (default 2)
 //	values     write each cell's value in it (default true)
+//	center     a value of z to centre a diverging (blue-white-red) palette on,
+//	           such as 1 for a ratio to the truth (default: a sequential palette)
+//	min, max   the ends of the colour scale; cells beyond take the end colours
+//	           and still show their values (default: the cells' range)
 //	width, height (inches, the heat map without its colour bar), dpi
 //
 // A cell is the mean of z over all finished runs with its x and y (the
@@ -43,12 +49,14 @@ type heatmapOptions struct {
 	Scale     float64
 	Precision int
 	Values    bool
-	Size      figureSize
+	// Center, Min and Max are NaN when not set.
+	Center, Min, Max float64
+	Size             figureSize
 }
 
 func readHeatmapOptions(spec Spec) (heatmapOptions, error) {
 	r := readOptions("heatmap", spec, "x", "y", "z", "title", "scale", "precision", "values",
-		optWidth, optHeight, optDPI)
+		"center", "min", "max", optWidth, optHeight, optDPI)
 	r.require("x", `a swept parameter such as "alpha"`)
 	r.require("y", `a swept parameter such as "beta"`)
 	r.require("z", `a summary metric such as "linear_y_acc"`)
@@ -59,11 +67,20 @@ func readHeatmapOptions(spec Spec) (heatmapOptions, error) {
 		Scale:     r.Float("scale", 1),
 		Precision: r.Int("precision", 2, 0, 12),
 		Values:    r.Bool("values", true),
+		Center:    r.Float("center", math.NaN()),
+		Min:       r.Float("min", math.NaN()),
+		Max:       r.Float("max", math.NaN()),
 		Size:      readFigureSize(r),
 	}
 	o.Title = r.String("title", o.Z)
 	if o.Scale == 0 {
 		r.fail("scale", "must not be 0")
+	}
+	if !(o.Min < o.Max) && !math.IsNaN(o.Min) && !math.IsNaN(o.Max) {
+		r.fail("max", "max = %g must be above min = %g", o.Max, o.Min)
+	}
+	if (o.Min >= o.Center || o.Max <= o.Center) && !math.IsNaN(o.Center) {
+		r.fail("center", "center = %g must lie between min and max", o.Center)
 	}
 	if o.X != "" && o.X == o.Y {
 		r.fail("y", "must differ from x (both are %q)", o.X)
@@ -134,23 +151,10 @@ func makeHeatmap(runs []Run, spec Spec, dir string) ([]string, error) {
 	if err != nil {
 		return nil, err
 	}
-	lo, hi := math.Inf(1), math.Inf(-1)
-	for _, row := range g.Cells {
-		for _, v := range row {
-			if finite(v) {
-				lo, hi = math.Min(lo, v), math.Max(hi, v)
-			}
-		}
+	cmap, err := heatColorMap(spec, g, o)
+	if err != nil {
+		return nil, err
 	}
-	if math.IsInf(lo, 0) {
-		return nil, fmt.Errorf("heatmap report %q: no finished run has a finite %q", spec.Name, o.Z)
-	}
-	if lo == hi { // one value: widen so that the palette and colour bar have a range
-		d := math.Max(math.Abs(lo)*0.01, 1e-9)
-		lo, hi = lo-d, hi+d
-	}
-
-	cmap := newViridis(lo, hi)
 	pal := cmap.Palette(255)
 
 	p := plot.New()
@@ -158,8 +162,9 @@ func makeHeatmap(runs []Run, spec Spec, dir string) ([]string, error) {
 	p.X.Label.Text = o.X
 	p.Y.Label.Text = o.Y
 	hm := plotter.NewHeatMap(g, pal)
-	hm.Min, hm.Max = lo, hi
+	hm.Min, hm.Max = cmap.Min(), cmap.Max()
 	hm.NaN = color.Gray{Y: 220}
+	hm.Underflow, hm.Overflow = pal.Colors()[0], pal.Colors()[len(pal.Colors())-1]
 	p.Add(hm)
 	p.X.Tick.Marker = indexTicks(g.XLabels)
 	p.Y.Tick.Marker = indexTicks(g.YLabels)
@@ -193,6 +198,43 @@ func makeHeatmap(runs []Run, spec Spec, dir string) ([]string, error) {
 	})
 }
 
+// heatColorMap returns the colour map of the heat map: sequential over the
+// range of the cells' values, or diverging and symmetric about o.Center,
+// with the ends set by o.Min and o.Max where they are given.
+func heatColorMap(spec Spec, g heatGrid, o heatmapOptions) (palette.ColorMap, error) {
+	lo, hi := math.Inf(1), math.Inf(-1)
+	for _, row := range g.Cells {
+		for _, v := range row {
+			if finite(v) {
+				lo, hi = math.Min(lo, v), math.Max(hi, v)
+			}
+		}
+	}
+	if math.IsInf(lo, 0) {
+		return nil, fmt.Errorf("heatmap report %q: no finished run has a finite %q", spec.Name, o.Z)
+	}
+	var cmap palette.ColorMap = newViridis(lo, hi) // perceptually uniform
+	if !math.IsNaN(o.Center) {
+		// A diverging map about the centre, such as 1 for estimate/truth.
+		half := math.Max(math.Abs(lo-o.Center), math.Abs(hi-o.Center))
+		lo, hi = o.Center-half, o.Center+half
+		cmap = moreland.SmoothBlueRed()
+	}
+	if !math.IsNaN(o.Min) {
+		lo = o.Min
+	}
+	if !math.IsNaN(o.Max) {
+		hi = o.Max
+	}
+	if lo >= hi { // one value: widen so that the palette and colour bar have a range
+		d := math.Max(math.Abs(lo)*0.01, 1e-9)
+		lo, hi = lo-d, lo+d
+	}
+	cmap.SetMin(lo)
+	cmap.SetMax(hi)
+	return cmap, nil
+}
+
 // addCellValues writes each cell's value in it, dark on light cells and
 // light on dark ones.
 func addCellValues(p *plot.Plot, g heatGrid, cmap palette.ColorMap, prec int) error {
@@ -202,7 +244,7 @@ func addCellValues(p *plot.Plot, g heatGrid, cmap palette.ColorMap, prec int) er
 		for c := range cols {
 			v := g.Cells[r][c]
 			xy := plotter.XY{X: float64(c), Y: float64(r)}
-			lbl := fixed(v, prec)
+			lbl := cellLabel(v, prec)
 			onLight := true
 			if finite(v) {
 				if col, err := cmap.At(math.Min(math.Max(v, cmap.Min()), cmap.Max())); err == nil {
@@ -237,6 +279,16 @@ func addCellValues(p *plot.Plot, g heatGrid, cmap palette.ColorMap, prec int) er
 		p.Add(l)
 	}
 	return nil
+}
+
+// cellLabel formats a cell's value with prec decimals, or in two
+// significant digits with an exponent from 10,000 in magnitude up, which
+// would not fit in the cell.
+func cellLabel(v float64, prec int) string {
+	if finite(v) && math.Abs(v) >= 1e4 {
+		return strconv.FormatFloat(v, 'g', 2, 64)
+	}
+	return fixed(v, prec)
 }
 
 // luminance is the relative luminance of c in [0, 1].

@@ -45,7 +45,8 @@ func list(stdout io.Writer) int {
 		}
 	}
 
-	fmt.Fprintln(stdout, "\nEstimators (estimator = \"...\"; parameters in estimator_params):")
+	fmt.Fprintln(stdout, "\nEstimators (estimator = \"...\"; parameters in estimator_params). Neural ones train a critic"+
+		" (gaussian, dim and bmi tasks); classic ones estimate from a whole sample (bmi task):")
 	tw := tabwriter.NewWriter(stdout, 0, 4, 2, ' ', 0)
 	for _, name := range estimators.Names() {
 		info, _ := estimators.Lookup(name)
@@ -57,7 +58,11 @@ func list(stdout io.Writer) int {
 		if len(params) > 0 {
 			p = " [" + strings.Join(params, ", ") + "]"
 		}
-		fmt.Fprintf(tw, "  %s\t%s%s\n", name, info.Summary, p)
+		kind := "neural"
+		if info.Classic() {
+			kind = "classic"
+		}
+		fmt.Fprintf(tw, "  %s\t%s\t%s%s\n", name, kind, info.Summary, p)
 	}
 	tw.Flush()
 

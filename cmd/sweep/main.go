@@ -30,6 +30,7 @@ import (
 	"github.com/infomax/infomax/experiments/engine/sweep"
 
 	// Tasks register themselves.
+	_ "github.com/infomax/infomax/experiments/tasks/bmi"
 	_ "github.com/infomax/infomax/experiments/tasks/dim"
 	_ "github.com/infomax/infomax/experiments/tasks/gaussian"
 )

@@ -106,7 +106,7 @@ func TestPlanPrintsRunsAndFlagsMayFollowTheFile(t *testing.T) {
 
 func TestListShowsTheRegistries(t *testing.T) {
 	code, out, _ := runCLI("list")
-	for _, want := range []string{"Tasks", "gaussian", "Estimators", "infonce", "Critics", "separable", "Local critics", "concat-and-convolve", "Global critics", "encode-and-dot", "Report kinds", "staircase", "Data sets"} {
+	for _, want := range []string{"Tasks", "gaussian", "Estimators", "infonce", "ksg", "classic", "Critics", "separable", "Local critics", "concat-and-convolve", "Global critics", "encode-and-dot", "Report kinds", "staircase", "Data sets"} {
 		if !strings.Contains(out, want) {
 			t.Errorf("sweep list lacks %q", want)
 		}

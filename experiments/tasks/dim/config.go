@@ -299,7 +299,7 @@ func (c *Config) validateObjective() error {
 	if obj.Model == ModelDIM && obj.Alpha == 0 && obj.Beta == 0 && obj.Gamma == 0 {
 		return fmt.Errorf("alpha = 0, beta = 0 and gamma = 0: the objective is empty; give alpha (global MI), beta (local MI) or gamma (prior) a positive weight")
 	}
-	if _, err := estimators.Lookup(c.Estimator); err != nil {
+	if _, err := estimators.LookupCritic(c.Estimator); err != nil {
 		return fmt.Errorf("estimator = %q: %w", c.Estimator, err)
 	}
 	if _, err := estimators.New(c.Estimator, estimators.Params(c.EstimatorParams)); err != nil {

@@ -7,6 +7,7 @@ import (
 	"github.com/infomax/infomax/architectures"
 	"github.com/infomax/infomax/estimators"
 	"github.com/infomax/infomax/experiments/train/optim"
+	"github.com/infomax/infomax/experiments/train/pair"
 )
 
 // Config is the Gaussian benchmark's settings, the keys of a sweep file's
@@ -90,15 +91,12 @@ func (c *Config) Validate() error {
 	if err := optim.CheckSettings(c.LR, c.Beta1, c.Beta2); err != nil {
 		return err
 	}
+	if err := pair.CheckCritic(c.Critic, c.Hidden, c.Layers, c.Embed); err != nil {
+		return err
+	}
 	switch {
-	case c.Hidden < 1:
-		return fmt.Errorf("hidden = %d: must be at least 1", c.Hidden)
-	case c.Layers < 0:
-		return fmt.Errorf("layers = %d: must not be negative", c.Layers)
 	case c.ConcatHidden < 0:
 		return fmt.Errorf("concat_hidden = %d: must not be negative (0 uses hidden)", c.ConcatHidden)
-	case c.Embed < 1:
-		return fmt.Errorf("embed = %d: must be at least 1", c.Embed)
 	case c.LogEvery < 1:
 		return fmt.Errorf("log_every = %d: must be at least 1 (1 logs every step)", c.LogEvery)
 	}
@@ -110,14 +108,11 @@ func (c *Config) Validate() error {
 			return fmt.Errorf("mi_levels[%d] = %g: too large for dim = %d (the correlation rounds to 1); keep each level below %d nats", i, mi, c.Dim, 15*c.Dim)
 		}
 	}
-	if _, err := estimators.Lookup(c.Estimator); err != nil {
+	if _, err := estimators.LookupCritic(c.Estimator); err != nil {
 		return fmt.Errorf("estimator = %q: %w", c.Estimator, err)
 	}
 	if _, err := estimators.New(c.Estimator, estimators.Params(c.EstimatorParams)); err != nil {
 		return fmt.Errorf("estimator_params: %w", err)
-	}
-	if _, err := architectures.LookupPairCritic(c.Critic); err != nil {
-		return fmt.Errorf("critic = %q: %w", c.Critic, err)
 	}
 	return nil
 }

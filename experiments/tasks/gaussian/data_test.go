@@ -161,18 +161,6 @@ func TestSummarizeUsesTheSecondHalfOfEachLevel(t *testing.T) {
 	}
 }
 
-func TestNonFiniteNamesTheBadValue(t *testing.T) {
-	if r := nonFinite(1, 2); r != "" {
-		t.Errorf("finite values reported as %q", r)
-	}
-	if r := nonFinite(math.NaN(), 2); !strings.Contains(r, "loss is NaN") {
-		t.Errorf("NaN loss reported as %q", r)
-	}
-	if r := nonFinite(0, math.Inf(1)); !strings.Contains(r, "MI estimate is +Inf") {
-		t.Errorf("infinite estimate reported as %q", r)
-	}
-}
-
 // TestValidateNamesTheKey checks that each impossible setting is rejected
 // with its key in the message.
 func TestValidateNamesTheKey(t *testing.T) {

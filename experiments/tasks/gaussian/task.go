@@ -17,16 +17,11 @@ import (
 
 	"github.com/infomax/infomax/internal/seed"
 
-	G "gorgonia.org/gorgonia"
-	"gorgonia.org/tensor"
-
-	"github.com/infomax/infomax/architectures"
 	"github.com/infomax/infomax/estimators"
 	"github.com/infomax/infomax/experiments/engine/checkpoint"
 	"github.com/infomax/infomax/experiments/engine/results"
 	"github.com/infomax/infomax/experiments/tasks"
-	"github.com/infomax/infomax/experiments/train/optim"
-	"github.com/infomax/infomax/internal/graph"
+	"github.com/infomax/infomax/experiments/train/pair"
 )
 
 func init() {
@@ -116,7 +111,7 @@ func train(ctx context.Context, run *tasks.Run, c *Config, m *Model, sched Stair
 		if err != nil {
 			return fmt.Errorf("gaussian: step %d: %w", step, err)
 		}
-		if reason := nonFinite(loss, mi); reason != "" {
+		if reason := pair.NonFinite(loss, mi); reason != "" {
 			return &tasks.DivergedError{Step: step, Reason: reason}
 		}
 		estimates[step] = mi
@@ -139,15 +134,6 @@ func train(ctx context.Context, run *tasks.Run, c *Config, m *Model, sched Stair
 		}
 	}
 	return nil
-}
-
-// nonFinite returns why a step's loss or estimate is unusable, or "" when
-// both are finite.
-func nonFinite(loss, mi float64) string {
-	if reason := tasks.NonFinite("loss", loss); reason != "" {
-		return reason
-	}
-	return tasks.NonFinite("MI estimate", mi)
 }
 
 // Summarize returns, for every level L of the staircase (formatted with %g),
@@ -173,110 +159,19 @@ func Summarize(s Staircase, estimates []float64) results.Values {
 
 // Model is one critic and estimator in a gorgonia graph built once: each
 // step writes a batch into X and Y and runs the graph forward and backward,
-// then Adam updates the critic.
-type Model struct {
-	// X and Y are the backing arrays of the input batch, (batch, dim) in
-	// row-major order; write a batch into them before each Step.
-	X, Y []float32
-	// Critic, Estimator and Mask are the parts of the objective.
-	Critic    architectures.PairCritic
-	Estimator estimators.Estimator
-	Mask      *estimators.Mask
-	// Terms are the estimator's loss and estimate nodes.
-	Terms *estimators.Terms
-	// Adam trains the critic's learnables.
-	Adam *optim.Adam
-
-	graph  *G.ExprGraph
-	xNode  *G.Node
-	yNode  *G.Node
-	xValue *tensor.Dense
-	yValue *tensor.Dense
-	vm     G.VM
-}
+// then Adam updates the critic. It is the vector tasks' shared [pair.Model].
+type Model = pair.Model
 
 // NewModel builds the graph for c with the critic's weights drawn from
 // initSeed. Close it when done.
 func NewModel(c *Config, initSeed uint64) (*Model, error) {
-	est, err := estimators.New(c.Estimator, estimators.Params(c.EstimatorParams))
+	m, err := pair.New(pair.Spec{
+		Estimator: c.Estimator, EstimatorParams: c.EstimatorParams,
+		Critic: c.Critic, CriticSpec: c.criticSpec(initSeed),
+		BatchSize: c.BatchSize, LR: c.LR, Beta1: c.Beta1, Beta2: c.Beta2,
+	})
 	if err != nil {
-		return nil, fmt.Errorf("gaussian: estimator = %q: %w", c.Estimator, err)
-	}
-	g := G.NewGraph()
-	critic, err := architectures.NewPairCritic(g, c.Critic, c.criticSpec(initSeed))
-	if err != nil {
-		return nil, fmt.Errorf("gaussian: %w", err)
-	}
-	n, d := c.BatchSize, c.Dim
-	m := &Model{
-		X:         make([]float32, n*d),
-		Y:         make([]float32, n*d),
-		Critic:    critic,
-		Estimator: est,
-		Mask:      estimators.Diagonal(n),
-		graph:     g,
-	}
-	m.xValue = tensor.New(tensor.WithShape(n, d), tensor.WithBacking(m.X))
-	m.yValue = tensor.New(tensor.WithShape(n, d), tensor.WithBacking(m.Y))
-	m.xNode = G.NewMatrix(g, architectures.Dtype, G.WithShape(n, d), G.WithName("x"))
-	m.yNode = G.NewMatrix(g, architectures.Dtype, G.WithShape(n, d), G.WithName("y"))
-	scores, err := critic.Scores(m.xNode, m.yNode)
-	if err != nil {
-		return nil, fmt.Errorf("gaussian: critic %q: %w", c.Critic, err)
-	}
-	if m.Terms, err = est.Build(scores, m.Mask); err != nil {
-		return nil, fmt.Errorf("gaussian: estimator %q: %w", c.Estimator, err)
-	}
-	params := critic.Learnables()
-	if _, err := G.Grad(m.Terms.Loss, params...); err != nil {
-		return nil, fmt.Errorf("gaussian: differentiating the %s loss: %w", c.Estimator, err)
-	}
-	if m.Adam, err = optim.NewAdam(params, c.LR, c.Beta1, c.Beta2); err != nil {
-		return nil, fmt.Errorf("gaussian: %w", err)
-	}
-	m.vm = G.NewTapeMachine(g, G.BindDualValues(params...))
-	if err := m.Adam.ZeroGrads(); err != nil {
-		graph.CloseMachine(m.vm)
 		return nil, fmt.Errorf("gaussian: %w", err)
 	}
 	return m, nil
 }
-
-// Step runs one training step on the batch in X and Y: the forward and
-// backward pass, the estimator's own update if it keeps state, and an Adam
-// step. It returns the loss and the MI estimate of the batch, computed
-// before the update. A non-finite loss or estimate is returned without
-// updating the critic.
-func (m *Model) Step() (loss, mi float64, err error) {
-	defer m.vm.Reset()
-	if err := G.Let(m.xNode, m.xValue); err != nil {
-		return 0, 0, err
-	}
-	if err := G.Let(m.yNode, m.yValue); err != nil {
-		return 0, 0, err
-	}
-	if err := m.vm.RunAll(); err != nil {
-		return 0, 0, err
-	}
-	if loss, err = architectures.Scalar(m.Terms.Loss); err != nil {
-		return 0, 0, fmt.Errorf("loss: %w", err)
-	}
-	if mi, err = architectures.Scalar(m.Terms.MI); err != nil {
-		return 0, 0, fmt.Errorf("MI estimate: %w", err)
-	}
-	if nonFinite(loss, mi) != "" {
-		return loss, mi, m.Adam.ZeroGrads()
-	}
-	if u, ok := m.Estimator.(estimators.Updater); ok {
-		if err := u.Update(); err != nil {
-			return 0, 0, fmt.Errorf("estimator update: %w", err)
-		}
-	}
-	if err := m.Adam.Update(); err != nil {
-		return 0, 0, err
-	}
-	return loss, mi, nil
-}
-
-// Close releases the model's tape machine.
-func (m *Model) Close() error { return graph.CloseMachine(m.vm) }

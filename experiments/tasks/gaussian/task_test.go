@@ -111,7 +111,7 @@ func TestJSDSeparableLearnsAndIsDeterministic(t *testing.T) {
 // checking the summary's keys and the logged steps.
 func TestRunsEveryCriticAndEstimator(t *testing.T) {
 	requireEstimator(t, "jsd")
-	for _, est := range estimators.Names() {
+	for _, est := range estimators.CriticNames() {
 		for _, critic := range []string{"separable", "concat"} {
 			t.Run(est+"/"+critic, func(t *testing.T) {
 				cfg := smallConfig()

@@ -1,0 +1,39 @@
+package bmi
+
+import (
+	"fmt"
+	"math/rand/v2"
+	"testing"
+)
+
+// BenchmarkStep measures one training step (batch draw, forward, backward,
+// Adam) of a neural run on the 5×5 sparse problem, for the critics and
+// batch sizes the sweeps use. One op is one step.
+func BenchmarkStep(b *testing.B) {
+	for _, tc := range []struct {
+		critic, estimator string
+		hidden, batch     int
+	}{
+		{"separable", "jsd", 64, 256}, {"separable", "infonce", 64, 256}, {"separable", "smile", 64, 256},
+		{"separable", "jsd", 64, 128}, {"concat", "jsd", 16, 256}, {"concat", "jsd", 16, 128},
+	} {
+		b.Run(fmt.Sprintf("%s/%s/hidden=%d/batch=%d", tc.critic, tc.estimator, tc.hidden, tc.batch), func(b *testing.B) {
+			c := DefaultConfig()
+			c.Problem, c.Estimator, c.Critic, c.Hidden, c.BatchSize = "sparse-5x5", tc.estimator, tc.critic, tc.hidden, tc.batch
+			p, err := ParseProblem(c.Problem)
+			if err != nil {
+				b.Fatal(err)
+			}
+			tr, err := newTrainer(c, p.Draw(c.Samples, 0, rand.NewPCG(1, 2)), 1)
+			if err != nil {
+				b.Fatal(err)
+			}
+			defer tr.m.Close()
+			for b.Loop() {
+				if _, _, err := tr.step(); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}

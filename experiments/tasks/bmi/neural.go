@@ -1,0 +1,173 @@
+package bmi
+
+import (
+	"context"
+	"fmt"
+	"math"
+	"math/rand/v2"
+	"time"
+
+	"github.com/infomax/infomax/architectures"
+	"github.com/infomax/infomax/estimators"
+	"github.com/infomax/infomax/experiments/engine/results"
+	"github.com/infomax/infomax/experiments/tasks"
+	"github.com/infomax/infomax/experiments/train/pair"
+	"github.com/infomax/infomax/internal/seed"
+)
+
+// trainer trains a critic on the training split and scores it on the test
+// split.
+type trainer struct {
+	c           *Config
+	m           *pair.Model
+	train, test estimators.Sample
+	batch       int
+	rng         *rand.Rand
+	// order is a permutation of the training rows whose first batch
+	// entries are the next batch.
+	order []int
+}
+
+// estimateNeural trains the configured critic on a random split of data
+// and returns the summary values of [Task.Run] other than the truth's. It
+// logs, at every evaluation, the mean training "loss" and "train_mi" since
+// the last one, the test estimate "test_mi" and "true_mi", and with the
+// last, "seconds" of training (kept out of the summary: it is wall time).
+func estimateNeural(ctx context.Context, c *Config, data estimators.Sample, run *tasks.Run, truth float64) (results.Values, error) {
+	t, err := newTrainer(c, data, uint64(run.Seed))
+	if err != nil {
+		return nil, err
+	}
+	defer t.m.Close()
+	start := time.Now()
+	best, last, bestStep, since := math.Inf(-1), math.NaN(), 0, 0
+	var sumLoss, sumMI float64
+	var window, step int
+	for step = 1; step <= c.MaxSteps; step++ {
+		if err := ctx.Err(); err != nil {
+			return nil, err
+		}
+		loss, mi, err := t.step()
+		if err != nil {
+			return nil, fmt.Errorf("bmi: step %d: %w", step, err)
+		}
+		if reason := pair.NonFinite(loss, mi); reason != "" {
+			return nil, &tasks.DivergedError{Step: step, Reason: reason}
+		}
+		sumLoss, sumMI, window = sumLoss+loss, sumMI+mi, window+1
+		run.UpdateProgress(step, c.MaxSteps)
+		if step%c.EvalEvery != 0 && step != c.MaxSteps {
+			continue
+		}
+		if last, err = t.evaluate(); err != nil {
+			return nil, fmt.Errorf("bmi: scoring at step %d: %w", step, err)
+		}
+		if reason := tasks.NonFinite("test MI estimate", last); reason != "" {
+			return nil, &tasks.DivergedError{Step: step, Reason: reason}
+		}
+		if last > best {
+			best, bestStep, since = last, step, 0
+		} else {
+			since++
+		}
+		v := results.Values{"loss": sumLoss / float64(window), "train_mi": sumMI / float64(window), "test_mi": last, "true_mi": truth}
+		stop := c.Patience > 0 && since >= c.Patience
+		if stop || step == c.MaxSteps {
+			v["seconds"] = time.Since(start).Seconds()
+		}
+		if run.Metrics != nil {
+			if err := run.Metrics.Log(step, v); err != nil {
+				return nil, fmt.Errorf("bmi: logging step %d: %w", step, err)
+			}
+		}
+		if stop {
+			run.UpdateProgress(c.MaxSteps, c.MaxSteps)
+			break
+		}
+		if step != c.MaxSteps {
+			sumLoss, sumMI, window = 0, 0, 0
+		}
+	}
+	stopped := 0.0
+	if step <= c.MaxSteps {
+		stopped = 1
+	}
+	run.Log.Info("bmi run trained", "steps", min(step, c.MaxSteps), "best_step", bestStep, "mi", best, "true_mi", truth)
+	return results.Values{"mi": best, "mi_last": last, "train_mi": sumMI / float64(window),
+		"steps": float64(min(step, c.MaxSteps)), "stopped_early": stopped}, nil
+}
+
+// newTrainer splits data at random into the training and test splits and
+// builds the model, seeding the split, the critic's weights and the batches
+// from the run's seed.
+func newTrainer(c *Config, data estimators.Sample, runSeed uint64) (*trainer, error) {
+	nTrain, _ := c.splitSizes()
+	perm := rand.New(rand.NewPCG(seed.Derive(runSeed, splitStream), 0x5b11)).Perm(data.N)
+	t := &trainer{c: c, batch: c.batch(),
+		train: rows(data, perm[:nTrain]), test: rows(data, perm[nTrain:]),
+		rng: rand.New(rand.NewPCG(seed.Derive(runSeed, batchStream), 0xba7c))}
+	t.order = make([]int, nTrain)
+	for i := range t.order {
+		t.order[i] = i
+	}
+	var err error
+	t.m, err = pair.New(pair.Spec{
+		Estimator: c.Estimator, EstimatorParams: c.EstimatorParams, Critic: c.Critic,
+		CriticSpec: architectures.CriticSpec{DimX: data.DimX, DimY: data.DimY, Hidden: c.Hidden, Layers: c.Layers,
+			Embed: c.Embed, Seed: seed.Derive(runSeed, initStream)},
+		BatchSize: t.batch, LR: c.LR, Beta1: c.Beta1, Beta2: c.Beta2,
+	})
+	if err != nil {
+		return nil, fmt.Errorf("bmi: %w", err)
+	}
+	return t, nil
+}
+
+// rows returns the rows of s at the given indices, in their order.
+func rows(s estimators.Sample, idx []int) estimators.Sample {
+	out := estimators.Sample{N: len(idx), DimX: s.DimX, DimY: s.DimY}
+	for _, i := range idx {
+		out.X = append(out.X, s.XRow(i)...)
+		out.Y = append(out.Y, s.YRow(i)...)
+	}
+	return out
+}
+
+// step trains on a batch of training rows drawn without replacement (a
+// partial Fisher-Yates shuffle of order).
+func (t *trainer) step() (loss, mi float64, err error) {
+	for j := range t.batch {
+		k := j + t.rng.IntN(len(t.order)-j)
+		t.order[j], t.order[k] = t.order[k], t.order[j]
+		t.load(j, t.train, t.order[j])
+	}
+	return t.m.Step()
+}
+
+// evaluate returns the mean estimate of the critic over the test split in
+// consecutive batches; a last partial batch is left out.
+func (t *trainer) evaluate() (float64, error) {
+	batches := t.test.N / t.batch
+	var sum float64
+	for b := range batches {
+		for j := range t.batch {
+			t.load(j, t.test, b*t.batch+j)
+		}
+		_, mi, err := t.m.Eval()
+		if err != nil {
+			return 0, err
+		}
+		sum += mi
+	}
+	return sum / float64(batches), nil
+}
+
+// load writes row i of s into row j of the model's batch.
+func (t *trainer) load(j int, s estimators.Sample, i int) {
+	for k, v := range s.XRow(i) {
+		t.m.X[j*s.DimX+k] = float32(v)
+	}
+	for k, v := range s.YRow(i) {
+		t.m.Y[j*s.DimY+k] = float32(v)
+	}
+}

@@ -1,0 +1,209 @@
+package bmi
+
+import (
+	"fmt"
+	"maps"
+	"math"
+	"slices"
+	"strconv"
+	"strings"
+	"unicode"
+
+	"github.com/infomax/infomax/internal/registry"
+)
+
+// The families of distributions a problem draws from.
+const (
+	// Dense is a Gaussian over (x, y) in which every pair of the M+N
+	// coordinates has the correlation rho (default 0.5), BMI's
+	// multinormal-dense.
+	Dense = "dense"
+	// Sparse is a Gaussian in which only the first pairs (default 2)
+	// coordinates interact, xᵢ with yᵢ at correlation rho (default 0.8),
+	// and every other coordinate is independent: BMI's 2-pair multinormal.
+	Sparse = "sparse"
+	// Student is a multivariate Student-t over (x, y) with dof degrees of
+	// freedom and a dense dispersion matrix of correlation rho (default 0,
+	// the identity), BMI's student-identity.
+	Student = "student"
+	// Uniform is x ~ U(0, 1)^M and y = x + n, n ~ U(-eps, eps)^M (M = N),
+	// BMI's additive-noise task.
+	Uniform = "uniform"
+)
+
+// familyParams lists each family's parameters with their defaults; NaN
+// marks a parameter that the problem must give.
+var familyParams = map[string]map[string]float64{
+	Dense:   {"rho": 0.5},
+	Sparse:  {"pairs": 2, "rho": 0.8},
+	Student: {"dof": math.NaN(), "rho": 0},
+	Uniform: {"eps": math.NaN()},
+}
+
+// Problem is a distribution of (x, y) with a known MI, parsed from a
+// problem string (see [ParseProblem]).
+type Problem struct {
+	// Family is Dense, Sparse, Student or Uniform; DimX and DimY are the
+	// sizes of x and y.
+	Family     string
+	DimX, DimY int
+	// Rho, Pairs, Dof and Eps are the family's parameters (see the
+	// families); the others are 0.
+	Rho   float64
+	Pairs int
+	Dof   float64
+	Eps   float64
+	// Transforms are applied to x and to y, in order, after sampling.
+	Transforms []string
+}
+
+// ParseProblem reads a problem string,
+//
+//	<family>-<M>x<N>[-<param><value>...][+<transform>...]
+//
+// such as "dense-5x5", "sparse-3x3+normal-cdf+spiral",
+// "student-2x2-dof1+asinh" or "uniform-1x1-eps0.1": a family (dense,
+// sparse, student, uniform), the sizes M of x and N of y, the family's
+// parameters (rho, pairs, dof, eps; see the families for their defaults)
+// and MI-preserving transforms (normal-cdf, half-cube, asinh, spiral),
+// applied in order to x and to y. It checks every value, and the error
+// says what to write instead.
+func ParseProblem(s string) (Problem, error) {
+	parts := strings.Split(s, "+")
+	fields := strings.Split(parts[0], "-")
+	p := Problem{Family: fields[0], Transforms: parts[1:]}
+	params, ok := familyParams[p.Family]
+	if !ok {
+		return p, fmt.Errorf("%s (a problem is <family>-<M>x<N>[-<param><value>...][+<transform>...], such as \"student-2x2-dof1+asinh\")",
+			registry.UnknownError("family", p.Family, slices.Sorted(maps.Keys(familyParams))))
+	}
+	if len(fields) < 2 {
+		return p, fmt.Errorf("family %s needs the sizes of x and y, as in %s-2x2", p.Family, p.Family)
+	}
+	var err error
+	if p.DimX, p.DimY, err = parseDims(fields[1]); err != nil {
+		return p, err
+	}
+	values, err := parseParams(p.Family, params, fields[2:])
+	if err != nil {
+		return p, err
+	}
+	p.Rho, p.Dof, p.Eps = values["rho"], values["dof"], values["eps"]
+	if pairs := values["pairs"]; pairs != math.Trunc(pairs) || math.Abs(pairs) > 1e6 {
+		return p, fmt.Errorf("pairs = %g: the number of interacting pairs must be a whole number", pairs)
+	}
+	p.Pairs = int(values["pairs"])
+	if err := p.check(); err != nil {
+		return p, err
+	}
+	for i, name := range p.Transforms {
+		if err := checkTransform(name, p, i); err != nil {
+			return p, err
+		}
+	}
+	return p, nil
+}
+
+// parseDims reads "<M>x<N>".
+func parseDims(s string) (m, n int, err error) {
+	ms, ns, ok := strings.Cut(s, "x")
+	m, errM := strconv.Atoi(ms)
+	n, errN := strconv.Atoi(ns)
+	if !ok || errM != nil || errN != nil || m < 1 || n < 1 {
+		return 0, 0, fmt.Errorf("%q is not the sizes of x and y: write <M>x<N> with M, N at least 1, such as 3x3", s)
+	}
+	return m, n, nil
+}
+
+// parseParams reads the family's parameters, such as "dof3" and "rho0.5",
+// over their defaults; a parameter without a default must be given.
+func parseParams(family string, params map[string]float64, fields []string) (map[string]float64, error) {
+	known := slices.Sorted(maps.Keys(params))
+	values := map[string]float64{}
+	for _, f := range fields {
+		name := f[:len(f)-len(strings.TrimLeftFunc(f, unicode.IsLetter))]
+		if _, ok := params[name]; !ok {
+			return nil, fmt.Errorf("family %s has no parameter %q in %q (it takes %s, each followed by its value, as in %s2)",
+				family, name, f, strings.Join(known, ", "), known[0])
+		}
+		v, err := strconv.ParseFloat(f[len(name):], 64)
+		if err != nil || math.IsNaN(v) || math.IsInf(v, 0) {
+			return nil, fmt.Errorf("%q: %s needs a number right after it, as in %s2", f, name, name)
+		}
+		if _, dup := values[name]; dup {
+			return nil, fmt.Errorf("%s is given twice", name)
+		}
+		values[name] = v
+	}
+	for _, name := range known {
+		if _, ok := values[name]; ok {
+			continue
+		}
+		if math.IsNaN(params[name]) {
+			return nil, fmt.Errorf("family %s needs %s, as in %s-2x2-%s%s", family, name, family, name, example[name])
+		}
+		values[name] = params[name]
+	}
+	return values, nil
+}
+
+// example is a typical value of each parameter that must be given, for
+// error messages.
+var example = map[string]string{"dof": "3", "eps": "0.1"}
+
+// check reports a family parameter out of its range.
+func (p Problem) check() error {
+	switch p.Family {
+	case Dense:
+		if !(p.Rho > 0 && p.Rho < 1) {
+			return fmt.Errorf("rho = %g: the dense correlation must be above 0 and below 1", p.Rho)
+		}
+	case Sparse:
+		if p.Pairs < 1 {
+			return fmt.Errorf("pairs = %d: at least one pair must interact", p.Pairs)
+		}
+		if p.DimX < p.Pairs || p.DimY < p.Pairs {
+			return fmt.Errorf("sparse-%dx%d is too small for %d interacting pairs: x and y need at least %d dimensions each "+
+				"(write sparse-%dx%d, or fewer pairs, as in sparse-%dx%d-pairs%d)",
+				p.DimX, p.DimY, p.Pairs, p.Pairs, max(p.DimX, p.Pairs), max(p.DimY, p.Pairs), p.DimX, p.DimY, min(p.DimX, p.DimY))
+		}
+		if !(math.Abs(p.Rho) > 0 && math.Abs(p.Rho) < 1) {
+			return fmt.Errorf("rho = %g: the pairs' correlation must be between -1 and 1, and not 0", p.Rho)
+		}
+	case Student:
+		if !(p.Dof > 0) {
+			return fmt.Errorf("dof = %g: the degrees of freedom must be positive (1 is the Cauchy, larger is lighter-tailed)", p.Dof)
+		}
+		if !(p.Rho >= 0 && p.Rho < 1) {
+			return fmt.Errorf("rho = %g: the dispersion's correlation must be at least 0 (the identity) and below 1", p.Rho)
+		}
+	case Uniform:
+		if !(p.Eps > 0) {
+			return fmt.Errorf("eps = %g: the noise half-width must be positive", p.Eps)
+		}
+		if p.DimX != p.DimY {
+			return fmt.Errorf("uniform-%dx%d: y = x + noise needs x and y of one size, as in uniform-%dx%d", p.DimX, p.DimY, p.DimX, p.DimX)
+		}
+	}
+	return nil
+}
+
+// String writes the problem in the form ParseProblem reads, with every
+// parameter spelled out.
+func (p Problem) String() string {
+	s := fmt.Sprintf("%s-%dx%d", p.Family, p.DimX, p.DimY)
+	switch p.Family {
+	case Dense:
+		s += fmt.Sprintf("-rho%g", p.Rho)
+	case Sparse:
+		s += fmt.Sprintf("-pairs%d-rho%g", p.Pairs, p.Rho)
+	case Student:
+		s += fmt.Sprintf("-dof%g-rho%g", p.Dof, p.Rho)
+	case Uniform:
+		s += fmt.Sprintf("-eps%g", p.Eps)
+	}
+	for _, t := range p.Transforms {
+		s += "+" + t
+	}
+	return s
+}

@@ -1,0 +1,188 @@
+// Package pair trains a pair critic with an MI estimator on batches of
+// (x, y) vectors: the model that the vector tasks (gaussian, bmi) share. A
+// Model is one gorgonia graph built once for a fixed batch size: each step
+// writes a batch into X and Y and runs the graph forward and backward, then
+// Adam updates the critic.
+package pair
+
+import (
+	"fmt"
+
+	G "gorgonia.org/gorgonia"
+	"gorgonia.org/tensor"
+
+	"github.com/infomax/infomax/architectures"
+	"github.com/infomax/infomax/estimators"
+	"github.com/infomax/infomax/experiments/tasks"
+	"github.com/infomax/infomax/experiments/train/optim"
+	"github.com/infomax/infomax/internal/graph"
+)
+
+// Spec is what a Model is built from.
+type Spec struct {
+	// Estimator names a critic-based MI estimator; EstimatorParams are its
+	// settings.
+	Estimator       string
+	EstimatorParams map[string]float64
+	// Critic names the pair critic ("separable", "concat"); CriticSpec
+	// gives its sizes (DimX and DimY are the sizes of x and y) and the seed
+	// of its initial weights.
+	Critic     string
+	CriticSpec architectures.CriticSpec
+	// BatchSize is the number of pairs in a batch; the critic scores all
+	// BatchSize² pairings.
+	BatchSize int
+	// LR, Beta1 and Beta2 are Adam's settings.
+	LR, Beta1, Beta2 float64
+}
+
+// Model is one critic and estimator in a gorgonia graph built once.
+type Model struct {
+	// X and Y are the backing arrays of the input batch, (batch, DimX) and
+	// (batch, DimY) in row-major order; write a batch into them before each
+	// Step or Eval.
+	X, Y []float32
+	// Critic, Estimator and Mask are the parts of the objective.
+	Critic    architectures.PairCritic
+	Estimator estimators.Estimator
+	Mask      *estimators.Mask
+	// Terms are the estimator's loss and estimate nodes.
+	Terms *estimators.Terms
+	// Adam trains the critic's learnables.
+	Adam *optim.Adam
+
+	xNode  *G.Node
+	yNode  *G.Node
+	xValue *tensor.Dense
+	yValue *tensor.Dense
+	vm     G.VM
+}
+
+// New builds the graph for s. Close the model when done.
+func New(s Spec) (*Model, error) {
+	est, err := estimators.New(s.Estimator, estimators.Params(s.EstimatorParams))
+	if err != nil {
+		return nil, fmt.Errorf("estimator = %q: %w", s.Estimator, err)
+	}
+	g := G.NewGraph()
+	critic, err := architectures.NewPairCritic(g, s.Critic, s.CriticSpec)
+	if err != nil {
+		return nil, err
+	}
+	n, dx, dy := s.BatchSize, s.CriticSpec.DimX, s.CriticSpec.DimY
+	m := &Model{
+		X:         make([]float32, n*dx),
+		Y:         make([]float32, n*dy),
+		Critic:    critic,
+		Estimator: est,
+		Mask:      estimators.Diagonal(n),
+	}
+	m.xValue = tensor.New(tensor.WithShape(n, dx), tensor.WithBacking(m.X))
+	m.yValue = tensor.New(tensor.WithShape(n, dy), tensor.WithBacking(m.Y))
+	m.xNode = G.NewMatrix(g, architectures.Dtype, G.WithShape(n, dx), G.WithName("x"))
+	m.yNode = G.NewMatrix(g, architectures.Dtype, G.WithShape(n, dy), G.WithName("y"))
+	scores, err := critic.Scores(m.xNode, m.yNode)
+	if err != nil {
+		return nil, fmt.Errorf("critic %q: %w", s.Critic, err)
+	}
+	if m.Terms, err = est.Build(scores, m.Mask); err != nil {
+		return nil, fmt.Errorf("estimator %q: %w", s.Estimator, err)
+	}
+	params := critic.Learnables()
+	if _, err := G.Grad(m.Terms.Loss, params...); err != nil {
+		return nil, fmt.Errorf("differentiating the %s loss: %w", s.Estimator, err)
+	}
+	if m.Adam, err = optim.NewAdam(params, s.LR, s.Beta1, s.Beta2); err != nil {
+		return nil, err
+	}
+	m.vm = G.NewTapeMachine(g, G.BindDualValues(params...))
+	if err := m.Adam.ZeroGrads(); err != nil {
+		graph.CloseMachine(m.vm)
+		return nil, err
+	}
+	return m, nil
+}
+
+// Step runs one training step on the batch in X and Y: the forward and
+// backward pass, the estimator's own update if it keeps state, and an Adam
+// step. It returns the loss and the MI estimate of the batch, computed
+// before the update. A non-finite loss or estimate is returned without
+// updating the critic.
+func (m *Model) Step() (loss, mi float64, err error) {
+	if loss, mi, err = m.run(); err != nil {
+		return 0, 0, err
+	}
+	if NonFinite(loss, mi) != "" {
+		return loss, mi, m.Adam.ZeroGrads()
+	}
+	if u, ok := m.Estimator.(estimators.Updater); ok {
+		if err := u.Update(); err != nil {
+			return 0, 0, fmt.Errorf("estimator update: %w", err)
+		}
+	}
+	if err := m.Adam.Update(); err != nil {
+		return 0, 0, err
+	}
+	return loss, mi, nil
+}
+
+// Eval returns the loss and the MI estimate of the batch in X and Y without
+// training: the critic, Adam and the estimator's own state are left as they
+// were.
+func (m *Model) Eval() (loss, mi float64, err error) {
+	if loss, mi, err = m.run(); err != nil {
+		return 0, 0, err
+	}
+	return loss, mi, m.Adam.ZeroGrads()
+}
+
+// run runs the graph, forward and backward, on the batch in X and Y and
+// reads the loss and the estimate.
+func (m *Model) run() (loss, mi float64, err error) {
+	defer m.vm.Reset()
+	if err := G.Let(m.xNode, m.xValue); err != nil {
+		return 0, 0, err
+	}
+	if err := G.Let(m.yNode, m.yValue); err != nil {
+		return 0, 0, err
+	}
+	if err := m.vm.RunAll(); err != nil {
+		return 0, 0, err
+	}
+	if loss, err = architectures.Scalar(m.Terms.Loss); err != nil {
+		return 0, 0, fmt.Errorf("loss: %w", err)
+	}
+	if mi, err = architectures.Scalar(m.Terms.MI); err != nil {
+		return 0, 0, fmt.Errorf("MI estimate: %w", err)
+	}
+	return loss, mi, nil
+}
+
+// Close releases the model's tape machine.
+func (m *Model) Close() error { return graph.CloseMachine(m.vm) }
+
+// CheckCritic reports an unknown pair critic or impossible sizes for it,
+// naming the task-config key at fault: critic, hidden, layers or embed.
+func CheckCritic(critic string, hidden, layers, embed int) error {
+	if _, err := architectures.LookupPairCritic(critic); err != nil {
+		return fmt.Errorf("critic = %q: %w", critic, err)
+	}
+	switch {
+	case hidden < 1:
+		return fmt.Errorf("hidden = %d: must be at least 1", hidden)
+	case layers < 0:
+		return fmt.Errorf("layers = %d: must not be negative", layers)
+	case embed < 1:
+		return fmt.Errorf("embed = %d: must be at least 1", embed)
+	}
+	return nil
+}
+
+// NonFinite returns why a step's loss or estimate is unusable, such as
+// "loss is NaN", or "" when both are finite.
+func NonFinite(loss, mi float64) string {
+	if reason := tasks.NonFinite("loss", loss); reason != "" {
+		return reason
+	}
+	return tasks.NonFinite("MI estimate", mi)
+}

@@ -1,0 +1,111 @@
+package pair
+
+import (
+	"math"
+	"math/rand/v2"
+	"strings"
+	"testing"
+
+	"github.com/infomax/infomax/architectures"
+)
+
+func TestNonFiniteNamesTheBadValue(t *testing.T) {
+	if r := NonFinite(1, 2); r != "" {
+		t.Errorf("finite values reported as %q", r)
+	}
+	if r := NonFinite(math.NaN(), 2); !strings.Contains(r, "loss is NaN") {
+		t.Errorf("NaN loss reported as %q", r)
+	}
+	if r := NonFinite(0, math.Inf(1)); !strings.Contains(r, "MI estimate is +Inf") {
+		t.Errorf("infinite estimate reported as %q", r)
+	}
+}
+
+// newTestModel builds a small concat critic with mine, whose moving
+// average is state that Eval must leave alone, on x of size 3 and y of
+// size 2 (the sizes differ, to catch a swapped shape).
+func newTestModel(t *testing.T) *Model {
+	t.Helper()
+	m, err := New(Spec{
+		Estimator: "mine", Critic: "concat",
+		CriticSpec: architectures.CriticSpec{DimX: 3, DimY: 2, Hidden: 8, Layers: 1, Embed: 4, Seed: 7},
+		BatchSize:  8, LR: 1e-2, Beta1: 0.9, Beta2: 0.999,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { m.Close() })
+	rng := rand.New(rand.NewPCG(1, 2))
+	for i := range m.X {
+		m.X[i] = float32(rng.NormFloat64())
+	}
+	for i := range m.Y {
+		m.Y[i] = float32(rng.NormFloat64())
+	}
+	return m
+}
+
+// TestEvalDoesNotTrain checks that Eval returns what the next Step returns
+// (the same batch, before the update) and changes nothing: two Evals agree,
+// and a model that only evaluated steps exactly as a fresh one.
+func TestEvalDoesNotTrain(t *testing.T) {
+	m, fresh := newTestModel(t), newTestModel(t)
+	l1, mi1, err := m.Eval()
+	if err != nil {
+		t.Fatal(err)
+	}
+	l2, mi2, err := m.Eval()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if l1 != l2 || mi1 != mi2 {
+		t.Fatalf("two Evals of one batch: (%v, %v) then (%v, %v)", l1, mi1, l2, mi2)
+	}
+	for i := 0; i < 3; i++ {
+		ls, mis, err := m.Step()
+		if err != nil {
+			t.Fatal(err)
+		}
+		lf, mif, err := fresh.Step()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if ls != lf || mis != mif {
+			t.Fatalf("step %d after two Evals gave (%v, %v), a fresh model (%v, %v)", i, ls, mis, lf, mif)
+		}
+		if i == 0 && (ls != l1 || mis != mi1) {
+			t.Fatalf("first Step gave (%v, %v), Eval (%v, %v)", ls, mis, l1, mi1)
+		}
+	}
+	if l3, _, _ := m.Eval(); l3 == l1 {
+		t.Errorf("the loss did not move in three Adam steps (%v)", l3)
+	}
+}
+
+func TestNewNamesTheBadSetting(t *testing.T) {
+	_, err := New(Spec{Estimator: "nope", Critic: "concat",
+		CriticSpec: architectures.CriticSpec{DimX: 1, DimY: 1, Hidden: 2, Embed: 2}, BatchSize: 2, LR: 1e-3, Beta1: 0.9, Beta2: 0.999})
+	if err == nil || !strings.Contains(err.Error(), `estimator = "nope"`) {
+		t.Errorf("New with an unknown estimator: %v", err)
+	}
+}
+
+func TestCheckCriticNamesTheKey(t *testing.T) {
+	if err := CheckCritic("concat", 16, 2, 8); err != nil {
+		t.Errorf("a valid critic: %v", err)
+	}
+	for _, tc := range []struct {
+		critic               string
+		hidden, layers, embd int
+		want                 string
+	}{
+		{"bilinear", 16, 2, 8, `critic = "bilinear": unknown critic "bilinear"`},
+		{"concat", 0, 2, 8, "hidden = 0"},
+		{"concat", 16, -1, 8, "layers = -1"},
+		{"separable", 16, 2, 0, "embed = 0"},
+	} {
+		if err := CheckCritic(tc.critic, tc.hidden, tc.layers, tc.embd); err == nil || !strings.HasPrefix(err.Error(), tc.want) {
+			t.Errorf("CheckCritic(%q, %d, %d, %d) = %v, want %q...", tc.critic, tc.hidden, tc.layers, tc.embd, err, tc.want)
+		}
+	}
+}

@@ -1,0 +1,97 @@
+package reports
+
+import (
+	"fmt"
+	"strconv"
+)
+
+func init() {
+	Register(Kind{
+		Name: "estimates",
+		Summary: "table of an estimate against the truth per group of runs (such as problem and estimator): " +
+			"true value, mean with its 95% t-interval over seeds, bias, standard deviation, mean/truth and wall time",
+		Check: func(spec Spec) error { _, err := readEstimatesOptions(spec); return err },
+		Make:  makeEstimates,
+	})
+}
+
+// estimatesOptions are the options of an estimates table:
+//
+//	rows       parameter or list of parameters, one row per value (required),
+//	           such as ["problem", "estimator"]
+//	estimate   summary metric of the estimate (default "mi")
+//	truth      summary metric of the true value (default "true_mi")
+//	precision  decimals in the Markdown table (default 3)
+//
+// Per row: n, the runs; the truth (its mean over the runs, which share
+// it); the estimate's mean and 95% t-interval over the runs; the bias
+// (mean minus truth); the sample standard deviation; the ratio of the mean
+// to the truth; and the mean wall time of a run in seconds, as the sweep
+// recorded it (summary.json's seconds, which vary from machine to machine
+// and with the load).
+type estimatesOptions struct {
+	Rows            []string
+	Estimate, Truth string
+	Precision       int
+}
+
+func readEstimatesOptions(spec Spec) (estimatesOptions, error) {
+	r := readOptions("estimates", spec, "rows", "estimate", "truth", "precision")
+	r.require("rows", `a parameter such as "estimator", or a list such as ["problem", "estimator"]`)
+	o := estimatesOptions{
+		Rows:      r.Strings("rows", nil),
+		Estimate:  r.String("estimate", "mi"),
+		Truth:     r.String("truth", "true_mi"),
+		Precision: r.Int("precision", 3, 0, 12),
+	}
+	return o, r.Err()
+}
+
+func makeEstimates(runs []Run, spec Spec, dir string) ([]string, error) {
+	o, done, out, err := startReport("estimates", spec, runs, readEstimatesOptions)
+	if err != nil {
+		return nil, err
+	}
+	if err := checkMetrics("estimates", spec, "estimate", done, []string{o.Estimate}); err != nil {
+		return nil, err
+	}
+	if err := checkMetrics("estimates", spec, "truth", done, []string{o.Truth}); err != nil {
+		return nil, err
+	}
+	groups, err := groupRuns("estimates", spec, done, o.Rows)
+	if err != nil {
+		return nil, err
+	}
+	header := []string{"n", "true", "mean [95% CI]", "bias", "sd", "mean/true", "seconds"}
+	csvHeader := []string{"n", "true", "mean", "ci_low", "ci_high", "bias", "sd", "ratio", "seconds"}
+	t := groupTable(leftOutNote(out), o.Rows, header, csvHeader)
+	p := o.Precision
+	for _, g := range groups {
+		xs := metricValues(g.Runs, o.Estimate, 1)
+		truth, _ := MeanSD(metricValues(g.Runs, o.Truth, 1))
+		mean, half := TInterval(xs, 0.95)
+		_, sd := MeanSD(xs)
+		secs, _ := MeanSD(runSeconds(g.Runs))
+		ci := fixed(mean, p)
+		if finite(half) {
+			ci = fmt.Sprintf("%s [%s, %s]", fixed(mean, p), fixed(mean-half, p), fixed(mean+half, p))
+		}
+		n := strconv.Itoa(len(xs))
+		t.Rows = append(t.Rows, groupRow(g, n, fixed(truth, p), ci, signed(mean-truth, p), fixed(sd, p),
+			fixed(mean/truth, 2), fixed(secs, 1)))
+		t.CSVRows = append(t.CSVRows, groupRow(g, n, exact(truth), exact(mean), exact(mean-half), exact(mean+half),
+			exact(mean-truth), exact(sd), exact(mean/truth), exact(secs)))
+	}
+	return writeTable(dir, spec.Name, t)
+}
+
+// runSeconds returns the wall time of each run as its summary records it.
+func runSeconds(runs []Run) []float64 {
+	var xs []float64
+	for _, r := range runs {
+		if r.Summary != nil && r.Summary.Seconds > 0 {
+			xs = append(xs, r.Summary.Seconds)
+		}
+	}
+	return xs
+}
