@@ -1,6 +1,10 @@
 package english
 
-import "testing"
+import (
+	"strings"
+	"testing"
+	"unicode/utf8"
+)
 
 func TestPlural(t *testing.T) {
 	for _, tc := range []struct {
@@ -11,5 +15,21 @@ func TestPlural(t *testing.T) {
 		if got := Plural(tc.n, tc.noun); got != tc.want {
 			t.Errorf("Plural(%d, %q) = %q; want %q", tc.n, tc.noun, got, tc.want)
 		}
+	}
+}
+
+func TestClipAndQuoteCutLongValues(t *testing.T) {
+	short := "estimator"
+	if Clip(short) != short || Quote(short) != `"estimator"` {
+		t.Errorf("short values change: %q, %q", Clip(short), Quote(short))
+	}
+	long := strings.Repeat("é", 1<<20) // 2 MB
+	for _, got := range []string{Clip(long), Quote(long)} {
+		if len(got) > MaxEcho+40 || !utf8.ValidString(got) || !strings.HasSuffix(got, "… (2097152 bytes)") {
+			t.Errorf("clipped to %d bytes: %q", len(got), got)
+		}
+	}
+	if q := Quote(long); !strings.HasPrefix(q, `"éé`) || !strings.Contains(q, `"…`) {
+		t.Errorf("Quote(long) = %q, want a quoted head then …", q)
 	}
 }
