@@ -16,6 +16,7 @@ import (
 	"github.com/BurntSushi/toml"
 
 	"github.com/infomax/infomax/experiments/tasks"
+	"github.com/infomax/infomax/internal/english"
 )
 
 // maxIDPrefix bounds the human-readable part of a run id.
@@ -33,7 +34,8 @@ func (s *Sweep) expand() error {
 			n *= len(p.Values)
 			if n*len(s.Seeds) > MaxRuns {
 				return &FileError{File: s.File, Line: p.Line, Key: keyString([]string{"parameters", p.Name}),
-					Msg: fmt.Sprintf("the grid grows past %d runs here: sweep fewer values, or use method = \"random\" with a run_cap", MaxRuns)}
+					Msg: fmt.Sprintf("the grid grows past %d runs here (%d configurations x %s): sweep fewer values or seeds, or use method = \"random\" with a run_cap",
+						MaxRuns, n, english.Plural(len(s.Seeds), "seed"))}
 			}
 		}
 		idx := make([]int, len(s.Params))
