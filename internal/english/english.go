@@ -4,6 +4,7 @@ package english
 
 import (
 	"strconv"
+	"strings"
 	"unicode/utf8"
 )
 
@@ -53,4 +54,57 @@ func clipHead(s string) (head string, n int) {
 		cut--
 	}
 	return s[:cut], len(s)
+}
+
+// MaxMessage is the most bytes of a message that [ClipQuotes] keeps.
+const MaxMessage = 1000
+
+// ClipQuotes returns msg with every double-quoted string in it (as %q
+// writes one) longer than MaxEcho clipped as [Quote] clips it, and, if the
+// message is still longer than MaxMessage bytes, with its middle cut out:
+// its start (what is wrong) and its end (the fix) are kept. It makes a
+// readable line of a message that repeats values from elsewhere, such as
+// a task's validation error.
+func ClipQuotes(msg string) string {
+	if len(msg) <= MaxEcho {
+		return msg
+	}
+	var b strings.Builder
+	for {
+		i := strings.IndexByte(msg, '"')
+		if i < 0 {
+			break
+		}
+		b.WriteString(msg[:i])
+		q, err := strconv.QuotedPrefix(msg[i:])
+		if err != nil {
+			b.WriteByte('"')
+			msg = msg[i+1:]
+			continue
+		}
+		if u, err := strconv.Unquote(q); err == nil && len(u) > MaxEcho {
+			b.WriteString(Quote(u))
+		} else {
+			b.WriteString(q)
+		}
+		msg = msg[i+len(q):]
+	}
+	b.WriteString(msg)
+	return cutMiddle(b.String())
+}
+
+// cutMiddle keeps the first and last parts of a message longer than
+// MaxMessage bytes, cut at character boundaries.
+func cutMiddle(msg string) string {
+	if len(msg) <= MaxMessage {
+		return msg
+	}
+	head, tail := MaxMessage*2/3, len(msg)-MaxMessage/3
+	for head > 0 && !utf8.RuneStart(msg[head]) {
+		head--
+	}
+	for tail < len(msg) && !utf8.RuneStart(msg[tail]) {
+		tail++
+	}
+	return msg[:head] + " … (" + Plural(tail-head, "byte") + " cut) … " + msg[tail:]
 }

@@ -33,3 +33,18 @@ func TestClipAndQuoteCutLongValues(t *testing.T) {
 		t.Errorf("Quote(long) = %q, want a quoted head then …", q)
 	}
 }
+
+func TestClipQuotesCutsQuotedValuesAndLongMessages(t *testing.T) {
+	long := strings.Repeat("x", 500)
+	msg := `estimator = "` + long + `": unknown (known: "dv", "jsd"); a "stray quote`
+	got := ClipQuotes(msg)
+	want := `estimator = "` + long[:MaxEcho] + `"… (500 bytes): unknown (known: "dv", "jsd"); a "stray quote`
+	if got != want {
+		t.Errorf("ClipQuotes:\n got %q\nwant %q", got, want)
+	}
+	huge := "value " + strings.Repeat("é", 5000) + " fix: do this"
+	got = ClipQuotes(huge)
+	if len(got) > MaxMessage+40 || !utf8.ValidString(got) || !strings.HasPrefix(got, "value éé") || !strings.HasSuffix(got, " fix: do this") || !strings.Contains(got, " bytes cut) … ") {
+		t.Errorf("a long message without quotes became %d bytes: %.120q … %.60q", len(got), got, got[max(0, len(got)-60):])
+	}
+}

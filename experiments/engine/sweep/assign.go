@@ -10,6 +10,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/infomax/infomax/internal/english"
 	"github.com/infomax/infomax/internal/registry"
 )
 
@@ -445,7 +446,7 @@ func asArray(v any) ([]any, bool) {
 func describe(v any) string {
 	switch x := v.(type) {
 	case string:
-		return fmt.Sprintf("got the string %q", x)
+		return "got the string " + english.Quote(x)
 	case int64:
 		return fmt.Sprintf("got the integer %d", x)
 	case float64:

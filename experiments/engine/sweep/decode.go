@@ -160,18 +160,26 @@ type FileError struct {
 	Msg string
 }
 
+// Error writes the error as one line of readable length: the file (quoted
+// when its name holds a line break or another unprintable character), the
+// line, the key and the message, with long values cut (see
+// english.ClipQuotes).
 func (e *FileError) Error() string {
 	var b strings.Builder
-	b.WriteString(e.File)
+	if isPrintable(e.File) {
+		b.WriteString(e.File)
+	} else {
+		b.WriteString(strconv.Quote(e.File))
+	}
 	if e.Line > 0 {
 		fmt.Fprintf(&b, ":%d", e.Line)
 	}
 	b.WriteString(": ")
 	if e.Key != "" {
-		b.WriteString(e.Key)
+		b.WriteString(english.Clip(e.Key))
 		b.WriteString(": ")
 	}
-	b.WriteString(e.Msg)
+	b.WriteString(english.ClipQuotes(e.Msg))
 	return b.String()
 }
 

@@ -102,3 +102,29 @@ func TestRepeatedValuesAreTheSameValueOfTheSameType(t *testing.T) {
 		}
 	}
 }
+
+// TestErrorsCutLongValues gives a megabyte where a short value belongs:
+// the error must still be one short line (it repeated the value whole, or
+// twice), and say how long the value was.
+func TestErrorsCutLongValues(t *testing.T) {
+	long := strings.Repeat("a", 1<<20)
+	head := "name = \"s\"\ntask = \"fake\"\n"
+	for _, src := range []string{
+		head + "[base]\nestimator = \"" + long + "\"\n",
+		head + "[base]\nbatch_size = \"" + long + "\"\n",
+		head + "[parameters.estimator]\nvalues = [\"jsd\", \"" + long + "\"]\n",
+		head + "[base]\n" + long + " = 1\n",
+		"name = \"" + long + "\"\ntask = \"fake\"\n",
+		"name = \"s\"\ntask = \"" + long + "\"\n",
+		head + "[[tables]]\nkind = \"" + long + "\"\n",
+	} {
+		fe := parseErr(t, src)
+		if msg := fe.Error(); !strings.Contains(msg, "… (10485") {
+			t.Errorf("error %.200q does not say how long the value was", msg)
+		}
+	}
+	_, err := Parse("dir\nname/s.toml", []byte("name = \"s\"\n"))
+	if msg := err.Error(); !strings.HasPrefix(msg, `"dir\nname/s.toml": task: missing`) {
+		t.Errorf("a file name with a line break: %q", msg)
+	}
+}
