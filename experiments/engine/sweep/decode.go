@@ -248,6 +248,9 @@ func (p *parser) parse(src []byte) (*Sweep, error) {
 	if err := s.expand(); err != nil {
 		return nil, err
 	}
+	if err := s.checkReportKeys(); err != nil {
+		return nil, err
+	}
 	return s, nil
 }
 
