@@ -3,6 +3,7 @@
 package english
 
 import (
+	"math"
 	"strconv"
 	"strings"
 	"unicode/utf8"
@@ -107,4 +108,17 @@ func cutMiddle(msg string) string {
 		tail++
 	}
 	return msg[:head] + " … (" + Plural(tail-head, "byte") + " cut) … " + msg[tail:]
+}
+
+// Bytes writes a number of bytes with a decimal unit and three significant
+// digits, as "512 B", "1.5 MB" or "23.5 GB"; sizes past the exabytes stay
+// in exabytes ("1.84e+07 EB").
+func Bytes(b float64) string {
+	units := []string{"B", "kB", "MB", "GB", "TB", "PB", "EB"}
+	i := 0
+	for i < len(units)-1 && math.Abs(b) >= 999.5 {
+		b /= 1000
+		i++
+	}
+	return strconv.FormatFloat(b, 'g', 3, 64) + " " + units[i]
 }

@@ -48,3 +48,14 @@ func TestClipQuotesCutsQuotedValuesAndLongMessages(t *testing.T) {
 		t.Errorf("a long message without quotes became %d bytes: %.120q … %.60q", len(got), got, got[max(0, len(got)-60):])
 	}
 }
+
+func TestBytes(t *testing.T) {
+	for _, c := range []struct {
+		b    float64
+		want string
+	}{{512, "512 B"}, {1500, "1.5 kB"}, {999.6e6, "1 GB"}, {23.5e9, "23.5 GB"}, {1.84e25, "1.84e+07 EB"}} {
+		if got := Bytes(c.b); got != c.want {
+			t.Errorf("Bytes(%g) = %q, want %q", c.b, got, c.want)
+		}
+	}
+}

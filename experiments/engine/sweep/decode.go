@@ -13,6 +13,8 @@
 //	checkpoint_every = 1000     # checkpoint a run every 1000 steps (default: off)
 //	checkpoint_minutes = 10     # and/or every 10 minutes (default 10 when
 //	                            # neither is set; 0 and 0 turn checkpoints off)
+//	max_memory_gb = 64          # refuse a run estimated to need more (default:
+//	                            # this machine's memory; 0 for no limit)
 //
 //	[base]                      # the task's settings over its defaults
 //	batch_size = 64
@@ -93,6 +95,10 @@ type Sweep struct {
 	// Checkpoint says when runs save checkpoints (checkpoint_every,
 	// checkpoint_minutes). It does not change any run's id.
 	Checkpoint checkpoint.Policy
+	// MaxMemory is the most memory a run may be estimated to need
+	// (max_memory_gb, or the machine's memory); validation refuses a run
+	// over it.
+	MaxMemory MemoryLimit
 	// FileSHA256 is the hex SHA-256 of the sweep file's bytes.
 	FileSHA256 string
 	// Params are the [parameters] entries in the order of the file.
@@ -225,7 +231,7 @@ func (p *parser) errAt(path []string, format string, args ...any) error {
 	return &FileError{File: p.file, Line: p.loc.line(path, "", 0), Key: keyString(path), Msg: fmt.Sprintf(format, args...)}
 }
 
-var topLevelKeys = []string{"name", "task", "description", "method", "seeds", "run_cap", "sampler_seed", "checkpoint_every", "checkpoint_minutes", "base", "parameters", "figures", "tables"}
+var topLevelKeys = []string{"name", "task", "description", "method", "seeds", "run_cap", "sampler_seed", "checkpoint_every", "checkpoint_minutes", maxMemoryKey, "base", "parameters", "figures", "tables"}
 
 func (p *parser) parse(src []byte) (*Sweep, error) {
 	root, err := p.decode(src)
@@ -239,7 +245,7 @@ func (p *parser) parse(src []byte) (*Sweep, error) {
 	sum := sha256.Sum256(src)
 	s := &Sweep{File: p.file, dec: dec, loc: p.loc, Method: MethodGrid, Seeds: []int64{0}, FileSHA256: hex.EncodeToString(sum[:])}
 	for _, step := range []func(map[string]any, *Sweep) error{
-		p.identity, p.method, p.seeds, p.randomKeys, p.checkpointKeys, p.base, p.parameters, p.reportLists,
+		p.identity, p.method, p.seeds, p.randomKeys, p.checkpointKeys, p.memoryLimit, p.base, p.parameters, p.reportLists,
 	} {
 		if err := step(root, s); err != nil {
 			return nil, err

@@ -124,7 +124,7 @@ func (s *Sweep) resolve(vals []any, seed int64) (*RunSpec, error) {
 			return nil, s.paramErr(err, p.Name, "values")
 		}
 	}
-	if err := validate(cfg); err != nil {
+	if err := s.validate(cfg); err != nil {
 		return nil, s.validateErr(err, vals, seed)
 	}
 	var buf bytes.Buffer
@@ -142,14 +142,18 @@ func (s *Sweep) resolve(vals []any, seed int64) (*RunSpec, error) {
 	}, nil
 }
 
-// validate calls cfg.Validate, turning a panic into an error.
-func validate(cfg tasks.Config) (err error) {
+// validate calls cfg.Validate, then checks the run's memory estimate
+// against the sweep's limit, turning a panic into an error.
+func (s *Sweep) validate(cfg tasks.Config) (err error) {
 	defer func() {
 		if r := recover(); r != nil {
-			err = fmt.Errorf("Validate panicked (a bug in the task): %v", r)
+			err = fmt.Errorf("Validate or EstimateMemory panicked (a bug in the task): %v", r)
 		}
 	}()
-	return cfg.Validate()
+	if err := cfg.Validate(); err != nil {
+		return err
+	}
+	return s.checkMemory(cfg)
 }
 
 // validateErr places an error from a config's Validate in the file: at the
