@@ -233,13 +233,18 @@ func paramOr(p Params, name string, def float64) float64 {
 }
 
 // rejectUnknownParams wraps a factory so that it fails on a parameter name
-// that known lacks, naming the estimator, the name and the accepted ones.
+// that known lacks, naming the estimator, the first such name in sorted
+// order (found without sorting them all) and the accepted ones.
 func rejectUnknownParams(name string, known Params, f Factory) Factory {
 	return func(p Params) (Estimator, error) {
-		for _, k := range slices.Sorted(maps.Keys(p)) {
-			if _, ok := known[k]; !ok {
-				return nil, fmt.Errorf("estimator %q has no parameter %q (it takes %s)", name, k, paramList(known))
+		first, found := "", false
+		for k := range p {
+			if _, ok := known[k]; !ok && (!found || k < first) {
+				first, found = k, true
 			}
+		}
+		if found {
+			return nil, fmt.Errorf("estimator %q has no parameter %q (it takes %s)", name, first, paramList(known))
 		}
 		return f(p)
 	}

@@ -109,11 +109,13 @@ type Sweep struct {
 	// Runs are the expanded runs, in the order they are run.
 	Runs []*RunSpec
 
-	task    tasks.TaskInfo
-	base    map[string]any
-	dec     *decoder
-	loc     *locator
-	baseSet map[string]bool
+	task tasks.TaskInfo
+	base map[string]any
+	// spare is a config that newConfig made and nothing used; the next
+	// call returns it rather than decoding [base] again.
+	spare tasks.Config
+	dec   *decoder
+	loc   *locator
 }
 
 // Param is one [parameters] entry.
@@ -378,16 +380,11 @@ func (p *parser) base(root map[string]any, s *Sweep) error {
 		}
 		s.base = m
 	}
-	s.baseSet = map[string]bool{}
-	for _, k := range p.md.Keys() {
-		if len(k) > 1 && k[0] == "base" {
-			s.baseSet[strings.Join(k[1:], ".")] = true
-		}
-	}
 	cfg, err := s.newConfig()
 	if err != nil {
 		return err
 	}
+	s.spare = cfg
 	names, _ := tomlFields(reflect.TypeOf(cfg).Elem())
 	for _, reserved := range []string{"task", "seed"} {
 		if slices.Contains(names, reserved) {
@@ -513,6 +510,10 @@ func (p *parser) checkpointKeys(root map[string]any, s *Sweep) error {
 // newConfig returns a new task config holding the task's defaults with
 // [base] decoded over them.
 func (s *Sweep) newConfig() (tasks.Config, error) {
+	if cfg := s.spare; cfg != nil {
+		s.spare = nil
+		return cfg, nil
+	}
 	cfg := s.task.Task.NewConfig()
 	rv := reflect.ValueOf(cfg)
 	if cfg == nil || rv.Kind() != reflect.Pointer || rv.IsNil() || rv.Elem().Kind() != reflect.Struct {

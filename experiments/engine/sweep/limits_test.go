@@ -128,3 +128,71 @@ func TestErrorsCutLongValues(t *testing.T) {
 		t.Errorf("a file name with a line break: %q", msg)
 	}
 }
+
+// TestTenMegabyteFilesValidateOrAreRefused builds sweep files of 10 MB of
+// what makes validation slow: a [parameters] table per key of a map (the
+// map was copied once per key, and each key's line looked up through the
+// whole file: minutes), a table of a million keys (sorted by their place
+// in the file on every decoding), and a long list in [base] times 20000
+// runs (every run's config built and encoded: hours). Each must validate,
+// or be refused with the reason; validate takes under 5 s for each (by
+// hand: `sweep validate` on such files), which a test does not assert.
+func TestTenMegabyteFilesValidateOrAreRefused(t *testing.T) {
+	if testing.Short() {
+		t.Skip("10 MB files")
+	}
+	const size = 10 << 20
+	head := "name = \"big\"\ntask = \"fake\"\n"
+	grow := func(b *strings.Builder, format string) {
+		for i := 0; b.Len() < size; i++ {
+			fmt.Fprintf(b, format, i)
+		}
+	}
+	var params strings.Builder
+	params.WriteString(head)
+	grow(&params, "[parameters.\"estimator_params.k%d\"]\nvalue = 1.0\n")
+	s := parseFile(t, params.String())
+	if n := len(s.Runs[0].Config.(*fakeConfig).EstimatorParams); n != len(s.Params)+1 {
+		t.Errorf("the run's estimator_params has %d keys, want the %d parameters and tau", n, len(s.Params))
+	}
+
+	var table strings.Builder
+	table.WriteString(head + "[base.estimator_params]\n")
+	grow(&table, "k%d = 1.0\n")
+	table.WriteString("tau = -1.0\n")
+	fe := parseErr(t, table.String())
+	if !strings.HasPrefix(fe.Msg, "base.estimator_params.tau = -1: must not be negative") {
+		t.Errorf("a bad key at the end of a huge table: %v", fe)
+	}
+
+	var list strings.Builder
+	list.WriteString(head + "seeds = " + intList(0, MaxRuns) + "\n[base]\nhidden = [")
+	grow(&list, "1%d, ")
+	list.WriteString("1]\n")
+	fe = parseErr(t, list.String())
+	if fe.Key != "base" || !strings.Contains(fe.Msg, "and 20000 runs of them make more than 64 MB") {
+		t.Errorf("a huge [base] times 20000 runs: %v", fe)
+	}
+}
+
+// TestLocatorIndexAgreesWithScan looks up keys of a file with tables,
+// arrays of tables and dotted keys, found and not, both ways the locator
+// can: by scanning its entries and by its index.
+func TestLocatorIndexAgreesWithScan(t *testing.T) {
+	src := gridFile + "[base.optim]\nlr = 0.1\n\"a.b\".c = 1\n[[figures]]\nkind = \"x\"\n[figures.labels]\na = \"A\"\n[[figures]]\nkind = \"y\"\n[[tables]]\nkind = \"z\"\n"
+	l := newLocator(src)
+	keys := [][]string{{"name"}, {"base", "steps"}, {"base", "optim", "lr"}, {"base", "optim", "momentum"}, {"base", "a.b", "c"},
+		{"parameters", "optim.lr", "values"}, {"parameters", "nope"}, {"figures", "kind"}, {"figures", "labels", "a"}, {"tables", "kind"}, {"nothing"}}
+	for _, key := range keys {
+		for _, at := range []struct {
+			aot string
+			idx int
+		}{{"", 0}, {"figures", 0}, {"figures", 1}, {"tables", 0}} {
+			want := l.scan(key, at.aot, at.idx)
+			l.lookups = scanLookups // the next lookup uses the index
+			if got := l.line(key, at.aot, at.idx); got != want {
+				t.Errorf("line(%q, %q, %d) = %d by the index, %d by a scan", key, at.aot, at.idx, got, want)
+			}
+		}
+	}
+}
