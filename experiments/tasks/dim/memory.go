@@ -8,11 +8,11 @@ import (
 
 // The constants of the memory estimate, fitted to the peak resident memory
 // of one-run sweeps on the development machine (`/usr/bin/time -f %M sweep
-// run`, one epoch, one probe epoch, MNIST subsets of 1000 and 500 images):
-// the default widths at batch 64 took 3.55 GB (estimated 3.6 GB), at batch
-// 128 4.12 GB (4.9 GB), at batch 32 with the global term and roll
-// negatives 3.29 GB (3.1 GB), and doubled widths on 256 images 5.76 GB
-// (6.0 GB).
+// run`, one epoch, one probe epoch, MNIST subsets of 1000 and 500 images),
+// here with the estimate in brackets: the default widths at batch 64 took
+// 3.55 GB (3.55 GB), at batch 128 4.12 GB (4.86 GB), at batch 32 with the
+// global term and roll negatives 3.29 GB (3.09 GB), and doubled widths on
+// 256 images 5.76 GB (5.92 GB).
 const (
 	// baseBytes is the process before the run: runtime, code and buffers.
 	baseBytes = 32e6
@@ -79,7 +79,7 @@ func (c *Config) EstimateMemory() tasks.Memory {
 		{What: "the process itself", Bytes: baseBytes},
 		{What: "the images", Setting: fmt.Sprintf("dataset = %q", c.Dataset), Bytes: heapGrowth * 4 * (train + test) * channels * imageSide * imageSide},
 		{What: "the probes' features", Setting: features,
-			Bytes: heapGrowth * 2 * 4 * (train + test) * c.probeFeatures(channels)},
+			Bytes: heapGrowth * 4 * (train + test) * c.features()},
 	}
 	if obj.Model == ModelPixels {
 		return mem
@@ -97,23 +97,14 @@ func (c *Config) EstimateMemory() tasks.Memory {
 	return mem
 }
 
-// probeFeatures is the number of floats of an image's probed features.
-func (c *Config) probeFeatures(channels float64) float64 {
+// features is the number of floats of an image's features that the probes
+// train on: its conv, fc and y features, all extracted whichever are
+// probed, or for the pixel baseline none (the probes read the images).
+func (c *Config) features() float64 {
 	if c.Objective().Model == ModelPixels {
-		return channels * imageSide * imageSide
+		return 0
 	}
-	var d float64
-	for _, f := range c.ProbeFeatures {
-		switch f {
-		case "conv":
-			d += 16 * float64(c.Conv3)
-		case "fc":
-			d += float64(c.FC)
-		case "y":
-			d += float64(c.Code)
-		}
-	}
-	return d
+	return 16*float64(c.Conv3) + float64(c.FC) + float64(c.Code)
 }
 
 // encoderActivations is the number of floats of one image's activations in

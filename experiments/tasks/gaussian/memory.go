@@ -4,11 +4,11 @@ import "github.com/infomax/infomax/experiments/tasks"
 
 // The constants of the memory estimate, fitted to the peak resident memory
 // of one-run sweeps on the development machine (`/usr/bin/time -f %M sweep
-// run`): a 256-unit separable critic at batch 64 took 29 MB (estimated
-// 42 MB), the concat critic 136 MB (152 MB), concat at batch 512 and width
-// 64 1.83 GB (1.91 GB), a 4096-unit separable critic 1.15 GB (1.25 GB),
-// dim = 10⁶ 0.77 GB (0.86 GB), batch 4096 2.17 GB (2.45 GB) and 2000
-// hidden layers of 8 units 190 MB (224 MB).
+// run`), here with the estimate in brackets: a 256-unit separable critic at
+// batch 64 took 29 MB (42 MB), the concat critic 136 MB (153 MB), concat
+// at batch 512 and width 64 1.83 GB (1.96 GB), a 4096-unit separable
+// critic 1.15 GB (1.32 GB), dim = 10⁶ 0.77 GB (0.86 GB), batch 4096
+// 2.17 GB (2.47 GB) and 2000 hidden layers of 8 units 190 MB (253 MB).
 const (
 	// baseBytes is the process before the run: runtime, code and buffers.
 	baseBytes = 32e6
