@@ -251,15 +251,20 @@ func paramOr(p Params, name string, def float64) float64 {
 }
 
 // rejectUnknownParams wraps a factory so that it fails on a parameter name
-// that known lacks, naming the estimator, the name and the accepted ones.
-// It wraps both kinds of factory.
+// that known lacks, naming the estimator, the first such name in sorted
+// order (found without sorting them all) and the accepted ones. It wraps
+// both kinds of factory.
 func rejectUnknownParams[E any, F ~func(Params) (E, error)](name string, known Params, f F) F {
 	return func(p Params) (E, error) {
-		for _, k := range slices.Sorted(maps.Keys(p)) {
-			if _, ok := known[k]; !ok {
-				var zero E
-				return zero, fmt.Errorf("estimator %q has no parameter %q (it takes %s)", name, k, paramList(known))
+		first, found := "", false
+		for k := range p {
+			if _, ok := known[k]; !ok && (!found || k < first) {
+				first, found = k, true
 			}
+		}
+		if found {
+			var zero E
+			return zero, fmt.Errorf("estimator %q has no parameter %q (it takes %s)", name, first, paramList(known))
 		}
 		return f(p)
 	}

@@ -13,7 +13,11 @@ func init() {
 		Summary: "table of mean estimate, bias, variance and MSE per estimator, critic and true MI level, " +
 			"averaged over seeds (Markdown, CSV and LaTeX)",
 		Check: func(spec Spec) error { _, err := readBiasVarianceOptions(spec); return err },
-		Make:  makeBiasVariance,
+		Keys: func(spec Spec) []KeyRef {
+			o, _ := readBiasVarianceOptions(spec)
+			return givenKeys(spec, map[string][]string{"rows": o.Rows})
+		},
+		Make: makeBiasVariance,
 	})
 }
 

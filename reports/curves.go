@@ -19,7 +19,11 @@ func init() {
 		Summary: "training curves: logged metrics of metrics.jsonl against step, one panel per metric and " +
 			"one line per group, the mean over seeds with a shaded band (sd, 95% interval or range)",
 		Check: func(spec Spec) error { _, err := readCurvesOptions(spec); return err },
-		Make:  makeCurves,
+		Keys: func(spec Spec) []KeyRef {
+			o, _ := readCurvesOptions(spec)
+			return givenKeys(spec, map[string][]string{"group": o.Group})
+		},
+		Make: makeCurves,
 	})
 }
 

@@ -11,7 +11,11 @@ func init() {
 		Summary: "table of an estimate against the truth per group of runs (such as problem and estimator): " +
 			"true value, mean with its 95% t-interval over seeds, bias, standard deviation, mean/truth and wall time",
 		Check: func(spec Spec) error { _, err := readEstimatesOptions(spec); return err },
-		Make:  makeEstimates,
+		Keys: func(spec Spec) []KeyRef {
+			o, _ := readEstimatesOptions(spec)
+			return givenKeys(spec, map[string][]string{"rows": o.Rows})
+		},
+		Make: makeEstimates,
 	})
 }
 

@@ -21,7 +21,11 @@ func init() {
 		Summary: "a summary metric over a grid of two swept parameters, each cell the mean over seeds " +
 			"written in the cell, coloured by viridis with a colour bar; e.g. an alpha/beta grid of probe accuracy",
 		Check: func(spec Spec) error { _, err := readHeatmapOptions(spec); return err },
-		Make:  makeHeatmap,
+		Keys: func(spec Spec) []KeyRef {
+			o, _ := readHeatmapOptions(spec)
+			return givenKeys(spec, map[string][]string{"x": {o.X}, "y": {o.Y}})
+		},
+		Make: makeHeatmap,
 	})
 }
 

@@ -17,7 +17,11 @@ func init() {
 		Summary: "summary metrics against a swept parameter, one panel per metric and one line per group, " +
 			"points at the mean over seeds with 95% t-interval error bars",
 		Check: func(spec Spec) error { _, err := readLineOptions(spec); return err },
-		Make:  makeLine,
+		Keys: func(spec Spec) []KeyRef {
+			o, _ := readLineOptions(spec)
+			return givenKeys(spec, map[string][]string{"x": {o.X}, "group": o.Group})
+		},
+		Make: makeLine,
 	})
 }
 

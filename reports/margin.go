@@ -17,6 +17,7 @@ func init() {
 			"mean difference with its t-interval, and the difference at every seed (Markdown, CSV and LaTeX); " +
 			"e.g. DIM(L) against the pixel and random-encoder baselines",
 		Check: func(spec Spec) error { _, err := readMarginOptions(spec); return err },
+		Keys:  func(spec Spec) []KeyRef { o, _ := readMarginOptions(spec); return givenKeys(spec, o.keys()) },
 		Make:  makeMargin,
 	})
 }
@@ -85,6 +86,16 @@ func readMarginOptions(spec Spec) (marginOptions, error) {
 	}
 	o.Baselines = r.baselines("baselines", o.Metric)
 	return o, r.Err()
+}
+
+// keys returns the parameters the options name, by option: rows, the keys
+// of where, and the keys of every baseline's where.
+func (o marginOptions) keys() map[string][]string {
+	keys := map[string][]string{"rows": o.Rows, "where": slices.Sorted(maps.Keys(o.Where))}
+	for _, b := range o.Baselines {
+		keys["baselines"] = append(keys["baselines"], slices.Sorted(maps.Keys(b.Where))...)
+	}
+	return keys
 }
 
 // selector reads a table of parameter values, each a string, a number or a

@@ -65,6 +65,10 @@ type Kind struct {
 	// `sweep validate`: unknown options and wrong types are errors that
 	// name the option.
 	Check func(spec Spec) error
+	// Keys, which may be nil, returns the swept parameters and config keys
+	// that the options of a spec that passed Check name (see
+	// [Kind.NamedKeys]).
+	Keys func(spec Spec) []KeyRef
 	// Make writes the report for runs into dir and returns the paths of the
 	// files it wrote. Runs that are not done are ignored by most kinds.
 	Make func(runs []Run, spec Spec, dir string) ([]string, error)

@@ -16,7 +16,11 @@ func init() {
 		Summary: "an estimate against a numeric parameter (such as samples), one panel per problem and one line " +
 			"per estimator, mean over seeds with 95% t-intervals, the true value dashed",
 		Check: func(spec Spec) error { _, err := readSampleSizeOptions(spec); return err },
-		Make:  makeSampleSize,
+		Keys: func(spec Spec) []KeyRef {
+			o, _ := readSampleSizeOptions(spec)
+			return givenKeys(spec, map[string][]string{"x": {o.X}, "panel": o.Panel, "group": o.Group})
+		},
+		Make: makeSampleSize,
 	})
 }
 

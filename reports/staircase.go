@@ -19,7 +19,11 @@ func init() {
 		Summary: "per-step MI estimates (raw and smoothed) over the true-MI staircase, one panel per " +
 			"estimator, one colour per critic, with the log K ceiling dashed (Poole et al. 2019, Fig. 2)",
 		Check: func(spec Spec) error { _, err := readStaircaseOptions(spec); return err },
-		Make:  makeStaircase,
+		Keys: func(spec Spec) []KeyRef {
+			o, _ := readStaircaseOptions(spec)
+			return givenKeys(spec, map[string][]string{"panel": o.Panel, "line": o.Line})
+		},
+		Make: makeStaircase,
 	})
 }
 

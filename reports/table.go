@@ -11,7 +11,11 @@ func init() {
 		Summary: "table of summary metrics (columns) per parameter value (rows), each cell the mean ± " +
 			"standard deviation over seeds (Markdown, CSV and LaTeX); e.g. the DIM paper's Table 1",
 		Check: func(spec Spec) error { _, err := readTableOptions(spec); return err },
-		Make:  makeTable,
+		Keys: func(spec Spec) []KeyRef {
+			o, _ := readTableOptions(spec)
+			return givenKeys(spec, map[string][]string{"rows": o.Rows})
+		},
+		Make: makeTable,
 	})
 }
 

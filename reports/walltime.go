@@ -8,7 +8,11 @@ func init() {
 		Summary: "table of the wall time of the runs per group (such as estimator): runs, mean ± sd and the " +
 			"longest seconds per run, and the total, from each run's summary",
 		Check: func(spec Spec) error { _, err := readWalltimeOptions(spec); return err },
-		Make:  makeWalltime,
+		Keys: func(spec Spec) []KeyRef {
+			o, _ := readWalltimeOptions(spec)
+			return givenKeys(spec, map[string][]string{"rows": o.Rows})
+		},
+		Make: makeWalltime,
 	})
 }
 

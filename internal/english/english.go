@@ -1,7 +1,13 @@
-// Package english words the counts in messages and reports.
+// Package english words the counts in messages and reports, and cuts the
+// values that messages repeat to a readable length.
 package english
 
-import "strconv"
+import (
+	"math"
+	"strconv"
+	"strings"
+	"unicode/utf8"
+)
 
 // Plural returns n and the noun, with an "s" unless n is 1: "1 run",
 // "3 runs", "0 figures". It suits the regular nouns infomax counts.
@@ -10,4 +16,109 @@ func Plural(n int, noun string) string {
 		return "1 " + noun
 	}
 	return strconv.Itoa(n) + " " + noun + "s"
+}
+
+// MaxEcho is the most bytes of a value that a message repeats.
+const MaxEcho = 80
+
+// Clip returns s when it is at most MaxEcho bytes long, and otherwise its
+// first bytes, cut at a character boundary, followed by "… (N bytes)", so
+// that a message that repeats a value stays readable however long the
+// value is.
+func Clip(s string) string {
+	head, n := clipHead(s)
+	if n == 0 {
+		return s
+	}
+	return head + "… (" + Plural(n, "byte") + ")"
+}
+
+// Quote returns s in Go's double quotes, as %q writes it, clipped like
+// [Clip]: a long value gives its first bytes in quotes followed by
+// "… (N bytes)".
+func Quote(s string) string {
+	head, n := clipHead(s)
+	if n == 0 {
+		return strconv.Quote(s)
+	}
+	return strconv.Quote(head) + "… (" + Plural(n, "byte") + ")"
+}
+
+// clipHead returns the part of s a message repeats and, when that is not
+// all of s, the length of s; n is 0 when s is short enough to repeat whole.
+func clipHead(s string) (head string, n int) {
+	if len(s) <= MaxEcho {
+		return s, 0
+	}
+	cut := MaxEcho
+	for cut > 0 && !utf8.RuneStart(s[cut]) {
+		cut--
+	}
+	return s[:cut], len(s)
+}
+
+// MaxMessage is the most bytes of a message that [ClipQuotes] keeps.
+const MaxMessage = 1000
+
+// ClipQuotes returns msg with every double-quoted string in it (as %q
+// writes one) longer than MaxEcho clipped as [Quote] clips it, and, if the
+// message is still longer than MaxMessage bytes, with its middle cut out:
+// its start (what is wrong) and its end (the fix) are kept. It makes a
+// readable line of a message that repeats values from elsewhere, such as
+// a task's validation error.
+func ClipQuotes(msg string) string {
+	if len(msg) <= MaxEcho {
+		return msg
+	}
+	var b strings.Builder
+	for {
+		i := strings.IndexByte(msg, '"')
+		if i < 0 {
+			break
+		}
+		b.WriteString(msg[:i])
+		q, err := strconv.QuotedPrefix(msg[i:])
+		if err != nil {
+			b.WriteByte('"')
+			msg = msg[i+1:]
+			continue
+		}
+		if u, err := strconv.Unquote(q); err == nil && len(u) > MaxEcho {
+			b.WriteString(Quote(u))
+		} else {
+			b.WriteString(q)
+		}
+		msg = msg[i+len(q):]
+	}
+	b.WriteString(msg)
+	return cutMiddle(b.String())
+}
+
+// cutMiddle keeps the first and last parts of a message longer than
+// MaxMessage bytes, cut at character boundaries.
+func cutMiddle(msg string) string {
+	if len(msg) <= MaxMessage {
+		return msg
+	}
+	head, tail := MaxMessage*2/3, len(msg)-MaxMessage/3
+	for head > 0 && !utf8.RuneStart(msg[head]) {
+		head--
+	}
+	for tail < len(msg) && !utf8.RuneStart(msg[tail]) {
+		tail++
+	}
+	return msg[:head] + " … (" + Plural(tail-head, "byte") + " cut) … " + msg[tail:]
+}
+
+// Bytes writes a number of bytes with a decimal unit and three significant
+// digits, as "512 B", "1.5 MB" or "23.5 GB"; sizes past the exabytes stay
+// in exabytes ("1.84e+07 EB").
+func Bytes(b float64) string {
+	units := []string{"B", "kB", "MB", "GB", "TB", "PB", "EB"}
+	i := 0
+	for i < len(units)-1 && math.Abs(b) >= 999.5 {
+		b /= 1000
+		i++
+	}
+	return strconv.FormatFloat(b, 'g', 3, 64) + " " + units[i]
 }

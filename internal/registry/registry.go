@@ -107,17 +107,29 @@ func DidYouMean(name string, known []string) string {
 // ignoring case, or "" if none is near enough to be a plausible typo (at
 // most max(2, len(name)/3) edits).
 func Closest(name string, known []string) string {
+	limit := max(2, len(name)/3)
+	lower := ""
 	best, bestD := "", 1<<30
 	for _, k := range known {
-		if d := editDistance(strings.ToLower(name), strings.ToLower(k)); d < bestD {
+		// The distance is at least the difference in length: a name far
+		// longer than every known one (a pasted file, say) costs nothing.
+		if abs(len(name)-len(k)) > limit {
+			continue
+		}
+		if lower == "" {
+			lower = strings.ToLower(name)
+		}
+		if d := editDistance(lower, strings.ToLower(k)); d < bestD {
 			best, bestD = k, d
 		}
 	}
-	if bestD <= max(2, len(name)/3) {
+	if bestD <= limit {
 		return best
 	}
 	return ""
 }
+
+func abs(n int) int { return max(n, -n) }
 
 // editDistance is the Levenshtein distance between a and b, in bytes.
 func editDistance(a, b string) int {

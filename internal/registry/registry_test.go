@@ -110,3 +110,15 @@ func TestEditDistance(t *testing.T) {
 		}
 	}
 }
+
+// TestClosestIgnoresFarLongerNames checks that a name far longer than the
+// known ones suggests nothing (and costs no edit distance, which for a
+// pasted megabyte took seconds).
+func TestClosestIgnoresFarLongerNames(t *testing.T) {
+	if c := Closest(strings.Repeat("jsd", 1<<18), []string{"jsd", "dv"}); c != "" {
+		t.Errorf("Closest of a long name = %q, want none", c)
+	}
+	if c := Closest("jsdd", []string{"jsd", "dv"}); c != "jsd" {
+		t.Errorf("Closest(jsdd) = %q, want jsd", c)
+	}
+}

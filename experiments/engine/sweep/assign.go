@@ -8,8 +8,10 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
+	"github.com/infomax/infomax/internal/english"
 	"github.com/infomax/infomax/internal/registry"
 )
 
@@ -38,6 +40,10 @@ type decoder struct {
 	// prefix is the key path of the table being decoded within the file,
 	// such as ["base"], used to look up order.
 	prefix []string
+	// owned, when not nil, holds the maps that setPath made, which it
+	// may change in place: the parameters of one run set keys of the same
+	// map without copying it once per key.
+	owned map[uintptr]bool
 }
 
 var (
@@ -45,9 +51,30 @@ var (
 	durationType        = reflect.TypeFor[time.Duration]()
 )
 
+// fieldsOf caches tomlFields by type: a sweep file with many parameters
+// looks the fields of a config up once per parameter and run.
+var fieldsOf sync.Map // reflect.Type -> typeFields
+
+// typeFields is what tomlFields returns for a type.
+type typeFields struct {
+	names []string
+	index map[string][]int
+}
+
 // tomlFields returns the fields of struct type t by their toml names,
-// flattening untagged embedded structs as BurntSushi/toml does.
+// sorted, flattening untagged embedded structs as BurntSushi/toml does.
+// The caller must not change them.
 func tomlFields(t reflect.Type) (names []string, index map[string][]int) {
+	if f, ok := fieldsOf.Load(t); ok {
+		return f.(typeFields).names, f.(typeFields).index
+	}
+	names, index = findTOMLFields(t)
+	fieldsOf.Store(t, typeFields{names, index})
+	return names, index
+}
+
+// findTOMLFields is tomlFields without the cache.
+func findTOMLFields(t reflect.Type) (names []string, index map[string][]int) {
 	index = map[string][]int{}
 	var walk func(t reflect.Type, prefix []int)
 	walk = func(t reflect.Type, prefix []int) {
@@ -105,25 +132,54 @@ func fieldByIndex(v reflect.Value, index []int) reflect.Value {
 // sortedKeys returns the keys of m in the order they appear in the source
 // file (keys not found there last, by name).
 func (d *decoder) sortedKeys(path []string, m map[string]any) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
+	type keyPos struct {
+		key string
+		pos int
 	}
-	pos := func(k string) int {
-		full := append(append(append([]string(nil), d.prefix...), path...), k)
-		if p, ok := d.order[strings.Join(full, "\x00")]; ok {
-			return p
-		}
-		return math.MaxInt
+	keys := make([]keyPos, 0, len(m))
+	for k := range m {
+		keys = append(keys, keyPos{k, d.pos(path, k)})
 	}
 	sort.Slice(keys, func(i, j int) bool {
-		pi, pj := pos(keys[i]), pos(keys[j])
-		if pi != pj {
-			return pi < pj
+		if keys[i].pos != keys[j].pos {
+			return keys[i].pos < keys[j].pos
 		}
-		return keys[i] < keys[j]
+		return keys[i].key < keys[j].key
 	})
-	return keys
+	out := make([]string, len(keys))
+	for i, k := range keys {
+		out[i] = k.key
+	}
+	return out
+}
+
+// pos returns the position in the source file of key k of the table at
+// path, or math.MaxInt when it is not found there.
+func (d *decoder) pos(path []string, k string) int {
+	full := append(append(append(make([]string, 0, len(d.prefix)+len(path)+1), d.prefix...), path...), k)
+	if p, ok := d.order[strings.Join(full, "\x00")]; ok {
+		return p
+	}
+	return math.MaxInt
+}
+
+// eachKey calls f with every key of m, in no particular order, and returns
+// the error of the key that comes first in the source file (as sortedKeys
+// orders them): the first problem in the file is the one reported, without
+// sorting a table of a million keys.
+func (d *decoder) eachKey(path []string, m map[string]any, f func(k string) error) error {
+	var first error
+	firstKey, firstPos := "", 0
+	for k := range m {
+		err := f(k)
+		if err == nil {
+			continue
+		}
+		if p := d.pos(path, k); first == nil || p < firstPos || p == firstPos && k < firstKey {
+			first, firstKey, firstPos = err, k, p
+		}
+	}
+	return first
 }
 
 // assign sets rv, which must be settable, from the TOML value v found at
@@ -223,29 +279,26 @@ func assignInterface(rv reflect.Value, v any, path []string) error {
 	return nil
 }
 
-// assignStruct merges a table into a struct, key by key in the order of
-// the file; every key must name a field.
+// assignStruct merges a table into a struct, key by key; every key must
+// name a field.
 func (d *decoder) assignStruct(rv reflect.Value, v any, path []string) error {
 	m, ok := v.(map[string]any)
 	if !ok {
 		return badValue(path, "%s: want a table", describe(v))
 	}
 	names, index := tomlFields(rv.Type())
-	for _, k := range d.sortedKeys(path, m) {
+	return d.eachKey(path, m, func(k string) error {
 		idx, ok := index[k]
 		sub := append(clonePath(path), k)
 		if !ok {
 			return unknownKey(sub, k, names)
 		}
-		if err := d.assign(fieldByIndex(rv, idx), m[k], sub); err != nil {
-			return err
-		}
-	}
-	return nil
+		return d.assign(fieldByIndex(rv, idx), m[k], sub)
+	})
 }
 
 // assignMap merges a table into a copy of a map with string keys, key by
-// key in the order of the file, and sets the field to the copy.
+// key, and sets the field to the copy.
 func (d *decoder) assignMap(rv reflect.Value, v any, path []string) error {
 	t := rv.Type()
 	if t.Key().Kind() != reflect.String {
@@ -256,11 +309,11 @@ func (d *decoder) assignMap(rv reflect.Value, v any, path []string) error {
 		return badValue(path, "%s: want a table", describe(v))
 	}
 	out := cloneMap(rv)
-	for _, k := range d.sortedKeys(path, m) {
-		err := setMapEntry(out, k, func(elem reflect.Value) error { return d.assign(elem, m[k], append(clonePath(path), k)) })
-		if err != nil {
-			return err
-		}
+	err := d.eachKey(path, m, func(k string) error {
+		return setMapEntry(out, k, func(elem reflect.Value) error { return d.assign(elem, m[k], append(clonePath(path), k)) })
+	})
+	if err != nil {
+		return err
 	}
 	rv.Set(out)
 	return nil
@@ -366,7 +419,8 @@ func assignFloat(rv reflect.Value, v any, path []string) error {
 
 // setPath sets the key at the dotted path segs below rv (a settable struct
 // or map) to v, as a [parameters] entry does. Nested maps are copied before
-// they are changed, so that defaults shared between configs never change.
+// they are changed, so that defaults shared between configs never change,
+// except the maps in d.owned, which earlier calls made.
 func (d *decoder) setPath(rv reflect.Value, segs []string, v any, done []string) error {
 	if len(segs) == 0 {
 		return d.assign(rv, v, done)
@@ -390,10 +444,16 @@ func (d *decoder) setPath(rv reflect.Value, segs []string, v any, done []string)
 		if t.Key().Kind() != reflect.String {
 			break
 		}
-		out := cloneMap(rv)
+		out := rv
+		if rv.IsNil() || !d.owned[rv.Pointer()] {
+			out = cloneMap(rv)
+		}
 		err := setMapEntry(out, segs[0], func(elem reflect.Value) error { return d.setPath(elem, segs[1:], v, append(clonePath(done), segs[0])) })
 		if err != nil {
 			return err
+		}
+		if d.owned != nil {
+			d.owned[out.Pointer()] = true
 		}
 		rv.Set(out)
 		return nil
@@ -445,7 +505,7 @@ func asArray(v any) ([]any, bool) {
 func describe(v any) string {
 	switch x := v.(type) {
 	case string:
-		return fmt.Sprintf("got the string %q", x)
+		return "got the string " + english.Quote(x)
 	case int64:
 		return fmt.Sprintf("got the integer %d", x)
 	case float64:

@@ -7,6 +7,10 @@ import (
 	"strconv"
 	"strings"
 	"text/template"
+	"unicode"
+	"unicode/utf8"
+
+	"github.com/infomax/infomax/internal/english"
 )
 
 // ClusterPlan says how to spread a sweep over a cluster's job array.
@@ -55,7 +59,11 @@ func (p ClusterPlan) withDefaults(s *Sweep) ClusterPlan {
 	return p
 }
 
-// CheckClusterPlan reports a plan that cannot work.
+// CheckClusterPlan reports a plan that cannot work: a shard count or
+// parallelism out of range, a --time that is not a Slurm time limit, an
+// --image that is not one word, or a sweep file path or --out that is not
+// valid UTF-8 (a Kubernetes manifest is UTF-8 text). Every other string is
+// quoted where it goes into a script or manifest, comments included.
 func (s *Sweep) CheckClusterPlan(p ClusterPlan) error {
 	switch {
 	case p.Shards < 0 || p.Shards > MaxShards:
@@ -64,16 +72,73 @@ func (s *Sweep) CheckClusterPlan(p ClusterPlan) error {
 		return fmt.Errorf("--shards %d is more than the sweep's %d runs: some shards would have nothing to do", p.Shards, len(s.Runs))
 	case p.Parallel < 0:
 		return fmt.Errorf("--parallel %d must be at least 1", p.Parallel)
+	case p.Time != "" && !slurmTime.MatchString(p.Time):
+		return fmt.Errorf("--time %s is not a Slurm time limit: write minutes (90), hours:minutes:seconds (24:00:00) or days-hours:minutes:seconds (2-00:00:00)", english.Quote(p.Time))
+	case p.Image != "" && strings.IndexFunc(p.Image, notImageRune) >= 0:
+		return fmt.Errorf("--image %s is not a container image reference: use one word without spaces or control characters, such as ghcr.io/org/infomax:1", english.Quote(p.Image))
+	}
+	for _, f := range []struct{ what, v string }{{"the sweep file's path", s.File}, {"--out", p.Out}} {
+		if !utf8.ValidString(f.v) {
+			return fmt.Errorf("%s %s is not valid UTF-8, which a job file cannot hold: rename it", f.what, english.Quote(f.v))
+		}
 	}
 	return nil
 }
 
-// shellQuote quotes s for a POSIX shell when it needs quoting.
+// slurmTime matches the time limits sbatch --time takes: minutes,
+// minutes:seconds, hours:minutes:seconds, days-hours, days-hours:minutes
+// and days-hours:minutes:seconds, or UNLIMITED.
+var slurmTime = regexp.MustCompile(`^([0-9]+(:[0-9]+){0,2}|[0-9]+-[0-9]+(:[0-9]+){0,2}|UNLIMITED|INFINITE)$`)
+
+// notImageRune reports a rune that no container image reference has.
+func notImageRune(r rune) bool { return unicode.IsSpace(r) || !strconv.IsPrint(r) }
+
+// shellWord matches the words shellQuote leaves bare.
+var shellWord = regexp.MustCompile(`^[A-Za-z0-9_./:=@%+-]+$`)
+
+// shellQuote quotes s as one bash word on one line: bare when it has only
+// characters no shell treats specially, in single quotes when every
+// character is printable, and otherwise in ANSI-C quotes ($'...') with
+// every byte that is not part of a printable character written as \xHH,
+// so that no newline (nor any other line break or control character)
+// reaches the script, not even inside a comment.
 func shellQuote(s string) string {
-	if s != "" && regexp.MustCompile(`^[A-Za-z0-9_./:=@%+-]+$`).MatchString(s) {
+	if shellWord.MatchString(s) {
 		return s
 	}
-	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
+	if isPrintable(s) {
+		return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
+	}
+	var b strings.Builder
+	b.WriteString("$'")
+	for i := 0; i < len(s); {
+		r, n := utf8.DecodeRuneInString(s[i:])
+		switch {
+		case r == '\\' || r == '\'':
+			b.WriteByte('\\')
+			b.WriteRune(r)
+		case r != utf8.RuneError && strconv.IsPrint(r):
+			b.WriteString(s[i : i+n])
+		default:
+			for _, c := range []byte(s[i : i+n]) {
+				fmt.Fprintf(&b, `\x%02x`, c)
+			}
+		}
+		i += n
+	}
+	b.WriteByte('\'')
+	return b.String()
+}
+
+// isPrintable reports whether s is valid UTF-8 made only of printable
+// characters (spaces included; tabs and line breaks not).
+func isPrintable(s string) bool {
+	for _, r := range s {
+		if r == utf8.RuneError || !strconv.IsPrint(r) {
+			return false
+		}
+	}
+	return true
 }
 
 // SlurmScript returns an sbatch script that runs the sweep as a Slurm job
@@ -155,5 +220,9 @@ func k8sName(name string) string {
 	return "sweep-" + n
 }
 
-// yamlString quotes s for YAML.
+// yamlString quotes s as a YAML double-quoted scalar on one line: Go's
+// quoting escapes every character that is not printable (line breaks among
+// them, YAML 1.1's U+0085, U+2028 and U+2029 included) as \n, \t, \xHH,
+// \uHHHH or \UHHHHHHHH, which YAML reads as Go does when s is valid UTF-8,
+// as CheckClusterPlan makes sure.
 func yamlString(s string) string { return strconv.Quote(s) }

@@ -13,6 +13,8 @@
 //	checkpoint_every = 1000     # checkpoint a run every 1000 steps (default: off)
 //	checkpoint_minutes = 10     # and/or every 10 minutes (default 10 when
 //	                            # neither is set; 0 and 0 turn checkpoints off)
+//	max_memory_gb = 64          # refuse a run estimated to need more (default:
+//	                            # this machine's memory; 0 for no limit)
 //
 //	[base]                      # the task's settings over its defaults
 //	batch_size = 64
@@ -47,9 +49,11 @@ import (
 	"reflect"
 	"regexp"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
+	"github.com/infomax/infomax/internal/english"
 	"github.com/infomax/infomax/internal/registry"
 
 	"github.com/BurntSushi/toml"
@@ -91,6 +95,10 @@ type Sweep struct {
 	// Checkpoint says when runs save checkpoints (checkpoint_every,
 	// checkpoint_minutes). It does not change any run's id.
 	Checkpoint checkpoint.Policy
+	// MaxMemory is the most memory a run may be estimated to need
+	// (max_memory_gb, or the machine's memory); validation refuses a run
+	// over it.
+	MaxMemory MemoryLimit
 	// FileSHA256 is the hex SHA-256 of the sweep file's bytes.
 	FileSHA256 string
 	// Params are the [parameters] entries in the order of the file.
@@ -101,11 +109,13 @@ type Sweep struct {
 	// Runs are the expanded runs, in the order they are run.
 	Runs []*RunSpec
 
-	task    tasks.TaskInfo
-	base    map[string]any
-	dec     *decoder
-	loc     *locator
-	baseSet map[string]bool
+	task tasks.TaskInfo
+	base map[string]any
+	// spare is a config that newConfig made and nothing used; the next
+	// call returns it rather than decoding [base] again.
+	spare tasks.Config
+	dec   *decoder
+	loc   *locator
 }
 
 // Param is one [parameters] entry.
@@ -158,18 +168,26 @@ type FileError struct {
 	Msg string
 }
 
+// Error writes the error as one line of readable length: the file (quoted
+// when its name holds a line break or another unprintable character), the
+// line, the key and the message, with long values cut (see
+// english.ClipQuotes).
 func (e *FileError) Error() string {
 	var b strings.Builder
-	b.WriteString(e.File)
+	if isPrintable(e.File) {
+		b.WriteString(e.File)
+	} else {
+		b.WriteString(strconv.Quote(e.File))
+	}
 	if e.Line > 0 {
 		fmt.Fprintf(&b, ":%d", e.Line)
 	}
 	b.WriteString(": ")
 	if e.Key != "" {
-		b.WriteString(e.Key)
+		b.WriteString(english.Clip(e.Key))
 		b.WriteString(": ")
 	}
-	b.WriteString(e.Msg)
+	b.WriteString(english.ClipQuotes(e.Msg))
 	return b.String()
 }
 
@@ -215,7 +233,7 @@ func (p *parser) errAt(path []string, format string, args ...any) error {
 	return &FileError{File: p.file, Line: p.loc.line(path, "", 0), Key: keyString(path), Msg: fmt.Sprintf(format, args...)}
 }
 
-var topLevelKeys = []string{"name", "task", "description", "method", "seeds", "run_cap", "sampler_seed", "checkpoint_every", "checkpoint_minutes", "base", "parameters", "figures", "tables"}
+var topLevelKeys = []string{"name", "task", "description", "method", "seeds", "run_cap", "sampler_seed", "checkpoint_every", "checkpoint_minutes", maxMemoryKey, "base", "parameters", "figures", "tables"}
 
 func (p *parser) parse(src []byte) (*Sweep, error) {
 	root, err := p.decode(src)
@@ -229,13 +247,16 @@ func (p *parser) parse(src []byte) (*Sweep, error) {
 	sum := sha256.Sum256(src)
 	s := &Sweep{File: p.file, dec: dec, loc: p.loc, Method: MethodGrid, Seeds: []int64{0}, FileSHA256: hex.EncodeToString(sum[:])}
 	for _, step := range []func(map[string]any, *Sweep) error{
-		p.identity, p.method, p.seeds, p.randomKeys, p.checkpointKeys, p.base, p.parameters, p.reportLists,
+		p.identity, p.method, p.seeds, p.randomKeys, p.checkpointKeys, p.memoryLimit, p.base, p.parameters, p.reportLists,
 	} {
 		if err := step(root, s); err != nil {
 			return nil, err
 		}
 	}
 	if err := s.expand(); err != nil {
+		return nil, err
+	}
+	if err := s.checkReportKeys(); err != nil {
 		return nil, err
 	}
 	return s, nil
@@ -329,15 +350,20 @@ func (p *parser) seeds(root map[string]any, s *Sweep) error {
 	if len(arr) == 0 {
 		return p.errAt([]string{"seeds"}, "is empty: give at least one seed, like seeds = [0]")
 	}
-	s.Seeds = nil
+	if len(arr) > MaxRuns {
+		return p.errAt([]string{"seeds"}, "lists %d seeds: a sweep has at most %d runs, and each seed is a run of every configuration", len(arr), MaxRuns)
+	}
+	s.Seeds = make([]int64, 0, len(arr))
+	seen := make(map[int64]bool, len(arr))
 	for _, x := range arr {
 		n, isInt := x.(int64)
 		if !isInt {
 			return p.errAt([]string{"seeds"}, "%s: every seed must be an integer", describe(x))
 		}
-		if slices.Contains(s.Seeds, n) {
+		if seen[n] {
 			return p.errAt([]string{"seeds"}, "seed %d is listed twice", n)
 		}
+		seen[n] = true
 		s.Seeds = append(s.Seeds, n)
 	}
 	return nil
@@ -354,16 +380,11 @@ func (p *parser) base(root map[string]any, s *Sweep) error {
 		}
 		s.base = m
 	}
-	s.baseSet = map[string]bool{}
-	for _, k := range p.md.Keys() {
-		if len(k) > 1 && k[0] == "base" {
-			s.baseSet[strings.Join(k[1:], ".")] = true
-		}
-	}
 	cfg, err := s.newConfig()
 	if err != nil {
 		return err
 	}
+	s.spare = cfg
 	names, _ := tomlFields(reflect.TypeOf(cfg).Elem())
 	for _, reserved := range []string{"task", "seed"} {
 		if slices.Contains(names, reserved) {
@@ -376,10 +397,11 @@ func (p *parser) base(root map[string]any, s *Sweep) error {
 // reportLists decodes the [[figures]] and [[tables]] entries.
 func (p *parser) reportLists(root map[string]any, s *Sweep) error {
 	var err error
-	if s.Figures, err = p.reportSpecs(root, "figures", nil); err != nil {
+	names := map[string]bool{}
+	if s.Figures, err = p.reportSpecs(root, "figures", names); err != nil {
 		return err
 	}
-	s.Tables, err = p.reportSpecs(root, "tables", s.Figures)
+	s.Tables, err = p.reportSpecs(root, "tables", names)
 	return err
 }
 
@@ -488,6 +510,10 @@ func (p *parser) checkpointKeys(root map[string]any, s *Sweep) error {
 // newConfig returns a new task config holding the task's defaults with
 // [base] decoded over them.
 func (s *Sweep) newConfig() (tasks.Config, error) {
+	if cfg := s.spare; cfg != nil {
+		s.spare = nil
+		return cfg, nil
+	}
 	cfg := s.task.Task.NewConfig()
 	rv := reflect.ValueOf(cfg)
 	if cfg == nil || rv.Kind() != reflect.Pointer || rv.IsNil() || rv.Elem().Kind() != reflect.Struct {
@@ -546,6 +572,7 @@ func (p *parser) parameters(root map[string]any, s *Sweep) error {
 	if !isMap {
 		return p.errAt([]string{"parameters"}, "%s: want tables like [parameters.lr]", describe(v))
 	}
+	names := paramNames{}
 	for _, name := range s.dec.sortedKeys([]string{"parameters"}, table) {
 		path := []string{"parameters", name}
 		spec, isMap := table[name].(map[string]any)
@@ -556,14 +583,46 @@ func (p *parser) parameters(root map[string]any, s *Sweep) error {
 		if err != nil {
 			return err
 		}
-		for _, other := range s.Params {
-			if other.Name == name || strings.HasPrefix(name, other.Name+".") || strings.HasPrefix(other.Name, name+".") {
-				return p.errAt(path, "overlaps parameter %q: sweep either the table or keys inside it, not both", other.Name)
-			}
+		if other, ok := names.overlap(name); ok {
+			return p.errAt(path, "overlaps parameter %s: sweep either the table or keys inside it, not both", english.Quote(other))
 		}
+		names.add(name)
 		s.Params = append(s.Params, param)
 	}
 	return nil
+}
+
+// paramNames are the dotted names of the parameters decoded so far, by
+// every prefix of each (keyed by the prefix, holding the name), so that
+// whether a new name overlaps one of them takes time in its length only.
+type paramNames map[string]string
+
+// overlap returns a parameter that is name, a table inside which name
+// lies, or a key inside name.
+func (ns paramNames) overlap(name string) (string, bool) {
+	if other, ok := ns[name]; ok {
+		return other, true
+	}
+	for i := range len(name) {
+		if name[i] == '.' {
+			if other, ok := ns[name[:i]]; ok && other == name[:i] {
+				return other, true
+			}
+		}
+	}
+	return "", false
+}
+
+// add records name and its prefixes.
+func (ns paramNames) add(name string) {
+	ns[name] = name
+	for i := range len(name) {
+		if name[i] == '.' {
+			if _, ok := ns[name[:i]]; !ok {
+				ns[name[:i]] = name
+			}
+		}
+	}
 }
 
 // param decodes one [parameters.NAME] table and checks its values against
@@ -698,12 +757,16 @@ func (ps *paramSpec) values(param *Param) error {
 	default:
 		return ps.p.errAt(ps.path, "has no values: add values = [...] or value = x")
 	}
-	for i, a := range param.Values {
-		for _, b := range param.Values[:i] {
-			if reflect.DeepEqual(a, b) {
-				return ps.errAt("values", "lists %v twice", a)
-			}
+	if len(param.Values) > MaxRuns {
+		return ps.errAt("values", "lists %d values: a sweep has at most %d runs", len(param.Values), MaxRuns)
+	}
+	seen := make(map[string]bool, len(param.Values))
+	for _, v := range param.Values {
+		key := valueKey(v)
+		if seen[key] {
+			return ps.errAt("values", "lists %s twice", english.Clip(FormatValue(v)))
 		}
+		seen[key] = true
 	}
 	return ps.tryValues(ps.valueKey(), param.Values...)
 }
@@ -794,6 +857,47 @@ func number(v any) (float64, bool) {
 	return 0, false
 }
 
+// valueKey returns a key that two TOML values share when they are the same
+// value of the same type, as reflect.DeepEqual compares them (but with NaN
+// equal to itself), so that a map finds repeated values.
+func valueKey(v any) string {
+	var b strings.Builder
+	writeValueKey(&b, v)
+	return b.String()
+}
+
+// writeValueKey writes the key of v; see valueKey.
+func writeValueKey(b *strings.Builder, v any) {
+	switch x := v.(type) {
+	case []any:
+		b.WriteByte('[')
+		for _, e := range x {
+			writeValueKey(b, e)
+			b.WriteByte(',')
+		}
+		b.WriteByte(']')
+	case []map[string]any:
+		arr, _ := asArray(x)
+		writeValueKey(b, arr)
+	case map[string]any:
+		b.WriteByte('{')
+		for _, k := range slices.Sorted(maps.Keys(x)) {
+			b.WriteString(strconv.Quote(k))
+			b.WriteByte('=')
+			writeValueKey(b, x[k])
+			b.WriteByte(',')
+		}
+		b.WriteByte('}')
+	case float64:
+		if x == 0 {
+			x = 0 // -0 is 0, as == has it
+		}
+		b.WriteString("float:" + strconv.FormatFloat(x, 'g', -1, 64))
+	default:
+		fmt.Fprintf(b, "%T:%#v", v, v)
+	}
+}
+
 // tryValue applies value to the parameter name of a fresh config, to check
 // that the key exists and the value has its type.
 func (s *Sweep) tryValue(name string, value any) error {
@@ -826,8 +930,8 @@ func (s *Sweep) paramErr(err error, name, key string) error {
 }
 
 // reportSpecs decodes the [[figures]] or [[tables]] entries. Names must be
-// unique across both lists.
-func (p *parser) reportSpecs(root map[string]any, list string, earlier []reports.Spec) ([]reports.Spec, error) {
+// unique across both lists: names holds those taken, and gets the new ones.
+func (p *parser) reportSpecs(root map[string]any, list string, names map[string]bool) ([]reports.Spec, error) {
 	v, ok := root[list]
 	if !ok {
 		return nil, nil
@@ -867,11 +971,10 @@ func (p *parser) reportSpecs(root map[string]any, list string, earlier []reports
 		if err := checkName(name); err != nil {
 			return nil, &FileError{File: p.file, Line: at("name"), Key: entry + ".name", Msg: fmt.Sprintf("%q %v", name, err)}
 		}
-		for _, prev := range append(slices.Clone(earlier), specs...) {
-			if prev.Name == name {
-				return nil, &FileError{File: p.file, Line: at("name"), Key: entry + ".name", Msg: fmt.Sprintf("%q is already the name of another report: give each figure and table its own name", name)}
-			}
+		if names[name] {
+			return nil, &FileError{File: p.file, Line: at("name"), Key: entry + ".name", Msg: fmt.Sprintf("%q is already the name of another report: give each figure and table its own name", name)}
 		}
+		names[name] = true
 		spec := reports.Spec{Kind: kindName, Name: name, Options: map[string]any{}}
 		for k, val := range m {
 			if k != "kind" && k != "name" {

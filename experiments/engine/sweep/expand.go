@@ -16,6 +16,7 @@ import (
 	"github.com/BurntSushi/toml"
 
 	"github.com/infomax/infomax/experiments/tasks"
+	"github.com/infomax/infomax/internal/english"
 )
 
 // maxIDPrefix bounds the human-readable part of a run id.
@@ -33,7 +34,8 @@ func (s *Sweep) expand() error {
 			n *= len(p.Values)
 			if n*len(s.Seeds) > MaxRuns {
 				return &FileError{File: s.File, Line: p.Line, Key: keyString([]string{"parameters", p.Name}),
-					Msg: fmt.Sprintf("the grid grows past %d runs here: sweep fewer values, or use method = \"random\" with a run_cap", MaxRuns)}
+					Msg: fmt.Sprintf("the grid grows past %d runs here (%d configurations x %s): sweep fewer values or seeds, or use method = \"random\" with a run_cap",
+						MaxRuns, n, english.Plural(len(s.Seeds), "seed"))}
 			}
 		}
 		idx := make([]int, len(s.Params))
@@ -75,7 +77,19 @@ func (s *Sweep) expand() error {
 		}
 	}
 
+	return s.resolveAll(configs)
+}
+
+// maxConfigBytes bounds the resolved configs (config.toml) of a sweep's
+// runs together: each is built, checked, encoded and kept, so a long list
+// in [base] times many runs would take hours to validate.
+const maxConfigBytes = 64e6
+
+// resolveAll fills s.Runs with every configuration once per seed, each
+// resolved, validated and named, and refuses two runs with one config.
+func (s *Sweep) resolveAll(configs [][]any) error {
 	ids := map[string]int{}
+	total, runs := 0, len(configs)*len(s.Seeds)
 	for _, vals := range configs {
 		for _, seed := range s.Seeds {
 			run, err := s.resolve(vals, seed)
@@ -87,6 +101,13 @@ func (s *Sweep) expand() error {
 				return &FileError{File: s.File, Key: "parameters",
 					Msg: fmt.Sprintf("runs %d (%s) and %d (%s) resolve to the same config: remove values that mean the same setting, such as 1 and 1.0",
 						prev+1, s.describeRun(s.Runs[prev].Values, seed), run.Index+1, s.describeRun(vals, seed))}
+			}
+			// The first run's size, times the runs, refuses a sweep at
+			// once; the sum refuses one whose later runs grow.
+			if total += len(run.ConfigTOML); total > maxConfigBytes || len(run.ConfigTOML)*runs > maxConfigBytes {
+				return &FileError{File: s.File, Line: s.loc.line([]string{"base"}, "", 0), Key: "base",
+					Msg: fmt.Sprintf("a run's config is %s, and %s of them make more than %s: shorten the lists in [base] or sweep fewer runs",
+						english.Bytes(float64(len(run.ConfigTOML))), english.Plural(runs, "run"), english.Bytes(maxConfigBytes))}
 			}
 			ids[run.ID] = run.Index
 			s.Runs = append(s.Runs, run)
@@ -117,12 +138,14 @@ func (s *Sweep) resolve(vals []any, seed int64) (*RunSpec, error) {
 		return nil, err
 	}
 	rv := reflect.ValueOf(cfg).Elem()
+	d := *s.dec
+	d.owned = map[uintptr]bool{}
 	for i, p := range s.Params {
-		if err := s.dec.setPath(rv, strings.Split(p.Name, "."), vals[i], nil); err != nil {
+		if err := d.setPath(rv, strings.Split(p.Name, "."), vals[i], nil); err != nil {
 			return nil, s.paramErr(err, p.Name, "values")
 		}
 	}
-	if err := validate(cfg); err != nil {
+	if err := s.validate(cfg); err != nil {
 		return nil, s.validateErr(err, vals, seed)
 	}
 	var buf bytes.Buffer
@@ -140,14 +163,18 @@ func (s *Sweep) resolve(vals []any, seed int64) (*RunSpec, error) {
 	}, nil
 }
 
-// validate calls cfg.Validate, turning a panic into an error.
-func validate(cfg tasks.Config) (err error) {
+// validate calls cfg.Validate, then checks the run's memory estimate
+// against the sweep's limit, turning a panic into an error.
+func (s *Sweep) validate(cfg tasks.Config) (err error) {
 	defer func() {
 		if r := recover(); r != nil {
-			err = fmt.Errorf("Validate panicked (a bug in the task): %v", r)
+			err = fmt.Errorf("Validate or EstimateMemory panicked (a bug in the task): %v", r)
 		}
 	}()
-	return cfg.Validate()
+	if err := cfg.Validate(); err != nil {
+		return err
+	}
+	return s.checkMemory(cfg)
 }
 
 // validateErr places an error from a config's Validate in the file: at the
@@ -173,7 +200,7 @@ func (s *Sweep) validateErr(err error, vals []any, seed int64) error {
 		}
 	}
 	segs := strings.Split(key, ".")
-	if s.baseSet[key] {
+	if _, set := s.dec.order[strings.Join(append([]string{"base"}, segs...), "\x00")]; set {
 		return &FileError{File: s.File, Line: s.loc.line(append([]string{"base"}, segs...), "", 0), Msg: "base." + msg}
 	}
 	return &FileError{File: s.File, Line: s.loc.line([]string{"base"}, "", 0),

@@ -12,7 +12,17 @@ import (
 // line of its nearest enclosing key that is found, or 0.
 type locator struct {
 	entries []locEntry
+	// index holds the first entry of each key path, by indexKey, both
+	// for any array element ("" and 0) and for its own. It is built once
+	// lookups has reached scanLookups: a few lookups scan the entries,
+	// which costs less than building it.
+	index   map[string]int
+	lookups int
 }
+
+// scanLookups is how many lookups scan the entries before the locator
+// builds its index.
+const scanLookups = 16
 
 // locEntry is a key defined on a line: its full path, and for keys inside
 // an [[array of tables]], the array's name and the element's index.
@@ -83,8 +93,36 @@ func newLocator(src string) *locator {
 // line returns the line where key is defined. For a key inside an array of
 // tables, aot names the array (such as "figures") and idx the element;
 // otherwise aot is "". When key itself is not found, the line of its longest
-// found prefix is returned; 0 when nothing matches.
+// found prefix is returned; 0 when nothing matches. A lookup takes time in
+// the length of key, not in the size of the file.
 func (l *locator) line(key []string, aot string, idx int) int {
+	if l.lookups++; l.lookups <= scanLookups {
+		return l.scan(key, aot, idx)
+	}
+	if l.index == nil {
+		l.index = make(map[string]int, 2*len(l.entries))
+		for i, e := range l.entries {
+			for _, k := range []string{indexKey("", 0, e.path), indexKey(e.aot, e.idx, e.path)} {
+				if _, seen := l.index[k]; !seen {
+					l.index[k] = i
+				}
+			}
+		}
+	}
+	if aot == "" {
+		idx = 0
+	}
+	for n := len(key); n > 0; n-- {
+		if i, ok := l.index[indexKey(aot, idx, key[:n])]; ok {
+			return l.entries[i].line
+		}
+	}
+	return 0
+}
+
+// scan is line without the index: the entry whose path is the longest
+// prefix of key, the first of them in the file.
+func (l *locator) scan(key []string, aot string, idx int) int {
 	best, bestLen := 0, 0
 	for _, e := range l.entries {
 		if aot != "" && (e.aot != aot || e.idx != idx) {
@@ -99,6 +137,13 @@ func (l *locator) line(key []string, aot string, idx int) int {
 		}
 	}
 	return best
+}
+
+// indexKey is the key of the locator's index for the key path inside
+// element idx of the array of tables aot ("" and 0 for any element, or
+// none).
+func indexKey(aot string, idx int, path []string) string {
+	return aot + "\x01" + strconv.Itoa(idx) + "\x01" + strings.Join(path, "\x00")
 }
 
 func commonPrefix(a, b []string) int {

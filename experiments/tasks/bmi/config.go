@@ -105,6 +105,9 @@ func (c *Config) Validate() error {
 	if c.Samples < 4 {
 		return fmt.Errorf("samples = %d: must be at least 4", c.Samples)
 	}
+	if err := c.EstimateMemory().CheckSizes(); err != nil {
+		return err
+	}
 	if !(c.SpiralSpeed >= 0) || math.IsInf(c.SpiralSpeed, 0) {
 		return fmt.Errorf("spiral_speed = %g: must be a finite speed, at least 0", c.SpiralSpeed)
 	}

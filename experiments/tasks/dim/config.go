@@ -209,10 +209,10 @@ func (c *Config) Objective() Preset {
 
 // Validate reports the first impossible setting, naming its key. It checks
 // the settings in groups, in this order: the data, the preset, the
-// objective, the networks, the training and the probes.
+// objective, the networks, the training, the probes and the sizes.
 func (c *Config) Validate() error {
 	for _, validate := range []func() error{c.validateData, c.validatePreset, c.validateObjective,
-		c.validateNetworks, c.validateTraining, c.validateProbes} {
+		c.validateNetworks, c.validateTraining, c.validateProbes, c.validateSizes} {
 		if err := validate(); err != nil {
 			return err
 		}
@@ -376,6 +376,19 @@ func (c *Config) validateProbes() error {
 		seen[f] = true
 	}
 	return nil
+}
+
+// validateSizes checks that the run's counts fit: the steps of training
+// and of the probes, and every size and product of sizes, by the memory
+// estimate (tasks.Memory.CheckSizes).
+func (c *Config) validateSizes() error {
+	train, _, _ := c.images()
+	for _, e := range []intCheck{{key: "epochs", v: c.Epochs}, {key: "probe_epochs", v: c.ProbeEpochs}} {
+		if float64(e.v)*train > math.MaxInt/2 {
+			return fmt.Errorf("%s = %d: times %.0f training images, more steps than a count can hold", e.key, e.v, train)
+		}
+	}
+	return c.EstimateMemory().CheckSizes()
 }
 
 // probeConfig returns the probes' settings, seeded with seed.

@@ -2,19 +2,13 @@ package dim
 
 import (
 	"runtime"
+	"strings"
 	"testing"
-)
 
-// liveHeap returns the bytes of live heap objects after a full collection.
-// Two collections: the first runs any finalizers and empties sync.Pools
-// into their victim caches, the second frees what they held.
-func liveHeap() uint64 {
-	var ms runtime.MemStats
-	runtime.GC()
-	runtime.GC()
-	runtime.ReadMemStats(&ms)
-	return ms.HeapAlloc
-}
+	"github.com/infomax/infomax/architectures"
+	"github.com/infomax/infomax/experiments/tasks"
+	"github.com/infomax/infomax/experiments/tasks/taskstest"
+)
 
 // TestRunsReleaseTheirMemory runs the task several times in one process, as
 // a sweep does, and checks that a finished run leaves nothing behind: the
@@ -33,11 +27,11 @@ func TestRunsReleaseTheirMemory(t *testing.T) {
 	for i := 0; i < warmUp; i++ {
 		runTiny(t, c, int64(i))
 	}
-	before := liveHeap()
+	before := taskstest.LiveHeap()
 	for i := 0; i < runs; i++ {
 		runTiny(t, c, int64(warmUp+i))
 	}
-	after := liveHeap()
+	after := taskstest.LiveHeap()
 	// The bound leaves room for gorgonia's and tensor's bounded pools of
 	// small headers; a leak of one run's graphs is several times larger.
 	const bound = 1 << 20
@@ -46,4 +40,72 @@ func TestRunsReleaseTheirMemory(t *testing.T) {
 			float64(before)/1e6, float64(after)/1e6, runs, float64(after-before)/1e6/runs)
 	}
 	t.Logf("live heap %.2f MB after %d warm-up runs, %.2f MB after %d more", float64(before)/1e6, warmUp, float64(after)/1e6, runs)
+}
+
+// TestMemoryEstimateCoversTheModel loads the data, builds the model, takes
+// a training step, then extracts the training images' features, for a
+// small config and one at the default widths: the live heap the run holds
+// in either phase must be within the estimate, and the estimate within a
+// few times the heap (it also covers the heap's growth between collections
+// and the process's own memory).
+func TestMemoryEstimateCoversTheModel(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds two models")
+	}
+	wide := DefaultConfig()
+	wide.TrainSubset, wide.TestSubset, wide.BatchSize = 256, 128, 32
+	for name, c := range map[string]*Config{"tiny": tinyConfig(), "default widths": wide} {
+		t.Run(name, func(t *testing.T) {
+			before := taskstest.LiveHeap()
+			train, test, err := loadData(c, 1)
+			if err != nil {
+				t.Fatal(err)
+			}
+			m, err := NewModel(c, train.C, train.H, 1)
+			if err != nil {
+				t.Fatal(err)
+			}
+			copy(m.Input, train.Batch(train.Shuffle(1)[:c.BatchSize], nil))
+			if _, err := m.EncoderStep(); err != nil {
+				t.Fatal(err)
+			}
+			training := taskstest.LiveHeap() - before
+			fx, err := architectures.NewFeatureExtractor(m.Encoder, extractBatch)
+			if err != nil {
+				t.Fatal(err)
+			}
+			m.Close()
+			m = nil
+			trainF, err := fx.Extract(train.Images, train.N)
+			if err != nil {
+				t.Fatal(err)
+			}
+			used := max(training, taskstest.LiveHeap()-before)
+			runtime.KeepAlive(trainF)
+			fx.Close()
+			_ = test
+			taskstest.EstimateCovers(t, c, used, 8, baseBytes)
+		})
+	}
+}
+
+// TestValidateRefusesSizesThatOverflow gives widths and epochs whose
+// products overflow: Validate must refuse them, naming the setting.
+func TestValidateRefusesSizesThatOverflow(t *testing.T) {
+	for _, c := range []struct {
+		set  func(c *Config)
+		want string
+	}{
+		{func(c *Config) { c.Epochs = 1 << 60 }, "epochs = 1152921504606846976: times 60000 training images"},
+		{func(c *Config) { c.ProbeEpochs = 1 << 60 }, "probe_epochs = 1152921504606846976: times 60000 training images"},
+		{func(c *Config) { c.MIUnits = 1 << 40 }, "mi_units = 1099511627776: the run's sizes overflow"},
+		{func(c *Config) { c.Conv2, c.Conv3 = 1<<30, 1<<30 }, "conv2 = 1073741824: the run's sizes overflow"},
+	} {
+		cfg := DefaultConfig()
+		c.set(cfg)
+		if err := cfg.Validate(); err == nil || !strings.HasPrefix(err.Error(), c.want) {
+			t.Errorf("Validate = %v, want %q", err, c.want)
+		}
+	}
+	var _ tasks.MemoryEstimator = DefaultConfig()
 }

@@ -83,10 +83,16 @@ func (Task) Run(ctx context.Context, cfg tasks.Config, run *tasks.Run) (results.
 	if err := c.Validate(); err != nil {
 		return nil, err
 	}
-	train, test, err := loadData(c, run.Seed)
+	// Loading and building take a while and cannot stop midway: an
+	// interrupt leaves them to finish in the background.
+	sets, err := tasks.Setup(ctx, func() ([2]*data.Set, error) {
+		train, test, err := loadData(c, run.Seed)
+		return [2]*data.Set{train, test}, err
+	}, nil)
 	if err != nil {
 		return nil, err
 	}
+	train, test := sets[0], sets[1]
 	probeSeed := seed.Derive(uint64(run.Seed), probeStream)
 	summary := results.Values{}
 	if obj := c.Objective(); obj.Model == ModelPixels {
@@ -142,7 +148,9 @@ func trainEncoder(ctx context.Context, c *Config, run *tasks.Run, train, test *d
 	if c.BatchSize > train.N {
 		return nil, nil, fmt.Errorf("batch_size = %d: larger than the %d training images", c.BatchSize, train.N)
 	}
-	m, err := NewModel(c, train.C, train.H, seed.Derive(uint64(run.Seed), initStream))
+	m, err := tasks.Setup(ctx, func() (*Model, error) {
+		return NewModel(c, train.C, train.H, seed.Derive(uint64(run.Seed), initStream))
+	}, func(m *Model) { m.Close() })
 	if err != nil {
 		return nil, nil, err
 	}

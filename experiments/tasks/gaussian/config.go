@@ -87,6 +87,8 @@ func (c *Config) Validate() error {
 		return fmt.Errorf("mi_levels is empty: give at least one MI level in nats, such as [2, 4, 6, 8, 10]")
 	case c.StepsPerLevel < 1:
 		return fmt.Errorf("steps_per_level = %d: must be at least 1", c.StepsPerLevel)
+	case c.StepsPerLevel > math.MaxInt/len(c.MILevels):
+		return fmt.Errorf("steps_per_level = %d: times %d levels, more steps than a count can hold", c.StepsPerLevel, len(c.MILevels))
 	}
 	if err := optim.CheckSettings(c.LR, c.Beta1, c.Beta2); err != nil {
 		return err
@@ -114,7 +116,7 @@ func (c *Config) Validate() error {
 	if _, err := estimators.New(c.Estimator, estimators.Params(c.EstimatorParams)); err != nil {
 		return fmt.Errorf("estimator_params: %w", err)
 	}
-	return nil
+	return c.EstimateMemory().CheckSizes()
 }
 
 // TotalSteps is the number of training steps of the whole staircase.

@@ -59,7 +59,11 @@ func (Task) Run(ctx context.Context, cfg tasks.Config, run *tasks.Run) (results.
 	if err := c.Validate(); err != nil {
 		return nil, err
 	}
-	m, err := NewModel(c, seed.Derive(uint64(run.Seed), initStream))
+	// Compiling a deep critic's graph takes minutes and cannot stop
+	// midway: an interrupt leaves it to finish in the background.
+	m, err := tasks.Setup(ctx, func() (*Model, error) {
+		return NewModel(c, seed.Derive(uint64(run.Seed), initStream))
+	}, func(m *Model) { m.Close() })
 	if err != nil {
 		return nil, err
 	}

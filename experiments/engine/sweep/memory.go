@@ -1,0 +1,91 @@
+package sweep
+
+import (
+	"bufio"
+	"fmt"
+	"math"
+	"os"
+	"strconv"
+	"strings"
+
+	"github.com/infomax/infomax/experiments/tasks"
+	"github.com/infomax/infomax/internal/english"
+)
+
+// maxMemoryKey is the sweep file's key for the memory limit of a run.
+const maxMemoryKey = "max_memory_gb"
+
+// MemoryLimit is the most memory one run of a sweep may be estimated to
+// need, and where the limit comes from.
+type MemoryLimit struct {
+	// Bytes is the limit; 0 means none.
+	Bytes float64
+	// Source says where it comes from, for error messages.
+	Source string
+}
+
+// machineMemory returns the machine's physical memory in bytes, from
+// /proc/meminfo's MemTotal, or 0 when it cannot be read (on a system
+// without /proc). Tests replace it.
+var machineMemory = func() float64 {
+	f, err := os.Open("/proc/meminfo")
+	if err != nil {
+		return 0
+	}
+	defer f.Close()
+	return memTotal(bufio.NewScanner(f))
+}
+
+// memTotal returns the MemTotal line's size, in bytes, of a
+// /proc/meminfo, or 0 when it has none.
+func memTotal(sc *bufio.Scanner) float64 {
+	for sc.Scan() {
+		fields := strings.Fields(sc.Text())
+		if len(fields) == 3 && fields[0] == "MemTotal:" && fields[2] == "kB" {
+			if kb, err := strconv.ParseFloat(fields[1], 64); err == nil {
+				return kb * 1024
+			}
+		}
+	}
+	return 0
+}
+
+// memoryLimit decodes max_memory_gb, the memory limit of a run in
+// gigabytes (10⁹ bytes): 0 turns the check off. Without it the limit is
+// the machine's memory, when it is known.
+func (p *parser) memoryLimit(root map[string]any, s *Sweep) error {
+	v, ok := root[maxMemoryKey]
+	if !ok {
+		if b := machineMemory(); b > 0 {
+			s.MaxMemory = MemoryLimit{Bytes: b, Source: fmt.Sprintf("this machine's memory; set %s to plan for another machine", maxMemoryKey)}
+		}
+		return nil
+	}
+	gb, isNum := number(v)
+	if !isNum || !(gb >= 0) || math.IsInf(gb, 0) {
+		return p.errAt([]string{maxMemoryKey}, "%s: want the memory of the machine the runs will run on, in GB, such as %s = 64 (0 for no limit)", describe(v), maxMemoryKey)
+	}
+	if gb > 0 {
+		s.MaxMemory = MemoryLimit{Bytes: gb * 1e9, Source: maxMemoryKey + " = " + strconv.FormatFloat(gb, 'g', -1, 64)}
+	}
+	return nil
+}
+
+// checkMemory refuses a run whose config estimates that it needs more
+// memory than the sweep's limit (see tasks.MemoryEstimator). The message
+// starts with the setting that makes the largest part large, as a task's
+// Validate does, so that validateErr places it at that key.
+func (s *Sweep) checkMemory(cfg tasks.Config) error {
+	est, ok := cfg.(tasks.MemoryEstimator)
+	if !ok || s.MaxMemory.Bytes == 0 {
+		return nil
+	}
+	mem := est.EstimateMemory()
+	total := mem.Total()
+	if total <= s.MaxMemory.Bytes {
+		return nil
+	}
+	part := mem.Largest()
+	return fmt.Errorf("%s: the run needs about %s of memory, %s of it for %s, more than the limit of %s (%s)",
+		part.Setting, english.Bytes(total), english.Bytes(part.Bytes), part.What, english.Bytes(s.MaxMemory.Bytes), s.MaxMemory.Source)
+}

@@ -1,0 +1,85 @@
+package sweep
+
+import (
+	"bufio"
+	"context"
+	"fmt"
+	"strings"
+	"testing"
+
+	"github.com/infomax/infomax/experiments/engine/results"
+	"github.com/infomax/infomax/experiments/tasks"
+)
+
+// sizedConfig is the config of the "sized" task: a run of it needs
+// megabytes megabytes, by its estimate.
+type sizedConfig struct {
+	Megabytes int `toml:"megabytes"`
+}
+
+func (c *sizedConfig) Validate() error { return nil }
+
+func (c *sizedConfig) EstimateMemory() tasks.Memory {
+	return tasks.Memory{
+		{What: "the process", Bytes: 1e6},
+		{What: "its buffers", Setting: fmt.Sprintf("megabytes = %d", c.Megabytes), Bytes: 1e6 * float64(c.Megabytes)},
+	}
+}
+
+type sizedTask struct{}
+
+func (sizedTask) NewConfig() tasks.Config { return &sizedConfig{Megabytes: 1} }
+
+func (sizedTask) Run(context.Context, tasks.Config, *tasks.Run) (results.Values, error) {
+	return results.Values{}, nil
+}
+
+func init() {
+	tasks.Register(tasks.TaskInfo{Name: "sized", Summary: "a task with a memory estimate", Task: sizedTask{}})
+}
+
+// withMachineMemory makes the machine's memory b bytes for the test.
+func withMachineMemory(t *testing.T, b float64) {
+	old := machineMemory
+	machineMemory = func() float64 { return b }
+	t.Cleanup(func() { machineMemory = old })
+}
+
+// TestRunsOverTheMemoryLimitAreRefused checks the memory limit: the
+// machine's memory by default, max_memory_gb when the file sets it, none
+// with max_memory_gb = 0; a run over it is refused at the setting its
+// estimate blames, with the estimate and the limit.
+func TestRunsOverTheMemoryLimitAreRefused(t *testing.T) {
+	withMachineMemory(t, 8e9)
+	head := "name = \"m\"\ntask = \"sized\"\n"
+	fe := parseErr(t, head+"[base]\nmegabytes = 9000\n")
+	want := "base.megabytes = 9000: the run needs about 9 GB of memory, 9 GB of it for its buffers, more than the limit of 8 GB (this machine's memory; set max_memory_gb to plan for another machine)"
+	if fe.Line != 4 || fe.Msg != want {
+		t.Errorf("over the machine's memory: %v\nwant line 4: %s", fe, want)
+	}
+	fe = parseErr(t, head+"max_memory_gb = 2.5\n[parameters.megabytes]\nvalues = [100, 2600]\n")
+	want = "megabytes = 2600: the run needs about 2.6 GB of memory, 2.6 GB of it for its buffers, more than the limit of 2.5 GB (max_memory_gb = 2.5)"
+	if fe.Line != 5 || fe.Key != "parameters.megabytes" || fe.Msg != want {
+		t.Errorf("over max_memory_gb: %v\nwant line 5, parameters.megabytes: %s", fe, want)
+	}
+	parseFile(t, head+"max_memory_gb = 16\n[base]\nmegabytes = 9000\n")
+	parseFile(t, head+"max_memory_gb = 0\n[base]\nmegabytes = 900000000\n")
+	for _, bad := range []string{"-1", "\"lots\"", "nan"} {
+		fe = parseErr(t, head+"max_memory_gb = "+bad+"\n")
+		if fe.Line != 3 || fe.Key != "max_memory_gb" || !strings.Contains(fe.Msg, "want the memory of the machine the runs will run on, in GB") {
+			t.Errorf("max_memory_gb = %s: %v", bad, fe)
+		}
+	}
+	withMachineMemory(t, 0) // unknown: no limit
+	parseFile(t, head+"[base]\nmegabytes = 900000000\n")
+}
+
+func TestMemTotalReadsProcMeminfo(t *testing.T) {
+	meminfo := "MemTotal:       24683652 kB\nMemFree:        20944684 kB\n"
+	if got := memTotal(bufio.NewScanner(strings.NewReader(meminfo))); got != 24683652*1024 {
+		t.Errorf("memTotal = %g", got)
+	}
+	if got := memTotal(bufio.NewScanner(strings.NewReader("MemFree: 1 kB\n"))); got != 0 {
+		t.Errorf("memTotal without MemTotal = %g", got)
+	}
+}

@@ -1,0 +1,93 @@
+package sweep
+
+import (
+	"fmt"
+	"maps"
+	"slices"
+	"strings"
+
+	"github.com/BurntSushi/toml"
+
+	"github.com/infomax/infomax/experiments/engine/results"
+	"github.com/infomax/infomax/internal/english"
+	"github.com/infomax/infomax/internal/registry"
+	"github.com/infomax/infomax/reports"
+)
+
+// checkReportKeys checks that every parameter or config key a report's
+// options name (panel, line, rows, x, y, group, where: see
+// reports.Kind.NamedKeys) is a swept parameter or a key of some run's
+// config, as the report will look it up, so that a misspelt key fails
+// validation rather than the report after the sweep has run. Metric names
+// cannot be checked before the runs.
+func (s *Sweep) checkReportKeys() error {
+	keys := &runKeys{s: s}
+	for _, list := range []struct {
+		name  string
+		specs []reports.Spec
+	}{{"figures", s.Figures}, {"tables", s.Tables}} {
+		for i, spec := range list.specs {
+			kind, err := reports.Lookup(spec.Kind)
+			if err != nil {
+				continue // reportSpecs has refused it
+			}
+			for _, ref := range kind.NamedKeys(spec) {
+				if keys.has(ref.Key) {
+					continue
+				}
+				return &FileError{File: s.File, Line: s.loc.line([]string{list.name, ref.Option}, list.name, i),
+					Key: fmt.Sprintf("%s[%d].%s", list.name, i, keyPart(ref.Option)), Msg: keys.unknown(spec, ref.Key)}
+			}
+		}
+	}
+	return nil
+}
+
+// runKeys looks keys up in the sweep's runs as a report does
+// (reports.Run.Param), decoding the runs' configs only when needed.
+type runKeys struct {
+	s *Sweep
+	// runs are the runs decoded so far, as reports see them.
+	runs []reports.Run
+}
+
+// has reports whether key is a swept parameter or a key of some run's
+// config.
+func (k *runKeys) has(key string) bool {
+	if slices.Contains(k.s.ParamNames(), key) {
+		return true
+	}
+	for i := range k.s.Runs {
+		if _, ok := k.run(i).Param(key); ok {
+			return true
+		}
+	}
+	return false
+}
+
+// run returns run i as a report will see it.
+func (k *runKeys) run(i int) reports.Run {
+	for len(k.runs) <= i {
+		r := k.s.Runs[len(k.runs)]
+		var cfg map[string]any
+		// The engine wrote ConfigTOML; it decodes.
+		_, _ = toml.Decode(string(r.ConfigTOML), &cfg)
+		k.runs = append(k.runs, reports.Run{ID: r.ID, Config: cfg,
+			Summary: &results.Summary{Params: k.s.ParamMap(r)}})
+	}
+	return k.runs[i]
+}
+
+// unknown is the message for a key that spec names and no run has.
+func (k *runKeys) unknown(spec reports.Spec, key string) string {
+	known := k.s.ParamNames()
+	if len(k.s.Runs) > 0 {
+		known = append(known, slices.Sorted(maps.Keys(k.run(0).Config))...)
+	}
+	swept := "no parameter is swept"
+	if names := k.s.ParamNames(); len(names) > 0 {
+		swept = "swept: " + strings.Join(names, ", ")
+	}
+	return fmt.Sprintf("%s report %s: %s is neither a swept parameter nor a config key of task %q (%s; `sweep list` shows the config keys)%s",
+		spec.Kind, english.Quote(spec.Name), english.Quote(key), k.s.Task, swept, registry.DidYouMean(key, known))
+}

@@ -1,0 +1,51 @@
+package sweep
+
+import (
+	"strings"
+	"testing"
+)
+
+// TestReportOptionsNamingUnknownKeysFailValidation names keys that no run
+// has in the options that name parameters or config keys: validation must
+// refuse them at the option's line (before, the sweep trained, then the
+// report failed).
+func TestReportOptionsNamingUnknownKeysFailValidation(t *testing.T) {
+	head := "name = \"r\"\ntask = \"fake\"\n[parameters.estimator]\nvalues = [\"jsd\", \"dv\"]\n" // lines 1-4
+	cases := []struct {
+		name, report string
+		line         int
+		key, want    string
+	}{
+		{"staircase panel", "[[figures]]\nkind = \"staircase\"\npanel = \"nonexistent\"\n", 7, "figures[0].panel",
+			`staircase report "staircase": "nonexistent" is neither a swept parameter nor a config key of task "fake" (swept: estimator;`},
+		{"a misspelt line", "[[figures]]\nkind = \"staircase\"\nline = [\"estimator\", \"critc\"]\n", 7, "figures[0].line", `did you mean "critic"?`},
+		{"heatmap y", "[[figures]]\nkind = \"heatmap\"\nx = \"width\"\ny = \"depth\"\nz = \"mi\"\n", 8, "figures[0].y", `"depth" is neither`},
+		{"line group", "[[figures]]\nkind = \"line\"\nx = \"width\"\ny = \"mi\"\ngroup = \"optim.beta\"\n", 9, "figures[0].group", `"optim.beta" is neither`},
+		{"table rows", "[[tables]]\nkind = \"table\"\nrows = \"estimatorr\"\ncolumns = [\"mi\"]\n", 7, "tables[0].rows", `did you mean "estimator"?`},
+		{"bias_variance rows", "[[tables]]\nkind = \"bias_variance\"\nrows = [\"estimator\", \"nope\"]\n", 7, "tables[0].rows", `"nope" is neither`},
+		{"margin where", "[[tables]]\nkind = \"margin\"\nrows = \"estimator\"\nmetric = \"mi\"\nwhere = {estimater = \"jsd\"}\nbaselines = [{label = \"b\", where = {estimator = \"dv\"}}]\n", 9, "tables[0].where", `"estimater" is neither`},
+		{"margin baseline", "[[tables]]\nkind = \"margin\"\nrows = \"estimator\"\nmetric = \"mi\"\nbaselines = [{label = \"b\", where = {model = \"dv\"}}]\n", 9, "tables[0].baselines", `"model" is neither`},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			fe := parseErr(t, head+c.report)
+			if fe.Line != c.line || fe.Key != c.key || !strings.Contains(fe.Msg, c.want) {
+				t.Errorf("got %v\nwant line %d, key %s and %q", fe, c.line, c.key, c.want)
+			}
+		})
+	}
+}
+
+// TestReportOptionsNamingKnownKeysPass names swept parameters and config
+// keys in every way a report finds them: swept, at the top level of the
+// config, by a dotted path, by the name of a key in a nested table, and
+// the seed; and leaves the staircase's defaults unchecked.
+func TestReportOptionsNamingKnownKeysPass(t *testing.T) {
+	src := "name = \"r\"\ntask = \"fake\"\n[parameters.estimator]\nvalues = [\"jsd\", \"dv\"]\n" +
+		"[[figures]]\nkind = \"staircase\"\npanel = [\"estimator\", \"width\"]\nline = \"optim.lr\"\n" +
+		"[[figures]]\nkind = \"heatmap\"\nx = \"momentum\"\ny = \"seed\"\nz = \"mi\"\n" +
+		"[[tables]]\nkind = \"bias_variance\"\n" +
+		"[[tables]]\nkind = \"margin\"\nrows = \"estimator\"\nmetric = \"mi\"\nbaselines = [{label = \"b\", where = {estimator = \"dv\", batch_size = 4}}]\n"
+	parseFile(t, src)
+	parseFile(t, "name = \"r\"\ntask = \"fake\"\n[[figures]]\nkind = \"staircase\"\n")
+}

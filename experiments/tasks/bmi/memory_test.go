@@ -1,0 +1,49 @@
+package bmi
+
+import (
+	"strings"
+	"testing"
+
+	"github.com/infomax/infomax/experiments/tasks"
+)
+
+func TestValidateRefusesSizesThatOverflow(t *testing.T) {
+	for _, c := range []struct {
+		set  func(c *Config)
+		want string
+	}{
+		{func(c *Config) { c.Samples = 1 << 60 }, "samples = 1152921504606846976: the run's sizes overflow"},
+		{func(c *Config) { c.Samples, c.BatchSize = 1<<40, 1<<32 }, "batch_size = 4294967296: the run's sizes overflow"},
+	} {
+		cfg := DefaultConfig()
+		c.set(cfg)
+		if err := cfg.Validate(); err == nil || !strings.HasPrefix(err.Error(), c.want) {
+			t.Errorf("Validate = %v, want %q", err, c.want)
+		}
+	}
+	if err := DefaultConfig().Validate(); err != nil {
+		t.Errorf("the defaults: %v", err)
+	}
+	var _ tasks.MemoryEstimator = DefaultConfig()
+}
+
+// TestMemoryEstimateGrowsWithTheDraws checks the estimate's parts: the
+// draws' part is linear in samples and in the dimensions, and only a neural
+// estimator has a score matrix.
+func TestMemoryEstimateGrowsWithTheDraws(t *testing.T) {
+	cfg := DefaultConfig()
+	cfg.Problem, cfg.Samples, cfg.Estimator = "dense-5x5", 1000000, "cca"
+	m := cfg.EstimateMemory()
+	if len(m) != 2 || m[1].Bytes != 1e6*(256+64*10) {
+		t.Fatalf("cca on dense-5x5 at 10⁶ samples: %+v; want the process and 896 MB of draws", m)
+	}
+	// Measured peak: 332 MB at 2·10⁶ samples; the estimate must not be below it.
+	cfg.Samples = 2000000
+	if total := cfg.EstimateMemory().Total(); total < 332e6 {
+		t.Errorf("estimate %.0f bytes is below the measured peak of 332 MB", total)
+	}
+	cfg.Estimator = "infonce"
+	if m := cfg.EstimateMemory(); len(m) != 3 || m[2].Bytes != 36*4*256*256 {
+		t.Errorf("infonce: %+v; want a batch_size² score part of 36·4·256² bytes", m)
+	}
+}

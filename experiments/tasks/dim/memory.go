@@ -1,0 +1,145 @@
+package dim
+
+import (
+	"fmt"
+
+	"github.com/infomax/infomax/experiments/tasks"
+)
+
+// The constants of the memory estimate, fitted to the peak resident memory
+// of one-run sweeps on the development machine (`/usr/bin/time -f %M sweep
+// run`, one epoch, one probe epoch, MNIST subsets of 1000 and 500 images),
+// here with the estimate in brackets: the default widths at batch 64 took
+// 3.55 GB (3.55 GB), at batch 128 4.12 GB (4.86 GB), at batch 32 with the
+// global term and roll negatives 3.29 GB (3.09 GB), and doubled widths on
+// 256 images 5.76 GB (5.92 GB).
+const (
+	// baseBytes is the process before the run: runtime, code and buffers.
+	baseBytes = 32e6
+	// heapGrowth is how far Go's heap grows past the live data before a
+	// collection (GOGC = 100): every live byte below costs two.
+	heapGrowth = 2
+	// bytesPerWeight holds a weight's value, its gradient and Adam's
+	// state.
+	bytesPerWeight = 28
+	// trainCopies and extractCopies are how many floats each activation
+	// of an image takes in training (value, gradient, batch norm's
+	// temporaries) and in feature extraction.
+	trainCopies, extractCopies = 2.5, 3.5
+	// imageSide is the side of every data set's images (package data pads
+	// or averages them to 32x32).
+	imageSide = 32
+)
+
+// splitSizes are the images of a data set's train and test splits and
+// their channels.
+type splitSizes struct{ train, test, channels int }
+
+// datasetSizes are the registered data sets' sizes (see `sweep list`);
+// one not listed is taken to be as large as the largest.
+var datasetSizes = map[string]splitSizes{
+	"mnist": {60000, 10000, 1}, "fashion-mnist": {60000, 10000, 1},
+	"cifar10": {50000, 10000, 3}, "cifar100": {50000, 10000, 3}, "cifar100-coarse": {50000, 10000, 3},
+	"stl10": {5000, 8000, 3},
+}
+
+// images returns the numbers of training and test images the run keeps,
+// and their channels.
+func (c *Config) images() (train, test, channels float64) {
+	s, ok := datasetSizes[c.Dataset]
+	if !ok {
+		s = splitSizes{60000, 10000, 3}
+	}
+	train, test = float64(s.train), float64(s.test)
+	if c.TrainSubset > 0 {
+		train = min(train, float64(c.TrainSubset))
+	}
+	if c.TestSubset > 0 {
+		test = min(test, float64(c.TestSubset))
+	}
+	return train, test, float64(s.channels)
+}
+
+// EstimateMemory estimates the peak memory of a run from its settings,
+// part by part: the networks' weights (with their gradients and Adam's
+// state), the activations of a training batch and of a feature extraction
+// batch, the probes' features and the images, each doubled for the heap's
+// growth between collections. Each part names the setting that makes it
+// large. The arithmetic is in float64, so that no product of huge
+// settings overflows.
+func (c *Config) EstimateMemory() tasks.Memory {
+	train, test, channels := c.images()
+	obj, def := c.Objective(), DefaultConfig()
+	blame := func(keys ...string) string { return tasks.Blame(c, def, keys...) }
+	features := blame("conv3", "fc", "code")
+	if c.TrainSubset == 0 {
+		features = "train_subset = 0" // all the training images
+	}
+	mem := tasks.Memory{
+		{What: "the process itself", Bytes: baseBytes},
+		{What: "the images", Setting: fmt.Sprintf("dataset = %q", c.Dataset), Bytes: heapGrowth * 4 * (train + test) * channels * imageSide * imageSide},
+		{What: "the probes' features", Setting: features,
+			Bytes: heapGrowth * 4 * (train + test) * c.features()},
+	}
+	if obj.Model == ModelPixels {
+		return mem
+	}
+	weights, acts := c.networks(obj, channels)
+	mem = append(mem,
+		tasks.MemoryPart{What: "the networks' weights", Setting: blame("conv1", "conv2", "conv3", "fc", "code", "mi_units", "global_units"),
+			Bytes: heapGrowth * bytesPerWeight * weights},
+		tasks.MemoryPart{What: "feature extraction", Setting: blame("conv1", "conv2", "conv3", "fc"),
+			Bytes: heapGrowth * extractCopies * 4 * extractBatch * c.encoderActivations(channels)})
+	if obj.Model == ModelDIM {
+		mem = append(mem, tasks.MemoryPart{What: "a training batch's activations", Setting: blame("batch_size", "mi_units", "global_units", "conv1", "conv2", "conv3", "fc"),
+			Bytes: heapGrowth * trainCopies * 4 * float64(c.BatchSize) * acts})
+	}
+	return mem
+}
+
+// features is the number of floats of an image's features that the probes
+// train on: its conv, fc and y features, all extracted whichever are
+// probed, or for the pixel baseline none (the probes read the images).
+func (c *Config) features() float64 {
+	if c.Objective().Model == ModelPixels {
+		return 0
+	}
+	return 16*float64(c.Conv3) + float64(c.FC) + float64(c.Code)
+}
+
+// encoderActivations is the number of floats of one image's activations in
+// the encoder: each layer's output, batch norm and ReLU, and the columns
+// of each convolution's input.
+func (c *Config) encoderActivations(channels float64) float64 {
+	c1, c2, c3, fc := float64(c.Conv1), float64(c.Conv2), float64(c.Conv3), float64(c.FC)
+	return channels*16*256 + c1*256*3 + c1*16*64 + c2*64*3 + c2*16*16 + c3*16*3 + fc*3 + float64(c.Code)
+}
+
+// networks returns the number of weights of the model obj trains and the
+// number of floats of one image's activations in a training step.
+func (c *Config) networks(obj Preset, channels float64) (weights, acts float64) {
+	c1, c2, c3, fc, code := float64(c.Conv1), float64(c.Conv2), float64(c.Conv3), float64(c.FC), float64(c.Code)
+	n, u, gu := float64(c.BatchSize), float64(c.MIUnits), float64(c.GlobalUnits)
+	weights = channels*16*c1 + c1*16*c2 + c2*16*c3 + c3*16*fc + fc*code
+	acts = c.encoderActivations(channels)
+	if obj.Beta > 0 && c.LocalCritic == "concat-and-convolve" {
+		weights += (c2+code)*u + u*u + u
+		acts += n * 64 * u * 4 // every pairing of an image's code with a location
+	} else if obj.Beta > 0 {
+		weights += 2*c2*u + 2*u*u + 2*code*u
+		acts += 64*u*6 + u*6 + n*64*2
+	}
+	if obj.Alpha > 0 && c.GlobalCritic == "concat" {
+		weights += (16*c3+code)*gu + gu*gu + gu
+		acts += n*gu*4 + 16*c3 + 2*n
+	} else if obj.Alpha > 0 {
+		weights += 2*16*c3*gu + 2*gu*gu + 2*code*gu
+		acts += 12 * gu
+	}
+	if obj.Gamma > 0 && len(c.PriorHidden) == 2 {
+		h1, h2 := float64(c.PriorHidden[0]), float64(c.PriorHidden[1])
+		weights += 2 * (code*h1 + h1*h2 + h2)
+		acts += 6 * (h1 + h2)
+	}
+	return weights, acts
+}
