@@ -413,24 +413,31 @@ func TestCorruptLockFileIsStale(t *testing.T) {
 	}
 }
 
-// TestInterruptSaysTheStepReached checks that a run interrupted after a
-// checkpoint later than its last metrics record is said to have reached the
-// checkpoint's step, not the record's, in the message and in summary.json.
-func TestInterruptSaysTheStepReached(t *testing.T) {
-	out := t.TempDir()
-	s := parseFile(t, behaviorFile("blockahead"))
+// cancelOnceStarted returns a context that is cancelled once a blocking run
+// of the fake task has written the file "started" in its directory dir.
+func cancelOnceStarted(t *testing.T, dir string) context.Context {
 	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	run := s.Runs[0]
+	t.Cleanup(cancel)
 	go func() {
-		for {
-			if _, err := os.Stat(filepath.Join(s.RunDir(out, run), "started")); err == nil {
+		for ctx.Err() == nil {
+			if _, err := os.Stat(filepath.Join(dir, "started")); err == nil {
 				cancel()
 				return
 			}
 			time.Sleep(5 * time.Millisecond)
 		}
 	}()
+	return ctx
+}
+
+// TestInterruptSaysTheStepReached checks that a run interrupted after a
+// checkpoint later than its last metrics record is said to have reached the
+// checkpoint's step, not the record's, in the message and in summary.json.
+func TestInterruptSaysTheStepReached(t *testing.T) {
+	out := t.TempDir()
+	s := parseFile(t, behaviorFile("blockahead"))
+	run := s.Runs[0]
+	ctx := cancelOnceStarted(t, s.RunDir(out, run))
 	var buf bytes.Buffer
 	if _, err := (&Runner{Out: out, Stdout: &buf}).Run(ctx, s); err != nil {
 		t.Fatal(err)
@@ -450,19 +457,8 @@ func TestInterruptSaysTheStepReached(t *testing.T) {
 func TestInterruptRecordsTheRunAndStops(t *testing.T) {
 	out := t.TempDir()
 	s := parseFile(t, behaviorFile("", "block"))
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
 	blocked := s.Runs[2] // behavior = block, seed 0
-	go func() {
-		// Cancel once the blocking run has started.
-		for {
-			if _, err := os.Stat(filepath.Join(s.RunDir(out, blocked), "started")); err == nil {
-				cancel()
-				return
-			}
-			time.Sleep(5 * time.Millisecond)
-		}
-	}()
+	ctx := cancelOnceStarted(t, s.RunDir(out, blocked))
 	var buf bytes.Buffer
 	oc, err := (&Runner{Out: out, Stdout: &buf, Report: drawReports}).Run(ctx, s)
 	if err != nil {
