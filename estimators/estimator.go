@@ -90,6 +90,59 @@ type Mask struct {
 	Rows, Cols int
 	// Roles holds Rows*Cols roles in row-major order.
 	Roles []Role
+
+	// refill holds, for every constant node that a Build made from the
+	// mask, the function that rewrites the node's values from Roles (see
+	// [Mask.Changed]); built records each row's counts of positives and
+	// negatives at the first Build; id, when not 0, sets the mask's
+	// constant nodes apart from those of any other mask (see maskKey).
+	refill []func()
+	built  []rowCount
+	id     uint64
+}
+
+// rowCount is the number of positives and negatives in a row of a mask.
+type rowCount struct{ pos, neg int }
+
+// rowCounts returns the counts of positives and negatives of every row.
+func (m *Mask) rowCounts() []rowCount {
+	out := make([]rowCount, m.Rows)
+	for i := range out {
+		for _, r := range m.Roles[i*m.Cols : (i+1)*m.Cols] {
+			switch r {
+			case Positive:
+				out[i].pos++
+			case Negative:
+				out[i].neg++
+			}
+		}
+	}
+	return out
+}
+
+// Changed rewrites, in place, the constant nodes that estimators built from
+// m, after the caller has changed m.Roles: the next run of their graphs
+// uses the new roles. Every row must keep the numbers of positives and
+// negatives it had when the graphs were built, since the estimators fold
+// those counts into their constants (the means' divisors, InfoNCE's
+// ceiling); Changed returns an error, and rewrites nothing, if one did not.
+// [NegativeSampler] uses it to draw new negatives at every step.
+func (m *Mask) Changed() error {
+	if err := m.Validate(); err != nil {
+		return err
+	}
+	if m.built != nil {
+		for i, c := range m.rowCounts() {
+			if c != m.built[i] {
+				return fmt.Errorf("estimators: mask row %d now has %d positives and %d negatives, but its graphs were built with %d and %d; a changed mask must keep each row's counts",
+					i, c.pos, c.neg, m.built[i].pos, m.built[i].neg)
+			}
+		}
+	}
+	for _, f := range m.refill {
+		f()
+	}
+	return nil
 }
 
 // NewMask returns a mask of the given shape whose roles are all Ignored.

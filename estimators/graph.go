@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"hash/fnv"
 	"math"
+	"slices"
 
 	G "gorgonia.org/gorgonia"
 	"gorgonia.org/tensor"
@@ -47,6 +48,9 @@ func newGraphMask(name string, scores *G.Node, mask *Mask) (*graphMask, error) {
 	if dt != tensor.Float32 && dt != tensor.Float64 {
 		return nil, fmt.Errorf("%s: scores have dtype %v; want float32 or float64", name, dt)
 	}
+	if mask.built == nil {
+		mask.built = mask.rowCounts()
+	}
 	gm := &graphMask{mask: mask, dtype: dt, scores: scores, nPos: mask.Count(Positive), nNeg: mask.Count(Negative)}
 	gm.pos = gm.constMatrix("positive", func(r Role) float64 { return indicator(r == Positive) })
 	gm.neg = gm.constMatrix("negative", func(r Role) float64 { return indicator(r == Negative) })
@@ -77,30 +81,50 @@ func maskKey(m *Mask) string {
 		b[i] = byte(r)
 	}
 	h.Write(b)
+	if m.id != 0 {
+		return fmt.Sprintf("%dx%d-%016x-sampled%d", m.Rows, m.Cols, h.Sum64(), m.id)
+	}
 	return fmt.Sprintf("%dx%d-%016x", m.Rows, m.Cols, h.Sum64())
 }
 
 // constMatrix returns a constant node of the mask's shape whose entries are
-// f of each entry's role.
+// f of each entry's role. [Mask.Changed] rewrites it from the new roles.
 func (gm *graphMask) constMatrix(what string, f func(Role) float64) *G.Node {
 	m := gm.mask
-	var backing any
-	switch gm.dtype {
-	case tensor.Float32:
-		v := make([]float32, len(m.Roles))
+	return gm.constFrom(fmt.Sprintf("mask-%s-%v-%s", what, gm.dtype, maskKey(m)), []int{m.Rows, m.Cols}, func(dst []float64) {
 		for i, r := range m.Roles {
-			v[i] = float32(f(r))
+			dst[i] = f(r)
 		}
-		backing = v
-	default:
-		v := make([]float64, len(m.Roles))
-		for i, r := range m.Roles {
-			v[i] = f(r)
-		}
-		backing = v
+	})
+}
+
+// constFrom returns a constant node of the given name and shape, in the
+// mask's dtype, whose values fill computes from the mask's roles; fill
+// writes every value of dst. The node is registered with the mask, so that
+// [Mask.Changed] calls fill again and copies the values into the node's
+// own backing array.
+func (gm *graphMask) constFrom(name string, shape []int, fill func(dst []float64)) *G.Node {
+	n := 1
+	for _, d := range shape {
+		n *= d
 	}
-	t := tensor.New(tensor.WithShape(m.Rows, m.Cols), tensor.WithBacking(backing))
-	return G.NewConstant(t, G.WithName(fmt.Sprintf("mask-%s-%v-%s", what, gm.dtype, maskKey(m))))
+	vals := make([]float64, n)
+	var backing any = vals
+	var v32 []float32
+	if gm.dtype == tensor.Float32 {
+		v32 = make([]float32, n)
+		backing = v32
+	}
+	load := func() {
+		fill(vals)
+		for i := range v32 {
+			v32[i] = float32(vals[i])
+		}
+	}
+	load()
+	gm.mask.refill = append(gm.mask.refill, load)
+	t := tensor.New(tensor.WithShape(shape...), tensor.WithBacking(backing))
+	return G.NewConstant(t, G.WithName(name))
 }
 
 // scalar returns a constant scalar node of the mask's dtype.
@@ -198,29 +222,15 @@ func (gm *graphMask) logMeanExpNegatives(o *op, x *G.Node) *G.Node {
 // negatives gets maskedScore (the log of an empty sum, kept finite).
 func (gm *graphMask) rowLogSumExpNegatives(o *op, x *G.Node) *G.Node {
 	m := gm.mask
-	empty := make([]float64, m.Rows) // 1 for rows without negatives, so log(0) is never taken
-	for r := 0; r < m.Rows; r++ {
-		has := false
-		for _, role := range m.Roles[r*m.Cols : (r+1)*m.Cols] {
-			if role == Negative {
-				has = true
-				break
+	// 1 for rows without negatives, so that log(0) is never taken.
+	emptyNode := gm.constFrom(fmt.Sprintf("mask-rows-without-negatives-%v-%s", gm.dtype, maskKey(m)), []int{m.Rows}, func(empty []float64) {
+		for r := range m.Rows {
+			empty[r] = 1
+			if slices.Contains(m.Roles[r*m.Cols:(r+1)*m.Cols], Negative) {
+				empty[r] = 0
 			}
 		}
-		if !has {
-			empty[r] = 1
-		}
-	}
-	var backing any = empty
-	if gm.dtype == tensor.Float32 {
-		v := make([]float32, len(empty))
-		for i, e := range empty {
-			v[i] = float32(e)
-		}
-		backing = v
-	}
-	emptyNode := G.NewConstant(tensor.New(tensor.WithShape(m.Rows), tensor.WithBacking(backing)),
-		G.WithName(fmt.Sprintf("mask-rows-without-negatives-%v-%s", gm.dtype, maskKey(m))))
+	})
 
 	z := o.add(o.mul(x, gm.neg), gm.negOffset)
 	rowMax := o.max(z, 1)

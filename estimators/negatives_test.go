@@ -1,0 +1,154 @@
+package estimators
+
+import (
+	"math"
+	"math/rand/v2"
+	"strings"
+	"testing"
+
+	G "gorgonia.org/gorgonia"
+	"gorgonia.org/tensor"
+)
+
+// TestNegativeSamplerKeepsKPerRow checks every sample: each row keeps its
+// positives and exactly K of its base negatives, and over many samples
+// each candidate is drawn about K/n of the time.
+func TestNegativeSamplerKeepsKPerRow(t *testing.T) {
+	base := Blocks(4, 5) // 15 negatives per row
+	s, err := NewNegativeSampler(base, 3)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rng := rand.New(rand.NewPCG(7, 8))
+	drawn := make([]int, len(base.Roles))
+	const samples = 3000
+	for range samples {
+		if err := s.Sample(rng); err != nil {
+			t.Fatal(err)
+		}
+		for r := range base.Rows {
+			neg := 0
+			for c := range base.Cols {
+				i := r*base.Cols + c
+				got, was := s.Mask.Roles[i], base.Roles[i]
+				switch {
+				case was == Positive && got != Positive:
+					t.Fatalf("row %d column %d: a positive became %d", r, c, got)
+				case was != Negative && got == Negative:
+					t.Fatalf("row %d column %d: role %d became a negative", r, c, was)
+				case got == Negative:
+					neg++
+					drawn[i]++
+				}
+			}
+			if neg != 3 {
+				t.Fatalf("row %d has %d negatives, want 3", r, neg)
+			}
+		}
+	}
+	want := samples * 3.0 / 15
+	for i, n := range drawn {
+		if base.Roles[i] == Negative && math.Abs(float64(n)-want) > 5*math.Sqrt(want) {
+			t.Errorf("entry %d drawn %d times in %d samples, want about %.0f", i, n, samples, want)
+		}
+	}
+}
+
+// TestNegativeSamplerAllIsTheBaseMask checks that K = every negative keeps
+// the base mask.
+func TestNegativeSamplerAllIsTheBaseMask(t *testing.T) {
+	base := Diagonal(5)
+	s, err := NewNegativeSampler(base, 4)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Sample(rand.New(rand.NewPCG(1, 1))); err != nil {
+		t.Fatal(err)
+	}
+	for i := range base.Roles {
+		if s.Mask.Roles[i] != base.Roles[i] {
+			t.Fatalf("entry %d: role %d, base %d", i, s.Mask.Roles[i], base.Roles[i])
+		}
+	}
+}
+
+// TestNegativeSamplerRejectsImpossibleK checks the errors for K = 0 and
+// for more negatives than a row has.
+func TestNegativeSamplerRejectsImpossibleK(t *testing.T) {
+	for _, c := range []struct {
+		k    int
+		want string
+	}{{0, "at least 1"}, {5, "use at most 4"}} {
+		_, err := NewNegativeSampler(Diagonal(5), c.k)
+		if err == nil || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("K = %d: error %v, want one saying %q", c.k, err, c.want)
+		}
+	}
+}
+
+// TestResampledMaskRebuildsTheGraph builds every stateless estimator once
+// on a sampler's mask and runs its graph after each of several samples: the
+// loss and estimate must equal the float64 Reference on that sample's mask,
+// which shows that the graph's constants follow the new roles, and
+// InfoNCE's estimate must stay below its ceiling log(K+1).
+func TestResampledMaskRebuildsTheGraph(t *testing.T) {
+	rng := rand.New(rand.NewPCG(3, 4))
+	for _, name := range CriticNames() {
+		if name == "mine" { // stateful: its Reference is its first step's only
+			continue
+		}
+		base := Blocks(4, 3)
+		s, err := NewNegativeSampler(base, 2)
+		if err != nil {
+			t.Fatal(err)
+		}
+		scores := randomScores(rng, base.Rows*base.Cols, 3)
+		g := G.NewGraph()
+		x := newScoresNode(g, scores, s.Mask, tensor.Float64)
+		est := mustNew(t, name, nil)
+		terms, err := est.Build(x, s.Mask)
+		if err != nil {
+			t.Fatalf("%s: %v", name, err)
+		}
+		vm := G.NewTapeMachine(g)
+		var first float64
+		for step := range 4 {
+			if err := s.Sample(rng); err != nil {
+				t.Fatal(err)
+			}
+			if err := vm.RunAll(); err != nil {
+				t.Fatalf("%s: %v", name, err)
+			}
+			wantLoss, wantMI := mustNew(t, name, nil).Reference(scores, s.Mask)
+			loss, mi := scalarValue(terms.Loss.Value()), scalarValue(terms.MI.Value())
+			if !close(loss, wantLoss, 1e-9) || !close(mi, wantMI, 1e-9) {
+				t.Errorf("%s, sample %d: graph gives loss %.9g, MI %.9g; reference on the sampled mask %.9g, %.9g", name, step, loss, mi, wantLoss, wantMI)
+			}
+			if step == 0 {
+				first = loss
+			} else if loss == first && step == 3 {
+				t.Errorf("%s: the loss did not change over 4 samples (%g): the graph ignores the new masks", name, loss)
+			}
+			vm.Reset()
+		}
+		vm.Close()
+		if c := (InfoNCE{}).Ceiling(s.Mask); !close(c, math.Log(3), 1e-12) {
+			t.Errorf("InfoNCE ceiling with 2 negatives per row: %g, want log 3", c)
+		}
+	}
+}
+
+// TestChangedRefusesNewCounts checks that a mask whose row counts changed
+// after a Build is refused, naming the row.
+func TestChangedRefusesNewCounts(t *testing.T) {
+	m := Diagonal(3)
+	g := G.NewGraph()
+	x := newScoresNode(g, make([]float64, 9), m, tensor.Float64)
+	if _, err := (InfoNCE{}).Build(x, m); err != nil {
+		t.Fatal(err)
+	}
+	m.Roles[1] = Ignored // row 0 loses a negative
+	if err := m.Changed(); err == nil || !strings.Contains(err.Error(), "row 0") {
+		t.Fatalf("Changed after dropping a negative: %v, want an error naming row 0", err)
+	}
+}
