@@ -3,6 +3,7 @@ package estimators
 import (
 	"fmt"
 	"math/rand/v2"
+	"slices"
 	"sync/atomic"
 )
 
@@ -21,8 +22,9 @@ type NegativeSampler struct {
 	K    int
 	base *Mask
 	// candidates[r] are the columns of row r that are negative in the
-	// base mask, in an order that each Sample permutes further.
-	candidates [][]int
+	// base mask, in order; drawn[r] is the scratch copy that Sample
+	// shuffles.
+	candidates, drawn [][]int
 }
 
 // sampledMasks numbers the masks of samplers, so that the constant nodes of
@@ -40,7 +42,7 @@ func NewNegativeSampler(base *Mask, k int) (*NegativeSampler, error) {
 	if k < 1 {
 		return nil, fmt.Errorf("estimators: %d negatives per row: want at least 1", k)
 	}
-	s := &NegativeSampler{K: k, base: base, candidates: make([][]int, base.Rows)}
+	s := &NegativeSampler{K: k, base: base, candidates: make([][]int, base.Rows), drawn: make([][]int, base.Rows)}
 	for r := range base.Rows {
 		row := base.Roles[r*base.Cols : (r+1)*base.Cols]
 		hasPositive := false
@@ -55,6 +57,7 @@ func NewNegativeSampler(base *Mask, k int) (*NegativeSampler, error) {
 		if n := len(s.candidates[r]); hasPositive && n < k {
 			return nil, fmt.Errorf("estimators: %d negatives per row asked for, but row %d has only %d; use at most %d", k, r, n, n)
 		}
+		s.drawn[r] = slices.Clone(s.candidates[r])
 	}
 	s.Mask = &Mask{Rows: base.Rows, Cols: base.Cols, Roles: make([]Role, len(base.Roles)), id: sampledMasks.Add(1)}
 	s.fill()
@@ -63,16 +66,17 @@ func NewNegativeSampler(base *Mask, k int) (*NegativeSampler, error) {
 
 // Sample draws, from rng, k negatives of each row uniformly without
 // replacement, writes them into Mask and rewrites the nodes built from it
-// (see [Mask.Changed]). The draws depend only on rng's state and the
-// sampler's previous draws, so a seeded rng gives the same masks run after
-// run.
+// (see [Mask.Changed]). The draw depends only on rng's state, not on
+// earlier draws, so a training loop that seeds rng from the step number
+// draws the same negatives at a step whether or not it was resumed there.
 func (s *NegativeSampler) Sample(rng *rand.Rand) error {
-	for _, cand := range s.candidates {
+	for r, cand := range s.drawn {
 		if len(cand) == s.K {
 			continue
 		}
+		copy(cand, s.candidates[r])
 		// A partial Fisher-Yates shuffle: the first K are a uniform
-		// sample, whatever order the candidates were left in.
+		// sample.
 		for i := range min(s.K, len(cand)) {
 			j := i + rng.IntN(len(cand)-i)
 			cand[i], cand[j] = cand[j], cand[i]
@@ -92,7 +96,7 @@ func (s *NegativeSampler) fill() {
 		}
 		m.Roles[i] = role
 	}
-	for r, cand := range s.candidates {
+	for r, cand := range s.drawn {
 		for _, c := range cand[:min(s.K, len(cand))] {
 			m.Roles[r*m.Cols+c] = Negative
 		}

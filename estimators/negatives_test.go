@@ -3,6 +3,7 @@ package estimators
 import (
 	"math"
 	"math/rand/v2"
+	"slices"
 	"strings"
 	"testing"
 
@@ -150,5 +151,27 @@ func TestChangedRefusesNewCounts(t *testing.T) {
 	m.Roles[1] = Ignored // row 0 loses a negative
 	if err := m.Changed(); err == nil || !strings.Contains(err.Error(), "row 0") {
 		t.Fatalf("Changed after dropping a negative: %v, want an error naming row 0", err)
+	}
+}
+
+// TestNegativeSamplerDrawDependsOnlyOnTheRNG checks that two samplers, one
+// of which has drawn before, draw the same mask from equal rng states: a
+// resumed training loop sees the negatives of an uninterrupted one.
+func TestNegativeSamplerDrawDependsOnlyOnTheRNG(t *testing.T) {
+	a, _ := NewNegativeSampler(Blocks(3, 4), 2)
+	b, _ := NewNegativeSampler(Blocks(3, 4), 2)
+	for range 5 {
+		if err := a.Sample(rand.New(rand.NewPCG(uint64(9), 1))); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := a.Sample(rand.New(rand.NewPCG(42, 1))); err != nil {
+		t.Fatal(err)
+	}
+	if err := b.Sample(rand.New(rand.NewPCG(42, 1))); err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Equal(a.Mask.Roles, b.Mask.Roles) {
+		t.Fatalf("equal rng states drew different masks:\n%v\n%v", a.Mask.Roles, b.Mask.Roles)
 	}
 }

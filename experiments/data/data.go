@@ -52,7 +52,20 @@ type Set struct {
 	// with ((x - Mean[c]) / Std[c]); both are nil if the set is not
 	// normalized.
 	Mean, Std []float32
+	// Source holds, for a subset, the index of each image in the split it
+	// was drawn from (the data set's train or test file); it is nil for a
+	// whole split, in file order.
+	Source []int
 }
+
+// The splits a [Set] can be: the data set's own train and test splits, and
+// the validation images held out of the training split (see
+// [Options.ValidationSubset]).
+const (
+	SplitTrain      = "train"
+	SplitTest       = "test"
+	SplitValidation = "validation"
+)
 
 // Dim returns the number of values in one image, C*H*W.
 func (s *Set) Dim() int { return s.C * s.H * s.W }
@@ -121,13 +134,51 @@ func (s *Set) Subset(n int, seed uint64) (*Set, error) {
 	if n == 0 || n == s.N {
 		return s, nil
 	}
-	idx := rand.New(rand.NewPCG(seed, subsetStream)).Perm(s.N)[:n]
+	return s.pick(rand.New(rand.NewPCG(seed, subsetStream)).Perm(s.N)[:n]), nil
+}
+
+// pick returns a new set of the images at idx, in that order, with their
+// own copy of the images and their Source indices.
+func (s *Set) pick(idx []int) *Set {
 	sub := *s
-	sub.N = n
+	sub.N = len(idx)
 	sub.Images = s.Batch(idx, nil)
 	sub.Labels = s.BatchLabels(idx, nil)
 	sub.Mean, sub.Std = slices.Clone(s.Mean), slices.Clone(s.Std)
-	return &sub, nil
+	sub.Source = make([]int, len(idx))
+	for k, i := range idx {
+		sub.Source[k] = i
+		if s.Source != nil {
+			sub.Source[k] = s.Source[i]
+		}
+	}
+	return &sub
+}
+
+// SplitOff returns a training subset of n images (0: every image not held
+// out) and a validation set of v images, disjoint, drawn with seed: the
+// training subset is the same one [Set.Subset] draws with that seed, and
+// the validation images come next in the same random order, so holding
+// images out never changes which images a run trains on. v = 0 is
+// [Set.Subset] with no validation set.
+func (s *Set) SplitOff(n, v int, seed uint64) (train, validation *Set, err error) {
+	if v == 0 {
+		train, err = s.Subset(n, seed)
+		return train, nil, err
+	}
+	if n < 0 || v < 0 {
+		return nil, nil, fmt.Errorf("%s %s: subset sizes %d and %d: want 0 or positive", s.Name, s.Split, n, v)
+	}
+	if n == 0 {
+		n = s.N - v
+	}
+	if n <= 0 || n+v > s.N {
+		return nil, nil, fmt.Errorf("%s %s: %d training and %d validation images asked for, but the split has only %d; use fewer", s.Name, s.Split, n, v, s.N)
+	}
+	order := rand.New(rand.NewPCG(seed, subsetStream)).Perm(s.N)
+	train, validation = s.pick(order[:n]), s.pick(order[n:n+v])
+	validation.Split = SplitValidation
+	return train, validation, nil
 }
 
 // ChannelStats returns the mean and the (population) standard deviation of
@@ -223,8 +274,18 @@ type Options struct {
 	// deviation of the (subset) training split, applied to both splits. A
 	// channel with zero deviation is only centred.
 	Normalize bool
+	// ValidationSubset holds that many images of the training split out of
+	// training, as the validation split, drawn disjoint from the training
+	// subset (see [Set.SplitOff]); 0 holds none out.
+	ValidationSubset int
 	// Seed fixes the subsets drawn.
 	Seed uint64
+}
+
+// Splits are the prepared splits of a data set: Validation is nil when no
+// images are held out.
+type Splits struct {
+	Train, Validation, Test *Set
 }
 
 // Info describes a registered data set.
@@ -258,50 +319,62 @@ func Lookup(name string) (Info, error) { return setRegistry.Lookup(name) }
 // subsets (train drawn with opts.Seed, test with a seed derived from it),
 // then normalization with statistics of the training subset.
 func Load(name string, opts Options) (train, test *Set, err error) {
-	info, err := Lookup(name)
+	sp, err := LoadSplits(name, opts)
 	if err != nil {
 		return nil, nil, err
 	}
-	if opts.TrainSubset < 0 || opts.TestSubset < 0 {
-		return nil, nil, fmt.Errorf("%s: subset sizes must be 0 (all) or positive, got train %d and test %d",
-			name, opts.TrainSubset, opts.TestSubset)
+	return sp.Train, sp.Test, nil
+}
+
+// LoadSplits is [Load] with the validation split as well: the images of
+// the training split that opts.ValidationSubset holds out, normalized with
+// the training subset's statistics like the others.
+func LoadSplits(name string, opts Options) (*Splits, error) {
+	info, err := Lookup(name)
+	if err != nil {
+		return nil, err
+	}
+	if opts.TrainSubset < 0 || opts.TestSubset < 0 || opts.ValidationSubset < 0 {
+		return nil, fmt.Errorf("%s: subset sizes must be 0 (all) or positive, got train %d, validation %d and test %d",
+			name, opts.TrainSubset, opts.ValidationSubset, opts.TestSubset)
 	}
 	if opts.Path != "" {
 		st, err := os.Stat(opts.Path)
 		if errors.Is(err, fs.ErrNotExist) {
-			return nil, nil, fmt.Errorf("%s: data path %q does not exist; give the folder that holds the data set's files", name, opts.Path)
+			return nil, fmt.Errorf("%s: data path %q does not exist; give the folder that holds the data set's files", name, opts.Path)
 		}
 		if err != nil {
-			return nil, nil, fmt.Errorf("%s: data path %q: %w", name, opts.Path, err)
+			return nil, fmt.Errorf("%s: data path %q: %w", name, opts.Path, err)
 		}
 		if !st.IsDir() {
-			return nil, nil, fmt.Errorf("%s: data path %q is a file; give the folder that holds the data set's files", name, opts.Path)
+			return nil, fmt.Errorf("%s: data path %q is a file; give the folder that holds the data set's files", name, opts.Path)
 		}
 	}
-	train, test, err = info.Load(opts.Path)
+	train, test, err := info.Load(opts.Path)
 	if err != nil {
-		return nil, nil, err
+		return nil, err
 	}
 	return prepare(train, test, opts)
 }
 
 // prepare checks the loaded splits and applies opts' subsets and
 // normalization to them.
-func prepare(train, test *Set, opts Options) (*Set, *Set, error) {
+func prepare(train, test *Set, opts Options) (*Splits, error) {
 	for _, s := range []*Set{train, test} {
 		if err := s.check(); err != nil {
-			return nil, nil, err
+			return nil, err
 		}
 	}
+	sp := &Splits{}
 	var err error
-	if train, err = train.Subset(opts.TrainSubset, opts.Seed); err != nil {
-		return nil, nil, err
+	if sp.Train, sp.Validation, err = train.SplitOff(opts.TrainSubset, opts.ValidationSubset, opts.Seed); err != nil {
+		return nil, err
 	}
-	if test, err = test.Subset(opts.TestSubset, seed.Derive(opts.Seed, 1)); err != nil {
-		return nil, nil, err
+	if sp.Test, err = test.Subset(opts.TestSubset, seed.Derive(opts.Seed, 1)); err != nil {
+		return nil, err
 	}
 	if opts.Normalize {
-		m, sd := train.ChannelStats()
+		m, sd := sp.Train.ChannelStats()
 		mean := make([]float32, len(m))
 		std := make([]float32, len(sd))
 		for c := range m {
@@ -310,12 +383,14 @@ func prepare(train, test *Set, opts Options) (*Set, *Set, error) {
 				std[c] = 1
 			}
 		}
-		if err := train.Normalize(mean, std); err != nil {
-			return nil, nil, err
-		}
-		if err := test.Normalize(mean, std); err != nil {
-			return nil, nil, err
+		for _, s := range []*Set{sp.Train, sp.Validation, sp.Test} {
+			if s == nil {
+				continue
+			}
+			if err := s.Normalize(mean, std); err != nil {
+				return nil, err
+			}
 		}
 	}
-	return train, test, nil
+	return sp, nil
 }

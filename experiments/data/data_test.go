@@ -158,11 +158,11 @@ func TestNormalizeCentresAConstantChannel(t *testing.T) {
 	s := numberedSet(1) // one image: each channel is constant
 	test := numberedSet(1)
 	test.Split = "test"
-	train, _, err := prepare(numberedSet(1), test, Options{Normalize: true})
+	sp, err := prepare(numberedSet(1), test, Options{Normalize: true})
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, v := range train.Images {
+	for _, v := range sp.Train.Images {
 		if v != 0 {
 			t.Fatalf("a constant channel normalized to %v, want 0", v)
 		}

@@ -78,6 +78,9 @@ type trainer struct {
 	// shuffleSeed + epoch seeds each epoch's shuffle, so the order of an
 	// epoch is known from its number alone.
 	shuffleSeed uint64
+	// negativesSeed seeds the negatives drawn at each step (see
+	// negativesStream).
+	negativesSeed uint64
 	// priorSource draws the prior's samples through prior.
 	priorSource *rand.PCG
 	prior       *rand.Rand
@@ -99,11 +102,16 @@ type trainer struct {
 // newTrainer returns a trainer at step 0.
 func newTrainer(c *Config, m *Model, train *data.Set, run *tasks.Run) *trainer {
 	perEpoch := train.N / c.BatchSize
+	total := c.Epochs * perEpoch
+	if c.Steps > 0 {
+		total = c.Steps
+	}
 	src := rand.NewPCG(seed.Derive(uint64(run.Seed), priorStream), 0)
 	t := &trainer{c: c, m: m, train: train, run: run,
-		perEpoch: perEpoch, total: c.Epochs * perEpoch,
-		shuffleSeed: seed.Derive(uint64(run.Seed), dataStream),
-		priorSource: src, prior: rand.New(src),
+		perEpoch: perEpoch, total: total,
+		negativesSeed: seed.Derive(uint64(run.Seed), negativesStream),
+		shuffleSeed:   seed.Derive(uint64(run.Seed), dataStream),
+		priorSource:   src, prior: rand.New(src),
 		last: epochMeans{Loss: math.NaN(), LocalMI: math.NaN(), GlobalMI: math.NaN(), PriorG: math.NaN(), PriorDLoss: math.NaN(),
 			LocalDiv: math.NaN(), GlobalDiv: math.NaN()},
 	}

@@ -53,14 +53,19 @@ func TestResumeReproducesAnUninterruptedRun(t *testing.T) {
 	cases := []struct {
 		estimator, globalCritic string
 		cuts                    []int
+		// negatives is num_negatives and num_global_negatives: drawn
+		// anew at every step, they must be drawn the same on resuming.
+		negatives int
 	}{
-		{"jsd", "concat", []int{8}},
-		{"mine", "encode-and-dot", []int{4, 9, 12}},
+		{"jsd", "concat", []int{8}, 0},
+		{"mine", "encode-and-dot", []int{4, 9, 12}, 0},
+		{"infonce", "concat", []int{5}, 3},
 	}
 	const every, seed, total = 4, 5, 12
 	for _, tc := range cases {
-		t.Run(fmt.Sprintf("%s/%s/cut%v", tc.estimator, tc.globalCritic, tc.cuts), func(t *testing.T) {
+		t.Run(fmt.Sprintf("%s/%s/cut%v/K%d", tc.estimator, tc.globalCritic, tc.cuts, tc.negatives), func(t *testing.T) {
 			cfg := resumeConfig(tc.estimator, tc.globalCritic)
+			cfg.NumNegatives, cfg.NumGlobalNegatives = tc.negatives, tc.negatives
 			r := taskstest.Resume{Task: Task{}, Config: cfg, Seed: seed, FirstStep: 1, Total: total,
 				Every: every, Cuts: tc.cuts, WallClock: wallClock, CheckpointUninterrupted: true}
 			want := r.Uninterrupted(t)

@@ -80,6 +80,15 @@ type Config struct {
 	TrainSubset int    `toml:"train_subset"`
 	TestSubset  int    `toml:"test_subset"`
 	Normalize   bool   `toml:"normalize"`
+	// ValidationSubset holds that many images of the training split out
+	// of training, drawn disjoint from the training subset (MNIST has
+	// 55,000 images that a 5,000-image training subset leaves unused).
+	// EvalSplit names the split the probes are scored on: "test" (the
+	// default: report once, at the end) or "validation" (the held-out
+	// images, for choosing settings; the test split is then not used at
+	// all). A sweep that tunes settings scores on "validation".
+	ValidationSubset int    `toml:"validation_subset"`
+	EvalSplit        string `toml:"eval_split"`
 
 	// Preset, when set, names a row of the paper's Table 1 and sets Model,
 	// Alpha, Beta and Gamma: "dim-g" (1/0/1), "dim-l" (0/1/0.1), "dim-lg"
@@ -105,6 +114,17 @@ type Config struct {
 	// of the batch) or "roll" (only the next image's locations, as the
 	// popular ports do).
 	Negatives string `toml:"negatives"`
+	// NumNegatives, when positive, keeps K = NumNegatives negatives per
+	// positive of the local term, drawn anew at every step, uniformly
+	// without replacement, from the negatives of the scheme above (with
+	// "all", the (B-1)*M*M locations of the other images; 1 <= K <=
+	// (B-1)*M*M); 0 keeps them all. NumGlobalNegatives does the same for
+	// the global term (1 <= K <= B-1). The critic still scores every pair,
+	// so the cost of a step does not depend on K. InfoNCE's estimate is
+	// then capped by log(K+1), reported as ceiling_local and
+	// ceiling_global.
+	NumNegatives       int `toml:"num_negatives"`
+	NumGlobalNegatives int `toml:"num_global_negatives"`
 	// LocalCritic is "encode-and-dot" (the official code) or
 	// "concat-and-convolve" (DIM-v0); GlobalCritic is "concat" (the
 	// paper's MLP on [M, Y]) or "encode-and-dot".
@@ -135,7 +155,13 @@ type Config struct {
 	// batch of each epoch is dropped); LR, Beta1 and Beta2 are Adam's
 	// settings for the encoder with its MI critics and for the prior
 	// discriminator (1e-4, 0.5, 0.999 in the official code).
-	Epochs    int     `toml:"epochs"`
+	Epochs int `toml:"epochs"`
+	// Steps, when positive, trains for that many updates whatever the
+	// batch size, and epochs is not used: the way to compare batch sizes
+	// (or numbers of negatives) at an equal number of updates. The epoch
+	// count in the metrics then runs up to the last, possibly partial,
+	// pass over the data.
+	Steps     int     `toml:"steps"`
 	BatchSize int     `toml:"batch_size"`
 	LR        float64 `toml:"lr"`
 	Beta1     float64 `toml:"beta1"`
@@ -171,6 +197,7 @@ func DefaultConfig() *Config {
 		Beta:             defaultBeta,
 		Gamma:            defaultGamma,
 		Negatives:        NegativesAll,
+		EvalSplit:        data.SplitTest,
 		LocalCritic:      "encode-and-dot",
 		GlobalCritic:     "concat",
 		MIUnits:          2048,
@@ -249,10 +276,23 @@ func (c *Config) validateData() error {
 	if _, err := data.Lookup(c.Dataset); err != nil {
 		return fmt.Errorf("dataset = %q: %w", c.Dataset, err)
 	}
-	return checkInts([]intCheck{
+	if err := checkInts([]intCheck{
 		{"train_subset", c.TrainSubset, 0, "0 (all images) or positive"},
 		{"test_subset", c.TestSubset, 0, "0 (all images) or positive"},
-	})
+		{"validation_subset", c.ValidationSubset, 0, "0 (none) or positive"},
+	}); err != nil {
+		return err
+	}
+	switch c.EvalSplit {
+	case data.SplitTest:
+	case data.SplitValidation:
+		if c.ValidationSubset == 0 {
+			return fmt.Errorf("eval_split = %q but validation_subset = 0: hold out some training images, e.g. validation_subset = 10000", c.EvalSplit)
+		}
+	default:
+		return fmt.Errorf("eval_split = %q: must be %q (report) or %q (tune settings on held-out training images)", c.EvalSplit, data.SplitTest, data.SplitValidation)
+	}
+	return nil
 }
 
 // validatePreset checks that a preset is known and that the keys it sets
@@ -310,6 +350,26 @@ func (c *Config) validateObjective() error {
 	default:
 		return fmt.Errorf("negatives = %q: must be %q (every other image, as the paper) or %q (the next image only)", c.Negatives, NegativesAll, NegativesRoll)
 	}
+	return c.validateNegativeCounts()
+}
+
+// localLocations is M*M, the locations of the local feature map of the
+// 32x32 images every data set is loaded as (see package data).
+var localLocations = func() int { m := (architectures.EncoderSpec{Size: 32}).LocalSize(); return m * m }()
+
+// validateNegativeCounts checks num_negatives and num_global_negatives
+// against the negatives a batch holds.
+func (c *Config) validateNegativeCounts() error {
+	localMax, globalMax := (c.BatchSize-1)*localLocations, c.BatchSize-1
+	if c.Negatives == NegativesRoll {
+		localMax = localLocations
+	}
+	switch {
+	case c.NumNegatives < 0 || c.NumNegatives > localMax:
+		return fmt.Errorf("num_negatives = %d: must be 0 (all) or 1 to %d, the negatives a batch of %d holds with negatives = %q", c.NumNegatives, localMax, c.BatchSize, c.Negatives)
+	case c.NumGlobalNegatives < 0 || c.NumGlobalNegatives > globalMax:
+		return fmt.Errorf("num_global_negatives = %d: must be 0 (all) or 1 to %d, the other images of a batch of %d", c.NumGlobalNegatives, globalMax, c.BatchSize)
+	}
 	return nil
 }
 
@@ -339,6 +399,7 @@ func (c *Config) validateNetworks() error {
 func (c *Config) validateTraining() error {
 	if err := checkInts([]intCheck{
 		{"epochs", c.Epochs, 1, ""},
+		{"steps", c.Steps, 0, "0 (train for epochs) or positive"},
 		{"batch_size", c.BatchSize, 2, "at least 2 (each image needs another as a negative)"},
 	}); err != nil {
 		return err

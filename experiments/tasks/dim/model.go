@@ -77,8 +77,12 @@ type Model struct {
 	// Adam trains the encoder and the MI critics; PriorAdam trains the
 	// discriminator (nil when gamma is 0).
 	Adam, PriorAdam *optim.Adam
-	// LocalMask is the local objective's mask.
-	LocalMask *estimators.Mask
+	// LocalMask is the local objective's mask; GlobalMask the global
+	// one's (nil when the term is not built).
+	LocalMask, GlobalMask *estimators.Mask
+	// samplers draw the negatives of the terms that keep K per positive
+	// (num_negatives, num_global_negatives) at every step.
+	samplers []*estimators.NegativeSampler
 
 	obj     Preset
 	batch   int
@@ -205,6 +209,9 @@ func (m *Model) buildObjective(c *Config, spec architectures.EncoderSpec, out *a
 		if m.LocalMask, err = NegativeMask(c.Negatives, n, locs); err != nil {
 			return nil, nil, err
 		}
+		if m.LocalMask, err = m.sampled("num_negatives", m.LocalMask, c.NumNegatives); err != nil {
+			return nil, nil, err
+		}
 		newCritic := func() (architectures.LocalCritic, error) {
 			return architectures.NewLocalCritic(m.g, init, c.LocalCritic,
 				architectures.LocalCriticSpec{LocalChannels: spec.Conv2, GlobalDim: spec.Out, Units: c.MIUnits})
@@ -222,7 +229,10 @@ func (m *Model) buildObjective(c *Config, spec architectures.EncoderSpec, out *a
 			return architectures.NewGlobalCritic(m.g, init, c.GlobalCritic,
 				architectures.GlobalCriticSpec{FeatureDim: spec.ConvFeatures(), GlobalDim: spec.Out, Units: c.GlobalUnits})
 		}
-		if m.GlobalCritic, m.global, err = buildMITerm(c, "global", newCritic, out.ConvFlat, out.Y, estimators.Diagonal(n)); err != nil {
+		if m.GlobalMask, err = m.sampled("num_global_negatives", estimators.Diagonal(n), c.NumGlobalNegatives); err != nil {
+			return nil, nil, err
+		}
+		if m.GlobalCritic, m.global, err = buildMITerm(c, "global", newCritic, out.ConvFlat, out.Y, m.GlobalMask); err != nil {
 			return nil, nil, err
 		}
 		if err := weighted(obj.Alpha, m.global.terms.Loss); err != nil {
@@ -239,6 +249,53 @@ func (m *Model) buildObjective(c *Config, spec architectures.EncoderSpec, out *a
 		}
 	}
 	return terms, params, nil
+}
+
+// sampled returns base, or with k > 0 the mask of a new sampler of k
+// negatives per row of base, which [Model.SampleNegatives] then draws
+// anew; key names the setting for errors.
+func (m *Model) sampled(key string, base *estimators.Mask, k int) (*estimators.Mask, error) {
+	if k == 0 {
+		return base, nil
+	}
+	s, err := estimators.NewNegativeSampler(base, k)
+	if err != nil {
+		return nil, fmt.Errorf("dim: %s = %d: %w", key, k, err)
+	}
+	m.samplers = append(m.samplers, s)
+	return s.Mask, nil
+}
+
+// SampleNegatives draws from rng the negatives of the next step for every
+// term that keeps K per positive (num_negatives, num_global_negatives);
+// for the others it does nothing.
+func (m *Model) SampleNegatives(rng *rand.Rand) error {
+	for _, s := range m.samplers {
+		if err := s.Sample(rng); err != nil {
+			return fmt.Errorf("dim: sampling negatives: %w", err)
+		}
+	}
+	return nil
+}
+
+// NegativeCounts returns, for the local and the global term, the number
+// of negatives per positive K and InfoNCE's ceiling on the estimate,
+// log(K+1) (see [estimators.InfoNCE.Ceiling]); a term that is not built
+// is left out of the map. The keys are negatives_local, ceiling_local,
+// negatives_global and ceiling_global.
+func (m *Model) NegativeCounts() map[string]float64 {
+	out := map[string]float64{}
+	for _, t := range []struct {
+		name string
+		mask *estimators.Mask
+	}{{"local", m.LocalMask}, {"global", m.GlobalMask}} {
+		if t.mask == nil {
+			continue
+		}
+		out["negatives_"+t.name] = float64(t.mask.Count(estimators.Negative)) / float64(t.mask.Rows)
+		out["ceiling_"+t.name] = estimators.InfoNCE{}.Ceiling(t.mask)
+	}
+	return out
 }
 
 // critic is what an MI term needs of its critic, local or global.

@@ -21,6 +21,7 @@ import (
 	"fmt"
 	"maps"
 	"math"
+	"math/rand/v2"
 	"slices"
 	"time"
 
@@ -52,6 +53,11 @@ const (
 	dataStream  = 2 // subsets and the per-epoch shuffles
 	priorStream = 3 // samples of the uniform prior
 	probeStream = 4 // the probes
+	// negativesStream seeds the negatives drawn at each step
+	// (num_negatives): step s draws from a source seeded with the
+	// stream's seed and s, so a resumed run draws what an uninterrupted
+	// one would.
+	negativesStream = 5
 )
 
 // Run trains the configured model (unless it is a baseline), logs per-epoch
@@ -96,7 +102,7 @@ func (Task) Run(ctx context.Context, cfg tasks.Config, run *tasks.Run) (results.
 	probeSeed := seed.Derive(uint64(run.Seed), probeStream)
 	summary := results.Values{}
 	if obj := c.Objective(); obj.Model == ModelPixels {
-		logf(run, "dim run starting", "model", obj.Model, "train", train.N, "test", test.N)
+		logf(run, "dim run starting", "model", obj.Model, "train", train.N, test.Split, test.N)
 		if err := probePixels(ctx, c, train, test, probeSeed, summary); err != nil {
 			return nil, err
 		}
@@ -118,15 +124,22 @@ func (Task) Run(ctx context.Context, cfg tasks.Config, run *tasks.Run) (results.
 	return summary, nil
 }
 
-// loadData loads the configured splits, their subsets drawn from the run
-// seed's data stream, and checks that the images are square.
+// loadData loads the training split and the split the probes are scored
+// on (eval_split: the test split, or the validation images held out of the
+// training split), their subsets drawn from the run seed's data stream,
+// and checks that the images are square. With eval_split = "validation"
+// the test split is dropped here, unused.
 func loadData(c *Config, runSeed int64) (train, test *data.Set, err error) {
-	train, test, err = data.Load(c.Dataset, data.Options{
-		Path: c.DataPath, TrainSubset: c.TrainSubset, TestSubset: c.TestSubset,
+	sp, err := data.LoadSplits(c.Dataset, data.Options{
+		Path: c.DataPath, TrainSubset: c.TrainSubset, TestSubset: c.TestSubset, ValidationSubset: c.ValidationSubset,
 		Normalize: c.Normalize, Seed: seed.Derive(uint64(runSeed), dataStream),
 	})
 	if err != nil {
 		return nil, nil, fmt.Errorf("dim: %w", err)
+	}
+	train, test = sp.Train, sp.Test
+	if c.EvalSplit == data.SplitValidation {
+		test = sp.Validation
 	}
 	if train.H != train.W {
 		return nil, nil, fmt.Errorf("dim: dataset = %q has %dx%d images; the encoder needs square ones", c.Dataset, train.H, train.W)
@@ -163,7 +176,7 @@ func trainEncoder(ctx context.Context, c *Config, run *tasks.Run, train, test *d
 		}
 	}
 	args := []any{"model", obj.Model, "estimator", c.Estimator,
-		"alpha", obj.Alpha, "beta", obj.Beta, "gamma", obj.Gamma, "train", train.N, "test", test.N}
+		"alpha", obj.Alpha, "beta", obj.Beta, "gamma", obj.Gamma, "train", train.N, test.Split, test.N}
 	if t != nil && t.step > 0 {
 		logf(run, "dim run resuming", append(args, "step", t.step, "steps", t.total)...)
 	} else {
@@ -180,6 +193,7 @@ func trainEncoder(ctx context.Context, c *Config, run *tasks.Run, train, test *d
 				summary[k] = v
 			}
 		}
+		maps.Copy(summary, m.NegativeCounts())
 	}
 	fx, err := architectures.NewFeatureExtractor(m.Encoder, extractBatch)
 	if err != nil {
@@ -219,6 +233,9 @@ func (t *trainer) trainModel(ctx context.Context) error {
 		}
 		copy(indices, order[b*c.BatchSize:(b+1)*c.BatchSize])
 		t.train.Batch(indices, m.Input)
+		if err := m.SampleNegatives(rand.New(rand.NewPCG(t.negativesSeed, uint64(t.step)))); err != nil {
+			return err
+		}
 		st, err := m.EncoderStep()
 		if err != nil {
 			return fmt.Errorf("dim: step %d: %w", t.step, err)
@@ -239,7 +256,7 @@ func (t *trainer) trainModel(ctx context.Context) error {
 		t.sums.add(st, dLoss)
 		t.step++
 		epochImages += c.BatchSize
-		if b == t.perEpoch-1 {
+		if b == t.perEpoch-1 || t.step == t.total {
 			if err := t.endEpoch(epoch, epochStart, epochImages); err != nil {
 				return err
 			}
