@@ -32,6 +32,9 @@ func init() {
 //	             label   the column heading (required)
 //	             where   which runs are the baseline (required), as above
 //	             metric  the baseline's metric (default: the rows' metric)
+//	pair       parameters a row's run and its baseline's run must share
+//	           besides the seed, e.g. ["num_negatives"] to compare two
+//	           estimators at each number of negatives (default: none)
 //	scale      factor applied to every value, e.g. 100 for percentages (default 1)
 //	precision  decimals in the Markdown table (default 2)
 //	level      confidence level of the interval (default 0.95)
@@ -53,6 +56,7 @@ type marginOptions struct {
 	Metric    string
 	Where     map[string][]string
 	Baselines []marginBaseline
+	Pair      []string
 	Scale     float64
 	Precision int
 	Level     float64
@@ -66,7 +70,7 @@ type marginBaseline struct {
 }
 
 func readMarginOptions(spec Spec) (marginOptions, error) {
-	r := readOptions("margin", spec, "rows", "metric", "where", "baselines", "scale", "precision", "level")
+	r := readOptions("margin", spec, "rows", "metric", "where", "baselines", "pair", "scale", "precision", "level")
 	r.require("rows", `a parameter such as "preset", or a list of them`)
 	r.require("metric", `a summary metric such as "linear_y_acc"`)
 	r.require("baselines", `a list such as [{label = "pixels", where = {preset = "pixels"}, metric = "linear_input_acc"}]`)
@@ -74,6 +78,7 @@ func readMarginOptions(spec Spec) (marginOptions, error) {
 		Rows:      r.Strings("rows", nil),
 		Metric:    r.String("metric", ""),
 		Where:     r.selector("where", nil),
+		Pair:      r.Strings("pair", nil),
 		Scale:     r.Float("scale", 1),
 		Precision: r.Int("precision", 2, 0, 12),
 		Level:     r.Float("level", 0.95),
@@ -91,7 +96,7 @@ func readMarginOptions(spec Spec) (marginOptions, error) {
 // keys returns the parameters the options name, by option: rows, the keys
 // of where, and the keys of every baseline's where.
 func (o marginOptions) keys() map[string][]string {
-	keys := map[string][]string{"rows": o.Rows, "where": slices.Sorted(maps.Keys(o.Where))}
+	keys := map[string][]string{"rows": o.Rows, "where": slices.Sorted(maps.Keys(o.Where)), "pair": o.Pair}
 	for _, b := range o.Baselines {
 		keys["baselines"] = append(keys["baselines"], slices.Sorted(maps.Keys(b.Where))...)
 	}
@@ -229,9 +234,21 @@ func selectRuns(spec Spec, option string, runs []Run, where map[string][]string)
 	return out, nil
 }
 
-// baselineBySeed returns the baseline's value at each seed, times scale.
-// Runs of one seed that disagree are an error.
-func baselineBySeed(spec Spec, b marginBaseline, runs []Run, scale float64) (map[int64]float64, error) {
+// pairKey is what pairs a row's run with a baseline's run: the seed and
+// the values of the pair parameters.
+func pairKey(r Run, pair []string) string {
+	k := strconv.FormatInt(r.Summary.Seed, 10)
+	for _, p := range pair {
+		v, _ := r.Param(p)
+		k += "|" + formatValue(v)
+	}
+	return k
+}
+
+// baselineBySeed returns the baseline's value at each seed (and values of
+// the pair parameters; see pairKey), times scale. Runs of one key that
+// disagree are an error.
+func baselineBySeed(spec Spec, b marginBaseline, runs []Run, scale float64, pair []string) (map[string]float64, error) {
 	sel, err := selectRuns(spec, "baselines", runs, b.Where)
 	if err != nil {
 		return nil, err
@@ -242,22 +259,35 @@ func baselineBySeed(spec Spec, b marginBaseline, runs []Run, scale float64) (map
 	if err := checkMetrics("margin", spec, "baselines", sel, []string{b.Metric}); err != nil {
 		return nil, fmt.Errorf("%w (baseline %q)", err, b.Label)
 	}
-	out := map[int64]float64{}
-	from := map[int64]string{}
+	out := map[string]float64{}
+	from := map[string]string{}
 	for _, r := range sel {
 		v, ok := metric(r, b.Metric)
 		if !ok {
 			continue
 		}
 		v *= scale
-		s := r.Summary.Seed
-		if prev, seen := out[s]; seen && prev != v {
-			return nil, fmt.Errorf("margin report %q: baseline %q: runs %s and %s both match where %s at seed %d but differ in %s (%g, %g): add the parameter that tells them apart to its where",
-				spec.Name, b.Label, from[s], r.ID, formatWhere(b.Where), s, b.Metric, prev, v)
+		k := pairKey(r, pair)
+		if prev, seen := out[k]; seen && prev != v {
+			return nil, fmt.Errorf("margin report %q: baseline %q: runs %s and %s both match where %s at seed %d but differ in %s (%g, %g): add the parameter that tells them apart to its where, or to pair",
+				spec.Name, b.Label, from[k], r.ID, formatWhere(b.Where), r.Summary.Seed, b.Metric, prev, v)
 		}
-		out[s], from[s] = v, r.ID
+		out[k], from[k] = v, r.ID
 	}
 	return out, nil
+}
+
+// keySet returns a selector that only checks that every run has the keys:
+// nil for no keys. selectRuns, given it, reports a key that no run has.
+func keySet(keys []string) map[string][]string {
+	if len(keys) == 0 {
+		return nil
+	}
+	out := map[string][]string{}
+	for _, k := range keys {
+		out[k] = nil
+	}
+	return out
 }
 
 // formatWhere writes a selector as a sweep file would, keys sorted.
@@ -281,9 +311,12 @@ func makeMargin(runs []Run, spec Spec, dir string) ([]string, error) {
 	if err != nil {
 		return nil, err
 	}
-	baseVals := make([]map[int64]float64, len(o.Baselines))
+	if _, err := selectRuns(spec, "pair", done, keySet(o.Pair)); err != nil {
+		return nil, err
+	}
+	baseVals := make([]map[string]float64, len(o.Baselines))
 	for i, b := range o.Baselines {
-		if baseVals[i], err = baselineBySeed(spec, b, done, o.Scale); err != nil {
+		if baseVals[i], err = baselineBySeed(spec, b, done, o.Scale, o.Pair); err != nil {
 			return nil, err
 		}
 	}
@@ -314,7 +347,7 @@ func makeMargin(runs []Run, spec Spec, dir string) ([]string, error) {
 		n := len(g.Runs)
 		row, csvRow := groupRow(g, strconv.Itoa(n)), groupRow(g, strconv.Itoa(n))
 		for i := range o.Baselines {
-			diffs := pairDiffs(g.Runs, o.Metric, o.Scale, baseVals[i])
+			diffs := pairDiffs(g.Runs, o.Metric, o.Scale, baseVals[i], o.Pair)
 			xs := make([]float64, len(diffs))
 			ahead := 0
 			perSeedMD := make([]string, len(diffs))
@@ -340,12 +373,13 @@ func makeMargin(runs []Run, spec Spec, dir string) ([]string, error) {
 }
 
 // pairDiffs returns, in seed order, the differences between each run's
-// metric and the baseline's value at its seed, for the runs that have both.
-func pairDiffs(runs []Run, name string, scale float64, base map[int64]float64) []pairedDiff {
+// metric and the baseline's value at its seed (and pair values), for the
+// runs that have both.
+func pairDiffs(runs []Run, name string, scale float64, base map[string]float64, pair []string) []pairedDiff {
 	var out []pairedDiff
 	for _, r := range runs {
 		v, ok := metric(r, name)
-		b, paired := base[r.Summary.Seed]
+		b, paired := base[pairKey(r, pair)]
 		if ok && paired {
 			out = append(out, pairedDiff{Seed: r.Summary.Seed, Diff: v*scale - b})
 		}

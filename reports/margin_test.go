@@ -1,6 +1,7 @@
 package reports
 
 import (
+	"fmt"
 	"math"
 	"os"
 	"strconv"
@@ -197,5 +198,56 @@ func TestMarginOptionErrors(t *testing.T) {
 	spec.Options["baselines"] = []any{map[string]any{"label": "pixels", "where": map[string]any{"preset": "pixels"}, "metric": "mlp_input_acc"}}
 	if _, err := k.Make(runs, spec, t.TempDir()); err == nil || !strings.Contains(err.Error(), "mlp_input_acc") {
 		t.Errorf("baseline metric no run has: err = %v", err)
+	}
+}
+
+// negativesRuns are batch-size-experiment runs: jsd and infonce at two
+// numbers of negatives (1 and 0 = all), seeds 0..2, with values chosen so
+// each difference is known by hand.
+func negativesRuns(t *testing.T) []Run {
+	vals := map[string]map[int64][]float64{ // estimator -> K -> per seed
+		"jsd":     {1: {0.90, 0.91, 0.92}, 0: {0.91, 0.92, 0.94}},
+		"infonce": {1: {0.86, 0.88, 0.86}, 0: {0.92, 0.93, 0.93}},
+	}
+	var fakes []fakeRun
+	for est, byK := range vals {
+		for k, seeds := range byK {
+			for s, v := range seeds {
+				fakes = append(fakes, fakeRun{ID: fmt.Sprintf("%s-k%d-s%d", est, k, s), Seed: int64(s),
+					Params:  map[string]any{"estimator": est, "num_negatives": k},
+					Metrics: results.Values{"linear_y_acc": v}})
+			}
+		}
+	}
+	return makeRuns(t, fakes...)
+}
+
+// TestMarginPairsOnParameters checks pair: jsd against infonce at each
+// number of negatives, so that a run is compared with the other
+// estimator's run of the same seed and the same K. At K = 1 the
+// differences are 4, 3, 6 points (mean 4.33); at all, -1, -1, +1.
+func TestMarginPairsOnParameters(t *testing.T) {
+	spec := Spec{Kind: "margin", Name: "jsd-vs", Options: map[string]any{
+		"rows": "num_negatives", "metric": "linear_y_acc", "where": map[string]any{"estimator": "jsd"},
+		"pair":      []any{"num_negatives"},
+		"baselines": []map[string]any{{"label": "infonce", "where": map[string]any{"estimator": "infonce"}}},
+		"scale":     int64(100), "precision": int64(1),
+	}}
+	_, paths := checkAndMake(t, "margin", negativesRuns(t), spec, t.TempDir())
+	md, err := os.ReadFile(paths[0])
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, cell := range []string{"+4.0 / +3.0 / +6.0", "-1.0 / -1.0 / +1.0"} {
+		if !strings.Contains(string(md), cell) {
+			t.Errorf("jsd-vs.md lacks %q:\n%s", cell, md)
+		}
+	}
+	// Without pair, the two infonce runs of a seed disagree: an error
+	// that says to add the parameter to where or to pair.
+	delete(spec.Options, "pair")
+	k, _ := Lookup("margin")
+	if _, err := k.Make(negativesRuns(t), spec, t.TempDir()); err == nil || !strings.Contains(err.Error(), "or to pair") {
+		t.Errorf("unpaired margin over two Ks: %v, want an error suggesting pair", err)
 	}
 }

@@ -1,0 +1,230 @@
+package reports
+
+import (
+	"cmp"
+	"fmt"
+	"maps"
+	"slices"
+	"strconv"
+	"strings"
+)
+
+func init() {
+	Register(Kind{
+		Name: "interaction",
+		Summary: "table of how much a metric changes when one parameter goes from one value to another, for each group " +
+			"(e.g. each estimator), paired by seed, and how that change differs from a reference group's: " +
+			"the interaction, with t-intervals (Markdown, CSV and LaTeX)",
+		Check: func(spec Spec) error { _, err := readInteractionOptions(spec); return err },
+		Keys:  func(spec Spec) []KeyRef { o, _ := readInteractionOptions(spec); return givenKeys(spec, o.keys()) },
+		Make:  makeInteraction,
+	})
+}
+
+// interactionOptions are the options of an interaction table:
+//
+//	metric     the summary metric (required)
+//	factor     the parameter whose change is measured, e.g. "num_negatives" (required)
+//	from, to   its two values; the change is the metric at to minus at from (required)
+//	by         the parameter whose groups are compared, e.g. "estimator" (required)
+//	reference  the group the others' changes are compared with, e.g. "jsd" (required)
+//	where      which runs take part, by parameter value (default: all)
+//	pair       parameters, besides the seed, that paired runs share (default: none)
+//	scale      factor applied to every value, e.g. 100 for percentages (default 1)
+//	precision  decimals in the Markdown table (default 2)
+//	level      confidence level of the intervals (default 0.95)
+//
+// For each group and seed the change is the run at to minus the run at
+// from; the interaction at that seed is the group's change minus the
+// reference group's. Each is summarized as "mean [low, high]" with a
+// two-sided Student-t interval over the seeds that have every run needed,
+// and listed seed by seed. Runs of one group, seed and factor value that
+// disagree (a parameter not in where or pair tells them apart) are an
+// error.
+type interactionOptions struct {
+	Metric, Factor, From, To, By, Reference string
+	Where                                   map[string][]string
+	Pair                                    []string
+	Scale                                   float64
+	Precision                               int
+	Level                                   float64
+}
+
+func readInteractionOptions(spec Spec) (interactionOptions, error) {
+	r := readOptions("interaction", spec, "metric", "factor", "from", "to", "by", "reference", "where", "pair", "scale", "precision", "level")
+	for name, what := range map[string]string{"metric": `a summary metric such as "linear_y_acc"`, "factor": `a parameter such as "num_negatives"`,
+		"from": "the factor's first value", "to": "the factor's second value", "by": `a parameter such as "estimator"`, "reference": `a value of by, such as "jsd"`} {
+		r.require(name, what)
+	}
+	o := interactionOptions{
+		Metric: r.String("metric", ""), Factor: r.String("factor", ""), By: r.String("by", ""),
+		From: r.value("from"), To: r.value("to"), Reference: r.value("reference"),
+		Where: r.selector("where", nil), Pair: r.Strings("pair", nil),
+		Scale: r.Float("scale", 1), Precision: r.Int("precision", 2, 0, 12), Level: r.Float("level", 0.95),
+	}
+	if o.From != "" && o.From == o.To {
+		r.fail("to", "is the same value as from (%s): the change would be 0", o.To)
+	}
+	if o.Scale == 0 {
+		r.fail("scale", "must not be 0")
+	}
+	if o.Level <= 0 || o.Level >= 1 {
+		r.fail("level", "want a confidence level between 0 and 1 such as 0.95, got %v", o.Level)
+	}
+	return o, r.Err()
+}
+
+// value reads an option that is one parameter value (a string, a number or
+// a boolean), formatted as a table cell shows it; "" when it is missing.
+func (r *optionReader) value(name string) string {
+	v, ok := r.lookup(name)
+	if !ok {
+		return ""
+	}
+	switch v.(type) {
+	case string, bool:
+	default:
+		if _, isNum := asNumber(v); !isNum {
+			r.fail(name, "want a parameter value (a string, a number or a boolean), got %v (%T)", v, v)
+			return ""
+		}
+	}
+	return formatValue(v)
+}
+
+// keys returns the parameters the options name, by option.
+func (o interactionOptions) keys() map[string][]string {
+	return map[string][]string{"factor": {o.Factor}, "by": {o.By}, "where": slices.Sorted(maps.Keys(o.Where)), "pair": o.Pair}
+}
+
+// interactionCell is one run's value, found by group, factor value and
+// pairing key.
+type interactionCell struct{ group, level, key string }
+
+func makeInteraction(runs []Run, spec Spec, dir string) ([]string, error) {
+	o, done, out, err := startReport("interaction", spec, runs, readInteractionOptions)
+	if err != nil {
+		return nil, err
+	}
+	sel, err := selectRuns(spec, "where", done, o.Where)
+	if err != nil {
+		return nil, err
+	}
+	if _, err := selectRuns(spec, "factor, by and pair", done, keySet(append([]string{o.Factor, o.By}, o.Pair...))); err != nil {
+		return nil, err
+	}
+	if err := checkMetrics("interaction", spec, "metric", sel, []string{o.Metric}); err != nil {
+		return nil, err
+	}
+	vals, groups, err := interactionValues(spec, o, sel)
+	if err != nil {
+		return nil, err
+	}
+	if !slices.Contains(groups, o.Reference) {
+		return nil, fmt.Errorf("interaction report %q: option \"reference\": no finished run has %s = %s (groups: %s)", spec.Name, o.By, o.Reference, strings.Join(groups, ", "))
+	}
+	return writeTable(dir, spec.Name, interactionTable(o, vals, groups, leftOutNote(out)))
+}
+
+// interactionValues returns the runs' values (times scale) by cell, and the
+// groups in order; runs at other factor values are skipped.
+func interactionValues(spec Spec, o interactionOptions, runs []Run) (map[interactionCell]float64, []string, error) {
+	vals := map[interactionCell]float64{}
+	from := map[interactionCell]string{}
+	var groups []string
+	for _, r := range runs {
+		lv, _ := r.Param(o.Factor)
+		gv, _ := r.Param(o.By)
+		level, group := formatValue(lv), formatValue(gv)
+		v, ok := metric(r, o.Metric)
+		if !ok || (level != o.From && level != o.To) {
+			continue
+		}
+		c := interactionCell{group, level, pairKey(r, o.Pair)}
+		if prev, seen := vals[c]; seen && prev != v*o.Scale {
+			return nil, nil, fmt.Errorf("interaction report %q: runs %s and %s are both %s = %s, %s = %s at seed %d but differ in %s: add the parameter that tells them apart to where or pair",
+				spec.Name, from[c], r.ID, o.By, group, o.Factor, level, r.Summary.Seed, o.Metric)
+		}
+		vals[c], from[c] = v*o.Scale, r.ID
+		if !slices.Contains(groups, group) {
+			groups = append(groups, group)
+		}
+	}
+	slices.Sort(groups)
+	return vals, groups, nil
+}
+
+// interactionTable lays out each group's change and its difference from
+// the reference's.
+func interactionTable(o interactionOptions, vals map[interactionCell]float64, groups []string, note string) tableData {
+	change := func(group, key string) (float64, bool) {
+		a, okA := vals[interactionCell{group, o.To, key}]
+		b, okB := vals[interactionCell{group, o.From, key}]
+		return a - b, okA && okB
+	}
+	var keys []string
+	for c := range vals {
+		if !slices.Contains(keys, c.key) {
+			keys = append(keys, c.key)
+		}
+	}
+	slices.SortFunc(keys, comparePairKeys)
+	ci := strconv.FormatFloat(100*o.Level, 'g', -1, 64)
+	what := fmt.Sprintf("%s %s → %s", o.Factor, o.From, o.To)
+	t := groupTable(note, []string{o.By}, []string{"n", "change, " + what + " [" + ci + "% CI]", "per seed",
+		"minus " + o.Reference + "'s change [" + ci + "% CI]", "per seed"},
+		[]string{"n", "change_mean", "change_low", "change_high", "change_per_seed", "interaction_mean", "interaction_low", "interaction_high", "interaction_per_seed"})
+	for _, g := range groups {
+		var ch, in []pairedDiff
+		for _, k := range keys {
+			seed, _ := strconv.ParseInt(strings.SplitN(k, "|", 2)[0], 10, 64)
+			d, ok := change(g, k)
+			if !ok {
+				continue
+			}
+			ch = append(ch, pairedDiff{Seed: seed, Diff: d})
+			if r, ok := change(o.Reference, k); ok && g != o.Reference {
+				in = append(in, pairedDiff{Seed: seed, Diff: d - r})
+			}
+		}
+		row, csvRow := []string{g, strconv.Itoa(len(ch))}, []string{g, strconv.Itoa(len(ch))}
+		for _, diffs := range [][]pairedDiff{ch, in} {
+			md, csvCells := summarizeDiffs(diffs, o.Level, o.Precision)
+			row, csvRow = append(row, md...), append(csvRow, csvCells...)
+		}
+		t.Rows, t.CSVRows = append(t.Rows, row), append(t.CSVRows, csvRow)
+	}
+	return t
+}
+
+// summarizeDiffs returns the Markdown cells (mean and interval, per seed)
+// and the CSV cells (mean, low, high, per seed) of paired differences.
+func summarizeDiffs(diffs []pairedDiff, level float64, prec int) (md, csvCells []string) {
+	if len(diffs) == 0 {
+		return []string{missingValue, missingValue}, []string{"", "", "", ""}
+	}
+	xs := make([]float64, len(diffs))
+	perMD, perCSV := make([]string, len(diffs)), make([]string, len(diffs))
+	for i, d := range diffs {
+		xs[i] = d.Diff
+		perMD[i] = signed(d.Diff, prec)
+		perCSV[i] = strconv.FormatInt(d.Seed, 10) + ":" + exact(d.Diff)
+	}
+	mean, _ := MeanSD(xs)
+	_, half := TInterval(xs, level)
+	md = []string{intervalCell(mean, half, len(xs), len(xs), prec), strings.Join(perMD, " / ")}
+	csvCells = []string{exact(mean), exact(mean - half), exact(mean + half), strings.Join(perCSV, " ")}
+	return md, csvCells
+}
+
+// comparePairKeys orders pairing keys by seed, then by the rest.
+func comparePairKeys(a, b string) int {
+	sa, ra, _ := strings.Cut(a, "|")
+	sb, rb, _ := strings.Cut(b, "|")
+	na, _ := strconv.ParseInt(sa, 10, 64)
+	nb, _ := strconv.ParseInt(sb, 10, 64)
+	if c := cmp.Compare(na, nb); c != 0 {
+		return c
+	}
+	return strings.Compare(ra, rb)
+}
