@@ -1,6 +1,7 @@
 package reports
 
 import (
+	"fmt"
 	"math"
 	"os"
 	"path/filepath"
@@ -131,7 +132,7 @@ func TestLineFigure(t *testing.T) {
 
 	// The points: jsd at batch 8 has 0.90, 0.89, 0.88 (x100): mean 89, sd 1,
 	// half-width t(0.975, 2)/sqrt(3) = 2.4841377.
-	pts, err := linePoints(runs[:15], "batch_size", "linear_y_acc", 100)
+	pts, err := linePoints(runs[:15], lineOptions{X: "batch_size"}, "linear_y_acc", 100)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -159,7 +160,7 @@ func TestLineFigureSingleSeedHasNoBars(t *testing.T) {
 		fakeRun{ID: "a", Params: map[string]any{"batch_size": int64(8)}, Metrics: results.Values{"acc": 0.5}},
 		fakeRun{ID: "b", Params: map[string]any{"batch_size": int64(16)}, Metrics: results.Values{"acc": 0.6}},
 	)
-	pts, err := linePoints(runs, "batch_size", "acc", 1)
+	pts, err := linePoints(runs, lineOptions{X: "batch_size"}, "acc", 1)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -261,3 +262,44 @@ func TestStaircasePanelsByTwoParams(t *testing.T) {
 		}
 	}
 }
+
+// TestLineWhereAndXMetric draws runs at their reported number of
+// negatives (xmetric) and only those of one batch size (where): the runs
+// of the other batch size must not enter the means.
+func TestLineWhereAndXMetric(t *testing.T) {
+	var fakes []fakeRun
+	for _, b := range []int64{8, 32} {
+		for s := range 2 {
+			for _, k := range []float64{1, 448} {
+				fakes = append(fakes, fakeRun{ID: fmt.Sprintf("b%d-k%v-s%d", b, k, s), Seed: int64(s),
+					Params:  map[string]any{"batch_size": b, "estimator": "jsd"},
+					Metrics: results.Values{"negatives_local": k, "acc": float64(b) + k + float64(s)}})
+			}
+		}
+	}
+	runs := makeRuns(t, fakes...)
+	o := lineOptions{XMetric: "negatives_local", Where: map[string][]string{"batch_size": {"32"}}}
+	sel, err := selectRuns(Spec{Kind: "line", Name: "n"}, "where", doneOnly(runs), o.Where)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pts, err := linePoints(sel, o, "acc", 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(pts) != 2 || pts[0].X != 1 || pts[1].X != 448 || pts[0].Mean != 33.5 || pts[1].Mean != 480.5 {
+		t.Fatalf("points %+v; want x 1 and 448 with means 33.5 and 480.5 (batch 32 only)", pts)
+	}
+	k, _ := Lookup("line")
+	spec := Spec{Kind: "line", Name: "n", Options: map[string]any{"xmetric": "negatives_local", "y": "acc",
+		"where": map[string]any{"batch_size": int64(32)}, "logx": true}}
+	if _, err := k.Make(runs, spec, t.TempDir()); err != nil {
+		t.Fatal(err)
+	}
+	spec.Options["x"] = "batch_size"
+	if err := k.Check(spec); err == nil || !strings.Contains(err.Error(), "not both") {
+		t.Errorf("x and xmetric together: %v", err)
+	}
+}
+
+func doneOnly(runs []Run) []Run { d, _ := doneRuns(runs); return d }

@@ -2,7 +2,9 @@ package reports
 
 import (
 	"fmt"
+	"maps"
 	"math"
+	"slices"
 	"sort"
 
 	"gonum.org/v1/plot"
@@ -19,7 +21,7 @@ func init() {
 		Check: func(spec Spec) error { _, err := readLineOptions(spec); return err },
 		Keys: func(spec Spec) []KeyRef {
 			o, _ := readLineOptions(spec)
-			return givenKeys(spec, map[string][]string{"x": {o.X}, "group": o.Group})
+			return givenKeys(spec, map[string][]string{"x": {o.X}, "group": o.Group, "where": slices.Sorted(maps.Keys(o.Where))})
 		},
 		Make: makeLine,
 	})
@@ -27,7 +29,11 @@ func init() {
 
 // lineOptions are the options of a line figure:
 //
-//	x        numeric swept parameter on the x axis (required), e.g. "batch_size"
+//	x        numeric swept parameter on the x axis, e.g. "batch_size"
+//	xmetric  or instead a summary metric on the x axis, e.g. "negatives_local"
+//	         (the number of negatives a run used, whatever its settings said)
+//	where    which runs are drawn, by parameter value, e.g. {batch_size = 32}
+//	         (default: all)
 //	y        summary metric or list of them, one panel each (required)
 //	group    parameter (or list) with one line per value (default: a single line)
 //	logx     logarithmic x axis (default false)
@@ -43,6 +49,8 @@ func init() {
 // t distribution; a point from a single run has no bars.
 type lineOptions struct {
 	X       string
+	XMetric string
+	Where   map[string][]string
 	Y       []string
 	Group   []string
 	LogX    bool
@@ -55,12 +63,21 @@ type lineOptions struct {
 }
 
 func readLineOptions(spec Spec) (lineOptions, error) {
-	r := readOptions("line", spec, "x", "y", "group", "logx", "labels", "scale", "ylabel", "dodge",
+	r := readOptions("line", spec, "x", "xmetric", "where", "y", "group", "logx", "labels", "scale", "ylabel", "dodge",
 		"columns", optWidth, optHeight, optDPI)
-	r.require("x", `a numeric swept parameter such as "batch_size"`)
+	_, hasX := spec.Options["x"]
+	_, hasXMetric := spec.Options["xmetric"]
+	switch {
+	case hasX && hasXMetric:
+		r.fail("xmetric", "x is set as well: give x (a parameter) or xmetric (a summary metric), not both")
+	case !hasXMetric:
+		r.require("x", `a numeric swept parameter such as "batch_size" (or xmetric, a summary metric)`)
+	}
 	r.require("y", `a summary metric or a list of them, such as ["linear_y_acc", "linear_conv_acc"]`)
 	o := lineOptions{
 		X:       r.String("x", ""),
+		XMetric: r.String("xmetric", ""),
+		Where:   r.selector("where", nil),
 		Y:       r.Strings("y", nil),
 		Group:   r.Strings("group", nil),
 		LogX:    r.Bool("logx", false),
@@ -94,13 +111,14 @@ type linePoint struct {
 // 95% t-interval over the runs' finite values, times scale. Runs without
 // the metric are skipped; an x value none of whose runs has it gives no
 // point. Points are in increasing x.
-func linePoints(runs []Run, xKey, metricName string, scale float64) ([]linePoint, error) {
+func linePoints(runs []Run, o lineOptions, metricName string, scale float64) ([]linePoint, error) {
+	xKey := o.xName()
 	byX := map[float64][]float64{}
 	var xs []float64
 	for _, r := range runs {
-		v, ok := r.Param(xKey)
+		v, ok := o.xOf(r)
 		if !ok {
-			return nil, fmt.Errorf("run %s has no parameter or config key %q", r.ID, xKey)
+			return nil, fmt.Errorf("run %s has no parameter, config key or summary metric %q", r.ID, xKey)
 		}
 		x, ok := asNumber(v)
 		if !ok {
@@ -128,10 +146,38 @@ func linePoints(runs []Run, xKey, metricName string, scale float64) ([]linePoint
 	return pts, nil
 }
 
+// xName is what the x axis shows: the parameter x or the metric xmetric.
+func (o lineOptions) xName() string {
+	if o.XMetric != "" {
+		return o.XMetric
+	}
+	return o.X
+}
+
+// xOf returns run r's x: its value of the parameter x, or of the summary
+// metric xmetric.
+func (o lineOptions) xOf(r Run) (any, bool) {
+	if o.XMetric != "" {
+		return metric(r, o.XMetric)
+	}
+	return r.Param(o.X)
+}
+
 func makeLine(runs []Run, spec Spec, dir string) ([]string, error) {
 	o, done, _, err := startReport("line", spec, runs, readLineOptions)
 	if err != nil {
 		return nil, err
+	}
+	if done, err = selectRuns(spec, "where", done, o.Where); err != nil {
+		return nil, err
+	}
+	if len(done) == 0 {
+		return nil, fmt.Errorf("line report %q: option \"where\": no finished run matches %s", spec.Name, formatWhere(o.Where))
+	}
+	if o.XMetric != "" {
+		if err := checkMetrics("line", spec, "xmetric", done, []string{o.XMetric}); err != nil {
+			return nil, err
+		}
 	}
 	if err := checkMetrics("line", spec, "y", done, o.Y); err != nil {
 		return nil, err
@@ -165,7 +211,7 @@ func makeLine(runs []Run, spec Spec, dir string) ([]string, error) {
 func lineXValues(spec Spec, o lineOptions, runs []Run) ([]float64, error) {
 	var allX []float64
 	for _, r := range runs {
-		if v, ok := r.Param(o.X); ok {
+		if v, ok := o.xOf(r); ok {
 			if x, ok := asNumber(v); ok && !containsFloat(allX, x) {
 				allX = append(allX, x)
 			}
@@ -174,7 +220,7 @@ func lineXValues(spec Spec, o lineOptions, runs []Run) ([]float64, error) {
 	sort.Float64s(allX)
 	if o.LogX && len(allX) > 0 && allX[0] <= 0 {
 		return nil, fmt.Errorf("line report %q: option \"logx\": x = %s has the value %s; a log axis needs "+
-			"positive values (set logx = false)", spec.Name, o.X, formatValue(allX[0]))
+			"positive values (set logx = false)", spec.Name, o.xName(), formatValue(allX[0]))
 	}
 	return allX, nil
 }
@@ -187,7 +233,7 @@ func linePanel(spec Spec, o lineOptions, y string, groups []*group, allX []float
 	if ylabel == "" {
 		ylabel = title
 	}
-	p := newPanel(title, o.X, ylabel)
+	p := newPanel(title, o.xName(), ylabel)
 	if o.LogX {
 		p.X.Scale = plot.LogScale{}
 		p.X.Tick.Marker = plot.LogTicks{Prec: -1}
@@ -197,7 +243,7 @@ func linePanel(spec Spec, o lineOptions, y string, groups []*group, allX []float
 	}
 	d := newDodge(len(groups), allX, o)
 	for gi, g := range groups {
-		pts, err := linePoints(g.Runs, o.X, y, o.Scale)
+		pts, err := linePoints(g.Runs, o, y, o.Scale)
 		if err != nil {
 			return nil, fmt.Errorf("line report %q: option \"x\": %w", spec.Name, err)
 		}

@@ -221,8 +221,8 @@ func matches(r Run, where map[string][]string) bool {
 func selectRuns(spec Spec, option string, runs []Run, where map[string][]string) ([]Run, error) {
 	for _, k := range slices.Sorted(maps.Keys(where)) {
 		if !anyRunHasParam(runs, k) {
-			return nil, fmt.Errorf("margin report %q: option %q: no run has a parameter or config key %q (%s)",
-				spec.Name, option, k, knownKeys(runs))
+			return nil, fmt.Errorf("%s report %q: option %q: no run has a parameter or config key %q (%s)",
+				spec.Kind, spec.Name, option, k, knownKeys(runs))
 		}
 	}
 	var out []Run
