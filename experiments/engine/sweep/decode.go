@@ -23,6 +23,10 @@
 //	values = ["jsd", "infonce"]
 //	[parameters."estimator_params.tau"]  # a dotted name reaches a nested key
 //	values = [1.0, 5.0]
+//	[parameters.num_negatives]  # grid only: an axis, swept around its [base]
+//	values = [1, 16, 256]       # value while the other axes keep theirs (a
+//	axis = true                 # one-factor-at-a-time design); the other
+//	                            # parameters cross every point of the axes
 //	[parameters.lr]             # random only: a distribution
 //	distribution = "log_uniform_values"
 //	min = 1e-4
@@ -134,10 +138,20 @@ type Param struct {
 	IntMin, IntMax int64
 	// Line is the line of the entry in the file.
 	Line int
+	// Axis marks a parameter of a one-factor-at-a-time design (axis =
+	// true): its values are swept while every other axis parameter keeps
+	// its [base] value, Base, rather than in every combination with them.
+	// The parameters that are not axes are crossed with every point of
+	// the axes.
+	Axis bool
+	Base any
 }
 
 // Swept reports whether the parameter takes more than one value.
 func (p Param) Swept() bool {
+	if p.Axis {
+		return len(p.Values) > 1 || valueKey(p.Values[0]) != valueKey(p.Base)
+	}
 	return p.Distribution != "" && p.Distribution != DistCategorical || len(p.Values) > 1
 }
 
@@ -560,7 +574,7 @@ func isIndex(seg string) bool {
 	return true
 }
 
-var paramSpecKeys = []string{"values", "value", "distribution", "min", "max"}
+var paramSpecKeys = []string{"values", "value", "distribution", "min", "max", "axis"}
 
 // parameters decodes the [parameters] table.
 func (p *parser) parameters(root map[string]any, s *Sweep) error {
@@ -649,7 +663,44 @@ func (p *parser) param(s *Sweep, name string, spec map[string]any) (Param, error
 		err = p.errAt(ps.at("distribution"), "%q is not a distribution (known: %s, %s, %s, %s)",
 			param.Distribution, DistCategorical, DistUniform, DistIntUniform, DistLogUniform)
 	}
-	return param, err
+	if err != nil {
+		return param, err
+	}
+	return param, ps.axis(&param)
+}
+
+// axis decodes axis = true, which makes the parameter an axis of a
+// one-factor-at-a-time grid around its [base] value (see Param.Axis).
+func (ps *paramSpec) axis(param *Param) error {
+	v, ok := ps.spec["axis"]
+	if !ok {
+		return nil
+	}
+	b, isBool := v.(bool)
+	switch {
+	case !isBool:
+		return ps.errAt("axis", "%s: want true or false", describe(v))
+	case !b:
+		return nil
+	case ps.s.Method != MethodGrid || param.Distribution != "":
+		return ps.errAt("axis", "only a grid parameter with values = [...] can be an axis")
+	}
+	base, found := any(ps.s.base), true
+	for _, part := range strings.Split(ps.name, ".") {
+		m, isMap := base.(map[string]any)
+		if !isMap {
+			found = false
+			break
+		}
+		if base, found = m[part]; !found {
+			break
+		}
+	}
+	if !found {
+		return ps.errAt("axis", "an axis is swept around its value in [base]: add %s = ... to [base]", ps.name)
+	}
+	param.Axis, param.Base = true, base
+	return nil
 }
 
 // paramSpec is a [parameters.NAME] table being decoded, with which of its

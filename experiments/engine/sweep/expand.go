@@ -19,6 +19,100 @@ import (
 	"github.com/infomax/infomax/internal/english"
 )
 
+// gridConfigs returns the configurations of a grid: every combination of
+// the parameters' values, the last parameter varying fastest. Axis
+// parameters (see Param.Axis) count as one parameter whose values are the
+// points of a one-factor-at-a-time design: first the centre, every axis
+// at its [base] value, then each axis's other values in turn, the other
+// axes at the centre.
+func (s *Sweep) gridConfigs() ([][]any, error) {
+	points := s.axisPoints()
+	n := max(len(points), 1)
+	for _, p := range s.Params {
+		if p.Axis {
+			continue
+		}
+		n *= len(p.Values)
+		if n*len(s.Seeds) > MaxRuns {
+			return nil, &FileError{File: s.File, Line: p.Line, Key: keyString([]string{"parameters", p.Name}),
+				Msg: fmt.Sprintf("the grid grows past %d runs here (%d configurations x %s): sweep fewer values or seeds, or use method = \"random\" with a run_cap",
+					MaxRuns, n, english.Plural(len(s.Seeds), "seed"))}
+		}
+	}
+	// The axes' position in the order is that of the first axis.
+	var dims [][][]any // per dimension, its choices, each the values it sets
+	var slots [][]int  // per dimension, the parameter indices it sets
+	for i, p := range s.Params {
+		switch {
+		case !p.Axis:
+			choices := make([][]any, len(p.Values))
+			for k, v := range p.Values {
+				choices[k] = []any{v}
+			}
+			dims, slots = append(dims, choices), append(slots, []int{i})
+		case len(points) > 0:
+			dims, slots = append(dims, points), append(slots, s.axisIndices())
+			points = nil
+		}
+	}
+	var configs [][]any
+	idx := make([]int, len(dims))
+	for range n {
+		vals := make([]any, len(s.Params))
+		for d, choices := range dims {
+			for k, i := range slots[d] {
+				vals[i] = choices[idx[d]][k]
+			}
+		}
+		configs = append(configs, vals)
+		for d := len(idx) - 1; d >= 0; d-- {
+			idx[d]++
+			if idx[d] < len(dims[d]) {
+				break
+			}
+			idx[d] = 0
+		}
+	}
+	return configs, nil
+}
+
+// axisIndices returns the indices of the axis parameters.
+func (s *Sweep) axisIndices() []int {
+	var out []int
+	for i, p := range s.Params {
+		if p.Axis {
+			out = append(out, i)
+		}
+	}
+	return out
+}
+
+// axisPoints returns the points of the axes, each the values of the axis
+// parameters in axisIndices order: the centre, then each axis's values
+// other than its base value. It is nil without axes.
+func (s *Sweep) axisPoints() [][]any {
+	axes := s.axisIndices()
+	if len(axes) == 0 {
+		return nil
+	}
+	centre := make([]any, len(axes))
+	for k, i := range axes {
+		centre[k] = s.Params[i].Base
+	}
+	points := [][]any{centre}
+	for k, i := range axes {
+		for _, v := range s.Params[i].Values {
+			if valueKey(v) == valueKey(centre[k]) {
+				continue
+			}
+			pt := slices.Clone(centre)
+			pt[k] = v
+			points = append(points, pt)
+		}
+	}
+	return points
+}
+
 // maxIDPrefix bounds the human-readable part of a run id.
 const maxIDPrefix = 80
 
@@ -29,30 +123,9 @@ func (s *Sweep) expand() error {
 	var configs [][]any
 	switch s.Method {
 	case MethodGrid:
-		n := 1
-		for _, p := range s.Params {
-			n *= len(p.Values)
-			if n*len(s.Seeds) > MaxRuns {
-				return &FileError{File: s.File, Line: p.Line, Key: keyString([]string{"parameters", p.Name}),
-					Msg: fmt.Sprintf("the grid grows past %d runs here (%d configurations x %s): sweep fewer values or seeds, or use method = \"random\" with a run_cap",
-						MaxRuns, n, english.Plural(len(s.Seeds), "seed"))}
-			}
-		}
-		idx := make([]int, len(s.Params))
-		for range n {
-			vals := make([]any, len(s.Params))
-			for i, p := range s.Params {
-				vals[i] = p.Values[idx[i]]
-			}
-			configs = append(configs, vals)
-			// The last parameter varies fastest.
-			for i := len(idx) - 1; i >= 0; i-- {
-				idx[i]++
-				if idx[i] < len(s.Params[i].Values) {
-					break
-				}
-				idx[i] = 0
-			}
+		var err error
+		if configs, err = s.gridConfigs(); err != nil {
+			return err
 		}
 	case MethodRandom:
 		if s.RunCap*len(s.Seeds) > MaxRuns {
