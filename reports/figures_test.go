@@ -292,9 +292,14 @@ func TestLineWhereAndXMetric(t *testing.T) {
 	}
 	k, _ := Lookup("line")
 	spec := Spec{Kind: "line", Name: "n", Options: map[string]any{"xmetric": "negatives_local", "y": "acc",
-		"where": map[string]any{"batch_size": int64(32)}, "logx": true}}
-	if _, err := k.Make(runs, spec, t.TempDir()); err != nil {
+		"where": map[string]any{"batch_size": int64(32)}, "logx": true, "group": "estimator",
+		"reference": "negatives_local", "labels": map[string]any{"negatives_local": "log(K+1) ceiling"}}}
+	paths, err := k.Make(runs, spec, t.TempDir())
+	if err != nil {
 		t.Fatal(err)
+	}
+	if svg, _ := os.ReadFile(paths[1]); !strings.Contains(string(svg), "log(K+1) ceiling") {
+		t.Errorf("the figure's legend does not name the reference line")
 	}
 	spec.Options["x"] = "batch_size"
 	if err := k.Check(spec); err == nil || !strings.Contains(err.Error(), "not both") {

@@ -2,6 +2,7 @@ package reports
 
 import (
 	"fmt"
+	"image/color"
 	"maps"
 	"math"
 	"slices"
@@ -34,6 +35,9 @@ func init() {
 //	         (the number of negatives a run used, whatever its settings said)
 //	where    which runs are drawn, by parameter value, e.g. {batch_size = 32}
 //	         (default: all)
+//	reference  a summary metric drawn in every panel as a dashed black line
+//	         (its mean over all the panel's runs at each x), e.g. a bound
+//	         such as "ceiling_local"; labels can name it
 //	y        summary metric or list of them, one panel each (required)
 //	group    parameter (or list) with one line per value (default: a single line)
 //	logx     logarithmic x axis (default false)
@@ -51,19 +55,21 @@ type lineOptions struct {
 	X       string
 	XMetric string
 	Where   map[string][]string
-	Y       []string
-	Group   []string
-	LogX    bool
-	Labels  map[string]string
-	Scale   float64
-	YLabel  string
-	Dodge   bool
-	Columns int
-	Size    figureSize
+	// Reference is the metric of the reference line ("" for none).
+	Reference string
+	Y         []string
+	Group     []string
+	LogX      bool
+	Labels    map[string]string
+	Scale     float64
+	YLabel    string
+	Dodge     bool
+	Columns   int
+	Size      figureSize
 }
 
 func readLineOptions(spec Spec) (lineOptions, error) {
-	r := readOptions("line", spec, "x", "xmetric", "where", "y", "group", "logx", "labels", "scale", "ylabel", "dodge",
+	r := readOptions("line", spec, "x", "xmetric", "where", "reference", "y", "group", "logx", "labels", "scale", "ylabel", "dodge",
 		"columns", optWidth, optHeight, optDPI)
 	_, hasX := spec.Options["x"]
 	_, hasXMetric := spec.Options["xmetric"]
@@ -75,24 +81,25 @@ func readLineOptions(spec Spec) (lineOptions, error) {
 	}
 	r.require("y", `a summary metric or a list of them, such as ["linear_y_acc", "linear_conv_acc"]`)
 	o := lineOptions{
-		X:       r.String("x", ""),
-		XMetric: r.String("xmetric", ""),
-		Where:   r.selector("where", nil),
-		Y:       r.Strings("y", nil),
-		Group:   r.Strings("group", nil),
-		LogX:    r.Bool("logx", false),
-		Labels:  r.StringMap("labels"),
-		Scale:   r.Float("scale", 1),
-		YLabel:  r.String("ylabel", ""),
-		Dodge:   r.Bool("dodge", true),
-		Columns: r.Int("columns", 0, 1, 20),
-		Size:    readFigureSize(r),
+		X:         r.String("x", ""),
+		XMetric:   r.String("xmetric", ""),
+		Where:     r.selector("where", nil),
+		Reference: r.String("reference", ""),
+		Y:         r.Strings("y", nil),
+		Group:     r.Strings("group", nil),
+		LogX:      r.Bool("logx", false),
+		Labels:    r.StringMap("labels"),
+		Scale:     r.Float("scale", 1),
+		YLabel:    r.String("ylabel", ""),
+		Dodge:     r.Bool("dodge", true),
+		Columns:   r.Int("columns", 0, 1, 20),
+		Size:      readFigureSize(r),
 	}
 	if o.Scale == 0 {
 		r.fail("scale", "must not be 0")
 	}
 	for name := range o.Labels {
-		if o.Y != nil && !contains(o.Y, name) {
+		if o.Y != nil && !contains(o.Y, name) && name != o.Reference {
 			r.fail("labels", "labels %q, which is not one of the y metrics (%v)", name, o.Y)
 			break
 		}
@@ -179,6 +186,11 @@ func makeLine(runs []Run, spec Spec, dir string) ([]string, error) {
 			return nil, err
 		}
 	}
+	if o.Reference != "" {
+		if err := checkMetrics("line", spec, "reference", done, []string{o.Reference}); err != nil {
+			return nil, err
+		}
+	}
 	if err := checkMetrics("line", spec, "y", done, o.Y); err != nil {
 		return nil, err
 	}
@@ -254,7 +266,42 @@ func linePanel(spec Spec, o lineOptions, y string, groups []*group, allX []float
 			return nil, err
 		}
 	}
+	if o.Reference != "" {
+		var all []Run
+		for _, g := range groups {
+			all = append(all, g.Runs...)
+		}
+		if err := addReferenceLine(p, all, o, legend); err != nil {
+			return nil, fmt.Errorf("line report %q: option \"reference\": %w", spec.Name, err)
+		}
+	}
 	return p, nil
+}
+
+// addReferenceLine draws the mean of the reference metric over runs at
+// each x as a dashed black line, named in legend (when there is one) by
+// its label.
+func addReferenceLine(p *plot.Plot, runs []Run, o lineOptions, legend *figureLegend) error {
+	pts, err := linePoints(runs, o, o.Reference, o.Scale)
+	if err != nil || len(pts) == 0 {
+		return err
+	}
+	xy := make(plotter.XYs, len(pts))
+	for i, pt := range pts {
+		xy[i] = plotter.XY{X: pt.X, Y: pt.Mean}
+	}
+	l, err := plotter.NewLine(xy)
+	if err != nil {
+		return err
+	}
+	l.LineStyle.Color = color.Black
+	l.LineStyle.Width = vg.Points(1.5)
+	l.LineStyle.Dashes = []vg.Length{vg.Points(5), vg.Points(3)}
+	p.Add(l)
+	if legend != nil {
+		legend.Add(label(o.Labels, o.Reference), l)
+	}
+	return nil
 }
 
 // addLinePoints draws the points of group gi in its series colour, dodged
