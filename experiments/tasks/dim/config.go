@@ -84,7 +84,9 @@ type Config struct {
 	// Preset, when set, names a row of the paper's Table 1 and sets Model,
 	// Alpha, Beta and Gamma: "dim-g" (1/0/1), "dim-l" (0/1/0.1), "dim-lg"
 	// (0.5/0.1/0.1), "pixels" or "random". Setting model, alpha, beta or
-	// gamma as well is an error. "" uses those keys as they are.
+	// gamma as well is an error, even to the value the preset or the
+	// default gives (see [Config.SetKeys]). "" uses those keys as they
+	// are.
 	Preset string `toml:"preset"`
 	// Model is "dim" (train with the objective below), "pixels" (probes on
 	// the raw images) or "random" (probes on the untrained encoder).
@@ -154,6 +156,22 @@ type Config struct {
 	ProbeDecayEpochs []int    `toml:"probe_decay_epochs"`
 	ProbeStandardize bool     `toml:"probe_standardize"`
 	ProbeFeatures    []string `toml:"probe_features"`
+
+	// explicit holds the keys the sweep file set (see [Config.SetKeys]);
+	// nil when the config was not decoded from a sweep file.
+	explicit map[string]bool
+}
+
+// SetKeys records the keys that the sweep file set for this run (see
+// [tasks.KeysSetter]), so that Validate can refuse a preset together with a
+// key it sets even when that key was set to its default value. A nested
+// key ("estimator_params.tau") is recorded by its first part.
+func (c *Config) SetKeys(keys []string) {
+	c.explicit = make(map[string]bool, len(keys))
+	for _, k := range keys {
+		top, _, _ := strings.Cut(k, ".")
+		c.explicit[top] = true
+	}
 }
 
 // DefaultConfig returns DIM(L) with jsd on MNIST: the paper's encoder,
@@ -256,7 +274,12 @@ func (c *Config) validateData() error {
 }
 
 // validatePreset checks that a preset is known and that the keys it sets
-// are not set as well.
+// (model, alpha, beta, gamma) are not set as well, since the preset would
+// silently override them. For a config from a sweep file (see
+// [Config.SetKeys]) a key counts as set when the file sets it, whatever
+// its value: preset = "dim-g" with gamma = 0.1, the default, is an error.
+// For a config built in Go, which has no such record, a key counts as set
+// when its value differs from the default.
 func (c *Config) validatePreset() error {
 	if c.Preset == "" {
 		return nil
@@ -264,16 +287,20 @@ func (c *Config) validatePreset() error {
 	if _, ok := Presets[c.Preset]; !ok {
 		return fmt.Errorf("preset = %q: unknown (known: %s)%s", c.Preset, strings.Join(presetNames(), ", "), registry.DidYouMean(c.Preset, presetNames()))
 	}
-	// A value different from the default can only have been set by the
-	// user; it would be silently overridden.
+	set := func(key string, differs bool) bool {
+		if c.explicit != nil {
+			return c.explicit[key]
+		}
+		return differs
+	}
 	switch {
-	case c.Model != ModelDIM:
+	case set("model", c.Model != ModelDIM):
 		return fmt.Errorf("model = %q: preset = %q sets the model; remove one of the two keys", c.Model, c.Preset)
-	case c.Alpha != defaultAlpha:
+	case set("alpha", c.Alpha != defaultAlpha):
 		return fmt.Errorf("alpha = %g: preset = %q sets alpha, beta and gamma; remove one of the two keys", c.Alpha, c.Preset)
-	case c.Beta != defaultBeta:
+	case set("beta", c.Beta != defaultBeta):
 		return fmt.Errorf("beta = %g: preset = %q sets alpha, beta and gamma; remove one of the two keys", c.Beta, c.Preset)
-	case c.Gamma != defaultGamma:
+	case set("gamma", c.Gamma != defaultGamma):
 		return fmt.Errorf("gamma = %g: preset = %q sets alpha, beta and gamma; remove one of the two keys", c.Gamma, c.Preset)
 	}
 	return nil
