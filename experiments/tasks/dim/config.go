@@ -121,6 +121,12 @@ type Config struct {
 	// PriorHidden are the prior discriminator's two hidden widths
 	// ([1000, 200] in the paper).
 	PriorHidden []int `toml:"prior_hidden"`
+	// PriorPenalty weighs the gradient penalty in the prior
+	// discriminator's loss, as in the official code (weight 1.0; Mescheder
+	// et al. 2018): PriorPenalty * ½(GP_real + GP_fake), GP the batch mean
+	// of ‖∂D(z)/∂z‖² on the prior samples and on the codes. 0 trains the
+	// discriminator without it, as this package did before.
+	PriorPenalty float64 `toml:"prior_penalty"`
 
 	// Conv1, Conv2 and Conv3 are the encoder's convolution widths (64,
 	// 128, 256), FC its fully connected width (1024) and Code the size of
@@ -194,6 +200,7 @@ func DefaultConfig() *Config {
 		MIUnits:          2048,
 		GlobalUnits:      512,
 		PriorHidden:      []int{1000, 200},
+		PriorPenalty:     1,
 		Conv1:            64,
 		Conv2:            128,
 		Conv3:            256,
@@ -357,6 +364,9 @@ func (c *Config) validateNetworks() error {
 	}
 	if len(c.PriorHidden) != 2 || c.PriorHidden[0] < 1 || c.PriorHidden[1] < 1 {
 		return fmt.Errorf("prior_hidden = %v: give two positive widths, such as [1000, 200]", c.PriorHidden)
+	}
+	if !(c.PriorPenalty >= 0) || math.IsInf(c.PriorPenalty, 0) {
+		return fmt.Errorf("prior_penalty = %g: must be a finite weight, at least 0 (1 as the official code, 0 for none)", c.PriorPenalty)
 	}
 	return nil
 }

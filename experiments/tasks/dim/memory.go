@@ -140,6 +140,12 @@ func (c *Config) networks(obj Preset, channels float64) (weights, acts float64) 
 		h1, h2 := float64(c.PriorHidden[0]), float64(c.PriorHidden[1])
 		weights += 2 * (code*h1 + h1*h2 + h2)
 		acts += 6 * (h1 + h2)
+		if c.PriorPenalty > 0 {
+			// The closed-form input gradient on the real and the fake
+			// batch: the ReLU masks and the back-propagated rows, forward
+			// and backward.
+			acts += 2 * (8*(h1+h2) + 4*code)
+		}
 	}
 	return weights, acts
 }
