@@ -23,8 +23,16 @@ const (
 	// ModelPixels is the raw-pixel baseline: the probes see the images.
 	ModelPixels = "pixels"
 	// ModelRandom is the untrained baseline: the same encoder with its
-	// random initial weights.
+	// random initial weights, its batch norms calibrated on the training
+	// images before the features are extracted (see
+	// calibrateRandomEncoder), so that they normalize with the data's
+	// statistics.
 	ModelRandom = "random"
+	// ModelRandomUncalibrated is the untrained encoder with its batch
+	// norms on their initial running statistics (mean 0, variance 1: the
+	// identity in evaluation mode), the random baseline as it was first
+	// defined here.
+	ModelRandomUncalibrated = "random-uncalibrated"
 )
 
 // The negative-sampling schemes of the local objective.
@@ -51,14 +59,16 @@ type Preset struct {
 }
 
 // Presets are the values of the preset key: the paper's DIM(G), DIM(L) and
-// DIM(L+G) (Hjelm et al. 2019, §4.2 and Table 3) and the two baselines.
+// DIM(L+G) (Hjelm et al. 2019, §4.2 and Table 3) and the baselines: pixels,
+// the calibrated random encoder and the uncalibrated one.
 // DIM(L+G)'s gamma is not given in the paper; 0.1 follows DIM(L).
 var Presets = map[string]Preset{
-	"dim-g":  {Model: ModelDIM, Alpha: 1, Beta: 0, Gamma: 1},
-	"dim-l":  {Model: ModelDIM, Alpha: 0, Beta: 1, Gamma: 0.1},
-	"dim-lg": {Model: ModelDIM, Alpha: 0.5, Beta: 0.1, Gamma: 0.1},
-	"pixels": {Model: ModelPixels},
-	"random": {Model: ModelRandom},
+	"dim-g":               {Model: ModelDIM, Alpha: 1, Beta: 0, Gamma: 1},
+	"dim-l":               {Model: ModelDIM, Alpha: 0, Beta: 1, Gamma: 0.1},
+	"dim-lg":              {Model: ModelDIM, Alpha: 0.5, Beta: 0.1, Gamma: 0.1},
+	"pixels":              {Model: ModelPixels},
+	"random":              {Model: ModelRandom},
+	"random-uncalibrated": {Model: ModelRandomUncalibrated},
 }
 
 // presetNames returns the preset names, sorted.
@@ -83,13 +93,15 @@ type Config struct {
 
 	// Preset, when set, names a row of the paper's Table 1 and sets Model,
 	// Alpha, Beta and Gamma: "dim-g" (1/0/1), "dim-l" (0/1/0.1), "dim-lg"
-	// (0.5/0.1/0.1), "pixels" or "random". Setting model, alpha, beta or
+	// (0.5/0.1/0.1), "pixels", "random" or "random-uncalibrated". Setting model, alpha, beta or
 	// gamma as well is an error, even to the value the preset or the
 	// default gives (see [Config.SetKeys]). "" uses those keys as they
 	// are.
 	Preset string `toml:"preset"`
 	// Model is "dim" (train with the objective below), "pixels" (probes on
-	// the raw images) or "random" (probes on the untrained encoder).
+	// the raw images), "random" (probes on the untrained encoder, its
+	// batch norms calibrated on the training images) or
+	// "random-uncalibrated" (the same without the calibration).
 	Model string `toml:"model"`
 	// Estimator names the MI estimator of every MI term (see `sweep
 	// list`); EstimatorParams are its settings.
@@ -317,9 +329,9 @@ func (c *Config) validatePreset() error {
 // terms, the estimator and the local objective's negatives.
 func (c *Config) validateObjective() error {
 	switch c.Model {
-	case ModelDIM, ModelPixels, ModelRandom:
+	case ModelDIM, ModelPixels, ModelRandom, ModelRandomUncalibrated:
 	default:
-		return fmt.Errorf("model = %q: must be %q, %q or %q", c.Model, ModelDIM, ModelPixels, ModelRandom)
+		return fmt.Errorf("model = %q: must be %q, %q, %q or %q", c.Model, ModelDIM, ModelPixels, ModelRandom, ModelRandomUncalibrated)
 	}
 	for _, w := range []struct {
 		key string

@@ -283,6 +283,8 @@ func TestBaselines(t *testing.T) {
 	for _, set := range []func(c *Config){
 		func(c *Config) { c.Model = ModelRandom },
 		func(c *Config) { c.Preset = "random" }, // alpha = beta = gamma = 0
+		func(c *Config) { c.Preset = "random-uncalibrated" },
+		func(c *Config) { c.Model = ModelRandomUncalibrated },
 	} {
 		c = tinyConfig()
 		set(c)

@@ -94,6 +94,11 @@ func (c *Config) EstimateMemory() tasks.Memory {
 		mem = append(mem, tasks.MemoryPart{What: "a training batch's activations", Setting: blame("batch_size", "mi_units", "global_units", "conv1", "conv2", "conv3", "fc"),
 			Bytes: heapGrowth * trainCopies * 4 * float64(c.BatchSize) * acts})
 	}
+	if obj.Model == ModelRandom {
+		// The calibration pass: one forward-only batch of the encoder.
+		mem = append(mem, tasks.MemoryPart{What: "the batch-norm calibration's activations", Setting: blame("batch_size", "conv1", "conv2", "conv3", "fc"),
+			Bytes: heapGrowth * 4 * float64(c.BatchSize) * c.encoderActivations(channels)})
+	}
 	return mem
 }
 
