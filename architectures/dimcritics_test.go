@@ -92,15 +92,15 @@ func checkLayout(t *testing.T, name string, build func(g *G.ExprGraph) (func(x, 
 
 func TestLocalCriticLayouts(t *testing.T) {
 	const n, l, c, d = 3, 4, 5, 6
-	for _, units := range []int{7, d} { // d: Y is used as it is
+	for _, units := range []int{7, d} { // d: Y is still embedded
 		spec := LocalCriticSpec{LocalChannels: c, GlobalDim: d, Units: units}
 		checkLayout(t, "encode-and-dot", func(g *G.ExprGraph) (func(x, y *G.Node) (*G.Node, error), func(bool)) {
 			cr, err := NewEncodeAndDot(g, NewInit(3), spec)
 			if err != nil {
 				t.Fatal(err)
 			}
-			if units == d && cr.Global != nil {
-				t.Error("Y was embedded although its size equals the units")
+			if cr.Global == nil {
+				t.Errorf("units %d: Y was not embedded", units)
 			}
 			return cr.Scores, cr.SetTraining
 		}, n, l, c, d)
@@ -135,20 +135,55 @@ func TestGlobalCriticLayouts(t *testing.T) {
 }
 
 // TestEmbedNetShortcutIsNoisyIdentity checks the official initialisation of
-// the linear shortcut.
+// a widening linear shortcut (units >= in): ones on the diagonal, small
+// noise elsewhere.
 func TestEmbedNetShortcutIsNoisyIdentity(t *testing.T) {
-	e, err := NewEmbedNet(G.NewGraph(), NewInit(1), "e", 3, 5)
+	for _, units := range []int{3, 5} {
+		e, err := NewEmbedNet(G.NewGraph(), NewInit(1), "e", 3, units)
+		if err != nil {
+			t.Fatal(err)
+		}
+		w := e.Shortcut.W.Value().Data().([]float32)
+		for i := 0; i < 3; i++ {
+			for j := 0; j < units; j++ {
+				v := w[i*units+j]
+				if i == j && v != 1 || i != j && (v == 0 || math.Abs(float64(v)) > 0.01) {
+					t.Errorf("units %d: shortcut[%d][%d] = %v", units, i, j, v)
+				}
+			}
+		}
+	}
+}
+
+// TestEmbedNetNarrowingShortcutHasNoIdentity checks that a shortcut to
+// fewer channels than its input (units < in) has no identity, as in the
+// official code, and is drawn as PyTorch's default: uniform in
+// ±1/sqrt(in), the same draws as a Linear layer without bias.
+func TestEmbedNetNarrowingShortcutHasNoIdentity(t *testing.T) {
+	const in, units = 50, 4
+	e, err := NewEmbedNet(G.NewGraph(), NewInit(1), "e", in, units)
 	if err != nil {
 		t.Fatal(err)
 	}
 	w := e.Shortcut.W.Value().Data().([]float32)
-	for i := 0; i < 3; i++ {
-		for j := 0; j < 5; j++ {
-			v := w[i*5+j]
-			if i == j && v != 1 || i != j && (v == 0 || math.Abs(float64(v)) > 0.01) {
-				t.Errorf("shortcut[%d][%d] = %v", i, j, v)
-			}
+	bound := 1 / math.Sqrt(in)
+	ones, big := 0, 0
+	for i, v := range w {
+		if v == 1 {
+			ones++
 		}
+		if math.Abs(float64(v)) > bound {
+			t.Fatalf("shortcut entry %d = %v outside ±%v", i, v, bound)
+		}
+		if math.Abs(float64(v)) > 0.01 {
+			big++
+		}
+	}
+	if ones != 0 {
+		t.Errorf("%d entries are exactly 1: an identity was set", ones)
+	}
+	if big < len(w)/2 {
+		t.Errorf("only %d of %d entries exceed 0.01: not the ±1/sqrt(in) draw", big, len(w))
 	}
 }
 

@@ -92,10 +92,10 @@ func (c *ConcatGlobal) Learnables() G.Nodes {
 // EncodeAndDotGlobal embeds the flattened feature map and Y to Units
 // channels with [EmbedNet]s and scores a pair by the dot product, as the
 // official code's GlobalDIM does (it embeds the map through copies of the
-// encoder's later layers; here one EmbedNet stands in for them). Y is used
-// as it is when its size equals Units.
+// encoder's later layers; here one EmbedNet stands in for them). Y is
+// always embedded, even when its size equals Units (see [EncodeAndDot]).
 type EncodeAndDotGlobal struct {
-	// Features embeds the feature map; Global embeds Y, or is nil.
+	// Features embeds the feature map; Global embeds Y.
 	Features, Global *EmbedNet
 }
 

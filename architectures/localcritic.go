@@ -62,9 +62,12 @@ func init() {
 // EmbedNet is the official DIM's MI1x1ConvNet on row-layout inputs (a 1x1
 // convolution is a matrix product on rows): a linear layer to Units
 // without bias → batch norm → ReLU → linear Units→Units with bias, plus a
-// linear shortcut without bias initialised as a noisy identity (ones on the
-// diagonal, uniform ±0.01 elsewhere), then layer norm over the Units
-// channels.
+// linear shortcut without bias, then layer norm over the Units channels.
+// As in the official code, the shortcut starts as a noisy identity (ones
+// on the diagonal, uniform ±0.01 elsewhere) only when Units >= in; a
+// narrowing shortcut (Units < in) has no identity to start from and keeps
+// PyTorch's default initialisation of a 1x1 convolution, uniform in
+// ±1/sqrt(in) (see [NewShortcut]).
 type EmbedNet struct {
 	First  *Linear
 	BN     *BatchNorm
@@ -90,16 +93,28 @@ func NewEmbedNet(g *G.ExprGraph, init *Init, name string, in, units int) (*Embed
 	if e.Second, err = NewLinear(g, init, name+".1", units, units, true); err != nil {
 		return nil, err
 	}
-	sc := init.Uniform(g, name+".shortcut", 0.01, in, units)
-	w := sc.Value().Data().([]float32)
-	for i := 0; i < min(in, units); i++ {
-		w[i*units+i] = 1
-	}
-	e.Shortcut = &Linear{W: sc}
+	e.Shortcut = NewShortcut(g, init, name+".shortcut", in, units)
 	if e.LN, err = NewLayerNorm(g, name+".ln", units); err != nil {
 		return nil, err
 	}
 	return e, nil
+}
+
+// NewShortcut builds the linear shortcut of an [EmbedNet], weights (in,
+// units) without bias, initialised as the official MI1x1ConvNet does: when
+// units >= in, a noisy identity (entry [i][i] is 1 for every input channel
+// i, the others uniform in ±0.01); when units < in, PyTorch's default for
+// the 1x1 convolution, uniform in ±1/sqrt(in) with no identity.
+func NewShortcut(g *G.ExprGraph, init *Init, name string, in, units int) *Linear {
+	if units < in {
+		return &Linear{W: init.Uniform(g, name, 1/math.Sqrt(float64(in)), in, units)}
+	}
+	sc := init.Uniform(g, name, 0.01, in, units)
+	w := sc.Value().Data().([]float32)
+	for i := 0; i < in; i++ {
+		w[i*units+i] = 1
+	}
+	return &Linear{W: sc}
 }
 
 // Forward embeds the rows of x, (R, in) → (R, units).
@@ -142,11 +157,11 @@ func (e *EmbedNet) Learnables() G.Nodes {
 
 // EncodeAndDot is the official DIM's local critic: the local map and Y are
 // each embedded to Units channels by an [EmbedNet], and a pair is scored by
-// the dot product of the embeddings. As in the official code, Y is used as
-// it is (a NopNet) when its size already equals Units.
+// the dot product of the embeddings. Y is always embedded, as in the
+// paper's model, even when its size equals Units (where the official code
+// would use Y as it is, a NopNet).
 type EncodeAndDot struct {
-	// Local embeds the local map. Global embeds Y; it is nil when Y is not
-	// embedded.
+	// Local embeds the local map; Global embeds Y.
 	Local, Global *EmbedNet
 }
 
@@ -172,55 +187,45 @@ func (c *EncodeAndDot) Scores(localRows, y *G.Node) (*G.Node, error) {
 
 // newEmbedPair builds the embedding nets of an encode-and-dot critic into
 // g: one from mapDim to units channels named mapName, then one from codeDim
-// named codeName, or none (nil) when codeDim already equals units and Y is
-// used as it is.
+// named codeName. The code's net is built even when codeDim equals units:
+// the paper's model always embeds Y, and the official code's NopNet for
+// that case is not offered.
 func newEmbedPair(g *G.ExprGraph, init *Init, mapName, codeName string, mapDim, codeDim, units int) (m, y *EmbedNet, err error) {
 	if m, err = NewEmbedNet(g, init, mapName, mapDim, units); err != nil {
 		return nil, nil, err
 	}
-	if codeDim != units {
-		if y, err = NewEmbedNet(g, init, codeName, codeDim, units); err != nil {
-			return nil, nil, err
-		}
+	if y, err = NewEmbedNet(g, init, codeName, codeDim, units); err != nil {
+		return nil, nil, err
 	}
 	return m, y, nil
 }
 
 // embedDotScores returns the (N, R) matrix of ⟨φ(Y_i), ψ(M_r)⟩ of an
 // encode-and-dot critic: the rows of features (R, C) embedded by m, the
-// codes (N, D) embedded by codes, or used as they are when codes is nil.
+// codes (N, D) embedded by codes.
 func embedDotScores(m, codes *EmbedNet, features, y *G.Node) (*G.Node, error) {
 	psi, err := m.Forward(features) // (R, U)
 	if err != nil {
 		return nil, err
 	}
-	phi := y
-	if codes != nil {
-		if phi, err = codes.Forward(y); err != nil { // (N, U)
-			return nil, err
-		}
+	phi, err := codes.Forward(y) // (N, U)
+	if err != nil {
+		return nil, err
 	}
 	return dotScores(phi, psi)
 }
 
 // setEmbedTraining puts the batch norms of an encode-and-dot critic's nets
-// m and codes (which may be nil) in training (true) or evaluation (false)
-// mode.
+// m and codes in training (true) or evaluation (false) mode.
 func setEmbedTraining(m, codes *EmbedNet, training bool) {
 	m.SetTraining(training)
-	if codes != nil {
-		codes.SetTraining(training)
-	}
+	codes.SetTraining(training)
 }
 
 // embedLearnables returns the parameters of an encode-and-dot critic's nets:
-// those of m, then those of codes unless it is nil.
+// those of m, then those of codes.
 func embedLearnables(m, codes *EmbedNet) G.Nodes {
-	ns := m.Learnables()
-	if codes != nil {
-		ns = append(ns, codes.Learnables()...)
-	}
-	return ns
+	return append(m.Learnables(), codes.Learnables()...)
 }
 
 // dotScores returns a bᵀ-style score matrix phi psiᵀ of shape (rows of

@@ -101,6 +101,20 @@ func (b *BatchNorm) SetRunningStats(mean, variance []float64) error {
 	return nil
 }
 
+// Momentum returns the momentum m of the running statistics' update,
+// new = (1-m) old + m batch.
+func (b *BatchNorm) Momentum() float64 { return b.st.Momentum }
+
+// SetMomentum sets the momentum of the running statistics' update (see
+// [BatchNorm.Momentum]); m must be in (0, 1].
+func (b *BatchNorm) SetMomentum(m float64) error {
+	if !(m > 0 && m <= 1) {
+		return fmt.Errorf("batch norm %s: momentum %v must be in (0, 1]", b.st.Name, m)
+	}
+	b.st.Momentum = m
+	return nil
+}
+
 // Learnables returns γ and β.
 func (b *BatchNorm) Learnables() G.Nodes { return G.Nodes{b.Gamma, b.Beta} }
 

@@ -22,6 +22,17 @@ type Config interface {
 	Validate() error
 }
 
+// KeysSetter is an optional interface of a [Config], as http.Flusher is of
+// an http.ResponseWriter: the sweep engine calls SetKeys on a config that
+// implements it, after decoding a run's settings and before Validate, with
+// the keys the sweep file set for that run: every key of [base] and the
+// name of every parameter, as written (a parameter of a nested table
+// carries its dots, "estimator_params.tau"). A config uses them to tell a
+// key that was set from one left at its default, whatever its value.
+type KeysSetter interface {
+	SetKeys(keys []string)
+}
+
 // Task is a kind of experiment: the Gaussian benchmark, Deep InfoMax, ...
 type Task interface {
 	// NewConfig returns a new config holding the task's defaults.

@@ -218,6 +218,9 @@ func (s *Sweep) resolve(vals []any, seed int64) (*RunSpec, error) {
 			return nil, s.paramErr(err, p.Name, "values")
 		}
 	}
+	if ks, ok := cfg.(tasks.KeysSetter); ok {
+		ks.SetKeys(s.setKeys())
+	}
 	if err := s.validate(cfg); err != nil {
 		return nil, s.validateErr(err, vals, seed)
 	}
@@ -234,6 +237,17 @@ func (s *Sweep) resolve(vals []any, seed int64) (*RunSpec, error) {
 		Config:     cfg,
 		ConfigTOML: buf.Bytes(),
 	}, nil
+}
+
+// setKeys returns the keys the sweep file sets for every run, for
+// [tasks.KeysSetter]: the keys of [base], sorted, then the parameters'
+// names in their order.
+func (s *Sweep) setKeys() []string {
+	keys := slices.Sorted(maps.Keys(s.base))
+	for _, p := range s.Params {
+		keys = append(keys, p.Name)
+	}
+	return keys
 }
 
 // validate calls cfg.Validate, then checks the run's memory estimate

@@ -57,6 +57,7 @@ func trainingSettings(c *Config) []setting {
 		s("estimator", c.Estimator), s("estimator_params", c.EstimatorParams), s("negatives", c.Negatives),
 		s("local_critic", c.LocalCritic), s("global_critic", c.GlobalCritic),
 		s("mi_units", c.MIUnits), s("global_units", c.GlobalUnits), s("prior_hidden", c.PriorHidden),
+		s("prior_penalty", c.PriorPenalty),
 		s("conv1", c.Conv1), s("conv2", c.Conv2), s("conv3", c.Conv3), s("fc", c.FC), s("code", c.Code),
 		s("first_bn", c.FirstBN),
 		s("epochs", c.Epochs), s("batch_size", c.BatchSize), s("lr", c.LR), s("beta1", c.Beta1), s("beta2", c.Beta2),

@@ -23,8 +23,16 @@ const (
 	// ModelPixels is the raw-pixel baseline: the probes see the images.
 	ModelPixels = "pixels"
 	// ModelRandom is the untrained baseline: the same encoder with its
-	// random initial weights.
+	// random initial weights, its batch norms calibrated on the training
+	// images before the features are extracted (see
+	// calibrateRandomEncoder), so that they normalize with the data's
+	// statistics.
 	ModelRandom = "random"
+	// ModelRandomUncalibrated is the untrained encoder with its batch
+	// norms on their initial running statistics (mean 0, variance 1: the
+	// identity in evaluation mode), the random baseline as it was first
+	// defined here.
+	ModelRandomUncalibrated = "random-uncalibrated"
 )
 
 // The negative-sampling schemes of the local objective.
@@ -51,14 +59,16 @@ type Preset struct {
 }
 
 // Presets are the values of the preset key: the paper's DIM(G), DIM(L) and
-// DIM(L+G) (Hjelm et al. 2019, §4.2 and Table 3) and the two baselines.
+// DIM(L+G) (Hjelm et al. 2019, §4.2 and Table 3) and the baselines: pixels,
+// the calibrated random encoder and the uncalibrated one.
 // DIM(L+G)'s gamma is not given in the paper; 0.1 follows DIM(L).
 var Presets = map[string]Preset{
-	"dim-g":  {Model: ModelDIM, Alpha: 1, Beta: 0, Gamma: 1},
-	"dim-l":  {Model: ModelDIM, Alpha: 0, Beta: 1, Gamma: 0.1},
-	"dim-lg": {Model: ModelDIM, Alpha: 0.5, Beta: 0.1, Gamma: 0.1},
-	"pixels": {Model: ModelPixels},
-	"random": {Model: ModelRandom},
+	"dim-g":               {Model: ModelDIM, Alpha: 1, Beta: 0, Gamma: 1},
+	"dim-l":               {Model: ModelDIM, Alpha: 0, Beta: 1, Gamma: 0.1},
+	"dim-lg":              {Model: ModelDIM, Alpha: 0.5, Beta: 0.1, Gamma: 0.1},
+	"pixels":              {Model: ModelPixels},
+	"random":              {Model: ModelRandom},
+	"random-uncalibrated": {Model: ModelRandomUncalibrated},
 }
 
 // presetNames returns the preset names, sorted.
@@ -92,11 +102,15 @@ type Config struct {
 
 	// Preset, when set, names a row of the paper's Table 1 and sets Model,
 	// Alpha, Beta and Gamma: "dim-g" (1/0/1), "dim-l" (0/1/0.1), "dim-lg"
-	// (0.5/0.1/0.1), "pixels" or "random". Setting model, alpha, beta or
-	// gamma as well is an error. "" uses those keys as they are.
+	// (0.5/0.1/0.1), "pixels", "random" or "random-uncalibrated". Setting model, alpha, beta or
+	// gamma as well is an error, even to the value the preset or the
+	// default gives (see [Config.SetKeys]). "" uses those keys as they
+	// are.
 	Preset string `toml:"preset"`
 	// Model is "dim" (train with the objective below), "pixels" (probes on
-	// the raw images) or "random" (probes on the untrained encoder).
+	// the raw images), "random" (probes on the untrained encoder, its
+	// batch norms calibrated on the training images) or
+	// "random-uncalibrated" (the same without the calibration).
 	Model string `toml:"model"`
 	// Estimator names the MI estimator of every MI term (see `sweep
 	// list`); EstimatorParams are its settings.
@@ -139,6 +153,12 @@ type Config struct {
 	// PriorHidden are the prior discriminator's two hidden widths
 	// ([1000, 200] in the paper).
 	PriorHidden []int `toml:"prior_hidden"`
+	// PriorPenalty weighs the gradient penalty in the prior
+	// discriminator's loss, as in the official code (weight 1.0; Mescheder
+	// et al. 2018): PriorPenalty * ½(GP_real + GP_fake), GP the batch mean
+	// of ‖∂D(z)/∂z‖² on the prior samples and on the codes. 0 trains the
+	// discriminator without it, as this package did before.
+	PriorPenalty float64 `toml:"prior_penalty"`
 
 	// Conv1, Conv2 and Conv3 are the encoder's convolution widths (64,
 	// 128, 256), FC its fully connected width (1024) and Code the size of
@@ -180,6 +200,22 @@ type Config struct {
 	ProbeDecayEpochs []int    `toml:"probe_decay_epochs"`
 	ProbeStandardize bool     `toml:"probe_standardize"`
 	ProbeFeatures    []string `toml:"probe_features"`
+
+	// explicit holds the keys the sweep file set (see [Config.SetKeys]);
+	// nil when the config was not decoded from a sweep file.
+	explicit map[string]bool
+}
+
+// SetKeys records the keys that the sweep file set for this run (see
+// [tasks.KeysSetter]), so that Validate can refuse a preset together with a
+// key it sets even when that key was set to its default value. A nested
+// key ("estimator_params.tau") is recorded by its first part.
+func (c *Config) SetKeys(keys []string) {
+	c.explicit = make(map[string]bool, len(keys))
+	for _, k := range keys {
+		top, _, _ := strings.Cut(k, ".")
+		c.explicit[top] = true
+	}
 }
 
 // DefaultConfig returns DIM(L) with jsd on MNIST: the paper's encoder,
@@ -203,6 +239,7 @@ func DefaultConfig() *Config {
 		MIUnits:          2048,
 		GlobalUnits:      512,
 		PriorHidden:      []int{1000, 200},
+		PriorPenalty:     1,
 		Conv1:            64,
 		Conv2:            128,
 		Conv3:            256,
@@ -296,7 +333,12 @@ func (c *Config) validateData() error {
 }
 
 // validatePreset checks that a preset is known and that the keys it sets
-// are not set as well.
+// (model, alpha, beta, gamma) are not set as well, since the preset would
+// silently override them. For a config from a sweep file (see
+// [Config.SetKeys]) a key counts as set when the file sets it, whatever
+// its value: preset = "dim-g" with gamma = 0.1, the default, is an error.
+// For a config built in Go, which has no such record, a key counts as set
+// when its value differs from the default.
 func (c *Config) validatePreset() error {
 	if c.Preset == "" {
 		return nil
@@ -304,16 +346,20 @@ func (c *Config) validatePreset() error {
 	if _, ok := Presets[c.Preset]; !ok {
 		return fmt.Errorf("preset = %q: unknown (known: %s)%s", c.Preset, strings.Join(presetNames(), ", "), registry.DidYouMean(c.Preset, presetNames()))
 	}
-	// A value different from the default can only have been set by the
-	// user; it would be silently overridden.
+	set := func(key string, differs bool) bool {
+		if c.explicit != nil {
+			return c.explicit[key]
+		}
+		return differs
+	}
 	switch {
-	case c.Model != ModelDIM:
+	case set("model", c.Model != ModelDIM):
 		return fmt.Errorf("model = %q: preset = %q sets the model; remove one of the two keys", c.Model, c.Preset)
-	case c.Alpha != defaultAlpha:
+	case set("alpha", c.Alpha != defaultAlpha):
 		return fmt.Errorf("alpha = %g: preset = %q sets alpha, beta and gamma; remove one of the two keys", c.Alpha, c.Preset)
-	case c.Beta != defaultBeta:
+	case set("beta", c.Beta != defaultBeta):
 		return fmt.Errorf("beta = %g: preset = %q sets alpha, beta and gamma; remove one of the two keys", c.Beta, c.Preset)
-	case c.Gamma != defaultGamma:
+	case set("gamma", c.Gamma != defaultGamma):
 		return fmt.Errorf("gamma = %g: preset = %q sets alpha, beta and gamma; remove one of the two keys", c.Gamma, c.Preset)
 	}
 	return nil
@@ -323,9 +369,9 @@ func (c *Config) validatePreset() error {
 // terms, the estimator and the local objective's negatives.
 func (c *Config) validateObjective() error {
 	switch c.Model {
-	case ModelDIM, ModelPixels, ModelRandom:
+	case ModelDIM, ModelPixels, ModelRandom, ModelRandomUncalibrated:
 	default:
-		return fmt.Errorf("model = %q: must be %q, %q or %q", c.Model, ModelDIM, ModelPixels, ModelRandom)
+		return fmt.Errorf("model = %q: must be %q, %q, %q or %q", c.Model, ModelDIM, ModelPixels, ModelRandom, ModelRandomUncalibrated)
 	}
 	for _, w := range []struct {
 		key string
@@ -390,6 +436,9 @@ func (c *Config) validateNetworks() error {
 	}
 	if len(c.PriorHidden) != 2 || c.PriorHidden[0] < 1 || c.PriorHidden[1] < 1 {
 		return fmt.Errorf("prior_hidden = %v: give two positive widths, such as [1000, 200]", c.PriorHidden)
+	}
+	if !(c.PriorPenalty >= 0) || math.IsInf(c.PriorPenalty, 0) {
+		return fmt.Errorf("prior_penalty = %g: must be a finite weight, at least 0 (1 as the official code, 0 for none)", c.PriorPenalty)
 	}
 	return nil
 }

@@ -283,6 +283,8 @@ func TestBaselines(t *testing.T) {
 	for _, set := range []func(c *Config){
 		func(c *Config) { c.Model = ModelRandom },
 		func(c *Config) { c.Preset = "random" }, // alpha = beta = gamma = 0
+		func(c *Config) { c.Preset = "random-uncalibrated" },
+		func(c *Config) { c.Model = ModelRandomUncalibrated },
 	} {
 		c = tinyConfig()
 		set(c)
@@ -316,6 +318,9 @@ func TestValidateNamesTheKey(t *testing.T) {
 		{"global_critic", func(c *Config) { c.GlobalCritic = "dot" }},
 		{"mi_units", func(c *Config) { c.MIUnits = 0 }},
 		{"prior_hidden", func(c *Config) { c.PriorHidden = []int{10} }},
+		{"prior_penalty", func(c *Config) { c.PriorPenalty = -1 }},
+		{"prior_penalty", func(c *Config) { c.PriorPenalty = math.NaN() }},
+		{"gamma", func(c *Config) { c.Preset = "dim-g"; c.SetKeys([]string{"preset", "gamma"}) }},
 		{"epochs", func(c *Config) { c.Epochs = 0 }},
 		{"batch_size", func(c *Config) { c.BatchSize = 1 }},
 		{"lr", func(c *Config) { c.LR = 0 }},

@@ -94,6 +94,11 @@ func (c *Config) EstimateMemory() tasks.Memory {
 		mem = append(mem, tasks.MemoryPart{What: "a training batch's activations", Setting: blame("batch_size", "mi_units", "global_units", "conv1", "conv2", "conv3", "fc"),
 			Bytes: heapGrowth * trainCopies * 4 * float64(c.BatchSize) * acts})
 	}
+	if obj.Model == ModelRandom {
+		// The calibration pass: one forward-only batch of the encoder.
+		mem = append(mem, tasks.MemoryPart{What: "the batch-norm calibration's activations", Setting: blame("batch_size", "conv1", "conv2", "conv3", "fc"),
+			Bytes: heapGrowth * 4 * float64(c.BatchSize) * c.encoderActivations(channels)})
+	}
 	return mem
 }
 
@@ -140,6 +145,12 @@ func (c *Config) networks(obj Preset, channels float64) (weights, acts float64) 
 		h1, h2 := float64(c.PriorHidden[0]), float64(c.PriorHidden[1])
 		weights += 2 * (code*h1 + h1*h2 + h2)
 		acts += 6 * (h1 + h2)
+		if c.PriorPenalty > 0 {
+			// The closed-form input gradient on the real and the fake
+			// batch: the ReLU masks and the back-propagated rows, forward
+			// and backward.
+			acts += 2 * (8*(h1+h2) + 4*code)
+		}
 	}
 	return weights, acts
 }

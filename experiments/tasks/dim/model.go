@@ -57,9 +57,13 @@ func NegativeMask(kind string, n, locations int) (*estimators.Mask, error) {
 // parameters only.
 //
 // The discriminator graph holds the discriminator itself, trained by its
-// own Adam on mean(softplus(-D(real))) + mean(softplus(D(fake))), with real
-// samples from Uniform[0,1]^code and fake ones the detached codes
-// sigmoid(Y) of the last encoder step (copied values). After every
+// own Adam on mean(softplus(-D(real))) + mean(softplus(D(fake))) +
+// prior_penalty * ½(GP(real) + GP(fake)), with real samples from
+// Uniform[0,1]^code and fake ones the detached codes sigmoid(Y) of the
+// last encoder step (copied values). GP is the official code's gradient
+// penalty, the batch mean of ‖∂D(z)/∂z‖², built in closed form (see
+// [architectures.PriorDiscriminator.ForwardWithInputGradient]); it is left
+// out when prior_penalty is 0. After every
 // discriminator step its weights are copied into the encoder graph's copy.
 type Model struct {
 	// Input is the backing array of the image batch (N, C, S, S); write a
@@ -370,8 +374,8 @@ func (m *Model) buildGenerator(c *Config, y *G.Node, initSeed uint64) error {
 }
 
 // buildDiscriminator builds the prior discriminator's own graph, its loss
-// mean(softplus(-D(real))) + mean(softplus(D(fake))) and its Adam, and
-// copies its weights into the encoder graph's copy.
+// (see [Model.discriminatorLoss]) and its Adam, and copies its weights
+// into the encoder graph's copy.
 func (m *Model) buildDiscriminator(c *Config, initSeed uint64) error {
 	h1, h2 := c.PriorHidden[0], c.PriorHidden[1]
 	m.gd = G.NewGraph()
@@ -384,14 +388,8 @@ func (m *Model) buildDiscriminator(c *Config, initSeed uint64) error {
 	m.fakeValue = tensor.New(tensor.Of(architectures.Dtype), tensor.WithShape(n, c.Code))
 	m.real = G.NewMatrix(m.gd, architectures.Dtype, G.WithShape(n, c.Code), G.WithName("prior.real"), G.WithValue(m.realValue))
 	m.fake = G.NewMatrix(m.gd, architectures.Dtype, G.WithShape(n, c.Code), G.WithName("prior.fake"), G.WithValue(m.fakeValue))
-	var o ops
-	dReal := o.do(m.Discriminator.Forward, m.real)
-	dFake := o.do(m.Discriminator.Forward, m.fake)
-	spReal := o.do(G.Softplus, o.do(G.Neg, dReal))
-	spFake := o.do(G.Softplus, dFake)
-	lossReal, lossFake := o.do(mean, spReal), o.do(mean, spFake)
-	if m.lossD = o.do2(G.Add, lossReal, lossFake); o.err != nil {
-		return o.err
+	if m.lossD, err = m.discriminatorLoss(c.PriorPenalty); err != nil {
+		return err
 	}
 	dParams := m.Discriminator.Learnables()
 	if _, err := G.Grad(m.lossD, dParams...); err != nil {
@@ -405,6 +403,35 @@ func (m *Model) buildDiscriminator(c *Config, initSeed uint64) error {
 		return err
 	}
 	return architectures.CopyValues(m.discriminatorCopy.Learnables(), dParams)
+}
+
+// discriminatorLoss builds the discriminator's loss on the real and fake
+// batches: mean(softplus(-D(real))) + mean(softplus(D(fake))), plus
+// penalty * ½(GP(real) + GP(fake)) when penalty is positive, GP the
+// gradient penalty of [architectures.GradientPenalty].
+func (m *Model) discriminatorLoss(penalty float64) (*G.Node, error) {
+	var o ops
+	var dReal, dFake, gReal, gFake *G.Node
+	if penalty > 0 {
+		var err error
+		if dReal, gReal, err = m.Discriminator.ForwardWithInputGradient(m.real); err != nil {
+			return nil, err
+		}
+		if dFake, gFake, err = m.Discriminator.ForwardWithInputGradient(m.fake); err != nil {
+			return nil, err
+		}
+	} else {
+		dReal, dFake = o.do(m.Discriminator.Forward, m.real), o.do(m.Discriminator.Forward, m.fake)
+	}
+	spReal := o.do(G.Softplus, o.do(G.Neg, dReal))
+	spFake := o.do(G.Softplus, dFake)
+	loss := o.do2(G.Add, o.do(mean, spReal), o.do(mean, spFake))
+	if penalty > 0 {
+		gp := o.do2(G.Add, o.do(architectures.GradientPenalty, gReal), o.do(architectures.GradientPenalty, gFake))
+		gp = o.do2(G.Mul, gp, G.NewConstant(float32(0.5*penalty)))
+		loss = o.do2(G.Add, loss, gp)
+	}
+	return loss, o.err
 }
 
 // ops builds gorgonia nodes one after another and keeps the first error:
@@ -558,7 +585,8 @@ func (m *Model) SamplePrior(rng *rand.Rand) {
 // DiscriminatorStep runs one step of the prior discriminator on the real
 // samples of the last [Model.SamplePrior] against the codes of the last
 // encoder step (see [Model.Codes]) and copies the new weights into the
-// encoder graph. It returns the discriminator's loss before the update.
+// encoder graph. It returns the discriminator's loss before the update,
+// its gradient penalty included.
 // Without a prior term it does nothing and returns NaN.
 func (m *Model) DiscriminatorStep() (float64, error) {
 	if m.vmD == nil {

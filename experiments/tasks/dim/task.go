@@ -147,9 +147,10 @@ func loadData(c *Config, runSeed int64) (train, test *data.Set, err error) {
 	return train, test, nil
 }
 
-// trainEncoder builds the model and, unless it is the random baseline,
+// trainEncoder builds the model and, unless it is a random baseline,
 // trains it from the run's last checkpoint, if any, adding the training
-// figures to summary. The probes need only a frozen copy of the encoder:
+// figures to summary; the random baseline's batch norms are calibrated on
+// the training images instead (see calibrateRandomEncoder). The probes need only a frozen copy of the encoder:
 // trainEncoder returns that copy and the function that saves the
 // checkpoint of the finished training when the probes are stopped (nil
 // when there is none to save), and releases the training model, whose
@@ -194,6 +195,11 @@ func trainEncoder(ctx context.Context, c *Config, run *tasks.Run, train, test *d
 			}
 		}
 		maps.Copy(summary, m.NegativeCounts())
+	}
+	if obj.Model == ModelRandom {
+		if err := calibrateRandomEncoder(m, train); err != nil {
+			return nil, nil, err
+		}
 	}
 	fx, err := architectures.NewFeatureExtractor(m.Encoder, extractBatch)
 	if err != nil {
