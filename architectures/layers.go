@@ -5,6 +5,7 @@ import (
 	"math"
 	"math/rand/v2"
 
+	"github.com/infomax/infomax/internal/graph"
 	G "gorgonia.org/gorgonia"
 	"gorgonia.org/tensor"
 )
@@ -74,7 +75,7 @@ func NewLinear(g *G.ExprGraph, init *Init, name string, in, out int, bias bool) 
 
 // Forward applies the layer to x of shape (n, in), giving (n, out).
 func (l *Linear) Forward(x *G.Node) (*G.Node, error) {
-	y, err := G.Mul(x, l.W)
+	y, err := graph.MatMul(x, l.W)
 	if err != nil {
 		return nil, err
 	}
