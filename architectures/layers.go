@@ -90,7 +90,11 @@ func addBias(y, b *G.Node) (*G.Node, error) {
 	if b == nil {
 		return y, nil
 	}
-	return G.BroadcastAdd(y, b, nil, []byte{0})
+	y2, b2, err := graph.Broadcast(y, b, nil, []byte{0})
+	if err != nil {
+		return nil, err
+	}
+	return G.Add(y2, b2)
 }
 
 // weightsAndBias returns a layer's parameters: w, then b unless it is nil.
