@@ -1,6 +1,8 @@
 package architectures
 
 import (
+	"github.com/infomax/infomax/internal/graph"
+
 	"fmt"
 	"math"
 
@@ -96,7 +98,11 @@ func (c *ConcatCritic) Scores(x, y *G.Node) (*G.Node, error) {
 	if err != nil {
 		return nil, err
 	}
-	pre, err := G.BroadcastAdd(b3, a3, []byte{1}, []byte{0})
+	b3, a3, err = graph.Broadcast(b3, a3, []byte{1}, []byte{0})
+	if err != nil {
+		return nil, err
+	}
+	pre, err := G.Add(b3, a3)
 	if err != nil {
 		return nil, err
 	}

@@ -80,7 +80,7 @@ func (c *Conv2D) apply(x *G.Node, geom graph.ImageGeom) (*G.Node, error) {
 	if err != nil {
 		return nil, err
 	}
-	y, err := G.Mul(patches, c.W)
+	y, err := graph.MatMul(patches, c.W)
 	if err != nil {
 		return nil, err
 	}

@@ -5,6 +5,7 @@ import (
 	"math"
 	"math/rand/v2"
 
+	"github.com/infomax/infomax/internal/graph"
 	G "gorgonia.org/gorgonia"
 	"gorgonia.org/tensor"
 )
@@ -74,7 +75,7 @@ func NewLinear(g *G.ExprGraph, init *Init, name string, in, out int, bias bool) 
 
 // Forward applies the layer to x of shape (n, in), giving (n, out).
 func (l *Linear) Forward(x *G.Node) (*G.Node, error) {
-	y, err := G.Mul(x, l.W)
+	y, err := graph.MatMul(x, l.W)
 	if err != nil {
 		return nil, err
 	}
@@ -89,7 +90,11 @@ func addBias(y, b *G.Node) (*G.Node, error) {
 	if b == nil {
 		return y, nil
 	}
-	return G.BroadcastAdd(y, b, nil, []byte{0})
+	y2, b2, err := graph.Broadcast(y, b, nil, []byte{0})
+	if err != nil {
+		return nil, err
+	}
+	return G.Add(y2, b2)
 }
 
 // weightsAndBias returns a layer's parameters: w, then b unless it is nil.

@@ -3,6 +3,7 @@ package architectures
 import (
 	"fmt"
 
+	"github.com/infomax/infomax/internal/graph"
 	G "gorgonia.org/gorgonia"
 )
 
@@ -63,7 +64,7 @@ func (c *SeparableCritic) Scores(x, y *G.Node) (*G.Node, error) {
 	if err != nil {
 		return nil, err
 	}
-	return G.Mul(hy, gxT)
+	return graph.MatMul(hy, gxT)
 }
 
 // Learnables returns the parameters of g, then those of h.

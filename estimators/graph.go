@@ -1,6 +1,8 @@
 package estimators
 
 import (
+	"github.com/infomax/infomax/internal/graph"
+
 	"fmt"
 	"hash/fnv"
 	"math"
@@ -166,6 +168,16 @@ func (o *op) sub(a, b *G.Node) *G.Node {
 	return o.do(func() (*G.Node, error) { return G.Sub(a, b) })
 }
 
+// broadcastSub is G.BroadcastSub with the repeated operand kept from run
+// to run instead of allocated afresh (see graph.Broadcast).
+func broadcastSub(a, b *G.Node, left, right []byte) (*G.Node, error) {
+	a2, b2, err := graph.Broadcast(a, b, left, right)
+	if err != nil {
+		return nil, err
+	}
+	return G.Sub(a2, b2)
+}
+
 func (o *op) mul(a, b *G.Node) *G.Node {
 	return o.do(func() (*G.Node, error) { return G.HadamardProd(a, b) })
 }
@@ -234,7 +246,7 @@ func (gm *graphMask) rowLogSumExpNegatives(o *op, x *G.Node) *G.Node {
 
 	z := o.add(o.mul(x, gm.neg), gm.negOffset)
 	rowMax := o.max(z, 1)
-	diff := o.do(func() (*G.Node, error) { return G.BroadcastSub(z, rowMax, nil, []byte{1}) })
+	diff := o.do(func() (*G.Node, error) { return broadcastSub(z, rowMax, nil, []byte{1}) })
 	shifted := o.mul(o.exp(diff), gm.neg)
 	rowSum := o.add(o.sum(shifted, 1), emptyNode)
 	return o.add(o.log(rowSum), rowMax)

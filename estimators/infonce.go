@@ -71,7 +71,7 @@ func (e InfoNCE) Build(scores *G.Node, mask *Mask) (*Terms, error) {
 	o := &op{}
 	rowNeg := gm.rowLogSumExpNegatives(o, scores)
 	// gap[r][c] = L_r - s_rc, so that log-softmax = -softplus(gap).
-	gap := o.do(func() (*G.Node, error) { return G.BroadcastSub(rowNeg, scores, []byte{1}, nil) })
+	gap := o.do(func() (*G.Node, error) { return broadcastSub(rowNeg, scores, []byte{1}, nil) })
 	loss := gm.maskedMean(o, o.softplus(gap), gm.pos, gm.nPos)
 	mi := o.sub(gm.scalar(e.Ceiling(mask)), loss)
 	if o.err != nil {

@@ -86,23 +86,41 @@ func (op *reluOp) UsePreallocDo(prealloc G.Value, vals ...G.Value) (G.Value, err
 	}
 	switch x.Dtype() {
 	case tensor.Float32:
-		reluInto(x.Float32s(), dy, out.Float32s())
+		reluSplit(x.Float32s(), dy, out.Float32s())
 	case tensor.Float64:
-		reluInto(x.Float64s(), dy, out.Float64s())
+		reluSplit(x.Float64s(), dy, out.Float64s())
 	default:
 		return nil, fmt.Errorf("%s: unsupported type %v", op, x.Dtype())
 	}
 	return out, nil
 }
 
-func reluInto[T float32 | float64](x []T, dy *tensor.Dense, out []T) {
-	if dy == nil {
+// reluSplit runs reluInto over contiguous ranges on up to GOMAXPROCS
+// goroutines (see parallelRows); every element is computed alone, so the
+// result is the same however the ranges fall.
+func reluSplit[T float32 | float64](x []T, dy *tensor.Dense, out []T) {
+	var d []T
+	if dy != nil {
+		d = dy.Data().([]T)
+	}
+	parallelRows(len(x), 1, func(_, lo, hi int) {
+		if d == nil {
+			reluInto(x[lo:hi], nil, out[lo:hi])
+		} else {
+			reluInto(x[lo:hi], d[lo:hi], out[lo:hi])
+		}
+	})
+}
+
+// reluInto writes max(x, 0) to out, or, with the gradient d, d where x > 0
+// and 0 elsewhere.
+func reluInto[T float32 | float64](x, d, out []T) {
+	if d == nil {
 		for i, v := range x {
 			out[i] = max(v, 0)
 		}
 		return
 	}
-	d := dy.Data().([]T)
 	for i, v := range x {
 		if v > 0 {
 			out[i] = d[i]

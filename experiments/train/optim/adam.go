@@ -9,6 +9,8 @@ package optim
 import (
 	"fmt"
 	"math"
+	"runtime"
+	"sync"
 
 	G "gorgonia.org/gorgonia"
 	"gorgonia.org/tensor"
@@ -60,11 +62,14 @@ func NewAdam(params G.Nodes, lr, beta1, beta2 float64) (*Adam, error) {
 
 // Update applies one Adam step to every parameter from the gradients the
 // last backward pass left on them, then zeroes those gradients: gorgonia's
-// tape machine adds each backward pass's gradients to what is there.
+// tape machine adds each backward pass's gradients to what is there. Each
+// element's update depends only on that element, so a large parameter is
+// split across GOMAXPROCS goroutines with the same results.
 func (a *Adam) Update() error {
 	a.Step++
-	c1 := 1 - math.Pow(a.Beta1, float64(a.Step))
-	c2 := 1 - math.Pow(a.Beta2, float64(a.Step))
+	s := adamStep{lr: a.LR, b1: a.Beta1, b2: a.Beta2, eps: a.Eps,
+		c1: 1 - math.Pow(a.Beta1, float64(a.Step)),
+		c2: 1 - math.Pow(a.Beta2, float64(a.Step))}
 	for i, p := range a.params {
 		gv, err := p.Grad()
 		if err != nil {
@@ -74,20 +79,10 @@ func (a *Adam) Update() error {
 		switch w := p.Value().Data().(type) {
 		case []float32:
 			g := gv.Data().([]float32)
-			for j := range w {
-				gj := float64(g[j])
-				m[j] = a.Beta1*m[j] + (1-a.Beta1)*gj
-				v[j] = a.Beta2*v[j] + (1-a.Beta2)*gj*gj
-				w[j] -= float32(a.LR * (m[j] / c1) / (math.Sqrt(v[j]/c2) + a.Eps))
-			}
+			inParallel(len(w), func(lo, hi int) { adamUpdate(s, w[lo:hi], g[lo:hi], m[lo:hi], v[lo:hi]) })
 		case []float64:
 			g := gv.Data().([]float64)
-			for j := range w {
-				gj := g[j]
-				m[j] = a.Beta1*m[j] + (1-a.Beta1)*gj
-				v[j] = a.Beta2*v[j] + (1-a.Beta2)*gj*gj
-				w[j] -= a.LR * (m[j] / c1) / (math.Sqrt(v[j]/c2) + a.Eps)
-			}
+			inParallel(len(w), func(lo, hi int) { adamUpdate(s, w[lo:hi], g[lo:hi], m[lo:hi], v[lo:hi]) })
 		default:
 			return fmt.Errorf("adam: parameter %s has unsupported type %T", p.Name(), w)
 		}
@@ -96,6 +91,46 @@ func (a *Adam) Update() error {
 		}
 	}
 	return nil
+}
+
+// adamStep holds the settings of one Adam step and its bias corrections
+// c1 = 1 - beta1^t and c2 = 1 - beta2^t.
+type adamStep struct {
+	lr, b1, b2, eps, c1, c2 float64
+}
+
+// adamUpdate applies step s to the weights w with gradients g and moments
+// m and v, element by element, in float64.
+func adamUpdate[T float32 | float64](s adamStep, w, g []T, m, v []float64) {
+	for j := range w {
+		gj := float64(g[j])
+		m[j] = s.b1*m[j] + (1-s.b1)*gj
+		v[j] = s.b2*v[j] + (1-s.b2)*gj*gj
+		w[j] -= T(s.lr * (m[j] / s.c1) / (math.Sqrt(v[j]/s.c2) + s.eps))
+	}
+}
+
+// parallelMin is the fewest elements worth splitting across goroutines.
+const parallelMin = 1 << 14
+
+// inParallel calls f on contiguous ranges that cover [0, n), on up to
+// GOMAXPROCS goroutines when n is large enough to pay for them.
+func inParallel(n int, f func(lo, hi int)) {
+	workers := min(runtime.GOMAXPROCS(0), n/parallelMin)
+	if workers <= 1 {
+		f(0, n)
+		return
+	}
+	size := (n + workers - 1) / workers
+	var wg sync.WaitGroup
+	for lo := 0; lo < n; lo += size {
+		wg.Add(1)
+		go func(lo, hi int) {
+			defer wg.Done()
+			f(lo, hi)
+		}(lo, min(lo+size, n))
+	}
+	wg.Wait()
 }
 
 // Params returns the parameters the optimizer updates.

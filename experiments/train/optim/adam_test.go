@@ -2,6 +2,8 @@ package optim
 
 import (
 	"math"
+	"runtime"
+	"slices"
 	"testing"
 
 	G "gorgonia.org/gorgonia"
@@ -59,6 +61,80 @@ func TestNewAdamRejectsImpossibleSettings(t *testing.T) {
 	for _, c := range []struct{ lr, b1, b2 float64 }{{0, 0.9, 0.999}, {-1, 0.9, 0.999}, {1e-3, 1, 0.999}, {1e-3, 0.9, -0.1}} {
 		if _, err := NewAdam(G.Nodes{w}, c.lr, c.b1, c.b2); err == nil {
 			t.Errorf("NewAdam(lr=%g, beta1=%g, beta2=%g) succeeded, want an error", c.lr, c.b1, c.b2)
+		}
+	}
+}
+
+// stepLarge takes three Adam steps on a parameter of n float32 weights
+// whose loss is Σ c ⊙ w, under the given GOMAXPROCS, and returns the
+// weights.
+func stepLarge(tb testing.TB, n, procs int) []float32 {
+	tb.Helper()
+	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(procs))
+	g := G.NewGraph()
+	ws, cs := make([]float32, n), make([]float32, n)
+	for i := range ws {
+		ws[i] = float32(math.Sin(float64(i)))
+		cs[i] = float32(math.Cos(float64(3 * i)))
+	}
+	w := G.NewVector(g, tensor.Float32, G.WithShape(n), G.WithName("w"),
+		G.WithValue(tensor.New(tensor.WithShape(n), tensor.WithBacking(ws))))
+	c := G.NewVector(g, tensor.Float32, G.WithShape(n), G.WithName("c"),
+		G.WithValue(tensor.New(tensor.WithShape(n), tensor.WithBacking(cs))))
+	if _, err := G.Grad(G.Must(G.Sum(G.Must(G.HadamardProd(w, c)))), w); err != nil {
+		tb.Fatal(err)
+	}
+	vm := G.NewTapeMachine(g, G.BindDualValues(w))
+	defer vm.Close()
+	opt, err := NewAdam(G.Nodes{w}, 0.01, 0.9, 0.999)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	for range 3 {
+		if err := vm.RunAll(); err != nil {
+			tb.Fatal(err)
+		}
+		if err := opt.Update(); err != nil {
+			tb.Fatal(err)
+		}
+		vm.Reset()
+	}
+	return slices.Clone(w.Value().Data().([]float32))
+}
+
+// TestAdamSplitIsExact checks that splitting a large parameter's update
+// across goroutines gives the serial update's bits.
+func TestAdamSplitIsExact(t *testing.T) {
+	n := 3*parallelMin + 5
+	serial, split := stepLarge(t, n, 1), stepLarge(t, n, 4)
+	for i := range serial {
+		if math.Float32bits(serial[i]) != math.Float32bits(split[i]) {
+			t.Fatalf("w[%d] = %v serially but %v split", i, serial[i], split[i])
+		}
+	}
+}
+
+// BenchmarkAdamUpdate times one Update of a parameter of 2^22 float32
+// weights; run it with -cpu 1,2 to see what the split gains.
+func BenchmarkAdamUpdate(b *testing.B) {
+	n := 1 << 22
+	g := G.NewGraph()
+	w := G.NewVector(g, tensor.Float32, G.WithShape(n), G.WithName("w"), G.WithInit(G.Ones()))
+	if _, err := G.Grad(G.Must(G.Sum(w)), w); err != nil {
+		b.Fatal(err)
+	}
+	vm := G.NewTapeMachine(g, G.BindDualValues(w))
+	defer vm.Close()
+	if err := vm.RunAll(); err != nil {
+		b.Fatal(err)
+	}
+	opt, err := NewAdam(G.Nodes{w}, 0.01, 0.9, 0.999)
+	if err != nil {
+		b.Fatal(err)
+	}
+	for b.Loop() {
+		if err := opt.Update(); err != nil {
+			b.Fatal(err)
 		}
 	}
 }
