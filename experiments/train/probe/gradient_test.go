@@ -12,7 +12,7 @@ import (
 func smallTrainer(t *testing.T) *trainer {
 	t.Helper()
 	cfg := Config{Hidden: 4, Dropout: 0.5, Epochs: 1, BatchSize: 6, LR: 1e-3, Seed: 3}
-	tr, err := newTrainer(3, 3, cfg, true, nil, 6)
+	tr, err := newTrainer(3, 3, cfg, model{mlp: true}, nil, 6)
 	if err != nil {
 		t.Fatal(err)
 	}
