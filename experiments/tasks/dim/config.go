@@ -154,6 +154,11 @@ type Config struct {
 	ProbeDecayEpochs []int    `toml:"probe_decay_epochs"`
 	ProbeStandardize bool     `toml:"probe_standardize"`
 	ProbeFeatures    []string `toml:"probe_features"`
+
+	// EvalSettings are the evaluations after the probes (the paper's
+	// Table 3: svm, msssim, mi_xy, ndm) and their settings; see
+	// evaluations.go.
+	EvalSettings
 }
 
 // DefaultConfig returns DIM(L) with jsd on MNIST: the paper's encoder,
@@ -195,6 +200,7 @@ func DefaultConfig() *Config {
 		ProbeDecayEpochs: []int{},
 		ProbeStandardize: true,
 		ProbeFeatures:    []string{"conv", "fc", "y"},
+		EvalSettings:     defaultEvalSettings(),
 	}
 }
 
@@ -212,7 +218,7 @@ func (c *Config) Objective() Preset {
 // objective, the networks, the training, the probes and the sizes.
 func (c *Config) Validate() error {
 	for _, validate := range []func() error{c.validateData, c.validatePreset, c.validateObjective,
-		c.validateNetworks, c.validateTraining, c.validateProbes, c.validateSizes} {
+		c.validateNetworks, c.validateTraining, c.validateProbes, c.validateEvals, c.validateSizes} {
 		if err := validate(); err != nil {
 			return err
 		}
