@@ -35,10 +35,10 @@ type Geometry struct {
 // squared error per pixel), as the paper's Table 3 does to measure what
 // the frozen code keeps of the image, and reports its reconstructions'
 // MS-SSIM on the test images. The decoder is Y -> Linear(Hidden x S x S),
-// ReLU -> upsample x2, conv 3x3 (Hidden/2), ReLU -> upsample x2, conv 3x3
-// (Channels), with S a quarter of the image size: the upsampling
-// (nearest neighbour, a fixed matrix product) followed by a convolution
-// stands in for a transposed convolution, which the graph library lacks.
+// ReLU -> conv 3x3 and pixel shuffle to 2S x 2S x Hidden/2, ReLU -> conv
+// 3x3 and pixel shuffle to 4S x 4S x Channels, with S a quarter of the
+// image size: a convolution followed by a pixel shuffle ([pixelShuffle])
+// is a transposed convolution of stride 2, which the graph library lacks.
 // MS-SSIM takes the training images' range as its data range, with the
 // reconstructions clipped to it.
 func Decode(ctx context.Context, trainY, trainImages, testY, testImages Matrix, geom Geometry, cfg Config) (Reconstruction, error) {
@@ -111,19 +111,27 @@ func newDecoder(d int, geom Geometry, cfg Config) (*decoder, error) {
 	if err != nil {
 		return nil, err
 	}
-	conv1, err := architectures.NewConv2D(g, init, "decoder.conv1", c0, c1, 3, 1, 1, true)
+	conv1, err := architectures.NewConv2D(g, init, "decoder.conv1", c0, 4*c1, 3, 1, 1, true)
 	if err != nil {
 		return nil, err
 	}
-	conv2, err := architectures.NewConv2D(g, init, "decoder.conv2", c1, geom.Channels, 3, 1, 1, true)
+	conv2, err := architectures.NewConv2D(g, init, "decoder.conv2", c1, 4*geom.Channels, 3, 1, 1, true)
 	if err != nil {
 		return nil, err
 	}
-	h := G.Must(G.Rectify(G.Must(fc.Forward(y))))
-	h = G.Must(G.Rectify(G.Must(conv1.Forward(G.Must(upsample(g, h, n, c0, s))))))
-	h = G.Must(architectures.RowsToNCHW(h, n, 2*s, 2*s))
-	h = G.Must(conv2.Forward(G.Must(upsample(g, h, n, c1, 2*s))))
-	out := G.Must(G.Reshape(G.Must(architectures.RowsToNCHW(h, n, 4*s, 4*s)), tensor.Shape{n, geom.Channels * geom.Size * geom.Size}))
+	h, err := fc.Forward(y)
+	if err != nil {
+		return nil, err
+	}
+	// The fc output, (n, s*s*c0), is the first map in row layout.
+	h = G.Must(G.Reshape(G.Must(G.Rectify(h)), tensor.Shape{n * s * s, c0}))
+	h = G.Must(G.Rectify(G.Must(conv1.ForwardRows(h, n, s, s))))
+	h = G.Must(pixelShuffle(h, n, s, c1))
+	h = G.Must(pixelShuffle(G.Must(conv2.ForwardRows(h, n, 2*s, 2*s)), n, 2*s, geom.Channels))
+	if geom.Channels > 1 {
+		h = G.Must(architectures.RowsToNCHW(h, n, 4*s, 4*s))
+	}
+	out := G.Must(G.Reshape(h, tensor.Shape{n, geom.Channels * geom.Size * geom.Size}))
 	loss := G.Must(G.Mean(G.Must(G.Square(G.Must(G.Sub(out, target))))))
 	G.Read(out, &dec.out)
 	G.Read(loss, &dec.loss)
@@ -138,28 +146,22 @@ func newDecoder(d int, geom Geometry, cfg Config) (*decoder, error) {
 	return dec, dec.adam.ZeroGrads()
 }
 
-// upsample doubles the size of n maps of c channels of s x s, given as a
-// tensor whose values are in (n, c, s, s) order, by nearest neighbour: a
-// product with a fixed (s*s, 4*s*s) matrix of zeros and ones. It returns
-// them as an (n, c, 2s, 2s) tensor.
-func upsample(g *G.ExprGraph, x *G.Node, n, c, s int) (*G.Node, error) {
-	u := make([]float32, s*s*4*s*s)
-	for i := 0; i < 2*s; i++ {
-		for j := 0; j < 2*s; j++ {
-			u[((i/2)*s+j/2)*4*s*s+i*2*s+j] = 1
-		}
-	}
-	um := G.NewMatrix(g, architectures.Dtype, G.WithShape(s*s, 4*s*s), G.WithName(fmt.Sprintf("upsample%d", s)),
-		G.WithValue(tensor.New(tensor.WithShape(s*s, 4*s*s), tensor.WithBacking(u))))
-	flat, err := G.Reshape(x, tensor.Shape{n * c, s * s})
+// pixelShuffle turns a map of n images of s x s in row layout with 4c
+// channels, (n*s*s, 4c), into one of 2s x 2s with c channels, (n*4*s*s,
+// c): channel (a*2 + b)*c + k at location (i, j) becomes channel k at
+// (2i + a, 2j + b). After a convolution it is a sub-pixel convolution
+// (Shi et al. 2016), a transposed convolution of stride 2 in other words.
+func pixelShuffle(rows *G.Node, n, s, c int) (*G.Node, error) {
+	// Rows are (n, i, j, a, b, k); bring a before j: (n*i, j, a, b*k)
+	// -> (n*i, a, j, b*k).
+	r, err := G.Reshape(rows, tensor.Shape{n * s, s, 2, 2 * c})
 	if err != nil {
 		return nil, err
 	}
-	up, err := G.Mul(flat, um)
-	if err != nil {
+	if r, err = G.Transpose(r, 0, 2, 1, 3); err != nil {
 		return nil, err
 	}
-	return G.Reshape(up, tensor.Shape{n, c, 2 * s, 2 * s})
+	return G.Reshape(r, tensor.Shape{n * 4 * s * s, c})
 }
 
 func (d *decoder) close() { graph.CloseMachine(d.vm) }

@@ -54,13 +54,19 @@ func TestDecodeReconstructsFromAnInformativeCode(t *testing.T) {
 	}
 }
 
-// TestUpsampleRepeatsEachValueInA2x2Block checks the decoder's
-// nearest-neighbour upsampling on one 2x2 map of 2 channels.
-func TestUpsampleRepeatsEachValueInA2x2Block(t *testing.T) {
+// TestPixelShuffleMovesChannelsToSubPixels checks the decoder's pixel
+// shuffle on two images of 2x2 locations and 4 x 2 channels: channel
+// (a*2 + b)*2 + k at (i, j) must land at channel k of (2i + a, 2j + b).
+func TestPixelShuffleMovesChannelsToSubPixels(t *testing.T) {
+	const n, s, c = 2, 2, 2
+	in := make([]float32, n*s*s*4*c)
+	for p := range in {
+		in[p] = float32(p)
+	}
 	g := G.NewGraph()
-	x := G.NewTensor(g, G.Float32, 4, G.WithShape(1, 2, 2, 2), G.WithName("x"),
-		G.WithValue(tensor.New(tensor.WithShape(1, 2, 2, 2), tensor.WithBacking([]float32{1, 2, 3, 4, 5, 6, 7, 8}))))
-	up, err := upsample(g, x, 1, 2, 2)
+	x := G.NewMatrix(g, G.Float32, G.WithShape(n*s*s, 4*c), G.WithName("x"),
+		G.WithValue(tensor.New(tensor.WithShape(n*s*s, 4*c), tensor.WithBacking(in))))
+	out, err := pixelShuffle(x, n, s, c)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -69,17 +75,25 @@ func TestUpsampleRepeatsEachValueInA2x2Block(t *testing.T) {
 	if err := vm.RunAll(); err != nil {
 		t.Fatal(err)
 	}
-	want := []float32{
-		1, 1, 2, 2, 1, 1, 2, 2, 3, 3, 4, 4, 3, 3, 4, 4,
-		5, 5, 6, 6, 5, 5, 6, 6, 7, 7, 8, 8, 7, 7, 8, 8,
+	if sh := out.Shape(); !sh.Eq(tensor.Shape{n * 4 * s * s, c}) {
+		t.Fatalf("shape %v, want (%d, %d)", sh, n*4*s*s, c)
 	}
-	got := up.Value().Data().([]float32)
-	if s := up.Shape(); !s.Eq(tensor.Shape{1, 2, 4, 4}) {
-		t.Fatalf("shape %v, want (1, 2, 4, 4)", s)
-	}
-	for i := range want {
-		if got[i] != want[i] {
-			t.Fatalf("upsampled %v, want %v", got, want)
+	got := out.Value().Data().([]float32)
+	for img := 0; img < n; img++ {
+		for i := 0; i < s; i++ {
+			for j := 0; j < s; j++ {
+				for a := 0; a < 2; a++ {
+					for b := 0; b < 2; b++ {
+						for k := 0; k < c; k++ {
+							want := in[((img*s+i)*s+j)*4*c+(a*2+b)*c+k]
+							at := ((img*2*s+2*i+a)*2*s+2*j+b)*c + k
+							if got[at] != want {
+								t.Fatalf("image %d, (%d, %d) sub-pixel (%d, %d) channel %d: got %v, want %v", img, i, j, a, b, k, got[at], want)
+							}
+						}
+					}
+				}
+			}
 		}
 	}
 }
