@@ -51,7 +51,7 @@ type setting struct{ key, value string }
 func trainingSettings(c *Config) []setting {
 	obj := c.Objective()
 	s := func(key string, v any) setting { return setting{key, fmt.Sprintf("%v", v)} }
-	return []setting{
+	return append([]setting{
 		s("dataset", c.Dataset), s("train_subset", c.TrainSubset), s("normalize", c.Normalize),
 		s("model", obj.Model), s("alpha", obj.Alpha), s("beta", obj.Beta), s("gamma", obj.Gamma),
 		s("estimator", c.Estimator), s("estimator_params", c.EstimatorParams), s("negatives", c.Negatives),
@@ -60,7 +60,7 @@ func trainingSettings(c *Config) []setting {
 		s("conv1", c.Conv1), s("conv2", c.Conv2), s("conv3", c.Conv3), s("fc", c.FC), s("code", c.Code),
 		s("first_bn", c.FirstBN),
 		s("epochs", c.Epochs), s("batch_size", c.BatchSize), s("lr", c.LR), s("beta1", c.Beta1), s("beta2", c.Beta2),
-	}
+	}, variantSettings(c)...)
 }
 
 // trainer is the state of a run's training loop: the model and everything

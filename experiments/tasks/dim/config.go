@@ -159,6 +159,9 @@ type Config struct {
 	// Table 3: svm, msssim, mi_xy, ndm) and their settings; see
 	// evaluations.go.
 	EvalSettings
+	// VariantSettings are Table 4's DIM(occlude) and DIM(coord); see
+	// model_variants.go.
+	VariantSettings
 }
 
 // DefaultConfig returns DIM(L) with jsd on MNIST: the paper's encoder,
@@ -201,6 +204,7 @@ func DefaultConfig() *Config {
 		ProbeStandardize: true,
 		ProbeFeatures:    []string{"conv", "fc", "y"},
 		EvalSettings:     defaultEvalSettings(),
+		VariantSettings:  defaultVariantSettings(),
 	}
 }
 
@@ -218,7 +222,7 @@ func (c *Config) Objective() Preset {
 // objective, the networks, the training, the probes and the sizes.
 func (c *Config) Validate() error {
 	for _, validate := range []func() error{c.validateData, c.validatePreset, c.validateObjective,
-		c.validateNetworks, c.validateTraining, c.validateProbes, c.validateEvals, c.validateSizes} {
+		c.validateNetworks, c.validateTraining, c.validateProbes, c.validateEvals, c.validateVariants, c.validateSizes} {
 		if err := validate(); err != nil {
 			return err
 		}
