@@ -141,5 +141,6 @@ func (c *Config) networks(obj Preset, channels float64) (weights, acts float64) 
 		weights += 2 * (code*h1 + h1*h2 + h2)
 		acts += 6 * (h1 + h2)
 	}
-	return weights, acts
+	w, a := c.variantCosts(obj, channels) // DIM(occlude) and DIM(coord), model_variants.go
+	return weights + w, acts + a
 }

@@ -67,6 +67,25 @@ func variantSettings(c *Config) []setting {
 	return out
 }
 
+// variantCosts returns the weights the variants add to a trained model and
+// the floats they add to one image's activations in a training step (see
+// [Config.networks]): occlusion encodes a second, masked copy of every
+// image; the coordinate head sees every location's [feature, Y].
+func (c *Config) variantCosts(obj Preset, channels float64) (weights, acts float64) {
+	if obj.Model != ModelDIM {
+		return 0, 0
+	}
+	if c.OccludeProb > 0 {
+		acts += c.encoderActivations(channels)
+	}
+	if c.CoordWeight > 0 {
+		in, h := float64(c.Conv2+c.Code), float64(c.CoordHidden)
+		weights += in*h + h + h*16 + 16
+		acts += 64 * (float64(c.BatchSize) + 2*in + 3*h + 6*16)
+	}
+	return weights, acts
+}
+
 // coordTerm builds DIM(coord)'s loss (see [VariantSettings]) on the local
 // rows (n*m*m, channels) of n images of m x m locations and their codes y
 // (n, code), with a head of hidden units drawn from init. It returns the

@@ -185,3 +185,25 @@ func TestVariantsTrainAndProbe(t *testing.T) {
 		t.Errorf("summary %v lacks linear_y_acc", sum)
 	}
 }
+
+// TestVariantsCountInTheMemoryEstimate checks that occlusion, which
+// encodes every image twice, and the coordinate head raise a DIM run's
+// memory estimate, and leave a baseline's alone.
+func TestVariantsCountInTheMemoryEstimate(t *testing.T) {
+	plain := DefaultConfig()
+	base := plain.EstimateMemory().Total()
+	occ := DefaultConfig()
+	occ.OccludeProb = 0.5
+	coord := DefaultConfig()
+	coord.CoordWeight = 1
+	if o, c := occ.EstimateMemory().Total(), coord.EstimateMemory().Total(); !(o > base && c > base) {
+		t.Errorf("estimates: plain %.0f, occlude %.0f, coord %.0f bytes; want both variants above plain", base, o, c)
+	}
+	random := DefaultConfig()
+	random.Preset = "random"
+	occRandom := DefaultConfig()
+	occRandom.Preset, occRandom.OccludeProb = "random", 0.5
+	if a, b := random.EstimateMemory().Total(), occRandom.EstimateMemory().Total(); a != b {
+		t.Errorf("random encoder: %.0f bytes, %.0f with occlude_prob set; an untrained encoder occludes nothing", a, b)
+	}
+}
