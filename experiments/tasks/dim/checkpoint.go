@@ -42,7 +42,12 @@ const (
 
 // setting is one config key that a checkpoint must have been saved under,
 // with its value as text.
-type setting struct{ key, value string }
+type setting struct {
+	key, value string
+	// absent, when set, is the value of a checkpoint saved before the key
+	// existed, which lacks it.
+	absent *string
+}
 
 // trainingSettings returns the keys that decide the model's shapes and the
 // course of its training, so that a checkpoint saved under other values is
@@ -50,7 +55,7 @@ type setting struct{ key, value string }
 // not checkpointed, they run after training from their own seed.
 func trainingSettings(c *Config) []setting {
 	obj := c.Objective()
-	s := func(key string, v any) setting { return setting{key, fmt.Sprintf("%v", v)} }
+	s := func(key string, v any) setting { return setting{key: key, value: fmt.Sprintf("%v", v)} }
 	return append([]setting{
 		s("dataset", c.Dataset), s("train_subset", c.TrainSubset), s("normalize", c.Normalize),
 		s("model", obj.Model), s("alpha", obj.Alpha), s("beta", obj.Beta), s("gamma", obj.Gamma),
@@ -286,6 +291,9 @@ func (t *trainer) restoreState(st *checkpoint.State) error {
 func (t *trainer) checkOrigin(st *checkpoint.State) (step int, err error) {
 	for _, s := range trainingSettings(t.c) {
 		b, err := st.GetBytes(stateConfig + "/" + s.key)
+		if _, saved := st.Bytes[stateConfig+"/"+s.key]; !saved && s.absent != nil {
+			b, err = []byte(*s.absent), nil
+		}
 		if err != nil {
 			return 0, err
 		}
@@ -477,6 +485,7 @@ func parameterGroups(m *Model) []parameterGroup {
 		{stateLocalCritic, learnables(m.LocalCritic)},
 		{stateGlobalCritic, learnables(m.GlobalCritic)},
 		{stateDiscriminator, learnables(m.Discriminator)},
+		{stateCoordHead, m.coordHead}, // DIM(coord), model_variants.go
 	}
 }
 

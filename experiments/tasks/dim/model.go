@@ -96,8 +96,9 @@ type Model struct {
 	priorGOut *G.Node
 
 	// occ masks the global path's copy of the batch (DIM(occlude)); nil
-	// without occlusion.
-	occ *occluder
+	// without occlusion. coordHead is DIM(coord)'s head; nil without it.
+	occ       *occluder
+	coordHead G.Nodes
 
 	discriminatorCopy *architectures.PriorDiscriminator
 	real, fake        *G.Node
@@ -247,6 +248,7 @@ func (m *Model) buildObjective(c *Config, spec architectures.EncoderSpec, out *a
 		if err := weighted(c.CoordWeight, coord); err != nil {
 			return nil, nil, err
 		}
+		m.coordHead = head
 		params = append(params, head...)
 	}
 	return terms, params, nil

@@ -53,16 +53,21 @@ func (c *Config) validateVariants() error {
 	return nil
 }
 
-// variantSettings returns the checkpoint settings of the variants a run
-// uses (see trainingSettings): none for plain DIM, so that its checkpoints
-// from before the variants existed still resume.
+// variantSettings returns the checkpoint settings of the variants (see
+// trainingSettings): occlude_prob and coord_weight always, a checkpoint
+// from before the variants existed counting as 0 for both, and the block
+// size and the head's width when their variant is on.
 func variantSettings(c *Config) []setting {
-	var out []setting
+	zero := "0"
+	out := []setting{
+		{key: "occlude_prob", value: fmt.Sprint(c.OccludeProb), absent: &zero},
+		{key: "coord_weight", value: fmt.Sprint(c.CoordWeight), absent: &zero},
+	}
 	if c.OccludeProb > 0 {
-		out = append(out, setting{"occlude_prob", fmt.Sprint(c.OccludeProb)}, setting{"occlude_size", fmt.Sprint(c.OccludeSize)})
+		out = append(out, setting{key: "occlude_size", value: fmt.Sprint(c.OccludeSize)})
 	}
 	if c.CoordWeight > 0 {
-		out = append(out, setting{"coord_weight", fmt.Sprint(c.CoordWeight)}, setting{"coord_hidden", fmt.Sprint(c.CoordHidden)})
+		out = append(out, setting{key: "coord_hidden", value: fmt.Sprint(c.CoordHidden)})
 	}
 	return out
 }
@@ -255,6 +260,9 @@ func (m *Model) forward(c *Config, channels, size int, initSeed uint64) (*archit
 	G.Read(out.Y, &m.occ.codes)
 	return out, nil
 }
+
+// stateCoordHead is the checkpoint key of DIM(coord)'s head.
+const stateCoordHead = "coord_head"
 
 // occludeSalt separates the occluder's seed from the weights'.
 const occludeSalt = 0x0cc1 << 40

@@ -1,6 +1,7 @@
 package dim
 
 import (
+	"context"
 	"math"
 	"math/rand/v2"
 	"testing"
@@ -9,6 +10,8 @@ import (
 	"gorgonia.org/tensor"
 
 	"github.com/infomax/infomax/architectures"
+	"github.com/infomax/infomax/experiments/engine/checkpoint"
+	"github.com/infomax/infomax/experiments/tasks/taskstest"
 )
 
 // TestCoordLossGradientMatchesFiniteDifferences builds DIM(coord)'s loss
@@ -206,4 +209,50 @@ func TestVariantsCountInTheMemoryEstimate(t *testing.T) {
 	if a, b := random.EstimateMemory().Total(), occRandom.EstimateMemory().Total(); a != b {
 		t.Errorf("random encoder: %.0f bytes, %.0f with occlude_prob set; an untrained encoder occludes nothing", a, b)
 	}
+}
+
+// TestVariantsResumeAsUninterrupted stops a DIM(coord+occlude) run
+// mid-epoch and after a due checkpoint and checks that the resumed run
+// logs, returns and saves exactly what the uninterrupted one does: the
+// occlusion masks are drawn from the step, and the coordinate head's
+// weights and Adam state are in the checkpoint.
+func TestVariantsResumeAsUninterrupted(t *testing.T) {
+	cfg := resumeConfig("jsd", "concat")
+	cfg.OccludeProb, cfg.OccludeSize, cfg.CoordWeight, cfg.CoordHidden = 0.5, 8, 1, 8
+	r := taskstest.Resume{Task: Task{}, Config: cfg, Seed: 5, FirstStep: 1, Total: 12,
+		Every: 4, Cuts: []int{4, 9}, WallClock: wallClock, CheckpointUninterrupted: true}
+	want := r.Uninterrupted(t)
+	got := r.Interrupted(t, want)
+	if diff := sameState(t, got.Checkpoint.State, want.Checkpoint.State); diff != "" {
+		t.Errorf("the final state of the resumed run differs from the uninterrupted run's: %s", diff)
+	}
+	// A checkpoint of the variant is refused by plain DIM, naming the key.
+	taskstest.ResumeFails(t, Task{}, resumeConfig("jsd", "concat"), 5, 4, checkpointAt4(t, cfg, 5), nil,
+		"occlude_prob = 0.5", "occlude_prob = 0")
+}
+
+// TestCheckpointFromBeforeTheVariantsResumes removes the variants' keys
+// from a plain DIM checkpoint, as one saved before they existed, and
+// checks that plain DIM still resumes from it while DIM(coord) refuses it.
+func TestCheckpointFromBeforeTheVariantsResumes(t *testing.T) {
+	cfg := resumeConfig("jsd", "concat")
+	data := checkpointAt4(t, cfg, 5)
+	st, err := checkpoint.DecodeState(data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	delete(st.Bytes, stateConfig+"/occlude_prob")
+	delete(st.Bytes, stateConfig+"/coord_weight")
+	old, err := st.Encode()
+	if err != nil {
+		t.Fatal(err)
+	}
+	cp := &checkpoint.Memory{Every: 4, State: old, Step: 4, OK: true}
+	run, _ := taskstest.NewRun(5, cp)
+	if _, err := (Task{}).Run(context.Background(), cfg, run); err != nil {
+		t.Errorf("plain DIM from a checkpoint without the variants' keys: %v", err)
+	}
+	coord := resumeConfig("jsd", "concat")
+	coord.CoordWeight = 1
+	taskstest.ResumeFails(t, Task{}, coord, 5, 4, old, nil, "coord_weight = 0", "coord_weight = 1")
 }
