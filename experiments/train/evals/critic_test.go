@@ -144,3 +144,25 @@ func TestCriticEvaluationsRejectBadInput(t *testing.T) {
 	_, err = NDM(ctx, x, x, nd)
 	bad("NaN code", err, "row 1 column 1 is NaN")
 }
+
+// TestStandardizedZScoresByTheTrainingColumns checks the critics' input
+// scaling on a worked case: a column of 1, 2, 3 (mean 2, sd sqrt(2/3))
+// and a constant column, which becomes 0.
+func TestStandardizedZScoresByTheTrainingColumns(t *testing.T) {
+	train := Matrix{X: []float32{1, 5, 2, 5, 3, 5}, N: 3, D: 2}
+	test := Matrix{X: []float32{4, 7}, N: 1, D: 2}
+	tr, te := standardized(train, test)
+	sd := math.Sqrt(2.0 / 3)
+	want := []float64{-1 / sd, 0, 0, 0, 1 / sd, 0}
+	for k, w := range want {
+		if math.Abs(float64(tr.X[k])-w) > 1e-6 {
+			t.Errorf("training value %d: %v, want %v", k, tr.X[k], w)
+		}
+	}
+	if math.Abs(float64(te.X[0])-2/sd) > 1e-6 || te.X[1] != 0 {
+		t.Errorf("test row %v, want [%v 0]: scaled by the training statistics", te.X, 2/sd)
+	}
+	if train.X[0] != 1 {
+		t.Error("standardized changed its input")
+	}
+}

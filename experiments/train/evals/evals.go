@@ -146,3 +146,36 @@ func checkPairs(names []string, train, test []Matrix) error {
 	}
 	return nil
 }
+
+// standardized returns copies of train and test with every column
+// z-scored by its mean and standard deviation on train; a column constant
+// on train becomes 0.
+func standardized(train, test Matrix) (Matrix, Matrix) {
+	mean, sq := make([]float64, train.D), make([]float64, train.D)
+	for i := 0; i < train.N; i++ {
+		for j, v := range train.Row(i) {
+			mean[j] += float64(v) / float64(train.N)
+		}
+	}
+	for i := 0; i < train.N; i++ {
+		for j, v := range train.Row(i) {
+			d := float64(v) - mean[j]
+			sq[j] += d * d / float64(train.N)
+		}
+	}
+	scale := make([]float64, train.D)
+	for j := range sq {
+		if sd := math.Sqrt(sq[j]); sd > 1e-8*math.Max(1, math.Abs(mean[j])) {
+			scale[j] = 1 / sd
+		}
+	}
+	apply := func(m Matrix) Matrix {
+		out := Matrix{X: make([]float32, len(m.X)), N: m.N, D: m.D}
+		for k, v := range m.X {
+			j := k % m.D
+			out.X[k] = float32((float64(v) - mean[j]) * scale[j])
+		}
+		return out
+	}
+	return apply(train), apply(test)
+}
