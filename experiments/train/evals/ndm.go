@@ -30,9 +30,12 @@ type NDMConfig struct {
 // discriminator trained with the named estimator to tell a batch of codes
 // (the positives) from the same batch with every dimension shuffled
 // across the batch independently (the negatives). It is about 0 for
-// codes with independent dimensions and grows with their dependence. The
-// caller applies a sigmoid first for the paper's first NDM number
-// ([Matrix.Sigmoid]).
+// codes with independent dimensions and grows with their dependence.
+// Every dimension is z-scored with its training mean and standard
+// deviation first. The caller applies a sigmoid before for the paper's
+// first NDM number ([Matrix.Sigmoid]): in theory it changes nothing, as
+// the divergence is unchanged by any invertible map of each dimension,
+// but it changes what a discriminator trained briefly finds.
 func NDM(ctx context.Context, train, test Matrix, cfg NDMConfig) (Estimate, error) {
 	if err := cfg.Validate(); err != nil {
 		return Estimate{}, err
@@ -47,6 +50,10 @@ func NDM(ctx context.Context, train, test Matrix, cfg NDMConfig) (Estimate, erro
 	if err != nil {
 		return Estimate{}, fmt.Errorf("ndm: estimator %q: %w", cfg.Estimator, err)
 	}
+	// The discriminator sees z-scored codes, whose scale would otherwise
+	// set how fast it learns (a random encoder's codes are small); the KL
+	// divergence is unchanged by a scaling of each dimension.
+	train, test = standardized(train, test)
 	s, err := newSplit([]Matrix{train}, []Matrix{test}, cfg.Config)
 	if err != nil {
 		return Estimate{}, err
