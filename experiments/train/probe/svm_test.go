@@ -77,23 +77,7 @@ func TestSVMLossAndGradientMatchTheDefinition(t *testing.T) {
 	if math.Abs(got-want) > 1e-5*math.Max(1, math.Abs(want)) {
 		t.Fatalf("SVM graph loss %v, reference %v", got, want)
 	}
-	for _, p := range tr.params {
-		grad := append([]float32(nil), must(p.Grad()).Data().([]float32)...)
-		w := p.Value().Data().([]float32)
-		for j := range w {
-			orig := w[j]
-			const h = 1e-3
-			w[j] = orig + h
-			up := referenceHinge(tr)
-			w[j] = orig - h
-			down := referenceHinge(tr)
-			w[j] = orig
-			fd := (up - down) / (float64(orig+h) - float64(orig-h))
-			if math.Abs(fd-float64(grad[j])) > 1e-3+1e-2*math.Abs(fd) {
-				t.Errorf("%s[%d]: gradient %v, finite difference %v", p.Name(), j, grad[j], fd)
-			}
-		}
-	}
+	checkFiniteDifferences(t, tr, referenceHinge)
 }
 
 // TestSVMSeparatesBlobsAndChoosesOnValidation trains the SVM on separable
