@@ -164,6 +164,7 @@ func pixelShuffle(rows *G.Node, n, s, c int) (*G.Node, error) {
 	return G.Reshape(r, tensor.Shape{n * 4 * s * s, c})
 }
 
+// close releases the decoder's tape machine.
 func (d *decoder) close() { graph.CloseMachine(d.vm) }
 
 // load writes rows of src (codes, images) into the input batch.

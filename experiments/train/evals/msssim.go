@@ -136,6 +136,7 @@ func halve(a []float64, h, w int) []float64 {
 	return out
 }
 
+// toFloat64 returns v converted to float64.
 func toFloat64(v []float32) []float64 {
 	out := make([]float64, len(v))
 	for i, x := range v {
