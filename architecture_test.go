@@ -34,6 +34,7 @@ var layers = map[string]int{
 	"experiments/tasks":             4,
 	"reports":                       3,
 	"experiments/train/probe":       3,
+	"experiments/train/evals":       3,
 	"experiments/data":              3,
 	"experiments/engine/results":    2,
 	"experiments/train/optim":       2,

@@ -24,7 +24,9 @@
 //  4. experiments/tasks: the task contract (Task, Config, Run) and the
 //     task registry.
 //  3. reports (figures and tables from results files, by registered kind),
-//     experiments/train/probe (probes on frozen features) and
+//     experiments/train/probe (probes and the linear SVM on frozen
+//     features), experiments/train/evals (the other measurements of a
+//     frozen code: MS-SSIM of a decoder, a critic's I(X; Y), NDM) and
 //     experiments/data (registered image data sets and their readers).
 //  2. experiments/engine/results (the results files: summary.json,
 //     metrics.jsonl, results.csv), experiments/train/optim (Adam),

@@ -42,7 +42,12 @@ const (
 
 // setting is one config key that a checkpoint must have been saved under,
 // with its value as text.
-type setting struct{ key, value string }
+type setting struct {
+	key, value string
+	// absent, when set, is the value of a checkpoint saved before the key
+	// existed, which lacks it.
+	absent *string
+}
 
 // trainingSettings returns the keys that decide the model's shapes and the
 // course of its training, so that a checkpoint saved under other values is
@@ -50,8 +55,8 @@ type setting struct{ key, value string }
 // not checkpointed, they run after training from their own seed.
 func trainingSettings(c *Config) []setting {
 	obj := c.Objective()
-	s := func(key string, v any) setting { return setting{key, fmt.Sprintf("%v", v)} }
-	return []setting{
+	s := func(key string, v any) setting { return setting{key: key, value: fmt.Sprintf("%v", v)} }
+	return append([]setting{
 		s("dataset", c.Dataset), s("train_subset", c.TrainSubset), s("normalize", c.Normalize),
 		s("model", obj.Model), s("alpha", obj.Alpha), s("beta", obj.Beta), s("gamma", obj.Gamma),
 		s("estimator", c.Estimator), s("estimator_params", c.EstimatorParams), s("negatives", c.Negatives),
@@ -61,7 +66,7 @@ func trainingSettings(c *Config) []setting {
 		s("conv1", c.Conv1), s("conv2", c.Conv2), s("conv3", c.Conv3), s("fc", c.FC), s("code", c.Code),
 		s("first_bn", c.FirstBN),
 		s("epochs", c.Epochs), s("batch_size", c.BatchSize), s("lr", c.LR), s("beta1", c.Beta1), s("beta2", c.Beta2),
-	}
+	}, variantSettings(c)...)
 }
 
 // trainer is the state of a run's training loop: the model and everything
@@ -295,6 +300,9 @@ func (t *trainer) restoreState(st *checkpoint.State) error {
 func (t *trainer) checkOrigin(st *checkpoint.State) (step int, err error) {
 	for _, s := range trainingSettings(t.c) {
 		b, err := st.GetBytes(stateConfig + "/" + s.key)
+		if _, saved := st.Bytes[stateConfig+"/"+s.key]; !saved && s.absent != nil {
+			b, err = []byte(*s.absent), nil
+		}
 		if err != nil {
 			return 0, err
 		}
@@ -486,6 +494,7 @@ func parameterGroups(m *Model) []parameterGroup {
 		{stateLocalCritic, learnables(m.LocalCritic)},
 		{stateGlobalCritic, learnables(m.GlobalCritic)},
 		{stateDiscriminator, learnables(m.Discriminator)},
+		{stateCoordHead, m.coordHead}, // DIM(coord), model_variants.go
 	}
 }
 

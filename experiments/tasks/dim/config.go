@@ -201,6 +201,14 @@ type Config struct {
 	ProbeStandardize bool     `toml:"probe_standardize"`
 	ProbeFeatures    []string `toml:"probe_features"`
 
+	// EvalSettings are the evaluations after the probes (the paper's
+	// Table 3: svm, msssim, mi_xy, ndm) and their settings; see
+	// evaluations.go.
+	EvalSettings
+	// VariantSettings are Table 4's DIM(occlude) and DIM(coord); see
+	// model_variants.go.
+	VariantSettings
+
 	// explicit holds the keys the sweep file set (see [Config.SetKeys]);
 	// nil when the config was not decoded from a sweep file.
 	explicit map[string]bool
@@ -259,6 +267,8 @@ func DefaultConfig() *Config {
 		ProbeDecayEpochs: []int{},
 		ProbeStandardize: true,
 		ProbeFeatures:    []string{"conv", "fc", "y"},
+		EvalSettings:     defaultEvalSettings(),
+		VariantSettings:  defaultVariantSettings(),
 	}
 }
 
@@ -276,7 +286,7 @@ func (c *Config) Objective() Preset {
 // objective, the networks, the training, the probes and the sizes.
 func (c *Config) Validate() error {
 	for _, validate := range []func() error{c.validateData, c.validatePreset, c.validateObjective,
-		c.validateNetworks, c.validateTraining, c.validateProbes, c.validateSizes} {
+		c.validateNetworks, c.validateTraining, c.validateProbes, c.validateEvals, c.validateVariants, c.validateSizes} {
 		if err := validate(); err != nil {
 			return err
 		}

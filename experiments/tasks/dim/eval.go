@@ -18,7 +18,8 @@ const extractBatch = 250
 // probeEncoder extracts the requested features of the train and test
 // splits with fx, a frozen copy of the model's encoder (evaluation mode,
 // batch norm on running statistics), which it closes, and trains both
-// probes on each, adding mlp_<f>_acc and linear_<f>_acc to summary.
+// probes on each, adding mlp_<f>_acc and linear_<f>_acc to summary; then
+// performs the configured evaluations ([evaluate]).
 func probeEncoder(ctx context.Context, c *Config, fx *architectures.FeatureExtractor, train, test *data.Set, seed uint64, summary results.Values) error {
 	trainF, testF, err := extractFeatures(fx, train, test)
 	if err != nil {
@@ -31,7 +32,7 @@ func probeEncoder(ctx context.Context, c *Config, fx *architectures.FeatureExtra
 			return err
 		}
 	}
-	return nil
+	return evaluate(ctx, c, trainF, testF, train, test, seed, summary)
 }
 
 // extractFeatures returns the features of the train and test splits under
@@ -61,11 +62,15 @@ func pick(f *architectures.Features, name string, labels []int) *probe.Features 
 }
 
 // probePixels trains both probes on the raw (possibly normalized) images,
-// adding mlp_input_acc and linear_input_acc to summary.
+// adding mlp_input_acc and linear_input_acc to summary, then the SVM if
+// it is configured ([evaluatePixels]).
 func probePixels(ctx context.Context, c *Config, train, test *data.Set, seed uint64, summary results.Values) error {
 	tr := &probe.Features{X: train.Images, N: train.N, D: train.Dim(), Labels: train.Labels}
 	te := &probe.Features{X: test.Images, N: test.N, D: test.Dim(), Labels: test.Labels}
-	return runProbes(ctx, c, "input", tr, te, train.Classes, seed, summary)
+	if err := runProbes(ctx, c, "input", tr, te, train.Classes, seed, summary); err != nil {
+		return err
+	}
+	return evaluatePixels(ctx, c, train, test, seed, summary)
 }
 
 // runProbes trains the MLP and the linear probe on one kind of features.

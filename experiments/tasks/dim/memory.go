@@ -152,5 +152,6 @@ func (c *Config) networks(obj Preset, channels float64) (weights, acts float64) 
 			acts += 2 * (8*(h1+h2) + 4*code)
 		}
 	}
-	return weights, acts
+	w, a := c.variantCosts(obj, channels) // DIM(occlude) and DIM(coord), model_variants.go
+	return weights + w, acts + a
 }

@@ -103,6 +103,11 @@ type Model struct {
 	// priorGOut copies priorG, to be read after a run (see keep).
 	priorGOut *G.Node
 
+	// occ masks the global path's copy of the batch (DIM(occlude)); nil
+	// without occlusion. coordHead is DIM(coord)'s head; nil without it.
+	occ       *occluder
+	coordHead G.Nodes
+
 	discriminatorCopy *architectures.PriorDiscriminator
 	real, fake        *G.Node
 	realValue         *tensor.Dense
@@ -156,10 +161,7 @@ func NewModel(c *Config, channels, size int, initSeed uint64) (*Model, error) {
 	if m.Encoder, err = architectures.NewEncoder(m.g, init, spec); err != nil {
 		return nil, fmt.Errorf("dim: %w", err)
 	}
-	m.Input = make([]float32, n*channels*size*size)
-	m.xValue = tensor.New(tensor.WithShape(n, channels, size, size), tensor.WithBacking(m.Input))
-	m.x = G.NewTensor(m.g, architectures.Dtype, 4, G.WithShape(n, channels, size, size), G.WithName("images"), G.WithValue(m.xValue))
-	out, err := m.Encoder.Forward(m.x)
+	out, err := m.forward(c, channels, size, initSeed) // see model_variants.go
 	if err != nil {
 		return nil, fmt.Errorf("dim: %w", err)
 	}
@@ -251,6 +253,17 @@ func (m *Model) buildObjective(c *Config, spec architectures.EncoderSpec, out *a
 		if err := weighted(obj.Gamma, m.priorG); err != nil {
 			return nil, nil, err
 		}
+	}
+	if c.CoordWeight > 0 { // DIM(coord), see model_variants.go
+		coord, head, err := coordTerm(m.g, init, out.LocalRows, out.Y, n, spec.LocalSize(), c.CoordHidden)
+		if err != nil {
+			return nil, nil, fmt.Errorf("dim: coord_weight: %w", err)
+		}
+		if err := weighted(c.CoordWeight, coord); err != nil {
+			return nil, nil, err
+		}
+		m.coordHead = head
+		params = append(params, head...)
 	}
 	return terms, params, nil
 }
@@ -512,6 +525,7 @@ func (m *Model) EncoderStep() (StepStats, error) {
 		return StepStats{}, fmt.Errorf("dim: the %s baseline has no objective to train", m.obj.Model)
 	}
 	defer m.vm.Reset()
+	m.occlude()
 	if err := G.Let(m.x, m.xValue); err != nil {
 		return StepStats{}, err
 	}

@@ -12,7 +12,7 @@ import (
 func smallTrainer(t *testing.T) *trainer {
 	t.Helper()
 	cfg := Config{Hidden: 4, Dropout: 0.5, Epochs: 1, BatchSize: 6, LR: 1e-3, Seed: 3}
-	tr, err := newTrainer(3, 3, cfg, true, nil, 6)
+	tr, err := newTrainer(3, 3, cfg, model{mlp: true}, nil, 6)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -117,6 +117,14 @@ func TestTrainingLossMatchesTheDefinition(t *testing.T) {
 func TestGradientsMatchFiniteDifferences(t *testing.T) {
 	tr := smallTrainer(t)
 	runLoss(t, tr)
+	checkFiniteDifferences(t, tr, referenceLoss)
+}
+
+// checkFiniteDifferences checks the gradient of every parameter entry that
+// the last run of tr's graph left against central differences of the
+// float64 reference loss.
+func checkFiniteDifferences(t *testing.T, tr *trainer, reference func(*trainer) float64) {
+	t.Helper()
 	for _, p := range tr.params {
 		gv, err := p.Grad()
 		if err != nil {
@@ -128,9 +136,9 @@ func TestGradientsMatchFiniteDifferences(t *testing.T) {
 			orig := w[j]
 			const h = 1e-3
 			w[j] = orig + h
-			up := referenceLoss(tr)
+			up := reference(tr)
 			w[j] = orig - h
-			down := referenceLoss(tr)
+			down := reference(tr)
 			w[j] = orig
 			// The step is rounded to float32; divide by the step taken.
 			fd := (up - down) / (float64(orig+h) - float64(orig-h))

@@ -169,6 +169,10 @@ type Result struct {
 	FinalLoss float64
 	// Predictions holds the predicted class of every test row.
 	Predictions []int
+
+	// validation is the accuracy on held-out training rows, when run
+	// was given some (the SVM's choice of penalty).
+	validation float64
 }
 
 // DivergedError reports a probe whose training loss stopped being finite.
@@ -184,17 +188,27 @@ func (e *DivergedError) Error() string {
 // TrainMLP trains the paper's nonlinear probe on train and scores it on
 // test. It stops early with ctx.Err() when ctx is done.
 func TrainMLP(ctx context.Context, train, test *Features, classes int, cfg Config) (Result, error) {
-	return run(ctx, train, test, classes, cfg, true)
+	return run(ctx, train, test, classes, cfg, model{mlp: true})
 }
 
 // TrainLinear trains a linear softmax probe on train and scores it on test.
 // Hidden and Dropout are ignored. It stops early with ctx.Err() when ctx is
 // done.
 func TrainLinear(ctx context.Context, train, test *Features, classes int, cfg Config) (Result, error) {
-	return run(ctx, train, test, classes, cfg, false)
+	return run(ctx, train, test, classes, cfg, model{})
 }
 
-func run(ctx context.Context, train, test *Features, classes int, cfg Config, mlp bool) (Result, error) {
+// model says which probe run trains: the MLP (mlp), the linear softmax
+// probe (the zero value) or the linear SVM (hinge, with an L2 penalty of
+// decay on its weights); val, when set, are held-out rows that run
+// scores as well, into Result.validation.
+type model struct {
+	mlp, hinge bool
+	decay      float64
+	val        *Features
+}
+
+func run(ctx context.Context, train, test *Features, classes int, cfg Config, kind model) (Result, error) {
 	if err := cfg.Validate(); err != nil {
 		return Result{}, err
 	}
@@ -213,14 +227,14 @@ func run(ctx context.Context, train, test *Features, classes int, cfg Config, ml
 	if cfg.BatchSize > train.N {
 		return Result{}, fmt.Errorf("probe config: BatchSize = %d exceeds the %d training rows; lower BatchSize or give more rows", cfg.BatchSize, train.N)
 	}
-	if mlp && cfg.BatchSize < 2 {
+	if kind.mlp && cfg.BatchSize < 2 {
 		return Result{}, fmt.Errorf("probe config: BatchSize = %d; the MLP probe's batch normalization needs at least 2", cfg.BatchSize)
 	}
 	var norm *standardizer
 	if cfg.Standardize {
 		norm = newStandardizer(train)
 	}
-	t, err := newTrainer(train.D, classes, cfg, mlp, norm, max(train.N, test.N))
+	t, err := newTrainer(train.D, classes, cfg, kind, norm, max(train.N, test.N))
 	if err != nil {
 		return Result{}, err
 	}
@@ -238,6 +252,13 @@ func run(ctx context.Context, train, test *Features, classes int, cfg Config, ml
 		return Result{}, err
 	}
 	res.TestAccuracy = accuracy(res.Predictions, test.Labels)
+	if kind.val != nil {
+		valPred, err := t.predict(kind.val)
+		if err != nil {
+			return Result{}, err
+		}
+		res.validation = accuracy(valPred, kind.val.Labels)
+	}
 	return res, nil
 }
 

@@ -32,6 +32,8 @@ const (
 type trainer struct {
 	cfg           Config
 	mlp           bool
+	hinge         bool    // the SVM: multiclass hinge loss instead of cross-entropy
+	decay         float64 // the SVM's L2 penalty on its weights
 	d, classes    int
 	batch, hidden int
 	norm          *standardizer
@@ -56,14 +58,14 @@ type trainer struct {
 	logits        G.Value
 }
 
-func newTrainer(d, classes int, cfg Config, mlp bool, norm *standardizer, evalRows int) (*trainer, error) {
+func newTrainer(d, classes int, cfg Config, kind model, norm *standardizer, evalRows int) (*trainer, error) {
 	t := &trainer{
-		cfg: cfg, mlp: mlp, d: d, classes: classes, batch: cfg.BatchSize, norm: norm,
+		cfg: cfg, mlp: kind.mlp, hinge: kind.hinge, decay: kind.decay, d: d, classes: classes, batch: cfg.BatchSize, norm: norm,
 		shuffleRNG: rand.New(rand.NewPCG(cfg.Seed, 0x5eed5f1e)),
 		dropoutRNG: rand.New(rand.NewPCG(cfg.Seed, 0xd0d0d0d0)),
 		evalRows:   min(evalRows, maxEvalRows),
 	}
-	if mlp {
+	if kind.mlp {
 		t.hidden = cfg.Hidden
 	}
 	if err := t.buildTraining(); err != nil {
@@ -158,7 +160,7 @@ func (t *trainer) buildTraining() error {
 	}
 	t.params = append(t.params, out.Learnables()...)
 	t.trainedParams = append(t.trainedParams, out.Learnables()...)
-	loss, err := crossEntropy(logits, y)
+	loss, err := t.objective(logits, y, out.W)
 	if err != nil {
 		return err
 	}

@@ -1,0 +1,264 @@
+package dim
+
+import (
+	"context"
+	"fmt"
+	"math"
+	"slices"
+	"strings"
+
+	"github.com/infomax/infomax/architectures"
+	"github.com/infomax/infomax/estimators"
+	"github.com/infomax/infomax/experiments/data"
+	"github.com/infomax/infomax/experiments/engine/results"
+	"github.com/infomax/infomax/experiments/train/evals"
+	"github.com/infomax/infomax/experiments/train/probe"
+	"github.com/infomax/infomax/internal/registry"
+	runseed "github.com/infomax/infomax/internal/seed"
+)
+
+// The evaluations of a frozen encoder beyond the probes (the paper's
+// Table 3), the values of the evaluations key.
+const (
+	// EvalSVM is the linear SVM on each probed feature: svm_<f>_acc.
+	EvalSVM = "svm"
+	// EvalMSSSIM is the L2 decoder from Y: msssim and decoder_mse.
+	EvalMSSSIM = "msssim"
+	// EvalMIXY is a critic's estimate of I(X; Y) in nats: mi_xy.
+	EvalMIXY = "mi_xy"
+	// EvalNDM is the neural dependency measure of Y, without and with a
+	// sigmoid: ndm and ndm_sigmoid.
+	EvalNDM = "ndm"
+)
+
+// evalNames are the evaluations, in the order a run performs them.
+var evalNames = []string{EvalSVM, EvalMSSSIM, EvalMIXY, EvalNDM}
+
+// evalStream is the stream of the probes' seed that the evaluations draw
+// from, so that adding them changes no probe.
+const evalStream = 5
+
+// EvalSettings are the keys of the evaluations, embedded in [Config]; the SVM
+// is trained as the probes are (probe_epochs, probe_lr, probe_batch_size,
+// probe_decay_epochs, probe_standardize) and the others with the eval_
+// settings.
+type EvalSettings struct {
+	// Evaluations names the evaluations a run performs after its probes,
+	// on the frozen encoder: any of "svm", "msssim", "mi_xy", "ndm". The
+	// pixel baseline performs only "svm" (on the input): its code is the
+	// image, which a decoder need not learn, whose MI with itself is
+	// infinite, and whose thousand pixels are not a code to compare NDM
+	// with; it leaves the other metrics out.
+	Evaluations []string `toml:"evaluations"`
+	// SVMPenalties are the SVM's L2 penalties, one chosen per feature on
+	// the validation rows; SVMValidation (and EvalValidation for the
+	// others) is the fraction of the training rows held out as those.
+	SVMPenalties  []float64 `toml:"svm_penalties"`
+	SVMValidation float64   `toml:"svm_validation"`
+	// EvalEpochs, EvalLR and EvalBatchSize train the decoder, the I(X;
+	// Y) critic (EvalHidden units a layer) and the NDM discriminator
+	// (EvalHidden, then EvalHidden/5 units), each reporting the epoch that
+	// is best on the validation rows. DecoderChannels is the decoder's
+	// width: the channels of its first map (half of them in the second),
+	// kept apart from EvalHidden because its convolutions cost far more
+	// per unit.
+	EvalEpochs      int     `toml:"eval_epochs"`
+	EvalLR          float64 `toml:"eval_lr"`
+	EvalBatchSize   int     `toml:"eval_batch_size"`
+	EvalHidden      int     `toml:"eval_hidden"`
+	EvalValidation  float64 `toml:"eval_validation"`
+	DecoderChannels int     `toml:"decoder_channels"`
+	// MIXYEstimator, MIXYEstimatorParams and MIXYCritic choose the I(X;
+	// Y) estimate: any critic-based estimator and pair critic ("dv" and
+	// "concat", MINE's bound and critic, by default); NDMEstimator is
+	// NDM's ("dv", the paper's KL).
+	MIXYEstimator       string             `toml:"mi_xy_estimator"`
+	MIXYEstimatorParams map[string]float64 `toml:"mi_xy_estimator_params"`
+	MIXYCritic          string             `toml:"mi_xy_critic"`
+	NDMEstimator        string             `toml:"ndm_estimator"`
+}
+
+// defaultEvalSettings returns no evaluations, with the settings that
+// sweeps/table3.toml uses. At the CPU scale (4500 training images after
+// the held-out tenth, the paper's encoder widths) their 10 epochs took
+// about 16 s of CPU for the decoder, 3 s for the I(X; Y) critic and under
+// 2 s for NDM's two discriminators, and the SVM, at 30 probe epochs, 13 s
+// for its 2 penalties on 3 features (measured on a contended 2-core
+// machine; see sweeps/table3.toml).
+func defaultEvalSettings() EvalSettings {
+	return EvalSettings{
+		Evaluations:         []string{},
+		SVMPenalties:        []float64{0, 1e-3},
+		SVMValidation:       0.1,
+		EvalEpochs:          10,
+		EvalLR:              1e-3,
+		EvalBatchSize:       64,
+		EvalHidden:          64,
+		EvalValidation:      0.1,
+		DecoderChannels:     16,
+		MIXYEstimator:       "dv",
+		MIXYEstimatorParams: map[string]float64{},
+		MIXYCritic:          "concat",
+		NDMEstimator:        "dv",
+	}
+}
+
+// wants reports whether the run performs evaluation name.
+func (e *EvalSettings) wants(name string) bool { return slices.Contains(e.Evaluations, name) }
+
+// validateEvals checks the evaluations and their settings, naming the key
+// at fault.
+func (c *Config) validateEvals() error {
+	e := &c.EvalSettings
+	seen := map[string]bool{}
+	for _, name := range e.Evaluations {
+		if !slices.Contains(evalNames, name) {
+			return fmt.Errorf("evaluations: %q is not one of %s%s", name, strings.Join(evalNames, ", "), registry.DidYouMean(name, evalNames))
+		}
+		if seen[name] {
+			return fmt.Errorf("evaluations: %q is listed twice", name)
+		}
+		seen[name] = true
+	}
+	if len(e.Evaluations) == 0 {
+		return nil
+	}
+	for _, p := range e.SVMPenalties {
+		if !(p >= 0) || math.IsInf(p, 0) {
+			return fmt.Errorf("svm_penalties = %v: each must be a finite penalty, at least 0", e.SVMPenalties)
+		}
+	}
+	switch {
+	case e.wants(EvalSVM) && len(e.SVMPenalties) == 0:
+		return fmt.Errorf("svm_penalties is empty: give at least one L2 penalty, such as [0]")
+	case e.wants(EvalSVM) && !(e.SVMValidation > 0 && e.SVMValidation < 1):
+		return fmt.Errorf("svm_validation = %g: must be a fraction in (0, 1), such as 0.1", e.SVMValidation)
+	}
+	if err := checkInts([]intCheck{
+		{"eval_epochs", e.EvalEpochs, 1, ""},
+		{"eval_batch_size", e.EvalBatchSize, 2, "at least 2 (a batch's other rows are the critics' negatives)"},
+		{"eval_hidden", e.EvalHidden, 1, ""},
+		{"decoder_channels", e.DecoderChannels, 1, ""},
+	}); err != nil {
+		return err
+	}
+	switch {
+	case !(e.EvalLR > 0) || math.IsInf(e.EvalLR, 0):
+		return fmt.Errorf("eval_lr = %g: must be a positive, finite learning rate", e.EvalLR)
+	case !(e.EvalValidation > 0 && e.EvalValidation < 1):
+		return fmt.Errorf("eval_validation = %g: must be a fraction in (0, 1), such as 0.1", e.EvalValidation)
+	}
+	return c.validateEvalEstimators()
+}
+
+// validateEvalEstimators checks the estimators and the critic of mi_xy and
+// ndm, when they are performed.
+func (c *Config) validateEvalEstimators() error {
+	e := &c.EvalSettings
+	if e.wants(EvalMIXY) {
+		if _, err := estimators.New(e.MIXYEstimator, estimators.Params(e.MIXYEstimatorParams)); err != nil {
+			return fmt.Errorf("mi_xy_estimator = %q: %w", e.MIXYEstimator, err)
+		}
+		if _, err := architectures.LookupPairCritic(e.MIXYCritic); err != nil {
+			return fmt.Errorf("mi_xy_critic = %q: %w", e.MIXYCritic, err)
+		}
+	}
+	if e.wants(EvalNDM) {
+		if _, err := estimators.New(e.NDMEstimator, nil); err != nil {
+			return fmt.Errorf("ndm_estimator = %q: %w", e.NDMEstimator, err)
+		}
+	}
+	return nil
+}
+
+// svmConfig returns the SVM's settings: the probes', seeded with seed.
+func (c *Config) svmConfig(seed uint64) probe.SVMConfig {
+	return probe.SVMConfig{Config: c.probeConfig(seed), Penalties: c.SVMPenalties, Validation: c.SVMValidation}
+}
+
+// evalConfig returns the decoder's, the critic's and the discriminator's
+// training settings, seeded with seed.
+func (c *Config) evalConfig(seed uint64) evals.Config {
+	e := &c.EvalSettings
+	return evals.Config{Epochs: e.EvalEpochs, BatchSize: e.EvalBatchSize, LR: e.EvalLR, Hidden: e.EvalHidden,
+		Validation: e.EvalValidation, Seed: seed}
+}
+
+// evaluate performs the configured evaluations on the frozen encoder's
+// features of both splits, adding their metrics to summary (see
+// [EvalSettings]). Their seeds derive from probeSeed.
+func evaluate(ctx context.Context, c *Config, trainF, testF *architectures.Features, train, test *data.Set, probeSeed uint64, summary results.Values) error {
+	e := &c.EvalSettings
+	seed := runseed.Derive(probeSeed, evalStream)
+	if e.wants(EvalSVM) {
+		for k, name := range c.ProbeFeatures {
+			if err := runSVM(ctx, c, name, pick(trainF, name, train.Labels), pick(testF, name, test.Labels), train.Classes, seed+uint64(k), summary); err != nil {
+				return err
+			}
+		}
+	}
+	trY, teY := evals.Matrix{X: trainF.Y, N: trainF.N, D: trainF.YDim}, evals.Matrix{X: testF.Y, N: testF.N, D: testF.YDim}
+	trX, teX := images(train), images(test)
+	cfg := c.evalConfig(seed)
+	if e.wants(EvalMSSSIM) {
+		dec := cfg
+		dec.Hidden = e.DecoderChannels
+		r, err := evals.Decode(ctx, trY, trX, teY, teX, evals.Geometry{Channels: train.C, Size: train.H}, dec)
+		if err != nil {
+			return fmt.Errorf("dim: msssim: %w", err)
+		}
+		summary["msssim"], summary["decoder_mse"] = r.MSSSIM, r.MSE
+	}
+	if e.wants(EvalMIXY) {
+		est, err := evals.EstimateMI(ctx, trX, trY, teX, teY, evals.MIConfig{Config: cfg, Estimator: e.MIXYEstimator,
+			EstimatorParams: e.MIXYEstimatorParams, Critic: e.MIXYCritic, Layers: 1, Embed: e.EvalHidden})
+		if err != nil {
+			return fmt.Errorf("dim: mi_xy: %w", err)
+		}
+		summary["mi_xy"] = est.Test
+	}
+	if e.wants(EvalNDM) {
+		return runNDM(ctx, c, trY, teY, cfg, summary)
+	}
+	return nil
+}
+
+// runNDM adds ndm and ndm_sigmoid, NDM of Y without and with a sigmoid.
+func runNDM(ctx context.Context, c *Config, trY, teY evals.Matrix, cfg evals.Config, summary results.Values) error {
+	ndm := evals.NDMConfig{Config: cfg, Estimator: c.NDMEstimator}
+	plain, err := evals.NDM(ctx, trY, teY, ndm)
+	if err != nil {
+		return fmt.Errorf("dim: ndm: %w", err)
+	}
+	squashed, err := evals.NDM(ctx, trY.Sigmoid(), teY.Sigmoid(), ndm)
+	if err != nil {
+		return fmt.Errorf("dim: ndm with a sigmoid: %w", err)
+	}
+	summary["ndm"], summary["ndm_sigmoid"] = plain.Test, squashed.Test
+	return nil
+}
+
+// evaluatePixels performs the pixel baseline's evaluations: the SVM on the
+// input (svm_input_acc); see [EvalSettings] for why the others are left
+// out. Its seed derives from probeSeed.
+func evaluatePixels(ctx context.Context, c *Config, train, test *data.Set, probeSeed uint64, summary results.Values) error {
+	if !c.wants(EvalSVM) {
+		return nil
+	}
+	tr := &probe.Features{X: train.Images, N: train.N, D: train.Dim(), Labels: train.Labels}
+	te := &probe.Features{X: test.Images, N: test.N, D: test.Dim(), Labels: test.Labels}
+	return runSVM(ctx, c, "input", tr, te, train.Classes, runseed.Derive(probeSeed, evalStream), summary)
+}
+
+// runSVM trains the SVM on one kind of features, adding svm_<name>_acc.
+func runSVM(ctx context.Context, c *Config, name string, train, test *probe.Features, classes int, seed uint64, summary results.Values) error {
+	res, err := probe.TrainSVM(ctx, train, test, classes, c.svmConfig(seed))
+	if err != nil {
+		return fmt.Errorf("dim: SVM on %s features: %w", name, err)
+	}
+	summary["svm_"+name+"_acc"] = res.TestAccuracy
+	return nil
+}
+
+// images returns a split's images as a matrix, one image a row.
+func images(s *data.Set) evals.Matrix { return evals.Matrix{X: s.Images, N: s.N, D: s.Dim()} }
