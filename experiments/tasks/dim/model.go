@@ -283,10 +283,15 @@ func (m *Model) sampled(key string, base *estimators.Mask, k int) (*estimators.M
 	return s.Mask, nil
 }
 
-// SampleNegatives draws from rng the negatives of the next step for every
-// term that keeps K per positive (num_negatives, num_global_negatives);
-// for the others it does nothing.
-func (m *Model) SampleNegatives(rng *rand.Rand) error {
+// SampleNegatives draws the negatives of step for every term that keeps K
+// per positive (num_negatives, num_global_negatives), from a source seeded
+// with seed and the step number, so that a resumed run draws what an
+// uninterrupted one would; without such a term it does nothing.
+func (m *Model) SampleNegatives(seed uint64, step int) error {
+	if len(m.samplers) == 0 {
+		return nil
+	}
+	rng := rand.New(rand.NewPCG(seed, uint64(step)))
 	for _, s := range m.samplers {
 		if err := s.Sample(rng); err != nil {
 			return fmt.Errorf("dim: sampling negatives: %w", err)

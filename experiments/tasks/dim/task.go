@@ -21,7 +21,6 @@ import (
 	"fmt"
 	"maps"
 	"math"
-	"math/rand/v2"
 	"slices"
 	"time"
 
@@ -239,7 +238,7 @@ func (t *trainer) trainModel(ctx context.Context) error {
 		}
 		copy(indices, order[b*c.BatchSize:(b+1)*c.BatchSize])
 		t.train.Batch(indices, m.Input)
-		if err := m.SampleNegatives(rand.New(rand.NewPCG(t.negativesSeed, uint64(t.step)))); err != nil {
+		if err := m.SampleNegatives(t.negativesSeed, t.step); err != nil {
 			return err
 		}
 		st, err := m.EncoderStep()
