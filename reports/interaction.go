@@ -110,7 +110,7 @@ func makeInteraction(runs []Run, spec Spec, dir string) ([]string, error) {
 	if err != nil {
 		return nil, err
 	}
-	if _, err := selectRuns(spec, "factor, by and pair", done, keySet(append([]string{o.Factor, o.By}, o.Pair...))); err != nil {
+	if err := requireParams(spec, "factor, by and pair", done, append([]string{o.Factor, o.By}, o.Pair...)); err != nil {
 		return nil, err
 	}
 	if err := checkMetrics("interaction", spec, "metric", sel, []string{o.Metric}); err != nil {

@@ -2,7 +2,6 @@ package reports
 
 import (
 	"fmt"
-	"image/color"
 	"maps"
 	"math"
 	"slices"
@@ -290,17 +289,13 @@ func addReferenceLine(p *plot.Plot, runs []Run, o lineOptions, legend *figureLeg
 	for i, pt := range pts {
 		xy[i] = plotter.XY{X: pt.X, Y: pt.Mean}
 	}
-	l, err := plotter.NewLine(xy)
+	l, err := styledLine(xy, blackColor, 1.5)
 	if err != nil {
 		return err
 	}
-	l.LineStyle.Color = color.Black
-	l.LineStyle.Width = vg.Points(1.5)
 	l.LineStyle.Dashes = []vg.Length{vg.Points(5), vg.Points(3)}
 	p.Add(l)
-	if legend != nil {
-		legend.Add(label(o.Labels, o.Reference), l)
-	}
+	legend.Add(label(o.Labels, o.Reference), l)
 	return nil
 }
 

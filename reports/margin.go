@@ -219,11 +219,8 @@ func matches(r Run, where map[string][]string) bool {
 // selectRuns returns the runs that match where, all of them when where is
 // nil; a parameter that no run has is an error naming it.
 func selectRuns(spec Spec, option string, runs []Run, where map[string][]string) ([]Run, error) {
-	for _, k := range slices.Sorted(maps.Keys(where)) {
-		if !anyRunHasParam(runs, k) {
-			return nil, fmt.Errorf("%s report %q: option %q: no run has a parameter or config key %q (%s)",
-				spec.Kind, spec.Name, option, k, knownKeys(runs))
-		}
+	if err := requireParams(spec, option, runs, slices.Sorted(maps.Keys(where))); err != nil {
+		return nil, err
 	}
 	var out []Run
 	for _, r := range runs {
@@ -277,17 +274,16 @@ func baselineBySeed(spec Spec, b marginBaseline, runs []Run, scale float64, pair
 	return out, nil
 }
 
-// keySet returns a selector that only checks that every run has the keys:
-// nil for no keys. selectRuns, given it, reports a key that no run has.
-func keySet(keys []string) map[string][]string {
-	if len(keys) == 0 {
-		return nil
-	}
-	out := map[string][]string{}
+// requireParams returns an error naming option and the first of keys that
+// no run has as a parameter or config key, or nil.
+func requireParams(spec Spec, option string, runs []Run, keys []string) error {
 	for _, k := range keys {
-		out[k] = nil
+		if !anyRunHasParam(runs, k) {
+			return fmt.Errorf("%s report %q: option %q: no run has a parameter or config key %q (%s)",
+				spec.Kind, spec.Name, option, k, knownKeys(runs))
+		}
 	}
-	return out
+	return nil
 }
 
 // formatWhere writes a selector as a sweep file would, keys sorted.
@@ -311,7 +307,7 @@ func makeMargin(runs []Run, spec Spec, dir string) ([]string, error) {
 	if err != nil {
 		return nil, err
 	}
-	if _, err := selectRuns(spec, "pair", done, keySet(o.Pair)); err != nil {
+	if err := requireParams(spec, "pair", done, o.Pair); err != nil {
 		return nil, err
 	}
 	baseVals := make([]map[string]float64, len(o.Baselines))
