@@ -177,7 +177,8 @@ type Config struct {
 	// discriminator (1e-4, 0.5, 0.999 in the official code).
 	Epochs int `toml:"epochs"`
 	// Steps, when positive, trains for that many updates whatever the
-	// batch size, and epochs is not used: the way to compare batch sizes
+	// batch size, and epochs is not used (a sweep file that sets both is
+	// an error): the way to compare batch sizes
 	// (or numbers of negatives) at an equal number of updates. The epoch
 	// count in the metrics then runs up to the last, possibly partial,
 	// pass over the data.
@@ -462,6 +463,9 @@ func (c *Config) validateTraining() error {
 		{"batch_size", c.BatchSize, 2, "at least 2 (each image needs another as a negative)"},
 	}); err != nil {
 		return err
+	}
+	if c.Steps > 0 && c.explicit["epochs"] {
+		return fmt.Errorf("epochs = %d: steps = %d sets the training length instead; remove one of the two keys", c.Epochs, c.Steps)
 	}
 	if err := optim.CheckSettings(c.LR, c.Beta1, c.Beta2); err != nil {
 		return err

@@ -114,3 +114,18 @@ func TestValidationSplitKeepsTheTestSplitOut(t *testing.T) {
 		t.Fatalf("eval_split = test: scored on %v (%v)", eval, err)
 	}
 }
+
+// TestStepsBesideEpochsIsAnError checks that a sweep file setting both
+// training lengths is refused, naming both keys, while steps alone, or
+// epochs at its default beside steps in a config built in Go, is not.
+func TestStepsBesideEpochsIsAnError(t *testing.T) {
+	c := tinyConfig()
+	c.Steps = 25
+	if err := c.Validate(); err != nil {
+		t.Fatalf("steps alone: %v", err)
+	}
+	c.SetKeys([]string{"steps", "epochs"})
+	if err := c.Validate(); err == nil || !strings.Contains(err.Error(), "epochs = 2: steps = 25 sets the training length") {
+		t.Fatalf("steps beside epochs: %v, want an error naming both", err)
+	}
+}
