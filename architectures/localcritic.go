@@ -236,7 +236,7 @@ func dotScores(phi, psi *G.Node) (*G.Node, error) {
 	if err != nil {
 		return nil, err
 	}
-	st, err := G.Mul(psi, pt)
+	st, err := graph.MatMul(psi, pt)
 	if err != nil {
 		return nil, err
 	}
