@@ -85,6 +85,7 @@ func TestValidateNamesTheEvaluationKey(t *testing.T) {
 		{"eval_hidden", func(c *Config) { c.EvalHidden = 0 }},
 		{"decoder_channels", func(c *Config) { c.DecoderChannels = 0 }},
 		{"eval_lr", func(c *Config) { c.EvalLR = math.Inf(1) }},
+		{"ndm_lr", func(c *Config) { c.NDMLR = 0 }},
 		{"eval_validation", func(c *Config) { c.EvalValidation = 0 }},
 		{"mi_xy_estimator", func(c *Config) { c.MIXYEstimator = "ksg" }},
 		{"mi_xy_estimator", func(c *Config) { c.MIXYEstimatorParams = map[string]float64{"tau": 1} }},
