@@ -1,0 +1,150 @@
+// Command speedratio runs our Go benchmarks and the PyTorch reference
+// scripts of ../shared/bench one after the other (A B A B ...) in one
+// sitting, and prints the markdown ratio table that the README's speed
+// table is regenerated from.
+//
+//	speedratio [--rounds N] [--only full64,full16,enc,gauss-sep,gauss-concat]
+//	           [--bench DIR] [--python PATH] [--benchtime 20x] [--out FILE]
+//
+// Run it from the repository root. It compiles the test binaries once, then
+// in each round runs, for each setting, the reference script and then our
+// benchmark, each as a subprocess, and reports medians and ranges over the
+// rounds. Exit status: 0 on success, 1 when a measurement failed, 2 when
+// nothing ran (a usage error, or a missing python, torch or script).
+package main
+
+import (
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+)
+
+const usage = `speedratio runs our benchmarks and the PyTorch reference interleaved
+(PyTorch then ours, for each setting, in each round) and prints a markdown
+table of the ratios of the medians.
+
+Usage: speedratio [flags]     (from the repository root)
+`
+
+// Exit statuses.
+const (
+	exitOK     = 0
+	exitFailed = 1
+	exitUsage  = 2
+)
+
+// Flag defaults.
+const (
+	defaultRounds    = 3
+	defaultBench     = "../shared/bench"
+	defaultPython    = "/usr/bin/python3"
+	defaultBenchtime = "20x"
+)
+
+// options are the command line's flags.
+type options struct {
+	rounds    int
+	bench     string
+	python    string
+	only      string
+	benchtime string
+	out       string
+}
+
+func main() {
+	os.Exit(run(os.Args[1:], os.Stdout, os.Stderr))
+}
+
+// run runs the command line args and returns the exit status.
+func run(args []string, stdout, stderr io.Writer) int {
+	o, code := parseFlags(args, stderr)
+	if code >= 0 {
+		return code
+	}
+	settings, err := selectSettings(o.only)
+	if err != nil {
+		fmt.Fprintf(stderr, "speedratio: %v\n", err)
+		return exitUsage
+	}
+	torch := tunedEnv(fileExists)
+	if err := checkReference(o, settings, torch, execRunner{}); err != nil {
+		fmt.Fprintf(stderr, "speedratio: %v\n", err)
+		return exitUsage
+	}
+	s := &sitting{opts: o, settings: settings, torch: torch, runner: execRunner{}, progress: stderr}
+	rep, err := s.measure()
+	if err != nil {
+		fmt.Fprintf(stderr, "speedratio: %v\n", err)
+		return exitFailed
+	}
+	text := rep.markdown()
+	fmt.Fprint(stdout, text)
+	if o.out != "" {
+		if err := writeAtomic(o.out, []byte(text)); err != nil {
+			fmt.Fprintf(stderr, "speedratio: writing --out: %v\n", err)
+			return exitFailed
+		}
+		fmt.Fprintf(stderr, "wrote %s\n", o.out)
+	}
+	return exitOK
+}
+
+// parseFlags parses the command line into options. code is -1 on success,
+// otherwise the exit status to return.
+func parseFlags(args []string, stderr io.Writer) (o *options, code int) {
+	o = &options{}
+	fs := flag.NewFlagSet("speedratio", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.Usage = func() {
+		fmt.Fprint(stderr, usage)
+		fs.PrintDefaults()
+	}
+	fs.IntVar(&o.rounds, "rounds", defaultRounds, "rounds of A B A B measurement")
+	fs.StringVar(&o.bench, "bench", defaultBench, "folder with dim_torch.py and gaussian_torch.py")
+	fs.StringVar(&o.python, "python", defaultPython, "python with torch (Debian's python3-torch)")
+	fs.StringVar(&o.only, "only", "", "comma list of settings to run, of "+strings.Join(settingKeys(), ","))
+	fs.StringVar(&o.benchtime, "benchtime", defaultBenchtime, "-test.benchtime of our benchmarks")
+	fs.StringVar(&o.out, "out", "", "also write the markdown to FILE")
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return nil, exitOK
+		}
+		return nil, exitUsage
+	}
+	if fs.NArg() > 0 {
+		fmt.Fprintf(stderr, "speedratio takes no arguments, got %q\n", fs.Args())
+		fs.Usage()
+		return nil, exitUsage
+	}
+	if o.rounds < 1 {
+		fmt.Fprintf(stderr, "speedratio: --rounds must be at least 1, got %d\n", o.rounds)
+		return nil, exitUsage
+	}
+	return o, -1
+}
+
+// writeAtomic writes data to path through a temporary file in the same
+// folder and a rename, so that a reader never sees half a file.
+func writeAtomic(path string, data []byte) error {
+	f, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".tmp-*")
+	if err != nil {
+		return err
+	}
+	tmp := f.Name()
+	_, werr := f.Write(data)
+	merr := f.Chmod(0o644) // CreateTemp's 0600 is too narrow for a table
+	cerr := f.Close()
+	if err := errors.Join(werr, merr, cerr); err != nil {
+		os.Remove(tmp)
+		return err
+	}
+	if err := os.Rename(tmp, path); err != nil {
+		os.Remove(tmp)
+		return err
+	}
+	return nil
+}

@@ -1,0 +1,177 @@
+package main
+
+import (
+	"bytes"
+	"errors"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+)
+
+// executable returns a file that exists and can be executed: the test
+// binary, standing in for python where the check must get past python.
+func executable(t *testing.T) string {
+	t.Helper()
+	exe, err := os.Executable()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return exe
+}
+
+// oneLine fails unless s is exactly one line.
+func oneLine(t *testing.T, s string) {
+	t.Helper()
+	if strings.Count(s, "\n") != 1 || !strings.HasSuffix(s, "\n") {
+		t.Errorf("want one line, got %q", s)
+	}
+}
+
+func TestMissingScript(t *testing.T) {
+	dir := t.TempDir()
+	var stdout, stderr bytes.Buffer
+	code := run([]string{"--bench", dir, "--python", executable(t), "--only", "gauss-sep"}, &stdout, &stderr)
+	if code != exitUsage {
+		t.Errorf("exit status %d, want %d", code, exitUsage)
+	}
+	want := "speedratio: no PyTorch reference script at " + filepath.Join(dir, gaussianScript) + ": pass --bench DIR, the folder with dim_torch.py and gaussian_torch.py (default ../shared/bench, from the repository root)\n"
+	if stderr.String() != want {
+		t.Errorf("stderr:\n got %q\nwant %q", stderr.String(), want)
+	}
+	if stdout.Len() != 0 {
+		t.Errorf("stdout: %q", stdout.String())
+	}
+}
+
+func TestMissingPython(t *testing.T) {
+	var stdout, stderr bytes.Buffer
+	missing := filepath.Join(t.TempDir(), "python3")
+	code := run([]string{"--python", missing}, &stdout, &stderr)
+	if code != exitUsage {
+		t.Errorf("exit status %d, want %d", code, exitUsage)
+	}
+	oneLine(t, stderr.String())
+	for _, w := range []string{missing, "--python", "apt-get install -y python3-torch libopenblas0-openmp libtcmalloc-minimal4"} {
+		if !strings.Contains(stderr.String(), w) {
+			t.Errorf("stderr %q lacks %q", stderr.String(), w)
+		}
+	}
+}
+
+// fakeRunner answers commands from canned outputs: go test -c succeeds,
+// python prints or writes the reference's figures, and a test binary
+// prints a benchmark line; fail makes commands whose name has it as a
+// suffix fail.
+type fakeRunner struct {
+	calls []string
+	fail  string
+}
+
+func (f *fakeRunner) run(dir, name string, args, env []string) ([]byte, error) {
+	f.calls = append(f.calls, filepath.Base(name)+" "+strings.Join(args, " "))
+	if f.fail != "" && strings.HasSuffix(name, f.fail) {
+		return []byte("line 1\nline 2\npanic: boom\n"), errors.New("exit status 2")
+	}
+	switch {
+	case name == "go":
+		return nil, nil
+	case strings.HasSuffix(name, ".test"):
+		return []byte(goBenchOutput), nil
+	case slices.Contains(args, "--json"):
+		i := slices.Index(args, "--json")
+		return nil, os.WriteFile(args[i+1], []byte(strings.Replace(dimJSONOutput, `"batch": 16`, `"batch": 64`, 1)), 0o644)
+	case slices.Contains(args, "1"): // --threads 1
+		return []byte("gaussian_step critic=separable hidden=256 estimator=jsd batch=64 threads=1: 30.0 steps/s (min 29.0, max 31.0)\n"), nil
+	}
+	return []byte("gaussian_step critic=separable hidden=256 estimator=jsd batch=64 threads=2: 20.0 steps/s (min 19.0, max 21.0)\n"), nil
+}
+
+// fakeSitting is a two-round sitting of full64 and gauss-sep on f.
+func fakeSitting(f *fakeRunner) *sitting {
+	settings, _ := selectSettings("gauss-sep,full64")
+	o := &options{rounds: 2, bench: "bench", python: "/usr/bin/python3", benchtime: "20x"}
+	return &sitting{opts: o, settings: settings, torch: tunedEnv(func(string) bool { return true }),
+		runner: f, progress: &bytes.Buffer{}}
+}
+
+func TestSittingInterleaves(t *testing.T) {
+	f := &fakeRunner{}
+	rep, err := fakeSitting(f).measure()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var kinds []string
+	for _, c := range f.calls {
+		kinds = append(kinds, strings.Fields(c)[0])
+	}
+	want := []string{"go", "go", // compiled once each
+		"python3", "dim.test", "python3", "python3", "gaussian.test", // round 1: A B, A A B
+		"python3", "dim.test", "python3", "python3", "gaussian.test"} // round 2
+	if !slices.Equal(kinds, want) {
+		t.Errorf("calls %q, want %q", f.calls, want)
+	}
+	if len(rep.rows) != 2 || rep.rows[0].key != "full64" || rep.rows[1].key != "gauss-sep" {
+		t.Fatalf("rows not in table order: %+v", rep.rows)
+	}
+	full, gauss := rep.rows[0], rep.rows[1]
+	if !slices.Equal(full.torch, []float64{0.23600296577265287, 0.23600296577265287}) || !slices.Equal(full.ours, []float64{158.5, 158.5}) {
+		t.Errorf("full64: torch %v ours %v", full.torch, full.ours)
+	}
+	if !slices.Equal(gauss.torch, []float64{30, 30}) || !slices.Equal(gauss.winners, []string{"threads=1", "threads=1"}) {
+		t.Errorf("gauss-sep: torch %v winners %v", gauss.torch, gauss.winners)
+	}
+	if !slices.Equal(gauss.ours, []float64{9.562, 9.562}) || gauss.bytes[0] != 788938 || gauss.allocs[0] != 1607 {
+		t.Errorf("gauss-sep ours: %v %v %v", gauss.ours, gauss.bytes, gauss.allocs)
+	}
+	if rep.blas != "go-avx2" {
+		t.Errorf("blas %q", rep.blas)
+	}
+}
+
+func TestSubprocessFailure(t *testing.T) {
+	f := &fakeRunner{fail: "dim.test"}
+	_, err := fakeSitting(f).measure()
+	if err == nil {
+		t.Fatal("no error")
+	}
+	msg := err.Error()
+	for _, w := range []string{"cd ./experiments/tasks/dim && ", "dim.test -test.run '^$' -test.bench '^BenchmarkDIMStepTorchReference$' -test.benchtime 20x -test.benchmem failed: exit status 2",
+		"the last lines of its output:\n    line 1\n    line 2\n    panic: boom"} {
+		if !strings.Contains(msg, w) {
+			t.Errorf("error %q lacks %q", msg, w)
+		}
+	}
+}
+
+func TestUsageErrors(t *testing.T) {
+	for _, args := range [][]string{{"--only", "full32"}, {"--rounds", "0"}, {"extra"}, {"--nosuchflag"}} {
+		var stdout, stderr bytes.Buffer
+		if code := run(args, &stdout, &stderr); code != exitUsage {
+			t.Errorf("%q: exit status %d, want %d; stderr %q", args, code, exitUsage, stderr.String())
+		}
+	}
+}
+
+func TestWriteAtomic(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "speed.md")
+	for _, text := range []string{"first\n", "second\n"} {
+		if err := writeAtomic(path, []byte(text)); err != nil {
+			t.Fatal(err)
+		}
+		if got := readFile(path); got != text {
+			t.Errorf("got %q, want %q", got, text)
+		}
+		if fi, err := os.Stat(path); err != nil || fi.Mode().Perm() != 0o644 {
+			t.Errorf("mode: %v, %v; want 0644", fi.Mode(), err)
+		}
+	}
+	if entries, _ := os.ReadDir(dir); len(entries) != 1 {
+		t.Errorf("temporary files left: %v", entries)
+	}
+	if err := writeAtomic(filepath.Join(dir, "no", "such", "dir.md"), nil); err == nil {
+		t.Error("no error for a missing folder")
+	}
+}

@@ -1,0 +1,123 @@
+package main
+
+import (
+	"math"
+	"strings"
+	"testing"
+	"time"
+)
+
+func TestSummarize(t *testing.T) {
+	for _, c := range []struct {
+		xs   []float64
+		want summary
+	}{
+		{[]float64{5}, summary{5, 5, 5}},
+		{[]float64{442.5, 427.4, 435.0}, summary{435.0, 427.4, 442.5}},
+		// Even count: the mean of the middle two, (2 + 3) / 2.
+		{[]float64{4, 1, 3, 2}, summary{2.5, 1, 4}},
+	} {
+		if got := summarize(c.xs); got != c.want {
+			t.Errorf("summarize(%v) = %+v, want %+v", c.xs, got, c.want)
+		}
+	}
+	xs := []float64{3, 1, 2}
+	summarize(xs)
+	if xs[0] != 3 || xs[1] != 1 {
+		t.Errorf("summarize sorted its argument: %v", xs)
+	}
+}
+
+func TestRatio(t *testing.T) {
+	// 169.5 / 435.0 = 0.38965...; 150 / 400 = 0.375.
+	if got := ratio(summary{median: 169.5}, summary{median: 435}); math.Abs(got-0.389655) > 1e-6 {
+		t.Errorf("ratio = %v, want 0.389655", got)
+	}
+	if got := ratio(summarize([]float64{140, 150, 160}), summarize([]float64{410, 390, 400})); got != 0.375 {
+		t.Errorf("ratio = %v, want 0.375", got)
+	}
+}
+
+func TestBestOf(t *testing.T) {
+	labels := []string{"threads=1", "threads=2"}
+	if r, l := bestOf([]float64{310.5, 402.25}, labels); r != 402.25 || l != "threads=2" {
+		t.Errorf("got %v %s, want 402.25 threads=2", r, l)
+	}
+	if r, l := bestOf([]float64{500, 402.25}, labels); r != 500 || l != "threads=1" {
+		t.Errorf("got %v %s, want 500 threads=1", r, l)
+	}
+	if r, l := bestOf([]float64{300, 300}, labels); r != 300 || l != "threads=1" {
+		t.Errorf("tie: got %v %s, want 300 threads=1 (the first)", r, l)
+	}
+}
+
+// fixedReport is a report with hand-picked numbers.
+func fixedReport() *report {
+	rows := []row{
+		{setting: allSettings[0], torch: []float64{442.5, 427.4, 435.0}, winners: []string{"", "", ""},
+			ours: []float64{159.9, 197.6, 169.5}, bytes: []float64{64.1e6, 64.2e6, 64.1e6}, allocs: []float64{12345, 12345, 12346}},
+		{setting: allSettings[3], torch: []float64{800, 900, 850}, winners: []string{"threads=1", "threads=2", "threads=1"},
+			ours: []float64{400, 425, 450}, bytes: []float64{788938, 788938, 788938}, allocs: []float64{1607, 1607, 1607}},
+	}
+	return &report{
+		date: time.Date(2026, 12, 1, 14, 3, 0, 0, time.UTC), cpu: "AMD EPYC, cpu family 25, 2 logical CPUs",
+		blas: "go-avx2", torch: tunedEnv(func(string) bool { return true }), rounds: 3, benchtime: "20x",
+		command: "go run ./cmd/speedratio --rounds 3 --only full64,gauss-sep --bench ../shared/bench --python /usr/bin/python3 --benchtime 20x",
+		rows:    rows,
+	}
+}
+
+const goldenMarkdown = "## Speed against the PyTorch reference\n" +
+	"\n" +
+	"- date: 2026-12-01 14:03 UTC\n" +
+	"- CPU: AMD EPYC, cpu family 25, 2 logical CPUs\n" +
+	"- our BLAS: go-avx2\n" +
+	"- PyTorch: tuned (OpenMP OpenBLAS and tcmalloc: LD_LIBRARY_PATH=/usr/lib/x86_64-linux-gnu/openblas-openmp LD_PRELOAD=/usr/lib/x86_64-linux-gnu/libtcmalloc_minimal.so.4)\n" +
+	"- 3 rounds, each running, for each setting, PyTorch then ours (A B A B); ours at -test.benchtime 20x\n" +
+	"- reproduce: `go run ./cmd/speedratio --rounds 3 --only full64,gauss-sep --bench ../shared/bench --python /usr/bin/python3 --benchtime 20x`\n" +
+	"\n" +
+	"| setting | PyTorch (median, min-max over rounds) | ours (median, min-max) | ratio of medians (ours / torch) | ours MB/op, allocs/op |\n" +
+	"| --- | --- | --- | --- | --- |\n" +
+	"| full step, batch 64 | 435.0 (427.4-442.5) images/s | 169.5 (159.9-197.6) images/s | 0.39× | 64.10 MB, 12345 allocs |\n" +
+	"| Gaussian step, separable critic, hidden 256 | 850.0 (800.0-900.0) steps/s | 425.0 (400.0-450.0) steps/s | 0.50× | 0.79 MB, 1607 allocs |\n" +
+	"\n" +
+	"The PyTorch figure of a Gaussian row is, in each round, the better of gaussian_torch.py at --threads 1 and --threads 2:\n" +
+	"\n" +
+	"- Gaussian step, separable critic, hidden 256: threads=1 in 2 of 3, threads=2 in 1 of 3 (by round: threads=1, threads=2, threads=1)\n"
+
+func TestMarkdownGolden(t *testing.T) {
+	if got := fixedReport().markdown(); got != goldenMarkdown {
+		t.Errorf("markdown:\n%s\nwant:\n%s", got, goldenMarkdown)
+	}
+}
+
+func TestMarkdownWithoutGaussianRows(t *testing.T) {
+	r := fixedReport()
+	r.rows = r.rows[:1]
+	r.rounds = 1
+	r.rows[0].torch, r.rows[0].ours = []float64{400}, []float64{200}
+	r.blas = ""
+	got := r.markdown()
+	if !strings.Contains(got, "- our BLAS: not logged (only the DIM and encoder benchmarks log it)\n") {
+		t.Errorf("no BLAS line for an empty BLAS:\n%s", got)
+	}
+	want := "| full step, batch 64 | 400.0 (400.0-400.0) images/s | 200.0 (200.0-200.0) images/s | 0.50× | 64.10 MB, 12345 allocs |\n"
+	if len(got) < len(want) || got[len(got)-len(want):] != want {
+		t.Errorf("markdown ends:\n%s\nwant the last line:\n%s", got, want)
+	}
+}
+
+func TestTunedEnv(t *testing.T) {
+	none := tunedEnv(func(string) bool { return false })
+	if none.tuned || len(none.env) != 0 || len(none.missing) != 2 {
+		t.Errorf("nothing installed: %+v", none)
+	}
+	half := tunedEnv(func(p string) bool { return p == tcmalloc })
+	if half.tuned || len(half.env) != 1 || half.env[0] != "LD_PRELOAD="+tcmalloc {
+		t.Errorf("tcmalloc only: %+v", half)
+	}
+	want := "not tuned, missing " + openblasOpenMP + " (install with " + installHint + "); ran with LD_PRELOAD=" + tcmalloc
+	if got := half.describe(); got != want {
+		t.Errorf("describe:\n got %q\nwant %q", got, want)
+	}
+}
