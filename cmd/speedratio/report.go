@@ -67,7 +67,7 @@ func (r *report) markdown() string {
 	b.WriteString("## Speed against the PyTorch reference\n\n")
 	fmt.Fprintf(&b, "- date: %s\n", r.date.UTC().Format("2006-01-02 15:04 UTC"))
 	fmt.Fprintf(&b, "- CPU: %s\n", orDefault(r.cpu, "unknown"))
-	fmt.Fprintf(&b, "- our BLAS: %s\n", orDefault(r.blas, "not logged (only the DIM and encoder benchmarks log it)"))
+	fmt.Fprintf(&b, "- our BLAS: %s\n", orDefault(r.blas, "not logged by the benchmarks run"))
 	fmt.Fprintf(&b, "- PyTorch: %s\n", r.torch.describe())
 	fmt.Fprintf(&b, "- %d %s, each running, for each setting, PyTorch then ours (A B A B); ours at -test.benchtime %s\n",
 		r.rounds, plural(r.rounds, "round", "rounds"), r.benchtime)

@@ -3,6 +3,8 @@ package gaussian
 import (
 	"fmt"
 	"testing"
+
+	"github.com/infomax/infomax/internal/blas"
 )
 
 // BenchmarkStep measures one training step (sampling, forward, backward and
@@ -43,6 +45,7 @@ func BenchmarkStep(b *testing.B) {
 			}
 			b.StopTimer()
 			b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "steps/s")
+			b.Logf("BLAS: %s", blas.Name())
 		})
 	}
 }
