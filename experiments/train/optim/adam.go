@@ -79,7 +79,7 @@ func (a *Adam) Update() error {
 		switch w := p.Value().Data().(type) {
 		case []float32:
 			g := gv.Data().([]float32)
-			inParallel(len(w), func(lo, hi int) { adamUpdate(s, w[lo:hi], g[lo:hi], m[lo:hi], v[lo:hi]) })
+			inParallel(len(w), func(lo, hi int) { adamUpdate32(s, w[lo:hi], g[lo:hi], m[lo:hi], v[lo:hi]) })
 		case []float64:
 			g := gv.Data().([]float64)
 			inParallel(len(w), func(lo, hi int) { adamUpdate(s, w[lo:hi], g[lo:hi], m[lo:hi], v[lo:hi]) })
@@ -100,14 +100,30 @@ type adamStep struct {
 }
 
 // adamUpdate applies step s to the weights w with gradients g and moments
-// m and v, element by element, in float64.
+// m and v, element by element, in float64. The explicit float64
+// conversions round each product on its own, as the spec promises they
+// do, so that no GOAMD64 level fuses a multiply and an add: the results
+// stay those of adamKernel4 and of every other build.
 func adamUpdate[T float32 | float64](s adamStep, w, g []T, m, v []float64) {
 	for j := range w {
 		gj := float64(g[j])
-		m[j] = s.b1*m[j] + (1-s.b1)*gj
-		v[j] = s.b2*v[j] + (1-s.b2)*gj*gj
+		m[j] = float64(s.b1*m[j]) + float64((1-s.b1)*gj)
+		v[j] = float64(s.b2*v[j]) + float64((1-s.b2)*gj*gj)
 		w[j] -= T(s.lr * (m[j] / s.c1) / (math.Sqrt(v[j]/s.c2) + s.eps))
 	}
+}
+
+// adamUpdate32 is adamUpdate for float32 weights. Where the CPU has AVX2
+// it runs adamKernel4 on the elements up to the last multiple of four and
+// the Go loop on the rest; the two give the same bits.
+func adamUpdate32(s adamStep, w, g []float32, m, v []float64) {
+	if n := len(w) &^ 3; hasAVX2 && n > 0 {
+		g, m, v = g[:len(w)], m[:len(w)], v[:len(w)]
+		adamKernel4(n, &w[0], &g[0], &m[0], &v[0],
+			s.b1, 1-s.b1, s.b2, 1-s.b2, s.lr, s.c1, s.c2, s.eps)
+		w, g, m, v = w[n:], g[n:], m[n:], v[n:]
+	}
+	adamUpdate(s, w, g, m, v)
 }
 
 // parallelMin is the fewest elements worth splitting across goroutines.
