@@ -24,6 +24,7 @@ const module = "github.com/infomax/infomax"
 // package must be added here, in the layer doc.go names.
 var layers = map[string]int{
 	"cmd/sweep":                     7,
+	"cmd/speedratio":                7,
 	"experiments/engine/sweep":      6,
 	"experiments/tasks/bmi":         6,
 	"experiments/tasks/dim":         6,

@@ -11,7 +11,9 @@
 //
 //  7. cmd/sweep: the command line. The only place that orchestrates: it
 //     runs a sweep with the engine, then makes its reports, and links in
-//     every task.
+//     every task. Beside it cmd/speedratio, which times our benchmarks
+//     against the PyTorch references (it runs them as programs and imports
+//     nothing of the module).
 //  6. experiments/engine/sweep, the sweep engine (decodes sweep files,
 //     expands and shards runs, runs them resumably, keeps results.csv); and
 //     experiments/tasks/<name>, one package per task (bmi, dim, gaussian), with
