@@ -4,7 +4,7 @@
 // table is regenerated from.
 //
 //	speedratio [--rounds N] [--only full64,full16,enc,gauss-sep,gauss-concat]
-//	           [--bench DIR] [--python PATH] [--benchtime 20x] [--out FILE]
+//	           [--bench DIR] [--python PATH] [--benchtime N] [--out FILE]
 //
 // Run it from the repository root. It compiles the test binaries once, then
 // in each round runs, for each setting, the reference script and then our
@@ -42,7 +42,7 @@ const (
 	defaultRounds    = 3
 	defaultBench     = "../shared/bench"
 	defaultPython    = "/usr/bin/python3"
-	defaultBenchtime = "20x"
+	defaultBenchtime = "" // each setting's own steps
 )
 
 // options are the command line's flags.
@@ -55,6 +55,7 @@ type options struct {
 	out       string
 }
 
+// main runs the command line and exits with its status.
 func main() {
 	os.Exit(run(os.Args[1:], os.Stdout, os.Stderr))
 }
@@ -67,6 +68,10 @@ func run(args []string, stdout, stderr io.Writer) int {
 	}
 	settings, err := selectSettings(o.only)
 	if err != nil {
+		fmt.Fprintf(stderr, "speedratio: %v\n", err)
+		return exitUsage
+	}
+	if err := checkOut(o.out); err != nil {
 		fmt.Fprintf(stderr, "speedratio: %v\n", err)
 		return exitUsage
 	}
@@ -85,7 +90,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 	fmt.Fprint(stdout, text)
 	if o.out != "" {
 		if err := writeAtomic(o.out, []byte(text)); err != nil {
-			fmt.Fprintf(stderr, "speedratio: writing --out: %v\n", err)
+			fmt.Fprintf(stderr, "speedratio: --out %s: %v\n", o.out, err)
 			return exitFailed
 		}
 		fmt.Fprintf(stderr, "wrote %s\n", o.out)
@@ -107,7 +112,7 @@ func parseFlags(args []string, stderr io.Writer) (o *options, code int) {
 	fs.StringVar(&o.bench, "bench", defaultBench, "folder with dim_torch.py and gaussian_torch.py")
 	fs.StringVar(&o.python, "python", defaultPython, "python with torch (Debian's python3-torch)")
 	fs.StringVar(&o.only, "only", "", "comma list of settings to run, of "+strings.Join(settingKeys(), ","))
-	fs.StringVar(&o.benchtime, "benchtime", defaultBenchtime, "-test.benchtime of our benchmarks")
+	fs.StringVar(&o.benchtime, "benchtime", defaultBenchtime, "-test.benchtime of all our benchmarks, such as 20x (default: each setting's own, 20x to 1000x)")
 	fs.StringVar(&o.out, "out", "", "also write the markdown to FILE")
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
@@ -127,6 +132,24 @@ func parseFlags(args []string, stderr io.Writer) (o *options, code int) {
 	return o, -1
 }
 
+// checkOut reports, before anything is measured, why --out path could not
+// be written: its folder is missing or not a folder. An empty path is
+// fine (no file).
+func checkOut(path string) error {
+	if path == "" {
+		return nil
+	}
+	dir := filepath.Dir(path)
+	fi, err := os.Stat(dir)
+	switch {
+	case err != nil:
+		return fmt.Errorf("--out %s: folder %s does not exist; create it or pass another path", path, dir)
+	case !fi.IsDir():
+		return fmt.Errorf("--out %s: %s is not a folder; pass another path", path, dir)
+	}
+	return nil
+}
+
 // writeAtomic writes data to path through a temporary file in the same
 // folder and a rename, so that a reader never sees half a file.
 func writeAtomic(path string, data []byte) error {
@@ -137,8 +160,9 @@ func writeAtomic(path string, data []byte) error {
 	tmp := f.Name()
 	_, werr := f.Write(data)
 	merr := f.Chmod(0o644) // CreateTemp's 0600 is too narrow for a table
+	serr := f.Sync()
 	cerr := f.Close()
-	if err := errors.Join(werr, merr, cerr); err != nil {
+	if err := errors.Join(werr, merr, serr, cerr); err != nil {
 		os.Remove(tmp)
 		return err
 	}

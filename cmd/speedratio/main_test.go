@@ -6,6 +6,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 )
@@ -137,7 +138,7 @@ func TestSubprocessFailure(t *testing.T) {
 		t.Fatal("no error")
 	}
 	msg := err.Error()
-	for _, w := range []string{"cd ./experiments/tasks/dim && ", "dim.test -test.run '^$' -test.bench '^BenchmarkDIMStepTorchReference$' -test.benchtime 20x -test.benchmem failed: exit status 2",
+	for _, w := range []string{"cd ./experiments/tasks/dim && ", "dim.test -test.run '^$' -test.bench '^BenchmarkDIMStepTorchReference$' -test.benchtime 20x -test.cpu 2 -test.benchmem failed: exit status 2",
 		"the last lines of its output:\n    line 1\n    line 2\n    panic: boom"} {
 		if !strings.Contains(msg, w) {
 			t.Errorf("error %q lacks %q", msg, w)
@@ -146,11 +147,58 @@ func TestSubprocessFailure(t *testing.T) {
 }
 
 func TestUsageErrors(t *testing.T) {
-	for _, args := range [][]string{{"--only", "full32"}, {"--rounds", "0"}, {"extra"}, {"--nosuchflag"}} {
+	missingDir := filepath.Join(t.TempDir(), "nope", "speed.md")
+	for _, tc := range []struct {
+		args []string
+		want string // in the one-line error, when not empty
+	}{
+		{[]string{"--only", "full32"}, `unknown setting "full32"`},
+		{[]string{"--only", " , "}, "names no setting; give some of full64,full16,enc,gauss-sep,gauss-concat"},
+		{[]string{"--out", missingDir}, "does not exist; create it or pass another path"},
+		{[]string{"--rounds", "0"}, ""},
+		{[]string{"extra"}, ""},
+		{[]string{"--nosuchflag"}, ""},
+	} {
 		var stdout, stderr bytes.Buffer
-		if code := run(args, &stdout, &stderr); code != exitUsage {
-			t.Errorf("%q: exit status %d, want %d; stderr %q", args, code, exitUsage, stderr.String())
+		if code := run(tc.args, &stdout, &stderr); code != exitUsage {
+			t.Errorf("%q: exit status %d, want %d; stderr %q", tc.args, code, exitUsage, stderr.String())
 		}
+		if !strings.Contains(stderr.String(), tc.want) || stdout.Len() != 0 {
+			t.Errorf("%q: stderr %q, want it to say %q and nothing on stdout", tc.args, stderr.String(), tc.want)
+		}
+	}
+}
+
+// TestEachSettingHasItsOwnSteps checks that our benchmarks run on the
+// reference's thread count for at least 20 steps each, the setting's own
+// count unless --benchtime overrides it.
+func TestEachSettingHasItsOwnSteps(t *testing.T) {
+	for _, st := range allSettings {
+		n, err := strconv.Atoi(strings.TrimSuffix(st.steps, "x"))
+		if err != nil || n < 20 {
+			t.Errorf("%s: steps %q, want at least 20x", st.key, st.steps)
+		}
+		if got := st.benchtime("5s"); got != "5s" {
+			t.Errorf("%s: benchtime with an override = %q", st.key, got)
+		}
+	}
+	f := &fakeRunner{}
+	s := fakeSitting(f)
+	s.opts.benchtime = ""
+	if _, err := s.measure(); err != nil {
+		t.Fatal(err)
+	}
+	var sawGauss bool
+	for _, c := range f.calls {
+		if strings.HasPrefix(c, "gaussian.test") {
+			sawGauss = true
+			if !strings.Contains(c, "-test.benchtime 1000x -test.cpu 2") {
+				t.Errorf("gauss-sep ran as %q, want its own 1000x on 2 threads", c)
+			}
+		}
+	}
+	if !sawGauss {
+		t.Errorf("no Gaussian benchmark among %q", f.calls)
 	}
 }
 

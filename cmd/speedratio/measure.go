@@ -7,6 +7,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"runtime"
+	"strconv"
 	"strings"
 	"time"
 )
@@ -21,6 +22,8 @@ type runner interface {
 // execRunner runs commands as subprocesses.
 type execRunner struct{}
 
+// run runs name with args in dir, with env added to this process's
+// environment, and returns its combined output.
 func (execRunner) run(dir, name string, args, env []string) ([]byte, error) {
 	cmd := exec.Command(name, args...)
 	cmd.Dir = dir
@@ -38,6 +41,8 @@ type cmdError struct {
 // tailLines is how many lines of a failed command's output are shown.
 const tailLines = 15
 
+// Error names the command and the failure, then shows the last lines of
+// the command's output.
 func (e *cmdError) Error() string {
 	s := fmt.Sprintf("%s failed: %v", e.cmd, e.err)
 	lines := lastLines(e.out, tailLines)
@@ -216,7 +221,7 @@ func (s *sitting) runTorch(st setting, v torchVariant) (float64, error) {
 func (s *sitting) runOurs(st setting) (goMeasurement, error) {
 	bin := s.bins[st.pkg]
 	args := []string{"-test.run", "^$", "-test.bench", benchRegex(st.bench),
-		"-test.benchtime", s.opts.benchtime, "-test.benchmem"}
+		"-test.benchtime", st.benchtime(s.opts.benchtime), "-test.cpu", strconv.Itoa(threads), "-test.benchmem"}
 	line := "cd " + shellQuote(st.pkg) + " && " + commandLine(bin, args, nil)
 	out, err := s.runner.run(st.pkg, bin, args, nil)
 	if err != nil {

@@ -69,8 +69,8 @@ func (r *report) markdown() string {
 	fmt.Fprintf(&b, "- CPU: %s\n", orDefault(r.cpu, "unknown"))
 	fmt.Fprintf(&b, "- our BLAS: %s\n", orDefault(r.blas, "not logged by the benchmarks run"))
 	fmt.Fprintf(&b, "- PyTorch: %s\n", r.torch.describe())
-	fmt.Fprintf(&b, "- %d %s, each running, for each setting, PyTorch then ours (A B A B); ours at -test.benchtime %s\n",
-		r.rounds, plural(r.rounds, "round", "rounds"), r.benchtime)
+	fmt.Fprintf(&b, "- %d %s, each running, for each setting, PyTorch then ours (A B A B); ours at -test.benchtime %s, both on %d threads (-test.cpu, --threads)\n",
+		r.rounds, plural(r.rounds, "round", "rounds"), orDefault(r.benchtime, "of each setting (20x to 1000x: at least 20 steps and a few seconds)"), threads)
 	fmt.Fprintf(&b, "- reproduce: `%s`\n\n", r.command)
 	b.WriteString("| setting | PyTorch (median, min-max over rounds) | ours (median, min-max) | ratio of medians (ours / torch) | ours MB/op, allocs/op |\n")
 	b.WriteString("| --- | --- | --- | --- | --- |\n")
@@ -159,7 +159,9 @@ func reproduceCommand(o *options) string {
 	if o.only != "" {
 		parts = append(parts, "--only", shellQuote(o.only))
 	}
-	parts = append(parts, "--bench", shellQuote(o.bench), "--python", shellQuote(o.python),
-		"--benchtime", shellQuote(o.benchtime))
+	parts = append(parts, "--bench", shellQuote(o.bench), "--python", shellQuote(o.python))
+	if o.benchtime != "" {
+		parts = append(parts, "--benchtime", shellQuote(o.benchtime))
+	}
 	return strings.Join(parts, " ")
 }

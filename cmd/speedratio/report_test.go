@@ -73,7 +73,7 @@ const goldenMarkdown = "## Speed against the PyTorch reference\n" +
 	"- CPU: AMD EPYC, cpu family 25, 2 logical CPUs\n" +
 	"- our BLAS: go-avx2\n" +
 	"- PyTorch: tuned (OpenMP OpenBLAS and tcmalloc: LD_LIBRARY_PATH=/usr/lib/x86_64-linux-gnu/openblas-openmp LD_PRELOAD=/usr/lib/x86_64-linux-gnu/libtcmalloc_minimal.so.4)\n" +
-	"- 3 rounds, each running, for each setting, PyTorch then ours (A B A B); ours at -test.benchtime 20x\n" +
+	"- 3 rounds, each running, for each setting, PyTorch then ours (A B A B); ours at -test.benchtime 20x, both on 2 threads (-test.cpu, --threads)\n" +
 	"- reproduce: `go run ./cmd/speedratio --rounds 3 --only full64,gauss-sep --bench ../shared/bench --python /usr/bin/python3 --benchtime 20x`\n" +
 	"\n" +
 	"| setting | PyTorch (median, min-max over rounds) | ours (median, min-max) | ratio of medians (ours / torch) | ours MB/op, allocs/op |\n" +

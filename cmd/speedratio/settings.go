@@ -41,34 +41,44 @@ type setting struct {
 	variants []torchVariant
 	pkg      string // our benchmark's package, relative to the repository root
 	bench    string // our benchmark's full name, sub-benchmarks joined by /
+	// steps is our benchmark's -test.benchtime: at least 20 timed steps,
+	// and enough of them to time a few seconds, as the reference does.
+	steps string
 }
+
+// threads is the number of threads both sides run on: dim_torch.py's
+// --threads and our benchmarks' -test.cpu (the Gaussian reference also
+// tries 1 thread and keeps the better).
+const threads = 2
 
 // allSettings are the settings in table order.
 var allSettings = []setting{
-	dimSetting("full64", "full step, batch 64", "dim_full", 64, "BenchmarkDIMStepTorchReference", "./experiments/tasks/dim"),
-	dimSetting("full16", "full step, batch 16", "dim_full", 16, "BenchmarkDIMStepTorchReferenceBatch16", "./experiments/tasks/dim"),
-	dimSetting("enc", "encoder forward+backward, batch 64", "enc_fb", 64, "BenchmarkEncoderForwardBackward", "./architectures"),
-	gaussianSetting("gauss-sep", "separable"),
-	gaussianSetting("gauss-concat", "concat"),
+	dimSetting("full64", "full step, batch 64", "dim_full", 64, "BenchmarkDIMStepTorchReference", "./experiments/tasks/dim", "20x"),
+	dimSetting("full16", "full step, batch 16", "dim_full", 16, "BenchmarkDIMStepTorchReferenceBatch16", "./experiments/tasks/dim", "60x"),
+	dimSetting("enc", "encoder forward+backward, batch 64", "enc_fb", 64, "BenchmarkEncoderForwardBackward", "./architectures", "60x"),
+	gaussianSetting("gauss-sep", "separable", "1000x"),
+	gaussianSetting("gauss-concat", "concat", "100x"),
 }
 
-// dimSetting is a setting that dim_torch.py times as dimName at batch.
-func dimSetting(key, name, dimName string, batch int, bench, pkg string) setting {
+// dimSetting is a setting that dim_torch.py times as dimName at batch,
+// and our bench in pkg for steps.
+func dimSetting(key, name, dimName string, batch int, bench, pkg, steps string) setting {
 	b := strconv.Itoa(batch)
 	return setting{
 		key: key, name: name, unit: imagesPerSec, script: dimScript, dimName: dimName, batch: batch,
-		variants: []torchVariant{{args: []string{"--threads", "2", "--batches", b, "--only", dimName}}},
-		pkg:      pkg, bench: bench,
+		variants: []torchVariant{{args: []string{"--threads", strconv.Itoa(threads), "--batches", b, "--only", dimName}}},
+		pkg:      pkg, bench: bench, steps: steps,
 	}
 }
 
 // gaussianSetting is the Gaussian step with the given critic at hidden
-// 256; the reference is the better of gaussian_torch.py at 1 and 2 threads.
-func gaussianSetting(key, critic string) setting {
+// 256, ours timed for steps; the reference is the better of
+// gaussian_torch.py at 1 and 2 threads.
+func gaussianSetting(key, critic, steps string) setting {
 	s := setting{
 		key: key, name: fmt.Sprintf("Gaussian step, %s critic, hidden 256", critic),
 		unit: stepsPerSec, script: gaussianScript, critic: critic,
-		pkg: "./experiments/tasks/gaussian", bench: "BenchmarkStep/" + critic + "/hidden=256",
+		pkg: "./experiments/tasks/gaussian", bench: "BenchmarkStep/" + critic + "/hidden=256", steps: steps,
 	}
 	for _, t := range []string{"1", "2"} {
 		s.variants = append(s.variants, torchVariant{
@@ -77,6 +87,15 @@ func gaussianSetting(key, critic string) setting {
 		})
 	}
 	return s
+}
+
+// benchtime returns our benchmark's -test.benchtime: override when it is
+// set (the --benchtime flag), the setting's own steps otherwise.
+func (st setting) benchtime(override string) string {
+	if override != "" {
+		return override
+	}
+	return st.steps
 }
 
 // settingKeys returns the keys of all settings, in table order.
@@ -110,6 +129,9 @@ func selectSettings(only string) ([]setting, error) {
 		if want[s.key] {
 			out = append(out, s)
 		}
+	}
+	if len(out) == 0 {
+		return nil, fmt.Errorf("--only %q names no setting; give some of %s", only, strings.Join(settingKeys(), ","))
 	}
 	return out, nil
 }
