@@ -55,10 +55,11 @@ type EvalSettings struct {
 	// others) is the fraction of the training rows held out as those.
 	SVMPenalties  []float64 `toml:"svm_penalties"`
 	SVMValidation float64   `toml:"svm_validation"`
-	// EvalEpochs, EvalLR and EvalBatchSize train the decoder, the I(X;
-	// Y) critic (EvalHidden units a layer) and the NDM discriminator
-	// (EvalHidden, then EvalHidden/5 units), each reporting the epoch that
-	// is best on the validation rows. DecoderChannels is the decoder's
+	// EvalEpochs and EvalBatchSize train the decoder, the I(X; Y) critic
+	// (EvalHidden units a layer) and the NDM discriminator (EvalHidden,
+	// then EvalHidden/5 units), each reporting the epoch that is best on
+	// the validation rows; EvalLR is the decoder's and the critic's
+	// learning rate, NDMLR the discriminator's. DecoderChannels is the decoder's
 	// width: the channels of its first map (half of them in the second),
 	// kept apart from EvalHidden because its convolutions cost far more
 	// per unit.
