@@ -12,8 +12,7 @@
 //  7. cmd/sweep: the command line. The only place that orchestrates: it
 //     runs a sweep with the engine, then makes its reports, and links in
 //     every task. Beside it cmd/speedratio, which times our benchmarks
-//     against the PyTorch references (it runs them as programs and imports
-//     nothing of the module).
+//     against the PyTorch references (it runs both as programs).
 //  6. experiments/engine/sweep, the sweep engine (decodes sweep files,
 //     expands and shards runs, runs them resumably, keeps results.csv); and
 //     experiments/tasks/<name>, one package per task (bmi, dim, gaussian), with

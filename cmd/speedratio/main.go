@@ -21,6 +21,8 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+
+	"github.com/infomax/infomax/experiments/engine/results"
 )
 
 const usage = `speedratio runs our benchmarks and the PyTorch reference interleaved
@@ -89,7 +91,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 	text := rep.markdown()
 	fmt.Fprint(stdout, text)
 	if o.out != "" {
-		if err := writeAtomic(o.out, []byte(text)); err != nil {
+		if err := results.WriteFileAtomic(o.out, []byte(text)); err != nil {
 			fmt.Fprintf(stderr, "speedratio: --out %s: %v\n", o.out, err)
 			return exitFailed
 		}
@@ -146,29 +148,6 @@ func checkOut(path string) error {
 		return fmt.Errorf("--out %s: folder %s does not exist; create it or pass another path", path, dir)
 	case !fi.IsDir():
 		return fmt.Errorf("--out %s: %s is not a folder; pass another path", path, dir)
-	}
-	return nil
-}
-
-// writeAtomic writes data to path through a temporary file in the same
-// folder and a rename, so that a reader never sees half a file.
-func writeAtomic(path string, data []byte) error {
-	f, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".tmp-*")
-	if err != nil {
-		return err
-	}
-	tmp := f.Name()
-	_, werr := f.Write(data)
-	merr := f.Chmod(0o644) // CreateTemp's 0600 is too narrow for a table
-	serr := f.Sync()
-	cerr := f.Close()
-	if err := errors.Join(werr, merr, serr, cerr); err != nil {
-		os.Remove(tmp)
-		return err
-	}
-	if err := os.Rename(tmp, path); err != nil {
-		os.Remove(tmp)
-		return err
 	}
 	return nil
 }

@@ -9,6 +9,8 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+
+	"github.com/infomax/infomax/experiments/engine/results"
 )
 
 // executable returns a file that exists and can be executed: the test
@@ -202,11 +204,11 @@ func TestEachSettingHasItsOwnSteps(t *testing.T) {
 	}
 }
 
-func TestWriteAtomic(t *testing.T) {
+func TestOutIsWrittenAtomically(t *testing.T) {
 	dir := t.TempDir()
 	path := filepath.Join(dir, "speed.md")
 	for _, text := range []string{"first\n", "second\n"} {
-		if err := writeAtomic(path, []byte(text)); err != nil {
+		if err := results.WriteFileAtomic(path, []byte(text)); err != nil {
 			t.Fatal(err)
 		}
 		if got := readFile(path); got != text {
@@ -219,7 +221,7 @@ func TestWriteAtomic(t *testing.T) {
 	if entries, _ := os.ReadDir(dir); len(entries) != 1 {
 		t.Errorf("temporary files left: %v", entries)
 	}
-	if err := writeAtomic(filepath.Join(dir, "no", "such", "dir.md"), nil); err == nil {
+	if err := results.WriteFileAtomic(filepath.Join(dir, "no", "such", "dir.md"), nil); err == nil {
 		t.Error("no error for a missing folder")
 	}
 }
