@@ -129,6 +129,14 @@ func (impl Implementation) Sgemm(tA, tB blas.Transpose, m, n, k int, alpha float
 	if (alpha == 0 || k == 0) && beta == 1 {
 		return
 	}
+	if n == 1 && m > 1 && ldc == 1 {
+		// A matrix-vector product: C is a column, which the kernel would
+		// pad to sixteen columns. Computed as the row Cᵀ = op(B)ᵀ op(A)ᵀ
+		// it pads to six rows instead; every element is the same sum of
+		// the same products in the same order, so the bits are the same.
+		m, n = 1, m
+		a, lda, aTrans, b, ldb, bTrans = b, ldb, !bTrans, a, lda, !aTrans
+	}
 	p := product{aTrans: aTrans, bTrans: bTrans, k: k, alpha: alpha, beta: beta, a: a, lda: lda, b: b, ldb: ldb, c: c, ldc: ldc}
 	p.parallel(m, n)
 }
@@ -315,8 +323,19 @@ func (p *product) packA(dst []float32, i0, mc, p0, kc int) {
 		}
 		if p.aTrans {
 			// op(A)[i][l] = a[l*lda+i]: each depth's rows are contiguous.
+			// A full sliver copies six floats a depth as one array
+			// value, not through a call to copy.
+			if rows == kernelRows {
+				for l := 0; l < kc; l++ {
+					*(*[kernelRows]float32)(sliver[l*kernelRows:]) = *(*[kernelRows]float32)(a[(p0+l)*lda+first:])
+				}
+				continue
+			}
 			for l := 0; l < kc; l++ {
-				copy(sliver[l*kernelRows:l*kernelRows+rows], a[(p0+l)*lda+first:])
+				src := a[(p0+l)*lda+first : (p0+l)*lda+first+rows]
+				for r, v := range src {
+					sliver[l*kernelRows+r] = v
+				}
 			}
 			continue
 		}
@@ -350,7 +369,20 @@ func (p *product) packA(dst []float32, i0, mc, p0, kc int) {
 // are zeros.
 func (p *product) packB(dst []float32, p0, kc, j0, nc int) {
 	b, ldb := p.b, p.ldb
-	for s := 0; s*kernelCols < nc; s++ {
+	s := 0
+	if !p.bTrans {
+		// op(B)[l][j] = b[l*ldb+j]: the full slivers are filled a depth
+		// at a time, reading each row of B in order and copying sixteen
+		// floats at once as one array value.
+		s = nc / kernelCols
+		for l := 0; l < kc; l++ {
+			row := b[(p0+l)*ldb+j0 : (p0+l)*ldb+j0+s*kernelCols]
+			for t := 0; t < s; t++ {
+				*(*[kernelCols]float32)(dst[t*kernelCols*kc+l*kernelCols:]) = *(*[kernelCols]float32)(row[t*kernelCols:])
+			}
+		}
+	}
+	for ; s*kernelCols < nc; s++ {
 		sliver := dst[s*kernelCols*kc : (s+1)*kernelCols*kc]
 		cols := min(kernelCols, nc-s*kernelCols)
 		first := j0 + s*kernelCols
@@ -358,9 +390,12 @@ func (p *product) packB(dst []float32, p0, kc, j0, nc int) {
 			clear(sliver)
 		}
 		if !p.bTrans {
-			// op(B)[l][j] = b[l*ldb+j]: each depth's columns are contiguous.
+			// The last, partial sliver.
 			for l := 0; l < kc; l++ {
-				copy(sliver[l*kernelCols:l*kernelCols+cols], b[(p0+l)*ldb+first:])
+				src := b[(p0+l)*ldb+first : (p0+l)*ldb+first+cols]
+				for j, v := range src {
+					sliver[l*kernelCols+j] = v
+				}
 			}
 			continue
 		}

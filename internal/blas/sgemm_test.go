@@ -229,6 +229,43 @@ func TestSgemmSameBitsAnyGOMAXPROCS(t *testing.T) {
 	}
 }
 
+// TestSgemmColumnSameBitsAsPadded checks that a matrix-vector product
+// (n = 1 with a contiguous C, computed as the row Cᵀ = op(B)ᵀ op(A)ᵀ)
+// gives the same bits as the general path, which a padded C takes, for
+// every transpose, alpha and beta, on shapes that run in parallel and
+// that do not.
+func TestSgemmColumnSameBitsAsPadded(t *testing.T) {
+	rng := rand.New(rand.NewPCG(11, 12))
+	var impl Implementation
+	count := 0
+	for _, s := range [][2]int{{2, 3}, {7, 300}, {97, 33}, {512, 700}, {4096, 130}} {
+		for _, tA := range transposes[:2] {
+			for _, tB := range transposes[:2] {
+				count++
+				column := &sgemmCase{tA: tA, tB: tB, m: s[0], n: 1, k: s[1],
+					alpha: alphas[1+count%2], beta: betas[count%3], padA: count % 2, padB: count % 3}
+				column.fill(rng)
+				if column.ldc != 1 {
+					t.Fatalf("%v: C is not contiguous", column)
+				}
+				padded := *column
+				padded.ldc = 2
+				padded.cBefore = make([]float32, 2*column.m)
+				for i := range column.m {
+					padded.cBefore[2*i] = column.cBefore[i]
+				}
+				want, got := padded.run(impl), column.run(impl)
+				for i := range column.m {
+					if math.Float32bits(got[i]) != math.Float32bits(want[2*i]) {
+						t.Fatalf("%v: C[%d] = %v, %v through the general path", column, i, got[i], want[2*i])
+					}
+				}
+				column.check(t, got)
+			}
+		}
+	}
+}
+
 // TestSgemmPanicsLikeGonum checks that bad arguments panic with gonum's
 // messages.
 func TestSgemmPanicsLikeGonum(t *testing.T) {
@@ -287,19 +324,28 @@ func TestSgemmPanicsLikeGonum(t *testing.T) {
 }
 
 // BenchmarkSgemm times gonum's Sgemm and Implementation's on the
-// products DIM training runs: im2col convolutions (rows are batch
-// times locations), and the local critic's scores of 64 global codes
-// against 64x64 local features.
+// products a DIM training step at batch 64 spends most of its time in
+// (BenchmarkDIMStepTorchReference, traced shape by shape): im2col
+// convolutions forward (rows are batch times locations) and backward
+// (Aᵀ·dY for the weights, with k the batch times locations), the fc
+// layer's products at 64 rows, the local critic's 1x1 layers on 4,096
+// locations, its scores of 64 global codes against 4,096 local features,
+// and a matrix-vector product.
 func BenchmarkSgemm(b *testing.B) {
 	shapes := []struct {
 		name    string
-		tB      blas.Transpose
+		tA, tB  blas.Transpose
 		m, n, k int
 	}{
-		{"conv1_m16384_k48_n64", blas.NoTrans, 16384, 64, 48},
-		{"conv_m4096_k1024_n128", blas.NoTrans, 4096, 128, 1024},
-		{"conv_m1024_k2048_n256", blas.NoTrans, 1024, 256, 2048},
-		{"critic_m64_k2048_n4096_Bt", blas.Trans, 64, 4096, 2048},
+		{"conv1_m16384_k48_n64", blas.NoTrans, blas.NoTrans, 16384, 64, 48},
+		{"conv_m4096_k1024_n128", blas.NoTrans, blas.NoTrans, 4096, 128, 1024},
+		{"conv_m1024_k2048_n256", blas.NoTrans, blas.NoTrans, 1024, 256, 2048},
+		{"convgrad_At_m1024_k4096_n128", blas.Trans, blas.NoTrans, 1024, 128, 4096},
+		{"critic_At_m512_k4096_n512", blas.Trans, blas.NoTrans, 512, 512, 4096},
+		{"critic_m4096_k512_n512", blas.NoTrans, blas.NoTrans, 4096, 512, 512},
+		{"fc_m64_k4096_n1024", blas.NoTrans, blas.NoTrans, 64, 1024, 4096},
+		{"scores_m64_k2048_n4096_Bt", blas.NoTrans, blas.Trans, 64, 4096, 2048},
+		{"gemv_At_m512_k4096_n1", blas.Trans, blas.NoTrans, 512, 1, 4096},
 	}
 	impls := []struct {
 		name string
@@ -310,14 +356,17 @@ func BenchmarkSgemm(b *testing.B) {
 		a := randomMatrix(rng, s.m, s.k)
 		bm := randomMatrix(rng, s.k, s.n)
 		c := make([]float32, s.m*s.n)
-		ldb := s.n
+		lda, ldb := s.k, s.n
+		if s.tA != blas.NoTrans {
+			lda = s.m
+		}
 		if s.tB != blas.NoTrans {
 			ldb = s.k
 		}
 		for _, im := range impls {
 			b.Run(s.name+"/"+im.name, func(b *testing.B) {
 				for b.Loop() {
-					im.impl.Sgemm(blas.NoTrans, s.tB, s.m, s.n, s.k, 1, a, s.k, bm, ldb, 0, c, s.n)
+					im.impl.Sgemm(s.tA, s.tB, s.m, s.n, s.k, 1, a, lda, bm, ldb, 0, c, s.n)
 				}
 				b.ReportMetric(2*float64(s.m)*float64(s.n)*float64(s.k)*float64(b.N)/b.Elapsed().Seconds()/1e9, "GFLOP/s")
 			})
