@@ -236,17 +236,27 @@ func (p *product) block(r0, r1, c0, c1 int) {
 	bufs := packPool.Get().(*packBuffers)
 	defer packPool.Put(bufs)
 	var edge [kernelRows * kernelCols]float32
+	// With a single block of rows every sliver of B meets at most
+	// blockRows/kernelRows slivers of A, too few to repay packing it: a
+	// plain B is then read in place, all but its last, partial sliver.
+	inPlace := !p.bTrans && r1-r0 <= blockRows
 	for jc := c0; jc < c1; jc += blockCols {
 		nc := min(blockCols, c1-jc)
 		ncPadded := (nc + kernelCols - 1) / kernelCols * kernelCols
+		packedFrom := 0
+		if inPlace {
+			packedFrom = nc / kernelCols * kernelCols
+		}
 		for pc := 0; pc < p.k; pc += depthBlock {
 			kc := min(depthBlock, p.k-pc)
 			mode := modeAdd
 			if pc == 0 {
 				mode = firstMode
 			}
-			bufs.b = grow(bufs.b, ncPadded*kc)
-			p.packB(bufs.b, pc, kc, jc, nc)
+			if packedFrom < nc {
+				bufs.b = grow(bufs.b, (ncPadded-packedFrom)*kc)
+				p.packB(bufs.b, pc, kc, jc+packedFrom, nc-packedFrom)
+			}
 			for ic := r0; ic < r1; ic += blockRows {
 				mc := min(blockRows, r1-ic)
 				mcPadded := (mc + kernelRows - 1) / kernelRows * kernelRows
@@ -254,19 +264,26 @@ func (p *product) block(r0, r1, c0, c1 int) {
 				p.packA(bufs.a, ic, mc, pc, kc)
 				for jr := 0; jr < nc; jr += kernelCols {
 					nr := min(kernelCols, nc-jr)
-					bp := &bufs.b[jr*kc]
+					ldb := 0 // packed
+					var bp *float32
+					if jr < packedFrom {
+						ldb = p.ldb
+						bp = &p.b[pc*ldb+jc+jr]
+					} else {
+						bp = &bufs.b[(jr-packedFrom)*kc]
+					}
 					for ir := 0; ir < mc; ir += kernelRows {
 						mr := min(kernelRows, mc-ir)
 						ap := &bufs.a[ir*kc]
 						ci := (ic+ir)*ldc + jc + jr
 						if mr == kernelRows && nr == kernelCols {
-							kernel6x16(kc, ap, bp, &p.c[ci], ldc, p.alpha, p.beta, mode)
+							tile(kc, ap, bp, ldb, &p.c[ci], ldc, p.alpha, p.beta, mode)
 							continue
 						}
 						// An edge tile: the kernel stores alpha times
 						// the tile, and its valid part is combined with
 						// C here, rounding as the kernel does.
-						kernel6x16(kc, ap, bp, &edge[0], kernelCols, p.alpha, 0, modeSet)
+						tile(kc, ap, bp, ldb, &edge[0], kernelCols, p.alpha, 0, modeSet)
 						for i := 0; i < mr; i++ {
 							row := p.c[ci+i*ldc : ci+i*ldc+nr]
 							e := edge[i*kernelCols : i*kernelCols+nr]
@@ -288,6 +305,16 @@ func (p *product) block(r0, r1, c0, c1 int) {
 			}
 		}
 	}
+}
+
+// tile runs the kernel on a packed sliver of B (ldb 0) or on B in place,
+// whose depths are ldb elements apart.
+func tile(k int, a, b *float32, ldb int, c *float32, ldc int, alpha, beta float32, mode int) {
+	if ldb == 0 {
+		kernel6x16(k, a, b, c, ldc, alpha, beta, mode)
+		return
+	}
+	kernel6x16s(k, a, b, ldb, c, ldc, alpha, beta, mode)
 }
 
 // scale sets rows [r0, r1) and columns [c0, c1) of C to beta times

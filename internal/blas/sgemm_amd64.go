@@ -22,3 +22,10 @@ var hasKernel = cpu.X86.HasAVX2 && cpu.X86.HasFMA
 //
 //go:noescape
 func kernel6x16(k int, a, b, c *float32, ldc int, alpha, beta float32, mode int)
+
+// kernel6x16s is kernel6x16 reading B in place rather than packed: depth
+// p's sixteen values of B are at b + p*ldb. Its sums and stores are
+// kernel6x16's, bit for bit.
+//
+//go:noescape
+func kernel6x16s(k int, a, b *float32, ldb int, c *float32, ldc int, alpha, beta float32, mode int)

@@ -145,3 +145,96 @@ scale:
 	ROWSCALE(Y10, Y11)
 	VZEROUPPER
 	RET
+
+// func kernel6x16s(k int, a, b *float32, ldb int, c *float32, ldc int, alpha, beta float32, mode int)
+//
+// kernel6x16s is kernel6x16 reading B in place: depth p's 16 values are
+// at b + p*ldb instead of a packed sliver's b + p*16.
+TEXT ·kernel6x16s(SB), NOSPLIT, $0-64
+	MOVQ k+0(FP), CX
+	MOVQ a+8(FP), AX
+	MOVQ b+16(FP), BX
+	MOVQ ldb+24(FP), R8
+	SHLQ $2, R8
+	MOVQ c+32(FP), DX
+	MOVQ ldc+40(FP), SI
+	SHLQ $2, SI
+
+	VXORPS Y0, Y0, Y0
+	VXORPS Y1, Y1, Y1
+	VXORPS Y2, Y2, Y2
+	VXORPS Y3, Y3, Y3
+	VXORPS Y4, Y4, Y4
+	VXORPS Y5, Y5, Y5
+	VXORPS Y6, Y6, Y6
+	VXORPS Y7, Y7, Y7
+	VXORPS Y8, Y8, Y8
+	VXORPS Y9, Y9, Y9
+	VXORPS Y10, Y10, Y10
+	VXORPS Y11, Y11, Y11
+
+	MOVQ CX, DI
+	SHRQ $2, DI
+	ANDQ $3, CX
+	TESTQ DI, DI
+	JZ   stail
+
+sloop4:
+	STEP(0, 0)
+	ADDQ R8, BX
+	STEP(24, 0)
+	ADDQ R8, BX
+	STEP(48, 0)
+	ADDQ R8, BX
+	STEP(72, 0)
+	ADDQ R8, BX
+	ADDQ $96, AX
+	DECQ DI
+	JNZ  sloop4
+
+stail:
+	TESTQ CX, CX
+	JZ    sstore
+
+sloop1:
+	STEP(0, 0)
+	ADDQ $24, AX
+	ADDQ R8, BX
+	DECQ CX
+	JNZ  sloop1
+
+sstore:
+	VBROADCASTSS alpha+48(FP), Y12
+	MOVQ         mode+56(FP), CX
+	CMPQ         CX, $1
+	JEQ          sset
+	JGT          sscale
+	ROWADD(Y0, Y1)
+	ROWADD(Y2, Y3)
+	ROWADD(Y4, Y5)
+	ROWADD(Y6, Y7)
+	ROWADD(Y8, Y9)
+	ROWADD(Y10, Y11)
+	VZEROUPPER
+	RET
+
+sset:
+	ROWSET(Y0, Y1)
+	ROWSET(Y2, Y3)
+	ROWSET(Y4, Y5)
+	ROWSET(Y6, Y7)
+	ROWSET(Y8, Y9)
+	ROWSET(Y10, Y11)
+	VZEROUPPER
+	RET
+
+sscale:
+	VBROADCASTSS beta+52(FP), Y13
+	ROWSCALE(Y0, Y1)
+	ROWSCALE(Y2, Y3)
+	ROWSCALE(Y4, Y5)
+	ROWSCALE(Y6, Y7)
+	ROWSCALE(Y8, Y9)
+	ROWSCALE(Y10, Y11)
+	VZEROUPPER
+	RET

@@ -12,3 +12,8 @@ const hasKernel = false
 func kernel6x16(k int, a, b, c *float32, ldc int, alpha, beta float32, mode int) {
 	panic("blas: no Sgemm kernel on this architecture")
 }
+
+// kernel6x16s is never called without the assembly kernel.
+func kernel6x16s(k int, a, b *float32, ldb int, c *float32, ldc int, alpha, beta float32, mode int) {
+	panic("blas: no Sgemm kernel on this architecture")
+}

@@ -266,6 +266,38 @@ func TestSgemmColumnSameBitsAsPadded(t *testing.T) {
 	}
 }
 
+// TestSgemmInPlaceSameBitsAsPacked checks that a product with few rows,
+// whose plain B the kernel reads in place, gives the same bits as the
+// same product with B stored transposed, which is always packed.
+func TestSgemmInPlaceSameBitsAsPacked(t *testing.T) {
+	if !HasKernel() {
+		t.Skip("no AVX2+FMA kernel: Implementation.Sgemm is gonum's, whose order of sums depends on the transposes")
+	}
+	rng := rand.New(rand.NewPCG(13, 14))
+	var impl Implementation
+	for i, s := range [][3]int{{1, 16, 5}, {6, 40, 300}, {64, 1000, 600}, {96, 2100, 33}, {97, 50, 20}} {
+		plain := &sgemmCase{tA: transposes[i%2], tB: blas.NoTrans, m: s[0], n: s[1], k: s[2],
+			alpha: alphas[1+i%2], beta: betas[i%3], padA: i % 2, padB: i % 3, padC: 1}
+		plain.fill(rng)
+		packed := *plain
+		packed.tB = blas.Trans
+		packed.ldb = plain.k + 1
+		packed.bData = make([]float32, plain.n*packed.ldb)
+		for l := range plain.k {
+			for j := range plain.n {
+				packed.bData[j*packed.ldb+l] = plain.bData[l*plain.ldb+j]
+			}
+		}
+		want, got := packed.run(impl), plain.run(impl)
+		for e := range got {
+			if math.Float32bits(got[e]) != math.Float32bits(want[e]) {
+				t.Fatalf("%v: element %d is %v, %v with B packed", plain, e, got[e], want[e])
+			}
+		}
+		plain.check(t, got)
+	}
+}
+
 // TestSgemmPanicsLikeGonum checks that bad arguments panic with gonum's
 // messages.
 func TestSgemmPanicsLikeGonum(t *testing.T) {
