@@ -111,7 +111,7 @@ func (c *ConcatCritic) Scores(x, y *G.Node) (*G.Node, error) {
 		return nil, err
 	}
 	if c.Rest != nil {
-		if out, err = G.Rectify(out); err != nil {
+		if out, err = graph.Rectify(out); err != nil {
 			return nil, err
 		}
 		if out, err = c.Rest.Forward(out); err != nil {

@@ -3,6 +3,7 @@ package architectures
 import (
 	"fmt"
 
+	"github.com/infomax/infomax/internal/graph"
 	G "gorgonia.org/gorgonia"
 	"gorgonia.org/tensor"
 )
@@ -37,9 +38,9 @@ func (d *PriorDiscriminator) ForwardWithInputGradient(z *G.Node) (logits, grad *
 	var b opChain
 	a1 := b.do(ls[0].Forward, z)
 	m1 := b.do(step, a1)
-	a2 := b.do(ls[1].Forward, b.do(G.Rectify, a1))
+	a2 := b.do(ls[1].Forward, b.do(graph.Rectify, a1))
 	m2 := b.do(step, a2)
-	out := b.do(ls[2].Forward, b.do(G.Rectify, a2))
+	out := b.do(ls[2].Forward, b.do(graph.Rectify, a2))
 	h2 := ls[2].W.Shape()[0]
 	w3 := b.do(func(w *G.Node) (*G.Node, error) { return G.Reshape(w, []int{h2}) }, ls[2].W)
 	g2 := b.do2(func(m, w *G.Node) (*G.Node, error) { return G.BroadcastHadamardProd(m, w, nil, []byte{0}) }, m2, w3)

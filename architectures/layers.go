@@ -136,7 +136,7 @@ func (m *MLP) Forward(x *G.Node) (*G.Node, error) {
 			return nil, err
 		}
 		if i+1 < len(m.Layers) {
-			if x, err = G.Rectify(x); err != nil {
+			if x, err = graph.Rectify(x); err != nil {
 				return nil, err
 			}
 		}

@@ -199,7 +199,7 @@ func (o *op) softplus(a *G.Node) *G.Node {
 }
 
 func (o *op) relu(a *G.Node) *G.Node {
-	return o.do(func() (*G.Node, error) { return G.Rectify(a) })
+	return o.do(func() (*G.Node, error) { return graph.Rectify(a) })
 }
 
 func (o *op) sum(a *G.Node, along ...int) *G.Node {

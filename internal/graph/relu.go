@@ -17,12 +17,24 @@ func ReLU(x *G.Node) (*G.Node, error) {
 	return G.ApplyOp(&reluOp{dims: x.Shape().Dims()}, x)
 }
 
+// Rectify returns gorgonia's Rectify of x, x ⊙ (x ≥ 0), bit for bit, as
+// one fused op whose gradient is another, dy ⊙ (x ≥ 0). It differs from
+// [ReLU] only where x is zero or negative zero (Rectify passes dy there and
+// keeps the sign of a zero x, negative inputs give -0): the MLPs that were
+// built on gorgonia's Rectify keep every bit of their results, without its
+// comparison, product and the product's unused second gradient.
+func Rectify(x *G.Node) (*G.Node, error) {
+	return G.ApplyOp(&reluOp{dims: x.Shape().Dims(), gorgonia: true}, x)
+}
+
 // reluOp computes max(x, 0) (grad false, input x) or its backward pass
-// (grad true, inputs x and dy).
+// (grad true, inputs x and dy); with gorgonia set it computes Rectify's
+// x ⊙ (x ≥ 0) and dy ⊙ (x ≥ 0) instead.
 type reluOp struct {
 	customOp
-	dims int
-	grad bool
+	dims     int
+	grad     bool
+	gorgonia bool
 }
 
 func (op *reluOp) Arity() int {
@@ -51,14 +63,18 @@ func (op *reluOp) InferShape(ns ...G.DimSizer) (tensor.Shape, error) {
 	return s.Clone(), nil
 }
 
-func (op *reluOp) WriteHash(h hash.Hash) { fmt.Fprintf(h, "%s-%d", op, op.dims) }
+func (op *reluOp) WriteHash(h hash.Hash) { fmt.Fprintf(h, "%s-%d-%v", op, op.dims, op.gorgonia) }
 func (op *reluOp) Hashcode() uint32      { return hashcode(op) }
 
 func (op *reluOp) String() string {
-	if op.grad {
-		return "ReLU∂"
+	name := "ReLU"
+	if op.gorgonia {
+		name = "Rectify"
 	}
-	return "ReLU"
+	if op.grad {
+		return name + "∂"
+	}
+	return name
 }
 
 func (op *reluOp) Do(vals ...G.Value) (G.Value, error) {
@@ -86,9 +102,9 @@ func (op *reluOp) UsePreallocDo(prealloc G.Value, vals ...G.Value) (G.Value, err
 	}
 	switch x.Dtype() {
 	case tensor.Float32:
-		reluSplit(x.Float32s(), dy, out.Float32s())
+		reluSplit(x.Float32s(), dy, out.Float32s(), op.gorgonia)
 	case tensor.Float64:
-		reluSplit(x.Float64s(), dy, out.Float64s())
+		reluSplit(x.Float64s(), dy, out.Float64s(), op.gorgonia)
 	default:
 		return nil, fmt.Errorf("%s: unsupported type %v", op, x.Dtype())
 	}
@@ -98,18 +114,39 @@ func (op *reluOp) UsePreallocDo(prealloc G.Value, vals ...G.Value) (G.Value, err
 // reluSplit runs reluInto over contiguous ranges on up to GOMAXPROCS
 // goroutines (see parallelRows); every element is computed alone, so the
 // result is the same however the ranges fall.
-func reluSplit[T float32 | float64](x []T, dy *tensor.Dense, out []T) {
+func reluSplit[T float32 | float64](x []T, dy *tensor.Dense, out []T, gorgonia bool) {
 	var d []T
 	if dy != nil {
 		d = dy.Data().([]T)
 	}
 	parallelRows(len(x), 1, func(_, lo, hi int) {
-		if d == nil {
-			reluInto(x[lo:hi], nil, out[lo:hi])
+		var dr []T
+		if d != nil {
+			dr = d[lo:hi]
+		}
+		if gorgonia {
+			rectifyInto(x[lo:hi], dr, out[lo:hi])
 		} else {
-			reluInto(x[lo:hi], d[lo:hi], out[lo:hi])
+			reluInto(x[lo:hi], dr, out[lo:hi])
 		}
 	})
+}
+
+// rectifyInto writes gorgonia's Rectify, x times the mask (x ≥ 0) as 1 or
+// 0, to out, or, with the gradient d, d times the mask: the same products
+// as gorgonia's comparison and Hadamard product, so the same bits.
+func rectifyInto[T float32 | float64](x, d, out []T) {
+	for i, v := range x {
+		var m T
+		if v >= 0 {
+			m = 1
+		}
+		if d == nil {
+			out[i] = v * m
+		} else {
+			out[i] = d[i] * m
+		}
+	}
 }
 
 // reluInto writes max(x, 0) to out, or, with the gradient d, d where x > 0
@@ -138,7 +175,7 @@ func (op *reluOp) SymDiff(inputs G.Nodes, output, grad *G.Node) (G.Nodes, error)
 	if op.grad {
 		return nil, fmt.Errorf("%s: no second derivative", op)
 	}
-	dx, err := G.ApplyOp(&reluOp{dims: op.dims, grad: true}, inputs[0], grad)
+	dx, err := G.ApplyOp(&reluOp{dims: op.dims, grad: true, gorgonia: op.gorgonia}, inputs[0], grad)
 	if err != nil {
 		return nil, err
 	}

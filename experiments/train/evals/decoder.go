@@ -124,8 +124,8 @@ func newDecoder(d int, geom Geometry, cfg Config) (*decoder, error) {
 		return nil, err
 	}
 	// The fc output, (n, s*s*c0), is the first map in row layout.
-	h = G.Must(G.Reshape(G.Must(G.Rectify(h)), tensor.Shape{n * s * s, c0}))
-	h = G.Must(G.Rectify(G.Must(conv1.ForwardRows(h, n, s, s))))
+	h = G.Must(G.Reshape(G.Must(graph.Rectify(h)), tensor.Shape{n * s * s, c0}))
+	h = G.Must(graph.Rectify(G.Must(conv1.ForwardRows(h, n, s, s))))
 	h = G.Must(pixelShuffle(h, n, s, c1))
 	h = G.Must(pixelShuffle(G.Must(conv2.ForwardRows(h, n, 2*s, 2*s)), n, 2*s, geom.Channels))
 	if geom.Channels > 1 {

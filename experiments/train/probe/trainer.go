@@ -137,7 +137,7 @@ func (t *trainer) buildTraining() error {
 				return err
 			}
 		}
-		if features, err = G.Rectify(z); err != nil {
+		if features, err = graph.Rectify(z); err != nil {
 			return err
 		}
 		outIn = t.hidden
@@ -280,7 +280,7 @@ func (t *trainer) buildInference() error {
 		if z, err = G.BroadcastAdd(z, shift, nil, []byte{0}); err != nil {
 			return err
 		}
-		if features, err = G.Rectify(z); err != nil {
+		if features, err = graph.Rectify(z); err != nil {
 			return err
 		}
 	}
