@@ -78,16 +78,25 @@ func (a *Adam) Update() error {
 		m, v := a.M[i], a.V[i]
 		switch w := p.Value().Data().(type) {
 		case []float32:
-			g := gv.Data().([]float32)
-			inParallel(len(w), func(lo, hi int) { adamUpdate32(s, w[lo:hi], g[lo:hi], m[lo:hi], v[lo:hi]) })
+			g, ok := gv.Data().([]float32)
+			if !ok || len(g) != len(w) {
+				return fmt.Errorf("adam: parameter %s's gradient is not a float32 slice of its size", p.Name())
+			}
+			inParallel(len(w), func(lo, hi int) {
+				adamUpdate32(s, w[lo:hi], g[lo:hi], m[lo:hi], v[lo:hi])
+				clear(g[lo:hi]) // while it is in cache
+			})
 		case []float64:
-			g := gv.Data().([]float64)
-			inParallel(len(w), func(lo, hi int) { adamUpdate(s, w[lo:hi], g[lo:hi], m[lo:hi], v[lo:hi]) })
+			g, ok := gv.Data().([]float64)
+			if !ok || len(g) != len(w) {
+				return fmt.Errorf("adam: parameter %s's gradient is not a float64 slice of its size", p.Name())
+			}
+			inParallel(len(w), func(lo, hi int) {
+				adamUpdate(s, w[lo:hi], g[lo:hi], m[lo:hi], v[lo:hi])
+				clear(g[lo:hi])
+			})
 		default:
 			return fmt.Errorf("adam: parameter %s has unsupported type %T", p.Name(), w)
-		}
-		if t, ok := gv.(tensor.Tensor); ok {
-			t.Zero()
 		}
 	}
 	return nil
