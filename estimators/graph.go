@@ -195,7 +195,7 @@ func (o *op) log(a *G.Node) *G.Node {
 }
 
 func (o *op) softplus(a *G.Node) *G.Node {
-	return o.do(func() (*G.Node, error) { return G.Softplus(a) })
+	return o.do(func() (*G.Node, error) { return graph.Softplus(a) })
 }
 
 func (o *op) relu(a *G.Node) *G.Node {

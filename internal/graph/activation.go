@@ -15,7 +15,7 @@ import (
 // and a product forward and more ops backward; this does one pass each
 // way.
 func ReLU(x *G.Node) (*G.Node, error) {
-	return G.ApplyOp(&reluOp{dims: x.Shape().Dims()}, x)
+	return G.ApplyOp(&activationOp{dims: x.Shape().Dims(), kind: relu}, x)
 }
 
 // Rectify returns gorgonia's Rectify of x, x ⊙ (x ≥ 0), bit for bit, as
@@ -25,27 +25,53 @@ func ReLU(x *G.Node) (*G.Node, error) {
 // built on gorgonia's Rectify keep every bit of their results, without its
 // comparison, product and the product's unused second gradient.
 func Rectify(x *G.Node) (*G.Node, error) {
-	return G.ApplyOp(&reluOp{dims: x.Shape().Dims(), gorgonia: true}, x)
+	if x.IsScalar() {
+		return G.Rectify(x)
+	}
+	return G.ApplyOp(&activationOp{dims: x.Shape().Dims(), kind: rectify}, x)
 }
 
-// reluOp computes max(x, 0) (grad false, input x) or its backward pass
-// (grad true, inputs x and dy); with gorgonia set it computes Rectify's
-// x ⊙ (x ≥ 0) and dy ⊙ (x ≥ 0) instead.
-type reluOp struct {
+// Softplus returns gorgonia's Softplus of x, log(1 + eˣ), bit for bit, as
+// one op whose gradient is another, σ(x) ⊙ dy: the same float64
+// arithmetic per element as gorgonia's own (its default build, without
+// the fastmath tag), split across cores. The jsd loss applies it to every
+// one of the local critic's 64 × 4,096 scores, which gorgonia's op and its
+// gradient's sigmoid and product run on one core.
+func Softplus(x *G.Node) (*G.Node, error) {
+	if x.IsScalar() {
+		return G.Softplus(x) // a scalar is no tensor type to the op; gorgonia's is as fast
+	}
+	return G.ApplyOp(&activationOp{dims: x.Shape().Dims(), kind: softplus}, x)
+}
+
+// activation is the function an activationOp applies element by element.
+type activation uint8
+
+const (
+	relu     activation = iota // max(x, 0); gradient dy where x > 0, else 0
+	rectify                    // x ⊙ (x ≥ 0); gradient dy ⊙ (x ≥ 0), as gorgonia's Rectify
+	softplus                   // log(1 + eˣ); gradient σ(x) ⊙ dy, as gorgonia's Softplus
+)
+
+var activationNames = [...]string{relu: "ReLU", rectify: "Rectify", softplus: "Softplus"}
+
+// activationOp computes its kind's function (grad false, input x) or that
+// function's backward pass (grad true, inputs x and dy).
+type activationOp struct {
 	customOp
-	dims     int
-	grad     bool
-	gorgonia bool
+	dims int
+	grad bool
+	kind activation
 }
 
-func (op *reluOp) Arity() int {
+func (op *activationOp) Arity() int {
 	if op.grad {
 		return 2
 	}
 	return 1
 }
 
-func (op *reluOp) Type() hm.Type {
+func (op *activationOp) Type() hm.Type {
 	t := G.TensorType{Dims: op.dims, Of: hm.TypeVariable('a')}
 	if op.grad {
 		return hm.NewFnType(t, t, t)
@@ -53,7 +79,7 @@ func (op *reluOp) Type() hm.Type {
 	return hm.NewFnType(t, t)
 }
 
-func (op *reluOp) InferShape(ns ...G.DimSizer) (tensor.Shape, error) {
+func (op *activationOp) InferShape(ns ...G.DimSizer) (tensor.Shape, error) {
 	if len(ns) != op.Arity() {
 		return nil, fmt.Errorf("%s: got %d inputs, want %d", op, len(ns), op.Arity())
 	}
@@ -64,21 +90,17 @@ func (op *reluOp) InferShape(ns ...G.DimSizer) (tensor.Shape, error) {
 	return s.Clone(), nil
 }
 
-func (op *reluOp) WriteHash(h hash.Hash) { fmt.Fprintf(h, "%s-%d-%v", op, op.dims, op.gorgonia) }
-func (op *reluOp) Hashcode() uint32      { return hashcode(op) }
+func (op *activationOp) WriteHash(h hash.Hash) { fmt.Fprintf(h, "%s-%d", op, op.dims) }
+func (op *activationOp) Hashcode() uint32      { return hashcode(op) }
 
-func (op *reluOp) String() string {
-	name := "ReLU"
-	if op.gorgonia {
-		name = "Rectify"
-	}
+func (op *activationOp) String() string {
 	if op.grad {
-		return name + "∂"
+		return activationNames[op.kind] + "∂"
 	}
-	return name
+	return activationNames[op.kind]
 }
 
-func (op *reluOp) Do(vals ...G.Value) (G.Value, error) {
+func (op *activationOp) Do(vals ...G.Value) (G.Value, error) {
 	if len(vals) != op.Arity() {
 		return nil, fmt.Errorf("%s: got %d values, want %d", op, len(vals), op.Arity())
 	}
@@ -86,7 +108,7 @@ func (op *reluOp) Do(vals ...G.Value) (G.Value, error) {
 }
 
 // UsePreallocDo computes into prealloc when its size and type fit.
-func (op *reluOp) UsePreallocDo(prealloc G.Value, vals ...G.Value) (G.Value, error) {
+func (op *activationOp) UsePreallocDo(prealloc G.Value, vals ...G.Value) (G.Value, error) {
 	out, ok := prealloc.(*tensor.Dense)
 	if !ok || len(vals) != op.Arity() {
 		return nil, fmt.Errorf("%s: unusable destination %T", op, prealloc)
@@ -103,19 +125,20 @@ func (op *reluOp) UsePreallocDo(prealloc G.Value, vals ...G.Value) (G.Value, err
 	}
 	switch x.Dtype() {
 	case tensor.Float32:
-		reluSplit(x.Float32s(), dy, out.Float32s(), op.gorgonia)
+		activationSplit(x.Float32s(), dy, out.Float32s(), op.kind)
 	case tensor.Float64:
-		reluSplit(x.Float64s(), dy, out.Float64s(), op.gorgonia)
+		activationSplit(x.Float64s(), dy, out.Float64s(), op.kind)
 	default:
 		return nil, fmt.Errorf("%s: unsupported type %v", op, x.Dtype())
 	}
 	return out, nil
 }
 
-// reluSplit runs reluInto over contiguous ranges on up to GOMAXPROCS
-// goroutines (see parallelRows); every element is computed alone, so the
-// result is the same however the ranges fall.
-func reluSplit[T float32 | float64](x []T, dy *tensor.Dense, out []T, gorgonia bool) {
+// activationSplit runs kind's function, or with dy its gradient, over
+// contiguous ranges on up to GOMAXPROCS goroutines (see parallelRows);
+// every element is computed alone, so the result is the same however the
+// ranges fall.
+func activationSplit[T float32 | float64](x []T, dy *tensor.Dense, out []T, kind activation) {
 	var d []T
 	if dy != nil {
 		d = dy.Data().([]T)
@@ -125,12 +148,73 @@ func reluSplit[T float32 | float64](x []T, dy *tensor.Dense, out []T, gorgonia b
 		if d != nil {
 			dr = d[lo:hi]
 		}
-		if gorgonia {
+		switch kind {
+		case rectify:
 			rectifyInto(x[lo:hi], dr, out[lo:hi])
-		} else {
+		case softplus:
+			softplusInto(x[lo:hi], dr, out[lo:hi])
+		default:
 			reluInto(x[lo:hi], dr, out[lo:hi])
 		}
 	})
+}
+
+// softplusInto writes gorgonia's softplus of x to out, or, with the
+// gradient d, gorgonia's sigmoid of x times d.
+func softplusInto[T float32 | float64](x, d, out []T) {
+	out = out[:len(x)]
+	if d == nil {
+		for i, v := range x {
+			out[i] = gorgoniaSoftplus(v)
+		}
+		return
+	}
+	d = d[:len(x)]
+	for i, v := range x {
+		out[i] = gorgoniaSigmoid(v) * d[i]
+	}
+}
+
+// gorgoniaSoftplus is gorgonia v0.9.18's _softplusf32 and _softplusf64
+// (math.go), thresholds and float64 arithmetic included.
+func gorgoniaSoftplus[T float32 | float64](x T) T {
+	if _, f32 := any(x).(float32); f32 {
+		switch {
+		case x < -103:
+			return 0
+		case x > 14:
+			return x
+		}
+		return T(float32(math.Log1p(math.Exp(float64(x)))))
+	}
+	switch {
+	case x < -708:
+		return 0
+	case x > 16:
+		return x
+	}
+	return T(math.Log1p(math.Exp(float64(x))))
+}
+
+// gorgoniaSigmoid is gorgonia v0.9.18's _sigmoidf32 and _sigmoidf64 of
+// its default build (math_nooptim.go).
+func gorgoniaSigmoid[T float32 | float64](x T) T {
+	if _, f32 := any(x).(float32); f32 {
+		switch {
+		case x < -88:
+			return 0
+		case x > 15:
+			return 1
+		}
+		return T(float32(1.0 / (1.0 + math.Exp(float64(-x)))))
+	}
+	switch {
+	case x < -709:
+		return 0
+	case x > 19:
+		return 1
+	}
+	return T(1.0 / (1.0 + math.Exp(float64(-x))))
 }
 
 // rectifyInto writes gorgonia's Rectify, x times the mask (x ≥ 0) as 1 or
@@ -218,14 +302,14 @@ func reluGrad32(x, d, out []float32) {
 }
 
 // DiffWRT says the forward op is differentiable in x.
-func (op *reluOp) DiffWRT(inputs int) []bool { return []bool{!op.grad} }
+func (op *activationOp) DiffWRT(inputs int) []bool { return []bool{!op.grad} }
 
 // SymDiff returns the masked gradient.
-func (op *reluOp) SymDiff(inputs G.Nodes, output, grad *G.Node) (G.Nodes, error) {
+func (op *activationOp) SymDiff(inputs G.Nodes, output, grad *G.Node) (G.Nodes, error) {
 	if op.grad {
 		return nil, fmt.Errorf("%s: no second derivative", op)
 	}
-	dx, err := G.ApplyOp(&reluOp{dims: op.dims, grad: true, gorgonia: op.gorgonia}, inputs[0], grad)
+	dx, err := G.ApplyOp(&activationOp{dims: op.dims, grad: true, kind: op.kind}, inputs[0], grad)
 	if err != nil {
 		return nil, err
 	}

@@ -1,14 +1,15 @@
 // Package graph is the gorgonia plumbing under the networks of package
-// architectures: the custom ops they are built from ([ReLU], [Im2Col] and
-// the normalization op [Norm]), gorgonia's matrix product and broadcast
-// computing into buffers they keep ([MatMul], [Broadcast]), the output
-// buffer those ops reuse between runs, the machine lifecycle
-// ([CloseMachine]) and the BLAS choice.
+// architectures and the estimators' losses: the custom ops they are built
+// from ([ReLU], [Im2Col], the normalization op [Norm], and [Rectify] and
+// [Softplus], gorgonia's own functions bit for bit), gorgonia's matrix
+// product and broadcast computing into buffers they keep ([MatMul],
+// [Broadcast]), the output buffer those ops reuse between runs, the
+// machine lifecycle ([CloseMachine]) and the BLAS choice.
 //
-// The ops other than MatMul's and Broadcast's are fused: each computes its forward pass, or its analytic
-// gradient, in one pass over the data instead of the several temporaries
-// that gorgonia's primitive ops would need, and each works on float32 and
-// float64 tensors.
+// The ops other than MatMul's and Broadcast's are fused: each computes its
+// forward pass, or its analytic gradient, in one pass over the data
+// instead of the several temporaries that gorgonia's primitive ops would
+// need, and each works on float32 and float64 tensors.
 package graph
 
 import (

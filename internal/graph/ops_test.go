@@ -80,55 +80,71 @@ func TestReLUAndItsGradient(t *testing.T) {
 	}
 }
 
-// TestRectifyMatchesGorgoniaBitForBit checks that Rectify and its
-// gradient give gorgonia's Rectify's bits, in float32 and float64, on
-// values that tell them from max(x, 0): zeros of both signs, negatives
-// (x ⊙ 0 is -0), NaN, and upstream gradients of both signs.
-func TestRectifyMatchesGorgoniaBitForBit(t *testing.T) {
-	xs := []float64{-2, math.Copysign(0, -1), 0, 0.5, 3, -1, math.NaN(), 1e-30, -7}
-	ws := []float64{1, -2, 3, -4, 5, -6, 7, -8, math.Copysign(0, -1)}
-	for _, dt := range []tensor.Dtype{tensor.Float32, tensor.Float64} {
-		run := func(rectify func(*G.Node) (*G.Node, error)) (y, dx []float64) {
-			g := G.NewGraph()
-			val := func(v []float64) *tensor.Dense {
-				if dt == tensor.Float32 {
-					f := make([]float32, len(v))
-					for i := range v {
-						f[i] = float32(v[i])
-					}
-					return tensor.New(tensor.WithShape(3, 3), tensor.WithBacking(f))
+// TestActivationsMatchGorgoniaBitForBit checks that Rectify and Softplus,
+// and their gradients, give the bits of gorgonia's Rectify and Softplus, in
+// float32 and float64, on values that tell Rectify from max(x, 0) (zeros
+// of both signs, negatives, NaN) and that cross every threshold of
+// gorgonia's softplus and sigmoid, with upstream gradients of both signs.
+func TestActivationsMatchGorgoniaBitForBit(t *testing.T) {
+	xs := []float64{-2, math.Copysign(0, -1), 0, 0.5, 3, -1, math.NaN(), 1e-30, -7,
+		-800, -709.5, -708.5, -200, -103.5, -102.5, -88.5, -87.5, -30, 14.5, 15.5, 16.5, 18, 19.5, 40, 800}
+	ws := make([]float64, len(xs))
+	for i := range ws {
+		ws[i] = float64(i%5) - 2.25
+	}
+	ws[8] = math.Copysign(0, -1)
+	for _, c := range []struct {
+		name        string
+		ours, their func(*G.Node) (*G.Node, error)
+	}{{"Rectify", Rectify, G.Rectify}, {"Softplus", Softplus, G.Softplus}} {
+		for _, dt := range []tensor.Dtype{tensor.Float32, tensor.Float64} {
+			wantY, wantDx := activationAndGradient(t, dt, c.their, xs, ws)
+			gotY, gotDx := activationAndGradient(t, dt, c.ours, xs, ws)
+			for i := range xs {
+				if math.Float64bits(gotY[i]) != math.Float64bits(wantY[i]) || math.Float64bits(gotDx[i]) != math.Float64bits(wantDx[i]) {
+					t.Errorf("%s %v x = %v: %v, gradient %v; gorgonia's %v and %v", c.name, dt, xs[i], gotY[i], gotDx[i], wantY[i], wantDx[i])
 				}
-				return tensor.New(tensor.WithShape(3, 3), tensor.WithBacking(append([]float64(nil), v...)))
-			}
-			x := G.NewMatrix(g, dt, G.WithShape(3, 3), G.WithName("x"), G.WithValue(val(xs)))
-			w := G.NewMatrix(g, dt, G.WithShape(3, 3), G.WithName("w"), G.WithValue(val(ws)))
-			out, err := rectify(x)
-			if err != nil {
-				t.Fatal(err)
-			}
-			loss := G.Must(G.Sum(G.Must(G.HadamardProd(out, w))))
-			if _, err := G.Grad(loss, x); err != nil {
-				t.Fatal(err)
-			}
-			vm := G.NewTapeMachine(g, G.BindDualValues(x))
-			defer CloseMachine(vm)
-			if err := vm.RunAll(); err != nil {
-				t.Fatal(err)
-			}
-			grad, err := x.Grad()
-			if err != nil {
-				t.Fatal(err)
-			}
-			return asFloat64s(out.Value()), asFloat64s(grad)
-		}
-		wantY, wantDx := run(G.Rectify)
-		gotY, gotDx := run(Rectify)
-		for i := range xs {
-			if math.Float64bits(gotY[i]) != math.Float64bits(wantY[i]) || math.Float64bits(gotDx[i]) != math.Float64bits(wantDx[i]) {
-				t.Errorf("%v x = %v: Rectify %v, gradient %v; gorgonia's %v and %v", dt, xs[i], gotY[i], gotDx[i], wantY[i], wantDx[i])
 			}
 		}
 	}
+}
+
+// activationAndGradient runs f on xs and returns its values and the
+// gradient of Σ w ⊙ f(x) in x, as float64s.
+func activationAndGradient(t *testing.T, dt tensor.Dtype, f func(*G.Node) (*G.Node, error), xs, ws []float64) (y, dx []float64) {
+	t.Helper()
+	g := G.NewGraph()
+	n := len(xs)
+	val := func(v []float64) *tensor.Dense {
+		if dt == tensor.Float32 {
+			f := make([]float32, n)
+			for i := range v {
+				f[i] = float32(v[i])
+			}
+			return tensor.New(tensor.WithShape(1, n), tensor.WithBacking(f))
+		}
+		return tensor.New(tensor.WithShape(1, n), tensor.WithBacking(append([]float64(nil), v...)))
+	}
+	x := G.NewMatrix(g, dt, G.WithShape(1, n), G.WithName("x"), G.WithValue(val(xs)))
+	w := G.NewMatrix(g, dt, G.WithShape(1, n), G.WithName("w"), G.WithValue(val(ws)))
+	out, err := f(x)
+	if err != nil {
+		t.Fatal(err)
+	}
+	loss := G.Must(G.Sum(G.Must(G.HadamardProd(out, w))))
+	if _, err := G.Grad(loss, x); err != nil {
+		t.Fatal(err)
+	}
+	vm := G.NewTapeMachine(g, G.BindDualValues(x))
+	defer CloseMachine(vm)
+	if err := vm.RunAll(); err != nil {
+		t.Fatal(err)
+	}
+	grad, err := x.Grad()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return asFloat64s(out.Value()), asFloat64s(grad)
 }
 
 // asFloat64s returns a float32 or float64 value's elements as float64s;
@@ -171,8 +187,8 @@ func TestReLUSplitIsExact(t *testing.T) {
 	}
 	dy := tensor.New(tensor.WithShape(n), tensor.WithBacking(d))
 	out, grad := make([]float32, n), make([]float32, n)
-	reluSplit(x, nil, out, false)
-	reluSplit(x, dy, grad, false)
+	activationSplit(x, nil, out, relu)
+	activationSplit(x, dy, grad, relu)
 	for i, v := range x {
 		wantGrad := float32(0)
 		if v > 0 {
@@ -194,6 +210,6 @@ func BenchmarkReLU(b *testing.B) {
 		x[i] = float32(i%7) - 3
 	}
 	for b.Loop() {
-		reluSplit(x, nil, out, false)
+		activationSplit(x, nil, out, relu)
 	}
 }

@@ -385,7 +385,7 @@ func (m *Model) buildGenerator(c *Config, y *G.Node, initSeed uint64) error {
 	var o ops
 	squashed := o.do(architectures.Squash, y)
 	logits := o.do(m.discriminatorCopy.Forward, squashed)
-	m.priorG = o.do(mean, o.do(G.Softplus, o.do(G.Neg, logits)))
+	m.priorG = o.do(mean, o.do(graph.Softplus, o.do(G.Neg, logits)))
 	m.priorGOut = o.do(keep, m.priorG)
 	m.codes = o.do(keep, squashed)
 	return o.err
@@ -441,8 +441,8 @@ func (m *Model) discriminatorLoss(penalty float64) (*G.Node, error) {
 	} else {
 		dReal, dFake = o.do(m.Discriminator.Forward, m.real), o.do(m.Discriminator.Forward, m.fake)
 	}
-	spReal := o.do(G.Softplus, o.do(G.Neg, dReal))
-	spFake := o.do(G.Softplus, dFake)
+	spReal := o.do(graph.Softplus, o.do(G.Neg, dReal))
+	spFake := o.do(graph.Softplus, dFake)
 	loss := o.do2(G.Add, o.do(mean, spReal), o.do(mean, spFake))
 	if penalty > 0 {
 		gp := o.do2(G.Add, o.do(architectures.GradientPenalty, gReal), o.do(architectures.GradientPenalty, gFake))
