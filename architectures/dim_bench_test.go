@@ -39,6 +39,7 @@ func benchRun(b *testing.B, g *G.ExprGraph, params G.Nodes) {
 	vm.Reset()
 	b.ReportAllocs()
 	cpu0 := cpuTime(b)
+	flops := blas.MatmulFlops()
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
 		if err := vm.RunAll(); err != nil {
@@ -47,6 +48,9 @@ func benchRun(b *testing.B, g *G.ExprGraph, params G.Nodes) {
 		vm.Reset()
 	}
 	b.StopTimer()
+	flops = blas.MatmulFlops() - flops
+	b.ReportMetric(float64(flops)/float64(b.N)/1e9, "matmul-GFLOP/op")
+	b.ReportMetric(float64(flops)/b.Elapsed().Seconds()/1e9, "matmul-GFLOP/s")
 	cpu := cpuTime(b) - cpu0
 	b.ReportMetric(float64(benchBatch*b.N)/b.Elapsed().Seconds(), "images/s")
 	b.ReportMetric(float64(benchBatch*b.N)/cpu.Seconds(), "images/cpu-s")

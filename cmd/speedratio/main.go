@@ -9,7 +9,10 @@
 // Run it from the repository root. It compiles the test binaries once, then
 // in each round runs, for each setting, the reference script and then our
 // benchmark, each as a subprocess, and reports medians and ranges over the
-// rounds. Exit status: 0 on success, 1 when a measurement failed, 2 when
+// rounds. For the DIM rows it also compares the work of the two steps, the
+// GFLOP of their matrix products and convolutions (dim_torch.py's count
+// against ours from package blas), and the rate per FLOP: our full step
+// scores more pairs than the reference's. Exit status: 0 on success, 1 when a measurement failed, 2 when
 // nothing ran (a usage error, or a missing python, torch or script).
 package main
 

@@ -144,19 +144,21 @@ func (s *sitting) measureRow(r int, rw *row, rep *report) error {
 	st := rw.setting
 	rates := make([]float64, len(st.variants))
 	labels := make([]string, len(st.variants))
+	gflops := map[string]float64{}
 	for i, v := range st.variants {
 		start := time.Now()
-		rate, err := s.runTorch(st, v)
+		rate, gflop, err := s.runTorch(st, v)
 		if err != nil {
 			return err
 		}
-		rates[i], labels[i] = rate, v.label
+		rates[i], labels[i], gflops[v.label] = rate, v.label, gflop
 		fmt.Fprintf(s.progress, "round %d/%d  %-12s PyTorch %s%.1f %s (%.0f s)\n",
 			r, s.opts.rounds, st.key, strings.TrimPrefix(v.label+" ", " "), rate, st.unit, time.Since(start).Seconds())
 	}
 	best, label := bestOf(rates, labels)
 	rw.torch = append(rw.torch, best)
 	rw.winners = append(rw.winners, label)
+	rw.torchGFLOP = append(rw.torchGFLOP, gflops[label])
 
 	start := time.Now()
 	m, err := s.runOurs(st)
@@ -169,6 +171,7 @@ func (s *sitting) measureRow(r int, rw *row, rep *report) error {
 	rw.ours = append(rw.ours, m.rate)
 	rw.bytes = append(rw.bytes, m.bytesPerOp)
 	rw.allocs = append(rw.allocs, m.allocsPerOp)
+	rw.oursGFLOP = append(rw.oursGFLOP, m.gflop)
 	fmt.Fprintf(s.progress, "round %d/%d  %-12s ours %.1f %s, %.2f MB/op, %.0f allocs/op (%.0f s)\n",
 		r, s.opts.rounds, st.key, m.rate, st.unit, m.bytesPerOp/1e6, m.allocsPerOp, time.Since(start).Seconds())
 	return nil
@@ -186,8 +189,9 @@ func bestOf(rates []float64, labels []string) (float64, string) {
 }
 
 // runTorch runs one variant of a setting's reference script and returns
-// its rate.
-func (s *sitting) runTorch(st setting, v torchVariant) (float64, error) {
+// its rate and, for dim_torch.py, the GFLOP of its step's products (0
+// otherwise).
+func (s *sitting) runTorch(st setting, v torchVariant) (rate, gflop float64, err error) {
 	args := append([]string{filepath.Join(s.opts.bench, st.script)}, v.args...)
 	jsonFile := ""
 	if st.script == dimScript {
@@ -198,22 +202,21 @@ func (s *sitting) runTorch(st setting, v torchVariant) (float64, error) {
 	line := commandLine(s.opts.python, args, s.torch.env)
 	out, err := s.runner.run("", s.opts.python, args, s.torch.env)
 	if err != nil {
-		return 0, &cmdError{cmd: line, err: err, out: out}
+		return 0, 0, &cmdError{cmd: line, err: err, out: out}
 	}
-	var rate float64
 	if jsonFile != "" {
 		data, rerr := os.ReadFile(jsonFile)
 		if rerr == nil {
-			rate, rerr = parseDimJSON(data, st.dimName, st.batch)
+			rate, gflop, rerr = parseDimJSON(data, st.dimName, st.batch)
 		}
 		err = rerr
 	} else {
 		rate, err = parseGaussian(string(out), st.critic)
 	}
 	if err != nil {
-		return 0, &cmdError{cmd: line, err: err, out: out}
+		return 0, 0, &cmdError{cmd: line, err: err, out: out}
 	}
-	return rate, nil
+	return rate, gflop, nil
 }
 
 // runOurs runs a setting's benchmark from its compiled test binary, in

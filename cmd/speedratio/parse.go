@@ -67,9 +67,12 @@ func parseBenchLine(line string) (r benchResult, ok bool) {
 	return r, true
 }
 
-// goMeasurement is what one run of our benchmark gave.
+// goMeasurement is what one run of our benchmark gave: gflop is the
+// GFLOP of matrix products per op (metric matmul-GFLOP/op), 0 when the
+// benchmark does not report it.
 type goMeasurement struct {
 	rate, bytesPerOp, allocsPerOp float64
+	gflop                         float64
 	blas                          string
 }
 
@@ -81,7 +84,7 @@ func goMeasure(out, name, unit string) (goMeasurement, error) {
 		if r.name != name {
 			continue
 		}
-		m := goMeasurement{blas: blas}
+		m := goMeasurement{blas: blas, gflop: r.values[matmulGFLOPPerOp]}
 		var ok [3]bool
 		m.rate, ok[0] = r.values[unit]
 		m.bytesPerOp, ok[1] = r.values["B/op"]
@@ -96,28 +99,38 @@ func goMeasure(out, name, unit string) (goMeasurement, error) {
 	return goMeasurement{}, fmt.Errorf("no result line for %s", name)
 }
 
+// matmulGFLOPPerOp is the metric our DIM and encoder benchmarks report the
+// GFLOP of their matrix products per step in.
+const matmulGFLOPPerOp = "matmul-GFLOP/op"
+
 // dimJSON is the part of dim_torch.py's --json file that is read.
 type dimJSON struct {
 	Results []struct {
-		Setting string   `json:"setting"`
-		Batch   int      `json:"batch"`
-		ImgPerS *float64 `json:"img_per_s"`
+		Setting     string   `json:"setting"`
+		Batch       int      `json:"batch"`
+		ImgPerS     *float64 `json:"img_per_s"`
+		MacsPerStep *float64 `json:"macs_per_step"`
 	} `json:"results"`
 }
 
 // parseDimJSON returns the images/s of setting name at batch from
-// dim_torch.py's --json output.
-func parseDimJSON(data []byte, name string, batch int) (float64, error) {
+// dim_torch.py's --json output, and the GFLOP of the step's matrix
+// products and convolutions as the script counts them (2 per
+// multiply-add; 0 when it gives no count).
+func parseDimJSON(data []byte, name string, batch int) (rate, gflop float64, err error) {
 	var d dimJSON
 	if err := json.Unmarshal(data, &d); err != nil {
-		return 0, fmt.Errorf("reading dim_torch.py's --json output: %v", err)
+		return 0, 0, fmt.Errorf("reading dim_torch.py's --json output: %v", err)
 	}
 	for _, r := range d.Results {
 		if r.Setting == name && r.Batch == batch && r.ImgPerS != nil {
-			return *r.ImgPerS, nil
+			if r.MacsPerStep != nil {
+				gflop = 2 * *r.MacsPerStep / 1e9
+			}
+			return *r.ImgPerS, gflop, nil
 		}
 	}
-	return 0, fmt.Errorf("dim_torch.py's --json output has no %s at batch %d", name, batch)
+	return 0, 0, fmt.Errorf("dim_torch.py's --json output has no %s at batch %d", name, batch)
 }
 
 // gaussianLine matches gaussian_torch.py's one output line, such as

@@ -16,7 +16,7 @@ pkg: github.com/infomax/infomax/experiments/tasks/gaussian
 cpu: AMD EPYC
 BenchmarkStep/separable/hidden=256-2         	      20	 104579500 ns/op	         9.562 steps/s	  788938 B/op	    1607 allocs/op
 BenchmarkStep/concat/hidden=256-2            	      20	   5000000 ns/op	       200.0 steps/s	 2500000 B/op	     900 allocs/op
-BenchmarkDIMStepTorchReference-2   	      20	 404000000 ns/op	       158.5 images/s	64123456 B/op	   12345 allocs/op
+BenchmarkDIMStepTorchReference-2   	      20	 404000000 ns/op	       158.5 images/s	        26.76 matmul-GFLOP/op	       111.3 matmul-GFLOP/s	64123456 B/op	   12345 allocs/op
 --- BENCH: BenchmarkDIMStepTorchReference-2
     bench_test.go:44: BLAS: go-avx2
     bench_test.go:44: BLAS: go-avx2
@@ -64,8 +64,12 @@ func TestGoMeasure(t *testing.T) {
 		t.Errorf("got %+v, want %+v", m, want)
 	}
 	m, err = goMeasure(goBenchOutput, "BenchmarkEncoderForwardBackward", imagesPerSec)
-	if err != nil || m.rate != 719.1 {
+	if err != nil || m.rate != 719.1 || m.gflop != 0 {
 		t.Errorf("encoder: %+v, %v", m, err)
+	}
+	m, err = goMeasure(goBenchOutput, "BenchmarkDIMStepTorchReference", imagesPerSec)
+	if err != nil || m.rate != 158.5 || m.gflop != 26.76 {
+		t.Errorf("full step: %+v, %v; want 158.5 images/s and 26.76 GFLOP", m, err)
 	}
 	// hidden=25 must not match hidden=256, nor the parent benchmark.
 	for _, name := range []string{"BenchmarkStep/concat/hidden=25", "BenchmarkStep"} {
@@ -127,19 +131,24 @@ const dimJSONOutput = `{
 }`
 
 func TestParseDimJSON(t *testing.T) {
-	got, err := parseDimJSON([]byte(dimJSONOutput), "dim_full", 16)
-	if err != nil || got != 0.23600296577265287 {
-		t.Errorf("dim_full at 16: %v, %v", got, err)
+	got, gflop, err := parseDimJSON([]byte(dimJSONOutput), "dim_full", 16)
+	// 2 x 2,536,252,160 multiply-adds = 5.07250432 GFLOP.
+	if err != nil || got != 0.23600296577265287 || gflop != 5.07250432 {
+		t.Errorf("dim_full at 16: %v, %v GFLOP, %v", got, gflop, err)
+	}
+	noCount := `{"results": [{"setting": "enc_fb", "batch": 64, "img_per_s": 1200.5}]}`
+	if got, gflop, err := parseDimJSON([]byte(noCount), "enc_fb", 64); err != nil || got != 1200.5 || gflop != 0 {
+		t.Errorf("without macs_per_step: %v, %v GFLOP, %v; want 1200.5, 0, nil", got, gflop, err)
 	}
 	for _, c := range []struct {
 		name  string
 		batch int
 	}{{"dim_full", 64}, {"enc_fb", 16}, {"sgemm_torch.mm", 2048}} {
-		if _, err := parseDimJSON([]byte(dimJSONOutput), c.name, c.batch); err == nil {
+		if _, _, err := parseDimJSON([]byte(dimJSONOutput), c.name, c.batch); err == nil {
 			t.Errorf("%s at %d: no error", c.name, c.batch)
 		}
 	}
-	if _, err := parseDimJSON([]byte("not json"), "dim_full", 16); err == nil {
+	if _, _, err := parseDimJSON([]byte("not json"), "dim_full", 16); err == nil {
 		t.Error("bad json: no error")
 	}
 }

@@ -9,14 +9,17 @@ import (
 
 // row is one setting's measurements, one value per round: the reference's
 // rate (the best variant's) and which variant won, and ours with its bytes
-// and allocations per op.
+// and allocations per op; torchGFLOP and oursGFLOP are the GFLOP of each
+// side's matrix products per step, 0 where a side does not count them.
 type row struct {
 	setting
-	torch   []float64
-	winners []string
-	ours    []float64
-	bytes   []float64
-	allocs  []float64
+	torch      []float64
+	winners    []string
+	ours       []float64
+	bytes      []float64
+	allocs     []float64
+	torchGFLOP []float64
+	oursGFLOP  []float64
 }
 
 // report is a sitting's measurements and what they ran on.
@@ -80,7 +83,34 @@ func (r *report) markdown() string {
 			rw.name, t.cell(rw.unit), o.cell(rw.unit), ratio(o, t),
 			summarize(rw.bytes).median/1e6, summarize(rw.allocs).median)
 	}
+	b.WriteString(r.workText())
 	b.WriteString(r.winnersText())
+	return b.String()
+}
+
+// workText compares the work of the steps whose products both sides count
+// (the DIM rows): GFLOP a step in matrix products and convolutions, and
+// the ratio of the rates per FLOP, ours / torch = the ratio of the medians
+// times ours' GFLOP over the reference's. Two steps that do different work
+// compare fairly only so. Empty when no row has both counts.
+func (r *report) workText() string {
+	var b strings.Builder
+	for _, rw := range r.rows {
+		if len(rw.torchGFLOP) == 0 || len(rw.oursGFLOP) == 0 {
+			continue
+		}
+		tw, ow := summarize(rw.torchGFLOP).median, summarize(rw.oursGFLOP).median
+		if tw <= 0 || ow <= 0 {
+			continue
+		}
+		if b.Len() == 0 {
+			b.WriteString("\nThe work of each step, GFLOP in matrix products and convolutions (the reference's own count, ours counted by our BLAS), and the rate per FLOP:\n\n")
+			b.WriteString("| setting | PyTorch GFLOP a step | ours GFLOP a step | ours / torch, per FLOP |\n")
+			b.WriteString("| --- | --- | --- | --- |\n")
+		}
+		fmt.Fprintf(&b, "| %s | %.2f | %.2f | %.2f× |\n", rw.name, tw, ow,
+			ratio(summarize(rw.ours), summarize(rw.torch))*ow/tw)
+	}
 	return b.String()
 }
 

@@ -107,6 +107,31 @@ func TestMarkdownWithoutGaussianRows(t *testing.T) {
 	}
 }
 
+// TestMarkdownWork checks the table of each step's work: the reference's
+// and our GFLOP a step and the rate per FLOP, 0.39 x 26.4 / 20.9 = 0.49,
+// for the rows where both sides counted it (not the Gaussian row, whose
+// reference gives no count, nor a row whose benchmark reported none).
+func TestMarkdownWork(t *testing.T) {
+	r := fixedReport()
+	r.rows[0].torchGFLOP = []float64{20.9, 20.9, 20.9}
+	r.rows[0].oursGFLOP = []float64{26.4, 26.4, 26.4}
+	r.rows[1].torchGFLOP = []float64{0, 0, 0}
+	r.rows[1].oursGFLOP = []float64{1.2, 1.2, 1.2}
+	got := r.markdown()
+	want := "\nThe work of each step, GFLOP in matrix products and convolutions (the reference's own count, ours counted by our BLAS), and the rate per FLOP:\n\n" +
+		"| setting | PyTorch GFLOP a step | ours GFLOP a step | ours / torch, per FLOP |\n" +
+		"| --- | --- | --- | --- |\n" +
+		"| full step, batch 64 | 20.90 | 26.40 | 0.49× |\n" +
+		"\nThe PyTorch figure of a Gaussian row"
+	if !strings.Contains(got, want) {
+		t.Errorf("markdown:\n%s\nwant it to hold:\n%s", got, want)
+	}
+	r.rows[0].oursGFLOP = []float64{0, 0, 0}
+	if got := r.markdown(); strings.Contains(got, "GFLOP a step") {
+		t.Errorf("a work table without any row counted on both sides:\n%s", got)
+	}
+}
+
 func TestTunedEnv(t *testing.T) {
 	none := tunedEnv(func(string) bool { return false })
 	if none.tuned || len(none.env) != 0 || len(none.missing) != 2 {

@@ -3,6 +3,7 @@ package blas
 import (
 	"runtime"
 	"sync"
+	"sync/atomic"
 
 	"gonum.org/v1/gonum/blas"
 	"gonum.org/v1/gonum/blas/gonum"
@@ -21,6 +22,16 @@ import (
 type Implementation struct {
 	gonum.Implementation
 }
+
+// matmulFlops is the running total of MatmulFlops.
+var matmulFlops atomic.Uint64
+
+// MatmulFlops returns 2·m·n·k summed over every Implementation.Sgemm call
+// so far (the products gorgonia runs through this package's BLAS; zero
+// under the openblas build), the count of floating-point operations in
+// matrix products that the PyTorch references report as GFLOP. A
+// benchmark reads it before and after its timed steps.
+func MatmulFlops() uint64 { return matmulFlops.Load() }
 
 // HasKernel reports whether this CPU runs Implementation's assembly
 // kernel; when it does not, Implementation.Sgemm is gonum's Sgemm.
@@ -65,6 +76,9 @@ const parallelVolume = 1 << 18
 // C is m×n. Its argument checks and their panics are gonum's.
 func (impl Implementation) Sgemm(tA, tB blas.Transpose, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) {
 	if !hasKernel {
+		if m > 0 && n > 0 && k > 0 {
+			matmulFlops.Add(2 * uint64(m) * uint64(n) * uint64(k))
+		}
 		impl.Implementation.Sgemm(tA, tB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
 		return
 	}
@@ -129,6 +143,7 @@ func (impl Implementation) Sgemm(tA, tB blas.Transpose, m, n, k int, alpha float
 	if (alpha == 0 || k == 0) && beta == 1 {
 		return
 	}
+	matmulFlops.Add(2 * uint64(m) * uint64(n) * uint64(k))
 	if n == 1 && m > 1 && ldc == 1 {
 		// A matrix-vector product: C is a column, which the kernel would
 		// pad to sixteen columns. Computed as the row Cᵀ = op(B)ᵀ op(A)ᵀ

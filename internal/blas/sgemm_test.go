@@ -405,3 +405,21 @@ func BenchmarkSgemm(b *testing.B) {
 		}
 	}
 }
+
+// TestMatmulFlopsCountsEveryProduct checks that MatmulFlops grows by
+// 2·m·n·k for a product, whichever path computes it, and not for one that
+// does nothing.
+func TestMatmulFlopsCountsEveryProduct(t *testing.T) {
+	rng := rand.New(rand.NewPCG(15, 16))
+	var impl Implementation
+	for _, s := range [][3]int{{37, 129, 65}, {512, 1, 300}, {0, 5, 7}, {5, 0, 7}, {3, 4, 0}} {
+		c := &sgemmCase{tA: blas.NoTrans, tB: blas.NoTrans, m: s[0], n: s[1], k: s[2], alpha: 1, beta: 1}
+		c.fill(rng)
+		before := MatmulFlops()
+		c.run(impl)
+		want := uint64(2 * s[0] * s[1] * s[2])
+		if got := MatmulFlops() - before; got != want {
+			t.Errorf("%v: MatmulFlops grew by %d, want %d", c, got, want)
+		}
+	}
+}

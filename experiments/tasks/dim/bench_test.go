@@ -35,13 +35,25 @@ func benchStep(b *testing.B, c *Config, channels int) {
 	step()
 	step()
 	b.ReportAllocs()
+	flops := blas.MatmulFlops()
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
 		step()
 	}
 	b.StopTimer()
 	b.ReportMetric(float64(c.BatchSize*b.N)/b.Elapsed().Seconds(), "images/s")
+	reportMatmulFlops(b, blas.MatmulFlops()-flops)
 	b.Logf("BLAS: %s", blas.Name())
+}
+
+// reportMatmulFlops reports the floating-point operations of the matrix
+// products of the timed steps, per step and per second of wall time, as
+// dim_torch.py counts and reports its own (GFLOP): two steps doing
+// different work (such as a critic scoring more pairs) compare fairly by
+// the rate.
+func reportMatmulFlops(b *testing.B, flops uint64) {
+	b.ReportMetric(float64(flops)/float64(b.N)/1e9, "matmul-GFLOP/op")
+	b.ReportMetric(float64(flops)/b.Elapsed().Seconds()/1e9, "matmul-GFLOP/s")
 }
 
 // BenchmarkDIMLStep is one DIM(L) step as the issue specifies: jsd,
