@@ -255,6 +255,9 @@ func (p *product) block(r0, r1, c0, c1 int) {
 	// blockRows/kernelRows slivers of A, too few to repay packing it: a
 	// plain B is then read in place, all but its last, partial sliver.
 	inPlace := !p.bTrans && r1-r0 <= blockRows
+	// A plain A's full slivers are read in place, six rows lda apart, when
+	// B is packed: packing them would copy every element once more.
+	inPlaceA := !inPlace && !p.aTrans
 	for jc := c0; jc < c1; jc += blockCols {
 		nc := min(blockCols, c1-jc)
 		ncPadded := (nc + kernelCols - 1) / kernelCols * kernelCols
@@ -275,46 +278,40 @@ func (p *product) block(r0, r1, c0, c1 int) {
 			for ic := r0; ic < r1; ic += blockRows {
 				mc := min(blockRows, r1-ic)
 				mcPadded := (mc + kernelRows - 1) / kernelRows * kernelRows
-				bufs.a = grow(bufs.a, mcPadded*kc)
-				p.packA(bufs.a, ic, mc, pc, kc)
+				aPackedFrom := 0
+				if inPlaceA {
+					aPackedFrom = mc / kernelRows * kernelRows
+				}
+				if aPackedFrom < mc {
+					bufs.a = grow(bufs.a, (mcPadded-aPackedFrom)*kc)
+					p.packA(bufs.a, ic+aPackedFrom, mc-aPackedFrom, pc, kc)
+				}
 				for jr := 0; jr < nc; jr += kernelCols {
 					nr := min(kernelCols, nc-jr)
-					ldb := 0 // packed
-					var bp *float32
+					var b operandB
 					if jr < packedFrom {
-						ldb = p.ldb
-						bp = &p.b[pc*ldb+jc+jr]
+						b = operandB{p: &p.b[pc*p.ldb+jc+jr], ld: p.ldb}
 					} else {
-						bp = &bufs.b[(jr-packedFrom)*kc]
+						b = operandB{p: &bufs.b[(jr-packedFrom)*kc]}
 					}
 					for ir := 0; ir < mc; ir += kernelRows {
 						mr := min(kernelRows, mc-ir)
-						ap := &bufs.a[ir*kc]
+						var a operandA
+						if ir < aPackedFrom {
+							a = operandA{p: &p.a[(ic+ir)*p.lda+pc], rows: p.lda, depths: 1}
+						} else {
+							a = operandA{p: &bufs.a[(ir-aPackedFrom)*kc]}
+						}
 						ci := (ic+ir)*ldc + jc + jr
 						if mr == kernelRows && nr == kernelCols {
-							tile(kc, ap, bp, ldb, &p.c[ci], ldc, p.alpha, p.beta, mode)
+							tile(kc, a, b, &p.c[ci], ldc, p.alpha, p.beta, mode)
 							continue
 						}
 						// An edge tile: the kernel stores alpha times
 						// the tile, and its valid part is combined with
 						// C here, rounding as the kernel does.
-						tile(kc, ap, bp, ldb, &edge[0], kernelCols, p.alpha, 0, modeSet)
-						for i := 0; i < mr; i++ {
-							row := p.c[ci+i*ldc : ci+i*ldc+nr]
-							e := edge[i*kernelCols : i*kernelCols+nr]
-							switch mode {
-							case modeAdd:
-								for j := range row {
-									row[j] += e[j]
-								}
-							case modeSet:
-								copy(row, e)
-							default:
-								for j := range row {
-									row[j] = float32(p.beta*row[j]) + e[j]
-								}
-							}
-						}
+						tile(kc, a, b, &edge[0], kernelCols, p.alpha, 0, modeSet)
+						p.combineEdge(&edge, ci, mr, nr, mode)
 					}
 				}
 			}
@@ -322,14 +319,54 @@ func (p *product) block(r0, r1, c0, c1 int) {
 	}
 }
 
-// tile runs the kernel on a packed sliver of B (ldb 0) or on B in place,
-// whose depths are ldb elements apart.
-func tile(k int, a, b *float32, ldb int, c *float32, ldc int, alpha, beta float32, mode int) {
-	if ldb == 0 {
-		kernel6x16(k, a, b, c, ldc, alpha, beta, mode)
-		return
+// combineEdge combines the valid mr x nr part of an edge tile, stored as
+// alpha times the tile, with C at ci as mode says, rounding as the kernel
+// does.
+func (p *product) combineEdge(edge *[kernelRows * kernelCols]float32, ci, mr, nr, mode int) {
+	ldc := p.ldc
+	for i := 0; i < mr; i++ {
+		row := p.c[ci+i*ldc : ci+i*ldc+nr]
+		e := edge[i*kernelCols : i*kernelCols+nr]
+		switch mode {
+		case modeAdd:
+			for j := range row {
+				row[j] += e[j]
+			}
+		case modeSet:
+			copy(row, e)
+		default:
+			for j := range row {
+				row[j] = float32(p.beta*row[j]) + e[j]
+			}
+		}
 	}
-	kernel6x16s(k, a, b, ldb, c, ldc, alpha, beta, mode)
+}
+
+// operandA is a sliver of A for the kernel: packed when rows is 0, else
+// read in place, element (i, p) at p + i*rows + p*depths.
+type operandA struct {
+	p            *float32
+	rows, depths int
+}
+
+// operandB is a sliver of B for the kernel: packed when ld is 0, else
+// read in place with depths ld apart.
+type operandB struct {
+	p  *float32
+	ld int
+}
+
+// tile runs the kernel that reads a and b as they are given. A is read in
+// place only with a packed B.
+func tile(k int, a operandA, b operandB, c *float32, ldc int, alpha, beta float32, mode int) {
+	switch {
+	case a.rows != 0:
+		kernel6x16a(k, a.p, a.rows, a.depths, b.p, c, ldc, alpha, beta, mode)
+	case b.ld != 0:
+		kernel6x16s(k, a.p, b.p, b.ld, c, ldc, alpha, beta, mode)
+	default:
+		kernel6x16(k, a.p, b.p, c, ldc, alpha, beta, mode)
+	}
 }
 
 // scale sets rows [r0, r1) and columns [c0, c1) of C to beta times

@@ -29,3 +29,10 @@ func kernel6x16(k int, a, b, c *float32, ldc int, alpha, beta float32, mode int)
 //
 //go:noescape
 func kernel6x16s(k int, a, b *float32, ldb int, c *float32, ldc int, alpha, beta float32, mode int)
+
+// kernel6x16a is kernel6x16 reading A in place rather than packed: element
+// (i, p) of the six-row sliver is at a + i*rs + p*ds. Its sums and stores
+// are kernel6x16's, bit for bit.
+//
+//go:noescape
+func kernel6x16a(k int, a *float32, rs, ds int, b, c *float32, ldc int, alpha, beta float32, mode int)

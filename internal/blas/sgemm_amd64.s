@@ -238,3 +238,122 @@ sscale:
 	ROWSCALE(Y10, Y11)
 	VZEROUPPER
 	RET
+
+// STEPA is STEP with A read in place: row i of the tile at AX + i*R9 for
+// rows 0-2 and at R10 + (i-3)*R9 for rows 3-5 (R10 = AX + 3*R9); it then
+// moves both to the next depth, R11 bytes on.
+#define STEPA(bo) \
+	VMOVUPS      bo(BX), Y12;        \
+	VMOVUPS      bo+32(BX), Y13;     \
+	VBROADCASTSS (AX), Y14;          \
+	VFMADD231PS  Y12, Y14, Y0;       \
+	VFMADD231PS  Y13, Y14, Y1;       \
+	VBROADCASTSS (AX)(R9*1), Y15;    \
+	VFMADD231PS  Y12, Y15, Y2;       \
+	VFMADD231PS  Y13, Y15, Y3;       \
+	VBROADCASTSS (AX)(R9*2), Y14;    \
+	VFMADD231PS  Y12, Y14, Y4;       \
+	VFMADD231PS  Y13, Y14, Y5;       \
+	VBROADCASTSS (R10), Y15;         \
+	VFMADD231PS  Y12, Y15, Y6;       \
+	VFMADD231PS  Y13, Y15, Y7;       \
+	VBROADCASTSS (R10)(R9*1), Y14;   \
+	VFMADD231PS  Y12, Y14, Y8;       \
+	VFMADD231PS  Y13, Y14, Y9;       \
+	VBROADCASTSS (R10)(R9*2), Y15;   \
+	VFMADD231PS  Y12, Y15, Y10;      \
+	VFMADD231PS  Y13, Y15, Y11;      \
+	ADDQ         R11, AX;            \
+	ADDQ         R11, R10
+
+// func kernel6x16a(k int, a *float32, rs, ds int, b, c *float32, ldc int, alpha, beta float32, mode int)
+//
+// kernel6x16a is kernel6x16 reading A in place: element (i, p) of the
+// 6-row sliver is at a + i*rs + p*ds elements.
+TEXT ·kernel6x16a(SB), NOSPLIT, $0-72
+	MOVQ k+0(FP), CX
+	MOVQ a+8(FP), AX
+	MOVQ rs+16(FP), R9
+	SHLQ $2, R9
+	MOVQ ds+24(FP), R11
+	SHLQ $2, R11
+	MOVQ b+32(FP), BX
+	MOVQ c+40(FP), DX
+	MOVQ ldc+48(FP), SI
+	SHLQ $2, SI
+	LEAQ (AX)(R9*2), R10
+	ADDQ R9, R10
+
+	VXORPS Y0, Y0, Y0
+	VXORPS Y1, Y1, Y1
+	VXORPS Y2, Y2, Y2
+	VXORPS Y3, Y3, Y3
+	VXORPS Y4, Y4, Y4
+	VXORPS Y5, Y5, Y5
+	VXORPS Y6, Y6, Y6
+	VXORPS Y7, Y7, Y7
+	VXORPS Y8, Y8, Y8
+	VXORPS Y9, Y9, Y9
+	VXORPS Y10, Y10, Y10
+	VXORPS Y11, Y11, Y11
+
+	MOVQ CX, DI
+	SHRQ $2, DI
+	ANDQ $3, CX
+	TESTQ DI, DI
+	JZ   atail
+
+aloop4:
+	STEPA(0)
+	STEPA(64)
+	STEPA(128)
+	STEPA(192)
+	ADDQ $256, BX
+	DECQ DI
+	JNZ  aloop4
+
+atail:
+	TESTQ CX, CX
+	JZ    astore
+
+aloop1:
+	STEPA(0)
+	ADDQ $64, BX
+	DECQ CX
+	JNZ  aloop1
+
+astore:
+	VBROADCASTSS alpha+56(FP), Y12
+	MOVQ         mode+64(FP), CX
+	CMPQ         CX, $1
+	JEQ          aset
+	JGT          ascale
+	ROWADD(Y0, Y1)
+	ROWADD(Y2, Y3)
+	ROWADD(Y4, Y5)
+	ROWADD(Y6, Y7)
+	ROWADD(Y8, Y9)
+	ROWADD(Y10, Y11)
+	VZEROUPPER
+	RET
+
+aset:
+	ROWSET(Y0, Y1)
+	ROWSET(Y2, Y3)
+	ROWSET(Y4, Y5)
+	ROWSET(Y6, Y7)
+	ROWSET(Y8, Y9)
+	ROWSET(Y10, Y11)
+	VZEROUPPER
+	RET
+
+ascale:
+	VBROADCASTSS beta+60(FP), Y13
+	ROWSCALE(Y0, Y1)
+	ROWSCALE(Y2, Y3)
+	ROWSCALE(Y4, Y5)
+	ROWSCALE(Y6, Y7)
+	ROWSCALE(Y8, Y9)
+	ROWSCALE(Y10, Y11)
+	VZEROUPPER
+	RET

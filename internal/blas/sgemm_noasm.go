@@ -17,3 +17,8 @@ func kernel6x16(k int, a, b, c *float32, ldc int, alpha, beta float32, mode int)
 func kernel6x16s(k int, a, b *float32, ldb int, c *float32, ldc int, alpha, beta float32, mode int) {
 	panic("blas: no Sgemm kernel on this architecture")
 }
+
+// kernel6x16a is never called without the assembly kernel.
+func kernel6x16a(k int, a *float32, rs, ds int, b, c *float32, ldc int, alpha, beta float32, mode int) {
+	panic("blas: no Sgemm kernel on this architecture")
+}

@@ -298,6 +298,39 @@ func TestSgemmInPlaceSameBitsAsPacked(t *testing.T) {
 	}
 }
 
+// TestSgemmInPlaceASameBitsAsPacked checks that a product whose plain A
+// the kernel reads in place (its full slivers, with B packed) gives the
+// same bits as the same product with A stored transposed, which is always
+// packed.
+func TestSgemmInPlaceASameBitsAsPacked(t *testing.T) {
+	if !HasKernel() {
+		t.Skip("no AVX2+FMA kernel: Implementation.Sgemm is gonum's, whose order of sums depends on the transposes")
+	}
+	rng := rand.New(rand.NewPCG(17, 18))
+	var impl Implementation
+	for i, s := range [][3]int{{200, 50, 300}, {97, 33, 20}, {6, 40, 300}, {1000, 17, 600}, {301, 129, 65}} {
+		plain := &sgemmCase{tA: blas.NoTrans, tB: transposes[i%2], m: s[0], n: s[1], k: s[2],
+			alpha: alphas[1+i%2], beta: betas[i%3], padA: i % 3, padB: i % 2, padC: 1}
+		plain.fill(rng)
+		packed := *plain
+		packed.tA = blas.Trans
+		packed.lda = plain.m + 2
+		packed.aData = make([]float32, plain.k*packed.lda)
+		for r := range plain.m {
+			for l := range plain.k {
+				packed.aData[l*packed.lda+r] = plain.aData[r*plain.lda+l]
+			}
+		}
+		want, got := packed.run(impl), plain.run(impl)
+		for e := range got {
+			if math.Float32bits(got[e]) != math.Float32bits(want[e]) {
+				t.Fatalf("%v: element %d is %v, %v with A packed", plain, e, got[e], want[e])
+			}
+		}
+		plain.check(t, got)
+	}
+}
+
 // TestSgemmPanicsLikeGonum checks that bad arguments panic with gonum's
 // messages.
 func TestSgemmPanicsLikeGonum(t *testing.T) {
