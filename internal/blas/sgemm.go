@@ -144,17 +144,51 @@ func (impl Implementation) Sgemm(tA, tB blas.Transpose, m, n, k int, alpha float
 		return
 	}
 	matmulFlops.Add(2 * uint64(m) * uint64(n) * uint64(k))
-	if n == 1 && m > 1 && ldc == 1 {
-		// A matrix-vector product: C is a column, which the kernel would
-		// pad to sixteen columns. Computed as the row Cᵀ = op(B)ᵀ op(A)ᵀ
-		// it pads to six rows instead; every element is the same sum of
-		// the same products in the same order, so the bits are the same.
+	if n == 1 && m > 1 && ldc == 1 && aTrans {
+		// Aᵀ times a vector: C is a column, which the kernel would pad
+		// to sixteen columns, and Aᵀ would be packed. Computed as the row
+		// Cᵀ = op(B)ᵀ A it pads to six rows and reads A in place; every
+		// element is the same sum of the same products in the same order,
+		// so the bits are the same. (A plain A times a vector stays as
+		// it is: A is read in place there, and the transposed B of the
+		// row form would have to be gathered.)
 		m, n = 1, m
 		a, lda, aTrans, b, ldb, bTrans = b, ldb, !bTrans, a, lda, !aTrans
+	}
+	if aTrans && !bTrans && beta == 0 && n <= blockRows && m > n && m*n*k >= parallelVolume {
+		transposedProduct(m, n, k, alpha, a, lda, b, ldb, c, ldc)
+		return
 	}
 	p := product{aTrans: aTrans, bTrans: bTrans, k: k, alpha: alpha, beta: beta, a: a, lda: lda, b: b, ldb: ldb, c: c, ldc: ldc}
 	p.parallel(m, n)
 }
+
+// transposedProduct computes C = alpha Aᵀ B (beta 0) as Cᵀ = alpha Bᵀ A
+// into a scratch matrix, then writes its transpose to C: a weight
+// gradient Xᵀ·dY with at most blockRows outputs and more inputs then packs
+// the smaller dYᵀ through the slow, strided path of a transposed operand
+// and reads X in place, as a plain B of a single block of rows. (With
+// more outputs X would be packed, and the products measured ran slower
+// than packing Xᵀ.) Every element is the same sums of the same products in the
+// same order, depth block by depth block, and alpha is applied as the
+// kernel applies it, so C gets the same bits.
+func transposedProduct(m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, c []float32, ldc int) {
+	buf := scratchPool.Get().(*[]float32)
+	defer scratchPool.Put(buf)
+	*buf = grow(*buf, n*m)
+	t := *buf
+	p := product{aTrans: true, k: k, alpha: alpha, a: b, lda: ldb, b: a, ldb: lda, c: t, ldc: m}
+	p.parallel(n, m)
+	for i := 0; i < m; i++ {
+		row := c[i*ldc : i*ldc+n]
+		for j := range row {
+			row[j] = t[j*m+i]
+		}
+	}
+}
+
+// scratchPool holds the scratch matrices of transposedProduct.
+var scratchPool = sync.Pool{New: func() any { return new([]float32) }}
 
 // product is one Sgemm call's operands; block computes a block of C.
 type product struct {

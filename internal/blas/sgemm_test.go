@@ -331,6 +331,41 @@ func TestSgemmInPlaceASameBitsAsPacked(t *testing.T) {
 	}
 }
 
+// TestSgemmTransposedProductSameBits checks that Aᵀ·B with few columns
+// and beta 0, which Sgemm computes as (Bᵀ·A)ᵀ through a scratch matrix,
+// gives the same bits as the same product with A stored plain.
+func TestSgemmTransposedProductSameBits(t *testing.T) {
+	if !HasKernel() {
+		t.Skip("no AVX2+FMA kernel: Implementation.Sgemm is gonum's, whose order of sums depends on the transposes")
+	}
+	rng := rand.New(rand.NewPCG(19, 20))
+	var impl Implementation
+	for i, s := range [][3]int{{300, 40, 500}, {97, 96, 80}, {1000, 20, 300}, {512, 64, 700}} {
+		trans := &sgemmCase{tA: blas.Trans, tB: blas.NoTrans, m: s[0], n: s[1], k: s[2],
+			alpha: alphas[1+i%2], padA: i % 2, padB: i % 3, padC: i % 2}
+		trans.fill(rng)
+		if s[0]*s[1]*s[2] < parallelVolume {
+			t.Fatalf("%v is too small to take the transposed path", trans)
+		}
+		plain := *trans
+		plain.tA = blas.NoTrans
+		plain.lda = plain.k + 1
+		plain.aData = make([]float32, plain.m*plain.lda)
+		for l := range plain.k {
+			for r := range plain.m {
+				plain.aData[r*plain.lda+l] = trans.aData[l*trans.lda+r]
+			}
+		}
+		want, got := plain.run(impl), trans.run(impl)
+		for e := range got {
+			if math.Float32bits(got[e]) != math.Float32bits(want[e]) {
+				t.Fatalf("%v: element %d is %v, %v with A plain", trans, e, got[e], want[e])
+			}
+		}
+		trans.check(t, got)
+	}
+}
+
 // TestSgemmPanicsLikeGonum checks that bad arguments panic with gonum's
 // messages.
 func TestSgemmPanicsLikeGonum(t *testing.T) {
@@ -407,10 +442,13 @@ func BenchmarkSgemm(b *testing.B) {
 		{"conv_m1024_k2048_n256", blas.NoTrans, blas.NoTrans, 1024, 256, 2048},
 		{"convgrad_At_m1024_k4096_n128", blas.Trans, blas.NoTrans, 1024, 128, 4096},
 		{"critic_At_m512_k4096_n512", blas.Trans, blas.NoTrans, 512, 512, 4096},
+		{"critic_At_m512_k4096_n64", blas.Trans, blas.NoTrans, 512, 64, 4096},
+		{"convgrad_At_m2048_k1024_n256", blas.Trans, blas.NoTrans, 2048, 256, 1024},
 		{"critic_m4096_k512_n512", blas.NoTrans, blas.NoTrans, 4096, 512, 512},
 		{"fc_m64_k4096_n1024", blas.NoTrans, blas.NoTrans, 64, 1024, 4096},
 		{"scores_m64_k2048_n4096_Bt", blas.NoTrans, blas.Trans, 64, 4096, 2048},
 		{"gemv_At_m512_k4096_n1", blas.Trans, blas.NoTrans, 512, 1, 4096},
+		{"gemv_m4096_k512_n1", blas.NoTrans, blas.NoTrans, 4096, 1, 512},
 	}
 	impls := []struct {
 		name string
