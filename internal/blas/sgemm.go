@@ -155,29 +155,46 @@ func (impl Implementation) Sgemm(tA, tB blas.Transpose, m, n, k int, alpha float
 		m, n = 1, m
 		a, lda, aTrans, b, ldb, bTrans = b, ldb, !bTrans, a, lda, !aTrans
 	}
-	if aTrans && !bTrans && beta == 0 && n <= blockRows && m > n && m*n*k >= parallelVolume {
-		transposedProduct(m, n, k, alpha, a, lda, b, ldb, c, ldc)
+	if beta == 0 && m*n*k >= parallelVolume && transposeWins(aTrans, bTrans, m, n) {
+		transposedProduct(aTrans, bTrans, m, n, k, alpha, a, lda, b, ldb, c, ldc)
 		return
 	}
 	p := product{aTrans: aTrans, bTrans: bTrans, k: k, alpha: alpha, beta: beta, a: a, lda: lda, b: b, ldb: ldb, c: c, ldc: ldc}
 	p.parallel(m, n)
 }
 
-// transposedProduct computes C = alpha Aᵀ B (beta 0) as Cᵀ = alpha Bᵀ A
-// into a scratch matrix, then writes its transpose to C: a weight
-// gradient Xᵀ·dY with at most blockRows outputs and more inputs then packs
-// the smaller dYᵀ through the slow, strided path of a transposed operand
-// and reads X in place, as a plain B of a single block of rows. (With
-// more outputs X would be packed, and the products measured ran slower
-// than packing Xᵀ.) Every element is the same sums of the same products in the
-// same order, depth block by depth block, and alpha is applied as the
+// transposeWins reports whether C = op(A) op(B) runs faster as
+// Cᵀ = op(B)ᵀ op(A)ᵀ, measured on the products of a DIM step:
+//
+//   - Aᵀ·B with at most blockRows columns and more rows (a weight gradient
+//     Xᵀ·dY into few outputs): the transposed form packs the small dYᵀ
+//     through the slow, strided path of a transposed operand and reads X
+//     in place as a plain B of a single block of rows. With more outputs
+//     X would be packed, and the products ran slower than packing Xᵀ.
+//   - A·Bᵀ with at most blockRows rows and more columns (an input
+//     gradient dY·Wᵀ at a small batch): the transposed form reads W in
+//     place as a plain A instead of gathering Bᵀ sixteen rows at a time.
+func transposeWins(aTrans, bTrans bool, m, n int) bool {
+	switch {
+	case aTrans && !bTrans:
+		return n <= blockRows && m > n
+	case !aTrans && bTrans:
+		return m <= blockRows && n > m
+	}
+	return false
+}
+
+// transposedProduct computes C = alpha op(A) op(B) (beta 0) as
+// Cᵀ = alpha op(B)ᵀ op(A)ᵀ into a scratch matrix, then writes its
+// transpose to C. Every element is the same sums of the same products in
+// the same order, depth block by depth block, and alpha is applied as the
 // kernel applies it, so C gets the same bits.
-func transposedProduct(m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, c []float32, ldc int) {
+func transposedProduct(aTrans, bTrans bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, c []float32, ldc int) {
 	buf := scratchPool.Get().(*[]float32)
 	defer scratchPool.Put(buf)
 	*buf = grow(*buf, n*m)
 	t := *buf
-	p := product{aTrans: true, k: k, alpha: alpha, a: b, lda: ldb, b: a, ldb: lda, c: t, ldc: m}
+	p := product{aTrans: !bTrans, bTrans: !aTrans, k: k, alpha: alpha, a: b, lda: ldb, b: a, ldb: lda, c: t, ldc: m}
 	p.parallel(n, m)
 	for i := 0; i < m; i++ {
 		row := c[i*ldc : i*ldc+n]

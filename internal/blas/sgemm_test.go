@@ -331,9 +331,10 @@ func TestSgemmInPlaceASameBitsAsPacked(t *testing.T) {
 	}
 }
 
-// TestSgemmTransposedProductSameBits checks that Aᵀ·B with few columns
-// and beta 0, which Sgemm computes as (Bᵀ·A)ᵀ through a scratch matrix,
-// gives the same bits as the same product with A stored plain.
+// TestSgemmTransposedProductSameBits checks that the products Sgemm
+// computes as Cᵀ = op(B)ᵀ op(A)ᵀ through a scratch matrix (Aᵀ·B with few
+// columns, A·Bᵀ with few rows, beta 0) give the same bits as the same
+// products with the transposed operand stored plain.
 func TestSgemmTransposedProductSameBits(t *testing.T) {
 	if !HasKernel() {
 		t.Skip("no AVX2+FMA kernel: Implementation.Sgemm is gonum's, whose order of sums depends on the transposes")
@@ -341,29 +342,45 @@ func TestSgemmTransposedProductSameBits(t *testing.T) {
 	rng := rand.New(rand.NewPCG(19, 20))
 	var impl Implementation
 	for i, s := range [][3]int{{300, 40, 500}, {97, 96, 80}, {1000, 20, 300}, {512, 64, 700}} {
-		trans := &sgemmCase{tA: blas.Trans, tB: blas.NoTrans, m: s[0], n: s[1], k: s[2],
-			alpha: alphas[1+i%2], padA: i % 2, padB: i % 3, padC: i % 2}
-		trans.fill(rng)
-		if s[0]*s[1]*s[2] < parallelVolume {
-			t.Fatalf("%v is too small to take the transposed path", trans)
-		}
-		plain := *trans
-		plain.tA = blas.NoTrans
-		plain.lda = plain.k + 1
-		plain.aData = make([]float32, plain.m*plain.lda)
-		for l := range plain.k {
-			for r := range plain.m {
-				plain.aData[r*plain.lda+l] = trans.aData[l*trans.lda+r]
+		for _, aTrans := range []bool{true, false} {
+			c := &sgemmCase{tA: blas.Trans, tB: blas.NoTrans, m: s[0], n: s[1], k: s[2],
+				alpha: alphas[1+i%2], padA: i % 2, padB: i % 3, padC: i % 2}
+			if !aTrans { // A·Bᵀ with few rows: the shape's rows and columns swapped
+				c.tA, c.tB, c.m, c.n = blas.NoTrans, blas.Trans, s[1], s[0]
 			}
-		}
-		want, got := plain.run(impl), trans.run(impl)
-		for e := range got {
-			if math.Float32bits(got[e]) != math.Float32bits(want[e]) {
-				t.Fatalf("%v: element %d is %v, %v with A plain", trans, e, got[e], want[e])
+			c.fill(rng)
+			if !transposeWins(aTrans, !aTrans, c.m, c.n) || c.m*c.n*c.k < parallelVolume {
+				t.Fatalf("%v does not take the transposed path", c)
 			}
+			plain := *c
+			if aTrans {
+				plain.tA, plain.lda = blas.NoTrans, c.k+1
+				plain.aData = transposeMatrix(c.aData, c.k, c.m, c.lda, plain.lda)
+			} else {
+				plain.tB, plain.ldb = blas.NoTrans, c.n+1
+				plain.bData = transposeMatrix(c.bData, c.n, c.k, c.ldb, plain.ldb)
+			}
+			want, got := plain.run(impl), c.run(impl)
+			for e := range got {
+				if math.Float32bits(got[e]) != math.Float32bits(want[e]) {
+					t.Fatalf("%v: element %d is %v, %v with the operand stored plain", c, e, got[e], want[e])
+				}
+			}
+			c.check(t, got)
 		}
-		trans.check(t, got)
 	}
+}
+
+// transposeMatrix returns the transpose of the rows x cols matrix x
+// (leading dimension ld) with leading dimension ldt.
+func transposeMatrix(x []float32, rows, cols, ld, ldt int) []float32 {
+	out := make([]float32, cols*ldt)
+	for r := range rows {
+		for c := range cols {
+			out[c*ldt+r] = x[r*ld+c]
+		}
+	}
+	return out
 }
 
 // TestSgemmPanicsLikeGonum checks that bad arguments panic with gonum's
