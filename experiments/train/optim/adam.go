@@ -27,6 +27,7 @@ type Adam struct {
 	M, V [][]float64
 
 	params G.Nodes
+	segs   []segment // Update's scratch, reused from step to step
 }
 
 // CheckSettings reports the first impossible Adam setting, naming it by the
@@ -63,43 +64,79 @@ func NewAdam(params G.Nodes, lr, beta1, beta2 float64) (*Adam, error) {
 // Update applies one Adam step to every parameter from the gradients the
 // last backward pass left on them, then zeroes those gradients: gorgonia's
 // tape machine adds each backward pass's gradients to what is there. Each
-// element's update depends only on that element, so a large parameter is
-// split across GOMAXPROCS goroutines with the same results.
+// element's update depends only on that element, so the parameters,
+// taken end to end as one long vector, are split into contiguous ranges
+// across GOMAXPROCS goroutines with the same results; each goroutine
+// clears its range of the gradients right after using them.
 func (a *Adam) Update() error {
 	a.Step++
 	s := adamStep{lr: a.LR, b1: a.Beta1, b2: a.Beta2, eps: a.Eps,
 		c1: 1 - math.Pow(a.Beta1, float64(a.Step)),
 		c2: 1 - math.Pow(a.Beta2, float64(a.Step))}
+	total, err := a.collect()
+	if err != nil {
+		return err
+	}
+	inParallel(total, func(lo, hi int) {
+		for _, sg := range a.segs {
+			l, h := max(lo, sg.start)-sg.start, min(hi, sg.start+sg.n)-sg.start
+			if l >= h {
+				continue
+			}
+			m, v := sg.m[l:h], sg.v[l:h]
+			if sg.w32 != nil {
+				adamUpdate32(s, sg.w32[l:h], sg.g32[l:h], m, v)
+				clear(sg.g32[l:h]) // while it is in cache
+			} else {
+				adamUpdate(s, sg.w64[l:h], sg.g64[l:h], m, v)
+				clear(sg.g64[l:h])
+			}
+		}
+	})
+	return nil
+}
+
+// segment is one parameter's place in the vector of all parameters that
+// Update splits: its weights and gradient (float32 or float64), moments,
+// first index and length.
+type segment struct {
+	w32, g32 []float32
+	w64, g64 []float64
+	m, v     []float64
+	start, n int
+}
+
+// collect fills a.segs with every parameter's weights, gradient and
+// moments, as they are this step, and returns their total length.
+func (a *Adam) collect() (int, error) {
+	a.segs = a.segs[:0]
+	total := 0
 	for i, p := range a.params {
 		gv, err := p.Grad()
 		if err != nil {
-			return fmt.Errorf("adam: parameter %s has no gradient: %w", p.Name(), err)
+			return 0, fmt.Errorf("adam: parameter %s has no gradient: %w", p.Name(), err)
 		}
-		m, v := a.M[i], a.V[i]
+		sg := segment{m: a.M[i], v: a.V[i], start: total, n: len(a.M[i])}
+		var ok bool
 		switch w := p.Value().Data().(type) {
 		case []float32:
-			g, ok := gv.Data().([]float32)
-			if !ok || len(g) != len(w) {
-				return fmt.Errorf("adam: parameter %s's gradient is not a float32 slice of its size", p.Name())
-			}
-			inParallel(len(w), func(lo, hi int) {
-				adamUpdate32(s, w[lo:hi], g[lo:hi], m[lo:hi], v[lo:hi])
-				clear(g[lo:hi]) // while it is in cache
-			})
+			sg.w32 = w
+			sg.g32, ok = gv.Data().([]float32)
+			ok = ok && len(sg.g32) == len(w)
 		case []float64:
-			g, ok := gv.Data().([]float64)
-			if !ok || len(g) != len(w) {
-				return fmt.Errorf("adam: parameter %s's gradient is not a float64 slice of its size", p.Name())
-			}
-			inParallel(len(w), func(lo, hi int) {
-				adamUpdate(s, w[lo:hi], g[lo:hi], m[lo:hi], v[lo:hi])
-				clear(g[lo:hi])
-			})
+			sg.w64 = w
+			sg.g64, ok = gv.Data().([]float64)
+			ok = ok && len(sg.g64) == len(w)
 		default:
-			return fmt.Errorf("adam: parameter %s has unsupported type %T", p.Name(), w)
+			return 0, fmt.Errorf("adam: parameter %s has unsupported type %T", p.Name(), w)
 		}
+		if !ok || len(sg.v) != sg.n || (sg.w32 != nil && len(sg.w32) != sg.n) || (sg.w64 != nil && len(sg.w64) != sg.n) {
+			return 0, fmt.Errorf("adam: parameter %s's gradient or moments do not match its %d values", p.Name(), sg.n)
+		}
+		a.segs = append(a.segs, sg)
+		total += sg.n
 	}
-	return nil
+	return total, nil
 }
 
 // adamStep holds the settings of one Adam step and its bias corrections

@@ -1,9 +1,9 @@
 package optim
 
 import (
+	"fmt"
 	"math"
 	"runtime"
-	"slices"
 	"testing"
 
 	G "gorgonia.org/gorgonia"
@@ -65,28 +65,41 @@ func TestNewAdamRejectsImpossibleSettings(t *testing.T) {
 	}
 }
 
-// stepLarge takes three Adam steps on a parameter of n float32 weights
-// whose loss is Σ c ⊙ w, under the given GOMAXPROCS, and returns the
-// weights.
-func stepLarge(tb testing.TB, n, procs int) []float32 {
+// stepLarge takes three Adam steps on parameters of the given numbers of
+// float32 weights, whose loss is Σ c ⊙ w over all of them, under the
+// given GOMAXPROCS, and returns the weights end to end.
+func stepLarge(tb testing.TB, procs int, sizes ...int) []float32 {
 	tb.Helper()
 	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(procs))
 	g := G.NewGraph()
-	ws, cs := make([]float32, n), make([]float32, n)
-	for i := range ws {
-		ws[i] = float32(math.Sin(float64(i)))
-		cs[i] = float32(math.Cos(float64(3 * i)))
+	var params G.Nodes
+	var loss *G.Node
+	offset := 0
+	for pi, n := range sizes {
+		ws, cs := make([]float32, n), make([]float32, n)
+		for i := range ws {
+			ws[i] = float32(math.Sin(float64(offset + i)))
+			cs[i] = float32(math.Cos(float64(3 * (offset + i))))
+		}
+		offset += n
+		w := G.NewVector(g, tensor.Float32, G.WithShape(n), G.WithName(fmt.Sprintf("w%d", pi)),
+			G.WithValue(tensor.New(tensor.WithShape(n), tensor.WithBacking(ws))))
+		c := G.NewVector(g, tensor.Float32, G.WithShape(n), G.WithName(fmt.Sprintf("c%d", pi)),
+			G.WithValue(tensor.New(tensor.WithShape(n), tensor.WithBacking(cs))))
+		term := G.Must(G.Sum(G.Must(G.HadamardProd(w, c))))
+		if loss == nil {
+			loss = term
+		} else {
+			loss = G.Must(G.Add(loss, term))
+		}
+		params = append(params, w)
 	}
-	w := G.NewVector(g, tensor.Float32, G.WithShape(n), G.WithName("w"),
-		G.WithValue(tensor.New(tensor.WithShape(n), tensor.WithBacking(ws))))
-	c := G.NewVector(g, tensor.Float32, G.WithShape(n), G.WithName("c"),
-		G.WithValue(tensor.New(tensor.WithShape(n), tensor.WithBacking(cs))))
-	if _, err := G.Grad(G.Must(G.Sum(G.Must(G.HadamardProd(w, c)))), w); err != nil {
+	if _, err := G.Grad(loss, params...); err != nil {
 		tb.Fatal(err)
 	}
-	vm := G.NewTapeMachine(g, G.BindDualValues(w))
+	vm := G.NewTapeMachine(g, G.BindDualValues(params...))
 	defer vm.Close()
-	opt, err := NewAdam(G.Nodes{w}, 0.01, 0.9, 0.999)
+	opt, err := NewAdam(params, 0.01, 0.9, 0.999)
 	if err != nil {
 		tb.Fatal(err)
 	}
@@ -99,17 +112,24 @@ func stepLarge(tb testing.TB, n, procs int) []float32 {
 		}
 		vm.Reset()
 	}
-	return slices.Clone(w.Value().Data().([]float32))
+	var out []float32
+	for _, w := range params {
+		out = append(out, w.Value().Data().([]float32)...)
+	}
+	return out
 }
 
-// TestAdamSplitIsExact checks that splitting a large parameter's update
-// across goroutines gives the serial update's bits.
+// TestAdamSplitIsExact checks that splitting the update across
+// goroutines, one large parameter or several of all sizes taken end to
+// end (ranges that start and end inside parameters), gives the serial
+// update's bits.
 func TestAdamSplitIsExact(t *testing.T) {
-	n := 3*parallelMin + 5
-	serial, split := stepLarge(t, n, 1), stepLarge(t, n, 4)
-	for i := range serial {
-		if math.Float32bits(serial[i]) != math.Float32bits(split[i]) {
-			t.Fatalf("w[%d] = %v serially but %v split", i, serial[i], split[i])
+	for _, sizes := range [][]int{{3*parallelMin + 5}, {5, parallelMin + 3, 7, 2 * parallelMin, 1}} {
+		serial, split := stepLarge(t, 1, sizes...), stepLarge(t, 4, sizes...)
+		for i := range serial {
+			if math.Float32bits(serial[i]) != math.Float32bits(split[i]) {
+				t.Fatalf("sizes %v: w[%d] = %v serially but %v split", sizes, i, serial[i], split[i])
+			}
 		}
 	}
 }
