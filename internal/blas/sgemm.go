@@ -10,10 +10,14 @@ import (
 )
 
 // Implementation is gonum's pure-Go BLAS with a faster float32 matrix
-// product: Sgemm packs panels of A and B into contiguous buffers and runs
-// an AVX2+FMA micro-kernel, written in Go assembly, on 6x16 tiles of C.
-// On CPUs without AVX2 and FMA, and on other architectures, Sgemm is
-// gonum's. Every other routine is gonum's.
+// product: Sgemm runs an AVX2+FMA micro-kernel, written in Go assembly, on
+// 6x16 tiles of C, packing panels of A and B into contiguous buffers
+// where that pays and reading them in place where it does not (a plain A
+// whenever B is packed, a plain B under a single block of rows), and
+// computing Cᵀ = op(B)ᵀ op(A)ᵀ where that turns a strided operand into a
+// plain one. Every element of C is the same sum of the same products in
+// the same order on every path. On CPUs without AVX2 and FMA, and on
+// other architectures, Sgemm is gonum's. Every other routine is gonum's.
 //
 // Large products run on up to GOMAXPROCS goroutines, each computing its
 // own rows or columns of C; k is never split, so every element of C is
