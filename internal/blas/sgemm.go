@@ -86,64 +86,11 @@ func (impl Implementation) Sgemm(tA, tB blas.Transpose, m, n, k int, alpha float
 		impl.Implementation.Sgemm(tA, tB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
 		return
 	}
-	switch tA {
-	default:
-		panic(badTranspose)
-	case blas.NoTrans, blas.Trans, blas.ConjTrans:
-	}
-	switch tB {
-	default:
-		panic(badTranspose)
-	case blas.NoTrans, blas.Trans, blas.ConjTrans:
-	}
-	if m < 0 {
-		panic(mLT0)
-	}
-	if n < 0 {
-		panic(nLT0)
-	}
-	if k < 0 {
-		panic(kLT0)
-	}
-	aTrans := tA != blas.NoTrans
-	if aTrans {
-		if lda < max(1, m) {
-			panic(badLdA)
-		}
-	} else if lda < max(1, k) {
-		panic(badLdA)
-	}
-	bTrans := tB != blas.NoTrans
-	if bTrans {
-		if ldb < max(1, k) {
-			panic(badLdB)
-		}
-	} else if ldb < max(1, n) {
-		panic(badLdB)
-	}
-	if ldc < max(1, n) {
-		panic(badLdC)
-	}
+	aTrans, bTrans := checkShapes(tA, tB, m, n, k, lda, ldb, ldc)
 	if m == 0 || n == 0 {
 		return
 	}
-	if aTrans {
-		if len(a) < (k-1)*lda+m {
-			panic(shortA)
-		}
-	} else if len(a) < (m-1)*lda+k {
-		panic(shortA)
-	}
-	if bTrans {
-		if len(b) < (n-1)*ldb+k {
-			panic(shortB)
-		}
-	} else if len(b) < (k-1)*ldb+n {
-		panic(shortB)
-	}
-	if len(c) < (m-1)*ldc+n {
-		panic(shortC)
-	}
+	checkLengths(aTrans, bTrans, m, n, k, len(a), lda, len(b), ldb, len(c), ldc)
 	if (alpha == 0 || k == 0) && beta == 1 {
 		return
 	}
@@ -165,6 +112,50 @@ func (impl Implementation) Sgemm(tA, tB blas.Transpose, m, n, k int, alpha float
 	}
 	p := product{aTrans: aTrans, bTrans: bTrans, k: k, alpha: alpha, beta: beta, a: a, lda: lda, b: b, ldb: ldb, c: c, ldc: ldc}
 	p.parallel(m, n)
+}
+
+// checkShapes panics, with gonum's messages, on a bad transpose, a
+// negative size or a leading dimension too small for its matrix, and
+// returns whether op(A) and op(B) are transposes.
+func checkShapes(tA, tB blas.Transpose, m, n, k, lda, ldb, ldc int) (aTrans, bTrans bool) {
+	for _, t := range []blas.Transpose{tA, tB} {
+		if t != blas.NoTrans && t != blas.Trans && t != blas.ConjTrans {
+			panic(badTranspose)
+		}
+	}
+	switch {
+	case m < 0:
+		panic(mLT0)
+	case n < 0:
+		panic(nLT0)
+	case k < 0:
+		panic(kLT0)
+	}
+	aTrans, bTrans = tA != blas.NoTrans, tB != blas.NoTrans
+	if (aTrans && lda < max(1, m)) || (!aTrans && lda < max(1, k)) {
+		panic(badLdA)
+	}
+	if (bTrans && ldb < max(1, k)) || (!bTrans && ldb < max(1, n)) {
+		panic(badLdB)
+	}
+	if ldc < max(1, n) {
+		panic(badLdC)
+	}
+	return aTrans, bTrans
+}
+
+// checkLengths panics, with gonum's messages, when a slice is too short
+// for its matrix; m and n are positive.
+func checkLengths(aTrans, bTrans bool, m, n, k, la, lda, lb, ldb, lc, ldc int) {
+	if (aTrans && la < (k-1)*lda+m) || (!aTrans && la < (m-1)*lda+k) {
+		panic(shortA)
+	}
+	if (bTrans && lb < (n-1)*ldb+k) || (!bTrans && lb < (k-1)*ldb+n) {
+		panic(shortB)
+	}
+	if lc < (m-1)*ldc+n {
+		panic(shortC)
+	}
 }
 
 // transposeWins reports whether C = op(A) op(B) runs faster as
@@ -291,7 +282,6 @@ const (
 // The first kc-deep slice of k applies beta as it stores its tiles (beta
 // = 0 never reads C); later slices add to C.
 func (p *product) block(r0, r1, c0, c1 int) {
-	ldc := p.ldc
 	if p.alpha == 0 || p.k == 0 {
 		p.scale(r0, r1, c0, c1)
 		return
@@ -305,71 +295,87 @@ func (p *product) block(r0, r1, c0, c1 int) {
 	}
 	bufs := packPool.Get().(*packBuffers)
 	defer packPool.Put(bufs)
-	var edge [kernelRows * kernelCols]float32
 	// With a single block of rows every sliver of B meets at most
 	// blockRows/kernelRows slivers of A, too few to repay packing it: a
 	// plain B is then read in place, all but its last, partial sliver.
 	inPlace := !p.bTrans && r1-r0 <= blockRows
-	// A plain A's full slivers are read in place, six rows lda apart, when
-	// B is packed: packing them would copy every element once more.
-	inPlaceA := !inPlace && !p.aTrans
 	for jc := c0; jc < c1; jc += blockCols {
 		nc := min(blockCols, c1-jc)
 		ncPadded := (nc + kernelCols - 1) / kernelCols * kernelCols
-		packedFrom := 0
+		pan := panel{jc: jc, nc: nc}
 		if inPlace {
-			packedFrom = nc / kernelCols * kernelCols
+			pan.bPackedFrom = nc / kernelCols * kernelCols
 		}
 		for pc := 0; pc < p.k; pc += depthBlock {
-			kc := min(depthBlock, p.k-pc)
-			mode := modeAdd
+			pan.pc, pan.kc = pc, min(depthBlock, p.k-pc)
+			pan.mode = modeAdd
 			if pc == 0 {
-				mode = firstMode
+				pan.mode = firstMode
 			}
-			if packedFrom < nc {
-				bufs.b = grow(bufs.b, (ncPadded-packedFrom)*kc)
-				p.packB(bufs.b, pc, kc, jc+packedFrom, nc-packedFrom)
+			if pan.bPackedFrom < nc {
+				bufs.b = grow(bufs.b, (ncPadded-pan.bPackedFrom)*pan.kc)
+				p.packB(bufs.b, pc, pan.kc, jc+pan.bPackedFrom, nc-pan.bPackedFrom)
 			}
 			for ic := r0; ic < r1; ic += blockRows {
-				mc := min(blockRows, r1-ic)
-				mcPadded := (mc + kernelRows - 1) / kernelRows * kernelRows
-				aPackedFrom := 0
-				if inPlaceA {
-					aPackedFrom = mc / kernelRows * kernelRows
-				}
-				if aPackedFrom < mc {
-					bufs.a = grow(bufs.a, (mcPadded-aPackedFrom)*kc)
-					p.packA(bufs.a, ic+aPackedFrom, mc-aPackedFrom, pc, kc)
-				}
-				for jr := 0; jr < nc; jr += kernelCols {
-					nr := min(kernelCols, nc-jr)
-					var b operandB
-					if jr < packedFrom {
-						b = operandB{p: &p.b[pc*p.ldb+jc+jr], ld: p.ldb}
-					} else {
-						b = operandB{p: &bufs.b[(jr-packedFrom)*kc]}
-					}
-					for ir := 0; ir < mc; ir += kernelRows {
-						mr := min(kernelRows, mc-ir)
-						var a operandA
-						if ir < aPackedFrom {
-							a = operandA{p: &p.a[(ic+ir)*p.lda+pc], rows: p.lda, depths: 1}
-						} else {
-							a = operandA{p: &bufs.a[(ir-aPackedFrom)*kc]}
-						}
-						ci := (ic+ir)*ldc + jc + jr
-						if mr == kernelRows && nr == kernelCols {
-							tile(kc, a, b, &p.c[ci], ldc, p.alpha, p.beta, mode)
-							continue
-						}
-						// An edge tile: the kernel stores alpha times
-						// the tile, and its valid part is combined with
-						// C here, rounding as the kernel does.
-						tile(kc, a, b, &edge[0], kernelCols, p.alpha, 0, modeSet)
-						p.combineEdge(&edge, ci, mr, nr, mode)
-					}
-				}
+				// A plain A's full slivers are read in place, six rows
+				// lda apart, when B is packed: packing them would copy
+				// every element once more.
+				p.rowBlock(bufs, pan, ic, min(blockRows, r1-ic), !inPlace && !p.aTrans)
 			}
+		}
+	}
+}
+
+// panel is the part of B that block's loops are at: columns [jc, jc+nc),
+// depths [pc, pc+kc), the kernel's store mode for that depth, and the
+// first column packed (the ones before it are read in place).
+type panel struct {
+	jc, nc, pc, kc, mode int
+	bPackedFrom          int
+}
+
+// rowBlock computes rows [ic, ic+mc) of C against the panel, tile by
+// tile, with B packed in bufs.b from the panel's bPackedFrom and A packed
+// into bufs.a, or, with inPlaceA, read in place but for a last, partial
+// sliver.
+func (p *product) rowBlock(bufs *packBuffers, pan panel, ic, mc int, inPlaceA bool) {
+	kc, ldc := pan.kc, p.ldc
+	mcPadded := (mc + kernelRows - 1) / kernelRows * kernelRows
+	aPackedFrom := 0
+	if inPlaceA {
+		aPackedFrom = mc / kernelRows * kernelRows
+	}
+	if aPackedFrom < mc {
+		bufs.a = grow(bufs.a, (mcPadded-aPackedFrom)*kc)
+		p.packA(bufs.a, ic+aPackedFrom, mc-aPackedFrom, pan.pc, kc)
+	}
+	var edge [kernelRows * kernelCols]float32
+	for jr := 0; jr < pan.nc; jr += kernelCols {
+		nr := min(kernelCols, pan.nc-jr)
+		var b operandB
+		if jr < pan.bPackedFrom {
+			b = operandB{p: &p.b[pan.pc*p.ldb+pan.jc+jr], ld: p.ldb}
+		} else {
+			b = operandB{p: &bufs.b[(jr-pan.bPackedFrom)*kc]}
+		}
+		for ir := 0; ir < mc; ir += kernelRows {
+			mr := min(kernelRows, mc-ir)
+			var a operandA
+			if ir < aPackedFrom {
+				a = operandA{p: &p.a[(ic+ir)*p.lda+pan.pc], rows: p.lda, depths: 1}
+			} else {
+				a = operandA{p: &bufs.a[(ir-aPackedFrom)*kc]}
+			}
+			ci := (ic+ir)*ldc + pan.jc + jr
+			if mr == kernelRows && nr == kernelCols {
+				tile(kc, a, b, &p.c[ci], ldc, p.alpha, p.beta, pan.mode)
+				continue
+			}
+			// An edge tile: the kernel stores alpha times the tile, and
+			// its valid part is combined with C here, rounding as the
+			// kernel does.
+			tile(kc, a, b, &edge[0], kernelCols, p.alpha, 0, modeSet)
+			p.combineEdge(&edge, ci, mr, nr, pan.mode)
 		}
 	}
 }
