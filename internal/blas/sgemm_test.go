@@ -266,68 +266,44 @@ func TestSgemmColumnSameBitsAsPadded(t *testing.T) {
 	}
 }
 
-// TestSgemmInPlaceSameBitsAsPacked checks that a product with few rows,
-// whose plain B the kernel reads in place, gives the same bits as the
-// same product with B stored transposed, which is always packed.
+// TestSgemmInPlaceSameBitsAsPacked checks that products whose plain
+// operands the kernel reads in place (B under a single block of rows, A
+// whenever B is packed) give the same bits as the same products with
+// that operand stored transposed, which is always packed.
 func TestSgemmInPlaceSameBitsAsPacked(t *testing.T) {
 	if !HasKernel() {
 		t.Skip("no AVX2+FMA kernel: Implementation.Sgemm is gonum's, whose order of sums depends on the transposes")
 	}
 	rng := rand.New(rand.NewPCG(13, 14))
 	var impl Implementation
-	for i, s := range [][3]int{{1, 16, 5}, {6, 40, 300}, {64, 1000, 600}, {96, 2100, 33}, {97, 50, 20}} {
-		plain := &sgemmCase{tA: transposes[i%2], tB: blas.NoTrans, m: s[0], n: s[1], k: s[2],
-			alpha: alphas[1+i%2], beta: betas[i%3], padA: i % 2, padB: i % 3, padC: 1}
-		plain.fill(rng)
-		packed := *plain
-		packed.tB = blas.Trans
-		packed.ldb = plain.k + 1
-		packed.bData = make([]float32, plain.n*packed.ldb)
-		for l := range plain.k {
-			for j := range plain.n {
-				packed.bData[j*packed.ldb+l] = plain.bData[l*plain.ldb+j]
+	for _, c := range []struct {
+		operand string
+		shapes  [][3]int
+	}{
+		{"B", [][3]int{{1, 16, 5}, {6, 40, 300}, {64, 1000, 600}, {96, 2100, 33}, {97, 50, 20}}},
+		{"A", [][3]int{{200, 50, 300}, {97, 33, 20}, {6, 40, 300}, {1000, 17, 600}, {301, 129, 65}}},
+	} {
+		for i, s := range c.shapes {
+			plain := &sgemmCase{tA: transposes[i%2], tB: transposes[(i+1)%2], m: s[0], n: s[1], k: s[2],
+				alpha: alphas[1+i%2], beta: betas[i%3], padA: i % 3, padB: i % 2, padC: 1}
+			if c.operand == "B" {
+				plain.tB = blas.NoTrans
+			} else {
+				plain.tA = blas.NoTrans
 			}
-		}
-		want, got := packed.run(impl), plain.run(impl)
-		for e := range got {
-			if math.Float32bits(got[e]) != math.Float32bits(want[e]) {
-				t.Fatalf("%v: element %d is %v, %v with B packed", plain, e, got[e], want[e])
+			plain.fill(rng)
+			packed := *plain
+			if c.operand == "B" {
+				packed.tB, packed.ldb = blas.Trans, plain.k+1
+				packed.bData = transposeMatrix(plain.bData, plain.k, plain.n, plain.ldb, packed.ldb)
+			} else {
+				packed.tA, packed.lda = blas.Trans, plain.m+2
+				packed.aData = transposeMatrix(plain.aData, plain.m, plain.k, plain.lda, packed.lda)
 			}
+			want, got := packed.run(impl), plain.run(impl)
+			sameBits(t, plain, got, want, c.operand+" packed")
+			plain.check(t, got)
 		}
-		plain.check(t, got)
-	}
-}
-
-// TestSgemmInPlaceASameBitsAsPacked checks that a product whose plain A
-// the kernel reads in place (its full slivers, with B packed) gives the
-// same bits as the same product with A stored transposed, which is always
-// packed.
-func TestSgemmInPlaceASameBitsAsPacked(t *testing.T) {
-	if !HasKernel() {
-		t.Skip("no AVX2+FMA kernel: Implementation.Sgemm is gonum's, whose order of sums depends on the transposes")
-	}
-	rng := rand.New(rand.NewPCG(17, 18))
-	var impl Implementation
-	for i, s := range [][3]int{{200, 50, 300}, {97, 33, 20}, {6, 40, 300}, {1000, 17, 600}, {301, 129, 65}} {
-		plain := &sgemmCase{tA: blas.NoTrans, tB: transposes[i%2], m: s[0], n: s[1], k: s[2],
-			alpha: alphas[1+i%2], beta: betas[i%3], padA: i % 3, padB: i % 2, padC: 1}
-		plain.fill(rng)
-		packed := *plain
-		packed.tA = blas.Trans
-		packed.lda = plain.m + 2
-		packed.aData = make([]float32, plain.k*packed.lda)
-		for r := range plain.m {
-			for l := range plain.k {
-				packed.aData[l*packed.lda+r] = plain.aData[r*plain.lda+l]
-			}
-		}
-		want, got := packed.run(impl), plain.run(impl)
-		for e := range got {
-			if math.Float32bits(got[e]) != math.Float32bits(want[e]) {
-				t.Fatalf("%v: element %d is %v, %v with A packed", plain, e, got[e], want[e])
-			}
-		}
-		plain.check(t, got)
 	}
 }
 
@@ -361,11 +337,7 @@ func TestSgemmTransposedProductSameBits(t *testing.T) {
 				plain.bData = transposeMatrix(c.bData, c.n, c.k, c.ldb, plain.ldb)
 			}
 			want, got := plain.run(impl), c.run(impl)
-			for e := range got {
-				if math.Float32bits(got[e]) != math.Float32bits(want[e]) {
-					t.Fatalf("%v: element %d is %v, %v with the operand stored plain", c, e, got[e], want[e])
-				}
-			}
+			sameBits(t, c, got, want, "the operand stored plain")
 			c.check(t, got)
 		}
 	}
@@ -381,6 +353,17 @@ func transposeMatrix(x []float32, rows, cols, ld, ldt int) []float32 {
 		}
 	}
 	return out
+}
+
+// sameBits fails the test at the first element of got whose bits differ
+// from want's, which c computed through the path that what names.
+func sameBits(t *testing.T, c *sgemmCase, got, want []float32, what string) {
+	t.Helper()
+	for e := range got {
+		if math.Float32bits(got[e]) != math.Float32bits(want[e]) {
+			t.Fatalf("%v: element %d is %v, %v with %s", c, e, got[e], want[e], what)
+		}
+	}
 }
 
 // TestSgemmPanicsLikeGonum checks that bad arguments panic with gonum's

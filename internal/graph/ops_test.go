@@ -44,31 +44,9 @@ func TestCol2ImIsTheAdjointOfIm2Col(t *testing.T) {
 // TestReLUAndItsGradient checks ReLU's output and that the gradient of
 // Σ w·relu(x) is w where x > 0 and 0 elsewhere.
 func TestReLUAndItsGradient(t *testing.T) {
-	g := G.NewGraph()
 	xs := []float64{-2, -0.5, 0, 0.5, 3, -1}
 	ws := []float64{1, 2, 3, 4, 5, 6}
-	x := G.NewMatrix(g, tensor.Float64, G.WithShape(2, 3), G.WithName("x"),
-		G.WithValue(tensor.New(tensor.WithShape(2, 3), tensor.WithBacking(xs))))
-	w := G.NewMatrix(g, tensor.Float64, G.WithShape(2, 3), G.WithName("w"),
-		G.WithValue(tensor.New(tensor.WithShape(2, 3), tensor.WithBacking(ws))))
-	y, err := ReLU(x)
-	if err != nil {
-		t.Fatal(err)
-	}
-	loss := G.Must(G.Sum(G.Must(G.HadamardProd(y, w))))
-	if _, err := G.Grad(loss, x); err != nil {
-		t.Fatal(err)
-	}
-	vm := G.NewTapeMachine(g, G.BindDualValues(x))
-	defer CloseMachine(vm)
-	if err := vm.RunAll(); err != nil {
-		t.Fatal(err)
-	}
-	dx, err := x.Grad()
-	if err != nil {
-		t.Fatal(err)
-	}
-	out, grad := y.Value().Data().([]float64), dx.Data().([]float64)
+	out, grad := activationAndGradient(t, tensor.Float64, ReLU, xs, ws)
 	for i, v := range xs {
 		wantY, wantGrad := max(v, 0), 0.0
 		if v > 0 {
