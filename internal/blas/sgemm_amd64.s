@@ -61,6 +61,53 @@
 	VMOVUPS hi, 32(DX);       \
 	ADDQ    SI, DX
 
+// ZEROACC clears the accumulators Y0..Y11.
+#define ZEROACC \
+	VXORPS Y0, Y0, Y0;    \
+	VXORPS Y1, Y1, Y1;    \
+	VXORPS Y2, Y2, Y2;    \
+	VXORPS Y3, Y3, Y3;    \
+	VXORPS Y4, Y4, Y4;    \
+	VXORPS Y5, Y5, Y5;    \
+	VXORPS Y6, Y6, Y6;    \
+	VXORPS Y7, Y7, Y7;    \
+	VXORPS Y8, Y8, Y8;    \
+	VXORPS Y9, Y9, Y9;    \
+	VXORPS Y10, Y10, Y10; \
+	VXORPS Y11, Y11, Y11
+
+// STOREADD, STORESET and STORESCALE store the whole tile as ROWADD,
+// ROWSET and ROWSCALE store a row, and return.
+#define STOREADD \
+	ROWADD(Y0, Y1);   \
+	ROWADD(Y2, Y3);   \
+	ROWADD(Y4, Y5);   \
+	ROWADD(Y6, Y7);   \
+	ROWADD(Y8, Y9);   \
+	ROWADD(Y10, Y11); \
+	VZEROUPPER;       \
+	RET
+
+#define STORESET \
+	ROWSET(Y0, Y1);   \
+	ROWSET(Y2, Y3);   \
+	ROWSET(Y4, Y5);   \
+	ROWSET(Y6, Y7);   \
+	ROWSET(Y8, Y9);   \
+	ROWSET(Y10, Y11); \
+	VZEROUPPER;       \
+	RET
+
+#define STORESCALE \
+	ROWSCALE(Y0, Y1);   \
+	ROWSCALE(Y2, Y3);   \
+	ROWSCALE(Y4, Y5);   \
+	ROWSCALE(Y6, Y7);   \
+	ROWSCALE(Y8, Y9);   \
+	ROWSCALE(Y10, Y11); \
+	VZEROUPPER;         \
+	RET
+
 // func kernel6x16(k int, a, b, c *float32, ldc int, alpha, beta float32, mode int)
 TEXT ·kernel6x16(SB), NOSPLIT, $0-56
 	MOVQ k+0(FP), CX
@@ -70,18 +117,7 @@ TEXT ·kernel6x16(SB), NOSPLIT, $0-56
 	MOVQ ldc+32(FP), SI
 	SHLQ $2, SI
 
-	VXORPS Y0, Y0, Y0
-	VXORPS Y1, Y1, Y1
-	VXORPS Y2, Y2, Y2
-	VXORPS Y3, Y3, Y3
-	VXORPS Y4, Y4, Y4
-	VXORPS Y5, Y5, Y5
-	VXORPS Y6, Y6, Y6
-	VXORPS Y7, Y7, Y7
-	VXORPS Y8, Y8, Y8
-	VXORPS Y9, Y9, Y9
-	VXORPS Y10, Y10, Y10
-	VXORPS Y11, Y11, Y11
+	ZEROACC
 
 	MOVQ CX, DI
 	SHRQ $2, DI
@@ -116,35 +152,14 @@ store:
 	CMPQ         CX, $1
 	JEQ          set
 	JGT          scale
-	ROWADD(Y0, Y1)
-	ROWADD(Y2, Y3)
-	ROWADD(Y4, Y5)
-	ROWADD(Y6, Y7)
-	ROWADD(Y8, Y9)
-	ROWADD(Y10, Y11)
-	VZEROUPPER
-	RET
+	STOREADD
 
 set:
-	ROWSET(Y0, Y1)
-	ROWSET(Y2, Y3)
-	ROWSET(Y4, Y5)
-	ROWSET(Y6, Y7)
-	ROWSET(Y8, Y9)
-	ROWSET(Y10, Y11)
-	VZEROUPPER
-	RET
+	STORESET
 
 scale:
 	VBROADCASTSS beta+44(FP), Y13
-	ROWSCALE(Y0, Y1)
-	ROWSCALE(Y2, Y3)
-	ROWSCALE(Y4, Y5)
-	ROWSCALE(Y6, Y7)
-	ROWSCALE(Y8, Y9)
-	ROWSCALE(Y10, Y11)
-	VZEROUPPER
-	RET
+	STORESCALE
 
 // func kernel6x16s(k int, a, b *float32, ldb int, c *float32, ldc int, alpha, beta float32, mode int)
 //
@@ -160,18 +175,7 @@ TEXT ·kernel6x16s(SB), NOSPLIT, $0-64
 	MOVQ ldc+40(FP), SI
 	SHLQ $2, SI
 
-	VXORPS Y0, Y0, Y0
-	VXORPS Y1, Y1, Y1
-	VXORPS Y2, Y2, Y2
-	VXORPS Y3, Y3, Y3
-	VXORPS Y4, Y4, Y4
-	VXORPS Y5, Y5, Y5
-	VXORPS Y6, Y6, Y6
-	VXORPS Y7, Y7, Y7
-	VXORPS Y8, Y8, Y8
-	VXORPS Y9, Y9, Y9
-	VXORPS Y10, Y10, Y10
-	VXORPS Y11, Y11, Y11
+	ZEROACC
 
 	MOVQ CX, DI
 	SHRQ $2, DI
@@ -209,35 +213,14 @@ sstore:
 	CMPQ         CX, $1
 	JEQ          sset
 	JGT          sscale
-	ROWADD(Y0, Y1)
-	ROWADD(Y2, Y3)
-	ROWADD(Y4, Y5)
-	ROWADD(Y6, Y7)
-	ROWADD(Y8, Y9)
-	ROWADD(Y10, Y11)
-	VZEROUPPER
-	RET
+	STOREADD
 
 sset:
-	ROWSET(Y0, Y1)
-	ROWSET(Y2, Y3)
-	ROWSET(Y4, Y5)
-	ROWSET(Y6, Y7)
-	ROWSET(Y8, Y9)
-	ROWSET(Y10, Y11)
-	VZEROUPPER
-	RET
+	STORESET
 
 sscale:
 	VBROADCASTSS beta+52(FP), Y13
-	ROWSCALE(Y0, Y1)
-	ROWSCALE(Y2, Y3)
-	ROWSCALE(Y4, Y5)
-	ROWSCALE(Y6, Y7)
-	ROWSCALE(Y8, Y9)
-	ROWSCALE(Y10, Y11)
-	VZEROUPPER
-	RET
+	STORESCALE
 
 // STEPA is STEP with A read in place: row i of the tile at AX + i*R9 for
 // rows 0-2 and at R10 + (i-3)*R9 for rows 3-5 (R10 = AX + 3*R9); it then
@@ -284,18 +267,7 @@ TEXT ·kernel6x16a(SB), NOSPLIT, $0-72
 	LEAQ (AX)(R9*2), R10
 	ADDQ R9, R10
 
-	VXORPS Y0, Y0, Y0
-	VXORPS Y1, Y1, Y1
-	VXORPS Y2, Y2, Y2
-	VXORPS Y3, Y3, Y3
-	VXORPS Y4, Y4, Y4
-	VXORPS Y5, Y5, Y5
-	VXORPS Y6, Y6, Y6
-	VXORPS Y7, Y7, Y7
-	VXORPS Y8, Y8, Y8
-	VXORPS Y9, Y9, Y9
-	VXORPS Y10, Y10, Y10
-	VXORPS Y11, Y11, Y11
+	ZEROACC
 
 	MOVQ CX, DI
 	SHRQ $2, DI
@@ -328,32 +300,11 @@ astore:
 	CMPQ         CX, $1
 	JEQ          aset
 	JGT          ascale
-	ROWADD(Y0, Y1)
-	ROWADD(Y2, Y3)
-	ROWADD(Y4, Y5)
-	ROWADD(Y6, Y7)
-	ROWADD(Y8, Y9)
-	ROWADD(Y10, Y11)
-	VZEROUPPER
-	RET
+	STOREADD
 
 aset:
-	ROWSET(Y0, Y1)
-	ROWSET(Y2, Y3)
-	ROWSET(Y4, Y5)
-	ROWSET(Y6, Y7)
-	ROWSET(Y8, Y9)
-	ROWSET(Y10, Y11)
-	VZEROUPPER
-	RET
+	STORESET
 
 ascale:
 	VBROADCASTSS beta+60(FP), Y13
-	ROWSCALE(Y0, Y1)
-	ROWSCALE(Y2, Y3)
-	ROWSCALE(Y4, Y5)
-	ROWSCALE(Y6, Y7)
-	ROWSCALE(Y8, Y9)
-	ROWSCALE(Y10, Y11)
-	VZEROUPPER
-	RET
+	STORESCALE
