@@ -79,10 +79,10 @@ const parallelVolume = 1 << 18
 // where op(X) is X or Xᵀ as tA and tB say, op(A) is m×k, op(B) is k×n and
 // C is m×n. Its argument checks and their panics are gonum's.
 func (impl Implementation) Sgemm(tA, tB blas.Transpose, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) {
+	if m > 0 && n > 0 && k > 0 {
+		matmulFlops.Add(2 * uint64(m) * uint64(n) * uint64(k))
+	}
 	if !hasKernel {
-		if m > 0 && n > 0 && k > 0 {
-			matmulFlops.Add(2 * uint64(m) * uint64(n) * uint64(k))
-		}
 		impl.Implementation.Sgemm(tA, tB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
 		return
 	}
@@ -94,7 +94,6 @@ func (impl Implementation) Sgemm(tA, tB blas.Transpose, m, n, k int, alpha float
 	if (alpha == 0 || k == 0) && beta == 1 {
 		return
 	}
-	matmulFlops.Add(2 * uint64(m) * uint64(n) * uint64(k))
 	if n == 1 && m > 1 && ldc == 1 && aTrans {
 		// Aᵀ times a vector: C is a column, which the kernel would pad
 		// to sixteen columns, and Aᵀ would be packed. Computed as the row
@@ -362,7 +361,7 @@ func (p *product) rowBlock(bufs *packBuffers, pan panel, ic, mc int, inPlaceA bo
 			mr := min(kernelRows, mc-ir)
 			var a operandA
 			if ir < aPackedFrom {
-				a = operandA{p: &p.a[(ic+ir)*p.lda+pan.pc], rows: p.lda, depths: 1}
+				a = operandA{p: &p.a[(ic+ir)*p.lda+pan.pc], lda: p.lda}
 			} else {
 				a = operandA{p: &bufs.a[(ir-aPackedFrom)*kc]}
 			}
@@ -403,11 +402,11 @@ func (p *product) combineEdge(edge *[kernelRows * kernelCols]float32, ci, mr, nr
 	}
 }
 
-// operandA is a sliver of A for the kernel: packed when rows is 0, else
-// read in place, element (i, p) at p + i*rows + p*depths.
+// operandA is a sliver of A for the kernel: packed when lda is 0, else a
+// plain A read in place, element (i, p) at p + i*lda + p.
 type operandA struct {
-	p            *float32
-	rows, depths int
+	p   *float32
+	lda int
 }
 
 // operandB is a sliver of B for the kernel: packed when ld is 0, else
@@ -421,8 +420,8 @@ type operandB struct {
 // place only with a packed B.
 func tile(k int, a operandA, b operandB, c *float32, ldc int, alpha, beta float32, mode int) {
 	switch {
-	case a.rows != 0:
-		kernel6x16a(k, a.p, a.rows, a.depths, b.p, c, ldc, alpha, beta, mode)
+	case a.lda != 0:
+		kernel6x16a(k, a.p, a.lda, 1, b.p, c, ldc, alpha, beta, mode)
 	case b.ld != 0:
 		kernel6x16s(k, a.p, b.p, b.ld, c, ldc, alpha, beta, mode)
 	default:
