@@ -10,6 +10,8 @@ import (
 	"fmt"
 
 	G "gorgonia.org/gorgonia"
+
+	"github.com/infomax/infomax/internal/graph"
 )
 
 // PairCritic scores every pairing of a batch of x with a batch of y.
@@ -19,6 +21,18 @@ type PairCritic interface {
 	Scores(x, y *G.Node) (*G.Node, error)
 	// Learnables returns the trainable parameters.
 	Learnables() G.Nodes
+}
+
+// PairSubsetScorer is the optional ability of a critic (local, global or
+// pair) to score only some entries of its score matrix: those an
+// estimator's mask does not ignore, such as one negative per positive. It
+// is checked by type assertion, like http.Flusher; a caller without it
+// scores every entry with Scores.
+type PairSubsetScorer interface {
+	// ScoresAt returns the matrix Scores(x, y) would, at the entries that
+	// at lists, and zero everywhere else. It reads at's entries at every
+	// run of the graph, so they may be rewritten in place between runs.
+	ScoresAt(x, y *G.Node, at *graph.Pairs) (*G.Node, error)
 }
 
 // CriticSpec gives the sizes of a pair critic.

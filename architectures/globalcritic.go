@@ -4,6 +4,8 @@ import (
 	"fmt"
 
 	G "gorgonia.org/gorgonia"
+
+	"github.com/infomax/infomax/internal/graph"
 )
 
 // GlobalCritic scores every pairing of the global code of one image with
@@ -82,6 +84,16 @@ func (c *ConcatGlobal) Scores(features, y *G.Node) (*G.Node, error) {
 		return nil, fmt.Errorf("concat global critic: %w", err)
 	}
 	return splitScores(c.FirstFeatures, c.FirstGlobal, c.Rest, features, y)
+}
+
+// ScoresAt returns the scores of Scores at the entries at lists, zero
+// elsewhere (see [PairSubsetScorer]): with one negative per positive, the
+// two later layers run on 2N rows instead of N².
+func (c *ConcatGlobal) ScoresAt(features, y *G.Node, at *graph.Pairs) (*G.Node, error) {
+	if err := globalBatch(features, y); err != nil {
+		return nil, fmt.Errorf("concat global critic: %w", err)
+	}
+	return splitScoresAt(c.FirstFeatures, c.FirstGlobal, c.Rest, features, y, at)
 }
 
 // Learnables returns the first layer's parameters, then the others'.

@@ -347,6 +347,44 @@ func (c *ConcatAndConvolve) Scores(localRows, y *G.Node) (*G.Node, error) {
 	return splitScores(c.FirstLocal, c.FirstGlobal, c.Rest, localRows, y)
 }
 
+// ScoresAt returns the scores of Scores at the entries at lists, zero
+// elsewhere (see [PairSubsetScorer]).
+func (c *ConcatAndConvolve) ScoresAt(localRows, y *G.Node, at *graph.Pairs) (*G.Node, error) {
+	if _, err := localBatch(localRows, y); err != nil {
+		return nil, fmt.Errorf("concat-and-convolve critic: %w", err)
+	}
+	return splitScoresAt(c.FirstLocal, c.FirstGlobal, c.Rest, localRows, y, at)
+}
+
+// splitScoresAt evaluates a split MLP as splitScores does, but only at the
+// entries at lists: their first-layer pre-activations are gathered as
+// sums of a row of each part, the later layers run on those rows only,
+// and the scores are scattered into an (N, R) matrix, zero elsewhere.
+func splitScoresAt(fx, fy *Linear, rest *MLP, x, y *G.Node, at *graph.Pairs) (*G.Node, error) {
+	if n, r := y.Shape()[0], x.Shape()[0]; at.N != n || at.R != r {
+		return nil, fmt.Errorf("pairs of a %dx%d score matrix for %d codes and %d feature rows", at.N, at.R, n, r)
+	}
+	a, err := fx.Forward(x) // (R, H)
+	if err != nil {
+		return nil, err
+	}
+	b, err := fy.Forward(y) // (N, H)
+	if err != nil {
+		return nil, err
+	}
+	out, err := graph.GatherPairSums(b, a, at) // (P, H)
+	if err != nil {
+		return nil, err
+	}
+	if out, err = graph.ReLU(out); err != nil {
+		return nil, err
+	}
+	if out, err = rest.Forward(out); err != nil { // (P, 1)
+		return nil, err
+	}
+	return graph.ScatterPairs(out, at)
+}
+
 // Learnables returns the first layer's parameters, then the others'.
 func (c *ConcatAndConvolve) Learnables() G.Nodes {
 	return splitLearnables(c.FirstLocal, c.FirstGlobal, c.Rest)

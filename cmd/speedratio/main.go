@@ -3,7 +3,7 @@
 // sitting, and prints the markdown ratio table that the README's speed
 // table is regenerated from.
 //
-//	speedratio [--rounds N] [--only full64,full16,enc,gauss-sep,gauss-concat]
+//	speedratio [--rounds N] [--only full64,full64-all,full16,enc,gauss-sep,gauss-concat]
 //	           [--bench DIR] [--python PATH] [--benchtime N] [--out FILE]
 //
 // Run it from the repository root. It compiles the test binaries once, then
@@ -11,8 +11,9 @@
 // benchmark, each as a subprocess, and reports medians and ranges over the
 // rounds. For the DIM rows it also compares the work of the two steps, the
 // GFLOP of their matrix products and convolutions (dim_torch.py's count
-// against ours from package blas), and the rate per FLOP: our full step
-// scores more pairs than the reference's. Exit status: 0 on success, 1 when a measurement failed, 2 when
+// against ours from package blas), and the rate per FLOP: full64-all, our
+// full step with the paper's global negatives, scores more pairs than the
+// reference's. Exit status: 0 on success, 1 when a measurement failed, 2 when
 // nothing ran (a usage error, or a missing python, torch or script).
 package main
 

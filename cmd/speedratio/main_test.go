@@ -155,7 +155,7 @@ func TestUsageErrors(t *testing.T) {
 		want string // in the one-line error, when not empty
 	}{
 		{[]string{"--only", "full32"}, `unknown setting "full32"`},
-		{[]string{"--only", " , "}, "names no setting; give some of full64,full16,enc,gauss-sep,gauss-concat"},
+		{[]string{"--only", " , "}, "names no setting; give some of full64,full64-all,full16,enc,gauss-sep,gauss-concat"},
 		{[]string{"--out", missingDir}, "does not exist; create it or pass another path"},
 		{[]string{"--rounds", "0"}, ""},
 		{[]string{"extra"}, ""},

@@ -54,6 +54,7 @@ const threads = 2
 // allSettings are the settings in table order.
 var allSettings = []setting{
 	dimSetting("full64", "full step, batch 64", "dim_full", 64, "BenchmarkDIMStepTorchReference", "./experiments/tasks/dim", "20x"),
+	dimSetting("full64-all", "full step, batch 64, every global pair", "dim_full", 64, "BenchmarkDIMStepAllGlobalPairs", "./experiments/tasks/dim", "20x"),
 	dimSetting("full16", "full step, batch 16", "dim_full", 16, "BenchmarkDIMStepTorchReferenceBatch16", "./experiments/tasks/dim", "60x"),
 	dimSetting("enc", "encoder forward+backward, batch 64", "enc_fb", 64, "BenchmarkEncoderForwardBackward", "./architectures", "60x"),
 	gaussianSetting("gauss-sep", "separable", "1000x"),

@@ -133,8 +133,11 @@ type Config struct {
 	// without replacement, from the negatives of the scheme above (with
 	// "all", the (B-1)*M*M locations of the other images; 1 <= K <=
 	// (B-1)*M*M); 0 keeps them all. NumGlobalNegatives does the same for
-	// the global term (1 <= K <= B-1). The critic still scores every pair,
-	// so the cost of a step does not depend on K. InfoNCE's estimate is
+	// the global term (1 <= K <= B-1). An encode-and-dot critic still
+	// scores every pair, so its cost does not depend on K; the concat
+	// critics (global "concat", local "concat-and-convolve") score only
+	// the pairs kept, N(K+1) instead of N², as they do the rolled
+	// negatives of "roll". InfoNCE's estimate is
 	// then capped by log(K+1), reported as ceiling_local and
 	// ceiling_global.
 	NumNegatives       int `toml:"num_negatives"`

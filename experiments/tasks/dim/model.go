@@ -137,6 +137,10 @@ type miTerm struct {
 	est      estimators.Estimator
 	terms    *estimators.Terms
 	mi, loss *G.Node
+	// scored lists the entries of mask that the critic scores when it
+	// scores only those (see scoreEntries); nil when it scores them all.
+	scored *graph.Pairs
+	mask   *estimators.Mask
 }
 
 // estimator returns the term's estimator, or nil when the term is nil
@@ -297,6 +301,13 @@ func (m *Model) SampleNegatives(seed uint64, step int) error {
 			return fmt.Errorf("dim: sampling negatives: %w", err)
 		}
 	}
+	for _, t := range []*miTerm{m.local, m.global} {
+		if t != nil && t.scored != nil {
+			if err := t.listScored(); err != nil {
+				return err
+			}
+		}
+	}
 	return nil
 }
 
@@ -341,11 +352,11 @@ func buildMITerm[C critic](c *Config, name string, newCritic func() (C, error), 
 	if err != nil {
 		return none, nil, fmt.Errorf("dim: %s_critic: %w", name, err)
 	}
-	scores, err := cr.Scores(x, y)
+	t := &miTerm{est: est, mask: mask}
+	scores, err := t.scoreEntries(cr, x, y)
 	if err != nil {
 		return none, nil, fmt.Errorf("dim: %s critic: %w", name, err)
 	}
-	t := &miTerm{est: est}
 	if t.terms, err = est.Build(scores, mask); err != nil {
 		return none, nil, fmt.Errorf("dim: %s %s: %w", name, c.Estimator, err)
 	}
@@ -358,6 +369,52 @@ func buildMITerm[C critic](c *Config, name string, newCritic func() (C, error), 
 		}
 	}
 	return cr, t, nil
+}
+
+// scoreSubsets lets a critic score only the entries its mask keeps (see
+// scoreEntries); the tests turn it off to compare with scoring them all.
+var scoreSubsets = true
+
+// scoreEntries returns the critic's scores of x against y: every entry of
+// the score matrix, or, when the mask ignores some and the critic can
+// score a subset ([architectures.PairSubsetScorer]), only the others (with
+// one negative per positive, 2N of the global critic's N² pairs). The
+// estimator reads only those entries, so the loss and its gradient are the
+// same either way, up to the order of float32 sums.
+func (t *miTerm) scoreEntries(cr critic, x, y *G.Node) (*G.Node, error) {
+	sub, ok := cr.(architectures.PairSubsetScorer)
+	if !ok || !scoreSubsets || t.mask.Count(estimators.Ignored) == 0 {
+		return cr.Scores(x, y)
+	}
+	t.scored = &graph.Pairs{N: t.mask.Rows, R: t.mask.Cols}
+	if err := t.listScored(); err != nil {
+		return nil, err
+	}
+	return sub.ScoresAt(x, y, t.scored)
+}
+
+// listScored writes the entries of the mask that are not ignored into
+// scored, row by row; after the first call their number must not change
+// (a sampler redraws the same number of negatives per row).
+func (t *miTerm) listScored() error {
+	p, m := t.scored, t.mask
+	first := p.Len() == 0
+	k := 0
+	for i, role := range m.Roles {
+		if role == estimators.Ignored {
+			continue
+		}
+		if first {
+			p.Rows, p.Cols = append(p.Rows, i/m.Cols), append(p.Cols, i%m.Cols)
+		} else if k < p.Len() {
+			p.Rows[k], p.Cols[k] = i/m.Cols, i%m.Cols
+		}
+		k++
+	}
+	if k != p.Len() {
+		return fmt.Errorf("dim: the mask scores %d entries, the critic was built for %d", k, p.Len())
+	}
+	return nil
 }
 
 // buildPrior builds the generator loss into the encoder graph and the

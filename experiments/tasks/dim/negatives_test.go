@@ -2,9 +2,11 @@ package dim
 
 import (
 	"math"
+	"math/rand/v2"
 	"strings"
 	"testing"
 
+	"github.com/infomax/infomax/estimators"
 	"github.com/infomax/infomax/experiments/data"
 )
 
@@ -127,5 +129,69 @@ func TestStepsBesideEpochsIsAnError(t *testing.T) {
 	c.SetKeys([]string{"steps", "epochs"})
 	if err := c.Validate(); err == nil || !strings.Contains(err.Error(), "epochs = 2: steps = 25 sets the training length") {
 		t.Fatalf("steps beside epochs: %v, want an error naming both", err)
+	}
+}
+
+// TestScoringOnlyTheKeptPairsChangesNoStep trains the same model twice for
+// three steps, the concat critics scoring every pair of their score
+// matrices in one and only the pairs the masks keep in the other (one
+// global negative drawn per step, the local negatives rolled): the losses
+// and estimates must agree to float32 rounding, and after each draw the
+// scored pairs must be the entries the global mask keeps.
+func TestScoringOnlyTheKeptPairsChangesNoStep(t *testing.T) {
+	c := tinyConfig()
+	c.Alpha, c.Beta, c.Gamma = 1, 1, 0
+	c.LocalCritic, c.GlobalCritic = "concat-and-convolve", "concat"
+	c.Negatives, c.NumGlobalNegatives = NegativesRoll, 1
+	stats := func(subsets bool) []StepStats {
+		scoreSubsets = subsets
+		defer func() { scoreSubsets = true }()
+		m := newNoisyModel(t, c, 1, 3, rand.New(rand.NewPCG(5, 6)))
+		if (m.global.scored != nil) != subsets || (m.local.scored != nil) != subsets {
+			t.Fatalf("subsets %v: global pairs %v, local pairs %v", subsets, m.global.scored != nil, m.local.scored != nil)
+		}
+		var out []StepStats
+		for step := range 3 {
+			if err := m.SampleNegatives(9, step); err != nil {
+				t.Fatal(err)
+			}
+			if subsets {
+				checkScoredPairs(t, m.global)
+			}
+			st, err := m.EncoderStep()
+			if err != nil {
+				t.Fatal(err)
+			}
+			out = append(out, st)
+		}
+		return out
+	}
+	all, kept := stats(false), stats(true)
+	for step := range all {
+		a, k := all[step], kept[step]
+		for _, v := range [][2]float64{{a.Loss, k.Loss}, {a.LocalMI, k.LocalMI}, {a.GlobalMI, k.GlobalMI}} {
+			if math.Abs(v[0]-v[1]) > 1e-4*(1+math.Abs(v[0])) {
+				t.Fatalf("step %d: every pair gives %+v, the kept pairs %+v", step, a, k)
+			}
+		}
+	}
+}
+
+// checkScoredPairs checks that a term's scored pairs are its mask's
+// entries that are not ignored, row by row.
+func checkScoredPairs(t *testing.T, term *miTerm) {
+	t.Helper()
+	k := 0
+	for i, role := range term.mask.Roles {
+		if role == estimators.Ignored {
+			continue
+		}
+		if k >= term.scored.Len() || term.scored.Rows[k] != i/term.mask.Cols || term.scored.Cols[k] != i%term.mask.Cols {
+			t.Fatalf("scored pair %d is not mask entry %d", k, i)
+		}
+		k++
+	}
+	if k != term.scored.Len() {
+		t.Fatalf("%d scored pairs, %d kept entries", term.scored.Len(), k)
 	}
 }
