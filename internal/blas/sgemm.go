@@ -462,11 +462,15 @@ func (p *product) packA(dst []float32, i0, mc, p0, kc int) {
 		}
 		if p.aTrans {
 			// op(A)[i][l] = a[l*lda+i]: each depth's rows are contiguous.
-			// A full sliver copies six floats a depth as one array
-			// value, not through a call to copy.
+			// A full sliver copies six floats a depth element by element:
+			// an array assignment, or copy, calls runtime.memmove for
+			// each 24 bytes.
 			if rows == kernelRows {
 				for l := 0; l < kc; l++ {
-					*(*[kernelRows]float32)(sliver[l*kernelRows:]) = *(*[kernelRows]float32)(a[(p0+l)*lda+first:])
+					off := (p0+l)*lda + first
+					src := a[off : off+kernelRows : off+kernelRows]
+					d := sliver[l*kernelRows : l*kernelRows+kernelRows : l*kernelRows+kernelRows]
+					d[0], d[1], d[2], d[3], d[4], d[5] = src[0], src[1], src[2], src[3], src[4], src[5]
 				}
 				continue
 			}
