@@ -47,6 +47,7 @@ var layers = map[string]int{
 	"internal/seed":                 0,
 	"internal/stats":                0,
 	"internal/english":              0,
+	"internal/vec":                  0,
 	"sweeps":                        0,
 	"":                              0, // this package: documentation and these tests
 }

@@ -7,6 +7,8 @@ import (
 	"github.com/chewxy/hm"
 	G "gorgonia.org/gorgonia"
 	"gorgonia.org/tensor"
+
+	"github.com/infomax/infomax/internal/vec"
 )
 
 // ImageGeom describes a batch of images and the square convolution window
@@ -145,6 +147,18 @@ func (op *im2colOp) SymDiff(inputs G.Nodes, output, grad *G.Node) (G.Nodes, erro
 	return G.Nodes{dx}, nil
 }
 
+// addInto adds src into dst element by element, eight at a time in AVX2
+// for float32 (the same bits as the Go loop).
+func addInto[T float32 | float64](dst, src []T) {
+	if d, ok := any(dst).([]float32); ok {
+		vec.Add(d, any(src).([]float32))
+		return
+	}
+	for c, v := range src {
+		dst[c] += v
+	}
+}
+
 // patches runs im2col (reverse false: cols[row][(i*K+j)*C+c] = image
 // value) or col2im (reverse true: image value = Σ of the cols entries
 // copied from it) between image and cols. Images are split across
@@ -179,10 +193,7 @@ func patches[T float32 | float64](g ImageGeom, reverse bool, a, b []T) {
 							case sc == 1 && !reverse:
 								copy(seg, img[base:base+g.C])
 							case sc == 1:
-								dst := img[base : base+g.C]
-								for c, v := range seg {
-									dst[c] += v
-								}
+								addInto(img[base:base+g.C], seg)
 							case !reverse:
 								for c := range seg {
 									seg[c] = img[base+c*sc]

@@ -1,0 +1,10 @@
+//go:build !amd64 || purego
+
+package vec
+
+// hasAVX2 is false: the assembly is written for amd64, and the purego
+// build tag leaves every loop to Go.
+const hasAVX2 = false
+
+// add8 is never called without the assembly.
+func add8(n int, dst, src *float32) { panic("vec: no assembly on this architecture") }
