@@ -85,16 +85,13 @@ func (l *Linear) Forward(x *G.Node) (*G.Node, error) {
 // Learnables returns the layer's parameters.
 func (l *Linear) Learnables() G.Nodes { return weightsAndBias(l.W, l.B) }
 
-// addBias returns y + b, b added to every row of y, or y when b is nil.
+// addBias returns y + b, b added to every row of y, or y when b is nil:
+// graph.AddBias, gorgonia's broadcast addition bit for bit.
 func addBias(y, b *G.Node) (*G.Node, error) {
 	if b == nil {
 		return y, nil
 	}
-	y2, b2, err := graph.Broadcast(y, b, nil, []byte{0})
-	if err != nil {
-		return nil, err
-	}
-	return G.Add(y2, b2)
+	return graph.AddBias(y, b)
 }
 
 // weightsAndBias returns a layer's parameters: w, then b unless it is nil.

@@ -1,0 +1,168 @@
+package graph
+
+import (
+	"fmt"
+	"hash"
+
+	"github.com/chewxy/hm"
+	G "gorgonia.org/gorgonia"
+	"gorgonia.org/tensor"
+)
+
+// AddBias returns y + b with the vector b added to every row of the matrix
+// y, as one op split across cores, whose gradient in b is another: the
+// column sums of the output's gradient (in y it is that gradient itself).
+// It gives the bits of gorgonia's broadcast G.Add(y, repeat(b)) and of
+// that repeat's gradient, Sum along rows: each column summed in float32,
+// row after row from the first, as gorgonia's reduction does, without the
+// repeated copy of b or the single-core passes.
+func AddBias(y, b *G.Node) (*G.Node, error) {
+	ys, bs := y.Shape(), b.Shape()
+	if ys.Dims() != 2 || bs.Dims() != 1 || bs[0] != ys[1] {
+		return nil, fmt.Errorf("graph.AddBias: bias of shape %v for rows of shape %v; want a vector of %d", bs, ys, ys[1])
+	}
+	return G.ApplyOp(&biasOp{}, y, b)
+}
+
+// biasOp adds a bias to every row (sums false: inputs y and b) or sums the
+// columns of a gradient (sums true: input dy).
+type biasOp struct {
+	customOp
+	sums bool
+}
+
+func (op *biasOp) Arity() int {
+	if op.sums {
+		return 1
+	}
+	return 2
+}
+
+func (op *biasOp) Type() hm.Type {
+	a := hm.TypeVariable('a')
+	m, v := G.TensorType{Dims: 2, Of: a}, G.TensorType{Dims: 1, Of: a}
+	if op.sums {
+		return hm.NewFnType(m, v)
+	}
+	return hm.NewFnType(m, v, m)
+}
+
+func (op *biasOp) InferShape(ns ...G.DimSizer) (tensor.Shape, error) {
+	if len(ns) != op.Arity() {
+		return nil, fmt.Errorf("%s: got %d inputs, want %d", op, len(ns), op.Arity())
+	}
+	s, ok := ns[0].(tensor.Shape)
+	if !ok || s.Dims() != 2 {
+		return nil, fmt.Errorf("%s: input %v is not a matrix", op, ns[0])
+	}
+	if op.sums {
+		return tensor.Shape{s[1]}, nil
+	}
+	return s.Clone(), nil
+}
+
+func (op *biasOp) WriteHash(h hash.Hash) { fmt.Fprint(h, op) }
+func (op *biasOp) Hashcode() uint32      { return hashcode(op) }
+
+func (op *biasOp) String() string {
+	if op.sums {
+		return "BiasGrad"
+	}
+	return "AddBias"
+}
+
+func (op *biasOp) Do(vals ...G.Value) (G.Value, error) {
+	if len(vals) != op.Arity() {
+		return nil, fmt.Errorf("%s: got %d values, want %d", op, len(vals), op.Arity())
+	}
+	s := vals[0].Shape()
+	if s.Dims() != 2 {
+		return nil, fmt.Errorf("%s: input %v is not a matrix", op, s)
+	}
+	out := s.Clone()
+	if op.sums {
+		out = tensor.Shape{s[1]}
+	}
+	return op.UsePreallocDo(op.out.get(vals[0].Dtype(), out), vals...)
+}
+
+// UsePreallocDo computes into prealloc when its shape and type fit.
+func (op *biasOp) UsePreallocDo(prealloc G.Value, vals ...G.Value) (G.Value, error) {
+	out, ok := prealloc.(*tensor.Dense)
+	if !ok || len(vals) != op.Arity() {
+		return nil, fmt.Errorf("%s: unusable destination %T", op, prealloc)
+	}
+	x, ok := vals[0].(*tensor.Dense)
+	if !ok || x.Dtype() != out.Dtype() || x.Shape().Dims() != 2 {
+		return nil, fmt.Errorf("%s: input is not a matrix of the destination's type", op)
+	}
+	rows, cols := x.Shape()[0], x.Shape()[1]
+	want := rows * cols
+	if op.sums {
+		want = cols
+	}
+	if out.Shape().TotalSize() != want {
+		return nil, fmt.Errorf("%s: destination %v does not fit input %v", op, out.Shape(), x.Shape())
+	}
+	var b *tensor.Dense
+	if !op.sums {
+		if b, ok = vals[1].(*tensor.Dense); !ok || b.Dtype() != x.Dtype() || b.Shape().TotalSize() != cols {
+			return nil, fmt.Errorf("%s: bias does not fit %d columns", op, cols)
+		}
+	}
+	switch x.Dtype() {
+	case tensor.Float32:
+		biasPass(op.sums, rows, cols, x.Float32s(), b, out.Float32s())
+	case tensor.Float64:
+		biasPass(op.sums, rows, cols, x.Float64s(), b, out.Float64s())
+	default:
+		return nil, fmt.Errorf("%s: unsupported type %v", op, x.Dtype())
+	}
+	return out, nil
+}
+
+// biasPass adds the bias b to every row of x into out (sums false) or sets
+// out to the column sums of x (sums true). Rows are split across cores for
+// the addition, columns for the sums, so that each column is still summed
+// from the first row to the last.
+func biasPass[T float32 | float64](sums bool, rows, cols int, x []T, b *tensor.Dense, out []T) {
+	if sums {
+		parallelRows(cols, rows, func(_, lo, hi int) {
+			acc := out[lo:hi]
+			copy(acc, x[lo:hi])
+			for r := 1; r < rows; r++ {
+				addInto(acc, x[r*cols+lo:r*cols+hi])
+			}
+		})
+		return
+	}
+	bias := b.Data().([]T)
+	parallelRows(rows, cols, func(_, lo, hi int) {
+		for r := lo; r < hi; r++ {
+			dst, src := out[r*cols:(r+1)*cols], x[r*cols:(r+1)*cols]
+			for j, v := range src {
+				dst[j] = v + bias[j]
+			}
+		}
+	})
+}
+
+// DiffWRT says the addition is differentiable in y and b.
+func (op *biasOp) DiffWRT(inputs int) []bool {
+	if op.sums {
+		return []bool{false}
+	}
+	return []bool{true, true}
+}
+
+// SymDiff returns the gradient itself for y and its column sums for b.
+func (op *biasOp) SymDiff(inputs G.Nodes, output, grad *G.Node) (G.Nodes, error) {
+	if op.sums {
+		return nil, fmt.Errorf("%s: no second derivative", op)
+	}
+	db, err := G.ApplyOp(&biasOp{sums: true}, grad)
+	if err != nil {
+		return nil, err
+	}
+	return G.Nodes{grad, db}, nil
+}

@@ -1,0 +1,80 @@
+package graph
+
+import (
+	"math"
+	"math/rand/v2"
+	"testing"
+
+	G "gorgonia.org/gorgonia"
+	"gorgonia.org/tensor"
+)
+
+// TestAddBiasMatchesGorgoniaBitForBit computes y + b and the gradients of
+// Σ w ⊙ (y + b) in y and b twice, with AddBias and with gorgonia's
+// broadcast addition (Broadcast, then G.Add), in float32 and float64, on
+// matrices large enough to split across cores and on one row: values and
+// gradients must have the same bits. The upstream weights w are large and
+// of mixed signs, so the order of the column sums shows in their bits.
+func TestAddBiasMatchesGorgoniaBitForBit(t *testing.T) {
+	for _, shape := range [][2]int{{1, 5}, {7, 3}, {300, 130}} {
+		for _, dt := range []tensor.Dtype{tensor.Float32, tensor.Float64} {
+			ours := biasAndGradients(t, dt, shape, AddBias)
+			theirs := biasAndGradients(t, dt, shape, func(y, b *G.Node) (*G.Node, error) {
+				y2, b2, err := Broadcast(y, b, nil, []byte{0})
+				if err != nil {
+					return nil, err
+				}
+				return G.Add(y2, b2)
+			})
+			for k, name := range []string{"y + b", "∂y", "∂b"} {
+				for i := range theirs[k] {
+					if math.Float64bits(ours[k][i]) != math.Float64bits(theirs[k][i]) {
+						t.Fatalf("%v %v: %s[%d] = %v, gorgonia's %v", dt, shape, name, i, ours[k][i], theirs[k][i])
+					}
+				}
+			}
+		}
+	}
+}
+
+// biasAndGradients builds add(y, b) for random y (shape) and b, and returns
+// its values and the gradients of Σ w ⊙ add(y, b) in y and in b.
+func biasAndGradients(t *testing.T, dt tensor.Dtype, shape [2]int, add func(y, b *G.Node) (*G.Node, error)) [3][]float64 {
+	t.Helper()
+	rng := rand.New(rand.NewPCG(uint64(shape[0]), uint64(shape[1])))
+	values := func(n int, scale float64) *tensor.Dense {
+		v := make([]float64, n)
+		for i := range v {
+			v[i] = rng.NormFloat64() * scale
+		}
+		if dt == tensor.Float64 {
+			return tensor.New(tensor.WithBacking(v))
+		}
+		f := make([]float32, n)
+		for i := range v {
+			f[i] = float32(v[i])
+		}
+		return tensor.New(tensor.WithBacking(f))
+	}
+	rows, cols := shape[0], shape[1]
+	g := G.NewGraph()
+	yv, wv := values(rows*cols, 1), values(rows*cols, 1e4)
+	yv.Reshape(rows, cols)
+	wv.Reshape(rows, cols)
+	y := G.NewMatrix(g, dt, G.WithShape(rows, cols), G.WithName("y"), G.WithValue(yv))
+	b := G.NewVector(g, dt, G.WithShape(cols), G.WithName("b"), G.WithValue(values(cols, 1)))
+	w := G.NewMatrix(g, dt, G.WithShape(rows, cols), G.WithName("w"), G.WithValue(wv))
+	out, err := add(y, b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := G.Grad(G.Must(G.Sum(G.Must(G.HadamardProd(out, w)))), y, b); err != nil {
+		t.Fatal(err)
+	}
+	vm := G.NewTapeMachine(g, G.BindDualValues(y, b))
+	defer CloseMachine(vm)
+	if err := vm.RunAll(); err != nil {
+		t.Fatal(err)
+	}
+	return [3][]float64{asFloat64s(out.Value()), asFloat64s(gradOf(t, y)), asFloat64s(gradOf(t, b))}
+}
