@@ -101,7 +101,7 @@ func RowsToNCHW(rows *G.Node, n, h, w int) (*G.Node, error) {
 	if err != nil {
 		return nil, err
 	}
-	return G.Transpose(r, 0, 3, 1, 2)
+	return graph.Transpose(r, 0, 3, 1, 2)
 }
 
 // NCHWToRows turns an NCHW tensor of shape (n, c, h, w) into row layout,
@@ -111,7 +111,7 @@ func NCHWToRows(x *G.Node) (*G.Node, error) {
 	if s.Dims() != 4 {
 		return nil, fmt.Errorf("tensor of shape %v is not NCHW", s)
 	}
-	t, err := G.Transpose(x, 0, 2, 3, 1)
+	t, err := graph.Transpose(x, 0, 2, 3, 1)
 	if err != nil {
 		return nil, err
 	}

@@ -81,8 +81,8 @@ func step(x *G.Node) (*G.Node, error) {
 	return G.Gt(x, zero, true)
 }
 
-// transpose is G.Transpose of a matrix.
-func transpose(x *G.Node) (*G.Node, error) { return G.Transpose(x) }
+// transpose is the transpose of a matrix (graph.Transpose).
+func transpose(x *G.Node) (*G.Node, error) { return graph.Transpose(x) }
 
 // opChain builds gorgonia nodes one after another and keeps the first
 // error: once an op has failed, the later ones are not built and give nil.

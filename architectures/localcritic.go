@@ -232,7 +232,7 @@ func embedLearnables(m, codes *EmbedNet) G.Nodes {
 // phi, rows of psi). It multiplies psi by the small transpose of phi and
 // transposes the small result, never the large psi.
 func dotScores(phi, psi *G.Node) (*G.Node, error) {
-	pt, err := G.Transpose(phi)
+	pt, err := graph.Transpose(phi)
 	if err != nil {
 		return nil, err
 	}
@@ -240,7 +240,7 @@ func dotScores(phi, psi *G.Node) (*G.Node, error) {
 	if err != nil {
 		return nil, err
 	}
-	return G.Transpose(st)
+	return graph.Transpose(st)
 }
 
 // SetTraining puts the embedding nets' batch norms in training (true) or

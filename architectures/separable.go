@@ -60,7 +60,7 @@ func (c *SeparableCritic) Scores(x, y *G.Node) (*G.Node, error) {
 	if err != nil {
 		return nil, err
 	}
-	gxT, err := G.Transpose(gx)
+	gxT, err := graph.Transpose(gx)
 	if err != nil {
 		return nil, err
 	}

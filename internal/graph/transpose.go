@@ -1,0 +1,179 @@
+package graph
+
+import (
+	"fmt"
+	"hash"
+	"slices"
+
+	"github.com/chewxy/hm"
+	G "gorgonia.org/gorgonia"
+	"gorgonia.org/tensor"
+)
+
+// Transpose permutes the axes of x as G.Transpose(x, perm...) does (no
+// perm: reverse them), with the same values. A permutation that keeps a
+// leading run of axes and swaps the two groups of axes after it (a matrix
+// transpose, or NHWC ↔ NCHW: (0, 3, 1, 2) and (0, 2, 3, 1)) is a batch of
+// matrix transposes, which this op copies in cache-sized tiles split
+// across cores into a kept buffer; its gradient is the inverse
+// permutation, the same kind of op. Any other permutation is G.Transpose.
+func Transpose(x *G.Node, perm ...int) (*G.Node, error) {
+	dims := x.Shape().Dims()
+	if len(perm) == 0 {
+		for i := dims - 1; i >= 0; i-- {
+			perm = append(perm, i)
+		}
+	}
+	if _, _, ok := groupSwap(perm); !ok || len(perm) != dims {
+		return G.Transpose(x, perm...)
+	}
+	return G.ApplyOp(&transposeOp{perm: slices.Clone(perm)}, x)
+}
+
+// groupSwap reports whether perm keeps its first lead axes and then lists
+// axes split+1… before lead…split, and returns lead and split.
+func groupSwap(perm []int) (lead, split int, ok bool) {
+	for lead < len(perm) && perm[lead] == lead {
+		lead++
+	}
+	if lead == len(perm) {
+		return 0, 0, false // the identity
+	}
+	split = perm[lead] - 1 // perm[lead] = split+1
+	for i, p := range perm[lead:] {
+		want := split + 1 + i
+		if want >= len(perm) {
+			want = lead + (want - len(perm))
+		}
+		if p != want {
+			return 0, 0, false
+		}
+	}
+	return lead, split, split >= lead
+}
+
+// transposeOp is a permutation that groupSwap accepts.
+type transposeOp struct {
+	customOp
+	perm []int
+}
+
+func (op *transposeOp) Arity() int { return 1 }
+
+func (op *transposeOp) Type() hm.Type {
+	t := G.TensorType{Dims: len(op.perm), Of: hm.TypeVariable('a')}
+	return hm.NewFnType(t, t)
+}
+
+// outShape returns the permuted shape of in.
+func (op *transposeOp) outShape(in tensor.Shape) tensor.Shape {
+	out := make(tensor.Shape, len(op.perm))
+	for i, p := range op.perm {
+		out[i] = in[p]
+	}
+	return out
+}
+
+// batch returns the op's view of an input of shape in: b matrices of r
+// rows and c columns, transposed to c rows and r columns.
+func (op *transposeOp) batch(in tensor.Shape) (b, r, c int) {
+	lead, split, _ := groupSwap(op.perm)
+	b, r, c = 1, 1, 1
+	for i, n := range in {
+		switch {
+		case i < lead:
+			b *= n
+		case i <= split:
+			r *= n
+		default:
+			c *= n
+		}
+	}
+	return b, r, c
+}
+
+func (op *transposeOp) InferShape(ns ...G.DimSizer) (tensor.Shape, error) {
+	if len(ns) != 1 {
+		return nil, fmt.Errorf("%s: got %d inputs, want 1", op, len(ns))
+	}
+	s, ok := ns[0].(tensor.Shape)
+	if !ok || s.Dims() != len(op.perm) {
+		return nil, fmt.Errorf("%s: input %v does not have %d axes", op, ns[0], len(op.perm))
+	}
+	return op.outShape(s), nil
+}
+
+func (op *transposeOp) WriteHash(h hash.Hash) { fmt.Fprint(h, op) }
+func (op *transposeOp) Hashcode() uint32      { return hashcode(op) }
+func (op *transposeOp) String() string        { return fmt.Sprintf("Transpose%v", op.perm) }
+
+func (op *transposeOp) Do(vals ...G.Value) (G.Value, error) {
+	if len(vals) != 1 || vals[0].Shape().Dims() != len(op.perm) {
+		return nil, fmt.Errorf("%s: want one input of %d axes", op, len(op.perm))
+	}
+	return op.UsePreallocDo(op.out.get(vals[0].Dtype(), op.outShape(vals[0].Shape())), vals...)
+}
+
+// UsePreallocDo copies the permuted input into prealloc when its size and
+// type fit.
+func (op *transposeOp) UsePreallocDo(prealloc G.Value, vals ...G.Value) (G.Value, error) {
+	out, ok := prealloc.(*tensor.Dense)
+	if !ok || len(vals) != 1 {
+		return nil, fmt.Errorf("%s: unusable destination %T", op, prealloc)
+	}
+	x, ok := vals[0].(*tensor.Dense)
+	if !ok || x.Dtype() != out.Dtype() || x.Shape().Dims() != len(op.perm) || out.Shape().TotalSize() != x.Shape().TotalSize() {
+		return nil, fmt.Errorf("%s: destination does not fit the input", op)
+	}
+	b, r, c := op.batch(x.Shape())
+	switch x.Dtype() {
+	case tensor.Float32:
+		transposeBatch(b, r, c, x.Float32s(), out.Float32s())
+	case tensor.Float64:
+		transposeBatch(b, r, c, x.Float64s(), out.Float64s())
+	default:
+		return nil, fmt.Errorf("%s: unsupported type %v", op, x.Dtype())
+	}
+	return out, nil
+}
+
+// transposeTile is the side of the square tiles transposeBatch copies.
+const transposeTile = 32
+
+// transposeBatch sets out[k][j][i] = x[k][i][j] for b matrices of r rows
+// and c columns, a tile of rows at a time, the tiles split across cores.
+func transposeBatch[T float32 | float64](b, r, c int, x, out []T) {
+	tilesPerMatrix := (r + transposeTile - 1) / transposeTile
+	parallelRows(b*tilesPerMatrix, transposeTile*c, func(_, lo, hi int) {
+		for t := lo; t < hi; t++ {
+			k, i0 := t/tilesPerMatrix, (t%tilesPerMatrix)*transposeTile
+			i1 := min(i0+transposeTile, r)
+			xm, om := x[k*r*c:(k+1)*r*c], out[k*r*c:(k+1)*r*c]
+			for j0 := 0; j0 < c; j0 += transposeTile {
+				j1 := min(j0+transposeTile, c)
+				for i := i0; i < i1; i++ {
+					row := xm[i*c : i*c+c]
+					for j := j0; j < j1; j++ {
+						om[j*r+i] = row[j]
+					}
+				}
+			}
+		}
+	})
+}
+
+// DiffWRT says the op is differentiable in its input.
+func (op *transposeOp) DiffWRT(inputs int) []bool { return []bool{true} }
+
+// SymDiff returns the gradient permuted back.
+func (op *transposeOp) SymDiff(inputs G.Nodes, output, grad *G.Node) (G.Nodes, error) {
+	inv := make([]int, len(op.perm))
+	for i, p := range op.perm {
+		inv[p] = i
+	}
+	dx, err := Transpose(grad, inv...)
+	if err != nil {
+		return nil, err
+	}
+	return G.Nodes{dx}, nil
+}

@@ -1,0 +1,91 @@
+package graph
+
+import (
+	"math"
+	"math/rand/v2"
+	"testing"
+
+	G "gorgonia.org/gorgonia"
+	"gorgonia.org/tensor"
+)
+
+// TestTransposeMatchesGorgonia permutes tensors with Transpose and with
+// G.Transpose, and compares the values and the gradients of Σ w ⊙ out in
+// x, in float32 and float64: the matrix transpose, NHWC ↔ NCHW, a
+// rotation of three axes, and a permutation this op leaves to gorgonia,
+// with sizes off the 32-element tiles and large enough to split across
+// cores.
+func TestTransposeMatchesGorgonia(t *testing.T) {
+	if _, _, ok := groupSwap([]int{0, 2, 1, 3}); ok {
+		t.Fatal("groupSwap takes (0, 2, 1, 3), which moves an axis between two others, for a swap of two groups")
+	}
+	for _, c := range []struct {
+		shape tensor.Shape
+		perm  []int
+	}{
+		{tensor.Shape{37, 45}, nil},
+		{tensor.Shape{300, 130}, []int{1, 0}},
+		{tensor.Shape{3, 5, 7, 33}, []int{0, 3, 1, 2}},
+		{tensor.Shape{4, 64, 8, 8}, []int{0, 2, 3, 1}},
+		{tensor.Shape{6, 7, 40}, []int{2, 0, 1}},
+		{tensor.Shape{2, 3, 4, 5}, []int{0, 2, 1, 3}},
+	} {
+		for _, dt := range []tensor.Dtype{tensor.Float32, tensor.Float64} {
+			ours := permuteAndGradient(t, dt, c.shape, func(x *G.Node) (*G.Node, error) { return Transpose(x, c.perm...) })
+			theirs := permuteAndGradient(t, dt, c.shape, func(x *G.Node) (*G.Node, error) { return G.Transpose(x, c.perm...) })
+			for k, name := range []string{"values", "gradient"} {
+				for i := range theirs[k] {
+					if math.Float64bits(ours[k][i]) != math.Float64bits(theirs[k][i]) {
+						t.Fatalf("%v %v perm %v: %s[%d] = %v, gorgonia's %v", dt, c.shape, c.perm, name, i, ours[k][i], theirs[k][i])
+					}
+				}
+			}
+		}
+	}
+}
+
+// permuteAndGradient returns f(x) for random x of the shape, in row-major
+// order, and the gradient of Σ w ⊙ f(x) in x for random w.
+func permuteAndGradient(t *testing.T, dt tensor.Dtype, shape tensor.Shape, f func(*G.Node) (*G.Node, error)) [2][]float64 {
+	t.Helper()
+	rng := rand.New(rand.NewPCG(uint64(shape.TotalSize()), 9))
+	random := func() *tensor.Dense {
+		v := tensor.New(tensor.Of(dt), tensor.WithShape(shape.Clone()...))
+		switch d := v.Data().(type) {
+		case []float32:
+			for i := range d {
+				d[i] = float32(rng.NormFloat64())
+			}
+		case []float64:
+			for i := range d {
+				d[i] = rng.NormFloat64()
+			}
+		}
+		return v
+	}
+	g := G.NewGraph()
+	x := G.NewTensor(g, dt, shape.Dims(), G.WithShape(shape.Clone()...), G.WithName("x"), G.WithValue(random()))
+	out, err := f(x)
+	if err != nil {
+		t.Fatal(err)
+	}
+	wv := random()
+	if err := wv.Reshape(out.Shape().Clone()...); err != nil {
+		t.Fatal(err)
+	}
+	w := G.NewTensor(g, dt, shape.Dims(), G.WithShape(out.Shape().Clone()...), G.WithName("w"), G.WithValue(wv))
+	if _, err := G.Grad(G.Must(G.Sum(G.Must(G.HadamardProd(out, w)))), x); err != nil {
+		t.Fatal(err)
+	}
+	vm := G.NewTapeMachine(g, G.BindDualValues(x))
+	defer CloseMachine(vm)
+	if err := vm.RunAll(); err != nil {
+		t.Fatal(err)
+	}
+	// gorgonia's transpose may leave a view; Materialize gives row-major values.
+	vals := out.Value().(*tensor.Dense)
+	if !vals.IsMaterializable() {
+		return [2][]float64{asFloat64s(vals), asFloat64s(gradOf(t, x))}
+	}
+	return [2][]float64{asFloat64s(vals.Materialize()), asFloat64s(gradOf(t, x))}
+}
