@@ -94,6 +94,52 @@ func rowStats[T float32 | float64](row []T, eps float64) (mean, inv float64) {
 	return mean, 1 / math.Sqrt(ss/float64(len(row))+eps)
 }
 
+// eachRowStats calls f(i, mean, inv) with rowStats of row i of x, for the
+// rows [lo, hi) in order. Four rows' statistics are computed at once, each
+// with rowStats' arithmetic in rowStats' order: a row's sums are one chain
+// of dependent additions, and four chains overlap where one would wait on
+// each addition's latency.
+func eachRowStats[T float32 | float64](x []T, cols, lo, hi int, eps float64, f func(i int, mean, inv float64)) {
+	i := lo
+	for ; i+4 <= hi; i += 4 {
+		mean, inv := rowStats4(x[i*cols:(i+4)*cols], cols, eps)
+		for k := range 4 {
+			f(i+k, mean[k], inv[k])
+		}
+	}
+	for ; i < hi; i++ {
+		mean, inv := rowStats(x[i*cols:(i+1)*cols], eps)
+		f(i, mean, inv)
+	}
+}
+
+// rowStats4 is rowStats of the four rows of x, cols values each.
+func rowStats4[T float32 | float64](x []T, cols int, eps float64) (mean, inv [4]float64) {
+	r0, r1, r2, r3 := x[:cols], x[cols:2*cols], x[2*cols:3*cols], x[3*cols:4*cols]
+	var s0, s1, s2, s3 float64
+	for c := range r0 {
+		s0 += float64(r0[c])
+		s1 += float64(r1[c])
+		s2 += float64(r2[c])
+		s3 += float64(r3[c])
+	}
+	n := float64(cols)
+	m0, m1, m2, m3 := s0/n, s1/n, s2/n, s3/n
+	var q0, q1, q2, q3 float64
+	for c := range r0 {
+		d0, d1, d2, d3 := float64(r0[c])-m0, float64(r1[c])-m1, float64(r2[c])-m2, float64(r3[c])-m3
+		q0 += d0 * d0
+		q1 += d1 * d1
+		q2 += d2 * d2
+		q3 += d3 * d3
+	}
+	mean = [4]float64{m0, m1, m2, m3}
+	for k, q := range [4]float64{q0, q1, q2, q3} {
+		inv[k] = 1 / math.Sqrt(q/n+eps)
+	}
+	return mean, inv
+}
+
 // affineRows sets out[r][c] = x[r][c]·p[c] + q[c] for every row, in
 // parallel.
 func affineRows[T float32 | float64](rows, cols int, x, out, p, q []T) {
@@ -185,14 +231,13 @@ func batchNormGradX[T float32 | float64](st *NormState, rows, cols int, x, gamma
 // normalized by its own mean and standard deviation.
 func layerNormForward[T float32 | float64](st *NormState, rows, cols int, x, gamma, beta, out []T) {
 	parallelRows(rows, cols, func(_, lo, hi int) {
-		for i := lo; i < hi; i++ {
+		eachRowStats(x, cols, lo, hi, st.Eps, func(i int, mean, inv float64) {
 			xr, or := x[i*cols:(i+1)*cols], out[i*cols:(i+1)*cols]
-			mean, inv := rowStats(xr, st.Eps)
 			a, b := T(inv), T(-mean*inv)
 			for c, v := range xr {
 				or[c] = (v*a+b)*gamma[c] + beta[c]
 			}
-		}
+		})
 	})
 }
 
@@ -203,13 +248,12 @@ func layerNormGradGamma[T float32 | float64](st *NormState, rows, cols int, x, d
 	partial := make([]float64, workers*cols)
 	chunks := parallelRows(rows, cols, func(chunk, lo, hi int) {
 		acc := partial[chunk*cols : (chunk+1)*cols]
-		for i := lo; i < hi; i++ {
+		eachRowStats(x, cols, lo, hi, st.Eps, func(i int, mean, inv float64) {
 			xr, dr := x[i*cols:(i+1)*cols], dy[i*cols:(i+1)*cols]
-			mean, inv := rowStats(xr, st.Eps)
 			for c, v := range xr {
 				acc[c] += float64(dr[c]) * (float64(v) - mean) * inv
 			}
-		}
+		})
 	})
 	for c := 0; c < cols; c++ {
 		var s float64
@@ -225,9 +269,8 @@ func layerNormGradGamma[T float32 | float64](st *NormState, rows, cols int, x, d
 func layerNormGradX[T float32 | float64](st *NormState, rows, cols int, x, gamma, dy, out []T) {
 	n := float64(cols) // the group is a row
 	parallelRows(rows, cols, func(_, lo, hi int) {
-		for i := lo; i < hi; i++ {
+		eachRowStats(x, cols, lo, hi, st.Eps, func(i int, mean, inv float64) {
 			xr, dr, or := x[i*cols:(i+1)*cols], dy[i*cols:(i+1)*cols], out[i*cols:(i+1)*cols]
-			mean, inv := rowStats(xr, st.Eps)
 			var s, sx float64
 			for c, v := range xr {
 				g := float64(dr[c]) * float64(gamma[c])
@@ -241,6 +284,6 @@ func layerNormGradX[T float32 | float64](st *NormState, rows, cols int, x, gamma
 			for c, v := range xr {
 				or[c] = a*dr[c]*gamma[c] + kt*v + b
 			}
-		}
+		})
 	})
 }
