@@ -1,7 +1,7 @@
-// Package vec holds element-wise loops over float32 slices that the Go
-// compiler leaves scalar, in AVX2 assembly where the CPU has it: each
-// element is computed alone, with the same IEEE operation as the Go loop,
-// so every build gives the same bits.
+// Package vec holds loops over float32 slices that the Go compiler leaves
+// scalar, in AVX2 assembly where the CPU has it: each element, or each
+// column's sum, is computed with the same IEEE operations in the same
+// order as the Go loop, so every build gives the same bits.
 package vec
 
 // Add adds src into dst element by element: dst[i] += src[i] for i below
@@ -14,5 +14,52 @@ func Add(dst, src []float32) {
 	}
 	for i, v := range src {
 		dst[i] += v
+	}
+}
+
+// ColumnSums adds the rows of a, a row-major matrix of rows × cols, into
+// per-column float64 sums, row after row. With b nil, for d =
+// float64(a[r][c]) - shift[c], q1[c] += d and q2[c] += d*d; with b (the
+// same shape as a), q1[c] += float64(a[r][c]) and q2[c] +=
+// float64(a[r][c]) * (float64(b[r][c]) - shift[c]). Every product and
+// sum is rounded on its own, as the Go loop does: columns run sixteen at
+// a time in AVX2 (their sums held in registers down the rows), the rest
+// in Go.
+func ColumnSums(rows, cols int, a, b []float32, shift, q1, q2 []float64) {
+	if rows <= 0 || cols <= 0 {
+		return
+	}
+	a = a[:rows*cols]
+	shift, q1, q2 = shift[:cols], q1[:cols], q2[:cols]
+	if b != nil {
+		b = b[:rows*cols]
+	}
+	done := 0
+	if groups := cols / 16; hasAVX2 && groups > 0 {
+		if b == nil {
+			columnSumsSq16(rows, groups, cols*4, &a[0], &shift[0], &q1[0], &q2[0])
+		} else {
+			columnSumsDot16(rows, groups, cols*4, &a[0], &b[0], &shift[0], &q1[0], &q2[0])
+		}
+		done = groups * 16
+	}
+	if done == cols {
+		return
+	}
+	for r := range rows {
+		ar := a[r*cols : (r+1)*cols]
+		if b == nil {
+			for c := done; c < cols; c++ {
+				d := float64(ar[c]) - shift[c]
+				q1[c] += d
+				q2[c] += d * d
+			}
+			continue
+		}
+		br := b[r*cols : (r+1)*cols]
+		for c := done; c < cols; c++ {
+			q1[c] += float64(ar[c])
+			q2[c] += float64(ar[c]) * (float64(br[c]) - shift[c])
+		}
 	}
 }

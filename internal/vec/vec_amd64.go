@@ -13,3 +13,14 @@ var hasAVX2 = cpu.X86.HasAVX2
 //
 //go:noescape
 func add8(n int, dst, src *float32)
+
+// columnSumsSq16 is ColumnSums without b for the first 16*groups columns;
+// stride is a row's length in bytes. rows must be at least 1.
+//
+//go:noescape
+func columnSumsSq16(rows, groups, stride int, a *float32, shift, q1, q2 *float64)
+
+// columnSumsDot16 is ColumnSums with b for the first 16*groups columns.
+//
+//go:noescape
+func columnSumsDot16(rows, groups, stride int, a, b *float32, shift, q1, q2 *float64)

@@ -45,3 +45,114 @@ one:
 done:
 	VZEROUPPER
 	RET
+
+// LOADSUMS loads four ymm of shift, q1 and q2 for a group of 16 columns.
+#define LOADSUMS \
+	VMOVUPD (DX), Y12;   \
+	VMOVUPD 32(DX), Y13; \
+	VMOVUPD 64(DX), Y14; \
+	VMOVUPD 96(DX), Y15; \
+	VMOVUPD (DI), Y0;    \
+	VMOVUPD 32(DI), Y1;  \
+	VMOVUPD 64(DI), Y2;  \
+	VMOVUPD 96(DI), Y3;  \
+	VMOVUPD (BX), Y4;    \
+	VMOVUPD 32(BX), Y5;  \
+	VMOVUPD 64(BX), Y6;  \
+	VMOVUPD 96(BX), Y7
+
+// STORESUMS stores q1 and q2 and moves to the next group of 16 columns.
+#define STORESUMS \
+	VMOVUPD Y0, (DI);    \
+	VMOVUPD Y1, 32(DI);  \
+	VMOVUPD Y2, 64(DI);  \
+	VMOVUPD Y3, 96(DI);  \
+	VMOVUPD Y4, (BX);    \
+	VMOVUPD Y5, 32(BX);  \
+	VMOVUPD Y6, 64(BX);  \
+	VMOVUPD Y7, 96(BX);  \
+	ADDQ    $64, SI;     \
+	ADDQ    $128, DX;    \
+	ADDQ    $128, DI;    \
+	ADDQ    $128, BX
+
+// SQ4 does four columns of a row: d = float64(a) - shift; q1 += d; q2 += d*d.
+#define SQ4(off, sh, s1, s2) \
+	VCVTPS2PD off(AX), Y8; \
+	VSUBPD    sh, Y8, Y8;  \
+	VADDPD    Y8, s1, s1;  \
+	VMULPD    Y8, Y8, Y9;  \
+	VADDPD    Y9, s2, s2
+
+// func columnSumsSq16(rows, groups, stride int, a *float32, shift, q1, q2 *float64)
+TEXT ·columnSumsSq16(SB), NOSPLIT, $0-56
+	MOVQ rows+0(FP), R8
+	MOVQ groups+8(FP), R9
+	MOVQ stride+16(FP), R10
+	MOVQ a+24(FP), SI
+	MOVQ shift+32(FP), DX
+	MOVQ q1+40(FP), DI
+	MOVQ q2+48(FP), BX
+
+sqgroup:
+	LOADSUMS
+	MOVQ SI, AX
+	MOVQ R8, CX
+
+sqrow:
+	SQ4(0, Y12, Y0, Y4)
+	SQ4(16, Y13, Y1, Y5)
+	SQ4(32, Y14, Y2, Y6)
+	SQ4(48, Y15, Y3, Y7)
+	ADDQ R10, AX
+	DECQ CX
+	JNZ  sqrow
+
+	STORESUMS
+	DECQ R9
+	JNZ  sqgroup
+	VZEROUPPER
+	RET
+
+// DOT4 does four columns of a row: q1 += float64(a); q2 += float64(a) * (float64(b) - shift).
+#define DOT4(off, sh, s1, s2) \
+	VCVTPS2PD off(AX), Y8;  \
+	VCVTPS2PD off(R11), Y10; \
+	VADDPD    Y8, s1, s1;   \
+	VSUBPD    sh, Y10, Y10; \
+	VMULPD    Y10, Y8, Y10; \
+	VADDPD    Y10, s2, s2
+
+// func columnSumsDot16(rows, groups, stride int, a, b *float32, shift, q1, q2 *float64)
+TEXT ·columnSumsDot16(SB), NOSPLIT, $0-64
+	MOVQ rows+0(FP), R8
+	MOVQ groups+8(FP), R9
+	MOVQ stride+16(FP), R10
+	MOVQ a+24(FP), SI
+	MOVQ b+32(FP), R12
+	MOVQ shift+40(FP), DX
+	MOVQ q1+48(FP), DI
+	MOVQ q2+56(FP), BX
+
+dotgroup:
+	LOADSUMS
+	MOVQ SI, AX
+	MOVQ R12, R11
+	MOVQ R8, CX
+
+dotrow:
+	DOT4(0, Y12, Y0, Y4)
+	DOT4(16, Y13, Y1, Y5)
+	DOT4(32, Y14, Y2, Y6)
+	DOT4(48, Y15, Y3, Y7)
+	ADDQ R10, AX
+	ADDQ R10, R11
+	DECQ CX
+	JNZ  dotrow
+
+	STORESUMS
+	ADDQ $64, R12
+	DECQ R9
+	JNZ  dotgroup
+	VZEROUPPER
+	RET

@@ -8,3 +8,13 @@ const hasAVX2 = false
 
 // add8 is never called without the assembly.
 func add8(n int, dst, src *float32) { panic("vec: no assembly on this architecture") }
+
+// columnSumsSq16 is never called without the assembly.
+func columnSumsSq16(rows, groups, stride int, a *float32, shift, q1, q2 *float64) {
+	panic("vec: no assembly on this architecture")
+}
+
+// columnSumsDot16 is never called without the assembly.
+func columnSumsDot16(rows, groups, stride int, a, b *float32, shift, q1, q2 *float64) {
+	panic("vec: no assembly on this architecture")
+}

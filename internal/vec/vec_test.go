@@ -55,3 +55,68 @@ func BenchmarkAdd(b *testing.B) {
 		Add(dst, src)
 	}
 }
+
+// TestColumnSumsMatchesTheGoLoop checks ColumnSums, with and without b,
+// against the Go loop over rows in order, bit for bit: widths on both
+// sides of the sixteen-column groups, values of large magnitude around an
+// offset (so that any change in the order of a column's sum shows), and a
+// NaN, an infinity and zeros of both signs in places.
+func TestColumnSumsMatchesTheGoLoop(t *testing.T) {
+	rng := rand.New(rand.NewPCG(3, 4))
+	for _, cols := range []int{1, 15, 16, 17, 40, 64, 130} {
+		for _, rows := range []int{1, 3, 50} {
+			a, b := make([]float32, rows*cols), make([]float32, rows*cols)
+			for i := range a {
+				a[i] = float32(1e3 + rng.NormFloat64()*1e4)
+				b[i] = float32(rng.NormFloat64() * 1e2)
+			}
+			a[len(a)/2], b[len(b)/3] = float32(math.NaN()), float32(math.Inf(-1))
+			a[0], b[0] = float32(math.Copysign(0, -1)), 0
+			shift := make([]float64, cols)
+			for c := range shift {
+				shift[c] = float64(a[c]) + 0.25
+			}
+			for _, withB := range []bool{false, true} {
+				var bb []float32
+				if withB {
+					bb = b
+				}
+				q1, q2 := make([]float64, cols), make([]float64, cols)
+				w1, w2 := make([]float64, cols), make([]float64, cols)
+				for c := range cols { // start from non-zero sums, as a second chunk would
+					q1[c], q2[c] = float64(c), float64(2*c)
+					w1[c], w2[c] = q1[c], q2[c]
+				}
+				ColumnSums(rows, cols, a, bb, shift, q1, q2)
+				for r := range rows {
+					for c := range cols {
+						v := float64(a[r*cols+c])
+						if withB {
+							w1[c] += v
+							w2[c] += v * (float64(b[r*cols+c]) - shift[c])
+							continue
+						}
+						d := v - shift[c]
+						w1[c] += d
+						w2[c] += d * d
+					}
+				}
+				for c := range cols {
+					if math.Float64bits(q1[c]) != math.Float64bits(w1[c]) || math.Float64bits(q2[c]) != math.Float64bits(w2[c]) {
+						t.Fatalf("%dx%d, b %v, column %d: %v, %v; Go loop %v, %v", rows, cols, withB, c, q1[c], q2[c], w1[c], w2[c])
+					}
+				}
+			}
+		}
+	}
+}
+
+func BenchmarkColumnSums(b *testing.B) {
+	const rows, cols = 2048, 512
+	a := make([]float32, rows*cols)
+	shift, q1, q2 := make([]float64, cols), make([]float64, cols), make([]float64, cols)
+	b.SetBytes(rows * cols * 4)
+	for b.Loop() {
+		ColumnSums(rows, cols, a, nil, shift, q1, q2)
+	}
+}
