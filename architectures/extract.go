@@ -57,7 +57,7 @@ func NewFeatureExtractor(src *Encoder, batch int) (*FeatureExtractor, error) {
 	if err := f.Sync(); err != nil {
 		return nil, err
 	}
-	f.vm = G.NewTapeMachine(g)
+	f.vm = graph.NewTapeMachine(g)
 	return f, nil
 }
 

@@ -26,7 +26,7 @@ func calibrateRandomEncoder(m *Model, train *data.Set) error {
 	if batches < 1 {
 		return fmt.Errorf("dim: batch_size = %d: larger than the %d training images, nothing to calibrate on", m.batch, train.N)
 	}
-	vm := G.NewTapeMachine(m.g)
+	vm := graph.NewTapeMachine(m.g)
 	defer graph.CloseMachine(vm)
 	indices := make([]int, m.batch)
 	err := architectures.CalibrateBatchNorms(m.Encoder.BatchNorms(), batches, func(k int) error {

@@ -189,7 +189,7 @@ func NewModel(c *Config, channels, size int, initSeed uint64) (*Model, error) {
 	if m.Adam, err = optim.NewAdam(params, c.LR, c.Beta1, c.Beta2); err != nil {
 		return nil, fmt.Errorf("dim: %w", err)
 	}
-	m.vm = G.NewTapeMachine(m.g, G.BindDualValues(params...))
+	m.vm = graph.NewTapeMachine(m.g, G.BindDualValues(params...))
 	if err := m.Adam.ZeroGrads(); err != nil {
 		m.Close()
 		return nil, fmt.Errorf("dim: %w", err)
@@ -473,7 +473,7 @@ func (m *Model) buildDiscriminator(c *Config, initSeed uint64) error {
 	if m.PriorAdam, err = optim.NewAdam(dParams, c.LR, c.Beta1, c.Beta2); err != nil {
 		return fmt.Errorf("dim: %w", err)
 	}
-	m.vmD = G.NewTapeMachine(m.gd, G.BindDualValues(dParams...))
+	m.vmD = graph.NewTapeMachine(m.gd, G.BindDualValues(dParams...))
 	if err := m.PriorAdam.ZeroGrads(); err != nil {
 		return err
 	}

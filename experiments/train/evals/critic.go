@@ -55,7 +55,7 @@ func newCriticModel(name string, scores *G.Node, mask *estimators.Mask, est esti
 		return nil, fmt.Errorf("%s: %w", name, err)
 	}
 	m := &criticModel{name: name, batch: cfg.BatchSize, est: est, terms: terms, adam: adam,
-		vm: G.NewTapeMachine(scores.Graph(), G.BindDualValues(learnables...))}
+		vm: graph.NewTapeMachine(scores.Graph(), G.BindDualValues(learnables...))}
 	if err := adam.ZeroGrads(); err != nil {
 		m.close()
 		return nil, err

@@ -142,7 +142,7 @@ func newDecoder(d int, geom Geometry, cfg Config) (*decoder, error) {
 	if dec.adam, err = optim.NewAdam(params, cfg.LR, adamBeta1, adamBeta2); err != nil {
 		return nil, err
 	}
-	dec.vm = G.NewTapeMachine(g, G.BindDualValues(params...))
+	dec.vm = graph.NewTapeMachine(g, G.BindDualValues(params...))
 	return dec, dec.adam.ZeroGrads()
 }
 

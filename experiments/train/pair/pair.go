@@ -95,7 +95,7 @@ func New(s Spec) (*Model, error) {
 	if m.Adam, err = optim.NewAdam(params, s.LR, s.Beta1, s.Beta2); err != nil {
 		return nil, err
 	}
-	m.vm = G.NewTapeMachine(g, G.BindDualValues(params...))
+	m.vm = graph.NewTapeMachine(g, G.BindDualValues(params...))
 	if err := m.Adam.ZeroGrads(); err != nil {
 		graph.CloseMachine(m.vm)
 		return nil, err

@@ -173,7 +173,7 @@ func (t *trainer) buildTraining() error {
 	// need: the whole graph would also compute the gradient with respect to
 	// the input batch, a product as large as the parameters' gradient.
 	sub := g.SubgraphRoots(append(roots, grads...)...)
-	t.vm = G.NewTapeMachine(sub, G.BindDualValues(t.params...))
+	t.vm = graph.NewTapeMachine(sub, G.BindDualValues(t.params...))
 	if t.opt, err = optim.NewAdam(t.params, t.cfg.LR, adamBeta1, adamBeta2); err != nil {
 		return err
 	}
@@ -290,7 +290,7 @@ func (t *trainer) buildInference() error {
 		return err
 	}
 	G.Read(logits, &t.logits)
-	t.evm = G.NewTapeMachine(g)
+	t.evm = graph.NewTapeMachine(g)
 	return nil
 }
 

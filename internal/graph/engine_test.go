@@ -1,0 +1,57 @@
+package graph
+
+import (
+	"math"
+	"math/rand/v2"
+	"testing"
+
+	"gorgonia.org/tensor"
+)
+
+// TestEngineAddMatchesTheStandardEngine adds two float32 matrices in place
+// (the unsafe addition gorgonia's tape machine runs) with Engine and with
+// the standard engine, on a matrix large enough to split across cores and
+// holding NaN, infinities and zeros of both signs: the bits must agree.
+// The safe addition, which Engine leaves to the standard engine, must
+// leave its operands alone and give the same sum.
+func TestEngineAddMatchesTheStandardEngine(t *testing.T) {
+	const rows, cols = 301, 257
+	rng := rand.New(rand.NewPCG(7, 8))
+	special := []float32{float32(math.NaN()), float32(math.Inf(1)), float32(math.Inf(-1)), 0, float32(math.Copysign(0, -1))}
+	values := func() []float32 {
+		v := make([]float32, rows*cols)
+		for i := range v {
+			v[i] = float32(rng.NormFloat64() * 1e3)
+			if i%97 == 0 {
+				v[i] = special[(i/97)%len(special)]
+			}
+		}
+		return v
+	}
+	av, bv := values(), values()
+	dense := func(e tensor.Engine, v []float32) *tensor.Dense {
+		return tensor.New(tensor.WithShape(rows, cols), tensor.WithBacking(append([]float32(nil), v...)), tensor.WithEngine(e))
+	}
+	ours, theirs := dense(Engine, av), dense(tensor.StdEng{}, av)
+	if _, err := Engine.(tensor.Adder).Add(ours, dense(Engine, bv), tensor.UseUnsafe()); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := (tensor.StdEng{}).Add(theirs, dense(tensor.StdEng{}, bv), tensor.UseUnsafe()); err != nil {
+		t.Fatal(err)
+	}
+	for i, want := range theirs.Float32s() {
+		if got := ours.Float32s()[i]; math.Float32bits(got) != math.Float32bits(want) {
+			t.Fatalf("element %d: %v, standard engine %v", i, got, want)
+		}
+	}
+	a := dense(Engine, av)
+	sum, err := Engine.(tensor.Adder).Add(a, dense(Engine, bv))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, want := range theirs.Float32s() {
+		if got := sum.(*tensor.Dense).Float32s()[i]; math.Float32bits(got) != math.Float32bits(want) || math.Float32bits(a.Float32s()[i]) != math.Float32bits(av[i]) {
+			t.Fatalf("safe addition, element %d: %v (a now %v), want %v (a unchanged)", i, got, a.Float32s()[i], want)
+		}
+	}
+}
