@@ -267,7 +267,7 @@ func TestSgemmColumnSameBitsAsPadded(t *testing.T) {
 }
 
 // TestSgemmInPlaceSameBitsAsPacked checks that products whose plain
-// operands the kernel reads in place (B under a single block of rows, A
+// operands the kernel reads in place (B under one or two blocks of rows, A
 // whenever B is packed) give the same bits as the same products with
 // that operand stored transposed, which is always packed.
 func TestSgemmInPlaceSameBitsAsPacked(t *testing.T) {
@@ -280,7 +280,7 @@ func TestSgemmInPlaceSameBitsAsPacked(t *testing.T) {
 		operand string
 		shapes  [][3]int
 	}{
-		{"B", [][3]int{{1, 16, 5}, {6, 40, 300}, {64, 1000, 600}, {96, 2100, 33}, {97, 50, 20}}},
+		{"B", [][3]int{{1, 16, 5}, {6, 40, 300}, {64, 1000, 600}, {96, 2100, 33}, {97, 50, 20}, {120, 30, 20}, {150, 1000, 40}, {193, 33, 40}}},
 		{"A", [][3]int{{200, 50, 300}, {97, 33, 20}, {6, 40, 300}, {1000, 17, 600}, {301, 129, 65}}},
 	} {
 		for i, s := range c.shapes {
@@ -443,6 +443,8 @@ func BenchmarkSgemm(b *testing.B) {
 		{"convgrad_At_m1024_k4096_n128", blas.Trans, blas.NoTrans, 1024, 128, 4096},
 		{"critic_At_m512_k4096_n512", blas.Trans, blas.NoTrans, 512, 512, 4096},
 		{"critic_At_m512_k4096_n64", blas.Trans, blas.NoTrans, 512, 64, 4096},
+		{"critic_At_m128_k4096_n512", blas.Trans, blas.NoTrans, 128, 512, 4096},
+		{"critic_Bt_m4096_k512_n128", blas.NoTrans, blas.Trans, 4096, 128, 512},
 		{"convgrad_At_m2048_k1024_n256", blas.Trans, blas.NoTrans, 2048, 256, 1024},
 		{"critic_m4096_k512_n512", blas.NoTrans, blas.NoTrans, 4096, 512, 512},
 		{"fc_m64_k4096_n1024", blas.NoTrans, blas.NoTrans, 64, 1024, 4096},
