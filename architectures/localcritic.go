@@ -302,14 +302,22 @@ func newSplitMLP(g *G.ExprGraph, init *Init, name string, dx, dy, hidden int) (*
 	return fx, fy, rest, nil
 }
 
+// splitFirst returns the two parts of a split MLP's first layer: a = x
+// W₁ₓ + b of shape (R, H) and b = y W₁ᵧ of shape (N, H).
+func splitFirst(fx, fy *Linear, x, y *G.Node) (a, b *G.Node, err error) {
+	if a, err = fx.Forward(x); err != nil {
+		return nil, nil, err
+	}
+	if b, err = fy.Forward(y); err != nil {
+		return nil, nil, err
+	}
+	return a, b, nil
+}
+
 // splitScores evaluates a split MLP on every pairing of the rows of x
 // (R, dx) with the rows of y (N, dy), giving (N, R) with [i][r] = T(x_r, y_i).
 func splitScores(fx, fy *Linear, rest *MLP, x, y *G.Node) (*G.Node, error) {
-	a, err := fx.Forward(x) // (R, H)
-	if err != nil {
-		return nil, err
-	}
-	b, err := fy.Forward(y) // (N, H)
+	a, b, err := splitFirst(fx, fy, x, y)
 	if err != nil {
 		return nil, err
 	}
@@ -364,11 +372,7 @@ func splitScoresAt(fx, fy *Linear, rest *MLP, x, y *G.Node, at *graph.Pairs) (*G
 	if n, r := y.Shape()[0], x.Shape()[0]; at.N != n || at.R != r {
 		return nil, fmt.Errorf("pairs of a %dx%d score matrix for %d codes and %d feature rows", at.N, at.R, n, r)
 	}
-	a, err := fx.Forward(x) // (R, H)
-	if err != nil {
-		return nil, err
-	}
-	b, err := fy.Forward(y) // (N, H)
+	a, b, err := splitFirst(fx, fy, x, y)
 	if err != nil {
 		return nil, err
 	}
