@@ -36,7 +36,8 @@
 //  1. internal/...: plumbing with no knowledge of the layers above:
 //     graph (gorgonia custom ops, the machine lifecycle, and the BLAS
 //     choice), and below it registry (the one registry behind every
-//     plug-in kind), blas (matrix products), seed, stats and english; and,
+//     plug-in kind), blas (matrix products), vec (float32 loops in
+//     AVX2: additions and column sums), seed, stats and english; and,
 //     with them at the bottom, sweeps: the shipped sweep files, embedded
 //     so that the command runs them by name, a package of data that
 //     imports nothing of the module.
