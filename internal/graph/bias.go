@@ -93,8 +93,8 @@ func (op *biasOp) UsePreallocDo(prealloc G.Value, vals ...G.Value) (G.Value, err
 		return nil, fmt.Errorf("%s: unusable destination %T", op, prealloc)
 	}
 	x, ok := vals[0].(*tensor.Dense)
-	if !ok || x.Dtype() != out.Dtype() || x.Shape().Dims() != 2 {
-		return nil, fmt.Errorf("%s: input is not a matrix of the destination's type", op)
+	if !ok || x.Dtype() != out.Dtype() || x.Shape().Dims() != 2 || x.RequiresIterator() {
+		return nil, fmt.Errorf("%s: input is not a contiguous matrix of the destination's type", op)
 	}
 	rows, cols := x.Shape()[0], x.Shape()[1]
 	want := rows * cols
@@ -106,7 +106,7 @@ func (op *biasOp) UsePreallocDo(prealloc G.Value, vals ...G.Value) (G.Value, err
 	}
 	var b *tensor.Dense
 	if !op.sums {
-		if b, ok = vals[1].(*tensor.Dense); !ok || b.Dtype() != x.Dtype() || b.Shape().TotalSize() != cols {
+		if b, ok = vals[1].(*tensor.Dense); !ok || b.Dtype() != x.Dtype() || b.Shape().TotalSize() != cols || b.RequiresIterator() {
 			return nil, fmt.Errorf("%s: bias does not fit %d columns", op, cols)
 		}
 	}
@@ -127,6 +127,10 @@ func (op *biasOp) UsePreallocDo(prealloc G.Value, vals ...G.Value) (G.Value, err
 // from the first row to the last.
 func biasPass[T float32 | float64](sums bool, rows, cols int, x []T, b *tensor.Dense, out []T) {
 	if sums {
+		if rows == 0 {
+			clear(out) // an empty sum, as gorgonia's reduction gives
+			return
+		}
 		parallelRows(cols, rows, func(_, lo, hi int) {
 			acc := out[lo:hi]
 			copy(acc, x[lo:hi])

@@ -78,3 +78,15 @@ func biasAndGradients(t *testing.T, dt tensor.Dtype, shape [2]int, add func(y, b
 	}
 	return [3][]float64{asFloat64s(out.Value()), asFloat64s(gradOf(t, y)), asFloat64s(gradOf(t, b))}
 }
+
+// TestBiasGradOfNoRowsIsZero checks the column sums of a gradient with no
+// rows: zeros, as gorgonia's reduction gives, not a panic.
+func TestBiasGradOfNoRowsIsZero(t *testing.T) {
+	out := []float32{1, 2, 3}
+	biasPass(true, 0, 3, []float32{}, nil, out)
+	for c, v := range out {
+		if v != 0 {
+			t.Fatalf("column %d: %v, want 0", c, v)
+		}
+	}
+}

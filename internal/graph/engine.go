@@ -15,17 +15,18 @@ func NewTapeMachine(g *G.ExprGraph, opts ...G.VMOpt) G.VM {
 	return G.NewTapeMachine(g, append(opts, G.WithEngine(Engine))...)
 }
 
-// Engine is gorgonia's standard tensor engine with a faster Add for the
+// Engine is gorgonia's tensor engine (G.StandardEngine, the tape machine's
+// default, with its own Transpose) with a faster Add for the
 // case gorgonia's tape machine runs most: two float32 matrices of the same
 // shape, neither a view, the sum written into the first (gorgonia's
 // UnsafeDo, and the addition of a gradient into its dual value). That
 // case is added eight floats at a time and split across cores; each
 // element is the same IEEE addition with the first operand first, so the
 // bits are those of the standard engine. Every other case, and every other
-// operation, is the standard engine's.
+// operation, is gorgonia's engine's.
 var Engine tensor.Engine = engine{}
 
-type engine struct{ tensor.StdEng }
+type engine struct{ G.StandardEngine }
 
 // Add adds b into a in place for the case Engine describes, and leaves
 // every other case to the standard engine.
@@ -39,16 +40,18 @@ func (e engine) Add(a, b tensor.Tensor, opts ...tensor.FuncOpt) (tensor.Tensor, 
 			return a, nil
 		}
 	}
-	return e.StdEng.Add(a, b, opts...)
+	return e.StandardEngine.Add(a, b, opts...)
 }
 
 // sameDense32 returns a and b as dense float32 tensors of the same shape
-// whose data are their own contiguous arrays (not views), or false.
+// whose data are their own contiguous row-major arrays (not views), or
+// false.
 func sameDense32(a, b tensor.Tensor) (*tensor.Dense, *tensor.Dense, bool) {
 	da, ok1 := a.(*tensor.Dense)
 	db, ok2 := b.(*tensor.Dense)
 	if !ok1 || !ok2 || da.Dtype() != tensor.Float32 || db.Dtype() != tensor.Float32 ||
-		!da.Shape().Eq(db.Shape()) || da.IsView() || db.IsView() || da.RequiresIterator() || db.RequiresIterator() {
+		!da.Shape().Eq(db.Shape()) || da.IsView() || db.IsView() || da.RequiresIterator() || db.RequiresIterator() ||
+		!da.DataOrder().IsRowMajor() || !db.DataOrder().IsRowMajor() {
 		return nil, nil, false
 	}
 	return da, db, true

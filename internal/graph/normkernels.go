@@ -31,14 +31,14 @@ func columnSums[T float32 | float64](rows, cols int, a, b []T, shift []float64) 
 				for c, v := range ar {
 					d := float64(v) - shift[c]
 					q1[c] += d
-					q2[c] += d * d
+					q2[c] += float64(d * d) // rounded, as vec.ColumnSums does
 				}
 				continue
 			}
 			br := b[r*cols : (r+1)*cols]
 			for c, v := range ar {
 				q1[c] += float64(v)
-				q2[c] += float64(v) * (float64(br[c]) - shift[c])
+				q2[c] += float64(float64(v) * (float64(br[c]) - shift[c]))
 			}
 		}
 	})

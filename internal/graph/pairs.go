@@ -25,15 +25,23 @@ type Pairs struct {
 // Len returns the number of entries.
 func (p *Pairs) Len() int { return len(p.Rows) }
 
-// Validate reports whether the entries lie in the (N, R) matrix.
+// Validate reports whether the entries lie in the (N, R) matrix, each at
+// most once (a scattered score holds one value per entry, so a repeated
+// entry would count twice in the gradient).
 func (p *Pairs) Validate() error {
 	if p.N < 1 || p.R < 1 || len(p.Rows) != len(p.Cols) || len(p.Rows) == 0 {
 		return fmt.Errorf("pairs: %d rows and %d columns of a %dx%d matrix; want as many of each, at least one, in a non-empty matrix", len(p.Rows), len(p.Cols), p.N, p.R)
 	}
+	seen := make([]bool, p.N*p.R)
 	for k, r := range p.Rows {
-		if c := p.Cols[k]; r < 0 || r >= p.N || c < 0 || c >= p.R {
+		c := p.Cols[k]
+		if r < 0 || r >= p.N || c < 0 || c >= p.R {
 			return fmt.Errorf("pairs: entry %d is (%d, %d), outside the %dx%d matrix", k, r, c, p.N, p.R)
 		}
+		if seen[r*p.R+c] {
+			return fmt.Errorf("pairs: entry %d repeats (%d, %d); list each entry once", k, r, c)
+		}
+		seen[r*p.R+c] = true
 	}
 	return nil
 }
@@ -190,8 +198,8 @@ func (op *pairOp) UsePreallocDo(prealloc G.Value, vals ...G.Value) (G.Value, err
 	shapes := make([]tensor.Shape, len(vals))
 	for i, v := range vals {
 		d, ok := v.(*tensor.Dense)
-		if !ok || d.Dtype() != out.Dtype() {
-			return nil, fmt.Errorf("%s: input %d is not a dense tensor of the output's type", op, i)
+		if !ok || d.Dtype() != out.Dtype() || d.RequiresIterator() {
+			return nil, fmt.Errorf("%s: input %d is not a contiguous dense tensor of the output's type", op, i)
 		}
 		ins[i], shapes[i] = d, d.Shape()
 	}

@@ -103,6 +103,7 @@ func TestPairsRejectEntriesOutsideTheMatrix(t *testing.T) {
 		{Pairs{N: 2, R: 3, Rows: []int{0, 2}, Cols: []int{0, 1}}, "entry 1 is (2, 1), outside the 2x3 matrix"},
 		{Pairs{N: 2, R: 3, Rows: []int{0}, Cols: []int{0, 1}}, "1 rows and 2 columns"},
 		{Pairs{N: 2, R: 3}, "at least one"},
+		{Pairs{N: 2, R: 3, Rows: []int{0, 1, 0}, Cols: []int{2, 2, 2}}, "entry 2 repeats (0, 2)"},
 	} {
 		err := c.p.Validate()
 		if err == nil || !strings.Contains(err.Error(), c.want) {

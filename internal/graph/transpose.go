@@ -122,8 +122,8 @@ func (op *transposeOp) UsePreallocDo(prealloc G.Value, vals ...G.Value) (G.Value
 		return nil, fmt.Errorf("%s: unusable destination %T", op, prealloc)
 	}
 	x, ok := vals[0].(*tensor.Dense)
-	if !ok || x.Dtype() != out.Dtype() || x.Shape().Dims() != len(op.perm) || out.Shape().TotalSize() != x.Shape().TotalSize() {
-		return nil, fmt.Errorf("%s: destination does not fit the input", op)
+	if !ok || x.Dtype() != out.Dtype() || x.Shape().Dims() != len(op.perm) || out.Shape().TotalSize() != x.Shape().TotalSize() || x.RequiresIterator() {
+		return nil, fmt.Errorf("%s: destination does not fit the input, or the input is not contiguous", op)
 	}
 	b, r, c := op.batch(x.Shape())
 	switch x.Dtype() {

@@ -22,7 +22,9 @@ func Add(dst, src []float32) {
 // float64(a[r][c]) - shift[c], q1[c] += d and q2[c] += d*d; with b (the
 // same shape as a), q1[c] += float64(a[r][c]) and q2[c] +=
 // float64(a[r][c]) * (float64(b[r][c]) - shift[c]). Every product and
-// sum is rounded on its own, as the Go loop does: columns run sixteen at
+// sum is rounded on its own (the Go loops convert each product
+// explicitly, so that no GOAMD64 level fuses it into a multiply-add):
+// columns run sixteen at
 // a time in AVX2 (their sums held in registers down the rows), the rest
 // in Go.
 func ColumnSums(rows, cols int, a, b []float32, shift, q1, q2 []float64) {
@@ -52,14 +54,14 @@ func ColumnSums(rows, cols int, a, b []float32, shift, q1, q2 []float64) {
 			for c := done; c < cols; c++ {
 				d := float64(ar[c]) - shift[c]
 				q1[c] += d
-				q2[c] += d * d
+				q2[c] += float64(d * d) // rounded: no GOAMD64 level fuses it
 			}
 			continue
 		}
 		br := b[r*cols : (r+1)*cols]
 		for c := done; c < cols; c++ {
 			q1[c] += float64(ar[c])
-			q2[c] += float64(ar[c]) * (float64(br[c]) - shift[c])
+			q2[c] += float64(float64(ar[c]) * (float64(br[c]) - shift[c]))
 		}
 	}
 }

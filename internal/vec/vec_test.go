@@ -93,12 +93,12 @@ func TestColumnSumsMatchesTheGoLoop(t *testing.T) {
 						v := float64(a[r*cols+c])
 						if withB {
 							w1[c] += v
-							w2[c] += v * (float64(b[r*cols+c]) - shift[c])
+							w2[c] += float64(v * (float64(b[r*cols+c]) - shift[c]))
 							continue
 						}
 						d := v - shift[c]
 						w1[c] += d
-						w2[c] += d * d
+						w2[c] += float64(d * d)
 					}
 				}
 				for c := range cols {

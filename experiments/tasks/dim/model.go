@@ -398,21 +398,18 @@ func (t *miTerm) scoreEntries(cr critic, x, y *G.Node) (*G.Node, error) {
 // (a sampler redraws the same number of negatives per row).
 func (t *miTerm) listScored() error {
 	p, m := t.scored, t.mask
-	first := p.Len() == 0
+	kept := len(m.Roles) - m.Count(estimators.Ignored)
+	if p.Len() == 0 {
+		p.Rows, p.Cols = make([]int, kept), make([]int, kept)
+	} else if kept != p.Len() {
+		return fmt.Errorf("dim: the mask scores %d entries, the critic was built for %d", kept, p.Len())
+	}
 	k := 0
 	for i, role := range m.Roles {
-		if role == estimators.Ignored {
-			continue
-		}
-		if first {
-			p.Rows, p.Cols = append(p.Rows, i/m.Cols), append(p.Cols, i%m.Cols)
-		} else if k < p.Len() {
+		if role != estimators.Ignored {
 			p.Rows[k], p.Cols[k] = i/m.Cols, i%m.Cols
+			k++
 		}
-		k++
-	}
-	if k != p.Len() {
-		return fmt.Errorf("dim: the mask scores %d entries, the critic was built for %d", k, p.Len())
 	}
 	return nil
 }
