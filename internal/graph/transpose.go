@@ -24,10 +24,11 @@ func Transpose(x *G.Node, perm ...int) (*G.Node, error) {
 			perm = append(perm, i)
 		}
 	}
-	if _, _, ok := groupSwap(perm); !ok || len(perm) != dims {
+	lead, split, ok := groupSwap(perm)
+	if !ok || len(perm) != dims {
 		return G.Transpose(x, perm...)
 	}
-	return G.ApplyOp(&transposeOp{perm: slices.Clone(perm)}, x)
+	return G.ApplyOp(&transposeOp{perm: slices.Clone(perm), lead: lead, split: split}, x)
 }
 
 // groupSwap reports whether perm keeps its first lead axes and then lists
@@ -52,10 +53,12 @@ func groupSwap(perm []int) (lead, split int, ok bool) {
 	return lead, split, split >= lead
 }
 
-// transposeOp is a permutation that groupSwap accepts.
+// transposeOp is a permutation that groupSwap accepts, with the lead and
+// split it found.
 type transposeOp struct {
 	customOp
-	perm []int
+	perm        []int
+	lead, split int
 }
 
 func (op *transposeOp) Arity() int { return 1 }
@@ -77,13 +80,12 @@ func (op *transposeOp) outShape(in tensor.Shape) tensor.Shape {
 // batch returns the op's view of an input of shape in: b matrices of r
 // rows and c columns, transposed to c rows and r columns.
 func (op *transposeOp) batch(in tensor.Shape) (b, r, c int) {
-	lead, split, _ := groupSwap(op.perm)
 	b, r, c = 1, 1, 1
 	for i, n := range in {
 		switch {
-		case i < lead:
+		case i < op.lead:
 			b *= n
-		case i <= split:
+		case i <= op.split:
 			r *= n
 		default:
 			c *= n

@@ -300,11 +300,13 @@ func (m *Model) SampleNegatives(seed uint64, step int) error {
 		if err := s.Sample(rng); err != nil {
 			return fmt.Errorf("dim: sampling negatives: %w", err)
 		}
-	}
-	for _, t := range []*miTerm{m.local, m.global} {
-		if t != nil && t.scored != nil {
-			if err := t.listScored(); err != nil {
-				return err
+		// A term whose critic scores only the kept pairs follows its
+		// sampler's new draw; a fixed mask's pairs never change.
+		for _, t := range []*miTerm{m.local, m.global} {
+			if t != nil && t.scored != nil && t.mask == s.Mask {
+				if err := t.listScored(); err != nil {
+					return err
+				}
 			}
 		}
 	}
