@@ -6,6 +6,7 @@ import (
 	"math"
 
 	"github.com/chewxy/hm"
+	"github.com/chewxy/math32"
 	G "gorgonia.org/gorgonia"
 	"gorgonia.org/tensor"
 )
@@ -44,6 +45,17 @@ func Softplus(x *G.Node) (*G.Node, error) {
 	return G.ApplyOp(&activationOp{dims: x.Shape().Dims(), kind: softplus}, x)
 }
 
+// Exp returns gorgonia's Exp of x, eˣ, bit for bit (math32.Exp on float32,
+// as gorgonia's tensor package calls it, and math.Exp on float64), split
+// across cores and into a kept buffer. Its gradient is gorgonia's, y ⊙ dy,
+// as a [Kept] product. The estimators take it of every score.
+func Exp(x *G.Node) (*G.Node, error) {
+	if x.IsScalar() {
+		return G.Exp(x)
+	}
+	return G.ApplyOp(&activationOp{dims: x.Shape().Dims(), kind: exp}, x)
+}
+
 // activation is the function an activationOp applies element by element.
 type activation uint8
 
@@ -51,9 +63,10 @@ const (
 	relu     activation = iota // max(x, 0); gradient dy where x > 0, else 0
 	rectify                    // x ⊙ (x ≥ 0); gradient dy ⊙ (x ≥ 0), as gorgonia's Rectify
 	softplus                   // log(1 + eˣ); gradient σ(x) ⊙ dy, as gorgonia's Softplus
+	exp                        // eˣ; gradient eˣ ⊙ dy from the output, as gorgonia's Exp
 )
 
-var activationNames = [...]string{relu: "ReLU", rectify: "Rectify", softplus: "Softplus"}
+var activationNames = [...]string{relu: "ReLU", rectify: "Rectify", softplus: "Softplus", exp: "Exp"}
 
 // activationOp computes its kind's function (grad false, input x) or that
 // function's backward pass (grad true, inputs x and dy).
@@ -153,6 +166,8 @@ func activationSplit[T float32 | float64](x []T, dy *tensor.Dense, out []T, kind
 			rectifyInto(x[lo:hi], dr, out[lo:hi])
 		case softplus:
 			softplusInto(x[lo:hi], dr, out[lo:hi])
+		case exp:
+			expInto(x[lo:hi], out[lo:hi])
 		default:
 			reluInto(x[lo:hi], dr, out[lo:hi])
 		}
@@ -172,6 +187,21 @@ func softplusInto[T float32 | float64](x, d, out []T) {
 	d = d[:len(x)]
 	for i, v := range x {
 		out[i] = gorgoniaSigmoid(v) * d[i]
+	}
+}
+
+// expInto writes gorgonia's eˣ of x to out.
+func expInto[T float32 | float64](x, out []T) {
+	out = out[:len(x)]
+	if x32, ok := any(x).([]float32); ok {
+		o32 := any(out).([]float32)
+		for i, v := range x32 {
+			o32[i] = math32.Exp(v)
+		}
+		return
+	}
+	for i, v := range x {
+		out[i] = T(math.Exp(float64(v)))
 	}
 }
 
@@ -308,6 +338,14 @@ func (op *activationOp) DiffWRT(inputs int) []bool { return []bool{!op.grad} }
 func (op *activationOp) SymDiff(inputs G.Nodes, output, grad *G.Node) (G.Nodes, error) {
 	if op.grad {
 		return nil, fmt.Errorf("%s: no second derivative", op)
+	}
+	if op.kind == exp {
+		// gorgonia's: the output times the gradient.
+		dx, err := Kept(func(in ...*G.Node) (*G.Node, error) { return G.HadamardProd(in[0], in[1]) }, output, grad)
+		if err != nil {
+			return nil, err
+		}
+		return G.Nodes{dx}, nil
 	}
 	dx, err := G.ApplyOp(&activationOp{dims: op.dims, grad: true, kind: op.kind}, inputs[0], grad)
 	if err != nil {

@@ -3,6 +3,7 @@ package graph
 import (
 	"fmt"
 	"hash"
+	"reflect"
 
 	"github.com/chewxy/hm"
 	G "gorgonia.org/gorgonia"
@@ -54,6 +55,34 @@ func Broadcast(a, b *G.Node, left, right []byte) (*G.Node, *G.Node, error) {
 	return out[0], out[1], nil
 }
 
+// Kept returns build's node, an expression of gorgonia's functions of
+// inputs (such as G.HadamardProd, G.Add or G.Exp), built in the inputs'
+// graph with each of gorgonia's ops that outputs a tensor computing into a
+// buffer it keeps from run to run, as MatMul's product does, and so do
+// the ops of its gradient. gorgonia's elementwise ops allocate their
+// output afresh on every run: over the 64 × 4,096 scores of the local
+// critic, a megabyte each, in fresh pages. The arithmetic is gorgonia's
+// own (each op's UsePreallocDo), so the values are the same bits. build
+// must use only the stand-ins it is given, not other nodes: pass every
+// node it reads, constants included, as an input.
+func Kept(build func(in ...*G.Node) (*G.Node, error), inputs ...*G.Node) (*G.Node, error) {
+	s := newScratch(inputs...)
+	s.everyOp = true
+	stand := make([]*G.Node, len(inputs))
+	for i, n := range inputs {
+		stand[i] = s.of(n)
+	}
+	n, err := build(stand...)
+	if err != nil {
+		return nil, err
+	}
+	out, err := s.transplant(n)
+	if err != nil {
+		return nil, err
+	}
+	return out[0], nil
+}
+
 // scratch is a graph of its own in which gorgonia's functions build their
 // nodes from stand-ins of real nodes, to be rebuilt in the real graph by
 // transplant.
@@ -61,6 +90,9 @@ type scratch struct {
 	g    *G.ExprGraph
 	in   map[*G.Node]*G.Node // real node -> stand-in
 	real map[*G.Node]*G.Node // stand-in (or rebuilt scratch node) -> real node
+	// everyOp keeps the output of every op that can (see keeps), not
+	// only of those that call external code.
+	everyOp bool
 }
 
 // newScratch returns a scratch graph with a stand-in, of the same type
@@ -121,11 +153,19 @@ func (s *scratch) rebuild(n *G.Node) (*G.Node, error) {
 		args = append(args, r)
 	}
 	if len(args) == 0 {
-		return nil, fmt.Errorf("graph: gorgonia's %v is a constant or an input other than the given nodes", n)
+		// A constant the expression or its gradient made (a scalar
+		// operand, a -1): made anew in the real graph, where gorgonia
+		// merges it with an equal one.
+		if n.Value() == nil {
+			return nil, fmt.Errorf("graph: gorgonia's %v is an input other than the given nodes", n)
+		}
+		r := G.NewConstant(n.Value(), G.WithName(n.Name()))
+		s.real[n] = r
+		return r, nil
 	}
 	op := n.Op()
-	if inner, ok := op.(keptInner); ok && op.CallsExtern() {
-		op = &keptOp{inner: inner, shape: n.Shape().Clone()}
+	if inner, ok := op.(keptInner); ok && s.keeps(n) {
+		op = &keptOp{inner: inner, shape: n.Shape().Clone(), everyOp: s.everyOp}
 	}
 	r, err := G.ApplyOp(op, args...)
 	if err != nil {
@@ -135,18 +175,47 @@ func (s *scratch) rebuild(n *G.Node) (*G.Node, error) {
 	return r, nil
 }
 
+// keeps reports whether the scratch node n's op is to be wrapped as a
+// keptOp: an op that calls external code always; with everyOp, also
+// gorgonia's elementwise ops (elemBinOp, elemUnaryOp) and reductions
+// (sumOp, maxOp). The elementwise ops that output a tensor compute into
+// the kept buffer through their UsePreallocDo (they may otherwise run in
+// place over an input nothing else reads, when the tape machine sees
+// fit); the others run their own Do, and are wrapped so that their
+// gradients, which repeat and compare matrices, are built with kept
+// buffers too. None of them returns a view of its input.
+func (s *scratch) keeps(n *G.Node) bool {
+	op := n.Op()
+	if op.CallsExtern() {
+		_, ok := op.(G.UsePreallocDoer)
+		return ok
+	}
+	if !s.everyOp {
+		return false
+	}
+	t := reflect.TypeOf(op)
+	if t.PkgPath() != "gorgonia.org/gorgonia" {
+		return false
+	}
+	switch t.Name() {
+	case "elemBinOp", "elemUnaryOp", "sumOp", "maxOp":
+		return true
+	}
+	return false
+}
+
 // keptInner is what keptOp needs of the gorgonia op it wraps.
 type keptInner interface {
 	G.Op
 	G.SDOp
-	G.UsePreallocDoer
 }
 
 // keptOp runs gorgonia's op inner into its kept output buffer.
 type keptOp struct {
 	customOp
-	inner keptInner
-	shape tensor.Shape
+	inner   keptInner
+	shape   tensor.Shape
+	everyOp bool // the gradient keeps every op's output too (see Kept)
 }
 
 func (op *keptOp) Arity() int    { return op.inner.Arity() }
@@ -164,12 +233,16 @@ func (op *keptOp) Hashcode() uint32 { return hashcode(op) }
 func (op *keptOp) String() string   { return op.inner.String() }
 
 // Do computes into the kept buffer through gorgonia's own UsePreallocDo,
-// the path its tape machine takes for the op.
+// the path its tape machine takes for the op; a scalar, or an op without
+// UsePreallocDo, is the inner op's Do.
 func (op *keptOp) Do(vals ...G.Value) (G.Value, error) {
 	if len(vals) != op.Arity() || len(vals) == 0 {
 		return nil, fmt.Errorf("%s: got %d values, want %d", op, len(vals), op.Arity())
 	}
-	return op.inner.UsePreallocDo(op.out.get(vals[0].Dtype(), op.shape), vals...)
+	if pd, ok := op.inner.(G.UsePreallocDoer); ok && op.shape.Dims() > 0 {
+		return pd.UsePreallocDo(op.out.get(vals[0].Dtype(), op.shape), vals...)
+	}
+	return op.inner.Do(vals...)
 }
 
 // DiffWRT is the inner op's.
@@ -180,6 +253,7 @@ func (op *keptOp) DiffWRT(inputs int) []bool { return op.inner.DiffWRT(inputs) }
 // into kept buffers too.
 func (op *keptOp) SymDiff(inputs G.Nodes, output, grad *G.Node) (G.Nodes, error) {
 	s := newScratch(append(append(G.Nodes{}, inputs...), output, grad)...)
+	s.everyOp = op.everyOp
 	var ins G.Nodes
 	for _, n := range inputs {
 		ins = append(ins, s.of(n))

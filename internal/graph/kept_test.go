@@ -64,14 +64,7 @@ func layerRun(t *testing.T, layer func(x, y, c *G.Node) (*G.Node, error), xs, ys
 // with G.Mul and G.BroadcastAdd, also after the kept buffers were reused.
 func TestKeptOpsAreGorgoniasOps(t *testing.T) {
 	rng := rand.New(rand.NewPCG(3, 4))
-	normals := func(n int) []float32 {
-		v := make([]float32, n)
-		for i := range v {
-			v[i] = float32(rng.NormFloat64())
-		}
-		return v
-	}
-	xs, ys, cs, ws := normals(35), normals(21), normals(3), normals(15)
+	xs, ys, cs, ws := normals32(rng, 35), normals32(rng, 21), normals32(rng, 3), normals32(rng, 15)
 	want := layerRun(t, func(x, y, c *G.Node) (*G.Node, error) {
 		return G.BroadcastAdd(G.Must(G.Mul(x, y)), c, nil, []byte{0})
 	}, xs, ys, cs, ws)
@@ -91,4 +84,68 @@ func TestKeptOpsAreGorgoniasOps(t *testing.T) {
 			t.Errorf("%s: kept ops give %v, gorgonia's %v", name, got[i], want[i])
 		}
 	}
+}
+
+// TestKeptElementwiseOpsAreGorgonias checks that an expression of
+// gorgonia's elementwise functions built with Kept gives, bit for bit, the
+// output and gradients of the same expression built directly, also after
+// its buffers were reused, and that its ops, and those of its gradient,
+// compute into kept buffers.
+func TestKeptElementwiseOpsAreGorgonias(t *testing.T) {
+	rng := rand.New(rand.NewPCG(5, 6))
+	xs, ys, cs, ws := normals32(rng, 35), normals32(rng, 21), normals32(rng, 3), normals32(rng, 15)
+	// (z ⊙ z) - (-z) / e^z, with z = x·y + c: products, quotients, unary
+	// ops and a scalar operand, each with a gradient.
+	expr := func(z *G.Node) (*G.Node, error) {
+		sq, err := G.HadamardProd(z, z)
+		if err != nil {
+			return nil, err
+		}
+		q, err := G.HadamardDiv(G.Must(G.Neg(z)), G.Must(G.Exp(z)))
+		if err != nil {
+			return nil, err
+		}
+		return G.Sub(G.Must(G.Sub(sq, q)), G.NewConstant(float32(0.5)))
+	}
+	layer := func(x, y, c *G.Node) (*G.Node, error) {
+		return G.BroadcastAdd(G.Must(G.Mul(x, y)), c, nil, []byte{0})
+	}
+	want := layerRun(t, func(x, y, c *G.Node) (*G.Node, error) {
+		return expr(G.Must(layer(x, y, c)))
+	}, xs, ys, cs, ws)
+	var kept *G.Node
+	got := layerRun(t, func(x, y, c *G.Node) (*G.Node, error) {
+		var err error
+		kept, err = Kept(func(in ...*G.Node) (*G.Node, error) { return expr(in[0]) }, G.Must(layer(x, y, c)))
+		return kept, err
+	}, xs, ys, cs, ws)
+	for i, name := range []string{"expression", "d/dx", "d/dy", "d/dc"} {
+		if !slices.Equal(got[i], want[i]) {
+			t.Errorf("%s: kept ops give %v, gorgonia's %v", name, got[i], want[i])
+		}
+	}
+	if _, ok := kept.Op().(*keptOp); !ok {
+		t.Errorf("Kept's output runs %T, not a keptOp", kept.Op())
+	}
+	keptGrads := 0
+	for _, n := range kept.Graph().AllNodes() {
+		if k, ok := n.Op().(*keptOp); ok && k.out.t != nil && n.Value() != nil {
+			if d, ok := n.Value().Data().([]float32); ok && &d[0] != &k.out.t.Float32s()[0] {
+				t.Errorf("%v holds a value outside its kept buffer", n)
+			}
+			keptGrads++
+		}
+	}
+	if keptGrads < 8 {
+		t.Errorf("%d ops compute into kept buffers; want the expression's and its gradient's (at least 8)", keptGrads)
+	}
+}
+
+// normals32 returns n standard normal float32s drawn from rng.
+func normals32(rng *rand.Rand, n int) []float32 {
+	v := make([]float32, n)
+	for i := range v {
+		v[i] = float32(rng.NormFloat64())
+	}
+	return v
 }

@@ -184,7 +184,9 @@ func (op *normOp) SymDiff(inputs G.Nodes, output, grad *G.Node) (G.Nodes, error)
 	if err != nil {
 		return nil, err
 	}
-	dbeta, err := G.Sum(grad, 0)
+	// dβ is the column sums of the gradient: gorgonia's G.Sum(grad, 0)
+	// bit for bit, on both cores (see AddBias).
+	dbeta, err := G.ApplyOp(&biasOp{sums: true}, grad)
 	if err != nil {
 		return nil, err
 	}

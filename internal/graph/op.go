@@ -1,10 +1,11 @@
 // Package graph is the gorgonia plumbing under the networks of package
 // architectures and the estimators' losses: the custom ops they are built
 // from ([ReLU], [Im2Col], the normalization op [Norm], [AddBias],
-// [Transpose], [Rectify] and [Softplus], gorgonia's own functions bit for
-// bit, and [GatherPairSums] and [ScatterPairs], which let a critic score
-// only the pairs an estimator reads), gorgonia's matrix product and
-// broadcast computing into buffers they keep ([MatMul], [Broadcast]), the
+// [Transpose], [Rectify], [Softplus], [Exp] and [WeightedSum], gorgonia's
+// own functions bit for bit, and [GatherPairSums] and [ScatterPairs], which
+// let a critic score only the pairs an estimator reads), gorgonia's matrix
+// product, broadcast and elementwise functions computing into buffers they
+// keep ([MatMul], [Broadcast], [Kept]), the
 // output buffer those ops reuse between runs, the tape machine with its
 // tensor engine ([NewTapeMachine], [Engine]), the machine lifecycle
 // ([CloseMachine]) and the BLAS choice.

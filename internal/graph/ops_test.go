@@ -6,6 +6,7 @@ import (
 	"runtime"
 	"testing"
 
+	"github.com/chewxy/math32"
 	G "gorgonia.org/gorgonia"
 	"gorgonia.org/tensor"
 )
@@ -58,7 +59,7 @@ func TestReLUAndItsGradient(t *testing.T) {
 	}
 }
 
-// TestActivationsMatchGorgoniaBitForBit checks that Rectify and Softplus,
+// TestActivationsMatchGorgoniaBitForBit checks that Rectify, Softplus and Exp,
 // and their gradients, give the bits of gorgonia's Rectify and Softplus, in
 // float32 and float64, on values that tell Rectify from max(x, 0) (zeros
 // of both signs, negatives, NaN) and that cross every threshold of
@@ -74,10 +75,20 @@ func TestActivationsMatchGorgoniaBitForBit(t *testing.T) {
 	for _, c := range []struct {
 		name        string
 		ours, their func(*G.Node) (*G.Node, error)
-	}{{"Rectify", Rectify, G.Rectify}, {"Softplus", Softplus, G.Softplus}} {
+	}{{"Rectify", Rectify, G.Rectify}, {"Softplus", Softplus, G.Softplus}, {"Exp", Exp, G.Exp}} {
 		for _, dt := range []tensor.Dtype{tensor.Float32, tensor.Float64} {
 			wantY, wantDx := activationAndGradient(t, dt, c.their, xs, ws)
 			gotY, gotDx := activationAndGradient(t, dt, c.ours, xs, ws)
+			if c.name == "Exp" {
+				// gorgonia's gradient, y ⊙ dy, ran in place over y: its
+				// value is gone by the end of the run.
+				for i, x := range xs {
+					wantY[i] = math.Exp(x)
+					if dt == tensor.Float32 {
+						wantY[i] = float64(math32.Exp(float32(x)))
+					}
+				}
+			}
 			for i := range xs {
 				if math.Float64bits(gotY[i]) != math.Float64bits(wantY[i]) || math.Float64bits(gotDx[i]) != math.Float64bits(wantDx[i]) {
 					t.Errorf("%s %v x = %v: %v, gradient %v; gorgonia's %v and %v", c.name, dt, xs[i], gotY[i], gotDx[i], wantY[i], wantDx[i])
@@ -93,18 +104,8 @@ func activationAndGradient(t *testing.T, dt tensor.Dtype, f func(*G.Node) (*G.No
 	t.Helper()
 	g := G.NewGraph()
 	n := len(xs)
-	val := func(v []float64) *tensor.Dense {
-		if dt == tensor.Float32 {
-			f := make([]float32, n)
-			for i := range v {
-				f[i] = float32(v[i])
-			}
-			return tensor.New(tensor.WithShape(1, n), tensor.WithBacking(f))
-		}
-		return tensor.New(tensor.WithShape(1, n), tensor.WithBacking(append([]float64(nil), v...)))
-	}
-	x := G.NewMatrix(g, dt, G.WithShape(1, n), G.WithName("x"), G.WithValue(val(xs)))
-	w := G.NewMatrix(g, dt, G.WithShape(1, n), G.WithName("w"), G.WithValue(val(ws)))
+	x := G.NewMatrix(g, dt, G.WithShape(1, n), G.WithName("x"), G.WithValue(denseOf(dt, xs, 1, n)))
+	w := G.NewMatrix(g, dt, G.WithShape(1, n), G.WithName("w"), G.WithValue(denseOf(dt, ws, 1, n)))
 	out, err := f(x)
 	if err != nil {
 		t.Fatal(err)
@@ -123,6 +124,19 @@ func activationAndGradient(t *testing.T, dt tensor.Dtype, f func(*G.Node) (*G.No
 		t.Fatal(err)
 	}
 	return asFloat64s(out.Value()), asFloat64s(grad)
+}
+
+// denseOf returns a tensor of the given shape and dtype (float32 or
+// float64) holding the values v, converted.
+func denseOf(dt tensor.Dtype, v []float64, shape ...int) *tensor.Dense {
+	if dt == tensor.Float32 {
+		f := make([]float32, len(v))
+		for i := range v {
+			f[i] = float32(v[i])
+		}
+		return tensor.New(tensor.WithShape(shape...), tensor.WithBacking(f))
+	}
+	return tensor.New(tensor.WithShape(shape...), tensor.WithBacking(append([]float64(nil), v...)))
 }
 
 // asFloat64s returns a float32 or float64 value's elements as float64s;
