@@ -160,12 +160,25 @@ func (o *op) do(f func() (*G.Node, error)) *G.Node {
 	return n
 }
 
+// kept builds gorgonia's elementwise expression build of inputs with its
+// outputs, and those of its gradient, in buffers kept from run to run
+// (see graph.Kept): the same values, without a fresh allocation of every
+// score-sized temporary on every step.
+func (o *op) kept(build func(in ...*G.Node) (*G.Node, error), inputs ...*G.Node) *G.Node {
+	for _, n := range inputs {
+		if n == nil {
+			return o.do(func() (*G.Node, error) { return nil, fmt.Errorf("estimators: nil operand") })
+		}
+	}
+	return o.do(func() (*G.Node, error) { return graph.Kept(build, inputs...) })
+}
+
 func (o *op) add(a, b *G.Node) *G.Node {
-	return o.do(func() (*G.Node, error) { return G.Add(a, b) })
+	return o.kept(func(in ...*G.Node) (*G.Node, error) { return G.Add(in[0], in[1]) }, a, b)
 }
 
 func (o *op) sub(a, b *G.Node) *G.Node {
-	return o.do(func() (*G.Node, error) { return G.Sub(a, b) })
+	return o.kept(func(in ...*G.Node) (*G.Node, error) { return G.Sub(in[0], in[1]) }, a, b)
 }
 
 // broadcastSub is G.BroadcastSub with the repeated operand kept from run
@@ -179,19 +192,19 @@ func broadcastSub(a, b *G.Node, left, right []byte) (*G.Node, error) {
 }
 
 func (o *op) mul(a, b *G.Node) *G.Node {
-	return o.do(func() (*G.Node, error) { return G.HadamardProd(a, b) })
+	return o.kept(func(in ...*G.Node) (*G.Node, error) { return G.HadamardProd(in[0], in[1]) }, a, b)
 }
 
 func (o *op) neg(a *G.Node) *G.Node {
-	return o.do(func() (*G.Node, error) { return G.Neg(a) })
+	return o.kept(func(in ...*G.Node) (*G.Node, error) { return G.Neg(in[0]) }, a)
 }
 
 func (o *op) exp(a *G.Node) *G.Node {
-	return o.do(func() (*G.Node, error) { return G.Exp(a) })
+	return o.do(func() (*G.Node, error) { return graph.Exp(a) })
 }
 
 func (o *op) log(a *G.Node) *G.Node {
-	return o.do(func() (*G.Node, error) { return G.Log(a) })
+	return o.kept(func(in ...*G.Node) (*G.Node, error) { return G.Log(in[0]) }, a)
 }
 
 func (o *op) softplus(a *G.Node) *G.Node {
@@ -203,17 +216,26 @@ func (o *op) relu(a *G.Node) *G.Node {
 }
 
 func (o *op) sum(a *G.Node, along ...int) *G.Node {
-	return o.do(func() (*G.Node, error) { return G.Sum(a, along...) })
+	return o.kept(func(in ...*G.Node) (*G.Node, error) { return G.Sum(in[0], along...) }, a)
+}
+
+// weightedSum is o.sum(o.mul(x, w)) bit for bit, with w a constant, as
+// one op (see graph.WeightedSum).
+func (o *op) weightedSum(x, w *G.Node) *G.Node {
+	if x == nil || w == nil {
+		return o.do(func() (*G.Node, error) { return nil, fmt.Errorf("estimators: nil operand") })
+	}
+	return o.do(func() (*G.Node, error) { return graph.WeightedSum(x, w) })
 }
 
 func (o *op) max(a *G.Node, along ...int) *G.Node {
-	return o.do(func() (*G.Node, error) { return G.Max(a, along...) })
+	return o.kept(func(in ...*G.Node) (*G.Node, error) { return G.Max(in[0], along...) }, a)
 }
 
 // maskedMean returns the mean of x over the entries where sel is 1; count
 // is the number of those entries.
 func (gm *graphMask) maskedMean(o *op, x, sel *G.Node, count int) *G.Node {
-	return o.mul(o.sum(o.mul(x, sel)), gm.scalar(1/float64(count)))
+	return o.mul(o.weightedSum(x, sel), gm.scalar(1/float64(count)))
 }
 
 // logMeanExpNegatives returns log of the mean of exp(x) over the negative
@@ -224,8 +246,7 @@ func (gm *graphMask) maskedMean(o *op, x, sel *G.Node, count int) *G.Node {
 func (gm *graphMask) logMeanExpNegatives(o *op, x *G.Node) *G.Node {
 	z := o.add(o.mul(x, gm.neg), gm.negOffset)
 	m := o.max(z)
-	shifted := o.mul(o.exp(o.sub(z, m)), gm.neg)
-	lse := o.add(o.log(o.sum(shifted)), m)
+	lse := o.add(o.log(o.weightedSum(o.exp(o.sub(z, m)), gm.neg)), m)
 	return o.sub(lse, gm.scalar(math.Log(float64(gm.nNeg))))
 }
 
@@ -283,12 +304,12 @@ func (gm *graphMask) jsdLoss(o *op, x *G.Node) *G.Node {
 		}
 		return 0
 	})
-	weighted := o.sum(o.mul(o.softplus(x), weights))
+	weighted := o.weightedSum(o.softplus(x), weights)
 	return o.sub(weighted, gm.maskedMean(o, x, gm.pos, gm.nPos))
 }
 
 func (o *op) div(a, b *G.Node) *G.Node {
-	return o.do(func() (*G.Node, error) { return G.HadamardDiv(a, b) })
+	return o.kept(func(in ...*G.Node) (*G.Node, error) { return G.HadamardDiv(in[0], in[1]) }, a, b)
 }
 
 // ascendBound builds the terms of an estimator that is trained by ascending
