@@ -42,6 +42,47 @@ type NormState struct {
 	// RunningMean and RunningVar are the batch-norm running statistics
 	// (PyTorch's convention: unbiased variance, new = (1-m) old + m batch).
 	RunningMean, RunningVar []float64
+
+	saved normSaved // the last training forward's statistics, for its gradients
+}
+
+// normSaved is what a layer's training forward op computed that its
+// gradient ops, later in the same run, would compute again from the same
+// values: the mean and inverse standard deviation of each column (batch
+// norm) or row (layer norm) of the input, and, for a batch norm, the
+// column sums of dy and of dy (x - μ), which both gradient ops need. It is
+// keyed by the input's and gradient's first elements (a kept buffer is
+// the same from run to run) and by the forward's count: every training
+// forward replaces it, so a gradient op never reads a statistic of another
+// run or of another input the layer normalized. Reusing values computed
+// once instead of twice leaves every result's bits as they were.
+type normSaved struct {
+	forwards  uint64
+	x         any // &x[0] of the input the statistics are of
+	mean, inv []float64
+	// The column sums of a batch norm's gradient: of dy (sd) and of
+	// dy (x - μ) (sdx), for the input x and the gradient at dy.
+	sumsOf  uint64 // the forward count they belong to
+	dy      any
+	sd, sdx []float64
+}
+
+// saveStats records the statistics a forward computed of x: a training
+// batch norm's or a layer norm's.
+func saveStats[T float32 | float64](st *NormState, x []T, mean, inv []float64) {
+	st.saved.forwards++
+	st.saved.x, st.saved.mean, st.saved.inv = &x[0], mean, inv
+	st.saved.dy, st.saved.sd, st.saved.sdx = nil, nil, nil
+}
+
+// savedStats returns the statistics the last forward saved of x, or false
+// (and always for a batch norm that does not train, whose gradient ops use
+// the running statistics).
+func savedStats[T float32 | float64](st *NormState, x []T) (mean, inv []float64, ok bool) {
+	if st.saved.x != any(&x[0]) || (st.Kind == NormBatch && !st.Training) {
+		return nil, nil, false
+	}
+	return st.saved.mean, st.saved.inv, true
 }
 
 // Norm normalizes x of shape (rows, st.Channels) as st says, then scales

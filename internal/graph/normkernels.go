@@ -189,6 +189,9 @@ func normCompute[T float32 | float64](op *normOp, rows, cols int, x []T, in [][]
 // running ones) or the running ones.
 func batchNormForward[T float32 | float64](st *NormState, rows, cols int, x, gamma, beta, out []T) {
 	mean, inv := batchStats(st, rows, cols, x, true)
+	if st.Training {
+		saveStats(st, x, mean, inv)
+	}
 	p, q := make([]T, cols), make([]T, cols)
 	for c := range p {
 		a := float64(gamma[c]) * inv[c]
@@ -197,11 +200,36 @@ func batchNormForward[T float32 | float64](st *NormState, rows, cols int, x, gam
 	affineRows(rows, cols, x, out, p, q)
 }
 
+// gradStats returns the batch statistics of x for a gradient op: those
+// the forward op saved of x in this run, or, without them, computed again.
+func gradStats[T float32 | float64](st *NormState, rows, cols int, x []T) (mean, inv []float64) {
+	if mean, inv, ok := savedStats(st, x); ok {
+		return mean, inv
+	}
+	return batchStats(st, rows, cols, x, false)
+}
+
+// gradColumnSums returns columnSums(dy, x, mean), the sums both gradient
+// ops of a training batch norm need: computed by the first of them to run
+// and saved for the other when the statistics are the forward's.
+func gradColumnSums[T float32 | float64](st *NormState, rows, cols int, x, dy []T, mean []float64) (sd, sdx []float64) {
+	sv := &st.saved
+	_, _, fromForward := savedStats(st, x)
+	if fromForward && sv.sumsOf == sv.forwards && sv.dy == any(&dy[0]) {
+		return sv.sd, sv.sdx
+	}
+	sd, sdx = columnSums(rows, cols, dy, x, mean)
+	if fromForward {
+		sv.sumsOf, sv.dy, sv.sd, sv.sdx = sv.forwards, &dy[0], sd, sdx
+	}
+	return sd, sdx
+}
+
 // batchNormGradGamma sets out to ∂L/∂γ = Σ dy x̂ = inv Σ dy (x - μ), per
 // column.
 func batchNormGradGamma[T float32 | float64](st *NormState, rows, cols int, x, dy, out []T) {
-	mean, inv := batchStats(st, rows, cols, x, false)
-	_, sdx := columnSums(rows, cols, dy, x, mean)
+	mean, inv := gradStats(st, rows, cols, x)
+	_, sdx := gradColumnSums(st, rows, cols, x, dy, mean)
 	for c := range sdx {
 		out[c] = T(sdx[c] * inv[c])
 	}
@@ -213,10 +241,10 @@ func batchNormGradGamma[T float32 | float64](st *NormState, rows, cols int, x, d
 // k = -a inv SX/n. In evaluation mode dx = a dy.
 func batchNormGradX[T float32 | float64](st *NormState, rows, cols int, x, gamma, dy, out []T) {
 	n := float64(rows) // the group is a column
-	mean, inv := batchStats(st, rows, cols, x, false)
+	mean, inv := gradStats(st, rows, cols, x)
 	p, q, r := make([]T, cols), make([]T, cols), make([]T, cols)
 	if st.Training {
-		sd, sdx := columnSums(rows, cols, dy, x, mean)
+		sd, sdx := gradColumnSums(st, rows, cols, x, dy, mean)
 		for c := range p {
 			a := float64(gamma[c]) * inv[c]
 			k := -a * inv[c] * sdx[c] * inv[c] / n
@@ -240,8 +268,10 @@ func batchNormGradX[T float32 | float64](st *NormState, rows, cols int, x, gamma
 // layerNormForward sets each row of out to γ x̂ + β, x̂ being the row of x
 // normalized by its own mean and standard deviation.
 func layerNormForward[T float32 | float64](st *NormState, rows, cols int, x, gamma, beta, out []T) {
+	means, invs := growFloats(st.saved.mean, rows), growFloats(st.saved.inv, rows)
 	parallelRows(rows, cols, func(_, lo, hi int) {
 		eachRowStats(x, cols, lo, hi, st.Eps, func(i int, mean, inv float64) {
+			means[i], invs[i] = mean, inv
 			xr, or := x[i*cols:(i+1)*cols], out[i*cols:(i+1)*cols]
 			a, b := T(inv), T(-mean*inv)
 			for c, v := range xr {
@@ -249,6 +279,29 @@ func layerNormForward[T float32 | float64](st *NormState, rows, cols int, x, gam
 			}
 		})
 	})
+	saveStats(st, x, means, invs)
+}
+
+// growFloats returns s resized to n, reallocated only when too short.
+func growFloats(s []float64, n int) []float64 {
+	if cap(s) < n {
+		return make([]float64, n)
+	}
+	return s[:n]
+}
+
+// layerRowStats calls f(i, mean, inv) for the rows [lo, hi) of x with the
+// statistics the forward op saved of x in this run, or, without them,
+// computed again (see eachRowStats).
+func layerRowStats[T float32 | float64](st *NormState, x []T, cols, lo, hi int, f func(i int, mean, inv float64)) {
+	means, invs, ok := savedStats(st, x)
+	if !ok || len(means) != len(x)/cols {
+		eachRowStats(x, cols, lo, hi, st.Eps, f)
+		return
+	}
+	for i := lo; i < hi; i++ {
+		f(i, means[i], invs[i])
+	}
 }
 
 // layerNormGradGamma sets out to ∂L/∂γ = Σ dy x̂ over the rows, summed in
@@ -258,7 +311,7 @@ func layerNormGradGamma[T float32 | float64](st *NormState, rows, cols int, x, d
 	partial := make([]float64, workers*cols)
 	chunks := parallelRows(rows, cols, func(chunk, lo, hi int) {
 		acc := partial[chunk*cols : (chunk+1)*cols]
-		eachRowStats(x, cols, lo, hi, st.Eps, func(i int, mean, inv float64) {
+		layerRowStats(st, x, cols, lo, hi, func(i int, mean, inv float64) {
 			xr, dr := x[i*cols:(i+1)*cols], dy[i*cols:(i+1)*cols]
 			for c, v := range xr {
 				acc[c] += float64(dr[c]) * (float64(v) - mean) * inv
@@ -279,7 +332,7 @@ func layerNormGradGamma[T float32 | float64](st *NormState, rows, cols int, x, d
 func layerNormGradX[T float32 | float64](st *NormState, rows, cols int, x, gamma, dy, out []T) {
 	n := float64(cols) // the group is a row
 	parallelRows(rows, cols, func(_, lo, hi int) {
-		eachRowStats(x, cols, lo, hi, st.Eps, func(i int, mean, inv float64) {
+		layerRowStats(st, x, cols, lo, hi, func(i int, mean, inv float64) {
 			xr, dr, or := x[i*cols:(i+1)*cols], dy[i*cols:(i+1)*cols], out[i*cols:(i+1)*cols]
 			var s, sx float64
 			for c, v := range xr {

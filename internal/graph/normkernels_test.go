@@ -38,3 +38,73 @@ func TestEachRowStatsIsRowStats(t *testing.T) {
 		}
 	}
 }
+
+// TestNormGradientsUseTheForwardsStatistics checks, for a training batch
+// norm and a layer norm, that the gradient ops after a forward give the
+// bits of a layer that never ran its forward (whose gradient ops compute
+// every statistic themselves); that they use the statistics the forward
+// saved (after the input's first value changes, they differ from those
+// computed afresh); and that after a forward of another input, or in a
+// batch norm's evaluation mode, they compute their own again.
+func TestNormGradientsUseTheForwardsStatistics(t *testing.T) {
+	const rows, cols = 24, 19
+	gamma, beta := normTestMatrix(1, cols, 3), normTestMatrix(1, cols, 4)
+	dy := normTestMatrix(rows, cols, 5)
+	for _, kind := range []NormKind{NormBatch, NormLayer} {
+		state := func() *NormState {
+			ones := make([]float64, cols)
+			for c := range ones {
+				ones[c] = 1
+			}
+			return &NormState{Name: "n", Kind: kind, Channels: cols, Eps: 1e-5, Momentum: 0.1, Training: true,
+				RunningMean: make([]float64, cols), RunningVar: ones}
+		}
+		grads := func(st *NormState, x []float32) []float32 {
+			dx, dg := make([]float32, rows*cols), make([]float32, cols)
+			normCompute(&normOp{st: st, part: partGradGamma}, rows, cols, x, [][]float32{dy}, dg)
+			normCompute(&normOp{st: st, part: partGradX}, rows, cols, x, [][]float32{gamma, dy}, dx)
+			return append(dx, dg...)
+		}
+		forward := func(st *NormState, x []float32) {
+			normCompute(&normOp{st: st, part: partForward}, rows, cols, x, [][]float32{gamma, beta}, make([]float32, rows*cols))
+		}
+		x := normTestMatrix(rows, cols, 7)
+		st := state()
+		forward(st, x)
+		if !equalBits(grads(st, x), grads(state(), x)) {
+			t.Errorf("kind %d: the gradients from the forward's statistics differ from those computed afresh", kind)
+		}
+		x[0] *= 3
+		if equalBits(grads(st, x), grads(state(), x)) {
+			t.Errorf("kind %d: the gradients computed their statistics again after the forward", kind)
+		}
+		forward(st, normTestMatrix(rows, cols, 8))
+		if !equalBits(grads(st, x), grads(state(), x)) {
+			t.Errorf("kind %d: after a forward of another input, the gradients used its statistics", kind)
+		}
+		if kind == NormBatch {
+			forward(st, x)
+			st.Training = false
+			eval := state()
+			eval.Training = false
+			copy(eval.RunningMean, st.RunningMean) // as the forward left them
+			copy(eval.RunningVar, st.RunningVar)
+			if !equalBits(grads(st, x), grads(eval, x)) {
+				t.Errorf("in evaluation mode, the gradients used the batch statistics of the training forward")
+			}
+		}
+	}
+}
+
+// equalBits reports whether a and b hold the same float32 bits.
+func equalBits(a, b []float32) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for i := range a {
+		if math.Float32bits(a[i]) != math.Float32bits(b[i]) {
+			return false
+		}
+	}
+	return true
+}
