@@ -43,9 +43,9 @@ func (d *PriorDiscriminator) ForwardWithInputGradient(z *G.Node) (logits, grad *
 	out := b.do(ls[2].Forward, b.do(graph.Rectify, a2))
 	h2 := ls[2].W.Shape()[0]
 	w3 := b.do(func(w *G.Node) (*G.Node, error) { return G.Reshape(w, []int{h2}) }, ls[2].W)
-	g2 := b.do2(func(m, w *G.Node) (*G.Node, error) { return G.BroadcastHadamardProd(m, w, nil, []byte{0}) }, m2, w3)
-	g1 := b.do2(G.HadamardProd, b.do2(G.Mul, g2, b.do(transpose, ls[1].W)), m1)
-	grad = b.do2(G.Mul, g1, b.do(transpose, ls[0].W))
+	g2 := b.do2(kept2(func(m, w *G.Node) (*G.Node, error) { return G.BroadcastHadamardProd(m, w, nil, []byte{0}) }), m2, w3)
+	g1 := b.do2(kept2(G.HadamardProd), b.do2(graph.MatMul, g2, b.do(transpose, ls[1].W)), m1)
+	grad = b.do2(graph.MatMul, g1, b.do(transpose, ls[0].W))
 	logits = b.do(func(o *G.Node) (*G.Node, error) { return G.Reshape(o, []int{s[0]}) }, out)
 	if b.err != nil {
 		return nil, nil, fmt.Errorf("prior discriminator input gradient: %w", b.err)
@@ -59,11 +59,24 @@ func (d *PriorDiscriminator) ForwardWithInputGradient(z *G.Node) (logits, grad *
 // DIM's contrastive gradient penalty (Mescheder et al. 2018) before its
 // weight.
 func GradientPenalty(grad *G.Node) (*G.Node, error) {
-	var b opChain
-	sq := b.do(G.Square, grad)
-	rows := b.do(func(x *G.Node) (*G.Node, error) { return G.Sum(x, 1) }, sq)
-	p := b.do(func(x *G.Node) (*G.Node, error) { return G.Mean(x) }, rows)
-	return p, b.err
+	if grad == nil {
+		return nil, fmt.Errorf("gradient penalty of a nil gradient")
+	}
+	return graph.Kept(func(in ...*G.Node) (*G.Node, error) {
+		var b opChain
+		sq := b.do(G.Square, in[0])
+		rows := b.do(func(x *G.Node) (*G.Node, error) { return G.Sum(x, 1) }, sq)
+		p := b.do(func(x *G.Node) (*G.Node, error) { return G.Mean(x) }, rows)
+		return p, b.err
+	}, grad)
+}
+
+// kept2 returns op built with graph.Kept: its outputs, and those of its
+// gradient, in buffers kept from run to run.
+func kept2(op func(a, b *G.Node) (*G.Node, error)) func(a, b *G.Node) (*G.Node, error) {
+	return func(a, b *G.Node) (*G.Node, error) {
+		return graph.Kept(func(in ...*G.Node) (*G.Node, error) { return op(in[0], in[1]) }, a, b)
+	}
 }
 
 // step returns the step function of x, 1 where x > 0 and 0 elsewhere, in
@@ -78,7 +91,7 @@ func step(x *G.Node) (*G.Node, error) {
 	default:
 		return nil, fmt.Errorf("step of a %v node: want float32 or float64", x.Dtype())
 	}
-	return G.Gt(x, zero, true)
+	return graph.Kept(func(in ...*G.Node) (*G.Node, error) { return G.Gt(in[0], zero, true) }, x)
 }
 
 // transpose is the transpose of a matrix (graph.Transpose).
