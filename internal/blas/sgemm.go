@@ -5,6 +5,7 @@ import (
 	"sync"
 	"sync/atomic"
 
+	"github.com/infomax/infomax/internal/parallel"
 	"gonum.org/v1/gonum/blas"
 	"gonum.org/v1/gonum/blas/gonum"
 )
@@ -234,24 +235,17 @@ func (p *product) parallel(m, n int) {
 		p.block(0, m, 0, n)
 		return
 	}
-	var wg sync.WaitGroup
-	for w := 0; w < workers; w++ {
+	parallel.Do(workers, func(w int) {
 		lo := min(size, tiles*w/workers*step)
 		hi := min(size, tiles*(w+1)/workers*step)
-		if lo >= hi {
-			continue
+		switch {
+		case lo >= hi:
+		case step == kernelRows:
+			p.block(lo, hi, 0, n)
+		default:
+			p.block(0, m, lo, hi)
 		}
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			if step == kernelRows {
-				p.block(lo, hi, 0, n)
-			} else {
-				p.block(0, m, lo, hi)
-			}
-		}()
-	}
-	wg.Wait()
+	})
 }
 
 // packBuffers holds one goroutine's packed panels of A and B.

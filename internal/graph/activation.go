@@ -156,7 +156,13 @@ func activationSplit[T float32 | float64](x []T, dy *tensor.Dense, out []T, kind
 	if dy != nil {
 		d = dy.Data().([]T)
 	}
-	parallelRows(len(x), 1, func(_, lo, hi int) {
+	minElems := 1 << 15
+	if kind == softplus || kind == exp {
+		// tens of nanoseconds an element in float64 math: the
+		// Gaussian critics' 64 × 64 scores are worth splitting.
+		minElems = 1 << 11
+	}
+	splitRows(len(x), 1, minElems, func(_, lo, hi int) {
 		var dr []T
 		if d != nil {
 			dr = d[lo:hi]

@@ -19,8 +19,8 @@ package graph
 import (
 	"hash/fnv"
 	"runtime"
-	"sync"
 
+	"github.com/infomax/infomax/internal/parallel"
 	G "gorgonia.org/gorgonia"
 )
 
@@ -45,24 +45,24 @@ func hashcode(op G.Op) uint32 {
 
 // parallelRows calls f on contiguous row ranges that cover [0, rows), on
 // up to GOMAXPROCS goroutines when the matrix is large enough to pay for
-// them. chunk receives the range's index.
+// them (2^15 elements, of a pass that costs a nanosecond or so each).
+// chunk receives the range's index.
 func parallelRows(rows, cols int, f func(chunk, lo, hi int)) int {
+	return splitRows(rows, cols, 1<<15, f)
+}
+
+// splitRows is parallelRows for a pass worth splitting from minElems
+// elements on.
+func splitRows(rows, cols, minElems int, f func(chunk, lo, hi int)) int {
 	workers := min(runtime.GOMAXPROCS(0), rows)
-	if workers <= 1 || rows*cols < 1<<15 {
+	if workers <= 1 || rows*cols < minElems {
 		f(0, 0, rows)
 		return 1
 	}
 	size := (rows + workers - 1) / workers
-	var wg sync.WaitGroup
-	n := 0
-	for lo := 0; lo < rows; lo += size {
-		wg.Add(1)
-		go func(chunk, lo, hi int) {
-			defer wg.Done()
-			f(chunk, lo, hi)
-		}(n, lo, min(lo+size, rows))
-		n++
-	}
-	wg.Wait()
+	n := (rows + size - 1) / size
+	parallel.Do(n, func(chunk int) {
+		f(chunk, chunk*size, min((chunk+1)*size, rows))
+	})
 	return n
 }

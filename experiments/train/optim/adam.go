@@ -10,8 +10,8 @@ import (
 	"fmt"
 	"math"
 	"runtime"
-	"sync"
 
+	"github.com/infomax/infomax/internal/parallel"
 	G "gorgonia.org/gorgonia"
 	"gorgonia.org/tensor"
 )
@@ -184,15 +184,9 @@ func inParallel(n int, f func(lo, hi int)) {
 		return
 	}
 	size := (n + workers - 1) / workers
-	var wg sync.WaitGroup
-	for lo := 0; lo < n; lo += size {
-		wg.Add(1)
-		go func(lo, hi int) {
-			defer wg.Done()
-			f(lo, hi)
-		}(lo, min(lo+size, n))
-	}
-	wg.Wait()
+	parallel.Do((n+size-1)/size, func(chunk int) {
+		f(chunk*size, min((chunk+1)*size, n))
+	})
 }
 
 // Params returns the parameters the optimizer updates.
