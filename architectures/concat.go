@@ -98,11 +98,7 @@ func (c *ConcatCritic) Scores(x, y *G.Node) (*G.Node, error) {
 	if err != nil {
 		return nil, err
 	}
-	b3, a3, err = graph.Broadcast(b3, a3, []byte{1}, []byte{0})
-	if err != nil {
-		return nil, err
-	}
-	pre, err := G.Add(b3, a3)
+	pre, err := keptBroadcastAdd(b3, a3)
 	if err != nil {
 		return nil, err
 	}

@@ -330,7 +330,7 @@ func splitScores(fx, fy *Linear, rest *MLP, x, y *G.Node) (*G.Node, error) {
 	if err != nil {
 		return nil, err
 	}
-	pre, err := G.BroadcastAdd(b3, a3, []byte{1}, []byte{0})
+	pre, err := keptBroadcastAdd(b3, a3)
 	if err != nil {
 		return nil, err
 	}
