@@ -88,21 +88,8 @@ func (c *ConcatCritic) Scores(x, y *G.Node) (*G.Node, error) {
 	if err != nil {
 		return nil, err
 	}
-	h := a.Shape()[1]
-	// Entry [i][j] of the (n, n, h) sum is b_i + a_j.
-	b3, err := G.Reshape(b, []int{n, 1, h})
-	if err != nil {
-		return nil, err
-	}
-	a3, err := G.Reshape(a, []int{1, n, h})
-	if err != nil {
-		return nil, err
-	}
-	pre, err := keptBroadcastAdd(b3, a3)
-	if err != nil {
-		return nil, err
-	}
-	out, err := G.Reshape(pre, []int{n * n, h})
+	// Row i·n + j of the (n·n, h) sums is b_i + a_j.
+	out, err := graph.AllPairSums(b, a)
 	if err != nil {
 		return nil, err
 	}

@@ -71,17 +71,6 @@ func GradientPenalty(grad *G.Node) (*G.Node, error) {
 	}, grad)
 }
 
-// keptBroadcastAdd returns b3 + a3 for b3 of shape (n, 1, h) and a3 of
-// shape (1, r, h), each repeated along its axis of 1, as G.BroadcastAdd
-// does, built with graph.Kept: the (n, r, h) sum of a concat critic's
-// pairs, its repeats and its gradient's sums in buffers kept from run to
-// run, not a fresh allocation of that size every step.
-func keptBroadcastAdd(b3, a3 *G.Node) (*G.Node, error) {
-	return graph.Kept(func(in ...*G.Node) (*G.Node, error) {
-		return G.BroadcastAdd(in[0], in[1], []byte{1}, []byte{0})
-	}, b3, a3)
-}
-
 // kept2 returns op built with graph.Kept: its outputs, and those of its
 // gradient, in buffers kept from run to run.
 func kept2(op func(a, b *G.Node) (*G.Node, error)) func(a, b *G.Node) (*G.Node, error) {

@@ -321,20 +321,8 @@ func splitScores(fx, fy *Linear, rest *MLP, x, y *G.Node) (*G.Node, error) {
 	if err != nil {
 		return nil, err
 	}
-	r, n, h := a.Shape()[0], b.Shape()[0], a.Shape()[1]
-	b3, err := G.Reshape(b, tensor.Shape{n, 1, h})
-	if err != nil {
-		return nil, err
-	}
-	a3, err := G.Reshape(a, tensor.Shape{1, r, h})
-	if err != nil {
-		return nil, err
-	}
-	pre, err := keptBroadcastAdd(b3, a3)
-	if err != nil {
-		return nil, err
-	}
-	out, err := G.Reshape(pre, tensor.Shape{n * r, h})
+	r, n := a.Shape()[0], b.Shape()[0]
+	out, err := graph.AllPairSums(b, a) // row i·r + j: b_i + a_j
 	if err != nil {
 		return nil, err
 	}

@@ -1,6 +1,6 @@
 // Package graph is the gorgonia plumbing under the networks of package
 // architectures and the estimators' losses: the custom ops they are built
-// from ([ReLU], [Im2Col], the normalization op [Norm], [AddBias],
+// from ([ReLU], [Im2Col], the normalization op [Norm], [AddBias], [AllPairSums],
 // [Transpose], [Rectify], [Softplus], [Exp] and [WeightedSum], gorgonia's
 // own functions bit for bit, and [GatherPairSums] and [ScatterPairs], which
 // let a critic score only the pairs an estimator reads), gorgonia's matrix
