@@ -165,11 +165,6 @@ func (o *op) do(f func() (*G.Node, error)) *G.Node {
 // (see graph.Kept): the same values, without a fresh allocation of every
 // score-sized temporary on every step.
 func (o *op) kept(build func(in ...*G.Node) (*G.Node, error), inputs ...*G.Node) *G.Node {
-	for _, n := range inputs {
-		if n == nil {
-			return o.do(func() (*G.Node, error) { return nil, fmt.Errorf("estimators: nil operand") })
-		}
-	}
 	return o.do(func() (*G.Node, error) { return graph.Kept(build, inputs...) })
 }
 
@@ -181,14 +176,10 @@ func (o *op) sub(a, b *G.Node) *G.Node {
 	return o.kept(func(in ...*G.Node) (*G.Node, error) { return G.Sub(in[0], in[1]) }, a, b)
 }
 
-// broadcastSub is G.BroadcastSub with the repeated operand kept from run
-// to run instead of allocated afresh (see graph.Broadcast).
+// broadcastSub is G.BroadcastSub with its repeats, its difference and its
+// gradient computing into buffers kept from run to run (see graph.Kept).
 func broadcastSub(a, b *G.Node, left, right []byte) (*G.Node, error) {
-	a2, b2, err := graph.Broadcast(a, b, left, right)
-	if err != nil {
-		return nil, err
-	}
-	return G.Sub(a2, b2)
+	return graph.Kept(func(in ...*G.Node) (*G.Node, error) { return G.BroadcastSub(in[0], in[1], left, right) }, a, b)
 }
 
 func (o *op) mul(a, b *G.Node) *G.Node {
@@ -222,9 +213,6 @@ func (o *op) sum(a *G.Node, along ...int) *G.Node {
 // weightedSum is o.sum(o.mul(x, w)) bit for bit, with w a constant, as
 // one op (see graph.WeightedSum).
 func (o *op) weightedSum(x, w *G.Node) *G.Node {
-	if x == nil || w == nil {
-		return o.do(func() (*G.Node, error) { return nil, fmt.Errorf("estimators: nil operand") })
-	}
 	return o.do(func() (*G.Node, error) { return graph.WeightedSum(x, w) })
 }
 

@@ -19,6 +19,9 @@ import (
 // reductions of the repeats do, without the two repeated (N, R, H)
 // operands or gorgonia's single-core reduction along the middle axis.
 func AllPairSums(b, a *G.Node) (*G.Node, error) {
+	if b == nil || a == nil {
+		return nil, fmt.Errorf("graph.AllPairSums: nil operand")
+	}
 	bs, as := b.Shape(), a.Shape()
 	if bs.Dims() != 2 || as.Dims() != 2 || bs[1] != as[1] || b.Dtype() != a.Dtype() || bs.TotalSize() == 0 || as.TotalSize() == 0 {
 		return nil, fmt.Errorf("graph.AllPairSums: halves of shapes %v and %v (%v, %v); want two non-empty matrices of one width and type",

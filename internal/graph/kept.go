@@ -57,15 +57,28 @@ func Broadcast(a, b *G.Node, left, right []byte) (*G.Node, *G.Node, error) {
 
 // Kept returns build's node, an expression of gorgonia's functions of
 // inputs (such as G.HadamardProd, G.Add or G.Exp), built in the inputs'
-// graph with each of gorgonia's ops that outputs a tensor computing into a
-// buffer it keeps from run to run, as MatMul's product does, and so do
-// the ops of its gradient. gorgonia's elementwise ops allocate their
-// output afresh on every run: over the 64 × 4,096 scores of the local
-// critic, a megabyte each, in fresh pages. The arithmetic is gorgonia's
-// own (each op's UsePreallocDo), so the values are the same bits. build
-// must use only the stand-ins it is given, not other nodes: pass every
-// node it reads, constants included, as an input.
+// graph with each of gorgonia's elementwise ops (and products and
+// repeats) that outputs a tensor computing into a buffer it keeps from
+// run to run, as MatMul's product does, and so do the ops of its
+// gradient; sums and maxima keep gorgonia's own Do but are wrapped so that
+// their gradients are built that way. gorgonia's elementwise ops allocate
+// their output afresh on every run: over the 64 × 4,096 scores of the
+// local critic, a megabyte each, in fresh pages. The arithmetic is
+// gorgonia's own (see keptOp.Do), so the values are the same bits, as
+// long as no node's gradient gathers more than two contributions: with
+// three or more, gorgonia adds them up in the order it built their nodes,
+// which the transplant can change (a test of z ⊙ z with z's maxima found
+// the last bit of a few gradients changed). The estimators' graphs have at
+// most two to a node. build
+// must use only the stand-ins it is given, not other nodes of the graph:
+// pass every node it reads as an input (constants it makes itself are
+// made anew in the graph).
 func Kept(build func(in ...*G.Node) (*G.Node, error), inputs ...*G.Node) (*G.Node, error) {
+	for i, n := range inputs {
+		if n == nil {
+			return nil, fmt.Errorf("graph.Kept: input %d is nil", i)
+		}
+	}
 	s := newScratch(inputs...)
 	s.everyOp = true
 	stand := make([]*G.Node, len(inputs))
@@ -165,7 +178,7 @@ func (s *scratch) rebuild(n *G.Node) (*G.Node, error) {
 	}
 	op := n.Op()
 	if inner, ok := op.(keptInner); ok && s.keeps(n) {
-		op = &keptOp{inner: inner, shape: n.Shape().Clone(), everyOp: s.everyOp}
+		op = &keptOp{inner: inner, dtype: n.Dtype(), shape: n.Shape().Clone(), everyOp: s.everyOp}
 	}
 	r, err := G.ApplyOp(op, args...)
 	if err != nil {
@@ -179,11 +192,10 @@ func (s *scratch) rebuild(n *G.Node) (*G.Node, error) {
 // keptOp: an op that calls external code always; with everyOp, also
 // gorgonia's elementwise ops (elemBinOp, elemUnaryOp) and reductions
 // (sumOp, maxOp). The elementwise ops that output a tensor compute into
-// the kept buffer through their UsePreallocDo (they may otherwise run in
-// place over an input nothing else reads, when the tape machine sees
-// fit); the others run their own Do, and are wrapped so that their
-// gradients, which repeat and compare matrices, are built with kept
-// buffers too. None of them returns a view of its input.
+// the kept buffer (see keptOp.Do); the reductions run their own Do, and
+// are wrapped so that their gradients, which repeat and compare matrices,
+// are built with kept buffers too. None of them returns a view of its
+// input.
 func (s *scratch) keeps(n *G.Node) bool {
 	op := n.Op()
 	if op.CallsExtern() {
@@ -193,16 +205,28 @@ func (s *scratch) keeps(n *G.Node) bool {
 	if !s.everyOp {
 		return false
 	}
-	t := reflect.TypeOf(op)
-	if t.PkgPath() != "gorgonia.org/gorgonia" {
-		return false
-	}
-	switch t.Name() {
+	switch gorgoniaOpName(op) {
 	case "elemBinOp", "elemUnaryOp", "sumOp", "maxOp":
 		return true
 	}
 	return false
 }
+
+// gorgoniaOpName returns the name of the type of one of gorgonia's ops
+// (elemBinOp, or maxOp for a *maxOp), or "" for another package's.
+func gorgoniaOpName(op G.Op) string {
+	t := reflect.TypeOf(op)
+	if t.Kind() == reflect.Pointer {
+		t = t.Elem()
+	}
+	if t.PkgPath() != "gorgonia.org/gorgonia" {
+		return ""
+	}
+	return t.Name()
+}
+
+// isElemUnary reports whether op is gorgonia's elementwise unary op.
+func isElemUnary(op G.Op) bool { return gorgoniaOpName(op) == "elemUnaryOp" }
 
 // keptInner is what keptOp needs of the gorgonia op it wraps.
 type keptInner interface {
@@ -214,6 +238,7 @@ type keptInner interface {
 type keptOp struct {
 	customOp
 	inner   keptInner
+	dtype   tensor.Dtype // the output's, which a comparison may give as bool
 	shape   tensor.Shape
 	everyOp bool // the gradient keeps every op's output too (see Kept)
 }
@@ -232,15 +257,33 @@ func (op *keptOp) WriteHash(h hash.Hash) {
 func (op *keptOp) Hashcode() uint32 { return hashcode(op) }
 func (op *keptOp) String() string   { return op.inner.String() }
 
-// Do computes into the kept buffer through gorgonia's own UsePreallocDo,
-// the path its tape machine takes for the op; a scalar, or an op without
-// UsePreallocDo, is the inner op's Do.
+// Do computes into the kept buffer: through gorgonia's own UsePreallocDo
+// where the op has one (the binary elementwise ops, products, repeats), or,
+// for a unary elementwise op, by copying its input into the buffer and
+// running the op's in-place UnsafeDo there, the path gorgonia's tape
+// machine takes when nothing else reads the input (the same arithmetic,
+// so the same bits). A scalar output, or an op with neither (sums and
+// maxima, wrapped for their gradients' sake), is the inner op's Do.
 func (op *keptOp) Do(vals ...G.Value) (G.Value, error) {
 	if len(vals) != op.Arity() || len(vals) == 0 {
 		return nil, fmt.Errorf("%s: got %d values, want %d", op, len(vals), op.Arity())
 	}
-	if pd, ok := op.inner.(G.UsePreallocDoer); ok && op.shape.Dims() > 0 {
-		return pd.UsePreallocDo(op.out.get(vals[0].Dtype(), op.shape), vals...)
+	if op.shape.Dims() == 0 {
+		return op.inner.Do(vals...)
+	}
+	if pd, ok := op.inner.(G.UsePreallocDoer); ok {
+		return pd.UsePreallocDo(op.out.get(op.dtype, op.shape), vals...)
+	}
+	if ud, ok := op.inner.(G.UnsafeDoer); ok && op.Arity() == 1 && isElemUnary(op.inner) {
+		in, ok := vals[0].(*tensor.Dense)
+		if !ok || in.Dtype() != op.dtype || !in.Shape().Eq(op.shape) {
+			return nil, fmt.Errorf("%s: input %v does not fit the output %v", op, vals[0].Shape(), op.shape)
+		}
+		buf := op.out.get(op.dtype, op.shape)
+		if err := tensor.Copy(buf, in); err != nil {
+			return nil, fmt.Errorf("%s: %w", op, err)
+		}
+		return ud.UnsafeDo(buf)
 	}
 	return op.inner.Do(vals...)
 }

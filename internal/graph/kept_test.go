@@ -127,17 +127,87 @@ func TestKeptElementwiseOpsAreGorgonias(t *testing.T) {
 	if _, ok := kept.Op().(*keptOp); !ok {
 		t.Errorf("Kept's output runs %T, not a keptOp", kept.Op())
 	}
-	keptGrads := 0
-	for _, n := range kept.Graph().AllNodes() {
-		if k, ok := n.Op().(*keptOp); ok && k.out.t != nil && n.Value() != nil {
-			if d, ok := n.Value().Data().([]float32); ok && &d[0] != &k.out.t.Float32s()[0] {
-				t.Errorf("%v holds a value outside its kept buffer", n)
-			}
-			keptGrads++
+	checkKeptBuffers(t, kept.Graph(), 8)
+}
+
+// checkKeptBuffers checks that every keptOp of g around one of gorgonia's
+// elementwise ops with a tensor output holds its value in its kept buffer,
+// and that there are at least min of them.
+func checkKeptBuffers(t *testing.T, g *G.ExprGraph, min int) {
+	t.Helper()
+	kept := 0
+	for _, n := range g.AllNodes() {
+		k, ok := n.Op().(*keptOp)
+		if !ok || n.IsScalar() || (gorgoniaOpName(k.inner) != "elemBinOp" && gorgoniaOpName(k.inner) != "elemUnaryOp") {
+			continue
+		}
+		if k.out.t == nil || n.Value() == nil {
+			t.Errorf("%v (%s) computes outside a kept buffer", n, k)
+			continue
+		}
+		if d, ok := n.Value().Data().([]float32); ok && &d[0] != &k.out.t.Float32s()[0] {
+			t.Errorf("%v holds a value outside its kept buffer", n)
+		}
+		kept++
+	}
+	if kept < min {
+		t.Errorf("%d elementwise ops compute into kept buffers; want at least %d", kept, min)
+	}
+}
+
+// TestKeptMaximaAndComparisons checks that Kept wraps gorgonia's maxima
+// (a *maxOp), whole and along rows, with gradients that give gorgonia's
+// bits, and runs a comparison whose output is bool (retSame false).
+func TestKeptMaximaAndComparisons(t *testing.T) {
+	rng := rand.New(rand.NewPCG(13, 14))
+	xs, ys, cs, ws := normals32(rng, 35), normals32(rng, 21), normals32(rng, 3), normals32(rng, 15)
+	// u − max(u) for u = z − rowmax(z), z = x·y + c: no node's gradient
+	// gathers more than two contributions (see Kept).
+	expr := func(z *G.Node) (*G.Node, error) {
+		u := G.Must(G.BroadcastSub(z, G.Must(G.Max(z, 1)), nil, []byte{1}))
+		return G.Sub(u, G.Must(G.Max(u)))
+	}
+	layer := func(x, y, c *G.Node) (*G.Node, error) {
+		return G.BroadcastAdd(G.Must(G.Mul(x, y)), c, nil, []byte{0})
+	}
+	want := layerRun(t, func(x, y, c *G.Node) (*G.Node, error) { return expr(G.Must(layer(x, y, c))) }, xs, ys, cs, ws)
+	var kept *G.Node
+	got := layerRun(t, func(x, y, c *G.Node) (*G.Node, error) {
+		var err error
+		kept, err = Kept(func(in ...*G.Node) (*G.Node, error) { return expr(in[0]) }, G.Must(layer(x, y, c)))
+		return kept, err
+	}, xs, ys, cs, ws)
+	for i, name := range []string{"expression", "d/dx", "d/dy", "d/dc"} {
+		if !slices.Equal(got[i], want[i]) {
+			t.Errorf("%s: kept ops give %v, gorgonia's %v", name, got[i], want[i])
 		}
 	}
-	if keptGrads < 8 {
-		t.Errorf("%d ops compute into kept buffers; want the expression's and its gradient's (at least 8)", keptGrads)
+	maxima := 0
+	for _, n := range kept.Graph().AllNodes() {
+		if k, ok := n.Op().(*keptOp); ok && gorgoniaOpName(k.inner) == "maxOp" {
+			maxima++
+		}
+	}
+	if maxima != 2 {
+		t.Errorf("%d maxima wrapped, want 2", maxima)
+	}
+
+	g := G.NewGraph()
+	x := G.NewMatrix(g, tensor.Float32, G.WithShape(3, 4), G.WithName("x"),
+		G.WithValue(tensor.New(tensor.WithShape(3, 4), tensor.WithBacking(normals32(rng, 12)))))
+	gt, err := Kept(func(in ...*G.Node) (*G.Node, error) { return G.Gt(in[0], G.NewConstant(float32(0)), false) }, x)
+	if err != nil {
+		t.Fatal(err)
+	}
+	vm := G.NewTapeMachine(g)
+	defer CloseMachine(vm)
+	if err := vm.RunAll(); err != nil {
+		t.Fatal(err)
+	}
+	for i, v := range x.Value().Data().([]float32) {
+		if b := gt.Value().Data().([]bool)[i]; b != (v > 0) {
+			t.Fatalf("x > 0 at %d: %v for x = %v", i, b, v)
+		}
 	}
 }
 

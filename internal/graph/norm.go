@@ -42,47 +42,49 @@ type NormState struct {
 	// RunningMean and RunningVar are the batch-norm running statistics
 	// (PyTorch's convention: unbiased variance, new = (1-m) old + m batch).
 	RunningMean, RunningVar []float64
-
-	saved normSaved // the last training forward's statistics, for its gradients
 }
 
-// normSaved is what a layer's training forward op computed that its
-// gradient ops, later in the same run, would compute again from the same
-// values: the mean and inverse standard deviation of each column (batch
-// norm) or row (layer norm) of the input, and, for a batch norm, the
-// column sums of dy and of dy (x - μ), which both gradient ops need. It is
-// keyed by the input's and gradient's first elements (a kept buffer is
-// the same from run to run) and by the forward's count: every training
-// forward replaces it, so a gradient op never reads a statistic of another
-// run or of another input the layer normalized. Reusing values computed
-// once instead of twice leaves every result's bits as they were.
+// normSaved is what a forward op computed that its gradient ops, later in
+// the same run, would compute again from the same values: the mean and
+// inverse standard deviation of each column (batch norm) or row (layer
+// norm) of its input and, for a batch norm, the column sums of dy and of
+// dy (x - μ), which both gradient ops need (computed by the first of
+// them to run). It belongs to the forward op, which its gradient ops
+// point to and read after it (they take its output as an input, so the
+// tape machine runs them after it); it is keyed by the input's first
+// element and length, and the sums also by the gradient's and the
+// forward's count, so that a gradient op never reads a statistic of
+// another run or another input. Reusing values computed once instead of
+// twice leaves every result's bits as they were.
 type normSaved struct {
-	forwards  uint64
-	x         any // &x[0] of the input the statistics are of
+	valid     bool   // the last forward saved its statistics (not a batch norm's evaluation)
+	forwards  uint64 // forward runs so far
+	x         any    // &x[0] of the input the statistics are of
+	n         int    // and its length
 	mean, inv []float64
-	// The column sums of a batch norm's gradient: of dy (sd) and of
-	// dy (x - μ) (sdx), for the input x and the gradient at dy.
-	sumsOf  uint64 // the forward count they belong to
-	dy      any
-	sd, sdx []float64
+	sumsOf    uint64 // the forward run the column sums belong to
+	dy        any    // &dy[0] of the gradient they are of
+	sd, sdx   []float64
 }
 
-// saveStats records the statistics a forward computed of x: a training
-// batch norm's or a layer norm's.
-func saveStats[T float32 | float64](st *NormState, x []T, mean, inv []float64) {
-	st.saved.forwards++
-	st.saved.x, st.saved.mean, st.saved.inv = &x[0], mean, inv
-	st.saved.dy, st.saved.sd, st.saved.sdx = nil, nil, nil
+// saveStats records the statistics a forward computed of x.
+func saveStats[T float32 | float64](sv *normSaved, x []T, mean, inv []float64) {
+	sv.forwards++
+	if len(x) == 0 {
+		sv.valid = false
+		return
+	}
+	sv.valid, sv.x, sv.n, sv.mean, sv.inv = true, &x[0], len(x), mean, inv
+	sv.dy, sv.sd, sv.sdx = nil, nil, nil
 }
 
-// savedStats returns the statistics the last forward saved of x, or false
-// (and always for a batch norm that does not train, whose gradient ops use
-// the running statistics).
-func savedStats[T float32 | float64](st *NormState, x []T) (mean, inv []float64, ok bool) {
-	if st.saved.x != any(&x[0]) || (st.Kind == NormBatch && !st.Training) {
+// savedStats returns the statistics the last forward saved of x, or false.
+// sv is nil for a gradient op without a forward op to read.
+func savedStats[T float32 | float64](sv *normSaved, x []T) (mean, inv []float64, ok bool) {
+	if sv == nil || !sv.valid || len(x) == 0 || sv.x != any(&x[0]) || sv.n != len(x) {
 		return nil, nil, false
 	}
-	return st.saved.mean, st.saved.inv, true
+	return sv.mean, sv.inv, true
 }
 
 // Norm normalizes x of shape (rows, st.Channels) as st says, then scales
@@ -102,8 +104,8 @@ type normPart uint8
 
 const (
 	partForward   normPart = iota // y = γ x̂ + β, inputs (x, γ, β)
-	partGradX                     // ∂L/∂x, inputs (x, γ, dy)
-	partGradGamma                 // ∂L/∂γ, inputs (x, dy)
+	partGradX                     // ∂L/∂x, inputs (x, γ, dy, y)
+	partGradGamma                 // ∂L/∂γ, inputs (x, dy, y)
 )
 
 // normOp is a gorgonia op computing one part of a normalization layer.
@@ -111,13 +113,33 @@ type normOp struct {
 	customOp
 	st   *NormState
 	part normPart
+	// saved is a forward op's statistics; fwd, of a gradient op, the
+	// forward op whose statistics it reads.
+	saved normSaved
+	fwd   *normOp
 }
 
-func (op *normOp) Arity() int {
-	if op.part == partGradGamma {
-		return 2
+// savedStore returns the statistics the op writes (a forward op) or reads
+// (a gradient op), or nil.
+func (op *normOp) savedStore() *normSaved {
+	if op.part == partForward {
+		return &op.saved
 	}
-	return 3
+	if op.fwd != nil {
+		return &op.fwd.saved
+	}
+	return nil
+}
+
+// Arity counts, for a gradient op, the forward's output y, which it does
+// not read but takes so that it runs after the forward (see normSaved).
+func (op *normOp) Arity() int {
+	switch op.part {
+	case partGradX:
+		return 4
+	default:
+		return 3
+	}
 }
 
 func (op *normOp) Type() hm.Type {
@@ -128,9 +150,9 @@ func (op *normOp) Type() hm.Type {
 	case partForward:
 		return hm.NewFnType(m, v, v, m)
 	case partGradX:
-		return hm.NewFnType(m, v, m, m)
+		return hm.NewFnType(m, v, m, m, m)
 	default:
-		return hm.NewFnType(m, m, v)
+		return hm.NewFnType(m, m, m, v)
 	}
 }
 
@@ -149,7 +171,7 @@ func (op *normOp) InferShape(ns ...G.DimSizer) (tensor.Shape, error) {
 }
 
 func (op *normOp) WriteHash(h hash.Hash) {
-	fmt.Fprintf(h, "norm-%p-%d", op.st, op.part)
+	fmt.Fprintf(h, "norm-%p-%d-%p", op.st, op.part, op.fwd)
 }
 
 func (op *normOp) Hashcode() uint32 { return hashcode(op) }
@@ -217,11 +239,11 @@ func (op *normOp) SymDiff(inputs G.Nodes, output, grad *G.Node) (G.Nodes, error)
 		return nil, fmt.Errorf("%s: no second derivative", op)
 	}
 	x, gamma := inputs[0], inputs[1]
-	dx, err := G.ApplyOp(&normOp{st: op.st, part: partGradX}, x, gamma, grad)
+	dx, err := G.ApplyOp(&normOp{st: op.st, part: partGradX, fwd: op}, x, gamma, grad, output)
 	if err != nil {
 		return nil, err
 	}
-	dgamma, err := G.ApplyOp(&normOp{st: op.st, part: partGradGamma}, x, grad)
+	dgamma, err := G.ApplyOp(&normOp{st: op.st, part: partGradGamma, fwd: op}, x, grad, output)
 	if err != nil {
 		return nil, err
 	}

@@ -167,30 +167,33 @@ func affineRows[T float32 | float64](rows, cols int, x, out, p, q []T) {
 // (rows, cols) matrix, with the op's other inputs in (γ and β, γ and dy,
 // or dy), writing the result to out.
 func normCompute[T float32 | float64](op *normOp, rows, cols int, x []T, in [][]T, out []T) {
-	st := op.st
+	st, sv := op.st, op.savedStore()
 	switch {
 	case st.Kind == NormBatch && op.part == partForward:
-		batchNormForward(st, rows, cols, x, in[0], in[1], out)
+		batchNormForward(st, sv, rows, cols, x, in[0], in[1], out)
 	case st.Kind == NormBatch && op.part == partGradGamma:
-		batchNormGradGamma(st, rows, cols, x, in[0], out)
+		batchNormGradGamma(st, sv, rows, cols, x, in[0], out)
 	case st.Kind == NormBatch && op.part == partGradX:
-		batchNormGradX(st, rows, cols, x, in[0], in[1], out)
+		batchNormGradX(st, sv, rows, cols, x, in[0], in[1], out)
 	case op.part == partForward:
-		layerNormForward(st, rows, cols, x, in[0], in[1], out)
+		layerNormForward(st, sv, rows, cols, x, in[0], in[1], out)
 	case op.part == partGradGamma:
-		layerNormGradGamma(st, rows, cols, x, in[0], out)
+		layerNormGradGamma(st, sv, rows, cols, x, in[0], out)
 	default:
-		layerNormGradX(st, rows, cols, x, in[0], in[1], out)
+		layerNormGradX(st, sv, rows, cols, x, in[0], in[1], out)
 	}
 }
 
 // batchNormForward sets out = γ (x - μ) inv + β, computed as
 // x·(γ inv) + (β - μ γ inv), with the batch's statistics (updating the
 // running ones) or the running ones.
-func batchNormForward[T float32 | float64](st *NormState, rows, cols int, x, gamma, beta, out []T) {
+func batchNormForward[T float32 | float64](st *NormState, sv *normSaved, rows, cols int, x, gamma, beta, out []T) {
 	mean, inv := batchStats(st, rows, cols, x, true)
 	if st.Training {
-		saveStats(st, x, mean, inv)
+		saveStats(sv, x, mean, inv)
+	} else {
+		sv.forwards++
+		sv.valid = false // the gradients use the running statistics
 	}
 	p, q := make([]T, cols), make([]T, cols)
 	for c := range p {
@@ -202,8 +205,8 @@ func batchNormForward[T float32 | float64](st *NormState, rows, cols int, x, gam
 
 // gradStats returns the batch statistics of x for a gradient op: those
 // the forward op saved of x in this run, or, without them, computed again.
-func gradStats[T float32 | float64](st *NormState, rows, cols int, x []T) (mean, inv []float64) {
-	if mean, inv, ok := savedStats(st, x); ok {
+func gradStats[T float32 | float64](st *NormState, sv *normSaved, rows, cols int, x []T) (mean, inv []float64) {
+	if mean, inv, ok := savedStats(sv, x); ok && st.Training {
 		return mean, inv
 	}
 	return batchStats(st, rows, cols, x, false)
@@ -212,9 +215,9 @@ func gradStats[T float32 | float64](st *NormState, rows, cols int, x []T) (mean,
 // gradColumnSums returns columnSums(dy, x, mean), the sums both gradient
 // ops of a training batch norm need: computed by the first of them to run
 // and saved for the other when the statistics are the forward's.
-func gradColumnSums[T float32 | float64](st *NormState, rows, cols int, x, dy []T, mean []float64) (sd, sdx []float64) {
-	sv := &st.saved
-	_, _, fromForward := savedStats(st, x)
+func gradColumnSums[T float32 | float64](sv *normSaved, rows, cols int, x, dy []T, mean []float64) (sd, sdx []float64) {
+	_, _, fromForward := savedStats(sv, x)
+	fromForward = fromForward && len(dy) == len(x)
 	if fromForward && sv.sumsOf == sv.forwards && sv.dy == any(&dy[0]) {
 		return sv.sd, sv.sdx
 	}
@@ -227,9 +230,9 @@ func gradColumnSums[T float32 | float64](st *NormState, rows, cols int, x, dy []
 
 // batchNormGradGamma sets out to ∂L/∂γ = Σ dy x̂ = inv Σ dy (x - μ), per
 // column.
-func batchNormGradGamma[T float32 | float64](st *NormState, rows, cols int, x, dy, out []T) {
-	mean, inv := gradStats(st, rows, cols, x)
-	_, sdx := gradColumnSums(st, rows, cols, x, dy, mean)
+func batchNormGradGamma[T float32 | float64](st *NormState, sv *normSaved, rows, cols int, x, dy, out []T) {
+	mean, inv := gradStats(st, sv, rows, cols, x)
+	_, sdx := gradColumnSums(sv, rows, cols, x, dy, mean)
 	for c := range sdx {
 		out[c] = T(sdx[c] * inv[c])
 	}
@@ -239,12 +242,12 @@ func batchNormGradGamma[T float32 | float64](st *NormState, rows, cols int, x, d
 // depend on x: with a = γ inv, S = Σ dy and SX = Σ dy x̂ per column,
 // dx = a dy - a S/n - a x̂ SX/n = a dy + k x + (-a S/n - k μ), where
 // k = -a inv SX/n. In evaluation mode dx = a dy.
-func batchNormGradX[T float32 | float64](st *NormState, rows, cols int, x, gamma, dy, out []T) {
+func batchNormGradX[T float32 | float64](st *NormState, sv *normSaved, rows, cols int, x, gamma, dy, out []T) {
 	n := float64(rows) // the group is a column
-	mean, inv := gradStats(st, rows, cols, x)
+	mean, inv := gradStats(st, sv, rows, cols, x)
 	p, q, r := make([]T, cols), make([]T, cols), make([]T, cols)
 	if st.Training {
-		sd, sdx := gradColumnSums(st, rows, cols, x, dy, mean)
+		sd, sdx := gradColumnSums(sv, rows, cols, x, dy, mean)
 		for c := range p {
 			a := float64(gamma[c]) * inv[c]
 			k := -a * inv[c] * sdx[c] * inv[c] / n
@@ -267,8 +270,8 @@ func batchNormGradX[T float32 | float64](st *NormState, rows, cols int, x, gamma
 
 // layerNormForward sets each row of out to γ x̂ + β, x̂ being the row of x
 // normalized by its own mean and standard deviation.
-func layerNormForward[T float32 | float64](st *NormState, rows, cols int, x, gamma, beta, out []T) {
-	means, invs := growFloats(st.saved.mean, rows), growFloats(st.saved.inv, rows)
+func layerNormForward[T float32 | float64](st *NormState, sv *normSaved, rows, cols int, x, gamma, beta, out []T) {
+	means, invs := growFloats(sv.mean, rows), growFloats(sv.inv, rows)
 	parallelRows(rows, cols, func(_, lo, hi int) {
 		eachRowStats(x, cols, lo, hi, st.Eps, func(i int, mean, inv float64) {
 			means[i], invs[i] = mean, inv
@@ -279,7 +282,7 @@ func layerNormForward[T float32 | float64](st *NormState, rows, cols int, x, gam
 			}
 		})
 	})
-	saveStats(st, x, means, invs)
+	saveStats(sv, x, means, invs)
 }
 
 // growFloats returns s resized to n, reallocated only when too short.
@@ -293,8 +296,8 @@ func growFloats(s []float64, n int) []float64 {
 // layerRowStats calls f(i, mean, inv) for the rows [lo, hi) of x with the
 // statistics the forward op saved of x in this run, or, without them,
 // computed again (see eachRowStats).
-func layerRowStats[T float32 | float64](st *NormState, x []T, cols, lo, hi int, f func(i int, mean, inv float64)) {
-	means, invs, ok := savedStats(st, x)
+func layerRowStats[T float32 | float64](st *NormState, sv *normSaved, x []T, cols, lo, hi int, f func(i int, mean, inv float64)) {
+	means, invs, ok := savedStats(sv, x)
 	if !ok || len(means) != len(x)/cols {
 		eachRowStats(x, cols, lo, hi, st.Eps, f)
 		return
@@ -306,12 +309,12 @@ func layerRowStats[T float32 | float64](st *NormState, x []T, cols, lo, hi int, 
 
 // layerNormGradGamma sets out to ∂L/∂γ = Σ dy x̂ over the rows, summed in
 // float64 per chunk of rows in parallel.
-func layerNormGradGamma[T float32 | float64](st *NormState, rows, cols int, x, dy, out []T) {
+func layerNormGradGamma[T float32 | float64](st *NormState, sv *normSaved, rows, cols int, x, dy, out []T) {
 	workers := max(1, min(runtime.GOMAXPROCS(0), rows))
 	partial := make([]float64, workers*cols)
 	chunks := parallelRows(rows, cols, func(chunk, lo, hi int) {
 		acc := partial[chunk*cols : (chunk+1)*cols]
-		layerRowStats(st, x, cols, lo, hi, func(i int, mean, inv float64) {
+		layerRowStats(st, sv, x, cols, lo, hi, func(i int, mean, inv float64) {
 			xr, dr := x[i*cols:(i+1)*cols], dy[i*cols:(i+1)*cols]
 			for c, v := range xr {
 				acc[c] += float64(dr[c]) * (float64(v) - mean) * inv
@@ -329,10 +332,10 @@ func layerNormGradGamma[T float32 | float64](st *NormState, rows, cols int, x, d
 
 // layerNormGradX sets out to ∂L/∂x, row by row: with g = dy γ, S = Σ g and
 // SX = Σ g x̂ over the row, dx = inv g - inv S/n - x̂ inv SX/n.
-func layerNormGradX[T float32 | float64](st *NormState, rows, cols int, x, gamma, dy, out []T) {
+func layerNormGradX[T float32 | float64](st *NormState, sv *normSaved, rows, cols int, x, gamma, dy, out []T) {
 	n := float64(cols) // the group is a row
 	parallelRows(rows, cols, func(_, lo, hi int) {
-		layerRowStats(st, x, cols, lo, hi, func(i int, mean, inv float64) {
+		layerRowStats(st, sv, x, cols, lo, hi, func(i int, mean, inv float64) {
 			xr, dr, or := x[i*cols:(i+1)*cols], dy[i*cols:(i+1)*cols], out[i*cols:(i+1)*cols]
 			var s, sx float64
 			for c, v := range xr {

@@ -40,12 +40,12 @@ func TestEachRowStatsIsRowStats(t *testing.T) {
 }
 
 // TestNormGradientsUseTheForwardsStatistics checks, for a training batch
-// norm and a layer norm, that the gradient ops after a forward give the
-// bits of a layer that never ran its forward (whose gradient ops compute
-// every statistic themselves); that they use the statistics the forward
-// saved (after the input's first value changes, they differ from those
-// computed afresh); and that after a forward of another input, or in a
-// batch norm's evaluation mode, they compute their own again.
+// norm and a layer norm, that gradient ops that read their forward op's
+// statistics give the bits of gradient ops without a forward op (which
+// compute every statistic themselves); that they do read them (after the
+// input's first value changes, they differ from those computed afresh);
+// and that after their forward ran on another input, or, for a batch norm,
+// in evaluation mode, they compute their own again.
 func TestNormGradientsUseTheForwardsStatistics(t *testing.T) {
 	const rows, cols = 24, 19
 	gamma, beta := normTestMatrix(1, cols, 3), normTestMatrix(1, cols, 4)
@@ -59,37 +59,41 @@ func TestNormGradientsUseTheForwardsStatistics(t *testing.T) {
 			return &NormState{Name: "n", Kind: kind, Channels: cols, Eps: 1e-5, Momentum: 0.1, Training: true,
 				RunningMean: make([]float64, cols), RunningVar: ones}
 		}
-		grads := func(st *NormState, x []float32) []float32 {
+		// grads runs the gradient ops of the forward op fwd (without one
+		// when fwd's state is new) on x.
+		grads := func(fwd *normOp, x []float32) []float32 {
 			dx, dg := make([]float32, rows*cols), make([]float32, cols)
-			normCompute(&normOp{st: st, part: partGradGamma}, rows, cols, x, [][]float32{dy}, dg)
-			normCompute(&normOp{st: st, part: partGradX}, rows, cols, x, [][]float32{gamma, dy}, dx)
+			normCompute(&normOp{st: fwd.st, part: partGradGamma, fwd: fwd}, rows, cols, x, [][]float32{dy}, dg)
+			normCompute(&normOp{st: fwd.st, part: partGradX, fwd: fwd}, rows, cols, x, [][]float32{gamma, dy}, dx)
 			return append(dx, dg...)
 		}
-		forward := func(st *NormState, x []float32) {
-			normCompute(&normOp{st: st, part: partForward}, rows, cols, x, [][]float32{gamma, beta}, make([]float32, rows*cols))
+		fresh := func(x []float32) []float32 { return grads(&normOp{st: state()}, x) }
+		forward := func(op *normOp, x []float32) {
+			normCompute(op, rows, cols, x, [][]float32{gamma, beta}, make([]float32, rows*cols))
 		}
 		x := normTestMatrix(rows, cols, 7)
-		st := state()
-		forward(st, x)
-		if !equalBits(grads(st, x), grads(state(), x)) {
+		fwd := &normOp{st: state()}
+		forward(fwd, x)
+		if !equalBits(grads(fwd, x), fresh(x)) {
 			t.Errorf("kind %d: the gradients from the forward's statistics differ from those computed afresh", kind)
 		}
 		x[0] *= 3
-		if equalBits(grads(st, x), grads(state(), x)) {
+		if equalBits(grads(fwd, x), fresh(x)) {
 			t.Errorf("kind %d: the gradients computed their statistics again after the forward", kind)
 		}
-		forward(st, normTestMatrix(rows, cols, 8))
-		if !equalBits(grads(st, x), grads(state(), x)) {
+		forward(fwd, normTestMatrix(rows, cols, 8))
+		if !equalBits(grads(fwd, x), fresh(x)) {
 			t.Errorf("kind %d: after a forward of another input, the gradients used its statistics", kind)
 		}
 		if kind == NormBatch {
-			forward(st, x)
-			st.Training = false
+			forward(fwd, x)
+			fwd.st.Training = false
+			forward(fwd, x) // an evaluation forward: the running statistics
 			eval := state()
 			eval.Training = false
-			copy(eval.RunningMean, st.RunningMean) // as the forward left them
-			copy(eval.RunningVar, st.RunningVar)
-			if !equalBits(grads(st, x), grads(eval, x)) {
+			copy(eval.RunningMean, fwd.st.RunningMean) // as the training forwards left them
+			copy(eval.RunningVar, fwd.st.RunningVar)
+			if !equalBits(grads(fwd, x), grads(&normOp{st: eval}, x)) {
 				t.Errorf("in evaluation mode, the gradients used the batch statistics of the training forward")
 			}
 		}

@@ -60,7 +60,7 @@ func TestReLUAndItsGradient(t *testing.T) {
 }
 
 // TestActivationsMatchGorgoniaBitForBit checks that Rectify, Softplus and Exp,
-// and their gradients, give the bits of gorgonia's Rectify and Softplus, in
+// and their gradients, give the bits of gorgonia's Rectify, Softplus and Exp, in
 // float32 and float64, on values that tell Rectify from max(x, 0) (zeros
 // of both signs, negatives, NaN) and that cross every threshold of
 // gorgonia's softplus and sigmoid, with upstream gradients of both signs.

@@ -18,6 +18,9 @@ import (
 // into a matrix first and multiply that. The estimators' masked means and
 // weighted losses over the 64 × 4,096 local scores are such sums.
 func WeightedSum(x, w *G.Node) (*G.Node, error) {
+	if x == nil || w == nil {
+		return nil, fmt.Errorf("graph.WeightedSum: nil operand")
+	}
 	if !x.Shape().Eq(w.Shape()) || x.IsScalar() || x.Dtype() != w.Dtype() {
 		return nil, fmt.Errorf("graph.WeightedSum: x of shape %v (%v) and weights of shape %v (%v); want one shape and type, not scalars",
 			x.Shape(), x.Dtype(), w.Shape(), w.Dtype())
@@ -72,8 +75,8 @@ func (op *weightedSumOp) Do(vals ...G.Value) (G.Value, error) {
 		return nil, fmt.Errorf("%s: got %d values, want 2", op, len(vals))
 	}
 	a, ok := vals[0].(*tensor.Dense)
-	if !ok || a.Shape().TotalSize() != op.shape.TotalSize() {
-		return nil, fmt.Errorf("%s: input %v does not have shape %v", op, vals[0].Shape(), op.shape)
+	if !ok || a.Shape().TotalSize() != op.shape.TotalSize() || a.IsView() || !a.IsNativelyAccessible() {
+		return nil, fmt.Errorf("%s: input %v is not a contiguous tensor of shape %v", op, vals[0].Shape(), op.shape)
 	}
 	if op.grad {
 		out := op.out.get(a.Dtype(), op.shape)
@@ -88,7 +91,7 @@ func (op *weightedSumOp) Do(vals ...G.Value) (G.Value, error) {
 		return out, nil
 	}
 	b, ok := vals[1].(*tensor.Dense)
-	if !ok || b.Dtype() != a.Dtype() || b.Shape().TotalSize() != op.shape.TotalSize() {
+	if !ok || b.Dtype() != a.Dtype() || b.Shape().TotalSize() != op.shape.TotalSize() || b.IsView() {
 		return nil, fmt.Errorf("%s: weights %v do not match the input", op, vals[1].Shape())
 	}
 	switch a.Dtype() {
