@@ -4,7 +4,7 @@
 // table is regenerated from.
 //
 //	speedratio [--rounds N] [--only full64,full64-all,full16,enc,gauss-sep,gauss-concat]
-//	           [--bench DIR] [--python PATH] [--benchtime N] [--out FILE]
+//	           [--bench DIR] [--python PATH] [--benchtime N] [--out FILE] [--against REV]
 //
 // Run it from the repository root. It compiles the test binaries once, then
 // in each round runs, for each setting, the reference script and then our
@@ -13,7 +13,9 @@
 // GFLOP of their matrix products and convolutions (dim_torch.py's count
 // against ours from package blas), and the rate per FLOP: full64-all, our
 // full step with the paper's global negatives, scores more pairs than the
-// reference's. Exit status: 0 on success, 1 when a measurement failed, 2 when
+// reference's. With --against REV, the A side is our own benchmarks built
+// from commit REV instead of PyTorch: a change's speed measured against the
+// code before it, in one sitting. Exit status: 0 on success, 1 when a measurement failed, 2 when
 // nothing ran (a usage error, or a missing python, torch or script).
 package main
 
@@ -59,6 +61,7 @@ type options struct {
 	only      string
 	benchtime string
 	out       string
+	against   string
 }
 
 // main runs the command line and exits with its status.
@@ -82,9 +85,11 @@ func run(args []string, stdout, stderr io.Writer) int {
 		return exitUsage
 	}
 	torch := tunedEnv(fileExists)
-	if err := checkReference(o, settings, torch, execRunner{}); err != nil {
-		fmt.Fprintf(stderr, "speedratio: %v\n", err)
-		return exitUsage
+	if o.against == "" {
+		if err := checkReference(o, settings, torch, execRunner{}); err != nil {
+			fmt.Fprintf(stderr, "speedratio: %v\n", err)
+			return exitUsage
+		}
 	}
 	s := &sitting{opts: o, settings: settings, torch: torch, runner: execRunner{}, progress: stderr}
 	rep, err := s.measure()
@@ -120,6 +125,7 @@ func parseFlags(args []string, stderr io.Writer) (o *options, code int) {
 	fs.StringVar(&o.only, "only", "", "comma list of settings to run, of "+strings.Join(settingKeys(), ","))
 	fs.StringVar(&o.benchtime, "benchtime", defaultBenchtime, "-test.benchtime of all our benchmarks, such as 20x (default: each setting's own, 20x to 1000x)")
 	fs.StringVar(&o.out, "out", "", "also write the markdown to FILE")
+	fs.StringVar(&o.against, "against", "", "measure ours against our benchmarks at commit `REV` (a git worktree of it) instead of PyTorch")
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			return nil, exitOK

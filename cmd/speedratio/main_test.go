@@ -69,16 +69,18 @@ func TestMissingPython(t *testing.T) {
 // suffix fail.
 type fakeRunner struct {
 	calls []string
+	dirs  []string
 	fail  string
 }
 
 func (f *fakeRunner) run(dir, name string, args, env []string) ([]byte, error) {
 	f.calls = append(f.calls, filepath.Base(name)+" "+strings.Join(args, " "))
+	f.dirs = append(f.dirs, dir)
 	if f.fail != "" && strings.HasSuffix(name, f.fail) {
 		return []byte("line 1\nline 2\npanic: boom\n"), errors.New("exit status 2")
 	}
 	switch {
-	case name == "go":
+	case name == "go", name == "git":
 		return nil, nil
 	case strings.HasSuffix(name, ".test"):
 		return []byte(goBenchOutput), nil
@@ -223,5 +225,46 @@ func TestOutIsWrittenAtomically(t *testing.T) {
 	}
 	if err := results.WriteFileAtomic(filepath.Join(dir, "no", "such", "dir.md"), nil); err == nil {
 		t.Error("no error for a missing folder")
+	}
+}
+
+// TestAgainstACommit checks --against: the baseline is checked out into a
+// worktree and compiled there, each round runs its benchmark (in its own
+// package folder) then ours, the worktree is removed, and the table names
+// the commit where PyTorch would be.
+func TestAgainstACommit(t *testing.T) {
+	f := &fakeRunner{}
+	s := fakeSitting(f)
+	s.opts.against = "d00b844"
+	rep, err := s.measure()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var kinds []string
+	for _, c := range f.calls {
+		kinds = append(kinds, strings.Join(strings.Fields(c)[:2], " "))
+	}
+	want := []string{"go test", "go test", "git worktree", "go test", "go test",
+		"baseline-dim.test -test.run", "dim.test -test.run", "baseline-gaussian.test -test.run", "gaussian.test -test.run",
+		"baseline-dim.test -test.run", "dim.test -test.run", "baseline-gaussian.test -test.run", "gaussian.test -test.run",
+		"git worktree"}
+	if !slices.Equal(kinds, want) {
+		t.Fatalf("calls %q, want the kinds %q", f.calls, want)
+	}
+	if !strings.Contains(f.calls[2], "add --detach") || !strings.HasSuffix(f.calls[2], " d00b844") || !strings.Contains(f.calls[len(f.calls)-1], "remove --force") {
+		t.Errorf("worktree commands %q and %q", f.calls[2], f.calls[len(f.calls)-1])
+	}
+	worktree := strings.Fields(f.calls[2])[4]
+	if f.dirs[3] != worktree || f.dirs[5] != filepath.Join(worktree, "experiments/tasks/dim") || f.dirs[6] != "./experiments/tasks/dim" {
+		t.Errorf("ran in %q; want the baseline compiled in %s and run in its package folder", f.dirs, worktree)
+	}
+	md := rep.markdown()
+	for _, w := range []string{"## Speed against commit d00b844", "| setting | d00b844 (median, min-max over rounds) |", "(ours / d00b844)", "--against d00b844"} {
+		if !strings.Contains(md, w) {
+			t.Errorf("markdown lacks %q:\n%s", w, md)
+		}
+	}
+	if strings.Contains(md, "PyTorch") {
+		t.Errorf("markdown of a sitting against a commit mentions PyTorch:\n%s", md)
 	}
 }

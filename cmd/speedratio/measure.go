@@ -82,6 +82,9 @@ type sitting struct {
 	tmp      string
 	bins     map[string]string // test binary by package
 	now      func() time.Time
+	// With --against: the worktree of that commit and its test binaries.
+	baseDir  string
+	baseBins map[string]string
 }
 
 // measure compiles the test binaries, runs the rounds and returns the
@@ -103,9 +106,16 @@ func (s *sitting) measure() (*report, error) {
 	if err := s.compile(); err != nil {
 		return nil, err
 	}
+	if s.opts.against != "" {
+		defer s.removeBaseline()
+		if err := s.addBaseline(); err != nil {
+			return nil, err
+		}
+	}
 	rep := &report{
 		date: s.now(), cpu: cpuModel(readFile("/proc/cpuinfo"), runtime.NumCPU()), torch: s.torch,
 		rounds: s.opts.rounds, benchtime: s.opts.benchtime, command: reproduceCommand(s.opts),
+		against: s.opts.against,
 	}
 	for _, st := range s.settings {
 		rep.rows = append(rep.rows, row{setting: st})
@@ -142,6 +152,12 @@ func (s *sitting) compile() error {
 // ours, and adds the measurements to the row.
 func (s *sitting) measureRow(r int, rw *row, rep *report) error {
 	st := rw.setting
+	if s.opts.against != "" {
+		if err := s.measureBaseline(r, rw); err != nil {
+			return err
+		}
+		return s.measureOurs(r, rw, rep)
+	}
 	rates := make([]float64, len(st.variants))
 	labels := make([]string, len(st.variants))
 	gflops := map[string]float64{}
@@ -159,7 +175,12 @@ func (s *sitting) measureRow(r int, rw *row, rep *report) error {
 	rw.torch = append(rw.torch, best)
 	rw.winners = append(rw.winners, label)
 	rw.torchGFLOP = append(rw.torchGFLOP, gflops[label])
+	return s.measureOurs(r, rw, rep)
+}
 
+// measureOurs runs round r of a row's B side, ours, and adds it to the row.
+func (s *sitting) measureOurs(r int, rw *row, rep *report) error {
+	st := rw.setting
 	start := time.Now()
 	m, err := s.runOurs(st)
 	if err != nil {
@@ -222,11 +243,16 @@ func (s *sitting) runTorch(st setting, v torchVariant) (rate, gflop float64, err
 // runOurs runs a setting's benchmark from its compiled test binary, in
 // its package's folder as go test would.
 func (s *sitting) runOurs(st setting) (goMeasurement, error) {
-	bin := s.bins[st.pkg]
+	return s.runBench(s.bins[st.pkg], st.pkg, st)
+}
+
+// runBench runs a setting's benchmark from the test binary bin in the
+// package's folder dir.
+func (s *sitting) runBench(bin, dir string, st setting) (goMeasurement, error) {
 	args := []string{"-test.run", "^$", "-test.bench", benchRegex(st.bench),
 		"-test.benchtime", st.benchtime(s.opts.benchtime), "-test.cpu", strconv.Itoa(threads), "-test.benchmem"}
-	line := "cd " + shellQuote(st.pkg) + " && " + commandLine(bin, args, nil)
-	out, err := s.runner.run(st.pkg, bin, args, nil)
+	line := "cd " + shellQuote(dir) + " && " + commandLine(bin, args, nil)
+	out, err := s.runner.run(dir, bin, args, nil)
 	if err != nil {
 		return goMeasurement{}, &cmdError{cmd: line, err: err, out: out}
 	}

@@ -31,7 +31,24 @@ type report struct {
 	rounds    int
 	benchtime string
 	command   string
+	against   string // the commit ours ran against, instead of PyTorch
 	rows      []row
+}
+
+// refName names the A side: PyTorch, or the commit of --against;
+// refShort, in the ratios' headings, torch or the commit.
+func (r *report) refName() string {
+	if r.against != "" {
+		return r.against
+	}
+	return "PyTorch"
+}
+
+func (r *report) refShort() string {
+	if r.against != "" {
+		return r.against
+	}
+	return "torch"
 }
 
 // summary is the median and range of a sample.
@@ -67,15 +84,24 @@ func (s summary) cell(unit string) string {
 // ran, the ratio table, and which thread count won the Gaussian rows.
 func (r *report) markdown() string {
 	var b strings.Builder
-	b.WriteString("## Speed against the PyTorch reference\n\n")
+	if r.against != "" {
+		fmt.Fprintf(&b, "## Speed against commit %s\n\n", r.against)
+	} else {
+		b.WriteString("## Speed against the PyTorch reference\n\n")
+	}
 	fmt.Fprintf(&b, "- date: %s\n", r.date.UTC().Format("2006-01-02 15:04 UTC"))
 	fmt.Fprintf(&b, "- CPU: %s\n", orDefault(r.cpu, "unknown"))
 	fmt.Fprintf(&b, "- our BLAS: %s\n", orDefault(r.blas, "not logged by the benchmarks run"))
-	fmt.Fprintf(&b, "- PyTorch: %s\n", r.torch.describe())
-	fmt.Fprintf(&b, "- %d %s, each running, for each setting, PyTorch then ours (A B A B); ours at -test.benchtime %s, both on %d threads (-test.cpu, --threads)\n",
-		r.rounds, plural(r.rounds, "round", "rounds"), orDefault(r.benchtime, "of each setting (20x to 1000x: at least 20 steps and a few seconds)"), threads)
+	if r.against != "" {
+		fmt.Fprintf(&b, "- against: our benchmarks built from commit %s, in a worktree of its own\n", r.against)
+	} else {
+		fmt.Fprintf(&b, "- PyTorch: %s\n", r.torch.describe())
+	}
+	fmt.Fprintf(&b, "- %d %s, each running, for each setting, %s then ours (A B A B); ours at -test.benchtime %s, both on %d threads (-test.cpu, --threads)\n",
+		r.rounds, plural(r.rounds, "round", "rounds"), r.refName(), orDefault(r.benchtime, "of each setting (20x to 1000x: at least 20 steps and a few seconds)"), threads)
 	fmt.Fprintf(&b, "- reproduce: `%s`\n\n", r.command)
-	b.WriteString("| setting | PyTorch (median, min-max over rounds) | ours (median, min-max) | ratio of medians (ours / torch) | ours MB/op, allocs/op |\n")
+	fmt.Fprintf(&b, "| setting | %s (median, min-max over rounds) | ours (median, min-max) | ratio of medians (ours / %s) | ours MB/op, allocs/op |\n",
+		r.refName(), r.refShort())
 	b.WriteString("| --- | --- | --- | --- | --- |\n")
 	for _, rw := range r.rows {
 		t, o := summarize(rw.torch), summarize(rw.ours)
@@ -104,8 +130,12 @@ func (r *report) workText() string {
 			continue
 		}
 		if b.Len() == 0 {
-			b.WriteString("\nThe work of each step, GFLOP in matrix products and convolutions (the reference's own count, ours counted by our BLAS), and the rate per FLOP:\n\n")
-			b.WriteString("| setting | PyTorch GFLOP a step | ours GFLOP a step | ours / torch, per FLOP |\n")
+			counted := "the reference's own count, ours counted by our BLAS"
+			if r.against != "" {
+				counted = "both counted by our BLAS"
+			}
+			fmt.Fprintf(&b, "\nThe work of each step, GFLOP in matrix products and convolutions (%s), and the rate per FLOP:\n\n", counted)
+			fmt.Fprintf(&b, "| setting | %s GFLOP a step | ours GFLOP a step | ours / %s, per FLOP |\n", r.refName(), r.refShort())
 			b.WriteString("| --- | --- | --- | --- |\n")
 		}
 		fmt.Fprintf(&b, "| %s | %.2f | %.2f | %.2f× |\n", rw.name, tw, ow,
@@ -119,7 +149,7 @@ func (r *report) workText() string {
 func (r *report) winnersText() string {
 	var b strings.Builder
 	for _, rw := range r.rows {
-		if len(rw.variants) < 2 {
+		if len(rw.variants) < 2 || len(rw.winners) == 0 {
 			continue
 		}
 		if b.Len() == 0 {
@@ -189,7 +219,11 @@ func reproduceCommand(o *options) string {
 	if o.only != "" {
 		parts = append(parts, "--only", shellQuote(o.only))
 	}
-	parts = append(parts, "--bench", shellQuote(o.bench), "--python", shellQuote(o.python))
+	if o.against != "" {
+		parts = append(parts, "--against", shellQuote(o.against))
+	} else {
+		parts = append(parts, "--bench", shellQuote(o.bench), "--python", shellQuote(o.python))
+	}
 	if o.benchtime != "" {
 		parts = append(parts, "--benchtime", shellQuote(o.benchtime))
 	}
