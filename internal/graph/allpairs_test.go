@@ -17,14 +17,7 @@ import (
 func TestAllPairSumsIsGorgoniasBroadcastAdd(t *testing.T) {
 	const n, r, h = 7, 5, 19
 	rng := rand.New(rand.NewPCG(11, 12))
-	values := func(k int) []float64 {
-		v := make([]float64, k)
-		for i := range v {
-			v[i] = rng.NormFloat64() * math.Pow(10, float64(rng.IntN(11)-3))
-		}
-		return v
-	}
-	bs, as, ws := values(n*h), values(r*h), values(n*r*h)
+	bs, as, ws := wideValues(rng, n*h), wideValues(rng, r*h), wideValues(rng, n*r*h)
 	theirs := func(b, a *G.Node) (*G.Node, error) {
 		b3 := G.Must(G.Reshape(b, tensor.Shape{n, 1, h}))
 		a3 := G.Must(G.Reshape(a, tensor.Shape{1, r, h}))

@@ -13,46 +13,22 @@ import (
 // gorgonia's tape machine gives every op that says it calls external code
 // (the matrix products, and repeat, which broadcasting is built from) a
 // freshly allocated output on every run: its alloc instruction finds the
-// register emptied by Reset. Those outputs were most of the bytes a DIM
-// step allocated. MatMul and Broadcast build gorgonia's own ops, but each
-// such op wrapped as a keptOp, which computes through the same
-// UsePreallocDo the tape machine would call into an output buffer it keeps
-// from run to run: the same arithmetic, into reused memory.
+// register emptied by Reset; its elementwise ops allocate theirs inside.
+// Those outputs were most of the bytes a DIM step allocated. MatMul and
+// Kept build gorgonia's own ops, but each such op wrapped as a keptOp,
+// which computes through the op's own arithmetic into an output buffer it
+// keeps from run to run: the same values, into reused memory.
 
 // MatMul returns the matrix product a·b, as G.Mul does for two matrices,
 // with gorgonia's own product op and gradient products, each computing
-// into a kept buffer. The product writes its whole output without reading
-// it (BLAS with beta = 0), so the buffer's old contents never matter.
+// into a kept buffer (it is Kept of G.Mul). The product writes its whole
+// output without reading it (BLAS with beta = 0), so the buffer's old
+// contents never matter.
 func MatMul(a, b *G.Node) (*G.Node, error) {
-	if a.Shape().Dims() != 2 || b.Shape().Dims() != 2 {
-		return nil, fmt.Errorf("graph.MatMul: shapes %v and %v are not two matrices", a.Shape(), b.Shape())
+	if a == nil || b == nil || a.Shape().Dims() != 2 || b.Shape().Dims() != 2 {
+		return nil, fmt.Errorf("graph.MatMul: operands %v and %v are not two matrices", a, b)
 	}
-	s := newScratch(a, b)
-	prod, err := G.Mul(s.of(a), s.of(b))
-	if err != nil {
-		return nil, err
-	}
-	out, err := s.transplant(prod)
-	if err != nil {
-		return nil, err
-	}
-	return out[0], nil
-}
-
-// Broadcast is G.Broadcast (the nodes that G.BroadcastAdd and the other
-// broadcasting operations combine) with each repeat computing into a kept
-// buffer; a repeat overwrites its whole output.
-func Broadcast(a, b *G.Node, left, right []byte) (*G.Node, *G.Node, error) {
-	s := newScratch(a, b)
-	a2, b2, err := G.Broadcast(s.of(a), s.of(b), G.NewBroadcastPattern(left, right))
-	if err != nil {
-		return nil, nil, err
-	}
-	out, err := s.transplant(a2, b2)
-	if err != nil {
-		return nil, nil, err
-	}
-	return out[0], out[1], nil
+	return Kept(func(in ...*G.Node) (*G.Node, error) { return G.Mul(in[0], in[1]) }, a, b)
 }
 
 // Kept returns build's node, an expression of gorgonia's functions of
@@ -80,7 +56,6 @@ func Kept(build func(in ...*G.Node) (*G.Node, error), inputs ...*G.Node) (*G.Nod
 		}
 	}
 	s := newScratch(inputs...)
-	s.everyOp = true
 	stand := make([]*G.Node, len(inputs))
 	for i, n := range inputs {
 		stand[i] = s.of(n)
@@ -103,9 +78,6 @@ type scratch struct {
 	g    *G.ExprGraph
 	in   map[*G.Node]*G.Node // real node -> stand-in
 	real map[*G.Node]*G.Node // stand-in (or rebuilt scratch node) -> real node
-	// everyOp keeps the output of every op that can (see keeps), not
-	// only of those that call external code.
-	everyOp bool
 }
 
 // newScratch returns a scratch graph with a stand-in, of the same type
@@ -177,8 +149,8 @@ func (s *scratch) rebuild(n *G.Node) (*G.Node, error) {
 		return r, nil
 	}
 	op := n.Op()
-	if inner, ok := op.(keptInner); ok && s.keeps(n) {
-		op = &keptOp{inner: inner, dtype: n.Dtype(), shape: n.Shape().Clone(), everyOp: s.everyOp}
+	if inner, ok := op.(keptInner); ok && keeps(op) {
+		op = &keptOp{inner: inner, dtype: n.Dtype(), shape: n.Shape().Clone(), unary: isElemUnary(op)}
 	}
 	r, err := G.ApplyOp(op, args...)
 	if err != nil {
@@ -188,22 +160,18 @@ func (s *scratch) rebuild(n *G.Node) (*G.Node, error) {
 	return r, nil
 }
 
-// keeps reports whether the scratch node n's op is to be wrapped as a
-// keptOp: an op that calls external code always; with everyOp, also
-// gorgonia's elementwise ops (elemBinOp, elemUnaryOp) and reductions
+// keeps reports whether op is to be wrapped as a keptOp: an op that calls
+// external code (a product, a repeat) and computes through UsePreallocDo,
+// and gorgonia's elementwise ops (elemBinOp, elemUnaryOp) and reductions
 // (sumOp, maxOp). The elementwise ops that output a tensor compute into
 // the kept buffer (see keptOp.Do); the reductions run their own Do, and
 // are wrapped so that their gradients, which repeat and compare matrices,
 // are built with kept buffers too. None of them returns a view of its
 // input.
-func (s *scratch) keeps(n *G.Node) bool {
-	op := n.Op()
+func keeps(op G.Op) bool {
 	if op.CallsExtern() {
 		_, ok := op.(G.UsePreallocDoer)
 		return ok
-	}
-	if !s.everyOp {
-		return false
 	}
 	switch gorgoniaOpName(op) {
 	case "elemBinOp", "elemUnaryOp", "sumOp", "maxOp":
@@ -237,10 +205,10 @@ type keptInner interface {
 // keptOp runs gorgonia's op inner into its kept output buffer.
 type keptOp struct {
 	customOp
-	inner   keptInner
-	dtype   tensor.Dtype // the output's, which a comparison may give as bool
-	shape   tensor.Shape
-	everyOp bool // the gradient keeps every op's output too (see Kept)
+	inner keptInner
+	dtype tensor.Dtype // the output's, which a comparison may give as bool
+	shape tensor.Shape
+	unary bool // inner is gorgonia's elementwise unary op (see Do)
 }
 
 func (op *keptOp) Arity() int    { return op.inner.Arity() }
@@ -274,7 +242,7 @@ func (op *keptOp) Do(vals ...G.Value) (G.Value, error) {
 	if pd, ok := op.inner.(G.UsePreallocDoer); ok {
 		return pd.UsePreallocDo(op.out.get(op.dtype, op.shape), vals...)
 	}
-	if ud, ok := op.inner.(G.UnsafeDoer); ok && op.Arity() == 1 && isElemUnary(op.inner) {
+	if ud, ok := op.inner.(G.UnsafeDoer); ok && op.unary && op.Arity() == 1 {
 		in, ok := vals[0].(*tensor.Dense)
 		if !ok || in.Dtype() != op.dtype || !in.Shape().Eq(op.shape) {
 			return nil, fmt.Errorf("%s: input %v does not fit the output %v", op, vals[0].Shape(), op.shape)
@@ -296,7 +264,6 @@ func (op *keptOp) DiffWRT(inputs int) []bool { return op.inner.DiffWRT(inputs) }
 // into kept buffers too.
 func (op *keptOp) SymDiff(inputs G.Nodes, output, grad *G.Node) (G.Nodes, error) {
 	s := newScratch(append(append(G.Nodes{}, inputs...), output, grad)...)
-	s.everyOp = op.everyOp
 	var ins G.Nodes
 	for _, n := range inputs {
 		ins = append(ins, s.of(n))

@@ -60,8 +60,9 @@ func layerRun(t *testing.T, layer func(x, y, c *G.Node) (*G.Node, error), xs, ys
 }
 
 // TestKeptOpsAreGorgoniasOps checks that a linear layer built with MatMul
-// and Broadcast gives, bit for bit, the output and gradients of one built
-// with G.Mul and G.BroadcastAdd, also after the kept buffers were reused.
+// and a Kept G.BroadcastAdd gives, bit for bit, the output and gradients of
+// one built with G.Mul and G.BroadcastAdd, also after the kept buffers were
+// reused.
 func TestKeptOpsAreGorgoniasOps(t *testing.T) {
 	rng := rand.New(rand.NewPCG(3, 4))
 	xs, ys, cs, ws := normals32(rng, 35), normals32(rng, 21), normals32(rng, 3), normals32(rng, 15)
@@ -73,11 +74,9 @@ func TestKeptOpsAreGorgoniasOps(t *testing.T) {
 		if err != nil {
 			return nil, err
 		}
-		z2, c2, err := Broadcast(z, c, nil, []byte{0})
-		if err != nil {
-			return nil, err
-		}
-		return G.Add(z2, c2)
+		return Kept(func(in ...*G.Node) (*G.Node, error) {
+			return G.BroadcastAdd(in[0], in[1], nil, []byte{0})
+		}, z, c)
 	}, xs, ys, cs, ws)
 	for i, name := range []string{"x·y + c", "d/dx", "d/dy", "d/dc"} {
 		if !slices.Equal(got[i], want[i]) {
@@ -107,12 +106,23 @@ func TestKeptElementwiseOpsAreGorgonias(t *testing.T) {
 		}
 		return G.Sub(G.Must(G.Sub(sq, q)), G.NewConstant(float32(0.5)))
 	}
+	kept := keptMatchesGorgonia(t, expr, xs, ys, cs, ws)
+	if _, ok := kept.Op().(*keptOp); !ok {
+		t.Errorf("Kept's output runs %T, not a keptOp", kept.Op())
+	}
+	checkKeptBuffers(t, kept.Graph(), 8)
+}
+
+// keptMatchesGorgonia checks that expr of z = x·y + c, built with Kept,
+// gives the value and gradients of expr built directly with gorgonia's
+// functions, bit for bit, after the buffers were reused (see layerRun),
+// and returns the kept expression's node.
+func keptMatchesGorgonia(t *testing.T, expr func(z *G.Node) (*G.Node, error), xs, ys, cs, ws []float32) *G.Node {
+	t.Helper()
 	layer := func(x, y, c *G.Node) (*G.Node, error) {
 		return G.BroadcastAdd(G.Must(G.Mul(x, y)), c, nil, []byte{0})
 	}
-	want := layerRun(t, func(x, y, c *G.Node) (*G.Node, error) {
-		return expr(G.Must(layer(x, y, c)))
-	}, xs, ys, cs, ws)
+	want := layerRun(t, func(x, y, c *G.Node) (*G.Node, error) { return expr(G.Must(layer(x, y, c))) }, xs, ys, cs, ws)
 	var kept *G.Node
 	got := layerRun(t, func(x, y, c *G.Node) (*G.Node, error) {
 		var err error
@@ -124,10 +134,7 @@ func TestKeptElementwiseOpsAreGorgonias(t *testing.T) {
 			t.Errorf("%s: kept ops give %v, gorgonia's %v", name, got[i], want[i])
 		}
 	}
-	if _, ok := kept.Op().(*keptOp); !ok {
-		t.Errorf("Kept's output runs %T, not a keptOp", kept.Op())
-	}
-	checkKeptBuffers(t, kept.Graph(), 8)
+	return kept
 }
 
 // checkKeptBuffers checks that every keptOp of g around one of gorgonia's
@@ -167,21 +174,7 @@ func TestKeptMaximaAndComparisons(t *testing.T) {
 		u := G.Must(G.BroadcastSub(z, G.Must(G.Max(z, 1)), nil, []byte{1}))
 		return G.Sub(u, G.Must(G.Max(u)))
 	}
-	layer := func(x, y, c *G.Node) (*G.Node, error) {
-		return G.BroadcastAdd(G.Must(G.Mul(x, y)), c, nil, []byte{0})
-	}
-	want := layerRun(t, func(x, y, c *G.Node) (*G.Node, error) { return expr(G.Must(layer(x, y, c))) }, xs, ys, cs, ws)
-	var kept *G.Node
-	got := layerRun(t, func(x, y, c *G.Node) (*G.Node, error) {
-		var err error
-		kept, err = Kept(func(in ...*G.Node) (*G.Node, error) { return expr(in[0]) }, G.Must(layer(x, y, c)))
-		return kept, err
-	}, xs, ys, cs, ws)
-	for i, name := range []string{"expression", "d/dx", "d/dy", "d/dc"} {
-		if !slices.Equal(got[i], want[i]) {
-			t.Errorf("%s: kept ops give %v, gorgonia's %v", name, got[i], want[i])
-		}
-	}
+	kept := keptMatchesGorgonia(t, expr, xs, ys, cs, ws)
 	maxima := 0
 	for _, n := range kept.Graph().AllNodes() {
 		if k, ok := n.Op().(*keptOp); ok && gorgoniaOpName(k.inner) == "maxOp" {

@@ -5,7 +5,7 @@
 // own functions bit for bit, and [GatherPairSums] and [ScatterPairs], which
 // let a critic score only the pairs an estimator reads), gorgonia's matrix
 // product, broadcast and elementwise functions computing into buffers they
-// keep ([MatMul], [Broadcast], [Kept]), the
+// keep ([MatMul], [Kept]), the
 // output buffer those ops reuse between runs, the tape machine with its
 // tensor engine ([NewTapeMachine], [Engine]), the machine lifecycle
 // ([CloseMachine]) and the BLAS choice.
@@ -54,15 +54,9 @@ func parallelRows(rows, cols int, f func(chunk, lo, hi int)) int {
 // splitRows is parallelRows for a pass worth splitting from minElems
 // elements on.
 func splitRows(rows, cols, minElems int, f func(chunk, lo, hi int)) int {
-	workers := min(runtime.GOMAXPROCS(0), rows)
-	if workers <= 1 || rows*cols < minElems {
-		f(0, 0, rows)
-		return 1
+	workers := runtime.GOMAXPROCS(0)
+	if rows*cols < minElems {
+		workers = 1
 	}
-	size := (rows + workers - 1) / workers
-	n := (rows + size - 1) / size
-	parallel.Do(n, func(chunk int) {
-		f(chunk, chunk*size, min((chunk+1)*size, rows))
-	})
-	return n
+	return parallel.Ranges(rows, workers, f)
 }

@@ -16,9 +16,8 @@ import (
 func TestWeightedSumIsGorgoniasSumOfProducts(t *testing.T) {
 	rng := rand.New(rand.NewPCG(7, 8))
 	const rows, cols = 37, 129
-	xs, ws := make([]float64, rows*cols), make([]float64, rows*cols)
-	for i := range xs {
-		xs[i] = rng.NormFloat64() * math.Pow(10, float64(rng.IntN(11)-3))
+	xs, ws := wideValues(rng, rows*cols), make([]float64, rows*cols)
+	for i := range ws {
 		ws[i] = float64(rng.IntN(3)) / 3
 	}
 	withNaN := append([]float64(nil), xs...)
@@ -81,4 +80,14 @@ func weightedSumRun(t *testing.T, dt tensor.Dtype, xs, ws []float64, f func(x, w
 		sum = v
 	}
 	return sum, asFloat64s(grad)
+}
+
+// wideValues returns n normal values scaled by powers of ten from 1e-3 to
+// 1e7, whose sums depend on the order of their additions.
+func wideValues(rng *rand.Rand, n int) []float64 {
+	v := make([]float64, n)
+	for i := range v {
+		v[i] = rng.NormFloat64() * math.Pow(10, float64(rng.IntN(11)-3))
+	}
+	return v
 }

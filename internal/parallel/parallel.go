@@ -38,3 +38,19 @@ func Do(n int, f func(i int)) {
 	}
 	wg.Wait()
 }
+
+// Ranges calls f(chunk, lo, hi) on contiguous ranges of [0, n), as even as
+// possible, one per worker of at most workers (and of at most n), through
+// Do, and returns how many ranges it made: one, on the calling goroutine,
+// when workers is at most 1.
+func Ranges(n, workers int, f func(chunk, lo, hi int)) int {
+	workers = min(workers, n)
+	if workers <= 1 {
+		f(0, 0, n)
+		return 1
+	}
+	size := (n + workers - 1) / workers
+	chunks := (n + size - 1) / size
+	Do(chunks, func(c int) { f(c, c*size, min((c+1)*size, n)) })
+	return chunks
+}

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"runtime"
 	"strconv"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -59,4 +60,34 @@ func goroutineID() uint64 {
 	buf = bytes.TrimPrefix(buf, []byte("goroutine "))
 	id, _ := strconv.ParseUint(string(buf[:bytes.IndexByte(buf, ' ')]), 10, 64)
 	return id
+}
+
+// TestRangesCoverTheIndicesOnce checks that Ranges' ranges are contiguous,
+// in chunk order, cover [0, n) exactly, number at most workers (one when
+// workers is at most 1) and that it returns their number.
+func TestRangesCoverTheIndicesOnce(t *testing.T) {
+	for _, c := range []struct{ n, workers, want int }{{0, 2, 1}, {1, 4, 1}, {10, 1, 1}, {10, 0, 1}, {10, 3, 3}, {7, 2, 2}, {3, 8, 3}} {
+		var mu sync.Mutex
+		got := map[int][2]int{}
+		k := Ranges(c.n, c.workers, func(chunk, lo, hi int) {
+			mu.Lock()
+			got[chunk] = [2]int{lo, hi}
+			mu.Unlock()
+		})
+		if k != c.want || len(got) != k {
+			t.Errorf("n %d, workers %d: %d ranges (%d calls), want %d", c.n, c.workers, k, len(got), c.want)
+			continue
+		}
+		next := 0
+		for chunk := range k {
+			r := got[chunk]
+			if r[0] != next || r[1] < r[0] {
+				t.Errorf("n %d, workers %d: range %d is %v after %d", c.n, c.workers, chunk, r, next)
+			}
+			next = r[1]
+		}
+		if next != c.n {
+			t.Errorf("n %d, workers %d: ranges end at %d", c.n, c.workers, next)
+		}
+	}
 }

@@ -178,15 +178,7 @@ const parallelMin = 1 << 14
 // inParallel calls f on contiguous ranges that cover [0, n), on up to
 // GOMAXPROCS goroutines when n is large enough to pay for them.
 func inParallel(n int, f func(lo, hi int)) {
-	workers := min(runtime.GOMAXPROCS(0), n/parallelMin)
-	if workers <= 1 {
-		f(0, n)
-		return
-	}
-	size := (n + workers - 1) / workers
-	parallel.Do((n+size-1)/size, func(chunk int) {
-		f(chunk*size, min((chunk+1)*size, n))
-	})
+	parallel.Ranges(n, min(runtime.GOMAXPROCS(0), n/parallelMin), func(_, lo, hi int) { f(lo, hi) })
 }
 
 // Params returns the parameters the optimizer updates.
