@@ -13,6 +13,18 @@ import (
 // speed is told apart from the host's, which moves whole sittings by 10%
 // or more: both sides share each moment's noise.
 
+// checkAgainst reports, before anything is compiled, why rev (when given)
+// is not a commit git can check out here.
+func checkAgainst(rev string, r runner) error {
+	if rev == "" {
+		return nil
+	}
+	if _, err := r.run("", "git", []string{"rev-parse", "--verify", "--quiet", rev + "^{commit}"}, nil); err != nil {
+		return fmt.Errorf("--against %s: not a commit of this repository (git rev-parse --verify found none); give a commit hash, tag or branch, from the repository root", rev)
+	}
+	return nil
+}
+
 // baselineDir is the worktree's folder inside the sitting's temporary one.
 const baselineDir = "baseline"
 
@@ -24,7 +36,7 @@ func (s *sitting) addBaseline() error {
 	fmt.Fprintf(s.progress, "checking out %s\n", s.opts.against)
 	if out, err := s.runner.run("", "git", args, nil); err != nil {
 		s.baseDir = ""
-		return &cmdError{cmd: commandLine("git", args, nil), err: fmt.Errorf("%w (is --against %s a commit of this repository?)", err, s.opts.against), out: out}
+		return &cmdError{cmd: commandLine("git", args, nil), err: err, out: out}
 	}
 	s.baseBins = map[string]string{}
 	for _, st := range s.settings {

@@ -84,6 +84,10 @@ func run(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "speedratio: %v\n", err)
 		return exitUsage
 	}
+	if err := checkAgainst(o.against, execRunner{}); err != nil {
+		fmt.Fprintf(stderr, "speedratio: %v\n", err)
+		return exitUsage
+	}
 	torch := tunedEnv(fileExists)
 	if o.against == "" {
 		if err := checkReference(o, settings, torch, execRunner{}); err != nil {

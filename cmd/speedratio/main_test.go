@@ -162,6 +162,7 @@ func TestUsageErrors(t *testing.T) {
 		{[]string{"--rounds", "0"}, ""},
 		{[]string{"extra"}, ""},
 		{[]string{"--nosuchflag"}, ""},
+		{[]string{"--against", "no-such-commit-0"}, "--against no-such-commit-0: not a commit of this repository"},
 	} {
 		var stdout, stderr bytes.Buffer
 		if code := run(tc.args, &stdout, &stderr); code != exitUsage {
