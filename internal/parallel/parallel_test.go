@@ -10,27 +10,18 @@ import (
 	"time"
 )
 
-// TestDoRunsEveryChunkOnceAtOnce checks that Do calls f once for each
-// index and returns only after every call did; that the chunks run at
-// once (chunk 0 waits for every other chunk to start, which a Do that ran
-// them one after another would never see); and that a single chunk runs on
-// the calling goroutine.
-func TestDoRunsEveryChunkOnceAtOnce(t *testing.T) {
+// TestDoRunsEveryChunkOnce checks that Do calls f once for each index and
+// returns only after every call did, for more chunks than helpers too,
+// and that a single chunk runs on the calling goroutine.
+func TestDoRunsEveryChunkOnce(t *testing.T) {
 	caller := goroutineID()
-	for _, n := range []int{-1, 0, 1, 2, 7} {
+	for _, n := range []int{-1, 0, 1, 2, 7, 100} {
 		counts := make([]atomic.Int32, max(n, 0))
-		var started, done atomic.Int32
-		var sawAll atomic.Bool
+		var done atomic.Int32
 		var firstOn atomic.Uint64
 		Do(n, func(i int) {
-			started.Add(1)
 			if i == 0 {
 				firstOn.Store(goroutineID())
-				deadline := time.Now().Add(5 * time.Second)
-				for started.Load() < int32(n) && time.Now().Before(deadline) {
-					runtime.Gosched()
-				}
-				sawAll.Store(started.Load() == int32(n))
 			}
 			counts[i].Add(1)
 			done.Add(1)
@@ -43,12 +34,94 @@ func TestDoRunsEveryChunkOnceAtOnce(t *testing.T) {
 				t.Errorf("n = %d: f(%d) called %d times", n, i, c)
 			}
 		}
-		if n > 0 && !sawAll.Load() {
-			t.Errorf("n = %d: chunk 0 never saw the other chunks start: they do not run at once", n)
-		}
 		if n == 1 && firstOn.Load() != caller {
 			t.Errorf("n = 1: the chunk ran on goroutine %d, not the caller's %d", firstOn.Load(), caller)
 		}
+	}
+}
+
+// TestDoRunsChunksAtOnce checks that, with two or more Ps, Do's chunks run
+// at the same time: the first chunk to start waits for another to start,
+// which a Do running them one after another would never let happen. It
+// checks it many times over, so that the helper is found both awake and
+// asleep.
+func TestDoRunsChunksAtOnce(t *testing.T) {
+	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(2))
+	for round := range 50 {
+		var started atomic.Int32
+		var sawTwo atomic.Bool
+		Do(2, func(int) {
+			if started.Add(1) > 1 {
+				return
+			}
+			deadline := time.Now().Add(5 * time.Second)
+			for started.Load() < 2 && time.Now().Before(deadline) {
+				runtime.Gosched()
+			}
+			sawTwo.Store(started.Load() == 2)
+		})
+		if !sawTwo.Load() {
+			t.Fatalf("round %d: the first chunk never saw the second start: they do not run at once", round)
+		}
+		if round%10 == 9 {
+			time.Sleep(2 * spinWindow) // let the helper fall asleep
+		}
+	}
+}
+
+// TestDoWithoutHelpersRunsOnTheCaller checks that with one P, so no
+// helper, every chunk runs on the calling goroutine.
+func TestDoWithoutHelpersRunsOnTheCaller(t *testing.T) {
+	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(1))
+	caller := goroutineID()
+	var others atomic.Int32
+	Do(5, func(int) {
+		if goroutineID() != caller {
+			others.Add(1)
+		}
+	})
+	if others.Load() != 0 {
+		t.Errorf("%d of 5 chunks ran off the caller's goroutine with GOMAXPROCS 1", others.Load())
+	}
+}
+
+// TestFinishTakesBackAnUnstartedJob checks the path of a late helper: a job
+// posted to a helper that never looks at it is run whole by the caller,
+// and finish takes it back and frees the helper without waiting.
+func TestFinishTakesBackAnUnstartedJob(t *testing.T) {
+	h := &helper{wake: make(chan struct{}, 1)} // no loop runs it
+	h.state.Store(helperClaimed)
+	counts := make([]int, 6)
+	j := &job{f: func(i int) { counts[i]++ }, n: int32(len(counts))}
+	h.post(j)
+	j.run()
+	h.finish()
+	for i, c := range counts {
+		if c != 1 {
+			t.Errorf("f(%d) called %d times", i, c)
+		}
+	}
+	if s := h.state.Load(); s != helperFree {
+		t.Errorf("helper left in state %d, want free (%d)", s, helperFree)
+	}
+}
+
+// TestNestedDoReturns checks that Do called from inside a chunk, where the
+// helpers are busy, runs its chunks and returns.
+func TestNestedDoReturns(t *testing.T) {
+	var inner atomic.Int32
+	done := make(chan struct{})
+	go func() {
+		Do(3, func(int) { Do(4, func(int) { inner.Add(1) }) })
+		close(done)
+	}()
+	select {
+	case <-done:
+	case <-time.After(10 * time.Second):
+		t.Fatal("nested Do did not return in 10 s")
+	}
+	if inner.Load() != 12 {
+		t.Errorf("inner chunks ran %d times, want 12", inner.Load())
 	}
 }
 
