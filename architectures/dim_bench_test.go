@@ -10,6 +10,7 @@ import (
 
 	"github.com/infomax/infomax/estimators"
 	"github.com/infomax/infomax/internal/blas"
+	"github.com/infomax/infomax/internal/graph"
 )
 
 // benchBatch is the paper's batch size.
@@ -27,10 +28,13 @@ func benchEncoderSpec() EncoderSpec {
 // benchRun runs a built graph's forward and backward passes b.N times and
 // reports images per second of wall time, and images per second of CPU
 // time (user + system, all threads): on a shared machine the second is
-// the steadier measure of the work done.
+// the steadier measure of the work done. The machine is the one every
+// model of the project trains with (graph.NewTapeMachine: gorgonia's,
+// with the engine that adds each gradient into its parameter's on both
+// cores).
 func benchRun(b *testing.B, g *G.ExprGraph, params G.Nodes) {
 	b.Helper()
-	vm := G.NewTapeMachine(g, G.BindDualValues(params...))
+	vm := graph.NewTapeMachine(g, G.BindDualValues(params...))
 	defer vm.Close()
 	// One untimed run allocates the machine's registers.
 	if err := vm.RunAll(); err != nil {

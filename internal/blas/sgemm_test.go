@@ -451,6 +451,8 @@ func BenchmarkSgemm(b *testing.B) {
 		{"scores_m64_k2048_n4096_Bt", blas.NoTrans, blas.Trans, 64, 4096, 2048},
 		{"gemv_At_m512_k4096_n1", blas.Trans, blas.NoTrans, 512, 1, 4096},
 		{"gemv_m4096_k512_n1", blas.NoTrans, blas.NoTrans, 4096, 1, 512},
+		{"fcgrad_At_m4096_k64_n1024", blas.Trans, blas.NoTrans, 4096, 1024, 64},
+		{"fcgrad_Bt_m64_k1024_n4096", blas.NoTrans, blas.Trans, 64, 4096, 1024},
 		{"gauss_m64_k256_n256", blas.NoTrans, blas.NoTrans, 64, 256, 256},
 		{"gauss_At_m256_k64_n256", blas.Trans, blas.NoTrans, 256, 256, 64},
 		{"gauss_Bt_m64_k256_n256", blas.NoTrans, blas.Trans, 64, 256, 256},
