@@ -35,7 +35,7 @@ type graphMask struct {
 }
 
 // newGraphMask checks that scores and mask agree and turns the mask into
-// constant nodes of the scores' dtype.
+// nodes of the scores' dtype in the scores' graph.
 func newGraphMask(name string, scores *G.Node, mask *Mask) (*graphMask, error) {
 	if err := mask.Validate(); err != nil {
 		return nil, fmt.Errorf("%s: %w", name, err)
@@ -72,9 +72,9 @@ func indicator(b bool) float64 {
 	return 0
 }
 
-// maskKey identifies a mask's contents, so that constant nodes built from
-// equal masks share a name (gorgonia merges constants by name) and those
-// built from different masks do not.
+// maskKey identifies a mask's contents, so that the nodes built from
+// equal masks share a name (gorgonia merges input nodes of one name, type
+// and shape) and those built from different masks do not.
 func maskKey(m *Mask) string {
 	h := fnv.New64a()
 	fmt.Fprintf(h, "%dx%d:", m.Rows, m.Cols)
@@ -89,7 +89,7 @@ func maskKey(m *Mask) string {
 	return fmt.Sprintf("%dx%d-%016x", m.Rows, m.Cols, h.Sum64())
 }
 
-// constMatrix returns a constant node of the mask's shape whose entries are
+// constMatrix returns a node of the mask's shape whose entries are
 // f of each entry's role. [Mask.Changed] rewrites it from the new roles.
 func (gm *graphMask) constMatrix(what string, f func(Role) float64) *G.Node {
 	m := gm.mask
@@ -100,8 +100,9 @@ func (gm *graphMask) constMatrix(what string, f func(Role) float64) *G.Node {
 	})
 }
 
-// constFrom returns a constant node of the given name and shape, in the
-// mask's dtype, whose values fill computes from the mask's roles; fill
+// constFrom returns an input node of the given name and shape, in the
+// mask's dtype, holding values that fill computes from the mask's roles;
+// no gradient flows into it. fill
 // writes every value of dst. The node is registered with the mask, so that
 // [Mask.Changed] calls fill again and copies the values into the node's
 // own backing array.
@@ -126,7 +127,11 @@ func (gm *graphMask) constFrom(name string, shape []int, fill func(dst []float64
 	load()
 	gm.mask.refill = append(gm.mask.refill, load)
 	t := tensor.New(tensor.WithShape(shape...), tensor.WithBacking(backing))
-	return G.NewConstant(t, G.WithName(name))
+	// An input node holding t rather than a constant: gorgonia hashes a
+	// constant by printing every value as text (at DIM's 64 × 4,096
+	// scores, 70% of the time a model took to build), an input by its
+	// name, type and shape. Equal names still make one node.
+	return G.NewTensor(gm.scores.Graph(), gm.dtype, len(shape), G.WithShape(shape...), G.WithName(name), G.WithValue(t))
 }
 
 // scalar returns a constant scalar node of the mask's dtype.
