@@ -6,9 +6,10 @@ import (
 	"math"
 
 	"github.com/chewxy/hm"
-	"github.com/chewxy/math32"
 	G "gorgonia.org/gorgonia"
 	"gorgonia.org/tensor"
+
+	"github.com/infomax/infomax/internal/vec"
 )
 
 // ReLU returns max(x, 0) elementwise as one fused op whose gradient is
@@ -46,8 +47,9 @@ func Softplus(x *G.Node) (*G.Node, error) {
 }
 
 // Exp returns gorgonia's Exp of x, eˣ, bit for bit (math32.Exp on float32,
-// as gorgonia's tensor package calls it, and math.Exp on float64), split
-// across cores and into a kept buffer. Its gradient is gorgonia's, y ⊙ dy,
+// as gorgonia's tensor package calls it, through vec.Exp's eight-wide copy
+// of its instructions, and math.Exp on float64), split across cores and
+// into a kept buffer. Its gradient is gorgonia's, y ⊙ dy,
 // as a [Kept] product. The estimators take it of every score.
 func Exp(x *G.Node) (*G.Node, error) {
 	if x.IsScalar() {
@@ -157,7 +159,7 @@ func activationSplit[T float32 | float64](x []T, dy *tensor.Dense, out []T, kind
 		d = dy.Data().([]T)
 	}
 	minElems := 1 << 15
-	if kind == softplus || kind == exp {
+	if kind == softplus {
 		// tens of nanoseconds an element in float64 math: the
 		// Gaussian critics' 64 × 64 scores are worth splitting.
 		minElems = 1 << 11
@@ -215,14 +217,11 @@ func softplusInto32(x, d, out []float32) {
 	}
 }
 
-// expInto writes gorgonia's eˣ of x to out.
+// expInto writes gorgonia's eˣ of x to out (float32 through vec.Exp).
 func expInto[T float32 | float64](x, out []T) {
 	out = out[:len(x)]
 	if x32, ok := any(x).([]float32); ok {
-		o32 := any(out).([]float32)
-		for i, v := range x32 {
-			o32[i] = math32.Exp(v)
-		}
+		vec.Exp(any(out).([]float32), x32)
 		return
 	}
 	for i, v := range x {

@@ -4,6 +4,8 @@
 // order as the Go loop, so every build gives the same bits.
 package vec
 
+import "github.com/chewxy/math32"
+
 // Add adds src into dst element by element: dst[i] += src[i] for i below
 // len(src). dst must be at least as long as src.
 func Add(dst, src []float32) {
@@ -14,6 +16,30 @@ func Add(dst, src []float32) {
 	}
 	for i, v := range src {
 		dst[i] += v
+	}
+}
+
+// Exp writes math32.Exp of each element of src into dst (github.com/chewxy/
+// math32, the exp gorgonia's float32 ops use), with its bits: eight at a
+// time in AVX2 by the same operations as math32's own amd64 assembly, in
+// the same order, and element by element through math32.Exp for a block
+// of eight holding a value it treats apart (not finite, or an exp that
+// under- or overflows float32). dst must be at least as long as src.
+func Exp(dst, src []float32) {
+	dst = dst[:len(src)]
+	for hasAVX2 && len(src) >= 8 {
+		n := exp8(len(src)&^7, &dst[0], &src[0])
+		dst, src = dst[n:], src[n:]
+		if len(src) < 8 {
+			break
+		}
+		for i, v := range src[:8] { // the block exp8 stopped at
+			dst[i] = math32.Exp(v)
+		}
+		dst, src = dst[8:], src[8:]
+	}
+	for i, v := range src {
+		dst[i] = math32.Exp(v)
 	}
 }
 

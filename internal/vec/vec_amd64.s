@@ -156,3 +156,100 @@ dotrow:
 	JNZ  dotgroup
 	VZEROUPPER
 	RET
+
+// Constants of exp8, eight copies each: those of github.com/chewxy/math32's
+// Exp for amd64 (exp_amd64.s), bit for bit.
+#define VEC8(name, bits) \
+	DATA name<>+0(SB)/4, $bits;  \
+	DATA name<>+4(SB)/4, $bits;  \
+	DATA name<>+8(SB)/4, $bits;  \
+	DATA name<>+12(SB)/4, $bits; \
+	DATA name<>+16(SB)/4, $bits; \
+	DATA name<>+20(SB)/4, $bits; \
+	DATA name<>+24(SB)/4, $bits; \
+	DATA name<>+28(SB)/4, $bits; \
+	GLOBL name<>(SB), RODATA|NOPTR, $32
+
+VEC8(expLog2e, 0x3fb8aa3b)
+VEC8(expLn2u, 0x3f317200)
+VEC8(expLn2l, 0x35bfbe8e)
+VEC8(expSixteenth, 0x3d800000)
+VEC8(expT4, 0x3c09116b)
+VEC8(expT3, 0x3d2aaf4c)
+VEC8(expT2, 0x3e2aaa5e)
+VEC8(expT1, 0x3f000000)
+VEC8(expOne, 0x3f800000)
+VEC8(expTwo, 0x40000000)
+VEC8(expAbsMask, 0x7fffffff)
+VEC8(expMaxFinite, 0x7f7fffff)
+VEC8(expBias, 0x0000007f)
+VEC8(expIntOne, 0x00000001)
+VEC8(expMaxBiased, 0x000000fe)
+
+// func exp8(n int, dst, src *float32) int
+//
+// exp8 runs math32.Exp's instructions (MULSS, CVTSS2SL, ...) on eight
+// lanes at once (VMULPS, VCVTPS2DQ, ...), operand for operand, so every
+// lane gets math32.Exp's bits. It stops before the first block of eight
+// with a lane math32.Exp treats apart (not finite, or 2^k under or
+// overflows) and returns how many elements it wrote.
+TEXT ·exp8(SB), NOSPLIT, $0-32
+	MOVQ n+0(FP), CX
+	MOVQ dst+8(FP), DI
+	MOVQ src+16(FP), SI
+	XORQ AX, AX
+	VMOVDQU expIntOne<>(SB), Y15
+
+block:
+	CMPQ AX, CX
+	JGE  done
+	VMOVUPS (SI)(AX*4), Y0
+
+	// Y2: the lanes math32.Exp treats apart.
+	VPAND     expAbsMask<>(SB), Y0, Y1
+	VPCMPGTD  expMaxFinite<>(SB), Y1, Y2 // |x| is Inf or NaN
+	VMULPS    expLog2e<>(SB), Y0, Y1     // x*log2(e)
+	VCVTPS2DQ Y1, Y3                     // k
+	VCVTDQ2PS Y3, Y1                     // float(k)
+	VPADDD    expBias<>(SB), Y3, Y4      // e = k + 127
+	VPCMPGTD  Y4, Y15, Y5                // e < 1: underflow
+	VPOR      Y5, Y2, Y2
+	VPCMPGTD  expMaxBiased<>(SB), Y4, Y5 // e > 254: overflow
+	VPOR      Y5, Y2, Y2
+	VPTEST    Y2, Y2
+	JNZ       done
+
+	VMULPS expLn2u<>(SB), Y1, Y5
+	VSUBPS Y5, Y0, Y0
+	VMULPS expLn2l<>(SB), Y1, Y5
+	VSUBPS Y5, Y0, Y0
+	VMULPS expSixteenth<>(SB), Y0, Y0
+	VADDPS expT4<>(SB), Y1, Y1 // math32 starts the series from float(k), as its register holds it
+	VMULPS Y0, Y1, Y1
+	VADDPS expT3<>(SB), Y1, Y1
+	VMULPS Y0, Y1, Y1
+	VADDPS expT2<>(SB), Y1, Y1
+	VMULPS Y0, Y1, Y1
+	VADDPS expT1<>(SB), Y1, Y1
+	VMULPS Y0, Y1, Y1
+	VADDPS expOne<>(SB), Y1, Y1
+	VMULPS Y1, Y0, Y0
+	VADDPS expTwo<>(SB), Y0, Y1
+	VMULPS Y1, Y0, Y0
+	VADDPS expTwo<>(SB), Y0, Y1
+	VMULPS Y1, Y0, Y0
+	VADDPS expTwo<>(SB), Y0, Y1
+	VMULPS Y1, Y0, Y0
+	VADDPS expTwo<>(SB), Y0, Y1
+	VMULPS Y1, Y0, Y0
+	VADDPS expOne<>(SB), Y0, Y0
+	VPSLLD $23, Y4, Y4         // 2^k
+	VMULPS Y4, Y0, Y0
+	VMOVUPS Y0, (DI)(AX*4)
+	ADDQ   $8, AX
+	JMP    block
+
+done:
+	MOVQ AX, ret+24(FP)
+	VZEROUPPER
+	RET
