@@ -22,9 +22,10 @@ func Add(dst, src []float32) {
 // Exp writes math32.Exp of each element of src into dst (github.com/chewxy/
 // math32, the exp gorgonia's float32 ops use), with its bits: eight at a
 // time in AVX2 by the same operations as math32's own amd64 assembly, in
-// the same order, and element by element through math32.Exp for a block
-// of eight holding a value it treats apart (not finite, or an exp that
-// under- or overflows float32). dst must be at least as long as src.
+// the same order (its 0 where the exp underflows and +Inf where it
+// overflows included), and element by element through math32.Exp for a
+// block of eight holding a NaN or an infinity. dst must be at least as
+// long as src.
 func Exp(dst, src []float32) {
 	dst = dst[:len(src)]
 	for hasAVX2 && len(src) >= 8 {

@@ -26,9 +26,8 @@ func columnSumsSq16(rows, groups, stride int, a *float32, shift, q1, q2 *float64
 func columnSumsDot16(rows, groups, stride int, a, b *float32, shift, q1, q2 *float64)
 
 // exp8 computes math32.Exp of the first n float32s at src into dst, eight
-// at a time, up to the first block of eight with an element math32.Exp
-// treats apart (not finite, or out of range), and returns how many it
-// computed. n must be a multiple of 8.
+// at a time, up to the first block of eight with an element that is not
+// finite, and returns how many it computed. n must be a multiple of 8.
 //
 //go:noescape
 func exp8(n int, dst, src *float32) int

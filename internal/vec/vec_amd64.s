@@ -185,14 +185,15 @@ VEC8(expMaxFinite, 0x7f7fffff)
 VEC8(expBias, 0x0000007f)
 VEC8(expIntOne, 0x00000001)
 VEC8(expMaxBiased, 0x000000fe)
+VEC8(expInf, 0x7f800000)
 
 // func exp8(n int, dst, src *float32) int
 //
 // exp8 runs math32.Exp's instructions (MULSS, CVTSS2SL, ...) on eight
 // lanes at once (VMULPS, VCVTPS2DQ, ...), operand for operand, so every
-// lane gets math32.Exp's bits. It stops before the first block of eight
-// with a lane math32.Exp treats apart (not finite, or 2^k under or
-// overflows) and returns how many elements it wrote.
+// lane gets math32.Exp's bits, and math32's 0 where 2^k underflows and
+// +Inf where it overflows. It stops before the first block of eight with
+// an input that is not finite and returns how many elements it wrote.
 TEXT ·exp8(SB), NOSPLIT, $0-32
 	MOVQ n+0(FP), CX
 	MOVQ dst+8(FP), DI
@@ -205,19 +206,16 @@ block:
 	JGE  done
 	VMOVUPS (SI)(AX*4), Y0
 
-	// Y2: the lanes math32.Exp treats apart.
 	VPAND     expAbsMask<>(SB), Y0, Y1
-	VPCMPGTD  expMaxFinite<>(SB), Y1, Y2 // |x| is Inf or NaN
+	VPCMPGTD  expMaxFinite<>(SB), Y1, Y2 // |x| is Inf or NaN: math32's own path
+	VPTEST    Y2, Y2
+	JNZ       done
 	VMULPS    expLog2e<>(SB), Y0, Y1     // x*log2(e)
 	VCVTPS2DQ Y1, Y3                     // k
 	VCVTDQ2PS Y3, Y1                     // float(k)
 	VPADDD    expBias<>(SB), Y3, Y4      // e = k + 127
-	VPCMPGTD  Y4, Y15, Y5                // e < 1: underflow
-	VPOR      Y5, Y2, Y2
-	VPCMPGTD  expMaxBiased<>(SB), Y4, Y5 // e > 254: overflow
-	VPOR      Y5, Y2, Y2
-	VPTEST    Y2, Y2
-	JNZ       done
+	VPCMPGTD  Y4, Y15, Y7                // e < 1: math32 returns 0
+	VPCMPGTD  expMaxBiased<>(SB), Y4, Y8 // e > 254: math32 returns +Inf
 
 	VMULPS expLn2u<>(SB), Y1, Y5
 	VSUBPS Y5, Y0, Y0
@@ -245,6 +243,10 @@ block:
 	VADDPS expOne<>(SB), Y0, Y0
 	VPSLLD $23, Y4, Y4         // 2^k
 	VMULPS Y4, Y0, Y0
+	VPANDN Y0, Y7, Y0          // 0 where it underflows
+	VPANDN Y0, Y8, Y0
+	VPAND  expInf<>(SB), Y8, Y5
+	VPOR   Y5, Y0, Y0          // +Inf where it overflows
 	VMOVUPS Y0, (DI)(AX*4)
 	ADDQ   $8, AX
 	JMP    block
