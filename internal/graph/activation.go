@@ -206,6 +206,17 @@ func softplusInto[T float32 | float64](x, d, out []T) {
 // sigmoid32: gorgonia's bits, faster.
 func softplusInto32(x, d, out []float32) {
 	if d == nil {
+		for hasAVX2 && len(x) >= 4 {
+			n := softplus4(len(x)&^3, &out[0], &x[0])
+			x, out = x[n:], out[n:]
+			if len(x) < 4 {
+				break
+			}
+			for i, v := range x[:4] { // the block softplus4 stopped at
+				out[i] = softplus32(v)
+			}
+			x, out = x[4:], out[4:]
+		}
 		for i, v := range x {
 			out[i] = softplus32(v)
 		}

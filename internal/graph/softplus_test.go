@@ -6,17 +6,8 @@ import (
 	"testing"
 )
 
-// TestFastSoftplusIsGorgonias compares softplus32 and sigmoid32 with
-// gorgonia's float32 softplus and sigmoid on four million float32 inputs:
-// bit patterns drawn uniformly over [-110, 20] (so every binade, the tiny
-// ones near zero included, is sampled), values drawn uniformly over it,
-// normal scores, the thousand float32s either side of every threshold of
-// both functions, and the special values. It also checks that the
-// comparison passes through both paths (the fast one on almost every
-// input, gorgonia's where a value lies near a rounding boundary), and that
-// the fast float64 values lie within an eighth of roundingMargin of
-// gorgonia's, so that the margin covers their error.
-func TestFastSoftplusIsGorgonias(t *testing.T) {
+// softplusInputs returns the inputs TestFastSoftplusIsGorgonias describes.
+func softplusInputs() []float32 {
 	rng := rand.New(rand.NewPCG(21, 22))
 	var inputs []float32
 	for range 1_000_000 {
@@ -43,6 +34,21 @@ func TestFastSoftplusIsGorgonias(t *testing.T) {
 	}
 	nan := float32(math.NaN())
 	inputs = append(inputs, nan, float32(math.Inf(1)), float32(math.Inf(-1)), float32(math.Copysign(0, -1)))
+	return inputs
+}
+
+// TestFastSoftplusIsGorgonias compares softplus32 and sigmoid32 with
+// gorgonia's float32 softplus and sigmoid on four million float32 inputs:
+// bit patterns drawn uniformly over [-110, 20] (so every binade, the tiny
+// ones near zero included, is sampled), values drawn uniformly over it,
+// normal scores, the thousand float32s either side of every threshold of
+// both functions, and the special values. It also checks that the
+// comparison passes through both paths (the fast one on almost every
+// input, gorgonia's where a value lies near a rounding boundary), and that
+// the fast float64 values lie within an eighth of roundingMargin of
+// gorgonia's, so that the margin covers their error.
+func TestFastSoftplusIsGorgonias(t *testing.T) {
+	inputs := softplusInputs()
 	var fast, slow int
 	var worst float64 // ulps between the fast float64 values and gorgonia's
 	for _, x := range inputs {
@@ -68,6 +74,29 @@ func TestFastSoftplusIsGorgonias(t *testing.T) {
 	}
 	if slow == 0 || fast < 100*slow {
 		t.Errorf("fast path on %d inputs, gorgonia's on %d: want both, the fast one almost always", fast, slow)
+	}
+}
+
+// TestSoftplusIntoIsGorgonias checks the slice form, softplusInto32, whose
+// forward pass runs four elements at a time in AVX2 where the CPU has it,
+// against gorgonia's softplus on softplusInputs, whole and at lengths that
+// leave scalar tails, with special values (NaN, infinities, values in
+// [-103, -86)) placed inside blocks of four. (Checked once over all 2³²
+// float32 bit patterns: the same bits.)
+func TestSoftplusIntoIsGorgonias(t *testing.T) {
+	inputs := softplusInputs()
+	for i, v := range []float32{float32(math.NaN()), float32(math.Inf(1)), float32(math.Inf(-1)), -90, -103.5, 14.5} {
+		inputs[i*7+1] = v
+	}
+	for _, n := range []int{len(inputs), len(inputs) - 1, 3, 5, 0} {
+		in := inputs[len(inputs)-n:]
+		out := make([]float32, n)
+		softplusInto32(in, nil, out)
+		for i, x := range in {
+			if want := gorgoniaSoftplus(x); math.Float32bits(out[i]) != math.Float32bits(want) && !(out[i] != out[i] && want != want) {
+				t.Fatalf("n = %d: softplus of %v = %v, gorgonia's %v", n, x, out[i], want)
+			}
+		}
 	}
 }
 
@@ -109,9 +138,13 @@ func BenchmarkSoftplus32(b *testing.B) {
 	for _, c := range []struct {
 		name string
 		f    func(float32) float32
-	}{{"softplus32", softplus32}, {"gorgonia-softplus", gorgoniaSoftplus[float32]}, {"sigmoid32", sigmoid32}, {"gorgonia-sigmoid", gorgoniaSigmoid[float32]}} {
+	}{{"softplus32", softplus32}, {"gorgonia-softplus", gorgoniaSoftplus[float32]}, {"sigmoid32", sigmoid32}, {"gorgonia-sigmoid", gorgoniaSigmoid[float32]}, {"softplusInto32", nil}} {
 		b.Run(c.name, func(b *testing.B) {
 			for b.Loop() {
+				if c.f == nil {
+					softplusInto32(x, nil, out)
+					continue
+				}
 				for i, v := range x {
 					out[i] = c.f(v)
 				}

@@ -1,0 +1,17 @@
+//go:build amd64 && !purego
+
+package graph
+
+import "golang.org/x/sys/cpu"
+
+// hasAVX2 reports whether the CPU and OS support the AVX2 instructions
+// softplus4 uses.
+var hasAVX2 = cpu.X86.HasAVX2
+
+// softplus4 writes softplus32 of the first n float32s at src to dst, four
+// at a time in AVX2, up to the first block of four with an element that
+// needs gorgonia's arithmetic, and returns how many it wrote. n must be a
+// multiple of 4.
+//
+//go:noescape
+func softplus4(n int, dst, src *float32) int

@@ -1,0 +1,10 @@
+//go:build !amd64 || purego
+
+package graph
+
+// hasAVX2 is false: the assembly is written for amd64, and the purego
+// build tag leaves every loop to Go.
+const hasAVX2 = false
+
+// softplus4 is never called without the assembly.
+func softplus4(n int, dst, src *float32) int { panic("graph: no assembly on this architecture") }
