@@ -15,3 +15,11 @@ var hasAVX2 = cpu.X86.HasAVX2
 //
 //go:noescape
 func softplus4(n int, dst, src *float32) int
+
+// sigmoid4 writes sigmoid32 of the first n float32s at src times those at d
+// to dst, four at a time in AVX2, up to the first block of four with an
+// element that needs gorgonia's arithmetic, and returns how many it wrote.
+// n must be a multiple of 4.
+//
+//go:noescape
+func sigmoid4(n int, dst, src, d *float32) int

@@ -176,3 +176,99 @@ done:
 	MOVQ AX, ret+24(FP)
 	VZEROUPPER
 	RET
+
+VEC4(spM88, $0xc056000000000000)
+VEC4(sp15, $0x402e000000000000)
+
+// func sigmoid4(n int, dst, src, d *float32) int
+//
+// sigmoid4 is sigmoid32(x)·d, softplus's gradient, four elements at a
+// time: fastExp, 1/(1 + e) and the rounding check of softplus.go in
+// float64 lanes, every operation the Go code's, in its order; x > 15 gives
+// 1 and x < -88 gives 0, as gorgonia's thresholds; then the float32
+// product with d. It stops before the first block of four holding a lane
+// that needs gorgonia's arithmetic (x in [-88, -86), NaN, or a value near a
+// float32 rounding midpoint) and returns how many elements it wrote. n
+// must be a multiple of 4.
+TEXT ·sigmoid4(SB), NOSPLIT, $0-40
+	MOVQ n+0(FP), CX
+	MOVQ dst+8(FP), DI
+	MOVQ src+16(FP), SI
+	MOVQ d+24(FP), BX
+	XORQ AX, AX
+	LEAQ ·exp2Table(SB), R8
+
+sblock:
+	CMPQ AX, CX
+	JGE  sdone
+	VCVTPS2PD (SI)(AX*4), Y0 // a
+
+	// Lanes: Y13 = a > 15 (1), Y14 = a < -88 (0); a >= -86, or one of
+	// those, or the block goes to Go.
+	VCMPPD    $0x1e, sp15<>(SB), Y0, Y13  // GT_OQ
+	VCMPPD    $0x11, spM88<>(SB), Y0, Y14 // LT_OQ
+	VCMPPD    $0x1d, spM86<>(SB), Y0, Y1  // GE_OQ
+	VORPD     Y14, Y1, Y1
+	VMOVMSKPD Y1, DX
+	CMPQ      DX, $15
+	JNE       sdone
+
+	// fastExp(-a)
+	VXORPD    spSign<>(SB), Y0, Y1      // -a
+	VMULPD    spExpScale<>(SB), Y1, Y2
+	VADDPD    spShifter<>(SB), Y2, Y2   // kd, k in its low bits
+	VSUBPD    spShifter<>(SB), Y2, Y3   // kd - shifter
+	VMULPD    spLn2Hi<>(SB), Y3, Y4
+	VSUBPD    Y4, Y1, Y1
+	VMULPD    spLn2Lo<>(SB), Y3, Y4
+	VSUBPD    Y4, Y1, Y1                // r
+	VMULPD    Y1, Y1, Y3                // r2
+	VADDPD    spOne<>(SB), Y1, Y4       // 1 + r
+	VMULPD    spSixth<>(SB), Y1, Y5
+	VADDPD    spHalf<>(SB), Y5, Y5      // 1/2 + r/6
+	VMULPD    spC120<>(SB), Y1, Y6
+	VADDPD    spC24<>(SB), Y6, Y6       // 1/24 + r/120
+	VMULPD    Y6, Y3, Y6
+	VADDPD    Y6, Y5, Y5
+	VMULPD    Y5, Y3, Y5
+	VADDPD    Y5, Y4, Y4                // p
+	VPAND     spExpIdx<>(SB), Y2, Y5    // k & 63
+	VPCMPEQQ  Y6, Y6, Y6
+	VXORPD    Y7, Y7, Y7
+	VGATHERQPD Y6, (R8)(Y5*8), Y7       // exp2Table[k&63]
+	VPSRLQ    $6, Y2, Y2
+	VPSLLQ    $52, Y2, Y2
+	VPADDQ    Y2, Y7, Y7                // the scale
+	VMULPD    Y4, Y7, Y1                // e^-a
+
+	// y = 1 / (1 + e^-a)
+	VADDPD    spOne<>(SB), Y1, Y1
+	VMOVUPD   spOne<>(SB), Y4
+	VDIVPD    Y1, Y4, Y4                // y
+
+	// Near a midpoint (lanes past the thresholds aside): to Go.
+	VPAND     spLow29<>(SB), Y4, Y5
+	VPSUBQ    spMid<>(SB), Y5, Y5       // d
+	VMOVDQU   spMargin<>(SB), Y6
+	VPCMPGTQ  Y5, Y6, Y6                // d < margin
+	VPCMPGTQ  spMinusMargin<>(SB), Y5, Y7 // d > -margin
+	VPAND     Y7, Y6, Y6
+	VPOR      Y14, Y13, Y7
+	VPANDN    Y6, Y7, Y6
+	VMOVMSKPD Y6, DX
+	TESTQ     DX, DX
+	JNZ       sdone
+
+	VBLENDVPD Y13, spOne<>(SB), Y4, Y4  // 1 where x > 15
+	VANDNPD   Y4, Y14, Y4               // 0 where x < -88
+	VCVTPD2PSY Y4, X4
+	VMOVUPS   (BX)(AX*4), X5
+	VMULPS    X5, X4, X4                // sigmoid times the gradient
+	VMOVUPS   X4, (DI)(AX*4)
+	ADDQ      $4, AX
+	JMP       sblock
+
+sdone:
+	MOVQ AX, ret+32(FP)
+	VZEROUPPER
+	RET

@@ -8,3 +8,6 @@ const hasAVX2 = false
 
 // softplus4 is never called without the assembly.
 func softplus4(n int, dst, src *float32) int { panic("graph: no assembly on this architecture") }
+
+// sigmoid4 is never called without the assembly.
+func sigmoid4(n int, dst, src, d *float32) int { panic("graph: no assembly on this architecture") }

@@ -38,7 +38,7 @@ func softplusInputs() []float32 {
 }
 
 // TestFastSoftplusIsGorgonias compares softplus32 and sigmoid32 with
-// gorgonia's float32 softplus and sigmoid on four million float32 inputs:
+// gorgonia's float32 softplus and sigmoid on three million float32 inputs:
 // bit patterns drawn uniformly over [-110, 20] (so every binade, the tiny
 // ones near zero included, is sampled), values drawn uniformly over it,
 // normal scores, the thousand float32s either side of every threshold of
@@ -78,23 +78,40 @@ func TestFastSoftplusIsGorgonias(t *testing.T) {
 }
 
 // TestSoftplusIntoIsGorgonias checks the slice form, softplusInto32, whose
-// forward pass runs four elements at a time in AVX2 where the CPU has it,
-// against gorgonia's softplus on softplusInputs, whole and at lengths that
-// leave scalar tails, with special values (NaN, infinities, values in
-// [-103, -86)) placed inside blocks of four. (Checked once over all 2³²
-// float32 bit patterns: the same bits.)
+// forward and gradient passes run four elements at a time in AVX2 where
+// the CPU has it, against gorgonia's softplus and sigmoid times the
+// gradient on softplusInputs, whole and at lengths that leave scalar
+// tails, with special values (NaN, infinities, values in [-103, -86))
+// placed inside blocks of four, and gradients that include zeros of both
+// signs, an infinity and a NaN. (Checked once over all 2³² float32 bit
+// patterns, the gradient at 1: the same bits.)
 func TestSoftplusIntoIsGorgonias(t *testing.T) {
 	inputs := softplusInputs()
 	for i, v := range []float32{float32(math.NaN()), float32(math.Inf(1)), float32(math.Inf(-1)), -90, -103.5, 14.5} {
 		inputs[i*7+1] = v
 	}
+	rng := rand.New(rand.NewPCG(23, 24))
+	grads := make([]float32, len(inputs))
+	for i := range grads {
+		grads[i] = float32(rng.NormFloat64())
+	}
+	for i, g := range []float32{0, float32(math.Copysign(0, -1)), float32(math.Inf(1)), float32(math.NaN()), math.MaxFloat32} {
+		grads[i*11+3] = g
+	}
+	same := func(a, b float32) bool { return math.Float32bits(a) == math.Float32bits(b) || (a != a && b != b) }
 	for _, n := range []int{len(inputs), len(inputs) - 1, 3, 5, 0} {
-		in := inputs[len(inputs)-n:]
+		in, d := inputs[len(inputs)-n:], grads[len(inputs)-n:]
 		out := make([]float32, n)
 		softplusInto32(in, nil, out)
 		for i, x := range in {
-			if want := gorgoniaSoftplus(x); math.Float32bits(out[i]) != math.Float32bits(want) && !(out[i] != out[i] && want != want) {
+			if want := gorgoniaSoftplus(x); !same(out[i], want) {
 				t.Fatalf("n = %d: softplus of %v = %v, gorgonia's %v", n, x, out[i], want)
+			}
+		}
+		softplusInto32(in, d, out)
+		for i, x := range in {
+			if want := gorgoniaSigmoid(x) * d[i]; !same(out[i], want) {
+				t.Fatalf("n = %d: sigmoid of %v times %v = %v, gorgonia's %v", n, x, d[i], out[i], want)
 			}
 		}
 	}
@@ -138,11 +155,15 @@ func BenchmarkSoftplus32(b *testing.B) {
 	for _, c := range []struct {
 		name string
 		f    func(float32) float32
-	}{{"softplus32", softplus32}, {"gorgonia-softplus", gorgoniaSoftplus[float32]}, {"sigmoid32", sigmoid32}, {"gorgonia-sigmoid", gorgoniaSigmoid[float32]}, {"softplusInto32", nil}} {
+	}{{"softplus32", softplus32}, {"gorgonia-softplus", gorgoniaSoftplus[float32]}, {"sigmoid32", sigmoid32}, {"gorgonia-sigmoid", gorgoniaSigmoid[float32]}, {"softplusInto32", nil}, {"softplusInto32-gradient", nil}} {
 		b.Run(c.name, func(b *testing.B) {
 			for b.Loop() {
 				if c.f == nil {
-					softplusInto32(x, nil, out)
+					var d []float32
+					if c.name == "softplusInto32-gradient" {
+						d = x
+					}
+					softplusInto32(x, d, out)
 					continue
 				}
 				for i, v := range x {
