@@ -13,7 +13,9 @@ import (
 // goroutine and idle helper goroutines, and returns when all calls have
 // returned; with n = 1 it is f(0) on the calling goroutine, with n <= 0
 // nothing. Chunks may run one after another on one goroutine, so no chunk
-// may wait for another.
+// may wait for another. A chunk's panic, on a helper too, is raised by Do
+// on the calling goroutine once every running chunk has returned (the
+// chunks not yet started then do not run), and leaves the helpers free.
 //
 // A helper is one of GOMAXPROCS-1 long-lived goroutines. Do hands each
 // idle one the whole call, and the caller and the helpers then take the
@@ -42,8 +44,9 @@ func Do(n int, f func(i int)) {
 	j := &job{f: f, n: int32(n)}
 	var mine [maxHelpers]*helper
 	claimed := 0
-	for claimed < n-1 {
-		h := claimHelper()
+	pool := min(runtime.GOMAXPROCS(0)-1, maxHelpers)
+	for claimed < min(pool, n-1) {
+		h := claimHelper(pool)
 		if h == nil {
 			break
 		}
@@ -51,10 +54,20 @@ func Do(n int, f func(i int)) {
 		mine[claimed] = h
 		claimed++
 	}
+	returned := false
+	defer func() {
+		if !returned { // the caller's chunk panicked: hand out no more
+			j.next.Store(j.n)
+		}
+		for _, h := range mine[:claimed] {
+			h.finish()
+		}
+		if p := j.panicked.Load(); p != nil && returned {
+			panic(*p) // a helper's chunk panicked: the caller's panic now
+		}
+	}()
 	j.run()
-	for _, h := range mine[:claimed] {
-		h.finish()
-	}
+	returned = true
 }
 
 // Ranges calls f(chunk, lo, hi) on contiguous ranges of [0, n), as even as
@@ -76,9 +89,10 @@ func Ranges(n, workers int, f func(chunk, lo, hi int)) int {
 // job is one call of Do: its chunks f(0) ... f(n-1), taken in turn by
 // whoever runs it.
 type job struct {
-	f    func(int)
-	n    int32
-	next atomic.Int32 // the next chunk not yet taken
+	f        func(int)
+	n        int32
+	next     atomic.Int32        // the next chunk not yet taken
+	panicked atomic.Pointer[any] // what a helper's chunk panicked with
 }
 
 // run takes and calls the job's chunks until none is left.
@@ -100,8 +114,12 @@ const maxHelpers = 64
 const spinWindow = 200 * time.Microsecond
 
 // yieldEvery is how many looks at an atomic state a waiting or idle
-// goroutine makes between yields of its core and reads of the clock.
-const yieldEvery = 256
+// goroutine makes between yields of its core and reads of the clock (a
+// few microseconds). Each yield takes the scheduler's global lock; at 256
+// looks the idle helper took it every few hundred nanoseconds, and the
+// full step ran 4% slower (5 interleaved rounds, 327 against 341 images a
+// second).
+const yieldEvery = 4096
 
 // Helper states. A caller claims a free helper, posts it a job (ready),
 // the helper takes it (running) and reports it ran it (done), and the
@@ -128,11 +146,11 @@ var (
 	helpers   atomic.Pointer[[]*helper]
 )
 
-// claimHelper returns a free helper, now claimed by the caller, or nil
-// when all GOMAXPROCS-1 of them are busy. It starts helpers the first time
-// they are needed and when GOMAXPROCS has grown.
-func claimHelper() *helper {
-	want := min(runtime.GOMAXPROCS(0)-1, maxHelpers)
+// claimHelper returns a free helper among the first want (GOMAXPROCS-1,
+// read once by Do), now claimed by the caller, or nil when they are all
+// busy. It starts helpers the first
+// time they are needed and when GOMAXPROCS has grown.
+func claimHelper(want int) *helper {
 	hs := helpers.Load()
 	if hs == nil || len(*hs) < want {
 		hs = startHelpers(want)
@@ -183,14 +201,34 @@ func (h *helper) post(j *job) {
 // that has started runs chunks taken before the caller's share ended, so
 // the wait is at most a chunk.
 func (h *helper) finish() {
-	if !h.state.CompareAndSwap(helperReady, helperFree) {
-		for spins := 1; h.state.Load() != helperDone; spins++ {
-			if spins%yieldEvery == 0 {
-				runtime.Gosched()
-			}
-		}
+	if h.state.CompareAndSwap(helperReady, helperClaimed) {
+		h.job = nil // taken back: let the job's closure go
 		h.state.Store(helperFree)
+		return
 	}
+	for spins := 1; h.state.Load() != helperDone; spins++ {
+		if spins%yieldEvery == 0 {
+			runtime.Gosched()
+		}
+	}
+	h.state.Store(helperFree)
+}
+
+// runJob runs the helper's job's chunks until none is left, records a
+// chunk's panic in the job for its caller to raise (after which the job
+// hands out no more chunks), and reports the job done.
+func (h *helper) runJob() {
+	j := h.job
+	defer func() {
+		if r := recover(); r != nil {
+			p := r // a heap copy on this path only
+			j.panicked.CompareAndSwap(nil, &p)
+			j.next.Store(j.n)
+		}
+		h.job = nil
+		h.state.Store(helperDone)
+	}()
+	j.run()
 }
 
 // loop runs the jobs posted to the helper: it watches for one for
@@ -200,9 +238,7 @@ func (h *helper) loop() {
 	idleSince := time.Now()
 	for spins := 1; ; spins++ {
 		if h.state.Load() == helperReady && h.state.CompareAndSwap(helperReady, helperRunning) {
-			h.job.run()
-			h.job = nil
-			h.state.Store(helperDone)
+			h.runJob()
 			idleSince = time.Now()
 			continue
 		}

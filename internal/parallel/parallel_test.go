@@ -106,6 +106,29 @@ func TestFinishTakesBackAnUnstartedJob(t *testing.T) {
 	}
 }
 
+// TestDoRaisesAChunksPanic checks that a chunk's panic, whether it ran on
+// the caller or on a helper, comes out of Do on the calling goroutine, and
+// that the helpers are free afterwards: two chunks still run at once.
+func TestDoRaisesAChunksPanic(t *testing.T) {
+	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(2))
+	for round := range 40 {
+		which := round % 2 // the chunk that panics
+		got := func() (p any) {
+			defer func() { p = recover() }()
+			Do(2, func(i int) {
+				if i == which {
+					panic(round)
+				}
+			})
+			return nil
+		}()
+		if got != round {
+			t.Fatalf("round %d: Do raised %v, want the chunk's panic %d", round, got, round)
+		}
+	}
+	TestDoRunsChunksAtOnce(t)
+}
+
 // TestNestedDoReturns checks that Do called from inside a chunk, where the
 // helpers are busy, runs its chunks and returns.
 func TestNestedDoReturns(t *testing.T) {
