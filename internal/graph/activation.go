@@ -206,37 +206,32 @@ func softplusInto[T float32 | float64](x, d, out []T) {
 // sigmoid32, four elements at a time in AVX2 where the CPU has it
 // (softplus4, sigmoid4): gorgonia's bits, faster.
 func softplusInto32(x, d, out []float32) {
+	out = out[:len(x)]
 	if d == nil {
-		for hasAVX2 && len(x) >= 4 {
-			n := softplus4(len(x)&^3, &out[0], &x[0])
-			x, out = x[n:], out[n:]
-			if len(x) < 4 {
-				break
-			}
-			for i, v := range x[:4] { // the block softplus4 stopped at
-				out[i] = softplus32(v)
-			}
-			x, out = x[4:], out[4:]
-		}
-		for i, v := range x {
-			out[i] = softplus32(v)
-		}
+		inBlocks(len(x), func(lo int) int { return lo + softplus4(len(x[lo:])&^3, &out[lo], &x[lo]) },
+			func(i int) { out[i] = softplus32(x[i]) })
 		return
 	}
 	d = d[:len(x)]
-	for hasAVX2 && len(x) >= 4 {
-		n := sigmoid4(len(x)&^3, &out[0], &x[0], &d[0])
-		x, d, out = x[n:], d[n:], out[n:]
-		if len(x) < 4 {
-			break
+	inBlocks(len(x), func(lo int) int { return lo + sigmoid4(len(x[lo:])&^3, &out[lo], &x[lo], &d[lo]) },
+		func(i int) { out[i] = sigmoid32(x[i]) * d[i] })
+}
+
+// inBlocks covers [0, n) with fast, an assembly kernel of four-element
+// blocks that starts at lo and returns where it stopped (before a block it
+// leaves to the Go code, or at the last whole block), and with slow, the Go
+// code of one element, for the block fast stopped at and the tail. Without
+// AVX2 slow does it all.
+func inBlocks(n int, fast func(lo int) int, slow func(i int)) {
+	i := 0
+	for hasAVX2 && n-i >= 4 {
+		i = fast(i)
+		for end := min(i+4, n&^3); i < end; i++ { // the block fast stopped at
+			slow(i)
 		}
-		for i, v := range x[:4] { // the block sigmoid4 stopped at
-			out[i] = sigmoid32(v) * d[i]
-		}
-		x, d, out = x[4:], d[4:], out[4:]
 	}
-	for i, v := range x {
-		out[i] = sigmoid32(v) * d[i]
+	for ; i < n; i++ {
+		slow(i)
 	}
 }
 

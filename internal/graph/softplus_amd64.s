@@ -37,6 +37,49 @@ VEC4(spMid, $0x0000000010000000)
 VEC4(spMargin, $0x0000000000001000)
 VEC4(spMinusMargin, $0xfffffffffffff000)
 
+// FASTEXP is fastExp of the lanes of Y1, times nothing yet: it leaves p in
+// Y4 and the scale 2^(k/64) in Y7, so that eˣ = Y7 * Y4; Y2, Y3, Y5 and Y6
+// are overwritten, R8 holds &exp2Table.
+#define FASTEXP \
+	VMULPD    spExpScale<>(SB), Y1, Y2; \
+	VADDPD    spShifter<>(SB), Y2, Y2; \
+	VSUBPD    spShifter<>(SB), Y2, Y3; \
+	VMULPD    spLn2Hi<>(SB), Y3, Y4;   \
+	VSUBPD    Y4, Y1, Y1;              \
+	VMULPD    spLn2Lo<>(SB), Y3, Y4;   \
+	VSUBPD    Y4, Y1, Y1;              \
+	VMULPD    Y1, Y1, Y3;              \
+	VADDPD    spOne<>(SB), Y1, Y4;     \
+	VMULPD    spSixth<>(SB), Y1, Y5;   \
+	VADDPD    spHalf<>(SB), Y5, Y5;    \
+	VMULPD    spC120<>(SB), Y1, Y6;    \
+	VADDPD    spC24<>(SB), Y6, Y6;     \
+	VMULPD    Y6, Y3, Y6;              \
+	VADDPD    Y6, Y5, Y5;              \
+	VMULPD    Y5, Y3, Y5;              \
+	VADDPD    Y5, Y4, Y4;              \
+	VPAND     spExpIdx<>(SB), Y2, Y5;  \
+	VPCMPEQQ  Y6, Y6, Y6;              \
+	VXORPD    Y7, Y7, Y7;              \
+	VGATHERQPD Y6, (R8)(Y5*8), Y7;     \
+	VPSRLQ    $6, Y2, Y2;              \
+	VPSLLQ    $52, Y2, Y2;             \
+	VPADDQ    Y2, Y7, Y7
+
+// NEARMID sets DX to the mask of the lanes of Y4 within roundingMargin
+// ulps of a float32 rounding midpoint, lanes past the thresholds (Y13,
+// Y14) aside; Y5, Y6 and Y7 are overwritten.
+#define NEARMID \
+	VPAND     spLow29<>(SB), Y4, Y5;       \
+	VPSUBQ    spMid<>(SB), Y5, Y5;         \
+	VMOVDQU   spMargin<>(SB), Y6;          \
+	VPCMPGTQ  Y5, Y6, Y6;                  \
+	VPCMPGTQ  spMinusMargin<>(SB), Y5, Y7; \
+	VPAND     Y7, Y6, Y6;                  \
+	VPOR      Y14, Y13, Y7;                \
+	VPANDN    Y6, Y7, Y6;                  \
+	VMOVMSKPD Y6, DX
+
 // func softplus4(n int, dst, src *float32) int
 //
 // softplus4 is softplus32 four elements at a time: fastExp, fastLog1p
@@ -73,30 +116,7 @@ block:
 
 	// fastExp(-|a|)
 	VORPD     spSign<>(SB), Y0, Y1      // -|a|
-	VMULPD    spExpScale<>(SB), Y1, Y2
-	VADDPD    spShifter<>(SB), Y2, Y2   // kd, k in its low bits
-	VSUBPD    spShifter<>(SB), Y2, Y3   // kd - shifter
-	VMULPD    spLn2Hi<>(SB), Y3, Y4
-	VSUBPD    Y4, Y1, Y1
-	VMULPD    spLn2Lo<>(SB), Y3, Y4
-	VSUBPD    Y4, Y1, Y1                // r
-	VMULPD    Y1, Y1, Y3                // r2
-	VADDPD    spOne<>(SB), Y1, Y4       // 1 + r
-	VMULPD    spSixth<>(SB), Y1, Y5
-	VADDPD    spHalf<>(SB), Y5, Y5      // 1/2 + r/6
-	VMULPD    spC120<>(SB), Y1, Y6
-	VADDPD    spC24<>(SB), Y6, Y6       // 1/24 + r/120
-	VMULPD    Y6, Y3, Y6
-	VADDPD    Y6, Y5, Y5
-	VMULPD    Y5, Y3, Y5
-	VADDPD    Y5, Y4, Y4                // p
-	VPAND     spExpIdx<>(SB), Y2, Y5    // k & 63
-	VPCMPEQQ  Y6, Y6, Y6
-	VXORPD    Y7, Y7, Y7
-	VGATHERQPD Y6, (R8)(Y5*8), Y7       // exp2Table[k&63]
-	VPSRLQ    $6, Y2, Y2
-	VPSLLQ    $52, Y2, Y2
-	VPADDQ    Y2, Y7, Y7                // the scale
+	FASTEXP
 	VMULPD    Y4, Y7, Y1                // t
 
 	// fastLog1p(t)
@@ -153,15 +173,7 @@ block:
 	VADDPD    Y1, Y4, Y4                // y
 
 	// Near a midpoint (lanes past the thresholds aside): to Go.
-	VPAND     spLow29<>(SB), Y4, Y5
-	VPSUBQ    spMid<>(SB), Y5, Y5       // d
-	VMOVDQU   spMargin<>(SB), Y6
-	VPCMPGTQ  Y5, Y6, Y6                // d < margin
-	VPCMPGTQ  spMinusMargin<>(SB), Y5, Y7 // d > -margin
-	VPAND     Y7, Y6, Y6
-	VPOR      Y14, Y13, Y7
-	VPANDN    Y6, Y7, Y6
-	VMOVMSKPD Y6, DX
+	NEARMID
 	TESTQ     DX, DX
 	JNZ       done
 
@@ -215,30 +227,7 @@ sblock:
 
 	// fastExp(-a)
 	VXORPD    spSign<>(SB), Y0, Y1      // -a
-	VMULPD    spExpScale<>(SB), Y1, Y2
-	VADDPD    spShifter<>(SB), Y2, Y2   // kd, k in its low bits
-	VSUBPD    spShifter<>(SB), Y2, Y3   // kd - shifter
-	VMULPD    spLn2Hi<>(SB), Y3, Y4
-	VSUBPD    Y4, Y1, Y1
-	VMULPD    spLn2Lo<>(SB), Y3, Y4
-	VSUBPD    Y4, Y1, Y1                // r
-	VMULPD    Y1, Y1, Y3                // r2
-	VADDPD    spOne<>(SB), Y1, Y4       // 1 + r
-	VMULPD    spSixth<>(SB), Y1, Y5
-	VADDPD    spHalf<>(SB), Y5, Y5      // 1/2 + r/6
-	VMULPD    spC120<>(SB), Y1, Y6
-	VADDPD    spC24<>(SB), Y6, Y6       // 1/24 + r/120
-	VMULPD    Y6, Y3, Y6
-	VADDPD    Y6, Y5, Y5
-	VMULPD    Y5, Y3, Y5
-	VADDPD    Y5, Y4, Y4                // p
-	VPAND     spExpIdx<>(SB), Y2, Y5    // k & 63
-	VPCMPEQQ  Y6, Y6, Y6
-	VXORPD    Y7, Y7, Y7
-	VGATHERQPD Y6, (R8)(Y5*8), Y7       // exp2Table[k&63]
-	VPSRLQ    $6, Y2, Y2
-	VPSLLQ    $52, Y2, Y2
-	VPADDQ    Y2, Y7, Y7                // the scale
+	FASTEXP
 	VMULPD    Y4, Y7, Y1                // e^-a
 
 	// y = 1 / (1 + e^-a)
@@ -247,15 +236,7 @@ sblock:
 	VDIVPD    Y1, Y4, Y4                // y
 
 	// Near a midpoint (lanes past the thresholds aside): to Go.
-	VPAND     spLow29<>(SB), Y4, Y5
-	VPSUBQ    spMid<>(SB), Y5, Y5       // d
-	VMOVDQU   spMargin<>(SB), Y6
-	VPCMPGTQ  Y5, Y6, Y6                // d < margin
-	VPCMPGTQ  spMinusMargin<>(SB), Y5, Y7 // d > -margin
-	VPAND     Y7, Y6, Y6
-	VPOR      Y14, Y13, Y7
-	VPANDN    Y6, Y7, Y6
-	VMOVMSKPD Y6, DX
+	NEARMID
 	TESTQ     DX, DX
 	JNZ       sdone
 
