@@ -9,8 +9,9 @@ import (
 
 // NewTapeMachine is G.NewTapeMachine with [Engine] as the engine of every
 // value the machine computes, so that gorgonia's own element-wise
-// additions on them, the summing of each gradient into its parameter's
-// among them, run split across cores.
+// additions on them (the sums of several gradient contributions, and
+// with G.BindDualValues the summing of each gradient into its
+// parameter's) run split across cores.
 func NewTapeMachine(g *G.ExprGraph, opts ...G.VMOpt) G.VM {
 	return G.NewTapeMachine(g, append(opts, G.WithEngine(Engine))...)
 }
@@ -19,7 +20,7 @@ func NewTapeMachine(g *G.ExprGraph, opts ...G.VMOpt) G.VM {
 // default, with its own Transpose) with a faster Add for the
 // case gorgonia's tape machine runs most: two float32 matrices of the same
 // shape, neither a view, the sum written into the first (gorgonia's
-// UnsafeDo, and the addition of a gradient into its dual value). That
+// UnsafeDo, and the addition of a gradient into a bound dual value). That
 // case is added eight floats at a time and split across cores; each
 // element is the same IEEE addition with the first operand first, so the
 // bits are those of the standard engine. Every other case, and every other

@@ -50,7 +50,7 @@ func TestPairOpsAndTheirGradients(t *testing.T) {
 			copy(p.Cols, []int{3, 3, 2, 0, 4, 0})
 		}
 		if run > 0 {
-			for _, x := range []*G.Node{b, a, w} { // gradients add up over runs, as Adam's ZeroGrads knows
+			for _, x := range []*G.Node{b, a, w} { // bound dual values add up over runs
 				gradOf(t, x).(tensor.Tensor).Zero()
 			}
 		}

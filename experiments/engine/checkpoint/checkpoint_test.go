@@ -143,12 +143,12 @@ func newModel(t *testing.T, seed uint64) *model {
 	m.x = G.NewMatrix(m.g, tensor.Float32, G.WithShape(4, 3), G.WithName("x"), G.WithInit(G.Zeroes()))
 	m.w = G.NewMatrix(m.g, tensor.Float32, G.WithShape(3, 1), G.WithName("w"), G.WithInit(G.Zeroes()))
 	loss := G.Must(G.Mean(G.Must(G.Square(G.Must(G.Sub(G.Must(G.Mul(m.x, m.w)), G.NewConstant(float32(1))))))))
-	if _, err := G.Grad(loss, m.w); err != nil {
+	grads, err := G.Grad(loss, m.w)
+	if err != nil {
 		t.Fatal(err)
 	}
-	m.vm = G.NewTapeMachine(m.g, G.BindDualValues(m.w))
-	var err error
-	if m.opt, err = optim.NewAdam(G.Nodes{m.w}, 0.05, 0.9, 0.999); err != nil {
+	m.vm = G.NewTapeMachine(m.g)
+	if m.opt, err = optim.NewAdam(G.Nodes{m.w}, grads, 0.05, 0.9, 0.999); err != nil {
 		t.Fatal(err)
 	}
 	return m

@@ -63,12 +63,13 @@ func (regressTask) Run(ctx context.Context, c tasks.Config, run *tasks.Run) (res
 	loss := G.Must(G.Mean(G.Must(G.Square(G.Must(G.Sub(G.Must(G.Mul(x, w)), y))))))
 	var lossVal G.Value
 	G.Read(loss, &lossVal)
-	if _, err := G.Grad(loss, w); err != nil {
+	grads, err := G.Grad(loss, w)
+	if err != nil {
 		return nil, err
 	}
-	vm := G.NewTapeMachine(g, G.BindDualValues(w))
+	vm := G.NewTapeMachine(g)
 	defer vm.Close()
-	opt, err := optim.NewAdam(G.Nodes{w}, cfg.LR, 0.9, 0.999)
+	opt, err := optim.NewAdam(G.Nodes{w}, grads, cfg.LR, 0.9, 0.999)
 	if err != nil {
 		return nil, err
 	}

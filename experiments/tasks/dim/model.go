@@ -183,17 +183,14 @@ func NewModel(c *Config, channels, size int, initSeed uint64) (*Model, error) {
 			return nil, err
 		}
 	}
-	if _, err := G.Grad(m.loss, params...); err != nil {
+	grads, err := G.Grad(m.loss, params...)
+	if err != nil {
 		return nil, fmt.Errorf("dim: differentiating the loss: %w", err)
 	}
-	if m.Adam, err = optim.NewAdam(params, c.LR, c.Beta1, c.Beta2); err != nil {
+	if m.Adam, err = optim.NewAdam(params, grads, c.LR, c.Beta1, c.Beta2); err != nil {
 		return nil, fmt.Errorf("dim: %w", err)
 	}
-	m.vm = graph.NewTapeMachine(m.g, G.BindDualValues(params...))
-	if err := m.Adam.ZeroGrads(); err != nil {
-		m.Close()
-		return nil, fmt.Errorf("dim: %w", err)
-	}
+	m.vm = graph.NewTapeMachine(m.g)
 	return m, nil
 }
 
@@ -466,16 +463,14 @@ func (m *Model) buildDiscriminator(c *Config, initSeed uint64) error {
 		return err
 	}
 	dParams := m.Discriminator.Learnables()
-	if _, err := G.Grad(m.lossD, dParams...); err != nil {
+	dGrads, err := G.Grad(m.lossD, dParams...)
+	if err != nil {
 		return fmt.Errorf("dim: differentiating the discriminator loss: %w", err)
 	}
-	if m.PriorAdam, err = optim.NewAdam(dParams, c.LR, c.Beta1, c.Beta2); err != nil {
+	if m.PriorAdam, err = optim.NewAdam(dParams, dGrads, c.LR, c.Beta1, c.Beta2); err != nil {
 		return fmt.Errorf("dim: %w", err)
 	}
-	m.vmD = graph.NewTapeMachine(m.gd, G.BindDualValues(dParams...))
-	if err := m.PriorAdam.ZeroGrads(); err != nil {
-		return err
-	}
+	m.vmD = graph.NewTapeMachine(m.gd)
 	return architectures.CopyValues(m.discriminatorCopy.Learnables(), dParams)
 }
 
@@ -623,7 +618,7 @@ func (m *Model) EncoderStep() (StepStats, error) {
 		copy(m.fakeValue.Float32s(), m.codes.Value().Data().([]float32))
 	}
 	if math.IsNaN(st.Loss) || math.IsInf(st.Loss, 0) {
-		return st, m.Adam.ZeroGrads()
+		return st, nil
 	}
 	for _, t := range []*miTerm{m.local, m.global} {
 		if u, ok := t.estimator().(estimators.Updater); ok {
@@ -682,7 +677,7 @@ func (m *Model) DiscriminatorStep() (float64, error) {
 		return 0, err
 	}
 	if math.IsNaN(loss) || math.IsInf(loss, 0) {
-		return loss, m.PriorAdam.ZeroGrads()
+		return loss, nil
 	}
 	if err := m.PriorAdam.Update(); err != nil {
 		return 0, err
@@ -704,7 +699,7 @@ func (m *Model) DiscriminatorLoss() (float64, error) {
 	if err != nil {
 		return 0, err
 	}
-	return loss, m.PriorAdam.ZeroGrads()
+	return loss, nil
 }
 
 // Close releases the model's tape machines (see

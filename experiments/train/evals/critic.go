@@ -47,20 +47,16 @@ func newCriticModel(name string, scores *G.Node, mask *estimators.Mask, est esti
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", name, err)
 	}
-	if _, err := G.Grad(terms.Loss, learnables...); err != nil {
+	grads, err := G.Grad(terms.Loss, learnables...)
+	if err != nil {
 		return nil, fmt.Errorf("%s: differentiating the loss: %w", name, err)
 	}
-	adam, err := optim.NewAdam(learnables, cfg.LR, adamBeta1, adamBeta2)
+	adam, err := optim.NewAdam(learnables, grads, cfg.LR, adamBeta1, adamBeta2)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", name, err)
 	}
-	m := &criticModel{name: name, batch: cfg.BatchSize, est: est, terms: terms, adam: adam,
-		vm: graph.NewTapeMachine(scores.Graph(), G.BindDualValues(learnables...))}
-	if err := adam.ZeroGrads(); err != nil {
-		m.close()
-		return nil, err
-	}
-	return m, nil
+	return &criticModel{name: name, batch: cfg.BatchSize, est: est, terms: terms, adam: adam,
+		vm: graph.NewTapeMachine(scores.Graph())}, nil
 }
 
 // close releases the model's tape machine.
@@ -155,7 +151,7 @@ func (m *criticModel) mean(src []Matrix, seed uint64) (float64, error) {
 		sum += mi
 		batches++
 	}
-	return sum / float64(batches), m.adam.ZeroGrads()
+	return sum / float64(batches), nil
 }
 
 // inputMatrix returns a (rows, cols) input node of g bound to a fresh

@@ -136,14 +136,15 @@ func newDecoder(d int, geom Geometry, cfg Config) (*decoder, error) {
 	G.Read(out, &dec.out)
 	G.Read(loss, &dec.loss)
 	params := append(append(fc.Learnables(), conv1.Learnables()...), conv2.Learnables()...)
-	if _, err := G.Grad(loss, params...); err != nil {
+	grads, err := G.Grad(loss, params...)
+	if err != nil {
 		return nil, fmt.Errorf("decoder: differentiating the loss: %w", err)
 	}
-	if dec.adam, err = optim.NewAdam(params, cfg.LR, adamBeta1, adamBeta2); err != nil {
+	if dec.adam, err = optim.NewAdam(params, grads, cfg.LR, adamBeta1, adamBeta2); err != nil {
 		return nil, err
 	}
-	dec.vm = graph.NewTapeMachine(g, G.BindDualValues(params...))
-	return dec, dec.adam.ZeroGrads()
+	dec.vm = graph.NewTapeMachine(g)
+	return dec, nil
 }
 
 // pixelShuffle turns a map of n images of s x s in row layout with 4c
@@ -258,9 +259,6 @@ func (d *decoder) score(src []Matrix, withSSIM bool) (mse, ssim float64, err err
 			ssim += v
 			images++
 		}
-	}
-	if err := d.adam.ZeroGrads(); err != nil {
-		return 0, 0, err
 	}
 	return mse / float64(batches), ssim / float64(max(images, 1)), nil
 }

@@ -18,6 +18,14 @@ import (
 
 // Adam is the Adam optimizer (Kingma & Ba 2015) over a fixed list of
 // gorgonia parameters. Its exported fields are its whole state.
+//
+// Adam reads each parameter's gradient from the node G.Grad returned for
+// it, which every run of the graph overwrites, so the machine need not
+// bind dual values (G.BindDualValues): a bound machine adds every
+// gradient into its parameter's dual value after computing it, one more
+// pass over all the gradients that then have to be cleared. PyTorch's
+// references likewise set each gradient to None before the backward pass
+// instead of accumulating into it.
 type Adam struct {
 	LR, Beta1, Beta2, Eps float64
 	// Step counts the updates made so far.
@@ -26,8 +34,8 @@ type Adam struct {
 	// parameter, in the order of the parameters given to NewAdam.
 	M, V [][]float64
 
-	params G.Nodes
-	segs   []segment // Update's scratch, reused from step to step
+	params, grads G.Nodes
+	segs          []segment // Update's scratch, reused from step to step
 }
 
 // CheckSettings reports the first impossible Adam setting, naming it by the
@@ -46,14 +54,21 @@ func CheckSettings(lr, beta1, beta2 float64) error {
 	return nil
 }
 
-// NewAdam returns an Adam optimizer for params. The settings must pass
-// [CheckSettings].
-func NewAdam(params G.Nodes, lr, beta1, beta2 float64) (*Adam, error) {
+// NewAdam returns an Adam optimizer for params, whose gradients are the
+// nodes grads, one per parameter in the same order: what G.Grad returned
+// for them. The settings must pass [CheckSettings].
+func NewAdam(params, grads G.Nodes, lr, beta1, beta2 float64) (*Adam, error) {
 	if err := CheckSettings(lr, beta1, beta2); err != nil {
 		return nil, fmt.Errorf("adam: %w", err)
 	}
-	a := &Adam{LR: lr, Beta1: beta1, Beta2: beta2, Eps: 1e-8, params: params}
-	for _, p := range params {
+	if len(grads) != len(params) {
+		return nil, fmt.Errorf("adam: %d gradients for %d parameters", len(grads), len(params))
+	}
+	a := &Adam{LR: lr, Beta1: beta1, Beta2: beta2, Eps: 1e-8, params: params, grads: grads}
+	for i, p := range params {
+		if !grads[i].Shape().Eq(p.Shape()) {
+			return nil, fmt.Errorf("adam: parameter %s has shape %v but its gradient %v", p.Name(), p.Shape(), grads[i].Shape())
+		}
 		n := p.Shape().TotalSize()
 		a.M = append(a.M, make([]float64, n))
 		a.V = append(a.V, make([]float64, n))
@@ -62,12 +77,10 @@ func NewAdam(params G.Nodes, lr, beta1, beta2 float64) (*Adam, error) {
 }
 
 // Update applies one Adam step to every parameter from the gradients the
-// last backward pass left on them, then zeroes those gradients: gorgonia's
-// tape machine adds each backward pass's gradients to what is there. Each
-// element's update depends only on that element, so the parameters,
-// taken end to end as one long vector, are split into contiguous ranges
-// across GOMAXPROCS goroutines with the same results; each goroutine
-// clears its range of the gradients right after using them.
+// last run of the graph computed. Each element's update depends only on
+// that element, so the parameters, taken end to end as one long vector,
+// are split into contiguous ranges across GOMAXPROCS goroutines with the
+// same results.
 func (a *Adam) Update() error {
 	a.Step++
 	s := adamStep{lr: a.LR, b1: a.Beta1, b2: a.Beta2, eps: a.Eps,
@@ -86,10 +99,8 @@ func (a *Adam) Update() error {
 			m, v := sg.m[l:h], sg.v[l:h]
 			if sg.w32 != nil {
 				adamUpdate32(s, sg.w32[l:h], sg.g32[l:h], m, v)
-				clear(sg.g32[l:h]) // while it is in cache
 			} else {
 				adamUpdate(s, sg.w64[l:h], sg.g64[l:h], m, v)
-				clear(sg.g64[l:h])
 			}
 		}
 	})
@@ -112,9 +123,9 @@ func (a *Adam) collect() (int, error) {
 	a.segs = a.segs[:0]
 	total := 0
 	for i, p := range a.params {
-		gv, err := p.Grad()
+		gv, err := gradientOf(p, a.grads[i])
 		if err != nil {
-			return 0, fmt.Errorf("adam: parameter %s has no gradient: %w", p.Name(), err)
+			return 0, err
 		}
 		sg := segment{m: a.M[i], v: a.V[i], start: total, n: len(a.M[i])}
 		var ok bool
@@ -137,6 +148,19 @@ func (a *Adam) collect() (int, error) {
 		total += sg.n
 	}
 	return total, nil
+}
+
+// gradientOf returns the value of p's gradient node g as the last run
+// left it: a tensor whose backing array holds the gradient in order.
+func gradientOf(p, g *G.Node) (tensor.Tensor, error) {
+	t, ok := g.Value().(tensor.Tensor)
+	if !ok {
+		return nil, fmt.Errorf("adam: parameter %s has no gradient yet: run the graph before Update", p.Name())
+	}
+	if d, ok := t.(*tensor.Dense); ok && d.IsMaterializable() {
+		return nil, fmt.Errorf("adam: parameter %s's gradient is a strided view, not a plain tensor", p.Name())
+	}
+	return t, nil
 }
 
 // adamStep holds the settings of one Adam step and its bias corrections
@@ -184,17 +208,6 @@ func inParallel(n int, f func(lo, hi int)) {
 // Params returns the parameters the optimizer updates.
 func (a *Adam) Params() G.Nodes { return a.params }
 
-// ZeroGrads zeroes every parameter's gradient, as Update does after using
-// them; call it before the first step if gradients may hold stale values.
-func (a *Adam) ZeroGrads() error {
-	for _, p := range a.params {
-		gv, err := p.Grad()
-		if err != nil {
-			return err
-		}
-		if t, ok := gv.(tensor.Tensor); ok {
-			t.Zero()
-		}
-	}
-	return nil
-}
+// Grads returns the nodes holding the parameters' gradients, in the order
+// of Params.
+func (a *Adam) Grads() G.Nodes { return a.grads }

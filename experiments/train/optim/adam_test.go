@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math"
 	"runtime"
+	"strings"
 	"testing"
 
 	G "gorgonia.org/gorgonia"
@@ -18,12 +19,13 @@ func TestAdamMatchesTheFormula(t *testing.T) {
 	w := G.NewVector(g, tensor.Float64, G.WithShape(3), G.WithName("w"),
 		G.WithValue(tensor.New(tensor.WithShape(3), tensor.WithBacking(append([]float64(nil), w0...)))))
 	loss := G.Must(G.Mul(G.NewConstant(0.5), G.Must(G.Sum(G.Must(G.Square(w))))))
-	if _, err := G.Grad(loss, w); err != nil {
+	grads, err := G.Grad(loss, w)
+	if err != nil {
 		t.Fatal(err)
 	}
-	vm := G.NewTapeMachine(g, G.BindDualValues(w))
+	vm := G.NewTapeMachine(g)
 	defer vm.Close()
-	opt, err := NewAdam(G.Nodes{w}, 0.1, 0.9, 0.999)
+	opt, err := NewAdam(G.Nodes{w}, grads, 0.1, 0.9, 0.999)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -59,7 +61,7 @@ func TestNewAdamRejectsImpossibleSettings(t *testing.T) {
 	g := G.NewGraph()
 	w := G.NewVector(g, tensor.Float64, G.WithShape(1), G.WithName("w"), G.WithInit(G.Zeroes()))
 	for _, c := range []struct{ lr, b1, b2 float64 }{{0, 0.9, 0.999}, {-1, 0.9, 0.999}, {1e-3, 1, 0.999}, {1e-3, 0.9, -0.1}} {
-		if _, err := NewAdam(G.Nodes{w}, c.lr, c.b1, c.b2); err == nil {
+		if _, err := NewAdam(G.Nodes{w}, G.Nodes{w}, c.lr, c.b1, c.b2); err == nil {
 			t.Errorf("NewAdam(lr=%g, beta1=%g, beta2=%g) succeeded, want an error", c.lr, c.b1, c.b2)
 		}
 	}
@@ -94,12 +96,13 @@ func stepLarge(tb testing.TB, procs int, sizes ...int) []float32 {
 		}
 		params = append(params, w)
 	}
-	if _, err := G.Grad(loss, params...); err != nil {
+	grads, err := G.Grad(loss, params...)
+	if err != nil {
 		tb.Fatal(err)
 	}
-	vm := G.NewTapeMachine(g, G.BindDualValues(params...))
+	vm := G.NewTapeMachine(g)
 	defer vm.Close()
-	opt, err := NewAdam(params, 0.01, 0.9, 0.999)
+	opt, err := NewAdam(params, grads, 0.01, 0.9, 0.999)
 	if err != nil {
 		tb.Fatal(err)
 	}
@@ -140,15 +143,16 @@ func BenchmarkAdamUpdate(b *testing.B) {
 	n := 1 << 22
 	g := G.NewGraph()
 	w := G.NewVector(g, tensor.Float32, G.WithShape(n), G.WithName("w"), G.WithInit(G.Ones()))
-	if _, err := G.Grad(G.Must(G.Sum(w)), w); err != nil {
+	grads, err := G.Grad(G.Must(G.Sum(w)), w)
+	if err != nil {
 		b.Fatal(err)
 	}
-	vm := G.NewTapeMachine(g, G.BindDualValues(w))
+	vm := G.NewTapeMachine(g)
 	defer vm.Close()
 	if err := vm.RunAll(); err != nil {
 		b.Fatal(err)
 	}
-	opt, err := NewAdam(G.Nodes{w}, 0.01, 0.9, 0.999)
+	opt, err := NewAdam(G.Nodes{w}, grads, 0.01, 0.9, 0.999)
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -156,5 +160,31 @@ func BenchmarkAdamUpdate(b *testing.B) {
 		if err := opt.Update(); err != nil {
 			b.Fatal(err)
 		}
+	}
+}
+
+// TestNewAdamChecksTheGradients checks that NewAdam refuses gradients that
+// do not pair with the parameters, and that Update refuses to run before
+// the graph has computed them.
+func TestNewAdamChecksTheGradients(t *testing.T) {
+	g := G.NewGraph()
+	w := G.NewVector(g, tensor.Float32, G.WithShape(3), G.WithName("w"), G.WithInit(G.Zeroes()))
+	v := G.NewVector(g, tensor.Float32, G.WithShape(2), G.WithName("v"), G.WithInit(G.Zeroes()))
+	if _, err := NewAdam(G.Nodes{w, v}, G.Nodes{w}, 0.1, 0.9, 0.999); err == nil {
+		t.Error("NewAdam took one gradient for two parameters")
+	}
+	if _, err := NewAdam(G.Nodes{w}, G.Nodes{v}, 0.1, 0.9, 0.999); err == nil {
+		t.Error("NewAdam took a gradient of shape (2) for a parameter of shape (3)")
+	}
+	grads, err := G.Grad(G.Must(G.Sum(G.Must(G.Square(w)))), w)
+	if err != nil {
+		t.Fatal(err)
+	}
+	opt, err := NewAdam(G.Nodes{w}, grads, 0.1, 0.9, 0.999)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := opt.Update(); err == nil || !strings.Contains(err.Error(), "run the graph") {
+		t.Errorf("Update before any run: error %v, want one saying to run the graph first", err)
 	}
 }

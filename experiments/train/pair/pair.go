@@ -89,17 +89,14 @@ func New(s Spec) (*Model, error) {
 		return nil, fmt.Errorf("estimator %q: %w", s.Estimator, err)
 	}
 	params := critic.Learnables()
-	if _, err := G.Grad(m.Terms.Loss, params...); err != nil {
+	grads, err := G.Grad(m.Terms.Loss, params...)
+	if err != nil {
 		return nil, fmt.Errorf("differentiating the %s loss: %w", s.Estimator, err)
 	}
-	if m.Adam, err = optim.NewAdam(params, s.LR, s.Beta1, s.Beta2); err != nil {
+	if m.Adam, err = optim.NewAdam(params, grads, s.LR, s.Beta1, s.Beta2); err != nil {
 		return nil, err
 	}
-	m.vm = graph.NewTapeMachine(g, G.BindDualValues(params...))
-	if err := m.Adam.ZeroGrads(); err != nil {
-		graph.CloseMachine(m.vm)
-		return nil, err
-	}
+	m.vm = graph.NewTapeMachine(g)
 	return m, nil
 }
 
@@ -113,7 +110,7 @@ func (m *Model) Step() (loss, mi float64, err error) {
 		return 0, 0, err
 	}
 	if NonFinite(loss, mi) != "" {
-		return loss, mi, m.Adam.ZeroGrads()
+		return loss, mi, nil
 	}
 	if u, ok := m.Estimator.(estimators.Updater); ok {
 		if err := u.Update(); err != nil {
@@ -133,7 +130,7 @@ func (m *Model) Eval() (loss, mi float64, err error) {
 	if loss, mi, err = m.run(); err != nil {
 		return 0, 0, err
 	}
-	return loss, mi, m.Adam.ZeroGrads()
+	return loss, mi, nil
 }
 
 // run runs the graph, forward and backward, on the batch in X and Y and

@@ -173,8 +173,8 @@ func (t *trainer) buildTraining() error {
 	// need: the whole graph would also compute the gradient with respect to
 	// the input batch, a product as large as the parameters' gradient.
 	sub := g.SubgraphRoots(append(roots, grads...)...)
-	t.vm = graph.NewTapeMachine(sub, G.BindDualValues(t.params...))
-	if t.opt, err = optim.NewAdam(t.params, t.cfg.LR, adamBeta1, adamBeta2); err != nil {
+	t.vm = graph.NewTapeMachine(sub)
+	if t.opt, err = optim.NewAdam(t.params, grads, t.cfg.LR, adamBeta1, adamBeta2); err != nil {
 		return err
 	}
 	return nil
