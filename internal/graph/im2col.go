@@ -20,14 +20,6 @@ type ImageGeom struct {
 	OH, OW         int  // output height and width
 }
 
-// strides returns the element strides of the input's n, h, w and c axes.
-func (g ImageGeom) strides() (sn, sh, sw, sc int) {
-	if g.NCHW {
-		return g.C * g.H * g.W, g.W, 1, g.H * g.W
-	}
-	return g.H * g.W * g.C, g.W * g.C, g.C, 1
-}
-
 func (g ImageGeom) inShape() tensor.Shape {
 	if g.NCHW {
 		return tensor.Shape{g.N, g.C, g.H, g.W}
@@ -54,7 +46,8 @@ func Im2Col(x *G.Node, geom ImageGeom) (*G.Node, error) {
 type im2colOp struct {
 	customOp
 	geom    ImageGeom
-	reverse bool // col2im: (N*OH*OW, K*K*C) → input shape
+	reverse bool         // col2im: (N*OH*OW, K*K*C) → input shape
+	rows    outputBuffer // im2col of NCHW images: the images in rows layout
 }
 
 func (op *im2colOp) Arity() int { return 1 }
@@ -121,15 +114,27 @@ func (op *im2colOp) UsePreallocDo(prealloc G.Value, vals ...G.Value) (G.Value, e
 	if !ok1 || !ok2 || out.Dtype() != x.Dtype() || out.Shape().TotalSize() != outShape.TotalSize() || x.Shape().TotalSize() != in.TotalSize() {
 		return nil, fmt.Errorf("%s: unusable input or destination", op)
 	}
+	var scratch *tensor.Dense
+	if op.geom.NCHW && !op.reverse {
+		scratch = op.rows.get(x.Dtype(), in)
+	}
 	switch x.Dtype() {
 	case tensor.Float32:
-		patches(op.geom, op.reverse, x.Float32s(), out.Float32s())
+		patches(op.geom, op.reverse, x.Float32s(), out.Float32s(), scratchOf[float32](scratch))
 	case tensor.Float64:
-		patches(op.geom, op.reverse, x.Float64s(), out.Float64s())
+		patches(op.geom, op.reverse, x.Float64s(), out.Float64s(), scratchOf[float64](scratch))
 	default:
 		return nil, fmt.Errorf("%s: unsupported type %v", op, x.Dtype())
 	}
 	return out, nil
+}
+
+// scratchOf returns t's elements, or nil for a nil t.
+func scratchOf[T float32 | float64](t *tensor.Dense) []T {
+	if t == nil {
+		return nil
+	}
+	return t.Data().([]T)
 }
 
 // DiffWRT says im2col is differentiable in its input.
@@ -162,51 +167,104 @@ func addInto[T float32 | float64](dst, src []T) {
 // patches runs im2col (reverse false: cols[row][(i*K+j)*C+c] = image
 // value) or col2im (reverse true: image value = Σ of the cols entries
 // copied from it) between image and cols. Images are split across
-// goroutines, which touch disjoint parts of both arrays.
-func patches[T float32 | float64](g ImageGeom, reverse bool, a, b []T) {
+// goroutines, which touch disjoint parts of both arrays. An NCHW image is
+// first copied into scratch (at least the input's size) in the rows
+// layout for im2col, so that each window row's pixels are one
+// contiguous run there, as in cols; col2im into an NCHW image adds
+// element by element. Each image element receives the same
+// contributions in the same order on every path.
+func patches[T float32 | float64](g ImageGeom, reverse bool, a, b, scratch []T) {
 	img, cols := a, b
 	if reverse {
 		img, cols = b, a
 		clear(img)
 	}
-	sn, sh, sw, sc := g.strides()
-	width := g.K * g.K * g.C
-	perImage := g.OH * g.OW
-	parallelRows(g.N, perImage*width, func(_, lo, hi int) {
+	perImage := g.OH * g.OW * g.K * g.K * g.C
+	pixels := g.H * g.W * g.C
+	parallelRows(g.N, perImage, func(_, lo, hi int) {
 		for n := lo; n < hi; n++ {
-			for oy := 0; oy < g.OH; oy++ {
-				for ox := 0; ox < g.OW; ox++ {
-					row := cols[((n*g.OH+oy)*g.OW+ox)*width:][:width]
-					for i := 0; i < g.K; i++ {
-						y := oy*g.Stride - g.Pad + i
-						for j := 0; j < g.K; j++ {
-							x := ox*g.Stride - g.Pad + j
-							seg := row[(i*g.K+j)*g.C:][:g.C]
-							if y < 0 || y >= g.H || x < 0 || x >= g.W {
-								if !reverse {
-									clear(seg)
-								}
-								continue
-							}
-							base := n*sn + y*sh + x*sw
-							switch {
-							case sc == 1 && !reverse:
-								copy(seg, img[base:base+g.C])
-							case sc == 1:
-								addInto(img[base:base+g.C], seg)
-							case !reverse:
-								for c := range seg {
-									seg[c] = img[base+c*sc]
-								}
-							default:
-								for c, v := range seg {
-									img[base+c*sc] += v
-								}
-							}
-						}
+			rows, im := cols[n*perImage:][:perImage], img[n*pixels:][:pixels]
+			switch {
+			case !g.NCHW:
+				windowRuns(g, reverse, im, rows)
+			case !reverse:
+				hwc := scratch[n*pixels:][:pixels]
+				toRows(g, im, hwc)
+				windowRuns(g, false, hwc, rows)
+			default:
+				col2imNCHW(g, im, rows)
+			}
+		}
+	})
+}
+
+// toRows copies one image from (C, H, W) into (H, W, C).
+func toRows[T float32 | float64](g ImageGeom, chw, hwc []T) {
+	plane := g.H * g.W
+	for c := 0; c < g.C; c++ {
+		src := chw[c*plane:][:plane]
+		for p, v := range src {
+			hwc[p*g.C+c] = v
+		}
+	}
+}
+
+// windowRuns runs patches on one image im in the rows layout (H, W, C)
+// and its rows of cols: the pixels of window row i that lie inside the
+// image are one run of C·(j1-j0) values in both, copied (or added back)
+// at once; the rest of the row is padding, zero in cols.
+func windowRuns[T float32 | float64](g ImageGeom, reverse bool, im, rows []T) {
+	span := g.K * g.C
+	for oy := 0; oy < g.OH; oy++ {
+		for ox := 0; ox < g.OW; ox++ {
+			row := rows[(oy*g.OW+ox)*g.K*span:][:g.K*span]
+			x0 := ox*g.Stride - g.Pad
+			j0, j1 := max(0, -x0), min(g.K, g.W-x0)
+			for i := 0; i < g.K; i++ {
+				seg := row[i*span:][:span]
+				y := oy*g.Stride - g.Pad + i
+				if y < 0 || y >= g.H || j0 >= j1 {
+					if !reverse {
+						clear(seg)
+					}
+					continue
+				}
+				run := im[(y*g.W+x0+j0)*g.C:][:(j1-j0)*g.C]
+				if reverse {
+					addInto(run, seg[j0*g.C:j1*g.C])
+					continue
+				}
+				if j0 > 0 {
+					clear(seg[:j0*g.C])
+				}
+				copy(seg[j0*g.C:j1*g.C], run)
+				if j1 < g.K {
+					clear(seg[j1*g.C:])
+				}
+			}
+		}
+	}
+}
+
+// col2imNCHW adds one image's rows of cols back into the image im in
+// (C, H, W), element by element.
+func col2imNCHW[T float32 | float64](g ImageGeom, im, rows []T) {
+	plane, width := g.H*g.W, g.K*g.K*g.C
+	for oy := 0; oy < g.OH; oy++ {
+		for ox := 0; ox < g.OW; ox++ {
+			row := rows[(oy*g.OW+ox)*width:][:width]
+			for i := 0; i < g.K; i++ {
+				y := oy*g.Stride - g.Pad + i
+				for j := 0; j < g.K; j++ {
+					x := ox*g.Stride - g.Pad + j
+					if y < 0 || y >= g.H || x < 0 || x >= g.W {
+						continue
+					}
+					for c, v := range row[(i*g.K+j)*g.C:][:g.C] {
+						im[c*plane+y*g.W+x] += v
 					}
 				}
 			}
 		}
-	})
+	}
 }

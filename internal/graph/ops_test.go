@@ -27,8 +27,8 @@ func TestCol2ImIsTheAdjointOfIm2Col(t *testing.T) {
 		g := ImageGeom{N: 2, H: 7, W: 5, C: 3, NCHW: nchw, K: 3, Stride: 3, Pad: 1, OH: 3, OW: 2}
 		x, c := normals(g.inShape().TotalSize()), normals(g.outShape().TotalSize())
 		cols, img := make([]float64, len(c)), make([]float64, len(x))
-		patches(g, false, x, cols)
-		patches(g, true, c, img)
+		patches(g, false, x, cols, make([]float64, len(x)))
+		patches(g, true, c, img, nil)
 		var lhs, rhs float64
 		for i := range c {
 			lhs += cols[i] * c[i]
@@ -40,6 +40,82 @@ func TestCol2ImIsTheAdjointOfIm2Col(t *testing.T) {
 			t.Errorf("nchw=%v: <im2col x, c> = %v but <x, col2im c> = %v", nchw, lhs, rhs)
 		}
 	}
+}
+
+// TestPatchesMatchTheDefinition checks im2col against its definition,
+// element by element, and col2im against the sums of the definition in
+// the order of the rows, bit for bit, for both layouts, with windows
+// partly and wholly in the padding.
+func TestPatchesMatchTheDefinition(t *testing.T) {
+	rng := rand.New(rand.NewPCG(3, 4))
+	for _, g := range []ImageGeom{
+		{N: 3, H: 8, W: 8, C: 3, K: 4, Stride: 2, Pad: 1, OH: 4, OW: 4},
+		{N: 2, H: 7, W: 5, C: 2, K: 3, Stride: 3, Pad: 1, OH: 3, OW: 2},
+		{N: 2, H: 3, W: 4, C: 5, K: 2, Stride: 1, Pad: 3, OH: 8, OW: 9},
+		{N: 1, H: 4, W: 4, C: 1, K: 1, Stride: 1, Pad: 0, OH: 4, OW: 4},
+	} {
+		for _, nchw := range []bool{true, false} {
+			g.NCHW = nchw
+			x, c := make([]float32, g.inShape().TotalSize()), make([]float32, g.outShape().TotalSize())
+			for i := range x {
+				x[i] = float32(rng.NormFloat64())
+			}
+			for i := range c {
+				c[i] = float32(rng.NormFloat64())
+			}
+			wantCols, wantImg := patchesByDefinition(g, x, c)
+			cols, img := make([]float32, len(c)), make([]float32, len(x))
+			for i := range cols {
+				cols[i] = float32(math.NaN()) // padding must be written
+			}
+			patches(g, false, x, cols, make([]float32, len(x)))
+			patches(g, true, c, img, nil)
+			for i := range cols {
+				if math.Float32bits(cols[i]) != math.Float32bits(wantCols[i]) {
+					t.Fatalf("%+v: im2col[%d] = %v, want %v", g, i, cols[i], wantCols[i])
+				}
+			}
+			for i := range img {
+				if math.Float32bits(img[i]) != math.Float32bits(wantImg[i]) {
+					t.Fatalf("%+v: col2im[%d] = %v, want %v", g, i, img[i], wantImg[i])
+				}
+			}
+		}
+	}
+}
+
+// patchesByDefinition returns im2col of x and col2im of c as Im2Col's
+// documentation defines them, one element at a time.
+func patchesByDefinition(g ImageGeom, x, c []float32) (cols, img []float32) {
+	cols, img = make([]float32, len(c)), make([]float32, len(x))
+	at := func(n, y, xx, ch int) int {
+		if g.NCHW {
+			return ((n*g.C+ch)*g.H+y)*g.W + xx
+		}
+		return ((n*g.H+y)*g.W+xx)*g.C + ch
+	}
+	width := g.K * g.K * g.C
+	for n := 0; n < g.N; n++ {
+		for oy := 0; oy < g.OH; oy++ {
+			for ox := 0; ox < g.OW; ox++ {
+				row := ((n*g.OH+oy)*g.OW + ox) * width
+				for i := 0; i < g.K; i++ {
+					for j := 0; j < g.K; j++ {
+						y, xx := oy*g.Stride-g.Pad+i, ox*g.Stride-g.Pad+j
+						if y < 0 || y >= g.H || xx < 0 || xx >= g.W {
+							continue
+						}
+						for ch := 0; ch < g.C; ch++ {
+							k := row + (i*g.K+j)*g.C + ch
+							cols[k] = x[at(n, y, xx, ch)]
+							img[at(n, y, xx, ch)] += c[k]
+						}
+					}
+				}
+			}
+		}
+	}
+	return cols, img
 }
 
 // TestReLUAndItsGradient checks ReLU's output and that the gradient of
@@ -203,5 +279,31 @@ func BenchmarkReLU(b *testing.B) {
 	}
 	for b.Loop() {
 		activationSplit(x, nil, out, relu)
+	}
+}
+
+// BenchmarkPatches times im2col and col2im on the paper encoder's first
+// two convolutions at batch 64: 32x32x3 NCHW images and 16x16x64 maps
+// in rows layout, 4x4 windows, stride 2, padding 1.
+func BenchmarkPatches(b *testing.B) {
+	for _, c := range []struct {
+		name string
+		g    ImageGeom
+	}{
+		{"conv1", ImageGeom{N: 64, H: 32, W: 32, C: 3, NCHW: true, K: 4, Stride: 2, Pad: 1, OH: 16, OW: 16}},
+		{"conv2", ImageGeom{N: 64, H: 16, W: 16, C: 64, K: 4, Stride: 2, Pad: 1, OH: 8, OW: 8}},
+	} {
+		x, cols := make([]float32, c.g.inShape().TotalSize()), make([]float32, c.g.outShape().TotalSize())
+		scratch := make([]float32, len(x))
+		b.Run(c.name+"/im2col", func(b *testing.B) {
+			for b.Loop() {
+				patches(c.g, false, x, cols, scratch)
+			}
+		})
+		b.Run(c.name+"/col2im", func(b *testing.B) {
+			for b.Loop() {
+				patches(c.g, true, cols, x, nil)
+			}
+		})
 	}
 }
