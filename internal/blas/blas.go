@@ -19,9 +19,10 @@ package blas
 import "fmt"
 
 // Name returns the BLAS in use: "openblas" (the openblas build tag),
-// "go-avx2" (Implementation, gonum's BLAS with this package's assembly
-// Sgemm) or "gonum" (gonum's BLAS, on CPUs without AVX2 and FMA). Runs log
-// it so that timings can be compared.
+// "go-avx512" or "go-avx2" (Implementation, gonum's BLAS with this
+// package's assembly Sgemm, with or without its AVX-512 kernel) or
+// "gonum" (gonum's BLAS, on CPUs without AVX2 and FMA). Runs log it so
+// that timings can be compared.
 func Name() string { return name }
 
 // SetThreads sets how many threads OpenBLAS runs matrix products on; n

@@ -15,7 +15,7 @@ import (
 // under whichever BLAS this build installed.
 func TestMatMulMatchesDirectProduct(t *testing.T) {
 	t.Logf("BLAS: %s (gorgonia: %T, tensor: %T)", Name(), G.WhichBLAS(), tensor.WhichBLAS())
-	wantType := map[string]string{"gonum": "gonum.Implementation", "go-avx2": "blas.Implementation", "openblas": "netlib.Implementation"}[Name()]
+	wantType := map[string]string{"gonum": "gonum.Implementation", "go-avx2": "blas.Implementation", "go-avx512": "blas.Implementation", "openblas": "netlib.Implementation"}[Name()]
 	if got := fmt.Sprintf("%T", tensor.WhichBLAS()); got != wantType {
 		t.Fatalf("Name() is %q but the tensor package uses %s", Name(), got)
 	}

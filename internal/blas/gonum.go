@@ -8,8 +8,9 @@ import (
 	G "gorgonia.org/gorgonia"
 )
 
-// name is the pure-Go BLAS in use: "go-avx2" when this package's
-// assembly Sgemm runs on this CPU, "gonum" otherwise.
+// name is the pure-Go BLAS in use: "go-avx512" when this package's
+// assembly Sgemm runs on this CPU with its AVX-512 kernel, "go-avx2"
+// when with the AVX2 kernels alone, "gonum" otherwise.
 var name = "gonum"
 
 // init installs Implementation, gonum's BLAS with the assembly Sgemm, for
@@ -19,6 +20,9 @@ func init() {
 	if hasKernel {
 		G.Use(Implementation{})
 		name = "go-avx2"
+		if useWide {
+			name = "go-avx512"
+		}
 	}
 }
 

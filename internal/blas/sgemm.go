@@ -17,8 +17,11 @@ import (
 // whenever B is packed, a plain B under a single block of rows), and
 // computing Cᵀ = op(B)ᵀ op(A)ᵀ where that turns a strided operand into a
 // plain one. Every element of C is the same sum of the same products in
-// the same order on every path. On CPUs without AVX2 and FMA, and on
-// other architectures, Sgemm is gonum's. Every other routine is gonum's.
+// the same order on every path. Where the CPU also has AVX-512F, pairs
+// of full tiles with a packed A run through a 12x16 AVX-512 kernel
+// instead, with the same sums and the same bits (see tilePair). On CPUs
+// without AVX2 and FMA, and on other architectures, Sgemm is gonum's.
+// Every other routine is gonum's.
 //
 // Large products run on up to GOMAXPROCS goroutines, each computing its
 // own rows or columns of C; k is never split, so every element of C is
@@ -345,6 +348,12 @@ func (p *product) rowBlock(bufs *packBuffers, pan panel, ic, mc int, inPlaceA bo
 		bufs.a = grow(bufs.a, (mcPadded-aPackedFrom)*kc)
 		p.packA(bufs.a, ic+aPackedFrom, mc-aPackedFrom, pan.pc, kc)
 	}
+	sliver := func(ir int) operandA {
+		if ir < aPackedFrom {
+			return operandA{p: &p.a[(ic+ir)*p.lda+pan.pc], lda: p.lda}
+		}
+		return operandA{p: &bufs.a[(ir-aPackedFrom)*kc]}
+	}
 	var edge [kernelRows * kernelCols]float32
 	for jr := 0; jr < pan.nc; jr += kernelCols {
 		nr := min(kernelCols, pan.nc-jr)
@@ -356,14 +365,14 @@ func (p *product) rowBlock(bufs *packBuffers, pan panel, ic, mc int, inPlaceA bo
 		}
 		for ir := 0; ir < mc; ir += kernelRows {
 			mr := min(kernelRows, mc-ir)
-			var a operandA
-			if ir < aPackedFrom {
-				a = operandA{p: &p.a[(ic+ir)*p.lda+pan.pc], lda: p.lda}
-			} else {
-				a = operandA{p: &bufs.a[(ir-aPackedFrom)*kc]}
-			}
+			a := sliver(ir)
 			ci := (ic+ir)*ldc + pan.jc + jr
 			if mr == kernelRows && nr == kernelCols {
+				if useWide && ir+2*kernelRows <= mc && ir >= aPackedFrom {
+					tilePair(kc, a, sliver(ir+kernelRows), b, &p.c[ci], ldc, p.alpha, p.beta, pan.mode)
+					ir += kernelRows
+					continue
+				}
 				tile(kc, a, b, &p.c[ci], ldc, p.alpha, p.beta, pan.mode)
 				continue
 			}
@@ -424,6 +433,17 @@ func tile(k int, a operandA, b operandB, c *float32, ldc int, alpha, beta float3
 	default:
 		kernel6x16(k, a.p, b.p, c, ldc, alpha, beta, mode)
 	}
+}
+
+// tilePair computes two full tiles, packed slivers a's rows and a2's
+// below them, as two calls of tile would, in one pass of the AVX-512
+// kernel kernel12x16z.
+func tilePair(k int, a, a2 operandA, b operandB, c *float32, ldc int, alpha, beta float32, mode int) {
+	ldb := kernelCols
+	if b.ld != 0 {
+		ldb = b.ld
+	}
+	kernel12x16z(k, a.p, a2.p, 1, kernelRows, b.p, ldb, c, ldc, alpha, beta, mode)
 }
 
 // scale sets rows [r0, r1) and columns [c0, c1) of C to beta times

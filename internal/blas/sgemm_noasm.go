@@ -8,6 +8,9 @@ package blas
 // leaves gorgonia on gonum's BLAS, to compare or to rule the kernel out.
 const hasKernel = false
 
+// useWide is false: there is no AVX-512 kernel either.
+var useWide = false
+
 // kernel6x16 is never called without the assembly kernel.
 func kernel6x16(k int, a, b, c *float32, ldc int, alpha, beta float32, mode int) {
 	panic("blas: no Sgemm kernel on this architecture")
@@ -20,5 +23,10 @@ func kernel6x16s(k int, a, b *float32, ldb int, c *float32, ldc int, alpha, beta
 
 // kernel6x16a is never called without the assembly kernel.
 func kernel6x16a(k int, a *float32, rs, ds int, b, c *float32, ldc int, alpha, beta float32, mode int) {
+	panic("blas: no Sgemm kernel on this architecture")
+}
+
+// kernel12x16z is never called without the assembly kernel.
+func kernel12x16z(k int, a0, a1 *float32, rs, ds int, b *float32, ldb int, c *float32, ldc int, alpha, beta float32, mode int) {
 	panic("blas: no Sgemm kernel on this architecture")
 }

@@ -7,6 +7,7 @@ import (
 	"runtime"
 	"testing"
 
+	"golang.org/x/sys/cpu"
 	"gonum.org/v1/gonum/blas"
 	"gonum.org/v1/gonum/blas/gonum"
 )
@@ -498,6 +499,36 @@ func TestMatmulFlopsCountsEveryProduct(t *testing.T) {
 		want := uint64(2 * s[0] * s[1] * s[2])
 		if got := MatmulFlops() - before; got != want {
 			t.Errorf("%v: MatmulFlops grew by %d, want %d", c, got, want)
+		}
+	}
+}
+
+// TestSgemmAVX512SameBitsAsAVX2 checks that pairs of tiles computed by
+// the AVX-512 kernel give the same bits as the AVX2 kernels alone, on
+// products that reach every kernel variant (A and B packed, B in place,
+// A in place), every store mode, odd numbers of full tiles, edge tiles
+// and odd depths; and that both are the product. It runs the AVX2 path
+// on machines that would otherwise take the AVX-512 one.
+func TestSgemmAVX512SameBitsAsAVX2(t *testing.T) {
+	if !HasKernel() || !cpu.X86.HasAVX512F {
+		t.Skip("no AVX-512F: Sgemm runs the AVX2 kernels alone, which the other tests check")
+	}
+	defer func(w bool) { useWide = w }(useWide)
+	rng := rand.New(rand.NewPCG(17, 18))
+	var impl Implementation
+	shapes := [][3]int{{12, 16, 1}, {24, 32, 7}, {18, 16, 300}, {97, 50, 20}, {64, 1000, 600},
+		{200, 50, 300}, {301, 129, 65}, {193, 33, 40}, {1000, 17, 600}, {36, 4096, 64}, {120, 30, 257}}
+	for i, s := range shapes {
+		for j, tr := range [][2]blas.Transpose{{blas.NoTrans, blas.NoTrans}, {blas.Trans, blas.NoTrans}, {blas.NoTrans, blas.Trans}, {blas.Trans, blas.Trans}} {
+			c := &sgemmCase{tA: tr[0], tB: tr[1], m: s[0], n: s[1], k: s[2],
+				alpha: alphas[1+(i+j)%2], beta: betas[(i+j)%3], padA: j % 3, padB: i % 2, padC: 1}
+			c.fill(rng)
+			useWide = false
+			want := c.run(impl)
+			useWide = true
+			got := c.run(impl)
+			sameBits(t, c, got, want, "the AVX2 kernels'")
+			c.check(t, got)
 		}
 	}
 }
