@@ -23,7 +23,7 @@ func TestBLASAgreesWithGonum(t *testing.T) {
 	g, enc, out := encodeImages(t, sp, n, 9)
 	critic, scores := encodeAndDotScores(t, g, out, LocalCriticSpec{LocalChannels: 128, GlobalDim: 64, Units: 256})
 	params := append(enc.Learnables(), critic.Learnables()...)
-	terms := jsdTerms(t, scores, estimators.Blocks(n, 64), params)
+	terms, _ := jsdTerms(t, scores, estimators.Blocks(n, 64), params)
 	vm := G.NewTapeMachine(g, G.BindDualValues(params...))
 	defer vm.Close()
 	run := func() (float64, []float32) {

@@ -255,7 +255,7 @@ func TestEncoderLocalJSDTrainsOneStep(t *testing.T) {
 	m := sp.LocalSize()
 	shapeIs(t, "scores", scores, n, n*m*m)
 	params := append(enc.Learnables(), critic.Learnables()...)
-	jsdTerms(t, scores, estimators.Blocks(n, m*m), params)
+	_, _ = jsdTerms(t, scores, estimators.Blocks(n, m*m), params)
 	runGraph(t, g, G.BindDualValues(params...))
 	gw, err := enc.Conv1.W.Grad()
 	if err != nil {

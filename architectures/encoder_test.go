@@ -9,6 +9,7 @@ import (
 	"gorgonia.org/tensor"
 
 	"github.com/infomax/infomax/estimators"
+	"github.com/infomax/infomax/internal/graph"
 )
 
 // smallEncoder is a narrow encoder for tests.
@@ -44,8 +45,9 @@ func encodeImages(tb testing.TB, sp EncoderSpec, n int, seed uint64) (*G.ExprGra
 }
 
 // jsdTerms builds the jsd estimator's terms on scores and mask, and the
-// gradients of their loss with respect to params.
-func jsdTerms(tb testing.TB, scores *G.Node, mask *estimators.Mask, params G.Nodes) *estimators.Terms {
+// gradients of their loss with respect to params, and returns the terms
+// and the graph without the gradients nothing uses (see graph.Grad).
+func jsdTerms(tb testing.TB, scores *G.Node, mask *estimators.Mask, params G.Nodes) (*estimators.Terms, *G.ExprGraph) {
 	tb.Helper()
 	est, err := estimators.New("jsd", nil)
 	if err != nil {
@@ -55,10 +57,11 @@ func jsdTerms(tb testing.TB, scores *G.Node, mask *estimators.Mask, params G.Nod
 	if err != nil {
 		tb.Fatal(err)
 	}
-	if _, err := G.Grad(terms.Loss, params...); err != nil {
+	_, live, err := graph.Grad(terms.Loss, params...)
+	if err != nil {
 		tb.Fatal(err)
 	}
-	return terms
+	return terms, live
 }
 
 // runGraph runs g once on a new tape machine made with opts, failing tb on

@@ -183,14 +183,14 @@ func NewModel(c *Config, channels, size int, initSeed uint64) (*Model, error) {
 			return nil, err
 		}
 	}
-	grads, err := G.Grad(m.loss, params...)
+	grads, live, err := graph.Grad(m.loss, params...)
 	if err != nil {
 		return nil, fmt.Errorf("dim: differentiating the loss: %w", err)
 	}
 	if m.Adam, err = optim.NewAdam(params, grads, c.LR, c.Beta1, c.Beta2); err != nil {
 		return nil, fmt.Errorf("dim: %w", err)
 	}
-	m.vm = graph.NewTapeMachine(m.g)
+	m.vm = graph.NewTapeMachine(live)
 	return m, nil
 }
 
@@ -463,14 +463,14 @@ func (m *Model) buildDiscriminator(c *Config, initSeed uint64) error {
 		return err
 	}
 	dParams := m.Discriminator.Learnables()
-	dGrads, err := G.Grad(m.lossD, dParams...)
+	dGrads, live, err := graph.Grad(m.lossD, dParams...)
 	if err != nil {
 		return fmt.Errorf("dim: differentiating the discriminator loss: %w", err)
 	}
 	if m.PriorAdam, err = optim.NewAdam(dParams, dGrads, c.LR, c.Beta1, c.Beta2); err != nil {
 		return fmt.Errorf("dim: %w", err)
 	}
-	m.vmD = graph.NewTapeMachine(m.gd)
+	m.vmD = graph.NewTapeMachine(live)
 	return architectures.CopyValues(m.discriminatorCopy.Learnables(), dParams)
 }
 

@@ -47,7 +47,7 @@ func newCriticModel(name string, scores *G.Node, mask *estimators.Mask, est esti
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", name, err)
 	}
-	grads, err := G.Grad(terms.Loss, learnables...)
+	grads, live, err := graph.Grad(terms.Loss, learnables...)
 	if err != nil {
 		return nil, fmt.Errorf("%s: differentiating the loss: %w", name, err)
 	}
@@ -56,7 +56,7 @@ func newCriticModel(name string, scores *G.Node, mask *estimators.Mask, est esti
 		return nil, fmt.Errorf("%s: %w", name, err)
 	}
 	return &criticModel{name: name, batch: cfg.BatchSize, est: est, terms: terms, adam: adam,
-		vm: graph.NewTapeMachine(scores.Graph())}, nil
+		vm: graph.NewTapeMachine(live)}, nil
 }
 
 // close releases the model's tape machine.

@@ -136,14 +136,14 @@ func newDecoder(d int, geom Geometry, cfg Config) (*decoder, error) {
 	G.Read(out, &dec.out)
 	G.Read(loss, &dec.loss)
 	params := append(append(fc.Learnables(), conv1.Learnables()...), conv2.Learnables()...)
-	grads, err := G.Grad(loss, params...)
+	grads, live, err := graph.Grad(loss, params...)
 	if err != nil {
 		return nil, fmt.Errorf("decoder: differentiating the loss: %w", err)
 	}
 	if dec.adam, err = optim.NewAdam(params, grads, cfg.LR, adamBeta1, adamBeta2); err != nil {
 		return nil, err
 	}
-	dec.vm = graph.NewTapeMachine(g)
+	dec.vm = graph.NewTapeMachine(live)
 	return dec, nil
 }
 

@@ -89,14 +89,14 @@ func New(s Spec) (*Model, error) {
 		return nil, fmt.Errorf("estimator %q: %w", s.Estimator, err)
 	}
 	params := critic.Learnables()
-	grads, err := G.Grad(m.Terms.Loss, params...)
+	grads, live, err := graph.Grad(m.Terms.Loss, params...)
 	if err != nil {
 		return nil, fmt.Errorf("differentiating the %s loss: %w", s.Estimator, err)
 	}
 	if m.Adam, err = optim.NewAdam(params, grads, s.LR, s.Beta1, s.Beta2); err != nil {
 		return nil, err
 	}
-	m.vm = graph.NewTapeMachine(g)
+	m.vm = graph.NewTapeMachine(live)
 	return m, nil
 }
 
