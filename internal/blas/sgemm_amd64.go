@@ -60,7 +60,9 @@ func kernel6x16a(k int, a *float32, rs, ds int, b, c *float32, ldc int, alpha, b
 // p*ds, and B's sixteen values of depth p at b + p*ldb (16 for a packed
 // sliver). Each row of the tile is one 512-bit register; its sums, in
 // the same order with the same fused multiply-adds, and its stores are
-// kernel6x16's, bit for bit.
+// kernel6x16's, bit for bit. (Only a NaN's payload may differ: the
+// broadcast A is the multiply's second operand here and its first in
+// kernel6x16, and when both are NaNs x86 returns the first's payload.)
 //
 //go:noescape
 func kernel12x16z(k int, a0, a1 *float32, rs, ds int, b *float32, ldb int, c *float32, ldc int, alpha, beta float32, mode int)

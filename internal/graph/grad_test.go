@@ -11,8 +11,8 @@ import (
 // TestGradLeavesOutUnusedGradients checks that the graph Grad returns
 // leaves out the gradient with respect to a layer's input data, which
 // G.Grad builds (a product dY·Wᵀ), keeps a forward output nothing else
-// uses, and that a machine over it computes the same loss, output and
-// gradients as a machine over the whole graph.
+// uses and a G.Mean loss, and that a machine over it computes the same
+// loss, output and gradients as a machine over the whole graph.
 func TestGradLeavesOutUnusedGradients(t *testing.T) {
 	build := func() (g *G.ExprGraph, loss, side *G.Node, w G.Nodes) {
 		g = G.NewGraph()
@@ -21,8 +21,11 @@ func TestGradLeavesOutUnusedGradients(t *testing.T) {
 		w1 := G.NewMatrix(g, tensor.Float32, G.WithShape(3, 2), G.WithName("w1"),
 			G.WithValue(tensor.New(tensor.WithShape(3, 2), tensor.WithBacking([]float32{0.5, -1, 2, 0.25, -0.5, 1}))))
 		h := G.Must(G.Mul(x, w1))
-		side = G.Must(G.Sum(G.Must(G.Mul(x, w1)))) // a forward output read after the run
-		loss = G.Must(G.Sum(G.Must(G.Square(h))))
+		side = G.Must(G.Sum(G.Must(G.Exp(h)))) // a forward output read after the run
+		// A mean, whose division by the count G.Grad also differentiates
+		// with respect to the count: the loss then has a parent, the
+		// count's unused gradient.
+		loss = G.Must(G.Mean(G.Must(G.Square(h))))
 		return g, loss, side, G.Nodes{w1}
 	}
 	run := func(g *G.ExprGraph) {

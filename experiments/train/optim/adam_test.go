@@ -188,3 +188,23 @@ func TestNewAdamChecksTheGradients(t *testing.T) {
 		t.Errorf("Update before any run: error %v, want one saying to run the graph first", err)
 	}
 }
+
+// TestUpdateRefusesAStridedGradient checks that Update refuses a gradient
+// whose value is a transposed view, whose backing array is not in the
+// parameter's order.
+func TestUpdateRefusesAStridedGradient(t *testing.T) {
+	g := G.NewGraph()
+	w := G.NewMatrix(g, tensor.Float32, G.WithShape(2, 3), G.WithName("w"), G.WithInit(G.Zeroes()))
+	view := tensor.New(tensor.WithShape(3, 2), tensor.WithBacking([]float32{1, 2, 3, 4, 5, 6}))
+	if err := view.T(); err != nil {
+		t.Fatal(err)
+	}
+	grad := G.NewMatrix(g, tensor.Float32, G.WithShape(2, 3), G.WithName("dw"), G.WithValue(view))
+	opt, err := NewAdam(G.Nodes{w}, G.Nodes{grad}, 0.1, 0.9, 0.999)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := opt.Update(); err == nil || !strings.Contains(err.Error(), "strided view") {
+		t.Errorf("Update with a transposed view as gradient: error %v, want one naming the strided view", err)
+	}
+}

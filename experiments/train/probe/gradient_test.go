@@ -185,10 +185,11 @@ func TestInferenceFoldsBatchNormalization(t *testing.T) {
 	}
 }
 
-// TestAdamZeroesGradientsAfterEachStep guards against gorgonia's
-// accumulation of gradients across runs: two identical runs separated by
-// an update with zero learning rate must give identical gradients.
-func TestAdamZeroesGradientsAfterEachStep(t *testing.T) {
+// TestGradientsDoNotAccumulateAcrossSteps guards against gorgonia's
+// accumulation of gradients across runs (into dual values, which no
+// machine of the project binds): two identical runs separated by an
+// update with zero learning rate must give identical gradients.
+func TestGradientsDoNotAccumulateAcrossSteps(t *testing.T) {
 	tr := smallTrainer(t)
 	tr.opt.LR = 0
 	runLoss(t, tr)
