@@ -314,9 +314,21 @@ func rectifyInto[T float32 | float64](x, d, out []T) {
 // rectify32 is rectifyInto for float32 without a branch per element: the
 // mask is chosen as bits by a conditional move, since the signs of a
 // layer's pre-activations are as good as random to a branch predictor
-// (four times faster on 65,536 normal values).
+// (four times faster on 65,536 normal values). Where the CPU has AVX2,
+// rectify8 does the same eight at a time up to the last multiple of
+// eight.
 func rectify32(x, d, out []float32) {
 	out = out[:len(x)]
+	if n := len(x) &^ 7; hasAVX2 && n > 0 {
+		var dp *float32
+		if d != nil {
+			d = d[:len(x)]
+			dp = &d[0]
+			d = d[n:]
+		}
+		rectify8(n, &x[0], dp, &out[0])
+		x, out = x[n:], out[n:]
+	}
 	if d == nil {
 		for i, v := range x {
 			m := uint32(0)
@@ -361,9 +373,13 @@ func reluInto[T float32 | float64](x, d, out []T) {
 
 // reluGrad32 writes d where x > 0 and 0 elsewhere, keeping or clearing
 // d's bits with a mask chosen by a conditional move rather than a branch
-// (see rectify32).
+// (see rectify32), eight at a time with reluGrad8 where the CPU has AVX2.
 func reluGrad32(x, d, out []float32) {
 	out, d = out[:len(x)], d[:len(x)]
+	if n := len(x) &^ 7; hasAVX2 && n > 0 {
+		reluGrad8(n, &x[0], &d[0], &out[0])
+		x, d, out = x[n:], d[n:], out[n:]
+	}
 	for i, v := range x {
 		m := uint32(0)
 		if v > 0 {

@@ -23,3 +23,16 @@ func softplus4(n int, dst, src *float32) int
 //
 //go:noescape
 func sigmoid4(n int, dst, src, d *float32) int
+
+// rectify8 writes rectify32's result for the first n elements (a
+// multiple of 8) of x, and of d when d is not nil, to out, eight at a time
+// in AVX2.
+//
+//go:noescape
+func rectify8(n int, x, d, out *float32)
+
+// reluGrad8 writes reluGrad32's result for the first n elements (a
+// multiple of 8) to out, eight at a time in AVX2.
+//
+//go:noescape
+func reluGrad8(n int, x, d, out *float32)

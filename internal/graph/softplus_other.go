@@ -11,3 +11,9 @@ func softplus4(n int, dst, src *float32) int { panic("graph: no assembly on this
 
 // sigmoid4 is never called without the assembly.
 func sigmoid4(n int, dst, src, d *float32) int { panic("graph: no assembly on this architecture") }
+
+// rectify8 is never called without the assembly.
+func rectify8(n int, x, d, out *float32) { panic("graph: no assembly on this architecture") }
+
+// reluGrad8 is never called without the assembly.
+func reluGrad8(n int, x, d, out *float32) { panic("graph: no assembly on this architecture") }

@@ -1,0 +1,84 @@
+//go:build amd64 && !purego
+
+#include "textflag.h"
+
+// One, eight float32 copies of 1.0 for rectify8's mask.
+DATA maskOne<>+0(SB)/8, $0x3f8000003f800000
+DATA maskOne<>+8(SB)/8, $0x3f8000003f800000
+DATA maskOne<>+16(SB)/8, $0x3f8000003f800000
+DATA maskOne<>+24(SB)/8, $0x3f8000003f800000
+GLOBL maskOne<>(SB), RODATA|NOPTR, $32
+
+// func rectify8(n int, x, d, out *float32)
+//
+// rectify8 writes, eight at a time, out = x * m, or out = d * m when d is
+// not nil, with m = 1.0 where x >= 0 and 0.0 elsewhere (NaN included):
+// rectify32's products, the multiplied value first.
+TEXT ·rectify8(SB), NOSPLIT, $0-32
+	MOVQ   n+0(FP), CX
+	MOVQ   x+8(FP), SI
+	MOVQ   d+16(FP), BX
+	MOVQ   out+24(FP), DI
+	VMOVUPS maskOne<>(SB), Y15
+	VXORPS Y14, Y14, Y14
+	SHRQ   $3, CX
+	JZ     rdone
+	TESTQ  BX, BX
+	JNZ    rgrad
+
+rfwd:
+	VMOVUPS (SI), Y0
+	VCMPPS  $0x1d, Y14, Y0, Y1 // x >= 0, ordered: false for NaN
+	VANDPS  Y15, Y1, Y1
+	VMULPS  Y1, Y0, Y0         // x * m, x the first operand
+	VMOVUPS Y0, (DI)
+	ADDQ    $32, SI
+	ADDQ    $32, DI
+	DECQ    CX
+	JNZ     rfwd
+	JMP     rdone
+
+rgrad:
+	VMOVUPS (SI), Y0
+	VCMPPS  $0x1d, Y14, Y0, Y1
+	VANDPS  Y15, Y1, Y1
+	VMOVUPS (BX), Y2
+	VMULPS  Y1, Y2, Y2         // d * m, d the first operand
+	VMOVUPS Y2, (DI)
+	ADDQ    $32, SI
+	ADDQ    $32, BX
+	ADDQ    $32, DI
+	DECQ    CX
+	JNZ     rgrad
+
+rdone:
+	VZEROUPPER
+	RET
+
+// func reluGrad8(n int, x, d, out *float32)
+//
+// reluGrad8 writes, eight at a time, out = d where x > 0 and +0 elsewhere
+// (NaN included), d's bits kept or cleared by a mask, as reluGrad32.
+TEXT ·reluGrad8(SB), NOSPLIT, $0-32
+	MOVQ   n+0(FP), CX
+	MOVQ   x+8(FP), SI
+	MOVQ   d+16(FP), BX
+	MOVQ   out+24(FP), DI
+	VXORPS Y14, Y14, Y14
+	SHRQ   $3, CX
+	JZ     gdone
+
+gloop:
+	VMOVUPS (SI), Y0
+	VCMPPS  $0x1e, Y14, Y0, Y1 // x > 0, ordered: false for NaN
+	VANDPS  (BX), Y1, Y1
+	VMOVUPS Y1, (DI)
+	ADDQ    $32, SI
+	ADDQ    $32, BX
+	ADDQ    $32, DI
+	DECQ    CX
+	JNZ     gloop
+
+gdone:
+	VZEROUPPER
+	RET
