@@ -112,7 +112,6 @@ func (t *trainer) buildTraining() error {
 	x := input(g, "x", t.x)
 	y := input(g, "y", t.y)
 	features, outIn := x, t.d
-	var roots G.Nodes
 	if t.mlp {
 		hidden, err := architectures.NewLinear(g, init, "probe.hidden", t.d, t.hidden, true)
 		if err != nil {
@@ -128,7 +127,8 @@ func (t *trainer) buildTraining() error {
 		if err != nil {
 			return err
 		}
-		roots = append(roots, G.Read(mean, &t.batchMean), G.Read(variance, &t.batchVar))
+		G.Read(mean, &t.batchMean)
+		G.Read(variance, &t.batchVar)
 		// Dropout multiplies by a mask input filled from the trainer's seeded
 		// source each step: G.Dropout seeds its generator from the clock.
 		if t.cfg.Dropout > 0 {
@@ -164,16 +164,15 @@ func (t *trainer) buildTraining() error {
 	if err != nil {
 		return err
 	}
-	roots = append(roots, G.Read(loss, &t.loss))
-	grads, err := G.Grad(loss, t.params...)
+	G.Read(loss, &t.loss)
+	// The machine runs what graph.Grad leaves: the whole graph would also
+	// compute the gradient with respect to the input batch, a product as
+	// large as the parameters' gradient.
+	grads, live, err := graph.Grad(loss, t.params...)
 	if err != nil {
 		return err
 	}
-	// Run only what the loss, the statistics and the parameters' gradients
-	// need: the whole graph would also compute the gradient with respect to
-	// the input batch, a product as large as the parameters' gradient.
-	sub := g.SubgraphRoots(append(roots, grads...)...)
-	t.vm = graph.NewTapeMachine(sub)
+	t.vm = graph.NewTapeMachine(live)
 	if t.opt, err = optim.NewAdam(t.params, grads, t.cfg.LR, adamBeta1, adamBeta2); err != nil {
 		return err
 	}
