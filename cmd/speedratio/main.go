@@ -13,7 +13,11 @@
 // GFLOP of their matrix products and convolutions (dim_torch.py's count
 // against ours from package blas), and the rate per FLOP: full64-all, our
 // full step with the paper's global negatives, scores more pairs than the
-// reference's. With --against REV, the A side is our own benchmarks built
+// reference's. In each round it also times the machine's peak arithmetic,
+// an FMA loop on every thread (BenchmarkPeakFMA in internal/blas), and
+// prints, for each row whose benchmark counts its products, the least
+// time they take at that peak and the highest ratio it allows: a goal
+// above that ratio cannot be met on the machine. With --against REV, the A side is our own benchmarks built
 // from commit REV instead of PyTorch: a change's speed measured against the
 // code before it, in one sitting. Exit status: 0 on success, 1 when a measurement failed, 2 when
 // nothing ran (a usage error, or a missing python, torch or script).

@@ -82,6 +82,8 @@ func (f *fakeRunner) run(dir, name string, args, env []string) ([]byte, error) {
 	switch {
 	case name == "go", name == "git":
 		return nil, nil
+	case strings.HasSuffix(name, ".test") && slices.Contains(args, "^"+peakBench+"$"):
+		return []byte(peakOutput), nil
 	case strings.HasSuffix(name, ".test"):
 		return []byte(goBenchOutput), nil
 	case slices.Contains(args, "--json"):
@@ -111,9 +113,9 @@ func TestSittingInterleaves(t *testing.T) {
 	for _, c := range f.calls {
 		kinds = append(kinds, strings.Fields(c)[0])
 	}
-	want := []string{"go", "go", // compiled once each
-		"python3", "dim.test", "python3", "python3", "gaussian.test", // round 1: A B, A A B
-		"python3", "dim.test", "python3", "python3", "gaussian.test"} // round 2
+	want := []string{"go", "go", "go", // compiled once each, the peak's package last
+		"blas.test", "python3", "dim.test", "python3", "python3", "gaussian.test", // round 1: the peak, then A B, A A B
+		"blas.test", "python3", "dim.test", "python3", "python3", "gaussian.test"} // round 2
 	if !slices.Equal(kinds, want) {
 		t.Errorf("calls %q, want %q", f.calls, want)
 	}
@@ -132,6 +134,9 @@ func TestSittingInterleaves(t *testing.T) {
 	}
 	if rep.blas != "go-avx2" {
 		t.Errorf("blas %q", rep.blas)
+	}
+	if !slices.Equal(rep.peaks, []float64{219.8, 219.8}) {
+		t.Errorf("peaks %v, want the better width's 219.8 in each round", rep.peaks)
 	}
 }
 

@@ -121,6 +121,11 @@ func (s *sitting) measure() (*report, error) {
 		rep.rows = append(rep.rows, row{setting: st})
 	}
 	for r := 1; r <= s.opts.rounds; r++ {
+		if s.opts.against == "" {
+			if err := s.measurePeak(r, rep); err != nil {
+				return nil, err
+			}
+		}
 		for i := range rep.rows {
 			if err := s.measureRow(r, &rep.rows[i], rep); err != nil {
 				return nil, err
@@ -130,20 +135,28 @@ func (s *sitting) measure() (*report, error) {
 	return rep, nil
 }
 
-// compile builds the test binary of each package the settings need, once.
+// compile builds the test binary of each package the settings need, and
+// against PyTorch the peak benchmark's, once.
 func (s *sitting) compile() error {
 	s.bins = map[string]string{}
+	var pkgs []string
 	for _, st := range s.settings {
-		if _, ok := s.bins[st.pkg]; ok {
+		pkgs = append(pkgs, st.pkg)
+	}
+	if s.opts.against == "" {
+		pkgs = append(pkgs, peakPkg)
+	}
+	for _, pkg := range pkgs {
+		if _, ok := s.bins[pkg]; ok {
 			continue
 		}
-		bin := filepath.Join(s.tmp, filepath.Base(st.pkg)+".test")
-		args := []string{"test", "-c", "-o", bin, st.pkg}
-		fmt.Fprintf(s.progress, "compiling %s\n", st.pkg)
+		bin := filepath.Join(s.tmp, filepath.Base(pkg)+".test")
+		args := []string{"test", "-c", "-o", bin, pkg}
+		fmt.Fprintf(s.progress, "compiling %s\n", pkg)
 		if out, err := s.runner.run("", "go", args, nil); err != nil {
 			return &cmdError{cmd: commandLine("go", args, nil), err: err, out: out}
 		}
-		s.bins[st.pkg] = bin
+		s.bins[pkg] = bin
 	}
 	return nil
 }

@@ -25,6 +25,27 @@ PASS
 ok  	github.com/infomax/infomax/experiments/tasks/gaussian	3.216s
 `
 
+// peakOutput is BenchmarkPeakFMA's output on a 2-core machine with
+// AVX-512.
+const peakOutput = `goos: linux
+goarch: amd64
+pkg: github.com/infomax/infomax/internal/blas
+cpu: AMD EPYC
+BenchmarkPeakFMA/avx2-2         	   5000	     28729 ns/op	       219.0 GFLOP/s
+BenchmarkPeakFMA/avx512-2       	   5000	     57245 ns/op	       219.8 GFLOP/s
+PASS
+`
+
+func TestPeakOf(t *testing.T) {
+	if p, w := peakOf(peakOutput); p != 219.8 || w != "avx512" {
+		t.Errorf("peakOf = %v %q, want 219.8 avx512", p, w)
+	}
+	skipped := "--- SKIP: BenchmarkPeakFMA\n    peak_test.go:52: no AVX2 and FMA: the peak loops do not run here\nPASS\n"
+	if p, w := peakOf(skipped + goBenchOutput); p != 0 || w != "" {
+		t.Errorf("peakOf of a skipped benchmark = %v %q, want 0", p, w)
+	}
+}
+
 func TestParseGoBench(t *testing.T) {
 	// Read back from a file, as the program reads a subprocess's output.
 	path := filepath.Join(t.TempDir(), "bench.txt")

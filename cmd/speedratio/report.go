@@ -33,6 +33,7 @@ type report struct {
 	command   string
 	against   string // the commit ours ran against, instead of PyTorch
 	rows      []row
+	peaks     []float64 // the machine's peak GFLOP/s, one per round (none against a commit)
 }
 
 // refName names the A side: PyTorch, or the commit of --against;
@@ -110,6 +111,7 @@ func (r *report) markdown() string {
 			summarize(rw.bytes).median/1e6, summarize(rw.allocs).median)
 	}
 	b.WriteString(r.workText())
+	b.WriteString(r.ceilingText())
 	b.WriteString(r.winnersText())
 	return b.String()
 }

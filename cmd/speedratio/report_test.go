@@ -132,6 +132,36 @@ func TestMarkdownWork(t *testing.T) {
 	}
 }
 
+// TestMarkdownCeiling checks the ceiling table: at the median peak, 210
+// GFLOP/s, the full step's 21 GFLOP take 100 ms, against the reference's
+// 64 images in 64/435 s = 147.13 ms, so at most 1.47×; the separable
+// Gaussian step's 0.06 GFLOP take 0.29 ms against 1/850 s, at most 4.12×.
+func TestMarkdownCeiling(t *testing.T) {
+	r := fixedReport()
+	r.peaks = []float64{200, 220, 210}
+	r.rows[0].oursGFLOP = []float64{21, 21, 21}
+	r.rows[1].oursGFLOP = []float64{0.06, 0.06, 0.06}
+	got := r.markdown()
+	for _, want := range []string{
+		"was 210.0 GFLOP/s (median; 200.0-220.0)",
+		"| setting | ours GFLOP a step | our products at the peak | PyTorch's median step | highest ratio | goal |\n| --- | --- | --- | --- | --- | --- |\n",
+		"| full step, batch 64 | 21.000 | 100.00 ms | 147.13 ms | 1.47× | 1.00× |\n",
+		"| Gaussian step, separable critic, hidden 256 | 0.060 | 0.29 ms | 1.18 ms | 4.12× | 2.00× |\n",
+	} {
+		if !strings.Contains(got, want) {
+			t.Errorf("markdown lacks %q:\n%s", want, got)
+		}
+	}
+	r.peaks = nil
+	if got := r.markdown(); strings.Contains(got, "ceiling") {
+		t.Errorf("a ceiling without a peak measured:\n%s", got)
+	}
+	r.peaks, r.against = []float64{210}, "abc1234"
+	if got := r.markdown(); strings.Contains(got, "ceiling") {
+		t.Errorf("a ceiling against a commit of ours:\n%s", got)
+	}
+}
+
 func TestTunedEnv(t *testing.T) {
 	none := tunedEnv(func(string) bool { return false })
 	if none.tuned || len(none.env) != 0 || len(none.missing) != 2 {

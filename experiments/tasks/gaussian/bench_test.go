@@ -9,7 +9,8 @@ import (
 
 // BenchmarkStep measures one training step (sampling, forward, backward and
 // Adam) at the paper's sizes, d = 20 and batch 64, with jsd, for each critic
-// and several hidden widths. One op is one step.
+// and several hidden widths. One op is one step; matmul-GFLOP/op is the
+// arithmetic of its matrix products, as package blas counts it.
 func BenchmarkStep(b *testing.B) {
 	for _, tc := range []struct {
 		critic string
@@ -39,12 +40,15 @@ func BenchmarkStep(b *testing.B) {
 				step()
 			}
 			b.ReportAllocs()
+			flops := blas.MatmulFlops()
 			b.ResetTimer()
 			for i := 0; i < b.N; i++ {
 				step()
 			}
 			b.StopTimer()
+			flops = blas.MatmulFlops() - flops
 			b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "steps/s")
+			b.ReportMetric(float64(flops)/float64(b.N)/1e9, "matmul-GFLOP/op")
 			b.Logf("BLAS: %s", blas.Name())
 		})
 	}

@@ -1,0 +1,78 @@
+package blas
+
+import (
+	"runtime"
+	"sync"
+	"testing"
+)
+
+// TestFMALoopsRunEveryIteration checks that the peak loops do n
+// iterations of x*x added into each accumulator: with x = 1 the returned
+// lane counts them exactly.
+func TestFMALoopsRunEveryIteration(t *testing.T) {
+	if !hasPeakLoops {
+		t.Skip("no AVX2 and FMA: the peak loops do not run here")
+	}
+	loops := map[string]func(int, float32) float32{"avx2": fmaLoop256}
+	if hasPeakLoop512 {
+		loops["avx512"] = fmaLoop512
+	}
+	for name, loop := range loops {
+		for _, n := range []int{0, 1, 7, 1000} {
+			if got := loop(n, 1); got != float32(n) {
+				t.Errorf("%s: %d iterations of 1*1 gave %g", name, n, got)
+			}
+		}
+		if got := loop(3, 0.5); got != 0.75 {
+			t.Errorf("%s: 3 iterations of 0.5*0.5 gave %g, want 0.75", name, got)
+		}
+	}
+}
+
+// peakIterations is how many iterations one call of a peak loop runs:
+// about 0.1 ms, long enough to make the call's cost nothing.
+const peakIterations = 1 << 14
+
+// BenchmarkPeakFMA measures the machine's peak float32 arithmetic: every
+// one of GOMAXPROCS goroutines runs an FMA loop with nothing else to
+// wait for (fmaLoop256 for avx2, fmaLoop512 for avx512), b.N calls each,
+// at once. GFLOP/s is the total over all of them. No product can run
+// faster on these cores, so it is the ceiling that cmd/speedratio
+// compares the steps' arithmetic with.
+func BenchmarkPeakFMA(b *testing.B) {
+	if !hasPeakLoops {
+		b.Skip("no AVX2 and FMA: the peak loops do not run here")
+	}
+	loops := []struct {
+		name  string
+		loop  func(int, float32) float32
+		flops float64 // per iteration
+	}{{"avx2", fmaLoop256, 192}}
+	if hasPeakLoop512 {
+		loops = append(loops, struct {
+			name  string
+			loop  func(int, float32) float32
+			flops float64
+		}{"avx512", fmaLoop512, 384})
+	}
+	for _, l := range loops {
+		b.Run(l.name, func(b *testing.B) {
+			workers := runtime.GOMAXPROCS(0)
+			var wg sync.WaitGroup
+			b.ResetTimer()
+			for w := 0; w < workers; w++ {
+				wg.Add(1)
+				go func() {
+					defer wg.Done()
+					for i := 0; i < b.N; i++ {
+						l.loop(peakIterations, 1)
+					}
+				}()
+			}
+			wg.Wait()
+			b.StopTimer()
+			flops := l.flops * peakIterations * float64(b.N*workers)
+			b.ReportMetric(flops/b.Elapsed().Seconds()/1e9, "GFLOP/s")
+		})
+	}
+}
