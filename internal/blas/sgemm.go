@@ -218,9 +218,14 @@ type product struct {
 	ldc            int
 }
 
-// parallel splits C's rows (or, when it has few rows, its columns) into
-// contiguous ranges, one per goroutine, at multiples of the kernel's tile
-// so that every element lies in the same tile whatever the split.
+// parallel splits C's rows (or, when it has few rows, its columns)
+// between goroutines at multiples of the kernel's tile, so that every
+// element lies in the same tile whatever the split: in blocks of rows
+// taken in turn (sharedB) when A is read in place and has more than two
+// blocks of rows, otherwise in contiguous ranges, one per goroutine. (A
+// transposed A, packed block by block, ran 20-26% slower in sharedB's
+// blocks: BenchmarkSgemm's convgrad and critic_At shapes, 4 interleaved
+// rounds.)
 func (p *product) parallel(m, n int) {
 	workers := runtime.GOMAXPROCS(0)
 	if workers < 2 || m*n*p.k < parallelVolume {
@@ -229,6 +234,10 @@ func (p *product) parallel(m, n int) {
 	}
 	rowTiles := (m + kernelRows - 1) / kernelRows
 	colTiles := (n + kernelCols - 1) / kernelCols
+	if !p.aTrans && rowTiles >= colTiles && m > 2*blockRows && p.alpha != 0 && p.k != 0 && p.k*n <= sharedMax {
+		p.sharedB(m, n)
+		return
+	}
 	tiles, step, size := rowTiles, kernelRows, m
 	if colTiles > rowTiles {
 		tiles, step, size = colTiles, kernelCols, n
@@ -251,9 +260,96 @@ func (p *product) parallel(m, n int) {
 	})
 }
 
-// packBuffers holds one goroutine's packed panels of A and B.
+// sharedB computes C in blocks of rows that the caller and the helpers
+// take in turn from parallel.Do's counter, against all of B packed once,
+// by all of them, beforehand. A core that runs slower than the other (on
+// a shared machine, another guest's thread on its hyper-thread) then takes
+// fewer blocks, where a split into one range per goroutine waits for its
+// range: on the 2-core development machine an FMA loop on both cores
+// measured anywhere from 105 to 220 GFLOP/s, minutes apart. A block runs
+// every panel and slice of k in block's order, with the same kernel
+// calls for every tile, so C gets the same bits.
+func (p *product) sharedB(m, n int) {
+	shared := packPool.Get().(*packBuffers)
+	defer packPool.Put(shared)
+	shared.pans = p.appendPanels(shared.pans[:0], n)
+	pans := shared.pans
+	size := 0
+	for _, pan := range pans {
+		size += (pan.nc + kernelCols - 1) / kernelCols * kernelCols * pan.kc
+	}
+	shared.b = grow(shared.b, size)
+	// Packing is split into runs of at most packRun columns of a panel.
+	runs := (min(n, blockCols) + packRun - 1) / packRun
+	parallel.Do(len(pans)*runs, func(i int) {
+		pan, j0 := pans[i/runs], i%runs*packRun
+		if j0 < pan.nc {
+			p.packB(shared.b[pan.at+j0*pan.kc:], pan.pc, pan.kc, pan.jc+j0, min(packRun, pan.nc-j0))
+		}
+	})
+	rows := sharedRows(m)
+	parallel.Do((m+rows-1)/rows, func(i int) {
+		bufs := packPool.Get().(*packBuffers)
+		own := bufs.b
+		ic := i * rows
+		for _, pan := range pans {
+			bufs.b = shared.b[pan.at:]
+			p.rowBlock(bufs, pan.panel, ic, min(rows, m-ic), !p.aTrans)
+		}
+		bufs.b = own
+		packPool.Put(bufs)
+	})
+}
+
+// sharedRows is the number of rows of sharedB's blocks: blockRows, or
+// half of it when there would be fewer than 16 blocks, so that the last
+// blocks leave no core idle for long.
+func sharedRows(m int) int {
+	if m < 16*blockRows {
+		return blockRows / 2
+	}
+	return blockRows
+}
+
+// sharedPanel is a panel of B in the order block runs them, and where its
+// packed slivers start in sharedB's buffer.
+type sharedPanel struct {
+	panel
+	at int
+}
+
+// packRun is the most columns of B that one of sharedB's packing chunks
+// packs, a multiple of kernelCols.
+const packRun = 32 * kernelCols
+
+// sharedMax is the most elements of B that sharedB packs at once (64 MB);
+// a larger B is split into one range of rows per goroutine.
+const sharedMax = 1 << 24
+
+// appendPanels appends to pans B's panels for n columns, columns
+// blockCols at a time and k depthBlock at a time within them, each with
+// its store mode, in the order block runs them.
+func (p *product) appendPanels(pans []sharedPanel, n int) []sharedPanel {
+	at := 0
+	for jc := 0; jc < n; jc += blockCols {
+		nc := min(blockCols, n-jc)
+		for pc := 0; pc < p.k; pc += depthBlock {
+			pan := panel{jc: jc, nc: nc, pc: pc, kc: min(depthBlock, p.k-pc), mode: modeAdd}
+			if pc == 0 {
+				pan.mode = p.firstMode()
+			}
+			pans = append(pans, sharedPanel{panel: pan, at: at})
+			at += (nc + kernelCols - 1) / kernelCols * kernelCols * pan.kc
+		}
+	}
+	return pans
+}
+
+// packBuffers holds one goroutine's packed panels of A and B, and
+// sharedB's list of panels.
 type packBuffers struct {
 	a, b []float32
+	pans []sharedPanel
 }
 
 var packPool = sync.Pool{New: func() any { return new(packBuffers) }}
@@ -282,13 +378,7 @@ func (p *product) block(r0, r1, c0, c1 int) {
 		p.scale(r0, r1, c0, c1)
 		return
 	}
-	firstMode := modeScale
-	switch p.beta {
-	case 0:
-		firstMode = modeSet
-	case 1:
-		firstMode = modeAdd
-	}
+	firstMode := p.firstMode()
 	bufs := packPool.Get().(*packBuffers)
 	defer packPool.Put(bufs)
 	// With one or two blocks of rows every sliver of B meets at most
@@ -323,6 +413,18 @@ func (p *product) block(r0, r1, c0, c1 int) {
 			}
 		}
 	}
+}
+
+// firstMode is the store mode of the first kc-deep slice of k: it applies
+// beta (0 never reads C, 1 adds to it).
+func (p *product) firstMode() int {
+	switch p.beta {
+	case 0:
+		return modeSet
+	case 1:
+		return modeAdd
+	}
+	return modeScale
 }
 
 // panel is the part of B that block's loops are at: columns [jc, jc+nc),

@@ -204,15 +204,26 @@ func TestSgemmBetaZeroOverwritesNaN(t *testing.T) {
 
 // TestSgemmSameBitsAnyGOMAXPROCS checks that products large enough to
 // run in parallel give bit-identical results on 1, 2 and 3 goroutines,
-// splitting rows and columns.
+// splitting rows and columns, for every transpose and beta. With a plain
+// A, the shapes with more than two blocks of rows and at least as many
+// tiles down as across (256x300, 1000x20 over two slices of k, 800x2100
+// over two panels of B) take sharedB's blocks of rows; the others split
+// into one range per goroutine.
 func TestSgemmSameBitsAnyGOMAXPROCS(t *testing.T) {
 	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(0))
 	rng := rand.New(rand.NewPCG(9, 10))
 	var impl Implementation
-	for _, s := range [][3]int{{37, 129, 65}, {256, 300, 17}, {6, 4096, 64}, {1000, 20, 300}, {64, 1000, 600}} {
-		c := &sgemmCase{tA: blas.Trans, tB: blas.NoTrans, m: s[0], n: s[1], k: s[2], alpha: -0.7, beta: 0.3, padA: 1, padC: 2}
+	var cases []*sgemmCase
+	for _, s := range [][3]int{{37, 129, 65}, {256, 300, 17}, {6, 4096, 64}, {1000, 20, 300}, {64, 1000, 600}, {800, 2100, 20}} {
+		for _, tr := range [][2]blas.Transpose{{blas.Trans, blas.NoTrans}, {blas.NoTrans, blas.NoTrans}, {blas.NoTrans, blas.Trans}, {blas.Trans, blas.Trans}} {
+			for _, beta := range []float32{0.3, 0, 1} {
+				cases = append(cases, &sgemmCase{tA: tr[0], tB: tr[1], m: s[0], n: s[1], k: s[2], alpha: -0.7, beta: beta, padA: 1, padC: 2})
+			}
+		}
+	}
+	for _, c := range cases {
 		c.fill(rng)
-		if s[0]*s[1]*s[2] < parallelVolume {
+		if c.m*c.n*c.k < parallelVolume {
 			t.Fatalf("%v is too small to run in parallel", c)
 		}
 		runtime.GOMAXPROCS(1)
