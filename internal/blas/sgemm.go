@@ -24,7 +24,8 @@ import (
 // Every other routine is gonum's.
 //
 // Large products run on up to GOMAXPROCS goroutines, each computing its
-// own rows or columns of C; k is never split, so every element of C is
+// own rows or columns of C (blocks of rows taken in turn, or one range
+// each); k is never split, so every element of C is
 // summed in the same order whatever the goroutine count, and the results
 // are bit-identical for any GOMAXPROCS.
 type Implementation struct {
@@ -221,8 +222,10 @@ type product struct {
 // parallel splits C's rows (or, when it has few rows, its columns)
 // between goroutines at multiples of the kernel's tile, so that every
 // element lies in the same tile whatever the split: in blocks of rows
-// taken in turn (sharedB) when A is read in place and has more than two
-// blocks of rows, otherwise in contiguous ranges, one per goroutine. (A
+// taken in turn (sharedB) when A is read in place, has more than two
+// blocks of rows and at least as many tiles down as across, and B is at
+// most sharedMax elements, otherwise in contiguous ranges, one per
+// goroutine. (A
 // transposed A, packed block by block, ran 20-26% slower in sharedB's
 // blocks: BenchmarkSgemm's convgrad and critic_At shapes, 4 interleaved
 // rounds.)
@@ -270,8 +273,8 @@ func (p *product) parallel(m, n int) {
 // every panel and slice of k in block's order, with the same kernel
 // calls for every tile, so C gets the same bits.
 func (p *product) sharedB(m, n int) {
-	shared := packPool.Get().(*packBuffers)
-	defer packPool.Put(shared)
+	shared := sharedPool.Get().(*packBuffers)
+	defer sharedPool.Put(shared)
 	shared.pans = p.appendPanels(shared.pans[:0], n)
 	pans := shared.pans
 	size := 0
@@ -322,8 +325,9 @@ type sharedPanel struct {
 // packs, a multiple of kernelCols.
 const packRun = 32 * kernelCols
 
-// sharedMax is the most elements of B that sharedB packs at once (64 MB);
-// a larger B is split into one range of rows per goroutine.
+// sharedMax is the most elements of B that sharedB packs at once (64 MB,
+// and up to 15 columns of padding a panel); a larger B is split into one
+// range of rows per goroutine.
 const sharedMax = 1 << 24
 
 // appendPanels appends to pans B's panels for n columns, columns
@@ -353,6 +357,10 @@ type packBuffers struct {
 }
 
 var packPool = sync.Pool{New: func() any { return new(packBuffers) }}
+
+// sharedPool holds sharedB's buffers of all of B, apart from packPool's
+// per-goroutine panels so that those stay the size of one panel.
+var sharedPool = sync.Pool{New: func() any { return new(packBuffers) }}
 
 // grow returns s resized to n elements, reallocating only when s is too
 // short.

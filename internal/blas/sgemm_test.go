@@ -207,8 +207,9 @@ func TestSgemmBetaZeroOverwritesNaN(t *testing.T) {
 // splitting rows and columns, for every transpose and beta. With a plain
 // A, the shapes with more than two blocks of rows and at least as many
 // tiles down as across (256x300, 1000x20 over two slices of k, 800x2100
-// over two panels of B) take sharedB's blocks of rows; the others split
-// into one range per goroutine.
+// over two panels of B) take sharedB's blocks of rows, as do 6x4096 and
+// 64x1000 with a transposed B and beta 0, computed transposed; the others
+// split into one range per goroutine.
 func TestSgemmSameBitsAnyGOMAXPROCS(t *testing.T) {
 	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(0))
 	rng := rand.New(rand.NewPCG(9, 10))
