@@ -17,10 +17,11 @@
 // an FMA loop on every thread (BenchmarkPeakFMA in internal/blas), and
 // prints, for each row whose benchmark counts its products, the least
 // time they take at that peak and the highest ratio it allows: a goal
-// above that ratio cannot be met on the machine. With --against REV, the A side is our own benchmarks built
+// above that ratio cannot be met while the machine runs at that peak. With --against REV, the A side is our own benchmarks built
 // from commit REV instead of PyTorch: a change's speed measured against the
-// code before it, in one sitting. Exit status: 0 on success, 1 when a measurement failed, 2 when
-// nothing ran (a usage error, or a missing python, torch or script).
+// code before it, in one sitting. Exit status: 0 on success, 1 when a
+// measurement failed, 2 when nothing ran (a usage error, or a missing
+// python, torch or script).
 package main
 
 import (

@@ -71,6 +71,8 @@ type fakeRunner struct {
 	calls []string
 	dirs  []string
 	fail  string
+	// peak is what the peak benchmark prints; peakOutput when empty.
+	peak string
 }
 
 func (f *fakeRunner) run(dir, name string, args, env []string) ([]byte, error) {
@@ -83,6 +85,9 @@ func (f *fakeRunner) run(dir, name string, args, env []string) ([]byte, error) {
 	case name == "go", name == "git":
 		return nil, nil
 	case strings.HasSuffix(name, ".test") && slices.Contains(args, "^"+peakBench+"$"):
+		if f.peak != "" {
+			return []byte(f.peak), nil
+		}
 		return []byte(peakOutput), nil
 	case strings.HasSuffix(name, ".test"):
 		return []byte(goBenchOutput), nil
@@ -137,6 +142,24 @@ func TestSittingInterleaves(t *testing.T) {
 	}
 	if !slices.Equal(rep.peaks, []float64{219.8, 219.8}) {
 		t.Errorf("peaks %v, want the better width's 219.8 in each round", rep.peaks)
+	}
+}
+
+// TestPeakSkippedOrFailed checks a machine where the peak benchmark
+// skips (it then prints only PASS): the sitting measures every row and its
+// report has no ceiling; and a peak benchmark that fails: the sitting
+// stops with an error naming its command.
+func TestPeakSkippedOrFailed(t *testing.T) {
+	rep, err := fakeSitting(&fakeRunner{peak: "PASS\n"}).measure()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(rep.peaks) != 0 || len(rep.rows[0].ours) != 2 || strings.Contains(rep.markdown(), "ceiling") {
+		t.Errorf("skipped peak: peaks %v, rows %+v, markdown:\n%s", rep.peaks, rep.rows, rep.markdown())
+	}
+	_, err = fakeSitting(&fakeRunner{fail: "blas.test"}).measure()
+	if err == nil || !strings.Contains(err.Error(), "cd ./internal/blas && ") || !strings.Contains(err.Error(), "blas.test -test.run '^$' -test.bench '^BenchmarkPeakFMA$'") {
+		t.Errorf("failed peak: %v", err)
 	}
 }
 

@@ -36,7 +36,7 @@ func (s *sitting) measurePeak(r int, rep *report) error {
 		return nil
 	}
 	rep.peaks = append(rep.peaks, peak)
-	fmt.Fprintf(s.progress, "round %d/%d  peak         %.1f %s (%s, %.0f s)\n", r, s.opts.rounds, peak, peakUnit, width, time.Since(start).Seconds())
+	fmt.Fprintf(s.progress, "round %d/%d  peak         %.1f %s (%s, %.1f s)\n", r, s.opts.rounds, peak, peakUnit, width, time.Since(start).Seconds())
 	return nil
 }
 
@@ -58,8 +58,9 @@ func peakOf(out string) (peak float64, width string) {
 // (the median of the rounds' peaks), and the highest ratio that allows
 // against the reference's median step: what ours would reach if the
 // products ran at the peak and everything else took no time. A goal above
-// it cannot be met on this machine. Empty without peaks (or against a
-// commit of ours).
+// it cannot be met while the machine runs at that peak (the peak varies
+// on a shared machine, so the table also gives its range). Empty without
+// peaks (or against a commit of ours).
 func (r *report) ceilingText() string {
 	if len(r.peaks) == 0 || r.against != "" {
 		return ""
@@ -76,8 +77,8 @@ func (r *report) ceilingText() string {
 		}
 		if b.Len() == 0 {
 			fmt.Fprintf(&b, "\nThe ceiling: the machine's peak, an FMA loop on every thread (%s in internal/blas), was %.1f GFLOP/s (median; %.1f-%.1f). "+
-				"At the peak our products alone take the time below; the highest ratio is the reference's median step over it, "+
-				"what ours would reach if the products ran at the peak and nothing else took any time:\n\n",
+				"At the median peak our products alone take the time below; the highest ratio is the reference's median step over it, "+
+				"what ours would reach if the products ran at that peak and nothing else took any time:\n\n",
 				peakBench, peak.median, peak.min, peak.max)
 			b.WriteString("| setting | ours GFLOP a step | our products at the peak | PyTorch's median step | highest ratio | goal |\n")
 			b.WriteString("| --- | --- | --- | --- | --- | --- |\n")

@@ -14,9 +14,9 @@ var (
 // fmaLoop256 runs n iterations of twelve independent 256-bit fused
 // multiply-adds (acc += x*x on eight float32 lanes), 192 floating-point
 // operations an iteration, with nothing else to wait for: the most
-// arithmetic one core does per cycle with AVX2. It returns a lane of the
-// last accumulator, n*x*x when that is exact, so a test can check that
-// every iteration ran.
+// arithmetic one core does per cycle with AVX2. It returns the sum of
+// the twelve accumulators' first lanes, 12*n*x*x when that is exact, so a
+// test can check that every iteration ran every one of them.
 //
 //go:noescape
 func fmaLoop256(n int, x float32) float32

@@ -38,7 +38,19 @@ loop256:
 	JNZ         loop256
 
 done256:
-	VMOVSS     X11, ret+16(FP)
+	// Sum the accumulators, so that a test sees every one of them.
+	VADDPS      Y1, Y0, Y0
+	VADDPS      Y2, Y0, Y0
+	VADDPS      Y3, Y0, Y0
+	VADDPS      Y4, Y0, Y0
+	VADDPS      Y5, Y0, Y0
+	VADDPS      Y6, Y0, Y0
+	VADDPS      Y7, Y0, Y0
+	VADDPS      Y8, Y0, Y0
+	VADDPS      Y9, Y0, Y0
+	VADDPS      Y10, Y0, Y0
+	VADDPS      Y11, Y0, Y0
+	VMOVSS      X0, ret+16(FP)
 	VZEROUPPER
 	RET
 
@@ -78,6 +90,18 @@ loop512:
 	JNZ         loop512
 
 done512:
-	VMOVSS     X11, ret+16(FP)
+	// Sum the accumulators, so that a test sees every one of them.
+	VADDPS      Z1, Z0, Z0
+	VADDPS      Z2, Z0, Z0
+	VADDPS      Z3, Z0, Z0
+	VADDPS      Z4, Z0, Z0
+	VADDPS      Z5, Z0, Z0
+	VADDPS      Z6, Z0, Z0
+	VADDPS      Z7, Z0, Z0
+	VADDPS      Z8, Z0, Z0
+	VADDPS      Z9, Z0, Z0
+	VADDPS      Z10, Z0, Z0
+	VADDPS      Z11, Z0, Z0
+	VMOVSS      X0, ret+16(FP)
 	VZEROUPPER
 	RET
