@@ -1,10 +1,6 @@
 package blas
 
-import (
-	"runtime"
-	"sync"
-	"testing"
-)
+import "testing"
 
 // TestFMALoopsRunEveryIteration checks that the peak loops do n
 // iterations of x*x added into each of their twelve accumulators: with x
@@ -34,12 +30,12 @@ func TestFMALoopsRunEveryIteration(t *testing.T) {
 // cost nothing.
 const peakIterations = 1 << 14
 
-// BenchmarkPeakFMA measures the machine's peak float32 arithmetic: every
-// one of GOMAXPROCS goroutines runs an FMA loop with nothing else to
-// wait for (fmaLoop256 for avx2, fmaLoop512 for avx512), b.N calls each,
-// at once. GFLOP/s is the total over all of them. No product can run
-// faster on these cores, so it is the ceiling that cmd/speedratio
-// compares the steps' arithmetic with.
+// BenchmarkPeakFMA measures the machine's peak float32 arithmetic:
+// b.RunParallel's GOMAXPROCS goroutines call an FMA loop with nothing
+// else to wait for (fmaLoop256 for avx2, fmaLoop512 for avx512), b.N
+// calls among them, at once. GFLOP/s is the total over all of them. No
+// product can run faster on these cores, so it is the ceiling that
+// cmd/speedratio compares the steps' arithmetic with.
 func BenchmarkPeakFMA(b *testing.B) {
 	if !hasPeakLoops {
 		b.Skip("no AVX2 and FMA: the peak loops do not run here")
@@ -55,21 +51,12 @@ func BenchmarkPeakFMA(b *testing.B) {
 	}
 	for _, l := range loops {
 		b.Run(l.name, func(b *testing.B) {
-			workers := runtime.GOMAXPROCS(0)
-			var wg sync.WaitGroup
-			b.ResetTimer()
-			for w := 0; w < workers; w++ {
-				wg.Add(1)
-				go func() {
-					defer wg.Done()
-					for i := 0; i < b.N; i++ {
-						l.loop(peakIterations, 1)
-					}
-				}()
-			}
-			wg.Wait()
-			b.StopTimer()
-			flops := l.flops * peakIterations * float64(b.N*workers)
+			b.RunParallel(func(pb *testing.PB) {
+				for pb.Next() {
+					l.loop(peakIterations, 1)
+				}
+			})
+			flops := l.flops * peakIterations * float64(b.N)
 			b.ReportMetric(flops/b.Elapsed().Seconds()/1e9, "GFLOP/s")
 		})
 	}

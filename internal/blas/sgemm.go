@@ -265,7 +265,7 @@ func (p *product) parallel(m, n int) {
 
 // sharedB computes C in blocks of rows that the caller and the helpers
 // take in turn from parallel.Do's counter, against all of B packed once,
-// by all of them, beforehand. A core that runs slower than the other (on
+// by all of them, beforehand; A, plain, is read in place. A core that runs slower than the other (on
 // a shared machine, another guest's thread on its hyper-thread) then takes
 // fewer blocks, where a split into one range per goroutine waits for its
 // range: on the 2-core development machine an FMA loop on both cores
@@ -275,12 +275,9 @@ func (p *product) parallel(m, n int) {
 func (p *product) sharedB(m, n int) {
 	shared := sharedPool.Get().(*packBuffers)
 	defer sharedPool.Put(shared)
-	shared.pans = p.appendPanels(shared.pans[:0], n)
+	var size int
+	shared.pans, size = p.appendPanels(shared.pans[:0], n)
 	pans := shared.pans
-	size := 0
-	for _, pan := range pans {
-		size += (pan.nc + kernelCols - 1) / kernelCols * kernelCols * pan.kc
-	}
 	shared.b = grow(shared.b, size)
 	// Packing is split into runs of at most packRun columns of a panel.
 	runs := (min(n, blockCols) + packRun - 1) / packRun
@@ -297,7 +294,7 @@ func (p *product) sharedB(m, n int) {
 		ic := i * rows
 		for _, pan := range pans {
 			bufs.b = shared.b[pan.at:]
-			p.rowBlock(bufs, pan.panel, ic, min(rows, m-ic), !p.aTrans)
+			p.rowBlock(bufs, pan.panel, ic, min(rows, m-ic), true)
 		}
 		bufs.b = own
 		packPool.Put(bufs)
@@ -332,8 +329,9 @@ const sharedMax = 1 << 24
 
 // appendPanels appends to pans B's panels for n columns, columns
 // blockCols at a time and k depthBlock at a time within them, each with
-// its store mode, in the order block runs them.
-func (p *product) appendPanels(pans []sharedPanel, n int) []sharedPanel {
+// its store mode, in the order block runs them, and returns them with
+// the number of elements they take packed.
+func (p *product) appendPanels(pans []sharedPanel, n int) ([]sharedPanel, int) {
 	at := 0
 	for jc := 0; jc < n; jc += blockCols {
 		nc := min(blockCols, n-jc)
@@ -346,7 +344,7 @@ func (p *product) appendPanels(pans []sharedPanel, n int) []sharedPanel {
 			at += (nc + kernelCols - 1) / kernelCols * kernelCols * pan.kc
 		}
 	}
-	return pans
+	return pans, at
 }
 
 // packBuffers holds one goroutine's packed panels of A and B, and
