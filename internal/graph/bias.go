@@ -143,10 +143,9 @@ func biasPass[T float32 | float64](sums bool, rows, cols int, x []T, b *tensor.D
 	bias := b.Data().([]T)
 	parallelRows(rows, cols, func(_, lo, hi int) {
 		for r := lo; r < hi; r++ {
-			dst, src := out[r*cols:(r+1)*cols], x[r*cols:(r+1)*cols]
-			for j, v := range src {
-				dst[j] = v + bias[j]
-			}
+			dst := out[r*cols : (r+1)*cols]
+			copy(dst, x[r*cols:(r+1)*cols])
+			addInto(dst, bias) // x + b: the sum is the same either way round
 		}
 	})
 }

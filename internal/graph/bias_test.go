@@ -1,6 +1,7 @@
 package graph
 
 import (
+	"fmt"
 	"math"
 	"math/rand/v2"
 	"testing"
@@ -83,6 +84,32 @@ func TestBiasGradOfNoRowsIsZero(t *testing.T) {
 	for c, v := range out {
 		if v != 0 {
 			t.Fatalf("column %d: %v, want 0", c, v)
+		}
+	}
+}
+
+// BenchmarkAddBias times the addition of a bias to every row at the
+// Gaussian benchmark's hidden layers (64 x 256) and the encoder's first
+// convolution (16384 x 64), and the column sums of its gradient.
+func BenchmarkAddBias(b *testing.B) {
+	for _, s := range [][2]int{{64, 256}, {16384, 64}} {
+		rows, cols := s[0], s[1]
+		x := make([]float32, rows*cols)
+		for i := range x {
+			x[i] = float32(i%97) / 7
+		}
+		bias := tensor.New(tensor.WithShape(cols), tensor.WithBacking(make([]float32, cols)))
+		out := make([]float32, rows*cols)
+		for _, sums := range []bool{false, true} {
+			name := fmt.Sprintf("%dx%d/add", rows, cols)
+			if sums {
+				name = fmt.Sprintf("%dx%d/sums", rows, cols)
+			}
+			b.Run(name, func(b *testing.B) {
+				for b.Loop() {
+					biasPass(sums, rows, cols, x, bias, out)
+				}
+			})
 		}
 	}
 }
