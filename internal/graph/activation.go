@@ -352,14 +352,18 @@ func rectify32(x, d, out []float32) {
 // reluInto writes max(x, 0) to out, or, with the gradient d, d where x > 0
 // and 0 elsewhere.
 func reluInto[T float32 | float64](x, d, out []T) {
+	if x32, ok := any(x).([]float32); ok {
+		if d == nil {
+			relu32(x32, any(out).([]float32))
+		} else {
+			reluGrad32(x32, any(d).([]float32), any(out).([]float32))
+		}
+		return
+	}
 	if d == nil {
 		for i, v := range x {
 			out[i] = max(v, 0)
 		}
-		return
-	}
-	if x32, ok := any(x).([]float32); ok {
-		reluGrad32(x32, any(d).([]float32), any(out).([]float32))
 		return
 	}
 	for i, v := range x {
@@ -368,6 +372,20 @@ func reluInto[T float32 | float64](x, d, out []T) {
 		} else {
 			out[i] = 0
 		}
+	}
+}
+
+// relu32 writes max(x, 0) to out, eight at a time with relu8 where the
+// CPU has AVX2, with max's bits: x where x > 0, +0 for -0 and below, and a
+// NaN's payload with its sign bit cleared.
+func relu32(x, out []float32) {
+	out = out[:len(x)]
+	if n := len(x) &^ 7; hasAVX2 && n > 0 {
+		relu8(n, &x[0], &out[0])
+		x, out = x[n:], out[n:]
+	}
+	for i, v := range x {
+		out[i] = max(v, 0)
 	}
 }
 

@@ -82,3 +82,34 @@ gloop:
 gdone:
 	VZEROUPPER
 	RET
+
+// func relu8(n int, x, out *float32)
+//
+// relu8 writes, eight at a time, out = x where x > 0, x without its sign
+// where x is a NaN, and +0 elsewhere, x's bits kept or cleared by masks:
+// Go's max(x, 0) bit for bit, whose two MINSS of the negated operands give
+// a NaN's payload with the sign bit clear.
+TEXT ·relu8(SB), NOSPLIT, $0-24
+	MOVQ    n+0(FP), CX
+	MOVQ    x+8(FP), SI
+	MOVQ    out+16(FP), DI
+	VXORPS  Y14, Y14, Y14
+	VPCMPEQD Y13, Y13, Y13
+	VPSRLD  $1, Y13, Y13 // 0x7fffffff: all but the sign
+	SHRQ    $3, CX
+	JZ      fdone
+
+floop:
+	VMOVUPS (SI), Y0
+	VCMPPS  $0x16, Y14, Y0, Y1 // not x <= 0, unordered: true for NaN
+	VANDPS  Y0, Y1, Y1
+	VANDPS  Y13, Y1, Y1
+	VMOVUPS Y1, (DI)
+	ADDQ    $32, SI
+	ADDQ    $32, DI
+	DECQ    CX
+	JNZ     floop
+
+fdone:
+	VZEROUPPER
+	RET

@@ -6,8 +6,8 @@ import (
 	"testing"
 )
 
-// TestMaskKernelsMatchTheGoLoops checks rectify32 (both forms) and
-// reluGrad32, whose AVX2 kernels take all but the last few elements,
+// TestMaskKernelsMatchTheGoLoops checks rectify32 (both forms), relu32
+// and reluGrad32, whose AVX2 kernels take all but the last few elements,
 // against the element-by-element definitions bit for bit, on special
 // values (NaNs with payloads, signed zeros, infinities, subnormals) in x
 // and d and on every length up to 41, so that the kernels' blocks and the
@@ -29,7 +29,8 @@ func TestMaskKernelsMatchTheGoLoops(t *testing.T) {
 			for i := range x {
 				x[i], d[i] = pick(), pick()
 			}
-			fwd, grad, relu := make([]float32, n), make([]float32, n), make([]float32, n)
+			fwd, grad, relu, reluFwd := make([]float32, n), make([]float32, n), make([]float32, n), make([]float32, n)
+			relu32(x, reluFwd)
 			rectify32(x, nil, fwd)
 			rectify32(x, d, grad)
 			reluGrad32(x, d, relu)
@@ -45,7 +46,7 @@ func TestMaskKernelsMatchTheGoLoops(t *testing.T) {
 				for _, c := range []struct {
 					what      string
 					got, want float32
-				}{{"rectify", fwd[i], v * m}, {"rectify's gradient", grad[i], d[i] * m}, {"relu's gradient", relu[i], wantRelu}} {
+				}{{"rectify", fwd[i], v * m}, {"rectify's gradient", grad[i], d[i] * m}, {"relu's gradient", relu[i], wantRelu}, {"relu", reluFwd[i], max(v, 0)}} {
 					if math.Float32bits(c.got) != math.Float32bits(c.want) {
 						t.Fatalf("n=%d x=%v (%#x) d=%v (%#x): %s %#x, want %#x", n, v, math.Float32bits(v), d[i], math.Float32bits(d[i]), c.what, math.Float32bits(c.got), math.Float32bits(c.want))
 					}

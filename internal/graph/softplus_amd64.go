@@ -36,3 +36,9 @@ func rectify8(n int, x, d, out *float32)
 //
 //go:noescape
 func reluGrad8(n int, x, d, out *float32)
+
+// relu8 writes relu32's result for the first n elements (a multiple of
+// 8) of x to out, eight at a time in AVX2.
+//
+//go:noescape
+func relu8(n int, x, out *float32)

@@ -17,3 +17,6 @@ func rectify8(n int, x, d, out *float32) { panic("graph: no assembly on this arc
 
 // reluGrad8 is never called without the assembly.
 func reluGrad8(n int, x, d, out *float32) { panic("graph: no assembly on this architecture") }
+
+// relu8 is never called without the assembly.
+func relu8(n int, x, out *float32) { panic("graph: no assembly on this architecture") }
