@@ -195,13 +195,44 @@ func transposedProduct(aTrans, bTrans bool, m, n, k int, alpha float32, a []floa
 	t := *buf
 	p := product{aTrans: !bTrans, bTrans: !aTrans, k: k, alpha: alpha, a: b, lda: ldb, b: a, ldb: lda, c: t, ldc: m}
 	p.parallel(n, m)
-	for i := 0; i < m; i++ {
-		row := c[i*ldc : i*ldc+n]
-		for j := range row {
-			row[j] = t[j*m+i]
-		}
-	}
+	transposeInto(c, ldc, t, m, n)
 }
+
+// transposeInto writes the transpose of the n×m matrix t (rows m apart)
+// to the m×n matrix C (rows ldc apart): C[i][j] = t[j*m+i]. Eight rows of C
+// are written at a time, column by column, so that each column of t is
+// read eight floats at once and each row of C written in order; products
+// of more than transposeSplit elements split the rows between goroutines.
+func transposeInto(c []float32, ldc int, t []float32, m, n int) {
+	workers := 1
+	if m*n >= transposeSplit {
+		workers = runtime.GOMAXPROCS(0)
+	}
+	parallel.Ranges((m+7)/8, workers, func(_, lo, hi int) {
+		for i0 := lo * 8; i0 < min(hi*8, m); i0 += 8 {
+			if i0+8 > m {
+				for i := i0; i < m; i++ {
+					row := c[i*ldc : i*ldc+n]
+					for j := range row {
+						row[j] = t[j*m+i]
+					}
+				}
+				continue
+			}
+			r0, r1, r2, r3 := c[i0*ldc:i0*ldc+n], c[(i0+1)*ldc:(i0+1)*ldc+n], c[(i0+2)*ldc:(i0+2)*ldc+n], c[(i0+3)*ldc:(i0+3)*ldc+n]
+			r4, r5, r6, r7 := c[(i0+4)*ldc:(i0+4)*ldc+n], c[(i0+5)*ldc:(i0+5)*ldc+n], c[(i0+6)*ldc:(i0+6)*ldc+n], c[(i0+7)*ldc:(i0+7)*ldc+n]
+			for j := range r0 {
+				src := (*[8]float32)(t[j*m+i0:])
+				r0[j], r1[j], r2[j], r3[j] = src[0], src[1], src[2], src[3]
+				r4[j], r5[j], r6[j], r7[j] = src[4], src[5], src[6], src[7]
+			}
+		}
+	})
+}
+
+// transposeSplit is the fewest elements of a transposed product's result
+// whose copy into C is split between goroutines.
+const transposeSplit = 1 << 13
 
 // scratchPool holds the scratch matrices of transposedProduct.
 var scratchPool = sync.Pool{New: func() any { return new([]float32) }}
