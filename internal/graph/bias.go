@@ -5,6 +5,7 @@ import (
 	"hash"
 
 	"github.com/chewxy/hm"
+	"github.com/infomax/infomax/internal/vec"
 	G "gorgonia.org/gorgonia"
 	"gorgonia.org/tensor"
 )
@@ -141,11 +142,24 @@ func biasPass[T float32 | float64](sums bool, rows, cols int, x []T, b *tensor.D
 		return
 	}
 	bias := b.Data().([]T)
+	// The first multiple of eight columns of a float32 row are copied and
+	// the bias added by vec.Add's AVX2 kernel, the rest by the loop, both
+	// with x as the first operand: x + b, whose NaN, when both are NaNs,
+	// is x's. (vec.Add's own Go loop computes b + x.)
+	wide := 0
+	if _, ok := any(bias).([]float32); ok && hasAVX2 {
+		wide = cols &^ 7
+	}
 	parallelRows(rows, cols, func(_, lo, hi int) {
 		for r := lo; r < hi; r++ {
-			dst := out[r*cols : (r+1)*cols]
-			copy(dst, x[r*cols:(r+1)*cols])
-			addInto(dst, bias) // x + b: the sum is the same either way round
+			dst, src := out[r*cols:(r+1)*cols], x[r*cols:(r+1)*cols]
+			if wide > 0 {
+				copy(dst[:wide], src[:wide])
+				vec.Add(any(dst[:wide]).([]float32), any(bias[:wide]).([]float32))
+			}
+			for j, v := range src[wide:] {
+				dst[wide+j] = v + bias[wide+j]
+			}
 		}
 	})
 }

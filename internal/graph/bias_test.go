@@ -113,3 +113,62 @@ func BenchmarkAddBias(b *testing.B) {
 		}
 	}
 }
+
+// TestAddBiasKeepsXsNaN checks AddBias's forward pass element by element
+// on rows full of NaNs with distinct payloads, in both types and at widths
+// that leave columns after the last multiple of eight: x + b is x's NaN
+// (quieted) where x is a NaN, else b's where b is one, else the sum. That
+// is x86's rule for x as the first operand, which the code it replaced
+// (dst[j] = x[j] + b[j]) compiled to.
+func TestAddBiasKeepsXsNaN(t *testing.T) {
+	rng := rand.New(rand.NewPCG(21, 22))
+	for _, cols := range []int{3, 8, 13, 130} {
+		rows := 5
+		x32, b32 := make([]float32, rows*cols), make([]float32, cols)
+		x64, b64 := make([]float64, rows*cols), make([]float64, cols)
+		pick := func(i int) (float32, float64) {
+			switch rng.IntN(3) {
+			case 0: // a NaN, quiet or signaling, of either sign, its payload from i
+				bits := uint32(0x7f800000) | uint32(i+1)&0x3fffff | rng.Uint32()&0x80400000
+				return math.Float32frombits(bits), math.Float64frombits(uint64(0x7ff0000000000000) | uint64(i+1) | uint64(rng.Uint32()&0x80000000)<<32)
+			case 1:
+				return float32(math.Inf(1)), math.Inf(-1)
+			}
+			v := rng.NormFloat64()
+			return float32(v), v
+		}
+		for i := range x32 {
+			x32[i], x64[i] = pick(i)
+		}
+		for i := range b32 {
+			b32[i], b64[i] = pick(1000 + i)
+		}
+		out32, out64 := make([]float32, rows*cols), make([]float64, rows*cols)
+		biasPass(false, rows, cols, x32, tensor.New(tensor.WithShape(cols), tensor.WithBacking(b32)), out32)
+		biasPass(false, rows, cols, x64, tensor.New(tensor.WithShape(cols), tensor.WithBacking(b64)), out64)
+		for i := range out32 {
+			x, b := x32[i], b32[i%cols]
+			want := math.Float32bits(x + b)
+			switch {
+			case x != x:
+				want = math.Float32bits(x) | 0x00400000
+			case b != b:
+				want = math.Float32bits(b) | 0x00400000
+			}
+			if got := math.Float32bits(out32[i]); got != want {
+				t.Fatalf("float32, %d columns, element %d: %#x + %#x gave %#x, want %#x", cols, i, math.Float32bits(x), math.Float32bits(b), got, want)
+			}
+			x6, b6 := x64[i], b64[i%cols]
+			want6 := math.Float64bits(x6 + b6)
+			switch {
+			case x6 != x6:
+				want6 = math.Float64bits(x6) | 0x0008000000000000
+			case b6 != b6:
+				want6 = math.Float64bits(b6) | 0x0008000000000000
+			}
+			if got := math.Float64bits(out64[i]); got != want6 {
+				t.Fatalf("float64, %d columns, element %d: %#x + %#x gave %#x, want %#x", cols, i, math.Float64bits(x6), math.Float64bits(b6), got, want6)
+			}
+		}
+	}
+}
