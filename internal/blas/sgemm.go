@@ -202,7 +202,7 @@ func transposedProduct(aTrans, bTrans bool, m, n, k int, alpha float32, a []floa
 // to the m×n matrix C (rows ldc apart): C[i][j] = t[j*m+i]. Eight rows of C
 // are written at a time, column by column, so that each column of t is
 // read eight floats at once and each row of C written in order; products
-// of more than transposeSplit elements split the rows between goroutines.
+// of at least transposeSplit elements split the rows between goroutines.
 func transposeInto(c []float32, ldc int, t []float32, m, n int) {
 	workers := 1
 	if m*n >= transposeSplit {

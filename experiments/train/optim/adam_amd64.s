@@ -71,7 +71,7 @@ TEXT ·adamKernel4(SB), NOSPLIT, $0-104
 	SHRQ $2, CX
 	JZ   done
 
-	// Once c1 has rounded to 1 (beta1^t below 2^-54: from step 362 at
+	// Once c1 has rounded to 1 (beta1^t at most 2^-54: from step 356 at
 	// beta1 = 0.9), m/c1 is m, bit for bit, and the division, a quarter
 	// of the loop's work on the divider, is left out.
 	MOVQ     $0x3ff0000000000000, AX // 1.0

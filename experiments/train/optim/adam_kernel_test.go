@@ -79,8 +79,9 @@ func (c *adamCase) compare(t *testing.T, label string) {
 // TestAdamUpdate32MatchesGoLoop checks that adamUpdate32 (the AVX2 kernel
 // and its Go tail, where the CPU has AVX2) gives the Go loop's bits for
 // w, m and v over several steps in a row, for many lengths and settings,
-// early in training and from step 1000 on, where c1 = 1 - beta1^t has
-// rounded to 1 for beta1 = 0.9 and 0.5 (the kernel then leaves out m/c1).
+// early in training and from step 1001 on, where c1 = 1 - beta1^t has
+// rounded to 1 for beta1 = 0.9 and 0.5 (the kernel then leaves out m/c1;
+// for beta1 = 0 it is 1 at every step, and for 0.99 not yet at 1001).
 // Built with -tags purego, or on a CPU without AVX2, both sides are the
 // Go loop.
 func TestAdamUpdate32MatchesGoLoop(t *testing.T) {

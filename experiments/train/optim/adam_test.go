@@ -140,7 +140,7 @@ func TestAdamSplitIsExact(t *testing.T) {
 // BenchmarkAdamUpdate times one Update of a parameter vector as large as
 // the Gaussian benchmark's two critics (158,784 weights at d = 20, hidden
 // 256; it stays in cache, and the divider bounds it) and of 2^22 weights
-// (bound by memory). The first 400 updates are left out: from step 362
+// (bound by memory). The first 400 updates are left out: from step 356
 // on, c1 = 1 - 0.9^t is 1 and the kernel skips m/c1, as in all but the
 // start of a run. Run it with -cpu 1,2 to see what the split gains.
 func BenchmarkAdamUpdate(b *testing.B) {
