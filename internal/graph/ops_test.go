@@ -270,7 +270,8 @@ func TestReLUSplitIsExact(t *testing.T) {
 
 // BenchmarkReLU times the forward pass on 2^22 float32 values (the size
 // of a batch of 64 first-layer maps of 64 channels at 32x32); run it with
-// -cpu 1,2 to see what the split gains.
+// -cpu 1, then with -cpu 2, to see what the split gains (not -cpu 1,2:
+// see BenchmarkAdamUpdate in experiments/train/optim).
 func BenchmarkReLU(b *testing.B) {
 	n := 1 << 22
 	x, out := make([]float32, n), make([]float32, n)

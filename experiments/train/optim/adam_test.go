@@ -142,7 +142,9 @@ func TestAdamSplitIsExact(t *testing.T) {
 // 256; it stays in cache, and the divider bounds it) and of 2^22 weights
 // (bound by memory). The first 400 updates are left out: from step 356
 // on, c1 = 1 - 0.9^t is 1 and the kernel skips m/c1, as in all but the
-// start of a run. Run it with -cpu 1,2 to see what the split gains.
+// start of a run. Run it with -cpu 1, then with -cpu 2, to see what the
+// split gains: with -cpu 1,2 Go runs the first settings at the list's
+// last GOMAXPROCS (golang/go#49980; here "1" ran on two threads).
 func BenchmarkAdamUpdate(b *testing.B) {
 	for _, n := range []int{158784, 1 << 22} {
 		b.Run(fmt.Sprintf("n=%d", n), func(b *testing.B) {
