@@ -48,7 +48,10 @@ func benchStep(b *testing.B, c *Config, channels int) {
 	// beta2^t at step 1000 against moments of a few steps, the first
 	// timed updates are about ten times lr, 1e-4: no change to the work a
 	// step does.)
-	m.Adam.Step, m.PriorAdam.Step = 1000, 1000
+	m.Adam.Step = 1000
+	if m.PriorAdam != nil { // nil without the prior term
+		m.PriorAdam.Step = 1000
+	}
 	b.ReportAllocs()
 	flops := blas.MatmulFlops()
 	b.ResetTimer()
