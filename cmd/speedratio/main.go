@@ -6,22 +6,23 @@
 //	speedratio [--rounds N] [--only full64,full64-all,full16,enc,gauss-sep,gauss-concat]
 //	           [--bench DIR] [--python PATH] [--benchtime N] [--out FILE] [--against REV]
 //
-// Run it from the repository root. It compiles the test binaries once, then
-// in each round runs, for each setting, the reference script and then our
-// benchmark, each as a subprocess, and reports medians and ranges over the
-// rounds. For the DIM rows it also compares the work of the two steps, the
-// GFLOP of their matrix products and convolutions (dim_torch.py's count
-// against ours from package blas), and the rate per FLOP: full64-all, our
-// full step with the paper's global negatives, scores more pairs than the
-// reference's. In each round it also times the machine's peak arithmetic,
-// an FMA loop on every thread (BenchmarkPeakFMA in internal/blas), and
-// prints, for each row whose benchmark counts its products, the least
-// time they take at that peak and the highest ratio it allows: a goal
-// above that ratio cannot be met while the machine runs at that peak. With --against REV, the A side is our own benchmarks built
-// from commit REV instead of PyTorch: a change's speed measured against the
-// code before it, in one sitting. Exit status: 0 on success, 1 when a
-// measurement failed, 2 when nothing ran (a usage error, or a missing
-// python, torch or script).
+// Run it from the repository root. It compiles the test binaries once,
+// then in each round runs, for each setting, the reference script and
+// then our benchmark, each as a subprocess, and reports medians and
+// ranges over the rounds. For the DIM rows it also compares the work of
+// the two steps, the GFLOP of their matrix products and convolutions
+// (dim_torch.py's count against ours from package blas), and the rate per
+// FLOP: full64-all, our full step with the paper's global negatives,
+// scores more pairs than the reference's. In each round it also times the
+// machine's peak arithmetic, an FMA loop on every thread
+// (BenchmarkPeakFMA in internal/blas), and prints, for each row whose
+// benchmark counts its products, the least time they take at that peak
+// and the highest ratio it allows: a goal above that ratio cannot be met
+// while the machine runs at that peak. With --against REV, the A side is
+// our own benchmarks built from commit REV instead of PyTorch: a change's
+// speed measured against the code before it, in one sitting. Exit status:
+// 0 on success, 1 when a measurement failed, 2 when nothing ran (a usage
+// error, or a missing python, torch or script).
 package main
 
 import (

@@ -25,9 +25,9 @@ import (
 //
 // Large products run on up to GOMAXPROCS goroutines, each computing its
 // own rows or columns of C (blocks of rows taken in turn, or one range
-// each); k is never split, so every element of C is
-// summed in the same order whatever the goroutine count, and the results
-// are bit-identical for any GOMAXPROCS.
+// each); k is never split, so every element of C is summed in the same
+// order whatever the goroutine count, and the results are bit-identical
+// for any GOMAXPROCS.
 type Implementation struct {
 	gonum.Implementation
 }
@@ -256,10 +256,9 @@ type product struct {
 // taken in turn (sharedB) when A is read in place, has more than two
 // blocks of rows and at least as many tiles down as across, and B is at
 // most sharedMax elements, otherwise in contiguous ranges, one per
-// goroutine. (A
-// transposed A, packed block by block, ran 20-26% slower in sharedB's
-// blocks: BenchmarkSgemm's convgrad and critic_At shapes, 4 interleaved
-// rounds.)
+// goroutine. (A transposed A, packed block by block, ran 20-26% slower
+// in sharedB's blocks: BenchmarkSgemm's convgrad and critic_At shapes,
+// 4 interleaved rounds.)
 func (p *product) parallel(m, n int) {
 	workers := runtime.GOMAXPROCS(0)
 	if workers < 2 || m*n*p.k < parallelVolume {
@@ -295,14 +294,15 @@ func (p *product) parallel(m, n int) {
 }
 
 // sharedB computes C in blocks of rows that the caller and the helpers
-// take in turn from parallel.Do's counter, against all of B packed once,
-// by all of them, beforehand; A, plain, is read in place. A core that runs slower than the other (on
-// a shared machine, another guest's thread on its hyper-thread) then takes
-// fewer blocks, where a split into one range per goroutine waits for its
-// range: on the 2-core development machine an FMA loop on both cores
-// measured anywhere from 105 to 220 GFLOP/s, minutes apart. A block runs
-// every panel and slice of k in block's order, with the same kernel
-// calls for every tile, so C gets the same bits.
+// take in turn from parallel.Do's counter, against all of B packed
+// once, by all of them, beforehand; A, plain, is read in place. A core
+// that runs slower than the other (on a shared machine, another guest's
+// thread on its hyper-thread) then takes fewer blocks, where a split
+// into one range per goroutine waits for its range: on the 2-core
+// development machine an FMA loop on both cores measured anywhere from
+// 105 to 220 GFLOP/s, minutes apart. A block runs every panel and slice
+// of k in block's order, with the same kernel calls for every tile, so
+// C gets the same bits.
 func (p *product) sharedB(m, n int) {
 	shared := sharedPool.Get().(*packBuffers)
 	defer sharedPool.Put(shared)

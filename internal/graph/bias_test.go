@@ -143,32 +143,29 @@ func TestAddBiasKeepsXsNaN(t *testing.T) {
 		for i := range b32 {
 			b32[i], b64[i] = pick(1000 + i)
 		}
-		out32, out64 := make([]float32, rows*cols), make([]float64, rows*cols)
-		biasPass(false, rows, cols, x32, tensor.New(tensor.WithShape(cols), tensor.WithBacking(b32)), out32)
-		biasPass(false, rows, cols, x64, tensor.New(tensor.WithShape(cols), tensor.WithBacking(b64)), out64)
-		for i := range out32 {
-			x, b := x32[i], b32[i%cols]
-			want := math.Float32bits(x + b)
-			switch {
-			case x != x:
-				want = math.Float32bits(x) | 0x00400000
-			case b != b:
-				want = math.Float32bits(b) | 0x00400000
-			}
-			if got := math.Float32bits(out32[i]); got != want {
-				t.Fatalf("float32, %d columns, element %d: %#x + %#x gave %#x, want %#x", cols, i, math.Float32bits(x), math.Float32bits(b), got, want)
-			}
-			x6, b6 := x64[i], b64[i%cols]
-			want6 := math.Float64bits(x6 + b6)
-			switch {
-			case x6 != x6:
-				want6 = math.Float64bits(x6) | 0x0008000000000000
-			case b6 != b6:
-				want6 = math.Float64bits(b6) | 0x0008000000000000
-			}
-			if got := math.Float64bits(out64[i]); got != want6 {
-				t.Fatalf("float64, %d columns, element %d: %#x + %#x gave %#x, want %#x", cols, i, math.Float64bits(x6), math.Float64bits(b6), got, want6)
-			}
+		checkFirstOperandNaN(t, rows, cols, x32, b32, math.Float32bits, 0x00400000)
+		checkFirstOperandNaN(t, rows, cols, x64, b64, math.Float64bits, 0x0008000000000000)
+	}
+}
+
+// checkFirstOperandNaN runs AddBias's forward pass on x (rows × cols) and
+// b and checks every element's bits against x86's rule for x + b: x's NaN
+// quieted (its bits with quiet set), else b's, else the sum.
+func checkFirstOperandNaN[T float32 | float64, U uint32 | uint64](t *testing.T, rows, cols int, x, b []T, bits func(T) U, quiet U) {
+	t.Helper()
+	out := make([]T, rows*cols)
+	biasPass(false, rows, cols, x, tensor.New(tensor.WithShape(cols), tensor.WithBacking(b)), out)
+	for i := range out {
+		xi, bi := x[i], b[i%cols]
+		want := bits(xi + bi)
+		switch {
+		case xi != xi:
+			want = bits(xi) | quiet
+		case bi != bi:
+			want = bits(bi) | quiet
+		}
+		if got := bits(out[i]); got != want {
+			t.Fatalf("%T, %d columns, element %d: %#x + %#x gave %#x, want %#x", xi, cols, i, bits(xi), bits(bi), got, want)
 		}
 	}
 }
