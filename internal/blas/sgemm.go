@@ -19,7 +19,9 @@ import (
 // plain one. Every element of C is the same sum of the same products in
 // the same order on every path. Where the CPU also has AVX-512F, pairs
 // of full tiles with a packed A run through a 12x16 AVX-512 kernel
-// instead, with the same sums and the same bits (see tilePair). On CPUs
+// instead, with the same sums and the same bits (see tilePair); where
+// its 512-bit FMAs are also native (useBlocks), 12x32 blocks of four
+// tiles run through a wider one, and pairs with A in place too. On CPUs
 // without AVX2 and FMA, and on other architectures, Sgemm is gonum's.
 // Every other routine is gonum's.
 //
@@ -475,53 +477,119 @@ type panel struct {
 // rowBlock computes rows [ic, ic+mc) of C against the panel, tile by
 // tile, with B packed in bufs.b from the panel's bPackedFrom and A packed
 // into bufs.a, or, with inPlaceA, read in place but for a last, partial
-// sliver.
+// sliver. Where useBlocks is set, pairs of full slivers of B of the same
+// kind (both packed or both in place) run as 12x32 blocks.
 func (p *product) rowBlock(bufs *packBuffers, pan panel, ic, mc int, inPlaceA bool) {
-	kc, ldc := pan.kc, p.ldc
 	mcPadded := (mc + kernelRows - 1) / kernelRows * kernelRows
 	aPackedFrom := 0
 	if inPlaceA {
 		aPackedFrom = mc / kernelRows * kernelRows
 	}
 	if aPackedFrom < mc {
-		bufs.a = grow(bufs.a, (mcPadded-aPackedFrom)*kc)
-		p.packA(bufs.a, ic+aPackedFrom, mc-aPackedFrom, pan.pc, kc)
+		bufs.a = grow(bufs.a, (mcPadded-aPackedFrom)*pan.kc)
+		p.packA(bufs.a, ic+aPackedFrom, mc-aPackedFrom, pan.pc, pan.kc)
 	}
-	sliver := func(ir int) operandA {
-		if ir < aPackedFrom {
-			return operandA{p: &p.a[(ic+ir)*p.lda+pan.pc], lda: p.lda}
-		}
-		return operandA{p: &bufs.a[(ir-aPackedFrom)*kc]}
-	}
-	var edge [kernelRows * kernelCols]float32
+	r := rowTiles{p: p, pan: pan, bufs: bufs, ic: ic, mc: mc, aPackedFrom: aPackedFrom}
 	for jr := 0; jr < pan.nc; jr += kernelCols {
-		nr := min(kernelCols, pan.nc-jr)
-		var b operandB
-		if jr < pan.bPackedFrom {
-			b = operandB{p: &p.b[pan.pc*p.ldb+pan.jc+jr], ld: p.ldb}
-		} else {
-			b = operandB{p: &bufs.b[(jr-pan.bPackedFrom)*kc]}
+		sameKind := jr+2*kernelCols <= pan.bPackedFrom || jr >= pan.bPackedFrom
+		if useBlocks && jr+2*kernelCols <= pan.nc && sameKind {
+			r.columnPair(jr)
+			jr += kernelCols
+			continue
 		}
-		for ir := 0; ir < mc; ir += kernelRows {
-			mr := min(kernelRows, mc-ir)
-			a := sliver(ir)
-			ci := (ic+ir)*ldc + pan.jc + jr
-			if mr == kernelRows && nr == kernelCols {
-				if useWide && ir+2*kernelRows <= mc && ir >= aPackedFrom {
-					tilePair(kc, a, sliver(ir+kernelRows), b, &p.c[ci], ldc, p.alpha, p.beta, pan.mode)
-					ir += kernelRows
-					continue
-				}
-				tile(kc, a, b, &p.c[ci], ldc, p.alpha, p.beta, pan.mode)
-				continue
-			}
-			// An edge tile: the kernel stores alpha times the tile, and
-			// its valid part is combined with C here, rounding as the
-			// kernel does.
-			tile(kc, a, b, &edge[0], kernelCols, p.alpha, 0, modeSet)
-			p.combineEdge(&edge, ci, mr, nr, pan.mode)
-		}
+		r.column(jr)
 	}
+}
+
+// rowTiles is rowBlock's rows of C against one panel: where its slivers
+// of A and B are.
+type rowTiles struct {
+	p           *product
+	pan         panel
+	bufs        *packBuffers
+	ic, mc      int
+	aPackedFrom int
+}
+
+// sliverA is the sliver of A of rows [ir, ir+kernelRows) of the block.
+func (r *rowTiles) sliverA(ir int) operandA {
+	p := r.p
+	if ir < r.aPackedFrom {
+		return operandA{p: &p.a[(r.ic+ir)*p.lda+r.pan.pc], lda: p.lda}
+	}
+	return operandA{p: &r.bufs.a[(ir-r.aPackedFrom)*r.pan.kc]}
+}
+
+// sliverB is the sliver of B of columns [jr, jr+kernelCols) of the panel.
+func (r *rowTiles) sliverB(jr int) operandB {
+	p := r.p
+	if jr < r.pan.bPackedFrom {
+		return operandB{p: &p.b[r.pan.pc*p.ldb+r.pan.jc+jr], ld: p.ldb}
+	}
+	return operandB{p: &r.bufs.b[(jr-r.pan.bPackedFrom)*r.pan.kc]}
+}
+
+// pairs reports whether rows [ir, ir+2*kernelRows) are two full slivers
+// of A of the same kind that the AVX-512 kernels may take together: both
+// packed, or, where useBlocks is set, both in place.
+func (r *rowTiles) pairs(ir int) bool {
+	if !useWide || ir+2*kernelRows > r.mc {
+		return false
+	}
+	return ir >= r.aPackedFrom || useBlocks && ir+2*kernelRows <= r.aPackedFrom
+}
+
+// column computes the tiles of columns [jr, jr+kernelCols) of the panel.
+func (r *rowTiles) column(jr int) {
+	b := r.sliverB(jr)
+	nr := min(kernelCols, r.pan.nc-jr)
+	for ir := 0; ir < r.mc; ir += kernelRows {
+		if nr == kernelCols && r.pairs(ir) {
+			tilePair(r.pan.kc, r.sliverA(ir), r.sliverA(ir+kernelRows), b, r.c(ir, jr), r.p.ldc, r.p.alpha, r.p.beta, r.pan.mode)
+			ir += kernelRows
+			continue
+		}
+		r.tile(ir, jr, b, nr)
+	}
+}
+
+// columnPair computes the tiles of columns [jr, jr+2*kernelCols) of the
+// panel, two full slivers of B of the same kind, in 12x32 blocks where
+// the rows allow.
+func (r *rowTiles) columnPair(jr int) {
+	b, b2 := r.sliverB(jr), r.sliverB(jr+kernelCols)
+	for ir := 0; ir < r.mc; ir += kernelRows {
+		if r.pairs(ir) {
+			blockPair(r.pan.kc, r.sliverA(ir), r.sliverA(ir+kernelRows), b, r.c(ir, jr), r.p.ldc, r.p.alpha, r.p.beta, r.pan.mode)
+			ir += kernelRows
+			continue
+		}
+		r.tile(ir, jr, b, kernelCols)
+		r.tile(ir, jr+kernelCols, b2, kernelCols)
+	}
+}
+
+// c is the element of C at row ir and column jr of the block.
+func (r *rowTiles) c(ir, jr int) *float32 {
+	return &r.p.c[(r.ic+ir)*r.p.ldc+r.pan.jc+jr]
+}
+
+// tile computes the tile at rows [ir, ir+kernelRows) and columns [jr,
+// jr+nr) of the block, with B's sliver b, through the edge buffer where
+// it is partial.
+func (r *rowTiles) tile(ir, jr int, b operandB, nr int) {
+	p := r.p
+	mr := min(kernelRows, r.mc-ir)
+	a := r.sliverA(ir)
+	if mr == kernelRows && nr == kernelCols {
+		tile(r.pan.kc, a, b, r.c(ir, jr), p.ldc, p.alpha, p.beta, r.pan.mode)
+		return
+	}
+	// An edge tile: the kernel stores alpha times the tile, and its
+	// valid part is combined with C here, rounding as the kernel does.
+	var edge [kernelRows * kernelCols]float32
+	tile(r.pan.kc, a, b, &edge[0], kernelCols, p.alpha, 0, modeSet)
+	p.combineEdge(&edge, (r.ic+ir)*p.ldc+r.pan.jc+jr, mr, nr, r.pan.mode)
 }
 
 // combineEdge combines the valid mr x nr part of an edge tile, stored as
@@ -574,15 +642,35 @@ func tile(k int, a operandA, b operandB, c *float32, ldc int, alpha, beta float3
 	}
 }
 
-// tilePair computes two full tiles, packed slivers a's rows and a2's
-// below them, as two calls of tile would, in one pass of the AVX-512
-// kernel kernel12x16z.
+// tilePair computes two full tiles, sliver a's rows and a2's below
+// them, both packed or both in place, as two calls of tile would, in one
+// pass of the AVX-512 kernel kernel12x16z.
 func tilePair(k int, a, a2 operandA, b operandB, c *float32, ldc int, alpha, beta float32, mode int) {
 	ldb := kernelCols
 	if b.ld != 0 {
 		ldb = b.ld
 	}
-	kernel12x16z(k, a.p, a2.p, 1, kernelRows, b.p, ldb, c, ldc, alpha, beta, mode)
+	rs, ds := 1, kernelRows
+	if a.lda != 0 {
+		rs, ds = a.lda, 1
+	}
+	kernel12x16z(k, a.p, a2.p, rs, ds, b.p, ldb, c, ldc, alpha, beta, mode)
+}
+
+// blockPair computes the four full tiles of slivers a and a2 of A (both
+// packed or both in place) against sliver b of B and the one to its
+// right (both packed or both in place), as four calls of tile would, in
+// one pass of the AVX-512 kernel kernel12x32z.
+func blockPair(k int, a, a2 operandA, b operandB, c *float32, ldc int, alpha, beta float32, mode int) {
+	ldb, next := kernelCols, kernelCols*k
+	if b.ld != 0 {
+		ldb, next = b.ld, kernelCols
+	}
+	rs, ds := 1, kernelRows
+	if a.lda != 0 {
+		rs, ds = a.lda, 1
+	}
+	kernel12x32z(k, a.p, a2.p, rs, ds, b.p, ldb, next, c, ldc, alpha, beta, mode)
 }
 
 // scale sets rows [r0, r1) and columns [c0, c1) of C to beta times

@@ -475,7 +475,7 @@ func BenchmarkSgemm(b *testing.B) {
 	impls := []struct {
 		name string
 		impl blas.Float32
-	}{{"gonum", gonum.Implementation{}}, {"go-avx2", Implementation{}}}
+	}{{"gonum", gonum.Implementation{}}, {name, Implementation{}}}
 	for _, s := range shapes {
 		rng := rand.New(rand.NewPCG(1, 1))
 		a := randomMatrix(rng, s.m, s.k)
@@ -527,22 +527,25 @@ func TestSgemmAVX512SameBitsAsAVX2(t *testing.T) {
 	if !HasKernel() || !cpu.X86.HasAVX512F {
 		t.Skip("no AVX-512F: Sgemm runs the AVX2 kernels alone, which the other tests check")
 	}
-	defer func(w bool) { useWide = w }(useWide)
+	defer func(w, b bool) { useWide, useBlocks = w, b }(useWide, useBlocks)
 	rng := rand.New(rand.NewPCG(17, 18))
 	var impl Implementation
 	shapes := [][3]int{{12, 16, 1}, {24, 32, 7}, {18, 16, 300}, {97, 50, 20}, {64, 1000, 600},
-		{200, 50, 300}, {301, 129, 65}, {193, 33, 40}, {1000, 17, 600}, {36, 4096, 64}, {120, 30, 257}}
+		{200, 50, 300}, {301, 129, 65}, {193, 33, 40}, {1000, 17, 600}, {36, 4096, 64}, {120, 30, 257},
+		{400, 80, 70}, {390, 64, 513}}
 	for i, s := range shapes {
 		for j, tr := range [][2]blas.Transpose{{blas.NoTrans, blas.NoTrans}, {blas.Trans, blas.NoTrans}, {blas.NoTrans, blas.Trans}, {blas.Trans, blas.Trans}} {
 			c := &sgemmCase{tA: tr[0], tB: tr[1], m: s[0], n: s[1], k: s[2],
 				alpha: alphas[1+(i+j)%2], beta: betas[(i+j)%3], padA: j % 3, padB: i % 2, padC: 1}
 			c.fill(rng)
-			useWide = false
+			useWide, useBlocks = false, false
 			want := c.run(impl)
-			useWide = true
-			got := c.run(impl)
-			sameBits(t, c, got, want, "the AVX2 kernels'")
-			c.check(t, got)
+			for _, blocks := range []bool{false, true} {
+				useWide, useBlocks = true, blocks
+				got := c.run(impl)
+				sameBits(t, c, got, want, fmt.Sprintf("the AVX2 kernels' (12x32 blocks %v)", blocks))
+				c.check(t, got)
+			}
 		}
 	}
 }
