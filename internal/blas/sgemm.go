@@ -14,14 +14,16 @@ import (
 // product: Sgemm runs an AVX2+FMA micro-kernel, written in Go assembly, on
 // 6x16 tiles of C, packing panels of A and B into contiguous buffers
 // where that pays and reading them in place where it does not (a plain A
-// whenever B is packed, a plain B under a single block of rows), and
-// computing Cᵀ = op(B)ᵀ op(A)ᵀ where that turns a strided operand into a
-// plain one. Every element of C is the same sum of the same products in
-// the same order on every path. Where the CPU also has AVX-512F, pairs
-// of full tiles with a packed A run through a 12x16 AVX-512 kernel
-// instead, with the same sums and the same bits (see tilePair); where
+// whenever B is packed, a plain B under one or two blocks of rows unless
+// it is large and its depths far apart), and computing Cᵀ = op(B)ᵀ op(A)ᵀ
+// where that turns a strided operand into a plain one. Every element of
+// C is the same sum of the same products in the same order on every
+// path. Where the CPU also has AVX-512F, pairs of full tiles with a
+// packed A run through a 12x16 AVX-512 kernel instead (tilePair); where
 // its 512-bit FMAs are also native (useBlocks), 12x32 blocks of four
-// tiles run through a wider one, and pairs with A in place too. On CPUs
+// tiles run through a wider one (blockPair), and pairs with A in place
+// too. All take A's value as the multiply's first operand, so C gets the
+// same bits from every kernel, NaN payloads included. On CPUs
 // without AVX2 and FMA, and on other architectures, Sgemm is gonum's.
 // Every other routine is gonum's.
 //
@@ -258,9 +260,9 @@ type product struct {
 // taken in turn (sharedB) when A is read in place, has more than two
 // blocks of rows and at least as many tiles down as across, and B is at
 // most sharedMax elements, otherwise in contiguous ranges, one per
-// goroutine. (A transposed A, packed block by block, ran 20-26% slower
-// in sharedB's blocks: BenchmarkSgemm's convgrad and critic_At shapes,
-// 4 interleaved rounds.)
+// goroutine. (A transposed A, packed block by block as it then was, ran
+// 20-26% slower in sharedB's blocks on Zen 4: BenchmarkSgemm's convgrad
+// and critic_At shapes, 4 interleaved rounds.)
 func (p *product) parallel(m, n int) {
 	workers := runtime.GOMAXPROCS(0)
 	if workers < 2 || m*n*p.k < parallelVolume {
@@ -501,8 +503,9 @@ type panel struct {
 }
 
 // rowBlock computes rows [ic, ic+mc) of C against the panel, tile by
-// tile, with B packed in bufs.b from the panel's bPackedFrom and A packed
-// into bufs.a, or, with inPlaceA, read in place but for a last, partial
+// tile, where A is plain (transposedRows computes a transposed A's),
+// with B packed in bufs.b from the panel's bPackedFrom and A packed into
+// bufs.a, or, with inPlaceA, read in place but for a last, partial
 // sliver.
 func (p *product) rowBlock(bufs *packBuffers, pan panel, ic, mc int, inPlaceA bool) {
 	mcPadded := (mc + kernelRows - 1) / kernelRows * kernelRows

@@ -10,8 +10,9 @@ var hasKernel = cpu.X86.HasAVX2 && cpu.X86.HasFMA
 
 // useWide reports whether Sgemm computes pairs of full tiles whose A is
 // packed with the AVX-512 kernel kernel12x16z: where the CPU and OS
-// support AVX-512F. The results are the same bits either way; tests
-// switch it off to run the AVX2 kernels alone.
+// support AVX-512F. (useBlocks adds pairs whose A is read in place, and
+// 12x32 blocks.) The results are the same bits either way; tests switch
+// it off to run the AVX2 kernels alone.
 //
 // On a 2-core Zen 4 (cpu family 25), whose 512-bit FMAs run as two
 // 256-bit halves, the DIM step measured 5% faster with it at batch 64
@@ -20,8 +21,8 @@ var hasKernel = cpu.X86.HasAVX2 && cpu.X86.HasFMA
 // in place gained most (fc layer, 64x4096x1024: +22%), because each
 // depth's sixteen values of B now serve twelve rows. With A read in
 // place the twelve rows' streams, lda apart, overflowed the L1 cache's
-// ways and conv products ran up to 20% slower, so those stay on the
-// AVX2 kernels. Where 512-bit FMAs are native (Zen 5: an FMA loop ran
+// ways and conv products ran up to 20% slower, so there those stay on
+// the AVX2 kernels. Where 512-bit FMAs are native (Zen 5: an FMA loop ran
 // twice as fast with them) the kernel has twice AVX2's peak.
 var useWide = hasKernel && cpu.X86.HasAVX512F
 
@@ -103,9 +104,8 @@ func kernel6x16a(k int, a *float32, rs, ds int, b, c *float32, ldc int, alpha, b
 // p*ds, and B's sixteen values of depth p at b + p*ldb (16 for a packed
 // sliver). Each row of the tile is one 512-bit register; its sums, in
 // the same order with the same fused multiply-adds, and its stores are
-// kernel6x16's, bit for bit. (Only a NaN's payload may differ: the
-// broadcast A is the multiply's second operand here and its first in
-// kernel6x16, and when both are NaNs x86 returns the first's payload.)
+// kernel6x16's, bit for bit, NaN payloads included (A's broadcast value
+// is the multiply's first operand, as there).
 //
 //go:noescape
 func kernel12x16z(k int, a0, a1 *float32, rs, ds int, b *float32, ldb int, c *float32, ldc int, alpha, beta float32, mode int)

@@ -3,30 +3,43 @@
 #include "textflag.h"
 
 // STEPZ accumulates one depth p for two 6-row slivers of A: it loads B's
-// 16 values at BX into Z12 and adds their products with each of the 12
-// rows' A values, broadcast from memory, to the accumulators Z0..Z11 (one
-// per row of the 12x16 tile). Row i of the first sliver is at AX + i*R9
-// (rows 0-2) and R10 + (i-3)*R9 (rows 3-5), of the second at R12 and R13
-// likewise. It then moves A's four pointers R11 bytes on and B's R8.
+// 16 values at BX into Z12, broadcasts each of the 12 rows' A values into
+// Z13 or Z14, and adds their products, A's value the first operand as in
+// kernel6x16, to the accumulators Z0..Z11 (one per row of the 12x16
+// tile). Row i of the first sliver is at AX + i*R9 (rows 0-2) and R10 +
+// (i-3)*R9 (rows 3-5), of the second at R12 and R13 likewise. It then
+// moves A's four pointers R11 bytes on and B's R8.
 #define STEPZ \
-	VMOVUPS          (BX), Z12;            \
-	VFMADD231PS.BCST (AX), Z12, Z0;        \
-	VFMADD231PS.BCST (AX)(R9*1), Z12, Z1;  \
-	VFMADD231PS.BCST (AX)(R9*2), Z12, Z2;  \
-	VFMADD231PS.BCST (R10), Z12, Z3;       \
-	VFMADD231PS.BCST (R10)(R9*1), Z12, Z4; \
-	VFMADD231PS.BCST (R10)(R9*2), Z12, Z5; \
-	VFMADD231PS.BCST (R12), Z12, Z6;       \
-	VFMADD231PS.BCST (R12)(R9*1), Z12, Z7; \
-	VFMADD231PS.BCST (R12)(R9*2), Z12, Z8; \
-	VFMADD231PS.BCST (R13), Z12, Z9;       \
-	VFMADD231PS.BCST (R13)(R9*1), Z12, Z10; \
-	VFMADD231PS.BCST (R13)(R9*2), Z12, Z11; \
-	ADDQ             R11, AX;              \
-	ADDQ             R11, R10;             \
-	ADDQ             R11, R12;             \
-	ADDQ             R11, R13;             \
-	ADDQ             R8, BX
+	VMOVUPS      (BX), Z12;          \
+	VBROADCASTSS (AX), Z13;          \
+	VFMADD231PS  Z12, Z13, Z0;       \
+	VBROADCASTSS (AX)(R9*1), Z14;    \
+	VFMADD231PS  Z12, Z14, Z1;       \
+	VBROADCASTSS (AX)(R9*2), Z13;    \
+	VFMADD231PS  Z12, Z13, Z2;       \
+	VBROADCASTSS (R10), Z14;         \
+	VFMADD231PS  Z12, Z14, Z3;       \
+	VBROADCASTSS (R10)(R9*1), Z13;   \
+	VFMADD231PS  Z12, Z13, Z4;       \
+	VBROADCASTSS (R10)(R9*2), Z14;   \
+	VFMADD231PS  Z12, Z14, Z5;       \
+	VBROADCASTSS (R12), Z13;         \
+	VFMADD231PS  Z12, Z13, Z6;       \
+	VBROADCASTSS (R12)(R9*1), Z14;   \
+	VFMADD231PS  Z12, Z14, Z7;       \
+	VBROADCASTSS (R12)(R9*2), Z13;   \
+	VFMADD231PS  Z12, Z13, Z8;       \
+	VBROADCASTSS (R13), Z14;         \
+	VFMADD231PS  Z12, Z14, Z9;       \
+	VBROADCASTSS (R13)(R9*1), Z13;   \
+	VFMADD231PS  Z12, Z13, Z10;      \
+	VBROADCASTSS (R13)(R9*2), Z14;   \
+	VFMADD231PS  Z12, Z14, Z11;      \
+	ADDQ         R11, AX;            \
+	ADDQ         R11, R10;           \
+	ADDQ         R11, R12;           \
+	ADDQ         R11, R13;           \
+	ADDQ         R8, BX
 
 // ZROWADD sets C = C + alpha*acc for one row of the tile at DX (alpha in
 // Z14) and moves DX to the next row; ZROWSET sets C = alpha*acc; ZROWSCALE

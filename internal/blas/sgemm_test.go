@@ -445,7 +445,8 @@ func TestSgemmPanicsLikeGonum(t *testing.T) {
 // (Aᵀ·dY for the weights, with k the batch times locations), the fc
 // layer's products at 64 rows, the local critic's 1x1 layers on 4,096
 // locations, its scores of 64 global codes against 4,096 local features,
-// and a matrix-vector product.
+// and a matrix-vector product. The "go" side runs the kernels this CPU
+// takes, which Name reports (go-avx512 or go-avx2).
 func BenchmarkSgemm(b *testing.B) {
 	shapes := []struct {
 		name    string
@@ -475,7 +476,7 @@ func BenchmarkSgemm(b *testing.B) {
 	impls := []struct {
 		name string
 		impl blas.Float32
-	}{{"gonum", gonum.Implementation{}}, {name, Implementation{}}}
+	}{{"gonum", gonum.Implementation{}}, {"go", Implementation{}}}
 	for _, s := range shapes {
 		rng := rand.New(rand.NewPCG(1, 1))
 		a := randomMatrix(rng, s.m, s.k)
@@ -518,11 +519,13 @@ func TestMatmulFlopsCountsEveryProduct(t *testing.T) {
 }
 
 // TestSgemmAVX512SameBitsAsAVX2 checks that pairs of tiles computed by
-// the AVX-512 kernel give the same bits as the AVX2 kernels alone, on
-// products that reach every kernel variant (A and B packed, B in place,
-// A in place), every store mode, odd numbers of full tiles, edge tiles
-// and odd depths; and that both are the product. It runs the AVX2 path
-// on machines that would otherwise take the AVX-512 one.
+// the AVX-512 kernel kernel12x16z, and 12x32 blocks computed by
+// kernel12x32z, give the same bits as the AVX2 kernels alone, on products
+// that reach every kernel variant (A and B packed, B in place, A in
+// place, a far-strided B packed under few rows, a transposed A of more
+// than superRows rows), every store mode, odd numbers of full tiles, edge
+// tiles and odd depths; and that all are the product. It runs the AVX2
+// path on machines that would otherwise take the AVX-512 ones.
 func TestSgemmAVX512SameBitsAsAVX2(t *testing.T) {
 	if !HasKernel() || !cpu.X86.HasAVX512F {
 		t.Skip("no AVX-512F: Sgemm runs the AVX2 kernels alone, which the other tests check")
@@ -532,7 +535,7 @@ func TestSgemmAVX512SameBitsAsAVX2(t *testing.T) {
 	var impl Implementation
 	shapes := [][3]int{{12, 16, 1}, {24, 32, 7}, {18, 16, 300}, {97, 50, 20}, {64, 1000, 600},
 		{200, 50, 300}, {301, 129, 65}, {193, 33, 40}, {1000, 17, 600}, {36, 4096, 64}, {120, 30, 257},
-		{400, 80, 70}, {390, 64, 513}}
+		{400, 80, 70}, {390, 64, 513}, {1601, 40, 30}}
 	for i, s := range shapes {
 		for j, tr := range [][2]blas.Transpose{{blas.NoTrans, blas.NoTrans}, {blas.Trans, blas.NoTrans}, {blas.NoTrans, blas.Trans}, {blas.Trans, blas.Trans}} {
 			c := &sgemmCase{tA: tr[0], tB: tr[1], m: s[0], n: s[1], k: s[2],
@@ -548,4 +551,57 @@ func TestSgemmAVX512SameBitsAsAVX2(t *testing.T) {
 			}
 		}
 	}
+}
+
+// TestSgemmAVX512KeepsANaNFirst checks that every kernel takes A's value
+// as the multiply's first operand: where a product's first NaN term has
+// a NaN in both A and B, x86 returns the first operand's payload, so C
+// gets A's NaN whether the AVX2 kernels, the 12x16 pairs or the 12x32
+// blocks computed it. Row i of op(A) and column j of op(B) each carry
+// their own payload at one depth, so a tile computed from the wrong
+// sliver would show too.
+func TestSgemmAVX512KeepsANaNFirst(t *testing.T) {
+	if !HasKernel() {
+		t.Skip("no AVX2 and FMA: Sgemm is gonum's")
+	}
+	defer func(w, b bool) { useWide, useBlocks = w, b }(useWide, useBlocks)
+	rng := rand.New(rand.NewPCG(19, 20))
+	var impl Implementation
+	modes := [][2]bool{{false, false}}
+	if cpu.X86.HasAVX512F {
+		modes = append(modes, [2]bool{true, false}, [2]bool{true, true})
+	}
+	for i, s := range [][3]int{{24, 32, 7}, {97, 50, 20}, {301, 129, 65}, {400, 80, 70}, {390, 64, 513}, {64, 1000, 600}} {
+		for j, tr := range [][2]blas.Transpose{{blas.NoTrans, blas.NoTrans}, {blas.Trans, blas.NoTrans}, {blas.NoTrans, blas.Trans}, {blas.Trans, blas.Trans}} {
+			c := &sgemmCase{tA: tr[0], tB: tr[1], m: s[0], n: s[1], k: s[2],
+				alpha: alphas[1+(i+j)%2], beta: betas[(i+j)%3], padA: j % 3, padB: i % 2, padC: 1}
+			c.fill(rng)
+			p := c.k / 2
+			for r := 0; r < c.m; r++ {
+				c.aData[c.index(c.tA, r, p, c.lda)] = math.Float32frombits(0x7fc00000 | uint32(r))
+			}
+			for col := 0; col < c.n; col++ {
+				c.bData[c.index(c.tB, p, col, c.ldb)] = math.Float32frombits(0xffe00000 | uint32(col))
+			}
+			for _, mode := range modes {
+				useWide, useBlocks = mode[0], mode[1]
+				got := c.run(impl)
+				for r := 0; r < c.m; r++ {
+					for col := 0; col < c.n; col++ {
+						if g := math.Float32bits(got[r*c.ldc+col]); g != 0x7fc00000|uint32(r) {
+							t.Fatalf("%v, AVX-512 pairs %v, 12x32 blocks %v: C[%d][%d] is %#x, want A's NaN %#x", c, mode[0], mode[1], r, col, g, 0x7fc00000|uint32(r))
+						}
+					}
+				}
+			}
+		}
+	}
+}
+
+// index is where element (r, col) of op(X) lies in X, with rows ld apart.
+func (c *sgemmCase) index(tr blas.Transpose, r, col, ld int) int {
+	if tr != blas.NoTrans {
+		return col*ld + r
+	}
+	return r*ld + col
 }
