@@ -41,9 +41,9 @@ var useBlocks = useWide && native512FMA()
 // native512FMA reports whether this CPU's 512-bit FMAs are native rather
 // than run as two 256-bit halves, from CPUID's vendor and family: Intel's
 // AVX-512 cores, and AMD's from Zen 5 (family 26) on; Zen 4 (family 25)
-// splits them. (A few Intel server parts have one 512-bit FMA unit, where
-// the wider kernel gains less but, with the same loads per FMA, loses
-// nothing.)
+// splits them. (Some Intel parts, client cores and a few server ones,
+// have one 512-bit FMA unit; there the 12x32 blocks run at AVX2's peak
+// at best, and they are untested. The bits are the same either way.)
 func native512FMA() bool {
 	_, b, c, d := cpuid(0, 0)
 	switch {
