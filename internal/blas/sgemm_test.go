@@ -446,7 +446,10 @@ func TestSgemmPanicsLikeGonum(t *testing.T) {
 // layer's products at 64 rows, the local critic's 1x1 layers on 4,096
 // locations, its scores of 64 global codes against 4,096 local features,
 // and a matrix-vector product. The "go" side runs the kernels this CPU
-// takes, which Name reports (go-avx512 or go-avx2).
+// takes, which Name reports (go-avx512 or go-avx2); built with the
+// openblas tag it is gonum's, and an "openblas" side runs OpenBLAS
+// (extraBenchImpls), so that two builds compare ours with OpenBLAS shape
+// by shape.
 func BenchmarkSgemm(b *testing.B) {
 	shapes := []struct {
 		name    string
@@ -473,10 +476,7 @@ func BenchmarkSgemm(b *testing.B) {
 		{"gauss_At_m256_k64_n256", blas.Trans, blas.NoTrans, 256, 256, 64},
 		{"gauss_Bt_m64_k256_n256", blas.NoTrans, blas.Trans, 64, 256, 256},
 	}
-	impls := []struct {
-		name string
-		impl blas.Float32
-	}{{"gonum", gonum.Implementation{}}, {"go", Implementation{}}}
+	impls := append([]benchImpl{{"gonum", gonum.Implementation{}}, {"go", Implementation{}}}, extraBenchImpls...)
 	for _, s := range shapes {
 		rng := rand.New(rand.NewPCG(1, 1))
 		a := randomMatrix(rng, s.m, s.k)
@@ -499,6 +499,15 @@ func BenchmarkSgemm(b *testing.B) {
 		}
 	}
 }
+
+// benchImpl is one side of BenchmarkSgemm: a name and a BLAS.
+type benchImpl struct {
+	name string
+	impl blas.Float32
+}
+
+// extraBenchImpls are sides of BenchmarkSgemm that a build tag adds.
+var extraBenchImpls []benchImpl
 
 // TestMatmulFlopsCountsEveryProduct checks that MatmulFlops grows by
 // 2·m·n·k for a product, whichever path computes it, and not for one that
