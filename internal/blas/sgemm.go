@@ -693,6 +693,15 @@ type operandA struct {
 	lda int
 }
 
+// strides returns how far apart, in elements, a's rows (rs) and depths
+// (ds) are: the packed sliver's 1 and kernelRows, or lda and 1 in place.
+func (a operandA) strides() (rs, ds int) {
+	if a.lda != 0 {
+		return a.lda, 1
+	}
+	return 1, kernelRows
+}
+
 // operandB is a sliver of B for the kernel: packed when ld is 0, else
 // read in place with depths ld apart.
 type operandB struct {
@@ -700,12 +709,22 @@ type operandB struct {
 	ld int
 }
 
+// stride returns how far apart, in elements, b's depths are: kernelCols
+// in a packed sliver, ld in place.
+func (b operandB) stride() int {
+	if b.ld != 0 {
+		return b.ld
+	}
+	return kernelCols
+}
+
 // tile runs the kernel that reads a and b as they are given. A is read in
 // place only with a packed B.
 func tile(k int, a operandA, b operandB, c *float32, ldc int, alpha, beta float32, mode int) {
 	switch {
 	case a.lda != 0:
-		kernel6x16a(k, a.p, a.lda, 1, b.p, c, ldc, alpha, beta, mode)
+		rs, ds := a.strides()
+		kernel6x16a(k, a.p, rs, ds, b.p, c, ldc, alpha, beta, mode)
 	case b.ld != 0:
 		kernel6x16s(k, a.p, b.p, b.ld, c, ldc, alpha, beta, mode)
 	default:
@@ -717,15 +736,8 @@ func tile(k int, a operandA, b operandB, c *float32, ldc int, alpha, beta float3
 // them, both packed or both in place, as two calls of tile would, in one
 // pass of the AVX-512 kernel kernel12x16z.
 func tilePair(k int, a, a2 operandA, b operandB, c *float32, ldc int, alpha, beta float32, mode int) {
-	ldb := kernelCols
-	if b.ld != 0 {
-		ldb = b.ld
-	}
-	rs, ds := 1, kernelRows
-	if a.lda != 0 {
-		rs, ds = a.lda, 1
-	}
-	kernel12x16z(k, a.p, a2.p, rs, ds, b.p, ldb, c, ldc, alpha, beta, mode)
+	rs, ds := a.strides()
+	kernel12x16z(k, a.p, a2.p, rs, ds, b.p, b.stride(), c, ldc, alpha, beta, mode)
 }
 
 // blockPair computes the four full tiles of slivers a and a2 of A (both
@@ -733,15 +745,12 @@ func tilePair(k int, a, a2 operandA, b operandB, c *float32, ldc int, alpha, bet
 // right (both packed or both in place), as four calls of tile would, in
 // one pass of the AVX-512 kernel kernel12x32z.
 func blockPair(k int, a, a2 operandA, b operandB, c *float32, ldc int, alpha, beta float32, mode int) {
-	ldb, next := kernelCols, kernelCols*k
+	next := kernelCols * k // the next packed sliver
 	if b.ld != 0 {
-		ldb, next = b.ld, kernelCols
+		next = kernelCols // the next sixteen columns in place
 	}
-	rs, ds := 1, kernelRows
-	if a.lda != 0 {
-		rs, ds = a.lda, 1
-	}
-	kernel12x32z(k, a.p, a2.p, rs, ds, b.p, ldb, next, c, ldc, alpha, beta, mode)
+	rs, ds := a.strides()
+	kernel12x32z(k, a.p, a2.p, rs, ds, b.p, b.stride(), next, c, ldc, alpha, beta, mode)
 }
 
 // scale sets rows [r0, r1) and columns [c0, c1) of C to beta times
