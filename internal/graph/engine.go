@@ -11,9 +11,14 @@ import (
 // value the machine computes, so that gorgonia's own element-wise
 // additions on them (the sums of several gradient contributions, and
 // with G.BindDualValues the summing of each gradient into its
-// parameter's) run split across cores.
+// parameter's) run split across cores. Without options, its RunAll runs
+// the program on the calling goroutine ([syncTape]).
 func NewTapeMachine(g *G.ExprGraph, opts ...G.VMOpt) G.VM {
-	return G.NewTapeMachine(g, append(opts, G.WithEngine(Engine))...)
+	vm := G.NewTapeMachine(g, append(opts, G.WithEngine(Engine))...)
+	if len(opts) > 0 {
+		return vm
+	}
+	return newSyncTape(vm)
 }
 
 // Engine is gorgonia's tensor engine (G.StandardEngine, the tape machine's

@@ -18,6 +18,12 @@ type machineOwner struct {
 
 func newMachineOwner(t *testing.T) *machineOwner {
 	t.Helper()
+	return newMachineOwnerOf(t, func(g *G.ExprGraph, opts ...G.VMOpt) G.VM { return G.NewTapeMachine(g, opts...) })
+}
+
+// newMachineOwnerOf is newMachineOwner with the machine made by newVM.
+func newMachineOwnerOf(t *testing.T, newVM func(*G.ExprGraph, ...G.VMOpt) G.VM) *machineOwner {
+	t.Helper()
 	g := G.NewGraph()
 	x := G.NewMatrix(g, tensor.Float32, G.WithShape(64, 64), G.WithName("x"),
 		G.WithValue(tensor.New(tensor.WithShape(64, 64), tensor.WithBacking(make([]float32, 64*64)))))
@@ -27,7 +33,7 @@ func newMachineOwner(t *testing.T) *machineOwner {
 	}
 	o := &machineOwner{}
 	G.Read(sq, &o.out)
-	o.vm = G.NewTapeMachine(g)
+	o.vm = newVM(g)
 	if err := o.vm.RunAll(); err != nil {
 		t.Fatal(err)
 	}
