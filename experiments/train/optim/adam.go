@@ -187,10 +187,10 @@ func adamUpdate[T float32 | float64](s adamStep, w, g []T, m, v []float64) {
 // it runs adamKernel4 on the elements up to the last multiple of four and
 // the Go loop on the rest; the two give the same bits.
 func adamUpdate32(s adamStep, w, g []float32, m, v []float64) {
-	if n := len(w) &^ 3; hasAVX2 && n > 0 {
+	if n := len(w) &^ 3; hasAVX2FMA && n > 0 {
 		g, m, v = g[:len(w)], m[:len(w)], v[:len(w)]
 		adamKernel4(n, &w[0], &g[0], &m[0], &v[0],
-			s.b1, 1-s.b1, s.b2, 1-s.b2, s.lr, s.c1, s.c2, s.eps)
+			s.b1, 1-s.b1, s.b2, 1-s.b2, s.lr, s.c1, s.c2, s.eps, 1/s.c1, 1/s.c2)
 		w, g, m, v = w[n:], g[n:], m[n:], v[n:]
 	}
 	adamUpdate(s, w, g, m, v)

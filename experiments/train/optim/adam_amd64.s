@@ -17,12 +17,37 @@
 	VADDPD    Y3, Y4, Y3;  \
 	VMOVUPD   Y3, (R9)
 
-// UPDATE subtracts float32((Y1*lr) / (sqrt(v/c2) + eps)) from four
-// weights, Y1 being m/c1 (or m, when c1 is 1) and Y3 v.
+// OUTSIDE sets OUT's lanes where the bits X of a non-negative float64
+// are outside [2^-800, 2^900], and so are the lanes of NaNs, infinities,
+// zeros and negative numbers: where DIVIDE may overflow, meet a subnormal
+// or lose a zero's sign. It adds 2^63 - 2^-800's bits to X, which moves
+// the range to the bottom of the int64s, and compares once.
+#define OUTSIDE(X, OUT) \
+	VPADDQ   ·adamShift(SB), X, OUT; \
+	VPCMPGTQ ·adamTop(SB), OUT, OUT
+
+// DIVIDE sets Q to A/B rounded to nearest, the bits of VDIVPD, for |A| in
+// [2^-800, 2^900], B in [2^-53, 1] and R the reciprocal of B rounded to
+// nearest. q0 = A*R is within two ulps of A/B; one Newton step, q1 = q0 +
+// (A - q0*B)*R, brings it within one; and from there one more step rounds
+// correctly, by Markstein's theorem (P. Markstein, IBM J. Res. Dev. 34(1),
+// 1990): with R within half an ulp of 1/B and q1 within one ulp of A/B,
+// the remainder A - q1*B is exact in a fused multiply-add and q1 +
+// remainder*R rounds to A/B rounded. T is clobbered.
+#define DIVIDE(A, B, R, Q, T) \
+	VMULPD       R, A, Q; \
+	VMOVAPD      A, T;    \
+	VFNMADD231PD B, Q, T; \
+	VFMADD231PD  R, T, Q; \
+	VMOVAPD      A, T;    \
+	VFNMADD231PD B, Q, T; \
+	VFMADD231PD  R, T, Q
+
+// UPDATE subtracts float32((Y1*lr) / (sqrt(Y7) + eps)) from four weights,
+// Y1 being m/c1 (or m, when c1 is 1) and Y7 v/c2.
 #define UPDATE \
 	VMULPD     Y12, Y1, Y1; \
-	VDIVPD     Y14, Y3, Y3; \
-	VSQRTPD    Y3, Y3;      \
+	VSQRTPD    Y7, Y3;      \
 	VADDPD     Y15, Y3, Y3; \
 	VDIVPD     Y3, Y1, Y1;  \
 	VCVTPD2PSY Y1, X1;      \
@@ -38,7 +63,7 @@
 	ADDQ $32, R9; \
 	DECQ CX
 
-// func adamKernel4(n int, w, grad *float32, m, v *float64, b1, omb1, b2, omb2, lr, c1, c2, eps float64)
+// func adamKernel4(n int, w, grad *float32, m, v *float64, b1, omb1, b2, omb2, lr, c1, c2, eps, rc1, rc2 float64)
 //
 // Per element, in adamUpdate's order, each operation rounded on its own:
 //
@@ -52,7 +77,12 @@
 // product plus the first), which decides whose payload a NaN result
 // carries when both operands are NaNs. Where c1 is 1 the division m/c1,
 // which would leave m as it is, is not done.
-TEXT ·adamKernel4(SB), NOSPLIT, $0-104
+//
+// The divisions by c1 and c2 are DIVIDE's multiplications by their
+// reciprocals rc1 and rc2, with VDIVPD for the four elements where a
+// moment is OUTSIDE. The divider is the loop's bottleneck: this leaves
+// it the square root and the last division.
+TEXT ·adamKernel4(SB), NOSPLIT, $0-120
 	MOVQ n+0(FP), CX
 	MOVQ w+8(FP), DI
 	MOVQ grad+16(FP), SI
@@ -67,13 +97,14 @@ TEXT ·adamKernel4(SB), NOSPLIT, $0-104
 	VBROADCASTSD c1+80(FP), Y13
 	VBROADCASTSD c2+88(FP), Y14
 	VBROADCASTSD eps+96(FP), Y15
+	VBROADCASTSD rc1+104(FP), Y5
+	VBROADCASTSD rc2+112(FP), Y6
 
 	SHRQ $2, CX
 	JZ   done
 
 	// Once c1 has rounded to 1 (beta1^t at most 2^-54: from step 356 at
-	// beta1 = 0.9), m/c1 is m, bit for bit, and the division, a quarter
-	// of the loop's work on the divider, is left out.
+	// beta1 = 0.9), m/c1 is m, bit for bit, and the division is left out.
 	MOVQ     $0x3ff0000000000000, AX // 1.0
 	VMOVQ    AX, X0
 	VUCOMISD X0, X13
@@ -82,18 +113,105 @@ TEXT ·adamKernel4(SB), NOSPLIT, $0-104
 
 unbiased:
 	MOMENTS
+	OUTSIDE(Y3, Y0)
+	VPTEST Y0, Y0
+	JNZ    unbiasedDivide
+	DIVIDE(Y3, Y14, Y6, Y7, Y4)
 	UPDATE
 	ADVANCE
-	JNZ  unbiased
-	JMP  done
+	JNZ unbiased
+	JMP done
+
+unbiasedDivide:
+	VDIVPD Y14, Y3, Y7
+	UPDATE
+	ADVANCE
+	JNZ unbiased
+	JMP done
 
 loop:
 	MOMENTS
-	VDIVPD Y13, Y1, Y1 // m/c1
+	OUTSIDE(Y3, Y0)
+	VANDPD ·adamAbs(SB), Y1, Y7
+	OUTSIDE(Y7, Y7)
+	VPOR   Y7, Y0, Y0
+	VPTEST Y0, Y0
+	JNZ    loopDivide
+	DIVIDE(Y3, Y14, Y6, Y7, Y4)
+	DIVIDE(Y1, Y13, Y5, Y2, Y4)
+	VMOVAPD Y2, Y1
 	UPDATE
 	ADVANCE
-	JNZ  loop
+	JNZ loop
+	JMP done
+
+loopDivide:
+	VDIVPD Y13, Y1, Y1 // m/c1
+	VDIVPD Y14, Y3, Y7 // v/c2
+	UPDATE
+	ADVANCE
+	JNZ loop
 
 done:
+	VZEROUPPER
+	RET
+
+// The constants of OUTSIDE, and the mask of |m|, four lanes each.
+DATA ·adamAbs+0(SB)/8, $0x7fffffffffffffff
+DATA ·adamAbs+8(SB)/8, $0x7fffffffffffffff
+DATA ·adamAbs+16(SB)/8, $0x7fffffffffffffff
+DATA ·adamAbs+24(SB)/8, $0x7fffffffffffffff
+GLOBL ·adamAbs(SB), RODATA|NOPTR, $32
+
+// 2^63 - 0x0df0000000000000 (2^-800)
+DATA ·adamShift+0(SB)/8, $0x7210000000000000
+DATA ·adamShift+8(SB)/8, $0x7210000000000000
+DATA ·adamShift+16(SB)/8, $0x7210000000000000
+DATA ·adamShift+24(SB)/8, $0x7210000000000000
+GLOBL ·adamShift(SB), RODATA|NOPTR, $32
+
+// -2^63 + 0x7830000000000000 (2^900) - 0x0df0000000000000
+DATA ·adamTop+0(SB)/8, $0xea40000000000000
+DATA ·adamTop+8(SB)/8, $0xea40000000000000
+DATA ·adamTop+16(SB)/8, $0xea40000000000000
+DATA ·adamTop+24(SB)/8, $0xea40000000000000
+GLOBL ·adamTop(SB), RODATA|NOPTR, $32
+
+// func adamDivide4(n int, a *float64, b, rb float64) (fast int)
+//
+// adamDivide4 divides the n float64s at a by b in place, four at a time,
+// as adamKernel4 divides |m| by c1: with DIVIDE, and rb the reciprocal of b
+// rounded, where no lane is OUTSIDE, and with VDIVPD elsewhere. It
+// returns how many groups of four took DIVIDE. It exists for the tests.
+TEXT ·adamDivide4(SB), NOSPLIT, $0-40
+	MOVQ         n+0(FP), CX
+	MOVQ         a+8(FP), SI
+	VBROADCASTSD b+16(FP), Y14
+	VBROADCASTSD rb+24(FP), Y6
+	XORQ         DX, DX
+	SHRQ         $2, CX
+	JZ           divided
+
+divide:
+	VMOVUPD (SI), Y3
+	VANDPD  ·adamAbs(SB), Y3, Y1
+	OUTSIDE(Y1, Y0)
+	VPTEST  Y0, Y0
+	JNZ     divideSlow
+	DIVIDE(Y3, Y14, Y6, Y7, Y4)
+	INCQ    DX
+	JMP     store
+
+divideSlow:
+	VDIVPD Y14, Y3, Y7
+
+store:
+	VMOVUPD Y7, (SI)
+	ADDQ    $32, SI
+	DECQ    CX
+	JNZ     divide
+
+divided:
+	MOVQ DX, fast+32(FP)
 	VZEROUPPER
 	RET

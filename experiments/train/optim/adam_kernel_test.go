@@ -85,7 +85,7 @@ func (c *adamCase) compare(t *testing.T, label string) {
 // Built with -tags purego, or on a CPU without AVX2, both sides are the
 // Go loop.
 func TestAdamUpdate32MatchesGoLoop(t *testing.T) {
-	t.Logf("hasAVX2 = %v", hasAVX2)
+	t.Logf("hasAVX2FMA = %v", hasAVX2FMA)
 	settings := []struct{ lr, b1, b2 float64 }{{0.01, 0.9, 0.999}, {1e-3, 0, 0}, {0.5, 0.5, 0.99}, {3e-4, 0.99, 0.9999}}
 	r := rand.New(rand.NewPCG(1, 2))
 	for _, special := range []bool{false, true} {
