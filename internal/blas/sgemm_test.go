@@ -332,7 +332,7 @@ func TestSgemmTransposedProductSameBits(t *testing.T) {
 	var impl Implementation
 	// C of 4500 elements is copied on one goroutine, the larger ones on
 	// all (transposeSplit); most shapes leave a tail of fewer than eight rows.
-	for i, s := range [][3]int{{300, 40, 500}, {97, 96, 80}, {1000, 20, 300}, {512, 64, 700}, {150, 30, 100}} {
+	for i, s := range [][3]int{{300, 40, 500}, {97, 96, 800}, {1000, 20, 300}, {512, 64, 700}, {150, 30, 300}} {
 		for _, aTrans := range []bool{true, false} {
 			c := &sgemmCase{tA: blas.Trans, tB: blas.NoTrans, m: s[0], n: s[1], k: s[2],
 				alpha: alphas[1+i%2], padA: i % 2, padB: i % 3, padC: i % 2}
@@ -340,7 +340,7 @@ func TestSgemmTransposedProductSameBits(t *testing.T) {
 				c.tA, c.tB, c.m, c.n = blas.NoTrans, blas.Trans, s[1], s[0]
 			}
 			c.fill(rng)
-			if !transposeWins(aTrans, !aTrans, c.m, c.n) || c.m*c.n*c.k < parallelVolume {
+			if !transposeWins(aTrans, !aTrans, c.m, c.n, c.k) || c.m*c.n*c.k < parallelVolume {
 				t.Fatalf("%v does not take the transposed path", c)
 			}
 			plain := *c
