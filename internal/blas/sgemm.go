@@ -644,9 +644,31 @@ func (r *rowTiles) columnPair(jr int) {
 			ir += kernelRows
 			continue
 		}
+		if useBlocks {
+			r.sliverPair(ir, jr, b)
+			continue
+		}
 		r.tile(ir, jr, b, kernelCols)
 		r.tile(ir, jr+kernelCols, b2, kernelCols)
 	}
+}
+
+// sliverPair computes the two tiles of rows [ir, ir+kernelRows) of the
+// block (a sliver of A without a partner) and columns [jr, jr+2*kernelCols)
+// of the panel (two full slivers of B of the same kind, b the first) in
+// one pass of the AVX-512 kernel kernel6x32z, through an edge buffer
+// where the sliver is partial.
+func (r *rowTiles) sliverPair(ir, jr int, b operandB) {
+	p, kc := r.p, r.pan.kc
+	a := r.sliverA(ir)
+	rs, ds := a.strides()
+	if mr := min(kernelRows, r.mc-ir); mr < kernelRows {
+		var edge [kernelRows * 2 * kernelCols]float32
+		kernel6x32z(kc, a.p, rs, ds, b.p, b.stride(), b.next(kc), &edge[0], 2*kernelCols, p.alpha, 0, modeSet)
+		p.combineEdge(edge[:], 2*kernelCols, (r.ic+ir)*p.ldc+r.pan.jc+jr, mr, 2*kernelCols, r.pan.mode)
+		return
+	}
+	kernel6x32z(kc, a.p, rs, ds, b.p, b.stride(), b.next(kc), r.c(ir, jr), p.ldc, p.alpha, p.beta, r.pan.mode)
 }
 
 // c is the element of C at row ir and column jr of the block.
@@ -669,17 +691,17 @@ func (r *rowTiles) tile(ir, jr int, b operandB, nr int) {
 	// valid part is combined with C here, rounding as the kernel does.
 	var edge [kernelRows * kernelCols]float32
 	tile(r.pan.kc, a, b, &edge[0], kernelCols, p.alpha, 0, modeSet)
-	p.combineEdge(&edge, (r.ic+ir)*p.ldc+r.pan.jc+jr, mr, nr, r.pan.mode)
+	p.combineEdge(edge[:], kernelCols, (r.ic+ir)*p.ldc+r.pan.jc+jr, mr, nr, r.pan.mode)
 }
 
 // combineEdge combines the valid mr x nr part of an edge tile, stored as
-// alpha times the tile, with C at ci as mode says, rounding as the kernel
-// does.
-func (p *product) combineEdge(edge *[kernelRows * kernelCols]float32, ci, mr, nr, mode int) {
+// alpha times the tile with rows stride apart, with C at ci as mode says,
+// rounding as the kernel does.
+func (p *product) combineEdge(edge []float32, stride, ci, mr, nr, mode int) {
 	ldc := p.ldc
 	for i := 0; i < mr; i++ {
 		row := p.c[ci+i*ldc : ci+i*ldc+nr]
-		e := edge[i*kernelCols : i*kernelCols+nr]
+		e := edge[i*stride : i*stride+nr]
 		switch mode {
 		case modeAdd:
 			for j := range row {
@@ -754,12 +776,18 @@ func tilePair(k int, a, a2 operandA, b operandB, c *float32, ldc int, alpha, bet
 // right (both packed or both in place), as four calls of tile would, in
 // one pass of the AVX-512 kernel kernel12x32z.
 func blockPair(k int, a, a2 operandA, b operandB, c *float32, ldc int, alpha, beta float32, mode int) {
-	next := kernelCols * k // the next packed sliver
-	if b.ld != 0 {
-		next = kernelCols // the next sixteen columns in place
-	}
 	rs, ds := a.strides()
-	kernel12x32z(k, a.p, a2.p, rs, ds, b.p, b.stride(), next, c, ldc, alpha, beta, mode)
+	kernel12x32z(k, a.p, a2.p, rs, ds, b.p, b.stride(), b.next(k), c, ldc, alpha, beta, mode)
+}
+
+// next returns how far, in elements, the sliver of B to the right of b
+// starts from b, for a pair of slivers of b's kind with depth k: the next
+// packed sliver, or the next sixteen columns in place.
+func (b operandB) next(k int) int {
+	if b.ld != 0 {
+		return kernelCols
+	}
+	return kernelCols * k
 }
 
 // scale sets rows [r0, r1) and columns [c0, c1) of C to beta times

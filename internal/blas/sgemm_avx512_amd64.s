@@ -322,6 +322,110 @@ wscale:
 	VBROADCASTSS beta+84(FP), Z29
 	WSTORE(WROWSCALE)
 
+// STEPV accumulates one depth p for one 6-row sliver of A against 32
+// columns of B, as STEPW does for the first of its two slivers: B's two
+// rows of 16 values at BX and BX+R14 into Z24 and Z25, each row's A value
+// broadcast into Z26 or Z27, the products added to Z0..Z11. It then moves
+// A's two pointers R11 bytes on and B's R8.
+#define STEPV \
+	VMOVUPS          (BX), Z24;         \
+	VMOVUPS          (BX)(R14*1), Z25;  \
+	VBROADCASTSS (AX), Z26;             \
+	VFMADD231PS  Z24, Z26, Z0;          \
+	VFMADD231PS  Z25, Z26, Z1;          \
+	VBROADCASTSS (AX)(R9*1), Z27;       \
+	VFMADD231PS  Z24, Z27, Z2;          \
+	VFMADD231PS  Z25, Z27, Z3;          \
+	VBROADCASTSS (AX)(R9*2), Z26;       \
+	VFMADD231PS  Z24, Z26, Z4;          \
+	VFMADD231PS  Z25, Z26, Z5;          \
+	VBROADCASTSS (R10), Z27;            \
+	VFMADD231PS  Z24, Z27, Z6;          \
+	VFMADD231PS  Z25, Z27, Z7;          \
+	VBROADCASTSS (R10)(R9*1), Z26;      \
+	VFMADD231PS  Z24, Z26, Z8;          \
+	VFMADD231PS  Z25, Z26, Z9;          \
+	VBROADCASTSS (R10)(R9*2), Z27;      \
+	VFMADD231PS  Z24, Z27, Z10;         \
+	VFMADD231PS  Z25, Z27, Z11;         \
+	ADDQ         R11, AX;               \
+	ADDQ         R11, R10;              \
+	ADDQ         R8, BX
+
+#define VSTORE(ROW) \
+	ROW(Z0, Z1); \
+	ROW(Z2, Z3); \
+	ROW(Z4, Z5); \
+	ROW(Z6, Z7); \
+	ROW(Z8, Z9); \
+	ROW(Z10, Z11); \
+	VZEROUPPER; \
+	RET
+
+// func kernel6x32z(k int, a *float32, rs, ds int, b *float32, ldb, b2 int, c *float32, ldc int, alpha, beta float32, mode int)
+TEXT ·kernel6x32z(SB), NOSPLIT, $0-88
+	MOVQ k+0(FP), CX
+	MOVQ a+8(FP), AX
+	MOVQ rs+16(FP), R9
+	SHLQ $2, R9
+	MOVQ ds+24(FP), R11
+	SHLQ $2, R11
+	MOVQ b+32(FP), BX
+	MOVQ ldb+40(FP), R8
+	SHLQ $2, R8
+	MOVQ b2+48(FP), R14
+	SHLQ $2, R14
+	MOVQ c+56(FP), DX
+	MOVQ ldc+64(FP), SI
+	SHLQ $2, SI
+	LEAQ (AX)(R9*2), R10
+	ADDQ R9, R10
+
+	VPXORD Z0, Z0, Z0
+	VPXORD Z1, Z1, Z1
+	VPXORD Z2, Z2, Z2
+	VPXORD Z3, Z3, Z3
+	VPXORD Z4, Z4, Z4
+	VPXORD Z5, Z5, Z5
+	VPXORD Z6, Z6, Z6
+	VPXORD Z7, Z7, Z7
+	VPXORD Z8, Z8, Z8
+	VPXORD Z9, Z9, Z9
+	VPXORD Z10, Z10, Z10
+	VPXORD Z11, Z11, Z11
+
+	MOVQ  CX, DI
+	SHRQ  $1, DI
+	ANDQ  $1, CX
+	TESTQ DI, DI
+	JZ    vtail
+
+vloop2:
+	STEPV
+	STEPV
+	DECQ DI
+	JNZ  vloop2
+
+vtail:
+	TESTQ CX, CX
+	JZ    vstore
+	STEPV
+
+vstore:
+	VBROADCASTSS alpha+72(FP), Z28
+	MOVQ         mode+80(FP), CX
+	CMPQ         CX, $1
+	JEQ          vset
+	JGT          vscale
+	VSTORE(WROWADD)
+
+vset:
+	VSTORE(WROWSET)
+
+vscale:
+	VBROADCASTSS beta+76(FP), Z29
+	VSTORE(WROWSCALE)
+
 // func cpuid(eaxArg, ecxArg uint32) (eax, ebx, ecx, edx uint32)
 TEXT ·cpuid(SB), NOSPLIT, $0-24
 	MOVL eaxArg+0(FP), AX
