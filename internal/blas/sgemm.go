@@ -174,8 +174,9 @@ func checkLengths(aTrans, bTrans bool, m, n, k, la, lda, lb, ldb, lc, ldc int) {
 //   - Aᵀ·B with at most blockRows columns and more rows (a weight gradient
 //     Xᵀ·dY into few outputs): the transposed form packs the small dYᵀ
 //     and reads X in place as a plain B of a single block of rows instead
-//     of packing Xᵀ. It wins from k >= 8n, up to m = 1024: with X's rows
-//     2048 floats or more apart, reading it in place ran 15-30% slower.
+//     of packing Xᵀ. It wins from k >= 8n, up to m = 1024: from m = 2048
+//     on (X 2048 or more floats wide), reading X in place ran 15-30%
+//     slower.
 //   - A·Bᵀ with at most blockRows rows and more columns (an input
 //     gradient dY·Wᵀ at a small batch): the transposed form reads W in
 //     place as a plain A instead of gathering Bᵀ sixteen rows at a time.
@@ -564,7 +565,7 @@ const superRows = 8 * blockRows
 
 // run computes the rowTiles' block of C against its panel. Where
 // useBlocks is set, pairs of full slivers of B of the same kind (both
-// packed or both in place) run as 12x32 blocks.
+// packed or both in place) run as 12x32 and 6x32 blocks (columnPair).
 func (r *rowTiles) run() {
 	pan := r.pan
 	for jr := 0; jr < pan.nc; jr += kernelCols {
@@ -635,21 +636,17 @@ func (r *rowTiles) column(jr int) {
 
 // columnPair computes the tiles of columns [jr, jr+2*kernelCols) of the
 // panel, two full slivers of B of the same kind, in 12x32 blocks where
-// the rows allow.
+// the rows allow and in 6x32 blocks elsewhere. It runs where useBlocks is
+// set: both kernels are AVX-512.
 func (r *rowTiles) columnPair(jr int) {
-	b, b2 := r.sliverB(jr), r.sliverB(jr+kernelCols)
+	b := r.sliverB(jr)
 	for ir := 0; ir < r.mc; ir += kernelRows {
 		if r.pairs(ir) {
 			blockPair(r.pan.kc, r.sliverA(ir), r.sliverA(ir+kernelRows), b, r.c(ir, jr), r.p.ldc, r.p.alpha, r.p.beta, r.pan.mode)
 			ir += kernelRows
 			continue
 		}
-		if useBlocks {
-			r.sliverPair(ir, jr, b)
-			continue
-		}
-		r.tile(ir, jr, b, kernelCols)
-		r.tile(ir, jr+kernelCols, b2, kernelCols)
+		r.sliverPair(ir, jr, b)
 	}
 }
 

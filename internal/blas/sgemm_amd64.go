@@ -117,6 +117,9 @@ func kernel12x16z(k int, a0, a1 *float32, rs, ds int, b *float32, ldb int, c *fl
 // 512-bit registers; its sums and stores are kernel6x16's, bit for bit,
 // NaN payloads included.
 //
+//go:noescape
+func kernel12x32z(k int, a0, a1 *float32, rs, ds int, b *float32, ldb, b2 int, c *float32, ldc int, alpha, beta float32, mode int)
+
 // kernel6x32z is two kernel6x16 tiles side by side in AVX-512: the 6x32
 // block of C at c from one 6-row sliver of A, element (i, p) at a + i*rs
 // + p*ds, against B's 32 columns as kernel12x32z reads them. It takes the
@@ -127,6 +130,3 @@ func kernel12x16z(k int, a0, a1 *float32, rs, ds int, b *float32, ldb int, c *fl
 //
 //go:noescape
 func kernel6x32z(k int, a *float32, rs, ds int, b *float32, ldb, b2 int, c *float32, ldc int, alpha, beta float32, mode int)
-
-//go:noescape
-func kernel12x32z(k int, a0, a1 *float32, rs, ds int, b *float32, ldb, b2 int, c *float32, ldc int, alpha, beta float32, mode int)

@@ -30,7 +30,7 @@ func isTapeMachine(vm G.VM) bool {
 // Go scheduler hands the caller's core to another thread and, when the
 // program is done, hands it back: two thread wake-ups a run. The
 // Gaussian benchmark's separable step runs its graph 1,000 times a second,
-// and these hand-offs took 11-14% of it (2 cores, 2,000 steps, 1,000 →
+// and these hand-offs took 11-15% of it (2 cores, 2,000 steps, 1,000 →
 // 1,130 steps/s with the lock left out). Running the program directly
 // does the same instructions in the same order, so the results are the
 // same bits.

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"hash"
 	"math/rand/v2"
+	"os"
 	"slices"
 	"strings"
 	"testing"
@@ -170,5 +171,28 @@ func TestCloseSyncTapeLetsACycleBeCollected(t *testing.T) {
 	o = nil
 	if !collected(p) {
 		t.Error("an owner whose graph points back at it stayed alive after closing its *syncTape and dropping it")
+	}
+}
+
+// TestTapeRunAllLinksToGorgoniaV0918 checks, in go.mod, the version of
+// gorgonia that tapeRunAll reaches into: its go:linkname names an
+// unexported method, so another version could still build and then
+// misbehave. After a gorgonia upgrade, check that vm_tape.go's runall has
+// the same signature and still does all of RunAll's work but the locking
+// and waiting, then update this test. (A test binary carries no
+// dependency versions for debug.ReadBuildInfo.)
+func TestTapeRunAllLinksToGorgoniaV0918(t *testing.T) {
+	mod, err := os.ReadFile("../../go.mod")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var versions []string
+	for _, line := range strings.Split(string(mod), "\n") {
+		if f := strings.Fields(line); len(f) >= 2 && slices.Contains(f, "gorgonia.org/gorgonia") {
+			versions = append(versions, strings.TrimSpace(line))
+		}
+	}
+	if len(versions) != 1 || !strings.HasSuffix(versions[0], "gorgonia.org/gorgonia v0.9.18") {
+		t.Errorf("go.mod's gorgonia lines are %q, want one requiring v0.9.18 and no replace: tapeRunAll was written against v0.9.18's (*tapeMachine).runall; check it, then update this test", versions)
 	}
 }

@@ -120,3 +120,28 @@ func adamSteps(t *testing.T, r *rand.Rand, n int, lr, b1, b2 float64, first int,
 		c.compare(t, fmt.Sprintf("n=%d lr=%g b1=%g b2=%g special=%v step %d", n, lr, b1, b2, special, step))
 	}
 }
+
+// TestAdamUpdate32OutsideTheKernelsRange checks that adamUpdate32 still
+// gives the Go loop's bits for bias corrections outside [2^-53, 1], which
+// only betas set on Adam's fields directly can give (beta1 = 1 makes c1
+// zero; beta2 = 1 - 2^-60, c2 = 2^-60 at step 1): the kernel's divisions
+// by a reciprocal would give NaNs where the Go loop's give infinities.
+func TestAdamUpdate32OutsideTheKernelsRange(t *testing.T) {
+	r := rand.New(rand.NewPCG(7, 8))
+	for _, s := range []adamStep{
+		{lr: 0.01, b1: 1, b2: 0.999, eps: 1e-8, c1: 0, c2: 0.001},
+		{lr: 0.01, b1: 0.9, b2: 1, eps: 1e-8, c1: 0.1, c2: 0x1p-60},
+	} {
+		c := newAdamCase(r, 64)
+		g := make([]float32, 64)
+		for i := range g {
+			g[i] = randomGradient(r, false)
+			// Moments from earlier steps: with a beta of 1 they stay.
+			c.m[i], c.v[i] = r.NormFloat64(), r.ExpFloat64()
+			c.m32[i], c.v32[i] = c.m[i], c.v[i]
+		}
+		adamUpdate(s, c.w, g, c.m, c.v)
+		adamUpdate32(s, c.w32, g, c.m32, c.v32)
+		c.compare(t, fmt.Sprintf("c1 = %g, c2 = %g", s.c1, s.c2))
+	}
+}
