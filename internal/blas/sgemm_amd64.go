@@ -130,3 +130,10 @@ func kernel12x32z(k int, a0, a1 *float32, rs, ds int, b *float32, ldb, b2 int, c
 //
 //go:noescape
 func kernel6x32z(k int, a *float32, rs, ds int, b *float32, ldb, b2 int, c *float32, ldc int, alpha, beta float32, mode int)
+
+// sfence orders the non-temporal stores this thread made before it
+// before every store after it (SFENCE), so that another goroutine that
+// learns, through a later store, that C is done sees C.
+//
+//go:noescape
+func sfence()

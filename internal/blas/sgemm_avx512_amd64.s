@@ -227,6 +227,16 @@ zscale:
 	VMOVUPS hi, 64(DX);       \
 	ADDQ    SI, DX
 
+// WROWSTREAM stores one row of a block as WROWSET does, with
+// non-temporal stores that bypass the caches (C's rows must be 64-byte
+// aligned); the caller fences them (sfence) before C is read.
+#define WROWSTREAM(lo, hi) \
+	VMULPS   Z28, lo, lo; \
+	VMOVNTPS lo, (DX);    \
+	VMULPS   Z28, hi, hi; \
+	VMOVNTPS hi, 64(DX);  \
+	ADDQ     SI, DX
+
 #define WSTORE(ROW) \
 	ROW(Z0, Z1); \
 	ROW(Z2, Z3); \
@@ -312,8 +322,14 @@ wstore:
 	MOVQ         mode+88(FP), CX
 	CMPQ         CX, $1
 	JEQ          wset
-	JGT          wscale
+	CMPQ         CX, $3
+	JEQ          wstream
+	CMPQ         CX, $2
+	JEQ          wscale
 	WSTORE(WROWADD)
+
+wstream:
+	WSTORE(WROWSTREAM)
 
 wset:
 	WSTORE(WROWSET)
@@ -416,8 +432,14 @@ vstore:
 	MOVQ         mode+80(FP), CX
 	CMPQ         CX, $1
 	JEQ          vset
-	JGT          vscale
+	CMPQ         CX, $3
+	JEQ          vstream
+	CMPQ         CX, $2
+	JEQ          vscale
 	VSTORE(WROWADD)
+
+vstream:
+	VSTORE(WROWSTREAM)
 
 vset:
 	VSTORE(WROWSET)
@@ -425,6 +447,11 @@ vset:
 vscale:
 	VBROADCASTSS beta+76(FP), Z29
 	VSTORE(WROWSCALE)
+
+// func sfence()
+TEXT ·sfence(SB), NOSPLIT, $0-0
+	SFENCE
+	RET
 
 // func cpuid(eaxArg, ecxArg uint32) (eax, ebx, ecx, edx uint32)
 TEXT ·cpuid(SB), NOSPLIT, $0-24

@@ -6,6 +6,7 @@ import (
 	"math/rand/v2"
 	"runtime"
 	"testing"
+	"unsafe"
 
 	"golang.org/x/sys/cpu"
 	"gonum.org/v1/gonum/blas"
@@ -613,4 +614,59 @@ func (c *sgemmCase) index(tr blas.Transpose, r, col, ld int) int {
 		return col*ld + r
 	}
 	return r*ld + col
+}
+
+// runAligned is run with C's first element 64-byte aligned, as a product
+// that streams needs (streams).
+func (c *sgemmCase) runAligned(impl blas.Float32) []float32 {
+	out := alignedFloats(len(c.cBefore))
+	copy(out, c.cBefore)
+	impl.Sgemm(c.tA, c.tB, c.m, c.n, c.k, c.alpha, c.aData, c.lda, c.bData, c.ldb, c.beta, out, c.ldc)
+	return out
+}
+
+// alignedFloats returns n float32s whose first is 64-byte aligned.
+func alignedFloats(n int) []float32 {
+	buf := make([]float32, n+16)
+	off := 0
+	for uintptr(unsafe.Pointer(&buf[off]))%64 != 0 {
+		off++
+	}
+	return buf[off : off+n]
+}
+
+// TestSgemmStreamsSameBits checks that products that store C with
+// non-temporal stores (streams, here from any size of C) give the bits of
+// the same products stored as usual, and the product, with C's slack
+// untouched: plain and transposed operands, 12x32 and 6x32 blocks, edge
+// tiles, one and two goroutines' worth of C, and depths up to one depth
+// block.
+func TestSgemmStreamsSameBits(t *testing.T) {
+	if !useBlocks {
+		t.Skip("no native 512-bit FMAs: Sgemm runs no AVX-512 blocks, and streams none")
+	}
+	defer func(n int) { streamMin = n }(streamMin)
+	rng := rand.New(rand.NewPCG(21, 22))
+	var impl Implementation
+	shapes := [][3]int{{12, 32, 1}, {64, 64, 16}, {97, 50, 20}, {400, 96, 64}, {1000, 256, 256}, {30, 1024, 33}, {4096, 48, 7}}
+	for i, s := range shapes {
+		for j, tr := range [][2]blas.Transpose{{blas.NoTrans, blas.NoTrans}, {blas.Trans, blas.NoTrans}, {blas.NoTrans, blas.Trans}, {blas.Trans, blas.Trans}} {
+			c := &sgemmCase{tA: tr[0], tB: tr[1], m: s[0], n: s[1], k: s[2],
+				alpha: alphas[1+(i+j)%2], padA: j % 3, padB: i % 2}
+			c.padC = (16 - s[1]%16) % 16
+			if i%2 == 1 {
+				c.padC += 16
+			}
+			c.fill(rng)
+			streamMin = 1 << 62
+			want := c.runAligned(impl)
+			streamMin = 0
+			got := c.runAligned(impl)
+			sameBits(t, c, got, want, "the same product stored as usual")
+			c.check(t, got)
+		}
+	}
+	if streamMin = 0; !streams(64, 64, 16, 0, alignedFloats(64*64), 64) {
+		t.Error("a 64-byte aligned C with beta 0 and k 16 does not stream")
+	}
 }
