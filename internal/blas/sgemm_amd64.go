@@ -137,3 +137,10 @@ func kernel6x32z(k int, a *float32, rs, ds int, b *float32, ldb, b2 int, c *floa
 //
 //go:noescape
 func sfence()
+
+// packPlainB packs the first slivers*16 columns of kc rows of a plain B,
+// rows ldb apart from src, into slivers of 16 columns at dst, depth l of
+// sliver t at dst[(t*kc+l)*16:], prefetching the rows ahead.
+//
+//go:noescape
+func packPlainB(dst, src *float32, ldb, kc, slivers int)

@@ -308,3 +308,52 @@ aset:
 ascale:
 	VBROADCASTSS beta+60(FP), Y13
 	STORESCALE
+
+// func packPlainB(dst, src *float32, ldb, kc, slivers int)
+//
+// packPlainB packs the first slivers*16 columns of kc rows of a plain B,
+// rows ldb floats apart from src, into slivers of 16 columns at dst, kc
+// depths each: depth l of sliver t at dst + (t*kc + l)*16. It reads each
+// row in order and prefetches the row eight rows on, whose cache lines
+// the hardware's prefetcher, which stops at each 4 KB page, would
+// otherwise leave to be fetched when read.
+TEXT ·packPlainB(SB), NOSPLIT, $0-40
+	MOVQ dst+0(FP), DI
+	MOVQ src+8(FP), SI
+	MOVQ ldb+16(FP), R8
+	SHLQ $2, R8
+	MOVQ kc+24(FP), CX
+	MOVQ slivers+32(FP), R9
+	MOVQ CX, R10
+	SHLQ $6, R10 // one sliver: kc depths of 64 bytes
+	TESTQ CX, CX
+	JZ    packed
+	TESTQ R9, R9
+	JZ    packed
+
+packRow:
+	LEAQ (SI)(R8*8), R11 // the row eight rows on
+	MOVQ SI, AX
+	MOVQ DI, DX
+	MOVQ R9, BX
+
+packSliver:
+	PREFETCHT0 (R11)
+	VMOVUPS    (AX), Y0
+	VMOVUPS    32(AX), Y1
+	VMOVUPS    Y0, (DX)
+	VMOVUPS    Y1, 32(DX)
+	ADDQ       $64, AX
+	ADDQ       $64, R11
+	ADDQ       R10, DX
+	DECQ       BX
+	JNZ        packSliver
+
+	ADDQ R8, SI
+	ADDQ $64, DI
+	DECQ CX
+	JNZ  packRow
+
+packed:
+	VZEROUPPER
+	RET

@@ -46,3 +46,8 @@ func kernel6x32z(k int, a *float32, rs, ds int, b *float32, ldb, b2 int, c *floa
 
 // sfence has no stores to order without the assembly kernels.
 func sfence() {}
+
+// packPlainB is never called without the assembly kernel.
+func packPlainB(dst, src *float32, ldb, kc, slivers int) {
+	panic("blas: no Sgemm kernel on this architecture")
+}
