@@ -144,3 +144,10 @@ func sfence()
 //
 //go:noescape
 func packPlainB(dst, src *float32, ldb, kc, slivers int)
+
+// packTransposedA packs slivers full slivers of a transposed A, kc
+// depths rows lda apart from src, six rows a sliver: depth l of sliver s
+// at dst[(s*kc+l)*6:].
+//
+//go:noescape
+func packTransposedA(dst, src *float32, lda, kc, slivers int)

@@ -357,3 +357,52 @@ packSliver:
 packed:
 	VZEROUPPER
 	RET
+
+// func packTransposedA(dst, src *float32, lda, kc, slivers int)
+//
+// packTransposedA packs slivers full slivers of six rows of a transposed
+// A: for each of kc depths, the row of A at src + l*lda, whose first
+// slivers*6 floats are the depth's values for the slivers' rows in
+// order, is dealt out six floats to each sliver, to dst + (s*kc + l)*6.
+// Each six floats move as a load and a store of four and of two. It
+// prefetches the depth eight depths on: a depth's rows are read in order,
+// and the next depth's lie a page or more on, where the hardware's
+// prefetcher starts anew.
+TEXT ·packTransposedA(SB), NOSPLIT, $0-40
+	MOVQ  dst+0(FP), DI
+	MOVQ  src+8(FP), SI
+	MOVQ  lda+16(FP), R8
+	SHLQ  $2, R8
+	MOVQ  kc+24(FP), CX
+	MOVQ  slivers+32(FP), R9
+	IMUL3Q $24, CX, R10 // one sliver: kc depths of 24 bytes
+	TESTQ CX, CX
+	JZ    dealt
+	TESTQ R9, R9
+	JZ    dealt
+
+dealDepth:
+	MOVQ SI, AX
+	MOVQ DI, DX
+	MOVQ R9, BX
+	LEAQ (SI)(R8*8), R11 // the depth eight depths on
+
+dealSliver:
+	PREFETCHT0 (R11)
+	VMOVUPS (AX), X0
+	MOVQ    16(AX), X1
+	VMOVUPS X0, (DX)
+	MOVQ    X1, 16(DX)
+	ADDQ    $24, AX
+	ADDQ    $24, R11
+	ADDQ    R10, DX
+	DECQ    BX
+	JNZ     dealSliver
+
+	ADDQ R8, SI
+	ADDQ $24, DI
+	DECQ CX
+	JNZ  dealDepth
+
+dealt:
+	RET

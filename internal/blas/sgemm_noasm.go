@@ -51,3 +51,8 @@ func sfence() {}
 func packPlainB(dst, src *float32, ldb, kc, slivers int) {
 	panic("blas: no Sgemm kernel on this architecture")
 }
+
+// packTransposedA is never called without the assembly kernel.
+func packTransposedA(dst, src *float32, lda, kc, slivers int) {
+	panic("blas: no Sgemm kernel on this architecture")
+}
