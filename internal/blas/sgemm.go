@@ -270,9 +270,11 @@ type product struct {
 // streams reports whether the 12x32 and 6x32 blocks of a product store
 // its m×n C with non-temporal stores: where useBlocks is set, beta is 0
 // and k fits one depth block, so that each element of C is stored once
-// and never read; C has at least streamMin elements, more than the
-// caches keep for the next op; and C's rows are 64-byte aligned, as the
-// stores need. An ordinary store to C would first read each cache line
+// and never read; C has at least streamMin elements, more than the L2
+// caches hold; and C's rows are 64-byte aligned, as the stores need (a
+// tile's columns start at multiples of sixteen floats). Products computed
+// in the transposed form (transposedProduct) never stream: their C is a
+// scratch matrix that is read at once. An ordinary store to C would first read each cache line
 // from memory, to overwrite it whole. On the 2-core Intel Xeon, with C
 // not in cache, as in a training step, the encoder's fc weight gradient
 // (4096×1024 from depth 64) took 3.3 ms so against 1.7 ms with C in
@@ -445,7 +447,9 @@ const (
 	modeSet   = 1 // alpha*acc
 	modeScale = 2 // beta*C + alpha*acc
 	// modeStream is modeSet with non-temporal stores, for the AVX-512
-	// blocks of a product that streams (see streams).
+	// blocks of a product that streams (see streams): kernel12x32z and
+	// kernel6x32z only, through rowTiles.blockMode. The other kernels
+	// would take it for modeScale.
 	modeStream = 3
 )
 
@@ -917,7 +921,7 @@ func (p *product) packATransposed(dst []float32, i0, slivers, p0, kc int) {
 func (p *product) packB(dst []float32, p0, kc, j0, nc int) {
 	b, ldb := p.b, p.ldb
 	s := 0
-	if !p.bTrans && nc >= kernelCols {
+	if !p.bTrans && nc >= kernelCols && kc > 0 {
 		s = nc / kernelCols
 		// op(B)[l][j] = b[l*ldb+j]: the full slivers are filled a depth
 		// at a time, reading each row of B in order. The Go loop that

@@ -390,9 +390,9 @@ dealDepth:
 dealSliver:
 	PREFETCHT0 (R11)
 	VMOVUPS (AX), X0
-	MOVQ    16(AX), X1
+	VMOVQ   16(AX), X1
 	VMOVUPS X0, (DX)
-	MOVQ    X1, 16(DX)
+	VMOVQ   X1, 16(DX)
 	ADDQ    $24, AX
 	ADDQ    $24, R11
 	ADDQ    R10, DX

@@ -639,13 +639,14 @@ func alignedFloats(n int) []float32 {
 // non-temporal stores (streams, here from any size of C) give the bits of
 // the same products stored as usual, and the product, with C's slack
 // untouched: plain and transposed operands, 12x32 and 6x32 blocks, edge
-// tiles, one and two goroutines' worth of C, and depths up to one depth
-// block.
+// tiles, C small enough for one goroutine and large enough for two (with
+// GOMAXPROCS 2), and depths up to one depth block.
 func TestSgemmStreamsSameBits(t *testing.T) {
 	if !useBlocks {
 		t.Skip("no native 512-bit FMAs: Sgemm runs no AVX-512 blocks, and streams none")
 	}
 	defer func(n int) { streamMin = n }(streamMin)
+	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(2)) // C split between two goroutines
 	rng := rand.New(rand.NewPCG(21, 22))
 	var impl Implementation
 	shapes := [][3]int{{12, 32, 1}, {64, 64, 16}, {97, 50, 20}, {400, 96, 64}, {1000, 256, 256}, {30, 1024, 33}, {4096, 48, 7}}
