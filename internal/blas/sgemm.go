@@ -470,7 +470,7 @@ func (p *product) block(r0, r1, c0, c1 int) {
 	// (Two blocks: the local critic's weight gradients, 128 rows, ran
 	// 22% faster so; medians of 5 runs of BenchmarkSgemm, where no shape
 	// with more rows changed.) With the 12x32 blocks, a B whose depths
-	// are pages apart (ldb at least 1024) and that is large is packed all
+	// are 1 KB or more apart (ldb at least 256) and that is large is packed all
 	// the same (farB).
 	inPlace := !p.bTrans && r1-r0 <= 2*blockRows && !p.farB(c1-c0)
 	for jc := c0; jc < c1; jc += blockCols {
@@ -506,18 +506,23 @@ func (p *product) block(r0, r1, c0, c1 int) {
 
 // farB reports whether a plain B of nc columns should be packed even
 // under few rows of A, where useBlocks is set: its depths are at least
-// 4 KB apart, each a new page, and it has more than farElements
-// elements, so that it comes from memory rather than cache. Read in
-// place, each 12x32 block then reads two cache lines a page, one page a
-// depth; packing reads each depth's row in order. On the 2-core Intel
-// Xeon the encoder's fc layer, 64x4096 times 4096x1024, took 3.7-3.8 ms
-// packed against 4.5-4.6 ms in place, in a DIM step (30 steps, twice
-// each), and BenchmarkEncoderForwardBackward ran 1.02x as fast (paired
-// 1.01-1.04, 4 interleaved rounds; the full step and the Gaussian
-// steps did not change). Packing every B of few rows made the concat
-// Gaussian step 5-7% slower.
+// 1 KB apart, and it has more than farElements elements, so that it comes
+// from memory rather than cache. Read in place, each 12x32 block then
+// reads two cache lines of each depth's row, a row at a time; packing
+// (packPlainB) reads each row in order and prefetches the rows ahead.
+//
+// On the 2-core Intel Xeon, with B from memory: the global critic's
+// first layer at batch 16 (16x4096 times 4096x512, depths 2 KB apart)
+// took 0.81-0.82 ms packed against 1.29 ms in place, at 64 rows 1.34-1.42
+// against 1.97-2.26 ms, and 32x512 times 512x512 0.094 against 0.17 ms;
+// the DIM step at batch 16 ran 4% faster (medians of 5 interleaved
+// rounds), the full step, the encoder and the Gaussian steps the same.
+// (Before packPlainB, packing was slower: from depths 4 KB apart only,
+// the fc layer's 64x4096 times 4096x1024 took 3.7-3.8 ms packed against
+// 4.5-4.6 ms in place, and packing every B of few rows made the concat
+// Gaussian step 5-7% slower.)
 func (p *product) farB(nc int) bool {
-	return useBlocks && p.ldb >= 1024 && p.k*nc > farElements
+	return useBlocks && p.ldb >= 256 && p.k*nc > farElements
 }
 
 // farElements is the most elements of B, k times the columns a block
