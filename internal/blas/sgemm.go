@@ -274,11 +274,11 @@ type product struct {
 // caches hold; and C's rows are 64-byte aligned, as the stores need (a
 // tile's columns start at multiples of sixteen floats). Products computed
 // in the transposed form (transposedProduct) never stream: their C is a
-// scratch matrix that is read at once. An ordinary store to C would first read each cache line
-// from memory, to overwrite it whole. On the 2-core Intel Xeon, with C
-// not in cache, as in a training step, the encoder's fc weight gradient
-// (4096×1024 from depth 64) took 3.3 ms so against 1.7 ms with C in
-// cache.
+// scratch matrix that is read at once. An ordinary store to C would
+// first read each cache line from memory, to overwrite it whole. On the
+// 2-core Intel Xeon, with C not in cache, as in a training step, the
+// encoder's fc weight gradient (4096×1024 from depth 64) took 3.3 ms so
+// against 1.7 ms with C in cache.
 func streams(m, n, k int, beta float32, c []float32, ldc int) bool {
 	return useBlocks && beta == 0 && k <= depthBlock && m*n >= streamMin &&
 		uintptr(unsafe.Pointer(&c[0]))%64 == 0 && ldc%16 == 0
@@ -470,8 +470,8 @@ func (p *product) block(r0, r1, c0, c1 int) {
 	// (Two blocks: the local critic's weight gradients, 128 rows, ran
 	// 22% faster so; medians of 5 runs of BenchmarkSgemm, where no shape
 	// with more rows changed.) With the 12x32 blocks, a B whose depths
-	// are 1 KB or more apart (ldb at least 256) and that is large is packed all
-	// the same (farB).
+	// are 1 KB or more apart (ldb at least 256) and that is large is
+	// packed all the same (farB).
 	inPlace := !p.bTrans && r1-r0 <= 2*blockRows && !p.farB(c1-c0)
 	for jc := c0; jc < c1; jc += blockCols {
 		nc := min(blockCols, c1-jc)
@@ -711,7 +711,7 @@ func (r *rowTiles) sliverPair(ir, jr int, b operandB) {
 	if mr := min(kernelRows, r.mc-ir); mr < kernelRows {
 		var edge [kernelRows * 2 * kernelCols]float32
 		kernel6x32z(kc, a.p, rs, ds, b.p, b.stride(), b.next(kc), &edge[0], 2*kernelCols, p.alpha, 0, modeSet)
-		p.combineEdge(edge[:], 2*kernelCols, (r.ic+ir)*p.ldc+r.pan.jc+jr, mr, 2*kernelCols, r.pan.mode)
+		p.combineEdge(edge[:], 2*kernelCols, r.ci(ir, jr), mr, 2*kernelCols, r.pan.mode)
 		return
 	}
 	kernel6x32z(kc, a.p, rs, ds, b.p, b.stride(), b.next(kc), r.c(ir, jr), p.ldc, p.alpha, p.beta, r.blockMode())
@@ -719,7 +719,12 @@ func (r *rowTiles) sliverPair(ir, jr int, b operandB) {
 
 // c is the element of C at row ir and column jr of the block.
 func (r *rowTiles) c(ir, jr int) *float32 {
-	return &r.p.c[(r.ic+ir)*r.p.ldc+r.pan.jc+jr]
+	return &r.p.c[r.ci(ir, jr)]
+}
+
+// ci is the index in C of row ir and column jr of the block.
+func (r *rowTiles) ci(ir, jr int) int {
+	return (r.ic+ir)*r.p.ldc + r.pan.jc + jr
 }
 
 // tile computes the tile at rows [ir, ir+kernelRows) and columns [jr,
@@ -737,7 +742,7 @@ func (r *rowTiles) tile(ir, jr int, b operandB, nr int) {
 	// valid part is combined with C here, rounding as the kernel does.
 	var edge [kernelRows * kernelCols]float32
 	tile(r.pan.kc, a, b, &edge[0], kernelCols, p.alpha, 0, modeSet)
-	p.combineEdge(edge[:], kernelCols, (r.ic+ir)*p.ldc+r.pan.jc+jr, mr, nr, r.pan.mode)
+	p.combineEdge(edge[:], kernelCols, r.ci(ir, jr), mr, nr, r.pan.mode)
 }
 
 // combineEdge combines the valid mr x nr part of an edge tile, stored as

@@ -2,6 +2,21 @@
 
 #include "textflag.h"
 
+// ZERO12 clears twelve accumulators.
+#define ZERO12(A, B, C, D, E, F, G, H, I, J, K, L) \
+	VPXORD A, A, A; \
+	VPXORD B, B, B; \
+	VPXORD C, C, C; \
+	VPXORD D, D, D; \
+	VPXORD E, E, E; \
+	VPXORD F, F, F; \
+	VPXORD G, G, G; \
+	VPXORD H, H, H; \
+	VPXORD I, I, I; \
+	VPXORD J, J, J; \
+	VPXORD K, K, K; \
+	VPXORD L, L, L
+
 // STEPZ accumulates one depth p for two 6-row slivers of A: it loads B's
 // 16 values at BX into Z12, broadcasts each of the 12 rows' A values into
 // Z13 or Z14, and adds their products, A's value the first operand as in
@@ -99,18 +114,7 @@ TEXT ·kernel12x16z(SB), NOSPLIT, $0-88
 	LEAQ (R12)(R9*2), R13
 	ADDQ R9, R13
 
-	VPXORD Z0, Z0, Z0
-	VPXORD Z1, Z1, Z1
-	VPXORD Z2, Z2, Z2
-	VPXORD Z3, Z3, Z3
-	VPXORD Z4, Z4, Z4
-	VPXORD Z5, Z5, Z5
-	VPXORD Z6, Z6, Z6
-	VPXORD Z7, Z7, Z7
-	VPXORD Z8, Z8, Z8
-	VPXORD Z9, Z9, Z9
-	VPXORD Z10, Z10, Z10
-	VPXORD Z11, Z11, Z11
+	ZERO12(Z0, Z1, Z2, Z3, Z4, Z5, Z6, Z7, Z8, Z9, Z10, Z11)
 
 	MOVQ CX, DI
 	SHRQ $1, DI
@@ -144,58 +148,46 @@ zscale:
 	VBROADCASTSS beta+76(FP), Z15
 	ZSTORE(ZROWSCALE)
 
+// SLIVERW adds one depth's products for one 6-row sliver of A, rows 0-2
+// at P + i*R9 and rows 3-5 at Q + (i-3)*R9, against B's 32 values in Z24
+// and Z25, to the accumulators of its rows, two a row (A0 and A1 for row
+// 0, ..., L0 and L1 for row 5). Each row's A value is broadcast into Z26
+// or Z27 in turn, and multiplied first, as in kernel6x16.
+#define SLIVERW(P, Q, A0, A1, B0, B1, C0, C1, D0, D1, E0, E1, L0, L1) \
+	VBROADCASTSS (P), Z26;         \
+	VFMADD231PS  Z24, Z26, A0;     \
+	VFMADD231PS  Z25, Z26, A1;     \
+	VBROADCASTSS (P)(R9*1), Z27;   \
+	VFMADD231PS  Z24, Z27, B0;     \
+	VFMADD231PS  Z25, Z27, B1;     \
+	VBROADCASTSS (P)(R9*2), Z26;   \
+	VFMADD231PS  Z24, Z26, C0;     \
+	VFMADD231PS  Z25, Z26, C1;     \
+	VBROADCASTSS (Q), Z27;         \
+	VFMADD231PS  Z24, Z27, D0;     \
+	VFMADD231PS  Z25, Z27, D1;     \
+	VBROADCASTSS (Q)(R9*1), Z26;   \
+	VFMADD231PS  Z24, Z26, E0;     \
+	VFMADD231PS  Z25, Z26, E1;     \
+	VBROADCASTSS (Q)(R9*2), Z27;   \
+	VFMADD231PS  Z24, Z27, L0;     \
+	VFMADD231PS  Z25, Z27, L1
+
 // STEPW accumulates one depth p for two 6-row slivers of A against 32
 // columns of B: it loads B's two rows of 16 values at BX and BX+R14 into
-// Z24 and Z25, broadcasts each of the 12 rows' A values into Z26 or Z27,
-// and adds their products to the accumulators Z0..Z23 (two per row of the
-// 12x32 tile, in the order of kernel6x16: A's value times B's). Row i of
-// the first sliver is at AX + i*R9 (rows 0-2) and R10 + (i-3)*R9 (rows
-// 3-5), of the second at R12 and R13 likewise. It then moves A's four
-// pointers R11 bytes on and B's R8.
+// Z24 and Z25 and adds the first sliver's products (rows at AX and R10)
+// to Z0..Z11 and the second's (at R12 and R13) to Z12..Z23 (SLIVERW). It
+// then moves A's four pointers R11 bytes on and B's R8.
 #define STEPW \
-	VMOVUPS          (BX), Z24;         \
-	VMOVUPS          (BX)(R14*1), Z25;  \
-	VBROADCASTSS (AX), Z26;             \
-	VFMADD231PS  Z24, Z26, Z0;          \
-	VFMADD231PS  Z25, Z26, Z1;          \
-	VBROADCASTSS (AX)(R9*1), Z27;       \
-	VFMADD231PS  Z24, Z27, Z2;          \
-	VFMADD231PS  Z25, Z27, Z3;          \
-	VBROADCASTSS (AX)(R9*2), Z26;       \
-	VFMADD231PS  Z24, Z26, Z4;          \
-	VFMADD231PS  Z25, Z26, Z5;          \
-	VBROADCASTSS (R10), Z27;            \
-	VFMADD231PS  Z24, Z27, Z6;          \
-	VFMADD231PS  Z25, Z27, Z7;          \
-	VBROADCASTSS (R10)(R9*1), Z26;      \
-	VFMADD231PS  Z24, Z26, Z8;          \
-	VFMADD231PS  Z25, Z26, Z9;          \
-	VBROADCASTSS (R10)(R9*2), Z27;      \
-	VFMADD231PS  Z24, Z27, Z10;         \
-	VFMADD231PS  Z25, Z27, Z11;         \
-	VBROADCASTSS (R12), Z26;            \
-	VFMADD231PS  Z24, Z26, Z12;         \
-	VFMADD231PS  Z25, Z26, Z13;         \
-	VBROADCASTSS (R12)(R9*1), Z27;      \
-	VFMADD231PS  Z24, Z27, Z14;         \
-	VFMADD231PS  Z25, Z27, Z15;         \
-	VBROADCASTSS (R12)(R9*2), Z26;      \
-	VFMADD231PS  Z24, Z26, Z16;         \
-	VFMADD231PS  Z25, Z26, Z17;         \
-	VBROADCASTSS (R13), Z27;            \
-	VFMADD231PS  Z24, Z27, Z18;         \
-	VFMADD231PS  Z25, Z27, Z19;         \
-	VBROADCASTSS (R13)(R9*1), Z26;      \
-	VFMADD231PS  Z24, Z26, Z20;         \
-	VFMADD231PS  Z25, Z26, Z21;         \
-	VBROADCASTSS (R13)(R9*2), Z27;      \
-	VFMADD231PS  Z24, Z27, Z22;         \
-	VFMADD231PS  Z25, Z27, Z23;         \
-	ADDQ         R11, AX;               \
-	ADDQ         R11, R10;              \
-	ADDQ         R11, R12;              \
-	ADDQ         R11, R13;              \
-	ADDQ         R8, BX
+	VMOVUPS (BX), Z24;                                                       \
+	VMOVUPS (BX)(R14*1), Z25;                                                \
+	SLIVERW(AX, R10, Z0, Z1, Z2, Z3, Z4, Z5, Z6, Z7, Z8, Z9, Z10, Z11);      \
+	SLIVERW(R12, R13, Z12, Z13, Z14, Z15, Z16, Z17, Z18, Z19, Z20, Z21, Z22, Z23); \
+	ADDQ    R11, AX;                                                         \
+	ADDQ    R11, R10;                                                        \
+	ADDQ    R11, R12;                                                        \
+	ADDQ    R11, R13;                                                        \
+	ADDQ    R8, BX
 
 // WROWADD, WROWSET and WROWSCALE store one row of the 12x32 tile, two
 // registers, at DX as ZROWADD, ZROWSET and ZROWSCALE store one register,
@@ -237,20 +229,20 @@ zscale:
 	VMOVNTPS hi, 64(DX);  \
 	ADDQ     SI, DX
 
+// SIXROWS stores six rows of a block, two registers a row, with ROW.
+#define SIXROWS(ROW, A0, A1, B0, B1, C0, C1, D0, D1, E0, E1, L0, L1) \
+	ROW(A0, A1); \
+	ROW(B0, B1); \
+	ROW(C0, C1); \
+	ROW(D0, D1); \
+	ROW(E0, E1); \
+	ROW(L0, L1)
+
+// WSTORE stores the 12 rows of a 12x32 block with ROW, and returns.
 #define WSTORE(ROW) \
-	ROW(Z0, Z1); \
-	ROW(Z2, Z3); \
-	ROW(Z4, Z5); \
-	ROW(Z6, Z7); \
-	ROW(Z8, Z9); \
-	ROW(Z10, Z11); \
-	ROW(Z12, Z13); \
-	ROW(Z14, Z15); \
-	ROW(Z16, Z17); \
-	ROW(Z18, Z19); \
-	ROW(Z20, Z21); \
-	ROW(Z22, Z23); \
-	VZEROUPPER; \
+	SIXROWS(ROW, Z0, Z1, Z2, Z3, Z4, Z5, Z6, Z7, Z8, Z9, Z10, Z11);         \
+	SIXROWS(ROW, Z12, Z13, Z14, Z15, Z16, Z17, Z18, Z19, Z20, Z21, Z22, Z23); \
+	VZEROUPPER;                                                            \
 	RET
 
 // func kernel12x32z(k int, a0, a1 *float32, rs, ds int, b *float32, ldb, b2 int, c *float32, ldc int, alpha, beta float32, mode int)
@@ -275,30 +267,8 @@ TEXT ·kernel12x32z(SB), NOSPLIT, $0-96
 	LEAQ (R12)(R9*2), R13
 	ADDQ R9, R13
 
-	VPXORD Z0, Z0, Z0
-	VPXORD Z1, Z1, Z1
-	VPXORD Z2, Z2, Z2
-	VPXORD Z3, Z3, Z3
-	VPXORD Z4, Z4, Z4
-	VPXORD Z5, Z5, Z5
-	VPXORD Z6, Z6, Z6
-	VPXORD Z7, Z7, Z7
-	VPXORD Z8, Z8, Z8
-	VPXORD Z9, Z9, Z9
-	VPXORD Z10, Z10, Z10
-	VPXORD Z11, Z11, Z11
-	VPXORD Z12, Z12, Z12
-	VPXORD Z13, Z13, Z13
-	VPXORD Z14, Z14, Z14
-	VPXORD Z15, Z15, Z15
-	VPXORD Z16, Z16, Z16
-	VPXORD Z17, Z17, Z17
-	VPXORD Z18, Z18, Z18
-	VPXORD Z19, Z19, Z19
-	VPXORD Z20, Z20, Z20
-	VPXORD Z21, Z21, Z21
-	VPXORD Z22, Z22, Z22
-	VPXORD Z23, Z23, Z23
+	ZERO12(Z0, Z1, Z2, Z3, Z4, Z5, Z6, Z7, Z8, Z9, Z10, Z11)
+	ZERO12(Z12, Z13, Z14, Z15, Z16, Z17, Z18, Z19, Z20, Z21, Z22, Z23)
 
 	MOVQ CX, DI
 	SHRQ $1, DI
@@ -339,43 +309,20 @@ wscale:
 	WSTORE(WROWSCALE)
 
 // STEPV accumulates one depth p for one 6-row sliver of A against 32
-// columns of B, as STEPW does for the first of its two slivers: B's two
-// rows of 16 values at BX and BX+R14 into Z24 and Z25, each row's A value
-// broadcast into Z26 or Z27, the products added to Z0..Z11. It then moves
-// A's two pointers R11 bytes on and B's R8.
+// columns of B, as STEPW does for the first of its two slivers. It then
+// moves A's two pointers R11 bytes on and B's R8.
 #define STEPV \
-	VMOVUPS          (BX), Z24;         \
-	VMOVUPS          (BX)(R14*1), Z25;  \
-	VBROADCASTSS (AX), Z26;             \
-	VFMADD231PS  Z24, Z26, Z0;          \
-	VFMADD231PS  Z25, Z26, Z1;          \
-	VBROADCASTSS (AX)(R9*1), Z27;       \
-	VFMADD231PS  Z24, Z27, Z2;          \
-	VFMADD231PS  Z25, Z27, Z3;          \
-	VBROADCASTSS (AX)(R9*2), Z26;       \
-	VFMADD231PS  Z24, Z26, Z4;          \
-	VFMADD231PS  Z25, Z26, Z5;          \
-	VBROADCASTSS (R10), Z27;            \
-	VFMADD231PS  Z24, Z27, Z6;          \
-	VFMADD231PS  Z25, Z27, Z7;          \
-	VBROADCASTSS (R10)(R9*1), Z26;      \
-	VFMADD231PS  Z24, Z26, Z8;          \
-	VFMADD231PS  Z25, Z26, Z9;          \
-	VBROADCASTSS (R10)(R9*2), Z27;      \
-	VFMADD231PS  Z24, Z27, Z10;         \
-	VFMADD231PS  Z25, Z27, Z11;         \
-	ADDQ         R11, AX;               \
-	ADDQ         R11, R10;              \
-	ADDQ         R8, BX
+	VMOVUPS (BX), Z24;                                                  \
+	VMOVUPS (BX)(R14*1), Z25;                                           \
+	SLIVERW(AX, R10, Z0, Z1, Z2, Z3, Z4, Z5, Z6, Z7, Z8, Z9, Z10, Z11); \
+	ADDQ    R11, AX;                                                    \
+	ADDQ    R11, R10;                                                   \
+	ADDQ    R8, BX
 
+// VSTORE stores the 6 rows of a 6x32 block with ROW, and returns.
 #define VSTORE(ROW) \
-	ROW(Z0, Z1); \
-	ROW(Z2, Z3); \
-	ROW(Z4, Z5); \
-	ROW(Z6, Z7); \
-	ROW(Z8, Z9); \
-	ROW(Z10, Z11); \
-	VZEROUPPER; \
+	SIXROWS(ROW, Z0, Z1, Z2, Z3, Z4, Z5, Z6, Z7, Z8, Z9, Z10, Z11); \
+	VZEROUPPER;                                                    \
 	RET
 
 // func kernel6x32z(k int, a *float32, rs, ds int, b *float32, ldb, b2 int, c *float32, ldc int, alpha, beta float32, mode int)
@@ -397,18 +344,7 @@ TEXT ·kernel6x32z(SB), NOSPLIT, $0-88
 	LEAQ (AX)(R9*2), R10
 	ADDQ R9, R10
 
-	VPXORD Z0, Z0, Z0
-	VPXORD Z1, Z1, Z1
-	VPXORD Z2, Z2, Z2
-	VPXORD Z3, Z3, Z3
-	VPXORD Z4, Z4, Z4
-	VPXORD Z5, Z5, Z5
-	VPXORD Z6, Z6, Z6
-	VPXORD Z7, Z7, Z7
-	VPXORD Z8, Z8, Z8
-	VPXORD Z9, Z9, Z9
-	VPXORD Z10, Z10, Z10
-	VPXORD Z11, Z11, Z11
+	ZERO12(Z0, Z1, Z2, Z3, Z4, Z5, Z6, Z7, Z8, Z9, Z10, Z11)
 
 	MOVQ  CX, DI
 	SHRQ  $1, DI
