@@ -216,9 +216,15 @@ func transposedProduct(aTrans, bTrans bool, m, n, k int, alpha float32, a []floa
 
 // transposeInto writes the transpose of the n×m matrix t (rows m apart)
 // to the m×n matrix C (rows ldc apart): C[i][j] = t[j*m+i]. Eight rows of C
-// are written at a time, column by column, so that each column of t is
-// read eight floats at once and each row of C written in order; products
-// of at least transposeSplit elements split the rows between goroutines.
+// are written at a time, in 8x8 blocks (transposeBlocks8) and then column
+// by column for the last n%8 columns, so that each row of C is written in
+// order; the last m%8 rows are copied one by one. Products of at least
+// transposeSplit elements split the rows between goroutines.
+//
+// The Go loop that did it all, eight floats at a time down a column of
+// t, took 2.4% of the separable Gaussian step's CPU time; for 64×256 it
+// took 6.9-7.0 µs on one core and 5.3-5.8 µs split in two, the blocks
+// take 2.6 and 1.4 µs (2-core Intel Xeon).
 func transposeInto(c []float32, ldc int, t []float32, m, n int) {
 	workers := 1
 	if m*n >= transposeSplit {
@@ -235,12 +241,17 @@ func transposeInto(c []float32, ldc int, t []float32, m, n int) {
 				}
 				continue
 			}
-			r0, r1, r2, r3 := c[i0*ldc:i0*ldc+n], c[(i0+1)*ldc:(i0+1)*ldc+n], c[(i0+2)*ldc:(i0+2)*ldc+n], c[(i0+3)*ldc:(i0+3)*ldc+n]
-			r4, r5, r6, r7 := c[(i0+4)*ldc:(i0+4)*ldc+n], c[(i0+5)*ldc:(i0+5)*ldc+n], c[(i0+6)*ldc:(i0+6)*ldc+n], c[(i0+7)*ldc:(i0+7)*ldc+n]
-			for j := range r0 {
+			blocks := n / 8
+			if blocks > 0 {
+				_ = c[(i0+7)*ldc+blocks*8-1]
+				_ = t[(blocks*8-1)*m+i0+7]
+				transposeBlocks8(&c[i0*ldc], ldc, &t[i0], m, blocks)
+			}
+			for j := blocks * 8; j < n; j++ {
 				src := (*[8]float32)(t[j*m+i0:])
-				r0[j], r1[j], r2[j], r3[j] = src[0], src[1], src[2], src[3]
-				r4[j], r5[j], r6[j], r7[j] = src[4], src[5], src[6], src[7]
+				for r, v := range src {
+					c[(i0+r)*ldc+j] = v
+				}
 			}
 		}
 	})

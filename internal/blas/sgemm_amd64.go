@@ -151,3 +151,11 @@ func packPlainB(dst, src *float32, ldb, kc, slivers int)
 //
 //go:noescape
 func packTransposedA(dst, src *float32, lda, kc, slivers int)
+
+// transposeBlocks8 writes the transposes of blocks 8x8 blocks of the
+// matrix t, whose rows are ldt floats apart, side by side into eight
+// rows of c, ldc floats apart: c[r*ldc+8q+s] = t[(8q+s)*ldt+r] for r and s
+// in [0, 8) and q in [0, blocks). It uses AVX.
+//
+//go:noescape
+func transposeBlocks8(c *float32, ldc int, t *float32, ldt, blocks int)

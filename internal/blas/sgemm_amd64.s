@@ -406,3 +406,84 @@ dealSliver:
 
 dealt:
 	RET
+
+// func transposeBlocks8(c *float32, ldc int, t *float32, ldt, blocks int)
+//
+// transposeBlocks8 writes the transposes of blocks 8x8 blocks of t into
+// c: block q reads rows 8q to 8q+7 of t, ldt floats apart from t, eight
+// floats each, and writes them as columns 8q to 8q+7 of c's eight rows,
+// ldc floats apart: c[r*ldc + 8q + s] = t[(8q+s)*ldt + r]. Each block is
+// eight loads, the three rounds of shuffles of an 8x8 transpose in AVX,
+// and eight stores.
+TEXT ·transposeBlocks8(SB), NOSPLIT, $0-40
+	MOVQ c+0(FP), DI
+	MOVQ ldc+8(FP), SI
+	SHLQ $2, SI
+	MOVQ t+16(FP), BX
+	MOVQ ldt+24(FP), R8
+	SHLQ $2, R8
+	MOVQ blocks+32(FP), CX
+	LEAQ (R8)(R8*2), R9 // 3 rows of t
+	LEAQ (SI)(SI*2), R11 // 3 rows of c
+	TESTQ CX, CX
+	JZ    transposed
+
+transposeBlock:
+	LEAQ    (BX)(R8*4), R10
+	VMOVUPS (BX), Y0
+	VMOVUPS (BX)(R8*1), Y1
+	VMOVUPS (BX)(R8*2), Y2
+	VMOVUPS (BX)(R9*1), Y3
+	VMOVUPS (R10), Y4
+	VMOVUPS (R10)(R8*1), Y5
+	VMOVUPS (R10)(R8*2), Y6
+	VMOVUPS (R10)(R9*1), Y7
+
+	// Rows a..h: pairs of rows interleaved, a0 b0 a1 b1 | a4 b4 a5 b5 ...
+	VUNPCKLPS Y1, Y0, Y8
+	VUNPCKHPS Y1, Y0, Y9
+	VUNPCKLPS Y3, Y2, Y10
+	VUNPCKHPS Y3, Y2, Y11
+	VUNPCKLPS Y5, Y4, Y12
+	VUNPCKHPS Y5, Y4, Y13
+	VUNPCKLPS Y7, Y6, Y14
+	VUNPCKHPS Y7, Y6, Y15
+
+	// Quarters of columns: a0 b0 c0 d0 | a4 b4 c4 d4 ...
+	VSHUFPS $0x44, Y10, Y8, Y0
+	VSHUFPS $0xEE, Y10, Y8, Y1
+	VSHUFPS $0x44, Y11, Y9, Y2
+	VSHUFPS $0xEE, Y11, Y9, Y3
+	VSHUFPS $0x44, Y14, Y12, Y4
+	VSHUFPS $0xEE, Y14, Y12, Y5
+	VSHUFPS $0x44, Y15, Y13, Y6
+	VSHUFPS $0xEE, Y15, Y13, Y7
+
+	// Columns: a0 .. h0, from the low halves, and a4 .. h4 from the high.
+	VPERM2F128 $0x20, Y4, Y0, Y8
+	VPERM2F128 $0x20, Y5, Y1, Y9
+	VPERM2F128 $0x20, Y6, Y2, Y10
+	VPERM2F128 $0x20, Y7, Y3, Y11
+	VPERM2F128 $0x31, Y4, Y0, Y12
+	VPERM2F128 $0x31, Y5, Y1, Y13
+	VPERM2F128 $0x31, Y6, Y2, Y14
+	VPERM2F128 $0x31, Y7, Y3, Y15
+
+	LEAQ    (DI)(SI*4), R12
+	VMOVUPS Y8, (DI)
+	VMOVUPS Y9, (DI)(SI*1)
+	VMOVUPS Y10, (DI)(SI*2)
+	VMOVUPS Y11, (DI)(R11*1)
+	VMOVUPS Y12, (R12)
+	VMOVUPS Y13, (R12)(SI*1)
+	VMOVUPS Y14, (R12)(SI*2)
+	VMOVUPS Y15, (R12)(R11*1)
+
+	LEAQ (BX)(R8*8), BX
+	ADDQ $32, DI
+	DECQ CX
+	JNZ  transposeBlock
+
+transposed:
+	VZEROUPPER
+	RET

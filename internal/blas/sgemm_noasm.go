@@ -56,3 +56,8 @@ func packPlainB(dst, src *float32, ldb, kc, slivers int) {
 func packTransposedA(dst, src *float32, lda, kc, slivers int) {
 	panic("blas: no Sgemm kernel on this architecture")
 }
+
+// transposeBlocks8 is never called without the assembly kernel.
+func transposeBlocks8(c *float32, ldc int, t *float32, ldt, blocks int) {
+	panic("blas: no Sgemm kernel on this architecture")
+}

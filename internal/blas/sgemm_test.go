@@ -359,6 +359,40 @@ func TestSgemmTransposedProductSameBits(t *testing.T) {
 	}
 }
 
+// TestTransposeIntoMatchesTheDefinition checks transposeInto, 8x8 blocks
+// and tails, on one goroutine and split, against C[i][j] = t[j*m+i], and
+// that it leaves the padding of C's rows alone.
+func TestTransposeIntoMatchesTheDefinition(t *testing.T) {
+	if !HasKernel() {
+		t.Skip("no AVX2 kernel: transposeInto is only called by the kernel's products")
+	}
+	rng := rand.New(rand.NewPCG(29, 30))
+	shapes := [][2]int{{1, 1}, {8, 8}, {7, 9}, {9, 7}, {16, 3}, {3, 16}, {24, 40}, {64, 256}, {256, 64}, {100, 90}, {13, 1000}}
+	for _, s := range shapes {
+		m, n := s[0], s[1]
+		for _, pad := range []int{0, 5} {
+			ldc := n + pad
+			src := randomMatrix(rng, n, m)
+			c := make([]float32, m*ldc)
+			for e := range c {
+				c[e] = -1
+			}
+			transposeInto(c, ldc, src, m, n)
+			for i := range m {
+				for j := range ldc {
+					want := float32(-1)
+					if j < n {
+						want = src[j*m+i]
+					}
+					if got := c[i*ldc+j]; math.Float32bits(got) != math.Float32bits(want) {
+						t.Fatalf("m=%d n=%d ldc=%d: C[%d][%d] = %v, want %v", m, n, ldc, i, j, got, want)
+					}
+				}
+			}
+		}
+	}
+}
+
 // transposeMatrix returns the transpose of the rows x cols matrix x
 // (leading dimension ld) with leading dimension ldt.
 func transposeMatrix(x []float32, rows, cols, ld, ldt int) []float32 {
