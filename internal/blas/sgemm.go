@@ -517,10 +517,13 @@ func (p *product) block(r0, r1, c0, c1 int) {
 
 // farB reports whether a plain B of nc columns should be packed even
 // under few rows of A, where useBlocks is set: its depths are at least
-// 1 KB apart, and it has more than farElements elements, so that it comes
-// from memory rather than cache. Read in place, each 12x32 block then
-// reads two cache lines of each depth's row, a row at a time; packing
-// (packPlainB) reads each row in order and prefetches the rows ahead.
+// 1 KB apart, and either it has more than farElements elements, so that
+// it comes from memory rather than cache, or A is plain and the product
+// is at least depthBlock deep. Read in place, each 12x32 block reads two
+// cache lines of each depth's row, a row at a time; packing (packPlainB)
+// reads each row in order and prefetches the rows ahead. A packed B also
+// lets block read a plain A's full slivers in place, where under a B
+// read in place each goroutine packs all of A.
 //
 // On the 2-core Intel Xeon, with B from memory: the global critic's
 // first layer at batch 16 (16x4096 times 4096x512, depths 2 KB apart)
@@ -531,9 +534,16 @@ func (p *product) block(r0, r1, c0, c1 int) {
 // (Before packPlainB, packing was slower: from depths 4 KB apart only,
 // the fc layer's 64x4096 times 4096x1024 took 3.7-3.8 ms packed against
 // 4.5-4.6 ms in place, and packing every B of few rows made the concat
-// Gaussian step 5-7% slower.)
+// Gaussian step 5-7% slower.) The depth rule is for the separable
+// Gaussian critic's 64x256 times 256x256, B in cache: 30.5-32.4 µs
+// packed against 34.6-34.7 µs in place, and its step 2.8% faster
+// (medians of 4 interleaved rounds, 1414 against 1375 steps/s). Packing
+// every B of at least 8,192 elements lost up to 9% on shallower products
+// (64x128 times 128x1024 and times 128x128: 0.91 and 0.94 as fast),
+// while the deep ones stayed within 2% (64x512 times 512x512, 192x256
+// times 256x256).
 func (p *product) farB(nc int) bool {
-	return useBlocks && p.ldb >= 256 && p.k*nc > farElements
+	return useBlocks && p.ldb >= 256 && (p.k*nc > farElements || !p.aTrans && p.k >= depthBlock)
 }
 
 // farElements is the most elements of B, k times the columns a block
