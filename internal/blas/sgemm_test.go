@@ -333,8 +333,13 @@ func TestSgemmTransposedProductSameBits(t *testing.T) {
 	var impl Implementation
 	// C of 4500 elements is copied on one goroutine, the larger ones on
 	// all (transposeSplit); most shapes leave a tail of fewer than eight rows.
-	for i, s := range [][3]int{{300, 40, 500}, {97, 96, 800}, {1000, 20, 300}, {512, 64, 700}, {150, 30, 300}} {
+	// The last shape takes the transposed path only as Aᵀ·B: more than
+	// blockRows columns, at least four times as many rows.
+	for i, s := range [][3]int{{300, 40, 500}, {97, 96, 800}, {1000, 20, 300}, {512, 64, 700}, {150, 30, 300}, {600, 120, 500}} {
 		for _, aTrans := range []bool{true, false} {
+			if !aTrans && s[1] > blockRows {
+				continue
+			}
 			c := &sgemmCase{tA: blas.Trans, tB: blas.NoTrans, m: s[0], n: s[1], k: s[2],
 				alpha: alphas[1+i%2], padA: i % 2, padB: i % 3, padC: i % 2}
 			if !aTrans { // A·Bᵀ with few rows: the shape's rows and columns swapped
