@@ -149,11 +149,7 @@ func runAllPairs[T float32 | float64](op *allPairsOp, out []T, ins []*tensor.Den
 		dy := data(ins[0])
 		parallelRows(n, r*h, func(_, lo, hi int) {
 			for i := lo; i < hi; i++ {
-				acc, block := out[i*h:(i+1)*h], dy[i*r*h:(i+1)*r*h]
-				copy(acc, block[:h])
-				for j := 1; j < r; j++ {
-					addInto(acc, block[j*h:(j+1)*h])
-				}
+				sumRows(r, h, dy[i*r*h:(i+1)*r*h], out[i*h:(i+1)*h])
 			}
 		})
 	default:

@@ -132,13 +132,7 @@ func biasPass[T float32 | float64](sums bool, rows, cols int, x []T, b *tensor.D
 			clear(out) // an empty sum, as gorgonia's reduction gives
 			return
 		}
-		parallelRows(cols, rows, func(_, lo, hi int) {
-			acc := out[lo:hi]
-			copy(acc, x[lo:hi])
-			for r := 1; r < rows; r++ {
-				addInto(acc, x[r*cols+lo:r*cols+hi])
-			}
-		})
+		parallelRows(cols, rows, func(_, lo, hi int) { sumRows(rows, cols, x[lo:], out[lo:hi]) })
 		return
 	}
 	bias := b.Data().([]T)
@@ -162,6 +156,20 @@ func biasPass[T float32 | float64](sums bool, rows, cols int, x []T, b *tensor.D
 			}
 		}
 	})
+}
+
+// sumRows sets out[c] to the sum of column c of rows rows of x, stride
+// apart, from the first row down: vec.SumRows for float32, which holds
+// the sums in registers down the rows, the same loop in Go for float64.
+func sumRows[T float32 | float64](rows, stride int, x, out []T) {
+	if o, ok := any(out).([]float32); ok {
+		vec.SumRows(rows, stride, any(x).([]float32), o)
+		return
+	}
+	copy(out, x[:len(out)])
+	for r := 1; r < rows; r++ {
+		addInto(out, x[r*stride:r*stride+len(out)])
+	}
 }
 
 // DiffWRT says the addition is differentiable in y and b.

@@ -19,6 +19,42 @@ func Add(dst, src []float32) {
 	}
 }
 
+// SumRows sets out[c], for c below len(out), to the sum of column c of
+// rows rows of a, stride floats apart: a[c] + a[stride+c] + ..., added
+// row after row from the first in float32, the running sum first, as
+// copying the first row and then calling Add with each of the others
+// would (the same bits, NaNs included). Columns run 64 and then 8 at a
+// time in AVX2, their sums held in registers down the rows, the rest in
+// Go. rows must be at least 1.
+func SumRows(rows, stride int, a, out []float32) {
+	cols := len(out)
+	if rows <= 0 || cols == 0 {
+		return
+	}
+	a = a[:(rows-1)*stride+cols]
+	done := 0
+	if hasAVX2 {
+		if g := cols / 64; g > 0 {
+			sumRows64(rows, g, stride*4, &a[0], &out[0])
+			done = g * 64
+		}
+		if g := (cols - done) / 8; g > 0 {
+			sumRows8(rows, g, stride*4, &a[done], &out[done])
+			done += g * 8
+		}
+	}
+	if done == cols {
+		return
+	}
+	tail := out[done:]
+	copy(tail, a[done:cols])
+	for r := 1; r < rows; r++ {
+		for c, v := range a[r*stride+done : r*stride+cols] {
+			tail[c] += v
+		}
+	}
+}
+
 // Exp writes math32.Exp of each element of src into dst (github.com/chewxy/
 // math32, the exp gorgonia's float32 ops use), with its bits: eight at a
 // time in AVX2 by the same operations as math32's own amd64 assembly, in

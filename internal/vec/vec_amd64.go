@@ -31,3 +31,15 @@ func columnSumsDot16(rows, groups, stride int, a, b *float32, shift, q1, q2 *flo
 //
 //go:noescape
 func exp8(n int, dst, src *float32) int
+
+// sumRows64 sets the first 64*groups of out to the column sums of rows
+// rows of float32s at a, stride bytes apart (SumRows); rows must be at
+// least 1.
+//
+//go:noescape
+func sumRows64(rows, groups, stride int, a, out *float32)
+
+// sumRows8 is sumRows64 eight columns at a time.
+//
+//go:noescape
+func sumRows8(rows, groups, stride int, a, out *float32)

@@ -255,3 +255,100 @@ done:
 	MOVQ AX, ret+24(FP)
 	VZEROUPPER
 	RET
+
+// func sumRows64(rows, groups, stride int, a, out *float32)
+//
+// sumRows64 sets out[c] to the sum of a[c], a[c+stride/4], ... down rows
+// rows, for the first 64*groups columns, adding row after row from the
+// first in float32 with the running sum as the first operand, as add8
+// does: a group's 64 sums are held in eight registers down the rows.
+// stride is a row's length in bytes; rows must be at least 1.
+TEXT ·sumRows64(SB), NOSPLIT, $0-40
+	MOVQ rows+0(FP), CX
+	MOVQ groups+8(FP), R9
+	MOVQ stride+16(FP), R8
+	MOVQ a+24(FP), SI
+	MOVQ out+32(FP), DI
+	TESTQ R9, R9
+	JZ    sums64Done
+
+sums64Group:
+	MOVQ    SI, AX
+	VMOVUPS (AX), Y0
+	VMOVUPS 32(AX), Y1
+	VMOVUPS 64(AX), Y2
+	VMOVUPS 96(AX), Y3
+	VMOVUPS 128(AX), Y4
+	VMOVUPS 160(AX), Y5
+	VMOVUPS 192(AX), Y6
+	VMOVUPS 224(AX), Y7
+	MOVQ    CX, DX
+	DECQ    DX
+	JZ      sums64Store
+
+sums64Row:
+	ADDQ   R8, AX
+	VADDPS (AX), Y0, Y0
+	VADDPS 32(AX), Y1, Y1
+	VADDPS 64(AX), Y2, Y2
+	VADDPS 96(AX), Y3, Y3
+	VADDPS 128(AX), Y4, Y4
+	VADDPS 160(AX), Y5, Y5
+	VADDPS 192(AX), Y6, Y6
+	VADDPS 224(AX), Y7, Y7
+	DECQ   DX
+	JNZ    sums64Row
+
+sums64Store:
+	VMOVUPS Y0, (DI)
+	VMOVUPS Y1, 32(DI)
+	VMOVUPS Y2, 64(DI)
+	VMOVUPS Y3, 96(DI)
+	VMOVUPS Y4, 128(DI)
+	VMOVUPS Y5, 160(DI)
+	VMOVUPS Y6, 192(DI)
+	VMOVUPS Y7, 224(DI)
+	ADDQ    $256, SI
+	ADDQ    $256, DI
+	DECQ    R9
+	JNZ     sums64Group
+
+sums64Done:
+	VZEROUPPER
+	RET
+
+// func sumRows8(rows, groups, stride int, a, out *float32)
+//
+// sumRows8 is sumRows64 eight columns at a time.
+TEXT ·sumRows8(SB), NOSPLIT, $0-40
+	MOVQ rows+0(FP), CX
+	MOVQ groups+8(FP), R9
+	MOVQ stride+16(FP), R8
+	MOVQ a+24(FP), SI
+	MOVQ out+32(FP), DI
+	TESTQ R9, R9
+	JZ    sums8Done
+
+sums8Group:
+	MOVQ    SI, AX
+	VMOVUPS (AX), Y0
+	MOVQ    CX, DX
+	DECQ    DX
+	JZ      sums8Store
+
+sums8Row:
+	ADDQ   R8, AX
+	VADDPS (AX), Y0, Y0
+	DECQ   DX
+	JNZ    sums8Row
+
+sums8Store:
+	VMOVUPS Y0, (DI)
+	ADDQ    $32, SI
+	ADDQ    $32, DI
+	DECQ    R9
+	JNZ     sums8Group
+
+sums8Done:
+	VZEROUPPER
+	RET

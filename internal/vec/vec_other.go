@@ -21,3 +21,13 @@ func columnSumsDot16(rows, groups, stride int, a, b *float32, shift, q1, q2 *flo
 
 // exp8 is never called without the assembly.
 func exp8(n int, dst, src *float32) int { panic("vec: no assembly on this architecture") }
+
+// sumRows64 is never called without the assembly.
+func sumRows64(rows, groups, stride int, a, out *float32) {
+	panic("vec: no assembly on this architecture")
+}
+
+// sumRows8 is never called without the assembly.
+func sumRows8(rows, groups, stride int, a, out *float32) {
+	panic("vec: no assembly on this architecture")
+}

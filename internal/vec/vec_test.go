@@ -39,6 +39,48 @@ func TestAddMatchesTheGoLoop(t *testing.T) {
 	}
 }
 
+// TestSumRowsMatchesAddingRowByRow checks SumRows against copying the
+// first row and adding the others in turn in Go, bit for bit, for widths
+// that use the 64- and 8-column kernels and the Go tail, one row and
+// several, rows wider than the sums, and values whose sums round,
+// overflow, cancel and carry NaNs with payloads (the running sum's NaN
+// must win, as in Add); on a CPU without AVX2 it checks the Go loop
+// alone.
+func TestSumRowsMatchesAddingRowByRow(t *testing.T) {
+	rng := rand.New(rand.NewPCG(3, 4))
+	nan1, nan2 := math.Float32frombits(0x7fc00001), math.Float32frombits(0xffc00002)
+	special := []float32{0, float32(math.Copysign(0, -1)), float32(math.Inf(1)), float32(math.Inf(-1)), nan1, nan2, math.MaxFloat32, 1e-45}
+	for _, cols := range []int{1, 7, 8, 9, 63, 64, 65, 72, 130, 200} {
+		for _, rows := range []int{1, 2, 5} {
+			stride := cols + rows%3
+			a := make([]float32, rows*stride)
+			for i := range a {
+				a[i] = float32(rng.NormFloat64() * 1e3)
+				if i%7 == 0 {
+					a[i] = special[(i/7)%len(special)]
+				}
+			}
+			want := append([]float32(nil), a[:cols]...)
+			for r := 1; r < rows; r++ {
+				for c := range want {
+					want[c] += a[r*stride+c]
+				}
+			}
+			got := make([]float32, cols+1)
+			got[cols] = 42 // past out: must stay
+			SumRows(rows, stride, a, got[:cols])
+			for c := range want {
+				if math.Float32bits(got[c]) != math.Float32bits(want[c]) {
+					t.Fatalf("cols %d, rows %d, column %d: %v (%#x), want %v (%#x)", cols, rows, c, got[c], math.Float32bits(got[c]), want[c], math.Float32bits(want[c]))
+				}
+			}
+			if got[cols] != 42 {
+				t.Fatalf("cols %d, rows %d: wrote past out", cols, rows)
+			}
+		}
+	}
+}
+
 // TestAddNeedsALongEnoughDestination checks that a short dst panics as a
 // slice bound does, not that memory past it is written.
 func TestAddNeedsALongEnoughDestination(t *testing.T) {
