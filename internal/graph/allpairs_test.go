@@ -73,3 +73,34 @@ func allPairsRun(t *testing.T, dt tensor.Dtype, f func(b, a *G.Node) (*G.Node, e
 	da, _ := a.Grad()
 	return [3][]float64{asFloat64s(out.Value()), asFloat64s(db), asFloat64s(da)}
 }
+
+// TestAllPairSumsRectifyIsRectifyOfTheSums checks that AllPairSumsRectify
+// and its gradients in both halves give, bit for bit, Rectify of
+// AllPairSums and its gradients, in float32 and float64, for widths
+// with and without a tail past the last multiple of eight, on values of
+// many magnitudes and on halves whose sums are zeros of either sign
+// (Rectify's mask keeps those, -0 >= 0 included).
+func TestAllPairSumsRectifyIsRectifyOfTheSums(t *testing.T) {
+	rng := rand.New(rand.NewPCG(13, 14))
+	negZero := math.Copysign(0, -1)
+	for _, h := range []int{19, 16, 5} {
+		const n, r = 6, 4
+		bs, as, ws := wideValues(rng, n*h), wideValues(rng, r*h), wideValues(rng, n*r*h)
+		for c := 0; c < h; c += 2 { // b_0 + a_0 = +0, b_1 + a_0 = -0, b_2 + a_1 = +0, b_3 + a_2 = +0
+			as[c], as[h+c], as[2*h+c] = negZero, 0, -2.5
+			bs[c], bs[h+c], bs[2*h+c], bs[3*h+c] = 0, negZero, negZero, 2.5
+		}
+		separate := func(b, a *G.Node) (*G.Node, error) { return Rectify(G.Must(AllPairSums(b, a))) }
+		for _, dt := range []tensor.Dtype{tensor.Float32, tensor.Float64} {
+			want := allPairsRun(t, dt, separate, bs, as, ws, n, r, h)
+			got := allPairsRun(t, dt, AllPairSumsRectify, bs, as, ws, n, r, h)
+			for k, name := range []string{"outputs", "d/db", "d/da"} {
+				for i := range want[k] {
+					if math.Float64bits(got[k][i]) != math.Float64bits(want[k][i]) {
+						t.Fatalf("h=%d %v %s[%d]: %v, separate ops %v", h, dt, name, i, got[k][i], want[k][i])
+					}
+				}
+			}
+		}
+	}
+}

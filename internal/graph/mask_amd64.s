@@ -113,3 +113,54 @@ floop:
 fdone:
 	VZEROUPPER
 	RET
+
+// func pairRectify8(n int, b, a, d, out *float32)
+//
+// pairRectify8 is rectify8 of x = b + a (b the first operand), computed
+// eight at a time and never stored: out = x * m, or out = d * m when d is
+// not nil, with m = 1.0 where x >= 0 and 0.0 elsewhere (NaN included).
+TEXT ·pairRectify8(SB), NOSPLIT, $0-40
+	MOVQ    n+0(FP), CX
+	MOVQ    b+8(FP), SI
+	MOVQ    a+16(FP), DX
+	MOVQ    d+24(FP), BX
+	MOVQ    out+32(FP), DI
+	VMOVUPS maskOne<>(SB), Y15
+	VXORPS  Y14, Y14, Y14
+	SHRQ    $3, CX
+	JZ      pdone
+	TESTQ   BX, BX
+	JNZ     pgrad
+
+pfwd:
+	VMOVUPS (SI), Y0
+	VADDPS  (DX), Y0, Y0       // b + a
+	VCMPPS  $0x1d, Y14, Y0, Y1 // x >= 0, ordered: false for NaN
+	VANDPS  Y15, Y1, Y1
+	VMULPS  Y1, Y0, Y0         // x * m, x the first operand
+	VMOVUPS Y0, (DI)
+	ADDQ    $32, SI
+	ADDQ    $32, DX
+	ADDQ    $32, DI
+	DECQ    CX
+	JNZ     pfwd
+	JMP     pdone
+
+pgrad:
+	VMOVUPS (SI), Y0
+	VADDPS  (DX), Y0, Y0
+	VCMPPS  $0x1d, Y14, Y0, Y1
+	VANDPS  Y15, Y1, Y1
+	VMOVUPS (BX), Y2
+	VMULPS  Y1, Y2, Y2         // d * m, d the first operand
+	VMOVUPS Y2, (DI)
+	ADDQ    $32, SI
+	ADDQ    $32, DX
+	ADDQ    $32, BX
+	ADDQ    $32, DI
+	DECQ    CX
+	JNZ     pgrad
+
+pdone:
+	VZEROUPPER
+	RET

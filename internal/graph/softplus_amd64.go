@@ -31,6 +31,13 @@ func sigmoid4(n int, dst, src, d *float32) int
 //go:noescape
 func rectify8(n int, x, d, out *float32)
 
+// pairRectify8 writes pairRectify32's result for the first n elements (a
+// multiple of 8) of b and a, and of d when d is not nil, to out, eight at
+// a time in AVX2.
+//
+//go:noescape
+func pairRectify8(n int, b, a, d, out *float32)
+
 // reluGrad8 writes reluGrad32's result for the first n elements (a
 // multiple of 8) to out, eight at a time in AVX2.
 //

@@ -15,6 +15,9 @@ func sigmoid4(n int, dst, src, d *float32) int { panic("graph: no assembly on th
 // rectify8 is never called without the assembly.
 func rectify8(n int, x, d, out *float32) { panic("graph: no assembly on this architecture") }
 
+// pairRectify8 is never called without the assembly.
+func pairRectify8(n int, b, a, d, out *float32) { panic("graph: no assembly on this architecture") }
+
 // reluGrad8 is never called without the assembly.
 func reluGrad8(n int, x, d, out *float32) { panic("graph: no assembly on this architecture") }
 
