@@ -55,6 +55,23 @@ func SumRows(rows, stride int, a, out []float32) {
 	}
 }
 
+// Standardize writes (src[j] - mean[j]) * scale[j] into dst[j] for j below
+// len(src), the difference rounded before the product (the value the
+// first operand of each), eight at a time in AVX2 and the rest in Go:
+// the same bits either way. dst, mean and scale must be at least as long
+// as src.
+func Standardize(dst, src, mean, scale []float32) {
+	n := len(src)
+	dst, mean, scale = dst[:n], mean[:n], scale[:n]
+	if w := n &^ 7; hasAVX2 && w > 0 {
+		standardize8(w, &dst[0], &src[0], &mean[0], &scale[0])
+		dst, src, mean, scale = dst[w:], src[w:], mean[w:], scale[w:]
+	}
+	for j, v := range src {
+		dst[j] = (v - mean[j]) * scale[j]
+	}
+}
+
 // Exp writes math32.Exp of each element of src into dst (github.com/chewxy/
 // math32, the exp gorgonia's float32 ops use), with its bits: eight at a
 // time in AVX2 by the same operations as math32's own amd64 assembly, in

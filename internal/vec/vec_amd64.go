@@ -43,3 +43,9 @@ func sumRows64(rows, groups, stride int, a, out *float32)
 //
 //go:noescape
 func sumRows8(rows, groups, stride int, a, out *float32)
+
+// standardize8 writes Standardize's result for the first n elements (a
+// multiple of 8), eight at a time.
+//
+//go:noescape
+func standardize8(n int, dst, src, mean, scale *float32)

@@ -352,3 +352,33 @@ sums8Store:
 sums8Done:
 	VZEROUPPER
 	RET
+
+// func standardize8(n int, dst, src, mean, scale *float32)
+//
+// standardize8 writes (src - mean) * scale into dst, eight at a time, each
+// difference rounded before the product, the value first in each; n must
+// be a multiple of 8.
+TEXT ·standardize8(SB), NOSPLIT, $0-40
+	MOVQ  n+0(FP), CX
+	MOVQ  dst+8(FP), DI
+	MOVQ  src+16(FP), SI
+	MOVQ  mean+24(FP), BX
+	MOVQ  scale+32(FP), DX
+	SHRQ  $3, CX
+	JZ    stdDone
+
+stdLoop:
+	VMOVUPS (SI), Y0
+	VSUBPS  (BX), Y0, Y0
+	VMULPS  (DX), Y0, Y0
+	VMOVUPS Y0, (DI)
+	ADDQ    $32, SI
+	ADDQ    $32, BX
+	ADDQ    $32, DX
+	ADDQ    $32, DI
+	DECQ    CX
+	JNZ     stdLoop
+
+stdDone:
+	VZEROUPPER
+	RET

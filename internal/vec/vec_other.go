@@ -31,3 +31,8 @@ func sumRows64(rows, groups, stride int, a, out *float32) {
 func sumRows8(rows, groups, stride int, a, out *float32) {
 	panic("vec: no assembly on this architecture")
 }
+
+// standardize8 is never called without the assembly.
+func standardize8(n int, dst, src, mean, scale *float32) {
+	panic("vec: no assembly on this architecture")
+}

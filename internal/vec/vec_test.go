@@ -81,6 +81,38 @@ func TestSumRowsMatchesAddingRowByRow(t *testing.T) {
 	}
 }
 
+// TestStandardizeMatchesTheGoLoop checks Standardize against
+// (src - mean) * scale in Go, bit for bit, at every length from 0 to 40,
+// on values whose differences round, overflow, cancel and carry NaNs.
+func TestStandardizeMatchesTheGoLoop(t *testing.T) {
+	rng := rand.New(rand.NewPCG(5, 6))
+	special := []float32{0, float32(math.Copysign(0, -1)), float32(math.Inf(1)), math.Float32frombits(0x7fc00001), math.MaxFloat32, -math.MaxFloat32, 1e-45}
+	for n := 0; n <= 40; n++ {
+		src, mean, scale := make([]float32, n), make([]float32, n), make([]float32, n)
+		for i := range src {
+			src[i], mean[i], scale[i] = float32(rng.NormFloat64()*1e3), float32(rng.NormFloat64()), float32(rng.ExpFloat64())
+			if i%4 == 0 {
+				src[i], mean[i] = special[i%len(special)], special[(i/4)%len(special)]
+			}
+			if i%9 == 0 {
+				scale[i] = special[(i/9)%len(special)]
+			}
+		}
+		dst := make([]float32, n+1)
+		dst[n] = 42
+		Standardize(dst, src, mean, scale)
+		for i, v := range src {
+			want := (v - mean[i]) * scale[i]
+			if math.Float32bits(dst[i]) != math.Float32bits(want) {
+				t.Fatalf("n = %d, element %d: %v, want %v", n, i, dst[i], want)
+			}
+		}
+		if dst[n] != 42 {
+			t.Fatalf("n = %d: wrote past src's length", n)
+		}
+	}
+}
+
 // TestAddNeedsALongEnoughDestination checks that a short dst panics as a
 // slice bound does, not that memory past it is written.
 func TestAddNeedsALongEnoughDestination(t *testing.T) {

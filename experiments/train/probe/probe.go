@@ -24,6 +24,8 @@ import (
 	"context"
 	"fmt"
 	"math"
+
+	"github.com/infomax/infomax/internal/vec"
 )
 
 // Features is a dense, row-major matrix of N examples by D features with one
@@ -308,13 +310,15 @@ func newStandardizer(f *Features) *standardizer {
 	return s
 }
 
-// copyRow writes row src, standardized when s is not nil, into dst.
+// copyRow writes row src, standardized when s is not nil, into dst:
+// (v - mean) * invStd per column, eight columns at a time where the CPU
+// has AVX2 (vec.Standardize, the same bits). As a Go loop it took 5.4%
+// of a main-job run's CPU time (the MLP and linear probes on 2048 conv
+// features, each step's batch and every scoring pass).
 func (s *standardizer) copyRow(dst, src []float32) {
 	if s == nil {
 		copy(dst, src)
 		return
 	}
-	for j, v := range src {
-		dst[j] = (v - s.mean[j]) * s.invStd[j]
-	}
+	vec.Standardize(dst, src, s.mean, s.invStd)
 }
