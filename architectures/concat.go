@@ -30,8 +30,9 @@ type ConcatCritic struct {
 	// FirstX and FirstY are the first layer's weights on x (with the bias)
 	// and on y (without): together they are W₁ = [W₁ₓ; W₁ᵧ].
 	FirstX, FirstY *Linear
-	// Rest holds the layers after the first, preceded by a ReLU; it is nil
-	// when the critic has no hidden layer and is linear in [x, y].
+	// Rest holds the layers after the first, preceded by a Rectify (a ReLU
+	// that keeps gorgonia's bits); it is nil when the critic has no hidden
+	// layer and is linear in [x, y].
 	Rest *MLP
 }
 

@@ -24,7 +24,10 @@ import (
 // its 512-bit FMAs are also native (useBlocks), 12x32 blocks of four
 // tiles run through a wider one (blockPair), and pairs with A in place
 // too. All take A's value as the multiply's first operand, so C gets the
-// same bits from every kernel, NaN payloads included. On CPUs
+// same bits from every kernel, NaN payloads included. (The products
+// computed as Cᵀ, transposeWins, take B's value first: where A and B
+// hold NaNs at one depth, C gets B's payload there. Finite results are
+// the same bits on every path.) On CPUs
 // without AVX2 and FMA, and on other architectures, Sgemm is gonum's.
 // Every other routine is gonum's.
 //
@@ -210,7 +213,8 @@ func transposeWins(aTrans, bTrans bool, m, n, k int) bool {
 // Cᵀ = alpha op(B)ᵀ op(A)ᵀ into a scratch matrix, then writes its
 // transpose to C. Every element is the same sums of the same products in
 // the same order, depth block by depth block, and alpha is applied as the
-// kernel applies it, so C gets the same bits.
+// kernel applies it, so C gets the same bits, but for NaN payloads: each
+// product has B's value first, so where both hold a NaN, B's wins.
 func transposedProduct(aTrans, bTrans bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, c []float32, ldc int) {
 	buf := scratchPool.Get().(*[]float32)
 	defer scratchPool.Put(buf)

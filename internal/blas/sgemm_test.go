@@ -283,7 +283,9 @@ func TestSgemmColumnSameBitsAsPadded(t *testing.T) {
 // TestSgemmInPlaceSameBitsAsPacked checks that products whose plain
 // operands the kernel reads in place (B under one or two blocks of rows, A
 // whenever B is packed) give the same bits as the same products with
-// that operand stored transposed, which is always packed.
+// that operand stored transposed, which is always packed. The last B
+// shape, 64x256 by 256x256 with A plain, is one that farB's depth rule
+// packs although it is small.
 func TestSgemmInPlaceSameBitsAsPacked(t *testing.T) {
 	if !HasKernel() {
 		t.Skip("no AVX2+FMA kernel: Implementation.Sgemm is gonum's, whose order of sums depends on the transposes")
@@ -294,7 +296,7 @@ func TestSgemmInPlaceSameBitsAsPacked(t *testing.T) {
 		operand string
 		shapes  [][3]int
 	}{
-		{"B", [][3]int{{1, 16, 5}, {6, 40, 300}, {64, 1000, 600}, {96, 2100, 33}, {97, 50, 20}, {120, 30, 20}, {150, 1000, 40}, {193, 33, 40}}},
+		{"B", [][3]int{{1, 16, 5}, {6, 40, 300}, {64, 1000, 600}, {96, 2100, 33}, {97, 50, 20}, {120, 30, 20}, {150, 1000, 40}, {193, 33, 40}, {64, 256, 256}}},
 		{"A", [][3]int{{200, 50, 300}, {97, 33, 20}, {6, 40, 300}, {1000, 17, 600}, {301, 129, 65}}},
 	} {
 		for i, s := range c.shapes {
@@ -641,6 +643,43 @@ func TestSgemmAVX512KeepsANaNFirst(t *testing.T) {
 							t.Fatalf("%v, AVX-512 pairs %v, 12x32 blocks %v: C[%d][%d] is %#x, want A's NaN %#x", c, mode[0], mode[1], r, col, g, 0x7fc00000|uint32(r))
 						}
 					}
+				}
+			}
+		}
+	}
+}
+
+// TestSgemmTransposedFormTakesBsNaN pins the one exception to A's NaN
+// first: products computed as Cᵀ = op(B)ᵀ op(A)ᵀ (transposeWins, beta 0)
+// multiply with B's value first, so where A and B hold NaNs at one depth
+// C gets B's payload, under each of transposeWins's rules.
+func TestSgemmTransposedFormTakesBsNaN(t *testing.T) {
+	if !HasKernel() {
+		t.Skip("no AVX2 and FMA: Sgemm is gonum's")
+	}
+	rng := rand.New(rand.NewPCG(23, 24))
+	var impl Implementation
+	for _, s := range []struct {
+		tA, tB  blas.Transpose
+		m, n, k int
+	}{{blas.Trans, blas.NoTrans, 300, 40, 500}, {blas.Trans, blas.NoTrans, 600, 120, 500}, {blas.NoTrans, blas.Trans, 40, 300, 500}} {
+		c := &sgemmCase{tA: s.tA, tB: s.tB, m: s.m, n: s.n, k: s.k, alpha: alphas[1]}
+		c.fill(rng)
+		if !transposeWins(s.tA == blas.Trans, s.tB == blas.Trans, c.m, c.n, c.k) {
+			t.Fatalf("%v does not take the transposed path", c)
+		}
+		p := c.k / 2
+		for r := 0; r < c.m; r++ {
+			c.aData[c.index(c.tA, r, p, c.lda)] = math.Float32frombits(0x7fc00000 | uint32(r))
+		}
+		for col := 0; col < c.n; col++ {
+			c.bData[c.index(c.tB, p, col, c.ldb)] = math.Float32frombits(0xffe00000 | uint32(col))
+		}
+		got := c.run(impl)
+		for r := 0; r < c.m; r++ {
+			for col := 0; col < c.n; col++ {
+				if g := math.Float32bits(got[r*c.ldc+col]); g != 0xffe00000|uint32(col) {
+					t.Fatalf("%v: C[%d][%d] is %#x, want B's NaN %#x", c, r, col, g, 0xffe00000|uint32(col))
 				}
 			}
 		}

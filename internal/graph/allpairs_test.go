@@ -78,8 +78,9 @@ func allPairsRun(t *testing.T, dt tensor.Dtype, f func(b, a *G.Node) (*G.Node, e
 // and its gradients in both halves give, bit for bit, Rectify of
 // AllPairSums and its gradients, in float32 and float64, for widths
 // with and without a tail past the last multiple of eight, on values of
-// many magnitudes and on halves whose sums are zeros of either sign
-// (Rectify's mask keeps those, -0 >= 0 included).
+// many magnitudes, on halves whose sums are zeros of either sign
+// (Rectify's mask keeps those, -0 >= 0 included), and on NaNs of several
+// payloads and infinities.
 func TestAllPairSumsRectifyIsRectifyOfTheSums(t *testing.T) {
 	rng := rand.New(rand.NewPCG(13, 14))
 	negZero := math.Copysign(0, -1)
@@ -89,6 +90,13 @@ func TestAllPairSumsRectifyIsRectifyOfTheSums(t *testing.T) {
 		for c := 0; c < h; c += 2 { // b_0 + a_0 = +0, b_1 + a_0 = -0, b_2 + a_1 = +0, b_3 + a_2 = +0
 			as[c], as[h+c], as[2*h+c] = negZero, 0, -2.5
 			bs[c], bs[h+c], bs[2*h+c], bs[3*h+c] = 0, negZero, negZero, 2.5
+		}
+		// Row 4 of b and row 3 of a: NaNs of different payloads (the sum
+		// keeps b's where both are NaN) and infinities (+Inf + -Inf is a
+		// NaN); Rectify's mask is false for a NaN.
+		for c := range h {
+			bs[4*h+c] = [...]float64{nanPayload(1), math.Inf(1), 1, nanPayload(2)}[c%4]
+			as[3*h+c] = [...]float64{nanPayload(3), math.Inf(-1), nanPayload(4), 2}[c%4]
 		}
 		separate := func(b, a *G.Node) (*G.Node, error) { return Rectify(G.Must(AllPairSums(b, a))) }
 		for _, dt := range []tensor.Dtype{tensor.Float32, tensor.Float64} {
@@ -103,4 +111,10 @@ func TestAllPairSumsRectifyIsRectifyOfTheSums(t *testing.T) {
 			}
 		}
 	}
+}
+
+// nanPayload returns a quiet NaN whose payload is p, as a float64 whose
+// conversion to float32 keeps the payload's low bits.
+func nanPayload(p uint64) float64 {
+	return math.Float64frombits(0x7ff8000000000000 | p<<29)
 }

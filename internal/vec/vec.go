@@ -21,11 +21,12 @@ func Add(dst, src []float32) {
 
 // SumRows sets out[c], for c below len(out), to the sum of column c of
 // rows rows of a, stride floats apart: a[c] + a[stride+c] + ..., added
-// row after row from the first in float32, the running sum first, as
-// copying the first row and then calling Add with each of the others
-// would (the same bits, NaNs included). Columns run 64 and then 8 at a
-// time in AVX2, their sums held in registers down the rows, the rest in
-// Go. rows must be at least 1.
+// row after row from the first in float32. It gives the bits of copying
+// the first row and calling Add with each of the others: columns run 64
+// and then 8 at a time in AVX2, their sums held in registers down the
+// rows, each addition with the running sum first as add8 has it, and the
+// columns past the last multiple of eight (all of them without AVX2)
+// through Add itself. rows below 1 leave out as it is.
 func SumRows(rows, stride int, a, out []float32) {
 	cols := len(out)
 	if rows <= 0 || cols == 0 {
@@ -49,9 +50,7 @@ func SumRows(rows, stride int, a, out []float32) {
 	tail := out[done:]
 	copy(tail, a[done:cols])
 	for r := 1; r < rows; r++ {
-		for c, v := range a[r*stride+done : r*stride+cols] {
-			tail[c] += v
-		}
+		Add(tail, a[r*stride+done:r*stride+cols])
 	}
 }
 

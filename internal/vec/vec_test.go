@@ -40,31 +40,33 @@ func TestAddMatchesTheGoLoop(t *testing.T) {
 }
 
 // TestSumRowsMatchesAddingRowByRow checks SumRows against copying the
-// first row and adding the others in turn in Go, bit for bit, for widths
-// that use the 64- and 8-column kernels and the Go tail, one row and
+// first row and adding the others in turn with Add, bit for bit, for
+// widths that use the 64- and 8-column kernels and the tail, one row and
 // several, rows wider than the sums, and values whose sums round,
-// overflow, cancel and carry NaNs with payloads (the running sum's NaN
-// must win, as in Add); on a CPU without AVX2 it checks the Go loop
+// overflow and cancel, with NaNs of several payloads and infinities
+// dense enough that most columns meet two different NaNs (the running
+// sum's must win, as in Add); on a CPU without AVX2 it checks the Go path
 // alone.
 func TestSumRowsMatchesAddingRowByRow(t *testing.T) {
 	rng := rand.New(rand.NewPCG(3, 4))
-	nan1, nan2 := math.Float32frombits(0x7fc00001), math.Float32frombits(0xffc00002)
-	special := []float32{0, float32(math.Copysign(0, -1)), float32(math.Inf(1)), float32(math.Inf(-1)), nan1, nan2, math.MaxFloat32, 1e-45}
+	special := []float32{0, float32(math.Copysign(0, -1)), float32(math.Inf(1)), float32(math.Inf(-1)), math.MaxFloat32, 1e-45}
 	for _, cols := range []int{1, 7, 8, 9, 63, 64, 65, 72, 130, 200} {
-		for _, rows := range []int{1, 2, 5} {
+		for _, rows := range []int{1, 2, 5, 12} {
 			stride := cols + rows%3
 			a := make([]float32, rows*stride)
 			for i := range a {
-				a[i] = float32(rng.NormFloat64() * 1e3)
-				if i%7 == 0 {
-					a[i] = special[(i/7)%len(special)]
+				switch u := rng.IntN(8); {
+				case u < 2: // a NaN with its own payload, either sign
+					a[i] = math.Float32frombits(0x7fc00000 | uint32(rng.IntN(1<<22)) | uint32(rng.IntN(2))<<31)
+				case u < 3:
+					a[i] = special[rng.IntN(len(special))]
+				default:
+					a[i] = float32(rng.NormFloat64() * 1e3)
 				}
 			}
 			want := append([]float32(nil), a[:cols]...)
 			for r := 1; r < rows; r++ {
-				for c := range want {
-					want[c] += a[r*stride+c]
-				}
+				Add(want, a[r*stride:r*stride+cols])
 			}
 			got := make([]float32, cols+1)
 			got[cols] = 42 // past out: must stay
@@ -83,19 +85,21 @@ func TestSumRowsMatchesAddingRowByRow(t *testing.T) {
 
 // TestStandardizeMatchesTheGoLoop checks Standardize against
 // (src - mean) * scale in Go, bit for bit, at every length from 0 to 40,
-// on values whose differences round, overflow, cancel and carry NaNs.
+// on values whose differences round, overflow and cancel, with NaNs of
+// several payloads meeting in the subtraction and in the product.
 func TestStandardizeMatchesTheGoLoop(t *testing.T) {
 	rng := rand.New(rand.NewPCG(5, 6))
-	special := []float32{0, float32(math.Copysign(0, -1)), float32(math.Inf(1)), math.Float32frombits(0x7fc00001), math.MaxFloat32, -math.MaxFloat32, 1e-45}
+	special := []float32{0, float32(math.Copysign(0, -1)), float32(math.Inf(1)), math.Float32frombits(0x7fc00001),
+		math.Float32frombits(0xffc00002), math.Float32frombits(0x7fc00003), math.MaxFloat32, -math.MaxFloat32, 1e-45}
 	for n := 0; n <= 40; n++ {
 		src, mean, scale := make([]float32, n), make([]float32, n), make([]float32, n)
 		for i := range src {
 			src[i], mean[i], scale[i] = float32(rng.NormFloat64()*1e3), float32(rng.NormFloat64()), float32(rng.ExpFloat64())
-			if i%4 == 0 {
-				src[i], mean[i] = special[i%len(special)], special[(i/4)%len(special)]
+			if i%2 == 0 { // NaNs of different payloads meet in both operations
+				src[i], mean[i] = special[(i/2)%len(special)], special[(i/2+1)%len(special)]
 			}
-			if i%9 == 0 {
-				scale[i] = special[(i/9)%len(special)]
+			if i%3 == 0 {
+				scale[i] = special[(i/3+1)%len(special)]
 			}
 		}
 		dst := make([]float32, n+1)
