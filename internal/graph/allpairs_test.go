@@ -1,6 +1,7 @@
 package graph
 
 import (
+	"fmt"
 	"math"
 	"math/rand/v2"
 	"testing"
@@ -26,17 +27,25 @@ func TestAllPairSumsIsGorgoniasBroadcastAdd(t *testing.T) {
 	for _, dt := range []tensor.Dtype{tensor.Float32, tensor.Float64} {
 		want := allPairsRun(t, dt, theirs, bs, as, ws, n, r, h)
 		got := allPairsRun(t, dt, AllPairSums, bs, as, ws, n, r, h)
-		for k, name := range []string{"sums", "d/db", "d/da"} {
-			for i := range want[k] {
-				if math.Float64bits(got[k][i]) != math.Float64bits(want[k][i]) {
-					t.Fatalf("%v %s[%d]: %v, gorgonia's %v", dt, name, i, got[k][i], want[k][i])
-				}
-			}
-		}
+		sameRuns(t, fmt.Sprint(dt), "gorgonia's", got, want)
 	}
 	g := G.NewGraph()
 	if _, err := AllPairSums(G.NewMatrix(g, tensor.Float32, G.WithShape(2, 3)), G.NewMatrix(g, tensor.Float32, G.WithShape(2, 4))); err == nil {
 		t.Error("AllPairSums accepted halves of different widths")
+	}
+}
+
+// sameRuns fails the test at the first value of got (outputs, then the
+// gradients in b and in a) whose bits differ from want's, which the path
+// that what names computed.
+func sameRuns(t *testing.T, label, what string, got, want [3][]float64) {
+	t.Helper()
+	for k, name := range []string{"outputs", "d/db", "d/da"} {
+		for i := range want[k] {
+			if math.Float64bits(got[k][i]) != math.Float64bits(want[k][i]) {
+				t.Fatalf("%s %s[%d]: %v, %s %v", label, name, i, got[k][i], what, want[k][i])
+			}
+		}
 	}
 }
 
@@ -102,13 +111,7 @@ func TestAllPairSumsRectifyIsRectifyOfTheSums(t *testing.T) {
 		for _, dt := range []tensor.Dtype{tensor.Float32, tensor.Float64} {
 			want := allPairsRun(t, dt, separate, bs, as, ws, n, r, h)
 			got := allPairsRun(t, dt, AllPairSumsRectify, bs, as, ws, n, r, h)
-			for k, name := range []string{"outputs", "d/db", "d/da"} {
-				for i := range want[k] {
-					if math.Float64bits(got[k][i]) != math.Float64bits(want[k][i]) {
-						t.Fatalf("h=%d %v %s[%d]: %v, separate ops %v", h, dt, name, i, got[k][i], want[k][i])
-					}
-				}
-			}
+			sameRuns(t, fmt.Sprintf("h=%d %v", h, dt), "separate ops", got, want)
 		}
 	}
 }
