@@ -63,12 +63,40 @@ func (f *Features) Check(name string, classes int) error {
 			return fmt.Errorf("%s features: label %d of row %d is outside [0, %d); check the number of classes", name, l, i, classes)
 		}
 	}
-	for k, v := range f.X {
-		if math.IsNaN(float64(v)) || math.IsInf(float64(v), 0) {
-			return fmt.Errorf("%s features: row %d column %d is %v; features must be finite", name, k/f.D, k%f.D, v)
-		}
+	if k := firstNonFinite(f.X); k >= 0 {
+		return fmt.Errorf("%s features: row %d column %d is %v; features must be finite", name, k/f.D, k%f.D, f.X[k])
 	}
 	return nil
+}
+
+// firstNonFinite returns the index of x's first NaN or infinity, or -1:
+// a float32 whose exponent bits are all ones, tested eight at a time on
+// the bits. The two float64 conversions and tests per element it
+// replaced took 9% of an MLP probe's epoch (BenchmarkMLPProbeEpoch) to
+// scan 11,000 rows of 1,024 features.
+func firstNonFinite(x []float32) int {
+	const exp = 0x7f800000
+	i := 0
+	for ; i+8 <= len(x); i += 8 {
+		b := (*[8]float32)(x[i:])
+		e0 := math.Float32bits(b[0])&exp ^ exp
+		e1 := math.Float32bits(b[1])&exp ^ exp
+		e2 := math.Float32bits(b[2])&exp ^ exp
+		e3 := math.Float32bits(b[3])&exp ^ exp
+		e4 := math.Float32bits(b[4])&exp ^ exp
+		e5 := math.Float32bits(b[5])&exp ^ exp
+		e6 := math.Float32bits(b[6])&exp ^ exp
+		e7 := math.Float32bits(b[7])&exp ^ exp
+		if e0 == 0 || e1 == 0 || e2 == 0 || e3 == 0 || e4 == 0 || e5 == 0 || e6 == 0 || e7 == 0 {
+			break // the loop below finds which
+		}
+	}
+	for ; i < len(x); i++ {
+		if math.Float32bits(x[i])&exp == exp {
+			return i
+		}
+	}
+	return -1
 }
 
 // Config sets how a probe is trained. DefaultConfig gives the paper's

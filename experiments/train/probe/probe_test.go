@@ -288,3 +288,33 @@ func TestLearningRateDecaysAtTheMilestones(t *testing.T) {
 		}
 	}
 }
+
+// TestFirstNonFiniteFindsTheFirst checks firstNonFinite on every length up
+// to 20 with a NaN, +Inf or -Inf at each place (and a second one after
+// it), and that the largest finite values, subnormals and zeros of either
+// sign pass.
+func TestFirstNonFiniteFindsTheFirst(t *testing.T) {
+	finite := []float32{0, float32(math.Copysign(0, -1)), math.MaxFloat32, -math.MaxFloat32, 1e-45, -1e-45, 1, -3.5}
+	bad := []float32{float32(math.NaN()), float32(math.Inf(1)), float32(math.Inf(-1)), math.Float32frombits(0xffc00001)}
+	for n := 0; n <= 20; n++ {
+		x := make([]float32, n)
+		for i := range x {
+			x[i] = finite[i%len(finite)]
+		}
+		if got := firstNonFinite(x); got != -1 {
+			t.Fatalf("n = %d, all finite: %d, want -1", n, got)
+		}
+		for at := 0; at < n; at++ {
+			for _, b := range bad {
+				y := append([]float32(nil), x...)
+				y[at] = b
+				if at+3 < n {
+					y[at+3] = b
+				}
+				if got := firstNonFinite(y); got != at {
+					t.Fatalf("n = %d, %v at %d: %d, want %d", n, b, at, got, at)
+				}
+			}
+		}
+	}
+}
