@@ -121,7 +121,7 @@ func BenchmarkDIMStepTorchReferenceBatch16(b *testing.B) {
 
 // BenchmarkDIMStepAllGlobalPairs is BenchmarkDIMStepTorchReference with the
 // paper's global negatives, every other image of the batch: the concat
-// global critic scores all 64 × 64 pairs, 28% more arithmetic than the
+// global critic scores all 64 × 64 pairs, 27% more arithmetic than the
 // reference's step.
 func BenchmarkDIMStepAllGlobalPairs(b *testing.B) {
 	c := torchReferenceConfig(64)
