@@ -3,7 +3,6 @@ package graph
 import (
 	"fmt"
 	"hash"
-	"math"
 
 	"github.com/chewxy/hm"
 	G "gorgonia.org/gorgonia"
@@ -206,56 +205,33 @@ func runAllPairs[T float32 | float64](op *allPairsOp, out []T, ins []*tensor.Den
 }
 
 // pairRectifyInto writes rectifyInto's result for x = b + a (b the first
-// operand), with the gradient d when it is not nil, into out, without
-// storing x: x ⊙ (x >= 0), or d ⊙ (x >= 0).
+// operand), with the gradient d when it is not nil, into out: x ⊙ (x >= 0),
+// or d ⊙ (x >= 0). Where the CPU has AVX2, pairRectify8 does float32's
+// first multiple of eight without storing x; the rest of the sums are
+// stored in out and rectified there by rectifyInto itself.
 func pairRectifyInto[T float32 | float64](b, a, d, out []T) {
-	if b32, ok := any(b).([]float32); ok {
-		d32, _ := any(d).([]float32)
-		pairRectify32(b32, any(a).([]float32), d32, any(out).([]float32))
-		return
-	}
-	for c, v := range b {
-		x := v + a[c]
-		var m T
-		if x >= 0 {
-			m = 1
-		}
-		if d == nil {
-			out[c] = x * m
-		} else {
-			out[c] = d[c] * m
-		}
-	}
-}
-
-// pairRectify32 is pairRectifyInto for float32: pairRectify8 up to the
-// last multiple of eight where the CPU has AVX2, and rectify32's loop on
-// the sums of the rest.
-func pairRectify32(b, a, d, out []float32) {
 	a, out = a[:len(b)], out[:len(b)]
-	if d != nil {
-		d = d[:len(b)]
-	}
-	if n := len(b) &^ 7; hasAVX2 && n > 0 {
+	done := 0
+	if b32, ok := any(b).([]float32); ok && hasAVX2 && len(b) >= 8 {
+		done = len(b) &^ 7
 		var dp *float32
 		if d != nil {
-			dp = &d[0]
-			d = d[n:]
+			dp = &any(d).([]float32)[0]
 		}
-		pairRectify8(n, &b[0], &a[0], dp, &out[0])
-		b, a, out = b[n:], a[n:], out[n:]
+		pairRectify8(done, &b32[0], &any(a).([]float32)[0], dp, &any(out).([]float32)[0])
 	}
-	for c, v := range b {
-		x, m := v+a[c], uint32(0)
-		if x >= 0 {
-			m = 0x3f800000 // 1.0, as rectify32 chooses it
-		}
-		if d == nil {
-			out[c] = x * math.Float32frombits(m)
-		} else {
-			out[c] = d[c] * math.Float32frombits(m)
-		}
+	if done == len(b) {
+		return
 	}
+	x := out[done:]
+	for c, v := range b[done:] {
+		x[c] = v + a[done+c]
+	}
+	var dr []T
+	if d != nil {
+		dr = d[done:len(b)]
+	}
+	rectifyInto(x, dr, x)
 }
 
 // DiffWRT says the sums are differentiable in both halves.

@@ -31,9 +31,9 @@ func sigmoid4(n int, dst, src, d *float32) int
 //go:noescape
 func rectify8(n int, x, d, out *float32)
 
-// pairRectify8 writes pairRectify32's result for the first n elements (a
-// multiple of 8) of b and a, and of d when d is not nil, to out, eight at
-// a time in AVX2.
+// pairRectify8 writes pairRectifyInto's float32 result for the first n
+// elements (a multiple of 8) of b and a, and of d when d is not nil, to
+// out, eight at a time in AVX2.
 //
 //go:noescape
 func pairRectify8(n int, b, a, d, out *float32)
