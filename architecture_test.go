@@ -21,7 +21,8 @@ const module = "github.com/infomax/infomax"
 // documentation lists them: a package may import only packages of a lower
 // layer. Within layer 1, internal/graph installs internal/blas into
 // gorgonia, so the other internal packages sit below it, at 0, and
-// internal/parallel, which blas imports, below them at -1. A new
+// internal/parallel and internal/vec, which blas imports, below them at
+// -1. A new
 // package must be added here, in the layer doc.go names.
 var layers = map[string]int{
 	"cmd/sweep":                     7,
@@ -48,7 +49,7 @@ var layers = map[string]int{
 	"internal/seed":                 0,
 	"internal/stats":                0,
 	"internal/english":              0,
-	"internal/vec":                  0,
+	"internal/vec":                  -1,
 	"internal/parallel":             -1,
 	"sweeps":                        0,
 	"":                              0, // this package: documentation and these tests

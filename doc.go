@@ -36,12 +36,13 @@
 //  1. internal/...: plumbing with no knowledge of the layers above:
 //     graph (gorgonia custom ops, the machine lifecycle, and the BLAS
 //     choice), and below it registry (the one registry behind every
-//     plug-in kind), blas (matrix products), vec (float32 loops in
-//     AVX2: additions and column sums), seed, stats and english; with
-//     them, sweeps: the shipped sweep files, embedded so that the command
-//     runs them by name, a package of data that imports nothing of the
-//     module; and under blas, at the very bottom, parallel (the loops split
-//     across cores, for blas, graph and Adam).
+//     plug-in kind), blas (matrix products), seed, stats and english;
+//     with them, sweeps: the shipped sweep files, embedded so that the
+//     command runs them by name, a package of data that imports nothing
+//     of the module; and under blas, at the very bottom, parallel (the
+//     loops split across cores, for blas, graph and Adam) and vec
+//     (float32 loops in AVX2: additions and column sums, for blas's
+//     convolution gradients among others).
 //
 // A package imports another for what that package is about, never only to
 // borrow a helper: a helper two layers need goes down into internal/.

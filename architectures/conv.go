@@ -76,11 +76,7 @@ func (c *Conv2D) apply(x *G.Node, geom graph.ImageGeom) (*G.Node, error) {
 	if geom.N <= 0 || geom.OH <= 0 || geom.OW <= 0 {
 		return nil, fmt.Errorf("conv layer: %d images of %dx%d do not fit the %dx%d kernel", geom.N, geom.H, geom.W, c.Kernel, c.Kernel)
 	}
-	patches, err := graph.Im2Col(x, geom)
-	if err != nil {
-		return nil, err
-	}
-	y, err := graph.MatMul(patches, c.W)
+	y, err := graph.Conv(x, c.W, geom)
 	if err != nil {
 		return nil, err
 	}

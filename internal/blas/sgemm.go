@@ -287,6 +287,14 @@ type product struct {
 	c              []float32
 	ldc            int
 	stream         bool // the AVX-512 blocks store C around the caches (streams)
+	// gatherA, gatherB and scatterC, when set, make A, B or C a patch
+	// matrix of images (patches.go): a plain A or B gathered from its
+	// images as it is read (sharedB's blocks) or packed (packGathered),
+	// instead of read from a or b; a C computed block by block (sharedB)
+	// and added into images, which scatterAdd first sets to zero,
+	// instead of stored in c.
+	gatherA, gatherB, scatterC *Patches
+	images                     []float32
 }
 
 // streams reports whether the 12x32 and 6x32 blocks of a product store
@@ -381,24 +389,66 @@ func (p *product) sharedB(m, n int) {
 			p.packB(shared.b[pan.at+j0*pan.kc:], pan.pc, pan.kc, pan.jc+j0, min(packRun, pan.nc-j0))
 		}
 	})
-	rows := sharedRows(m)
+	rows := p.sharedRows(m)
 	parallel.Do((m+rows-1)/rows, func(i int) {
 		bufs := packPool.Get().(*packBuffers)
 		own := bufs.b
 		ic := i * rows
-		for _, pan := range pans {
-			bufs.b = shared.b[pan.at:]
-			p.rowBlock(bufs, pan.panel, ic, min(rows, m-ic), true)
-		}
+		p.sharedBlock(bufs, shared.b, pans, ic, min(rows, m-ic))
 		bufs.b = own
 		packPool.Put(bufs)
 	})
 }
 
+// sharedBlock computes rows [ic, ic+mc) of C, blockRows at a time,
+// against every panel of B, packed in packed. Where A is a patch matrix
+// (gatherA), the rows are gathered from its images into bufs.ga first and
+// read there in place; where C's rows go back into images (scatterC),
+// they are computed into bufs.gc and then added into the images.
+func (p *product) sharedBlock(bufs *packBuffers, packed []float32, pans []sharedPanel, ic, mc int) {
+	q, qic := p, ic
+	if p.gatherA != nil || p.scatterC != nil {
+		v := *p
+		q, qic = &v, 0
+		v.a, v.c = p.a, p.c[min(len(p.c), ic*p.ldc):]
+		if p.gatherA != nil {
+			bufs.ga = grow(bufs.ga, mc*p.k)
+			p.gatherA.Gather(bufs.ga, p.k, ic, mc, 0, p.k)
+			v.a, v.lda = bufs.ga, p.k
+		} else {
+			v.a = p.a[ic*p.lda:]
+		}
+		if p.scatterC != nil {
+			bufs.gc = grow(bufs.gc, mc*p.ldc)
+			v.c = bufs.gc
+		}
+	}
+	for r := 0; r < mc; r += blockRows {
+		for _, pan := range pans {
+			bufs.b = packed[pan.at:]
+			q.rowBlock(bufs, pan.panel, qic+r, min(blockRows, mc-r), true)
+		}
+	}
+	if p.scatterC != nil {
+		p.scatterC.scatterAdd(p.images, bufs.gc, p.ldc, ic, mc)
+	}
+}
+
 // sharedRows is the number of rows of sharedB's blocks: blockRows, or
 // half of it when there would be fewer than 16 blocks, so that the last
-// blocks leave no core idle for long.
-func sharedRows(m int) int {
+// blocks leave no core idle for long. A block whose rows go back into
+// images (scatterC) holds whole images: as many as fit in two blocks of
+// rows, and at most an eighth of them, but at least one. A block of rows
+// gathered from images (gatherA) takes two blocks of rows where there
+// are at least 8 such.
+func (p *product) sharedRows(m int) int {
+	if s := p.scatterC; s != nil {
+		locs := s.OH * s.OW
+		return max(1, min(2*blockRows/locs, s.N/8)) * locs
+	}
+	if p.gatherA != nil && m >= 16*blockRows {
+		return 2 * blockRows
+	}
 	if m < 16*blockRows {
 		return blockRows / 2
 	}
@@ -445,7 +495,10 @@ func (p *product) appendPanels(pans []sharedPanel, n int) ([]sharedPanel, int) {
 // sharedB's list of panels.
 type packBuffers struct {
 	a, b []float32
-	pans []sharedPanel
+	// ga, gc and g hold a goroutine's rows of a gathered A, of a C that
+	// goes back into images, and columns of a gathered B before packing.
+	ga, gc, g []float32
+	pans      []sharedPanel
 }
 
 var packPool = sync.Pool{New: func() any { return new(packBuffers) }}
@@ -494,7 +547,7 @@ func (p *product) block(r0, r1, c0, c1 int) {
 	// with more rows changed.) With the 12x32 blocks, a B whose depths
 	// are 1 KB or more apart (ldb at least 256) and that is large is
 	// packed all the same (farB).
-	inPlace := !p.bTrans && r1-r0 <= 2*blockRows && !p.farB(c1-c0)
+	inPlace := !p.bTrans && r1-r0 <= 2*blockRows && !p.farB(c1-c0) && p.gatherB == nil
 	for jc := c0; jc < c1; jc += blockCols {
 		nc := min(blockCols, c1-jc)
 		ncPadded := (nc + kernelCols - 1) / kernelCols * kernelCols
@@ -508,7 +561,11 @@ func (p *product) block(r0, r1, c0, c1 int) {
 			if pc == 0 {
 				pan.mode = firstMode
 			}
-			if pan.bPackedFrom < nc {
+			switch {
+			case p.gatherB != nil:
+				bufs.b = grow(bufs.b, ncPadded*pan.kc)
+				p.packGathered(bufs, bufs.b, pc, pan.kc, jc, nc)
+			case pan.bPackedFrom < nc:
 				bufs.b = grow(bufs.b, (ncPadded-pan.bPackedFrom)*pan.kc)
 				p.packB(bufs.b, pc, pan.kc, jc+pan.bPackedFrom, nc-pan.bPackedFrom)
 			}

@@ -4,6 +4,7 @@ import (
 	"fmt"
 
 	"github.com/infomax/infomax/experiments/tasks"
+	"github.com/infomax/infomax/internal/graph"
 )
 
 // The constants of the memory estimate, fitted to the peak resident memory
@@ -114,10 +115,15 @@ func (c *Config) features() float64 {
 
 // encoderActivations is the number of floats of one image's activations in
 // the encoder: each layer's output, batch norm and ReLU, and the columns
-// of each convolution's input.
+// of each convolution's input (the patch matrix; the second and third
+// convolutions form theirs only where graph.FormsPatches says so).
 func (c *Config) encoderActivations(channels float64) float64 {
 	c1, c2, c3, fc := float64(c.Conv1), float64(c.Conv2), float64(c.Conv3), float64(c.FC)
-	return channels*16*256 + c1*256*3 + c1*16*64 + c2*64*3 + c2*16*16 + c3*16*3 + fc*3 + float64(c.Code)
+	columns := channels * 16 * 256
+	if graph.FormsPatches() {
+		columns += c1*16*64 + c2*16*16
+	}
+	return columns + c1*256*3 + c2*64*3 + c3*16*3 + fc*3 + float64(c.Code)
 }
 
 // networks returns the number of weights of the model obj trains and the
