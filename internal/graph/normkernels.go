@@ -155,10 +155,7 @@ func rowStats4[T float32 | float64](x []T, cols int, eps float64) (mean, inv [4]
 func affineRows[T float32 | float64](rows, cols int, x, out, p, q []T) {
 	parallelRows(rows, cols, func(_, lo, hi int) {
 		for r := lo; r < hi; r++ {
-			xr, or := x[r*cols:(r+1)*cols], out[r*cols:(r+1)*cols]
-			for c, v := range xr {
-				or[c] = v*p[c] + q[c]
-			}
+			affineRow(out[r*cols:(r+1)*cols], x[r*cols:(r+1)*cols], p, q)
 		}
 	})
 }
@@ -260,10 +257,7 @@ func batchNormGradX[T float32 | float64](st *NormState, sv *normSaved, rows, col
 	}
 	parallelRows(rows, cols, func(_, lo, hi int) {
 		for i := lo; i < hi; i++ {
-			xr, dr, or := x[i*cols:(i+1)*cols], dy[i*cols:(i+1)*cols], out[i*cols:(i+1)*cols]
-			for c, v := range xr {
-				or[c] = p[c]*dr[c] + q[c]*v + r[c]
-			}
+			affine2Row(out[i*cols:(i+1)*cols], dy[i*cols:(i+1)*cols], x[i*cols:(i+1)*cols], p, q, r)
 		}
 	})
 }
@@ -275,11 +269,7 @@ func layerNormForward[T float32 | float64](st *NormState, sv *normSaved, rows, c
 	parallelRows(rows, cols, func(_, lo, hi int) {
 		eachRowStats(x, cols, lo, hi, st.Eps, func(i int, mean, inv float64) {
 			means[i], invs[i] = mean, inv
-			xr, or := x[i*cols:(i+1)*cols], out[i*cols:(i+1)*cols]
-			a, b := T(inv), T(-mean*inv)
-			for c, v := range xr {
-				or[c] = (v*a+b)*gamma[c] + beta[c]
-			}
+			scaleShiftRow(out[i*cols:(i+1)*cols], x[i*cols:(i+1)*cols], gamma, beta, T(inv), T(-mean*inv))
 		})
 	})
 	saveStats(sv, x, means, invs)
@@ -315,10 +305,7 @@ func layerNormGradGamma[T float32 | float64](st *NormState, sv *normSaved, rows,
 	chunks := parallelRows(rows, cols, func(chunk, lo, hi int) {
 		acc := partial[chunk*cols : (chunk+1)*cols]
 		layerRowStats(st, sv, x, cols, lo, hi, func(i int, mean, inv float64) {
-			xr, dr := x[i*cols:(i+1)*cols], dy[i*cols:(i+1)*cols]
-			for c, v := range xr {
-				acc[c] += float64(dr[c]) * (float64(v) - mean) * inv
-			}
+			addNormalizedRow(acc, dy[i*cols:(i+1)*cols], x[i*cols:(i+1)*cols], mean, inv)
 		})
 	})
 	for c := 0; c < cols; c++ {
@@ -331,25 +318,140 @@ func layerNormGradGamma[T float32 | float64](st *NormState, sv *normSaved, rows,
 }
 
 // layerNormGradX sets out to ∂L/∂x, row by row: with g = dy γ, S = Σ g and
-// SX = Σ g x̂ over the row, dx = inv g - inv S/n - x̂ inv SX/n.
+// SX = Σ g x̂ over the row, dx = inv g - inv S/n - x̂ inv SX/n. The sums
+// of four rows are taken at once (layerGradSums4), each in the order of
+// its row, as eachRowStats takes the statistics.
 func layerNormGradX[T float32 | float64](st *NormState, sv *normSaved, rows, cols int, x, gamma, dy, out []T) {
-	n := float64(cols) // the group is a row
 	parallelRows(rows, cols, func(_, lo, hi int) {
+		var group [4]layerRow
+		g := 0
 		layerRowStats(st, sv, x, cols, lo, hi, func(i int, mean, inv float64) {
-			xr, dr, or := x[i*cols:(i+1)*cols], dy[i*cols:(i+1)*cols], out[i*cols:(i+1)*cols]
-			var s, sx float64
-			for c, v := range xr {
-				g := float64(dr[c]) * float64(gamma[c])
-				s += g
-				sx += g * (float64(v) - mean)
-			}
-			sx *= inv
-			k := -inv * inv * sx / n
-			a, b := T(inv), T(-inv*s/n-k*mean)
-			kt := T(k)
-			for c, v := range xr {
-				or[c] = a*dr[c]*gamma[c] + kt*v + b
+			group[g] = layerRow{i: i, mean: mean, inv: inv}
+			if g++; g == 4 {
+				layerGradSums4(x, dy, gamma, cols, &group)
+				for _, r := range group {
+					layerGradRow(x, dy, gamma, out, cols, r)
+				}
+				g = 0
 			}
 		})
+		for _, r := range group[:g] {
+			r.s, r.sx = layerGradSums(x[r.i*cols:(r.i+1)*cols], dy[r.i*cols:(r.i+1)*cols], gamma, r.mean)
+			layerGradRow(x, dy, gamma, out, cols, r)
+		}
 	})
+}
+
+// layerRow is a row of a layer norm's gradient: its index, statistics,
+// and the sums S = Σ g and Σ g (x - μ) of g = dy γ.
+type layerRow struct {
+	i         int
+	mean, inv float64
+	s, sx     float64
+}
+
+// layerGradSums returns Σ g and Σ g (x - mean) over the row, g = dy γ.
+func layerGradSums[T float32 | float64](xr, dr, gamma []T, mean float64) (s, sx float64) {
+	for c, v := range xr {
+		g := float64(dr[c]) * float64(gamma[c])
+		s += g
+		sx += g * (float64(v) - mean)
+	}
+	return s, sx
+}
+
+// layerGradSums4 sets the sums of the four rows of group, each with
+// layerGradSums' arithmetic in its order: eight chains of dependent
+// additions overlap where two would wait on each addition's latency.
+func layerGradSums4[T float32 | float64](x, dy, gamma []T, cols int, group *[4]layerRow) {
+	row := func(k int) ([]T, []T) {
+		i := group[k].i
+		return x[i*cols : (i+1)*cols], dy[i*cols : (i+1)*cols]
+	}
+	x0, d0 := row(0)
+	x1, d1 := row(1)
+	x2, d2 := row(2)
+	x3, d3 := row(3)
+	m0, m1, m2, m3 := group[0].mean, group[1].mean, group[2].mean, group[3].mean
+	var s0, s1, s2, s3, q0, q1, q2, q3 float64
+	for c := range x0[:cols] {
+		gc := float64(gamma[c])
+		g0, g1, g2, g3 := float64(d0[c])*gc, float64(d1[c])*gc, float64(d2[c])*gc, float64(d3[c])*gc
+		s0, s1, s2, s3 = s0+g0, s1+g1, s2+g2, s3+g3
+		q0 += g0 * (float64(x0[c]) - m0)
+		q1 += g1 * (float64(x1[c]) - m1)
+		q2 += g2 * (float64(x2[c]) - m2)
+		q3 += g3 * (float64(x3[c]) - m3)
+	}
+	for k, sums := range [4][2]float64{{s0, q0}, {s1, q1}, {s2, q2}, {s3, q3}} {
+		group[k].s, group[k].sx = sums[0], sums[1]
+	}
+}
+
+// layerGradRow writes row r of ∂L/∂x from its sums.
+func layerGradRow[T float32 | float64](x, dy, gamma, out []T, cols int, r layerRow) {
+	n := float64(cols) // the group is a row
+	xr, dr, or := x[r.i*cols:(r.i+1)*cols], dy[r.i*cols:(r.i+1)*cols], out[r.i*cols:(r.i+1)*cols]
+	sx := r.sx * r.inv
+	k := -r.inv * r.inv * sx / n
+	layerGradRowValues(or, dr, xr, gamma, T(r.inv), T(k), T(-r.inv*r.s/n-k*r.mean))
+}
+
+// The rows of the normalization passes: float32 through package vec's
+// AVX2 loops (the Go loops' bits, but for NaN payloads where two NaNs
+// meet), float64 in Go.
+
+// affineRow sets or[c] = xr[c]·p[c] + q[c].
+func affineRow[T float32 | float64](or, xr, p, q []T) {
+	if o, ok := any(or).([]float32); ok {
+		vec.Affine(o, any(xr).([]float32), any(p).([]float32), any(q).([]float32))
+		return
+	}
+	for c, v := range xr {
+		or[c] = v*p[c] + q[c]
+	}
+}
+
+// affine2Row sets or[c] = p[c]·dr[c] + q[c]·xr[c] + r[c].
+func affine2Row[T float32 | float64](or, dr, xr, p, q, r []T) {
+	if o, ok := any(or).([]float32); ok {
+		vec.Affine2(o, any(dr).([]float32), any(xr).([]float32), any(p).([]float32), any(q).([]float32), any(r).([]float32))
+		return
+	}
+	for c, v := range xr {
+		or[c] = p[c]*dr[c] + q[c]*v + r[c]
+	}
+}
+
+// scaleShiftRow sets or[c] = (xr[c]·a + b)·γ[c] + β[c].
+func scaleShiftRow[T float32 | float64](or, xr, gamma, beta []T, a, b T) {
+	if o, ok := any(or).([]float32); ok {
+		vec.ScaleShift(o, any(xr).([]float32), any(gamma).([]float32), any(beta).([]float32), float32(a), float32(b))
+		return
+	}
+	for c, v := range xr {
+		or[c] = (v*a+b)*gamma[c] + beta[c]
+	}
+}
+
+// layerGradRowValues sets or[c] = a·dr[c]·γ[c] + k·xr[c] + b.
+func layerGradRowValues[T float32 | float64](or, dr, xr, gamma []T, a, k, b T) {
+	if o, ok := any(or).([]float32); ok {
+		vec.LayerGrad(o, any(dr).([]float32), any(xr).([]float32), any(gamma).([]float32), float32(a), float32(k), float32(b))
+		return
+	}
+	for c, v := range xr {
+		or[c] = a*dr[c]*gamma[c] + k*v + b
+	}
+}
+
+// addNormalizedRow adds dr[c]·(xr[c] - mean)·inv to acc[c], in float64.
+func addNormalizedRow[T float32 | float64](acc []float64, dr, xr []T, mean, inv float64) {
+	if d, ok := any(dr).([]float32); ok {
+		vec.AddNormalized(acc, d, any(xr).([]float32), mean, inv)
+		return
+	}
+	for c, v := range xr {
+		acc[c] += float64(dr[c]) * (float64(v) - mean) * inv
+	}
 }

@@ -382,3 +382,177 @@ stdLoop:
 stdDone:
 	VZEROUPPER
 	RET
+
+// func affine8(n int, dst, x, p, q *float32)
+//
+// affine8 writes x*p + q into dst, eight at a time, the product rounded
+// before the sum, the left operand first in each.
+TEXT ·affine8(SB), NOSPLIT, $0-40
+	MOVQ n+0(FP), CX
+	MOVQ dst+8(FP), DI
+	MOVQ x+16(FP), SI
+	MOVQ p+24(FP), BX
+	MOVQ q+32(FP), DX
+	SHRQ $3, CX
+	JZ   affDone
+
+affLoop:
+	VMOVUPS (SI), Y0
+	VMULPS  (BX), Y0, Y0
+	VADDPS  (DX), Y0, Y0
+	VMOVUPS Y0, (DI)
+	ADDQ    $32, SI
+	ADDQ    $32, BX
+	ADDQ    $32, DX
+	ADDQ    $32, DI
+	DECQ    CX
+	JNZ     affLoop
+
+affDone:
+	VZEROUPPER
+	RET
+
+// func affine2x8(n int, dst, d, x, p, q, r *float32)
+//
+// affine2x8 writes (p*d + q*x) + r into dst, eight at a time, each
+// operation rounded, the left operand first in each.
+TEXT ·affine2x8(SB), NOSPLIT, $0-56
+	MOVQ n+0(FP), CX
+	MOVQ dst+8(FP), DI
+	MOVQ d+16(FP), SI
+	MOVQ x+24(FP), R8
+	MOVQ p+32(FP), BX
+	MOVQ q+40(FP), DX
+	MOVQ r+48(FP), R9
+	SHRQ $3, CX
+	JZ   aff2Done
+
+aff2Loop:
+	VMOVUPS (BX), Y0
+	VMULPS  (SI), Y0, Y0
+	VMOVUPS (DX), Y1
+	VMULPS  (R8), Y1, Y1
+	VADDPS  Y1, Y0, Y0
+	VADDPS  (R9), Y0, Y0
+	VMOVUPS Y0, (DI)
+	ADDQ    $32, SI
+	ADDQ    $32, R8
+	ADDQ    $32, BX
+	ADDQ    $32, DX
+	ADDQ    $32, R9
+	ADDQ    $32, DI
+	DECQ    CX
+	JNZ     aff2Loop
+
+aff2Done:
+	VZEROUPPER
+	RET
+
+// func scaleShift8(n int, dst, x, gamma, beta *float32, a, b float32)
+//
+// scaleShift8 writes ((x*a + b)*gamma) + beta into dst, eight at a time,
+// each operation rounded, the left operand first in each.
+TEXT ·scaleShift8(SB), NOSPLIT, $0-48
+	MOVQ         n+0(FP), CX
+	MOVQ         dst+8(FP), DI
+	MOVQ         x+16(FP), SI
+	MOVQ         gamma+24(FP), BX
+	MOVQ         beta+32(FP), DX
+	VBROADCASTSS a+40(FP), Y2
+	VBROADCASTSS b+44(FP), Y3
+	SHRQ         $3, CX
+	JZ           ssDone
+
+ssLoop:
+	VMOVUPS (SI), Y0
+	VMULPS  Y2, Y0, Y0
+	VADDPS  Y3, Y0, Y0
+	VMULPS  (BX), Y0, Y0
+	VADDPS  (DX), Y0, Y0
+	VMOVUPS Y0, (DI)
+	ADDQ    $32, SI
+	ADDQ    $32, BX
+	ADDQ    $32, DX
+	ADDQ    $32, DI
+	DECQ    CX
+	JNZ     ssLoop
+
+ssDone:
+	VZEROUPPER
+	RET
+
+// func layerGrad8(n int, dst, d, x, gamma *float32, a, k, b float32)
+//
+// layerGrad8 writes ((a*d)*gamma + k*x) + b into dst, eight at a time,
+// each operation rounded, the left operand first in each.
+TEXT ·layerGrad8(SB), NOSPLIT, $0-52
+	MOVQ         n+0(FP), CX
+	MOVQ         dst+8(FP), DI
+	MOVQ         d+16(FP), SI
+	MOVQ         x+24(FP), R8
+	MOVQ         gamma+32(FP), BX
+	VBROADCASTSS a+40(FP), Y2
+	VBROADCASTSS k+44(FP), Y3
+	VBROADCASTSS b+48(FP), Y4
+	SHRQ         $3, CX
+	JZ           lgDone
+
+lgLoop:
+	VMULPS  (SI), Y2, Y0
+	VMULPS  (BX), Y0, Y0
+	VMULPS  (R8), Y3, Y1
+	VADDPS  Y1, Y0, Y0
+	VADDPS  Y4, Y0, Y0
+	VMOVUPS Y0, (DI)
+	ADDQ    $32, SI
+	ADDQ    $32, R8
+	ADDQ    $32, BX
+	ADDQ    $32, DI
+	DECQ    CX
+	JNZ     lgLoop
+
+lgDone:
+	VZEROUPPER
+	RET
+
+// func addNormalized8(n int, acc *float64, d, x *float32, mean, inv float64)
+//
+// addNormalized8 adds (float64(d) * (float64(x) - mean)) * inv to acc,
+// eight at a time in two groups of four, each operation rounded, the left
+// operand first in each (acc first in the sum).
+TEXT ·addNormalized8(SB), NOSPLIT, $0-48
+	MOVQ         n+0(FP), CX
+	MOVQ         acc+8(FP), DI
+	MOVQ         d+16(FP), SI
+	MOVQ         x+24(FP), R8
+	VBROADCASTSD mean+32(FP), Y6
+	VBROADCASTSD inv+40(FP), Y7
+	SHRQ         $3, CX
+	JZ           anDone
+
+anLoop:
+	VCVTPS2PD (R8), Y1
+	VSUBPD    Y6, Y1, Y1
+	VCVTPS2PD (SI), Y0
+	VMULPD    Y1, Y0, Y0
+	VMULPD    Y7, Y0, Y0
+	VMOVUPD   (DI), Y2
+	VADDPD    Y0, Y2, Y2
+	VMOVUPD   Y2, (DI)
+	VCVTPS2PD 16(R8), Y4
+	VSUBPD    Y6, Y4, Y4
+	VCVTPS2PD 16(SI), Y3
+	VMULPD    Y4, Y3, Y3
+	VMULPD    Y7, Y3, Y3
+	VMOVUPD   32(DI), Y5
+	VADDPD    Y3, Y5, Y5
+	VMOVUPD   Y5, 32(DI)
+	ADDQ      $32, SI
+	ADDQ      $32, R8
+	ADDQ      $64, DI
+	DECQ      CX
+	JNZ       anLoop
+
+anDone:
+	VZEROUPPER
+	RET

@@ -36,3 +36,24 @@ func sumRows8(rows, groups, stride int, a, out *float32) {
 func standardize8(n int, dst, src, mean, scale *float32) {
 	panic("vec: no assembly on this architecture")
 }
+
+// affine8 is never called without the assembly.
+func affine8(n int, dst, x, p, q *float32) { panic("vec: no assembly on this architecture") }
+
+// affine2x8 is never called without the assembly.
+func affine2x8(n int, dst, d, x, p, q, r *float32) { panic("vec: no assembly on this architecture") }
+
+// scaleShift8 is never called without the assembly.
+func scaleShift8(n int, dst, x, gamma, beta *float32, a, b float32) {
+	panic("vec: no assembly on this architecture")
+}
+
+// layerGrad8 is never called without the assembly.
+func layerGrad8(n int, dst, d, x, gamma *float32, a, k, b float32) {
+	panic("vec: no assembly on this architecture")
+}
+
+// addNormalized8 is never called without the assembly.
+func addNormalized8(n int, acc *float64, d, x *float32, mean, inv float64) {
+	panic("vec: no assembly on this architecture")
+}
