@@ -13,7 +13,12 @@ import (
 // here with the estimate in brackets: the default widths at batch 64 took
 // 3.55 GB (3.55 GB), at batch 128 4.12 GB (4.86 GB), at batch 32 with the
 // global term and roll negatives 3.29 GB (3.09 GB), and doubled widths on
-// 256 images 5.76 GB (5.92 GB).
+// 256 images 5.76 GB (5.92 GB). Measured again when the convolutions
+// stopped forming their patch matrices (2026-12-02, 2-core Intel Xeon):
+// the same first three 2.80 GB (2.76 GB), 3.59 GB (3.97 GB) and 2.81 GB
+// (2.35 GB), and doubled convolution, fc, mi_units and global_units widths
+// on 256 images 8.72 GB (6.85 GB; 8.79 GB before, estimated 8.48 GB): the
+// estimate falls short where the local critic is wide.
 const (
 	// baseBytes is the process before the run: runtime, code and buffers.
 	baseBytes = 32e6
