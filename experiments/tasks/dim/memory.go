@@ -18,7 +18,9 @@ import (
 // the same first three 2.80 GB (2.76 GB), 3.59 GB (3.97 GB) and 2.81 GB
 // (2.35 GB), and doubled convolution, fc, mi_units and global_units widths
 // on 256 images 8.72 GB (6.85 GB; 8.79 GB before, estimated 8.48 GB): the
-// estimate falls short where the local critic is wide.
+// estimate fell short where the local critic is wide, and the local
+// critic's activations now count twelve tensors of mi_units a row, not
+// six, which gives 3.79 GB, 6.02 GB, 2.86 GB and 8.89 GB.
 const (
 	// baseBytes is the process before the run: runtime, code and buffers.
 	baseBytes = 32e6
@@ -142,8 +144,11 @@ func (c *Config) networks(obj Preset, channels float64) (weights, acts float64) 
 		weights += (c2+code)*u + u*u + u
 		acts += n * 64 * u * 4 // every pairing of an image's code with a location
 	} else if obj.Beta > 0 {
+		// Two embedding nets (local rows, then global), each seven
+		// tensors of u forward (two linear layers and a shortcut, batch
+		// norm, ReLU, the sum, layer norm) and as many gradients.
 		weights += 2*c2*u + 2*u*u + 2*code*u
-		acts += 64*u*6 + u*6 + n*64*2
+		acts += 64*u*12 + u*12 + n*64*2
 	}
 	if obj.Alpha > 0 && c.GlobalCritic == "concat" {
 		weights += (16*c3+code)*gu + gu*gu + gu
