@@ -6,8 +6,9 @@ package vec
 // in Go: the same bits either way, but for the payload of a NaN where
 // two NaNs meet in one operation (the assembly takes the left operand's;
 // the Go compiler may order the operands of a product either way, and
-// does, differently in two copies of one loop). Every slice must be at
-// least as long as x.
+// does, differently in two copies of one loop). The Go loops convert each
+// product explicitly, which rounds it, so that no GOAMD64 level fuses it
+// with the addition after it. Every slice must be at least as long as x.
 
 // Affine writes x[j]*p[j] + q[j] into dst[j] (a batch norm's output).
 func Affine(dst, x, p, q []float32) {
@@ -18,7 +19,7 @@ func Affine(dst, x, p, q []float32) {
 		dst, x, p, q = dst[w:], x[w:], p[w:], q[w:]
 	}
 	for j, v := range x {
-		dst[j] = v*p[j] + q[j]
+		dst[j] = float32(v*p[j]) + q[j]
 	}
 }
 
@@ -32,7 +33,7 @@ func Affine2(dst, d, x, p, q, r []float32) {
 		dst, d, x, p, q, r = dst[w:], d[w:], x[w:], p[w:], q[w:], r[w:]
 	}
 	for j, v := range x {
-		dst[j] = p[j]*d[j] + q[j]*v + r[j]
+		dst[j] = float32(p[j]*d[j]) + float32(q[j]*v) + r[j]
 	}
 }
 
@@ -46,7 +47,7 @@ func ScaleShift(dst, x, gamma, beta []float32, a, b float32) {
 		dst, x, gamma, beta = dst[w:], x[w:], gamma[w:], beta[w:]
 	}
 	for j, v := range x {
-		dst[j] = (v*a+b)*gamma[j] + beta[j]
+		dst[j] = float32((float32(v*a)+b)*gamma[j]) + beta[j]
 	}
 }
 
@@ -60,7 +61,7 @@ func LayerGrad(dst, d, x, gamma []float32, a, k, b float32) {
 		dst, d, x, gamma = dst[w:], d[w:], x[w:], gamma[w:]
 	}
 	for j, v := range x {
-		dst[j] = a*d[j]*gamma[j] + k*v + b
+		dst[j] = float32(float32(a*d[j])*gamma[j]) + float32(k*v) + b
 	}
 }
 
@@ -75,6 +76,6 @@ func AddNormalized(acc []float64, d, x []float32, mean, inv float64) {
 		acc, d, x = acc[w:], d[w:], x[w:]
 	}
 	for j, v := range x {
-		acc[j] += float64(d[j]) * (float64(v) - mean) * inv
+		acc[j] += float64(float64(d[j]) * (float64(v) - mean) * inv)
 	}
 }

@@ -57,21 +57,21 @@ func TestNormLoopsMatchTheGoLoop(t *testing.T) {
 		dst := func() []float32 { d := make([]float32, n+1); d[n] = 42; return d }
 		got := dst()
 		Affine(got, o[0], o[1], o[2])
-		check("Affine", got, func(j int) float32 { return o[0][j]*o[1][j] + o[2][j] })
+		check("Affine", got, func(j int) float32 { return float32(o[0][j]*o[1][j]) + o[2][j] })
 		got = dst()
 		Affine2(got, o[0], o[1], o[2], o[3], o[4])
-		check("Affine2", got, func(j int) float32 { return o[2][j]*o[0][j] + o[3][j]*o[1][j] + o[4][j] })
+		check("Affine2", got, func(j int) float32 { return float32(o[2][j]*o[0][j]) + float32(o[3][j]*o[1][j]) + o[4][j] })
 		got = dst()
 		ScaleShift(got, o[0], o[1], o[2], a, b)
-		check("ScaleShift", got, func(j int) float32 { return (o[0][j]*a+b)*o[1][j] + o[2][j] })
+		check("ScaleShift", got, func(j int) float32 { return float32((float32(o[0][j]*a)+b)*o[1][j]) + o[2][j] })
 		got = dst()
 		LayerGrad(got, o[0], o[1], o[2], a, k, b)
-		check("LayerGrad", got, func(j int) float32 { return a*o[0][j]*o[2][j] + k*o[1][j] + b })
+		check("LayerGrad", got, func(j int) float32 { return float32(float32(a*o[0][j])*o[2][j]) + float32(k*o[1][j]) + b })
 
 		acc, want := make([]float64, n+1), make([]float64, n+1)
 		for j := range acc[:n] {
 			acc[j] = float64(o[4][j]) * 1e3
-			want[j] = acc[j] + float64(o[0][j])*(float64(o[1][j])-float64(a))*float64(k)
+			want[j] = acc[j] + float64(float64(o[0][j])*(float64(o[1][j])-float64(a))*float64(k))
 		}
 		acc[n], want[n] = 42, 42
 		AddNormalized(acc, o[0], o[1], float64(a), float64(k))
