@@ -20,7 +20,8 @@ import (
 // on 256 images 8.72 GB (6.85 GB; 8.79 GB before, estimated 8.48 GB): the
 // estimate fell short where the local critic is wide, and the local
 // critic's activations now count twelve tensors of mi_units a row, not
-// six, which gives 3.79 GB, 6.02 GB, 2.86 GB and 8.89 GB.
+// six, which gives 3.79 GB, 6.02 GB, 2.86 GB and 8.89 GB (eleven would
+// leave the last two short: 2.78 and 8.55 GB).
 const (
 	// baseBytes is the process before the run: runtime, code and buffers.
 	baseBytes = 32e6
@@ -145,8 +146,10 @@ func (c *Config) networks(obj Preset, channels float64) (weights, acts float64) 
 		acts += n * 64 * u * 4 // every pairing of an image's code with a location
 	} else if obj.Beta > 0 {
 		// Two embedding nets (local rows, then global), each seven
-		// tensors of u forward (two linear layers and a shortcut, batch
-		// norm, ReLU, the sum, layer norm) and as many gradients.
+		// tensors of u a row forward (two linear layers and a shortcut,
+		// batch norm, ReLU, the sum, layer norm) and about as many
+		// gradients: twelve (times trainCopies) is the least whole count
+		// that covers the peaks measured above.
 		weights += 2*c2*u + 2*u*u + 2*code*u
 		acts += 64*u*12 + u*12 + n*64*2
 	}
