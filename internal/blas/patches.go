@@ -32,11 +32,13 @@ func (p Patches) Cols() int { return p.K * p.K * p.C }
 func (p Patches) check() error {
 	switch {
 	case p.N <= 0 || p.H <= 0 || p.W <= 0 || p.C <= 0 || p.K <= 0 || p.Stride <= 0 || p.Pad < 0:
-		return fmt.Errorf("blas: patches of %d images %dx%dx%d, window %d, stride %d, pad %d: sizes must be positive", p.N, p.H, p.W, p.C, p.K, p.Stride, p.Pad)
+		return fmt.Errorf("blas: patches of %d images %dx%dx%d, window %d, stride %d, pad %d: sizes must be positive, the pad at least 0", p.N, p.H, p.W, p.C, p.K, p.Stride, p.Pad)
+	case p.H+2*p.Pad < p.K || p.W+2*p.Pad < p.K:
+		return fmt.Errorf("blas: a window of %d does not fit %dx%d images padded by %d", p.K, p.H, p.W, p.Pad)
 	case p.OH != (p.H+2*p.Pad-p.K)/p.Stride+1 || p.OW != (p.W+2*p.Pad-p.K)/p.Stride+1 || p.OH <= 0 || p.OW <= 0:
 		return fmt.Errorf("blas: patches of %dx%d images with window %d, stride %d, pad %d give %dx%d outputs, not %dx%d", p.H, p.W, p.K, p.Stride, p.Pad, (p.H+2*p.Pad-p.K)/p.Stride+1, (p.W+2*p.Pad-p.K)/p.Stride+1, p.OH, p.OW)
 	case len(p.X) < p.N*p.H*p.W*p.C:
-		return fmt.Errorf("blas: patches of %d images of %dx%dx%d need %d values, X has %d", p.N, p.H, p.W, p.C, p.N*p.H*p.W*p.C, len(p.X))
+		return fmt.Errorf("blas: %d images of %dx%dx%d need %d values, the slice of images has %d", p.N, p.H, p.W, p.C, p.N*p.H*p.W*p.C, len(p.X))
 	}
 	return nil
 }
@@ -91,7 +93,7 @@ func (impl Implementation) PatchesWeightGrad(p Patches, dy []float32, n int, dw 
 	}
 	m, k := p.Cols(), p.Rows()
 	if n <= 0 || len(dy) < k*n || len(dw) < m*n {
-		return fmt.Errorf("blas: weight gradient of %d columns from dy of %d and dw of %d values, want %d and %d", n, len(dy), len(dw), k*n, m*n)
+		return fmt.Errorf("blas: weight gradient of n = %d columns (at least 1) from dy of %d and into dw of %d values, want %d and %d", n, len(dy), len(dw), k*n, m*n)
 	}
 	if !hasKernel || m%kernelCols != 0 {
 		buf := formed(p)
@@ -159,15 +161,16 @@ func (p Patches) scatterAdd(dx, src []float32, ld, r0, rows int) {
 // n apart: a convolution. y gets the bits Sgemm(NoTrans, NoTrans,
 // Rows(), n, K*K*C, 1, P, K*K*C, w, n, 0, y, n) gives with P formed.
 // Where the assembly kernel runs, P is never formed: each goroutine
-// gathers the rows of P it computes, two blocks of rows at a time, from
-// the images into a buffer that stays in its cache, and reads them there.
+// gathers the rows of P it computes, a block of up to two blocks of rows
+// (192) at a time, from the images into a buffer that stays in its
+// cache, and reads them there.
 func (impl Implementation) PatchesProduct(p Patches, w []float32, n int, y []float32) error {
 	if err := p.check(); err != nil {
 		return err
 	}
 	m, k := p.Rows(), p.Cols()
 	if n <= 0 || len(w) < k*n || len(y) < m*n {
-		return fmt.Errorf("blas: convolution into %d columns from w of %d and into y of %d values, want %d and %d", n, len(w), len(y), k*n, m*n)
+		return fmt.Errorf("blas: convolution into n = %d columns (at least 1) from w of %d and into y of %d values, want %d and %d", n, len(w), len(y), k*n, m*n)
 	}
 	if !hasKernel || k*n > sharedMax {
 		buf := formed(p)
@@ -198,7 +201,7 @@ func (impl Implementation) PatchesInputGrad(p Patches, dy, w []float32, n int, d
 	}
 	m, k := p.Rows(), p.Cols()
 	if n <= 0 || len(dy) < m*n || len(w) < k*n {
-		return fmt.Errorf("blas: input gradient from %d columns, dy of %d and w of %d values, want %d and %d", n, len(dy), len(w), m*n, k*n)
+		return fmt.Errorf("blas: input gradient from n = %d columns (at least 1), dy of %d and w of %d values, want %d and %d", n, len(dy), len(w), m*n, k*n)
 	}
 	if !hasKernel || k*n > sharedMax {
 		buf := scratchPool.Get().(*[]float32)

@@ -12,14 +12,20 @@ import (
 
 // patchGeoms are geometries the patch products are tested on: the
 // encoder's conv2 and conv3 (4x4 windows, stride 2, pad 1, C 64 and 128)
-// at small batches, a stride-1 window with more padding than the window
-// reaches, and channel counts that are and are not multiples of 16.
+// at small batches; a stride-1 window with padding on every side; windows
+// wholly in the padding (pad 3, stride 3); a batch of 25 images, which
+// the input gradient's blocks of whole images (3 a block) do not divide;
+// channel counts that are and are not multiples of 16; and K*K*C = 27,
+// not a multiple of 16, whose weight gradient forms the matrix.
 var patchGeoms = []Patches{
 	{N: 3, H: 16, W: 16, C: 64, K: 4, Stride: 2, Pad: 1},
 	{N: 2, H: 8, W: 8, C: 128, K: 4, Stride: 2, Pad: 1},
 	{N: 2, H: 5, W: 7, C: 16, K: 3, Stride: 1, Pad: 2},
 	{N: 1, H: 6, W: 6, C: 32, K: 2, Stride: 2, Pad: 0},
 	{N: 2, H: 9, W: 9, C: 3, K: 4, Stride: 2, Pad: 1},
+	{N: 2, H: 3, W: 3, C: 16, K: 2, Stride: 3, Pad: 3},
+	{N: 25, H: 16, W: 16, C: 32, K: 4, Stride: 2, Pad: 1},
+	{N: 2, H: 5, W: 5, C: 3, K: 3, Stride: 1, Pad: 1},
 }
 
 // withOutputs returns p with OH and OW set from its geometry and X
@@ -75,7 +81,7 @@ func TestPatchesGatherMatchesTheDefinition(t *testing.T) {
 
 // TestPatchesWeightGradSameBits checks that PatchesWeightGrad gives the
 // bits Sgemm gives with the patch matrix formed, for geometries that
-// gather (C a multiple of 16) and that form the matrix.
+// gather (K*K*C a multiple of 16) and one that forms the matrix.
 func TestPatchesWeightGradSameBits(t *testing.T) {
 	var impl Implementation
 	rng := rand.New(rand.NewPCG(33, 34))

@@ -90,25 +90,47 @@ func (op *convOp) shape(out int) tensor.Shape {
 	return tensor.Shape{g.K * g.K * g.C, out}
 }
 
-// outColumns returns the convolution's output channel count, the columns
-// of w (forward and gradX's second input) or of dy (gradW's).
-func outColumns(ns ...G.DimSizer) (int, error) {
-	s, ok := ns[1].(tensor.Shape)
-	if !ok || s.Dims() != 2 {
-		return 0, fmt.Errorf("second input must be a matrix, got %v", ns[1])
+// inputShapes returns the shapes the op's two inputs must have for out
+// output channels: the images (N*H*W, C) or the output's gradient
+// (N*OH*OW, out), then the weights (K*K*C, out) or the gradient.
+func (op *convOp) inputShapes(out int) (a, b tensor.Shape) {
+	g := op.geom
+	images, grad, weights := g.inShape(), tensor.Shape{g.N * g.OH * g.OW, out}, tensor.Shape{g.K * g.K * g.C, out}
+	switch op.part {
+	case convForward:
+		return images, weights
+	case convGradX:
+		return grad, weights
 	}
-	return s[1], nil
+	return images, grad
+}
+
+// checkInputs returns an error unless a and b have the shapes inputShapes
+// gives for b's columns.
+func (op *convOp) checkInputs(a, b tensor.Shape) error {
+	if b.Dims() != 2 {
+		return fmt.Errorf("%s: second input of shape %v is not a matrix", op, b)
+	}
+	wantA, wantB := op.inputShapes(b[1])
+	if !a.Eq(wantA) || !b.Eq(wantB) {
+		return fmt.Errorf("%s: inputs of shapes %v and %v, want %v and %v", op, a, b, wantA, wantB)
+	}
+	return nil
 }
 
 func (op *convOp) InferShape(ns ...G.DimSizer) (tensor.Shape, error) {
 	if len(ns) != 2 {
 		return nil, fmt.Errorf("%s: got %d inputs, want 2", op, len(ns))
 	}
-	out, err := outColumns(ns...)
-	if err != nil {
-		return nil, fmt.Errorf("%s: %w", op, err)
+	a, ok1 := ns[0].(tensor.Shape)
+	b, ok2 := ns[1].(tensor.Shape)
+	if !ok1 || !ok2 {
+		return nil, fmt.Errorf("%s: inputs %v and %v are not tensor shapes", op, ns[0], ns[1])
 	}
-	return op.shape(out), nil
+	if err := op.checkInputs(a, b); err != nil {
+		return nil, err
+	}
+	return op.shape(b[1]), nil
 }
 
 // WriteHash writes the op's part and every field of its geometry.
@@ -129,8 +151,10 @@ func (op *convOp) Do(vals ...G.Value) (G.Value, error) {
 	if len(vals) != 2 {
 		return nil, fmt.Errorf("%s: got %d values, want 2", op, len(vals))
 	}
-	out := vals[1].Shape()[1]
-	return op.UsePreallocDo(op.out.get(tensor.Float32, op.shape(out)), vals...)
+	if err := op.checkInputs(vals[0].Shape(), vals[1].Shape()); err != nil {
+		return nil, err
+	}
+	return op.UsePreallocDo(op.out.get(tensor.Float32, op.shape(vals[1].Shape()[1])), vals...)
 }
 
 // UsePreallocDo computes into prealloc when its shape and type fit.
@@ -143,6 +167,9 @@ func (op *convOp) UsePreallocDo(prealloc G.Value, vals ...G.Value) (G.Value, err
 	}
 	g := op.geom
 	p := blas.Patches{N: g.N, H: g.H, W: g.W, C: g.C, K: g.K, Stride: g.Stride, Pad: g.Pad, OH: g.OH, OW: g.OW}
+	if err := op.checkInputs(a.Shape(), b.Shape()); err != nil {
+		return nil, err
+	}
 	n := b.Shape()[1]
 	if !out.Shape().Eq(op.shape(n)) {
 		return nil, fmt.Errorf("%s: destination of shape %v, want %v", op, out.Shape(), op.shape(n))

@@ -75,3 +75,25 @@ func convAndGradients(t *testing.T, geom ImageGeom, out int, conv func(x, w *G.N
 	values := func(n *G.Node) []float32 { return append([]float32(nil), n.Value().(*tensor.Dense).Float32s()...) }
 	return [3][]float32{values(y), values(grads[0]), values(grads[1])}
 }
+
+// TestConvRefusesWrongShapes builds Conv on images and weights whose
+// shapes do not fit the geometry: each must fail when the graph is built,
+// as Im2Col and MatMul do.
+func TestConvRefusesWrongShapes(t *testing.T) {
+	geom := ImageGeom{N: 2, H: 8, W: 8, C: 16, K: 4, Stride: 2, Pad: 1, OH: 4, OW: 4}
+	for _, c := range []struct {
+		name string
+		x, w tensor.Shape
+	}{
+		{"images of another batch", tensor.Shape{3 * 64, 16}, tensor.Shape{256, 8}},
+		{"images of other channels", tensor.Shape{2 * 64, 8}, tensor.Shape{256, 8}},
+		{"weights of other rows", tensor.Shape{2 * 64, 16}, tensor.Shape{257, 8}},
+	} {
+		g := G.NewGraph()
+		x := G.NewMatrix(g, tensor.Float32, G.WithShape(c.x...), G.WithName("x"))
+		w := G.NewMatrix(g, tensor.Float32, G.WithShape(c.w...), G.WithName("w"))
+		if _, err := Conv(x, w, geom); err == nil {
+			t.Errorf("%s: Conv built", c.name)
+		}
+	}
+}

@@ -50,21 +50,29 @@ func sumRows8(rows, groups, stride int, a, out *float32)
 //go:noescape
 func standardize8(n int, dst, src, mean, scale *float32)
 
-// affine8, affine2x8, scaleShift8, layerGrad8 and addNormalized8 compute
-// Affine, Affine2, ScaleShift, LayerGrad and AddNormalized for the first
-// n elements, a multiple of 8.
+// affine8 computes Affine for the first n elements, a multiple of 8.
 //
 //go:noescape
 func affine8(n int, dst, x, p, q *float32)
 
+// affine2x8 computes Affine2 for the first n elements, a multiple of 8.
+//
 //go:noescape
 func affine2x8(n int, dst, d, x, p, q, r *float32)
 
+// scaleShift8 computes ScaleShift for the first n elements, a multiple
+// of 8.
+//
 //go:noescape
 func scaleShift8(n int, dst, x, gamma, beta *float32, a, b float32)
 
+// layerGrad8 computes LayerGrad for the first n elements, a multiple of 8.
+//
 //go:noescape
 func layerGrad8(n int, dst, d, x, gamma *float32, a, k, b float32)
 
+// addNormalized8 computes AddNormalized for the first n elements, a
+// multiple of 8.
+//
 //go:noescape
 func addNormalized8(n int, acc *float64, d, x *float32, mean, inv float64)
