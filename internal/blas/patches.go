@@ -112,21 +112,62 @@ func (impl Implementation) PatchesWeightGrad(p Patches, dy []float32, n int, dw 
 	return nil
 }
 
-// gatherChunk is the most columns of a gathered B that packB gathers
-// into its scratch at once before packing them: 256 depths of 256
-// columns take 256 KB.
+// gatherChunk is the most columns of a gathered B that packGathered
+// gathers into its scratch at once before packing them, where it cannot
+// pack them straight from the images: 256 depths of 256 columns take
+// 256 KB.
 const gatherChunk = 256
 
 // packGathered packs depths [p0, p0+kc) and columns [j0, j0+nc) of a
-// gathered B, nc a multiple of kernelCols, as packB packs a plain B:
-// gatherChunk columns at a time, gathered into bufs.g and packed from
+// gathered B, nc a multiple of kernelCols, as packB packs a plain B.
+// Where C is a multiple of 16, every sliver of 16 columns at a depth is
+// 16 consecutive floats of one pixel, or padding: each window row's run
+// of pixels inside the image is dealt out to its slivers straight from
+// the images (dealRuns16), the padding zeroed (dealZeros16). Otherwise
+// gatherChunk columns at a time are gathered into bufs.g and packed from
 // there.
 func (p *product) packGathered(bufs *packBuffers, dst []float32, p0, kc, j0, nc int) {
-	for c := 0; c < nc; c += gatherChunk {
-		w := min(gatherChunk, nc-c)
-		bufs.g = grow(bufs.g, kc*w)
-		p.gatherB.Gather(bufs.g, w, p0, kc, j0+c, w)
-		packPlainB(&dst[c*kc], &bufs.g[0], w, kc, w/kernelCols)
+	g := p.gatherB
+	if g.C%kernelCols != 0 {
+		for c := 0; c < nc; c += gatherChunk {
+			w := min(gatherChunk, nc-c)
+			bufs.g = grow(bufs.g, kc*w)
+			g.Gather(bufs.g, w, p0, kc, j0+c, w)
+			packPlainB(&dst[c*kc], &bufs.g[0], w, kc, w/kernelCols)
+		}
+		return
+	}
+	_ = dst[(nc/kernelCols*kc-1)*kernelCols+kernelCols-1]
+	for l := 0; l < kc; l++ {
+		g.dealRow(dst[l*kernelCols:], kc*kernelCols, p0+l, j0, nc)
+	}
+}
+
+// dealRow deals columns [j0, j0+nc) of row r of the patch matrix, C and
+// j0 multiples of 16, to slivers of 16 columns stride floats apart from
+// dst: pixels inside the image from the images, padding as zeros.
+func (p Patches) dealRow(dst []float32, stride, r, j0, nc int) {
+	span := p.K * p.C
+	oy, ox := r/p.OW%p.OH, r%p.OW
+	x0 := ox*p.Stride - p.Pad
+	in0, in1 := max(0, -x0)*p.C, min(p.K, p.W-x0)*p.C // the window row's columns inside the image
+	for i := j0 / span; i*span < j0+nc; i++ {
+		lo, hi := max(j0, i*span), min(j0+nc, (i+1)*span) // columns of this window row wanted
+		a, b := max(lo, i*span+in0), min(hi, i*span+in1)  // and inside the image
+		y := oy*p.Stride - p.Pad + i
+		if y < 0 || y >= p.H || a >= b {
+			dealZeros16(&dst[(lo-j0)/kernelCols*stride], stride, (hi-lo)/kernelCols)
+			continue
+		}
+		if a > lo {
+			dealZeros16(&dst[(lo-j0)/kernelCols*stride], stride, (a-lo)/kernelCols)
+		}
+		src := ((r/(p.OH*p.OW)*p.H+y)*p.W+x0)*p.C + a - i*span
+		_ = p.X[src+b-a-1]
+		dealRuns16(&dst[(a-j0)/kernelCols*stride], stride, &p.X[src], (b-a)/kernelCols)
+		if hi > b {
+			dealZeros16(&dst[(b-j0)/kernelCols*stride], stride, (hi-b)/kernelCols)
+		}
 	}
 }
 

@@ -159,3 +159,16 @@ func packTransposedA(dst, src *float32, lda, kc, slivers int)
 //
 //go:noescape
 func transposeBlocks8(c *float32, ldc int, t *float32, ldt, blocks int)
+
+// dealRuns16 copies pieces blocks of 16 floats, contiguous from src, to
+// dst, dst+stride, dst+2*stride, ... (stride in floats): one depth of as
+// many packed slivers of B (packGathered).
+//
+//go:noescape
+func dealRuns16(dst *float32, stride int, src *float32, pieces int)
+
+// dealZeros16 sets pieces blocks of 16 floats at dst, dst+stride, ... to
+// +0.
+//
+//go:noescape
+func dealZeros16(dst *float32, stride int, pieces int)

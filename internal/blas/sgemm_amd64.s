@@ -487,3 +487,55 @@ transposeBlock:
 transposed:
 	VZEROUPPER
 	RET
+
+// func dealRuns16(dst *float32, stride int, src *float32, pieces int)
+//
+// dealRuns16 copies pieces blocks of 16 floats, contiguous from src, to
+// dst, dst+stride, dst+2*stride, ... (stride in floats): one depth of as
+// many packed slivers of B.
+TEXT ·dealRuns16(SB), NOSPLIT, $0-32
+	MOVQ  dst+0(FP), DI
+	MOVQ  stride+8(FP), DX
+	SHLQ  $2, DX
+	MOVQ  src+16(FP), SI
+	MOVQ  pieces+24(FP), CX
+	TESTQ CX, CX
+	JZ    dealt
+
+deal:
+	VMOVUPS (SI), Y0
+	VMOVUPS 32(SI), Y1
+	VMOVUPS Y0, (DI)
+	VMOVUPS Y1, 32(DI)
+	ADDQ    $64, SI
+	ADDQ    DX, DI
+	DECQ    CX
+	JNZ     deal
+
+dealt:
+	VZEROUPPER
+	RET
+
+// func dealZeros16(dst *float32, stride int, pieces int)
+//
+// dealZeros16 sets pieces blocks of 16 floats at dst, dst+stride, ... to
+// +0.
+TEXT ·dealZeros16(SB), NOSPLIT, $0-24
+	MOVQ   dst+0(FP), DI
+	MOVQ   stride+8(FP), DX
+	SHLQ   $2, DX
+	MOVQ   pieces+16(FP), CX
+	VXORPS Y0, Y0, Y0
+	TESTQ  CX, CX
+	JZ     zeroed
+
+zero:
+	VMOVUPS Y0, (DI)
+	VMOVUPS Y0, 32(DI)
+	ADDQ    DX, DI
+	DECQ    CX
+	JNZ     zero
+
+zeroed:
+	VZEROUPPER
+	RET

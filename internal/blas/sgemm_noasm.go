@@ -61,3 +61,13 @@ func packTransposedA(dst, src *float32, lda, kc, slivers int) {
 func transposeBlocks8(c *float32, ldc int, t *float32, ldt, blocks int) {
 	panic("blas: no Sgemm kernel on this architecture")
 }
+
+// dealRuns16 is never called without the assembly kernel.
+func dealRuns16(dst *float32, stride int, src *float32, pieces int) {
+	panic("blas: no Sgemm kernel on this architecture")
+}
+
+// dealZeros16 is never called without the assembly kernel.
+func dealZeros16(dst *float32, stride int, pieces int) {
+	panic("blas: no Sgemm kernel on this architecture")
+}
