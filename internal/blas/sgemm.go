@@ -438,9 +438,12 @@ func (p *product) sharedBlock(bufs *packBuffers, packed []float32, pans []shared
 // half of it when there would be fewer than 16 blocks, so that the last
 // blocks leave no core idle for long. A block whose rows go back into
 // images (scatterC) holds whole images: as many as fit in two blocks of
-// rows, and at most an eighth of them, but at least one. A block of rows
-// gathered from images (gatherA) takes two blocks of rows where there
-// are at least 8 such.
+// rows, and at most an eighth of them, but at least one (at batch 16,
+// blocks of twelve of conv3's 4x4 images made one block of twelve and
+// one of four for two cores). A block of rows gathered from images
+// (gatherA) takes two blocks of rows where there are at least 8 such, so
+// that each gather feeds 16 tiles down; neither size was measured
+// against others.
 func (p *product) sharedRows(m int) int {
 	if s := p.scatterC; s != nil {
 		locs := s.OH * s.OW
