@@ -43,31 +43,46 @@ func (p Patches) check() error {
 	return nil
 }
 
+// location returns the image n and output location (oy, ox) of row r of
+// the patch matrix.
+func (p Patches) location(r int) (n, oy, ox int) {
+	return r / (p.OH * p.OW), r / p.OW % p.OH, r % p.OW
+}
+
+// inside returns the columns [lo, hi) of window row i, in the patch
+// matrix's row for location (oy, ox) of image n, whose pixels lie inside
+// the image, and the offset x such that column c's value, for c in
+// [lo, hi), is X[x+c]; lo >= hi where the window row lies wholly in the
+// padding. Within a window row those columns are one run of X.
+func (p Patches) inside(n, oy, ox, i int) (lo, hi, x int) {
+	x0, y := ox*p.Stride-p.Pad, oy*p.Stride-p.Pad+i
+	if y < 0 || y >= p.H {
+		return 0, 0, 0
+	}
+	span := p.K * p.C
+	lo, hi = i*span+max(0, -x0)*p.C, i*span+min(p.K, p.W-x0)*p.C
+	return lo, hi, ((n*p.H+y)*p.W+x0)*p.C - i*span
+}
+
 // Gather copies rows [r0, r0+rows) and columns [j0, j0+nc) of the patch
-// matrix into dst, rows ld apart. Within a window row i, the pixels of
-// the offsets j that lie inside the image are one run of X, copied at
-// once; the rest is padding, set to zero.
+// matrix into dst, rows ld apart: each window row's run of pixels inside
+// the image at once (inside), the padding as zeros.
 func (p Patches) Gather(dst []float32, ld, r0, rows, j0, nc int) {
 	span := p.K * p.C // the columns of one window row
 	for r := 0; r < rows; r++ {
 		out := dst[r*ld : r*ld+nc]
-		row := r0 + r
-		n, oy, ox := row/(p.OH*p.OW), row/p.OW%p.OH, row%p.OW
-		x0 := ox*p.Stride - p.Pad
-		in0, in1 := max(0, -x0)*p.C, min(p.K, p.W-x0)*p.C // the window row's columns inside the image
+		n, oy, ox := p.location(r0 + r)
 		for i := j0 / span; i*span < j0+nc; i++ {
 			lo, hi := max(j0, i*span), min(j0+nc, (i+1)*span) // columns of this window row wanted
-			seg := out[lo-j0 : hi-j0]
-			y := oy*p.Stride - p.Pad + i
-			a, b := max(lo-i*span, in0), min(hi-i*span, in1) // wanted and inside, within the window row
-			if y < 0 || y >= p.H || a >= b {
-				clear(seg)
+			a, b, x := p.inside(n, oy, ox, i)
+			a, b = max(a, lo), min(b, hi) // and inside the image
+			if a >= b {
+				clear(out[lo-j0 : hi-j0])
 				continue
 			}
-			clear(seg[:a+i*span-lo])
-			src := ((n*p.H+y)*p.W + x0) * p.C
-			copy(seg[a+i*span-lo:b+i*span-lo], p.X[src+a:src+b])
-			clear(seg[b+i*span-lo:])
+			clear(out[lo-j0 : a-j0])
+			copy(out[a-j0:b-j0], p.X[x+a:x+b])
+			clear(out[b-j0 : hi-j0])
 		}
 	}
 }
@@ -102,13 +117,8 @@ func (impl Implementation) PatchesWeightGrad(p Patches, dy []float32, n int, dw 
 		return nil
 	}
 	matmulFlops.Add(2 * uint64(m) * uint64(n) * uint64(k))
-	buf := scratchPool.Get().(*[]float32)
-	defer scratchPool.Put(buf)
-	*buf = grow(*buf, n*m)
-	t := *buf
-	pr := product{aTrans: true, k: k, alpha: 1, a: dy, lda: n, gatherB: &p, ldb: m, c: t, ldc: m}
-	pr.parallel(n, m)
-	transposeInto(dw, n, t, m, n)
+	pr := product{aTrans: true, k: k, alpha: 1, a: dy, lda: n, gatherB: &p, ldb: m}
+	pr.intoTransposed(dw, n, m, n)
 	return nil
 }
 
@@ -148,26 +158,24 @@ func (p *product) packGathered(bufs *packBuffers, dst []float32, p0, kc, j0, nc 
 // dst: pixels inside the image from the images, padding as zeros.
 func (p Patches) dealRow(dst []float32, stride, r, j0, nc int) {
 	span := p.K * p.C
-	oy, ox := r/p.OW%p.OH, r%p.OW
-	x0 := ox*p.Stride - p.Pad
-	in0, in1 := max(0, -x0)*p.C, min(p.K, p.W-x0)*p.C // the window row's columns inside the image
+	zeros := func(lo, hi int) {
+		if lo < hi {
+			dealZeros16(&dst[(lo-j0)/kernelCols*stride], stride, (hi-lo)/kernelCols)
+		}
+	}
+	n, oy, ox := p.location(r)
 	for i := j0 / span; i*span < j0+nc; i++ {
 		lo, hi := max(j0, i*span), min(j0+nc, (i+1)*span) // columns of this window row wanted
-		a, b := max(lo, i*span+in0), min(hi, i*span+in1)  // and inside the image
-		y := oy*p.Stride - p.Pad + i
-		if y < 0 || y >= p.H || a >= b {
-			dealZeros16(&dst[(lo-j0)/kernelCols*stride], stride, (hi-lo)/kernelCols)
+		a, b, x := p.inside(n, oy, ox, i)
+		a, b = max(a, lo), min(b, hi) // and inside the image
+		if a >= b {
+			zeros(lo, hi)
 			continue
 		}
-		if a > lo {
-			dealZeros16(&dst[(lo-j0)/kernelCols*stride], stride, (a-lo)/kernelCols)
-		}
-		src := ((r/(p.OH*p.OW)*p.H+y)*p.W+x0)*p.C + a - i*span
-		_ = p.X[src+b-a-1]
-		dealRuns16(&dst[(a-j0)/kernelCols*stride], stride, &p.X[src], (b-a)/kernelCols)
-		if hi > b {
-			dealZeros16(&dst[(b-j0)/kernelCols*stride], stride, (hi-b)/kernelCols)
-		}
+		zeros(lo, a)
+		_ = p.X[x+b-1]
+		dealRuns16(&dst[(a-j0)/kernelCols*stride], stride, &p.X[x+a], (b-a)/kernelCols)
+		zeros(b, hi)
 	}
 }
 
@@ -177,21 +185,16 @@ func (p Patches) dealRow(dst []float32, stride, r, j0, nc int) {
 // it added in the order of the rows, a window row's run at a time, as
 // col2im adds them (package graph), the same bits.
 func (p Patches) scatterAdd(dx, src []float32, ld, r0, rows int) {
-	locs, pixels, span := p.OH*p.OW, p.H*p.W*p.C, p.K*p.C
+	locs, pixels := p.OH*p.OW, p.H*p.W*p.C
 	for n := r0 / locs; n < (r0+rows)/locs; n++ {
-		im := dx[n*pixels : (n+1)*pixels]
-		clear(im)
+		clear(dx[n*pixels : (n+1)*pixels])
 		for l := 0; l < locs; l++ {
-			row := src[(n*locs+l-r0)*ld:][:p.K*span]
+			row := src[(n*locs+l-r0)*ld:][:p.Cols()]
 			oy, ox := l/p.OW, l%p.OW
-			x0 := ox*p.Stride - p.Pad
-			j0, j1 := max(0, -x0), min(p.K, p.W-x0)
 			for i := 0; i < p.K; i++ {
-				y := oy*p.Stride - p.Pad + i
-				if y < 0 || y >= p.H || j0 >= j1 {
-					continue
+				if a, b, x := p.inside(n, oy, ox, i); a < b {
+					vec.Add(dx[x+a:x+b], row[a:b])
 				}
-				vec.Add(im[(y*p.W+x0+j0)*p.C:][:(j1-j0)*p.C], row[i*span+j0*p.C:i*span+j1*p.C])
 			}
 		}
 	}

@@ -216,13 +216,20 @@ func transposeWins(aTrans, bTrans bool, m, n, k int) bool {
 // kernel applies it, so C gets the same bits, but for NaN payloads: each
 // product has B's value first, so where both hold a NaN, B's wins.
 func transposedProduct(aTrans, bTrans bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, c []float32, ldc int) {
+	p := product{aTrans: !bTrans, bTrans: !aTrans, k: k, alpha: alpha, a: b, lda: ldb, b: a, ldb: lda}
+	p.intoTransposed(c, ldc, m, n)
+}
+
+// intoTransposed computes p, an n×m product (beta 0, its c unset), into
+// a scratch matrix and writes its transpose to the m×n matrix C, rows
+// ldc apart.
+func (p product) intoTransposed(c []float32, ldc, m, n int) {
 	buf := scratchPool.Get().(*[]float32)
 	defer scratchPool.Put(buf)
 	*buf = grow(*buf, n*m)
-	t := *buf
-	p := product{aTrans: !bTrans, bTrans: !aTrans, k: k, alpha: alpha, a: b, lda: ldb, b: a, ldb: lda, c: t, ldc: m}
+	p.c, p.ldc = *buf, m
 	p.parallel(n, m)
-	transposeInto(c, ldc, t, m, n)
+	transposeInto(c, ldc, p.c, m, n)
 }
 
 // transposeInto writes the transpose of the n×m matrix t (rows m apart)
@@ -410,7 +417,6 @@ func (p *product) sharedBlock(bufs *packBuffers, packed []float32, pans []shared
 	if p.gatherA != nil || p.scatterC != nil {
 		v := *p
 		q, qic = &v, 0
-		v.a, v.c = p.a, p.c[min(len(p.c), ic*p.ldc):]
 		if p.gatherA != nil {
 			bufs.ga = grow(bufs.ga, mc*p.k)
 			p.gatherA.Gather(bufs.ga, p.k, ic, mc, 0, p.k)
@@ -421,6 +427,8 @@ func (p *product) sharedBlock(bufs *packBuffers, packed []float32, pans []shared
 		if p.scatterC != nil {
 			bufs.gc = grow(bufs.gc, mc*p.ldc)
 			v.c = bufs.gc
+		} else {
+			v.c = p.c[ic*p.ldc:]
 		}
 	}
 	for r := 0; r < mc; r += blockRows {
