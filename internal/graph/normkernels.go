@@ -155,7 +155,7 @@ func rowStats4[T float32 | float64](x []T, cols int, eps float64) (mean, inv [4]
 func affineRows[T float32 | float64](rows, cols int, x, out, p, q []T) {
 	parallelRows(rows, cols, func(_, lo, hi int) {
 		for r := lo; r < hi; r++ {
-			affineRow(out[r*cols:(r+1)*cols], x[r*cols:(r+1)*cols], p, q)
+			vec.Affine(out[r*cols:(r+1)*cols], x[r*cols:(r+1)*cols], p, q)
 		}
 	})
 }
@@ -257,7 +257,7 @@ func batchNormGradX[T float32 | float64](st *NormState, sv *normSaved, rows, col
 	}
 	parallelRows(rows, cols, func(_, lo, hi int) {
 		for i := lo; i < hi; i++ {
-			affine2Row(out[i*cols:(i+1)*cols], dy[i*cols:(i+1)*cols], x[i*cols:(i+1)*cols], p, q, r)
+			vec.Affine2(out[i*cols:(i+1)*cols], dy[i*cols:(i+1)*cols], x[i*cols:(i+1)*cols], p, q, r)
 		}
 	})
 }
@@ -269,7 +269,7 @@ func layerNormForward[T float32 | float64](st *NormState, sv *normSaved, rows, c
 	parallelRows(rows, cols, func(_, lo, hi int) {
 		eachRowStats(x, cols, lo, hi, st.Eps, func(i int, mean, inv float64) {
 			means[i], invs[i] = mean, inv
-			scaleShiftRow(out[i*cols:(i+1)*cols], x[i*cols:(i+1)*cols], gamma, beta, T(inv), T(-mean*inv))
+			vec.ScaleShift(out[i*cols:(i+1)*cols], x[i*cols:(i+1)*cols], gamma, beta, T(inv), T(-mean*inv))
 		})
 	})
 	saveStats(sv, x, means, invs)
@@ -305,7 +305,7 @@ func layerNormGradGamma[T float32 | float64](st *NormState, sv *normSaved, rows,
 	chunks := parallelRows(rows, cols, func(chunk, lo, hi int) {
 		acc := partial[chunk*cols : (chunk+1)*cols]
 		layerRowStats(st, sv, x, cols, lo, hi, func(i int, mean, inv float64) {
-			addNormalizedRow(acc, dy[i*cols:(i+1)*cols], x[i*cols:(i+1)*cols], mean, inv)
+			vec.AddNormalized(acc, dy[i*cols:(i+1)*cols], x[i*cols:(i+1)*cols], mean, inv)
 		})
 	})
 	for c := 0; c < cols; c++ {
@@ -394,64 +394,5 @@ func layerGradRow[T float32 | float64](x, dy, gamma, out []T, cols int, r layerR
 	xr, dr, or := x[r.i*cols:(r.i+1)*cols], dy[r.i*cols:(r.i+1)*cols], out[r.i*cols:(r.i+1)*cols]
 	sx := r.sx * r.inv
 	k := -r.inv * r.inv * sx / n
-	layerGradRowValues(or, dr, xr, gamma, T(r.inv), T(k), T(-r.inv*r.s/n-k*r.mean))
-}
-
-// The rows of the normalization passes: float32 through package vec's
-// AVX2 loops (the Go loops' bits, but for NaN payloads where two NaNs
-// meet), float64 in Go.
-
-// affineRow sets or[c] = xr[c]·p[c] + q[c].
-func affineRow[T float32 | float64](or, xr, p, q []T) {
-	if o, ok := any(or).([]float32); ok {
-		vec.Affine(o, any(xr).([]float32), any(p).([]float32), any(q).([]float32))
-		return
-	}
-	for c, v := range xr {
-		or[c] = v*p[c] + q[c]
-	}
-}
-
-// affine2Row sets or[c] = p[c]·dr[c] + q[c]·xr[c] + r[c].
-func affine2Row[T float32 | float64](or, dr, xr, p, q, r []T) {
-	if o, ok := any(or).([]float32); ok {
-		vec.Affine2(o, any(dr).([]float32), any(xr).([]float32), any(p).([]float32), any(q).([]float32), any(r).([]float32))
-		return
-	}
-	for c, v := range xr {
-		or[c] = p[c]*dr[c] + q[c]*v + r[c]
-	}
-}
-
-// scaleShiftRow sets or[c] = (xr[c]·a + b)·γ[c] + β[c].
-func scaleShiftRow[T float32 | float64](or, xr, gamma, beta []T, a, b T) {
-	if o, ok := any(or).([]float32); ok {
-		vec.ScaleShift(o, any(xr).([]float32), any(gamma).([]float32), any(beta).([]float32), float32(a), float32(b))
-		return
-	}
-	for c, v := range xr {
-		or[c] = (v*a+b)*gamma[c] + beta[c]
-	}
-}
-
-// layerGradRowValues sets or[c] = a·dr[c]·γ[c] + k·xr[c] + b.
-func layerGradRowValues[T float32 | float64](or, dr, xr, gamma []T, a, k, b T) {
-	if o, ok := any(or).([]float32); ok {
-		vec.LayerGrad(o, any(dr).([]float32), any(xr).([]float32), any(gamma).([]float32), float32(a), float32(k), float32(b))
-		return
-	}
-	for c, v := range xr {
-		or[c] = a*dr[c]*gamma[c] + k*v + b
-	}
-}
-
-// addNormalizedRow adds dr[c]·(xr[c] - mean)·inv to acc[c], in float64.
-func addNormalizedRow[T float32 | float64](acc []float64, dr, xr []T, mean, inv float64) {
-	if d, ok := any(dr).([]float32); ok {
-		vec.AddNormalized(acc, d, any(xr).([]float32), mean, inv)
-		return
-	}
-	for c, v := range xr {
-		acc[c] += float64(dr[c]) * (float64(v) - mean) * inv
-	}
+	vec.LayerGrad(or, dr, xr, gamma, T(r.inv), T(k), T(-r.inv*r.s/n-k*r.mean))
 }

@@ -85,3 +85,37 @@ func TestNormLoopsMatchTheGoLoop(t *testing.T) {
 
 // isNaN32 reports whether v is a NaN.
 func isNaN32(v float32) bool { return v != v }
+
+// TestNormLoopsTakeFloat64 checks the float64 instances, which run the Go
+// loops alone, against each expression with every operation rounded.
+func TestNormLoopsTakeFloat64(t *testing.T) {
+	rng := rand.New(rand.NewPCG(9, 10))
+	const n = 13
+	o := make([][]float64, 5)
+	for i := range o {
+		o[i] = make([]float64, n)
+		for j := range o[i] {
+			o[i][j] = rng.NormFloat64() * 10
+		}
+	}
+	a, k, b := 0.7, -1.3, 2.9
+	dst, acc := make([]float64, n), make([]float64, n)
+	check := func(name string, got []float64, want func(j int) float64) {
+		t.Helper()
+		for j := range got {
+			if w := want(j); math.Float64bits(got[j]) != math.Float64bits(w) {
+				t.Fatalf("%s, element %d: %v, want %v", name, j, got[j], w)
+			}
+		}
+	}
+	Affine(dst, o[0], o[1], o[2])
+	check("Affine", dst, func(j int) float64 { return float64(o[0][j]*o[1][j]) + o[2][j] })
+	Affine2(dst, o[0], o[1], o[2], o[3], o[4])
+	check("Affine2", dst, func(j int) float64 { return float64(o[2][j]*o[0][j]) + float64(o[3][j]*o[1][j]) + o[4][j] })
+	ScaleShift(dst, o[0], o[1], o[2], a, b)
+	check("ScaleShift", dst, func(j int) float64 { return float64((float64(o[0][j]*a)+b)*o[1][j]) + o[2][j] })
+	LayerGrad(dst, o[0], o[1], o[2], a, k, b)
+	check("LayerGrad", dst, func(j int) float64 { return float64(float64(a*o[0][j])*o[2][j]) + float64(k*o[1][j]) + b })
+	AddNormalized(acc, o[0], o[1], a, k)
+	check("AddNormalized", acc, func(j int) float64 { return float64(o[0][j] * (o[1][j] - a) * k) })
+}

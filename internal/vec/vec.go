@@ -1,7 +1,9 @@
 // Package vec holds loops over float32 slices that the Go compiler leaves
 // scalar, in AVX2 assembly where the CPU has it: each element, or each
 // column's sum, is computed with the same IEEE operations in the same
-// order as the Go loop, so every build gives the same bits.
+// order as the Go loop, so every build gives the same bits. The
+// normalization passes' loops (norm.go) also take float64 slices, which
+// they run in Go.
 package vec
 
 import "github.com/chewxy/math32"
