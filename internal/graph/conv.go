@@ -151,9 +151,10 @@ func (op *convOp) Do(vals ...G.Value) (G.Value, error) {
 	if len(vals) != 2 {
 		return nil, fmt.Errorf("%s: got %d values, want 2", op, len(vals))
 	}
-	if err := op.checkInputs(vals[0].Shape(), vals[1].Shape()); err != nil {
-		return nil, err
+	if vals[1].Shape().Dims() != 2 {
+		return nil, fmt.Errorf("%s: second input of shape %v is not a matrix", op, vals[1].Shape())
 	}
+	// UsePreallocDo checks both inputs' shapes.
 	return op.UsePreallocDo(op.out.get(tensor.Float32, op.shape(vals[1].Shape()[1])), vals...)
 }
 
