@@ -102,9 +102,49 @@ func (a *Adam) Update() error {
 			} else {
 				adamUpdate(s, sg.w64[l:h], sg.g64[l:h], m, v)
 			}
+			if a.Step%flushEvery == 0 {
+				flushSubnormals(m)
+			}
 		}
 	})
 	return nil
+}
+
+// flushEvery is how often, in steps, Update flushes the first moments'
+// subnormals (flushSubnormals). A moment that turns subnormal stays so
+// for at most flushEvery-1 steps; the pass, a read of every first moment,
+// costs about a sixty-fourth of one as often.
+const flushEvery = 64
+
+// flushSubnormals sets each subnormal in m to zero with its sign.
+//
+// A weight whose gradient stays zero (a dead ReLU unit's, say) sees its
+// first moment shrink by beta1 a step and, at beta1 = 0.9, turn subnormal
+// some 6,700 steps later. The CPU then takes a slow microcode path for
+// every product that reads or makes a subnormal: from step 7,000 on, the
+// separable Gaussian step, with 3% of its first moments subnormal, ran
+// 20% slower (1,540 → 1,240 steps/s). Flushing them, at any step, leaves
+// every weight as it was, bit for bit, for any learning rate below 2^792
+// and NewAdam's eps of 1e-8 or any larger:
+//   - A subnormal m, however small c1 and large lr, makes an update
+//     lr*(m/c1)/(sqrt(v/c2)+eps) below 2^-150 in magnitude, which rounds
+//     to a float32 zero with m's sign, as a zero m's update does. A
+//     weight minus either zero is the weight, but for a weight of -0 (no
+//     initializer makes one, and a - b is -0 only where a is).
+//   - The next moment, b1*m + (1-b1)*g, is the same: where g is not
+//     zero, (1-b1)*g is at least 2^-53 * 2^-149, and a subnormal b1*m is
+//     less than half its last place. Where g is zero, both are zero or
+//     subnormal, and the moment stays a zero or subnormal, whose sign
+//     again matters only to a weight of -0, until g is not zero.
+//
+// The second moment is left alone: at beta2 = 0.999 it takes some 700,000
+// steps of zero gradients to turn subnormal.
+func flushSubnormals(m []float64) {
+	for i, x := range m {
+		if b := math.Float64bits(x); b&0x7ff0000000000000 == 0 && b<<1 != 0 {
+			m[i] = math.Float64frombits(b &^ (1<<63 - 1))
+		}
+	}
 }
 
 // segment is one parameter's place in the vector of all parameters that

@@ -145,3 +145,79 @@ func TestAdamUpdate32OutsideTheKernelsRange(t *testing.T) {
 		c.compare(t, fmt.Sprintf("c1 = %g, c2 = %g", s.c1, s.c2))
 	}
 }
+
+// TestFlushingSubnormalsLeavesTheWeights checks flushSubnormals's
+// promise: over runs of steps with mostly zero gradients, from first
+// moments around 2^-1022, adamUpdate32 with the first moments flushed
+// every step, or every fifth, gives adamUpdate's bits without the flush
+// for every weight and second moment, and first moments that differ only
+// where adamUpdate's is subnormal.
+func TestFlushingSubnormalsLeavesTheWeights(t *testing.T) {
+	r := rand.New(rand.NewPCG(9, 10))
+	const n = 1003
+	for _, set := range []struct{ lr, b1 float64 }{{0.01, 0.9}, {0.01, 0.5}, {1e3, 0.5}, {1e-3, 0.99}} {
+		for _, every := range []int{1, 5} {
+			for _, first := range []int{1, 1001} {
+				c := newAdamCase(r, n)
+				for i := range c.m {
+					c.m[i] = float64(1-2*r.IntN(2)) * math.Ldexp(1+r.Float64(), -1022+r.IntN(81)-40)
+					c.v[i] = math.Ldexp(r.Float64(), -r.IntN(60))
+					if i%7 == 0 {
+						c.w[i] = 0
+					}
+				}
+				c.w32, c.m32, c.v32 = slices.Clone(c.w), slices.Clone(c.m), slices.Clone(c.v)
+				g := make([]float32, n)
+				subnormals := 0
+				for step := first; step < first+200; step++ {
+					for i := range g {
+						g[i] = 0
+						if r.IntN(10) == 0 {
+							g[i] = randomGradient(r, false)
+						}
+					}
+					s := adamStep{lr: set.lr, b1: set.b1, b2: 0.999, eps: 1e-8,
+						c1: 1 - math.Pow(set.b1, float64(step)),
+						c2: 1 - math.Pow(0.999, float64(step))}
+					adamUpdate(s, c.w, g, c.m, c.v)
+					adamUpdate32(s, c.w32, g, c.m32, c.v32)
+					if step%every == 0 {
+						flushSubnormals(c.m32)
+					}
+					label := fmt.Sprintf("lr=%g b1=%g every %d, step %d", set.lr, set.b1, every, step)
+					for i := range c.w {
+						if math.Float32bits(c.w[i]) != math.Float32bits(c.w32[i]) || math.Float64bits(c.v[i]) != math.Float64bits(c.v32[i]) {
+							t.Fatalf("%s: weight %d = %v, v = %v with the flush, %v and %v without", label, i, c.w32[i], c.v32[i], c.w[i], c.v[i])
+						}
+						subnormal := c.m[i] != 0 && math.Abs(c.m[i]) < 0x1p-1022
+						if subnormal {
+							subnormals++
+						}
+						if math.Float64bits(c.m[i]) != math.Float64bits(c.m32[i]) && !(subnormal && math.Abs(c.m32[i]) < 0x1p-1022) {
+							t.Fatalf("%s: m[%d] = %v with the flush, %v without", label, i, c.m32[i], c.m[i])
+						}
+					}
+				}
+				if subnormals == 0 {
+					t.Errorf("lr=%g b1=%g from step %d: no first moment was subnormal; the test checks nothing", set.lr, set.b1, first)
+				}
+			}
+		}
+	}
+}
+
+// TestFlushSubnormals checks which first moments flushSubnormals zeroes:
+// subnormals of either sign, to a zero of their sign, and nothing else.
+func TestFlushSubnormals(t *testing.T) {
+	in := []float64{0x1p-1022, -0x1p-1022, math.Nextafter(0x1p-1022, 0), -5e-324, 5e-324, 0, math.Copysign(0, -1),
+		1, -2.5, math.Inf(1), math.Inf(-1), math.NaN(), math.MaxFloat64, 0x1p-1021}
+	want := []float64{0x1p-1022, -0x1p-1022, 0, math.Copysign(0, -1), 0, 0, math.Copysign(0, -1),
+		1, -2.5, math.Inf(1), math.Inf(-1), math.NaN(), math.MaxFloat64, 0x1p-1021}
+	got := slices.Clone(in)
+	flushSubnormals(got)
+	for i := range in {
+		if math.Float64bits(got[i]) != math.Float64bits(want[i]) {
+			t.Errorf("flushSubnormals(%v (%#x)) = %v (%#x), want %v", in[i], math.Float64bits(in[i]), got[i], math.Float64bits(got[i]), want[i])
+		}
+	}
+}

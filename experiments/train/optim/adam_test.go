@@ -219,3 +219,46 @@ func TestUpdateRefusesAStridedGradient(t *testing.T) {
 		t.Errorf("Update with a transposed view as gradient: error %v, want one naming the strided view", err)
 	}
 }
+
+// TestUpdateFlushesSubnormalMoments checks that Update flushes the first
+// moments' subnormals at every flushEvery-th step and leaves them at the
+// steps between.
+func TestUpdateFlushesSubnormalMoments(t *testing.T) {
+	g := G.NewGraph()
+	w := G.NewVector(g, tensor.Float32, G.WithShape(6), G.WithName("w"), G.WithInit(G.Ones()))
+	grads, err := G.Grad(G.Must(G.Sum(w)), w)
+	if err != nil {
+		t.Fatal(err)
+	}
+	vm := G.NewTapeMachine(g)
+	defer vm.Close()
+	if err := vm.RunAll(); err != nil {
+		t.Fatal(err)
+	}
+	clear(grads[0].Value().Data().([]float32)) // a dead unit's gradient
+	opt, err := NewAdam(G.Nodes{w}, grads, 0.01, 0.9, 0.999)
+	if err != nil {
+		t.Fatal(err)
+	}
+	copy(opt.M[0], []float64{0x1p-1030, -0x1p-1030, 0x1p-1000, 1, 0, math.Copysign(0, -1)})
+	for i := range opt.V[0] {
+		opt.V[0][i] = 1
+	}
+	opt.Step = flushEvery - 2
+	if err := opt.Update(); err != nil {
+		t.Fatal(err)
+	}
+	b1, tiny := opt.Beta1, 0x1p-1030
+	if m := opt.M[0]; m[0] != b1*tiny || m[1] != -b1*tiny || m[0] == 0 {
+		t.Fatalf("after step %d: m = %v; want the subnormals times beta1, not yet flushed", opt.Step, m)
+	}
+	if err := opt.Update(); err != nil {
+		t.Fatal(err)
+	}
+	want := []float64{0, math.Copysign(0, -1), 0.81 * 0x1p-1000, 0.81, 0, math.Copysign(0, -1)}
+	for i, m := range opt.M[0] {
+		if math.Float64bits(m) != math.Float64bits(want[i]) && math.Abs(m-want[i]) > 1e-15*math.Abs(want[i]) {
+			t.Errorf("after step %d: m[%d] = %v, want %v", opt.Step, i, m, want[i])
+		}
+	}
+}
