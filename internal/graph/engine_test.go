@@ -55,3 +55,65 @@ func TestEngineAddMatchesTheStandardEngine(t *testing.T) {
 		}
 	}
 }
+
+// TestEngineAddIntoReuseMatchesTheStandardEngine adds two float32 matrices
+// into a third given as the reuse tensor (the sums of gradient
+// contributions gorgonia's tape machine runs with a preallocated value),
+// and into one of the operands given so, with Engine and with the
+// standard engine: the bits must agree, the result must be the reuse
+// tensor, and the other operands must stay as they were. A reuse tensor
+// of another shape, which Engine leaves to the standard engine, must get
+// the same sum.
+func TestEngineAddIntoReuseMatchesTheStandardEngine(t *testing.T) {
+	const rows, cols = 263, 129
+	rng := rand.New(rand.NewPCG(9, 10))
+	special := []float32{float32(math.NaN()), float32(math.Inf(1)), float32(math.Inf(-1)), 0, float32(math.Copysign(0, -1))}
+	values := func() []float32 {
+		v := make([]float32, rows*cols)
+		for i := range v {
+			v[i] = float32(rng.NormFloat64() * 1e3)
+			if i%89 == 0 {
+				v[i] = special[(i/89)%len(special)]
+			}
+		}
+		return v
+	}
+	av, bv := values(), values()
+	dense := func(e tensor.Engine, v []float32) *tensor.Dense {
+		return tensor.New(tensor.WithShape(rows, cols), tensor.WithBacking(append([]float32(nil), v...)), tensor.WithEngine(e))
+	}
+	want := dense(tensor.StdEng{}, make([]float32, rows*cols))
+	if _, err := (tensor.StdEng{}).Add(dense(tensor.StdEng{}, av), dense(tensor.StdEng{}, bv), tensor.WithReuse(want)); err != nil {
+		t.Fatal(err)
+	}
+	for _, into := range []string{"a third matrix", "a", "b"} {
+		a, b := dense(Engine, av), dense(Engine, bv)
+		reuse := map[string]*tensor.Dense{"a third matrix": dense(Engine, values()), "a": a, "b": b}[into]
+		got, err := Engine.(tensor.Adder).Add(a, b, tensor.WithReuse(reuse))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got != tensor.Tensor(reuse) {
+			t.Fatalf("into %s: the result is not the reuse tensor", into)
+		}
+		for i, w := range want.Float32s() {
+			if g := reuse.Float32s()[i]; math.Float32bits(g) != math.Float32bits(w) {
+				t.Fatalf("into %s, element %d: %v, standard engine %v", into, i, g, w)
+			}
+			if into != "a" && math.Float32bits(a.Float32s()[i]) != math.Float32bits(av[i]) || into != "b" && math.Float32bits(b.Float32s()[i]) != math.Float32bits(bv[i]) {
+				t.Fatalf("into %s, element %d: an operand changed", into, i)
+			}
+		}
+	}
+	// A reuse tensor of another shape is the standard engine's case, which
+	// takes any of the same size.
+	other := tensor.New(tensor.WithShape(cols, rows), tensor.Of(tensor.Float32), tensor.WithEngine(Engine))
+	if _, err := Engine.(tensor.Adder).Add(dense(Engine, av), dense(Engine, bv), tensor.WithReuse(other)); err != nil {
+		t.Fatal(err)
+	}
+	for i, w := range want.Float32s() {
+		if g := other.Float32s()[i]; math.Float32bits(g) != math.Float32bits(w) {
+			t.Fatalf("into a (%d, %d) tensor, element %d: %v, standard engine %v", cols, rows, i, g, w)
+		}
+	}
+}

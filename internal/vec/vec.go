@@ -12,12 +12,20 @@ import "github.com/chewxy/math32"
 // len(src). dst must be at least as long as src.
 func Add(dst, src []float32) {
 	dst = dst[:len(src)]
-	if n := len(src) &^ 7; hasAVX2 && n > 0 {
-		add8(n, &dst[0], &src[0])
-		dst, src = dst[n:], src[n:]
+	Sum(dst, dst, src)
+}
+
+// Sum sets dst to x + y element by element: dst[i] = x[i] + y[i] for i
+// below len(x), x's element the first operand. y and dst must be at least
+// as long as x; dst may be x or y, but no other overlap of them.
+func Sum(dst, x, y []float32) {
+	dst, y = dst[:len(x)], y[:len(x)]
+	if n := len(x) &^ 7; hasAVX2 && n > 0 {
+		sum8(n, &dst[0], &x[0], &y[0])
+		dst, x, y = dst[n:], x[n:], y[n:]
 	}
-	for i, v := range src {
-		dst[i] += v
+	for i, v := range x {
+		dst[i] = v + y[i]
 	}
 }
 
@@ -26,7 +34,7 @@ func Add(dst, src []float32) {
 // row after row from the first in float32. It gives the bits of copying
 // the first row and calling Add with each of the others: columns run 64
 // and then 8 at a time in AVX2, their sums held in registers down the
-// rows, each addition with the running sum first as add8 has it, and the
+// rows, each addition with the running sum first as Add has it, and the
 // columns past the last multiple of eight (all of them without AVX2)
 // through Add itself. rows below 1 leave out as it is.
 func SumRows(rows, stride int, a, out []float32) {

@@ -5,14 +5,15 @@ package vec
 import "golang.org/x/sys/cpu"
 
 // hasAVX2 reports whether the CPU and OS support the AVX2 instructions
-// that add8 uses.
+// that sum8 uses.
 var hasAVX2 = cpu.X86.HasAVX2
 
-// add8 adds the n float32s at src into those at dst, eight at a time; n
-// must be a multiple of 8.
+// sum8 sets the n float32s at dst to the sums of those at x and y, x's
+// the first operand of each addition, eight at a time; n must be a
+// multiple of 8. dst may be x or y.
 //
 //go:noescape
-func add8(n int, dst, src *float32)
+func sum8(n int, dst, x, y *float32)
 
 // columnSumsSq16 is ColumnSums without b for the first 16*groups columns;
 // stride is a row's length in bytes. rows must be at least 1.

@@ -2,31 +2,33 @@
 
 #include "textflag.h"
 
-// func add8(n int, dst, src *float32)
-TEXT ·add8(SB), NOSPLIT, $0-24
+// func sum8(n int, dst, x, y *float32)
+TEXT ·sum8(SB), NOSPLIT, $0-32
 	MOVQ n+0(FP), CX
 	MOVQ dst+8(FP), DI
-	MOVQ src+16(FP), SI
+	MOVQ x+16(FP), SI
+	MOVQ y+24(FP), DX
 	SHRQ $3, CX
 	JZ   done
 	CMPQ CX, $4
 	JB   one
 
 four:
-	VMOVUPS (DI), Y0
-	VMOVUPS 32(DI), Y1
-	VMOVUPS 64(DI), Y2
-	VMOVUPS 96(DI), Y3
-	VADDPS  (SI), Y0, Y0
-	VADDPS  32(SI), Y1, Y1
-	VADDPS  64(SI), Y2, Y2
-	VADDPS  96(SI), Y3, Y3
+	VMOVUPS (SI), Y0
+	VMOVUPS 32(SI), Y1
+	VMOVUPS 64(SI), Y2
+	VMOVUPS 96(SI), Y3
+	VADDPS  (DX), Y0, Y0
+	VADDPS  32(DX), Y1, Y1
+	VADDPS  64(DX), Y2, Y2
+	VADDPS  96(DX), Y3, Y3
 	VMOVUPS Y0, (DI)
 	VMOVUPS Y1, 32(DI)
 	VMOVUPS Y2, 64(DI)
 	VMOVUPS Y3, 96(DI)
 	ADDQ    $128, DI
 	ADDQ    $128, SI
+	ADDQ    $128, DX
 	SUBQ    $4, CX
 	CMPQ    CX, $4
 	JAE     four
@@ -34,11 +36,12 @@ four:
 	JZ      done
 
 one:
-	VMOVUPS (DI), Y0
-	VADDPS  (SI), Y0, Y0
+	VMOVUPS (SI), Y0
+	VADDPS  (DX), Y0, Y0
 	VMOVUPS Y0, (DI)
 	ADDQ    $32, DI
 	ADDQ    $32, SI
+	ADDQ    $32, DX
 	DECQ    CX
 	JNZ     one
 
@@ -260,7 +263,7 @@ done:
 //
 // sumRows64 sets out[c] to the sum of a[c], a[c+stride/4], ... down rows
 // rows, for the first 64*groups columns, adding row after row from the
-// first in float32 with the running sum as the first operand, as add8
+// first in float32 with the running sum as the first operand, as sum8
 // does: a group's 64 sums are held in eight registers down the rows.
 // stride is a row's length in bytes; rows must be at least 1.
 TEXT ·sumRows64(SB), NOSPLIT, $0-40

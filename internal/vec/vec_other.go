@@ -6,8 +6,8 @@ package vec
 // build tag leaves every loop to Go.
 const hasAVX2 = false
 
-// add8 is never called without the assembly.
-func add8(n int, dst, src *float32) { panic("vec: no assembly on this architecture") }
+// sum8 is never called without the assembly.
+func sum8(n int, dst, x, y *float32) { panic("vec: no assembly on this architecture") }
 
 // columnSumsSq16 is never called without the assembly.
 func columnSumsSq16(rows, groups, stride int, a *float32, shift, q1, q2 *float64) {

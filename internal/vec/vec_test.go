@@ -39,6 +39,46 @@ func TestAddMatchesTheGoLoop(t *testing.T) {
 	}
 }
 
+// TestSumMatchesTheGoLoop checks Sum against dst[i] = x[i] + y[i] bit for
+// bit, at every length from 0 to 70, on the values of
+// TestAddMatchesTheGoLoop, into a third slice and into y itself.
+func TestSumMatchesTheGoLoop(t *testing.T) {
+	rng := rand.New(rand.NewPCG(5, 6))
+	special := []float32{0, float32(math.Copysign(0, -1)), float32(math.Inf(1)), float32(math.NaN()), math.MaxFloat32, -math.MaxFloat32, 1e-45}
+	for n := 0; n <= 70; n++ {
+		x, y := make([]float32, n), make([]float32, n+1)
+		for i := range x {
+			x[i] = float32(rng.NormFloat64() * 1e3)
+			y[i] = float32(rng.NormFloat64())
+			if i%5 == 0 {
+				x[i], y[i] = special[i%len(special)], special[(i/5)%len(special)]
+			}
+		}
+		y[n] = 42 // past x: must stay
+		want := make([]float32, n)
+		for i := range x {
+			want[i] = x[i] + y[i]
+		}
+		for _, into := range []string{"a third slice", "y"} {
+			dst := make([]float32, n+1)
+			dst[n] = 42
+			yy := append([]float32(nil), y...)
+			if into == "y" {
+				dst = yy
+			}
+			Sum(dst, x, yy)
+			for i := range want {
+				if math.Float32bits(dst[i]) != math.Float32bits(want[i]) {
+					t.Fatalf("n = %d, into %s, element %d: %v, want %v", n, into, i, dst[i], want[i])
+				}
+			}
+			if dst[n] != 42 {
+				t.Fatalf("n = %d, into %s: Sum wrote past len(x)", n, into)
+			}
+		}
+	}
+}
+
 // TestSumRowsMatchesAddingRowByRow checks SumRows against copying the
 // first row and adding the others in turn with Add, bit for bit, for
 // widths that use the 64- and 8-column kernels and the tail, one row and
