@@ -229,19 +229,9 @@ func embedLearnables(m, codes *EmbedNet) G.Nodes {
 }
 
 // dotScores returns a bᵀ-style score matrix phi psiᵀ of shape (rows of
-// phi, rows of psi). It multiplies psi by the small transpose of phi and
-// transposes the small result, never the large psi.
-func dotScores(phi, psi *G.Node) (*G.Node, error) {
-	pt, err := graph.Transpose(phi)
-	if err != nil {
-		return nil, err
-	}
-	st, err := graph.MatMul(psi, pt)
-	if err != nil {
-		return nil, err
-	}
-	return graph.Transpose(st)
-}
+// phi, rows of psi), as one product that reads psi transposed in place
+// (graph.MatMulT): nothing is transposed but inside the BLAS.
+func dotScores(phi, psi *G.Node) (*G.Node, error) { return graph.MatMulT(phi, psi) }
 
 // SetTraining puts the embedding nets' batch norms in training (true) or
 // evaluation (false) mode.

@@ -60,11 +60,7 @@ func (c *SeparableCritic) Scores(x, y *G.Node) (*G.Node, error) {
 	if err != nil {
 		return nil, err
 	}
-	gxT, err := graph.Transpose(gx)
-	if err != nil {
-		return nil, err
-	}
-	return graph.MatMul(hy, gxT)
+	return graph.MatMulT(hy, gx)
 }
 
 // Learnables returns the parameters of g, then those of h.

@@ -4,10 +4,13 @@ import (
 	"fmt"
 	"hash"
 	"reflect"
+	"sync"
 
 	"github.com/chewxy/hm"
 	G "gorgonia.org/gorgonia"
 	"gorgonia.org/tensor"
+
+	"github.com/infomax/infomax/internal/blas"
 )
 
 // gorgonia's tape machine gives every op that says it calls external code
@@ -30,6 +33,64 @@ func MatMul(a, b *G.Node) (*G.Node, error) {
 	}
 	return Kept(func(in ...*G.Node) (*G.Node, error) { return G.Mul(in[0], in[1]) }, a, b)
 }
+
+// MatMulT returns the matrix product a·bᵀ, for a of shape (m, k) and b of
+// (n, k), as MatMul(a, Transpose(b)) would give it but without the
+// transpose of b or, in the gradient, of b's gradient: it is gorgonia's
+// own product op with b transposed (the "A × Bᵀ" that gorgonia's
+// gradients of products build), kept as MatMul's is, and its gradients
+// are gorgonia's products with transposed operands too. Each element is
+// the same products summed in the same order as MatMul of the
+// transpose, depth block by depth block, in our BLAS, so the values are
+// the same bits, but for NaN payloads where it takes the products'
+// operands in the other order. gonum's Sgemm and Dgemm, and OpenBLAS, sum
+// a transposed B in another order, so for float64 nodes, and where our
+// kernel is not the BLAS, MatMulT is MatMul of Transpose(b), whose bits
+// those builds and the float64 gradient checks keep.
+func MatMulT(a, b *G.Node) (*G.Node, error) {
+	if a == nil || b == nil || a.Shape().Dims() != 2 || b.Shape().Dims() != 2 || a.Shape()[1] != b.Shape()[1] {
+		return nil, fmt.Errorf("graph.MatMulT: operands %v and %v are not two matrices of one width", a, b)
+	}
+	_, ours := G.WhichBLAS().(blas.Implementation)
+	if !ours || !blas.HasKernel() || a.Dtype() != tensor.Float32 || b.Dtype() != tensor.Float32 {
+		bt, err := Transpose(b)
+		if err != nil {
+			return nil, err
+		}
+		return MatMul(a, bt)
+	}
+	op, err := productWithTransposedB()
+	if err != nil {
+		return nil, err
+	}
+	return Kept(func(in ...*G.Node) (*G.Node, error) { return G.ApplyOp(op, in[0], in[1]) }, a, b)
+}
+
+// productWithTransposedB returns gorgonia's matrix product op with its
+// second operand transposed. gorgonia builds it only inside its gradients
+// (its fields are unexported), so it is taken from the gradient of a
+// product in a graph of its own: the gradient of x·y in x is dz·yᵀ.
+var productWithTransposedB = sync.OnceValues(func() (G.Op, error) {
+	g := G.NewGraph()
+	x := G.NewMatrix(g, tensor.Float32, G.WithShape(2, 3), G.WithName("x"))
+	y := G.NewMatrix(g, tensor.Float32, G.WithShape(3, 4), G.WithName("y"))
+	z, err := G.Mul(x, y)
+	if err != nil {
+		return nil, err
+	}
+	cost, err := G.Sum(z)
+	if err != nil {
+		return nil, err
+	}
+	grads, err := G.Grad(cost, x)
+	if err != nil {
+		return nil, err
+	}
+	if op := grads[0].Op(); op != nil && op.String() == "A × Bᵀ" {
+		return op, nil
+	}
+	return nil, fmt.Errorf("graph.MatMulT: gorgonia's gradient of a product in its first operand is %v, not A × Bᵀ", grads[0].Op())
+})
 
 // Kept returns build's node, an expression of gorgonia's functions of
 // inputs (such as G.HadamardProd, G.Add or G.Exp), built in the inputs'
