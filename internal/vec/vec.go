@@ -113,9 +113,13 @@ func Exp(dst, src []float32) {
 // float64(a[r][c]) * (float64(b[r][c]) - shift[c]). Every product and
 // sum is rounded on its own (the Go loops convert each product
 // explicitly, so that no GOAMD64 level fuses it into a multiply-add):
-// columns run sixteen at
-// a time in AVX2 (their sums held in registers down the rows), the rest
-// in Go.
+// columns run sixteen at a time in AVX2 (their sums held in registers down
+// the rows), the rest in Go. The rows go in blocks of columnSumsBlock
+// bytes of a, all columns of a block before the next: sixteen columns
+// down every row of a 4096 × 512 matrix, then the next sixteen, read it
+// from memory 32 times (a batch norm's statistics took 1.03 ms cold,
+// 0.47 ms in cache, against 0.48 and 0.24 ms in blocks). A block resumes
+// each column's sums where the last left them, so the bits are the same.
 func ColumnSums(rows, cols int, a, b []float32, shift, q1, q2 []float64) {
 	if rows <= 0 || cols <= 0 {
 		return
@@ -125,6 +129,25 @@ func ColumnSums(rows, cols int, a, b []float32, shift, q1, q2 []float64) {
 	if b != nil {
 		b = b[:rows*cols]
 	}
+	step := max(1, columnSumsBlock/(4*cols))
+	for r := 0; r < rows; r += step {
+		n := min(step, rows-r)
+		var br []float32
+		if b != nil {
+			br = b[r*cols : (r+n)*cols]
+		}
+		columnSumsRows(n, cols, a[r*cols:(r+n)*cols], br, shift, q1, q2)
+	}
+}
+
+// columnSumsBlock is the size in bytes of a block of ColumnSums's rows of
+// a: half the 48 KB L1 data cache of the Intel Xeon, and b's rows beside
+// them. Blocks of 16, 32 and 64 KB ran alike; 128 KB and more as slowly
+// as none.
+const columnSumsBlock = 32 << 10
+
+// columnSumsRows is ColumnSums of rows rows at once.
+func columnSumsRows(rows, cols int, a, b []float32, shift, q1, q2 []float64) {
 	done := 0
 	if groups := cols / 16; hasAVX2 && groups > 0 {
 		if b == nil {

@@ -180,11 +180,12 @@ func BenchmarkAdd(b *testing.B) {
 // against the Go loop over rows in order, bit for bit: widths on both
 // sides of the sixteen-column groups, values of large magnitude around an
 // offset (so that any change in the order of a column's sum shows), and a
-// NaN, an infinity and zeros of both signs in places.
+// NaN, an infinity and zeros of both signs in places; heights of one
+// block of rows and of several, the last partial.
 func TestColumnSumsMatchesTheGoLoop(t *testing.T) {
 	rng := rand.New(rand.NewPCG(3, 4))
-	for _, cols := range []int{1, 15, 16, 17, 40, 64, 130} {
-		for _, rows := range []int{1, 3, 50} {
+	for _, cols := range []int{1, 15, 16, 17, 40, 64, 130, 1000} {
+		for _, rows := range []int{1, 3, 50, 203} {
 			a, b := make([]float32, rows*cols), make([]float32, rows*cols)
 			for i := range a {
 				a[i] = float32(1e3 + rng.NormFloat64()*1e4)
