@@ -229,9 +229,25 @@ func embedLearnables(m, codes *EmbedNet) G.Nodes {
 }
 
 // dotScores returns a bᵀ-style score matrix phi psiᵀ of shape (rows of
-// phi, rows of psi), as one product that reads psi transposed in place
-// (graph.MatMulT): nothing is transposed but inside the BLAS.
-func dotScores(phi, psi *G.Node) (*G.Node, error) { return graph.MatMulT(phi, psi) }
+// phi, rows of psi). Where graph.MatMulT reads psi transposed in place it
+// is that one product. Elsewhere it multiplies psi by the small transpose
+// of phi and transposes the small result, never the large psi, as it
+// always did: those BLASes sum a transposed operand in another order, and
+// this keeps their bits.
+func dotScores(phi, psi *G.Node) (*G.Node, error) {
+	if graph.MatMulTInPlace(phi, psi) {
+		return graph.MatMulT(phi, psi)
+	}
+	pt, err := graph.Transpose(phi)
+	if err != nil {
+		return nil, err
+	}
+	st, err := graph.MatMul(psi, pt)
+	if err != nil {
+		return nil, err
+	}
+	return graph.Transpose(st)
+}
 
 // SetTraining puts the embedding nets' batch norms in training (true) or
 // evaluation (false) mode.

@@ -35,24 +35,21 @@ func MatMul(a, b *G.Node) (*G.Node, error) {
 }
 
 // MatMulT returns the matrix product a·bᵀ, for a of shape (m, k) and b of
-// (n, k), as MatMul(a, Transpose(b)) would give it but without the
-// transpose of b or, in the gradient, of b's gradient: it is gorgonia's
-// own product op with b transposed (the "A × Bᵀ" that gorgonia's
-// gradients of products build), kept as MatMul's is, and its gradients
-// are gorgonia's products with transposed operands too. Each element is
-// the same products summed in the same order as MatMul of the
-// transpose, depth block by depth block, in our BLAS, so the values are
-// the same bits, but for NaN payloads where it takes the products'
-// operands in the other order. gonum's Sgemm and Dgemm, and OpenBLAS, sum
-// a transposed B in another order, so for float64 nodes, and where our
-// kernel is not the BLAS, MatMulT is MatMul of Transpose(b), whose bits
-// those builds and the float64 gradient checks keep.
+// (n, k). Where [MatMulTInPlace] reports it, it is one product that reads
+// b transposed in place: gorgonia's own product op with b transposed
+// (the "A × Bᵀ" that gorgonia's gradients of products build), kept as
+// MatMul's is, whose gradients are gorgonia's products with transposed
+// operands too, so that neither b nor, backward, its gradient is ever
+// transposed. Our kernel sums each element's products in the same order
+// as for MatMul(a, Transpose(b)), depth block by depth block, so the
+// values are that product's bits, but for NaN payloads where it takes
+// the products' operands in the other order. Elsewhere MatMulT is
+// MatMul(a, Transpose(b)).
 func MatMulT(a, b *G.Node) (*G.Node, error) {
 	if a == nil || b == nil || a.Shape().Dims() != 2 || b.Shape().Dims() != 2 || a.Shape()[1] != b.Shape()[1] {
 		return nil, fmt.Errorf("graph.MatMulT: operands %v and %v are not two matrices of one width", a, b)
 	}
-	_, ours := G.WhichBLAS().(blas.Implementation)
-	if !ours || !blas.HasKernel() || a.Dtype() != tensor.Float32 || b.Dtype() != tensor.Float32 {
+	if !MatMulTInPlace(a, b) {
 		bt, err := Transpose(b)
 		if err != nil {
 			return nil, err
@@ -64,6 +61,18 @@ func MatMulT(a, b *G.Node) (*G.Node, error) {
 		return nil, err
 	}
 	return Kept(func(in ...*G.Node) (*G.Node, error) { return G.ApplyOp(op, in[0], in[1]) }, a, b)
+}
+
+// MatMulTInPlace reports whether [MatMulT](a, b) is one product reading b
+// transposed in place: where our kernel is the BLAS, both are float32
+// and they are two nodes. gonum's Sgemm and Dgemm, and OpenBLAS, sum a
+// transposed B in another order than a transposed copy of it, so there
+// MatMulT is MatMul of the transpose, and so is it in float64, which the
+// gradient checks run on gonum. gorgonia's product transposes b in place
+// while it runs, so a·aᵀ would read a transposed.
+func MatMulTInPlace(a, b *G.Node) bool {
+	_, ours := G.WhichBLAS().(blas.Implementation)
+	return ours && blas.HasKernel() && a != b && a.Dtype() == tensor.Float32 && b.Dtype() == tensor.Float32
 }
 
 // productWithTransposedB returns gorgonia's matrix product op with its

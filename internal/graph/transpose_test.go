@@ -14,7 +14,7 @@ import (
 // G.Transpose, and compares the values and the gradients of Σ w ⊙ out in
 // x, in float32 and float64: the matrix transpose, NHWC ↔ NCHW, a
 // rotation of three axes, and a permutation this op leaves to gorgonia,
-// with sizes off the 32-element tiles and large enough to split across
+// with sizes off the 32 × 8 tiles and large enough to split across
 // cores.
 func TestTransposeMatchesGorgonia(t *testing.T) {
 	if _, _, ok := groupSwap([]int{0, 2, 1, 3}); ok {

@@ -97,11 +97,11 @@ func (a *Adam) Update() error {
 				continue
 			}
 			m, v := sg.m[l:h], sg.v[l:h]
-			if sg.w32 != nil {
-				adamUpdate32(s, sg.w32[l:h], sg.g32[l:h], m, v)
-			} else {
+			if sg.w32 == nil {
 				adamUpdate(s, sg.w64[l:h], sg.g64[l:h], m, v)
+				continue
 			}
+			adamUpdate32(s, sg.w32[l:h], sg.g32[l:h], m, v)
 			if a.Step%flushEvery == 0 {
 				flushSubnormals(m)
 			}
@@ -116,7 +116,9 @@ func (a *Adam) Update() error {
 // costs about a sixty-fourth of one as often.
 const flushEvery = 64
 
-// flushSubnormals sets each subnormal in m to zero with its sign.
+// flushSubnormals sets each subnormal in m to zero with its sign. Update
+// flushes the first moments of float32 weights only: a float64 weight's
+// update from a subnormal m need not round to zero.
 //
 // A weight whose gradient stays zero (a dead ReLU unit's, say) sees its
 // first moment shrink by beta1 a step and, at beta1 = 0.9, turn subnormal
@@ -124,8 +126,8 @@ const flushEvery = 64
 // every product that reads or makes a subnormal: from step 7,000 on, the
 // separable Gaussian step, with 3% of its first moments subnormal, ran
 // 20% slower (1,540 → 1,240 steps/s). Flushing them, at any step, leaves
-// every weight as it was, bit for bit, for any learning rate below 2^792
-// and NewAdam's eps of 1e-8 or any larger:
+// every float32 weight as it was, bit for bit, for any learning rate below
+// 2^792, betas in [0, 1) and NewAdam's eps of 1e-8 or any larger:
 //   - A subnormal m, however small c1 and large lr, makes an update
 //     lr*(m/c1)/(sqrt(v/c2)+eps) below 2^-150 in magnitude, which rounds
 //     to a float32 zero with m's sign, as a zero m's update does. A

@@ -221,8 +221,8 @@ func TestUpdateRefusesAStridedGradient(t *testing.T) {
 }
 
 // TestUpdateFlushesSubnormalMoments checks that Update flushes the first
-// moments' subnormals at every flushEvery-th step and leaves them at the
-// steps between.
+// moments' subnormals of float32 weights at every flushEvery-th step and
+// leaves them at the steps between, and leaves those of float64 weights.
 func TestUpdateFlushesSubnormalMoments(t *testing.T) {
 	g := G.NewGraph()
 	w := G.NewVector(g, tensor.Float32, G.WithShape(6), G.WithName("w"), G.WithInit(G.Ones()))
@@ -260,5 +260,31 @@ func TestUpdateFlushesSubnormalMoments(t *testing.T) {
 		if math.Float64bits(m) != math.Float64bits(want[i]) && math.Abs(m-want[i]) > 1e-15*math.Abs(want[i]) {
 			t.Errorf("after step %d: m[%d] = %v, want %v", opt.Step, i, m, want[i])
 		}
+	}
+
+	// A float64 weight's update from a subnormal m need not round to zero:
+	// its moments are left alone.
+	g64 := G.NewGraph()
+	w64 := G.NewVector(g64, tensor.Float64, G.WithShape(1), G.WithName("w64"), G.WithInit(G.Ones()))
+	grads64, err := G.Grad(G.Must(G.Sum(w64)), w64)
+	if err != nil {
+		t.Fatal(err)
+	}
+	vm64 := G.NewTapeMachine(g64)
+	defer vm64.Close()
+	if err := vm64.RunAll(); err != nil {
+		t.Fatal(err)
+	}
+	clear(grads64[0].Value().Data().([]float64))
+	opt64, err := NewAdam(G.Nodes{w64}, grads64, 0.01, 0.9, 0.999)
+	if err != nil {
+		t.Fatal(err)
+	}
+	opt64.M[0][0], opt64.V[0][0], opt64.Step = tiny, 1, flushEvery-1
+	if err := opt64.Update(); err != nil {
+		t.Fatal(err)
+	}
+	if m := opt64.M[0][0]; m != b1*tiny || m == 0 {
+		t.Errorf("after step %d: a float64 weight's first moment %v, want %v, not flushed", opt64.Step, m, b1*tiny)
 	}
 }
