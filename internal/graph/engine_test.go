@@ -17,21 +17,8 @@ import (
 func TestEngineAddMatchesTheStandardEngine(t *testing.T) {
 	const rows, cols = 301, 257
 	rng := rand.New(rand.NewPCG(7, 8))
-	special := []float32{float32(math.NaN()), float32(math.Inf(1)), float32(math.Inf(-1)), 0, float32(math.Copysign(0, -1))}
-	values := func() []float32 {
-		v := make([]float32, rows*cols)
-		for i := range v {
-			v[i] = float32(rng.NormFloat64() * 1e3)
-			if i%97 == 0 {
-				v[i] = special[(i/97)%len(special)]
-			}
-		}
-		return v
-	}
-	av, bv := values(), values()
-	dense := func(e tensor.Engine, v []float32) *tensor.Dense {
-		return tensor.New(tensor.WithShape(rows, cols), tensor.WithBacking(append([]float32(nil), v...)), tensor.WithEngine(e))
-	}
+	av, bv := addValues(rng, rows*cols, 97), addValues(rng, rows*cols, 97)
+	dense := func(e tensor.Engine, v []float32) *tensor.Dense { return denseCopy(e, rows, cols, v) }
 	ours, theirs := dense(Engine, av), dense(tensor.StdEng{}, av)
 	if _, err := Engine.(tensor.Adder).Add(ours, dense(Engine, bv), tensor.UseUnsafe()); err != nil {
 		t.Fatal(err)
@@ -67,21 +54,9 @@ func TestEngineAddMatchesTheStandardEngine(t *testing.T) {
 func TestEngineAddIntoReuseMatchesTheStandardEngine(t *testing.T) {
 	const rows, cols = 263, 129
 	rng := rand.New(rand.NewPCG(9, 10))
-	special := []float32{float32(math.NaN()), float32(math.Inf(1)), float32(math.Inf(-1)), 0, float32(math.Copysign(0, -1))}
-	values := func() []float32 {
-		v := make([]float32, rows*cols)
-		for i := range v {
-			v[i] = float32(rng.NormFloat64() * 1e3)
-			if i%89 == 0 {
-				v[i] = special[(i/89)%len(special)]
-			}
-		}
-		return v
-	}
+	values := func() []float32 { return addValues(rng, rows*cols, 89) }
 	av, bv := values(), values()
-	dense := func(e tensor.Engine, v []float32) *tensor.Dense {
-		return tensor.New(tensor.WithShape(rows, cols), tensor.WithBacking(append([]float32(nil), v...)), tensor.WithEngine(e))
-	}
+	dense := func(e tensor.Engine, v []float32) *tensor.Dense { return denseCopy(e, rows, cols, v) }
 	want := dense(tensor.StdEng{}, make([]float32, rows*cols))
 	if _, err := (tensor.StdEng{}).Add(dense(tensor.StdEng{}, av), dense(tensor.StdEng{}, bv), tensor.WithReuse(want)); err != nil {
 		t.Fatal(err)
@@ -116,4 +91,24 @@ func TestEngineAddIntoReuseMatchesTheStandardEngine(t *testing.T) {
 			t.Fatalf("into a (%d, %d) tensor, element %d: %v, standard engine %v", cols, rows, i, g, w)
 		}
 	}
+}
+
+// addValues returns n normal values from rng times 1e3, every
+// every-th of them instead a NaN, an infinity of either sign or a zero of
+// either sign, in turn.
+func addValues(rng *rand.Rand, n, every int) []float32 {
+	special := []float32{float32(math.NaN()), float32(math.Inf(1)), float32(math.Inf(-1)), 0, float32(math.Copysign(0, -1))}
+	v := make([]float32, n)
+	for i := range v {
+		v[i] = float32(rng.NormFloat64() * 1e3)
+		if i%every == 0 {
+			v[i] = special[(i/every)%len(special)]
+		}
+	}
+	return v
+}
+
+// denseCopy returns a rows × cols tensor on engine e holding a copy of v.
+func denseCopy(e tensor.Engine, rows, cols int, v []float32) *tensor.Dense {
+	return tensor.New(tensor.WithShape(rows, cols), tensor.WithBacking(append([]float32(nil), v...)), tensor.WithEngine(e))
 }

@@ -15,17 +15,8 @@ import (
 // alone.
 func TestAddMatchesTheGoLoop(t *testing.T) {
 	rng := rand.New(rand.NewPCG(1, 2))
-	special := []float32{0, float32(math.Copysign(0, -1)), float32(math.Inf(1)), float32(math.NaN()), math.MaxFloat32, -math.MaxFloat32, 1e-45}
 	for n := 0; n <= 70; n++ {
-		dst, src := make([]float32, n+1), make([]float32, n)
-		for i := range src {
-			src[i] = float32(rng.NormFloat64() * 1e3)
-			dst[i] = float32(rng.NormFloat64())
-			if i%5 == 0 {
-				src[i], dst[i] = special[i%len(special)], special[(i/5)%len(special)]
-			}
-		}
-		dst[n] = 42 // past src: must stay
+		src, dst := addOperands(rng, n) // dst[n] = 42, past src: must stay
 		want := append([]float32(nil), dst...)
 		for i, v := range src {
 			want[i] += v
@@ -39,22 +30,32 @@ func TestAddMatchesTheGoLoop(t *testing.T) {
 	}
 }
 
+// addOperands returns n values x from rng and n+1 values y, y[n] = 42:
+// normal values of two magnitudes, with every fifth pair taken from
+// zeros of both signs, an infinity, a NaN, the largest float32s and the
+// smallest subnormal, so that sums round, overflow, cancel to zeros of
+// either sign and carry NaNs.
+func addOperands(rng *rand.Rand, n int) (x, y []float32) {
+	special := []float32{0, float32(math.Copysign(0, -1)), float32(math.Inf(1)), float32(math.NaN()), math.MaxFloat32, -math.MaxFloat32, 1e-45}
+	x, y = make([]float32, n), make([]float32, n+1)
+	for i := range x {
+		x[i] = float32(rng.NormFloat64() * 1e3)
+		y[i] = float32(rng.NormFloat64())
+		if i%5 == 0 {
+			x[i], y[i] = special[i%len(special)], special[(i/5)%len(special)]
+		}
+	}
+	y[n] = 42
+	return x, y
+}
+
 // TestSumMatchesTheGoLoop checks Sum against dst[i] = x[i] + y[i] bit for
 // bit, at every length from 0 to 70, on the values of
 // TestAddMatchesTheGoLoop, into a third slice and into y itself.
 func TestSumMatchesTheGoLoop(t *testing.T) {
 	rng := rand.New(rand.NewPCG(5, 6))
-	special := []float32{0, float32(math.Copysign(0, -1)), float32(math.Inf(1)), float32(math.NaN()), math.MaxFloat32, -math.MaxFloat32, 1e-45}
 	for n := 0; n <= 70; n++ {
-		x, y := make([]float32, n), make([]float32, n+1)
-		for i := range x {
-			x[i] = float32(rng.NormFloat64() * 1e3)
-			y[i] = float32(rng.NormFloat64())
-			if i%5 == 0 {
-				x[i], y[i] = special[i%len(special)], special[(i/5)%len(special)]
-			}
-		}
-		y[n] = 42 // past x: must stay
+		x, y := addOperands(rng, n) // y[n] = 42, past x: must stay
 		want := make([]float32, n)
 		for i := range x {
 			want[i] = x[i] + y[i]

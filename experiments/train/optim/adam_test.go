@@ -224,22 +224,7 @@ func TestUpdateRefusesAStridedGradient(t *testing.T) {
 // moments' subnormals of float32 weights at every flushEvery-th step and
 // leaves them at the steps between, and leaves those of float64 weights.
 func TestUpdateFlushesSubnormalMoments(t *testing.T) {
-	g := G.NewGraph()
-	w := G.NewVector(g, tensor.Float32, G.WithShape(6), G.WithName("w"), G.WithInit(G.Ones()))
-	grads, err := G.Grad(G.Must(G.Sum(w)), w)
-	if err != nil {
-		t.Fatal(err)
-	}
-	vm := G.NewTapeMachine(g)
-	defer vm.Close()
-	if err := vm.RunAll(); err != nil {
-		t.Fatal(err)
-	}
-	clear(grads[0].Value().Data().([]float32)) // a dead unit's gradient
-	opt, err := NewAdam(G.Nodes{w}, grads, 0.01, 0.9, 0.999)
-	if err != nil {
-		t.Fatal(err)
-	}
+	opt := deadWeightsAdam(t, tensor.Float32, 6)
 	copy(opt.M[0], []float64{0x1p-1030, -0x1p-1030, 0x1p-1000, 1, 0, math.Copysign(0, -1)})
 	for i := range opt.V[0] {
 		opt.V[0][i] = 1
@@ -264,22 +249,7 @@ func TestUpdateFlushesSubnormalMoments(t *testing.T) {
 
 	// A float64 weight's update from a subnormal m need not round to zero:
 	// its moments are left alone.
-	g64 := G.NewGraph()
-	w64 := G.NewVector(g64, tensor.Float64, G.WithShape(1), G.WithName("w64"), G.WithInit(G.Ones()))
-	grads64, err := G.Grad(G.Must(G.Sum(w64)), w64)
-	if err != nil {
-		t.Fatal(err)
-	}
-	vm64 := G.NewTapeMachine(g64)
-	defer vm64.Close()
-	if err := vm64.RunAll(); err != nil {
-		t.Fatal(err)
-	}
-	clear(grads64[0].Value().Data().([]float64))
-	opt64, err := NewAdam(G.Nodes{w64}, grads64, 0.01, 0.9, 0.999)
-	if err != nil {
-		t.Fatal(err)
-	}
+	opt64 := deadWeightsAdam(t, tensor.Float64, 1)
 	opt64.M[0][0], opt64.V[0][0], opt64.Step = tiny, 1, flushEvery-1
 	if err := opt64.Update(); err != nil {
 		t.Fatal(err)
@@ -287,4 +257,33 @@ func TestUpdateFlushesSubnormalMoments(t *testing.T) {
 	if m := opt64.M[0][0]; m != b1*tiny || m == 0 {
 		t.Errorf("after step %d: a float64 weight's first moment %v, want %v, not flushed", opt64.Step, m, b1*tiny)
 	}
+}
+
+// deadWeightsAdam returns an Adam over n weights of type dt, all ones,
+// whose gradients a run of the graph has computed and which are then set
+// to zero, as a dead unit's are.
+func deadWeightsAdam(t *testing.T, dt tensor.Dtype, n int) *Adam {
+	t.Helper()
+	g := G.NewGraph()
+	w := G.NewVector(g, dt, G.WithShape(n), G.WithName("w"), G.WithInit(G.Ones()))
+	grads, err := G.Grad(G.Must(G.Sum(w)), w)
+	if err != nil {
+		t.Fatal(err)
+	}
+	vm := G.NewTapeMachine(g)
+	t.Cleanup(func() { vm.Close() })
+	if err := vm.RunAll(); err != nil {
+		t.Fatal(err)
+	}
+	switch d := grads[0].Value().Data().(type) {
+	case []float32:
+		clear(d)
+	case []float64:
+		clear(d)
+	}
+	opt, err := NewAdam(G.Nodes{w}, grads, 0.01, 0.9, 0.999)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return opt
 }
