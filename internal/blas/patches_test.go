@@ -1,6 +1,7 @@
 package blas
 
 import (
+	"fmt"
 	"math"
 	"math/rand/v2"
 	"runtime"
@@ -94,14 +95,8 @@ func TestPatchesWeightGradSameBits(t *testing.T) {
 			p.Form(formed)
 			want := make([]float32, m*n)
 			impl.Sgemm(blas.Trans, blas.NoTrans, m, n, k, 1, formed, m, dy, n, 0, want, n)
-			eachProcs(t, func(procs int) {
-				got := nanFilled(m * n)
-				if err := impl.PatchesWeightGrad(p, dy, n, got); err != nil {
-					t.Fatal(err)
-				}
-				if i := firstDifferentBits(got, want); i >= 0 {
-					t.Fatalf("%+v, n %d, GOMAXPROCS %d, AVX-512 %v, 12x32 %v: dw[%d] = %v, want %v", g, n, procs, useWide, useBlocks, i, got[i], want[i])
-				}
+			sameBitsEachProcs(t, fmt.Sprintf("%+v, n %d", g, n), "dw", want, func(got []float32) error {
+				return impl.PatchesWeightGrad(p, dy, n, got)
 			})
 		}
 	}
@@ -205,14 +200,8 @@ func TestPatchesProductSameBits(t *testing.T) {
 			p.Form(formed)
 			want := make([]float32, m*n)
 			impl.Sgemm(blas.NoTrans, blas.NoTrans, m, n, k, 1, formed, k, w, n, 0, want, n)
-			eachProcs(t, func(procs int) {
-				got := nanFilled(m * n)
-				if err := impl.PatchesProduct(p, w, n, got); err != nil {
-					t.Fatal(err)
-				}
-				if i := firstDifferentBits(got, want); i >= 0 {
-					t.Fatalf("%+v, n %d, GOMAXPROCS %d, AVX-512 %v, 12x32 %v: y[%d] = %v, want %v", g, n, procs, useWide, useBlocks, i, got[i], want[i])
-				}
+			sameBitsEachProcs(t, fmt.Sprintf("%+v, n %d", g, n), "y", want, func(got []float32) error {
+				return impl.PatchesProduct(p, w, n, got)
 			})
 		}
 	}
@@ -242,15 +231,25 @@ func TestPatchesInputGradSameBits(t *testing.T) {
 					}
 				}
 			}
-			eachProcs(t, func(procs int) {
-				got := nanFilled(len(p.X))
-				if err := impl.PatchesInputGrad(p, dy, w, n, got); err != nil {
-					t.Fatal(err)
-				}
-				if i := firstDifferentBits(got, want); i >= 0 {
-					t.Fatalf("%+v, n %d, GOMAXPROCS %d, AVX-512 %v, 12x32 %v: dx[%d] = %v, want %v", g, n, procs, useWide, useBlocks, i, got[i], want[i])
-				}
+			sameBitsEachProcs(t, fmt.Sprintf("%+v, n %d", g, n), "dx", want, func(got []float32) error {
+				return impl.PatchesInputGrad(p, dy, w, n, got)
 			})
 		}
 	}
+}
+
+// sameBitsEachProcs runs compute into a NaN-filled slice as long as want
+// at each GOMAXPROCS of eachProcs and fails at the first element whose
+// bits differ from want's, naming the case, the output and the kernels.
+func sameBitsEachProcs(t *testing.T, label, output string, want []float32, compute func(got []float32) error) {
+	t.Helper()
+	eachProcs(t, func(procs int) {
+		got := nanFilled(len(want))
+		if err := compute(got); err != nil {
+			t.Fatal(err)
+		}
+		if i := firstDifferentBits(got, want); i >= 0 {
+			t.Fatalf("%s, GOMAXPROCS %d, AVX-512 %v, 12x32 %v: %s[%d] = %v, want %v", label, procs, useWide, useBlocks, output, i, got[i], want[i])
+		}
+	})
 }
