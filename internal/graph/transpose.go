@@ -3,7 +3,9 @@ package graph
 import (
 	"fmt"
 	"hash"
+	"runtime"
 	"slices"
+	"unsafe"
 
 	"github.com/chewxy/hm"
 	G "gorgonia.org/gorgonia"
@@ -159,10 +161,12 @@ const (
 func transposeBatch[T float32 | float64](b, r, c int, x, out []T) {
 	tilesPerMatrix := (r + transposeRows - 1) / transposeRows
 	parallelRows(b*tilesPerMatrix, transposeRows*c, func(_, lo, hi int) {
+		var touched uint8
 		for t := lo; t < hi; t++ {
 			k, i0 := t/tilesPerMatrix, (t%tilesPerMatrix)*transposeRows
 			i1 := min(i0+transposeRows, r)
 			xm, om := x[k*r*c:(k+1)*r*c], out[k*r*c:(k+1)*r*c]
+			touched ^= touchTile(xm[i0*c:i1*c], om, r, c, i0, i1)
 			for j0 := 0; j0 < c; j0 += transposeCols {
 				j1 := min(j0+transposeCols, c)
 				for i := i0; i < i1; i++ {
@@ -173,7 +177,39 @@ func transposeBatch[T float32 | float64](b, r, c int, x, out []T) {
 				}
 			}
 		}
+		runtime.KeepAlive(touched)
 	})
+}
+
+// touchTile reads one byte of every cache line of src, a tile of rows
+// of a matrix of c columns, in order, and one of each line of out (its
+// transpose, r columns) that the tile's rows i0 to i1 go to, and returns
+// their XOR. Where the matrices are not in cache (the prior
+// discriminator's weights and their gradients, last touched by the
+// previous step's Adam), the transpose reads each row a few elements at a
+// time and writes eight rows of out at once, one cache miss after
+// another; these reads, independent of each other, bring the lines in
+// together.
+//
+// On the 2-core Intel Xeon, out of cache (BenchmarkTransposeOutOfCache),
+// 1000 × 200 took 1.94-1.99 ns an element without it and 1.06-1.07 with
+// it, 200 × 1000 2.09-2.18 and 0.94-1.06; in cache (BenchmarkTranspose)
+// 0.43 became 0.47-0.57 ns, and in the DIM step at batch 16 the prior
+// discriminator's four transposes went from 0.75-0.83 to 0.55 ms.
+func touchTile[T float32 | float64](src, out []T, r, c, i0, i1 int) uint8 {
+	var x uint8
+	if len(src) == 0 {
+		return x
+	}
+	size := int(unsafe.Sizeof(src[0]))
+	lines := unsafe.Slice((*uint8)(unsafe.Pointer(&src[0])), len(src)*size)
+	for q := 0; q < len(lines); q += 64 {
+		x ^= lines[q]
+	}
+	for j := 0; j < c; j++ {
+		x ^= *(*uint8)(unsafe.Pointer(&out[j*r+i0])) ^ *(*uint8)(unsafe.Pointer(&out[j*r+i1-1]))
+	}
+	return x
 }
 
 // DiffWRT says the op is differentiable in its input.

@@ -97,7 +97,7 @@ func permuteAndGradient(t *testing.T, dt tensor.Dtype, shape tensor.Shape, f fun
 // activations (64 × 1000), and a batch of NHWC feature maps (64 × 256 ×
 // 64), in ns an element.
 func BenchmarkTranspose(b *testing.B) {
-	for _, s := range [][3]int{{1, 4096, 64}, {1, 64, 4096}, {1, 4096, 512}, {1, 64, 1000}, {64, 256, 64}} {
+	for _, s := range [][3]int{{1, 4096, 64}, {1, 64, 4096}, {1, 4096, 512}, {1, 64, 1000}, {64, 256, 64}, {1, 1000, 200}, {1, 200, 1000}, {1, 1000, 64}} {
 		x := make([]float32, s[0]*s[1]*s[2])
 		out := make([]float32, len(x))
 		b.Run(fmt.Sprintf("%dx%dx%d", s[0], s[1], s[2]), func(b *testing.B) {
@@ -105,6 +105,31 @@ func BenchmarkTranspose(b *testing.B) {
 				transposeBatch(s[0], s[1], s[2], x, out)
 			}
 			b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N)/float64(len(x)), "ns/element")
+		})
+	}
+}
+
+// BenchmarkTransposeOutOfCache times transposeBatch on the prior
+// discriminator's weight shapes with each matrix and its output out of
+// cache, as in a training step, where the previous step's Adam last
+// touched them: it cycles through 100 pairs (160 MB for 1000 × 200).
+func BenchmarkTransposeOutOfCache(b *testing.B) {
+	for _, s := range [][2]int{{1000, 200}, {200, 1000}, {1000, 64}} {
+		var xs, outs [][]float32
+		for range 100 {
+			x := make([]float32, s[0]*s[1])
+			for i := range x {
+				x[i] = float32(i)
+			}
+			xs, outs = append(xs, x), append(outs, make([]float32, len(x)))
+		}
+		b.Run(fmt.Sprintf("%dx%d", s[0], s[1]), func(b *testing.B) {
+			i := 0
+			for b.Loop() {
+				transposeBatch(1, s[0], s[1], xs[i%len(xs)], outs[i%len(xs)])
+				i++
+			}
+			b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N)/float64(s[0]*s[1]), "ns/element")
 		})
 	}
 }
