@@ -157,7 +157,8 @@ const (
 )
 
 // transposeBatch sets out[k][j][i] = x[k][i][j] for b matrices of r rows
-// and c columns, a tile of rows at a time, the tiles split across cores.
+// and c columns, a tile of rows at a time, the tiles split across cores,
+// each tile touchCols columns at a time (touchTile, then the copy).
 func transposeBatch[T float32 | float64](b, r, c int, x, out []T) {
 	tilesPerMatrix := (r + transposeRows - 1) / transposeRows
 	parallelRows(b*tilesPerMatrix, transposeRows*c, func(_, lo, hi int) {
@@ -166,13 +167,16 @@ func transposeBatch[T float32 | float64](b, r, c int, x, out []T) {
 			k, i0 := t/tilesPerMatrix, (t%tilesPerMatrix)*transposeRows
 			i1 := min(i0+transposeRows, r)
 			xm, om := x[k*r*c:(k+1)*r*c], out[k*r*c:(k+1)*r*c]
-			touched ^= touchTile(xm[i0*c:i1*c], om, r, c, i0, i1)
-			for j0 := 0; j0 < c; j0 += transposeCols {
-				j1 := min(j0+transposeCols, c)
-				for i := i0; i < i1; i++ {
-					row := xm[i*c : i*c+c]
-					for j := j0; j < j1; j++ {
-						om[j*r+i] = row[j]
+			for jc := 0; jc < c; jc += touchCols {
+				jcEnd := min(jc+touchCols, c)
+				touched ^= touchTile(xm, om, r, c, i0, i1, jc, jcEnd)
+				for j0 := jc; j0 < jcEnd; j0 += transposeCols {
+					j1 := min(j0+transposeCols, jcEnd)
+					for i := i0; i < i1; i++ {
+						row := xm[i*c : i*c+c]
+						for j := j0; j < j1; j++ {
+							om[j*r+i] = row[j]
+						}
 					}
 				}
 			}
@@ -181,35 +185,50 @@ func transposeBatch[T float32 | float64](b, r, c int, x, out []T) {
 	})
 }
 
-// touchTile reads one byte of every cache line of src, a tile of rows
-// of a matrix of c columns, in order, and one of each line of out (its
-// transpose, r columns) that the tile's rows i0 to i1 go to, and returns
-// their XOR. Where the matrices are not in cache (the prior
-// discriminator's weights and their gradients, last touched by the
-// previous step's Adam), the transpose reads each row a few elements at a
-// time and writes eight rows of out at once, one cache miss after
-// another; these reads, independent of each other, bring the lines in
-// together.
+// touchCols is the most columns of a tile that transposeBatch touches
+// before copying them: 32 KB of a float32 matrix's 32 rows, and as much
+// of its transpose, well inside a core's L2 cache.
+const touchCols = 256
+
+// touchTile reads a byte of every cache line of rows i0 to i1, columns j0
+// to j1, of x, a matrix of c columns, and of rows j0 to j1, columns i0 to
+// i1, of out, its transpose, and returns their XOR. Where the two are not
+// in cache (the prior discriminator's weights and their gradients, last
+// touched by the previous step's Adam), the copy, which reads each row a
+// few elements at a time and writes eight rows of out at once, runs into
+// one cache miss after another; these reads, independent of each other,
+// bring the lines in together.
 //
-// On the 2-core Intel Xeon, out of cache (BenchmarkTransposeOutOfCache),
-// 1000 × 200 took 1.94-1.99 ns an element without it and 1.06-1.07 with
-// it, 200 × 1000 2.09-2.18 and 0.94-1.06; in cache (BenchmarkTranspose)
-// 0.43 became 0.47-0.57 ns, and in the DIM step at batch 16 the prior
-// discriminator's four transposes went from 0.75-0.83 to 0.55 ms.
-func touchTile[T float32 | float64](src, out []T, r, c, i0, i1 int) uint8 {
-	var x uint8
-	if len(src) == 0 {
-		return x
+// On the 2-core Intel Xeon (two runs each, interleaved), out of cache
+// (cycling through 40 matrices, as BenchmarkTransposeOutOfCache does),
+// 1000 × 200 took 0.99-1.44 ns an element without it and 0.54-0.55 with
+// it, 200 × 1000 1.66-1.71 and 0.87-0.89, 4096 × 512 1.47-1.51 and
+// 0.75-0.77; in cache it costs up to a third more (BenchmarkTranspose:
+// 1000 × 200 0.44-0.46 → 0.50, 200 × 1000 0.63-0.64 → 0.86-0.87, 4096 ×
+// 64 0.41-0.48 → 0.47). In the DIM step, at batch 16 and 64, the prior
+// discriminator's four transposes, the only ones, took 0.75-0.83 ms
+// without it and 0.50-0.51 ms with it.
+func touchTile[T float32 | float64](x, out []T, r, c, i0, i1, j0, j1 int) uint8 {
+	var touched uint8
+	size := int(unsafe.Sizeof(x[0]))
+	for i := i0; i < i1; i++ {
+		touched ^= touchLines(unsafe.Pointer(&x[i*c+j0]), (j1-j0)*size)
 	}
-	size := int(unsafe.Sizeof(src[0]))
-	lines := unsafe.Slice((*uint8)(unsafe.Pointer(&src[0])), len(src)*size)
-	for q := 0; q < len(lines); q += 64 {
-		x ^= lines[q]
+	for j := j0; j < j1; j++ {
+		touched ^= touchLines(unsafe.Pointer(&out[j*r+i0]), (i1-i0)*size)
 	}
-	for j := 0; j < c; j++ {
-		x ^= *(*uint8)(unsafe.Pointer(&out[j*r+i0])) ^ *(*uint8)(unsafe.Pointer(&out[j*r+i1-1]))
+	return touched
+}
+
+// touchLines reads a byte of every cache line of the n bytes at p (n at
+// least 1), the first and then one every 64 bytes on, and the last, and
+// returns their XOR.
+func touchLines(p unsafe.Pointer, n int) uint8 {
+	touched := *(*uint8)(unsafe.Add(p, n-1))
+	for q := 0; q < n; q += 64 {
+		touched ^= *(*uint8)(unsafe.Add(p, q))
 	}
-	return x
+	return touched
 }
 
 // DiffWRT says the op is differentiable in its input.

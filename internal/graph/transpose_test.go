@@ -112,11 +112,11 @@ func BenchmarkTranspose(b *testing.B) {
 // BenchmarkTransposeOutOfCache times transposeBatch on the prior
 // discriminator's weight shapes with each matrix and its output out of
 // cache, as in a training step, where the previous step's Adam last
-// touched them: it cycles through 100 pairs (160 MB for 1000 × 200).
+// touched them: it cycles through 40 pairs (64 MB for 1000 × 200).
 func BenchmarkTransposeOutOfCache(b *testing.B) {
 	for _, s := range [][2]int{{1000, 200}, {200, 1000}, {1000, 64}} {
 		var xs, outs [][]float32
-		for range 100 {
+		for range 40 {
 			x := make([]float32, s[0]*s[1])
 			for i := range x {
 				x[i] = float32(i)
