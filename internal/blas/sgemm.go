@@ -54,6 +54,14 @@ func MatmulFlops() uint64 { return matmulFlops.Load() }
 // kernel; when it does not, Implementation.Sgemm is gonum's Sgemm.
 func HasKernel() bool { return hasKernel }
 
+// NativeAVX512 reports whether Implementation computes products with its
+// AVX-512 blocks: the build has the assembly kernels (not the openblas or
+// purego build) and the CPU's 512-bit FMAs are native, not two 256-bit
+// halves (an Intel core with AVX-512, or AMD's from Zen 5 on; see
+// native512FMA). Other packages' AVX-512 kernels, measured on such a CPU
+// only, run where it is true.
+func NativeAVX512() bool { return useBlocks }
+
 // Panic messages, as gonum's BLAS spells them: callers rely on the
 // BLAS argument checks panicking with these.
 const (

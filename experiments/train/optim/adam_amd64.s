@@ -215,3 +215,140 @@ divided:
 	MOVQ DX, fast+32(FP)
 	VZEROUPPER
 	RET
+
+// MOMENTSZ is MOMENTS for eight elements in 512-bit registers: Z0 = gj,
+// Z1 = m, Z3 = v, by the same operations in the same operand order.
+#define MOMENTSZ \
+	VCVTPS2PD (SI), Z0;    \
+	VMOVUPD   (R8), Z1;    \
+	VMULPD    Z8, Z1, Z1;  \
+	VMULPD    Z0, Z9, Z2;  \
+	VADDPD    Z1, Z2, Z1;  \
+	VMOVUPD   Z1, (R8);    \
+	VMOVUPD   (R9), Z3;    \
+	VMULPD    Z10, Z3, Z3; \
+	VMULPD    Z0, Z11, Z4; \
+	VMULPD    Z4, Z0, Z4;  \
+	VADDPD    Z3, Z4, Z3;  \
+	VMOVUPD   Z3, (R9)
+
+// DENOMINATOR sets Z3 to sqrt(Z7) + eps and Z1 to Z1*lr, as UPDATE does.
+#define DENOMINATOR \
+	VMULPD  Z12, Z1, Z1; \
+	VSQRTPD Z7, Z3;      \
+	VADDPD  Z15, Z3, Z3
+
+// ESTIMATE sets Z2 to an estimate of the quotient Z1 / Z3 without the
+// divider: VRCP14PD's reciprocal of Z3 (relative error below 2^-14),
+// two Newton steps (each squares the error: below 2^-50 or so after
+// rounding), and the product with Z1, within about 2^-49 of the quotient
+// and so within 2^4 ulps of its rounding, far inside CHECK's margin.
+#define ESTIMATE \
+	VRCP14PD     Z3, Z16;       \
+	VMOVAPD      Z21, Z19;      \
+	VFNMADD231PD Z16, Z3, Z19;  \
+	VFMADD231PD  Z19, Z16, Z16; \
+	VMOVAPD      Z21, Z19;      \
+	VFNMADD231PD Z16, Z3, Z19;  \
+	VFMADD231PD  Z19, Z16, Z16; \
+	VMULPD       Z16, Z1, Z2
+
+// CHECK rounds the estimate Z2 times 1 + 2^-40 and times 1 - 2^-40 to
+// float32, into Y18 and Y19, and sets K4's bits for the lanes where the
+// two differ or either is a NaN. The estimate is within 2^-48 or so of
+// the rounded quotient, so the quotient lies between the two products;
+// rounding to float32 is monotone, so where they round alike the
+// quotient rounds as they do, to Y18, subnormals, zeros and infinities
+// included. Elsewhere the quotient must be divided out: where a float32
+// midpoint lies within 2^-40 of the estimate, 2^12 to 2^13 ulps (at most
+// one lane in 33,000, one group of eight in 4,000), and where the
+// estimate is a NaN, as it is for a zero or infinite denominator (eps 0
+// with v 0, say) or a NaN m.
+#define CHECK \
+	VMULPD    Z30, Z2, Z18;     \
+	VMULPD    Z31, Z2, Z19;     \
+	VCVTPD2PS Z18, Y18;         \
+	VCVTPD2PS Z19, Y19;         \
+	VCMPPS    $4, Y19, Y18, K4
+
+// STOREZ subtracts Y18, float32(quotient), from eight weights, as UPDATE
+// does.
+#define STOREZ \
+	VMOVUPS (DI), Y3;     \
+	VSUBPS  Y18, Y3, Y3;  \
+	VMOVUPS Y3, (DI)
+
+// func adamKernel8z(n int, w, grad *float32, m, v *float64, b1, omb1, b2, omb2, lr, c2, eps, rc2 float64) (exact int)
+//
+// adamKernel8z is adamKernel4 for c1 = 1, eight elements at a time in
+// AVX-512, with adamKernel4's bits. Where no lane of v is OUTSIDE, v/c2
+// is DIVIDE's, with VDIVPD elsewhere. The update's square root is
+// VSQRTPD's; its division is ESTIMATE's where CHECK trusts all eight
+// lanes, and VDIVPD's for the rare eight where it does not, which it
+// counts in exact.
+TEXT ·adamKernel8z(SB), NOSPLIT, $0-112
+	MOVQ n+0(FP), CX
+	MOVQ w+8(FP), DI
+	MOVQ grad+16(FP), SI
+	MOVQ m+24(FP), R8
+	MOVQ v+32(FP), R9
+
+	VBROADCASTSD b1+40(FP), Z8
+	VBROADCASTSD omb1+48(FP), Z9
+	VBROADCASTSD b2+56(FP), Z10
+	VBROADCASTSD omb2+64(FP), Z11
+	VBROADCASTSD lr+72(FP), Z12
+	VBROADCASTSD c2+80(FP), Z14
+	VBROADCASTSD eps+88(FP), Z15
+	VBROADCASTSD rc2+96(FP), Z6
+	MOVQ         $0x3ff0000000000000, AX // 1
+	VPBROADCASTQ AX, Z21
+	MOVQ         $0x3ff0000000001000, AX // 1 + 2^-40
+	VPBROADCASTQ AX, Z30
+	MOVQ         $0x3fefffffffffe000, AX // 1 - 2^-40
+	VPBROADCASTQ AX, Z31
+	VPBROADCASTQ ·adamShift(SB), Z28
+	VPBROADCASTQ ·adamTop(SB), Z29
+
+	XORQ DX, DX
+	SHRQ $3, CX
+	JZ   zdone
+
+zloop:
+	MOMENTSZ
+	VPADDQ   Z28, Z3, Z5
+	VPCMPGTQ Z29, Z5, K1
+	KORTESTW K1, K1
+	JNZ      zoutside
+	DIVIDE(Z3, Z14, Z6, Z7, Z4)
+
+zupdate:
+	DENOMINATOR
+	ESTIMATE
+	CHECK
+	KORTESTW K4, K4
+	JNZ      zexact
+
+zstore:
+	STOREZ
+	ADDQ $32, SI
+	ADDQ $32, DI
+	ADDQ $64, R8
+	ADDQ $64, R9
+	DECQ CX
+	JNZ  zloop
+
+zdone:
+	MOVQ DX, exact+104(FP)
+	VZEROUPPER
+	RET
+
+zoutside:
+	VDIVPD Z14, Z3, Z7
+	JMP    zupdate
+
+zexact:
+	INCQ      DX
+	VDIVPD    Z3, Z1, Z2
+	VCVTPD2PS Z2, Y18
+	JMP       zstore

@@ -84,18 +84,111 @@ func (c *adamCase) compare(t *testing.T, label string) {
 // for beta1 = 0 it is 1 at every step, and for 0.99 not yet at 1001).
 // Built with -tags purego, or on a CPU without AVX2, both sides are the
 // Go loop.
+//
+// Where the CPU has AVX-512 it runs twice: with adamKernel8z, which then
+// takes every step from c1 = 1 on, and without it, so that adamKernel4
+// is checked on those steps too.
 func TestAdamUpdate32MatchesGoLoop(t *testing.T) {
-	t.Logf("hasAVX2FMA = %v", hasAVX2FMA)
+	t.Logf("hasAVX2FMA = %v, hasAVX512 = %v, useKernel8z = %v", hasAVX2FMA, hasAVX512, useKernel8z)
 	settings := []struct{ lr, b1, b2 float64 }{{0.01, 0.9, 0.999}, {1e-3, 0, 0}, {0.5, 0.5, 0.99}, {3e-4, 0.99, 0.9999}}
 	r := rand.New(rand.NewPCG(1, 2))
-	for _, special := range []bool{false, true} {
-		for _, n := range []int{0, 1, 3, 4, 5, 7, 8, 1000, 65537} {
-			for _, set := range settings {
-				for _, first := range []int{1, 1001} {
-					adamSteps(t, r, n, set.lr, set.b1, set.b2, first, special)
+	defer func(was bool) { useKernel8z = was }(useKernel8z)
+	for _, wide := range kernel8zSettings() {
+		useKernel8z = wide
+		for _, special := range []bool{false, true} {
+			for _, n := range []int{0, 1, 3, 4, 5, 7, 8, 9, 15, 16, 1000, 65537} {
+				for _, set := range settings {
+					for _, first := range []int{1, 1001} {
+						adamSteps(t, r, n, set.lr, set.b1, set.b2, first, special)
+					}
 				}
 			}
 		}
+	}
+}
+
+// kernel8zSettings returns the settings of useKernel8z to test, true
+// only where the CPU has AVX-512F; the caller restores it.
+func kernel8zSettings() []bool {
+	if hasAVX512 {
+		return []bool{false, true}
+	}
+	return []bool{false}
+}
+
+// TestAdamKernel8zNearFloat32Midpoints checks adamKernel8z where its
+// estimate of the update's division can round to float32 otherwise than
+// the division itself: updates lr*m/(sqrt(v)+eps) within 40 ulps of a
+// midpoint between two float32s, normal and subnormal, of both signs,
+// against the Go loop bit for bit. It also checks that CHECK sent some of
+// these to the divider (the test would not catch a CHECK that trusts
+// every estimate otherwise) and almost none of a run of random updates
+// (one that distrusts every estimate would be as slow as adamKernel4).
+func TestAdamKernel8zNearFloat32Midpoints(t *testing.T) {
+	if !hasAVX512 {
+		t.Skip("no AVX-512F and AVX-512VL on this CPU")
+	}
+	r := rand.New(rand.NewPCG(11, 12))
+	const lr, eps = 1e-3, 1e-8
+	// Steps far on with beta1 = beta2 = 0.5 and zero gradients: c1 = c2
+	// = 1, m and v halve exactly, so m and v are set through the moments
+	// of the step before.
+	s := adamStep{lr: lr, b1: 0.5, b2: 0.5, eps: eps, c1: 1, c2: 1}
+	var w []float32
+	var mOld, vOld []float64
+	for range 2000 {
+		vNew := math.Exp(-30 * r.Float64())
+		den := math.Sqrt(vNew) + eps
+		f := float32(math.Ldexp(1+r.Float64(), -r.IntN(40)))
+		if r.IntN(8) == 0 {
+			f = math.Float32frombits(r.Uint32() & 0x7fffff) // subnormal
+		}
+		up := float64(math.Nextafter32(f, float32(math.Inf(1))))
+		mid := (float64(f) + up) / 2
+		sign := float64(1 - 2*r.IntN(2))
+		mNew := sign * mid * den / lr
+		// Every ulp up to 40 on either side, where CHECK distrusts the
+		// estimate, then every 1024 ulps up to 40,960 (its margin is
+		// 2^13 = 8,192), where it trusts the farther ones.
+		ulp := math.Nextafter(math.Abs(mNew), math.Inf(1)) - math.Abs(mNew)
+		for _, step := range []float64{1, 1024} {
+			for k := -40.0; k <= 40; k++ {
+				mOld, vOld = append(mOld, 2*(mNew+k*step*ulp)), append(vOld, 2*vNew)
+				w = append(w, float32(r.NormFloat64()))
+			}
+		}
+	}
+	n := len(w) &^ 7
+	w, mOld, vOld = w[:n], mOld[:n], vOld[:n]
+	g := make([]float32, n)
+	wantW, wantM, wantV := slices.Clone(w), slices.Clone(mOld), slices.Clone(vOld)
+	adamUpdate(s, wantW, g, wantM, wantV)
+	exact := adamKernel8z(n, &w[0], &g[0], &mOld[0], &vOld[0], s.b1, 1-s.b1, s.b2, 1-s.b2, s.lr, s.c2, s.eps, 1/s.c2)
+	for i := range w {
+		if math.Float32bits(w[i]) != math.Float32bits(wantW[i]) {
+			t.Fatalf("weight %d (m %v, v %v): %v (%#x) from adamKernel8z, %v (%#x) from the Go loop", i, wantM[i], wantV[i], w[i], math.Float32bits(w[i]), wantW[i], math.Float32bits(wantW[i]))
+		}
+	}
+	if exact == 0 || exact == n/8 {
+		t.Errorf("%d of %d groups of eight next to float32 midpoints took the division: CHECK trusted every estimate or none", exact, n/8)
+	}
+	t.Logf("%d of %d groups of eight next to midpoints took the division", exact, n/8)
+
+	// Random updates: about one group of eight in 4,000 takes the division.
+	n = 1 << 16
+	c := newAdamCase(r, n)
+	g = make([]float32, n)
+	for i := range g {
+		c.m[i], c.v[i] = r.NormFloat64()*1e-3, r.ExpFloat64()*1e-6
+		g[i] = float32(r.NormFloat64() * 1e-3)
+	}
+	c.m32, c.v32 = slices.Clone(c.m), slices.Clone(c.v)
+	s = adamStep{lr: 1e-4, b1: 0.9, b2: 0.999, eps: 1e-8, c1: 1, c2: 0.5}
+	adamUpdate(s, c.w, g, c.m, c.v)
+	exact = adamKernel8z(n, &c.w32[0], &g[0], &c.m32[0], &c.v32[0], s.b1, 1-s.b1, s.b2, 1-s.b2, s.lr, s.c2, s.eps, 1/s.c2)
+	c.compare(t, "random updates")
+	if exact > n/8/100 {
+		t.Errorf("%d of %d groups of eight of random updates took the division, want under 1%%", exact, n/8)
 	}
 }
 
@@ -143,6 +236,93 @@ func TestAdamUpdate32OutsideTheKernelsRange(t *testing.T) {
 		adamUpdate(s, c.w, g, c.m, c.v)
 		adamUpdate32(s, c.w32, g, c.m32, c.v32)
 		c.compare(t, fmt.Sprintf("c1 = %g, c2 = %g", s.c1, s.c2))
+	}
+}
+
+// TestAdamKernel8zSpecialValues checks adamKernel8z against the Go loop
+// bit for bit on moments set directly to zeros of both signs,
+// subnormals, huge values, infinities and NaNs with assorted payloads,
+// for settings a user may give Adam's fields (eps of 0, -0, the smallest
+// subnormal, huge, infinite, NaN or negative; learning rates from
+// 1e-300 to 1e300; c2 from 2^-53 to 1), where the estimate's denominator
+// can be zero, infinite or a NaN and CHECK must send the lane to the
+// divider.
+func TestAdamKernel8zSpecialValues(t *testing.T) {
+	if !hasAVX512 {
+		t.Skip("no AVX-512F and AVX-512VL on this CPU")
+	}
+	r := rand.New(rand.NewPCG(13, 14))
+	moments := []float64{0, math.Copysign(0, -1), 5e-324, -5e-324, 0x1p-1022, 1e-300, 1e-10, 1, -3.5, 1e300,
+		math.MaxFloat64, math.Inf(1), math.Inf(-1), math.NaN(), math.Float64frombits(0x7ff0000000000001),
+		math.Float64frombits(0xfff8000000000123)}
+	for _, eps := range []float64{1e-8, 0, math.Copysign(0, -1), 5e-324, 1e-300, 1e300, math.MaxFloat64, math.Inf(1), math.NaN(), -1e-8, -1} {
+		for _, lr := range []float64{1e-3, 1e300, 1e-300} {
+			for _, c2 := range []float64{1, 0.5, 0x1p-53} {
+				const n = 256
+				c := newAdamCase(r, n)
+				g := make([]float32, n)
+				for i := range g {
+					c.m[i], c.v[i] = moments[r.IntN(len(moments))], math.Abs(moments[r.IntN(len(moments))])
+					if r.IntN(4) == 0 {
+						c.v[i] = -c.v[i]
+					}
+					g[i] = randomGradient(r, true)
+				}
+				c.m32, c.v32 = slices.Clone(c.m), slices.Clone(c.v)
+				s := adamStep{lr: lr, b1: 0.5, b2: 0.999, eps: eps, c1: 1, c2: c2}
+				adamUpdate(s, c.w, g, c.m, c.v)
+				adamKernel8z(n, &c.w32[0], &g[0], &c.m32[0], &c.v32[0], s.b1, 1-s.b1, s.b2, 1-s.b2, s.lr, s.c2, s.eps, 1/s.c2)
+				c.compare(t, fmt.Sprintf("eps %g, lr %g, c2 %g", eps, lr, c2))
+			}
+		}
+	}
+}
+
+// TestAdamKernel8zMargin checks CHECK's margin, one group of eight
+// updates at a time, each update the same distance from a midpoint
+// between two float32s: every group within 2^10 ulps of its midpoints
+// goes to the divider (the margin is 2^-40, 2^12 to 2^13 ulps; a smaller
+// one would trust estimates that a less accurate ESTIMATE could round
+// the wrong way), and none 2^15 ulps or more from them (a larger margin
+// would send needless groups to the divider), and all give the Go
+// loop's bits.
+func TestAdamKernel8zMargin(t *testing.T) {
+	if !hasAVX512 {
+		t.Skip("no AVX-512F and AVX-512VL on this CPU")
+	}
+	r := rand.New(rand.NewPCG(15, 16))
+	const lr, eps = 1e-3, 1e-8
+	s := adamStep{lr: lr, b1: 0.5, b2: 0.5, eps: eps, c1: 1, c2: 1}
+	for _, offset := range []float64{0, 1, -1, 16, -16, 1024, -1024, 1 << 15, -(1 << 15), 1 << 20, -(1 << 20)} {
+		for range 50 {
+			w, m, v := make([]float32, 8), make([]float64, 8), make([]float64, 8)
+			for i := range w {
+				// As in TestAdamKernel8zNearFloat32Midpoints: zero gradients
+				// halve m and v exactly.
+				vNew := math.Exp(-30 * r.Float64())
+				den := math.Sqrt(vNew) + eps
+				f := float32(math.Ldexp(1+r.Float64(), -r.IntN(40)))
+				mid := (float64(f) + float64(math.Nextafter32(f, float32(math.Inf(1))))) / 2
+				mNew := mid * den / lr
+				ulp := math.Nextafter(mNew, math.Inf(1)) - mNew
+				w[i], m[i], v[i] = float32(r.NormFloat64()), 2*(mNew+offset*ulp), 2*vNew
+			}
+			g := make([]float32, 8)
+			wantW, wantM, wantV := slices.Clone(w), slices.Clone(m), slices.Clone(v)
+			adamUpdate(s, wantW, g, wantM, wantV)
+			exact := adamKernel8z(8, &w[0], &g[0], &m[0], &v[0], s.b1, 1-s.b1, s.b2, 1-s.b2, s.lr, s.c2, s.eps, 1/s.c2)
+			for i := range w {
+				if math.Float32bits(w[i]) != math.Float32bits(wantW[i]) {
+					t.Fatalf("%g ulps from midpoints: weight %d %v from adamKernel8z, %v from the Go loop", offset, i, w[i], wantW[i])
+				}
+			}
+			switch far := math.Abs(offset) >= 1<<15; {
+			case !far && exact != 1:
+				t.Fatalf("a group %g ulps from its midpoints did not go to the divider", offset)
+			case far && exact != 0:
+				t.Fatalf("a group %g ulps from its midpoints went to the divider", offset)
+			}
+		}
 	}
 }
 

@@ -16,3 +16,14 @@ func adamKernel4(n int, w, grad *float32, m, v *float64, b1, omb1, b2, omb2, lr,
 func adamDivide4(n int, a *float64, b, rb float64) int {
 	panic("optim: no Adam kernel on this architecture")
 }
+
+// hasAVX512 and useKernel8z are false: there is no AVX-512 kernel
+// either.
+const hasAVX512 = false
+
+var useKernel8z = false
+
+// adamKernel8z is never called without the assembly kernel.
+func adamKernel8z(n int, w, grad *float32, m, v *float64, b1, omb1, b2, omb2, lr, c2, eps, rc2 float64) int {
+	panic("optim: no Adam kernel on this architecture")
+}
