@@ -5,7 +5,6 @@ import (
 
 	"github.com/infomax/infomax/internal/graph"
 	G "gorgonia.org/gorgonia"
-	"gorgonia.org/tensor"
 )
 
 // ForwardWithInputGradient returns the logits D(z), shape (N), and the
@@ -80,19 +79,8 @@ func kept2(op func(a, b *G.Node) (*G.Node, error)) func(a, b *G.Node) (*G.Node, 
 }
 
 // step returns the step function of x, 1 where x > 0 and 0 elsewhere, in
-// x's type; gorgonia does not differentiate it.
-func step(x *G.Node) (*G.Node, error) {
-	var zero *G.Node
-	switch x.Dtype() {
-	case tensor.Float64:
-		zero = G.NewConstant(float64(0))
-	case tensor.Float32:
-		zero = G.NewConstant(float32(0))
-	default:
-		return nil, fmt.Errorf("step of a %v node: want float32 or float64", x.Dtype())
-	}
-	return graph.Kept(func(in ...*G.Node) (*G.Node, error) { return G.Gt(in[0], zero, true) }, x)
-}
+// x's type (graph.Step); gorgonia does not differentiate it.
+func step(x *G.Node) (*G.Node, error) { return graph.Step(x) }
 
 // transpose is the transpose of a matrix (graph.Transpose).
 func transpose(x *G.Node) (*G.Node, error) { return graph.Transpose(x) }

@@ -58,6 +58,20 @@ func Exp(x *G.Node) (*G.Node, error) {
 	return G.ApplyOp(&activationOp{dims: x.Shape().Dims(), kind: exp}, x)
 }
 
+// Step returns the step function of x, 1 where x > 0 and 0 elsewhere
+// (NaN included), in x's type: gorgonia's Gt(x, 0, true), bit for bit,
+// as one op split across cores into a kept buffer. Like gorgonia's
+// comparison it has no gradient. The prior discriminator's input
+// gradient takes it of its two hidden layers' pre-activations, where
+// gorgonia's comparison took 4.4 ns an element on one core (0.57 ms of
+// the DIM step at batch 64).
+func Step(x *G.Node) (*G.Node, error) {
+	if x.IsScalar() {
+		return nil, fmt.Errorf("graph.Step: x is a scalar, want a tensor")
+	}
+	return G.ApplyOp(&activationOp{dims: x.Shape().Dims(), kind: step}, x)
+}
+
 // activation is the function an activationOp applies element by element.
 type activation uint8
 
@@ -66,9 +80,10 @@ const (
 	rectify                    // x ⊙ (x ≥ 0); gradient dy ⊙ (x ≥ 0), as gorgonia's Rectify
 	softplus                   // log(1 + eˣ); gradient σ(x) ⊙ dy, as gorgonia's Softplus
 	exp                        // eˣ; gradient eˣ ⊙ dy from the output, as gorgonia's Exp
+	step                       // 1 where x > 0, else 0, as gorgonia's Gt(x, 0, true); no gradient
 )
 
-var activationNames = [...]string{relu: "ReLU", rectify: "Rectify", softplus: "Softplus", exp: "Exp"}
+var activationNames = [...]string{relu: "ReLU", rectify: "Rectify", softplus: "Softplus", exp: "Exp", step: "Step"}
 
 // activationOp computes its kind's function (grad false, input x) or that
 // function's backward pass (grad true, inputs x and dy).
@@ -176,6 +191,8 @@ func activationSplit[T float32 | float64](x []T, dy *tensor.Dense, out []T, kind
 			softplusInto(x[lo:hi], dr, out[lo:hi])
 		case exp:
 			expInto(x[lo:hi], out[lo:hi])
+		case step:
+			stepInto(x[lo:hi], out[lo:hi])
 		default:
 			reluInto(x[lo:hi], dr, out[lo:hi])
 		}
@@ -407,13 +424,37 @@ func reluGrad32(x, d, out []float32) {
 	}
 }
 
-// DiffWRT says the forward op is differentiable in x.
-func (op *activationOp) DiffWRT(inputs int) []bool { return []bool{!op.grad} }
+// stepInto writes 1 where x > 0 and 0 elsewhere to out, the value
+// chosen by a conditional move rather than a branch (see rectify32).
+func stepInto[T float32 | float64](x, out []T) {
+	out = out[:len(x)]
+	if x32, ok := any(x).([]float32); ok {
+		o32 := any(out).([]float32)
+		for i, v := range x32 {
+			m := uint32(0)
+			if v > 0 {
+				m = 0x3f800000 // 1.0
+			}
+			o32[i] = math.Float32frombits(m)
+		}
+		return
+	}
+	for i, v := range x {
+		var m T
+		if v > 0 {
+			m = 1
+		}
+		out[i] = m
+	}
+}
+
+// DiffWRT says the forward op is differentiable in x, but for Step.
+func (op *activationOp) DiffWRT(inputs int) []bool { return []bool{!op.grad && op.kind != step} }
 
 // SymDiff returns the masked gradient.
 func (op *activationOp) SymDiff(inputs G.Nodes, output, grad *G.Node) (G.Nodes, error) {
-	if op.grad {
-		return nil, fmt.Errorf("%s: no second derivative", op)
+	if op.grad || op.kind == step {
+		return nil, fmt.Errorf("%s: no derivative", op)
 	}
 	if op.kind == exp {
 		// gorgonia's: the output times the gradient.

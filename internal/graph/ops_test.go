@@ -4,6 +4,7 @@ import (
 	"math"
 	"math/rand/v2"
 	"runtime"
+	"slices"
 	"testing"
 
 	"github.com/chewxy/math32"
@@ -306,5 +307,59 @@ func BenchmarkPatches(b *testing.B) {
 				patches(c.g, true, cols, x, nil)
 			}
 		})
+	}
+}
+
+// TestStepIsGorgoniasGt checks that Step gives gorgonia's Gt(x, 0, true)
+// bit for bit, in float32 and float64, on zeros of both signs, NaNs,
+// infinities, subnormals and ordinary values, over enough elements to be
+// split across cores; and that a loss through it has no gradient in x
+// from it, as through gorgonia's comparison.
+func TestStepIsGorgoniasGt(t *testing.T) {
+	base := []float64{-2, math.Copysign(0, -1), 0, 0.5, math.NaN(), math.Inf(1), math.Inf(-1), 1e-40, -1e-40, 5e-324, -5e-324}
+	xs := make([]float64, 1<<16)
+	for i := range xs {
+		xs[i] = base[i%len(base)] * float64(1+i%3)
+	}
+	for _, dt := range []tensor.Dtype{tensor.Float32, tensor.Float64} {
+		run := func(f func(x *G.Node) (*G.Node, error)) []float64 {
+			g := G.NewGraph()
+			x := G.NewMatrix(g, dt, G.WithShape(1, len(xs)), G.WithName("x"), G.WithValue(denseOf(dt, xs, 1, len(xs))))
+			out, err := f(x)
+			if err != nil {
+				t.Fatal(err)
+			}
+			vm := G.NewTapeMachine(g)
+			defer CloseMachine(vm)
+			if err := vm.RunAll(); err != nil {
+				t.Fatal(err)
+			}
+			return asFloat64s(out.Value())
+		}
+		zero := func() *G.Node {
+			if dt == tensor.Float32 {
+				return G.NewConstant(float32(0))
+			}
+			return G.NewConstant(float64(0))
+		}
+		want := run(func(x *G.Node) (*G.Node, error) { return G.Gt(x, zero(), true) })
+		got := run(Step)
+		for i := range xs {
+			if math.Float64bits(got[i]) != math.Float64bits(want[i]) {
+				t.Fatalf("%v x = %v: Step %v, gorgonia's Gt %v", dt, xs[i], got[i], want[i])
+			}
+		}
+	}
+	// The loss Σ x ⊙ Step(x) has the gradient Step(x): none flows through Step.
+	xs = []float64{-1, 2, 0, 3}
+	_, dx := activationAndGradient(t, tensor.Float32, func(x *G.Node) (*G.Node, error) {
+		s, err := Step(x)
+		if err != nil {
+			return nil, err
+		}
+		return G.HadamardProd(x, s)
+	}, xs, []float64{1, 1, 1, 1})
+	if want := []float64{0, 1, 0, 1}; !slices.Equal(dx, want) {
+		t.Errorf("gradient of Σ x ⊙ Step(x): %v, want %v", dx, want)
 	}
 }
