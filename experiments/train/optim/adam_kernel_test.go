@@ -137,16 +137,8 @@ func TestAdamKernel8zNearFloat32Midpoints(t *testing.T) {
 	var w []float32
 	var mOld, vOld []float64
 	for range 2000 {
-		vNew := math.Exp(-30 * r.Float64())
-		den := math.Sqrt(vNew) + eps
-		f := float32(math.Ldexp(1+r.Float64(), -r.IntN(40)))
-		if r.IntN(8) == 0 {
-			f = math.Float32frombits(r.Uint32() & 0x7fffff) // subnormal
-		}
-		up := float64(math.Nextafter32(f, float32(math.Inf(1))))
-		mid := (float64(f) + up) / 2
-		sign := float64(1 - 2*r.IntN(2))
-		mNew := sign * mid * den / lr
+		mNew, vNew := atMidpoint(r, lr, eps, r.IntN(8) == 0)
+		mNew *= float64(1 - 2*r.IntN(2))
 		// Every ulp up to 40 on either side, where CHECK distrusts the
 		// estimate, then every 1024 ulps up to 40,960 (its margin is
 		// 2^13 = 8,192), where it trusts the farther ones.
@@ -239,6 +231,20 @@ func TestAdamUpdate32OutsideTheKernelsRange(t *testing.T) {
 	}
 }
 
+// atMidpoint returns a first moment m and a second moment v, v random,
+// whose update lr*m/(sqrt(v)+eps) lies as near as float64 allows to a
+// midpoint between a random float32 above 2^-40 and the next, or a
+// random subnormal float32 and the next.
+func atMidpoint(r *rand.Rand, lr, eps float64, subnormal bool) (m, v float64) {
+	v = math.Exp(-30 * r.Float64())
+	f := float32(math.Ldexp(1+r.Float64(), -r.IntN(40)))
+	if subnormal {
+		f = math.Float32frombits(r.Uint32() & 0x7fffff)
+	}
+	mid := (float64(f) + float64(math.Nextafter32(f, float32(math.Inf(1))))) / 2
+	return mid * (math.Sqrt(v) + eps) / lr, v
+}
+
 // TestAdamKernel8zSpecialValues checks adamKernel8z against the Go loop
 // bit for bit on moments set directly to zeros of both signs,
 // subnormals, huge values, infinities and NaNs with assorted payloads,
@@ -299,11 +305,7 @@ func TestAdamKernel8zMargin(t *testing.T) {
 			for i := range w {
 				// As in TestAdamKernel8zNearFloat32Midpoints: zero gradients
 				// halve m and v exactly.
-				vNew := math.Exp(-30 * r.Float64())
-				den := math.Sqrt(vNew) + eps
-				f := float32(math.Ldexp(1+r.Float64(), -r.IntN(40)))
-				mid := (float64(f) + float64(math.Nextafter32(f, float32(math.Inf(1))))) / 2
-				mNew := mid * den / lr
+				mNew, vNew := atMidpoint(r, lr, eps, false)
 				ulp := math.Nextafter(mNew, math.Inf(1)) - mNew
 				w[i], m[i], v[i] = float32(r.NormFloat64()), 2*(mNew+offset*ulp), 2*vNew
 			}
