@@ -203,11 +203,11 @@ const touchCols = 256
 // (cycling through 40 matrices, as BenchmarkTransposeOutOfCache does),
 // 1000 × 200 took 0.99-1.44 ns an element without it and 0.54-0.55 with
 // it, 200 × 1000 1.66-1.71 and 0.87-0.89, 4096 × 512 1.47-1.51 and
-// 0.75-0.77; in cache it costs up to a third more (BenchmarkTranspose:
+// 0.75-0.77; in cache it costs up to 38% more (BenchmarkTranspose:
 // 1000 × 200 0.44-0.46 → 0.50, 200 × 1000 0.63-0.64 → 0.86-0.87, 4096 ×
-// 64 0.41-0.48 → 0.47). In the DIM step, at batch 16 and 64, the prior
-// discriminator's four transposes, the only ones, took 0.75-0.83 ms
-// without it and 0.50-0.51 ms with it.
+// 64 0.41-0.48 → 0.47). In the DIM step the prior discriminator's four
+// transposes, the only ones, took 0.75-0.97 ms at batch 16 and 0.85 ms at
+// batch 64 without it, 0.50-0.51 ms with it.
 func touchTile[T float32 | float64](x, out []T, r, c, i0, i1, j0, j1 int) uint8 {
 	var touched uint8
 	size := int(unsafe.Sizeof(x[0]))
