@@ -27,7 +27,7 @@ func NewInit(seed uint64) *Init {
 // Uniform returns a learnable node of the given shape in g whose entries are
 // drawn uniformly from [-bound, bound].
 func (in *Init) Uniform(g *G.ExprGraph, name string, bound float64, shape ...int) *G.Node {
-	return in.node(g, name, shape, func() float32 { return float32((2*in.rng.Float64() - 1) * bound) })
+	return in.node(g, name, shape, func() float32 { return float32((float64(2*in.rng.Float64()) - 1) * bound) })
 }
 
 // Constant returns a learnable node of the given shape filled with v.

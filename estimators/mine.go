@@ -157,7 +157,7 @@ func (e *MINE) Update() error {
 		if e.steps == 0 {
 			e.average = p
 		} else {
-			e.average = e.momentum*e.average + (1-e.momentum)*p
+			e.average = float64(e.momentum*e.average) + float64((1-e.momentum)*p) // rounded: no GOAMD64 level fuses them
 		}
 		e.average = math.Max(e.average, mineMinAverage)
 		e.steps++

@@ -75,15 +75,16 @@ func batchStats[T float32 | float64](st *NormState, rows, cols int, x []T, updat
 	for c := range mean {
 		d := s1[c] / n
 		mean[c] = shift[c] + d
-		ss := max(s2[c]-n*d*d, 0) // Σ (x - mean)²
+		ss := max(s2[c]-float64(n*d*d), 0) // Σ (x - mean)², the product rounded: no GOAMD64 level fuses it
 		inv[c] = 1 / math.Sqrt(ss/n+st.Eps)
 		if update {
 			unbiased := ss
 			if rows > 1 {
 				unbiased /= n - 1
 			}
-			st.RunningMean[c] = (1-st.Momentum)*st.RunningMean[c] + st.Momentum*mean[c]
-			st.RunningVar[c] = (1-st.Momentum)*st.RunningVar[c] + st.Momentum*unbiased
+			// Each product rounded on its own: no GOAMD64 level fuses them.
+			st.RunningMean[c] = float64((1-st.Momentum)*st.RunningMean[c]) + float64(st.Momentum*mean[c])
+			st.RunningVar[c] = float64((1-st.Momentum)*st.RunningVar[c]) + float64(st.Momentum*unbiased)
 		}
 	}
 	return mean, inv
@@ -99,7 +100,7 @@ func rowStats[T float32 | float64](row []T, eps float64) (mean, inv float64) {
 	var ss float64
 	for _, v := range row {
 		d := float64(v) - mean
-		ss += d * d
+		ss += float64(d * d) // rounded: no GOAMD64 level fuses it
 	}
 	return mean, 1 / math.Sqrt(ss/float64(len(row))+eps)
 }
@@ -138,10 +139,10 @@ func rowStats4[T float32 | float64](x []T, cols int, eps float64) (mean, inv [4]
 	var q0, q1, q2, q3 float64
 	for c := range r0 {
 		d0, d1, d2, d3 := float64(r0[c])-m0, float64(r1[c])-m1, float64(r2[c])-m2, float64(r3[c])-m3
-		q0 += d0 * d0
-		q1 += d1 * d1
-		q2 += d2 * d2
-		q3 += d3 * d3
+		q0 += float64(d0 * d0) // each rounded, as in rowStats
+		q1 += float64(d1 * d1)
+		q2 += float64(d2 * d2)
+		q3 += float64(d3 * d3)
 	}
 	mean = [4]float64{m0, m1, m2, m3}
 	for k, q := range [4]float64{q0, q1, q2, q3} {
@@ -353,9 +354,9 @@ type layerRow struct {
 // layerGradSums returns Σ g and Σ g (x - mean) over the row, g = dy γ.
 func layerGradSums[T float32 | float64](xr, dr, gamma []T, mean float64) (s, sx float64) {
 	for c, v := range xr {
-		g := float64(dr[c]) * float64(gamma[c])
+		g := float64(float64(dr[c]) * float64(gamma[c])) // rounded (exactly, here): no GOAMD64 level fuses it into s
 		s += g
-		sx += g * (float64(v) - mean)
+		sx += float64(g * (float64(v) - mean)) // rounded: no GOAMD64 level fuses it
 	}
 	return s, sx
 }
@@ -376,12 +377,12 @@ func layerGradSums4[T float32 | float64](x, dy, gamma []T, cols int, group *[4]l
 	var s0, s1, s2, s3, q0, q1, q2, q3 float64
 	for c := range x0[:cols] {
 		gc := float64(gamma[c])
-		g0, g1, g2, g3 := float64(d0[c])*gc, float64(d1[c])*gc, float64(d2[c])*gc, float64(d3[c])*gc
+		g0, g1, g2, g3 := float64(float64(d0[c])*gc), float64(float64(d1[c])*gc), float64(float64(d2[c])*gc), float64(float64(d3[c])*gc)
 		s0, s1, s2, s3 = s0+g0, s1+g1, s2+g2, s3+g3
-		q0 += g0 * (float64(x0[c]) - m0)
-		q1 += g1 * (float64(x1[c]) - m1)
-		q2 += g2 * (float64(x2[c]) - m2)
-		q3 += g3 * (float64(x3[c]) - m3)
+		q0 += float64(g0 * (float64(x0[c]) - m0)) // each rounded, as in layerGradSums
+		q1 += float64(g1 * (float64(x1[c]) - m1))
+		q2 += float64(g2 * (float64(x2[c]) - m2))
+		q3 += float64(g3 * (float64(x3[c]) - m3))
 	}
 	for k, sums := range [4][2]float64{{s0, q0}, {s1, q1}, {s2, q2}, {s3, q3}} {
 		group[k].s, group[k].sx = sums[0], sums[1]

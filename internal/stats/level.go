@@ -27,7 +27,7 @@ func OfLevel(level float64, xs []float64) Level {
 	n := float64(len(xs))
 	for _, x := range xs {
 		s.Mean += x
-		s.MSE += (x - level) * (x - level)
+		s.MSE += float64((x - level) * (x - level)) // rounded: no GOAMD64 level fuses it
 	}
 	s.Mean /= n
 	s.MSE /= n

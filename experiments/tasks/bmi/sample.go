@@ -33,7 +33,7 @@ func (p Problem) Draw(n int, speed float64, src rand.Source) estimators.Sample {
 		case Uniform:
 			for j := range p.DimX {
 				row[j] = rng.Float64()
-				row[p.DimX+j] = row[j] + p.Eps*(2*rng.Float64()-1)
+				row[p.DimX+j] = row[j] + float64(p.Eps*(float64(2*rng.Float64())-1)) // rounded: no GOAMD64 level fuses it
 			}
 		}
 		x, y := row[:p.DimX], row[p.DimX:]
@@ -54,7 +54,7 @@ func denseRow(rng *rand.Rand, rho float64, row []float64) {
 	w := math.Sqrt(rho) * rng.NormFloat64()
 	a := math.Sqrt(1 - rho)
 	for j := range row {
-		row[j] = w + a*rng.NormFloat64()
+		row[j] = w + float64(a*rng.NormFloat64()) // rounded: no GOAMD64 level fuses it
 	}
 }
 
@@ -67,6 +67,6 @@ func sparseRow(rng *rand.Rand, p Problem, row []float64) {
 	}
 	a := math.Sqrt(1 - p.Rho*p.Rho)
 	for i := range p.Pairs {
-		row[p.DimX+i] = p.Rho*row[i] + a*row[p.DimX+i]
+		row[p.DimX+i] = float64(p.Rho*row[i]) + float64(a*row[p.DimX+i]) // rounded: no GOAMD64 level fuses them
 	}
 }

@@ -138,7 +138,7 @@ func standardize(v []float64, dim int) {
 		mean /= float64(n)
 		for i := range n {
 			d := v[i*dim+j] - mean
-			ss += d * d
+			ss += float64(d * d) // rounded: no GOAMD64 level fuses it
 		}
 		scale := 1.0
 		if sd := math.Sqrt(ss / float64(n)); sd > 0 {

@@ -84,11 +84,11 @@ func spiral(v []float64, side Side, speed float64) {
 	}
 	var r2 float64
 	for _, x := range v {
-		r2 += x * x
+		r2 += float64(x * x) // rounded: no GOAMD64 level fuses it
 	}
 	sin, cos := math.Sincos(speed * r2)
 	a, b := v[i], v[i+1]
-	v[i], v[i+1] = cos*a-sin*b, sin*a+cos*b
+	v[i], v[i+1] = float64(cos*a)-float64(sin*b), float64(sin*a)+float64(cos*b) // rounded: no GOAMD64 level fuses them
 }
 
 // TransformNames returns the known transforms, sorted.

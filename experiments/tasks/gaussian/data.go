@@ -75,7 +75,7 @@ func (s *Sampler) Sample(x, y []float32, rho float64) {
 	noise := math.Sqrt(1 - rho*rho)
 	for k := range x {
 		xv := s.rng.NormFloat64()
-		yv := rho*xv + noise*s.rng.NormFloat64()
+		yv := float64(rho*xv) + float64(noise*s.rng.NormFloat64()) // each product rounded: no GOAMD64 level fuses them
 		if s.cubic {
 			yv = yv * yv * yv
 		}

@@ -107,17 +107,18 @@ func ssimMeans(a, b []float64, h, w int, win []float64, c1, c2 float64) (cs, ssi
 				for v := 0; v < k; v++ {
 					g := win[u] * win[v]
 					pa, pb := a[(i+u)*w+j+v], b[(i+u)*w+j+v]
-					ma += g * pa
-					mb += g * pb
-					aa += g * pa * pa
-					bb += g * pb * pb
-					ab += g * pa * pb
+					// Each product rounded on its own: no GOAMD64 level fuses them.
+					ma += float64(g * pa)
+					mb += float64(g * pb)
+					aa += float64(g * pa * pa)
+					bb += float64(g * pb * pb)
+					ab += float64(g * pa * pb)
 				}
 			}
-			va, vb, cov := aa-ma*ma, bb-mb*mb, ab-ma*mb
+			va, vb, cov := aa-float64(ma*ma), bb-float64(mb*mb), ab-float64(ma*mb)
 			csHere := (2*cov + c2) / (va + vb + c2)
 			cs += csHere
-			ssim += csHere * (2*ma*mb + c1) / (ma*ma + mb*mb + c1)
+			ssim += csHere * (float64(2*ma*mb) + c1) / (float64(ma*ma) + float64(mb*mb) + c1)
 			positions++
 		}
 	}

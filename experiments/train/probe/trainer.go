@@ -359,8 +359,9 @@ func (t *trainer) updateRunningStats() {
 	variance := t.batchVar.Data().([]float32)
 	unbias := float64(t.batch) / float64(t.batch-1)
 	for j := range t.runMean {
-		t.runMean[j] = (1-bnMomentum)*t.runMean[j] + bnMomentum*float64(mean[j])
-		t.runVar[j] = (1-bnMomentum)*t.runVar[j] + bnMomentum*float64(variance[j])*unbias
+		// Each product rounded on its own: no GOAMD64 level fuses them.
+		t.runMean[j] = float64((1-bnMomentum)*t.runMean[j]) + float64(bnMomentum*float64(mean[j]))
+		t.runVar[j] = float64((1-bnMomentum)*t.runVar[j]) + float64(bnMomentum*float64(variance[j])*unbias)
 	}
 }
 
