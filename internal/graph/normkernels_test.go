@@ -39,6 +39,50 @@ func TestEachRowStatsIsRowStats(t *testing.T) {
 	}
 }
 
+// TestRowSumsRoundEachProduct checks the layer norm's row statistics
+// and gradient sums against the same sums written out with math.FMA
+// ruled out: each product rounded to float64 before it is added, in the
+// rows' order. At GOAMD64=v3 (a step of .ci/run) the compiler fuses a
+// product into its sum unless the code converts it explicitly; a missing
+// conversion there changes the bits and fails this test.
+func TestRowSumsRoundEachProduct(t *testing.T) {
+	const rows, cols = 64, 101
+	x, dy, gamma := normTestMatrix(rows, cols, 6), normTestMatrix(rows, cols, 7), normTestMatrix(1, cols, 8)
+	round := func(v float64) float64 { return math.Float64frombits(math.Float64bits(v)) }
+	var group [4]layerRow
+	eachRowStats(x, cols, 0, rows, 1e-5, func(i int, mean, inv float64) {
+		row := x[i*cols : (i+1)*cols]
+		var s, q float64
+		for _, v := range row {
+			s += float64(v)
+		}
+		m := s / cols
+		for _, v := range row {
+			d := float64(v) - m
+			q += round(d * d)
+		}
+		if wi := 1 / math.Sqrt(q/cols+1e-5); math.Float64bits(mean) != math.Float64bits(m) || math.Float64bits(inv) != math.Float64bits(wi) {
+			t.Fatalf("row %d: mean %v, inv %v; with each product rounded %v, %v", i, mean, inv, m, wi)
+		}
+		group[i%4] = layerRow{i: i, mean: mean, inv: inv}
+		if i%4 != 3 {
+			return
+		}
+		layerGradSums4(x, dy, gamma, cols, &group)
+		for _, r := range group {
+			var ws, wsx float64
+			for c := range cols {
+				g := round(float64(dy[r.i*cols+c]) * float64(gamma[c]))
+				ws += g
+				wsx += round(g * (float64(x[r.i*cols+c]) - r.mean))
+			}
+			if math.Float64bits(r.s) != math.Float64bits(ws) || math.Float64bits(r.sx) != math.Float64bits(wsx) {
+				t.Fatalf("row %d: gradient sums %v, %v; with each product rounded %v, %v", r.i, r.s, r.sx, ws, wsx)
+			}
+		}
+	})
+}
+
 // TestNormGradientsUseTheForwardsStatistics checks, for a training batch
 // norm and a layer norm, that gradient ops that read their forward op's
 // statistics give the bits of gradient ops without a forward op (which
