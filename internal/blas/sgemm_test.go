@@ -209,7 +209,9 @@ func TestSgemmBetaZeroOverwritesNaN(t *testing.T) {
 // A, the shapes with more than two blocks of rows and at least as many
 // tiles down as across (256x300, 1000x20 over two slices of k, 800x2100
 // over two panels of B) take sharedB's blocks of rows, as do 6x4096 and
-// 64x1000 with a transposed B and beta 0, computed transposed; the others
+// 64x1000 with a transposed B and beta 0, computed transposed (1000x20
+// and the transposed 64x1000, whose B packed is small, over several
+// slices of k, run every slice 24 rows at a time: smallB); the others
 // split into one range per goroutine.
 func TestSgemmSameBitsAnyGOMAXPROCS(t *testing.T) {
 	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(0))
@@ -747,5 +749,47 @@ func TestSgemmStreamsSameBits(t *testing.T) {
 	}
 	if streamMin = 0; !streams(64, 64, 16, 0, alignedFloats(64*64), 64) {
 		t.Error("a 64-byte aligned C with beta 0 and k 16 does not stream")
+	}
+}
+
+// BenchmarkSgemmFromMemory times products whose large operand comes from
+// memory, as the encoder's fc layer and the global critic's first layer
+// do in a training step (their weights are last touched by Adam, a step
+// before): the weights are cycled among 12 copies, about 200 MB. GB/s is
+// the weights' bytes read a second.
+func BenchmarkSgemmFromMemory(b *testing.B) {
+	shapes := []struct {
+		name    string
+		tB      blas.Transpose
+		m, n, k int
+	}{
+		{"fc_dX_m16_Bt_k1024_n4096", blas.Trans, 16, 4096, 1024},
+		{"global_dX_m16_Bt_k512_n4096", blas.Trans, 16, 4096, 512},
+		{"fc_dX_m64_Bt_k1024_n4096", blas.Trans, 64, 4096, 1024},
+		{"fc_m16_k4096_n1024", blas.NoTrans, 16, 1024, 4096},
+		{"global_m16_k4096_n512", blas.NoTrans, 16, 512, 4096},
+		{"fc_m64_k4096_n1024", blas.NoTrans, 64, 1024, 4096},
+	}
+	for _, s := range shapes {
+		rng := rand.New(rand.NewPCG(1, 1))
+		a := randomMatrix(rng, s.m, s.k)
+		weights := make([][]float32, 12)
+		for i := range weights {
+			weights[i] = randomMatrix(rng, s.k, s.n)
+		}
+		c := make([]float32, s.m*s.n)
+		ldb := s.n
+		if s.tB != blas.NoTrans {
+			ldb = s.k
+		}
+		b.Run(s.name, func(b *testing.B) {
+			var impl Implementation
+			i := 0
+			for b.Loop() {
+				impl.Sgemm(blas.NoTrans, s.tB, s.m, s.n, s.k, 1, a, s.k, weights[i%len(weights)], ldb, 0, c, s.n)
+				i++
+			}
+			b.ReportMetric(float64(4*s.k*s.n)*float64(b.N)/b.Elapsed().Seconds()/1e9, "GB/s")
+		})
 	}
 }
