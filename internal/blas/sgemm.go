@@ -131,6 +131,10 @@ func (impl Implementation) Sgemm(tA, tB blas.Transpose, m, n, k int, alpha float
 		return
 	}
 	p := product{aTrans: aTrans, bTrans: bTrans, k: k, alpha: alpha, beta: beta, a: a, lda: lda, b: b, ldb: ldb, c: c, ldc: ldc}
+	if m == 1 && !bTrans && n >= kernelCols && alpha != 0 && k > 0 {
+		p.rowProduct(n)
+		return
+	}
 	p.stream = streams(m, n, k, beta, c, ldc)
 	p.parallel(m, n)
 }

@@ -172,3 +172,17 @@ func dealRuns16(dst *float32, stride int, src *float32, pieces int)
 //
 //go:noescape
 func dealZeros16(dst *float32, stride int, pieces int)
+
+// row64 computes 64 columns of a one-row product: acc[j] = sum over p of
+// a[p*lda] * b[p*ldb+j], each sum over p in order with fused
+// multiply-adds, A's value the multiply's first operand, and stores it
+// into c[j] as kernel6x16 stores its tile by mode (not modeStream). Its
+// sums and stores are kernel6x16's, bit for bit. k must be at least 1.
+//
+//go:noescape
+func row64(k int, a *float32, lda int, b *float32, ldb int, c *float32, alpha, beta float32, mode int)
+
+// row16 is row64 for 16 columns.
+//
+//go:noescape
+func row16(k int, a *float32, lda int, b *float32, ldb int, c *float32, alpha, beta float32, mode int)

@@ -71,3 +71,13 @@ func dealRuns16(dst *float32, stride int, src *float32, pieces int) {
 func dealZeros16(dst *float32, stride int, pieces int) {
 	panic("blas: no Sgemm kernel on this architecture")
 }
+
+// row64 is never called without the assembly kernel.
+func row64(k int, a *float32, lda int, b *float32, ldb int, c *float32, alpha, beta float32, mode int) {
+	panic("blas: no Sgemm kernel on this architecture")
+}
+
+// row16 is never called without the assembly kernel.
+func row16(k int, a *float32, lda int, b *float32, ldb int, c *float32, alpha, beta float32, mode int) {
+	panic("blas: no Sgemm kernel on this architecture")
+}

@@ -282,6 +282,40 @@ func TestSgemmColumnSameBitsAsPadded(t *testing.T) {
 	}
 }
 
+// TestSgemmRowSameBitsAsTwoRows checks that one-row products with a plain
+// B (rowProduct: row64 and row16 on the columns in multiples of 16, the
+// general path on the rest) give the bits that the same row gets in a
+// two-row product, which the general path computes, for a plain and a
+// transposed A, every beta (and a C of NaNs under beta 0), several
+// depth blocks, and column counts that leave 64-column chunks, 16-column
+// groups and a remainder.
+func TestSgemmRowSameBitsAsTwoRows(t *testing.T) {
+	if !HasKernel() {
+		t.Skip("no AVX2+FMA kernel: Implementation.Sgemm is gonum's")
+	}
+	rng := rand.New(rand.NewPCG(21, 22))
+	var impl Implementation
+	count := 0
+	for _, s := range [][2]int{{16, 1}, {16, 5}, {17, 300}, {64, 256}, {100, 257}, {256, 4096}, {1000, 600}, {33, 40}, {200, 1}} {
+		for _, tA := range transposes[:2] {
+			for _, nanC := range []bool{false, true} {
+				count++
+				two := &sgemmCase{tA: tA, tB: blas.NoTrans, m: 2, n: s[0], k: s[1], alpha: alphas[1+count%2],
+					beta: betas[count%3], padA: count % 3, padB: count % 2, padC: 1, nanC: nanC}
+				if nanC {
+					two.beta = 0
+				}
+				two.fill(rng)
+				one := *two
+				one.m, one.cBefore = 1, two.cBefore[:two.ldc]
+				want, got := two.run(impl), one.run(impl)
+				sameBits(t, &one, got, want[:one.ldc], "the general path's, in a two-row product")
+				one.check(t, got)
+			}
+		}
+	}
+}
+
 // TestSgemmInPlaceSameBitsAsPacked checks that products whose plain
 // operands the kernel reads in place (B under one or two blocks of rows, A
 // whenever B is packed) give the same bits as the same products with
