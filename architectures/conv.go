@@ -57,7 +57,17 @@ func (c *Conv2D) Forward(x *G.Node) (*G.Node, error) {
 	if s.Dims() != 4 || s[1] != c.In {
 		return nil, fmt.Errorf("conv layer: input of shape %v, want (N, %d, H, W)", s, c.In)
 	}
-	return c.apply(x, graph.ImageGeom{N: s[0], H: s[2], W: s[3], C: c.In, NCHW: true})
+	return c.apply(x, graph.ImageGeom{N: s[0], H: s[2], W: s[3], C: c.In, NCHW: true}, false)
+}
+
+// ForwardReLU is graph.ReLU of Forward, bit for bit, with the bias and the
+// ReLU as one op (graph.AddBiasReLU) where the layer has a bias.
+func (c *Conv2D) ForwardReLU(x *G.Node) (*G.Node, error) {
+	s := x.Shape()
+	if s.Dims() != 4 || s[1] != c.In {
+		return nil, fmt.Errorf("conv layer: input of shape %v, want (N, %d, H, W)", s, c.In)
+	}
+	return c.apply(x, graph.ImageGeom{N: s[0], H: s[2], W: s[3], C: c.In, NCHW: true}, true)
 }
 
 // ForwardRows convolves a map in row layout, rows of shape (n*h*w, In), and
@@ -67,18 +77,23 @@ func (c *Conv2D) ForwardRows(rows *G.Node, n, h, w int) (*G.Node, error) {
 	if s.Dims() != 2 || s[0] != n*h*w || s[1] != c.In {
 		return nil, fmt.Errorf("conv layer: rows of shape %v, want (%d*%d*%d, %d)", s, n, h, w, c.In)
 	}
-	return c.apply(rows, graph.ImageGeom{N: n, H: h, W: w, C: c.In})
+	return c.apply(rows, graph.ImageGeom{N: n, H: h, W: w, C: c.In}, false)
 }
 
-func (c *Conv2D) apply(x *G.Node, geom graph.ImageGeom) (*G.Node, error) {
+func (c *Conv2D) apply(x *G.Node, geom graph.ImageGeom, relu bool) (*G.Node, error) {
 	geom.K, geom.Stride, geom.Pad = c.Kernel, c.Stride, c.Pad
 	geom.OH, geom.OW = c.OutSize(geom.H), c.OutSize(geom.W)
 	if geom.N <= 0 || geom.OH <= 0 || geom.OW <= 0 {
 		return nil, fmt.Errorf("conv layer: %d images of %dx%d do not fit the %dx%d kernel", geom.N, geom.H, geom.W, c.Kernel, c.Kernel)
 	}
 	y, err := graph.Conv(x, c.W, geom)
-	if err != nil {
+	switch {
+	case err != nil:
 		return nil, err
+	case relu && c.B != nil:
+		return graph.AddBiasReLU(y, c.B)
+	case relu:
+		return graph.ReLU(y)
 	}
 	return addBias(y, c.B)
 }

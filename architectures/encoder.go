@@ -5,8 +5,6 @@ import (
 
 	G "gorgonia.org/gorgonia"
 	"gorgonia.org/tensor"
-
-	"github.com/infomax/infomax/internal/graph"
 )
 
 // EncoderSpec gives the sizes of the Deep InfoMax encoder for square
@@ -154,16 +152,8 @@ func (e *Encoder) Forward(x *G.Node) (*EncoderOutput, error) {
 	h1 := sp.Size / 2
 	out := &EncoderOutput{N: n, M: sp.LocalSize(), S: sp.ConvSize()}
 	// Layer 1.
-	r, err := e.Conv1.Forward(x)
+	r, err := e.layer1(x)
 	if err != nil {
-		return nil, err
-	}
-	if e.BN1 != nil {
-		if r, err = e.BN1.Forward(r); err != nil {
-			return nil, err
-		}
-	}
-	if r, err = graph.ReLU(r); err != nil {
 		return nil, err
 	}
 	// Layer 2: the local map.
@@ -181,10 +171,7 @@ func (e *Encoder) Forward(x *G.Node) (*EncoderOutput, error) {
 	if r, err = e.FC.Forward(out.ConvFlat); err != nil {
 		return nil, err
 	}
-	if r, err = e.BN4.Forward(r); err != nil {
-		return nil, err
-	}
-	if out.FC, err = graph.ReLU(r); err != nil {
+	if out.FC, err = e.BN4.ForwardReLU(r); err != nil {
 		return nil, err
 	}
 	if out.Y, err = e.Out.Forward(out.FC); err != nil {
@@ -200,10 +187,20 @@ func bnReLU(conv *Conv2D, bn *BatchNorm, rows *G.Node, n, size int) (*G.Node, er
 	if err != nil {
 		return nil, err
 	}
-	if r, err = bn.Forward(r); err != nil {
+	return bn.ForwardReLU(r)
+}
+
+// layer1 is the first convolution, then its batch norm where the encoder
+// has one, then ReLU.
+func (e *Encoder) layer1(x *G.Node) (*G.Node, error) {
+	if e.BN1 == nil {
+		return e.Conv1.ForwardReLU(x)
+	}
+	r, err := e.Conv1.Forward(x)
+	if err != nil {
 		return nil, err
 	}
-	return graph.ReLU(r)
+	return e.BN1.ForwardReLU(r)
 }
 
 // BatchNorms returns the encoder's batch-norm layers, first to last.

@@ -123,10 +123,7 @@ func (e *EmbedNet) Forward(x *G.Node) (*G.Node, error) {
 	if err != nil {
 		return nil, err
 	}
-	if h, err = e.BN.Forward(h); err != nil {
-		return nil, err
-	}
-	if h, err = graph.ReLU(h); err != nil {
+	if h, err = e.BN.ForwardReLU(h); err != nil {
 		return nil, err
 	}
 	if h, err = e.Second.Forward(h); err != nil {

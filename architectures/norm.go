@@ -77,6 +77,12 @@ func (b *BatchNorm) Forward(x *G.Node) (*G.Node, error) {
 	return graph.Norm(b.st, x, b.Gamma, b.Beta)
 }
 
+// ForwardReLU is graph.ReLU of Forward, bit for bit, as one op
+// (graph.NormReLU).
+func (b *BatchNorm) ForwardReLU(x *G.Node) (*G.Node, error) {
+	return graph.NormReLU(b.st, x, b.Gamma, b.Beta)
+}
+
 // SetTraining switches between training mode (batch statistics, running
 // statistics updated on every forward run) and evaluation mode (running
 // statistics, nothing updated).

@@ -470,3 +470,12 @@ func (op *activationOp) SymDiff(inputs G.Nodes, output, grad *G.Node) (G.Nodes, 
 	}
 	return G.Nodes{dx}, nil
 }
+
+// reluGrad returns the gradient node of a ReLU fused into another op
+// (NormReLU, AddBiasReLU), from that op's output y and its gradient dy:
+// dy where y > 0, else 0. It is the gradient [ReLU] takes from its input
+// x, bit for bit: y = max(x, 0) is positive exactly where x is (a NaN x
+// gives a NaN y, positive in neither).
+func reluGrad(y, dy *G.Node) (*G.Node, error) {
+	return G.ApplyOp(&activationOp{dims: y.Shape().Dims(), grad: true, kind: relu}, y, dy)
+}

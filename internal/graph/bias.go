@@ -18,11 +18,23 @@ import (
 // row after row from the first, as gorgonia's reduction does, without the
 // repeated copy of b or the single-core passes.
 func AddBias(y, b *G.Node) (*G.Node, error) {
+	return applyBias(y, b, false)
+}
+
+// AddBiasReLU is [ReLU] of [AddBias], bit for bit, as one op: each row
+// goes through the ReLU while it is in the cache. Its gradient is ReLU's,
+// dy where the output is positive, then AddBias's. The encoder's first
+// convolution, without a batch norm, is followed by one.
+func AddBiasReLU(y, b *G.Node) (*G.Node, error) {
+	return applyBias(y, b, true)
+}
+
+func applyBias(y, b *G.Node, relu bool) (*G.Node, error) {
 	ys, bs := y.Shape(), b.Shape()
 	if ys.Dims() != 2 || bs.Dims() != 1 || bs[0] != ys[1] {
 		return nil, fmt.Errorf("graph.AddBias: bias of shape %v for rows of shape %v; want a vector of %d", bs, ys, ys[1])
 	}
-	return G.ApplyOp(&biasOp{}, y, b)
+	return G.ApplyOp(&biasOp{relu: relu}, y, b)
 }
 
 // biasOp adds a bias to every row (sums false: inputs y and b) or sums the
@@ -30,6 +42,7 @@ func AddBias(y, b *G.Node) (*G.Node, error) {
 type biasOp struct {
 	customOp
 	sums bool
+	relu bool // the sum goes through ReLU (AddBiasReLU)
 }
 
 func (op *biasOp) Arity() int {
@@ -66,8 +79,11 @@ func (op *biasOp) WriteHash(h hash.Hash) { fmt.Fprint(h, op) }
 func (op *biasOp) Hashcode() uint32      { return hashcode(op) }
 
 func (op *biasOp) String() string {
-	if op.sums {
+	switch {
+	case op.sums:
 		return "BiasGrad"
+	case op.relu:
+		return "AddBias+ReLU"
 	}
 	return "AddBias"
 }
@@ -113,9 +129,9 @@ func (op *biasOp) UsePreallocDo(prealloc G.Value, vals ...G.Value) (G.Value, err
 	}
 	switch x.Dtype() {
 	case tensor.Float32:
-		biasPass(op.sums, rows, cols, x.Float32s(), b, out.Float32s())
+		biasPass(op.sums, op.relu, rows, cols, x.Float32s(), b, out.Float32s())
 	case tensor.Float64:
-		biasPass(op.sums, rows, cols, x.Float64s(), b, out.Float64s())
+		biasPass(op.sums, op.relu, rows, cols, x.Float64s(), b, out.Float64s())
 	default:
 		return nil, fmt.Errorf("%s: unsupported type %v", op, x.Dtype())
 	}
@@ -125,8 +141,9 @@ func (op *biasOp) UsePreallocDo(prealloc G.Value, vals ...G.Value) (G.Value, err
 // biasPass adds the bias b to every row of x into out (sums false) or sets
 // out to the column sums of x (sums true). Rows are split across cores for
 // the addition, columns for the sums, so that each column is still summed
-// from the first row to the last.
-func biasPass[T float32 | float64](sums bool, rows, cols int, x []T, b *tensor.Dense, out []T) {
+// from the first row to the last. With relu each row of the sum goes
+// through ReLU in place.
+func biasPass[T float32 | float64](sums, relu bool, rows, cols int, x []T, b *tensor.Dense, out []T) {
 	if sums {
 		if rows == 0 {
 			clear(out) // an empty sum, as gorgonia's reduction gives
@@ -153,6 +170,9 @@ func biasPass[T float32 | float64](sums bool, rows, cols int, x []T, b *tensor.D
 			}
 			for j, v := range src[wide:] {
 				dst[wide+j] = v + bias[wide+j]
+			}
+			if relu {
+				reluInto(dst, nil, dst)
 			}
 		}
 	})
@@ -184,6 +204,12 @@ func (op *biasOp) DiffWRT(inputs int) []bool {
 func (op *biasOp) SymDiff(inputs G.Nodes, output, grad *G.Node) (G.Nodes, error) {
 	if op.sums {
 		return nil, fmt.Errorf("%s: no second derivative", op)
+	}
+	if op.relu {
+		var err error
+		if grad, err = reluGrad(output, grad); err != nil {
+			return nil, err
+		}
 	}
 	db, err := G.ApplyOp(&biasOp{sums: true}, grad)
 	if err != nil {

@@ -93,10 +93,24 @@ func savedStats[T float32 | float64](sv *normSaved, x []T) (mean, inv []float64,
 // (NormBatch; in evaluation mode the running statistics) or per row over
 // the columns (NormLayer). It is differentiable in x, γ and β.
 func Norm(st *NormState, x, gamma, beta *G.Node) (*G.Node, error) {
+	return applyNorm(st, x, gamma, beta, false)
+}
+
+// NormReLU is [ReLU] of [Norm], bit for bit, as one op: each row of the
+// normalized output goes through the ReLU while it is in the cache, where
+// the two ops wrote the whole output and read it back. Its gradient is
+// ReLU's, dy where the output is positive (the output is positive exactly
+// where the normalized value is), then Norm's. The encoder's and the local
+// critic's batch norms are followed by ReLUs.
+func NormReLU(st *NormState, x, gamma, beta *G.Node) (*G.Node, error) {
+	return applyNorm(st, x, gamma, beta, true)
+}
+
+func applyNorm(st *NormState, x, gamma, beta *G.Node, relu bool) (*G.Node, error) {
 	if x.Shape().Dims() != 2 || x.Shape()[1] != st.Channels {
 		return nil, fmt.Errorf("%s: input of shape %v, want (rows, %d)", st.Name, x.Shape(), st.Channels)
 	}
-	return G.ApplyOp(&normOp{st: st, part: partForward}, x, gamma, beta)
+	return G.ApplyOp(&normOp{st: st, part: partForward, relu: relu}, x, gamma, beta)
 }
 
 // normPart says which computation a normOp performs.
@@ -113,6 +127,7 @@ type normOp struct {
 	customOp
 	st   *NormState
 	part normPart
+	relu bool // a forward op's output goes through ReLU (NormReLU)
 	// saved is a forward op's statistics; fwd, of a gradient op, the
 	// forward op whose statistics it reads.
 	saved normSaved
@@ -171,13 +186,16 @@ func (op *normOp) InferShape(ns ...G.DimSizer) (tensor.Shape, error) {
 }
 
 func (op *normOp) WriteHash(h hash.Hash) {
-	fmt.Fprintf(h, "norm-%p-%d-%p", op.st, op.part, op.fwd)
+	fmt.Fprintf(h, "norm-%p-%d-%p-%v", op.st, op.part, op.fwd, op.relu)
 }
 
 func (op *normOp) Hashcode() uint32 { return hashcode(op) }
 
 func (op *normOp) String() string {
 	names := [...]string{"", "∂x", "∂γ"}
+	if op.relu {
+		return fmt.Sprintf("norm(%s)+ReLU", op.st.Name)
+	}
 	return fmt.Sprintf("norm(%s)%s", op.st.Name, names[op.part])
 }
 
@@ -239,6 +257,12 @@ func (op *normOp) SymDiff(inputs G.Nodes, output, grad *G.Node) (G.Nodes, error)
 		return nil, fmt.Errorf("%s: no second derivative", op)
 	}
 	x, gamma := inputs[0], inputs[1]
+	if op.relu {
+		var err error
+		if grad, err = reluGrad(output, grad); err != nil {
+			return nil, err
+		}
+	}
 	dx, err := G.ApplyOp(&normOp{st: op.st, part: partGradX, fwd: op}, x, gamma, grad, output)
 	if err != nil {
 		return nil, err

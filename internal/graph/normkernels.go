@@ -152,11 +152,15 @@ func rowStats4[T float32 | float64](x []T, cols int, eps float64) (mean, inv [4]
 }
 
 // affineRows sets out[r][c] = x[r][c]·p[c] + q[c] for every row, in
-// parallel.
-func affineRows[T float32 | float64](rows, cols int, x, out, p, q []T) {
+// parallel, then, with relu, the ReLU of each row in place.
+func affineRows[T float32 | float64](rows, cols int, x, out, p, q []T, relu bool) {
 	parallelRows(rows, cols, func(_, lo, hi int) {
 		for r := lo; r < hi; r++ {
-			vec.Affine(out[r*cols:(r+1)*cols], x[r*cols:(r+1)*cols], p, q)
+			row := out[r*cols : (r+1)*cols]
+			vec.Affine(row, x[r*cols:(r+1)*cols], p, q)
+			if relu {
+				reluInto(row, nil, row)
+			}
 		}
 	})
 }
@@ -168,13 +172,13 @@ func normCompute[T float32 | float64](op *normOp, rows, cols int, x []T, in [][]
 	st, sv := op.st, op.savedStore()
 	switch {
 	case st.Kind == NormBatch && op.part == partForward:
-		batchNormForward(st, sv, rows, cols, x, in[0], in[1], out)
+		batchNormForward(st, sv, rows, cols, x, in[0], in[1], out, op.relu)
 	case st.Kind == NormBatch && op.part == partGradGamma:
 		batchNormGradGamma(st, sv, rows, cols, x, in[0], out)
 	case st.Kind == NormBatch && op.part == partGradX:
 		batchNormGradX(st, sv, rows, cols, x, in[0], in[1], out)
 	case op.part == partForward:
-		layerNormForward(st, sv, rows, cols, x, in[0], in[1], out)
+		layerNormForward(st, sv, rows, cols, x, in[0], in[1], out, op.relu)
 	case op.part == partGradGamma:
 		layerNormGradGamma(st, sv, rows, cols, x, in[0], out)
 	default:
@@ -184,8 +188,8 @@ func normCompute[T float32 | float64](op *normOp, rows, cols int, x []T, in [][]
 
 // batchNormForward sets out = γ (x - μ) inv + β, computed as
 // x·(γ inv) + (β - μ γ inv), with the batch's statistics (updating the
-// running ones) or the running ones.
-func batchNormForward[T float32 | float64](st *NormState, sv *normSaved, rows, cols int, x, gamma, beta, out []T) {
+// running ones) or the running ones, then, with relu, to its ReLU.
+func batchNormForward[T float32 | float64](st *NormState, sv *normSaved, rows, cols int, x, gamma, beta, out []T, relu bool) {
 	mean, inv := batchStats(st, rows, cols, x, true)
 	if st.Training {
 		saveStats(sv, x, mean, inv)
@@ -198,7 +202,7 @@ func batchNormForward[T float32 | float64](st *NormState, sv *normSaved, rows, c
 		a := float64(gamma[c]) * inv[c]
 		p[c], q[c] = T(a), T(float64(beta[c])-mean[c]*a)
 	}
-	affineRows(rows, cols, x, out, p, q)
+	affineRows(rows, cols, x, out, p, q, relu)
 }
 
 // gradStats returns the batch statistics of x for a gradient op: those
@@ -264,13 +268,18 @@ func batchNormGradX[T float32 | float64](st *NormState, sv *normSaved, rows, col
 }
 
 // layerNormForward sets each row of out to γ x̂ + β, x̂ being the row of x
-// normalized by its own mean and standard deviation.
-func layerNormForward[T float32 | float64](st *NormState, sv *normSaved, rows, cols int, x, gamma, beta, out []T) {
+// normalized by its own mean and standard deviation, then, with relu, to
+// its ReLU.
+func layerNormForward[T float32 | float64](st *NormState, sv *normSaved, rows, cols int, x, gamma, beta, out []T, relu bool) {
 	means, invs := growFloats(sv.mean, rows), growFloats(sv.inv, rows)
 	parallelRows(rows, cols, func(_, lo, hi int) {
 		eachRowStats(x, cols, lo, hi, st.Eps, func(i int, mean, inv float64) {
 			means[i], invs[i] = mean, inv
-			vec.ScaleShift(out[i*cols:(i+1)*cols], x[i*cols:(i+1)*cols], gamma, beta, T(inv), T(-mean*inv))
+			row := out[i*cols : (i+1)*cols]
+			vec.ScaleShift(row, x[i*cols:(i+1)*cols], gamma, beta, T(inv), T(-mean*inv))
+			if relu {
+				reluInto(row, nil, row)
+			}
 		})
 	})
 	saveStats(sv, x, means, invs)

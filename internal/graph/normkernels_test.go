@@ -196,7 +196,7 @@ func TestLayerNormGradXMatchesRowByRow(t *testing.T) {
 				sv := &normSaved{}
 				if saved {
 					out := make([]float32, rows*cols)
-					layerNormForward(st, sv, rows, cols, x, gamma, gamma, out)
+					layerNormForward(st, sv, rows, cols, x, gamma, gamma, out, false)
 				}
 				got := make([]float32, rows*cols)
 				layerNormGradX(st, sv, rows, cols, x, gamma, dy, got)
