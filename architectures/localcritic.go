@@ -126,14 +126,14 @@ func (e *EmbedNet) Forward(x *G.Node) (*G.Node, error) {
 	if h, err = e.BN.ForwardReLU(h); err != nil {
 		return nil, err
 	}
-	if h, err = e.Second.Forward(h); err != nil {
+	if h, err = graph.MatMul(h, e.Second.W); err != nil {
 		return nil, err
 	}
 	s, err := e.Shortcut.Forward(x)
 	if err != nil {
 		return nil, err
 	}
-	if h, err = G.Add(h, s); err != nil {
+	if h, err = graph.AddBiasAdd(h, e.Second.B, s); err != nil { // (h W₂ + b₂) + s
 		return nil, err
 	}
 	return e.LN.Forward(h)

@@ -200,7 +200,7 @@ func runAllPairs[T float32 | float64](op *allPairsOp, out []T, ins []*tensor.Den
 			}
 		})
 	default:
-		biasPass(true, false, n, r*h, data(ins[0]), nil, out)
+		biasPass(true, false, n, r*h, data(ins[0]), nil, nil, out)
 	}
 }
 

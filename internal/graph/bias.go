@@ -29,12 +29,26 @@ func AddBiasReLU(y, b *G.Node) (*G.Node, error) {
 	return applyBias(y, b, true)
 }
 
-func applyBias(y, b *G.Node, relu bool) (*G.Node, error) {
+// AddBiasAdd returns (y + b) + s, AddBias of y and b plus the matrix s
+// of y's shape, bit for bit, as one op: the sum of the bias and the
+// addition are made on each row while it is in the cache, where the two
+// ops wrote the first sum whole and read it back. Its gradient is the
+// output's gradient in y and in s and its column sums in b. The local
+// critic's embeddings add their linear shortcut to their second layer's
+// biased product so.
+func AddBiasAdd(y, b, s *G.Node) (*G.Node, error) {
+	if !s.Shape().Eq(y.Shape()) || s.Dtype() != y.Dtype() {
+		return nil, fmt.Errorf("graph.AddBiasAdd: addend of shape %v (%v) for rows of shape %v (%v); want the same", s.Shape(), s.Dtype(), y.Shape(), y.Dtype())
+	}
+	return applyBias(y, b, false, s)
+}
+
+func applyBias(y, b *G.Node, relu bool, addend ...*G.Node) (*G.Node, error) {
 	ys, bs := y.Shape(), b.Shape()
 	if ys.Dims() != 2 || bs.Dims() != 1 || bs[0] != ys[1] {
 		return nil, fmt.Errorf("graph.AddBias: bias of shape %v for rows of shape %v; want a vector of %d", bs, ys, ys[1])
 	}
-	return G.ApplyOp(&biasOp{relu: relu}, y, b)
+	return G.ApplyOp(&biasOp{relu: relu, add: len(addend) > 0}, append([]*G.Node{y, b}, addend...)...)
 }
 
 // biasOp adds a bias to every row (sums false: inputs y and b) or sums the
@@ -43,11 +57,15 @@ type biasOp struct {
 	customOp
 	sums bool
 	relu bool // the sum goes through ReLU (AddBiasReLU)
+	add  bool // a third input is added to the sum (AddBiasAdd)
 }
 
 func (op *biasOp) Arity() int {
-	if op.sums {
+	switch {
+	case op.sums:
 		return 1
+	case op.add:
+		return 3
 	}
 	return 2
 }
@@ -55,8 +73,11 @@ func (op *biasOp) Arity() int {
 func (op *biasOp) Type() hm.Type {
 	a := hm.TypeVariable('a')
 	m, v := G.TensorType{Dims: 2, Of: a}, G.TensorType{Dims: 1, Of: a}
-	if op.sums {
+	switch {
+	case op.sums:
 		return hm.NewFnType(m, v)
+	case op.add:
+		return hm.NewFnType(m, v, m, m)
 	}
 	return hm.NewFnType(m, v, m)
 }
@@ -84,6 +105,8 @@ func (op *biasOp) String() string {
 		return "BiasGrad"
 	case op.relu:
 		return "AddBias+ReLU"
+	case op.add:
+		return "AddBias+Add"
 	}
 	return "AddBias"
 }
@@ -127,11 +150,17 @@ func (op *biasOp) UsePreallocDo(prealloc G.Value, vals ...G.Value) (G.Value, err
 			return nil, fmt.Errorf("%s: bias does not fit %d columns", op, cols)
 		}
 	}
+	var addend *tensor.Dense
+	if op.add {
+		if addend, ok = vals[2].(*tensor.Dense); !ok || addend.Dtype() != x.Dtype() || addend.Shape().TotalSize() != rows*cols || addend.RequiresIterator() {
+			return nil, fmt.Errorf("%s: addend does not fit %d x %d", op, rows, cols)
+		}
+	}
 	switch x.Dtype() {
 	case tensor.Float32:
-		biasPass(op.sums, op.relu, rows, cols, x.Float32s(), b, out.Float32s())
+		biasPass(op.sums, op.relu, rows, cols, x.Float32s(), b, dataOf[float32](addend), out.Float32s())
 	case tensor.Float64:
-		biasPass(op.sums, op.relu, rows, cols, x.Float64s(), b, out.Float64s())
+		biasPass(op.sums, op.relu, rows, cols, x.Float64s(), b, dataOf[float64](addend), out.Float64s())
 	default:
 		return nil, fmt.Errorf("%s: unsupported type %v", op, x.Dtype())
 	}
@@ -142,8 +171,9 @@ func (op *biasOp) UsePreallocDo(prealloc G.Value, vals ...G.Value) (G.Value, err
 // out to the column sums of x (sums true). Rows are split across cores for
 // the addition, columns for the sums, so that each column is still summed
 // from the first row to the last. With relu each row of the sum goes
-// through ReLU in place.
-func biasPass[T float32 | float64](sums, relu bool, rows, cols int, x []T, b *tensor.Dense, out []T) {
+// through ReLU in place; with an addend s each row of s is added to it,
+// as the engine's Add does.
+func biasPass[T float32 | float64](sums, relu bool, rows, cols int, x []T, b *tensor.Dense, s, out []T) {
 	if sums {
 		if rows == 0 {
 			clear(out) // an empty sum, as gorgonia's reduction gives
@@ -171,6 +201,9 @@ func biasPass[T float32 | float64](sums, relu bool, rows, cols int, x []T, b *te
 			for j, v := range src[wide:] {
 				dst[wide+j] = v + bias[wide+j]
 			}
+			if s != nil {
+				addRow(dst, s[r*cols:(r+1)*cols])
+			}
 			if relu {
 				reluInto(dst, nil, dst)
 			}
@@ -192,15 +225,20 @@ func sumRows[T float32 | float64](rows, stride int, x, out []T) {
 	}
 }
 
-// DiffWRT says the addition is differentiable in y and b.
+// DiffWRT says the addition is differentiable in y and b (and the
+// addend).
 func (op *biasOp) DiffWRT(inputs int) []bool {
-	if op.sums {
+	switch {
+	case op.sums:
 		return []bool{false}
+	case op.add:
+		return []bool{true, true, true}
 	}
 	return []bool{true, true}
 }
 
-// SymDiff returns the gradient itself for y and its column sums for b.
+// SymDiff returns the gradient itself for y (and the addend) and its
+// column sums for b, after ReLU's gradient for AddBiasReLU.
 func (op *biasOp) SymDiff(inputs G.Nodes, output, grad *G.Node) (G.Nodes, error) {
 	if op.sums {
 		return nil, fmt.Errorf("%s: no second derivative", op)
@@ -215,5 +253,28 @@ func (op *biasOp) SymDiff(inputs G.Nodes, output, grad *G.Node) (G.Nodes, error)
 	if err != nil {
 		return nil, err
 	}
+	if op.add {
+		return G.Nodes{grad, db, grad}, nil
+	}
 	return G.Nodes{grad, db}, nil
+}
+
+// dataOf returns t's elements, or nil for a nil t.
+func dataOf[T float32 | float64](t *tensor.Dense) []T {
+	if t == nil {
+		return nil
+	}
+	return t.Data().([]T)
+}
+
+// addRow adds s into dst, dst[j] + s[j] with dst first: the engine's Add
+// for float32 (vec.Add, eight at a time), gorgonia's for float64.
+func addRow[T float32 | float64](dst, s []T) {
+	if d32, ok := any(dst).([]float32); ok {
+		vec.Add(d32, any(s).([]float32))
+		return
+	}
+	for j, v := range s {
+		dst[j] += v
+	}
 }

@@ -80,7 +80,7 @@ func biasAndGradients(t *testing.T, dt tensor.Dtype, shape [2]int, add func(y, b
 // rows: zeros, as gorgonia's reduction gives, not a panic.
 func TestBiasGradOfNoRowsIsZero(t *testing.T) {
 	out := []float32{1, 2, 3}
-	biasPass(true, false, 0, 3, []float32{}, nil, out)
+	biasPass(true, false, 0, 3, []float32{}, nil, nil, out)
 	for c, v := range out {
 		if v != 0 {
 			t.Fatalf("column %d: %v, want 0", c, v)
@@ -107,7 +107,7 @@ func BenchmarkAddBias(b *testing.B) {
 			}
 			b.Run(name, func(b *testing.B) {
 				for b.Loop() {
-					biasPass(sums, false, rows, cols, x, bias, out)
+					biasPass(sums, false, rows, cols, x, bias, nil, out)
 				}
 			})
 		}
@@ -154,7 +154,7 @@ func TestAddBiasKeepsXsNaN(t *testing.T) {
 func checkFirstOperandNaN[T float32 | float64, U uint32 | uint64](t *testing.T, rows, cols int, x, b []T, bits func(T) U, quiet U) {
 	t.Helper()
 	out := make([]T, rows*cols)
-	biasPass(false, false, rows, cols, x, tensor.New(tensor.WithShape(cols), tensor.WithBacking(b)), out)
+	biasPass(false, false, rows, cols, x, tensor.New(tensor.WithShape(cols), tensor.WithBacking(b)), nil, out)
 	for i := range out {
 		xi, bi := x[i], b[i%cols]
 		want := bits(xi + bi)

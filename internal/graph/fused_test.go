@@ -9,14 +9,16 @@ import (
 	"gorgonia.org/tensor"
 )
 
-// TestFusedReLUsMatchTheirTwoOps checks that NormReLU (batch and layer
-// norms) and AddBiasReLU give the bits of the op followed by ReLU: the
-// output and the gradients of Σ w ⊙ out in every input, in float32 and
-// float64, on a matrix split across cores and on a small one. The bias
-// case meets exact zeros (y = -b), negative zeros and a NaN, where the
-// fused gradient's mask, taken from the output, must be the one ReLU
-// takes from its input.
-func TestFusedReLUsMatchTheirTwoOps(t *testing.T) {
+// TestFusedOpsMatchTheirTwoOps checks that NormReLU (batch and layer
+// norms) and AddBiasReLU give the bits of the op followed by ReLU, and
+// AddBiasAdd those of AddBias followed by gorgonia's Add (on the tape
+// machine's engine): the output and the gradients of Σ w ⊙ out in every
+// input, in float32 and float64, on a matrix split across cores and on a
+// small one. The bias cases meet exact zeros (y = -b), negative zeros and
+// a NaN, where the fused ReLU's gradient mask, taken from the output, must
+// be the one ReLU takes from its input. AddBiasAdd's addend is a function
+// of y (Rectify), so that y's gradient sums two contributions.
+func TestFusedOpsMatchTheirTwoOps(t *testing.T) {
 	for _, shape := range [][2]int{{7, 3}, {300, 130}} {
 		for _, dt := range []tensor.Dtype{tensor.Float32, tensor.Float64} {
 			for _, kind := range []NormKind{NormBatch, NormLayer} {
@@ -37,6 +39,11 @@ func TestFusedReLUsMatchTheirTwoOps(t *testing.T) {
 			}, func(in ...*G.Node) (*G.Node, error) {
 				return ReLU(G.Must(AddBias(in[0], in[1])))
 			}, "AddBiasReLU")
+			sameOpsAndGradients(t, dt, shape, true, func(in ...*G.Node) (*G.Node, error) {
+				return AddBiasAdd(in[0], in[1], G.Must(Rectify(in[0])))
+			}, func(in ...*G.Node) (*G.Node, error) {
+				return G.Add(G.Must(AddBias(in[0], in[1])), G.Must(Rectify(in[0])))
+			}, "AddBiasAdd")
 		}
 	}
 }
@@ -80,7 +87,7 @@ func sameOpsAndGradients(t *testing.T, dt tensor.Dtype, shape [2]int, bias bool,
 		if _, err := G.Grad(G.Must(G.Sum(G.Must(G.HadamardProd(out, wn)))), in...); err != nil {
 			t.Fatal(err)
 		}
-		vm := G.NewTapeMachine(g, G.BindDualValues(in...))
+		vm := NewTapeMachine(g, G.BindDualValues(in...))
 		defer CloseMachine(vm)
 		if err := vm.RunAll(); err != nil {
 			t.Fatal(err)
