@@ -209,16 +209,17 @@ func TestSgemmBetaZeroOverwritesNaN(t *testing.T) {
 // A, the shapes with more than two blocks of rows and at least as many
 // tiles down as across (256x300, 1000x20 over two slices of k, 800x2100
 // over two panels of B) take sharedB's blocks of rows, as do 6x4096 and
-// 64x1000 with a transposed B and beta 0, computed transposed (1000x20
-// and the transposed 64x1000, whose B packed is small, over several
-// slices of k, run every slice 24 rows at a time: smallB); the others
-// split into one range per goroutine.
+// 64x1000 with a transposed B and beta 0, computed transposed; 1000x20
+// and the transposed 64x1000, whose packed Bs are small, run each slice
+// of k 24 rows at a time (smallB). 64x256 by 256x256ᵀ with beta 0 is
+// computed transposed on one goroutine and plain on more (plainSmallB).
+// The others split into one range per goroutine.
 func TestSgemmSameBitsAnyGOMAXPROCS(t *testing.T) {
 	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(0))
 	rng := rand.New(rand.NewPCG(9, 10))
 	var impl Implementation
 	var cases []*sgemmCase
-	for _, s := range [][3]int{{37, 129, 65}, {256, 300, 17}, {6, 4096, 64}, {1000, 20, 300}, {64, 1000, 600}, {800, 2100, 20}} {
+	for _, s := range [][3]int{{37, 129, 65}, {256, 300, 17}, {6, 4096, 64}, {1000, 20, 300}, {64, 1000, 600}, {800, 2100, 20}, {64, 256, 256}} {
 		for _, tr := range [][2]blas.Transpose{{blas.Trans, blas.NoTrans}, {blas.NoTrans, blas.NoTrans}, {blas.NoTrans, blas.Trans}, {blas.Trans, blas.Trans}} {
 			for _, beta := range []float32{0.3, 0, 1} {
 				cases = append(cases, &sgemmCase{tA: tr[0], tB: tr[1], m: s[0], n: s[1], k: s[2], alpha: -0.7, beta: beta, padA: 1, padC: 2})
@@ -369,11 +370,12 @@ func TestSgemmTransposedProductSameBits(t *testing.T) {
 	}
 	rng := rand.New(rand.NewPCG(19, 20))
 	var impl Implementation
-	// C of 4500 elements is copied on one goroutine, the larger ones on
+	// C of 8000 elements is copied on one goroutine, the larger ones on
 	// all (transposeSplit); most shapes leave a tail of fewer than eight rows.
 	// The last shape takes the transposed path only as Aᵀ·B: more than
-	// blockRows columns, at least four times as many rows.
-	for i, s := range [][3]int{{300, 40, 500}, {97, 96, 800}, {1000, 20, 300}, {512, 64, 700}, {150, 30, 300}, {600, 120, 500}} {
+	// blockRows columns, at least four times as many rows. Every B of
+	// A·Bᵀ is larger than plainSmallB.
+	for i, s := range [][3]int{{300, 40, 500}, {97, 96, 800}, {1000, 20, 300}, {512, 64, 700}, {400, 20, 200}, {600, 120, 500}} {
 		for _, aTrans := range []bool{true, false} {
 			if !aTrans && s[1] > blockRows {
 				continue
