@@ -57,3 +57,79 @@ func (p *product) rowProduct(n int) {
 		q.block(0, 1, 0, n-full)
 	}
 }
+
+// columnProduct computes a matrix-vector product, C = alpha A x + beta C
+// with A plain, m×k, x = op(B) k×1 and C a contiguous column (ldc 1):
+// rowChunk rows of A at a time, each depthBlock-deep slice of them
+// transposed into a scratch panel (transposeBlocks8, eight depths at a
+// time) that row64, or row16 for the last rows of a multiple of sixteen,
+// reads as its B, with x as its one-row A; the last m%kernelCols rows
+// take the general path. Each element is kernel6x16's sum, depth block by
+// depth block, stored as kernel6x16 stores it, but for the order of each
+// product's operands (x's value first), so C gets the general path's
+// bits but for NaN payloads: where a row of A and x hold NaNs at one
+// depth, C gets x's. The general path pads x to a sixteen-column sliver,
+// sixteen times the arithmetic.
+func (p *product) columnProduct(m int) {
+	stride := p.ldb // op(B)[l][0]
+	if p.bTrans {
+		stride = 1
+	}
+	full := m / kernelCols * kernelCols
+	chunks := (full + rowChunk - 1) / rowChunk
+	first := p.firstMode()
+	run := func(j int) {
+		buf := scratchPool.Get().(*[]float32)
+		defer scratchPool.Put(buf)
+		*buf = grow(*buf, depthBlock*rowChunk)
+		panel := *buf
+		i0 := j * rowChunk
+		rows := min(rowChunk, full-i0)
+		for pc := 0; pc < p.k; pc += depthBlock {
+			kc, mode := min(depthBlock, p.k-pc), modeAdd
+			if pc == 0 {
+				mode = first
+			}
+			p.transposeRows(panel, i0, rows, pc, kc)
+			x := &p.b[pc*stride]
+			if rows == rowChunk {
+				row64(kc, x, stride, &panel[0], rows, &p.c[i0], p.alpha, p.beta, mode)
+				continue
+			}
+			for g := 0; g < rows; g += kernelCols {
+				row16(kc, x, stride, &panel[g], rows, &p.c[i0+g], p.alpha, p.beta, mode)
+			}
+		}
+	}
+	if chunks > 1 && m*p.k >= parallelVolume && runtime.GOMAXPROCS(0) > 1 {
+		parallel.Do(chunks, run)
+	} else {
+		for j := range chunks {
+			run(j)
+		}
+	}
+	if full < m {
+		q := *p
+		q.a, q.c = p.a[full*p.lda:], p.c[full:]
+		q.block(0, m-full, 0, 1)
+	}
+}
+
+// transposeRows writes depths [p0, p0+kc) of rows [i0, i0+rows) of a
+// plain A to panel transposed, depth l of row r at panel[l*rows+r]; rows
+// is a multiple of 16.
+func (p *product) transposeRows(panel []float32, i0, rows, p0, kc int) {
+	a, lda := p.a, p.lda
+	base := i0*lda + p0
+	_ = a[base+(rows-1)*lda+kc-1]
+	_ = panel[kc*rows-1]
+	l := 0
+	for ; l+8 <= kc; l += 8 {
+		transposeBlocks8(&panel[l*rows], rows, &a[base+l], lda, rows/8)
+	}
+	for ; l < kc; l++ {
+		for r := range rows {
+			panel[l*rows+r] = a[base+r*lda+l]
+		}
+	}
+}

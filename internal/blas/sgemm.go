@@ -25,9 +25,10 @@ import (
 // tiles run through a wider one (blockPair), and pairs with A in place
 // too. All take A's value as the multiply's first operand, so C gets the
 // same bits from every kernel, NaN payloads included. (The products
-// computed as Cᵀ, transposeWins, take B's value first: where A and B
-// hold NaNs at one depth, C gets B's payload there. Finite results are
-// the same bits on every path.) On CPUs
+// computed as Cᵀ, transposeWins, and plain matrix-vector products,
+// columnProduct, take B's value first: where A and B hold NaNs at one
+// depth, C gets B's payload there. Finite results are the same bits on
+// every path.) On CPUs
 // without AVX2 and FMA, and on other architectures, Sgemm is gonum's.
 // Every other routine is gonum's.
 //
@@ -118,11 +119,10 @@ func (impl Implementation) Sgemm(tA, tB blas.Transpose, m, n, k int, alpha float
 	if n == 1 && m > 1 && ldc == 1 && aTrans {
 		// Aᵀ times a vector: C is a column, which the kernel would pad
 		// to sixteen columns, and Aᵀ would be packed. Computed as the row
-		// Cᵀ = op(B)ᵀ A it pads to six rows and reads A in place; every
-		// element is the same sum of the same products in the same order,
-		// so the bits are the same. (A plain A times a vector stays as
-		// it is: A is read in place there, and the transposed B of the
-		// row form would have to be gathered.)
+		// Cᵀ = op(B)ᵀ A, which rowProduct computes reading A in place
+		// row by row; every element is the same sum of the same products
+		// in the same order, so the bits are the same. (A plain A times
+		// a vector is columnProduct's.)
 		m, n = 1, m
 		a, lda, aTrans, b, ldb, bTrans = b, ldb, !bTrans, a, lda, !aTrans
 	}
@@ -133,6 +133,10 @@ func (impl Implementation) Sgemm(tA, tB blas.Transpose, m, n, k int, alpha float
 	p := product{aTrans: aTrans, bTrans: bTrans, k: k, alpha: alpha, beta: beta, a: a, lda: lda, b: b, ldb: ldb, c: c, ldc: ldc}
 	if m == 1 && !bTrans && n >= kernelCols && alpha != 0 && k > 0 {
 		p.rowProduct(n)
+		return
+	}
+	if n == 1 && ldc == 1 && !aTrans && m >= kernelCols && alpha != 0 && k > 0 {
+		p.columnProduct(m)
 		return
 	}
 	p.stream = streams(m, n, k, beta, c, ldc)

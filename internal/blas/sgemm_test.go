@@ -247,7 +247,8 @@ func TestSgemmSameBitsAnyGOMAXPROCS(t *testing.T) {
 }
 
 // TestSgemmColumnSameBitsAsPadded checks that a matrix-vector product
-// (n = 1 with a contiguous C, computed as the row Cᵀ = op(B)ᵀ op(A)ᵀ)
+// (n = 1 with a contiguous C: with a transposed A computed as the row
+// Cᵀ = op(B)ᵀ op(A)ᵀ by rowProduct, with a plain A by columnProduct)
 // gives the same bits as the general path, which a padded C takes, for
 // every transpose, alpha and beta, on shapes that run in parallel and
 // that do not.
