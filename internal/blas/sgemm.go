@@ -297,11 +297,11 @@ func transposeInto(c []float32, ldc int, t []float32, m, n int) {
 // transposed form's scratch, its transpose into C and a split of few
 // rows. On the 2-core Intel Xeon, the separable Gaussian critic's input
 // gradients (64×256 times 256×256ᵀ) took 32.7-33.1 µs so against
-// 47.6-48.3 µs, and 96×128 times 128×512ᵀ 49.7-51.3 against 54.5-58.9;
+// 47.6-48.3 µs, and 96×512 times 128×512ᵀ 49.7-51.3 against 54.5-58.9;
 // the plain form of larger Bs gained little or lost (64×512 times
 // 512×512ᵀ 1.04 times as fast, 16×512 times 512×512ᵀ 0.91, 64×1000
-// times 200×1000ᵀ 0.82), and of every shape on one core lost (64×256
-// times 256×256ᵀ 0.86).
+// times 200×1000ᵀ 0.82), and on one core that of every shape but 96×512
+// times 128×512ᵀ (1.05, near a tie) lost (64×256 times 256×256ᵀ 0.86).
 const plainSmallB = 1 << 16
 
 // transposeSplit is the fewest elements of a transposed product's result
@@ -516,19 +516,20 @@ const packRun = 32 * kernelCols
 const sharedMax = 1 << 24
 
 // smallB is the most elements of B packed, short of its last panel,
-// under which sharedBlock runs every panel over 4*kernelRows rows before
-// it moves on to the next rows, rather than over blockRows rows: each
-// row of A is then read whole at once, not in depthBlock-long pieces a
-// panel apart. A B of few columns against a deep A from memory, as in
-// the fc layer's input gradient at batch 16 (16×1024 times 1024×4096ᵀ,
-// computed as W times dYᵀ), otherwise meets 96 rows of A 4 KB apart, a
-// page each, at every panel, and the prefetchers lose track of them.
-// On the 2-core Intel Xeon, W cycled among 12 copies
-// (BenchmarkSgemmFromMemory), that product took 0.74-0.76 ms against
-// 1.06-1.07, and at batch 64 1.74-1.87 ms against 1.95-2.11; the global
-// critic's 16×512 times 512×4096ᵀ stayed the same (0.50-0.56 ms). Of 6,
-// 12, 24 and 48 rows, 12 and 24 were best. The panels meet each element
-// in the same order, so C gets the same bits.
+// under which sharedBlock runs every panel over 4*kernelRows rows
+// before it moves on to the next rows, rather than over blockRows rows:
+// each row of A is then read whole at once, not in depthBlock-long
+// pieces a panel apart. A B of few columns against a deep A from
+// memory, as in the fc layer's input gradient at batch 16 (16×1024
+// times (4096×1024)ᵀ, computed as W times dYᵀ), otherwise meets 96 rows
+// of A 4 KB apart, a page each, at every panel, and the prefetchers
+// lose track of them. On the 2-core Intel Xeon, W cycled among 12
+// copies (BenchmarkSgemmFromMemory), that product took 0.74-0.76 ms
+// against 1.06-1.07, and at batch 64 1.74-1.87 ms against 1.95-2.11;
+// the global critic's 16×512 times (4096×512)ᵀ stayed the same
+// (0.50-0.56 ms). Of 6, 12, 24 and 48 rows, 12 and 24 were best for the
+// fc layer, 24 and 48 for the global critic. The panels meet each
+// element in the same order, so C gets the same bits.
 const smallB = 1 << 17
 
 // appendPanels appends to pans B's panels for n columns, columns
