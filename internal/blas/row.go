@@ -64,12 +64,12 @@ func (p *product) rowProduct(n int) {
 // transposed into a scratch panel (transposeBlocks8, eight depths at a
 // time) that row64, or row16 for the last rows of a multiple of sixteen,
 // reads as its B, with x as its one-row A; the last m%kernelCols rows
-// take the general path. Each element is kernel6x16's sum, depth block by
-// depth block, stored as kernel6x16 stores it, but for the order of each
-// product's operands (x's value first), so C gets the general path's
-// bits but for NaN payloads: where a row of A and x hold NaNs at one
-// depth, C gets x's. The general path pads x to a sixteen-column sliver,
-// sixteen times the arithmetic.
+// are padded with zeros to sixteen (columnTail). Each element is
+// kernel6x16's sum, depth block by depth block, stored as kernel6x16
+// stores it, but for the order of each product's operands (x's value
+// first), so C gets the general path's bits but for NaN payloads: where
+// a row of A and x hold NaNs at one depth, C gets x's. The general path
+// pads x to a sixteen-column sliver, sixteen times the arithmetic.
 func (p *product) columnProduct(m int) {
 	stride := p.ldb // op(B)[l][0]
 	if p.bTrans {
@@ -109,9 +109,31 @@ func (p *product) columnProduct(m int) {
 		}
 	}
 	if full < m {
-		q := *p
-		q.a, q.c = p.a[full*p.lda:], p.c[full:]
-		q.block(0, m-full, 0, 1)
+		p.columnTail(full, m-full, stride)
+	}
+}
+
+// columnTail computes rows [i0, i0+rows) of columnProduct's C, fewer than
+// sixteen: each depth slice of them transposed into a sixteen-row panel
+// padded with zeros, row16 into an edge buffer (alpha times the sums),
+// and the valid rows combined with C as the kernel stores them
+// (combineEdge).
+func (p *product) columnTail(i0, rows, stride int) {
+	var panel [depthBlock * kernelCols]float32
+	var edge [kernelCols]float32
+	first := p.firstMode()
+	for pc := 0; pc < p.k; pc += depthBlock {
+		kc, mode := min(depthBlock, p.k-pc), modeAdd
+		if pc == 0 {
+			mode = first
+		}
+		for l := range kc {
+			for r := range rows {
+				panel[l*kernelCols+r] = p.a[(i0+r)*p.lda+pc+l]
+			}
+		}
+		row16(kc, &p.b[pc*stride], stride, &panel[0], kernelCols, &edge[0], p.alpha, 0, modeSet)
+		p.combineEdge(edge[:], 1, i0, rows, 1, mode)
 	}
 }
 

@@ -25,11 +25,13 @@ import (
 // tiles run through a wider one (blockPair), and pairs with A in place
 // too. All take A's value as the multiply's first operand, so C gets the
 // same bits from every kernel, NaN payloads included. (The products
-// computed as Cᵀ, transposeWins, and plain matrix-vector products,
-// columnProduct, take B's value first: where A and B hold NaNs at one
-// depth, C gets B's payload there. Finite results are the same bits on
-// every path.) On CPUs
-// without AVX2 and FMA, and on other architectures, Sgemm is gonum's.
+// computed as Cᵀ, transposeWins, Aᵀ times a vector, computed as the row
+// xᵀA, and a plain A times a vector, columnProduct, take B's value
+// first: where A and B hold NaNs at one depth, C gets B's payload there.
+// Which path a product takes depends on its shape and transposes only,
+// never on GOMAXPROCS. Finite results are the same bits on every path.)
+// On CPUs without AVX2 and FMA, and on other architectures, Sgemm is
+// gonum's.
 // Every other routine is gonum's.
 //
 // Large products run on up to GOMAXPROCS goroutines, each computing its
@@ -121,8 +123,9 @@ func (impl Implementation) Sgemm(tA, tB blas.Transpose, m, n, k int, alpha float
 		// to sixteen columns, and Aᵀ would be packed. Computed as the row
 		// Cᵀ = op(B)ᵀ A, which rowProduct computes reading A in place
 		// row by row; every element is the same sum of the same products
-		// in the same order, so the bits are the same. (A plain A times
-		// a vector is columnProduct's.)
+		// in the same order, so the bits are the same but for NaN
+		// payloads: x's value is each product's first operand. (A plain
+		// A times a vector is columnProduct's.)
 		m, n = 1, m
 		a, lda, aTrans, b, ldb, bTrans = b, ldb, !bTrans, a, lda, !aTrans
 	}
@@ -220,7 +223,7 @@ func transposeWins(aTrans, bTrans bool, m, n, k int) bool {
 		return n <= blockRows && m > n && m <= 1024 && k >= 8*n ||
 			n <= 128 && m >= 4*n && m <= 2048 && k >= 4*n
 	case !aTrans && bTrans:
-		return m <= blockRows && n > m && k >= 4*m && !(n*k <= plainSmallB && runtime.GOMAXPROCS(0) > 1)
+		return m <= blockRows && n > m && k >= 4*m && n*k > plainSmallB
 	}
 	return false
 }
@@ -292,16 +295,18 @@ func transposeInto(c []float32, ldc int, t []float32, m, n int) {
 }
 
 // plainSmallB is the most elements of a transposed B (A·Bᵀ) that
-// transposeWins leaves in the plain form on more than one goroutine: B
-// packed, 64 KB of it a goroutine at most, costs less there than the
-// transposed form's scratch, its transpose into C and a split of few
-// rows. On the 2-core Intel Xeon, the separable Gaussian critic's input
-// gradients (64×256 times 256×256ᵀ) took 32.7-33.1 µs so against
-// 47.6-48.3 µs, and 96×512 times 128×512ᵀ 49.7-51.3 against 54.5-58.9;
-// the plain form of larger Bs gained little or lost (64×512 times
-// 512×512ᵀ 1.04 times as fast, 16×512 times 512×512ᵀ 0.91, 64×1000
-// times 200×1000ᵀ 0.82), and on one core that of every shape but 96×512
-// times 128×512ᵀ (1.05, near a tie) lost (64×256 times 256×256ᵀ 0.86).
+// transposeWins leaves in the plain form: B packed, 64 KB of it a
+// goroutine at most, costs less than the transposed form's scratch, its
+// transpose into C and a split of few rows. On the 2-core Intel Xeon,
+// the separable Gaussian critic's input gradients (64×256 times
+// 256×256ᵀ) took 32.7-33.1 µs so against 47.6-48.3 µs, and 96×512 times
+// 128×512ᵀ 49.7-51.3 against 54.5-58.9; the plain form of larger Bs
+// gained little or lost (64×512 times 512×512ᵀ 1.04 times as fast,
+// 16×512 times 512×512ᵀ 0.91, 64×1000 times 200×1000ᵀ 0.82). On one core
+// the plain form of 64×256 times 256×256ᵀ runs 0.86 times as fast; the
+// rule holds there all the same, so that which form a product takes, and
+// so which NaN payload C gets where A and B hold NaNs at one depth, never
+// depends on GOMAXPROCS.
 const plainSmallB = 1 << 16
 
 // transposeSplit is the fewest elements of a transposed product's result

@@ -211,23 +211,40 @@ func TestSgemmBetaZeroOverwritesNaN(t *testing.T) {
 // over two panels of B) take sharedB's blocks of rows, as do 6x4096 and
 // 64x1000 with a transposed B and beta 0, computed transposed; 1000x20
 // and the transposed 64x1000, whose packed Bs are small, run each slice
-// of k 24 rows at a time (smallB). 64x256 by 256x256ᵀ with beta 0 is
-// computed transposed on one goroutine and plain on more (plainSmallB).
-// The others split into one range per goroutine.
+// of k 24 rows at a time (smallB). 64x256 by 256x256ᵀ stays plain
+// (plainSmallB). 1x512 by 512x600 with a plain B is a one-row product and
+// 4096x100 by 100x1 a matrix-vector one (rowProduct, columnProduct), split
+// into column and row chunks. The others split into one range per
+// goroutine. A NaN in A and B at one depth of 64x256 by 256x256ᵀ gets the
+// same payload on any number of goroutines too.
 func TestSgemmSameBitsAnyGOMAXPROCS(t *testing.T) {
 	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(0))
 	rng := rand.New(rand.NewPCG(9, 10))
 	var impl Implementation
 	var cases []*sgemmCase
-	for _, s := range [][3]int{{37, 129, 65}, {256, 300, 17}, {6, 4096, 64}, {1000, 20, 300}, {64, 1000, 600}, {800, 2100, 20}, {64, 256, 256}} {
+	for _, s := range [][3]int{{37, 129, 65}, {256, 300, 17}, {6, 4096, 64}, {1000, 20, 300}, {64, 1000, 600}, {800, 2100, 20}, {64, 256, 256}, {1, 512, 600}, {4096, 1, 100}} {
 		for _, tr := range [][2]blas.Transpose{{blas.Trans, blas.NoTrans}, {blas.NoTrans, blas.NoTrans}, {blas.NoTrans, blas.Trans}, {blas.Trans, blas.Trans}} {
 			for _, beta := range []float32{0.3, 0, 1} {
-				cases = append(cases, &sgemmCase{tA: tr[0], tB: tr[1], m: s[0], n: s[1], k: s[2], alpha: -0.7, beta: beta, padA: 1, padC: 2})
+				padC := 2
+				if s[1] == 1 {
+					padC = 0 // a contiguous column, as columnProduct takes
+				}
+				cases = append(cases, &sgemmCase{tA: tr[0], tB: tr[1], m: s[0], n: s[1], k: s[2], alpha: -0.7, beta: beta, padA: 1, padC: padC})
 			}
 		}
 	}
-	for _, c := range cases {
-		c.fill(rng)
+	nans := &sgemmCase{tA: blas.NoTrans, tB: blas.Trans, m: 64, n: 256, k: 256, alpha: 1}
+	nans.fill(rng)
+	for r := range nans.m {
+		nans.aData[nans.index(nans.tA, r, 100, nans.lda)] = math.Float32frombits(0x7fc00000 | uint32(r))
+	}
+	for col := range nans.n {
+		nans.bData[nans.index(nans.tB, 100, col, nans.ldb)] = math.Float32frombits(0xffe00000 | uint32(col))
+	}
+	for _, c := range append(cases, nans) {
+		if c != nans {
+			c.fill(rng)
+		}
 		if c.m*c.n*c.k < parallelVolume {
 			t.Fatalf("%v is too small to run in parallel", c)
 		}
@@ -242,7 +259,9 @@ func TestSgemmSameBitsAnyGOMAXPROCS(t *testing.T) {
 				}
 			}
 		}
-		c.check(t, want)
+		if c != nans {
+			c.check(t, want)
+		}
 	}
 }
 
@@ -250,18 +269,22 @@ func TestSgemmSameBitsAnyGOMAXPROCS(t *testing.T) {
 // (n = 1 with a contiguous C: with a transposed A computed as the row
 // Cᵀ = op(B)ᵀ op(A)ᵀ by rowProduct, with a plain A by columnProduct)
 // gives the same bits as the general path, which a padded C takes, for
-// every transpose, alpha and beta, on shapes that run in parallel and
-// that do not.
+// every transpose, alpha and beta (and a C of NaNs under beta 0), on
+// shapes that run in parallel and that do not, with and without a tail of
+// rows short of sixteen (columnTail).
 func TestSgemmColumnSameBitsAsPadded(t *testing.T) {
 	rng := rand.New(rand.NewPCG(11, 12))
 	var impl Implementation
 	count := 0
-	for _, s := range [][2]int{{2, 3}, {7, 300}, {97, 33}, {512, 700}, {4096, 130}} {
+	for _, s := range [][2]int{{2, 3}, {7, 300}, {97, 33}, {512, 700}, {4096, 130}, {37, 260}} {
 		for _, tA := range transposes[:2] {
 			for _, tB := range transposes[:2] {
 				count++
 				column := &sgemmCase{tA: tA, tB: tB, m: s[0], n: 1, k: s[1],
 					alpha: alphas[1+count%2], beta: betas[count%3], padA: count % 2, padB: count % 3}
+				if count%3 == 1 { // C of NaNs, which beta 0 must not read
+					column.beta, column.nanC = 0, true
+				}
 				column.fill(rng)
 				if column.ldc != 1 {
 					t.Fatalf("%v: C is not contiguous", column)
@@ -688,10 +711,12 @@ func TestSgemmAVX512KeepsANaNFirst(t *testing.T) {
 	}
 }
 
-// TestSgemmTransposedFormTakesBsNaN pins the one exception to A's NaN
+// TestSgemmTransposedFormTakesBsNaN pins the exceptions to A's NaN
 // first: products computed as Cᵀ = op(B)ᵀ op(A)ᵀ (transposeWins, beta 0)
-// multiply with B's value first, so where A and B hold NaNs at one depth
-// C gets B's payload, under each of transposeWins's rules.
+// and matrix-vector products (Aᵀx as the row xᵀA, rowProduct; plain A
+// times x, columnProduct) multiply with B's value first, so where A and B
+// hold NaNs at one depth C gets B's payload, under each of transposeWins's
+// rules and on both vector paths.
 func TestSgemmTransposedFormTakesBsNaN(t *testing.T) {
 	if !HasKernel() {
 		t.Skip("no AVX2 and FMA: Sgemm is gonum's")
@@ -701,10 +726,11 @@ func TestSgemmTransposedFormTakesBsNaN(t *testing.T) {
 	for _, s := range []struct {
 		tA, tB  blas.Transpose
 		m, n, k int
-	}{{blas.Trans, blas.NoTrans, 300, 40, 500}, {blas.Trans, blas.NoTrans, 600, 120, 500}, {blas.NoTrans, blas.Trans, 40, 300, 500}} {
+	}{{blas.Trans, blas.NoTrans, 300, 40, 500}, {blas.Trans, blas.NoTrans, 600, 120, 500}, {blas.NoTrans, blas.Trans, 40, 300, 500},
+		{blas.NoTrans, blas.NoTrans, 100, 1, 300}, {blas.Trans, blas.NoTrans, 100, 1, 300}} {
 		c := &sgemmCase{tA: s.tA, tB: s.tB, m: s.m, n: s.n, k: s.k, alpha: alphas[1]}
 		c.fill(rng)
-		if !transposeWins(s.tA == blas.Trans, s.tB == blas.Trans, c.m, c.n, c.k) {
+		if c.n > 1 && !transposeWins(s.tA == blas.Trans, s.tB == blas.Trans, c.m, c.n, c.k) {
 			t.Fatalf("%v does not take the transposed path", c)
 		}
 		p := c.k / 2
@@ -828,5 +854,23 @@ func BenchmarkSgemmFromMemory(b *testing.B) {
 			}
 			b.ReportMetric(float64(4*s.k*s.n)*float64(b.N)/b.Elapsed().Seconds()/1e9, "GB/s")
 		})
+	}
+}
+
+// TestTransposeWinsLeavesSmallBsPlain pins plainSmallB's rule: A·Bᵀ with
+// few rows stays plain when B has at most 64K elements, whatever
+// GOMAXPROCS is, and takes the transposed form above that.
+func TestTransposeWinsLeavesSmallBsPlain(t *testing.T) {
+	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(0))
+	for _, procs := range []int{1, 2} {
+		runtime.GOMAXPROCS(procs)
+		for _, s := range []struct {
+			m, n, k    int
+			transposed bool
+		}{{64, 256, 256, false}, {16, 64, 1024, false}, {64, 512, 512, true}, {16, 4096, 1024, true}, {64, 257, 256, true}} {
+			if got := transposeWins(false, true, s.m, s.n, s.k); got != s.transposed {
+				t.Errorf("GOMAXPROCS %d: %dx%d times (%dx%d)ᵀ: transposed form %v, want %v", procs, s.m, s.k, s.n, s.k, got, s.transposed)
+			}
+		}
 	}
 }
