@@ -133,7 +133,12 @@ func (e *EmbedNet) Forward(x *G.Node) (*G.Node, error) {
 	if err != nil {
 		return nil, err
 	}
-	if h, err = graph.AddBiasAdd(h, e.Second.B, s); err != nil { // (h W₂ + b₂) + s
+	if e.Second.B == nil {
+		h, err = G.Add(h, s)
+	} else {
+		h, err = graph.AddBiasAdd(h, e.Second.B, s) // (h W₂ + b₂) + s
+	}
+	if err != nil {
 		return nil, err
 	}
 	return e.LN.Forward(h)

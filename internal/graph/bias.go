@@ -37,13 +37,21 @@ func AddBiasReLU(y, b *G.Node) (*G.Node, error) {
 // critic's embeddings add their linear shortcut to their second layer's
 // biased product so.
 func AddBiasAdd(y, b, s *G.Node) (*G.Node, error) {
+	if y == nil || s == nil {
+		return nil, fmt.Errorf("graph.AddBiasAdd: nil operand")
+	}
 	if !s.Shape().Eq(y.Shape()) || s.Dtype() != y.Dtype() {
 		return nil, fmt.Errorf("graph.AddBiasAdd: addend of shape %v (%v) for rows of shape %v (%v); want the same", s.Shape(), s.Dtype(), y.Shape(), y.Dtype())
 	}
 	return applyBias(y, b, false, s)
 }
 
+// applyBias checks y and b and builds the bias op: with relu
+// AddBiasReLU's, with an addend AddBiasAdd's, else AddBias's.
 func applyBias(y, b *G.Node, relu bool, addend ...*G.Node) (*G.Node, error) {
+	if y == nil || b == nil {
+		return nil, fmt.Errorf("graph.AddBias: nil operand")
+	}
 	ys, bs := y.Shape(), b.Shape()
 	if ys.Dims() != 2 || bs.Dims() != 1 || bs[0] != ys[1] {
 		return nil, fmt.Errorf("graph.AddBias: bias of shape %v for rows of shape %v; want a vector of %d", bs, ys, ys[1])

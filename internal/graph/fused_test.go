@@ -108,3 +108,32 @@ func sameOpsAndGradients(t *testing.T, dt tensor.Dtype, shape [2]int, bias bool,
 		}
 	}
 }
+
+// TestFusedOpsAreDistinctNodes checks that a fused op and its plain form
+// on the same inputs stay two nodes of one graph (gorgonia merges nodes
+// whose ops hash alike), and that nil operands are errors, not panics.
+func TestFusedOpsAreDistinctNodes(t *testing.T) {
+	g := G.NewGraph()
+	y := G.NewMatrix(g, tensor.Float32, G.WithShape(4, 3), G.WithName("y"), G.WithInit(G.Gaussian(0, 1)))
+	b := G.NewVector(g, tensor.Float32, G.WithShape(3), G.WithName("b"), G.WithInit(G.Gaussian(0, 1)))
+	st := &NormState{Name: "n", Kind: NormBatch, Channels: 3, Eps: 1e-5, Momentum: 0.1, Training: true,
+		RunningMean: make([]float64, 3), RunningVar: make([]float64, 3)}
+	nodes := []*G.Node{G.Must(AddBias(y, b)), G.Must(AddBiasReLU(y, b)), G.Must(AddBiasAdd(y, b, y)),
+		G.Must(Norm(st, y, b, b)), G.Must(NormReLU(st, y, b, b))}
+	for i := range nodes {
+		for j := range i {
+			if nodes[i] == nodes[j] {
+				t.Fatalf("%v and %v of the same inputs are one node", nodes[j].Op(), nodes[i].Op())
+			}
+		}
+	}
+	for name, build := range map[string]func() (*G.Node, error){
+		"AddBiasAdd nil addend": func() (*G.Node, error) { return AddBiasAdd(y, b, nil) },
+		"AddBiasAdd nil bias":   func() (*G.Node, error) { return AddBiasAdd(y, nil, y) },
+		"AddBiasReLU nil bias":  func() (*G.Node, error) { return AddBiasReLU(y, nil) },
+	} {
+		if _, err := build(); err == nil {
+			t.Errorf("%s: no error", name)
+		}
+	}
+}

@@ -106,6 +106,8 @@ func NormReLU(st *NormState, x, gamma, beta *G.Node) (*G.Node, error) {
 	return applyNorm(st, x, gamma, beta, true)
 }
 
+// applyNorm checks x against st and builds the forward op, followed by
+// ReLU where relu is set.
 func applyNorm(st *NormState, x, gamma, beta *G.Node, relu bool) (*G.Node, error) {
 	if x.Shape().Dims() != 2 || x.Shape()[1] != st.Channels {
 		return nil, fmt.Errorf("%s: input of shape %v, want (rows, %d)", st.Name, x.Shape(), st.Channels)
