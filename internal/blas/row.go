@@ -90,7 +90,7 @@ func (p *product) columnProduct(m int) {
 			if pc == 0 {
 				mode = first
 			}
-			p.transposeRows(panel, i0, rows, pc, kc)
+			transposeDepths(panel, p.a, i0*p.lda+pc, p.lda, rows, kc)
 			x := &p.b[pc*stride]
 			if rows == rowChunk {
 				row64(kc, x, stride, &panel[0], rows, &p.c[i0], p.alpha, p.beta, mode)
@@ -137,21 +137,25 @@ func (p *product) columnTail(i0, rows, stride int) {
 	}
 }
 
-// transposeRows writes depths [p0, p0+kc) of rows [i0, i0+rows) of a
-// plain A to panel transposed, depth l of row r at panel[l*rows+r]; rows
-// is a multiple of 16.
-func (p *product) transposeRows(panel []float32, i0, rows, p0, kc int) {
-	a, lda := p.a, p.lda
-	base := i0*lda + p0
-	_ = a[base+(rows-1)*lda+kc-1]
-	_ = panel[kc*rows-1]
+// transposeDepths writes depths [0, kc) of rows rows (a multiple of 8)
+// of the matrix x, row r's depth l at x[base+r*ld+l], into dst
+// transposed: depth l of row r at dst[l*rows+r]. It runs transposeBlocks8
+// (AVX) on eight depths at a time and copies the last kc%8 one by one.
+// It packs the slivers of a transposed B (packB) and columnProduct's
+// panels of A.
+func transposeDepths(dst, x []float32, base, ld, rows, kc int) {
+	if kc <= 0 {
+		return
+	}
+	_ = x[base+(rows-1)*ld+kc-1]
+	_ = dst[kc*rows-1]
 	l := 0
 	for ; l+8 <= kc; l += 8 {
-		transposeBlocks8(&panel[l*rows], rows, &a[base+l], lda, rows/8)
+		transposeBlocks8(&dst[l*rows], rows, &x[base+l], ld, rows/8)
 	}
 	for ; l < kc; l++ {
 		for r := range rows {
-			panel[l*rows+r] = a[base+r*lda+l]
+			dst[l*rows+r] = x[base+r*ld+l]
 		}
 	}
 }

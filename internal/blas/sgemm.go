@@ -1116,36 +1116,10 @@ func (p *product) packB(dst []float32, p0, kc, j0, nc int) {
 			}
 			continue
 		}
-		if cols == kernelCols && kc >= 8 {
+		if cols == kernelCols {
 			// op(B)[l][j] = b[j*ldb+l]: the sixteen columns' eight
 			// depths at a time, as two 8x8 transposes in AVX.
-			base := first*ldb + p0
-			_ = b[base+(kernelCols-1)*ldb+kc-1]
-			l := 0
-			for ; l+8 <= kc; l += 8 {
-				transposeBlocks8(&sliver[l*kernelCols], kernelCols, &b[base+l], ldb, kernelCols/8)
-			}
-			for ; l < kc; l++ {
-				for j := range kernelCols {
-					sliver[l*kernelCols+j] = b[base+j*ldb+l]
-				}
-			}
-			continue
-		}
-		if cols == kernelCols {
-			// op(B)[l][j] = b[j*ldb+l]: read the sixteen columns
-			// together, so that the writes run in order.
-			var src [kernelCols][]float32
-			for j := range src {
-				src[j] = b[(first+j)*ldb+p0 : (first+j)*ldb+p0+kc]
-			}
-			for l := 0; l < kc; l++ {
-				d := sliver[l*kernelCols : l*kernelCols+kernelCols : l*kernelCols+kernelCols]
-				d[0], d[1], d[2], d[3] = src[0][l], src[1][l], src[2][l], src[3][l]
-				d[4], d[5], d[6], d[7] = src[4][l], src[5][l], src[6][l], src[7][l]
-				d[8], d[9], d[10], d[11] = src[8][l], src[9][l], src[10][l], src[11][l]
-				d[12], d[13], d[14], d[15] = src[12][l], src[13][l], src[14][l], src[15][l]
-			}
+			transposeDepths(sliver, b, first*ldb+p0, ldb, kernelCols, kc)
 			continue
 		}
 		for j := 0; j < cols; j++ {
