@@ -24,37 +24,44 @@ func (p *product) rowProduct(n int) {
 		stride = p.lda
 	}
 	full := n / kernelCols * kernelCols
-	chunks := (full + rowChunk - 1) / rowChunk
-	first := p.firstMode()
-	run := func(j int) {
-		j0 := j * rowChunk
-		cols := min(rowChunk, full-j0)
+	inChunks(full, p.k*n, func(j0, cols int) {
 		for pc := 0; pc < p.k; pc += depthBlock {
-			kc, mode := min(depthBlock, p.k-pc), modeAdd
-			if pc == 0 {
-				mode = first
-			}
-			a := &p.a[pc*stride]
-			if cols == rowChunk {
-				row64(kc, a, stride, &p.b[pc*p.ldb+j0], p.ldb, &p.c[j0], p.alpha, p.beta, mode)
-				continue
-			}
-			for g := j0; g < j0+cols; g += kernelCols {
-				row16(kc, a, stride, &p.b[pc*p.ldb+g], p.ldb, &p.c[g], p.alpha, p.beta, mode)
-			}
+			p.rowKernels(min(depthBlock, p.k-pc), &p.a[pc*stride], stride, p.b[pc*p.ldb+j0:], p.ldb, p.c[j0:], cols, p.depthMode(pc))
 		}
-	}
-	if chunks > 1 && p.k*n >= parallelVolume && runtime.GOMAXPROCS(0) > 1 {
-		parallel.Do(chunks, run)
-	} else {
-		for j := range chunks {
-			run(j)
-		}
-	}
+	})
 	if full < n {
 		q := *p
 		q.b, q.c = p.b[full:], p.c[full:]
 		q.block(0, 1, 0, n-full)
+	}
+}
+
+// inChunks calls f(lo, n) for [0, full) in chunks of rowChunk (the last
+// shorter), split between goroutines where there are several chunks and
+// the product's volume is at least parallelVolume.
+func inChunks(full, volume int, f func(lo, n int)) {
+	chunks := (full + rowChunk - 1) / rowChunk
+	run := func(j int) { f(j*rowChunk, min(rowChunk, full-j*rowChunk)) }
+	if chunks > 1 && volume >= parallelVolume && runtime.GOMAXPROCS(0) > 1 {
+		parallel.Do(chunks, run)
+		return
+	}
+	for j := range chunks {
+		run(j)
+	}
+}
+
+// rowKernels computes n (rowChunk, or a multiple of kernelCols below it)
+// columns of a one-row product's depth slice of kc into c: row64, or row16
+// on each sixteen columns, with a's element l at a + l*stride and B's
+// depth l at b[l*ldb:], stored as mode says.
+func (p *product) rowKernels(kc int, a *float32, stride int, b []float32, ldb int, c []float32, n, mode int) {
+	if n == rowChunk {
+		row64(kc, a, stride, &b[0], ldb, &c[0], p.alpha, p.beta, mode)
+		return
+	}
+	for g := 0; g < n; g += kernelCols {
+		row16(kc, a, stride, &b[g], ldb, &c[g], p.alpha, p.beta, mode)
 	}
 }
 
@@ -76,38 +83,17 @@ func (p *product) columnProduct(m int) {
 		stride = 1
 	}
 	full := m / kernelCols * kernelCols
-	chunks := (full + rowChunk - 1) / rowChunk
-	first := p.firstMode()
-	run := func(j int) {
+	inChunks(full, m*p.k, func(i0, rows int) {
 		buf := scratchPool.Get().(*[]float32)
 		defer scratchPool.Put(buf)
 		*buf = grow(*buf, depthBlock*rowChunk)
 		panel := *buf
-		i0 := j * rowChunk
-		rows := min(rowChunk, full-i0)
 		for pc := 0; pc < p.k; pc += depthBlock {
-			kc, mode := min(depthBlock, p.k-pc), modeAdd
-			if pc == 0 {
-				mode = first
-			}
+			kc := min(depthBlock, p.k-pc)
 			transposeDepths(panel, p.a, i0*p.lda+pc, p.lda, rows, kc)
-			x := &p.b[pc*stride]
-			if rows == rowChunk {
-				row64(kc, x, stride, &panel[0], rows, &p.c[i0], p.alpha, p.beta, mode)
-				continue
-			}
-			for g := 0; g < rows; g += kernelCols {
-				row16(kc, x, stride, &panel[g], rows, &p.c[i0+g], p.alpha, p.beta, mode)
-			}
+			p.rowKernels(kc, &p.b[pc*stride], stride, panel, rows, p.c[i0:], rows, p.depthMode(pc))
 		}
-	}
-	if chunks > 1 && m*p.k >= parallelVolume && runtime.GOMAXPROCS(0) > 1 {
-		parallel.Do(chunks, run)
-	} else {
-		for j := range chunks {
-			run(j)
-		}
-	}
+	})
 	if full < m {
 		p.columnTail(full, m-full, stride)
 	}
@@ -121,19 +107,15 @@ func (p *product) columnProduct(m int) {
 func (p *product) columnTail(i0, rows, stride int) {
 	var panel [depthBlock * kernelCols]float32
 	var edge [kernelCols]float32
-	first := p.firstMode()
 	for pc := 0; pc < p.k; pc += depthBlock {
-		kc, mode := min(depthBlock, p.k-pc), modeAdd
-		if pc == 0 {
-			mode = first
-		}
+		kc := min(depthBlock, p.k-pc)
 		for l := range kc {
 			for r := range rows {
 				panel[l*kernelCols+r] = p.a[(i0+r)*p.lda+pc+l]
 			}
 		}
 		row16(kc, &p.b[pc*stride], stride, &panel[0], kernelCols, &edge[0], p.alpha, 0, modeSet)
-		p.combineEdge(edge[:], 1, i0, rows, 1, mode)
+		p.combineEdge(edge[:], 1, i0, rows, 1, p.depthMode(pc))
 	}
 }
 

@@ -546,10 +546,7 @@ func (p *product) appendPanels(pans []sharedPanel, n int) ([]sharedPanel, int) {
 	for jc := 0; jc < n; jc += blockCols {
 		nc := min(blockCols, n-jc)
 		for pc := 0; pc < p.k; pc += depthBlock {
-			pan := panel{jc: jc, nc: nc, pc: pc, kc: min(depthBlock, p.k-pc), mode: modeAdd}
-			if pc == 0 {
-				pan.mode = p.firstMode()
-			}
+			pan := panel{jc: jc, nc: nc, pc: pc, kc: min(depthBlock, p.k-pc), mode: p.depthMode(pc)}
 			pans = append(pans, sharedPanel{panel: pan, at: at})
 			at += (nc + kernelCols - 1) / kernelCols * kernelCols * pan.kc
 		}
@@ -602,7 +599,6 @@ func (p *product) block(r0, r1, c0, c1 int) {
 		p.scale(r0, r1, c0, c1)
 		return
 	}
-	firstMode := p.firstMode()
 	bufs := packPool.Get().(*packBuffers)
 	defer packPool.Put(bufs)
 	// With one or two blocks of rows every sliver of B meets at most
@@ -622,11 +618,7 @@ func (p *product) block(r0, r1, c0, c1 int) {
 			pan.bPackedFrom = nc / kernelCols * kernelCols
 		}
 		for pc := 0; pc < p.k; pc += depthBlock {
-			pan.pc, pan.kc = pc, min(depthBlock, p.k-pc)
-			pan.mode = modeAdd
-			if pc == 0 {
-				pan.mode = firstMode
-			}
+			pan.pc, pan.kc, pan.mode = pc, min(depthBlock, p.k-pc), p.depthMode(pc)
 			switch {
 			case p.gatherB != nil:
 				bufs.b = grow(bufs.b, ncPadded*pan.kc)
@@ -684,14 +676,15 @@ func (p *product) farB(nc int) bool {
 // computes, that farB leaves in place: 256 KB.
 const farElements = 1 << 16
 
-// firstMode is the store mode of the first kc-deep slice of k: it applies
-// beta (0 never reads C, 1 adds to it).
-func (p *product) firstMode() int {
-	switch p.beta {
-	case 0:
-		return modeSet
-	case 1:
+// depthMode is the store mode of the depthBlock-deep slice of k that
+// starts at depth pc: the first applies beta (0 never reads C, 1 adds to
+// it), the later ones add to C.
+func (p *product) depthMode(pc int) int {
+	switch {
+	case pc > 0 || p.beta == 1:
 		return modeAdd
+	case p.beta == 0:
+		return modeSet
 	}
 	return modeScale
 }
