@@ -210,7 +210,7 @@ func biasPass[T float32 | float64](sums, relu bool, rows, cols int, x []T, b *te
 				dst[wide+j] = v + bias[wide+j]
 			}
 			if s != nil {
-				addRow(dst, s[r*cols:(r+1)*cols])
+				addInto(dst, s[r*cols:(r+1)*cols]) // dst + s, as the engine's Add
 			}
 			if relu {
 				reluInto(dst, nil, dst)
@@ -273,16 +273,4 @@ func dataOf[T float32 | float64](t *tensor.Dense) []T {
 		return nil
 	}
 	return t.Data().([]T)
-}
-
-// addRow adds s into dst, dst[j] + s[j] with dst first: the engine's Add
-// for float32 (vec.Add, eight at a time), gorgonia's for float64.
-func addRow[T float32 | float64](dst, s []T) {
-	if d32, ok := any(dst).([]float32); ok {
-		vec.Add(d32, any(s).([]float32))
-		return
-	}
-	for j, v := range s {
-		dst[j] += v
-	}
 }
