@@ -2,6 +2,10 @@
 
 #include "textflag.h"
 
+// shallowDepth is the depth up to which the 12x32 and 6x32 kernels
+// prefetch their block of C before they compute it.
+#define shallowDepth 64
+
 // ZERO12 clears twelve accumulators.
 #define ZERO12(A, B, C, D, E, F, G, H, I, J, K, L) \
 	VPXORD A, A, A; \
@@ -189,6 +193,16 @@ zscale:
 	ADDQ    R11, R13;                                                        \
 	ADDQ    R8, BX
 
+// STEPWP is STEPW that also prefetches B's two cache lines 32 depths
+// ahead (at R15, which it moves on with BX), for a B read in place from
+// memory: its depths are rows of B, too far apart for the hardware's
+// prefetchers to follow.
+#define STEPWP \
+	PREFETCHT0 (R15);         \
+	PREFETCHT0 (R15)(R14*1);  \
+	ADDQ       R8, R15;       \
+	STEPW
+
 // WROWADD, WROWSET and WROWSCALE store one row of the 12x32 tile, two
 // registers, at DX as ZROWADD, ZROWSET and ZROWSCALE store one register,
 // and move DX to the next row.
@@ -245,6 +259,23 @@ zscale:
 	VZEROUPPER;                                                            \
 	RET
 
+// PREFETCHC12 prefetches the 12 rows of a 12x32 block of C at DX, ldc SI
+// bytes apart, with DI as scratch.
+#define PREFETCHC12 \
+	MOVQ DX, DI \
+	PREFETCHT0 (DI); PREFETCHT0 64(DI); ADDQ SI, DI \
+	PREFETCHT0 (DI); PREFETCHT0 64(DI); ADDQ SI, DI \
+	PREFETCHT0 (DI); PREFETCHT0 64(DI); ADDQ SI, DI \
+	PREFETCHT0 (DI); PREFETCHT0 64(DI); ADDQ SI, DI \
+	PREFETCHT0 (DI); PREFETCHT0 64(DI); ADDQ SI, DI \
+	PREFETCHT0 (DI); PREFETCHT0 64(DI); ADDQ SI, DI \
+	PREFETCHT0 (DI); PREFETCHT0 64(DI); ADDQ SI, DI \
+	PREFETCHT0 (DI); PREFETCHT0 64(DI); ADDQ SI, DI \
+	PREFETCHT0 (DI); PREFETCHT0 64(DI); ADDQ SI, DI \
+	PREFETCHT0 (DI); PREFETCHT0 64(DI); ADDQ SI, DI \
+	PREFETCHT0 (DI); PREFETCHT0 64(DI); ADDQ SI, DI \
+	PREFETCHT0 (DI); PREFETCHT0 64(DI); ADDQ SI, DI
+
 // func kernel12x32z(k int, a0, a1 *float32, rs, ds int, b *float32, ldb, b2 int, c *float32, ldc int, alpha, beta float32, mode int)
 TEXT ·kernel12x32z(SB), NOSPLIT, $0-96
 	MOVQ k+0(FP), CX
@@ -267,6 +298,16 @@ TEXT ·kernel12x32z(SB), NOSPLIT, $0-96
 	LEAQ (R12)(R9*2), R13
 	ADDQ R9, R13
 
+	// A shallow block stores C soon after it starts: C's rows are
+	// fetched first, unless they are to be streamed.
+	CMPQ CX, $shallowDepth
+	JGT  wzero
+	MOVQ mode+88(FP), DI
+	CMPQ DI, $3
+	JEQ  wzero
+	PREFETCHC12
+
+wzero:
 	ZERO12(Z0, Z1, Z2, Z3, Z4, Z5, Z6, Z7, Z8, Z9, Z10, Z11)
 	ZERO12(Z12, Z13, Z14, Z15, Z16, Z17, Z18, Z19, Z20, Z21, Z22, Z23)
 
@@ -275,12 +316,27 @@ TEXT ·kernel12x32z(SB), NOSPLIT, $0-96
 	ANDQ $1, CX
 	TESTQ DI, DI
 	JZ   wtail
+	CMPQ R8, $64
+	JNE  wfar
 
 wloop2:
 	STEPW
 	STEPW
 	DECQ DI
 	JNZ  wloop2
+	JMP  wtail
+
+	// B read in place: prefetched 32 depths ahead.
+wfar:
+	MOVQ R8, R15
+	SHLQ $5, R15
+	ADDQ BX, R15
+
+wloopfar:
+	STEPWP
+	STEPWP
+	DECQ DI
+	JNZ  wloopfar
 
 wtail:
 	TESTQ CX, CX
@@ -325,6 +381,17 @@ wscale:
 	VZEROUPPER;                                                    \
 	RET
 
+// PREFETCHC6 prefetches the 6 rows of a 6x32 block of C at DX, ldc SI
+// bytes apart, with DI as scratch.
+#define PREFETCHC6 \
+	MOVQ DX, DI \
+	PREFETCHT0 (DI); PREFETCHT0 64(DI); ADDQ SI, DI \
+	PREFETCHT0 (DI); PREFETCHT0 64(DI); ADDQ SI, DI \
+	PREFETCHT0 (DI); PREFETCHT0 64(DI); ADDQ SI, DI \
+	PREFETCHT0 (DI); PREFETCHT0 64(DI); ADDQ SI, DI \
+	PREFETCHT0 (DI); PREFETCHT0 64(DI); ADDQ SI, DI \
+	PREFETCHT0 (DI); PREFETCHT0 64(DI); ADDQ SI, DI
+
 // func kernel6x32z(k int, a *float32, rs, ds int, b *float32, ldb, b2 int, c *float32, ldc int, alpha, beta float32, mode int)
 TEXT ·kernel6x32z(SB), NOSPLIT, $0-88
 	MOVQ k+0(FP), CX
@@ -343,7 +410,14 @@ TEXT ·kernel6x32z(SB), NOSPLIT, $0-88
 	SHLQ $2, SI
 	LEAQ (AX)(R9*2), R10
 	ADDQ R9, R10
+	CMPQ CX, $shallowDepth
+	JGT  vzero
+	MOVQ mode+80(FP), DI
+	CMPQ DI, $3
+	JEQ  vzero
+	PREFETCHC6
 
+vzero:
 	ZERO12(Z0, Z1, Z2, Z3, Z4, Z5, Z6, Z7, Z8, Z9, Z10, Z11)
 
 	MOVQ  CX, DI
