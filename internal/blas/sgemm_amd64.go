@@ -125,12 +125,14 @@ func kernel12x16z(k int, a0, a1 *float32, rs, ds int, b *float32, ldb int, c *fl
 // depth 16, otherwise waits for every row of C it stores. A B read in
 // place (ldb not 16) is prefetched 32 depths ahead, since its depths are
 // rows of B too far apart for the hardware's prefetchers. On the 2-core
-// Intel Xeon, with the caches swept before each product, 200×16 times
-// 16×1000 took 181-189 µs against 246-272, 64×16 times 16×1000 102-107
-// against 185-190, and 16×1000 times 1000×200 187-192 against 211-226;
+// Intel Xeon, with the caches swept before each product (three
+// interleaved runs), 200×16 times 16×1000 took 125-137 µs against
+// 257-272, 64×16 times 16×1000 69-76 against 121-131, 16×1000 times
+// 1000×200 109-128 against 141-166, and 16×64 times 64×1000 80-84
+// against 97-105;
 // the DIM step at batch 16 ran 2-3% faster in two runs of 3 interleaved
-// rounds (medians 423 against 413 and 426 against 416 images/s), the
-// other steps within 1%.
+// rounds (medians 423.3 against 412.8 and 425.6 against 415.9 images/s),
+// the other steps within 1%.
 //
 //go:noescape
 func kernel12x32z(k int, a0, a1 *float32, rs, ds int, b *float32, ldb, b2 int, c *float32, ldc int, alpha, beta float32, mode int)

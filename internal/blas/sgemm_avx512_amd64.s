@@ -193,10 +193,12 @@ zscale:
 	ADDQ    R11, R13;                                                        \
 	ADDQ    R8, BX
 
-// STEPWP is STEPW that also prefetches B's two cache lines 32 depths
-// ahead (at R15, which it moves on with BX), for a B read in place from
-// memory: its depths are rows of B, too far apart for the hardware's
-// prefetchers to follow.
+// STEPWP is STEPW that also prefetches B's 32 values 32 depths ahead
+// (at R15 and R15+R14, which it moves on with BX), for a B read in place
+// from memory: its depths are rows of B, too far apart for the
+// hardware's prefetchers to follow. (Where B's rows are not 64-byte
+// aligned the values span a third cache line, left to the load; where k
+// is 32 or less the prefetches fall past the depths the block reads.)
 #define STEPWP \
 	PREFETCHT0 (R15);         \
 	PREFETCHT0 (R15)(R14*1);  \
@@ -262,18 +264,18 @@ zscale:
 // PREFETCHC12 prefetches the 12 rows of a 12x32 block of C at DX, ldc SI
 // bytes apart, with DI as scratch.
 #define PREFETCHC12 \
-	MOVQ DX, DI \
-	PREFETCHT0 (DI); PREFETCHT0 64(DI); ADDQ SI, DI \
-	PREFETCHT0 (DI); PREFETCHT0 64(DI); ADDQ SI, DI \
-	PREFETCHT0 (DI); PREFETCHT0 64(DI); ADDQ SI, DI \
-	PREFETCHT0 (DI); PREFETCHT0 64(DI); ADDQ SI, DI \
-	PREFETCHT0 (DI); PREFETCHT0 64(DI); ADDQ SI, DI \
-	PREFETCHT0 (DI); PREFETCHT0 64(DI); ADDQ SI, DI \
-	PREFETCHT0 (DI); PREFETCHT0 64(DI); ADDQ SI, DI \
-	PREFETCHT0 (DI); PREFETCHT0 64(DI); ADDQ SI, DI \
-	PREFETCHT0 (DI); PREFETCHT0 64(DI); ADDQ SI, DI \
-	PREFETCHT0 (DI); PREFETCHT0 64(DI); ADDQ SI, DI \
-	PREFETCHT0 (DI); PREFETCHT0 64(DI); ADDQ SI, DI \
+	MOVQ DX, DI; \
+	PREFETCHT0 (DI); PREFETCHT0 64(DI); ADDQ SI, DI; \
+	PREFETCHT0 (DI); PREFETCHT0 64(DI); ADDQ SI, DI; \
+	PREFETCHT0 (DI); PREFETCHT0 64(DI); ADDQ SI, DI; \
+	PREFETCHT0 (DI); PREFETCHT0 64(DI); ADDQ SI, DI; \
+	PREFETCHT0 (DI); PREFETCHT0 64(DI); ADDQ SI, DI; \
+	PREFETCHT0 (DI); PREFETCHT0 64(DI); ADDQ SI, DI; \
+	PREFETCHT0 (DI); PREFETCHT0 64(DI); ADDQ SI, DI; \
+	PREFETCHT0 (DI); PREFETCHT0 64(DI); ADDQ SI, DI; \
+	PREFETCHT0 (DI); PREFETCHT0 64(DI); ADDQ SI, DI; \
+	PREFETCHT0 (DI); PREFETCHT0 64(DI); ADDQ SI, DI; \
+	PREFETCHT0 (DI); PREFETCHT0 64(DI); ADDQ SI, DI; \
 	PREFETCHT0 (DI); PREFETCHT0 64(DI); ADDQ SI, DI
 
 // func kernel12x32z(k int, a0, a1 *float32, rs, ds int, b *float32, ldb, b2 int, c *float32, ldc int, alpha, beta float32, mode int)
@@ -384,12 +386,12 @@ wscale:
 // PREFETCHC6 prefetches the 6 rows of a 6x32 block of C at DX, ldc SI
 // bytes apart, with DI as scratch.
 #define PREFETCHC6 \
-	MOVQ DX, DI \
-	PREFETCHT0 (DI); PREFETCHT0 64(DI); ADDQ SI, DI \
-	PREFETCHT0 (DI); PREFETCHT0 64(DI); ADDQ SI, DI \
-	PREFETCHT0 (DI); PREFETCHT0 64(DI); ADDQ SI, DI \
-	PREFETCHT0 (DI); PREFETCHT0 64(DI); ADDQ SI, DI \
-	PREFETCHT0 (DI); PREFETCHT0 64(DI); ADDQ SI, DI \
+	MOVQ DX, DI; \
+	PREFETCHT0 (DI); PREFETCHT0 64(DI); ADDQ SI, DI; \
+	PREFETCHT0 (DI); PREFETCHT0 64(DI); ADDQ SI, DI; \
+	PREFETCHT0 (DI); PREFETCHT0 64(DI); ADDQ SI, DI; \
+	PREFETCHT0 (DI); PREFETCHT0 64(DI); ADDQ SI, DI; \
+	PREFETCHT0 (DI); PREFETCHT0 64(DI); ADDQ SI, DI; \
 	PREFETCHT0 (DI); PREFETCHT0 64(DI); ADDQ SI, DI
 
 // func kernel6x32z(k int, a *float32, rs, ds int, b *float32, ldb, b2 int, c *float32, ldc int, alpha, beta float32, mode int)
@@ -410,6 +412,8 @@ TEXT ·kernel6x32z(SB), NOSPLIT, $0-88
 	SHLQ $2, SI
 	LEAQ (AX)(R9*2), R10
 	ADDQ R9, R10
+
+	// As in kernel12x32z, a shallow block's rows of C are fetched first.
 	CMPQ CX, $shallowDepth
 	JGT  vzero
 	MOVQ mode+80(FP), DI
