@@ -261,22 +261,22 @@ zscale:
 	VZEROUPPER;                                                            \
 	RET
 
-// PREFETCHC12 prefetches the 12 rows of a 12x32 block of C at DX, ldc SI
-// bytes apart, with DI as scratch.
-#define PREFETCHC12 \
-	MOVQ DX, DI; \
-	PREFETCHT0 (DI); PREFETCHT0 64(DI); ADDQ SI, DI; \
-	PREFETCHT0 (DI); PREFETCHT0 64(DI); ADDQ SI, DI; \
-	PREFETCHT0 (DI); PREFETCHT0 64(DI); ADDQ SI, DI; \
-	PREFETCHT0 (DI); PREFETCHT0 64(DI); ADDQ SI, DI; \
-	PREFETCHT0 (DI); PREFETCHT0 64(DI); ADDQ SI, DI; \
-	PREFETCHT0 (DI); PREFETCHT0 64(DI); ADDQ SI, DI; \
+// PREFETCHROWS6 prefetches six rows of two cache lines each at DI, ldc SI
+// bytes apart, and moves DI past them.
+#define PREFETCHROWS6 \
 	PREFETCHT0 (DI); PREFETCHT0 64(DI); ADDQ SI, DI; \
 	PREFETCHT0 (DI); PREFETCHT0 64(DI); ADDQ SI, DI; \
 	PREFETCHT0 (DI); PREFETCHT0 64(DI); ADDQ SI, DI; \
 	PREFETCHT0 (DI); PREFETCHT0 64(DI); ADDQ SI, DI; \
 	PREFETCHT0 (DI); PREFETCHT0 64(DI); ADDQ SI, DI; \
 	PREFETCHT0 (DI); PREFETCHT0 64(DI); ADDQ SI, DI
+
+// PREFETCHC12 prefetches the 12 rows of a 12x32 block of C at DX, ldc SI
+// bytes apart, with DI as scratch.
+#define PREFETCHC12 \
+	MOVQ DX, DI;   \
+	PREFETCHROWS6; \
+	PREFETCHROWS6
 
 // func kernel12x32z(k int, a0, a1 *float32, rs, ds int, b *float32, ldb, b2 int, c *float32, ldc int, alpha, beta float32, mode int)
 TEXT ·kernel12x32z(SB), NOSPLIT, $0-96
@@ -387,12 +387,7 @@ wscale:
 // bytes apart, with DI as scratch.
 #define PREFETCHC6 \
 	MOVQ DX, DI; \
-	PREFETCHT0 (DI); PREFETCHT0 64(DI); ADDQ SI, DI; \
-	PREFETCHT0 (DI); PREFETCHT0 64(DI); ADDQ SI, DI; \
-	PREFETCHT0 (DI); PREFETCHT0 64(DI); ADDQ SI, DI; \
-	PREFETCHT0 (DI); PREFETCHT0 64(DI); ADDQ SI, DI; \
-	PREFETCHT0 (DI); PREFETCHT0 64(DI); ADDQ SI, DI; \
-	PREFETCHT0 (DI); PREFETCHT0 64(DI); ADDQ SI, DI
+	PREFETCHROWS6
 
 // func kernel6x32z(k int, a *float32, rs, ds int, b *float32, ldb, b2 int, c *float32, ldc int, alpha, beta float32, mode int)
 TEXT ·kernel6x32z(SB), NOSPLIT, $0-88
