@@ -2,6 +2,7 @@ package checkpoint
 
 import (
 	"bytes"
+	"fmt"
 	"log/slog"
 	"math/rand/v2"
 	"os"
@@ -139,6 +140,11 @@ type model struct {
 }
 
 func newModel(t *testing.T, seed uint64) *model {
+	return newModelMoments(t, seed, optim.Float64Moments)
+}
+
+// newModelMoments is newModel with Adam's moments in the given precision.
+func newModelMoments(t *testing.T, seed uint64, moments optim.Moments) *model {
 	m := &model{g: G.NewGraph(), rng: rand.NewPCG(seed, 1)}
 	m.x = G.NewMatrix(m.g, tensor.Float32, G.WithShape(4, 3), G.WithName("x"), G.WithInit(G.Zeroes()))
 	m.w = G.NewMatrix(m.g, tensor.Float32, G.WithShape(3, 1), G.WithName("w"), G.WithInit(G.Zeroes()))
@@ -148,7 +154,7 @@ func newModel(t *testing.T, seed uint64) *model {
 		t.Fatal(err)
 	}
 	m.vm = G.NewTapeMachine(m.g)
-	if m.opt, err = optim.NewAdam(G.Nodes{m.w}, grads, 0.05, 0.9, 0.999); err != nil {
+	if m.opt, err = optim.NewAdamMoments(moments, G.Nodes{m.w}, grads, 0.05, 0.9, 0.999); err != nil {
 		t.Fatal(err)
 	}
 	return m
@@ -187,36 +193,57 @@ func (m *model) restore(s *State) error {
 	return s.GetRand("rng", m.rng)
 }
 
+// TestStateRoundTripGivesTheSameTraining checks that a run resumed from a
+// checkpoint at step 4 ends where one run straight through does, bit for
+// bit, with Adam's moments in either precision.
 func TestStateRoundTripGivesTheSameTraining(t *testing.T) {
-	straight := newModel(t, 7)
-	for range 10 {
-		straight.step(t)
-	}
+	for _, moments := range []optim.Moments{optim.Float64Moments, optim.Float32Moments} {
+		straight := newModelMoments(t, 7, moments)
+		for range 10 {
+			straight.step(t)
+		}
 
-	dir := t.TempDir()
-	first := newModel(t, 7)
-	for range 4 {
-		first.step(t)
-	}
-	if err := SaveState(New(dir, Policy{}, nil), 4, first.save); err != nil {
-		t.Fatal(err)
-	}
-	second := newModel(t, 99) // a different seed: everything must come from the checkpoint
-	step, err := Resume(New(dir, Policy{}, nil), second.restore)
-	if err != nil || step != 4 {
-		t.Fatalf("Resume = %d, %v", step, err)
-	}
-	for range 10 - step {
-		second.step(t)
-	}
-	a, b := straight.w.Value().Data().([]float32), second.w.Value().Data().([]float32)
-	for i := range a {
-		if a[i] != b[i] {
-			t.Fatalf("w[%d] = %v after resuming, %v straight through", i, b[i], a[i])
+		dir := t.TempDir()
+		first := newModelMoments(t, 7, moments)
+		for range 4 {
+			first.step(t)
+		}
+		if err := SaveState(New(dir, Policy{}, nil), 4, first.save); err != nil {
+			t.Fatal(err)
+		}
+		second := newModelMoments(t, 99, moments) // a different seed: everything must come from the checkpoint
+		step, err := Resume(New(dir, Policy{}, nil), second.restore)
+		if err != nil || step != 4 {
+			t.Fatalf("%s moments: Resume = %d, %v", moments, step, err)
+		}
+		for range 10 - step {
+			second.step(t)
+		}
+		a, b := straight.w.Value().Data().([]float32), second.w.Value().Data().([]float32)
+		for i := range a {
+			if a[i] != b[i] {
+				t.Fatalf("%s moments: w[%d] = %v after resuming, %v straight through", moments, i, b[i], a[i])
+			}
+		}
+		if second.opt.Step != 10 {
+			t.Fatalf("%s moments: Adam step %d after resuming, want 10", moments, second.opt.Step)
 		}
 	}
-	if second.opt.Step != 10 {
-		t.Fatalf("Adam step %d after resuming, want 10", second.opt.Step)
+}
+
+// TestGetAdamRefusesOtherMoments checks that a checkpoint's moments are
+// restored only into an optimizer of the same precision, with an error
+// that names the setting.
+func TestGetAdamRefusesOtherMoments(t *testing.T) {
+	for _, c := range []struct{ saved, now optim.Moments }{
+		{optim.Float64Moments, optim.Float32Moments}, {optim.Float32Moments, optim.Float64Moments}} {
+		st := NewState()
+		st.PutAdam("adam", newModelMoments(t, 1, c.saved).opt)
+		err := st.GetAdam("adam", newModelMoments(t, 1, c.now).opt)
+		want := fmt.Sprintf("optimizer adam was saved with %s moments, the run keeps %s ones (adam_moments changed?)", c.saved, c.now)
+		if err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("GetAdam of %s moments into %s ones: %v, want %q", c.saved, c.now, err, want)
+		}
 	}
 }
 

@@ -193,10 +193,19 @@ func (s *State) GetNodes(prefix string, nodes G.Nodes) error {
 }
 
 // PutAdam stores an Adam optimizer's whole state (hyperparameters, step
-// count and moments) under name.
+// count and moments, float64 or float32 as it keeps them) under name.
 func (s *State) PutAdam(name string, a *optim.Adam) {
 	s.PutFloat64s(name+"/hyper", []float64{a.LR, a.Beta1, a.Beta2, a.Eps})
 	s.PutInt(name+"/step", int64(a.Step))
+	if a.Moments() == optim.Float32Moments {
+		s.PutInt(name+"/moment_bits", 32)
+		s.PutInt(name+"/n", int64(len(a.M32)))
+		for i := range a.M32 {
+			s.PutFloat32s(fmt.Sprintf("%s/m/%d", name, i), a.M32[i])
+			s.PutFloat32s(fmt.Sprintf("%s/v/%d", name, i), a.V32[i])
+		}
+		return
+	}
 	s.PutInt(name+"/n", int64(len(a.M)))
 	for i := range a.M {
 		s.PutFloat64s(fmt.Sprintf("%s/m/%d", name, i), a.M[i])
@@ -204,8 +213,8 @@ func (s *State) PutAdam(name string, a *optim.Adam) {
 	}
 }
 
-// GetAdam restores into a (made by optim.NewAdam for the same parameters)
-// the state stored by [State.PutAdam].
+// GetAdam restores into a (made by optim.NewAdam or NewAdamMoments for the
+// same parameters and precision) the state stored by [State.PutAdam].
 func (s *State) GetAdam(name string, a *optim.Adam) error {
 	hyper, err := s.GetFloat64s(name + "/hyper")
 	if err != nil {
@@ -218,30 +227,61 @@ func (s *State) GetAdam(name string, a *optim.Adam) error {
 	if err != nil {
 		return err
 	}
-	n, err := s.GetInt(name + "/n")
-	if err != nil {
+	if err := s.getMoments(name, a); err != nil {
 		return err
-	}
-	if int(n) != len(a.M) {
-		return fmt.Errorf("checkpoint: optimizer %s was saved with %d parameters, has %d now (did the model change?)", name, n, len(a.M))
-	}
-	for i := range a.M {
-		for _, mv := range []struct {
-			key string
-			dst []float64
-		}{{fmt.Sprintf("%s/m/%d", name, i), a.M[i]}, {fmt.Sprintf("%s/v/%d", name, i), a.V[i]}} {
-			v, err := s.GetFloat64s(mv.key)
-			if err != nil {
-				return err
-			}
-			if err := copyInto(mv.dst, v, mv.key); err != nil {
-				return err
-			}
-		}
 	}
 	a.LR, a.Beta1, a.Beta2, a.Eps = hyper[0], hyper[1], hyper[2], hyper[3]
 	a.Step = int(step)
 	return nil
+}
+
+// getMoments restores a's moments from the state PutAdam stored under
+// name, after checking that they have a's precision (a checkpoint from
+// before float32 moments existed has float64 ones) and count.
+func (s *State) getMoments(name string, a *optim.Adam) error {
+	bits, ok := s.Ints[name+"/moment_bits"]
+	if !ok {
+		bits = 64
+	}
+	want := int64(64)
+	if a.Moments() == optim.Float32Moments {
+		want = 32
+	}
+	if bits != want {
+		return fmt.Errorf("checkpoint: optimizer %s was saved with float%d moments, the run keeps float%d ones (adam_moments changed?)", name, bits, want)
+	}
+	n, err := s.GetInt(name + "/n")
+	if err != nil {
+		return err
+	}
+	if have := max(len(a.M), len(a.M32)); int(n) != have {
+		return fmt.Errorf("checkpoint: optimizer %s was saved with %d parameters, has %d now (did the model change?)", name, n, have)
+	}
+	for i := range int(n) {
+		for j, key := range []string{fmt.Sprintf("%s/m/%d", name, i), fmt.Sprintf("%s/v/%d", name, i)} {
+			if err := s.getMoment(key, a, i, j); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// getMoment restores parameter i's first (j = 0) or second moment from
+// key, in a's precision.
+func (s *State) getMoment(key string, a *optim.Adam, i, j int) error {
+	if a.Moments() == optim.Float32Moments {
+		v, err := s.GetFloat32s(key)
+		if err != nil {
+			return err
+		}
+		return copyInto([][]float32{a.M32[i], a.V32[i]}[j], v, key)
+	}
+	v, err := s.GetFloat64s(key)
+	if err != nil {
+		return err
+	}
+	return copyInto([][]float64{a.M[i], a.V[i]}[j], v, key)
 }
 
 // PutRand stores a random source's state, such as a *rand.PCG or

@@ -31,8 +31,11 @@ type Adam struct {
 	// Step counts the updates made so far.
 	Step int
 	// M and V are the first and second moment estimates, one slice per
-	// parameter, in the order of the parameters given to NewAdam.
-	M, V [][]float64
+	// parameter, in the order of the parameters given to NewAdam; nil
+	// where the optimizer keeps float32 moments, in M32 and V32 instead
+	// (made by NewAdamMoments with Float32Moments; nil otherwise).
+	M, V     [][]float64
+	M32, V32 [][]float32
 
 	params, grads G.Nodes
 	segs          []segment // Update's scratch, reused from step to step
@@ -56,9 +59,19 @@ func CheckSettings(lr, beta1, beta2 float64) error {
 
 // NewAdam returns an Adam optimizer for params, whose gradients are the
 // nodes grads, one per parameter in the same order: what G.Grad returned
-// for them. The settings must pass [CheckSettings].
+// for them. It keeps float64 moments. The settings must pass
+// [CheckSettings].
 func NewAdam(params, grads G.Nodes, lr, beta1, beta2 float64) (*Adam, error) {
+	return NewAdamMoments(Float64Moments, params, grads, lr, beta1, beta2)
+}
+
+// NewAdamMoments is NewAdam with the moments kept in the given precision.
+// Float32Moments needs every parameter to be float32.
+func NewAdamMoments(moments Moments, params, grads G.Nodes, lr, beta1, beta2 float64) (*Adam, error) {
 	if err := CheckSettings(lr, beta1, beta2); err != nil {
+		return nil, fmt.Errorf("adam: %w", err)
+	}
+	if err := CheckMoments(string(moments)); err != nil {
 		return nil, fmt.Errorf("adam: %w", err)
 	}
 	if len(grads) != len(params) {
@@ -70,10 +83,26 @@ func NewAdam(params, grads G.Nodes, lr, beta1, beta2 float64) (*Adam, error) {
 			return nil, fmt.Errorf("adam: parameter %s has shape %v but its gradient %v", p.Name(), p.Shape(), grads[i].Shape())
 		}
 		n := p.Shape().TotalSize()
-		a.M = append(a.M, make([]float64, n))
-		a.V = append(a.V, make([]float64, n))
+		if moments != Float32Moments {
+			a.M = append(a.M, make([]float64, n))
+			a.V = append(a.V, make([]float64, n))
+			continue
+		}
+		if dt := p.Dtype(); dt != tensor.Float32 {
+			return nil, fmt.Errorf("adam: parameter %s is %v: float32 moments need float32 parameters", p.Name(), dt)
+		}
+		a.M32 = append(a.M32, make([]float32, n))
+		a.V32 = append(a.V32, make([]float32, n))
 	}
 	return a, nil
+}
+
+// Moments returns the precision the optimizer keeps its moments in.
+func (a *Adam) Moments() Moments {
+	if a.M32 != nil {
+		return Float32Moments
+	}
+	return Float64Moments
 }
 
 // Update applies one Adam step to every parameter from the gradients the
@@ -94,6 +123,10 @@ func (a *Adam) Update() error {
 		for _, sg := range a.segs {
 			l, h := max(lo, sg.start)-sg.start, min(hi, sg.start+sg.n)-sg.start
 			if l >= h {
+				continue
+			}
+			if sg.m32 != nil {
+				adamUpdateMoments32(s.float32s(), sg.w32[l:h], sg.g32[l:h], sg.m32[l:h], sg.v32[l:h])
 				continue
 			}
 			m, v := sg.m[l:h], sg.v[l:h]
@@ -150,12 +183,13 @@ func flushSubnormals(m []float64) {
 }
 
 // segment is one parameter's place in the vector of all parameters that
-// Update splits: its weights and gradient (float32 or float64), moments,
-// first index and length.
+// Update splits: its weights and gradient (float32 or float64), moments
+// (float64 in m and v, or float32 in m32 and v32), first index and length.
 type segment struct {
 	w32, g32 []float32
 	w64, g64 []float64
 	m, v     []float64
+	m32, v32 []float32
 	start, n int
 }
 
@@ -169,7 +203,12 @@ func (a *Adam) collect() (int, error) {
 		if err != nil {
 			return 0, err
 		}
-		sg := segment{m: a.M[i], v: a.V[i], start: total, n: len(a.M[i])}
+		sg := segment{start: total}
+		if a.M32 != nil {
+			sg.m32, sg.v32, sg.n = a.M32[i], a.V32[i], len(a.M32[i])
+		} else {
+			sg.m, sg.v, sg.n = a.M[i], a.V[i], len(a.M[i])
+		}
 		var ok bool
 		switch w := p.Value().Data().(type) {
 		case []float32:
@@ -183,7 +222,8 @@ func (a *Adam) collect() (int, error) {
 		default:
 			return 0, fmt.Errorf("adam: parameter %s has unsupported type %T", p.Name(), w)
 		}
-		if !ok || len(sg.v) != sg.n || (sg.w32 != nil && len(sg.w32) != sg.n) || (sg.w64 != nil && len(sg.w64) != sg.n) {
+		if !ok || max(len(sg.v), len(sg.v32)) != sg.n || (sg.w32 != nil && len(sg.w32) != sg.n) || (sg.w64 != nil && len(sg.w64) != sg.n) ||
+			(sg.m32 != nil && sg.w32 == nil) {
 			return 0, fmt.Errorf("adam: parameter %s's gradient or moments do not match its %d values", p.Name(), sg.n)
 		}
 		a.segs = append(a.segs, sg)

@@ -58,3 +58,15 @@ func adamDivide4(n int, a *float64, b, rb float64) (fast int)
 //
 //go:noescape
 func adamKernel8z(n int, w, grad *float32, m, v *float64, b1, omb1, b2, omb2, lr, c2, eps, rc2 float64) (exact int)
+
+// adamKernel8s applies one Adam step with float32 moments to the first n
+// float32 weights at w, with gradients at grad and moments at m and v,
+// eight elements at a time in 256-bit vectors: adamUpdateMoments32's
+// float32 operations in its order, each rounded on its own, so with its
+// bits (NaN payloads aside). omb1 and omb2 are 1-b1 and 1-b2; where c1 is
+// 1 the division m/c1, which leaves m as it is, is not done. It needs AVX2
+// only: the update is bound by memory, not by the vectors' width. n must
+// be a multiple of 8.
+//
+//go:noescape
+func adamKernel8s(n int, w, grad, m, v *float32, b1, omb1, b2, omb2, lr, c1, c2, eps float32)

@@ -352,3 +352,85 @@ zexact:
 	VDIVPD    Z3, Z1, Z2
 	VCVTPD2PS Z2, Y18
 	JMP       zstore
+
+// MOMENTS8S updates eight elements' float32 moments: Y0 = g, Y1 = m,
+// Y3 = v, in adamUpdateMoments32's order.
+#define MOMENTS8S \
+	VMOVUPS (SI), Y0;    \
+	VMOVUPS (R8), Y1;    \
+	VMULPS  Y8, Y1, Y1;  \
+	VMULPS  Y0, Y9, Y2;  \
+	VADDPS  Y1, Y2, Y1;  \
+	VMOVUPS Y1, (R8);    \
+	VMOVUPS (R9), Y3;    \
+	VMULPS  Y10, Y3, Y3; \
+	VMULPS  Y0, Y11, Y4; \
+	VMULPS  Y4, Y0, Y4;  \
+	VADDPS  Y3, Y4, Y3;  \
+	VMOVUPS Y3, (R9)
+
+// UPDATE8S subtracts (lr*Y1) / (sqrt(Y3/c2) + eps) from eight weights,
+// Y1 being m/c1 (or m, when c1 is 1), and moves the pointers on.
+#define UPDATE8S \
+	VMULPS  Y12, Y1, Y1; \
+	VDIVPS  Y14, Y3, Y3; \
+	VSQRTPS Y3, Y3;      \
+	VADDPS  Y15, Y3, Y3; \
+	VDIVPS  Y3, Y1, Y1;  \
+	VMOVUPS (DI), Y2;    \
+	VSUBPS  Y1, Y2, Y2;  \
+	VMOVUPS Y2, (DI);    \
+	ADDQ    $32, SI;     \
+	ADDQ    $32, DI;     \
+	ADDQ    $32, R8;     \
+	ADDQ    $32, R9;     \
+	DECQ    CX
+
+// func adamKernel8s(n int, w, grad, m, v *float32, b1, omb1, b2, omb2, lr, c1, c2, eps float32)
+//
+// Per element, in float32, each operation rounded on its own:
+//
+//	m = b1*m + omb1*g
+//	v = b2*v + (omb2*g)*g
+//	w = w - (lr*(m/c1)) / (sqrt(v/c2) + eps)
+TEXT ·adamKernel8s(SB), NOSPLIT, $0-72
+	MOVQ n+0(FP), CX
+	MOVQ w+8(FP), DI
+	MOVQ grad+16(FP), SI
+	MOVQ m+24(FP), R8
+	MOVQ v+32(FP), R9
+
+	VBROADCASTSS b1+40(FP), Y8
+	VBROADCASTSS omb1+44(FP), Y9
+	VBROADCASTSS b2+48(FP), Y10
+	VBROADCASTSS omb2+52(FP), Y11
+	VBROADCASTSS lr+56(FP), Y12
+	VBROADCASTSS c1+60(FP), Y13
+	VBROADCASTSS c2+64(FP), Y14
+	VBROADCASTSS eps+68(FP), Y15
+
+	SHRQ $3, CX
+	JZ   done8s
+
+	// Where c1 is 1, m/c1 is m, bit for bit: the division is left out.
+	MOVL     $0x3f800000, AX // 1.0
+	VMOVD    AX, X0
+	VUCOMISS X0, X13
+	JNE      biased8s
+	JPS      biased8s
+
+unbiased8s:
+	MOMENTS8S
+	UPDATE8S
+	JNZ unbiased8s
+	JMP done8s
+
+biased8s:
+	MOMENTS8S
+	VDIVPS Y13, Y1, Y1
+	UPDATE8S
+	JNZ biased8s
+
+done8s:
+	VZEROUPPER
+	RET

@@ -27,3 +27,8 @@ var useKernel8z = false
 func adamKernel8z(n int, w, grad *float32, m, v *float64, b1, omb1, b2, omb2, lr, c2, eps, rc2 float64) int {
 	panic("optim: no Adam kernel on this architecture")
 }
+
+// adamKernel8s is never called without the assembly kernel.
+func adamKernel8s(n int, w, grad, m, v *float32, b1, omb1, b2, omb2, lr, c1, c2, eps float32) {
+	panic("optim: no Adam kernel on this architecture")
+}

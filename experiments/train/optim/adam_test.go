@@ -30,8 +30,6 @@ func TestAdamMatchesTheFormula(t *testing.T) {
 		t.Fatal(err)
 	}
 	want := append([]float64(nil), w0...)
-	m := make([]float64, 3)
-	v := make([]float64, 3)
 	for step := 1; step <= 2; step++ {
 		if err := vm.RunAll(); err != nil {
 			t.Fatal(err)
@@ -40,21 +38,32 @@ func TestAdamMatchesTheFormula(t *testing.T) {
 			t.Fatal(err)
 		}
 		vm.Reset()
-		for j := range want {
-			gj := want[j]
-			m[j] = 0.9*m[j] + 0.1*gj
-			v[j] = 0.999*v[j] + 0.001*gj*gj
-			mh := m[j] / (1 - math.Pow(0.9, float64(step)))
-			vh := v[j] / (1 - math.Pow(0.999, float64(step)))
-			want[j] -= 0.1 * mh / (math.Sqrt(vh) + 1e-8)
-		}
 	}
+	handSteps(want, 2)
 	got := w.Value().Data().([]float64)
 	for j := range want {
 		if math.Abs(got[j]-want[j]) > 1e-12 {
 			t.Errorf("w[%d] = %v, want %v", j, got[j], want[j])
 		}
 	}
+}
+
+// handSteps takes the given number of Adam steps (lr 0.1, betas 0.9 and
+// 0.999) on f(w) = sum(w^2)/2 from w by hand in float64, in place, and
+// returns the first moments.
+func handSteps(w []float64, steps int) (m []float64) {
+	m, v := make([]float64, len(w)), make([]float64, len(w))
+	for step := 1; step <= steps; step++ {
+		for j := range w {
+			gj := w[j]
+			m[j] = 0.9*m[j] + 0.1*gj
+			v[j] = 0.999*v[j] + 0.001*gj*gj
+			mh := m[j] / (1 - math.Pow(0.9, float64(step)))
+			vh := v[j] / (1 - math.Pow(0.999, float64(step)))
+			w[j] -= 0.1 * mh / (math.Sqrt(vh) + 1e-8)
+		}
+	}
+	return m
 }
 
 func TestNewAdamRejectsImpossibleSettings(t *testing.T) {
@@ -69,8 +78,9 @@ func TestNewAdamRejectsImpossibleSettings(t *testing.T) {
 
 // stepLarge takes three Adam steps on parameters of the given numbers of
 // float32 weights, whose loss is Σ c ⊙ w over all of them, under the
-// given GOMAXPROCS, and returns the weights end to end.
-func stepLarge(tb testing.TB, procs int, sizes ...int) []float32 {
+// given GOMAXPROCS and precision of moments, and returns the weights end
+// to end.
+func stepLarge(tb testing.TB, procs int, moments Moments, sizes ...int) []float32 {
 	tb.Helper()
 	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(procs))
 	g := G.NewGraph()
@@ -102,7 +112,7 @@ func stepLarge(tb testing.TB, procs int, sizes ...int) []float32 {
 	}
 	vm := G.NewTapeMachine(g)
 	defer vm.Close()
-	opt, err := NewAdam(params, grads, 0.01, 0.9, 0.999)
+	opt, err := NewAdamMoments(moments, params, grads, 0.01, 0.9, 0.999)
 	if err != nil {
 		tb.Fatal(err)
 	}
@@ -125,13 +135,15 @@ func stepLarge(tb testing.TB, procs int, sizes ...int) []float32 {
 // TestAdamSplitIsExact checks that splitting the update across
 // goroutines, one large parameter or several of all sizes taken end to
 // end (ranges that start and end inside parameters), gives the serial
-// update's bits.
+// update's bits, with moments of either precision.
 func TestAdamSplitIsExact(t *testing.T) {
-	for _, sizes := range [][]int{{3*parallelMin + 5}, {5, parallelMin + 3, 7, 2 * parallelMin, 1}} {
-		serial, split := stepLarge(t, 1, sizes...), stepLarge(t, 4, sizes...)
-		for i := range serial {
-			if math.Float32bits(serial[i]) != math.Float32bits(split[i]) {
-				t.Fatalf("sizes %v: w[%d] = %v serially but %v split", sizes, i, serial[i], split[i])
+	for _, moments := range []Moments{Float64Moments, Float32Moments} {
+		for _, sizes := range [][]int{{3*parallelMin + 5}, {5, parallelMin + 3, 7, 2 * parallelMin, 1}} {
+			serial, split := stepLarge(t, 1, moments, sizes...), stepLarge(t, 4, moments, sizes...)
+			for i := range serial {
+				if math.Float32bits(serial[i]) != math.Float32bits(split[i]) {
+					t.Fatalf("%s moments, sizes %v: w[%d] = %v serially but %v split", moments, sizes, i, serial[i], split[i])
+				}
 			}
 		}
 	}
@@ -146,8 +158,16 @@ func TestAdamSplitIsExact(t *testing.T) {
 // split gains: with -cpu 1,2 Go runs the first settings at the list's
 // last GOMAXPROCS (golang/go#49980; here "1" ran on two threads).
 func BenchmarkAdamUpdate(b *testing.B) {
-	for _, n := range []int{158784, 1 << 22} {
-		b.Run(fmt.Sprintf("n=%d", n), func(b *testing.B) {
+	for _, c := range []struct {
+		n       int
+		moments Moments
+	}{{158784, Float64Moments}, {1 << 22, Float64Moments}, {158784, Float32Moments}, {1 << 22, Float32Moments}} {
+		name := fmt.Sprintf("n=%d", c.n)
+		if c.moments != Float64Moments {
+			name += ",moments=" + string(c.moments)
+		}
+		n := c.n
+		b.Run(name, func(b *testing.B) {
 			g := G.NewGraph()
 			w := G.NewVector(g, tensor.Float32, G.WithShape(n), G.WithName("w"), G.WithInit(G.Ones()))
 			grads, err := G.Grad(G.Must(G.Sum(w)), w)
@@ -159,7 +179,7 @@ func BenchmarkAdamUpdate(b *testing.B) {
 			if err := vm.RunAll(); err != nil {
 				b.Fatal(err)
 			}
-			opt, err := NewAdam(G.Nodes{w}, grads, 0.01, 0.9, 0.999)
+			opt, err := NewAdamMoments(c.moments, G.Nodes{w}, grads, 0.01, 0.9, 0.999)
 			if err != nil {
 				b.Fatal(err)
 			}
