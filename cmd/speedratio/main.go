@@ -3,7 +3,7 @@
 // sitting, and prints the markdown ratio table that the README's speed
 // table is regenerated from.
 //
-//	speedratio [--rounds N] [--only full64,full64-all,full16,enc,gauss-sep,gauss-concat]
+//	speedratio [--rounds N] [--only full64,full64-all,full16,full64-f32,full16-f32,enc,gauss-sep,gauss-concat]
 //	           [--bench DIR] [--python PATH] [--benchtime N] [--out FILE] [--against REV]
 //
 // Run it from the repository root. It compiles the test binaries once,
@@ -13,7 +13,10 @@
 // the two steps, the GFLOP of their matrix products and convolutions
 // (dim_torch.py's count against ours from package blas), and the rate per
 // FLOP: full64-all, our full step with the paper's global negatives,
-// scores more pairs than the reference's. In each round it also times the
+// scores more pairs than the reference's. full64-f32 and full16-f32 are
+// our steps with Adam's moments in float32 (adam_moments = "float32"), as
+// the reference's torch.optim.Adam keeps them, where our default keeps
+// float64 ones: the same arithmetic on both sides. In each round it also times the
 // machine's peak arithmetic, an FMA loop on every thread
 // (BenchmarkPeakFMA in internal/blas), and prints, for each row whose
 // benchmark counts its products, the least time they take at that peak

@@ -185,7 +185,7 @@ func TestUsageErrors(t *testing.T) {
 		want string // in the one-line error, when not empty
 	}{
 		{[]string{"--only", "full32"}, `unknown setting "full32"`},
-		{[]string{"--only", " , "}, "names no setting; give some of full64,full64-all,full16,enc,gauss-sep,gauss-concat"},
+		{[]string{"--only", " , "}, "names no setting; give some of full64,full64-all,full16,full64-f32,full16-f32,enc,gauss-sep,gauss-concat"},
 		{[]string{"--out", missingDir}, "does not exist; create it or pass another path"},
 		{[]string{"--rounds", "0"}, ""},
 		{[]string{"extra"}, ""},

@@ -59,6 +59,8 @@ var allSettings = []setting{
 	dimSetting("full64", "full step, batch 64", "dim_full", 64, "BenchmarkDIMStepTorchReference", "./experiments/tasks/dim", "20x", 1),
 	dimSetting("full64-all", "full step, batch 64, every global pair", "dim_full", 64, "BenchmarkDIMStepAllGlobalPairs", "./experiments/tasks/dim", "20x", 0),
 	dimSetting("full16", "full step, batch 16", "dim_full", 16, "BenchmarkDIMStepTorchReferenceBatch16", "./experiments/tasks/dim", "60x", 1.5),
+	dimSetting("full64-f32", "full step, batch 64, float32 Adam moments as the reference's", "dim_full", 64, "BenchmarkDIMStepFloat32Moments", "./experiments/tasks/dim", "20x", 1),
+	dimSetting("full16-f32", "full step, batch 16, float32 Adam moments as the reference's", "dim_full", 16, "BenchmarkDIMStepFloat32MomentsBatch16", "./experiments/tasks/dim", "60x", 1.5),
 	dimSetting("enc", "encoder forward+backward, batch 64", "enc_fb", 64, "BenchmarkEncoderForwardBackward", "./architectures", "60x", 1),
 	gaussianSetting("gauss-sep", "separable", "1000x", 2),
 	gaussianSetting("gauss-concat", "concat", "100x", 2),

@@ -11,6 +11,7 @@ import (
 	"github.com/infomax/infomax/estimators"
 	"github.com/infomax/infomax/experiments/engine/results"
 	"github.com/infomax/infomax/experiments/tasks"
+	"github.com/infomax/infomax/experiments/train/optim"
 	"github.com/infomax/infomax/experiments/train/pair"
 	"github.com/infomax/infomax/internal/seed"
 )
@@ -115,7 +116,7 @@ func newTrainer(c *Config, data estimators.Sample, runSeed uint64) (*trainer, er
 		Estimator: c.Estimator, EstimatorParams: c.EstimatorParams, Critic: c.Critic,
 		CriticSpec: architectures.CriticSpec{DimX: data.DimX, DimY: data.DimY, Hidden: c.Hidden, Layers: c.Layers,
 			Embed: c.Embed, Seed: seed.Derive(runSeed, initStream)},
-		BatchSize: t.batch, LR: c.LR, Beta1: c.Beta1, Beta2: c.Beta2,
+		BatchSize: t.batch, LR: c.LR, Beta1: c.Beta1, Beta2: c.Beta2, Moments: optim.Moments(c.AdamMoments),
 	})
 	if err != nil {
 		return nil, fmt.Errorf("bmi: %w", err)

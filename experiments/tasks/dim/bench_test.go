@@ -4,6 +4,7 @@ import (
 	"math/rand/v2"
 	"testing"
 
+	"github.com/infomax/infomax/experiments/train/optim"
 	"github.com/infomax/infomax/internal/blas"
 )
 
@@ -117,6 +118,24 @@ func BenchmarkDIMStepTorchReference(b *testing.B) {
 // per-op overhead, not the arithmetic, sets the speed.
 func BenchmarkDIMStepTorchReferenceBatch16(b *testing.B) {
 	benchStep(b, torchReferenceConfig(16), 3)
+}
+
+// BenchmarkDIMStepFloat32Moments is BenchmarkDIMStepTorchReference with
+// Adam's moments in float32 (adam_moments = "float32"), as the
+// reference's torch.optim.Adam keeps them: the same arithmetic on both
+// sides.
+func BenchmarkDIMStepFloat32Moments(b *testing.B) {
+	c := torchReferenceConfig(64)
+	c.AdamMoments = string(optim.Float32Moments)
+	benchStep(b, c, 3)
+}
+
+// BenchmarkDIMStepFloat32MomentsBatch16 is BenchmarkDIMStepFloat32Moments
+// at batch 16.
+func BenchmarkDIMStepFloat32MomentsBatch16(b *testing.B) {
+	c := torchReferenceConfig(16)
+	c.AdamMoments = string(optim.Float32Moments)
+	benchStep(b, c, 3)
 }
 
 // BenchmarkDIMStepAllGlobalPairs is BenchmarkDIMStepTorchReference with the

@@ -1,6 +1,7 @@
 package dim
 
 import (
+	"cmp"
 	"fmt"
 	"math"
 	"math/rand/v2"
@@ -15,6 +16,7 @@ import (
 	"github.com/infomax/infomax/experiments/data"
 	"github.com/infomax/infomax/experiments/engine/checkpoint"
 	"github.com/infomax/infomax/experiments/tasks"
+	"github.com/infomax/infomax/experiments/train/optim"
 )
 
 // Names of the values a run's checkpoint holds (see [trainer.saveState]).
@@ -49,6 +51,10 @@ type setting struct {
 	absent *string
 }
 
+// float64Moments is adam_moments in a checkpoint saved before the key
+// existed.
+var float64Moments = string(optim.Float64Moments)
+
 // trainingSettings returns the keys that decide the model's shapes and the
 // course of its training, so that a checkpoint saved under other values is
 // refused with the key named. The probes' keys are left out: probes are
@@ -66,6 +72,7 @@ func trainingSettings(c *Config) []setting {
 		s("conv1", c.Conv1), s("conv2", c.Conv2), s("conv3", c.Conv3), s("fc", c.FC), s("code", c.Code),
 		s("first_bn", c.FirstBN),
 		s("epochs", c.Epochs), s("batch_size", c.BatchSize), s("lr", c.LR), s("beta1", c.Beta1), s("beta2", c.Beta2),
+		{key: "adam_moments", value: string(optim.Moments(cmp.Or(c.AdamMoments, string(optim.Float64Moments)))), absent: &float64Moments},
 	}, variantSettings(c)...)
 }
 

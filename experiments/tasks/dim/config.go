@@ -190,6 +190,12 @@ type Config struct {
 	LR        float64 `toml:"lr"`
 	Beta1     float64 `toml:"beta1"`
 	Beta2     float64 `toml:"beta2"`
+	// AdamMoments is the precision of Adam's moments and of its update's
+	// arithmetic: "float64", the default, or "float32", as PyTorch's Adam
+	// keeps them for float32 weights (optim.Float32Moments). Validate
+	// writes "float64" as "", which the config's TOML, and so the run's
+	// id, leaves out: runs from before the key existed keep their ids.
+	AdamMoments string `toml:"adam_moments,omitempty"`
 
 	// The probes judging the frozen encoder (see package probe): epochs,
 	// learning rate, batch size, the MLP probe's hidden width and dropout,
@@ -263,6 +269,7 @@ func DefaultConfig() *Config {
 		LR:               1e-4,
 		Beta1:            0.5,
 		Beta2:            0.999,
+		AdamMoments:      string(optim.Float64Moments),
 		ProbeEpochs:      20,
 		ProbeLR:          1e-3,
 		ProbeBatchSize:   64,
@@ -472,6 +479,12 @@ func (c *Config) validateTraining() error {
 	}
 	if err := optim.CheckSettings(c.LR, c.Beta1, c.Beta2); err != nil {
 		return err
+	}
+	if err := optim.CheckMoments(c.AdamMoments); err != nil {
+		return err
+	}
+	if c.AdamMoments == string(optim.Float64Moments) {
+		c.AdamMoments = "" // the default's one spelling, for the run's id
 	}
 	if c.TrainSubset > 0 && c.BatchSize > c.TrainSubset {
 		return fmt.Errorf("batch_size = %d: larger than train_subset = %d, so no full batch exists", c.BatchSize, c.TrainSubset)

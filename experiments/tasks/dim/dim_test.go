@@ -8,11 +8,13 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/BurntSushi/toml"
 	G "gorgonia.org/gorgonia"
 
 	"github.com/infomax/infomax/estimators"
 	"github.com/infomax/infomax/experiments/engine/results"
 	"github.com/infomax/infomax/experiments/tasks/taskstest"
+	"github.com/infomax/infomax/experiments/train/optim"
 )
 
 // tinyConfig is a DIM(L) config small enough for a unit test.
@@ -325,6 +327,7 @@ func TestValidateNamesTheKey(t *testing.T) {
 		{"batch_size", func(c *Config) { c.BatchSize = 1 }},
 		{"lr", func(c *Config) { c.LR = 0 }},
 		{"beta1", func(c *Config) { c.Beta1 = 1 }},
+		{"adam_moments", func(c *Config) { c.AdamMoments = "float16" }},
 		{"probe_batch_size", func(c *Config) { c.ProbeBatchSize = 1 }},
 		{"probe_features", func(c *Config) { c.ProbeFeatures = []string{"z"} }},
 		{"train_subset", func(c *Config) { c.TrainSubset = -1 }},
@@ -350,6 +353,63 @@ func TestValidateNamesTheKey(t *testing.T) {
 		if err := c.Validate(); err != nil {
 			t.Errorf("preset %q: %v", name, err)
 		}
+	}
+}
+
+// TestAdamMomentsKeepRunIDs checks that adam_moments leaves the config's
+// TOML, from which a sweep makes each run's id, as it was before the key
+// existed unless it asks for float32 moments: "float64" spelled out is the
+// default, and resolves to the same run.
+func TestAdamMomentsKeepRunIDs(t *testing.T) {
+	encode := func(moments string) string {
+		c := DefaultConfig()
+		c.AdamMoments = moments
+		if err := c.Validate(); err != nil {
+			t.Fatal(err)
+		}
+		var b strings.Builder
+		if err := toml.NewEncoder(&b).Encode(c); err != nil {
+			t.Fatal(err)
+		}
+		return b.String()
+	}
+	def := encode("")
+	if strings.Contains(def, "adam_moments") {
+		t.Errorf("the default config's TOML names adam_moments:\n%s", def)
+	}
+	if got := encode("float64"); got != def {
+		t.Errorf("adam_moments = \"float64\" encodes otherwise than the default:\n%s", got)
+	}
+	if got := encode("float32"); !strings.Contains(got, `adam_moments = "float32"`) {
+		t.Errorf("adam_moments = \"float32\" is not in the config's TOML:\n%s", got)
+	}
+}
+
+// TestFloat32MomentsTrain checks that a model made with adam_moments =
+// "float32" keeps float32 moments in both optimizers and trains: its
+// weights move, and two models from the same seed take the same steps.
+func TestFloat32MomentsTrain(t *testing.T) {
+	c := tinyConfig()
+	c.AdamMoments = "float32"
+	var weights [2][][]float32
+	for i := range weights {
+		m := newNoisyModel(t, c, 1, 7, rand.New(rand.NewPCG(1, 2)))
+		if m.Adam.Moments() != optim.Float32Moments || (m.PriorAdam != nil && m.PriorAdam.Moments() != optim.Float32Moments) {
+			t.Fatalf("the optimizers keep %s moments, want float32", m.Adam.Moments())
+		}
+		before := snapshot(m.Adam.Params())
+		for range 3 {
+			if _, err := m.EncoderStep(); err != nil {
+				t.Fatal(err)
+			}
+		}
+		weights[i] = snapshot(m.Adam.Params())
+		if equalSnapshots(before, weights[i]) {
+			t.Fatal("three steps left every weight as it was")
+		}
+	}
+	if !equalSnapshots(weights[0], weights[1]) {
+		t.Error("two models from the same seed took different steps")
 	}
 }
 

@@ -187,7 +187,7 @@ func NewModel(c *Config, channels, size int, initSeed uint64) (*Model, error) {
 	if err != nil {
 		return nil, fmt.Errorf("dim: differentiating the loss: %w", err)
 	}
-	if m.Adam, err = optim.NewAdam(params, grads, c.LR, c.Beta1, c.Beta2); err != nil {
+	if m.Adam, err = optim.NewAdamMoments(optim.Moments(c.AdamMoments), params, grads, c.LR, c.Beta1, c.Beta2); err != nil {
 		return nil, fmt.Errorf("dim: %w", err)
 	}
 	m.vm = graph.NewTapeMachine(live)
@@ -467,7 +467,7 @@ func (m *Model) buildDiscriminator(c *Config, initSeed uint64) error {
 	if err != nil {
 		return fmt.Errorf("dim: differentiating the discriminator loss: %w", err)
 	}
-	if m.PriorAdam, err = optim.NewAdam(dParams, dGrads, c.LR, c.Beta1, c.Beta2); err != nil {
+	if m.PriorAdam, err = optim.NewAdamMoments(optim.Moments(c.AdamMoments), dParams, dGrads, c.LR, c.Beta1, c.Beta2); err != nil {
 		return fmt.Errorf("dim: %w", err)
 	}
 	m.vmD = graph.NewTapeMachine(live)

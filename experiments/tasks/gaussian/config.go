@@ -27,6 +27,12 @@ type Config struct {
 	LR    float64 `toml:"lr"`
 	Beta1 float64 `toml:"beta1"`
 	Beta2 float64 `toml:"beta2"`
+	// AdamMoments is the precision of Adam's moments and of its update's
+	// arithmetic: "float64", the default, or "float32", as PyTorch's Adam
+	// keeps them for float32 weights (optim.Float32Moments). Validate
+	// writes "float64" as "", which the config's TOML, and so the run's
+	// id, leaves out: runs from before the key existed keep their ids.
+	AdamMoments string `toml:"adam_moments,omitempty"`
 	// Estimator names the MI estimator (see `sweep list`); EstimatorParams
 	// are its settings, such as smile's tau.
 	Estimator       string             `toml:"estimator"`
@@ -65,6 +71,7 @@ func DefaultConfig() *Config {
 		LR:              5e-4,
 		Beta1:           0.9,
 		Beta2:           0.999,
+		AdamMoments:     string(optim.Float64Moments),
 		Estimator:       "jsd",
 		EstimatorParams: map[string]float64{},
 		Critic:          "separable",
@@ -92,6 +99,12 @@ func (c *Config) Validate() error {
 	}
 	if err := optim.CheckSettings(c.LR, c.Beta1, c.Beta2); err != nil {
 		return err
+	}
+	if err := optim.CheckMoments(c.AdamMoments); err != nil {
+		return err
+	}
+	if c.AdamMoments == string(optim.Float64Moments) {
+		c.AdamMoments = "" // the default's one spelling, for the run's id
 	}
 	if err := pair.CheckCritic(c.Critic, c.Hidden, c.Layers, c.Embed); err != nil {
 		return err

@@ -176,6 +176,7 @@ func TestValidateNamesTheKey(t *testing.T) {
 		{"steps_per_level", func(c *Config) { c.StepsPerLevel = 0 }},
 		{"lr", func(c *Config) { c.LR = -1e-3 }},
 		{"beta1", func(c *Config) { c.Beta1 = 1 }},
+		{"adam_moments", func(c *Config) { c.AdamMoments = "float16" }},
 		{"beta2", func(c *Config) { c.Beta2 = -0.5 }},
 		{"hidden", func(c *Config) { c.Hidden = 0 }},
 		{"layers", func(c *Config) { c.Layers = -1 }},

@@ -21,6 +21,7 @@ import (
 	"github.com/infomax/infomax/experiments/engine/checkpoint"
 	"github.com/infomax/infomax/experiments/engine/results"
 	"github.com/infomax/infomax/experiments/tasks"
+	"github.com/infomax/infomax/experiments/train/optim"
 	"github.com/infomax/infomax/experiments/train/pair"
 )
 
@@ -172,7 +173,7 @@ func NewModel(c *Config, initSeed uint64) (*Model, error) {
 	m, err := pair.New(pair.Spec{
 		Estimator: c.Estimator, EstimatorParams: c.EstimatorParams,
 		Critic: c.Critic, CriticSpec: c.criticSpec(initSeed),
-		BatchSize: c.BatchSize, LR: c.LR, Beta1: c.Beta1, Beta2: c.Beta2,
+		BatchSize: c.BatchSize, LR: c.LR, Beta1: c.Beta1, Beta2: c.Beta2, Moments: optim.Moments(c.AdamMoments),
 	})
 	if err != nil {
 		return nil, fmt.Errorf("gaussian: %w", err)

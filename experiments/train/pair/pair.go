@@ -32,8 +32,10 @@ type Spec struct {
 	// BatchSize is the number of pairs in a batch; the critic scores all
 	// BatchSize² pairings.
 	BatchSize int
-	// LR, Beta1 and Beta2 are Adam's settings.
+	// LR, Beta1 and Beta2 are Adam's settings, and Moments the precision
+	// of its moments (float64 where empty).
 	LR, Beta1, Beta2 float64
+	Moments          optim.Moments
 }
 
 // Model is one critic and estimator in a gorgonia graph built once.
@@ -93,7 +95,7 @@ func New(s Spec) (*Model, error) {
 	if err != nil {
 		return nil, fmt.Errorf("differentiating the %s loss: %w", s.Estimator, err)
 	}
-	if m.Adam, err = optim.NewAdam(params, grads, s.LR, s.Beta1, s.Beta2); err != nil {
+	if m.Adam, err = optim.NewAdamMoments(s.Moments, params, grads, s.LR, s.Beta1, s.Beta2); err != nil {
 		return nil, err
 	}
 	m.vm = graph.NewTapeMachine(live)
