@@ -2,8 +2,23 @@
 
 #include "textflag.h"
 
+// PREFETCH64 asks for the cache lines of the four float64 kernels'
+// streams 1 KB (weights and gradients) and 2 KB (moments) ahead of the
+// elements at hand: about 32 groups of eight, more than memory's latency
+// at the kernels' pace. The hardware's stream prefetcher stops at every 4
+// KB page; these do not. In the full DIM step at batch 16, whose 8 million
+// weights Adam reads from memory, they made the step 4-6% faster (100
+// steps, three interleaved runs of each; 512 B and 1 KB, and 2 KB and 4
+// KB, gained less).
+#define PREFETCH64 \
+	PREFETCHT0 2048(R8); \
+	PREFETCHT0 2048(R9); \
+	PREFETCHT0 1024(SI); \
+	PREFETCHT0 1024(DI)
+
 // MOMENTS updates four elements' moments: Y0 = gj, Y1 = m, Y3 = v.
 #define MOMENTS \
+	PREFETCH64;            \
 	VCVTPS2PD (SI), Y0;    \
 	VMOVUPD   (R8), Y1;    \
 	VMULPD    Y8, Y1, Y1;  \
@@ -219,6 +234,7 @@ divided:
 // MOMENTSZ is MOMENTS for eight elements in 512-bit registers: Z0 = gj,
 // Z1 = m, Z3 = v, by the same operations in the same operand order.
 #define MOMENTSZ \
+	PREFETCH64;            \
 	VCVTPS2PD (SI), Z0;    \
 	VMOVUPD   (R8), Z1;    \
 	VMULPD    Z8, Z1, Z1;  \
@@ -354,8 +370,13 @@ zexact:
 	JMP       zstore
 
 // MOMENTS8S updates eight elements' float32 moments: Y0 = g, Y1 = m,
-// Y3 = v, in adamUpdateMoments32's order.
+// Y3 = v, in adamUpdateMoments32's order, after asking for the streams'
+// cache lines 1 KB ahead (as PREFETCH64).
 #define MOMENTS8S \
+	PREFETCHT0 1024(R8); \
+	PREFETCHT0 1024(R9); \
+	PREFETCHT0 1024(SI); \
+	PREFETCHT0 1024(DI); \
 	VMOVUPS (SI), Y0;    \
 	VMOVUPS (R8), Y1;    \
 	VMULPS  Y8, Y1, Y1;  \
