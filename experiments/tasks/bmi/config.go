@@ -122,6 +122,14 @@ func (c *Config) Validate() error {
 	if err != nil {
 		return fmt.Errorf("estimator = %q: %w", c.Estimator, err)
 	}
+	// Before the classic estimators' return: their runs' ids too are made
+	// from the TOML that leaves the default moments out.
+	if err := optim.CheckMoments(c.AdamMoments); err != nil {
+		return err
+	}
+	if c.AdamMoments == string(optim.Float64Moments) {
+		c.AdamMoments = "" // the default's one spelling, for the run's id
+	}
 	if info.Classic() {
 		if _, err := estimators.NewSample(c.Estimator, estimators.Params(c.EstimatorParams)); err != nil {
 			return fmt.Errorf("estimator_params: %w", err)
@@ -170,12 +178,6 @@ func (c *Config) validateNeural() error {
 	}
 	if err := optim.CheckSettings(c.LR, c.Beta1, c.Beta2); err != nil {
 		return err
-	}
-	if err := optim.CheckMoments(c.AdamMoments); err != nil {
-		return err
-	}
-	if c.AdamMoments == string(optim.Float64Moments) {
-		c.AdamMoments = "" // the default's one spelling, for the run's id
 	}
 	return pair.CheckCritic(c.Critic, c.Hidden, c.Layers, c.Embed)
 }

@@ -1,0 +1,54 @@
+package main
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"strings"
+	"testing"
+
+	"github.com/infomax/infomax/experiments/engine/sweep"
+	"github.com/infomax/infomax/sweeps"
+)
+
+// shippedRunIDs are digests of the run ids of every shipped sweep: the
+// first 16 hex digits of the SHA-256 of its runs' ids, one a line, in run
+// order. A run's id is a hash of its resolved config's TOML, so a new
+// config key, or a default that changes, gives every run of a task a new
+// id unless it leaves the TOML as it was; runs already done in an output
+// folder would then run again. Update a digest only for a change that
+// must give new ids, and say so in the commit.
+var shippedRunIDs = map[string]string{
+	"batchsize":        "abfe1e4bec87ed39", // 90 runs
+	"batchsize-global": "6088fc96dc36fa27", // 54 runs
+	"gaussian":         "48715eacee6ec145", // 12 runs
+	"gaussian-quick":   "730d41137ea55e61", // 3 runs
+	"objectives":       "5c17b9792dfa267f", // 36 runs
+	"samples":          "84c81dd625d5ebd9", // 180 runs
+	"suite":            "7285dda9f7054fcb", // 288 runs
+	"table1":           "d39263d5d16065e2", // 36 runs
+	"table3":           "f9558aa7f61f116b", // 15 runs
+	"table4":           "a46b371360aedf9e", // 8 runs
+	"tune-batchsize":   "5d129eb1a3b94118", // 18 runs
+	"tune-table3":      "b88186c6ba0f3860", // 8 runs
+}
+
+// TestShippedRunIDsAreStable checks the run ids of every shipped sweep
+// against shippedRunIDs.
+func TestShippedRunIDsAreStable(t *testing.T) {
+	for _, name := range sweeps.Names() {
+		src, _ := sweeps.Source(name)
+		s, err := sweep.Parse(name, src)
+		if err != nil {
+			t.Fatalf("%s: %v", name, err)
+		}
+		var ids strings.Builder
+		for _, r := range s.Runs {
+			ids.WriteString(r.ID + "\n")
+		}
+		sum := sha256.Sum256([]byte(ids.String()))
+		got := hex.EncodeToString(sum[:])[:16]
+		if want := shippedRunIDs[name]; got != want {
+			t.Errorf("sweep %s: run ids digest %s, want %s (%d runs; first %s): the shipped sweeps' runs changed their ids", name, got, want, len(s.Runs), s.Runs[0].ID)
+		}
+	}
+}
