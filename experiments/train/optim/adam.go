@@ -7,6 +7,7 @@
 package optim
 
 import (
+	"cmp"
 	"fmt"
 	"math"
 	"runtime"
@@ -38,6 +39,7 @@ type Adam struct {
 	M32, V32 [][]float32
 
 	params, grads G.Nodes
+	moments       Moments   // the precision NewAdamMoments was given
 	segs          []segment // Update's scratch, reused from step to step
 }
 
@@ -77,7 +79,10 @@ func NewAdamMoments(moments Moments, params, grads G.Nodes, lr, beta1, beta2 flo
 	if len(grads) != len(params) {
 		return nil, fmt.Errorf("adam: %d gradients for %d parameters", len(grads), len(params))
 	}
-	a := &Adam{LR: lr, Beta1: beta1, Beta2: beta2, Eps: 1e-8, params: params, grads: grads}
+	a := &Adam{LR: lr, Beta1: beta1, Beta2: beta2, Eps: 1e-8, params: params, grads: grads, moments: cmp.Or(moments, Float64Moments)}
+	if a.moments == Float32Moments {
+		a.M32, a.V32 = [][]float32{}, [][]float32{}
+	}
 	for i, p := range params {
 		if !grads[i].Shape().Eq(p.Shape()) {
 			return nil, fmt.Errorf("adam: parameter %s has shape %v but its gradient %v", p.Name(), p.Shape(), grads[i].Shape())
@@ -98,12 +103,7 @@ func NewAdamMoments(moments Moments, params, grads G.Nodes, lr, beta1, beta2 flo
 }
 
 // Moments returns the precision the optimizer keeps its moments in.
-func (a *Adam) Moments() Moments {
-	if a.M32 != nil {
-		return Float32Moments
-	}
-	return Float64Moments
-}
+func (a *Adam) Moments() Moments { return cmp.Or(a.moments, Float64Moments) }
 
 // Update applies one Adam step to every parameter from the gradients the
 // last run of the graph computed. Each element's update depends only on
@@ -119,6 +119,7 @@ func (a *Adam) Update() error {
 	if err != nil {
 		return err
 	}
+	s32 := s.float32s()
 	inParallel(total, func(lo, hi int) {
 		for _, sg := range a.segs {
 			l, h := max(lo, sg.start)-sg.start, min(hi, sg.start+sg.n)-sg.start
@@ -126,7 +127,10 @@ func (a *Adam) Update() error {
 				continue
 			}
 			if sg.m32 != nil {
-				adamUpdateMoments32(s.float32s(), sg.w32[l:h], sg.g32[l:h], sg.m32[l:h], sg.v32[l:h])
+				adamUpdateMoments32(s32, sg.w32[l:h], sg.g32[l:h], sg.m32[l:h], sg.v32[l:h])
+				if a.Step%flushEvery == 0 {
+					flushSubnormals32(sg.m32[l:h])
+				}
 				continue
 			}
 			m, v := sg.m[l:h], sg.v[l:h]
@@ -150,8 +154,9 @@ func (a *Adam) Update() error {
 const flushEvery = 64
 
 // flushSubnormals sets each subnormal in m to zero with its sign. Update
-// flushes the first moments of float32 weights only: a float64 weight's
-// update from a subnormal m need not round to zero.
+// flushes the float64 first moments of float32 weights only: a float64
+// weight's update from a subnormal m need not round to zero. (Float32
+// moments have flushSubnormals32, at the same steps.)
 //
 // A weight whose gradient stays zero (a dead ReLU unit's, say) sees its
 // first moment shrink by beta1 a step and, at beta1 = 0.9, turn subnormal

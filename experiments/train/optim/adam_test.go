@@ -284,6 +284,13 @@ func TestUpdateFlushesSubnormalMoments(t *testing.T) {
 // to zero, as a dead unit's are.
 func deadWeightsAdam(t *testing.T, dt tensor.Dtype, n int) *Adam {
 	t.Helper()
+	return deadWeightsAdamMoments(t, dt, n, Float64Moments)
+}
+
+// deadWeightsAdamMoments is deadWeightsAdam with moments of the given
+// precision.
+func deadWeightsAdamMoments(t *testing.T, dt tensor.Dtype, n int, moments Moments) *Adam {
+	t.Helper()
 	g := G.NewGraph()
 	w := G.NewVector(g, dt, G.WithShape(n), G.WithName("w"), G.WithInit(G.Ones()))
 	grads, err := G.Grad(G.Must(G.Sum(w)), w)
@@ -301,7 +308,7 @@ func deadWeightsAdam(t *testing.T, dt tensor.Dtype, n int) *Adam {
 	case []float64:
 		clear(d)
 	}
-	opt, err := NewAdam(G.Nodes{w}, grads, 0.01, 0.9, 0.999)
+	opt, err := NewAdamMoments(moments, G.Nodes{w}, grads, 0.01, 0.9, 0.999)
 	if err != nil {
 		t.Fatal(err)
 	}

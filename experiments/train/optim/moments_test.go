@@ -137,3 +137,38 @@ func TestNewAdamMomentsRefuses(t *testing.T) {
 		}
 	}
 }
+
+// TestUpdateFlushesSubnormalMoments32 checks that Update flushes the
+// subnormals of float32 first moments, keeping their signs, at every
+// flushEvery-th step and leaves them at the steps between. Without the
+// flush a dead unit's moment would stay subnormal for good at beta1 = 0.9:
+// 0.9 times the least subnormal rounds to it.
+func TestUpdateFlushesSubnormalMoments32(t *testing.T) {
+	least := math.SmallestNonzeroFloat32
+	if b1 := float32(0.9); b1*float32(least) != float32(least) {
+		t.Fatalf("0.9 times the least subnormal is %v, not itself", b1*float32(least))
+	}
+	opt := deadWeightsAdamMoments(t, tensor.Float32, 6, Float32Moments)
+	copy(opt.M32[0], []float32{0x1p-140, -0x1p-140, 0x1p-100, 1, 0, float32(math.Copysign(0, -1))})
+	for i := range opt.V32[0] {
+		opt.V32[0][i] = 1
+	}
+	opt.Step = flushEvery - 2
+	if err := opt.Update(); err != nil {
+		t.Fatal(err)
+	}
+	if m := opt.M32[0]; m[0] != float32(0.9)*0x1p-140 || m[1] != -m[0] || m[0] == 0 {
+		t.Fatalf("after step %d: m = %v; want the subnormals times beta1, not yet flushed", opt.Step, m)
+	}
+	if err := opt.Update(); err != nil {
+		t.Fatal(err)
+	}
+	b1 := float32(0.9)
+	// m[5], -0 at first, became b1*(-0) + (1-b1)*0 = +0 at the first step.
+	want := []float32{0, float32(math.Copysign(0, -1)), b1 * (b1 * 0x1p-100), b1 * (b1 * 1), 0, 0}
+	for i, m := range opt.M32[0] {
+		if math.Float32bits(m) != math.Float32bits(want[i]) {
+			t.Errorf("after step %d: m[%d] = %v, want %v", opt.Step, i, m, want[i])
+		}
+	}
+}
