@@ -1,6 +1,7 @@
 package dim
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -56,16 +57,19 @@ func TestResumeReproducesAnUninterruptedRun(t *testing.T) {
 		// negatives is num_negatives and num_global_negatives: drawn
 		// anew at every step, they must be drawn the same on resuming.
 		negatives int
+		moments   string // adam_moments
 	}{
-		{"jsd", "concat", []int{8}, 0},
-		{"mine", "encode-and-dot", []int{4, 9, 12}, 0},
-		{"infonce", "concat", []int{5}, 3},
+		{"jsd", "concat", []int{8}, 0, ""},
+		{"mine", "encode-and-dot", []int{4, 9, 12}, 0, ""},
+		{"infonce", "concat", []int{5}, 3, ""},
+		{"jsd", "encode-and-dot", []int{5}, 0, "float32"},
 	}
 	const every, seed, total = 4, 5, 12
 	for _, tc := range cases {
-		t.Run(fmt.Sprintf("%s/%s/cut%v/K%d", tc.estimator, tc.globalCritic, tc.cuts, tc.negatives), func(t *testing.T) {
+		t.Run(fmt.Sprintf("%s/%s/cut%v/K%d/%s", tc.estimator, tc.globalCritic, tc.cuts, tc.negatives, cmp.Or(tc.moments, "float64")), func(t *testing.T) {
 			cfg := resumeConfig(tc.estimator, tc.globalCritic)
 			cfg.NumNegatives, cfg.NumGlobalNegatives = tc.negatives, tc.negatives
+			cfg.AdamMoments = tc.moments
 			r := taskstest.Resume{Task: Task{}, Config: cfg, Seed: seed, FirstStep: 1, Total: total,
 				Every: every, Cuts: tc.cuts, WallClock: wallClock, CheckpointUninterrupted: true}
 			want := r.Uninterrupted(t)
@@ -140,6 +144,8 @@ func TestBadCheckpointIsAnError(t *testing.T) {
 	moreUnits := resumeConfig("mine", "concat")
 	moreUnits.MIUnits = 48
 	jsd := resumeConfig("jsd", "concat")
+	moments32 := resumeConfig("mine", "concat")
+	moments32.AdamMoments = "float32"
 
 	cases := []struct {
 		name    string
@@ -155,6 +161,7 @@ func TestBadCheckpointIsAnError(t *testing.T) {
 		{"wider critic", moreUnits, seed, good, nil, []string{"mi_units = 32", "mi_units = 48"}},
 		{"other estimator", jsd, seed, good, nil, []string{"estimator = mine", "estimator = jsd"}},
 		{"other seed", cfg, seed + 1, good, nil, []string{"seed 3", "seed 4"}},
+		{"other moments", moments32, seed, good, nil, []string{"adam_moments = float64", "adam_moments = float32"}},
 		{"corrupt mine state", cfg, seed, badMine, nil, []string{"mine: the saved state has 3 bytes"}},
 		{"no prior source", cfg, seed, noPrior, nil, []string{statePriorRNG}},
 		{"reshaped weights", cfg, seed, shortWeights, nil, []string{weights, "did the model change"}},

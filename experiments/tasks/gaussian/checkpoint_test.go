@@ -1,6 +1,7 @@
 package gaussian
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -32,17 +33,20 @@ func TestResumeReproducesAnUninterruptedRun(t *testing.T) {
 	cases := []struct {
 		estimator, critic string
 		cuts              []int
+		moments           string // adam_moments
 	}{
-		{"jsd", "separable", []int{20}},
-		{"jsd", "concat", []int{33}},
-		{"mine", "separable", []int{10, 41}},
-		{"mine", "concat", []int{30}},
+		{"jsd", "separable", []int{20}, ""},
+		{"jsd", "concat", []int{33}, ""},
+		{"mine", "separable", []int{10, 41}, ""},
+		{"mine", "concat", []int{30}, ""},
+		{"jsd", "concat", []int{25}, "float32"},
 	}
 	const every = 10
 	for _, tc := range cases {
-		t.Run(fmt.Sprintf("%s/%s/cut%v", tc.estimator, tc.critic, tc.cuts), func(t *testing.T) {
+		t.Run(fmt.Sprintf("%s/%s/cut%v/%s", tc.estimator, tc.critic, tc.cuts, cmp.Or(tc.moments, "float64")), func(t *testing.T) {
 			requireEstimator(t, tc.estimator)
 			cfg := resumeConfig(tc.estimator, tc.critic)
+			cfg.AdamMoments = tc.moments
 			r := taskstest.Resume{Task: Task{}, Config: cfg, Seed: 5, FirstStep: 0, Total: cfg.TotalSteps(),
 				Every: every, Cuts: tc.cuts, WallClock: []string{"steps_per_second"}}
 			want := r.Uninterrupted(t)
