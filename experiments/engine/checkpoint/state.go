@@ -199,18 +199,10 @@ func (s *State) PutAdam(name string, a *optim.Adam) {
 	s.PutInt(name+"/step", int64(a.Step))
 	if a.Moments() == optim.Float32Moments {
 		s.PutInt(name+"/moment_bits", 32)
-		s.PutInt(name+"/n", int64(len(a.M32)))
-		for i := range a.M32 {
-			s.PutFloat32s(fmt.Sprintf("%s/m/%d", name, i), a.M32[i])
-			s.PutFloat32s(fmt.Sprintf("%s/v/%d", name, i), a.V32[i])
-		}
+		putMoments(s, name, a.M32, a.V32, s.PutFloat32s)
 		return
 	}
-	s.PutInt(name+"/n", int64(len(a.M)))
-	for i := range a.M {
-		s.PutFloat64s(fmt.Sprintf("%s/m/%d", name, i), a.M[i])
-		s.PutFloat64s(fmt.Sprintf("%s/v/%d", name, i), a.V[i])
-	}
+	putMoments(s, name, a.M, a.V, s.PutFloat64s)
 }
 
 // GetAdam restores into a (made by optim.NewAdam or NewAdamMoments for the
@@ -227,7 +219,16 @@ func (s *State) GetAdam(name string, a *optim.Adam) error {
 	if err != nil {
 		return err
 	}
-	if err := s.getMoments(name, a); err != nil {
+	bits, ok := s.Ints[name+"/moment_bits"] // none before float32 moments existed
+	if !ok {
+		bits = 64
+	}
+	if a.Moments() == optim.Float32Moments {
+		err = getMoments(s, name, bits, 32, a.M32, a.V32, s.GetFloat32s)
+	} else {
+		err = getMoments(s, name, bits, 64, a.M, a.V, s.GetFloat64s)
+	}
+	if err != nil {
 		return err
 	}
 	a.LR, a.Beta1, a.Beta2, a.Eps = hyper[0], hyper[1], hyper[2], hyper[3]
@@ -235,53 +236,45 @@ func (s *State) GetAdam(name string, a *optim.Adam) error {
 	return nil
 }
 
-// getMoments restores a's moments from the state PutAdam stored under
-// name, after checking that they have a's precision (a checkpoint from
-// before float32 moments existed has float64 ones) and count.
-func (s *State) getMoments(name string, a *optim.Adam) error {
-	bits, ok := s.Ints[name+"/moment_bits"]
-	if !ok {
-		bits = 64
+// putMoments stores the first and second moments m and v of each
+// parameter, and their count, under name, with put.
+func putMoments[T float32 | float64](s *State, name string, m, v [][]T, put func(string, []T)) {
+	s.PutInt(name+"/n", int64(len(m)))
+	for i := range m {
+		put(fmt.Sprintf("%s/m/%d", name, i), m[i])
+		put(fmt.Sprintf("%s/v/%d", name, i), v[i])
 	}
-	want := int64(64)
-	if a.Moments() == optim.Float32Moments {
-		want = 32
-	}
-	if bits != want {
-		return fmt.Errorf("checkpoint: optimizer %s was saved with float%d moments, the run keeps float%d ones (adam_moments changed?)", name, bits, want)
+}
+
+// getMoments restores into m and v, which hold float(bits) values, the
+// moments putMoments stored under name as float(saved) values, read with
+// get, after checking the precision and the number of parameters.
+func getMoments[T float32 | float64](s *State, name string, saved, bits int64, m, v [][]T, get func(string) ([]T, error)) error {
+	if saved != bits {
+		return fmt.Errorf("checkpoint: optimizer %s was saved with float%d moments, the run keeps float%d ones (adam_moments changed?)", name, saved, bits)
 	}
 	n, err := s.GetInt(name + "/n")
 	if err != nil {
 		return err
 	}
-	if have := max(len(a.M), len(a.M32)); int(n) != have {
-		return fmt.Errorf("checkpoint: optimizer %s was saved with %d parameters, has %d now (did the model change?)", name, n, have)
+	if int(n) != len(m) {
+		return fmt.Errorf("checkpoint: optimizer %s was saved with %d parameters, has %d now (did the model change?)", name, n, len(m))
 	}
-	for i := range int(n) {
-		for j, key := range []string{fmt.Sprintf("%s/m/%d", name, i), fmt.Sprintf("%s/v/%d", name, i)} {
-			if err := s.getMoment(key, a, i, j); err != nil {
+	for i := range m {
+		for _, mv := range []struct {
+			key string
+			dst []T
+		}{{fmt.Sprintf("%s/m/%d", name, i), m[i]}, {fmt.Sprintf("%s/v/%d", name, i), v[i]}} {
+			src, err := get(mv.key)
+			if err != nil {
+				return err
+			}
+			if err := copyInto(mv.dst, src, mv.key); err != nil {
 				return err
 			}
 		}
 	}
 	return nil
-}
-
-// getMoment restores parameter i's first (j = 0) or second moment from
-// key, in a's precision.
-func (s *State) getMoment(key string, a *optim.Adam, i, j int) error {
-	if a.Moments() == optim.Float32Moments {
-		v, err := s.GetFloat32s(key)
-		if err != nil {
-			return err
-		}
-		return copyInto([][]float32{a.M32[i], a.V32[i]}[j], v, key)
-	}
-	v, err := s.GetFloat64s(key)
-	if err != nil {
-		return err
-	}
-	return copyInto([][]float64{a.M[i], a.V[i]}[j], v, key)
 }
 
 // PutRand stores a random source's state, such as a *rand.PCG or

@@ -124,12 +124,11 @@ func (c *Config) Validate() error {
 	}
 	// Before the classic estimators' return: their runs' ids too are made
 	// from the TOML that leaves the default moments out.
-	if err := optim.CheckMoments(c.AdamMoments); err != nil {
+	moments, err := optim.MomentsKey(c.AdamMoments)
+	if err != nil {
 		return err
 	}
-	if c.AdamMoments == string(optim.Float64Moments) {
-		c.AdamMoments = "" // the default's one spelling, for the run's id
-	}
+	c.AdamMoments = moments
 	if info.Classic() {
 		if _, err := estimators.NewSample(c.Estimator, estimators.Params(c.EstimatorParams)); err != nil {
 			return fmt.Errorf("estimator_params: %w", err)

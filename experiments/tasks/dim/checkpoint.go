@@ -72,7 +72,7 @@ func trainingSettings(c *Config) []setting {
 		s("conv1", c.Conv1), s("conv2", c.Conv2), s("conv3", c.Conv3), s("fc", c.FC), s("code", c.Code),
 		s("first_bn", c.FirstBN),
 		s("epochs", c.Epochs), s("batch_size", c.BatchSize), s("lr", c.LR), s("beta1", c.Beta1), s("beta2", c.Beta2),
-		{key: "adam_moments", value: string(optim.Moments(cmp.Or(c.AdamMoments, string(optim.Float64Moments)))), absent: &float64Moments},
+		{key: "adam_moments", value: cmp.Or(c.AdamMoments, float64Moments), absent: &float64Moments},
 	}, variantSettings(c)...)
 }
 

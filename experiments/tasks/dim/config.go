@@ -480,12 +480,11 @@ func (c *Config) validateTraining() error {
 	if err := optim.CheckSettings(c.LR, c.Beta1, c.Beta2); err != nil {
 		return err
 	}
-	if err := optim.CheckMoments(c.AdamMoments); err != nil {
+	moments, err := optim.MomentsKey(c.AdamMoments)
+	if err != nil {
 		return err
 	}
-	if c.AdamMoments == string(optim.Float64Moments) {
-		c.AdamMoments = "" // the default's one spelling, for the run's id
-	}
+	c.AdamMoments = moments
 	if c.TrainSubset > 0 && c.BatchSize > c.TrainSubset {
 		return fmt.Errorf("batch_size = %d: larger than train_subset = %d, so no full batch exists", c.BatchSize, c.TrainSubset)
 	}

@@ -100,12 +100,11 @@ func (c *Config) Validate() error {
 	if err := optim.CheckSettings(c.LR, c.Beta1, c.Beta2); err != nil {
 		return err
 	}
-	if err := optim.CheckMoments(c.AdamMoments); err != nil {
+	moments, err := optim.MomentsKey(c.AdamMoments)
+	if err != nil {
 		return err
 	}
-	if c.AdamMoments == string(optim.Float64Moments) {
-		c.AdamMoments = "" // the default's one spelling, for the run's id
-	}
+	c.AdamMoments = moments
 	if err := pair.CheckCritic(c.Critic, c.Hidden, c.Layers, c.Embed); err != nil {
 		return err
 	}

@@ -39,6 +39,20 @@ func CheckMoments(s string) error {
 	return fmt.Errorf("adam_moments = %q: must be %q (the default) or %q (as PyTorch's Adam keeps them)", s, Float64Moments, Float32Moments)
 }
 
+// MomentsKey checks s, a task config's adam_moments, and returns it as the
+// config keeps it after validation: the default, Float64Moments, written
+// as "", which a config's TOML leaves out (omitempty), so that runs from
+// before the key existed keep their ids; Float32Moments as it is.
+func MomentsKey(s string) (string, error) {
+	if err := CheckMoments(s); err != nil {
+		return "", err
+	}
+	if s == string(Float64Moments) {
+		return "", nil
+	}
+	return s, nil
+}
+
 // adamStep32 is an adamStep in float32, for float32 moments: its
 // settings and bias corrections rounded to float32, and omb1 = 1-b1 and
 // omb2 = 1-b2 computed in float64 before they are.
