@@ -166,18 +166,15 @@ func nanFilled(n int) []float32 {
 	return s
 }
 
-// eachProcs runs f at GOMAXPROCS 1, 2 and 3, and, on a CPU with AVX-512,
-// with the AVX2 kernels alone, the 12x16 AVX-512 one, and the 12x32 one
-// where the CPU takes it: the AVX2 path stays tested on every machine.
+// eachProcs runs f at GOMAXPROCS 1, 2 and 3 under each of kernelModes:
+// on a CPU with AVX-512, with the AVX2 kernels alone and with each
+// combination of the AVX-512 paths, so the AVX2 path stays tested on
+// every machine.
 func eachProcs(t *testing.T, f func(procs int)) {
 	t.Helper()
-	defer func(w, b bool) { useWide, useBlocks = w, b }(useWide, useBlocks)
-	modes := [][2]bool{{useWide, useBlocks}}
-	if useWide {
-		modes = append(modes, [2]bool{false, false}, [2]bool{true, false})
-	}
-	for _, mode := range modes {
-		useWide, useBlocks = mode[0], mode[1]
+	defer currentMode().set()
+	for _, mode := range kernelModes() {
+		mode.set()
 		for _, procs := range []int{1, 2, 3} {
 			prev := runtime.GOMAXPROCS(procs)
 			f(procs)
@@ -249,7 +246,7 @@ func sameBitsEachProcs(t *testing.T, label, output string, want []float32, compu
 			t.Fatal(err)
 		}
 		if i := firstDifferentBits(got, want); i >= 0 {
-			t.Fatalf("%s, GOMAXPROCS %d, AVX-512 %v, 12x32 %v: %s[%d] = %v, want %v", label, procs, useWide, useBlocks, output, i, got[i], want[i])
+			t.Fatalf("%s, GOMAXPROCS %d, %v: %s[%d] = %v, want %v", label, procs, currentMode(), output, i, got[i], want[i])
 		}
 	})
 }

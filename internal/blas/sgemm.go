@@ -20,10 +20,10 @@ import (
 // where that turns a strided operand into a plain one. Every element of
 // C is the same sum of the same products in the same order on every
 // path. Where the CPU also has AVX-512F, pairs of full tiles with a
-// packed A run through a 12x16 AVX-512 kernel instead (tilePair); where
-// its 512-bit FMAs are also native (useBlocks), 12x32 blocks of four
-// tiles run through a wider one (blockPair), and pairs with A in place
-// too. All take A's value as the multiply's first operand, so C gets the
+// packed A run through a 12x16 AVX-512 kernel instead (tilePair), and
+// 12x32 blocks of four tiles through a wider one (blockPair, useBlocks);
+// where its 512-bit FMAs are also native, pairs with A read in place too
+// (inPlacePairs). All take A's value as the multiply's first operand, so C gets the
 // same bits from every kernel, NaN payloads included. (The products
 // computed as Cᵀ, transposeWins, Aᵀ times a vector, computed as the row
 // xᵀA, and a plain A times a vector, columnProduct, take B's value
@@ -57,13 +57,12 @@ func MatmulFlops() uint64 { return matmulFlops.Load() }
 // kernel; when it does not, Implementation.Sgemm is gonum's Sgemm.
 func HasKernel() bool { return hasKernel }
 
-// NativeAVX512 reports whether Implementation computes products with its
-// AVX-512 blocks: the build has the assembly kernels (not the openblas or
-// purego build) and the CPU's 512-bit FMAs are native, not two 256-bit
-// halves (an Intel core with AVX-512, or AMD's from Zen 5 on; see
-// native512FMA). Other packages' AVX-512 kernels, measured on such a CPU
-// only, run where it is true.
-func NativeAVX512() bool { return useBlocks }
+// NativeAVX512 reports whether the build has the assembly kernels (not
+// the openblas or purego build) and the CPU's 512-bit FMAs are native,
+// not two 256-bit halves (an Intel core with AVX-512, or AMD's from Zen 5
+// on; see native512FMA). Other packages' AVX-512 kernels, measured on
+// such a CPU only, run where it is true.
+func NativeAVX512() bool { return native512 }
 
 // Panic messages, as gonum's BLAS spells them: callers rely on the
 // BLAS argument checks panicking with these.
@@ -800,12 +799,12 @@ func (r *rowTiles) sliverB(jr int) operandB {
 
 // pairs reports whether rows [ir, ir+2*kernelRows) are two full slivers
 // of A of the same kind that the AVX-512 kernels may take together: both
-// packed, or, where useBlocks is set, both in place.
+// packed, or, where inPlacePairs is set, both in place.
 func (r *rowTiles) pairs(ir int) bool {
 	if !useWide || ir+2*kernelRows > r.mc {
 		return false
 	}
-	return ir >= r.aPackedFrom || useBlocks && ir+2*kernelRows <= r.aPackedFrom
+	return ir >= r.aPackedFrom || inPlacePairs && ir+2*kernelRows <= r.aPackedFrom
 }
 
 // column computes the tiles of columns [jr, jr+kernelCols) of the panel.

@@ -10,33 +10,54 @@ var hasKernel = cpu.X86.HasAVX2 && cpu.X86.HasFMA
 
 // useWide reports whether Sgemm computes pairs of full tiles whose A is
 // packed with the AVX-512 kernel kernel12x16z: where the CPU and OS
-// support AVX-512F. (useBlocks adds pairs whose A is read in place, and
-// 12x32 blocks.) The results are the same bits either way; tests switch
-// it off to run the AVX2 kernels alone.
+// support AVX-512F. (useBlocks adds 12x32 blocks, and inPlacePairs pairs
+// whose A is read in place.) The results are the same bits either way;
+// tests switch it off to run the AVX2 kernels alone.
 //
 // On a 2-core Zen 4 (cpu family 25), whose 512-bit FMAs run as two
 // 256-bit halves, the DIM step measured 5% faster with it at batch 64
 // and 7% at batch 16, and the encoder alone 1% slower (medians of 6
 // interleaved rounds, within the machines' noise); products with B read
 // in place gained most (fc layer, 64x4096x1024: +22%), because each
-// depth's sixteen values of B now serve twelve rows. With A read in
-// place the twelve rows' streams, lda apart, overflowed the L1 cache's
-// ways and conv products ran up to 20% slower, so there those stay on
-// the AVX2 kernels. Where 512-bit FMAs are native (Zen 5: an FMA loop ran
-// twice as fast with them) the kernel has twice AVX2's peak.
+// depth's sixteen values of B now serve twelve rows. Where 512-bit FMAs
+// are native (Zen 5: an FMA loop ran twice as fast with them) the kernel
+// has twice AVX2's peak.
 var useWide = hasKernel && cpu.X86.HasAVX512F
 
 // useBlocks reports whether Sgemm also computes 12x32 blocks of C (four
-// tiles) with the AVX-512 kernel kernel12x32z, and pairs of tiles with
-// an A read in place with kernel12x16z: where 512-bit FMAs run at twice
-// the rate of 256-bit ones (native512FMA). The results are the same bits
-// either way.
+// tiles) with the AVX-512 kernel kernel12x32z, stores large products'
+// C around the caches (streams) and packs far-strided B under few rows
+// (farB): wherever useWide is set. The results are the same bits either
+// way.
 //
 // On a 2-core Intel Xeon with AVX-512 FP16 (cpu family 6), whose FMA loop
 // ran at 205 GFLOP/s a thread with 512-bit vectors and 109 with 256-bit
 // ones, the 12x32 kernel ran at 172-178 GFLOP/s in L1 against 107-112
-// for kernel6x16 and 148-156 for kernel12x16z.
-var useBlocks = useWide && native512FMA()
+// for kernel6x16 and 148-156 for kernel12x16z. On the 2-core Zen 4, where
+// 512-bit FMAs have 256-bit ones' peak, the blocks pay as well: each
+// depth's 32 values of B serve twelve rows, so the kernel loads a third
+// as often per FMA as kernel6x16 (14 loads for 24 512-bit FMAs, against
+// 8 for 12 256-bit ones). There (2026-12-03, 6 interleaved rounds of each
+// step, medians) the DIM step ran 1.24x as fast at batch 64 (418 against
+// 338 images/s), 1.14x at batch 16, the encoder 1.10x and the concat
+// Gaussian step 1.24x; products of DIM's shapes in BenchmarkSgemm gained
+// up to 1.4x (the critic's 512x4096 by 4096x512 with A transposed, 145 ->
+// 185 GFLOP/s; the fc weight gradient 137 -> 184).
+var useBlocks = useWide
+
+// inPlacePairs reports whether pairs of full slivers of A read in place
+// (not packed) also run through the AVX-512 kernels: where 512-bit FMAs
+// are native (native512FMA). On the Zen 4 the twelve rows' streams, lda
+// apart, overflowed the L1 cache's ways and conv products ran up to 20%
+// slower, so there those stay on the AVX2 kernel: with them the DIM
+// step at batch 64 ran at 398 against 418 images/s and the encoder at
+// 1078 against 1122 (medians of the same 6 rounds). The results are the
+// same bits either way.
+var inPlacePairs = native512
+
+// native512 reports whether the CPU has AVX-512F and its 512-bit FMAs
+// are native (native512FMA), for NativeAVX512.
+var native512 = useWide && native512FMA()
 
 // native512FMA reports whether this CPU's 512-bit FMAs are native rather
 // than run as two 256-bit halves, from CPUID's vendor and family: Intel's

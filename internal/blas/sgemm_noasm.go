@@ -34,6 +34,12 @@ func kernel12x16z(k int, a0, a1 *float32, rs, ds int, b *float32, ldb int, c *fl
 // useBlocks is false: there is no AVX-512 kernel either.
 var useBlocks = false
 
+// inPlacePairs is false: there is no AVX-512 kernel either.
+var inPlacePairs = false
+
+// native512 is false: there is no AVX-512 kernel either.
+var native512 = false
+
 // kernel12x32z is never called without the assembly kernel.
 func kernel12x32z(k int, a0, a1 *float32, rs, ds int, b *float32, ldb, b2 int, c *float32, ldc int, alpha, beta float32, mode int) {
 	panic("blas: no Sgemm kernel on this architecture")

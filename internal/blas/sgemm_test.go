@@ -645,27 +645,57 @@ func TestSgemmAVX512SameBitsAsAVX2(t *testing.T) {
 	if !HasKernel() || !cpu.X86.HasAVX512F {
 		t.Skip("no AVX-512F: Sgemm runs the AVX2 kernels alone, which the other tests check")
 	}
-	defer func(w, b bool) { useWide, useBlocks = w, b }(useWide, useBlocks)
+	defer currentMode().set()
 	rng := rand.New(rand.NewPCG(17, 18))
 	var impl Implementation
 	shapes := [][3]int{{12, 16, 1}, {24, 32, 7}, {18, 16, 300}, {97, 50, 20}, {64, 1000, 600},
 		{200, 50, 300}, {301, 129, 65}, {193, 33, 40}, {1000, 17, 600}, {36, 4096, 64}, {120, 30, 257},
 		{400, 80, 70}, {390, 64, 513}, {1601, 40, 30}}
+	modes := kernelModes()
 	for i, s := range shapes {
 		for j, tr := range [][2]blas.Transpose{{blas.NoTrans, blas.NoTrans}, {blas.Trans, blas.NoTrans}, {blas.NoTrans, blas.Trans}, {blas.Trans, blas.Trans}} {
 			c := &sgemmCase{tA: tr[0], tB: tr[1], m: s[0], n: s[1], k: s[2],
 				alpha: alphas[1+(i+j)%2], beta: betas[(i+j)%3], padA: j % 3, padB: i % 2, padC: 1}
 			c.fill(rng)
-			useWide, useBlocks = false, false
+			modes[0].set()
 			want := c.run(impl)
-			for _, blocks := range []bool{false, true} {
-				useWide, useBlocks = true, blocks
+			for _, mode := range modes[1:] {
+				mode.set()
 				got := c.run(impl)
-				sameBits(t, c, got, want, fmt.Sprintf("the AVX2 kernels' (12x32 blocks %v)", blocks))
+				sameBits(t, c, got, want, "the AVX2 kernels' ("+mode.String()+")")
 				c.check(t, got)
 			}
 		}
 	}
+}
+
+// kernelMode is a choice of Sgemm's AVX-512 paths: the settings of
+// useWide, useBlocks and inPlacePairs.
+type kernelMode struct{ wide, blocks, inPlace bool }
+
+// currentMode returns the paths Sgemm takes now.
+func currentMode() kernelMode { return kernelMode{useWide, useBlocks, inPlacePairs} }
+
+// set makes Sgemm take m's paths.
+func (m kernelMode) set() { useWide, useBlocks, inPlacePairs = m.wide, m.blocks, m.inPlace }
+
+// String names m's paths for test failures.
+func (m kernelMode) String() string {
+	return fmt.Sprintf("AVX-512 pairs %v, 12x32 blocks %v, A in place %v", m.wide, m.blocks, m.inPlace)
+}
+
+// kernelModes returns the choices of paths this CPU can run, the AVX2
+// kernels alone first: on a CPU with AVX-512F, every combination of the
+// 12x16 pairs, the 12x32 blocks and pairs with A in place, whichever the
+// CPU takes by default, so that each path is tested on every such
+// machine.
+func kernelModes() []kernelMode {
+	modes := []kernelMode{{}}
+	if hasKernel && cpu.X86.HasAVX512F {
+		modes = append(modes, kernelMode{true, false, false}, kernelMode{true, false, true},
+			kernelMode{true, true, false}, kernelMode{true, true, true})
+	}
+	return modes
 }
 
 // TestSgemmAVX512KeepsANaNFirst checks that every kernel takes A's value
@@ -679,13 +709,10 @@ func TestSgemmAVX512KeepsANaNFirst(t *testing.T) {
 	if !HasKernel() {
 		t.Skip("no AVX2 and FMA: Sgemm is gonum's")
 	}
-	defer func(w, b bool) { useWide, useBlocks = w, b }(useWide, useBlocks)
+	defer currentMode().set()
 	rng := rand.New(rand.NewPCG(19, 20))
 	var impl Implementation
-	modes := [][2]bool{{false, false}}
-	if cpu.X86.HasAVX512F {
-		modes = append(modes, [2]bool{true, false}, [2]bool{true, true})
-	}
+	modes := kernelModes()
 	for i, s := range [][3]int{{24, 32, 7}, {97, 50, 20}, {301, 129, 65}, {400, 80, 70}, {390, 64, 513}, {64, 1000, 600}} {
 		for j, tr := range [][2]blas.Transpose{{blas.NoTrans, blas.NoTrans}, {blas.Trans, blas.NoTrans}, {blas.NoTrans, blas.Trans}, {blas.Trans, blas.Trans}} {
 			c := &sgemmCase{tA: tr[0], tB: tr[1], m: s[0], n: s[1], k: s[2],
@@ -699,12 +726,12 @@ func TestSgemmAVX512KeepsANaNFirst(t *testing.T) {
 				c.bData[c.index(c.tB, p, col, c.ldb)] = math.Float32frombits(0xffe00000 | uint32(col))
 			}
 			for _, mode := range modes {
-				useWide, useBlocks = mode[0], mode[1]
+				mode.set()
 				got := c.run(impl)
 				for r := 0; r < c.m; r++ {
 					for col := 0; col < c.n; col++ {
 						if g := math.Float32bits(got[r*c.ldc+col]); g != 0x7fc00000|uint32(r) {
-							t.Fatalf("%v, AVX-512 pairs %v, 12x32 blocks %v: C[%d][%d] is %#x, want A's NaN %#x", c, mode[0], mode[1], r, col, g, 0x7fc00000|uint32(r))
+							t.Fatalf("%v, %v: C[%d][%d] is %#x, want A's NaN %#x", c, mode, r, col, g, 0x7fc00000|uint32(r))
 						}
 					}
 				}
@@ -788,7 +815,7 @@ func alignedFloats(n int) []float32 {
 // GOMAXPROCS 2), and depths up to one depth block.
 func TestSgemmStreamsSameBits(t *testing.T) {
 	if !useBlocks {
-		t.Skip("no native 512-bit FMAs: Sgemm runs no AVX-512 blocks, and streams none")
+		t.Skip("no AVX-512F: Sgemm runs no AVX-512 blocks, and streams none")
 	}
 	defer func(n int) { streamMin = n }(streamMin)
 	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(2)) // C split between two goroutines
