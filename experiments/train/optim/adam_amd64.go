@@ -24,8 +24,11 @@ var hasAVX512 = hasAVX2FMA && cpu.X86.HasAVX512F && cpu.X86.HasAVX512VL
 // same either way. On the 2-core Intel Xeon, one core, 16,384 weights in
 // cache, an update took 0.99-1.01 ns a weight against adamKernel4's
 // 1.26-1.31; 4,194,304 weights, from memory, 1.76-1.77 against 1.75-1.84.
-// (On Zen 4, whose 512-bit operations run as two halves, it is untested
-// for speed.)
+// On a 2-core Zen 4, whose 512-bit operations run as two halves, it
+// measured the same as adamKernel4 and stays off (BenchmarkAdamUpdate,
+// 2 threads, 3 interleaved runs, 2026-12-03: 4,194,304 weights 1.34-1.48
+// ns a weight against 1.29-1.41; 158,784 weights 0.85-0.95 against
+// 0.85-0.92).
 var useKernel8z = hasAVX512 && blas.NativeAVX512()
 
 // adamKernel4 applies one Adam step to the first n float32 weights at w,
