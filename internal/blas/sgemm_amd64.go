@@ -35,9 +35,9 @@ var useWide = hasKernel && cpu.X86.HasAVX512F
 // ones, the 12x32 kernel ran at 172-178 GFLOP/s in L1 against 107-112
 // for kernel6x16 and 148-156 for kernel12x16z. On the 2-core Zen 4, where
 // 512-bit FMAs have 256-bit ones' peak, the blocks pay as well: each
-// depth's 32 values of B serve twelve rows, so the kernel loads a third
-// as often per FMA as kernel6x16 (14 loads for 24 512-bit FMAs, against
-// 8 for 12 256-bit ones). There (2026-12-03, 6 interleaved rounds of each
+// depth's 32 values of B serve twelve rows, so the kernel loads less
+// than half as often per multiply-add as kernel6x16 (14 loads for 24
+// 512-bit FMAs, against 8 for 12 256-bit ones). There (2026-12-03, 6 interleaved rounds of each
 // step, medians) the DIM step ran 1.24x as fast at batch 64 (418 against
 // 338 images/s), 1.14x at batch 16, the encoder 1.10x and the concat
 // Gaussian step 1.24x; products of DIM's shapes in BenchmarkSgemm gained
