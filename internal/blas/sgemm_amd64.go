@@ -37,22 +37,25 @@ var useWide = hasKernel && cpu.X86.HasAVX512F
 // 512-bit FMAs have 256-bit ones' peak, the blocks pay as well: each
 // depth's 32 values of B serve twelve rows, so the kernel loads less
 // than half as often per multiply-add as kernel6x16 (14 loads for 24
-// 512-bit FMAs, against 8 for 12 256-bit ones). There (2026-12-03, 6 interleaved rounds of each
-// step, medians) the DIM step ran 1.24x as fast at batch 64 (418 against
-// 338 images/s), 1.14x at batch 16, the encoder 1.10x and the concat
-// Gaussian step 1.24x; products of DIM's shapes in BenchmarkSgemm gained
-// up to 1.4x (the critic's 512x4096 by 4096x512 with A transposed, 145 ->
-// 185 GFLOP/s; the fc weight gradient 137 -> 184).
+// 512-bit FMAs, against 8 for 12 256-bit ones). There (2026-12-03, 6
+// interleaved rounds of each step, medians) the DIM step ran 1.24x as
+// fast at batch 64 (418 against 338 images/s), 1.14x at batch 16, the
+// encoder 1.10x and the concat Gaussian step 1.24x; products of DIM's
+// shapes in BenchmarkSgemm gained up to 1.4x (the critic's 512x4096 by
+// 4096x512 with A transposed, 145 -> 185 GFLOP/s; the fc weight gradient
+// 137 -> 184).
 var useBlocks = useWide
 
-// inPlacePairs reports whether pairs of full slivers of A read in place
-// (not packed) also run through the AVX-512 kernels: where 512-bit FMAs
-// are native (native512FMA). On the Zen 4 the twelve rows' streams, lda
-// apart, overflowed the L1 cache's ways and conv products ran up to 20%
-// slower, so there those stay on the AVX2 kernel: with them the DIM
-// step at batch 64 ran at 398 against 418 images/s and the encoder at
-// 1078 against 1122 (medians of the same 6 rounds). The results are the
-// same bits either way.
+// inPlacePairs reports whether two full slivers of A read in place (not
+// packed) run together, through kernel12x16z or as 12x32 blocks: where
+// 512-bit FMAs are native (native512FMA). Elsewhere each such sliver
+// runs alone, six rows at a time (kernel6x32z in a 12x32 block's
+// columns, kernel6x16a in a single column's). On Zen 4 twelve rows'
+// streams, lda apart, overflow the L1 cache's ways: with pairs of 12x16
+// tiles, conv products ran up to 20% slower, and with these pairs as well
+// as the 12x32 blocks the DIM step at batch 64 ran at 398 against 418
+// images/s and the encoder at 1078 against 1122 (medians of the same 6
+// rounds). The results are the same bits either way.
 var inPlacePairs = native512
 
 // native512 reports whether the CPU has AVX-512F and its 512-bit FMAs
@@ -62,9 +65,10 @@ var native512 = useWide && native512FMA()
 // native512FMA reports whether this CPU's 512-bit FMAs are native rather
 // than run as two 256-bit halves, from CPUID's vendor and family: Intel's
 // AVX-512 cores, and AMD's from Zen 5 (family 26) on; Zen 4 (family 25)
-// splits them. (Some Intel parts, client cores and a few server ones,
-// have one 512-bit FMA unit; there the 12x32 blocks run at AVX2's peak
-// at best, and they are untested. The bits are the same either way.)
+// splits them. It decides inPlacePairs and NativeAVX512. (Some Intel
+// parts, client cores and a few server ones, have one 512-bit FMA unit;
+// there the AVX-512 kernels run at AVX2's peak at best, and such parts
+// are untested. The bits are the same either way.)
 func native512FMA() bool {
 	_, b, c, d := cpuid(0, 0)
 	switch {

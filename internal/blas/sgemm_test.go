@@ -685,10 +685,10 @@ func (m kernelMode) String() string {
 }
 
 // kernelModes returns the choices of paths this CPU can run, the AVX2
-// kernels alone first: on a CPU with AVX-512F, every combination of the
-// 12x16 pairs, the 12x32 blocks and pairs with A in place, whichever the
-// CPU takes by default, so that each path is tested on every such
-// machine.
+// kernels alone first: on a CPU with AVX-512F, the 12x16 pairs with
+// every combination of the 12x32 blocks and pairs of A read in place,
+// whichever the CPU takes by default, so that each path is tested on
+// every such machine.
 func kernelModes() []kernelMode {
 	modes := []kernelMode{{}}
 	if hasKernel && cpu.X86.HasAVX512F {
@@ -810,7 +810,8 @@ func alignedFloats(n int) []float32 {
 // TestSgemmStreamsSameBits checks that products that store C with
 // non-temporal stores (streams, here from any size of C) give the bits of
 // the same products stored as usual, and the product, with C's slack
-// untouched: plain and transposed operands, 12x32 and 6x32 blocks, edge
+// untouched: plain and transposed operands, 12x32 and 6x32 blocks, with
+// and without pairs of slivers of A read in place (inPlacePairs), edge
 // tiles, C small enough for one goroutine and large enough for two (with
 // GOMAXPROCS 2), and depths up to one depth block.
 func TestSgemmStreamsSameBits(t *testing.T) {
@@ -819,6 +820,14 @@ func TestSgemmStreamsSameBits(t *testing.T) {
 	}
 	defer func(n int) { streamMin = n }(streamMin)
 	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(2)) // C split between two goroutines
+	currentModeAtStart := currentMode()
+	defer currentModeAtStart.set()
+	var modes []kernelMode // the ones with the 12x32 blocks, with and without pairs of A in place
+	for _, m := range kernelModes() {
+		if m.blocks {
+			modes = append(modes, m)
+		}
+	}
 	rng := rand.New(rand.NewPCG(21, 22))
 	var impl Implementation
 	shapes := [][3]int{{12, 32, 1}, {64, 64, 16}, {97, 50, 20}, {400, 96, 64}, {1000, 256, 256}, {30, 1024, 33}, {4096, 48, 7}}
@@ -831,14 +840,18 @@ func TestSgemmStreamsSameBits(t *testing.T) {
 				c.padC += 16
 			}
 			c.fill(rng)
-			streamMin = 1 << 62
-			want := c.runAligned(impl)
-			streamMin = 0
-			got := c.runAligned(impl)
-			sameBits(t, c, got, want, "the same product stored as usual")
-			c.check(t, got)
+			for _, mode := range modes {
+				mode.set()
+				streamMin = 1 << 62
+				want := c.runAligned(impl)
+				streamMin = 0
+				got := c.runAligned(impl)
+				sameBits(t, c, got, want, "the same product stored as usual ("+mode.String()+")")
+				c.check(t, got)
+			}
 		}
 	}
+	currentModeAtStart.set()
 	if streamMin = 0; !streams(64, 64, 16, 0, alignedFloats(64*64), 64) {
 		t.Error("a 64-byte aligned C with beta 0 and k 16 does not stream")
 	}
