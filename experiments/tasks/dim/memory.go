@@ -29,12 +29,10 @@ const (
 	// heapGrowth is how far Go's heap grows past the live data before a
 	// collection (GOGC = 100): every live byte below costs two.
 	heapGrowth = 2
-	// bytesPerWeight holds a weight's value, its gradient and Adam's
-	// state, with float64 moments (the default adam_moments).
-	bytesPerWeight = 28
-	// float32MomentsSaving is what float32 moments (adam_moments =
-	// "float32") save a weight: 4 bytes on each of the two.
-	float32MomentsSaving = 8
+	// bytesPerWeight holds a weight's value, its gradient and the rest of
+	// what training keeps a weight but Adam's two moments, which
+	// optim.MomentsBytes adds: 28 bytes with float64 moments.
+	bytesPerWeight = 12
 	// trainCopies and extractCopies are how many floats each activation
 	// of an image takes in training (value, gradient, batch norm's
 	// temporaries) and in feature extraction.
@@ -100,7 +98,7 @@ func (c *Config) EstimateMemory() tasks.Memory {
 	weights, acts := c.networks(obj, channels)
 	mem = append(mem,
 		tasks.MemoryPart{What: "the networks' weights", Setting: blame("conv1", "conv2", "conv3", "fc", "code", "mi_units", "global_units"),
-			Bytes: heapGrowth * c.weightBytes() * weights},
+			Bytes: heapGrowth * (bytesPerWeight + optim.MomentsBytes(c.AdamMoments)) * weights},
 		tasks.MemoryPart{What: "feature extraction", Setting: blame("conv1", "conv2", "conv3", "fc"),
 			Bytes: heapGrowth * extractCopies * 4 * extractBatch * c.encoderActivations(channels)})
 	if obj.Model == ModelDIM {
@@ -113,15 +111,6 @@ func (c *Config) EstimateMemory() tasks.Memory {
 			Bytes: heapGrowth * 4 * float64(c.BatchSize) * c.encoderActivations(channels)})
 	}
 	return mem
-}
-
-// weightBytes is what one weight of the networks takes: its value, its
-// gradient and Adam's two moments, in the precision adam_moments gives them.
-func (c *Config) weightBytes() float64 {
-	if c.AdamMoments == string(optim.Float32Moments) {
-		return bytesPerWeight - float32MomentsSaving
-	}
-	return bytesPerWeight
 }
 
 // features is the number of floats of an image's features that the probes

@@ -1,7 +1,6 @@
 package dim
 
 import (
-	"math"
 	"runtime"
 	"strings"
 	"testing"
@@ -112,11 +111,11 @@ func TestValidateRefusesSizesThatOverflow(t *testing.T) {
 }
 
 // TestMemoryEstimateCountsFloat32Moments checks that adam_moments =
-// "float32" shrinks the estimate's weights part by the 8 bytes a weight
-// its two moments save, 20 bytes a weight against 28, and leaves every
-// other part as it is; the default, written "" or "float64", counts 28.
+// "float32" shrinks the estimate's weights part from 28 bytes a weight to
+// 20 and leaves every other part as it is; the default, written "" or
+// "float64", counts 28.
 func TestMemoryEstimateCountsFloat32Moments(t *testing.T) {
-	parts := func(moments string) tasks.Memory {
+	estimate := func(moments string) tasks.Memory {
 		c := DefaultConfig()
 		c.AdamMoments = moments
 		if err := c.Validate(); err != nil {
@@ -124,27 +123,5 @@ func TestMemoryEstimateCountsFloat32Moments(t *testing.T) {
 		}
 		return c.EstimateMemory()
 	}
-	def, f64, f32 := parts(""), parts("float64"), parts("float32")
-	if len(def) != len(f32) || len(f64) != len(f32) {
-		t.Fatalf("estimates have %d, %d and %d parts", len(def), len(f64), len(f32))
-	}
-	found := false
-	for i := range f32 {
-		if def[i] != f64[i] {
-			t.Errorf("part %q: %v with adam_moments unset, %v with \"float64\"", def[i].What, def[i].Bytes, f64[i].Bytes)
-		}
-		if f32[i].What != "the networks' weights" {
-			if f32[i] != def[i] {
-				t.Errorf("part %q changed with float32 moments: %v, want %v", f32[i].What, f32[i].Bytes, def[i].Bytes)
-			}
-			continue
-		}
-		found = true
-		if got, want := f32[i].Bytes/def[i].Bytes, 20.0/28; math.Abs(got-want) > 1e-12 {
-			t.Errorf("weights part with float32 moments is %.4f of the float64 one's, want 20/28 = %.4f", got, want)
-		}
-	}
-	if !found {
-		t.Fatal("no part named \"the networks' weights\"")
-	}
+	taskstest.MomentsShrinkOnly(t, estimate(""), estimate("float64"), estimate("float32"), "the networks' weights", 20.0/28)
 }

@@ -1,6 +1,9 @@
 package gaussian
 
-import "github.com/infomax/infomax/experiments/tasks"
+import (
+	"github.com/infomax/infomax/experiments/tasks"
+	"github.com/infomax/infomax/experiments/train/optim"
+)
 
 // The constants of the memory estimate, fitted to the peak resident memory
 // of one-run sweeps on the development machine (`/usr/bin/time -f %M sweep
@@ -12,9 +15,10 @@ import "github.com/infomax/infomax/experiments/tasks"
 const (
 	// baseBytes is the process before the run: runtime, code and buffers.
 	baseBytes = 32e6
-	// bytesPerWeight holds a weight's value, its gradient, Adam's two
-	// moments and the copies gorgonia's operations make.
-	bytesPerWeight = 36
+	// bytesPerWeight holds a weight's value, its gradient and the copies
+	// gorgonia's operations make; Adam's two moments add
+	// optim.MomentsBytes (36 bytes in all with float64 moments).
+	bytesPerWeight = 20
 	// activationCopies is how many floats each activation of the critic
 	// takes: its value, its gradient and the operations' temporaries.
 	activationCopies = 14
@@ -52,7 +56,7 @@ func (c *Config) EstimateMemory() tasks.Memory {
 	return tasks.Memory{
 		{What: "the process itself", Bytes: baseBytes},
 		{What: "the critic's weights", Setting: blame("dim", width, "layers", "embed"),
-			Bytes: bytesPerWeight * nets * mlpWeights(in, h, layers, out)},
+			Bytes: (bytesPerWeight + optim.MomentsBytes(c.AdamMoments)) * nets * mlpWeights(in, h, layers, out)},
 		{What: "the critic's activations", Setting: blame("batch_size", width, "layers", "embed"),
 			Bytes: activationCopies * 4 * nets * rows * (h*layers + out)},
 		{What: "the batch's scores (batch_size² pairs)", Setting: blame("batch_size"), Bytes: scoreCopies * 4 * n * n},

@@ -67,3 +67,21 @@ func TestValidateRefusesSizesThatOverflow(t *testing.T) {
 	}
 	var _ tasks.MemoryEstimator = DefaultConfig()
 }
+
+// TestMemoryEstimateCountsFloat32Moments checks that adam_moments =
+// "float32" shrinks the critic's weights part from 36 bytes a weight to
+// 28, for both critics, and leaves every other part as it is; the
+// default, written "" or "float64", counts 36.
+func TestMemoryEstimateCountsFloat32Moments(t *testing.T) {
+	for _, critic := range []string{"separable", "concat"} {
+		estimate := func(moments string) tasks.Memory {
+			c := DefaultConfig()
+			c.Critic, c.AdamMoments = critic, moments
+			if err := c.Validate(); err != nil {
+				t.Fatal(err)
+			}
+			return c.EstimateMemory()
+		}
+		taskstest.MomentsShrinkOnly(t, estimate(""), estimate("float64"), estimate("float32"), "the critic's weights", 28.0/36)
+	}
+}

@@ -53,6 +53,17 @@ func MomentsKey(s string) (string, error) {
 	return s, nil
 }
 
+// MomentsBytes returns the bytes Adam's two moments take a weight under
+// s, a task config's adam_moments: 16 for float64 moments (the default,
+// "" or "float64"), 8 for float32 ones. Memory estimates add it to their
+// other bytes a weight.
+func MomentsBytes(s string) float64 {
+	if s == string(Float32Moments) {
+		return 8
+	}
+	return 16
+}
+
 // adamStep32 is an adamStep in float32, for float32 moments: its
 // settings and bias corrections rounded to float32, and omb1 = 1-b1 and
 // omb2 = 1-b2 computed in float64 before they are.
