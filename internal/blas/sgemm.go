@@ -23,8 +23,8 @@ import (
 // packed A run through a 12x16 AVX-512 kernel instead (tilePair), and
 // 12x32 blocks of four tiles through a wider one (blockPair, useBlocks);
 // where its 512-bit FMAs are also native, pairs with A read in place too
-// (inPlacePairs). All take A's value as the multiply's first operand, so C gets the
-// same bits from every kernel, NaN payloads included. (The products
+// (inPlacePairs). All take A's value as the multiply's first operand, so
+// C gets the same bits from every kernel, NaN payloads included. (The products
 // computed as Cᵀ, transposeWins, Aᵀ times a vector, computed as the row
 // xᵀA, and a plain A times a vector, columnProduct, take B's value
 // first: where A and B hold NaNs at one depth, C gets B's payload there.

@@ -820,9 +820,8 @@ func TestSgemmStreamsSameBits(t *testing.T) {
 	}
 	defer func(n int) { streamMin = n }(streamMin)
 	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(2)) // C split between two goroutines
-	currentModeAtStart := currentMode()
-	defer currentModeAtStart.set()
-	var modes []kernelMode // the ones with the 12x32 blocks, with and without pairs of A in place
+	defer currentMode().set()
+	var modes []kernelMode // with the 12x32 blocks, with and without pairs of A in place
 	for _, m := range kernelModes() {
 		if m.blocks {
 			modes = append(modes, m)
@@ -851,7 +850,6 @@ func TestSgemmStreamsSameBits(t *testing.T) {
 			}
 		}
 	}
-	currentModeAtStart.set()
 	if streamMin = 0; !streams(64, 64, 16, 0, alignedFloats(64*64), 64) {
 		t.Error("a 64-byte aligned C with beta 0 and k 16 does not stream")
 	}

@@ -103,7 +103,7 @@ func NewAdamMoments(moments Moments, params, grads G.Nodes, lr, beta1, beta2 flo
 }
 
 // Moments returns the precision the optimizer keeps its moments in.
-func (a *Adam) Moments() Moments { return cmp.Or(a.moments, Float64Moments) }
+func (a *Adam) Moments() Moments { return a.moments }
 
 // Update applies one Adam step to every parameter from the gradients the
 // last run of the graph computed. Each element's update depends only on

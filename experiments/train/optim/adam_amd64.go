@@ -19,8 +19,8 @@ var hasAVX2FMA = cpu.X86.HasAVX2 && cpu.X86.HasFMA
 var hasAVX512 = hasAVX2FMA && cpu.X86.HasAVX512F && cpu.X86.HasAVX512VL
 
 // useKernel8z reports whether adamUpdate32 runs adamKernel8z once c1 has
-// rounded to 1: where 512-bit FMAs are native (blas.NativeAVX512). The bits are the
-// same either way. On the 2-core Intel Xeon, one core, 16,384 weights in
+// rounded to 1: where 512-bit FMAs are native (blas.NativeAVX512). The
+// bits are the same either way. On the 2-core Intel Xeon, one core, 16,384 weights in
 // cache, an update took 0.99-1.01 ns a weight against adamKernel4's
 // 1.26-1.31; 4,194,304 weights, from memory, 1.76-1.77 against 1.75-1.84.
 // On a 2-core Zen 4, whose 512-bit operations run as two halves, it
