@@ -643,12 +643,13 @@ func (p *product) block(r0, r1, c0, c1 int) {
 // farB reports whether a plain B of nc columns should be packed even
 // under few rows of A, where useBlocks is set: its depths are at least
 // 1 KB apart, and either it has more than farElements elements, so that
-// it comes from memory rather than cache, or A is plain and the product
-// is at least depthBlock deep. Read in place, each 12x32 block reads two
-// cache lines of each depth's row, a row at a time; packing (packPlainB)
-// reads each row in order and prefetches the rows ahead. A packed B also
-// lets block read a plain A's full slivers in place, where under a B
-// read in place each goroutine packs all of A.
+// it comes from memory rather than cache (where packLargeB is set), or A
+// is plain, the product at least depthBlock deep and B no larger. Read
+// in place, each 12x32 block reads two cache lines of each depth's row, a
+// row at a time, prefetching the rows 32 depths ahead; packing
+// (packPlainB) reads each row in order and prefetches the rows ahead. A
+// packed B also lets block read a plain A's full slivers in place, where
+// under a B read in place each goroutine packs all of A.
 //
 // On the 2-core Intel Xeon, with B from memory: the global critic's
 // first layer at batch 16 (16x4096 times 4096x512, depths 2 KB apart)
@@ -666,9 +667,15 @@ func (p *product) block(r0, r1, c0, c1 int) {
 // every B of at least 8,192 elements lost up to 9% on shallower products
 // (64x128 times 128x1024 and times 128x128: 0.91 and 0.94 as fast),
 // while the deep ones stayed within 2% (64x512 times 512x512, 192x256
-// times 256x256).
+// times 256x256). On Zen 4 a large B runs faster in place (packLargeB).
 func (p *product) farB(nc int) bool {
-	return useBlocks && p.ldb >= 256 && (p.k*nc > farElements || !p.aTrans && p.k >= depthBlock)
+	if !useBlocks || p.ldb < 256 {
+		return false
+	}
+	if p.k*nc > farElements {
+		return packLargeB
+	}
+	return !p.aTrans && p.k >= depthBlock
 }
 
 // farElements is the most elements of B, k times the columns a block

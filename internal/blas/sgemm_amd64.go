@@ -58,6 +58,23 @@ var useBlocks = useWide
 // rounds). The results are the same bits either way.
 var inPlacePairs = native512
 
+// packLargeB reports whether a large, far-strided plain B under few rows
+// of A is packed (farB): where 512-bit FMAs are native, which stands for
+// the Intel machine farB's rule was measured on (Zen 5 is untested). On
+// Zen 4 the 12x32 blocks read such a B in place faster, prefetching its
+// rows 32 depths ahead. There (2026-12-03, BenchmarkSgemmFromMemory, medians of 5
+// interleaved runs) the fc layer's 16x4096 times 4096x1024 took 1.59
+// against 2.20 ms, the global critic's 16x4096 times 4096x512 0.94
+// against 1.49 ms, and in BenchmarkSgemm (B in cache) 64x4096 times
+// 4096x1024 3.44 against 3.98 ms and the concat Gaussian critic's
+// weight gradient (256x4096 transposed times 4096x256) 2.95 against 3.75
+// ms; timed inside the DIM step at batch 16, the two batch-16 products
+// took 1.51-1.70 and 0.74-0.90 ms against 1.76-2.13 and 1.00-1.15 (two
+// runs each). The batch-16 step gained about 1 ms of its 48; at batch 64
+// the products' sum and the concat Gaussian step stayed the same within
+// the noise. The results are the same bits either way.
+var packLargeB = native512
+
 // native512 reports whether the CPU has AVX-512F and its 512-bit FMAs
 // are native (native512FMA), for NativeAVX512.
 var native512 = useWide && native512FMA()
@@ -65,10 +82,10 @@ var native512 = useWide && native512FMA()
 // native512FMA reports whether this CPU's 512-bit FMAs are native rather
 // than run as two 256-bit halves, from CPUID's vendor and family: Intel's
 // AVX-512 cores, and AMD's from Zen 5 (family 26) on; Zen 4 (family 25)
-// splits them. It decides inPlacePairs and NativeAVX512. (Some Intel
-// parts, client cores and a few server ones, have one 512-bit FMA unit;
-// there the AVX-512 kernels run at AVX2's peak at best, and such parts
-// are untested. The bits are the same either way.)
+// splits them. It decides inPlacePairs, packLargeB and NativeAVX512.
+// (Some Intel parts, client cores and a few server ones, have one 512-bit
+// FMA unit; there the AVX-512 kernels run at AVX2's peak at best, and
+// such parts are untested. The bits are the same either way.)
 func native512FMA() bool {
 	_, b, c, d := cpuid(0, 0)
 	switch {

@@ -37,6 +37,9 @@ var useBlocks = false
 // inPlacePairs is false: there is no AVX-512 kernel either.
 var inPlacePairs = false
 
+// packLargeB is false: there is no AVX-512 kernel either.
+var packLargeB = false
+
 // native512 is false: there is no AVX-512 kernel either.
 var native512 = false
 

@@ -581,6 +581,9 @@ func BenchmarkSgemm(b *testing.B) {
 		{"gauss_m64_k256_n256", blas.NoTrans, blas.NoTrans, 64, 256, 256},
 		{"gauss_At_m256_k64_n256", blas.Trans, blas.NoTrans, 256, 256, 64},
 		{"gauss_Bt_m64_k256_n256", blas.NoTrans, blas.Trans, 64, 256, 256},
+		{"concat_m4096_k256_n256", blas.NoTrans, blas.NoTrans, 4096, 256, 256},
+		{"concat_Bt_m4096_k256_n256", blas.NoTrans, blas.Trans, 4096, 256, 256},
+		{"concat_At_m256_k4096_n256", blas.Trans, blas.NoTrans, 256, 256, 4096},
 	}
 	impls := append([]benchImpl{{"gonum", gonum.Implementation{}}, {"go", Implementation{}}}, extraBenchImpls...)
 	for _, s := range shapes {
@@ -637,10 +640,11 @@ func TestMatmulFlopsCountsEveryProduct(t *testing.T) {
 // the AVX-512 kernel kernel12x16z, and 12x32 blocks computed by
 // kernel12x32z, give the same bits as the AVX2 kernels alone, on products
 // that reach every kernel variant (A and B packed, B in place, A in
-// place, a far-strided B packed under few rows, a transposed A of more
-// than superRows rows), every store mode, odd numbers of full tiles, edge
-// tiles and odd depths; and that all are the product. It runs the AVX2
-// path on machines that would otherwise take the AVX-512 ones.
+// place, a large far-strided B under few rows packed and in place, a
+// transposed A of more than superRows rows), every store mode, odd
+// numbers of full tiles, edge tiles and odd depths; and that all are the
+// product. It runs the AVX2 path on machines that would otherwise take
+// the AVX-512 ones, and every AVX-512 path on any AVX-512F machine.
 func TestSgemmAVX512SameBitsAsAVX2(t *testing.T) {
 	if !HasKernel() || !cpu.X86.HasAVX512F {
 		t.Skip("no AVX-512F: Sgemm runs the AVX2 kernels alone, which the other tests check")
@@ -670,30 +674,34 @@ func TestSgemmAVX512SameBitsAsAVX2(t *testing.T) {
 }
 
 // kernelMode is a choice of Sgemm's AVX-512 paths: the settings of
-// useWide, useBlocks and inPlacePairs.
-type kernelMode struct{ wide, blocks, inPlace bool }
+// useWide, useBlocks, inPlacePairs and packLargeB.
+type kernelMode struct{ wide, blocks, inPlace, packLarge bool }
 
 // currentMode returns the paths Sgemm takes now.
-func currentMode() kernelMode { return kernelMode{useWide, useBlocks, inPlacePairs} }
+func currentMode() kernelMode { return kernelMode{useWide, useBlocks, inPlacePairs, packLargeB} }
 
 // set makes Sgemm take m's paths.
-func (m kernelMode) set() { useWide, useBlocks, inPlacePairs = m.wide, m.blocks, m.inPlace }
+func (m kernelMode) set() {
+	useWide, useBlocks, inPlacePairs, packLargeB = m.wide, m.blocks, m.inPlace, m.packLarge
+}
 
 // String names m's paths for test failures.
 func (m kernelMode) String() string {
-	return fmt.Sprintf("AVX-512 pairs %v, 12x32 blocks %v, A in place %v", m.wide, m.blocks, m.inPlace)
+	return fmt.Sprintf("AVX-512 pairs %v, 12x32 blocks %v, A in place %v, large B packed %v", m.wide, m.blocks, m.inPlace, m.packLarge)
 }
 
 // kernelModes returns the choices of paths this CPU can run, the AVX2
-// kernels alone first: on a CPU with AVX-512F, the 12x16 pairs with
-// every combination of the 12x32 blocks and pairs of A read in place,
-// whichever the CPU takes by default, so that each path is tested on
-// every such machine.
+// kernels alone first: on a CPU with AVX-512F, the 12x16 pairs with and
+// without pairs of A read in place, and with the 12x32 blocks every
+// combination of those pairs and of a large B packed or read in place
+// (packLargeB, which only the blocks consult), whichever the CPU takes
+// by default, so that each path is tested on every such machine.
 func kernelModes() []kernelMode {
 	modes := []kernelMode{{}}
 	if hasKernel && cpu.X86.HasAVX512F {
-		modes = append(modes, kernelMode{true, false, false}, kernelMode{true, false, true},
-			kernelMode{true, true, false}, kernelMode{true, true, true})
+		modes = append(modes, kernelMode{true, false, false, false}, kernelMode{true, false, true, false},
+			kernelMode{true, true, false, false}, kernelMode{true, true, false, true},
+			kernelMode{true, true, true, false}, kernelMode{true, true, true, true})
 	}
 	return modes
 }
