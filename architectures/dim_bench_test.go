@@ -1,6 +1,7 @@
 package architectures
 
 import (
+	"flag"
 	"fmt"
 	"syscall"
 	"testing"
@@ -12,6 +13,13 @@ import (
 	"github.com/infomax/infomax/internal/blas"
 	"github.com/infomax/infomax/internal/graph"
 )
+
+// productProfile makes the benchmarks that run a graph (benchRun)
+// print, after each run, how long each shape of matrix product took in
+// their timed runs (blas.StartProductProfile): go test -bench ...
+// -productprofile. (A benchmark runs once with b.N = 1 before its timed
+// run.)
+var productProfile = flag.Bool("productprofile", false, "print the time of each matrix product in the timed runs")
 
 // benchBatch is the paper's batch size.
 const benchBatch = 64
@@ -45,6 +53,9 @@ func benchRun(b *testing.B, g *G.ExprGraph) {
 	b.ReportAllocs()
 	cpu0 := cpuTime(b)
 	flops := blas.MatmulFlops()
+	if *productProfile {
+		blas.StartProductProfile()
+	}
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
 		if err := vm.RunAll(); err != nil {
@@ -53,6 +64,9 @@ func benchRun(b *testing.B, g *G.ExprGraph) {
 		vm.Reset()
 	}
 	b.StopTimer()
+	if *productProfile {
+		fmt.Printf("%s: matrix products of the timed runs\n%s", b.Name(), blas.FormatProductProfile(blas.StopProductProfile(), b.N))
+	}
 	flops = blas.MatmulFlops() - flops
 	b.ReportMetric(float64(flops)/float64(b.N)/1e9, "matmul-GFLOP/op")
 	b.ReportMetric(float64(flops)/b.Elapsed().Seconds()/1e9, "matmul-GFLOP/s")

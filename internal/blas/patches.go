@@ -2,6 +2,7 @@ package blas
 
 import (
 	"fmt"
+	"time"
 
 	"gonum.org/v1/gonum/blas"
 
@@ -117,6 +118,9 @@ func (impl Implementation) PatchesWeightGrad(p Patches, dy []float32, n int, dw 
 		return nil
 	}
 	matmulFlops.Add(2 * uint64(m) * uint64(n) * uint64(k))
+	if profiling.Load() {
+		defer profileProduct("conv weight grad", m, n, k, time.Now())
+	}
 	pr := product{aTrans: true, k: k, alpha: 1, a: dy, lda: n, gatherB: &p, ldb: m}
 	pr.intoTransposed(dw, n, m, n)
 	return nil
@@ -223,6 +227,9 @@ func (impl Implementation) PatchesProduct(p Patches, w []float32, n int, y []flo
 		return nil
 	}
 	matmulFlops.Add(2 * uint64(m) * uint64(n) * uint64(k))
+	if profiling.Load() {
+		defer profileProduct("conv", m, n, k, time.Now())
+	}
 	pr := product{k: k, alpha: 1, lda: k, gatherA: &p, b: w, ldb: n, c: y, ldc: n}
 	pr.stream = streams(m, n, k, 0, y, n)
 	pr.sharedB(m, n)
@@ -256,6 +263,9 @@ func (impl Implementation) PatchesInputGrad(p Patches, dy, w []float32, n int, d
 		return nil
 	}
 	matmulFlops.Add(2 * uint64(m) * uint64(n) * uint64(k))
+	if profiling.Load() {
+		defer profileProduct("conv input grad", m, k, n, time.Now())
+	}
 	pr := product{bTrans: true, k: n, alpha: 1, a: dy, lda: n, b: w, ldb: n, ldc: k, scatterC: &p, images: dx}
 	pr.sharedB(m, k)
 	return nil

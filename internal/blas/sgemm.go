@@ -4,6 +4,7 @@ import (
 	"runtime"
 	"sync"
 	"sync/atomic"
+	"time"
 	"unsafe"
 
 	"github.com/infomax/infomax/internal/parallel"
@@ -102,6 +103,9 @@ const parallelVolume = 1 << 18
 // where op(X) is X or Xᵀ as tA and tB say, op(A) is m×k, op(B) is k×n and
 // C is m×n. Its argument checks and their panics are gonum's.
 func (impl Implementation) Sgemm(tA, tB blas.Transpose, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) {
+	if profiling.Load() {
+		defer profileProduct(sgemmOp(tA, tB), m, n, k, time.Now())
+	}
 	if m > 0 && n > 0 && k > 0 {
 		matmulFlops.Add(2 * uint64(m) * uint64(n) * uint64(k))
 	}

@@ -1,11 +1,18 @@
 package gaussian
 
 import (
+	"flag"
 	"fmt"
 	"testing"
 
 	"github.com/infomax/infomax/internal/blas"
 )
+
+// productProfile makes the step benchmarks print, after each run, how
+// long each shape of matrix product took in their timed steps
+// (blas.StartProductProfile): go test -bench ... -productprofile. (A
+// benchmark runs once with b.N = 1 before its timed run.)
+var productProfile = flag.Bool("productprofile", false, "print the time of each matrix product in the timed steps")
 
 // BenchmarkStep measures one training step (sampling, forward, backward and
 // Adam) at the paper's sizes, d = 20 and batch 64, with jsd, for each critic
@@ -41,11 +48,17 @@ func BenchmarkStep(b *testing.B) {
 			}
 			b.ReportAllocs()
 			flops := blas.MatmulFlops()
+			if *productProfile {
+				blas.StartProductProfile()
+			}
 			b.ResetTimer()
 			for i := 0; i < b.N; i++ {
 				step()
 			}
 			b.StopTimer()
+			if *productProfile {
+				fmt.Printf("%s: matrix products of the timed steps\n%s", b.Name(), blas.FormatProductProfile(blas.StopProductProfile(), b.N))
+			}
 			flops = blas.MatmulFlops() - flops
 			b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "steps/s")
 			b.ReportMetric(float64(flops)/float64(b.N)/1e9, "matmul-GFLOP/op")
