@@ -16,10 +16,11 @@ import (
 
 // productProfile makes the benchmarks that run a graph (benchRun)
 // print, after each run, how long each shape of matrix product took in
-// their timed runs (blas.StartProductProfile): go test -bench ...
-// -productprofile. (A benchmark runs once with b.N = 1 before its timed
-// run.)
-var productProfile = flag.Bool("productprofile", false, "print the time of each matrix product in the timed runs")
+// their timed runs (blas.StartProductProfile): go test -v -bench X ./pkg
+// -productprofile, the flag after the package, and -v to keep the table
+// off the result line. (A benchmark runs once with b.N = 1 before its
+// timed run.)
+var productProfile = flag.Bool("productprofile", false, "print the time of each matrix product in the timed runs (with -v)")
 
 // benchBatch is the paper's batch size.
 const benchBatch = 64

@@ -17,7 +17,8 @@ import (
 // "sgemm" followed by op(A)'s and op(B)'s transposes ("sgemm NT"), or one
 // of a convolution's products ("conv", "conv input grad", "conv weight
 // grad"); M, N and K are the shape of the product as MatmulFlops counts
-// it (for a convolution, the patch matrix's).
+// it (for a convolution, that of the Sgemm it stands for, as its doc
+// gives it).
 type ProductTime struct {
 	Op      string
 	M, N, K int
@@ -48,7 +49,11 @@ var (
 // start to its return, on the caller's clock: a product split across
 // goroutines counts its wall time once. It is meant for benchmarks: each
 // profiled product takes a lock, and a new shape allocates. Products
-// already running when it is called are not timed.
+// already running when it is called are not timed. Where a convolution
+// forms its patch matrix (no assembly kernel), only its Sgemm is timed,
+// not the forming or the scatter of its input gradient. Products that
+// do not go through Implementation are not timed: gorgonia's, under the
+// openblas or purego build tags or on a CPU without AVX2 and FMA.
 func StartProductProfile() {
 	profileMu.Lock()
 	clear(profile)
@@ -101,9 +106,9 @@ func sgemmOp(tA, tB blas.Transpose) string {
 	return ops[ta][tb]
 }
 
-// FormatProductProfile writes ts as a table, one product a line, with
-// its calls, milliseconds and share of the products' time per step of
-// steps, and its rate in GFLOP/s; a last line gives the total.
+// FormatProductProfile returns ts as a table, one product a line, with
+// its calls and milliseconds per step of steps, its share of the
+// products' time and its rate in GFLOP/s; a last line gives the total.
 func FormatProductProfile(ts []ProductTime, steps int) string {
 	var total time.Duration
 	for _, t := range ts {
@@ -111,15 +116,15 @@ func FormatProductProfile(ts []ProductTime, steps int) string {
 	}
 	var sb strings.Builder
 	perStep := func(d time.Duration) float64 { return d.Seconds() * 1e3 / float64(max(steps, 1)) }
-	fmt.Fprintf(&sb, "%-16s %6s %6s %6s %7s %9s %6s %8s\n", "product", "m", "n", "k", "calls", "ms/step", "share", "GFLOP/s")
+	fmt.Fprintf(&sb, "%-16s %6s %6s %6s %10s %9s %6s %8s\n", "product", "m", "n", "k", "calls/step", "ms/step", "share", "GFLOP/s")
 	for _, t := range ts {
 		rate := 0.0
 		if t.Time > 0 {
 			rate = t.Flops() / t.Time.Seconds() / 1e9
 		}
-		fmt.Fprintf(&sb, "%-16s %6d %6d %6d %7.4g %9.3f %5.1f%% %8.1f\n", t.Op, t.M, t.N, t.K,
+		fmt.Fprintf(&sb, "%-16s %6d %6d %6d %10.4g %9.3f %5.1f%% %8.1f\n", t.Op, t.M, t.N, t.K,
 			float64(t.Calls)/float64(max(steps, 1)), perStep(t.Time), 100*t.Time.Seconds()/max(total.Seconds(), 1e-12), rate)
 	}
-	fmt.Fprintf(&sb, "%-16s %6s %6s %6s %7s %9.3f\n", "all products", "", "", "", "", perStep(total))
+	fmt.Fprintf(&sb, "%-16s %6s %6s %6s %10s %9.3f\n", "all products", "", "", "", "", perStep(total))
 	return sb.String()
 }

@@ -4,6 +4,7 @@ import (
 	"math/rand/v2"
 	"strings"
 	"testing"
+	"time"
 
 	"gonum.org/v1/gonum/blas"
 )
@@ -28,27 +29,37 @@ func TestProductProfileTimesEachShape(t *testing.T) {
 		impl.Sgemm(tA, tB, m, n, k, 1, a, lda, b, ldb, 0, c, n)
 	}
 	product(blas.NoTrans, blas.NoTrans, 8, 8, 8) // before the start: not counted
+	t.Cleanup(func() { StopProductProfile() })
 	StartProductProfile()
 	product(blas.NoTrans, blas.NoTrans, 200, 300, 400)
 	product(blas.NoTrans, blas.NoTrans, 200, 300, 400)
 	product(blas.Trans, blas.NoTrans, 20, 30, 40)
 	product(blas.NoTrans, blas.Trans, 20, 30, 40)
 	p := withOutputs(Patches{N: 2, H: 8, W: 8, C: 16, K: 4, Stride: 2, Pad: 1}, rng)
-	if err := impl.PatchesProduct(p, randomMatrix(rng, p.Cols(), 32), 32, make([]float32, p.Rows()*32)); err != nil {
+	w, dy := randomMatrix(rng, p.Cols(), 32), randomMatrix(rng, p.Rows(), 32)
+	if err := impl.PatchesProduct(p, w, 32, make([]float32, p.Rows()*32)); err != nil {
+		t.Fatal(err)
+	}
+	if err := impl.PatchesWeightGrad(p, dy, 32, make([]float32, p.Cols()*32)); err != nil {
+		t.Fatal(err)
+	}
+	if err := impl.PatchesInputGrad(p, dy, w, 32, make([]float32, len(p.X))); err != nil {
 		t.Fatal(err)
 	}
 	got := StopProductProfile()
 	product(blas.NoTrans, blas.NoTrans, 8, 8, 8) // after the stop: not counted
 
-	conv := "conv"
-	if !hasKernel {
-		conv = "sgemm NN" // the patch matrix is formed and multiplied
+	conv, weightGrad, inputGrad := "conv", "conv weight grad", "conv input grad"
+	if !hasKernel { // the patch matrix is formed and multiplied
+		conv, weightGrad, inputGrad = "sgemm NN", "sgemm TN", "sgemm NT"
 	}
 	want := map[ProductTime]bool{
-		{Op: "sgemm NN", M: 200, N: 300, K: 400, Calls: 2}:    true,
-		{Op: "sgemm TN", M: 20, N: 30, K: 40, Calls: 1}:       true,
-		{Op: "sgemm NT", M: 20, N: 30, K: 40, Calls: 1}:       true,
-		{Op: conv, M: p.Rows(), N: 32, K: p.Cols(), Calls: 1}: true,
+		{Op: "sgemm NN", M: 200, N: 300, K: 400, Calls: 2}:          true,
+		{Op: "sgemm TN", M: 20, N: 30, K: 40, Calls: 1}:             true,
+		{Op: "sgemm NT", M: 20, N: 30, K: 40, Calls: 1}:             true,
+		{Op: conv, M: p.Rows(), N: 32, K: p.Cols(), Calls: 1}:       true,
+		{Op: weightGrad, M: p.Cols(), N: 32, K: p.Rows(), Calls: 1}: true,
+		{Op: inputGrad, M: p.Rows(), N: p.Cols(), K: 32, Calls: 1}:  true,
 	}
 	if len(got) != len(want) {
 		t.Fatalf("profile has %d products, want %d: %+v", len(got), len(want), got)
@@ -76,6 +87,39 @@ func TestProductProfileTimesEachShape(t *testing.T) {
 	}
 }
 
+// TestProductProfileTimesTheCalls checks that a product's time in the
+// profile is the wall time of its calls: no more than the caller saw,
+// and at least half of it. The lower bound is tried three times, since a
+// goroutine descheduled between the caller's clock and Sgemm's could
+// miss it once on a busy machine.
+func TestProductProfileTimesTheCalls(t *testing.T) {
+	rng := rand.New(rand.NewPCG(43, 44))
+	const m, n, k = 256, 256, 512
+	a, b, c := randomMatrix(rng, m, k), randomMatrix(rng, k, n), make([]float32, m*n)
+	var impl Implementation
+	t.Cleanup(func() { StopProductProfile() })
+	for try := 1; ; try++ {
+		StartProductProfile()
+		start := time.Now()
+		impl.Sgemm(blas.NoTrans, blas.NoTrans, m, n, k, 1, a, k, b, n, 0, c, n)
+		impl.Sgemm(blas.NoTrans, blas.NoTrans, m, n, k, 1, a, k, b, n, 0, c, n)
+		wall := time.Since(start)
+		ts := StopProductProfile()
+		if len(ts) != 1 || ts[0].Calls != 2 {
+			t.Fatalf("profile %+v, want one product of 2 calls", ts)
+		}
+		if ts[0].Time > wall {
+			t.Fatalf("profiled time %v, more than the %v the caller saw", ts[0].Time, wall)
+		}
+		if ts[0].Time >= wall/2 {
+			return
+		}
+		if try == 3 {
+			t.Fatalf("profiled time %v, less than half the %v the caller saw, three times", ts[0].Time, wall)
+		}
+	}
+}
+
 // TestFormatProductProfile checks the table's lines: one a product, with
 // its calls and milliseconds per step, share and rate, and the total.
 func TestFormatProductProfile(t *testing.T) {
@@ -89,7 +133,7 @@ func TestFormatProductProfile(t *testing.T) {
 		t.Fatalf("%d lines, want a header, 2 products and a total:\n%s", len(lines), got)
 	}
 	for i, want := range [][]string{
-		{"product", "m", "n", "k", "calls", "ms/step", "share", "GFLOP/s"},
+		{"product", "m", "n", "k", "calls/step", "ms/step", "share", "GFLOP/s"},
 		{"sgemm", "NN", "100", "100", "100", "2", "1.500", "75.0%", "2.7"},
 		{"conv", "10", "10", "10", "1", "0.500", "25.0%", "0.0"},
 		{"all", "products", "2.000"},

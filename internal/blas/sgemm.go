@@ -611,7 +611,7 @@ func (p *product) block(r0, r1, c0, c1 int) {
 	// 22% faster so; medians of 5 runs of BenchmarkSgemm, where no shape
 	// with more rows changed.) With the 12x32 blocks, a B whose depths
 	// are 1 KB or more apart (ldb at least 256) and that is large is
-	// packed all the same (farB).
+	// packed all the same where packLargeB is set (farB).
 	inPlace := !p.bTrans && r1-r0 <= 2*blockRows && !p.farB(c1-c0) && p.gatherB == nil
 	for jc := c0; jc < c1; jc += blockCols {
 		nc := min(blockCols, c1-jc)
@@ -646,9 +646,9 @@ func (p *product) block(r0, r1, c0, c1 int) {
 
 // farB reports whether a plain B of nc columns should be packed even
 // under few rows of A, where useBlocks is set: its depths are at least
-// 1 KB apart, and either it has more than farElements elements, so that
-// it comes from memory rather than cache (where packLargeB is set), or A
-// is plain, the product at least depthBlock deep and B no larger. Read
+// 1 KB apart, and either, where packLargeB is set, it has more than
+// farElements elements, so that it comes from memory rather than cache,
+// or A is plain, the product at least depthBlock deep and B no larger. Read
 // in place, each 12x32 block reads two cache lines of each depth's row, a
 // row at a time, prefetching the rows 32 depths ahead; packing
 // (packPlainB) reads each row in order and prefetches the rows ahead. A
@@ -683,7 +683,8 @@ func (p *product) farB(nc int) bool {
 }
 
 // farElements is the most elements of B, k times the columns a block
-// computes, that farB leaves in place: 256 KB.
+// computes, that farB counts as in cache: 256 KB. A larger B is packed
+// where packLargeB is set and read in place elsewhere.
 const farElements = 1 << 16
 
 // depthMode is the store mode of the depthBlock-deep slice of k that

@@ -12,9 +12,10 @@ import (
 
 // productProfile makes the step benchmarks print, after each run, how
 // long each shape of matrix product took in their timed steps
-// (blas.StartProductProfile): go test -bench ... -productprofile. (A
-// benchmark runs once with b.N = 1 before its timed run.)
-var productProfile = flag.Bool("productprofile", false, "print the time of each matrix product in the timed steps")
+// (blas.StartProductProfile): go test -v -bench X ./pkg -productprofile,
+// the flag after the package, and -v to keep the table off the result
+// line. (A benchmark runs once with b.N = 1 before its timed run.)
+var productProfile = flag.Bool("productprofile", false, "print the time of each matrix product in the timed steps (with -v)")
 
 // cpuPreset sets the reduced widths the CPU sweep files use (conv 32-64-
 // 128, fc 256, code 64, local critic 256 units, discriminator 256-64): the
