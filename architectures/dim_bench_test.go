@@ -1,7 +1,6 @@
 package architectures
 
 import (
-	"flag"
 	"fmt"
 	"syscall"
 	"testing"
@@ -11,16 +10,9 @@ import (
 
 	"github.com/infomax/infomax/estimators"
 	"github.com/infomax/infomax/internal/blas"
+	"github.com/infomax/infomax/internal/blas/benchprofile"
 	"github.com/infomax/infomax/internal/graph"
 )
-
-// productProfile makes the benchmarks that run a graph (benchRun)
-// print, after each run, how long each shape of matrix product took in
-// their timed runs (blas.StartProductProfile): go test -v -bench X ./pkg
-// -productprofile, the flag after the package, and -v to keep the table
-// off the result line. (A benchmark runs once with b.N = 1 before its
-// timed run.)
-var productProfile = flag.Bool("productprofile", false, "print the time of each matrix product in the timed runs (with -v)")
 
 // benchBatch is the paper's batch size.
 const benchBatch = 64
@@ -54,9 +46,7 @@ func benchRun(b *testing.B, g *G.ExprGraph) {
 	b.ReportAllocs()
 	cpu0 := cpuTime(b)
 	flops := blas.MatmulFlops()
-	if *productProfile {
-		blas.StartProductProfile()
-	}
+	stopProfile := benchprofile.Start(b)
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
 		if err := vm.RunAll(); err != nil {
@@ -65,9 +55,7 @@ func benchRun(b *testing.B, g *G.ExprGraph) {
 		vm.Reset()
 	}
 	b.StopTimer()
-	if *productProfile {
-		fmt.Printf("%s: matrix products of the timed runs\n%s", b.Name(), blas.FormatProductProfile(blas.StopProductProfile(), b.N))
-	}
+	stopProfile()
 	flops = blas.MatmulFlops() - flops
 	b.ReportMetric(float64(flops)/float64(b.N)/1e9, "matmul-GFLOP/op")
 	b.ReportMetric(float64(flops)/b.Elapsed().Seconds()/1e9, "matmul-GFLOP/s")

@@ -63,9 +63,9 @@ var inPlacePairs = native512
 // the Intel machine farB's rule was measured on (Zen 5 is untested). On
 // Zen 4 the 12x32 blocks read such a B in place faster, prefetching its
 // rows 32 depths ahead. There (2026-12-03, BenchmarkSgemmFromMemory,
-// medians of 5 interleaved runs) the fc layer's 16x4096 times 4096x1024 took 1.59
-// against 2.20 ms, the global critic's 16x4096 times 4096x512 0.94
-// against 1.49 ms, and in BenchmarkSgemm (B in cache) 64x4096 times
+// medians of 5 interleaved runs) the fc layer's 16x4096 times 4096x1024
+// took 1.59 against 2.20 ms, the global critic's 16x4096 times 4096x512
+// 0.94 against 1.49 ms, and in BenchmarkSgemm (B in cache) 64x4096 times
 // 4096x1024 3.44 against 3.98 ms and the concat Gaussian critic's
 // weight gradient (256x4096 transposed times 4096x256) 2.95 against 3.75
 // ms; timed inside the DIM step at batch 16, the two batch-16 products

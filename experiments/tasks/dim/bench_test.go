@@ -1,21 +1,13 @@
 package dim
 
 import (
-	"flag"
-	"fmt"
 	"math/rand/v2"
 	"testing"
 
 	"github.com/infomax/infomax/experiments/train/optim"
 	"github.com/infomax/infomax/internal/blas"
+	"github.com/infomax/infomax/internal/blas/benchprofile"
 )
-
-// productProfile makes the step benchmarks print, after each run, how
-// long each shape of matrix product took in their timed steps
-// (blas.StartProductProfile): go test -v -bench X ./pkg -productprofile,
-// the flag after the package, and -v to keep the table off the result
-// line. (A benchmark runs once with b.N = 1 before its timed run.)
-var productProfile = flag.Bool("productprofile", false, "print the time of each matrix product in the timed steps (with -v)")
 
 // cpuPreset sets the reduced widths the CPU sweep files use (conv 32-64-
 // 128, fc 256, code 64, local critic 256 units, discriminator 256-64): the
@@ -64,17 +56,13 @@ func benchStep(b *testing.B, c *Config, channels int) {
 	}
 	b.ReportAllocs()
 	flops := blas.MatmulFlops()
-	if *productProfile {
-		blas.StartProductProfile()
-	}
+	stopProfile := benchprofile.Start(b)
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
 		step()
 	}
 	b.StopTimer()
-	if *productProfile {
-		fmt.Printf("%s: matrix products of the timed steps\n%s", b.Name(), blas.FormatProductProfile(blas.StopProductProfile(), b.N))
-	}
+	stopProfile()
 	b.ReportMetric(float64(c.BatchSize*b.N)/b.Elapsed().Seconds(), "images/s")
 	reportMatmulFlops(b, blas.MatmulFlops()-flops)
 	b.Logf("BLAS: %s", blas.Name())

@@ -1,19 +1,12 @@
 package gaussian
 
 import (
-	"flag"
 	"fmt"
 	"testing"
 
 	"github.com/infomax/infomax/internal/blas"
+	"github.com/infomax/infomax/internal/blas/benchprofile"
 )
-
-// productProfile makes the step benchmarks print, after each run, how
-// long each shape of matrix product took in their timed steps
-// (blas.StartProductProfile): go test -v -bench X ./pkg -productprofile,
-// the flag after the package, and -v to keep the table off the result
-// line. (A benchmark runs once with b.N = 1 before its timed run.)
-var productProfile = flag.Bool("productprofile", false, "print the time of each matrix product in the timed steps (with -v)")
 
 // BenchmarkStep measures one training step (sampling, forward, backward and
 // Adam) at the paper's sizes, d = 20 and batch 64, with jsd, for each critic
@@ -49,17 +42,13 @@ func BenchmarkStep(b *testing.B) {
 			}
 			b.ReportAllocs()
 			flops := blas.MatmulFlops()
-			if *productProfile {
-				blas.StartProductProfile()
-			}
+			stopProfile := benchprofile.Start(b)
 			b.ResetTimer()
 			for i := 0; i < b.N; i++ {
 				step()
 			}
 			b.StopTimer()
-			if *productProfile {
-				fmt.Printf("%s: matrix products of the timed steps\n%s", b.Name(), blas.FormatProductProfile(blas.StopProductProfile(), b.N))
-			}
+			stopProfile()
 			flops = blas.MatmulFlops() - flops
 			b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "steps/s")
 			b.ReportMetric(float64(flops)/float64(b.N)/1e9, "matmul-GFLOP/op")
