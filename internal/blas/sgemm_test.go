@@ -584,6 +584,8 @@ func BenchmarkSgemm(b *testing.B) {
 		{"concat_m4096_k256_n256", blas.NoTrans, blas.NoTrans, 4096, 256, 256},
 		{"concat_Bt_m4096_k256_n256", blas.NoTrans, blas.Trans, 4096, 256, 256},
 		{"concat_At_m256_k4096_n256", blas.Trans, blas.NoTrans, 256, 256, 4096},
+		{"concat_outer_Bt_m4096_k1_n256", blas.NoTrans, blas.Trans, 4096, 256, 1},
+		{"concat_gemv_m4096_k256_n1", blas.NoTrans, blas.NoTrans, 4096, 1, 256},
 	}
 	impls := append([]benchImpl{{"gonum", gonum.Implementation{}}, {"go", Implementation{}}}, extraBenchImpls...)
 	for _, s := range shapes {
