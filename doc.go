@@ -35,9 +35,10 @@
 //     registries) and estimators (MI estimators and their registry).
 //  1. internal/...: plumbing with no knowledge of the layers above:
 //     graph (gorgonia custom ops, the machine lifecycle, and the BLAS
-//     choice) and blas/benchprofile (the step benchmarks' -productprofile
-//     flag, imported only by tests), and below them registry (the one registry behind every
-//     plug-in kind), blas (matrix products), seed, stats and english;
+//     choice) and blas/benchprofile (the step benchmarks'
+//     -productprofile flag, imported only by tests), and below them
+//     registry (the one registry behind every plug-in kind), blas (matrix
+//     products), seed, stats and english;
 //     with them, sweeps: the shipped sweep files, embedded so that the
 //     command runs them by name, a package of data that imports nothing
 //     of the module; and under blas, at the very bottom, parallel (the
