@@ -9,7 +9,10 @@
 // Run it from the repository root. It compiles the test binaries once,
 // then in each round runs, for each setting, the reference script and
 // then our benchmark, each as a subprocess, and reports medians and
-// ranges over the rounds. For the DIM rows it also compares the work of
+// ranges over the rounds. For each row with a goal of issue 13 it also
+// gives the median of the rounds' own ratios (each round's two runs are
+// back to back) with an interval from their order statistics, and says
+// whether the goal is met, missed or not told apart by the rounds. For the DIM rows it also compares the work of
 // the two steps, the GFLOP of their matrix products and convolutions
 // (dim_torch.py's count against ours from package blas), and the rate per
 // FLOP: full64-all, our full step with the paper's global negatives,
@@ -42,7 +45,8 @@ import (
 
 const usage = `speedratio runs our benchmarks and the PyTorch reference interleaved
 (PyTorch then ours, for each setting, in each round) and prints a markdown
-table of the ratios of the medians.
+table of the ratios of the medians, and each goal against the rounds' own
+ratios with an interval.
 
 Usage: speedratio [flags]     (from the repository root)
 `

@@ -82,7 +82,9 @@ func (s summary) cell(unit string) string {
 }
 
 // markdown writes the report: a header saying when, on what and how it
-// ran, the ratio table, and which thread count won the Gaussian rows.
+// ran, the ratio table, the goals against the rounds' own ratios, the
+// work and ceiling tables where measured, and which thread count won the
+// Gaussian rows.
 func (r *report) markdown() string {
 	var b strings.Builder
 	if r.against != "" {
@@ -110,6 +112,7 @@ func (r *report) markdown() string {
 			rw.name, t.cell(rw.unit), o.cell(rw.unit), ratio(o, t),
 			summarize(rw.bytes).median/1e6, summarize(rw.allocs).median)
 	}
+	b.WriteString(r.goalsText())
 	b.WriteString(r.workText())
 	b.WriteString(r.ceilingText())
 	b.WriteString(r.winnersText())

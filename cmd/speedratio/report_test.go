@@ -82,6 +82,19 @@ const goldenMarkdown = "## Speed against the PyTorch reference\n" +
 	"| full step, batch 64 | 435.0 (427.4-442.5) images/s | 169.5 (159.9-197.6) images/s | 0.39× | 64.10 MB, 12345 allocs |\n" +
 	"| Gaussian step, separable critic, hidden 256 | 850.0 (800.0-900.0) steps/s | 425.0 (400.0-450.0) steps/s | 0.50× | 0.79 MB, 1607 allocs |\n" +
 	"\n" +
+	"Against the goals, round by round: in each round the reference and ours ran back to back, and the round's ratio is " +
+	"ours over the reference's. The interval is for the median ratio: the k-th smallest to the k-th largest of the rounds' ratios, " +
+	"which holds it with the coverage given for rounds drawn independently, whatever the ratios' distribution. A goal is met where " +
+	"the whole interval is at or above it, missed where it is below, and not told apart by these rounds where the interval holds it:\n" +
+	"\n" +
+	"| setting | goal | ratio per round: median (interval, coverage) | rounds at or above the goal | verdict |\n" +
+	"| --- | --- | --- | --- | --- |\n" +
+	// Rounds' ratios 159.9/442.5 = 0.361, 197.6/427.4 = 0.462, 169.5/435.0 = 0.390;
+	// 400/800 = 0.500, 425/900 = 0.472, 450/850 = 0.529. Three rounds: the
+	// least to the greatest, 1 - 2/8 = 75%.
+	"| full step, batch 64 | 1.00× | 0.39× (0.36-0.46, 75%) | 0 of 3 | missed |\n" +
+	"| Gaussian step, separable critic, hidden 256 | 2.00× | 0.50× (0.47-0.53, 75%) | 0 of 3 | missed |\n" +
+	"\n" +
 	"The PyTorch figure of a Gaussian row is, in each round, the better of gaussian_torch.py at --threads 1 and --threads 2:\n" +
 	"\n" +
 	"- Gaussian step, separable critic, hidden 256: threads=1 in 2 of 3, threads=2 in 1 of 3 (by round: threads=1, threads=2, threads=1)\n"
@@ -103,6 +116,11 @@ func TestMarkdownWithoutGaussianRows(t *testing.T) {
 		t.Errorf("no BLAS line for an empty BLAS:\n%s", got)
 	}
 	want := "| full step, batch 64 | 400.0 (400.0-400.0) images/s | 200.0 (200.0-200.0) images/s | 0.50× | 64.10 MB, 12345 allocs |\n"
+	if !strings.Contains(got, want) {
+		t.Errorf("markdown:\n%s\nwant the line:\n%s", got, want)
+	}
+	// One round gives no interval for the goal, nor a verdict.
+	want = "| full step, batch 64 | 1.00× | 0.50× (no interval from 1 round) | 0 of 1 | too few rounds |\n"
 	if len(got) < len(want) || got[len(got)-len(want):] != want {
 		t.Errorf("markdown ends:\n%s\nwant the last line:\n%s", got, want)
 	}
