@@ -35,17 +35,13 @@ func (r *report) goalsText() string {
 			b.WriteString("| setting | goal | ratio per round: median (interval, coverage) | rounds at or above the goal | verdict |\n")
 			b.WriteString("| --- | --- | --- | --- | --- |\n")
 		}
-		med, lo, hi, coverage := medianInterval(ratios)
 		reached := 0
 		for _, x := range ratios {
 			if x >= rw.goal {
 				reached++
 			}
 		}
-		ratio, v := fmt.Sprintf("%.2f× (%.2f-%.2f, %.0f%%)", med, lo, hi, 100*coverage), verdict(lo, hi, rw.goal)
-		if len(ratios) < minGoalRounds {
-			ratio, v = fmt.Sprintf("%.2f× (no interval from %d %s)", med, len(ratios), plural(len(ratios), "round", "rounds")), "too few rounds"
-		}
+		ratio, v := goalCells(ratios, rw.goal)
 		fmt.Fprintf(&b, "| %s | %.2f× | %s | %d of %d | %s |\n", rw.name, rw.goal, ratio, reached, len(ratios), v)
 	}
 	return b.String()
@@ -53,8 +49,24 @@ func (r *report) goalsText() string {
 
 // minGoalRounds is the fewest rounds goalsText gives an interval and a
 // verdict from: three, whose least and greatest ratios hold the median
-// three times in four.
+// three times in four (the verdict then says so).
 const minGoalRounds = 3
+
+// goalCells returns the table's cells for the rounds' median ratio, with
+// its interval, and for the verdict, which gives the interval's coverage
+// where that is below 95% (three to five rounds); from fewer than
+// minGoalRounds rounds, the median alone and no verdict.
+func goalCells(ratios []float64, goal float64) (ratio, v string) {
+	med, lo, hi, coverage := medianInterval(ratios)
+	if len(ratios) < minGoalRounds {
+		return fmt.Sprintf("%.2f× (no interval from %d %s)", med, len(ratios), plural(len(ratios), "round", "rounds")), "too few rounds"
+	}
+	v = verdict(lo, hi, goal)
+	if coverage < 0.95 {
+		v += fmt.Sprintf(", at %.0f%%", 100*coverage)
+	}
+	return fmt.Sprintf("%.2f× (%.2f-%.2f, %.0f%%)", med, lo, hi, 100*coverage), v
+}
 
 // verdict says where the interval [lo, hi] stands against goal.
 func verdict(lo, hi, goal float64) string {
@@ -80,7 +92,7 @@ func (rw row) roundRatios() []float64 {
 	return ratios
 }
 
-// medianInterval returns the median of xs (see summarize), which must not
+// medianInterval returns the median of xs (as summarize), which must not
 // be empty, and an interval for the median of the distribution they were
 // drawn from: the k-th smallest and the k-th largest of the n values for
 // the largest k whose coverage, 1 - 2·P(B <= k-1) for B binomial(n, 1/2),
@@ -95,14 +107,18 @@ func medianInterval(xs []float64) (med, lo, hi, coverage float64) {
 	for k+1 <= n/2 && 1-2*binomialHalfCDF(n, k) >= 0.95 {
 		k++
 	}
-	return summarize(s).median, s[k-1], s[n-k], 1 - 2*binomialHalfCDF(n, k-1)
+	med = s[n/2]
+	if n%2 == 0 {
+		med = (s[n/2-1] + s[n/2]) / 2
+	}
+	return med, s[k-1], s[n-k], 1 - 2*binomialHalfCDF(n, k-1)
 }
 
 // binomialHalfCDF returns P(B <= j) for B binomial(n, 1/2).
 func binomialHalfCDF(n, j int) float64 {
 	p := 0.0
+	lc, _ := math.Lgamma(float64(n + 1))
 	for i := 0; i <= j && i <= n; i++ {
-		lc, _ := math.Lgamma(float64(n + 1))
 		li, _ := math.Lgamma(float64(i + 1))
 		lr, _ := math.Lgamma(float64(n - i + 1))
 		p += math.Exp(lc - li - lr - float64(n)*math.Ln2)

@@ -77,8 +77,17 @@ func TestGoalsVerdicts(t *testing.T) {
 			t.Errorf("goals table lacks %q:\n%s", want, got)
 		}
 	}
-	if v := verdict(0.7, 0.79, 0.8); v != "missed" {
-		t.Errorf("verdict of 0.70-0.79 against 0.8: %q, want missed", v)
+	for _, c := range []struct {
+		lo, hi, goal float64
+		want         string
+	}{
+		{0.7, 0.79, 0.8, "missed"},
+		{1.0, 1.2, 1.0, "met"},            // the interval's low end at the goal
+		{0.9, 1.0, 1.0, "not told apart"}, // its high end at the goal
+	} {
+		if v := verdict(c.lo, c.hi, c.goal); v != c.want {
+			t.Errorf("verdict of %v-%v against %v: %q, want %q", c.lo, c.hi, c.goal, v, c.want)
+		}
 	}
 	r.rows[0].goal, r.rows[1].goal = 0, 0
 	if got := r.goalsText(); got != "" {
@@ -88,5 +97,17 @@ func TestGoalsVerdicts(t *testing.T) {
 	r.against = "abc1234"
 	if got := r.goalsText(); got != "" {
 		t.Errorf("a goal table against a commit of ours:\n%s", got)
+	}
+	// A round's ratio exactly at the goal counts as reaching it; five
+	// rounds give a verdict with its coverage, 93.75%; two give none.
+	r = fixedReport()
+	r.rows = r.rows[:1]
+	r.rows[0].torch, r.rows[0].ours = []float64{100, 100, 100, 100, 100}, []float64{100, 110, 105, 120, 101}
+	if got, want := r.goalsText(), "| full step, batch 64 | 1.00× | 1.05× (1.00-1.20, 94%) | 5 of 5 | met, at 94% |\n"; !strings.HasSuffix(got, want) {
+		t.Errorf("five rounds:\n%s\nwant the last line:\n%s", got, want)
+	}
+	r.rows[0].torch, r.rows[0].ours = []float64{100, 100}, []float64{300, 310}
+	if got, want := r.goalsText(), "| full step, batch 64 | 1.00× | 3.05× (no interval from 2 rounds) | 2 of 2 | too few rounds |\n"; !strings.HasSuffix(got, want) {
+		t.Errorf("two rounds:\n%s\nwant the last line:\n%s", got, want)
 	}
 }

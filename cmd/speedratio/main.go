@@ -19,8 +19,8 @@
 // scores more pairs than the reference's. full64-f32 and full16-f32 are
 // our steps with Adam's moments in float32 (adam_moments = "float32"), as
 // the reference's torch.optim.Adam keeps them, where our default keeps
-// float64 ones: the same arithmetic on both sides. In each round it also times the
-// machine's peak arithmetic, an FMA loop on every thread
+// float64 ones: the same arithmetic on both sides. In each round it also
+// times the machine's peak arithmetic, an FMA loop on every thread
 // (BenchmarkPeakFMA in internal/blas), and prints, for each row whose
 // benchmark counts its products, the least time they take at that peak
 // and the highest ratio it allows: a goal above that ratio cannot be met
