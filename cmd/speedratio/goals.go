@@ -41,8 +41,8 @@ func (r *report) goalsText() string {
 				reached++
 			}
 		}
-		ratio, v := goalCells(ratios, rw.goal)
-		fmt.Fprintf(&b, "| %s | %.2f× | %s | %d of %d | %s |\n", rw.name, rw.goal, ratio, reached, len(ratios), v)
+		median, v := goalCells(ratios, rw.goal)
+		fmt.Fprintf(&b, "| %s | %.2f× | %s | %d of %d | %s |\n", rw.name, rw.goal, median, reached, len(ratios), v)
 	}
 	return b.String()
 }
@@ -56,7 +56,7 @@ const minGoalRounds = 3
 // its interval, and for the verdict, which gives the interval's coverage
 // where that is below 95% (three to five rounds); from fewer than
 // minGoalRounds rounds, the median alone and no verdict.
-func goalCells(ratios []float64, goal float64) (ratio, v string) {
+func goalCells(ratios []float64, goal float64) (median, v string) {
 	med, lo, hi, coverage := medianInterval(ratios)
 	if len(ratios) < minGoalRounds {
 		return fmt.Sprintf("%.2f× (no interval from %d %s)", med, len(ratios), plural(len(ratios), "round", "rounds")), "too few rounds"
@@ -107,11 +107,7 @@ func medianInterval(xs []float64) (med, lo, hi, coverage float64) {
 	for k+1 <= n/2 && 1-2*binomialHalfCDF(n, k) >= 0.95 {
 		k++
 	}
-	med = s[n/2]
-	if n%2 == 0 {
-		med = (s[n/2-1] + s[n/2]) / 2
-	}
-	return med, s[k-1], s[n-k], 1 - 2*binomialHalfCDF(n, k-1)
+	return summarize(s).median, s[k-1], s[n-k], 1 - 2*binomialHalfCDF(n, k-1)
 }
 
 // binomialHalfCDF returns P(B <= j) for B binomial(n, 1/2).

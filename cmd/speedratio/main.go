@@ -12,8 +12,9 @@
 // ranges over the rounds. For each row with a goal of issue 13 it also
 // gives the median of the rounds' own ratios (each round's two runs are
 // back to back) with an interval from their order statistics, and says
-// whether the goal is met, missed or not told apart by the rounds. For the DIM rows it also compares the work of
-// the two steps, the GFLOP of their matrix products and convolutions
+// whether the goal is met, missed or not told apart by the rounds. For
+// the DIM rows it also compares the work of the two steps, the GFLOP of
+// their matrix products and convolutions
 // (dim_torch.py's count against ours from package blas), and the rate per
 // FLOP: full64-all, our full step with the paper's global negatives,
 // scores more pairs than the reference's. full64-f32 and full16-f32 are
