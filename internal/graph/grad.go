@@ -1,6 +1,7 @@
 package graph
 
 import (
+	"fmt"
 	"slices"
 
 	G "gorgonia.org/gorgonia"
@@ -27,7 +28,24 @@ import (
 // values, and every other node's, are those a machine over the whole
 // graph computes.
 func Grad(cost *G.Node, wrt ...*G.Node) (grads G.Nodes, live *G.ExprGraph, err error) {
-	g := cost.Graph()
+	return differentiate(cost.Graph(), func() (G.Nodes, error) { return G.Grad(cost, wrt...) })
+}
+
+// Backprop is [Grad] for outputs that are not a scalar cost: it returns
+// the gradients with respect to wrt of the outputs whose own gradients
+// are the nodes seeds, one per output (G.Backpropagate), and the part of
+// the graph a machine should run, as Grad does. A seed is typically the
+// node of a [Handoff] at its output, whose value another machine computes.
+func Backprop(outputs, seeds G.Nodes, wrt ...*G.Node) (grads G.Nodes, live *G.ExprGraph, err error) {
+	if len(outputs) == 0 || len(seeds) != len(outputs) {
+		return nil, nil, fmt.Errorf("graph.Backprop: %d seeds for %d outputs", len(seeds), len(outputs))
+	}
+	return differentiate(outputs[0].Graph(), func() (G.Nodes, error) { return G.Backpropagate(outputs, seeds, wrt) })
+}
+
+// differentiate runs diff, which builds gradients into g, and returns
+// them with the part of g a machine should run (see Grad).
+func differentiate(g *G.ExprGraph, diff func() (G.Nodes, error)) (grads G.Nodes, live *G.ExprGraph, err error) {
 	// The roots to keep: those of the graph before G.Grad (which may give
 	// them parents that only unused gradients read, such as the division
 	// of a G.Mean by its count), every gradient asked for, and any new
@@ -45,7 +63,7 @@ func Grad(cost *G.Node, wrt ...*G.Node) (grads G.Nodes, live *G.ExprGraph, err e
 			keep(n)
 		}
 	}
-	if grads, err = G.Grad(cost, wrt...); err != nil {
+	if grads, err = diff(); err != nil {
 		return nil, nil, err
 	}
 	// G.Grad first removes nodes with neither parents nor children.
