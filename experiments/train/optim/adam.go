@@ -112,39 +112,76 @@ func (a *Adam) Moments() Moments { return a.moments }
 // same results.
 func (a *Adam) Update() error {
 	a.Step++
-	s := adamStep{lr: a.LR, b1: a.Beta1, b2: a.Beta2, eps: a.Eps,
-		c1: 1 - math.Pow(a.Beta1, float64(a.Step)),
-		c2: 1 - math.Pow(a.Beta2, float64(a.Step))}
+	s := a.stepNow()
 	total, err := a.collect()
 	if err != nil {
 		return err
 	}
-	s32 := s.float32s()
 	inParallel(total, func(lo, hi int) {
 		for _, sg := range a.segs {
-			l, h := max(lo, sg.start)-sg.start, min(hi, sg.start+sg.n)-sg.start
-			if l >= h {
-				continue
-			}
-			if sg.m32 != nil {
-				adamUpdateMoments32(s32, sg.w32[l:h], sg.g32[l:h], sg.m32[l:h], sg.v32[l:h])
-				if a.Step%flushEvery == 0 {
-					flushSubnormals32(sg.m32[l:h])
-				}
-				continue
-			}
-			m, v := sg.m[l:h], sg.v[l:h]
-			if sg.w32 == nil {
-				adamUpdate(s, sg.w64[l:h], sg.g64[l:h], m, v)
-				continue
-			}
-			adamUpdate32(s, sg.w32[l:h], sg.g32[l:h], m, v)
-			if a.Step%flushEvery == 0 {
-				flushSubnormals(m)
+			if l, h := max(lo, sg.start)-sg.start, min(hi, sg.start+sg.n)-sg.start; l < h {
+				a.updateSegment(s, sg, l, h)
 			}
 		}
 	})
 	return nil
+}
+
+// Begin counts one Adam step, which UpdateParams then applies to the
+// parameters part by part: Begin, then UpdateParams over ranges that
+// cover every parameter once, is Update, bit for bit. The ranges may run
+// at once on different goroutines (each core updating the parameters
+// whose gradients it computed), but not at once with Begin or Update.
+func (a *Adam) Begin() { a.Step++ }
+
+// UpdateParams applies the step Begin counted to parameters [first, end)
+// of those given to NewAdam, on the calling goroutine, from the gradients
+// the last run of the graph computed.
+func (a *Adam) UpdateParams(first, end int) error {
+	if first < 0 || end > len(a.params) || first > end {
+		return fmt.Errorf("adam: parameters [%d, %d) of %d", first, end, len(a.params))
+	}
+	if a.Step == 0 {
+		return fmt.Errorf("adam: UpdateParams before Begin")
+	}
+	s := a.stepNow()
+	for i := first; i < end; i++ {
+		sg, err := a.segmentOf(i, 0)
+		if err != nil {
+			return err
+		}
+		a.updateSegment(s, sg, 0, sg.n)
+	}
+	return nil
+}
+
+// stepNow returns the settings of the step a.Step counts, with its bias
+// corrections.
+func (a *Adam) stepNow() adamStep {
+	return adamStep{lr: a.LR, b1: a.Beta1, b2: a.Beta2, eps: a.Eps,
+		c1: 1 - math.Pow(a.Beta1, float64(a.Step)),
+		c2: 1 - math.Pow(a.Beta2, float64(a.Step))}
+}
+
+// updateSegment applies step s to elements [l, h) of segment sg, and
+// flushes their first moments' subnormals on every flushEvery-th step.
+func (a *Adam) updateSegment(s adamStep, sg segment, l, h int) {
+	if sg.m32 != nil {
+		adamUpdateMoments32(s.float32s(), sg.w32[l:h], sg.g32[l:h], sg.m32[l:h], sg.v32[l:h])
+		if a.Step%flushEvery == 0 {
+			flushSubnormals32(sg.m32[l:h])
+		}
+		return
+	}
+	m, v := sg.m[l:h], sg.v[l:h]
+	if sg.w32 == nil {
+		adamUpdate(s, sg.w64[l:h], sg.g64[l:h], m, v)
+		return
+	}
+	adamUpdate32(s, sg.w32[l:h], sg.g32[l:h], m, v)
+	if a.Step%flushEvery == 0 {
+		flushSubnormals(m)
+	}
 }
 
 // flushEvery is how often, in steps, Update flushes the first moments'
@@ -203,38 +240,49 @@ type segment struct {
 func (a *Adam) collect() (int, error) {
 	a.segs = a.segs[:0]
 	total := 0
-	for i, p := range a.params {
-		gv, err := gradientOf(p, a.grads[i])
+	for i := range a.params {
+		sg, err := a.segmentOf(i, total)
 		if err != nil {
 			return 0, err
-		}
-		sg := segment{start: total}
-		if a.M32 != nil {
-			sg.m32, sg.v32, sg.n = a.M32[i], a.V32[i], len(a.M32[i])
-		} else {
-			sg.m, sg.v, sg.n = a.M[i], a.V[i], len(a.M[i])
-		}
-		var ok bool
-		switch w := p.Value().Data().(type) {
-		case []float32:
-			sg.w32 = w
-			sg.g32, ok = gv.Data().([]float32)
-			ok = ok && len(sg.g32) == len(w)
-		case []float64:
-			sg.w64 = w
-			sg.g64, ok = gv.Data().([]float64)
-			ok = ok && len(sg.g64) == len(w)
-		default:
-			return 0, fmt.Errorf("adam: parameter %s has unsupported type %T", p.Name(), w)
-		}
-		if !ok || max(len(sg.v), len(sg.v32)) != sg.n || (sg.w32 != nil && len(sg.w32) != sg.n) || (sg.w64 != nil && len(sg.w64) != sg.n) ||
-			(sg.m32 != nil && sg.w32 == nil) {
-			return 0, fmt.Errorf("adam: parameter %s's gradient or moments do not match its %d values", p.Name(), sg.n)
 		}
 		a.segs = append(a.segs, sg)
 		total += sg.n
 	}
 	return total, nil
+}
+
+// segmentOf returns parameter i's weights, gradient and moments as they
+// are this step, as a segment starting at start.
+func (a *Adam) segmentOf(i, start int) (segment, error) {
+	p := a.params[i]
+	gv, err := gradientOf(p, a.grads[i])
+	if err != nil {
+		return segment{}, err
+	}
+	sg := segment{start: start}
+	if a.M32 != nil {
+		sg.m32, sg.v32, sg.n = a.M32[i], a.V32[i], len(a.M32[i])
+	} else {
+		sg.m, sg.v, sg.n = a.M[i], a.V[i], len(a.M[i])
+	}
+	var ok bool
+	switch w := p.Value().Data().(type) {
+	case []float32:
+		sg.w32 = w
+		sg.g32, ok = gv.Data().([]float32)
+		ok = ok && len(sg.g32) == len(w)
+	case []float64:
+		sg.w64 = w
+		sg.g64, ok = gv.Data().([]float64)
+		ok = ok && len(sg.g64) == len(w)
+	default:
+		return segment{}, fmt.Errorf("adam: parameter %s has unsupported type %T", p.Name(), w)
+	}
+	if !ok || max(len(sg.v), len(sg.v32)) != sg.n || (sg.w32 != nil && len(sg.w32) != sg.n) || (sg.w64 != nil && len(sg.w64) != sg.n) ||
+		(sg.m32 != nil && sg.w32 == nil) {
+		return segment{}, fmt.Errorf("adam: parameter %s's gradient or moments do not match its %d values", p.Name(), sg.n)
+	}
+	return sg, nil
 }
 
 // gradientOf returns the value of p's gradient node g as the last run

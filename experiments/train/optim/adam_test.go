@@ -1,6 +1,7 @@
 package optim
 
 import (
+	"cmp"
 	"fmt"
 	"math"
 	"runtime"
@@ -78,9 +79,9 @@ func TestNewAdamRejectsImpossibleSettings(t *testing.T) {
 
 // stepLarge takes three Adam steps on parameters of the given numbers of
 // float32 weights, whose loss is Σ c ⊙ w over all of them, under the
-// given GOMAXPROCS and precision of moments, and returns the weights end
-// to end.
-func stepLarge(tb testing.TB, procs int, moments Moments, sizes ...int) []float32 {
+// given GOMAXPROCS and precision of moments, with update (nil: Update)
+// making each step, and returns the weights end to end.
+func stepLarge(tb testing.TB, procs int, moments Moments, update func(*Adam) error, sizes ...int) []float32 {
 	tb.Helper()
 	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(procs))
 	g := G.NewGraph()
@@ -116,11 +117,14 @@ func stepLarge(tb testing.TB, procs int, moments Moments, sizes ...int) []float3
 	if err != nil {
 		tb.Fatal(err)
 	}
-	for range 3 {
+	if update == nil {
+		update = (*Adam).Update
+	}
+	for range steps {
 		if err := vm.RunAll(); err != nil {
 			tb.Fatal(err)
 		}
-		if err := opt.Update(); err != nil {
+		if err := update(opt); err != nil {
 			tb.Fatal(err)
 		}
 		vm.Reset()
@@ -139,12 +143,49 @@ func stepLarge(tb testing.TB, procs int, moments Moments, sizes ...int) []float3
 func TestAdamSplitIsExact(t *testing.T) {
 	for _, moments := range []Moments{Float64Moments, Float32Moments} {
 		for _, sizes := range [][]int{{3*parallelMin + 5}, {5, parallelMin + 3, 7, 2 * parallelMin, 1}} {
-			serial, split := stepLarge(t, 1, moments, sizes...), stepLarge(t, 4, moments, sizes...)
+			serial, split := stepLarge(t, 1, moments, nil, sizes...), stepLarge(t, 4, moments, nil, sizes...)
 			for i := range serial {
 				if math.Float32bits(serial[i]) != math.Float32bits(split[i]) {
 					t.Fatalf("%s moments, sizes %v: w[%d] = %v serially but %v split", moments, sizes, i, serial[i], split[i])
 				}
 			}
+		}
+	}
+}
+
+// stepLarge's number of steps: past flushEvery, so that the updates
+// also flush subnormal moments once.
+var steps = flushEvery + 2
+
+// TestAdamPartsAreUpdate checks that Begin, then UpdateParams over
+// ranges of parameters that cover them all once, in any order and two at
+// once, gives Update's bits, with moments of either precision; and that
+// UpdateParams refuses a range out of bounds and a step not begun.
+func TestAdamPartsAreUpdate(t *testing.T) {
+	sizes := []int{5, parallelMin + 3, 7, 2 * parallelMin, 1}
+	inParts := func(a *Adam) error {
+		a.Begin()
+		errs := make(chan error, 2)
+		go func() { errs <- a.UpdateParams(2, 5) }()
+		go func() { errs <- a.UpdateParams(0, 2) }()
+		return cmp.Or(<-errs, <-errs)
+	}
+	for _, moments := range []Moments{Float64Moments, Float32Moments} {
+		whole, parts := stepLarge(t, 2, moments, nil, sizes...), stepLarge(t, 2, moments, inParts, sizes...)
+		for i := range whole {
+			if math.Float32bits(whole[i]) != math.Float32bits(parts[i]) {
+				t.Fatalf("%s moments: w[%d] = %v by Update but %v by UpdateParams", moments, i, whole[i], parts[i])
+			}
+		}
+	}
+	a := deadWeightsAdam(t, tensor.Float32, 8)
+	if err := a.UpdateParams(0, 1); err == nil || !strings.Contains(err.Error(), "before Begin") {
+		t.Errorf("UpdateParams before Begin: error %v, want one naming Begin", err)
+	}
+	a.Begin()
+	for _, r := range [][2]int{{-1, 1}, {0, 2}, {1, 0}} {
+		if err := a.UpdateParams(r[0], r[1]); err == nil {
+			t.Errorf("UpdateParams(%d, %d) of 1 parameter: no error", r[0], r[1])
 		}
 	}
 }
