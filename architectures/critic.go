@@ -23,6 +23,27 @@ type PairCritic interface {
 	Learnables() G.Nodes
 }
 
+// Embedder is the optional ability of a pair critic whose scores combine
+// an embedding of x with an embedding of y, each computed without the
+// other (the separable critic): a trainer can compute the two at once,
+// each on a core of its own. Built by [NewPairCriticApart], its x side is
+// in one graph and its y side in another; the trainer embeds x and y in
+// their graphs and combines the embeddings, as input nodes, in a third.
+type Embedder interface {
+	PairCritic
+	// EmbedX and EmbedY embed x, of shape (n, dx), and y, (n, dy), each
+	// in the graph of its side.
+	EmbedX(x *G.Node) (*G.Node, error)
+	EmbedY(y *G.Node) (*G.Node, error)
+	// ScoresOf returns the (n, n) scores of embeddings ex and ey, in
+	// their graph: what Scores returns for the x and y they embed.
+	ScoresOf(ex, ey *G.Node) (*G.Node, error)
+	// LearnablesX and LearnablesY are the parameters of each side:
+	// Learnables is LearnablesX, then LearnablesY.
+	LearnablesX() G.Nodes
+	LearnablesY() G.Nodes
+}
+
 // PairSubsetScorer is the optional ability of a critic (local, global or
 // pair) to score only some entries of its score matrix: those an
 // estimator's mask does not ignore, such as one negative per positive. It

@@ -280,3 +280,57 @@ func TestCriticsRejectMismatchedBatches(t *testing.T) {
 		}
 	}
 }
+
+// TestNewPairCriticApart checks that the separable critic built apart has
+// its sides in their own graphs, the weights NewPairCritic draws in the
+// order of Learnables (x's side, then y's), and that a critic registered
+// without NewApart (concat) is not built, without an error, while a bad
+// spec or name is one.
+func TestNewPairCriticApart(t *testing.T) {
+	spec := CriticSpec{DimX: 3, DimY: 5, Hidden: 8, Layers: 2, Embed: 4, Seed: 9}
+	one, err := NewPairCritic(G.NewGraph(), "separable", spec)
+	if err != nil {
+		t.Fatal(err)
+	}
+	gx, gy := G.NewGraph(), G.NewGraph()
+	e, ok, err := NewPairCriticApart(gx, gy, "separable", spec)
+	if err != nil || !ok {
+		t.Fatalf("separable apart: ok %v, error %v", ok, err)
+	}
+	want, got := one.Learnables(), e.Learnables()
+	if len(got) != len(want) || len(e.LearnablesX())+len(e.LearnablesY()) != len(got) {
+		t.Fatalf("%d learnables apart (%d + %d), %d in one graph", len(got), len(e.LearnablesX()), len(e.LearnablesY()), len(want))
+	}
+	for i := range got {
+		g, w := got[i].Value().Data().([]float32), want[i].Value().Data().([]float32)
+		if got[i].Name() != want[i].Name() || len(g) != len(w) {
+			t.Fatalf("learnable %d: %s of %d values apart, %s of %d in one graph", i, got[i].Name(), len(g), want[i].Name(), len(w))
+		}
+		for k := range g {
+			if g[k] != w[k] {
+				t.Fatalf("%s[%d] = %v apart, %v in one graph", got[i].Name(), k, g[k], w[k])
+			}
+		}
+	}
+	for _, p := range e.LearnablesX() {
+		if p.Graph() != gx {
+			t.Errorf("x's side parameter %s is not in gx", p.Name())
+		}
+	}
+	for _, p := range e.LearnablesY() {
+		if p.Graph() != gy {
+			t.Errorf("y's side parameter %s is not in gy", p.Name())
+		}
+	}
+	if _, ok, err := NewPairCriticApart(G.NewGraph(), G.NewGraph(), "concat", spec); ok || err != nil {
+		t.Errorf("concat apart: ok %v, error %v; want neither", ok, err)
+	}
+	bad := spec
+	bad.Embed = 0
+	if _, ok, err := NewPairCriticApart(G.NewGraph(), G.NewGraph(), "separable", bad); ok || err == nil {
+		t.Errorf("embed 0 apart: ok %v, error %v; want an error", ok, err)
+	}
+	if _, _, err := NewPairCriticApart(G.NewGraph(), G.NewGraph(), "bilinear", spec); err == nil {
+		t.Error("an unknown critic apart: no error")
+	}
+}

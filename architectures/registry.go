@@ -30,6 +30,9 @@ type PairCriticInfo struct {
 	Name    string
 	Summary string
 	New     func(g *G.ExprGraph, spec CriticSpec) (PairCritic, error)
+	// NewApart, optional, builds a critic that is an [Embedder] with its
+	// x side in gx and its y side in gy, with the weights New draws.
+	NewApart func(gx, gy *G.ExprGraph, spec CriticSpec) (Embedder, error)
 }
 
 // RegisterPairCritic makes a pair critic available by name. It panics on an
@@ -53,6 +56,25 @@ func NewPairCritic(g *G.ExprGraph, name string, spec CriticSpec) (PairCritic, er
 		return nil, fmt.Errorf("critic %q: %w", name, err)
 	}
 	return info.New(g, spec)
+}
+
+// NewPairCriticApart validates spec and builds the named pair critic as
+// an [Embedder], its x side into gx and its y side into gy, with the
+// weights NewPairCritic would draw; ok is false, with no error, for a
+// critic registered without NewApart.
+func NewPairCriticApart(gx, gy *G.ExprGraph, name string, spec CriticSpec) (e Embedder, ok bool, err error) {
+	info, err := LookupPairCritic(name)
+	if err != nil {
+		return nil, false, err
+	}
+	if info.NewApart == nil {
+		return nil, false, nil
+	}
+	if err := spec.Validate(); err != nil {
+		return nil, false, fmt.Errorf("critic %q: %w", name, err)
+	}
+	e, err = info.NewApart(gx, gy, spec)
+	return e, err == nil, err
 }
 
 // LocalCriticInfo describes a registered local critic of Deep InfoMax

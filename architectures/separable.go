@@ -12,6 +12,9 @@ func init() {
 		Name:    "separable",
 		Summary: "g(x)ᵀh(y): two MLP embeddings scored by a dot product (Poole et al. 2019)",
 		New:     newSeparableCritic,
+		NewApart: func(gx, gy *G.ExprGraph, spec CriticSpec) (Embedder, error) {
+			return NewSeparableCriticApart(gx, gy, spec.initializer(), spec)
+		},
 	})
 }
 
@@ -28,18 +31,26 @@ type SeparableCritic struct {
 // NewSeparableCritic builds a separable critic into g with weights drawn
 // from init.
 func NewSeparableCritic(g *G.ExprGraph, init *Init, spec CriticSpec) (*SeparableCritic, error) {
+	return NewSeparableCriticApart(g, g, init, spec)
+}
+
+// NewSeparableCriticApart builds a separable critic with g, the
+// embedding of x, into graph gx and h, the embedding of y, into gy, with
+// the weights NewSeparableCritic draws from init: an [Embedder] whose two
+// sides a trainer can run apart.
+func NewSeparableCriticApart(gx, gy *G.ExprGraph, init *Init, spec CriticSpec) (*SeparableCritic, error) {
 	if err := spec.Validate(); err != nil {
 		return nil, fmt.Errorf("separable critic: %w", err)
 	}
-	gx, err := NewMLP(g, init, "separable.g", mlpSizes(spec.DimX, spec.Hidden, spec.Layers, spec.Embed)...)
+	g, err := NewMLP(gx, init, "separable.g", mlpSizes(spec.DimX, spec.Hidden, spec.Layers, spec.Embed)...)
 	if err != nil {
 		return nil, err
 	}
-	hy, err := NewMLP(g, init, "separable.h", mlpSizes(spec.DimY, spec.Hidden, spec.Layers, spec.Embed)...)
+	h, err := NewMLP(gy, init, "separable.h", mlpSizes(spec.DimY, spec.Hidden, spec.Layers, spec.Embed)...)
 	if err != nil {
 		return nil, err
 	}
-	return &SeparableCritic{G: gx, H: hy}, nil
+	return &SeparableCritic{G: g, H: h}, nil
 }
 
 func newSeparableCritic(g *G.ExprGraph, spec CriticSpec) (PairCritic, error) {
@@ -60,12 +71,27 @@ func (c *SeparableCritic) Scores(x, y *G.Node) (*G.Node, error) {
 	if err != nil {
 		return nil, err
 	}
-	return graph.MatMulT(hy, gx)
+	return c.ScoresOf(gx, hy)
 }
+
+// EmbedX returns g(x).
+func (c *SeparableCritic) EmbedX(x *G.Node) (*G.Node, error) { return c.G.Forward(x) }
+
+// EmbedY returns h(y).
+func (c *SeparableCritic) EmbedY(y *G.Node) (*G.Node, error) { return c.H.Forward(y) }
+
+// ScoresOf returns H Gᵀ for the embeddings gx = g(x) and hy = h(y).
+func (c *SeparableCritic) ScoresOf(gx, hy *G.Node) (*G.Node, error) { return graph.MatMulT(hy, gx) }
+
+// LearnablesX returns g's parameters.
+func (c *SeparableCritic) LearnablesX() G.Nodes { return c.G.Learnables() }
+
+// LearnablesY returns h's parameters.
+func (c *SeparableCritic) LearnablesY() G.Nodes { return c.H.Learnables() }
 
 // Learnables returns the parameters of g, then those of h.
 func (c *SeparableCritic) Learnables() G.Nodes {
-	return append(c.G.Learnables(), c.H.Learnables()...)
+	return append(c.LearnablesX(), c.LearnablesY()...)
 }
 
 // mlpSizes lists the layer sizes of an MLP from in to out with the given
