@@ -1,12 +1,15 @@
 // Package pair trains a pair critic with an MI estimator on batches of
 // (x, y) vectors: the model that the vector tasks (gaussian, bmi) share. A
-// Model is one gorgonia graph built once for a fixed batch size: each step
-// writes a batch into X and Y and runs the graph forward and backward, then
-// Adam updates the critic.
+// Model is built once for a fixed batch size: each step writes a batch
+// into X and Y and runs the graph forward and backward, then Adam updates
+// the critic. A critic that embeds x and y apart (the separable critic)
+// runs on two or more cores as three graphs, its two sides at once, each
+// on a core of its own (see apart), with the same results as one graph.
 package pair
 
 import (
 	"fmt"
+	"runtime"
 
 	G "gorgonia.org/gorgonia"
 	"gorgonia.org/tensor"
@@ -38,7 +41,7 @@ type Spec struct {
 	Moments          optim.Moments
 }
 
-// Model is one critic and estimator in a gorgonia graph built once.
+// Model is one critic and estimator, in gorgonia graphs built once.
 type Model struct {
 	// X and Y are the backing arrays of the input batch, (batch, DimX) and
 	// (batch, DimY) in row-major order; write a batch into them before each
@@ -53,11 +56,14 @@ type Model struct {
 	// Adam trains the critic's learnables.
 	Adam *optim.Adam
 
+	// The machine over the one graph of X and Y, the critic and its loss,
+	// and its inputs; or, for a critic that embeds x and y apart, apart.
 	xNode  *G.Node
 	yNode  *G.Node
 	xValue *tensor.Dense
 	yValue *tensor.Dense
 	vm     G.VM
+	apart  *apart
 }
 
 // New builds the graph for s. Close the model when done.
@@ -66,40 +72,59 @@ func New(s Spec) (*Model, error) {
 	if err != nil {
 		return nil, fmt.Errorf("estimator = %q: %w", s.Estimator, err)
 	}
-	g := G.NewGraph()
-	critic, err := architectures.NewPairCritic(g, s.Critic, s.CriticSpec)
-	if err != nil {
-		return nil, err
-	}
-	n, dx, dy := s.BatchSize, s.CriticSpec.DimX, s.CriticSpec.DimY
+	n := s.BatchSize
 	m := &Model{
-		X:         make([]float32, n*dx),
-		Y:         make([]float32, n*dy),
-		Critic:    critic,
+		X:         make([]float32, n*s.CriticSpec.DimX),
+		Y:         make([]float32, n*s.CriticSpec.DimY),
 		Estimator: est,
 		Mask:      estimators.Diagonal(n),
 	}
+	var params, grads G.Nodes
+	apart := false
+	if runtime.GOMAXPROCS(0) >= apartMinProcs {
+		params, grads, apart, err = m.newApart(s, est)
+	}
+	if err == nil && !apart {
+		params, grads, err = m.newOneGraph(s, est)
+	}
+	if err != nil {
+		m.Close()
+		return nil, err
+	}
+	if m.Adam, err = optim.NewAdamMoments(s.Moments, params, grads, s.LR, s.Beta1, s.Beta2); err != nil {
+		m.Close()
+		return nil, err
+	}
+	return m, nil
+}
+
+// newOneGraph builds m's critic, its loss and their gradients into one
+// graph, run by one machine, and returns the critic's parameters and
+// their gradient nodes.
+func (m *Model) newOneGraph(s Spec, est estimators.Estimator) (params, grads G.Nodes, err error) {
+	g := G.NewGraph()
+	if m.Critic, err = architectures.NewPairCritic(g, s.Critic, s.CriticSpec); err != nil {
+		return nil, nil, err
+	}
+	n, dx, dy := s.BatchSize, s.CriticSpec.DimX, s.CriticSpec.DimY
 	m.xValue = tensor.New(tensor.WithShape(n, dx), tensor.WithBacking(m.X))
 	m.yValue = tensor.New(tensor.WithShape(n, dy), tensor.WithBacking(m.Y))
 	m.xNode = G.NewMatrix(g, architectures.Dtype, G.WithShape(n, dx), G.WithName("x"))
 	m.yNode = G.NewMatrix(g, architectures.Dtype, G.WithShape(n, dy), G.WithName("y"))
-	scores, err := critic.Scores(m.xNode, m.yNode)
+	scores, err := m.Critic.Scores(m.xNode, m.yNode)
 	if err != nil {
-		return nil, fmt.Errorf("critic %q: %w", s.Critic, err)
+		return nil, nil, fmt.Errorf("critic %q: %w", s.Critic, err)
 	}
 	if m.Terms, err = est.Build(scores, m.Mask); err != nil {
-		return nil, fmt.Errorf("estimator %q: %w", s.Estimator, err)
+		return nil, nil, fmt.Errorf("estimator %q: %w", s.Estimator, err)
 	}
-	params := critic.Learnables()
+	params = m.Critic.Learnables()
 	grads, live, err := graph.Grad(m.Terms.Loss, params...)
 	if err != nil {
-		return nil, fmt.Errorf("differentiating the %s loss: %w", s.Estimator, err)
-	}
-	if m.Adam, err = optim.NewAdamMoments(s.Moments, params, grads, s.LR, s.Beta1, s.Beta2); err != nil {
-		return nil, err
+		return nil, nil, fmt.Errorf("differentiating the %s loss: %w", s.Estimator, err)
 	}
 	m.vm = graph.NewTapeMachine(live)
-	return m, nil
+	return params, grads, nil
 }
 
 // Step runs one training step on the batch in X and Y: the forward and
@@ -108,6 +133,7 @@ func New(s Spec) (*Model, error) {
 // before the update. A non-finite loss or estimate is returned without
 // updating the critic.
 func (m *Model) Step() (loss, mi float64, err error) {
+	defer m.reset()
 	if loss, mi, err = m.run(); err != nil {
 		return 0, 0, err
 	}
@@ -119,33 +145,31 @@ func (m *Model) Step() (loss, mi float64, err error) {
 			return 0, 0, fmt.Errorf("estimator update: %w", err)
 		}
 	}
-	if err := m.Adam.Update(); err != nil {
-		return 0, 0, err
+	if m.apart != nil {
+		m.Adam.Begin()
+		return loss, mi, m.apart.backward(m)
 	}
-	return loss, mi, nil
+	return loss, mi, m.Adam.Update()
 }
 
 // Eval returns the loss and the MI estimate of the batch in X and Y without
 // training: the critic, Adam and the estimator's own state are left as they
 // were.
 func (m *Model) Eval() (loss, mi float64, err error) {
-	if loss, mi, err = m.run(); err != nil {
-		return 0, 0, err
-	}
-	return loss, mi, nil
+	defer m.reset()
+	return m.run()
 }
 
-// run runs the graph, forward and backward, on the batch in X and Y and
-// reads the loss and the estimate.
+// run runs the graph on the batch in X and Y, forward and backward (but,
+// for a critic apart, only as far back as the embeddings: see
+// apart.forward), and reads the loss and the estimate.
 func (m *Model) run() (loss, mi float64, err error) {
-	defer m.vm.Reset()
-	if err := G.Let(m.xNode, m.xValue); err != nil {
-		return 0, 0, err
+	if m.apart != nil {
+		err = m.apart.forward()
+	} else {
+		err = m.runOneGraph()
 	}
-	if err := G.Let(m.yNode, m.yValue); err != nil {
-		return 0, 0, err
-	}
-	if err := m.vm.RunAll(); err != nil {
+	if err != nil {
 		return 0, 0, err
 	}
 	if loss, err = architectures.Scalar(m.Terms.Loss); err != nil {
@@ -157,8 +181,33 @@ func (m *Model) run() (loss, mi float64, err error) {
 	return loss, mi, nil
 }
 
-// Close releases the model's tape machine.
-func (m *Model) Close() error { return graph.CloseMachine(m.vm) }
+// runOneGraph runs the one graph's machine on the batch in X and Y.
+func (m *Model) runOneGraph() error {
+	if err := G.Let(m.xNode, m.xValue); err != nil {
+		return err
+	}
+	if err := G.Let(m.yNode, m.yValue); err != nil {
+		return err
+	}
+	return m.vm.RunAll()
+}
+
+// reset readies the machines for the next run.
+func (m *Model) reset() {
+	if m.apart != nil {
+		m.apart.reset()
+		return
+	}
+	m.vm.Reset()
+}
+
+// Close releases the model's tape machines.
+func (m *Model) Close() error {
+	if m.apart != nil {
+		return m.apart.close()
+	}
+	return graph.CloseMachine(m.vm)
+}
 
 // CheckCritic reports an unknown pair critic or impossible sizes for it,
 // naming the task-config key at fault: critic, hidden, layers or embed.

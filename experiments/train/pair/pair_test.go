@@ -1,12 +1,16 @@
 package pair
 
 import (
+	"fmt"
 	"math"
 	"math/rand/v2"
+	"runtime"
 	"strings"
 	"testing"
 
 	"github.com/infomax/infomax/architectures"
+	"github.com/infomax/infomax/estimators"
+	"github.com/infomax/infomax/experiments/train/optim"
 )
 
 func TestNonFiniteNamesTheBadValue(t *testing.T) {
@@ -108,4 +112,83 @@ func TestCheckCriticNamesTheKey(t *testing.T) {
 			t.Errorf("CheckCritic(%q, %d, %d, %d) = %v, want %q...", tc.critic, tc.hidden, tc.layers, tc.embd, err, tc.want)
 		}
 	}
+}
+
+// TestApartIsTheOneGraphModel checks that a separable critic run apart
+// (its two sides' machines, each on a core where there are two, and the
+// loss's) gives the losses, estimates and weights of the same model in
+// one graph, bit for bit, for every critic-based estimator, with Adam's
+// moments in either precision, on one core and on two; and that Eval
+// there neither trains nor leaves a side stopped that the next Step
+// would resume wrongly.
+func TestApartIsTheOneGraphModel(t *testing.T) {
+	for _, est := range estimators.CriticNames() {
+		for _, moments := range []optim.Moments{optim.Float64Moments, optim.Float32Moments} {
+			for _, procs := range []int{1, 2} {
+				t.Run(fmt.Sprintf("%s/%s/procs=%d", est, moments, procs), func(t *testing.T) {
+					defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(procs))
+					one := separableRun(t, est, moments, false)
+					apart := separableRun(t, est, moments, true)
+					for i := range one {
+						if math.Float64bits(one[i]) != math.Float64bits(apart[i]) {
+							t.Fatalf("value %d: %v in one graph, %v apart (losses, estimates, then weights)", i, one[i], apart[i])
+						}
+					}
+				})
+			}
+		}
+	}
+}
+
+// separableRun trains a small separable critic with est for 6 steps on
+// random batches, apart or in one graph, evaluating a batch before each
+// step, and returns every step's loss and estimate, every Eval's, and the
+// weights after the last step.
+func separableRun(t *testing.T, est string, moments optim.Moments, apart bool) []float64 {
+	t.Helper()
+	defer func(was int) { apartMinProcs = was }(apartMinProcs)
+	apartMinProcs = math.MaxInt
+	if apart {
+		apartMinProcs = 1
+	}
+	m, err := New(Spec{
+		Estimator: est, Critic: "separable",
+		CriticSpec: architectures.CriticSpec{DimX: 3, DimY: 5, Hidden: 16, Layers: 2, Embed: 4, Seed: 11},
+		BatchSize:  8, LR: 1e-2, Beta1: 0.9, Beta2: 0.999, Moments: moments,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer m.Close()
+	if got := m.apart != nil; got != apart {
+		t.Fatalf("built apart: %v, want %v", got, apart)
+	}
+	rng := rand.New(rand.NewPCG(3, 4))
+	var out []float64
+	for range 6 {
+		for i := range m.X {
+			m.X[i] = float32(rng.NormFloat64())
+		}
+		for i := range m.Y {
+			m.Y[i] = float32(rng.NormFloat64()) + 0.5*m.X[i%len(m.X)]
+		}
+		le, mie, err := m.Eval()
+		if err != nil {
+			t.Fatal(err)
+		}
+		l, mi, err := m.Step()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if l != le || mi != mie {
+			t.Fatalf("Step gave (%v, %v) after Eval gave (%v, %v) on the same batch", l, mi, le, mie)
+		}
+		out = append(out, l, mi)
+	}
+	for _, p := range m.Critic.Learnables() {
+		for _, w := range p.Value().Data().([]float32) {
+			out = append(out, float64(w))
+		}
+	}
+	return out
 }
