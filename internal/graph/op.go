@@ -7,8 +7,9 @@
 // product, broadcast and elementwise functions computing into buffers they
 // keep ([MatMul], [Kept]), the
 // output buffer those ops reuse between runs, the tape machine with its
-// tensor engine ([NewTapeMachine], [Engine]), the machine lifecycle
-// ([CloseMachine]) and the BLAS choice.
+// tensor engine ([NewTapeMachine], [Engine]), the stop that hands a
+// machine's value to another mid-run ([Handoff], with [Backprop]), the
+// machine lifecycle ([CloseMachine]) and the BLAS choice.
 //
 // The ops other than MatMul's and Broadcast's are fused: each computes its
 // forward pass, or its analytic gradient, in one pass over the data
