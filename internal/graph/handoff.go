@@ -86,6 +86,21 @@ func (h *Handoff) Stop(vm G.VM) error {
 	return errors.New("graph: the machine ran to its end without reaching its handoff")
 }
 
+// SetIn copies v, a dense tensor of In's type and size that is not a
+// view, into In.
+func (h *Handoff) SetIn(v G.Value) error {
+	d, ok := v.(*tensor.Dense)
+	if !ok || d.Dtype() != h.In.Dtype() || d.Shape().TotalSize() != h.In.Shape().TotalSize() || d.IsView() || d.RequiresIterator() {
+		return fmt.Errorf("graph: the value handed in is not a plain %v tensor of %v values", h.In.Dtype(), h.In.Shape().TotalSize())
+	}
+	copyDense(h.In, d)
+	return nil
+}
+
+// Abandon forgets a stop at the handoff: after the machine is Reset
+// instead of resumed, only Stop may run it again.
+func (h *Handoff) Abandon() { h.op.state = handoffIdle }
+
 // Resume runs vm, stopped at the handoff by Stop, from there to the end
 // of its program, with In as the value of the handoff's node.
 func (h *Handoff) Resume(vm G.VM) error {
@@ -141,8 +156,11 @@ func (op *handoffOp) String() string        { return "Handoff" }
 func (op *handoffOp) Do(vals ...G.Value) (G.Value, error) {
 	switch op.state {
 	case handoffRunning:
+		if len(vals) != 1 {
+			return nil, fmt.Errorf("%s: got %d inputs, want 1", op, len(vals))
+		}
 		x, ok := vals[0].(*tensor.Dense)
-		if len(vals) != 1 || !ok || x.Dtype() != op.h.Out.Dtype() || !x.Shape().Eq(op.h.Out.Shape()) || x.RequiresIterator() {
+		if !ok || x.Dtype() != op.h.Out.Dtype() || !x.Shape().Eq(op.h.Out.Shape()) || x.RequiresIterator() {
 			return nil, fmt.Errorf("%s: want one contiguous input of shape %v", op, op.h.Out.Shape())
 		}
 		copyDense(op.h.Out, x)

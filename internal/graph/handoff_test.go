@@ -17,6 +17,7 @@ type handoffNet struct {
 	params G.Nodes
 }
 
+// newHandoffNet builds a handoffNet with fixed weights and input.
 func newHandoffNet() *handoffNet {
 	g := G.NewGraph()
 	matrix := func(name string, r, c int, seed float64) *G.Node {
@@ -85,7 +86,9 @@ func TestHandoffSplitsARun(t *testing.T) {
 				t.Fatalf("gradient %v has a value before the machine resumed", g)
 			}
 		}
-		copy(h.In.Float32s(), handoffSeed)
+		if err := h.SetIn(tensor.New(tensor.WithShape(5, 3), tensor.WithBacking(append([]float32(nil), handoffSeed...)))); err != nil {
+			t.Fatal(err)
+		}
 		if err := h.Resume(vm); err != nil {
 			t.Fatalf("run %d: Resume: %v", run, err)
 		}
@@ -100,19 +103,15 @@ func TestHandoffSplitsARun(t *testing.T) {
 // values, bit for bit.
 func sameBits(t *testing.T, what string, got, want []float32) {
 	t.Helper()
-	if len(got) != len(want) {
-		t.Fatalf("%s: %d values, want %d", what, len(got), len(want))
-	}
-	for i := range got {
-		if math.Float32bits(got[i]) != math.Float32bits(want[i]) {
-			t.Fatalf("%s[%d] = %v, want %v", what, i, got[i], want[i])
-		}
+	if !equalBits(got, want) {
+		t.Fatalf("%s = %v, want %v", what, got, want)
 	}
 }
 
 // TestHandoffMisuseIsAnError checks the errors, and the absence of a
 // panic, when a handoff's machine runs outside Stop and Resume, resumes
-// without a stop, or ends without reaching the handoff.
+// without a stop or after an abandoned one, or ends without reaching the
+// handoff, and when SetIn is given a value of the wrong type or size.
 func TestHandoffMisuseIsAnError(t *testing.T) {
 	net := newHandoffNet()
 	h, seedNode, err := NewHandoff(net.out)
@@ -131,6 +130,26 @@ func TestHandoffMisuseIsAnError(t *testing.T) {
 	vm.Reset()
 	if err := h.Resume(vm); err == nil || !strings.Contains(err.Error(), "Resume without a Stop") {
 		t.Errorf("Resume before Stop: error %v, want one about a missing Stop", err)
+	}
+
+	// A stop abandoned (the machine Reset, not resumed) cannot be resumed.
+	if err := h.Stop(vm); err != nil {
+		t.Fatal(err)
+	}
+	vm.Reset()
+	h.Abandon()
+	if err := h.Resume(vm); err == nil || !strings.Contains(err.Error(), "Resume without a Stop") {
+		t.Errorf("Resume after Abandon: error %v, want one about a missing Stop", err)
+	}
+	vm.Reset()
+	for _, v := range []G.Value{
+		tensor.New(tensor.WithShape(3, 5), tensor.WithBacking(make([]float64, 15))),
+		tensor.New(tensor.WithShape(4, 3), tensor.WithBacking(make([]float32, 12))),
+		G.NewF32(1),
+	} {
+		if err := h.SetIn(v); err == nil {
+			t.Errorf("SetIn(%v): no error", v)
+		}
 	}
 
 	// A machine over a graph without the handoff's node.

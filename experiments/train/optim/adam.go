@@ -112,18 +112,11 @@ func (a *Adam) Moments() Moments { return a.moments }
 // same results.
 func (a *Adam) Update() error {
 	a.Step++
-	s := a.stepNow()
 	total, err := a.collect()
 	if err != nil {
 		return err
 	}
-	inParallel(total, func(lo, hi int) {
-		for _, sg := range a.segs {
-			if l, h := max(lo, sg.start)-sg.start, min(hi, sg.start+sg.n)-sg.start; l < h {
-				a.updateSegment(s, sg, l, h)
-			}
-		}
-	})
+	a.apply(a.segs, total)
 	return nil
 }
 
@@ -135,8 +128,10 @@ func (a *Adam) Update() error {
 func (a *Adam) Begin() { a.Step++ }
 
 // UpdateParams applies the step Begin counted to parameters [first, end)
-// of those given to NewAdam, on the calling goroutine, from the gradients
-// the last run of the graph computed.
+// of those given to NewAdam, from the gradients the last run of the graph
+// computed: split across idle cores as Update is, where there are any,
+// else on the calling goroutine. It checks every gradient of the range
+// before it changes any weight.
 func (a *Adam) UpdateParams(first, end int) error {
 	if first < 0 || end > len(a.params) || first > end {
 		return fmt.Errorf("adam: parameters [%d, %d) of %d", first, end, len(a.params))
@@ -144,15 +139,31 @@ func (a *Adam) UpdateParams(first, end int) error {
 	if a.Step == 0 {
 		return fmt.Errorf("adam: UpdateParams before Begin")
 	}
-	s := a.stepNow()
+	segs := make([]segment, 0, end-first)
+	total := 0
 	for i := first; i < end; i++ {
-		sg, err := a.segmentOf(i, 0)
+		sg, err := a.segmentOf(i, total)
 		if err != nil {
 			return err
 		}
-		a.updateSegment(s, sg, 0, sg.n)
+		segs = append(segs, sg)
+		total += sg.n
 	}
+	a.apply(segs, total)
 	return nil
+}
+
+// apply applies the step a.Step counts to segs, which lie end to end in
+// [0, total), split into contiguous ranges across idle cores.
+func (a *Adam) apply(segs []segment, total int) {
+	s := a.stepNow()
+	inParallel(total, func(lo, hi int) {
+		for _, sg := range segs {
+			if l, h := max(lo, sg.start)-sg.start, min(hi, sg.start+sg.n)-sg.start; l < h {
+				a.updateSegment(s, sg, l, h)
+			}
+		}
+	})
 }
 
 // stepNow returns the settings of the step a.Step counts, with its bias

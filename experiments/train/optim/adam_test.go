@@ -77,7 +77,7 @@ func TestNewAdamRejectsImpossibleSettings(t *testing.T) {
 	}
 }
 
-// stepLarge takes three Adam steps on parameters of the given numbers of
+// stepLarge takes [steps] Adam steps on parameters of the given numbers of
 // float32 weights, whose loss is Σ c ⊙ w over all of them, under the
 // given GOMAXPROCS and precision of moments, with update (nil: Update)
 // making each step, and returns the weights end to end.
@@ -153,8 +153,8 @@ func TestAdamSplitIsExact(t *testing.T) {
 	}
 }
 
-// stepLarge's number of steps: past flushEvery, so that the updates
-// also flush subnormal moments once.
+// steps is how many steps stepLarge makes: past flushEvery, so that the
+// updates also flush subnormal moments once.
 var steps = flushEvery + 2
 
 // TestAdamPartsAreUpdate checks that Begin, then UpdateParams over

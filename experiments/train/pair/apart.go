@@ -24,19 +24,20 @@ var apartMinProcs = 2
 // critic) as three machines: one per side, each embedding its input and,
 // after the loss, backpropagating into its side's weights; and one
 // computing the scores, the loss and its gradients with respect to the two
-// embeddings. A step runs the two sides at once, each on a core of its
-// own where there are two, up to their embeddings (a [graph.Handoff]),
-// then the loss, then the two sides' backward passes and their Adam
-// updates, again at once.
+// embeddings. A step runs the two sides at once up to their embeddings (a
+// [graph.Handoff]), then the loss, then the two sides' backward passes and
+// their Adam updates, again at once. On two cores each side runs on a core
+// of its own (its ops' own splits find no idle helper); on more, each
+// side's ops also take the helpers that are idle.
 //
 // On the 2-core Zen 4 machine the separable Gaussian step, whose every op
-// was split across the two cores, passed each op's output from core to
-// core some forty times a step; when the host ran the two cores on
-// different dies (a cache line's round trip between them 320-350 ns
-// instead of 50-70) that step took 1.4-1.9 ms instead of 0.65-0.75. Two
-// sides that each keep their data on one core need three meetings a step.
-// The arithmetic is the same, op for op, so the results are the same bits
-// as the model in one graph (TestApartIsTheOneGraphModel).
+// was split across the two cores, handed each op's output from core to
+// core some forty times a step; when the host ran the two cores far apart
+// (a cache line's round trip between them 320-350 ns instead of 50-70),
+// that step took 0.94-1.91 ms instead of 0.64-0.84. Apart, the cores meet
+// at two forks and two joins a step. The arithmetic is the same, op for
+// op, so the results are the same bits as the model in one graph
+// (TestApartIsTheOneGraphModel). Only two cores were measured.
 type apart struct {
 	sides  [2]side
 	vm     G.VM       // the loss's machine
@@ -108,12 +109,9 @@ func (a *apart) buildLoss(m *Model, s Spec, est estimators.Estimator) error {
 	if err != nil {
 		return fmt.Errorf("critic %q: %w", s.Critic, err)
 	}
-	if m.Terms, err = est.Build(scores, m.Mask); err != nil {
-		return fmt.Errorf("estimator %q: %w", s.Estimator, err)
-	}
-	grads, live, err := graph.Grad(m.Terms.Loss, a.embeds[:]...)
+	grads, live, err := m.buildLoss(s, est, scores, a.embeds[:]...)
 	if err != nil {
-		return fmt.Errorf("differentiating the %s loss: %w", s.Estimator, err)
+		return err
 	}
 	a.grads, a.vm = grads, graph.NewTapeMachine(live)
 	return nil
@@ -150,11 +148,9 @@ func (a *apart) forward() error {
 		return err
 	}
 	for i, sd := range a.sides {
-		g, ok := a.grads[i].Value().(*tensor.Dense)
-		if !ok || g.Shape().TotalSize() != sd.handoff.In.Shape().TotalSize() {
-			return fmt.Errorf("the loss's gradient with respect to embedding %d is %v", i, a.grads[i].Value())
+		if err := sd.handoff.SetIn(a.grads[i].Value()); err != nil {
+			return fmt.Errorf("the loss's gradient with respect to embedding %d: %w", i, err)
 		}
-		copy(sd.handoff.In.Float32s(), g.Float32s())
 	}
 	return nil
 }
@@ -170,11 +166,13 @@ func (a *apart) backward(m *Model) error {
 	})
 }
 
-// reset readies the three machines for the next step.
+// reset readies the three machines for the next step, abandoning a
+// side's stop that backward did not resume.
 func (a *apart) reset() {
 	a.vm.Reset()
 	for _, sd := range a.sides {
 		sd.vm.Reset()
+		sd.handoff.Abandon()
 	}
 }
 

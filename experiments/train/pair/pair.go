@@ -3,8 +3,8 @@
 // Model is built once for a fixed batch size: each step writes a batch
 // into X and Y and runs the graph forward and backward, then Adam updates
 // the critic. A critic that embeds x and y apart (the separable critic)
-// runs on two or more cores as three graphs, its two sides at once, each
-// on a core of its own (see apart), with the same results as one graph.
+// runs on two or more cores as three graphs, its two sides at once (see
+// apart), with the same results as one graph.
 package pair
 
 import (
@@ -115,16 +115,28 @@ func (m *Model) newOneGraph(s Spec, est estimators.Estimator) (params, grads G.N
 	if err != nil {
 		return nil, nil, fmt.Errorf("critic %q: %w", s.Critic, err)
 	}
-	if m.Terms, err = est.Build(scores, m.Mask); err != nil {
-		return nil, nil, fmt.Errorf("estimator %q: %w", s.Estimator, err)
-	}
 	params = m.Critic.Learnables()
-	grads, live, err := graph.Grad(m.Terms.Loss, params...)
+	grads, live, err := m.buildLoss(s, est, scores, params...)
 	if err != nil {
-		return nil, nil, fmt.Errorf("differentiating the %s loss: %w", s.Estimator, err)
+		return nil, nil, err
 	}
 	m.vm = graph.NewTapeMachine(live)
 	return params, grads, nil
+}
+
+// buildLoss builds est's loss of scores into m.Terms and its gradients
+// with respect to wrt, and returns them with the part of the graph a
+// machine should run.
+func (m *Model) buildLoss(s Spec, est estimators.Estimator, scores *G.Node, wrt ...*G.Node) (G.Nodes, *G.ExprGraph, error) {
+	var err error
+	if m.Terms, err = est.Build(scores, m.Mask); err != nil {
+		return nil, nil, fmt.Errorf("estimator %q: %w", s.Estimator, err)
+	}
+	grads, live, err := graph.Grad(m.Terms.Loss, wrt...)
+	if err != nil {
+		return nil, nil, fmt.Errorf("differentiating the %s loss: %w", s.Estimator, err)
+	}
+	return grads, live, nil
 }
 
 // Step runs one training step on the batch in X and Y: the forward and

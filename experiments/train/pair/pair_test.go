@@ -118,44 +118,55 @@ func TestCheckCriticNamesTheKey(t *testing.T) {
 // (its two sides' machines, each on a core where there are two, and the
 // loss's) gives the losses, estimates and weights of the same model in
 // one graph, bit for bit, for every critic-based estimator, with Adam's
-// moments in either precision, on one core and on two; and that Eval
-// there neither trains nor leaves a side stopped that the next Step
-// would resume wrongly.
+// moments in either precision, on one core and on two; at the Gaussian
+// benchmark's sizes, whose ops split across cores, on two and four; and
+// through a step whose batch holds an infinity, which must leave the
+// weights alone. Eval there must neither train nor leave a side stopped
+// that the next Step would resume wrongly.
 func TestApartIsTheOneGraphModel(t *testing.T) {
+	small := architectures.CriticSpec{DimX: 3, DimY: 5, Hidden: 16, Layers: 2, Embed: 4, Seed: 11}
 	for _, est := range estimators.CriticNames() {
 		for _, moments := range []optim.Moments{optim.Float64Moments, optim.Float32Moments} {
 			for _, procs := range []int{1, 2} {
-				t.Run(fmt.Sprintf("%s/%s/procs=%d", est, moments, procs), func(t *testing.T) {
-					defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(procs))
-					one := separableRun(t, est, moments, false)
-					apart := separableRun(t, est, moments, true)
-					for i := range one {
-						if math.Float64bits(one[i]) != math.Float64bits(apart[i]) {
-							t.Fatalf("value %d: %v in one graph, %v apart (losses, estimates, then weights)", i, one[i], apart[i])
-						}
-					}
-				})
+				sameApart(t, fmt.Sprintf("%s/%s/procs=%d", est, moments, procs), est, moments, procs, small, 8)
 			}
 		}
 	}
+	paper := architectures.CriticSpec{DimX: 20, DimY: 20, Hidden: 256, Layers: 2, Embed: 32, Seed: 1}
+	for _, procs := range []int{2, 4} {
+		sameApart(t, fmt.Sprintf("jsd/paper sizes/procs=%d", procs), "jsd", optim.Float64Moments, procs, paper, 64)
+	}
 }
 
-// separableRun trains a small separable critic with est for 6 steps on
-// random batches, apart or in one graph, evaluating a batch before each
-// step, and returns every step's loss and estimate, every Eval's, and the
-// weights after the last step.
-func separableRun(t *testing.T, est string, moments optim.Moments, apart bool) []float64 {
+// sameApart runs separableRun apart and in one graph and fails the test
+// where their values differ.
+func sameApart(t *testing.T, name, est string, moments optim.Moments, procs int, spec architectures.CriticSpec, batch int) {
+	t.Run(name, func(t *testing.T) {
+		defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(procs))
+		one := separableRun(t, est, moments, false, spec, batch)
+		apart := separableRun(t, est, moments, true, spec, batch)
+		for i := range one {
+			if math.Float64bits(one[i]) != math.Float64bits(apart[i]) {
+				t.Fatalf("value %d: %v in one graph, %v apart (losses, estimates, then weights)", i, one[i], apart[i])
+			}
+		}
+	})
+}
+
+// separableRun trains a separable critic with est for 6 steps on random
+// batches, apart or in one graph, evaluating a batch before each step; the
+// fourth batch holds an infinity. It returns every step's loss and
+// estimate (-1 for a non-finite one) and the weights after the last step.
+// Apart, it also checks each side's range of Adam's parameters.
+func separableRun(t *testing.T, est string, moments optim.Moments, apart bool, spec architectures.CriticSpec, batch int) []float64 {
 	t.Helper()
 	defer func(was int) { apartMinProcs = was }(apartMinProcs)
 	apartMinProcs = math.MaxInt
 	if apart {
 		apartMinProcs = 1
 	}
-	m, err := New(Spec{
-		Estimator: est, Critic: "separable",
-		CriticSpec: architectures.CriticSpec{DimX: 3, DimY: 5, Hidden: 16, Layers: 2, Embed: 4, Seed: 11},
-		BatchSize:  8, LR: 1e-2, Beta1: 0.9, Beta2: 0.999, Moments: moments,
-	})
+	m, err := New(Spec{Estimator: est, Critic: "separable", CriticSpec: spec,
+		BatchSize: batch, LR: 1e-2, Beta1: 0.9, Beta2: 0.999, Moments: moments})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -163,14 +174,24 @@ func separableRun(t *testing.T, est string, moments optim.Moments, apart bool) [
 	if got := m.apart != nil; got != apart {
 		t.Fatalf("built apart: %v, want %v", got, apart)
 	}
+	if apart {
+		e := m.Critic.(architectures.Embedder)
+		nx, n := len(e.LearnablesX()), len(e.Learnables())
+		if s0, s1 := m.apart.sides[0], m.apart.sides[1]; s0.first != 0 || s0.end != nx || s1.first != nx || s1.end != n {
+			t.Fatalf("the sides update parameters [%d, %d) and [%d, %d), want [0, %d) and [%d, %d)", s0.first, s0.end, s1.first, s1.end, nx, nx, n)
+		}
+	}
 	rng := rand.New(rand.NewPCG(3, 4))
 	var out []float64
-	for range 6 {
+	for step := range 6 {
 		for i := range m.X {
 			m.X[i] = float32(rng.NormFloat64())
 		}
 		for i := range m.Y {
 			m.Y[i] = float32(rng.NormFloat64()) + 0.5*m.X[i%len(m.X)]
+		}
+		if step == 3 {
+			m.X[1] = float32(math.Inf(1))
 		}
 		le, mie, err := m.Eval()
 		if err != nil {
@@ -180,8 +201,15 @@ func separableRun(t *testing.T, est string, moments optim.Moments, apart bool) [
 		if err != nil {
 			t.Fatal(err)
 		}
-		if l != le || mi != mie {
-			t.Fatalf("Step gave (%v, %v) after Eval gave (%v, %v) on the same batch", l, mi, le, mie)
+		if NonFinite(l, mi) != "" {
+			if step != 3 {
+				t.Fatalf("step %d: %s", step, NonFinite(l, mi))
+			}
+			out = append(out, -1)
+			continue
+		}
+		if step == 3 || l != le || mi != mie {
+			t.Fatalf("step %d gave (%v, %v) after Eval gave (%v, %v) on the same batch", step, l, mi, le, mie)
 		}
 		out = append(out, l, mi)
 	}
