@@ -75,14 +75,13 @@ func NewHandoff(x *G.Node) (*Handoff, *G.Node, error) {
 func (h *Handoff) Stop(vm G.VM) error {
 	h.op.state = handoffRunning
 	err := vm.RunAll()
-	switch {
-	case h.op.state == handoffStopped:
+	if h.op.state == handoffStopped {
 		return nil
-	case err != nil:
-		h.op.state = handoffIdle
-		return err
 	}
 	h.op.state = handoffIdle
+	if err != nil {
+		return err
+	}
 	return errors.New("graph: the machine ran to its end without reaching its handoff")
 }
 

@@ -112,11 +112,12 @@ func (a *Adam) Moments() Moments { return a.moments }
 // same results.
 func (a *Adam) Update() error {
 	a.Step++
-	total, err := a.collect()
+	segs, total, err := a.collect(a.segs[:0], 0, len(a.params))
 	if err != nil {
 		return err
 	}
-	a.apply(a.segs, total)
+	a.segs = segs
+	a.apply(segs, total)
 	return nil
 }
 
@@ -139,15 +140,9 @@ func (a *Adam) UpdateParams(first, end int) error {
 	if a.Step == 0 {
 		return fmt.Errorf("adam: UpdateParams before Begin")
 	}
-	segs := make([]segment, 0, end-first)
-	total := 0
-	for i := first; i < end; i++ {
-		sg, err := a.segmentOf(i, total)
-		if err != nil {
-			return err
-		}
-		segs = append(segs, sg)
-		total += sg.n
+	segs, total, err := a.collect(make([]segment, 0, end-first), first, end)
+	if err != nil {
+		return err
 	}
 	a.apply(segs, total)
 	return nil
@@ -157,10 +152,11 @@ func (a *Adam) UpdateParams(first, end int) error {
 // [0, total), split into contiguous ranges across idle cores.
 func (a *Adam) apply(segs []segment, total int) {
 	s := a.stepNow()
+	s32 := s.float32s()
 	inParallel(total, func(lo, hi int) {
 		for _, sg := range segs {
 			if l, h := max(lo, sg.start)-sg.start, min(hi, sg.start+sg.n)-sg.start; l < h {
-				a.updateSegment(s, sg, l, h)
+				a.updateSegment(s, s32, sg, l, h)
 			}
 		}
 	})
@@ -174,11 +170,12 @@ func (a *Adam) stepNow() adamStep {
 		c2: 1 - math.Pow(a.Beta2, float64(a.Step))}
 }
 
-// updateSegment applies step s to elements [l, h) of segment sg, and
-// flushes their first moments' subnormals on every flushEvery-th step.
-func (a *Adam) updateSegment(s adamStep, sg segment, l, h int) {
+// updateSegment applies step s (s32 in float32, for float32 moments) to
+// elements [l, h) of segment sg, and flushes their first moments'
+// subnormals on every flushEvery-th step.
+func (a *Adam) updateSegment(s adamStep, s32 adamStep32, sg segment, l, h int) {
 	if sg.m32 != nil {
-		adamUpdateMoments32(s.float32s(), sg.w32[l:h], sg.g32[l:h], sg.m32[l:h], sg.v32[l:h])
+		adamUpdateMoments32(s32, sg.w32[l:h], sg.g32[l:h], sg.m32[l:h], sg.v32[l:h])
 		if a.Step%flushEvery == 0 {
 			flushSubnormals32(sg.m32[l:h])
 		}
@@ -246,20 +243,20 @@ type segment struct {
 	start, n int
 }
 
-// collect fills a.segs with every parameter's weights, gradient and
-// moments, as they are this step, and returns their total length.
-func (a *Adam) collect() (int, error) {
-	a.segs = a.segs[:0]
+// collect appends to segs parameters [first, end)'s weights, gradients
+// and moments, as they are this step, laid end to end from 0, and returns
+// segs and their total length.
+func (a *Adam) collect(segs []segment, first, end int) ([]segment, int, error) {
 	total := 0
-	for i := range a.params {
+	for i := first; i < end; i++ {
 		sg, err := a.segmentOf(i, total)
 		if err != nil {
-			return 0, err
+			return nil, 0, err
 		}
-		a.segs = append(a.segs, sg)
+		segs = append(segs, sg)
 		total += sg.n
 	}
-	return total, nil
+	return segs, total, nil
 }
 
 // segmentOf returns parameter i's weights, gradient and moments as they
