@@ -44,7 +44,7 @@ var handoffSeed = []float32{0.5, -1, 2, 0.25, -0.75, 1.5, 3, -2, 0.125, 1, 1, -1
 func TestHandoffSplitsARun(t *testing.T) {
 	whole := newHandoffNet()
 	seed := G.NewMatrix(whole.g, tensor.Float32, G.WithShape(5, 3), G.WithName("seed"),
-		G.WithValue(tensor.New(tensor.WithShape(5, 3), tensor.WithBacking(append([]float32(nil), handoffSeed...)))))
+		G.WithValue(seedTensor()))
 	cost := G.Must(G.Sum(G.Must(G.HadamardProd(whole.out, seed))))
 	wantGrads, live, err := Grad(cost, whole.params...)
 	if err != nil {
@@ -65,16 +65,7 @@ func TestHandoffSplitsARun(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	split := newHandoffNet()
-	h, seedNode, err := NewHandoff(split.out)
-	if err != nil {
-		t.Fatal(err)
-	}
-	grads, live, err := Backprop(G.Nodes{split.out}, G.Nodes{seedNode}, split.params...)
-	if err != nil {
-		t.Fatal(err)
-	}
-	vm := NewTapeMachine(live)
+	h, grads, vm := newSplitNet(t)
 	defer CloseMachine(vm)
 	for run := range 2 {
 		if err := h.Stop(vm); err != nil {
@@ -86,7 +77,7 @@ func TestHandoffSplitsARun(t *testing.T) {
 				t.Fatalf("gradient %v has a value before the machine resumed", g)
 			}
 		}
-		if err := h.SetIn(tensor.New(tensor.WithShape(5, 3), tensor.WithBacking(append([]float32(nil), handoffSeed...)))); err != nil {
+		if err := h.SetIn(seedTensor()); err != nil {
 			t.Fatal(err)
 		}
 		if err := h.Resume(vm); err != nil {
@@ -97,6 +88,29 @@ func TestHandoffSplitsARun(t *testing.T) {
 		}
 		vm.Reset()
 	}
+}
+
+// newSplitNet builds a handoff net whose output is a handoff: its
+// gradients are backpropagated from the handoff's seed node, and vm
+// runs its graph. The caller closes vm.
+func newSplitNet(t *testing.T) (*Handoff, G.Nodes, G.VM) {
+	t.Helper()
+	net := newHandoffNet()
+	h, seedNode, err := NewHandoff(net.out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	grads, live, err := Backprop(G.Nodes{net.out}, G.Nodes{seedNode}, net.params...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return h, grads, NewTapeMachine(live)
+}
+
+// seedTensor returns a fresh copy of handoffSeed, shaped as the net's
+// output.
+func seedTensor() *tensor.Dense {
+	return tensor.New(tensor.WithShape(5, 3), tensor.WithBacking(append([]float32(nil), handoffSeed...)))
 }
 
 // sameBits fails the test unless got and want hold the same float32
@@ -113,16 +127,7 @@ func sameBits(t *testing.T, what string, got, want []float32) {
 // without a stop or after an abandoned one, or ends without reaching the
 // handoff, and when SetIn is given a value of the wrong type or size.
 func TestHandoffMisuseIsAnError(t *testing.T) {
-	net := newHandoffNet()
-	h, seedNode, err := NewHandoff(net.out)
-	if err != nil {
-		t.Fatal(err)
-	}
-	_, live, err := Backprop(G.Nodes{net.out}, G.Nodes{seedNode}, net.params...)
-	if err != nil {
-		t.Fatal(err)
-	}
-	vm := NewTapeMachine(live)
+	h, _, vm := newSplitNet(t)
 	defer CloseMachine(vm)
 	if err := vm.RunAll(); err == nil || !strings.Contains(err.Error(), "outside Handoff.Stop and Resume") {
 		t.Errorf("RunAll over a handoff: error %v, want one about running outside Stop and Resume", err)
@@ -162,7 +167,7 @@ func TestHandoffMisuseIsAnError(t *testing.T) {
 	if _, _, err := NewHandoff(nil); err == nil {
 		t.Error("NewHandoff(nil): no error")
 	}
-	if _, _, err := Backprop(G.Nodes{net.out}, nil, net.params...); err == nil {
+	if _, _, err := Backprop(G.Nodes{other.out}, nil, other.params...); err == nil {
 		t.Error("Backprop with no seed: no error")
 	}
 }
