@@ -20,11 +20,17 @@ import (
 //	MI = 1 + mean_pos s - mean_neg e^s
 //
 // The critic that minimizes the loss is s = log p(x,y)/(p(x)p(y)), the log
-// density ratio, which is also the critic at which this form of NWJ is
-// tight, so no offset is needed. (Relative to Poole et al.'s TUBA(f-1)
-// form, E_pos[f] - E_neg[e^(f-1)], this is the +1 offset they apply to a
-// JS-trained critic.) This is what Poole et al. 2019 and Song & Ermon 2020
-// call the JS estimator.
+// density ratio, which is also the critic at which this form of NWJ,
+// TUBA(s) = 1 + E_pos[s] - E_neg[e^s], is tight, so no offset is needed.
+// This is not what the reference code of Poole et al. 2019 and Song &
+// Ermon 2020 reports as its "JS" estimator: their js_lower_bound evaluates
+// nwj_lower_bound(s) = TUBA(s-1) = E_pos[s] - E_neg[e^(s-1)] on the same
+// critic, which at the optimal critic is MI - 1/e, with an e^s term e
+// times smaller, so e^2 times less variance. Ours is (NWJ(s+1), the
+// critic shifted by the +1 that NWJ's optimum needs), a documented
+// choice: its mean at the optimal critic is the MI, and its variance is
+// larger; so jsd's bias and variance in the staircase figures are not
+// comparable with their published JS curves.
 //
 // The loss itself gives the Jensen-Shannon lower bound
 //

@@ -29,9 +29,14 @@ const mineMinAverage = 1e-4
 //	A_t = momentum * A_(t-1) + (1 - momentum) * P_t
 //	gradient = mean_pos grad s - (grad P_t) / A_t, with A_t held constant
 //
-// which is what Belghazi et al.'s Algorithm 1 and Song & Ermon's
-// mine_lower_bound do (momentum 0.9, A floored at 1e-4). The graph has no
-// stop-gradient, so the loss is written as the surrogate
+// which is Belghazi et al.'s Algorithm 1, with Song & Ermon's
+// mine_lower_bound's momentum 0.9 and floor of A at 1e-4. Their code
+// differs in details: its average starts from a buffer of 1.0, ours from
+// the first batch's P (A_1 = P_1, below); it returns the batch's P_t, not
+// A_t, as the buffer for the next step; and it floors the current step's
+// denominator, where we floor the average after the update, so that the
+// floor acts from the next step on. The graph has no stop-gradient, so the
+// loss is written as the surrogate
 //
 //	loss = -( mean_pos s - log(momentum * A_(t-1) + (1 - momentum) * P_t) / (1 - momentum) )
 //
