@@ -84,6 +84,7 @@ func (r *Runner) runOne(ctx context.Context, s *Sweep, run *RunSpec, prog *progr
 	}
 	defer release()
 	defer heartbeat(dir)()
+	removeStaleTemps(dir, r.printf)
 	// Another process may have finished the run before we took the lock.
 	prev, err := results.ReadSummary(dir)
 	if err == nil && prev.Status == results.StatusDone {

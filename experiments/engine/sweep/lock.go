@@ -209,3 +209,32 @@ func breakLock(path string, parsed bool, stale LockInfo) error {
 	os.Remove(aside)
 	return nil
 }
+
+// staleLockTemp is the age from which a lock's temporary file (acquireLock
+// writes one and removes it within microseconds) is left over from a
+// process that died.
+const staleLockTemp = time.Minute
+
+// removeStaleTemps removes the temporary files that a process killed while
+// writing (results.ReplaceFile's ".NAME.tmp-*", acquireLock's
+// ".run.lock.tmp-*") left in the run directory dir, whose lock the caller
+// holds: no live process writes the others, and a lock's temporary file
+// counts only once it is staleLockTemp old, as another process may be
+// trying the lock now. A file it cannot remove is reported through printf
+// and left.
+func removeStaleTemps(dir string, printf func(format string, args ...any)) {
+	names, err := filepath.Glob(filepath.Join(dir, ".*.tmp-*"))
+	if err != nil {
+		return
+	}
+	for _, path := range names {
+		if strings.HasPrefix(filepath.Base(path), ".run.lock.tmp-") {
+			if info, err := os.Stat(path); err != nil || time.Since(info.ModTime()) < staleLockTemp {
+				continue
+			}
+		}
+		if err := os.Remove(path); err != nil && !errors.Is(err, os.ErrNotExist) {
+			printf("could not remove %s, left by an interrupted write: %v", path, err)
+		}
+	}
+}

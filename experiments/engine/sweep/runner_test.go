@@ -153,6 +153,42 @@ func TestRerunSkipsDoneRuns(t *testing.T) {
 	}
 }
 
+// TestARunRemovesTheTempFilesOfAKilledWrite stands for a process killed
+// while writing a run's files (kill -9): its temporary files are in the run's
+// directory, and the next attempt at the run removes them, but not a lock's
+// temporary file young enough to be another process's try at the lock.
+func TestARunRemovesTheTempFilesOfAKilledWrite(t *testing.T) {
+	out := t.TempDir()
+	s := parseFile(t, runFile)
+	dir := s.RunDir(out, s.Runs[0])
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	stale := []string{".checkpoint.bin.tmp-3305503613", ".summary.json.tmp-12", ".run.lock.tmp-99"}
+	fresh := ".run.lock.tmp-7"
+	for _, name := range append(stale, fresh) {
+		if err := os.WriteFile(filepath.Join(dir, name), []byte("partial"), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	old := time.Now().Add(-2 * staleLockTemp)
+	if err := os.Chtimes(filepath.Join(dir, ".run.lock.tmp-99"), old, old); err != nil {
+		t.Fatal(err)
+	}
+	oc, log := runSweep(t, s, out)
+	if len(oc.Ran) != 4 || len(oc.Failed) != 0 {
+		t.Fatalf("outcome %+v\n%s", oc, log)
+	}
+	for _, name := range stale {
+		if _, err := os.Stat(filepath.Join(dir, name)); !os.IsNotExist(err) {
+			t.Errorf("%s is still in the run's directory: %v", name, err)
+		}
+	}
+	if _, err := os.Stat(filepath.Join(dir, fresh)); err != nil {
+		t.Errorf("a lock's temporary file of a second ago was removed: %v", err)
+	}
+}
+
 func TestFailedRunIsRecordedAndRerunNextTime(t *testing.T) {
 	out := t.TempDir()
 	marker := filepath.Join(t.TempDir(), "diverge")
