@@ -21,19 +21,22 @@ const (
 
 func init() {
 	Register(Info{
-		Name:    "cifar10",
-		Summary: "CIFAR-10, 50000 train / 10000 test, 3x32x32, 10 classes; needs data_path (the binary version)",
-		Load:    loadCIFAR10,
+		Name:      "cifar10",
+		Summary:   "CIFAR-10, 50000 train / 10000 test, 3x32x32, 10 classes; needs data_path (the binary version)",
+		Load:      loadCIFAR10,
+		NeedsPath: cifar10Fix,
 	})
 	Register(Info{
-		Name:    "cifar100",
-		Summary: "CIFAR-100 with its 100 fine labels, 50000 train / 10000 test, 3x32x32; needs data_path (the binary version)",
-		Load:    func(path string) (*Set, *Set, error) { return loadCIFAR100("cifar100", path, false) },
+		Name:      "cifar100",
+		Summary:   "CIFAR-100 with its 100 fine labels, 50000 train / 10000 test, 3x32x32; needs data_path (the binary version)",
+		Load:      func(path string) (*Set, *Set, error) { return loadCIFAR100("cifar100", path, false) },
+		NeedsPath: cifar100Fix,
 	})
 	Register(Info{
-		Name:    "cifar100-coarse",
-		Summary: "CIFAR-100 with its 20 coarse (superclass) labels, 50000 train / 10000 test, 3x32x32; needs data_path (the binary version)",
-		Load:    func(path string) (*Set, *Set, error) { return loadCIFAR100("cifar100-coarse", path, true) },
+		Name:      "cifar100-coarse",
+		Summary:   "CIFAR-100 with its 20 coarse (superclass) labels, 50000 train / 10000 test, 3x32x32; needs data_path (the binary version)",
+		Load:      func(path string) (*Set, *Set, error) { return loadCIFAR100("cifar100-coarse", path, true) },
+		NeedsPath: cifar100Fix,
 	})
 }
 

@@ -297,6 +297,10 @@ type Info struct {
 	// Load reads the full train and test splits from the folder path ("" for
 	// the data set's default location). Values are in [0, 1].
 	Load func(path string) (train, test *Set, err error)
+	// NeedsPath is set for a data set with no embedded copy: where to get
+	// its files, and that their folder goes in data_path. Load then needs
+	// a path, which CheckPath checks before anything is read.
+	NeedsPath string
 }
 
 // setRegistry holds the registered data sets; each needs a loader.
@@ -314,6 +318,21 @@ func Names() []string { return setRegistry.Names() }
 // Lookup returns the named data set's registration; an unknown name is an
 // error listing the known ones and the closest match.
 func Lookup(name string) (Info, error) { return setRegistry.Lookup(name) }
+
+// CheckPath reports a data path that the named data set cannot be read
+// from without looking at the disk: an empty one, where the data set has
+// no embedded copy, with where to get its files. A sweep checks it when
+// validating, before any run starts.
+func CheckPath(name, path string) error {
+	info, err := Lookup(name)
+	if err != nil {
+		return err
+	}
+	if path == "" && info.NeedsPath != "" {
+		return fmt.Errorf("%s has no embedded copy: %s", name, info.NeedsPath)
+	}
+	return nil
+}
 
 // Load reads the named data set and prepares it as opts say: first the
 // subsets (train drawn with opts.Seed, test with a seed derived from it),

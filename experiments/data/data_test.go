@@ -225,3 +225,28 @@ func TestMissingDataPath(t *testing.T) {
 		t.Errorf("a missing data path: %v", err)
 	}
 }
+
+// TestCheckPathRefusesAnEmptyPathWithoutAnEmbeddedCopy checks CheckPath on
+// every registered data set: an empty data_path is refused, with where to
+// get the files, exactly where the loader itself would refuse it.
+func TestCheckPathRefusesAnEmptyPathWithoutAnEmbeddedCopy(t *testing.T) {
+	for _, name := range Names() {
+		info, _ := Lookup(name)
+		checked := CheckPath(name, "")
+		if info.NeedsPath == "" {
+			if checked != nil {
+				t.Errorf("%s: CheckPath(\"\") = %v for a data set with an embedded copy", name, checked)
+			}
+			continue
+		}
+		if checked == nil || !strings.Contains(checked.Error(), "data_path") {
+			t.Errorf("%s: CheckPath(\"\") = %v, want an error saying to set data_path", name, checked)
+		}
+		if _, _, err := info.Load(""); err == nil || err.Error() != checked.Error() {
+			t.Errorf("%s: the loader refuses an empty path with %v, CheckPath with %v", name, err, checked)
+		}
+		if err := CheckPath(name, "/some/folder"); err != nil {
+			t.Errorf("%s: CheckPath with a path: %v", name, err)
+		}
+	}
+}

@@ -30,6 +30,9 @@ const (
 	mnistPad   = (paddedSide - mnistSide) / 2
 )
 
+// fashionFix says where Fashion-MNIST's files are and what to do with them.
+const fashionFix = "download train-images-idx3-ubyte.gz, train-labels-idx1-ubyte.gz, t10k-images-idx3-ubyte.gz and t10k-labels-idx1-ubyte.gz from https://github.com/zalandoresearch/fashion-mnist and pass their folder as data_path"
+
 func init() {
 	Register(Info{
 		Name:    "mnist",
@@ -41,10 +44,11 @@ func init() {
 		Summary: "Fashion-MNIST, 60000 train / 10000 test, 1x28x28 padded to 1x32x32; needs data_path (the four IDX files)",
 		Load: func(path string) (*Set, *Set, error) {
 			if path == "" {
-				return nil, nil, errors.New("fashion-mnist has no embedded copy: download train-images-idx3-ubyte.gz, train-labels-idx1-ubyte.gz, t10k-images-idx3-ubyte.gz and t10k-labels-idx1-ubyte.gz from https://github.com/zalandoresearch/fashion-mnist and pass their folder as data_path")
+				return nil, nil, errors.New("fashion-mnist has no embedded copy: " + fashionFix)
 			}
 			return loadMNIST("fashion-mnist", path)
 		},
+		NeedsPath: fashionFix,
 	})
 }
 

@@ -20,9 +20,10 @@ const (
 
 func init() {
 	Register(Info{
-		Name:    "stl10",
-		Summary: "STL-10 labelled splits, 5000 train / 8000 test, 3x96x96 averaged over 3x3 blocks to 3x32x32, 10 classes; needs data_path (the binary version)",
-		Load:    loadSTL10,
+		Name:      "stl10",
+		Summary:   "STL-10 labelled splits, 5000 train / 8000 test, 3x96x96 averaged over 3x3 blocks to 3x32x32, 10 classes; needs data_path (the binary version)",
+		Load:      loadSTL10,
+		NeedsPath: stlFix,
 	})
 }
 

@@ -334,6 +334,9 @@ func (c *Config) validateData() error {
 	if _, err := data.Lookup(c.Dataset); err != nil {
 		return fmt.Errorf("dataset = %q: %w", c.Dataset, err)
 	}
+	if err := data.CheckPath(c.Dataset, c.DataPath); err != nil {
+		return fmt.Errorf("dataset = %q needs data_path: %w", c.Dataset, err)
+	}
 	if err := checkInts([]intCheck{
 		{"train_subset", c.TrainSubset, 0, "0 (all images) or positive"},
 		{"test_subset", c.TestSubset, 0, "0 (all images) or positive"},

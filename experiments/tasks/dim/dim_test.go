@@ -307,6 +307,7 @@ func TestValidateNamesTheKey(t *testing.T) {
 		set func(c *Config)
 	}{
 		{"dataset", func(c *Config) { c.Dataset = "mnits" }},
+		{"dataset", func(c *Config) { c.Dataset = "cifar10" }}, // no data_path: no embedded copy
 		{"model", func(c *Config) { c.Model = "vae" }},
 		{"preset", func(c *Config) { c.Preset = "dim-x" }},
 		{"alpha", func(c *Config) { c.Preset = "dim-g"; c.Alpha = 1 }},
