@@ -183,6 +183,27 @@ func TestPageShowsEveryRunFigureTableAndCurve(t *testing.T) {
 	if want := "run " + p.Runs[1].ID + ": read " + unreadable; !strings.Contains(string(b), want) {
 		t.Errorf("the page does not say %q", want)
 	}
+
+	// A log of garbage is read as no records; the page and the run's
+	// warnings say which lines were skipped, rather than dropping its
+	// curves without a word.
+	corrupt := filepath.Join(p.Runs[2].Dir, results.MetricsFile)
+	if err := os.WriteFile(corrupt, []byte("garbage\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	warnings := &Warnings{}
+	p.Runs[2].Warnings = warnings
+	if _, err := WritePage(dir, p); err != nil {
+		t.Fatalf("WritePage with a corrupt metrics.jsonl: %v", err)
+	}
+	b, _ = os.ReadFile(path)
+	want := corrupt + ": skipped 1 line that could not be read (torn or corrupt): line 1"
+	if !strings.Contains(string(b), "run "+p.Runs[2].ID+": "+want) {
+		t.Errorf("the page does not say %q", want)
+	}
+	if got := warnings.List(); !slices.Equal(got, []string{want}) {
+		t.Errorf("warnings %q, want %q", got, want)
+	}
 }
 
 // pageDoc is what the tests read from a page: its ids and its links.

@@ -5,7 +5,6 @@ import (
 	"html/template"
 	"maps"
 	"os"
-	"path/filepath"
 	"slices"
 	"strconv"
 	"strings"
@@ -95,7 +94,8 @@ type curvePoint struct{ X, Y float64 }
 
 // newCurvesView reads the metrics logs of p's runs and lays out their
 // curves. A run without a log (pending) has none, nor has a run whose log
-// cannot be read: Unread says why.
+// cannot be read: Unread says why, and which lines of a log it skipped
+// (torn or corrupt), as the run's Warnings do too.
 func newCurvesView(p Page) curvesView {
 	var v curvesView
 	var all []runCurves
@@ -104,12 +104,15 @@ func newCurvesView(p Page) curvesView {
 		if r.Dir == "" {
 			continue
 		}
-		recs, _, err := results.ReadMetrics(filepath.Join(r.Dir, results.MetricsFile))
+		recs, note, err := r.metricsNoted()
 		if os.IsNotExist(err) {
 			continue
 		} else if err != nil {
 			v.Unread = append(v.Unread, fmt.Sprintf("run %s: %v", r.ID, err))
 			continue
+		}
+		if note != "" {
+			v.Unread = append(v.Unread, fmt.Sprintf("run %s: %s", r.ID, note))
 		}
 		rc := runCurves{run: r, series: map[string][]curvePoint{}}
 		if len(recs) > 0 {

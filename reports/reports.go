@@ -33,13 +33,21 @@ type Run struct {
 // Metrics reads the run's metrics.jsonl, skipping torn or corrupt lines,
 // which it adds to Warnings with the file's path and the lines' numbers.
 func (r Run) Metrics() ([]results.Record, error) {
+	recs, _, err := r.metricsNoted()
+	return recs, err
+}
+
+// metricsNoted is Metrics that also returns the warning it added, "" when
+// it skipped no line.
+func (r Run) metricsNoted() (recs []results.Record, note string, err error) {
 	path := filepath.Join(r.Dir, results.MetricsFile)
 	recs, skipped, err := results.ReadMetrics(path)
 	if err == nil && len(skipped) > 0 {
-		r.Warnings.Add(fmt.Sprintf("%s: skipped %s that could not be read (torn or corrupt): %s",
-			path, english.Plural(len(skipped), "line"), lineNumbers(skipped)))
+		note = fmt.Sprintf("%s: skipped %s that could not be read (torn or corrupt): %s",
+			path, english.Plural(len(skipped), "line"), lineNumbers(skipped))
+		r.Warnings.Add(note)
 	}
-	return recs, err
+	return recs, note, err
 }
 
 // Spec is one figure or table as declared in a sweep file:
