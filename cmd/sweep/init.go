@@ -68,7 +68,7 @@ func initCommand(args []string, stdout, stderr io.Writer) int {
 		return exitUsage
 	}
 	fmt.Fprintf(stdout, "Run one with `sweep run %s`; the shipped sweeps also run by name from any folder, as `sweep run %s`.\n",
-		filepath.Join(dir, sweeps.Names()[0]+sweeps.Ext), sweeps.Names()[0])
+		sweep.ShellQuote(filepath.Join(dir, sweeps.Names()[0]+sweeps.Ext)), sweeps.Names()[0])
 	return exitOK
 }
 
@@ -108,7 +108,12 @@ func copyShipped(name, path string, force bool) (done string, err error) {
 // or run it on a cluster name it the same way. A note goes to stderr when
 // a local copy of the sweep differs from the shipped one that runs.
 func loadSweep(arg string, stderr io.Writer) (*sweep.Sweep, error) {
-	if st, err := os.Stat(arg); err == nil && !st.IsDir() || !isSweepName(arg) {
+	st, err := os.Stat(arg)
+	_, shipped := sweeps.Source(arg)
+	if err == nil && st.IsDir() && !(shipped && isSweepName(arg)) {
+		return nil, folderError(arg)
+	}
+	if err == nil && !st.IsDir() || !isSweepName(arg) {
 		s, err := sweep.Load(arg)
 		if errors.Is(err, fs.ErrNotExist) {
 			return nil, missingSweepError(arg, err)
@@ -141,7 +146,23 @@ func missingSweepError(arg string, err error) error {
 	if _, ok := sweeps.Source(name); ok {
 		return fmt.Errorf("%s: no such file; the shipped sweep %s runs from anywhere as `sweep run %s`, and `sweep init` copies the shipped sweep files into %s/", arg, name, name, initDir)
 	}
-	return err
+	return fmt.Errorf("%s: no such file; give a sweep file's path, or a shipped sweep's name (%s)", arg, strings.Join(sweeps.Names(), ", "))
+}
+
+// folderError is the error for a command line that names a folder where a
+// sweep file goes: it lists the folder's sweep files, if it has any.
+func folderError(arg string) error {
+	files, _ := filepath.Glob(filepath.Join(arg, "*"+sweeps.Ext))
+	if len(files) == 0 {
+		return fmt.Errorf("%s is a folder, with no %s file in it; give a sweep file's path, or a shipped sweep's name (%s)", arg, sweeps.Ext, strings.Join(sweeps.Names(), ", "))
+	}
+	const most = 5
+	shown := files[:min(len(files), most)]
+	more := ""
+	if len(files) > most {
+		more = fmt.Sprintf(" and %d more", len(files)-most)
+	}
+	return fmt.Errorf("%s is a folder; give one of its sweep files' paths: %s%s", arg, strings.Join(shown, ", "), more)
 }
 
 // shippedSummary is the line `sweep list` shows for the shipped sweep

@@ -117,7 +117,7 @@ func TestUnknownSweepNamesAreUsageErrors(t *testing.T) {
 		{[]string{"run", "batchsiz"}, `did you mean "batchsize"?`},
 		{[]string{"validate", "batchsize.toml"}, "batchsize.toml: no such file; the shipped sweep batchsize runs from anywhere as `sweep run batchsize`"},
 		{[]string{"plan", "sweeps/table1.toml"}, "`sweep init` copies the shipped sweep files into sweeps/"},
-		{[]string{"status", "nope/x.toml"}, "no such file or directory"},
+		{[]string{"status", "nope/x.toml"}, "nope/x.toml: no such file; give a sweep file's path, or a shipped sweep's name"},
 	})
 }
 

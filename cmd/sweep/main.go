@@ -184,9 +184,15 @@ func (c fileCommand) call(name string, args []string, stdout, stderr io.Writer) 
 	return c.run(s, o, stdout, stderr)
 }
 
-// outFlag defines --out, the output directory.
+// outFlag defines --out, the output directory, which must not be empty.
 func outFlag(fs *flag.FlagSet, o *options) {
-	fs.StringVar(&o.out, "out", defaultOut, outFlagHelp)
+	fs.Func("out", outFlagHelp+" (default \""+defaultOut+"\")", func(v string) error {
+		if v == "" {
+			return errors.New("is empty: give a folder, or leave --out out for " + defaultOut)
+		}
+		o.out = v
+		return nil
+	})
 }
 
 // newFlags returns the flag set of subcommand cmd, whose usage line shows

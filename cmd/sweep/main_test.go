@@ -168,6 +168,10 @@ func TestPlanFormatsPrintJobArrays(t *testing.T) {
 		{[]string{"plan", f, "--format", "slurm", "--shards", "0"}, `invalid value "0" for flag -shards: must be at least 1`},
 		{[]string{"run", f, "--shards", "0"}, `invalid value "0" for flag -shards: must be at least 1`},
 		{[]string{"plan", f, "--format", "k8s", "--shards", "two"}, `invalid value "two" for flag -shards: want a whole number`},
+		{[]string{"run", f, "--out="}, `invalid value "" for flag -out: is empty: give a folder, or leave --out out for runs`},
+		{[]string{"status", f, "--out", ""}, `invalid value "" for flag -out: is empty`},
+		{[]string{"validate", filepath.Dir(f)}, "is a folder; give one of its sweep files' paths: " + f},
+		{[]string{"validate", filepath.Join(filepath.Dir(f), "none.toml")}, "none.toml: no such file; give a sweep file's path, or a shipped sweep's name (batchsize,"},
 	})
 }
 

@@ -16,7 +16,7 @@ import (
 // report remakes the sweep's figures and tables from what is stored.
 func report(s *sweep.Sweep, o *options, stdout, stderr io.Writer) int {
 	if !started(s, o.out) {
-		fmt.Fprintf(stderr, "sweep: no results for sweep %s under %s: run `sweep run %s --out %s` first\n", s.Name, o.out, s.File, o.out)
+		fmt.Fprintf(stderr, "sweep: no results for sweep %s under %s: run `sweep run %s --out %s` first\n", s.Name, o.out, sweep.ShellQuote(s.File), sweep.ShellQuote(o.out))
 		return exitFailed
 	}
 	if len(s.Figures)+len(s.Tables) == 0 {
@@ -118,8 +118,8 @@ func newPage(s *sweep.Sweep, out string, runs []reports.Run, made []reports.Page
 	p := reports.Page{
 		Sweep: s.Name, Description: s.Description, Task: s.Task, File: s.File, Reports: made,
 		Commands: [][2]string{
-			{"run or resume the sweep", fmt.Sprintf("sweep run %s --out %s", s.File, out)},
-			{"remake the reports and this page", fmt.Sprintf("sweep report %s --out %s", s.File, out)},
+			{"run or resume the sweep", "sweep run " + sweep.ShellQuote(s.File) + " --out " + sweep.ShellQuote(out)},
+			{"remake the reports and this page", "sweep report " + sweep.ShellQuote(s.File) + " --out " + sweep.ShellQuote(out)},
 		},
 	}
 	for i, prm := range s.Params {

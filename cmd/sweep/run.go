@@ -84,9 +84,9 @@ func interruptContext() (context.Context, context.CancelFunc) {
 // resumeCommand is the command that continues the sweep as o runs it, for
 // the message printed on an interrupt.
 func resumeCommand(s *sweep.Sweep, o *options) string {
-	resume := fmt.Sprintf("sweep run %s --out %s", s.File, o.out)
+	resume := "sweep run " + sweep.ShellQuote(s.File) + " --out " + sweep.ShellQuote(o.out)
 	if o.shard != "" {
-		resume += " --shard " + o.shard
+		resume += " --shard " + sweep.ShellQuote(o.shard)
 	}
 	if o.shards > 0 {
 		resume += fmt.Sprintf(" --shards %d", o.shards)

@@ -21,7 +21,7 @@ func status(s *sweep.Sweep, o *options, stdout, stderr io.Writer) int {
 		return exitUsage
 	}
 	if !started {
-		fmt.Fprintf(stdout, "sweep %s: nothing under %s yet; %d runs pending (start with `sweep run %s --out %s`)\n", s.Name, s.Dir(o.out), len(s.Runs), s.File, o.out)
+		fmt.Fprintf(stdout, "sweep %s: nothing under %s yet; %d runs pending (start with `sweep run %s --out %s`)\n", s.Name, s.Dir(o.out), len(s.Runs), sweep.ShellQuote(s.File), sweep.ShellQuote(o.out))
 		return exitOK
 	}
 	states := s.States(o.out)

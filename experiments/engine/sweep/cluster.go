@@ -93,16 +93,16 @@ var slurmTime = regexp.MustCompile(`^([0-9]+(:[0-9]+){0,2}|[0-9]+-[0-9]+(:[0-9]+
 // notImageRune reports a rune that no container image reference has.
 func notImageRune(r rune) bool { return unicode.IsSpace(r) || !strconv.IsPrint(r) }
 
-// shellWord matches the words shellQuote leaves bare.
+// shellWord matches the words ShellQuote leaves bare.
 var shellWord = regexp.MustCompile(`^[A-Za-z0-9_./:=@%+-]+$`)
 
-// shellQuote quotes s as one bash word on one line: bare when it has only
+// ShellQuote quotes s as one bash word on one line: bare when it has only
 // characters no shell treats specially, in single quotes when every
 // character is printable, and otherwise in ANSI-C quotes ($'...') with
 // every byte that is not part of a printable character written as \xHH,
 // so that no newline (nor any other line break or control character)
 // reaches the script, not even inside a comment.
-func shellQuote(s string) string {
+func ShellQuote(s string) string {
 	if shellWord.MatchString(s) {
 		return s
 	}
@@ -162,7 +162,7 @@ func (s *Sweep) K8sJob(p ClusterPlan) string {
 var jobTemplateFS embed.FS
 
 var jobTemplates = template.Must(template.New("jobs").
-	Funcs(template.FuncMap{"shellQuote": shellQuote, "yamlString": yamlString}).
+	Funcs(template.FuncMap{"shellQuote": ShellQuote, "yamlString": yamlString}).
 	ParseFS(jobTemplateFS, "templates/*.tmpl"))
 
 // clusterJob is what a job template is filled in with: the plan, with its

@@ -195,9 +195,9 @@ func TestShellQuoteRoundTripsThroughBash(t *testing.T) {
 	words := []string{"plain/path.toml", "with space", "it's", hostileName, "bad\xffutf8", "é ü"}
 	var script strings.Builder
 	for _, w := range words {
-		q := shellQuote(w)
+		q := ShellQuote(w)
 		if strings.ContainsAny(q, "\n\r") || strings.Contains(q, "\u2028") || strings.Contains(q, "\u0085") {
-			t.Errorf("shellQuote(%q) = %q spans lines", w, q)
+			t.Errorf("ShellQuote(%q) = %q spans lines", w, q)
 		}
 		script.WriteString("printf '%s\\000' " + q + "\n")
 	}

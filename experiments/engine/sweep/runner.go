@@ -282,7 +282,7 @@ func (r *Runner) finish(s *Sweep, out string, states []State, oc *Outcome) {
 	}
 	if open := r.otherShardsOpen(states); len(open) > 0 {
 		oc.Missing = open
-		r.printf("shard %s finished; %s of other shards not finished yet: `sweep report %s --out %s` merges what is done", r.Shard, english.Plural(len(open), "run"), s.File, out)
+		r.printf("shard %s finished; %s of other shards not finished yet: `sweep report %s --out %s` merges what is done", r.Shard, english.Plural(len(open), "run"), ShellQuote(s.File), ShellQuote(out))
 		r.printf("%s", oc.Closing())
 		return
 	}
