@@ -134,6 +134,69 @@ func TestGlobalCriticLayouts(t *testing.T) {
 	}, n, 1, f, d)
 }
 
+// TestIdentityYIsTheOfficialNopNet checks IdentityY on both encode-and-dot
+// critics: where Y's size equals Units, Y goes unembedded (no net, no
+// parameters) and a score is ⟨Y_i, ψ(M_r)⟩ exactly; where it does not, Y
+// is embedded as without IdentityY.
+func TestIdentityYIsTheOfficialNopNet(t *testing.T) {
+	const n, c, d = 3, 5, 6
+	rng := rand.New(rand.NewPCG(21, 22))
+	for _, global := range []bool{false, true} {
+		l := 4 // locations an image; one feature row an image for the global critic
+		if global {
+			l = 1
+		}
+		build := func(g *G.ExprGraph, units int, identityY bool) (*EmbedNet, *EmbedNet, func(x, y *G.Node) (*G.Node, error), G.Nodes) {
+			if global {
+				cr, err := NewEncodeAndDotGlobal(g, NewInit(5), GlobalCriticSpec{FeatureDim: c, GlobalDim: d, Units: units, IdentityY: identityY})
+				if err != nil {
+					t.Fatal(err)
+				}
+				cr.SetTraining(false)
+				return cr.Features, cr.Global, cr.Scores, cr.Learnables()
+			}
+			cr, err := NewEncodeAndDot(g, NewInit(5), LocalCriticSpec{LocalChannels: c, GlobalDim: d, Units: units, IdentityY: identityY})
+			if err != nil {
+				t.Fatal(err)
+			}
+			cr.SetTraining(false)
+			return cr.Local, cr.Global, cr.Scores, cr.Learnables()
+		}
+		g := G.NewGraph()
+		m, y, scores, params := build(g, d, true)
+		if y != nil || len(params) != len(m.Learnables()) {
+			t.Fatalf("global %v: Y of size %d = units was embedded (%d parameters, the map's net has %d)", global, d, len(params), len(m.Learnables()))
+		}
+		xv, yv := randomMatrix(rng, n*l, c), randomMatrix(rng, n, d)
+		x := G.NewTensor(g, Dtype, 2, G.WithShape(n*l, c), G.WithValue(xv), G.WithName("x"))
+		yn := G.NewTensor(g, Dtype, 2, G.WithShape(n, d), G.WithValue(yv), G.WithName("y"))
+		s, err := scores(x, yn)
+		if err != nil {
+			t.Fatal(err)
+		}
+		psi, err := m.Forward(x)
+		if err != nil {
+			t.Fatal(err)
+		}
+		runGraph(t, g)
+		got, emb, ys := s.Value().Data().([]float32), psi.Value().Data().([]float32), yv.Float32s()
+		for i := 0; i < n; i++ {
+			for r := 0; r < n*l; r++ {
+				var want float64
+				for u := 0; u < d; u++ {
+					want += float64(ys[i*d+u]) * float64(emb[r*d+u])
+				}
+				if math.Abs(float64(got[i*n*l+r])-want) > 1e-5*(1+math.Abs(want)) {
+					t.Fatalf("global %v: score [%d][%d] = %v, ⟨Y_i, ψ(M_r)⟩ = %v", global, i, r, got[i*n*l+r], want)
+				}
+			}
+		}
+		if _, y, _, _ := build(G.NewGraph(), d+1, true); y == nil {
+			t.Errorf("global %v: Y of size %d was left unembedded against %d units", global, d, d+1)
+		}
+	}
+}
+
 // TestEmbedNetShortcutIsNoisyIdentity checks the official initialisation of
 // a widening linear shortcut (units >= in): ones on the diagonal, small
 // noise elsewhere.
@@ -268,7 +331,7 @@ func TestEncoderLocalJSDTrainsOneStep(t *testing.T) {
 	if norm == 0 || math.IsNaN(norm) {
 		t.Errorf("gradient of the first conv's weights has squared norm %v", norm)
 	}
-	if _, err := NewLocalCritic(g, NewInit(2), "encode-and-dott", LocalCriticSpec{1, 1, 1}); err == nil {
+	if _, err := NewLocalCritic(g, NewInit(2), "encode-and-dott", LocalCriticSpec{LocalChannels: 1, GlobalDim: 1, Units: 1}); err == nil {
 		t.Error("an unknown local critic name was accepted")
 	}
 }

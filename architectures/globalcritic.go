@@ -28,6 +28,10 @@ type GlobalCriticSpec struct {
 	// Units is the hidden width of the concat critic (512) and the
 	// embedding width of the encode-and-dot critic.
 	Units int
+	// IdentityY leaves Y unembedded in the encode-and-dot critic where
+	// GlobalDim equals Units, as the official code's NopNet does (see
+	// [LocalCriticSpec]).
+	IdentityY bool
 }
 
 // Validate reports whether the sizes are possible.
@@ -105,9 +109,11 @@ func (c *ConcatGlobal) Learnables() G.Nodes {
 // channels with [EmbedNet]s and scores a pair by the dot product, as the
 // official code's GlobalDIM does (it embeds the map through copies of the
 // encoder's later layers; here one EmbedNet stands in for them). Y is
-// always embedded, even when its size equals Units (see [EncodeAndDot]).
+// embedded even when its size equals Units, unless the spec's IdentityY
+// asks for the official code's NopNet (see [EncodeAndDot]).
 type EncodeAndDotGlobal struct {
-	// Features embeds the feature map; Global embeds Y.
+	// Features embeds the feature map; Global embeds Y, and is nil where Y
+	// goes unembedded.
 	Features, Global *EmbedNet
 }
 
@@ -116,7 +122,7 @@ func NewEncodeAndDotGlobal(g *G.ExprGraph, init *Init, spec GlobalCriticSpec) (*
 	if err := spec.Validate(); err != nil {
 		return nil, err
 	}
-	features, global, err := newEmbedPair(g, init, "global.m", "global.g", spec.FeatureDim, spec.GlobalDim, spec.Units)
+	features, global, err := newEmbedPair(g, init, "global.m", "global.g", spec.FeatureDim, spec.GlobalDim, spec.Units, spec.IdentityY)
 	if err != nil {
 		return nil, err
 	}

@@ -32,6 +32,10 @@ type LocalCriticSpec struct {
 	// 2048 in the paper) and the hidden width of concat-and-convolve
 	// critics (512).
 	Units int
+	// IdentityY leaves Y unembedded in an encode-and-dot critic where
+	// GlobalDim equals Units, as the official code's NopNet does; Y is
+	// embedded otherwise, and always when it is false (the default).
+	IdentityY bool
 }
 
 // Validate reports whether the sizes are possible.
@@ -117,8 +121,12 @@ func NewShortcut(g *G.ExprGraph, init *Init, name string, in, units int) *Linear
 	return &Linear{W: sc}
 }
 
-// Forward embeds the rows of x, (R, in) → (R, units).
+// Forward embeds the rows of x, (R, in) → (R, units). A nil EmbedNet is
+// the identity, the official code's NopNet, and returns x.
 func (e *EmbedNet) Forward(x *G.Node) (*G.Node, error) {
+	if e == nil {
+		return x, nil
+	}
 	h, err := e.First.Forward(x)
 	if err != nil {
 		return nil, err
@@ -145,11 +153,18 @@ func (e *EmbedNet) Forward(x *G.Node) (*G.Node, error) {
 }
 
 // SetTraining puts the net's batch norm in training (true) or evaluation
-// (false) mode.
-func (e *EmbedNet) SetTraining(training bool) { e.BN.SetTraining(training) }
+// (false) mode; a nil EmbedNet has none.
+func (e *EmbedNet) SetTraining(training bool) {
+	if e != nil {
+		e.BN.SetTraining(training)
+	}
+}
 
-// Learnables returns every parameter.
+// Learnables returns every parameter: none for a nil EmbedNet.
 func (e *EmbedNet) Learnables() G.Nodes {
+	if e == nil {
+		return nil
+	}
 	ns := e.First.Learnables()
 	ns = append(ns, e.BN.Learnables()...)
 	ns = append(ns, e.Second.Learnables()...)
@@ -159,11 +174,12 @@ func (e *EmbedNet) Learnables() G.Nodes {
 
 // EncodeAndDot is the official DIM's local critic: the local map and Y are
 // each embedded to Units channels by an [EmbedNet], and a pair is scored by
-// the dot product of the embeddings. Y is always embedded, as in the
-// paper's model, even when its size equals Units (where the official code
-// would use Y as it is, a NopNet).
+// the dot product of the embeddings. Y is embedded even when its size
+// equals Units, where the official code uses Y as it is (a NopNet), unless
+// the spec's IdentityY asks for the official code's choice.
 type EncodeAndDot struct {
-	// Local embeds the local map; Global embeds Y.
+	// Local embeds the local map; Global embeds Y, and is nil where Y goes
+	// unembedded.
 	Local, Global *EmbedNet
 }
 
@@ -172,7 +188,7 @@ func NewEncodeAndDot(g *G.ExprGraph, init *Init, spec LocalCriticSpec) (*EncodeA
 	if err := spec.Validate(); err != nil {
 		return nil, err
 	}
-	local, global, err := newEmbedPair(g, init, "local.l", "local.g", spec.LocalChannels, spec.GlobalDim, spec.Units)
+	local, global, err := newEmbedPair(g, init, "local.l", "local.g", spec.LocalChannels, spec.GlobalDim, spec.Units, spec.IdentityY)
 	if err != nil {
 		return nil, err
 	}
@@ -189,12 +205,14 @@ func (c *EncodeAndDot) Scores(localRows, y *G.Node) (*G.Node, error) {
 
 // newEmbedPair builds the embedding nets of an encode-and-dot critic into
 // g: one from mapDim to units channels named mapName, then one from codeDim
-// named codeName. The code's net is built even when codeDim equals units:
-// the paper's model always embeds Y, and the official code's NopNet for
-// that case is not offered.
-func newEmbedPair(g *G.ExprGraph, init *Init, mapName, codeName string, mapDim, codeDim, units int) (m, y *EmbedNet, err error) {
+// named codeName, which is nil (Y goes unembedded, the official code's
+// NopNet) where identityY is set and codeDim equals units.
+func newEmbedPair(g *G.ExprGraph, init *Init, mapName, codeName string, mapDim, codeDim, units int, identityY bool) (m, y *EmbedNet, err error) {
 	if m, err = NewEmbedNet(g, init, mapName, mapDim, units); err != nil {
 		return nil, nil, err
+	}
+	if identityY && codeDim == units {
+		return m, nil, nil
 	}
 	if y, err = NewEmbedNet(g, init, codeName, codeDim, units); err != nil {
 		return nil, nil, err

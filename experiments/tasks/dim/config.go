@@ -153,6 +153,13 @@ type Config struct {
 	// (512).
 	MIUnits     int `toml:"mi_units"`
 	GlobalUnits int `toml:"global_units"`
+	// YEmbedding says whether the encode-and-dot critics embed Y where its
+	// size (code) equals their width (mi_units, global_units): "always",
+	// the default, or "official", which leaves Y unembedded there, as the
+	// official code's NopNet does. Validate writes "always" as "", which
+	// the config's TOML, and so the run's id, leaves out: runs from before
+	// the key existed keep their ids.
+	YEmbedding string `toml:"y_embedding,omitempty"`
 	// PriorHidden are the prior discriminator's two hidden widths
 	// ([1000, 200] in the paper).
 	PriorHidden []int `toml:"prior_hidden"`
@@ -256,6 +263,7 @@ func DefaultConfig() *Config {
 		GlobalCritic:     "concat",
 		MIUnits:          2048,
 		GlobalUnits:      512,
+		YEmbedding:       yEmbedAlways,
 		PriorHidden:      []int{1000, 200},
 		PriorPenalty:     1,
 		Conv1:            64,
@@ -443,6 +451,12 @@ func (c *Config) validateNegativeCounts() error {
 	return nil
 }
 
+// The values of y_embedding.
+const (
+	yEmbedAlways   = "always"
+	yEmbedOfficial = "official"
+)
+
 // validateNetworks checks the critics and the networks' widths.
 func (c *Config) validateNetworks() error {
 	if !slices.Contains(architectures.LocalCriticNames(), c.LocalCritic) {
@@ -457,6 +471,13 @@ func (c *Config) validateNetworks() error {
 		{"fc", c.FC, 1, ""}, {"code", c.Code, 1, ""},
 	}); err != nil {
 		return err
+	}
+	switch c.YEmbedding {
+	case yEmbedAlways, "":
+		c.YEmbedding = ""
+	case yEmbedOfficial:
+	default:
+		return fmt.Errorf("y_embedding = %q: must be %q (embed Y even where code equals the critic's width) or %q (leave it unembedded there, as the official code's NopNet)", c.YEmbedding, yEmbedAlways, yEmbedOfficial)
 	}
 	if len(c.PriorHidden) != 2 || c.PriorHidden[0] < 1 || c.PriorHidden[1] < 1 {
 		return fmt.Errorf("prior_hidden = %v: give two positive widths, such as [1000, 200]", c.PriorHidden)

@@ -11,6 +11,7 @@ import (
 	"github.com/BurntSushi/toml"
 	G "gorgonia.org/gorgonia"
 
+	"github.com/infomax/infomax/architectures"
 	"github.com/infomax/infomax/estimators"
 	"github.com/infomax/infomax/experiments/engine/results"
 	"github.com/infomax/infomax/experiments/tasks/taskstest"
@@ -320,6 +321,7 @@ func TestValidateNamesTheKey(t *testing.T) {
 		{"local_critic", func(c *Config) { c.LocalCritic = "dot" }},
 		{"global_critic", func(c *Config) { c.GlobalCritic = "dot" }},
 		{"mi_units", func(c *Config) { c.MIUnits = 0 }},
+		{"y_embedding", func(c *Config) { c.YEmbedding = "nop" }},
 		{"prior_hidden", func(c *Config) { c.PriorHidden = []int{10} }},
 		{"prior_penalty", func(c *Config) { c.PriorPenalty = -1 }},
 		{"prior_penalty", func(c *Config) { c.PriorPenalty = math.NaN() }},
@@ -431,6 +433,43 @@ func TestPriorOnlyObjective(t *testing.T) {
 	}
 	if !math.IsNaN(st.LocalMI) || !math.IsNaN(st.GlobalMI) || st.Loss != st.PriorG {
 		t.Errorf("prior-only step %+v: want NaN MI terms and loss = prior_g_loss", st)
+	}
+}
+
+// TestYEmbeddingOfficialDropsYsNetsWhereCodeEqualsTheWidth builds DIM(L+G)
+// with encode-and-dot critics whose widths equal code: y_embedding =
+// "official" builds neither critic's net for Y (the official code's
+// NopNet), "always" builds both, and both train a step; "always" is
+// written as "", so that the run's config and id do not change.
+func TestYEmbeddingOfficialDropsYsNetsWhereCodeEqualsTheWidth(t *testing.T) {
+	learnables := map[string]int{}
+	for _, mode := range []string{yEmbedAlways, yEmbedOfficial} {
+		c := tinyConfig()
+		c.Preset, c.GlobalCritic, c.YEmbedding = "dim-lg", "encode-and-dot", mode
+		c.MIUnits, c.GlobalUnits = c.Code, c.Code
+		if err := c.Validate(); err != nil {
+			t.Fatal(err)
+		}
+		if mode == yEmbedAlways && c.YEmbedding != "" {
+			t.Errorf("y_embedding = %q after Validate, want \"\" (left out of the run's config)", c.YEmbedding)
+		}
+		m, err := NewModel(c, 1, 32, 1)
+		if err != nil {
+			t.Fatal(err)
+		}
+		local := m.LocalCritic.(*architectures.EncodeAndDot)
+		global := m.GlobalCritic.(*architectures.EncodeAndDotGlobal)
+		if (local.Global == nil) != (mode == yEmbedOfficial) || (global.Global == nil) != (mode == yEmbedOfficial) {
+			t.Errorf("y_embedding = %q: Y's nets built: local %v, global %v", mode, local.Global != nil, global.Global != nil)
+		}
+		learnables[mode] = len(m.LocalCritic.Learnables()) + len(m.GlobalCritic.Learnables())
+		if st, err := m.EncoderStep(); err != nil || math.IsNaN(st.Loss) {
+			t.Errorf("y_embedding = %q: step %+v, %v", mode, st, err)
+		}
+		m.Close()
+	}
+	if learnables[yEmbedOfficial] >= learnables[yEmbedAlways] {
+		t.Errorf("the critics have %d parameters with y_embedding = \"official\", %d without", learnables[yEmbedOfficial], learnables[yEmbedAlways])
 	}
 }
 

@@ -221,7 +221,7 @@ func (m *Model) buildObjective(c *Config, spec architectures.EncoderSpec, out *a
 		}
 		newCritic := func() (architectures.LocalCritic, error) {
 			return architectures.NewLocalCritic(m.g, init, c.LocalCritic,
-				architectures.LocalCriticSpec{LocalChannels: spec.Conv2, GlobalDim: spec.Out, Units: c.MIUnits})
+				architectures.LocalCriticSpec{LocalChannels: spec.Conv2, GlobalDim: spec.Out, Units: c.MIUnits, IdentityY: c.YEmbedding == yEmbedOfficial})
 		}
 		if m.LocalCritic, m.local, err = buildMITerm(c, "local", newCritic, out.LocalRows, out.Y, m.LocalMask); err != nil {
 			return nil, nil, err
@@ -234,7 +234,7 @@ func (m *Model) buildObjective(c *Config, spec architectures.EncoderSpec, out *a
 	if obj.Alpha > 0 {
 		newCritic := func() (architectures.GlobalCritic, error) {
 			return architectures.NewGlobalCritic(m.g, init, c.GlobalCritic,
-				architectures.GlobalCriticSpec{FeatureDim: spec.ConvFeatures(), GlobalDim: spec.Out, Units: c.GlobalUnits})
+				architectures.GlobalCriticSpec{FeatureDim: spec.ConvFeatures(), GlobalDim: spec.Out, Units: c.GlobalUnits, IdentityY: c.YEmbedding == yEmbedOfficial})
 		}
 		if m.GlobalMask, err = m.sampled("num_global_negatives", estimators.Diagonal(n), c.NumGlobalNegatives); err != nil {
 			return nil, nil, err
