@@ -32,13 +32,12 @@ const initDir = "sweeps"
 func initCommand(args []string, stdout, stderr io.Writer) int {
 	fs := newFlags("init", "[DIR]", stderr)
 	force := fs.Bool("force", false, "overwrite the files of DIR that differ from the shipped sweeps")
-	pos, code := positional(fs, args)
+	pos, code := positional(fs, args, stderr)
 	if code >= 0 {
 		return code
 	}
 	if len(pos) > 1 {
-		fmt.Fprintf(stderr, "sweep init takes at most one folder, got %d arguments\n", len(pos))
-		fs.Usage()
+		fmt.Fprintf(stderr, "sweep init takes at most one folder, got %d arguments; %s\n", len(pos), helpHint(fs))
 		return exitUsage
 	}
 	dir := initDir

@@ -24,10 +24,14 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"maps"
 	"os"
+	"slices"
+	"strings"
 
 	"github.com/infomax/infomax/experiments/engine/results"
 	"github.com/infomax/infomax/experiments/engine/sweep"
+	"github.com/infomax/infomax/internal/registry"
 
 	// Tasks register themselves.
 	_ "github.com/infomax/infomax/experiments/tasks/bmi"
@@ -129,10 +133,16 @@ func run(args []string, stdout, stderr io.Writer) int {
 	}
 	cmd, ok := fileCommands[name]
 	if !ok {
-		fmt.Fprintf(stderr, "sweep: unknown command %q\n\n%s", name, usage)
+		fmt.Fprintf(stderr, "sweep: unknown command %q: the commands are %s; `sweep help` says what each does%s\n",
+			name, strings.Join(commandNames(), ", "), registry.DidYouMean(name, commandNames()))
 		return exitUsage
 	}
 	return cmd.call(name, rest, stdout, stderr)
+}
+
+// commandNames returns the subcommands' names, sorted.
+func commandNames() []string {
+	return slices.Sorted(slices.Values(append(slices.Collect(maps.Keys(fileCommands)), "help", "init", "list")))
 }
 
 // options are the flags of the subcommands that take a sweep file; each
@@ -210,30 +220,42 @@ func newFlags(cmd, args string, stderr io.Writer) *flag.FlagSet {
 // parse parses flags that may come before or after the positional
 // arguments, of which there must be exactly n. code is -1 on success.
 func parse(fs *flag.FlagSet, args []string, n int, stderr io.Writer) (pos []string, code int) {
-	pos, code = positional(fs, args)
+	pos, code = positional(fs, args, stderr)
 	if code >= 0 {
 		return nil, code
 	}
 	if len(pos) != n {
 		if n == 0 {
-			fmt.Fprintf(stderr, "%s takes no arguments, got %q\n", fs.Name(), pos)
+			fmt.Fprintf(stderr, "%s takes no arguments, got %q; %s\n", fs.Name(), pos, helpHint(fs))
 		} else {
-			fmt.Fprintf(stderr, "%s needs one sweep file, got %d arguments\n", fs.Name(), len(pos))
+			fmt.Fprintf(stderr, "%s needs one sweep file, got %d arguments; %s\n", fs.Name(), len(pos), helpHint(fs))
 		}
-		fs.Usage()
 		return nil, exitUsage
 	}
 	return pos, -1
 }
 
+// helpHint says how to list a subcommand's flags, for the end of a usage
+// error's one line.
+func helpHint(fs *flag.FlagSet) string {
+	return "`" + fs.Name() + " --help` lists its arguments and flags"
+}
+
 // positional parses flags that may come before or after the positional
-// arguments, and returns those. code is -1 on success.
-func positional(fs *flag.FlagSet, args []string) (pos []string, code int) {
+// arguments, and returns those. code is -1 on success. A bad flag is one
+// line on stderr, with how to list the flags; --help prints the usage.
+func positional(fs *flag.FlagSet, args []string, stderr io.Writer) (pos []string, code int) {
+	usage, out := fs.Usage, fs.Output()
+	fs.Usage = func() {}
+	fs.SetOutput(io.Discard)
+	defer func() { fs.Usage = usage; fs.SetOutput(out) }()
 	for {
 		if err := fs.Parse(args); err != nil {
 			if errors.Is(err, flag.ErrHelp) {
+				usage()
 				return nil, exitOK
 			}
+			fmt.Fprintf(stderr, "%s: %v; %s\n", fs.Name(), err, helpHint(fs))
 			return nil, exitUsage
 		}
 		args = fs.Args()

@@ -35,6 +35,10 @@ func checkUsageErrors(t *testing.T, cases []usageError) {
 		if code != exitUsage || !strings.Contains(errs, c.want) {
 			t.Errorf("sweep %q: exit %d, stderr %q; want exit 2 and %q", c.args, code, errs, c.want)
 		}
+		// A usage error is one line, except the bare command's usage.
+		if c.args != nil && strings.Count(errs, "\n") != 1 {
+			t.Errorf("sweep %q: stderr is not one line:\n%s", c.args, errs)
+		}
 	}
 }
 
