@@ -108,7 +108,7 @@ const (
 	exitFailed  = 1
 	exitUsage   = 2
 	defaultOut  = sweep.DefaultOut
-	outFlagHelp = "output directory; results go to DIR/<sweep name>/"
+	outFlagHelp = "output `DIR`; results go to DIR/<sweep name>/"
 )
 
 func main() {
@@ -252,6 +252,7 @@ func positional(fs *flag.FlagSet, args []string, stderr io.Writer) (pos []string
 	for {
 		if err := fs.Parse(args); err != nil {
 			if errors.Is(err, flag.ErrHelp) {
+				fs.SetOutput(out)
 				usage()
 				return nil, exitOK
 			}

@@ -88,6 +88,27 @@ func TestUsageAndConfigErrorsExitWithTwo(t *testing.T) {
 	})
 }
 
+// TestHelpListsEachCommandsFlags: the one-line usage errors point at
+// --help, so --help must list the flags, and exit 0.
+func TestHelpListsEachCommandsFlags(t *testing.T) {
+	for cmd, flags := range map[string][]string{
+		"run":    {"-out DIR", "-parallel", "-shard", "-force"},
+		"plan":   {"-format", "-shards"},
+		"status": {"-out DIR"},
+		"init":   {"-force"},
+	} {
+		code, _, errs := runCLI(cmd, "--help")
+		if code != exitOK || !strings.Contains(errs, "Usage: sweep "+cmd) {
+			t.Errorf("%s --help: exit %d\n%s", cmd, code, errs)
+		}
+		for _, f := range flags {
+			if !strings.Contains(errs, "  "+f) {
+				t.Errorf("%s --help does not list %s:\n%s", cmd, f, errs)
+			}
+		}
+	}
+}
+
 func TestPlanPrintsRunsAndFlagsMayFollowTheFile(t *testing.T) {
 	dir := t.TempDir()
 	f := filepath.Join(dir, "s.toml")
