@@ -51,9 +51,9 @@ type setting struct {
 	absent *string
 }
 
-// yEmbeddingAlways is y_embedding in a checkpoint saved before the key
+// absentYEmbedding is y_embedding in a checkpoint saved before the key
 // existed.
-var yEmbeddingAlways = yEmbedAlways
+var absentYEmbedding = yEmbedAlways
 
 // float64Moments is adam_moments in a checkpoint saved before the key
 // existed.
@@ -72,7 +72,7 @@ func trainingSettings(c *Config) []setting {
 		s("estimator", c.Estimator), s("estimator_params", c.EstimatorParams), s("negatives", c.Negatives),
 		s("local_critic", c.LocalCritic), s("global_critic", c.GlobalCritic),
 		s("mi_units", c.MIUnits), s("global_units", c.GlobalUnits), s("prior_hidden", c.PriorHidden),
-		{key: "y_embedding", value: cmp.Or(c.YEmbedding, yEmbeddingAlways), absent: &yEmbeddingAlways},
+		{key: "y_embedding", value: cmp.Or(c.YEmbedding, absentYEmbedding), absent: &absentYEmbedding},
 		s("prior_penalty", c.PriorPenalty),
 		s("conv1", c.Conv1), s("conv2", c.Conv2), s("conv3", c.Conv3), s("fc", c.FC), s("code", c.Code),
 		s("first_bn", c.FirstBN),

@@ -146,6 +146,26 @@ func TestBadCheckpointIsAnError(t *testing.T) {
 	jsd := resumeConfig("jsd", "concat")
 	moments32 := resumeConfig("mine", "concat")
 	moments32.AdamMoments = "float32"
+	// A local critic as wide as code, checkpointed with Y embedded, then
+	// resumed with y_embedding = "official"; and the same checkpoint without
+	// the key, as saved before it existed, which reads as "always".
+	asWide := resumeConfig("mine", "concat")
+	asWide.MIUnits = asWide.Code
+	embeddedY := checkpointAt4(t, asWide, seed)
+	official := resumeConfig("mine", "concat")
+	official.MIUnits, official.YEmbedding = official.Code, yEmbedOfficial
+	st, err := checkpoint.DecodeState(embeddedY)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, ok := st.Bytes[stateConfig+"/y_embedding"]; !ok {
+		t.Fatal("the checkpoint does not record y_embedding")
+	}
+	delete(st.Bytes, stateConfig+"/y_embedding")
+	beforeTheKey, err := st.Encode()
+	if err != nil {
+		t.Fatal(err)
+	}
 
 	cases := []struct {
 		name    string
@@ -162,6 +182,8 @@ func TestBadCheckpointIsAnError(t *testing.T) {
 		{"other estimator", jsd, seed, good, nil, []string{"estimator = mine", "estimator = jsd"}},
 		{"other seed", cfg, seed + 1, good, nil, []string{"seed 3", "seed 4"}},
 		{"other moments", moments32, seed, good, nil, []string{"adam_moments = float64", "adam_moments = float32"}},
+		{"other y embedding", official, seed, embeddedY, nil, []string{"y_embedding = always", "y_embedding = official"}},
+		{"y embedding before the key", official, seed, beforeTheKey, nil, []string{"y_embedding = always", "y_embedding = official"}},
 		{"corrupt mine state", cfg, seed, badMine, nil, []string{"mine: the saved state has 3 bytes"}},
 		{"no prior source", cfg, seed, noPrior, nil, []string{statePriorRNG}},
 		{"reshaped weights", cfg, seed, shortWeights, nil, []string{weights, "did the model change"}},

@@ -457,6 +457,28 @@ const (
 	yEmbedOfficial = "official"
 )
 
+// validateYEmbedding checks y_embedding and writes "always" as "". It
+// refuses "official" where it would change nothing: where no encode-and-dot
+// critic the objective uses is as wide as code, Y is embedded either way.
+func (c *Config) validateYEmbedding() error {
+	switch c.YEmbedding {
+	case yEmbedAlways, "":
+		c.YEmbedding = ""
+		return nil
+	case yEmbedOfficial:
+	default:
+		return fmt.Errorf("y_embedding = %q: must be %q (embed Y even where code equals the critic's width) or %q (leave it unembedded there, as the official code's NopNet)", c.YEmbedding, yEmbedAlways, yEmbedOfficial)
+	}
+	obj := c.Objective()
+	const dot = "encode-and-dot"
+	local := obj.Model == ModelDIM && obj.Beta > 0 && c.LocalCritic == dot && c.MIUnits == c.Code
+	global := obj.Model == ModelDIM && obj.Alpha > 0 && c.GlobalCritic == dot && c.GlobalUnits == c.Code
+	if !local && !global {
+		return fmt.Errorf("y_embedding = %q changes nothing here: no encode-and-dot critic of this objective is as wide as code = %d (mi_units = %d, global_units = %d), so Y is embedded either way; remove the key", c.YEmbedding, c.Code, c.MIUnits, c.GlobalUnits)
+	}
+	return nil
+}
+
 // validateNetworks checks the critics and the networks' widths.
 func (c *Config) validateNetworks() error {
 	if !slices.Contains(architectures.LocalCriticNames(), c.LocalCritic) {
@@ -472,12 +494,8 @@ func (c *Config) validateNetworks() error {
 	}); err != nil {
 		return err
 	}
-	switch c.YEmbedding {
-	case yEmbedAlways, "":
-		c.YEmbedding = ""
-	case yEmbedOfficial:
-	default:
-		return fmt.Errorf("y_embedding = %q: must be %q (embed Y even where code equals the critic's width) or %q (leave it unembedded there, as the official code's NopNet)", c.YEmbedding, yEmbedAlways, yEmbedOfficial)
+	if err := c.validateYEmbedding(); err != nil {
+		return err
 	}
 	if len(c.PriorHidden) != 2 || c.PriorHidden[0] < 1 || c.PriorHidden[1] < 1 {
 		return fmt.Errorf("prior_hidden = %v: give two positive widths, such as [1000, 200]", c.PriorHidden)

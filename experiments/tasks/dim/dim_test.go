@@ -322,6 +322,7 @@ func TestValidateNamesTheKey(t *testing.T) {
 		{"global_critic", func(c *Config) { c.GlobalCritic = "dot" }},
 		{"mi_units", func(c *Config) { c.MIUnits = 0 }},
 		{"y_embedding", func(c *Config) { c.YEmbedding = "nop" }},
+		{"y_embedding", func(c *Config) { c.YEmbedding = "official" }}, // mi_units 2048, code 64: nothing to leave out
 		{"prior_hidden", func(c *Config) { c.PriorHidden = []int{10} }},
 		{"prior_penalty", func(c *Config) { c.PriorPenalty = -1 }},
 		{"prior_penalty", func(c *Config) { c.PriorPenalty = math.NaN() }},
