@@ -26,10 +26,10 @@ import (
 // Ermon 2020 reports as its "JS" estimator: their js_lower_bound evaluates
 // nwj_lower_bound(s) = TUBA(s-1) = E_pos[s] - E_neg[e^(s-1)] on the same
 // critic, which at the optimal critic is MI - 1/e, with an e^s term e
-// times smaller, so e^2 times less variance. Ours is (NWJ(s+1), the
-// critic shifted by the +1 that NWJ's optimum needs), a documented
-// choice: its mean at the optimal critic is the MI, and its variance is
-// larger; so jsd's bias and variance in the staircase figures are not
+// times smaller and so e^2 times less variable. Ours is NWJ(s+1), the
+// critic shifted by the +1 that NWJ's optimum needs: a documented choice,
+// whose mean at the optimal critic is the MI and whose e^s term varies
+// more; so jsd's bias and variance in the staircase figures are not
 // comparable with their published JS curves.
 //
 // The loss itself gives the Jensen-Shannon lower bound
