@@ -17,7 +17,11 @@ func init() {
 			"the interaction, with t-intervals (Markdown, CSV and LaTeX)",
 		Check: func(spec Spec) error { _, err := readInteractionOptions(spec); return err },
 		Keys:  func(spec Spec) []KeyRef { o, _ := readInteractionOptions(spec); return givenKeys(spec, o.keys()) },
-		Make:  makeInteraction,
+		Selectors: func(spec Spec) []Selector {
+			o, _ := readInteractionOptions(spec)
+			return whereSelector(o.Where)
+		},
+		Make: makeInteraction,
 	})
 }
 

@@ -41,3 +41,40 @@ func givenKeys(spec Spec, options map[string][]string) []KeyRef {
 	}
 	return refs
 }
+
+// Selector is a set of runs that an option of a spec picks by parameter
+// value, such as where = {preset = "dim-l"}: the report fails when no
+// finished run matches it, so a sweep checks, before any run, that some run
+// of the sweep would.
+type Selector struct {
+	// Option is the option that holds it ("where", "baselines"); Label
+	// tells it apart within the option ("" for the option itself).
+	Option, Label string
+	// Where maps each parameter to the values it may take.
+	Where map[string][]string
+}
+
+// NamedSelectors returns the run selectors of spec's options, by the kind's
+// Selectors (none when it has none), for a spec that passed Check.
+func (k Kind) NamedSelectors(spec Spec) []Selector {
+	if k.Selectors == nil {
+		return nil
+	}
+	return k.Selectors(spec)
+}
+
+// Matches reports whether run r has, for every parameter of where, one of
+// its values, as a report selects runs.
+func (s Selector) Matches(r Run) bool { return matches(r, s.Where) }
+
+// String writes the selector as a sweep file would, keys sorted.
+func (s Selector) String() string { return formatWhere(s.Where) }
+
+// whereSelector is the selector of a spec's where option, none when the
+// spec does not set it.
+func whereSelector(where map[string][]string) []Selector {
+	if where == nil {
+		return nil
+	}
+	return []Selector{{Option: "where", Where: where}}
+}

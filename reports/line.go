@@ -23,7 +23,8 @@ func init() {
 			o, _ := readLineOptions(spec)
 			return givenKeys(spec, map[string][]string{"x": {o.X}, "group": o.Group, "where": slices.Sorted(maps.Keys(o.Where))})
 		},
-		Make: makeLine,
+		Selectors: func(spec Spec) []Selector { o, _ := readLineOptions(spec); return whereSelector(o.Where) },
+		Make:      makeLine,
 	})
 }
 

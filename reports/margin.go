@@ -18,7 +18,15 @@ func init() {
 			"e.g. DIM(L) against the pixel and random-encoder baselines",
 		Check: func(spec Spec) error { _, err := readMarginOptions(spec); return err },
 		Keys:  func(spec Spec) []KeyRef { o, _ := readMarginOptions(spec); return givenKeys(spec, o.keys()) },
-		Make:  makeMargin,
+		Selectors: func(spec Spec) []Selector {
+			o, _ := readMarginOptions(spec)
+			sels := whereSelector(o.Where)
+			for _, b := range o.Baselines {
+				sels = append(sels, Selector{Option: "baselines", Label: b.Label, Where: b.Where})
+			}
+			return sels
+		},
+		Make: makeMargin,
 	})
 }
 

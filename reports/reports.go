@@ -77,6 +77,9 @@ type Kind struct {
 	// that the options of a spec that passed Check name (see
 	// [Kind.NamedKeys]).
 	Keys func(spec Spec) []KeyRef
+	// Selectors, which may be nil, returns the run selectors of the
+	// options of a spec that passed Check (see [Kind.NamedSelectors]).
+	Selectors func(spec Spec) []Selector
 	// Make writes the report for runs into dir and returns the paths of the
 	// files it wrote. Runs that are not done are ignored by most kinds.
 	Make func(runs []Run, spec Spec, dir string) ([]string, error)

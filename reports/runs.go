@@ -221,6 +221,10 @@ func findNested(m map[string]any, key string, found *[]any) {
 	}
 }
 
+// FormatValue writes a parameter value as reports show it and match it
+// against a selector's values (see formatValue).
+func FormatValue(v any) string { return formatValue(v) }
+
 // formatValue writes a parameter value for a label or table cell: integral
 // numbers without a decimal point (a batch size decoded from JSON as 64.0
 // prints as 64), other numbers in the shortest form that reads back.

@@ -38,6 +38,13 @@ func (s *Sweep) checkReportKeys() error {
 				return &FileError{File: s.File, Line: s.loc.line([]string{list.name, ref.Option}, list.name, i),
 					Key: fmt.Sprintf("%s[%d].%s", list.name, i, keyPart(ref.Option)), Msg: keys.unknown(spec, ref.Key)}
 			}
+			for _, sel := range kind.NamedSelectors(spec) {
+				if keys.matchesSome(sel) {
+					continue
+				}
+				return &FileError{File: s.File, Line: s.loc.line([]string{list.name, sel.Option}, list.name, i),
+					Key: fmt.Sprintf("%s[%d].%s", list.name, i, keyPart(sel.Option)), Msg: keys.unmatched(spec, sel)}
+			}
 		}
 	}
 	return nil
@@ -90,4 +97,36 @@ func (k *runKeys) unknown(spec reports.Spec, key string) string {
 	}
 	return fmt.Sprintf("%s report %s: %s is neither a swept parameter nor a config key of task %q (%s; `sweep list` shows the config keys)%s",
 		spec.Kind, english.Quote(spec.Name), english.Quote(key), k.s.Task, swept, registry.DidYouMean(key, known))
+}
+
+// matchesSome reports whether some run of the sweep has the values that
+// sel selects, as a report will look them up.
+func (k *runKeys) matchesSome(sel reports.Selector) bool {
+	for i := range k.s.Runs {
+		if sel.Matches(k.run(i)) {
+			return true
+		}
+	}
+	return false
+}
+
+// unmatched is the message for a selector that no run of the sweep matches:
+// it gives, for each parameter of the selector, the values the runs have.
+func (k *runKeys) unmatched(spec reports.Spec, sel reports.Selector) string {
+	var have []string
+	for _, key := range slices.Sorted(maps.Keys(sel.Where)) {
+		seen := map[string]bool{}
+		for i := range k.s.Runs {
+			if v, ok := k.run(i).Param(key); ok {
+				seen[reports.FormatValue(v)] = true
+			}
+		}
+		have = append(have, fmt.Sprintf("%s takes %s", key, strings.Join(slices.Sorted(maps.Keys(seen)), ", ")))
+	}
+	at := ""
+	if sel.Label != "" {
+		at = " (" + sel.Label + ")"
+	}
+	return fmt.Sprintf("%s report %s: no run of the sweep matches %s%s, so the report would have no runs (%s)",
+		spec.Kind, english.Quote(spec.Name), sel, at, strings.Join(have, "; "))
 }

@@ -25,6 +25,11 @@ func TestReportOptionsNamingUnknownKeysFailValidation(t *testing.T) {
 		{"bias_variance rows", "[[tables]]\nkind = \"bias_variance\"\nrows = [\"estimator\", \"nope\"]\n", 7, "tables[0].rows", `"nope" is neither`},
 		{"margin where", "[[tables]]\nkind = \"margin\"\nrows = \"estimator\"\nmetric = \"mi\"\nwhere = {estimater = \"jsd\"}\nbaselines = [{label = \"b\", where = {estimator = \"dv\"}}]\n", 9, "tables[0].where", `"estimater" is neither`},
 		{"margin baseline", "[[tables]]\nkind = \"margin\"\nrows = \"estimator\"\nmetric = \"mi\"\nbaselines = [{label = \"b\", where = {model = \"dv\"}}]\n", 9, "tables[0].baselines", `"model" is neither`},
+		// Known keys, values no run has: the report would find no run.
+		{"line where value", "[[figures]]\nkind = \"line\"\nx = \"width\"\ny = \"mi\"\nwhere = {estimator = \"jsdd\"}\n", 9, "figures[0].where",
+			`line report "line": no run of the sweep matches {estimator = jsdd}, so the report would have no runs (estimator takes dv, jsd)`},
+		{"margin baseline value", "[[tables]]\nkind = \"margin\"\nrows = \"estimator\"\nmetric = \"mi\"\nbaselines = [{label = \"b\", where = {estimator = \"nwj\"}}]\n", 9, "tables[0].baselines",
+			`no run of the sweep matches {estimator = nwj} (b),`},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -45,7 +50,7 @@ func TestReportOptionsNamingKnownKeysPass(t *testing.T) {
 		"[[figures]]\nkind = \"staircase\"\npanel = [\"estimator\", \"width\"]\nline = \"optim.lr\"\n" +
 		"[[figures]]\nkind = \"heatmap\"\nx = \"momentum\"\ny = \"seed\"\nz = \"mi\"\n" +
 		"[[tables]]\nkind = \"bias_variance\"\n" +
-		"[[tables]]\nkind = \"margin\"\nrows = \"estimator\"\nmetric = \"mi\"\nbaselines = [{label = \"b\", where = {estimator = \"dv\", batch_size = 4}}]\n"
+		"[[tables]]\nkind = \"margin\"\nrows = \"estimator\"\nmetric = \"mi\"\nbaselines = [{label = \"b\", where = {estimator = \"dv\", batch_size = 8}}]\n"
 	parseFile(t, src)
 	parseFile(t, "name = \"r\"\ntask = \"fake\"\n[[figures]]\nkind = \"staircase\"\n")
 }
