@@ -25,7 +25,7 @@ var shippedRunIDs = map[string]string{
 	"objectives":       "5c17b9792dfa267f", // 36 runs
 	"samples":          "84c81dd625d5ebd9", // 180 runs
 	"suite":            "7285dda9f7054fcb", // 288 runs
-	"table1":           "d39263d5d16065e2", // 36 runs
+	"table1":           "e01617f430868d61", // 36 runs
 	"table3":           "f9558aa7f61f116b", // 15 runs
 	"table4":           "a46b371360aedf9e", // 8 runs
 	"tune-batchsize":   "5d129eb1a3b94118", // 18 runs
