@@ -142,7 +142,9 @@ func run(args []string, stdout, stderr io.Writer) int {
 
 // commandNames returns the subcommands' names, sorted.
 func commandNames() []string {
-	return slices.Sorted(slices.Values(append(slices.Collect(maps.Keys(fileCommands)), "help", "init", "list")))
+	names := append(slices.Collect(maps.Keys(fileCommands)), "help", "init", "list")
+	slices.Sort(names)
+	return names
 }
 
 // options are the flags of the subcommands that take a sweep file; each

@@ -1,7 +1,6 @@
 package data
 
 import (
-	"errors"
 	"fmt"
 	"path/filepath"
 )
@@ -45,8 +44,8 @@ func init() {
 // label byte and 3072 pixel bytes. Any whole number of records per file is
 // accepted (the real files hold 10000 each).
 func loadCIFAR10(dir string) (train, test *Set, err error) {
-	if dir == "" {
-		return nil, nil, errors.New("cifar10 has no embedded copy: " + cifar10Fix)
+	if err := CheckPath("cifar10", dir); err != nil {
+		return nil, nil, err
 	}
 	var trainFiles []string
 	for b := 1; b <= 5; b++ {
@@ -61,8 +60,8 @@ func loadCIFAR10(dir string) (train, test *Set, err error) {
 // records of a coarse label byte, a fine label byte and 3072 pixel bytes. The
 // fine labels (100 classes) are used unless coarse is set (20 classes).
 func loadCIFAR100(name, dir string, coarse bool) (train, test *Set, err error) {
-	if dir == "" {
-		return nil, nil, errors.New(name + " has no embedded copy: " + cifar100Fix)
+	if err := CheckPath(name, dir); err != nil {
+		return nil, nil, err
 	}
 	spec := cifarSpec{name: name, labelBytes: 2, labelIndex: 1, classes: 100, fix: cifar100Fix}
 	if coarse {

@@ -2,7 +2,6 @@ package data
 
 import (
 	"embed"
-	"errors"
 	"fmt"
 	"io/fs"
 	"os"
@@ -43,8 +42,8 @@ func init() {
 		Name:    "fashion-mnist",
 		Summary: "Fashion-MNIST, 60000 train / 10000 test, 1x28x28 padded to 1x32x32; needs data_path (the four IDX files)",
 		Load: func(path string) (*Set, *Set, error) {
-			if path == "" {
-				return nil, nil, errors.New("fashion-mnist has no embedded copy: " + fashionFix)
+			if err := CheckPath("fashion-mnist", path); err != nil {
+				return nil, nil, err
 			}
 			return loadMNIST("fashion-mnist", path)
 		},

@@ -1,7 +1,6 @@
 package data
 
 import (
-	"errors"
 	"fmt"
 	"path/filepath"
 )
@@ -34,8 +33,8 @@ func init() {
 // comparable). The unlabeled split (unlabeled_X.bin) is not read: the probes
 // need labels.
 func loadSTL10(dir string) (train, test *Set, err error) {
-	if dir == "" {
-		return nil, nil, errors.New("stl10 has no embedded copy: " + stlFix)
+	if err := CheckPath("stl10", dir); err != nil {
+		return nil, nil, err
 	}
 	type split struct {
 		name string
