@@ -104,8 +104,9 @@ func DidYouMean(name string, known []string) string {
 }
 
 // Closest returns the name in known nearest to name by edit distance,
-// ignoring case, or "" if none is near enough to be a plausible typo (at
-// most max(2, len(name)/3) edits).
+// ignoring case, or "" if none is near enough to be a plausible typo: at
+// most max(2, len(name)/3) edits, and fewer than name has bytes, so that an
+// empty or one-letter name is never taken for a misspelling.
 func Closest(name string, known []string) string {
 	limit := max(2, len(name)/3)
 	lower := ""
@@ -123,7 +124,7 @@ func Closest(name string, known []string) string {
 			best, bestD = k, d
 		}
 	}
-	if bestD <= limit {
+	if bestD <= limit && bestD < len(name) {
 		return best
 	}
 	return ""

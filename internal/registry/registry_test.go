@@ -1,6 +1,7 @@
 package registry
 
 import (
+	"fmt"
 	"strings"
 	"testing"
 )
@@ -47,6 +48,16 @@ func TestLookupUnknownListsAndSuggests(t *testing.T) {
 	want = `unknown widget "zzzzzzzz" (known: alpha, beta)`
 	if err == nil || err.Error() != want {
 		t.Errorf("Lookup(zzzzzzzz) error = %v; want %s (no suggestion when nothing is near)", err, want)
+	}
+	// An empty name is two deletions from "dv"-like short names, but it is a
+	// missing value, not a typo.
+	r.Register(w("ab", 3))
+	for _, name := range []string{"", "x"} {
+		_, err = r.Lookup(name)
+		want = fmt.Sprintf(`unknown widget %q (known: ab, alpha, beta)`, name)
+		if err == nil || err.Error() != want {
+			t.Errorf("Lookup(%q) error = %v; want %s (no suggestion for an empty or one-letter name)", name, err, want)
+		}
 	}
 }
 
