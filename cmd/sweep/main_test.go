@@ -200,6 +200,28 @@ func TestPlanFormatsPrintJobArrays(t *testing.T) {
 	})
 }
 
+// TestParallelOverTheMemoryLimitIsAUsageError checks that `sweep run
+// --parallel P` refuses, before any run starts, P runs whose estimates
+// together exceed the limit: gaussian-quick's runs need about 42.5 MB each,
+// so two fit in 0.1 GB and three do not.
+func TestParallelOverTheMemoryLimitIsAUsageError(t *testing.T) {
+	src, err := os.ReadFile("../../sweeps/gaussian-quick.toml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	f := filepath.Join(dir, "g.toml")
+	if err := os.WriteFile(f, append([]byte("max_memory_gb = 0.1\n"), src...), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	checkUsageErrors(t, []usageError{
+		{[]string{"run", f, "--out", dir, "--parallel", "3"}, "sweep run: --parallel 3: 3 runs at once would need about 127 MB of memory by their estimates, more than the limit of 100 MB (max_memory_gb = 0.1); use --parallel 2 or less"},
+	})
+	if _, err := os.Stat(filepath.Join(dir, "gaussian-quick")); !os.IsNotExist(err) {
+		t.Errorf("the refused run made its sweep folder (%v)", err)
+	}
+}
+
 func TestChangedSweepFileExitsWithTwoUnlessForced(t *testing.T) {
 	f, out, small := writeSmallWalk(t, "")
 	if code, _, errs := runCLI("run", f, "--out", out); code != exitOK {

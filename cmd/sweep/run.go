@@ -36,6 +36,10 @@ func runSweep(s *sweep.Sweep, o *options, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "sweep run: %v\n", err)
 		return exitUsage
 	}
+	if err := s.CheckParallel(shard, o.parallel); err != nil {
+		fmt.Fprintf(stderr, "sweep run: %v\n", err)
+		return exitUsage
+	}
 	if !shard.All() && source != "--shard" {
 		fmt.Fprintf(stdout, "shard %s from the %s\n", shard, source)
 	}

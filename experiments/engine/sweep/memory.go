@@ -2,9 +2,11 @@ package sweep
 
 import (
 	"bufio"
+	"cmp"
 	"fmt"
 	"math"
 	"os"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -88,4 +90,36 @@ func (s *Sweep) checkMemory(cfg tasks.Config) error {
 	part := mem.Largest()
 	return fmt.Errorf("%s: the run needs about %s of memory, %s of it for %s, more than the limit of %s (%s)",
 		part.Setting, english.Bytes(total), english.Bytes(part.Bytes), part.What, english.Bytes(s.MaxMemory.Bytes), s.MaxMemory.Source)
+}
+
+// CheckParallel refuses to run parallel runs of the shard at once when the
+// largest that many, by their memory estimates, would together need more
+// than the sweep's limit: validation checks each run alone, and
+// `--parallel P` puts P of them in one process. The message gives the
+// largest P that fits. Runs whose config gives no estimate count nothing.
+func (s *Sweep) CheckParallel(shard Shard, parallel int) error {
+	if s.MaxMemory.Bytes == 0 || parallel <= 1 {
+		return nil
+	}
+	var sizes []float64
+	for i, run := range s.Runs {
+		if est, ok := run.Config.(tasks.MemoryEstimator); ok && shard.Contains(i) {
+			sizes = append(sizes, est.EstimateMemory().Total())
+		}
+	}
+	slices.SortFunc(sizes, func(a, b float64) int { return cmp.Compare(b, a) })
+	atOnce := min(parallel, len(sizes))
+	var total float64
+	fits := 0
+	for i, b := range sizes[:atOnce] {
+		total += b
+		if total <= s.MaxMemory.Bytes {
+			fits = i + 1
+		}
+	}
+	if fits == atOnce {
+		return nil
+	}
+	return fmt.Errorf("--parallel %d: %d runs at once would need about %s of memory by their estimates, more than the limit of %s (%s); use --parallel %d or less",
+		parallel, atOnce, english.Bytes(total), english.Bytes(s.MaxMemory.Bytes), s.MaxMemory.Source, max(1, fits))
 }

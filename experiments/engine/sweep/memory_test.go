@@ -83,3 +83,37 @@ func TestMemTotalReadsProcMeminfo(t *testing.T) {
 		t.Errorf("memTotal without MemTotal = %g", got)
 	}
 }
+
+// TestCheckParallelSumsTheLargestEstimates checks that --parallel P is
+// refused when the P largest runs' estimates of the shard add up to more
+// than the limit, with the largest P that fits, and accepted otherwise.
+func TestCheckParallelSumsTheLargestEstimates(t *testing.T) {
+	withMachineMemory(t, 8e9)
+	// Runs of 1,000, 2,000 and 3,000 MB (plus 1 MB each for the process),
+	// under a limit of 5.5 GB.
+	s := parseFile(t, "name = \"m\"\ntask = \"sized\"\nmax_memory_gb = 5.5\n[parameters.megabytes]\nvalues = [1000, 2000, 3000]\n")
+	all := Shard{}
+	for _, p := range []int{1, 2} {
+		if err := s.CheckParallel(all, p); err != nil {
+			t.Errorf("--parallel %d: %v; want nil (3,000 + 2,000 MB fit in 5.5 GB)", p, err)
+		}
+	}
+	want := "--parallel 3: 3 runs at once would need about 6 GB of memory by their estimates, more than the limit of 5.5 GB (max_memory_gb = 5.5); use --parallel 2 or less"
+	for _, p := range []int{3, 100000} {
+		err := s.CheckParallel(all, p)
+		if p == 100000 {
+			want = strings.Replace(want, "--parallel 3:", "--parallel 100000:", 1)
+		}
+		if err == nil || err.Error() != want {
+			t.Errorf("--parallel %d: %v\nwant %s", p, err, want)
+		}
+	}
+	// Shard 0/2 holds the runs of 1,000 and 3,000 MB: both fit at once.
+	if err := s.CheckParallel(Shard{Index: 0, Count: 2}, 3); err != nil {
+		t.Errorf("shard 0/2, --parallel 3: %v; want nil", err)
+	}
+	s = parseFile(t, "name = \"m\"\ntask = \"sized\"\nmax_memory_gb = 0\n[parameters.megabytes]\nvalues = [1000, 2000, 3000]\n")
+	if err := s.CheckParallel(all, 3); err != nil {
+		t.Errorf("max_memory_gb = 0, --parallel 3: %v; want nil (no limit)", err)
+	}
+}
