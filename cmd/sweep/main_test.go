@@ -254,6 +254,7 @@ func walkInEveryState(t *testing.T, extra string) (s *sweep.Sweep, out, host str
 	}
 	results.WriteSummary(failed, &results.Summary{RunID: s.Runs[1].ID, Status: results.StatusFailed, Error: "diverged at step 2: loss is NaN", Step: 2, Seconds: 1})
 	results.WriteSummary(running, &results.Summary{RunID: s.Runs[3].ID, Status: results.StatusRunning, Started: time.Now()})
+	os.WriteFile(filepath.Join(running, results.MetricsFile), []byte(`{"step":1,"values":{"x":1}}`+"\n"+`{"step":2,"values":{"x":2}}`+"\n"), 0o644)
 	host, _ = os.Hostname()
 	os.WriteFile(filepath.Join(running, results.LockFile), fmt.Appendf(nil, "%d %s\n", os.Getpid(), host), 0o644)
 	return s, out, host
@@ -271,6 +272,10 @@ func TestStatusShowsEveryStateWithReasonsAndAnEstimate(t *testing.T) {
 		if f := strings.Fields(lines[i+1]); len(f) < 3 || f[1] != s.Runs[i].ID || f[2] != want {
 			t.Errorf("line for run %d is %q, want status %s", i, lines[i+1], want)
 		}
+	}
+	// The running run's summary says step 0; its metrics.jsonl has got to 2.
+	if f := strings.Fields(lines[4]); len(f) < 4 || f[3] != "2" {
+		t.Errorf("line for the running run is %q, want step 2, the last in its metrics.jsonl", lines[4])
 	}
 	for _, want := range []string{"diverged at step 2: loss is NaN", fmt.Sprintf("pid %d on %s", os.Getpid(), host), "6 runs: 3 done, 1 failed, 1 running, 1 pending", "left at"} {
 		if !strings.Contains(stdout, want) {

@@ -3,6 +3,7 @@ package main
 import (
 	"fmt"
 	"io"
+	"path/filepath"
 	"strings"
 	"text/tabwriter"
 	"time"
@@ -30,7 +31,7 @@ func status(s *sweep.Sweep, o *options, stdout, stderr io.Writer) int {
 	for i, st := range states {
 		step, took := "", ""
 		if st.Summary != nil {
-			step = fmt.Sprint(st.Summary.Step)
+			step = fmt.Sprint(runStep(s, o.out, st))
 			took = formatSeconds(runSeconds(st))
 		}
 		fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%s\t%s\n", i+1, st.Run.ID, stateLabel(st), step, took, stateReason(s, o.out, st))
@@ -38,6 +39,20 @@ func status(s *sweep.Sweep, o *options, stdout, stderr io.Writer) int {
 	tw.Flush()
 	fmt.Fprintf(stdout, "\n%s\n", statusSummary(states))
 	return exitOK
+}
+
+// runStep is how far a run has got: its summary's step or, for a running
+// run, whose summary is written only when it starts and ends, the last step
+// its metrics.jsonl holds.
+func runStep(s *sweep.Sweep, out string, st sweep.State) int {
+	step := st.Summary.Step
+	if st.Status == results.StatusRunning {
+		recs, _, err := results.ReadMetrics(filepath.Join(s.RunDir(out, st.Run), results.MetricsFile))
+		if err == nil && len(recs) > 0 {
+			step = max(step, recs[len(recs)-1].Step)
+		}
+	}
+	return step
 }
 
 // stateLabel is a run's state in a word: done, failed, interrupted,
