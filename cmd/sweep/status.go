@@ -89,6 +89,9 @@ func stateReason(s *sweep.Sweep, out string, st sweep.State) string {
 // statusSummary is the line `sweep status` ends with: the runs in each
 // state, the time spent and an estimate of the time left, such as "6 runs:
 // 3 done, 1 failed, 2 pending; 1m30s spent, about 1m0s left at 30s a run".
+// With several runs running, as under --parallel, the runs left are taken
+// to go that many at a time: "..., about 30s left at 30s a run, 2 at a
+// time".
 func statusSummary(states []sweep.State) string {
 	counts := map[string]int{}
 	var spent, doneTime float64
@@ -109,7 +112,12 @@ func statusSummary(states []sweep.State) string {
 	}
 	line := fmt.Sprintf("%d runs: %s; %s spent", len(states), strings.Join(parts, ", "), formatSeconds(spent))
 	if left := len(states) - done; left > 0 && done > 0 {
-		line += fmt.Sprintf(", about %s left at %s a run", formatSeconds(doneTime/float64(done)*float64(left)), formatSeconds(doneTime/float64(done)))
+		atOnce := max(1, counts["running"])
+		perRun := doneTime / float64(done)
+		line += fmt.Sprintf(", about %s left at %s a run", formatSeconds(perRun*float64(left)/float64(atOnce)), formatSeconds(perRun))
+		if atOnce > 1 {
+			line += fmt.Sprintf(", %d at a time", atOnce)
+		}
 	}
 	return line
 }
