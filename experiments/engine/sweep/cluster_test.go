@@ -82,12 +82,12 @@ func TestSlurmScriptRunsNothingButSweep(t *testing.T) {
 	if files, _ := os.ReadDir(dir); len(files) != 1 {
 		t.Errorf("the script created files: %v\nscript:\n%s", files, script)
 	}
-	checkSbatchHeader(t, script)
+	checkSbatchHeader(t, script, 7)
 }
 
 // checkSbatchHeader checks that the script's header is comments only, so
-// that sbatch reads every #SBATCH directive, and that it has them all.
-func checkSbatchHeader(t *testing.T, script string) {
+// that sbatch reads every #SBATCH directive, and that it has all want of them.
+func checkSbatchHeader(t *testing.T, script string, want int) {
 	t.Helper()
 	lines := strings.Split(script, "\n")
 	directives := 0
@@ -102,8 +102,8 @@ func checkSbatchHeader(t *testing.T, script string) {
 			directives++
 		}
 	}
-	if directives != 7 {
-		t.Errorf("the header has %d #SBATCH directives, want 7:\n%s", directives, script)
+	if directives != want {
+		t.Errorf("the header has %d #SBATCH directives, want %d:\n%s", directives, want, script)
 	}
 }
 

@@ -96,11 +96,41 @@ func (s *Sweep) checkMemory(cfg tasks.Config) error {
 // largest that many, by their memory estimates, would together need more
 // than the sweep's limit: validation checks each run alone, and
 // `--parallel P` puts P of them in one process. The message gives the
-// largest P that fits. Runs whose config gives no estimate count nothing.
+// largest P that fits.
 func (s *Sweep) CheckParallel(shard Shard, parallel int) error {
 	if s.MaxMemory.Bytes == 0 || parallel <= 1 {
 		return nil
 	}
+	sizes := s.largestEstimates(shard, parallel)
+	var total float64
+	fits := 0
+	for i, b := range sizes {
+		total += b
+		if total <= s.MaxMemory.Bytes {
+			fits = i + 1
+		}
+	}
+	if fits == len(sizes) {
+		return nil
+	}
+	return fmt.Errorf("--parallel %d: %d runs at once would need about %s of memory by their estimates, more than the limit of %s (%s); use --parallel %d or less",
+		parallel, len(sizes), english.Bytes(total), english.Bytes(s.MaxMemory.Bytes), s.MaxMemory.Source, max(1, fits))
+}
+
+// parallelMemory is the memory, in bytes, that parallel runs of the shard
+// need at once at the most: the sum of the largest that many estimates.
+func (s *Sweep) parallelMemory(shard Shard, parallel int) float64 {
+	var total float64
+	for _, b := range s.largestEstimates(shard, parallel) {
+		total += b
+	}
+	return total
+}
+
+// largestEstimates returns the memory estimates of the n largest runs of
+// the shard, largest first. Runs whose config gives no estimate count
+// nothing.
+func (s *Sweep) largestEstimates(shard Shard, n int) []float64 {
 	var sizes []float64
 	for i, run := range s.Runs {
 		if est, ok := run.Config.(tasks.MemoryEstimator); ok && shard.Contains(i) {
@@ -108,18 +138,5 @@ func (s *Sweep) CheckParallel(shard Shard, parallel int) error {
 		}
 	}
 	slices.SortFunc(sizes, func(a, b float64) int { return cmp.Compare(b, a) })
-	atOnce := min(parallel, len(sizes))
-	var total float64
-	fits := 0
-	for i, b := range sizes[:atOnce] {
-		total += b
-		if total <= s.MaxMemory.Bytes {
-			fits = i + 1
-		}
-	}
-	if fits == atOnce {
-		return nil
-	}
-	return fmt.Errorf("--parallel %d: %d runs at once would need about %s of memory by their estimates, more than the limit of %s (%s); use --parallel %d or less",
-		parallel, atOnce, english.Bytes(total), english.Bytes(s.MaxMemory.Bytes), s.MaxMemory.Source, max(1, fits))
+	return sizes[:min(n, len(sizes))]
 }

@@ -117,3 +117,25 @@ func TestCheckParallelSumsTheLargestEstimates(t *testing.T) {
 		t.Errorf("max_memory_gb = 0, --parallel 3: %v; want nil (no limit)", err)
 	}
 }
+
+// TestClusterJobsAskForTheRunsMemory checks the memory a Slurm array task
+// and a Kubernetes pod ask for: the largest estimates of the runs a task
+// may run at once, plus the headroom, in MiB rounded up; none for a task
+// without estimates.
+func TestClusterJobsAskForTheRunsMemory(t *testing.T) {
+	withMachineMemory(t, 8e9)
+	s := parseFile(t, "name = \"m\"\ntask = \"sized\"\nmax_memory_gb = 0\n[parameters.megabytes]\nvalues = [1000, 2000, 3000]\n")
+	// One shard of 3 runs, 2 at a time: (3,001 + 2,001) MB + 512 MiB.
+	script := s.SlurmScript(ClusterPlan{Shards: 1, Parallel: 2})
+	if !strings.Contains(script, "#SBATCH --mem=5283M\n") {
+		t.Errorf("one shard, --parallel 2: the script lacks #SBATCH --mem=5283M:\n%s", script)
+	}
+	checkSbatchHeader(t, script, 8)
+	// Three shards of one run each: only the largest run, 3,001 MB, at once.
+	if k8s := s.K8sJob(ClusterPlan{Shards: 3, Parallel: 2}); !strings.Contains(k8s, "            memory: \"3374Mi\"\n") {
+		t.Errorf("three shards: the manifest lacks memory: \"3374Mi\":\n%s", k8s)
+	}
+	if script := noopSweep(t, 4).SlurmScript(ClusterPlan{Shards: 1, Parallel: 2}); strings.Contains(script, "--mem") {
+		t.Errorf("a task without estimates asks for memory:\n%s", script)
+	}
+}
