@@ -29,6 +29,7 @@ var shippedRunIDs = map[string]string{
 	"table3":           "f9558aa7f61f116b", // 15 runs
 	"table4":           "a46b371360aedf9e", // 8 runs
 	"tune-batchsize":   "5d129eb1a3b94118", // 18 runs
+	"tune-global-lr":   "c876a163d4c1f92b", // 9 runs
 	"tune-table1":      "4f6f2991213971aa", // 9 runs
 	"tune-table3":      "b88186c6ba0f3860", // 8 runs
 }
