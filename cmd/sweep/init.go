@@ -132,6 +132,17 @@ func loadSweep(arg string, stderr io.Writer) (*sweep.Sweep, error) {
 	return sweep.Parse(arg, src)
 }
 
+// isShipped reports whether file, the File of a loaded sweep, names a
+// shipped sweep rather than a file: loadSweep reads a shipped sweep only
+// when no file has its name.
+func isShipped(file string) bool {
+	if !isSweepName(file) {
+		return false
+	}
+	st, err := os.Stat(file)
+	return err != nil || st.IsDir()
+}
+
 // isSweepName reports whether arg can only be a shipped sweep's name: a
 // bare word, with no folder and no extension.
 func isSweepName(arg string) bool {

@@ -75,6 +75,15 @@ func TestEveryFileCommandTakesAShippedName(t *testing.T) {
 	if code, _, errs := runCLI("report", "gaussian-quick", "--out", "elsewhere"); code == exitUsage || !strings.Contains(errs, "no results for sweep gaussian-quick") {
 		t.Errorf("report with nothing run: exit %d, stderr %q; want the sweep found and its results missing", code, errs)
 	}
+	// A job file for a shipped sweep does not send the user looking for its
+	// file.
+	for _, format := range []string{"slurm", "k8s"} {
+		code, out, errs := runCLI("plan", "gaussian-quick", "--format", format, "--shards", "3")
+		text := strings.ReplaceAll(out, "\n# ", " ") // the comments' lines, joined
+		if code != exitOK || !strings.Contains(text, "carries the sweep gaussian-quick") || strings.Contains(text, "holds gaussian-quick") || strings.Contains(text, "holding gaussian-quick") {
+			t.Errorf("plan --format %s: exit %d\n%s%s", format, code, out, errs)
+		}
+	}
 	if code, out, _ := runCLI("list"); code != exitOK || !strings.Contains(out, "Shipped sweeps") || !strings.Contains(out, "batchsize ") {
 		t.Errorf("list does not show the shipped sweeps: exit %d\n%s", code, out)
 	}

@@ -28,6 +28,9 @@ type ClusterPlan struct {
 	// Command is the sweep program as the jobs call it ("sweep" when
 	// empty).
 	Command string
+	// Shipped says that File is the name of a sweep the program carries,
+	// not a file the jobs must find.
+	Shipped bool
 }
 
 // DefaultShards is the shard count of `sweep plan --format` without
