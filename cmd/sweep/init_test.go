@@ -103,6 +103,17 @@ func TestAFileWinsOverAShippedName(t *testing.T) {
 	if code, out, errs := runCLI("validate", "batchsize"); code != exitOK || !strings.Contains(out, "sweep walk") {
 		t.Errorf("validate with a file named batchsize: exit %d\n%s%s; want the file's walk sweep", code, out, errs)
 	}
+	// A job file for it sends the user to the file; a folder named like a
+	// shipped sweep leaves the shipped sweep shipped.
+	if code, out, errs := runCLI("plan", "batchsize", "--format", "slurm", "--shards", "1"); code != exitOK || !strings.Contains(out, "that holds batchsize,") {
+		t.Errorf("plan of a file named batchsize: exit %d\n%s%s; want it sent to the file", code, out, errs)
+	}
+	if err := os.Mkdir("gaussian-quick", 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if code, out, errs := runCLI("plan", "gaussian-quick", "--format", "slurm", "--shards", "1"); code != exitOK || !strings.Contains(out, "The sweep program carries the") {
+		t.Errorf("plan of gaussian-quick beside a folder of that name: exit %d\n%s%s; want the shipped sweep", code, out, errs)
+	}
 	if err := os.Remove("batchsize"); err != nil {
 		t.Fatal(err)
 	}

@@ -202,7 +202,7 @@ func TestPlanFormatsPrintJobArrays(t *testing.T) {
 
 // TestParallelOverTheMemoryLimitIsAUsageError checks that `sweep run
 // --parallel P` refuses, before any run starts, P runs whose estimates
-// together exceed the limit: gaussian-quick's runs need about 42.5 MB each,
+// together exceed the limit, and `sweep plan` a job file that would: gaussian-quick's runs need about 42.5 MB each,
 // so two fit in 0.1 GB and three do not.
 func TestParallelOverTheMemoryLimitIsAUsageError(t *testing.T) {
 	src, err := os.ReadFile("../../sweeps/gaussian-quick.toml")
@@ -216,6 +216,8 @@ func TestParallelOverTheMemoryLimitIsAUsageError(t *testing.T) {
 	}
 	checkUsageErrors(t, []usageError{
 		{[]string{"run", f, "--out", dir, "--parallel", "3"}, "sweep run: --parallel 3: 3 runs at once would need about 127 MB of memory by their estimates, more than the limit of 100 MB (max_memory_gb = 0.1); use --parallel 2 or less"},
+		// A job file whose tasks would be refused so is not made.
+		{[]string{"plan", f, "--format", "slurm", "--shards", "1", "--parallel", "3"}, "sweep plan: --parallel 3: 3 runs at once would need about 127 MB"},
 	})
 	if _, err := os.Stat(filepath.Join(dir, "gaussian-quick")); !os.IsNotExist(err) {
 		t.Errorf("the refused run made its sweep folder (%v)", err)

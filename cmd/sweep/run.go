@@ -36,7 +36,7 @@ func runSweep(s *sweep.Sweep, o *options, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "sweep run: %v\n", err)
 		return exitUsage
 	}
-	if err := s.CheckParallel(shard, o.parallel); err != nil {
+	if err := s.CheckParallel(s.Unfinished(o.out, shard), o.parallel); err != nil {
 		fmt.Fprintf(stderr, "sweep run: %v\n", err)
 		return exitUsage
 	}

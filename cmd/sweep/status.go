@@ -42,14 +42,14 @@ func status(s *sweep.Sweep, o *options, stdout, stderr io.Writer) int {
 }
 
 // runStep is how far a run has got: its summary's step or, for a running
-// run, whose summary is written only when it starts and ends, the last step
-// its metrics.jsonl holds.
+// run, the last step its metrics.jsonl holds when that is further: the
+// summary changes only at the run's start, its checkpoints and its end,
+// while metrics.jsonl is flushed every few seconds.
 func runStep(s *sweep.Sweep, out string, st sweep.State) int {
 	step := st.Summary.Step
 	if st.Status == results.StatusRunning {
-		recs, _, err := results.ReadMetrics(filepath.Join(s.RunDir(out, st.Run), results.MetricsFile))
-		if err == nil && len(recs) > 0 {
-			step = max(step, recs[len(recs)-1].Step)
+		if last, ok := results.LastStep(filepath.Join(s.RunDir(out, st.Run), results.MetricsFile)); ok {
+			step = max(step, last)
 		}
 	}
 	return step

@@ -106,7 +106,8 @@ func DidYouMean(name string, known []string) string {
 // Closest returns the name in known nearest to name by edit distance,
 // ignoring case, or "" if none is near enough to be a plausible typo: at
 // most max(2, len(name)/3) edits, and fewer than name has bytes, so that an
-// empty or one-letter name is never taken for a misspelling.
+// empty or one-letter name is never taken for a misspelling (nor a
+// two-letter one two edits away, such as "vd" for "dv").
 func Closest(name string, known []string) string {
 	limit := max(2, len(name)/3)
 	lower := ""

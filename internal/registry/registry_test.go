@@ -49,8 +49,9 @@ func TestLookupUnknownListsAndSuggests(t *testing.T) {
 	if err == nil || err.Error() != want {
 		t.Errorf("Lookup(zzzzzzzz) error = %v; want %s (no suggestion when nothing is near)", err, want)
 	}
-	// An empty name is two deletions from "dv"-like short names, but it is a
-	// missing value, not a typo.
+	// An empty name is two insertions from a two-letter name such as "ab",
+	// within the typo limit, but it is a missing value, not a typo; a
+	// one-letter name is no more a misspelling of it.
 	r.Register(w("ab", 3))
 	for _, name := range []string{"", "x"} {
 		_, err = r.Lookup(name)

@@ -261,6 +261,42 @@ func ParseMetrics(r io.Reader) (recs []Record, skipped []int, err error) {
 	return recs, skipped, sc.Err()
 }
 
+// lastStepWindow is how much of the end of a metrics.jsonl LastStep reads:
+// many records, each a line of a few hundred bytes.
+const lastStepWindow = 64 << 10
+
+// LastStep returns the step of the last whole record of a metrics.jsonl
+// file, reading only its end, and false when that end holds none (a file
+// missing, empty or torn there). It is for following a running run without
+// reading all its records.
+func LastStep(path string) (int, bool) {
+	f, err := os.Open(path)
+	if err != nil {
+		return 0, false
+	}
+	defer f.Close()
+	st, err := f.Stat()
+	if err != nil {
+		return 0, false
+	}
+	from := max(0, st.Size()-lastStepWindow)
+	b := make([]byte, st.Size()-from)
+	if _, err := f.ReadAt(b, from); err != nil && err != io.EOF {
+		return 0, false
+	}
+	if from > 0 {
+		// The window's first line may start mid-record.
+		if i := bytes.IndexByte(b, '\n'); i >= 0 {
+			b = b[i+1:]
+		}
+	}
+	recs, _, _ := ParseMetrics(bytes.NewReader(b))
+	if len(recs) == 0 {
+		return 0, false
+	}
+	return recs[len(recs)-1].Step, true
+}
+
 // Summary is the content of summary.json.
 type Summary struct {
 	RunID  string `json:"run_id"`

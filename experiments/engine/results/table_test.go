@@ -2,10 +2,12 @@ package results
 
 import (
 	"bytes"
+	"fmt"
 	"math"
 	"os"
 	"path/filepath"
 	"slices"
+	"strings"
 	"testing"
 )
 
@@ -82,5 +84,41 @@ func TestTruncateMetricsKeepsStepsUpToTheCheckpoint(t *testing.T) {
 	}
 	if _, _, err := TruncateMetrics(filepath.Join(t.TempDir(), "none"), 3); err != nil {
 		t.Fatalf("a missing file: %v", err)
+	}
+}
+
+// TestLastStepReadsTheLastWholeRecord checks LastStep on files it writes: a
+// short one, one longer than the window it reads (whose first line there
+// starts mid-record), one torn at the end, an empty one and none.
+func TestLastStepReadsTheLastWholeRecord(t *testing.T) {
+	dir := t.TempDir()
+	write := func(name, text string) string {
+		path := filepath.Join(dir, name)
+		if err := os.WriteFile(path, []byte(text), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return path
+	}
+	var long strings.Builder
+	for step := 1; long.Len() < 3*lastStepWindow; step++ {
+		fmt.Fprintf(&long, `{"step":%d,"values":{"loss":%d.25}}`+"\n", step, step)
+	}
+	lastLong := strings.Count(long.String(), "\n")
+	for _, tc := range []struct {
+		name, text string
+		step       int
+		ok         bool
+	}{
+		{"short", `{"step":1,"values":{"x":1}}` + "\n" + `{"step":7,"values":{"x":2}}` + "\n", 7, true},
+		{"long", long.String(), lastLong, true},
+		{"torn", `{"step":1,"values":{"x":1}}` + "\n" + `{"step":2,"values":{"x":2}}` + "\n" + `{"step":3,"val`, 2, true},
+		{"empty", "", 0, false},
+	} {
+		if step, ok := LastStep(write(tc.name, tc.text)); step != tc.step || ok != tc.ok {
+			t.Errorf("%s: LastStep = %d, %v; want %d, %v", tc.name, step, ok, tc.step, tc.ok)
+		}
+	}
+	if step, ok := LastStep(filepath.Join(dir, "none")); ok {
+		t.Errorf("a missing file: LastStep = %d, true; want false", step)
 	}
 }

@@ -65,8 +65,10 @@ func (p ClusterPlan) withDefaults(s *Sweep) ClusterPlan {
 
 // CheckClusterPlan reports a plan that cannot work: a shard count or
 // parallelism out of range, a --time that is not a Slurm time limit, an
-// --image that is not one word, or a sweep file path or --out that is not
-// valid UTF-8 (a Kubernetes manifest is UTF-8 text). Every other string is
+// --image that is not one word, a sweep file path or --out that is not
+// valid UTF-8 (a Kubernetes manifest is UTF-8 text), or a --parallel whose
+// runs would together need more memory than the limit (see
+// [Sweep.CheckParallel]). Every other string is
 // quoted where it goes into a script or manifest, comments included.
 func (s *Sweep) CheckClusterPlan(p ClusterPlan) error {
 	switch {
@@ -84,6 +86,16 @@ func (s *Sweep) CheckClusterPlan(p ClusterPlan) error {
 	for _, f := range []struct{ what, v string }{{"the sweep file's path", s.File}, {"--out", p.Out}} {
 		if !utf8.ValidString(f.v) {
 			return fmt.Errorf("%s %s is not valid UTF-8, which a job file cannot hold: rename it", f.what, english.Quote(f.v))
+		}
+	}
+	// Each task's `sweep run --parallel P` checks its runs' memory against
+	// the limit (max_memory_gb, else the memory of the machine it runs on,
+	// which here is the one planning): refuse a plan whose tasks would be
+	// refused there.
+	q := p.withDefaults(s)
+	for i := range q.Shards {
+		if err := s.CheckParallel(s.ShardRuns(Shard{Index: i, Count: q.Shards}), q.Parallel); err != nil {
+			return err
 		}
 	}
 	return nil
@@ -195,7 +207,7 @@ const jobMemoryHeadroom = 512 << 20
 func (s *Sweep) clusterJob(p ClusterPlan) clusterJob {
 	j := clusterJob{ClusterPlan: p.withDefaults(s), Sweep: s.Name, SweepFile: s.File, Runs: len(s.Runs)}
 	atOnce := min(j.Parallel, j.PerShard())
-	if b := s.parallelMemory(Shard{}, atOnce); b > 0 {
+	if b := s.parallelMemory(s.ShardRuns(Shard{}), atOnce); b > 0 {
 		j.MemoryMiB = int(math.Ceil((b + jobMemoryHeadroom) / (1 << 20)))
 	}
 	return j

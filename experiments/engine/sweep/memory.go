@@ -92,16 +92,17 @@ func (s *Sweep) checkMemory(cfg tasks.Config) error {
 		part.Setting, english.Bytes(total), english.Bytes(part.Bytes), part.What, english.Bytes(s.MaxMemory.Bytes), s.MaxMemory.Source)
 }
 
-// CheckParallel refuses to run parallel runs of the shard at once when the
-// largest that many, by their memory estimates, would together need more
-// than the sweep's limit: validation checks each run alone, and
-// `--parallel P` puts P of them in one process. The message gives the
-// largest P that fits.
-func (s *Sweep) CheckParallel(shard Shard, parallel int) error {
+// CheckParallel refuses to run parallel of the runs at indices runs at
+// once when the largest that many, by their memory estimates, would
+// together need more than the sweep's limit: validation checks each run
+// alone, and `--parallel P` puts P of them in one process. The message
+// gives the largest P that fits. `sweep run` passes the runs of its shard
+// that are not done ([Sweep.Unfinished]); `sweep plan` each shard's runs.
+func (s *Sweep) CheckParallel(runs []int, parallel int) error {
 	if s.MaxMemory.Bytes == 0 || parallel <= 1 {
 		return nil
 	}
-	sizes := s.largestEstimates(shard, parallel)
+	sizes := s.largestEstimates(runs, parallel)
 	var total float64
 	fits := 0
 	for i, b := range sizes {
@@ -117,23 +118,24 @@ func (s *Sweep) CheckParallel(shard Shard, parallel int) error {
 		parallel, len(sizes), english.Bytes(total), english.Bytes(s.MaxMemory.Bytes), s.MaxMemory.Source, max(1, fits))
 }
 
-// parallelMemory is the memory, in bytes, that parallel runs of the shard
-// need at once at the most: the sum of the largest that many estimates.
-func (s *Sweep) parallelMemory(shard Shard, parallel int) float64 {
+// parallelMemory is the memory, in bytes, that parallel of the runs at
+// indices runs need at once at the most: the sum of the largest that many
+// estimates.
+func (s *Sweep) parallelMemory(runs []int, parallel int) float64 {
 	var total float64
-	for _, b := range s.largestEstimates(shard, parallel) {
+	for _, b := range s.largestEstimates(runs, parallel) {
 		total += b
 	}
 	return total
 }
 
-// largestEstimates returns the memory estimates of the n largest runs of
-// the shard, largest first. Runs whose config gives no estimate count
+// largestEstimates returns the n largest memory estimates of the runs at
+// indices runs, largest first. Runs whose config gives no estimate count
 // nothing.
-func (s *Sweep) largestEstimates(shard Shard, n int) []float64 {
+func (s *Sweep) largestEstimates(runs []int, n int) []float64 {
 	var sizes []float64
-	for i, run := range s.Runs {
-		if est, ok := run.Config.(tasks.MemoryEstimator); ok && shard.Contains(i) {
+	for _, i := range runs {
+		if est, ok := s.Runs[i].Config.(tasks.MemoryEstimator); ok {
 			sizes = append(sizes, est.EstimateMemory().Total())
 		}
 	}

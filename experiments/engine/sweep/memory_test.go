@@ -4,6 +4,8 @@ import (
 	"bufio"
 	"context"
 	"fmt"
+	"os"
+	"slices"
 	"strings"
 	"testing"
 
@@ -85,14 +87,14 @@ func TestMemTotalReadsProcMeminfo(t *testing.T) {
 }
 
 // TestCheckParallelSumsTheLargestEstimates checks that --parallel P is
-// refused when the P largest runs' estimates of the shard add up to more
+// refused when the P largest estimates of the runs given add up to more
 // than the limit, with the largest P that fits, and accepted otherwise.
 func TestCheckParallelSumsTheLargestEstimates(t *testing.T) {
 	withMachineMemory(t, 8e9)
 	// Runs of 1,000, 2,000 and 3,000 MB (plus 1 MB each for the process),
 	// under a limit of 5.5 GB.
 	s := parseFile(t, "name = \"m\"\ntask = \"sized\"\nmax_memory_gb = 5.5\n[parameters.megabytes]\nvalues = [1000, 2000, 3000]\n")
-	all := Shard{}
+	all := s.ShardRuns(Shard{})
 	for _, p := range []int{1, 2} {
 		if err := s.CheckParallel(all, p); err != nil {
 			t.Errorf("--parallel %d: %v; want nil (3,000 + 2,000 MB fit in 5.5 GB)", p, err)
@@ -108,13 +110,51 @@ func TestCheckParallelSumsTheLargestEstimates(t *testing.T) {
 			t.Errorf("--parallel %d: %v\nwant %s", p, err, want)
 		}
 	}
-	// Shard 0/2 holds the runs of 1,000 and 3,000 MB: both fit at once.
-	if err := s.CheckParallel(Shard{Index: 0, Count: 2}, 3); err != nil {
+	// Shard 0/2 holds the runs of 1,000 and 3,000 MB: both fit at once; so
+	// do the two runs left once the largest is done.
+	if err := s.CheckParallel(s.ShardRuns(Shard{Index: 0, Count: 2}), 3); err != nil {
 		t.Errorf("shard 0/2, --parallel 3: %v; want nil", err)
+	}
+	if err := s.CheckParallel([]int{0, 1}, 3); err != nil {
+		t.Errorf("runs 0 and 1 left, --parallel 3: %v; want nil", err)
 	}
 	s = parseFile(t, "name = \"m\"\ntask = \"sized\"\nmax_memory_gb = 0\n[parameters.megabytes]\nvalues = [1000, 2000, 3000]\n")
 	if err := s.CheckParallel(all, 3); err != nil {
 		t.Errorf("max_memory_gb = 0, --parallel 3: %v; want nil (no limit)", err)
+	}
+}
+
+// TestUnfinishedLeavesOutDoneRuns checks the runs `sweep run` checks the
+// memory of: those of its shard whose summary does not say done.
+func TestUnfinishedLeavesOutDoneRuns(t *testing.T) {
+	s := parseFile(t, "name = \"m\"\ntask = \"sized\"\nmax_memory_gb = 0\n[parameters.megabytes]\nvalues = [1000, 2000, 3000, 4000]\n")
+	out := t.TempDir()
+	for i, status := range map[int]results.Status{1: results.StatusDone, 2: results.StatusFailed} {
+		dir := s.RunDir(out, s.Runs[i])
+		if err := os.MkdirAll(dir, 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := results.WriteSummary(dir, &results.Summary{RunID: s.Runs[i].ID, Status: status}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if got := s.Unfinished(out, Shard{}); !slices.Equal(got, []int{0, 2, 3}) {
+		t.Errorf("Unfinished = %v, want [0 2 3] (run 1 is done)", got)
+	}
+	if got := s.Unfinished(out, Shard{Index: 1, Count: 2}); !slices.Equal(got, []int{3}) {
+		t.Errorf("Unfinished of shard 1/2 = %v, want [3]", got)
+	}
+}
+
+// TestClusterPlanRefusesAParallelOverTheMemoryLimit checks that a job
+// file whose tasks' `sweep run --parallel P` would be refused is not made.
+func TestClusterPlanRefusesAParallelOverTheMemoryLimit(t *testing.T) {
+	s := parseFile(t, "name = \"m\"\ntask = \"sized\"\nmax_memory_gb = 5\n[parameters.megabytes]\nvalues = [1000, 3000, 2000, 2500]\n")
+	if err := s.CheckClusterPlan(ClusterPlan{Shards: 2, Parallel: 2}); err == nil || !strings.Contains(err.Error(), "--parallel 2: 2 runs at once would need about 5.5 GB") {
+		t.Errorf("shards of (1,000, 2,000) and (3,000, 2,500) MB at --parallel 2: %v; want the second refused", err)
+	}
+	if err := s.CheckClusterPlan(ClusterPlan{Shards: 4, Parallel: 2}); err != nil {
+		t.Errorf("one run a shard: %v; want nil", err)
 	}
 }
 

@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+
+	"github.com/infomax/infomax/experiments/engine/results"
 )
 
 // Shard is one of Count deterministic slices of a sweep's runs: the runs
@@ -141,4 +143,28 @@ func ShardFrom(flag string, shards int, getenv func(string) string) (sh Shard, s
 		return Shard{}, "", fmt.Errorf("--shards %d needs --shard i/%d or a job array's index (%s or %s)", shards, shards, EnvSlurmTaskID, EnvK8sIndex)
 	}
 	return Shard{}, "", nil
+}
+
+// ShardRuns returns the indices of the sweep's runs that shard sh holds.
+func (s *Sweep) ShardRuns(sh Shard) []int {
+	var runs []int
+	for i := range s.Runs {
+		if sh.Contains(i) {
+			runs = append(runs, i)
+		}
+	}
+	return runs
+}
+
+// Unfinished returns the indices of the runs of shard sh that are not done
+// in the output directory out: those a `sweep run` of the shard would run.
+func (s *Sweep) Unfinished(out string, sh Shard) []int {
+	states := s.States(out)
+	var runs []int
+	for _, i := range s.ShardRuns(sh) {
+		if states[i].Status != results.StatusDone {
+			runs = append(runs, i)
+		}
+	}
+	return runs
 }
