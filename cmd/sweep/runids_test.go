@@ -26,7 +26,7 @@ var shippedRunIDs = map[string]string{
 	"samples":          "84c81dd625d5ebd9", // 180 runs
 	"suite":            "7285dda9f7054fcb", // 288 runs
 	"table1":           "e01617f430868d61", // 36 runs
-	"table3":           "f9558aa7f61f116b", // 15 runs
+	"table3":           "b56ca41cce90a27f", // 15 runs
 	"table4":           "5859252f5ac2f7b0", // 12 runs
 	"tune-batchsize":   "5d129eb1a3b94118", // 18 runs
 	"tune-global-lr":   "c876a163d4c1f92b", // 9 runs
