@@ -106,22 +106,22 @@ func copyShipped(name, path string, force bool) (done string, err error) {
 // file, so the commands that the engine prints to resume it, report on it
 // or run it on a cluster name it the same way. A note goes to stderr when
 // a local copy of the sweep differs from the shipped one that runs.
-func loadSweep(arg string, stderr io.Writer) (*sweep.Sweep, error) {
-	st, err := os.Stat(arg)
-	_, shipped := sweeps.Source(arg)
-	if err == nil && st.IsDir() && !(shipped && isSweepName(arg)) {
-		return nil, folderError(arg)
+// shipped says that arg was read as a shipped sweep's name.
+func loadSweep(arg string, stderr io.Writer) (s *sweep.Sweep, shipped bool, err error) {
+	st, statErr := os.Stat(arg)
+	src, known := sweeps.Source(arg)
+	if statErr == nil && st.IsDir() && !(known && isSweepName(arg)) {
+		return nil, false, folderError(arg)
 	}
-	if err == nil && !st.IsDir() || !isSweepName(arg) {
-		s, err := sweep.Load(arg)
+	if statErr == nil && !st.IsDir() || !isSweepName(arg) {
+		s, err = sweep.Load(arg)
 		if errors.Is(err, fs.ErrNotExist) {
-			return nil, missingSweepError(arg, err)
+			return nil, false, missingSweepError(arg, err)
 		}
-		return s, err
+		return s, false, err
 	}
-	src, ok := sweeps.Source(arg)
-	if !ok {
-		return nil, fmt.Errorf("%s: no sweep file of that name here, and no shipped sweep has it (shipped: %s); give a sweep file's path or a shipped sweep's name%s",
+	if !known {
+		return nil, false, fmt.Errorf("%s: no sweep file of that name here, and no shipped sweep has it (shipped: %s); give a sweep file's path or a shipped sweep's name%s",
 			arg, strings.Join(sweeps.Names(), ", "), registry.DidYouMean(arg, sweeps.Names()))
 	}
 	for _, copied := range []string{arg + sweeps.Ext, filepath.Join(initDir, arg+sweeps.Ext)} {
@@ -129,18 +129,8 @@ func loadSweep(arg string, stderr io.Writer) (*sweep.Sweep, error) {
 			fmt.Fprintf(stderr, "note: %s differs from the shipped sweep %s, which is what runs; to use yours, give its path: %s\n", copied, arg, copied)
 		}
 	}
-	return sweep.Parse(arg, src)
-}
-
-// isShipped reports whether file, the File of a loaded sweep, names a
-// shipped sweep rather than a file: loadSweep reads a shipped sweep only
-// when no file has its name.
-func isShipped(file string) bool {
-	if !isSweepName(file) {
-		return false
-	}
-	st, err := os.Stat(file)
-	return err != nil || st.IsDir()
+	s, err = sweep.Parse(arg, src)
+	return s, true, err
 }
 
 // isSweepName reports whether arg can only be a shipped sweep's name: a

@@ -38,7 +38,7 @@ func TestShippedSweepsByNameAreTheirFiles(t *testing.T) {
 			t.Fatal(err)
 		}
 		var stderr bytes.Buffer
-		byName, err := loadSweep(name, &stderr)
+		byName, _, err := loadSweep(name, &stderr)
 		if err != nil {
 			t.Fatalf("%s by name: %v", name, err)
 		}

@@ -156,6 +156,9 @@ type options struct {
 	shard            string
 	force            bool
 	time, image      string
+	// shipped says that the sweep file argument was read as a shipped
+	// sweep's name (set by fileCommand.call, not a flag).
+	shipped bool
 }
 
 // fileCommand is a subcommand that takes a sweep file: flags defines its
@@ -188,11 +191,12 @@ func (c fileCommand) call(name string, args []string, stdout, stderr io.Writer) 
 	if code >= 0 {
 		return code
 	}
-	s, err := loadSweep(pos[0], stderr)
+	s, shipped, err := loadSweep(pos[0], stderr)
 	if err != nil {
 		fmt.Fprintln(stderr, err)
 		return exitUsage
 	}
+	o.shipped = shipped
 	return c.run(s, o, stdout, stderr)
 }
 

@@ -246,12 +246,9 @@ func (r *Runner) checkDir(s *Sweep, out string) (*Outcome, error) {
 // done in states, records those done as skipped, and prints what the call
 // will do.
 func (r *Runner) pendingRuns(s *Sweep, out string, states []State, oc *Outcome, parallel int) []int {
-	var mine, pending []int
-	for i := range s.Runs {
-		if !r.Shard.Contains(i) {
-			continue
-		}
-		mine = append(mine, i)
+	mine := s.ShardRuns(r.Shard)
+	var pending []int
+	for _, i := range mine {
 		if states[i].Status == results.StatusDone {
 			oc.Skipped = append(oc.Skipped, s.Runs[i].ID)
 		} else {
