@@ -136,6 +136,13 @@ func (c *Config) encoderActivations(channels float64) float64 {
 	return columns + c1*256*3 + c2*64*3 + c3*16*3 + fc*3 + float64(c.Code)
 }
 
+// embedsY reports whether an encode-and-dot critic of the given width
+// embeds Y: always, unless y_embedding = "official" and Y is already that
+// wide (the official code's NopNet).
+func (c *Config) embedsY(units int) bool {
+	return c.YEmbedding != yEmbedOfficial || c.Code != units
+}
+
 // networks returns the number of weights of the model obj trains and the
 // number of floats of one image's activations in a training step.
 func (c *Config) networks(obj Preset, channels float64) (weights, acts float64) {
@@ -151,16 +158,25 @@ func (c *Config) networks(obj Preset, channels float64) (weights, acts float64) 
 		// tensors of u a row forward (two linear layers and a shortcut,
 		// batch norm, ReLU, the sum, layer norm) and about as many
 		// gradients: twelve (times trainCopies) is the least whole count
-		// that covers the peaks measured above.
-		weights += 2*c2*u + 2*u*u + 2*code*u
-		acts += 64*u*12 + u*12 + n*64*2
+		// that covers the peaks measured above. Y's net is left out
+		// where y_embedding = "official" leaves Y unembedded.
+		weights += 2*c2*u + u*u
+		acts += 64*u*12 + n*64*2
+		if c.embedsY(c.MIUnits) {
+			weights += 2*code*u + u*u
+			acts += u * 12
+		}
 	}
 	if obj.Alpha > 0 && c.GlobalCritic == "concat" {
 		weights += (16*c3+code)*gu + gu*gu + gu
 		acts += n*gu*4 + 16*c3 + 2*n
 	} else if obj.Alpha > 0 {
-		weights += 2*16*c3*gu + 2*gu*gu + 2*code*gu
-		acts += 12 * gu
+		weights += 2*16*c3*gu + gu*gu
+		acts += 6 * gu
+		if c.embedsY(c.GlobalUnits) {
+			weights += 2*code*gu + gu*gu
+			acts += 6 * gu
+		}
 	}
 	if obj.Gamma > 0 && len(c.PriorHidden) == 2 {
 		h1, h2 := float64(c.PriorHidden[0]), float64(c.PriorHidden[1])

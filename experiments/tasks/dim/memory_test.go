@@ -5,6 +5,8 @@ import (
 	"strings"
 	"testing"
 
+	G "gorgonia.org/gorgonia"
+
 	"github.com/infomax/infomax/architectures"
 	"github.com/infomax/infomax/experiments/tasks"
 	"github.com/infomax/infomax/experiments/tasks/taskstest"
@@ -124,4 +126,60 @@ func TestMemoryEstimateCountsFloat32Moments(t *testing.T) {
 		return c.EstimateMemory()
 	}
 	taskstest.MomentsShrinkOnly(t, estimate(""), estimate("float64"), estimate("float32"), "the networks' weights", 20.0/28)
+}
+
+// TestMemoryEstimateCountsTheModelsWeights builds the model of each preset
+// and critic, Y embedded or not, and checks that the estimate's count of
+// weights is the model's, from 4% below (the estimate leaves out the biases
+// and the norms' scales) to 2% above, the prior discriminator counted twice
+// as it is trained and copied into the encoder's graph. Under y_embedding =
+// "official" with code equal to the critics' widths Y has no embedding net,
+// and the count must drop with the model's.
+func TestMemoryEstimateCountsTheModelsWeights(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds several models")
+	}
+	type variant struct {
+		preset, local, global, yEmbedding string
+	}
+	for _, v := range []variant{
+		{"dim-l", "encode-and-dot", "encode-and-dot", ""},
+		{"dim-l", "encode-and-dot", "encode-and-dot", "official"},
+		{"dim-l", "concat-and-convolve", "encode-and-dot", ""},
+		{"dim-g", "encode-and-dot", "encode-and-dot", ""},
+		{"dim-g", "encode-and-dot", "encode-and-dot", "official"},
+		{"dim-g", "encode-and-dot", "concat", ""},
+		{"dim-lg", "encode-and-dot", "encode-and-dot", "official"},
+	} {
+		t.Run(strings.Join([]string{v.preset, v.local, v.global, v.yEmbedding}, "/"), func(t *testing.T) {
+			c := tinyConfig()
+			c.Preset, c.LocalCritic, c.GlobalCritic, c.YEmbedding = v.preset, v.local, v.global, v.yEmbedding
+			c.Code = c.MIUnits // so that "official" leaves Y unembedded
+			if err := c.Validate(); err != nil {
+				t.Fatal(err)
+			}
+			m, err := NewModel(c, 1, imageSide, 1)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer m.Close()
+			model := countWeights(m.Adam.Params())
+			if m.PriorAdam != nil {
+				model += 2 * countWeights(m.PriorAdam.Params())
+			}
+			estimate, _ := c.networks(c.Objective(), 1)
+			if r := estimate / float64(model); r < 0.96 || r > 1.02 {
+				t.Errorf("the estimate counts %.0f weights, the model has %d (%.3f times)", estimate, model, r)
+			}
+		})
+	}
+}
+
+// countWeights returns the number of values of the nodes.
+func countWeights(nodes G.Nodes) int {
+	n := 0
+	for _, p := range nodes {
+		n += p.Shape().TotalSize()
+	}
+	return n
 }
