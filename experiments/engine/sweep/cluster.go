@@ -189,10 +189,10 @@ type clusterJob struct {
 	// Runs its number of runs.
 	Sweep, SweepFile string
 	Runs             int
-	// MemoryMiB is the memory an array task asks for, in MiB: the sum of
-	// the memory estimates of the largest runs it may run at once (Parallel,
-	// or fewer where a shard has fewer runs), plus jobMemoryHeadroom; 0
-	// when the task gives no estimate.
+	// MemoryMiB is the memory each array task asks for, in MiB: over the
+	// shards, the largest sum of the memory estimates of the largest runs a
+	// shard may run at once (Parallel of its own runs, or fewer where it has
+	// fewer), plus jobMemoryHeadroom; 0 when the task gives no estimate.
 	MemoryMiB int
 }
 
@@ -206,9 +206,12 @@ const jobMemoryHeadroom = 512 << 20
 // clusterJob returns the template data of plan p for the sweep.
 func (s *Sweep) clusterJob(p ClusterPlan) clusterJob {
 	j := clusterJob{ClusterPlan: p.withDefaults(s), Sweep: s.Name, SweepFile: s.File, Runs: len(s.Runs)}
-	atOnce := min(j.Parallel, j.PerShard())
-	if b := s.parallelMemory(s.ShardRuns(Shard{}), atOnce); b > 0 {
-		j.MemoryMiB = int(math.Ceil((b + jobMemoryHeadroom) / (1 << 20)))
+	var most float64
+	for i := range j.Shards {
+		most = max(most, s.parallelMemory(s.ShardRuns(Shard{Index: i, Count: j.Shards}), j.Parallel))
+	}
+	if most > 0 {
+		j.MemoryMiB = int(math.Ceil((most + jobMemoryHeadroom) / (1 << 20)))
 	}
 	return j
 }

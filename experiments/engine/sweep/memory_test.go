@@ -159,9 +159,9 @@ func TestClusterPlanRefusesAParallelOverTheMemoryLimit(t *testing.T) {
 }
 
 // TestClusterJobsAskForTheRunsMemory checks the memory a Slurm array task
-// and a Kubernetes pod ask for: the largest estimates of the runs a task
-// may run at once, plus the headroom, in MiB rounded up; none for a task
-// without estimates.
+// and a Kubernetes pod ask for: over the shards, the largest sum of the
+// estimates of the runs a shard may run at once, plus the headroom, in MiB
+// rounded up; none for a task without estimates.
 func TestClusterJobsAskForTheRunsMemory(t *testing.T) {
 	withMachineMemory(t, 8e9)
 	s := parseFile(t, "name = \"m\"\ntask = \"sized\"\nmax_memory_gb = 0\n[parameters.megabytes]\nvalues = [1000, 2000, 3000]\n")
@@ -174,6 +174,11 @@ func TestClusterJobsAskForTheRunsMemory(t *testing.T) {
 	// Three shards of one run each: only the largest run, 3,001 MB, at once.
 	if k8s := s.K8sJob(ClusterPlan{Shards: 3, Parallel: 2}); !strings.Contains(k8s, "            memory: \"3374Mi\"\n") {
 		t.Errorf("three shards: the manifest lacks memory: \"3374Mi\":\n%s", k8s)
+	}
+	// Two shards, (1,000, 3,000) and (2,000) MB, 2 at a time: the first
+	// shard's two runs, not the sweep's two largest (5,002 MB).
+	if script := s.SlurmScript(ClusterPlan{Shards: 2, Parallel: 2}); !strings.Contains(script, "#SBATCH --mem=4329M\n") {
+		t.Errorf("two shards: the script lacks #SBATCH --mem=4329M:\n%s", script)
 	}
 	if script := noopSweep(t, 4).SlurmScript(ClusterPlan{Shards: 1, Parallel: 2}); strings.Contains(script, "--mem") {
 		t.Errorf("a task without estimates asks for memory:\n%s", script)
