@@ -10,8 +10,8 @@ import (
 func init() {
 	Register(Kind{
 		Name: "bias_variance",
-		Summary: "table of mean estimate, bias, variance and MSE per estimator, critic and true MI level, " +
-			"averaged over seeds (Markdown, CSV and LaTeX)",
+		Summary: "table of mean estimate (with its 95% interval over seeds), bias, variance and MSE per estimator, " +
+			"critic and true MI level, averaged over seeds (Markdown, CSV and LaTeX)",
 		Check: func(spec Spec) error { _, err := readBiasVarianceOptions(spec); return err },
 		Keys: func(spec Spec) []KeyRef {
 			o, _ := readBiasVarianceOptions(spec)
@@ -123,8 +123,8 @@ func makeBiasVariance(runs []Run, spec Spec, dir string) ([]string, error) {
 	if err != nil {
 		return nil, err
 	}
-	t := groupTable(leftOutNote(out), o.Rows, []string{"true MI", "mean", "bias", "variance", "MSE", "n"},
-		[]string{"true_mi", "mean", "bias", "variance", "mse", "n"})
+	t := groupTable(leftOutNote(out), o.Rows, []string{"true MI", "mean", "95% CI of mean", "bias", "variance", "MSE", "n"},
+		[]string{"true_mi", "mean", "mean_ci_low", "mean_ci_high", "bias", "variance", "mse", "n"})
 	for _, g := range groups {
 		levels, err := groupLevels(spec, o, g.Runs)
 		if err != nil {
@@ -189,13 +189,25 @@ func groupLevels(spec Spec, o biasVarianceOptions, runs []Run) ([]*levelAcc, err
 }
 
 // addLevelRows adds the Markdown and CSV rows of level a of row group g to
-// t: the mean of each statistic over the runs, and their number.
+// t: the mean of each statistic over the runs, the 95% Student-t interval
+// of the mean estimate over them (n/a, and empty CSV cells, under two runs),
+// and their number.
 func addLevelRows(t *tableData, g *group, a *levelAcc, prec int) {
 	row, csvRow := groupRow(g, a.label), groupRow(g, a.label)
 	for _, name := range levelStatNames {
 		m, _ := MeanSD(a.stats[name])
 		row = append(row, fixed(m, prec))
 		csvRow = append(csvRow, exact(m))
+		if name == "mean" {
+			mean, half := TInterval(a.stats[name], 0.95)
+			lo, hi := mean-half, mean+half // NaN under two runs
+			cell := missingValue
+			if finite(half) {
+				cell = "[" + fixed(lo, prec) + ", " + fixed(hi, prec) + "]"
+			}
+			row = append(row, cell)
+			csvRow = append(csvRow, exact(lo), exact(hi))
+		}
 	}
 	row = append(row, strconv.Itoa(a.n))
 	csvRow = append(csvRow, strconv.Itoa(a.n))

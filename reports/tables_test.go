@@ -1,6 +1,7 @@
 package reports
 
 import (
+	"math"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -136,29 +137,39 @@ func TestBiasVarianceKind(t *testing.T) {
 	for _, r := range rows[1:] {
 		byKey[r[0]+"/"+r[1]+"/"+r[2]] = r[3:]
 	}
-	// nwj separable, level 4: bias mean(-0.3, -0.5) = -0.4; variance
-	// mean(1.5, 2.5) = 2; MSE mean(0.09+1.5, 0.25+2.5) = 2.17; n = 2.
-	checkRow := func(key string, mean, bias, variance, mse float64, n string) {
+	// nwj separable, level 4: mean estimate mean(3.7, 3.5) = 3.6, its 95%
+	// interval 3.6 ± t(0.975, 1)·0.1414/√2 = 3.6 ± 1.27062047362; bias
+	// mean(-0.3, -0.5) = -0.4; variance mean(1.5, 2.5) = 2; MSE
+	// mean(0.09+1.5, 0.25+2.5) = 2.17; n = 2. One run: no interval, its
+	// CSV cells empty.
+	checkRow := func(key string, mean, lo, hi, bias, variance, mse float64, n string) {
 		t.Helper()
 		r, ok := byKey[key]
 		if !ok {
 			t.Fatalf("no CSV row %s in %v", key, rows)
 		}
-		for i, want := range []float64{mean, bias, variance, mse} {
+		for i, want := range []float64{mean, lo, hi, bias, variance, mse} {
+			if math.IsNaN(want) {
+				if r[i] != "" {
+					t.Errorf("%s column %d = %q, want empty", key, i, r[i])
+				}
+				continue
+			}
 			got, err := strconv.ParseFloat(r[i], 64)
-			if err != nil || !near(got, want, 1e-12) {
+			if err != nil || !near(got, want, 1e-9) {
 				t.Errorf("%s column %d = %q, want %v", key, i, r[i], want)
 			}
 		}
-		if r[4] != n {
-			t.Errorf("%s n = %s, want %s", key, r[4], n)
+		if r[6] != n {
+			t.Errorf("%s n = %s, want %s", key, r[6], n)
 		}
 	}
-	checkRow("nwj/separable/4", 3.6, -0.4, 2, 2.17, "2")
-	checkRow("infonce/separable/2", 1.8, -0.2, 0.01, 0.05, "1")
+	none := math.NaN()
+	checkRow("nwj/separable/4", 3.6, 3.6-1.27062047362, 3.6+1.27062047362, -0.4, 2, 2.17, "2")
+	checkRow("infonce/separable/2", 1.8, none, none, -0.2, 0.01, 0.05, "1")
 	// From the metrics log, with the critic found in the config's [critic] table.
-	checkRow("jsd/concat/2", 2, 0, 1, 1, "1")
-	checkRow("jsd/concat/4", 5, 1, 0, 1, "1")
+	checkRow("jsd/concat/2", 2, none, none, 0, 1, 1, "1")
+	checkRow("jsd/concat/4", 5, none, none, 1, 0, 1, "1")
 }
 
 func TestTablesLeaveOutRunsNotDone(t *testing.T) {
