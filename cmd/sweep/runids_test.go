@@ -18,7 +18,7 @@ import (
 // folder would then run again. Update a digest only for a change that
 // must give new ids, and say so in the commit.
 var shippedRunIDs = map[string]string{
-	"batchsize":        "abfe1e4bec87ed39", // 90 runs
+	"batchsize":        "ab73c63c7da2df0d", // 90 runs
 	"batchsize-global": "6088fc96dc36fa27", // 54 runs
 	"gaussian":         "48715eacee6ec145", // 12 runs
 	"gaussian-quick":   "730d41137ea55e61", // 3 runs
@@ -28,8 +28,9 @@ var shippedRunIDs = map[string]string{
 	"table1":           "e01617f430868d61", // 36 runs
 	"table3":           "b56ca41cce90a27f", // 15 runs
 	"table4":           "5859252f5ac2f7b0", // 12 runs
-	"tune-batchsize":   "5d129eb1a3b94118", // 18 runs
+	"tune-batchsize":   "33a948f4068889c0", // 18 runs
 	"tune-global-lr":   "c876a163d4c1f92b", // 9 runs
+	"tune-probes":      "f90b2179b91456ea", // 36 runs
 	"tune-table1":      "4f6f2991213971aa", // 9 runs
 	"tune-table3":      "b88186c6ba0f3860", // 8 runs
 }
