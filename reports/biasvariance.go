@@ -190,8 +190,8 @@ func groupLevels(spec Spec, o biasVarianceOptions, runs []Run) ([]*levelAcc, err
 
 // addLevelRows adds the Markdown and CSV rows of level a of row group g to
 // t: the mean of each statistic over the runs, the 95% Student-t interval
-// of the mean estimate over them (n/a, and empty CSV cells, under two runs),
-// and their number.
+// of the mean estimate over them (n/a, and empty CSV cells, under two finite
+// mean estimates), and the number of runs that have the level.
 func addLevelRows(t *tableData, g *group, a *levelAcc, prec int) {
 	row, csvRow := groupRow(g, a.label), groupRow(g, a.label)
 	for _, name := range levelStatNames {
@@ -200,7 +200,7 @@ func addLevelRows(t *tableData, g *group, a *levelAcc, prec int) {
 		csvRow = append(csvRow, exact(m))
 		if name == "mean" {
 			mean, half := TInterval(a.stats[name], 0.95)
-			lo, hi := mean-half, mean+half // NaN under two runs
+			lo, hi := mean-half, mean+half // NaN under two finite means
 			cell := missingValue
 			if finite(half) {
 				cell = "[" + fixed(lo, prec) + ", " + fixed(hi, prec) + "]"

@@ -175,8 +175,9 @@ func TestClusterJobsAskForTheRunsMemory(t *testing.T) {
 	if k8s := s.K8sJob(ClusterPlan{Shards: 3, Parallel: 2}); !strings.Contains(k8s, "            memory: \"3374Mi\"\n") {
 		t.Errorf("three shards: the manifest lacks memory: \"3374Mi\":\n%s", k8s)
 	}
-	// Two shards, (1,000, 3,000) and (2,000) MB, 2 at a time: the first
-	// shard's two runs, not the sweep's two largest (5,002 MB).
+	// Two shards, runs of (1,001, 3,001) and (2,001) MB, 2 at a time: the
+	// first shard's two, (1,001 + 3,001) MB + 512 MiB, not the sweep's two
+	// largest, (3,001 + 2,001) MB + 512 MiB.
 	if script := s.SlurmScript(ClusterPlan{Shards: 2, Parallel: 2}); !strings.Contains(script, "#SBATCH --mem=4329M\n") {
 		t.Errorf("two shards: the script lacks #SBATCH --mem=4329M:\n%s", script)
 	}

@@ -150,11 +150,16 @@ func TestMemoryEstimateCountsTheModelsWeights(t *testing.T) {
 		{"dim-g", "encode-and-dot", "encode-and-dot", "official"},
 		{"dim-g", "encode-and-dot", "concat", ""},
 		{"dim-lg", "encode-and-dot", "encode-and-dot", "official"},
+		{"dim-lg", "encode-and-dot", "encode-and-dot", "official, global wider"},
 	} {
 		t.Run(strings.Join([]string{v.preset, v.local, v.global, v.yEmbedding}, "/"), func(t *testing.T) {
 			c := tinyConfig()
-			c.Preset, c.LocalCritic, c.GlobalCritic, c.YEmbedding = v.preset, v.local, v.global, v.yEmbedding
+			c.Preset, c.LocalCritic, c.GlobalCritic = v.preset, v.local, v.global
+			c.YEmbedding, _, _ = strings.Cut(v.yEmbedding, ",")
 			c.Code = c.MIUnits // so that "official" leaves Y unembedded
+			if strings.HasSuffix(v.yEmbedding, "global wider") {
+				c.GlobalUnits = 2 * c.Code // the global critic embeds Y, the local one does not
+			}
 			if err := c.Validate(); err != nil {
 				t.Fatal(err)
 			}
