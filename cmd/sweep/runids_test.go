@@ -20,7 +20,7 @@ import (
 var shippedRunIDs = map[string]string{
 	"batchsize":        "ab73c63c7da2df0d", // 90 runs
 	"batchsize-global": "70abf86cb12da2a6", // 54 runs
-	"gaussian":         "48715eacee6ec145", // 12 runs
+	"gaussian":         "3a660b51736189c6", // 36 runs
 	"gaussian-quick":   "730d41137ea55e61", // 3 runs
 	"objectives":       "9bf9d4e7cb39ab50", // 36 runs
 	"samples":          "84c81dd625d5ebd9", // 180 runs
