@@ -203,6 +203,13 @@ func (c *EncodeAndDot) Scores(localRows, y *G.Node) (*G.Node, error) {
 	return embedDotScores(c.Local, c.Global, localRows, y)
 }
 
+// EmbedsY reports whether an encode-and-dot critic units wide embeds codes
+// of codeDim: always, unless identityY asks for the official code's NopNet
+// and the codes are already that wide.
+func EmbedsY(identityY bool, codeDim, units int) bool {
+	return !identityY || codeDim != units
+}
+
 // newEmbedPair builds the embedding nets of an encode-and-dot critic into
 // g: one from mapDim to units channels named mapName, then one from codeDim
 // named codeName, which is nil (Y goes unembedded, the official code's
@@ -211,7 +218,7 @@ func newEmbedPair(g *G.ExprGraph, init *Init, mapName, codeName string, mapDim, 
 	if m, err = NewEmbedNet(g, init, mapName, mapDim, units); err != nil {
 		return nil, nil, err
 	}
-	if identityY && codeDim == units {
+	if !EmbedsY(identityY, codeDim, units) {
 		return m, nil, nil
 	}
 	if y, err = NewEmbedNet(g, init, codeName, codeDim, units); err != nil {

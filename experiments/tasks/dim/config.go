@@ -471,8 +471,8 @@ func (c *Config) validateYEmbedding() error {
 	}
 	obj := c.Objective()
 	const dot = "encode-and-dot"
-	local := obj.Model == ModelDIM && obj.Beta > 0 && c.LocalCritic == dot && c.MIUnits == c.Code
-	global := obj.Model == ModelDIM && obj.Alpha > 0 && c.GlobalCritic == dot && c.GlobalUnits == c.Code
+	local := obj.Model == ModelDIM && obj.Beta > 0 && c.LocalCritic == dot && !c.embedsY(c.MIUnits)
+	global := obj.Model == ModelDIM && obj.Alpha > 0 && c.GlobalCritic == dot && !c.embedsY(c.GlobalUnits)
 	if !local && !global {
 		return fmt.Errorf("y_embedding = %q changes nothing here: no encode-and-dot critic of this objective is as wide as code = %d (mi_units = %d, global_units = %d), so Y is embedded either way; remove the key", c.YEmbedding, c.Code, c.MIUnits, c.GlobalUnits)
 	}

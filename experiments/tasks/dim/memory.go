@@ -3,6 +3,7 @@ package dim
 import (
 	"fmt"
 
+	"github.com/infomax/infomax/architectures"
 	"github.com/infomax/infomax/experiments/tasks"
 	"github.com/infomax/infomax/experiments/train/optim"
 	"github.com/infomax/infomax/internal/graph"
@@ -140,7 +141,7 @@ func (c *Config) encoderActivations(channels float64) float64 {
 // embeds Y: always, unless y_embedding = "official" and Y is already that
 // wide (the official code's NopNet).
 func (c *Config) embedsY(units int) bool {
-	return c.YEmbedding != yEmbedOfficial || c.Code != units
+	return architectures.EmbedsY(c.YEmbedding == yEmbedOfficial, c.Code, units)
 }
 
 // networks returns the number of weights of the model obj trains and the
