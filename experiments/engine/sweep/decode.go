@@ -32,6 +32,10 @@
 //	min = 1e-4
 //	max = 1e-3
 //
+//	[[overrides]]               # settings of the runs whose parameters
+//	where = { estimator = "dv" } # have these values (grid or values only)
+//	batch_size = 32
+//
 //	[[figures]]                 # reports, made after the runs
 //	kind = "staircase"
 //	name = "staircase"
@@ -107,6 +111,8 @@ type Sweep struct {
 	FileSHA256 string
 	// Params are the [parameters] entries in the order of the file.
 	Params []Param
+	// Overrides are the [[overrides]] entries in the order of the file.
+	Overrides []Override
 	// Figures and Tables are the reports to make.
 	Figures []reports.Spec
 	Tables  []reports.Spec
@@ -247,7 +253,7 @@ func (p *parser) errAt(path []string, format string, args ...any) error {
 	return &FileError{File: p.file, Line: p.loc.line(path, "", 0), Key: keyString(path), Msg: fmt.Sprintf(format, args...)}
 }
 
-var topLevelKeys = []string{"name", "task", "description", "method", "seeds", "run_cap", "sampler_seed", "checkpoint_every", "checkpoint_minutes", maxMemoryKey, "base", "parameters", "figures", "tables"}
+var topLevelKeys = []string{"name", "task", "description", "method", "seeds", "run_cap", "sampler_seed", "checkpoint_every", "checkpoint_minutes", maxMemoryKey, "base", "parameters", "overrides", "figures", "tables"}
 
 func (p *parser) parse(src []byte) (*Sweep, error) {
 	root, err := p.decode(src)
@@ -261,13 +267,16 @@ func (p *parser) parse(src []byte) (*Sweep, error) {
 	sum := sha256.Sum256(src)
 	s := &Sweep{File: p.file, dec: dec, loc: p.loc, Method: MethodGrid, Seeds: []int64{0}, FileSHA256: hex.EncodeToString(sum[:])}
 	for _, step := range []func(map[string]any, *Sweep) error{
-		p.identity, p.method, p.seeds, p.randomKeys, p.checkpointKeys, p.memoryLimit, p.base, p.parameters, p.reportLists,
+		p.identity, p.method, p.seeds, p.randomKeys, p.checkpointKeys, p.memoryLimit, p.base, p.parameters, p.overrides, p.reportLists,
 	} {
 		if err := step(root, s); err != nil {
 			return nil, err
 		}
 	}
 	if err := s.expand(); err != nil {
+		return nil, err
+	}
+	if err := s.checkOverridesReachRuns(); err != nil {
 		return nil, err
 	}
 	if err := s.checkReportKeys(); err != nil {

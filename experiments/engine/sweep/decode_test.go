@@ -236,6 +236,15 @@ func TestBadSweepFiles(t *testing.T) {
 		{"misspelt checkpoint key", head + "checkpoint_evry = 100\n", 3, `checkpoint_evry: unknown key; did you mean "checkpoint_every"?`},
 		{"name with a backslash", "name = 'a\\b'\ntask = \"fake\"\n", 1, `must not contain '/', '\' or '..'`},
 		{"grid too large", head + strings.Repeat("", 0) + bigGrid(), 0, fmt.Sprintf("the grid grows past %d runs", MaxRuns)},
+		{"override without where", head + "[parameters.estimator]\nvalues = [\"jsd\", \"dv\"]\n[[overrides]]\nsteps = 3\n", 5, `overrides[0].where: missing or empty`},
+		{"override where naming no parameter", head + "[parameters.estimator]\nvalues = [\"jsd\", \"dv\"]\n[[overrides]]\nwhere = { critic = \"concat\" }\nsteps = 3\n", 6, `overrides[0].where: "critic" is not a parameter of this sweep (its parameters: estimator)`},
+		{"override where value not swept", head + "[parameters.estimator]\nvalues = [\"jsd\", \"dv\"]\n[[overrides]]\nwhere = { estimator = \"infonce\" }\nsteps = 3\n", 6, `overrides[0].where: estimator = infonce is not one of the parameter's values (jsd, dv)`},
+		{"override of a swept parameter", head + "[parameters.estimator]\nvalues = [\"jsd\", \"dv\"]\n[[overrides]]\nwhere = { estimator = \"dv\" }\nestimator = \"jsd\"\n", 7, `overrides[0].estimator: is swept in [parameters.estimator]`},
+		{"override setting nothing", head + "[parameters.estimator]\nvalues = [\"jsd\", \"dv\"]\n[[overrides]]\nwhere = { estimator = \"dv\" }\n", 5, `overrides[0]: sets nothing`},
+		{"override with an unknown key", head + "[parameters.estimator]\nvalues = [\"jsd\", \"dv\"]\n[[overrides]]\nwhere = { estimator = \"dv\" }\nstepz = 3\n", 7, `overrides[0].stepz: unknown key; did you mean "steps"?`},
+		{"override with an impossible value", head + "[parameters.estimator]\nvalues = [\"jsd\", \"dv\"]\n[[overrides]]\nwhere = { estimator = \"dv\" }\nbatch_size = 0\n", 7, `overrides[0].batch_size = 0: must be at least 2 (in the run with estimator = dv`},
+		{"override selecting no run", head + "[base]\nwidth = 4\nsteps = 6\n[parameters.width]\nvalues = [2, 4]\naxis = true\n[parameters.steps]\nvalues = [3, 6]\naxis = true\n[[overrides]]\nwhere = { width = 2, steps = 3 }\nbatch_size = 8\n", 13, `overrides[0].where: selects no run of the sweep`},
+		{"overrides not a list of tables", head + "overrides = 3\n", 3, `overrides: got the integer 3: want [[overrides]] entries`},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {

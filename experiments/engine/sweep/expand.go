@@ -218,8 +218,21 @@ func (s *Sweep) resolve(vals []any, seed int64) (*RunSpec, error) {
 			return nil, s.paramErr(err, p.Name, "values")
 		}
 	}
+	var overridden []string
+	for _, o := range s.Overrides {
+		if !o.matches(s, vals) {
+			continue
+		}
+		od := *s.dec
+		od.owned = d.owned
+		od.prefix = []string{"overrides"}
+		if err := od.assign(rv, o.Set, nil); err != nil {
+			return nil, s.overrideErr(err, o.Index)
+		}
+		overridden = append(overridden, slices.Sorted(maps.Keys(o.Set))...)
+	}
 	if ks, ok := cfg.(tasks.KeysSetter); ok {
-		ks.SetKeys(s.setKeys())
+		ks.SetKeys(append(s.setKeys(), overridden...))
 	}
 	if err := s.validate(cfg); err != nil {
 		return nil, s.validateErr(err, vals, seed)
@@ -287,6 +300,12 @@ func (s *Sweep) validateErr(err error, vals []any, seed int64) error {
 		}
 	}
 	segs := strings.Split(key, ".")
+	for _, o := range slices.Backward(s.Overrides) {
+		if _, set := o.Set[segs[0]]; set && o.matches(s, vals) {
+			return &FileError{File: s.File, Line: s.loc.line([]string{"overrides", segs[0]}, "overrides", o.Index),
+				Msg: fmt.Sprintf("overrides[%d].%s (in the run with %s)", o.Index, msg, s.describeRun(vals, seed))}
+		}
+	}
 	if _, set := s.dec.order[strings.Join(append([]string{"base"}, segs...), "\x00")]; set {
 		return &FileError{File: s.File, Line: s.loc.line(append([]string{"base"}, segs...), "", 0), Msg: "base." + msg}
 	}

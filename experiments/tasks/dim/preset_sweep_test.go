@@ -19,8 +19,9 @@ func presetSweep(base, params string) string {
 // TestPresetWithExplicitDefaultWeightIsAnError checks that a weight set in
 // the sweep file beside a preset is refused even when its value is the
 // default (gamma = 0.1 used to pass, and dim-g silently trained gamma 1),
-// in [base] with the preset in [base] or swept as a parameter, and that
-// the preset alone is accepted.
+// in [base] with the preset in [base] or swept as a parameter, or by an
+// override of the runs of one preset, and that the preset alone, or with
+// an override of a key it does not set, is accepted.
 func TestPresetWithExplicitDefaultWeightIsAnError(t *testing.T) {
 	for _, tc := range []struct {
 		name, base, params string
@@ -32,6 +33,8 @@ func TestPresetWithExplicitDefaultWeightIsAnError(t *testing.T) {
 		{"base model at its default", "preset = \"dim-l\"\nmodel = \"dim\"\n", "", "model"},
 		{"preset grid with base gamma", "gamma = 0.1\n", "[parameters.preset]\nvalues = [\"dim-g\", \"dim-l\"]\n", "gamma"},
 		{"preset with a swept alpha", "preset = \"dim-l\"\n", "[parameters.alpha]\nvalues = [0.0, 1.0]\n", "alpha"},
+		{"preset grid with an overridden gamma", "", "[parameters.preset]\nvalues = [\"dim-g\", \"dim-l\"]\n[[overrides]]\nwhere = { preset = \"dim-l\" }\ngamma = 0.5\n", "gamma"},
+		{"preset grid with overridden probes", "", "[parameters.preset]\nvalues = [\"dim-l\", \"pixels\"]\n[[overrides]]\nwhere = { preset = \"pixels\" }\nprobe_epochs = 2\n", ""},
 	} {
 		_, err := sweep.Parse("p.toml", []byte(presetSweep(tc.base, tc.params)))
 		if tc.bad == "" {

@@ -1,0 +1,161 @@
+package sweep
+
+import (
+	"fmt"
+	"maps"
+	"slices"
+	"strings"
+)
+
+// Override is one [[overrides]] entry: settings that replace the [base] and
+// parameter values of the runs whose swept parameters match Where, such as
+// a baseline's own probe settings in a sweep that crosses it with models:
+//
+//	[[overrides]]
+//	where = { preset = "pixels" }
+//	probe_epochs = 30
+//
+// An override is part of the runs it reaches: it changes their configs and
+// so their ids, and leaves every other run as it was.
+type Override struct {
+	// Where maps parameter names to the value each must have.
+	Where map[string]any
+	// Set holds the settings, keyed as in [base].
+	Set map[string]any
+	// Index is the entry's position among the [[overrides]].
+	Index int
+}
+
+// overrides decodes the [[overrides]] entries; it runs after parameters.
+func (p *parser) overrides(root map[string]any, s *Sweep) error {
+	v, ok := root["overrides"]
+	if !ok {
+		return nil
+	}
+	arr, isArr := asArray(v)
+	if !isArr {
+		return p.errAt([]string{"overrides"}, "%s: want [[overrides]] entries, each with where = {...} and the settings to change", describe(v))
+	}
+	for i, x := range arr {
+		m, isMap := x.(map[string]any)
+		if !isMap {
+			return &FileError{File: p.file, Line: p.loc.line([]string{"overrides"}, "", 0), Key: fmt.Sprintf("overrides[%d]", i), Msg: describe(x) + ": want a table"}
+		}
+		o, err := p.override(s, m, i)
+		if err != nil {
+			return err
+		}
+		s.Overrides = append(s.Overrides, o)
+	}
+	return nil
+}
+
+// override decodes and checks one [[overrides]] entry.
+func (p *parser) override(s *Sweep, m map[string]any, i int) (Override, error) {
+	entry := fmt.Sprintf("overrides[%d]", i)
+	fail := func(key, format string, args ...any) (Override, error) {
+		k := entry
+		if key != "" {
+			k += "." + keyPart(key)
+		}
+		return Override{}, &FileError{File: p.file, Line: p.loc.line([]string{"overrides", key}, "overrides", i), Key: k, Msg: fmt.Sprintf(format, args...)}
+	}
+	where, ok := m["where"].(map[string]any)
+	if !ok || len(where) == 0 {
+		return fail("where", "missing or empty: an override needs where = { parameter = value } to say which runs it changes")
+	}
+	for _, name := range slices.Sorted(maps.Keys(where)) {
+		want := where[name]
+		param, found := s.param(name)
+		if !found {
+			return fail("where", "%q is not a parameter of this sweep (its parameters: %s): where can only name a swept parameter", name, strings.Join(s.ParamNames(), ", "))
+		}
+		if param.Distribution != "" {
+			return fail("where", "%q is drawn from a distribution: where can only name a parameter with values", name)
+		}
+		if !slices.ContainsFunc(param.Values, func(v any) bool { return sameValue(v, want) }) {
+			return fail("where", "%s = %s is not one of the parameter's values (%s)", name, FormatValue(want), formatValues(param.Values))
+		}
+	}
+	set := map[string]any{}
+	for _, k := range slices.Sorted(maps.Keys(m)) {
+		v := m[k]
+		if k == "where" {
+			continue
+		}
+		for _, prm := range s.Params {
+			if k == prm.Name || strings.HasPrefix(prm.Name, k+".") || strings.HasPrefix(k, prm.Name+".") {
+				return fail(k, "is swept in [parameters.%s]: an override changes settings the parameters leave alone", keyPart(prm.Name))
+			}
+		}
+		set[k] = v
+	}
+	if len(set) == 0 {
+		return fail("", "sets nothing: list the settings to change beside where")
+	}
+	return Override{Where: where, Set: set, Index: i}, nil
+}
+
+// param returns the parameter with the given name.
+func (s *Sweep) param(name string) (Param, bool) {
+	for _, p := range s.Params {
+		if p.Name == name {
+			return p, true
+		}
+	}
+	return Param{}, false
+}
+
+// sameValue reports whether two TOML values are the same setting: equal
+// values of one type, or equal numbers.
+func sameValue(a, b any) bool {
+	if valueKey(a) == valueKey(b) {
+		return true
+	}
+	x, okA := number(a)
+	y, okB := number(b)
+	return okA && okB && x == y
+}
+
+// formatValues writes a parameter's values for a message.
+func formatValues(vals []any) string {
+	parts := make([]string, len(vals))
+	for i, v := range vals {
+		parts[i] = FormatValue(v)
+	}
+	return strings.Join(parts, ", ")
+}
+
+// matches reports whether the run with the given parameter values is one
+// the override changes.
+func (o Override) matches(s *Sweep, vals []any) bool {
+	for name, want := range o.Where {
+		i := slices.IndexFunc(s.Params, func(p Param) bool { return p.Name == name })
+		if i < 0 || !sameValue(vals[i], want) {
+			return false
+		}
+	}
+	return true
+}
+
+// checkOverridesReachRuns reports an override that changes no run, as a
+// where whose values no configuration of an axis design combines.
+func (s *Sweep) checkOverridesReachRuns() error {
+	for _, o := range s.Overrides {
+		if !slices.ContainsFunc(s.Runs, func(r *RunSpec) bool { return o.matches(s, r.Values) }) {
+			return &FileError{File: s.File, Line: s.loc.line([]string{"overrides", "where"}, "overrides", o.Index), Key: fmt.Sprintf("overrides[%d].where", o.Index),
+				Msg: "selects no run of the sweep: no configuration has all of these values together"}
+		}
+	}
+	return nil
+}
+
+// overrideErr places an error in assigning an override's settings at its
+// entry, named with its index.
+func (s *Sweep) overrideErr(err error, idx int) error {
+	fe, ok := s.fieldErr(err, []string{"overrides"}, "overrides", idx).(*FileError)
+	if ok && strings.HasPrefix(fe.Key, "overrides.") {
+		fe.Key = fmt.Sprintf("overrides[%d].%s", idx, strings.TrimPrefix(fe.Key, "overrides."))
+	}
+	return fe
+}

@@ -1,0 +1,44 @@
+package sweep
+
+import "testing"
+
+// overrideFile is gridFile with two overrides, one inside the other.
+const overrideFile = gridFile + `
+[[overrides]]
+where = { estimator = "dv" }
+batch_size = 8
+width = 2
+
+[[overrides]]
+where = { estimator = "dv", "optim.lr" = 0.2 }
+steps = 9
+`
+
+// TestOverridesChangeOnlyTheRunsTheySelect checks that each override sets
+// its keys in every run whose parameters match its where, and in no other,
+// that two overrides apply together, and that the other runs keep the ids
+// they have without any override.
+func TestOverridesChangeOnlyTheRunsTheySelect(t *testing.T) {
+	s := parseFile(t, overrideFile)
+	plain := parseFile(t, gridFile)
+	if len(s.Runs) != 12 || len(plain.Runs) != 12 {
+		t.Fatalf("got %d and %d runs, want 12", len(s.Runs), len(plain.Runs))
+	}
+	for i, r := range s.Runs {
+		cfg := r.Config.(*fakeConfig)
+		dv, high := r.Values[0] == "dv", r.Values[1] == 0.2
+		wantBatch, wantWidth, wantSteps := 4, 4, 6
+		if dv {
+			wantBatch, wantWidth = 8, 2
+		}
+		if dv && high {
+			wantSteps = 9
+		}
+		if cfg.BatchSize != wantBatch || cfg.Width != wantWidth || cfg.Steps != wantSteps {
+			t.Errorf("run %d %v: batch %d width %d steps %d, want %d %d %d", i, r.Values, cfg.BatchSize, cfg.Width, cfg.Steps, wantBatch, wantWidth, wantSteps)
+		}
+		if sameID := r.ID == plain.Runs[i].ID; sameID == dv {
+			t.Errorf("run %d %v: id %s against %s without overrides; want a new id exactly for the dv runs", i, r.Values, r.ID, plain.Runs[i].ID)
+		}
+	}
+}
