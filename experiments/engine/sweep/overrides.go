@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"maps"
 	"slices"
+	"strconv"
 	"strings"
 )
 
@@ -60,35 +61,47 @@ func (p *parser) override(s *Sweep, m map[string]any, i int) (Override, error) {
 		}
 		return Override{}, &FileError{File: p.file, Line: p.loc.line([]string{"overrides", key}, "overrides", i), Key: k, Msg: fmt.Sprintf(format, args...)}
 	}
-	where, ok := m["where"].(map[string]any)
-	if !ok || len(where) == 0 {
+	wv, present := m["where"]
+	where, ok := wv.(map[string]any)
+	switch {
+	case !present || (ok && len(where) == 0):
 		return fail("where", "missing or empty: an override needs where = { parameter = value } to say which runs it changes")
+	case !ok:
+		return fail("where", "%s: want a table, such as where = { preset = \"pixels\" }", describe(wv))
 	}
 	for _, name := range slices.Sorted(maps.Keys(where)) {
 		want := where[name]
 		param, found := s.param(name)
 		if !found {
-			return fail("where", "%q is not a parameter of this sweep (its parameters: %s): where can only name a swept parameter", name, strings.Join(s.ParamNames(), ", "))
+			hint := ""
+			if _, nested := want.(map[string]any); nested {
+				hint = "; quote a dotted name, as in where = { \"optim.lr\" = 0.1 }"
+			}
+			return fail("where", "%q is not a parameter of this sweep (its parameters: %s): where can only name a swept parameter%s", name, strings.Join(s.ParamNames(), ", "), hint)
 		}
-		if param.Distribution != "" {
+		if param.Distribution != "" && param.Distribution != DistCategorical {
 			return fail("where", "%q is drawn from a distribution: where can only name a parameter with values", name)
 		}
-		if !slices.ContainsFunc(param.Values, func(v any) bool { return sameValue(v, want) }) {
-			return fail("where", "%s = %s is not one of the parameter's values (%s)", name, FormatValue(want), formatValues(param.Values))
+		vals := param.Values
+		if param.Axis {
+			vals = append([]any{param.Base}, vals...)
+		}
+		if !slices.ContainsFunc(vals, func(v any) bool { return sameValue(v, want) }) {
+			return fail("where", "%s = %s is not one of the parameter's values (%s)", name, quoteValue(want), formatValues(vals))
 		}
 	}
 	set := map[string]any{}
 	for _, k := range slices.Sorted(maps.Keys(m)) {
-		v := m[k]
-		if k == "where" {
-			continue
+		if k != "where" {
+			set[k] = m[k]
 		}
+	}
+	for _, leaf := range leafPaths(set, "") {
 		for _, prm := range s.Params {
-			if k == prm.Name || strings.HasPrefix(prm.Name, k+".") || strings.HasPrefix(k, prm.Name+".") {
-				return fail(k, "is swept in [parameters.%s]: an override changes settings the parameters leave alone", keyPart(prm.Name))
+			if leaf == prm.Name || strings.HasPrefix(leaf, prm.Name+".") {
+				return fail(strings.SplitN(leaf, ".", 2)[0], "%s is set in [parameters.%s]: an override changes settings the parameters leave alone", leaf, keyPart(prm.Name))
 			}
 		}
-		set[k] = v
 	}
 	if len(set) == 0 {
 		return fail("", "sets nothing: list the settings to change beside where")
@@ -121,9 +134,33 @@ func sameValue(a, b any) bool {
 func formatValues(vals []any) string {
 	parts := make([]string, len(vals))
 	for i, v := range vals {
-		parts[i] = FormatValue(v)
+		parts[i] = quoteValue(v)
 	}
 	return strings.Join(parts, ", ")
+}
+
+// quoteValue writes a value for a one-line message: strings quoted, so
+// that none can break the line.
+func quoteValue(v any) string {
+	if str, ok := v.(string); ok {
+		return strconv.Quote(str)
+	}
+	return FormatValue(v)
+}
+
+// leafPaths returns the dotted paths of the values in m, going into
+// tables; an empty table is a leaf.
+func leafPaths(m map[string]any, prefix string) []string {
+	var out []string
+	for _, k := range slices.Sorted(maps.Keys(m)) {
+		path := prefix + k
+		if sub, ok := m[k].(map[string]any); ok && len(sub) > 0 {
+			out = append(out, leafPaths(sub, path+".")...)
+			continue
+		}
+		out = append(out, path)
+	}
+	return out
 }
 
 // matches reports whether the run with the given parameter values is one
@@ -139,8 +176,12 @@ func (o Override) matches(s *Sweep, vals []any) bool {
 }
 
 // checkOverridesReachRuns reports an override that changes no run, as a
-// where whose values no configuration of an axis design combines.
+// where whose values no configuration of an axis design combines. A random
+// sweep's runs depend on its draws, so there an override may reach none.
 func (s *Sweep) checkOverridesReachRuns() error {
+	if s.Method == MethodRandom {
+		return nil
+	}
 	for _, o := range s.Overrides {
 		if !slices.ContainsFunc(s.Runs, func(r *RunSpec) bool { return o.matches(s, r.Values) }) {
 			return &FileError{File: s.File, Line: s.loc.line([]string{"overrides", "where"}, "overrides", o.Index), Key: fmt.Sprintf("overrides[%d].where", o.Index),

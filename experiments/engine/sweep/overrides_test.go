@@ -42,3 +42,42 @@ func TestOverridesChangeOnlyTheRunsTheySelect(t *testing.T) {
 		}
 	}
 }
+
+// TestOverridesReachAxisCentresAndNestedSiblings checks two overrides that
+// are allowed: one selecting an axis design's centre, a value its
+// parameter takes from [base] rather than lists, and one setting a key
+// beside a swept nested key, which keeps the parameter's value.
+func TestOverridesReachAxisCentresAndNestedSiblings(t *testing.T) {
+	s := parseFile(t, `name = "ax"
+task = "fake"
+[base]
+width = 4
+steps = 6
+[parameters.width]
+values = [2, 8]
+axis = true
+[parameters.steps]
+values = [3, 9]
+axis = true
+[parameters."optim.lr"]
+values = [0.1, 0.2]
+[[overrides]]
+where = { width = 4 }
+batch_size = 16
+optim.momentum = 0.5
+`)
+	centre := 0
+	for i, r := range s.Runs {
+		cfg := r.Config.(*fakeConfig)
+		reached := cfg.Width == 4
+		if reached {
+			centre++
+		}
+		if (cfg.BatchSize == 16) != reached || (cfg.Optim.Momentum == 0.5) != reached || cfg.Optim.LR != r.Values[2] {
+			t.Errorf("run %d %v: batch %d momentum %g lr %g; want the override exactly where width = 4, and the swept lr kept", i, r.Values, cfg.BatchSize, cfg.Optim.Momentum, cfg.Optim.LR)
+		}
+	}
+	if centre != 6 {
+		t.Errorf("%d runs at width 4, want 6 (3 points of the axes with width 4, times 2 rates)", centre)
+	}
+}
