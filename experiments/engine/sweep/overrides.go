@@ -4,8 +4,9 @@ import (
 	"fmt"
 	"maps"
 	"slices"
-	"strconv"
 	"strings"
+
+	"github.com/infomax/infomax/internal/english"
 )
 
 // Override is one [[overrides]] entry: settings that replace the [base] and
@@ -139,11 +140,11 @@ func formatValues(vals []any) string {
 	return strings.Join(parts, ", ")
 }
 
-// quoteValue writes a value for a one-line message: strings quoted, so
-// that none can break the line.
+// quoteValue writes a value for a one-line message: strings quoted and
+// clipped by english.Quote, so that none can break or flood the line.
 func quoteValue(v any) string {
 	if str, ok := v.(string); ok {
-		return strconv.Quote(str)
+		return english.Quote(str)
 	}
 	return FormatValue(v)
 }
