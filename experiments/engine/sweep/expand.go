@@ -161,6 +161,9 @@ const maxConfigBytes = 64e6
 // resolveAll fills s.Runs with every configuration once per seed, each
 // resolved, validated and named, and refuses two runs with one config.
 func (s *Sweep) resolveAll(configs [][]any) error {
+	if err := s.checkOverridesInFileOrder(configs); err != nil {
+		return err
+	}
 	ids := map[string]int{}
 	total, runs := 0, len(configs)*len(s.Seeds)
 	for _, vals := range configs {
@@ -250,6 +253,27 @@ func (s *Sweep) resolve(vals []any, seed int64) (*RunSpec, error) {
 		Config:     cfg,
 		ConfigTOML: buf.Bytes(),
 	}, nil
+}
+
+// checkOverridesInFileOrder resolves, for each override in the file's
+// order, the first configuration it reaches, so that of several faulty
+// entries the first in the file is the one reported rather than the
+// first that a run in the sweep's order meets. An error that only some
+// of an entry's runs show is still found in run order, by resolveAll.
+func (s *Sweep) checkOverridesInFileOrder(configs [][]any) error {
+	if len(s.Seeds) == 0 {
+		return nil
+	}
+	for _, o := range s.Overrides {
+		i := slices.IndexFunc(configs, func(vals []any) bool { return o.matches(s, vals) })
+		if i < 0 {
+			continue
+		}
+		if _, err := s.resolve(configs[i], s.Seeds[0]); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // setKeys returns the keys the sweep file sets for every run, for
