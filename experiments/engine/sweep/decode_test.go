@@ -244,6 +244,7 @@ func TestBadSweepFiles(t *testing.T) {
 		{"override with an unknown key", head + "[parameters.estimator]\nvalues = [\"jsd\", \"dv\"]\n[[overrides]]\nwhere = { estimator = \"dv\" }\nstepz = 3\n", 7, `overrides[0].stepz: unknown key; did you mean "steps"?`},
 		{"override with an impossible value", head + "[parameters.estimator]\nvalues = [\"jsd\", \"dv\"]\n[[overrides]]\nwhere = { estimator = \"dv\" }\nbatch_size = 0\n", 7, `overrides[0].batch_size = 0: must be at least 2 (in the run with estimator = dv`},
 		{"of two faulty overrides, the first in the file", head + "[parameters.estimator]\nvalues = [\"jsd\", \"dv\"]\n[[overrides]]\nwhere = { estimator = \"dv\" }\nstepz = 3\n[[overrides]]\nwhere = { estimator = \"jsd\" }\nwidht = 3\n", 7, `overrides[0].stepz: unknown key`},
+		{"override written inline, with an unknown key", head + "overrides = [{ where = { estimator = \"dv\" }, stepz = 3 }]\n[parameters.estimator]\nvalues = [\"jsd\", \"dv\"]\n", 3, `overrides[0].stepz: unknown key`},
 		{"override selecting no run", head + "[base]\nwidth = 4\nsteps = 6\n[parameters.width]\nvalues = [2, 4]\naxis = true\n[parameters.steps]\nvalues = [3, 6]\naxis = true\n[[overrides]]\nwhere = { width = 2, steps = 3 }\nbatch_size = 8\n", 13, `overrides[0].where: selects no run of the sweep`},
 		{"overrides not a list of tables", head + "overrides = 3\n", 3, `overrides: got the integer 3: want [[overrides]] entries`},
 	}

@@ -176,20 +176,23 @@ func TestTenMegabyteFilesValidateOrAreRefused(t *testing.T) {
 }
 
 // TestLocatorIndexAgreesWithScan looks up keys of a file with tables,
-// arrays of tables and dotted keys, found and not, both ways the locator
-// can: by scanning its entries and by its index.
+// arrays of tables, an array of tables written inline and dotted keys,
+// found and not, both ways the locator can: by scanning its entries and by
+// its index.
 func TestLocatorIndexAgreesWithScan(t *testing.T) {
 	src := gridFile + "[base.optim]\nlr = 0.1\n\"a.b\".c = 1\n[[figures]]\nkind = \"x\"\n[figures.labels]\na = \"A\"\n[[figures]]\nkind = \"y\"\n[[tables]]\nkind = \"z\"\n"
+	src = "overrides = [{ where = { estimator = \"dv\" }, steps = 3 }]\n" + src
 	l := newLocator(src)
 	keys := [][]string{{"name"}, {"base", "steps"}, {"base", "optim", "lr"}, {"base", "optim", "momentum"}, {"base", "a.b", "c"},
-		{"parameters", "optim.lr", "values"}, {"parameters", "nope"}, {"figures", "kind"}, {"figures", "labels", "a"}, {"tables", "kind"}, {"nothing"}}
+		{"parameters", "optim.lr", "values"}, {"parameters", "nope"}, {"figures", "kind"}, {"figures", "labels", "a"}, {"tables", "kind"}, {"overrides", "steps"}, {"nothing"}}
 	for _, key := range keys {
 		for _, at := range []struct {
 			aot string
 			idx int
-		}{{"", 0}, {"figures", 0}, {"figures", 1}, {"tables", 0}} {
-			want := l.scan(key, at.aot, at.idx)
-			l.lookups = scanLookups // the next lookup uses the index
+		}{{"", 0}, {"figures", 0}, {"figures", 1}, {"tables", 0}, {"overrides", 0}} {
+			l.lookups = 0 // the next lookups scan
+			want := l.line(key, at.aot, at.idx)
+			l.lookups = scanLookups // the next lookups use the index
 			if got := l.line(key, at.aot, at.idx); got != want {
 				t.Errorf("line(%q, %q, %d) = %d by the index, %d by a scan", key, at.aot, at.idx, got, want)
 			}
