@@ -25,7 +25,7 @@ var shippedRunIDs = map[string]string{
 	"objectives":         "8633e32e8123d1f9", // 36 runs
 	"samples":            "84c81dd625d5ebd9", // 180 runs
 	"suite":              "7285dda9f7054fcb", // 288 runs
-	"table1":             "e01617f430868d61", // 36 runs
+	"table1":             "0e45e4c7c28a117c", // 36 runs
 	"table3":             "b56ca41cce90a27f", // 15 runs
 	"table4":             "5859252f5ac2f7b0", // 12 runs
 	"tune-batchsize":     "da366cbeb7495cdb", // 30 runs
