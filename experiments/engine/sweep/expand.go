@@ -9,6 +9,7 @@ import (
 	"math"
 	"math/rand/v2"
 	"reflect"
+	"regexp"
 	"slices"
 	"strconv"
 	"strings"
@@ -161,16 +162,13 @@ const maxConfigBytes = 64e6
 // resolveAll fills s.Runs with every configuration once per seed, each
 // resolved, validated and named, and refuses two runs with one config.
 func (s *Sweep) resolveAll(configs [][]any) error {
-	if err := s.checkOverridesInFileOrder(configs); err != nil {
-		return err
-	}
 	ids := map[string]int{}
 	total, runs := 0, len(configs)*len(s.Seeds)
 	for _, vals := range configs {
 		for _, seed := range s.Seeds {
 			run, err := s.resolve(vals, seed)
 			if err != nil {
-				return err
+				return s.earlierOverrideErr(err, configs)
 			}
 			run.Index = len(s.Runs)
 			if prev, dup := ids[run.ID]; dup {
@@ -255,25 +253,52 @@ func (s *Sweep) resolve(vals []any, seed int64) (*RunSpec, error) {
 	}, nil
 }
 
-// checkOverridesInFileOrder resolves, for each override in the file's
-// order, the first configuration it reaches, so that of several faulty
-// entries the first in the file is the one reported rather than the
-// first that a run in the sweep's order meets. An error that only some
-// of an entry's runs show is still found in run order, by resolveAll.
-func (s *Sweep) checkOverridesInFileOrder(configs [][]any) error {
-	if len(s.Seeds) == 0 {
-		return nil
+// earlierOverrideErr returns, for an error that an override's entry
+// caused, the error of an earlier entry in the file where there is one, so
+// that of several faulty entries the first in the file is reported rather
+// than the first that a run in the sweep's order meets. It resolves the
+// first configuration each earlier entry reaches; an error that only
+// later runs of an entry show is not looked for. Any other error is
+// returned as it is.
+func (s *Sweep) earlierOverrideErr(err error, configs [][]any) error {
+	k, ok := overrideIndex(err)
+	if !ok {
+		return err
 	}
-	for _, o := range s.Overrides {
+	checked := map[int]bool{}
+	for _, o := range s.Overrides[:min(k, len(s.Overrides))] {
 		i := slices.IndexFunc(configs, func(vals []any) bool { return o.matches(s, vals) })
-		if i < 0 {
+		if i < 0 || checked[i] {
 			continue
 		}
-		if _, err := s.resolve(configs[i], s.Seeds[0]); err != nil {
-			return err
+		checked[i] = true
+		if _, e := s.resolve(configs[i], s.Seeds[0]); e != nil {
+			if j, isOverride := overrideIndex(e); isOverride && j < k {
+				return e
+			}
 		}
 	}
-	return nil
+	return err
+}
+
+// overrideIndexRe finds the entry an override's error names.
+var overrideIndexRe = regexp.MustCompile(`^overrides\[([0-9]+)\]`)
+
+// overrideIndex returns the index of the [[overrides]] entry that err is
+// about, from its key or, for an error found by a config's Validate, the
+// start of its message.
+func overrideIndex(err error) (int, bool) {
+	fe, ok := err.(*FileError)
+	if !ok {
+		return 0, false
+	}
+	for _, text := range []string{fe.Key, fe.Msg} {
+		if m := overrideIndexRe.FindStringSubmatch(text); m != nil {
+			k, convErr := strconv.Atoi(m[1])
+			return k, convErr == nil
+		}
+	}
+	return 0, false
 }
 
 // setKeys returns the keys the sweep file sets for every run, for

@@ -183,6 +183,9 @@ func TestLocatorIndexAgreesWithScan(t *testing.T) {
 	src := gridFile + "[base.optim]\nlr = 0.1\n\"a.b\".c = 1\n[[figures]]\nkind = \"x\"\n[figures.labels]\na = \"A\"\n[[figures]]\nkind = \"y\"\n[[tables]]\nkind = \"z\"\n"
 	src = "overrides = [{ where = { estimator = \"dv\" }, steps = 3 }]\n" + src
 	l := newLocator(src)
+	if got := l.line([]string{"overrides", "steps"}, "overrides", 0); got != 1 {
+		t.Errorf("a key inside the inline overrides array: line %d, want 1, where the array starts", got)
+	}
 	keys := [][]string{{"name"}, {"base", "steps"}, {"base", "optim", "lr"}, {"base", "optim", "momentum"}, {"base", "a.b", "c"},
 		{"parameters", "optim.lr", "values"}, {"parameters", "nope"}, {"figures", "kind"}, {"figures", "labels", "a"}, {"tables", "kind"}, {"overrides", "steps"}, {"nothing"}}
 	for _, key := range keys {

@@ -94,11 +94,11 @@ func newLocator(src string) *locator {
 // tables, aot names the array (such as "figures") and idx the element;
 // otherwise aot is "". When key itself is not found, the line of its longest
 // found prefix is returned; 0 when nothing matches. An array written inline
-// (figures = [{...}]) has no elements of its own to find, so a key inside
-// one gets the line where the array starts. A lookup takes time in the
+// (figures = [{...}]) has no [[...]] elements to find, so a key inside one
+// gets the line where the array starts. A lookup takes time in the
 // length of key, not in the size of the file.
 func (l *locator) line(key []string, aot string, idx int) int {
-	if n := l.lookup(key, aot, idx); n > 0 || aot == "" || l.lookup([]string{aot}, aot, idx) > 0 {
+	if n := l.lookup(key, aot, idx); n > 0 || aot == "" || l.lookup([]string{aot}, aot, 0) > 0 {
 		return n
 	}
 	return l.lookup([]string{aot}, "", 0)
