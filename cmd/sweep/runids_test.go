@@ -27,7 +27,7 @@ var shippedRunIDs = map[string]string{
 	"suite":              "7285dda9f7054fcb", // 288 runs
 	"table1":             "0e45e4c7c28a117c", // 36 runs
 	"table3":             "b56ca41cce90a27f", // 15 runs
-	"table4":             "5859252f5ac2f7b0", // 12 runs
+	"table4":             "a1eb36091249e486", // 12 runs
 	"tune-batchsize":     "da366cbeb7495cdb", // 30 runs
 	"tune-global-lr":     "c876a163d4c1f92b", // 9 runs
 	"tune-probes":        "fa58cbdd2f741ac0", // 60 runs
