@@ -186,6 +186,9 @@ type FileError struct {
 	// empty.
 	Key string
 	Msg string
+	// entry is one more than the index of the [[overrides]] entry the
+	// error is about, or 0 when it is about none.
+	entry int
 }
 
 // Error writes the error as one line of readable length: the file (quoted

@@ -9,7 +9,6 @@ import (
 	"math"
 	"math/rand/v2"
 	"reflect"
-	"regexp"
 	"slices"
 	"strconv"
 	"strings"
@@ -281,24 +280,14 @@ func (s *Sweep) earlierOverrideErr(err error, configs [][]any) error {
 	return err
 }
 
-// overrideIndexRe finds the entry an override's error names.
-var overrideIndexRe = regexp.MustCompile(`^overrides\[([0-9]+)\]`)
-
 // overrideIndex returns the index of the [[overrides]] entry that err is
-// about, from its key or, for an error found by a config's Validate, the
-// start of its message.
+// about.
 func overrideIndex(err error) (int, bool) {
 	fe, ok := err.(*FileError)
-	if !ok {
+	if !ok || fe.entry == 0 {
 		return 0, false
 	}
-	for _, text := range []string{fe.Key, fe.Msg} {
-		if m := overrideIndexRe.FindStringSubmatch(text); m != nil {
-			k, convErr := strconv.Atoi(m[1])
-			return k, convErr == nil
-		}
-	}
-	return 0, false
+	return fe.entry - 1, true
 }
 
 // setKeys returns the keys the sweep file sets for every run, for
@@ -352,7 +341,7 @@ func (s *Sweep) validateErr(err error, vals []any, seed int64) error {
 	for _, o := range slices.Backward(s.Overrides) {
 		if _, set := o.Set[segs[0]]; set && o.matches(s, vals) {
 			return &FileError{File: s.File, Line: s.loc.line([]string{"overrides", segs[0]}, "overrides", o.Index),
-				Msg: fmt.Sprintf("overrides[%d].%s (in the run with %s)", o.Index, msg, s.describeRun(vals, seed))}
+				Msg: fmt.Sprintf("overrides[%d].%s (in the run with %s)", o.Index, msg, s.describeRun(vals, seed)), entry: o.Index + 1}
 		}
 	}
 	if _, set := s.dec.order[strings.Join(append([]string{"base"}, segs...), "\x00")]; set {

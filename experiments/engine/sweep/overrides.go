@@ -198,6 +198,7 @@ func (s *Sweep) overrideErr(err error, idx int) error {
 	fe, ok := s.fieldErr(err, []string{"overrides"}, "overrides", idx).(*FileError)
 	if ok && strings.HasPrefix(fe.Key, "overrides.") {
 		fe.Key = fmt.Sprintf("overrides[%d].%s", idx, strings.TrimPrefix(fe.Key, "overrides."))
+		fe.entry = idx + 1
 	}
 	return fe
 }
