@@ -18,22 +18,23 @@ import (
 // folder would then run again. Update a digest only for a change that
 // must give new ids, and say so in the commit.
 var shippedRunIDs = map[string]string{
-	"batchsize":          "6354f01df3757af9", // 90 runs
-	"batchsize-global":   "d7f0d197ed7a4bd5", // 54 runs
-	"gaussian":           "3a660b51736189c6", // 36 runs
-	"gaussian-quick":     "730d41137ea55e61", // 3 runs
-	"objectives":         "8633e32e8123d1f9", // 36 runs
-	"samples":            "84c81dd625d5ebd9", // 180 runs
-	"suite":              "7285dda9f7054fcb", // 288 runs
-	"table1":             "0e45e4c7c28a117c", // 36 runs
-	"table3":             "b56ca41cce90a27f", // 15 runs
-	"table4":             "a1eb36091249e486", // 12 runs
-	"tune-batchsize":     "da366cbeb7495cdb", // 30 runs
-	"tune-global-lr":     "c876a163d4c1f92b", // 9 runs
-	"tune-probes":        "fa58cbdd2f741ac0", // 60 runs
-	"tune-table1":        "4f6f2991213971aa", // 9 runs
-	"tune-table1-probes": "d7bf47897698221e", // 48 runs
-	"tune-table3":        "b88186c6ba0f3860", // 8 runs
+	"batchsize":                    "6354f01df3757af9", // 90 runs
+	"batchsize-global":             "d7f0d197ed7a4bd5", // 54 runs
+	"gaussian":                     "3a660b51736189c6", // 36 runs
+	"gaussian-quick":               "730d41137ea55e61", // 3 runs
+	"objectives":                   "8633e32e8123d1f9", // 36 runs
+	"samples":                      "84c81dd625d5ebd9", // 180 runs
+	"suite":                        "7285dda9f7054fcb", // 288 runs
+	"table1":                       "0e45e4c7c28a117c", // 36 runs
+	"table3":                       "b56ca41cce90a27f", // 15 runs
+	"table4":                       "a1eb36091249e486", // 12 runs
+	"tune-batchsize":               "da366cbeb7495cdb", // 30 runs
+	"tune-batchsize-per-estimator": "1b94e1e6f86e17e5", // 60 runs
+	"tune-global-lr":               "c876a163d4c1f92b", // 9 runs
+	"tune-probes":                  "fa58cbdd2f741ac0", // 60 runs
+	"tune-table1":                  "4f6f2991213971aa", // 9 runs
+	"tune-table1-probes":           "d7bf47897698221e", // 48 runs
+	"tune-table3":                  "b88186c6ba0f3860", // 8 runs
 }
 
 // TestShippedRunIDsAreStable checks the run ids of every shipped sweep
