@@ -133,7 +133,7 @@ func TestAFileWinsOverAShippedName(t *testing.T) {
 func TestUnknownSweepNamesAreUsageErrors(t *testing.T) {
 	t.Chdir(t.TempDir())
 	checkUsageErrors(t, []usageError{
-		{[]string{"run", "batchsiz"}, `no shipped sweep has it (shipped: batchsize, batchsize-global, batchsize-long, batchsize-long-shared, batchsize-per-estimator, gaussian`},
+		{[]string{"run", "batchsiz"}, "no shipped sweep has it (shipped: " + strings.Join(sweeps.Names(), ", ") + ")"},
 		{[]string{"run", "batchsiz"}, `did you mean "batchsize"?`},
 		{[]string{"validate", "batchsize.toml"}, "batchsize.toml: no such file; the shipped sweep batchsize runs from anywhere as `sweep run batchsize`"},
 		{[]string{"plan", "sweeps/table1.toml"}, "`sweep init` copies the shipped sweep files into sweeps/"},
