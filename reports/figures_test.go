@@ -308,3 +308,49 @@ func TestLineWhereAndXMetric(t *testing.T) {
 }
 
 func doneOnly(runs []Run) []Run { d, _ := doneRuns(runs); return d }
+
+// TestLineColorsFollowTheSweep checks that a line figure whose where
+// leaves out the first group draws the others in their own colours, those
+// they have in a figure of every group, and that xlabel names the x axis.
+func TestLineColorsFollowTheSweep(t *testing.T) {
+	var fakes []fakeRun
+	for _, est := range []string{"jsd", "infonce", "dv"} {
+		for _, k := range []int64{1, 8} {
+			fakes = append(fakes, fakeRun{ID: est + formatValue(k), Seed: 0,
+				Params:  map[string]any{"estimator": est, "num_negatives": k},
+				Metrics: results.Values{"acc": float64(k)}})
+		}
+	}
+	runs := makeRuns(t, fakes...)
+	k, _ := Lookup("line")
+	hex := func(i int) string {
+		c := seriesColors[i]
+		return fmt.Sprintf("#%02X%02X%02X", c.R, c.G, c.B)
+	}
+	draw := func(where map[string]any) string {
+		opts := map[string]any{"x": "num_negatives", "y": "acc", "group": "estimator",
+			"xlabel": "negatives per positive (K)"}
+		if where != nil {
+			opts["where"] = where
+		}
+		paths, err := k.Make(runs, Spec{Kind: "line", Name: "c", Options: opts}, t.TempDir())
+		if err != nil {
+			t.Fatal(err)
+		}
+		svg, _ := os.ReadFile(paths[1])
+		return string(svg)
+	}
+	all := draw(nil)
+	some := draw(map[string]any{"estimator": []any{"infonce", "dv"}})
+	for i, est := range []string{"jsd", "infonce", "dv"} {
+		if !strings.Contains(all, hex(i)) {
+			t.Errorf("the figure of every group lacks %s's colour %s", est, hex(i))
+		}
+		if want := i > 0; strings.Contains(some, hex(i)) != want {
+			t.Errorf("the figure of infonce and dv: has %s's colour %s: %v, want %v", est, hex(i), !want, want)
+		}
+	}
+	if !strings.Contains(some, "negatives per positive (K)") || strings.Contains(some, ">num_negatives<") {
+		t.Errorf("the x axis is not labelled by xlabel")
+	}
+}

@@ -33,13 +33,17 @@ func init() {
 //	x        numeric swept parameter on the x axis, e.g. "batch_size"
 //	xmetric  or instead a summary metric on the x axis, e.g. "negatives_local"
 //	         (the number of negatives a run used, whatever its settings said)
+//	xlabel   x-axis label (default: the name of x or xmetric)
 //	where    which runs are drawn, by parameter value, e.g. {batch_size = 32}
 //	         (default: all)
 //	reference  a summary metric drawn in every panel as a dashed black line
 //	         (its mean over all the panel's runs at each x), e.g. a bound
 //	         such as "ceiling_local"; labels can name it
 //	y        summary metric or list of them, one panel each (required)
-//	group    parameter (or list) with one line per value (default: a single line)
+//	group    parameter (or list) with one line per value (default: a single line);
+//	         a group's colour is its place among the groups of all the
+//	         sweep's finished runs, before where, so that it is the same in
+//	         every line figure of the sweep
 //	logx     logarithmic x axis (default false)
 //	labels   panel titles by metric name, e.g. {linear_y_acc = "Y, linear probe"}
 //	scale    factor applied to every metric value, e.g. 100 for percentages (default 1)
@@ -54,6 +58,7 @@ func init() {
 type lineOptions struct {
 	X       string
 	XMetric string
+	XLabel  string
 	Where   map[string][]string
 	// Reference is the metric of the reference line ("" for none).
 	Reference string
@@ -69,7 +74,7 @@ type lineOptions struct {
 }
 
 func readLineOptions(spec Spec) (lineOptions, error) {
-	r := readOptions("line", spec, "x", "xmetric", "where", "reference", "y", "group", "logx", "labels", "scale", "ylabel", "dodge",
+	r := readOptions("line", spec, "x", "xmetric", "xlabel", "where", "reference", "y", "group", "logx", "labels", "scale", "ylabel", "dodge",
 		"columns", optWidth, optHeight, optDPI)
 	_, hasX := spec.Options["x"]
 	_, hasXMetric := spec.Options["xmetric"]
@@ -83,6 +88,7 @@ func readLineOptions(spec Spec) (lineOptions, error) {
 	o := lineOptions{
 		X:         r.String("x", ""),
 		XMetric:   r.String("xmetric", ""),
+		XLabel:    r.String("xlabel", ""),
 		Where:     r.selector("where", nil),
 		Reference: r.String("reference", ""),
 		Y:         r.Strings("y", nil),
@@ -175,6 +181,10 @@ func makeLine(runs []Run, spec Spec, dir string) ([]string, error) {
 	if err != nil {
 		return nil, err
 	}
+	colors, err := groupColors("line", spec, done, o.Group)
+	if err != nil {
+		return nil, err
+	}
 	if done, err = selectRuns(spec, "where", done, o.Where); err != nil {
 		return nil, err
 	}
@@ -208,7 +218,7 @@ func makeLine(runs []Run, spec Spec, dir string) ([]string, error) {
 		legend = nil
 	}
 	for _, y := range o.Y {
-		p, err := linePanel(spec, o, y, groups, allX, legend)
+		p, err := linePanel(spec, o, y, groups, colors, allX, legend)
 		if err != nil {
 			return nil, err
 		}
@@ -238,14 +248,19 @@ func lineXValues(spec Spec, o lineOptions, runs []Run) ([]float64, error) {
 }
 
 // linePanel draws the panel of metric y: its axes, then one line of points
-// with error bars per group, dodged apart, each named in legend.
-func linePanel(spec Spec, o lineOptions, y string, groups []*group, allX []float64, legend *figureLegend) (*plot.Plot, error) {
+// with error bars per group, dodged apart, each in its series colour from
+// colors and named in legend.
+func linePanel(spec Spec, o lineOptions, y string, groups []*group, colors map[string]int, allX []float64, legend *figureLegend) (*plot.Plot, error) {
 	title := label(o.Labels, y)
 	ylabel := o.YLabel
 	if ylabel == "" {
 		ylabel = title
 	}
-	p := newPanel(title, o.xName(), ylabel)
+	xlabel := o.XLabel
+	if xlabel == "" {
+		xlabel = o.xName()
+	}
+	p := newPanel(title, xlabel, ylabel)
 	if o.LogX {
 		p.X.Scale = plot.LogScale{}
 		p.X.Tick.Marker = plot.LogTicks{Prec: -1}
@@ -262,7 +277,7 @@ func linePanel(spec Spec, o lineOptions, y string, groups []*group, allX []float
 		if len(pts) == 0 {
 			continue
 		}
-		if err := addLinePoints(p, pts, d, gi, g.Label(), legend); err != nil {
+		if err := addLinePoints(p, pts, d, gi, colors[g.Label()], g.Label(), legend); err != nil {
 			return nil, err
 		}
 	}
@@ -300,11 +315,11 @@ func addReferenceLine(p *plot.Plot, runs []Run, o lineOptions, legend *figureLeg
 	return nil
 }
 
-// addLinePoints draws the points of group gi in its series colour, dodged
-// by d: a line through the means with a dot at each, and error bars where
-// the interval is finite. The group's name is its entry in legend.
-func addLinePoints(p *plot.Plot, pts []linePoint, d dodge, gi int, name string, legend *figureLegend) error {
-	c := seriesColor(gi)
+// addLinePoints draws the points of group gi, dodged by d, in series colour
+// ci: a line through the means with a dot at each, and error bars where the
+// interval is finite. The group's name is its entry in legend.
+func addLinePoints(p *plot.Plot, pts []linePoint, d dodge, gi, ci int, name string, legend *figureLegend) error {
+	c := seriesColor(ci)
 	xy := make(plotter.XYs, len(pts))
 	var errs plotter.YErrors
 	var errXY plotter.XYs
@@ -321,7 +336,7 @@ func addLinePoints(p *plot.Plot, pts []linePoint, d dodge, gi int, name string, 
 	}
 	l.LineStyle.Color = c
 	l.LineStyle.Width = vg.Points(1.5)
-	l.LineStyle.Dashes = seriesDashes(gi)
+	l.LineStyle.Dashes = seriesDashes(ci)
 	s.GlyphStyle.Color = c
 	s.GlyphStyle.Shape = draw.CircleGlyph{}
 	s.GlyphStyle.Radius = vg.Points(2.5)

@@ -414,6 +414,23 @@ func groupOrAll(kind string, spec Spec, runs []Run, keys []string) ([]*group, er
 	return groupRuns(kind, spec, runs, keys)
 }
 
+// groupColors numbers the groups of runs by keys, as groupOrAll orders
+// them, by label: the series colour of each. Given all of a sweep's
+// finished runs, before a figure's where picks some of them, it gives a
+// group the same colour in every figure of the sweep, whichever other
+// groups a figure leaves out.
+func groupColors(kind string, spec Spec, runs []Run, keys []string) (map[string]int, error) {
+	groups, err := groupOrAll(kind, spec, runs, keys)
+	if err != nil {
+		return nil, err
+	}
+	colors := make(map[string]int, len(groups))
+	for i, g := range groups {
+		colors[g.Label()] = i
+	}
+	return colors, nil
+}
+
 // anyRunHasParam reports whether some run has a parameter or config key.
 func anyRunHasParam(runs []Run, key string) bool {
 	for _, r := range runs {

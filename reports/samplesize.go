@@ -91,6 +91,10 @@ func makeSampleSize(runs []Run, spec Spec, dir string) ([]string, error) {
 	if err != nil {
 		return nil, err
 	}
+	colors, err := groupColors("sample_size", spec, done, o.Group)
+	if err != nil {
+		return nil, err
+	}
 	line := lineOptions{X: o.X, Y: []string{o.Y}, Group: o.Group, LogX: o.LogX, Scale: 1, YLabel: o.YLabel, Dodge: true,
 		Labels: map[string]string{}}
 	var plots []*plot.Plot
@@ -105,7 +109,7 @@ func makeSampleSize(runs []Run, spec Spec, dir string) ([]string, error) {
 			return nil, err
 		}
 		line.Labels[o.Y] = pg.Label()
-		p, err := linePanel(spec, line, o.Y, groups, allX, legend)
+		p, err := linePanel(spec, line, o.Y, groups, colors, allX, legend)
 		if err != nil {
 			return nil, err
 		}
