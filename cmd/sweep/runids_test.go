@@ -21,7 +21,7 @@ var shippedRunIDs = map[string]string{
 	"batchsize":                    "6354f01df3757af9", // 90 runs
 	"batchsize-global":             "d7f0d197ed7a4bd5", // 54 runs
 	"batchsize-long":               "a319c1a879a3f768", // 60 runs
-	"batchsize-long-batch":         "607c0f769da74ad8", // 45 runs
+	"batchsize-long-batch":         "290980b4225836d2", // 75 runs
 	"batchsize-long-shared":        "23440d7b2a0cf2a9", // 60 runs
 	"batchsize-per-estimator":      "82767e8318ab6d0e", // 90 runs
 	"gaussian":                     "3a660b51736189c6", // 36 runs
