@@ -1,12 +1,12 @@
 // Package sweeps holds the sweep files that ship with infomax (the
 // experiments of the README: batchsize and its tuning sweeps tune-probes
-// and tune-batchsize, batchsize-per-estimator and its tuning sweep
-// tune-batchsize-per-estimator, batchsize-long, batchsize-long-shared and
-// batchsize-long-batch and their tuning sweep tune-batchsize-long,
-// batchsize-global, table1 and its tuning sweeps tune-table1 and
-// tune-table1-probes, table3 and its tuning sweeps tune-table3 and
-// tune-global-lr, table4, objectives, gaussian, gaussian-quick, suite and
-// samples),
+// and tune-batchsize, batchsize-epochs, batchsize-per-estimator and its
+// tuning sweep tune-batchsize-per-estimator, batchsize-long,
+// batchsize-long-shared and batchsize-long-batch and their tuning sweep
+// tune-batchsize-long, batchsize-global, table1 and its tuning sweeps
+// tune-table1 and tune-table1-probes, table3 and its tuning sweeps
+// tune-table3 and tune-global-lr, table4, objectives, gaussian,
+// gaussian-quick, suite and samples),
 // embedded so that any build of the sweep command carries them: `sweep run
 // batchsize` runs one by name from any folder, and `sweep init` copies them
 // out to be read and edited.

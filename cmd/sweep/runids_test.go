@@ -19,6 +19,7 @@ import (
 // must give new ids, and say so in the commit.
 var shippedRunIDs = map[string]string{
 	"batchsize":                    "6354f01df3757af9", // 90 runs
+	"batchsize-epochs":             "92e4cc6eda4e6f56", // 60 runs
 	"batchsize-global":             "d7f0d197ed7a4bd5", // 54 runs
 	"batchsize-long":               "a319c1a879a3f768", // 60 runs
 	"batchsize-long-batch":         "290980b4225836d2", // 75 runs
