@@ -1,6 +1,7 @@
 // Package sweeps holds the sweep files that ship with infomax (the
 // experiments of the README: batchsize and its tuning sweeps tune-probes
-// and tune-batchsize, batchsize-epochs, batchsize-per-estimator and its
+// and tune-batchsize, batchsize-epochs and its tuning sweep
+// tune-batchsize-epochs, batchsize-per-estimator and its
 // tuning sweep tune-batchsize-per-estimator, batchsize-long,
 // batchsize-long-shared and batchsize-long-batch and their tuning sweep
 // tune-batchsize-long, batchsize-global, table1 and its tuning sweeps

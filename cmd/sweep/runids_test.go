@@ -34,6 +34,7 @@ var shippedRunIDs = map[string]string{
 	"table3":                       "b56ca41cce90a27f", // 15 runs
 	"table4":                       "a1eb36091249e486", // 12 runs
 	"tune-batchsize":               "da366cbeb7495cdb", // 30 runs
+	"tune-batchsize-epochs":        "d5a4c8f77228f322", // 18 runs
 	"tune-batchsize-long":          "35a083604ca0e00e", // 24 runs
 	"tune-batchsize-per-estimator": "1b94e1e6f86e17e5", // 60 runs
 	"tune-global-lr":               "c876a163d4c1f92b", // 9 runs
