@@ -1,8 +1,8 @@
 // Package sweeps holds the sweep files that ship with infomax (the
 // experiments of the README: batchsize and its tuning sweeps tune-probes
-// and tune-batchsize, batchsize-epochs and its tuning sweep
-// tune-batchsize-epochs, batchsize-per-estimator and its
-// tuning sweep tune-batchsize-per-estimator, batchsize-long,
+// and tune-batchsize, batchsize-epochs and batchsize-epochs-per-estimator
+// and their tuning sweep tune-batchsize-epochs, batchsize-per-estimator
+// and its tuning sweep tune-batchsize-per-estimator, batchsize-long,
 // batchsize-long-shared and batchsize-long-batch and their tuning sweep
 // tune-batchsize-long, batchsize-global, table1 and its tuning sweeps
 // tune-table1 and tune-table1-probes, table3 and its tuning sweeps

@@ -18,30 +18,31 @@ import (
 // folder would then run again. Update a digest only for a change that
 // must give new ids, and say so in the commit.
 var shippedRunIDs = map[string]string{
-	"batchsize":                    "6354f01df3757af9", // 90 runs
-	"batchsize-epochs":             "92e4cc6eda4e6f56", // 60 runs
-	"batchsize-global":             "d7f0d197ed7a4bd5", // 54 runs
-	"batchsize-long":               "a319c1a879a3f768", // 60 runs
-	"batchsize-long-batch":         "290980b4225836d2", // 75 runs
-	"batchsize-long-shared":        "23440d7b2a0cf2a9", // 60 runs
-	"batchsize-per-estimator":      "82767e8318ab6d0e", // 90 runs
-	"gaussian":                     "3a660b51736189c6", // 36 runs
-	"gaussian-quick":               "730d41137ea55e61", // 3 runs
-	"objectives":                   "8633e32e8123d1f9", // 36 runs
-	"samples":                      "84c81dd625d5ebd9", // 180 runs
-	"suite":                        "7285dda9f7054fcb", // 288 runs
-	"table1":                       "0e45e4c7c28a117c", // 36 runs
-	"table3":                       "b56ca41cce90a27f", // 15 runs
-	"table4":                       "a1eb36091249e486", // 12 runs
-	"tune-batchsize":               "da366cbeb7495cdb", // 30 runs
-	"tune-batchsize-epochs":        "d5a4c8f77228f322", // 18 runs
-	"tune-batchsize-long":          "35a083604ca0e00e", // 24 runs
-	"tune-batchsize-per-estimator": "1b94e1e6f86e17e5", // 60 runs
-	"tune-global-lr":               "c876a163d4c1f92b", // 9 runs
-	"tune-probes":                  "fa58cbdd2f741ac0", // 60 runs
-	"tune-table1":                  "4f6f2991213971aa", // 9 runs
-	"tune-table1-probes":           "d7bf47897698221e", // 48 runs
-	"tune-table3":                  "b88186c6ba0f3860", // 8 runs
+	"batchsize":                      "6354f01df3757af9", // 90 runs
+	"batchsize-epochs":               "92e4cc6eda4e6f56", // 60 runs
+	"batchsize-epochs-per-estimator": "813d0751f7a02f87", // 30 runs
+	"batchsize-global":               "d7f0d197ed7a4bd5", // 54 runs
+	"batchsize-long":                 "a319c1a879a3f768", // 60 runs
+	"batchsize-long-batch":           "290980b4225836d2", // 75 runs
+	"batchsize-long-shared":          "23440d7b2a0cf2a9", // 60 runs
+	"batchsize-per-estimator":        "82767e8318ab6d0e", // 90 runs
+	"gaussian":                       "3a660b51736189c6", // 36 runs
+	"gaussian-quick":                 "730d41137ea55e61", // 3 runs
+	"objectives":                     "8633e32e8123d1f9", // 36 runs
+	"samples":                        "84c81dd625d5ebd9", // 180 runs
+	"suite":                          "7285dda9f7054fcb", // 288 runs
+	"table1":                         "0e45e4c7c28a117c", // 36 runs
+	"table3":                         "b56ca41cce90a27f", // 15 runs
+	"table4":                         "a1eb36091249e486", // 12 runs
+	"tune-batchsize":                 "da366cbeb7495cdb", // 30 runs
+	"tune-batchsize-epochs":          "4462711e7ce02eb3", // 30 runs
+	"tune-batchsize-long":            "35a083604ca0e00e", // 24 runs
+	"tune-batchsize-per-estimator":   "1b94e1e6f86e17e5", // 60 runs
+	"tune-global-lr":                 "c876a163d4c1f92b", // 9 runs
+	"tune-probes":                    "fa58cbdd2f741ac0", // 60 runs
+	"tune-table1":                    "4f6f2991213971aa", // 9 runs
+	"tune-table1-probes":             "d7bf47897698221e", // 48 runs
+	"tune-table3":                    "b88186c6ba0f3860", // 8 runs
 }
 
 // TestShippedRunIDsAreStable checks the run ids of every shipped sweep
