@@ -172,10 +172,12 @@ var seriesColors = []color.NRGBA{
 	{0xBB, 0xBB, 0xBB, 255}, // grey
 }
 
-// seriesColor returns the colour of the i-th line of a figure.
+// seriesColor returns the i-th series colour: in line and sample_size
+// figures i is a group's place among the sweep's groups (groupColors),
+// elsewhere the line's place in the figure.
 func seriesColor(i int) color.Color { return seriesColors[i%len(seriesColors)] }
 
-// seriesDashes returns the dash pattern of the i-th line of a figure: solid
+// seriesDashes returns the dash pattern of the i-th series: solid
 // for the first round of seriesColors, then dashed, dotted and dash-dotted,
 // so that lines that share a colour still differ.
 func seriesDashes(i int) []vg.Length {
