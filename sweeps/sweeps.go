@@ -1,13 +1,5 @@
-// Package sweeps holds the sweep files that ship with infomax (the
-// experiments of the README: batchsize and its tuning sweeps tune-probes
-// and tune-batchsize, batchsize-epochs and batchsize-epochs-per-estimator
-// and their tuning sweep tune-batchsize-epochs, batchsize-per-estimator
-// and its tuning sweep tune-batchsize-per-estimator, batchsize-long,
-// batchsize-long-shared and batchsize-long-batch and their tuning sweep
-// tune-batchsize-long, batchsize-global, table1 and its tuning sweeps
-// tune-table1 and tune-table1-probes, table3 and its tuning sweeps
-// tune-table3 and tune-global-lr, table4, objectives, gaussian,
-// gaussian-quick, suite and samples),
+// Package sweeps holds the sweep files that ship with infomax, the
+// experiments of the README and their tuning sweeps (Names lists them),
 // embedded so that any build of the sweep command carries them: `sweep run
 // batchsize` runs one by name from any folder, and `sweep init` copies them
 // out to be read and edited.
