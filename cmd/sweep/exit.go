@@ -19,6 +19,17 @@ func errorStatus(err error) int {
 	return exitFailed
 }
 
+// outHint returns the fix for an error of an unusable output directory
+// ("; pass --out DIR ..."), to follow its one line, and "" for any other
+// error.
+func outHint(err error) string {
+	var oe *sweep.OutError
+	if errors.As(err, &oe) {
+		return "; pass --out DIR with a directory you can write (it is made if missing)"
+	}
+	return ""
+}
+
 // outcomeStatus is the exit status of a `sweep run` that ran: exitOK only
 // when every run of the shard is done and the reports, if made, were made;
 // exitFailed when a run of the shard is not done (it failed, was

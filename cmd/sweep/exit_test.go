@@ -3,6 +3,7 @@ package main
 import (
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 
@@ -40,7 +41,7 @@ func editFile(t *testing.T, path string, edit func(string) string) {
 
 // TestUnusableOutIsAUsageError: an --out that cannot hold the sweep (under
 // a regular file, or, when not root, in a read-only directory) is for the
-// user to fix: run and status exit with 2 and say why.
+// user to fix: run and status exit with 2 and say why and what to do.
 func TestUnusableOutIsAUsageError(t *testing.T) {
 	f, _, _ := writeSmallWalk(t, "")
 	dir := t.TempDir()
@@ -59,7 +60,8 @@ func TestUnusableOutIsAUsageError(t *testing.T) {
 	for _, out := range outs {
 		for _, cmd := range []string{"run", "status"} {
 			code, stdout, errs := runCLI(cmd, f, "--out", out)
-			if code != exitUsage || !strings.Contains(errs, "output directory "+filepath.Join(out, "walk")) {
+			line := regexp.MustCompile(`(?m)^sweep.*: output directory ` + regexp.QuoteMeta(filepath.Join(out, "walk")) + `.*; pass --out DIR .*$`)
+			if code != exitUsage || !line.MatchString(errs) {
 				t.Errorf("sweep %s --out %s: exit %d, want 2\n%s%s", cmd, out, code, stdout, errs)
 			}
 		}

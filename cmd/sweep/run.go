@@ -68,7 +68,7 @@ func runSweep(s *sweep.Sweep, o *options, stdout, stderr io.Writer) int {
 		printPage(stdout, oc.Reports)
 	}
 	if err != nil {
-		fmt.Fprintln(stderr, "sweep:", err)
+		fmt.Fprintf(stderr, "sweep: %v%s\n", err, outHint(err))
 		return errorStatus(err)
 	}
 	return outcomeStatus(oc)

@@ -18,7 +18,7 @@ import (
 func status(s *sweep.Sweep, o *options, stdout, stderr io.Writer) int {
 	started, err := s.Started(o.out)
 	if err != nil {
-		fmt.Fprintf(stderr, "sweep status: %v\n", err)
+		fmt.Fprintf(stderr, "sweep status: %v%s\n", err, outHint(err))
 		return exitUsage
 	}
 	if !started {
