@@ -38,6 +38,7 @@ var shippedRunIDs = map[string]string{
 	"table4":                         "a1eb36091249e486", // 12 runs
 	"tune-batchsize":                 "da366cbeb7495cdb", // 30 runs
 	"tune-batchsize-epochs":          "4462711e7ce02eb3", // 30 runs
+	"tune-batchsize-epochs-20":       "d40a134876e7ca6f", // 18 runs
 	"tune-batchsize-long":            "35a083604ca0e00e", // 24 runs
 	"tune-batchsize-per-estimator":   "1b94e1e6f86e17e5", // 60 runs
 	"tune-global-lr":                 "c876a163d4c1f92b", // 9 runs
