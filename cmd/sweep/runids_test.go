@@ -21,6 +21,7 @@ var shippedRunIDs = map[string]string{
 	"batchsize":                      "6354f01df3757af9", // 90 runs
 	"batchsize-epochs":               "92e4cc6eda4e6f56", // 60 runs
 	"batchsize-epochs-20":            "0657fff247b9c9e4", // 30 runs
+	"batchsize-epochs-5":             "b95c471abfa85bfd", // 30 runs
 	"batchsize-epochs-per-estimator": "813d0751f7a02f87", // 30 runs
 	"batchsize-epochs-replicate":     "ff1dc30d1f56a613", // 30 runs
 	"batchsize-global":               "d7f0d197ed7a4bd5", // 54 runs
