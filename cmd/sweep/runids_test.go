@@ -21,6 +21,7 @@ var shippedRunIDs = map[string]string{
 	"batchsize":                      "6354f01df3757af9", // 90 runs
 	"batchsize-epochs":               "92e4cc6eda4e6f56", // 60 runs
 	"batchsize-epochs-20":            "0657fff247b9c9e4", // 30 runs
+	"batchsize-epochs-20-tuned":      "a0e75c26b32d1cce", // 30 runs
 	"batchsize-epochs-5":             "b95c471abfa85bfd", // 30 runs
 	"batchsize-epochs-per-estimator": "813d0751f7a02f87", // 30 runs
 	"batchsize-epochs-replicate":     "ff1dc30d1f56a613", // 30 runs
@@ -39,7 +40,7 @@ var shippedRunIDs = map[string]string{
 	"table4":                         "a1eb36091249e486", // 12 runs
 	"tune-batchsize":                 "da366cbeb7495cdb", // 30 runs
 	"tune-batchsize-epochs":          "4462711e7ce02eb3", // 30 runs
-	"tune-batchsize-epochs-20":       "d40a134876e7ca6f", // 18 runs
+	"tune-batchsize-epochs-20":       "582bb9aa2e799da1", // 24 runs
 	"tune-batchsize-long":            "35a083604ca0e00e", // 24 runs
 	"tune-batchsize-per-estimator":   "1b94e1e6f86e17e5", // 60 runs
 	"tune-global-lr":                 "c876a163d4c1f92b", // 9 runs
