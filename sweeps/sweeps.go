@@ -10,6 +10,7 @@ package sweeps
 
 import (
 	"embed"
+	"fmt"
 	"io/fs"
 	"slices"
 	"strings"
@@ -46,4 +47,18 @@ func Source(name string) ([]byte, bool) {
 	}
 	b, err := files.ReadFile(name + Ext)
 	return b, err == nil
+}
+
+// Resolve finds the shipped sweep that another's extends key names, as the
+// sweep engine's Resolver: name is NAME.toml, as the shipped files write
+// it so that it also reads once `sweep init` has copied them out, or NAME.
+// The file it returns is NAME, as a shipped sweep is named on a command
+// line.
+func Resolve(from, name string) (string, []byte, error) {
+	bare := strings.TrimSuffix(name, Ext)
+	src, ok := Source(bare)
+	if !ok {
+		return "", nil, fmt.Errorf("no shipped sweep has that name (shipped: %s)", strings.Join(Names(), ", "))
+	}
+	return bare, src, nil
 }

@@ -6,6 +6,7 @@ package main
 
 import (
 	"bytes"
+	"cmp"
 	"errors"
 	"fmt"
 	"io"
@@ -114,10 +115,13 @@ func loadSweep(arg string, stderr io.Writer) (s *sweep.Sweep, shipped bool, err 
 		return nil, false, folderError(arg)
 	}
 	if statErr == nil && !st.IsDir() || !isSweepName(arg) {
-		s, err = sweep.Load(arg)
+		src, err := os.ReadFile(arg)
 		if errors.Is(err, fs.ErrNotExist) {
 			return nil, false, missingSweepError(arg, err)
+		} else if err != nil {
+			return nil, false, err
 		}
+		s, err = sweep.ParseWith(arg, src, resolveLocal)
 		return s, false, err
 	}
 	if !known {
@@ -129,8 +133,21 @@ func loadSweep(arg string, stderr io.Writer) (s *sweep.Sweep, shipped bool, err 
 			fmt.Fprintf(stderr, "note: %s differs from the shipped sweep %s, which is what runs; to use yours, give its path: %s\n", copied, arg, copied)
 		}
 	}
-	s, err = sweep.Parse(arg, src)
+	s, err = sweep.ParseWith(arg, src, sweeps.Resolve)
 	return s, true, err
+}
+
+// resolveLocal finds the file that a sweep file's extends key names: a
+// path from the sweep file's folder or, where no such file exists, a
+// shipped sweep's file name (NAME.toml) or name, as on the command line.
+func resolveLocal(from, name string) (string, []byte, error) {
+	file, src, err := sweep.ResolveFile(from, name)
+	if errors.Is(err, fs.ErrNotExist) && !strings.ContainsAny(name, `/\`) {
+		if _, known := sweeps.Source(strings.TrimSuffix(name, sweeps.Ext)); known {
+			return sweeps.Resolve(from, name)
+		}
+	}
+	return file, src, err
 }
 
 // isSweepName reports whether arg can only be a shipped sweep's name: a
@@ -168,15 +185,25 @@ func folderError(arg string) error {
 // shippedSummary is the line `sweep list` shows for the shipped sweep
 // name: its task and description.
 func shippedSummary(name string) string {
-	src, _ := sweeps.Source(name)
-	var head struct {
-		Task        string `toml:"task"`
-		Description string `toml:"description"`
-	}
+	var task, description string
 	// The shipped files are valid (their tests keep them so); were one
-	// not, its line would only be shorter.
-	_, _ = toml.Decode(string(src), &head)
-	return head.Task + ": " + head.Description
+	// not, its line would only be shorter. A file that extends another
+	// takes what it does not say from it.
+	for range 8 {
+		src, _ := sweeps.Source(name)
+		var head struct {
+			Task        string `toml:"task"`
+			Description string `toml:"description"`
+			Extends     string `toml:"extends"`
+		}
+		_, _ = toml.Decode(string(src), &head)
+		task, description = cmp.Or(task, head.Task), cmp.Or(description, head.Description)
+		if head.Extends == "" || task != "" && description != "" {
+			break
+		}
+		name = strings.TrimSuffix(head.Extends, sweeps.Ext)
+	}
+	return task + ": " + description
 }
 
 // listShipped prints the shipped sweeps for `sweep list`.

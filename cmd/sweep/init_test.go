@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"io"
 	"os"
 	"path/filepath"
 	"slices"
@@ -176,4 +177,65 @@ func TestInitCopiesTheShippedSweepsWithoutOverwriting(t *testing.T) {
 		{[]string{"init", dir, "other"}, "sweep init takes at most one folder, got 2 arguments"},
 		{[]string{"init", edited}, "give a folder that can be created"},
 	})
+}
+
+// TestAFileExtendsAShippedSweep checks that a sweep file in a folder
+// without the shipped files extends a shipped sweep by its file name,
+// and that saying batchsize-epochs-20-tuned's difference from
+// batchsize-epochs-20 that way gives that sweep's runs, id for id; a
+// local file of that name, once there, is what it extends.
+func TestAFileExtendsAShippedSweep(t *testing.T) {
+	t.Chdir(t.TempDir())
+	child := `name = "batchsize-epochs-20-tuned"
+extends = "batchsize-epochs-20.toml"
+
+[[overrides]]
+where = { estimator = "dv" }
+lr = 8e-3
+`
+	if err := os.WriteFile("tuned.toml", []byte(child), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	got, _, err := loadSweep("tuned.toml", io.Discard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want, _, err := loadSweep("batchsize-epochs-20-tuned", io.Discard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(got.Runs) != len(want.Runs) {
+		t.Fatalf("%d runs, want %d", len(got.Runs), len(want.Runs))
+	}
+	for i := range got.Runs {
+		if got.Runs[i].ID != want.Runs[i].ID {
+			t.Fatalf("run %d: id %s, want %s", i, got.Runs[i].ID, want.Runs[i].ID)
+		}
+	}
+	if err := os.WriteFile("batchsize-epochs-20.toml", []byte(walkFile), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if code, _, errs := runCLI("validate", "tuned.toml"); code == exitOK || !strings.Contains(errs, "tuned.toml:5: overrides[0].where") || !strings.Contains(errs, "its parameters: scale") {
+		t.Errorf("validate with a local batchsize-epochs-20.toml (the walk sweep, whose one parameter is scale): exit %d, %s; want the override to find no estimator", code, errs)
+	}
+}
+
+// TestAClusterJobNamesTheFilesAnExtendingSweepReads checks that the job
+// script of a sweep file that extends a local file says the jobs need both,
+// and leaves out a shipped sweep it extends, which the program carries.
+func TestAClusterJobNamesTheFilesAnExtendingSweepReads(t *testing.T) {
+	t.Chdir(t.TempDir())
+	files := map[string]string{
+		"mid.toml":   "name = \"mid\"\nextends = \"gaussian-quick.toml\"\nseeds = [3]\n",
+		"child.toml": "name = \"child\"\nextends = \"mid.toml\"\nseeds = [4]\n",
+	}
+	for name, src := range files {
+		if err := os.WriteFile(name, []byte(src), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	code, out, errs := runCLI("plan", "child.toml", "--format", "slurm", "--shards", "1")
+	if code != exitOK || !strings.Contains(out, "that holds child.toml and mid.toml,") || strings.Contains(out, "gaussian-quick") {
+		t.Errorf("plan --format slurm: exit %d\n%s%s; want the jobs to need child.toml and mid.toml, and not the shipped gaussian-quick", code, out, errs)
+	}
 }

@@ -88,6 +88,11 @@ func runTable(s *sweep.Sweep, out string, stdout io.Writer) int {
 // clusterPlan prints a job-array script or manifest.
 func clusterPlan(s *sweep.Sweep, o *options, stdout, stderr io.Writer) int {
 	p := sweep.ClusterPlan{File: s.File, Out: o.out, Shards: o.shards, Parallel: o.parallel, Time: o.time, Image: o.image, Shipped: o.shipped}
+	for _, f := range s.Extends {
+		if !isSweepName(f) { // a shipped sweep's name: the program carries it
+			p.Extends = append(p.Extends, f)
+		}
+	}
 	if o.parallel < 1 {
 		fmt.Fprintf(stderr, "sweep plan: --parallel %d must be at least 1\n", o.parallel)
 		return exitUsage

@@ -56,7 +56,7 @@ var shippedRunIDs = map[string]string{
 func TestShippedRunIDsAreStable(t *testing.T) {
 	for _, name := range sweeps.Names() {
 		src, _ := sweeps.Source(name)
-		s, err := sweep.Parse(name, src)
+		s, err := sweep.ParseWith(name, src, sweeps.Resolve)
 		if err != nil {
 			t.Fatalf("%s: %v", name, err)
 		}

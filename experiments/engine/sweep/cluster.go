@@ -31,6 +31,9 @@ type ClusterPlan struct {
 	// Shipped says that File is the name of a sweep the program carries,
 	// not a file the jobs must find.
 	Shipped bool
+	// Extends are the files that File extends and the jobs must find
+	// beside it (not those the program carries).
+	Extends []string
 }
 
 // DefaultShards is the shard count of `sweep plan --format` without

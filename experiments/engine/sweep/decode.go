@@ -107,8 +107,12 @@ type Sweep struct {
 	// (max_memory_gb, or the machine's memory); validation refuses a run
 	// over it.
 	MaxMemory MemoryLimit
-	// FileSHA256 is the hex SHA-256 of the sweep file's bytes.
+	// FileSHA256 is the hex SHA-256 of the sweep file's bytes, or, for a
+	// file that extends others, of its bytes and theirs.
 	FileSHA256 string
+	// Extends are the files the sweep file extends, the nearest first, as
+	// its Resolver named them.
+	Extends []string
 	// Params are the [parameters] entries in the order of the file.
 	Params []Param
 	// Overrides are the [[overrides]] entries in the order of the file.
@@ -232,7 +236,15 @@ var (
 // errors. It checks everything that can be checked without training: the
 // task exists, every key and value fits the task's config, every run's
 // config passes Validate, and every report kind accepts its options.
-func Parse(file string, src []byte) (s *Sweep, err error) {
+// A file with an extends key builds on the sweep file it names (see
+// mergedKeys), read by ResolveFile.
+func Parse(file string, src []byte) (*Sweep, error) {
+	return ParseWith(file, src, ResolveFile)
+}
+
+// ParseWith is Parse with the Resolver that finds the file an extends key
+// names.
+func ParseWith(file string, src []byte, resolve Resolver) (s *Sweep, err error) {
 	defer func() {
 		// A panic here is a bug (in this package or in a task's
 		// NewConfig or Validate), but it must not hide the file at fault.
@@ -240,14 +252,23 @@ func Parse(file string, src []byte) (s *Sweep, err error) {
 			s, err = nil, &FileError{File: file, Msg: fmt.Sprintf("internal error while decoding (please report it): %v", r)}
 		}
 	}()
-	p := &parser{file: file, loc: newLocator(string(src))}
-	return p.parse(src)
+	p := &parser{file: file, loc: newLocator(string(src)), resolve: resolve}
+	s, err = p.parse(src)
+	return s, placeError(err, p.chain)
 }
 
 type parser struct {
-	file string
-	loc  *locator
-	md   toml.MetaData
+	file    string
+	loc     *locator
+	md      toml.MetaData
+	resolve Resolver
+	// chain is the file and those it extends, the file first; sha is the
+	// SHA-256 of their bytes when it extends one.
+	chain []*layer
+	sha   string
+	// seen are the files that extend this one, when it is read as part of
+	// a chain: a loop back to one of them is an error.
+	seen []string
 }
 
 // errAt builds the error for the key at path (its line looked up in the
@@ -256,11 +277,14 @@ func (p *parser) errAt(path []string, format string, args ...any) error {
 	return &FileError{File: p.file, Line: p.loc.line(path, "", 0), Key: keyString(path), Msg: fmt.Sprintf(format, args...)}
 }
 
-var topLevelKeys = []string{"name", "task", "description", "method", "seeds", "run_cap", "sampler_seed", "checkpoint_every", "checkpoint_minutes", maxMemoryKey, "base", "parameters", "overrides", "figures", "tables"}
+var topLevelKeys = []string{"name", extendsKey, "task", "description", "method", "seeds", "run_cap", "sampler_seed", "checkpoint_every", "checkpoint_minutes", maxMemoryKey, "base", "parameters", "overrides", "figures", "tables"}
 
 func (p *parser) parse(src []byte) (*Sweep, error) {
 	root, err := p.decode(src)
 	if err != nil {
+		return nil, err
+	}
+	if root, p.chain, err = p.extend(root, src); err != nil {
 		return nil, err
 	}
 	dec := p.newDecoder()
@@ -269,6 +293,12 @@ func (p *parser) parse(src []byte) (*Sweep, error) {
 	}
 	sum := sha256.Sum256(src)
 	s := &Sweep{File: p.file, dec: dec, loc: p.loc, Method: MethodGrid, Seeds: []int64{0}, FileSHA256: hex.EncodeToString(sum[:])}
+	if p.sha != "" {
+		s.FileSHA256 = p.sha
+	}
+	for _, l := range p.chain[1:] {
+		s.Extends = append(s.Extends, l.file)
+	}
 	for _, step := range []func(map[string]any, *Sweep) error{
 		p.identity, p.method, p.seeds, p.randomKeys, p.checkpointKeys, p.memoryLimit, p.base, p.parameters, p.overrides, p.reportLists,
 	} {
@@ -312,6 +342,9 @@ func (p *parser) decode(src []byte) (map[string]any, error) {
 // newDecoder returns the decoder of the file's tables, which knows where
 // each key stands in the source.
 func (p *parser) newDecoder() *decoder {
+	if len(p.chain) > 1 {
+		return &decoder{order: chainOrder(p.chain)}
+	}
 	order := map[string]int{}
 	for i, k := range p.md.Keys() {
 		order[strings.Join(k, "\x00")] = i

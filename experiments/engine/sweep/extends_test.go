@@ -1,0 +1,186 @@
+package sweep
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// writeSweeps writes each named source into a new folder and returns it.
+func writeSweeps(t *testing.T, files map[string]string) string {
+	t.Helper()
+	dir := t.TempDir()
+	for name, src := range files {
+		if err := os.WriteFile(filepath.Join(dir, name), []byte(src), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return dir
+}
+
+// runIDs returns the ids of a sweep's runs, in order.
+func runIDs(s *Sweep) []string {
+	ids := make([]string, len(s.Runs))
+	for i, r := range s.Runs {
+		ids[i] = r.ID
+	}
+	return ids
+}
+
+// TestExtendsIsTheMergedFile checks that a file extending gridFile, with
+// one [base] key and one parameter of its own, has the runs, ids and
+// configs of the one file that says the same thing whole; the axes keep
+// the parent's order.
+func TestExtendsIsTheMergedFile(t *testing.T) {
+	dir := writeSweeps(t, map[string]string{
+		"grid.toml": gridFile,
+		"child.toml": `name = "child"
+extends = "grid.toml"
+[parameters.estimator]
+values = ["jsd", "dv"]
+[base]
+steps = 8
+`,
+	})
+	child, err := Load(filepath.Join(dir, "child.toml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	whole := strings.Replace(strings.Replace(strings.Replace(gridFile, `name = "grid"`, `name = "child"`, 1),
+		"steps = 6", "steps = 8", 1), `values = ["jsd", "infonce", "dv"]`, `values = ["jsd", "dv"]`, 1)
+	want := parseFile(t, whole)
+	if got, w := strings.Join(runIDs(child), " "), strings.Join(runIDs(want), " "); got != w {
+		t.Fatalf("run ids\n%s\nwant those of the merged file\n%s", got, w)
+	}
+	if got := strings.Join(child.ParamNames(), " "); got != "estimator optim.lr cubic" {
+		t.Errorf("axes %q, want the parent's order: estimator optim.lr cubic", got)
+	}
+	cfg := child.Runs[0].Config.(*fakeConfig)
+	if cfg.BatchSize != 4 || cfg.Steps != 8 || !cfg.Cubic {
+		t.Errorf("config %+v: want batch_size 4 from the parent, steps 8 from the child, cubic swept", cfg)
+	}
+	if child.Name != "child" || child.File != filepath.Join(dir, "child.toml") {
+		t.Errorf("name %q file %q: want the child's", child.Name, child.File)
+	}
+}
+
+// TestExtendsReplacesListsAndChains checks a chain of three files: the
+// middle one's [[overrides]] replace the eldest's whole, and the last
+// file's seeds replace the others'.
+func TestExtendsReplacesListsAndChains(t *testing.T) {
+	dir := writeSweeps(t, map[string]string{
+		"a.toml": `name = "a"
+task = "fake"
+seeds = [0, 1]
+[base]
+steps = 6
+[parameters.estimator]
+values = ["jsd", "dv"]
+[[overrides]]
+where = { estimator = "dv" }
+width = 9
+`,
+		"b.toml": `name = "b"
+extends = "a.toml"
+[[overrides]]
+where = { estimator = "jsd" }
+width = 7
+`,
+		"c.toml": `name = "c"
+extends = "b.toml"
+seeds = [5]
+`,
+	})
+	s, err := Load(filepath.Join(dir, "c.toml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(s.Runs) != 2 {
+		t.Fatalf("%d runs, want 2 (two estimators, one seed)", len(s.Runs))
+	}
+	for _, r := range s.Runs {
+		cfg := r.Config.(*fakeConfig)
+		want := 4 // the fake task's default
+		if cfg.Estimator == "jsd" {
+			want = 7
+		}
+		if cfg.Width != want || r.Seed != 5 || cfg.Steps != 6 {
+			t.Errorf("%s: width %d seed %d steps %d; want width %d (b's override only), seed 5, steps 6", cfg.Estimator, cfg.Width, r.Seed, cfg.Steps, want)
+		}
+	}
+}
+
+// TestExtendsErrors checks the one-line errors of a broken chain: each
+// names the file and line at fault and says what to do.
+func TestExtendsErrors(t *testing.T) {
+	cases := []struct {
+		name  string
+		files map[string]string
+		want  []string
+	}{
+		{"missing parent", map[string]string{"c.toml": "name = \"c\"\nextends = \"nope.toml\"\n"},
+			[]string{"c.toml:2: extends:", `"nope.toml": no such sweep file`}},
+		{"not a string", map[string]string{"c.toml": "name = \"c\"\nextends = 3\n"},
+			[]string{"c.toml:2: extends:", "want the path of the sweep file"}},
+		{"loop", map[string]string{
+			"a.toml": "name = \"a\"\nextends = \"b.toml\"\n",
+			"b.toml": "name = \"b\"\nextends = \"a.toml\"\n",
+		}, []string{"extends:", "a loop"}},
+		{"no name of its own", map[string]string{
+			"grid.toml": gridFile,
+			"c.toml":    "extends = \"grid.toml\"\n[base]\nsteps = 2\n",
+		}, []string{"c.toml", "name: a sweep that extends", "needs a name of its own"}},
+		{"the parent's own mistake", map[string]string{
+			"grid.toml": strings.Replace(gridFile, "steps = 6", "stepz = 6", 1),
+			"c.toml":    "name = \"c\"\nextends = \"grid.toml\"\n",
+		}, []string{"grid.toml:7: base.stepz: unknown key", "c.toml)"}},
+		{"an inherited override the child leaves without runs", map[string]string{
+			"p.toml": "name = \"p\"\ntask = \"fake\"\n[parameters.estimator]\nvalues = [\"jsd\", \"dv\"]\n\n[[overrides]]\nwhere = { estimator = \"dv\" }\nwidth = 9\n",
+			"c.toml": "name = \"c\"\nextends = \"p.toml\"\n[parameters.estimator]\nvalues = [\"jsd\"]\n",
+		}, []string{`p.toml:7: overrides[0].where: estimator = "dv" is not one of`, "(read through extends, from "}},
+	}
+	for _, c := range cases {
+		dir := writeSweeps(t, c.files)
+		file := "c.toml"
+		if _, ok := c.files[file]; !ok {
+			file = "a.toml"
+		}
+		_, err := Load(filepath.Join(dir, file))
+		if err == nil {
+			t.Errorf("%s: no error", c.name)
+			continue
+		}
+		msg := err.Error()
+		for _, w := range c.want {
+			if !strings.Contains(msg, w) {
+				t.Errorf("%s: error %q does not contain %q", c.name, msg, w)
+			}
+		}
+		if strings.Contains(msg, "\n") {
+			t.Errorf("%s: error %q is more than one line", c.name, msg)
+		}
+	}
+}
+
+// TestExtendsFileSHA256CoversTheParent checks that a change to the parent
+// alone changes the sweep's recorded file digest, and that a file with no
+// extends keeps the digest of its bytes.
+func TestExtendsFileSHA256CoversTheParent(t *testing.T) {
+	child := "name = \"c\"\nextends = \"grid.toml\"\n"
+	dir1 := writeSweeps(t, map[string]string{"grid.toml": gridFile, "c.toml": child})
+	dir2 := writeSweeps(t, map[string]string{"grid.toml": gridFile + "# a comment\n", "c.toml": child})
+	s1, err1 := Load(filepath.Join(dir1, "c.toml"))
+	s2, err2 := Load(filepath.Join(dir2, "c.toml"))
+	if err1 != nil || err2 != nil {
+		t.Fatal(err1, err2)
+	}
+	if s1.FileSHA256 == s2.FileSHA256 {
+		t.Error("the digest did not change with the parent")
+	}
+	plain := parseFile(t, gridFile)
+	parent, _ := Load(filepath.Join(dir1, "grid.toml"))
+	if plain.FileSHA256 != parent.FileSHA256 {
+		t.Error("a file without extends changed its digest")
+	}
+}
