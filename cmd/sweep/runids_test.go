@@ -41,6 +41,7 @@ var shippedRunIDs = map[string]string{
 	"tune-batchsize":                 "da366cbeb7495cdb", // 30 runs
 	"tune-batchsize-epochs":          "4462711e7ce02eb3", // 30 runs
 	"tune-batchsize-epochs-20":       "582bb9aa2e799da1", // 24 runs
+	"tune-batchsize-epochs-20-jsd":   "d692c77ccb8e5c7d", // 18 runs
 	"tune-batchsize-epochs-5":        "936763b77d6066f0", // 24 runs
 	"tune-batchsize-long":            "35a083604ca0e00e", // 24 runs
 	"tune-batchsize-per-estimator":   "1b94e1e6f86e17e5", // 60 runs
