@@ -165,7 +165,7 @@ func TestExtendsErrors(t *testing.T) {
 
 // TestExtendsFileSHA256CoversTheParent checks that a change to the parent
 // alone changes the sweep's recorded file digest, and that a file with no
-// extends keeps the digest of its bytes.
+// extends keeps the digest of its bytes; sweep.json names the parent.
 func TestExtendsFileSHA256CoversTheParent(t *testing.T) {
 	child := "name = \"c\"\nextends = \"grid.toml\"\n"
 	dir1 := writeSweeps(t, map[string]string{"grid.toml": gridFile, "c.toml": child})
@@ -182,5 +182,11 @@ func TestExtendsFileSHA256CoversTheParent(t *testing.T) {
 	parent, _ := Load(filepath.Join(dir1, "grid.toml"))
 	if plain.FileSHA256 != parent.FileSHA256 {
 		t.Error("a file without extends changed its digest")
+	}
+	if got := s1.Record().Extends; len(got) != 1 || got[0] != filepath.Join(dir1, "grid.toml") {
+		t.Errorf("sweep.json's extends %q, want the parent's path", got)
+	}
+	if got := parent.Record().Extends; got != nil {
+		t.Errorf("sweep.json's extends %q for a file that extends none, want none", got)
 	}
 }

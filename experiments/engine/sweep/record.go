@@ -29,11 +29,14 @@ const RecordFile = "sweep.json"
 // config hash and resolved settings, so that a later `sweep run` can tell
 // whether the file still describes the same runs.
 type Record struct {
-	Name       string      `json:"name"`
-	Task       string      `json:"task"`
-	File       string      `json:"file"`
-	FileSHA256 string      `json:"file_sha256"`
-	Runs       []RecordRun `json:"runs"`
+	Name       string `json:"name"`
+	Task       string `json:"task"`
+	File       string `json:"file"`
+	FileSHA256 string `json:"file_sha256"`
+	// Extends are the files File extends, the nearest first; FileSHA256
+	// covers them too.
+	Extends []string    `json:"extends,omitempty"`
+	Runs    []RecordRun `json:"runs"`
 }
 
 // RecordRun is one run in sweep.json.
@@ -47,7 +50,7 @@ type RecordRun struct {
 
 // Record returns the sweep's record.
 func (s *Sweep) Record() *Record {
-	rec := &Record{Name: s.Name, Task: s.Task, File: s.File, FileSHA256: s.FileSHA256}
+	rec := &Record{Name: s.Name, Task: s.Task, File: s.File, FileSHA256: s.FileSHA256, Extends: s.Extends}
 	for _, r := range s.Runs {
 		sum := sha256.Sum256(r.ConfigTOML)
 		rec.Runs = append(rec.Runs, RecordRun{ID: r.ID, ConfigSHA256: hex.EncodeToString(sum[:]), Settings: flatSettings(r.ConfigTOML)})
