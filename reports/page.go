@@ -25,6 +25,8 @@ type Page struct {
 	// Sweep is the sweep's name, Description its description, Task its
 	// task and File the sweep file.
 	Sweep, Description, Task, File string
+	// Extends are the files File extends, the nearest first.
+	Extends []string
 	// Commands are the commands that made the results and the page, with
 	// what each does, such as {"run or resume the sweep", "sweep run ..."}.
 	Commands [][2]string

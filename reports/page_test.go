@@ -340,3 +340,19 @@ func TestNaturalOrder(t *testing.T) {
 		t.Errorf("natural order %v, want %s", got, want)
 	}
 }
+
+// TestPageNamesTheFilesASweepExtends checks the page of a sweep whose file
+// extends others: it names them, in the chain's order.
+func TestPageNamesTheFilesASweepExtends(t *testing.T) {
+	p, dir := demoSweep(t, []string{"jsd", "infonce"}, []float64{0.001, 0.01}, 2, 60)
+	p.Extends = []string{"sweeps/parent.toml", "batchsize"}
+	path, err := WritePage(dir, p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	page, _ := os.ReadFile(path)
+	want := `<dt>extends</dt><dd><code>sweeps/parent.toml</code>, which extends <code>batchsize</code></dd>`
+	if !strings.Contains(string(page), want) {
+		t.Errorf("the page lacks %q", want)
+	}
+}

@@ -116,7 +116,7 @@ func newPage(s *sweep.Sweep, out string, runs []reports.Run, made []reports.Page
 	}
 	var swept []int
 	p := reports.Page{
-		Sweep: s.Name, Description: s.Description, Task: s.Task, File: s.File, Reports: made,
+		Sweep: s.Name, Description: s.Description, Task: s.Task, File: s.File, Extends: s.Extends, Reports: made,
 		Commands: [][2]string{
 			{"run or resume the sweep", "sweep run " + sweep.ShellQuote(s.File) + " --out " + sweep.ShellQuote(out)},
 			{"remake the reports and this page", "sweep report " + sweep.ShellQuote(s.File) + " --out " + sweep.ShellQuote(out)},
