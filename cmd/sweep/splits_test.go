@@ -46,8 +46,14 @@ func TestTuningSweepsNeverScoreOnTheTestSplit(t *testing.T) {
 				t.Fatalf("%s: run %s reports the %q split; only tune-* sweeps may score on validation", name, r.ID, c.EvalSplit)
 			}
 		}
-		if src, _ := os.ReadFile(filepath.Join(repo, name+sweeps.Ext)); !tune && !strings.Contains(string(src), "eval_split") {
-			t.Errorf("%s: the file does not say which split it reports: set eval_split = \"test\" in [base]", name)
+		// The file, or one it extends, says the split.
+		says := false
+		for _, f := range append([]string{filepath.Join(repo, name+sweeps.Ext)}, s.Extends...) {
+			src, _ := os.ReadFile(f)
+			says = says || strings.Contains(string(src), "eval_split")
+		}
+		if !tune && !says {
+			t.Errorf("%s: neither the file nor one it extends says which split it reports: set eval_split = \"test\" in [base]", name)
 		}
 	}
 	if tuning == 0 {
