@@ -1,6 +1,7 @@
 package sweep
 
 import (
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -189,4 +190,51 @@ func TestExtendsFileSHA256CoversTheParent(t *testing.T) {
 	if got := parent.Record().Extends; got != nil {
 		t.Errorf("sweep.json's extends %q for a file that extends none, want none", got)
 	}
+}
+
+// ExampleParseWith reads a sweep that extends another, with a Resolver
+// that finds files in memory: the child keeps the parent's axes and
+// [base], changes one [base] key and narrows one axis.
+func ExampleParseWith() {
+	files := map[string]string{
+		"parent.toml": `name = "parent"
+task = "fake"
+seeds = [0]
+[base]
+steps = 6
+width = 8
+[parameters.estimator]
+values = ["jsd", "infonce", "dv"]
+[parameters."optim.lr"]
+values = [0.1, 0.2]
+`,
+	}
+	resolve := func(from, name string) (string, []byte, error) {
+		src, ok := files[name]
+		if !ok {
+			return "", nil, os.ErrNotExist
+		}
+		return name, []byte(src), nil
+	}
+	child := `name = "child"
+extends = "parent.toml"
+[base]
+steps = 9
+[parameters.estimator]
+values = ["jsd"]
+`
+	s, err := ParseWith("child.toml", []byte(child), resolve)
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	fmt.Println(s.Name, "extends", s.Extends)
+	for _, r := range s.Runs {
+		c := r.Config.(*fakeConfig)
+		fmt.Println(r.Values, "steps", c.Steps, "width", c.Width)
+	}
+	// Output:
+	// child extends [parent.toml]
+	// [jsd 0.1] steps 9 width 8
+	// [jsd 0.2] steps 9 width 8
 }
