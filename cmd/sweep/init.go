@@ -121,7 +121,7 @@ func loadSweep(arg string, stderr io.Writer) (s *sweep.Sweep, shipped bool, err 
 		} else if err != nil {
 			return nil, false, err
 		}
-		s, err = sweep.ParseWith(arg, src, resolveLocal)
+		s, err = sweep.ParseWith(arg, src, localResolver())
 		return s, false, err
 	}
 	if !known {
@@ -137,17 +137,26 @@ func loadSweep(arg string, stderr io.Writer) (s *sweep.Sweep, shipped bool, err 
 	return s, true, err
 }
 
-// resolveLocal finds the file that a sweep file's extends key names: a
-// path from the sweep file's folder or, where no such file exists, a
-// shipped sweep's file name (NAME.toml) or name, as on the command line.
-func resolveLocal(from, name string) (string, []byte, error) {
-	file, src, err := sweep.ResolveFile(from, name)
-	if errors.Is(err, fs.ErrNotExist) && !strings.ContainsAny(name, `/\`) {
-		if _, known := sweeps.Source(strings.TrimSuffix(name, sweeps.Ext)); known {
+// localResolver returns the Resolver of a sweep file on disk: the file an
+// extends key names is a path from the extending file's folder or, where
+// no such file exists, a shipped sweep's file name (NAME.toml) or name, as
+// on the command line. What a shipped sweep extends is shipped too,
+// wherever the command runs.
+func localResolver() sweep.Resolver {
+	shipped := map[string]bool{}
+	return func(from, name string) (string, []byte, error) {
+		if shipped[from] {
 			return sweeps.Resolve(from, name)
 		}
+		file, src, err := sweep.ResolveFile(from, name)
+		if errors.Is(err, fs.ErrNotExist) && !strings.ContainsAny(name, `/\`) {
+			if _, known := sweeps.Source(strings.TrimSuffix(name, sweeps.Ext)); known {
+				file, src, err = sweeps.Resolve(from, name)
+				shipped[file] = err == nil
+			}
+		}
+		return file, src, err
 	}
-	return file, src, err
 }
 
 // isSweepName reports whether arg can only be a shipped sweep's name: a

@@ -239,3 +239,27 @@ func TestAClusterJobNamesTheFilesAnExtendingSweepReads(t *testing.T) {
 		t.Errorf("plan --format slurm: exit %d\n%s%s; want the jobs to need child.toml and mid.toml, and not the shipped gaussian-quick", code, out, errs)
 	}
 }
+
+// TestAShippedParentExtendsShippedSweeps checks that what a shipped sweep
+// extends is the shipped sweep, whatever the folder the command runs in
+// holds: a file there named like it is not read.
+func TestAShippedParentExtendsShippedSweeps(t *testing.T) {
+	t.Chdir(t.TempDir())
+	if err := os.WriteFile("batchsize-epochs-replicate.toml", []byte(walkFile), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Mkdir("mine", 0o755); err != nil {
+		t.Fatal(err)
+	}
+	child := "name = \"mine\"\nextends = \"batchsize-epochs-replicate-jsd-4e-3.toml\"\nseeds = [5]\n"
+	if err := os.WriteFile(filepath.Join("mine", "child.toml"), []byte(child), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	s, _, err := loadSweep(filepath.Join("mine", "child.toml"), io.Discard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s.Task != "dim" || len(s.Runs) != 4 {
+		t.Errorf("task %s, %d runs; want the shipped chain's dim task and 4 runs", s.Task, len(s.Runs))
+	}
+}

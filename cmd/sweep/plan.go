@@ -4,6 +4,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"os"
 	"strconv"
 	"strings"
 	"text/tabwriter"
@@ -89,7 +90,9 @@ func runTable(s *sweep.Sweep, out string, stdout io.Writer) int {
 func clusterPlan(s *sweep.Sweep, o *options, stdout, stderr io.Writer) int {
 	p := sweep.ClusterPlan{File: s.File, Out: o.out, Shards: o.shards, Parallel: o.parallel, Time: o.time, Image: o.image, Shipped: o.shipped}
 	for _, f := range s.Extends {
-		if !isSweepName(f) { // a shipped sweep's name: the program carries it
+		// A file on disk, which the jobs must find; the rest are shipped
+		// sweeps, which the program carries.
+		if st, err := os.Stat(f); err == nil && !st.IsDir() {
 			p.Extends = append(p.Extends, f)
 		}
 	}

@@ -252,7 +252,7 @@ func ParseWith(file string, src []byte, resolve Resolver) (s *Sweep, err error) 
 			s, err = nil, &FileError{File: file, Msg: fmt.Sprintf("internal error while decoding (please report it): %v", r)}
 		}
 	}()
-	p := &parser{file: file, loc: newLocator(string(src)), resolve: resolve}
+	p := &parser{file: file, loc: newLocator(string(src)), resolve: resolve, checked: map[string]error{}}
 	s, err = p.parse(src)
 	return s, placeError(err, p.chain)
 }
@@ -269,6 +269,11 @@ type parser struct {
 	// seen are the files that extend this one, when it is read as part of
 	// a chain: a loop back to one of them is an error.
 	seen []string
+	// asParent says the file is read as another's parent; checked holds
+	// each parent file's check, shared by the parsers of one chain so that
+	// each file is checked once.
+	asParent bool
+	checked  map[string]error
 }
 
 // errAt builds the error for the key at path (its line looked up in the

@@ -78,7 +78,7 @@ func (l *layer) owns(path []string) bool {
 func (p *parser) extend(root map[string]any, src []byte) (map[string]any, []*layer, error) {
 	first := &layer{file: p.file, root: root, loc: p.loc, keys: p.md.Keys()}
 	chain := []*layer{first}
-	files := append(slices.Clone(p.seen), p.file)
+	files := append(slices.Clone(p.seen), filepath.Clean(p.file))
 	sum := sha256.New()
 	sum.Write(src)
 	for cur := first; ; {
@@ -94,7 +94,7 @@ func (p *parser) extend(root map[string]any, src []byte) (map[string]any, []*lay
 		sum.Write([]byte{0})
 		sum.Write(next.src)
 		chain = append(chain, next.layer)
-		files = append(files, next.file)
+		files = append(files, filepath.Clean(next.file))
 		cur = next.layer
 	}
 	if len(chain) > 1 {
@@ -110,15 +110,17 @@ func (p *parser) extend(root map[string]any, src []byte) (map[string]any, []*lay
 	return merged, chain, nil
 }
 
-// checkOwnName checks that each file of a chain names its own sweep: one
-// that took its parent's name would share its parent's results folder.
+// checkOwnName checks that the first file of a chain has a name of its own,
+// none of the files' it extends (each of those is checked as a file by
+// itself): one that took another's name would share its results folder.
 func checkOwnName(chain []*layer) error {
-	for i, l := range chain[:len(chain)-1] {
-		name, _ := l.root["name"].(string)
-		parent, _ := chain[i+1].root["name"].(string)
-		if _, ok := l.root["name"]; !ok || name == parent {
+	l := chain[0]
+	name, _ := l.root["name"].(string)
+	_, ok := l.root["name"]
+	for _, a := range chain[1:] {
+		if other, _ := a.root["name"].(string); !ok || name == other {
 			return &FileError{File: l.file, Line: l.loc.line([]string{"name"}, "", 0), Key: "name",
-				Msg: fmt.Sprintf("a sweep that extends %s needs a name of its own, or its runs would go into that sweep's folder: add name = \"...\" at the top of the file", chain[i+1].file)}
+				Msg: fmt.Sprintf("a sweep that extends %s needs a name of its own, or its runs would go into that sweep's folder: add name = \"...\" at the top of the file", a.file)}
 		}
 	}
 	return nil
@@ -150,14 +152,13 @@ func (p *parser) readParent(cur *layer, v any, seen []string) (*parentFile, erro
 		}
 		return nil, at("%q: %v", name, err)
 	}
-	if slices.Contains(seen, file) {
+	if slices.Contains(seen, filepath.Clean(file)) {
 		return nil, at("%q: a loop (%s -> %s): a file cannot extend itself or a file that extends it", name, strings.Join(seen, " -> "), file)
 	}
 	// The parent must be a whole sweep on its own: its own mistakes are
 	// reported in its own words, file and line.
-	check := &parser{file: file, loc: newLocator(string(src)), resolve: p.resolve, seen: seen}
-	if _, err := check.parse(src); err != nil {
-		return nil, throughExtends(placeError(err, check.chain), cur.file)
+	if err := p.checkParent(file, src, seen); err != nil {
+		return nil, throughExtends(err, cur.file)
 	}
 	pp := &parser{file: file, loc: newLocator(string(src)), resolve: p.resolve}
 	root, err := pp.decode(src)
@@ -165,6 +166,19 @@ func (p *parser) readParent(cur *layer, v any, seen []string) (*parentFile, erro
 		return nil, err
 	}
 	return &parentFile{layer: &layer{file: file, root: root, loc: pp.loc, keys: pp.md.Keys()}, src: src}, nil
+}
+
+// checkParent parses the file a chain extends as a sweep by itself, once
+// per chain however many files extend it.
+func (p *parser) checkParent(file string, src []byte, seen []string) error {
+	if err, done := p.checked[file]; done {
+		return err
+	}
+	check := &parser{file: file, loc: newLocator(string(src)), resolve: p.resolve, seen: seen, asParent: true, checked: p.checked}
+	_, err := check.parse(src)
+	err = placeError(err, check.chain)
+	p.checked[file] = err
+	return err
 }
 
 // mergeRoots returns child merged over parent by the rules of mergedKeys;

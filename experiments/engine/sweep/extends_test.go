@@ -238,3 +238,25 @@ values = ["jsd"]
 	// [jsd 0.1] steps 9 width 8
 	// [jsd 0.2] steps 9 width 8
 }
+
+// TestExtendsChecksEachFileOnce checks that a long chain reads each file
+// a bounded number of times: every file of the chain is checked as a
+// sweep once, not once per file that extends it.
+func TestExtendsChecksEachFileOnce(t *testing.T) {
+	const n = 7
+	files := map[string]string{"f0.toml": gridFile}
+	for i := 1; i <= n; i++ {
+		files[fmt.Sprintf("f%d.toml", i)] = fmt.Sprintf("name = \"f%d\"\nextends = \"f%d.toml\"\n", i, i-1)
+	}
+	reads := 0
+	resolve := func(from, name string) (string, []byte, error) {
+		reads++
+		return name, []byte(files[name]), nil
+	}
+	if _, err := ParseWith("f7.toml", []byte(files["f7.toml"]), resolve); err != nil {
+		t.Fatal(err)
+	}
+	if reads > n*(n+1)/2 {
+		t.Errorf("%d reads for a chain of %d files: want at most %d", reads, n+1, n*(n+1)/2)
+	}
+}

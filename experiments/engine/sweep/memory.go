@@ -56,6 +56,18 @@ func memTotal(sc *bufio.Scanner) float64 {
 // gigabytes (10⁹ bytes): 0 turns the check off. Without it the limit is
 // the machine's memory, when it is known.
 func (p *parser) memoryLimit(root map[string]any, s *Sweep) error {
+	if err := p.decodeMemoryLimit(root, s); err != nil || !p.asParent {
+		return err
+	}
+	// A file read as another's parent is checked as a sweep by itself,
+	// but its runs' memory is the extending file's to check: that file
+	// may make them smaller.
+	s.MaxMemory = MemoryLimit{}
+	return nil
+}
+
+// decodeMemoryLimit sets s.MaxMemory from max_memory_gb or the machine.
+func (p *parser) decodeMemoryLimit(root map[string]any, s *Sweep) error {
 	v, ok := root[maxMemoryKey]
 	if !ok {
 		if b := machineMemory(); b > 0 {
