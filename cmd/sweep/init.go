@@ -198,7 +198,7 @@ func shippedSummary(name string) string {
 	// The shipped files are valid (their tests keep them so); were one
 	// not, its line would only be shorter. A file that extends another
 	// takes what it does not say from it.
-	for range 8 {
+	for range sweep.MaxExtends {
 		src, _ := sweeps.Source(name)
 		var head struct {
 			Task        string `toml:"task"`

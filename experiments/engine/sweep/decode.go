@@ -47,8 +47,6 @@
 package sweep
 
 import (
-	"crypto/sha256"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"maps"
@@ -263,7 +261,7 @@ type parser struct {
 	md      toml.MetaData
 	resolve Resolver
 	// chain is the file and those it extends, the file first; sha is the
-	// SHA-256 of their bytes when it extends one.
+	// hex SHA-256 of their bytes (of the file's alone when it extends none).
 	chain []*layer
 	sha   string
 	// seen are the files that extend this one, when it is read as part of
@@ -296,11 +294,7 @@ func (p *parser) parse(src []byte) (*Sweep, error) {
 	if err := p.checkTopLevelKeys(dec, root); err != nil {
 		return nil, err
 	}
-	sum := sha256.Sum256(src)
-	s := &Sweep{File: p.file, dec: dec, loc: p.loc, Method: MethodGrid, Seeds: []int64{0}, FileSHA256: hex.EncodeToString(sum[:])}
-	if p.sha != "" {
-		s.FileSHA256 = p.sha
-	}
+	s := &Sweep{File: p.file, dec: dec, loc: p.loc, Method: MethodGrid, Seeds: []int64{0}, FileSHA256: p.sha}
 	for _, l := range p.chain[1:] {
 		s.Extends = append(s.Extends, l.file)
 	}
@@ -347,14 +341,7 @@ func (p *parser) decode(src []byte) (map[string]any, error) {
 // newDecoder returns the decoder of the file's tables, which knows where
 // each key stands in the source.
 func (p *parser) newDecoder() *decoder {
-	if len(p.chain) > 1 {
-		return &decoder{order: chainOrder(p.chain)}
-	}
-	order := map[string]int{}
-	for i, k := range p.md.Keys() {
-		order[strings.Join(k, "\x00")] = i
-	}
-	return &decoder{order: order}
+	return &decoder{order: chainOrder(p.chain)}
 }
 
 // checkTopLevelKeys reports the first top-level key that a sweep file does

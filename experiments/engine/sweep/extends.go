@@ -18,8 +18,8 @@ import (
 // extendsKey is the top-level key that names the sweep a file builds on.
 const extendsKey = "extends"
 
-// maxExtends is how many files one chain of extends may hold.
-const maxExtends = 8
+// MaxExtends is how many files one chain of extends may hold.
+const MaxExtends = 8
 
 // Resolver finds the sweep that a file's extends key names. from is the
 // extending file's name as Parse was given it, name the key's value; it
@@ -97,9 +97,7 @@ func (p *parser) extend(root map[string]any, src []byte) (map[string]any, []*lay
 		files = append(files, filepath.Clean(next.file))
 		cur = next.layer
 	}
-	if len(chain) > 1 {
-		p.sha = hex.EncodeToString(sum.Sum(nil))
-	}
+	p.sha = hex.EncodeToString(sum.Sum(nil))
 	if err := checkOwnName(chain); err != nil {
 		return nil, nil, err
 	}
@@ -142,8 +140,8 @@ func (p *parser) readParent(cur *layer, v any, seen []string) (*parentFile, erro
 	if !ok || name == "" {
 		return nil, at("%s: want the path of the sweep file this one builds on, such as extends = \"batchsize.toml\"", describe(v))
 	}
-	if len(seen) >= maxExtends {
-		return nil, at("a chain of more than %d files (%s): extend a file that extends fewer", maxExtends, strings.Join(seen, " -> "))
+	if len(seen) >= MaxExtends {
+		return nil, at("a chain of more than %d files (%s): extend a file that extends fewer", MaxExtends, strings.Join(seen, " -> "))
 	}
 	file, src, err := p.resolve(cur.file, name)
 	if err != nil {
