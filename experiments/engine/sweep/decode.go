@@ -191,6 +191,10 @@ type FileError struct {
 	// entry is one more than the index of the [[overrides]] entry the
 	// error is about, or 0 when it is about none.
 	entry int
+	// place is the key whose line the error is at, where Key is empty
+	// because Msg starts with the key itself (as in "base.lr = 0: ...");
+	// placeError reads it, Error does not print it.
+	place string
 }
 
 // Error writes the error as one line of readable length: the file (quoted

@@ -341,11 +341,13 @@ func (s *Sweep) validateErr(err error, vals []any, seed int64) error {
 	for _, o := range slices.Backward(s.Overrides) {
 		if _, set := o.Set[segs[0]]; set && o.matches(s, vals) {
 			return &FileError{File: s.File, Line: s.loc.line([]string{"overrides", segs[0]}, "overrides", o.Index),
-				Msg: fmt.Sprintf("overrides[%d].%s (in the run with %s)", o.Index, msg, s.describeRun(vals, seed)), entry: o.Index + 1}
+				Msg:   fmt.Sprintf("overrides[%d].%s (in the run with %s)", o.Index, msg, s.describeRun(vals, seed)),
+				entry: o.Index + 1, place: fmt.Sprintf("overrides[%d].%s", o.Index, keyPart(segs[0]))}
 		}
 	}
 	if _, set := s.dec.order[strings.Join(append([]string{"base"}, segs...), "\x00")]; set {
-		return &FileError{File: s.File, Line: s.loc.line(append([]string{"base"}, segs...), "", 0), Msg: "base." + msg}
+		path := append([]string{"base"}, segs...)
+		return &FileError{File: s.File, Line: s.loc.line(path, "", 0), Msg: "base." + msg, place: keyString(path)}
 	}
 	return &FileError{File: s.File, Line: s.loc.line([]string{"base"}, "", 0),
 		Msg: fmt.Sprintf("base.%s (the task's default; set %s in [base])", msg, key)}

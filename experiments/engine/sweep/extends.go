@@ -156,7 +156,7 @@ func (p *parser) readParent(cur *layer, v any, seen []string) (*parentFile, erro
 	// The parent must be a whole sweep on its own: its own mistakes are
 	// reported in its own words, file and line.
 	if err := p.checkParent(file, src, seen); err != nil {
-		return nil, throughExtends(err, cur.file)
+		return nil, throughExtends(err, cur.file, "")
 	}
 	pp := &parser{file: file, loc: newLocator(string(src)), resolve: p.resolve}
 	root, err := pp.decode(src)
@@ -218,10 +218,14 @@ func chainOrder(chain []*layer) map[string]int {
 // the extending file does not, to that file and its line.
 func placeError(err error, chain []*layer) error {
 	var fe *FileError
-	if len(chain) < 2 || !errors.As(err, &fe) || fe.Key == "" {
+	if len(chain) < 2 || !errors.As(err, &fe) {
 		return err
 	}
-	path, list, idx := splitKey(fe.Key)
+	key := fe.Key
+	if key == "" {
+		key = fe.place
+	}
+	path, list, idx := splitKey(key)
 	if len(path) == 0 {
 		return err
 	}
@@ -235,21 +239,28 @@ func placeError(err error, chain []*layer) error {
 		moved := *fe
 		moved.File = l.file
 		moved.Line = l.loc.line(path, list, idx)
-		return throughExtends(&moved, chain[0].file)
+		fix := ""
+		if list != "" {
+			// The extending file cannot change one entry of a list it
+			// inherits, only the whole list: say how.
+			fix = fmt.Sprintf(", which inherits the whole %s list: give it its own [[%s]], or %s = [] for none", list, list, list)
+		}
+		return throughExtends(&moved, chain[0].file, fix)
 	}
 	return err
 }
 
 // throughExtends says of an error in a file that another extends which
-// file was read; a note already there stays the only one.
-func throughExtends(err error, from string) error {
+// file was read, and then fix, if any (", which ..."); a note already
+// there stays the only one.
+func throughExtends(err error, from, fix string) error {
 	const note = " (read through extends, from "
 	var fe *FileError
 	if !errors.As(err, &fe) || strings.Contains(fe.Msg, note) {
 		return err
 	}
 	moved := *fe
-	moved.Msg = fe.Msg + note + from + ")"
+	moved.Msg = fe.Msg + note + from + fix + ")"
 	return &moved
 }
 

@@ -141,7 +141,17 @@ func TestExtendsErrors(t *testing.T) {
 		{"an inherited override the child leaves without runs", map[string]string{
 			"p.toml": "name = \"p\"\ntask = \"fake\"\n[parameters.estimator]\nvalues = [\"jsd\", \"dv\"]\n\n[[overrides]]\nwhere = { estimator = \"dv\" }\nwidth = 9\n",
 			"c.toml": "name = \"c\"\nextends = \"p.toml\"\n[parameters.estimator]\nvalues = [\"jsd\"]\n",
-		}, []string{`p.toml:7: overrides[0].where: estimator = "dv" is not one of`, "(read through extends, from "}},
+		}, []string{`p.toml:7: overrides[0].where: estimator = "dv" is not one of`, "(read through extends, from ",
+			"which inherits the whole overrides list: give it its own [[overrides]], or overrides = [] for none)"}},
+		{"an inherited [base] key the child's own key makes invalid", map[string]string{
+			"p.toml": "name = \"p\"\ntask = \"fake\"\n[base]\nsteps = 4\n[base.estimator_params]\ntau = 3.0\n",
+			"c.toml": "name = \"c\"\nextends = \"p.toml\"\n[base]\nsteps = 2\n",
+		}, []string{"p.toml:6: base.estimator_params.tau = 3: must be at most steps (2) (read through extends, from ", "c.toml)"}},
+		{"an inherited override the child's own key makes invalid", map[string]string{
+			"p.toml": "name = \"p\"\ntask = \"fake\"\n[parameters.estimator]\nvalues = [\"jsd\", \"dv\"]\n\n[[overrides]]\nwhere = { estimator = \"dv\" }\nestimator_params = { tau = 3.0 }\n",
+			"c.toml": "name = \"c\"\nextends = \"p.toml\"\n[base]\nsteps = 2\n",
+		}, []string{"p.toml:8: overrides[0].estimator_params.tau = 3: must be at most steps (2) (in the run with estimator = dv",
+			"c.toml, which inherits the whole overrides list: give it its own [[overrides]], or overrides = [] for none)"}},
 	}
 	for _, c := range cases {
 		dir := writeSweeps(t, c.files)
@@ -191,6 +201,43 @@ func TestExtendsFileSHA256CoversTheParent(t *testing.T) {
 	}
 	if got := parent.Record().Extends; got != nil {
 		t.Errorf("sweep.json's extends %q for a file that extends none, want none", got)
+	}
+}
+
+// TestExtendsChangeNamesTheExtendedFile checks that a change to the
+// extended file alone is reported as a change to the sweep file with the
+// files it extends: a note where the runs stay the same, and a refusal
+// where they change.
+func TestExtendsChangeNamesTheExtendedFile(t *testing.T) {
+	child := "name = \"c\"\nextends = \"grid.toml\"\n"
+	load := func(parent string) *Sweep {
+		t.Helper()
+		dir := writeSweeps(t, map[string]string{"grid.toml": parent, "c.toml": child})
+		s, err := Load(filepath.Join(dir, "c.toml"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return s
+	}
+	out := t.TempDir()
+	first := load(gridFile)
+	if err := os.MkdirAll(first.Dir(out), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := first.CheckRecord(out, false); err != nil {
+		t.Fatal(err)
+	}
+	s := load(gridFile + "# a comment\n")
+	notes, err := s.CheckRecord(out, false)
+	want := "c.toml, with the file it extends (" + s.Extends[0] + "), changed since the last run but describes the same runs"
+	if err != nil || len(notes) != 1 || !strings.Contains(notes[0], want) {
+		t.Errorf("a comment in the parent: notes %q, error %v; want a note with %q", notes, err, want)
+	}
+	s = load(strings.Replace(gridFile, "steps = 6", "steps = 7", 1))
+	_, err = s.CheckRecord(out, false)
+	want = "c.toml, with the file it extends (" + s.Extends[0] + "), no longer describes the sweep in "
+	if err == nil || !strings.Contains(err.Error(), want) {
+		t.Errorf("a changed parent: error %v; want one with %q", err, want)
 	}
 }
 

@@ -69,6 +69,8 @@ func (c *fakeConfig) Validate() error {
 		return fmt.Errorf("hidden[%d] = %d: must be at least 1", i, c.Hidden[i])
 	case c.EstimatorParams["tau"] < 0:
 		return fmt.Errorf("estimator_params.tau = %g: must not be negative", c.EstimatorParams["tau"])
+	case c.EstimatorParams["tau"] > float64(c.Steps):
+		return fmt.Errorf("estimator_params.tau = %g: must be at most steps (%d)", c.EstimatorParams["tau"], c.Steps)
 	case !slices.Contains(architectures.PairCriticNames(), c.Critic):
 		return fmt.Errorf("critic = %q: unknown critic (known: %s)", c.Critic, strings.Join(architectures.PairCriticNames(), ", "))
 	case !slices.Contains(data.Names(), c.Dataset):

@@ -239,6 +239,19 @@ func (c *Changes) Describe() string {
 	return strings.TrimRight(b.String(), "\n")
 }
 
+// fileAndExtended names the sweep file and, when it extends others, those
+// too: a change to any of them changes the sweep.
+func (s *Sweep) fileAndExtended() string {
+	if len(s.Extends) == 0 {
+		return s.File
+	}
+	files := "file"
+	if len(s.Extends) > 1 {
+		files = "files"
+	}
+	return fmt.Sprintf("%s, with the %s it extends (%s),", s.File, files, strings.Join(s.Extends, ", "))
+}
+
 // ChangedError refuses to run a sweep whose file no longer describes the
 // runs recorded in its directory.
 type ChangedError struct {
@@ -283,9 +296,9 @@ func (s *Sweep) CheckRecord(out string, force bool) (notes []string, err error) 
 	case c.None() && !c.FileChanged:
 		return nil, nil
 	case c.None():
-		notes = append(notes, fmt.Sprintf("%s changed since the last run but describes the same runs (comments, reports or checkpoint settings); continuing", s.File))
+		notes = append(notes, fmt.Sprintf("%s changed since the last run but describes the same runs (comments, reports or checkpoint settings); continuing", s.fileAndExtended()))
 	case !force:
-		return nil, &ChangedError{File: s.File, Dir: dir, Changes: c}
+		return nil, &ChangedError{File: s.fileAndExtended(), Dir: dir, Changes: c}
 	default:
 		notes = append(notes, fmt.Sprintf("--force: accepting the changed %s:\n%s", s.File, c.Describe()))
 		if len(c.Removed) > 0 {
