@@ -671,7 +671,8 @@ func (p *product) block(r0, r1, c0, c1 int) {
 // every B of at least 8,192 elements lost up to 9% on shallower products
 // (64x128 times 128x1024 and times 128x128: 0.91 and 0.94 as fast),
 // while the deep ones stayed within 2% (64x512 times 512x512, 192x256
-// times 256x256). On Zen 4 a large B runs faster in place (packLargeB).
+// times 256x256). On AMD's Zen 4 and Zen 5 a large B runs faster in place
+// (packLargeB).
 func (p *product) farB(nc int) bool {
 	if !useBlocks || p.ldb < 256 {
 		return false

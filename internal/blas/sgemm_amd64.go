@@ -59,21 +59,23 @@ var useBlocks = useWide
 var inPlacePairs = native512
 
 // packLargeB reports whether a large, far-strided plain B under few rows
-// of A is packed (farB): where 512-bit FMAs are native, which stands for
-// the Intel machine farB's rule was measured on (Zen 5 is untested). On
-// Zen 4 the 12x32 blocks read such a B in place faster, prefetching its
-// rows 32 depths ahead. There (2026-12-03, BenchmarkSgemmFromMemory,
-// medians of 5 interleaved runs) the fc layer's 16x4096 times 4096x1024
-// took 1.59 against 2.20 ms, the global critic's 16x4096 times 4096x512
-// 0.94 against 1.49 ms, and in BenchmarkSgemm (B in cache) 64x4096 times
-// 4096x1024 3.44 against 3.98 ms and the concat Gaussian critic's
-// weight gradient (256x4096 transposed times 4096x256) 2.95 against 3.75
-// ms; timed inside the DIM step at batch 16, the two batch-16 products
-// took 1.51-1.70 and 0.74-0.90 ms against 1.76-2.13 and 1.00-1.15 (two
-// runs each). The batch-16 step gained about 1 ms of its 48; at batch 64
-// the products' sum and the concat Gaussian step stayed the same within
-// the noise. The results are the same bits either way.
-var packLargeB = native512
+// of A is packed (farB): on Intel cores whose 512-bit FMAs are native,
+// the machine farB's rule was measured on. On AMD's cores, Zen 4 and Zen
+// 5 alike, the 12x32 blocks read such a B in place faster, prefetching
+// its rows 32 depths ahead. On Zen 4 (2026-12-03,
+// BenchmarkSgemmFromMemory, medians of 5 interleaved runs) the fc layer's
+// 16x4096 times 4096x1024 took 1.59 against 2.20 ms, the global critic's
+// 16x4096 times 4096x512 0.94 against 1.49 ms, and in BenchmarkSgemm (B
+// in cache) 64x4096 times 4096x1024 3.44 against 3.98 ms and the concat
+// Gaussian critic's weight gradient (256x4096 transposed times 4096x256)
+// 2.95 against 3.75 ms; timed inside the DIM step at batch 16, the two
+// batch-16 products took 1.51-1.70 and 0.74-0.90 ms against 1.76-2.13 and
+// 1.00-1.15 (two runs each). On a 2-core Zen 5 (cpu family 26,
+// 2026-12-05, the same benchmarks, medians of 5 interleaved runs of two
+// builds) the four took 1.04 against 1.94 ms, 0.53 against 0.93, 2.17
+// against 2.74 and 1.81 against 2.09; in place was faster in every run
+// of the first three. The results are the same bits either way.
+var packLargeB = native512 && cpuVendor() == vendorIntel
 
 // native512 reports whether the CPU has AVX-512F and its 512-bit FMAs
 // are native (native512FMA), for NativeAVX512.
@@ -82,19 +84,39 @@ var native512 = useWide && native512FMA()
 // native512FMA reports whether this CPU's 512-bit FMAs are native rather
 // than run as two 256-bit halves, from CPUID's vendor and family: Intel's
 // AVX-512 cores, and AMD's from Zen 5 (family 26) on; Zen 4 (family 25)
-// splits them. It decides inPlacePairs, packLargeB and NativeAVX512.
+// splits them. It decides inPlacePairs, packLargeB (with the vendor) and
+// NativeAVX512.
 // (Some Intel parts, client cores and a few server ones, have one 512-bit
 // FMA unit; there the AVX-512 kernels run at AVX2's peak at best, and
 // such parts are untested. The bits are the same either way.)
 func native512FMA() bool {
-	_, b, c, d := cpuid(0, 0)
-	switch {
-	case b == 0x756e6547 && d == 0x49656e69 && c == 0x6c65746e: // "GenuineIntel"
+	switch cpuVendor() {
+	case vendorIntel:
 		return true
-	case b == 0x68747541 && d == 0x69746e65 && c == 0x444d4163: // "AuthenticAMD"
+	case vendorAMD:
 		return cpuFamily() >= 26
 	}
 	return false
+}
+
+// The CPU vendors that cpuVendor tells apart.
+const (
+	vendorOther = iota
+	vendorIntel
+	vendorAMD
+)
+
+// cpuVendor is the CPU's vendor from CPUID leaf 0: vendorIntel for
+// "GenuineIntel", vendorAMD for "AuthenticAMD", vendorOther otherwise.
+func cpuVendor() int {
+	_, b, c, d := cpuid(0, 0)
+	switch {
+	case b == 0x756e6547 && d == 0x49656e69 && c == 0x6c65746e: // "GenuineIntel"
+		return vendorIntel
+	case b == 0x68747541 && d == 0x69746e65 && c == 0x444d4163: // "AuthenticAMD"
+		return vendorAMD
+	}
+	return vendorOther
 }
 
 // cpuFamily is the CPU's family as /proc/cpuinfo gives it: CPUID leaf 1's
