@@ -239,31 +239,33 @@ func (c *Changes) Describe() string {
 	return strings.TrimRight(b.String(), "\n")
 }
 
-// fileAndExtended names the sweep file and, when it extends others, those
+// fileAndExtended names a sweep file and, when it extends others, those
 // too: a change to any of them changes the sweep.
-func (s *Sweep) fileAndExtended() string {
-	if len(s.Extends) == 0 {
-		return s.File
+func fileAndExtended(file string, extends []string) string {
+	if len(extends) == 0 {
+		return file
 	}
 	files := "file"
-	if len(s.Extends) > 1 {
+	if len(extends) > 1 {
 		files = "files"
 	}
-	return fmt.Sprintf("%s, with the %s it extends (%s),", s.File, files, strings.Join(s.Extends, ", "))
+	return fmt.Sprintf("%s, with the %s it extends (%s),", file, files, strings.Join(extends, ", "))
 }
 
 // ChangedError refuses to run a sweep whose file no longer describes the
 // runs recorded in its directory.
 type ChangedError struct {
 	File, Dir string
-	Changes   *Changes
+	// Extends are the files File extends, the nearest first.
+	Extends []string
+	Changes *Changes
 }
 
 func (e *ChangedError) Error() string {
 	return fmt.Sprintf("%s no longer describes the sweep in %s (recorded in %s):\n%s\n"+
 		"Undo the change, give another --out to start a new sweep, or rerun with --force: "+
 		"then changed and added runs run, unchanged runs are kept, and removed runs stay on disk but leave results.csv.",
-		e.File, e.Dir, filepath.Join(e.Dir, RecordFile), e.Changes.Describe())
+		fileAndExtended(e.File, e.Extends), e.Dir, filepath.Join(e.Dir, RecordFile), e.Changes.Describe())
 }
 
 // CheckRecord compares the sweep with the record in its directory under out
@@ -296,9 +298,9 @@ func (s *Sweep) CheckRecord(out string, force bool) (notes []string, err error) 
 	case c.None() && !c.FileChanged:
 		return nil, nil
 	case c.None():
-		notes = append(notes, fmt.Sprintf("%s changed since the last run but describes the same runs (comments, reports or checkpoint settings); continuing", s.fileAndExtended()))
+		notes = append(notes, fmt.Sprintf("%s changed since the last run but describes the same runs (comments, reports or checkpoint settings); continuing", fileAndExtended(s.File, s.Extends)))
 	case !force:
-		return nil, &ChangedError{File: s.fileAndExtended(), Dir: dir, Changes: c}
+		return nil, &ChangedError{File: s.File, Dir: dir, Extends: s.Extends, Changes: c}
 	default:
 		notes = append(notes, fmt.Sprintf("--force: accepting the changed %s:\n%s", s.File, c.Describe()))
 		if len(c.Removed) > 0 {
