@@ -6,6 +6,7 @@ import (
 	"math/rand/v2"
 
 	"github.com/infomax/infomax/internal/graph"
+	"github.com/infomax/infomax/internal/hugepage"
 	G "gorgonia.org/gorgonia"
 	"gorgonia.org/tensor"
 )
@@ -45,7 +46,7 @@ func (in *Init) node(g *G.ExprGraph, name string, shape []int, next func() float
 	for _, s := range shape {
 		n *= s
 	}
-	data := make([]float32, n)
+	data := hugepage.Float32s(n)
 	for i := range data {
 		data[i] = next()
 	}

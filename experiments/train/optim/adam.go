@@ -12,6 +12,7 @@ import (
 	"math"
 	"runtime"
 
+	"github.com/infomax/infomax/internal/hugepage"
 	"github.com/infomax/infomax/internal/parallel"
 	G "gorgonia.org/gorgonia"
 	"gorgonia.org/tensor"
@@ -80,26 +81,38 @@ func NewAdamMoments(moments Moments, params, grads G.Nodes, lr, beta1, beta2 flo
 		return nil, fmt.Errorf("adam: %d gradients for %d parameters", len(grads), len(params))
 	}
 	a := &Adam{LR: lr, Beta1: beta1, Beta2: beta2, Eps: 1e-8, params: params, grads: grads, moments: cmp.Or(moments, Float64Moments)}
-	if a.moments == Float32Moments {
-		a.M32, a.V32 = [][]float32{}, [][]float32{}
-	}
+	sizes := make([]int, len(params))
 	for i, p := range params {
 		if !grads[i].Shape().Eq(p.Shape()) {
 			return nil, fmt.Errorf("adam: parameter %s has shape %v but its gradient %v", p.Name(), p.Shape(), grads[i].Shape())
 		}
-		n := p.Shape().TotalSize()
-		if moments != Float32Moments {
-			a.M = append(a.M, make([]float64, n))
-			a.V = append(a.V, make([]float64, n))
-			continue
-		}
-		if dt := p.Dtype(); dt != tensor.Float32 {
+		if dt := p.Dtype(); a.moments == Float32Moments && dt != tensor.Float32 {
 			return nil, fmt.Errorf("adam: parameter %s is %v: float32 moments need float32 parameters", p.Name(), dt)
 		}
-		a.M32 = append(a.M32, make([]float32, n))
-		a.V32 = append(a.V32, make([]float32, n))
+		sizes[i] = p.Shape().TotalSize()
+	}
+	total := 0
+	for _, n := range sizes {
+		total += n
+	}
+	// Each moment is one buffer for all parameters, cut into one slice a
+	// parameter, so that huge pages cover all of it (package hugepage).
+	if a.moments == Float32Moments {
+		a.M32, a.V32 = cut(hugepage.Float32s(total), sizes), cut(hugepage.Float32s(total), sizes)
+	} else {
+		a.M, a.V = cut(hugepage.Float64s(total), sizes), cut(hugepage.Float64s(total), sizes)
 	}
 	return a, nil
+}
+
+// cut cuts buf into consecutive slices of the given sizes, each with its
+// length as its capacity.
+func cut[T any](buf []T, sizes []int) [][]T {
+	parts := make([][]T, len(sizes))
+	for i, n := range sizes {
+		parts[i], buf = buf[:n:n], buf[n:]
+	}
+	return parts
 }
 
 // Moments returns the precision the optimizer keeps its moments in.

@@ -6,6 +6,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"unsafe"
 
 	G "gorgonia.org/gorgonia"
 	"gorgonia.org/tensor"
@@ -169,6 +170,62 @@ func TestUpdateFlushesSubnormalMoments32(t *testing.T) {
 	for i, m := range opt.M32[0] {
 		if math.Float32bits(m) != math.Float32bits(want[i]) {
 			t.Errorf("after step %d: m[%d] = %v, want %v", opt.Step, i, m, want[i])
+		}
+	}
+}
+
+// TestMomentsOnePerParameter checks how NewAdamMoments cuts each moment's
+// single buffer: one slice a parameter, its length the parameter's size
+// and its capacity no more (an append cannot reach the next parameter's
+// moments), none sharing an element with another.
+func TestMomentsOnePerParameter(t *testing.T) {
+	sizes := []int{3, 1 << 20, 5, 300_000}
+	g := G.NewGraph()
+	var params G.Nodes
+	var sum *G.Node
+	for i, n := range sizes {
+		w := G.NewVector(g, tensor.Float32, G.WithShape(n), G.WithName("w"+strings.Repeat("'", i)), G.WithInit(G.Ones()))
+		params = append(params, w)
+		s := G.Must(G.Sum(w))
+		if sum == nil {
+			sum = s
+		} else {
+			sum = G.Must(G.Add(sum, s))
+		}
+	}
+	grads, err := G.Grad(sum, params...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, moments := range []Moments{Float64Moments, Float32Moments} {
+		opt, err := NewAdamMoments(moments, params, grads, 0.01, 0.9, 0.999)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var lens, caps []int
+		var firsts []uintptr
+		elem := uintptr(8)
+		for i := range sizes {
+			if moments == Float32Moments {
+				elem = 4
+				for _, s := range [][]float32{opt.M32[i], opt.V32[i]} {
+					lens, caps, firsts = append(lens, len(s)), append(caps, cap(s)), append(firsts, uintptr(unsafe.Pointer(unsafe.SliceData(s))))
+				}
+				continue
+			}
+			for _, s := range [][]float64{opt.M[i], opt.V[i]} {
+				lens, caps, firsts = append(lens, len(s)), append(caps, cap(s)), append(firsts, uintptr(unsafe.Pointer(unsafe.SliceData(s))))
+			}
+		}
+		for j := range lens {
+			if n := sizes[j/2]; lens[j] != n || caps[j] != n {
+				t.Errorf("%s: moment %d of parameter %d: len %d, cap %d, want both %d", moments, j%2, j/2, lens[j], caps[j], n)
+			}
+			for k := range j {
+				if firsts[k] < firsts[j]+uintptr(lens[j])*elem && firsts[j] < firsts[k]+uintptr(lens[k])*elem {
+					t.Errorf("%s: moments %d and %d overlap", moments, j, k)
+				}
+			}
 		}
 	}
 }

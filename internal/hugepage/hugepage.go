@@ -1,0 +1,48 @@
+// Package hugepage allocates large buffers that the kernel may back with
+// transparent huge pages (2 MB) rather than 4 KB pages.
+//
+// A run's largest buffers, Adam's moments above all (16 bytes a weight,
+// 133 MB for the DIM model's 8.31 million weights), are first touched in
+// its first steps. With 4 KB pages each page of a moment takes two
+// faults there, a read that maps the zero page and a write that replaces
+// it, and each such write flushes the TLBs of every core the process
+// runs on: about 65,000 faults a model, seconds of system time on a
+// virtual machine. On a Linux system whose transparent huge pages are
+// "madvise" (the default of many distributions) or "always", a buffer
+// from this package takes about one fault for each 2 MB instead.
+// Elsewhere, or where the kernel declines, it is an ordinary zeroed slice
+// and works the same.
+package hugepage
+
+import "unsafe"
+
+// MinBytes is the size from which a buffer is aligned and advised: below
+// it, the alignment's padding (up to Size) would be a large share of it.
+const MinBytes = 4 << 20
+
+// Size is the size of a transparent huge page on x86-64 and most arm64
+// Linux systems.
+const Size = 2 << 20
+
+// Float64s returns a zeroed []float64 of length and capacity n. From
+// MinBytes on, it starts on a Size boundary and is advised for huge pages.
+func Float64s(n int) []float64 { return alloc[float64](n) }
+
+// Float32s is Float64s for float32s.
+func Float32s(n int) []float32 { return alloc[float32](n) }
+
+// alloc returns a zeroed []T of length and capacity n, aligned to Size and
+// advised for huge pages when it is at least MinBytes long.
+func alloc[T float32 | float64](n int) []T {
+	var zero T
+	size := int(unsafe.Sizeof(zero))
+	if n*size < MinBytes {
+		return make([]T, n)
+	}
+	s := make([]T, n+Size/size)
+	start := uintptr(unsafe.Pointer(unsafe.SliceData(s)))
+	skip := int(((start+Size-1)&^(Size-1))-start) / size
+	s = s[skip : skip+n : skip+n]
+	advise(unsafe.Slice((*byte)(unsafe.Pointer(unsafe.SliceData(s))), n*size))
+	return s
+}
