@@ -25,6 +25,7 @@ import (
 	"os"
 	"slices"
 
+	"github.com/infomax/infomax/internal/hugepage"
 	"github.com/infomax/infomax/internal/seed"
 
 	"github.com/infomax/infomax/internal/registry"
@@ -83,7 +84,7 @@ func (s *Set) Batch(indices []int, dst []float32) []float32 {
 	d := s.Dim()
 	need := len(indices) * d
 	if cap(dst) < need {
-		dst = make([]float32, need)
+		dst = hugepage.Float32s(need)
 	}
 	dst = dst[:need]
 	for k, i := range indices {

@@ -7,6 +7,8 @@ import (
 	"os"
 	"path"
 	"path/filepath"
+
+	"github.com/infomax/infomax/internal/hugepage"
 )
 
 // mnistFiles holds the four files of the MNIST database (LeCun, Cortes and
@@ -170,7 +172,7 @@ func readIDXImages(x *idxFile) (*Set, error) {
 		return nil, fmt.Errorf("%s holds %dx%d images; MNIST-format images must be %dx%d", x.path, rows, cols, mnistSide, mnistSide)
 	}
 	s := &Set{N: n, C: 1, H: paddedSide, W: paddedSide}
-	s.Images = make([]float32, n*s.Dim())
+	s.Images = hugepage.Float32s(n * s.Dim())
 	buf := make([]byte, rows*cols)
 	for i := range n {
 		if err := x.readRecords(buf, len(buf), i, n, "images"); err != nil {
