@@ -206,8 +206,8 @@ func TestExtendsFileSHA256CoversTheParent(t *testing.T) {
 
 // TestExtendsChangeNamesTheExtendedFile checks that a change to the
 // extended file alone is reported as a change to the sweep file with the
-// files it extends: a note where the runs stay the same, and a refusal
-// where they change.
+// files it extends: a note where the runs stay the same, a refusal where
+// they change, and the --force note that accepts the change.
 func TestExtendsChangeNamesTheExtendedFile(t *testing.T) {
 	child := "name = \"c\"\nextends = \"grid.toml\"\n"
 	load := func(parent string) *Sweep {
@@ -238,6 +238,11 @@ func TestExtendsChangeNamesTheExtendedFile(t *testing.T) {
 	want = "c.toml, with the file it extends (" + s.Extends[0] + "), no longer describes the sweep in "
 	if err == nil || !strings.Contains(err.Error(), want) {
 		t.Errorf("a changed parent: error %v; want one with %q", err, want)
+	}
+	notes, err = s.CheckRecord(out, true)
+	want = "c.toml, with the file it extends (" + s.Extends[0] + "):\n"
+	if err != nil || len(notes) != 1 || !strings.HasPrefix(notes[0], "--force: accepting the changed ") || !strings.Contains(notes[0], want) {
+		t.Errorf("a changed parent, --force: notes %q, error %v; want the --force note with %q", notes, err, want)
 	}
 }
 
@@ -307,5 +312,27 @@ func TestExtendsChecksEachFileOnce(t *testing.T) {
 	}
 	if reads > n*(n+1)/2 {
 		t.Errorf("%d reads for a chain of %d files: want at most %d", reads, n+1, n*(n+1)/2)
+	}
+}
+
+// TestExtendsChainTooLong builds a chain one file longer than MaxExtends:
+// the error is at the extends line of the file that would add the extra
+// file, and lists the chain so far, so that the reader sees which file to
+// point elsewhere.
+func TestExtendsChainTooLong(t *testing.T) {
+	files := map[string]string{}
+	for i := 0; i < MaxExtends; i++ {
+		files[fmt.Sprintf("f%d.toml", i)] = fmt.Sprintf("name = \"f%d\"\nextends = \"f%d.toml\"\n", i, i+1)
+	}
+	files[fmt.Sprintf("f%d.toml", MaxExtends)] = gridFile
+	dir := writeSweeps(t, files)
+	_, err := Load(filepath.Join(dir, "f0.toml"))
+	if err == nil {
+		t.Fatalf("a chain of %d files loaded", MaxExtends+1)
+	}
+	last := filepath.Join(dir, fmt.Sprintf("f%d.toml", MaxExtends-1))
+	want := fmt.Sprintf("%s:2: extends: a chain of more than %d files (", last, MaxExtends)
+	if !strings.Contains(err.Error(), want) || !strings.Contains(err.Error(), "f0.toml -> ") {
+		t.Errorf("error %q, want one with %q and the chain from f0.toml", err, want)
 	}
 }

@@ -302,7 +302,7 @@ func (s *Sweep) CheckRecord(out string, force bool) (notes []string, err error) 
 	case !force:
 		return nil, &ChangedError{File: s.File, Dir: dir, Extends: s.Extends, Changes: c}
 	default:
-		notes = append(notes, fmt.Sprintf("--force: accepting the changed %s:\n%s", s.File, c.Describe()))
+		notes = append(notes, fmt.Sprintf("--force: accepting the changed %s:\n%s", strings.TrimSuffix(fileAndExtended(s.File, s.Extends), ","), c.Describe()))
 		if len(c.Removed) > 0 {
 			notes = append(notes, fmt.Sprintf("the %s no longer in the file stay in %s but are left out of results.csv and reports", english.Plural(len(c.Removed), "removed run"), dir))
 		}
