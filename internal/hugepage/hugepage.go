@@ -9,7 +9,11 @@
 // runs on: about 65,000 faults a model, seconds of system time on a
 // virtual machine. On a Linux system whose transparent huge pages are
 // "madvise" (the default of many distributions) or "always", a buffer
-// from this package takes about one fault for each 2 MB instead.
+// from this package takes about one fault for each 2 MB instead, where
+// its memory comes fresh from the system, as it does at a run's set-up;
+// a last part shorter than 2 MB stays on 4 KB pages. Memory that Go
+// reuses it has already cleared, at 4 KB, before the advice: there the
+// advice only lets the kernel's khugepaged merge the pages later.
 // Elsewhere, or where the kernel declines, it is an ordinary zeroed slice
 // and works the same.
 //
@@ -22,8 +26,9 @@ package hugepage
 
 import "unsafe"
 
-// MinBytes is the size from which a buffer is aligned and advised: below
-// it, the alignment's padding (up to Size) would be a large share of it.
+// MinBytes is the size in bytes from which a buffer is aligned and
+// advised: below it, the Size bytes the alignment adds to the allocation
+// would be a large share of it.
 const MinBytes = 4 << 20
 
 // Size is the size of a transparent huge page on x86-64 and most arm64
@@ -31,14 +36,15 @@ const MinBytes = 4 << 20
 const Size = 2 << 20
 
 // Float64s returns a zeroed []float64 of length and capacity n. From
-// MinBytes on, it starts on a Size boundary and is advised for huge pages.
+// MinBytes bytes on, it starts on a Size boundary and is advised for huge
+// pages.
 func Float64s(n int) []float64 { return alloc[float64](n) }
 
 // Float32s is Float64s for float32s.
 func Float32s(n int) []float32 { return alloc[float32](n) }
 
 // alloc returns a zeroed []T of length and capacity n, aligned to Size and
-// advised for huge pages when it is at least MinBytes long.
+// advised for huge pages when it is MinBytes bytes or more.
 func alloc[T float32 | float64](n int) []T {
 	var zero T
 	size := int(unsafe.Sizeof(zero))

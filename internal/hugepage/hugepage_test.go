@@ -70,13 +70,14 @@ func vmFlags(p uintptr) (string, error) {
 		return "", err
 	}
 	defer f.Close()
-	in := false
+	in, found := false, false
 	sc := bufio.NewScanner(f)
 	for sc.Scan() {
 		line := sc.Text()
 		var lo, hi uintptr
 		if _, err := fmt.Sscanf(line, "%x-%x ", &lo, &hi); err == nil {
 			in = lo <= p && p < hi
+			found = found || in
 			continue
 		}
 		if in && strings.HasPrefix(line, "VmFlags:") {
@@ -85,6 +86,9 @@ func vmFlags(p uintptr) (string, error) {
 	}
 	if err := sc.Err(); err != nil {
 		return "", err
+	}
+	if found {
+		return "", fmt.Errorf("the mapping in /proc/self/smaps that holds %#x has no VmFlags line (a kernel before 3.8?)", p)
 	}
 	return "", fmt.Errorf("no mapping in /proc/self/smaps holds %#x", p)
 }

@@ -198,9 +198,10 @@ func TestAdamPartsAreUpdate(t *testing.T) {
 // start of a run. One untimed update first touches the moments' pages:
 // timed, their faults (seconds of system time on a virtual machine with
 // 4 KB pages) made the 2^22 case 1.2-1.8 ns a weight at 50 to 300
-// updates, against 0.5 in the steady state. Run it with -cpu 1, then with -cpu 2, to see what the
-// split gains: with -cpu 1,2 Go runs the first settings at the list's
-// last GOMAXPROCS (golang/go#49980; here "1" ran on two threads).
+// updates, against 0.5 in the steady state. Run it with -cpu 1, then
+// with -cpu 2, to see what the split gains: with -cpu 1,2 Go runs the
+// first settings at the list's last GOMAXPROCS (golang/go#49980; here "1"
+// ran on two threads).
 func BenchmarkAdamUpdate(b *testing.B) {
 	for _, c := range []struct {
 		n       int
