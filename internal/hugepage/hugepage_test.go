@@ -14,30 +14,27 @@ import (
 // sides of MinBytes, for both element types.
 func TestAllocShapes(t *testing.T) {
 	for _, n := range []int{0, 1, 1000, MinBytes/8 - 1, MinBytes / 8, MinBytes/8 + 3, 5 << 20} {
-		f64 := Float64s(n)
-		checkShape(t, "Float64s", n, len(f64), cap(f64), 8, unsafe.Pointer(unsafe.SliceData(f64)))
-		for i, x := range f64 {
-			if x != 0 {
-				t.Fatalf("Float64s(%d)[%d] = %v, want 0", n, i, x)
-			}
-		}
-		f32 := Float32s(n)
-		checkShape(t, "Float32s", n, len(f32), cap(f32), 4, unsafe.Pointer(unsafe.SliceData(f32)))
-		for i, x := range f32 {
-			if x != 0 {
-				t.Fatalf("Float32s(%d)[%d] = %v, want 0", n, i, x)
-			}
-		}
+		checkBuffer(t, "Float64s", n, Float64s(n))
+		checkBuffer(t, "Float32s", n, Float32s(n))
 	}
 }
 
-func checkShape(t *testing.T, name string, n, l, c, size int, p unsafe.Pointer) {
+// checkBuffer checks that s, from name(n), has length and capacity n,
+// holds zeroes, and starts on a Size boundary where it is MinBytes bytes
+// or more.
+func checkBuffer[T float32 | float64](t *testing.T, name string, n int, s []T) {
 	t.Helper()
-	if l != n || c != n {
-		t.Fatalf("%s(%d): len %d, cap %d, want both %d", name, n, l, c, n)
+	if len(s) != n || cap(s) != n {
+		t.Fatalf("%s(%d): len %d, cap %d, want both %d", name, n, len(s), cap(s), n)
 	}
-	if aligned := uintptr(p)%Size == 0; n*size >= MinBytes && !aligned {
-		t.Errorf("%s(%d) starts at %#x, not on a %d-byte boundary", name, n, uintptr(p), Size)
+	p := uintptr(unsafe.Pointer(unsafe.SliceData(s)))
+	if size := int(unsafe.Sizeof(T(0))); n*size >= MinBytes && p%Size != 0 {
+		t.Errorf("%s(%d) starts at %#x, not on a %d-byte boundary", name, n, p, Size)
+	}
+	for i, x := range s {
+		if x != 0 {
+			t.Fatalf("%s(%d)[%d] = %v, want 0", name, n, i, x)
+		}
 	}
 }
 

@@ -249,7 +249,16 @@ func fileAndExtended(file string, extends []string) string {
 	if len(extends) > 1 {
 		files = "files"
 	}
-	return fmt.Sprintf("%s, with the %s it extends (%s),", file, files, strings.Join(extends, ", "))
+	return fmt.Sprintf("%s, with the %s it extends (%s)", file, files, strings.Join(extends, ", "))
+}
+
+// subjectAndExtended is fileAndExtended as the subject of a sentence that
+// goes on: the aside about the extended files, if any, ends with a comma.
+func subjectAndExtended(file string, extends []string) string {
+	if len(extends) == 0 {
+		return file
+	}
+	return fileAndExtended(file, extends) + ","
 }
 
 // ChangedError refuses to run a sweep whose file no longer describes the
@@ -265,7 +274,7 @@ func (e *ChangedError) Error() string {
 	return fmt.Sprintf("%s no longer describes the sweep in %s (recorded in %s):\n%s\n"+
 		"Undo the change, give another --out to start a new sweep, or rerun with --force: "+
 		"then changed and added runs run, unchanged runs are kept, and removed runs stay on disk but leave results.csv.",
-		fileAndExtended(e.File, e.Extends), e.Dir, filepath.Join(e.Dir, RecordFile), e.Changes.Describe())
+		subjectAndExtended(e.File, e.Extends), e.Dir, filepath.Join(e.Dir, RecordFile), e.Changes.Describe())
 }
 
 // CheckRecord compares the sweep with the record in its directory under out
@@ -298,11 +307,11 @@ func (s *Sweep) CheckRecord(out string, force bool) (notes []string, err error) 
 	case c.None() && !c.FileChanged:
 		return nil, nil
 	case c.None():
-		notes = append(notes, fmt.Sprintf("%s changed since the last run but describes the same runs (comments, reports or checkpoint settings); continuing", fileAndExtended(s.File, s.Extends)))
+		notes = append(notes, fmt.Sprintf("%s changed since the last run but describes the same runs (comments, reports or checkpoint settings); continuing", subjectAndExtended(s.File, s.Extends)))
 	case !force:
 		return nil, &ChangedError{File: s.File, Dir: dir, Extends: s.Extends, Changes: c}
 	default:
-		notes = append(notes, fmt.Sprintf("--force: accepting the changed %s:\n%s", strings.TrimSuffix(fileAndExtended(s.File, s.Extends), ","), c.Describe()))
+		notes = append(notes, fmt.Sprintf("--force: accepting the changed %s:\n%s", fileAndExtended(s.File, s.Extends), c.Describe()))
 		if len(c.Removed) > 0 {
 			notes = append(notes, fmt.Sprintf("the %s no longer in the file stay in %s but are left out of results.csv and reports", english.Plural(len(c.Removed), "removed run"), dir))
 		}

@@ -81,7 +81,7 @@ func NewAdamMoments(moments Moments, params, grads G.Nodes, lr, beta1, beta2 flo
 		return nil, fmt.Errorf("adam: %d gradients for %d parameters", len(grads), len(params))
 	}
 	a := &Adam{LR: lr, Beta1: beta1, Beta2: beta2, Eps: 1e-8, params: params, grads: grads, moments: cmp.Or(moments, Float64Moments)}
-	sizes := make([]int, len(params))
+	sizes, total := make([]int, len(params)), 0
 	for i, p := range params {
 		if !grads[i].Shape().Eq(p.Shape()) {
 			return nil, fmt.Errorf("adam: parameter %s has shape %v but its gradient %v", p.Name(), p.Shape(), grads[i].Shape())
@@ -90,10 +90,7 @@ func NewAdamMoments(moments Moments, params, grads G.Nodes, lr, beta1, beta2 flo
 			return nil, fmt.Errorf("adam: parameter %s is %v: float32 moments need float32 parameters", p.Name(), dt)
 		}
 		sizes[i] = p.Shape().TotalSize()
-	}
-	total := 0
-	for _, n := range sizes {
-		total += n
+		total += sizes[i]
 	}
 	// Each moment is one buffer for all parameters, cut into one slice a
 	// parameter, so that huge pages cover all of it (package hugepage).

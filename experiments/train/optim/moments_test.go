@@ -202,29 +202,31 @@ func TestMomentsOnePerParameter(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		var lens, caps []int
-		var firsts []uintptr
-		elem := uintptr(8)
-		for i := range sizes {
-			if moments == Float32Moments {
-				elem = 4
-				for _, s := range [][]float32{opt.M32[i], opt.V32[i]} {
-					lens, caps, firsts = append(lens, len(s)), append(caps, cap(s)), append(firsts, uintptr(unsafe.Pointer(unsafe.SliceData(s))))
-				}
-				continue
-			}
-			for _, s := range [][]float64{opt.M[i], opt.V[i]} {
-				lens, caps, firsts = append(lens, len(s)), append(caps, cap(s)), append(firsts, uintptr(unsafe.Pointer(unsafe.SliceData(s))))
-			}
+		if moments == Float32Moments {
+			checkMomentSlices(t, moments, sizes, opt.M32, opt.V32)
+		} else {
+			checkMomentSlices(t, moments, sizes, opt.M, opt.V)
 		}
-		for j := range lens {
-			if n := sizes[j/2]; lens[j] != n || caps[j] != n {
-				t.Errorf("%s: moment %d of parameter %d: len %d, cap %d, want both %d", moments, j%2, j/2, lens[j], caps[j], n)
-			}
-			for k := range j {
-				if firsts[k] < firsts[j]+uintptr(lens[j])*elem && firsts[j] < firsts[k]+uintptr(lens[k])*elem {
-					t.Errorf("%s: moments %d and %d overlap", moments, j, k)
-				}
+	}
+}
+
+// checkMomentSlices checks that m[i] and v[i] have length and capacity
+// sizes[i] and that no two of all those slices share an element.
+func checkMomentSlices[T float32 | float64](t *testing.T, moments Moments, sizes []int, m, v [][]T) {
+	t.Helper()
+	var all [][]T
+	for i := range sizes {
+		all = append(all, m[i], v[i])
+	}
+	elem := unsafe.Sizeof(T(0))
+	first := func(s []T) uintptr { return uintptr(unsafe.Pointer(unsafe.SliceData(s))) }
+	for j, s := range all {
+		if n := sizes[j/2]; len(s) != n || cap(s) != n {
+			t.Errorf("%s: moment %d of parameter %d: len %d, cap %d, want both %d", moments, j%2, j/2, len(s), cap(s), n)
+		}
+		for k, o := range all[:j] {
+			if first(o) < first(s)+uintptr(len(s))*elem && first(s) < first(o)+uintptr(len(o))*elem {
+				t.Errorf("%s: moments %d and %d overlap", moments, j, k)
 			}
 		}
 	}
