@@ -54,12 +54,59 @@ func Do(n int, f func(i int)) {
 		mine[claimed] = h
 		claimed++
 	}
+	j.finish(mine[:claimed])
+}
+
+// Started is a call of [Start] whose chunks may still be running.
+type Started struct {
+	j      *job
+	helper [1]*helper // the helper the job was posted to; nil if none was free
+}
+
+// Start begins what Do(n, f) does on an idle helper goroutine and returns
+// at once, so that the calling goroutine can do other work meanwhile; the
+// caller must then call Wait, once, which runs the chunks the helper has
+// not taken and returns when every call of f has returned. Without an
+// idle helper every chunk runs in Wait. The job holds one helper until
+// Wait returns: a Do called meanwhile, by the same caller or another, has
+// the other helpers only (on two cores, none: it runs on its caller).
+// Chunks of a few tens of microseconds let Wait pick up the rest of the
+// job wherever the caller's other work leaves it. A chunk's panic is
+// raised by Wait, as Do raises it.
+func Start(n int, f func(i int)) Started {
+	s := Started{j: &job{f: f, n: int32(max(n, 0))}}
+	if n <= 0 {
+		return s
+	}
+	if h := claimHelper(min(runtime.GOMAXPROCS(0)-1, maxHelpers)); h != nil {
+		h.post(s.j)
+		s.helper[0] = h
+	}
+	return s
+}
+
+// Wait runs the chunks of s's job that no helper has taken, on the
+// calling goroutine, and returns when all have returned, raising a
+// chunk's panic.
+func (s *Started) Wait() {
+	if s.helper[0] == nil {
+		s.j.finish(nil)
+		return
+	}
+	s.j.finish(s.helper[:])
+}
+
+// finish runs j's chunks not yet taken on the calling goroutine, then
+// waits for the helpers hs that j was posted to and frees them. A chunk's
+// panic, on a helper too, is raised here once every running chunk has
+// returned (the chunks not yet started then do not run).
+func (j *job) finish(hs []*helper) {
 	returned := false
 	defer func() {
 		if !returned { // the caller's chunk panicked: hand out no more
 			j.next.Store(j.n)
 		}
-		for _, h := range mine[:claimed] {
+		for _, h := range hs {
 			h.finish()
 		}
 		if p := j.panicked.Load(); p != nil && returned {

@@ -187,3 +187,92 @@ func TestRangesCoverTheIndicesOnce(t *testing.T) {
 		}
 	}
 }
+
+// TestStartRunsBesideTheCaller checks that, with two Ps, a started job's
+// chunks run while the caller does other work: the caller waits, before
+// calling Wait, for a chunk to have run, which a Start that left every
+// chunk to Wait would never let happen; that Wait returns after every
+// chunk ran once; and that a Do called meanwhile, its helper busy, runs
+// on its caller. It checks it many times over, so that the helper is
+// found both awake and asleep.
+func TestStartRunsBesideTheCaller(t *testing.T) {
+	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(2))
+	caller := goroutineID()
+	for round := range 40 {
+		counts := make([]atomic.Int32, 8)
+		s := Start(len(counts), func(i int) { counts[i].Add(1) })
+		deadline := time.Now().Add(5 * time.Second)
+		for counts[0].Load() == 0 && time.Now().Before(deadline) {
+			runtime.Gosched()
+		}
+		if counts[0].Load() == 0 {
+			t.Fatalf("round %d: no chunk ran in 5 s before Wait: the job does not run beside its caller", round)
+		}
+		var away atomic.Int32
+		Do(4, func(int) {
+			if goroutineID() != caller {
+				away.Add(1)
+			}
+		})
+		s.Wait()
+		for i := range counts {
+			if c := counts[i].Load(); c != 1 {
+				t.Fatalf("round %d: f(%d) called %d times", round, i, c)
+			}
+		}
+		if away.Load() != 0 {
+			t.Fatalf("round %d: %d of the Do's 4 chunks ran off its caller while the started job held the helper", round, away.Load())
+		}
+		if round%10 == 9 {
+			time.Sleep(2 * spinWindow) // let the helper fall asleep
+		}
+	}
+}
+
+// TestStartWithoutHelpersRunsInWait checks that with one P, so no helper,
+// Start runs nothing and Wait runs every chunk once on its caller, and
+// that a Start of no chunks waits for nothing.
+func TestStartWithoutHelpersRunsInWait(t *testing.T) {
+	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(1))
+	caller := goroutineID()
+	var calls, others atomic.Int32
+	s := Start(5, func(int) {
+		calls.Add(1)
+		if goroutineID() != caller {
+			others.Add(1)
+		}
+	})
+	if calls.Load() != 0 {
+		t.Errorf("%d chunks ran before Wait with GOMAXPROCS 1", calls.Load())
+	}
+	s.Wait()
+	if calls.Load() != 5 || others.Load() != 0 {
+		t.Errorf("Wait ran %d of 5 chunks, %d off its caller", calls.Load(), others.Load())
+	}
+	none := Start(0, func(int) { t.Error("a chunk of Start(0) ran") })
+	none.Wait()
+}
+
+// TestWaitRaisesAChunksPanic checks that a started chunk's panic, on the
+// helper or on the caller, comes out of Wait, and that the helper is free
+// afterwards: Do's two chunks still run at once.
+func TestWaitRaisesAChunksPanic(t *testing.T) {
+	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(2))
+	for round := range 40 {
+		which := round % 3 // the chunk that panics
+		got := func() (p any) {
+			defer func() { p = recover() }()
+			s := Start(3, func(i int) {
+				if i == which {
+					panic(round)
+				}
+			})
+			s.Wait()
+			return nil
+		}()
+		if got != round {
+			t.Fatalf("round %d: Wait raised %v, want the chunk's panic %d", round, got, round)
+		}
+	}
+	TestDoRunsChunksAtOnce(t)
+}
