@@ -131,6 +131,34 @@ func (a *Adam) Update() error {
 	return nil
 }
 
+// Start is Update begun on an idle core: it counts the step, checks the
+// gradients and hands the update to a helper goroutine (see
+// [parallel.Start]), and returns at once. Until the caller calls wait,
+// once, it may do other work that neither reads nor writes the
+// parameters, their gradients or the moments (another model's step, say);
+// wait updates what the helper has not and returns when every parameter
+// is updated. The results are Update's, bit for bit. A checking error is
+// returned before any weight changes, with a wait that does nothing.
+func (a *Adam) Start() (wait func(), err error) {
+	a.Step++
+	segs, total, err := a.collect(a.segs[:0], 0, len(a.params))
+	if err != nil {
+		return func() {}, err
+	}
+	a.segs = segs
+	s := a.stepNow()
+	s32 := s.float32s()
+	started := parallel.Start((total+startChunk-1)/startChunk, func(c int) {
+		a.applyRange(segs, s, s32, c*startChunk, min((c+1)*startChunk, total))
+	})
+	return started.Wait, nil
+}
+
+// startChunk is how many elements Start's update takes at a time: about
+// 40 microseconds of one core's work, small enough that the caller's wait
+// takes over the rest of the job wherever its other work ends.
+const startChunk = 1 << 15
+
 // Begin counts one Adam step, which UpdateParams then applies to the
 // parameters part by part: Begin, then UpdateParams over ranges that
 // cover every parameter once, is Update, bit for bit. The ranges may run
@@ -163,13 +191,17 @@ func (a *Adam) UpdateParams(first, end int) error {
 func (a *Adam) apply(segs []segment, total int) {
 	s := a.stepNow()
 	s32 := s.float32s()
-	inParallel(total, func(lo, hi int) {
-		for _, sg := range segs {
-			if l, h := max(lo, sg.start)-sg.start, min(hi, sg.start+sg.n)-sg.start; l < h {
-				a.updateSegment(s, s32, sg, l, h)
-			}
+	inParallel(total, func(lo, hi int) { a.applyRange(segs, s, s32, lo, hi) })
+}
+
+// applyRange applies step s (s32 in float32) to the elements of segs in
+// [lo, hi).
+func (a *Adam) applyRange(segs []segment, s adamStep, s32 adamStep32, lo, hi int) {
+	for _, sg := range segs {
+		if l, h := max(lo, sg.start)-sg.start, min(hi, sg.start+sg.n)-sg.start; l < h {
+			a.updateSegment(s, s32, sg, l, h)
 		}
-	})
+	}
 }
 
 // stepNow returns the settings of the step a.Step counts, with its bias

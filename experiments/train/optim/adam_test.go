@@ -7,6 +7,7 @@ import (
 	"runtime"
 	"strings"
 	"testing"
+	"time"
 
 	G "gorgonia.org/gorgonia"
 	"gorgonia.org/tensor"
@@ -187,6 +188,54 @@ func TestAdamPartsAreUpdate(t *testing.T) {
 		if err := a.UpdateParams(r[0], r[1]); err == nil {
 			t.Errorf("UpdateParams(%d, %d) of 1 parameter: no error", r[0], r[1])
 		}
+	}
+}
+
+// TestStartIsUpdate checks that Start, the caller busy a while before it
+// waits (so that the helper updates part of the parameters and the wait
+// the rest), gives Update's bits, on parameters that span several of
+// Start's chunks and split them inside, with moments of either precision;
+// and that Start refuses, as Update does, gradients the graph has not
+// computed, with a wait that can be called.
+func TestStartIsUpdate(t *testing.T) {
+	sizes := []int{5, startChunk + 3, 7, 2 * startChunk, 1}
+	started := func(a *Adam) error {
+		wait, err := a.Start()
+		if err != nil {
+			return err
+		}
+		time.Sleep(50 * time.Microsecond)
+		wait()
+		return nil
+	}
+	for _, moments := range []Moments{Float64Moments, Float32Moments} {
+		whole, begun := stepLarge(t, 2, moments, nil, sizes...), stepLarge(t, 2, moments, started, sizes...)
+		for i := range whole {
+			if math.Float32bits(whole[i]) != math.Float32bits(begun[i]) {
+				t.Fatalf("%s moments: w[%d] = %v by Update but %v by Start", moments, i, whole[i], begun[i])
+			}
+		}
+	}
+	a := deadWeightsAdam(t, tensor.Float32, 8)
+	wait, err := a.Start()
+	wait()
+	if err != nil {
+		t.Fatalf("Start on computed gradients: %v", err)
+	}
+	g := G.NewGraph()
+	w := G.NewVector(g, tensor.Float32, G.WithShape(3), G.WithName("w"), G.WithInit(G.Zeroes()))
+	grads, err := G.Grad(G.Must(G.Sum(G.Must(G.Square(w)))), w)
+	if err != nil {
+		t.Fatal(err)
+	}
+	opt, err := NewAdam(G.Nodes{w}, grads, 0.1, 0.9, 0.999)
+	if err != nil {
+		t.Fatal(err)
+	}
+	wait, err = opt.Start()
+	wait()
+	if err == nil || !strings.Contains(err.Error(), "run the graph") {
+		t.Errorf("Start before any run: error %v, want one saying to run the graph first", err)
 	}
 }
 
