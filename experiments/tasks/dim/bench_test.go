@@ -32,11 +32,7 @@ func benchStep(b *testing.B, c *Config, channels int) {
 			b.Fatal(err)
 		}
 		steps++
-		if _, err := m.EncoderStep(); err != nil {
-			b.Fatal(err)
-		}
-		m.SamplePrior(rng)
-		if _, err := m.DiscriminatorStep(); err != nil {
+		if _, _, err := m.Step(rng); err != nil {
 			b.Fatal(err)
 		}
 	}

@@ -577,57 +577,96 @@ func keep(n *G.Node) (*G.Node, error) {
 // step's values, computed before the update; a non-finite loss is returned
 // without any update.
 func (m *Model) EncoderStep() (StepStats, error) {
+	st, update, err := m.encoderPass()
+	if err != nil || !update {
+		return st, err
+	}
+	return st, m.Adam.Update()
+}
+
+// Step runs one full training step: EncoderStep, SamplePrior(rng) and
+// DiscriminatorStep, with their results bit for bit, but with the
+// encoder's Adam update running on a helper core while the discriminator
+// step runs on the calling one, which then joins the update. (The
+// discriminator reads the detached codes and its own weights, which the
+// encoder's update does not touch.) It stops after the encoder step where
+// that step's values are not finite, returning them with a NaN
+// discriminator loss; the caller treats such a step as diverged.
+func (m *Model) Step(rng *rand.Rand) (StepStats, float64, error) {
+	st, update, err := m.encoderPass()
+	if err != nil || !update || nonFinite(st) != "" {
+		if err == nil && update {
+			err = m.Adam.Update()
+		}
+		return st, math.NaN(), err
+	}
+	wait, err := m.Adam.Start()
+	if err != nil {
+		return st, math.NaN(), err
+	}
+	m.SamplePrior(rng)
+	dLoss, err := m.DiscriminatorStep()
+	wait()
+	if err != nil {
+		err = fmt.Errorf("prior discriminator: %w", err)
+	}
+	return st, dLoss, err
+}
+
+// encoderPass runs EncoderStep but for its Adam update, and reports
+// whether that update is due: the loss is finite.
+func (m *Model) encoderPass() (StepStats, bool, error) {
 	if m.vm == nil {
-		return StepStats{}, fmt.Errorf("dim: the %s baseline has no objective to train", m.obj.Model)
+		return StepStats{}, false, fmt.Errorf("dim: the %s baseline has no objective to train", m.obj.Model)
 	}
 	defer m.vm.Reset()
 	m.occlude()
 	if err := G.Let(m.x, m.xValue); err != nil {
-		return StepStats{}, err
+		return StepStats{}, false, err
 	}
 	if err := m.vm.RunAll(); err != nil {
-		return StepStats{}, err
+		return StepStats{}, false, err
 	}
 	st := StepStats{LocalMI: math.NaN(), GlobalMI: math.NaN(), PriorG: math.NaN(),
 		LocalDiv: math.NaN(), GlobalDiv: math.NaN()}
 	var err error
 	if st.Loss, err = architectures.Scalar(m.loss); err != nil {
-		return st, err
+		return st, false, err
 	}
 	if m.local != nil {
 		if st.LocalMI, err = architectures.Scalar(m.local.mi); err != nil {
-			return st, err
+			return st, false, err
 		}
 	}
 	if m.global != nil {
 		if st.GlobalMI, err = architectures.Scalar(m.global.mi); err != nil {
-			return st, err
+			return st, false, err
 		}
 	}
 	if st.LocalDiv, err = m.local.divergence(); err != nil {
-		return st, err
+		return st, false, err
 	}
 	if st.GlobalDiv, err = m.global.divergence(); err != nil {
-		return st, err
+		return st, false, err
 	}
 	if m.priorG != nil {
 		if st.PriorG, err = architectures.Scalar(m.priorGOut); err != nil {
-			return st, err
+			return st, false, err
 		}
 		// Detach the codes for the discriminator's step.
 		copy(m.fakeValue.Float32s(), m.codes.Value().Data().([]float32))
 	}
 	if math.IsNaN(st.Loss) || math.IsInf(st.Loss, 0) {
-		return st, nil
+		return st, false, nil
 	}
 	for _, t := range []*miTerm{m.local, m.global} {
 		if u, ok := t.estimator().(estimators.Updater); ok {
 			if err := u.Update(); err != nil {
-				return st, fmt.Errorf("estimator update: %w", err)
+				return st, false, fmt.Errorf("estimator update: %w", err)
 			}
 		}
 	}
-	return st, m.Adam.Update()
+	return st, true, nil
 }
 
 // Codes returns the detached codes sigmoid(Y) of the last encoder step,

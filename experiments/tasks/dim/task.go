@@ -241,17 +241,12 @@ func (t *trainer) trainModel(ctx context.Context) error {
 		if err := m.SampleNegatives(t.negativesSeed, t.step); err != nil {
 			return err
 		}
-		st, err := m.EncoderStep()
+		st, dLoss, err := m.Step(t.prior)
 		if err != nil {
 			return fmt.Errorf("dim: step %d: %w", t.step, err)
 		}
 		if reason := nonFinite(st); reason != "" {
 			return &tasks.DivergedError{Step: t.step, Reason: reason}
-		}
-		m.SamplePrior(t.prior)
-		dLoss, err := m.DiscriminatorStep()
-		if err != nil {
-			return fmt.Errorf("dim: step %d, prior discriminator: %w", t.step, err)
 		}
 		if m.PriorAdam != nil {
 			if reason := tasks.NonFinite("prior discriminator loss", dLoss); reason != "" {
