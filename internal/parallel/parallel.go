@@ -43,9 +43,61 @@ func Do(n int, f func(i int)) {
 	}
 	j := &job{f: f, n: int32(n)}
 	var mine [maxHelpers]*helper
+	j.finish(mine[:j.post(&mine, 0)])
+}
+
+// Started is a call of [Start] whose chunks may still be running.
+type Started struct {
+	j      *job    // nil once waited for
+	helper *helper // the helper the job was posted to; nil if none was free
+}
+
+// Start begins what Do(n, f) does on one idle helper goroutine and returns
+// at once, so that the calling goroutine can do other work meanwhile; the
+// caller must then call Wait, which runs the chunks the helper has not
+// taken, with any other helpers idle by then, and returns when every call
+// of f has returned. Without an idle helper every chunk runs in Wait. The
+// job holds its helper until Wait returns (a Started never waited for
+// holds it for good): a Do called meanwhile, by the same caller or
+// another, has the other helpers only (on two cores, none: it runs on its
+// caller). Chunks of a few tens of microseconds let Wait pick up the rest
+// of the job wherever the caller's other work leaves it. A chunk's panic
+// is raised by Wait, as Do raises it.
+func Start(n int, f func(i int)) Started {
+	s := Started{j: &job{f: f, n: int32(max(n, 0))}}
+	if n <= 0 {
+		return s
+	}
+	if h := claimHelper(min(runtime.GOMAXPROCS(0)-1, maxHelpers)); h != nil {
+		h.post(s.j)
+		s.helper = h
+	}
+	return s
+}
+
+// Wait runs the chunks of s's job that no helper has taken, on the
+// calling goroutine and on the helpers idle now, and returns when all
+// have returned, raising a chunk's panic. A second Wait does nothing.
+func (s *Started) Wait() {
+	j := s.j
+	if j == nil {
+		return
+	}
+	var mine [maxHelpers]*helper
 	claimed := 0
+	if s.helper != nil {
+		mine[0], claimed = s.helper, 1
+	}
+	s.j, s.helper = nil, nil
+	j.finish(mine[:j.post(&mine, claimed)])
+}
+
+// post posts j to idle helpers, up to GOMAXPROCS-1 in all and one fewer
+// than j's chunks, recording them in mine after the claimed ones it
+// holds already, and returns how many mine holds.
+func (j *job) post(mine *[maxHelpers]*helper, claimed int) int {
 	pool := min(runtime.GOMAXPROCS(0)-1, maxHelpers)
-	for claimed < min(pool, n-1) {
+	for claimed < min(pool, int(j.n)-1) {
 		h := claimHelper(pool)
 		if h == nil {
 			break
@@ -54,46 +106,7 @@ func Do(n int, f func(i int)) {
 		mine[claimed] = h
 		claimed++
 	}
-	j.finish(mine[:claimed])
-}
-
-// Started is a call of [Start] whose chunks may still be running.
-type Started struct {
-	j      *job
-	helper [1]*helper // the helper the job was posted to; nil if none was free
-}
-
-// Start begins what Do(n, f) does on an idle helper goroutine and returns
-// at once, so that the calling goroutine can do other work meanwhile; the
-// caller must then call Wait, once, which runs the chunks the helper has
-// not taken and returns when every call of f has returned. Without an
-// idle helper every chunk runs in Wait. The job holds one helper until
-// Wait returns: a Do called meanwhile, by the same caller or another, has
-// the other helpers only (on two cores, none: it runs on its caller).
-// Chunks of a few tens of microseconds let Wait pick up the rest of the
-// job wherever the caller's other work leaves it. A chunk's panic is
-// raised by Wait, as Do raises it.
-func Start(n int, f func(i int)) Started {
-	s := Started{j: &job{f: f, n: int32(max(n, 0))}}
-	if n <= 0 {
-		return s
-	}
-	if h := claimHelper(min(runtime.GOMAXPROCS(0)-1, maxHelpers)); h != nil {
-		h.post(s.j)
-		s.helper[0] = h
-	}
-	return s
-}
-
-// Wait runs the chunks of s's job that no helper has taken, on the
-// calling goroutine, and returns when all have returned, raising a
-// chunk's panic.
-func (s *Started) Wait() {
-	if s.helper[0] == nil {
-		s.j.finish(nil)
-		return
-	}
-	s.j.finish(s.helper[:])
+	return claimed
 }
 
 // finish runs j's chunks not yet taken on the calling goroutine, then
@@ -133,8 +146,8 @@ func Ranges(n, workers int, f func(chunk, lo, hi int)) int {
 	return chunks
 }
 
-// job is one call of Do: its chunks f(0) ... f(n-1), taken in turn by
-// whoever runs it.
+// job is one call of Do or Start: its chunks f(0) ... f(n-1), taken in
+// turn by whoever runs it.
 type job struct {
 	f        func(int)
 	n        int32
@@ -180,7 +193,8 @@ const (
 	helperDone
 )
 
-// helper is a long-lived goroutine that runs the jobs Do posts to it.
+// helper is a long-lived goroutine that runs the jobs Do and Start post
+// to it.
 type helper struct {
 	state    atomic.Int32
 	sleeping atomic.Bool
@@ -194,9 +208,9 @@ var (
 )
 
 // claimHelper returns a free helper among the first want (GOMAXPROCS-1,
-// read once by Do), now claimed by the caller, or nil when they are all
-// busy. It starts helpers the first
-// time they are needed and when GOMAXPROCS has grown.
+// read once by the poster), now claimed by the caller, or nil when they
+// are all busy. It starts helpers the first time they are needed and when
+// GOMAXPROCS has grown.
 func claimHelper(want int) *helper {
 	hs := helpers.Load()
 	if hs == nil || len(*hs) < want {

@@ -230,8 +230,9 @@ func TestStartRunsBesideTheCaller(t *testing.T) {
 }
 
 // TestStartWithoutHelpersRunsInWait checks that with one P, so no helper,
-// Start runs nothing and Wait runs every chunk once on its caller, and
-// that a Start of no chunks waits for nothing.
+// Start posts to no helper and runs nothing, and Wait runs every chunk
+// once on its caller; that a Start of no chunks waits for nothing; and
+// that a second Wait returns at once.
 func TestStartWithoutHelpersRunsInWait(t *testing.T) {
 	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(1))
 	caller := goroutineID()
@@ -242,6 +243,9 @@ func TestStartWithoutHelpersRunsInWait(t *testing.T) {
 			others.Add(1)
 		}
 	})
+	if s.helper != nil {
+		t.Error("Start posted its job to a helper with GOMAXPROCS 1")
+	}
 	if calls.Load() != 0 {
 		t.Errorf("%d chunks ran before Wait with GOMAXPROCS 1", calls.Load())
 	}
@@ -249,30 +253,100 @@ func TestStartWithoutHelpersRunsInWait(t *testing.T) {
 	if calls.Load() != 5 || others.Load() != 0 {
 		t.Errorf("Wait ran %d of 5 chunks, %d off its caller", calls.Load(), others.Load())
 	}
+	s.Wait()
+	if calls.Load() != 5 {
+		t.Errorf("a second Wait ran chunks again: %d calls", calls.Load())
+	}
 	none := Start(0, func(int) { t.Error("a chunk of Start(0) ran") })
 	none.Wait()
 }
 
-// TestWaitRaisesAChunksPanic checks that a started chunk's panic, on the
-// helper or on the caller, comes out of Wait, and that the helper is free
-// afterwards: Do's two chunks still run at once.
-func TestWaitRaisesAChunksPanic(t *testing.T) {
+// TestSecondWaitReturns checks, with two Ps, that a second Wait on a job
+// a helper ran returns at once and leaves the helper free: Do's two
+// chunks still run at once.
+func TestSecondWaitReturns(t *testing.T) {
 	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(2))
+	s := Start(4, func(int) {})
+	s.Wait()
+	done := make(chan struct{})
+	go func() { s.Wait(); close(done) }()
+	select {
+	case <-done:
+	case <-time.After(5 * time.Second):
+		t.Fatal("a second Wait did not return in 5 s")
+	}
+	TestDoRunsChunksAtOnce(t)
+}
+
+// TestWaitSpreadsToIdleHelpers checks that Wait hands the chunks left to
+// the helpers idle by then, not only to Start's one: with four Ps, each
+// chunk waits for chunks to be running on three goroutines at once, which
+// the caller and one helper alone never reach.
+func TestWaitSpreadsToIdleHelpers(t *testing.T) {
+	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(4))
+	var mu sync.Mutex
+	on := map[uint64]bool{}
+	var reached atomic.Bool
+	s := Start(6, func(int) {
+		mu.Lock()
+		on[goroutineID()] = true
+		mu.Unlock()
+		deadline := time.Now().Add(5 * time.Second)
+		for time.Now().Before(deadline) {
+			mu.Lock()
+			n := len(on)
+			mu.Unlock()
+			if n >= 3 {
+				reached.Store(true)
+				return
+			}
+			runtime.Gosched()
+		}
+	})
+	s.Wait()
+	if !reached.Load() {
+		t.Errorf("the chunks ran on %d goroutines at most, want 3: Wait left the idle helpers out", len(on))
+	}
+}
+
+// TestWaitRaisesAChunksPanic checks that a started chunk's panic comes out
+// of Wait, both where it ran on the helper (the caller waits, before
+// calling Wait, for the helper to have started) and where it ran on the
+// caller (one P, so no helper), and that the helper is free afterwards:
+// Do's two chunks still run at once.
+func TestWaitRaisesAChunksPanic(t *testing.T) {
+	caller := goroutineID()
 	for round := range 40 {
-		which := round % 3 // the chunk that panics
+		onHelper := round%2 == 0
+		procs := 2
+		if !onHelper {
+			procs = 1
+		}
+		prev := runtime.GOMAXPROCS(procs)
+		var started atomic.Bool
 		got := func() (p any) {
 			defer func() { p = recover() }()
-			s := Start(3, func(i int) {
-				if i == which {
+			s := Start(3, func(int) {
+				if onHelper && goroutineID() != caller {
+					started.Store(true)
+					panic(round)
+				}
+				if !onHelper {
 					panic(round)
 				}
 			})
+			deadline := time.Now().Add(5 * time.Second)
+			for onHelper && !started.Load() && time.Now().Before(deadline) {
+				runtime.Gosched()
+			}
 			s.Wait()
 			return nil
 		}()
+		runtime.GOMAXPROCS(prev)
 		if got != round {
-			t.Fatalf("round %d: Wait raised %v, want the chunk's panic %d", round, got, round)
+			t.Fatalf("round %d (on the helper: %v): Wait raised %v, want the chunk's panic %d", round, onHelper, got, round)
 		}
 	}
+	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(2))
 	TestDoRunsChunksAtOnce(t)
 }

@@ -589,24 +589,27 @@ func (m *Model) EncoderStep() (StepStats, error) {
 // encoder's Adam update running on a helper core while the discriminator
 // step runs on the calling one, which then joins the update. (The
 // discriminator reads the detached codes and its own weights, which the
-// encoder's update does not touch.) It stops after the encoder step where
-// that step's values are not finite, returning them with a NaN
-// discriminator loss; the caller treats such a step as diverged.
+// encoder's update does not touch.) Where the encoder step's loss is not
+// finite it stops there, with no update and a NaN discriminator loss;
+// without a prior term it is EncoderStep.
 func (m *Model) Step(rng *rand.Rand) (StepStats, float64, error) {
+	if m.vmD == nil {
+		st, err := m.EncoderStep()
+		return st, math.NaN(), err
+	}
 	st, update, err := m.encoderPass()
-	if err != nil || !update || nonFinite(st) != "" {
-		if err == nil && update {
-			err = m.Adam.Update()
-		}
+	if err != nil || !update {
 		return st, math.NaN(), err
 	}
 	wait, err := m.Adam.Start()
 	if err != nil {
 		return st, math.NaN(), err
 	}
-	m.SamplePrior(rng)
-	dLoss, err := m.DiscriminatorStep()
-	wait()
+	dLoss, err := func() (float64, error) {
+		defer wait() // on a panic too, so that the helper is freed
+		m.SamplePrior(rng)
+		return m.DiscriminatorStep()
+	}()
 	if err != nil {
 		err = fmt.Errorf("prior discriminator: %w", err)
 	}

@@ -41,7 +41,7 @@ type Adam struct {
 
 	params, grads G.Nodes
 	moments       Moments   // the precision NewAdamMoments was given
-	segs          []segment // Update's scratch, reused from step to step
+	segs          []segment // Update's and Start's scratch, reused from step to step
 }
 
 // CheckSettings reports the first impossible Adam setting, naming it by the
@@ -133,11 +133,13 @@ func (a *Adam) Update() error {
 
 // Start is Update begun on an idle core: it counts the step, checks the
 // gradients and hands the update to a helper goroutine (see
-// [parallel.Start]), and returns at once. Until the caller calls wait,
-// once, it may do other work that neither reads nor writes the
-// parameters, their gradients or the moments (another model's step, say);
-// wait updates what the helper has not and returns when every parameter
-// is updated. The results are Update's, bit for bit. A checking error is
+// [parallel.Start]), and returns at once. Until the caller calls wait, it
+// may do other work that neither reads nor writes the parameters, their
+// gradients or the moments, nor calls a's methods or reads its fields
+// (another model's step, say, but not a checkpoint of this one); wait
+// updates what the helper has not, with the other cores idle by then, and
+// returns when every parameter is updated. A second call of wait does
+// nothing. The results are Update's, bit for bit. A checking error is
 // returned before any weight changes, with a wait that does nothing.
 func (a *Adam) Start() (wait func(), err error) {
 	a.Step++
