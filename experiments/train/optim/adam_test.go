@@ -171,14 +171,7 @@ func TestAdamPartsAreUpdate(t *testing.T) {
 		go func() { errs <- a.UpdateParams(0, 2) }()
 		return cmp.Or(<-errs, <-errs)
 	}
-	for _, moments := range []Moments{Float64Moments, Float32Moments} {
-		whole, parts := stepLarge(t, 2, moments, nil, sizes...), stepLarge(t, 2, moments, inParts, sizes...)
-		for i := range whole {
-			if math.Float32bits(whole[i]) != math.Float32bits(parts[i]) {
-				t.Fatalf("%s moments: w[%d] = %v by Update but %v by UpdateParams", moments, i, whole[i], parts[i])
-			}
-		}
-	}
+	checkSameAsUpdate(t, "UpdateParams", inParts, sizes...)
 	a := deadWeightsAdam(t, tensor.Float32, 8)
 	if err := a.UpdateParams(0, 1); err == nil || !strings.Contains(err.Error(), "before Begin") {
 		t.Errorf("UpdateParams before Begin: error %v, want one naming Begin", err)
@@ -191,12 +184,27 @@ func TestAdamPartsAreUpdate(t *testing.T) {
 	}
 }
 
+// checkSameAsUpdate checks that update, making each of stepLarge's steps
+// on two cores and parameters of the given sizes, gives Update's bits,
+// with moments of either precision; name names update in a failure.
+func checkSameAsUpdate(t *testing.T, name string, update func(*Adam) error, sizes ...int) {
+	t.Helper()
+	for _, moments := range []Moments{Float64Moments, Float32Moments} {
+		whole, other := stepLarge(t, 2, moments, nil, sizes...), stepLarge(t, 2, moments, update, sizes...)
+		for i := range whole {
+			if math.Float32bits(whole[i]) != math.Float32bits(other[i]) {
+				t.Fatalf("%s moments: w[%d] = %v by Update but %v by %s", moments, i, whole[i], other[i], name)
+			}
+		}
+	}
+}
+
 // TestStartIsUpdate checks that Start, the caller busy a while before it
 // waits (so that the helper updates part of the parameters and the wait
 // the rest), gives Update's bits, on parameters that span several of
 // Start's chunks and split them inside, with moments of either precision;
-// and that Start refuses, as Update does, gradients the graph has not
-// computed, with a wait that can be called.
+// and that it runs on computed gradients. (TestNewAdamChecksTheGradients
+// checks its refusal of gradients not computed.)
 func TestStartIsUpdate(t *testing.T) {
 	sizes := []int{5, startChunk + 3, 7, 2 * startChunk, 1}
 	started := func(a *Adam) error {
@@ -208,34 +216,12 @@ func TestStartIsUpdate(t *testing.T) {
 		wait()
 		return nil
 	}
-	for _, moments := range []Moments{Float64Moments, Float32Moments} {
-		whole, begun := stepLarge(t, 2, moments, nil, sizes...), stepLarge(t, 2, moments, started, sizes...)
-		for i := range whole {
-			if math.Float32bits(whole[i]) != math.Float32bits(begun[i]) {
-				t.Fatalf("%s moments: w[%d] = %v by Update but %v by Start", moments, i, whole[i], begun[i])
-			}
-		}
-	}
+	checkSameAsUpdate(t, "Start", started, sizes...)
 	a := deadWeightsAdam(t, tensor.Float32, 8)
 	wait, err := a.Start()
 	wait()
 	if err != nil {
 		t.Fatalf("Start on computed gradients: %v", err)
-	}
-	g := G.NewGraph()
-	w := G.NewVector(g, tensor.Float32, G.WithShape(3), G.WithName("w"), G.WithInit(G.Zeroes()))
-	grads, err := G.Grad(G.Must(G.Sum(G.Must(G.Square(w)))), w)
-	if err != nil {
-		t.Fatal(err)
-	}
-	opt, err := NewAdam(G.Nodes{w}, grads, 0.1, 0.9, 0.999)
-	if err != nil {
-		t.Fatal(err)
-	}
-	wait, err = opt.Start()
-	wait()
-	if err == nil || !strings.Contains(err.Error(), "run the graph") {
-		t.Errorf("Start before any run: error %v, want one saying to run the graph first", err)
 	}
 }
 
@@ -292,8 +278,9 @@ func BenchmarkAdamUpdate(b *testing.B) {
 }
 
 // TestNewAdamChecksTheGradients checks that NewAdam refuses gradients that
-// do not pair with the parameters, and that Update refuses to run before
-// the graph has computed them.
+// do not pair with the parameters, and that Update and Start refuse to
+// run before the graph has computed them (Start with a wait that can be
+// called).
 func TestNewAdamChecksTheGradients(t *testing.T) {
 	g := G.NewGraph()
 	w := G.NewVector(g, tensor.Float32, G.WithShape(3), G.WithName("w"), G.WithInit(G.Zeroes()))
@@ -314,6 +301,11 @@ func TestNewAdamChecksTheGradients(t *testing.T) {
 	}
 	if err := opt.Update(); err == nil || !strings.Contains(err.Error(), "run the graph") {
 		t.Errorf("Update before any run: error %v, want one saying to run the graph first", err)
+	}
+	wait, err := opt.Start()
+	wait()
+	if err == nil || !strings.Contains(err.Error(), "run the graph") {
+		t.Errorf("Start before any run: error %v, want one saying to run the graph first", err)
 	}
 }
 
