@@ -68,7 +68,7 @@ func Start(n int, f func(i int)) Started {
 	if n <= 0 {
 		return s
 	}
-	if h := claimHelper(min(runtime.GOMAXPROCS(0)-1, maxHelpers)); h != nil {
+	if h := claimHelper(poolSize()); h != nil {
 		h.post(s.j)
 		s.helper = h
 	}
@@ -96,7 +96,7 @@ func (s *Started) Wait() {
 // than j's chunks, recording them in mine after the claimed ones it
 // holds already, and returns how many mine holds.
 func (j *job) post(mine *[maxHelpers]*helper, claimed int) int {
-	pool := min(runtime.GOMAXPROCS(0)-1, maxHelpers)
+	pool := poolSize()
 	for claimed < min(pool, int(j.n)-1) {
 		h := claimHelper(pool)
 		if h == nil {
@@ -168,6 +168,10 @@ func (j *job) run() {
 
 // maxHelpers bounds the helper goroutines, however large GOMAXPROCS is.
 const maxHelpers = 64
+
+// poolSize is how many helpers a call may post its job to: GOMAXPROCS-1,
+// at most maxHelpers.
+func poolSize() int { return min(runtime.GOMAXPROCS(0)-1, maxHelpers) }
 
 // spinWindow is how long a helper keeps watching for a job after its last
 // one before it sleeps.

@@ -54,11 +54,7 @@ func TestDoRunsChunksAtOnce(t *testing.T) {
 			if started.Add(1) > 1 {
 				return
 			}
-			deadline := time.Now().Add(5 * time.Second)
-			for started.Load() < 2 && time.Now().Before(deadline) {
-				runtime.Gosched()
-			}
-			sawTwo.Store(started.Load() == 2)
+			sawTwo.Store(within5s(func() bool { return started.Load() == 2 }))
 		})
 		if !sawTwo.Load() {
 			t.Fatalf("round %d: the first chunk never saw the second start: they do not run at once", round)
@@ -148,6 +144,19 @@ func TestNestedDoReturns(t *testing.T) {
 	}
 }
 
+// within5s reports whether cond holds within 5 seconds, looking again and
+// yielding the core between looks.
+func within5s(cond func() bool) bool {
+	deadline := time.Now().Add(5 * time.Second)
+	for !cond() {
+		if !time.Now().Before(deadline) {
+			return false
+		}
+		runtime.Gosched()
+	}
+	return true
+}
+
 // goroutineID returns the calling goroutine's number, from the first line
 // of its stack trace ("goroutine 7 [running]:").
 func goroutineID() uint64 {
@@ -201,11 +210,7 @@ func TestStartRunsBesideTheCaller(t *testing.T) {
 	for round := range 40 {
 		counts := make([]atomic.Int32, 8)
 		s := Start(len(counts), func(i int) { counts[i].Add(1) })
-		deadline := time.Now().Add(5 * time.Second)
-		for counts[0].Load() == 0 && time.Now().Before(deadline) {
-			runtime.Gosched()
-		}
-		if counts[0].Load() == 0 {
+		if !within5s(func() bool { return counts[0].Load() != 0 }) {
 			t.Fatalf("round %d: no chunk ran in 5 s before Wait: the job does not run beside its caller", round)
 		}
 		var away atomic.Int32
@@ -291,16 +296,12 @@ func TestWaitSpreadsToIdleHelpers(t *testing.T) {
 		mu.Lock()
 		on[goroutineID()] = true
 		mu.Unlock()
-		deadline := time.Now().Add(5 * time.Second)
-		for time.Now().Before(deadline) {
+		if within5s(func() bool {
 			mu.Lock()
-			n := len(on)
-			mu.Unlock()
-			if n >= 3 {
-				reached.Store(true)
-				return
-			}
-			runtime.Gosched()
+			defer mu.Unlock()
+			return len(on) >= 3
+		}) {
+			reached.Store(true)
 		}
 	})
 	s.Wait()
@@ -335,9 +336,8 @@ func TestWaitRaisesAChunksPanic(t *testing.T) {
 					panic(round)
 				}
 			})
-			deadline := time.Now().Add(5 * time.Second)
-			for onHelper && !started.Load() && time.Now().Before(deadline) {
-				runtime.Gosched()
+			if onHelper {
+				within5s(started.Load)
 			}
 			s.Wait()
 			return nil

@@ -121,14 +121,24 @@ func (a *Adam) Moments() Moments { return a.moments }
 // are split into contiguous ranges across GOMAXPROCS goroutines with the
 // same results.
 func (a *Adam) Update() error {
-	a.Step++
-	segs, total, err := a.collect(a.segs[:0], 0, len(a.params))
+	total, err := a.stepSegments()
 	if err != nil {
 		return err
 	}
-	a.segs = segs
-	a.apply(segs, total)
+	a.apply(a.segs, total)
 	return nil
+}
+
+// stepSegments counts one step and collects every parameter's segment into
+// a.segs, checking the gradients, and returns the elements in all.
+func (a *Adam) stepSegments() (total int, err error) {
+	a.Step++
+	segs, total, err := a.collect(a.segs[:0], 0, len(a.params))
+	if err != nil {
+		return 0, err
+	}
+	a.segs = segs
+	return total, nil
 }
 
 // Start is Update begun on an idle core: it counts the step, checks the
@@ -142,13 +152,11 @@ func (a *Adam) Update() error {
 // nothing. The results are Update's, bit for bit. A checking error is
 // returned before any weight changes, with a wait that does nothing.
 func (a *Adam) Start() (wait func(), err error) {
-	a.Step++
-	segs, total, err := a.collect(a.segs[:0], 0, len(a.params))
+	total, err := a.stepSegments()
 	if err != nil {
 		return func() {}, err
 	}
-	a.segs = segs
-	s := a.stepNow()
+	segs, s := a.segs, a.stepNow()
 	s32 := s.float32s()
 	started := parallel.Start((total+startChunk-1)/startChunk, func(c int) {
 		a.applyRange(segs, s, s32, c*startChunk, min((c+1)*startChunk, total))
