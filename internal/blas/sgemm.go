@@ -271,30 +271,56 @@ func transposeInto(c []float32, ldc int, t []float32, m, n int) {
 		workers = runtime.GOMAXPROCS(0)
 	}
 	parallel.Ranges((m+7)/8, workers, func(_, lo, hi int) {
-		for i0 := lo * 8; i0 < min(hi*8, m); i0 += 8 {
-			if i0+8 > m {
-				for i := i0; i < m; i++ {
-					row := c[i*ldc : i*ldc+n]
-					for j := range row {
-						row[j] = t[j*m+i]
-					}
-				}
-				continue
-			}
-			blocks := n / 8
-			if blocks > 0 {
-				_ = c[(i0+7)*ldc+blocks*8-1]
-				_ = t[(blocks*8-1)*m+i0+7]
-				transposeBlocks8(&c[i0*ldc], ldc, &t[i0], m, blocks)
-			}
-			for j := blocks * 8; j < n; j++ {
-				src := (*[8]float32)(t[j*m+i0:])
-				for r, v := range src {
-					c[(i0+r)*ldc+j] = v
-				}
+		TransposeRows(c, ldc, t, m, n, lo*8, min(hi*8, m))
+	})
+}
+
+// TransposeRows writes rows [i0, i1) of C, n columns each, rows ldc
+// apart, from the columns of t, rows ldt apart: C[i][j] = t[j*ldt+i]. It
+// is TransposeTile of the rows' columns [0, n).
+func TransposeRows(c []float32, ldc int, t []float32, ldt, n, i0, i1 int) {
+	TransposeTile(c, ldc, t, ldt, i0, i1, 0, n)
+}
+
+// TransposeTile writes rows [i0, i1) and columns [j0, j1) of C, rows ldc
+// apart, from t, rows ldt apart: C[i][j] = t[j*ldt+i]. Where HasKernel
+// reports the AVX2 kernel, eight rows of C at a time are written in 8x8
+// blocks (transposeBlocks8) and then column by column for the last
+// columns short of eight, so that each row of C is written in order; the
+// rows past the last full eight, and every row without the kernel, are
+// copied one element at a time. The values are copied bit for bit, NaN
+// payloads included. It panics where t or C is too short.
+func TransposeTile(c []float32, ldc int, t []float32, ldt, i0, i1, j0, j1 int) {
+	transposeTile(c, ldc, t, ldt, i0, i1, j0, j1, hasKernel)
+}
+
+// transposeTile is TransposeTile, with the 8x8 AVX2 blocks where blocks8
+// is set (the kernel must be there) and Go copies alone otherwise.
+func transposeTile(c []float32, ldc int, t []float32, ldt, i0, i1, j0, j1 int, blocks8 bool) {
+	if i0 >= i1 || j0 >= j1 {
+		return
+	}
+	_ = c[(i1-1)*ldc+j1-1]
+	_ = t[(j1-1)*ldt+i1-1]
+	blocks := (j1 - j0) / 8
+	i := i0
+	for ; blocks8 && i+8 <= i1; i += 8 {
+		if blocks > 0 {
+			transposeBlocks8(&c[i*ldc+j0], ldc, &t[j0*ldt+i], ldt, blocks)
+		}
+		for j := j0 + blocks*8; j < j1; j++ {
+			src := (*[8]float32)(t[j*ldt+i:])
+			for r, v := range src {
+				c[(i+r)*ldc+j] = v
 			}
 		}
-	})
+	}
+	for ; i < i1; i++ {
+		row := c[i*ldc+j0 : i*ldc+j1]
+		for j := range row {
+			row[j] = t[(j0+j)*ldt+i]
+		}
+	}
 }
 
 // plainSmallB is the most elements of a transposed B (A·Bᵀ) that

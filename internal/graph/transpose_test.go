@@ -45,6 +45,36 @@ func TestTransposeMatchesGorgonia(t *testing.T) {
 	}
 }
 
+// TestTransposeBatchMatchesTheDefinition checks transposeBatch, float32
+// (8x8 AVX blocks in tiles of transposeTileCols rows where the BLAS has
+// its kernel) and float64 (Go tiles), on batches of matrices whose sides
+// are and are not multiples of eight and span several tiles:
+// out[k][j][i] = x[k][i][j], bit for bit.
+func TestTransposeBatchMatchesTheDefinition(t *testing.T) {
+	rng := rand.New(rand.NewPCG(43, 44))
+	for _, s := range [][3]int{{1, 8, 8}, {1, 600, 19}, {3, 520, 9}, {2, 33, 700}, {5, 7, 3}, {1, 1000, 200}} {
+		b, r, c := s[0], s[1], s[2]
+		x32, out32 := make([]float32, b*r*c), make([]float32, b*r*c)
+		x64, out64 := make([]float64, b*r*c), make([]float64, b*r*c)
+		for e := range x32 {
+			x32[e] = float32(rng.NormFloat64())
+			x64[e] = rng.NormFloat64()
+		}
+		transposeBatch(b, r, c, x32, out32)
+		transposeBatch(b, r, c, x64, out64)
+		for k := range b {
+			for i := range r {
+				for j := range c {
+					src, dst := k*r*c+i*c+j, k*r*c+j*r+i
+					if math.Float32bits(out32[dst]) != math.Float32bits(x32[src]) || out64[dst] != x64[src] {
+						t.Fatalf("%v: element (%d, %d) of matrix %d is not transposed", s, i, j, k)
+					}
+				}
+			}
+		}
+	}
+}
+
 // permuteAndGradient returns f(x) for random x of the shape, in row-major
 // order, and the gradient of Σ w ⊙ f(x) in x for random w.
 func permuteAndGradient(t *testing.T, dt tensor.Dtype, shape tensor.Shape, f func(*G.Node) (*G.Node, error)) [2][]float64 {
