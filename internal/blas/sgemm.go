@@ -289,7 +289,8 @@ func TransposeRows(c []float32, ldc int, t []float32, ldt, n, i0, i1 int) {
 // columns short of eight, so that each row of C is written in order; the
 // rows past the last full eight, and every row without the kernel, are
 // copied one element at a time. The values are copied bit for bit, NaN
-// payloads included. It panics where t or C is too short.
+// payloads included. It panics, before it writes anything, where ldc or
+// ldt is negative or t or C is too short.
 func TransposeTile(c []float32, ldc int, t []float32, ldt, i0, i1, j0, j1 int) {
 	transposeTile(c, ldc, t, ldt, i0, i1, j0, j1, hasKernel)
 }
@@ -299,6 +300,9 @@ func TransposeTile(c []float32, ldc int, t []float32, ldt, i0, i1, j0, j1 int) {
 func transposeTile(c []float32, ldc int, t []float32, ldt, i0, i1, j0, j1 int, blocks8 bool) {
 	if i0 >= i1 || j0 >= j1 {
 		return
+	}
+	if ldc < 0 || ldt < 0 {
+		panic("blas: TransposeTile: negative leading dimension")
 	}
 	_ = c[(i1-1)*ldc+j1-1]
 	_ = t[(j1-1)*ldt+i1-1]

@@ -503,6 +503,55 @@ func TestTransposeTileMatchesTheDefinition(t *testing.T) {
 	}
 }
 
+// TestTransposeTileChecksItsOperands runs TransposeTile's two paths on a
+// C and a t exactly long enough for the tile (the last element of each
+// is the last the tile touches), then on one element less of either, and
+// with a negative leading dimension: those panic before C changes.
+func TestTransposeTileChecksItsOperands(t *testing.T) {
+	rng := rand.New(rand.NewPCG(45, 46))
+	kernels := []bool{false}
+	if hasKernel {
+		kernels = append(kernels, true)
+	}
+	const i0, i1, j0, j1, ldc, ldt = 3, 27, 5, 42, 50, 31
+	for _, kernel := range kernels {
+		src := randomMatrix(rng, 1, (j1-1)*ldt+i1)
+		c := make([]float32, (i1-1)*ldc+j1)
+		transposeTile(c, ldc, src, ldt, i0, i1, j0, j1, kernel)
+		for i := i0; i < i1; i++ {
+			for j := j0; j < j1; j++ {
+				if math.Float32bits(c[i*ldc+j]) != math.Float32bits(src[j*ldt+i]) {
+					t.Fatalf("kernel %v: C[%d][%d] = %v, want %v", kernel, i, j, c[i*ldc+j], src[j*ldt+i])
+				}
+			}
+		}
+		for _, bad := range []struct {
+			name     string
+			c, src   []float32
+			ldc, ldt int
+		}{
+			{"C one short", c[:len(c)-1], src, ldc, ldt},
+			{"t one short", c, src[:len(src)-1], ldc, ldt},
+			{"negative ldt", c, src, ldc, -1},
+		} {
+			clear(c)
+			func() {
+				defer func() {
+					if recover() == nil {
+						t.Errorf("kernel %v, %s: no panic", kernel, bad.name)
+					}
+				}()
+				transposeTile(bad.c, bad.ldc, bad.src, bad.ldt, i0, i1, j0, j1, kernel)
+			}()
+			for e, v := range c {
+				if v != 0 {
+					t.Fatalf("kernel %v, %s: C[%d] written before the panic", kernel, bad.name, e)
+				}
+			}
+		}
+	}
+}
+
 // transposeMatrix returns the transpose of the rows x cols matrix x
 // (leading dimension ld) with leading dimension ldt.
 func transposeMatrix(x []float32, rows, cols, ld, ldt int) []float32 {

@@ -194,7 +194,8 @@ func transposeBatch[T float32 | float64](b, r, c int, x, out []T) {
 
 // transposeBlocks is transposeBatch for float32 with the AVX2 kernel: it
 // splits the b transposes' rows, eight at a time, across cores and
-// writes them with blas.TransposeRows, in 8x8 AVX transposes.
+// writes them with blas.TransposeTile, transposeTileCols columns of the
+// transpose at a time, in 8x8 AVX transposes.
 //
 // On the 2-core Zen 5 (2026-12-05, three interleaved runs of two test
 // binaries, ns an element), against the tiles of Go copies: the prior
