@@ -255,11 +255,11 @@ func (p product) intoTransposed(c []float32, ldc, m, n int) {
 }
 
 // transposeInto writes the transpose of the n×m matrix t (rows m apart)
-// to the m×n matrix C (rows ldc apart): C[i][j] = t[j*m+i]. Eight rows of C
-// are written at a time, in 8x8 blocks (transposeBlocks8) and then column
-// by column for the last n%8 columns, so that each row of C is written in
-// order; the last m%8 rows are copied one by one. Products of at least
-// transposeSplit elements split the rows between goroutines.
+// to the m×n matrix C (rows ldc apart): C[i][j] = t[j*m+i], with
+// TransposeTile: eight rows of C at a time in 8x8 blocks (transposeBlocks8)
+// and then column by column for the last n%8 columns, so that each row of
+// C is written in order; the last m%8 rows are copied one by one. Products
+// of at least transposeSplit elements split the rows between goroutines.
 //
 // The Go loop that did it all, eight floats at a time down a column of
 // t, took 2.4% of the separable Gaussian step's CPU time; for 64×256 it
@@ -271,15 +271,8 @@ func transposeInto(c []float32, ldc int, t []float32, m, n int) {
 		workers = runtime.GOMAXPROCS(0)
 	}
 	parallel.Ranges((m+7)/8, workers, func(_, lo, hi int) {
-		TransposeRows(c, ldc, t, m, n, lo*8, min(hi*8, m))
+		TransposeTile(c, ldc, t, m, lo*8, min(hi*8, m), 0, n)
 	})
-}
-
-// TransposeRows writes rows [i0, i1) of C, n columns each, rows ldc
-// apart, from the columns of t, rows ldt apart: C[i][j] = t[j*ldt+i]. It
-// is TransposeTile of the rows' columns [0, n).
-func TransposeRows(c []float32, ldc int, t []float32, ldt, n, i0, i1 int) {
-	TransposeTile(c, ldc, t, ldt, i0, i1, 0, n)
 }
 
 // TransposeTile writes rows [i0, i1) and columns [j0, j1) of C, rows ldc

@@ -464,6 +464,16 @@ func TestTransposeIntoMatchesTheDefinition(t *testing.T) {
 	}
 }
 
+// transposeTilePaths lists the values of transposeTile's blocks8 that
+// this CPU can run: the Go copies alone, and the AVX2 blocks where it has
+// the kernel.
+func transposeTilePaths() []bool {
+	if hasKernel {
+		return []bool{false, true}
+	}
+	return []bool{false}
+}
+
 // TestTransposeTileMatchesTheDefinition checks TransposeTile, with the
 // AVX2 blocks where the CPU has them and with Go copies alone, on tiles
 // with and without full eights of rows and columns, inside padded
@@ -471,10 +481,7 @@ func TestTransposeIntoMatchesTheDefinition(t *testing.T) {
 // payload too), and C untouched outside it.
 func TestTransposeTileMatchesTheDefinition(t *testing.T) {
 	rng := rand.New(rand.NewPCG(41, 42))
-	kernels := []bool{false}
-	if hasKernel {
-		kernels = append(kernels, true)
-	}
+	kernels := transposeTilePaths()
 	tiles := [][4]int{{0, 8, 0, 8}, {0, 37, 0, 45}, {8, 24, 16, 40}, {3, 29, 5, 6}, {16, 17, 0, 300}, {40, 48, 250, 300}, {5, 5, 0, 9}}
 	for _, kernel := range kernels {
 		for _, tl := range tiles {
@@ -509,10 +516,7 @@ func TestTransposeTileMatchesTheDefinition(t *testing.T) {
 // with a negative leading dimension: those panic before C changes.
 func TestTransposeTileChecksItsOperands(t *testing.T) {
 	rng := rand.New(rand.NewPCG(45, 46))
-	kernels := []bool{false}
-	if hasKernel {
-		kernels = append(kernels, true)
-	}
+	kernels := transposeTilePaths()
 	const i0, i1, j0, j1, ldc, ldt = 3, 27, 5, 42, 50, 31
 	for _, kernel := range kernels {
 		src := randomMatrix(rng, 1, (j1-1)*ldt+i1)
