@@ -134,6 +134,61 @@ type normOp struct {
 	// forward op whose statistics it reads.
 	saved normSaved
 	fwd   *normOp
+	// s32 and s64 are the op's working buffers for float32 and float64
+	// values (see normScratchOf).
+	s32 *normScratch[float32]
+	s64 *normScratch[float64]
+}
+
+// normScratch is the memory a norm op computes in, kept from run to run
+// so that a training step allocates none: the statistics and sums a batch
+// norm's forward or first gradient op saves for the others (see
+// normSaved) live here until the op's next run.
+type normScratch[T float32 | float64] struct {
+	mean, inv, shift []float64    // a batch norm's column statistics and the shift they are summed from
+	statSums         [2][]float64 // the per-chunk sums of the statistics
+	gradSums         [2][]float64 // the per-chunk column sums of a batch norm's gradient
+	coef             [3][]T       // per-column coefficients of an affine pass
+}
+
+// coefficients returns the three per-column coefficient buffers, cols
+// long and zeroed.
+func (sc *normScratch[T]) coefficients(cols int) (p, q, r []T) {
+	for i := range sc.coef {
+		if cap(sc.coef[i]) < cols {
+			sc.coef[i] = make([]T, cols)
+		}
+		sc.coef[i] = sc.coef[i][:cols]
+		clear(sc.coef[i])
+	}
+	return sc.coef[0], sc.coef[1], sc.coef[2]
+}
+
+// normScratchOf returns op's working buffers for values of type T, made on
+// first use.
+func normScratchOf[T float32 | float64](op *normOp) *normScratch[T] {
+	var zero T
+	if _, ok := any(zero).(float32); ok {
+		if op.s32 == nil {
+			op.s32 = new(normScratch[float32])
+		}
+		return any(op.s32).(*normScratch[T])
+	}
+	if op.s64 == nil {
+		op.s64 = new(normScratch[float64])
+	}
+	return any(op.s64).(*normScratch[T])
+}
+
+// zeroed returns *buf resized to n and zeroed, reallocating it only when
+// it is too short.
+func zeroed(buf *[]float64, n int) []float64 {
+	if cap(*buf) < n {
+		*buf = make([]float64, n)
+	}
+	*buf = (*buf)[:n]
+	clear(*buf)
+	return *buf
 }
 
 // savedStore returns the statistics the op writes (a forward op) or reads

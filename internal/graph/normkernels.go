@@ -11,10 +11,11 @@ import (
 // Σ_r a[r][c]·(b[r][c] - shift[c]) when b is given, or Σ_r (a[r][c] -
 // shift[c]) and Σ_r (a[r][c] - shift[c])² when b is nil. Sums are in
 // float64, accumulated per chunk of rows in parallel.
-func columnSums[T float32 | float64](rows, cols int, a, b []T, shift []float64) (s1, s2 []float64) {
+// The per-chunk partial sums are kept in parts, reused from call to call;
+// s1 and s2 are the first chunk's, valid until the next call with parts.
+func columnSums[T float32 | float64](rows, cols int, a, b []T, shift []float64, parts *[2][]float64) (s1, s2 []float64) {
 	workers := max(1, min(runtime.GOMAXPROCS(0), rows))
-	p1 := make([]float64, workers*cols)
-	p2 := make([]float64, workers*cols)
+	p1, p2 := zeroed(&parts[0], workers*cols), zeroed(&parts[1], workers*cols)
 	n := parallelRows(rows, cols, func(chunk, lo, hi int) {
 		q1, q2 := p1[chunk*cols:(chunk+1)*cols], p2[chunk*cols:(chunk+1)*cols]
 		if a32, ok := any(a).([]float32); ok { // sixteen columns at a time, the same bits
@@ -54,10 +55,10 @@ func columnSums[T float32 | float64](rows, cols int, a, b []T, shift []float64) 
 
 // batchStats returns the per-column mean and inverse standard deviation a
 // batch norm normalizes with, updating the running statistics when it
-// trains and update is set.
-func batchStats[T float32 | float64](st *NormState, rows, cols int, x []T, update bool) (mean, inv []float64) {
-	mean = make([]float64, cols)
-	inv = make([]float64, cols)
+// trains and update is set. They are written into sc's buffers, valid
+// until its next call with sc.
+func batchStats[T float32 | float64](st *NormState, sc *normScratch[T], rows, cols int, x []T, update bool) (mean, inv []float64) {
+	mean, inv = zeroed(&sc.mean, cols), zeroed(&sc.inv, cols)
 	if !st.Training {
 		for c := range mean {
 			mean[c] = st.RunningMean[c]
@@ -66,11 +67,11 @@ func batchStats[T float32 | float64](st *NormState, rows, cols int, x []T, updat
 		return mean, inv
 	}
 	// Shifting by the first row keeps the one-pass variance accurate.
-	shift := make([]float64, cols)
+	shift := zeroed(&sc.shift, cols)
 	for c := range shift {
 		shift[c] = float64(x[c])
 	}
-	s1, s2 := columnSums(rows, cols, x, nil, shift)
+	s1, s2 := columnSums(rows, cols, x, nil, shift, &sc.statSums)
 	n := float64(rows)
 	for c := range mean {
 		d := s1[c] / n
@@ -169,18 +170,18 @@ func affineRows[T float32 | float64](rows, cols int, x, out, p, q []T, relu bool
 // (rows, cols) matrix, with the op's other inputs in (γ and β, γ and dy,
 // or dy), writing the result to out.
 func normCompute[T float32 | float64](op *normOp, rows, cols int, x []T, in [][]T, out []T) {
-	st, sv := op.st, op.savedStore()
+	st, sv, sc := op.st, op.savedStore(), normScratchOf[T](op)
 	switch {
 	case st.Kind == NormBatch && op.part == partForward:
-		batchNormForward(st, sv, rows, cols, x, in[0], in[1], out, op.relu)
+		batchNormForward(st, sv, sc, rows, cols, x, in[0], in[1], out, op.relu)
 	case st.Kind == NormBatch && op.part == partGradGamma:
-		batchNormGradGamma(st, sv, rows, cols, x, in[0], out)
+		batchNormGradGamma(st, sv, sc, rows, cols, x, in[0], out)
 	case st.Kind == NormBatch && op.part == partGradX:
-		batchNormGradX(st, sv, rows, cols, x, in[0], in[1], out)
+		batchNormGradX(st, sv, sc, rows, cols, x, in[0], in[1], out)
 	case op.part == partForward:
 		layerNormForward(st, sv, rows, cols, x, in[0], in[1], out, op.relu)
 	case op.part == partGradGamma:
-		layerNormGradGamma(st, sv, rows, cols, x, in[0], out)
+		layerNormGradGamma(st, sv, sc, rows, cols, x, in[0], out)
 	default:
 		layerNormGradX(st, sv, rows, cols, x, in[0], in[1], out)
 	}
@@ -189,15 +190,15 @@ func normCompute[T float32 | float64](op *normOp, rows, cols int, x []T, in [][]
 // batchNormForward sets out = γ (x - μ) inv + β, computed as
 // x·(γ inv) + (β - μ γ inv), with the batch's statistics (updating the
 // running ones) or the running ones, then, with relu, to its ReLU.
-func batchNormForward[T float32 | float64](st *NormState, sv *normSaved, rows, cols int, x, gamma, beta, out []T, relu bool) {
-	mean, inv := batchStats(st, rows, cols, x, true)
+func batchNormForward[T float32 | float64](st *NormState, sv *normSaved, sc *normScratch[T], rows, cols int, x, gamma, beta, out []T, relu bool) {
+	mean, inv := batchStats(st, sc, rows, cols, x, true)
 	if st.Training {
 		saveStats(sv, x, mean, inv)
 	} else {
 		sv.forwards++
 		sv.valid = false // the gradients use the running statistics
 	}
-	p, q := make([]T, cols), make([]T, cols)
+	p, q, _ := sc.coefficients(cols)
 	for c := range p {
 		a := float64(gamma[c]) * inv[c]
 		p[c], q[c] = T(a), T(float64(beta[c])-mean[c]*a)
@@ -207,23 +208,24 @@ func batchNormForward[T float32 | float64](st *NormState, sv *normSaved, rows, c
 
 // gradStats returns the batch statistics of x for a gradient op: those
 // the forward op saved of x in this run, or, without them, computed again.
-func gradStats[T float32 | float64](st *NormState, sv *normSaved, rows, cols int, x []T) (mean, inv []float64) {
+func gradStats[T float32 | float64](st *NormState, sv *normSaved, sc *normScratch[T], rows, cols int, x []T) (mean, inv []float64) {
 	if mean, inv, ok := savedStats(sv, x); ok && st.Training {
 		return mean, inv
 	}
-	return batchStats(st, rows, cols, x, false)
+	return batchStats(st, sc, rows, cols, x, false)
 }
 
 // gradColumnSums returns columnSums(dy, x, mean), the sums both gradient
 // ops of a training batch norm need: computed by the first of them to run
-// and saved for the other when the statistics are the forward's.
-func gradColumnSums[T float32 | float64](sv *normSaved, rows, cols int, x, dy []T, mean []float64) (sd, sdx []float64) {
+// and saved for the other when the statistics are the forward's. They are
+// kept in sc, which the op that computes them owns.
+func gradColumnSums[T float32 | float64](sv *normSaved, sc *normScratch[T], rows, cols int, x, dy []T, mean []float64) (sd, sdx []float64) {
 	_, _, fromForward := savedStats(sv, x)
 	fromForward = fromForward && len(dy) == len(x)
 	if fromForward && sv.sumsOf == sv.forwards && sv.dy == any(&dy[0]) {
 		return sv.sd, sv.sdx
 	}
-	sd, sdx = columnSums(rows, cols, dy, x, mean)
+	sd, sdx = columnSums(rows, cols, dy, x, mean, &sc.gradSums)
 	if fromForward {
 		sv.sumsOf, sv.dy, sv.sd, sv.sdx = sv.forwards, &dy[0], sd, sdx
 	}
@@ -232,9 +234,9 @@ func gradColumnSums[T float32 | float64](sv *normSaved, rows, cols int, x, dy []
 
 // batchNormGradGamma sets out to ∂L/∂γ = Σ dy x̂ = inv Σ dy (x - μ), per
 // column.
-func batchNormGradGamma[T float32 | float64](st *NormState, sv *normSaved, rows, cols int, x, dy, out []T) {
-	mean, inv := gradStats(st, sv, rows, cols, x)
-	_, sdx := gradColumnSums(sv, rows, cols, x, dy, mean)
+func batchNormGradGamma[T float32 | float64](st *NormState, sv *normSaved, sc *normScratch[T], rows, cols int, x, dy, out []T) {
+	mean, inv := gradStats(st, sv, sc, rows, cols, x)
+	_, sdx := gradColumnSums(sv, sc, rows, cols, x, dy, mean)
 	for c := range sdx {
 		out[c] = T(sdx[c] * inv[c])
 	}
@@ -244,12 +246,12 @@ func batchNormGradGamma[T float32 | float64](st *NormState, sv *normSaved, rows,
 // depend on x: with a = γ inv, S = Σ dy and SX = Σ dy x̂ per column,
 // dx = a dy - a S/n - a x̂ SX/n = a dy + k x + (-a S/n - k μ), where
 // k = -a inv SX/n. In evaluation mode dx = a dy.
-func batchNormGradX[T float32 | float64](st *NormState, sv *normSaved, rows, cols int, x, gamma, dy, out []T) {
+func batchNormGradX[T float32 | float64](st *NormState, sv *normSaved, sc *normScratch[T], rows, cols int, x, gamma, dy, out []T) {
 	n := float64(rows) // the group is a column
-	mean, inv := gradStats(st, sv, rows, cols, x)
-	p, q, r := make([]T, cols), make([]T, cols), make([]T, cols)
+	mean, inv := gradStats(st, sv, sc, rows, cols, x)
+	p, q, r := sc.coefficients(cols)
 	if st.Training {
-		sd, sdx := gradColumnSums(sv, rows, cols, x, dy, mean)
+		sd, sdx := gradColumnSums(sv, sc, rows, cols, x, dy, mean)
 		for c := range p {
 			a := float64(gamma[c]) * inv[c]
 			k := -a * inv[c] * sdx[c] * inv[c] / n
@@ -309,9 +311,9 @@ func layerRowStats[T float32 | float64](st *NormState, sv *normSaved, x []T, col
 
 // layerNormGradGamma sets out to ∂L/∂γ = Σ dy x̂ over the rows, summed in
 // float64 per chunk of rows in parallel.
-func layerNormGradGamma[T float32 | float64](st *NormState, sv *normSaved, rows, cols int, x, dy, out []T) {
+func layerNormGradGamma[T float32 | float64](st *NormState, sv *normSaved, sc *normScratch[T], rows, cols int, x, dy, out []T) {
 	workers := max(1, min(runtime.GOMAXPROCS(0), rows))
-	partial := make([]float64, workers*cols)
+	partial := zeroed(&sc.statSums[0], workers*cols)
 	chunks := parallelRows(rows, cols, func(chunk, lo, hi int) {
 		acc := partial[chunk*cols : (chunk+1)*cols]
 		layerRowStats(st, sv, x, cols, lo, hi, func(i int, mean, inv float64) {

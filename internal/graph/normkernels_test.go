@@ -3,6 +3,8 @@ package graph
 import (
 	"math"
 	"math/rand/v2"
+	"runtime"
+	"slices"
 	"testing"
 )
 
@@ -206,6 +208,70 @@ func TestLayerNormGradXMatchesRowByRow(t *testing.T) {
 					}
 				}
 			}
+		}
+	}
+}
+
+// TestNormOpsReuseTheirBuffers checks that a norm's ops, run again, keep
+// their working memory: the bytes a training run of the forward and both
+// gradient ops allocates do not grow with the number of channels (what is
+// left is the closures the parallel loops take); and that the reused
+// buffers leave the results those of ops run for the first time, on a
+// second input as on the first.
+func TestNormOpsReuseTheirBuffers(t *testing.T) {
+	const rows = 64
+	for _, kind := range []NormKind{NormBatch, NormLayer} {
+		// setup returns a run of the three ops on x, and its results.
+		setup := func(cols int) (run func(x []float32), results func() []float32) {
+			ones := make([]float64, cols)
+			for c := range ones {
+				ones[c] = 1
+			}
+			st := &NormState{Name: "n", Kind: kind, Channels: cols, Eps: 1e-5, Momentum: 0.1, Training: true,
+				RunningMean: make([]float64, cols), RunningVar: ones}
+			fwd := &normOp{st: st}
+			gx := &normOp{st: st, part: partGradX, fwd: fwd}
+			gg := &normOp{st: st, part: partGradGamma, fwd: fwd}
+			gamma, beta, dy := normTestMatrix(1, cols, 3), normTestMatrix(1, cols, 4), normTestMatrix(rows, cols, 5)
+			y, dx, dg := make([]float32, rows*cols), make([]float32, rows*cols), make([]float32, cols)
+			in, grad, gradX := [][]float32{gamma, beta}, [][]float32{dy}, [][]float32{gamma, dy}
+			run = func(x []float32) {
+				normCompute(fwd, rows, cols, x, in, y)
+				normCompute(gg, rows, cols, x, grad, dg)
+				normCompute(gx, rows, cols, x, gradX, dx)
+			}
+			return run, func() []float32 { return slices.Concat(y, dx, dg) }
+		}
+		bytesPerRun := func(cols int) uint64 {
+			const runs = 20
+			run, _ := setup(cols)
+			x := normTestMatrix(rows, cols, 7)
+			run(x)
+			var before, after runtime.MemStats
+			runtime.ReadMemStats(&before)
+			for range runs {
+				run(x)
+			}
+			runtime.ReadMemStats(&after)
+			return (after.TotalAlloc - before.TotalAlloc) / runs
+		}
+		if narrow, wide := bytesPerRun(8), bytesPerRun(1024); wide > narrow+1024 {
+			t.Errorf("kind %d: %d bytes allocated a run at 1024 channels against %d at 8: some buffer is made anew each run", kind, wide, narrow)
+		}
+		const cols = 37
+		x1, x2 := normTestMatrix(rows, cols, 7), normTestMatrix(rows, cols, 8)
+		once := func(x []float32) []float32 {
+			run, results := setup(cols)
+			run(x)
+			return results()
+		}
+		reused, results := setup(cols)
+		reused(x1)
+		if reused(x2); !equalBits(results(), once(x2)) {
+			t.Errorf("kind %d: ops run a second time, on another input, differ from ops run once on it", kind)
+		}
+		if reused(x1); !equalBits(results(), once(x1)) {
+			t.Errorf("kind %d: ops run a third time differ from ops run once", kind)
 		}
 	}
 }
