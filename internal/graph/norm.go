@@ -154,14 +154,7 @@ type normScratch[T float32 | float64] struct {
 // coefficients returns the three per-column coefficient buffers, cols
 // long and zeroed.
 func (sc *normScratch[T]) coefficients(cols int) (p, q, r []T) {
-	for i := range sc.coef {
-		if cap(sc.coef[i]) < cols {
-			sc.coef[i] = make([]T, cols)
-		}
-		sc.coef[i] = sc.coef[i][:cols]
-		clear(sc.coef[i])
-	}
-	return sc.coef[0], sc.coef[1], sc.coef[2]
+	return zeroed(&sc.coef[0], cols), zeroed(&sc.coef[1], cols), zeroed(&sc.coef[2], cols)
 }
 
 // normScratchOf returns op's working buffers for values of type T, made on
@@ -182,9 +175,9 @@ func normScratchOf[T float32 | float64](op *normOp) *normScratch[T] {
 
 // zeroed returns *buf resized to n and zeroed, reallocating it only when
 // it is too short.
-func zeroed(buf *[]float64, n int) []float64 {
+func zeroed[T float32 | float64](buf *[]T, n int) []T {
 	if cap(*buf) < n {
-		*buf = make([]float64, n)
+		*buf = make([]T, n)
 	}
 	*buf = (*buf)[:n]
 	clear(*buf)

@@ -273,7 +273,7 @@ func batchNormGradX[T float32 | float64](st *NormState, sv *normSaved, sc *normS
 // normalized by its own mean and standard deviation, then, with relu, to
 // its ReLU.
 func layerNormForward[T float32 | float64](st *NormState, sv *normSaved, rows, cols int, x, gamma, beta, out []T, relu bool) {
-	means, invs := growFloats(sv.mean, rows), growFloats(sv.inv, rows)
+	means, invs := zeroed(&sv.mean, rows), zeroed(&sv.inv, rows)
 	parallelRows(rows, cols, func(_, lo, hi int) {
 		eachRowStats(x, cols, lo, hi, st.Eps, func(i int, mean, inv float64) {
 			means[i], invs[i] = mean, inv
@@ -285,14 +285,6 @@ func layerNormForward[T float32 | float64](st *NormState, sv *normSaved, rows, c
 		})
 	})
 	saveStats(sv, x, means, invs)
-}
-
-// growFloats returns s resized to n, reallocated only when too short.
-func growFloats(s []float64, n int) []float64 {
-	if cap(s) < n {
-		return make([]float64, n)
-	}
-	return s[:n]
 }
 
 // layerRowStats calls f(i, mean, inv) for the rows [lo, hi) of x with the
