@@ -137,3 +137,59 @@ set16:
 	VMOVUPS Y1, 32(DX)
 	VZEROUPPER
 	RET
+
+// func outer16(m int, a *float32, lda int, b *float32, n16 int, c *float32, ldc int, alpha, beta float32, mode int)
+TEXT ·outer16(SB), NOSPLIT, $0-72
+	MOVQ         m+0(FP), CX
+	MOVQ         a+8(FP), AX
+	MOVQ         lda+16(FP), R8
+	SHLQ         $2, R8
+	MOVQ         b+24(FP), BX
+	MOVQ         n16+32(FP), R10
+	MOVQ         c+40(FP), DX
+	MOVQ         ldc+48(FP), R9
+	SHLQ         $2, R9
+	VBROADCASTSS alpha+56(FP), Y12
+	VBROADCASTSS beta+60(FP), Y13
+	MOVQ         mode+64(FP), R11
+
+outerRow:
+	VBROADCASTSS (AX), Y8
+	MOVQ         BX, SI
+	MOVQ         DX, DI
+	MOVQ         R10, R12
+
+outerGroup:
+	VXORPS      Y0, Y0, Y0
+	VXORPS      Y1, Y1, Y1
+	VFMADD231PS (SI), Y8, Y0
+	VFMADD231PS 32(SI), Y8, Y1
+	VMULPS      Y12, Y0, Y0
+	VMULPS      Y12, Y1, Y1
+	CMPQ        R11, $1
+	JEQ         outerSet
+	JGT         outerScale
+	VADDPS      (DI), Y0, Y0
+	VADDPS      32(DI), Y1, Y1
+	JMP         outerSet
+
+outerScale:
+	VMULPS (DI), Y13, Y14
+	VADDPS Y14, Y0, Y0
+	VMULPS 32(DI), Y13, Y14
+	VADDPS Y14, Y1, Y1
+
+outerSet:
+	VMOVUPS Y0, (DI)
+	VMOVUPS Y1, 32(DI)
+	ADDQ    $64, SI
+	ADDQ    $64, DI
+	DECQ    R12
+	JNZ     outerGroup
+
+	ADDQ R8, AX
+	ADDQ R9, DX
+	DECQ CX
+	JNZ  outerRow
+	VZEROUPPER
+	RET

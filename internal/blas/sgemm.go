@@ -145,6 +145,10 @@ func (impl Implementation) Sgemm(tA, tB blas.Transpose, m, n, k int, alpha float
 		p.columnProduct(m)
 		return
 	}
+	if k == 1 && m > 1 && n >= kernelCols && alpha != 0 && (!bTrans || ldb == 1) && useOuter {
+		p.outerProduct(m, n)
+		return
+	}
 	p.stream = streams(m, n, k, beta, c, ldc)
 	p.parallel(m, n)
 }
@@ -387,6 +391,10 @@ func streams(m, n, k int, beta float32, c []float32, ldc int) bool {
 // at once, ran 3-4% slower (3 interleaved rounds), and the encoder no
 // faster than from 8 MB.
 var streamMin = 1 << 21
+
+// useOuter is whether products of depth 1 take outerProduct; tests turn
+// it off to compare with the general path.
+var useOuter = true
 
 // parallel splits C's rows (or, when it has few rows, its columns)
 // between goroutines at multiples of the kernel's tile, so that every

@@ -270,3 +270,12 @@ func row64(k int, a *float32, lda int, b *float32, ldb int, c *float32, alpha, b
 //
 //go:noescape
 func row16(k int, a *float32, lda int, b *float32, ldb int, c *float32, alpha, beta float32, mode int)
+
+// outer16 computes the first 16*n16 columns of m rows of a product of
+// depth 1: acc = a[i*lda] * b[j], a fused multiply-add into zero with A's
+// value the multiply's first operand, stored into c[i*ldc+j] as row64
+// stores it by mode (not modeStream), so each element gets row64's and
+// kernel6x16's bits. m and n16 must be at least 1.
+//
+//go:noescape
+func outer16(m int, a *float32, lda int, b *float32, n16 int, c *float32, ldc int, alpha, beta float32, mode int)

@@ -90,3 +90,8 @@ func row64(k int, a *float32, lda int, b *float32, ldb int, c *float32, alpha, b
 func row16(k int, a *float32, lda int, b *float32, ldb int, c *float32, alpha, beta float32, mode int) {
 	panic("blas: no Sgemm kernel on this architecture")
 }
+
+// outer16 is never called without the assembly kernel.
+func outer16(m int, a *float32, lda int, b *float32, n16 int, c *float32, ldc int, alpha, beta float32, mode int) {
+	panic("blas: no Sgemm kernel on this architecture")
+}

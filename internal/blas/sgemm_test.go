@@ -343,6 +343,53 @@ func TestSgemmRowSameBitsAsTwoRows(t *testing.T) {
 	}
 }
 
+// TestSgemmOuterSameBitsAsGeneral checks that products of depth 1
+// (outerProduct: outer16 on the columns in multiples of 16, the general
+// path on the rest) give the general path's bits, for both transposes of
+// A, a plain B and a transposed one with ldb 1 (a transposed B with more
+// slack takes the general path), every alpha and beta, a C of NaNs under
+// beta 0, shapes that split between goroutines and that do not, every
+// kernel path this CPU runs (the AVX2 one too), and operands holding signed zeros, infinities and NaNs, whose products'
+// signs and NaN payloads the fused multiply-add into zero decides.
+func TestSgemmOuterSameBitsAsGeneral(t *testing.T) {
+	if !HasKernel() {
+		t.Skip("no AVX2+FMA kernel: Implementation.Sgemm is gonum's")
+	}
+	defer func(on bool) { useOuter = on }(useOuter)
+	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(2))
+	defer currentMode().set()
+	specials := []float32{0, float32(math.Copysign(0, -1)), float32(math.Inf(1)), float32(math.Inf(-1)),
+		math.Float32frombits(0x7fc00001), math.Float32frombits(0xffc00002)}
+	rng := rand.New(rand.NewPCG(31, 32))
+	var impl Implementation
+	count := 0
+	for _, s := range [][2]int{{2, 16}, {3, 17}, {40, 100}, {300, 64}, {4096, 256}, {1000, 200}, {513, 33}} {
+		for _, tA := range transposes[:2] {
+			for _, tB := range transposes[:2] {
+				count++
+				c := &sgemmCase{tA: tA, tB: tB, m: s[0], n: s[1], k: 1, alpha: alphas[1+count%2],
+					beta: betas[count%3], padA: count % 2, padC: count % 3, nanC: count%4 == 1}
+				if c.nanC {
+					c.beta = 0
+				}
+				c.fill(rng)
+				for i, v := range specials {
+					c.aData[(i*7)%len(c.aData)] = v
+					c.bData[(i*5)%len(c.bData)] = v
+				}
+				for _, mode := range kernelModes() {
+					mode.set()
+					useOuter = false
+					want := c.run(impl)
+					useOuter = true
+					got := c.run(impl)
+					sameBits(t, c, got, want, "the general path's ("+mode.String()+")")
+				}
+			}
+		}
+	}
+}
+
 // TestSgemmInPlaceSameBitsAsPacked checks that products whose plain
 // operands the kernel reads in place (B under one or two blocks of rows, A
 // whenever B is packed) give the same bits as the same products with
