@@ -24,7 +24,7 @@ func (p *product) rowProduct(n int) {
 		stride = p.lda
 	}
 	full := n / kernelCols * kernelCols
-	inChunks(full, p.k*n, func(j0, cols int) {
+	inChunks(full, rowChunk, p.k*n, func(j0, cols int) {
 		for pc := 0; pc < p.k; pc += depthBlock {
 			p.rowKernels(min(depthBlock, p.k-pc), &p.a[pc*stride], stride, p.b[pc*p.ldb+j0:], p.ldb, p.c[j0:], cols, p.depthMode(pc))
 		}
@@ -36,12 +36,12 @@ func (p *product) rowProduct(n int) {
 	}
 }
 
-// inChunks calls f(lo, n) for [0, full) in chunks of rowChunk (the last
+// inChunks calls f(lo, n) for [0, full) in chunks of size (the last
 // shorter), split between goroutines where there are several chunks and
 // the product's volume is at least parallelVolume.
-func inChunks(full, volume int, f func(lo, n int)) {
-	chunks := (full + rowChunk - 1) / rowChunk
-	run := func(j int) { f(j*rowChunk, min(rowChunk, full-j*rowChunk)) }
+func inChunks(full, size, volume int, f func(lo, n int)) {
+	chunks := (full + size - 1) / size
+	run := func(j int) { f(j*size, min(size, full-j*size)) }
 	if chunks > 1 && volume >= parallelVolume && runtime.GOMAXPROCS(0) > 1 {
 		parallel.Do(chunks, run)
 		return
@@ -83,7 +83,7 @@ func (p *product) columnProduct(m int) {
 		stride = 1
 	}
 	full := m / kernelCols * kernelCols
-	inChunks(full, m*p.k, func(i0, rows int) {
+	inChunks(full, rowChunk, m*p.k, func(i0, rows int) {
 		buf := scratchPool.Get().(*[]float32)
 		defer scratchPool.Put(buf)
 		*buf = grow(*buf, depthBlock*rowChunk)
@@ -159,19 +159,9 @@ func (p *product) outerProduct(m, n int) {
 	}
 	full := n / kernelCols * kernelCols
 	mode := p.depthMode(0)
-	run := func(ch int) {
-		i0 := ch * outerRows
-		rows := min(outerRows, m-i0)
+	inChunks(m, outerRows, m*n, func(i0, rows int) {
 		outer16(rows, &p.a[i0*lda], lda, &p.b[0], full/kernelCols, &p.c[i0*p.ldc], p.ldc, p.alpha, p.beta, mode)
-	}
-	chunks := (m + outerRows - 1) / outerRows
-	if chunks > 1 && m*n >= parallelVolume && runtime.GOMAXPROCS(0) > 1 {
-		parallel.Do(chunks, run)
-	} else {
-		for ch := range chunks {
-			run(ch)
-		}
-	}
+	})
 	if full < n {
 		q := *p
 		q.bTrans, q.ldb = false, n
