@@ -871,14 +871,31 @@ func (r *rowTiles) column(jr int) {
 // set: both kernels are AVX-512.
 func (r *rowTiles) columnPair(jr int) {
 	b := r.sliverB(jr)
+	next := r.nextPair(jr, b)
 	for ir := 0; ir < r.mc; ir += kernelRows {
 		if r.pairs(ir) {
-			blockPair(r.pan.kc, r.sliverA(ir), r.sliverA(ir+kernelRows), b, r.c(ir, jr), r.p.ldc, r.p.alpha, r.p.beta, r.blockMode())
+			blockPair(r.pan.kc, r.sliverA(ir), r.sliverA(ir+kernelRows), b, r.c(ir, jr), r.p.ldc, r.p.alpha, r.p.beta, r.blockMode(), next)
+			next = b.p // the first block fetches the next pair for the rest
 			ir += kernelRows
 			continue
 		}
 		r.sliverPair(ir, jr, b)
 	}
+}
+
+// nextPair is where the pair of slivers of B read in place after the
+// pair at column jr starts: the next pair of the panel, or the first of
+// the next depths'; b itself where there is none, or B is packed.
+func (r *rowTiles) nextPair(jr int, b operandB) *float32 {
+	p, pan := r.p, r.pan
+	switch {
+	case b.ld == 0:
+	case jr+4*kernelCols <= pan.bPackedFrom:
+		return &p.b[pan.pc*p.ldb+pan.jc+jr+2*kernelCols]
+	case pan.pc+pan.kc < p.k:
+		return &p.b[(pan.pc+pan.kc)*p.ldb+pan.jc]
+	}
+	return b.p
 }
 
 // blockMode is the store mode of the AVX-512 blocks: the panel's, or
@@ -1017,9 +1034,9 @@ func tilePair(k int, a, a2 operandA, b operandB, c *float32, ldc int, alpha, bet
 // packed or both in place) against sliver b of B and the one to its
 // right (both packed or both in place), as four calls of tile would, in
 // one pass of the AVX-512 kernel kernel12x32z.
-func blockPair(k int, a, a2 operandA, b operandB, c *float32, ldc int, alpha, beta float32, mode int) {
+func blockPair(k int, a, a2 operandA, b operandB, c *float32, ldc int, alpha, beta float32, mode int, next *float32) {
 	rs, ds := a.strides()
-	kernel12x32z(k, a.p, a2.p, rs, ds, b.p, b.stride(), b.next(k), c, ldc, alpha, beta, mode)
+	kernel12x32z(k, a.p, a2.p, rs, ds, b.p, b.stride(), b.next(k), c, ldc, alpha, beta, mode, next)
 }
 
 // next returns how far, in elements, the sliver of B to the right of b

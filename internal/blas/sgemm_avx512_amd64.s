@@ -205,6 +205,15 @@ zscale:
 	ADDQ       R8, R15;       \
 	STEPW
 
+// STEPWN is STEPWP that also prefetches, into L2, the 32 values of the
+// same depth of the block that runs next, at BX+CX and 64 bytes on: CX
+// is next - b, which kernel12x32z keeps there while it loops, and the
+// second sixteen columns of a pair read in place start 64 bytes on.
+#define STEPWN \
+	PREFETCHT1 (BX)(CX*1);    \
+	PREFETCHT1 64(BX)(CX*1);  \
+	STEPWP
+
 // WROWADD, WROWSET and WROWSCALE store one row of the 12x32 tile, two
 // registers, at DX as ZROWADD, ZROWSET and ZROWSCALE store one register,
 // and move DX to the next row.
@@ -278,8 +287,8 @@ zscale:
 	PREFETCHROWS6; \
 	PREFETCHROWS6
 
-// func kernel12x32z(k int, a0, a1 *float32, rs, ds int, b *float32, ldb, b2 int, c *float32, ldc int, alpha, beta float32, mode int)
-TEXT ·kernel12x32z(SB), NOSPLIT, $0-96
+// func kernel12x32z(k int, a0, a1 *float32, rs, ds int, b *float32, ldb, b2 int, c *float32, ldc int, alpha, beta float32, mode int, next *float32)
+TEXT ·kernel12x32z(SB), NOSPLIT, $0-104
 	MOVQ k+0(FP), CX
 	MOVQ a0+8(FP), AX
 	MOVQ a1+16(FP), R12
@@ -333,12 +342,26 @@ wfar:
 	MOVQ R8, R15
 	SHLQ $5, R15
 	ADDQ BX, R15
+	MOVQ next+96(FP), CX
+	SUBQ BX, CX
+	JNZ  wloopnext
 
 wloopfar:
 	STEPWP
 	STEPWP
 	DECQ DI
 	JNZ  wloopfar
+	JMP  wfartail
+
+wloopnext:
+	STEPWN
+	STEPWN
+	DECQ DI
+	JNZ  wloopnext
+
+wfartail:
+	MOVQ k+0(FP), CX
+	ANDQ $1, CX
 
 wtail:
 	TESTQ CX, CX

@@ -44,7 +44,7 @@ var packLargeB = false
 var native512 = false
 
 // kernel12x32z is never called without the assembly kernel.
-func kernel12x32z(k int, a0, a1 *float32, rs, ds int, b *float32, ldb, b2 int, c *float32, ldc int, alpha, beta float32, mode int) {
+func kernel12x32z(k int, a0, a1 *float32, rs, ds int, b *float32, ldb, b2 int, c *float32, ldc int, alpha, beta float32, mode int, next *float32) {
 	panic("blas: no Sgemm kernel on this architecture")
 }
 
