@@ -883,9 +883,13 @@ func (r *rowTiles) columnPair(jr int) {
 	}
 }
 
-// nextPair is where the pair of slivers of B read in place after the
-// pair at column jr starts: the next pair of the panel, or the first of
-// the next depths'; b itself where there is none, or B is packed.
+// nextPair is where the pair of slivers of B read in place that follows
+// the pair at column jr in the panel starts: the pair to its right, or,
+// after the panel's last pair, the first pair of its next depths; b
+// itself where B is packed or no depths follow. The block that columnPair
+// prefetches it for is most often the next one read; where it is not (a
+// second block of rows follows, or a lone sliver, or the next panel), the
+// prefetch only brings in early what a later block reads.
 func (r *rowTiles) nextPair(jr int, b operandB) *float32 {
 	p, pan := r.p, r.pan
 	switch {

@@ -198,10 +198,10 @@ func kernel12x16z(k int, a0, a1 *float32, rs, ds int, b *float32, ldb int, c *fl
 // rounds (medians 423.3 against 412.8 and 425.6 against 415.9 images/s),
 // the other steps within 1%.
 //
-// Where next is not b, a B read in place is also prefetched into L2 a
-// block ahead: the 32 values of each depth at next, which columnPair
-// passes as the pair of slivers the next block of its rows reads (see
-// rowTiles.nextPair). Prefetched 32 depths ahead alone, the pairs of a
+// Where B is read in place, k is at least 2 and next is not b, B is also
+// prefetched into L2 a block ahead: for each depth p, the 32 values at
+// next + p*ldb, where columnPair passes the pair of slivers that follows
+// b's (see rowTiles.nextPair). Prefetched 32 depths ahead alone, the pairs of a
 // few-row product of a B from memory wait for most of their rows: each
 // depth is a row of B, 4 KB or more apart, that the prefetch reaches
 // about 100 ns before the kernel does. On the 2-core Zen 5 (2026-12-06,

@@ -390,33 +390,36 @@ func TestSgemmOuterSameBitsAsGeneral(t *testing.T) {
 	}
 }
 
-// TestNextPair checks that the pair of slivers of B which columnPair has
-// the kernel prefetch is the one the next block reads: the pair to the
-// right within the panel's slivers read in place, then the first pair of
-// the next depths; b itself where B is packed or no depths follow.
+// TestNextPair checks the pair of slivers of B that columnPair has the
+// kernel prefetch, in panels at the first columns and further right: the
+// pair to the right of the one read, within the panel's slivers read in
+// place, then the first pair of the panel's next depths; b itself where B
+// is packed or no depths follow.
 func TestNextPair(t *testing.T) {
-	const k, n, ldb = 600, 100, 104
+	const k, ldb = 600, 2200
 	b := make([]float32, k*ldb)
 	p := &product{b: b, ldb: ldb, k: k}
 	at := func(f *float32) int { return int(uintptr(unsafe.Pointer(f))-uintptr(unsafe.Pointer(&b[0]))) / 4 }
-	for _, pc := range []int{0, 256, 512} {
-		pan := panel{jc: 0, nc: n, pc: pc, kc: min(depthBlock, k-pc), bPackedFrom: n / kernelCols * kernelCols}
-		r := rowTiles{p: p, pan: pan}
-		for jr := 0; jr+2*kernelCols <= pan.bPackedFrom; jr += 2 * kernelCols {
-			want := pc*ldb + jr + 2*kernelCols
-			switch {
-			case jr+4*kernelCols > pan.bPackedFrom && pc+pan.kc < k:
-				want = (pc + pan.kc) * ldb
-			case jr+4*kernelCols > pan.bPackedFrom:
-				want = pc*ldb + jr
-			}
-			if got := at(r.nextPair(jr, r.sliverB(jr))); got != want {
-				t.Errorf("depths from %d, columns from %d: next pair at element %d, want %d", pc, jr, got, want)
+	for _, cols := range []struct{ jc, nc int }{{0, 100}, {blockCols, ldb - blockCols}} {
+		for _, pc := range []int{0, 256, 512} {
+			pan := panel{jc: cols.jc, nc: cols.nc, pc: pc, kc: min(depthBlock, k-pc), bPackedFrom: cols.nc / kernelCols * kernelCols}
+			r := rowTiles{p: p, pan: pan}
+			for jr := 0; jr+2*kernelCols <= pan.bPackedFrom; jr += 2 * kernelCols {
+				want := pc*ldb + cols.jc + jr + 2*kernelCols
+				switch {
+				case jr+4*kernelCols > pan.bPackedFrom && pc+pan.kc < k:
+					want = (pc+pan.kc)*ldb + cols.jc
+				case jr+4*kernelCols > pan.bPackedFrom:
+					want = pc*ldb + cols.jc + jr
+				}
+				if got := at(r.nextPair(jr, r.sliverB(jr))); got != want {
+					t.Errorf("columns from %d, depths from %d, pair at %d: next pair at element %d, want %d", cols.jc, pc, jr, got, want)
+				}
 			}
 		}
 	}
 	packed := make([]float32, 16*kernelCols)
-	r := rowTiles{p: p, pan: panel{nc: n, kc: 16}, packedB: packed}
+	r := rowTiles{p: p, pan: panel{nc: 100, kc: 16}, packedB: packed}
 	if got := r.nextPair(0, r.sliverB(0)); got != &packed[0] {
 		t.Errorf("packed B: next pair is not the sliver itself")
 	}
