@@ -201,20 +201,20 @@ func kernel12x16z(k int, a0, a1 *float32, rs, ds int, b *float32, ldb int, c *fl
 // Where B is read in place, k is at least 2 and next is not b, B is also
 // prefetched into L2 a block ahead: for each depth p, the 32 values at
 // next + p*ldb, where columnPair passes the pair of slivers that follows
-// b's (see rowTiles.nextPair). Prefetched 32 depths ahead alone, the pairs of a
-// few-row product of a B from memory wait for most of their rows: each
-// depth is a row of B, 4 KB or more apart, that the prefetch reaches
+// b's (see rowTiles.nextPair). Prefetched 32 depths ahead alone, the pairs
+// of a few-row product of a B from memory wait for most of their rows:
+// each depth is a row of B, 4 KB or more apart, that the prefetch reaches
 // about 100 ns before the kernel does. On the 2-core Zen 5 (2026-12-06,
 // medians of 6 interleaved runs of two builds at 150 products each), the
-// fc layer's 16×4096 times 4096×1024 from memory took 894 against 1033
-// µs, the global critic's 16×4096 times 4096×512 479 against 555, and the
+// fc layer's 16×4096 times 4096×1024 from memory took 894 against 1033 µs,
+// the global critic's 16×4096 times 4096×512 479 against 555, and the
 // prior discriminator's 16×1000 times 1000×200 and 16×64 times 64×1000,
-// caches swept, 152 against 180 and 65 against 73; 64×4096 times
-// 4096×1024 ran the same (2409 against 2455), as did the products whose
-// B is packed or in cache, within the runs' spread of ±10%. Timed inside
-// the DIM step at batch 16, the fc layer's product took 0.86-0.90 ms
-// against 0.97-1.02 (three runs each); the step's gain, about 0.5%, is
-// below what its rounds tell apart.
+// caches swept, 152 against 180 and 65 against 73; 64×4096 times 4096×1024
+// ran the same (2409 against 2455), as did the products whose B is packed
+// or in cache, within the runs' spread of ±10%. Timed inside the DIM step
+// at batch 16, the fc layer's product took 0.86-0.90 ms against 0.97-1.02
+// (three runs each); the step's gain, about 0.5%, is below what its rounds
+// tell apart.
 //
 //go:noescape
 func kernel12x32z(k int, a0, a1 *float32, rs, ds int, b *float32, ldb, b2 int, c *float32, ldc int, alpha, beta float32, mode int, next *float32)

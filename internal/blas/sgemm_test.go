@@ -349,8 +349,9 @@ func TestSgemmRowSameBitsAsTwoRows(t *testing.T) {
 // A, a plain B and a transposed one with ldb 1 (a transposed B with more
 // slack takes the general path), every alpha and beta, a C of NaNs under
 // beta 0, shapes that split between goroutines and that do not, every
-// kernel path this CPU runs (the AVX2 one too), and operands holding signed zeros, infinities and NaNs, whose products'
-// signs and NaN payloads the fused multiply-add into zero decides.
+// kernel path this CPU runs (the AVX2 one too), and operands holding
+// signed zeros, infinities and NaNs, whose products' signs and NaN
+// payloads the fused multiply-add into zero decides.
 func TestSgemmOuterSameBitsAsGeneral(t *testing.T) {
 	if !HasKernel() {
 		t.Skip("no AVX2+FMA kernel: Implementation.Sgemm is gonum's")
