@@ -134,12 +134,18 @@ const gatherChunk = 256
 
 // packGathered packs depths [p0, p0+kc) and columns [j0, j0+nc) of a
 // gathered B, nc a multiple of kernelCols, as packB packs a plain B.
-// Where C is a multiple of 16, every sliver of 16 columns at a depth is
-// 16 consecutive floats of one pixel, or padding: each window row's run
-// of pixels inside the image is dealt out to its slivers straight from
-// the images (dealRuns16), the padding zeroed (dealZeros16). Otherwise
-// gatherChunk columns at a time are gathered into bufs.g and packed from
-// there.
+// Where C is a multiple of 16, eight depths at a time are gathered into
+// bufs.g, eight rows of the patch matrix, and dealt from there to the
+// slivers, each sliver's eight depths one run of 512 bytes (dealRows8);
+// the depths short of a multiple of eight are dealt straight from the
+// images a depth at a time (dealRow). Otherwise gatherChunk columns at a
+// time are gathered into bufs.g and packed from there.
+//
+// Dealt a depth at a time, each depth's slivers were 16 KB apart (kc =
+// 256): every write a new cache line in the same set of L1's. On the
+// 2-core Zen 4 (2026-12-06, CPU profiles of 400 of the encoder's conv2
+// weight gradients, 4096x1024 patches by 128 columns) packing took 0.67
+// s so, dealRuns16 0.49 s of it, and 0.39 s in groups of eight.
 func (p *product) packGathered(bufs *packBuffers, dst []float32, p0, kc, j0, nc int) {
 	g := p.gatherB
 	if g.C%kernelCols != 0 {
@@ -152,7 +158,13 @@ func (p *product) packGathered(bufs *packBuffers, dst []float32, p0, kc, j0, nc 
 		return
 	}
 	_ = dst[(nc/kernelCols*kc-1)*kernelCols+kernelCols-1]
-	for l := 0; l < kc; l++ {
+	bufs.g = grow(bufs.g, 8*nc)
+	l := 0
+	for ; l+8 <= kc; l += 8 {
+		g.Gather(bufs.g, nc, p0+l, 8, j0, nc)
+		dealRows8(&dst[l*kernelCols], kc*kernelCols, &bufs.g[0], nc, nc/kernelCols)
+	}
+	for ; l < kc; l++ {
 		g.dealRow(dst[l*kernelCols:], kc*kernelCols, p0+l, j0, nc)
 	}
 }

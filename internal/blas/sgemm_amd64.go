@@ -297,3 +297,6 @@ func row16(k int, a *float32, lda int, b *float32, ldb int, c *float32, alpha, b
 //
 //go:noescape
 func outer16(m int, a *float32, lda int, b *float32, n16 int, c *float32, ldc int, alpha, beta float32, mode int)
+
+//go:noescape
+func dealRows8(dst *float32, stride int, src *float32, lds, pieces int)

@@ -539,3 +539,68 @@ zero:
 zeroed:
 	VZEROUPPER
 	RET
+
+// func dealRows8(dst *float32, stride int, src *float32, lds, pieces int)
+//
+// dealRows8 copies pieces blocks of 16 columns of eight rows, lds floats
+// apart from src, to dst, dst+stride, ... (stride in floats): block q of
+// the rows becomes the 128 consecutive floats at dst+q*stride, row by
+// row.
+TEXT ·dealRows8(SB), NOSPLIT, $0-40
+	MOVQ  dst+0(FP), DI
+	MOVQ  stride+8(FP), DX
+	SHLQ  $2, DX
+	MOVQ  src+16(FP), SI
+	MOVQ  lds+24(FP), R8
+	SHLQ  $2, R8
+	MOVQ  pieces+32(FP), CX
+	TESTQ CX, CX
+	JZ    rows8done
+	LEAQ  (R8)(R8*2), R9
+	ADDQ  SI, R9                 // row 3
+	LEAQ  (R9)(R8*2), R10
+	ADDQ  R8, R10                // row 6
+
+rows8:
+	VMOVUPS (SI), Y0
+	VMOVUPS 32(SI), Y1
+	VMOVUPS (SI)(R8*1), Y2
+	VMOVUPS 32(SI)(R8*1), Y3
+	VMOVUPS (SI)(R8*2), Y4
+	VMOVUPS 32(SI)(R8*2), Y5
+	VMOVUPS (R9), Y6
+	VMOVUPS 32(R9), Y7
+	VMOVUPS Y0, (DI)
+	VMOVUPS Y1, 32(DI)
+	VMOVUPS Y2, 64(DI)
+	VMOVUPS Y3, 96(DI)
+	VMOVUPS Y4, 128(DI)
+	VMOVUPS Y5, 160(DI)
+	VMOVUPS Y6, 192(DI)
+	VMOVUPS Y7, 224(DI)
+	VMOVUPS (R9)(R8*1), Y0
+	VMOVUPS 32(R9)(R8*1), Y1
+	VMOVUPS (R9)(R8*2), Y2
+	VMOVUPS 32(R9)(R8*2), Y3
+	VMOVUPS (R10), Y4
+	VMOVUPS 32(R10), Y5
+	VMOVUPS (R10)(R8*1), Y6
+	VMOVUPS 32(R10)(R8*1), Y7
+	VMOVUPS Y0, 256(DI)
+	VMOVUPS Y1, 288(DI)
+	VMOVUPS Y2, 320(DI)
+	VMOVUPS Y3, 352(DI)
+	VMOVUPS Y4, 384(DI)
+	VMOVUPS Y5, 416(DI)
+	VMOVUPS Y6, 448(DI)
+	VMOVUPS Y7, 480(DI)
+	ADDQ    $64, SI
+	ADDQ    $64, R9
+	ADDQ    $64, R10
+	ADDQ    DX, DI
+	DECQ    CX
+	JNZ     rows8
+
+rows8done:
+	VZEROUPPER
+	RET

@@ -95,3 +95,8 @@ func row16(k int, a *float32, lda int, b *float32, ldb int, c *float32, alpha, b
 func outer16(m int, a *float32, lda int, b *float32, n16 int, c *float32, ldc int, alpha, beta float32, mode int) {
 	panic("blas: no Sgemm kernel on this architecture")
 }
+
+// dealRows8 is never called without the assembly kernel.
+func dealRows8(dst *float32, stride int, src *float32, lds, pieces int) {
+	panic("blas: no Sgemm kernel on this architecture")
+}
