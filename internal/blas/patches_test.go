@@ -16,8 +16,10 @@ import (
 // at small batches; a stride-1 window with padding on every side; windows
 // wholly in the padding (pad 3, stride 3); a batch of 25 images, which
 // the input gradient's blocks of whole images (3 a block) do not divide;
-// channel counts that are and are not multiples of 16; and K*K*C = 27,
-// not a multiple of 16, whose weight gradient forms the matrix.
+// channel counts that are and are not multiples of 16; K*K*C = 27,
+// not a multiple of 16, whose weight gradient forms the matrix; and 675
+// rows, whose weight gradient's last depth block (163 deep) ends in
+// depths short of a multiple of eight (packGathered's dealRow).
 var patchGeoms = []Patches{
 	{N: 3, H: 16, W: 16, C: 64, K: 4, Stride: 2, Pad: 1},
 	{N: 2, H: 8, W: 8, C: 128, K: 4, Stride: 2, Pad: 1},
@@ -27,6 +29,7 @@ var patchGeoms = []Patches{
 	{N: 2, H: 3, W: 3, C: 16, K: 2, Stride: 3, Pad: 3},
 	{N: 25, H: 16, W: 16, C: 32, K: 4, Stride: 2, Pad: 1},
 	{N: 2, H: 5, W: 5, C: 3, K: 3, Stride: 1, Pad: 1},
+	{N: 3, H: 15, W: 15, C: 16, K: 3, Stride: 1, Pad: 1},
 }
 
 // withOutputs returns p with OH and OW set from its geometry and X

@@ -523,13 +523,14 @@ func (p *product) sharedBlock(bufs *packBuffers, packed []float32, pans []shared
 // one of four for two cores). A block of rows gathered from images
 // (gatherA) takes two blocks of rows where there are at least 16 such and
 // the product is less than 4 depth blocks deep, so that each gather feeds
-// 16 tiles down; deeper, one block of rows. (On the 2-core Zen 4,
-// 2026-12-06, the encoder's conv2 at batch 64, 4096 rows of depth 1024,
-// ran 1.6% faster in blocks of 96 rows than of 192, in each of 12 paired
-// runs of two builds; a gathered block of 96 rows, 384 KB, leaves room
-// in L2 for B's 512 KB, and the last blocks of the two cores end closer
-// together. The encoder's conv1 at batch 64, depth 48, ran 16% slower in
-// blocks of 96 rows, medians of 10 runs, so shallow products keep 192.)
+// 16 pairs of slivers down; deeper, one block of rows. (On the 2-core Zen
+// 4, 2026-12-06, the encoder's conv2 at batch 64, 4096 rows of depth
+// 1024, ran 1.6% faster in blocks of 96 rows than of 192, in each of 12
+// paired runs of two builds; likely because a gathered block of 96 rows,
+// 384 KB, leaves room in L2 for B's 512 KB and the two cores' last
+// blocks end closer together, neither measured apart. The encoder's conv1
+// at batch 64, depth 48, ran 16% slower in blocks of 96 rows, medians of
+// 10 runs, so shallow products keep 192.)
 func (p *product) sharedRows(m int) int {
 	if s := p.scatterC; s != nil {
 		locs := s.OH * s.OW

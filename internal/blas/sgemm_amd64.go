@@ -298,5 +298,11 @@ func row16(k int, a *float32, lda int, b *float32, ldb int, c *float32, alpha, b
 //go:noescape
 func outer16(m int, a *float32, lda int, b *float32, n16 int, c *float32, ldc int, alpha, beta float32, mode int)
 
+// dealRows8 copies pieces blocks of 16 columns of eight rows, lds floats
+// apart from src, to dst, dst+stride, dst+2*stride, ... (stride in
+// floats): block q of the eight rows becomes the 128 consecutive floats
+// at dst+q*stride, row by row, eight depths of a packed sliver of B
+// (packGathered). It uses AVX.
+//
 //go:noescape
 func dealRows8(dst *float32, stride int, src *float32, lds, pieces int)
