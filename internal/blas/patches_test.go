@@ -253,3 +253,42 @@ func sameBitsEachProcs(t *testing.T, label, output string, want []float32, compu
 		}
 	})
 }
+
+// BenchmarkPatches times the three products of the encoder's conv2 and
+// conv3 at batch 64 (4x4 windows, stride 2, pad 1) as a training step
+// calls them, the patch matrix never formed: the convolution
+// (PatchesProduct), its input gradient (PatchesInputGrad) and its weight
+// gradient (PatchesWeightGrad). BenchmarkSgemm's conv shapes time the
+// same arithmetic on a formed patch matrix.
+func BenchmarkPatches(b *testing.B) {
+	var impl Implementation
+	for _, g := range []struct {
+		name string
+		h, c int // image side and channels in
+		n    int // channels out
+	}{{"conv2", 16, 64, 128}, {"conv3", 8, 128, 256}} {
+		rng := rand.New(rand.NewPCG(1, 1))
+		p := withOutputs(Patches{N: 64, H: g.h, W: g.h, C: g.c, K: 4, Stride: 2, Pad: 1}, rng)
+		m, k := p.Rows(), p.Cols()
+		dy, w := randomMatrix(rng, m, g.n), randomMatrix(rng, k, g.n)
+		y, dw, dx := make([]float32, m*g.n), make([]float32, k*g.n), make([]float32, len(p.X))
+		gflop := 2 * float64(m) * float64(k) * float64(g.n) / 1e9
+		for _, part := range []struct {
+			name string
+			run  func() error
+		}{
+			{"forward", func() error { return impl.PatchesProduct(p, w, g.n, y) }},
+			{"input_grad", func() error { return impl.PatchesInputGrad(p, dy, w, g.n, dx) }},
+			{"weight_grad", func() error { return impl.PatchesWeightGrad(p, dy, g.n, dw) }},
+		} {
+			b.Run(g.name+"/"+part.name, func(b *testing.B) {
+				for b.Loop() {
+					if err := part.run(); err != nil {
+						b.Fatal(err)
+					}
+				}
+				b.ReportMetric(gflop*float64(b.N)/b.Elapsed().Seconds(), "GFLOP/s")
+			})
+		}
+	}
+}
