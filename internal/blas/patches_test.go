@@ -254,13 +254,13 @@ func sameBitsEachProcs(t *testing.T, label, output string, want []float32, compu
 	})
 }
 
-// BenchmarkPatches times the three products of the encoder's conv2 and
+// BenchmarkPatchProducts times the three products of the encoder's conv2 and
 // conv3 at batch 64 (4x4 windows, stride 2, pad 1) as a training step
 // calls them, the patch matrix never formed: the convolution
 // (PatchesProduct), its input gradient (PatchesInputGrad) and its weight
 // gradient (PatchesWeightGrad). BenchmarkSgemm's conv shapes time the
 // same arithmetic on a formed patch matrix.
-func BenchmarkPatches(b *testing.B) {
+func BenchmarkPatchProducts(b *testing.B) {
 	var impl Implementation
 	for _, g := range []struct {
 		name string
