@@ -647,9 +647,9 @@ func (p *product) block(r0, r1, c0, c1 int) {
 	// plain B is then read in place, all but its last, partial sliver.
 	// (Two blocks: the local critic's weight gradients, 128 rows, ran
 	// 22% faster so; medians of 5 runs of BenchmarkSgemm, where no shape
-	// with more rows changed.) With the 12x32 blocks, a B whose depths
-	// are 1 KB or more apart (ldb at least 256) and that is large is
-	// packed all the same where packLargeB is set (farB).
+	// with more rows changed.) A B whose depths are 1 KB or more apart
+	// (ldb at least 256) is packed all the same where farB says so: a
+	// large one where packLargeB is set or the AVX2 kernels run alone.
 	inPlace := !p.bTrans && r1-r0 <= 2*blockRows && !p.farB(c1-c0) && p.gatherB == nil
 	for jc := c0; jc < c1; jc += blockCols {
 		nc := min(blockCols, c1-jc)
@@ -683,8 +683,8 @@ func (p *product) block(r0, r1, c0, c1 int) {
 }
 
 // farB reports whether a plain B of nc columns should be packed even
-// under few rows of A, where useBlocks is set: its depths are at least
-// 1 KB apart, and either, where packLargeB is set, it has more than
+// under few rows of A: its depths are at least 1 KB apart, and either,
+// where packLargeB is set or useBlocks is not, it has more than
 // farElements elements, so that it comes from memory rather than cache,
 // or A is plain, the product at least depthBlock deep and B no larger. Read
 // in place, each 12x32 block reads two cache lines of each depth's row, a
@@ -710,13 +710,28 @@ func (p *product) block(r0, r1, c0, c1 int) {
 // (64x128 times 128x1024 and times 128x128: 0.91 and 0.94 as fast),
 // while the deep ones stayed within 2% (64x512 times 512x512, 192x256
 // times 256x256). On AMD's Zen 4 and Zen 5 a large B runs faster in place
-// (packLargeB).
+// (packLargeB), with the 12x32 blocks.
+//
+// The AVX2 kernels alone (no 12x32 blocks, useBlocks unset) take both
+// rules, whatever the CPU: read in place, kernel6x16s reads a sliver's
+// 16 columns a depth at a time, one cache line from each row of B, with
+// no prefetch, and far rows fall in few of the caches' sets. On a 2-core
+// AMD EPYC Zen 3 (cpu family 25, model 1; AVX2 without AVX-512;
+// 2026-12-06, BenchmarkSgemm, two interleaved runs of one build with and
+// without the rules) packing took the fc layer's 64x4096 times 4096x1024
+// from 70-99 to 128-151 GFLOP/s, the encoder's conv weight gradient
+// shape 1024x4096 transposed times 4096x128 from 95 to 140-145, the
+// concat Gaussian critic's weight gradient (256x4096 transposed times
+// 4096x256) from 108-131 to 137-139 and the separable one's 64x256 times
+// 256x256 from 121-145 to 141-157; timed in the encoder's step, the fc
+// layer's forward took 4.77 against 5.87 ms. Before, the AVX2 kernels
+// read every such B in place.
 func (p *product) farB(nc int) bool {
-	if !useBlocks || p.ldb < 256 {
+	if p.ldb < 256 {
 		return false
 	}
 	if p.k*nc > farElements {
-		return packLargeB
+		return packLargeB || !useBlocks
 	}
 	return !p.aTrans && p.k >= depthBlock
 }
