@@ -17,7 +17,7 @@ import (
 // 6x16 tiles of C, packing panels of A and B into contiguous buffers
 // where that pays and reading them in place where it does not (a plain A
 // whenever B is packed, a plain B under one or two blocks of rows unless
-// it is large and its depths far apart), and computing Cᵀ = op(B)ᵀ op(A)ᵀ
+// its depths are far apart and it is large or deep: farB), and computing Cᵀ = op(B)ᵀ op(A)ᵀ
 // where that turns a strided operand into a plain one. Every element of
 // C is the same sum of the same products in the same order on every
 // path. Where the CPU also has AVX-512F, pairs of full tiles with a
@@ -649,7 +649,8 @@ func (p *product) block(r0, r1, c0, c1 int) {
 	// 22% faster so; medians of 5 runs of BenchmarkSgemm, where no shape
 	// with more rows changed.) A B whose depths are 1 KB or more apart
 	// (ldb at least 256) is packed all the same where farB says so: a
-	// large one where packLargeB is set or the AVX2 kernels run alone.
+	// large one where packLargeB is set or the 12x32 blocks do not run,
+	// and, under a plain A, one at least depthBlock deep and no larger.
 	inPlace := !p.bTrans && r1-r0 <= 2*blockRows && !p.farB(c1-c0) && p.gatherB == nil
 	for jc := c0; jc < c1; jc += blockCols {
 		nc := min(blockCols, c1-jc)
@@ -712,8 +713,8 @@ func (p *product) block(r0, r1, c0, c1 int) {
 // times 256x256). On AMD's Zen 4 and Zen 5 a large B runs faster in place
 // (packLargeB), with the 12x32 blocks.
 //
-// The AVX2 kernels alone (no 12x32 blocks, useBlocks unset) take both
-// rules, whatever the CPU: read in place, kernel6x16s reads a sliver's
+// Without the 12x32 blocks (useBlocks unset: the AVX2 kernels alone, as
+// on a CPU without AVX-512) both rules hold, whatever the CPU: read in place, kernel6x16s reads a sliver's
 // 16 columns a depth at a time, one cache line from each row of B, with
 // no prefetch, and far rows fall in few of the caches' sets. On a 2-core
 // AMD EPYC Zen 3 (cpu family 25, model 1; AVX2 without AVX-512;
@@ -738,7 +739,8 @@ func (p *product) farB(nc int) bool {
 
 // farElements is the most elements of B, k times the columns a block
 // computes, that farB counts as in cache: 256 KB. A larger B is packed
-// where packLargeB is set and read in place elsewhere.
+// where packLargeB is set or useBlocks is not, and read in place
+// elsewhere.
 const farElements = 1 << 16
 
 // depthMode is the store mode of the depthBlock-deep slice of k that

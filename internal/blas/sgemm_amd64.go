@@ -26,9 +26,10 @@ var useWide = hasKernel && cpu.X86.HasAVX512F
 
 // useBlocks reports whether Sgemm also computes 12x32 blocks of C (four
 // tiles) with the AVX-512 kernel kernel12x32z, stores large products'
-// C around the caches (streams) and packs far-strided B under few rows
-// (farB): wherever useWide is set. The results are the same bits either
-// way.
+// C around the caches (streams) and leaves packing a large far-strided B
+// under few rows to packLargeB (farB; without the blocks such a B is
+// always packed): wherever useWide is set. The results are the same bits
+// either way.
 //
 // On a 2-core Intel Xeon with AVX-512 FP16 (cpu family 6), whose FMA loop
 // ran at 205 GFLOP/s a thread with 512-bit vectors and 109 with 256-bit
@@ -59,7 +60,8 @@ var useBlocks = useWide
 var inPlacePairs = native512
 
 // packLargeB reports whether a large, far-strided plain B under few rows
-// of A is packed (farB): on Intel cores whose 512-bit FMAs are native,
+// of A is packed where the 12x32 blocks run (useBlocks; without them it
+// always is, farB): on Intel cores whose 512-bit FMAs are native,
 // the machine farB's rule was measured on. On AMD's cores, Zen 4 and Zen
 // 5 alike, the 12x32 blocks read such a B in place faster, prefetching
 // its rows 32 depths ahead. On Zen 4 (2026-12-03,

@@ -1144,3 +1144,38 @@ func TestTransposeWinsLeavesSmallBsPlain(t *testing.T) {
 		}
 	}
 }
+
+// TestFarBRule checks which plain B under few rows of A farB packs, in
+// each setting of the 12x32 blocks (useBlocks) and of packLargeB: B's
+// depths at least 1 KB apart (ldb 256) and more than farElements
+// elements are packed where packLargeB is set or the blocks are off (the
+// AVX2 kernels alone, as on a CPU without AVX-512); a smaller one under a
+// plain A at least depthBlock deep is packed in every setting; a near B
+// (ldb 128), a shallow one or one under a transposed A that is not large
+// is read in place.
+func TestFarBRule(t *testing.T) {
+	defer currentMode().set()
+	cases := []struct {
+		name   string
+		p      product
+		nc     int
+		packed func(blocks, packLarge bool) bool
+	}{
+		{"large", product{k: 4096, ldb: 1024}, 1024, func(blocks, packLarge bool) bool { return packLarge || !blocks }},
+		{"large under a transposed A", product{aTrans: true, k: 4096, ldb: 1024}, 1024, func(blocks, packLarge bool) bool { return packLarge || !blocks }},
+		{"deep, in cache", product{k: 256, ldb: 256}, 256, func(bool, bool) bool { return true }},
+		{"deep, in cache, under a transposed A", product{aTrans: true, k: 256, ldb: 256}, 256, func(bool, bool) bool { return false }},
+		{"shallow, in cache", product{k: 64, ldb: 256}, 256, func(bool, bool) bool { return false }},
+		{"near", product{k: 4096, ldb: 128}, 128, func(bool, bool) bool { return false }},
+	}
+	for _, blocks := range []bool{false, true} {
+		for _, packLarge := range []bool{false, true} {
+			kernelMode{wide: blocks, blocks: blocks, packLarge: packLarge}.set()
+			for _, c := range cases {
+				if got, want := c.p.farB(c.nc), c.packed(blocks, packLarge); got != want {
+					t.Errorf("%s, blocks %v, packLargeB %v: farB = %v, want %v", c.name, blocks, packLarge, got, want)
+				}
+			}
+		}
+	}
+}
