@@ -49,8 +49,15 @@ func (r *Runner) newBatch(ctx context.Context, s *Sweep, out string, states []St
 // left in Outcome.Busy. It returns the first error.
 func (b *batch) run(indices []int) error {
 	b.pending = len(indices)
-	for len(indices) > 0 {
-		indices = b.round(indices)
+	for first := true; len(indices) > 0; first = false {
+		busy, unfed := b.round(indices)
+		if !first {
+			// Runs a later round did not reach were held elsewhere when
+			// last looked at, and still are as far as this process knows.
+			busy = append(busy, unfed...)
+			slices.Sort(busy)
+		}
+		indices = busy
 		if len(indices) == 0 || b.firstErr() != nil || !b.sleep() {
 			break
 		}
@@ -76,8 +83,9 @@ func (b *batch) sleep() bool {
 
 // round feeds the runs with the given indices to parallel workers until
 // they are all run, an error stops the feed, or the context is cancelled. It
-// returns, in plan order, those that another live process held.
-func (b *batch) round(indices []int) (busy []int) {
+// returns, in plan order, those that another live process held, and those
+// it did not feed.
+func (b *batch) round(indices []int) (busy, unfed []int) {
 	jobs := make(chan int)
 	var wg sync.WaitGroup
 	for range b.parallel {
@@ -89,6 +97,7 @@ func (b *batch) round(indices []int) (busy []int) {
 			}
 		}()
 	}
+	fed := 0
 feed:
 	for _, i := range indices {
 		if b.firstErr() != nil {
@@ -98,13 +107,14 @@ feed:
 		case <-b.ctx.Done():
 			break feed
 		case jobs <- i:
+			fed++
 		}
 	}
 	close(jobs)
 	wg.Wait()
 	busy, b.busy = b.busy, nil
 	slices.Sort(busy)
-	return busy
+	return busy, indices[fed:]
 }
 
 // runJob runs the run with index i, records how it ended, sets its row of
