@@ -17,8 +17,8 @@ import (
 // 6x16 tiles of C, packing panels of A and B into contiguous buffers
 // where that pays and reading them in place where it does not (a plain A
 // whenever B is packed, a plain B under one or two blocks of rows unless
-// its depths are far apart and it is large or deep: farB), and computing Cᵀ = op(B)ᵀ op(A)ᵀ
-// where that turns a strided operand into a plain one. Every element of
+// its depths are far apart and it is large or deep: farB), and computing
+// Cᵀ = op(B)ᵀ op(A)ᵀ where that turns a strided operand into a plain one. Every element of
 // C is the same sum of the same products in the same order on every
 // path. Where the CPU also has AVX-512F, pairs of full tiles with a
 // packed A run through a 12x16 AVX-512 kernel instead (tilePair), and
@@ -714,9 +714,10 @@ func (p *product) block(r0, r1, c0, c1 int) {
 // (packLargeB), with the 12x32 blocks.
 //
 // Without the 12x32 blocks (useBlocks unset: the AVX2 kernels alone, as
-// on a CPU without AVX-512) both rules hold, whatever the CPU: read in place, kernel6x16s reads a sliver's
-// 16 columns a depth at a time, one cache line from each row of B, with
-// no prefetch, and far rows fall in few of the caches' sets. On a 2-core
+// on a CPU without AVX-512) both rules hold, whatever the CPU: read in
+// place, kernel6x16s reads a sliver's 16 columns a depth at a time, one
+// cache line from each row of B, with no prefetch, and far rows fall in
+// few of the caches' sets. On a 2-core
 // AMD EPYC Zen 3 (cpu family 25, model 1; AVX2 without AVX-512;
 // 2026-12-06, BenchmarkSgemm, two interleaved runs of one build with and
 // without the rules) packing took the fc layer's 64x4096 times 4096x1024
