@@ -14,25 +14,24 @@ import (
 
 // Implementation is gonum's pure-Go BLAS with a faster float32 matrix
 // product: Sgemm runs an AVX2+FMA micro-kernel, written in Go assembly, on
-// 6x16 tiles of C, packing panels of A and B into contiguous buffers
-// where that pays and reading them in place where it does not (a plain A
-// whenever B is packed, a plain B under one or two blocks of rows unless
-// its depths are far apart and it is large or deep: farB), and computing
-// Cᵀ = op(B)ᵀ op(A)ᵀ where that turns a strided operand into a plain one. Every element of
-// C is the same sum of the same products in the same order on every
-// path. Where the CPU also has AVX-512F, pairs of full tiles with a
-// packed A run through a 12x16 AVX-512 kernel instead (tilePair), and
+// 6x16 tiles of C, packing panels of A and B into contiguous buffers where
+// that pays and reading them in place where it does not (a plain A whenever
+// B is packed, a plain B under one or two blocks of rows unless its depths
+// are far apart and it is large or deep: farB), and computing
+// Cᵀ = op(B)ᵀ op(A)ᵀ where that turns a strided operand into a plain one.
+// Every element of C is the same sum of the same products in the same order
+// on every path. Where the CPU also has AVX-512F, pairs of full tiles with
+// a packed A run through a 12x16 AVX-512 kernel instead (tilePair), and
 // 12x32 blocks of four tiles through a wider one (blockPair, useBlocks);
 // where its 512-bit FMAs are also native, pairs with A read in place too
-// (inPlacePairs). All take A's value as the multiply's first operand, so
-// C gets the same bits from every kernel, NaN payloads included. (The products
-// computed as Cᵀ, transposeWins, Aᵀ times a vector, computed as the row
-// xᵀA, and a plain A times a vector, columnProduct, take B's value
+// (inPlacePairs). All take A's value as the multiply's first operand, so C
+// gets the same bits from every kernel, NaN payloads included. (The
+// products computed as Cᵀ, transposeWins, Aᵀ times a vector, computed as
+// the row xᵀA, and a plain A times a vector, columnProduct, take B's value
 // first: where A and B hold NaNs at one depth, C gets B's payload there.
 // Which path a product takes depends on its shape and transposes only,
-// never on GOMAXPROCS. Finite results are the same bits on every path.)
-// On CPUs without AVX2 and FMA, and on other architectures, Sgemm is
-// gonum's.
+// never on GOMAXPROCS. Finite results are the same bits on every path.) On
+// CPUs without AVX2 and FMA, and on other architectures, Sgemm is gonum's.
 // Every other routine is gonum's.
 //
 // Large products run on up to GOMAXPROCS goroutines, each computing its
@@ -717,10 +716,9 @@ func (p *product) block(r0, r1, c0, c1 int) {
 // on a CPU without AVX-512) both rules hold, whatever the CPU: read in
 // place, kernel6x16s reads a sliver's 16 columns a depth at a time, one
 // cache line from each row of B, with no prefetch, and far rows fall in
-// few of the caches' sets. On a 2-core
-// AMD EPYC Zen 3 (cpu family 25, model 1; AVX2 without AVX-512;
-// 2026-12-06, BenchmarkSgemm, two interleaved runs of one build with and
-// without the rules) packing took the fc layer's 64x4096 times 4096x1024
+// few of the caches' sets. On a 2-core AMD EPYC Zen 3 (cpu family 25,
+// model 1; AVX2 without AVX-512; 2026-12-06, BenchmarkSgemm, two
+// interleaved runs of one build with and without the rules) packing took the fc layer's 64x4096 times 4096x1024
 // from 70-99 to 128-151 GFLOP/s, the encoder's conv weight gradient
 // shape 1024x4096 transposed times 4096x128 from 95 to 140-145, the
 // concat Gaussian critic's weight gradient (256x4096 transposed times
