@@ -84,15 +84,24 @@ func (b *batch) sleep() bool {
 // round feeds the runs with the given indices to parallel workers until
 // they are all run, an error stops the feed, or the context is cancelled. It
 // returns, in plan order, those that another live process held, and those
-// it did not feed.
+// it did not start. No run starts once the context is cancelled: a select
+// with both the cancellation and an idle worker ready picks either, so a
+// worker handed a run checks the context again and leaves the run unstarted.
 func (b *batch) round(indices []int) (busy, unfed []int) {
 	jobs := make(chan int)
 	var wg sync.WaitGroup
+	var skipped []int // fed but not started, under b.mu
 	for range b.parallel {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
 			for i := range jobs {
+				if b.ctx.Err() != nil {
+					b.mu.Lock()
+					skipped = append(skipped, i)
+					b.mu.Unlock()
+					continue
+				}
 				b.runJob(i)
 			}
 		}()
@@ -114,7 +123,9 @@ feed:
 	wg.Wait()
 	busy, b.busy = b.busy, nil
 	slices.Sort(busy)
-	return busy, indices[fed:]
+	unfed = append(skipped, indices[fed:]...)
+	slices.Sort(unfed)
+	return busy, unfed
 }
 
 // runJob runs the run with index i, records how it ended, sets its row of

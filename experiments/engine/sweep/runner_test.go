@@ -567,3 +567,36 @@ func TestLocksFromOtherHostsAgeByTheirHeartbeat(t *testing.T) {
 	}
 	release()
 }
+
+// lostCancelContext is a cancelled context whose Done channel never
+// closes: every select between it and an idle worker picks the worker, the
+// worst case of a cancellation racing the feed.
+type lostCancelContext struct{ context.Context }
+
+func (lostCancelContext) Done() <-chan struct{} { return nil }
+func (lostCancelContext) Err() error            { return context.Canceled }
+
+// TestNoRunStartsOnceCancelled: a run handed to a worker after the context
+// was cancelled is left pending, not started and recorded as interrupted.
+func TestNoRunStartsOnceCancelled(t *testing.T) {
+	out := t.TempDir()
+	s := parseFile(t, runFile)
+	var buf bytes.Buffer
+	ctx := lostCancelContext{context.Background()}
+	oc, err := (&Runner{Out: out, Stdout: &buf, Parallel: 2, Report: drawReports}).Run(ctx, s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !oc.Interrupted || len(oc.Ran) != 0 || len(oc.Stopped) != 0 || len(oc.NotDone) != len(s.Runs) {
+		t.Fatalf("outcome %+v\n%s", oc, buf.String())
+	}
+	for _, run := range s.Runs {
+		if _, err := os.Stat(s.RunDir(out, run)); !os.IsNotExist(err) {
+			t.Errorf("run %s was started: %v", run.ID, err)
+		}
+	}
+	statuses := resultsColumn(t, filepath.Join(out, "e2e"), "status")
+	if strings.Join(statuses, ",") != "pending,pending,pending,pending" {
+		t.Fatalf("results.csv statuses %v", statuses)
+	}
+}
