@@ -15,13 +15,10 @@ func init() {
 		Summary: "table of how much a metric changes when one parameter goes from one value to another, for each group " +
 			"(e.g. each estimator), paired by seed, and how that change differs from a reference group's: " +
 			"the interaction, with t-intervals (Markdown, CSV and LaTeX)",
-		Check: func(spec Spec) error { _, err := readInteractionOptions(spec); return err },
-		Keys:  func(spec Spec) []KeyRef { o, _ := readInteractionOptions(spec); return givenKeys(spec, o.keys()) },
-		Selectors: func(spec Spec) []Selector {
-			o, _ := readInteractionOptions(spec)
-			return whereSelector(o.Where)
-		},
-		Make: makeInteraction,
+		Check:     func(spec Spec) error { _, err := readInteractionOptions(spec); return err },
+		Keys:      func(spec Spec) []KeyRef { o, _ := readInteractionOptions(spec); return givenKeys(spec, o.keys()) },
+		Selectors: func(spec Spec) []Selector { o, _ := readInteractionOptions(spec); return o.selectors() },
+		Make:      makeInteraction,
 	})
 }
 
@@ -69,6 +66,11 @@ func readInteractionOptions(spec Spec) (interactionOptions, error) {
 	if o.From != "" && o.From == o.To {
 		r.fail("to", "is the same value as from (%s): the change would be 0", o.To)
 	}
+	for _, v := range []struct{ option, key, value string }{{"from", o.Factor, o.From}, {"to", o.Factor, o.To}, {"reference", o.By, o.Reference}} {
+		if allowed, ok := o.Where[v.key]; ok && v.value != "" && !slices.Contains(allowed, v.value) {
+			r.fail(v.option, "%s = %s is left out by where %s, so the table would have no runs", v.key, v.value, formatWhere(o.Where))
+		}
+	}
 	if o.Scale == 0 {
 		r.fail("scale", "must not be 0")
 	}
@@ -94,6 +96,26 @@ func (r *optionReader) value(name string) string {
 		}
 	}
 	return formatValue(v)
+}
+
+// selectors returns the runs the table needs, each of which some run of
+// the sweep must match: where's, and within it the factor at from and at
+// to, and the reference group; a misspelt value then fails validation
+// rather than leaving the table empty.
+func (o interactionOptions) selectors() []Selector {
+	sels := whereSelector(o.Where)
+	for _, v := range []struct{ option, key, value string }{{"from", o.Factor, o.From}, {"to", o.Factor, o.To}, {"reference", o.By, o.Reference}} {
+		if v.key == "" || v.value == "" {
+			continue
+		}
+		where := maps.Clone(o.Where)
+		if where == nil {
+			where = map[string][]string{}
+		}
+		where[v.key] = []string{v.value}
+		sels = append(sels, Selector{Option: v.option, Where: where})
+	}
+	return sels
 }
 
 // keys returns the parameters the options name, by option.

@@ -1,6 +1,7 @@
 package sweep
 
 import (
+	"fmt"
 	"strings"
 	"testing"
 )
@@ -30,6 +31,12 @@ func TestReportOptionsNamingUnknownKeysFailValidation(t *testing.T) {
 			`line report "line": no run of the sweep matches {estimator = jsdd}, so the report would have no runs (estimator takes dv, jsd)`},
 		{"margin baseline value", "[[tables]]\nkind = \"margin\"\nrows = \"estimator\"\nmetric = \"mi\"\nbaselines = [{label = \"b\", where = {estimator = \"nwj\"}}]\n", 9, "tables[0].baselines",
 			`no run of the sweep matches {estimator = nwj} (b),`},
+		{"interaction to value", interaction("jsd", "dvv", 8, ""), 11, "tables[0].to",
+			`interaction report "i": no run of the sweep matches {estimator = dvv}, so the report would have no runs (estimator takes dv, jsd)`},
+		{"interaction reference value", interaction("jsd", "dv", 64, ""), 13, "tables[0].reference",
+			`no run of the sweep matches {batch_size = 64}, so the report would have no runs (batch_size takes 8)`},
+		{"interaction from value left out by where", interaction("dv", "jsd", 8, "where = {estimator = [\"jsd\", \"nwj\"]}\n"), 10, "tables[0].from",
+			`option "from": estimator = dv is left out by where {estimator = jsd|nwj}, so the table would have no runs`},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -41,6 +48,14 @@ func TestReportOptionsNamingUnknownKeysFailValidation(t *testing.T) {
 	}
 }
 
+// interaction is an interaction table of the fake task's runs, the change
+// from one estimator to another by batch size, starting at line 5 (from
+// at line 10).
+func interaction(from, to string, reference int, where string) string {
+	return fmt.Sprintf("[[tables]]\nkind = \"interaction\"\nname = \"i\"\nmetric = \"mi\"\nfactor = \"estimator\"\nfrom = %q\nto = %q\nby = \"batch_size\"\nreference = %d\n%s",
+		from, to, reference, where)
+}
+
 // TestReportOptionsNamingKnownKeysPass names swept parameters and config
 // keys in every way a report finds them: swept, at the top level of the
 // config, by a dotted path, by the name of a key in a nested table, and
@@ -50,7 +65,8 @@ func TestReportOptionsNamingKnownKeysPass(t *testing.T) {
 		"[[figures]]\nkind = \"staircase\"\npanel = [\"estimator\", \"width\"]\nline = \"optim.lr\"\n" +
 		"[[figures]]\nkind = \"heatmap\"\nx = \"momentum\"\ny = \"seed\"\nz = \"mi\"\n" +
 		"[[tables]]\nkind = \"bias_variance\"\n" +
-		"[[tables]]\nkind = \"margin\"\nrows = \"estimator\"\nmetric = \"mi\"\nbaselines = [{label = \"b\", where = {estimator = \"dv\", batch_size = 8}}]\n"
+		"[[tables]]\nkind = \"margin\"\nrows = \"estimator\"\nmetric = \"mi\"\nbaselines = [{label = \"b\", where = {estimator = \"dv\", batch_size = 8}}]\n" +
+		interaction("dv", "jsd", 8, "where = {batch_size = 8}\n")
 	parseFile(t, src)
 	parseFile(t, "name = \"r\"\ntask = \"fake\"\n[[figures]]\nkind = \"staircase\"\n")
 }
