@@ -302,6 +302,11 @@ type Info struct {
 	// its files, and that their folder goes in data_path. Load then needs
 	// a path, which CheckPath checks before anything is read.
 	NeedsPath string
+	// EmbeddedTrain and EmbeddedTest are the numbers of images in the
+	// embedded copy's train and test splits, which [EmbeddedSizes] gives a
+	// config to check its subsets against before anything is read; 0 for
+	// a data set without one.
+	EmbeddedTrain, EmbeddedTest int
 }
 
 // setRegistry holds the registered data sets; each needs a loader.
@@ -333,6 +338,18 @@ func CheckPath(name, path string) error {
 		return fmt.Errorf("%s has no embedded copy: %s", name, info.NeedsPath)
 	}
 	return nil
+}
+
+// EmbeddedSizes returns the numbers of images in the train and test
+// splits that the named data set's Load reads from path, where that is
+// known without reading: for its embedded copy (path ""). ok is false
+// otherwise; a folder of the user's may hold any number of images.
+func EmbeddedSizes(name, path string) (train, test int, ok bool) {
+	info, err := Lookup(name)
+	if err != nil || path != "" || info.EmbeddedTrain == 0 {
+		return 0, 0, false
+	}
+	return info.EmbeddedTrain, info.EmbeddedTest, true
 }
 
 // Load reads the named data set and prepares it as opts say: first the

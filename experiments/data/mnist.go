@@ -39,6 +39,8 @@ func init() {
 		Name:    "mnist",
 		Summary: "MNIST digits, 60000 train / 10000 test, 1x28x28 padded to 1x32x32; embedded in the binary unless data_path is set",
 		Load:    func(path string) (*Set, *Set, error) { return loadMNIST("mnist", path) },
+		// The embedded files' counts, which TestEmbeddedMNIST checks.
+		EmbeddedTrain: 60000, EmbeddedTest: 10000,
 	})
 	Register(Info{
 		Name:    "fashion-mnist",

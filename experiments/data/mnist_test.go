@@ -207,6 +207,12 @@ func TestEmbeddedMNIST(t *testing.T) {
 	if train.N != 60000 || test.N != 10000 {
 		t.Fatalf("sizes %d/%d, want 60000/10000", train.N, test.N)
 	}
+	if n, m, ok := EmbeddedSizes("mnist", ""); !ok || n != train.N || m != test.N {
+		t.Errorf("EmbeddedSizes gives %d/%d (%v), the files hold %d/%d", n, m, ok, train.N, test.N)
+	}
+	if _, _, ok := EmbeddedSizes("mnist", t.TempDir()); ok {
+		t.Errorf("EmbeddedSizes knows the size of a folder's files before reading them")
+	}
 	if train.C != 1 || train.H != 32 || train.W != 32 {
 		t.Fatalf("shape %dx%dx%d, want 1x32x32", train.C, train.H, train.W)
 	}

@@ -352,6 +352,9 @@ func (c *Config) validateData() error {
 	}); err != nil {
 		return err
 	}
+	if err := c.checkSubsetSizes(); err != nil {
+		return err
+	}
 	switch c.EvalSplit {
 	case data.SplitTest:
 	case data.SplitValidation:
@@ -360,6 +363,25 @@ func (c *Config) validateData() error {
 		}
 	default:
 		return fmt.Errorf("eval_split = %q: must be %q (report) or %q (tune settings on held-out training images)", c.EvalSplit, data.SplitTest, data.SplitValidation)
+	}
+	return nil
+}
+
+// checkSubsetSizes checks the subsets against the splits' sizes where
+// those are known before reading (the embedded MNIST), so that a subset
+// larger than its split fails validation rather than every run.
+func (c *Config) checkSubsetSizes() error {
+	train, test, ok := data.EmbeddedSizes(c.Dataset, c.DataPath)
+	switch {
+	case !ok:
+	case c.TrainSubset > train:
+		return fmt.Errorf("train_subset = %d: %s has %d training images; use at most %d, or 0 for all", c.TrainSubset, c.Dataset, train, train)
+	case c.TestSubset > test:
+		return fmt.Errorf("test_subset = %d: %s has %d test images; use at most %d, or 0 for all", c.TestSubset, c.Dataset, test, test)
+	case c.ValidationSubset >= train:
+		return fmt.Errorf("validation_subset = %d: %s has %d training images, and some must be left to train on; use fewer", c.ValidationSubset, c.Dataset, train)
+	case c.ValidationSubset > 0 && c.TrainSubset+c.ValidationSubset > train:
+		return fmt.Errorf("validation_subset = %d: with train_subset = %d, more than the %d training images of %s; use fewer", c.ValidationSubset, c.TrainSubset, train, c.Dataset)
 	}
 	return nil
 }

@@ -335,6 +335,10 @@ func TestValidateNamesTheKey(t *testing.T) {
 		{"probe_batch_size", func(c *Config) { c.ProbeBatchSize = 1 }},
 		{"probe_features", func(c *Config) { c.ProbeFeatures = []string{"z"} }},
 		{"train_subset", func(c *Config) { c.TrainSubset = -1 }},
+		{"train_subset = 60001: mnist has 60000 training images", func(c *Config) { c.TrainSubset = 60001 }},
+		{"test_subset = 10001: mnist has 10000 test images", func(c *Config) { c.TestSubset = 10001 }},
+		{"validation_subset = 60000:", func(c *Config) { c.ValidationSubset, c.EvalSplit = 60000, "validation" }},
+		{"validation_subset = 10001: with train_subset = 50000", func(c *Config) { c.TrainSubset, c.ValidationSubset = 50000, 10001 }},
 	}
 	for _, tc := range cases {
 		c := DefaultConfig()
@@ -350,6 +354,16 @@ func TestValidateNamesTheKey(t *testing.T) {
 	}
 	if err := DefaultConfig().Validate(); err != nil {
 		t.Errorf("defaults: %v", err)
+	}
+	whole := DefaultConfig()
+	whole.TrainSubset, whole.ValidationSubset, whole.TestSubset = 50000, 10000, 10000
+	if err := whole.Validate(); err != nil {
+		t.Errorf("subsets that use every image of mnist: %v", err)
+	}
+	ownCopy := DefaultConfig()
+	ownCopy.DataPath, ownCopy.TrainSubset = t.TempDir(), 100000
+	if err := ownCopy.Validate(); err != nil {
+		t.Errorf("a folder's files are counted when read, not before: %v", err)
 	}
 	for name := range Presets {
 		c := DefaultConfig()
