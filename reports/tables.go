@@ -135,10 +135,16 @@ func leftOutNote(out leftOut) string {
 	return ""
 }
 
-// fixed formats x with prec decimals, or "n/a" when it is not finite.
+// fixed formats x with prec decimals, or "n/a" when it is not finite. A
+// magnitude of wideFixed or more, such as an NWJ read-out of -4e35 nats,
+// takes prec decimals in scientific notation instead ("-4.120e+35"), which
+// keeps its column readable.
 func fixed(x float64, prec int) string {
 	if !finite(x) {
 		return missingValue
+	}
+	if math.Abs(x) >= wideFixed {
+		return strconv.FormatFloat(x, 'e', prec, 64)
 	}
 	s := strconv.FormatFloat(x, 'f', prec, 64)
 	if s == "-"+strconv.FormatFloat(0, 'f', prec, 64) {
@@ -146,6 +152,10 @@ func fixed(x float64, prec int) string {
 	}
 	return s
 }
+
+// wideFixed is the magnitude from which fixed writes scientific notation:
+// ten digits before the point.
+const wideFixed = 1e9
 
 // exact formats x for CSV with 12 significant digits (enough for any metric,
 // and free of float noise such as 1.7999999999999998), or as an empty cell

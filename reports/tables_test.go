@@ -192,3 +192,25 @@ func TestTablesLeaveOutRunsNotDone(t *testing.T) {
 		t.Errorf("table does not count the runs left out:\n%s", md)
 	}
 }
+
+// TestFixedWritesHugeValuesInScientificNotation: a cell of a read-out that
+// swung to -4e35 nats stays a few characters wide, and ordinary values keep
+// their decimals and lose a negative zero's sign.
+func TestFixedWritesHugeValuesInScientificNotation(t *testing.T) {
+	for _, c := range []struct {
+		x    float64
+		prec int
+		want string
+	}{
+		{-411961168938478003566917399145873408, 3, "-4.120e+35"},
+		{2.5e9, 2, "2.50e+09"},
+		{999999999.4, 0, "999999999"},
+		{123.4567, 2, "123.46"},
+		{-0.0001, 2, "0.00"},
+		{math.NaN(), 2, missingValue},
+	} {
+		if got := fixed(c.x, c.prec); got != c.want {
+			t.Errorf("fixed(%v, %d) = %q, want %q", c.x, c.prec, got, c.want)
+		}
+	}
+}
