@@ -10,6 +10,8 @@ package registry
 import (
 	"fmt"
 	"maps"
+	"path/filepath"
+	"runtime"
 	"slices"
 	"strings"
 	"sync"
@@ -22,6 +24,9 @@ type Registry[T any] struct {
 	describe func(T) (string, error)
 	mu       sync.RWMutex
 	entries  map[string]T
+	// sites holds where each name was registered, for the panic of a
+	// second registration.
+	sites map[string]string
 }
 
 // New returns an empty registry for plug-ins of the given kind, such as
@@ -29,7 +34,7 @@ type Registry[T any] struct {
 // returns a plug-in's name, and an error when the plug-in is incomplete
 // (such as a missing factory; see [Require]).
 func New[T any](kind string, describe func(T) (name string, err error)) *Registry[T] {
-	return &Registry[T]{kind: kind, describe: describe, entries: map[string]T{}}
+	return &Registry[T]{kind: kind, describe: describe, entries: map[string]T{}, sites: map[string]string{}}
 }
 
 // Require returns nil if ok, else the error "needs <what>", for a describe
@@ -47,7 +52,10 @@ func (r *Registry[T]) Kind() string { return r.kind }
 // Register makes v available under its name. It is meant to be called from
 // init functions, and panics on an empty name, an incomplete plug-in or a
 // name registered twice, as database/sql's Register does: all are
-// programming errors.
+// programming errors. The panic of a second registration names the files
+// and lines of both; a name that differs from a registered one only in
+// case counts as registered twice, since users type names in any case and
+// [DidYouMean] ignores it.
 func (r *Registry[T]) Register(v T) {
 	name, err := r.describe(v)
 	if name == "" {
@@ -56,12 +64,42 @@ func (r *Registry[T]) Register(v T) {
 	if err != nil {
 		panic(fmt.Sprintf("registry: %s %q %v", r.kind, name, err))
 	}
+	site := registrationSite()
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	if _, dup := r.entries[name]; dup {
-		panic(fmt.Sprintf("registry: %s %q registered twice", r.kind, name))
+	for other := range r.entries {
+		switch {
+		case other == name:
+			panic(fmt.Sprintf("registry: %s %q registered twice, at %s and at %s; give one of them another name", r.kind, name, r.sites[name], site))
+		case strings.EqualFold(other, name):
+			panic(fmt.Sprintf("registry: %s %q (at %s) differs from %q (at %s) only in case; give it another name", r.kind, name, site, other, r.sites[other]))
+		}
 	}
 	r.entries[name] = v
+	r.sites[name] = site
+}
+
+// registrationSite returns the file and line that registered a plug-in:
+// the init function on the call stack, which is the plug-in's own file
+// even where a helper of its package calls Register, or else the first
+// caller outside this file; as "dir/file.go:line".
+func registrationSite() string {
+	pcs := make([]uintptr, 32)
+	frames := runtime.CallersFrames(pcs[:runtime.Callers(3, pcs)])
+	var outside string
+	for {
+		f, more := frames.Next()
+		at := fmt.Sprintf("%s:%d", filepath.Join(filepath.Base(filepath.Dir(f.File)), filepath.Base(f.File)), f.Line)
+		if fn := f.Function[strings.LastIndex(f.Function, "/")+1:]; strings.Contains(fn, ".init.") || strings.HasSuffix(fn, ".init") {
+			return at
+		}
+		if outside == "" && filepath.Base(f.File) != "registry.go" {
+			outside = at
+		}
+		if !more {
+			return outside
+		}
+	}
 }
 
 // Names returns the registered names, sorted.

@@ -2,6 +2,7 @@ package registry
 
 import (
 	"fmt"
+	"runtime"
 	"strings"
 	"testing"
 )
@@ -70,7 +71,8 @@ func TestRegisterPanicsOnEmptyNameIncompletePluginOrDuplicate(t *testing.T) {
 	}{
 		{"empty", widget{}, w("", 2), "registered without a name"},
 		{"incomplete", widget{}, widget{name: "a"}, `widget "a" needs a factory`},
-		{"duplicate", w("a", 1), w("a", 2), `widget "a" registered twice`},
+		{"duplicate", w("a", 1), w("a", 2), `widget "a" registered twice, at registry/registry_test.go:`},
+		{"case", w("a", 1), w("A", 2), `widget "A" (at registry/registry_test.go:`},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			r := newWidgets()
@@ -133,4 +135,30 @@ func TestClosestIgnoresFarLongerNames(t *testing.T) {
 	if c := Closest("jsdd", []string{"jsd", "dv"}); c != "jsd" {
 		t.Errorf("Closest(jsdd) = %q, want jsd", c)
 	}
+}
+
+// earlyWidgets is registered to from an init function, as plug-ins are;
+// earlyLine is the line of that call.
+var (
+	earlyWidgets = newWidgets()
+	earlyLine    int
+)
+
+func init() {
+	_, _, earlyLine, _ = runtime.Caller(0)
+	earlyWidgets.Register(w("early", 1))
+}
+
+// TestDuplicatePanicNamesBothSites registers a name that an init function
+// registered: the panic gives the init's line first, then this one's.
+func TestDuplicatePanicNamesBothSites(t *testing.T) {
+	_, _, line, _ := runtime.Caller(0)
+	defer func() {
+		msg, _ := recover().(string)
+		want := fmt.Sprintf(`widget "early" registered twice, at registry/registry_test.go:%d and at registry/registry_test.go:%d; give one of them another name`, earlyLine+1, line+8)
+		if msg != "registry: "+want {
+			t.Errorf("panic %q\nwant %q", msg, "registry: "+want)
+		}
+	}()
+	earlyWidgets.Register(w("early", 2))
 }
