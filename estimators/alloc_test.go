@@ -26,7 +26,7 @@ func TestStepsDoNotAllocateScoreMatrices(t *testing.T) {
 		est := mustNew(t, name, Params{})
 		g := G.NewGraph()
 		x := newScoresNode(g, scores, mask, tensor.Float32)
-		terms, err := est.Build(x, mask)
+		terms, err := build(est, x, mask)
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -26,6 +26,9 @@ func TestBuildMatchesReference(t *testing.T) {
 					if err != nil {
 						t.Fatalf("%s on %s (%v): %v", name, maskName, c.dt, err)
 					}
+					if notFinite(wantLoss, wantMI) {
+						t.Fatalf("%s on %s: Reference gives loss %g, MI %g; it must be finite on finite scores", name, maskName, wantLoss, wantMI)
+					}
 					if !close(got.loss, wantLoss, c.tol) || !close(got.mi, wantMI, c.tol) {
 						t.Errorf("%s on %s (%v): graph gives loss %.9g, MI %.9g; reference %.9g, %.9g",
 							name, maskName, c.dt, got.loss, got.mi, wantLoss, wantMI)

@@ -362,6 +362,20 @@ func MaskedLogMeanExp(scores *G.Node, mask *Mask, r Role) (*G.Node, error) {
 	return lme, o.err
 }
 
+// MaskIndicator returns a constant matrix node of the scores' shape and
+// dtype holding 1 on the entries of mask whose role is r and 0 elsewhere,
+// for an estimator that works on the whole score matrix. The node follows
+// the mask: when its roles change between steps (DIM drawing K negatives
+// afresh, see [NegativeSampler]), [Mask.Changed] rewrites it, where a
+// matrix of the roles built once in Build would keep the first step's. No
+// gradient flows into it. Multiplying by it does not keep an entry's
+// overflow out (Inf times 0 is NaN): take exponentials of selected entries
+// with [MaskedLogMeanExp].
+func MaskIndicator(scores *G.Node, mask *Mask, r Role) (*G.Node, error) {
+	_, sel, _, err := roleSelection("MaskIndicator", scores, mask, r)
+	return sel, err
+}
+
 // roleSelection checks, for the helper name, that scores and mask agree and
 // that the mask has an entry of role r. It returns the mask's nodes, the
 // selection of role r (1 on its entries, 0 elsewhere) and their number.

@@ -61,7 +61,7 @@ func newScoresNode(g *G.ExprGraph, scores []float64, mask *Mask, dt tensor.Dtype
 func runGraph(est Estimator, scores []float64, mask *Mask, dt tensor.Dtype) (graphRun, error) {
 	g := G.NewGraph()
 	x := newScoresNode(g, scores, mask, dt)
-	terms, err := est.Build(x, mask)
+	terms, err := build(est, x, mask)
 	if err != nil {
 		return graphRun{}, err
 	}
@@ -141,5 +141,35 @@ func sp(x float64) float64 { return math.Log(1 + math.Exp(x)) }
 func runGraphOnShape(est Estimator, mask *Mask, rows, cols int) (*Terms, error) {
 	g := G.NewGraph()
 	x := G.NewMatrix(g, tensor.Float64, G.WithShape(rows, cols), G.WithName("scores"), G.WithInit(G.Zeroes()))
-	return est.Build(x, mask)
+	return build(est, x, mask)
+}
+
+// build is est.Build with a panic turned into an error, so that one
+// registered estimator that panics (a G.Must on scores and a mask that
+// disagree, say) fails the tests that build it, naming the fix, rather
+// than stopping the whole test binary.
+func build(est Estimator, scores *G.Node, mask *Mask) (terms *Terms, err error) {
+	defer func() {
+		if p := recover(); p != nil {
+			terms, err = nil, &buildPanic{value: p}
+		}
+	}()
+	return est.Build(scores, mask)
+}
+
+// buildPanic is the error of a Build that panicked.
+type buildPanic struct{ value any }
+
+func (b *buildPanic) Error() string {
+	return fmt.Sprintf("Build panicked: %v (return an error instead, e.g. the one MaskedMean gives for scores and a mask that disagree)", b.value)
+}
+
+// notFinite reports whether any of xs is NaN or infinite.
+func notFinite(xs ...float64) bool {
+	for _, x := range xs {
+		if math.IsNaN(x) || math.IsInf(x, 0) {
+			return true
+		}
+	}
+	return false
 }

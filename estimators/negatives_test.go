@@ -107,7 +107,7 @@ func TestResampledMaskRebuildsTheGraph(t *testing.T) {
 		g := G.NewGraph()
 		x := newScoresNode(g, scores, s.Mask, tensor.Float64)
 		est := mustNew(t, name, nil)
-		terms, err := est.Build(x, s.Mask)
+		terms, err := build(est, x, s.Mask)
 		if err != nil {
 			t.Fatalf("%s: %v", name, err)
 		}
@@ -173,5 +173,52 @@ func TestNegativeSamplerDrawDependsOnlyOnTheRNG(t *testing.T) {
 	}
 	if !slices.Equal(a.Mask.Roles, b.Mask.Roles) {
 		t.Fatalf("equal rng states drew different masks:\n%v\n%v", a.Mask.Roles, b.Mask.Roles)
+	}
+}
+
+// TestMaskIndicatorFollowsTheSampledMask checks that the sum of the scores
+// over MaskIndicator's negatives, computed in a graph built once, is that
+// of each newly sampled mask in turn.
+func TestMaskIndicatorFollowsTheSampledMask(t *testing.T) {
+	rng := rand.New(rand.NewPCG(5, 6))
+	s, err := NewNegativeSampler(Blocks(4, 3), 2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	scores := randomScores(rng, s.Mask.Rows*s.Mask.Cols, 3)
+	g := G.NewGraph()
+	x := newScoresNode(g, scores, s.Mask, tensor.Float64)
+	neg, err := MaskIndicator(x, s.Mask, Negative)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sum := G.Must(G.Sum(G.Must(G.HadamardProd(x, neg))))
+	vm := G.NewTapeMachine(g)
+	defer vm.Close()
+	sums := map[float64]bool{}
+	for step := range 4 {
+		if err := s.Sample(rng); err != nil {
+			t.Fatal(err)
+		}
+		if err := vm.RunAll(); err != nil {
+			t.Fatal(err)
+		}
+		want := 0.0
+		for i, r := range s.Mask.Roles {
+			if r == Negative {
+				want += scores[i]
+			}
+		}
+		if got := scalarValue(sum.Value()); !close(got, want, 1e-12) {
+			t.Errorf("sample %d: the graph sums the negatives to %g, the mask's are %g", step, got, want)
+		}
+		sums[want] = true
+		vm.Reset()
+	}
+	if len(sums) < 2 {
+		t.Fatalf("4 samples drew the same negatives: the test shows nothing")
+	}
+	if _, err := MaskIndicator(x, Diagonal(3), Positive); err == nil {
+		t.Errorf("MaskIndicator accepted a mask of another shape than the scores")
 	}
 }

@@ -1,6 +1,7 @@
 package estimators
 
 import (
+	"errors"
 	"sort"
 	"strings"
 	"testing"
@@ -46,12 +47,20 @@ func TestRegistryUnknownParamRejected(t *testing.T) {
 
 func TestBuildRejectsMismatchedMask(t *testing.T) {
 	for _, name := range CriticNames() {
+		var bp *buildPanic
 		_, err := runGraphOnShape(mustNew(t, name, nil), Diagonal(3), 3, 4)
-		if err == nil {
+		switch {
+		case errors.As(err, &bp):
+			t.Errorf("%s on 3x4 scores with a 3x3 mask: %v", name, err)
+		case err == nil:
 			t.Errorf("%s built on 3x4 scores with a 3x3 mask", name)
 		}
 		bad := &Mask{Rows: 2, Cols: 2, Roles: []Role{Positive, Ignored, Negative, Ignored}}
-		if _, err := runGraphOnShape(mustNew(t, name, nil), bad, 2, 2); err == nil {
+		_, err = runGraphOnShape(mustNew(t, name, nil), bad, 2, 2)
+		switch {
+		case errors.As(err, &bp):
+			t.Errorf("%s on a mask whose positive row has no negative: %v", name, err)
+		case err == nil:
 			t.Errorf("%s accepted a mask whose positive row has no negative", name)
 		}
 	}
