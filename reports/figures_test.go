@@ -136,7 +136,7 @@ func TestLineFigure(t *testing.T) {
 	k, paths := checkAndMake(t, "line", runs, spec, dir)
 	checkFigureFiles(t, paths, dir, "batchsize", 2*4*96, 3*96)
 	svg, _ := os.ReadFile(paths[1])
-	for _, want := range []string{"Y, linear probe (%)", "linear_conv_acc", "infonce", "128"} {
+	for _, want := range []string{"Y, linear probe (%)", "linear_conv_acc", "infonce", "128", "bars: 95% t-interval of the mean, 3 runs a point"} {
 		if !strings.Contains(string(svg), want) {
 			t.Errorf("line SVG lacks the text %q", want)
 		}

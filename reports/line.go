@@ -224,7 +224,39 @@ func makeLine(runs []Run, spec Spec, dir string) ([]string, error) {
 		}
 		plots = append(plots, p)
 	}
+	if note := barsNote(groups, o); note != "" {
+		if legend == nil {
+			legend = newFigureLegend()
+		}
+		legend.Add(note)
+	}
 	return writePanels(dir, spec.Name, plots, o.Columns, o.Size, legend)
+}
+
+// barsNote is the legend's line of text on what the error bars are and
+// how many runs make each point, so that the wide bars of two seeds read
+// as such: "bars: 95% t-interval of the mean, 2 runs a point"; "" when no
+// point has bars.
+func barsNote(groups []*group, o lineOptions) string {
+	lo, hi := math.MaxInt, 0
+	for _, y := range o.Y {
+		for _, g := range groups {
+			pts, err := linePoints(g.Runs, o, y, o.Scale)
+			if err != nil {
+				continue // linePanel has reported it
+			}
+			for _, pt := range pts {
+				lo, hi = min(lo, pt.N), max(hi, pt.N)
+			}
+		}
+	}
+	switch {
+	case hi < 2:
+		return ""
+	case lo == hi:
+		return fmt.Sprintf("bars: 95%% t-interval of the mean, %d runs a point", hi)
+	}
+	return fmt.Sprintf("bars: 95%% t-interval of the mean, %d-%d runs a point", lo, hi)
 }
 
 // lineXValues returns every distinct x of runs, in increasing order, for
