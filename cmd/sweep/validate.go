@@ -11,7 +11,7 @@ import (
 // validate says that the sweep file is valid (loading it checked it
 // without training) and what it holds.
 func validate(s *sweep.Sweep, _ *options, stdout, _ io.Writer) int {
-	fmt.Fprintf(stdout, "ok: %d runs (sweep %s, task %s, %s; %s, %s)\n",
-		len(s.Runs), s.Name, s.Task, s.Method, english.Plural(len(s.Figures), "figure"), english.Plural(len(s.Tables), "table"))
+	fmt.Fprintf(stdout, "ok: %s (sweep %s, task %s, %s; %s, %s)\n",
+		english.Plural(len(s.Runs), "run"), s.Name, s.Task, s.Method, english.Plural(len(s.Figures), "figure"), english.Plural(len(s.Tables), "table"))
 	return exitOK
 }

@@ -334,7 +334,11 @@ func (p *parser) decode(src []byte) (map[string]any, error) {
 			if st := pe.Position.Start; line > 1 && st >= 0 && st < len(src) && src[st] == '\n' && strings.Contains(pe.Message, `'\n'`) {
 				line--
 			}
-			return nil, &FileError{File: p.file, Line: line, Msg: "not valid TOML: " + pe.Message}
+			msg := "not valid TOML: " + pe.Message
+			if strings.Contains(pe.Message, "has already been defined") {
+				msg = strings.TrimSuffix(msg, ".") + "; keep one of the two"
+			}
+			return nil, &FileError{File: p.file, Line: line, Msg: msg}
 		}
 		return nil, &FileError{File: p.file, Msg: "not valid TOML: " + err.Error()}
 	}
