@@ -125,7 +125,8 @@ func heartbeat(runDir string) (stop func()) {
 
 // acquireLock takes the lock of the run in runDir. When another live
 // process holds it, it returns that process and a nil release. A stale lock
-// (its process is gone from this host, or the file is corrupt) is broken.
+// (its process is gone from this host, or the file is corrupt, or it names
+// this process, which does not hold it: see leftByFormerSelf) is broken.
 //
 // The lock file is complete from the moment it exists: it is written to a
 // temporary file and hard-linked into place, which fails if a lock exists.
@@ -151,11 +152,16 @@ func acquireLock(runDir string) (release func(), holder *LockInfo, err error) {
 		if info, err := readLock(path); err == nil && info == me {
 			os.Remove(path)
 		}
+		heldHere.Delete(path)
+	}
+	taken := func() (func(), *LockInfo, error) {
+		heldHere.Store(path, true)
+		return release, nil, nil
 	}
 	for attempt := 0; attempt < 3; attempt++ {
 		err := os.Link(tmpName, path)
 		if err == nil {
-			return release, nil, nil
+			return taken()
 		}
 		if !errors.Is(err, os.ErrExist) {
 			// No hard links here: fall back to an exclusive create.
@@ -169,7 +175,7 @@ func acquireLock(runDir string) (release func(), holder *LockInfo, err error) {
 					os.Remove(path)
 					return nil, nil, werr
 				}
-				return release, nil, nil
+				return taken()
 			}
 			if !errors.Is(cerr, os.ErrExist) {
 				return nil, nil, cerr
@@ -179,7 +185,7 @@ func acquireLock(runDir string) (release func(), holder *LockInfo, err error) {
 		if errors.Is(rerr, os.ErrNotExist) {
 			continue // released meanwhile
 		}
-		if rerr == nil && lockLive(path, info) {
+		if rerr == nil && lockLive(path, info) && !leftByFormerSelf(path, info, me) {
 			return nil, &info, nil
 		}
 		if err := breakLock(path, rerr == nil, info); err != nil {
@@ -188,6 +194,20 @@ func acquireLock(runDir string) (release func(), holder *LockInfo, err error) {
 	}
 	info, _ := readLock(path)
 	return nil, &info, nil
+}
+
+// heldHere holds the paths of the locks this process holds.
+var heldHere sync.Map
+
+// leftByFormerSelf reports whether the lock at path, holding info, names
+// this very process (me) without this process holding it: a former process
+// with the same PID on a host of the same name left it. A container
+// restarted after a crash (Kubernetes' restartPolicy OnFailure) runs sweep
+// again as PID 1 under the same hostname, and would otherwise wait for
+// itself for ever.
+func leftByFormerSelf(path string, info, me LockInfo) bool {
+	_, held := heldHere.Load(path)
+	return info == me && !held
 }
 
 // breakLock removes the stale lock at path. It first moves the lock aside

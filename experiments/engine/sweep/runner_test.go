@@ -265,6 +265,21 @@ func deadPID(t *testing.T) int {
 	return cmd.Process.Pid
 }
 
+// livePID returns the PID of a process of this host that lives until the
+// test ends, to hold runs as another sweep process would.
+func livePID(t *testing.T) int {
+	t.Helper()
+	cmd := exec.Command("sleep", "300")
+	if err := cmd.Start(); err != nil {
+		t.Skipf("no sleep command to stand for another process: %v", err)
+	}
+	t.Cleanup(func() {
+		cmd.Process.Kill()
+		cmd.Wait()
+	})
+	return cmd.Process.Pid
+}
+
 // writeHeldRun makes run r of s look as a process with this pid running
 // it would: a lock and a summary that says running.
 func writeHeldRun(t *testing.T, s *Sweep, out string, r *RunSpec, pid int) {
@@ -346,19 +361,20 @@ func TestRunsHeldElsewhereAreWaitedFor(t *testing.T) {
 	out := t.TempDir()
 	s := parseFile(t, runFile)
 	stale, live := s.Runs[0], s.Runs[1]
+	other := livePID(t)
 	writeHeldRun(t, s, out, stale, deadPID(t))
-	writeHeldRun(t, s, out, live, os.Getpid())
+	writeHeldRun(t, s, out, live, other)
 
 	states := s.States(out)
 	if st := states[0]; st.Status != results.StatusInterrupted {
 		t.Fatalf("a run whose process is gone reads as %+v", st)
 	}
-	if st := states[1]; st.Status != results.StatusRunning || st.Holder == nil || st.Holder.PID != os.Getpid() {
+	if st := states[1]; st.Status != results.StatusRunning || st.Holder == nil || st.Holder.PID != other {
 		t.Fatalf("a run held by a live process reads as %+v", st)
 	}
 
 	liveDir := s.RunDir(out, live)
-	oc, log := runWhileHeld(t, context.Background(), s, out, os.Getpid(), func() {
+	oc, log := runWhileHeld(t, context.Background(), s, out, other, func() {
 		// The other process is still at it: its files are untouched.
 		if sum, _ := results.ReadSummary(liveDir); sum.Status != results.StatusRunning {
 			t.Errorf("the live run's summary was touched: %+v", sum)
@@ -411,10 +427,11 @@ func TestAnInterruptWhileWaitingLeavesTheRunToItsProcess(t *testing.T) {
 	out := t.TempDir()
 	s := parseFile(t, runFile)
 	held := s.Runs[3]
-	writeHeldRun(t, s, out, held, os.Getpid())
+	other := livePID(t)
+	writeHeldRun(t, s, out, held, other)
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	oc, log := runWhileHeld(t, ctx, s, out, os.Getpid(), cancel)
+	oc, log := runWhileHeld(t, ctx, s, out, other, cancel)
 	if !oc.Interrupted || !slices.Equal(oc.Busy, []string{held.ID}) || !slices.Contains(oc.NotDone, held.ID) {
 		t.Fatalf("interrupted %v busy %v not done %v\n%s", oc.Interrupted, oc.Busy, oc.NotDone, log)
 	}
@@ -445,6 +462,30 @@ func TestCorruptLockFileIsStale(t *testing.T) {
 	}
 	release()
 	if _, err := os.Stat(filepath.Join(dir, results.LockFile)); !os.IsNotExist(err) {
+		t.Fatalf("release left the lock: %v", err)
+	}
+}
+
+// TestALockLeftByAFormerProcessOfThisPIDIsStale: a container restarted
+// after a crash runs sweep under the same hostname and PID (1) as the
+// process that died, whose lock then names this process; it is taken, not
+// waited for.
+func TestALockLeftByAFormerProcessOfThisPIDIsStale(t *testing.T) {
+	dir := t.TempDir()
+	lock := filepath.Join(dir, results.LockFile)
+	if err := os.WriteFile(lock, fmt.Appendf(nil, "%d %s\n", os.Getpid(), hostname()), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	release, holder, err := acquireLock(dir)
+	if err != nil || holder != nil {
+		t.Fatalf("acquireLock over a lock of a former process with this PID: holder %v, err %v; want the lock", holder, err)
+	}
+	// Held now, by this process: a second acquisition sees it held.
+	if _, holder, _ := acquireLock(dir); holder == nil {
+		t.Fatalf("a held lock was taken twice")
+	}
+	release()
+	if _, err := os.Stat(lock); !os.IsNotExist(err) {
 		t.Fatalf("release left the lock: %v", err)
 	}
 }
