@@ -258,3 +258,28 @@ func removeStaleTemps(dir string, printf func(format string, args ...any)) {
 		}
 	}
 }
+
+// staleSharedTemp is the age from which a temporary file in the sweep's
+// own folder or its reports folder is left over from a process that died.
+// No lock guards those folders, and another process may be writing
+// results.csv or a report there now; such a write takes well under a
+// second.
+const staleSharedTemp = 10 * time.Minute
+
+// removeOldTemps removes the temporary files (results.ReplaceFile's
+// ".NAME.tmp-*") at least age old in dir. A file it cannot remove is
+// reported through printf and left.
+func removeOldTemps(dir string, age time.Duration, printf func(format string, args ...any)) {
+	names, err := filepath.Glob(filepath.Join(dir, ".*.tmp-*"))
+	if err != nil {
+		return
+	}
+	for _, path := range names {
+		if info, err := os.Stat(path); err != nil || info.IsDir() || time.Since(info.ModTime()) < age {
+			continue
+		}
+		if err := os.Remove(path); err != nil && !errors.Is(err, os.ErrNotExist) {
+			printf("could not remove %s, left by an interrupted write: %v", path, err)
+		}
+	}
+}

@@ -7,12 +7,14 @@ import (
 	"io"
 	"log/slog"
 	"os"
+	"path/filepath"
 	"strings"
 	"sync"
 	"time"
 
 	"github.com/infomax/infomax/internal/english"
 
+	"github.com/infomax/infomax/experiments/engine/checkpoint"
 	"github.com/infomax/infomax/experiments/engine/results"
 )
 
@@ -248,9 +250,13 @@ func (r *Runner) checkDir(s *Sweep, out string) (*Outcome, error) {
 func (r *Runner) pendingRuns(s *Sweep, out string, states []State, oc *Outcome, parallel int) []int {
 	mine := s.ShardRuns(r.Shard)
 	var pending []int
+	for _, dir := range []string{s.Dir(out), filepath.Join(s.Dir(out), ReportsDir)} {
+		removeOldTemps(dir, staleSharedTemp, r.printf)
+	}
 	for _, i := range mine {
 		if states[i].Status == results.StatusDone {
 			oc.Skipped = append(oc.Skipped, s.Runs[i].ID)
+			r.tidyDoneRun(s.RunDir(out, s.Runs[i]))
 		} else {
 			pending = append(pending, i)
 		}
@@ -265,6 +271,31 @@ func (r *Runner) pendingRuns(s *Sweep, out string, states []State, oc *Outcome, 
 	}
 	r.printf("sweep %s: %s, %d done, %d to run%s -> %s", s.Name, scope, len(mine)-len(pending), len(pending), par, s.Dir(out))
 	return pending
+}
+
+// tidyDoneRun removes the checkpoints and temporary files that a process
+// killed after writing a done run's summary, and before deleting them,
+// left in its directory dir; under the run's lock, which it then releases.
+// A run with no checkpoint, the usual case, is left untouched.
+func (r *Runner) tidyDoneRun(dir string) {
+	if !exists(filepath.Join(dir, checkpoint.FileName)) && !exists(filepath.Join(dir, checkpoint.PrevFileName)) {
+		return
+	}
+	release, holder, err := acquireLock(dir)
+	if err != nil || holder != nil {
+		return // another process has it: it removes them itself
+	}
+	defer release()
+	removeStaleTemps(dir, r.printf)
+	if err := checkpoint.Remove(dir); err != nil {
+		r.printf("could not remove the checkpoints of the done run in %s: %v", dir, err)
+	}
+}
+
+// exists reports whether there is a file at path.
+func exists(path string) bool {
+	_, err := os.Stat(path)
+	return err == nil
 }
 
 // finish ends a call of Run whose runs have all ended: it says how to

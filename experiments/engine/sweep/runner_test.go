@@ -189,6 +189,48 @@ func TestARunRemovesTheTempFilesOfAKilledWrite(t *testing.T) {
 	}
 }
 
+// TestARerunTidiesWhatAKilledProcessLeft stands for a process killed
+// after it wrote a done run's summary and before it removed the run's
+// checkpoints and lock, and while it wrote results.csv and the page: the
+// next call of Run removes the checkpoints, the dead lock and the
+// temporary files old enough to be nobody's, keeps a young one, and runs
+// nothing again.
+func TestARerunTidiesWhatAKilledProcessLeft(t *testing.T) {
+	out := t.TempDir()
+	s := parseFile(t, runFile)
+	runSweep(t, s, out)
+	dir := s.RunDir(out, s.Runs[1])
+	left := []string{filepath.Join(dir, "checkpoint.bin"), filepath.Join(dir, "checkpoint.prev.bin"), filepath.Join(dir, ".metrics.jsonl.tmp-5")}
+	oldTemps := []string{filepath.Join(s.Dir(out), ".results.csv.tmp-1"), filepath.Join(s.Dir(out), ReportsDir, ".index.html.tmp-2")}
+	young := filepath.Join(s.Dir(out), ".results.csv.tmp-3")
+	for _, path := range append(append(left, oldTemps...), young) {
+		if err := os.WriteFile(path, []byte("left"), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	old := time.Now().Add(-2 * staleSharedTemp)
+	for _, path := range oldTemps {
+		if err := os.Chtimes(path, old, old); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := os.WriteFile(filepath.Join(dir, results.LockFile), fmt.Appendf(nil, "%d %s\n", deadPID(t), hostname()), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	oc, log := runSweep(t, parseFile(t, runFile), out)
+	if len(oc.Ran) != 0 || len(oc.Skipped) != 4 {
+		t.Fatalf("rerun: ran %v, skipped %v\n%s", oc.Ran, oc.Skipped, log)
+	}
+	for _, path := range append(append(left, oldTemps...), filepath.Join(dir, results.LockFile)) {
+		if _, err := os.Stat(path); !os.IsNotExist(err) {
+			t.Errorf("%s is still there: %v", path, err)
+		}
+	}
+	if _, err := os.Stat(young); err != nil {
+		t.Errorf("a temporary file of a second ago, perhaps another process's write, was removed: %v", err)
+	}
+}
+
 func TestFailedRunIsRecordedAndRerunNextTime(t *testing.T) {
 	out := t.TempDir()
 	marker := filepath.Join(t.TempDir(), "diverge")
