@@ -86,6 +86,22 @@ func TestReportWarnsOfTornMetricsLines(t *testing.T) {
 	}
 }
 
+// TestReportSaysHowToRemakeADoneRunsMissingFile: with a done run's
+// metrics.jsonl deleted, the report that reads it fails, naming the file
+// and saying how to have the run made again.
+func TestReportSaysHowToRemakeADoneRunsMissingFile(t *testing.T) {
+	f, out, s := ranSmallWalk(t, "[[figures]]\nkind = \"staircase\"\nname = \"walk\"\nmetric = \"x\"\ntruth = \"x\"\n")
+	dir := s.RunDir(out, s.Runs[0])
+	if err := os.Remove(filepath.Join(dir, results.MetricsFile)); err != nil {
+		t.Fatal(err)
+	}
+	code, stdout, errs := runCLI("report", f, "--out", out)
+	want := "; restore that file, or delete " + filepath.Join(dir, results.SummaryFile) + " so that `sweep run` runs that run again"
+	if code == exitOK || !strings.Contains(errs, results.MetricsFile) || !strings.Contains(errs, want) {
+		t.Fatalf("report: exit %d, stderr lacks %q\n%s%s", code, want, stdout, errs)
+	}
+}
+
 // TestReportCountsEveryRunNotDone: with 3 runs of 6 done, one failed and
 // two never started, the report's note counts all three left out.
 func TestReportCountsEveryRunNotDone(t *testing.T) {

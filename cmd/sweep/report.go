@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"runtime/debug"
@@ -93,7 +94,7 @@ func makeReports(s *sweep.Sweep, out string, stderr io.Writer) (files []string, 
 		}
 		files = append(files, rep.Files...)
 		if rep.Err != nil {
-			errs = append(errs, fmt.Errorf("report %s (%s): %w", spec.Name, spec.Kind, rep.Err))
+			errs = append(errs, fmt.Errorf("report %s (%s): %w%s", spec.Name, spec.Kind, rep.Err, missingRunFile(rep.Err)))
 		}
 		made = append(made, rep)
 	}
@@ -146,6 +147,22 @@ func newPage(s *sweep.Sweep, out string, runs []reports.Run, made []reports.Page
 		p.Runs = append(p.Runs, pr)
 	}
 	return p
+}
+
+// missingRunFile is the advice for a report that failed on a file of a
+// done run that is gone (a metrics.jsonl deleted by hand, say): `sweep
+// run` does not remake a done run's files, so it says how to have the run
+// made again; "" for any other error.
+func missingRunFile(err error) string {
+	var pe *fs.PathError
+	if !errors.As(err, &pe) || !errors.Is(err, fs.ErrNotExist) {
+		return ""
+	}
+	summary := filepath.Join(filepath.Dir(pe.Path), results.SummaryFile)
+	if _, serr := os.Stat(summary); serr != nil {
+		return ""
+	}
+	return fmt.Sprintf("; restore that file, or delete %s so that `sweep run` runs that run again", summary)
 }
 
 // makeReport calls a report kind's Make, turning a panic into an error.
