@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/infomax/infomax/experiments/engine/results"
+	"github.com/infomax/infomax/internal/english"
 )
 
 // demoSweep stores a sweep of the given estimators and seeds under a
@@ -335,7 +336,7 @@ func TestShortNumber(t *testing.T) {
 func TestNaturalOrder(t *testing.T) {
 	got := []string{"level_10_bias", "level_2_mse", "level_2_bias", "acc", "level_4_bias", "b2", "b10a"}
 	want := "acc b2 b10a level_2_bias level_2_mse level_4_bias level_10_bias"
-	slices.SortFunc(got, naturalCompare)
+	slices.SortFunc(got, english.NaturalCompare)
 	if strings.Join(got, " ") != want {
 		t.Errorf("natural order %v, want %s", got, want)
 	}

@@ -1,7 +1,6 @@
 package reports
 
 import (
-	"cmp"
 	"maps"
 	"path/filepath"
 	"slices"
@@ -9,6 +8,7 @@ import (
 	"strings"
 
 	"github.com/infomax/infomax/experiments/engine/results"
+	"github.com/infomax/infomax/internal/english"
 )
 
 // runTable is the page's table of every run: its swept values, seed,
@@ -98,39 +98,8 @@ func pageMetrics(p Page) []string {
 		}
 	}
 	rest := slices.DeleteFunc(slices.Sorted(maps.Keys(set)), func(s string) bool { return contains(named, s) })
-	slices.SortStableFunc(rest, naturalCompare)
+	slices.SortStableFunc(rest, english.NaturalCompare)
 	return append(named, rest...)
-}
-
-// naturalCompare orders strings as people do when they hold numbers: the
-// runs of digits by their value, so that "level_2" comes before "level_10".
-func naturalCompare(a, b string) int {
-	for a != "" && b != "" {
-		da, db := digitsPrefix(a), digitsPrefix(b)
-		if da != "" && db != "" {
-			na, _ := strconv.ParseFloat(da, 64)
-			nb, _ := strconv.ParseFloat(db, 64)
-			if na != nb {
-				return cmp.Compare(na, nb)
-			}
-			a, b = a[len(da):], b[len(db):]
-			continue
-		}
-		if a[0] != b[0] {
-			return cmp.Compare(a[0], b[0])
-		}
-		a, b = a[1:], b[1:]
-	}
-	return cmp.Compare(len(a), len(b))
-}
-
-// digitsPrefix returns the digits s starts with.
-func digitsPrefix(s string) string {
-	i := 0
-	for i < len(s) && s[i] >= '0' && s[i] <= '9' {
-		i++
-	}
-	return s[:i]
 }
 
 // optionStrings returns the strings in an option's value: the value

@@ -1,8 +1,10 @@
-// Package english words the counts in messages and reports, and cuts the
-// values that messages repeat to a readable length.
+// Package english words the counts in messages and reports, cuts the
+// values that messages repeat to a readable length, and orders names that
+// hold numbers as people read them.
 package english
 
 import (
+	"cmp"
 	"math"
 	"strconv"
 	"strings"
@@ -121,4 +123,45 @@ func Bytes(b float64) string {
 		i++
 	}
 	return strconv.FormatFloat(b, 'g', 3, 64) + " " + units[i]
+}
+
+// NaturalCompare orders strings as people do when they hold numbers: the
+// runs of digits by their value, so that "level_2" comes before "level_10".
+// Strings it finds equal (level_02 and level_2) are ordered as bytes, so
+// that the order is total.
+func NaturalCompare(a, b string) int {
+	if c := naturalCompare(a, b); c != 0 {
+		return c
+	}
+	return strings.Compare(a, b)
+}
+
+// naturalCompare is NaturalCompare without the tie-break.
+func naturalCompare(a, b string) int {
+	for a != "" && b != "" {
+		da, db := digitsPrefix(a), digitsPrefix(b)
+		if da != "" && db != "" {
+			na, _ := strconv.ParseFloat(da, 64)
+			nb, _ := strconv.ParseFloat(db, 64)
+			if na != nb {
+				return cmp.Compare(na, nb)
+			}
+			a, b = a[len(da):], b[len(db):]
+			continue
+		}
+		if a[0] != b[0] {
+			return cmp.Compare(a[0], b[0])
+		}
+		a, b = a[1:], b[1:]
+	}
+	return cmp.Compare(len(a), len(b))
+}
+
+// digitsPrefix returns the digits s starts with.
+func digitsPrefix(s string) string {
+	i := 0
+	for i < len(s) && s[i] >= '0' && s[i] <= '9' {
+		i++
+	}
+	return s[:i]
 }

@@ -1,6 +1,7 @@
 package english
 
 import (
+	"slices"
 	"strings"
 	"testing"
 	"unicode/utf8"
@@ -57,5 +58,14 @@ func TestBytes(t *testing.T) {
 		if got := Bytes(c.b); got != c.want {
 			t.Errorf("Bytes(%g) = %q, want %q", c.b, got, c.want)
 		}
+	}
+}
+
+func TestNaturalCompare(t *testing.T) {
+	names := []string{"level_10_mean", "mi", "level_2_mean", "level_02_mean", "level_2_bias", "a10b2", "a10b10", "a9"}
+	slices.SortFunc(names, NaturalCompare)
+	want := []string{"a9", "a10b2", "a10b10", "level_2_bias", "level_02_mean", "level_2_mean", "level_10_mean", "mi"}
+	if !slices.Equal(names, want) {
+		t.Fatalf("sorted %v, want %v", names, want)
 	}
 }

@@ -13,6 +13,8 @@ import (
 	"strconv"
 
 	"github.com/BurntSushi/toml"
+
+	"github.com/infomax/infomax/internal/english"
 )
 
 // StatusPending marks a run that has not started, in results.csv and in
@@ -37,7 +39,8 @@ type ResultsRow struct {
 
 // EncodeResultsCSV writes results.csv's content: a header of run_id, the
 // parameter columns, seed, status and then every metric any row has (the
-// union of their names, sorted), then one line per row. A metric a row lacks
+// union of their names, in natural order: level_2_mean before
+// level_10_mean), then one line per row. A metric a row lacks
 // is an empty cell; a non-finite metric is NaN, +Inf or -Inf.
 func EncodeResultsCSV(params []string, rows []ResultsRow) ([]byte, error) {
 	metricSet := map[string]bool{}
@@ -49,7 +52,7 @@ func EncodeResultsCSV(params []string, rows []ResultsRow) ([]byte, error) {
 			metricSet[k] = true
 		}
 	}
-	metrics := slices.Sorted(maps.Keys(metricSet))
+	metrics := slices.SortedFunc(maps.Keys(metricSet), english.NaturalCompare)
 
 	var buf bytes.Buffer
 	w := csv.NewWriter(&buf)

@@ -16,6 +16,7 @@ func TestResultsCSVRoundTrip(t *testing.T) {
 		{RunID: "a_s0", Params: []string{"jsd", "0.5"}, Seed: 0, Status: StatusDone, Metrics: Values{"mi": 1.25, "loss": math.NaN()}},
 		{RunID: "b_s1", Params: []string{"infonce, \"quoted\"", "1"}, Seed: 1, Status: StatusFailed, Metrics: Values{"bias": math.Inf(-1)}},
 		{RunID: "c_s0", Params: []string{"dv", "2"}, Seed: 0, Status: StatusPending},
+		{RunID: "d_s0", Params: []string{"smile", "3"}, Seed: 0, Status: StatusDone, Metrics: Values{"level_10_mean": 9.5, "level_2_mean": 2}},
 	}
 	path := filepath.Join(t.TempDir(), ResultsFile)
 	if err := WriteResultsCSV(path, []string{"estimator", "tau"}, rows); err != nil {
@@ -25,14 +26,15 @@ func TestResultsCSVRoundTrip(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	wantHeader := []string{"run_id", "estimator", "tau", "seed", "status", "bias", "loss", "mi"}
+	wantHeader := []string{"run_id", "estimator", "tau", "seed", "status", "bias", "level_2_mean", "level_10_mean", "loss", "mi"}
 	if !slices.Equal(tab.Header, wantHeader) {
 		t.Fatalf("header %v, want %v", tab.Header, wantHeader)
 	}
 	want := [][]string{
-		{"a_s0", "jsd", "0.5", "0", "done", "", "NaN", "1.25"},
-		{"b_s1", "infonce, \"quoted\"", "1", "1", "failed", "-Inf", "", ""},
-		{"c_s0", "dv", "2", "0", "pending", "", "", ""},
+		{"a_s0", "jsd", "0.5", "0", "done", "", "", "", "NaN", "1.25"},
+		{"b_s1", "infonce, \"quoted\"", "1", "1", "failed", "-Inf", "", "", "", ""},
+		{"c_s0", "dv", "2", "0", "pending", "", "", "", "", ""},
+		{"d_s0", "smile", "3", "0", "done", "", "2", "9.5", "", ""},
 	}
 	for i := range want {
 		if !slices.Equal(tab.Rows[i], want[i]) {
