@@ -94,6 +94,9 @@ func ReplaceFile(path string, data []byte) error {
 		return err
 	}
 	if err := os.Rename(tmp, path); err != nil {
+		if st, serr := os.Stat(path); serr == nil && st.IsDir() {
+			return fmt.Errorf("%s is a folder, which no file can replace: move it away", path)
+		}
 		return err
 	}
 	ok = true

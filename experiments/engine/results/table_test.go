@@ -124,3 +124,26 @@ func TestLastStepReadsTheLastWholeRecord(t *testing.T) {
 		t.Errorf("a missing file: LastStep = %d, true; want false", step)
 	}
 }
+
+// TestReplaceFileNamesAFolderInTheWay: a folder where the file goes is an
+// error that says so and what to do, and leaves no temporary file.
+func TestReplaceFileNamesAFolderInTheWay(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, ResultsFile)
+	if err := os.Mkdir(path, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(path, "x"), nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	err := ReplaceFile(path, []byte("a,b\n"))
+	if err == nil || err.Error() != path+" is a folder, which no file can replace: move it away" {
+		t.Fatalf("ReplaceFile over a folder: %v", err)
+	}
+	if left, _ := filepath.Glob(filepath.Join(dir, ".*.tmp-*")); len(left) != 0 {
+		t.Fatalf("temporary files left: %v", left)
+	}
+	if err := ReplaceFile(filepath.Join(dir, "ok.csv"), []byte("a\n")); err != nil {
+		t.Fatal(err)
+	}
+}
