@@ -126,7 +126,8 @@ func heartbeat(runDir string) (stop func()) {
 // acquireLock takes the lock of the run in runDir. When another live
 // process holds it, it returns that process and a nil release. A stale lock
 // (its process is gone from this host, or the file is corrupt, or it names
-// this process, which does not hold it: see leftByFormerSelf) is broken.
+// this process, which does not hold it, and its heartbeat has stopped: see
+// leftByFormerSelf) is broken.
 //
 // The lock file is complete from the moment it exists: it is written to a
 // temporary file and hard-linked into place, which fails if a lock exists.
@@ -147,15 +148,16 @@ func acquireLock(runDir string) (release func(), holder *LockInfo, err error) {
 	if err := tmp.Close(); err != nil {
 		return nil, nil, err
 	}
+	key := heldKey(path)
 	release = func() {
+		heldHere.Delete(key)
 		// Remove the lock only if it is still ours.
 		if info, err := readLock(path); err == nil && info == me {
 			os.Remove(path)
 		}
-		heldHere.Delete(path)
 	}
 	taken := func() (func(), *LockInfo, error) {
-		heldHere.Store(path, true)
+		heldHere.Store(key, true)
 		return release, nil, nil
 	}
 	for attempt := 0; attempt < 3; attempt++ {
@@ -196,19 +198,41 @@ func acquireLock(runDir string) (release func(), holder *LockInfo, err error) {
 	return nil, &info, nil
 }
 
-// heldHere holds the paths of the locks this process holds.
+// heldHere holds the locks this process holds, by heldKey.
 var heldHere sync.Map
 
-// leftByFormerSelf reports whether the lock at path, holding info, names
-// this very process (me) without this process holding it: a former process
-// with the same PID on a host of the same name left it. A container
-// restarted after a crash (Kubernetes' restartPolicy OnFailure) runs sweep
-// again as PID 1 under the same hostname, and would otherwise wait for
-// itself for ever.
-func leftByFormerSelf(path string, info, me LockInfo) bool {
-	_, held := heldHere.Load(path)
-	return info == me && !held
+// heldKey is heldHere's key for the lock at path: its absolute path.
+func heldKey(path string) string {
+	if abs, err := filepath.Abs(path); err == nil {
+		return abs
+	}
+	return path
 }
+
+// leftByFormerSelf reports whether the lock at path, holding info, names
+// this very process (me) without this process holding it, and its
+// heartbeat has stopped (not touched for formerSelfAfter): a former
+// process with the same PID on a host of the same name left it. A
+// container restarted after a crash (Kubernetes' restartPolicy OnFailure)
+// runs sweep again as PID 1 under the same hostname, and would otherwise
+// wait for itself for ever. A live process of that PID and hostname in
+// another PID namespace (containers sharing the node's hostname, each
+// sweep their PID 1) keeps touching its lock, and keeps it.
+func leftByFormerSelf(path string, info, me LockInfo) bool {
+	if info != me {
+		return false
+	}
+	if _, held := heldHere.Load(heldKey(path)); held {
+		return false
+	}
+	st, err := os.Stat(path)
+	return err == nil && time.Since(st.ModTime()) >= formerSelfAfter
+}
+
+// formerSelfAfter is how long a lock that names this process but that it
+// does not hold must have gone untouched to count as a former process's:
+// three heartbeats. A restarted container waits that long for its run.
+const formerSelfAfter = 3 * LockHeartbeat
 
 // breakLock removes the stale lock at path. It first moves the lock aside
 // and checks that what it moved is the stale lock it read, so that a lock

@@ -214,14 +214,17 @@ func TestARerunTidiesWhatAKilledProcessLeft(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	if err := os.WriteFile(filepath.Join(dir, results.LockFile), fmt.Appendf(nil, "%d %s\n", deadPID(t), hostname()), 0o644); err != nil {
-		t.Fatal(err)
+	lockOnly := s.RunDir(out, s.Runs[2]) // killed after removing its checkpoints, before its lock
+	for _, d := range []string{dir, lockOnly} {
+		if err := os.WriteFile(filepath.Join(d, results.LockFile), fmt.Appendf(nil, "%d %s\n", deadPID(t), hostname()), 0o644); err != nil {
+			t.Fatal(err)
+		}
 	}
 	oc, log := runSweep(t, parseFile(t, runFile), out)
 	if len(oc.Ran) != 0 || len(oc.Skipped) != 4 {
 		t.Fatalf("rerun: ran %v, skipped %v\n%s", oc.Ran, oc.Skipped, log)
 	}
-	for _, path := range append(append(left, oldTemps...), filepath.Join(dir, results.LockFile)) {
+	for _, path := range append(append(left, oldTemps...), filepath.Join(dir, results.LockFile), filepath.Join(lockOnly, results.LockFile)) {
 		if _, err := os.Stat(path); !os.IsNotExist(err) {
 			t.Errorf("%s is still there: %v", path, err)
 		}
@@ -510,12 +513,20 @@ func TestCorruptLockFileIsStale(t *testing.T) {
 
 // TestALockLeftByAFormerProcessOfThisPIDIsStale: a container restarted
 // after a crash runs sweep under the same hostname and PID (1) as the
-// process that died, whose lock then names this process; it is taken, not
-// waited for.
+// process that died, whose lock then names this process; once its
+// heartbeat has stopped it is taken, not waited for. While it is touched,
+// as a live namesake in another container touches it, it is left alone.
 func TestALockLeftByAFormerProcessOfThisPIDIsStale(t *testing.T) {
 	dir := t.TempDir()
 	lock := filepath.Join(dir, results.LockFile)
 	if err := os.WriteFile(lock, fmt.Appendf(nil, "%d %s\n", os.Getpid(), hostname()), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if _, holder, err := acquireLock(dir); err != nil || holder == nil || holder.PID != os.Getpid() {
+		t.Fatalf("acquireLock over a fresh lock of this PID: holder %v, err %v; want it left to its holder", holder, err)
+	}
+	stopped := time.Now().Add(-formerSelfAfter - time.Second)
+	if err := os.Chtimes(lock, stopped, stopped); err != nil {
 		t.Fatal(err)
 	}
 	release, holder, err := acquireLock(dir)
