@@ -87,8 +87,8 @@ func TestStaircaseOptions(t *testing.T) {
 	}
 	// The failed nwj run is left out: one panel of 5 x 2.5 inches at 50 dpi.
 	checkFigureFiles(t, paths, dir, "stairs-window", 250, 125)
-	if svg, _ := os.ReadFile(paths[1]); strings.Contains(string(svg), " of 2)") {
-		t.Errorf("with seeds = \"all\" the legend names one seed")
+	if svg, err := os.ReadFile(paths[1]); err != nil || strings.Contains(string(svg), " of 2 runs)") {
+		t.Errorf("with seeds = \"all\" the legend names one seed (or the SVG is unreadable: %v)", err)
 	}
 
 	// The first seed alone: the legend says which, of how many.
@@ -96,7 +96,7 @@ func TestStaircaseOptions(t *testing.T) {
 	if paths, err = k.Make(runs, spec, dir); err != nil {
 		t.Fatal(err)
 	}
-	if svg, _ := os.ReadFile(paths[1]); !strings.Contains(string(svg), "32 (seed 0 of 2)") {
+	if svg, _ := os.ReadFile(paths[1]); !strings.Contains(string(svg), "32 (seed 0; 1 of 2 runs)") {
 		t.Errorf("the legend of a figure of the first seed does not say so")
 	}
 

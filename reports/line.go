@@ -243,7 +243,7 @@ func barsNote(groups []*group, o lineOptions) string {
 		for _, g := range groups {
 			pts, err := linePoints(g.Runs, o, y, o.Scale)
 			if err != nil {
-				continue // linePanel has reported it
+				continue // not reached: makeLine returned on linePanel's error
 			}
 			for _, pt := range pts {
 				lo, hi = min(lo, pt.N), max(hi, pt.N)

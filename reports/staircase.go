@@ -177,7 +177,7 @@ func newStaircaseLines(legend *figureLegend) *staircaseLines {
 // lowest seed's run, or with option seeds = "all" every run in seed order.
 // The first run's smoothed line stands for the group in the legend, which
 // says, when one run of several is drawn, its seed and the group's count
-// of runs: "jsd (seed 0 of 3)".
+// of runs: "jsd (seed 0; 1 of 3 runs)".
 func (s *staircaseLines) addGroup(p *plot.Plot, spec Spec, o staircaseOptions, lg *group, i int) error {
 	rs := append([]Run(nil), lg.Runs...)
 	sort.SliceStable(rs, func(a, b int) bool { return rs[a].Summary.Seed < rs[b].Summary.Seed })
@@ -190,7 +190,7 @@ func (s *staircaseLines) addGroup(p *plot.Plot, spec Spec, o staircaseOptions, l
 	}
 	if !o.AllSeeds && len(lg.Runs) > 1 {
 		// Say which run stands for the group, and that there are more.
-		name = fmt.Sprintf("%s (seed %d of %d)", name, rs[0].Summary.Seed, len(lg.Runs))
+		name = fmt.Sprintf("%s (seed %d; 1 of %d runs)", name, rs[0].Summary.Seed, len(lg.Runs))
 	}
 	for k, r := range rs {
 		if err := s.addRun(p, spec, o, r, i, name, k == 0); err != nil {

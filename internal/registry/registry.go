@@ -72,7 +72,7 @@ func (r *Registry[T]) Register(v T) {
 		case other == name:
 			panic(fmt.Sprintf("registry: %s %q registered twice, at %s and at %s; give one of them another name", r.kind, name, r.sites[name], site))
 		case strings.EqualFold(other, name):
-			panic(fmt.Sprintf("registry: %s %q (at %s) differs from %q (at %s) only in case; give it another name", r.kind, name, site, other, r.sites[other]))
+			panic(fmt.Sprintf("registry: %s %q (at %s) differs from %q (at %s) only in case; give one of them another name", r.kind, name, site, other, r.sites[other]))
 		}
 	}
 	r.entries[name] = v

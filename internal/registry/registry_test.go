@@ -152,13 +152,14 @@ func init() {
 // TestDuplicatePanicNamesBothSites registers a name that an init function
 // registered: the panic gives the init's line first, then this one's.
 func TestDuplicatePanicNamesBothSites(t *testing.T) {
-	_, _, line, _ := runtime.Caller(0)
+	var line int
 	defer func() {
 		msg, _ := recover().(string)
-		want := fmt.Sprintf(`widget "early" registered twice, at registry/registry_test.go:%d and at registry/registry_test.go:%d; give one of them another name`, earlyLine+1, line+8)
+		want := fmt.Sprintf(`widget "early" registered twice, at registry/registry_test.go:%d and at registry/registry_test.go:%d; give one of them another name`, earlyLine+1, line+1)
 		if msg != "registry: "+want {
 			t.Errorf("panic %q\nwant %q", msg, "registry: "+want)
 		}
 	}()
+	_, _, line, _ = runtime.Caller(0)
 	earlyWidgets.Register(w("early", 2))
 }

@@ -69,6 +69,29 @@ func WriteFileAtomic(path string, data []byte) error {
 // directory once a run, with the summary that ends it, rather than after
 // each of its files.
 func ReplaceFile(path string, data []byte) error {
+	err := replaceOnce(path, data)
+	if errors.Is(err, errTempGone) {
+		// A rerun's tidy-up removed the temporary file of a write that a
+		// paused process had left for long (see sweep's removeOldTemps):
+		// write it again.
+		err = replaceOnce(path, data)
+	}
+	if errors.Is(err, errTempGone) {
+		return fmt.Errorf("writing %s: its temporary file was removed twice before it could be renamed into place", path)
+	}
+	return err
+}
+
+// errTempGone is replaceOnce's error when its temporary file is gone at
+// the rename.
+var errTempGone = errors.New("temporary file gone")
+
+// beforeRename is called with replaceOnce's temporary file before it is
+// renamed into place. It does nothing; a test sets it to remove the file.
+var beforeRename = func(tmp string) {}
+
+// replaceOnce is one try of ReplaceFile.
+func replaceOnce(path string, data []byte) error {
 	f, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".tmp-*")
 	if err != nil {
 		return err
@@ -93,9 +116,13 @@ func ReplaceFile(path string, data []byte) error {
 	if err := os.Chmod(tmp, 0o644); err != nil {
 		return err
 	}
+	beforeRename(tmp)
 	if err := os.Rename(tmp, path); err != nil {
 		if st, serr := os.Stat(path); serr == nil && st.IsDir() {
 			return fmt.Errorf("%s is a folder, which no file can replace: move it away", path)
+		}
+		if _, serr := os.Lstat(tmp); errors.Is(serr, os.ErrNotExist) {
+			return errTempGone
 		}
 		return err
 	}

@@ -147,3 +147,32 @@ func TestReplaceFileNamesAFolderInTheWay(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+// TestReplaceFileWritesAgainWhenItsTempFileIsRemoved: a temporary file
+// removed before its rename, as a rerun's tidy-up removes one that a
+// paused process left for long, is written again; removed twice, the
+// error says so.
+func TestReplaceFileWritesAgainWhenItsTempFileIsRemoved(t *testing.T) {
+	path := filepath.Join(t.TempDir(), ResultsFile)
+	removals := 1
+	beforeRename = func(tmp string) {
+		if removals > 0 {
+			removals--
+			os.Remove(tmp)
+		}
+	}
+	defer func() { beforeRename = func(string) {} }()
+	if err := ReplaceFile(path, []byte("a\n")); err != nil {
+		t.Fatal(err)
+	}
+	if b, err := os.ReadFile(path); err != nil || string(b) != "a\n" {
+		t.Fatalf("file holds %q, %v", b, err)
+	}
+	removals = 2
+	if err := ReplaceFile(path, []byte("b\n")); err == nil || !strings.Contains(err.Error(), "removed twice") {
+		t.Fatalf("temporary file removed at both tries: %v", err)
+	}
+	if b, _ := os.ReadFile(path); string(b) != "a\n" {
+		t.Fatalf("the old file became %q", b)
+	}
+}

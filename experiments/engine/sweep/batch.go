@@ -84,9 +84,10 @@ func (b *batch) sleep() bool {
 // round feeds the runs with the given indices to parallel workers until
 // they are all run, an error stops the feed, or the context is cancelled. It
 // returns, in plan order, those that another live process held, and those
-// it did not start. No run starts once the context is cancelled: a select
-// with both the cancellation and an idle worker ready picks either, so a
-// worker handed a run checks the context again and leaves the run unstarted.
+// it did not start. A select with both the cancellation and an idle worker
+// ready picks either, so a worker handed a run checks the context again and
+// leaves the run unstarted when it is cancelled; a cancellation that comes
+// after that check stops the run as any interrupt does.
 func (b *batch) round(indices []int) (busy, unfed []int) {
 	jobs := make(chan int)
 	var wg sync.WaitGroup

@@ -336,7 +336,7 @@ func (p *parser) decode(src []byte) (map[string]any, error) {
 			}
 			msg := "not valid TOML: " + pe.Message
 			if strings.Contains(pe.Message, "has already been defined") {
-				msg = strings.TrimSuffix(msg, ".") + "; keep one of the two"
+				msg = strings.TrimSuffix(msg, ".") + "; keep one of the two (two tables of one name: merge them)"
 			}
 			return nil, &FileError{File: p.file, Line: line, Msg: msg}
 		}

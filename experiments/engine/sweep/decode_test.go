@@ -223,7 +223,7 @@ func TestBadSweepFiles(t *testing.T) {
 		{"report name twice", head + "[[figures]]\nkind = \"fake_table\"\n[[tables]]\nkind = \"fake_table\"\n", 0, `tables[0].name: "fake_table" is already the name of another report`},
 		{"report name escaping", head + "[[figures]]\nkind = \"fake_table\"\nname = \"../x\"\n", 5, `figures[0].name: "../x" must not contain`},
 		{"not TOML", head + "[base\n", 3, `not valid TOML`},
-		{"a key twice", head + "[base]\nwidth = 2\nwidth = 3\n", 5, `not valid TOML: Key 'base.width' has already been defined; keep one of the two`},
+		{"a key twice", head + "[base]\nwidth = 2\nwidth = 3\n", 5, `not valid TOML: Key 'base.width' has already been defined; keep one of the two (two tables of one name: merge them)`},
 		{"duplicate values", head + "[parameters.width]\nvalues = [2, 2]\n", 4, `lists 2 twice`},
 		{"values meaning the same", head + "[parameters.\"optim.lr\"]\nvalues = [1, 1.0]\n", 0, `resolve to the same config`},
 		{"overlapping parameters", head + "[parameters.\"estimator_params.tau\"]\nvalues = [1.0]\n[parameters.estimator_params]\nvalue = {tau = 2.0}\n", 5, `overlaps parameter "estimator_params.tau"`},

@@ -273,12 +273,15 @@ func (r *Runner) pendingRuns(s *Sweep, out string, states []State, oc *Outcome, 
 	return pending
 }
 
-// tidyDoneRun removes the checkpoints and temporary files that a process
-// killed after writing a done run's summary, and before deleting them,
-// left in its directory dir; under the run's lock, which it then releases.
-// A run with no checkpoint, the usual case, is left untouched.
+// tidyDoneRun removes the checkpoints, the dead lock and the temporary
+// files that a process killed after writing a done run's summary, and
+// before removing them, left in its directory dir; under the run's lock
+// (breaking a dead one), which it then releases. A run with none of them,
+// the usual case, is left untouched.
 func (r *Runner) tidyDoneRun(dir string) {
-	if !exists(filepath.Join(dir, checkpoint.FileName)) && !exists(filepath.Join(dir, checkpoint.PrevFileName)) {
+	temps, _ := filepath.Glob(filepath.Join(dir, ".*.tmp-*"))
+	if len(temps) == 0 && !exists(filepath.Join(dir, checkpoint.FileName)) &&
+		!exists(filepath.Join(dir, checkpoint.PrevFileName)) && !exists(filepath.Join(dir, results.LockFile)) {
 		return
 	}
 	release, holder, err := acquireLock(dir)
