@@ -202,7 +202,7 @@ func (r *Runner) Run(ctx context.Context, s *Sweep) (*Outcome, error) {
 			oc.NotDone = append(oc.NotDone, st.Run.ID)
 		}
 	}
-	r.finish(s, out, states, oc)
+	r.finish(ctx, s, out, states, oc)
 	return oc, nil
 }
 
@@ -305,7 +305,7 @@ func exists(path string) bool {
 // continue an interrupted sweep, or that runs of other shards are not done
 // yet, or has Report make the reports; and it prints the closing line (before
 // the advice on continuing, which comes last).
-func (r *Runner) finish(s *Sweep, out string, states []State, oc *Outcome) {
+func (r *Runner) finish(ctx context.Context, s *Sweep, out string, states []State, oc *Outcome) {
 	if oc.Interrupted {
 		r.printf("%s", oc.Closing())
 		r.printf("interrupted: nothing is half-written; interrupted runs saved a checkpoint where their task supports it. To continue, %s: done runs are skipped and interrupted ones resume.", r.resumeHint())
@@ -317,7 +317,7 @@ func (r *Runner) finish(s *Sweep, out string, states []State, oc *Outcome) {
 		r.printf("%s", oc.Closing())
 		return
 	}
-	r.report(s, out, oc)
+	r.report(ctx, s, out, oc)
 	r.printf("%s", oc.Closing())
 }
 
@@ -338,11 +338,24 @@ func (r *Runner) otherShardsOpen(states []State) []State {
 
 // report has Report make the sweep's reports, and prints the files written
 // and the errors; without Report it only finds the runs that are not done.
-func (r *Runner) report(s *Sweep, out string, oc *Outcome) {
+// The reports are made whole even when ctx is cancelled meanwhile (they
+// take seconds, and every run is saved by then); an interrupt then says
+// so, rather than seem ignored.
+func (r *Runner) report(ctx context.Context, s *Sweep, out string, oc *Outcome) {
 	if r.Report == nil {
 		_, oc.Missing = s.LoadRuns(out)
 		return
 	}
+	said := make(chan struct{})
+	stop := context.AfterFunc(ctx, func() {
+		defer close(said)
+		r.printf("%s", reportsInterrupted)
+	})
+	defer func() {
+		if !stop() {
+			<-said // it was said, or is being said: let it end before Run does
+		}
+	}()
 	oc.Reports, oc.Missing, oc.ReportErr = r.Report(s, out)
 	for _, f := range oc.Reports {
 		r.printf("wrote %s", f)
@@ -351,6 +364,10 @@ func (r *Runner) report(s *Sweep, out string, oc *Outcome) {
 		r.printf("reports failed: %v", oc.ReportErr)
 	}
 }
+
+// reportsInterrupted is what report says of an interrupt while the reports
+// are made.
+const reportsInterrupted = "interrupted while writing the reports: every run is saved, and the reports are finished first; `sweep report` makes them again"
 
 // Closing is the outcome's closing line (more lines when runs failed).
 func (oc *Outcome) Closing() string {

@@ -694,3 +694,32 @@ func TestNoRunStartsOnceCancelled(t *testing.T) {
 		t.Fatalf("results.csv statuses %v", statuses)
 	}
 }
+
+// TestAnInterruptWhileReportingIsAcknowledged: Ctrl-C while the reports
+// are made lets them finish, and says so, rather than seem ignored.
+func TestAnInterruptWhileReportingIsAcknowledged(t *testing.T) {
+	out := t.TempDir()
+	s := parseFile(t, runFile)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	w := newWatchWriter(reportsInterrupted)
+	report := func(s *Sweep, out string) ([]string, []State, error) {
+		cancel()
+		select {
+		case <-w.seen:
+		case <-time.After(10 * time.Second):
+			t.Error("the interrupt was not acknowledged within 10 s")
+		}
+		return drawReports(s, out)
+	}
+	oc, err := (&Runner{Out: out, Stdout: w, Report: report}).Run(ctx, s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(oc.Ran) != 4 || len(oc.Reports) == 0 || oc.ReportErr != nil {
+		t.Fatalf("outcome %+v\n%s", oc, w)
+	}
+	if n := strings.Count(w.String(), reportsInterrupted); n != 1 {
+		t.Fatalf("the acknowledgement was written %d times:\n%s", n, w)
+	}
+}
