@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io/fs"
 	"log/slog"
 	"os"
 	"path/filepath"
@@ -105,8 +106,13 @@ func (r *Runner) runOne(ctx context.Context, s *Sweep, run *RunSpec, prog *progr
 }
 
 // setupFailed is the result of a run that failed before its task started.
+// A permission error says what a rerun needs first.
 func setupFailed(err error) runResult {
-	return runResult{status: statusFailed, reason: err.Error(), checkpoint: -1, setup: true}
+	reason := err.Error()
+	if errors.Is(err, fs.ErrPermission) {
+		reason += " (make the run's folder writable by this user, then rerun)"
+	}
+	return runResult{status: statusFailed, reason: reason, checkpoint: -1, setup: true}
 }
 
 // attempt is one attempt at a run, from the writing of its config to the

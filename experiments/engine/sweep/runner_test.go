@@ -3,7 +3,9 @@ package sweep
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -721,5 +723,18 @@ func TestAnInterruptWhileReportingIsAcknowledged(t *testing.T) {
 	}
 	if n := strings.Count(w.String(), reportsInterrupted); n != 1 {
 		t.Fatalf("the acknowledgement was written %d times:\n%s", n, w)
+	}
+}
+
+// TestAFolderItCannotWriteSaysWhatARerunNeeds: a run that failed for want
+// of permission on its folder says to fix that first, since a rerun alone
+// fails the same way; other setup errors are given as they are.
+func TestAFolderItCannotWriteSaysWhatARerunNeeds(t *testing.T) {
+	denied := setupFailed(&os.PathError{Op: "mkdir", Path: "runs/x/r1", Err: fs.ErrPermission})
+	if want := "mkdir runs/x/r1: permission denied (make the run's folder writable by this user, then rerun)"; denied.reason != want {
+		t.Errorf("reason %q, want %q", denied.reason, want)
+	}
+	if other := setupFailed(errors.New("boom")); other.reason != "boom" {
+		t.Errorf("reason %q, want boom", other.reason)
 	}
 }
