@@ -66,7 +66,7 @@ func readInteractionOptions(spec Spec) (interactionOptions, error) {
 	if o.From != "" && o.From == o.To {
 		r.fail("to", "is the same value as from (%s): the change would be 0", o.To)
 	}
-	for _, v := range []struct{ option, key, value string }{{"from", o.Factor, o.From}, {"to", o.Factor, o.To}, {"reference", o.By, o.Reference}} {
+	for _, v := range o.namedValues() {
 		if allowed, ok := o.Where[v.key]; ok && v.value != "" && !slices.Contains(allowed, v.value) {
 			r.fail(v.option, "%s = %s is left out by where %s, so the table would have no runs", v.key, v.value, formatWhere(o.Where))
 		}
@@ -98,13 +98,22 @@ func (r *optionReader) value(name string) string {
 	return formatValue(v)
 }
 
+// namedValue is an option that names one value of a parameter.
+type namedValue struct{ option, key, value string }
+
+// namedValues returns the options that name a parameter value: from and
+// to, values of the factor, and reference, a value of by.
+func (o interactionOptions) namedValues() []namedValue {
+	return []namedValue{{"from", o.Factor, o.From}, {"to", o.Factor, o.To}, {"reference", o.By, o.Reference}}
+}
+
 // selectors returns the runs the table needs, each of which some run of
 // the sweep must match: where's, and within it the factor at from and at
 // to, and the reference group; a misspelt value then fails validation
 // rather than leaving the table empty.
 func (o interactionOptions) selectors() []Selector {
 	sels := whereSelector(o.Where)
-	for _, v := range []struct{ option, key, value string }{{"from", o.Factor, o.From}, {"to", o.Factor, o.To}, {"reference", o.By, o.Reference}} {
+	for _, v := range o.namedValues() {
 		if v.key == "" || v.value == "" {
 			continue
 		}

@@ -93,7 +93,7 @@ func TestDodgedErrorBarsDoNotOverlap(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		p, err := linePanel(Spec{Name: "f"}, o, "acc", groups, nil, tc.xs, nil)
+		p, err := linePanel(Spec{Name: "f"}, o, "acc", groups, nil, tc.xs, nil, nil)
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -217,14 +217,15 @@ func makeLine(runs []Run, spec Spec, dir string) ([]string, error) {
 	if len(o.Group) == 0 {
 		legend = nil
 	}
+	var counts runCounts
 	for _, y := range o.Y {
-		p, err := linePanel(spec, o, y, groups, colors, allX, legend)
+		p, err := linePanel(spec, o, y, groups, colors, allX, legend, &counts)
 		if err != nil {
 			return nil, err
 		}
 		plots = append(plots, p)
 	}
-	if note := barsNote(groups, o); note != "" {
+	if note := counts.barsNote(); note != "" {
 		if legend == nil {
 			legend = newFigureLegend()
 		}
@@ -233,30 +234,33 @@ func makeLine(runs []Run, spec Spec, dir string) ([]string, error) {
 	return writePanels(dir, spec.Name, plots, o.Columns, o.Size, legend)
 }
 
+// runCounts is the fewest and the most runs behind a point of a line
+// figure; the zero value has seen no point.
+type runCounts struct{ lo, hi int }
+
+// add counts a point of n runs; a nil c counts nothing.
+func (c *runCounts) add(n int) {
+	if c == nil {
+		return
+	}
+	if c.hi == 0 || n < c.lo {
+		c.lo = n
+	}
+	c.hi = max(c.hi, n)
+}
+
 // barsNote is the legend's line of text on what the error bars are and
 // how many runs make each point, so that the wide bars of two seeds read
 // as such: "bars: 95% t-interval of the mean, 2 runs a point"; "" when no
 // point has bars.
-func barsNote(groups []*group, o lineOptions) string {
-	lo, hi := math.MaxInt, 0
-	for _, y := range o.Y {
-		for _, g := range groups {
-			pts, err := linePoints(g.Runs, o, y, o.Scale)
-			if err != nil {
-				continue // not reached: makeLine returned on linePanel's error
-			}
-			for _, pt := range pts {
-				lo, hi = min(lo, pt.N), max(hi, pt.N)
-			}
-		}
-	}
+func (c runCounts) barsNote() string {
 	switch {
-	case hi < 2:
+	case c.hi < 2:
 		return ""
-	case lo == hi:
-		return fmt.Sprintf("bars: 95%% t-interval of the mean, %d runs a point", hi)
+	case c.lo == c.hi:
+		return fmt.Sprintf("bars: 95%% t-interval of the mean, %d runs a point", c.hi)
 	}
-	return fmt.Sprintf("bars: 95%% t-interval of the mean, %d-%d runs a point", lo, hi)
+	return fmt.Sprintf("bars: 95%% t-interval of the mean, %d-%d runs a point", c.lo, c.hi)
 }
 
 // lineXValues returns every distinct x of runs, in increasing order, for
@@ -281,8 +285,9 @@ func lineXValues(spec Spec, o lineOptions, runs []Run) ([]float64, error) {
 
 // linePanel draws the panel of metric y: its axes, then one line of points
 // with error bars per group, dodged apart, each in its series colour from
-// colors and named in legend.
-func linePanel(spec Spec, o lineOptions, y string, groups []*group, colors map[string]int, allX []float64, legend *figureLegend) (*plot.Plot, error) {
+// colors and named in legend, counting the runs behind each point in
+// counts (which may be nil).
+func linePanel(spec Spec, o lineOptions, y string, groups []*group, colors map[string]int, allX []float64, legend *figureLegend, counts *runCounts) (*plot.Plot, error) {
 	title := label(o.Labels, y)
 	ylabel := o.YLabel
 	if ylabel == "" {
@@ -308,6 +313,9 @@ func linePanel(spec Spec, o lineOptions, y string, groups []*group, colors map[s
 		}
 		if len(pts) == 0 {
 			continue
+		}
+		for _, pt := range pts {
+			counts.add(pt.N)
 		}
 		if err := addLinePoints(p, pts, d, gi, colors[g.Label()], g.Label(), legend); err != nil {
 			return nil, err

@@ -109,7 +109,7 @@ func makeSampleSize(runs []Run, spec Spec, dir string) ([]string, error) {
 			return nil, err
 		}
 		line.Labels[o.Y] = pg.Label()
-		p, err := linePanel(spec, line, o.Y, groups, colors, allX, legend)
+		p, err := linePanel(spec, line, o.Y, groups, colors, allX, legend, nil)
 		if err != nil {
 			return nil, err
 		}

@@ -267,20 +267,12 @@ const staleLockTemp = time.Minute
 // trying the lock now. A file it cannot remove is reported through printf
 // and left.
 func removeStaleTemps(dir string, printf func(format string, args ...any)) {
-	names, err := filepath.Glob(filepath.Join(dir, ".*.tmp-*"))
-	if err != nil {
-		return
-	}
-	for _, path := range names {
-		if strings.HasPrefix(filepath.Base(path), ".run.lock.tmp-") {
-			if info, err := os.Stat(path); err != nil || time.Since(info.ModTime()) < staleLockTemp {
-				continue
-			}
+	removeTemps(dir, func(name string) time.Duration {
+		if strings.HasPrefix(name, ".run.lock.tmp-") {
+			return staleLockTemp
 		}
-		if err := os.Remove(path); err != nil && !errors.Is(err, os.ErrNotExist) {
-			printf("could not remove %s, left by an interrupted write: %v", path, err)
-		}
-	}
+		return 0
+	}, printf)
 }
 
 // staleSharedTemp is the age from which a temporary file in the sweep's
@@ -294,13 +286,22 @@ const staleSharedTemp = 10 * time.Minute
 // ".NAME.tmp-*") at least age old in dir. A file it cannot remove is
 // reported through printf and left.
 func removeOldTemps(dir string, age time.Duration, printf func(format string, args ...any)) {
+	removeTemps(dir, func(string) time.Duration { return age }, printf)
+}
+
+// removeTemps removes the temporary files ".*.tmp-*" in dir that are at
+// least minAge(their name) old (any age for 0), reporting through printf
+// those it cannot remove.
+func removeTemps(dir string, minAge func(name string) time.Duration, printf func(format string, args ...any)) {
 	names, err := filepath.Glob(filepath.Join(dir, ".*.tmp-*"))
 	if err != nil {
 		return
 	}
 	for _, path := range names {
-		if info, err := os.Stat(path); err != nil || info.IsDir() || time.Since(info.ModTime()) < age {
-			continue
+		if age := minAge(filepath.Base(path)); age > 0 {
+			if info, err := os.Stat(path); err != nil || info.IsDir() || time.Since(info.ModTime()) < age {
+				continue
+			}
 		}
 		if err := os.Remove(path); err != nil && !errors.Is(err, os.ErrNotExist) {
 			printf("could not remove %s, left by an interrupted write: %v", path, err)

@@ -185,6 +185,7 @@ func (r *Runner) Run(ctx context.Context, s *Sweep) (*Outcome, error) {
 	}
 	states := s.States(out)
 	pending := r.pendingRuns(s, out, states, oc, parallel)
+	r.tidy(s, out, states)
 	b := r.newBatch(ctx, s, out, states, oc, parallel)
 	err = b.run(pending)
 	if ctx.Err() != nil {
@@ -250,13 +251,9 @@ func (r *Runner) checkDir(s *Sweep, out string) (*Outcome, error) {
 func (r *Runner) pendingRuns(s *Sweep, out string, states []State, oc *Outcome, parallel int) []int {
 	mine := s.ShardRuns(r.Shard)
 	var pending []int
-	for _, dir := range []string{s.Dir(out), filepath.Join(s.Dir(out), ReportsDir)} {
-		removeOldTemps(dir, staleSharedTemp, r.printf)
-	}
 	for _, i := range mine {
 		if states[i].Status == results.StatusDone {
 			oc.Skipped = append(oc.Skipped, s.Runs[i].ID)
-			r.tidyDoneRun(s.RunDir(out, s.Runs[i]))
 		} else {
 			pending = append(pending, i)
 		}
@@ -271,6 +268,20 @@ func (r *Runner) pendingRuns(s *Sweep, out string, states []State, oc *Outcome, 
 	}
 	r.printf("sweep %s: %s, %d done, %d to run%s -> %s", s.Name, scope, len(mine)-len(pending), len(pending), par, s.Dir(out))
 	return pending
+}
+
+// tidy removes what processes killed at the wrong moment left: old
+// temporary files in the sweep's folder and its reports folder, and
+// leftovers beside the done runs of this shard (tidyDoneRun).
+func (r *Runner) tidy(s *Sweep, out string, states []State) {
+	for _, dir := range []string{s.Dir(out), filepath.Join(s.Dir(out), ReportsDir)} {
+		removeOldTemps(dir, staleSharedTemp, r.printf)
+	}
+	for _, i := range s.ShardRuns(r.Shard) {
+		if states[i].Status == results.StatusDone {
+			r.tidyDoneRun(s.RunDir(out, s.Runs[i]))
+		}
+	}
 }
 
 // tidyDoneRun removes the checkpoints, the dead lock and the temporary
