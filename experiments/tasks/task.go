@@ -33,6 +33,23 @@ type KeysSetter interface {
 	SetKeys(keys []string)
 }
 
+// Metrics names what a run writes: its summary metrics (summary.json, and
+// so the metric columns of results.csv) and the metrics it logs during
+// training (metrics.jsonl), each sorted.
+type Metrics struct {
+	Summary, Logged []string
+}
+
+// MetricsNamer is an optional interface of a [Task]: Metrics names the
+// metrics that a run of cfg, a config that passed Validate, writes, so that
+// a sweep checks the metrics its figures and tables name before any run
+// rather than after the sweep. A run may leave out a metric it could not
+// compute (a read-out that overflowed), but writes none that Metrics does
+// not name; taskstest.CheckMetrics holds a task's runs to it.
+type MetricsNamer interface {
+	Metrics(cfg Config) Metrics
+}
+
 // Task is a kind of experiment: the Gaussian benchmark, Deep InfoMax, ...
 type Task interface {
 	// NewConfig returns a new config holding the task's defaults.

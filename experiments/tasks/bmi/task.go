@@ -98,6 +98,23 @@ func (Task) Run(ctx context.Context, cfg tasks.Config, run *tasks.Run) (results.
 	return out, nil
 }
 
+// Metrics names the metrics a run of cfg writes (see [Task.Run]): a classic
+// estimator logs "mi" and "true_mi" once; a neural one logs what
+// estimateNeural says.
+func (Task) Metrics(cfg tasks.Config) tasks.Metrics {
+	c, ok := cfg.(*Config)
+	if !ok {
+		return tasks.Metrics{}
+	}
+	if info, _ := estimators.Lookup(c.Estimator); info.Classic() {
+		return tasks.Metrics{Summary: []string{"bias", "mi", "ratio", "true_mi"}, Logged: []string{"mi", "true_mi"}}
+	}
+	return tasks.Metrics{
+		Summary: []string{"bias", "mi", "mi_last", "ratio", "steps", "stopped_early", "train_mi", "true_mi"},
+		Logged:  []string{"loss", "seconds", "test_mi", "train_mi", "true_mi"},
+	}
+}
+
 // estimateClassic estimates the MI from all the pairs with a classic
 // estimator and logs it as step 0.
 func estimateClassic(ctx context.Context, c *Config, data estimators.Sample, run *tasks.Run, truth float64) (results.Values, error) {

@@ -30,6 +30,7 @@ func run(t *testing.T, c *Config, seed int64) (results.Values, *taskstest.Metric
 	if err != nil {
 		t.Fatal(err)
 	}
+	taskstest.CheckMetrics(t, Task{}, c, out, m)
 	return out, m
 }
 

@@ -195,6 +195,7 @@ func runTiny(t *testing.T, c *Config, seed int64) (results.Values, *taskstest.Me
 	if err != nil {
 		t.Fatal(err)
 	}
+	taskstest.CheckMetrics(t, Task{}, c, sum, rec)
 	return sum, rec
 }
 

@@ -11,6 +11,7 @@ package gaussian
 import (
 	"context"
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/infomax/infomax/internal/stats"
@@ -153,13 +154,42 @@ func Summarize(s Staircase, estimates []float64) results.Values {
 		end := (k + 1) * s.StepsPerLevel
 		begin := end - (s.StepsPerLevel - s.StepsPerLevel/2)
 		st := stats.OfLevel(level, estimates[begin:end])
-		key := fmt.Sprintf("level_%g_", level)
+		key := levelPrefix(level)
 		out[key+"mean"] = st.Mean
 		out[key+"bias"] = st.Bias
 		out[key+"variance"] = st.Variance
 		out[key+"mse"] = st.MSE
 	}
 	return out
+}
+
+// levelPrefix is the prefix of a staircase level's summary metrics.
+func levelPrefix(level float64) string { return fmt.Sprintf("level_%g_", level) }
+
+// loggedMetrics are the metrics [Task.Run] logs.
+var loggedMetrics = []string{"loss", "mi", "steps_per_second", "true_mi"}
+
+// Metrics names the metrics a run of cfg writes: the summary of
+// [Summarize] for its levels, with "ceiling" for a bounded estimator, and
+// loggedMetrics.
+func (Task) Metrics(cfg tasks.Config) tasks.Metrics {
+	c, ok := cfg.(*Config)
+	if !ok {
+		return tasks.Metrics{}
+	}
+	var summary []string
+	for _, level := range c.MILevels {
+		for _, stat := range []string{"bias", "mean", "mse", "variance"} {
+			summary = append(summary, levelPrefix(level)+stat)
+		}
+	}
+	if e, err := estimators.New(c.Estimator, estimators.Params(c.EstimatorParams)); err == nil {
+		if _, ok := e.(estimators.Bounded); ok {
+			summary = append(summary, "ceiling")
+		}
+	}
+	slices.Sort(summary)
+	return tasks.Metrics{Summary: slices.Compact(summary), Logged: loggedMetrics}
 }
 
 // Model is one critic and estimator in a gorgonia graph built once: each

@@ -102,6 +102,41 @@ func Without(v results.Values, keys ...string) results.Values {
 	return out
 }
 
+// CheckMetrics fails tb unless task is a [tasks.MetricsNamer] whose
+// Metrics(cfg) names exactly the metrics of a finished run of cfg: the keys
+// of summary, which the run returned, and every key logged, which logged
+// recorded. A sweep checks its reports' metric names against Metrics before
+// any run; a name missing there refuses a good sweep file, and a name left
+// there after the run stopped writing it lets a typo through.
+func CheckMetrics(tb testing.TB, task tasks.Task, cfg tasks.Config, summary results.Values, logged *Metrics) {
+	tb.Helper()
+	namer, ok := task.(tasks.MetricsNamer)
+	if !ok {
+		tb.Fatalf("%T is not a tasks.MetricsNamer: a sweep cannot check the metric names of its reports", task)
+	}
+	want := namer.Metrics(cfg)
+	loggedKeys := map[string]bool{}
+	for _, v := range logged.Values {
+		for k := range v {
+			loggedKeys[k] = true
+		}
+	}
+	for _, c := range []struct {
+		what      string
+		got, want []string
+	}{
+		{"summary", slices.Sorted(maps.Keys(summary)), want.Summary},
+		{"logged", slices.Sorted(maps.Keys(loggedKeys)), want.Logged},
+	} {
+		if !slices.IsSorted(c.want) {
+			tb.Errorf("Metrics(cfg).%s = %v is not sorted", strings.ToUpper(c.what[:1])+c.what[1:], c.want)
+		}
+		if !slices.Equal(c.got, slices.Sorted(slices.Values(c.want))) {
+			tb.Errorf("the run wrote the %s metrics\n%v\nbut Metrics(cfg) names\n%v", c.what, c.got, c.want)
+		}
+	}
+}
+
 // ResumeFails runs task with cfg and seed on a checkpointer that holds
 // state as its checkpoint after step, or whose Load fails with loadErr when
 // that is not nil, and checks that Run fails with an error that mentions
@@ -210,8 +245,9 @@ type Outcome struct {
 	Checkpoint *checkpoint.Memory
 }
 
-// Uninterrupted runs the task once, from start to end, and returns what it
-// returned and logged.
+// Uninterrupted runs the task once, from start to end, checks the metrics
+// it wrote against the task's Metrics ([CheckMetrics]) if it is a
+// [tasks.MetricsNamer], and returns what it returned and logged.
 func (r Resume) Uninterrupted(tb testing.TB) Outcome {
 	tb.Helper()
 	var out Outcome
@@ -226,6 +262,9 @@ func (r Resume) Uninterrupted(tb testing.TB) Outcome {
 		tb.Fatal(err)
 	}
 	out.Summary, out.Metrics = summary, metrics
+	if _, ok := r.Task.(tasks.MetricsNamer); ok {
+		CheckMetrics(tb, r.Task, r.Config, summary, metrics)
+	}
 	return out
 }
 

@@ -19,8 +19,17 @@ import (
 // counted from 1, that logs its position every 3 steps (with a wall-clock
 // "now") and keeps the checkpoint contract through a tasks.Loop. With
 // forget set it does not restore its random source from a checkpoint, a
-// bug that Resume must catch.
-type walk struct{ forget bool }
+// bug that Resume must catch. It names its metrics, "x" in the summary and
+// "now" and "x" in the log; with misname set it names "pos" for "x", a bug
+// that CheckMetrics must catch.
+type walk struct{ forget, misname bool }
+
+func (w walk) Metrics(tasks.Config) tasks.Metrics {
+	if w.misname {
+		return tasks.Metrics{Summary: []string{"pos"}, Logged: []string{"now", "pos"}}
+	}
+	return tasks.Metrics{Summary: []string{"x"}, Logged: []string{"now", "x"}}
+}
 
 type walkConfig struct {
 	Steps int `toml:"steps"`
@@ -142,6 +151,35 @@ func TestResumeCatchesWallClockMetrics(t *testing.T) {
 	})
 	if len(msgs) == 0 || !strings.Contains(msgs[0], "step 3: logged") {
 		t.Errorf("Resume comparing a wall-clock metric reported %q, want a difference at step 3", msgs)
+	}
+}
+
+func TestCheckMetrics(t *testing.T) {
+	cfg := &walkConfig{Steps: 20}
+	run, metrics := taskstest.NewRun(7, nil)
+	summary, err := walk{}.Run(context.Background(), cfg, run)
+	if err != nil {
+		t.Fatal(err)
+	}
+	taskstest.CheckMetrics(t, walk{}, cfg, summary, metrics)
+	for _, c := range []struct {
+		name string
+		task tasks.Task
+		want []string
+	}{
+		{"misnamed", walk{misname: true}, []string{"summary metrics\n[x]\nbut Metrics(cfg) names\n[pos]", "logged metrics\n[now x]\nbut Metrics(cfg) names\n[now pos]"}},
+		{"not a namer", struct{ tasks.Task }{walk{}}, []string{"is not a tasks.MetricsNamer"}},
+	} {
+		msgs := check(t, func(tb testing.TB) { taskstest.CheckMetrics(tb, c.task, cfg, summary, metrics) })
+		if len(msgs) != len(c.want) {
+			t.Errorf("%s: CheckMetrics reported %q, want %d messages", c.name, msgs, len(c.want))
+			continue
+		}
+		for i, w := range c.want {
+			if !strings.Contains(msgs[i], w) {
+				t.Errorf("%s: CheckMetrics reported %q, want %q", c.name, msgs[i], w)
+			}
+		}
 	}
 }
 
