@@ -17,6 +17,15 @@ func init() {
 			o, _ := readBiasVarianceOptions(spec)
 			return givenKeys(spec, map[string][]string{"rows": o.Rows})
 		},
+		// With source = "auto" a run's summary levels may stand in for
+		// its log, whose metrics then go unread.
+		Metrics: func(spec Spec) []MetricRef {
+			o, _ := readBiasVarianceOptions(spec)
+			if o.Source != "metrics" {
+				return nil
+			}
+			return append(loggedRefs("metric", o.Metric), loggedRefs("truth", o.Truth)...)
+		},
 		Make: makeBiasVariance,
 	})
 }

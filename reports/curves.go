@@ -23,7 +23,8 @@ func init() {
 			o, _ := readCurvesOptions(spec)
 			return givenKeys(spec, map[string][]string{"group": o.Group})
 		},
-		Make: makeCurves,
+		Metrics: func(spec Spec) []MetricRef { o, _ := readCurvesOptions(spec); return loggedRefs("y", o.Y...) },
+		Make:    makeCurves,
 	})
 }
 

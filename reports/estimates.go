@@ -15,6 +15,10 @@ func init() {
 			o, _ := readEstimatesOptions(spec)
 			return givenKeys(spec, map[string][]string{"rows": o.Rows})
 		},
+		Metrics: func(spec Spec) []MetricRef {
+			o, _ := readEstimatesOptions(spec)
+			return append(summaryRefs("estimate", o.Estimate), summaryRefs("truth", o.Truth)...)
+		},
 		Make: makeEstimates,
 	})
 }

@@ -25,7 +25,8 @@ func init() {
 			o, _ := readHeatmapOptions(spec)
 			return givenKeys(spec, map[string][]string{"x": {o.X}, "y": {o.Y}})
 		},
-		Make: makeHeatmap,
+		Metrics: func(spec Spec) []MetricRef { o, _ := readHeatmapOptions(spec); return summaryRefs("z", o.Z) },
+		Make:    makeHeatmap,
 	})
 }
 

@@ -18,7 +18,11 @@ func init() {
 		Check:     func(spec Spec) error { _, err := readInteractionOptions(spec); return err },
 		Keys:      func(spec Spec) []KeyRef { o, _ := readInteractionOptions(spec); return givenKeys(spec, o.keys()) },
 		Selectors: func(spec Spec) []Selector { o, _ := readInteractionOptions(spec); return o.selectors() },
-		Make:      makeInteraction,
+		Metrics: func(spec Spec) []MetricRef {
+			o, _ := readInteractionOptions(spec)
+			return summaryRefs("metric", o.Metric)
+		},
+		Make: makeInteraction,
 	})
 }
 

@@ -19,7 +19,7 @@ type KeyRef struct {
 // a report that groups by a key no run has fails only after the sweep.
 // Only options that spec sets count: a default that no run has is fine
 // (the staircase kind then draws one panel or one line). Metrics are not
-// keys: they are known only once runs have finished.
+// keys: see [Kind.NamedMetrics].
 func (k Kind) NamedKeys(spec Spec) []KeyRef {
 	if k.Keys == nil {
 		return nil
@@ -38,6 +38,50 @@ func givenKeys(spec Spec, options map[string][]string) []KeyRef {
 		for _, key := range options[option] {
 			refs = append(refs, KeyRef{Option: option, Key: key})
 		}
+	}
+	return refs
+}
+
+// MetricRef is a metric that an option of a report names, such as the
+// "linear_y_acc" of y = ["linear_y_acc"]: a summary metric (summary.json,
+// the metric columns of results.csv) or, with Logged, one that runs log
+// during training (metrics.jsonl).
+type MetricRef struct {
+	// Option is the option that names the metric, such as "y".
+	Option, Metric string
+	Logged         bool
+}
+
+// NamedMetrics returns the metrics that spec's options name, by the kind's
+// Metrics (none when it has none), for a spec that passed Check, so that a
+// sweep whose task names the metrics its runs write
+// (tasks.MetricsNamer) checks them before any run: a report whose metric
+// no run writes fails only after the sweep. Unlike keys, a default counts
+// (the staircase's metric = "mi"): the report fails without it.
+func (k Kind) NamedMetrics(spec Spec) []MetricRef {
+	if k.Metrics == nil {
+		return nil
+	}
+	return k.Metrics(spec)
+}
+
+// summaryRefs returns the MetricRefs of the summary metrics names that
+// option names, leaving out "".
+func summaryRefs(option string, names ...string) []MetricRef {
+	var refs []MetricRef
+	for _, n := range names {
+		if n != "" {
+			refs = append(refs, MetricRef{Option: option, Metric: n})
+		}
+	}
+	return refs
+}
+
+// loggedRefs is summaryRefs for metrics logged during training.
+func loggedRefs(option string, names ...string) []MetricRef {
+	refs := summaryRefs(option, names...)
+	for i := range refs {
+		refs[i].Logged = true
 	}
 	return refs
 }

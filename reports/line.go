@@ -24,7 +24,11 @@ func init() {
 			return givenKeys(spec, map[string][]string{"x": {o.X}, "group": o.Group, "where": slices.Sorted(maps.Keys(o.Where))})
 		},
 		Selectors: func(spec Spec) []Selector { o, _ := readLineOptions(spec); return whereSelector(o.Where) },
-		Make:      makeLine,
+		Metrics: func(spec Spec) []MetricRef {
+			o, _ := readLineOptions(spec)
+			return slices.Concat(summaryRefs("y", o.Y...), summaryRefs("xmetric", o.XMetric), summaryRefs("reference", o.Reference))
+		},
+		Make: makeLine,
 	})
 }
 

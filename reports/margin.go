@@ -26,6 +26,14 @@ func init() {
 			}
 			return sels
 		},
+		Metrics: func(spec Spec) []MetricRef {
+			o, _ := readMarginOptions(spec)
+			refs := summaryRefs("metric", o.Metric)
+			for _, b := range o.Baselines {
+				refs = append(refs, summaryRefs("baselines", b.Metric)...)
+			}
+			return refs
+		},
 		Make: makeMargin,
 	})
 }

@@ -80,6 +80,10 @@ type Kind struct {
 	// Selectors, which may be nil, returns the run selectors of the
 	// options of a spec that passed Check (see [Kind.NamedSelectors]).
 	Selectors func(spec Spec) []Selector
+	// Metrics, which may be nil, returns the metrics that the options of
+	// a spec that passed Check name, defaults included (see
+	// [Kind.NamedMetrics]).
+	Metrics func(spec Spec) []MetricRef
 	// Make writes the report for runs into dir and returns the paths of the
 	// files it wrote. Runs that are not done are ignored by most kinds.
 	Make func(runs []Run, spec Spec, dir string) ([]string, error)

@@ -20,6 +20,10 @@ func init() {
 			o, _ := readSampleSizeOptions(spec)
 			return givenKeys(spec, map[string][]string{"x": {o.X}, "panel": o.Panel, "group": o.Group})
 		},
+		Metrics: func(spec Spec) []MetricRef {
+			o, _ := readSampleSizeOptions(spec)
+			return append(summaryRefs("y", o.Y), summaryRefs("truth", o.Truth)...)
+		},
 		Make: makeSampleSize,
 	})
 }

@@ -23,7 +23,10 @@ func init() {
 			o, _ := readStaircaseOptions(spec)
 			return givenKeys(spec, map[string][]string{"panel": o.Panel, "line": o.Line})
 		},
-		Make: makeStaircase,
+		// The truth line is drawn where runs logged it; the estimate
+		// must be logged.
+		Metrics: func(spec Spec) []MetricRef { o, _ := readStaircaseOptions(spec); return loggedRefs("metric", o.Metric) },
+		Make:    makeStaircase,
 	})
 }
 

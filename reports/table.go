@@ -15,6 +15,10 @@ func init() {
 			o, _ := readTableOptions(spec)
 			return givenKeys(spec, map[string][]string{"rows": o.Rows})
 		},
+		Metrics: func(spec Spec) []MetricRef {
+			o, _ := readTableOptions(spec)
+			return summaryRefs("columns", o.Columns...)
+		},
 		Make: makeTable,
 	})
 }
