@@ -15,6 +15,7 @@ import (
 	"github.com/infomax/infomax/estimators"
 	"github.com/infomax/infomax/experiments/data"
 	"github.com/infomax/infomax/experiments/tasks"
+	"github.com/infomax/infomax/internal/english"
 	"github.com/infomax/infomax/reports"
 )
 
@@ -33,6 +34,11 @@ func list(stdout io.Writer) int {
 	for _, name := range tasks.Names() {
 		info, _ := tasks.Lookup(name)
 		fmt.Fprintf(stdout, "  %s: %s\n", name, info.Summary)
+		if namer, ok := info.Task.(tasks.MetricsNamer); ok {
+			m := namer.Metrics(info.Task.NewConfig())
+			fmt.Fprintf(stdout, "    metrics of a run with these defaults (they change with the settings; `sweep validate` checks a report's):\n"+
+				"      summary (results.csv): %s\n      logged (metrics.jsonl): %s\n", listOrNone(m.Summary), listOrNone(m.Logged))
+		}
 		var buf bytes.Buffer
 		if err := toml.NewEncoder(&buf).Encode(info.Task.NewConfig()); err == nil {
 			for _, line := range strings.Split(strings.TrimRight(buf.String(), "\n"), "\n") {
@@ -99,4 +105,12 @@ func listSummaries(w io.Writer, title string, names []string, summary func(strin
 		fmt.Fprintf(tw, "  %s\t%s\n", name, summary(name))
 	}
 	tw.Flush()
+}
+
+// listOrNone joins names with commas, or says "none".
+func listOrNone(names []string) string {
+	if len(names) == 0 {
+		return "none"
+	}
+	return strings.Join(slices.SortedFunc(slices.Values(names), english.NaturalCompare), ", ")
 }

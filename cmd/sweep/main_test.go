@@ -11,6 +11,7 @@ import (
 
 	"github.com/infomax/infomax/experiments/engine/results"
 	"github.com/infomax/infomax/experiments/engine/sweep"
+	"github.com/infomax/infomax/experiments/tasks"
 )
 
 func runCLI(args ...string) (code int, stdout, stderr string) {
@@ -138,6 +139,17 @@ func TestListShowsTheRegistries(t *testing.T) {
 	}
 	if code != exitOK {
 		t.Fatalf("exit %d", code)
+	}
+	// Every shipped task names its metrics, so that validation checks
+	// the reports' metric names; dim's default run writes these.
+	for _, name := range tasks.Names() {
+		info, _ := tasks.Lookup(name)
+		if _, ok := info.Task.(tasks.MetricsNamer); !ok {
+			t.Errorf("task %s does not name its metrics (tasks.MetricsNamer)", name)
+		}
+	}
+	if want := "summary (results.csv): ceiling_local, js_local, linear_conv_acc,"; !strings.Contains(out, want) {
+		t.Errorf("sweep list lacks dim's metrics %q", want)
 	}
 }
 
@@ -341,10 +353,12 @@ func TestRunMakesTheReportsOnceEveryRunIsDone(t *testing.T) {
 	if _, err := os.Stat(table); err != nil {
 		t.Fatalf("the last shard made no reports: %v", err)
 	}
-	// A report that fails is reported, and the exit status says so.
-	os.WriteFile(f, []byte(strings.Replace(small, `columns = ["max_abs"]`, `columns = ["no_such_metric"]`, 1)), 0o644)
+	// A report that fails is reported, and the exit status says so. (A
+	// line figure whose x, a config key, holds text fails only once it
+	// reads the runs; validation refuses a metric that no run writes.)
+	os.WriteFile(f, []byte(small+"[[figures]]\nkind = \"line\"\nname = \"walk_line\"\nx = \"task\"\ny = \"x\"\n"), 0o644)
 	code, stdout, errs = runCLI("run", f, "--out", out)
-	if code != exitFailed || !strings.Contains(stdout, "reports failed: report walk_table (table): ") {
+	if code != exitFailed || !strings.Contains(stdout, "reports failed: report walk_line (line): ") {
 		t.Fatalf("failing report: exit %d\n%s%s", code, stdout, errs)
 	}
 }

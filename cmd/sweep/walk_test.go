@@ -32,6 +32,11 @@ type walkTask struct{}
 
 func (walkTask) NewConfig() tasks.Config { return &walkConfig{Steps: 50, Scale: 1, SleepMS: 2} }
 
+// Metrics names the metrics of Run.
+func (walkTask) Metrics(tasks.Config) tasks.Metrics {
+	return tasks.Metrics{Summary: []string{"max_abs", "x"}, Logged: []string{"x"}}
+}
+
 // completionsEnv names a file the walk task appends its run id to when it
 // finishes, so that a test can count runs done to the end.
 const completionsEnv = "SWEEP_TEST_COMPLETIONS"

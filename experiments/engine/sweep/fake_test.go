@@ -144,6 +144,11 @@ func (fakeTask) Run(ctx context.Context, c tasks.Config, run *tasks.Run) (result
 	return last, nil
 }
 
+// Metrics names the metrics of Run.
+func (fakeTask) Metrics(tasks.Config) tasks.Metrics {
+	return tasks.Metrics{Summary: []string{"loss", "mi"}, Logged: []string{"loss", "mi"}}
+}
+
 // checkpointAhead logs step 1 and saves a checkpoint at step 4, as a task
 // that logs its metrics less often than it checkpoints does.
 func checkpointAhead(run *tasks.Run) error {

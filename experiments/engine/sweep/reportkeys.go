@@ -9,6 +9,7 @@ import (
 	"github.com/BurntSushi/toml"
 
 	"github.com/infomax/infomax/experiments/engine/results"
+	"github.com/infomax/infomax/experiments/tasks"
 	"github.com/infomax/infomax/internal/english"
 	"github.com/infomax/infomax/internal/registry"
 	"github.com/infomax/infomax/reports"
@@ -18,8 +19,10 @@ import (
 // options name (panel, line, rows, x, y, group, where: see
 // reports.Kind.NamedKeys) is a swept parameter or a key of some run's
 // config, as the report will look it up, so that a misspelt key fails
-// validation rather than the report after the sweep has run. Metric names
-// cannot be checked before the runs.
+// validation rather than the report after the sweep has run; that some run
+// matches each of their selectors; and, when the task names the metrics its
+// runs write (tasks.MetricsNamer), that some run writes each metric they
+// name.
 func (s *Sweep) checkReportKeys() error {
 	keys := &runKeys{s: s}
 	for _, list := range []struct {
@@ -45,6 +48,12 @@ func (s *Sweep) checkReportKeys() error {
 				return &FileError{File: s.File, Line: s.loc.line([]string{list.name, sel.Option}, list.name, i),
 					Key: fmt.Sprintf("%s[%d].%s", list.name, i, keyPart(sel.Option)), Msg: keys.unmatched(spec, sel)}
 			}
+			for _, ref := range kind.NamedMetrics(spec) {
+				if msg := keys.unwritten(spec, ref); msg != "" {
+					return &FileError{File: s.File, Line: s.loc.line([]string{list.name, ref.Option}, list.name, i),
+						Key: fmt.Sprintf("%s[%d].%s", list.name, i, keyPart(ref.Option)), Msg: msg}
+				}
+			}
 		}
 	}
 	return nil
@@ -56,6 +65,9 @@ type runKeys struct {
 	s *Sweep
 	// runs are the runs decoded so far, as reports see them.
 	runs []reports.Run
+	// summary and logged hold the metrics that some run writes, once
+	// written has filled them.
+	summary, logged map[string]bool
 }
 
 // has reports whether key is a swept parameter or a key of some run's
@@ -130,3 +142,56 @@ func (k *runKeys) unmatched(spec reports.Spec, sel reports.Selector) string {
 	return fmt.Sprintf("%s report %s: no run of the sweep matches %s%s, so the report would have no runs (%s)",
 		spec.Kind, english.Quote(spec.Name), sel, at, strings.Join(have, "; "))
 }
+
+// written fills k.summary and k.logged with the metrics that the sweep's
+// runs write, as the task names them, and reports whether it names them.
+func (k *runKeys) written() bool {
+	namer, ok := k.s.task.Task.(tasks.MetricsNamer)
+	if !ok {
+		return false
+	}
+	if k.summary == nil {
+		k.summary, k.logged = map[string]bool{}, map[string]bool{}
+		for _, r := range k.s.Runs {
+			m := namer.Metrics(r.Config)
+			for _, n := range m.Summary {
+				k.summary[n] = true
+			}
+			for _, n := range m.Logged {
+				k.logged[n] = true
+			}
+		}
+	}
+	return true
+}
+
+// unwritten is the message for a metric that spec names and no run of the
+// sweep writes where the report reads it, or "" when some run writes it or
+// the task does not name its metrics.
+func (k *runKeys) unwritten(spec reports.Spec, ref reports.MetricRef) string {
+	if !k.written() {
+		return ""
+	}
+	have, other := k.summary, k.logged
+	where, otherWhere := "summary metric", "metric logged during training (metrics.jsonl)"
+	if ref.Logged {
+		have, other, where, otherWhere = other, have, otherWhere, where
+	}
+	if have[ref.Metric] {
+		return ""
+	}
+	names := slices.SortedFunc(maps.Keys(have), english.NaturalCompare)
+	hint := registry.DidYouMean(ref.Metric, names)
+	if other[ref.Metric] {
+		hint = fmt.Sprintf("; %s is a %s, which this option does not read", english.Quote(ref.Metric), otherWhere)
+	}
+	shown := names
+	if len(names) > maxNamesShown {
+		shown = append(names[:maxNamesShown:maxNamesShown], fmt.Sprintf("and %d more", len(names)-maxNamesShown))
+	}
+	return fmt.Sprintf("%s report %s: no run of the sweep writes the %s %s (task %q writes %s)%s",
+		spec.Kind, english.Quote(spec.Name), where, english.Quote(ref.Metric), k.s.Task, strings.Join(shown, ", "), hint)
+}
+
+// maxNamesShown is the most metric names an error lists.
+const maxNamesShown = 24

@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"strings"
 	"testing"
+
+	"github.com/infomax/infomax/experiments/tasks"
 )
 
 // TestReportOptionsNamingUnknownKeysFailValidation names keys that no run
@@ -69,4 +71,77 @@ func TestReportOptionsNamingKnownKeysPass(t *testing.T) {
 		interaction("dv", "jsd", 8, "where = {batch_size = 8}\n")
 	parseFile(t, src)
 	parseFile(t, "name = \"r\"\ntask = \"fake\"\n[[figures]]\nkind = \"staircase\"\n")
+}
+
+// fakeLogTask is the fake task naming "seconds" as a logged metric too, for
+// a summary option that names a logged one; fakePlainTask is the fake task
+// without its Metrics, whose reports' metrics go unchecked.
+type (
+	fakeLogTask   struct{ fakeTask }
+	fakePlainTask struct{ tasks.Task }
+)
+
+func (fakeLogTask) Metrics(tasks.Config) tasks.Metrics {
+	return tasks.Metrics{Summary: []string{"loss", "mi"}, Logged: []string{"loss", "mi", "seconds"}}
+}
+
+func init() {
+	tasks.Register(tasks.TaskInfo{Name: "fake-log", Summary: "the fake task, logging seconds", Task: fakeLogTask{}})
+	tasks.Register(tasks.TaskInfo{Name: "fake-plain", Summary: "the fake task, naming no metrics", Task: fakePlainTask{fakeTask{}}})
+}
+
+// TestReportOptionsNamingUnwrittenMetricsFailValidation names metrics that
+// no run of the task writes where the reports read them: validation must
+// refuse them at the option's line, with the task's metrics and the closest
+// one (before, the sweep trained, then the report failed).
+func TestReportOptionsNamingUnwrittenMetricsFailValidation(t *testing.T) {
+	head := "name = \"r\"\ntask = \"%s\"\n[parameters.estimator]\nvalues = [\"jsd\", \"dv\"]\n" // lines 1-4
+	cases := []struct {
+		name, task, report string
+		line               int
+		key, want          string
+	}{
+		{"line y", "fake", "[[figures]]\nkind = \"line\"\nx = \"width\"\ny = [\"mi\", \"los\"]\n", 8, "figures[0].y",
+			`line report "line": no run of the sweep writes the summary metric "los" (task "fake" writes loss, mi); did you mean "loss"?`},
+		{"line xmetric", "fake", "[[figures]]\nkind = \"line\"\nxmetric = \"negatives\"\ny = \"mi\"\n", 7, "figures[0].xmetric", `the summary metric "negatives"`},
+		{"line reference", "fake", "[[figures]]\nkind = \"line\"\nx = \"width\"\ny = \"mi\"\nreference = \"ceiling\"\n", 9, "figures[0].reference", `the summary metric "ceiling"`},
+		{"heatmap z", "fake", "[[figures]]\nkind = \"heatmap\"\nx = \"width\"\ny = \"estimator\"\nz = \"mii\"\n", 9, "figures[0].z", `did you mean "mi"?`},
+		{"table columns", "fake", "[[tables]]\nkind = \"table\"\nrows = \"estimator\"\ncolumns = [\"mi\", \"acc\"]\n", 8, "tables[0].columns", `the summary metric "acc"`},
+		{"estimates default truth", "fake", "[[tables]]\nkind = \"estimates\"\nrows = \"estimator\"\n", 5, "tables[0].truth", `the summary metric "true_mi"`},
+		{"margin baseline", "fake", "[[tables]]\nkind = \"margin\"\nrows = \"estimator\"\nmetric = \"mi\"\nbaselines = [{label = \"b\", where = {estimator = \"dv\"}, metric = \"m\"}]\n", 9,
+			"tables[0].baselines", `the summary metric "m"`},
+		{"interaction", "fake", strings.Replace(interaction("jsd", "dv", 8, ""), `metric = "mi"`, `metric = "mí"`, 1), 8, "tables[0].metric", `did you mean "mi"?`},
+		{"sample_size default truth", "fake", "[[figures]]\nkind = \"sample_size\"\nx = \"width\"\npanel = \"estimator\"\ny = \"loss\"\n", 5, "figures[0].truth", `the summary metric "true_mi"`},
+		{"curves y", "fake", "[[figures]]\nkind = \"curves\"\ny = [\"loss\", \"lr\"]\n", 7, "figures[0].y",
+			`curves report "curves": no run of the sweep writes the metric logged during training (metrics.jsonl) "lr" (task "fake" writes loss, mi)`},
+		{"staircase metric", "fake", "[[figures]]\nkind = \"staircase\"\nmetric = \"estimate\"\n", 7, "figures[0].metric", `metric logged during training (metrics.jsonl) "estimate"`},
+		{"bias_variance from the log", "fake", "[[tables]]\nkind = \"bias_variance\"\nsource = \"metrics\"\n", 5, "tables[0].truth", `"true_mi"`},
+		{"a logged metric for a summary one", "fake-log", "[[figures]]\nkind = \"line\"\nx = \"width\"\ny = \"seconds\"\n", 8, "figures[0].y",
+			`(task "fake-log" writes loss, mi); "seconds" is a metric logged during training (metrics.jsonl), which this option does not read`},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			fe := parseErr(t, fmt.Sprintf(head, c.task)+c.report)
+			if fe.Line != c.line || fe.Key != c.key || !strings.Contains(fe.Msg, c.want) {
+				t.Errorf("got %v\nwant line %d, key %s and %q", fe, c.line, c.key, c.want)
+			}
+		})
+	}
+}
+
+// TestReportMetricsPass names metrics the runs write, or that a report
+// reads only when it needs them, and any metric of a task that does not
+// name its metrics: validation must let them through.
+func TestReportMetricsPass(t *testing.T) {
+	for _, src := range []string{
+		"name = \"r\"\ntask = \"fake\"\n[[figures]]\nkind = \"line\"\nxmetric = \"loss\"\ny = [\"mi\", \"loss\"]\nreference = \"mi\"\n" +
+			"[[figures]]\nkind = \"curves\"\ny = [\"mi\", \"loss\"]\n" +
+			"[[figures]]\nkind = \"staircase\"\n" + // the truth line is drawn where it is logged
+			"[[tables]]\nkind = \"bias_variance\"\n" + // source = "auto" may read the summary's levels
+			"[[tables]]\nkind = \"estimates\"\nrows = \"estimator\"\ntruth = \"loss\"\n",
+		"name = \"r\"\ntask = \"fake-log\"\n[[figures]]\nkind = \"curves\"\ny = \"seconds\"\n",
+		"name = \"r\"\ntask = \"fake-plain\"\n[[figures]]\nkind = \"line\"\nx = \"width\"\ny = \"anything\"\n[[figures]]\nkind = \"curves\"\ny = \"at_all\"\n",
+	} {
+		parseFile(t, src)
+	}
 }
