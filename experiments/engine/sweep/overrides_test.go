@@ -1,6 +1,14 @@
 package sweep
 
-import "testing"
+import (
+	"fmt"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/infomax/infomax/experiments/engine/results"
+)
 
 // overrideFile is gridFile with two overrides, one inside the other.
 const overrideFile = gridFile + `
@@ -79,5 +87,36 @@ optim.momentum = 0.5
 	}
 	if centre != 6 {
 		t.Errorf("%d runs at width 4, want 6 (3 points of the axes with width 4, times 2 rates)", centre)
+	}
+}
+
+// TestResultsCSVShowsWhatOverridesSet runs overrideFile, with a nested key
+// added to its first override, and checks that results.csv has a column
+// for every setting an override sets, after the swept parameters, holding
+// each run's value: the dv runs differ from the others there as in a
+// parameter.
+func TestResultsCSVShowsWhatOverridesSet(t *testing.T) {
+	s := parseFile(t, strings.Replace(overrideFile, "width = 2\n", "width = 2\noptim.momentum = 0.5\n", 1))
+	if got := strings.Join(s.OverrideKeys(), ","); got != "batch_size,optim.momentum,steps,width" {
+		t.Fatalf("OverrideKeys() = %s", got)
+	}
+	out := t.TempDir()
+	runSweep(t, s, out)
+	tab, err := results.ReadResultsCSV(filepath.Join(s.Dir(out), results.ResultsFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := strings.Join(tab.Header, ","); got != "run_id,estimator,optim.lr,cubic,batch_size,optim.momentum,steps,width,seed,status,loss,mi" {
+		t.Fatalf("results.csv header %s", got)
+	}
+	for i, row := range tab.Rows {
+		cfg := s.Runs[i].Config.(*fakeConfig)
+		want := []string{fmt.Sprint(cfg.BatchSize), fmt.Sprint(cfg.Optim.Momentum), fmt.Sprint(cfg.Steps), fmt.Sprint(cfg.Width)}
+		if got := row[4:8]; !slices.Equal(got, want) {
+			t.Errorf("results.csv row %d (%s) has %v for the overridden settings, want its config's %v", i, row[1], got, want)
+		}
+	}
+	if col := strings.Join(resultsColumn(t, s.Dir(out), "optim.momentum"), " "); col != "0.9 0.9 0.9 0.9 0.9 0.9 0.9 0.9 0.5 0.5 0.5 0.5" {
+		t.Errorf("optim.momentum column %s, want 0.5 for the dv runs only", col)
 	}
 }

@@ -2,8 +2,12 @@ package sweep
 
 import (
 	"path/filepath"
+	"slices"
+	"strings"
 	"sync"
 	"time"
+
+	"github.com/BurntSushi/toml"
 
 	"github.com/infomax/infomax/experiments/engine/results"
 )
@@ -79,6 +83,7 @@ func (s *Sweep) resultsRow(r *RunSpec, status results.Status, sum *results.Summa
 	for _, v := range r.Values {
 		row.Params = append(row.Params, FormatValue(v))
 	}
+	row.Params = append(row.Params, s.overrideCells(r)...)
 	if sum != nil {
 		row.Metrics = sum.Metrics.Stored()
 	}
@@ -86,7 +91,45 @@ func (s *Sweep) resultsRow(r *RunSpec, status results.Status, sum *results.Summa
 }
 
 // writeResultsCSV writes the sweep's results.csv under out from rows; the
-// caller holds the sweep directory's lock.
+// caller holds the sweep directory's lock. Its parameter columns are the
+// swept parameters, then the settings that overrides set.
 func (s *Sweep) writeResultsCSV(out string, rows []results.ResultsRow) error {
-	return results.WriteResultsCSV(filepath.Join(s.Dir(out), results.ResultsFile), s.ParamNames(), rows)
+	return results.WriteResultsCSV(filepath.Join(s.Dir(out), results.ResultsFile), append(s.ParamNames(), s.OverrideKeys()...), rows)
+}
+
+// OverrideKeys returns the settings that some [[overrides]] entry sets, as
+// dotted paths to their values ("optim.lr"), sorted. results.csv has a
+// column for each, beside the swept parameters, since the runs differ in
+// them as they do in a parameter.
+func (s *Sweep) OverrideKeys() []string {
+	var keys []string
+	for _, o := range s.Overrides {
+		keys = append(keys, leafPaths(o.Set, "")...)
+	}
+	slices.Sort(keys)
+	return slices.Compact(keys)
+}
+
+// overrideCells returns run r's value of each of [Sweep.OverrideKeys], as
+// its config.toml holds it, formatted as a parameter's.
+func (s *Sweep) overrideCells(r *RunSpec) []string {
+	keys := s.OverrideKeys()
+	if len(keys) == 0 {
+		return nil
+	}
+	var cfg map[string]any
+	// The engine wrote ConfigTOML; it decodes.
+	_, _ = toml.Decode(string(r.ConfigTOML), &cfg)
+	cells := make([]string, len(keys))
+	for i, k := range keys {
+		var v any = cfg
+		for _, part := range strings.Split(k, ".") {
+			m, _ := v.(map[string]any)
+			v = m[part]
+		}
+		if v != nil {
+			cells[i] = FormatValue(v)
+		}
+	}
+	return cells
 }
