@@ -32,7 +32,9 @@ type Page struct {
 	Commands [][2]string
 	// Status is the one-line summary `sweep status` ends with.
 	Status string
-	// Params are the names of the swept parameters, in the file's order.
+	// Params are the names of the swept parameters, in the file's order,
+	// then those of any other settings in which the runs differ (the
+	// settings that overrides set).
 	Params []string
 	// Runs are every run of the sweep, in plan order.
 	Runs []PageRun

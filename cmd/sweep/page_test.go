@@ -73,3 +73,26 @@ func TestPageShowsAFailedReport(t *testing.T) {
 		}
 	}
 }
+
+// TestPageShowsWhatOverridesSet: the run table has a column for a setting
+// an override sets, after the swept parameter, with every run's value, as
+// results.csv does.
+func TestPageShowsWhatOverridesSet(t *testing.T) {
+	f, out, _ := writeSmallWalk(t, "[[overrides]]\nwhere = { scale = 2.0 }\nsteps = 5\n")
+	if code, stdout, errs := runCLI("run", f, "--out", out); code != exitOK {
+		t.Fatalf("run: exit %d\n%s%s", code, stdout, errs)
+	}
+	b, err := os.ReadFile(filepath.Join(out, "walk", sweep.ReportsDir, reports.PageFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	html := string(b)
+	if i, j := strings.Index(html, `<th data-sort="text">scale</th><th data-sort="text">steps</th>`), strings.Index(html, `data-sort="num">seed</th>`); i < 0 || j < i {
+		t.Errorf("the run table's header lacks scale then steps before seed")
+	}
+	for _, want := range []string{"<td>0.5</td><td>3</td>", "<td>2</td><td>5</td>"} {
+		if n := strings.Count(html, want); n != 3 {
+			t.Errorf("the page has %d runs with %q, want 3 (one a seed)", n, want)
+		}
+	}
+}

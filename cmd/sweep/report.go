@@ -109,7 +109,8 @@ func makeReports(s *sweep.Sweep, out string, stderr io.Writer) (files []string, 
 
 // newPage gathers what the sweep's page shows: the sweep, every run with
 // its state as `sweep status` reports it (with its config where runs has
-// it), and the reports made.
+// it) and its values of the swept parameters and of the settings that
+// overrides set, and the reports made.
 func newPage(s *sweep.Sweep, out string, runs []reports.Run, made []reports.PageReport) reports.Page {
 	stored := map[string]reports.Run{}
 	for _, r := range runs {
@@ -129,6 +130,7 @@ func newPage(s *sweep.Sweep, out string, runs []reports.Run, made []reports.Page
 			p.Params = append(p.Params, prm.Name)
 		}
 	}
+	p.Params = append(p.Params, s.OverrideKeys()...)
 	states := s.States(out)
 	p.Status = statusSummary(states)
 	for _, st := range states {
@@ -144,6 +146,7 @@ func newPage(s *sweep.Sweep, out string, runs []reports.Run, made []reports.Page
 		for _, i := range swept {
 			pr.Values = append(pr.Values, sweep.FormatValue(st.Run.Values[i]))
 		}
+		pr.Values = append(pr.Values, s.OverrideValues(st.Run)...)
 		p.Runs = append(p.Runs, pr)
 	}
 	return p

@@ -83,7 +83,7 @@ func (s *Sweep) resultsRow(r *RunSpec, status results.Status, sum *results.Summa
 	for _, v := range r.Values {
 		row.Params = append(row.Params, FormatValue(v))
 	}
-	row.Params = append(row.Params, s.overrideCells(r)...)
+	row.Params = append(row.Params, s.OverrideValues(r)...)
 	if sum != nil {
 		row.Metrics = sum.Metrics.Stored()
 	}
@@ -110,9 +110,10 @@ func (s *Sweep) OverrideKeys() []string {
 	return slices.Compact(keys)
 }
 
-// overrideCells returns run r's value of each of [Sweep.OverrideKeys], as
-// its config.toml holds it, formatted as a parameter's.
-func (s *Sweep) overrideCells(r *RunSpec) []string {
+// OverrideValues returns run r's value of each of [Sweep.OverrideKeys], as
+// its config.toml holds it, formatted as a parameter's ("" where it has
+// none).
+func (s *Sweep) OverrideValues(r *RunSpec) []string {
 	keys := s.OverrideKeys()
 	if len(keys) == 0 {
 		return nil
