@@ -17,14 +17,20 @@ func init() {
 			o, _ := readBiasVarianceOptions(spec)
 			return givenKeys(spec, map[string][]string{"rows": o.Rows})
 		},
-		// With source = "auto" a run's summary levels may stand in for
-		// its log, whose metrics then go unread.
+		// With source = "auto" a run's summary levels stand in for its
+		// log, whose metrics then go unread.
 		Metrics: func(spec Spec) []MetricRef {
 			o, _ := readBiasVarianceOptions(spec)
-			if o.Source != "metrics" {
+			if o.Source == "summary" {
 				return nil
 			}
-			return append(loggedRefs("metric", o.Metric), loggedRefs("truth", o.Truth)...)
+			refs := append(loggedRefs("metric", o.Metric), loggedRefs("truth", o.Truth)...)
+			if o.Source == "auto" {
+				for i := range refs {
+					refs[i].UnlessSummary = levelPrefix
+				}
+			}
+			return refs
 		},
 		Make: makeBiasVariance,
 	})
@@ -72,11 +78,15 @@ type runLevel struct {
 	Stats map[string]float64
 }
 
+// levelPrefix begins the names of the per-level summary statistics,
+// level_<L>_<stat>.
+const levelPrefix = "level_"
+
 // summaryLevels reads the level_<L>_<stat> metrics of r's summary.
 func summaryLevels(r Run) []runLevel {
 	byLabel := map[string]*runLevel{}
 	for name, v := range r.Summary.Metrics {
-		rest, ok := strings.CutPrefix(name, "level_")
+		rest, ok := strings.CutPrefix(name, levelPrefix)
 		if !ok {
 			continue
 		}

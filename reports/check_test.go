@@ -220,3 +220,28 @@ func TestGroupOrder(t *testing.T) {
 		t.Errorf("grouping by a key no run has: err = %v", err)
 	}
 }
+
+// TestLabelsOfAMisspeltMetric: a label whose metric is not among the
+// metrics of y or columns fails Check, and when one of those is close to
+// it and has no label, the error points at that one as the misspelling.
+func TestLabelsOfAMisspeltMetric(t *testing.T) {
+	for _, c := range []struct {
+		kind string
+		opts map[string]any
+		want string
+	}{
+		{"line", map[string]any{"x": "batch_size", "y": []any{"linear_y_acs", "mlp_y_acc"},
+			"labels": map[string]any{"linear_y_acc": "Y", "mlp_y_acc": "MLP"}},
+			`labels "linear_y_acc", which is not among the metrics of y (linear_y_acs, mlp_y_acc); is "linear_y_acs" in y a misspelling of it?`},
+		{"curves", map[string]any{"y": []any{"loss", "mii"}, "labels": map[string]any{"mi": "MI"}},
+			`labels "mi", which is not among the metrics of y (loss, mii); is "mii" in y a misspelling of it?`},
+		{"table", map[string]any{"rows": "model", "columns": []any{"acc"}, "labels": map[string]any{"zzz": "?", "acc": "A"}},
+			`labels "zzz", which is not among the metrics of columns (acc) (valid`},
+	} {
+		k, _ := Lookup(c.kind)
+		err := k.Check(Spec{Kind: c.kind, Name: "r", Options: c.opts})
+		if err == nil || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("%s: Check = %v, want %q", c.kind, err, c.want)
+		}
+	}
+}

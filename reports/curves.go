@@ -82,12 +82,7 @@ func readCurvesOptions(spec Spec) (curvesOptions, error) {
 	if _, ok := curveBands[o.Band]; !ok {
 		r.fail("band", "want \"sd\", \"ci\", \"range\" or \"none\", got %q", o.Band)
 	}
-	for name := range o.Labels {
-		if o.Y != nil && !contains(o.Y, name) {
-			r.fail("labels", "labels %q, which is not one of the y metrics (%v)", name, o.Y)
-			break
-		}
-	}
+	r.labelsOf(o.Labels, "y", o.Y)
 	return o, r.Err()
 }
 

@@ -20,7 +20,7 @@ func init() {
 		Selectors: func(spec Spec) []Selector { o, _ := readInteractionOptions(spec); return o.selectors() },
 		Metrics: func(spec Spec) []MetricRef {
 			o, _ := readInteractionOptions(spec)
-			return summaryRefs("metric", o.Metric)
+			return selectedBy(o.Where, summaryRefs("metric", o.Metric))
 		},
 		Make: makeInteraction,
 	})

@@ -50,6 +50,14 @@ type MetricRef struct {
 	// Option is the option that names the metric, such as "y".
 	Option, Metric string
 	Logged         bool
+	// Where, unless nil, selects the runs the report reads the metric
+	// from, as a [Selector]'s Where: some run it selects must write it.
+	Where map[string][]string
+	// UnlessSummary, unless "", is the prefix of the summary metrics that
+	// the report reads instead where a run writes them (bias_variance's
+	// level_<L>_* with source = "auto"): the metric is needed only when no
+	// run writes one.
+	UnlessSummary string
 }
 
 // NamedMetrics returns the metrics that spec's options name, by the kind's
@@ -65,7 +73,7 @@ func (k Kind) NamedMetrics(spec Spec) []MetricRef {
 	return k.Metrics(spec)
 }
 
-// summaryRefs returns the MetricRefs of the summary metrics names that
+// summaryRefs returns the MetricRefs of the summary metric names that
 // option names, leaving out "".
 func summaryRefs(option string, names ...string) []MetricRef {
 	var refs []MetricRef
@@ -73,6 +81,14 @@ func summaryRefs(option string, names ...string) []MetricRef {
 		if n != "" {
 			refs = append(refs, MetricRef{Option: option, Metric: n})
 		}
+	}
+	return refs
+}
+
+// selectedBy returns refs, each read from the runs that where selects.
+func selectedBy(where map[string][]string, refs []MetricRef) []MetricRef {
+	for i := range refs {
+		refs[i].Where = where
 	}
 	return refs
 }

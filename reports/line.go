@@ -26,7 +26,7 @@ func init() {
 		Selectors: func(spec Spec) []Selector { o, _ := readLineOptions(spec); return whereSelector(o.Where) },
 		Metrics: func(spec Spec) []MetricRef {
 			o, _ := readLineOptions(spec)
-			return slices.Concat(summaryRefs("y", o.Y...), summaryRefs("xmetric", o.XMetric), summaryRefs("reference", o.Reference))
+			return selectedBy(o.Where, slices.Concat(summaryRefs("y", o.Y...), summaryRefs("xmetric", o.XMetric), summaryRefs("reference", o.Reference)))
 		},
 		Make: makeLine,
 	})
@@ -108,12 +108,7 @@ func readLineOptions(spec Spec) (lineOptions, error) {
 	if o.Scale == 0 {
 		r.fail("scale", "must not be 0")
 	}
-	for name := range o.Labels {
-		if o.Y != nil && !contains(o.Y, name) && name != o.Reference {
-			r.fail("labels", "labels %q, which is not one of the y metrics (%v)", name, o.Y)
-			break
-		}
-	}
+	r.labelsOf(o.Labels, "y", o.Y, o.Reference)
 	return o, r.Err()
 }
 

@@ -28,9 +28,9 @@ func init() {
 		},
 		Metrics: func(spec Spec) []MetricRef {
 			o, _ := readMarginOptions(spec)
-			refs := summaryRefs("metric", o.Metric)
+			refs := selectedBy(o.Where, summaryRefs("metric", o.Metric))
 			for _, b := range o.Baselines {
-				refs = append(refs, summaryRefs("baselines", b.Metric)...)
+				refs = append(refs, selectedBy(b.Where, summaryRefs("baselines", b.Metric))...)
 			}
 			return refs
 		},

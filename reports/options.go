@@ -6,6 +6,8 @@ import (
 	"math"
 	"slices"
 	"strings"
+
+	"github.com/infomax/infomax/internal/registry"
 )
 
 // optionReader reads a spec's options strictly: an option that the kind does
@@ -67,6 +69,34 @@ func (r *optionReader) fail(name, format string, args ...any) {
 	}
 	r.err = &OptionError{Kind: r.kind, Report: r.spec.Name, Option: name,
 		Problem: fmt.Sprintf(format, args...), Valid: r.valid}
+}
+
+// labelsOf checks that every key of labels (option "labels") names one of
+// names, the metrics of option what ("y", "columns") or one of extra.
+// When one does not, the closest of the unlabelled names is likely the
+// misspelt one, and the failure says so, since the misspelling is
+// usually in the list rather than in labels.
+func (r *optionReader) labelsOf(labels map[string]string, what string, names []string, extra ...string) {
+	if names == nil {
+		return
+	}
+	for _, key := range slices.Sorted(maps.Keys(labels)) {
+		if contains(names, key) || contains(extra, key) {
+			continue
+		}
+		var unlabelled []string
+		for _, n := range names {
+			if _, ok := labels[n]; !ok {
+				unlabelled = append(unlabelled, n)
+			}
+		}
+		hint := ""
+		if c := registry.Closest(key, unlabelled); c != "" {
+			hint = fmt.Sprintf("; is %q in %s a misspelling of it?", c, what)
+		}
+		r.fail("labels", "labels %q, which is not among the metrics of %s (%s)%s", key, what, strings.Join(names, ", "), hint)
+		return
+	}
 }
 
 // lookup returns the raw value of option name.

@@ -54,12 +54,7 @@ func readTableOptions(spec Spec) (tableOptions, error) {
 		Scale:     r.Float("scale", 1),
 		Precision: r.Int("precision", 2, 0, 12),
 	}
-	for name := range o.Labels {
-		if o.Columns != nil && !contains(o.Columns, name) {
-			r.fail("labels", "labels %q, which is not one of the columns (%v)", name, o.Columns)
-			break
-		}
-	}
+	r.labelsOf(o.Labels, "columns", o.Columns)
 	if o.Scale == 0 {
 		r.fail("scale", "must not be 0")
 	}

@@ -107,7 +107,8 @@ func listSummaries(w io.Writer, title string, names []string, summary func(strin
 	tw.Flush()
 }
 
-// listOrNone joins names with commas, or says "none".
+// listOrNone joins names in natural order (level_2 before level_10) with
+// commas, or says "none".
 func listOrNone(names []string) string {
 	if len(names) == 0 {
 		return "none"

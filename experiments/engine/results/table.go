@@ -25,12 +25,13 @@ const StatusPending Status = "pending"
 // the run.
 const LockFile = "run.lock"
 
-// ResultsRow is one row of results.csv: a run, its swept parameters, its
+// ResultsRow is one row of results.csv: a run, its values of the parameter
+// columns (its swept parameters and the settings that overrides set), its
 // seed, its status and its final metrics.
 type ResultsRow struct {
 	RunID string
-	// Params holds the run's parameter values, already formatted, in the
-	// order of the parameter columns.
+	// Params holds the run's values of the parameter columns, already
+	// formatted, in their order.
 	Params  []string
 	Seed    int64
 	Status  Status

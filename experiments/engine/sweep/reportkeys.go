@@ -65,9 +65,9 @@ type runKeys struct {
 	s *Sweep
 	// runs are the runs decoded so far, as reports see them.
 	runs []reports.Run
-	// summary and logged hold the metrics that some run writes, once
-	// written has filled them.
-	summary, logged map[string]bool
+	// metrics are the metrics the task names for each run, once
+	// metricsOf has asked it.
+	metrics []tasks.Metrics
 }
 
 // has reports whether key is a swept parameter or a key of some run's
@@ -143,39 +143,56 @@ func (k *runKeys) unmatched(spec reports.Spec, sel reports.Selector) string {
 		spec.Kind, english.Quote(spec.Name), sel, at, strings.Join(have, "; "))
 }
 
-// written fills k.summary and k.logged with the metrics that the sweep's
-// runs write, as the task names them, and reports whether it names them.
-func (k *runKeys) written() bool {
+// metricsOf returns the metrics the task names for each run of the sweep,
+// or nil when the task does not name them.
+func (k *runKeys) metricsOf() []tasks.Metrics {
 	namer, ok := k.s.task.Task.(tasks.MetricsNamer)
 	if !ok {
-		return false
+		return nil
 	}
-	if k.summary == nil {
-		k.summary, k.logged = map[string]bool{}, map[string]bool{}
-		for _, r := range k.s.Runs {
-			m := namer.Metrics(r.Config)
-			for _, n := range m.Summary {
-				k.summary[n] = true
-			}
-			for _, n := range m.Logged {
-				k.logged[n] = true
-			}
+	if k.metrics == nil {
+		k.metrics = make([]tasks.Metrics, len(k.s.Runs))
+		for i, r := range k.s.Runs {
+			k.metrics[i] = namer.Metrics(r.Config)
 		}
 	}
-	return true
+	return k.metrics
 }
 
-// unwritten is the message for a metric that spec names and no run of the
-// sweep writes where the report reads it, or "" when some run writes it or
-// the task does not name its metrics.
+// writtenBy returns the summary and the logged metrics that some run of
+// the sweep writes among those that where selects (all, when it is nil),
+// and how many runs it selects.
+func (k *runKeys) writtenBy(where map[string][]string) (summary, logged map[string]bool, runs int) {
+	summary, logged = map[string]bool{}, map[string]bool{}
+	for i, m := range k.metricsOf() {
+		if where != nil && !(reports.Selector{Where: where}).Matches(k.run(i)) {
+			continue
+		}
+		runs++
+		for _, n := range m.Summary {
+			summary[n] = true
+		}
+		for _, n := range m.Logged {
+			logged[n] = true
+		}
+	}
+	return summary, logged, runs
+}
+
+// unwritten is the message for a metric that spec names and that no run
+// the report reads it from writes, or "" when some run writes it, when the
+// report reads it from no run (which the selectors' check reports), or
+// when the task does not name its metrics.
 func (k *runKeys) unwritten(spec reports.Spec, ref reports.MetricRef) string {
-	if !k.written() {
+	have, other, runs := k.writtenBy(ref.Where)
+	if runs == 0 || ref.UnlessSummary != "" && slices.ContainsFunc(slices.Collect(maps.Keys(have)), func(n string) bool {
+		return strings.HasPrefix(n, ref.UnlessSummary)
+	}) {
 		return ""
 	}
-	have, other := k.summary, k.logged
-	where, otherWhere := "summary metric", "metric logged during training (metrics.jsonl)"
+	kind, otherKind := "summary metric", "metric logged during training (metrics.jsonl)"
 	if ref.Logged {
-		have, other, where, otherWhere = other, have, otherWhere, where
+		have, other, kind, otherKind = other, have, otherKind, kind
 	}
 	if have[ref.Metric] {
 		return ""
@@ -183,14 +200,29 @@ func (k *runKeys) unwritten(spec reports.Spec, ref reports.MetricRef) string {
 	names := slices.SortedFunc(maps.Keys(have), english.NaturalCompare)
 	hint := registry.DidYouMean(ref.Metric, names)
 	if other[ref.Metric] {
-		hint = fmt.Sprintf("; %s is a %s, which this option does not read", english.Quote(ref.Metric), otherWhere)
+		hint = fmt.Sprintf("; %s is a %s, which this option does not read", english.Quote(ref.Metric), otherKind)
 	}
-	shown := names
-	if len(names) > maxNamesShown {
-		shown = append(names[:maxNamesShown:maxNamesShown], fmt.Sprintf("and %d more", len(names)-maxNamesShown))
+	if _, set := spec.Options[ref.Option]; !set {
+		hint += fmt.Sprintf("; %s is the default of %s: set %s to a metric the runs write", english.Quote(ref.Metric), ref.Option, ref.Option)
 	}
-	return fmt.Sprintf("%s report %s: no run of the sweep writes the %s %s (task %q writes %s)%s",
-		spec.Kind, english.Quote(spec.Name), where, english.Quote(ref.Metric), k.s.Task, strings.Join(shown, ", "), hint)
+	runsDesc, writers := "of the sweep", fmt.Sprintf("task %q writes", k.s.Task)
+	if ref.Where != nil {
+		runsDesc, writers = "of the sweep with "+(reports.Selector{Where: ref.Where}).String(), "those runs write"
+	}
+	return fmt.Sprintf("%s report %s: no run %s writes the %s %s (%s %s)%s",
+		spec.Kind, english.Quote(spec.Name), runsDesc, kind, english.Quote(ref.Metric), writers, namesList(names), hint)
+}
+
+// namesList lists names for an error, at most maxNamesShown of them, or
+// says there are none.
+func namesList(names []string) string {
+	switch {
+	case len(names) == 0:
+		return "none"
+	case len(names) > maxNamesShown:
+		return strings.Join(names[:maxNamesShown], ", ") + fmt.Sprintf(", and %d more", len(names)-maxNamesShown)
+	}
+	return strings.Join(names, ", ")
 }
 
 // maxNamesShown is the most metric names an error lists.

@@ -66,7 +66,7 @@ func TestReportOptionsNamingKnownKeysPass(t *testing.T) {
 	src := "name = \"r\"\ntask = \"fake\"\n[parameters.estimator]\nvalues = [\"jsd\", \"dv\"]\n" +
 		"[[figures]]\nkind = \"staircase\"\npanel = [\"estimator\", \"width\"]\nline = \"optim.lr\"\n" +
 		"[[figures]]\nkind = \"heatmap\"\nx = \"momentum\"\ny = \"seed\"\nz = \"mi\"\n" +
-		"[[tables]]\nkind = \"bias_variance\"\n" +
+		"[[tables]]\nkind = \"bias_variance\"\ntruth = \"loss\"\n" +
 		"[[tables]]\nkind = \"margin\"\nrows = \"estimator\"\nmetric = \"mi\"\nbaselines = [{label = \"b\", where = {estimator = \"dv\", batch_size = 8}}]\n" +
 		interaction("dv", "jsd", 8, "where = {batch_size = 8}\n")
 	parseFile(t, src)
@@ -74,15 +74,21 @@ func TestReportOptionsNamingKnownKeysPass(t *testing.T) {
 }
 
 // fakeLogTask is the fake task naming "seconds" as a logged metric too, for
-// a summary option that names a logged one; fakePlainTask is the fake task
-// without its Metrics, whose reports' metrics go unchecked.
+// a summary option that names a logged one, a staircase level's summary
+// metric, and "dv_gap" in the summary of its dv runs only, for reports
+// that select runs; fakePlainTask is the fake task without its Metrics,
+// whose reports' metrics go unchecked.
 type (
 	fakeLogTask   struct{ fakeTask }
 	fakePlainTask struct{ tasks.Task }
 )
 
-func (fakeLogTask) Metrics(tasks.Config) tasks.Metrics {
-	return tasks.Metrics{Summary: []string{"loss", "mi"}, Logged: []string{"loss", "mi", "seconds"}}
+func (fakeLogTask) Metrics(cfg tasks.Config) tasks.Metrics {
+	m := tasks.Metrics{Summary: []string{"level_2_mean", "loss", "mi"}, Logged: []string{"loss", "mi", "seconds"}}
+	if cfg.(*fakeConfig).Estimator == "dv" {
+		m.Summary = append(m.Summary, "dv_gap")
+	}
+	return m
 }
 
 func init() {
@@ -112,12 +118,22 @@ func TestReportOptionsNamingUnwrittenMetricsFailValidation(t *testing.T) {
 			"tables[0].baselines", `the summary metric "m"`},
 		{"interaction", "fake", strings.Replace(interaction("jsd", "dv", 8, ""), `metric = "mi"`, `metric = "mí"`, 1), 8, "tables[0].metric", `did you mean "mi"?`},
 		{"sample_size default truth", "fake", "[[figures]]\nkind = \"sample_size\"\nx = \"width\"\npanel = \"estimator\"\ny = \"loss\"\n", 5, "figures[0].truth", `the summary metric "true_mi"`},
+		{"bias_variance default truth", "fake", "[[tables]]\nkind = \"bias_variance\"\n", 5, "tables[0].truth",
+			`"true_mi" is the default of truth: set truth to a metric the runs write`},
+		{"margin metric", "fake", "[[tables]]\nkind = \"margin\"\nrows = \"estimator\"\nmetric = \"acc\"\nbaselines = [{label = \"b\", where = {estimator = \"dv\"}, metric = \"mi\"}]\n", 8,
+			"tables[0].metric", `the summary metric "acc"`},
+		{"estimates estimate", "fake", "[[tables]]\nkind = \"estimates\"\nrows = \"estimator\"\nestimate = \"mu\"\ntruth = \"loss\"\n", 8, "tables[0].estimate", `did you mean "mi"?`},
+		{"sample_size y", "fake", "[[figures]]\nkind = \"sample_size\"\nx = \"width\"\npanel = \"estimator\"\ny = \"los\"\ntruth = \"mi\"\n", 9, "figures[0].y", `did you mean "loss"?`},
+		{"line where", "fake-log", "[[figures]]\nkind = \"line\"\nx = \"width\"\ny = \"dv_gap\"\nwhere = {estimator = \"jsd\"}\n", 8, "figures[0].y",
+			`no run of the sweep with {estimator = jsd} writes the summary metric "dv_gap" (those runs write level_2_mean, loss, mi)`},
+		{"margin baseline where", "fake-log", "[[tables]]\nkind = \"margin\"\nrows = \"estimator\"\nmetric = \"dv_gap\"\nwhere = {estimator = \"dv\"}\n" +
+			"baselines = [{label = \"b\", where = {estimator = \"jsd\"}}]\n", 10, "tables[0].baselines", `no run of the sweep with {estimator = jsd} writes the summary metric "dv_gap"`},
 		{"curves y", "fake", "[[figures]]\nkind = \"curves\"\ny = [\"loss\", \"lr\"]\n", 7, "figures[0].y",
 			`curves report "curves": no run of the sweep writes the metric logged during training (metrics.jsonl) "lr" (task "fake" writes loss, mi)`},
 		{"staircase metric", "fake", "[[figures]]\nkind = \"staircase\"\nmetric = \"estimate\"\n", 7, "figures[0].metric", `metric logged during training (metrics.jsonl) "estimate"`},
 		{"bias_variance from the log", "fake", "[[tables]]\nkind = \"bias_variance\"\nsource = \"metrics\"\n", 5, "tables[0].truth", `"true_mi"`},
 		{"a logged metric for a summary one", "fake-log", "[[figures]]\nkind = \"line\"\nx = \"width\"\ny = \"seconds\"\n", 8, "figures[0].y",
-			`(task "fake-log" writes loss, mi); "seconds" is a metric logged during training (metrics.jsonl), which this option does not read`},
+			`(task "fake-log" writes dv_gap, level_2_mean, loss, mi); "seconds" is a metric logged during training (metrics.jsonl), which this option does not read`},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -137,9 +153,12 @@ func TestReportMetricsPass(t *testing.T) {
 		"name = \"r\"\ntask = \"fake\"\n[[figures]]\nkind = \"line\"\nxmetric = \"loss\"\ny = [\"mi\", \"loss\"]\nreference = \"mi\"\n" +
 			"[[figures]]\nkind = \"curves\"\ny = [\"mi\", \"loss\"]\n" +
 			"[[figures]]\nkind = \"staircase\"\n" + // the truth line is drawn where it is logged
-			"[[tables]]\nkind = \"bias_variance\"\n" + // source = "auto" may read the summary's levels
+			"[[tables]]\nkind = \"bias_variance\"\ntruth = \"loss\"\n" + // source = "auto" reads the log of runs without levels
 			"[[tables]]\nkind = \"estimates\"\nrows = \"estimator\"\ntruth = \"loss\"\n",
-		"name = \"r\"\ntask = \"fake-log\"\n[[figures]]\nkind = \"curves\"\ny = \"seconds\"\n",
+		"name = \"r\"\ntask = \"fake-log\"\n[parameters.estimator]\nvalues = [\"jsd\", \"dv\"]\n[[figures]]\nkind = \"curves\"\ny = \"seconds\"\n" +
+			"[[figures]]\nkind = \"line\"\nx = \"width\"\ny = \"dv_gap\"\n" + // some run writes it
+			"[[figures]]\nkind = \"line\"\nname = \"dv\"\nx = \"width\"\ny = \"dv_gap\"\nwhere = {estimator = \"dv\"}\n" +
+			"[[tables]]\nkind = \"bias_variance\"\n", // the runs' summary levels stand in for the log's true_mi
 		"name = \"r\"\ntask = \"fake-plain\"\n[[figures]]\nkind = \"line\"\nx = \"width\"\ny = \"anything\"\n[[figures]]\nkind = \"curves\"\ny = \"at_all\"\n",
 	} {
 		parseFile(t, src)

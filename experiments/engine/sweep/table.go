@@ -111,8 +111,9 @@ func (s *Sweep) OverrideKeys() []string {
 }
 
 // OverrideValues returns run r's value of each of [Sweep.OverrideKeys], as
-// its config.toml holds it, formatted as a parameter's ("" where it has
-// none).
+// its config.toml holds it, formatted as a parameter's: "" where the config
+// leaves the setting to a default that the task or the estimator fills in
+// (an estimator_params entry not given, an adam_moments = "").
 func (s *Sweep) OverrideValues(r *RunSpec) []string {
 	keys := s.OverrideKeys()
 	if len(keys) == 0 {

@@ -189,7 +189,7 @@ func (Task) Metrics(cfg tasks.Config) tasks.Metrics {
 		}
 	}
 	slices.Sort(summary)
-	return tasks.Metrics{Summary: slices.Compact(summary), Logged: loggedMetrics}
+	return tasks.Metrics{Summary: slices.Compact(summary), Logged: slices.Clone(loggedMetrics)}
 }
 
 // Model is one critic and estimator in a gorgonia graph built once: each

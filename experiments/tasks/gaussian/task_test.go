@@ -125,6 +125,7 @@ func TestRunsEveryCriticAndEstimator(t *testing.T) {
 				if err != nil {
 					t.Fatal(err)
 				}
+				taskstest.CheckMetrics(t, Task{}, cfg, summary, metrics)
 				wantSteps := []int{0, 4, 8, 12, 16, 19}
 				if fmt.Sprint(metrics.Steps) != fmt.Sprint(wantSteps) {
 					t.Errorf("logged steps %v, want %v", metrics.Steps, wantSteps)

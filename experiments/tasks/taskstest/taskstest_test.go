@@ -167,7 +167,8 @@ func TestCheckMetrics(t *testing.T) {
 		task tasks.Task
 		want []string
 	}{
-		{"misnamed", walk{misname: true}, []string{"summary metrics\n[x]\nbut Metrics(cfg) names\n[pos]", "logged metrics\n[now x]\nbut Metrics(cfg) names\n[now pos]"}},
+		{"misnamed", walk{misname: true}, []string{"summary metrics: the run wrote [x], which Metrics(cfg) does not name, and not [pos], which it names",
+			"logged metrics: the run wrote [x], which Metrics(cfg) does not name, and not [pos], which it names (it names [now pos])"}},
 		{"not a namer", struct{ tasks.Task }{walk{}}, []string{"is not a tasks.MetricsNamer"}},
 	} {
 		msgs := check(t, func(tb testing.TB) { taskstest.CheckMetrics(tb, c.task, cfg, summary, metrics) })
