@@ -11,6 +11,10 @@ type KeyRef struct {
 	// Option is the option that names the key, such as "panel"; Key is the
 	// key.
 	Option, Key string
+	// Numeric says that the report needs the key's value to be a number
+	// (line's x), so that a sweep refuses a key that no run gives a
+	// number.
+	Numeric bool
 }
 
 // NamedKeys returns the parameter and config keys that spec's options
@@ -100,6 +104,23 @@ func loggedRefs(option string, names ...string) []MetricRef {
 		refs[i].Logged = true
 	}
 	return refs
+}
+
+// numeric returns refs with those of option marked Numeric.
+func numeric(option string, refs []KeyRef) []KeyRef {
+	for i := range refs {
+		if refs[i].Option == option {
+			refs[i].Numeric = true
+		}
+	}
+	return refs
+}
+
+// IsNumber reports whether v, a parameter's or config key's value as a
+// report reads it, is a number.
+func IsNumber(v any) bool {
+	_, ok := asNumber(v)
+	return ok
 }
 
 // Selector is a set of runs that an option of a spec picks by parameter

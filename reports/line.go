@@ -21,7 +21,7 @@ func init() {
 		Check: func(spec Spec) error { _, err := readLineOptions(spec); return err },
 		Keys: func(spec Spec) []KeyRef {
 			o, _ := readLineOptions(spec)
-			return givenKeys(spec, map[string][]string{"x": {o.X}, "group": o.Group, "where": slices.Sorted(maps.Keys(o.Where))})
+			return numeric("x", givenKeys(spec, map[string][]string{"x": {o.X}, "group": o.Group, "where": slices.Sorted(maps.Keys(o.Where))}))
 		},
 		Selectors: func(spec Spec) []Selector { o, _ := readLineOptions(spec); return whereSelector(o.Where) },
 		Metrics: func(spec Spec) []MetricRef {

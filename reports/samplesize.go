@@ -18,7 +18,7 @@ func init() {
 		Check: func(spec Spec) error { _, err := readSampleSizeOptions(spec); return err },
 		Keys: func(spec Spec) []KeyRef {
 			o, _ := readSampleSizeOptions(spec)
-			return givenKeys(spec, map[string][]string{"x": {o.X}, "panel": o.Panel, "group": o.Group})
+			return numeric("x", givenKeys(spec, map[string][]string{"x": {o.X}, "panel": o.Panel, "group": o.Group}))
 		},
 		Metrics: func(spec Spec) []MetricRef {
 			o, _ := readSampleSizeOptions(spec)

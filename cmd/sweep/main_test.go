@@ -353,12 +353,10 @@ func TestRunMakesTheReportsOnceEveryRunIsDone(t *testing.T) {
 	if _, err := os.Stat(table); err != nil {
 		t.Fatalf("the last shard made no reports: %v", err)
 	}
-	// A report that fails is reported, and the exit status says so. (A
-	// line figure whose x, a config key, holds text fails only once it
-	// reads the runs; validation refuses a metric that no run writes.)
-	os.WriteFile(f, []byte(small+"[[figures]]\nkind = \"line\"\nname = \"walk_line\"\nx = \"task\"\ny = \"x\"\n"), 0o644)
+	// A report that fails is reported, and the exit status says so.
+	os.WriteFile(f, []byte(small+"[[tables]]\nkind = \"failing\"\nname = \"walk_failing\"\n"), 0o644)
 	code, stdout, errs = runCLI("run", f, "--out", out)
-	if code != exitFailed || !strings.Contains(stdout, "reports failed: report walk_line (line): ") {
+	if code != exitFailed || !strings.Contains(stdout, "reports failed: report walk_failing (failing): ") {
 		t.Fatalf("failing report: exit %d\n%s%s", code, stdout, errs)
 	}
 }

@@ -58,16 +58,16 @@ func TestReportWritesThePageWithEveryRunAsStatusSeesIt(t *testing.T) {
 // page, beside the reports that did not.
 func TestPageShowsAFailedReport(t *testing.T) {
 	f, out, _ := writeSmallWalk(t, "[[figures]]\nkind = \"curves\"\nname = \"walk_curves\"\ny = \"x\"\ngroup = \"scale\"\n"+
-		"[[figures]]\nkind = \"line\"\nname = \"walk_line\"\nx = \"task\"\ny = \"x\"\n")
+		"[[tables]]\nkind = \"failing\"\nname = \"walk_failing\"\n")
 	code, stdout, _ := runCLI("run", f, "--out", out)
-	if code != exitFailed || !strings.Contains(stdout, "reports failed: report walk_line (line): ") || !strings.Contains(stdout, "\npage: ") {
+	if code != exitFailed || !strings.Contains(stdout, "reports failed: report walk_failing (failing): ") || !strings.Contains(stdout, "\npage: ") {
 		t.Fatalf("run: exit %d\n%s", code, stdout)
 	}
 	b, err := os.ReadFile(filepath.Join(out, "walk", sweep.ReportsDir, reports.PageFile))
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, want := range []string{`aria-label="walk_curves"`, `id="report-walk_line"`, `has task = walk, not a number`} {
+	for _, want := range []string{`aria-label="walk_curves"`, `id="report-walk_failing"`, `read 6 runs and failed, as it always does`} {
 		if !strings.Contains(string(b), want) {
 			t.Errorf("the page lacks %q", want)
 		}

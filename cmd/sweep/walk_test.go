@@ -11,6 +11,7 @@ import (
 	"github.com/infomax/infomax/experiments/engine/checkpoint"
 	"github.com/infomax/infomax/experiments/engine/results"
 	"github.com/infomax/infomax/experiments/tasks"
+	"github.com/infomax/infomax/reports"
 )
 
 // walkConfig is the config of the "walk" task the CLI tests register: a
@@ -103,6 +104,19 @@ func (walkTask) Run(ctx context.Context, c tasks.Config, run *tasks.Run) (result
 	return results.Values{"x": x, "max_abs": maxAbs}, nil
 }
 
+// failingReport is the report kind "failing" of the CLI tests: it passes
+// validation and fails once it reads the runs, as a report can whatever
+// validation checks (a disk that fills, a bug in a kind).
+var failingReport = reports.Kind{
+	Name:    "failing",
+	Summary: "a report that fails on the runs, for the CLI tests",
+	Check:   func(reports.Spec) error { return nil },
+	Make: func(runs []reports.Run, spec reports.Spec, dir string) ([]string, error) {
+		return nil, fmt.Errorf("failing report %q: read %d runs and failed, as it always does", spec.Name, len(runs))
+	},
+}
+
 func init() {
 	tasks.Register(tasks.TaskInfo{Name: "walk", Summary: "a slow random walk for the CLI tests", Task: walkTask{}})
+	reports.Register(failingReport)
 }

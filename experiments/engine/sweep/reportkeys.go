@@ -35,11 +35,17 @@ func (s *Sweep) checkReportKeys() error {
 				continue // reportSpecs has refused it
 			}
 			for _, ref := range kind.NamedKeys(spec) {
-				if keys.has(ref.Key) {
-					continue
+				msg := ""
+				switch {
+				case !keys.has(ref.Key):
+					msg = keys.unknown(spec, ref.Key)
+				case ref.Numeric:
+					msg = keys.notNumeric(spec, ref)
 				}
-				return &FileError{File: s.File, Line: s.loc.line([]string{list.name, ref.Option}, list.name, i),
-					Key: fmt.Sprintf("%s[%d].%s", list.name, i, keyPart(ref.Option)), Msg: keys.unknown(spec, ref.Key)}
+				if msg != "" {
+					return &FileError{File: s.File, Line: s.loc.line([]string{list.name, ref.Option}, list.name, i),
+						Key: fmt.Sprintf("%s[%d].%s", list.name, i, keyPart(ref.Option)), Msg: msg}
+				}
 			}
 			for _, sel := range kind.NamedSelectors(spec) {
 				if keys.matchesSome(sel) {
@@ -109,6 +115,23 @@ func (k *runKeys) unknown(spec reports.Spec, key string) string {
 	}
 	return fmt.Sprintf("%s report %s: %s is neither a swept parameter nor a config key of task %q (%s; `sweep list` shows the config keys)%s",
 		spec.Kind, english.Quote(spec.Name), english.Quote(key), k.s.Task, swept, registry.DidYouMean(key, known))
+}
+
+// notNumeric is the message for a key that a report needs as a number and
+// that no run of the sweep gives a number, or "" when some run does.
+func (k *runKeys) notNumeric(spec reports.Spec, ref reports.KeyRef) string {
+	seen := map[string]bool{}
+	for i := range k.s.Runs {
+		v, ok := k.run(i).Param(ref.Key)
+		if ok && reports.IsNumber(v) {
+			return ""
+		}
+		if ok {
+			seen[reports.FormatValue(v)] = true
+		}
+	}
+	return fmt.Sprintf("%s report %s: %s = %s takes %s in the runs, not numbers: the %s kind needs a numeric %s (a table or heatmap shows a categorical one)",
+		spec.Kind, english.Quote(spec.Name), ref.Option, english.Quote(ref.Key), strings.Join(slices.Sorted(maps.Keys(seen)), ", "), spec.Kind, ref.Option)
 }
 
 // matchesSome reports whether some run of the sweep has the values that

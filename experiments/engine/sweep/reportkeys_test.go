@@ -28,6 +28,11 @@ func TestReportOptionsNamingUnknownKeysFailValidation(t *testing.T) {
 		{"bias_variance rows", "[[tables]]\nkind = \"bias_variance\"\nrows = [\"estimator\", \"nope\"]\n", 7, "tables[0].rows", `"nope" is neither`},
 		{"margin where", "[[tables]]\nkind = \"margin\"\nrows = \"estimator\"\nmetric = \"mi\"\nwhere = {estimater = \"jsd\"}\nbaselines = [{label = \"b\", where = {estimator = \"dv\"}}]\n", 9, "tables[0].where", `"estimater" is neither`},
 		{"margin baseline", "[[tables]]\nkind = \"margin\"\nrows = \"estimator\"\nmetric = \"mi\"\nbaselines = [{label = \"b\", where = {model = \"dv\"}}]\n", 9, "tables[0].baselines", `"model" is neither`},
+		// Known keys whose values are text where the report needs numbers.
+		{"line x of text", "[[figures]]\nkind = \"line\"\nx = \"estimator\"\ny = \"mi\"\n", 7, "figures[0].x",
+			`line report "line": x = "estimator" takes dv, jsd in the runs, not numbers: the line kind needs a numeric x (a table or heatmap shows a categorical one)`},
+		{"sample_size x of text", "[[figures]]\nkind = \"sample_size\"\nx = \"critic\"\npanel = \"estimator\"\ny = \"mi\"\ntruth = \"loss\"\n", 7, "figures[0].x",
+			`x = "critic" takes separable in the runs, not numbers`},
 		// Known keys, values no run has: the report would find no run.
 		{"line where value", "[[figures]]\nkind = \"line\"\nx = \"width\"\ny = \"mi\"\nwhere = {estimator = \"jsdd\"}\n", 9, "figures[0].where",
 			`line report "line": no run of the sweep matches {estimator = jsdd}, so the report would have no runs (estimator takes dv, jsd)`},
