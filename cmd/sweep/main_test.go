@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -113,7 +114,8 @@ func TestHelpListsEachCommandsFlags(t *testing.T) {
 func TestPlanPrintsRunsAndFlagsMayFollowTheFile(t *testing.T) {
 	dir := t.TempDir()
 	f := filepath.Join(dir, "s.toml")
-	src := "name = \"s\"\ntask = \"gaussian\"\nseeds = [0, 1]\n[parameters.estimator]\nvalues = [\"jsd\", \"nwj\"]\n"
+	src := "name = \"s\"\ntask = \"gaussian\"\nseeds = [0, 1]\n[parameters.estimator]\nvalues = [\"jsd\", \"nwj\"]\n" +
+		"[[overrides]]\nwhere = { estimator = \"nwj\" }\nlr = 2e-4\n"
 	if err := os.WriteFile(f, []byte(src), 0o644); err != nil {
 		t.Fatal(err)
 	}
@@ -123,6 +125,12 @@ func TestPlanPrintsRunsAndFlagsMayFollowTheFile(t *testing.T) {
 	}
 	if !strings.Contains(out, "4 runs (2 configurations x 2 seeds)") || strings.Count(out, "estimator-") != 4 || !strings.Contains(out, "estimator-nwj_s1_") {
 		t.Fatalf("plan output:\n%s", out)
+	}
+	// The setting the override sets is a column, with every run's value.
+	if !regexp.MustCompile(`(?m)^#\s+run id\s+estimator\s+lr\s+seed$`).MatchString(out) ||
+		len(regexp.MustCompile(`(?m)\sjsd\s+0\.0005\s+[01]$`).FindAllString(out, -1)) != 2 ||
+		len(regexp.MustCompile(`(?m)\snwj\s+0\.0002\s+[01]$`).FindAllString(out, -1)) != 2 {
+		t.Fatalf("plan output lacks the lr column of the override:\n%s", out)
 	}
 	code, out, _ = runCLI("status", f, "--out", filepath.Join(dir, "runs"))
 	if code != exitOK || !strings.Contains(out, "4 runs pending") {

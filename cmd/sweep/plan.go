@@ -49,8 +49,9 @@ func plan(s *sweep.Sweep, o *options, stdout, stderr io.Writer) int {
 	return runTable(s, o.out, stdout)
 }
 
-// runTable prints the runs, with their state when the output directory has
-// the sweep.
+// runTable prints the runs, with their swept values, their values of the
+// settings that overrides set, and their state when the output directory
+// has the sweep.
 func runTable(s *sweep.Sweep, out string, stdout io.Writer) int {
 	haveResults := started(s, out)
 	configs := len(s.Runs) / max(1, len(s.Seeds))
@@ -61,7 +62,7 @@ func runTable(s *sweep.Sweep, out string, stdout io.Writer) int {
 	}
 	fmt.Fprintln(stdout)
 	tw := tabwriter.NewWriter(stdout, 0, 4, 2, ' ', 0)
-	header := append(append([]string{"#", "run id"}, s.ParamNames()...), "seed")
+	header := append(append(append([]string{"#", "run id"}, s.ParamNames()...), s.OverrideKeys()...), "seed")
 	var states []sweep.State
 	if haveResults {
 		header = append(header, "status")
@@ -73,7 +74,7 @@ func runTable(s *sweep.Sweep, out string, stdout io.Writer) int {
 		for _, v := range r.Values {
 			row = append(row, sweep.FormatValue(v))
 		}
-		row = append(row, fmt.Sprint(r.Seed))
+		row = append(append(row, s.OverrideValues(r)...), fmt.Sprint(r.Seed))
 		if haveResults {
 			row = append(row, stateText(states[i]))
 		}
