@@ -49,7 +49,7 @@ var shippedRunIDs = map[string]string{
 	"tune-global-lr":                      "c876a163d4c1f92b", // 9 runs
 	"tune-probes":                         "fa58cbdd2f741ac0", // 60 runs
 	"tune-table1":                         "4f6f2991213971aa", // 9 runs
-	"tune-table1-global":                  "f45fba212ebb0b9f", // 18 runs
+	"tune-table1-global":                  "e95dc59b71bbb3cf", // 24 runs
 	"tune-table1-probes":                  "d7bf47897698221e", // 48 runs
 	"tune-table3":                         "b88186c6ba0f3860", // 8 runs
 }
