@@ -18,7 +18,7 @@ func init() {
 			return givenKeys(spec, map[string][]string{"rows": o.Rows})
 		},
 		// With source = "auto" a run's summary levels stand in for its
-		// log, whose metrics then go unread.
+		// log: metric and truth are needed only where no run writes them.
 		Metrics: func(spec Spec) []MetricRef {
 			o, _ := readBiasVarianceOptions(spec)
 			if o.Source == "summary" {

@@ -221,9 +221,9 @@ func TestGroupOrder(t *testing.T) {
 	}
 }
 
-// TestLabelsOfAMisspeltMetric: a label whose metric is not among the
-// metrics of y or columns fails Check, and when one of those is close to
-// it and has no label, the error points at that one as the misspelling.
+// TestLabelsOfAMisspeltMetric checks that a label whose metric is not among
+// the metrics of y or columns fails Check, and that when one of those is
+// close to it and has no label, the error names that one.
 func TestLabelsOfAMisspeltMetric(t *testing.T) {
 	for _, c := range []struct {
 		kind string
@@ -232,9 +232,9 @@ func TestLabelsOfAMisspeltMetric(t *testing.T) {
 	}{
 		{"line", map[string]any{"x": "batch_size", "y": []any{"linear_y_acs", "mlp_y_acc"},
 			"labels": map[string]any{"linear_y_acc": "Y", "mlp_y_acc": "MLP"}},
-			`labels "linear_y_acc", which is not among the metrics of y (linear_y_acs, mlp_y_acc); is "linear_y_acs" in y a misspelling of it?`},
+			`labels "linear_y_acc", which is not among the metrics of y (linear_y_acs, mlp_y_acc); "linear_y_acs" in y is close to it: one of the two is misspelt`},
 		{"curves", map[string]any{"y": []any{"loss", "mii"}, "labels": map[string]any{"mi": "MI"}},
-			`labels "mi", which is not among the metrics of y (loss, mii); is "mii" in y a misspelling of it?`},
+			`labels "mi", which is not among the metrics of y (loss, mii); "mii" in y is close to it: one of the two is misspelt`},
 		{"table", map[string]any{"rows": "model", "columns": []any{"acc"}, "labels": map[string]any{"zzz": "?", "acc": "A"}},
 			`labels "zzz", which is not among the metrics of columns (acc) (valid`},
 	} {

@@ -73,9 +73,9 @@ func (r *optionReader) fail(name, format string, args ...any) {
 
 // labelsOf checks that every key of labels (option "labels") names one of
 // names, the metrics of option what ("y", "columns") or one of extra.
-// When one does not, the closest of the unlabelled names is likely the
-// misspelt one, and the failure says so, since the misspelling is
-// usually in the list rather than in labels.
+// When one does not, the failure names the closest of the unlabelled
+// names, since one of the two is then likely misspelt, in the list or in
+// labels.
 func (r *optionReader) labelsOf(labels map[string]string, what string, names []string, extra ...string) {
 	if names == nil {
 		return
@@ -92,7 +92,7 @@ func (r *optionReader) labelsOf(labels map[string]string, what string, names []s
 		}
 		hint := ""
 		if c := registry.Closest(key, unlabelled); c != "" {
-			hint = fmt.Sprintf("; is %q in %s a misspelling of it?", c, what)
+			hint = fmt.Sprintf("; %q in %s is close to it: one of the two is misspelt", c, what)
 		}
 		r.fail("labels", "labels %q, which is not among the metrics of %s (%s)%s", key, what, strings.Join(names, ", "), hint)
 		return

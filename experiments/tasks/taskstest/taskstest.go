@@ -130,12 +130,19 @@ func CheckMetrics(tb testing.TB, task tasks.Task, cfg tasks.Config, summary resu
 		{"summary", slices.Sorted(maps.Keys(summary)), want.Summary},
 		{"logged", slices.Sorted(maps.Keys(loggedKeys)), want.Logged},
 	} {
-		if !slices.IsSorted(c.want) {
-			tb.Errorf("Metrics(cfg).%s = %v is not sorted", strings.ToUpper(c.what[:1])+c.what[1:], c.want)
+		field := strings.ToUpper(c.what[:1]) + c.what[1:]
+		if !slices.IsSorted(c.want) || len(slices.Compact(slices.Clone(c.want))) != len(c.want) {
+			tb.Errorf("Metrics(cfg).%s = %v is not sorted without repeats", field, c.want)
 		}
-		if unnamed, unwritten := notIn(c.got, c.want), notIn(c.want, c.got); len(unnamed)+len(unwritten) > 0 {
-			tb.Errorf("%s metrics: the run wrote %v, which Metrics(cfg) does not name, and not %v, which it names (it names %v)",
-				c.what, unnamed, unwritten, c.want)
+		var diffs []string
+		if unnamed := notIn(c.got, c.want); len(unnamed) > 0 {
+			diffs = append(diffs, fmt.Sprintf("the run wrote %v, which Metrics(cfg).%s does not name", unnamed, field))
+		}
+		if unwritten := notIn(c.want, c.got); len(unwritten) > 0 {
+			diffs = append(diffs, fmt.Sprintf("Metrics(cfg).%s names %v, which the run did not write", field, unwritten))
+		}
+		if len(diffs) > 0 {
+			tb.Errorf("%s metrics: %s (it names %v)", c.what, strings.Join(diffs, "; "), c.want)
 		}
 	}
 }

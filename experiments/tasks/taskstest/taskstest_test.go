@@ -22,11 +22,18 @@ import (
 // bug that Resume must catch. It names its metrics, "x" in the summary and
 // "now" and "x" in the log; with misname set it names "pos" for "x", a bug
 // that CheckMetrics must catch.
-type walk struct{ forget, misname bool }
+// With extra set it names a summary metric "y" too, and with repeat it
+// names "x" twice, bugs that CheckMetrics must catch as well.
+type walk struct{ forget, misname, extra, repeat bool }
 
 func (w walk) Metrics(tasks.Config) tasks.Metrics {
-	if w.misname {
+	switch {
+	case w.misname:
 		return tasks.Metrics{Summary: []string{"pos"}, Logged: []string{"now", "pos"}}
+	case w.extra:
+		return tasks.Metrics{Summary: []string{"x", "y"}, Logged: []string{"now", "x"}}
+	case w.repeat:
+		return tasks.Metrics{Summary: []string{"x", "x"}, Logged: []string{"now", "x"}}
 	}
 	return tasks.Metrics{Summary: []string{"x"}, Logged: []string{"now", "x"}}
 }
@@ -167,8 +174,10 @@ func TestCheckMetrics(t *testing.T) {
 		task tasks.Task
 		want []string
 	}{
-		{"misnamed", walk{misname: true}, []string{"summary metrics: the run wrote [x], which Metrics(cfg) does not name, and not [pos], which it names",
-			"logged metrics: the run wrote [x], which Metrics(cfg) does not name, and not [pos], which it names (it names [now pos])"}},
+		{"misnamed", walk{misname: true}, []string{"summary metrics: the run wrote [x], which Metrics(cfg).Summary does not name; Metrics(cfg).Summary names [pos], which the run did not write",
+			"logged metrics: the run wrote [x], which Metrics(cfg).Logged does not name; Metrics(cfg).Logged names [pos], which the run did not write (it names [now pos])"}},
+		{"one more", walk{extra: true}, []string{"summary metrics: Metrics(cfg).Summary names [y], which the run did not write (it names [x y])"}},
+		{"repeated", walk{repeat: true}, []string{"Metrics(cfg).Summary = [x x] is not sorted without repeats"}},
 		{"not a namer", struct{ tasks.Task }{walk{}}, []string{"is not a tasks.MetricsNamer"}},
 	} {
 		msgs := check(t, func(tb testing.TB) { taskstest.CheckMetrics(tb, c.task, cfg, summary, metrics) })
