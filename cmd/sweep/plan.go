@@ -62,7 +62,7 @@ func runTable(s *sweep.Sweep, out string, stdout io.Writer) int {
 	}
 	fmt.Fprintln(stdout)
 	tw := tabwriter.NewWriter(stdout, 0, 4, 2, ' ', 0)
-	header := append(append(append([]string{"#", "run id"}, s.ParamNames()...), s.OverrideKeys()...), "seed")
+	header := append(append([]string{"#", "run id"}, s.Columns()...), "seed")
 	var states []sweep.State
 	if haveResults {
 		header = append(header, "status")
@@ -70,11 +70,7 @@ func runTable(s *sweep.Sweep, out string, stdout io.Writer) int {
 	}
 	fmt.Fprintln(tw, strings.Join(header, "\t"))
 	for i, r := range s.Runs {
-		row := []string{fmt.Sprint(i + 1), r.ID}
-		for _, v := range r.Values {
-			row = append(row, sweep.FormatValue(v))
-		}
-		row = append(append(row, s.OverrideValues(r)...), fmt.Sprint(r.Seed))
+		row := append(append([]string{fmt.Sprint(i + 1), r.ID}, s.ColumnValues(r)...), fmt.Sprint(r.Seed))
 		if haveResults {
 			row = append(row, stateText(states[i]))
 		}

@@ -6,8 +6,6 @@ import (
 	"slices"
 	"strings"
 
-	"github.com/BurntSushi/toml"
-
 	"github.com/infomax/infomax/experiments/engine/results"
 	"github.com/infomax/infomax/experiments/tasks"
 	"github.com/infomax/infomax/internal/english"
@@ -34,35 +32,41 @@ func (s *Sweep) checkReportKeys() error {
 			if err != nil {
 				continue // reportSpecs has refused it
 			}
-			for _, ref := range kind.NamedKeys(spec) {
-				msg := ""
-				switch {
-				case !keys.has(ref.Key):
-					msg = keys.unknown(spec, ref.Key)
-				case ref.Numeric:
-					msg = keys.notNumeric(spec, ref)
-				}
-				if msg != "" {
-					return &FileError{File: s.File, Line: s.loc.line([]string{list.name, ref.Option}, list.name, i),
-						Key: fmt.Sprintf("%s[%d].%s", list.name, i, keyPart(ref.Option)), Msg: msg}
-				}
-			}
-			for _, sel := range kind.NamedSelectors(spec) {
-				if keys.matchesSome(sel) {
-					continue
-				}
-				return &FileError{File: s.File, Line: s.loc.line([]string{list.name, sel.Option}, list.name, i),
-					Key: fmt.Sprintf("%s[%d].%s", list.name, i, keyPart(sel.Option)), Msg: keys.unmatched(spec, sel)}
-			}
-			for _, ref := range kind.NamedMetrics(spec) {
-				if msg := keys.unwritten(spec, ref); msg != "" {
-					return &FileError{File: s.File, Line: s.loc.line([]string{list.name, ref.Option}, list.name, i),
-						Key: fmt.Sprintf("%s[%d].%s", list.name, i, keyPart(ref.Option)), Msg: msg}
-				}
+			if option, msg := keys.problem(kind, spec); msg != "" {
+				return &FileError{File: s.File, Line: s.loc.line([]string{list.name, option}, list.name, i),
+					Key: fmt.Sprintf("%s[%d].%s", list.name, i, keyPart(option)), Msg: msg}
 			}
 		}
 	}
 	return nil
+}
+
+// problem returns the first of spec's problems that the runs show, and the
+// option at fault: a key no run has or, where a number is needed, gives a
+// number; a selector no run matches; a metric no run it selects writes.
+// It returns msg == "" when there is none.
+func (k *runKeys) problem(kind reports.Kind, spec reports.Spec) (option, msg string) {
+	for _, ref := range kind.NamedKeys(spec) {
+		switch {
+		case !k.has(ref.Key):
+			return ref.Option, k.unknown(spec, ref.Key)
+		case ref.Numeric:
+			if msg := k.notNumeric(spec, ref); msg != "" {
+				return ref.Option, msg
+			}
+		}
+	}
+	for _, sel := range kind.NamedSelectors(spec) {
+		if !k.matchesSome(sel) {
+			return sel.Option, k.unmatched(spec, sel)
+		}
+	}
+	for _, ref := range kind.NamedMetrics(spec) {
+		if msg := k.unwritten(spec, ref); msg != "" {
+			return ref.Option, msg
+		}
+	}
+	return "", ""
 }
 
 // runKeys looks keys up in the sweep's runs as a report does
@@ -94,10 +98,7 @@ func (k *runKeys) has(key string) bool {
 func (k *runKeys) run(i int) reports.Run {
 	for len(k.runs) <= i {
 		r := k.s.Runs[len(k.runs)]
-		var cfg map[string]any
-		// The engine wrote ConfigTOML; it decodes.
-		_, _ = toml.Decode(string(r.ConfigTOML), &cfg)
-		k.runs = append(k.runs, reports.Run{ID: r.ID, Config: cfg,
+		k.runs = append(k.runs, reports.Run{ID: r.ID, Config: r.configMap(),
 			Summary: &results.Summary{Params: k.s.ParamMap(r)}})
 	}
 	return k.runs[i]
@@ -208,9 +209,7 @@ func (k *runKeys) writtenBy(where map[string][]string) (summary, logged map[stri
 // when the task does not name its metrics.
 func (k *runKeys) unwritten(spec reports.Spec, ref reports.MetricRef) string {
 	have, other, runs := k.writtenBy(ref.Where)
-	if runs == 0 || ref.UnlessSummary != "" && slices.ContainsFunc(slices.Collect(maps.Keys(have)), func(n string) bool {
-		return strings.HasPrefix(n, ref.UnlessSummary)
-	}) {
+	if runs == 0 || ref.UnlessSummary != "" && anyHasPrefix(have, ref.UnlessSummary) {
 		return ""
 	}
 	kind, otherKind := "summary metric", "metric logged during training (metrics.jsonl)"
@@ -234,6 +233,16 @@ func (k *runKeys) unwritten(spec reports.Spec, ref reports.MetricRef) string {
 	}
 	return fmt.Sprintf("%s report %s: no run %s writes the %s %s (%s %s)%s",
 		spec.Kind, english.Quote(spec.Name), runsDesc, kind, english.Quote(ref.Metric), writers, namesList(names), hint)
+}
+
+// anyHasPrefix reports whether some name in names begins with prefix.
+func anyHasPrefix(names map[string]bool, prefix string) bool {
+	for n := range names {
+		if strings.HasPrefix(n, prefix) {
+			return true
+		}
+	}
+	return false
 }
 
 // namesList lists names for an error, at most maxNamesShown of them, or

@@ -80,21 +80,41 @@ func (t *resultsTable) writeIfDue() error {
 // the file.
 func (s *Sweep) resultsRow(r *RunSpec, status results.Status, sum *results.Summary) results.ResultsRow {
 	row := results.ResultsRow{RunID: r.ID, Seed: r.Seed, Status: status}
-	for _, v := range r.Values {
-		row.Params = append(row.Params, FormatValue(v))
-	}
-	row.Params = append(row.Params, s.OverrideValues(r)...)
+	row.Params = s.ColumnValues(r)
 	if sum != nil {
 		row.Metrics = sum.Metrics.Stored()
 	}
 	return row
 }
 
-// writeResultsCSV writes the sweep's results.csv under out from rows; the
-// caller holds the sweep directory's lock. Its parameter columns are the
-// swept parameters, then the settings that overrides set.
+// writeResultsCSV writes the sweep's results.csv under out from rows, with
+// [Sweep.Columns] as its parameter columns; the caller holds the sweep
+// directory's lock.
 func (s *Sweep) writeResultsCSV(out string, rows []results.ResultsRow) error {
-	return results.WriteResultsCSV(filepath.Join(s.Dir(out), results.ResultsFile), append(s.ParamNames(), s.OverrideKeys()...), rows)
+	return results.WriteResultsCSV(filepath.Join(s.Dir(out), results.ResultsFile), s.Columns(), rows)
+}
+
+// Columns names the settings in which the sweep's runs differ, as
+// results.csv and `sweep plan` show them: the parameters, then the
+// settings that overrides set ([Sweep.OverrideKeys]).
+func (s *Sweep) Columns() []string { return append(s.ParamNames(), s.OverrideKeys()...) }
+
+// ColumnValues returns run r's values of [Sweep.Columns], formatted.
+func (s *Sweep) ColumnValues(r *RunSpec) []string {
+	var cells []string
+	for _, v := range r.Values {
+		cells = append(cells, FormatValue(v))
+	}
+	return append(cells, s.OverrideValues(r)...)
+}
+
+// configMap returns the run's resolved config as config.toml holds it,
+// decoded into tables.
+func (r *RunSpec) configMap() map[string]any {
+	var cfg map[string]any
+	// The engine wrote ConfigTOML; it decodes.
+	_, _ = toml.Decode(string(r.ConfigTOML), &cfg)
+	return cfg
 }
 
 // OverrideKeys returns the settings that some [[overrides]] entry sets, as
@@ -119,9 +139,7 @@ func (s *Sweep) OverrideValues(r *RunSpec) []string {
 	if len(keys) == 0 {
 		return nil
 	}
-	var cfg map[string]any
-	// The engine wrote ConfigTOML; it decodes.
-	_, _ = toml.Decode(string(r.ConfigTOML), &cfg)
+	cfg := r.configMap()
 	cells := make([]string, len(keys))
 	for i, k := range keys {
 		var v any = cfg

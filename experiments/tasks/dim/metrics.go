@@ -19,20 +19,21 @@ func (Task) Metrics(cfg tasks.Config) tasks.Metrics {
 		return tasks.Metrics{}
 	}
 	var m tasks.Metrics
-	features := c.ProbeFeatures
-	if obj := c.Objective(); obj.Model == ModelPixels {
-		features = []string{"input"}
-	} else if obj.Model == ModelDIM {
+	obj := c.Objective()
+	if obj.Model == ModelDIM {
 		m = trainedMetrics(c, obj)
+	}
+	features := c.ProbeFeatures
+	if obj.Model == ModelPixels {
+		features = []string{"input"}
+	} else {
+		m.Summary = append(m.Summary, evaluationMetrics(c)...)
 	}
 	for _, f := range features {
 		m.Summary = append(m.Summary, "mlp_"+f+"_acc", "linear_"+f+"_acc")
 		if c.wants(EvalSVM) {
 			m.Summary = append(m.Summary, "svm_"+f+"_acc")
 		}
-	}
-	if c.Objective().Model != ModelPixels {
-		m.Summary = append(m.Summary, evaluationMetrics(c)...)
 	}
 	slices.Sort(m.Summary)
 	slices.Sort(m.Logged)
