@@ -11,6 +11,7 @@ import (
 	"sync"
 
 	"github.com/infomax/infomax/internal/english"
+	"github.com/infomax/infomax/internal/registry"
 
 	"github.com/infomax/infomax/experiments/engine/results"
 )
@@ -398,8 +399,9 @@ func knownMetrics(runs []Run) string {
 func checkMetrics(kind string, spec Spec, option string, runs []Run, names []string) error {
 	for _, n := range names {
 		if !anyRunHasMetric(runs, n) {
-			return fmt.Errorf("%s report %q: option %q: no finished run has the summary metric %q (metrics: %s)",
-				kind, spec.Name, option, n, knownMetrics(runs))
+			known := summaryKeys(runs, func(s *results.Summary) map[string]float64 { return s.Metrics })
+			return fmt.Errorf("%s report %q: option %q: no finished run has the summary metric %q (metrics: %s)%s",
+				kind, spec.Name, option, n, knownMetrics(runs), registry.DidYouMean(n, known))
 		}
 	}
 	return nil

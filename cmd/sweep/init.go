@@ -109,6 +109,12 @@ func copyShipped(name, path string, force bool) (done string, err error) {
 // a local copy of the sweep differs from the shipped one that runs.
 // shipped says that arg was read as a shipped sweep's name.
 func loadSweep(arg string, stderr io.Writer) (s *sweep.Sweep, shipped bool, err error) {
+	return loadSweepWith(arg, stderr, sweep.ParseWith)
+}
+
+// loadSweepWith is loadSweep with the function that parses the sweep file:
+// sweep.ParseWith or sweep.ParseStored.
+func loadSweepWith(arg string, stderr io.Writer, parse func(string, []byte, sweep.Resolver) (*sweep.Sweep, error)) (s *sweep.Sweep, shipped bool, err error) {
 	st, statErr := os.Stat(arg)
 	src, known := sweeps.Source(arg)
 	if statErr == nil && st.IsDir() && !(known && isSweepName(arg)) {
@@ -121,7 +127,7 @@ func loadSweep(arg string, stderr io.Writer) (s *sweep.Sweep, shipped bool, err 
 		} else if err != nil {
 			return nil, false, err
 		}
-		s, err = sweep.ParseWith(arg, src, localResolver())
+		s, err = parse(arg, src, localResolver())
 		return s, false, err
 	}
 	if !known {
@@ -133,7 +139,7 @@ func loadSweep(arg string, stderr io.Writer) (s *sweep.Sweep, shipped bool, err 
 			fmt.Fprintf(stderr, "note: %s differs from the shipped sweep %s, which is what runs; to use yours, give its path: %s\n", copied, arg, copied)
 		}
 	}
-	s, err = sweep.ParseWith(arg, src, sweeps.Resolve)
+	s, err = parse(arg, src, sweeps.Resolve)
 	return s, true, err
 }
 

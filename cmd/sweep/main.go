@@ -167,6 +167,9 @@ type options struct {
 type fileCommand struct {
 	flags func(fs *flag.FlagSet, o *options)
 	run   func(s *sweep.Sweep, o *options, stdout, stderr io.Writer) int
+	// stored says that the command reads the sweep's stored runs, so
+	// that it loads the sweep with sweep.ParseStored.
+	stored bool
 }
 
 // fileCommands are the subcommands that take a sweep file, by name; each
@@ -175,8 +178,8 @@ var fileCommands = map[string]fileCommand{
 	"run":      {flags: runFlags, run: runSweep},
 	"plan":     {flags: planFlags, run: plan},
 	"validate": {run: validate},
-	"report":   {flags: outFlag, run: report},
-	"status":   {flags: outFlag, run: status},
+	"report":   {flags: outFlag, run: report, stored: true},
+	"status":   {flags: outFlag, run: status, stored: true},
 }
 
 // call parses the subcommand's flags and its one sweep file, loads the
@@ -191,7 +194,11 @@ func (c fileCommand) call(name string, args []string, stdout, stderr io.Writer) 
 	if code >= 0 {
 		return code
 	}
-	s, shipped, err := loadSweep(pos[0], stderr)
+	parse := sweep.ParseWith
+	if c.stored {
+		parse = sweep.ParseStored
+	}
+	s, shipped, err := loadSweepWith(pos[0], stderr, parse)
 	if err != nil {
 		fmt.Fprintln(stderr, err)
 		return exitUsage

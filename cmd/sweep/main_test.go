@@ -339,6 +339,38 @@ func TestREADMESweepExamplesValidate(t *testing.T) {
 	}
 }
 
+// TestReportReadsWhatTheStoredRunsWrote runs a task whose Metrics misses
+// a metric that its runs write: validation refuses a report of it, on the
+// task's word, but `sweep report` and `sweep status` read the stored runs,
+// so the bug cannot keep a finished sweep from its reports. A metric that
+// no stored run wrote still fails its report, with the closest name.
+func TestReportReadsWhatTheStoredRunsWrote(t *testing.T) {
+	f, out, small := writeSmallWalk(t, "")
+	small = strings.Replace(small, `task = "walk"`, `task = "walk-undeclared"`, 1)
+	os.WriteFile(f, []byte(small), 0o644)
+	if code, stdout, errs := runCLI("run", f, "--out", out); code != exitOK {
+		t.Fatalf("run: exit %d\n%s%s", code, stdout, errs)
+	}
+	table := func(metric string) string {
+		return "[[tables]]\nkind = \"table\"\nname = \"walk_table\"\nrows = \"scale\"\ncolumns = [\"" + metric + "\"]\n"
+	}
+	os.WriteFile(f, []byte(small+table("max_abs")), 0o644)
+	if code, _, errs := runCLI("validate", f); code != exitUsage || !strings.Contains(errs, `no run of the sweep writes the summary metric "max_abs"`) {
+		t.Errorf("validate: exit %d, stderr %q; want exit 2 and the task's metrics", code, errs)
+	}
+	if code, stdout, errs := runCLI("report", f, "--out", out); code != exitOK || !strings.Contains(stdout, "walk_table.md") {
+		t.Errorf("report: exit %d\n%s%s", code, stdout, errs)
+	}
+	if code, stdout, errs := runCLI("status", f, "--out", out); code != exitOK || !strings.Contains(stdout, "6 runs: 6 done") {
+		t.Errorf("status: exit %d\n%s%s", code, stdout, errs)
+	}
+	os.WriteFile(f, []byte(small+table("max_ab")), 0o644)
+	if code, stdout, errs := runCLI("report", f, "--out", out); code != exitFailed ||
+		!strings.Contains(errs, `no finished run has the summary metric "max_ab" (metrics: max_abs, x); did you mean "max_abs"?`) {
+		t.Errorf("report of a metric no run wrote: exit %d\n%s%s", code, stdout, errs)
+	}
+}
+
 // TestRunMakesTheReportsOnceEveryRunIsDone: `sweep run` makes the declared
 // reports after the runs, and with shards only in the shard that finds
 // every run of the sweep done.

@@ -116,7 +116,17 @@ var failingReport = reports.Kind{
 	},
 }
 
+// undeclaredWalkTask is the walk task with a bug in its Metrics: it leaves
+// out max_abs, which its runs write.
+type undeclaredWalkTask struct{ walkTask }
+
+// Metrics names the metrics of Run, but for max_abs.
+func (undeclaredWalkTask) Metrics(tasks.Config) tasks.Metrics {
+	return tasks.Metrics{Summary: []string{"x"}, Logged: []string{"x"}}
+}
+
 func init() {
 	tasks.Register(tasks.TaskInfo{Name: "walk", Summary: "a slow random walk for the CLI tests", Task: walkTask{}})
+	tasks.Register(tasks.TaskInfo{Name: "walk-undeclared", Summary: "the walk, its Metrics missing max_abs", Task: undeclaredWalkTask{}})
 	reports.Register(failingReport)
 }

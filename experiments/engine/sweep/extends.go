@@ -172,7 +172,7 @@ func (p *parser) checkParent(file string, src []byte, seen []string) error {
 	if err, done := p.checked[file]; done {
 		return err
 	}
-	check := &parser{file: file, loc: newLocator(string(src)), resolve: p.resolve, seen: seen, asParent: true, checked: p.checked}
+	check := &parser{file: file, loc: newLocator(string(src)), resolve: p.resolve, seen: seen, asParent: true, checked: p.checked, checkMetrics: p.checkMetrics}
 	_, err := check.parse(src)
 	err = placeError(err, check.chain)
 	p.checked[file] = err

@@ -51,6 +51,10 @@ func TestReportOptionsNamingUnknownKeysFailValidation(t *testing.T) {
 			if fe.Line != c.line || fe.Key != c.key || !strings.Contains(fe.Msg, c.want) {
 				t.Errorf("got %v\nwant line %d, key %s and %q", fe, c.line, c.key, c.want)
 			}
+			// The file is at fault, not the task: ParseStored refuses it too.
+			if _, err := ParseStored("x.toml", []byte(head+c.report), ResolveFile); err == nil || err.Error() != fe.Error() {
+				t.Errorf("ParseStored: got %v, want %v", err, fe)
+			}
 		})
 	}
 }
@@ -142,9 +146,19 @@ func TestReportOptionsNamingUnwrittenMetricsFailValidation(t *testing.T) {
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			fe := parseErr(t, fmt.Sprintf(head, c.task)+c.report)
+			src := fmt.Sprintf(head, c.task) + c.report
+			fe := parseErr(t, src)
 			if fe.Line != c.line || fe.Key != c.key || !strings.Contains(fe.Msg, c.want) {
 				t.Errorf("got %v\nwant line %d, key %s and %q", fe, c.line, c.key, c.want)
+			}
+			// The commands that read stored runs parse the file without
+			// this check; CheckMetrics makes it, with Parse's error.
+			s, err := ParseStored("x.toml", []byte(src), ResolveFile)
+			if err != nil {
+				t.Fatalf("ParseStored: %v", err)
+			}
+			if err := s.CheckMetrics(); err == nil || err.Error() != fe.Error() {
+				t.Errorf("CheckMetrics: got %v, want %v", err, fe)
 			}
 		})
 	}
