@@ -128,8 +128,10 @@ func resume(cp tasks.Checkpointer, c *Config, m *Model, sampler *Sampler, estima
 	if !resumed {
 		return 0, nil
 	}
-	if at != step {
-		return 0, fmt.Errorf("gaussian: the checkpoint file says step %d but its state is of step %d (delete %s in the run directory to start the run over)", at, step, checkpoint.FileName)
+	// The file counts the steps done, one more than the index of the
+	// state's step; a checkpoint saved before 2026-12-06 gave the index.
+	if at != step+1 && at != step {
+		return 0, fmt.Errorf("gaussian: the checkpoint file says %d steps done but its state is of step %d, counted from 0 (delete %s in the run directory to start the run over)", at, step, checkpoint.FileName)
 	}
 	return step + 1, nil
 }

@@ -47,15 +47,15 @@ func TestResumeReproducesAnUninterruptedRun(t *testing.T) {
 			requireEstimator(t, tc.estimator)
 			cfg := resumeConfig(tc.estimator, tc.critic)
 			cfg.AdamMoments = tc.moments
-			r := taskstest.Resume{Task: Task{}, Config: cfg, Seed: 5, FirstStep: 0, Total: cfg.TotalSteps(),
+			r := taskstest.Resume{Task: Task{}, Config: cfg, Seed: 5, FirstStep: 1, Total: cfg.TotalSteps(),
 				Every: every, Cuts: tc.cuts, WallClock: []string{"steps_per_second"}}
 			want := r.Uninterrupted(t)
 			if len(want.Metrics.Steps) != cfg.TotalSteps() {
 				t.Fatalf("uninterrupted run logged %d steps, want %d", len(want.Metrics.Steps), cfg.TotalSteps())
 			}
 			for i, s := range want.Metrics.Steps {
-				if s != i {
-					t.Fatalf("uninterrupted run logged steps %v, want every step from 0", want.Metrics.Steps)
+				if s != i+1 {
+					t.Fatalf("uninterrupted run logged steps %v, want every step from 1", want.Metrics.Steps)
 				}
 			}
 			got := r.Interrupted(t, want)
@@ -72,7 +72,7 @@ func checkpointAfter10(t *testing.T, cfg *Config) []byte {
 	t.Helper()
 	cp := &checkpoint.Memory{Every: 10}
 	run, _ := taskstest.NewRun(2, cp)
-	taskstest.Interrupt(t, Task{}, cfg, run, 10+1) // steps 0 to 10
+	taskstest.Interrupt(t, Task{}, cfg, run, 10) // steps 1 to 10
 	if cp.Step != 10 {
 		t.Fatalf("checkpoint at step %d, want 10", cp.Step)
 	}
@@ -132,6 +132,35 @@ func TestBadCheckpointIsAnError(t *testing.T) {
 			taskstest.ResumeFails(t, Task{}, c.cfg, 2, 10, c.state, c.loadErr, c.want...)
 		})
 	}
+	t.Run("file and state disagree", func(t *testing.T) {
+		taskstest.ResumeFails(t, Task{}, mineCfg, 2, 12, good, nil, "says 12 steps done but its state is of step 9, counted from 0")
+	})
+}
+
+// TestResumesACheckpointThatGaveTheStepsIndex resumes from a checkpoint
+// file whose step is the index of the last step done, counted from 0, as
+// the task saved them before its steps counted the steps done: the run
+// must go on from the next step and return the uninterrupted summary.
+func TestResumesACheckpointThatGaveTheStepsIndex(t *testing.T) {
+	requireEstimator(t, "mine")
+	cfg := resumeConfig("mine", "separable")
+	run, _, _ := newRun(2)
+	want, err := Task{}.Run(context.Background(), cfg, run)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cp := &checkpoint.Memory{Every: 10, Step: 9, State: checkpointAfter10(t, cfg), OK: true}
+	run, metrics := taskstest.NewRun(2, cp)
+	got, err := Task{}.Run(context.Background(), cfg, run)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if metrics.Steps[0] != 11 {
+		t.Errorf("the resumed run logged from step %d, want 11", metrics.Steps[0])
+	}
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("resumed summary\n%v\nuninterrupted summary\n%v", got, want)
+	}
 }
 
 // TestResumeThroughCheckpointFiles interrupts a run that checkpoints to
@@ -148,17 +177,17 @@ func TestResumeThroughCheckpointFiles(t *testing.T) {
 	}
 	dir := t.TempDir()
 	run, _ = taskstest.NewRun(8, checkpoint.New(dir, checkpoint.Policy{EverySteps: 20}, nil))
-	taskstest.Interrupt(t, Task{}, cfg, run, 27+1) // steps 0 to 27
-	if step, ok := checkpoint.Peek(dir); !ok || step != 27 {
-		t.Fatalf("checkpoint file at step %d (found: %v), want 27", step, ok)
+	taskstest.Interrupt(t, Task{}, cfg, run, 28) // steps 1 to 28
+	if step, ok := checkpoint.Peek(dir); !ok || step != 28 {
+		t.Fatalf("checkpoint file at step %d (found: %v), want 28", step, ok)
 	}
 	run, metrics := taskstest.NewRun(8, checkpoint.New(dir, checkpoint.Policy{EverySteps: 20}, nil))
 	got, err := Task{}.Run(context.Background(), cfg, run)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if metrics.Steps[0] != 28 {
-		t.Errorf("the resumed run logged from step %d, want 28", metrics.Steps[0])
+	if metrics.Steps[0] != 29 {
+		t.Errorf("the resumed run logged from step %d, want 29", metrics.Steps[0])
 	}
 	if !reflect.DeepEqual(got, want) {
 		t.Errorf("resumed summary\n%v\nuninterrupted summary\n%v", got, want)

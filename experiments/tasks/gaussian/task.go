@@ -95,16 +95,18 @@ func (Task) Run(ctx context.Context, cfg tasks.Config, run *tasks.Run) (results.
 	return summary, nil
 }
 
-// train is the training loop, from step first on: each step draws a batch
-// at the staircase's correlation for the step, trains on it and records
-// its estimate in estimates. It logs the metrics every LogEvery steps and
-// with the last step, and keeps the checkpoint contract of [Task.Run]
-// through a [tasks.Loop].
+// train is the training loop, from step first on (counted from 0): each
+// step draws a batch at the staircase's correlation for the step, trains on
+// it and records its estimate in estimates. It logs the metrics once every
+// LogEvery steps have been done and after the last, and keeps the
+// checkpoint contract of [Task.Run] through a [tasks.Loop]. As in the other
+// tasks, a logged step and a checkpoint's step count the steps done, so
+// the last of a run is its number of steps.
 func train(ctx context.Context, run *tasks.Run, c *Config, m *Model, sched Staircase, sampler *Sampler, first int, estimates []float64) error {
 	total := len(estimates)
-	loop := &tasks.Loop{Run: run, Task: "gaussian", Total: total, Save: func(step int) error {
-		return checkpoint.SaveState(run.Checkpoint, step, func(st *checkpoint.State) error {
-			return saveState(st, c, m, sampler, step, estimates)
+	loop := &tasks.Loop{Run: run, Task: "gaussian", Total: total, Save: func(done int) error {
+		return checkpoint.SaveState(run.Checkpoint, done, func(st *checkpoint.State) error {
+			return saveState(st, c, m, sampler, done-1, estimates)
 		})
 	}}
 	start := time.Now()
@@ -121,9 +123,10 @@ func train(ctx context.Context, run *tasks.Run, c *Config, m *Model, sched Stair
 			return &tasks.DivergedError{Step: step, Reason: reason}
 		}
 		estimates[step] = mi
-		if run.Metrics != nil && (step%c.LogEvery == 0 || step == total-1) {
+		done := step + 1
+		if run.Metrics != nil && (done%c.LogEvery == 0 || done == total) {
 			v := results.Values{"loss": loss, "mi": mi, "true_mi": sched.TrueMI(step)}
-			if step == total-1 {
+			if done == total {
 				if elapsed := time.Since(start).Seconds(); elapsed > 0 {
 					// Wall-clock speed differs between runs, so it is
 					// kept out of the summary, which an interrupted and
@@ -131,11 +134,11 @@ func train(ctx context.Context, run *tasks.Run, c *Config, m *Model, sched Stair
 					v["steps_per_second"] = float64(total-first) / elapsed
 				}
 			}
-			if err := run.Metrics.Log(step, v); err != nil {
-				return fmt.Errorf("gaussian: logging step %d: %w", step, err)
+			if err := run.Metrics.Log(done, v); err != nil {
+				return fmt.Errorf("gaussian: logging step %d: %w", done, err)
 			}
 		}
-		if err := loop.StepDone(step, step+1); err != nil {
+		if err := loop.StepDone(done, done); err != nil {
 			return err
 		}
 	}
