@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/infomax/infomax/experiments/engine/checkpoint"
+	"github.com/infomax/infomax/experiments/tasks"
 	"github.com/infomax/infomax/experiments/tasks/taskstest"
 )
 
@@ -144,19 +145,27 @@ func TestBadCheckpointIsAnError(t *testing.T) {
 func TestResumesACheckpointThatGaveTheStepsIndex(t *testing.T) {
 	requireEstimator(t, "mine")
 	cfg := resumeConfig("mine", "separable")
-	run, _, _ := newRun(2)
+	cp := &checkpoint.Memory{Every: 10, Step: 9, State: checkpointAfter10(t, cfg), OK: true}
+	checkResumed(t, cfg, 2, cp, 11)
+}
+
+// checkResumed runs cfg with seed on cp, which holds a checkpoint, and
+// checks that the run logged from step first on and returned the summary of
+// a run of cfg and seed without a checkpoint.
+func checkResumed(t *testing.T, cfg *Config, seed int64, cp tasks.Checkpointer, first int) {
+	t.Helper()
+	run, _, _ := newRun(seed)
 	want, err := Task{}.Run(context.Background(), cfg, run)
 	if err != nil {
 		t.Fatal(err)
 	}
-	cp := &checkpoint.Memory{Every: 10, Step: 9, State: checkpointAfter10(t, cfg), OK: true}
-	run, metrics := taskstest.NewRun(2, cp)
+	run, metrics := taskstest.NewRun(seed, cp)
 	got, err := Task{}.Run(context.Background(), cfg, run)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if metrics.Steps[0] != 11 {
-		t.Errorf("the resumed run logged from step %d, want 11", metrics.Steps[0])
+	if metrics.Steps[0] != first {
+		t.Errorf("the resumed run logged from step %d, want %d", metrics.Steps[0], first)
 	}
 	if !reflect.DeepEqual(got, want) {
 		t.Errorf("resumed summary\n%v\nuninterrupted summary\n%v", got, want)
@@ -170,26 +179,11 @@ func TestResumesACheckpointThatGaveTheStepsIndex(t *testing.T) {
 func TestResumeThroughCheckpointFiles(t *testing.T) {
 	requireEstimator(t, "mine")
 	cfg := resumeConfig("mine", "separable")
-	run, _, _ := newRun(8)
-	want, err := Task{}.Run(context.Background(), cfg, run)
-	if err != nil {
-		t.Fatal(err)
-	}
 	dir := t.TempDir()
-	run, _ = taskstest.NewRun(8, checkpoint.New(dir, checkpoint.Policy{EverySteps: 20}, nil))
+	run, _ := taskstest.NewRun(8, checkpoint.New(dir, checkpoint.Policy{EverySteps: 20}, nil))
 	taskstest.Interrupt(t, Task{}, cfg, run, 28) // steps 1 to 28
 	if step, ok := checkpoint.Peek(dir); !ok || step != 28 {
 		t.Fatalf("checkpoint file at step %d (found: %v), want 28", step, ok)
 	}
-	run, metrics := taskstest.NewRun(8, checkpoint.New(dir, checkpoint.Policy{EverySteps: 20}, nil))
-	got, err := Task{}.Run(context.Background(), cfg, run)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if metrics.Steps[0] != 29 {
-		t.Errorf("the resumed run logged from step %d, want 29", metrics.Steps[0])
-	}
-	if !reflect.DeepEqual(got, want) {
-		t.Errorf("resumed summary\n%v\nuninterrupted summary\n%v", got, want)
-	}
+	checkResumed(t, cfg, 8, checkpoint.New(dir, checkpoint.Policy{EverySteps: 20}, nil), 29)
 }
