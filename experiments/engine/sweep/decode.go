@@ -617,15 +617,15 @@ func (s *Sweep) fieldErr(err error, prefix []string, aot string, idx int) error 
 		return &FileError{File: s.File, Line: s.loc.line(prefix, aot, idx), Key: keyString(prefix), Msg: err.Error()}
 	}
 	path := append(clonePath(prefix), fe.Path...)
-	// Array elements are not keys of their own: point at the array.
-	keyPath := path
+	// Array elements are not keys of their own: point at the element's
+	// line in the array.
 	for i, seg := range path {
 		if i >= len(prefix) && isIndex(seg) {
-			keyPath = path[:i]
-			break
+			elem, _ := strconv.Atoi(seg)
+			return &FileError{File: s.File, Line: s.loc.elementLine(path[:i], aot, idx, elem), Key: indexedKey(path, len(prefix)), Msg: fe.Msg}
 		}
 	}
-	return &FileError{File: s.File, Line: s.loc.line(keyPath, aot, idx), Key: keyString(path), Msg: fe.Msg}
+	return &FileError{File: s.File, Line: s.loc.line(path, aot, idx), Key: keyString(path), Msg: fe.Msg}
 }
 
 func isIndex(seg string) bool {
@@ -955,9 +955,13 @@ func (ps *paramSpec) floatBounds(param *Param) error {
 // tryValues applies each value to a fresh config, reporting the first that
 // does not fit at key.
 func (ps *paramSpec) tryValues(key string, values ...any) error {
-	for _, x := range values {
+	for i, x := range values {
 		if err := ps.s.tryValue(ps.name, x); err != nil {
-			return ps.s.paramErr(err, ps.name, key)
+			elem := -1
+			if key == "values" {
+				elem = i
+			}
+			return ps.s.paramErr(err, ps.name, key, elem)
 		}
 	}
 	return nil
@@ -1026,8 +1030,9 @@ func (s *Sweep) tryValue(name string, value any) error {
 }
 
 // paramErr reports err, found while applying parameter name, at the line of
-// the parameter's key.
-func (s *Sweep) paramErr(err error, name, key string) error {
+// the parameter's key, or of element elem of the key's array when elem is
+// not -1.
+func (s *Sweep) paramErr(err error, name, key string, elem int) error {
 	var fe *FileError
 	if errors.As(err, &fe) {
 		return err
@@ -1043,7 +1048,7 @@ func (s *Sweep) paramErr(err error, name, key string) error {
 			msg = fmt.Sprintf("a value for %s: %s", name, f.Msg)
 		}
 	}
-	return &FileError{File: s.File, Line: s.loc.line(path, "", 0), Key: keyString(path[:2]), Msg: msg}
+	return &FileError{File: s.File, Line: s.loc.elementLine(path, "", 0, elem), Key: keyString(path[:2]), Msg: msg}
 }
 
 // reportSpecs decodes the [[figures]] or [[tables]] entries. Names must be
@@ -1138,6 +1143,23 @@ func keyString(path []string) string {
 		parts[i] = keyPart(p)
 	}
 	return strings.Join(parts, ".")
+}
+
+// indexedKey is keyString for a path whose segments from the first'th on
+// that are numbers index arrays: a.b[1].c rather than a.b.1.c.
+func indexedKey(path []string, first int) string {
+	var b strings.Builder
+	for i, p := range path {
+		switch {
+		case i >= first && isIndex(p):
+			b.WriteString("[" + p + "]")
+		case i > 0:
+			b.WriteString("." + keyPart(p))
+		default:
+			b.WriteString(keyPart(p))
+		}
+	}
+	return b.String()
 }
 
 func keyPart(p string) string {

@@ -203,6 +203,12 @@ func (p Param) sample(rng *rand.Rand) any {
 	return p.Values[rng.IntN(len(p.Values))]
 }
 
+// valueIndex returns the index of v among p's values, or -1 when it is
+// none of them (an axis parameter's base value, or a drawn one).
+func (p Param) valueIndex(v any) int {
+	return slices.IndexFunc(p.Values, func(x any) bool { return sameValue(x, v) })
+}
+
 // resolve builds, validates and names the run with the given parameter
 // values and seed.
 func (s *Sweep) resolve(vals []any, seed int64) (*RunSpec, error) {
@@ -215,7 +221,7 @@ func (s *Sweep) resolve(vals []any, seed int64) (*RunSpec, error) {
 	d.owned = map[uintptr]bool{}
 	for i, p := range s.Params {
 		if err := d.setPath(rv, strings.Split(p.Name, "."), vals[i], nil); err != nil {
-			return nil, s.paramErr(err, p.Name, "values")
+			return nil, s.paramErr(err, p.Name, "values", p.valueIndex(vals[i]))
 		}
 	}
 	var overridden []string
@@ -325,15 +331,15 @@ func (s *Sweep) validateErr(err error, vals []any, seed int64) error {
 		return &FileError{File: s.File, Msg: fmt.Sprintf("task %q rejects the run with %s: %s", s.Task, s.describeRun(vals, seed), msg)}
 	}
 	key := strings.Trim(m[1], `"'`)
-	for _, p := range s.Params {
+	for i, p := range s.Params {
 		if p.Name == key || strings.HasPrefix(key, p.Name+".") || strings.HasPrefix(p.Name, key+".") {
-			field := "values"
+			field, elem := "values", p.valueIndex(vals[i])
 			if len(p.Values) == 1 {
 				field = "value"
 			} else if p.Distribution != "" && p.Distribution != DistCategorical {
-				field = "min"
+				field, elem = "min", -1
 			}
-			return &FileError{File: s.File, Line: s.loc.line([]string{"parameters", p.Name, field}, "", 0),
+			return &FileError{File: s.File, Line: s.loc.elementLine([]string{"parameters", p.Name, field}, "", 0, elem),
 				Key: keyString([]string{"parameters", p.Name}), Msg: msg}
 		}
 	}
@@ -347,10 +353,25 @@ func (s *Sweep) validateErr(err error, vals []any, seed int64) error {
 	}
 	if _, set := s.dec.order[strings.Join(append([]string{"base"}, segs...), "\x00")]; set {
 		path := append([]string{"base"}, segs...)
-		return &FileError{File: s.File, Line: s.loc.line(path, "", 0), Msg: "base." + msg, place: keyString(path)}
+		return &FileError{File: s.File, Line: s.loc.elementLine(path, "", 0, firstIndex(m[0])), Msg: "base." + msg, place: keyString(path)}
 	}
 	return &FileError{File: s.File, Line: s.loc.line([]string{"base"}, "", 0),
 		Msg: fmt.Sprintf("base.%s (the task's default; set %s in [base])", msg, key)}
+}
+
+// firstIndex returns the first array index in key, a key as a task's
+// error writes it (hidden[1] = 0), or -1 when it has none.
+func firstIndex(key string) int {
+	open := strings.IndexByte(key, '[')
+	end := strings.IndexByte(key, ']')
+	if open < 0 || end < open {
+		return -1
+	}
+	i, err := strconv.Atoi(key[open+1 : end])
+	if err != nil {
+		return -1
+	}
+	return i
 }
 
 // describeRun writes a run's parameter values and seed, as in

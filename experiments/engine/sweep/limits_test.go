@@ -6,6 +6,8 @@ import (
 	"math"
 	"strings"
 	"testing"
+
+	"github.com/BurntSushi/toml"
 )
 
 // intList writes [from, from+1, ..., to-1] as a TOML array, with extra
@@ -200,5 +202,46 @@ func TestLocatorIndexAgreesWithScan(t *testing.T) {
 				t.Errorf("line(%q, %q, %d) = %d by the index, %d by a scan", key, at.aot, at.idx, got, want)
 			}
 		}
+	}
+}
+
+// TestLocatorFindsEachElementOfAnArray finds the line where each element
+// of arrays written over several lines starts, past strings that hold
+// brackets, commas, quotes and hashes, comments, nested arrays, inline
+// tables and multi-line strings, and the keys after the arrays.
+func TestLocatorFindsEachElementOfAnArray(t *testing.T) {
+	src := `values = [ # 1
+  "a,]",   # 2: a string holding a comma and a bracket
+  'b"#',   # 3
+  [1, [2]], "c\"", # 4: two elements on one line
+  # 5: a comment
+  { x = "}" },     # 6
+  """
+d]""",             # 7-8: a multi-line string
+]
+after = 1          # 10
+one = [1, 2]       # 11
+empty = [          # 12
+]
+last = 2           # 14
+`
+	l := newLocator(src)
+	for elem, want := range []int{2, 3, 4, 4, 6, 7} {
+		if got := l.elementLine([]string{"values"}, "", 0, elem); got != want {
+			t.Errorf("values[%d]: line %d, want %d", elem, got, want)
+		}
+	}
+	for _, c := range []struct {
+		key  string
+		elem int
+		want int
+	}{{"values", 6, 1}, {"after", 0, 10}, {"one", 1, 11}, {"empty", 0, 12}, {"last", 0, 14}} {
+		if got := l.elementLine([]string{c.key}, "", 0, c.elem); got != c.want {
+			t.Errorf("%s[%d]: line %d, want %d", c.key, c.elem, got, c.want)
+		}
+	}
+	var m map[string]any
+	if _, err := toml.Decode(src, &m); err != nil {
+		t.Fatalf("the test's source is not TOML: %v", err)
 	}
 }

@@ -1,6 +1,7 @@
 package sweep
 
 import (
+	"slices"
 	"strconv"
 	"strings"
 )
@@ -31,6 +32,9 @@ type locEntry struct {
 	aot  string
 	idx  int
 	line int
+	// elems holds, for a key whose value is an array, the line where
+	// each of its elements starts.
+	elems []int
 }
 
 func newLocator(src string) *locator {
@@ -39,9 +43,10 @@ func newLocator(src string) *locator {
 	aot, idx := "", -1
 	aotCount := map[string]int{}
 	inMulti := "" // the delimiter of an open multi-line string
-	for n, raw := range strings.Split(src, "\n") {
+	lines := strings.Split(src, "\n")
+	for n := 0; n < len(lines); n++ {
 		line := n + 1
-		s := strings.TrimSpace(raw)
+		s := strings.TrimSpace(lines[n])
 		if inMulti != "" {
 			if strings.Count(s, inMulti)%2 == 1 {
 				inMulti = ""
@@ -79,8 +84,13 @@ func newLocator(src string) *locator {
 			continue
 		}
 		full := append(append([]string(nil), table...), p...)
-		l.entries = append(l.entries, locEntry{path: full, aot: aot, idx: idx, line: line})
+		e := locEntry{path: full, aot: aot, idx: idx, line: line}
 		value := strings.TrimSpace(strings.TrimPrefix(strings.TrimSpace(rest), "="))
+		if strings.HasPrefix(value, "[") {
+			// The array's lines hold no keys: go on after its end.
+			e.elems, n = arrayElements(lines, n, strings.LastIndex(lines[n], value))
+		}
+		l.entries = append(l.entries, e)
 		for _, d := range []string{`"""`, `'''`} {
 			if strings.HasPrefix(value, d) && strings.Count(value, d)%2 == 1 {
 				inMulti = d
@@ -102,6 +112,90 @@ func (l *locator) line(key []string, aot string, idx int) int {
 		return n
 	}
 	return l.lookup([]string{aot}, "", 0)
+}
+
+// elementLine is line for element elem (counted from 0) of the array
+// that key holds: the line where the element starts, or where key is when
+// the element is not found.
+func (l *locator) elementLine(key []string, aot string, idx, elem int) int {
+	n := l.line(key, aot, idx)
+	for _, e := range l.entries {
+		if e.line == n && slices.Equal(e.path, key) && elem >= 0 && elem < len(e.elems) {
+			return e.elems[elem]
+		}
+	}
+	return n
+}
+
+// arrayElements reads the array whose '[' is at byte col of lines[n], and
+// returns the line (counted from 1) where each of its elements starts and
+// the index of the line where the array ends. It knows TOML's strings,
+// comments, nested arrays and inline tables; an array not closed by the
+// end of the source ends at its last line.
+func arrayElements(lines []string, n, col int) (elems []int, end int) {
+	depth, expect := 0, false // expect: the next token starts an element
+	start := func() {
+		if depth == 1 && expect {
+			elems, expect = append(elems, n+1), false
+		}
+	}
+	for ; n < len(lines); n, col = n+1, 0 {
+		for i := col; i < len(lines[n]); i++ {
+			switch c := lines[n][i]; c {
+			case ' ', '\t', '\r':
+			case '#':
+				i = len(lines[n])
+			case '"', '\'':
+				start()
+				n, i = skipString(lines, n, i)
+			case '[', '{':
+				start()
+				if depth++; depth == 1 {
+					expect = true
+				}
+			case ']', '}':
+				if depth--; depth == 0 {
+					return elems, n
+				}
+			case ',':
+				expect = expect || depth == 1
+			default:
+				start()
+			}
+		}
+	}
+	return elems, len(lines) - 1
+}
+
+// skipString returns the line and byte of the quote that closes the TOML
+// string opening at byte i of lines[n]: basic or literal, on one line or
+// (tripled quotes) over several.
+func skipString(lines []string, n, i int) (int, int) {
+	q := lines[n][i]
+	if delim := strings.Repeat(string(q), 3); strings.HasPrefix(lines[n][i:], delim) {
+		for i += 3; n < len(lines); n, i = n+1, 0 {
+			for ; i < len(lines[n]); i++ {
+				switch {
+				case q == '"' && lines[n][i] == '\\':
+					i++
+				case strings.HasPrefix(lines[n][i:], delim):
+					return n, i + 2
+				}
+			}
+		}
+		return len(lines) - 1, len(lines[len(lines)-1])
+	}
+	for i++; i < len(lines[n]); i++ {
+		switch lines[n][i] {
+		case '\\':
+			if q == '"' {
+				i++
+			}
+		case q:
+			return n, i
+		}
+	}
+	return n, i
 }
 
 // lookup is line without the fallback for inline arrays.

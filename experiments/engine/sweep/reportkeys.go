@@ -32,9 +32,9 @@ func (s *Sweep) checkReportKeys(checkMetrics bool) error {
 			if err != nil {
 				continue // reportSpecs has refused it
 			}
-			if option, msg := keys.problem(kind, spec); msg != "" {
-				return &FileError{File: s.File, Line: s.loc.line([]string{list.name, option}, list.name, i),
-					Key: fmt.Sprintf("%s[%d].%s", list.name, i, keyPart(option)), Msg: msg}
+			if option, name, msg := keys.problem(kind, spec); msg != "" {
+				line := s.loc.elementLine([]string{list.name, option}, list.name, i, elementNaming(spec.Options[option], name))
+				return &FileError{File: s.File, Line: line, Key: fmt.Sprintf("%s[%d].%s", list.name, i, keyPart(option)), Msg: msg}
 			}
 		}
 	}
@@ -49,24 +49,25 @@ func (s *Sweep) CheckMetrics() error {
 	return s.checkReportKeys(true)
 }
 
-// problem returns the first of spec's problems that the runs show, and the
-// option at fault: a key no run has or, where a number is needed, gives a
-// number; a selector no run matches; a metric no run it selects writes.
-// It returns msg == "" when there is none.
-func (k *runKeys) problem(kind reports.Kind, spec reports.Spec) (option, msg string) {
+// problem returns the first of spec's problems that the runs show, the
+// option at fault and the name in it at fault (a key, a selector's label or
+// a metric): a key no run has or, where a number is needed, gives a number;
+// a selector no run matches; a metric no run it selects writes. It returns
+// msg == "" when there is none.
+func (k *runKeys) problem(kind reports.Kind, spec reports.Spec) (option, name, msg string) {
 	for _, ref := range kind.NamedKeys(spec) {
 		switch {
 		case !k.has(ref.Key):
-			return ref.Option, k.unknown(spec, ref.Key)
+			return ref.Option, ref.Key, k.unknown(spec, ref.Key)
 		case ref.Numeric:
 			if msg := k.notNumeric(spec, ref); msg != "" {
-				return ref.Option, msg
+				return ref.Option, ref.Key, msg
 			}
 		}
 	}
 	for _, sel := range kind.NamedSelectors(spec) {
 		if !k.matchesSome(sel) {
-			return sel.Option, k.unmatched(spec, sel)
+			return sel.Option, sel.Label, k.unmatched(spec, sel)
 		}
 	}
 	for _, ref := range kind.NamedMetrics(spec) {
@@ -74,10 +75,33 @@ func (k *runKeys) problem(kind reports.Kind, spec reports.Spec) (option, msg str
 			break
 		}
 		if msg := k.unwritten(spec, ref); msg != "" {
-			return ref.Option, msg
+			return ref.Option, ref.Metric, msg
 		}
 	}
-	return "", ""
+	return "", "", ""
+}
+
+// elementNaming returns the index of the first element of an option's list
+// value that is name or a table holding name as a value (a baseline's
+// label or metric), so that an error about name points at its line; -1
+// when value is not a list or no element names it.
+func elementNaming(value any, name string) int {
+	list, ok := value.([]any)
+	if !ok || name == "" {
+		return -1
+	}
+	is := func(v any) bool { s, ok := v.(string); return ok && s == name }
+	return slices.IndexFunc(list, func(e any) bool {
+		if m, ok := e.(map[string]any); ok {
+			for _, v := range m {
+				if is(v) {
+					return true
+				}
+			}
+			return false
+		}
+		return is(e)
+	})
 }
 
 // runKeys looks keys up in the sweep's runs as a report does
