@@ -155,6 +155,7 @@ type options struct {
 	parallel, shards int
 	shard            string
 	force            bool
+	retryDiverged    bool
 	time, image      string
 	// shipped says that the sweep file argument was read as a shipped
 	// sweep's name (set by fileCommand.call, not a flag).

@@ -339,6 +339,44 @@ func TestREADMESweepExamplesValidate(t *testing.T) {
 	}
 }
 
+// TestDivergedRunsAreKeptUnlessRetried runs walks that diverge: `sweep
+// run` records them as failed and exits with 1; run again, it keeps them
+// without running them, says so and still exits with 1, and `sweep status`
+// leaves them out of the time left; with --retry-diverged it runs them
+// again, and, the walks being deterministic, they diverge at the same step.
+func TestDivergedRunsAreKeptUnlessRetried(t *testing.T) {
+	f, out, _ := writeSmallWalk(t, "")
+	src, _ := os.ReadFile(f)
+	os.WriteFile(f, []byte(strings.Replace(string(src), "steps = 3", "steps = 3\ndiverge_above = 1.0", 1)), 0o644)
+	code, first, errs := runCLI("run", f, "--out", out)
+	if code != exitFailed || !strings.Contains(first, "a run that diverged would diverge again and is kept, unless you add --retry-diverged") {
+		t.Fatalf("run: exit %d\n%s%s", code, first, errs)
+	}
+	failed := strings.Count(first, "\n  scale-") // the closing lines of the failed runs
+	if failed == 0 || failed == 6 {
+		t.Fatalf("%d of 6 walks diverged; the test needs some of each\n%s", failed, first)
+	}
+	code, stdout, errs := runCLI("run", f, "--out", out)
+	want := fmt.Sprintf("0 ran, %d already done, 0 failed, %d diverged before and kept", 6-failed, failed)
+	if code != exitFailed || !strings.Contains(stdout, want) || strings.Contains(stdout, "] scale") {
+		t.Errorf("rerun: exit %d, want 1 and %q with no run\n%s%s", code, want, stdout, errs)
+	}
+	code, stdout, _ = runCLI("status", f, "--out", out)
+	want = fmt.Sprintf("%d failed (%d diverged, kept by `sweep run` unless --retry-diverged)", failed, failed)
+	if code != exitOK || !strings.Contains(stdout, want) || strings.Contains(stdout, " left at ") {
+		t.Errorf("status: exit %d, want %q and no time left\n%s", code, want, stdout)
+	}
+	code, stdout, errs = runCLI("run", f, "--out", out, "--retry-diverged")
+	if code != exitFailed || !strings.Contains(stdout, fmt.Sprintf("0 ran, %d already done, %d failed", 6-failed, failed)) {
+		t.Fatalf("run --retry-diverged: exit %d\n%s%s", code, stdout, errs)
+	}
+	for _, line := range strings.Split(first, "\n") {
+		if strings.HasPrefix(line, "  ") && strings.Contains(line, ": diverged at step ") && !strings.Contains(stdout, line) {
+			t.Errorf("the retried run diverged otherwise than at first: %q is not in\n%s", line, stdout)
+		}
+	}
+}
+
 // TestReportReadsWhatTheStoredRunsWrote runs a task whose Metrics misses
 // a metric that its runs write: validation refuses a report of it, on the
 // task's word, but `sweep report` and `sweep status` read the stored runs,

@@ -22,6 +22,7 @@ func runFlags(fs *flag.FlagSet, o *options) {
 	fs.StringVar(&o.shard, "shard", "", "run only shard `i/N`: the runs whose index modulo N is i")
 	shardsFlag(fs, o, "the shard count `N`, the index coming from SLURM_ARRAY_TASK_ID or JOB_COMPLETION_INDEX")
 	fs.BoolVar(&o.force, "force", false, "accept a sweep file whose runs changed since the output directory was started")
+	fs.BoolVar(&o.retryDiverged, "retry-diverged", false, "run again the runs that diverged before (kept as failed otherwise: being deterministic, they would diverge again unless the code changed)")
 }
 
 // runSweep runs the sweep until done or interrupted by SIGINT or SIGTERM;
@@ -36,7 +37,7 @@ func runSweep(s *sweep.Sweep, o *options, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "sweep run: %v\n", err)
 		return exitUsage
 	}
-	if err := s.CheckParallel(s.Unfinished(o.out, shard), o.parallel); err != nil {
+	if err := s.CheckParallel(s.Unfinished(o.out, shard, o.retryDiverged), o.parallel); err != nil {
 		fmt.Fprintf(stderr, "sweep run: %v\n", err)
 		return exitUsage
 	}
@@ -49,14 +50,15 @@ func runSweep(s *sweep.Sweep, o *options, stdout, stderr io.Writer) int {
 	ctx, stop := interruptContext()
 	defer stop()
 	r := &sweep.Runner{
-		Out:      o.out,
-		Stdout:   stdout,
-		Log:      slog.New(slog.NewTextHandler(stderr, nil)),
-		Terminal: stdout == io.Writer(os.Stdout) && sweep.IsTerminal(os.Stdout),
-		Shard:    shard,
-		Parallel: o.parallel,
-		Force:    o.force,
-		Resume:   resumeCommand(s, o),
+		Out:           o.out,
+		Stdout:        stdout,
+		Log:           slog.New(slog.NewTextHandler(stderr, nil)),
+		Terminal:      stdout == io.Writer(os.Stdout) && sweep.IsTerminal(os.Stdout),
+		Shard:         shard,
+		Parallel:      o.parallel,
+		Force:         o.force,
+		RetryDiverged: o.retryDiverged,
+		Resume:        resumeCommand(s, o),
 		Report: func(s *sweep.Sweep, out string) ([]string, []sweep.State, error) {
 			return makeReports(s, out, stderr)
 		},
@@ -97,6 +99,9 @@ func resumeCommand(s *sweep.Sweep, o *options) string {
 	}
 	if o.parallel > 1 {
 		resume += fmt.Sprintf(" --parallel %d", o.parallel)
+	}
+	if o.retryDiverged {
+		resume += " --retry-diverged"
 	}
 	return resume
 }

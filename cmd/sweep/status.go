@@ -89,13 +89,15 @@ func stateReason(s *sweep.Sweep, out string, st sweep.State) string {
 // statusSummary is the line `sweep status` ends with: the runs in each
 // state, the time spent and an estimate of the time left, such as "6 runs:
 // 3 done, 1 failed, 2 pending; 1m30s spent, about 1m0s left at 30s a run".
+// A failed run that diverged is not counted as left: `sweep run` keeps it
+// (see sweep.State.Kept).
 // With several runs running, as under --parallel, the runs left are taken
 // to go that many at a time: "..., about 30s left at 30s a run, 2 at a
 // time".
 func statusSummary(states []sweep.State) string {
 	counts := map[string]int{}
 	var spent, doneTime float64
-	var done int
+	var done, kept int
 	for _, st := range states {
 		counts[stateLabel(st)]++
 		spent += runSeconds(st)
@@ -103,15 +105,21 @@ func statusSummary(states []sweep.State) string {
 			done++
 			doneTime += st.Summary.Seconds
 		}
+		if st.Kept(false) {
+			kept++
+		}
 	}
 	var parts []string
 	for _, label := range []string{"done", "failed", "interrupted", "running", "pending"} {
 		if counts[label] > 0 {
 			parts = append(parts, fmt.Sprintf("%d %s", counts[label], label))
 		}
+		if label == "failed" && kept > 0 {
+			parts[len(parts)-1] += fmt.Sprintf(" (%d diverged, kept by `sweep run` unless --retry-diverged)", kept)
+		}
 	}
 	line := fmt.Sprintf("%d runs: %s; %s spent", len(states), strings.Join(parts, ", "), formatSeconds(spent))
-	if left := len(states) - done; left > 0 && done > 0 {
+	if left := len(states) - done - kept; left > 0 && done > 0 {
 		atOnce := max(1, counts["running"])
 		perRun := doneTime / float64(done)
 		line += fmt.Sprintf(", about %s left at %s a run", formatSeconds(perRun*float64(left)/float64(atOnce)), formatSeconds(perRun))

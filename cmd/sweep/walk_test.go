@@ -20,6 +20,9 @@ type walkConfig struct {
 	Steps   int     `toml:"steps"`
 	Scale   float64 `toml:"scale"`
 	SleepMS int     `toml:"sleep_ms"`
+	// DivergeAbove makes the walk diverge at the first step where |x|
+	// exceeds it; 0 never.
+	DivergeAbove float64 `toml:"diverge_above"`
 }
 
 func (c *walkConfig) Validate() error {
@@ -81,6 +84,9 @@ func (walkTask) Run(ctx context.Context, c tasks.Config, run *tasks.Run) (result
 		time.Sleep(time.Duration(cfg.SleepMS) * time.Millisecond)
 		x += cfg.Scale * rng.NormFloat64()
 		maxAbs = math.Max(maxAbs, math.Abs(x))
+		if cfg.DivergeAbove > 0 && maxAbs > cfg.DivergeAbove {
+			return nil, &tasks.DivergedError{Step: step, Reason: fmt.Sprintf("|x| = %g is beyond %g", maxAbs, cfg.DivergeAbove)}
+		}
 		if err := run.Metrics.Log(step, results.Values{"x": x}); err != nil {
 			return nil, err
 		}

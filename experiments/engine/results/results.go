@@ -334,7 +334,12 @@ type Summary struct {
 	// Error says why a failed run failed; Step is the step it failed at.
 	Error string `json:"error,omitempty"`
 	Step  int    `json:"step,omitempty"`
-	Seed  int64  `json:"seed"`
+	// Diverged says that a failed run stopped because its training
+	// diverged (the task returned a tasks.DivergedError). Runs are
+	// deterministic, so running it again diverges at the same step: the
+	// sweep runner keeps it as it is unless told to run it again.
+	Diverged bool  `json:"diverged,omitempty"`
+	Seed     int64 `json:"seed"`
 	// Params holds the swept parameters' values for this run.
 	Params map[string]any `json:"params"`
 	// Metrics holds the final metrics.

@@ -56,7 +56,7 @@ func (res runResult) next() string {
 
 // ended is the run with this id as a FailedRun, for the outcome.
 func (res runResult) ended(id string) FailedRun {
-	return FailedRun{ID: id, Reason: res.reason, Step: res.step, Checkpoint: res.checkpoint}
+	return FailedRun{ID: id, Reason: res.reason, Step: res.step, Checkpoint: res.checkpoint, Diverged: res.sum != nil && res.sum.Diverged}
 }
 
 // panicError is a panic recovered from a task.
@@ -228,7 +228,7 @@ func (a *attempt) setStatus(ctx context.Context, runErr error) {
 	case ctx.Err() != nil:
 		sum.Status, sum.Error = results.StatusInterrupted, reasonInterrupted
 	case errors.As(runErr, &de):
-		sum.Status, sum.Error, sum.Step = results.StatusFailed, runErr.Error(), de.Step
+		sum.Status, sum.Error, sum.Step, sum.Diverged = results.StatusFailed, runErr.Error(), de.Step, true
 	case errors.As(runErr, &pe):
 		sum.Status, sum.Error = results.StatusFailed, pe.Error()
 		a.log.Error("the task panicked (a bug in the task)", "panic", fmt.Sprint(pe.value), "stack", string(pe.stack))

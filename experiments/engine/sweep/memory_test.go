@@ -138,10 +138,10 @@ func TestUnfinishedLeavesOutDoneRuns(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	if got := s.Unfinished(out, Shard{}); !slices.Equal(got, []int{0, 2, 3}) {
+	if got := s.Unfinished(out, Shard{}, false); !slices.Equal(got, []int{0, 2, 3}) {
 		t.Errorf("Unfinished = %v, want [0 2 3] (run 1 is done)", got)
 	}
-	if got := s.Unfinished(out, Shard{Index: 1, Count: 2}); !slices.Equal(got, []int{3}) {
+	if got := s.Unfinished(out, Shard{Index: 1, Count: 2}, false); !slices.Equal(got, []int{3}) {
 		t.Errorf("Unfinished of shard 1/2 = %v, want [3]", got)
 	}
 }

@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -49,6 +50,11 @@ type Runner struct {
 	// Force accepts a sweep file whose runs differ from those recorded in
 	// the sweep directory (see [Sweep.CheckRecord]).
 	Force bool
+	// RetryDiverged runs again the runs whose training diverged in an
+	// earlier call. Without it they are kept as they are, failed (see
+	// [State.Kept]): runs are deterministic, so they would diverge again,
+	// unless the code changed.
+	RetryDiverged bool
 	// Resume is the command that continues the sweep, for the message
 	// printed on an interrupt; "rerun the same command" when empty.
 	Resume string
@@ -81,9 +87,10 @@ type Outcome struct {
 	// Ran lists the runs that ran to the end in this call; Skipped those
 	// already done, or done by another process while this one waited for
 	// them; Busy those another live process was still running when the
-	// call was interrupted. With Parallel > 1 they are in the order the
-	// runs ended.
-	Ran, Skipped, Busy []string
+	// call was interrupted; Kept the runs of the shard that diverged in an
+	// earlier call and that this one did not run again. With Parallel > 1
+	// they are in the order the runs ended.
+	Ran, Skipped, Busy, Kept []string
 	// Failed lists the runs that failed; Stopped those interrupted, which
 	// the next call continues.
 	Failed, Stopped []FailedRun
@@ -114,6 +121,9 @@ type FailedRun struct {
 	// Checkpoint is the step of the checkpoint the run will resume from,
 	// or -1 when it has none and will start over.
 	Checkpoint int
+	// Diverged says that the run's training diverged: the next call
+	// keeps it, unless Runner.RetryDiverged is set.
+	Diverged bool
 }
 
 func (r *Runner) busyPoll() time.Duration {
@@ -252,9 +262,12 @@ func (r *Runner) pendingRuns(s *Sweep, out string, states []State, oc *Outcome, 
 	mine := s.ShardRuns(r.Shard)
 	var pending []int
 	for _, i := range mine {
-		if states[i].Status == results.StatusDone {
+		switch {
+		case states[i].Status == results.StatusDone:
 			oc.Skipped = append(oc.Skipped, s.Runs[i].ID)
-		} else {
+		case states[i].Kept(r.RetryDiverged):
+			oc.Kept = append(oc.Kept, s.Runs[i].ID)
+		default:
 			pending = append(pending, i)
 		}
 	}
@@ -266,7 +279,11 @@ func (r *Runner) pendingRuns(s *Sweep, out string, states []State, oc *Outcome, 
 	if parallel > 1 {
 		par = fmt.Sprintf(", %d at a time", parallel)
 	}
-	r.printf("sweep %s: %s, %d done, %d to run%s -> %s", s.Name, scope, len(mine)-len(pending), len(pending), par, s.Dir(out))
+	kept := ""
+	if len(oc.Kept) > 0 {
+		kept = fmt.Sprintf(", %d diverged before and kept (--retry-diverged runs them again)", len(oc.Kept))
+	}
+	r.printf("sweep %s: %s, %d done%s, %d to run%s -> %s", s.Name, scope, len(oc.Skipped), kept, len(pending), par, s.Dir(out))
 	return pending
 }
 
@@ -384,19 +401,26 @@ const reportsInterrupted = "interrupted while writing the reports: every run is 
 func (oc *Outcome) Closing() string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "%d ran, %d already done, %d failed", len(oc.Ran), len(oc.Skipped), len(oc.Failed))
+	if len(oc.Kept) > 0 {
+		fmt.Fprintf(&b, ", %d diverged before and kept", len(oc.Kept))
+	}
 	if len(oc.Stopped) > 0 {
 		fmt.Fprintf(&b, ", %d interrupted", len(oc.Stopped))
 	}
 	if len(oc.Busy) > 0 {
 		fmt.Fprintf(&b, ", %d still running in another process", len(oc.Busy))
 	}
-	if n := len(oc.NotDone) - len(oc.Failed) - len(oc.Stopped) - len(oc.Busy); n > 0 && oc.Interrupted {
+	if n := len(oc.NotDone) - len(oc.Failed) - len(oc.Stopped) - len(oc.Busy) - len(oc.Kept); n > 0 && oc.Interrupted {
 		fmt.Fprintf(&b, "; %s of this shard not started before the interrupt", english.Plural(n, "run"))
 	} else if n > 0 {
 		fmt.Fprintf(&b, "; %s of this shard not done for reasons of other processes (see `sweep status`)", english.Plural(n, "run"))
 	}
 	if len(oc.Failed) > 0 {
-		b.WriteString("\nfailed runs (rerun the same command to retry them):")
+		retry := "rerun the same command to retry them"
+		if slices.ContainsFunc(oc.Failed, func(f FailedRun) bool { return f.Diverged }) {
+			retry += "; a run that diverged would diverge again and is kept, unless you add --retry-diverged"
+		}
+		b.WriteString("\nfailed runs (" + retry + "):")
 		for _, f := range oc.Failed {
 			fmt.Fprintf(&b, "\n  %s: %s", f.ID, f.Reason)
 		}

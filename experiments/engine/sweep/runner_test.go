@@ -236,6 +236,12 @@ func TestARerunTidiesWhatAKilledProcessLeft(t *testing.T) {
 	}
 }
 
+// TestFailedRunIsRecordedAndRerunNextTime runs a sweep whose runs with
+// diverge_if set diverge while the marker file exists. They are recorded
+// as failed and diverged; the next call keeps them as they are, even with
+// the marker gone (as though the code had changed, a deterministic run
+// diverging again otherwise), and a call with RetryDiverged runs them
+// again, from the start.
 func TestFailedRunIsRecordedAndRerunNextTime(t *testing.T) {
 	out := t.TempDir()
 	marker := filepath.Join(t.TempDir(), "diverge")
@@ -251,7 +257,8 @@ func TestFailedRunIsRecordedAndRerunNextTime(t *testing.T) {
 	if len(oc.Ran) != 4 || len(oc.Failed) != 4 {
 		t.Fatalf("ran %v failed %v\n%s", oc.Ran, oc.Failed, log)
 	}
-	if !strings.Contains(log, "failed runs (rerun the same command to retry them):\n  "+oc.Failed[0].ID+": diverged at step 3: loss is NaN") {
+	if !strings.Contains(log, "failed runs (rerun the same command to retry them; a run that diverged would diverge again and is kept, unless you add --retry-diverged):\n  "+
+		oc.Failed[0].ID+": diverged at step 3: loss is NaN") {
 		t.Fatalf("closing lines do not list the failed runs:\n%s", log)
 	}
 	failed := s.Runs[4] // diverge_if = marker, estimator = jsd, seed 0
@@ -259,7 +266,7 @@ func TestFailedRunIsRecordedAndRerunNextTime(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if sum.Status != results.StatusFailed || sum.Step != 3 || sum.Error != "diverged at step 3: loss is NaN" {
+	if sum.Status != results.StatusFailed || sum.Step != 3 || sum.Error != "diverged at step 3: loss is NaN" || !sum.Diverged {
 		t.Fatalf("summary of the diverged run: %+v", sum)
 	}
 	tab, err := results.ReadResultsCSV(filepath.Join(out, "e2e", results.ResultsFile))
@@ -272,8 +279,18 @@ func TestFailedRunIsRecordedAndRerunNextTime(t *testing.T) {
 
 	os.Remove(marker)
 	oc, log = runSweep(t, parseFile(t, src), out)
+	if len(oc.Ran) != 0 || len(oc.Skipped) != 4 || len(oc.Kept) != 4 || len(oc.NotDone) != 4 ||
+		!strings.Contains(log, "8 runs, 4 done, 4 diverged before and kept (--retry-diverged runs them again), 0 to run") ||
+		!strings.HasSuffix(strings.TrimSpace(log), "0 ran, 4 already done, 0 failed, 4 diverged before and kept") {
+		t.Fatalf("rerun: ran %v skipped %v kept %v not done %v\n%s", oc.Ran, oc.Skipped, oc.Kept, oc.NotDone, log)
+	}
+	var buf bytes.Buffer
+	oc, err = (&Runner{Out: out, Stdout: &buf, RetryDiverged: true}).Run(context.Background(), parseFile(t, src))
+	if err != nil {
+		t.Fatal(err)
+	}
 	if len(oc.Ran) != 4 || len(oc.Skipped) != 4 || len(oc.Failed) != 0 {
-		t.Fatalf("rerun: ran %v skipped %v failed %v\n%s", oc.Ran, oc.Skipped, oc.Failed, log)
+		t.Fatalf("rerun with RetryDiverged: ran %v skipped %v failed %v\n%s", oc.Ran, oc.Skipped, oc.Failed, buf.String())
 	}
 	if oc.Ran[0] != failed.ID {
 		t.Fatalf("rerun ran %v, want the failed runs", oc.Ran)

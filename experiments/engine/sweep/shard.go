@@ -157,12 +157,13 @@ func (s *Sweep) ShardRuns(sh Shard) []int {
 }
 
 // Unfinished returns the indices of the runs of shard sh that are not done
-// in the output directory out: those a `sweep run` of the shard would run.
-func (s *Sweep) Unfinished(out string, sh Shard) []int {
+// in the output directory out: those a `sweep run` of the shard would run,
+// with retryDiverged as its Runner's RetryDiverged.
+func (s *Sweep) Unfinished(out string, sh Shard, retryDiverged bool) []int {
 	states := s.States(out)
 	var runs []int
 	for _, i := range s.ShardRuns(sh) {
-		if states[i].Status != results.StatusDone {
+		if states[i].Status != results.StatusDone && !states[i].Kept(retryDiverged) {
 			runs = append(runs, i)
 		}
 	}

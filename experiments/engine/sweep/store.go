@@ -93,6 +93,13 @@ type State struct {
 	Holder *LockInfo
 }
 
+// Kept reports whether the runner keeps the run as it is, failed, rather
+// than running it again: its training diverged, and retry (as
+// Runner.RetryDiverged) is not set.
+func (st State) Kept(retry bool) bool {
+	return !retry && st.Status == results.StatusFailed && st.Summary != nil && st.Summary.Diverged
+}
+
 // stateScans counts the calls of States, which read every run's files:
 // a test holds the runner to a number of them that does not grow with the
 // number of runs.
