@@ -41,9 +41,12 @@ func init() {
 //	rows       parameter or list of parameters, one row group per value
 //	           (default ["estimator", "critic"])
 //	source     "auto" (default: the summary's level_<L>_* metrics, or the
-//	           metrics log when a run has none), "summary" or "metrics"
+//	           metrics log when a run has none, or when metric or truth
+//	           is set), "summary" or "metrics"
 //	metric     logged estimate (default "mi"); truth: logged true MI ("true_mi"),
-//	           used when the statistics come from the metrics log
+//	           read when the statistics come from the metrics log: setting
+//	           either makes source = "auto" read the log, and is an error
+//	           with source = "summary", which would not read it
 //	precision  decimals in the Markdown table (default 3)
 type biasVarianceOptions struct {
 	Rows          []string
@@ -63,6 +66,19 @@ func readBiasVarianceOptions(spec Spec) (biasVarianceOptions, error) {
 	}
 	if !contains([]string{"auto", "summary", "metrics"}, o.Source) {
 		r.fail("source", "want \"auto\", \"summary\" or \"metrics\", got %q", o.Source)
+	}
+	for _, option := range []string{"metric", "truth"} {
+		if _, set := spec.Options[option]; !set {
+			continue
+		}
+		switch o.Source {
+		case "auto":
+			// A metric named is the one to read: the summary's levels
+			// are the task's own estimate, whatever metric says.
+			o.Source = "metrics"
+		case "summary":
+			r.fail(option, "is read from the metrics log, which source = \"summary\" does not read: leave %s out, or set source = \"metrics\"", option)
+		}
 	}
 	return o, r.Err()
 }

@@ -172,6 +172,36 @@ func TestBiasVarianceKind(t *testing.T) {
 	checkRow("jsd/concat/4", 5, none, none, 1, 0, 1, "1")
 }
 
+// TestBiasVarianceReadsTheMetricItIsGiven gives a bias_variance table
+// metric = "loss" over a run whose summary has level statistics of its
+// estimate: with source = "auto" the table must be the loss's, from the
+// log (where it ignored metric and showed the summary's estimate), and
+// with source = "summary" setting metric or truth is an error.
+func TestBiasVarianceReadsTheMetricItIsGiven(t *testing.T) {
+	runs := makeRuns(t, fakeRun{ID: "r", Params: map[string]any{"estimator": "jsd", "critic": "separable"},
+		Metrics: results.Values{"level_2_mean": 1.5, "level_2_bias": -0.5, "level_2_variance": 0, "level_2_mse": 0.25},
+		Log: func(log func(int, results.Values)) {
+			for i, loss := range []float64{9, 9, 4, 6} { // second half 4, 6: mean 5, bias 3, variance 1
+				log(i+1, results.Values{"mi": 1.5, "loss": loss, "true_mi": 2})
+			}
+		}})
+	k, _ := Lookup("bias_variance")
+	paths, err := k.Make(runs, Spec{Kind: "bias_variance", Name: "b", Options: map[string]any{"metric": "loss"}}, t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	rows := readCSV(t, paths[1])
+	if len(rows) != 2 || rows[1][3] != "5" || rows[1][6] != "3" || rows[1][7] != "1" {
+		t.Errorf("metric = \"loss\" with source = \"auto\" gave %v, want the loss's mean 5, bias 3 and variance 1", rows)
+	}
+	for _, option := range []string{"metric", "truth"} {
+		err := k.Check(Spec{Kind: "bias_variance", Name: "b", Options: map[string]any{"source": "summary", option: "loss"}})
+		if err == nil || !strings.Contains(err.Error(), "which source = \"summary\" does not read") {
+			t.Errorf("%s with source = \"summary\": %v, want an error", option, err)
+		}
+	}
+}
+
 func TestTablesLeaveOutRunsNotDone(t *testing.T) {
 	runs := makeRuns(t,
 		fakeRun{ID: "ok", Params: map[string]any{"model": "m"}, Metrics: results.Values{"acc": 1}},

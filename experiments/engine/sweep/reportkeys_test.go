@@ -147,6 +147,8 @@ func TestReportOptionsNamingUnwrittenMetricsFailValidation(t *testing.T) {
 			`curves report "curves": no run of the sweep writes the metric logged during training (metrics.jsonl) "lr" (task "fake" writes loss, mi)`},
 		{"staircase metric", "fake", "[[figures]]\nkind = \"staircase\"\nmetric = \"estimate\"\n", 7, "figures[0].metric", `metric logged during training (metrics.jsonl) "estimate"`},
 		{"bias_variance from the log", "fake", "[[tables]]\nkind = \"bias_variance\"\nsource = \"metrics\"\n", 5, "tables[0].truth", `"true_mi"`},
+		// A metric named is read from the log, though the runs write level summaries.
+		{"bias_variance metric named", "fake-log", "[[tables]]\nkind = \"bias_variance\"\nmetric = \"mi_est\"\n", 7, "tables[0].metric", `metric logged during training (metrics.jsonl) "mi_est"`},
 		{"a logged metric for a summary one", "fake-log", "[[figures]]\nkind = \"line\"\nx = \"width\"\ny = \"seconds\"\n", 8, "figures[0].y",
 			`(task "fake-log" writes dv_gap, level_2_mean, loss, mi); "seconds" is a metric logged during training (metrics.jsonl), which this option does not read`},
 	}
