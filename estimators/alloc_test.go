@@ -49,7 +49,8 @@ func TestStepsDoNotAllocateScoreMatrices(t *testing.T) {
 		bytes := after.TotalAlloc - before.TotalAlloc
 		t.Logf("%s: %d bytes a run", name, bytes)
 		if bytes >= matrixBytes {
-			t.Errorf("%s: a run allocates %d bytes, more than a %d-byte score matrix", name, bytes, matrixBytes)
+			t.Errorf("%s: a run allocates %d bytes, more than a %d-byte score matrix: some op on the whole matrix allocates its result "+
+				"at every run; build gorgonia's elementwise ops and reductions over it with graph.Kept (README, Adding an estimator)", name, bytes, matrixBytes)
 		}
 	}
 }

@@ -358,7 +358,18 @@ func New(name string, p Params) (Estimator, error) {
 	if err != nil {
 		return nil, err
 	}
-	return info.New(withDefaults(info, p))
+	e, err := info.New(withDefaults(info, p))
+	if err == nil && e == nil {
+		return nil, nilFactoryError(name)
+	}
+	return e, err
+}
+
+// nilFactoryError is the error of a factory that returned neither an
+// estimator nor an error, a bug in the estimator's file, which would
+// otherwise be a panic in the middle of a run.
+func nilFactoryError(name string) error {
+	return fmt.Errorf("estimator %q: its factory returned no estimator and no error (a bug in its file: return the estimator, or an error saying what is wrong with the parameters)", name)
 }
 
 // LookupCritic returns the registration of the named critic-based
@@ -388,7 +399,11 @@ func NewSample(name string, p Params) (SampleEstimator, error) {
 		return nil, fmt.Errorf("estimator %q trains a critic; a whole-sample estimate needs a classic estimator (%s)",
 			name, strings.Join(SampleNames(), ", "))
 	}
-	return info.NewSample(withDefaults(info, p))
+	e, err := info.NewSample(withDefaults(info, p))
+	if err == nil && e == nil {
+		return nil, nilFactoryError(name)
+	}
+	return e, err
 }
 
 // withDefaults returns p over the defaults of info's parameters.

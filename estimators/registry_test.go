@@ -65,3 +65,27 @@ func TestBuildRejectsMismatchedMask(t *testing.T) {
 		}
 	}
 }
+
+// init registers test-nil-factory, whose factory returns neither an
+// estimator nor an error when its parameter nil is set (nwj's estimator
+// otherwise, so that it passes the tests every estimator takes).
+func init() {
+	Register(Info{Name: "test-nil-factory", Summary: "nwj, or nothing at all with nil = 1 (for the tests)", Params: Params{"nil": 0},
+		New: func(p Params) (Estimator, error) {
+			if p["nil"] != 0 {
+				return nil, nil
+			}
+			nwj, _ := Lookup("nwj")
+			return nwj.New(Params{})
+		}})
+}
+
+// TestFactoryReturningNothingIsAnError builds an estimator whose factory
+// returns nothing: New must say so, naming it, where a run would
+// otherwise panic at its first step.
+func TestFactoryReturningNothingIsAnError(t *testing.T) {
+	e, err := New("test-nil-factory", Params{"nil": 1})
+	if e != nil || err == nil || !strings.Contains(err.Error(), `estimator "test-nil-factory": its factory returned no estimator and no error`) {
+		t.Errorf("New = %v, %v; want the error naming the estimator", e, err)
+	}
+}
