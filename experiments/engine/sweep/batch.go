@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"slices"
+	"strings"
 	"sync"
 	"time"
 )
@@ -197,9 +198,12 @@ func (b *batch) record(i int, res runResult, took time.Duration) {
 		r.printf("%s: interrupted at step %d; %s", at, res.step, res.next())
 	case statusFailed:
 		oc.Failed = append(oc.Failed, res.ended(run.ID))
-		if res.setup {
+		switch {
+		case res.setup:
 			r.printf("%s: FAILED before it started: %s", at, res.reason)
-		} else {
+		case strings.HasPrefix(res.reason, fmt.Sprintf("diverged at step %d:", res.step)):
+			r.printf("%s: FAILED: %s", at, res.reason) // the reason gives the step
+		default:
 			r.printf("%s: FAILED at step %d: %s", at, res.step, res.reason)
 		}
 	}

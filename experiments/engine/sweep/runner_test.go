@@ -258,7 +258,8 @@ func TestFailedRunIsRecordedAndRerunNextTime(t *testing.T) {
 		t.Fatalf("ran %v failed %v\n%s", oc.Ran, oc.Failed, log)
 	}
 	if !strings.Contains(log, "failed runs (rerun the same command to retry them; a run that diverged would diverge again and is kept, unless you add --retry-diverged):\n  "+
-		oc.Failed[0].ID+": diverged at step 3: loss is NaN") {
+		oc.Failed[0].ID+": diverged at step 3: loss is NaN") ||
+		!strings.Contains(log, ": FAILED: diverged at step 3: loss is NaN\n") || strings.Contains(log, "FAILED at step 3: diverged") {
 		t.Fatalf("closing lines do not list the failed runs:\n%s", log)
 	}
 	failed := s.Runs[4] // diverge_if = marker, estimator = jsd, seed 0
