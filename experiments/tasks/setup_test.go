@@ -3,6 +3,7 @@ package tasks
 import (
 	"context"
 	"errors"
+	"strings"
 	"testing"
 )
 
@@ -40,8 +41,11 @@ func TestSetupReturnsTheResultOrThePanic(t *testing.T) {
 		t.Errorf("error %v, want boom", err)
 	}
 	defer func() {
-		if r := recover(); r != "bug" {
-			t.Errorf("recovered %v, want the build's panic", r)
+		// The panic carries build's stack, which a panic raised again
+		// in Setup's goroutine would have lost.
+		r, _ := recover().(*SetupPanic)
+		if r == nil || r.Value != "bug" || !strings.Contains(string(r.Stack), "setup_test.go") {
+			t.Errorf("recovered %+v, want the build's panic with its stack", r)
 		}
 	}()
 	Setup(context.Background(), func() (int, error) { panic("bug") }, nil)

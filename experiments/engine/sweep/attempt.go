@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime/debug"
+	"strings"
 	"time"
 
 	"github.com/infomax/infomax/experiments/engine/checkpoint"
@@ -65,7 +66,35 @@ type panicError struct {
 	stack []byte
 }
 
-func (e *panicError) Error() string { return fmt.Sprintf("panic: %v", e.value) }
+// Error says what panicked and where: the file and line of the function
+// that panicked, the runtime's own frames left out.
+func (e *panicError) Error() string {
+	if at := panicSite(e.stack); at != "" {
+		return fmt.Sprintf("panic: %v (at %s)", e.value, at)
+	}
+	return fmt.Sprintf("panic: %v", e.value)
+}
+
+// panicSite returns the file (its folder and name) and line of the first
+// frame of stack, as debug.Stack writes it in a deferred recover, below the
+// call of panic that is not in the runtime; "" when there is none.
+func panicSite(stack []byte) string {
+	lines := strings.Split(string(stack), "\n")
+	for i, l := range lines {
+		if !strings.HasPrefix(l, "panic(") {
+			continue
+		}
+		for j := i + 2; j+1 < len(lines); j += 2 {
+			if strings.HasPrefix(lines[j], "runtime.") {
+				continue
+			}
+			file, _, _ := strings.Cut(strings.TrimSpace(lines[j+1]), " ")
+			dir, name := filepath.Split(file)
+			return filepath.Join(filepath.Base(dir), name)
+		}
+	}
+	return ""
+}
 
 // runOne runs one run under its lock, from its checkpoint when it has one
 // and from scratch otherwise, and records its summary. A run whose files
@@ -321,7 +350,11 @@ func (c *runCheckpointer) seconds() float64 {
 func callTask(ctx context.Context, task tasks.Task, cfg tasks.Config, env *tasks.Run) (vals results.Values, err error) {
 	defer func() {
 		if p := recover(); p != nil {
-			vals, err = nil, &panicError{value: p, stack: debug.Stack()}
+			pe := &panicError{value: p, stack: debug.Stack()}
+			if sp, ok := p.(*tasks.SetupPanic); ok {
+				pe.value, pe.stack = sp.Value, sp.Stack
+			}
+			vals, err = nil, pe
 		}
 	}()
 	return task.Run(ctx, cfg, env)

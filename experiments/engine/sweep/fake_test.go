@@ -111,6 +111,9 @@ func (fakeTask) Run(ctx context.Context, c tasks.Config, run *tasks.Run) (result
 		<-ctx.Done()
 		return nil, ctx.Err()
 	}
+	if cfg.Behavior == "setuppanic" {
+		tasks.Setup(ctx, func() (int, error) { panic("in setup") }, nil)
+	}
 	var last results.Values
 	for step := 1; step <= cfg.Steps; step++ {
 		if step == 3 {
