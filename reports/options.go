@@ -36,7 +36,11 @@ func readOptions(kind string, spec Spec, valid ...string) *optionReader {
 	}
 	for _, name := range slices.Sorted(maps.Keys(spec.Options)) {
 		if !contains(r.valid, name) {
-			r.fail(name, "unknown option")
+			if c := registry.Closest(name, r.valid); c != "" {
+				r.fail(name, "unknown option; did you mean %q?", c)
+			} else {
+				r.fail(name, "unknown option")
+			}
 			return r
 		}
 	}
