@@ -357,3 +357,27 @@ func TestPageNamesTheFilesASweepExtends(t *testing.T) {
 		t.Errorf("the page lacks %q", want)
 	}
 }
+
+// TestConfigLabelLeavesOutSettingsARunDoesNotSet labels the runs of a
+// sweep whose overrides set a setting for some runs only: the others'
+// labels leave it out rather than show "setting = " with nothing after it.
+func TestConfigLabelLeavesOutSettingsARunDoesNotSet(t *testing.T) {
+	params := []string{"estimator", "estimator_params.temperature"}
+	for _, c := range []struct {
+		values []string
+		want   string
+	}{
+		{[]string{"jsd-temp", "2"}, "estimator = jsd-temp, estimator_params.temperature = 2"},
+		{[]string{"jsd", ""}, "estimator = jsd"},
+	} {
+		if got := configLabel(params, c.values); got != c.want {
+			t.Errorf("configLabel(%q) = %q, want %q", c.values, got, c.want)
+		}
+	}
+	if got := configLabel(params[1:], []string{""}); got != "other runs" {
+		t.Errorf("a run with no value: %q, want \"other runs\"", got)
+	}
+	if got := configLabel(nil, nil); got != "all runs" {
+		t.Errorf("no parameters: %q, want \"all runs\"", got)
+	}
+}

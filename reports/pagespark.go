@@ -66,14 +66,21 @@ func configurations(runs []PageRun) [][]PageRun {
 }
 
 // configLabel writes parameter values as "name = value, ...", or "all
-// runs" when there are none.
+// runs" when there are none. An empty value, a setting that overrides set
+// for other runs and these leave to its default, is left out; "other
+// runs" labels runs that have no value at all.
 func configLabel(params, values []string) string {
 	if len(params) == 0 {
 		return "all runs"
 	}
-	parts := make([]string, len(params))
+	var parts []string
 	for i, p := range params {
-		parts[i] = p + " = " + values[i]
+		if values[i] != "" {
+			parts = append(parts, p+" = "+values[i])
+		}
+	}
+	if len(parts) == 0 {
+		return "other runs"
 	}
 	return strings.Join(parts, ", ")
 }
