@@ -359,17 +359,18 @@ func New(name string, p Params) (Estimator, error) {
 		return nil, err
 	}
 	e, err := info.New(withDefaults(info, p))
-	if err == nil && e == nil {
-		return nil, nilFactoryError(name)
-	}
-	return e, err
+	return built(name, e, err)
 }
 
-// nilFactoryError is the error of a factory that returned neither an
-// estimator nor an error, a bug in the estimator's file, which would
-// otherwise be a panic in the middle of a run.
-func nilFactoryError(name string) error {
-	return fmt.Errorf("estimator %q: its factory returned no estimator and no error (a bug in its file: return the estimator, or an error saying what is wrong with the parameters)", name)
+// built returns what the factory of the estimator name returned, e and
+// err, or, when it returned neither an estimator nor an error (a bug in
+// the estimator's file, which would otherwise be a panic in the middle of
+// a run), an error saying so.
+func built[E any](name string, e E, err error) (E, error) {
+	if err == nil && any(e) == nil {
+		err = fmt.Errorf("estimator %q: its factory returned no estimator and no error (a bug in its file: return the estimator, or an error saying what is wrong with the parameters)", name)
+	}
+	return e, err
 }
 
 // LookupCritic returns the registration of the named critic-based
@@ -400,10 +401,7 @@ func NewSample(name string, p Params) (SampleEstimator, error) {
 			name, strings.Join(SampleNames(), ", "))
 	}
 	e, err := info.NewSample(withDefaults(info, p))
-	if err == nil && e == nil {
-		return nil, nilFactoryError(name)
-	}
-	return e, err
+	return built(name, e, err)
 }
 
 // withDefaults returns p over the defaults of info's parameters.

@@ -386,9 +386,9 @@ func anyRunHasMetric(runs []Run, name string) bool {
 	return false
 }
 
-// knownMetrics lists the summary metrics of runs, sorted.
-func knownMetrics(runs []Run) string {
-	names := summaryKeys(runs, func(s *results.Summary) map[string]float64 { return s.Metrics })
+// knownMetrics lists names, the summary metrics of runs, at most 30 of
+// them.
+func knownMetrics(names []string) string {
 	if len(names) > 30 {
 		names = append(names[:30], "...")
 	}
@@ -401,7 +401,7 @@ func checkMetrics(kind string, spec Spec, option string, runs []Run, names []str
 		if !anyRunHasMetric(runs, n) {
 			known := summaryKeys(runs, func(s *results.Summary) map[string]float64 { return s.Metrics })
 			return fmt.Errorf("%s report %q: option %q: no finished run has the summary metric %q (metrics: %s)%s",
-				kind, spec.Name, option, n, knownMetrics(runs), registry.DidYouMean(n, known))
+				kind, spec.Name, option, n, knownMetrics(known), registry.DidYouMean(n, known))
 		}
 	}
 	return nil

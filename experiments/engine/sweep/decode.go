@@ -230,8 +230,10 @@ func Load(path string) (*Sweep, error) {
 }
 
 var (
-	safeName      = regexp.MustCompile(`^[A-Za-z0-9_-]+$`)
-	validateKeyRe = regexp.MustCompile(`^\s*([A-Za-z0-9_.\-"']+)(\[[0-9]+\])*(\s*[=:]|\s+is\s)`)
+	safeName = regexp.MustCompile(`^[A-Za-z0-9_-]+$`)
+	// validateKeyRe matches the key a task's Validate error starts with
+	// (hidden[1] = 0: ...): the key, and the first index when there is one.
+	validateKeyRe = regexp.MustCompile(`^\s*([A-Za-z0-9_.\-"']+)(?:\[([0-9]+)\])?(?:\[[0-9]+\])*(?:\s*[=:]|\s+is\s)`)
 )
 
 // Parse decodes a sweep file whose contents are src; file names it in

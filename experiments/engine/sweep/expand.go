@@ -353,25 +353,19 @@ func (s *Sweep) validateErr(err error, vals []any, seed int64) error {
 	}
 	if _, set := s.dec.order[strings.Join(append([]string{"base"}, segs...), "\x00")]; set {
 		path := append([]string{"base"}, segs...)
-		return &FileError{File: s.File, Line: s.loc.elementLine(path, "", 0, firstIndex(m[0])), Msg: "base." + msg, place: keyString(path)}
+		return &FileError{File: s.File, Line: s.loc.elementLine(path, "", 0, indexOr(m[2], -1)), Msg: "base." + msg, place: keyString(path)}
 	}
 	return &FileError{File: s.File, Line: s.loc.line([]string{"base"}, "", 0),
 		Msg: fmt.Sprintf("base.%s (the task's default; set %s in [base])", msg, key)}
 }
 
-// firstIndex returns the first array index in key, a key as a task's
-// error writes it (hidden[1] = 0), or -1 when it has none.
-func firstIndex(key string) int {
-	open := strings.IndexByte(key, '[')
-	end := strings.IndexByte(key, ']')
-	if open < 0 || end < open {
-		return -1
+// indexOr returns the array index that digits write, or none when
+// digits is "" (or too long to be an index).
+func indexOr(digits string, none int) int {
+	if i, err := strconv.Atoi(digits); err == nil {
+		return i
 	}
-	i, err := strconv.Atoi(key[open+1 : end])
-	if err != nil {
-		return -1
-	}
-	return i
+	return none
 }
 
 // describeRun writes a run's parameter values and seed, as in
