@@ -87,7 +87,7 @@ func readCurvesOptions(spec Spec) (curvesOptions, error) {
 }
 
 func makeCurves(runs []Run, spec Spec, dir string) ([]string, error) {
-	o, done, _, err := startReport("curves", spec, runs, readCurvesOptions)
+	o, done, out, err := startReport("curves", spec, runs, readCurvesOptions)
 	if err != nil {
 		return nil, err
 	}
@@ -111,6 +111,7 @@ func makeCurves(runs []Run, spec Spec, dir string) ([]string, error) {
 	if text := curveBands[o.Band]; text != "" && anyGroupHasSeeds(groups) {
 		legend.Add("band: " + text)
 	}
+	legend = withLeftOut(legend, out, o.Group)
 	return writePanels(dir, spec.Name, plots, o.Columns, o.Size, legend)
 }
 

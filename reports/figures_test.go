@@ -366,3 +366,52 @@ func TestLineColorsFollowTheSweep(t *testing.T) {
 		t.Errorf("the x axis is not labelled by xlabel")
 	}
 }
+
+// TestFiguresSayWhichRunsTheyLeaveOut checks that a figure names, in its
+// legend, the runs it does not draw because they are not done, by the
+// figure's own groups, and only those its where selects: a staircase
+// whose estimator lost every run (no panel of its own to show it) and a
+// line figure of one batch size.
+func TestFiguresSayWhichRunsTheyLeaveOut(t *testing.T) {
+	fakes := []fakeRun{{ID: "jsd", Params: map[string]any{"estimator": "jsd", "critic": "concat", "batch_size": int64(32)},
+		Metrics: results.Values{"acc": 0.5}, Log: staircaseLog([]float64{2, 4}, 100, 0, 0.1, 1)}}
+	for s := range 3 {
+		fakes = append(fakes, fakeRun{ID: fmt.Sprintf("mine%d", s), Seed: int64(s), Status: results.StatusFailed,
+			Diverged: s > 0, Params: map[string]any{"estimator": "mine", "critic": "concat", "batch_size": int64(32)}})
+	}
+	fakes = append(fakes, fakeRun{ID: "nwj", Status: results.StatusFailed,
+		Params: map[string]any{"estimator": "nwj", "critic": "concat", "batch_size": int64(8)}})
+	runs := makeRuns(t, fakes...)
+	legendOf := func(kind string, options map[string]any) string {
+		t.Helper()
+		k, _ := Lookup(kind)
+		paths, err := k.Make(runs, Spec{Kind: kind, Name: kind, Options: options}, t.TempDir())
+		if err != nil {
+			t.Fatal(err)
+		}
+		svg, err := os.ReadFile(paths[1])
+		if err != nil {
+			t.Fatal(err)
+		}
+		return string(svg)
+	}
+	svg := legendOf("staircase", nil)
+	for _, want := range []string{"not drawn, not done:", "mine, concat: 3 failed, 2 of them diverged", "nwj, concat: 1 failed"} {
+		if !strings.Contains(svg, want) {
+			t.Errorf("the staircase's legend lacks %q", want)
+		}
+	}
+	svg = legendOf("line", map[string]any{"x": "batch_size", "y": "acc", "group": "estimator",
+		"where": map[string]any{"batch_size": int64(32)}})
+	if !strings.Contains(svg, "mine: 3 failed, 2 of them diverged") || strings.Contains(svg, "nwj") {
+		t.Errorf("the line figure's legend should name mine's 3 failed runs, and not nwj's, which where leaves out")
+	}
+	svg = legendOf("line", map[string]any{"x": "batch_size", "y": "acc", "where": map[string]any{"estimator": "jsd"}})
+	if strings.Contains(svg, "not drawn") {
+		t.Errorf("a figure whose where selects no failed run says it left runs out")
+	}
+	svg = legendOf("line", map[string]any{"x": "batch_size", "y": "acc"})
+	if !strings.Contains(svg, "not drawn: 4 runs not done (4 failed, 2 of them diverged)") {
+		t.Errorf("a line figure without groups does not count the runs it left out")
+	}
+}

@@ -20,12 +20,14 @@ var update = flag.Bool("update", false, "rewrite the golden files in testdata/")
 
 // fakeRun describes a stored run for a test.
 type fakeRun struct {
-	ID      string
-	Status  results.Status // default done
-	Seed    int64
-	Params  map[string]any
-	Config  map[string]any
-	Metrics results.Values
+	ID     string
+	Status results.Status // default done
+	// Diverged marks a failed run as diverged.
+	Diverged bool
+	Seed     int64
+	Params   map[string]any
+	Config   map[string]any
+	Metrics  results.Values
 	// Log, when set, writes the run's metrics.jsonl.
 	Log func(log func(step int, v results.Values))
 }
@@ -70,6 +72,7 @@ func makeRunsIn(t testing.TB, root string, fakes ...fakeRun) []Run {
 			Dir: dir,
 			Summary: &results.Summary{
 				RunID: f.ID, Status: status, Seed: f.Seed, Params: f.Params, Metrics: f.Metrics,
+				Diverged: f.Diverged,
 			},
 			Config: f.Config,
 		})

@@ -162,7 +162,7 @@ func makeInteraction(runs []Run, spec Spec, dir string) ([]string, error) {
 	if !slices.Contains(groups, o.Reference) {
 		return nil, fmt.Errorf("interaction report %q: option \"reference\": no finished run has %s = %s (groups: %s)", spec.Name, o.By, o.Reference, strings.Join(groups, ", "))
 	}
-	return writeTable(dir, spec.Name, interactionTable(o, vals, groups, leftOutNote(out)))
+	return writeTable(dir, spec.Name, interactionTable(o, vals, groups, leftOutNote(out.matching(o.Where))))
 }
 
 // interactionValues returns the runs' values (times scale) by cell, and the

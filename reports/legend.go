@@ -1,6 +1,8 @@
 package reports
 
 import (
+	"fmt"
+
 	"gonum.org/v1/plot"
 	"gonum.org/v1/plot/vg"
 	"gonum.org/v1/plot/vg/draw"
@@ -55,4 +57,31 @@ func (l *figureLegend) draw(dc draw.Canvas) {
 		return
 	}
 	l.legend.Draw(draw.Crop(dc, legendPad, -legendPad, legendPad, -legendPad))
+}
+
+// withLeftOut returns legend (a new one where it is nil and there is
+// something to say) with the lines that say which runs the figure does not
+// draw because they are not done: with grouping keys, a heading and a line
+// for each group of those runs, "mine, concat: 3 failed, diverged"; else,
+// or where the runs cannot be grouped by keys, one line, "not drawn: 3
+// runs not done (3 failed)". A figure that left no run out keeps its
+// legend as it was.
+func withLeftOut(legend *figureLegend, out leftOut, keys []string) *figureLegend {
+	if out.Total() == 0 {
+		return legend
+	}
+	if legend == nil {
+		legend = newFigureLegend()
+	}
+	groups, err := groupRuns("", Spec{}, out.Runs, keys)
+	if len(keys) == 0 || err != nil {
+		legend.Add("not drawn: " + out.String())
+		return legend
+	}
+	legend.Add("not drawn, not done:")
+	for _, g := range groups {
+		_, gOut := doneRuns(g.Runs)
+		legend.Add(fmt.Sprintf("  %s: %s", g.Label(), gOut.counts()))
+	}
+	return legend
 }

@@ -176,7 +176,7 @@ func (o lineOptions) xOf(r Run) (any, bool) {
 }
 
 func makeLine(runs []Run, spec Spec, dir string) ([]string, error) {
-	o, done, _, err := startReport("line", spec, runs, readLineOptions)
+	o, done, out, err := startReport("line", spec, runs, readLineOptions)
 	if err != nil {
 		return nil, err
 	}
@@ -230,6 +230,7 @@ func makeLine(runs []Run, spec Spec, dir string) ([]string, error) {
 		}
 		legend.Add(note)
 	}
+	legend = withLeftOut(legend, out.matching(o.Where), o.Group)
 	return writePanels(dir, spec.Name, plots, o.Columns, o.Size, legend)
 }
 

@@ -85,6 +85,16 @@ type marginBaseline struct {
 	Metric string
 }
 
+// wheres returns the selections of the runs the margin table reads: the
+// compared runs' and each baseline's.
+func (o marginOptions) wheres() []map[string][]string {
+	w := []map[string][]string{o.Where}
+	for _, b := range o.Baselines {
+		w = append(w, b.Where)
+	}
+	return w
+}
+
 func readMarginOptions(spec Spec) (marginOptions, error) {
 	r := readOptions("margin", spec, "rows", "metric", "where", "baselines", "pair", "scale", "precision", "level")
 	r.require("rows", `a parameter such as "preset", or a list of them`)
@@ -354,7 +364,7 @@ func makeMargin(runs []Run, spec Spec, dir string) ([]string, error) {
 			csvHeader = append(csvHeader, b.Label+"_"+c)
 		}
 	}
-	t := groupTable(leftOutNote(out), o.Rows, header, csvHeader)
+	t := groupTable(leftOutNote(out.matching(o.wheres()...)), o.Rows, header, csvHeader)
 	for _, g := range groups {
 		n := len(g.Runs)
 		row, csvRow := groupRow(g, strconv.Itoa(n)), groupRow(g, strconv.Itoa(n))

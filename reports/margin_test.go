@@ -36,6 +36,10 @@ func marginRuns(t *testing.T) []Run {
 				Metrics: results.Values{"linear_y_acc": v}})
 		}
 	}
+	// Two failed runs: one the table would read, which its note counts,
+	// and one outside every selection, which it does not.
+	fakes = append(fakes, fakeRun{ID: "l-infonce3", Seed: 3, Status: results.StatusFailed,
+		Params: map[string]any{"preset": "dim-l", "estimator": "infonce"}})
 	fakes = append(fakes, fakeRun{ID: "g-jsd0", Seed: 0, Status: results.StatusFailed,
 		Params: map[string]any{"preset": "dim-g", "estimator": "jsd"}})
 	return makeRuns(t, fakes...)

@@ -79,9 +79,12 @@ const missingValue = "n/a"
 // leftOut counts the runs a report ignored because they are not done.
 type leftOut struct {
 	// NoSummary counts runs without a summary; ByStatus counts the others
-	// by status.
+	// by status, and Diverged those of the failed ones that diverged.
 	NoSummary int
 	ByStatus  map[results.Status]int
+	Diverged  int
+	// Runs are the runs left out, in their order.
+	Runs []Run
 }
 
 // Total returns the number of runs left out.
@@ -100,14 +103,45 @@ func (l leftOut) String() string {
 	if total == 0 {
 		return ""
 	}
+	return fmt.Sprintf("%s not done (%s)", english.Plural(total, "run"), l.counts())
+}
+
+// counts lists the runs left out by status, "2 failed, 1 running", saying
+// how many of the failed ones diverged: "3 failed, 2 of them diverged".
+func (l leftOut) counts() string {
 	var parts []string
 	for _, s := range slices.Sorted(maps.Keys(l.ByStatus)) {
-		parts = append(parts, fmt.Sprintf("%d %s", l.ByStatus[s], s))
+		part := fmt.Sprintf("%d %s", l.ByStatus[s], s)
+		switch {
+		case s != results.StatusFailed || l.Diverged == 0:
+		case l.Diverged == l.ByStatus[s]:
+			part += ", diverged"
+		default:
+			part += fmt.Sprintf(", %d of them diverged", l.Diverged)
+		}
+		parts = append(parts, part)
 	}
 	if l.NoSummary > 0 {
 		parts = append(parts, fmt.Sprintf("%d missing", l.NoSummary))
 	}
-	return fmt.Sprintf("%s not done (%s)", english.Plural(total, "run"), strings.Join(parts, ", "))
+	return strings.Join(parts, ", ")
+}
+
+// matching returns the part of l whose runs match one of wheres (see
+// [matches]; an empty where matches every run): what a report that draws
+// only those runs leaves out.
+func (l leftOut) matching(wheres ...map[string][]string) leftOut {
+	if slices.ContainsFunc(wheres, func(w map[string][]string) bool { return len(w) == 0 }) {
+		return l
+	}
+	var runs []Run
+	for _, r := range l.Runs {
+		if slices.ContainsFunc(wheres, func(w map[string][]string) bool { return matches(r, w) }) {
+			runs = append(runs, r)
+		}
+	}
+	_, out := doneRuns(runs)
+	return out
 }
 
 // doneRuns returns the runs whose summary says done, in their order, and
@@ -125,9 +159,14 @@ func doneRuns(runs []Run) ([]Run, leftOut) {
 				status = "unknown"
 			}
 			out.ByStatus[status]++
+			if status == results.StatusFailed && r.Summary.Diverged {
+				out.Diverged++
+			}
 		default:
 			done = append(done, r)
+			continue
 		}
+		out.Runs = append(out.Runs, r)
 	}
 	return done, out
 }

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"image/color"
 	"math"
+	"slices"
 
 	"gonum.org/v1/plot"
 	"gonum.org/v1/plot/plotter"
@@ -81,7 +82,7 @@ func readSampleSizeOptions(spec Spec) (sampleSizeOptions, error) {
 // makeSampleSize draws one panel per problem of the estimate against x,
 // one line per group with its 95% intervals, and the truth dashed.
 func makeSampleSize(runs []Run, spec Spec, dir string) ([]string, error) {
-	o, done, _, err := startReport("sample_size", spec, runs, readSampleSizeOptions)
+	o, done, out, err := startReport("sample_size", spec, runs, readSampleSizeOptions)
 	if err != nil {
 		return nil, err
 	}
@@ -123,6 +124,7 @@ func makeSampleSize(runs []Run, spec Spec, dir string) ([]string, error) {
 		setSampleSizeYRange(p, o)
 		plots = append(plots, p)
 	}
+	legend = withLeftOut(legend, out, slices.Concat(o.Panel, o.Group))
 	return writePanels(dir, spec.Name, plots, o.Columns, o.Size, legend)
 }
 

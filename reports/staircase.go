@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"image/color"
 	"math"
+	"slices"
 	"sort"
 
 	"gonum.org/v1/plot"
@@ -88,7 +89,7 @@ func readStaircaseOptions(spec Spec) (staircaseOptions, error) {
 }
 
 func makeStaircase(runs []Run, spec Spec, dir string) ([]string, error) {
-	o, done, _, err := startReport("staircase", spec, runs, readStaircaseOptions)
+	o, done, out, err := startReport("staircase", spec, runs, readStaircaseOptions)
 	if err != nil {
 		return nil, err
 	}
@@ -122,6 +123,7 @@ func makeStaircase(runs []Run, spec Spec, dir string) ([]string, error) {
 		}
 		plots = append(plots, p)
 	}
+	legend = withLeftOut(legend, out, slices.Concat(o.Panel, o.Line))
 	return writePanels(dir, spec.Name, plots, o.Columns, o.Size, legend)
 }
 

@@ -103,9 +103,12 @@ func TestReportSaysHowToRemakeADoneRunsMissingFile(t *testing.T) {
 }
 
 // TestReportCountsEveryRunNotDone: with 3 runs of 6 done, one failed and
-// two never started, the report's note counts all three left out.
+// two never started, the table's note counts all three left out, and the
+// figure's legend groups them by a setting of the sweep file's [base],
+// which the runs not done have too.
 func TestReportCountsEveryRunNotDone(t *testing.T) {
-	f, out, s := ranSmallWalk(t, "[[tables]]\nkind = \"table\"\nname = \"walk_table\"\nrows = \"scale\"\ncolumns = [\"max_abs\"]\n", "--shard", "0/2")
+	f, out, s := ranSmallWalk(t, "[[tables]]\nkind = \"table\"\nname = \"walk_table\"\nrows = \"scale\"\ncolumns = [\"max_abs\"]\n"+
+		"[[figures]]\nkind = \"line\"\nname = \"walk_line\"\nx = \"scale\"\ny = \"max_abs\"\ngroup = \"steps\"\n", "--shard", "0/2")
 	failed := s.RunDir(out, s.Runs[1])
 	os.MkdirAll(failed, 0o755)
 	results.WriteSummary(failed, &results.Summary{RunID: s.Runs[1].ID, Status: results.StatusFailed, Error: "diverged at step 2: loss is NaN", Step: 2})
@@ -118,6 +121,13 @@ func TestReportCountsEveryRunNotDone(t *testing.T) {
 	}
 	if want := "Left out: 3 runs not done (1 failed, 2 pending)."; !strings.Contains(string(md), want) {
 		t.Fatalf("the table does not say %q:\n%s", want, md)
+	}
+	svg, err := os.ReadFile(filepath.Join(s.Dir(out), sweep.ReportsDir, "walk_line.svg"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := "3: 1 failed, 2 pending"; !strings.Contains(string(svg), want) {
+		t.Errorf("the figure's legend does not say %q", want)
 	}
 }
 

@@ -189,9 +189,11 @@ func (s *Sweep) rewriteResults(out string) ([]State, error) {
 // comes with its summary and config. A run that is not done comes with its
 // summary, or one made from its spec when it has none, whose status is its
 // state (pending for a run never started, interrupted for one whose process
-// died) and whose error is the reason; its config is not read. missing
-// lists the runs that are not done, each with its state; a done run whose
-// config cannot be read is among them, as failed.
+// died) and whose error is the reason, and with the config the sweep file
+// gives it (a report groups it by its settings to say what it left out;
+// the run's config.toml, which may be missing, is not read). missing lists
+// the runs that are not done, each with its state; a done run whose config
+// cannot be read is among them, as failed.
 func (s *Sweep) LoadRuns(out string) (runs []reports.Run, missing []State) {
 	for _, st := range s.States(out) {
 		dir := s.RunDir(out, st.Run)
@@ -206,6 +208,7 @@ func (s *Sweep) LoadRuns(out string) (runs []reports.Run, missing []State) {
 		if st.Status != results.StatusDone {
 			missing = append(missing, st)
 			sum = s.stateSummary(st)
+			cfg = st.Run.configMap()
 		}
 		runs = append(runs, reports.Run{ID: st.Run.ID, Dir: dir, Summary: sum, Config: cfg})
 	}
