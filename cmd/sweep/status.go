@@ -78,7 +78,8 @@ func stateReason(s *sweep.Sweep, out string, st sweep.State) string {
 		return st.Holder.String()
 	}
 	reason := st.Reason
-	if st.Status == results.StatusFailed || st.Status == results.StatusInterrupted {
+	diverged := st.Summary != nil && st.Summary.Diverged // run again, it starts over
+	if (st.Status == results.StatusFailed && !diverged) || st.Status == results.StatusInterrupted {
 		if cs, ok := checkpoint.Peek(s.RunDir(out, st.Run)); ok {
 			reason += fmt.Sprintf(" (will resume from step %d)", cs)
 		}

@@ -126,6 +126,14 @@ func (r *Runner) runOne(ctx context.Context, s *Sweep, run *RunSpec, prog *progr
 	if err != nil {
 		prev = nil
 	}
+	if prev != nil && prev.Diverged {
+		// Run again (--retry-diverged), it starts over: a checkpoint an
+		// earlier version of the code left would carry that code's
+		// training up to it into the new run.
+		if err := checkpoint.Remove(dir); err != nil {
+			return setupFailed(fmt.Errorf("removing the checkpoints of a diverged run: %w", err))
+		}
+	}
 	a, err := r.startAttempt(s, run, dir, prev)
 	if err != nil {
 		return setupFailed(fmt.Errorf("starting the run: %w", err))
@@ -202,8 +210,9 @@ func (a *attempt) call(ctx context.Context, task tasks.Task, prog *progress) (re
 }
 
 // end records in the run's summary how the task ended, with the metrics it
-// returned and the error runErr, and returns the run's result. A done run's
-// checkpoints are removed. When the summary cannot be written the run
+// returned and the error runErr, and returns the run's result. The
+// checkpoints of a run that is done or diverged are removed: neither
+// resumes from them (a diverged run is kept, or run again from the start). When the summary cannot be written the run
 // fails, with its own error first: on a full disk, the checkpoint or
 // metrics.jsonl write that failed first, then summary.json's.
 func (a *attempt) end(ctx context.Context, vals results.Values, runErr error) runResult {
@@ -223,7 +232,7 @@ func (a *attempt) end(ctx context.Context, vals results.Values, runErr error) ru
 		if sum.Status == results.StatusInterrupted {
 			res.status = statusInterrupted
 		}
-		if step, ok := checkpoint.Peek(a.dir); ok {
+		if step, ok := checkpoint.Peek(a.dir); ok && !sum.Diverged {
 			res.checkpoint = step
 		}
 	}
@@ -236,9 +245,9 @@ func (a *attempt) end(ctx context.Context, vals results.Values, runErr error) ru
 		return res
 	}
 	res.sum = sum
-	if sum.Status == results.StatusDone {
+	if sum.Status == results.StatusDone || sum.Diverged {
 		if err := checkpoint.Remove(a.dir); err != nil {
-			a.log.Warn("could not remove the checkpoints of a done run", "err", err)
+			a.log.Warn("could not remove the checkpoints of a run that will not resume from them", "status", sum.Status, "err", err)
 		}
 	}
 	return res

@@ -39,7 +39,9 @@ type fakeConfig struct {
 	// "blockahead" (log step 1, save a checkpoint at step 4, then block as
 	// "block" does: a run checkpointed past its last metrics record).
 	Behavior string `toml:"behavior"`
-	// DivergeIf makes Run diverge at step 3 while this file exists.
+	// DivergeIf makes Run diverge at step 3 while this file exists. Such a
+	// run checkpoints at step 2 and resumes from its checkpoint, as a real
+	// task does.
 	DivergeIf string `toml:"diverge_if"`
 	// Critic and Dataset are checked against the real registries, as the
 	// real tasks check theirs.
@@ -115,7 +117,17 @@ func (fakeTask) Run(ctx context.Context, c tasks.Config, run *tasks.Run) (result
 		tasks.Setup(ctx, func() (int, error) { panic("in setup") }, nil)
 	}
 	var last results.Values
-	for step := 1; step <= cfg.Steps; step++ {
+	start := 1
+	if cfg.DivergeIf != "" {
+		step, _, ok, err := run.Checkpoint.Load()
+		if err != nil {
+			return nil, err
+		}
+		if ok {
+			start = step + 1
+		}
+	}
+	for step := start; step <= cfg.Steps; step++ {
 		if step == 3 {
 			switch cfg.Behavior {
 			case "diverge":
@@ -139,6 +151,11 @@ func (fakeTask) Run(ctx context.Context, c tasks.Config, run *tasks.Run) (result
 			return nil, err
 		}
 		run.UpdateProgress(step, cfg.Steps)
+		if cfg.DivergeIf != "" && step == 2 {
+			if err := run.Checkpoint.Save(step, []byte("state")); err != nil {
+				return nil, err
+			}
+		}
 	}
 	run.Log.Info("finished", "mi", last["mi"])
 	if cfg.Behavior == "inf" {

@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/infomax/infomax/experiments/engine/checkpoint"
 	"io/fs"
 	"os"
 	"os/exec"
@@ -242,7 +243,8 @@ func TestARerunTidiesWhatAKilledProcessLeft(t *testing.T) {
 // as failed and diverged; the next call keeps them as they are, even with
 // the marker gone (as though the code had changed, a deterministic run
 // diverging again otherwise), and a call with RetryDiverged runs them
-// again, from the start.
+// again, from the start. A diverged run's checkpoints are removed, and
+// one that an earlier version left is not resumed from.
 func TestFailedRunIsRecordedAndRerunNextTime(t *testing.T) {
 	out := t.TempDir()
 	marker := filepath.Join(t.TempDir(), "diverge")
@@ -278,6 +280,13 @@ func TestFailedRunIsRecordedAndRerunNextTime(t *testing.T) {
 	if st := tab.Rows[4][tab.Column("status")]; st != "failed" {
 		t.Fatalf("results.csv status of the diverged run is %q", st)
 	}
+	if step, ok := checkpoint.Peek(s.RunDir(out, failed)); ok {
+		t.Fatalf("the diverged run kept its checkpoint at step %d", step)
+	}
+	// As the code before diverged runs lost their checkpoints left one.
+	if err := checkpoint.New(s.RunDir(out, failed), checkpoint.Policy{}, nil).Save(2, []byte("state")); err != nil {
+		t.Fatal(err)
+	}
 
 	os.Remove(marker)
 	oc, log = runSweep(t, parseFile(t, src), out)
@@ -294,8 +303,8 @@ func TestFailedRunIsRecordedAndRerunNextTime(t *testing.T) {
 	if len(oc.Ran) != 4 || len(oc.Skipped) != 4 || len(oc.Failed) != 0 {
 		t.Fatalf("rerun with RetryDiverged: ran %v skipped %v failed %v\n%s", oc.Ran, oc.Skipped, oc.Failed, buf.String())
 	}
-	if oc.Ran[0] != failed.ID {
-		t.Fatalf("rerun ran %v, want the failed runs", oc.Ran)
+	if oc.Ran[0] != failed.ID || strings.Contains(buf.String(), "resumed from") {
+		t.Fatalf("rerun ran %v, want the failed runs from their start\n%s", oc.Ran, buf.String())
 	}
 	recs, _, err := results.ReadMetrics(filepath.Join(s.RunDir(out, failed), results.MetricsFile))
 	if err != nil || len(recs) != 4 || recs[0].Step != 1 {
