@@ -195,7 +195,10 @@ func TestHeatmapFigure(t *testing.T) {
 	for _, alpha := range []float64{0, 0.5, 1} {
 		for _, beta := range []float64{0, 0.1, 1} {
 			if alpha == 0 && beta == 0 {
-				continue // an empty cell
+				// An empty cell, its one run failed.
+				fakes = append(fakes, fakeRun{ID: "a0b0s0", Status: results.StatusFailed,
+					Params: map[string]any{"alpha": alpha, "beta": beta}})
+				continue
 			}
 			for seed := range int64(2) {
 				fakes = append(fakes, fakeRun{
@@ -218,7 +221,7 @@ func TestHeatmapFigure(t *testing.T) {
 	checkFigureFiles(t, paths, dir, "objectives", 490, 300)
 	svg, _ := os.ReadFile(paths[1])
 	// Cell alpha=0.5, beta=1: mean of 0.75 and 0.76, x100 = 75.5.
-	for _, want := range []string{"75.5", "n/a", "alpha", "beta"} {
+	for _, want := range []string{"75.5", "n/a", "alpha", "beta", "not drawn: 1 run not done (1 failed)"} {
 		if !strings.Contains(string(svg), want) {
 			t.Errorf("heat map SVG lacks the text %q", want)
 		}

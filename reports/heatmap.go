@@ -145,7 +145,7 @@ func buildHeatGrid(kind string, spec Spec, runs []Run, o heatmapOptions) (heatGr
 }
 
 func makeHeatmap(runs []Run, spec Spec, dir string) ([]string, error) {
-	o, done, _, err := startReport("heatmap", spec, runs, readHeatmapOptions)
+	o, done, out, err := startReport("heatmap", spec, runs, readHeatmapOptions)
 	if err != nil {
 		return nil, err
 	}
@@ -164,6 +164,11 @@ func makeHeatmap(runs []Run, spec Spec, dir string) ([]string, error) {
 
 	p := plot.New()
 	p.Title.Text = o.Title
+	if s := out.String(); s != "" {
+		// No legend to say it in: a cell or a row of runs that are not
+		// done is grey or missing.
+		p.Title.Text += "\nnot drawn: " + s
+	}
 	p.X.Label.Text = o.X
 	p.Y.Label.Text = o.Y
 	hm := plotter.NewHeatMap(g, pal)
