@@ -247,21 +247,31 @@ func (gm *graphMask) logMeanExpNegatives(o *op, x *G.Node) *G.Node {
 // c of row r of exp(x[r][c]), as a vector of length Rows. A row without
 // negatives gets maskedScore (the log of an empty sum, kept finite).
 func (gm *graphMask) rowLogSumExpNegatives(o *op, x *G.Node) *G.Node {
+	return gm.rowLogSumExp(o, x, Negative, gm.neg, gm.negOffset)
+}
+
+// rowLogSumExp returns, for every row r, log sum over the entries c of row
+// r of role role of exp(x[r][c]), as a vector of length Rows, with each
+// row's largest such entry subtracted before exponentiating. sel is the
+// role's selection (1 on its entries, 0 elsewhere) and offset is 0 on its
+// entries and maskedScore elsewhere. A row without such entries gets
+// maskedScore (the log of an empty sum, kept finite).
+func (gm *graphMask) rowLogSumExp(o *op, x *G.Node, role Role, sel, offset *G.Node) *G.Node {
 	m := gm.mask
-	// 1 for rows without negatives, so that log(0) is never taken.
-	emptyNode := gm.constFrom(fmt.Sprintf("mask-rows-without-negatives-%v-%s", gm.dtype, maskKey(m)), []int{m.Rows}, func(empty []float64) {
+	// 1 for rows without such entries, so that log(0) is never taken.
+	emptyNode := gm.constFrom(fmt.Sprintf("mask-rows-without-role%d-%v-%s", role, gm.dtype, maskKey(m)), []int{m.Rows}, func(empty []float64) {
 		for r := range m.Rows {
 			empty[r] = 1
-			if slices.Contains(m.Roles[r*m.Cols:(r+1)*m.Cols], Negative) {
+			if slices.Contains(m.Roles[r*m.Cols:(r+1)*m.Cols], role) {
 				empty[r] = 0
 			}
 		}
 	})
 
-	z := o.add(o.mul(x, gm.neg), gm.negOffset)
+	z := o.add(o.mul(x, sel), offset)
 	rowMax := o.max(z, 1)
 	diff := o.do(func() (*G.Node, error) { return broadcastSub(z, rowMax, nil, []byte{1}) })
-	shifted := o.mul(o.exp(diff), gm.neg)
+	shifted := o.mul(o.exp(diff), sel)
 	rowSum := o.add(o.sum(shifted, 1), emptyNode)
 	return o.add(o.log(rowSum), rowMax)
 }
