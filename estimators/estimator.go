@@ -16,6 +16,7 @@ package estimators
 import (
 	"fmt"
 	"maps"
+	"math"
 	"slices"
 	"strings"
 
@@ -305,10 +306,13 @@ func paramOr(p Params, name string, def float64) float64 {
 
 // rejectUnknownParams wraps a factory so that it fails on a parameter name
 // that known lacks, naming the estimator, the first such name in sorted
-// order (found without sorting them all) and the accepted ones. It wraps
-// both kinds of factory.
+// order (found without sorting them all) and the accepted ones, and on a
+// value that is not a finite number (NaN or ±Inf), which no estimator
+// takes: the factory of a new estimator need not check for them itself.
+// It wraps both kinds of factory.
 func rejectUnknownParams[E any, F ~func(Params) (E, error)](name string, known Params, f F) F {
 	return func(p Params) (E, error) {
+		var zero E
 		first, found := "", false
 		for k := range p {
 			if _, ok := known[k]; !ok && (!found || k < first) {
@@ -316,8 +320,12 @@ func rejectUnknownParams[E any, F ~func(Params) (E, error)](name string, known P
 			}
 		}
 		if found {
-			var zero E
 			return zero, fmt.Errorf("estimator %q has no parameter %q (it takes %s)", name, first, paramList(known))
+		}
+		for _, k := range slices.Sorted(maps.Keys(p)) {
+			if v := p[k]; math.IsNaN(v) || math.IsInf(v, 0) {
+				return zero, fmt.Errorf("estimator %q: parameter %s = %v: must be a finite number", name, k, v)
+			}
 		}
 		return f(p)
 	}

@@ -2,6 +2,8 @@ package estimators
 
 import (
 	"errors"
+	"fmt"
+	"math"
 	"sort"
 	"strings"
 	"testing"
@@ -87,5 +89,35 @@ func TestFactoryReturningNothingIsAnError(t *testing.T) {
 	e, err := New("test-nil-factory", Params{"nil": 1})
 	if e != nil || err == nil || !strings.Contains(err.Error(), `estimator "test-nil-factory": its factory returned no estimator and no error`) {
 		t.Errorf("New = %v, %v; want the error naming the estimator", e, err)
+	}
+}
+
+// TestNonFiniteParamsAreRejected: every estimator, of both kinds, the
+// tests' own whose factories check nothing included, refuses NaN and ±Inf
+// for each of its parameters, naming it, through New and through its
+// registered factory alike.
+func TestNonFiniteParamsAreRejected(t *testing.T) {
+	checked := 0
+	for _, name := range Names() {
+		info, _ := Lookup(name)
+		for param := range info.Params {
+			for _, v := range []float64{math.NaN(), math.Inf(1), math.Inf(-1)} {
+				p := Params{param: v}
+				var err error
+				if info.New != nil {
+					_, err = New(name, p)
+				} else {
+					_, err = NewSample(name, p)
+				}
+				want := fmt.Sprintf("estimator %q: parameter %s = %v: must be a finite number", name, param, v)
+				if err == nil || err.Error() != want {
+					t.Errorf("%s with %s = %v: %v; want %q", name, param, v, err, want)
+				}
+				checked++
+			}
+		}
+	}
+	if checked == 0 {
+		t.Fatal("no estimator has a parameter")
 	}
 }
