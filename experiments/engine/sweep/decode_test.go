@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -321,6 +322,23 @@ func TestRunIDsNeverEscapeTheSweepDirectory(t *testing.T) {
 		if filepath.Dir(s.RunDir("out", r)) != filepath.Join("out", "esc") {
 			t.Fatalf("run dir %s is not directly under the sweep directory", s.RunDir("out", r))
 		}
+	}
+}
+
+// TestRunIDsKeepTheSign: values that differ only in their sign read
+// apart in their runs' ids (the minus sign as "m"), not only by the hash.
+func TestRunIDsKeepTheSign(t *testing.T) {
+	src := "name = \"sign\"\ntask = \"fake\"\n[parameters.\"optim.momentum\"]\nvalues = [-1.0, 1.0, -0.5, 1e-5]\n" +
+		"[parameters.width]\nvalues = [-2, 2]\n"
+	s := parseFile(t, src)
+	var got []string
+	for _, r := range s.Runs {
+		got = append(got, r.ID[:strings.Index(r.ID, "_s0_")])
+	}
+	want := []string{"momentum-m1_width-m2", "momentum-m1_width-2", "momentum-1_width-m2", "momentum-1_width-2",
+		"momentum-m0.5_width-m2", "momentum-m0.5_width-2", "momentum-1e-05_width-m2", "momentum-1e-05_width-2"}
+	if !slices.Equal(got, want) {
+		t.Errorf("ids %q; want %q", got, want)
 	}
 }
 

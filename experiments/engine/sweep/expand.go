@@ -404,7 +404,9 @@ func (s *Sweep) idPrefix(vals []any, seed int64) string {
 func idToken(v any) string {
 	switch x := v.(type) {
 	case float64:
-		return sanitize(strings.ReplaceAll(strconv.FormatFloat(x, 'g', 4, 64), "+", ""))
+		return sanitize(signToken(strings.ReplaceAll(strconv.FormatFloat(x, 'g', 4, 64), "+", "")))
+	case int64:
+		return sanitize(signToken(strconv.FormatInt(x, 10)))
 	case []any:
 		parts := make([]string, len(x))
 		for i, e := range x {
@@ -415,6 +417,16 @@ func idToken(v any) string {
 		return "table"
 	}
 	return sanitize(FormatValue(v))
+}
+
+// signToken writes a number's leading minus sign as "m" ("-0.5" is
+// "m0.5"), which sanitize would trim: -1 and 1 would read the same in
+// their runs' ids.
+func signToken(s string) string {
+	if rest, ok := strings.CutPrefix(s, "-"); ok {
+		return "m" + rest
+	}
+	return s
 }
 
 // sanitize keeps letters, digits, '.' and '-' and turns runs of anything
