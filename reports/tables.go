@@ -3,9 +3,13 @@ package reports
 import (
 	"bytes"
 	"encoding/csv"
+	"errors"
 	"fmt"
+	"io/fs"
 	"math"
+	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -82,11 +86,37 @@ type fileData struct {
 	data []byte
 }
 
+// outputExts are the extensions of the files a report writes: a figure's
+// PNG and SVG, a table's Markdown, CSV and LaTeX.
+var outputExts = []string{"png", "svg", "md", "csv", "tex"}
+
+// RemoveOutputs removes the files that a report named name may have
+// written into dir in an earlier call, for a report that failed this
+// time: a figure or table left from before would read as this call's. It
+// returns the paths it removed.
+func RemoveOutputs(dir, name string) ([]string, error) {
+	var removed []string
+	var errs []error
+	for _, ext := range outputExts {
+		path := filepath.Join(dir, name+"."+ext)
+		switch err := os.Remove(path); {
+		case err == nil:
+			removed = append(removed, path)
+		case !errors.Is(err, fs.ErrNotExist):
+			errs = append(errs, err)
+		}
+	}
+	return removed, errors.Join(errs...)
+}
+
 // writeFiles writes each file as dir/name.<ext>, atomically, and returns
-// their paths.
+// their paths. Each ext is one of outputExts.
 func writeFiles(dir, name string, files ...fileData) ([]string, error) {
 	var paths []string
 	for _, f := range files {
+		if !slices.Contains(outputExts, f.ext) {
+			return nil, fmt.Errorf("report %q: a file of extension %q, not among outputExts (a bug in the report kind)", name, f.ext)
+		}
 		path := filepath.Join(dir, name+"."+f.ext)
 		if err := results.WriteFileAtomic(path, f.data); err != nil {
 			return nil, err

@@ -1,6 +1,8 @@
 package main
 
 import (
+	"errors"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -88,7 +90,8 @@ func TestReportWarnsOfTornMetricsLines(t *testing.T) {
 
 // TestReportSaysHowToRemakeADoneRunsMissingFile: with a done run's
 // metrics.jsonl deleted, the report that reads it fails, naming the file
-// and saying how to have the run made again.
+// and saying how to have the run made again, and the figure the first
+// call made is removed rather than left to pass for this call's.
 func TestReportSaysHowToRemakeADoneRunsMissingFile(t *testing.T) {
 	f, out, s := ranSmallWalk(t, "[[figures]]\nkind = \"staircase\"\nname = \"walk\"\nmetric = \"x\"\ntruth = \"x\"\n")
 	dir := s.RunDir(out, s.Runs[0])
@@ -99,6 +102,14 @@ func TestReportSaysHowToRemakeADoneRunsMissingFile(t *testing.T) {
 	want := "; restore that file, or delete " + filepath.Join(dir, results.SummaryFile) + " so that `sweep run` runs that run again"
 	if code == exitOK || !strings.Contains(errs, results.MetricsFile) || !strings.Contains(errs, want) {
 		t.Fatalf("report: exit %d, stderr lacks %q\n%s%s", code, want, stdout, errs)
+	}
+	if !strings.Contains(errs, "(its files from an earlier call removed)") {
+		t.Errorf("report: stderr does not say the figure's earlier files were removed\n%s", errs)
+	}
+	for _, ext := range []string{".png", ".svg"} {
+		if _, err := os.Stat(filepath.Join(s.Dir(out), sweep.ReportsDir, "walk"+ext)); !errors.Is(err, fs.ErrNotExist) {
+			t.Errorf("walk%s of the first call is still there after the report failed (stat: %v)", ext, err)
+		}
 	}
 }
 

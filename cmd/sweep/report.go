@@ -94,7 +94,13 @@ func makeReports(s *sweep.Sweep, out string, stderr io.Writer) (files []string, 
 		}
 		files = append(files, rep.Files...)
 		if rep.Err != nil {
-			errs = append(errs, fmt.Errorf("report %s (%s): %w%s", spec.Name, spec.Kind, rep.Err, missingRunFile(rep.Err)))
+			stale := ""
+			if removed, rerr := reports.RemoveOutputs(dir, spec.Name); rerr != nil {
+				stale = fmt.Sprintf(" (and its files from an earlier call could not be removed: %v)", rerr)
+			} else if len(removed) > 0 {
+				stale = " (its files from an earlier call removed)"
+			}
+			errs = append(errs, fmt.Errorf("report %s (%s): %w%s%s", spec.Name, spec.Kind, rep.Err, missingRunFile(rep.Err), stale))
 		}
 		made = append(made, rep)
 	}
