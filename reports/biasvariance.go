@@ -32,6 +32,10 @@ func init() {
 			}
 			return refs
 		},
+		Groups: func(spec Spec) Grouping {
+			o, _ := readBiasVarianceOptions(spec)
+			return Grouping{Pool: declaredPool(spec), Unit: "row", Option: "rows", Keys: o.Rows}
+		},
 		Make: makeBiasVariance,
 	})
 }
@@ -56,7 +60,7 @@ type biasVarianceOptions struct {
 }
 
 func readBiasVarianceOptions(spec Spec) (biasVarianceOptions, error) {
-	r := readOptions("bias_variance", spec, "rows", "source", "metric", "truth", "precision")
+	r := readOptions("bias_variance", spec, poolOption, "rows", "source", "metric", "truth", "precision")
 	o := biasVarianceOptions{
 		Rows:      r.Strings("rows", []string{"estimator", "critic"}),
 		Source:    r.String("source", "auto"),
@@ -158,7 +162,7 @@ func makeBiasVariance(runs []Run, spec Spec, dir string) ([]string, error) {
 	if err != nil {
 		return nil, err
 	}
-	t := groupTable(leftOutNote(out), o.Rows, []string{"true MI", "mean", "95% CI of mean", "bias", "variance", "MSE", "n"},
+	t := groupTable(joinNotes(leftOutNote(out), pooledNote("bias_variance", spec, done)), o.Rows, []string{"true MI", "mean", "95% CI of mean", "bias", "variance", "MSE", "n"},
 		[]string{"true_mi", "mean", "mean_ci_low", "mean_ci_high", "bias", "variance", "mse", "n"})
 	for _, g := range groups {
 		levels, err := groupLevels(spec, o, g.Runs)

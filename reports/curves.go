@@ -24,7 +24,11 @@ func init() {
 			return givenKeys(spec, map[string][]string{"group": o.Group})
 		},
 		Metrics: func(spec Spec) []MetricRef { o, _ := readCurvesOptions(spec); return loggedRefs("y", o.Y...) },
-		Make:    makeCurves,
+		Groups: func(spec Spec) Grouping {
+			o, _ := readCurvesOptions(spec)
+			return Grouping{Pool: declaredPool(spec), Unit: "line", Option: "group", Keys: o.Group}
+		},
+		Make: makeCurves,
 	})
 }
 
@@ -66,7 +70,7 @@ var curveBands = map[string]string{
 }
 
 func readCurvesOptions(spec Spec) (curvesOptions, error) {
-	r := readOptions("curves", spec, "y", "group", "band", "smoothing", "labels", "max_points", "columns",
+	r := readOptions("curves", spec, poolOption, "y", "group", "band", "smoothing", "labels", "max_points", "columns",
 		optWidth, optHeight, optDPI)
 	r.require("y", `a logged metric or a list of them, such as ["loss", "mi"]`)
 	o := curvesOptions{
@@ -111,7 +115,7 @@ func makeCurves(runs []Run, spec Spec, dir string) ([]string, error) {
 	if text := curveBands[o.Band]; text != "" && anyGroupHasSeeds(groups) {
 		legend.Add("band: " + text)
 	}
-	legend = withLeftOut(legend, out, o.Group)
+	legend = withPooled(withLeftOut(legend, out, o.Group), "curves", spec, done)
 	return writePanels(dir, spec.Name, plots, o.Columns, o.Size, legend)
 }
 

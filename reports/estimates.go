@@ -19,6 +19,10 @@ func init() {
 			o, _ := readEstimatesOptions(spec)
 			return append(summaryRefs("estimate", o.Estimate), summaryRefs("truth", o.Truth)...)
 		},
+		Groups: func(spec Spec) Grouping {
+			o, _ := readEstimatesOptions(spec)
+			return Grouping{Pool: declaredPool(spec), Unit: "row", Option: "rows", Keys: o.Rows}
+		},
 		Make: makeEstimates,
 	})
 }
@@ -44,7 +48,7 @@ type estimatesOptions struct {
 }
 
 func readEstimatesOptions(spec Spec) (estimatesOptions, error) {
-	r := readOptions("estimates", spec, "rows", "estimate", "truth", "precision")
+	r := readOptions("estimates", spec, poolOption, "rows", "estimate", "truth", "precision")
 	r.require("rows", `a parameter such as "estimator", or a list such as ["problem", "estimator"]`)
 	o := estimatesOptions{
 		Rows:      r.Strings("rows", nil),
@@ -72,7 +76,7 @@ func makeEstimates(runs []Run, spec Spec, dir string) ([]string, error) {
 	}
 	header := []string{"n", "true", "mean [95% CI]", "bias", "sd", "mean/true", "seconds"}
 	csvHeader := []string{"n", "true", "mean", "ci_low", "ci_high", "bias", "sd", "ratio", "seconds"}
-	t := groupTable(leftOutNote(out), o.Rows, header, csvHeader)
+	t := groupTable(joinNotes(leftOutNote(out), pooledNote("estimates", spec, done)), o.Rows, header, csvHeader)
 	p := o.Precision
 	for _, g := range groups {
 		xs := metricValues(g.Runs, o.Estimate, 1)

@@ -100,7 +100,7 @@ func ExampleKind_check() {
 	}})
 	fmt.Println(err)
 	// Output:
-	// line report "batchsize": option "log_x": unknown option; did you mean "logx"? (valid options: columns, dodge, dpi, group, height, labels, logx, reference, scale, where, width, x, xlabel, xmetric, y, ylabel)
+	// line report "batchsize": option "log_x": unknown option; did you mean "logx"? (valid options: columns, dodge, dpi, group, height, labels, logx, pool, reference, scale, where, width, x, xlabel, xmetric, y, ylabel)
 }
 
 // StaircaseStats summarizes a Gaussian-benchmark run per true MI level over

@@ -26,7 +26,11 @@ func init() {
 			return givenKeys(spec, map[string][]string{"x": {o.X}, "y": {o.Y}})
 		},
 		Metrics: func(spec Spec) []MetricRef { o, _ := readHeatmapOptions(spec); return summaryRefs("z", o.Z) },
-		Make:    makeHeatmap,
+		Groups: func(spec Spec) Grouping {
+			o, _ := readHeatmapOptions(spec)
+			return Grouping{Pool: declaredPool(spec), Unit: "cell", Keys: []string{o.X, o.Y}}
+		},
+		Make: makeHeatmap,
 	})
 }
 
@@ -60,7 +64,7 @@ type heatmapOptions struct {
 }
 
 func readHeatmapOptions(spec Spec) (heatmapOptions, error) {
-	r := readOptions("heatmap", spec, "x", "y", "z", "title", "scale", "precision", "values",
+	r := readOptions("heatmap", spec, poolOption, "x", "y", "z", "title", "scale", "precision", "values",
 		"center", "min", "max", optWidth, optHeight, optDPI)
 	r.require("x", `a swept parameter such as "alpha"`)
 	r.require("y", `a swept parameter such as "beta"`)
@@ -168,6 +172,12 @@ func makeHeatmap(runs []Run, spec Spec, dir string) ([]string, error) {
 		// No legend to say it in: a cell or a row of runs that are not
 		// done is grey or missing.
 		p.Title.Text += "\nnot drawn: " + s
+	}
+	if _, keys := pooledKeys("heatmap", spec, done); len(keys) > 0 {
+		p.Title.Text += "\npooled as seeds: " + keys[0].Key
+		if len(keys) > 1 {
+			p.Title.Text += fmt.Sprintf(" and %d more", len(keys)-1)
+		}
 	}
 	p.X.Label.Text = o.X
 	p.Y.Label.Text = o.Y

@@ -28,6 +28,14 @@ func init() {
 			o, _ := readLineOptions(spec)
 			return selectedBy(o.Where, slices.Concat(summaryRefs("y", o.Y...), summaryRefs("xmetric", o.XMetric), summaryRefs("reference", o.Reference)))
 		},
+		Groups: func(spec Spec) Grouping {
+			o, _ := readLineOptions(spec)
+			g := Grouping{Pool: declaredPool(spec), Unit: "point", Option: "group", Keys: o.Group, Metric: o.XMetric, Where: o.Where, Selectable: true}
+			if o.XMetric == "" {
+				g.Keys = append([]string{o.X}, o.Group...)
+			}
+			return g
+		},
 		Make: makeLine,
 	})
 }
@@ -78,7 +86,7 @@ type lineOptions struct {
 }
 
 func readLineOptions(spec Spec) (lineOptions, error) {
-	r := readOptions("line", spec, "x", "xmetric", "xlabel", "where", "reference", "y", "group", "logx", "labels", "scale", "ylabel", "dodge",
+	r := readOptions("line", spec, poolOption, "x", "xmetric", "xlabel", "where", "reference", "y", "group", "logx", "labels", "scale", "ylabel", "dodge",
 		"columns", optWidth, optHeight, optDPI)
 	_, hasX := spec.Options["x"]
 	_, hasXMetric := spec.Options["xmetric"]
@@ -230,7 +238,7 @@ func makeLine(runs []Run, spec Spec, dir string) ([]string, error) {
 		}
 		legend.Add(note)
 	}
-	legend = withLeftOut(legend, out.matching(o.Where), o.Group)
+	legend = withPooled(withLeftOut(legend, out.matching(o.Where), o.Group), "line", spec, done)
 	return writePanels(dir, spec.Name, plots, o.Columns, o.Size, legend)
 }
 

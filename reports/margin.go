@@ -34,6 +34,10 @@ func init() {
 			}
 			return refs
 		},
+		Groups: func(spec Spec) Grouping {
+			o, _ := readMarginOptions(spec)
+			return Grouping{Pool: declaredPool(spec), Unit: "row", Option: "rows", Keys: o.Rows, Where: o.Where, Selectable: true}
+		},
 		Make: makeMargin,
 	})
 }
@@ -96,7 +100,7 @@ func (o marginOptions) wheres() []map[string][]string {
 }
 
 func readMarginOptions(spec Spec) (marginOptions, error) {
-	r := readOptions("margin", spec, "rows", "metric", "where", "baselines", "pair", "scale", "precision", "level")
+	r := readOptions("margin", spec, poolOption, "rows", "metric", "where", "baselines", "pair", "scale", "precision", "level")
 	r.require("rows", `a parameter such as "preset", or a list of them`)
 	r.require("metric", `a summary metric such as "linear_y_acc"`)
 	r.require("baselines", `a list such as [{label = "pixels", where = {preset = "pixels"}, metric = "linear_input_acc"}]`)
@@ -364,7 +368,7 @@ func makeMargin(runs []Run, spec Spec, dir string) ([]string, error) {
 			csvHeader = append(csvHeader, b.Label+"_"+c)
 		}
 	}
-	t := groupTable(leftOutNote(out.matching(o.wheres()...)), o.Rows, header, csvHeader)
+	t := groupTable(joinNotes(leftOutNote(out.matching(o.wheres()...)), pooledNote("margin", spec, done)), o.Rows, header, csvHeader)
 	for _, g := range groups {
 		n := len(g.Runs)
 		row, csvRow := groupRow(g, strconv.Itoa(n)), groupRow(g, strconv.Itoa(n))

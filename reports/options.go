@@ -44,7 +44,20 @@ func readOptions(kind string, spec Spec, valid ...string) *optionReader {
 			return r
 		}
 	}
+	if contains(r.valid, poolOption) {
+		r.Strings(poolOption, nil) // checked here, read by declaredPool
+	}
 	return r
+}
+
+// poolOption is the option of every kind that groups runs (see
+// [Grouping]): the settings its groups average over on purpose.
+const poolOption = "pool"
+
+// declaredPool returns the settings that the pool option of spec, which
+// passed Check, names: those the report's groups average over on purpose.
+func declaredPool(spec Spec) []string {
+	return (&optionReader{spec: spec}).Strings(poolOption, nil)
 }
 
 // Err returns the first error found while reading options.

@@ -58,7 +58,9 @@ func (r Run) metricsNoted() (recs []results.Record, note string, err error) {
 //	group = "estimator"
 //
 // Kind picks the report kind; Name is the base name of the files it writes;
-// every other key is an option of that kind, in Options.
+// every other key is an option of that kind, in Options. Every kind that
+// groups runs (see [Grouping]) also takes pool, the settings its groups
+// average over on purpose.
 type Spec struct {
 	Kind    string
 	Name    string
@@ -84,6 +86,11 @@ type Kind struct {
 	// a spec that passed Check name, defaults included (see
 	// [Kind.NamedMetrics]).
 	Metrics func(spec Spec) []MetricRef
+	// Groups, which may be nil, returns how the report of a spec that
+	// passed Check puts runs together to summarize them over seeds (see
+	// [Kind.Pooled]); nil for a kind that sums over every run it reads
+	// (walltime) or pairs runs itself (interaction).
+	Groups func(spec Spec) Grouping
 	// Make writes the report for runs into dir and returns the paths of the
 	// files it wrote. Runs that are not done are ignored by most kinds.
 	Make func(runs []Run, spec Spec, dir string) ([]string, error)

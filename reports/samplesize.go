@@ -25,6 +25,10 @@ func init() {
 			o, _ := readSampleSizeOptions(spec)
 			return append(summaryRefs("y", o.Y), summaryRefs("truth", o.Truth)...)
 		},
+		Groups: func(spec Spec) Grouping {
+			o, _ := readSampleSizeOptions(spec)
+			return Grouping{Pool: declaredPool(spec), Unit: "point", Option: "group", Keys: slices.Concat(o.Panel, o.Group, []string{o.X})}
+		},
 		Make: makeSampleSize,
 	})
 }
@@ -56,7 +60,7 @@ type sampleSizeOptions struct {
 }
 
 func readSampleSizeOptions(spec Spec) (sampleSizeOptions, error) {
-	r := readOptions("sample_size", spec, "x", "panel", "group", "y", "truth", "logx", "ymin", "ymax", "ylabel",
+	r := readOptions("sample_size", spec, poolOption, "x", "panel", "group", "y", "truth", "logx", "ymin", "ymax", "ylabel",
 		"columns", optWidth, optHeight, optDPI)
 	r.require("x", `a numeric swept parameter such as "samples"`)
 	r.require("panel", `a parameter such as "problem"`)
@@ -124,7 +128,7 @@ func makeSampleSize(runs []Run, spec Spec, dir string) ([]string, error) {
 		setSampleSizeYRange(p, o)
 		plots = append(plots, p)
 	}
-	legend = withLeftOut(legend, out, slices.Concat(o.Panel, o.Group))
+	legend = withPooled(withLeftOut(legend, out, slices.Concat(o.Panel, o.Group)), "sample_size", spec, done)
 	return writePanels(dir, spec.Name, plots, o.Columns, o.Size, legend)
 }
 

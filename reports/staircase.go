@@ -27,7 +27,11 @@ func init() {
 		// The truth line is drawn where runs logged it; the estimate
 		// must be logged.
 		Metrics: func(spec Spec) []MetricRef { o, _ := readStaircaseOptions(spec); return loggedRefs("metric", o.Metric) },
-		Make:    makeStaircase,
+		Groups: func(spec Spec) Grouping {
+			o, _ := readStaircaseOptions(spec)
+			return Grouping{Pool: declaredPool(spec), Unit: "line", Option: "line", Keys: slices.Concat(o.Panel, o.Line)}
+		},
+		Make: makeStaircase,
 	})
 }
 
@@ -57,7 +61,7 @@ type staircaseOptions struct {
 }
 
 func readStaircaseOptions(spec Spec) (staircaseOptions, error) {
-	r := readOptions("staircase", spec, "panel", "line", "smoothing", "seeds", "metric", "truth",
+	r := readOptions("staircase", spec, poolOption, "panel", "line", "smoothing", "seeds", "metric", "truth",
 		"max_points", "ymin", "ymax", "columns", optWidth, optHeight, optDPI)
 	o := staircaseOptions{
 		Panel:     r.Strings("panel", []string{"estimator"}),
@@ -123,7 +127,7 @@ func makeStaircase(runs []Run, spec Spec, dir string) ([]string, error) {
 		}
 		plots = append(plots, p)
 	}
-	legend = withLeftOut(legend, out, slices.Concat(o.Panel, o.Line))
+	legend = withPooled(withLeftOut(legend, out, slices.Concat(o.Panel, o.Line)), "staircase", spec, done)
 	return writePanels(dir, spec.Name, plots, o.Columns, o.Size, legend)
 }
 

@@ -19,6 +19,10 @@ func init() {
 			o, _ := readTableOptions(spec)
 			return summaryRefs("columns", o.Columns...)
 		},
+		Groups: func(spec Spec) Grouping {
+			o, _ := readTableOptions(spec)
+			return Grouping{Pool: declaredPool(spec), Unit: "row", Option: "rows", Keys: o.Rows}
+		},
 		Make: makeTable,
 	})
 }
@@ -44,7 +48,7 @@ type tableOptions struct {
 }
 
 func readTableOptions(spec Spec) (tableOptions, error) {
-	r := readOptions("table", spec, "rows", "columns", "labels", "scale", "precision")
+	r := readOptions("table", spec, poolOption, "rows", "columns", "labels", "scale", "precision")
 	r.require("rows", `a parameter such as "model", or a list of them`)
 	r.require("columns", `a list of summary metrics such as ["linear_y_acc", "mlp_y_acc"]`)
 	o := tableOptions{
@@ -79,7 +83,7 @@ func makeTable(runs []Run, spec Spec, dir string) ([]string, error) {
 		header = append(header, label(o.Labels, c))
 		csvHeader = append(csvHeader, c+"_mean", c+"_sd", c+"_n")
 	}
-	t := groupTable(leftOutNote(out), o.Rows, header, csvHeader)
+	t := groupTable(joinNotes(leftOutNote(out), pooledNote("table", spec, done)), o.Rows, header, csvHeader)
 	for _, g := range groups {
 		n := len(g.Runs)
 		row, csvRow := groupRow(g, strconv.Itoa(n)), groupRow(g, strconv.Itoa(n))

@@ -58,7 +58,9 @@ func writeSmallWalk(t *testing.T, extra string) (f, out, src string) {
 	return f, filepath.Join(dir, "runs"), src
 }
 
-// TestShippedSweepFilesValidate keeps every sweep file in sweeps/ valid.
+// TestShippedSweepFilesValidate keeps every sweep file in sweeps/ valid,
+// and free of pooling warnings: a report that averages over a setting
+// says so in its pool option.
 func TestShippedSweepFilesValidate(t *testing.T) {
 	files, err := filepath.Glob("../../sweeps/*.toml")
 	if err != nil {
@@ -66,9 +68,21 @@ func TestShippedSweepFilesValidate(t *testing.T) {
 	}
 	for _, f := range files {
 		code, out, errs := runCLI("validate", f)
-		if code != exitOK || !strings.HasPrefix(out, "ok: ") {
+		if code != exitOK || !strings.HasPrefix(out, "ok: ") || strings.Contains(errs, "warning") {
 			t.Errorf("sweep validate %s: exit %d\n%s%s", f, code, out, errs)
 		}
+	}
+}
+
+// TestValidateWarnsOfPooling: validate prints a report's pooling warning
+// (here a table by steps, over runs that differ in scale) to stderr
+// and still passes the file.
+func TestValidateWarnsOfPooling(t *testing.T) {
+	f, _, _ := writeSmallWalk(t, "[[tables]]\nkind = \"table\"\nname = \"all\"\nrows = \"steps\"\ncolumns = [\"max_abs\"]\n")
+	code, out, errs := runCLI("validate", f)
+	want := f + ":14: tables[0].rows: table report \"all\": each row pools runs that differ in scale (0.5, 2), as though they were seeds"
+	if code != exitOK || !strings.HasPrefix(out, "ok: ") || !strings.Contains(errs, "warning: "+want) {
+		t.Errorf("validate: exit %d, stderr lacks %q\n%s%s", code, want, out, errs)
 	}
 }
 
@@ -308,7 +322,7 @@ func TestStatusShowsEveryStateWithReasonsAndAnEstimate(t *testing.T) {
 
 // TestREADMESweepExamplesValidate keeps the README honest: every TOML block
 // in it that declares a sweep (a line starting with `name =`) must pass
-// `sweep validate`.
+// `sweep validate`, without a warning.
 func TestREADMESweepExamplesValidate(t *testing.T) {
 	readme, err := os.ReadFile("../../README.md")
 	if err != nil {
@@ -329,8 +343,8 @@ func TestREADMESweepExamplesValidate(t *testing.T) {
 		if err := os.WriteFile(f, []byte(src), 0o644); err != nil {
 			t.Fatal(err)
 		}
-		if code, out, errs := runCLI("validate", f); code != exitOK || !strings.HasPrefix(out, "ok: ") {
-			t.Errorf("README TOML block %d does not validate: exit %d\n%s%s", i+1, code, out, errs)
+		if code, out, errs := runCLI("validate", f); code != exitOK || !strings.HasPrefix(out, "ok: ") || strings.Contains(errs, "warning") {
+			t.Errorf("README TOML block %d does not validate, or with a warning: exit %d\n%s%s", i+1, code, out, errs)
 		}
 		checked++
 	}

@@ -395,3 +395,28 @@ func FuzzDecodeSweep(f *testing.F) {
 		}
 	})
 }
+
+// TestPoolingWarnings: a table whose rows leave out a swept parameter is
+// warned of, at the line of its rows, with the values and the fix; one
+// that names it in pool, or in rows, is not.
+func TestPoolingWarnings(t *testing.T) {
+	src := "name = \"pool\"\ntask = \"fake\"\nseeds = [0, 1]\n" +
+		"[parameters.estimator]\nvalues = [\"jsd\", \"dv\"]\n" +
+		"[parameters.\"optim.momentum\"]\nvalues = [0.5, 0.9]\n" +
+		"[[tables]]\nkind = \"table\"\nname = \"by-estimator\"\nrows = \"estimator\"\ncolumns = \"mi\"\n"
+	got := parseFile(t, src).PoolingWarnings()
+	want := `e2e.toml:11: tables[0].rows: table report "by-estimator": each row pools runs that differ in optim.momentum (0.5, 0.9), ` +
+		`as though they were seeds; add it to rows, or name it in pool to average over it on purpose`
+	if len(got) != 1 || got[0] != want {
+		t.Errorf("warnings %q; want %q", got, want)
+	}
+	for _, fix := range []string{"pool = \"optim.momentum\"\n", "rows = [\"estimator\", \"optim.momentum\"]\n"} {
+		fixed := strings.Replace(src, "rows = \"estimator\"\n", "rows = \"estimator\"\n"+fix, 1)
+		if strings.HasPrefix(fix, "rows") {
+			fixed = strings.Replace(src, "rows = \"estimator\"\n", fix, 1)
+		}
+		if got := parseFile(t, fixed).PoolingWarnings(); len(got) != 0 {
+			t.Errorf("with %q: warnings %q", fix, got)
+		}
+	}
+}

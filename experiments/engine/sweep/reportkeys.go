@@ -41,6 +41,46 @@ func (s *Sweep) checkReportKeys(checkMetrics bool) error {
 	return nil
 }
 
+// PoolingWarnings returns a warning for each report that would put runs of
+// different configurations in one group as though they were seeds (see
+// reports.Kind.Pooled): a table whose rows leave out a swept parameter
+// averages over its values, and its intervals count them as seeds. Each
+// names the file, line and option, the settings and their values, and the
+// fix. It is a warning, not an error: the report says so too, under the
+// table or in the figure's legend.
+func (s *Sweep) PoolingWarnings() []string {
+	keys := &runKeys{s: s}
+	var out []string
+	for _, list := range []struct {
+		name  string
+		specs []reports.Spec
+	}{{"figures", s.Figures}, {"tables", s.Tables}} {
+		for i, spec := range list.specs {
+			kind, err := reports.Lookup(spec.Kind)
+			if err != nil {
+				continue
+			}
+			runs := make([]reports.Run, len(s.Runs))
+			for j := range s.Runs {
+				runs[j] = keys.run(j)
+			}
+			g, pooled := kind.Pooled(spec, runs)
+			msg := reports.PooledMessage(g, pooled)
+			if msg == "" {
+				continue
+			}
+			path, key := []string{list.name}, fmt.Sprintf("%s[%d]", list.name, i)
+			if _, set := spec.Options[g.Option]; set {
+				path, key = []string{list.name, g.Option}, key+"."+keyPart(g.Option)
+			}
+			err = &FileError{File: s.File, Line: s.loc.line(path, list.name, i), Key: key,
+				Msg: fmt.Sprintf("%s report %s: %s", spec.Kind, english.Quote(spec.Name), msg)}
+			out = append(out, err.Error())
+		}
+	}
+	return out
+}
+
 // CheckMetrics checks that some run of the sweep writes each metric that
 // a report names, when the task names the metrics its runs write
 // (tasks.MetricsNamer): the check that ParseStored leaves out and Parse
@@ -136,7 +176,7 @@ func (k *runKeys) run(i int) reports.Run {
 	for len(k.runs) <= i {
 		r := k.s.Runs[len(k.runs)]
 		k.runs = append(k.runs, reports.Run{ID: r.ID, Config: r.configMap(),
-			Summary: &results.Summary{Params: k.s.ParamMap(r)}})
+			Summary: &results.Summary{Params: k.s.ParamMap(r), Seed: r.Seed}})
 	}
 	return k.runs[i]
 }

@@ -1,0 +1,260 @@
+package reports
+
+import (
+	"fmt"
+	"maps"
+	"slices"
+	"strconv"
+	"strings"
+)
+
+// Grouping is how a report puts runs together to summarize them over
+// seeds: a table's row, a line figure's point. Runs of one group are
+// meant to differ in their seed alone.
+type Grouping struct {
+	// Unit names a group in messages: "row", "point", "line", "cell".
+	Unit string
+	// Option is the option whose keys tell groups apart, where a setting
+	// that should tell them apart too goes ("rows", "group"); "" for a
+	// kind whose keys are fixed (a heat map's x and y).
+	Option string
+	// Selectable says that the kind has a where option to pick runs by.
+	Selectable bool
+	// Keys tell groups apart, the kind's defaults included.
+	Keys []string
+	// Metric, unless "", tells groups apart too by its value in each run's
+	// summary (line's xmetric); a run without it is left out.
+	Metric string
+	// Where, unless nil, selects the runs the report groups.
+	Where map[string][]string
+	// Pool names the settings that groups average over on purpose (the
+	// pool option), such as a learning rate's table averaging over the
+	// estimators: a marginal mean.
+	Pool []string
+}
+
+// PooledKey is a setting whose values differ among runs that a report puts
+// in one group, as though they were seeds.
+type PooledKey struct {
+	Key string
+	// Values are the values it takes in such groups, sorted.
+	Values []string
+	// Declared says that the report's pool option names it: the groups
+	// average over it on purpose.
+	Declared bool
+}
+
+// Pooled returns, for a spec that passed Check, the unit and option of the
+// kind's grouping and the settings that tell apart runs which the report
+// puts in one group as though they were seeds: two runs of one group with
+// the same seed that differ in a setting of their configs (or, for a run
+// without one, a swept parameter). A report that pools them averages
+// different configurations, and its intervals treat them as seeds. The
+// runs are taken as given: pass the done runs to check what a report
+// draws, or every planned run to check a sweep before it runs.
+func (k Kind) Pooled(spec Spec, runs []Run) (g Grouping, keys []PooledKey) {
+	if k.Groups == nil {
+		return Grouping{}, nil
+	}
+	g = k.Groups(spec)
+	values := map[string]map[string]bool{}
+	for _, same := range sameSeedGroups(g, runs) {
+		for i := 1; i < len(same); i++ {
+			for key, pair := range settingsDiff(same[0], same[i]) {
+				if values[key] == nil {
+					values[key] = map[string]bool{}
+				}
+				values[key][pair[0]], values[key][pair[1]] = true, true
+			}
+		}
+	}
+	for _, key := range slices.Sorted(maps.Keys(values)) {
+		keys = append(keys, PooledKey{Key: key, Values: sortedValues(values[key]), Declared: slices.Contains(g.Pool, key)})
+	}
+	return g, keys
+}
+
+// sameSeedGroups returns the runs that g puts in one group with one seed,
+// each set of two or more.
+func sameSeedGroups(g Grouping, runs []Run) [][]Run {
+	byLabel := map[string][]Run{}
+	var labels []string
+	for _, r := range runs {
+		if r.Summary == nil || (g.Where != nil && !matches(r, g.Where)) {
+			continue
+		}
+		parts := []string{fmt.Sprint(r.Summary.Seed)}
+		if g.Metric != "" {
+			v, ok := metric(r, g.Metric)
+			if !ok {
+				continue
+			}
+			parts = append(parts, formatValue(v))
+		}
+		for _, key := range g.Keys {
+			v, _ := r.Param(key)
+			parts = append(parts, formatValue(v))
+		}
+		label := strings.Join(parts, "\x00")
+		if _, seen := byLabel[label]; !seen {
+			labels = append(labels, label)
+		}
+		byLabel[label] = append(byLabel[label], r)
+	}
+	var out [][]Run
+	for _, label := range labels {
+		if len(byLabel[label]) > 1 {
+			out = append(out, byLabel[label])
+		}
+	}
+	return out
+}
+
+// settingsDiff returns the settings in which runs a and b differ, each
+// with a's and b's value ("" where one lacks it): their configs' leaves
+// but the seed and the task, or their swept parameters where either has
+// no config.
+func settingsDiff(a, b Run) map[string][2]string {
+	fa, fb := runSettings(a), runSettings(b)
+	diff := map[string][2]string{}
+	for key := range fa {
+		if fa[key] != fb[key] {
+			diff[key] = [2]string{fa[key], fb[key]}
+		}
+	}
+	for key := range fb {
+		if _, ok := fa[key]; !ok {
+			diff[key] = [2]string{"", fb[key]}
+		}
+	}
+	return diff
+}
+
+// runSettings flattens the settings of r that settingsDiff compares.
+func runSettings(r Run) map[string]string {
+	flat := map[string]string{}
+	if r.Config != nil {
+		flattenConfig("", r.Config, flat)
+		delete(flat, "seed")
+		delete(flat, "task")
+		return flat
+	}
+	if r.Summary != nil {
+		for k, v := range r.Summary.Params {
+			flat[k] = formatValue(v)
+		}
+	}
+	return flat
+}
+
+// sortedValues returns the set's values sorted, numbers by value.
+func sortedValues(set map[string]bool) []string {
+	vals := slices.Collect(maps.Keys(set))
+	slices.SortFunc(vals, func(a, b string) int {
+		x, aerr := strconv.ParseFloat(a, 64)
+		y, berr := strconv.ParseFloat(b, 64)
+		aok, bok := aerr == nil, berr == nil
+		switch {
+		case aok && bok && x < y:
+			return -1
+		case aok && bok && x > y:
+			return 1
+		}
+		return strings.Compare(a, b)
+	})
+	return vals
+}
+
+// PooledMessage says what Pooled found, for a sweep's warning or a
+// report's note: "each row pools runs that differ in
+// estimator_params.tau (1, 5, 10), as though they were seeds; add it to
+// rows, or name it in pool to average over it on purpose"; "" when keys
+// holds none but those pool names.
+func PooledMessage(g Grouping, keys []PooledKey) string {
+	keys = slices.DeleteFunc(slices.Clone(keys), func(k PooledKey) bool { return k.Declared })
+	if len(keys) == 0 {
+		return ""
+	}
+	parts := keyValues(keys)
+	them := "it"
+	if len(keys) > 1 {
+		them = "them"
+	}
+	var fixes []string
+	if g.Option != "" {
+		fixes = append(fixes, fmt.Sprintf("add %s to %s", them, g.Option))
+	}
+	if g.Selectable {
+		fixes = append(fixes, "select one value with where")
+	}
+	fixes = append(fixes, fmt.Sprintf("name %s in pool to average over %s on purpose", them, them))
+	return fmt.Sprintf("each %s pools runs that differ in %s, as though they were seeds; %s",
+		g.Unit, strings.Join(parts, ", "), strings.Join(fixes, ", or "))
+}
+
+// pooledKeys returns what Kind.Pooled finds for the report of the named
+// kind of spec over runs.
+func pooledKeys(kind string, spec Spec, runs []Run) (Grouping, []PooledKey) {
+	k, err := Lookup(kind)
+	if err != nil {
+		return Grouping{}, nil
+	}
+	return k.Pooled(spec, runs)
+}
+
+// pooledNote is the sentences under a table of the named kind saying that
+// its rows average over settings on purpose (pool), and that they pool
+// runs of different configurations otherwise (see [Kind.Pooled]); ""
+// when they do neither.
+func pooledNote(kind string, spec Spec, runs []Run) string {
+	g, keys := pooledKeys(kind, spec, runs)
+	var notes []string
+	if declared := slices.DeleteFunc(slices.Clone(keys), func(k PooledKey) bool { return !k.Declared }); len(declared) > 0 {
+		notes = append(notes, fmt.Sprintf("Each %s averages over %s (pool): its spread is over them as well as the seeds.",
+			g.Unit, strings.Join(keyValues(declared), ", ")))
+	}
+	if msg := PooledMessage(g, keys); msg != "" {
+		notes = append(notes, "Pooled: "+msg+".")
+	}
+	return strings.Join(notes, " ")
+}
+
+// keyValues writes each key with its values: "tau (1, 5, 10)".
+func keyValues(keys []PooledKey) []string {
+	parts := make([]string, len(keys))
+	for i, k := range keys {
+		parts[i] = fmt.Sprintf("%s (%s)", k.Key, strings.Join(k.Values, ", "))
+	}
+	return parts
+}
+
+// withPooled returns legend (a new one where it is nil and there is
+// something to say) with a line naming the settings that the figure's
+// groups average over on purpose (pool), "averaged over: lr (1e-3, 4e-3)",
+// and one naming those they pool otherwise, as though they were seeds:
+// "pooled as seeds: tau (1, 5)".
+func withPooled(legend *figureLegend, kind string, spec Spec, runs []Run) *figureLegend {
+	_, keys := pooledKeys(kind, spec, runs)
+	if len(keys) == 0 {
+		return legend
+	}
+	if legend == nil {
+		legend = newFigureLegend()
+	}
+	for _, declared := range []bool{true, false} {
+		part := slices.DeleteFunc(slices.Clone(keys), func(k PooledKey) bool { return k.Declared != declared })
+		switch {
+		case len(part) == 0:
+		case declared:
+			legend.Add("averaged over: " + strings.Join(keyValues(part), ", "))
+		default:
+			legend.Add("pooled as seeds: " + strings.Join(keyValues(part), ", "))
+		}
+	}
+	return legend
+}
+
+// joinNotes joins the non-empty notes under a table with a space.
+func joinNotes(notes ...string) string {
+	return strings.Join(slices.DeleteFunc(notes, func(s string) bool { return s == "" }), " ")
+}

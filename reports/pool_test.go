@@ -1,0 +1,114 @@
+package reports
+
+import (
+	"os"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/infomax/infomax/experiments/engine/results"
+)
+
+// poolRuns are two estimators by two values of tau by two seeds, each run
+// with its config, as a sweep that sweeps tau but reports by estimator
+// alone leaves them.
+func poolRuns(t *testing.T) []Run {
+	var fakes []fakeRun
+	for _, est := range []string{"jsd", "smile"} {
+		for _, tau := range []float64{1, 5} {
+			for seed := range int64(2) {
+				fakes = append(fakes, fakeRun{ID: est + formatValue(tau) + formatValue(seed), Seed: seed,
+					Params:  map[string]any{"estimator": est, "estimator_params.tau": tau},
+					Config:  map[string]any{"estimator": est, "estimator_params": map[string]any{"tau": tau}, "lr": 1e-3, "seed": seed},
+					Metrics: results.Values{"acc": tau + float64(seed), "k": tau}})
+			}
+		}
+	}
+	return makeRuns(t, fakes...)
+}
+
+// TestPooledFindsSettingsAGroupMixes checks Kind.Pooled: a table by
+// estimator pools tau's runs (and says so, with the fix, under the table),
+// one by estimator and tau does not, and one that names tau in pool
+// averages over it on purpose, which its note says instead.
+func TestPooledFindsSettingsAGroupMixes(t *testing.T) {
+	runs := poolRuns(t)
+	table, _ := Lookup("table")
+	spec := Spec{Kind: "table", Name: "t", Options: map[string]any{"rows": "estimator", "columns": "acc"}}
+	g, keys := table.Pooled(spec, runs)
+	if len(keys) != 1 || keys[0].Key != "estimator_params.tau" || !slices.Equal(keys[0].Values, []string{"1", "5"}) || keys[0].Declared {
+		t.Fatalf("pooled %+v; want estimator_params.tau (1, 5), not declared", keys)
+	}
+	want := "each row pools runs that differ in estimator_params.tau (1, 5), as though they were seeds; add it to rows, or name it in pool to average over it on purpose"
+	if msg := PooledMessage(g, keys); msg != want {
+		t.Errorf("message %q; want %q", msg, want)
+	}
+	paths, err := table.Make(runs, spec, t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if md, _ := os.ReadFile(paths[0]); !strings.Contains(string(md), "Pooled: "+want+".") {
+		t.Errorf("the table does not say it pools:\n%s", md)
+	}
+
+	spec.Options["rows"] = []any{"estimator", "estimator_params.tau"}
+	if _, keys := table.Pooled(spec, runs); len(keys) != 0 {
+		t.Errorf("a table by estimator and tau pools %+v", keys)
+	}
+
+	spec.Options["rows"] = "estimator"
+	spec.Options["pool"] = "estimator_params.tau"
+	if err := table.Check(spec); err != nil {
+		t.Fatal(err)
+	}
+	g, keys = table.Pooled(spec, runs)
+	if len(keys) != 1 || !keys[0].Declared || PooledMessage(g, keys) != "" {
+		t.Errorf("with pool = tau: %+v, message %q; want tau declared and no warning", keys, PooledMessage(g, keys))
+	}
+	paths, err = table.Make(runs, spec, t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	md, _ := os.ReadFile(paths[0])
+	if !strings.Contains(string(md), "Each row averages over estimator_params.tau (1, 5) (pool)") || strings.Contains(string(md), "Pooled:") {
+		t.Errorf("the table with pool does not say what it averages over, or still warns:\n%s", md)
+	}
+	spec.Options["pool"] = int64(3)
+	if err := table.Check(spec); err == nil || !strings.Contains(err.Error(), "pool") {
+		t.Errorf("pool = 3: %v", err)
+	}
+}
+
+// TestPooledFigures checks the figures' side: a line figure whose x is a
+// metric groups runs by its value, so runs of one tau (the metric k
+// follows it) are told apart; a staircase-like grouping by estimator
+// alone names tau in the legend.
+func TestPooledFigures(t *testing.T) {
+	runs := poolRuns(t)
+	line, _ := Lookup("line")
+	spec := Spec{Kind: "line", Name: "l", Options: map[string]any{"xmetric": "k", "y": "acc", "group": "estimator"}}
+	if _, keys := line.Pooled(spec, runs); len(keys) != 0 {
+		t.Errorf("a line figure at x = the metric k pools %+v", keys)
+	}
+	delete(spec.Options, "xmetric")
+	spec.Options["x"] = "lr"
+	if _, keys := line.Pooled(spec, runs); len(keys) != 1 || keys[0].Key != "estimator_params.tau" {
+		t.Errorf("a line figure at x = lr by estimator pools %+v; want tau", keys)
+	}
+	paths, err := line.Make(runs, spec, t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if svg, _ := os.ReadFile(paths[1]); !strings.Contains(string(svg), "pooled as seeds: estimator_params.tau (1, 5)") {
+		t.Errorf("the line figure's legend does not say it pools tau")
+	}
+	spec.Options["pool"] = []any{"estimator_params.tau"}
+	paths, err = line.Make(runs, spec, t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if svg, _ := os.ReadFile(paths[1]); !strings.Contains(string(svg), "averaged over: estimator_params.tau (1, 5)") ||
+		strings.Contains(string(svg), "pooled as seeds") {
+		t.Errorf("the line figure with pool does not say what it averages over, or still says it pools")
+	}
+}
