@@ -171,14 +171,17 @@ type fileCommand struct {
 	// stored says that the command reads the sweep's stored runs, so
 	// that it loads the sweep with sweep.ParseStored.
 	stored bool
+	// disk says that the command checks what the runs will read from
+	// disk on this machine (sweep.Sweep.CheckDisk), as a config error.
+	disk bool
 }
 
 // fileCommands are the subcommands that take a sweep file, by name; each
 // lives in the file of its name.
 var fileCommands = map[string]fileCommand{
-	"run":      {flags: runFlags, run: runSweep},
+	"run":      {flags: runFlags, run: runSweep, disk: true},
 	"plan":     {flags: planFlags, run: plan},
-	"validate": {run: validate},
+	"validate": {run: validate, disk: true},
 	"report":   {flags: outFlag, run: report, stored: true},
 	"status":   {flags: outFlag, run: status, stored: true},
 }
@@ -200,6 +203,9 @@ func (c fileCommand) call(name string, args []string, stdout, stderr io.Writer) 
 		parse = sweep.ParseStored
 	}
 	s, shipped, err := loadSweepWith(pos[0], stderr, parse)
+	if err == nil && c.disk {
+		err = s.CheckDisk()
+	}
 	if err != nil {
 		fmt.Fprintln(stderr, err)
 		return exitUsage

@@ -92,7 +92,19 @@ func TestUsageAndConfigErrorsExitWithTwo(t *testing.T) {
 	if err := os.WriteFile(bad, []byte("name = \"x\"\ntask = \"gaussian\"\n[base]\nbatch_size = 0\n"), 0o644); err != nil {
 		t.Fatal(err)
 	}
+	// A data folder that is not there: plan (which may run on another
+	// machine) passes it, validate and run refuse it at its key.
+	noData := filepath.Join(dir, "nodata.toml")
+	missing := filepath.Join(dir, "mnist")
+	if err := os.WriteFile(noData, []byte("name = \"x\"\ntask = \"dim\"\n[base]\nsteps = 2\ndata_path = \""+missing+"\"\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if code, out, errs := runCLI("plan", noData); code != exitOK {
+		t.Errorf("plan of a sweep whose data folder is missing here: exit %d\n%s%s", code, out, errs)
+	}
 	checkUsageErrors(t, []usageError{
+		{[]string{"validate", noData}, noData + ":5: base.data_path = \"" + missing + "\": data path \"" + missing + "\" does not exist; give the folder"},
+		{[]string{"run", noData, "--out", filepath.Join(dir, "runs")}, noData + ":5: base.data_path"},
 		{nil, "Usage:"},
 		{[]string{"frobnicate"}, `unknown command "frobnicate"`},
 		{[]string{"run"}, "needs one sweep file"},

@@ -340,6 +340,27 @@ func CheckPath(name, path string) error {
 	return nil
 }
 
+// CheckFolder reports a data path that is not a folder on this machine:
+// one that does not exist, or a file. The empty path (a data set's
+// embedded copy) passes. A sweep checks it before it runs and when it
+// validates, so that a wrong path fails once, at its key, rather than
+// every run at its start.
+func CheckFolder(path string) error {
+	if path == "" {
+		return nil
+	}
+	st, err := os.Stat(path)
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+		return fmt.Errorf("data path %q does not exist; give the folder that holds the data set's files", path)
+	case err != nil:
+		return fmt.Errorf("data path %q: %w", path, err)
+	case !st.IsDir():
+		return fmt.Errorf("data path %q is a file; give the folder that holds the data set's files", path)
+	}
+	return nil
+}
+
 // EmbeddedSizes returns the numbers of images in the train and test
 // splits that the named data set's Load reads from path, where that is
 // known without reading: for its embedded copy (path ""). ok is false
@@ -375,17 +396,8 @@ func LoadSplits(name string, opts Options) (*Splits, error) {
 		return nil, fmt.Errorf("%s: subset sizes must be 0 (all) or positive, got train %d, validation %d and test %d",
 			name, opts.TrainSubset, opts.ValidationSubset, opts.TestSubset)
 	}
-	if opts.Path != "" {
-		st, err := os.Stat(opts.Path)
-		if errors.Is(err, fs.ErrNotExist) {
-			return nil, fmt.Errorf("%s: data path %q does not exist; give the folder that holds the data set's files", name, opts.Path)
-		}
-		if err != nil {
-			return nil, fmt.Errorf("%s: data path %q: %w", name, opts.Path, err)
-		}
-		if !st.IsDir() {
-			return nil, fmt.Errorf("%s: data path %q is a file; give the folder that holds the data set's files", name, opts.Path)
-		}
+	if err := CheckFolder(opts.Path); err != nil {
+		return nil, fmt.Errorf("%s: %w", name, err)
 	}
 	train, test, err := info.Load(opts.Path)
 	if err != nil {

@@ -33,6 +33,16 @@ type KeysSetter interface {
 	SetKeys(keys []string)
 }
 
+// DiskChecker is an optional interface of a [Config]: CheckDisk reports,
+// as Validate does (its message starting with the key, "data_path =
+// ..."), a setting that names something on disk that is not there, such
+// as a data folder. Validate does not look at the disk, so that a sweep
+// can be planned anywhere; `sweep validate` and `sweep run` call CheckDisk
+// too, so that a wrong path fails once, at its key, before any run.
+type DiskChecker interface {
+	CheckDisk() error
+}
+
 // Metrics names what a run writes: its summary metrics (summary.json, and
 // so the metric columns of results.csv) and the metrics it logs during
 // training (metrics.jsonl), each sorted.

@@ -321,6 +321,24 @@ func (s *Sweep) validate(cfg tasks.Config) (err error) {
 	return s.checkMemory(cfg)
 }
 
+// CheckDisk calls CheckDisk on the config of every run whose task config
+// has one (tasks.DiskChecker) and returns the first error, placed in the file as a Validate error is: a data path
+// that is missing on this machine fails here, once, rather than every run
+// at its start. Parsing does not look at the disk, so that a sweep can be
+// planned on another machine; `sweep validate` and `sweep run` call it.
+func (s *Sweep) CheckDisk() error {
+	for _, run := range s.Runs {
+		dc, ok := run.Config.(tasks.DiskChecker)
+		if !ok {
+			continue
+		}
+		if err := dc.CheckDisk(); err != nil {
+			return s.validateErr(err, run.Values, run.Seed)
+		}
+	}
+	return nil
+}
+
 // validateErr places an error from a config's Validate in the file: at the
 // parameter or [base] key it names when it starts with a key, as in
 // "batch_size = 0: must be at least 2".

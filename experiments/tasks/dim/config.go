@@ -300,6 +300,15 @@ func (c *Config) Objective() Preset {
 	return Preset{Model: c.Model, Alpha: c.Alpha, Beta: c.Beta, Gamma: c.Gamma}
 }
 
+// CheckDisk reports a data_path that is not a folder on this machine (see
+// tasks.DiskChecker).
+func (c *Config) CheckDisk() error {
+	if err := data.CheckFolder(c.DataPath); err != nil {
+		return fmt.Errorf("data_path = %q: %w", c.DataPath, err)
+	}
+	return nil
+}
+
 // Validate reports the first impossible setting, naming its key. It checks
 // the settings in groups, in this order: the data, the preset, the
 // objective, the networks, the training, the probes and the sizes.
