@@ -153,6 +153,13 @@ type Param struct {
 	// the axes.
 	Axis bool
 	Base any
+	// Where, unless nil, makes the parameter conditional (where = {
+	// estimator = "smile" }): it is swept in the runs whose other
+	// parameters have these values, and left out of the others, which
+	// keep the setting of [base] (or the default) and run once rather than
+	// once for each of its values. An estimator's own parameter swept
+	// beside estimators that lack it is such a parameter.
+	Where map[string]any
 }
 
 // Swept reports whether the parameter takes more than one value.
@@ -642,7 +649,7 @@ func isIndex(seg string) bool {
 	return true
 }
 
-var paramSpecKeys = []string{"values", "value", "distribution", "min", "max", "axis"}
+var paramSpecKeys = []string{"values", "value", "distribution", "min", "max", "axis", "where"}
 
 // parameters decodes the [parameters] table.
 func (p *parser) parameters(root map[string]any, s *Sweep) error {
@@ -671,6 +678,48 @@ func (p *parser) parameters(root map[string]any, s *Sweep) error {
 		names.add(name)
 		s.Params = append(s.Params, param)
 	}
+	for i := range s.Params {
+		if err := p.paramWhere(s, &s.Params[i], table[s.Params[i].Name].(map[string]any)); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// paramWhere decodes a parameter's where = { parameter = value }, which
+// makes it conditional (see Param.Where), once every parameter is known:
+// it may name only other parameters with values that are not conditional
+// themselves, each with one of its values, and only in a grid.
+func (p *parser) paramWhere(s *Sweep, param *Param, spec map[string]any) error {
+	wv, present := spec["where"]
+	if !present {
+		return nil
+	}
+	path := []string{"parameters", param.Name, "where"}
+	where, ok := wv.(map[string]any)
+	switch {
+	case !ok:
+		return p.errAt(path, "%s: want a table, such as where = { estimator = \"smile\" }", describe(wv))
+	case len(where) == 0:
+		return p.errAt(path, "is empty: name the parameter values whose runs sweep %s, such as where = { estimator = \"smile\" }", param.Name)
+	case s.Method != MethodGrid:
+		return p.errAt(path, "a conditional parameter needs a grid sweep (method = \"grid\")")
+	case param.Axis:
+		return p.errAt(path, "an axis cannot be conditional: leave out axis or where")
+	}
+	for _, name := range slices.Sorted(maps.Keys(where)) {
+		other, found := s.param(name)
+		switch {
+		case name == param.Name:
+			return p.errAt(path, "names the parameter itself: name the other parameters whose values select the runs")
+		case found && other.Where != nil:
+			return p.errAt(path, "%q is conditional itself: where can name only parameters that every run has", name)
+		}
+	}
+	if msg := s.whereProblem(where); msg != "" {
+		return p.errAt(path, "%s", msg)
+	}
+	param.Where = where
 	return nil
 }
 

@@ -181,6 +181,43 @@ func TestConfigTOMLHoldsTaskSeedAndEverySetting(t *testing.T) {
 	}
 }
 
+// condParams sweeps the estimator and, after it, tau, for a where to make
+// tau conditional (lines 3-6 after a two-line head; where goes on line 7).
+const condParams = "[parameters.estimator]\nvalues = [\"jsd\", \"dv\"]\n[parameters.\"estimator_params.tau\"]\nvalues = [1.0, 2.0]\n"
+
+// TestConditionalParameter: tau with where = { estimator = "jsd" } is
+// swept in jsd's runs only; dv runs once a seed, with the default tau,
+// without tau in its id, its recorded parameters or its results.csv cell.
+func TestConditionalParameter(t *testing.T) {
+	src := "name = \"cond\"\ntask = \"fake\"\nseeds = [0, 1]\n" + condParams + "where = { estimator = \"jsd\" }\n"
+	s := parseFile(t, src)
+	var got []string
+	for _, r := range s.Runs {
+		got = append(got, r.ID[:strings.LastIndex(r.ID, "_")])
+	}
+	want := []string{"estimator-jsd_tau-1_s0", "estimator-jsd_tau-1_s1", "estimator-jsd_tau-2_s0", "estimator-jsd_tau-2_s1",
+		"estimator-dv_s0", "estimator-dv_s1"}
+	if !slices.Equal(got, want) {
+		t.Fatalf("runs %q; want %q", got, want)
+	}
+	dv := s.Runs[4]
+	if m := s.ParamMap(dv); len(m) != 1 || m["estimator"] != "dv" {
+		t.Errorf("dv's recorded parameters %v; want the estimator alone", m)
+	}
+	if tau := dv.Config.(*fakeConfig).EstimatorParams["tau"]; tau != 1 {
+		t.Errorf("dv's tau = %v; want the default, 1", tau)
+	}
+	if tau := s.Runs[2].Config.(*fakeConfig).EstimatorParams["tau"]; tau != 2 {
+		t.Errorf("jsd's third run has tau = %v; want 2", tau)
+	}
+	if d := s.describeRun(dv.Values, dv.Seed); d != "estimator = dv, seed = 0" {
+		t.Errorf("dv's run reads %q", d)
+	}
+	if row := s.resultsRow(dv, "pending", nil); row.Params[1] != "" {
+		t.Errorf("dv's results.csv cell for tau is %q; want it empty", row.Params[1])
+	}
+}
+
 func TestBadSweepFiles(t *testing.T) {
 	head := "name = \"bad\"\ntask = \"fake\"\n" // lines 1-2
 	cases := []struct {
@@ -190,6 +227,11 @@ func TestBadSweepFiles(t *testing.T) {
 		want string
 	}{
 		{"unknown top-level key", head + "seeds = [0]\nmetod = \"grid\"\n", 4, `metod: unknown key; did you mean "method"?`},
+		{"conditional on itself", head + condParams + "where = { \"estimator_params.tau\" = 1.0 }\n", 7, `parameters."estimator_params.tau".where: names the parameter itself`},
+		{"conditional on an unknown parameter", head + condParams + "where = { estimatr = \"jsd\" }\n", 7, `"estimatr" is not a parameter of this sweep`},
+		{"conditional on a value not swept", head + condParams + "where = { estimator = \"nwj\" }\n", 7, `estimator = "nwj" is not one of the parameter's values ("jsd", "dv")`},
+		{"conditional in a random sweep", "method = \"random\"\nrun_cap = 2\n" + head + condParams + "where = { estimator = \"jsd\" }\n", 9, `a conditional parameter needs a grid sweep`},
+		{"conditional on a conditional", head + condParams + "where = { estimator = \"jsd\" }\n[parameters.width]\nvalues = [2, 4]\nwhere = { \"estimator_params.tau\" = 1.0 }\n", 10, `"estimator_params.tau" is conditional itself`},
 		{"unknown base key", head + "[base]\nbatch_size = 4\nbatch_sise = 3\n", 5, `base.batch_sise: unknown key; did you mean "batch_size"?`},
 		{"unknown nested base key", head + "[base.optim]\nlr = 0.1\nbeta = 3\n", 5, `base.optim.beta: unknown key (known here: lr, momentum)`},
 		{"wrong type in base", head + "[base]\nbatch_size = \"big\"\n", 4, `base.batch_size: got the string "big": want an integer`},

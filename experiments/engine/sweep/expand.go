@@ -73,7 +73,35 @@ func (s *Sweep) gridConfigs() ([][]any, error) {
 			idx[d] = 0
 		}
 	}
-	return configs, nil
+	return s.leaveOutConditionals(configs), nil
+}
+
+// unset is the value of a conditional parameter (see Param.Where) in a
+// configuration its where does not select: the run leaves the setting as
+// [base] has it.
+type unset struct{}
+
+// leaveOutConditionals unsets each conditional parameter in the
+// configurations its where does not select, and keeps one of each set of
+// configurations that are then the same, in their order.
+func (s *Sweep) leaveOutConditionals(configs [][]any) [][]any {
+	if !slices.ContainsFunc(s.Params, func(p Param) bool { return p.Where != nil }) {
+		return configs
+	}
+	seen := map[string]bool{}
+	var out [][]any
+	for _, vals := range configs {
+		for i, p := range s.Params {
+			if p.Where != nil && !s.whereMatches(p.Where, vals) {
+				vals[i] = unset{}
+			}
+		}
+		if key := valueKey(vals); !seen[key] {
+			seen[key] = true
+			out = append(out, vals)
+		}
+	}
+	return out
 }
 
 // axisIndices returns the indices of the axis parameters.
@@ -220,6 +248,9 @@ func (s *Sweep) resolve(vals []any, seed int64) (*RunSpec, error) {
 	d := *s.dec
 	d.owned = map[uintptr]bool{}
 	for i, p := range s.Params {
+		if vals[i] == (unset{}) {
+			continue
+		}
 		if err := d.setPath(rv, strings.Split(p.Name, "."), vals[i], nil); err != nil {
 			return nil, s.paramErr(err, p.Name, "values", p.valueIndex(vals[i]))
 		}
@@ -391,7 +422,9 @@ func indexOr(digits string, none int) int {
 func (s *Sweep) describeRun(vals []any, seed int64) string {
 	var parts []string
 	for i, p := range s.Params {
-		parts = append(parts, p.Name+" = "+FormatValue(vals[i]))
+		if vals[i] != (unset{}) {
+			parts = append(parts, p.Name+" = "+FormatValue(vals[i]))
+		}
 	}
 	return strings.Join(append(parts, fmt.Sprintf("seed = %d", seed)), ", ")
 }
@@ -402,7 +435,7 @@ func (s *Sweep) describeRun(vals []any, seed int64) string {
 func (s *Sweep) idPrefix(vals []any, seed int64) string {
 	var parts []string
 	for i, p := range s.Params {
-		if !p.Swept() {
+		if !p.Swept() || vals[i] == (unset{}) {
 			continue
 		}
 		segs := strings.Split(p.Name, ".")
@@ -495,16 +528,21 @@ func FormatValue(v any) string {
 			parts[i] = keyPart(k) + " = " + FormatValue(x[k])
 		}
 		return "{" + strings.Join(parts, ", ") + "}"
+	case unset:
+		return "" // a conditional parameter its run leaves out
 	}
 	return fmt.Sprint(v)
 }
 
 // ParamMap returns the run's parameter values by parameter name, as
-// summary.json records them.
+// summary.json records them; a conditional parameter the run leaves out
+// (see Param.Where) is not among them.
 func (s *Sweep) ParamMap(r *RunSpec) map[string]any {
 	m := make(map[string]any, len(s.Params))
 	for i, p := range s.Params {
-		m[p.Name] = r.Values[i]
+		if r.Values[i] != (unset{}) {
+			m[p.Name] = r.Values[i]
+		}
 	}
 	return m
 }

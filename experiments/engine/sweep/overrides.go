@@ -70,26 +70,8 @@ func (p *parser) override(s *Sweep, m map[string]any, i int) (Override, error) {
 	case !ok:
 		return fail("where", "%s: want a table, such as where = { preset = \"pixels\" }", describe(wv))
 	}
-	for _, name := range slices.Sorted(maps.Keys(where)) {
-		want := where[name]
-		param, found := s.param(name)
-		if !found {
-			hint := ""
-			if _, nested := want.(map[string]any); nested {
-				hint = "; quote a dotted name, as in where = { \"optim.lr\" = 0.1 }"
-			}
-			return fail("where", "%q is not a parameter of this sweep (its parameters: %s): where can only name a swept parameter%s", name, strings.Join(s.ParamNames(), ", "), hint)
-		}
-		if param.Distribution != "" && param.Distribution != DistCategorical {
-			return fail("where", "%q is drawn from a distribution: where can only name a parameter with values", name)
-		}
-		vals := param.Values
-		if param.Axis {
-			vals = append([]any{param.Base}, vals...)
-		}
-		if !slices.ContainsFunc(vals, func(v any) bool { return sameValue(v, want) }) {
-			return fail("where", "%s = %s is not one of the parameter's values (%s)", name, quoteValue(want), formatValues(vals))
-		}
+	if msg := s.whereProblem(where); msg != "" {
+		return fail("where", "%s", msg)
 	}
 	set := map[string]any{}
 	for _, k := range slices.Sorted(maps.Keys(m)) {
@@ -108,6 +90,34 @@ func (p *parser) override(s *Sweep, m map[string]any, i int) (Override, error) {
 		return fail("", "sets nothing: list the settings to change beside where")
 	}
 	return Override{Where: where, Set: set, Index: i}, nil
+}
+
+// whereProblem says what is wrong with a where = { parameter = value }
+// (an override's or a conditional parameter's), "" when nothing: each
+// name must be a parameter with values, each value one of them.
+func (s *Sweep) whereProblem(where map[string]any) string {
+	for _, name := range slices.Sorted(maps.Keys(where)) {
+		want := where[name]
+		param, found := s.param(name)
+		if !found {
+			hint := ""
+			if _, nested := want.(map[string]any); nested {
+				hint = "; quote a dotted name, as in where = { \"optim.lr\" = 0.1 }"
+			}
+			return fmt.Sprintf("%q is not a parameter of this sweep (its parameters: %s): where can only name a swept parameter%s", name, strings.Join(s.ParamNames(), ", "), hint)
+		}
+		if param.Distribution != "" && param.Distribution != DistCategorical {
+			return fmt.Sprintf("%q is drawn from a distribution: where can only name a parameter with values", name)
+		}
+		vals := param.Values
+		if param.Axis {
+			vals = append([]any{param.Base}, vals...)
+		}
+		if !slices.ContainsFunc(vals, func(v any) bool { return sameValue(v, want) }) {
+			return fmt.Sprintf("%s = %s is not one of the parameter's values (%s)", name, quoteValue(want), formatValues(vals))
+		}
+	}
+	return ""
 }
 
 // param returns the parameter with the given name.
@@ -167,7 +177,13 @@ func leafPaths(m map[string]any, prefix string) []string {
 // matches reports whether the run with the given parameter values is one
 // the override changes.
 func (o Override) matches(s *Sweep, vals []any) bool {
-	for name, want := range o.Where {
+	return s.whereMatches(o.Where, vals)
+}
+
+// whereMatches reports whether the parameter values vals have the values
+// that where names.
+func (s *Sweep) whereMatches(where map[string]any, vals []any) bool {
+	for name, want := range where {
 		i := slices.IndexFunc(s.Params, func(p Param) bool { return p.Name == name })
 		if i < 0 || !sameValue(vals[i], want) {
 			return false
