@@ -151,7 +151,7 @@ func curvesPanel(spec Spec, o curvesOptions, y string, groups []*group, logs map
 			continue
 		}
 		drawn = true
-		if err := addCurve(p, c, o.MaxPoints, gi, g.Label(), legend); err != nil {
+		if err := addCurve(p, c, o.MaxPoints, gi, g.Caption(), legend); err != nil {
 			return nil, err
 		}
 	}

@@ -70,7 +70,7 @@ func Example_table() {
 	// | DIM(L) | 2 | 92.0 ± 1.4 | 96.0 ± 1.4 |
 	// | pixels | 1 |       85.0 |        n/a |
 	//
-	// Left out: 1 run not done (1 failed).
+	// Each cell is the mean ± sample standard deviation over the row's runs (times 100). Left out: 1 run not done (1 failed).
 	//
 	// table1.csv:
 	// model,n,linear_y_acc_mean,linear_y_acc_sd,linear_y_acc_n,mlp_y_acc_mean,mlp_y_acc_sd,mlp_y_acc_n
@@ -79,7 +79,7 @@ func Example_table() {
 	//
 	// table1.tex:
 	// % table1, from infomax's sweep report. Needs \usepackage{booktabs}.
-	// % Left out: 1 run not done (1 failed).
+	// % Each cell is the mean ± sample standard deviation over the row's runs (times 100). Left out: 1 run not done (1 failed).
 	// \begin{tabular}{lrrr}
 	// \toprule
 	// model & n & Y (linear) & Y (MLP) \\

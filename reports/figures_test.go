@@ -271,7 +271,7 @@ func TestStaircasePanelsByTwoParams(t *testing.T) {
 	}
 	checkFigureFiles(t, paths, dir, "tau", 2*4*96, 3*96)
 	svg, _ := os.ReadFile(paths[1])
-	for _, want := range []string{"smile, 1", "smile, 5", "estimate"} {
+	for _, want := range []string{"smile, tau = 1", "smile, tau = 5", "estimate"} {
 		if !strings.Contains(string(svg), want) {
 			t.Errorf("SVG lacks %q", want)
 		}
@@ -416,5 +416,27 @@ func TestFiguresSayWhichRunsTheyLeaveOut(t *testing.T) {
 	svg = legendOf("line", map[string]any{"x": "batch_size", "y": "acc"})
 	if !strings.Contains(svg, "not drawn: 4 runs not done (4 failed, 2 of them diverged)") {
 		t.Errorf("a line figure without groups does not count the runs it left out")
+	}
+}
+
+// TestGroupCaption: a figure names a group by its values, a number or a
+// boolean with its key, and leaves out a key the group's runs lack.
+func TestGroupCaption(t *testing.T) {
+	keys := []string{"estimator", "estimator_params.tau", "cubic"}
+	for _, c := range []struct {
+		values []string
+		want   string
+	}{
+		{[]string{"smile", "5", "false"}, "smile, tau = 5, cubic = false"},
+		{[]string{"nwj", missingValue, "true"}, "nwj, cubic = true"},
+		{[]string{"-1e-05", "x", "y"}, "estimator = -1e-05, x, y"},
+		{[]string{missingValue, missingValue, missingValue}, "n/a, n/a, n/a"},
+	} {
+		if got := (&group{Values: c.values, Keys: keys}).Caption(); got != c.want {
+			t.Errorf("Caption of %q = %q; want %q", c.values, got, c.want)
+		}
+	}
+	if got := (&group{Values: []string{""}}).Caption(); got != "" {
+		t.Errorf("Caption of the one group of all runs = %q", got)
 	}
 }

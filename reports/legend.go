@@ -81,7 +81,7 @@ func withLeftOut(legend *figureLegend, out leftOut, keys []string) *figureLegend
 	legend.Add("not drawn, not done:")
 	for _, g := range groups {
 		_, gOut := doneRuns(g.Runs)
-		legend.Add(fmt.Sprintf("  %s: %s", g.Label(), gOut.counts()))
+		legend.Add(fmt.Sprintf("  %s: %s", g.Caption(), gOut.counts()))
 	}
 	return legend
 }

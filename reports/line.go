@@ -325,7 +325,7 @@ func linePanel(spec Spec, o lineOptions, y string, groups []*group, colors map[s
 		for _, pt := range pts {
 			counts.add(pt.N)
 		}
-		if err := addLinePoints(p, pts, d, gi, colors[g.Label()], g.Label(), legend); err != nil {
+		if err := addLinePoints(p, pts, d, gi, colors[g.Label()], g.Caption(), legend); err != nil {
 			return nil, err
 		}
 	}

@@ -289,10 +289,45 @@ type group struct {
 	// Values are the formatted values of the keys, in key order.
 	Values []string
 	Runs   []Run
+	// Keys are the keys the group was made by (nil for all runs in one).
+	Keys []string
 }
 
-// Label joins the group's values for a legend or title.
+// Label joins the group's values: the group's name for colours and
+// tables, whose columns name the keys.
 func (g *group) Label() string { return strings.Join(g.Values, ", ") }
+
+// Caption is the group's name in a figure, where no column names the
+// keys: Label, but a value that is a number or a boolean, which says
+// nothing alone, comes with its key's last part ("smile, tau = 5"), and a
+// key the group's runs lack (a conditional parameter) is left out
+// ("nwj", not "nwj, n/a") unless it is all there is.
+func (g *group) Caption() string {
+	var parts []string
+	for i, v := range g.Values {
+		switch {
+		case i >= len(g.Keys):
+			parts = append(parts, v)
+		case v == missingValue:
+		case isNumberOrBool(v):
+			key := g.Keys[i]
+			parts = append(parts, key[strings.LastIndex(key, ".")+1:]+" = "+v)
+		default:
+			parts = append(parts, v)
+		}
+	}
+	if len(parts) == 0 {
+		return g.Label()
+	}
+	return strings.Join(parts, ", ")
+}
+
+// isNumberOrBool reports whether a formatted value is a number or a
+// boolean.
+func isNumberOrBool(v string) bool {
+	_, err := strconv.ParseFloat(v, 64)
+	return err == nil || v == "true" || v == "false"
+}
 
 // groupRuns splits runs by the values of keys. Groups are ordered key by key:
 // numerically when every value of that key is a number, else in the order the
@@ -347,7 +382,7 @@ func groupRuns(kind string, spec Spec, runs []Run, keys []string) ([]*group, err
 		id := strings.Join(rawValues[i], "\x00")
 		g, ok := byKey[id]
 		if !ok {
-			g = &group{Values: rawValues[i]}
+			g = &group{Values: rawValues[i], Keys: keys}
 			byKey[id] = g
 			groups = append(groups, g)
 		}

@@ -117,7 +117,7 @@ func makeSampleSize(runs []Run, spec Spec, dir string) ([]string, error) {
 		if err != nil {
 			return nil, err
 		}
-		line.Labels[o.Y] = pg.Label()
+		line.Labels[o.Y] = pg.Caption()
 		p, err := linePanel(spec, line, o.Y, groups, colors, allX, legend, nil)
 		if err != nil {
 			return nil, err

@@ -135,7 +135,7 @@ func makeStaircase(runs []Run, spec Spec, dir string) ([]string, error) {
 // group at a time, then their smoothed lines over every raw line, the true
 // MI over both, and the log K ceilings, naming each in legend.
 func staircasePanel(spec Spec, o staircaseOptions, pg *group, colorOf map[string]int, legend *figureLegend) (*plot.Plot, error) {
-	p := newPanel(pg.Label(), "step", "nats")
+	p := newPanel(pg.Caption(), "step", "nats")
 	p.X.Tick.Marker = stepTicks{}
 	lines, err := groupOrAll("staircase", spec, pg.Runs, o.Line)
 	if err != nil {
@@ -193,7 +193,7 @@ func (s *staircaseLines) addGroup(p *plot.Plot, spec Spec, o staircaseOptions, l
 	if !o.AllSeeds {
 		rs = rs[:1]
 	}
-	name := lg.Label()
+	name := lg.Caption()
 	if len(o.Line) == 0 {
 		name = "estimate"
 	}

@@ -83,7 +83,7 @@ func makeTable(runs []Run, spec Spec, dir string) ([]string, error) {
 		header = append(header, label(o.Labels, c))
 		csvHeader = append(csvHeader, c+"_mean", c+"_sd", c+"_n")
 	}
-	t := groupTable(joinNotes(leftOutNote(out), pooledNote("table", spec, done)), o.Rows, header, csvHeader)
+	t := groupTable(joinNotes(tableCellsNote(o.Scale), leftOutNote(out), pooledNote("table", spec, done)), o.Rows, header, csvHeader)
 	for _, g := range groups {
 		n := len(g.Runs)
 		row, csvRow := groupRow(g, strconv.Itoa(n)), groupRow(g, strconv.Itoa(n))
@@ -97,6 +97,16 @@ func makeTable(runs []Run, spec Spec, dir string) ([]string, error) {
 		t.CSVRows = append(t.CSVRows, csvRow)
 	}
 	return writeTable(dir, spec.Name, t)
+}
+
+// tableCellsNote says what a table's cells are, under it: "Each cell is
+// the mean ± sample standard deviation over the row's runs (times 100)."
+func tableCellsNote(scale float64) string {
+	times := ""
+	if scale != 1 {
+		times = " (times " + strconv.FormatFloat(scale, 'g', -1, 64) + ")"
+	}
+	return "Each cell is the mean ± sample standard deviation over the row's runs" + times + "."
 }
 
 // meanSDCell formats a table cell of k values in a row of n runs.
