@@ -20,6 +20,7 @@
 package main
 
 import (
+	"cmp"
 	"errors"
 	"flag"
 	"fmt"
@@ -29,6 +30,7 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/infomax/infomax/experiments/engine/checkpoint"
 	"github.com/infomax/infomax/experiments/engine/results"
 	"github.com/infomax/infomax/experiments/engine/sweep"
 	"github.com/infomax/infomax/internal/registry"
@@ -295,15 +297,21 @@ func started(s *sweep.Sweep, out string) bool {
 	return err == nil
 }
 
-// stateText writes a run's state for a table cell.
-func stateText(st sweep.State) string {
+// stateText writes a run's state for a table cell, saying, as `sweep
+// status` does, where a failed or interrupted run will resume from (see
+// stateReason).
+func stateText(s *sweep.Sweep, out string, st sweep.State) string {
 	switch {
 	case st.Status == results.StatusRunning && st.Holder != nil:
 		return "running (" + st.Holder.String() + ")"
 	case st.Status == results.StatusInterrupted:
-		return "interrupted (will rerun)"
+		text := cmp.Or(st.Reason, "interrupted")
+		if cs, ok := checkpoint.Peek(s.RunDir(out, st.Run)); ok {
+			return fmt.Sprintf("%s (will resume from step %d)", text, cs)
+		}
+		return text + " (will start over)"
 	case st.Status == results.StatusFailed:
-		return "failed: " + st.Reason
+		return "failed: " + stateReason(s, out, st)
 	}
 	return string(st.Status)
 }

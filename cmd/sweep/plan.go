@@ -72,7 +72,7 @@ func runTable(s *sweep.Sweep, out string, stdout io.Writer) int {
 	for i, r := range s.Runs {
 		row := append(append([]string{fmt.Sprint(i + 1), r.ID}, s.ColumnValues(r)...), fmt.Sprint(r.Seed))
 		if haveResults {
-			row = append(row, stateText(states[i]))
+			row = append(row, stateText(s, out, states[i]))
 		}
 		fmt.Fprintln(tw, strings.Join(row, "\t"))
 	}

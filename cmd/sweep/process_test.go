@@ -161,6 +161,12 @@ func TestSIGKILLMidRunThenRestartGivesTheUninterruptedResults(t *testing.T) {
 	if !strings.Contains(out.String(), "interrupted: its process is gone (will resume from step") {
 		t.Fatalf("status after the kill does not show the interrupted run and its checkpoint:\n%s", out)
 	}
+	// report's list of the runs it left out says the same.
+	cmd, out = sweepCmd(t, dir, completions, "report", "walk.toml", "--out", "runs")
+	cmd.Run()
+	if !strings.Contains(out.String(), ": interrupted: its process is gone (will resume from step") {
+		t.Fatalf("report after the kill does not say where the interrupted run resumes:\n%s", out)
+	}
 
 	cmd, out = sweepCmd(t, dir, completions, "run", "walk.toml", "--out", "runs")
 	if err := cmd.Run(); err != nil {

@@ -35,7 +35,7 @@ func report(s *sweep.Sweep, o *options, stdout, stderr io.Writer) int {
 	if len(missing) > 0 {
 		fmt.Fprintf(stdout, "%d of %d runs are not done and are left out:\n", len(missing), len(s.Runs))
 		for _, st := range missing {
-			fmt.Fprintf(stdout, "  %s: %s\n", st.Run.ID, stateText(st))
+			fmt.Fprintf(stdout, "  %s: %s\n", st.Run.ID, stateText(s, o.out, st))
 		}
 	} else {
 		fmt.Fprintf(stdout, "all %d runs are done\n", len(s.Runs))
