@@ -14,6 +14,7 @@
 package estimators
 
 import (
+	"errors"
 	"fmt"
 	"maps"
 	"math"
@@ -320,15 +321,39 @@ func rejectUnknownParams[E any, F ~func(Params) (E, error)](name string, known P
 			}
 		}
 		if found {
-			return zero, fmt.Errorf("estimator %q has no parameter %q (it takes %s)", name, first, paramList(known))
+			return zero, &ParamError{Param: first, Err: fmt.Errorf("estimator %q has no parameter %q (it takes %s)", name, first, paramList(known))}
 		}
 		for _, k := range slices.Sorted(maps.Keys(p)) {
 			if v := p[k]; math.IsNaN(v) || math.IsInf(v, 0) {
-				return zero, fmt.Errorf("estimator %q: parameter %s = %v: must be a finite number", name, k, v)
+				return zero, &ParamError{Param: k, Err: fmt.Errorf("estimator %q: parameter %s = %v: must be a finite number", name, k, v)}
 			}
 		}
 		return f(p)
 	}
+}
+
+// ParamError is a parameter that an estimator rejects: one it does not
+// take, or a value no estimator takes. Its message is Err's.
+type ParamError struct {
+	// Param is the parameter's name.
+	Param string
+	Err   error
+}
+
+func (e *ParamError) Error() string { return e.Err.Error() }
+
+func (e *ParamError) Unwrap() error { return e.Err }
+
+// ParamKey returns err, from building an estimator whose parameters a
+// config holds at key, as that config's error: "key.param: ..." for a
+// [ParamError], so that a sweep file's error points at the parameter's own
+// line, else "key: ...".
+func ParamKey(key string, err error) error {
+	var pe *ParamError
+	if errors.As(err, &pe) {
+		return fmt.Errorf("%s.%s: %w", key, pe.Param, err)
+	}
+	return fmt.Errorf("%s: %w", key, err)
 }
 
 // Names returns the registered estimator names, of both kinds, sorted.

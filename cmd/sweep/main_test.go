@@ -102,7 +102,14 @@ func TestUsageAndConfigErrorsExitWithTwo(t *testing.T) {
 	if code, out, errs := runCLI("plan", noData); code != exitOK {
 		t.Errorf("plan of a sweep whose data folder is missing here: exit %d\n%s%s", code, out, errs)
 	}
+	// A misspelt estimator parameter in a table of its own: the error
+	// points at its line, not at the table's.
+	typo := filepath.Join(dir, "typo.toml")
+	if err := os.WriteFile(typo, []byte("name = \"x\"\ntask = \"gaussian\"\n[base]\nestimator = \"smile\"\n\n[base.estimator_params]\ntau = 1.0\ntua = 2.0\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
 	checkUsageErrors(t, []usageError{
+		{[]string{"validate", typo}, typo + `:8: base.estimator_params.tua: estimator "smile" has no parameter "tua" (it takes tau)`},
 		{[]string{"validate", noData}, noData + ":5: base.data_path = \"" + missing + "\": data path \"" + missing + "\" does not exist; give the folder"},
 		{[]string{"run", noData, "--out", filepath.Join(dir, "runs")}, noData + ":5: base.data_path"},
 		{nil, "Usage:"},

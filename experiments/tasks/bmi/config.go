@@ -131,12 +131,12 @@ func (c *Config) Validate() error {
 	c.AdamMoments = moments
 	if info.Classic() {
 		if _, err := estimators.NewSample(c.Estimator, estimators.Params(c.EstimatorParams)); err != nil {
-			return fmt.Errorf("estimator_params: %w", err)
+			return estimators.ParamKey("estimator_params", err)
 		}
 		return c.checkClassic(p, info)
 	}
 	if _, err := estimators.New(c.Estimator, estimators.Params(c.EstimatorParams)); err != nil {
-		return fmt.Errorf("estimator_params: %w", err)
+		return estimators.ParamKey("estimator_params", err)
 	}
 	return c.validateNeural()
 }

@@ -126,7 +126,7 @@ func (c *Config) Validate() error {
 		return fmt.Errorf("estimator = %q: %w", c.Estimator, err)
 	}
 	if _, err := estimators.New(c.Estimator, estimators.Params(c.EstimatorParams)); err != nil {
-		return fmt.Errorf("estimator_params: %w", err)
+		return estimators.ParamKey("estimator_params", err)
 	}
 	return c.EstimateMemory().CheckSizes()
 }
