@@ -23,6 +23,20 @@ import (
 // writes each metric they name.
 func (s *Sweep) checkReportKeys(checkMetrics bool) error {
 	keys := &runKeys{s: s, skipMetrics: !checkMetrics}
+	return s.eachReport(func(list string, i int, kind reports.Kind, spec reports.Spec) error {
+		if option, name, msg := keys.problem(kind, spec); msg != "" {
+			line := s.loc.elementLine([]string{list, option}, list, i, elementNaming(spec.Options[option], name))
+			return &FileError{File: s.File, Line: line, Key: fmt.Sprintf("%s[%d].%s", list, i, keyPart(option)), Msg: msg}
+		}
+		return nil
+	})
+}
+
+// eachReport calls f with each figure and table of the sweep whose kind is
+// known (reportSpecs has refused the others), its list ("figures" or
+// "tables") and index in it, in the file's order, until f returns an
+// error, which it returns.
+func (s *Sweep) eachReport(f func(list string, i int, kind reports.Kind, spec reports.Spec) error) error {
 	for _, list := range []struct {
 		name  string
 		specs []reports.Spec
@@ -30,11 +44,10 @@ func (s *Sweep) checkReportKeys(checkMetrics bool) error {
 		for i, spec := range list.specs {
 			kind, err := reports.Lookup(spec.Kind)
 			if err != nil {
-				continue // reportSpecs has refused it
+				continue
 			}
-			if option, name, msg := keys.problem(kind, spec); msg != "" {
-				line := s.loc.elementLine([]string{list.name, option}, list.name, i, elementNaming(spec.Options[option], name))
-				return &FileError{File: s.File, Line: line, Key: fmt.Sprintf("%s[%d].%s", list.name, i, keyPart(option)), Msg: msg}
+			if err := f(list.name, i, kind, spec); err != nil {
+				return err
 			}
 		}
 	}
@@ -49,35 +62,29 @@ func (s *Sweep) checkReportKeys(checkMetrics bool) error {
 // fix. It is a warning, not an error: the report says so too, under the
 // table or in the figure's legend.
 func (s *Sweep) PoolingWarnings() []string {
-	keys := &runKeys{s: s}
+	var runs []reports.Run
 	var out []string
-	for _, list := range []struct {
-		name  string
-		specs []reports.Spec
-	}{{"figures", s.Figures}, {"tables", s.Tables}} {
-		for i, spec := range list.specs {
-			kind, err := reports.Lookup(spec.Kind)
-			if err != nil {
-				continue
-			}
-			runs := make([]reports.Run, len(s.Runs))
+	s.eachReport(func(list string, i int, kind reports.Kind, spec reports.Spec) error {
+		if runs == nil {
+			keys := &runKeys{s: s}
 			for j := range s.Runs {
-				runs[j] = keys.run(j)
+				runs = append(runs, keys.run(j))
 			}
-			g, pooled := kind.Pooled(spec, runs)
-			msg := reports.PooledMessage(g, pooled)
-			if msg == "" {
-				continue
-			}
-			path, key := []string{list.name}, fmt.Sprintf("%s[%d]", list.name, i)
-			if _, set := spec.Options[g.Option]; set {
-				path, key = []string{list.name, g.Option}, key+"."+keyPart(g.Option)
-			}
-			err = &FileError{File: s.File, Line: s.loc.line(path, list.name, i), Key: key,
-				Msg: fmt.Sprintf("%s report %s: %s", spec.Kind, english.Quote(spec.Name), msg)}
-			out = append(out, err.Error())
 		}
-	}
+		g, pooled := kind.Pooled(spec, runs)
+		msg := reports.PooledMessage(g, pooled)
+		if msg == "" {
+			return nil
+		}
+		path, key := []string{list}, fmt.Sprintf("%s[%d]", list, i)
+		if _, set := spec.Options[g.Option]; set {
+			path, key = []string{list, g.Option}, key+"."+keyPart(g.Option)
+		}
+		err := &FileError{File: s.File, Line: s.loc.line(path, list, i), Key: key,
+			Msg: fmt.Sprintf("%s report %s: %s", spec.Kind, english.Quote(spec.Name), msg)}
+		out = append(out, err.Error())
+		return nil
+	})
 	return out
 }
 
