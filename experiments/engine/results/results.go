@@ -347,6 +347,10 @@ type Summary struct {
 	Started  time.Time `json:"started"`
 	Finished time.Time `json:"finished,omitzero"`
 	Seconds  float64   `json:"seconds"`
+	// Code is the revision of the code that ran it, where the binary
+	// knows one (see sweep's codeRevision): a run is known by its
+	// settings, not its code, so this is the record of which code made it.
+	Code string `json:"code,omitempty"`
 }
 
 // WriteSummary writes s to dir/summary.json atomically, and syncs dir.

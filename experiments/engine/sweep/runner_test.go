@@ -11,6 +11,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"runtime"
 	"slices"
 	"strings"
 	"sync"
@@ -104,6 +105,10 @@ func TestRunWritesTheStorageContract(t *testing.T) {
 		if sum.Status != results.StatusDone || sum.RunID != r.ID || sum.Seed != r.Seed || sum.Step != 4 ||
 			sum.Params["estimator"] != r.Values[0] || len(sum.Params) != 1 || sum.Metrics["mi"] != 0.08 || sum.Finished.IsZero() {
 			t.Fatalf("summary of %s: %+v", r.ID, sum)
+		}
+		// A test binary records no git revision: the Go version alone.
+		if !strings.HasSuffix(sum.Code, runtime.Version()) {
+			t.Errorf("summary of %s: code %q; want it to end in the Go version %s", r.ID, sum.Code, runtime.Version())
 		}
 		if _, err := os.Stat(filepath.Join(dir, results.LockFile)); !os.IsNotExist(err) {
 			t.Fatalf("the lock of %s is still there: %v", r.ID, err)
