@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io/fs"
 	"maps"
 	"os"
 	"path/filepath"
@@ -302,10 +303,13 @@ func (s *Sweep) CheckRecord(out string, force bool) (notes []string, err error) 
 	if !ok {
 		return nil, s.writeRecord(out)
 	}
+	notes = s.renameRuns(dir, old)
 	c := s.Diff(old)
 	switch {
-	case c.None() && !c.FileChanged:
+	case c.None() && !c.FileChanged && len(notes) == 0:
 		return nil, nil
+	case c.None() && !c.FileChanged:
+		return notes, s.writeRecord(out)
 	case c.None():
 		notes = append(notes, fmt.Sprintf("%s changed since the last run but describes the same runs (comments, reports or checkpoint settings); continuing", subjectAndExtended(s.File, s.Extends)))
 	case !force:
@@ -317,4 +321,61 @@ func (s *Sweep) CheckRecord(out string, force bool) (notes []string, err error) 
 		}
 	}
 	return notes, s.writeRecord(out)
+}
+
+// renameRuns moves the folder of each run of old, the record in the sweep
+// directory dir, whose id the sweep now writes differently for the same
+// config (the same config.toml, so the same run: how an id writes a value
+// changed, such as a minus sign as m), to its new id, and renames the run
+// in old, so that it is kept as the run it is rather than run again. A
+// folder that a process holds (its lock file is there), or whose new name
+// is taken, stays, and its run is new to the record. It returns a note for
+// each run moved.
+func (s *Sweep) renameRuns(dir string, old *Record) (notes []string) {
+	now := s.Record()
+	inOld, inNow := map[string]bool{}, map[string]bool{}
+	for _, r := range old.Runs {
+		inOld[r.ID] = true
+	}
+	newBySHA := map[string]string{}
+	for _, r := range now.Runs {
+		inNow[r.ID] = true
+		if !inOld[r.ID] {
+			newBySHA[r.ConfigSHA256] = r.ID
+		}
+	}
+	for i, r := range old.Runs {
+		to, ok := newBySHA[r.ConfigSHA256]
+		if inNow[r.ID] || !ok || moveRun(dir, r.ID, to) != nil {
+			continue
+		}
+		delete(newBySHA, r.ConfigSHA256)
+		old.Runs[i].ID = to
+		notes = append(notes, fmt.Sprintf("run %s is now %s (the same config, its id written anew): its folder is renamed", r.ID, to))
+	}
+	return notes
+}
+
+// moveRun renames run from's folder in dir to to's, and the run id its
+// summary.json records, unless a process holds it or to's folder exists.
+// A run that never made a folder moves trivially.
+func moveRun(dir, from, to string) error {
+	src, dst := filepath.Join(dir, from), filepath.Join(dir, to)
+	if _, err := os.Stat(src); errors.Is(err, fs.ErrNotExist) {
+		return nil
+	}
+	if _, err := os.Stat(filepath.Join(src, results.LockFile)); err == nil {
+		return fmt.Errorf("run %s is locked", from)
+	}
+	if _, err := os.Stat(dst); err == nil {
+		return fmt.Errorf("%s exists", dst)
+	}
+	if err := os.Rename(src, dst); err != nil {
+		return err
+	}
+	if sum, err := results.ReadSummary(dst); err == nil {
+		sum.RunID = to
+		return results.WriteSummary(dst, sum)
+	}
+	return nil
 }

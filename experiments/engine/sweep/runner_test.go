@@ -776,3 +776,53 @@ func TestAFolderItCannotWriteSaysWhatARerunNeeds(t *testing.T) {
 		t.Errorf("reason %q, want boom", other.reason)
 	}
 }
+
+// TestRunsWhoseIDsAreWrittenAnewAreKept: a sweep run when ids dropped a
+// value's minus sign (momentum-1 for -1), run again now that they write it
+// (momentum-m1), keeps its done runs: their folders are renamed to the new
+// ids, with their summaries, and nothing runs again.
+func TestRunsWhoseIDsAreWrittenAnewAreKept(t *testing.T) {
+	out := t.TempDir()
+	src := strings.Replace(runFile, "[parameters.estimator]\nvalues = [\"jsd\", \"dv\"]", "[parameters.\"optim.momentum\"]\nvalues = [-0.5, 0.9]", 1)
+	s := parseFile(t, src)
+	runSweep(t, s, out)
+	// Rewrite the sweep directory as the earlier code left it.
+	dir := s.Dir(out)
+	record, err := os.ReadFile(filepath.Join(dir, RecordFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	moved := 0
+	for _, r := range s.Runs {
+		oldID := strings.Replace(r.ID, "momentum-m0.5", "momentum-0.5", 1)
+		if oldID == r.ID {
+			continue
+		}
+		if err := os.Rename(filepath.Join(dir, r.ID), filepath.Join(dir, oldID)); err != nil {
+			t.Fatal(err)
+		}
+		record = bytes.ReplaceAll(record, []byte(r.ID), []byte(oldID))
+		moved++
+	}
+	if moved != 2 {
+		t.Fatalf("%d runs with a negative momentum; want 2", moved)
+	}
+	if err := os.WriteFile(filepath.Join(dir, RecordFile), record, 0o644); err != nil {
+		t.Fatal(err)
+	}
+
+	oc, log := runSweep(t, parseFile(t, src), out)
+	if len(oc.Ran) != 0 || len(oc.Skipped) != 4 || strings.Count(log, "(the same config, its id written anew): its folder is renamed") != 2 {
+		t.Fatalf("rerun: ran %v skipped %v\n%s", oc.Ran, oc.Skipped, log)
+	}
+	for _, r := range s.Runs {
+		sum, err := results.ReadSummary(s.RunDir(out, r))
+		if err != nil || sum.RunID != r.ID || sum.Status != results.StatusDone {
+			t.Errorf("%s after the rename: %+v, %v", r.ID, sum, err)
+		}
+	}
+	rec, _, err := ReadRecord(dir)
+	if err != nil || rec.Runs[0].ID != s.Runs[0].ID {
+		t.Errorf("sweep.json keeps the old ids: %+v, %v", rec, err)
+	}
+}
