@@ -678,8 +678,13 @@ func (p *parser) parameters(root map[string]any, s *Sweep) error {
 		names.add(name)
 		s.Params = append(s.Params, param)
 	}
+	conditional := func(name string) bool {
+		spec, _ := table[name].(map[string]any)
+		_, has := spec["where"]
+		return has
+	}
 	for i := range s.Params {
-		if err := p.paramWhere(s, &s.Params[i], table[s.Params[i].Name].(map[string]any)); err != nil {
+		if err := p.paramWhere(s, &s.Params[i], table[s.Params[i].Name].(map[string]any), conditional); err != nil {
 			return err
 		}
 	}
@@ -689,8 +694,9 @@ func (p *parser) parameters(root map[string]any, s *Sweep) error {
 // paramWhere decodes a parameter's where = { parameter = value }, which
 // makes it conditional (see Param.Where), once every parameter is known:
 // it may name only other parameters with values that are not conditional
-// themselves, each with one of its values, and only in a grid.
-func (p *parser) paramWhere(s *Sweep, param *Param, spec map[string]any) error {
+// themselves (conditional says which have a where, in any order of the
+// file), each with one of its values, and only in a grid.
+func (p *parser) paramWhere(s *Sweep, param *Param, spec map[string]any, conditional func(name string) bool) error {
 	wv, present := spec["where"]
 	if !present {
 		return nil
@@ -708,11 +714,10 @@ func (p *parser) paramWhere(s *Sweep, param *Param, spec map[string]any) error {
 		return p.errAt(path, "an axis cannot be conditional: leave out axis or where")
 	}
 	for _, name := range slices.Sorted(maps.Keys(where)) {
-		other, found := s.param(name)
 		switch {
 		case name == param.Name:
 			return p.errAt(path, "names the parameter itself: name the other parameters whose values select the runs")
-		case found && other.Where != nil:
+		case conditional(name):
 			return p.errAt(path, "%q is conditional itself: where can name only parameters that every run has", name)
 		}
 	}

@@ -34,9 +34,16 @@ func (s *Sweep) gridConfigs() ([][]any, error) {
 		}
 		n *= len(p.Values)
 		if n*len(s.Seeds) > MaxRuns {
+			// A conditional parameter counts in every configuration here,
+			// before those that leave it out are merged: the product is
+			// built first.
+			conditional := ""
+			if slices.ContainsFunc(s.Params, func(p Param) bool { return p.Where != nil }) {
+				conditional = ", each conditional parameter counted in every configuration"
+			}
 			return nil, &FileError{File: s.File, Line: p.Line, Key: keyString([]string{"parameters", p.Name}),
-				Msg: fmt.Sprintf("the grid grows past %d runs here (%d configurations x %s): sweep fewer values or seeds, or use method = \"random\" with a run_cap",
-					MaxRuns, n, english.Plural(len(s.Seeds), "seed"))}
+				Msg: fmt.Sprintf("the grid grows past %d runs here (%d configurations x %s%s): sweep fewer values or seeds, or use method = \"random\" with a run_cap",
+					MaxRuns, n, english.Plural(len(s.Seeds), "seed"), conditional)}
 		}
 	}
 	// The axes' position in the order is that of the first axis.
@@ -269,7 +276,7 @@ func (s *Sweep) resolve(vals []any, seed int64) (*RunSpec, error) {
 		overridden = append(overridden, slices.Sorted(maps.Keys(o.Set))...)
 	}
 	if ks, ok := cfg.(tasks.KeysSetter); ok {
-		ks.SetKeys(append(s.setKeys(), overridden...))
+		ks.SetKeys(append(s.setKeys(vals), overridden...))
 	}
 	if err := s.validate(cfg); err != nil {
 		return nil, s.validateErr(err, vals, seed)
@@ -327,13 +334,16 @@ func overrideIndex(err error) (int, bool) {
 	return fe.entry - 1, true
 }
 
-// setKeys returns the keys the sweep file sets for every run, for
-// [tasks.KeysSetter]: the keys of [base], sorted, then the parameters'
-// names in their order.
-func (s *Sweep) setKeys() []string {
+// setKeys returns the keys the sweep file sets for the run with parameter
+// values vals, for [tasks.KeysSetter]: the keys of [base], sorted, then
+// the parameters' names in their order, but for a conditional parameter
+// the run leaves out.
+func (s *Sweep) setKeys(vals []any) []string {
 	keys := slices.Sorted(maps.Keys(s.base))
-	for _, p := range s.Params {
-		keys = append(keys, p.Name)
+	for i, p := range s.Params {
+		if vals[i] != (unset{}) {
+			keys = append(keys, p.Name)
+		}
 	}
 	return keys
 }
@@ -381,6 +391,9 @@ func (s *Sweep) validateErr(err error, vals []any, seed int64) error {
 	}
 	key := strings.Trim(m[1], `"'`)
 	for i, p := range s.Params {
+		if vals[i] == (unset{}) {
+			continue // the run has [base]'s setting, placed below
+		}
 		if p.Name == key || strings.HasPrefix(key, p.Name+".") || strings.HasPrefix(p.Name, key+".") {
 			field, elem := "values", p.valueIndex(vals[i])
 			if len(p.Values) == 1 {

@@ -20,8 +20,9 @@ func presetSweep(base, params string) string {
 // the sweep file beside a preset is refused even when its value is the
 // default (gamma = 0.1 used to pass, and dim-g silently trained gamma 1),
 // in [base] with the preset in [base] or swept as a parameter, or by an
-// override of the runs of one preset, and that the preset alone, or with
-// an override of a key it does not set, is accepted.
+// override of the runs of one preset, or by a parameter conditional on a
+// preset, and that the preset alone, with an override of a key it does not
+// set, or with a weight conditional on no preset, is accepted.
 func TestPresetWithExplicitDefaultWeightIsAnError(t *testing.T) {
 	for _, tc := range []struct {
 		name, base, params string
@@ -34,6 +35,8 @@ func TestPresetWithExplicitDefaultWeightIsAnError(t *testing.T) {
 		{"preset grid with base gamma", "gamma = 0.1\n", "[parameters.preset]\nvalues = [\"dim-g\", \"dim-l\"]\n", "gamma"},
 		{"preset with a swept alpha", "preset = \"dim-l\"\n", "[parameters.alpha]\nvalues = [0.0, 1.0]\n", "alpha"},
 		{"preset grid with an overridden gamma", "", "[parameters.preset]\nvalues = [\"dim-g\", \"dim-l\"]\n[[overrides]]\nwhere = { preset = \"dim-l\" }\ngamma = 0.5\n", "gamma"},
+		{"preset grid with a gamma conditional on no preset", "", "[parameters.preset]\nvalues = [\"dim-g\", \"\"]\n[parameters.gamma]\nvalues = [0.1, 0.5]\nwhere = { preset = \"\" }\n", ""},
+		{"preset grid with a gamma conditional on a preset", "", "[parameters.preset]\nvalues = [\"dim-g\", \"\"]\n[parameters.gamma]\nvalues = [0.1, 0.5]\nwhere = { preset = \"dim-g\" }\n", "gamma"},
 		{"preset grid with overridden probes", "", "[parameters.preset]\nvalues = [\"dim-l\", \"pixels\"]\n[[overrides]]\nwhere = { preset = \"pixels\" }\nprobe_epochs = 2\n", ""},
 	} {
 		_, err := sweep.Parse("p.toml", []byte(presetSweep(tc.base, tc.params)))
