@@ -173,11 +173,9 @@ func makeHeatmap(runs []Run, spec Spec, dir string) ([]string, error) {
 		// done is grey or missing.
 		p.Title.Text += "\nnot drawn: " + s
 	}
-	if _, keys := pooledKeys("heatmap", spec, done); len(keys) > 0 {
-		p.Title.Text += "\npooled as seeds: " + keys[0].Key
-		if len(keys) > 1 {
-			p.Title.Text += fmt.Sprintf(" and %d more", len(keys)-1)
-		}
+	_, keys := pooledKeys("heatmap", spec, done)
+	for _, line := range pooledLines(keys) {
+		p.Title.Text += "\n" + line
 	}
 	p.X.Label.Text = o.X
 	p.Y.Label.Text = o.Y

@@ -25,10 +25,14 @@ type KeyRef struct {
 // (the staircase kind then draws one panel or one line). Metrics are not
 // keys: see [Kind.NamedMetrics].
 func (k Kind) NamedKeys(spec Spec) []KeyRef {
-	if k.Keys == nil {
-		return nil
+	var refs []KeyRef
+	if k.Keys != nil {
+		refs = k.Keys(spec)
 	}
-	return k.Keys(spec)
+	if k.Groups != nil {
+		refs = append(refs, givenKeys(spec, map[string][]string{poolOption: declaredPool(spec)})...)
+	}
+	return refs
 }
 
 // givenKeys returns the KeyRefs of the keys of each option in options

@@ -69,7 +69,9 @@ func (k Kind) Pooled(spec Spec, runs []Run) (g Grouping, keys []PooledKey) {
 		}
 	}
 	for _, key := range slices.Sorted(maps.Keys(values)) {
-		keys = append(keys, PooledKey{Key: key, Values: sortedValues(values[key]), Declared: slices.Contains(g.Pool, key)})
+		keys = append(keys, PooledKey{Key: key, Values: sortedValues(values[key]), Declared: slices.ContainsFunc(g.Pool, func(p string) bool {
+			return key == p || strings.HasSuffix(key, "."+p) // a nested key by its last part, as Run.Param finds it
+		})})
 	}
 	return g, keys
 }
@@ -219,14 +221,23 @@ func pooledNote(kind string, spec Spec, runs []Run) string {
 	return strings.Join(notes, " ")
 }
 
-// keyValues writes each key with its values: "tau (1, 5, 10)".
+// keyValues writes each key with its values, "tau (1, 5, 10)", or with
+// the first maxListedValues and their number where there are more, "lr
+// (1e-05, 2e-05, ..., 40 values)": a random sweep's drawn values are many.
 func keyValues(keys []PooledKey) []string {
 	parts := make([]string, len(keys))
 	for i, k := range keys {
-		parts[i] = fmt.Sprintf("%s (%s)", k.Key, strings.Join(k.Values, ", "))
+		vals := k.Values
+		if len(vals) > maxListedValues {
+			vals = append(slices.Clone(vals[:maxListedValues]), fmt.Sprintf("..., %d values", len(k.Values)))
+		}
+		parts[i] = fmt.Sprintf("%s (%s)", k.Key, strings.Join(vals, ", "))
 	}
 	return parts
 }
+
+// maxListedValues bounds the values keyValues lists of one key.
+const maxListedValues = 6
 
 // withPooled returns legend (a new one where it is nil and there is
 // something to say) with a line naming the settings that the figure's
@@ -241,17 +252,28 @@ func withPooled(legend *figureLegend, kind string, spec Spec, runs []Run) *figur
 	if legend == nil {
 		legend = newFigureLegend()
 	}
+	for _, line := range pooledLines(keys) {
+		legend.Add(line)
+	}
+	return legend
+}
+
+// pooledLines are a figure's lines of text on keys: the settings its groups
+// average over on purpose (pool), "averaged over: lr (0.001, 0.004)", and
+// those they pool otherwise, "pooled as seeds: tau (1, 5)".
+func pooledLines(keys []PooledKey) []string {
+	var lines []string
 	for _, declared := range []bool{true, false} {
 		part := slices.DeleteFunc(slices.Clone(keys), func(k PooledKey) bool { return k.Declared != declared })
 		switch {
 		case len(part) == 0:
 		case declared:
-			legend.Add("averaged over: " + strings.Join(keyValues(part), ", "))
+			lines = append(lines, "averaged over: "+strings.Join(keyValues(part), ", "))
 		default:
-			legend.Add("pooled as seeds: " + strings.Join(keyValues(part), ", "))
+			lines = append(lines, "pooled as seeds: "+strings.Join(keyValues(part), ", "))
 		}
 	}
-	return legend
+	return lines
 }
 
 // joinNotes joins the non-empty notes under a table with a space.

@@ -112,3 +112,37 @@ func TestPooledFigures(t *testing.T) {
 		t.Errorf("the line figure with pool does not say what it averages over, or still says it pools")
 	}
 }
+
+// TestPooledDetails: pool names a nested key by its last part too; a heat
+// map's title says what it averages over on purpose, not that it pools;
+// and a key of many values lists the first few and their number.
+func TestPooledDetails(t *testing.T) {
+	runs := poolRuns(t)
+	table, _ := Lookup("table")
+	spec := Spec{Kind: "table", Name: "t", Options: map[string]any{"rows": "estimator", "columns": "acc", "pool": "tau"}}
+	if _, keys := table.Pooled(spec, runs); len(keys) != 1 || !keys[0].Declared {
+		t.Errorf("pool = tau: %+v; want estimator_params.tau declared", keys)
+	}
+	if refs := table.NamedKeys(spec); !slices.Contains(refs, KeyRef{Option: "pool", Key: "tau"}) {
+		t.Errorf("NamedKeys %+v lacks pool's key, which a sweep checks", refs)
+	}
+
+	heatmap, _ := Lookup("heatmap")
+	hspec := Spec{Kind: "heatmap", Name: "h", Options: map[string]any{"x": "estimator", "y": "lr", "z": "acc", "pool": "tau"}}
+	paths, err := heatmap.Make(runs, hspec, t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if svg, _ := os.ReadFile(paths[1]); !strings.Contains(string(svg), "averaged over: estimator_params.tau (1, 5)") ||
+		strings.Contains(string(svg), "pooled as seeds") {
+		t.Errorf("the heat map with pool does not say what it averages over, or says it pools")
+	}
+
+	many := PooledKey{Key: "lr"}
+	for i := range 40 {
+		many.Values = append(many.Values, formatValue(float64(i+1)/1e5))
+	}
+	if got, want := keyValues([]PooledKey{many})[0], "lr (1e-05, 2e-05, 3e-05, 4e-05, 5e-05, 6e-05, ..., 40 values)"; got != want {
+		t.Errorf("keyValues of 40 values: %q; want %q", got, want)
+	}
+}

@@ -128,7 +128,6 @@ func loadSweepWith(arg string, stderr io.Writer, parse func(string, []byte, swee
 			return nil, false, err
 		}
 		s, err = parse(arg, src, localResolver())
-		warnPooling(s, stderr)
 		return s, false, err
 	}
 	if !known {
@@ -141,19 +140,7 @@ func loadSweepWith(arg string, stderr io.Writer, parse func(string, []byte, swee
 		}
 	}
 	s, err = parse(arg, src, sweeps.Resolve)
-	warnPooling(s, stderr)
 	return s, true, err
-}
-
-// warnPooling prints s's pooling warnings (see sweep.Sweep.PoolingWarnings),
-// if s was parsed.
-func warnPooling(s *sweep.Sweep, stderr io.Writer) {
-	if s == nil {
-		return
-	}
-	for _, w := range s.PoolingWarnings() {
-		fmt.Fprintf(stderr, "warning: %s\n", w)
-	}
 }
 
 // localResolver returns the Resolver of a sweep file on disk: the file an

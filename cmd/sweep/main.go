@@ -176,15 +176,19 @@ type fileCommand struct {
 	// disk says that the command checks what the runs will read from
 	// disk on this machine (sweep.Sweep.CheckDisk), as a config error.
 	disk bool
+	// warn says that the command prints the sweep's pooling warnings
+	// (sweep.Sweep.PoolingWarnings): those that make or check reports, not
+	// plan or status, which a user may call again and again.
+	warn bool
 }
 
 // fileCommands are the subcommands that take a sweep file, by name; each
 // lives in the file of its name.
 var fileCommands = map[string]fileCommand{
-	"run":      {flags: runFlags, run: runSweep, disk: true},
+	"run":      {flags: runFlags, run: runSweep, disk: true, warn: true},
 	"plan":     {flags: planFlags, run: plan},
-	"validate": {run: validate, disk: true},
-	"report":   {flags: outFlag, run: report, stored: true},
+	"validate": {run: validate, disk: true, warn: true},
+	"report":   {flags: outFlag, run: report, stored: true, warn: true},
 	"status":   {flags: outFlag, run: status, stored: true},
 }
 
@@ -211,6 +215,11 @@ func (c fileCommand) call(name string, args []string, stdout, stderr io.Writer) 
 	if err != nil {
 		fmt.Fprintln(stderr, err)
 		return exitUsage
+	}
+	if c.warn {
+		for _, w := range s.PoolingWarnings() {
+			fmt.Fprintf(stderr, "warning: %s\n", w)
+		}
 	}
 	o.shipped = shipped
 	return c.run(s, o, stdout, stderr)

@@ -84,6 +84,10 @@ func TestValidateWarnsOfPooling(t *testing.T) {
 	if code != exitOK || !strings.HasPrefix(out, "ok: ") || !strings.Contains(errs, "warning: "+want) {
 		t.Errorf("validate: exit %d, stderr lacks %q\n%s%s", code, want, out, errs)
 	}
+	// plan, which a user may call again and again, does not repeat it.
+	if code, out, errs := runCLI("plan", f); code != exitOK || strings.Contains(errs, "warning") {
+		t.Errorf("plan: exit %d\n%s%s", code, out, errs)
+	}
 }
 
 func TestUsageAndConfigErrorsExitWithTwo(t *testing.T) {
