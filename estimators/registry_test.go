@@ -94,8 +94,7 @@ func TestFactoryReturningNothingIsAnError(t *testing.T) {
 
 // TestNonFiniteParamsAreRejected: every estimator, of both kinds, the
 // tests' own whose factories check nothing included, refuses NaN and ±Inf
-// for each of its parameters, naming it, through New and through its
-// registered factory alike.
+// for each of its parameters through New or NewSample, naming it.
 func TestNonFiniteParamsAreRejected(t *testing.T) {
 	checked := 0
 	for _, name := range Names() {

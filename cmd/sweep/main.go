@@ -30,7 +30,6 @@ import (
 	"slices"
 	"strings"
 
-	"github.com/infomax/infomax/experiments/engine/checkpoint"
 	"github.com/infomax/infomax/experiments/engine/results"
 	"github.com/infomax/infomax/experiments/engine/sweep"
 	"github.com/infomax/infomax/internal/registry"
@@ -173,9 +172,6 @@ type fileCommand struct {
 	// stored says that the command reads the sweep's stored runs, so
 	// that it loads the sweep with sweep.ParseStored.
 	stored bool
-	// disk says that the command checks what the runs will read from
-	// disk on this machine (sweep.Sweep.CheckDisk), as a config error.
-	disk bool
 	// warn says that the command prints the sweep's pooling warnings
 	// (sweep.Sweep.PoolingWarnings): those that make or check reports, not
 	// plan or status, which a user may call again and again.
@@ -185,9 +181,9 @@ type fileCommand struct {
 // fileCommands are the subcommands that take a sweep file, by name; each
 // lives in the file of its name.
 var fileCommands = map[string]fileCommand{
-	"run":      {flags: runFlags, run: runSweep, disk: true, warn: true},
+	"run":      {flags: runFlags, run: runSweep, warn: true},
 	"plan":     {flags: planFlags, run: plan},
-	"validate": {run: validate, disk: true, warn: true},
+	"validate": {run: validate, warn: true},
 	"report":   {flags: outFlag, run: report, stored: true, warn: true},
 	"status":   {flags: outFlag, run: status, stored: true},
 }
@@ -209,9 +205,6 @@ func (c fileCommand) call(name string, args []string, stdout, stderr io.Writer) 
 		parse = sweep.ParseStored
 	}
 	s, shipped, err := loadSweepWith(pos[0], stderr, parse)
-	if err == nil && c.disk {
-		err = s.CheckDisk()
-	}
 	if err != nil {
 		fmt.Fprintln(stderr, err)
 		return exitUsage
@@ -314,11 +307,7 @@ func stateText(s *sweep.Sweep, out string, st sweep.State) string {
 	case st.Status == results.StatusRunning && st.Holder != nil:
 		return "running (" + st.Holder.String() + ")"
 	case st.Status == results.StatusInterrupted:
-		text := cmp.Or(st.Reason, "interrupted")
-		if cs, ok := checkpoint.Peek(s.RunDir(out, st.Run)); ok {
-			return fmt.Sprintf("%s (will resume from step %d)", text, cs)
-		}
-		return text + " (will start over)"
+		return cmp.Or(st.Reason, "interrupted") + cmp.Or(resumeNote(s, out, st), " (will start over)")
 	case st.Status == results.StatusFailed:
 		return "failed: " + stateReason(s, out, st)
 	}

@@ -114,7 +114,7 @@ func TestUsageAndConfigErrorsExitWithTwo(t *testing.T) {
 	}
 	checkUsageErrors(t, []usageError{
 		{[]string{"validate", typo}, typo + `:8: base.estimator_params.tua: estimator "smile" has no parameter "tua" (it takes tau)`},
-		{[]string{"validate", noData}, noData + ":5: base.data_path = \"" + missing + "\": data path \"" + missing + "\" does not exist; give the folder"},
+		{[]string{"validate", noData}, noData + ":5: base.data_path: data path \"" + missing + "\" does not exist; give the folder"},
 		{[]string{"run", noData, "--out", filepath.Join(dir, "runs")}, noData + ":5: base.data_path"},
 		{nil, "Usage:"},
 		{[]string{"frobnicate"}, `unknown command "frobnicate"`},
@@ -473,5 +473,31 @@ func TestRunMakesTheReportsOnceEveryRunIsDone(t *testing.T) {
 	code, stdout, errs = runCLI("run", f, "--out", out)
 	if code != exitFailed || !strings.Contains(stdout, "reports failed: report walk_failing (failing): ") {
 		t.Fatalf("failing report: exit %d\n%s%s", code, stdout, errs)
+	}
+}
+
+// TestRunOfADoneSweepNeedsNoData: sweep run checks the data folder of the
+// runs it will run only: a sweep whose runs are all done runs on a machine
+// without its data, keeping them.
+func TestRunOfADoneSweepNeedsNoData(t *testing.T) {
+	dir := t.TempDir()
+	f := filepath.Join(dir, "nodata.toml")
+	if err := os.WriteFile(f, []byte("name = \"x\"\ntask = \"dim\"\n[base]\nsteps = 2\ndata_path = \""+filepath.Join(dir, "mnist")+"\"\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	s, err := sweep.Load(f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := filepath.Join(dir, "runs")
+	run := s.Runs[0]
+	if err := os.MkdirAll(s.RunDir(out, run), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := results.WriteSummary(s.RunDir(out, run), &results.Summary{RunID: run.ID, Status: results.StatusDone, Seed: run.Seed, Metrics: results.Values{}}); err != nil {
+		t.Fatal(err)
+	}
+	if code, stdout, errs := runCLI("run", f, "--out", out); code != exitOK || !strings.Contains(stdout, "0 ran, 1 already done") {
+		t.Errorf("run of a done sweep without its data: exit %d\n%s%s", code, stdout, errs)
 	}
 }

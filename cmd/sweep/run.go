@@ -37,8 +37,13 @@ func runSweep(s *sweep.Sweep, o *options, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "sweep run: %v\n", err)
 		return exitUsage
 	}
-	if err := s.CheckParallel(s.Unfinished(o.out, shard, o.retryDiverged), o.parallel); err != nil {
+	unfinished := s.Unfinished(o.out, shard, o.retryDiverged)
+	if err := s.CheckParallel(unfinished, o.parallel); err != nil {
 		fmt.Fprintf(stderr, "sweep run: %v\n", err)
+		return exitUsage
+	}
+	if err := s.CheckDisk(unfinished); err != nil {
+		fmt.Fprintln(stderr, err)
 		return exitUsage
 	}
 	if !shard.All() && source != "--shard" {

@@ -77,14 +77,20 @@ func stateReason(s *sweep.Sweep, out string, st sweep.State) string {
 	if st.Holder != nil {
 		return st.Holder.String()
 	}
-	reason := st.Reason
 	diverged := st.Summary != nil && st.Summary.Diverged // run again, it starts over
 	if (st.Status == results.StatusFailed && !diverged) || st.Status == results.StatusInterrupted {
-		if cs, ok := checkpoint.Peek(s.RunDir(out, st.Run)); ok {
-			reason += fmt.Sprintf(" (will resume from step %d)", cs)
-		}
+		return st.Reason + resumeNote(s, out, st)
 	}
-	return reason
+	return st.Reason
+}
+
+// resumeNote is " (will resume from step N)" for a run with a checkpoint
+// at step N, "" for one without.
+func resumeNote(s *sweep.Sweep, out string, st sweep.State) string {
+	if cs, ok := checkpoint.Peek(s.RunDir(out, st.Run)); ok {
+		return fmt.Sprintf(" (will resume from step %d)", cs)
+	}
+	return ""
 }
 
 // statusSummary is the line `sweep status` ends with: the runs in each

@@ -9,8 +9,17 @@ import (
 )
 
 // validate says that the sweep file is valid (loading it checked it
-// without training) and what it holds.
-func validate(s *sweep.Sweep, _ *options, stdout, _ io.Writer) int {
+// without training, and every run's settings that name something on disk
+// are there: sweep.Sweep.CheckDisk) and what it holds.
+func validate(s *sweep.Sweep, _ *options, stdout, stderr io.Writer) int {
+	all := make([]int, len(s.Runs))
+	for i := range all {
+		all[i] = i
+	}
+	if err := s.CheckDisk(all); err != nil {
+		fmt.Fprintln(stderr, err)
+		return exitUsage
+	}
 	fmt.Fprintf(stdout, "ok: %s (sweep %s, task %s, %s; %s, %s)\n",
 		english.Plural(len(s.Runs), "run"), s.Name, s.Task, s.Method, english.Plural(len(s.Figures), "figure"), english.Plural(len(s.Tables), "table"))
 	return exitOK

@@ -214,9 +214,10 @@ func (a *attempt) call(ctx context.Context, task tasks.Task, prog *progress) (re
 // end records in the run's summary how the task ended, with the metrics it
 // returned and the error runErr, and returns the run's result. The
 // checkpoints of a run that is done or diverged are removed: neither
-// resumes from them (a diverged run is kept, or run again from the start). When the summary cannot be written the run
-// fails, with its own error first: on a full disk, the checkpoint or
-// metrics.jsonl write that failed first, then summary.json's.
+// resumes from them (a diverged run is kept, or run again from the
+// start). When the summary cannot be written the run fails, with its own
+// error first: on a full disk, the checkpoint or metrics.jsonl write that
+// failed first, then summary.json's.
 func (a *attempt) end(ctx context.Context, vals results.Values, runErr error) runResult {
 	sum := a.sum
 	sum.Finished = time.Now().UTC()

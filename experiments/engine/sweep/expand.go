@@ -362,13 +362,16 @@ func (s *Sweep) validate(cfg tasks.Config) (err error) {
 	return s.checkMemory(cfg)
 }
 
-// CheckDisk calls CheckDisk on the config of every run whose task config
-// has one (tasks.DiskChecker) and returns the first error, placed in the file as a Validate error is: a data path
+// CheckDisk calls CheckDisk on the config of each of the runs with
+// indices runs whose task config has one (tasks.DiskChecker), and returns
+// the first error, placed in the file as a Validate error is: a data path
 // that is missing on this machine fails here, once, rather than every run
 // at its start. Parsing does not look at the disk, so that a sweep can be
-// planned on another machine; `sweep validate` and `sweep run` call it.
-func (s *Sweep) CheckDisk() error {
-	for _, run := range s.Runs {
+// planned on another machine; `sweep validate` calls it for every run,
+// `sweep run` for those it will run.
+func (s *Sweep) CheckDisk(runs []int) error {
+	for _, i := range runs {
+		run := s.Runs[i]
 		dc, ok := run.Config.(tasks.DiskChecker)
 		if !ok {
 			continue

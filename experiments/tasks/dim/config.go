@@ -304,7 +304,7 @@ func (c *Config) Objective() Preset {
 // tasks.DiskChecker).
 func (c *Config) CheckDisk() error {
 	if err := data.CheckFolder(c.DataPath); err != nil {
-		return fmt.Errorf("data_path = %q: %w", c.DataPath, err)
+		return fmt.Errorf("data_path: %w", err)
 	}
 	return nil
 }
