@@ -5,6 +5,7 @@ import (
 	"image/color"
 	"math"
 	"strconv"
+	"strings"
 
 	"gonum.org/v1/plot"
 	"gonum.org/v1/plot/palette"
@@ -173,9 +174,13 @@ func makeHeatmap(runs []Run, spec Spec, dir string) ([]string, error) {
 		// done is grey or missing.
 		p.Title.Text += "\nnot drawn: " + s
 	}
-	_, keys := pooledKeys("heatmap", spec, done)
-	for _, line := range pooledLines(keys) {
-		p.Title.Text += "\n" + line
+	// The title has room for the keys' names alone.
+	grouping, keys := pooledKeys("heatmap", spec, done)
+	for i := range keys {
+		keys[i].Values = nil
+	}
+	for _, line := range pooledLines(grouping, keys) {
+		p.Title.Text += "\n" + strings.ReplaceAll(line, " ()", "")
 	}
 	p.X.Label.Text = o.X
 	p.Y.Label.Text = o.Y

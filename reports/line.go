@@ -7,6 +7,8 @@ import (
 	"slices"
 	"sort"
 
+	"github.com/infomax/infomax/internal/english"
+
 	"gonum.org/v1/plot"
 	"gonum.org/v1/plot/plotter"
 	"gonum.org/v1/plot/vg"
@@ -198,6 +200,15 @@ func makeLine(runs []Run, spec Spec, dir string) ([]string, error) {
 	if len(done) == 0 {
 		return nil, fmt.Errorf("line report %q: option \"where\": no finished run matches %s", spec.Name, formatWhere(o.Where))
 	}
+	// Runs without the x parameter (a conditional one their runs leave
+	// out) have no place on the axis: they are left out, and the legend
+	// says so.
+	withX := slices.DeleteFunc(slices.Clone(done), func(r Run) bool { _, ok := o.xOf(r); return !ok && o.XMetric == "" })
+	noX := len(done) - len(withX)
+	if len(withX) == 0 {
+		return nil, fmt.Errorf("line report %q: option \"x\": no finished run it draws has %q", spec.Name, o.X)
+	}
+	done = withX
 	if o.XMetric != "" {
 		if err := checkMetrics("line", spec, "xmetric", done, []string{o.XMetric}); err != nil {
 			return nil, err
@@ -239,6 +250,12 @@ func makeLine(runs []Run, spec Spec, dir string) ([]string, error) {
 		legend.Add(note)
 	}
 	legend = withPooled(withLeftOut(legend, out.matching(o.Where), o.Group), "line", spec, done)
+	if noX > 0 {
+		if legend == nil {
+			legend = newFigureLegend()
+		}
+		legend.Add(fmt.Sprintf("not drawn: %s without %s", english.Plural(noX, "run"), o.X))
+	}
 	return writePanels(dir, spec.Name, plots, o.Columns, o.Size, legend)
 }
 

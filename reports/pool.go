@@ -20,6 +20,9 @@ type Grouping struct {
 	Option string
 	// Selectable says that the kind has a where option to pick runs by.
 	Selectable bool
+	// FirstOnly says that the report draws one run of each group (the
+	// staircase's seeds = "first"), not a summary of them all.
+	FirstOnly bool
 	// Keys tell groups apart, the kind's defaults included.
 	Keys []string
 	// Metric, unless "", tells groups apart too by its value in each run's
@@ -126,11 +129,24 @@ func settingsDiff(a, b Run) map[string][2]string {
 	}
 	for key := range fb {
 		if _, ok := fa[key]; !ok {
-			diff[key] = [2]string{"", fb[key]}
+			diff[key] = [2]string{unsetValue, fb[key]}
 		}
+	}
+	for key, pair := range diff {
+		if _, ok := fa[key]; !ok {
+			pair[0] = unsetValue
+		}
+		if _, ok := fb[key]; !ok {
+			pair[1] = unsetValue
+		}
+		diff[key] = pair
 	}
 	return diff
 }
+
+// unsetValue stands, among a setting's values, for a run without it (a
+// conditional parameter the run leaves out).
+const unsetValue = "unset"
 
 // runSettings flattens the settings of r that settingsDiff compares.
 func runSettings(r Run) map[string]string {
@@ -189,7 +205,15 @@ func PooledMessage(g Grouping, keys []PooledKey) string {
 	if g.Selectable {
 		fixes = append(fixes, "select one value with where")
 	}
-	fixes = append(fixes, fmt.Sprintf("name %s in pool to average over %s on purpose", them, them))
+	if g.FirstOnly {
+		fixes = append(fixes, fmt.Sprintf("name %s in pool to draw one of them on purpose", them))
+	} else {
+		fixes = append(fixes, fmt.Sprintf("name %s in pool to average over %s on purpose", them, them))
+	}
+	if g.FirstOnly {
+		return fmt.Sprintf("each %s draws one of several runs that differ in %s, not only in their seed; %s",
+			g.Unit, strings.Join(parts, ", "), strings.Join(fixes, ", or "))
+	}
 	return fmt.Sprintf("each %s pools runs that differ in %s, as though they were seeds; %s",
 		g.Unit, strings.Join(parts, ", "), strings.Join(fixes, ", or "))
 }
@@ -212,8 +236,8 @@ func pooledNote(kind string, spec Spec, runs []Run) string {
 	g, keys := pooledKeys(kind, spec, runs)
 	var notes []string
 	if declared := slices.DeleteFunc(slices.Clone(keys), func(k PooledKey) bool { return !k.Declared }); len(declared) > 0 {
-		notes = append(notes, fmt.Sprintf("Each %s averages over %s (pool): its spread is over them as well as the seeds.",
-			g.Unit, strings.Join(keyValues(declared), ", ")))
+		notes = append(notes, fmt.Sprintf("The %ss average over %s, as pool asks: where a %s's runs differ in them, its spread is over them as well as the seeds.",
+			g.Unit, strings.Join(keyValues(declared), ", "), g.Unit))
 	}
 	if msg := PooledMessage(g, keys); msg != "" {
 		notes = append(notes, "Pooled: "+msg+".")
@@ -245,14 +269,14 @@ const maxListedValues = 6
 // and one naming those they pool otherwise, as though they were seeds:
 // "pooled as seeds: tau (1, 5)".
 func withPooled(legend *figureLegend, kind string, spec Spec, runs []Run) *figureLegend {
-	_, keys := pooledKeys(kind, spec, runs)
+	g, keys := pooledKeys(kind, spec, runs)
 	if len(keys) == 0 {
 		return legend
 	}
 	if legend == nil {
 		legend = newFigureLegend()
 	}
-	for _, line := range pooledLines(keys) {
+	for _, line := range pooledLines(g, keys) {
 		legend.Add(line)
 	}
 	return legend
@@ -260,8 +284,13 @@ func withPooled(legend *figureLegend, kind string, spec Spec, runs []Run) *figur
 
 // pooledLines are a figure's lines of text on keys: the settings its groups
 // average over on purpose (pool), "averaged over: lr (0.001, 0.004)", and
-// those they pool otherwise, "pooled as seeds: tau (1, 5)".
-func pooledLines(keys []PooledKey) []string {
+// those they pool otherwise, "pooled as seeds: tau (1, 5)"; for a figure
+// that draws one run of each group (g.FirstOnly), one line, "one run drawn
+// of several in: tau (1, 5)".
+func pooledLines(g Grouping, keys []PooledKey) []string {
+	if g.FirstOnly {
+		return []string{"one run drawn of several in: " + strings.Join(keyValues(keys), ", ")}
+	}
 	var lines []string
 	for _, declared := range []bool{true, false} {
 		part := slices.DeleteFunc(slices.Clone(keys), func(k PooledKey) bool { return k.Declared != declared })

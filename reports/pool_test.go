@@ -70,7 +70,7 @@ func TestPooledFindsSettingsAGroupMixes(t *testing.T) {
 		t.Fatal(err)
 	}
 	md, _ := os.ReadFile(paths[0])
-	if !strings.Contains(string(md), "Each row averages over estimator_params.tau (1, 5) (pool)") || strings.Contains(string(md), "Pooled:") {
+	if !strings.Contains(string(md), "The rows average over estimator_params.tau (1, 5), as pool asks") || strings.Contains(string(md), "Pooled:") {
 		t.Errorf("the table with pool does not say what it averages over, or still warns:\n%s", md)
 	}
 	spec.Options["pool"] = int64(3)
@@ -133,7 +133,7 @@ func TestPooledDetails(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if svg, _ := os.ReadFile(paths[1]); !strings.Contains(string(svg), "averaged over: estimator_params.tau (1, 5)") ||
+	if svg, _ := os.ReadFile(paths[1]); !strings.Contains(string(svg), "averaged over: estimator_params.tau<") ||
 		strings.Contains(string(svg), "pooled as seeds") {
 		t.Errorf("the heat map with pool does not say what it averages over, or says it pools")
 	}
@@ -144,5 +144,47 @@ func TestPooledDetails(t *testing.T) {
 	}
 	if got, want := keyValues([]PooledKey{many})[0], "lr (1e-05, 2e-05, 3e-05, 4e-05, 5e-05, 6e-05, ..., 40 values)"; got != want {
 		t.Errorf("keyValues of 40 values: %q; want %q", got, want)
+	}
+}
+
+// TestConditionalKeysInFigures: runs of a sweep with a conditional
+// parameter (smile at two taus, nwj without tau). A staircase whose lines
+// name tau draws nwj's panel with one line rather than failing; one whose
+// lines leave tau out says it draws one of several runs; a line figure at
+// x = tau leaves nwj's runs out and says so; and a heat map over
+// estimator pools tau with nwj's value shown as unset.
+func TestConditionalKeysInFigures(t *testing.T) {
+	fakes := []fakeRun{{ID: "nwj", Params: map[string]any{"estimator": "nwj"},
+		Config:  map[string]any{"estimator": "nwj", "critic": "separable", "estimator_params": map[string]any{}},
+		Metrics: results.Values{"acc": 1}, Log: staircaseLog([]float64{2, 4}, 100, 0, 0.1, 1)}}
+	for _, tau := range []float64{1, 5} {
+		fakes = append(fakes, fakeRun{ID: "smile" + formatValue(tau), Params: map[string]any{"estimator": "smile", "estimator_params.tau": tau},
+			Config:  map[string]any{"estimator": "smile", "critic": "separable", "estimator_params": map[string]any{"tau": tau}},
+			Metrics: results.Values{"acc": tau}, Log: staircaseLog([]float64{2, 4}, 100, 0, 0.1, uint64(tau))})
+	}
+	runs := makeRuns(t, fakes...)
+	svgOf := func(kind string, options map[string]any) string {
+		t.Helper()
+		k, _ := Lookup(kind)
+		paths, err := k.Make(runs, Spec{Kind: kind, Name: kind, Options: options}, t.TempDir())
+		if err != nil {
+			t.Fatalf("%s %v: %v", kind, options, err)
+		}
+		svg, _ := os.ReadFile(paths[1])
+		return string(svg)
+	}
+	if svg := svgOf("staircase", map[string]any{"panel": "estimator", "line": []any{"critic", "estimator_params.tau"}}); strings.Contains(svg, "one run drawn") {
+		t.Errorf("a staircase whose lines name tau says it draws one of several runs")
+	}
+	if svg := svgOf("staircase", map[string]any{"panel": "estimator", "line": "critic"}); !strings.Contains(svg, "one run drawn of several in: estimator_params.tau (1, 5)") {
+		t.Errorf("a staircase whose lines leave tau out does not say it draws one of several runs")
+	}
+	if svg := svgOf("line", map[string]any{"x": "estimator_params.tau", "y": "acc"}); !strings.Contains(svg, "not drawn: 1 run without estimator_params.tau") {
+		t.Errorf("a line figure at x = tau does not say it leaves nwj's run out")
+	}
+	heatmap, _ := Lookup("heatmap")
+	_, keys := heatmap.Pooled(Spec{Kind: "heatmap", Name: "h", Options: map[string]any{"x": "critic", "y": "critic", "z": "acc"}}, runs)
+	if len(keys) != 2 || keys[1].Key != "estimator_params.tau" || !slices.Equal(keys[1].Values, []string{"1", "5", "unset"}) {
+		t.Errorf("pooled %+v; want estimator and estimator_params.tau (1, 5, unset)", keys)
 	}
 }

@@ -364,7 +364,7 @@ func groupRuns(kind string, spec Spec, runs []Run, keys []string) ([]*group, err
 				seen = append(seen, s)
 			}
 		}
-		if !found {
+		if !found && kind != subsetKind {
 			return nil, fmt.Errorf("%s report %q: no run has a parameter or config key %q (%s)",
 				kind, spec.Name, key, knownKeys(runs))
 		}
@@ -479,6 +479,19 @@ func checkMetrics(kind string, spec Spec, option string, runs []Run, names []str
 		}
 	}
 	return nil
+}
+
+// subsetKind, as groupRuns' kind, groups a subset of a report's runs (a
+// panel's), which may lack a key that the report's other runs have, such
+// as a conditional parameter: there a key no run has is n/a in every run,
+// not an error.
+const subsetKind = "\x00subset"
+
+// subGroups groups runs, a subset of a report's runs (a panel's), by keys,
+// as groupOrAll does, but with a key none of them has n/a in each.
+func subGroups(runs []Run, keys []string) []*group {
+	groups, _ := groupOrAll(subsetKind, Spec{}, runs, keys)
+	return groups
 }
 
 // groupOrAll groups runs by keys as groupRuns does, or puts them all in one

@@ -113,10 +113,7 @@ func makeSampleSize(runs []Run, spec Spec, dir string) ([]string, error) {
 		if err != nil {
 			return nil, err
 		}
-		groups, err := groupOrAll("sample_size", spec, pg.Runs, o.Group)
-		if err != nil {
-			return nil, err
-		}
+		groups := subGroups(pg.Runs, o.Group)
 		line.Labels[o.Y] = pg.Caption()
 		p, err := linePanel(spec, line, o.Y, groups, colors, allX, legend, nil)
 		if err != nil {

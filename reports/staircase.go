@@ -29,7 +29,7 @@ func init() {
 		Metrics: func(spec Spec) []MetricRef { o, _ := readStaircaseOptions(spec); return loggedRefs("metric", o.Metric) },
 		Groups: func(spec Spec) Grouping {
 			o, _ := readStaircaseOptions(spec)
-			return Grouping{Pool: declaredPool(spec), Unit: "line", Option: "line", Keys: slices.Concat(o.Panel, o.Line)}
+			return Grouping{Pool: declaredPool(spec), Unit: "line", Option: "line", Keys: slices.Concat(o.Panel, o.Line), FirstOnly: !o.AllSeeds}
 		},
 		Make: makeStaircase,
 	})
@@ -137,10 +137,7 @@ func makeStaircase(runs []Run, spec Spec, dir string) ([]string, error) {
 func staircasePanel(spec Spec, o staircaseOptions, pg *group, colorOf map[string]int, legend *figureLegend) (*plot.Plot, error) {
 	p := newPanel(pg.Caption(), "step", "nats")
 	p.X.Tick.Marker = stepTicks{}
-	lines, err := groupOrAll("staircase", spec, pg.Runs, o.Line)
-	if err != nil {
-		return nil, err
-	}
+	lines := subGroups(pg.Runs, o.Line)
 	s := newStaircaseLines(legend)
 	for _, lg := range lines {
 		if err := s.addGroup(p, spec, o, lg, colorOf[lg.Label()]); err != nil {

@@ -178,3 +178,22 @@ func TestARunThatCannotRunExitsWithOne(t *testing.T) {
 		t.Fatalf("exit %d, want 1\n%s%s", code, stdout, errs)
 	}
 }
+
+// TestReportWarnsOfAFileThatNoLongerDescribesTheRuns: report and status
+// read the stored runs by the file as it is; when it no longer describes
+// the runs recorded in sweep.json (which run refuses), they say so.
+func TestReportWarnsOfAFileThatNoLongerDescribesTheRuns(t *testing.T) {
+	f, out, _ := ranSmallWalk(t, "")
+	editFile(t, f, func(src string) string { return strings.Replace(src, "values = [0.5, 2.0]", "values = [0.5, 3.0]", 1) })
+	for _, cmd := range []string{"report", "status"} {
+		code, stdout, errs := runCLI(cmd, f, "--out", out)
+		want := "warning: " + f + " no longer describes the runs recorded in "
+		if !strings.Contains(errs, want) || !strings.Contains(errs, "(0 changed, 3 added, 3 removed;") {
+			t.Errorf("%s of a changed file: exit %d, stderr lacks %q\n%s%s", cmd, code, want, stdout, errs)
+		}
+	}
+	editFile(t, f, func(src string) string { return strings.Replace(src, "values = [0.5, 3.0]", "values = [0.5, 2.0]", 1) })
+	if _, _, errs := runCLI("status", f, "--out", out); strings.Contains(errs, "no longer describes") {
+		t.Errorf("status of the file as it ran warns: %s", errs)
+	}
+}

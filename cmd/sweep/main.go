@@ -27,6 +27,7 @@ import (
 	"io"
 	"maps"
 	"os"
+	"path/filepath"
 	"slices"
 	"strings"
 
@@ -214,8 +215,32 @@ func (c fileCommand) call(name string, args []string, stdout, stderr io.Writer) 
 			fmt.Fprintf(stderr, "warning: %s\n", w)
 		}
 	}
+	if c.stored {
+		if w := recordMismatch(s, o.out); w != "" {
+			fmt.Fprintf(stderr, "warning: %s\n", w)
+		}
+	}
 	o.shipped = shipped
 	return c.run(s, o, stdout, stderr)
+}
+
+// recordMismatch says, for report and status, which read the stored runs
+// by the file as it is, that the file no longer describes the runs its
+// last `sweep run` recorded in sweep.json (which run refuses without
+// --force): the reports and results.csv then show this file's runs, and
+// runs it dropped are left out of them. It returns "" where they agree or
+// there is no record.
+func recordMismatch(s *sweep.Sweep, out string) string {
+	rec, ok, err := sweep.ReadRecord(s.Dir(out))
+	if err != nil || !ok {
+		return ""
+	}
+	c := s.Diff(rec)
+	if c.None() {
+		return ""
+	}
+	return fmt.Sprintf("%s no longer describes the runs recorded in %s (%d changed, %d added, %d removed; `sweep run` lists them and refuses it without --force): "+
+		"this shows the file's runs, and leaves the others out", s.File, filepath.Join(s.Dir(out), sweep.RecordFile), len(c.Changed), len(c.Added), len(c.Removed))
 }
 
 // outFlag defines --out, the output directory, which must not be empty.
