@@ -233,6 +233,7 @@ func TestBadSweepFiles(t *testing.T) {
 		{"conditional in a random sweep", "method = \"random\"\nrun_cap = 2\n" + head + condParams + "where = { estimator = \"jsd\" }\n", 9, `a conditional parameter needs a grid sweep`},
 		{"conditional on a conditional", head + condParams + "where = { estimator = \"jsd\" }\n[parameters.width]\nvalues = [2, 4]\nwhere = { \"estimator_params.tau\" = 1.0 }\n", 10, `"estimator_params.tau" is conditional itself`},
 		{"base setting a run without the conditional parameter keeps", head + "[base]\nsteps = 4\n[base.estimator_params]\ntau = 9.0\n" + condParams + "where = { estimator = \"jsd\" }\n", 6, `base.estimator_params.tau = 9: must be at most steps (4)`},
+		{"misspelt pool key", head + condParams + "where = { estimator = \"jsd\" }\n[[tables]]\nkind = \"table\"\nname = \"t\"\nrows = \"estimator\"\ncolumns = \"mi\"\npool = \"tua\"\n", 13, `did you mean "tau"?`},
 		{"conditional on a conditional listed after it", head + "[parameters.width]\nvalues = [2, 4]\nwhere = { \"estimator_params.tau\" = 1.0 }\n" + condParams + "where = { estimator = \"jsd\" }\n", 5, `"estimator_params.tau" is conditional itself`},
 		{"unknown base key", head + "[base]\nbatch_size = 4\nbatch_sise = 3\n", 5, `base.batch_sise: unknown key; did you mean "batch_size"?`},
 		{"unknown nested base key", head + "[base.optim]\nlr = 0.1\nbeta = 3\n", 5, `base.optim.beta: unknown key (known here: lr, momentum)`},

@@ -194,6 +194,18 @@ func (k *runKeys) unknown(spec reports.Spec, key string) string {
 	if len(k.s.Runs) > 0 {
 		known = append(known, slices.Sorted(maps.Keys(k.run(0).Config))...)
 	}
+	// Nested keys too, by their dotted paths and their last parts, as a
+	// report finds them: "tau" for estimator_params.tau, which only some
+	// runs may have (a conditional parameter).
+	nested := map[string]bool{}
+	for _, r := range k.s.Runs {
+		for path := range flatSettings(r.ConfigTOML) {
+			if i := strings.LastIndexByte(path, '.'); i >= 0 {
+				nested[path], nested[path[i+1:]] = true, true
+			}
+		}
+	}
+	known = append(known, slices.Sorted(maps.Keys(nested))...)
 	swept := "no parameter is swept"
 	if names := k.s.ParamNames(); len(names) > 0 {
 		swept = "swept: " + strings.Join(names, ", ")
