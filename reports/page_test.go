@@ -359,8 +359,10 @@ func TestPageNamesTheFilesASweepExtends(t *testing.T) {
 }
 
 // TestConfigLabelLeavesOutSettingsARunDoesNotSet labels the runs of a
-// sweep whose overrides set a setting for some runs only: the others'
-// labels leave it out rather than show "setting = " with nothing after it.
+// sweep whose overrides (or a conditional parameter) set a setting for
+// some runs only: the others' labels leave it out rather than show
+// "setting = " with nothing after it, or say they leave it as [base] has
+// it where there is nothing else to say.
 func TestConfigLabelLeavesOutSettingsARunDoesNotSet(t *testing.T) {
 	params := []string{"estimator", "estimator_params.temperature"}
 	for _, c := range []struct {
@@ -374,8 +376,8 @@ func TestConfigLabelLeavesOutSettingsARunDoesNotSet(t *testing.T) {
 			t.Errorf("configLabel(%q) = %q, want %q", c.values, got, c.want)
 		}
 	}
-	if got := configLabel(params[1:], []string{""}); got != "other runs" {
-		t.Errorf("a run with no value: %q, want \"other runs\"", got)
+	if got := configLabel(params[1:], []string{""}); got != "estimator_params.temperature as in [base]" {
+		t.Errorf("a run with no value: %q, want \"estimator_params.temperature as in [base]\"", got)
 	}
 	if got := configLabel(nil, nil); got != "all runs" {
 		t.Errorf("no parameters: %q, want \"all runs\"", got)

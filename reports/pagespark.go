@@ -66,9 +66,10 @@ func configurations(runs []PageRun) [][]PageRun {
 }
 
 // configLabel writes parameter values as "name = value, ...", or "all
-// runs" when there are none. An empty value, a setting that overrides set
-// for other runs and these leave to its default, is left out; "other
-// runs" labels runs that have no value at all.
+// runs" when there are none. An empty value, a setting that overrides (or
+// a conditional parameter) set for other runs and these leave as [base]
+// or the default has it, is left out; runs that have no value at all are
+// labelled by what they leave so: "estimator_params.tau as in [base]".
 func configLabel(params, values []string) string {
 	if len(params) == 0 {
 		return "all runs"
@@ -80,7 +81,7 @@ func configLabel(params, values []string) string {
 		}
 	}
 	if len(parts) == 0 {
-		return "other runs"
+		return strings.Join(params, ", ") + " as in [base]"
 	}
 	return strings.Join(parts, ", ")
 }
