@@ -376,8 +376,8 @@ func TestConfigLabelLeavesOutSettingsARunDoesNotSet(t *testing.T) {
 			t.Errorf("configLabel(%q) = %q, want %q", c.values, got, c.want)
 		}
 	}
-	if got := configLabel(params[1:], []string{""}); got != "estimator_params.temperature as in [base]" {
-		t.Errorf("a run with no value: %q, want \"estimator_params.temperature as in [base]\"", got)
+	if got := configLabel(params[1:], []string{""}); got != "estimator_params.temperature unset" {
+		t.Errorf("a run with no value: %q, want \"estimator_params.temperature unset\"", got)
 	}
 	if got := configLabel(nil, nil); got != "all runs" {
 		t.Errorf("no parameters: %q, want \"all runs\"", got)

@@ -69,7 +69,7 @@ func configurations(runs []PageRun) [][]PageRun {
 // runs" when there are none. An empty value, a setting that overrides (or
 // a conditional parameter) set for other runs and these leave as [base]
 // or the default has it, is left out; runs that have no value at all are
-// labelled by what they leave so: "estimator_params.tau as in [base]".
+// labelled by what they leave so: "estimator_params.tau unset".
 func configLabel(params, values []string) string {
 	if len(params) == 0 {
 		return "all runs"
@@ -81,7 +81,7 @@ func configLabel(params, values []string) string {
 		}
 	}
 	if len(parts) == 0 {
-		return strings.Join(params, ", ") + " as in [base]"
+		return strings.Join(params, ", ") + " unset"
 	}
 	return strings.Join(parts, ", ")
 }
