@@ -303,7 +303,12 @@ func (s *Sweep) CheckRecord(out string, force bool) (notes []string, err error) 
 	if !ok {
 		return nil, s.writeRecord(out)
 	}
-	notes = s.renameRuns(dir, old)
+	renamed := s.renamedRuns(old)
+	if !force && len(renamed) > 0 && !s.Diff(old.withIDs(renamed)).None() {
+		// Refused below: leave every folder where it is.
+		renamed = nil
+	}
+	notes = moveRuns(dir, old, renamed)
 	c := s.Diff(old)
 	switch {
 	case c.None() && !c.FileChanged && len(notes) == 0:
@@ -323,15 +328,11 @@ func (s *Sweep) CheckRecord(out string, force bool) (notes []string, err error) 
 	return notes, s.writeRecord(out)
 }
 
-// renameRuns moves the folder of each run of old, the record in the sweep
-// directory dir, whose id the sweep now writes differently for the same
-// config (the same config.toml, so the same run: how an id writes a value
-// changed, such as a minus sign as m), to its new id, and renames the run
-// in old, so that it is kept as the run it is rather than run again. A
-// folder that a process holds (its lock file is there), or whose new name
-// is taken, stays, and its run is new to the record. It returns a note for
-// each run moved.
-func (s *Sweep) renameRuns(dir string, old *Record) (notes []string) {
+// renamedRuns returns the runs of old, the record in the sweep's
+// directory, whose ids the sweep now writes differently for the same config
+// (the same config.toml, so the same run: how an id writes a value
+// changed, such as a minus sign as m), as pairs of the old and the new id.
+func (s *Sweep) renamedRuns(old *Record) map[string]string {
 	now := s.Record()
 	inOld, inNow := map[string]bool{}, map[string]bool{}
 	for _, r := range old.Runs {
@@ -344,12 +345,39 @@ func (s *Sweep) renameRuns(dir string, old *Record) (notes []string) {
 			newBySHA[r.ConfigSHA256] = r.ID
 		}
 	}
+	renamed := map[string]string{}
+	for _, r := range old.Runs {
+		if to, ok := newBySHA[r.ConfigSHA256]; ok && !inNow[r.ID] {
+			renamed[r.ID] = to
+			delete(newBySHA, r.ConfigSHA256)
+		}
+	}
+	return renamed
+}
+
+// withIDs returns a copy of the record with the runs renamed.
+func (rec *Record) withIDs(renamed map[string]string) *Record {
+	c := *rec
+	c.Runs = slices.Clone(rec.Runs)
+	for i, r := range c.Runs {
+		if to, ok := renamed[r.ID]; ok {
+			c.Runs[i].ID = to
+		}
+	}
+	return &c
+}
+
+// moveRuns moves the folder of each run of old that renamed maps to a new
+// id, in the sweep directory dir, and renames it in old, so that it is
+// kept as the run it is rather than run again. A folder that a process
+// holds (its lock file is there), or whose new name is taken, stays, and
+// its run is new to the record. It returns a note for each run moved.
+func moveRuns(dir string, old *Record, renamed map[string]string) (notes []string) {
 	for i, r := range old.Runs {
-		to, ok := newBySHA[r.ConfigSHA256]
-		if inNow[r.ID] || !ok || moveRun(dir, r.ID, to) != nil {
+		to, ok := renamed[r.ID]
+		if !ok || moveRun(dir, r.ID, to) != nil {
 			continue
 		}
-		delete(newBySHA, r.ConfigSHA256)
 		old.Runs[i].ID = to
 		notes = append(notes, fmt.Sprintf("run %s is now %s (the same config, its id written anew): its folder is renamed", r.ID, to))
 	}

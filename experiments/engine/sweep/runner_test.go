@@ -811,6 +811,17 @@ func TestRunsWhoseIDsAreWrittenAnewAreKept(t *testing.T) {
 		t.Fatal(err)
 	}
 
+	// A file changed besides is refused, and moves no folder.
+	changed := strings.Replace(src, "values = [-0.5, 0.9]", "values = [-0.5, 0.9, 0.95]", 1)
+	var buf bytes.Buffer
+	var ce *ChangedError
+	if _, err := (&Runner{Out: out, Stdout: &buf}).Run(context.Background(), parseFile(t, changed)); !errors.As(err, &ce) {
+		t.Fatalf("a changed file: %v; want it refused", err)
+	}
+	if _, err := os.Stat(filepath.Join(dir, strings.Replace(s.Runs[0].ID, "momentum-m0.5", "momentum-0.5", 1))); err != nil {
+		t.Fatalf("a refused file moved a run's folder: %v", err)
+	}
+
 	oc, log := runSweep(t, parseFile(t, src), out)
 	if len(oc.Ran) != 0 || len(oc.Skipped) != 4 || strings.Count(log, "(the same config, its id written anew): its folder is renamed") != 2 {
 		t.Fatalf("rerun: ran %v skipped %v\n%s", oc.Ran, oc.Skipped, log)
