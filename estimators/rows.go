@@ -112,19 +112,13 @@ func Softplus(x *G.Node) (*G.Node, error) {
 	return graph.Softplus(x)
 }
 
-// rowSelection checks, for the helper name, that scores and mask agree and
-// that some row has an entry of role r. It returns the mask's nodes, the
-// selection of role r (1 on its entries, 0 elsewhere) and each row's
-// number of them.
+// rowSelection is roleSelection with each row's number of entries of role
+// r in place of their total.
 func rowSelection(name string, scores *G.Node, mask *Mask, r Role) (gm *graphMask, sel *G.Node, counts []int, err error) {
-	if gm, err = newGraphMask(name, scores, mask); err != nil {
+	if gm, sel, _, err = roleSelection(name, scores, mask, r); err != nil {
 		return nil, nil, nil, err
 	}
-	counts, rows := roleCounts(mask, r)
-	if rows == 0 {
-		return nil, nil, nil, fmt.Errorf("%s: the mask has no entry with role %d", name, r)
-	}
-	sel = gm.constMatrix(fmt.Sprintf("role%d", r), func(x Role) float64 { return indicator(x == r) })
+	counts, _ = roleCounts(mask, r)
 	return gm, sel, counts, nil
 }
 

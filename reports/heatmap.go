@@ -5,7 +5,6 @@ import (
 	"image/color"
 	"math"
 	"strconv"
-	"strings"
 
 	"gonum.org/v1/plot"
 	"gonum.org/v1/plot/palette"
@@ -180,7 +179,7 @@ func makeHeatmap(runs []Run, spec Spec, dir string) ([]string, error) {
 		keys[i].Values = nil
 	}
 	for _, line := range pooledLines(grouping, keys) {
-		p.Title.Text += "\n" + strings.ReplaceAll(line, " ()", "")
+		p.Title.Text += "\n" + line
 	}
 	p.X.Label.Text = o.X
 	p.Y.Label.Text = o.Y

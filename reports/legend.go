@@ -70,18 +70,30 @@ func withLeftOut(legend *figureLegend, out leftOut, keys []string) *figureLegend
 	if out.Total() == 0 {
 		return legend
 	}
+	groups, err := groupRuns("", Spec{}, out.Runs, keys)
+	if len(keys) == 0 || err != nil {
+		return withLines(legend, "not drawn: "+out.String())
+	}
+	lines := []string{"not drawn, not done:"}
+	for _, g := range groups {
+		_, gOut := doneRuns(g.Runs)
+		lines = append(lines, fmt.Sprintf("  %s: %s", g.Caption(), gOut.counts()))
+	}
+	return withLines(legend, lines...)
+}
+
+// withLines returns legend with each of lines added as a line of text: a
+// new legend where it is nil and there are lines, as in a figure without
+// groups to name.
+func withLines(legend *figureLegend, lines ...string) *figureLegend {
+	if len(lines) == 0 {
+		return legend
+	}
 	if legend == nil {
 		legend = newFigureLegend()
 	}
-	groups, err := groupRuns("", Spec{}, out.Runs, keys)
-	if len(keys) == 0 || err != nil {
-		legend.Add("not drawn: " + out.String())
-		return legend
-	}
-	legend.Add("not drawn, not done:")
-	for _, g := range groups {
-		_, gOut := doneRuns(g.Runs)
-		legend.Add(fmt.Sprintf("  %s: %s", g.Caption(), gOut.counts()))
+	for _, line := range lines {
+		legend.Add(line)
 	}
 	return legend
 }

@@ -244,17 +244,11 @@ func makeLine(runs []Run, spec Spec, dir string) ([]string, error) {
 		plots = append(plots, p)
 	}
 	if note := counts.barsNote(); note != "" {
-		if legend == nil {
-			legend = newFigureLegend()
-		}
-		legend.Add(note)
+		legend = withLines(legend, note)
 	}
 	legend = withPooled(withLeftOut(legend, out.matching(o.Where), o.Group), "line", spec, done)
 	if noX > 0 {
-		if legend == nil {
-			legend = newFigureLegend()
-		}
-		legend.Add(fmt.Sprintf("not drawn: %s without %s", english.Plural(noX, "run"), o.X))
+		legend = withLines(legend, fmt.Sprintf("not drawn: %s without %s", english.Plural(noX, "run"), o.X))
 	}
 	return writePanels(dir, spec.Name, plots, o.Columns, o.Size, legend)
 }

@@ -248,9 +248,14 @@ func pooledNote(kind string, spec Spec, runs []Run) string {
 // keyValues writes each key with its values, "tau (1, 5, 10)", or with
 // the first maxListedValues and their number where there are more, "lr
 // (1e-05, 2e-05, ..., 40 values)": a random sweep's drawn values are many.
+// A key without values is its name alone.
 func keyValues(keys []PooledKey) []string {
 	parts := make([]string, len(keys))
 	for i, k := range keys {
+		if len(k.Values) == 0 {
+			parts[i] = k.Key
+			continue
+		}
 		vals := k.Values
 		if len(vals) > maxListedValues {
 			vals = append(slices.Clone(vals[:maxListedValues]), fmt.Sprintf("..., %d values", len(k.Values)))
@@ -270,16 +275,7 @@ const maxListedValues = 6
 // "pooled as seeds: tau (1, 5)".
 func withPooled(legend *figureLegend, kind string, spec Spec, runs []Run) *figureLegend {
 	g, keys := pooledKeys(kind, spec, runs)
-	if len(keys) == 0 {
-		return legend
-	}
-	if legend == nil {
-		legend = newFigureLegend()
-	}
-	for _, line := range pooledLines(g, keys) {
-		legend.Add(line)
-	}
-	return legend
+	return withLines(legend, pooledLines(g, keys)...)
 }
 
 // pooledLines are a figure's lines of text on keys: the settings its groups
@@ -288,7 +284,10 @@ func withPooled(legend *figureLegend, kind string, spec Spec, runs []Run) *figur
 // that draws one run of each group (g.FirstOnly), one line, "one run drawn
 // of several in: tau (1, 5)".
 func pooledLines(g Grouping, keys []PooledKey) []string {
-	if g.FirstOnly {
+	switch {
+	case len(keys) == 0:
+		return nil
+	case g.FirstOnly:
 		return []string{"one run drawn of several in: " + strings.Join(keyValues(keys), ", ")}
 	}
 	var lines []string

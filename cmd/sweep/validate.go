@@ -12,11 +12,7 @@ import (
 // without training, and every run's settings that name something on disk
 // are there: sweep.Sweep.CheckDisk) and what it holds.
 func validate(s *sweep.Sweep, _ *options, stdout, stderr io.Writer) int {
-	all := make([]int, len(s.Runs))
-	for i := range all {
-		all[i] = i
-	}
-	if err := s.CheckDisk(all); err != nil {
+	if err := s.CheckDisk(s.ShardRuns(sweep.Shard{})); err != nil {
 		fmt.Fprintln(stderr, err)
 		return exitUsage
 	}

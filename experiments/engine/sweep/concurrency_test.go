@@ -45,7 +45,7 @@ func TestTwoFilesOfOneNameCannotBothStart(t *testing.T) {
 		unlock()
 		t.Fatalf("the second file was checked while the first held the directory (error %v)", err)
 	}
-	if err := first.writeRecord(out); err != nil {
+	if err := writeRecord(first.Dir(out), first.Record()); err != nil {
 		t.Fatal(err)
 	}
 	unlock()

@@ -128,6 +128,9 @@ type Sweep struct {
 	spare tasks.Config
 	dec   *decoder
 	loc   *locator
+	// planned are the runs decoded so far as reports see them (see
+	// plannedRuns).
+	planned []reports.Run
 }
 
 // Param is one [parameters] entry.

@@ -98,13 +98,13 @@ func ReadRecord(dir string) (rec *Record, ok bool, err error) {
 	return rec, true, nil
 }
 
-// writeRecord writes the sweep's record into its directory under out.
-func (s *Sweep) writeRecord(out string) error {
-	b, err := json.MarshalIndent(s.Record(), "", "  ")
+// writeRecord writes rec, the sweep's record, into its directory dir.
+func writeRecord(dir string, rec *Record) error {
+	b, err := json.MarshalIndent(rec, "", "  ")
 	if err != nil {
 		return err
 	}
-	return results.WriteFileAtomic(filepath.Join(s.Dir(out), RecordFile), append(b, '\n'))
+	return results.WriteFileAtomic(filepath.Join(dir, RecordFile), append(b, '\n'))
 }
 
 // Changes is how the runs of a sweep file differ from those recorded in
@@ -127,8 +127,13 @@ func (c *Changes) None() bool { return len(c.Changed)+len(c.Added)+len(c.Removed
 
 // Diff compares the sweep's runs with a record.
 func (s *Sweep) Diff(old *Record) *Changes {
-	c := &Changes{Keys: map[string]int{}, FileChanged: old.FileSHA256 != s.FileSHA256}
-	now := s.Record()
+	return diffRecords(s.Record(), old)
+}
+
+// diffRecords compares now, a sweep's record, with old, the one its
+// directory holds.
+func diffRecords(now, old *Record) *Changes {
+	c := &Changes{Keys: map[string]int{}, FileChanged: old.FileSHA256 != now.FileSHA256}
 	oldIDs := map[string]RecordRun{}
 	for _, r := range old.Runs {
 		oldIDs[r.ID] = r
@@ -291,30 +296,30 @@ func (s *Sweep) CheckRecord(out string, force bool) (notes []string, err error) 
 		return nil, err
 	}
 	defer unlock()
-	dir := s.Dir(out)
+	dir, now := s.Dir(out), s.Record()
 	old, ok, err := ReadRecord(dir)
 	if err != nil {
 		if !force {
 			return nil, fmt.Errorf("%v: rerun with --force to replace it with this file's record", err)
 		}
 		notes = append(notes, fmt.Sprintf("replacing the corrupt %s (--force)", RecordFile))
-		return notes, s.writeRecord(out)
+		return notes, writeRecord(dir, now)
 	}
 	if !ok {
-		return nil, s.writeRecord(out)
+		return nil, writeRecord(dir, now)
 	}
-	renamed := s.renamedRuns(old)
-	if !force && len(renamed) > 0 && !s.Diff(old.withIDs(renamed)).None() {
+	renamed := renamedRuns(now, old)
+	if !force && len(renamed) > 0 && !diffRecords(now, old.withIDs(renamed)).None() {
 		// Refused below: leave every folder where it is.
 		renamed = nil
 	}
 	notes = moveRuns(dir, old, renamed)
-	c := s.Diff(old)
+	c := diffRecords(now, old)
 	switch {
 	case c.None() && !c.FileChanged && len(notes) == 0:
 		return nil, nil
 	case c.None() && !c.FileChanged:
-		return notes, s.writeRecord(out)
+		return notes, writeRecord(dir, now)
 	case c.None():
 		notes = append(notes, fmt.Sprintf("%s changed since the last run but describes the same runs (comments, reports or checkpoint settings); continuing", subjectAndExtended(s.File, s.Extends)))
 	case !force:
@@ -325,15 +330,15 @@ func (s *Sweep) CheckRecord(out string, force bool) (notes []string, err error) 
 			notes = append(notes, fmt.Sprintf("the %s no longer in the file stay in %s but are left out of results.csv and reports", english.Plural(len(c.Removed), "removed run"), dir))
 		}
 	}
-	return notes, s.writeRecord(out)
+	return notes, writeRecord(dir, now)
 }
 
 // renamedRuns returns the runs of old, the record in the sweep's
-// directory, whose ids the sweep now writes differently for the same config
-// (the same config.toml, so the same run: how an id writes a value
-// changed, such as a minus sign as m), as pairs of the old and the new id.
-func (s *Sweep) renamedRuns(old *Record) map[string]string {
-	now := s.Record()
+// directory, whose ids now, the sweep's record, writes differently for the
+// same config (the same config.toml, so the same run: how an id writes a
+// value changed, such as a minus sign as m), as pairs of the old and the
+// new id.
+func renamedRuns(now, old *Record) map[string]string {
 	inOld, inNow := map[string]bool{}, map[string]bool{}
 	for _, r := range old.Runs {
 		inOld[r.ID] = true

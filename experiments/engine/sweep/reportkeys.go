@@ -62,16 +62,9 @@ func (s *Sweep) eachReport(f func(list string, i int, kind reports.Kind, spec re
 // fix. It is a warning, not an error: the report says so too, under the
 // table or in the figure's legend.
 func (s *Sweep) PoolingWarnings() []string {
-	var runs []reports.Run
 	var out []string
 	s.eachReport(func(list string, i int, kind reports.Kind, spec reports.Spec) error {
-		if runs == nil {
-			keys := &runKeys{s: s}
-			for j := range s.Runs {
-				runs = append(runs, keys.run(j))
-			}
-		}
-		g, pooled := kind.Pooled(spec, runs)
+		g, pooled := kind.Pooled(spec, s.plannedRuns(len(s.Runs)))
 		msg := reports.PooledMessage(g, pooled)
 		if msg == "" {
 			return nil
@@ -155,8 +148,6 @@ func elementNaming(value any, name string) int {
 // (reports.Run.Param), decoding the runs' configs only when needed.
 type runKeys struct {
 	s *Sweep
-	// runs are the runs decoded so far, as reports see them.
-	runs []reports.Run
 	// metrics are the metrics the task names for each run, once
 	// metricsOf has asked it.
 	metrics []tasks.Metrics
@@ -179,13 +170,18 @@ func (k *runKeys) has(key string) bool {
 }
 
 // run returns run i as a report will see it.
-func (k *runKeys) run(i int) reports.Run {
-	for len(k.runs) <= i {
-		r := k.s.Runs[len(k.runs)]
-		k.runs = append(k.runs, reports.Run{ID: r.ID, Config: r.configMap(),
-			Summary: &results.Summary{Params: k.s.ParamMap(r), Seed: r.Seed}})
+func (k *runKeys) run(i int) reports.Run { return k.s.plannedRuns(i + 1)[i] }
+
+// plannedRuns returns the first n runs of the sweep as reports will see
+// them, before any is run: their configs (decoded now, once for every
+// check that asks), swept values and seeds.
+func (s *Sweep) plannedRuns(n int) []reports.Run {
+	for len(s.planned) < n {
+		r := s.Runs[len(s.planned)]
+		s.planned = append(s.planned, reports.Run{ID: r.ID, Config: r.configMap(),
+			Summary: &results.Summary{Params: s.ParamMap(r), Seed: r.Seed}})
 	}
-	return k.runs[i]
+	return s.planned[:n]
 }
 
 // unknown is the message for a key that spec names and no run has.
