@@ -380,13 +380,15 @@ func TestREADMESweepExamplesValidate(t *testing.T) {
 // run` records them as failed and exits with 1; run again, it keeps them
 // without running them, says so and still exits with 1, and `sweep status`
 // leaves them out of the time left; with --retry-diverged it runs them
-// again, and, the walks being deterministic, they diverge at the same step.
+// again, and, the walks being deterministic, they diverge at the same step,
+// which its closing line says without telling to add the flag it has.
 func TestDivergedRunsAreKeptUnlessRetried(t *testing.T) {
 	f, out, _ := writeSmallWalk(t, "")
 	src, _ := os.ReadFile(f)
 	os.WriteFile(f, []byte(strings.Replace(string(src), "steps = 3", "steps = 3\ndiverge_above = 1.0", 1)), 0o644)
 	code, first, errs := runCLI("run", f, "--out", out)
-	if code != exitFailed || !strings.Contains(first, "a run that diverged would diverge again and is kept, unless you add --retry-diverged") {
+	if code != exitFailed || !strings.Contains(first, "a run that diverged would diverge again and is kept, unless you add --retry-diverged") ||
+		!strings.Contains(first, " failed (") {
 		t.Fatalf("run: exit %d\n%s%s", code, first, errs)
 	}
 	failed := strings.Count(first, "\n  scale-") // the closing lines of the failed runs
@@ -404,8 +406,11 @@ func TestDivergedRunsAreKeptUnlessRetried(t *testing.T) {
 		t.Errorf("status: exit %d, want %q and no time left\n%s", code, want, stdout)
 	}
 	code, stdout, errs = runCLI("run", f, "--out", out, "--retry-diverged")
-	if code != exitFailed || !strings.Contains(stdout, fmt.Sprintf("0 ran, %d already done, %d failed", 6-failed, failed)) {
-		t.Fatalf("run --retry-diverged: exit %d\n%s%s", code, stdout, errs)
+	want = fmt.Sprintf("0 ran, %d already done, %d failed (%d diverged again)", 6-failed, failed, failed)
+	if code != exitFailed || !strings.Contains(stdout, want) ||
+		!strings.Contains(stdout, "a run that diverged is deterministic and would diverge again as it is") ||
+		strings.Contains(stdout, "unless you add --retry-diverged") {
+		t.Fatalf("run --retry-diverged: exit %d, want %q and no hint to add the flag it has\n%s%s", code, want, stdout, errs)
 	}
 	for _, line := range strings.Split(first, "\n") {
 		if strings.HasPrefix(line, "  ") && strings.Contains(line, ": diverged at step ") && !strings.Contains(stdout, line) {

@@ -8,7 +8,6 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
-	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -102,6 +101,9 @@ type Outcome struct {
 	NotDone []string
 	// Interrupted is set when the context was cancelled.
 	Interrupted bool
+	// RetriedDiverged is set when the call ran again the runs that had
+	// diverged (Runner.RetryDiverged).
+	RetriedDiverged bool
 	// Notes say what was accepted of a changed sweep file.
 	Notes []string
 	// Reports are the report files [Runner.Report] wrote; ReportErr joins
@@ -239,7 +241,7 @@ func (r *Runner) checkDir(s *Sweep, out string) (*Outcome, error) {
 	if err := os.MkdirAll(s.Dir(out), 0o755); err != nil {
 		return nil, &OutError{Dir: s.Dir(out), Err: err}
 	}
-	oc := &Outcome{}
+	oc := &Outcome{RetriedDiverged: r.RetryDiverged}
 	notes, err := s.CheckRecord(out, r.Force)
 	var ce *ChangedError
 	if err != nil && !errors.As(err, &ce) {
@@ -401,6 +403,19 @@ const reportsInterrupted = "interrupted while writing the reports: every run is 
 func (oc *Outcome) Closing() string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "%d ran, %d already done, %d failed", len(oc.Ran), len(oc.Skipped), len(oc.Failed))
+	diverged := 0
+	for _, f := range oc.Failed {
+		if f.Diverged {
+			diverged++
+		}
+	}
+	if diverged > 0 {
+		again := ""
+		if oc.RetriedDiverged {
+			again = " again"
+		}
+		fmt.Fprintf(&b, " (%d diverged%s)", diverged, again)
+	}
 	if len(oc.Kept) > 0 {
 		fmt.Fprintf(&b, ", %d diverged before and kept", len(oc.Kept))
 	}
@@ -417,7 +432,10 @@ func (oc *Outcome) Closing() string {
 	}
 	if len(oc.Failed) > 0 {
 		retry := "rerun the same command to retry them"
-		if slices.ContainsFunc(oc.Failed, func(f FailedRun) bool { return f.Diverged }) {
+		switch {
+		case diverged > 0 && oc.RetriedDiverged:
+			retry += "; a run that diverged is deterministic and would diverge again as it is: change its config (a smaller learning rate, say) or the code, or leave it recorded as failed"
+		case diverged > 0:
 			retry += "; a run that diverged would diverge again and is kept, unless you add --retry-diverged"
 		}
 		b.WriteString("\nfailed runs (" + retry + "):")
