@@ -103,9 +103,68 @@ func (p *parser) extend(root map[string]any, src []byte) (map[string]any, []*lay
 	}
 	merged := chain[len(chain)-1].root
 	for i := len(chain) - 2; i >= 0; i-- {
-		merged = mergeRoots(merged, chain[i].root)
+		child, err := keepConditions(merged, chain[i], chain[i+1].file)
+		if err != nil {
+			return nil, nil, err
+		}
+		merged = mergeRoots(merged, child)
 	}
 	return merged, chain, nil
+}
+
+// keepConditions checks the parameters that l's file gives anew against
+// the conditional ones (see Param.Where) of merged, what the files it
+// extends come to, parent the nearest of them. A parameter that replaces a
+// conditional one must say where it is swept: its own where, or where = {}
+// for every run, which keepConditions removes from the root it returns
+// (l's root otherwise); without either it would lose the condition unseen.
+func keepConditions(merged map[string]any, l *layer, parent string) (map[string]any, error) {
+	old, _ := merged["parameters"].(map[string]any)
+	params, _ := l.root["parameters"].(map[string]any)
+	root, cloned := l.root, false
+	for _, name := range slices.Sorted(maps.Keys(params)) {
+		oldSpec, _ := old[name].(map[string]any)
+		spec, isMap := params[name].(map[string]any)
+		oldWhere, conditional := oldSpec["where"]
+		if !conditional || !isMap {
+			continue
+		}
+		where, has := spec["where"]
+		if w, ok := where.(map[string]any); has && (!ok || len(w) > 0) {
+			continue
+		}
+		if !has {
+			return nil, &FileError{File: l.file, Line: l.loc.line([]string{"parameters", name}, "", 0), Key: "parameters." + name,
+				Msg: fmt.Sprintf("replaces the parameter of %s, which is swept only in the runs where %s, and says nowhere: "+
+					"repeat its where to keep the condition, or write where = {} to sweep it in every run", parent, inlineTable(oldWhere))}
+		}
+		if !cloned {
+			root, cloned = maps.Clone(l.root), true
+			root["parameters"] = maps.Clone(params)
+		}
+		unconditional := maps.Clone(spec)
+		delete(unconditional, "where")
+		root["parameters"].(map[string]any)[name] = unconditional
+	}
+	return root, nil
+}
+
+// inlineTable writes a where table as TOML's inline table, its keys sorted:
+// { estimator = "smile" }.
+func inlineTable(v any) string {
+	m, ok := v.(map[string]any)
+	if !ok {
+		return fmt.Sprint(v)
+	}
+	var parts []string
+	for _, k := range slices.Sorted(maps.Keys(m)) {
+		val := FormatValue(m[k])
+		if s, isString := m[k].(string); isString {
+			val = strconv.Quote(s)
+		}
+		parts = append(parts, keyPart(k)+" = "+val)
+	}
+	return "{ " + strings.Join(parts, ", ") + " }"
 }
 
 // checkOwnName checks that the first file of a chain has a name of its own,

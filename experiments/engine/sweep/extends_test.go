@@ -152,6 +152,11 @@ func TestExtendsErrors(t *testing.T) {
 			"c.toml": "name = \"c\"\nextends = \"p.toml\"\n[base]\nsteps = 2\n",
 		}, []string{"p.toml:8: overrides[0].estimator_params.tau = 3: must be at most steps (2) (in the run with estimator = dv",
 			"c.toml, which inherits the whole overrides list: give it its own [[overrides]], or overrides = [] for none)"}},
+		{"a conditional parameter replaced without a where", map[string]string{
+			"p.toml": "name = \"p\"\ntask = \"fake\"\n" + condParams + "where = { estimator = \"jsd\" }\n",
+			"c.toml": "name = \"c\"\nextends = \"p.toml\"\n\n[parameters.\"estimator_params.tau\"]\nvalues = [3.0]\n",
+		}, []string{`c.toml:4: parameters.estimator_params.tau: replaces the parameter of `, `which is swept only in the runs where { estimator = "jsd" }`,
+			"repeat its where to keep the condition, or write where = {} to sweep it in every run"}},
 	}
 	for _, c := range cases {
 		dir := writeSweeps(t, c.files)
@@ -334,5 +339,33 @@ func TestExtendsChainTooLong(t *testing.T) {
 	want := fmt.Sprintf("%s:2: extends: a chain of more than %d files (", last, MaxExtends)
 	if !strings.Contains(err.Error(), want) || !strings.Contains(err.Error(), "f0.toml -> ") {
 		t.Errorf("error %q, want one with %q and the chain from f0.toml", err, want)
+	}
+}
+
+// TestExtendsConditionalParameter checks a file that gives new values to a
+// conditional parameter of the file it extends: with its own where it is
+// the file that says the same thing whole; with where = {} the parameter is
+// swept in every run, as a file without where would; an empty where of a
+// parameter that replaces none stays an error.
+func TestExtendsConditionalParameter(t *testing.T) {
+	parent := "name = \"p\"\ntask = \"fake\"\n" + condParams + "where = { estimator = \"jsd\" }\n"
+	child := "name = \"c\"\nextends = \"p.toml\"\n[parameters.\"estimator_params.tau\"]\nvalues = [3.0, 4.0]\n"
+	for _, c := range []struct{ where, whole string }{
+		{"where = { estimator = \"jsd\" }\n", "where = { estimator = \"jsd\" }\n"},
+		{"where = {}\n", ""},
+	} {
+		dir := writeSweeps(t, map[string]string{"p.toml": parent, "c.toml": child + c.where})
+		got, err := Load(filepath.Join(dir, "c.toml"))
+		if err != nil {
+			t.Fatalf("%s: %v", c.where, err)
+		}
+		whole := "name = \"c\"\ntask = \"fake\"\n" + strings.Replace(condParams, "[1.0, 2.0]", "[3.0, 4.0]", 1) + c.whole
+		want := parseFile(t, whole)
+		if g, w := strings.Join(runIDs(got), " "), strings.Join(runIDs(want), " "); g != w {
+			t.Errorf("%s: run ids\n%s\nwant those of the merged file\n%s", c.where, g, w)
+		}
+	}
+	if _, err := Parse("c.toml", []byte("name = \"c\"\ntask = \"fake\"\n"+condParams+"where = {}\n")); err == nil || !strings.Contains(err.Error(), "where: is empty") {
+		t.Errorf("an empty where in a file that extends none: %v, want the error that it is empty", err)
 	}
 }
