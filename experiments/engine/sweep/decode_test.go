@@ -465,3 +465,88 @@ func TestPoolingWarnings(t *testing.T) {
 		}
 	}
 }
+
+// productThenMerge is the grid of a sweep with conditional parameters as
+// its definition says it: the whole product in the parameters' order, each
+// conditional parameter unset where its where does not select the
+// configuration, each configuration kept where it first comes.
+func productThenMerge(s *Sweep) [][]any {
+	configs := [][]any{{}}
+	for _, p := range s.Params {
+		var next [][]any
+		for _, c := range configs {
+			for _, v := range p.Values {
+				next = append(next, append(slices.Clone(c), v))
+			}
+		}
+		configs = next
+	}
+	seen := map[string]bool{}
+	var out [][]any
+	for _, vals := range configs {
+		for i, p := range s.Params {
+			if p.Where != nil && !s.whereMatches(p.Where, vals) {
+				vals[i] = unset{}
+			}
+		}
+		if key := valueKey(vals); !seen[key] {
+			seen[key] = true
+			out = append(out, vals)
+		}
+	}
+	return out
+}
+
+// TestConditionalGridIsTheMergedProduct checks gridConfigs, which builds
+// only the configurations it keeps, against productThenMerge, with the
+// conditional parameters before, between and after those their where
+// names.
+func TestConditionalGridIsTheMergedProduct(t *testing.T) {
+	tau := "[parameters.\"estimator_params.tau\"]\nvalues = [1.0, 2.0, 3.0]\nwhere = { estimator = \"jsd\" }\n"
+	width := "[parameters.width]\nvalues = [2, 4]\nwhere = { estimator = \"dv\", batch_size = 8 }\n"
+	est := "[parameters.estimator]\nvalues = [\"jsd\", \"infonce\", \"dv\"]\n"
+	batch := "[parameters.batch_size]\nvalues = [4, 8]\n"
+	for _, order := range [][]string{{est, batch, tau, width}, {tau, est, width, batch}, {width, tau, batch, est}, {est, tau, batch, width}} {
+		s := parseFile(t, "name = \"cond\"\ntask = \"fake\"\n"+strings.Join(order, ""))
+		got, err := s.gridConfigs()
+		if err != nil {
+			t.Fatal(err)
+		}
+		want := productThenMerge(s)
+		if len(got) != len(want) || len(got) != 6+2+1+2 {
+			t.Fatalf("%d configurations, want %d (6 jsd, 2 infonce, 1 dv at batch 4, 2 at 8)", len(got), len(want))
+		}
+		for i := range want {
+			if valueKey(got[i]) != valueKey(want[i]) {
+				t.Fatalf("parameters %v: configuration %d is %v, want %v", s.ParamNames(), i, got[i], want[i])
+			}
+		}
+	}
+}
+
+// TestConditionalGridSize checks that the grid's limit counts a
+// conditional parameter only where its where selects it: a grid whose
+// product is past MaxRuns, but not its runs, loads; one whose runs are
+// past it gets the error at the first conditional parameter's line.
+func TestConditionalGridSize(t *testing.T) {
+	values := func(n int, where string) string {
+		var b strings.Builder
+		for i := range n {
+			if i > 0 {
+				b.WriteString(", ")
+			}
+			fmt.Fprintf(&b, "%d", i+2)
+		}
+		return "values = [" + b.String() + "]\nwhere = { estimator = \"" + where + "\" }\n"
+	}
+	head := "name = \"big\"\ntask = \"fake\"\n[parameters.estimator]\nvalues = [\"jsd\", \"infonce\", \"dv\"]\n"
+	s := parseFile(t, head+"[parameters.width]\n"+values(150, "jsd")+"[parameters.steps]\n"+values(150, "dv"))
+	if len(s.Runs) != 150+1+150 {
+		t.Errorf("%d runs, want 301 (a product of %d)", len(s.Runs), 3*150*150)
+	}
+	_, err := Parse("big.toml", []byte(head+"[parameters.width]\n"+values(150, "jsd")+"[parameters.steps]\n"+values(150, "jsd")))
+	want := fmt.Sprintf("big.toml:5: parameters.width: the grid grows past %d runs here (", MaxRuns)
+	if err == nil || !strings.Contains(err.Error(), want) || !strings.Contains(err.Error(), "configurations x 1 seed, each conditional parameter counted where its where selects it)") {
+		t.Errorf("error %v, want %q and the conditional parameters counted where swept", err, want)
+	}
+}

@@ -24,31 +24,63 @@ import (
 // parameters (see Param.Axis) count as one parameter whose values are the
 // points of a one-factor-at-a-time design: first the centre, every axis
 // at its [base] value, then each axis's other values in turn, the other
-// axes at the centre.
+// axes at the centre. A conditional parameter (see Param.Where) is unset
+// in the combinations its where does not select, and each combination then
+// comes once, where it first came in the product: in the order of its
+// choices with each unset parameter at its first value.
 func (s *Sweep) gridConfigs() ([][]any, error) {
-	points := s.axisPoints()
-	n := max(len(points), 1)
-	for _, p := range s.Params {
-		if p.Axis {
-			continue
-		}
-		n *= len(p.Values)
-		if n*len(s.Seeds) > MaxRuns {
-			// A conditional parameter counts in every configuration here,
-			// before those that leave it out are merged: the product is
-			// built first.
-			conditional := ""
-			if slices.ContainsFunc(s.Params, func(p Param) bool { return p.Where != nil }) {
-				conditional = ", each conditional parameter counted in every configuration"
-			}
-			return nil, &FileError{File: s.File, Line: p.Line, Key: keyString([]string{"parameters", p.Name}),
-				Msg: fmt.Sprintf("the grid grows past %d runs here (%d configurations x %s%s): sweep fewer values or seeds, or use method = \"random\" with a run_cap",
-					MaxRuns, n, english.Plural(len(s.Seeds), "seed"), conditional)}
-		}
+	dims := s.gridDims()
+	if err := s.checkGridSize(dims); err != nil {
+		return nil, err
 	}
-	// The axes' position in the order is that of the first axis.
-	var dims [][][]any // per dimension, its choices, each the values it sets
-	var slots [][]int  // per dimension, the parameter indices it sets
+	var configs [][]any
+	var order [][]int // per configuration, its choice in each dimension
+	fixed := func(k int) bool { return dims[k].where == nil }
+	forEachChoice(dims, fixed, func(idx []int) bool {
+		selected := s.selectedDims(dims, idx)
+		swept := func(k int) bool { return dims[k].where != nil && selected[k] }
+		forEachChoice(dims, swept, func(cidx []int) bool {
+			all := make([]int, len(dims))
+			for k := range dims {
+				all[k] = idx[k] + cidx[k]
+			}
+			configs = append(configs, s.gridValues(dims, all, selected))
+			order = append(order, all)
+			return true
+		})
+		return true
+	})
+	if slices.ContainsFunc(dims, func(d gridDim) bool { return d.where != nil }) {
+		perm := make([]int, len(configs))
+		for i := range perm {
+			perm[i] = i
+		}
+		slices.SortStableFunc(perm, func(a, b int) int { return slices.Compare(order[a], order[b]) })
+		sorted := make([][]any, len(configs))
+		for i, j := range perm {
+			sorted[i] = configs[j]
+		}
+		configs = sorted
+	}
+	return configs, nil
+}
+
+// gridDim is one dimension of a grid: a parameter with values, or the
+// axes together. Each of its choices sets the values at slots, the
+// indices of its parameters in Sweep.Params; where is a conditional
+// parameter's where, nil otherwise.
+type gridDim struct {
+	choices [][]any
+	slots   []int
+	where   map[string]any
+	line    int
+}
+
+// gridDims returns the dimensions of the grid, in the parameters' order;
+// the axes take the place of the first axis.
+func (s *Sweep) gridDims() []gridDim {
+	points := s.axisPoints()
+	var dims []gridDim
 	for i, p := range s.Params {
 		switch {
 		case !p.Axis:
@@ -56,60 +88,121 @@ func (s *Sweep) gridConfigs() ([][]any, error) {
 			for k, v := range p.Values {
 				choices[k] = []any{v}
 			}
-			dims, slots = append(dims, choices), append(slots, []int{i})
+			dims = append(dims, gridDim{choices: choices, slots: []int{i}, where: p.Where, line: p.Line})
 		case len(points) > 0:
-			dims, slots = append(dims, points), append(slots, s.axisIndices())
+			dims = append(dims, gridDim{choices: points, slots: s.axisIndices(), line: p.Line})
 			points = nil
 		}
 	}
-	var configs [][]any
+	return dims
+}
+
+// forEachChoice calls f with every combination of the choices of the
+// dimensions k for which vary(k), the others at their first choice, the
+// last dimension varying fastest, until f returns false.
+func forEachChoice(dims []gridDim, vary func(k int) bool, f func(idx []int) bool) {
 	idx := make([]int, len(dims))
-	for range n {
-		vals := make([]any, len(s.Params))
-		for d, choices := range dims {
-			for k, i := range slots[d] {
-				vals[i] = choices[idx[d]][k]
-			}
+	for {
+		if !f(idx) {
+			return
 		}
-		configs = append(configs, vals)
-		for d := len(idx) - 1; d >= 0; d-- {
-			idx[d]++
-			if idx[d] < len(dims[d]) {
+		d := len(idx) - 1
+		for ; d >= 0; d-- {
+			if !vary(d) {
+				continue
+			}
+			if idx[d]++; idx[d] < len(dims[d].choices) {
 				break
 			}
 			idx[d] = 0
 		}
+		if d < 0 {
+			return
+		}
 	}
-	return s.leaveOutConditionals(configs), nil
+}
+
+// gridValues returns the parameter values of the choices idx, with the
+// conditional parameters that selected leaves out unset.
+func (s *Sweep) gridValues(dims []gridDim, idx []int, selected []bool) []any {
+	vals := make([]any, len(s.Params))
+	for k, d := range dims {
+		for j, slot := range d.slots {
+			vals[slot] = d.choices[idx[k]][j]
+			if !selected[k] {
+				vals[slot] = unset{}
+			}
+		}
+	}
+	return vals
+}
+
+// selectedDims reports, per dimension, whether the combination idx of the
+// other parameters sweeps it: every dimension but the conditional
+// parameters whose where it does not meet (a where names only parameters
+// that are not conditional).
+func (s *Sweep) selectedDims(dims []gridDim, idx []int) []bool {
+	all := make([]bool, len(dims))
+	for k := range all {
+		all[k] = true
+	}
+	vals := s.gridValues(dims, idx, all)
+	selected := make([]bool, len(dims))
+	for k, d := range dims {
+		selected[k] = d.where == nil || s.whereMatches(d.where, vals)
+	}
+	return selected
+}
+
+// checkGridSize reports a grid of more than MaxRuns runs, at the parameter
+// whose values take it past: first the product of the parameters that
+// every run has, then with the conditional ones, counted in the
+// configurations their where selects only.
+func (s *Sweep) checkGridSize(dims []gridDim) error {
+	tooMany := func(line int, key string, n int, what string) error {
+		return &FileError{File: s.File, Line: line, Key: key,
+			Msg: fmt.Sprintf("the grid grows past %d runs here (%d configurations x %s%s): sweep fewer values or seeds, or use method = \"random\" with a run_cap",
+				MaxRuns, n, english.Plural(len(s.Seeds), "seed"), what)}
+	}
+	n := 1
+	for k, d := range dims {
+		if d.where != nil {
+			continue
+		}
+		if n *= len(d.choices); n*len(s.Seeds) > MaxRuns {
+			return tooMany(d.line, dimKey(s, dims, k), n, "")
+		}
+	}
+	first := slices.IndexFunc(dims, func(d gridDim) bool { return d.where != nil })
+	if first < 0 {
+		return nil
+	}
+	n = 0
+	forEachChoice(dims, func(k int) bool { return dims[k].where == nil }, func(idx []int) bool {
+		c := 1
+		for k, sel := range s.selectedDims(dims, idx) {
+			if sel && dims[k].where != nil {
+				c *= len(dims[k].choices)
+			}
+		}
+		n += c
+		return n*len(s.Seeds) <= MaxRuns
+	})
+	if n*len(s.Seeds) > MaxRuns {
+		return tooMany(dims[first].line, dimKey(s, dims, first), n, ", each conditional parameter counted where its where selects it")
+	}
+	return nil
+}
+
+// dimKey is the key of dimension k for an error: its parameter's.
+func dimKey(s *Sweep, dims []gridDim, k int) string {
+	return keyString([]string{"parameters", s.Params[dims[k].slots[0]].Name})
 }
 
 // unset is the value of a conditional parameter (see Param.Where) in a
 // configuration its where does not select: the run leaves the setting as
 // [base] has it.
 type unset struct{}
-
-// leaveOutConditionals unsets each conditional parameter in the
-// configurations its where does not select, and keeps one of each set of
-// configurations that are then the same, in their order.
-func (s *Sweep) leaveOutConditionals(configs [][]any) [][]any {
-	if !slices.ContainsFunc(s.Params, func(p Param) bool { return p.Where != nil }) {
-		return configs
-	}
-	seen := map[string]bool{}
-	var out [][]any
-	for _, vals := range configs {
-		for i, p := range s.Params {
-			if p.Where != nil && !s.whereMatches(p.Where, vals) {
-				vals[i] = unset{}
-			}
-		}
-		if key := valueKey(vals); !seen[key] {
-			seen[key] = true
-			out = append(out, vals)
-		}
-	}
-	return out
-}
 
 // axisIndices returns the indices of the axis parameters.
 func (s *Sweep) axisIndices() []int {
