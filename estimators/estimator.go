@@ -49,6 +49,16 @@ type Terms struct {
 	MI *G.Node
 }
 
+// DivergedError is what an estimator returns when its critic's scores have
+// diverged past what it can go on from, such as mine's partition term
+// overflowing to +Inf: the run is recorded as diverged (deterministic, it
+// would diverge again), as one whose loss stopped being finite is.
+type DivergedError struct {
+	Reason string
+}
+
+func (e *DivergedError) Error() string { return e.Reason }
+
 // Updater is implemented by estimators that keep state between training
 // steps, such as mine's moving average of the partition function. The
 // training loop calls Update after every step, once the graph has run.

@@ -157,7 +157,7 @@ func (e *MINE) Update() error {
 		p := scalarOf(site.partition)
 		site.partition = nil
 		if !(p > 0) || math.IsInf(p, 0) {
-			return fmt.Errorf("mine: the partition term mean_neg exp(s) of graph %d is %g; the critic's scores have diverged", i, p)
+			return &DivergedError{Reason: fmt.Sprintf("mine: the partition term mean_neg exp(s) of graph %d is %g; the critic's scores have diverged", i, p)}
 		}
 		if e.steps == 0 {
 			e.average = p

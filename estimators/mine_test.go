@@ -1,8 +1,10 @@
 package estimators
 
 import (
+	"errors"
 	"math"
 	"math/rand/v2"
+	"strings"
 	"testing"
 
 	G "gorgonia.org/gorgonia"
@@ -108,6 +110,28 @@ func TestMINEAverageIsFloored(t *testing.T) {
 	}
 	if got, _ := est.Average(); got != mineMinAverage {
 		t.Errorf("average %g, want the floor %g", got, mineMinAverage)
+	}
+}
+
+// TestMINEOverflowIsDivergence checks that a partition term that
+// overflowed float32 (negative scores of 100) makes Update return a
+// *DivergedError, which the tasks record as a diverged run.
+func TestMINEOverflowIsDivergence(t *testing.T) {
+	mask := Diagonal(3)
+	est := mustNew(t, "mine", nil).(*MINE)
+	g := G.NewGraph()
+	x := newScoresNode(g, []float64{0, 100, 100, 100, 0, 100, 100, 100, 0}, mask, tensor.Float32)
+	if _, err := est.Build(x, mask); err != nil {
+		t.Fatal(err)
+	}
+	vm := G.NewTapeMachine(g)
+	defer vm.Close()
+	if err := vm.RunAll(); err != nil {
+		t.Fatal(err)
+	}
+	var de *DivergedError
+	if err := est.Update(); !errors.As(err, &de) || !strings.Contains(de.Reason, "partition term mean_neg exp(s) of graph 0 is +Inf") {
+		t.Fatalf("Update: %v, want a *DivergedError naming the partition term", err)
 	}
 }
 

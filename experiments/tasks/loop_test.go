@@ -7,6 +7,7 @@ import (
 	"math"
 	"testing"
 
+	"github.com/infomax/infomax/estimators"
 	"github.com/infomax/infomax/experiments/tasks"
 )
 
@@ -128,6 +129,22 @@ func TestNonFinite(t *testing.T) {
 	} {
 		if got := tasks.NonFinite("loss", c.v); got != c.want {
 			t.Errorf("NonFinite(%v) = %q, want %q", c.v, got, c.want)
+		}
+	}
+}
+
+// TestDivergedFindsTheEstimatorsReport checks that an estimator's
+// *estimators.DivergedError, wrapped as a model wraps it, becomes the
+// task's *DivergedError at the step, and that other errors do not.
+func TestDivergedFindsTheEstimatorsReport(t *testing.T) {
+	err := fmt.Errorf("estimator update: %w", &estimators.DivergedError{Reason: "mine: the partition term is +Inf"})
+	de := tasks.Diverged(86, err)
+	if de == nil || de.Step != 86 || de.Error() != "diverged at step 86: mine: the partition term is +Inf" {
+		t.Errorf("Diverged(86, %v) = %v", err, de)
+	}
+	for _, other := range []error{nil, errors.New("disk full")} {
+		if de := tasks.Diverged(3, other); de != nil {
+			t.Errorf("Diverged(3, %v) = %v, want nil", other, de)
 		}
 	}
 }

@@ -5,9 +5,11 @@ package tasks
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 
+	"github.com/infomax/infomax/estimators"
 	"github.com/infomax/infomax/experiments/engine/results"
 	"github.com/infomax/infomax/internal/registry"
 )
@@ -127,6 +129,16 @@ type DivergedError struct {
 
 func (e *DivergedError) Error() string {
 	return fmt.Sprintf("diverged at step %d: %s", e.Step, e.Reason)
+}
+
+// Diverged returns the *DivergedError at step of an error that wraps an
+// estimator's *estimators.DivergedError, and nil for any other error.
+func Diverged(step int, err error) *DivergedError {
+	var ee *estimators.DivergedError
+	if errors.As(err, &ee) {
+		return &DivergedError{Step: step, Reason: ee.Reason}
+	}
+	return nil
 }
 
 // UpdateProgress calls run.Progress.Update if there is a progress receiver.

@@ -49,6 +49,9 @@ func estimateNeural(ctx context.Context, c *Config, data estimators.Sample, run 
 			return nil, err
 		}
 		loss, mi, err := t.step()
+		if de := tasks.Diverged(step, err); de != nil {
+			return nil, de
+		}
 		if err != nil {
 			return nil, fmt.Errorf("bmi: step %d: %w", step, err)
 		}

@@ -242,6 +242,9 @@ func (t *trainer) trainModel(ctx context.Context) error {
 			return err
 		}
 		st, dLoss, err := m.Step(t.prior)
+		if de := tasks.Diverged(t.step, err); de != nil {
+			return de
+		}
 		if err != nil {
 			return fmt.Errorf("dim: step %d: %w", t.step, err)
 		}

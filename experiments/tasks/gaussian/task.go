@@ -116,6 +116,9 @@ func train(ctx context.Context, run *tasks.Run, c *Config, m *Model, sched Stair
 		}
 		sampler.Sample(m.X, m.Y, sched.Rho(step, c.Dim))
 		loss, mi, err := m.Step()
+		if de := tasks.Diverged(step, err); de != nil {
+			return de
+		}
 		if err != nil {
 			return fmt.Errorf("gaussian: step %d: %w", step, err)
 		}
