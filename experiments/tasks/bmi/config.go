@@ -21,7 +21,9 @@ type Config struct {
 	// variance 1 over the N draws before any estimator sees them, as BMI
 	// does for its neural and KSG estimators.
 	Standardize bool `toml:"standardize"`
-	// SpiralSpeed is the speed of the spiral transform.
+	// SpiralSpeed is the speed of the spiral transform, BMI's speed: x
+	// turns by SpiralSpeed·‖x‖²/dim x, y by SpiralSpeed·‖y‖²/dim y (see
+	// DefaultSpiralSpeed).
 	SpiralSpeed float64 `toml:"spiral_speed"`
 	// Estimator names the estimator, neural or classic (see `sweep list`);
 	// EstimatorParams are its settings.

@@ -10,8 +10,9 @@ import (
 )
 
 // Draw returns n independent draws of (x, y) from p, with p's transforms
-// applied (the spiral at the given speed), from the random source src.
-// The same source state always gives the same sample.
+// applied, from the random source src: the spiral turns x at speed/DimX
+// and y at speed/DimY, as BMI's normalize_speed does (see
+// DefaultSpiralSpeed). The same source state always gives the same sample.
 func (p Problem) Draw(n int, speed float64, src rand.Source) estimators.Sample {
 	rng := rand.New(src)
 	chi2 := distuv.ChiSquared{K: p.Dof, Src: src}
@@ -39,8 +40,8 @@ func (p Problem) Draw(n int, speed float64, src rand.Source) estimators.Sample {
 		x, y := row[:p.DimX], row[p.DimX:]
 		for _, name := range p.Transforms {
 			t := transforms[name]
-			t.Forward(x, SideX, speed)
-			t.Forward(y, SideY, speed)
+			t.Forward(x, SideX, speed/float64(p.DimX))
+			t.Forward(y, SideY, speed/float64(p.DimY))
 		}
 		copy(s.XRow(i), x)
 		copy(s.YRow(i), y)
