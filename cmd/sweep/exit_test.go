@@ -179,18 +179,35 @@ func TestARunThatCannotRunExitsWithOne(t *testing.T) {
 	}
 }
 
-// TestReportWarnsOfAFileThatNoLongerDescribesTheRuns: report and status
-// read the stored runs by the file as it is; when it no longer describes
-// the runs recorded in sweep.json (which run refuses), they say so.
-func TestReportWarnsOfAFileThatNoLongerDescribesTheRuns(t *testing.T) {
+// TestReportRefusesAFileThatNoLongerDescribesTheRuns: report and status
+// read the stored runs by the file as it is. When it no longer describes
+// the runs recorded in sweep.json (which run refuses), status says so, and
+// report refuses it, leaving results.csv and the reports as they were,
+// unless --force, which reports the file's runs.
+func TestReportRefusesAFileThatNoLongerDescribesTheRuns(t *testing.T) {
 	f, out, _ := ranSmallWalk(t, "")
+	csv := filepath.Join(out, "walk", "results.csv")
+	before, err := os.ReadFile(csv)
+	if err != nil {
+		t.Fatal(err)
+	}
 	editFile(t, f, func(src string) string { return strings.Replace(src, "values = [0.5, 2.0]", "values = [0.5, 3.0]", 1) })
-	for _, cmd := range []string{"report", "status"} {
-		code, stdout, errs := runCLI(cmd, f, "--out", out)
-		want := "warning: " + f + " no longer describes the runs recorded in "
-		if !strings.Contains(errs, want) || !strings.Contains(errs, "(0 changed, 3 added, 3 removed;") {
-			t.Errorf("%s of a changed file: exit %d, stderr lacks %q\n%s%s", cmd, code, want, stdout, errs)
-		}
+	want := f + " no longer describes the runs recorded in "
+	code, stdout, errs := runCLI("status", f, "--out", out)
+	if !strings.Contains(errs, "warning: "+want) || !strings.Contains(errs, "(0 changed, 3 added, 3 removed;") {
+		t.Errorf("status of a changed file: exit %d, stderr lacks %q\n%s%s", code, want, stdout, errs)
+	}
+	code, stdout, errs = runCLI("report", f, "--out", out)
+	if code != exitUsage || !strings.Contains(errs, "sweep: "+want) || !strings.Contains(errs, "or add --force to report its runs as they stand") ||
+		strings.Count(strings.TrimSpace(errs), "\n") != 0 {
+		t.Errorf("report of a changed file: exit %d, want 2 and one line saying why\n%s%s", code, stdout, errs)
+	}
+	if after, _ := os.ReadFile(csv); string(after) != string(before) {
+		t.Errorf("the refused report changed results.csv:\n%s\nwas\n%s", after, before)
+	}
+	code, stdout, errs = runCLI("report", f, "--out", out, "--force")
+	if code == exitUsage || !strings.Contains(errs, "warning: "+want) || !strings.Contains(stdout, "3 of 6 runs are not done") {
+		t.Errorf("report --force of a changed file: exit %d, want the file's runs reported with the warning\n%s%s", code, stdout, errs)
 	}
 	editFile(t, f, func(src string) string { return strings.Replace(src, "values = [0.5, 3.0]", "values = [0.5, 2.0]", 1) })
 	if _, _, errs := runCLI("status", f, "--out", out); strings.Contains(errs, "no longer describes") {

@@ -62,8 +62,11 @@ Usage:
                                   print a Slurm job-array script or a Kubernetes
                                   Indexed Job manifest that runs the sweep in N shards
   sweep validate FILE             check the file without training
-  sweep report FILE [--out DIR]   remake results.csv, figures and tables from the
-                                  stored results; say which runs are missing
+  sweep report FILE [--out DIR] [--force]
+                                  remake results.csv, figures and tables from the
+                                  stored results; say which runs are missing.
+                                  A file whose runs changed since DIR was
+                                  started is refused unless --force
   sweep status FILE [--out DIR]   show done, failed (with the reason), running and
                                   pending runs, the time spent and an estimate left
   sweep list                      show tasks (with their settings), estimators,
@@ -100,8 +103,9 @@ process dies.
 Exit status of run: 0 every run of the shard is done; 1 a run of the shard
 failed or was interrupted, or a report failed; 2 nothing ran: a usage or
 sweep-file error, a changed sweep file without --force, or an output
-directory that cannot be made, read or written. status exits 0, or 2 for a
-usage error or an unusable --out.
+directory that cannot be made, read or written. report exits 2 for a
+changed sweep file without --force too. status exits 0, or 2 for a usage
+error or an unusable --out.
 `
 
 // Exit statuses.
@@ -185,7 +189,7 @@ var fileCommands = map[string]fileCommand{
 	"run":      {flags: runFlags, run: runSweep, warn: true},
 	"plan":     {flags: planFlags, run: plan},
 	"validate": {run: validate, warn: true},
-	"report":   {flags: outFlag, run: report, stored: true, warn: true},
+	"report":   {flags: reportFlags, run: report, stored: true, warn: true},
 	"status":   {flags: outFlag, run: status, stored: true},
 }
 
@@ -216,8 +220,12 @@ func (c fileCommand) call(name string, args []string, stdout, stderr io.Writer) 
 		}
 	}
 	if c.stored {
-		if w := recordMismatch(s, o.out); w != "" {
-			fmt.Fprintf(stderr, "warning: %s\n", w)
+		if w := recordMismatch(s, o.out); w != "" && name == "report" && !o.force {
+			fmt.Fprintf(stderr, "sweep: %s; reporting it would replace results.csv and the reports of the recorded runs: "+
+				"restore the file, or `sweep run` it (with --force) to run its new runs, or add --force to report its runs as they stand\n", w)
+			return exitUsage
+		} else if w != "" {
+			fmt.Fprintf(stderr, "warning: %s: this shows the file's runs, and leaves the others out\n", w)
 		}
 	}
 	o.shipped = shipped
@@ -227,9 +235,9 @@ func (c fileCommand) call(name string, args []string, stdout, stderr io.Writer) 
 // recordMismatch says, for report and status, which read the stored runs
 // by the file as it is, that the file no longer describes the runs its
 // last `sweep run` recorded in sweep.json (which run refuses without
-// --force): the reports and results.csv then show this file's runs, and
-// runs it dropped are left out of them. It returns "" where they agree or
-// there is no record.
+// --force, and report too, since its results.csv and reports would show
+// this file's runs in place of those recorded). It returns "" where they
+// agree or there is no record.
 func recordMismatch(s *sweep.Sweep, out string) string {
 	rec, ok, err := sweep.ReadRecord(s.Dir(out))
 	if err != nil || !ok {
@@ -239,8 +247,8 @@ func recordMismatch(s *sweep.Sweep, out string) string {
 	if c.None() {
 		return ""
 	}
-	return fmt.Sprintf("%s no longer describes the runs recorded in %s (%d changed, %d added, %d removed; `sweep run` lists them and refuses it without --force): "+
-		"this shows the file's runs, and leaves the others out", s.File, filepath.Join(s.Dir(out), sweep.RecordFile), len(c.Changed), len(c.Added), len(c.Removed))
+	return fmt.Sprintf("%s no longer describes the runs recorded in %s (%d changed, %d added, %d removed; `sweep run` lists them and refuses it without --force)",
+		s.File, filepath.Join(s.Dir(out), sweep.RecordFile), len(c.Changed), len(c.Added), len(c.Removed))
 }
 
 // outFlag defines --out, the output directory, which must not be empty.

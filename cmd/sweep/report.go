@@ -2,6 +2,7 @@ package main
 
 import (
 	"errors"
+	"flag"
 	"fmt"
 	"io"
 	"io/fs"
@@ -13,6 +14,13 @@ import (
 	"github.com/infomax/infomax/experiments/engine/sweep"
 	"github.com/infomax/infomax/reports"
 )
+
+// reportFlags defines report's flags: --out, and --force to report a
+// sweep file whose runs changed since the output directory was started.
+func reportFlags(fs *flag.FlagSet, o *options) {
+	outFlag(fs, o)
+	fs.BoolVar(&o.force, "force", false, "report a sweep file whose runs changed since the output directory was started (its results.csv and reports then show the file's runs)")
+}
 
 // report remakes the sweep's figures and tables from what is stored.
 func report(s *sweep.Sweep, o *options, stdout, stderr io.Writer) int {
