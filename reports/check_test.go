@@ -5,6 +5,9 @@ import (
 	"strings"
 	"testing"
 
+	"gonum.org/v1/plot/vg"
+	"gonum.org/v1/plot/vg/draw"
+
 	"github.com/infomax/infomax/experiments/engine/results"
 )
 
@@ -85,6 +88,8 @@ func TestCheckRejectsWrongTypesAndValues(t *testing.T) {
 		{"staircase", "panel", int64(3)},
 		{"staircase", "width", int64(-2)},
 		{"staircase", "dpi", int64(0)},
+		{"heatmap", "width", int64(800)}, // pixels meant: inches
+		{"line", "height", 1e9},
 		{"bias_variance", "rows", []any{"estimator", int64(1)}},
 		{"bias_variance", "source", "memory"},
 		{"line", "logx", "yes"},
@@ -243,5 +248,27 @@ func TestLabelsOfAMisspeltMetric(t *testing.T) {
 		if err == nil || !strings.Contains(err.Error(), c.want) {
 			t.Errorf("%s: Check = %v, want %q", c.kind, err, c.want)
 		}
+	}
+}
+
+// TestFigureSizeInPixelsIsBounded checks that a panel too large to draw
+// (40 × 40 inches at 1200 dpi, 2.3 billion pixels) is an error of dpi at
+// Check, and that a figure whose panels together pass the bound is an
+// error of writeFigure, not an allocation that ends the process.
+func TestFigureSizeInPixelsIsBounded(t *testing.T) {
+	k, _ := Lookup("heatmap")
+	opts := map[string]any{}
+	for n, v := range validSpecs["heatmap"] {
+		opts[n] = v
+	}
+	opts["width"], opts["height"], opts["dpi"] = int64(40), int64(40), int64(1200)
+	err := k.Check(Spec{Kind: "heatmap", Name: "fig", Options: opts})
+	var oe *OptionError
+	if !errors.As(err, &oe) || oe.Option != "dpi" || !strings.Contains(err.Error(), "48000 × 48000 pixels, more than 50 million: lower dpi, width or height") {
+		t.Errorf("Check of a 40 × 40-inch panel at 1200 dpi: %v", err)
+	}
+	_, err = writeFigure(t.TempDir(), "wide", 20*40*vg.Inch, 40*vg.Inch, 96, func(draw.Canvas) { t.Error("drew it") })
+	if err == nil || !strings.Contains(err.Error(), `figure "wide", its panels together: 800 × 40 inches at 96 dpi`) {
+		t.Errorf("writeFigure of 800 × 40 inches: %v", err)
 	}
 }

@@ -44,7 +44,7 @@ func init() {
 //	           each run before the mean (default 0: none)
 //	labels     panel titles by metric name, e.g. {mi = "MI estimate (nats)"}
 //	max_points most points drawn per line (default 500)
-//	columns    panels per row (default up to 3); width, height (inches per panel), dpi
+//	columns    panels per row (default up to 3); width, height (inches per panel, at most 40), dpi
 //
 // A line's value at a step is the mean over the group's runs (its seeds),
 // at the steps where every run that logged the metric logged it (all of

@@ -31,14 +31,38 @@ type figureSize struct {
 	DPI           int
 }
 
+// maxPanelInches is the largest width or height of a panel, in inches.
+const maxPanelInches = 40
+
+// maxFigurePixels is the most pixels a figure's PNG may have (4 bytes
+// each while it is drawn): 50 million, a 20×15-inch figure at 400 dpi.
+const maxFigurePixels = 50e6
+
 // readFigureSize reads the width, height (of one panel, in inches) and dpi
-// options.
+// options; a panel of more than maxFigurePixels is an error of dpi.
 func readFigureSize(r *optionReader) figureSize {
-	return figureSize{
-		Width:  vg.Length(r.PositiveFloat(optWidth, defaultPanelWidth)) * vg.Inch,
-		Height: vg.Length(r.PositiveFloat(optHeight, defaultPanelHeight)) * vg.Inch,
+	const inches = "a size in inches"
+	size := figureSize{
+		Width:  vg.Length(r.FloatIn(optWidth, defaultPanelWidth, 0, maxPanelInches, inches)) * vg.Inch,
+		Height: vg.Length(r.FloatIn(optHeight, defaultPanelHeight, 0, maxPanelInches, inches)) * vg.Inch,
 		DPI:    r.Int(optDPI, defaultDPI, 10, 1200),
 	}
+	if msg := pixelProblem(size.Width, size.Height, size.DPI); msg != "" && r.err == nil {
+		r.fail(optDPI, "%s", msg)
+	}
+	return size
+}
+
+// pixelProblem says why a w × h figure at dpi is too large to draw, or
+// returns "".
+func pixelProblem(w, h vg.Length, dpi int) string {
+	win, hin := float64(w/vg.Inch), float64(h/vg.Inch)
+	wpx, hpx := win*float64(dpi), hin*float64(dpi)
+	if wpx*hpx <= maxFigurePixels {
+		return ""
+	}
+	return fmt.Sprintf("%.4g × %.4g inches at %d dpi is %.0f × %.0f pixels, more than %.0f million: lower dpi, width or height",
+		win, hin, dpi, wpx, hpx, maxFigurePixels/1e6)
 }
 
 // drawer draws a figure onto a canvas of a given size.
@@ -64,6 +88,9 @@ func writeFigure(dir, name string, w, h vg.Length, dpi int, d drawer) (paths []s
 		dc.Fill(rect)
 	}
 
+	if msg := pixelProblem(w, h, dpi); msg != "" {
+		return nil, fmt.Errorf("figure %q, its panels together: %s", name, msg)
+	}
 	img := vgimg.NewWith(vgimg.UseWH(w, h), vgimg.UseDPI(dpi), vgimg.UseBackgroundColor(color.White))
 	d(draw.New(img))
 	var png bytes.Buffer

@@ -47,7 +47,7 @@ func init() {
 //	           such as 1 for a ratio to the truth (default: a sequential palette)
 //	min, max   the ends of the colour scale; cells beyond take the end colours
 //	           and still show their values (default: the cells' range)
-//	width, height (inches, the heat map without its colour bar), dpi
+//	width, height (inches, the heat map without its colour bar; at most 40), dpi
 //
 // A cell is the mean of z over all finished runs with its x and y (the
 // seeds, and any other parameter the sweep varies), coloured by viridis, a

@@ -223,11 +223,12 @@ func (r *optionReader) Float(name string, def float64) float64 {
 	return x
 }
 
-// PositiveFloat reads a number option that must be greater than zero.
-func (r *optionReader) PositiveFloat(name string, def float64) float64 {
+// FloatIn reads a number option that must be greater than min and at most
+// max; what says what it is, as "a size in inches".
+func (r *optionReader) FloatIn(name string, def, min, max float64, what string) float64 {
 	x := r.Float(name, def)
-	if x <= 0 {
-		r.fail(name, "want a number greater than 0, got %v", x)
+	if x <= min || x > max {
+		r.fail(name, "want %s greater than %v and at most %v, got %v", what, min, max, x)
 		return def
 	}
 	return x
