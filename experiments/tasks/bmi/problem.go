@@ -115,6 +115,9 @@ func parseDims(s string) (m, n int, err error) {
 	return m, n, nil
 }
 
+// maxDof is the largest dof of a Student problem.
+const maxDof = 1e9
+
 // parseParams reads the family's parameters, such as "dof3" and "rho0.5",
 // over their defaults; a parameter without a default must be given.
 func parseParams(family string, params map[string]float64, fields []string) (map[string]float64, error) {
@@ -173,6 +176,9 @@ func (p Problem) check() error {
 	case Student:
 		if !(p.Dof > 0) {
 			return fmt.Errorf("dof = %g: the degrees of freedom must be positive (1 is the Cauchy, larger is lighter-tailed)", p.Dof)
+		}
+		if p.Dof > maxDof {
+			return fmt.Errorf("dof = %g: at most %g, where the Student-t's MI is the Gaussian's to within 10⁻¹⁵ nats: for a Gaussian use the dense family", p.Dof, maxDof)
 		}
 		if !(p.Rho >= 0 && p.Rho < 1) {
 			return fmt.Errorf("rho = %g: the dispersion's correlation must be at least 0 (the identity) and below 1", p.Rho)

@@ -61,13 +61,50 @@ func DenseMI(rho float64, m, n int) float64 {
 // through the shared scale), and vanishes as ν → ∞. With the identity
 // dispersion it is all of the MI: BMI's student-identity 1×1 with ν = 1 has
 // 0.22 nats, 2×2 with ν = 1 0.43.
+//
+// The four terms of c are of size ν/2 and c of size mn/ν², so that in
+// float64 the sum loses digits as ν grows, every one by ν = 10⁷. From ν =
+// studentSeriesFrom on c is summed from the terms' expansion instead: with
+// z = x/2,
+//
+//	f(x) = -½ log z - z + ½ log 2π + ½ + Σₖ B₂ₖ / ((2k-1) z²ᵏ⁻¹)
+//
+// (Stirling's series for log Γ and ψ, B₂ₖ the Bernoulli numbers), whose
+// linear and constant terms cancel in c: the log terms' difference is
+// -½ log1p(-m'n'/((a+m')(a+n'))) and the 1/z terms' is
+// m'n'(2a+m'+n') / (a(a+m')(a+n')(a+m'+n')), a = ν/2, m' = m/2, n' = n/2,
+// both without cancellation.
 func StudentCorrection(nu float64, m, n int) float64 {
+	if nu >= studentSeriesFrom {
+		return studentCorrectionSeries(nu/2, float64(m)/2, float64(n)/2)
+	}
 	f := func(x float64) float64 {
 		lg, _ := math.Lgamma(x / 2)
 		return lg - x/2*mathext.Digamma(x/2)
 	}
 	dm, dn := float64(m), float64(n)
 	return f(nu) - f(nu+dm) - f(nu+dn) + f(nu+dm+dn)
+}
+
+// studentSeriesFrom is the ν from which StudentCorrection sums the series.
+// Against mpmath at 60 digits, the series is off by 6·10⁻⁹ of c at ν = 12
+// (m = n = 1; 2·10⁻¹³ at 30, 10⁻¹⁶ from 50), the direct sum by 10⁻⁷ at 12
+// (gonum's digamma), 6·10⁻⁸ at 1,000 and 0.16 at 10⁵; below 10 the series
+// is the worse (3·10⁻⁵ at 5).
+const studentSeriesFrom = 12
+
+// studentCorrectionSeries is StudentCorrection by the series, at a = ν/2,
+// m' and n' (see StudentCorrection).
+func studentCorrectionSeries(a, m, n float64) float64 {
+	c := -0.5 * math.Log1p(-m*n/((a+m)*(a+n)))
+	c += m * n * (2*a + m + n) / (a * (a + m) * (a + n) * (a + m + n)) / 6
+	// B₂ₖ/(2k-1) for k = 2 to 5, on z⁻³ to z⁻⁹: small enough beside the
+	// first two terms to be summed as they are.
+	for k, coef := range []float64{-1.0 / 90, 1.0 / 210, -1.0 / 210, 5.0 / 594} {
+		p := float64(2*k + 3)
+		c += coef * (math.Pow(a, -p) - math.Pow(a+m, -p) - math.Pow(a+n, -p) + math.Pow(a+m+n, -p))
+	}
+	return c
 }
 
 // UniformNoiseMI is the MI between x ~ U(0, 1) and y = x + n, n ~ U(-ε, ε).
