@@ -3,6 +3,7 @@ package gaussian
 import (
 	"fmt"
 	"math"
+	"slices"
 
 	"github.com/infomax/infomax/architectures"
 	"github.com/infomax/infomax/estimators"
@@ -120,6 +121,9 @@ func (c *Config) Validate() error {
 		}
 		if rho := RhoForMI(mi, c.Dim); !(rho < 1) {
 			return fmt.Errorf("mi_levels[%d] = %g: too large for dim = %d (the correlation rounds to 1); keep each level below %d nats", i, mi, c.Dim, 15*c.Dim)
+		}
+		if j := slices.IndexFunc(c.MILevels[:i], func(o float64) bool { return levelPrefix(o) == levelPrefix(mi) }); j >= 0 {
+			return fmt.Errorf("mi_levels[%d] = %g: lists %g twice (mi_levels[%d] too), and a level's statistics are named by its value (%smean): give each level once", i, mi, mi, j, levelPrefix(mi))
 		}
 	}
 	if _, err := estimators.LookupCritic(c.Estimator); err != nil {

@@ -173,6 +173,7 @@ func TestValidateNamesTheKey(t *testing.T) {
 		{"mi_levels", func(c *Config) { c.MILevels = nil }},
 		{"mi_levels[1]", func(c *Config) { c.MILevels = []float64{2, -1} }},
 		{"mi_levels[0]", func(c *Config) { c.MILevels = []float64{1e6} }},
+		{"mi_levels[2]", func(c *Config) { c.MILevels = []float64{2, 0.5, 2.0} }},
 		{"steps_per_level", func(c *Config) { c.StepsPerLevel = 0 }},
 		{"lr", func(c *Config) { c.LR = -1e-3 }},
 		{"beta1", func(c *Config) { c.Beta1 = 1 }},
