@@ -574,6 +574,9 @@ func (c *Config) validateProbes() error {
 	}); err != nil {
 		return err
 	}
+	if c.TrainSubset > 0 && c.ProbeBatchSize > c.TrainSubset {
+		return fmt.Errorf("probe_batch_size = %d: larger than train_subset = %d, the images the probes train on; use at most %d", c.ProbeBatchSize, c.TrainSubset, c.TrainSubset)
+	}
 	if len(c.ProbeFeatures) == 0 {
 		return fmt.Errorf(`probe_features is empty: give some of "conv", "fc", "y"`)
 	}

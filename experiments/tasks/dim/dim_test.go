@@ -334,6 +334,7 @@ func TestValidateNamesTheKey(t *testing.T) {
 		{"beta1", func(c *Config) { c.Beta1 = 1 }},
 		{"adam_moments", func(c *Config) { c.AdamMoments = "float16" }},
 		{"probe_batch_size", func(c *Config) { c.ProbeBatchSize = 1 }},
+		{"probe_batch_size", func(c *Config) { c.TrainSubset, c.BatchSize, c.ProbeBatchSize = 16, 16, 64 }},
 		{"probe_features", func(c *Config) { c.ProbeFeatures = []string{"z"} }},
 		{"train_subset", func(c *Config) { c.TrainSubset = -1 }},
 		{"train_subset = 60001: mnist has 60000 training images", func(c *Config) { c.TrainSubset = 60001 }},
