@@ -1,6 +1,7 @@
 package dim
 
 import (
+	"errors"
 	"fmt"
 	"maps"
 	"math"
@@ -564,9 +565,17 @@ func (c *Config) validateTraining() error {
 	return nil
 }
 
+// probeKeys are the keys of the probe.Config fields that probeConfig sets
+// from them.
+var probeKeys = map[string]string{"Hidden": "probe_hidden", "Dropout": "probe_dropout", "Epochs": "probe_epochs",
+	"BatchSize": "probe_batch_size", "LR": "probe_lr", "DecayEpochs": "probe_decay_epochs"}
+
 // validateProbes checks the probes' settings and features.
 func (c *Config) validateProbes() error {
 	if err := c.probeConfig(0).Validate(); err != nil {
+		if se := (*probe.SettingError)(nil); errors.As(err, &se) && probeKeys[se.Field] != "" {
+			return fmt.Errorf("%s = %s: %s", probeKeys[se.Field], se.Value, se.Rule)
+		}
 		return fmt.Errorf("probe_*: %w (keys probe_hidden, probe_dropout, probe_epochs, probe_batch_size, probe_lr, probe_decay_epochs)", err)
 	}
 	if err := checkInts([]intCheck{

@@ -24,6 +24,7 @@ import (
 	"context"
 	"fmt"
 	"math"
+	"strings"
 
 	"github.com/infomax/infomax/internal/vec"
 )
@@ -149,26 +150,44 @@ func DefaultConfig() Config {
 
 // Validate reports the first setting that cannot be trained with.
 func (c Config) Validate() error {
+	bad := func(field string, value any, rule string) error {
+		v := fmt.Sprint(value)
+		if list, ok := value.([]int); ok { // as TOML writes it: [5, 2]
+			v = strings.Join(strings.Fields(fmt.Sprint(list)), ", ")
+		}
+		return &SettingError{Field: field, Value: v, Rule: rule}
+	}
 	switch {
 	case c.Hidden <= 0:
-		return fmt.Errorf("probe config: Hidden = %d must be positive (the paper uses 200)", c.Hidden)
+		return bad("Hidden", c.Hidden, "must be positive (the paper uses 200)")
 	case math.IsNaN(c.Dropout) || c.Dropout < 0 || c.Dropout >= 1:
-		return fmt.Errorf("probe config: Dropout = %g must be in [0, 1) (the paper uses 0.1)", c.Dropout)
+		return bad("Dropout", c.Dropout, "must be in [0, 1) (the paper uses 0.1)")
 	case c.Epochs <= 0:
-		return fmt.Errorf("probe config: Epochs = %d must be positive", c.Epochs)
+		return bad("Epochs", c.Epochs, "must be positive")
 	case c.BatchSize <= 0:
-		return fmt.Errorf("probe config: BatchSize = %d must be positive (the paper uses 64)", c.BatchSize)
+		return bad("BatchSize", c.BatchSize, "must be positive (the paper uses 64)")
 	case !(c.LR > 0) || math.IsInf(c.LR, 0):
-		return fmt.Errorf("probe config: LR = %g must be a positive number (the paper uses 1e-4)", c.LR)
+		return bad("LR", c.LR, "must be a positive number (the paper uses 1e-4)")
 	}
 	prev := 0
 	for _, e := range c.DecayEpochs {
 		if e <= prev {
-			return fmt.Errorf("probe config: DecayEpochs = %v must be positive and strictly increasing", c.DecayEpochs)
+			return bad("DecayEpochs", c.DecayEpochs, "must be positive and strictly increasing")
 		}
 		prev = e
 	}
 	return nil
+}
+
+// SettingError is Validate's report of an impossible setting: the Config
+// field, its value and the rule it breaks. A caller whose users name the
+// setting otherwise (a sweep file's probe_hidden) words it with that name.
+type SettingError struct {
+	Field, Value, Rule string
+}
+
+func (e *SettingError) Error() string {
+	return fmt.Sprintf("probe config: %s = %s %s", e.Field, e.Value, e.Rule)
 }
 
 // lrAt returns the learning rate for epoch (counted from 1).
