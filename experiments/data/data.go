@@ -23,6 +23,7 @@ import (
 	"math"
 	"math/rand/v2"
 	"os"
+	"path/filepath"
 	"slices"
 
 	"github.com/infomax/infomax/internal/hugepage"
@@ -357,6 +358,10 @@ func CheckFolder(path string) error {
 		return fmt.Errorf("data path %q: %w", path, err)
 	case !st.IsDir():
 		return fmt.Errorf("data path %q is a file; give the folder that holds the data set's files", path)
+	}
+	// A file in a folder that cannot be entered is not found but denied.
+	if _, err := os.Lstat(filepath.Join(path, "infomax-access-check")); errors.Is(err, fs.ErrPermission) {
+		return fmt.Errorf("data path %q: permission denied: give a folder this user can read (chmod a+rx)", path)
 	}
 	return nil
 }

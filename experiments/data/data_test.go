@@ -2,6 +2,8 @@ package data
 
 import (
 	"math"
+	"os"
+	"path/filepath"
 	"slices"
 	"sort"
 	"strings"
@@ -248,5 +250,30 @@ func TestCheckPathRefusesAnEmptyPathWithoutAnEmbeddedCopy(t *testing.T) {
 		if err := CheckPath(name, "/some/folder"); err != nil {
 			t.Errorf("%s: CheckPath with a path: %v", name, err)
 		}
+	}
+}
+
+// TestCheckFolderSaysPermissionDenied checks that a data folder this user
+// cannot enter is reported as denied, at validation, and that MNIST's
+// loader says so too, rather than that its files are missing. Root enters
+// every folder, so the test skips there.
+func TestCheckFolderSaysPermissionDenied(t *testing.T) {
+	if os.Geteuid() == 0 {
+		t.Skip("root is not denied")
+	}
+	dir := filepath.Join(t.TempDir(), "locked")
+	if err := os.Mkdir(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Chmod(dir, 0); err != nil {
+		t.Fatal(err)
+	}
+	defer os.Chmod(dir, 0o755)
+	if err := CheckFolder(dir); err == nil || !strings.Contains(err.Error(), "permission denied") {
+		t.Errorf("CheckFolder of a folder mode 000: %v", err)
+	}
+	_, _, err := Load("mnist", Options{Path: dir})
+	if err == nil || !strings.Contains(err.Error(), "permission denied") || strings.Contains(err.Error(), "neither") {
+		t.Errorf("Load of MNIST from a folder mode 000: %v", err)
 	}
 }

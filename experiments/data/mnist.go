@@ -2,6 +2,7 @@ package data
 
 import (
 	"embed"
+	"errors"
 	"fmt"
 	"io/fs"
 	"os"
@@ -103,8 +104,12 @@ func (s mnistSource) path(base string) string {
 // find returns base or, failing that, base.gz, whichever the source holds.
 func (s mnistSource) find(name, base string) (string, error) {
 	for _, b := range []string{base, base + ".gz"} {
-		if _, err := fs.Stat(s.fsys, s.name(b)); err == nil {
+		_, err := fs.Stat(s.fsys, s.name(b))
+		switch {
+		case err == nil:
 			return b, nil
+		case !errors.Is(err, fs.ErrNotExist): // such as permission denied
+			return "", fmt.Errorf("%s: %s: %w", name, s.path(b), err)
 		}
 	}
 	return "", fmt.Errorf("%s: neither %s nor %s.gz is in %s; put the four MNIST-format IDX files (train-images-idx3-ubyte[.gz], train-labels-idx1-ubyte[.gz], t10k-images-idx3-ubyte[.gz], t10k-labels-idx1-ubyte[.gz]) in that folder",
