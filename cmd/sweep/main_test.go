@@ -160,7 +160,7 @@ func TestPlanPrintsRunsAndFlagsMayFollowTheFile(t *testing.T) {
 	if code != exitOK {
 		t.Fatalf("exit %d: %s", code, errs)
 	}
-	if !strings.Contains(out, "4 runs (2 configurations x 2 seeds)") || strings.Count(out, "estimator-") != 4 || !strings.Contains(out, "estimator-nwj_s1_") {
+	if !strings.Contains(out, "4 runs (2 configurations x 2 seeds)") || !strings.Contains(out, "sweep s: task gaussian, grid, ") || strings.Count(out, "estimator-") != 4 || !strings.Contains(out, "estimator-nwj_s1_") {
 		t.Fatalf("plan output:\n%s", out)
 	}
 	// The setting the override sets is a column, with every run's value.
@@ -172,6 +172,11 @@ func TestPlanPrintsRunsAndFlagsMayFollowTheFile(t *testing.T) {
 	code, out, _ = runCLI("status", f, "--out", filepath.Join(dir, "runs"))
 	if code != exitOK || !strings.Contains(out, "4 runs pending") {
 		t.Fatalf("status before any run: exit %d\n%s", code, out)
+	}
+	// A job script's flag without --format is an error, not ignored.
+	code, out, errs = runCLI("plan", f, "--shards", "3")
+	if code != exitUsage || out != "" || !strings.Contains(errs, "--shards is a setting of the job script: add --format slurm or --format k8s") {
+		t.Fatalf("plan --shards without --format: exit %d\n%s%s", code, out, errs)
 	}
 }
 

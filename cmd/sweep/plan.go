@@ -10,6 +10,7 @@ import (
 	"text/tabwriter"
 
 	"github.com/infomax/infomax/experiments/engine/sweep"
+	"github.com/infomax/infomax/internal/english"
 )
 
 // planFlags defines the flags of `sweep plan`.
@@ -46,6 +47,15 @@ func plan(s *sweep.Sweep, o *options, stdout, stderr io.Writer) int {
 	if o.format != "" {
 		return clusterPlan(s, o, stdout, stderr)
 	}
+	for _, f := range []struct {
+		flag string
+		set  bool
+	}{{"shards", o.shards != 0}, {"parallel", o.parallel != 1}, {"time", o.time != sweep.DefaultSlurmTime}, {"image", o.image != sweep.DefaultImage}} {
+		if flag := f.flag; f.set {
+			fmt.Fprintf(stderr, "sweep plan: --%s is a setting of the job script: add --format slurm or --format k8s, or leave --%s out for the run list\n", flag, flag)
+			return exitUsage
+		}
+	}
 	return runTable(s, o.out, stdout)
 }
 
@@ -55,8 +65,8 @@ func plan(s *sweep.Sweep, o *options, stdout, stderr io.Writer) int {
 func runTable(s *sweep.Sweep, out string, stdout io.Writer) int {
 	haveResults := started(s, out)
 	configs := len(s.Runs) / max(1, len(s.Seeds))
-	fmt.Fprintf(stdout, "sweep %s: task %s, %s, %d runs (%d configurations x %d seeds)\n",
-		s.Name, s.Task, s.Method, len(s.Runs), configs, len(s.Seeds))
+	fmt.Fprintf(stdout, "sweep %s: task %s, %s, %s (%s x %s)\n", s.Name, s.Task, s.Method,
+		english.Plural(len(s.Runs), "run"), english.Plural(configs, "configuration"), english.Plural(len(s.Seeds), "seed"))
 	if s.Description != "" {
 		fmt.Fprintf(stdout, "%s\n", s.Description)
 	}
