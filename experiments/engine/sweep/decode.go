@@ -1008,6 +1008,9 @@ func (ps *paramSpec) floatBounds(param *Param) error {
 		return ps.errAt("min", "min = %s: log_uniform_values needs min > 0", formatFloat(lo))
 	}
 	param.Min, param.Max = lo, hi
+	if ps.s.tryValue(ps.name, lo) != nil && lo == math.Trunc(lo) && ps.s.tryValue(ps.name, int64(lo)) == nil {
+		return ps.errAt("distribution", "%q draws fractional numbers, and %s takes whole ones: use distribution = %q", param.Distribution, ps.name, DistIntUniform)
+	}
 	return ps.tryValues("min", lo, hi)
 }
 

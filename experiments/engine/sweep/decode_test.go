@@ -252,6 +252,7 @@ func TestBadSweepFiles(t *testing.T) {
 		{"distribution under grid", head + "[parameters.width]\ndistribution = \"int_uniform\"\nmin = 1\nmax = 3\n", 4, `parameters.width.distribution: a grid sweep cannot sample`},
 		{"min above max", head + "method = \"random\"\nrun_cap = 3\n[parameters.\"optim.lr\"]\ndistribution = \"uniform\"\nmin = 0.5\nmax = 0.1\n", 7, `parameters."optim.lr".min: min = 0.5 is above max = 0.1: swap them`},
 		{"log uniform at zero", head + "method = \"random\"\nrun_cap = 3\n[parameters.\"optim.lr\"]\ndistribution = \"log_uniform_values\"\nmin = 0\nmax = 0.1\n", 7, `log_uniform_values needs min > 0`},
+		{"uniform on an integer key", head + "method = \"random\"\nrun_cap = 3\n[parameters.width]\ndistribution = \"uniform\"\nmin = 4\nmax = 64\n", 6, `parameters.width.distribution: "uniform" draws fractional numbers, and width takes whole ones: use distribution = "int_uniform"`},
 		{"unknown distribution", head + "method = \"random\"\nrun_cap = 3\n[parameters.\"optim.lr\"]\ndistribution = \"normal\"\n", 6, `"normal" is not a distribution`},
 		{"random without run_cap", head + "method = \"random\"\n", 3, `run_cap: missing: a random sweep needs run_cap = N`},
 		{"run_cap under grid", head + "run_cap = 3\n", 3, `run_cap: is only used by method = "random"`},
