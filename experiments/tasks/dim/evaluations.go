@@ -128,9 +128,8 @@ func (c *Config) validateEvals() error {
 		}
 		seen[name] = true
 	}
-	if len(e.Evaluations) == 0 {
-		return nil
-	}
+	// The settings are checked whether or not their evaluation runs: a
+	// typo in one that is off today would fail the day it is turned on.
 	for _, p := range e.SVMPenalties {
 		if !(p >= 0) || math.IsInf(p, 0) {
 			return fmt.Errorf("svm_penalties = %v: each must be a finite penalty, at least 0", e.SVMPenalties)
@@ -162,21 +161,17 @@ func (c *Config) validateEvals() error {
 }
 
 // validateEvalEstimators checks the estimators and the critic of mi_xy and
-// ndm, when they are performed.
+// ndm, whether or not they are performed.
 func (c *Config) validateEvalEstimators() error {
 	e := &c.EvalSettings
-	if e.wants(EvalMIXY) {
-		if _, err := estimators.New(e.MIXYEstimator, estimators.Params(e.MIXYEstimatorParams)); err != nil {
-			return fmt.Errorf("mi_xy_estimator = %q: %w", e.MIXYEstimator, err)
-		}
-		if _, err := architectures.LookupPairCritic(e.MIXYCritic); err != nil {
-			return fmt.Errorf("mi_xy_critic = %q: %w", e.MIXYCritic, err)
-		}
+	if _, err := estimators.New(e.MIXYEstimator, estimators.Params(e.MIXYEstimatorParams)); err != nil {
+		return fmt.Errorf("mi_xy_estimator = %q: %w", e.MIXYEstimator, err)
 	}
-	if e.wants(EvalNDM) {
-		if _, err := estimators.New(e.NDMEstimator, nil); err != nil {
-			return fmt.Errorf("ndm_estimator = %q: %w", e.NDMEstimator, err)
-		}
+	if _, err := architectures.LookupPairCritic(e.MIXYCritic); err != nil {
+		return fmt.Errorf("mi_xy_critic = %q: %w", e.MIXYCritic, err)
+	}
+	if _, err := estimators.New(e.NDMEstimator, nil); err != nil {
+		return fmt.Errorf("ndm_estimator = %q: %w", e.NDMEstimator, err)
 	}
 	return nil
 }

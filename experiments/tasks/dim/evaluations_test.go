@@ -69,7 +69,9 @@ func TestEvaluationsLeaveTheProbesAlone(t *testing.T) {
 }
 
 // TestValidateNamesTheEvaluationKey checks each evaluation setting is
-// refused with its key first, and only when an evaluation uses it.
+// refused with its key first: a value wrong in itself whether or not an
+// evaluation uses it (a typo would fail the day it is turned on), what an
+// evaluation needs (a penalty for the SVM) only when one does.
 func TestValidateNamesTheEvaluationKey(t *testing.T) {
 	cases := []struct {
 		key string
@@ -78,8 +80,8 @@ func TestValidateNamesTheEvaluationKey(t *testing.T) {
 		{"evaluations", func(c *Config) { c.Evaluations = []string{"svn"} }},
 		{"evaluations", func(c *Config) { c.Evaluations = []string{"ndm", "ndm"} }},
 		{"svm_penalties", func(c *Config) { c.SVMPenalties = []float64{-1} }},
-		{"svm_penalties", func(c *Config) { c.SVMPenalties = nil }},
-		{"svm_validation", func(c *Config) { c.SVMValidation = 1 }},
+		{"svm_penalties ", func(c *Config) { c.SVMPenalties = nil }}, // needed: a space marks it
+		{"svm_validation ", func(c *Config) { c.SVMValidation = 1 }}, // needed
 		{"eval_epochs", func(c *Config) { c.EvalEpochs = 0 }},
 		{"eval_batch_size", func(c *Config) { c.EvalBatchSize = 1 }},
 		{"eval_hidden", func(c *Config) { c.EvalHidden = 0 }},
@@ -100,14 +102,18 @@ func TestValidateNamesTheEvaluationKey(t *testing.T) {
 			t.Errorf("%s: no error", tc.key)
 			continue
 		}
-		if !strings.HasPrefix(err.Error(), tc.key) {
-			t.Errorf("%s: error %q does not start with the key", tc.key, err)
+		key, needed := strings.CutSuffix(tc.key, " ")
+		if !strings.HasPrefix(err.Error(), key) {
+			t.Errorf("%s: error %q does not start with the key", key, err)
+		}
+		if key == "evaluations" {
+			continue
 		}
 		c.Evaluations = []string{}
-		if tc.key != "evaluations" {
-			if err := c.Validate(); err != nil {
-				t.Errorf("%s without evaluations: %v; the setting is unused then", tc.key, err)
-			}
+		if err := c.Validate(); needed && err != nil {
+			t.Errorf("%s without evaluations: %v; nothing needs the setting then", key, err)
+		} else if !needed && (err == nil || !strings.HasPrefix(err.Error(), key)) {
+			t.Errorf("%s without evaluations: %v; want the error still", key, err)
 		}
 	}
 	if err := evalConfig().Validate(); err != nil {
