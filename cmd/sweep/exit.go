@@ -24,7 +24,7 @@ func errorStatus(err error) int {
 // error.
 func outHint(err error) string {
 	var oe *sweep.OutError
-	if errors.As(err, &oe) {
+	if errors.As(err, &oe) && !errors.Is(err, sweep.ErrCorruptRecord) { // that one says its fix
 		return "; pass --out DIR with a directory you can write (it is made if missing)"
 	}
 	return ""

@@ -214,3 +214,21 @@ func TestReportRefusesAFileThatNoLongerDescribesTheRuns(t *testing.T) {
 		t.Errorf("status of the file as it ran warns: %s", errs)
 	}
 }
+
+// TestRunOfACorruptRecordSaysItsFix: a sweep.json that cannot be decoded
+// stops `sweep run` with 2 and one line whose fix is --force, without the
+// hint for a folder that cannot be written; with --force the run goes on.
+func TestRunOfACorruptRecordSaysItsFix(t *testing.T) {
+	f, out, s := ranSmallWalk(t, "")
+	if err := os.WriteFile(filepath.Join(s.Dir(out), sweep.RecordFile), []byte("{bad"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	code, stdout, errs := runCLI("run", f, "--out", out)
+	if code != exitUsage || !strings.Contains(errs, "sweep.json: corrupt (") || !strings.Contains(errs, "rerun with --force to replace it") ||
+		strings.Contains(errs, "a directory you can write") {
+		t.Errorf("run of a corrupt record: exit %d\n%s%s", code, stdout, errs)
+	}
+	if code, stdout, errs := runCLI("run", f, "--out", out, "--force"); code != exitOK || !strings.Contains(stdout, "replacing the corrupt sweep.json") {
+		t.Errorf("run --force of a corrupt record: exit %d\n%s%s", code, stdout, errs)
+	}
+}

@@ -81,6 +81,9 @@ func flatSettings(configTOML []byte) map[string]string {
 	return out
 }
 
+// ErrCorruptRecord is in the error of a sweep.json that cannot be decoded.
+var ErrCorruptRecord = errors.New("corrupt")
+
 // ReadRecord reads <dir>/sweep.json; ok is false when there is none.
 func ReadRecord(dir string) (rec *Record, ok bool, err error) {
 	path := filepath.Join(dir, RecordFile)
@@ -93,7 +96,7 @@ func ReadRecord(dir string) (rec *Record, ok bool, err error) {
 	}
 	rec = &Record{}
 	if err := json.Unmarshal(b, rec); err != nil {
-		return nil, false, fmt.Errorf("%s: corrupt (%v)", path, err)
+		return nil, false, fmt.Errorf("%s: %w (%v)", path, ErrCorruptRecord, err)
 	}
 	return rec, true, nil
 }
@@ -300,7 +303,7 @@ func (s *Sweep) CheckRecord(out string, force bool) (notes []string, err error) 
 	old, ok, err := ReadRecord(dir)
 	if err != nil {
 		if !force {
-			return nil, fmt.Errorf("%v: rerun with --force to replace it with this file's record", err)
+			return nil, fmt.Errorf("%w: rerun with --force to replace it with this file's record", err)
 		}
 		notes = append(notes, fmt.Sprintf("replacing the corrupt %s (--force)", RecordFile))
 		return notes, writeRecord(dir, now)
