@@ -152,6 +152,10 @@ func TestExtendsErrors(t *testing.T) {
 			"c.toml": "name = \"c\"\nextends = \"p.toml\"\n[base]\nsteps = 2\n",
 		}, []string{"p.toml:8: overrides[0].estimator_params.tau = 3: must be at most steps (2) (in the run with estimator = dv",
 			"c.toml, which inherits the whole overrides list: give it its own [[overrides]], or overrides = [] for none)"}},
+		{"an empty [parameters], which drops nothing", map[string]string{
+			"grid.toml": gridFile,
+			"c.toml":    "name = \"c\"\nextends = \"grid.toml\"\nparameters = {}\n",
+		}, []string{"c.toml:3: parameters: is empty, which drops nothing of ", "merges [parameters] key by key"}},
 		{"a conditional parameter replaced without a where", map[string]string{
 			"p.toml": "name = \"p\"\ntask = \"fake\"\n" + condParams + "where = { estimator = \"jsd\" }\n",
 			"c.toml": "name = \"c\"\nextends = \"p.toml\"\n\n[parameters.\"estimator_params.tau\"]\nvalues = [3.0]\n",
