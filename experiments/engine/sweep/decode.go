@@ -369,7 +369,11 @@ func (p *parser) decode(src []byte) (map[string]any, error) {
 			}
 			msg := "not valid TOML: " + pe.Message
 			if strings.Contains(pe.Message, "has already been defined") {
-				msg = strings.TrimSuffix(msg, ".") + "; keep one of the two (two tables of one name: merge them)"
+				fix := "; keep one of the two"
+				if lines := strings.Split(string(src), "\n"); line >= 1 && line <= len(lines) && strings.HasPrefix(strings.TrimSpace(lines[line-1]), "[") {
+					fix = "; two tables of one name: merge them into one"
+				}
+				msg = strings.TrimSuffix(msg, ".") + fix
 			}
 			return nil, &FileError{File: p.file, Line: line, Msg: msg}
 		}

@@ -103,15 +103,32 @@ func newLocator(src string) *locator {
 // line returns the line where key is defined. For a key inside an array of
 // tables, aot names the array (such as "figures") and idx the element;
 // otherwise aot is "". When key itself is not found, the line of its longest
-// found prefix is returned; 0 when nothing matches. An array written inline
+// found prefix is returned, or of the first key inside it (firstUnder); 0
+// when nothing matches. An array written inline
 // (figures = [{...}]) has no [[...]] elements to find, so a key inside one
 // gets the line where the array starts. A lookup takes time in the
 // length of key, not in the size of the file.
 func (l *locator) line(key []string, aot string, idx int) int {
 	if n := l.lookup(key, aot, idx); n > 0 || aot == "" || l.lookup([]string{aot}, aot, 0) > 0 {
+		if n == 0 && aot == "" {
+			return l.firstUnder(key)
+		}
 		return n
 	}
 	return l.lookup([]string{aot}, "", 0)
+}
+
+// firstUnder returns the line of the first entry inside key, such as the
+// [parameter.estimator] header for the table parameter, which has no line
+// of its own; 0 when there is none. It scans the entries: it serves the
+// rare key that lookup does not find.
+func (l *locator) firstUnder(key []string) int {
+	for _, e := range l.entries {
+		if len(key) > 0 && e.aot == "" && len(e.path) > len(key) && commonPrefix(e.path, key) == len(key) {
+			return e.line
+		}
+	}
+	return 0
 }
 
 // elementLine is line for element elem (counted from 0) of the array
