@@ -70,6 +70,9 @@ func runTable(s *sweep.Sweep, out string, stdout io.Writer) int {
 	if s.Description != "" {
 		fmt.Fprintf(stdout, "%s\n", s.Description)
 	}
+	if note := s.RunCapNote(); note != "" {
+		fmt.Fprintf(stdout, "note: %s\n", note)
+	}
 	fmt.Fprintln(stdout)
 	tw := tabwriter.NewWriter(stdout, 0, 4, 2, ' ', 0)
 	header := append(append([]string{"#", "run id"}, s.Columns()...), "seed")

@@ -18,5 +18,8 @@ func validate(s *sweep.Sweep, _ *options, stdout, stderr io.Writer) int {
 	}
 	fmt.Fprintf(stdout, "ok: %s (sweep %s, task %s, %s; %s, %s)\n",
 		english.Plural(len(s.Runs), "run"), s.Name, s.Task, s.Method, english.Plural(len(s.Figures), "figure"), english.Plural(len(s.Tables), "table"))
+	if note := s.RunCapNote(); note != "" {
+		fmt.Fprintf(stdout, "note: %s\n", note)
+	}
 	return exitOK
 }

@@ -113,6 +113,9 @@ func TestRandomSamplingIsDeterministicAndRespectsRunCap(t *testing.T) {
 	}
 }
 
+// TestRandomSamplingStopsAtTheNumberOfDistinctConfigs: a space smaller
+// than run_cap gives its configurations once each, and RunCapNote, which
+// validate and plan print, says why.
 func TestRandomSamplingStopsAtTheNumberOfDistinctConfigs(t *testing.T) {
 	src := `name = "small"
 task = "fake"
@@ -124,6 +127,12 @@ values = ["jsd", "infonce", "dv"]
 	s := parseFile(t, src)
 	if len(s.Runs) != 3 {
 		t.Fatalf("a space of 3 configurations gave %d runs with run_cap 10", len(s.Runs))
+	}
+	if note := s.RunCapNote(); !strings.HasPrefix(note, "run_cap = 10, but the draws gave 3 distinct configurations: identical draws are dropped") {
+		t.Errorf("RunCapNote: %q", note)
+	}
+	if note := parseFile(t, randomFile).RunCapNote(); note != "" {
+		t.Errorf("RunCapNote of a sweep that drew run_cap configurations: %q", note)
 	}
 }
 

@@ -667,3 +667,14 @@ func (s *Sweep) ParamNames() []string {
 
 // TaskInfo returns the registration of the sweep's task.
 func (s *Sweep) TaskInfo() tasks.TaskInfo { return s.task }
+
+// RunCapNote says why a random sweep has fewer configurations than its
+// run_cap, and returns "" for any other sweep.
+func (s *Sweep) RunCapNote() string {
+	configs := len(s.Runs) / max(1, len(s.Seeds))
+	if s.Method != MethodRandom || configs >= s.RunCap {
+		return ""
+	}
+	return fmt.Sprintf("run_cap = %d, but the draws gave %s: identical draws are dropped, and the space holds no more or they kept repeating",
+		s.RunCap, english.Plural(configs, "distinct configuration"))
+}
