@@ -100,6 +100,19 @@ func TestStaircaseOptions(t *testing.T) {
 		t.Errorf("the legend of a figure of the first seed does not say so")
 	}
 
+	// Panels whose groups hold different counts of runs (dv's 2 at batch
+	// 32, 1 at 64): one legend entry for dv's colour, which says so.
+	panels := makeRuns(t, append(fakes, fakeRun{ID: "b64", Params: map[string]any{"estimator": "dv", "batch_size": float64(64)},
+		Log: staircaseLog(levels, 50, 0, 0.1, 7)})...)
+	spec.Options = map[string]any{"line": "estimator", "panel": "batch_size", "seeds": "first", "dpi": int64(50)}
+	if paths, err = k.Make(panels, spec, dir); err != nil {
+		t.Fatal(err)
+	}
+	svg, _ := os.ReadFile(paths[1])
+	if n := strings.Count(string(svg), ">dv"); n != 1 || !strings.Contains(string(svg), "dv (lowest seed of each panel&#39;s runs)") {
+		t.Errorf("the legend names dv %d times, want once, as the lowest seed of each panel's runs", n)
+	}
+
 	// A run that logged no estimate is an error naming the run and the metric.
 	spec.Options = map[string]any{"metric": "mi_estimate"}
 	if _, err := k.Make(runs, spec, dir); err == nil || !strings.Contains(err.Error(), "mi_estimate") ||

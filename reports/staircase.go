@@ -1,6 +1,7 @@
 package reports
 
 import (
+	"cmp"
 	"fmt"
 	"image/color"
 	"math"
@@ -120,8 +121,9 @@ func makeStaircase(runs []Run, spec Spec, dir string) ([]string, error) {
 
 	plots := make([]*plot.Plot, 0, len(panels))
 	legend := newFigureLegend()
+	names := staircaseLineNames(o, panels)
 	for _, pg := range panels {
-		p, err := staircasePanel(spec, o, pg, colorOf, legend)
+		p, err := staircasePanel(spec, o, pg, colorOf, names, legend)
 		if err != nil {
 			return nil, err
 		}
@@ -134,13 +136,13 @@ func makeStaircase(runs []Run, spec Spec, dir string) ([]string, error) {
 // staircasePanel draws one panel: the runs of one panel value, a line
 // group at a time, then their smoothed lines over every raw line, the true
 // MI over both, and the log K ceilings, naming each in legend.
-func staircasePanel(spec Spec, o staircaseOptions, pg *group, colorOf map[string]int, legend *figureLegend) (*plot.Plot, error) {
+func staircasePanel(spec Spec, o staircaseOptions, pg *group, colorOf map[string]int, names map[string]string, legend *figureLegend) (*plot.Plot, error) {
 	p := newPanel(pg.Caption(), "step", "nats")
 	p.X.Tick.Marker = stepTicks{}
 	lines := subGroups(pg.Runs, o.Line)
 	s := newStaircaseLines(legend)
 	for _, lg := range lines {
-		if err := s.addGroup(p, spec, o, lg, colorOf[lg.Label()]); err != nil {
+		if err := s.addGroup(p, spec, o, lg, colorOf[lg.Label()], names[lg.Label()]); err != nil {
 			return nil, err
 		}
 	}
@@ -179,24 +181,52 @@ func newStaircaseLines(legend *figureLegend) *staircaseLines {
 	return &staircaseLines{lo: math.Inf(1), hi: math.Inf(-1), xmin: math.Inf(1), xmax: math.Inf(-1), legend: legend}
 }
 
+// staircaseLineNames returns the legend's name of each line group, by its
+// label, the same in every panel, so that one colour has one entry: its
+// caption ("estimate" without line groups) and, where one run of several
+// is drawn, which: "jsd (seed 0; 1 of 3 runs)" where every panel has the
+// same seed and count, "jsd (lowest seed of each panel's runs)" otherwise.
+func staircaseLineNames(o staircaseOptions, panels []*group) map[string]string {
+	type drawn struct{ seed, runs int }
+	seen := map[string][]drawn{}
+	captions := map[string]string{}
+	for _, pg := range panels {
+		for _, lg := range subGroups(pg.Runs, o.Line) {
+			seed := slices.MinFunc(lg.Runs, func(a, b Run) int { return cmp.Compare(a.Summary.Seed, b.Summary.Seed) }).Summary.Seed
+			d := drawn{int(seed), len(lg.Runs)}
+			if !slices.Contains(seen[lg.Label()], d) {
+				seen[lg.Label()] = append(seen[lg.Label()], d)
+			}
+			captions[lg.Label()] = lg.Caption()
+		}
+	}
+	names := map[string]string{}
+	for label, ds := range seen {
+		name := captions[label]
+		if len(o.Line) == 0 {
+			name = "estimate"
+		}
+		switch {
+		case o.AllSeeds || (len(ds) == 1 && ds[0].runs == 1):
+		case len(ds) == 1: // say which run stands for the group, and that there are more
+			name = fmt.Sprintf("%s (seed %d; 1 of %d runs)", name, ds[0].seed, ds[0].runs)
+		default:
+			name += " (lowest seed of each panel's runs)"
+		}
+		names[label] = name
+	}
+	return names
+}
+
 // addGroup draws the runs of line group lg in the i-th series colour: the
 // lowest seed's run, or with option seeds = "all" every run in seed order.
-// The first run's smoothed line stands for the group in the legend, which
-// says, when one run of several is drawn, its seed and the group's count
-// of runs: "jsd (seed 0; 1 of 3 runs)".
-func (s *staircaseLines) addGroup(p *plot.Plot, spec Spec, o staircaseOptions, lg *group, i int) error {
+// The first run's smoothed line stands for the group in the legend, by
+// name (see staircaseLineNames).
+func (s *staircaseLines) addGroup(p *plot.Plot, spec Spec, o staircaseOptions, lg *group, i int, name string) error {
 	rs := append([]Run(nil), lg.Runs...)
 	sort.SliceStable(rs, func(a, b int) bool { return rs[a].Summary.Seed < rs[b].Summary.Seed })
 	if !o.AllSeeds {
 		rs = rs[:1]
-	}
-	name := lg.Caption()
-	if len(o.Line) == 0 {
-		name = "estimate"
-	}
-	if !o.AllSeeds && len(lg.Runs) > 1 {
-		// Say which run stands for the group, and that there are more.
-		name = fmt.Sprintf("%s (seed %d; 1 of %d runs)", name, rs[0].Summary.Seed, len(lg.Runs))
 	}
 	for k, r := range rs {
 		if err := s.addRun(p, spec, o, r, i, name, k == 0); err != nil {
