@@ -262,6 +262,7 @@ func TestBadSweepFiles(t *testing.T) {
 		{"min above max", head + "method = \"random\"\nrun_cap = 3\n[parameters.\"optim.lr\"]\ndistribution = \"uniform\"\nmin = 0.5\nmax = 0.1\n", 7, `parameters."optim.lr".min: min = 0.5 is above max = 0.1: swap them`},
 		{"log uniform at zero", head + "method = \"random\"\nrun_cap = 3\n[parameters.\"optim.lr\"]\ndistribution = \"log_uniform_values\"\nmin = 0\nmax = 0.1\n", 7, `log_uniform_values needs min > 0`},
 		{"uniform on an integer key", head + "method = \"random\"\nrun_cap = 3\n[parameters.width]\ndistribution = \"uniform\"\nmin = 4\nmax = 64\n", 6, `parameters.width.distribution: "uniform" draws fractional numbers, and width takes whole ones: use distribution = "int_uniform"`},
+		{"log-uniform on an integer key", head + "method = \"random\"\nrun_cap = 3\n[parameters.width]\ndistribution = \"log_uniform_values\"\nmin = 16\nmax = 600\n", 6, `width takes whole ones: list values = [...] spaced as you want them (such as [16, 32, 64, 128, 600]), or use distribution = "int_uniform", spaced evenly`},
 		{"unknown distribution", head + "method = \"random\"\nrun_cap = 3\n[parameters.\"optim.lr\"]\ndistribution = \"normal\"\n", 6, `"normal" is not a distribution`},
 		{"random without run_cap", head + "method = \"random\"\n", 3, `run_cap: missing: a random sweep needs run_cap = N`},
 		{"run_cap under grid", head + "run_cap = 3\n", 3, `run_cap: is only used by method = "random"`},
@@ -560,5 +561,29 @@ func TestConditionalGridSize(t *testing.T) {
 	want := fmt.Sprintf("big.toml:5: parameters.width: the grid grows past %d runs here (", MaxRuns)
 	if err == nil || !strings.Contains(err.Error(), want) || !strings.Contains(err.Error(), "configurations x 1 seed, each conditional parameter counted where its where selects it)") {
 		t.Errorf("error %v, want %q and the conditional parameters counted where swept", err, want)
+	}
+}
+
+// TestConditionalGridSizeDoesNotOverflow checks a grid whose conditional
+// parameters' product is 16^16 = 2^64, which wraps to 0 in an int: the
+// count saturates, and the file gets the error, not an attempt to build
+// the configurations.
+func TestConditionalGridSizeDoesNotOverflow(t *testing.T) {
+	var b strings.Builder
+	b.WriteString("name = \"huge\"\ntask = \"fake\"\n[parameters.estimator]\nvalues = [\"jsd\", \"dv\"]\n")
+	for i := range 16 {
+		fmt.Fprintf(&b, "[parameters.\"estimator_params.p%d\"]\nvalues = [", i)
+		for j := range 16 {
+			if j > 0 {
+				b.WriteString(", ")
+			}
+			fmt.Fprintf(&b, "%d.5", j)
+		}
+		b.WriteString("]\nwhere = { estimator = \"jsd\" }\n")
+	}
+	_, err := Parse("huge.toml", []byte(b.String()))
+	want := fmt.Sprintf(`huge.toml:5: parameters."estimator_params.p0": the grid grows past %d runs here (at least %d configurations x 1 seed`, MaxRuns, MaxRuns+1)
+	if err == nil || !strings.Contains(err.Error(), want) {
+		t.Errorf("error %v, want %q", err, want)
 	}
 }

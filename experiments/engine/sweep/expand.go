@@ -159,10 +159,10 @@ func (s *Sweep) selectedDims(dims []gridDim, idx []int) []bool {
 // every run has, then with the conditional ones, counted in the
 // configurations their where selects only.
 func (s *Sweep) checkGridSize(dims []gridDim) error {
-	tooMany := func(line int, key string, n int, what string) error {
+	tooMany := func(line int, key string, configs, what string) error {
 		return &FileError{File: s.File, Line: line, Key: key,
-			Msg: fmt.Sprintf("the grid grows past %d runs here (%d configurations x %s%s): sweep fewer values or seeds, or use method = \"random\" with a run_cap",
-				MaxRuns, n, english.Plural(len(s.Seeds), "seed"), what)}
+			Msg: fmt.Sprintf("the grid grows past %d runs here (%s configurations x %s%s): sweep fewer values or seeds, or use method = \"random\" with a run_cap",
+				MaxRuns, configs, english.Plural(len(s.Seeds), "seed"), what)}
 	}
 	n := 1
 	for k, d := range dims {
@@ -170,26 +170,28 @@ func (s *Sweep) checkGridSize(dims []gridDim) error {
 			continue
 		}
 		if n *= len(d.choices); n*len(s.Seeds) > MaxRuns {
-			return tooMany(d.line, dimKey(s, dims, k), n, "")
+			return tooMany(d.line, dimKey(s, dims, k), strconv.Itoa(n), "")
 		}
 	}
 	first := slices.IndexFunc(dims, func(d gridDim) bool { return d.where != nil })
 	if first < 0 {
 		return nil
 	}
-	n = 0
+	// The count stops once past the limit, and each product saturates
+	// there, so that no sum or product of many large lists overflows.
+	n, limit := 0, MaxRuns/len(s.Seeds)
 	forEachChoice(dims, func(k int) bool { return dims[k].where == nil }, func(idx []int) bool {
 		c := 1
 		for k, sel := range s.selectedDims(dims, idx) {
 			if sel && dims[k].where != nil {
-				c *= len(dims[k].choices)
+				c = min(c*len(dims[k].choices), limit+1)
 			}
 		}
 		n += c
-		return n*len(s.Seeds) <= MaxRuns
+		return n <= limit
 	})
-	if n*len(s.Seeds) > MaxRuns {
-		return tooMany(dims[first].line, dimKey(s, dims, first), n, ", each conditional parameter counted where its where selects it")
+	if n > limit {
+		return tooMany(dims[first].line, dimKey(s, dims, first), fmt.Sprintf("at least %d", n), ", each conditional parameter counted where its where selects it")
 	}
 	return nil
 }

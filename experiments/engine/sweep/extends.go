@@ -145,7 +145,7 @@ func keepConditions(merged map[string]any, l *layer, parent string) (map[string]
 			continue
 		}
 		if !has {
-			return nil, &FileError{File: l.file, Line: l.loc.line([]string{"parameters", name}, "", 0), Key: "parameters." + name,
+			return nil, &FileError{File: l.file, Line: l.loc.line([]string{"parameters", name}, "", 0), Key: keyString([]string{"parameters", name}),
 				Msg: fmt.Sprintf("replaces the parameter of %s, which is swept only in the runs where %s, and says nowhere: "+
 					"repeat its where to keep the condition, or write where = {} to sweep it in every run", parent, inlineTable(oldWhere))}
 		}

@@ -159,7 +159,7 @@ func TestExtendsErrors(t *testing.T) {
 		{"a conditional parameter replaced without a where", map[string]string{
 			"p.toml": "name = \"p\"\ntask = \"fake\"\n" + condParams + "where = { estimator = \"jsd\" }\n",
 			"c.toml": "name = \"c\"\nextends = \"p.toml\"\n\n[parameters.\"estimator_params.tau\"]\nvalues = [3.0]\n",
-		}, []string{`c.toml:4: parameters.estimator_params.tau: replaces the parameter of `, `which is swept only in the runs where { estimator = "jsd" }`,
+		}, []string{`c.toml:4: parameters."estimator_params.tau": replaces the parameter of `, `which is swept only in the runs where { estimator = "jsd" }`,
 			"repeat its where to keep the condition, or write where = {} to sweep it in every run"}},
 	}
 	for _, c := range cases {
