@@ -166,6 +166,9 @@ type options struct {
 	// shipped says that the sweep file argument was read as a shipped
 	// sweep's name (set by fileCommand.call, not a flag).
 	shipped bool
+	// set holds the flags given on the command line, by name (set by
+	// fileCommand.call).
+	set map[string]bool
 }
 
 // fileCommand is a subcommand that takes a sweep file: flags defines its
@@ -205,6 +208,8 @@ func (c fileCommand) call(name string, args []string, stdout, stderr io.Writer) 
 	if code >= 0 {
 		return code
 	}
+	o.set = map[string]bool{}
+	fs.Visit(func(f *flag.Flag) { o.set[f.Name] = true })
 	parse := sweep.ParseWith
 	if c.stored {
 		parse = sweep.ParseStored

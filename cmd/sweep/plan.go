@@ -47,11 +47,8 @@ func plan(s *sweep.Sweep, o *options, stdout, stderr io.Writer) int {
 	if o.format != "" {
 		return clusterPlan(s, o, stdout, stderr)
 	}
-	for _, f := range []struct {
-		flag string
-		set  bool
-	}{{"shards", o.shards != 0}, {"parallel", o.parallel != 1}, {"time", o.time != sweep.DefaultSlurmTime}, {"image", o.image != sweep.DefaultImage}} {
-		if flag := f.flag; f.set {
+	for _, flag := range []string{"shards", "parallel", "time", "image"} {
+		if o.set[flag] {
 			fmt.Fprintf(stderr, "sweep plan: --%s is a setting of the job script: add --format slurm or --format k8s, or leave --%s out for the run list\n", flag, flag)
 			return exitUsage
 		}

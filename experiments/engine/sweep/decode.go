@@ -1013,9 +1013,23 @@ func (ps *paramSpec) floatBounds(param *Param) error {
 	}
 	param.Min, param.Max = lo, hi
 	if ps.s.tryValue(ps.name, lo) != nil && lo == math.Trunc(lo) && ps.s.tryValue(ps.name, int64(lo)) == nil {
-		return ps.errAt("distribution", "%q draws fractional numbers, and %s takes whole ones: use distribution = %q", param.Distribution, ps.name, DistIntUniform)
+		fix := fmt.Sprintf("use distribution = %q", DistIntUniform)
+		if param.Distribution == DistLogUniform {
+			fix = fmt.Sprintf("list values = [...] spaced as you want them (such as %s), or use distribution = %q, spaced evenly", logSpaced(lo, hi), DistIntUniform)
+		}
+		return ps.errAt("distribution", "%q draws fractional numbers, and %s takes whole ones: %s", param.Distribution, ps.name, fix)
 	}
 	return ps.tryValues("min", lo, hi)
+}
+
+// logSpaced writes whole numbers from lo to hi, each twice the one before
+// (at most five, the last hi): "[16, 32, 64]".
+func logSpaced(lo, hi float64) string {
+	var vals []string
+	for v := max(lo, 1); v < hi && len(vals) < 4; v *= 2 {
+		vals = append(vals, strconv.FormatFloat(math.Round(v), 'f', -1, 64))
+	}
+	return "[" + strings.Join(append(vals, strconv.FormatFloat(math.Round(hi), 'f', -1, 64)), ", ") + "]"
 }
 
 // tryValues applies each value to a fresh config, reporting the first that
