@@ -174,9 +174,9 @@ func TestPlanPrintsRunsAndFlagsMayFollowTheFile(t *testing.T) {
 		t.Fatalf("status before any run: exit %d\n%s", code, out)
 	}
 	// A job script's flag without --format is an error, not ignored.
-	code, out, errs = runCLI("plan", f, "--shards", "3")
-	if code != exitUsage || out != "" || !strings.Contains(errs, "--shards is a setting of the job script: add --format slurm or --format k8s") {
-		t.Fatalf("plan --shards without --format: exit %d\n%s%s", code, out, errs)
+	code, out, errs = runCLI("plan", f, "--parallel", "1") // its default, but given
+	if code != exitUsage || out != "" || !strings.Contains(errs, "--parallel is a setting of the job script: add --format slurm or --format k8s") {
+		t.Fatalf("plan --parallel 1 without --format: exit %d\n%s%s", code, out, errs)
 	}
 }
 
@@ -421,6 +421,12 @@ func TestDivergedRunsAreKeptUnlessRetried(t *testing.T) {
 		if strings.HasPrefix(line, "  ") && strings.Contains(line, ": diverged at step ") && !strings.Contains(stdout, line) {
 			t.Errorf("the retried run diverged otherwise than at first: %q is not in\n%s", line, stdout)
 		}
+	}
+	// In a new folder no run diverges again, whatever the flag.
+	out2 := filepath.Join(t.TempDir(), "runs")
+	code, stdout, errs = runCLI("run", f, "--out", out2, "--retry-diverged")
+	if want := fmt.Sprintf("%d ran, 0 already done, %d failed (%d diverged)\n", 6-failed, failed, failed); code != exitFailed || !strings.Contains(stdout, want) {
+		t.Errorf("run --retry-diverged in a new folder: exit %d, want %q\n%s%s", code, want, stdout, errs)
 	}
 }
 

@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -101,9 +102,9 @@ type Outcome struct {
 	NotDone []string
 	// Interrupted is set when the context was cancelled.
 	Interrupted bool
-	// RetriedDiverged is set when the call ran again the runs that had
-	// diverged (Runner.RetryDiverged).
-	RetriedDiverged bool
+	// Retried lists the runs that had diverged in an earlier call and that
+	// this one ran again (Runner.RetryDiverged).
+	Retried []string
 	// Notes say what was accepted of a changed sweep file.
 	Notes []string
 	// Reports are the report files [Runner.Report] wrote; ReportErr joins
@@ -241,7 +242,7 @@ func (r *Runner) checkDir(s *Sweep, out string) (*Outcome, error) {
 	if err := os.MkdirAll(s.Dir(out), 0o755); err != nil {
 		return nil, &OutError{Dir: s.Dir(out), Err: err}
 	}
-	oc := &Outcome{RetriedDiverged: r.RetryDiverged}
+	oc := &Outcome{}
 	notes, err := s.CheckRecord(out, r.Force)
 	var ce *ChangedError
 	if err != nil && !errors.As(err, &ce) {
@@ -270,6 +271,9 @@ func (r *Runner) pendingRuns(s *Sweep, out string, states []State, oc *Outcome, 
 		case states[i].Kept(r.RetryDiverged):
 			oc.Kept = append(oc.Kept, s.Runs[i].ID)
 		default:
+			if states[i].Kept(false) {
+				oc.Retried = append(oc.Retried, s.Runs[i].ID)
+			}
 			pending = append(pending, i)
 		}
 	}
@@ -403,18 +407,22 @@ const reportsInterrupted = "interrupted while writing the reports: every run is 
 func (oc *Outcome) Closing() string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "%d ran, %d already done, %d failed", len(oc.Ran), len(oc.Skipped), len(oc.Failed))
-	diverged := 0
+	diverged, again := 0, 0
 	for _, f := range oc.Failed {
 		if f.Diverged {
 			diverged++
+			if slices.Contains(oc.Retried, f.ID) {
+				again++
+			}
 		}
 	}
-	if diverged > 0 {
-		again := ""
-		if oc.RetriedDiverged {
-			again = " again"
-		}
-		fmt.Fprintf(&b, " (%d diverged%s)", diverged, again)
+	switch {
+	case again == diverged && diverged > 0:
+		fmt.Fprintf(&b, " (%d diverged again)", diverged)
+	case again > 0:
+		fmt.Fprintf(&b, " (%d diverged, %d of them again)", diverged, again)
+	case diverged > 0:
+		fmt.Fprintf(&b, " (%d diverged)", diverged)
 	}
 	if len(oc.Kept) > 0 {
 		fmt.Fprintf(&b, ", %d diverged before and kept", len(oc.Kept))
@@ -433,7 +441,7 @@ func (oc *Outcome) Closing() string {
 	if len(oc.Failed) > 0 {
 		retry := "rerun the same command to retry them"
 		switch {
-		case diverged > 0 && oc.RetriedDiverged:
+		case again > 0:
 			retry += "; a run that diverged is deterministic and would diverge again as it is: change its config (a smaller learning rate, say) or the code, or leave it recorded as failed"
 		case diverged > 0:
 			retry += "; a run that diverged would diverge again and is kept, unless you add --retry-diverged"
