@@ -90,14 +90,15 @@ func TestMINEMovingAverageGradient(t *testing.T) {
 	}
 }
 
-// TestMINEAverageIsFloored checks the floor that keeps the denominator of
-// the gradient away from zero when every negative score is very low.
-func TestMINEAverageIsFloored(t *testing.T) {
+// ranMINE returns a mine estimator whose graph ran once on the float32
+// scores of a batch of 3 pairs (row-major, positives on the diagonal),
+// before its Update.
+func ranMINE(t *testing.T, scores []float64) *MINE {
+	t.Helper()
 	mask := Diagonal(3)
 	est := mustNew(t, "mine", nil).(*MINE)
 	g := G.NewGraph()
-	x := newScoresNode(g, []float64{0, -30, -30, -30, 0, -30, -30, -30, 0}, mask, tensor.Float32)
-	if _, err := est.Build(x, mask); err != nil {
+	if _, err := est.Build(newScoresNode(g, scores, mask, tensor.Float32), mask); err != nil {
 		t.Fatal(err)
 	}
 	vm := G.NewTapeMachine(g)
@@ -105,6 +106,13 @@ func TestMINEAverageIsFloored(t *testing.T) {
 	if err := vm.RunAll(); err != nil {
 		t.Fatal(err)
 	}
+	return est
+}
+
+// TestMINEAverageIsFloored checks the floor that keeps the denominator of
+// the gradient away from zero when every negative score is very low.
+func TestMINEAverageIsFloored(t *testing.T) {
+	est := ranMINE(t, []float64{0, -30, -30, -30, 0, -30, -30, -30, 0})
 	if err := est.Update(); err != nil {
 		t.Fatal(err)
 	}
@@ -117,18 +125,7 @@ func TestMINEAverageIsFloored(t *testing.T) {
 // overflowed float32 (negative scores of 100) makes Update return a
 // *DivergedError, which the tasks record as a diverged run.
 func TestMINEOverflowIsDivergence(t *testing.T) {
-	mask := Diagonal(3)
-	est := mustNew(t, "mine", nil).(*MINE)
-	g := G.NewGraph()
-	x := newScoresNode(g, []float64{0, 100, 100, 100, 0, 100, 100, 100, 0}, mask, tensor.Float32)
-	if _, err := est.Build(x, mask); err != nil {
-		t.Fatal(err)
-	}
-	vm := G.NewTapeMachine(g)
-	defer vm.Close()
-	if err := vm.RunAll(); err != nil {
-		t.Fatal(err)
-	}
+	est := ranMINE(t, []float64{0, 100, 100, 100, 0, 100, 100, 100, 0})
 	var de *DivergedError
 	if err := est.Update(); !errors.As(err, &de) || !strings.Contains(de.Reason, "partition term mean_neg exp(s) of graph 0 is +Inf") {
 		t.Fatalf("Update: %v, want a *DivergedError naming the partition term", err)

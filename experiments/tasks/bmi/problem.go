@@ -178,7 +178,7 @@ func (p Problem) check() error {
 			return fmt.Errorf("dof = %g: the degrees of freedom must be positive (1 is the Cauchy, larger is lighter-tailed)", p.Dof)
 		}
 		if p.Dof > maxDof {
-			return fmt.Errorf("dof = %g: at most %g, where the Student-t's MI is the Gaussian's to within 10⁻¹⁵ nats: for a Gaussian use the dense family", p.Dof, maxDof)
+			return fmt.Errorf("dof = %g: at most %g, where the Student-t's MI exceeds the Gaussian's by about MN/(2ν²) nats (5·10⁻¹⁹ at 1×1): for a Gaussian use the dense family", p.Dof, maxDof)
 		}
 		if !(p.Rho >= 0 && p.Rho < 1) {
 			return fmt.Errorf("rho = %g: the dispersion's correlation must be at least 0 (the identity) and below 1", p.Rho)
