@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"maps"
 	"math"
+	"path/filepath"
 	"slices"
 	"strings"
 
@@ -354,6 +355,11 @@ func (c *Config) validateData() error {
 	}
 	if err := data.CheckPath(c.Dataset, c.DataPath); err != nil {
 		return fmt.Errorf("dataset = %q needs data_path: %w", c.Dataset, err)
+	}
+	if c.DataPath != "" {
+		// One folder written two ways ("cifar", "./cifar/") is one path, and
+		// gives its runs one id.
+		c.DataPath = filepath.Clean(c.DataPath)
 	}
 	if err := checkInts([]intCheck{
 		{"train_subset", c.TrainSubset, 0, "0 (all images) or positive"},

@@ -535,3 +535,18 @@ func TestOverflowedReadOutIsNotADivergence(t *testing.T) {
 		t.Errorf("an untrained global term reports js_global = %v", v["js_global"])
 	}
 }
+
+// TestDataPathIsCleaned checks that one folder written two ways is one
+// data_path, so that its runs get one id.
+func TestDataPathIsCleaned(t *testing.T) {
+	for _, p := range []string{"cifar", "./cifar/", "cifar//"} {
+		c := DefaultConfig()
+		c.Dataset, c.DataPath = "cifar10", p
+		if err := c.Validate(); err != nil {
+			t.Fatalf("data_path %q: %v", p, err)
+		}
+		if c.DataPath != "cifar" {
+			t.Errorf("data_path %q is %q after Validate, want cifar", p, c.DataPath)
+		}
+	}
+}
