@@ -24,6 +24,11 @@ const (
 	// temporaries, as measured for the gaussian task, whose critic model
 	// (experiments/train/pair) this task shares: 36 float32 copies.
 	scoreBytes = 36 * 4
+	// testScoreBytes is what each entry of the N_test² scores of
+	// test_scoring = "all" takes with the estimator's Reference: infonce
+	// on sparse-3x3 at N = 10,000 (25 million test pairs) peaked at 676
+	// MB, 27 bytes a pair; rounded up.
+	testScoreBytes = 32
 )
 
 // EstimateMemory estimates the peak memory of a run from its settings: the
@@ -46,6 +51,11 @@ func (c *Config) EstimateMemory() tasks.Memory {
 		b := float64(c.batch())
 		parts = append(parts, tasks.MemoryPart{What: "the batch's scores (batch_size² pairs)",
 			Setting: tasks.Blame(c, DefaultConfig(), "batch_size"), Bytes: scoreBytes * b * b})
+		if c.TestScoring != ScoreBatches {
+			_, test := c.splitSizes()
+			parts = append(parts, tasks.MemoryPart{What: "the test split's scores (N_test² pairs; test_scoring = \"batches\" scores a batch at a time)",
+				Setting: tasks.Blame(c, DefaultConfig(), "samples", "train_fraction"), Bytes: testScoreBytes * float64(test) * float64(test)})
+		}
 	}
 	return parts
 }

@@ -148,9 +148,18 @@ func (t *trainer) step() (loss, mi float64, err error) {
 	return t.m.Step()
 }
 
-// evaluate returns the mean estimate of the critic over the test split in
-// consecutive batches; a last partial batch is left out.
+// evaluate returns the critic's estimate on the test split, as test_scoring
+// says: scoreAll's or scoreBatches'.
 func (t *trainer) evaluate() (float64, error) {
+	if t.c.TestScoring == ScoreBatches {
+		return t.scoreBatches()
+	}
+	return t.scoreAll()
+}
+
+// scoreBatches returns the mean estimate of the critic over the test split
+// in consecutive batches; a last partial batch is left out.
+func (t *trainer) scoreBatches() (float64, error) {
 	batches := t.test.N / t.batch
 	var sum float64
 	for b := range batches {
@@ -166,11 +175,47 @@ func (t *trainer) evaluate() (float64, error) {
 	return sum / float64(batches), nil
 }
 
+// scoreAll returns the critic's estimate over the whole test split, as BMI
+// scores it: the estimator's float64 Reference on the N × N scores of every
+// test y against every test x, which the model gives a block of batch ×
+// batch rows at a time (a last partial block padded with the first rows,
+// whose scores are dropped).
+func (t *trainer) scoreAll() (float64, error) {
+	n, b := t.test.N, t.batch
+	scores, block := make([]float64, n*n), make([]float64, b*b)
+	for y0 := 0; y0 < n; y0 += b {
+		for x0 := 0; x0 < n; x0 += b {
+			for j := range b {
+				t.loadX(j, t.test, (x0+j)%n)
+				t.loadY(j, t.test, (y0+j)%n)
+			}
+			if err := t.m.Scores(block); err != nil {
+				return 0, err
+			}
+			for r := 0; r < b && y0+r < n; r++ {
+				copy(scores[(y0+r)*n+x0:(y0+r)*n+min(x0+b, n)], block[r*b:r*b+min(b, n-x0)])
+			}
+		}
+	}
+	_, mi := t.m.Estimator.Reference(scores, estimators.Diagonal(n))
+	return mi, nil
+}
+
 // load writes row i of s into row j of the model's batch.
 func (t *trainer) load(j int, s estimators.Sample, i int) {
+	t.loadX(j, s, i)
+	t.loadY(j, s, i)
+}
+
+// loadX writes the x of row i of s into row j of the model's batch.
+func (t *trainer) loadX(j int, s estimators.Sample, i int) {
 	for k, v := range s.XRow(i) {
 		t.m.X[j*s.DimX+k] = float32(v)
 	}
+}
+
+// loadY writes the y of row i of s into row j of the model's batch.
+func (t *trainer) loadY(j int, s estimators.Sample, i int) {
 	for k, v := range s.YRow(i) {
 		t.m.Y[j*s.DimY+k] = float32(v)
 	}

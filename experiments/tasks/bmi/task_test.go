@@ -158,6 +158,7 @@ func TestValidateNamesTheKey(t *testing.T) {
 		{"max_steps", func(c *Config) { c.MaxSteps = 0 }},
 		{"eval_every", func(c *Config) { c.EvalEvery = c.MaxSteps + 1 }},
 		{"patience", func(c *Config) { c.Patience = -1 }},
+		{"test_scoring", func(c *Config) { c.TestScoring = "some" }},
 		{"lr", func(c *Config) { c.LR = 0 }},
 		{"critic", func(c *Config) { c.Critic = "bilinear" }},
 		{"hidden", func(c *Config) { c.Hidden = 0 }},

@@ -60,6 +60,7 @@ type Model struct {
 	// and its inputs; or, for a critic that embeds x and y apart, apart.
 	xNode  *G.Node
 	yNode  *G.Node
+	scores *G.Node // the critic's scores, read by Scores
 	xValue *tensor.Dense
 	yValue *tensor.Dense
 	vm     G.VM
@@ -129,6 +130,7 @@ func (m *Model) newOneGraph(s Spec, est estimators.Estimator) (params, grads G.N
 // machine should run.
 func (m *Model) buildLoss(s Spec, est estimators.Estimator, scores *G.Node, wrt ...*G.Node) (G.Nodes, *G.ExprGraph, error) {
 	var err error
+	m.scores = scores
 	if m.Terms, err = est.Build(scores, m.Mask); err != nil {
 		return nil, nil, fmt.Errorf("estimator %q: %w", s.Estimator, err)
 	}
@@ -170,6 +172,29 @@ func (m *Model) Step() (loss, mi float64, err error) {
 func (m *Model) Eval() (loss, mi float64, err error) {
 	defer m.reset()
 	return m.run()
+}
+
+// Scores runs the critic on the batch in X and Y without training, as Eval
+// does, and writes its scores into dst, BatchSize² values: row i holds
+// y_i's scores against every x_j, as the estimators read them. Scoring
+// blocks of rows of two samples covers every pairing of the two.
+func (m *Model) Scores(dst []float64) error {
+	defer m.reset()
+	if _, _, err := m.run(); err != nil {
+		return err
+	}
+	v := m.scores.Value()
+	if v == nil {
+		return fmt.Errorf("the critic's scores have no value")
+	}
+	data, ok := v.Data().([]float32)
+	if !ok || len(data) != len(dst) {
+		return fmt.Errorf("the critic's scores are %T of %d values, want %d float32s", v.Data(), v.Shape().TotalSize(), len(dst))
+	}
+	for i, x := range data {
+		dst[i] = float64(x)
+	}
+	return nil
 }
 
 // run runs the graph on the batch in X and Y, forward and backward (but,
