@@ -34,8 +34,8 @@ var shippedRunIDs = map[string]string{
 	"gaussian":                            "3a660b51736189c6", // 36 runs
 	"gaussian-quick":                      "730d41137ea55e61", // 3 runs
 	"objectives":                          "8633e32e8123d1f9", // 36 runs
-	"samples":                             "626cccf83a060823", // 180 runs
-	"suite":                               "ff8d9e3e6d654267", // 288 runs
+	"samples":                             "cfa695e0b41fc869", // 180 runs
+	"suite":                               "1c54c95f8ae0d103", // 288 runs
 	"table1":                              "0e45e4c7c28a117c", // 36 runs
 	"table3":                              "b56ca41cce90a27f", // 15 runs
 	"table4":                              "a1eb36091249e486", // 12 runs

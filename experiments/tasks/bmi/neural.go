@@ -27,6 +27,9 @@ type trainer struct {
 	// order is a permutation of the training rows whose first batch
 	// entries are the next batch.
 	order []int
+	// scores and block are scoreAll's buffers: the test split's N² scores
+	// and one block of them.
+	scores, block []float64
 }
 
 // estimateNeural trains the configured critic on a random split of data
@@ -182,7 +185,10 @@ func (t *trainer) scoreBatches() (float64, error) {
 // whose scores are dropped).
 func (t *trainer) scoreAll() (float64, error) {
 	n, b := t.test.N, t.batch
-	scores, block := make([]float64, n*n), make([]float64, b*b)
+	if t.scores == nil { // kept for the run's later scorings
+		t.scores, t.block = make([]float64, n*n), make([]float64, b*b)
+	}
+	scores, block := t.scores, t.block
 	for y0 := 0; y0 < n; y0 += b {
 		for x0 := 0; x0 < n; x0 += b {
 			for j := range b {
