@@ -43,8 +43,9 @@ import (
 // early in training when large random scores are confidently wrong.
 //
 // Bias and variance: the loss is bounded below and its gradients are
-// sigmoids, so the critic trains stably and is insensitive to the number
-// of negatives, which is why Deep InfoMax uses it. The reported estimate
+// sigmoids, so the critic trains stably; Deep InfoMax's paper reports it
+// less sensitive to the number of negatives than InfoNCE, the claim this
+// project's batch-size sweeps test (README.md). The reported estimate
 // inherits NWJ's character: unbiased for a fixed critic but with variance
 // that grows exponentially with the true MI, through the e^s term.
 type JSD struct{}
