@@ -26,10 +26,12 @@ const (
 	scoreBytes = 36 * 4
 	// testScoreBytes is what each entry of the N_test² scores of
 	// test_scoring = "all" takes with the estimator's Reference and its
-	// temporaries: on sparse-3x3 at N = 10,000 (25 million test pairs)
-	// infonce peaked at 676 MB, dv at 1,212 MB and smile at 1,468 MB, 58
-	// bytes a pair; rounded up.
-	testScoreBytes = 64
+	// temporaries (which copy the matrix by role), over a run's several
+	// scorings: on sparse-3x3 at N = 10,000 (25 million test pairs), one
+	// run each, infonce peaked at 484-676 MB, dv at 1,044-1,212, mine
+	// 1,047, smile 1,416-1,468, nwj 1,745 and jsd 2,439 MB after six
+	// scorings, 96 bytes a pair; rounded up.
+	testScoreBytes = 112
 )
 
 // EstimateMemory estimates the peak memory of a run from its settings: the

@@ -27,9 +27,10 @@ type trainer struct {
 	// order is a permutation of the training rows whose first batch
 	// entries are the next batch.
 	order []int
-	// scores and block are scoreAll's buffers: the test split's N² scores
-	// and one block of them.
+	// scores, block and mask are scoreAll's: the test split's N² scores,
+	// one block of them, and their mask.
 	scores, block []float64
+	mask          *estimators.Mask
 }
 
 // estimateNeural trains the configured critic on a random split of data
@@ -186,7 +187,7 @@ func (t *trainer) scoreBatches() (float64, error) {
 func (t *trainer) scoreAll() (float64, error) {
 	n, b := t.test.N, t.batch
 	if t.scores == nil { // kept for the run's later scorings
-		t.scores, t.block = make([]float64, n*n), make([]float64, b*b)
+		t.scores, t.block, t.mask = make([]float64, n*n), make([]float64, b*b), estimators.Diagonal(n)
 	}
 	scores, block := t.scores, t.block
 	for y0 := 0; y0 < n; y0 += b {
@@ -203,7 +204,7 @@ func (t *trainer) scoreAll() (float64, error) {
 			}
 		}
 	}
-	_, mi := t.m.Estimator.Reference(scores, estimators.Diagonal(n))
+	_, mi := t.m.Estimator.Reference(scores, t.mask)
 	return mi, nil
 }
 

@@ -10,12 +10,13 @@ import (
 
 // TestEvaluateScoresTheWholeTestSplit checks that evaluate's estimate is
 // the estimator's Reference on the scores of every test y against every
-// test x, with the separable critic (run apart on two cores) and the
-// concat one (one graph): with batches of 4 over a test split of 10 (three blocks a side,
-// the last padded), it matches the estimate of a model of the same initial
-// weights that scores the 10 × 10 pairings at once. The two critics score
-// each pair with the same weights, in products of other shapes, so they
-// agree to float32 rounding.
+// test x, with the separable critic (run apart where GOMAXPROCS is 2 or
+// more, in one graph otherwise) and the concat one (one graph): with
+// batches of 4 over a test split of 10 (three blocks a side, the last
+// padded), it matches the estimate of a model of the same initial weights
+// that scores the 10 × 10 pairings at once. The two critics score each
+// pair with the same weights, in products of other shapes, so they agree
+// to float32 rounding.
 func TestEvaluateScoresTheWholeTestSplit(t *testing.T) {
 	for _, est := range []string{"infonce", "dv", "jsd", "concat critic"} {
 		c := DefaultConfig()
