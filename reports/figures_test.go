@@ -104,12 +104,8 @@ func TestStaircaseOptions(t *testing.T) {
 	// 32, 1 at 64): one legend entry for dv's colour, which says so.
 	panels := makeRuns(t, append(fakes, fakeRun{ID: "b64", Params: map[string]any{"estimator": "dv", "batch_size": float64(64)},
 		Log: staircaseLog(levels, 50, 0, 0.1, 7)})...)
-	spec.Options = map[string]any{"line": "estimator", "panel": "batch_size", "seeds": "first", "dpi": int64(50)}
-	if paths, err = k.Make(panels, spec, dir); err != nil {
-		t.Fatal(err)
-	}
-	svg, _ := os.ReadFile(paths[1])
-	if n := strings.Count(string(svg), ">dv"); n != 1 || !strings.Contains(string(svg), "dv (lowest seed of each panel&#39;s runs)") {
+	svg := madeSVG(t, panels, "staircase", map[string]any{"line": "estimator", "panel": "batch_size", "seeds": "first", "dpi": int64(50)})
+	if n := strings.Count(svg, ">dv"); n != 1 || !strings.Contains(svg, "dv (lowest seed of each panel&#39;s runs)") {
 		t.Errorf("the legend names dv %d times, want once, as the lowest seed of each panel's runs", n)
 	}
 
@@ -398,19 +394,7 @@ func TestFiguresSayWhichRunsTheyLeaveOut(t *testing.T) {
 	fakes = append(fakes, fakeRun{ID: "nwj", Status: results.StatusFailed,
 		Params: map[string]any{"estimator": "nwj", "critic": "concat", "batch_size": int64(8)}})
 	runs := makeRuns(t, fakes...)
-	legendOf := func(kind string, options map[string]any) string {
-		t.Helper()
-		k, _ := Lookup(kind)
-		paths, err := k.Make(runs, Spec{Kind: kind, Name: kind, Options: options}, t.TempDir())
-		if err != nil {
-			t.Fatal(err)
-		}
-		svg, err := os.ReadFile(paths[1])
-		if err != nil {
-			t.Fatal(err)
-		}
-		return string(svg)
-	}
+	legendOf := func(kind string, options map[string]any) string { return madeSVG(t, runs, kind, options) }
 	svg := legendOf("staircase", nil)
 	for _, want := range []string{"not drawn, not done:", "mine, concat: 3 failed, 2 of them diverged", "nwj, concat: 1 failed"} {
 		if !strings.Contains(svg, want) {

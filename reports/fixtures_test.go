@@ -205,3 +205,19 @@ func checkGolden(t *testing.T, path, golden string) {
 			path, gpath, got, want)
 	}
 }
+
+// madeSVG makes a figure of the given kind and options from runs, in a
+// folder of its own, and returns its SVG.
+func madeSVG(t *testing.T, runs []Run, kind string, options map[string]any) string {
+	t.Helper()
+	k, _ := Lookup(kind)
+	paths, err := k.Make(runs, Spec{Kind: kind, Name: kind, Options: options}, t.TempDir())
+	if err != nil {
+		t.Fatalf("%s %v: %v", kind, options, err)
+	}
+	svg, err := os.ReadFile(paths[1])
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(svg)
+}

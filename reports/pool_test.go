@@ -163,16 +163,7 @@ func TestConditionalKeysInFigures(t *testing.T) {
 			Metrics: results.Values{"acc": tau}, Log: staircaseLog([]float64{2, 4}, 100, 0, 0.1, uint64(tau))})
 	}
 	runs := makeRuns(t, fakes...)
-	svgOf := func(kind string, options map[string]any) string {
-		t.Helper()
-		k, _ := Lookup(kind)
-		paths, err := k.Make(runs, Spec{Kind: kind, Name: kind, Options: options}, t.TempDir())
-		if err != nil {
-			t.Fatalf("%s %v: %v", kind, options, err)
-		}
-		svg, _ := os.ReadFile(paths[1])
-		return string(svg)
-	}
+	svgOf := func(kind string, options map[string]any) string { return madeSVG(t, runs, kind, options) }
 	if svg := svgOf("staircase", map[string]any{"panel": "estimator", "line": []any{"critic", "estimator_params.tau"}}); strings.Contains(svg, "one run drawn") {
 		t.Errorf("a staircase whose lines name tau says it draws one of several runs")
 	}
