@@ -33,8 +33,11 @@ func (s *Sweep) gridConfigs() ([][]any, error) {
 	if err := s.checkGridSize(dims); err != nil {
 		return nil, err
 	}
-	var configs [][]any
-	var order [][]int // per configuration, its choice in each dimension
+	type config struct {
+		vals  []any
+		order []int // its choice in each dimension
+	}
+	var kept []config
 	fixed := func(k int) bool { return dims[k].where == nil }
 	forEachChoice(dims, fixed, func(idx []int) bool {
 		selected := s.selectedDims(dims, idx)
@@ -44,23 +47,16 @@ func (s *Sweep) gridConfigs() ([][]any, error) {
 			for k := range dims {
 				all[k] = idx[k] + cidx[k]
 			}
-			configs = append(configs, s.gridValues(dims, all, selected))
-			order = append(order, all)
+			kept = append(kept, config{s.gridValues(dims, all, selected), all})
 			return true
 		})
 		return true
 	})
-	if slices.ContainsFunc(dims, func(d gridDim) bool { return d.where != nil }) {
-		perm := make([]int, len(configs))
-		for i := range perm {
-			perm[i] = i
-		}
-		slices.SortStableFunc(perm, func(a, b int) int { return slices.Compare(order[a], order[b]) })
-		sorted := make([][]any, len(configs))
-		for i, j := range perm {
-			sorted[i] = configs[j]
-		}
-		configs = sorted
+	// Without conditional parameters the order is already the product's.
+	slices.SortStableFunc(kept, func(a, b config) int { return slices.Compare(a.order, b.order) })
+	configs := make([][]any, len(kept))
+	for i, c := range kept {
+		configs[i] = c.vals
 	}
 	return configs, nil
 }

@@ -103,6 +103,9 @@ func (p *parser) extend(root map[string]any, src []byte) (map[string]any, []*lay
 	}
 	merged := chain[len(chain)-1].root
 	for i := len(chain) - 2; i >= 0; i-- {
+		if err := refuseEmptyMerged(merged, chain[i], chain[i+1].file); err != nil {
+			return nil, nil, err
+		}
 		child, err := keepConditions(merged, chain[i], chain[i+1].file)
 		if err != nil {
 			return nil, nil, err
@@ -112,24 +115,29 @@ func (p *parser) extend(root map[string]any, src []byte) (map[string]any, []*lay
 	return merged, chain, nil
 }
 
-// keepConditions refuses an empty [base] or [parameters] in l's file, which
-// would drop nothing of what it inherits, and checks the parameters that
-// l's file gives anew against
+// refuseEmptyMerged refuses an empty [base] or [parameters] in l's file
+// where merged, what the files it extends come to (parent the nearest of
+// them), has one: it would drop nothing of what it inherits.
+func refuseEmptyMerged(merged map[string]any, l *layer, parent string) error {
+	for _, k := range mergedKeys {
+		if m, ok := l.root[k].(map[string]any); ok && len(m) == 0 {
+			if old, _ := merged[k].(map[string]any); len(old) > 0 {
+				return &FileError{File: l.file, Line: l.loc.line([]string{k}, "", 0), Key: k,
+					Msg: fmt.Sprintf("is empty, which drops nothing of %s: a file that extends another merges [%s] key by key; "+
+						"give a key a new value (a parameter value = ... to stop sweeping it), or leave [%s] out", parent, k, k)}
+			}
+		}
+	}
+	return nil
+}
+
+// keepConditions checks the parameters that l's file gives anew against
 // the conditional ones (see Param.Where) of merged, what the files it
 // extends come to, parent the nearest of them. A parameter that replaces a
 // conditional one must say where it is swept: its own where, or where = {}
 // for every run, which keepConditions removes from the root it returns
 // (l's root otherwise); without either it would lose the condition unseen.
 func keepConditions(merged map[string]any, l *layer, parent string) (map[string]any, error) {
-	for _, k := range mergedKeys {
-		if m, ok := l.root[k].(map[string]any); ok && len(m) == 0 {
-			if old, _ := merged[k].(map[string]any); len(old) > 0 {
-				return nil, &FileError{File: l.file, Line: l.loc.line([]string{k}, "", 0), Key: k,
-					Msg: fmt.Sprintf("is empty, which drops nothing of %s: a file that extends another merges [%s] key by key; "+
-						"give a key a new value (a parameter value = ... to stop sweeping it), or leave [%s] out", parent, k, k)}
-			}
-		}
-	}
 	old, _ := merged["parameters"].(map[string]any)
 	params, _ := l.root["parameters"].(map[string]any)
 	root, cloned := l.root, false

@@ -24,6 +24,7 @@ import (
 	"context"
 	"fmt"
 	"math"
+	"strconv"
 	"strings"
 
 	"github.com/infomax/infomax/internal/vec"
@@ -153,7 +154,11 @@ func (c Config) Validate() error {
 	bad := func(field string, value any, rule string) error {
 		v := fmt.Sprint(value)
 		if list, ok := value.([]int); ok { // as TOML writes it: [5, 2]
-			v = strings.Join(strings.Fields(fmt.Sprint(list)), ", ")
+			parts := make([]string, len(list))
+			for i, e := range list {
+				parts[i] = strconv.Itoa(e)
+			}
+			v = "[" + strings.Join(parts, ", ") + "]"
 		}
 		return &SettingError{Field: field, Value: v, Rule: rule}
 	}
