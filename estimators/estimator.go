@@ -41,6 +41,28 @@ type Estimator interface {
 	Reference(scores []float64, mask *Mask) (loss, mi float64)
 }
 
+// EstimateReferencer is the optional ability of an Estimator whose loss is
+// not its negated estimate (jsd and smile train on the JS loss): it
+// computes Reference's estimate alone, which is all a task scoring
+// millions of test pairs needs. Call [ReferenceEstimate] rather than the
+// method.
+type EstimateReferencer interface {
+	// ReferenceEstimate returns the mi that Reference returns, the same
+	// bits, without computing the loss.
+	ReferenceEstimate(scores []float64, mask *Mask) float64
+}
+
+// ReferenceEstimate returns e's float64 MI estimate on row-major scores of
+// shape (mask.Rows, mask.Cols), as e.Reference's second result, computing
+// it alone where e is an [EstimateReferencer].
+func ReferenceEstimate(e Estimator, scores []float64, mask *Mask) float64 {
+	if r, ok := e.(EstimateReferencer); ok {
+		return r.ReferenceEstimate(scores, mask)
+	}
+	_, mi := e.Reference(scores, mask)
+	return mi
+}
+
 // Terms are the nodes an estimator adds to a graph.
 type Terms struct {
 	// Loss is the scalar that training minimizes.

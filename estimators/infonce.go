@@ -86,11 +86,12 @@ func (InfoNCE) Reference(scores []float64, mask *Mask) (loss, mi float64) {
 	checkReference("infonce", scores, mask)
 	var logSoftmax, logK float64
 	var count int
+	row := make([]float64, 1, 1+mask.Cols) // a positive, then its row's negatives
 	for r := 0; r < mask.Rows; r++ {
-		var negatives []float64
+		row = row[:1]
 		for c := 0; c < mask.Cols; c++ {
 			if mask.Roles[r*mask.Cols+c] == Negative {
-				negatives = append(negatives, scores[r*mask.Cols+c])
+				row = append(row, scores[r*mask.Cols+c])
 			}
 		}
 		for c := 0; c < mask.Cols; c++ {
@@ -98,8 +99,9 @@ func (InfoNCE) Reference(scores []float64, mask *Mask) (loss, mi float64) {
 				continue
 			}
 			s := scores[r*mask.Cols+c]
-			logSoftmax += s - logSumExp(append([]float64{s}, negatives...))
-			logK += math.Log(float64(1 + len(negatives)))
+			row[0] = s
+			logSoftmax += s - logSumExp(row)
+			logK += math.Log(float64(len(row)))
 			count++
 		}
 	}

@@ -78,7 +78,14 @@ func (JSD) Divergence(loss float64) float64 { return math.Ln2 - loss/2 }
 
 // Reference computes the JSD loss and the NWJ estimate in float64. It
 // panics if scores and mask do not match.
-func (JSD) Reference(scores []float64, mask *Mask) (loss, mi float64) {
+func (e JSD) Reference(scores []float64, mask *Mask) (loss, mi float64) {
+	mi = e.ReferenceEstimate(scores, mask)
+	return referenceJSDLoss(scores, mask), mi
+}
+
+// ReferenceEstimate computes Reference's NWJ estimate alone. It panics if
+// scores and mask do not match.
+func (JSD) ReferenceEstimate(scores []float64, mask *Mask) float64 {
 	checkReference("jsd", scores, mask)
-	return referenceJSDLoss(scores, mask), referenceNWJ(scores, mask)
+	return referenceNWJ(scores, mask)
 }

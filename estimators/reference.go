@@ -54,49 +54,63 @@ func logSumExp(v []float64) float64 {
 	return m + math.Log(s)
 }
 
-// selected returns the scores whose role is r, in row-major order.
-func selected(scores []float64, mask *Mask, r Role) []float64 {
-	var out []float64
+// maskedMean returns the mean of f(s) over the scores s whose role is r,
+// summed in row-major order (NaN when there are none). It allocates
+// nothing: a bmi run scores millions of pairs at once.
+func maskedMean(scores []float64, mask *Mask, r Role, f func(float64) float64) float64 {
+	var sum float64
+	var n int
 	for i, role := range mask.Roles {
 		if role == r {
-			out = append(out, scores[i])
+			sum += f(scores[i])
+			n++
 		}
 	}
-	return out
+	return sum / float64(n)
 }
 
-func mean(v []float64) float64 {
-	var s float64
-	for _, x := range v {
-		s += x
+// maskedLogMeanExp returns log mean e^f(s) over the scores s whose role is
+// r, subtracting the largest value first (-Inf when every f(s) is -Inf,
+// NaN when there are none).
+func maskedLogMeanExp(scores []float64, mask *Mask, r Role, f func(float64) float64) float64 {
+	m := math.Inf(-1)
+	var n int
+	for i, role := range mask.Roles {
+		if role == r {
+			m = math.Max(m, f(scores[i]))
+			n++
+		}
 	}
-	return s / float64(len(v))
+	if math.IsInf(m, -1) {
+		return m - math.Log(float64(n))
+	}
+	var sum float64
+	for i, role := range mask.Roles {
+		if role == r {
+			sum += math.Exp(f(scores[i]) - m)
+		}
+	}
+	return m + math.Log(sum) - math.Log(float64(n))
 }
+
+// identity returns s.
+func identity(s float64) float64 { return s }
+
+// softplusOfMinus returns softplus(-s).
+func softplusOfMinus(s float64) float64 { return softplus(-s) }
 
 // referenceJSDLoss is mean over negatives of softplus(s) plus mean over
 // positives of softplus(-s).
 func referenceJSDLoss(scores []float64, mask *Mask) float64 {
-	var neg, pos []float64
-	for _, s := range selected(scores, mask, Negative) {
-		neg = append(neg, softplus(s))
-	}
-	for _, s := range selected(scores, mask, Positive) {
-		pos = append(pos, softplus(-s))
-	}
-	return mean(neg) + mean(pos)
+	return maskedMean(scores, mask, Negative, softplus) + maskedMean(scores, mask, Positive, softplusOfMinus)
 }
 
 // referenceNWJ is 1 + mean over positives of s - mean over negatives of e^s.
 func referenceNWJ(scores []float64, mask *Mask) float64 {
-	var expNeg []float64
-	for _, s := range selected(scores, mask, Negative) {
-		expNeg = append(expNeg, math.Exp(s))
-	}
-	return 1 + mean(selected(scores, mask, Positive)) - mean(expNeg)
+	return 1 + maskedMean(scores, mask, Positive, identity) - maskedMean(scores, mask, Negative, math.Exp)
 }
 
 // referenceDV is mean over positives of s - log mean over negatives of e^s.
 func referenceDV(scores []float64, mask *Mask) float64 {
-	neg := selected(scores, mask, Negative)
-	return mean(selected(scores, mask, Positive)) - (logSumExp(neg) - math.Log(float64(len(neg))))
+	return maskedMean(scores, mask, Positive, identity) - maskedLogMeanExp(scores, mask, Negative, identity)
 }

@@ -74,16 +74,14 @@ func (e SMILE) Build(scores *G.Node, mask *Mask) (*Terms, error) {
 // Reference computes the JS loss and the clipped DV estimate in float64.
 // It panics if scores and mask do not match.
 func (e SMILE) Reference(scores []float64, mask *Mask) (loss, mi float64) {
-	checkReference("smile", scores, mask)
-	var pos, clippedNeg []float64
-	for i, r := range mask.Roles {
-		switch r {
-		case Positive:
-			pos = append(pos, scores[i])
-		case Negative:
-			clippedNeg = append(clippedNeg, math.Max(-e.Tau, math.Min(e.Tau, scores[i])))
-		}
-	}
-	mi = mean(pos) - (logSumExp(clippedNeg) - math.Log(float64(len(clippedNeg))))
+	mi = e.ReferenceEstimate(scores, mask)
 	return referenceJSDLoss(scores, mask), mi
+}
+
+// ReferenceEstimate computes Reference's clipped DV estimate alone. It
+// panics if scores and mask do not match.
+func (e SMILE) ReferenceEstimate(scores []float64, mask *Mask) float64 {
+	checkReference("smile", scores, mask)
+	clip := func(s float64) float64 { return math.Max(-e.Tau, math.Min(e.Tau, s)) }
+	return maskedMean(scores, mask, Positive, identity) - maskedLogMeanExp(scores, mask, Negative, clip)
 }

@@ -1,0 +1,115 @@
+package estimators
+
+import (
+	"math"
+	"math/rand/v2"
+	"testing"
+)
+
+// The plain definitions the Reference methods computed with before they
+// stopped allocating (gathering each role's scores into a slice first);
+// TestReferencesAreThePlainDefinitions holds the new ones to their bits.
+
+func plainSelected(scores []float64, mask *Mask, r Role) []float64 {
+	var out []float64
+	for i, role := range mask.Roles {
+		if role == r {
+			out = append(out, scores[i])
+		}
+	}
+	return out
+}
+
+func plainMean(v []float64) float64 {
+	var s float64
+	for _, x := range v {
+		s += x
+	}
+	return s / float64(len(v))
+}
+
+func plainMap(v []float64, f func(float64) float64) []float64 {
+	out := make([]float64, len(v))
+	for i, x := range v {
+		out[i] = f(x)
+	}
+	return out
+}
+
+// plainReferences returns each estimator's float64 loss and estimate by
+// the plain definitions.
+func plainReferences(scores []float64, mask *Mask, tau float64) map[string][2]float64 {
+	pos, neg := plainSelected(scores, mask, Positive), plainSelected(scores, mask, Negative)
+	jsdLoss := plainMean(plainMap(neg, softplus)) + plainMean(plainMap(pos, func(s float64) float64 { return softplus(-s) }))
+	nwj := 1 + plainMean(pos) - plainMean(plainMap(neg, math.Exp))
+	dv := plainMean(pos) - (logSumExp(neg) - math.Log(float64(len(neg))))
+	clipped := plainMap(neg, func(s float64) float64 { return math.Max(-tau, math.Min(tau, s)) })
+	smile := plainMean(pos) - (logSumExp(clipped) - math.Log(float64(len(clipped))))
+	var logSoftmax, logK float64
+	var count int
+	for r := range mask.Rows {
+		rowMask := &Mask{Rows: 1, Cols: mask.Cols, Roles: mask.Roles[r*mask.Cols : (r+1)*mask.Cols]}
+		rowScores := scores[r*mask.Cols : (r+1)*mask.Cols]
+		negatives := plainSelected(rowScores, rowMask, Negative)
+		for _, s := range plainSelected(rowScores, rowMask, Positive) {
+			logSoftmax += s - logSumExp(append([]float64{s}, negatives...))
+			logK += math.Log(float64(1 + len(negatives)))
+			count++
+		}
+	}
+	ls := logSoftmax / float64(count)
+	return map[string][2]float64{
+		"jsd": {jsdLoss, nwj}, "nwj": {-nwj, nwj}, "dv": {-dv, dv}, "mine": {-dv, dv},
+		"smile": {jsdLoss, smile}, "infonce": {-ls, ls + logK/float64(count)},
+	}
+}
+
+// TestReferencesAreThePlainDefinitions checks every critic estimator's
+// Reference, and ReferenceEstimate's estimate, against the plain definitions (the built-in ones) bit for bit (NaN for NaN) on
+// every test mask and a 40 × 40 diagonal, with
+// scores small, large enough to overflow e^s, and -Inf.
+func TestReferencesAreThePlainDefinitions(t *testing.T) {
+	rng := rand.New(rand.NewPCG(21, 22))
+	masks := testMasks()
+	masks["diagonal40"] = Diagonal(40)
+	const tau = 5 // smile's default clip
+	for name, mask := range masks {
+		for _, scale := range []float64{3, 800} {
+			scores := randomScores(rng, mask.Rows*mask.Cols, scale)
+			if scale == 3 && len(scores) > 3 {
+				scores[len(scores)-3] = math.Inf(-1)
+			}
+			want := plainReferences(scores, mask, tau)
+			for est, w := range want {
+				e := mustNew(t, est, Params{})
+				loss, mi := e.Reference(scores, mask)
+				if !sameBits(loss, w[0]) || !sameBits(mi, w[1]) {
+					t.Errorf("%s on %s, scale %g: Reference gives (%v, %v), the plain definitions (%v, %v)", est, name, scale, loss, mi, w[0], w[1])
+				}
+				if alone := ReferenceEstimate(e, scores, mask); !sameBits(alone, w[1]) {
+					t.Errorf("%s on %s, scale %g: ReferenceEstimate gives %v, Reference's estimate %v", est, name, scale, alone, w[1])
+				}
+			}
+		}
+	}
+}
+
+// sameBits reports whether a and b are the same float64, or both NaN.
+func sameBits(a, b float64) bool {
+	return math.Float64bits(a) == math.Float64bits(b) || (math.IsNaN(a) && math.IsNaN(b))
+}
+
+// TestReferencesDoNotAllocateScoreArrays scores a 300 × 300 diagonal
+// mask: a bmi run's scoring passes millions of scores to Reference, which
+// gathered each role's scores into slices (about 7 MB here, 200 MB at
+// BMI's 2,500 test pairs) before. InfoNCE's one row buffer is allowed.
+func TestReferencesDoNotAllocateScoreArrays(t *testing.T) {
+	mask := Diagonal(300)
+	scores := randomScores(rand.New(rand.NewPCG(23, 24)), mask.Rows*mask.Cols, 3)
+	for _, name := range CriticNames() {
+		est := mustNew(t, name, Params{})
+		if allocs := testing.AllocsPerRun(3, func() { est.Reference(scores, mask) }); allocs > 1 {
+			t.Errorf("%s: Reference makes %v allocations on a 300 × 300 mask, want at most 1", name, allocs)
+		}
+	}
+}
