@@ -37,3 +37,35 @@ func BenchmarkStep(b *testing.B) {
 		})
 	}
 }
+
+// BenchmarkScoreAll measures one scoring of the whole test split (2,500 ×
+// 2,500 pairs at the default 5,000 draws) on the 5×5 sparse problem, for
+// the critics the sweeps use. One op is one scoring.
+func BenchmarkScoreAll(b *testing.B) {
+	for _, tc := range []struct {
+		critic, estimator string
+		hidden, batch     int
+	}{
+		{"separable", "jsd", 64, 128}, {"separable", "infonce", 64, 128}, {"separable", "smile", 64, 128},
+		{"concat", "jsd", 16, 128},
+	} {
+		b.Run(fmt.Sprintf("%s/%s/hidden=%d/batch=%d", tc.critic, tc.estimator, tc.hidden, tc.batch), func(b *testing.B) {
+			c := DefaultConfig()
+			c.Problem, c.Estimator, c.Critic, c.Hidden, c.BatchSize = "sparse-5x5", tc.estimator, tc.critic, tc.hidden, tc.batch
+			p, err := ParseProblem(c.Problem)
+			if err != nil {
+				b.Fatal(err)
+			}
+			tr, err := newTrainer(c, p.Draw(c.Samples, 0, rand.NewPCG(1, 2)), 1)
+			if err != nil {
+				b.Fatal(err)
+			}
+			defer tr.m.Close()
+			for b.Loop() {
+				if _, err := tr.scoreAll(); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}

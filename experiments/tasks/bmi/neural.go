@@ -180,10 +180,10 @@ func (t *trainer) scoreBatches() (float64, error) {
 }
 
 // scoreAll returns the critic's estimate over the whole test split, as BMI
-// scores it: the estimator's float64 Reference on the N × N scores of every
-// test y against every test x, which the model gives a block of batch ×
-// batch rows at a time (a last partial block padded with the first rows,
-// whose scores are dropped).
+// scores it: the estimator's float64 Reference estimate on the N × N
+// scores of every test y against every test x, which the model gives a
+// block of batch × batch rows at a time (a last partial block padded with
+// the first rows, whose scores are dropped).
 func (t *trainer) scoreAll() (float64, error) {
 	n, b := t.test.N, t.batch
 	if t.scores == nil { // kept for the run's later scorings
@@ -204,8 +204,7 @@ func (t *trainer) scoreAll() (float64, error) {
 			}
 		}
 	}
-	_, mi := t.m.Estimator.Reference(scores, t.mask)
-	return mi, nil
+	return estimators.ReferenceEstimate(t.m.Estimator, scores, t.mask), nil
 }
 
 // load writes row i of s into row j of the model's batch.

@@ -130,6 +130,21 @@ func (a *apart) each(f func(*side) error) error {
 // the embeddings, and hands those gradients to the sides. The sides stay
 // stopped at their handoffs: backward resumes them, reset abandons them.
 func (a *apart) forward() error {
+	if err := a.embed(a.vm); err != nil {
+		return err
+	}
+	for i, sd := range a.sides {
+		if err := sd.handoff.SetIn(a.grads[i].Value()); err != nil {
+			return fmt.Errorf("the loss's gradient with respect to embedding %d: %w", i, err)
+		}
+	}
+	return nil
+}
+
+// embed runs both sides up to their embeddings, stopping at their
+// handoffs, binds the embeddings to the loss's graph and runs vm, a
+// machine over that graph.
+func (a *apart) embed(vm G.VM) error {
 	err := a.each(func(sd *side) error {
 		if err := G.Let(sd.in, sd.value); err != nil {
 			return err
@@ -144,15 +159,7 @@ func (a *apart) forward() error {
 			return err
 		}
 	}
-	if err := a.vm.RunAll(); err != nil {
-		return err
-	}
-	for i, sd := range a.sides {
-		if err := sd.handoff.SetIn(a.grads[i].Value()); err != nil {
-			return fmt.Errorf("the loss's gradient with respect to embedding %d: %w", i, err)
-		}
-	}
-	return nil
+	return vm.RunAll()
 }
 
 // backward resumes both sides at once, each backpropagating into its

@@ -8,6 +8,7 @@
 package pair
 
 import (
+	"cmp"
 	"fmt"
 	"runtime"
 
@@ -65,6 +66,10 @@ type Model struct {
 	yValue *tensor.Dense
 	vm     G.VM
 	apart  *apart
+	// scoring runs the part of the graph that computes scores (of the
+	// loss's graph, for a critic apart): Scores's forward pass, without
+	// the estimator and the backward pass. Built by Scores's first call.
+	scoring G.VM
 }
 
 // New builds the graph for s. Close the model when done.
@@ -174,13 +179,14 @@ func (m *Model) Eval() (loss, mi float64, err error) {
 	return m.run()
 }
 
-// Scores runs the critic on the batch in X and Y without training, as Eval
-// does, and writes its scores into dst, BatchSize² values: row i holds
-// y_i's scores against every x_j, as the estimators read them. Scoring
-// blocks of rows of two samples covers every pairing of the two.
+// Scores runs the critic forward on the batch in X and Y, without the
+// estimator, the backward pass or training, and writes its scores into
+// dst, BatchSize² values: row i holds y_i's scores against every x_j, as
+// the estimators read them; they are the bits a Step on the batch scores.
+// Scoring blocks of rows of two samples covers every pairing of the two.
 func (m *Model) Scores(dst []float64) error {
 	defer m.reset()
-	if _, _, err := m.run(); err != nil {
+	if err := m.runScoring(); err != nil {
 		return err
 	}
 	v := m.scores.Value()
@@ -220,17 +226,42 @@ func (m *Model) run() (loss, mi float64, err error) {
 
 // runOneGraph runs the one graph's machine on the batch in X and Y.
 func (m *Model) runOneGraph() error {
-	if err := G.Let(m.xNode, m.xValue); err != nil {
-		return err
-	}
-	if err := G.Let(m.yNode, m.yValue); err != nil {
+	if err := m.letInputs(); err != nil {
 		return err
 	}
 	return m.vm.RunAll()
 }
 
+// letInputs binds the one graph's input nodes to the batch in X and Y.
+func (m *Model) letInputs() error {
+	if err := G.Let(m.xNode, m.xValue); err != nil {
+		return err
+	}
+	return G.Let(m.yNode, m.yValue)
+}
+
+// runScoring runs the scoring machine on the batch in X and Y, building it
+// first if need be. Its ops are the training machine's own (the graph is
+// shared; only the nodes after the scores are left out), so the scores
+// are the same bits.
+func (m *Model) runScoring() error {
+	if m.scoring == nil {
+		m.scoring = graph.NewTapeMachine(m.scores.Graph().SubgraphRoots(m.scores))
+	}
+	if m.apart != nil {
+		return m.apart.embed(m.scoring)
+	}
+	if err := m.letInputs(); err != nil {
+		return err
+	}
+	return m.scoring.RunAll()
+}
+
 // reset readies the machines for the next run.
 func (m *Model) reset() {
+	if m.scoring != nil {
+		m.scoring.Reset()
+	}
 	if m.apart != nil {
 		m.apart.reset()
 		return
@@ -240,10 +271,11 @@ func (m *Model) reset() {
 
 // Close releases the model's tape machines.
 func (m *Model) Close() error {
+	err := graph.CloseMachine(m.scoring)
 	if m.apart != nil {
-		return m.apart.close()
+		return cmp.Or(err, m.apart.close())
 	}
-	return graph.CloseMachine(m.vm)
+	return cmp.Or(err, graph.CloseMachine(m.vm))
 }
 
 // CheckCritic reports an unknown pair critic or impossible sizes for it,
