@@ -39,7 +39,8 @@ type Config struct {
 	// BatchSize is the number of training pairs per step (drawn without
 	// replacement from the training split) and of test pairs per
 	// evaluation batch; the critic scores all BatchSize² pairings. A split
-	// smaller than BatchSize makes the batch its size.
+	// smaller than BatchSize makes the batch its size, and the run's log
+	// says so.
 	BatchSize int `toml:"batch_size"`
 	// TestScoring is how the critic is scored on the test split: "all",
 	// BMI's way, the estimate of the scores of every test y against every

@@ -44,6 +44,11 @@ func estimateNeural(ctx context.Context, c *Config, data estimators.Sample, run 
 		return nil, err
 	}
 	defer t.m.Close()
+	if t.batch < c.BatchSize {
+		train, test := c.splitSizes()
+		run.Log.Info("bmi batch smaller than batch_size: a split has fewer pairs", "batch", t.batch, "batch_size", c.BatchSize,
+			"train_pairs", train, "test_pairs", test)
+	}
 	start := time.Now()
 	best, last, bestStep, since := math.Inf(-1), math.NaN(), 0, 0
 	var sumLoss, sumMI float64

@@ -2,6 +2,7 @@ package bmi
 
 import (
 	"context"
+	"log/slog"
 	"math"
 	"strings"
 	"testing"
@@ -114,14 +115,24 @@ func TestEarlyStopping(t *testing.T) {
 }
 
 // TestSmallSplitShrinksTheBatch runs 40 draws, a split of 20 and 20, with
-// batch 256: the batch becomes 20.
+// batch 128: the batch becomes 20, and the run's log says so.
 func TestSmallSplitShrinksTheBatch(t *testing.T) {
 	c := smallNeural("nwj")
 	c.Samples, c.MaxSteps, c.EvalEvery = 40, 20, 10
 	if c.batch() != 20 {
 		t.Fatalf("batch %d, want 20", c.batch())
 	}
-	run(t, c, 5)
+	r, m := taskstest.NewRun(5, nil)
+	var log strings.Builder
+	r.Log = slog.New(slog.NewTextHandler(&log, nil))
+	out, err := Task{}.Run(context.Background(), c, r)
+	if err != nil {
+		t.Fatal(err)
+	}
+	taskstest.CheckMetrics(t, Task{}, c, out, m)
+	if want := `msg="bmi batch smaller than batch_size: a split has fewer pairs" batch=20 batch_size=128 train_pairs=20 test_pairs=20`; !strings.Contains(log.String(), want) {
+		t.Errorf("the run's log lacks %s:\n%s", want, log.String())
+	}
 }
 
 func TestRunStopsWhenCancelled(t *testing.T) {
