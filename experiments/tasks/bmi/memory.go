@@ -25,13 +25,14 @@ const (
 	// (experiments/train/pair) this task shares: 36 float32 copies.
 	scoreBytes = 36 * 4
 	// testScoreBytes is what each entry of the N_test² scores of
-	// test_scoring = "all" takes with the estimator's Reference and its
-	// temporaries (which copy the matrix by role), over a run's several
-	// scorings: on sparse-3x3 at N = 10,000 (25 million test pairs), one
-	// run each, infonce peaked at 484-676 MB, dv at 1,044-1,212, mine
-	// 1,047, smile 1,416-1,468, nwj 1,745 and jsd 2,439 MB after six
-	// scorings, 96 bytes a pair; rounded up.
-	testScoreBytes = 112
+	// test_scoring = "all" takes: its float64 score and its role in the
+	// mask, kept for the run's scorings (the estimators' References
+	// allocate nothing of the matrix's size), and the collector's slack.
+	// On sparse-3x3 at N = 10,000 (25 million test pairs), batch 128, one
+	// run each (2026-12-06): jsd peaked at 322 MB, smile 323, dv 410 and
+	// infonce 422, 15 bytes a pair over the rest of the estimate; rounded
+	// up. (Before the References summed in place, jsd took 2,439 MB.)
+	testScoreBytes = 24
 )
 
 // EstimateMemory estimates the peak memory of a run from its settings: the
