@@ -81,6 +81,9 @@ type DivergedError struct {
 
 func (e *DivergedError) Error() string { return e.Reason }
 
+// Divergence returns e.Reason: a *DivergedError is a tasks.Divergence.
+func (e *DivergedError) Divergence() string { return e.Reason }
+
 // Updater is implemented by estimators that keep state between training
 // steps, such as mine's moving average of the partition function. The
 // training loop calls Update after every step, once the graph has run.

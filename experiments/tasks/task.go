@@ -9,7 +9,6 @@ import (
 	"fmt"
 	"log/slog"
 
-	"github.com/infomax/infomax/estimators"
 	"github.com/infomax/infomax/experiments/engine/results"
 	"github.com/infomax/infomax/internal/registry"
 )
@@ -131,12 +130,22 @@ func (e *DivergedError) Error() string {
 	return fmt.Sprintf("diverged at step %d: %s", e.Step, e.Reason)
 }
 
-// Diverged returns the *DivergedError at step of an error that wraps an
-// estimator's *estimators.DivergedError, and nil for any other error.
+// Divergence is the ability of an error to report a computation that
+// diverged past what it can go on from, such as an estimator's overflowed
+// partition term (*estimators.DivergedError) or a probe whose loss stopped
+// being finite: runs are deterministic, so it would diverge again.
+type Divergence interface {
+	error
+	// Divergence says what diverged, in words for the run's summary.
+	Divergence() string
+}
+
+// Diverged returns the *DivergedError at step of an error that wraps a
+// Divergence, its reason the Divergence's, and nil for any other error.
 func Diverged(step int, err error) *DivergedError {
-	var ee *estimators.DivergedError
-	if errors.As(err, &ee) {
-		return &DivergedError{Step: step, Reason: ee.Reason}
+	var d Divergence
+	if errors.As(err, &d) {
+		return &DivergedError{Step: step, Reason: d.Divergence()}
 	}
 	return nil
 }

@@ -2,6 +2,7 @@ package dim
 
 import (
 	"context"
+	"errors"
 	"math"
 	"math/rand/v2"
 	"slices"
@@ -14,6 +15,7 @@ import (
 	"github.com/infomax/infomax/architectures"
 	"github.com/infomax/infomax/estimators"
 	"github.com/infomax/infomax/experiments/engine/results"
+	"github.com/infomax/infomax/experiments/tasks"
 	"github.com/infomax/infomax/experiments/tasks/taskstest"
 	"github.com/infomax/infomax/experiments/train/optim"
 )
@@ -547,6 +549,38 @@ func TestDataPathIsCleaned(t *testing.T) {
 		}
 		if c.DataPath != "cifar" {
 			t.Errorf("data_path %q is %q after Validate, want cifar", p, c.DataPath)
+		}
+	}
+}
+
+// TestDivergedProbeIsADivergedRun trains a tiny encoder, then probes it
+// at a learning rate of 1e30 on features not standardized: the probe's
+// loss overflows, and the run ends as diverged (a *tasks.DivergedError,
+// which the sweep keeps rather than runs again) at the encoder's last
+// step, its reason naming the probe and the settings to change. The
+// pixels model, trained for no step, diverges at step 0.
+func TestDivergedProbeIsADivergedRun(t *testing.T) {
+	for _, tc := range []struct {
+		model string
+		step  int
+	}{{ModelDIM, 2 * 320 / 16}, {ModelPixels, 0}} {
+		c := tinyConfig()
+		c.Model, c.ProbeLR, c.ProbeStandardize = tc.model, 1e30, false
+		run, _ := taskstest.NewRun(3, nil)
+		run.Dir = t.TempDir()
+		_, err := Task{}.Run(context.Background(), c, run)
+		var de *tasks.DivergedError
+		if !errors.As(err, &de) {
+			t.Fatalf("%s: the run returned %v, want a *tasks.DivergedError", tc.model, err)
+		}
+		t.Logf("%s: %v", tc.model, de)
+		for _, want := range []string{"probe on ", "probe diverged at epoch", "(probe_lr = 1e+30, probe_standardize = false)"} {
+			if !strings.Contains(de.Reason, want) {
+				t.Errorf("%s: the reason %q lacks %q", tc.model, de.Reason, want)
+			}
+		}
+		if de.Step != tc.step {
+			t.Errorf("%s: diverged at step %d, want %d", tc.model, de.Step, tc.step)
 		}
 	}
 }

@@ -81,11 +81,11 @@ func runProbes(ctx context.Context, c *Config, name string, train, test *probe.F
 	}
 	mlp, err := probe.TrainMLP(ctx, train, test, classes, pc)
 	if err != nil {
-		return fmt.Errorf("dim: MLP probe on %s features: %w", name, err)
+		return fmt.Errorf("dim: MLP probe on %s features: %w", name, withSettings(err, c.probeSettings()))
 	}
 	lin, err := probe.TrainLinear(ctx, train, test, classes, pc)
 	if err != nil {
-		return fmt.Errorf("dim: linear probe on %s features: %w", name, err)
+		return fmt.Errorf("dim: linear probe on %s features: %w", name, withSettings(err, c.probeSettings()))
 	}
 	summary["mlp_"+name+"_acc"] = mlp.TestAccuracy
 	summary["linear_"+name+"_acc"] = lin.TestAccuracy

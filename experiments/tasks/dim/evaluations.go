@@ -210,7 +210,7 @@ func evaluate(ctx context.Context, c *Config, trainF, testF *architectures.Featu
 		dec.Hidden = e.DecoderChannels
 		r, err := evals.Decode(ctx, trY, trX, teY, teX, evals.Geometry{Channels: train.C, Size: train.H}, dec)
 		if err != nil {
-			return fmt.Errorf("dim: msssim: %w", err)
+			return fmt.Errorf("dim: msssim: %w", withSettings(err, fmt.Sprintf("eval_lr = %g", e.EvalLR)))
 		}
 		summary["msssim"], summary["decoder_mse"] = r.MSSSIM, r.MSE
 	}
@@ -218,7 +218,7 @@ func evaluate(ctx context.Context, c *Config, trainF, testF *architectures.Featu
 		est, err := evals.EstimateMI(ctx, trX, trY, teX, teY, evals.MIConfig{Config: cfg, Estimator: e.MIXYEstimator,
 			EstimatorParams: e.MIXYEstimatorParams, Critic: e.MIXYCritic, Layers: 1, Embed: e.EvalHidden})
 		if err != nil {
-			return fmt.Errorf("dim: mi_xy: %w", err)
+			return fmt.Errorf("dim: mi_xy: %w", withSettings(err, fmt.Sprintf("eval_lr = %g", e.EvalLR)))
 		}
 		summary["mi_xy"] = est.Test
 	}
@@ -235,11 +235,11 @@ func runNDM(ctx context.Context, c *Config, trY, teY evals.Matrix, cfg evals.Con
 	ndm := evals.NDMConfig{Config: cfg, Estimator: c.NDMEstimator}
 	plain, err := evals.NDM(ctx, trY, teY, ndm)
 	if err != nil {
-		return fmt.Errorf("dim: ndm: %w", err)
+		return fmt.Errorf("dim: ndm: %w", withSettings(err, fmt.Sprintf("ndm_lr = %g", c.NDMLR)))
 	}
 	squashed, err := evals.NDM(ctx, trY.Sigmoid(), teY.Sigmoid(), ndm)
 	if err != nil {
-		return fmt.Errorf("dim: ndm with a sigmoid: %w", err)
+		return fmt.Errorf("dim: ndm with a sigmoid: %w", withSettings(err, fmt.Sprintf("ndm_lr = %g", c.NDMLR)))
 	}
 	summary["ndm"], summary["ndm_sigmoid"] = plain.Test, squashed.Test
 	return nil
@@ -261,7 +261,7 @@ func evaluatePixels(ctx context.Context, c *Config, train, test *data.Set, probe
 func runSVM(ctx context.Context, c *Config, name string, train, test *probe.Features, classes int, seed uint64, summary results.Values) error {
 	res, err := probe.TrainSVM(ctx, train, test, classes, c.svmConfig(seed))
 	if err != nil {
-		return fmt.Errorf("dim: SVM on %s features: %w", name, err)
+		return fmt.Errorf("dim: SVM on %s features: %w", name, withSettings(err, c.probeSettings()))
 	}
 	summary["svm_"+name+"_acc"] = res.TestAccuracy
 	return nil

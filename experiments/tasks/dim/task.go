@@ -103,11 +103,11 @@ func (Task) Run(ctx context.Context, cfg tasks.Config, run *tasks.Run) (results.
 	if obj := c.Objective(); obj.Model == ModelPixels {
 		logf(run, "dim run starting", "model", obj.Model, "train", train.N, test.Split, test.N)
 		if err := probePixels(ctx, c, train, test, probeSeed, summary); err != nil {
-			return nil, err
+			return nil, evaluationDiverged(0, err)
 		}
 		return summary, nil
 	}
-	fx, saveTraining, err := trainEncoder(ctx, c, run, train, test, summary)
+	fx, saveTraining, steps, err := trainEncoder(ctx, c, run, train, test, summary)
 	if err != nil {
 		return nil, err
 	}
@@ -118,9 +118,36 @@ func (Task) Run(ctx context.Context, cfg tasks.Config, run *tasks.Run) (results.
 				return nil, errors.Join(err, serr)
 			}
 		}
-		return nil, err
+		return nil, evaluationDiverged(steps, err)
 	}
 	return summary, nil
+}
+
+// evaluationDiverged returns err as a *tasks.DivergedError at step, the
+// encoder's last training step, when a probe or an evaluation model
+// diverged, its reason err's whole message (which names the probe or the
+// evaluation): deterministic, so running the run again would diverge
+// again. Any other err is returned as it is.
+func evaluationDiverged(step int, err error) error {
+	if de := tasks.Diverged(step, err); de != nil {
+		de.Reason = err.Error()
+		return de
+	}
+	return err
+}
+
+// withSettings adds to err, when a probe or an evaluation model diverged,
+// the settings that would tame it, such as "probe_lr = 0.001".
+func withSettings(err error, settings string) error {
+	if tasks.Diverged(0, err) != nil {
+		return fmt.Errorf("%w (%s)", err, settings)
+	}
+	return err
+}
+
+// probeSettings are the settings of a diverged probe's message.
+func (c *Config) probeSettings() string {
+	return fmt.Sprintf("probe_lr = %g, probe_standardize = %v", c.ProbeLR, c.ProbeStandardize)
 }
 
 // loadData loads the training split and the split the probes are scored
@@ -150,29 +177,30 @@ func loadData(c *Config, runSeed int64) (train, test *data.Set, err error) {
 // trains it from the run's last checkpoint, if any, adding the training
 // figures to summary; the random baseline's batch norms are calibrated on
 // the training images instead (see calibrateRandomEncoder). The probes need only a frozen copy of the encoder:
-// trainEncoder returns that copy and the function that saves the
+// trainEncoder returns that copy, the function that saves the
 // checkpoint of the finished training when the probes are stopped (nil
-// when there is none to save), and releases the training model, whose
+// when there is none to save) and the number of training steps (0 for an
+// encoder not trained), and releases the training model, whose
 // graphs hold a training batch's activations and gradients (most of a
 // run's memory), before the features are extracted and the probes
 // trained.
-func trainEncoder(ctx context.Context, c *Config, run *tasks.Run, train, test *data.Set, summary results.Values) (*architectures.FeatureExtractor, func() error, error) {
+func trainEncoder(ctx context.Context, c *Config, run *tasks.Run, train, test *data.Set, summary results.Values) (fx *architectures.FeatureExtractor, save func() error, steps int, err error) {
 	obj := c.Objective()
 	if c.BatchSize > train.N {
-		return nil, nil, fmt.Errorf("batch_size = %d: larger than the %d training images", c.BatchSize, train.N)
+		return nil, nil, 0, fmt.Errorf("batch_size = %d: larger than the %d training images", c.BatchSize, train.N)
 	}
 	m, err := tasks.Setup(ctx, func() (*Model, error) {
 		return NewModel(c, train.C, train.H, seed.Derive(uint64(run.Seed), initStream))
 	}, func(m *Model) { m.Close() })
 	if err != nil {
-		return nil, nil, err
+		return nil, nil, 0, err
 	}
 	defer m.Close()
 	var t *trainer
 	if obj.Model == ModelDIM {
 		t = newTrainer(c, m, train, run)
 		if err := t.resume(); err != nil {
-			return nil, nil, err
+			return nil, nil, 0, err
 		}
 	}
 	args := []any{"model", obj.Model, "estimator", c.Estimator,
@@ -184,7 +212,7 @@ func trainEncoder(ctx context.Context, c *Config, run *tasks.Run, train, test *d
 	}
 	if t != nil {
 		if err := t.trainModel(ctx); err != nil {
-			return nil, nil, err
+			return nil, nil, 0, err
 		}
 		div := m.DivergenceName()
 		for k, v := range t.last.values(div) {
@@ -197,22 +225,22 @@ func trainEncoder(ctx context.Context, c *Config, run *tasks.Run, train, test *d
 	}
 	if obj.Model == ModelRandom {
 		if err := calibrateRandomEncoder(m, train); err != nil {
-			return nil, nil, err
+			return nil, nil, 0, err
 		}
 	}
-	fx, err := architectures.NewFeatureExtractor(m.Encoder, extractBatch)
+	fx, err = architectures.NewFeatureExtractor(m.Encoder, extractBatch)
 	if err != nil {
-		return nil, nil, fmt.Errorf("dim: %w", err)
+		return nil, nil, 0, fmt.Errorf("dim: %w", err)
 	}
-	var saveTraining func() error
 	if t != nil {
-		if saveTraining, err = t.laterSave(); err != nil {
+		if save, err = t.laterSave(); err != nil {
 			fx.Close()
-			return nil, nil, err
+			return nil, nil, 0, err
 		}
+		steps = t.step
 	}
 	fx.Detach()
-	return fx, saveTraining, nil
+	return fx, save, steps, nil
 }
 
 // trainModel is the training loop, from step t.step on: each epoch is a

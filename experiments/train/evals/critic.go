@@ -104,7 +104,7 @@ func (m *criticModel) fit(ctx context.Context, s *split, cfg Config) (Estimate, 
 		}
 	}
 	if best.Epoch == 0 {
-		return Estimate{}, fmt.Errorf("%s: the validation estimate was never finite in %d epochs; lower the learning rate", m.name, cfg.Epochs)
+		return Estimate{}, &DivergedError{Reason: fmt.Sprintf("%s: the validation estimate was never finite in %d epochs; lower the learning rate", m.name, cfg.Epochs)}
 	}
 	return best, nil
 }
@@ -118,7 +118,7 @@ func (m *criticModel) step(src []Matrix, rows []int, rng *rand.Rand) error {
 		return err
 	}
 	if math.IsNaN(loss) || math.IsInf(loss, 0) {
-		return fmt.Errorf("the loss is %v: the critic diverged; lower the learning rate", loss)
+		return &DivergedError{Reason: fmt.Sprintf("the loss is %v: the critic diverged; lower the learning rate", loss)}
 	}
 	if u, ok := m.est.(estimators.Updater); ok {
 		if err := u.Update(); err != nil {

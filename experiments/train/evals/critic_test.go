@@ -2,10 +2,13 @@ package evals
 
 import (
 	"context"
+	"errors"
 	"math"
 	"math/rand/v2"
 	"strings"
 	"testing"
+
+	"github.com/infomax/infomax/experiments/tasks"
 )
 
 // gaussianPairs returns n rows of x ~ N(0, I_d) and y = rho x + sqrt(1 -
@@ -164,5 +167,24 @@ func TestStandardizedZScoresByTheTrainingColumns(t *testing.T) {
 	}
 	if train.X[0] != 1 {
 		t.Error("standardized changed its input")
+	}
+}
+
+// TestDivergedCriticIsADivergence trains dv's critic at a learning rate of
+// 1e30: its loss stops being finite, and the error is a *DivergedError
+// that tasks.Diverged finds, so a run whose evaluation diverges is
+// recorded as diverged.
+func TestDivergedCriticIsADivergence(t *testing.T) {
+	rng := rand.New(rand.NewPCG(7, 8))
+	x, y := gaussianPairs(rng, 400, 2, 0.5)
+	cfg := quickConfig()
+	cfg.LR = 1e30
+	_, err := EstimateMI(context.Background(), x, y, x, y, MIConfig{Config: cfg, Estimator: "dv", Critic: "concat", Layers: 1, Embed: 4})
+	var de *DivergedError
+	if !errors.As(err, &de) || !strings.Contains(err.Error(), "lower the learning rate") {
+		t.Fatalf("got error %v, want a *DivergedError", err)
+	}
+	if d := tasks.Diverged(7, err); d == nil || d.Reason != de.Reason {
+		t.Errorf("tasks.Diverged(7, %v) = %v, want its reason", err, d)
 	}
 }

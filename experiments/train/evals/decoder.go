@@ -203,7 +203,7 @@ func (d *decoder) fit(ctx context.Context, s *split, cfg Config) (Reconstruction
 				return Reconstruction{}, err
 			}
 			if math.IsNaN(loss) || math.IsInf(loss, 0) {
-				return Reconstruction{}, fmt.Errorf("decoder: epoch %d: the loss is %v; lower the learning rate", epoch, loss)
+				return Reconstruction{}, &DivergedError{Reason: fmt.Sprintf("decoder: epoch %d: the loss is %v; lower the learning rate", epoch, loss)}
 			}
 			if err := d.adam.Update(); err != nil {
 				return Reconstruction{}, err

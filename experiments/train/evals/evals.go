@@ -14,6 +14,18 @@ type Matrix struct {
 	N, D int
 }
 
+// DivergedError reports an evaluation model (a critic, a decoder) whose
+// training loss, or validation estimate, stopped being finite. Training is
+// deterministic, so it would diverge again: it is a tasks.Divergence.
+type DivergedError struct {
+	Reason string
+}
+
+func (e *DivergedError) Error() string { return e.Reason }
+
+// Divergence returns e.Reason.
+func (e *DivergedError) Divergence() string { return e.Reason }
+
 // Row returns row i; the slice aliases X.
 func (m Matrix) Row(i int) []float32 { return m.X[i*m.D : (i+1)*m.D] }
 

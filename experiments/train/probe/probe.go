@@ -230,14 +230,19 @@ type Result struct {
 }
 
 // DivergedError reports a probe whose training loss stopped being finite.
+// Training is deterministic, so it would diverge again: it is a
+// tasks.Divergence.
 type DivergedError struct {
 	Epoch, Step int
 	Loss        float64
 }
 
 func (e *DivergedError) Error() string {
-	return fmt.Sprintf("probe diverged at epoch %d, step %d: training loss is %v; lower LR or set Standardize", e.Epoch, e.Step, e.Loss)
+	return fmt.Sprintf("probe diverged at epoch %d, step %d: training loss is %v; lower the learning rate or standardize the features", e.Epoch, e.Step, e.Loss)
 }
+
+// Divergence returns e's message.
+func (e *DivergedError) Divergence() string { return e.Error() }
 
 // TrainMLP trains the paper's nonlinear probe on train and scores it on
 // test. It stops early with ctx.Err() when ctx is done.
