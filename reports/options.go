@@ -75,6 +75,9 @@ type OptionError struct {
 }
 
 func (e *OptionError) Error() string {
+	if len(e.Valid) == 0 {
+		return fmt.Sprintf("%s report %q: option %q: %s", e.Kind, e.Report, e.Option, e.Problem)
+	}
 	return fmt.Sprintf("%s report %q: option %q: %s (valid options: %s)",
 		e.Kind, e.Report, e.Option, e.Problem, strings.Join(e.Valid, ", "))
 }

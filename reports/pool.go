@@ -79,6 +79,27 @@ func (k Kind) Pooled(spec Spec, runs []Run) (g Grouping, keys []PooledKey) {
 	return g, keys
 }
 
+// CheckPool reports a pool option, of a spec that passed k.Check, that
+// names a key telling k's groups apart (a table's rows, a heat map's x or
+// y): no group averages over such a key, so naming it in pool is a
+// mistake, one that would otherwise change nothing and say nothing.
+func CheckPool(k Kind, spec Spec) error {
+	if k.Groups == nil {
+		return nil
+	}
+	g := k.Groups(spec)
+	for _, p := range g.Pool {
+		for _, key := range g.Keys {
+			if key != p && !strings.HasSuffix(key, "."+p) && !strings.HasSuffix(p, "."+key) {
+				continue
+			}
+			return &OptionError{Kind: k.Name, Report: spec.Name, Option: poolOption,
+				Problem: fmt.Sprintf("names %s, a key that tells the %ss apart: no %s averages over it; drop it from pool", p, g.Unit, g.Unit)}
+		}
+	}
+	return nil
+}
+
 // sameSeedGroups returns the runs that g puts in one group with one seed,
 // each set of two or more.
 func sameSeedGroups(g Grouping, runs []Run) [][]Run {

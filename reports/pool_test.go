@@ -1,6 +1,7 @@
 package reports
 
 import (
+	"errors"
 	"os"
 	"slices"
 	"strings"
@@ -177,5 +178,37 @@ func TestConditionalKeysInFigures(t *testing.T) {
 	_, keys := heatmap.Pooled(Spec{Kind: "heatmap", Name: "h", Options: map[string]any{"x": "critic", "y": "critic", "z": "acc"}}, runs)
 	if len(keys) != 2 || keys[1].Key != "estimator_params.tau" || !slices.Equal(keys[1].Values, []string{"1", "5", "unset"}) {
 		t.Errorf("pooled %+v; want estimator and estimator_params.tau (1, 5, unset)", keys)
+	}
+}
+
+// TestCheckPoolRefusesAGroupingKey: pool naming a key that tells the
+// groups apart (a table's rows, a heat map's y, a nested key by its last
+// part) is refused, naming the option; a key the groups do not use passes.
+func TestCheckPoolRefusesAGroupingKey(t *testing.T) {
+	table, _ := Lookup("table")
+	heatmap, _ := Lookup("heatmap")
+	for _, tc := range []struct {
+		kind Kind
+		opts map[string]any
+		want string
+	}{
+		{table, map[string]any{"rows": []any{"estimator", "lr"}, "columns": "acc", "pool": "lr"},
+			`table report "r": option "pool": names lr, a key that tells the rows apart: no row averages over it; drop it from pool`},
+		{heatmap, map[string]any{"x": "estimator", "y": "estimator_params.tau", "z": "acc", "pool": "tau"},
+			`option "pool": names tau, a key that tells the cells apart`},
+		{table, map[string]any{"rows": "estimator", "columns": "acc", "pool": "tau"}, ""},
+	} {
+		spec := Spec{Kind: tc.kind.Name, Name: "r", Options: tc.opts}
+		if err := tc.kind.Check(spec); err != nil {
+			t.Fatalf("%v: Check: %v", tc.opts, err)
+		}
+		err := CheckPool(tc.kind, spec)
+		var oe *OptionError
+		switch {
+		case tc.want == "" && err != nil:
+			t.Errorf("%v: %v, want no error", tc.opts, err)
+		case tc.want != "" && (!errors.As(err, &oe) || oe.Option != "pool" || !strings.Contains(err.Error(), tc.want)):
+			t.Errorf("%v: %v, want an OptionError containing %q", tc.opts, err, tc.want)
+		}
 	}
 }

@@ -1205,14 +1205,18 @@ func (p *parser) reportSpecs(root map[string]any, list string, names map[string]
 	return specs, nil
 }
 
-// checkReport runs a report kind's Check, turning a panic into an error.
+// checkReport runs a report kind's Check, turning a panic into an error,
+// then reports.CheckPool.
 func checkReport(kind reports.Kind, spec reports.Spec) (err error) {
 	defer func() {
 		if r := recover(); r != nil {
 			err = fmt.Errorf("report kind %q failed to check its options (a bug in the report kind): %v", kind.Name, r)
 		}
 	}()
-	return kind.Check(spec)
+	if err := kind.Check(spec); err != nil {
+		return err
+	}
+	return reports.CheckPool(kind, spec)
 }
 
 // keyString writes a key path as TOML would, quoting parts that are not
