@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"maps"
 	"math"
 	"os"
 	"path/filepath"
@@ -105,6 +106,47 @@ func RemoveOutputs(dir, name string) ([]string, error) {
 		case !errors.Is(err, fs.ErrNotExist):
 			errs = append(errs, err)
 		}
+	}
+	return removed, errors.Join(errs...)
+}
+
+// WrittenList is the file, in a reports directory, that lists the report
+// files the last call of [RemoveStale] was given, one base name a line.
+const WrittenList = ".written"
+
+// RemoveStale removes from dir the files that the last call listed in
+// WrittenList and that this call did not write (written, their paths):
+// the outputs of a report since dropped from the sweep file or renamed,
+// which would otherwise sit beside this call's as though they were
+// current. Then it lists written for the next call. It removes only what
+// it listed, never a file of the user's own, nor the page. It returns the
+// paths it removed.
+func RemoveStale(dir string, written []string) ([]string, error) {
+	now := map[string]bool{}
+	for _, p := range written {
+		now[filepath.Base(p)] = true
+	}
+	old, err := os.ReadFile(filepath.Join(dir, WrittenList))
+	if err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return nil, err
+	}
+	var removed []string
+	var errs []error
+	for _, name := range strings.Split(string(old), "\n") {
+		if name == "" || now[name] || name != filepath.Base(name) || strings.HasPrefix(name, ".") || name == PageFile {
+			continue
+		}
+		path := filepath.Join(dir, name)
+		switch err := os.Remove(path); {
+		case err == nil:
+			removed = append(removed, path)
+		case !errors.Is(err, fs.ErrNotExist):
+			errs = append(errs, err)
+		}
+	}
+	list := slices.Sorted(maps.Keys(now))
+	if err := results.WriteFileAtomic(filepath.Join(dir, WrittenList), []byte(strings.Join(list, "\n")+"\n")); err != nil {
+		errs = append(errs, err)
 	}
 	return removed, errors.Join(errs...)
 }

@@ -4,6 +4,7 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -242,5 +243,58 @@ func TestFixedWritesHugeValuesInScientificNotation(t *testing.T) {
 		if got := fixed(c.x, c.prec); got != c.want {
 			t.Errorf("fixed(%v, %d) = %q, want %q", c.x, c.prec, got, c.want)
 		}
+	}
+}
+
+// TestRemoveStaleRemovesOnlyWhatItListed: a first call removes nothing
+// and lists what was written; a second that writes less removes the rest
+// of its list, never a file of the user's own, the page, or a name in a
+// tampered list that points outside the directory.
+func TestRemoveStaleRemovesOnlyWhatItListed(t *testing.T) {
+	root := t.TempDir()
+	dir := filepath.Join(root, "reports")
+	if err := os.Mkdir(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	write := func(names ...string) []string {
+		var paths []string
+		for _, n := range names {
+			p := filepath.Join(dir, n)
+			if err := os.WriteFile(p, []byte(n), 0o644); err != nil {
+				t.Fatal(err)
+			}
+			paths = append(paths, p)
+		}
+		return paths
+	}
+	write("notes.md", PageFile)
+	if err := os.WriteFile(filepath.Join(root, "outside.md"), nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	removed, err := RemoveStale(dir, write("old.svg", "old.png", "kept.md"))
+	if err != nil || len(removed) != 0 {
+		t.Fatalf("first call: removed %v, %v; want nothing", removed, err)
+	}
+	list, _ := os.ReadFile(filepath.Join(dir, WrittenList))
+	if string(list) != "kept.md\nold.png\nold.svg\n" {
+		t.Fatalf("the list holds %q", list)
+	}
+	if err := os.WriteFile(filepath.Join(dir, WrittenList), append(list, "../outside.md\nindex.html\n"...), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	removed, err = RemoveStale(dir, write("kept.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := []string{filepath.Join(dir, "old.png"), filepath.Join(dir, "old.svg")}; !slices.Equal(removed, want) {
+		t.Errorf("second call removed %v, want %v", removed, want)
+	}
+	for _, p := range []string{filepath.Join(dir, "kept.md"), filepath.Join(dir, "notes.md"), filepath.Join(dir, PageFile), filepath.Join(root, "outside.md")} {
+		if _, err := os.Stat(p); err != nil {
+			t.Errorf("%s: %v; it must stay", p, err)
+		}
+	}
+	if list, _ := os.ReadFile(filepath.Join(dir, WrittenList)); string(list) != "kept.md\n" {
+		t.Errorf("the list holds %q after the second call", list)
 	}
 }

@@ -113,6 +113,31 @@ func TestReportSaysHowToRemakeADoneRunsMissingFile(t *testing.T) {
 	}
 }
 
+// TestReportRemovesTheFilesOfADroppedReport: a figure dropped from the
+// sweep file (an edit that changes no run) leaves no files behind at the
+// next `sweep report`, which says what it removed; a file of the user's
+// own in the reports directory stays.
+func TestReportRemovesTheFilesOfADroppedReport(t *testing.T) {
+	f, out, s := ranSmallWalk(t, "[[figures]]\nkind = \"staircase\"\nname = \"walk\"\nmetric = \"x\"\ntruth = \"x\"\n")
+	dir := filepath.Join(s.Dir(out), sweep.ReportsDir)
+	if err := os.WriteFile(filepath.Join(dir, "notes.md"), []byte("mine"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	editFile(t, f, func(text string) string { // the figure's name, after the sweep's
+		i := strings.LastIndex(text, "name = \"walk\"")
+		return text[:i] + "name = \"walk2\"" + text[i+len("name = \"walk\""):]
+	})
+	code, stdout, errs := runCLI("report", f, "--out", out)
+	if want := "removed 2 files of reports the sweep file no longer declares: walk.png, walk.svg\n"; code != exitOK || !strings.Contains(errs, want) {
+		t.Fatalf("report: exit %d, stderr lacks %q\n%s%s", code, want, stdout, errs)
+	}
+	for name, want := range map[string]bool{"walk.png": false, "walk.svg": false, "walk2.png": true, "walk2.svg": true, "notes.md": true} {
+		if _, err := os.Stat(filepath.Join(dir, name)); (err == nil) != want {
+			t.Errorf("%s: stat %v, want it there: %v", name, err, want)
+		}
+	}
+}
+
 // TestReportCountsEveryRunNotDone: with 3 runs of 6 done, one failed and
 // two never started, the table's note counts all three left out, and the
 // figure's legend groups them by a setting of the sweep file's [base],

@@ -9,9 +9,11 @@ import (
 	"os"
 	"path/filepath"
 	"runtime/debug"
+	"strings"
 
 	"github.com/infomax/infomax/experiments/engine/results"
 	"github.com/infomax/infomax/experiments/engine/sweep"
+	"github.com/infomax/infomax/internal/english"
 	"github.com/infomax/infomax/reports"
 )
 
@@ -112,6 +114,12 @@ func makeReports(s *sweep.Sweep, out string, stderr io.Writer) (files []string, 
 		}
 		made = append(made, rep)
 	}
+	if removed, rerr := reports.RemoveStale(dir, files); rerr != nil {
+		errs = append(errs, fmt.Errorf("removing the files of reports the sweep file no longer declares: %w", rerr))
+	} else if len(removed) > 0 {
+		fmt.Fprintf(stderr, "removed %s of reports the sweep file no longer declares: %s\n",
+			english.Plural(len(removed), "file"), strings.Join(baseNames(removed), ", "))
+	}
 	page, perr := reports.WritePage(dir, newPage(s, out, runs, made))
 	if perr != nil {
 		errs = append(errs, fmt.Errorf("the sweep's page: %w", perr))
@@ -119,6 +127,15 @@ func makeReports(s *sweep.Sweep, out string, stderr io.Writer) (files []string, 
 		files = append(files, page)
 	}
 	return files, missing, errors.Join(errs...)
+}
+
+// baseNames returns the base names of paths.
+func baseNames(paths []string) []string {
+	names := make([]string, len(paths))
+	for i, p := range paths {
+		names[i] = filepath.Base(p)
+	}
+	return names
 }
 
 // newPage gathers what the sweep's page shows: the sweep, every run with
