@@ -72,7 +72,12 @@ func TestReferencesAreThePlainDefinitions(t *testing.T) {
 	rng := rand.New(rand.NewPCG(21, 22))
 	masks := testMasks()
 	masks["diagonal40"] = Diagonal(40)
-	const tau = 5 // smile's default clip
+	const tau = 5                                   // smile's default clip
+	for _, name := range []string{"jsd", "smile"} { // their losses are not -MI
+		if _, ok := mustNew(t, name, Params{}).(EstimateReferencer); !ok {
+			t.Errorf("%s is not an EstimateReferencer: scoring computes its loss for nothing", name)
+		}
+	}
 	for name, mask := range masks {
 		for _, scale := range []float64{3, 800} {
 			scores := randomScores(rng, mask.Rows*mask.Cols, scale)

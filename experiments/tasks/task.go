@@ -120,10 +120,17 @@ type Checkpointer interface {
 	Load() (step int, state []byte, ok bool, err error)
 }
 
-// DivergedError reports a run whose loss or estimate stopped being finite.
+// DivergedError reports a run whose training, or what follows it,
+// diverged: a loss or an estimate stopped being finite or passed the
+// task's bound (see [Divergence]).
 type DivergedError struct {
 	Step   int
 	Reason string
+	// AfterTraining says that the model trained and only what follows it
+	// diverged (a dim probe or evaluation): the run keeps its
+	// checkpoints, the finished training's among them, so that running it
+	// again resumes from there rather than training again.
+	AfterTraining bool
 }
 
 func (e *DivergedError) Error() string {

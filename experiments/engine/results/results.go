@@ -334,12 +334,18 @@ type Summary struct {
 	// Error says why a failed run failed; Step is the step it failed at.
 	Error string `json:"error,omitempty"`
 	Step  int    `json:"step,omitempty"`
-	// Diverged says that a failed run stopped because its training
-	// diverged (the task returned a tasks.DivergedError). Runs are
-	// deterministic, so running it again diverges at the same step: the
-	// sweep runner keeps it as it is unless told to run it again.
-	Diverged bool  `json:"diverged,omitempty"`
-	Seed     int64 `json:"seed"`
+	// Diverged says that a failed run stopped because its training, or
+	// what follows it, diverged (the task returned a
+	// tasks.DivergedError). Runs are deterministic, so running it again
+	// diverges at the same step: the sweep runner keeps it as it is unless
+	// told to run it again.
+	Diverged bool `json:"diverged,omitempty"`
+	// DivergedAfterTraining says that only what followed the finished
+	// training diverged (a dim probe or evaluation): the run keeps its
+	// checkpoints, and running it again resumes from the finished
+	// training.
+	DivergedAfterTraining bool  `json:"diverged_after_training,omitempty"`
+	Seed                  int64 `json:"seed"`
 	// Params holds the swept parameters' values for this run.
 	Params map[string]any `json:"params"`
 	// Metrics holds the final metrics.

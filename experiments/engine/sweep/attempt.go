@@ -127,10 +127,11 @@ func (r *Runner) runOne(ctx context.Context, s *Sweep, run *RunSpec, prog *progr
 	if err != nil {
 		prev = nil
 	}
-	if prev != nil && prev.Diverged {
+	if prev != nil && prev.Diverged && !prev.DivergedAfterTraining {
 		// Run again (--retry-diverged), it starts over: a checkpoint an
 		// earlier version of the code left would carry that code's
-		// training up to it into the new run.
+		// training up to it into the new run. One whose training
+		// finished resumes from it, to run again what followed.
 		if err := checkpoint.Remove(dir); err != nil {
 			return setupFailed(fmt.Errorf("removing the checkpoints of a diverged run: %w", err))
 		}
@@ -235,7 +236,7 @@ func (a *attempt) end(ctx context.Context, vals results.Values, runErr error) ru
 		if sum.Status == results.StatusInterrupted {
 			res.status = statusInterrupted
 		}
-		if step, ok := checkpoint.Peek(a.dir); ok && !sum.Diverged {
+		if step, ok := checkpoint.Peek(a.dir); ok && (!sum.Diverged || sum.DivergedAfterTraining) {
 			res.checkpoint = step
 		}
 	}
@@ -248,7 +249,7 @@ func (a *attempt) end(ctx context.Context, vals results.Values, runErr error) ru
 		return res
 	}
 	res.sum = sum
-	if sum.Status == results.StatusDone || sum.Diverged {
+	if sum.Status == results.StatusDone || (sum.Diverged && !sum.DivergedAfterTraining) {
 		if err := checkpoint.Remove(a.dir); err != nil {
 			a.log.Warn("could not remove the checkpoints of a run that will not resume from them", "status", sum.Status, "err", err)
 		}
@@ -270,6 +271,7 @@ func (a *attempt) setStatus(ctx context.Context, runErr error) {
 		sum.Status, sum.Error = results.StatusInterrupted, reasonInterrupted
 	case errors.As(runErr, &de):
 		sum.Status, sum.Error, sum.Step, sum.Diverged = results.StatusFailed, runErr.Error(), de.Step, true
+		sum.DivergedAfterTraining = de.AfterTraining
 	case errors.As(runErr, &pe):
 		sum.Status, sum.Error = results.StatusFailed, pe.Error()
 		a.log.Error("the task panicked (a bug in the task)", "panic", fmt.Sprint(pe.value), "stack", string(pe.stack))

@@ -43,6 +43,10 @@ type fakeConfig struct {
 	// run checkpoints at step 2 and resumes from its checkpoint, as a real
 	// task does.
 	DivergeIf string `toml:"diverge_if"`
+	// DivergeAfterIf makes Run, once it has trained (and checkpointed its
+	// last step), diverge after training, as a probe may, while this file
+	// exists. Such a run resumes from its checkpoint.
+	DivergeAfterIf string `toml:"diverge_after_if"`
 	// Critic and Dataset are checked against the real registries, as the
 	// real tasks check theirs.
 	Critic  string `toml:"critic"`
@@ -118,7 +122,7 @@ func (fakeTask) Run(ctx context.Context, c tasks.Config, run *tasks.Run) (result
 	}
 	var last results.Values
 	start := 1
-	if cfg.DivergeIf != "" {
+	if cfg.DivergeIf != "" || cfg.DivergeAfterIf != "" {
 		step, _, ok, err := run.Checkpoint.Load()
 		if err != nil {
 			return nil, err
@@ -156,6 +160,18 @@ func (fakeTask) Run(ctx context.Context, c tasks.Config, run *tasks.Run) (result
 				return nil, err
 			}
 		}
+	}
+	if cfg.DivergeAfterIf != "" {
+		if start <= cfg.Steps {
+			if err := run.Checkpoint.Save(cfg.Steps, []byte("trained")); err != nil {
+				return nil, err
+			}
+		}
+		if _, err := os.Stat(cfg.DivergeAfterIf); err == nil {
+			return nil, &tasks.DivergedError{Step: cfg.Steps, Reason: "probe loss is NaN", AfterTraining: true}
+		}
+		last = results.Values{"mi": float64(cfg.Steps) * cfg.Optim.LR * float64(cfg.BatchSize)}
+		last["loss"] = -last["mi"]
 	}
 	run.Log.Info("finished", "mi", last["mi"])
 	if cfg.Behavior == "inf" {

@@ -50,10 +50,11 @@ type Runner struct {
 	// Force accepts a sweep file whose runs differ from those recorded in
 	// the sweep directory (see [Sweep.CheckRecord]).
 	Force bool
-	// RetryDiverged runs again the runs whose training diverged in an
-	// earlier call. Without it they are kept as they are, failed (see
-	// [State.Kept]): runs are deterministic, so they would diverge again,
-	// unless the code changed.
+	// RetryDiverged runs again the runs whose training, or what follows
+	// it, diverged in an earlier call: from the start, or from the
+	// finished training where only what follows it diverged. Without it
+	// they are kept as they are, failed (see [State.Kept]): runs are
+	// deterministic, so they would diverge again, unless the code changed.
 	RetryDiverged bool
 	// Resume is the command that continues the sweep, for the message
 	// printed on an interrupt; "rerun the same command" when empty.
@@ -124,8 +125,9 @@ type FailedRun struct {
 	// Checkpoint is the step of the checkpoint the run will resume from,
 	// or -1 when it has none and will start over.
 	Checkpoint int
-	// Diverged says that the run's training diverged: the next call
-	// keeps it, unless Runner.RetryDiverged is set.
+	// Diverged says that the run's training, or what follows it,
+	// diverged: the next call keeps it, unless Runner.RetryDiverged is
+	// set.
 	Diverged bool
 }
 

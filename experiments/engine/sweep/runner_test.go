@@ -317,6 +317,53 @@ func TestFailedRunIsRecordedAndRerunNextTime(t *testing.T) {
 	}
 }
 
+// TestDivergedAfterTrainingKeepsTheTraining runs a sweep whose runs with
+// diverge_after_if set train, checkpoint their last step and then diverge
+// (as a dim probe may) while the marker file exists. They are recorded as
+// diverged after training and keep their checkpoints; the next call keeps
+// them; with RetryDiverged they resume from the finished training rather
+// than train again.
+func TestDivergedAfterTrainingKeepsTheTraining(t *testing.T) {
+	out := t.TempDir()
+	marker := filepath.Join(t.TempDir(), "diverge")
+	if err := os.WriteFile(marker, nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	src := strings.Replace(runFile, "[parameters.estimator]", fmt.Sprintf("[parameters.diverge_after_if]\nvalues = [\"\", %q]\n[parameters.estimator]", marker), 1)
+	s := parseFile(t, src)
+	oc, log := runSweep(t, s, out)
+	if len(oc.Ran) != 4 || len(oc.Failed) != 4 || !strings.Contains(log, "4 failed (4 diverged)") {
+		t.Fatalf("ran %v failed %v\n%s", oc.Ran, oc.Failed, log)
+	}
+	failed := s.Runs[4] // diverge_after_if = marker, estimator = jsd, seed 0
+	sum, err := results.ReadSummary(s.RunDir(out, failed))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if sum.Step != 4 || !sum.Diverged || !sum.DivergedAfterTraining || sum.Error != "diverged at step 4: probe loss is NaN" {
+		t.Fatalf("summary of the diverged run: %+v", sum)
+	}
+	if step, ok := checkpoint.Peek(s.RunDir(out, failed)); !ok || step != 4 {
+		t.Fatalf("the run diverged after training kept no checkpoint of its training (%d, %v)", step, ok)
+	}
+	if oc, log = runSweep(t, parseFile(t, src), out); len(oc.Ran) != 0 || len(oc.Kept) != 4 {
+		t.Fatalf("rerun: ran %v kept %v\n%s", oc.Ran, oc.Kept, log)
+	}
+	os.Remove(marker)
+	var buf bytes.Buffer
+	oc, err = (&Runner{Out: out, Stdout: &buf, RetryDiverged: true}).Run(context.Background(), parseFile(t, src))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(oc.Ran) != 4 || len(oc.Failed) != 0 || !strings.Contains(buf.String(), "(resumed from the checkpoint at step 4)") {
+		t.Fatalf("rerun with RetryDiverged: ran %v failed %v, want them resumed from their training\n%s", oc.Ran, oc.Failed, buf.String())
+	}
+	recs, _, err := results.ReadMetrics(filepath.Join(s.RunDir(out, failed), results.MetricsFile))
+	if err != nil || len(recs) != 4 || recs[3].Step != 4 {
+		t.Fatalf("the resumed run's metrics.jsonl: %d records, err %v; want the 4 of its training", len(recs), err)
+	}
+}
+
 func TestPanicsAndErrorsInTasksAreRecorded(t *testing.T) {
 	out := t.TempDir()
 	s := parseFile(t, strings.Replace(behaviorFile("panic", "fail", "setuppanic", ""), "seeds = [0, 1]", "", 1))

@@ -94,8 +94,8 @@ type State struct {
 }
 
 // Kept reports whether the runner keeps the run as it is, failed, rather
-// than running it again: its training diverged, and retry (as
-// Runner.RetryDiverged) is not set.
+// than running it again: its training, or what follows it, diverged, and
+// retry (as Runner.RetryDiverged) is not set.
 func (st State) Kept(retry bool) bool {
 	return !retry && st.Status == results.StatusFailed && st.Summary != nil && st.Summary.Diverged
 }

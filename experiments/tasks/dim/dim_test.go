@@ -14,6 +14,7 @@ import (
 
 	"github.com/infomax/infomax/architectures"
 	"github.com/infomax/infomax/estimators"
+	"github.com/infomax/infomax/experiments/engine/checkpoint"
 	"github.com/infomax/infomax/experiments/engine/results"
 	"github.com/infomax/infomax/experiments/tasks"
 	"github.com/infomax/infomax/experiments/tasks/taskstest"
@@ -555,9 +556,10 @@ func TestDataPathIsCleaned(t *testing.T) {
 
 // TestDivergedProbeIsADivergedRun trains a tiny encoder, then probes it
 // at a learning rate of 1e30 on features not standardized: the probe's
-// loss overflows, and the run ends as diverged (a *tasks.DivergedError,
-// which the sweep keeps rather than runs again) at the encoder's last
-// step, its reason naming the probe and the settings to change. The
+// loss overflows, and the run ends as diverged after training (a
+// *tasks.DivergedError, which the sweep keeps rather than runs again) at
+// the encoder's last step, its reason naming the probe and the settings
+// to change, with its finished training checkpointed to resume from. The
 // pixels model, trained for no step, diverges at step 0.
 func TestDivergedProbeIsADivergedRun(t *testing.T) {
 	for _, tc := range []struct {
@@ -566,7 +568,8 @@ func TestDivergedProbeIsADivergedRun(t *testing.T) {
 	}{{ModelDIM, 2 * 320 / 16}, {ModelPixels, 0}} {
 		c := tinyConfig()
 		c.Model, c.ProbeLR, c.ProbeStandardize = tc.model, 1e30, false
-		run, _ := taskstest.NewRun(3, nil)
+		dir := t.TempDir()
+		run, _ := taskstest.NewRun(3, checkpoint.New(dir, checkpoint.Policy{EverySteps: 1000}, nil))
 		run.Dir = t.TempDir()
 		_, err := Task{}.Run(context.Background(), c, run)
 		var de *tasks.DivergedError
@@ -579,8 +582,11 @@ func TestDivergedProbeIsADivergedRun(t *testing.T) {
 				t.Errorf("%s: the reason %q lacks %q", tc.model, de.Reason, want)
 			}
 		}
-		if de.Step != tc.step {
-			t.Errorf("%s: diverged at step %d, want %d", tc.model, de.Step, tc.step)
+		if de.Step != tc.step || !de.AfterTraining {
+			t.Errorf("%s: diverged at step %d, after training %v; want %d, true", tc.model, de.Step, de.AfterTraining, tc.step)
+		}
+		if step, ok := checkpoint.Peek(dir); tc.step > 0 && (!ok || step != tc.step) {
+			t.Errorf("%s: the checkpoint is at step %d (found: %v), want the finished training's, %d", tc.model, step, ok, tc.step)
 		}
 	}
 }

@@ -112,25 +112,28 @@ func (Task) Run(ctx context.Context, cfg tasks.Config, run *tasks.Run) (results.
 		return nil, err
 	}
 	if err := probeEncoder(ctx, c, fx, train, test, probeSeed, summary); err != nil {
-		if ctx.Err() != nil && saveTraining != nil {
-			// Stopped while probing: keep the finished training.
+		err = evaluationDiverged(steps, err)
+		var de *tasks.DivergedError
+		if (ctx.Err() != nil || errors.As(err, &de)) && saveTraining != nil {
+			// Stopped or diverged while probing: keep the finished
+			// training, to resume from it.
 			if serr := saveTraining(); serr != nil {
 				return nil, errors.Join(err, serr)
 			}
 		}
-		return nil, evaluationDiverged(steps, err)
+		return nil, err
 	}
 	return summary, nil
 }
 
 // evaluationDiverged returns err as a *tasks.DivergedError at step, the
-// encoder's last training step, when a probe or an evaluation model
-// diverged, its reason err's whole message (which names the probe or the
-// evaluation): deterministic, so running the run again would diverge
-// again. Any other err is returned as it is.
+// encoder's last training step, after training, when a probe or an
+// evaluation model diverged, its reason err's whole message (which names
+// the probe or the evaluation): deterministic, so running the run again
+// would diverge again. Any other err is returned as it is.
 func evaluationDiverged(step int, err error) error {
 	if de := tasks.Diverged(step, err); de != nil {
-		de.Reason = err.Error()
+		de.Reason, de.AfterTraining = err.Error(), true
 		return de
 	}
 	return err

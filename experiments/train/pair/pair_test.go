@@ -225,9 +225,10 @@ func separableRun(t *testing.T, est string, moments optim.Moments, apart bool, s
 // forward pass alone, gives the bits that the training graph scores the
 // same batch with, for both critics, the separable one apart and in one
 // graph, on one core and on two, at small sizes and at the Gaussian
-// benchmark's (whose ops split across cores); and that scoring between
-// steps changes nothing: the weights after the steps are those of a model
-// that never scored.
+// benchmark's (whose ops split across cores); and that scoring other
+// batches between steps, a Step right after a Scores as bmi does,
+// changes nothing: the weights after the steps are those of a model that
+// never scored, with jsd and with mine, whose moving average is state.
 func TestScoresAreTheStepsScores(t *testing.T) {
 	small := architectures.CriticSpec{DimX: 3, DimY: 5, Hidden: 16, Layers: 2, Embed: 4, Seed: 11}
 	paper := architectures.CriticSpec{DimX: 20, DimY: 20, Hidden: 256, Layers: 2, Embed: 32, Seed: 1}
@@ -240,34 +241,37 @@ func TestScoresAreTheStepsScores(t *testing.T) {
 		{"concat", false, small, 8}, {"separable", false, small, 8}, {"separable", true, small, 8},
 		{"concat", false, paper, 32}, {"separable", true, paper, 64},
 	} {
-		for _, procs := range []int{1, 2} {
-			name := fmt.Sprintf("%s/apart=%v/hidden=%d/procs=%d", tc.critic, tc.apart, tc.spec.Hidden, procs)
-			t.Run(name, func(t *testing.T) {
-				defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(procs))
-				scored := scoringRun(t, tc.critic, tc.apart, tc.spec, tc.batch, true)
-				plain := scoringRun(t, tc.critic, tc.apart, tc.spec, tc.batch, false)
-				for i := range plain {
-					if math.Float64bits(scored[i]) != math.Float64bits(plain[i]) {
-						t.Fatalf("weight %d after 3 steps: %v with Scores between them, %v without", i, scored[i], plain[i])
+		for _, est := range []string{"jsd", "mine"} {
+			for _, procs := range []int{1, 2} {
+				name := fmt.Sprintf("%s/%s/apart=%v/hidden=%d/procs=%d", est, tc.critic, tc.apart, tc.spec.Hidden, procs)
+				t.Run(name, func(t *testing.T) {
+					defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(procs))
+					scored := scoringRun(t, est, tc.critic, tc.apart, tc.spec, tc.batch, true)
+					plain := scoringRun(t, est, tc.critic, tc.apart, tc.spec, tc.batch, false)
+					for i := range plain {
+						if math.Float64bits(scored[i]) != math.Float64bits(plain[i]) {
+							t.Fatalf("value %d after 3 steps: %v with Scores between them, %v without (losses, then weights)", i, scored[i], plain[i])
+						}
 					}
-				}
-			})
+				})
+			}
 		}
 	}
 }
 
-// scoringRun trains a jsd critic for 3 steps on random batches; with
-// score, it first scores each batch with Scores and fails the test unless
-// those are the scores the training graph computes in Eval. It returns
-// the weights after the last step.
-func scoringRun(t *testing.T, critic string, apart bool, spec architectures.CriticSpec, batch int, score bool) []float64 {
+// scoringRun trains a critic with est for 3 steps on random batches; with
+// score, before each step it scores a batch of its own with Scores and
+// fails the test unless those are the scores the training graph computes
+// in Eval, then scores another and steps right after. It returns the
+// steps' losses and the weights after the last step.
+func scoringRun(t *testing.T, est, critic string, apart bool, spec architectures.CriticSpec, batch int, score bool) []float64 {
 	t.Helper()
 	defer func(was int) { apartMinProcs = was }(apartMinProcs)
 	apartMinProcs = math.MaxInt
 	if apart {
 		apartMinProcs = 1
 	}
-	m, err := New(Spec{Estimator: "jsd", Critic: critic, CriticSpec: spec, BatchSize: batch, LR: 1e-2, Beta1: 0.9, Beta2: 0.999})
+	m, err := New(Spec{Estimator: est, Critic: critic, CriticSpec: spec, BatchSize: batch, LR: 1e-2, Beta1: 0.9, Beta2: 0.999})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -275,16 +279,20 @@ func scoringRun(t *testing.T, critic string, apart bool, spec architectures.Crit
 	if got := m.apart != nil; got != apart {
 		t.Fatalf("built apart: %v, want %v", got, apart)
 	}
-	rng := rand.New(rand.NewPCG(5, 6))
-	got := make([]float64, batch*batch)
-	for step := range 3 {
+	rng, scoreRNG := rand.New(rand.NewPCG(5, 6)), rand.New(rand.NewPCG(7, 8))
+	fill := func(rng *rand.Rand) {
 		for i := range m.X {
 			m.X[i] = float32(rng.NormFloat64())
 		}
 		for i := range m.Y {
 			m.Y[i] = float32(rng.NormFloat64()) + 0.5*m.X[i%len(m.X)]
 		}
+	}
+	got := make([]float64, batch*batch)
+	var out []float64
+	for step := range 3 {
 		if score {
+			fill(scoreRNG)
 			if err := m.Scores(got); err != nil {
 				t.Fatal(err)
 			}
@@ -296,12 +304,18 @@ func scoringRun(t *testing.T, critic string, apart bool, spec architectures.Crit
 					t.Fatalf("step %d, score %d: Scores gives %v, the training graph %v", step, i, got[i], want)
 				}
 			}
+			fill(scoreRNG)
+			if err := m.Scores(got); err != nil {
+				t.Fatal(err)
+			}
 		}
-		if _, _, err := m.Step(); err != nil {
+		fill(rng)
+		loss, mi, err := m.Step()
+		if err != nil {
 			t.Fatal(err)
 		}
+		out = append(out, loss, mi)
 	}
-	var out []float64
 	for _, p := range m.Critic.Learnables() {
 		for _, w := range p.Value().Data().([]float32) {
 			out = append(out, float64(w))
