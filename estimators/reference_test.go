@@ -72,8 +72,9 @@ func TestReferencesAreThePlainDefinitions(t *testing.T) {
 	rng := rand.New(rand.NewPCG(21, 22))
 	masks := testMasks()
 	masks["diagonal40"] = Diagonal(40)
-	const tau = 5                                   // smile's default clip
-	for _, name := range []string{"jsd", "smile"} { // their losses are not -MI
+	const tau = 5 // smile's default clip
+	// jsd's and smile's losses are not -MI: scoring skips them.
+	for _, name := range []string{"jsd", "smile"} {
 		if _, ok := mustNew(t, name, Params{}).(EstimateReferencer); !ok {
 			t.Errorf("%s is not an EstimateReferencer: scoring computes its loss for nothing", name)
 		}
