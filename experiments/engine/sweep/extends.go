@@ -307,7 +307,7 @@ func placeError(err error, chain []*layer) error {
 	if len(path) == 0 {
 		return err
 	}
-	for _, l := range chain {
+	for i, l := range chain {
 		if !l.owns(path) {
 			continue
 		}
@@ -317,7 +317,7 @@ func placeError(err error, chain []*layer) error {
 		moved := *fe
 		moved.File = l.file
 		moved.Line = l.loc.line(path, list, idx)
-		fix := ""
+		fix := changedTask(chain, i)
 		if list != "" {
 			// The extending file cannot change one entry of a list it
 			// inherits, only the whole list: say how.
@@ -326,6 +326,31 @@ func placeError(err error, chain []*layer) error {
 		return throughExtends(&moved, chain[0].file, fix)
 	}
 	return err
+}
+
+// changedTask says, for an error at a key of chain[at], when a file that
+// extends it sets another task than the one chain[at]'s keys were written
+// for: "; parent.toml's keys are for task \"bmi\", but child.toml:3 sets
+// task = \"gaussian\" ..."; "" otherwise. An extending file keeps the keys of
+// [base] and [parameters] it does not replace, so it can change the task
+// only where they are the new task's too.
+func changedTask(chain []*layer, at int) string {
+	taskOf := func(layers []*layer) (*layer, string) {
+		for _, l := range layers {
+			if l.owns([]string{"task"}) {
+				t, _ := l.root["task"].(string)
+				return l, t
+			}
+		}
+		return nil, ""
+	}
+	setter, task := taskOf(chain[:at])
+	_, written := taskOf(chain[at:])
+	if setter == nil || written == "" || task == written {
+		return ""
+	}
+	return fmt.Sprintf("; %s's keys are for task %q, but %s:%d sets task = %q, and an extending file keeps the [base] and [parameters] keys it does not replace: extend a sweep of task %q, or write the file whole",
+		chain[at].file, written, setter.file, setter.loc.line([]string{"task"}, "", 0), task, task)
 }
 
 // throughExtends says of an error in a file that another extends which

@@ -152,6 +152,11 @@ func TestExtendsErrors(t *testing.T) {
 			"c.toml": "name = \"c\"\nextends = \"p.toml\"\n[base]\nsteps = 2\n",
 		}, []string{"p.toml:8: overrides[0].estimator_params.tau = 3: must be at most steps (2) (in the run with estimator = dv",
 			"c.toml, which inherits the whole overrides list: give it its own [[overrides]], or overrides = [] for none)"}},
+		{"a child that changes the task", map[string]string{
+			"p.toml": "name = \"p\"\ntask = \"fake\"\n[base]\nwidth = 3\n",
+			"c.toml": "name = \"c\"\nextends = \"p.toml\"\ntask = \"regress\"\n",
+		}, []string{"p.toml:4: base.width: unknown key", "(read through extends, from ", `c.toml; `, `p.toml's keys are for task "fake", but `,
+			`c.toml:3 sets task = "regress", and an extending file keeps the [base] and [parameters] keys it does not replace: extend a sweep of task "regress", or write the file whole)`}},
 		{"an empty [parameters], which drops nothing", map[string]string{
 			"grid.toml": gridFile,
 			"c.toml":    "name = \"c\"\nextends = \"grid.toml\"\nparameters = {}\n",
