@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"maps"
 	"math"
-	"path/filepath"
 	"slices"
 	"strings"
 
@@ -348,57 +347,15 @@ func checkInts(checks []intCheck) error {
 	return nil
 }
 
-// validateData checks the data set and its subsets.
+// validateData checks the data set, its subsets and eval_split (see
+// data.Settings.Check), and cleans data_path.
 func (c *Config) validateData() error {
-	if _, err := data.Lookup(c.Dataset); err != nil {
-		return fmt.Errorf("dataset = %q: %w", c.Dataset, err)
-	}
-	if err := data.CheckPath(c.Dataset, c.DataPath); err != nil {
-		return fmt.Errorf("dataset = %q needs data_path: %w", c.Dataset, err)
-	}
-	if c.DataPath != "" {
-		// One folder written two ways ("cifar", "./cifar/") is one path, and
-		// gives its runs one id.
-		c.DataPath = filepath.Clean(c.DataPath)
-	}
-	if err := checkInts([]intCheck{
-		{"train_subset", c.TrainSubset, 0, "0 (all images) or positive"},
-		{"test_subset", c.TestSubset, 0, "0 (all images) or positive"},
-		{"validation_subset", c.ValidationSubset, 0, "0 (none) or positive"},
-	}); err != nil {
+	path, err := data.Settings{Dataset: c.Dataset, DataPath: c.DataPath, TrainSubset: c.TrainSubset, TestSubset: c.TestSubset,
+		ValidationSubset: c.ValidationSubset, EvalSplit: c.EvalSplit}.Check()
+	if err != nil {
 		return err
 	}
-	if err := c.checkSubsetSizes(); err != nil {
-		return err
-	}
-	switch c.EvalSplit {
-	case data.SplitTest:
-	case data.SplitValidation:
-		if c.ValidationSubset == 0 {
-			return fmt.Errorf("eval_split = %q but validation_subset = 0: hold out some training images, e.g. validation_subset = 10000", c.EvalSplit)
-		}
-	default:
-		return fmt.Errorf("eval_split = %q: must be %q (report) or %q (tune settings on held-out training images)", c.EvalSplit, data.SplitTest, data.SplitValidation)
-	}
-	return nil
-}
-
-// checkSubsetSizes checks the subsets against the splits' sizes where
-// those are known before reading (the embedded MNIST), so that a subset
-// larger than its split fails validation rather than every run.
-func (c *Config) checkSubsetSizes() error {
-	train, test, ok := data.EmbeddedSizes(c.Dataset, c.DataPath)
-	switch {
-	case !ok:
-	case c.TrainSubset > train:
-		return fmt.Errorf("train_subset = %d: %s has %d training images; use at most %d, or 0 for all", c.TrainSubset, c.Dataset, train, train)
-	case c.TestSubset > test:
-		return fmt.Errorf("test_subset = %d: %s has %d test images; use at most %d, or 0 for all", c.TestSubset, c.Dataset, test, test)
-	case c.ValidationSubset >= train:
-		return fmt.Errorf("validation_subset = %d: %s has %d training images, and some must be left to train on; use fewer", c.ValidationSubset, c.Dataset, train)
-	case c.ValidationSubset > 0 && c.TrainSubset+c.ValidationSubset > train:
-		return fmt.Errorf("validation_subset = %d: with train_subset = %d, more than the %d training images of %s; use fewer", c.ValidationSubset, c.TrainSubset, train, c.Dataset)
-	}
+	c.DataPath = path
 	return nil
 }
 
