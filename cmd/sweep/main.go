@@ -37,6 +37,7 @@ import (
 
 	// Tasks register themselves.
 	_ "github.com/infomax/infomax/experiments/tasks/bmi"
+	_ "github.com/infomax/infomax/experiments/tasks/consistency"
 	_ "github.com/infomax/infomax/experiments/tasks/dim"
 	_ "github.com/infomax/infomax/experiments/tasks/gaussian"
 )

@@ -5,6 +5,30 @@ import (
 	"path/filepath"
 )
 
+// Sizes are the numbers of images of a data set's train and test splits
+// and their channels, for memory estimates made before anything is read.
+type Sizes struct{ Train, Test, Channels int }
+
+// sizes are the registered data sets' sizes (see `sweep list`).
+var sizes = map[string]Sizes{
+	"mnist": {60000, 10000, 1}, "fashion-mnist": {60000, 10000, 1},
+	"cifar10": {50000, 10000, 3}, "cifar100": {50000, 10000, 3}, "cifar100-coarse": {50000, 10000, 3},
+	"stl10": {5000, 8000, 3},
+}
+
+// SizesOf returns the named data set's sizes; one not listed is taken to
+// be as large as the largest. Every set's images are 32x32 (package data
+// pads or averages them to that side, ImageSide).
+func SizesOf(name string) Sizes {
+	if s, ok := sizes[name]; ok {
+		return s
+	}
+	return Sizes{60000, 10000, 3}
+}
+
+// ImageSide is the side of every data set's images.
+const ImageSide = 32
+
 // Settings are the keys a task that reads images gives them: dataset,
 // data_path, train_subset, test_subset, validation_subset and eval_split,
 // as the dim and consistency tasks name them.

@@ -4,6 +4,7 @@ import (
 	"fmt"
 
 	"github.com/infomax/infomax/architectures"
+	"github.com/infomax/infomax/experiments/data"
 	"github.com/infomax/infomax/experiments/tasks"
 	"github.com/infomax/infomax/experiments/train/optim"
 	"github.com/infomax/infomax/internal/graph"
@@ -38,38 +39,20 @@ const (
 	// of an image takes in training (value, gradient, batch norm's
 	// temporaries) and in feature extraction.
 	trainCopies, extractCopies = 2.5, 3.5
-	// imageSide is the side of every data set's images (package data pads
-	// or averages them to 32x32).
-	imageSide = 32
 )
-
-// splitSizes are the images of a data set's train and test splits and
-// their channels.
-type splitSizes struct{ train, test, channels int }
-
-// datasetSizes are the registered data sets' sizes (see `sweep list`);
-// one not listed is taken to be as large as the largest.
-var datasetSizes = map[string]splitSizes{
-	"mnist": {60000, 10000, 1}, "fashion-mnist": {60000, 10000, 1},
-	"cifar10": {50000, 10000, 3}, "cifar100": {50000, 10000, 3}, "cifar100-coarse": {50000, 10000, 3},
-	"stl10": {5000, 8000, 3},
-}
 
 // images returns the numbers of training and test images the run keeps,
 // and their channels.
 func (c *Config) images() (train, test, channels float64) {
-	s, ok := datasetSizes[c.Dataset]
-	if !ok {
-		s = splitSizes{60000, 10000, 3}
-	}
-	train, test = float64(s.train), float64(s.test)
+	s := data.SizesOf(c.Dataset)
+	train, test = float64(s.Train), float64(s.Test)
 	if c.TrainSubset > 0 {
 		train = min(train, float64(c.TrainSubset))
 	}
 	if c.TestSubset > 0 {
 		test = min(test, float64(c.TestSubset))
 	}
-	return train, test, float64(s.channels)
+	return train, test, float64(s.Channels)
 }
 
 // EstimateMemory estimates the peak memory of a run from its settings,
@@ -89,7 +72,7 @@ func (c *Config) EstimateMemory() tasks.Memory {
 	}
 	mem := tasks.Memory{
 		{What: "the process itself", Bytes: baseBytes},
-		{What: "the images", Setting: fmt.Sprintf("dataset = %q", c.Dataset), Bytes: heapGrowth * 4 * (train + test) * channels * imageSide * imageSide},
+		{What: "the images", Setting: fmt.Sprintf("dataset = %q", c.Dataset), Bytes: heapGrowth * 4 * (train + test) * channels * data.ImageSide * data.ImageSide},
 		{What: "the probes' features", Setting: features,
 			Bytes: heapGrowth * 4 * (train + test) * c.features()},
 	}

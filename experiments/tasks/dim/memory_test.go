@@ -8,6 +8,7 @@ import (
 	G "gorgonia.org/gorgonia"
 
 	"github.com/infomax/infomax/architectures"
+	"github.com/infomax/infomax/experiments/data"
 	"github.com/infomax/infomax/experiments/tasks"
 	"github.com/infomax/infomax/experiments/tasks/taskstest"
 )
@@ -163,7 +164,7 @@ func TestMemoryEstimateCountsTheModelsWeights(t *testing.T) {
 			if err := c.Validate(); err != nil {
 				t.Fatal(err)
 			}
-			m, err := NewModel(c, 1, imageSide, 1)
+			m, err := NewModel(c, 1, data.ImageSide, 1)
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -1,0 +1,59 @@
+package consistency
+
+import (
+	"fmt"
+
+	"github.com/infomax/infomax/experiments/data"
+	"github.com/infomax/infomax/experiments/tasks"
+	"github.com/infomax/infomax/experiments/train/optim"
+)
+
+// The constants of the memory estimate; see EstimateMemory.
+const (
+	// baseBytes is the process before the run: runtime, code and buffers.
+	baseBytes = 32e6
+	// heapGrowth doubles what the heap holds, for its growth between
+	// collections.
+	heapGrowth = 2
+	// bytesPerWeight holds a weight's value, its gradient and gorgonia's
+	// copies; Adam's moments add optim.MomentsBytes.
+	bytesPerWeight = 20
+	// scoreBytes is what each entry of a batch's score matrix takes with
+	// its gradient and the estimator's temporaries (the gaussian task's
+	// 36 float32 copies), and activationCopies each activation.
+	scoreBytes, activationCopies = 36 * 4, 14
+)
+
+// EstimateMemory estimates the peak memory of a run from its settings,
+// part by part: the images, the two critics' weights (the test's, on
+// images side by side for data_processing and additivity, and the
+// reference's) and their activations and scores. Each part names the
+// setting that makes it large.
+func (c *Config) EstimateMemory() tasks.Memory {
+	def := DefaultConfig()
+	blame := func(keys ...string) string { return tasks.Blame(c, def, keys...) }
+	s := data.SizesOf(c.Dataset)
+	train, test := float64(s.Train), float64(s.Test)
+	if c.TrainSubset > 0 {
+		train = min(train, float64(c.TrainSubset))
+	}
+	if c.TestSubset > 0 {
+		test = min(test, float64(c.TestSubset))
+	}
+	pixels := float64(s.Channels * data.ImageSide * data.ImageSide)
+	in, h, layers, out, n := 3*pixels, float64(c.Hidden), float64(c.Layers), float64(c.Embed), float64(c.BatchSize)
+	rows := 2 * n // the separable critic embeds each side's batch
+	if c.Critic == "concat" {
+		rows, out = n*n, 1
+	}
+	weights := in*h + h + max(layers-1, 0)*(h*h+h) + h*out + out
+	return tasks.Memory{
+		{What: "the process itself", Bytes: baseBytes},
+		{What: "the images", Setting: fmt.Sprintf("dataset = %q", c.Dataset), Bytes: heapGrowth * 4 * (train + test) * pixels},
+		{What: "the critics' weights", Setting: blame("hidden", "layers", "embed"),
+			Bytes: 2 * (bytesPerWeight + optim.MomentsBytes(c.AdamMoments)) * weights},
+		{What: "the critics' activations and inputs", Setting: blame("batch_size", "hidden", "layers"),
+			Bytes: 2 * activationCopies * 4 * rows * (in + h*layers + out)},
+		{What: "the batches' scores (batch_size² pairs)", Setting: blame("batch_size"), Bytes: 2 * scoreBytes * n * n},
+	}
+}
