@@ -18,17 +18,7 @@ func BenchmarkStep(b *testing.B) {
 		{"separable", "jsd", 64, 128}, {"concat", "jsd", 16, 256}, {"concat", "jsd", 16, 128},
 	} {
 		b.Run(fmt.Sprintf("%s/%s/hidden=%d/batch=%d", tc.critic, tc.estimator, tc.hidden, tc.batch), func(b *testing.B) {
-			c := DefaultConfig()
-			c.Problem, c.Estimator, c.Critic, c.Hidden, c.BatchSize = "sparse-5x5", tc.estimator, tc.critic, tc.hidden, tc.batch
-			p, err := ParseProblem(c.Problem)
-			if err != nil {
-				b.Fatal(err)
-			}
-			tr, err := newTrainer(c, p.Draw(c.Samples, 0, rand.NewPCG(1, 2)), 1)
-			if err != nil {
-				b.Fatal(err)
-			}
-			defer tr.m.Close()
+			tr := benchTrainer(b, tc.critic, tc.estimator, tc.hidden, tc.batch)
 			for b.Loop() {
 				if _, _, err := tr.step(); err != nil {
 					b.Fatal(err)
@@ -50,17 +40,7 @@ func BenchmarkScoreAll(b *testing.B) {
 		{"concat", "jsd", 16, 128},
 	} {
 		b.Run(fmt.Sprintf("%s/%s/hidden=%d/batch=%d", tc.critic, tc.estimator, tc.hidden, tc.batch), func(b *testing.B) {
-			c := DefaultConfig()
-			c.Problem, c.Estimator, c.Critic, c.Hidden, c.BatchSize = "sparse-5x5", tc.estimator, tc.critic, tc.hidden, tc.batch
-			p, err := ParseProblem(c.Problem)
-			if err != nil {
-				b.Fatal(err)
-			}
-			tr, err := newTrainer(c, p.Draw(c.Samples, 0, rand.NewPCG(1, 2)), 1)
-			if err != nil {
-				b.Fatal(err)
-			}
-			defer tr.m.Close()
+			tr := benchTrainer(b, tc.critic, tc.estimator, tc.hidden, tc.batch)
 			for b.Loop() {
 				if _, err := tr.scoreAll(); err != nil {
 					b.Fatal(err)
@@ -68,4 +48,21 @@ func BenchmarkScoreAll(b *testing.B) {
 			}
 		})
 	}
+}
+
+// benchTrainer builds the trainer of a neural run on 5,000 draws of the
+// 5×5 sparse problem, closed when the benchmark ends.
+func benchTrainer(b *testing.B, critic, estimator string, hidden, batch int) *trainer {
+	c := DefaultConfig()
+	c.Problem, c.Estimator, c.Critic, c.Hidden, c.BatchSize = "sparse-5x5", estimator, critic, hidden, batch
+	p, err := ParseProblem(c.Problem)
+	if err != nil {
+		b.Fatal(err)
+	}
+	tr, err := newTrainer(c, p.Draw(c.Samples, 0, rand.NewPCG(1, 2)), 1)
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { tr.m.Close() })
+	return tr
 }

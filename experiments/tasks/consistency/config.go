@@ -148,10 +148,7 @@ func (c *Config) Validate() error {
 	if _, err := estimators.New(c.Estimator, estimators.Params(c.EstimatorParams)); err != nil {
 		return estimators.ParamKey("estimator_params", err)
 	}
-	if err := optim.CheckSettings(c.LR, c.Beta1, c.Beta2); err != nil {
-		return err
-	}
-	moments, err := optim.MomentsKey(c.AdamMoments)
+	moments, err := optim.CheckAdam(c.LR, c.Beta1, c.Beta2, c.AdamMoments)
 	if err != nil {
 		return err
 	}

@@ -514,10 +514,7 @@ func (c *Config) validateTraining() error {
 	if c.Steps > 0 && c.explicit["epochs"] {
 		return fmt.Errorf("epochs = %d: steps = %d sets the training length instead; remove one of the two keys", c.Epochs, c.Steps)
 	}
-	if err := optim.CheckSettings(c.LR, c.Beta1, c.Beta2); err != nil {
-		return err
-	}
-	moments, err := optim.MomentsKey(c.AdamMoments)
+	moments, err := optim.CheckAdam(c.LR, c.Beta1, c.Beta2, c.AdamMoments)
 	if err != nil {
 		return err
 	}

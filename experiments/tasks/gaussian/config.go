@@ -98,10 +98,7 @@ func (c *Config) Validate() error {
 	case c.StepsPerLevel > math.MaxInt/len(c.MILevels):
 		return fmt.Errorf("steps_per_level = %d: times %d levels, more steps than a count can hold", c.StepsPerLevel, len(c.MILevels))
 	}
-	if err := optim.CheckSettings(c.LR, c.Beta1, c.Beta2); err != nil {
-		return err
-	}
-	moments, err := optim.MomentsKey(c.AdamMoments)
+	moments, err := optim.CheckAdam(c.LR, c.Beta1, c.Beta2, c.AdamMoments)
 	if err != nil {
 		return err
 	}

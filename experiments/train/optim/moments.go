@@ -53,6 +53,16 @@ func MomentsKey(s string) (string, error) {
 	return s, nil
 }
 
+// CheckAdam checks a task config's Adam keys, lr, beta1, beta2 (see
+// CheckSettings) then adam_moments, and returns adam_moments as the config
+// keeps it (see MomentsKey).
+func CheckAdam(lr, beta1, beta2 float64, moments string) (string, error) {
+	if err := CheckSettings(lr, beta1, beta2); err != nil {
+		return "", err
+	}
+	return MomentsKey(moments)
+}
+
 // MomentsBytes returns the bytes Adam's two moments take a weight under
 // s, a task config's adam_moments: 16 for float64 moments (the default,
 // "" or "float64"), 8 for float32 ones. Memory estimates add it to their
