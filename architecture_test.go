@@ -30,6 +30,7 @@ var layers = map[string]int{
 	"cmd/speedratio":                7,
 	"experiments/engine/sweep":      6,
 	"experiments/tasks/bmi":         6,
+	"experiments/tasks/consistency": 6,
 	"experiments/tasks/dim":         6,
 	"experiments/tasks/gaussian":    6,
 	"experiments/tasks/taskstest":   6,

@@ -15,13 +15,14 @@
 //     against the PyTorch references (it runs both as programs).
 //  6. experiments/engine/sweep, the sweep engine (decodes sweep files,
 //     expands and shards runs, runs them resumably, keeps results.csv); and
-//     experiments/tasks/<name>, one package per task (bmi, dim, gaussian), with
+//     experiments/tasks/<name>, one package per task (bmi, consistency,
+//     dim, gaussian), with
 //     experiments/tasks/taskstest, the harness their tests share. The
 //     engine never imports a task, nor a task the engine.
 //  5. experiments/engine/checkpoint: atomic checkpoint files and the state
 //     encoding tasks write into them; experiments/train/pair: the pair
 //     critic and estimator model that the vector tasks (gaussian, bmi)
-//     train.
+//     and consistency train.
 //  4. experiments/tasks: the task contract (Task, Config, Run) and the
 //     task registry.
 //  3. reports (figures and tables from results files, by registered kind),
