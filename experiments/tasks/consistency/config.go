@@ -133,6 +133,8 @@ func (c *Config) Validate() error {
 	switch {
 	case c.Rows < 0:
 		return fmt.Errorf("rows = %d: must be at least 0 (the rows of the image that Y keeps)", c.Rows)
+	case c.Rows == 0 && c.Test != TestBaseline:
+		return fmt.Errorf("rows = 0: Y keeps no row, so I(X; Y), the %s ratio's denominator, is 0; use rows = 1 or more", c.Test)
 	case c.Drop < 0:
 		return fmt.Errorf("drop = %d: must be at least 0 (how many rows fewer than Y h(Y) keeps)", c.Drop)
 	case c.BatchSize < 2:

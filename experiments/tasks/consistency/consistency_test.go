@@ -94,6 +94,7 @@ func TestValidateNamesTheKey(t *testing.T) {
 	}{
 		{func(c *Config) { c.Test = "additive" }, `test = "additive": must be "baseline", "data_processing" or "additivity"`},
 		{func(c *Config) { c.Rows = -1 }, "rows = -1: must be at least 0"},
+		{func(c *Config) { c.Test, c.Rows = TestAdditivity, 0 }, "rows = 0: Y keeps no row, so I(X; Y), the additivity ratio's denominator, is 0"},
 		{func(c *Config) { c.Drop = -1 }, "drop = -1: must be at least 0"},
 		{func(c *Config) { c.BatchSize = 1 }, "batch_size = 1: must be at least 2"},
 		{func(c *Config) { c.Steps = 0 }, "steps = 0: must be at least 1"},
