@@ -89,7 +89,8 @@ func (c *Config) ideal() float64 {
 // by side for steps steps, each on batches of its own pairs, and takes
 // each one's estimate on the evaluation split: the mean of its estimates
 // of consecutive batches (a last partial batch left out), as Song and
-// Ermon score theirs.
+// Ermon score theirs. A reference estimate not above 0, whose ratio would
+// mean nothing, ends the run as diverged (deterministic, it would again).
 func (Task) Run(ctx context.Context, cfg tasks.Config, run *tasks.Run) (results.Values, error) {
 	c, ok := cfg.(*Config)
 	if !ok {
@@ -127,6 +128,10 @@ func (Task) Run(ctx context.Context, cfg tasks.Config, run *tasks.Run) (results.
 			return nil, &tasks.DivergedError{Step: c.Steps, Reason: reason}
 		}
 	}
+	if out["mi_ref"] <= 0 {
+		return nil, &tasks.DivergedError{Step: c.Steps, Reason: fmt.Sprintf("mi_ref = %.4g on the %s split (%.4g in training): "+
+			"the reference's estimate is not above 0, and a ratio over it would mean nothing", out["mi_ref"], eval.Split, out["train_mi_ref"])}
+	}
 	out["ratio"] = out["mi"] / out["mi_ref"]
 	if c.ideal() > 0 {
 		out["ideal"] = c.ideal()
@@ -159,8 +164,28 @@ func loadImages(ctx context.Context, c *Config, runSeed int64) (train, eval *dat
 		return nil, nil, fmt.Errorf("rows = %d: dataset = %q has images of %d rows; use at most %d", c.Rows, c.Dataset, train.H, train.H)
 	case c.BatchSize > train.N || c.BatchSize > eval.N:
 		return nil, nil, fmt.Errorf("batch_size = %d: more than the %d training or %d %s images", c.BatchSize, train.N, eval.N, eval.Split)
+	case c.Test != TestBaseline && blankRows(train, c.Rows):
+		return nil, nil, fmt.Errorf("rows = %d: the first %d rows of every training image are 0 (MNIST's 28x28 digits are padded with 2 rows of 0 to 32x32), "+
+			"so Y holds nothing and I(X; Y), the %s ratio's denominator, is 0; use more rows", c.Rows, c.Rows, c.Test)
 	}
 	return train, eval, nil
+}
+
+// blankRows reports whether the first rows rows of every image of s, in
+// every channel, are 0.
+func blankRows(s *data.Set, rows int) bool {
+	pix, plane := s.Dim(), s.H*s.W
+	for i := range s.N {
+		for ch := range s.C {
+			start := i*pix + ch*plane
+			for _, v := range s.Images[start : start+min(rows, s.H)*s.W] {
+				if v != 0 {
+					return false
+				}
+			}
+		}
+	}
+	return true
 }
 
 // trainSideBySide trains the two critics for c.Steps steps, a step of each

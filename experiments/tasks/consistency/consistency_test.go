@@ -2,6 +2,7 @@ package consistency
 
 import (
 	"context"
+	"errors"
 	"math/rand/v2"
 	"reflect"
 	"slices"
@@ -10,6 +11,7 @@ import (
 
 	"github.com/infomax/infomax/experiments/data"
 	"github.com/infomax/infomax/experiments/engine/results"
+	"github.com/infomax/infomax/experiments/tasks"
 	"github.com/infomax/infomax/experiments/tasks/taskstest"
 )
 
@@ -103,6 +105,10 @@ func TestValidateNamesTheKey(t *testing.T) {
 		{func(c *Config) { c.EstimatorParams = map[string]float64{"tau": 1} }, "estimator_params"},
 		{func(c *Config) { c.EvalSplit = "validation" }, `eval_split = "validation" but validation_subset = 0`},
 		{func(c *Config) { c.TrainSubset = 70000 }, "train_subset = 70000: mnist has 60000 training images"},
+		{func(c *Config) { c.Rows = 33 }, "rows = 33: the images have 32 rows"},
+		{func(c *Config) { c.TrainSubset = 50 }, "batch_size = 100: larger than train_subset = 50"},
+		{func(c *Config) { c.TestSubset = 50 }, "batch_size = 100: larger than test_subset = 50"},
+		{func(c *Config) { c.EvalSplit, c.ValidationSubset = "validation", 50 }, "batch_size = 100: larger than validation_subset = 50"},
 		{func(c *Config) { c.Critic = "bilinear" }, `critic = "bilinear"`},
 		{func(c *Config) { c.LR = 0 }, "lr"},
 	} {
@@ -127,6 +133,8 @@ func tiny(test string) *Config {
 	return c
 }
 
+// runTiny runs c with seed, checks the metrics it wrote against those the
+// task names, and returns its summary.
 func runTiny(t *testing.T, c *Config, seed int64) results.Values {
 	t.Helper()
 	r, m := taskstest.NewRun(seed, nil)
@@ -164,14 +172,33 @@ func TestTinyRunsAreDeterministicAndShareTheirReference(t *testing.T) {
 	}
 }
 
-// TestRowsBeyondTheImageAreRefused: MNIST's images have 32 rows (28
-// padded), and rows = 33 fails the run, naming the key and the height.
-func TestRowsBeyondTheImageAreRefused(t *testing.T) {
-	c := tiny(TestBaseline)
-	c.Rows = 33
+// TestRowsOfPaddingAreRefused: MNIST's digits are padded with 2 rows of
+// 0, so rows = 2 leaves Y blank, and the additivity ratio's denominator
+// I(X; Y) 0: the run fails before training, naming the key.
+func TestRowsOfPaddingAreRefused(t *testing.T) {
+	c := tiny(TestAdditivity)
+	c.Rows = 2
 	r, _ := taskstest.NewRun(1, nil)
-	if _, err := (Task{}).Run(context.Background(), c, r); err == nil || !strings.Contains(err.Error(), `rows = 33: dataset = "mnist" has images of 32 rows; use at most 32`) {
+	if _, err := (Task{}).Run(context.Background(), c, r); err == nil || !strings.Contains(err.Error(), "rows = 2: the first 2 rows of every training image are 0") {
 		t.Errorf("Run = %v, want the rows refused", err)
+	}
+	c.Rows = 3
+	if !blankRows(&data.Set{N: 1, C: 1, H: 4, W: 1, Images: []float32{0, 0, 1, 0}}, 2) || blankRows(&data.Set{N: 1, C: 1, H: 4, W: 1, Images: []float32{0, 0, 1, 0}}, 3) {
+		t.Error("blankRows does not see the first non-zero row")
+	}
+}
+
+// TestAReferenceNotAboveZeroIsADivergence: nwj's estimate of an untrained
+// critic (one step at a learning rate of 1e-30) is not above 0 here, and
+// the run ends as diverged rather than report a ratio over it.
+func TestAReferenceNotAboveZeroIsADivergence(t *testing.T) {
+	c := tiny(TestDataProcessing)
+	c.Estimator, c.Steps, c.LR = "nwj", 1, 1e-30
+	r, _ := taskstest.NewRun(1, nil)
+	_, err := Task{}.Run(context.Background(), c, r)
+	var de *tasks.DivergedError
+	if !errors.As(err, &de) || !strings.Contains(de.Reason, "the reference's estimate is not above 0, and a ratio over it would mean nothing") {
+		t.Fatalf("Run = %v, want a divergence of the reference's estimate", err)
 	}
 }
 
@@ -193,5 +220,49 @@ func TestMemoryEstimateCoversAMeasuredRun(t *testing.T) {
 	c.BatchSize *= 4
 	if c.EstimateMemory().Total() <= small {
 		t.Error("the estimate does not grow with batch_size")
+	}
+}
+
+// TestTheEstimateIsTakenOnTheEvaluationSplit: loadImages gives the test
+// split, or with eval_split = "validation" the images held out of
+// training; and a critic's estimate is the mean of its estimates of every
+// full batch of them, each image with its partner.
+func TestTheEstimateIsTakenOnTheEvaluationSplit(t *testing.T) {
+	c := tiny(TestAdditivity)
+	train, eval, err := loadImages(context.Background(), c, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if train.N != 300 || eval.Split != data.SplitTest || eval.N != 200 {
+		t.Fatalf("train %d images, evaluation on %d of %s; want 300, and 200 of test", train.N, eval.N, eval.Split)
+	}
+	c.EvalSplit, c.ValidationSubset = data.SplitValidation, 100
+	if _, val, err := loadImages(context.Background(), c, 1); err != nil || val.Split != data.SplitValidation || val.N != 100 {
+		t.Fatalf("with eval_split = validation: %v, %v", val, err)
+	}
+	cr, err := newCritic(c, c.testView(), train, 1, 2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cr.m.Close()
+	partner := partners(rand.New(rand.NewPCG(3, 4)), eval.N)
+	got, err := cr.estimate(eval, partner)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var sum float64
+	for k := range eval.N / c.BatchSize {
+		for j := range c.BatchSize {
+			i := k*c.BatchSize + j
+			cr.v.load(cr.m, j, eval, i, partner[i])
+		}
+		_, mi, err := cr.m.Eval()
+		if err != nil {
+			t.Fatal(err)
+		}
+		sum += mi
+	}
+	if want := sum / float64(eval.N/c.BatchSize); got != want {
+		t.Errorf("estimate %v, want the mean over the %d batches, %v", got, eval.N/c.BatchSize, want)
 	}
 }

@@ -25,10 +25,10 @@ const (
 )
 
 // EstimateMemory estimates the peak memory of a run from its settings,
-// part by part: the images, the two critics' weights (the test's, on
-// images side by side for data_processing and additivity, and the
-// reference's) and their activations and scores. Each part names the
-// setting that makes it large.
+// part by part: the images, the two critics' weights and their
+// activations and scores. Every test is counted as the widest, whose test
+// critic sees two images a side (the baseline's sees one, and is
+// overestimated). Each part names the setting that makes it large.
 func (c *Config) EstimateMemory() tasks.Memory {
 	def := DefaultConfig()
 	blame := func(keys ...string) string { return tasks.Blame(c, def, keys...) }
