@@ -26,13 +26,7 @@ func smallNeural(estimator string) *Config {
 
 func run(t *testing.T, c *Config, seed int64) (results.Values, *taskstest.Metrics) {
 	t.Helper()
-	r, m := taskstest.NewRun(seed, nil)
-	out, err := Task{}.Run(context.Background(), c, r)
-	if err != nil {
-		t.Fatal(err)
-	}
-	taskstest.CheckMetrics(t, Task{}, c, out, m)
-	return out, m
+	return taskstest.RunChecked(t, Task{}, c, seed)
 }
 
 // TestClassicRun runs ksg and cca on 2,000 draws of a 2×2 dense Gaussian

@@ -137,12 +137,7 @@ func tiny(test string) *Config {
 // task names, and returns its summary.
 func runTiny(t *testing.T, c *Config, seed int64) results.Values {
 	t.Helper()
-	r, m := taskstest.NewRun(seed, nil)
-	out, err := Task{}.Run(context.Background(), c, r)
-	if err != nil {
-		t.Fatal(err)
-	}
-	taskstest.CheckMetrics(t, Task{}, c, out, m)
+	out, _ := taskstest.RunChecked(t, Task{}, c, seed)
 	return out
 }
 

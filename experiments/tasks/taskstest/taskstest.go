@@ -76,6 +76,20 @@ func NewRun(seed int64, cp tasks.Checkpointer) (*tasks.Run, *Metrics) {
 		Log: slog.New(slog.NewTextHandler(io.Discard, nil))}, m
 }
 
+// RunChecked runs task with cfg on a [NewRun] of seed without a
+// checkpointer, fails tb if it returns an error, checks its metrics with
+// [CheckMetrics], and returns its summary and what it logged.
+func RunChecked(tb testing.TB, task tasks.Task, cfg tasks.Config, seed int64) (results.Values, *Metrics) {
+	tb.Helper()
+	r, m := NewRun(seed, nil)
+	out, err := task.Run(context.Background(), cfg, r)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	CheckMetrics(tb, task, cfg, out, m)
+	return out, m
+}
+
 // Interrupt runs task with cfg on run, giving the run a [CancelAt] as its
 // Progress that stops it once done steps have finished, and fails tb unless
 // Run returns context.Canceled. It returns the progress.
