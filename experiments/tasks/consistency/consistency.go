@@ -236,6 +236,7 @@ type critic struct {
 	m     *pair.Model
 	batch int
 	v     view
+	two   bool // v reads a second image
 	train *data.Set
 	rng   *rand.Rand
 }
@@ -252,7 +253,7 @@ func newCritic(c *Config, v view, train *data.Set, initSeed, batchSeed uint64) (
 	if err != nil {
 		return nil, fmt.Errorf("consistency: %w", err)
 	}
-	return &critic{name: v.name, m: m, batch: c.BatchSize, v: v, train: train, rng: rand.New(rand.NewPCG(batchSeed, 0xc0de))}, nil
+	return &critic{name: v.name, m: m, batch: c.BatchSize, v: v, two: v.twoImages(), train: train, rng: rand.New(rand.NewPCG(batchSeed, 0xc0de))}, nil
 }
 
 // step trains the critic on a batch of training images drawn at random
@@ -260,7 +261,7 @@ func newCritic(c *Config, v view, train *data.Set, initSeed, batchSeed uint64) (
 // images).
 func (cr *critic) step() (loss, mi float64, err error) {
 	for j := range cr.batch {
-		a, b := drawPair(cr.rng, cr.train.N, cr.v.twoImages())
+		a, b := drawPair(cr.rng, cr.train.N, cr.two)
 		cr.v.load(cr.m, j, cr.train, a, b)
 	}
 	return cr.m.Step()

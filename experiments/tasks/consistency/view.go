@@ -50,9 +50,11 @@ func (v view) images() int { return len(v.x) }
 
 // twoImages reports whether the view reads a second image.
 func (v view) twoImages() bool {
-	for _, p := range append(append([]part(nil), v.x...), v.y...) {
-		if p.second {
-			return true
+	for _, side := range [][]part{v.x, v.y} {
+		for _, p := range side {
+			if p.second {
+				return true
+			}
 		}
 	}
 	return false
