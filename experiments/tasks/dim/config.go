@@ -149,9 +149,10 @@ type Config struct {
 	LocalCritic  string `toml:"local_critic"`
 	GlobalCritic string `toml:"global_critic"`
 	// MIUnits is the local critic's width: the embedding size of
-	// encode-and-dot (2048 in the official code), the hidden width of
-	// concat-and-convolve (512). GlobalUnits is the global critic's
-	// (512).
+	// encode-and-dot (2048, the official code's, the default), the hidden
+	// width of concat-and-convolve (512, DIM-v0's, its default where the
+	// sweep file does not set mi_units: see [Config.SetKeys]).
+	// GlobalUnits is the global critic's (512).
 	MIUnits     int `toml:"mi_units"`
 	GlobalUnits int `toml:"global_units"`
 	// YEmbedding says whether the encode-and-dot critics embed Y where its
@@ -234,7 +235,9 @@ type Config struct {
 
 // SetKeys records the keys that the sweep file set for this run (see
 // [tasks.KeysSetter]), so that Validate can refuse a preset together with a
-// key it sets even when that key was set to its default value. A nested
+// key it sets even when that key was set to its default value, and can
+// tell a concat-and-convolve critic's mi_units left to its own default
+// (512) from one set to encode-and-dot's (2048). A nested
 // key ("estimator_params.tau") is recorded by its first part.
 func (c *Config) SetKeys(keys []string) {
 	c.explicit = make(map[string]bool, len(keys))
@@ -262,7 +265,7 @@ func DefaultConfig() *Config {
 		EvalSplit:        data.SplitTest,
 		LocalCritic:      "encode-and-dot",
 		GlobalCritic:     "concat",
-		MIUnits:          2048,
+		MIUnits:          defaultMIUnits,
 		GlobalUnits:      512,
 		YEmbedding:       yEmbedAlways,
 		PriorHidden:      []int{1000, 200},
@@ -373,12 +376,7 @@ func (c *Config) validatePreset() error {
 	if _, ok := Presets[c.Preset]; !ok {
 		return fmt.Errorf("preset = %q: unknown (known: %s)%s", c.Preset, strings.Join(presetNames(), ", "), registry.DidYouMean(c.Preset, presetNames()))
 	}
-	set := func(key string, differs bool) bool {
-		if c.explicit != nil {
-			return c.explicit[key]
-		}
-		return differs
-	}
+	set := c.keySet
 	switch {
 	case set("model", c.Model != ModelDIM):
 		return fmt.Errorf("model = %q: preset = %q sets the model; remove one of the two keys", c.Model, c.Preset)
@@ -390,6 +388,17 @@ func (c *Config) validatePreset() error {
 		return fmt.Errorf("gamma = %g: preset = %q sets alpha, beta and gamma; remove one of the two keys", c.Gamma, c.Preset)
 	}
 	return nil
+}
+
+// keySet reports whether key counts as set: for a config from a sweep
+// file (see [Config.SetKeys]), whether the file sets it, whatever its
+// value; for a config built in Go, which has no such record, whether its
+// value differs from the default (differs).
+func (c *Config) keySet(key string, differs bool) bool {
+	if c.explicit != nil {
+		return c.explicit[key]
+	}
+	return differs
 }
 
 // validateObjective checks the model, the weights of the objective's
@@ -474,13 +483,29 @@ func (c *Config) validateYEmbedding() error {
 	return nil
 }
 
-// validateNetworks checks the critics and the networks' widths.
+// The local critics' default widths (mi_units): encode-and-dot's
+// embeddings are the official code's 2048 wide, concat-and-convolve's
+// hidden layers DIM-v0's 512 (its dim_h = [512, 512, 1]). A
+// concat-and-convolve critic scores every pair of a location and a Y, so
+// 2048 would also cost it 16 times the products of 512.
+const (
+	defaultMIUnits         = 2048
+	concatAndConvolveUnits = 512
+	concatAndConvolve      = "concat-and-convolve"
+)
+
+// validateNetworks checks the critics and the networks' widths, giving a
+// concat-and-convolve critic its own default width where mi_units is not
+// set.
 func (c *Config) validateNetworks() error {
 	if !slices.Contains(architectures.LocalCriticNames(), c.LocalCritic) {
 		return fmt.Errorf("local_critic = %q: must be one of %s", c.LocalCritic, strings.Join(architectures.LocalCriticNames(), ", "))
 	}
 	if !slices.Contains(architectures.GlobalCriticNames(), c.GlobalCritic) {
 		return fmt.Errorf("global_critic = %q: must be one of %s", c.GlobalCritic, strings.Join(architectures.GlobalCriticNames(), ", "))
+	}
+	if c.LocalCritic == concatAndConvolve && !c.keySet("mi_units", c.MIUnits != defaultMIUnits) {
+		c.MIUnits = concatAndConvolveUnits
 	}
 	if err := checkInts([]intCheck{
 		{"mi_units", c.MIUnits, 1, ""}, {"global_units", c.GlobalUnits, 1, ""},

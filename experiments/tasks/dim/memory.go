@@ -134,7 +134,7 @@ func (c *Config) networks(obj Preset, channels float64) (weights, acts float64) 
 	n, u, gu := float64(c.BatchSize), float64(c.MIUnits), float64(c.GlobalUnits)
 	weights = channels*16*c1 + c1*16*c2 + c2*16*c3 + c3*16*fc + fc*code
 	acts = c.encoderActivations(channels)
-	if obj.Beta > 0 && c.LocalCritic == "concat-and-convolve" {
+	if obj.Beta > 0 && c.LocalCritic == concatAndConvolve {
 		weights += (c2+code)*u + u*u + u
 		acts += n * 64 * u * 4 // every pairing of an image's code with a location
 	} else if obj.Beta > 0 {

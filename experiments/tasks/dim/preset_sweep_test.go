@@ -1,11 +1,12 @@
 package dim_test
 
 import (
+	"slices"
 	"strings"
 	"testing"
 
 	"github.com/infomax/infomax/experiments/engine/sweep"
-	_ "github.com/infomax/infomax/experiments/tasks/dim"
+	"github.com/infomax/infomax/experiments/tasks/dim"
 )
 
 // presetSweep is a small dim sweep file; rest is appended to its [base]
@@ -55,5 +56,42 @@ func TestPresetWithExplicitDefaultWeightIsAnError(t *testing.T) {
 			!strings.Contains(msg, "remove one of the two keys") {
 			t.Errorf("%s: error %q: want one line naming %s and preset and saying to remove one", tc.name, msg, tc.bad)
 		}
+	}
+}
+
+// TestConcatAndConvolveTakesItsOwnWidth checks that a concat-and-convolve
+// local critic whose sweep file leaves mi_units out gets DIM-v0's 512, not
+// encode-and-dot's 2048, while one that sets mi_units, even to 2048, keeps
+// it, and encode-and-dot keeps 2048; in [base], swept, and by an override.
+func TestConcatAndConvolveTakesItsOwnWidth(t *testing.T) {
+	const head = "name = \"w\"\ntask = \"dim\"\n[base]\ntrain_subset = 64\ntest_subset = 32\nepochs = 1\nbatch_size = 16\n"
+	for _, tc := range []struct {
+		name, rest string
+		want       []int // mi_units of the runs, in order
+	}{
+		{"encode-and-dot by default", "", []int{2048}},
+		{"concat-and-convolve left to its default", "local_critic = \"concat-and-convolve\"\n", []int{512}},
+		{"concat-and-convolve at 2048", "local_critic = \"concat-and-convolve\"\nmi_units = 2048\n", []int{2048}},
+		{"concat-and-convolve at 64", "local_critic = \"concat-and-convolve\"\nmi_units = 64\n", []int{64}},
+		{"both critics swept", "[parameters.local_critic]\nvalues = [\"encode-and-dot\", \"concat-and-convolve\"]\n", []int{2048, 512}},
+		{"both swept, one width overridden", "[parameters.local_critic]\nvalues = [\"encode-and-dot\", \"concat-and-convolve\"]\n" +
+			"[[overrides]]\nwhere = { local_critic = \"concat-and-convolve\" }\nmi_units = 2048\n", []int{2048, 2048}},
+	} {
+		s, err := sweep.Parse("w.toml", []byte(head+tc.rest))
+		if err != nil {
+			t.Fatalf("%s: %v", tc.name, err)
+		}
+		var got []int
+		for _, r := range s.Runs {
+			got = append(got, r.Config.(*dim.Config).MIUnits)
+		}
+		if !slices.Equal(got, tc.want) {
+			t.Errorf("%s: mi_units %v, want %v", tc.name, got, tc.want)
+		}
+	}
+	c := dim.DefaultConfig()
+	c.LocalCritic = "concat-and-convolve"
+	if err := c.Validate(); err != nil || c.MIUnits != 512 {
+		t.Errorf("a Go config with concat-and-convolve at the default width: mi_units %d, err %v; want 512", c.MIUnits, err)
 	}
 }
