@@ -17,6 +17,12 @@ import G "gorgonia.org/gorgonia"
 // estimate of the bound's gradient. Its variance, like NWJ's, grows
 // exponentially with the true MI (Song & Ermon 2020), because e^s of rare
 // negatives dominates the partition term.
+//
+// This is the paper's Eq. 2 (Hjelm et al. 2019) over the mask's
+// negatives. The official Deep InfoMax code's donsker_varadhan_loss means
+// to compute the same, but its masks broadcast against the wrong axes of
+// the score tensor (a reading of its code), so its DV runs are not
+// reproduced here (README.md, "Deep InfoMax on images").
 type DV struct{}
 
 func init() {

@@ -26,6 +26,12 @@ import (
 // whenever the true MI is larger (log 64 = 4.16 nats for a batch of 64). In
 // exchange its variance is low, and it stays low as the MI grows.
 //
+// The official Deep InfoMax code's local infonce_loss keeps each image's
+// own other locations in a positive's softmax as the constant score -10;
+// this estimator leaves every entry of the mask that is neither positive
+// nor negative out, so with [Blocks] the image's own locations weigh 0, not
+// e^-10 each (README.md, "Deep InfoMax on images").
+//
 // The log-softmax is computed as -softplus(L_r - s_rc), where L_r is the
 // max-subtracted log-sum-exp of row r's negatives, so it is stable in
 // float32 and its gradient is a sigmoid.

@@ -245,7 +245,9 @@ func (e *DivergedError) Error() string {
 func (e *DivergedError) Divergence() string { return e.Error() }
 
 // TrainMLP trains the paper's nonlinear probe on train and scores it on
-// test. It stops early with ctx.Err() when ctx is done.
+// test once, after its last epoch (the paper averages its last 100 epochs'
+// scores; see README.md, "Deep InfoMax on images"). It stops early with
+// ctx.Err() when ctx is done.
 func TrainMLP(ctx context.Context, train, test *Features, classes int, cfg Config) (Result, error) {
 	return run(ctx, train, test, classes, cfg, model{mlp: true})
 }
