@@ -590,3 +590,37 @@ func TestDivergedProbeIsADivergedRun(t *testing.T) {
 		}
 	}
 }
+
+// TestUntrainedCriticBreakingTheEstimatorSaysWhy checks that nwj, whose
+// loss holds a mean of e^s over negatives, diverges at the first step with
+// the paper's encode-and-dot local critic at its official width (its
+// untrained scores overflow e^s), with a reason that says no learning rate
+// helps and what runs instead, and that what it suggests runs: the same
+// model with the concat-and-convolve local critic trains. A divergence
+// after the first step gets no such hint.
+func TestUntrainedCriticBreakingTheEstimatorSaysWhy(t *testing.T) {
+	c := tinyConfig()
+	c.Estimator, c.MIUnits, c.Epochs = "nwj", 2048, 1
+	run, _ := taskstest.NewRun(3, nil)
+	run.Dir = t.TempDir()
+	_, err := Task{}.Run(context.Background(), c, run)
+	var de *tasks.DivergedError
+	if !errors.As(err, &de) || de.Step != 0 {
+		t.Fatalf("nwj with a 2048-wide encode-and-dot critic: %v, want a divergence at step 0", err)
+	}
+	for _, want := range []string{"first step, so no learning rate helps", "sqrt(mi_units) = 45", `local_critic = "concat-and-convolve"`} {
+		if !strings.Contains(de.Reason, want) {
+			t.Errorf("the reason %q lacks %q", de.Reason, want)
+		}
+	}
+	c = tinyConfig()
+	c.Estimator, c.LocalCritic, c.Epochs = "nwj", "concat-and-convolve", 1
+	run, _ = taskstest.NewRun(3, nil)
+	run.Dir = t.TempDir()
+	if _, err := (Task{}).Run(context.Background(), c, run); err != nil {
+		t.Errorf("nwj with the concat-and-convolve local critic, as the hint suggests: %v", err)
+	}
+	if h := untrainedHint(c, 1); h != "" {
+		t.Errorf("a divergence at step 1 gets the hint %q", h)
+	}
+}

@@ -246,6 +246,27 @@ func trainEncoder(ctx context.Context, c *Config, run *tasks.Run, train, test *d
 	return fx, save, steps, nil
 }
 
+// untrainedHint is what a divergence of the MI terms at step adds to its
+// reason: nothing after the first step; at the first, before any update,
+// that no learning rate helps, since the untrained critics' scores already
+// break the estimator, and, where the local term has the encode-and-dot
+// critic, why its scores are large and what runs instead. Its initial
+// scores are dot products of two layer-normed embeddings mi_units wide,
+// of the order of sqrt(mi_units) (45 at 2048) and several times that at
+// the most extreme of a batch's pairs, and a mean of e^s over negatives,
+// as nwj's and mine's, overflows float32 from a score of about 88.
+func untrainedHint(c *Config, step int) string {
+	if step > 0 {
+		return ""
+	}
+	hint := "; this is the untrained model's first step, so no learning rate helps: its critics' first scores already break estimator = " + fmt.Sprintf("%q", c.Estimator)
+	if obj := c.Objective(); obj.Beta > 0 && c.LocalCritic == "encode-and-dot" {
+		hint += fmt.Sprintf(" (the encode-and-dot local critic's scores start of the order of sqrt(mi_units) = %.0f, and a mean of e^s overflows from about 88); "+
+			"use an estimator without one (jsd, infonce, dv, smile) or local_critic = %q", math.Sqrt(float64(c.MIUnits)), concatAndConvolve)
+	}
+	return hint
+}
+
 // trainModel is the training loop, from step t.step on: each epoch is a
 // seeded shuffle (the seed is the epoch's, so a resumed epoch has the same
 // order), then for each full batch an encoder step and, with a prior term,
@@ -274,13 +295,14 @@ func (t *trainer) trainModel(ctx context.Context) error {
 		}
 		st, dLoss, err := m.Step(t.prior)
 		if de := tasks.Diverged(t.step, err); de != nil {
+			de.Reason += untrainedHint(c, t.step)
 			return de
 		}
 		if err != nil {
 			return fmt.Errorf("dim: step %d: %w", t.step, err)
 		}
 		if reason := nonFinite(st); reason != "" {
-			return &tasks.DivergedError{Step: t.step, Reason: reason}
+			return &tasks.DivergedError{Step: t.step, Reason: reason + untrainedHint(c, t.step)}
 		}
 		if m.PriorAdam != nil {
 			if reason := tasks.NonFinite("prior discriminator loss", dLoss); reason != "" {
