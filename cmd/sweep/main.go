@@ -57,11 +57,15 @@ Usage:
       --force                     accept a sweep file whose runs changed since
                                   DIR was started: changed and added runs run,
                                   removed runs stay on disk but leave results.csv
+      --retry-diverged            run again the runs that diverged (kept as
+                                  failed otherwise: they would diverge again)
   sweep plan FILE [--out DIR]     list the runs with their ids and swept values
                                   (and which are done, when DIR has results)
   sweep plan FILE --format slurm|k8s [--shards N] [--parallel P] [--out DIR]
                                   print a Slurm job-array script or a Kubernetes
                                   Indexed Job manifest that runs the sweep in N shards
+      --time T                    with slurm: each array task's time limit
+      --image I                   with k8s: the image that has the sweep program
   sweep validate FILE             check the file without training
   sweep report FILE [--out DIR] [--force]
                                   remake results.csv, figures and tables from the
@@ -274,7 +278,13 @@ func newFlags(cmd, args string, stderr io.Writer) *flag.FlagSet {
 	fs := flag.NewFlagSet("sweep "+cmd, flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	fs.Usage = func() {
-		fmt.Fprintf(stderr, "Usage: sweep %s %s [flags]\n", cmd, args)
+		line := strings.TrimSpace("sweep " + cmd + " " + args)
+		flags := 0
+		fs.VisitAll(func(*flag.Flag) { flags++ })
+		if flags > 0 {
+			line += " [flags]"
+		}
+		fmt.Fprintf(stderr, "Usage: %s\n", line)
 		fs.PrintDefaults()
 	}
 	return fs

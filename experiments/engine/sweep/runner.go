@@ -344,7 +344,7 @@ func exists(path string) bool {
 func (r *Runner) finish(ctx context.Context, s *Sweep, out string, states []State, oc *Outcome) {
 	if oc.Interrupted {
 		r.printf("%s", oc.Closing())
-		r.printf("interrupted: nothing is half-written; interrupted runs saved a checkpoint where their task supports it. To continue, %s: done runs are skipped and interrupted ones resume.", r.resumeHint())
+		r.printf("interrupted: nothing is half-written; interrupted runs saved a checkpoint where their task supports it. To continue, %s: done runs are skipped and interrupted ones resume from their checkpoints (or start over, where their task keeps none).", r.resumeHint())
 		return
 	}
 	if open := r.otherShardsOpen(states); len(open) > 0 {
