@@ -21,7 +21,7 @@ func init() {
 		NewSample: func(p Params) (SampleEstimator, error) {
 			k := paramOr(p, "k", 10)
 			if k < 1 || k != math.Trunc(k) || k > 1e6 {
-				return nil, fmt.Errorf("ksg: k = %g: must be a whole number of neighbours, at least 1", k)
+				return nil, &ParamError{Param: "k", Err: fmt.Errorf("ksg: k = %g: must be a whole number of neighbours, at least 1", k)}
 			}
 			return KSG{K: int(k)}, nil
 		},

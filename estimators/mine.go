@@ -84,7 +84,7 @@ func init() {
 		New: func(p Params) (Estimator, error) {
 			m := paramOr(p, "momentum", 0.9)
 			if !(m >= 0 && m < 1) {
-				return nil, fmt.Errorf("estimator \"mine\": momentum = %g must be in [0, 1)", m)
+				return nil, &ParamError{Param: "momentum", Err: fmt.Errorf("estimator \"mine\": momentum = %g must be in [0, 1)", m)}
 			}
 			return &MINE{momentum: m}, nil
 		},

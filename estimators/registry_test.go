@@ -120,3 +120,24 @@ func TestNonFiniteParamsAreRejected(t *testing.T) {
 		t.Fatal("no estimator has a parameter")
 	}
 }
+
+// TestFactoryErrorsNameTheParameter checks that a shipped factory's
+// refusal of a parameter's value is a *ParamError naming it, so that a
+// sweep file's error points at the parameter's own line.
+func TestFactoryErrorsNameTheParameter(t *testing.T) {
+	for _, tc := range []struct {
+		name, param string
+		value       float64
+	}{{"smile", "tau", -1}, {"mine", "momentum", 1}, {"ksg", "k", 0.5}} {
+		var err error
+		if tc.name == "ksg" {
+			_, err = NewSample(tc.name, Params{tc.param: tc.value})
+		} else {
+			_, err = New(tc.name, Params{tc.param: tc.value})
+		}
+		var pe *ParamError
+		if !errors.As(err, &pe) || pe.Param != tc.param {
+			t.Errorf("%s with %s = %g: error %v, want a *ParamError naming %s", tc.name, tc.param, tc.value, err, tc.param)
+		}
+	}
+}

@@ -39,7 +39,7 @@ func init() {
 		New: func(p Params) (Estimator, error) {
 			tau := paramOr(p, "tau", 5)
 			if !(tau > 0) {
-				return nil, fmt.Errorf("estimator \"smile\": tau = %g must be positive (a large tau, such as 1e9, means no clipping)", tau)
+				return nil, &ParamError{Param: "tau", Err: fmt.Errorf("estimator \"smile\": tau = %g must be positive (a large tau, such as 1e9, means no clipping)", tau)}
 			}
 			return SMILE{Tau: tau}, nil
 		},
