@@ -93,7 +93,10 @@ func TestFloat32ExtremeScoresStayFinite(t *testing.T) {
 			bad = bad || math.IsNaN(g) || math.IsInf(g, 0)
 		}
 		if bad {
-			t.Errorf("%s: float32 graph gave loss %g, MI %g, gradient %v", name, got.loss, got.mi, got.grad)
+			t.Errorf("%s: float32 graph gave loss %g, MI %g, gradient %v on scores of 60 (positives), -200 (negatives) and 500 (ignored): "+
+				"a non-finite value here most often comes from exp of the whole score matrix times an indicator (Inf times 0); "+
+				"take exponentials of the selected entries only, with MaskedLogMeanExp (README.md, \"Adding an estimator\")",
+				name, got.loss, got.mi, got.grad)
 		}
 	}
 }
