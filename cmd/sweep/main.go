@@ -225,7 +225,7 @@ func (c fileCommand) call(name string, args []string, stdout, stderr io.Writer) 
 		return exitUsage
 	}
 	if c.warn {
-		for _, w := range s.PoolingWarnings() {
+		for _, w := range s.Warnings() {
 			fmt.Fprintf(stderr, "warning: %s\n", w)
 		}
 	}

@@ -72,6 +72,14 @@ type Task interface {
 	Run(ctx context.Context, cfg Config, run *Run) (results.Values, error)
 }
 
+// Uncheckpointed is an optional ability of a [Task], as http.Flusher is of
+// an http.ResponseWriter: a task whose runs keep no checkpoints says why
+// (an interrupted run starts over), so that the sweep engine can warn of a
+// sweep file that sets the checkpoint keys for it.
+type Uncheckpointed interface {
+	NoCheckpoints() string
+}
+
 // TaskInfo describes a registered task.
 type TaskInfo struct {
 	Name    string

@@ -101,6 +101,9 @@ type Sweep struct {
 	// Checkpoint says when runs save checkpoints (checkpoint_every,
 	// checkpoint_minutes). It does not change any run's id.
 	Checkpoint checkpoint.Policy
+	// warnings are the parser's warnings about the file (see
+	// [Sweep.Warnings]).
+	warnings []string
 	// MaxMemory is the most memory a run may be estimated to need
 	// (max_memory_gb, or the machine's memory); validation refuses a run
 	// over it.
@@ -579,6 +582,13 @@ func (p *parser) checkpointKeys(root map[string]any, s *Sweep) error {
 	if !hasEvery && !hasMinutes {
 		s.Checkpoint = checkpoint.Policy{Every: checkpoint.DefaultMinutes * time.Minute}
 		return nil
+	}
+	if u, ok := s.task.Task.(tasks.Uncheckpointed); ok {
+		key := "checkpoint_every"
+		if !hasEvery {
+			key = "checkpoint_minutes"
+		}
+		s.warnings = append(s.warnings, p.errAt([]string{key}, "task %q keeps no checkpoints (%s), so the checkpoint keys change nothing; remove them", s.Task, u.NoCheckpoints()).Error())
 	}
 	if hasEvery {
 		n, isInt := every.(int64)

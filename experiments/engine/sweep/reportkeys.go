@@ -54,6 +54,13 @@ func (s *Sweep) eachReport(f func(list string, i int, kind reports.Kind, spec re
 	return nil
 }
 
+// Warnings returns the warnings about the file: a key that changes
+// nothing (the checkpoint keys of a task that keeps no checkpoints), then
+// PoolingWarnings'. Each names the file, line and key, and the fix.
+func (s *Sweep) Warnings() []string {
+	return append(slices.Clone(s.warnings), s.PoolingWarnings()...)
+}
+
 // PoolingWarnings returns a warning for each report that would put runs of
 // different configurations in one group as though they were seeds (see
 // reports.Kind.Pooled): a table whose rows leave out a swept parameter

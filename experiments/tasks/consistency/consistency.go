@@ -50,6 +50,12 @@ type Task struct{}
 // NewConfig returns the defaults (see [DefaultConfig]).
 func (Task) NewConfig() tasks.Config { return DefaultConfig() }
 
+// NoCheckpoints says why a consistency run keeps no checkpoint (see
+// [tasks.Uncheckpointed]).
+func (Task) NoCheckpoints() string {
+	return "its runs take minutes; an interrupted one starts over and ends with the same numbers"
+}
+
 // The streams derived from a run's seed.
 const (
 	dataStream  = 1

@@ -11,6 +11,7 @@ import (
 
 	"github.com/infomax/infomax/experiments/data"
 	"github.com/infomax/infomax/experiments/engine/results"
+	"github.com/infomax/infomax/experiments/engine/sweep"
 	"github.com/infomax/infomax/experiments/tasks"
 	"github.com/infomax/infomax/experiments/tasks/taskstest"
 )
@@ -259,5 +260,30 @@ func TestTheEstimateIsTakenOnTheEvaluationSplit(t *testing.T) {
 	}
 	if want := sum / float64(eval.N/c.BatchSize); got != want {
 		t.Errorf("estimate %v, want the mean over the %d batches, %v", got, eval.N/c.BatchSize, want)
+	}
+}
+
+// TestCheckpointKeysAreAWarning checks that a sweep file setting a
+// checkpoint key for this task, which keeps no checkpoints, gets a warning
+// at that key's line saying so and what to do, and a file without them
+// none.
+func TestCheckpointKeysAreAWarning(t *testing.T) {
+	const head = "name = \"c\"\ntask = \"consistency\"\n"
+	for _, tc := range []struct{ keys, want string }{
+		{"", ""},
+		{"checkpoint_every = 300\n", "c.toml:3: checkpoint_every: task \"consistency\" keeps no checkpoints"},
+		{"checkpoint_minutes = 5\n", "c.toml:3: checkpoint_minutes: task \"consistency\" keeps no checkpoints"},
+	} {
+		s, err := sweep.Parse("c.toml", []byte(head+tc.keys+"[base]\nsteps = 10\n"))
+		if err != nil {
+			t.Fatalf("%q: %v", tc.keys, err)
+		}
+		ws := s.Warnings()
+		switch {
+		case tc.want == "" && len(ws) > 0:
+			t.Errorf("no checkpoint key: warnings %q", ws)
+		case tc.want != "" && (len(ws) != 1 || !strings.HasPrefix(ws[0], tc.want) || !strings.HasSuffix(ws[0], "remove them")):
+			t.Errorf("%q: warnings %q, want one starting %q", tc.keys, ws, tc.want)
+		}
 	}
 }
