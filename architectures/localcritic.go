@@ -56,7 +56,7 @@ func init() {
 	})
 	RegisterLocalCritic(LocalCriticInfo{
 		Name:    "concat-and-convolve",
-		Summary: "T([L, Y]): Y tiled onto every location, concatenated, then 1x1 convolutions",
+		Summary: "T([L, Y]): Y tiled onto every location, concatenated, then 1x1 convolutions (in dim, 512 wide unless mi_units is set)",
 		New: func(g *G.ExprGraph, init *Init, spec LocalCriticSpec) (LocalCritic, error) {
 			return NewConcatAndConvolve(g, init, spec)
 		},

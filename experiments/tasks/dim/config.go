@@ -151,7 +151,9 @@ type Config struct {
 	// MIUnits is the local critic's width: the embedding size of
 	// encode-and-dot (2048, the official code's, the default), the hidden
 	// width of concat-and-convolve (512, DIM-v0's, its default where the
-	// sweep file does not set mi_units: see [Config.SetKeys]).
+	// sweep file does not set mi_units: see [Config.SetKeys]; a config
+	// built in Go has no such record, so there an MIUnits of 2048 counts
+	// as the default and becomes 512 for concat-and-convolve).
 	// GlobalUnits is the global critic's (512).
 	MIUnits     int `toml:"mi_units"`
 	GlobalUnits int `toml:"global_units"`

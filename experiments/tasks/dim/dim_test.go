@@ -608,7 +608,7 @@ func TestUntrainedCriticBreakingTheEstimatorSaysWhy(t *testing.T) {
 	if !errors.As(err, &de) || de.Step != 0 {
 		t.Fatalf("nwj with a 2048-wide encode-and-dot critic: %v, want a divergence at step 0", err)
 	}
-	for _, want := range []string{"first step, so no learning rate helps", "sqrt(mi_units) = 45", `local_critic = "concat-and-convolve"`} {
+	for _, want := range []string{"first step, so no learning rate helps", "sqrt(mi_units) = 45", "passes 1e+06 from scores of about 14 + log(negatives)", "(jsd, infonce, dv, smile)", `local_critic = "concat-and-convolve"`} {
 		if !strings.Contains(de.Reason, want) {
 			t.Errorf("the reason %q lacks %q", de.Reason, want)
 		}
@@ -622,5 +622,9 @@ func TestUntrainedCriticBreakingTheEstimatorSaysWhy(t *testing.T) {
 	}
 	if h := untrainedHint(c, 1); h != "" {
 		t.Errorf("a divergence at step 1 gets the hint %q", h)
+	}
+	c = tinyConfig()
+	if h := untrainedHint(c, 0); !strings.Contains(h, "(infonce, dv, smile)") {
+		t.Errorf("jsd's hint %q does not offer the other three alone", h)
 	}
 }

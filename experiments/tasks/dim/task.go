@@ -22,6 +22,7 @@ import (
 	"maps"
 	"math"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/infomax/infomax/internal/seed"
@@ -253,16 +254,20 @@ func trainEncoder(ctx context.Context, c *Config, run *tasks.Run, train, test *d
 // critic, why its scores are large and what runs instead. Its initial
 // scores are dot products of two layer-normed embeddings mi_units wide,
 // of the order of sqrt(mi_units) (45 at 2048) and several times that at
-// the most extreme of a batch's pairs, and a mean of e^s over negatives,
-// as nwj's and mine's, overflows float32 from a score of about 88.
+// the extremes of a batch's pairs; a loss with a mean of e^s over K
+// negatives, as nwj's and mine's, passes the divergence limit
+// (tasks.MaxMagnitude, 1e6) from a score of about 14 + log K, and
+// overflows float32 from 88.
 func untrainedHint(c *Config, step int) string {
 	if step > 0 {
 		return ""
 	}
-	hint := "; this is the untrained model's first step, so no learning rate helps: its critics' first scores already break estimator = " + fmt.Sprintf("%q", c.Estimator)
+	hint := fmt.Sprintf("; this is the untrained model's first step, so no learning rate helps: its critics' first scores already break estimator = %q", c.Estimator)
 	if obj := c.Objective(); obj.Beta > 0 && c.LocalCritic == "encode-and-dot" {
-		hint += fmt.Sprintf(" (the encode-and-dot local critic's scores start of the order of sqrt(mi_units) = %.0f, and a mean of e^s overflows from about 88); "+
-			"use an estimator without one (jsd, infonce, dv, smile) or local_critic = %q", math.Sqrt(float64(c.MIUnits)), concatAndConvolve)
+		others := slices.DeleteFunc([]string{"jsd", "infonce", "dv", "smile"}, func(e string) bool { return e == c.Estimator })
+		hint += fmt.Sprintf(" (the encode-and-dot local critic's first scores are of the order of sqrt(mi_units) = %.0f, several times that at a batch's extremes, "+
+			"and a loss with a mean of e^s over the negatives, as nwj's and mine's, passes %g from scores of about 14 + log(negatives)); "+
+			"use an estimator without one (%s) or local_critic = %q", math.Sqrt(float64(c.MIUnits)), float64(tasks.MaxMagnitude), strings.Join(others, ", "), concatAndConvolve)
 	}
 	return hint
 }
