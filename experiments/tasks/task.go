@@ -80,6 +80,10 @@ type Uncheckpointed interface {
 	NoCheckpoints() string
 }
 
+// ShortRunsStartOver is the reason a task whose runs take minutes gives
+// for keeping no checkpoints (see [Uncheckpointed]).
+const ShortRunsStartOver = "its runs take minutes; an interrupted one starts over and ends with the same numbers"
+
 // TaskInfo describes a registered task.
 type TaskInfo struct {
 	Name    string

@@ -53,7 +53,7 @@ func (Task) NewConfig() tasks.Config { return DefaultConfig() }
 // NoCheckpoints says why a bmi run keeps no checkpoint (see
 // [tasks.Uncheckpointed]).
 func (Task) NoCheckpoints() string {
-	return "its runs take minutes; an interrupted one starts over and ends with the same numbers"
+	return tasks.ShortRunsStartOver
 }
 
 // The streams derived from a run's seed.

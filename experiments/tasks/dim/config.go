@@ -265,7 +265,7 @@ func DefaultConfig() *Config {
 		Gamma:            defaultGamma,
 		Negatives:        NegativesAll,
 		EvalSplit:        data.SplitTest,
-		LocalCritic:      "encode-and-dot",
+		LocalCritic:      encodeAndDot,
 		GlobalCritic:     "concat",
 		MIUnits:          defaultMIUnits,
 		GlobalUnits:      512,
@@ -476,9 +476,8 @@ func (c *Config) validateYEmbedding() error {
 		return fmt.Errorf("y_embedding = %q: must be %q (embed Y even where code equals the critic's width) or %q (leave it unembedded there, as the official code's NopNet)", c.YEmbedding, yEmbedAlways, yEmbedOfficial)
 	}
 	obj := c.Objective()
-	const dot = "encode-and-dot"
-	local := obj.Model == ModelDIM && obj.Beta > 0 && c.LocalCritic == dot && !c.embedsY(c.MIUnits)
-	global := obj.Model == ModelDIM && obj.Alpha > 0 && c.GlobalCritic == dot && !c.embedsY(c.GlobalUnits)
+	local := obj.Model == ModelDIM && obj.Beta > 0 && c.LocalCritic == encodeAndDot && !c.embedsY(c.MIUnits)
+	global := obj.Model == ModelDIM && obj.Alpha > 0 && c.GlobalCritic == encodeAndDot && !c.embedsY(c.GlobalUnits)
 	if !local && !global {
 		return fmt.Errorf("y_embedding = %q changes nothing here: no encode-and-dot critic of this objective is as wide as code = %d (mi_units = %d, global_units = %d), so Y is embedded either way; remove the key", c.YEmbedding, c.Code, c.MIUnits, c.GlobalUnits)
 	}
@@ -494,6 +493,7 @@ const (
 	defaultMIUnits         = 2048
 	concatAndConvolveUnits = 512
 	concatAndConvolve      = "concat-and-convolve"
+	encodeAndDot           = "encode-and-dot"
 )
 
 // validateNetworks checks the critics and the networks' widths, giving a

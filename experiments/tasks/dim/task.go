@@ -263,7 +263,7 @@ func untrainedHint(c *Config, step int) string {
 		return ""
 	}
 	hint := fmt.Sprintf("; this is the untrained model's first step, so no learning rate helps: its critics' first scores already break estimator = %q", c.Estimator)
-	if obj := c.Objective(); obj.Beta > 0 && c.LocalCritic == "encode-and-dot" {
+	if obj := c.Objective(); obj.Beta > 0 && c.LocalCritic == encodeAndDot {
 		others := slices.DeleteFunc([]string{"jsd", "infonce", "dv", "smile"}, func(e string) bool { return e == c.Estimator })
 		hint += fmt.Sprintf(" (the encode-and-dot local critic's first scores are of the order of sqrt(mi_units) = %.0f, several times that at a batch's extremes, "+
 			"and a loss with a mean of e^s over the negatives, as nwj's and mine's, passes %g from scores of about 14 + log(negatives)); "+
