@@ -64,6 +64,14 @@ type CriticSpec struct {
 	Hidden, Layers int
 	// Embed is the embedding size of separable critics.
 	Embed int
+	// ImageSide is, for a critic of images (one registered with Images),
+	// the side of the square images x and y hold, flattened in NCHW
+	// order: DimX and DimY are each a number of channels times
+	// ImageSide². Critics of vectors leave it 0.
+	ImageSide int
+	// Channels are the output channels of an image critic's
+	// convolutions, in order (the critic's default where empty).
+	Channels []int
 	// Seed seeds the critic's initial weights (through [NewInit]): the
 	// same spec always builds the same network.
 	Seed uint64
@@ -80,6 +88,30 @@ func (s CriticSpec) Validate() error {
 		return fmt.Errorf("critic layer count %d must not be negative", s.Layers)
 	case s.Embed <= 0:
 		return fmt.Errorf("critic embedding size %d must be positive", s.Embed)
+	}
+	return nil
+}
+
+// ValidateImages reports whether the sizes are possible for a critic of
+// images: Validate's checks, x and y whole images of ImageSide² pixels a
+// channel, and every convolution of Channels at least one channel wide.
+// (Any number of convolutions fits: padded by 2, each 5x5 stride-2 one
+// maps a side s to ⌈s/2⌉, never below 1.)
+func (s CriticSpec) ValidateImages() error {
+	if err := s.Validate(); err != nil {
+		return err
+	}
+	plane := s.ImageSide * s.ImageSide
+	switch {
+	case s.ImageSide <= 0:
+		return fmt.Errorf("image side %d must be positive: this critic reads images", s.ImageSide)
+	case s.DimX%plane != 0 || s.DimY%plane != 0:
+		return fmt.Errorf("input sizes %d and %d are not whole images of %dx%d pixels a channel", s.DimX, s.DimY, s.ImageSide, s.ImageSide)
+	}
+	for i, c := range s.Channels {
+		if c <= 0 {
+			return fmt.Errorf("convolution %d has %d channels; each must have at least 1", i+1, c)
+		}
 	}
 	return nil
 }

@@ -131,13 +131,14 @@ func TestSeparableScoresMatchHandEvaluation(t *testing.T) {
 		xs, ys := pairBatch(1, n, spec.DimX, spec.DimY)
 		c, got := runScores(t, "separable", spec, n, xs, ys)
 		sc := c.(*SeparableCritic)
-		if len(sc.G.Layers) != layers+1 || len(sc.H.Layers) != layers+1 {
-			t.Fatalf("layers=%d: g has %d and h %d linear layers, want %d", layers, len(sc.G.Layers), len(sc.H.Layers), layers+1)
+		gm, hm := sc.G.(*MLP), sc.H.(*MLP)
+		if len(gm.Layers) != layers+1 || len(hm.Layers) != layers+1 {
+			t.Fatalf("layers=%d: g has %d and h %d linear layers, want %d", layers, len(gm.Layers), len(hm.Layers), layers+1)
 		}
 		for i := 0; i < n; i++ {
-			h := mlpRef(sc.H, row(ys, i, spec.DimY))
+			h := mlpRef(hm, row(ys, i, spec.DimY))
 			for j := 0; j < n; j++ {
-				gx := mlpRef(sc.G, row(xs, j, spec.DimX))
+				gx := mlpRef(gm, row(xs, j, spec.DimX))
 				want := 0.0
 				for k := range h {
 					want += h[k] * gx[k]

@@ -30,6 +30,9 @@ type PairCriticInfo struct {
 	Name    string
 	Summary string
 	New     func(g *G.ExprGraph, spec CriticSpec) (PairCritic, error)
+	// Images says that the critic reads images (CriticSpec.ImageSide and
+	// Channels), so that only tasks whose samples are images may name it.
+	Images bool
 	// NewApart, optional, builds a critic that is an [Embedder] with its
 	// x side in gx and its y side in gy, with the weights New draws.
 	NewApart func(gx, gy *G.ExprGraph, spec CriticSpec) (Embedder, error)

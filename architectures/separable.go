@@ -24,8 +24,16 @@ func init() {
 // a batch costs two MLP passes and one (n, embed) x (embed, n) product, so it
 // is much cheaper than [ConcatCritic] at the same width.
 type SeparableCritic struct {
-	// G embeds x and H embeds y.
-	G, H *MLP
+	// G embeds x and H embeds y: MLPs, or ConvEmbeddings for
+	// [NewSeparableConvCritic].
+	G, H Embedding
+}
+
+// Embedding is one side of a [SeparableCritic]: a network that maps a
+// batch of inputs, (n, d), to their embeddings, (n, embed).
+type Embedding interface {
+	Forward(x *G.Node) (*G.Node, error)
+	Learnables() G.Nodes
 }
 
 // NewSeparableCritic builds a separable critic into g with weights drawn

@@ -72,8 +72,11 @@ func list(stdout io.Writer) int {
 	}
 	tw.Flush()
 
-	listSummaries(stdout, "Critics (critic = \"...\", gaussian task):", architectures.PairCriticNames(), func(n string) string {
+	listSummaries(stdout, "Critics (critic = \"...\": gaussian, bmi and consistency tasks; mi_xy_critic, dim):", architectures.PairCriticNames(), func(n string) string {
 		info, _ := architectures.LookupPairCritic(n)
+		if info.Images {
+			return info.Summary + "; images only: the consistency task"
+		}
 		return info.Summary
 	})
 	listSummaries(stdout, "Local critics (local_critic = \"...\", dim task):", architectures.LocalCriticNames(), func(n string) string {

@@ -195,7 +195,7 @@ func (c *Config) validateNeural() error {
 	if err := optim.CheckSettings(c.LR, c.Beta1, c.Beta2); err != nil {
 		return err
 	}
-	return pair.CheckCritic(c.Critic, c.Hidden, c.Layers, c.Embed)
+	return pair.CheckCritic(c.Critic, c.Hidden, c.Layers, c.Embed, false)
 }
 
 // The ways of scoring the critic on the test split (Config.TestScoring).

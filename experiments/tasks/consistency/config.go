@@ -3,6 +3,7 @@ package consistency
 import (
 	"fmt"
 
+	"github.com/infomax/infomax/architectures"
 	"github.com/infomax/infomax/estimators"
 	"github.com/infomax/infomax/experiments/data"
 	"github.com/infomax/infomax/experiments/train/optim"
@@ -50,12 +51,18 @@ type Config struct {
 	// EstimatorParams are its settings.
 	Estimator       string             `toml:"estimator"`
 	EstimatorParams map[string]float64 `toml:"estimator_params"`
-	// Critic names the pair critic, "separable" or "concat"; Hidden,
-	// Layers and Embed size it, on the images' pixels.
+	// Critic names the pair critic: "separable" or "concat", MLPs on the
+	// images' pixels, or "separable-conv", convolutions first; Hidden,
+	// Layers and Embed size its MLPs.
 	Critic string `toml:"critic"`
 	Hidden int    `toml:"hidden"`
 	Layers int    `toml:"layers"`
 	Embed  int    `toml:"embed"`
+	// ConvChannels are the output channels of separable-conv's 5x5
+	// stride-2 convolutions, in order; left out, 64 and 128, Song and
+	// Ermon's (architectures.DefaultConvChannels). Only separable-conv
+	// reads it.
+	ConvChannels []int `toml:"conv_channels,omitempty"`
 	// BatchSize is the number of pairs a step trains on and a batch of
 	// the estimate scores; the critic scores all BatchSize² pairings.
 	BatchSize int `toml:"batch_size"`
@@ -181,8 +188,41 @@ func (c *Config) Validate() error {
 		return err
 	}
 	c.AdamMoments = moments
-	if err := pair.CheckCritic(c.Critic, c.Hidden, c.Layers, c.Embed); err != nil {
+	if err := pair.CheckCritic(c.Critic, c.Hidden, c.Layers, c.Embed, true); err != nil {
+		return err
+	}
+	if err := c.checkConvChannels(); err != nil {
 		return err
 	}
 	return c.EstimateMemory().CheckSizes()
+}
+
+// checkConvChannels reports conv_channels set for a critic without
+// convolutions, or a convolution of no channel.
+func (c *Config) checkConvChannels() error {
+	if len(c.ConvChannels) == 0 {
+		return nil
+	}
+	if info, _ := architectures.LookupPairCritic(c.Critic); !info.Images {
+		return fmt.Errorf("conv_channels = %v: critic = %q has no convolution; leave conv_channels out, or use critic = \"separable-conv\"", c.ConvChannels, c.Critic)
+	}
+	for i, ch := range c.ConvChannels {
+		if ch < 1 {
+			return fmt.Errorf("conv_channels = %v: convolution %d has %d channels; each needs at least 1", c.ConvChannels, i+1, ch)
+		}
+	}
+	return nil
+}
+
+// channels returns the output channels of the critic's convolutions: none
+// for a critic of pixels, conv_channels or their default for one of
+// images.
+func (c *Config) channels() []int {
+	if info, _ := architectures.LookupPairCritic(c.Critic); !info.Images {
+		return nil
+	}
+	if len(c.ConvChannels) > 0 {
+		return c.ConvChannels
+	}
+	return architectures.DefaultConvChannels
 }

@@ -253,8 +253,9 @@ func newCritic(c *Config, v view, train *data.Set, initSeed, batchSeed uint64) (
 	dim := train.Dim() * v.images()
 	m, err := pair.New(pair.Spec{
 		Estimator: c.Estimator, EstimatorParams: c.EstimatorParams, Critic: c.Critic,
-		CriticSpec: architectures.CriticSpec{DimX: dim, DimY: dim, Hidden: c.Hidden, Layers: c.Layers, Embed: c.Embed, Seed: initSeed},
-		BatchSize:  c.BatchSize, LR: c.LR, Beta1: c.Beta1, Beta2: c.Beta2, Moments: optim.Moments(c.AdamMoments),
+		CriticSpec: architectures.CriticSpec{DimX: dim, DimY: dim, Hidden: c.Hidden, Layers: c.Layers, Embed: c.Embed,
+			ImageSide: train.H, Channels: c.channels(), Seed: initSeed},
+		BatchSize: c.BatchSize, LR: c.LR, Beta1: c.Beta1, Beta2: c.Beta2, Moments: optim.Moments(c.AdamMoments),
 	})
 	if err != nil {
 		return nil, fmt.Errorf("consistency: %w", err)

@@ -3,6 +3,7 @@ package consistency
 import (
 	"context"
 	"errors"
+	"math"
 	"math/rand/v2"
 	"reflect"
 	"slices"
@@ -112,6 +113,8 @@ func TestValidateNamesTheKey(t *testing.T) {
 		{func(c *Config) { c.EvalSplit, c.ValidationSubset = "validation", 50 }, "batch_size = 100: larger than validation_subset = 50"},
 		{func(c *Config) { c.Critic = "bilinear" }, `critic = "bilinear"`},
 		{func(c *Config) { c.LR = 0 }, "lr"},
+		{func(c *Config) { c.ConvChannels = []int{32, 64} }, `conv_channels = [32 64]: critic = "separable" has no convolution`},
+		{func(c *Config) { c.Critic, c.ConvChannels = "separable-conv", []int{32, 0} }, "conv_channels = [32 0]: convolution 2 has 0 channels"},
 	} {
 		c := DefaultConfig()
 		tc.set(c)
@@ -168,6 +171,27 @@ func TestTinyRunsAreDeterministicAndShareTheirReference(t *testing.T) {
 	}
 }
 
+// TestTinyConvRunsAreDeterministic runs the baseline and the additivity
+// test, whose critic reads two images a side, with the convolutional
+// critic twice each: the same numbers, finite estimates, and other
+// numbers than the MLP critic's.
+func TestTinyConvRunsAreDeterministic(t *testing.T) {
+	for _, test := range []string{TestBaseline, TestAdditivity} {
+		c := tiny(test)
+		c.Critic, c.ConvChannels = "separable-conv", []int{4, 4}
+		a, b := runTiny(t, c, 2), runTiny(t, c, 2)
+		if !reflect.DeepEqual(a, b) {
+			t.Errorf("%s: two runs with one seed gave %v and %v", test, a, b)
+		}
+		if math.IsNaN(a["ratio"]) || math.IsInf(a["ratio"], 0) {
+			t.Errorf("%s: ratio %v", test, a["ratio"])
+		}
+		if mlp := runTiny(t, tiny(test), 2); mlp["mi"] == a["mi"] {
+			t.Errorf("%s: the conv critic's estimate %v is the MLP critic's", test, a["mi"])
+		}
+	}
+}
+
 // TestRowsOfPaddingAreRefused: MNIST's digits are padded with 2 rows of
 // 0, so rows = 2 leaves Y blank, and the additivity ratio's denominator
 // I(X; Y) 0: the run fails before training, naming the key.
@@ -203,19 +227,36 @@ func TestAReferenceNotAboveZeroIsADivergence(t *testing.T) {
 // one-run sweep, 2026-12-06, the 2-core Zen 3 machine: 510 MB, 22.5 s).
 const measuredPeak = 510e6
 
+// measuredConvPeak is the same for the convolutional critic of
+// sweeps/consistency-conv.toml (conv_channels = [32, 64], layers = 1; 40
+// steps, 2026-12-07, the same machine: 544 MB, 11.4 s).
+const measuredConvPeak = 544e6
+
 // TestMemoryEstimateCoversAMeasuredRun: the estimate of the shipped
-// sweep's largest run (additivity, all of MNIST) is above the peak a
-// single such run measured, and grows with batch_size.
+// sweeps' largest runs (additivity, all of MNIST, with the MLP critic and
+// with the convolutional one) is above the peak a single such run
+// measured, and grows with batch_size and with the convolutions' width.
 func TestMemoryEstimateCoversAMeasuredRun(t *testing.T) {
 	c := DefaultConfig()
 	c.Test = TestAdditivity
-	if total := c.EstimateMemory().Total(); total < measuredPeak {
-		t.Errorf("estimate %.0f bytes, below the measured peak %.0f", total, float64(measuredPeak))
+	conv := *c
+	conv.Critic, conv.ConvChannels, conv.Layers = "separable-conv", []int{32, 64}, 1
+	for _, m := range []struct {
+		c    *Config
+		peak float64
+	}{{c, measuredPeak}, {&conv, measuredConvPeak}} {
+		if total := m.c.EstimateMemory().Total(); total < m.peak {
+			t.Errorf("critic %q: estimate %.0f bytes, below the measured peak %.0f", m.c.Critic, total, m.peak)
+		}
 	}
-	small := c.EstimateMemory().Total()
+	small, narrow := c.EstimateMemory().Total(), conv.EstimateMemory().Total()
 	c.BatchSize *= 4
 	if c.EstimateMemory().Total() <= small {
 		t.Error("the estimate does not grow with batch_size")
+	}
+	conv.ConvChannels = []int{64, 128}
+	if conv.EstimateMemory().Total() <= narrow {
+		t.Error("the estimate does not grow with conv_channels")
 	}
 }
 

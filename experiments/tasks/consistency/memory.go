@@ -3,9 +3,11 @@ package consistency
 import (
 	"fmt"
 
+	"github.com/infomax/infomax/architectures"
 	"github.com/infomax/infomax/experiments/data"
 	"github.com/infomax/infomax/experiments/tasks"
 	"github.com/infomax/infomax/experiments/train/optim"
+	"github.com/infomax/infomax/internal/graph"
 )
 
 // The constants of the memory estimate; see EstimateMemory.
@@ -42,18 +44,45 @@ func (c *Config) EstimateMemory() tasks.Memory {
 	}
 	pixels := float64(s.Channels * data.ImageSide * data.ImageSide)
 	in, h, layers, out, n := 3*pixels, float64(c.Hidden), float64(c.Layers), float64(c.Embed), float64(c.BatchSize)
-	rows := 2 * n // the separable critic embeds each side's batch
+	rows := 2 * n // the separable critics embed each side's batch
 	if c.Critic == "concat" {
 		rows, out = n*n, 1
 	}
-	weights := in*h + h + max(layers-1, 0)*(h*h+h) + h*out + out
+	convWeights, convFloats, headIn := convSizes(c.channels(), 2*float64(s.Channels), in)
+	weights := convWeights + headIn*h + h + max(layers-1, 0)*(h*h+h) + h*out + out
 	return tasks.Memory{
 		{What: "the process itself", Bytes: baseBytes},
 		{What: "the images", Setting: fmt.Sprintf("dataset = %q", c.Dataset), Bytes: heapGrowth * 4 * (train + test) * pixels},
-		{What: "the critics' weights", Setting: blame("hidden", "layers", "embed"),
+		{What: "the critics' weights", Setting: blame("hidden", "layers", "embed", "conv_channels"),
 			Bytes: 2 * (bytesPerWeight + optim.MomentsBytes(c.AdamMoments)) * weights},
-		{What: "the critics' activations and inputs", Setting: blame("batch_size", "hidden", "layers"),
-			Bytes: 2 * activationCopies * 4 * rows * (in + h*layers + out)},
+		{What: "the critics' activations and inputs", Setting: blame("batch_size", "hidden", "layers", "conv_channels"),
+			Bytes: 2 * activationCopies * 4 * rows * (in + convFloats + h*layers + out)},
 		{What: "the batches' scores (batch_size² pairs)", Setting: blame("batch_size"), Bytes: 2 * scoreBytes * n * n},
 	}
+}
+
+// convSizes returns, for convolutions of the given output channels on
+// images of cin channels (of data.ImageSide), their weights, the floats an
+// image's pass through them holds (each one's map, and its patch matrix
+// where one is formed: the first's, which reads the images in NCHW order,
+// and the others' where graph.FormsPatches), and the size of the last
+// map, which the MLP after them reads; with no convolution, none, and
+// pixels, the MLP's input.
+func convSizes(channels []int, cin, pixels float64) (weights, floats, last float64) {
+	if len(channels) == 0 {
+		return 0, 0, pixels
+	}
+	side := data.ImageSide
+	k2 := float64(architectures.ConvKernel * architectures.ConvKernel)
+	for i, ch := range channels {
+		side = (side + 1) / 2
+		cout, plane := float64(ch), float64(side*side)
+		weights += k2*cin*cout + cout
+		floats += plane * cout
+		if i == 0 || graph.FormsPatches() {
+			floats += plane * k2 * cin
+		}
+		cin = cout
+	}
+	return weights, floats, float64(side*side) * cin
 }

@@ -167,8 +167,10 @@ func (c *Config) validateEvalEstimators() error {
 	if _, err := estimators.New(e.MIXYEstimator, estimators.Params(e.MIXYEstimatorParams)); err != nil {
 		return fmt.Errorf("mi_xy_estimator = %q: %w", e.MIXYEstimator, err)
 	}
-	if _, err := architectures.LookupPairCritic(e.MIXYCritic); err != nil {
+	if info, err := architectures.LookupPairCritic(e.MIXYCritic); err != nil {
 		return fmt.Errorf("mi_xy_critic = %q: %w", e.MIXYCritic, err)
+	} else if info.Images {
+		return fmt.Errorf("mi_xy_critic = %q: reads images on both sides, and mi_xy's y is the code, a vector; use \"concat\" or \"separable\"", e.MIXYCritic)
 	}
 	if _, err := estimators.New(e.NDMEstimator, nil); err != nil {
 		return fmt.Errorf("ndm_estimator = %q: %w", e.NDMEstimator, err)

@@ -92,6 +92,7 @@ func TestValidateNamesTheEvaluationKey(t *testing.T) {
 		{"mi_xy_estimator", func(c *Config) { c.MIXYEstimator = "ksg" }},
 		{"mi_xy_estimator", func(c *Config) { c.MIXYEstimatorParams = map[string]float64{"tau": 1} }},
 		{"mi_xy_critic", func(c *Config) { c.MIXYCritic = "concatt" }},
+		{"mi_xy_critic", func(c *Config) { c.MIXYCritic = "separable-conv" }},
 		{"ndm_estimator", func(c *Config) { c.NDMEstimator = "nope" }},
 	}
 	for _, tc := range cases {

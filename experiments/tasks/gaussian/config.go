@@ -103,7 +103,7 @@ func (c *Config) Validate() error {
 		return err
 	}
 	c.AdamMoments = moments
-	if err := pair.CheckCritic(c.Critic, c.Hidden, c.Layers, c.Embed); err != nil {
+	if err := pair.CheckCritic(c.Critic, c.Hidden, c.Layers, c.Embed, false); err != nil {
 		return err
 	}
 	switch {

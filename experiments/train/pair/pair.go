@@ -11,6 +11,7 @@ import (
 	"cmp"
 	"fmt"
 	"runtime"
+	"strings"
 
 	G "gorgonia.org/gorgonia"
 	"gorgonia.org/tensor"
@@ -279,12 +280,17 @@ func (m *Model) Close() error {
 }
 
 // CheckCritic reports an unknown pair critic or impossible sizes for it,
-// naming the task-config key at fault: critic, hidden, layers or embed.
-func CheckCritic(critic string, hidden, layers, embed int) error {
-	if _, err := architectures.LookupPairCritic(critic); err != nil {
+// naming the task-config key at fault: critic, hidden, layers or embed. A
+// critic of images (separable-conv) is refused where the task's samples
+// are vectors (images false).
+func CheckCritic(critic string, hidden, layers, embed int, images bool) error {
+	info, err := architectures.LookupPairCritic(critic)
+	if err != nil {
 		return fmt.Errorf("critic = %q: %w", critic, err)
 	}
 	switch {
+	case info.Images && !images:
+		return fmt.Errorf("critic = %q: reads images, and this task's samples are vectors; use %s", critic, vectorCritics())
 	case hidden < 1:
 		return fmt.Errorf("hidden = %d: must be at least 1", hidden)
 	case layers < 0:
@@ -293,6 +299,21 @@ func CheckCritic(critic string, hidden, layers, embed int) error {
 		return fmt.Errorf("embed = %d: must be at least 1", embed)
 	}
 	return nil
+}
+
+// vectorCritics lists the registered critics of vectors, quoted, as
+// "a", "b" or "c".
+func vectorCritics() string {
+	var names []string
+	for _, n := range architectures.PairCriticNames() {
+		if info, _ := architectures.LookupPairCritic(n); !info.Images {
+			names = append(names, fmt.Sprintf("%q", n))
+		}
+	}
+	if len(names) < 2 {
+		return strings.Join(names, "")
+	}
+	return strings.Join(names[:len(names)-1], ", ") + " or " + names[len(names)-1]
 }
 
 // NonFinite returns why a step's loss or estimate is unusable, such as

@@ -95,8 +95,11 @@ func TestNewNamesTheBadSetting(t *testing.T) {
 }
 
 func TestCheckCriticNamesTheKey(t *testing.T) {
-	if err := CheckCritic("concat", 16, 2, 8); err != nil {
+	if err := CheckCritic("concat", 16, 2, 8, false); err != nil {
 		t.Errorf("a valid critic: %v", err)
+	}
+	if err := CheckCritic("separable-conv", 16, 2, 8, true); err != nil {
+		t.Errorf("a critic of images where the samples are images: %v", err)
 	}
 	for _, tc := range []struct {
 		critic               string
@@ -107,8 +110,9 @@ func TestCheckCriticNamesTheKey(t *testing.T) {
 		{"concat", 0, 2, 8, "hidden = 0"},
 		{"concat", 16, -1, 8, "layers = -1"},
 		{"separable", 16, 2, 0, "embed = 0"},
+		{"separable-conv", 16, 2, 8, `critic = "separable-conv": reads images, and this task's samples are vectors; use "concat" or "separable"`},
 	} {
-		if err := CheckCritic(tc.critic, tc.hidden, tc.layers, tc.embd); err == nil || !strings.HasPrefix(err.Error(), tc.want) {
+		if err := CheckCritic(tc.critic, tc.hidden, tc.layers, tc.embd, false); err == nil || !strings.HasPrefix(err.Error(), tc.want) {
 			t.Errorf("CheckCritic(%q, %d, %d, %d) = %v, want %q...", tc.critic, tc.hidden, tc.layers, tc.embd, err, tc.want)
 		}
 	}
@@ -121,30 +125,37 @@ func TestCheckCriticNamesTheKey(t *testing.T) {
 // moments in either precision, on one core and on two; at the Gaussian
 // benchmark's sizes, whose ops split across cores, on two and four; and
 // through a step whose batch holds an infinity, which must leave the
-// weights alone. Eval there must neither train nor leave a side stopped
+// weights alone; and the same for the convolutional separable-conv critic
+// of images, with infonce and smile. Eval there must neither train nor leave a side stopped
 // that the next Step would resume wrongly.
 func TestApartIsTheOneGraphModel(t *testing.T) {
 	small := architectures.CriticSpec{DimX: 3, DimY: 5, Hidden: 16, Layers: 2, Embed: 4, Seed: 11}
 	for _, est := range estimators.CriticNames() {
 		for _, moments := range []optim.Moments{optim.Float64Moments, optim.Float32Moments} {
 			for _, procs := range []int{1, 2} {
-				sameApart(t, fmt.Sprintf("%s/%s/procs=%d", est, moments, procs), est, moments, procs, small, 8)
+				sameApart(t, fmt.Sprintf("%s/%s/procs=%d", est, moments, procs), "separable", est, moments, procs, small, 8)
 			}
 		}
 	}
 	paper := architectures.CriticSpec{DimX: 20, DimY: 20, Hidden: 256, Layers: 2, Embed: 32, Seed: 1}
 	for _, procs := range []int{2, 4} {
-		sameApart(t, fmt.Sprintf("jsd/paper sizes/procs=%d", procs), "jsd", optim.Float64Moments, procs, paper, 64)
+		sameApart(t, fmt.Sprintf("jsd/paper sizes/procs=%d", procs), "separable", "jsd", optim.Float64Moments, procs, paper, 64)
+	}
+	images := architectures.CriticSpec{DimX: 2 * 64, DimY: 64, Hidden: 8, Layers: 1, Embed: 4, ImageSide: 8, Channels: []int{4, 3}, Seed: 3}
+	for _, est := range []string{"infonce", "smile"} {
+		for _, procs := range []int{1, 2} {
+			sameApart(t, fmt.Sprintf("separable-conv/%s/procs=%d", est, procs), "separable-conv", est, optim.Float64Moments, procs, images, 6)
+		}
 	}
 }
 
-// sameApart runs separableRun apart and in one graph and fails the test
+// sameApart runs separableRun of the named critic apart and in one graph and fails the test
 // where their values differ.
-func sameApart(t *testing.T, name, est string, moments optim.Moments, procs int, spec architectures.CriticSpec, batch int) {
+func sameApart(t *testing.T, name, critic, est string, moments optim.Moments, procs int, spec architectures.CriticSpec, batch int) {
 	t.Run(name, func(t *testing.T) {
 		defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(procs))
-		one := separableRun(t, est, moments, false, spec, batch)
-		apart := separableRun(t, est, moments, true, spec, batch)
+		one := separableRun(t, critic, est, moments, false, spec, batch)
+		apart := separableRun(t, critic, est, moments, true, spec, batch)
 		for i := range one {
 			if math.Float64bits(one[i]) != math.Float64bits(apart[i]) {
 				t.Fatalf("value %d: %v in one graph, %v apart (losses, estimates, then weights)", i, one[i], apart[i])
@@ -153,19 +164,20 @@ func sameApart(t *testing.T, name, est string, moments optim.Moments, procs int,
 	})
 }
 
-// separableRun trains a separable critic with est for 6 steps on random
+// separableRun trains a separable critic (separable or separable-conv)
+// with est for 6 steps on random
 // batches, apart or in one graph, evaluating a batch before each step; the
 // fourth batch holds an infinity. It returns every step's loss and
 // estimate (-1 for a non-finite one) and the weights after the last step.
 // Apart, it also checks each side's range of Adam's parameters.
-func separableRun(t *testing.T, est string, moments optim.Moments, apart bool, spec architectures.CriticSpec, batch int) []float64 {
+func separableRun(t *testing.T, critic, est string, moments optim.Moments, apart bool, spec architectures.CriticSpec, batch int) []float64 {
 	t.Helper()
 	defer func(was int) { apartMinProcs = was }(apartMinProcs)
 	apartMinProcs = math.MaxInt
 	if apart {
 		apartMinProcs = 1
 	}
-	m, err := New(Spec{Estimator: est, Critic: "separable", CriticSpec: spec,
+	m, err := New(Spec{Estimator: est, Critic: critic, CriticSpec: spec,
 		BatchSize: batch, LR: 1e-2, Beta1: 0.9, Beta2: 0.999, Moments: moments})
 	if err != nil {
 		t.Fatal(err)
