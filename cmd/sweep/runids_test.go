@@ -39,6 +39,7 @@ var shippedRunIDs = map[string]string{
 	"consistency-dim":                     "61aeac3c8db7d3be", // 135 runs
 	"consistency-long":                    "15b11f7ff182ec78", // 18 runs
 	"consistency-js-dv":                   "249bff315b50f1a1", // 45 runs
+	"consistency-conv":                    "e6aad3e9015fdca1", // 36 runs
 	"suite":                               "1c54c95f8ae0d103", // 288 runs
 	"table1":                              "0e45e4c7c28a117c", // 36 runs
 	"table3":                              "b56ca41cce90a27f", // 15 runs
