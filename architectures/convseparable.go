@@ -22,11 +22,11 @@ func init() {
 	})
 }
 
-// DefaultConvChannels are the output channels of [ConvEmbedding]'s
-// convolutions where a spec leaves them out: those of the convolutional
-// critic of a reimplementation of Song and Ermon's self-consistency tests
-// (../shared/reference/mi-benchmarks.md).
-var DefaultConvChannels = []int{64, 128}
+// DefaultConvChannels returns the output channels of [ConvEmbedding]'s
+// convolutions where a spec leaves them out, 64 and 128: those of the
+// convolutional critic of a reimplementation of Song and Ermon's
+// self-consistency tests (../shared/reference/mi-benchmarks.md).
+func DefaultConvChannels() []int { return []int{64, 128} }
 
 // The geometry of each of ConvEmbedding's convolutions: ConvKernel²,
 // stride 2, padded by 2, so that each halves the side of the map (32, 16,
@@ -125,9 +125,8 @@ func (e *ConvEmbedding) Learnables() G.Nodes {
 // channels, flattened in NCHW order.
 //
 // Song and Ermon's critic scores the concatenated pair with one such
-// network, so it runs all n² pairings of a batch through the
-// convolutions; this one embeds each image once, which makes a step
-// about n/2 times cheaper.
+// network, so a batch of n pairs runs n² pairings through the
+// convolutions; this one runs its 2n images through them once each.
 func NewSeparableConvCritic(g *G.ExprGraph, init *Init, spec CriticSpec) (*SeparableCritic, error) {
 	return NewSeparableConvCriticApart(g, g, init, spec)
 }
@@ -141,7 +140,7 @@ func NewSeparableConvCriticApart(gx, gy *G.ExprGraph, init *Init, spec CriticSpe
 	}
 	channels := spec.Channels
 	if len(channels) == 0 {
-		channels = DefaultConvChannels
+		channels = DefaultConvChannels()
 	}
 	plane := spec.ImageSide * spec.ImageSide
 	g, err := NewConvEmbedding(gx, init, "sepconv.g", spec.DimX/plane, spec.ImageSide, channels, spec.Hidden, spec.Layers, spec.Embed)

@@ -94,24 +94,28 @@ func (s CriticSpec) Validate() error {
 
 // ValidateImages reports whether the sizes are possible for a critic of
 // images: Validate's checks, x and y whole images of ImageSide² pixels a
-// channel, and every convolution of Channels at least one channel wide.
-// (Any number of convolutions fits: padded by 2, each 5x5 stride-2 one
-// maps a side s to ⌈s/2⌉, never below 1.)
+// channel, and every convolution of Channels at least one channel wide
+// and reading a map larger than 1x1 (each halves the side, rounding up:
+// a 32x32 image takes at most 5).
 func (s CriticSpec) ValidateImages() error {
 	if err := s.Validate(); err != nil {
 		return err
 	}
-	plane := s.ImageSide * s.ImageSide
-	switch {
-	case s.ImageSide <= 0:
-		return fmt.Errorf("image side %d must be positive: this critic reads images", s.ImageSide)
-	case s.DimX%plane != 0 || s.DimY%plane != 0:
-		return fmt.Errorf("input sizes %d and %d are not whole images of %dx%d pixels a channel", s.DimX, s.DimY, s.ImageSide, s.ImageSide)
+	switch side := s.ImageSide; {
+	case side <= 0:
+		return fmt.Errorf("image side %d must be positive: this critic reads images", side)
+	case side > s.DimX/side || side > s.DimY/side || s.DimX%(side*side) != 0 || s.DimY%(side*side) != 0:
+		return fmt.Errorf("input sizes %d and %d are not whole images of %dx%d pixels a channel", s.DimX, s.DimY, side, side)
 	}
+	side := s.ImageSide
 	for i, c := range s.Channels {
-		if c <= 0 {
+		switch {
+		case c <= 0:
 			return fmt.Errorf("convolution %d has %d channels; each must have at least 1", i+1, c)
+		case side == 1:
+			return fmt.Errorf("convolution %d would read a 1x1 map: each halves a %dx%d image's side; use at most %d", i+1, s.ImageSide, s.ImageSide, i)
 		}
+		side = (side + 1) / 2
 	}
 	return nil
 }

@@ -45,6 +45,18 @@ func RegisterPairCritic(info PairCriticInfo) { pairCritics.Register(info) }
 // PairCriticNames returns the registered pair-critic names, sorted.
 func PairCriticNames() []string { return pairCritics.Names() }
 
+// VectorCriticNames returns the names of the registered pair critics of
+// vectors (those not registered with Images), sorted.
+func VectorCriticNames() []string {
+	var names []string
+	for _, n := range PairCriticNames() {
+		if info, _ := LookupPairCritic(n); !info.Images {
+			names = append(names, n)
+		}
+	}
+	return names
+}
+
 // LookupPairCritic returns the named pair critic's registration; an unknown
 // name is an error listing the known ones and the closest match.
 func LookupPairCritic(name string) (PairCriticInfo, error) { return pairCritics.Lookup(name) }

@@ -19,19 +19,21 @@ func init() {
 }
 
 // SeparableCritic scores a pair by the dot product of two embeddings,
-// f(x, y) = g(x)ᵀh(y), where g and h are MLPs with spec.Layers hidden layers
-// of spec.Hidden ReLU units and spec.Embed outputs. Scoring every pairing of
-// a batch costs two MLP passes and one (n, embed) x (embed, n) product, so it
-// is much cheaper than [ConcatCritic] at the same width.
+// f(x, y) = g(x)ᵀh(y). [NewSeparableCritic] makes g and h MLPs with
+// spec.Layers hidden layers of spec.Hidden ReLU units and spec.Embed
+// outputs; [NewSeparableConvCritic] puts convolutions before them. Scoring
+// every pairing of a batch costs a pass of each network over its n inputs
+// and one (n, embed) x (embed, n) product, so it is much cheaper than
+// [ConcatCritic] at the same width.
 type SeparableCritic struct {
 	// G embeds x and H embeds y: MLPs, or ConvEmbeddings for
 	// [NewSeparableConvCritic].
-	G, H Embedding
+	G, H SideNetwork
 }
 
-// Embedding is one side of a [SeparableCritic]: a network that maps a
-// batch of inputs, (n, d), to their embeddings, (n, embed).
-type Embedding interface {
+// SideNetwork is the network of one side of a [SeparableCritic]: it maps
+// a batch of inputs, (n, d), to their embeddings, (n, embed).
+type SideNetwork interface {
 	Forward(x *G.Node) (*G.Node, error)
 	Learnables() G.Nodes
 }

@@ -165,3 +165,16 @@ func digitsPrefix(s string) string {
 	}
 	return s[:i]
 }
+
+// QuotedOr returns the names in Go's double quotes, joined as a choice:
+// `"a"`, `"a" or "b"`, `"a", "b" or "c"`.
+func QuotedOr(names []string) string {
+	q := make([]string, len(names))
+	for i, n := range names {
+		q[i] = strconv.Quote(n)
+	}
+	if len(q) < 2 {
+		return strings.Join(q, "")
+	}
+	return strings.Join(q[:len(q)-1], ", ") + " or " + q[len(q)-1]
+}

@@ -69,3 +69,19 @@ func TestNaturalCompare(t *testing.T) {
 		t.Fatalf("sorted %v, want %v", names, want)
 	}
 }
+
+func TestQuotedOr(t *testing.T) {
+	for _, tc := range []struct {
+		in   []string
+		want string
+	}{
+		{nil, ""},
+		{[]string{"a"}, `"a"`},
+		{[]string{"a", "b"}, `"a" or "b"`},
+		{[]string{"a", "b", "c"}, `"a", "b" or "c"`},
+	} {
+		if got := QuotedOr(tc.in); got != tc.want {
+			t.Errorf("QuotedOr(%q) = %s, want %s", tc.in, got, tc.want)
+		}
+	}
+}

@@ -198,18 +198,21 @@ func (c *Config) Validate() error {
 }
 
 // checkConvChannels reports conv_channels set for a critic without
-// convolutions, or a convolution of no channel.
+// convolutions, an empty list, a convolution of no channel, or more
+// convolutions than the images' side can be halved.
 func (c *Config) checkConvChannels() error {
-	if len(c.ConvChannels) == 0 {
+	switch info, _ := architectures.LookupPairCritic(c.Critic); {
+	case c.ConvChannels == nil:
 		return nil
-	}
-	if info, _ := architectures.LookupPairCritic(c.Critic); !info.Images {
+	case len(c.ConvChannels) == 0:
+		return fmt.Errorf("conv_channels = []: lists no convolution; list their channels, such as [32, 64], or leave the key out")
+	case !info.Images:
 		return fmt.Errorf("conv_channels = %v: critic = %q has no convolution; leave conv_channels out, or use critic = \"separable-conv\"", c.ConvChannels, c.Critic)
 	}
-	for i, ch := range c.ConvChannels {
-		if ch < 1 {
-			return fmt.Errorf("conv_channels = %v: convolution %d has %d channels; each needs at least 1", c.ConvChannels, i+1, ch)
-		}
+	spec := architectures.CriticSpec{DimX: data.ImageSide * data.ImageSide, DimY: data.ImageSide * data.ImageSide, Hidden: 1, Embed: 1,
+		ImageSide: data.ImageSide, Channels: c.ConvChannels}
+	if err := spec.ValidateImages(); err != nil {
+		return fmt.Errorf("conv_channels = %v: %w", c.ConvChannels, err)
 	}
 	return nil
 }
@@ -224,5 +227,5 @@ func (c *Config) channels() []int {
 	if len(c.ConvChannels) > 0 {
 		return c.ConvChannels
 	}
-	return architectures.DefaultConvChannels
+	return architectures.DefaultConvChannels()
 }

@@ -250,6 +250,9 @@ type critic struct {
 // newCritic builds the critic of v on the training images, its weights
 // seeded by initSeed and its batches by batchSeed.
 func newCritic(c *Config, v view, train *data.Set, initSeed, batchSeed uint64) (*critic, error) {
+	if train.H != train.W {
+		return nil, fmt.Errorf("consistency: images of %dx%d: the critics read square images", train.H, train.W)
+	}
 	dim := train.Dim() * v.images()
 	m, err := pair.New(pair.Spec{
 		Estimator: c.Estimator, EstimatorParams: c.EstimatorParams, Critic: c.Critic,

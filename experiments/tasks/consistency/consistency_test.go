@@ -115,6 +115,8 @@ func TestValidateNamesTheKey(t *testing.T) {
 		{func(c *Config) { c.LR = 0 }, "lr"},
 		{func(c *Config) { c.ConvChannels = []int{32, 64} }, `conv_channels = [32 64]: critic = "separable" has no convolution`},
 		{func(c *Config) { c.Critic, c.ConvChannels = "separable-conv", []int{32, 0} }, "conv_channels = [32 0]: convolution 2 has 0 channels"},
+		{func(c *Config) { c.Critic, c.ConvChannels = "separable-conv", []int{} }, "conv_channels = []: lists no convolution"},
+		{func(c *Config) { c.Critic, c.ConvChannels = "separable-conv", []int{1, 1, 1, 1, 1, 1} }, "conv_channels = [1 1 1 1 1 1]: convolution 6 would read a 1x1 map"},
 	} {
 		c := DefaultConfig()
 		tc.set(c)
@@ -257,6 +259,10 @@ func TestMemoryEstimateCoversAMeasuredRun(t *testing.T) {
 	conv.ConvChannels = []int{64, 128}
 	if conv.EstimateMemory().Total() <= narrow {
 		t.Error("the estimate does not grow with conv_channels")
+	}
+	conv.ConvChannels = []int{100000, 100000}
+	if got := conv.EstimateMemory().Largest().Setting; got != "conv_channels = [100000, 100000]" {
+		t.Errorf("convolutions of 100,000 channels: the memory is blamed on %q, want conv_channels", got)
 	}
 }
 

@@ -2,6 +2,8 @@ package consistency
 
 import (
 	"fmt"
+	"strconv"
+	"strings"
 
 	"github.com/infomax/infomax/architectures"
 	"github.com/infomax/infomax/experiments/data"
@@ -48,41 +50,64 @@ func (c *Config) EstimateMemory() tasks.Memory {
 	if c.Critic == "concat" {
 		rows, out = n*n, 1
 	}
-	convWeights, convFloats, headIn := convSizes(c.channels(), 2*float64(s.Channels), in)
-	weights := convWeights + headIn*h + h + max(layers-1, 0)*(h*h+h) + h*out + out
-	return tasks.Memory{
+	perWeight := bytesPerWeight + optim.MomentsBytes(c.AdamMoments)
+	cv := convSizes(c.channels(), 2*float64(s.Channels), in)
+	weights := cv.last*h + h + max(layers-1, 0)*(h*h+h) + h*out + out
+	m := tasks.Memory{
 		{What: "the process itself", Bytes: baseBytes},
 		{What: "the images", Setting: fmt.Sprintf("dataset = %q", c.Dataset), Bytes: heapGrowth * 4 * (train + test) * pixels},
-		{What: "the critics' weights", Setting: blame("hidden", "layers", "embed", "conv_channels"),
-			Bytes: 2 * (bytesPerWeight + optim.MomentsBytes(c.AdamMoments)) * weights},
-		{What: "the critics' activations and inputs", Setting: blame("batch_size", "hidden", "layers", "conv_channels"),
-			Bytes: 2 * activationCopies * 4 * rows * (in + convFloats + h*layers + out)},
+		{What: "the critics' weights", Setting: blame("hidden", "layers", "embed"), Bytes: 2 * perWeight * weights},
+		{What: "the critics' activations and inputs", Setting: blame("batch_size", "hidden", "layers"),
+			Bytes: 2 * activationCopies * 4 * rows * (in + h*layers + out)},
 		{What: "the batches' scores (batch_size² pairs)", Setting: blame("batch_size"), Bytes: 2 * scoreBytes * n * n},
 	}
+	if len(c.channels()) > 0 {
+		m = append(m, tasks.MemoryPart{What: "the critics' convolutions: weights, maps and patch matrices",
+			Setting: "conv_channels = " + tomlInts(c.channels()),
+			Bytes:   2*perWeight*cv.weights + 2*4*rows*(activationCopies*cv.maps+cv.patches)})
+	}
+	return m
 }
 
-// convSizes returns, for convolutions of the given output channels on
-// images of cin channels (of data.ImageSide), their weights, the floats an
-// image's pass through them holds (each one's map, and its patch matrix
-// where one is formed: the first's, which reads the images in NCHW order,
-// and the others' where graph.FormsPatches), and the size of the last
-// map, which the MLP after them reads; with no convolution, none, and
-// pixels, the MLP's input.
-func convSizes(channels []int, cin, pixels float64) (weights, floats, last float64) {
-	if len(channels) == 0 {
-		return 0, 0, pixels
+// tomlInts writes a list of integers as TOML does, [64, 128].
+func tomlInts(v []int) string {
+	s := make([]string, len(v))
+	for i, x := range v {
+		s[i] = strconv.Itoa(x)
 	}
+	return "[" + strings.Join(s, ", ") + "]"
+}
+
+// convParts are the sizes of a critic side's convolutions: their
+// weights; the floats of their maps and of the patch matrices formed, an
+// image's; and the size of the last map, which the MLP after them reads.
+type convParts struct {
+	weights, maps, patches, last float64
+}
+
+// convSizes returns the sizes of convolutions of the given output
+// channels on images of cin channels (of data.ImageSide): a patch matrix
+// is formed for the first, which reads the images in NCHW order, and for
+// the others where graph.FormsPatches, and it is counted once, as no
+// gradient flows into it. With no convolution, the last map is the
+// pixels, the MLP's input.
+func convSizes(channels []int, cin, pixels float64) convParts {
+	if len(channels) == 0 {
+		return convParts{last: pixels}
+	}
+	var cs convParts
 	side := data.ImageSide
 	k2 := float64(architectures.ConvKernel * architectures.ConvKernel)
 	for i, ch := range channels {
 		side = (side + 1) / 2
 		cout, plane := float64(ch), float64(side*side)
-		weights += k2*cin*cout + cout
-		floats += plane * cout
+		cs.weights += k2*cin*cout + cout
+		cs.maps += plane * cout
 		if i == 0 || graph.FormsPatches() {
-			floats += plane * k2 * cin
+			cs.patches += plane * k2 * cin
 		}
 		cin = cout
 	}
-	return weights, floats, float64(side*side) * cin
+	cs.last = float64(side*side) * cin
+	return cs
 }

@@ -13,6 +13,7 @@ import (
 	"github.com/infomax/infomax/experiments/engine/results"
 	"github.com/infomax/infomax/experiments/train/evals"
 	"github.com/infomax/infomax/experiments/train/probe"
+	"github.com/infomax/infomax/internal/english"
 	"github.com/infomax/infomax/internal/registry"
 	runseed "github.com/infomax/infomax/internal/seed"
 )
@@ -167,10 +168,13 @@ func (c *Config) validateEvalEstimators() error {
 	if _, err := estimators.New(e.MIXYEstimator, estimators.Params(e.MIXYEstimatorParams)); err != nil {
 		return fmt.Errorf("mi_xy_estimator = %q: %w", e.MIXYEstimator, err)
 	}
-	if info, err := architectures.LookupPairCritic(e.MIXYCritic); err != nil {
+	info, err := architectures.LookupPairCritic(e.MIXYCritic)
+	if err != nil {
 		return fmt.Errorf("mi_xy_critic = %q: %w", e.MIXYCritic, err)
-	} else if info.Images {
-		return fmt.Errorf("mi_xy_critic = %q: reads images on both sides, and mi_xy's y is the code, a vector; use \"concat\" or \"separable\"", e.MIXYCritic)
+	}
+	if info.Images {
+		return fmt.Errorf("mi_xy_critic = %q: reads images on both sides, and mi_xy's y is the code, a vector; use %s",
+			e.MIXYCritic, english.QuotedOr(architectures.VectorCriticNames()))
 	}
 	if _, err := estimators.New(e.NDMEstimator, nil); err != nil {
 		return fmt.Errorf("ndm_estimator = %q: %w", e.NDMEstimator, err)

@@ -11,7 +11,6 @@ import (
 	"cmp"
 	"fmt"
 	"runtime"
-	"strings"
 
 	G "gorgonia.org/gorgonia"
 	"gorgonia.org/tensor"
@@ -20,6 +19,7 @@ import (
 	"github.com/infomax/infomax/estimators"
 	"github.com/infomax/infomax/experiments/tasks"
 	"github.com/infomax/infomax/experiments/train/optim"
+	"github.com/infomax/infomax/internal/english"
 	"github.com/infomax/infomax/internal/graph"
 )
 
@@ -290,7 +290,7 @@ func CheckCritic(critic string, hidden, layers, embed int, images bool) error {
 	}
 	switch {
 	case info.Images && !images:
-		return fmt.Errorf("critic = %q: reads images, and this task's samples are vectors; use %s", critic, vectorCritics())
+		return fmt.Errorf("critic = %q: reads images, and this task's samples are vectors; use %s", critic, english.QuotedOr(architectures.VectorCriticNames()))
 	case hidden < 1:
 		return fmt.Errorf("hidden = %d: must be at least 1", hidden)
 	case layers < 0:
@@ -299,21 +299,6 @@ func CheckCritic(critic string, hidden, layers, embed int, images bool) error {
 		return fmt.Errorf("embed = %d: must be at least 1", embed)
 	}
 	return nil
-}
-
-// vectorCritics lists the registered critics of vectors, quoted, as
-// "a", "b" or "c".
-func vectorCritics() string {
-	var names []string
-	for _, n := range architectures.PairCriticNames() {
-		if info, _ := architectures.LookupPairCritic(n); !info.Images {
-			names = append(names, fmt.Sprintf("%q", n))
-		}
-	}
-	if len(names) < 2 {
-		return strings.Join(names, "")
-	}
-	return strings.Join(names[:len(names)-1], ", ") + " or " + names[len(names)-1]
 }
 
 // NonFinite returns why a step's loss or estimate is unusable, such as

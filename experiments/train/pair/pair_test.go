@@ -125,9 +125,9 @@ func TestCheckCriticNamesTheKey(t *testing.T) {
 // moments in either precision, on one core and on two; at the Gaussian
 // benchmark's sizes, whose ops split across cores, on two and four; and
 // through a step whose batch holds an infinity, which must leave the
-// weights alone; and the same for the convolutional separable-conv critic
-// of images, with infonce and smile. Eval there must neither train nor leave a side stopped
-// that the next Step would resume wrongly.
+// weights alone; and the same for the convolutional separable-conv
+// critic of images, with infonce and smile. Eval there must neither train
+// nor leave a side stopped that the next Step would resume wrongly.
 func TestApartIsTheOneGraphModel(t *testing.T) {
 	small := architectures.CriticSpec{DimX: 3, DimY: 5, Hidden: 16, Layers: 2, Embed: 4, Seed: 11}
 	for _, est := range estimators.CriticNames() {
@@ -149,8 +149,8 @@ func TestApartIsTheOneGraphModel(t *testing.T) {
 	}
 }
 
-// sameApart runs separableRun of the named critic apart and in one graph and fails the test
-// where their values differ.
+// sameApart runs separableRun of the named critic apart and in one graph
+// and fails the test where their values differ.
 func sameApart(t *testing.T, name, critic, est string, moments optim.Moments, procs int, spec architectures.CriticSpec, batch int) {
 	t.Run(name, func(t *testing.T) {
 		defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(procs))
@@ -165,9 +165,8 @@ func sameApart(t *testing.T, name, critic, est string, moments optim.Moments, pr
 }
 
 // separableRun trains a separable critic (separable or separable-conv)
-// with est for 6 steps on random
-// batches, apart or in one graph, evaluating a batch before each step; the
-// fourth batch holds an infinity. It returns every step's loss and
+// with est for 6 steps on random batches, apart or in one graph,
+// evaluating a batch before each step; the fourth batch holds an infinity. It returns every step's loss and
 // estimate (-1 for a non-finite one) and the weights after the last step.
 // Apart, it also checks each side's range of Adam's parameters.
 func separableRun(t *testing.T, critic, est string, moments optim.Moments, apart bool, spec architectures.CriticSpec, batch int) []float64 {
