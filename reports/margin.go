@@ -61,9 +61,13 @@ func init() {
 //
 // A run of a row is paired with the baseline's run of the same seed; the
 // difference is the row's value minus the baseline's. Several baseline runs
-// at one seed must agree on the value (a baseline repeated under a
+// at one seed may agree on the value (a baseline repeated under a
 // parameter it does not use, such as the estimator of an untrained
-// encoder), or the table is an error that asks for a narrower where. The
+// encoder). Where they disagree and differ in row parameters, such as a
+// baseline critic run at every test and rows of the table, those row
+// parameters are added to pair for that baseline (the table's note says
+// so); where they still disagree, the table is an error that asks for a
+// narrower where or a longer pair. The
 // Markdown cell for a baseline is "mean [low, high]", the mean difference
 // over the paired seeds and its two-sided Student-t interval, with
 // "(n=k)" where fewer than the row's runs found a partner; a second column
@@ -304,6 +308,45 @@ func baselineBySeed(spec Spec, b marginBaseline, runs []Run, scale float64, pair
 	return out, nil
 }
 
+// baselinePaired returns baselineBySeed's values of b paired by o.Pair,
+// and that pair; or, where b's runs at one seed disagree and differ in row
+// parameters that o.Pair leaves out, paired by o.Pair and those
+// parameters, and that longer pair.
+func baselinePaired(spec Spec, b marginBaseline, runs []Run, o marginOptions) (map[string]float64, []string, error) {
+	vals, err := baselineBySeed(spec, b, runs, o.Scale, o.Pair)
+	if err == nil {
+		return vals, o.Pair, nil
+	}
+	sel, _ := selectRuns(spec, "baselines", runs, b.Where)
+	var added []string
+	for _, k := range o.Rows {
+		if !slices.Contains(o.Pair, k) && variesAtASeed(sel, k) {
+			added = append(added, k)
+		}
+	}
+	if len(added) == 0 {
+		return nil, nil, err
+	}
+	pair := append(slices.Clone(o.Pair), added...)
+	vals, err = baselineBySeed(spec, b, runs, o.Scale, pair)
+	return vals, pair, err
+}
+
+// variesAtASeed reports whether two of runs with one seed differ in the
+// value of parameter k.
+func variesAtASeed(runs []Run, k string) bool {
+	seen := map[int64]string{}
+	for _, r := range runs {
+		v, _ := r.Param(k)
+		s := formatValue(v)
+		if prev, ok := seen[r.Summary.Seed]; ok && prev != s {
+			return true
+		}
+		seen[r.Summary.Seed] = s
+	}
+	return false
+}
+
 // requireParams returns an error naming option and the first of keys that
 // no run has as a parameter or config key, or nil.
 func requireParams(spec Spec, option string, runs []Run, keys []string) error {
@@ -340,10 +383,19 @@ func makeMargin(runs []Run, spec Spec, dir string) ([]string, error) {
 	if err := requireParams(spec, "pair", done, o.Pair); err != nil {
 		return nil, err
 	}
-	baseVals := make([]map[string]float64, len(o.Baselines))
+	baseVals, pairs := make([]map[string]float64, len(o.Baselines)), make([][]string, len(o.Baselines))
+	var pairNotes []string
 	for i, b := range o.Baselines {
-		if baseVals[i], err = baselineBySeed(spec, b, done, o.Scale, o.Pair); err != nil {
+		if baseVals[i], pairs[i], err = baselinePaired(spec, b, done, o); err != nil {
 			return nil, err
+		}
+		if added := pairs[i][len(o.Pair):]; len(added) > 0 {
+			names := strings.Join(added[:len(added)-1], ", ")
+			if len(added) > 1 {
+				names += " and "
+			}
+			pairNotes = append(pairNotes, fmt.Sprintf("Baseline %q is paired by %s as well as the seed: its runs differ in them.",
+				b.Label, names+added[len(added)-1]))
 		}
 	}
 	compared, err := selectRuns(spec, "where", done, o.Where)
@@ -368,12 +420,13 @@ func makeMargin(runs []Run, spec Spec, dir string) ([]string, error) {
 			csvHeader = append(csvHeader, b.Label+"_"+c)
 		}
 	}
-	t := groupTable(joinNotes(leftOutNote(out.matching(o.wheres()...)), pooledNote("margin", spec, done)), o.Rows, header, csvHeader)
+	t := groupTable(joinNotes(leftOutNote(out.matching(o.wheres()...)), pooledNote("margin", spec, done), strings.Join(pairNotes, " ")),
+		o.Rows, header, csvHeader)
 	for _, g := range groups {
 		n := len(g.Runs)
 		row, csvRow := groupRow(g, strconv.Itoa(n)), groupRow(g, strconv.Itoa(n))
 		for i := range o.Baselines {
-			diffs := pairDiffs(g.Runs, o.Metric, o.Scale, baseVals[i], o.Pair)
+			diffs := pairDiffs(g.Runs, o.Metric, o.Scale, baseVals[i], pairs[i])
 			xs := make([]float64, len(diffs))
 			ahead := 0
 			perSeedMD := make([]string, len(diffs))

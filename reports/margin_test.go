@@ -230,6 +230,10 @@ func negativesRuns(t *testing.T) []Run {
 // number of negatives, so that a run is compared with the other
 // estimator's run of the same seed and the same K. At K = 1 the
 // differences are 4, 3, 6 points (mean 4.33); at all, -1, -1, +1.
+// TestMarginPairsOnParameters: pair pairs a row's run with the
+// baseline's run of the same seed and num_negatives; left out, the row
+// parameter the baseline's disagreeing runs differ in is paired by all
+// the same, and said so.
 func TestMarginPairsOnParameters(t *testing.T) {
 	spec := Spec{Kind: "margin", Name: "jsd-vs", Options: map[string]any{
 		"rows": "num_negatives", "metric": "linear_y_acc", "where": map[string]any{"estimator": "jsd"},
@@ -247,11 +251,25 @@ func TestMarginPairsOnParameters(t *testing.T) {
 			t.Errorf("jsd-vs.md lacks %q:\n%s", cell, md)
 		}
 	}
-	// Without pair, the two infonce runs of a seed disagree: an error
-	// that says to add the parameter to where or to pair.
+	// Without pair, the two infonce runs of a seed disagree and differ
+	// in num_negatives, a row parameter: the table pairs by it all the
+	// same, the same cells, and its note says so.
 	delete(spec.Options, "pair")
+	_, paths = checkAndMake(t, "margin", negativesRuns(t), spec, t.TempDir())
+	md, err = os.ReadFile(paths[0])
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"+4.0 / +3.0 / +6.0", "-1.0 / -1.0 / +1.0", `Baseline "infonce" is paired by num_negatives as well as the seed`} {
+		if !strings.Contains(string(md), want) {
+			t.Errorf("unpaired margin over two Ks: jsd-vs.md lacks %q:\n%s", want, md)
+		}
+	}
+	// With no row parameter to tell them apart, it is an error that says
+	// to add the parameter to where or to pair.
+	spec.Options["rows"] = "estimator"
 	k, _ := Lookup("margin")
 	if _, err := k.Make(negativesRuns(t), spec, t.TempDir()); err == nil || !strings.Contains(err.Error(), "or to pair") {
-		t.Errorf("unpaired margin over two Ks: %v, want an error suggesting pair", err)
+		t.Errorf("a margin by estimator over two Ks: %v, want an error suggesting pair", err)
 	}
 }
