@@ -1,8 +1,9 @@
 // Package pair trains a pair critic with an MI estimator on batches of
-// (x, y) vectors: the model that the vector tasks (gaussian, bmi) share. A
-// Model is built once for a fixed batch size: each step writes a batch
-// into X and Y and runs the graph forward and backward, then Adam updates
-// the critic. A critic that embeds x and y apart (the separable critic)
+// (x, y) vectors: the model that the vector tasks (gaussian, bmi) share,
+// and the consistency task, whose vectors are flattened images. A Model is
+// built once for a fixed batch size: each step writes a batch into X and
+// Y and runs the graph forward and backward, then Adam updates the
+// critic. A critic that embeds x and y apart (separable, separable-conv)
 // runs on two or more cores as three graphs, its two sides at once (see
 // apart), with the same results as one graph.
 package pair
