@@ -8,6 +8,8 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+
+	"github.com/infomax/infomax/internal/english"
 )
 
 func init() {
@@ -138,7 +140,9 @@ func (o marginOptions) keys() map[string][]string {
 }
 
 // selector reads a table of parameter values, each a string, a number or a
-// list of them, such as {preset = ["dim-l", "dim-g"], batch_size = 64}.
+// list of them, such as {preset = ["dim-l", "dim-g"], batch_size = 64}; a
+// list-valued parameter's value is a list in that list, {conv_channels =
+// [[32, 64]]}.
 // Values are kept formatted as a table cell shows them, so that 64 matches
 // a batch size stored as 64.0.
 func (r *optionReader) selector(name string, v any) map[string][]string {
@@ -168,18 +172,34 @@ func (r *optionReader) selector(name string, v any) map[string][]string {
 			return nil
 		}
 		for _, it := range items {
-			switch it.(type) {
-			case string, bool:
-			default:
-				if _, isNum := asNumber(it); !isNum {
-					r.fail(name, "%s: want a string, a number or a list of them, got %v (%T)", key, it, it)
-					return nil
-				}
+			if !selectable(it) {
+				r.fail(name, "%s: want a string, a number or a list of them (a list-valued parameter's value in a list of its own: [[32, 64]]), got %s",
+					key, formatValue(it))
+				return nil
 			}
 			out[key] = append(out[key], formatValue(it))
 		}
 	}
 	return out
+}
+
+// selectable reports whether a selector may hold v: a string, a bool, a
+// number, or a list of those (the value of a list-valued parameter, such
+// as conv_channels = [32, 64], which a selector writes [[32, 64]]).
+func selectable(v any) bool {
+	switch v := v.(type) {
+	case string, bool:
+		return true
+	case []any:
+		for _, it := range v {
+			if _, isList := it.([]any); isList || !selectable(it) {
+				return false
+			}
+		}
+		return len(v) > 0
+	}
+	_, isNum := asNumber(v)
+	return isNum
 }
 
 // baselines reads the list of baselines of a margin table.
@@ -390,12 +410,8 @@ func makeMargin(runs []Run, spec Spec, dir string) ([]string, error) {
 			return nil, err
 		}
 		if added := pairs[i][len(o.Pair):]; len(added) > 0 {
-			names := strings.Join(added[:len(added)-1], ", ")
-			if len(added) > 1 {
-				names += " and "
-			}
-			pairNotes = append(pairNotes, fmt.Sprintf("Baseline %q is paired by %s as well as the seed: its runs differ in them.",
-				b.Label, names+added[len(added)-1]))
+			pairNotes = append(pairNotes, fmt.Sprintf("Baseline %q is paired by %s: %s added, as its runs differ in %s.",
+				b.Label, english.And(append([]string{"seed"}, pairs[i]...)), english.And(added), map[bool]string{true: "it", false: "them"}[len(added) == 1]))
 		}
 	}
 	compared, err := selectRuns(spec, "where", done, o.Where)

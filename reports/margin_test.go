@@ -260,7 +260,7 @@ func TestMarginPairsOnParameters(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, want := range []string{"+4.0 / +3.0 / +6.0", "-1.0 / -1.0 / +1.0", `Baseline "infonce" is paired by num_negatives as well as the seed`} {
+	for _, want := range []string{"+4.0 / +3.0 / +6.0", "-1.0 / -1.0 / +1.0", `Baseline "infonce" is paired by seed and num_negatives: num_negatives added, as its runs differ in it.`} {
 		if !strings.Contains(string(md), want) {
 			t.Errorf("unpaired margin over two Ks: jsd-vs.md lacks %q:\n%s", want, md)
 		}
@@ -271,5 +271,39 @@ func TestMarginPairsOnParameters(t *testing.T) {
 	k, _ := Lookup("margin")
 	if _, err := k.Make(negativesRuns(t), spec, t.TempDir()); err == nil || !strings.Contains(err.Error(), "or to pair") {
 		t.Errorf("a margin by estimator over two Ks: %v, want an error suggesting pair", err)
+	}
+}
+
+// TestMarginSelectsAListValuedParameter: a list-valued parameter
+// (conv_channels) is written as TOML writes it, [4, 8], in the table, and
+// a where selects one of its values as a list in a list, [[4, 8]]; a list
+// in a list in a list is an error that says how to write one.
+func TestMarginSelectsAListValuedParameter(t *testing.T) {
+	var fakes []fakeRun
+	for s, v := range []float64{0.5, 0.7} {
+		fakes = append(fakes,
+			fakeRun{ID: "wide" + strconv.Itoa(s), Seed: int64(s), Params: map[string]any{"conv_channels": []any{int64(4), int64(8)}},
+				Metrics: results.Values{"ratio": v}},
+			fakeRun{ID: "narrow" + strconv.Itoa(s), Seed: int64(s), Params: map[string]any{"conv_channels": []any{4.0}},
+				Metrics: results.Values{"ratio": v - 0.25}})
+	}
+	spec := Spec{Kind: "margin", Name: "lists", Options: map[string]any{
+		"rows": "conv_channels", "metric": "ratio", "where": map[string]any{"conv_channels": []any{[]any{int64(4), int64(8)}}},
+		"baselines": []any{map[string]any{"label": "narrow", "where": map[string]any{"conv_channels": []any{[]any{int64(4)}}}}},
+	}}
+	_, paths := checkAndMake(t, "margin", makeRuns(t, fakes...), spec, t.TempDir())
+	md, err := os.ReadFile(paths[0])
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"| [4, 8]", "+0.25 / +0.25"} {
+		if !strings.Contains(string(md), want) {
+			t.Errorf("lists.md lacks %q:\n%s", want, md)
+		}
+	}
+	spec.Options["where"] = map[string]any{"conv_channels": []any{[]any{[]any{int64(4)}}}}
+	k, _ := Lookup("margin")
+	if _, err := k.Make(makeRuns(t, fakes...), spec, t.TempDir()); err == nil || !strings.Contains(err.Error(), "[[32, 64]]") {
+		t.Errorf("a list in a list in a list: %v, want an error showing how to write a list value", err)
 	}
 }

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"maps"
 	"math"
+	"reflect"
 	"slices"
 	"sort"
 	"strconv"
@@ -280,6 +281,13 @@ func formatValue(v any) string {
 		return v
 	case nil:
 		return missingValue
+	}
+	if rv := reflect.ValueOf(v); rv.Kind() == reflect.Slice {
+		items := make([]string, rv.Len())
+		for i := range items {
+			items[i] = formatValue(rv.Index(i).Interface())
+		}
+		return "[" + strings.Join(items, ", ") + "]" // as TOML writes a list
 	}
 	return fmt.Sprint(v)
 }

@@ -52,7 +52,7 @@ func list(stdout io.Writer) int {
 	}
 
 	fmt.Fprintln(stdout, "\nEstimators (estimator = \"...\"; parameters in estimator_params). Neural ones train a critic"+
-		" (gaussian, dim and bmi tasks); classic ones estimate from a whole sample (bmi task):")
+		" (gaussian, bmi, consistency and dim tasks); classic ones estimate from a whole sample (bmi task):")
 	tw := tabwriter.NewWriter(stdout, 0, 4, 2, ' ', 0)
 	for _, name := range estimators.Names() {
 		info, _ := estimators.Lookup(name)

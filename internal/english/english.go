@@ -173,8 +173,16 @@ func QuotedOr(names []string) string {
 	for i, n := range names {
 		q[i] = strconv.Quote(n)
 	}
-	if len(q) < 2 {
-		return strings.Join(q, "")
+	return series(q, "or")
+}
+
+// And returns the names joined as a list: "a", "a and b", "a, b and c".
+func And(names []string) string { return series(names, "and") }
+
+// series joins items with commas and conj before the last.
+func series(items []string, conj string) string {
+	if len(items) < 2 {
+		return strings.Join(items, "")
 	}
-	return strings.Join(q[:len(q)-1], ", ") + " or " + q[len(q)-1]
+	return strings.Join(items[:len(items)-1], ", ") + " " + conj + " " + items[len(items)-1]
 }

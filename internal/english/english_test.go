@@ -84,4 +84,7 @@ func TestQuotedOr(t *testing.T) {
 			t.Errorf("QuotedOr(%q) = %s, want %s", tc.in, got, tc.want)
 		}
 	}
+	if got := And([]string{"test", "rows", "seed"}); got != "test, rows and seed" {
+		t.Errorf("And = %q", got)
+	}
 }

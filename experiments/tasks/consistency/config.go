@@ -207,12 +207,12 @@ func (c *Config) checkConvChannels() error {
 	case len(c.ConvChannels) == 0:
 		return fmt.Errorf("conv_channels = []: lists no convolution; list their channels, such as [32, 64], or leave the key out")
 	case !info.Images:
-		return fmt.Errorf("conv_channels = %v: critic = %q has no convolution; leave conv_channels out, or use critic = \"separable-conv\"", c.ConvChannels, c.Critic)
+		return fmt.Errorf("conv_channels = %s: critic = %q has no convolution; leave conv_channels out, or use critic = \"separable-conv\"", tomlInts(c.ConvChannels), c.Critic)
 	}
 	spec := architectures.CriticSpec{DimX: data.ImageSide * data.ImageSide, DimY: data.ImageSide * data.ImageSide, Hidden: 1, Embed: 1,
 		ImageSide: data.ImageSide, Channels: c.ConvChannels}
 	if err := spec.ValidateImages(); err != nil {
-		return fmt.Errorf("conv_channels = %v: %w", c.ConvChannels, err)
+		return fmt.Errorf("conv_channels = %s: %w", tomlInts(c.ConvChannels), err)
 	}
 	return nil
 }

@@ -39,7 +39,8 @@ func init() {
 	tasks.Register(tasks.TaskInfo{
 		Name: "consistency",
 		Summary: "Song and Ermon's self-consistency tests on images (ICLR 2020): test = \"baseline\", \"data_processing\" " +
-			"or \"additivity\", Y the image with its rows from t (rows) on set to 0",
+			"or \"additivity\", Y the image with its rows from t (rows) on set to 0; critic = \"separable-conv\" also reads " +
+			"conv_channels, a list (default [64, 128])",
 		Task: Task{},
 	})
 }

@@ -113,10 +113,10 @@ func TestValidateNamesTheKey(t *testing.T) {
 		{func(c *Config) { c.EvalSplit, c.ValidationSubset = "validation", 50 }, "batch_size = 100: larger than validation_subset = 50"},
 		{func(c *Config) { c.Critic = "bilinear" }, `critic = "bilinear"`},
 		{func(c *Config) { c.LR = 0 }, "lr"},
-		{func(c *Config) { c.ConvChannels = []int{32, 64} }, `conv_channels = [32 64]: critic = "separable" has no convolution`},
-		{func(c *Config) { c.Critic, c.ConvChannels = "separable-conv", []int{32, 0} }, "conv_channels = [32 0]: convolution 2 has 0 channels"},
+		{func(c *Config) { c.ConvChannels = []int{32, 64} }, `conv_channels = [32, 64]: critic = "separable" has no convolution`},
+		{func(c *Config) { c.Critic, c.ConvChannels = "separable-conv", []int{32, 0} }, "conv_channels = [32, 0]: convolution 2 has 0 channels"},
 		{func(c *Config) { c.Critic, c.ConvChannels = "separable-conv", []int{} }, "conv_channels = []: lists no convolution"},
-		{func(c *Config) { c.Critic, c.ConvChannels = "separable-conv", []int{1, 1, 1, 1, 1, 1} }, "conv_channels = [1 1 1 1 1 1]: convolution 6 would read a 1x1 map"},
+		{func(c *Config) { c.Critic, c.ConvChannels = "separable-conv", []int{1, 1, 1, 1, 1, 1} }, "conv_channels = [1, 1, 1, 1, 1, 1]: convolution 6 would read a 1x1 map"},
 	} {
 		c := DefaultConfig()
 		tc.set(c)
@@ -263,6 +263,10 @@ func TestMemoryEstimateCoversAMeasuredRun(t *testing.T) {
 	conv.ConvChannels = []int{100000, 100000}
 	if got := conv.EstimateMemory().Largest().Setting; got != "conv_channels = [100000, 100000]" {
 		t.Errorf("convolutions of 100,000 channels: the memory is blamed on %q, want conv_channels", got)
+	}
+	conv.ConvChannels, conv.BatchSize = nil, 10000
+	if got := conv.EstimateMemory().Largest().Setting; got != "batch_size = 10000" {
+		t.Errorf("the default convolutions at batch 10,000: the memory is blamed on %q, want batch_size", got)
 	}
 }
 

@@ -2,6 +2,7 @@ package consistency
 
 import (
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -63,10 +64,22 @@ func (c *Config) EstimateMemory() tasks.Memory {
 	}
 	if len(c.channels()) > 0 {
 		m = append(m, tasks.MemoryPart{What: "the critics' convolutions: weights, maps and patch matrices",
-			Setting: "conv_channels = " + tomlInts(c.channels()),
+			Setting: c.blameConvolutions(def),
 			Bytes:   2*perWeight*cv.weights + 2*4*rows*(activationCopies*cv.maps+cv.patches)})
 	}
 	return m
+}
+
+// blameConvolutions names the setting that makes the convolutions' part of
+// the memory large: conv_channels, where set and its widest convolution
+// further above the default's widest than batch_size is above its
+// default, and batch_size otherwise.
+func (c *Config) blameConvolutions(def *Config) string {
+	if c.ConvChannels != nil && float64(slices.Max(c.ConvChannels))/float64(slices.Max(architectures.DefaultConvChannels())) >
+		float64(c.BatchSize)/float64(def.BatchSize) {
+		return "conv_channels = " + tomlInts(c.ConvChannels)
+	}
+	return tasks.Blame(c, def, "batch_size")
 }
 
 // tomlInts writes a list of integers as TOML does, [64, 128].
