@@ -13,7 +13,7 @@ func init() {
 	RegisterPairCritic(PairCriticInfo{
 		Name: "separable-conv",
 		Summary: "g(x)ᵀh(y) on images: g and h each 5x5 stride-2 convolutions (conv_channels, 64 and 128 unless set), " +
-			"then an MLP (Song and Ermon's convolutional critic, made separable)",
+			"then an MLP (the convolutional critic of a reimplementation of Song and Ermon's tests, made separable)",
 		New:    newSeparableConvCritic,
 		Images: true,
 		NewApart: func(gx, gy *G.ExprGraph, spec CriticSpec) (Embedder, error) {
@@ -37,9 +37,10 @@ const (
 )
 
 // ConvEmbedding embeds images: convolutions of [ConvKernel]² with stride
-// 2, each followed by a ReLU, then an MLP on the last map, as
-// Song and Ermon's critic has it (two convolutions of 64 and 128 channels,
-// a fully connected layer of 1024 units). Its input is a batch of images
+// 2, each followed by a ReLU, then an MLP on the last map, as the critic
+// of a reimplementation of Song and Ermon's tests has it (two
+// convolutions of 64 and 128 channels, a fully connected layer of 1024
+// units). Its input is a batch of images
 // flattened in NCHW order, a matrix (n, C*Side*Side).
 type ConvEmbedding struct {
 	// Convs are the convolutions, in order.
@@ -124,8 +125,8 @@ func (e *ConvEmbedding) Learnables() G.Nodes {
 // spec.ImageSide² pixels in each of DimX/ImageSide² and DimY/ImageSide²
 // channels, flattened in NCHW order.
 //
-// Song and Ermon's critic scores the concatenated pair with one such
-// network, so a batch of n pairs runs n² pairings through the
+// That reimplementation's critic scores the concatenated pair with one
+// such network, so a batch of n pairs runs n² pairings through the
 // convolutions; this one runs its 2n images through them once each.
 func NewSeparableConvCritic(g *G.ExprGraph, init *Init, spec CriticSpec) (*SeparableCritic, error) {
 	return NewSeparableConvCriticApart(g, g, init, spec)

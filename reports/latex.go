@@ -56,6 +56,9 @@ func latexRow(b *bytes.Buffer, cells []string, numeric []bool) {
 		if i < len(numeric) && numeric[i] {
 			c = minusSign.ReplaceAllString(c, "$$-$$$1")
 		}
+		if i == 0 && strings.HasPrefix(c, "[") {
+			c = "{}" + c // after \\ or \midrule, a [ would open an optional length
+		}
 		b.WriteString(c)
 	}
 	b.WriteString(" \\\\\n")

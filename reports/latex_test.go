@@ -37,3 +37,16 @@ func TestLatexEscapesAndMarksNumbers(t *testing.T) {
 		}
 	}
 }
+
+// TestLatexRowStartingWithABracket: a row whose first cell is a list
+// value, [4, 8], would read after \\ or \midrule as an optional length;
+// it starts with {} instead.
+func TestLatexRowStartingWithABracket(t *testing.T) {
+	tex := string(latexTable("t", tableData{Header: []string{"conv_channels", "n"}, Numeric: []bool{false, true},
+		Rows: [][]string{{"[4, 8]", "2"}, {"[4]", "2"}}}))
+	for _, want := range []string{"\\midrule\n{}[4, 8] & 2 \\\\\n{}[4] & 2 \\\\\n"} {
+		if !strings.Contains(tex, want) {
+			t.Errorf("LaTeX table lacks %q:\n%s", want, tex)
+		}
+	}
+}

@@ -56,20 +56,21 @@ func init() {
 //	             metric  the baseline's metric (default: the rows' metric)
 //	pair       parameters a row's run and its baseline's run must share
 //	           besides the seed, e.g. ["num_negatives"] to compare two
-//	           estimators at each number of negatives (default: none)
+//	           estimators at each number of negatives (default: none, and
+//	           row parameters where the baseline needs them: see below)
 //	scale      factor applied to every value, e.g. 100 for percentages (default 1)
 //	precision  decimals in the Markdown table (default 2)
 //	level      confidence level of the interval (default 0.95)
 //
 // A run of a row is paired with the baseline's run of the same seed; the
 // difference is the row's value minus the baseline's. Several baseline runs
-// at one seed may agree on the value (a baseline repeated under a
+// at one seed must agree on the value (a baseline repeated under a
 // parameter it does not use, such as the estimator of an untrained
-// encoder). Where they disagree and differ in row parameters, such as a
-// baseline critic run at every test and rows of the table, those row
-// parameters are added to pair for that baseline (the table's note says
-// so); where they still disagree, the table is an error that asks for a
-// narrower where or a longer pair. The
+// encoder), unless they differ in row parameters, such as a baseline
+// critic run at every test and rows of the table: then those row
+// parameters are added to pair for that baseline, where every row's run
+// finds its baseline run so (the table's note says so). Otherwise the
+// table is an error that asks for a narrower where or a longer pair. The
 // Markdown cell for a baseline is "mean [low, high]", the mean difference
 // over the paired seeds and its two-sided Student-t interval, with
 // "(n=k)" where fewer than the row's runs found a partner; a second column
@@ -331,8 +332,10 @@ func baselineBySeed(spec Spec, b marginBaseline, runs []Run, scale float64, pair
 // baselinePaired returns baselineBySeed's values of b paired by o.Pair,
 // and that pair; or, where b's runs at one seed disagree and differ in row
 // parameters that o.Pair leaves out, paired by o.Pair and those
-// parameters, and that longer pair.
-func baselinePaired(spec Spec, b marginBaseline, runs []Run, o marginOptions) (map[string]float64, []string, error) {
+// parameters, and that longer pair, provided every compared run then
+// finds its baseline run. Otherwise it returns the error of the shorter
+// pair.
+func baselinePaired(spec Spec, b marginBaseline, runs, compared []Run, o marginOptions) (map[string]float64, []string, error) {
 	vals, err := baselineBySeed(spec, b, runs, o.Scale, o.Pair)
 	if err == nil {
 		return vals, o.Pair, nil
@@ -348,8 +351,16 @@ func baselinePaired(spec Spec, b marginBaseline, runs []Run, o marginOptions) (m
 		return nil, nil, err
 	}
 	pair := append(slices.Clone(o.Pair), added...)
-	vals, err = baselineBySeed(spec, b, runs, o.Scale, pair)
-	return vals, pair, err
+	longer, lerr := baselineBySeed(spec, b, runs, o.Scale, pair)
+	if lerr != nil {
+		return nil, nil, lerr
+	}
+	for _, r := range compared {
+		if _, ok := longer[pairKey(r, pair)]; !ok {
+			return nil, nil, fmt.Errorf("%w (paired by %s as well, run %s has no baseline run)", err, english.And(added), r.ID)
+		}
+	}
+	return longer, pair, nil
 }
 
 // variesAtASeed reports whether two of runs with one seed differ in the
@@ -384,7 +395,11 @@ func formatWhere(where map[string][]string) string {
 	keys := slices.Sorted(maps.Keys(where))
 	parts := make([]string, len(keys))
 	for i, k := range keys {
-		parts[i] = k + " = " + strings.Join(where[k], "|")
+		v := strings.Join(where[k], "|")
+		if strings.HasPrefix(where[k][0], "[") { // a list-valued parameter's values, as the file lists them
+			v = "[" + strings.Join(where[k], ", ") + "]"
+		}
+		parts[i] = k + " = " + v
 	}
 	return "{" + strings.Join(parts, ", ") + "}"
 }
@@ -403,20 +418,24 @@ func makeMargin(runs []Run, spec Spec, dir string) ([]string, error) {
 	if err := requireParams(spec, "pair", done, o.Pair); err != nil {
 		return nil, err
 	}
-	baseVals, pairs := make([]map[string]float64, len(o.Baselines)), make([][]string, len(o.Baselines))
-	var pairNotes []string
-	for i, b := range o.Baselines {
-		if baseVals[i], pairs[i], err = baselinePaired(spec, b, done, o); err != nil {
-			return nil, err
-		}
-		if added := pairs[i][len(o.Pair):]; len(added) > 0 {
-			pairNotes = append(pairNotes, fmt.Sprintf("Baseline %q is paired by %s: %s added, as its runs differ in %s.",
-				b.Label, english.And(append([]string{"seed"}, pairs[i]...)), english.And(added), map[bool]string{true: "it", false: "them"}[len(added) == 1]))
-		}
-	}
 	compared, err := selectRuns(spec, "where", done, o.Where)
 	if err != nil {
 		return nil, err
+	}
+	baseVals, pairs := make([]map[string]float64, len(o.Baselines)), make([][]string, len(o.Baselines))
+	var pairNotes []string
+	for i, b := range o.Baselines {
+		if baseVals[i], pairs[i], err = baselinePaired(spec, b, done, compared, o); err != nil {
+			return nil, err
+		}
+		if added := pairs[i][len(o.Pair):]; len(added) > 0 {
+			pronoun := "them"
+			if len(added) == 1 {
+				pronoun = "it"
+			}
+			pairNotes = append(pairNotes, fmt.Sprintf("Baseline %q is paired by %s: %s added, as its runs differ in %s.",
+				b.Label, english.And(append([]string{"seed"}, pairs[i]...)), english.And(added), pronoun))
+		}
 	}
 	if len(compared) == 0 {
 		return nil, fmt.Errorf("margin report %q: option \"where\": no finished run matches %s", spec.Name, formatWhere(o.Where))

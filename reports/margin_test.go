@@ -148,6 +148,15 @@ func TestMarginBaselineMustBeUnambiguous(t *testing.T) {
 	if !strings.Contains(string(md), "+0.10") {
 		t.Errorf("dim-l 0.9 - random 0.8 should be +0.10:\n%s", md)
 	}
+	// With lr a row parameter, pairing by it leaves the row's run at lr
+	// 0.1 without a baseline run at 0.1 where the two random runs are at
+	// 0.2 and 0.3: still an error, not a table of empty cells.
+	runs[1].Summary.Params["lr"] = 0.3
+	spec.Options["rows"] = []any{"preset", "lr"}
+	spec.Options["baselines"] = []any{map[string]any{"label": "random", "where": map[string]any{"preset": "random"}}}
+	if _, err := k.Make(runs, spec, t.TempDir()); err == nil || !strings.Contains(err.Error(), "paired by lr as well, run l0 has no baseline run") {
+		t.Errorf("a pairing that leaves a row without its baseline: err = %v, want one saying so", err)
+	}
 }
 
 func TestMarginOptionErrors(t *testing.T) {
@@ -229,11 +238,9 @@ func negativesRuns(t *testing.T) []Run {
 // TestMarginPairsOnParameters checks pair: jsd against infonce at each
 // number of negatives, so that a run is compared with the other
 // estimator's run of the same seed and the same K. At K = 1 the
-// differences are 4, 3, 6 points (mean 4.33); at all, -1, -1, +1.
-// TestMarginPairsOnParameters: pair pairs a row's run with the
-// baseline's run of the same seed and num_negatives; left out, the row
-// parameter the baseline's disagreeing runs differ in is paired by all
-// the same, and said so.
+// differences are 4, 3, 6 points (mean 4.33); at all, -1, -1, +1. Left
+// out, pair is made of the row parameter the baseline's disagreeing runs
+// differ in, the same cells, and the note says so.
 func TestMarginPairsOnParameters(t *testing.T) {
 	spec := Spec{Kind: "margin", Name: "jsd-vs", Options: map[string]any{
 		"rows": "num_negatives", "metric": "linear_y_acc", "where": map[string]any{"estimator": "jsd"},

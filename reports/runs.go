@@ -268,7 +268,8 @@ func FormatValue(v any) string { return formatValue(v) }
 
 // formatValue writes a parameter value for a label or table cell: integral
 // numbers without a decimal point (a batch size decoded from JSON as 64.0
-// prints as 64), other numbers in the shortest form that reads back.
+// prints as 64), other numbers in the shortest form that reads back, and
+// lists as [4, 8], each item so written.
 func formatValue(v any) string {
 	if x, ok := asNumber(v); ok {
 		if x == math.Trunc(x) && math.Abs(x) < 1e15 {
@@ -287,7 +288,7 @@ func formatValue(v any) string {
 		for i := range items {
 			items[i] = formatValue(rv.Index(i).Interface())
 		}
-		return "[" + strings.Join(items, ", ") + "]" // as TOML writes a list
+		return "[" + strings.Join(items, ", ") + "]" // as TOML writes a list of numbers (strings unquoted)
 	}
 	return fmt.Sprint(v)
 }

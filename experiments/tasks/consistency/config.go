@@ -59,8 +59,9 @@ type Config struct {
 	Layers int    `toml:"layers"`
 	Embed  int    `toml:"embed"`
 	// ConvChannels are the output channels of separable-conv's 5x5
-	// stride-2 convolutions, in order; left out, 64 and 128, Song and
-	// Ermon's (architectures.DefaultConvChannels). Only separable-conv
+	// stride-2 convolutions, in order; left out, 64 and 128, a
+	// reimplementation's of Song and Ermon's tests
+	// (architectures.DefaultConvChannels). Only separable-conv
 	// reads it.
 	ConvChannels []int `toml:"conv_channels,omitempty"`
 	// BatchSize is the number of pairs a step trains on and a batch of

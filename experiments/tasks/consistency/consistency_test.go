@@ -268,6 +268,12 @@ func TestMemoryEstimateCoversAMeasuredRun(t *testing.T) {
 	if got := conv.EstimateMemory().Largest().Setting; got != "batch_size = 10000" {
 		t.Errorf("the default convolutions at batch 10,000: the memory is blamed on %q, want batch_size", got)
 	}
+	conv.ConvChannels, conv.BatchSize, conv.Hidden = []int{32, 64, 10000000}, 100, 1024
+	if got := conv.EstimateMemory().Largest().Setting; got != "conv_channels = [32, 64, 10000000]" {
+		t.Errorf("a last convolution of 10⁷ channels before a layer of 1024: the memory is blamed on %q, want conv_channels", got)
+	}
+	conv.ConvChannels = []int{} // refused by Validate, but no panic here
+	conv.EstimateMemory()
 }
 
 // TestTheEstimateIsTakenOnTheEvaluationSplit: loadImages gives the test

@@ -57,29 +57,29 @@ func (c *Config) EstimateMemory() tasks.Memory {
 	m := tasks.Memory{
 		{What: "the process itself", Bytes: baseBytes},
 		{What: "the images", Setting: fmt.Sprintf("dataset = %q", c.Dataset), Bytes: heapGrowth * 4 * (train + test) * pixels},
-		{What: "the critics' weights", Setting: blame("hidden", "layers", "embed"), Bytes: 2 * perWeight * weights},
+		{What: "the critics' weights", Setting: c.blameWithConvolutions(blame("hidden", "layers", "embed"), float64(c.Hidden)/float64(def.Hidden)),
+			Bytes: 2 * perWeight * weights},
 		{What: "the critics' activations and inputs", Setting: blame("batch_size", "hidden", "layers"),
 			Bytes: 2 * activationCopies * 4 * rows * (in + h*layers + out)},
 		{What: "the batches' scores (batch_size² pairs)", Setting: blame("batch_size"), Bytes: 2 * scoreBytes * n * n},
 	}
 	if len(c.channels()) > 0 {
 		m = append(m, tasks.MemoryPart{What: "the critics' convolutions: weights, maps and patch matrices",
-			Setting: c.blameConvolutions(def),
+			Setting: c.blameWithConvolutions(blame("batch_size"), float64(c.BatchSize)/float64(def.BatchSize)),
 			Bytes:   2*perWeight*cv.weights + 2*4*rows*(activationCopies*cv.maps+cv.patches)})
 	}
 	return m
 }
 
-// blameConvolutions names the setting that makes the convolutions' part of
-// the memory large: conv_channels, where set and its widest convolution
-// further above the default's widest than batch_size is above its
-// default, and batch_size otherwise.
-func (c *Config) blameConvolutions(def *Config) string {
-	if c.ConvChannels != nil && float64(slices.Max(c.ConvChannels))/float64(slices.Max(architectures.DefaultConvChannels())) >
-		float64(c.BatchSize)/float64(def.BatchSize) {
+// blameWithConvolutions names conv_channels where it is set and its
+// widest convolution is further above the default's widest than ratio,
+// the ratio of other's setting to its default, and other otherwise: the
+// setting to blame for a part of the memory that grows with both.
+func (c *Config) blameWithConvolutions(other string, ratio float64) string {
+	if len(c.ConvChannels) > 0 && float64(slices.Max(c.ConvChannels))/float64(slices.Max(architectures.DefaultConvChannels())) > ratio {
 		return "conv_channels = " + tomlInts(c.ConvChannels)
 	}
-	return tasks.Blame(c, def, "batch_size")
+	return other
 }
 
 // tomlInts writes a list of integers as TOML does, [64, 128].

@@ -166,9 +166,10 @@ func sameApart(t *testing.T, name, critic, est string, moments optim.Moments, pr
 
 // separableRun trains a separable critic (separable or separable-conv)
 // with est for 6 steps on random batches, apart or in one graph,
-// evaluating a batch before each step; the fourth batch holds an infinity. It returns every step's loss and
-// estimate (-1 for a non-finite one) and the weights after the last step.
-// Apart, it also checks each side's range of Adam's parameters.
+// evaluating a batch before each step; the fourth batch holds an
+// infinity. It returns every step's loss and estimate (-1 for a
+// non-finite one) and the weights after the last step. Apart, it also
+// checks each side's range of Adam's parameters.
 func separableRun(t *testing.T, critic, est string, moments optim.Moments, apart bool, spec architectures.CriticSpec, batch int) []float64 {
 	t.Helper()
 	defer func(was int) { apartMinProcs = was }(apartMinProcs)
