@@ -148,6 +148,11 @@ func (c *Config) Validate() error {
 		if _, err := estimators.NewSample(c.Estimator, estimators.Params(c.EstimatorParams)); err != nil {
 			return estimators.ParamKey("estimator_params", err)
 		}
+		// A classic estimator trains no critic, but a misspelt one is
+		// still an error, as it would be for the sweep's neural runs.
+		if err := pair.CheckCriticName(c.Critic, false); err != nil {
+			return err
+		}
 		return c.checkClassic(p, info)
 	}
 	if _, err := estimators.New(c.Estimator, estimators.Params(c.EstimatorParams)); err != nil {

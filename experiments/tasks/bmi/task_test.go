@@ -166,6 +166,8 @@ func TestValidateNamesTheKey(t *testing.T) {
 		{"test_scoring", func(c *Config) { c.TestScoring = "some" }},
 		{"lr", func(c *Config) { c.LR = 0 }},
 		{"critic", func(c *Config) { c.Critic = "bilinear" }},
+		{"critic", func(c *Config) { c.Estimator, c.Critic = "ksg", "bilinear" }},
+		{"critic", func(c *Config) { c.Estimator, c.Critic = "cca", "separable-conv" }},
 		{"hidden", func(c *Config) { c.Hidden = 0 }},
 		{"layers", func(c *Config) { c.Layers = -1 }},
 		{"embed", func(c *Config) { c.Embed = 0 }},

@@ -285,19 +285,31 @@ func (m *Model) Close() error {
 // critic of images (separable-conv) is refused where the task's samples
 // are vectors (images false).
 func CheckCritic(critic string, hidden, layers, embed int, images bool) error {
-	info, err := architectures.LookupPairCritic(critic)
-	if err != nil {
-		return fmt.Errorf("critic = %q: %w", critic, err)
+	if err := CheckCriticName(critic, images); err != nil {
+		return err
 	}
 	switch {
-	case info.Images && !images:
-		return fmt.Errorf("critic = %q: reads images, and this task's samples are vectors; use %s", critic, english.QuotedOr(architectures.VectorCriticNames()))
 	case hidden < 1:
 		return fmt.Errorf("hidden = %d: must be at least 1", hidden)
 	case layers < 0:
 		return fmt.Errorf("layers = %d: must not be negative", layers)
 	case embed < 1:
 		return fmt.Errorf("embed = %d: must be at least 1", embed)
+	}
+	return nil
+}
+
+// CheckCriticName reports an unknown pair critic, or a critic of images
+// where the task's samples are vectors (images false), naming the key
+// critic: CheckCritic's checks of the name alone, for a run that does not
+// train the critic but should not take a misspelt one.
+func CheckCriticName(critic string, images bool) error {
+	info, err := architectures.LookupPairCritic(critic)
+	if err != nil {
+		return fmt.Errorf("critic = %q: %w", critic, err)
+	}
+	if info.Images && !images {
+		return fmt.Errorf("critic = %q: reads images, and this task's samples are vectors; use %s", critic, english.QuotedOr(architectures.VectorCriticNames()))
 	}
 	return nil
 }
