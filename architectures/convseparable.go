@@ -36,6 +36,10 @@ const (
 	convStride, convPad = 2, 2
 )
 
+// ConvOutSide returns the side of the map one of ConvEmbedding's
+// convolutions makes of a map of the given side: ⌈side/2⌉.
+func ConvOutSide(side int) int { return (side+2*convPad-ConvKernel)/convStride + 1 }
+
 // ConvEmbedding embeds images: convolutions of [ConvKernel]² with stride
 // 2, each followed by a ReLU, then an MLP on the last map, as the critic
 // of a reimplementation of Song and Ermon's tests has it (two

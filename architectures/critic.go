@@ -115,7 +115,7 @@ func (s CriticSpec) ValidateImages() error {
 		case side == 1:
 			return fmt.Errorf("convolution %d would read a 1x1 map: each halves a %dx%d image's side; use at most %d", i+1, s.ImageSide, s.ImageSide, i)
 		}
-		side = (side + 1) / 2
+		side = ConvOutSide(side)
 	}
 	return nil
 }

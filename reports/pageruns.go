@@ -5,7 +5,6 @@ import (
 	"path/filepath"
 	"slices"
 	"strconv"
-	"strings"
 
 	"github.com/infomax/infomax/experiments/engine/results"
 	"github.com/infomax/infomax/internal/english"
@@ -158,13 +157,7 @@ func flattenConfig(prefix string, m map[string]any, flat map[string]string) {
 		switch v := v.(type) {
 		case map[string]any:
 			flattenConfig(prefix+k+".", v, flat)
-		case []any:
-			parts := make([]string, len(v))
-			for i, e := range v {
-				parts[i] = formatValue(e)
-			}
-			flat[prefix+k] = "[" + strings.Join(parts, ", ") + "]"
-		default:
+		default: // a list too: formatValue writes it as [a, b]
 			flat[prefix+k] = formatValue(v)
 		}
 	}

@@ -70,7 +70,7 @@ func lineNumbers(lines []int) string {
 	if len(parts) == 1 {
 		return "line " + parts[0]
 	}
-	return "lines " + strings.Join(parts[:len(parts)-1], ", ") + " and " + parts[len(parts)-1]
+	return "lines " + english.And(parts)
 }
 
 // missingValue stands for a grouping key that a run does not have, when

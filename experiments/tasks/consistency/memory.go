@@ -112,7 +112,7 @@ func convSizes(channels []int, cin, pixels float64) convParts {
 	side := data.ImageSide
 	k2 := float64(architectures.ConvKernel * architectures.ConvKernel)
 	for i, ch := range channels {
-		side = (side + 1) / 2
+		side = architectures.ConvOutSide(side)
 		cout, plane := float64(ch), float64(side*side)
 		cs.weights += k2*cin*cout + cout
 		cs.maps += plane * cout
