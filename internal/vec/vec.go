@@ -3,10 +3,14 @@
 // column's sum, is computed with the same IEEE operations in the same
 // order as the Go loop, so every build gives the same bits. The
 // normalization passes' loops (norm.go) also take float64 slices, which
-// they run in Go.
+// they run in Go; Exp64 takes float64 and gives math.Exp's bits.
 package vec
 
-import "github.com/chewxy/math32"
+import (
+	"math"
+
+	"github.com/chewxy/math32"
+)
 
 // Add adds src into dst element by element: dst[i] += src[i] for i below
 // len(src). dst must be at least as long as src.
@@ -103,6 +107,31 @@ func Exp(dst, src []float32) {
 	}
 	for i, v := range src {
 		dst[i] = math32.Exp(v)
+	}
+}
+
+// Exp64 sets dst[i] to math.Exp(src[i]) for every element of src, with
+// its bits: four at a time in AVX2 where the CPU has FMA, by the same
+// operations as math.Exp's own amd64 assembly on such a CPU, in the same
+// order, and element by element through math.Exp for a block of four
+// holding an element it takes down another path (not finite, or a result
+// that overflows, is denormal or is zero). dst must be at least as long as
+// src, and may be src.
+func Exp64(dst, src []float64) {
+	dst = dst[:len(src)]
+	for hasAVX2 && hasFMA && len(src) >= 4 {
+		n := exp4(len(src)&^3, &dst[0], &src[0])
+		dst, src = dst[n:], src[n:]
+		if len(src) < 4 {
+			break
+		}
+		for i, v := range src[:4] { // the block exp4 stopped at
+			dst[i] = math.Exp(v)
+		}
+		dst, src = dst[4:], src[4:]
+	}
+	for i, v := range src {
+		dst[i] = math.Exp(v)
 	}
 }
 

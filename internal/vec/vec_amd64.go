@@ -33,6 +33,19 @@ func columnSumsDot16(rows, groups, stride int, a, b *float32, shift, q1, q2 *flo
 //go:noescape
 func exp8(n int, dst, src *float32) int
 
+// hasFMA reports whether the CPU has the FMA instructions exp4 uses, as
+// math.Exp's own amd64 assembly does where it has them.
+var hasFMA = cpu.X86.HasFMA
+
+// exp4 computes math.Exp of the first n float64s at src into dst, four at
+// a time, up to the first block of four with an element that math.Exp
+// takes down another path (not finite, overflowing or underflowing to a
+// denormal or zero), and returns how many it computed. n must be a
+// multiple of 4.
+//
+//go:noescape
+func exp4(n int, dst, src *float64) int
+
 // sumRows64 sets the first 64*groups of out to the column sums of rows
 // rows of float32s at a, stride bytes apart (SumRows); rows must be at
 // least 1.

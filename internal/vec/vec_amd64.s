@@ -559,3 +559,113 @@ anLoop:
 anDone:
 	VZEROUPPER
 	RET
+
+// Constants of exp4, four copies each: those of Go's math.Exp for amd64
+// (src/math/exp_amd64.s, after Shibata's SLEEF), bit for bit.
+#define VEC4(name, bits) \
+	DATA name<>+0(SB)/8, $bits;  \
+	DATA name<>+8(SB)/8, $bits;  \
+	DATA name<>+16(SB)/8, $bits; \
+	DATA name<>+24(SB)/8, $bits; \
+	GLOBL name<>(SB), RODATA|NOPTR, $32
+
+VEC4(exp64Log2e, 0x3ff71547652b82fe)     // 1.4426950408889634073599246810018920
+VEC4(exp64Ln2u, 0x3fe62e42fefa3000)      // 0.69314718055966295651160180568695068359375
+VEC4(exp64Ln2l, 0x3d53de6af278ece6)      // 0.28235290563031577122588448175013436025525412068e-12
+VEC4(exp64Overflow, 0x40862e42fefa39ef)  // 7.09782712893384e+02
+VEC4(exp64Sixteenth, 0x3fb0000000000000) // 0.0625
+VEC4(exp64C64, 0x3efa01a01a01a01a)       // 2.4801587301587301587e-5
+VEC4(exp64C56, 0x3f2a01a01a01a01a)       // 1.9841269841269841270e-4
+VEC4(exp64C48, 0x3f56c16c16c16c17)       // 1.3888888888888888889e-3
+VEC4(exp64C40, 0x3f81111111111111)       // 8.3333333333333333333e-3
+VEC4(exp64C32, 0x3fa5555555555555)       // 4.1666666666666666667e-2
+VEC4(exp64C24, 0x3fc5555555555555)       // 1.6666666666666666667e-1
+VEC4(exp64Half, 0x3fe0000000000000)      // 0.5
+VEC4(exp64One, 0x3ff0000000000000)       // 1.0
+VEC4(exp64Two, 0x4000000000000000)       // 2.0
+VEC4(exp64Bias, 0x00000000000003ff)      // 1023, a lane's 64-bit integer
+
+// Four int32 lanes: the bounds of a biased exponent math.Exp scales by
+// without its denormal or overflow paths, 1 to 0x7FE.
+DATA exp64Bounds<>+0(SB)/4, $0x3ff
+DATA exp64Bounds<>+4(SB)/4, $0x3ff
+DATA exp64Bounds<>+8(SB)/4, $0x3ff
+DATA exp64Bounds<>+12(SB)/4, $0x3ff
+DATA exp64Bounds<>+16(SB)/4, $0x7ff
+DATA exp64Bounds<>+20(SB)/4, $0x7ff
+DATA exp64Bounds<>+24(SB)/4, $0x7ff
+DATA exp64Bounds<>+28(SB)/4, $0x7ff
+GLOBL exp64Bounds<>(SB), RODATA|NOPTR, $32
+
+// func exp4(n int, dst, src *float64) int
+//
+// exp4 runs math.Exp's instructions on amd64 with FMA (its avxfma path:
+// MULSD, CVTSD2SL, VFNMADD231SD, ...) on four lanes at once (VMULPD,
+// VCVTPD2DQ, VFNMADD231PD, ...), operand for operand, so every lane gets
+// math.Exp's bits. It stops before the first block of four with a lane
+// that math.Exp sends down another path: not finite, above its overflow
+// threshold, or with a biased exponent k+1023 outside 1 to 0x7FE (a
+// denormal, zero or infinite result). It returns how many elements it
+// wrote.
+TEXT ·exp4(SB), NOSPLIT, $0-32
+	MOVQ n+0(FP), CX
+	MOVQ dst+8(FP), DI
+	MOVQ src+16(FP), SI
+	XORQ AX, AX
+	VMOVDQU exp64Bounds<>(SB), X14 // the bias, 0x3ff
+	VMOVDQU exp64Bounds<>+16(SB), X15
+
+block4:
+	CMPQ AX, CX
+	JGE  done4
+	VMOVUPD (SI)(AX*8), Y0
+
+	VCMPPD    $0x1e, exp64Overflow<>(SB), Y0, Y6 // x > Overflow (GT_OQ): +Inf
+	VCMPPD    $0x03, Y0, Y0, Y7                  // x is NaN (UNORD_Q)
+	VORPD     Y7, Y6, Y6
+	VMULPD    exp64Log2e<>(SB), Y0, Y1 // x*log2(e)
+	VCVTPD2DQY Y1, X3                  // k, as CVTSD2SL rounds it
+	VCVTDQ2PD X3, Y1                   // float(k)
+	VPADDD    X14, X3, X4              // e = k + 0x3ff
+	VPXOR     X5, X5, X5
+	VPCMPGTD  X5, X4, X8               // e > 0
+	VPCMPGTD  X4, X15, X9              // 0x7ff > e
+	VPAND     X9, X8, X8               // lanes on the plain path
+	VMOVMSKPS X8, R8
+	CMPQ      R8, $15
+	JNE       done4
+	VMOVMSKPD Y6, R8
+	TESTQ     R8, R8
+	JNZ       done4
+
+	VFNMADD231PD exp64Ln2u<>(SB), Y1, Y0 // x - float(k)*LN2U
+	VFNMADD231PD exp64Ln2l<>(SB), Y1, Y0 // - float(k)*LN2L
+	VMULPD       exp64Sixteenth<>(SB), Y0, Y0
+	VMOVUPD      exp64C64<>(SB), Y1
+	VFMADD213PD  exp64C56<>(SB), Y0, Y1
+	VFMADD213PD  exp64C48<>(SB), Y0, Y1
+	VFMADD213PD  exp64C40<>(SB), Y0, Y1
+	VFMADD213PD  exp64C32<>(SB), Y0, Y1
+	VFMADD213PD  exp64C24<>(SB), Y0, Y1
+	VFMADD213PD  exp64Half<>(SB), Y0, Y1
+	VFMADD213PD  exp64One<>(SB), Y0, Y1
+	VMULPD       Y1, Y0, Y0
+	VADDPD       exp64Two<>(SB), Y0, Y1
+	VMULPD       Y1, Y0, Y0
+	VADDPD       exp64Two<>(SB), Y0, Y1
+	VMULPD       Y1, Y0, Y0
+	VADDPD       exp64Two<>(SB), Y0, Y1
+	VMULPD       Y1, Y0, Y0
+	VADDPD       exp64Two<>(SB), Y0, Y1
+	VFMADD213PD  exp64One<>(SB), Y1, Y0
+	VPMOVSXDQ    X4, Y4                // e, as 64-bit lanes
+	VPSLLQ       $52, Y4, Y4           // 2^k
+	VMULPD       Y4, Y0, Y0
+	VMOVUPD      Y0, (DI)(AX*8)
+	ADDQ         $4, AX
+	JMP          block4
+
+done4:
+	MOVQ AX, ret+24(FP)
+	VZEROUPPER
+	RET

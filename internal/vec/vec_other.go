@@ -22,6 +22,12 @@ func columnSumsDot16(rows, groups, stride int, a, b *float32, shift, q1, q2 *flo
 // exp8 is never called without the assembly.
 func exp8(n int, dst, src *float32) int { panic("vec: no assembly on this architecture") }
 
+// hasFMA is false without the assembly.
+const hasFMA = false
+
+// exp4 is never called without the assembly.
+func exp4(n int, dst, src *float64) int { panic("vec: no assembly on this architecture") }
+
 // sumRows64 is never called without the assembly.
 func sumRows64(rows, groups, stride int, a, out *float32) {
 	panic("vec: no assembly on this architecture")

@@ -304,3 +304,82 @@ func BenchmarkExp(b *testing.B) {
 		}
 	})
 }
+
+// TestExp64IsMathExp checks Exp64 against math.Exp bit for bit (NaN for
+// NaN) on random bit patterns, on uniform draws over the whole range of
+// finite results and over scores' range, on runs of consecutive floats
+// across each boundary of math.Exp's paths (the overflow threshold, the
+// last normal and the last denormal result, a rounding of k's tie, 0), on
+// special values in blocks of four with ordinary ones, and on lengths that
+// leave a tail; dst may be src.
+func TestExp64IsMathExp(t *testing.T) {
+	rng := rand.New(rand.NewPCG(5, 6))
+	var src []float64
+	for range 500_000 {
+		src = append(src, math.Float64frombits(rng.Uint64()), rng.Float64()*1460-750, rng.NormFloat64()*20)
+	}
+	for _, edge := range []float64{709.782712893384, 709.0895657128241, -708.3964185322641, -744.4400719213812, -745.1332191019412,
+		0.5 * math.Ln2, -0.5 * math.Ln2, 1022.5 * math.Ln2, -1022.5 * math.Ln2, 0} {
+		y := edge
+		for range 2000 {
+			y = math.Nextafter(y, math.Inf(-1))
+		}
+		for range 4000 {
+			src = append(src, y)
+			y = math.Nextafter(y, math.Inf(1))
+		}
+	}
+	if hasAVX2 && hasFMA { // the assembly, not math.Exp's fallback, computes ordinary blocks
+		plain := src[len(src)-1024:]
+		for i := range plain {
+			plain[i] = rng.NormFloat64() * 20
+		}
+		if n := exp4(len(plain), &make([]float64, len(plain))[0], &plain[0]); n != len(plain) {
+			t.Fatalf("exp4 stopped at %d of %d ordinary values", n, len(plain))
+		}
+	}
+	special := []float64{math.NaN(), math.Inf(1), math.Inf(-1), math.MaxFloat64, -math.MaxFloat64, 5e-324, math.Copysign(0, -1), 1e300, -1e300}
+	for i, v := range special {
+		src[i*17+5] = v
+	}
+	for _, n := range []int{len(src), len(src) - 3, 3, 5, 0} {
+		in := src[len(src)-n:]
+		dst := make([]float64, n+1)
+		dst[n] = 42 // past src: must stay
+		Exp64(dst, in)
+		inPlace := append([]float64(nil), in...)
+		Exp64(inPlace, inPlace)
+		for i, v := range in {
+			want := math.Exp(v)
+			for _, got := range []float64{dst[i], inPlace[i]} {
+				if math.Float64bits(got) != math.Float64bits(want) && !(want != want && got != got) {
+					t.Fatalf("n = %d: Exp64(%v) = %v, math.Exp's %v", n, v, got, want)
+				}
+			}
+		}
+		if dst[n] != 42 {
+			t.Fatalf("n = %d: Exp64 wrote past src", n)
+		}
+	}
+}
+
+// BenchmarkExp64 times Exp64 against math.Exp's loop on 4,096 scores.
+func BenchmarkExp64(b *testing.B) {
+	rng := rand.New(rand.NewPCG(1, 2))
+	src, dst := make([]float64, 4096), make([]float64, 4096)
+	for i := range src {
+		src[i] = rng.NormFloat64() * 3
+	}
+	b.Run("Exp64", func(b *testing.B) {
+		for b.Loop() {
+			Exp64(dst, src)
+		}
+	})
+	b.Run("math.Exp", func(b *testing.B) {
+		for b.Loop() {
+			for i, v := range src {
+				dst[i] = math.Exp(v)
+			}
+		}
+	})
+}
