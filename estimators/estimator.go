@@ -246,6 +246,7 @@ func (m *Mask) Validate() error {
 	if m.Rows <= 0 || m.Cols <= 0 || len(m.Roles) != m.Rows*m.Cols {
 		return fmt.Errorf("estimators: mask of shape %dx%d has %d roles", m.Rows, m.Cols, len(m.Roles))
 	}
+	var allPos, allNeg int
 	for i := 0; i < m.Rows; i++ {
 		var pos, neg int
 		for _, r := range m.Roles[i*m.Cols : (i+1)*m.Cols] {
@@ -259,8 +260,9 @@ func (m *Mask) Validate() error {
 		if pos > 0 && neg == 0 {
 			return fmt.Errorf("estimators: mask row %d has positives but no negatives", i)
 		}
+		allPos, allNeg = allPos+pos, allNeg+neg
 	}
-	if m.Count(Positive) == 0 || m.Count(Negative) == 0 {
+	if allPos == 0 || allNeg == 0 {
 		return fmt.Errorf("estimators: mask needs at least one positive and one negative entry")
 	}
 	return nil

@@ -87,29 +87,42 @@ func (e InfoNCE) Build(scores *G.Node, mask *Mask) (*Terms, error) {
 }
 
 // Reference computes the InfoNCE loss and estimate in float64. It panics if
-// scores and mask do not match.
+// scores and mask do not match. Each positive's log-softmax against its
+// row's negatives is computed row by row, rows split between cores on a
+// large mask (eachRows), and the terms are added in row-major order.
 func (InfoNCE) Reference(scores []float64, mask *Mask) (loss, mi float64) {
 	checkReference("infonce", scores, mask)
+	first := positivesBefore(mask)
+	count := first[mask.Rows]
+	// terms holds each positive's log-softmax and log K, in row-major order.
+	terms := make([]float64, 2*count)
+	eachRows(mask, func(r0, r1 int) {
+		row := make([]float64, 1, 1+mask.Cols) // a positive, then its row's negatives
+		scratch := make([]float64, 1+mask.Cols)
+		for r := r0; r < r1; r++ {
+			roles, rowScores := mask.Roles[r*mask.Cols:(r+1)*mask.Cols], scores[r*mask.Cols:(r+1)*mask.Cols]
+			row = row[:1]
+			for c, role := range roles {
+				if role == Negative {
+					row = append(row, rowScores[c])
+				}
+			}
+			t := terms[2*first[r]:]
+			for c, role := range roles {
+				if role != Positive {
+					continue
+				}
+				s := rowScores[c]
+				row[0] = s
+				t[0], t[1] = s-logSumExp(row, scratch), math.Log(float64(len(row)))
+				t = t[2:]
+			}
+		}
+	})
 	var logSoftmax, logK float64
-	var count int
-	row := make([]float64, 1, 1+mask.Cols) // a positive, then its row's negatives
-	for r := 0; r < mask.Rows; r++ {
-		row = row[:1]
-		for c := 0; c < mask.Cols; c++ {
-			if mask.Roles[r*mask.Cols+c] == Negative {
-				row = append(row, scores[r*mask.Cols+c])
-			}
-		}
-		for c := 0; c < mask.Cols; c++ {
-			if mask.Roles[r*mask.Cols+c] != Positive {
-				continue
-			}
-			s := scores[r*mask.Cols+c]
-			row[0] = s
-			logSoftmax += s - logSumExp(row)
-			logK += math.Log(float64(len(row)))
-			count++
-		}
+	for i := 0; i < count; i++ {
+		logSoftmax += terms[2*i]
+		logK += terms[2*i+1]
 	}
 	meanLogSoftmax := logSoftmax / float64(count)
 	return -meanLogSoftmax, meanLogSoftmax + logK/float64(count)

@@ -3,6 +3,8 @@ package estimators
 import (
 	"fmt"
 	"math"
+
+	"github.com/infomax/infomax/internal/vec"
 )
 
 // This file holds the plain float64 arithmetic that the estimators'
@@ -38,8 +40,10 @@ func softplus(x float64) float64 {
 	return math.Log1p(math.Exp(x))
 }
 
-// logSumExp returns log sum_i exp(v_i), subtracting the largest value first.
-func logSumExp(v []float64) float64 {
+// logSumExp returns log sum_i exp(v_i), subtracting the largest value
+// first and adding the terms in order, each e^(v_i - max) computed into
+// scratch (at least as long as v) by vec.Exp64, math.Exp's bits.
+func logSumExp(v, scratch []float64) float64 {
 	m := math.Inf(-1)
 	for _, x := range v {
 		m = math.Max(m, x)
@@ -47,25 +51,29 @@ func logSumExp(v []float64) float64 {
 	if math.IsInf(m, -1) {
 		return m
 	}
+	scratch = scratch[:len(v)]
+	for i, x := range v {
+		scratch[i] = x - m
+	}
+	vec.Exp64(scratch, scratch)
 	var s float64
-	for _, x := range v {
-		s += math.Exp(x - m)
+	for _, e := range scratch {
+		s += e
 	}
 	return m + math.Log(s)
 }
 
 // maskedMean returns the mean of f(s) over the scores s whose role is r,
-// summed in row-major order (NaN when there are none). It allocates
-// nothing: a bmi run scores millions of pairs at once.
+// summed in row-major order (NaN when there are none); see roleSum.
 func maskedMean(scores []float64, mask *Mask, r Role, f func(float64) float64) float64 {
-	var sum float64
-	var n int
-	for i, role := range mask.Roles {
-		if role == r {
-			sum += f(scores[i])
-			n++
-		}
-	}
+	sum, n := roleSum(scores, mask, r, f, false)
+	return sum / float64(n)
+}
+
+// maskedMeanExp returns the mean of e^f(s) over the scores s whose role is
+// r, as maskedMean of math.Exp(f(s)) would, the same bits.
+func maskedMeanExp(scores []float64, mask *Mask, r Role, f func(float64) float64) float64 {
+	sum, n := roleSum(scores, mask, r, f, true)
 	return sum / float64(n)
 }
 
@@ -73,23 +81,11 @@ func maskedMean(scores []float64, mask *Mask, r Role, f func(float64) float64) f
 // r, subtracting the largest value first (-Inf when every f(s) is -Inf,
 // NaN when there are none).
 func maskedLogMeanExp(scores []float64, mask *Mask, r Role, f func(float64) float64) float64 {
-	m := math.Inf(-1)
-	var n int
-	for i, role := range mask.Roles {
-		if role == r {
-			m = math.Max(m, f(scores[i]))
-			n++
-		}
-	}
+	m, n := roleMax(scores, mask, r, f)
 	if math.IsInf(m, -1) {
 		return m - math.Log(float64(n))
 	}
-	var sum float64
-	for i, role := range mask.Roles {
-		if role == r {
-			sum += math.Exp(f(scores[i]) - m)
-		}
-	}
+	sum, _ := roleSum(scores, mask, r, func(s float64) float64 { return f(s) - m }, true)
 	return m + math.Log(sum) - math.Log(float64(n))
 }
 
@@ -107,7 +103,7 @@ func referenceJSDLoss(scores []float64, mask *Mask) float64 {
 
 // referenceNWJ is 1 + mean over positives of s - mean over negatives of e^s.
 func referenceNWJ(scores []float64, mask *Mask) float64 {
-	return 1 + maskedMean(scores, mask, Positive, identity) - maskedMean(scores, mask, Negative, math.Exp)
+	return 1 + maskedMean(scores, mask, Positive, identity) - maskedMeanExp(scores, mask, Negative, identity)
 }
 
 // referenceDV is mean over positives of s - log mean over negatives of e^s.

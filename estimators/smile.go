@@ -82,6 +82,18 @@ func (e SMILE) Reference(scores []float64, mask *Mask) (loss, mi float64) {
 // panics if scores and mask do not match.
 func (e SMILE) ReferenceEstimate(scores []float64, mask *Mask) float64 {
 	checkReference("smile", scores, mask)
-	clip := func(s float64) float64 { return math.Max(-e.Tau, math.Min(e.Tau, s)) }
-	return maskedMean(scores, mask, Positive, identity) - maskedLogMeanExp(scores, mask, Negative, clip)
+	return maskedMean(scores, mask, Positive, identity) - maskedLogMeanExp(scores, mask, Negative, e.clip())
+}
+
+// clip returns the function that clips a score to [-Tau, Tau] as
+// math.Max(-Tau, math.Min(Tau, s)) does.
+func (e SMILE) clip() func(float64) float64 {
+	if e.Tau > 0 {
+		// The same bits, without math's calls: the builtins differ from
+		// math.Max only where NaN meets +Inf, and from math.Min where NaN
+		// meets -Inf (math's infinity, the builtins' NaN), and a positive
+		// Tau is not NaN, nor -Tau +Inf, nor Tau -Inf.
+		return func(s float64) float64 { return max(-e.Tau, min(e.Tau, s)) }
+	}
+	return func(s float64) float64 { return math.Max(-e.Tau, math.Min(e.Tau, s)) }
 }
