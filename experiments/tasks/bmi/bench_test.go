@@ -50,6 +50,37 @@ func BenchmarkScoreAll(b *testing.B) {
 	}
 }
 
+// BenchmarkScoreCritic measures the critic's part of one scoring of the
+// whole test split, without the estimator's Reference, for the separable
+// critic of the sweeps (batch 128, hidden 64) run apart: from each block
+// of rows, the way of every other critic (blocks), and from embeddings made
+// once a row (embedded). One op fills the 2,500 × 2,500 scores once.
+func BenchmarkScoreCritic(b *testing.B) {
+	tr := benchTrainer(b, "separable", "jsd", 64, 128)
+	width, ok := tr.m.EmbeddingWidth()
+	if !ok {
+		b.Skip("the critic does not run apart here (one core)")
+	}
+	if _, err := tr.scoreAll(); err != nil { // makes the buffers
+		b.Fatal(err)
+	}
+	for _, way := range []struct {
+		name  string
+		score func() error
+	}{
+		{"blocks", tr.scoreBlocks},
+		{"embedded", func() error { return tr.scoreEmbedded(width) }},
+	} {
+		b.Run(way.name, func(b *testing.B) {
+			for b.Loop() {
+				if err := way.score(); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}
+
 // benchTrainer builds the trainer of a neural run on 5,000 draws of the
 // 5×5 sparse problem, closed when the benchmark ends.
 func benchTrainer(b *testing.B, critic, estimator string, hidden, batch int) *trainer {

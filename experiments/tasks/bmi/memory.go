@@ -33,6 +33,11 @@ const (
 	// infonce 422, 15 bytes a pair over the rest of the estimate; rounded
 	// up. (Before the References summed in place, jsd took 2,439 MB.)
 	testScoreBytes = 24
+	// testEmbedBytes is what each test draw's embeddings take, per unit
+	// of embed, under test_scoring = "all": its x's and its y's, float32,
+	// where a separable critic scores from them (scoreEmbedded); counted
+	// for every neural estimator's critic.
+	testEmbedBytes = 2 * 4
 )
 
 // EstimateMemory estimates the peak memory of a run from its settings: the
@@ -58,7 +63,7 @@ func (c *Config) EstimateMemory() tasks.Memory {
 		if c.TestScoring != ScoreBatches {
 			_, test := c.splitSizes()
 			parts = append(parts, tasks.MemoryPart{What: "the test split's scores (N_test² pairs; test_scoring = \"batches\" scores a batch at a time)",
-				Setting: tasks.Blame(c, DefaultConfig(), "samples", "train_fraction"), Bytes: testScoreBytes * float64(test) * float64(test)})
+				Setting: tasks.Blame(c, DefaultConfig(), "samples", "train_fraction"), Bytes: testScoreBytes*float64(test)*float64(test) + testEmbedBytes*float64(test)*float64(c.Embed)})
 		}
 	}
 	return parts

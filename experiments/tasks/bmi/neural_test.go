@@ -3,6 +3,7 @@ package bmi
 import (
 	"math"
 	"math/rand/v2"
+	"runtime"
 	"testing"
 
 	"github.com/infomax/infomax/estimators"
@@ -82,5 +83,59 @@ func TestScoreBatchesIsTheMeanOfItsBatches(t *testing.T) {
 	}
 	if want := sum / 2; got != want {
 		t.Errorf("evaluate %v, the mean of the two batches' estimates %v", got, want)
+	}
+}
+
+// TestScoreEmbeddedIsScoreBlocks checks that a separable critic run apart
+// (two cores) scores the test split from embeddings made once a row
+// (scoreEmbedded) to the same bits as scoring every block of pairings
+// from the rows (scoreBlocks), after a few training steps, with a test
+// split of 10 in batches of 4 (the last block padded); and that a concat
+// critic, which cannot run apart, has no embeddings and is scored block by
+// block.
+func TestScoreEmbeddedIsScoreBlocks(t *testing.T) {
+	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(2))
+	c := DefaultConfig()
+	c.Problem, c.Samples, c.BatchSize, c.Estimator = "sparse-3x3", 20, 4, "infonce"
+	data := mustParse(t, c.Problem).Draw(c.Samples, DefaultSpiralSpeed, rand.NewPCG(1, 2))
+	tr, err := newTrainer(c, data, 7)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tr.m.Close()
+	for range 3 {
+		if _, _, err := tr.step(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	width, ok := tr.m.EmbeddingWidth()
+	if !ok || width != c.Embed {
+		t.Fatalf("EmbeddingWidth = %d, %v; want %d, true for a separable critic on two cores", width, ok, c.Embed)
+	}
+	if _, err := tr.scoreAll(); err != nil {
+		t.Fatal(err)
+	}
+	embedded := append([]float64(nil), tr.scores...)
+	clear(tr.scores)
+	if err := tr.scoreBlocks(); err != nil {
+		t.Fatal(err)
+	}
+	for i, want := range tr.scores {
+		if math.Float64bits(embedded[i]) != math.Float64bits(want) {
+			t.Fatalf("score %d (y %d, x %d): %v from the embeddings, %v block by block", i, i/10, i%10, embedded[i], want)
+		}
+	}
+
+	c.Critic = "concat"
+	cc, err := newTrainer(c, data, 7)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cc.m.Close()
+	if width, ok := cc.m.EmbeddingWidth(); ok {
+		t.Errorf("a concat critic: EmbeddingWidth = %d, true; want false", width)
+	}
+	if err := cc.m.Embed(make([]float32, 4*c.Embed), make([]float32, 4*c.Embed)); err == nil {
+		t.Error("Embed on a concat critic: no error")
 	}
 }

@@ -43,6 +43,9 @@ type apart struct {
 	vm     G.VM       // the loss's machine
 	embeds [2]*G.Node // its input nodes: x's embedding, y's
 	grads  G.Nodes    // the loss's gradients with respect to embeds
+	// given are the embeddings that ScoresOf binds to embeds, made on
+	// its first call.
+	given [2]*tensor.Dense
 }
 
 // side is one side's machine: its input node and value, the handoff at
@@ -145,13 +148,7 @@ func (a *apart) forward() error {
 // handoffs, binds the embeddings to the loss's graph and runs vm, a
 // machine over that graph.
 func (a *apart) embed(vm G.VM) error {
-	err := a.each(func(sd *side) error {
-		if err := G.Let(sd.in, sd.value); err != nil {
-			return err
-		}
-		return sd.handoff.Stop(sd.vm)
-	})
-	if err != nil {
+	if err := a.stopSides(); err != nil {
 		return err
 	}
 	for i, sd := range a.sides {
@@ -160,6 +157,17 @@ func (a *apart) embed(vm G.VM) error {
 		}
 	}
 	return vm.RunAll()
+}
+
+// stopSides runs both sides at once up to their embeddings, stopping at
+// their handoffs, whose Out then holds the embeddings.
+func (a *apart) stopSides() error {
+	return a.each(func(sd *side) error {
+		if err := G.Let(sd.in, sd.value); err != nil {
+			return err
+		}
+		return sd.handoff.Stop(sd.vm)
+	})
 }
 
 // backward resumes both sides at once, each backpropagating into its

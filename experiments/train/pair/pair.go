@@ -191,6 +191,11 @@ func (m *Model) Scores(dst []float64) error {
 	if err := m.runScoring(); err != nil {
 		return err
 	}
+	return m.readScores(dst)
+}
+
+// readScores copies the scores node's value into dst.
+func (m *Model) readScores(dst []float64) error {
 	v := m.scores.Value()
 	if v == nil {
 		return fmt.Errorf("the critic's scores have no value")
@@ -247,16 +252,21 @@ func (m *Model) letInputs() error {
 // shared; only the nodes after the scores are left out), so the scores
 // are the same bits.
 func (m *Model) runScoring() error {
-	if m.scoring == nil {
-		m.scoring = graph.NewTapeMachine(m.scores.Graph().SubgraphRoots(m.scores))
-	}
 	if m.apart != nil {
-		return m.apart.embed(m.scoring)
+		return m.apart.embed(m.scoringVM())
 	}
 	if err := m.letInputs(); err != nil {
 		return err
 	}
-	return m.scoring.RunAll()
+	return m.scoringVM().RunAll()
+}
+
+// scoringVM returns the scoring machine, building it on first use.
+func (m *Model) scoringVM() G.VM {
+	if m.scoring == nil {
+		m.scoring = graph.NewTapeMachine(m.scores.Graph().SubgraphRoots(m.scores))
+	}
+	return m.scoring
 }
 
 // reset readies the machines for the next run.
