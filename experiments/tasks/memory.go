@@ -86,14 +86,18 @@ func Blame(cfg, def Config, keys ...string) string {
 // in an int with room to spare.
 const MaxBytes = 1 << 62
 
-// CheckSizes returns an error naming the setting to blame when the
-// estimate is over MaxBytes: the run's sizes, or their products, would
-// overflow. A task's Validate calls it, so that no memory limit is needed
-// to refuse such a run.
+// CheckSizes returns an error naming the setting to blame, and saying to
+// make it smaller, when the estimate is over MaxBytes: the run's sizes, or
+// their products, would overflow. A task's Validate calls it, so that no
+// memory limit is needed to refuse such a run.
 func (m Memory) CheckSizes() error {
 	if total := m.Total(); !(total <= MaxBytes) {
 		part := m.Largest()
-		return fmt.Errorf("%s: the run's sizes overflow: it would need %s, %s of it for %s", part.Setting, english.Bytes(total), english.Bytes(part.Bytes), part.What)
+		fix := ""
+		if key, _, ok := strings.Cut(part.Setting, " = "); ok {
+			fix = "; make " + key + " smaller"
+		}
+		return fmt.Errorf("%s: the run's sizes overflow: it would need %s, %s of it for %s%s", part.Setting, english.Bytes(total), english.Bytes(part.Bytes), part.What, fix)
 	}
 	return nil
 }
