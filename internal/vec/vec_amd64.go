@@ -2,7 +2,11 @@
 
 package vec
 
-import "golang.org/x/sys/cpu"
+import (
+	"math"
+
+	"golang.org/x/sys/cpu"
+)
 
 // hasAVX2 reports whether the CPU and OS support the AVX2 instructions
 // that sum8 uses.
@@ -33,9 +37,34 @@ func columnSumsDot16(rows, groups, stride int, a, b *float32, shift, q1, q2 *flo
 //go:noescape
 func exp8(n int, dst, src *float32) int
 
-// hasFMA reports whether the CPU has the FMA instructions exp4 uses, as
-// math.Exp's own amd64 assembly does where it has them.
-var hasFMA = cpu.X86.HasFMA
+// hasFMA reports whether exp4 gives math.Exp's bits here: math.Exp's
+// amd64 assembly takes its FMA path where the CPU has AVX and FMA (math's
+// useFMA, from internal/cpu; GODEBUG=cpu.avx=off or cpu.fma=off clears
+// it, as it clears this package's view), and exp4 runs that path; and, in
+// case the two views of the CPU ever disagree, exp4 agrees with math.Exp
+// on fmaProbes, values whose exp the FMA and the plain path round apart.
+// (Checking AVX2 and FMA alone, exp4 ran under GODEBUG=cpu.avx=off while
+// math.Exp took its plain path: 9% of exps in [-3, 3] one ulp apart.)
+var hasFMA = hasAVX2 && cpu.X86.HasAVX && cpu.X86.HasFMA && exp4AgreesWithMath()
+
+// fmaProbes are values whose exp math.Exp's FMA and plain paths round
+// differently (found by comparing the two under GODEBUG=cpu.avx=off).
+var fmaProbes = [8]float64{-0.9580078125, 1.7392578125, -1.58984375, 0.4921875, 464.5, 0.2509765625, -319.875, 2.3720703125}
+
+// exp4AgreesWithMath reports whether exp4 gives math.Exp's bits on
+// fmaProbes.
+func exp4AgreesWithMath() bool {
+	var out [8]float64
+	if exp4(len(fmaProbes), &out[0], &fmaProbes[0]) != len(fmaProbes) {
+		return false
+	}
+	for i, x := range fmaProbes {
+		if math.Float64bits(out[i]) != math.Float64bits(math.Exp(x)) {
+			return false
+		}
+	}
+	return true
+}
 
 // exp4 computes math.Exp of the first n float64s at src into dst, four at
 // a time, up to the first block of four with an element that math.Exp

@@ -35,6 +35,7 @@ const (
 	testScoreBytes = 24
 	// testEmbedBytes is what each test draw's embeddings take, per unit
 	// of embed, under test_scoring = "all": its x's and its y's, float32,
+	// the split padded to whole batches,
 	// where a separable critic scores from them (scoreEmbedded); counted
 	// for every neural estimator's critic.
 	testEmbedBytes = 2 * 4
@@ -63,8 +64,12 @@ func (c *Config) EstimateMemory() tasks.Memory {
 		if c.TestScoring != ScoreBatches {
 			_, test := c.splitSizes()
 			parts = append(parts, tasks.MemoryPart{What: "the test split's scores (N_test² pairs; test_scoring = \"batches\" scores a batch at a time)",
-				Setting: tasks.Blame(c, DefaultConfig(), "samples", "train_fraction"), Bytes: testScoreBytes*float64(test)*float64(test) + testEmbedBytes*float64(test)*float64(c.Embed)})
+				Setting: tasks.Blame(c, DefaultConfig(), "samples", "train_fraction"), Bytes: testScoreBytes*float64(test)*float64(test) + testEmbedBytes*float64(paddedRows(test, c.batch()))*float64(c.Embed)})
 		}
 	}
 	return parts
 }
+
+// paddedRows returns n rounded up to a whole number of batches of b, as
+// scoreEmbedded keeps its embeddings.
+func paddedRows(n, b int) int { return (n + b - 1) / max(b, 1) * max(b, 1) }

@@ -45,8 +45,8 @@ func TestMemoryEstimateGrowsWithTheDraws(t *testing.T) {
 		t.Errorf("estimate %.0f bytes is below the measured peak of 332 MB", total)
 	}
 	cfg.Estimator = "infonce"
-	if m := cfg.EstimateMemory(); len(m) != 4 || m[2].Bytes != 36*4*256*256 || m[3].Bytes != 24*1e6*1e6+8*1e6*float64(cfg.Embed) {
-		t.Errorf("infonce: %+v; want a batch_size² score part of 36·4·256² bytes and a test split's of 24·(10⁶)² and 8·10⁶·embed", m)
+	if m := cfg.EstimateMemory(); len(m) != 4 || m[2].Bytes != 36*4*256*256 || m[3].Bytes != 24*1e6*1e6+8*(1e6+192)*float64(cfg.Embed) {
+		t.Errorf("infonce: %+v; want a batch_size² score part of 36·4·256² bytes and a test split's of 24·(10⁶)² and 8·(10⁶ padded to batches of 256)·embed", m)
 	}
 	// Measured peak: 422 MB for infonce at 10⁴ samples, scoring the 5,000
 	// test pairs against each other.

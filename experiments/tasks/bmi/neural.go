@@ -239,7 +239,7 @@ func (t *trainer) scoreBlocks() error {
 // scoring took 17-25 ms against 64-78 ms block by block.
 func (t *trainer) scoreEmbedded(width int) error {
 	n, b := t.test.N, t.batch
-	rows := (n + b - 1) / b * b
+	rows := paddedRows(n, b)
 	if t.ex == nil {
 		t.ex, t.ey = make([]float32, rows*width), make([]float32, rows*width)
 	}
