@@ -19,8 +19,10 @@ import (
 	"maps"
 	"math"
 	"slices"
+	"strconv"
 	"strings"
 
+	"github.com/infomax/infomax/internal/english"
 	"github.com/infomax/infomax/internal/registry"
 
 	G "gorgonia.org/gorgonia"
@@ -358,7 +360,7 @@ func rejectUnknownParams[E any, F ~func(Params) (E, error)](name string, known P
 			}
 		}
 		if found {
-			return zero, &ParamError{Param: first, Err: fmt.Errorf("estimator %q has no parameter %q (it takes %s)", name, first, paramList(known))}
+			return zero, &ParamError{Param: first, Err: fmt.Errorf("estimator %q has no parameter %q (it takes %s)%s", name, first, paramList(known), takenBy(first))}
 		}
 		for _, k := range slices.Sorted(maps.Keys(p)) {
 			if v := p[k]; math.IsNaN(v) || math.IsInf(v, 0) {
@@ -367,6 +369,38 @@ func rejectUnknownParams[E any, F ~func(Params) (E, error)](name string, known P
 		}
 		return f(p)
 	}
+}
+
+// takenBy returns, for a parameter that an estimator does not take, a
+// note naming the registered estimators that do, and how a sweep of
+// several estimators sets it for those alone; "" where none does.
+func takenBy(param string) string {
+	var owners []string
+	for _, name := range Names() {
+		if info, err := Lookup(name); err == nil {
+			if _, ok := info.Params[param]; ok {
+				owners = append(owners, name)
+			}
+		}
+	}
+	if len(owners) == 0 {
+		return ""
+	}
+	return fmt.Sprintf("; %s takes it: to sweep it beside other estimators, give its [parameters.\"estimator_params.%s\"] where = { estimator = %s }",
+		english.QuotedOr(owners), param, quotedList(owners))
+}
+
+// quotedList writes names as a TOML value: one quoted string, or a list
+// of them.
+func quotedList(names []string) string {
+	if len(names) == 1 {
+		return strconv.Quote(names[0])
+	}
+	q := make([]string, len(names))
+	for i, n := range names {
+		q[i] = strconv.Quote(n)
+	}
+	return "[" + strings.Join(q, ", ") + "]"
 }
 
 // ParamError is a parameter that an estimator rejects: one it does not

@@ -58,13 +58,13 @@ func (r *Registry[T]) Kind() string { return r.kind }
 // [DidYouMean] ignores it.
 func (r *Registry[T]) Register(v T) {
 	name, err := r.describe(v)
+	site := registrationSite()
 	if name == "" {
-		panic(fmt.Sprintf("registry: a %s registered without a name", r.kind))
+		panic(fmt.Sprintf("registry: a %s registered without a name, at %s", r.kind, site))
 	}
 	if err != nil {
-		panic(fmt.Sprintf("registry: %s %q %v", r.kind, name, err))
+		panic(fmt.Sprintf("registry: %s %q (at %s) %v", r.kind, name, site, err))
 	}
-	site := registrationSite()
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	for other := range r.entries {

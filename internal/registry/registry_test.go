@@ -69,8 +69,9 @@ func TestRegisterPanicsOnEmptyNameIncompletePluginOrDuplicate(t *testing.T) {
 		first, second widget
 		want          string
 	}{
-		{"empty", widget{}, w("", 2), "registered without a name"},
-		{"incomplete", widget{}, widget{name: "a"}, `widget "a" needs a factory`},
+		{"empty", widget{}, w("", 2), "registered without a name, at registry/registry_test.go:"},
+		{"incomplete", widget{}, widget{name: "a"}, `widget "a" (at registry/registry_test.go:`},
+		{"incomplete's reason", widget{}, widget{name: "a"}, `needs a factory`},
 		{"duplicate", w("a", 1), w("a", 2), `widget "a" registered twice, at registry/registry_test.go:`},
 		{"case", w("a", 1), w("A", 2), `widget "A" (at registry/registry_test.go:`},
 	} {

@@ -496,7 +496,7 @@ func (s *Sweep) validateErr(err error, vals []any, seed int64) error {
 				field, elem = "min", -1
 			}
 			return &FileError{File: s.File, Line: s.loc.elementLine([]string{"parameters", p.Name, field}, "", 0, elem),
-				Key: keyString([]string{"parameters", p.Name}), Msg: msg}
+				Key: keyString([]string{"parameters", p.Name}), Msg: strings.TrimPrefix(msg, p.Name+": ")} // the key is named once
 		}
 	}
 	segs := strings.Split(key, ".")
