@@ -252,16 +252,15 @@ func inBlocks(n int, fast func(lo int) int, slow func(i int)) {
 	}
 }
 
-// expInto writes gorgonia's eˣ of x to out (float32 through vec.Exp).
+// expInto writes gorgonia's eˣ of x to out: math32.Exp's bits for float32
+// through vec.Exp, math.Exp's for float64 through vec.Exp64.
 func expInto[T float32 | float64](x, out []T) {
 	out = out[:len(x)]
 	if x32, ok := any(x).([]float32); ok {
 		vec.Exp(any(out).([]float32), x32)
 		return
 	}
-	for i, v := range x {
-		out[i] = T(math.Exp(float64(v)))
-	}
+	vec.Exp64(any(out).([]float64), any(x).([]float64))
 }
 
 // gorgoniaSoftplus is gorgonia v0.9.18's _softplusf32 and _softplusf64
