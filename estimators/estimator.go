@@ -19,7 +19,6 @@ import (
 	"maps"
 	"math"
 	"slices"
-	"strconv"
 	"strings"
 
 	"github.com/infomax/infomax/internal/english"
@@ -360,7 +359,13 @@ func rejectUnknownParams[E any, F ~func(Params) (E, error)](name string, known P
 			}
 		}
 		if found {
-			return zero, &ParamError{Param: first, Err: fmt.Errorf("estimator %q has no parameter %q (it takes %s)%s", name, first, paramList(known), takenBy(first))}
+			owners := takenBy(first)
+			note := ""
+			if len(owners) > 0 {
+				note = fmt.Sprintf("; %s is a parameter of %s", first, english.QuotedOr(owners))
+			}
+			return zero, &ParamError{Param: first, Owners: owners,
+				Err: fmt.Errorf("estimator %q has no parameter %q (it takes %s)%s", name, first, paramList(known), note)}
 		}
 		for _, k := range slices.Sorted(maps.Keys(p)) {
 			if v := p[k]; math.IsNaN(v) || math.IsInf(v, 0) {
@@ -371,10 +376,9 @@ func rejectUnknownParams[E any, F ~func(Params) (E, error)](name string, known P
 	}
 }
 
-// takenBy returns, for a parameter that an estimator does not take, a
-// note naming the registered estimators that do, and how a sweep of
-// several estimators sets it for those alone; "" where none does.
-func takenBy(param string) string {
+// takenBy returns the registered estimators that take the parameter
+// param, sorted.
+func takenBy(param string) []string {
 	var owners []string
 	for _, name := range Names() {
 		if info, err := Lookup(name); err == nil {
@@ -383,24 +387,7 @@ func takenBy(param string) string {
 			}
 		}
 	}
-	if len(owners) == 0 {
-		return ""
-	}
-	return fmt.Sprintf("; %s takes it: to sweep it beside other estimators, give its [parameters.\"estimator_params.%s\"] where = { estimator = %s }",
-		english.QuotedOr(owners), param, quotedList(owners))
-}
-
-// quotedList writes names as a TOML value: one quoted string, or a list
-// of them.
-func quotedList(names []string) string {
-	if len(names) == 1 {
-		return strconv.Quote(names[0])
-	}
-	q := make([]string, len(names))
-	for i, n := range names {
-		q[i] = strconv.Quote(n)
-	}
-	return "[" + strings.Join(q, ", ") + "]"
+	return owners
 }
 
 // ParamError is a parameter that an estimator rejects: one it does not
@@ -408,10 +395,24 @@ func quotedList(names []string) string {
 type ParamError struct {
 	// Param is the parameter's name.
 	Param string
-	Err   error
+	// Owners, for a parameter the estimator does not take, are the
+	// registered estimators that do, sorted.
+	Owners []string
+	Err    error
 }
 
 func (e *ParamError) Error() string { return e.Err.Error() }
+
+// TakenWhere returns the config key that decides whether the parameter is
+// taken, "estimator", and the Owners that take it; none where no
+// estimator does. A sweep that varies the estimator uses it to say which
+// where would set the parameter for those alone.
+func (e *ParamError) TakenWhere() (key string, values []string) {
+	if len(e.Owners) == 0 {
+		return "", nil
+	}
+	return "estimator", e.Owners
+}
 
 func (e *ParamError) Unwrap() error { return e.Err }
 

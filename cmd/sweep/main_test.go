@@ -118,10 +118,16 @@ func TestUsageAndConfigErrorsExitWithTwo(t *testing.T) {
 	if err := os.WriteFile(tauForAll, []byte("name = \"x\"\ntask = \"gaussian\"\n[parameters.estimator]\nvalues = [\"smile\", \"nwj\"]\n[parameters.\"estimator_params.tau\"]\nvalues = [1.0, 5.0]\n"), 0o644); err != nil {
 		t.Fatal(err)
 	}
+	// The estimator set in [base]: no where to give, no advice of one.
+	tauForNWJ := filepath.Join(dir, "taunwj.toml")
+	if err := os.WriteFile(tauForNWJ, []byte("name = \"x\"\ntask = \"gaussian\"\n[base]\nestimator = \"nwj\"\n[parameters.\"estimator_params.tau\"]\nvalues = [1.0, 5.0]\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
 	checkUsageErrors(t, []usageError{
 		{[]string{"validate", typo}, typo + `:8: base.estimator_params.tua: estimator "smile" has no parameter "tua" (it takes tau)` + "\n"},
-		{[]string{"validate", tauForAll}, tauForAll + `:6: parameters."estimator_params.tau": estimator "nwj" has no parameter "tau" (it takes none); "smile" takes it: ` +
-			`to sweep it beside other estimators, give its [parameters."estimator_params.tau"] where = { estimator = "smile" }`},
+		{[]string{"validate", tauForAll}, tauForAll + `:6: parameters."estimator_params.tau": estimator "nwj" has no parameter "tau" (it takes none); ` +
+			`tau is a parameter of "smile"; to sweep it for estimator = "smile" alone, give [parameters."estimator_params.tau"] where = { estimator = "smile" }` + "\n"},
+		{[]string{"validate", tauForNWJ}, tauForNWJ + `:6: parameters."estimator_params.tau": estimator "nwj" has no parameter "tau" (it takes none); tau is a parameter of "smile"` + "\n"},
 		{[]string{"validate", noData}, noData + ":5: base.data_path: data path \"" + missing + "\" does not exist; give the folder"},
 		{[]string{"run", noData, "--out", filepath.Join(dir, "runs")}, noData + ":5: base.data_path"},
 		{nil, "Usage:"},

@@ -86,15 +86,26 @@ func Blame(cfg, def Config, keys ...string) string {
 // in an int with room to spare.
 const MaxBytes = 1 << 62
 
+// isSize reports whether a setting's written value is one that making
+// smaller makes the run smaller: a positive number or a list (of sizes,
+// such as conv_channels); not 0, which means "all" to train_subset.
+func isSize(value string) bool {
+	if strings.HasPrefix(value, "[") {
+		return true
+	}
+	x, err := strconv.ParseFloat(value, 64)
+	return err == nil && x > 0
+}
+
 // CheckSizes returns an error naming the setting to blame, and saying to
-// make it smaller, when the estimate is over MaxBytes: the run's sizes, or
+// make it smaller where it is a size, when the estimate is over MaxBytes: the run's sizes, or
 // their products, would overflow. A task's Validate calls it, so that no
 // memory limit is needed to refuse such a run.
 func (m Memory) CheckSizes() error {
 	if total := m.Total(); !(total <= MaxBytes) {
 		part := m.Largest()
 		fix := ""
-		if key, _, ok := strings.Cut(part.Setting, " = "); ok {
+		if key, value, ok := strings.Cut(part.Setting, " = "); ok && isSize(value) {
 			fix = "; make " + key + " smaller"
 		}
 		return fmt.Errorf("%s: the run's sizes overflow: it would need %s, %s of it for %s%s", part.Setting, english.Bytes(total), english.Bytes(part.Bytes), part.What, fix)

@@ -19,6 +19,12 @@ func TestCheckSizesSaysWhatToMakeSmaller(t *testing.T) {
 		!strings.HasSuffix(err.Error(), "of it for the critics' convolutions; make conv_channels smaller") {
 		t.Errorf("CheckSizes: %v; want conv_channels named, and to make it smaller", err)
 	}
+	for _, setting := range []string{"train_subset = 0", `dataset = "mnist"`, "batch_size = -3"} {
+		m[1].Setting = setting
+		if err := m.CheckSizes(); err == nil || strings.Contains(err.Error(), "make") {
+			t.Errorf("CheckSizes blaming %s: %v; want no advice to make it smaller", setting, err)
+		}
+	}
 	m[1].Setting = ""
 	if err := m.CheckSizes(); err == nil || strings.Contains(err.Error(), "make") {
 		t.Errorf("CheckSizes of a part without a setting: %v; want an error without advice", err)

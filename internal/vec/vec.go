@@ -92,7 +92,23 @@ func Standardize(dst, src, mean, scale []float32) {
 // overflows included), and element by element through math32.Exp for a
 // block of eight holding a NaN or an infinity. dst must be at least as
 // long as src.
-func Exp(dst, src []float32) { inBlocks(dst, src, 8, hasAVX2, exp8, math32.Exp) }
+func Exp(dst, src []float32) {
+	dst = dst[:len(src)]
+	for hasAVX2 && len(src) >= 8 {
+		n := exp8(len(src)&^7, &dst[0], &src[0])
+		dst, src = dst[n:], src[n:]
+		if len(src) < 8 {
+			break
+		}
+		for i, v := range src[:8] { // the block exp8 stopped at
+			dst[i] = math32.Exp(v)
+		}
+		dst, src = dst[8:], src[8:]
+	}
+	for i, v := range src {
+		dst[i] = math32.Exp(v)
+	}
+}
 
 // Exp64 sets dst[i] to math.Exp(src[i]) for every element of src, with
 // its bits: four at a time in AVX2 where the CPU has FMA, by the same
@@ -101,28 +117,26 @@ func Exp(dst, src []float32) { inBlocks(dst, src, 8, hasAVX2, exp8, math32.Exp) 
 // holding an element it takes down another path (not finite, or a result
 // that overflows, is denormal or is zero). dst must be at least as long as
 // src, and may be src.
-func Exp64(dst, src []float64) { inBlocks(dst, src, 4, hasAVX2 && hasFMA, exp4, math.Exp) }
-
-// inBlocks sets dst[i] to f(src[i]) for every element of src: where
-// kernel runs (asm), whole blocks of width elements at a time by kernel,
-// which stops before the first block it leaves to f and returns how many
-// it computed; f computes that block, the tail past the last whole block,
-// and everything where kernel does not run.
-func inBlocks[T float32 | float64](dst, src []T, width int, asm bool, kernel func(n int, dst, src *T) int, f func(T) T) {
+//
+// Exp64's loop is Exp's, for blocks of four: one generic loop taking the
+// kernel as a function value made both functions' slices escape to the
+// heap (two allocations a call of a stack array) and called math.Exp
+// through a pointer.
+func Exp64(dst, src []float64) {
 	dst = dst[:len(src)]
-	for asm && len(src) >= width {
-		n := kernel(len(src)/width*width, &dst[0], &src[0])
+	for hasAVX2 && hasFMA && len(src) >= 4 {
+		n := exp4(len(src)&^3, &dst[0], &src[0])
 		dst, src = dst[n:], src[n:]
-		if len(src) < width {
+		if len(src) < 4 {
 			break
 		}
-		for i, v := range src[:width] { // the block kernel stopped at
-			dst[i] = f(v)
+		for i, v := range src[:4] { // the block exp4 stopped at
+			dst[i] = math.Exp(v)
 		}
-		dst, src = dst[width:], src[width:]
+		dst, src = dst[4:], src[4:]
 	}
 	for i, v := range src {
-		dst[i] = f(v)
+		dst[i] = math.Exp(v)
 	}
 }
 

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"crypto/sha256"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"maps"
 	"math"
@@ -496,7 +497,7 @@ func (s *Sweep) validateErr(err error, vals []any, seed int64) error {
 				field, elem = "min", -1
 			}
 			return &FileError{File: s.File, Line: s.loc.elementLine([]string{"parameters", p.Name, field}, "", 0, elem),
-				Key: keyString([]string{"parameters", p.Name}), Msg: strings.TrimPrefix(msg, p.Name+": ")} // the key is named once
+				Key: keyString([]string{"parameters", p.Name}), Msg: strings.TrimPrefix(msg, p.Name+": ") + s.whereHint(err, p)} // the key is named once
 		}
 	}
 	segs := strings.Split(key, ".")
@@ -513,6 +514,48 @@ func (s *Sweep) validateErr(err error, vals []any, seed int64) error {
 	}
 	return &FileError{File: s.File, Line: s.loc.line([]string{"base"}, "", 0),
 		Msg: fmt.Sprintf("base.%s (the task's default; set %s in [base])", msg, key)}
+}
+
+// takenWhere is an error, from a task's Validate, for a setting that the
+// run's configuration does not take but others do: where the config key
+// it names has one of values (an estimator's parameter that only some
+// estimators take: estimators.ParamError).
+type takenWhere interface {
+	TakenWhere() (key string, values []string)
+}
+
+// whereHint returns, for err about parameter p that some of another swept
+// parameter's values would take (takenWhere), the where that sweeps p
+// for those alone, as "; give [parameters.p] where = { estimator = "smile"
+// }"; "" where p already has a where, the other key is not swept, or none
+// of its values would take p.
+func (s *Sweep) whereHint(err error, p Param) string {
+	var tw takenWhere
+	if p.Where != nil || !errors.As(err, &tw) {
+		return ""
+	}
+	key, values := tw.TakenWhere()
+	for _, q := range s.Params {
+		if q.Name != key || !q.Swept() || q.Where != nil {
+			continue
+		}
+		var takers []string
+		for _, v := range q.Values {
+			if slices.Contains(values, FormatValue(v)) {
+				takers = append(takers, FormatValue(v))
+			}
+		}
+		if len(takers) == 0 {
+			return ""
+		}
+		at := keyString([]string{"parameters", p.Name})
+		if len(takers) == 1 {
+			return fmt.Sprintf("; to sweep it for %s = %q alone, give [%s] where = { %s = %q }", key, takers[0], at, key, takers[0])
+		}
+		return fmt.Sprintf("; %s = %s take it: give [%s] a where naming one of them, such as where = { %s = %q }",
+			key, english.QuotedOr(takers), at, key, takers[0])
+	}
+	return ""
 }
 
 // indexOr returns the array index that digits write, or none when

@@ -72,4 +72,7 @@ func (c *Config) EstimateMemory() tasks.Memory {
 
 // paddedRows returns n rounded up to a whole number of batches of b, as
 // scoreEmbedded keeps its embeddings.
-func paddedRows(n, b int) int { return (n + b - 1) / max(b, 1) * max(b, 1) }
+func paddedRows(n, b int) int {
+	b = max(b, 1) // a batch size that Validate refuses later
+	return (n + b - 1) / b * b
+}
