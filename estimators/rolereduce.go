@@ -27,6 +27,7 @@ import (
 // 225-244 and 342-373 ms before (BenchmarkScoreAll in experiments/tasks/bmi,
 // three interleaved runs, 2026-12-07).
 
+// inf is +Inf, which roleMax's fold lets win over NaN.
 var inf = math.Inf(1)
 
 // roleSpan is how many scores a goroutine takes at a time, and
@@ -56,6 +57,8 @@ type spanBuffers struct {
 	n    []int
 }
 
+// spanPool holds roleSum's buffers between calls, so that a scoring's
+// References allocate them once.
 var spanPool = sync.Pool{New: func() any { return new(spanBuffers) }}
 
 // roleSum returns the sum of f(s), or of e^f(s) where exp is set, over the
