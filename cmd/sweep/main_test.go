@@ -123,7 +123,14 @@ func TestUsageAndConfigErrorsExitWithTwo(t *testing.T) {
 	if err := os.WriteFile(tauForNWJ, []byte("name = \"x\"\ntask = \"gaussian\"\n[base]\nestimator = \"nwj\"\n[parameters.\"estimator_params.tau\"]\nvalues = [1.0, 5.0]\n"), 0o644); err != nil {
 		t.Fatal(err)
 	}
+	// No estimator set: the error says the run has the task's default.
+	tauForDefault := filepath.Join(dir, "taudefault.toml")
+	if err := os.WriteFile(tauForDefault, []byte("name = \"x\"\ntask = \"gaussian\"\n[base]\nestimator_params = {tau = 1.0}\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
 	checkUsageErrors(t, []usageError{
+		{[]string{"validate", tauForDefault}, tauForDefault + `:4: base.estimator_params.tau: estimator "jsd" has no parameter "tau" (it takes none); tau is a parameter of "smile"; ` +
+			`estimator is not set, so the run has the task's default: set estimator in [base] (such as estimator = "smile")` + "\n"},
 		{[]string{"validate", typo}, typo + `:8: base.estimator_params.tua: estimator "smile" has no parameter "tua" (it takes tau)` + "\n"},
 		{[]string{"validate", tauForAll}, tauForAll + `:6: parameters."estimator_params.tau": estimator "nwj" has no parameter "tau" (it takes none); ` +
 			`tau is a parameter of "smile"; to sweep it for estimator = "smile" alone, give [parameters."estimator_params.tau"] where = { estimator = "smile" }` + "\n"},

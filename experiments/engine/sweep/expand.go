@@ -510,7 +510,7 @@ func (s *Sweep) validateErr(err error, vals []any, seed int64) error {
 	}
 	if _, set := s.dec.order[strings.Join(append([]string{"base"}, segs...), "\x00")]; set {
 		path := append([]string{"base"}, segs...)
-		return &FileError{File: s.File, Line: s.loc.elementLine(path, "", 0, indexOr(m[2], -1)), Msg: "base." + msg, place: keyString(path)}
+		return &FileError{File: s.File, Line: s.loc.elementLine(path, "", 0, indexOr(m[2], -1)), Msg: "base." + msg + s.unsetHint(err), place: keyString(path)}
 	}
 	return &FileError{File: s.File, Line: s.loc.line([]string{"base"}, "", 0),
 		Msg: fmt.Sprintf("base.%s (the task's default; set %s in [base])", msg, key)}
@@ -556,6 +556,26 @@ func (s *Sweep) whereHint(err error, p Param) string {
 			key, english.QuotedOr(takers), at, key, takers[0])
 	}
 	return ""
+}
+
+// unsetHint returns, for err about a setting that the value of another
+// key decides (takenWhere) where the sweep sets that key nowhere, a note
+// that the run has the task's default for it, as in "; estimator is not
+// set, so the run has the task's default: set estimator in [base] (such
+// as estimator = "smile")"; "" elsewhere.
+func (s *Sweep) unsetHint(err error) string {
+	var tw takenWhere
+	if !errors.As(err, &tw) {
+		return ""
+	}
+	key, values := tw.TakenWhere()
+	if key == "" || len(values) == 0 {
+		return ""
+	}
+	if _, set := s.dec.order["base\x00"+key]; set || slices.ContainsFunc(s.Params, func(p Param) bool { return p.Name == key }) {
+		return ""
+	}
+	return fmt.Sprintf("; %s is not set, so the run has the task's default: set %s in [base] (such as %s = %q)", key, key, key, values[0])
 }
 
 // indexOr returns the array index that digits write, or none when
