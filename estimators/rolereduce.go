@@ -119,14 +119,13 @@ func startSpans(spans int, f func(i int)) parallel.Started {
 // roleMax returns the largest f(s) over the scores s whose role is r, as
 // math.Max folds them (-Inf where there are none; else +Inf where any is
 // +Inf, NaN where any is NaN; +0 above -0), and how many there are, each
-// of up to GOMAXPROCS goroutines taking a run of spans. The builtin max
+// of up to GOMAXPROCS goroutines taking a run of spans (parallel.Ranges). The builtin max
 // folds them the same way but for NaN against +Inf, and takes no call.
 func roleMax(scores []float64, mask *Mask, r Role, f func(float64) float64) (m float64, n int) {
 	spans, atOnce := roleSpans(len(scores))
 	maxes, counts := make([]float64, atOnce), make([]int, atOnce)
-	per := (spans + atOnce - 1) / atOnce * roleSpan
-	parallel.Do(atOnce, func(g int) {
-		lo, hi := min(g*per, len(scores)), min((g+1)*per, len(scores))
+	ranges := parallel.Ranges(spans, atOnce, func(g, first, end int) {
+		lo, hi := first*roleSpan, min(end*roleSpan, len(scores))
 		gm, k, sawInf := math.Inf(-1), 0, false
 		for j, role := range mask.Roles[lo:hi] {
 			if role == r {
@@ -141,7 +140,7 @@ func roleMax(scores []float64, mask *Mask, r Role, f func(float64) float64) (m f
 		maxes[g], counts[g] = gm, k
 	})
 	m = math.Inf(-1)
-	for g := range atOnce {
+	for g := range ranges {
 		m, n = math.Max(m, maxes[g]), n+counts[g]
 	}
 	return m, n
@@ -150,28 +149,22 @@ func roleMax(scores []float64, mask *Mask, r Role, f func(float64) float64) (m f
 // positivesBefore returns, for each row of mask and one past the last, how
 // many positives the rows before it hold.
 func positivesBefore(mask *Mask) []int {
+	counts, _ := roleCounts(mask, Positive)
 	out := make([]int, mask.Rows+1)
-	for r := range mask.Rows {
-		n := 0
-		for _, role := range mask.Roles[r*mask.Cols : (r+1)*mask.Cols] {
-			if role == Positive {
-				n++
-			}
-		}
-		out[r+1] = out[r] + n
+	for r, c := range counts {
+		out[r+1] = out[r] + c
 	}
 	return out
 }
 
-// eachRows calls f on ranges of rows [r0, r1) that cover mask's rows, on
-// up to GOMAXPROCS goroutines at once where the mask holds at least
-// parallelScores scores, on the calling goroutine alone elsewhere.
+// eachRows calls f on ranges of rows [r0, r1) that cover mask's rows
+// (parallel.Ranges), a few a core where the mask holds at least
+// parallelScores scores, for the cores' uneven pace; one range, on the
+// calling goroutine, elsewhere.
 func eachRows(mask *Mask, f func(r0, r1 int)) {
-	_, atOnce := roleSpans(mask.Rows * mask.Cols)
-	chunks := min(mask.Rows, 4*atOnce) // a few a core, for the cores' uneven pace
-	if atOnce == 1 {
-		chunks = 1
+	workers := 1
+	if _, atOnce := roleSpans(mask.Rows * mask.Cols); atOnce > 1 {
+		workers = 4 * atOnce
 	}
-	per := (mask.Rows + chunks - 1) / chunks
-	parallel.Do(chunks, func(i int) { f(min(i*per, mask.Rows), min((i+1)*per, mask.Rows)) })
+	parallel.Ranges(mask.Rows, workers, func(_, r0, r1 int) { f(r0, r1) })
 }

@@ -524,17 +524,29 @@ type takenWhere interface {
 	TakenWhere() (key string, values []string)
 }
 
+// takers returns the key and values that err says take its setting
+// (takenWhere), or "" and none.
+func takers(err error) (key string, values []string) {
+	var tw takenWhere
+	if !errors.As(err, &tw) {
+		return "", nil
+	}
+	if key, values = tw.TakenWhere(); len(values) == 0 {
+		return "", nil
+	}
+	return key, values
+}
+
 // whereHint returns, for err about parameter p that some of another swept
 // parameter's values would take (takenWhere), the where that sweeps p
 // for those alone, as "; give [parameters.p] where = { estimator = "smile"
 // }"; "" where p already has a where, the other key is not swept, or none
 // of its values would take p.
 func (s *Sweep) whereHint(err error, p Param) string {
-	var tw takenWhere
-	if p.Where != nil || !errors.As(err, &tw) {
+	key, values := takers(err)
+	if p.Where != nil || key == "" {
 		return ""
 	}
-	key, values := tw.TakenWhere()
 	for _, q := range s.Params {
 		if q.Name != key || !q.Swept() || q.Where != nil {
 			continue
@@ -564,12 +576,8 @@ func (s *Sweep) whereHint(err error, p Param) string {
 // set, so the run has the task's default: set estimator in [base] (such
 // as estimator = "smile")"; "" elsewhere.
 func (s *Sweep) unsetHint(err error) string {
-	var tw takenWhere
-	if !errors.As(err, &tw) {
-		return ""
-	}
-	key, values := tw.TakenWhere()
-	if key == "" || len(values) == 0 {
+	key, values := takers(err)
+	if key == "" {
 		return ""
 	}
 	if _, set := s.dec.order["base\x00"+key]; set || slices.ContainsFunc(s.Params, func(p Param) bool { return p.Name == key }) {
