@@ -64,6 +64,11 @@ func HasKernel() bool { return hasKernel }
 // such a CPU only, run where it is true.
 func NativeAVX512() bool { return native512 }
 
+// NativeAVX512AMD reports whether NativeAVX512 holds on an AMD core (Zen 5
+// on), for other packages' choices measured to differ between AMD's
+// AVX-512 cores and Intel's.
+func NativeAVX512AMD() bool { return native512AMD }
+
 // Panic messages, as gonum's BLAS spells them: callers rely on the
 // BLAS argument checks panicking with these.
 const (

@@ -79,6 +79,10 @@ var inPlacePairs = native512
 // of the first three. The results are the same bits either way.
 var packLargeB = native512 && cpuVendor() == vendorIntel
 
+// native512AMD reports whether native512 holds on an AMD core, for
+// NativeAVX512AMD.
+var native512AMD = native512 && cpuVendor() == vendorAMD
+
 // native512 reports whether the CPU has AVX-512F and its 512-bit FMAs
 // are native (native512FMA), for NativeAVX512.
 var native512 = useWide && native512FMA()

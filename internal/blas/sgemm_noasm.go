@@ -40,8 +40,9 @@ var inPlacePairs = false
 // packLargeB is false: there is no AVX-512 kernel either.
 var packLargeB = false
 
-// native512 is false: there is no AVX-512 kernel either.
-var native512 = false
+// native512 and native512AMD are false: there is no AVX-512 kernel
+// either.
+var native512, native512AMD = false, false
 
 // kernel12x32z is never called without the assembly kernel.
 func kernel12x32z(k int, a0, a1 *float32, rs, ds int, b *float32, ldb, b2 int, c *float32, ldc int, alpha, beta float32, mode int, next *float32) {

@@ -381,15 +381,20 @@ func adamUpdate[T float32 | float64](s adamStep, w, g []T, m, v []float64) {
 // adamUpdate32 is adamUpdate for float32 weights. Where the CPU has AVX2
 // and FMA it runs adamKernel4 on the elements up to the last multiple of
 // four and the Go loop on the rest; the two give the same bits. Once c1
-// has rounded to 1, where useKernel8z is set, adamKernel8z takes the
-// elements up to the last multiple of eight first, with the same bits
-// again. The kernels' divisions are exact for bias corrections c1 and c2
-// in [2^-53, 1], which betas in [0, 1) give (CheckSettings); other betas,
-// set on Adam's fields directly, leave every element to the Go loop.
+// has rounded to 1, where useKernel8z is set, adamKernel8z (adamKernel8d
+// where useDivider is set too) takes the elements up to the last multiple
+// of eight first, with the same bits again. The kernels' divisions are
+// exact for bias corrections c1 and c2 in [2^-53, 1], which betas in [0,
+// 1) give (CheckSettings); other betas, set on Adam's fields directly,
+// leave every element to the Go loop.
 func adamUpdate32(s adamStep, w, g []float32, m, v []float64) {
 	if n := len(w) &^ 7; useKernel8z && n > 0 && s.c1 == 1 && kernelDivides(s.c2) {
 		g, m, v = g[:len(w)], m[:len(w)], v[:len(w)]
-		adamKernel8z(n, &w[0], &g[0], &m[0], &v[0], s.b1, 1-s.b1, s.b2, 1-s.b2, s.lr, s.c2, s.eps, 1/s.c2)
+		if useDivider {
+			adamKernel8d(n, &w[0], &g[0], &m[0], &v[0], s.b1, 1-s.b1, s.b2, 1-s.b2, s.lr, s.c2, s.eps, 1/s.c2)
+		} else {
+			adamKernel8z(n, &w[0], &g[0], &m[0], &v[0], s.b1, 1-s.b1, s.b2, 1-s.b2, s.lr, s.c2, s.eps, 1/s.c2)
+		}
 		w, g, m, v = w[n:], g[n:], m[n:], v[n:]
 	}
 	if n := len(w) &^ 3; hasAVX2FMA && n > 0 && kernelDivides(s.c1) && kernelDivides(s.c2) {

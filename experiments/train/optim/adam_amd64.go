@@ -30,6 +30,24 @@ var hasAVX512 = hasAVX2FMA && cpu.X86.HasAVX512F && cpu.X86.HasAVX512VL
 // 0.85-0.92).
 var useKernel8z = hasAVX512 && blas.NativeAVX512()
 
+// useDivider reports whether adamUpdate32 runs adamKernel8d rather than
+// adamKernel8z, where it runs either: on AMD's cores with native 512-bit
+// operations (blas.NativeAVX512AMD, Zen 5 on), whose divider divides eight
+// float64s faster than adamKernel8z's estimate and check. The bits are the
+// same either way. On a 2-core Zen 5 (cpu family 26, 2026-12-07,
+// BenchmarkAdamUpdate, three interleaved runs of two builds) an update
+// took 0.51-0.72 ns a weight against 0.89-1.04 on one core with 158,784
+// weights, 0.61-0.98 against 0.88-1.07 with 2^22 from memory, and on two
+// cores 0.35-0.43 against 0.51-0.57 and 0.37-0.44 against 0.50-0.54; the
+// DIM step at batch 16 (BenchmarkDIMStepTorchReferenceBatch16, five
+// interleaved pairs) ran 612-663 images/s against 574-629, 4-12% faster
+// in every pair. (Dividing v/c2 by VDIVPD too, instead of DIVIDE, was
+// slower there: 0.60-0.61 against 0.55 ns a weight in cache.) Intel's
+// cores keep adamKernel8z, which was measured there against adamKernel4
+// (the divider in 256-bit vectors, above); adamKernel8d has not been
+// timed on them.
+var useDivider = useKernel8z && blas.NativeAVX512AMD()
+
 // adamKernel4 applies one Adam step to the first n float32 weights at w,
 // with gradients at grad and moments at m and v, four elements at a time in
 // 256-bit vectors. It does adamUpdate's IEEE operations in adamUpdate's
@@ -60,6 +78,12 @@ func adamDivide4(n int, a *float64, b, rb float64) (fast int)
 //
 //go:noescape
 func adamKernel8z(n int, w, grad *float32, m, v *float64, b1, omb1, b2, omb2, lr, c2, eps, rc2 float64) (exact int)
+
+// adamKernel8d is adamKernel8z with every group of eight's update divided
+// by VDIVPD, with the same bits. n must be a multiple of 8.
+//
+//go:noescape
+func adamKernel8d(n int, w, grad *float32, m, v *float64, b1, omb1, b2, omb2, lr, c2, eps, rc2 float64)
 
 // adamKernel8s applies one Adam step with float32 moments to the first n
 // float32 weights at w, with gradients at grad and moments at m and v,

@@ -369,6 +369,63 @@ zexact:
 	VCVTPD2PS Z2, Y18
 	JMP       zstore
 
+// func adamKernel8d(n int, w, grad *float32, m, v *float64, b1, omb1, b2, omb2, lr, c2, eps, rc2 float64)
+//
+// adamKernel8d is adamKernel8z with the update's division done by VDIVPD
+// for every group of eight, rather than estimated and checked: for CPUs
+// whose divider divides eight float64s faster than ESTIMATE and CHECK
+// estimate them (useDivider). It gives adamKernel4's bits, as
+// adamKernel8z does: where no lane of v is OUTSIDE, v/c2 is DIVIDE's,
+// with VDIVPD elsewhere, and the square root is VSQRTPD's.
+TEXT ·adamKernel8d(SB), NOSPLIT, $0-104
+	MOVQ n+0(FP), CX
+	MOVQ w+8(FP), DI
+	MOVQ grad+16(FP), SI
+	MOVQ m+24(FP), R8
+	MOVQ v+32(FP), R9
+
+	VBROADCASTSD b1+40(FP), Z8
+	VBROADCASTSD omb1+48(FP), Z9
+	VBROADCASTSD b2+56(FP), Z10
+	VBROADCASTSD omb2+64(FP), Z11
+	VBROADCASTSD lr+72(FP), Z12
+	VBROADCASTSD c2+80(FP), Z14
+	VBROADCASTSD eps+88(FP), Z15
+	VBROADCASTSD rc2+96(FP), Z6
+	VPBROADCASTQ ·adamShift(SB), Z28
+	VPBROADCASTQ ·adamTop(SB), Z29
+
+	SHRQ $3, CX
+	JZ   ddone
+
+dloop:
+	MOMENTSZ
+	VPADDQ   Z28, Z3, Z5
+	VPCMPGTQ Z29, Z5, K1
+	KORTESTW K1, K1
+	JNZ      doutside
+	DIVIDE(Z3, Z14, Z6, Z7, Z4)
+
+dupdate:
+	DENOMINATOR
+	VDIVPD    Z3, Z1, Z2
+	VCVTPD2PS Z2, Y18
+	STOREZ
+	ADDQ $32, SI
+	ADDQ $32, DI
+	ADDQ $64, R8
+	ADDQ $64, R9
+	DECQ CX
+	JNZ  dloop
+
+ddone:
+	VZEROUPPER
+	RET
+
+doutside:
+	VDIVPD Z14, Z3, Z7
+	JMP    dupdate
+
 // MOMENTS8S updates eight elements' float32 moments: Y0 = g, Y1 = m,
 // Y3 = v, in adamUpdateMoments32's order, after asking for the streams'
 // cache lines 1 KB ahead (as PREFETCH64).

@@ -85,16 +85,16 @@ func (c *adamCase) compare(t *testing.T, label string) {
 // Built with -tags purego, or on a CPU without AVX2, both sides are the
 // Go loop.
 //
-// Where the CPU has AVX-512 it runs twice: with adamKernel8z, which then
-// takes every step from c1 = 1 on, and without it, so that adamKernel4
-// is checked on those steps too.
+// Where the CPU has AVX-512 it runs three times: with adamKernel8z, which
+// then takes every step from c1 = 1 on, with adamKernel8d in its place,
+// and without either, so that adamKernel4 is checked on those steps too.
 func TestAdamUpdate32MatchesGoLoop(t *testing.T) {
-	t.Logf("hasAVX2FMA = %v, hasAVX512 = %v, useKernel8z = %v", hasAVX2FMA, hasAVX512, useKernel8z)
+	t.Logf("hasAVX2FMA = %v, hasAVX512 = %v, useKernel8z = %v, useDivider = %v", hasAVX2FMA, hasAVX512, useKernel8z, useDivider)
 	settings := []struct{ lr, b1, b2 float64 }{{0.01, 0.9, 0.999}, {1e-3, 0, 0}, {0.5, 0.5, 0.99}, {3e-4, 0.99, 0.9999}}
 	r := rand.New(rand.NewPCG(1, 2))
-	defer func(was bool) { useKernel8z = was }(useKernel8z)
-	for _, wide := range kernel8zSettings() {
-		useKernel8z = wide
+	defer func(wide, divider bool) { useKernel8z, useDivider = wide, divider }(useKernel8z, useDivider)
+	for _, k := range kernel8Settings() {
+		useKernel8z, useDivider = k.wide, k.divider
 		for _, special := range []bool{false, true} {
 			for _, n := range []int{0, 1, 3, 4, 5, 7, 8, 9, 15, 16, 1000, 65537} {
 				for _, set := range settings {
@@ -107,13 +107,17 @@ func TestAdamUpdate32MatchesGoLoop(t *testing.T) {
 	}
 }
 
-// kernel8zSettings returns the settings of useKernel8z to test, true
-// only where the CPU has AVX-512F; the caller restores it.
-func kernel8zSettings() []bool {
+// kernel8Setting is a setting of useKernel8z and useDivider.
+type kernel8Setting struct{ wide, divider bool }
+
+// kernel8Settings returns the settings of useKernel8z and useDivider to
+// test: every kernel where the CPU has AVX-512F and AVX-512VL, the AVX2
+// one alone elsewhere. The caller restores them.
+func kernel8Settings() []kernel8Setting {
 	if hasAVX512 {
-		return []bool{false, true}
+		return []kernel8Setting{{false, false}, {true, false}, {true, true}}
 	}
-	return []bool{false}
+	return []kernel8Setting{{false, false}}
 }
 
 // TestAdamKernel8zNearFloat32Midpoints checks adamKernel8z where its
@@ -124,6 +128,7 @@ func kernel8zSettings() []bool {
 // these to the divider (the test would not catch a CHECK that trusts
 // every estimate otherwise) and almost none of a run of random updates
 // (one that distrusts every estimate would be as slow as adamKernel4).
+// adamKernel8d, which divides every update, runs on the same updates.
 func TestAdamKernel8zNearFloat32Midpoints(t *testing.T) {
 	if !hasAVX512 {
 		t.Skip("no AVX-512F and AVX-512VL on this CPU")
@@ -155,10 +160,17 @@ func TestAdamKernel8zNearFloat32Midpoints(t *testing.T) {
 	g := make([]float32, n)
 	wantW, wantM, wantV := slices.Clone(w), slices.Clone(mOld), slices.Clone(vOld)
 	adamUpdate(s, wantW, g, wantM, wantV)
+	w8d, m8d, v8d := slices.Clone(w), slices.Clone(mOld), slices.Clone(vOld)
 	exact := adamKernel8z(n, &w[0], &g[0], &mOld[0], &vOld[0], s.b1, 1-s.b1, s.b2, 1-s.b2, s.lr, s.c2, s.eps, 1/s.c2)
+	adamKernel8d(n, &w8d[0], &g[0], &m8d[0], &v8d[0], s.b1, 1-s.b1, s.b2, 1-s.b2, s.lr, s.c2, s.eps, 1/s.c2)
 	for i := range w {
-		if math.Float32bits(w[i]) != math.Float32bits(wantW[i]) {
-			t.Fatalf("weight %d (m %v, v %v): %v (%#x) from adamKernel8z, %v (%#x) from the Go loop", i, wantM[i], wantV[i], w[i], math.Float32bits(w[i]), wantW[i], math.Float32bits(wantW[i]))
+		for _, k := range []struct {
+			name string
+			w    []float32
+		}{{"adamKernel8z", w}, {"adamKernel8d", w8d}} {
+			if math.Float32bits(k.w[i]) != math.Float32bits(wantW[i]) {
+				t.Fatalf("weight %d (m %v, v %v): %v (%#x) from %s, %v (%#x) from the Go loop", i, wantM[i], wantV[i], k.w[i], math.Float32bits(k.w[i]), k.name, wantW[i], math.Float32bits(wantW[i]))
+			}
 		}
 	}
 	if exact == 0 || exact == n/8 {
@@ -175,10 +187,13 @@ func TestAdamKernel8zNearFloat32Midpoints(t *testing.T) {
 		g[i] = float32(r.NormFloat64() * 1e-3)
 	}
 	c.m32, c.v32 = slices.Clone(c.m), slices.Clone(c.v)
+	d := &adamCase{w: c.w, w32: slices.Clone(c.w32), m: c.m, m32: slices.Clone(c.m), v: c.v, v32: slices.Clone(c.v)}
 	s = adamStep{lr: 1e-4, b1: 0.9, b2: 0.999, eps: 1e-8, c1: 1, c2: 0.5}
 	adamUpdate(s, c.w, g, c.m, c.v)
 	exact = adamKernel8z(n, &c.w32[0], &g[0], &c.m32[0], &c.v32[0], s.b1, 1-s.b1, s.b2, 1-s.b2, s.lr, s.c2, s.eps, 1/s.c2)
-	c.compare(t, "random updates")
+	c.compare(t, "random updates, adamKernel8z")
+	adamKernel8d(n, &d.w32[0], &g[0], &d.m32[0], &d.v32[0], s.b1, 1-s.b1, s.b2, 1-s.b2, s.lr, s.c2, s.eps, 1/s.c2)
+	d.compare(t, "random updates, adamKernel8d")
 	if exact > n/8/100 {
 		t.Errorf("%d of %d groups of eight of random updates took the division, want under 1%%", exact, n/8)
 	}
@@ -245,8 +260,8 @@ func atMidpoint(r *rand.Rand, lr, eps float64, subnormal bool) (m, v float64) {
 	return mid * (math.Sqrt(v) + eps) / lr, v
 }
 
-// TestAdamKernel8zSpecialValues checks adamKernel8z against the Go loop
-// bit for bit on moments set directly to zeros of both signs,
+// TestAdamKernel8zSpecialValues checks adamKernel8z and adamKernel8d
+// against the Go loop bit for bit on moments set directly to zeros of both signs,
 // subnormals, huge values, infinities and NaNs with assorted payloads,
 // for settings a user may give Adam's fields (eps of 0, -0, the smallest
 // subnormal, huge, infinite, NaN or negative; learning rates from
@@ -275,10 +290,13 @@ func TestAdamKernel8zSpecialValues(t *testing.T) {
 					g[i] = randomGradient(r, true)
 				}
 				c.m32, c.v32 = slices.Clone(c.m), slices.Clone(c.v)
+				d := &adamCase{w: c.w, w32: slices.Clone(c.w32), m: c.m, m32: slices.Clone(c.m), v: c.v, v32: slices.Clone(c.v)}
 				s := adamStep{lr: lr, b1: 0.5, b2: 0.999, eps: eps, c1: 1, c2: c2}
 				adamUpdate(s, c.w, g, c.m, c.v)
 				adamKernel8z(n, &c.w32[0], &g[0], &c.m32[0], &c.v32[0], s.b1, 1-s.b1, s.b2, 1-s.b2, s.lr, s.c2, s.eps, 1/s.c2)
-				c.compare(t, fmt.Sprintf("eps %g, lr %g, c2 %g", eps, lr, c2))
+				c.compare(t, fmt.Sprintf("adamKernel8z, eps %g, lr %g, c2 %g", eps, lr, c2))
+				adamKernel8d(n, &d.w32[0], &g[0], &d.m32[0], &d.v32[0], s.b1, 1-s.b1, s.b2, 1-s.b2, s.lr, s.c2, s.eps, 1/s.c2)
+				d.compare(t, fmt.Sprintf("adamKernel8d, eps %g, lr %g, c2 %g", eps, lr, c2))
 			}
 		}
 	}

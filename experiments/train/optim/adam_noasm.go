@@ -17,14 +17,19 @@ func adamDivide4(n int, a *float64, b, rb float64) int {
 	panic("optim: no Adam kernel on this architecture")
 }
 
-// hasAVX512 and useKernel8z are false: there is no AVX-512 kernel
-// either.
+// hasAVX512, useKernel8z and useDivider are false: there is no AVX-512
+// kernel either.
 const hasAVX512 = false
 
-var useKernel8z = false
+var useKernel8z, useDivider = false, false
 
 // adamKernel8z is never called without the assembly kernel.
 func adamKernel8z(n int, w, grad *float32, m, v *float64, b1, omb1, b2, omb2, lr, c2, eps, rc2 float64) int {
+	panic("optim: no Adam kernel on this architecture")
+}
+
+// adamKernel8d is never called without the assembly kernel.
+func adamKernel8d(n int, w, grad *float32, m, v *float64, b1, omb1, b2, omb2, lr, c2, eps, rc2 float64) {
 	panic("optim: no Adam kernel on this architecture")
 }
 
