@@ -60,18 +60,19 @@ func newAdamCase(r *rand.Rand, n int) *adamCase {
 	return &adamCase{w: w, w32: slices.Clone(w), m: m, m32: slices.Clone(m), v: v, v32: slices.Clone(v)}
 }
 
-// compare reports the first element where the two updates differ in a
-// single bit.
+// compare reports the first element where the two updates, the Go loop's
+// (w, m, v) and the one under test (w32, m32, v32: adamUpdate32's or a
+// kernel's), differ in a single bit.
 func (c *adamCase) compare(t *testing.T, label string) {
 	t.Helper()
 	for i := range c.w {
 		switch {
 		case math.Float32bits(c.w[i]) != math.Float32bits(c.w32[i]):
-			t.Fatalf("%s: w[%d] = %v (%#x) from the Go loop, %v (%#x) from adamUpdate32", label, i, c.w[i], math.Float32bits(c.w[i]), c.w32[i], math.Float32bits(c.w32[i]))
+			t.Fatalf("%s: w[%d] = %v (%#x) from the Go loop, %v (%#x) under test", label, i, c.w[i], math.Float32bits(c.w[i]), c.w32[i], math.Float32bits(c.w32[i]))
 		case math.Float64bits(c.m[i]) != math.Float64bits(c.m32[i]):
-			t.Fatalf("%s: m[%d] = %v (%#x) from the Go loop, %v (%#x) from adamUpdate32", label, i, c.m[i], math.Float64bits(c.m[i]), c.m32[i], math.Float64bits(c.m32[i]))
+			t.Fatalf("%s: m[%d] = %v (%#x) from the Go loop, %v (%#x) under test", label, i, c.m[i], math.Float64bits(c.m[i]), c.m32[i], math.Float64bits(c.m32[i]))
 		case math.Float64bits(c.v[i]) != math.Float64bits(c.v32[i]):
-			t.Fatalf("%s: v[%d] = %v (%#x) from the Go loop, %v (%#x) from adamUpdate32", label, i, c.v[i], math.Float64bits(c.v[i]), c.v32[i], math.Float64bits(c.v32[i]))
+			t.Fatalf("%s: v[%d] = %v (%#x) from the Go loop, %v (%#x) under test", label, i, c.v[i], math.Float64bits(c.v[i]), c.v32[i], math.Float64bits(c.v32[i]))
 		}
 	}
 }
@@ -115,7 +116,7 @@ type kernel8Setting struct{ wide, divider bool }
 // one alone elsewhere. The caller restores them.
 func kernel8Settings() []kernel8Setting {
 	if hasAVX512 {
-		return []kernel8Setting{{false, false}, {true, false}, {true, true}}
+		return []kernel8Setting{{false, false}, {true, true}, {true, false}}
 	}
 	return []kernel8Setting{{false, false}}
 }
@@ -142,7 +143,7 @@ func TestAdamKernel8zNearFloat32Midpoints(t *testing.T) {
 	var w []float32
 	var mOld, vOld []float64
 	for range 2000 {
-		mNew, vNew := atMidpoint(r, lr, eps, r.IntN(8) == 0)
+		mNew, vNew := atMidpoint(r, lr, eps, 1, r.IntN(8) == 0)
 		mNew *= float64(1 - 2*r.IntN(2))
 		// Every ulp up to 40 on either side, where CHECK distrusts the
 		// estimate, then every 1024 ulps up to 40,960 (its margin is
@@ -160,17 +161,15 @@ func TestAdamKernel8zNearFloat32Midpoints(t *testing.T) {
 	g := make([]float32, n)
 	wantW, wantM, wantV := slices.Clone(w), slices.Clone(mOld), slices.Clone(vOld)
 	adamUpdate(s, wantW, g, wantM, wantV)
-	w8d, m8d, v8d := slices.Clone(w), slices.Clone(mOld), slices.Clone(vOld)
+	// adamKernel8d first, so that no register it fails to set is left
+	// set by adamKernel8z.
+	d := &adamCase{w: wantW, w32: slices.Clone(w), m: wantM, m32: slices.Clone(mOld), v: wantV, v32: slices.Clone(vOld)}
+	adamKernel8d(n, &d.w32[0], &g[0], &d.m32[0], &d.v32[0], s.b1, 1-s.b1, s.b2, 1-s.b2, s.lr, s.c2, s.eps, 1/s.c2)
+	d.compare(t, "next to midpoints, adamKernel8d")
 	exact := adamKernel8z(n, &w[0], &g[0], &mOld[0], &vOld[0], s.b1, 1-s.b1, s.b2, 1-s.b2, s.lr, s.c2, s.eps, 1/s.c2)
-	adamKernel8d(n, &w8d[0], &g[0], &m8d[0], &v8d[0], s.b1, 1-s.b1, s.b2, 1-s.b2, s.lr, s.c2, s.eps, 1/s.c2)
 	for i := range w {
-		for _, k := range []struct {
-			name string
-			w    []float32
-		}{{"adamKernel8z", w}, {"adamKernel8d", w8d}} {
-			if math.Float32bits(k.w[i]) != math.Float32bits(wantW[i]) {
-				t.Fatalf("weight %d (m %v, v %v): %v (%#x) from %s, %v (%#x) from the Go loop", i, wantM[i], wantV[i], k.w[i], math.Float32bits(k.w[i]), k.name, wantW[i], math.Float32bits(wantW[i]))
-			}
+		if math.Float32bits(w[i]) != math.Float32bits(wantW[i]) {
+			t.Fatalf("weight %d (m %v, v %v): %v (%#x) from adamKernel8z, %v (%#x) from the Go loop", i, wantM[i], wantV[i], w[i], math.Float32bits(w[i]), wantW[i], math.Float32bits(wantW[i]))
 		}
 	}
 	if exact == 0 || exact == n/8 {
@@ -187,13 +186,13 @@ func TestAdamKernel8zNearFloat32Midpoints(t *testing.T) {
 		g[i] = float32(r.NormFloat64() * 1e-3)
 	}
 	c.m32, c.v32 = slices.Clone(c.m), slices.Clone(c.v)
-	d := &adamCase{w: c.w, w32: slices.Clone(c.w32), m: c.m, m32: slices.Clone(c.m), v: c.v, v32: slices.Clone(c.v)}
+	d = &adamCase{w: c.w, w32: slices.Clone(c.w32), m: c.m, m32: slices.Clone(c.m), v: c.v, v32: slices.Clone(c.v)}
 	s = adamStep{lr: 1e-4, b1: 0.9, b2: 0.999, eps: 1e-8, c1: 1, c2: 0.5}
 	adamUpdate(s, c.w, g, c.m, c.v)
-	exact = adamKernel8z(n, &c.w32[0], &g[0], &c.m32[0], &c.v32[0], s.b1, 1-s.b1, s.b2, 1-s.b2, s.lr, s.c2, s.eps, 1/s.c2)
-	c.compare(t, "random updates, adamKernel8z")
 	adamKernel8d(n, &d.w32[0], &g[0], &d.m32[0], &d.v32[0], s.b1, 1-s.b1, s.b2, 1-s.b2, s.lr, s.c2, s.eps, 1/s.c2)
 	d.compare(t, "random updates, adamKernel8d")
+	exact = adamKernel8z(n, &c.w32[0], &g[0], &c.m32[0], &c.v32[0], s.b1, 1-s.b1, s.b2, 1-s.b2, s.lr, s.c2, s.eps, 1/s.c2)
+	c.compare(t, "random updates, adamKernel8z")
 	if exact > n/8/100 {
 		t.Errorf("%d of %d groups of eight of random updates took the division, want under 1%%", exact, n/8)
 	}
@@ -247,25 +246,80 @@ func TestAdamUpdate32OutsideTheKernelsRange(t *testing.T) {
 }
 
 // atMidpoint returns a first moment m and a second moment v, v random,
-// whose update lr*m/(sqrt(v)+eps) lies as near as float64 allows to a
+// whose update lr*m/(sqrt(v/c2)+eps) lies as near as float64 allows to a
 // midpoint between a random float32 above 2^-40 and the next, or a
 // random subnormal float32 and the next.
-func atMidpoint(r *rand.Rand, lr, eps float64, subnormal bool) (m, v float64) {
+func atMidpoint(r *rand.Rand, lr, eps, c2 float64, subnormal bool) (m, v float64) {
 	v = math.Exp(-30 * r.Float64())
 	f := float32(math.Ldexp(1+r.Float64(), -r.IntN(40)))
 	if subnormal {
 		f = math.Float32frombits(r.Uint32() & 0x7fffff)
 	}
 	mid := (float64(f) + float64(math.Nextafter32(f, float32(math.Inf(1))))) / 2
-	return mid * (math.Sqrt(v) + eps) / lr, v
+	return mid * (math.Sqrt(v/c2) + eps) / lr, v
 }
 
-// TestAdamKernel8zSpecialValues checks adamKernel8z and adamKernel8d
-// against the Go loop bit for bit on moments set directly to zeros of both signs,
-// subnormals, huge values, infinities and NaNs with assorted payloads,
-// for settings a user may give Adam's fields (eps of 0, -0, the smallest
-// subnormal, huge, infinite, NaN or negative; learning rates from
-// 1e-300 to 1e300; c2 from 2^-53 to 1), where the estimate's denominator
+// TestAdamKernelsOutsideNearMidpoints checks the kernels' division of v
+// by c2 where a group has a lane OUTSIDE DIVIDE's range (v = 0), which
+// sends the whole group to VDIVPD: the other lanes' updates lie next to
+// float32 midpoints, and c2 is not a power of two, so that v times the
+// reciprocal of c2 in place of v/c2 would round some of them the wrong
+// way. Each kernel runs on its own copy, adamKernel8d first, bit for bit
+// against the Go loop.
+func TestAdamKernelsOutsideNearMidpoints(t *testing.T) {
+	if !hasAVX2FMA {
+		t.Skip("no AVX2 and FMA on this CPU")
+	}
+	r := rand.New(rand.NewPCG(21, 22))
+	const lr, eps, groups = 1e-3, 1e-8, 4000
+	for _, c2 := range []float64{0.3, 0.7, 0.001, 0.999, 1.0 / 3} {
+		// b1 = b2 = 0.5 and zero gradients: the moments of the step are
+		// half those stored, exactly.
+		s := adamStep{lr: lr, b1: 0.5, b2: 0.5, eps: eps, c1: 1, c2: c2}
+		c := newAdamCase(r, 8*groups)
+		for i := range c.w {
+			if i%8 == 0 {
+				c.w[i], c.m[i], c.v[i] = 1, 1, 0
+				continue
+			}
+			m, v := atMidpoint(r, lr, eps, c2, false)
+			c.w[i], c.m[i], c.v[i] = float32(r.NormFloat64()), 2*m, 2*v
+		}
+		g := make([]float32, len(c.w))
+		kernels := []struct {
+			name string
+			run  func(w []float32, m, v []float64)
+		}{
+			{"adamKernel8d", func(w []float32, m, v []float64) {
+				adamKernel8d(len(w), &w[0], &g[0], &m[0], &v[0], s.b1, 1-s.b1, s.b2, 1-s.b2, s.lr, s.c2, s.eps, 1/s.c2)
+			}},
+			{"adamKernel8z", func(w []float32, m, v []float64) {
+				adamKernel8z(len(w), &w[0], &g[0], &m[0], &v[0], s.b1, 1-s.b1, s.b2, 1-s.b2, s.lr, s.c2, s.eps, 1/s.c2)
+			}},
+			{"adamKernel4", func(w []float32, m, v []float64) {
+				adamKernel4(len(w), &w[0], &g[0], &m[0], &v[0], s.b1, 1-s.b1, s.b2, 1-s.b2, s.lr, s.c1, s.c2, s.eps, 1/s.c1, 1/s.c2)
+			}},
+		}
+		if !hasAVX512 {
+			kernels = kernels[2:]
+		}
+		want := &adamCase{w: slices.Clone(c.w), m: slices.Clone(c.m), v: slices.Clone(c.v)}
+		adamUpdate(s, want.w, g, want.m, want.v)
+		for _, k := range kernels {
+			got := &adamCase{w: want.w, w32: slices.Clone(c.w), m: want.m, m32: slices.Clone(c.m), v: want.v, v32: slices.Clone(c.v)}
+			k.run(got.w32, got.m32, got.v32)
+			got.compare(t, fmt.Sprintf("%s, c2 = %g", k.name, c2))
+		}
+	}
+}
+
+// TestAdamKernel8zSpecialValues checks adamKernel8d and adamKernel8z
+// against the Go loop bit for bit on moments set directly to zeros of
+// both signs, subnormals, huge values, infinities and NaNs with assorted
+// payloads, for settings a user may give Adam's fields (eps of 0, -0,
+// the smallest subnormal, huge, infinite, NaN or negative; learning rates
+// from 1e-300 to 1e300 and NaNs, whose payloads meet m's in the update's
+// first product; c2 from 2^-53 to 1), where the estimate's denominator
 // can be zero, infinite or a NaN and CHECK must send the lane to the
 // divider.
 func TestAdamKernel8zSpecialValues(t *testing.T) {
@@ -277,7 +331,7 @@ func TestAdamKernel8zSpecialValues(t *testing.T) {
 		math.MaxFloat64, math.Inf(1), math.Inf(-1), math.NaN(), math.Float64frombits(0x7ff0000000000001),
 		math.Float64frombits(0xfff8000000000123)}
 	for _, eps := range []float64{1e-8, 0, math.Copysign(0, -1), 5e-324, 1e-300, 1e300, math.MaxFloat64, math.Inf(1), math.NaN(), -1e-8, -1} {
-		for _, lr := range []float64{1e-3, 1e300, 1e-300} {
+		for _, lr := range []float64{1e-3, 1e300, 1e-300, math.NaN(), math.Float64frombits(0x7ff8000000000456)} {
 			for _, c2 := range []float64{1, 0.5, 0x1p-53} {
 				const n = 256
 				c := newAdamCase(r, n)
@@ -293,10 +347,10 @@ func TestAdamKernel8zSpecialValues(t *testing.T) {
 				d := &adamCase{w: c.w, w32: slices.Clone(c.w32), m: c.m, m32: slices.Clone(c.m), v: c.v, v32: slices.Clone(c.v)}
 				s := adamStep{lr: lr, b1: 0.5, b2: 0.999, eps: eps, c1: 1, c2: c2}
 				adamUpdate(s, c.w, g, c.m, c.v)
-				adamKernel8z(n, &c.w32[0], &g[0], &c.m32[0], &c.v32[0], s.b1, 1-s.b1, s.b2, 1-s.b2, s.lr, s.c2, s.eps, 1/s.c2)
-				c.compare(t, fmt.Sprintf("adamKernel8z, eps %g, lr %g, c2 %g", eps, lr, c2))
 				adamKernel8d(n, &d.w32[0], &g[0], &d.m32[0], &d.v32[0], s.b1, 1-s.b1, s.b2, 1-s.b2, s.lr, s.c2, s.eps, 1/s.c2)
 				d.compare(t, fmt.Sprintf("adamKernel8d, eps %g, lr %g, c2 %g", eps, lr, c2))
+				adamKernel8z(n, &c.w32[0], &g[0], &c.m32[0], &c.v32[0], s.b1, 1-s.b1, s.b2, 1-s.b2, s.lr, s.c2, s.eps, 1/s.c2)
+				c.compare(t, fmt.Sprintf("adamKernel8z, eps %g, lr %g, c2 %g", eps, lr, c2))
 			}
 		}
 	}
@@ -323,7 +377,7 @@ func TestAdamKernel8zMargin(t *testing.T) {
 			for i := range w {
 				// As in TestAdamKernel8zNearFloat32Midpoints: zero gradients
 				// halve m and v exactly.
-				mNew, vNew := atMidpoint(r, lr, eps, false)
+				mNew, vNew := atMidpoint(r, lr, eps, 1, false)
 				ulp := math.Nextafter(mNew, math.Inf(1)) - mNew
 				w[i], m[i], v[i] = float32(r.NormFloat64()), 2*(mNew+offset*ulp), 2*vNew
 			}
