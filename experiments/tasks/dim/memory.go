@@ -66,9 +66,12 @@ func (c *Config) EstimateMemory() tasks.Memory {
 	train, test, channels := c.images()
 	obj, def := c.Objective(), DefaultConfig()
 	blame := func(keys ...string) string { return tasks.Blame(c, def, keys...) }
+	// The probes' features grow with the images and with each image's
+	// features: train_subset = 0 (all the training images) is to blame
+	// only where the features are no wider than the defaults'.
 	features := blame("conv3", "fc", "code")
-	if c.TrainSubset == 0 {
-		features = "train_subset = 0" // all the training images
+	if c.TrainSubset == 0 && c.features() <= def.features() {
+		features = "train_subset = 0"
 	}
 	mem := tasks.Memory{
 		{What: "the process itself", Bytes: baseBytes},

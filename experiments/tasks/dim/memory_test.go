@@ -103,6 +103,10 @@ func TestValidateRefusesSizesThatOverflow(t *testing.T) {
 		{func(c *Config) { c.ProbeEpochs = 1 << 60 }, "probe_epochs = 1152921504606846976: times 60000 training images"},
 		{func(c *Config) { c.MIUnits = 1 << 40 }, "mi_units = 1099511627776: the run's sizes overflow"},
 		{func(c *Config) { c.Conv2, c.Conv3 = 1<<30, 1<<30 }, "conv2 = 1073741824: the run's sizes overflow"},
+		// With all the training images, wide codes are still the codes'
+		// fault, not train_subset's.
+		{func(c *Config) { c.Code, c.TrainSubset = 1<<58, 0 }, "code = 288230376151711744: the run's sizes overflow"},
+		{func(c *Config) { c.Code, c.TrainSubset = 1<<58, 1000 }, "code = 288230376151711744: the run's sizes overflow"},
 	} {
 		cfg := DefaultConfig()
 		c.set(cfg)
