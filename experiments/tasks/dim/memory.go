@@ -66,17 +66,10 @@ func (c *Config) EstimateMemory() tasks.Memory {
 	train, test, channels := c.images()
 	obj, def := c.Objective(), DefaultConfig()
 	blame := func(keys ...string) string { return tasks.Blame(c, def, keys...) }
-	// The probes' features grow with the images and with each image's
-	// features: train_subset = 0 (all the training images) is to blame
-	// only where the features are no wider than the defaults'.
-	features := blame("conv3", "fc", "code")
-	if c.TrainSubset == 0 && c.features() <= def.features() {
-		features = "train_subset = 0"
-	}
 	mem := tasks.Memory{
 		{What: "the process itself", Bytes: baseBytes},
 		{What: "the images", Setting: fmt.Sprintf("dataset = %q", c.Dataset), Bytes: heapGrowth * 4 * (train + test) * channels * data.ImageSide * data.ImageSide},
-		{What: "the probes' features", Setting: features,
+		{What: "the probes' features", Setting: c.featuresBlame(def),
 			Bytes: heapGrowth * 4 * (train + test) * c.features()},
 	}
 	if obj.Model == ModelPixels {
@@ -98,6 +91,33 @@ func (c *Config) EstimateMemory() tasks.Memory {
 			Bytes: heapGrowth * 4 * float64(c.BatchSize) * c.encoderActivations(channels)})
 	}
 	return mem
+}
+
+// featuresBlame names the setting to blame for the memory of the probes'
+// features, which grows with the training images and with each image's
+// features: train_subset (0 for all the images) where the features are
+// less than twice as wide as the defaults', and otherwise, of conv3, fc
+// and code, the one that adds the most floats to an image's features
+// beyond the defaults' (conv3 counts 16 times: its map is 4x4), so that
+// making it smaller does the most good.
+func (c *Config) featuresBlame(def *Config) string {
+	if c.features() < 2*def.features() {
+		return fmt.Sprintf("train_subset = %d", c.TrainSubset)
+	}
+	best, most := "", 0.0
+	for _, s := range []struct {
+		key          string
+		value, extra float64
+	}{
+		{"conv3", float64(c.Conv3), 16 * float64(c.Conv3-def.Conv3)},
+		{"fc", float64(c.FC), float64(c.FC - def.FC)},
+		{"code", float64(c.Code), float64(c.Code - def.Code)},
+	} {
+		if best == "" || s.extra > most {
+			best, most = fmt.Sprintf("%s = %.0f", s.key, s.value), s.extra
+		}
+	}
+	return best
 }
 
 // features is the number of floats of an image's features that the probes

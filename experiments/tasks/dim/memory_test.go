@@ -103,10 +103,6 @@ func TestValidateRefusesSizesThatOverflow(t *testing.T) {
 		{func(c *Config) { c.ProbeEpochs = 1 << 60 }, "probe_epochs = 1152921504606846976: times 60000 training images"},
 		{func(c *Config) { c.MIUnits = 1 << 40 }, "mi_units = 1099511627776: the run's sizes overflow"},
 		{func(c *Config) { c.Conv2, c.Conv3 = 1<<30, 1<<30 }, "conv2 = 1073741824: the run's sizes overflow"},
-		// With all the training images, wide codes are still the codes'
-		// fault, not train_subset's.
-		{func(c *Config) { c.Code, c.TrainSubset = 1<<58, 0 }, "code = 288230376151711744: the run's sizes overflow"},
-		{func(c *Config) { c.Code, c.TrainSubset = 1<<58, 1000 }, "code = 288230376151711744: the run's sizes overflow"},
 	} {
 		cfg := DefaultConfig()
 		c.set(cfg)
@@ -115,6 +111,46 @@ func TestValidateRefusesSizesThatOverflow(t *testing.T) {
 		}
 	}
 	var _ tasks.MemoryEstimator = DefaultConfig()
+}
+
+// TestMemoryEstimateBlamesTheFeatures checks the setting the estimate
+// names for the probes' features: train_subset (0 too) at the default
+// widths or near them, and the width that adds the most floats to an
+// image's features where they are at least twice the defaults', with
+// all the training images; and the whole error of an overflow there,
+// down to its advice.
+func TestMemoryEstimateBlamesTheFeatures(t *testing.T) {
+	def := DefaultConfig()
+	for _, c := range []struct {
+		set  func(c *Config)
+		want string
+	}{
+		{func(c *Config) {}, "train_subset = 0"},
+		{func(c *Config) { c.TrainSubset = 60000 }, "train_subset = 60000"},
+		{func(c *Config) { c.Code = def.Code + 1 }, "train_subset = 0"},
+		// code is furthest above its default by ratio, conv3 adds more.
+		{func(c *Config) { c.Conv3, c.Code = 4*def.Conv3, 8*def.Code }, "conv3 = 1024"},
+		{func(c *Config) { c.FC = 20 * def.FC }, "fc = 20480"},
+		{func(c *Config) { c.Code = 1 << 58 }, "code = 288230376151711744"},
+	} {
+		cfg := DefaultConfig()
+		c.set(cfg)
+		var got string
+		for _, p := range cfg.EstimateMemory() {
+			if p.What == "the probes' features" {
+				got = p.Setting
+			}
+		}
+		if got != c.want {
+			t.Errorf("features part blames %q, want %q", got, c.want)
+		}
+	}
+	cfg := DefaultConfig()
+	cfg.Code = 1 << 58
+	const want = "code = 288230376151711744: the run's sizes overflow: it would need 2.82e+05 EB, 1.61e+05 EB of it for the probes' features; make code smaller"
+	if err := cfg.Validate(); err == nil || err.Error() != want {
+		t.Errorf("Validate = %v, want %q", err, want)
+	}
 }
 
 // TestMemoryEstimateCountsFloat32Moments checks that adam_moments =
