@@ -106,15 +106,16 @@ func (c *Config) featuresBlame(def *Config) string {
 	}
 	best, most := "", 0.0
 	for _, s := range []struct {
-		key          string
-		value, extra float64
+		key   string
+		value int
+		extra float64
 	}{
-		{"conv3", float64(c.Conv3), 16 * float64(c.Conv3-def.Conv3)},
-		{"fc", float64(c.FC), float64(c.FC - def.FC)},
-		{"code", float64(c.Code), float64(c.Code - def.Code)},
+		{"conv3", c.Conv3, 16 * float64(c.Conv3-def.Conv3)},
+		{"fc", c.FC, float64(c.FC - def.FC)},
+		{"code", c.Code, float64(c.Code - def.Code)},
 	} {
 		if best == "" || s.extra > most {
-			best, most = fmt.Sprintf("%s = %.0f", s.key, s.value), s.extra
+			best, most = fmt.Sprintf("%s = %d", s.key, s.value), s.extra
 		}
 	}
 	return best

@@ -132,6 +132,8 @@ func TestMemoryEstimateBlamesTheFeatures(t *testing.T) {
 		{func(c *Config) { c.Conv3, c.Code = 4*def.Conv3, 8*def.Code }, "conv3 = 1024"},
 		{func(c *Config) { c.FC = 20 * def.FC }, "fc = 20480"},
 		{func(c *Config) { c.Code = 1 << 58 }, "code = 288230376151711744"},
+		// Named as written, not as the nearest float64 (2^62).
+		{func(c *Config) { c.Code = 1<<62 - 1 }, "code = 4611686018427387903"},
 	} {
 		cfg := DefaultConfig()
 		c.set(cfg)

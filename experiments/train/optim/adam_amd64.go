@@ -13,9 +13,9 @@ import (
 var hasAVX2FMA = cpu.X86.HasAVX2 && cpu.X86.HasFMA
 
 // hasAVX512 reports whether the CPU and OS support the AVX-512F and
-// AVX-512VL instructions that adamKernel8z and adamKernel8d use (VL for its compare and
-// subtraction of 256-bit float32 vectors in registers 16 to 31); the tests
-// run it wherever they do.
+// AVX-512VL instructions that adamKernel8z and adamKernel8d use (VL for
+// their subtraction of 256-bit float32 vectors in registers 16 to 31, and
+// 8z's compare); the tests run both wherever they do.
 var hasAVX512 = hasAVX2FMA && cpu.X86.HasAVX512F && cpu.X86.HasAVX512VL
 
 // useKernel8z reports whether adamUpdate32 runs adamKernel8z once c1 has
