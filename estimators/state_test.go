@@ -147,3 +147,38 @@ func TestMINEStateRejectsBadBytes(t *testing.T) {
 	}
 	var _ Stateful = (*MINE)(nil)
 }
+
+// TestUpdatersSaveTheirState checks that every registered estimator that
+// keeps state between steps (an Updater) can also save it (Stateful), so
+// that a checkpointed run resumes with the same numbers: a plug-in that
+// leaves Stateful out fails here, naming itself, rather than resuming to
+// other numbers in a sweep (where its runs take no checkpoints instead).
+func TestUpdatersSaveTheirState(t *testing.T) {
+	for _, name := range CriticNames() {
+		if reason := UnsavedState(name, mustNew(t, name, nil)); reason != "" {
+			t.Errorf("%s; a resumed run would end with other numbers", reason)
+		}
+	}
+}
+
+// TestUnsavedStateNamesAnUpdaterWithoutState checks UnsavedState on an
+// estimator with no state, one with state it saves and one with state it
+// cannot save.
+func TestUnsavedStateNamesAnUpdaterWithoutState(t *testing.T) {
+	if got := UnsavedState("jsd", mustNew(t, "jsd", nil)); got != "" {
+		t.Errorf("jsd keeps no state, UnsavedState = %q", got)
+	}
+	if got := UnsavedState("mine", mustNew(t, "mine", nil)); got != "" {
+		t.Errorf("mine saves its state, UnsavedState = %q", got)
+	}
+	got := UnsavedState("stepnwj", updaterOnly{mustNew(t, "nwj", nil)})
+	if !strings.Contains(got, `"stepnwj"`) || !strings.Contains(got, "Stateful") {
+		t.Errorf("an Updater that is not Stateful: UnsavedState = %q, want the name and Stateful", got)
+	}
+}
+
+// updaterOnly is an Estimator with an Update and no way to save what it
+// updates.
+type updaterOnly struct{ Estimator }
+
+func (updaterOnly) Update() error { return nil }

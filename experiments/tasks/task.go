@@ -110,6 +110,23 @@ type Run struct {
 	Checkpoint Checkpointer
 }
 
+// Unresumable returns run, or, where reason is not "", a copy of it with
+// no Checkpoint, having logged reason: a run whose state a checkpoint
+// cannot hold whole (see estimators.UnsavedState) then starts over when
+// interrupted, and ends with the same numbers as one that never was,
+// rather than resuming to other numbers.
+func Unresumable(run *Run, reason string) *Run {
+	if reason == "" || run.Checkpoint == nil {
+		return run
+	}
+	r := *run
+	r.Checkpoint = nil
+	if r.Log != nil {
+		r.Log.Warn("the run takes no checkpoints: an interrupted one starts over", "why", reason)
+	}
+	return &r
+}
+
 // MetricsLogger records metrics at a training step.
 type MetricsLogger interface {
 	Log(step int, values results.Values) error

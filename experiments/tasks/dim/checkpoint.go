@@ -119,6 +119,7 @@ type trainer struct {
 
 // newTrainer returns a trainer at step 0.
 func newTrainer(c *Config, m *Model, train *data.Set, run *tasks.Run) *trainer {
+	run = tasks.Unresumable(run, m.unsavedState(c.Estimator))
 	perEpoch := train.N / c.BatchSize
 	total := c.Epochs * perEpoch
 	if c.Steps > 0 {
@@ -217,6 +218,20 @@ func epochMeansFrom(name string, v []float64) (epochMeans, error) {
 		e.LocalDiv, e.GlobalDiv = v[6], v[7]
 	}
 	return e, nil
+}
+
+// unsavedState returns why a checkpoint cannot hold the state of the
+// model's estimators, both registered as name (see
+// estimators.UnsavedState), or "" when it can.
+func (m *Model) unsavedState(name string) string {
+	for _, t := range []*miTerm{m.local, m.global} {
+		if e := t.estimator(); e != nil {
+			if reason := estimators.UnsavedState(name, e); reason != "" {
+				return reason
+			}
+		}
+	}
+	return ""
 }
 
 // statefulEstimators pairs the model's estimators with their state names;

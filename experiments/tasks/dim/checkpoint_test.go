@@ -251,3 +251,12 @@ func TestStopWhileProbingSavesTheFinishedTraining(t *testing.T) {
 		t.Errorf("the state saved when probing stopped differs from an uninterrupted run's: %s", diff)
 	}
 }
+
+// TestUnsavedStateStartsOver checks that a run of an estimator that keeps
+// state it cannot save takes no checkpoints and, interrupted after step 8
+// and run again, ends with the uninterrupted run's numbers.
+func TestUnsavedStateStartsOver(t *testing.T) {
+	taskstest.RegisterForgetfulMINE()
+	cfg := resumeConfig(taskstest.ForgetfulMINE, "encode-and-dot")
+	taskstest.UnsavedStateStartsOver(t, Task{}, cfg, 5, 8, 4, wallClock...)
+}

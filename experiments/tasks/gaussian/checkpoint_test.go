@@ -187,3 +187,12 @@ func TestResumeThroughCheckpointFiles(t *testing.T) {
 	}
 	checkResumed(t, cfg, 8, checkpoint.New(dir, checkpoint.Policy{EverySteps: 20}, nil), 29)
 }
+
+// TestUnsavedStateStartsOver checks that a run of an estimator that keeps
+// state it cannot save takes no checkpoints and, interrupted after step 20
+// and run again, ends with the uninterrupted run's numbers.
+func TestUnsavedStateStartsOver(t *testing.T) {
+	taskstest.RegisterForgetfulMINE()
+	cfg := resumeConfig(taskstest.ForgetfulMINE, "separable")
+	taskstest.UnsavedStateStartsOver(t, Task{}, cfg, 5, 20, 10)
+}

@@ -74,6 +74,7 @@ func (Task) Run(ctx context.Context, cfg tasks.Config, run *tasks.Run) (results.
 	sampler := NewSampler(c.Dim, c.Cubic, seed.Derive(uint64(run.Seed), dataStream))
 	total := sched.Steps()
 	estimates := make([]float64, total)
+	run = tasks.Unresumable(run, estimators.UnsavedState(c.Estimator, m.Estimator))
 	first, err := resume(run.Checkpoint, c, m, sampler, estimates)
 	if err != nil {
 		return nil, err
