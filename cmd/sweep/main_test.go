@@ -128,7 +128,15 @@ func TestUsageAndConfigErrorsExitWithTwo(t *testing.T) {
 	if err := os.WriteFile(tauForDefault, []byte("name = \"x\"\ntask = \"gaussian\"\n[base]\nestimator_params = {tau = 1.0}\n"), 0o644); err != nil {
 		t.Fatal(err)
 	}
+	// The estimator swept and tau set in [base] for every run: move it to
+	// an override for smile's runs.
+	tauInBase := filepath.Join(dir, "tauinbase.toml")
+	if err := os.WriteFile(tauInBase, []byte("name = \"x\"\ntask = \"gaussian\"\n[base]\nestimator_params = {tau = 1.0}\n[parameters.estimator]\nvalues = [\"smile\", \"infonce\"]\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
 	checkUsageErrors(t, []usageError{
+		{[]string{"validate", tauInBase}, tauInBase + `:4: base.estimator_params.tau: estimator "infonce" has no parameter "tau" (it takes none); tau is a parameter of "smile"; ` +
+			`estimator = "smile" takes it: move it from [base] to an [[overrides]] entry with where = { estimator = "smile" }` + "\n"},
 		{[]string{"validate", tauForDefault}, tauForDefault + `:4: base.estimator_params.tau: estimator "jsd" has no parameter "tau" (it takes none); tau is a parameter of "smile"; ` +
 			`estimator is not set, so the run has the task's default: set estimator in [base] (such as estimator = "smile")` + "\n"},
 		{[]string{"validate", typo}, typo + `:8: base.estimator_params.tua: estimator "smile" has no parameter "tua" (it takes tau)` + "\n"},

@@ -739,7 +739,7 @@ func (p *parser) paramWhere(s *Sweep, param *Param, spec map[string]any, conditi
 		}
 	}
 	if msg := s.whereProblem(where); msg != "" {
-		return p.errAt(path, "%s", msg)
+		return p.whereError(s, where, keyString(path), p.loc.line(path, "", 0), msg)
 	}
 	param.Where = where
 	return nil

@@ -510,7 +510,7 @@ func (s *Sweep) validateErr(err error, vals []any, seed int64) error {
 	}
 	if _, set := s.dec.order[strings.Join(append([]string{"base"}, segs...), "\x00")]; set {
 		path := append([]string{"base"}, segs...)
-		return &FileError{File: s.File, Line: s.loc.elementLine(path, "", 0, indexOr(m[2], -1)), Msg: "base." + msg + s.unsetHint(err), place: keyString(path)}
+		return &FileError{File: s.File, Line: s.loc.elementLine(path, "", 0, indexOr(m[2], -1)), Msg: "base." + msg + s.unsetHint(err) + s.baseWhereHint(err), place: keyString(path)}
 	}
 	return &FileError{File: s.File, Line: s.loc.line([]string{"base"}, "", 0),
 		Msg: fmt.Sprintf("base.%s (the task's default; set %s in [base])", msg, key)}
@@ -551,12 +551,7 @@ func (s *Sweep) whereHint(err error, p Param) string {
 		if q.Name != key || !q.Swept() || q.Where != nil {
 			continue
 		}
-		var takers []string
-		for _, v := range q.Values {
-			if slices.Contains(values, FormatValue(v)) {
-				takers = append(takers, FormatValue(v))
-			}
-		}
+		takers := q.valuesAmong(values)
 		if len(takers) == 0 {
 			return ""
 		}
@@ -566,6 +561,41 @@ func (s *Sweep) whereHint(err error, p Param) string {
 		}
 		return fmt.Sprintf("; %s = %s take it: give [%s] a where naming one of them, such as where = { %s = %q }",
 			key, english.QuotedOr(takers), at, key, takers[0])
+	}
+	return ""
+}
+
+// valuesAmong returns p's values, formatted, that are among values.
+func (p Param) valuesAmong(values []string) []string {
+	var in []string
+	for _, v := range p.Values {
+		if slices.Contains(values, FormatValue(v)) {
+			in = append(in, FormatValue(v))
+		}
+	}
+	return in
+}
+
+// baseWhereHint returns, for err about a [base] setting that only some of
+// a swept parameter's values take (takenWhere), how to set it for their
+// runs alone, as in "; estimator = "tuba" takes it: move it from [base] to
+// an [[overrides]] entry with where = { estimator = "tuba" }"; "" where
+// the deciding key is not swept or none of its values takes the setting.
+func (s *Sweep) baseWhereHint(err error) string {
+	key, values := takers(err)
+	for _, q := range s.Params {
+		if key == "" || q.Name != key || !q.Swept() || q.Where != nil {
+			continue
+		}
+		switch takers := q.valuesAmong(values); len(takers) {
+		case 0:
+			return ""
+		case 1:
+			return fmt.Sprintf("; %s = %q takes it: move it from [base] to an [[overrides]] entry with where = { %s = %q }", key, takers[0], key, takers[0])
+		default:
+			return fmt.Sprintf("; %s = %s take it: move it from [base] to [[overrides]] entries, one for each, such as where = { %s = %q }",
+				key, english.QuotedOr(takers), key, takers[0])
+		}
 	}
 	return ""
 }

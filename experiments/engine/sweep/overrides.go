@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/infomax/infomax/internal/english"
+	"github.com/infomax/infomax/internal/registry"
 )
 
 // Override is one [[overrides]] entry: settings that replace the [base] and
@@ -71,7 +72,7 @@ func (p *parser) override(s *Sweep, m map[string]any, i int) (Override, error) {
 		return fail("where", "%s: want a table, such as where = { preset = \"pixels\" }", describe(wv))
 	}
 	if msg := s.whereProblem(where); msg != "" {
-		return fail("where", "%s", msg)
+		return Override{}, p.whereError(s, where, entry+".where", p.loc.line([]string{"overrides", "where"}, "overrides", i), msg)
 	}
 	set := map[string]any{}
 	for _, k := range slices.Sorted(maps.Keys(m)) {
@@ -118,6 +119,46 @@ func (s *Sweep) whereProblem(where map[string]any) string {
 		}
 	}
 	return ""
+}
+
+// whereTypo returns, where where's value for a parameter is not one of the
+// parameter's values but a likely misspelling of one of them (or one of
+// them of it, as "smiel" in values for a where naming "smile"), that
+// parameter's name and the value in its values; "" when there is none.
+// The values are then as likely wrong as the where, and the sweep's
+// other checks, which would name a misspelt estimator in values, come
+// only after where's.
+func (s *Sweep) whereTypo(where map[string]any) (name string, value any) {
+	for _, n := range slices.Sorted(maps.Keys(where)) {
+		want, isString := where[n].(string)
+		param, found := s.param(n)
+		if !found || !isString || slices.ContainsFunc(param.Values, func(v any) bool { return sameValue(v, want) }) {
+			continue
+		}
+		var strs []string
+		for _, v := range param.Values {
+			if str, ok := v.(string); ok {
+				strs = append(strs, str)
+			}
+		}
+		if c := registry.Closest(want, strs); c != "" {
+			return n, c
+		}
+	}
+	return "", nil
+}
+
+// whereError builds the error, under key at whereLine, for a where with a
+// problem (msg, from whereProblem), or where one of a parameter's values
+// looks misspelt against the where (see whereTypo), for the two spellings,
+// with the values' line.
+func (p *parser) whereError(s *Sweep, where map[string]any, key string, whereLine int, msg string) error {
+	if name, v := s.whereTypo(where); name != "" {
+		path := []string{"parameters", name, "values"}
+		msg = fmt.Sprintf("%s = %s here, but %s (line %d) has %s: one of the two is misspelt; correct it",
+			name, quoteValue(where[name]), keyString(path), p.loc.line(path, "", 0), quoteValue(v))
+	}
+	return &FileError{File: p.file, Line: whereLine, Key: key, Msg: msg}
 }
 
 // param returns the parameter with the given name.

@@ -47,3 +47,29 @@ func TestWhereHint(t *testing.T) {
 		}
 	}
 }
+
+// TestBaseWhereHint checks the [[overrides]] entry a [base] setting's error
+// suggests: for the one value of the swept key that takes it, or for each
+// of several; none where the key is not swept, no swept value takes it or
+// the error does not say who takes it.
+func TestBaseWhereHint(t *testing.T) {
+	s := &Sweep{Params: []Param{{Name: "estimator", Values: []any{"a", "b", "c"}}}}
+	for _, c := range []struct {
+		name string
+		s    *Sweep
+		err  error
+		want string
+	}{
+		{"one taker", s, takenByErr{"estimator", []string{"b", "z"}},
+			`; estimator = "b" takes it: move it from [base] to an [[overrides]] entry with where = { estimator = "b" }`},
+		{"two takers", s, takenByErr{"estimator", []string{"c", "a"}},
+			`; estimator = "a" or "c" take it: move it from [base] to [[overrides]] entries, one for each, such as where = { estimator = "a" }`},
+		{"no swept value takes it", s, takenByErr{"estimator", []string{"z"}}, ""},
+		{"the key not swept", &Sweep{}, takenByErr{"estimator", []string{"b"}}, ""},
+		{"no takers named", s, errors.New("x: bad"), ""},
+	} {
+		if got := c.s.baseWhereHint(c.err); got != c.want {
+			t.Errorf("%s: %q\nwant %q", c.name, got, c.want)
+		}
+	}
+}
