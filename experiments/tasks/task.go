@@ -153,6 +153,9 @@ type Checkpointer interface {
 // diverged: a loss or an estimate stopped being finite or passed the
 // task's bound (see [Divergence]).
 type DivergedError struct {
+	// Step is the step it diverged at, counted from 1 as metrics.jsonl
+	// counts steps (the number of training steps, for what follows them;
+	// 0 for a model trained for none).
 	Step   int
 	Reason string
 	// AfterTraining says that the model trained and only what follows it

@@ -274,7 +274,7 @@ func (a *attempt) setStatus(ctx context.Context, runErr error) {
 		sum.DivergedAfterTraining = de.AfterTraining
 	case errors.As(runErr, &pe):
 		sum.Status, sum.Error = results.StatusFailed, pe.Error()
-		a.log.Error("the task panicked (a bug in the task)", "panic", fmt.Sprint(pe.value), "stack", string(pe.stack))
+		a.log.Error("the task panicked (a bug in the task or in a plug-in it ran, such as an estimator: see the stack)", "panic", fmt.Sprint(pe.value), "stack", string(pe.stack))
 	default:
 		sum.Status, sum.Error = results.StatusFailed, runErr.Error()
 	}

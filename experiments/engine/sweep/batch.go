@@ -203,6 +203,8 @@ func (b *batch) record(i int, res runResult, took time.Duration) {
 			r.printf("%s: FAILED before it started: %s", at, res.reason)
 		case strings.HasPrefix(res.reason, fmt.Sprintf("diverged at step %d:", res.step)):
 			r.printf("%s: FAILED: %s", at, res.reason) // the reason gives the step
+		case res.step == 0:
+			r.printf("%s: FAILED before any step was logged: %s", at, res.reason)
 		default:
 			r.printf("%s: FAILED at step %d: %s", at, res.step, res.reason)
 		}

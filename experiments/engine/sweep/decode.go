@@ -1012,8 +1012,13 @@ func (ps *paramSpec) floatBounds(param *Param) error {
 	if !okHi {
 		return ps.errAt("max", "%s: want a number", describe(ps.spec["max"]))
 	}
-	if math.IsNaN(lo) || math.IsInf(lo, 0) || math.IsNaN(hi) || math.IsInf(hi, 0) {
-		return ps.errAt("min", "min and max must be finite")
+	for _, b := range []struct {
+		key string
+		v   float64
+	}{{"min", lo}, {"max", hi}} {
+		if math.IsNaN(b.v) || math.IsInf(b.v, 0) {
+			return ps.errAt(b.key, "%s = %s: min and max must be finite", b.key, formatFloat(b.v))
+		}
 	}
 	if lo > hi {
 		return ps.errAt("min", "min = %s is above max = %s: swap them", formatFloat(lo), formatFloat(hi))
@@ -1141,6 +1146,17 @@ func (s *Sweep) paramErr(err error, name, key string, elem int) error {
 	return &FileError{File: s.File, Line: s.loc.elementLine(path, "", 0, elem), Key: keyString(path[:2]), Msg: msg}
 }
 
+// nameTaken is the error for a report entry whose name another report has
+// taken: at its name's line, or, where it has none and takes its kind's,
+// at its kind's, saying so.
+func (p *parser) nameTaken(m map[string]any, entry, name string, at func(key string) int) error {
+	if _, named := m["name"]; !named {
+		return &FileError{File: p.file, Line: at("kind"), Key: entry + ".name", Msg: fmt.Sprintf(
+			"%q, the name a report without name = \"...\" takes from its kind, is already the name of another report: give each figure and table its own name", name)}
+	}
+	return &FileError{File: p.file, Line: at("name"), Key: entry + ".name", Msg: fmt.Sprintf("%q is already the name of another report: give each figure and table its own name", name)}
+}
+
 // reportSpecs decodes the [[figures]] or [[tables]] entries. Names must be
 // unique across both lists: names holds those taken, and gets the new ones.
 func (p *parser) reportSpecs(root map[string]any, list string, names map[string]bool) ([]reports.Spec, error) {
@@ -1184,7 +1200,7 @@ func (p *parser) reportSpecs(root map[string]any, list string, names map[string]
 			return nil, &FileError{File: p.file, Line: at("name"), Key: entry + ".name", Msg: fmt.Sprintf("%q %v", name, err)}
 		}
 		if names[name] {
-			return nil, &FileError{File: p.file, Line: at("name"), Key: entry + ".name", Msg: fmt.Sprintf("%q is already the name of another report: give each figure and table its own name", name)}
+			return nil, p.nameTaken(m, entry, name, at)
 		}
 		names[name] = true
 		spec := reports.Spec{Kind: kindName, Name: name, Options: map[string]any{}}

@@ -299,7 +299,7 @@ func (t *trainer) trainModel(ctx context.Context) error {
 			return err
 		}
 		st, dLoss, err := m.Step(t.prior)
-		if de := tasks.Diverged(t.step, err); de != nil {
+		if de := tasks.Diverged(t.step+1, err); de != nil {
 			de.Reason += untrainedHint(c, t.step)
 			return de
 		}
@@ -307,11 +307,11 @@ func (t *trainer) trainModel(ctx context.Context) error {
 			return fmt.Errorf("dim: step %d: %w", t.step, err)
 		}
 		if reason := nonFinite(st); reason != "" {
-			return &tasks.DivergedError{Step: t.step, Reason: reason + untrainedHint(c, t.step)}
+			return &tasks.DivergedError{Step: t.step + 1, Reason: reason + untrainedHint(c, t.step)}
 		}
 		if m.PriorAdam != nil {
 			if reason := tasks.NonFinite("prior discriminator loss", dLoss); reason != "" {
-				return &tasks.DivergedError{Step: t.step, Reason: reason}
+				return &tasks.DivergedError{Step: t.step + 1, Reason: reason}
 			}
 		}
 		t.sums.add(st, dLoss)

@@ -117,14 +117,14 @@ func train(ctx context.Context, run *tasks.Run, c *Config, m *Model, sched Stair
 		}
 		sampler.Sample(m.X, m.Y, sched.Rho(step, c.Dim))
 		loss, mi, err := m.Step()
-		if de := tasks.Diverged(step, err); de != nil {
+		if de := tasks.Diverged(step+1, err); de != nil {
 			return de
 		}
 		if err != nil {
 			return fmt.Errorf("gaussian: step %d: %w", step, err)
 		}
 		if reason := pair.NonFinite(loss, mi); reason != "" {
-			return &tasks.DivergedError{Step: step, Reason: reason}
+			return &tasks.DivergedError{Step: step + 1, Reason: reason}
 		}
 		estimates[step] = mi
 		done := step + 1
