@@ -4,6 +4,7 @@ import (
 	"embed"
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"os"
 	"path"
@@ -150,10 +151,19 @@ func loadMNISTSplit(name, split string, src mnistSource, images, labelsFile stri
 // classes, and closes it.
 func readIDXLabels(x *idxFile, classes int) ([]int, error) {
 	n := x.dims[0]
-	raw := make([]byte, n)
-	if err := x.readRecords(raw, 1, 0, n, "labels"); err != nil {
+	if _, err := x.room(n, 1, "labels"); err != nil {
 		x.Close()
 		return nil, err
+	}
+	// Read what is there, up to n, rather than allocate n bytes first,
+	// which a gzip file's header alone cannot vouch for.
+	raw, err := io.ReadAll(io.LimitReader(x.r, int64(n)))
+	if err == nil && len(raw) < n {
+		err = io.ErrUnexpectedEOF
+	}
+	if err != nil {
+		x.Close()
+		return nil, x.readError(err, 1, len(raw), n, "labels")
 	}
 	if err := x.finish("labels", n, 1); err != nil {
 		return nil, err
@@ -171,17 +181,30 @@ func readIDXLabels(x *idxFile, classes int) ([]int, error) {
 // readIDXImages reads the open IDX file x of 28x28 one-byte images into a
 // Set of 1x32x32 images in [0, 1], padding each with two zero pixels on
 // every side, and closes it. It converts one image at a time, so no second
-// copy of the file is held.
+// copy of the file is held, and it allocates room for the images the
+// header promises only as far as the file can hold them (see
+// [idxFile.room]).
 func readIDXImages(x *idxFile) (*Set, error) {
 	n, rows, cols := x.dims[0], x.dims[1], x.dims[2]
 	if rows != mnistSide || cols != mnistSide {
 		x.Close()
 		return nil, fmt.Errorf("%s holds %dx%d images; MNIST-format images must be %dx%d", x.path, rows, cols, mnistSide, mnistSide)
 	}
+	room, err := x.room(n, rows*cols, "images")
+	if err != nil {
+		x.Close()
+		return nil, err
+	}
 	s := &Set{N: n, C: 1, H: paddedSide, W: paddedSide}
-	s.Images = hugepage.Float32s(n * s.Dim())
+	s.Images = hugepage.Float32s(room * s.Dim())
 	buf := make([]byte, rows*cols)
 	for i := range n {
+		if i == room { // a gzip file: make room as its images arrive
+			room = min(n, 2*room)
+			grown := hugepage.Float32s(room * s.Dim())
+			copy(grown, s.Images)
+			s.Images = grown
+		}
 		if err := x.readRecords(buf, len(buf), i, n, "images"); err != nil {
 			x.Close()
 			return nil, err
