@@ -41,8 +41,7 @@ func init() {
 
 // loadCIFAR10 reads CIFAR-10's binary version: data_batch_1.bin ..
 // data_batch_5.bin for training and test_batch.bin for testing, records of 1
-// label byte and 3072 pixel bytes. Any whole number of records per file is
-// accepted (the real files hold 10000 each).
+// label byte and 3072 pixel bytes, 10000 records in each file.
 func loadCIFAR10(dir string) (train, test *Set, err error) {
 	if err := CheckPath("cifar10", dir); err != nil {
 		return nil, nil, err
@@ -57,8 +56,9 @@ func loadCIFAR10(dir string) (train, test *Set, err error) {
 }
 
 // loadCIFAR100 reads CIFAR-100's binary version: train.bin and test.bin,
-// records of a coarse label byte, a fine label byte and 3072 pixel bytes. The
-// fine labels (100 classes) are used unless coarse is set (20 classes).
+// records of a coarse label byte, a fine label byte and 3072 pixel bytes
+// (50000 and 10000 of them). The fine labels (100 classes) are used unless
+// coarse is set (20 classes).
 func loadCIFAR100(name, dir string, coarse bool) (train, test *Set, err error) {
 	if err := CheckPath(name, dir); err != nil {
 		return nil, nil, err
@@ -101,7 +101,11 @@ func (c cifarSpec) load(trainFiles, testFiles []string) (train, test *Set, err e
 
 func (c cifarSpec) stat(paths []string) ([]*recordFile, error) {
 	size := c.labelBytes + cifarPixels
-	what := fmt.Sprintf("%d-byte records (%d label byte(s) + %d pixel bytes)", size, c.labelBytes, cifarPixels)
+	labels := "1 label byte"
+	if c.labelBytes > 1 {
+		labels = fmt.Sprintf("%d label bytes", c.labelBytes)
+	}
+	what := fmt.Sprintf("%d-byte records (%s + %d pixel bytes)", size, labels, cifarPixels)
 	var out []*recordFile
 	for _, p := range paths {
 		rf, err := statRecords(c.name, p, size, what, c.fix)

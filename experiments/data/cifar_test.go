@@ -41,9 +41,12 @@ func checkCIFARImage(t *testing.T, s *Set, i, id int) {
 }
 
 // writeCIFAR10 writes batch b (1..5) with b records (ids 10*b+k, label
-// (b+k)%10) and a 2-record test batch (ids 100, 101, labels 3 and 9).
+// (b+k)%10) and a 2-record test batch (ids 100, 101, labels 3 and 9), and
+// makes these the counts the loader expects until the test ends.
 func writeCIFAR10(t *testing.T, dir string) {
 	t.Helper()
+	useRecords(t, map[string]int{"data_batch_1.bin": 1, "data_batch_2.bin": 2, "data_batch_3.bin": 3,
+		"data_batch_4.bin": 4, "data_batch_5.bin": 5, "test_batch.bin": 2})
 	for b := 1; b <= 5; b++ {
 		var data []byte
 		for k := range b {
@@ -90,9 +93,18 @@ func TestCIFAR10FileErrors(t *testing.T) {
 	good, _ := os.ReadFile(batch3)
 	writeFile(t, batch3, good[:len(good)-5], false)
 	_, _, err := Load("cifar10", Options{Path: dir})
-	for _, w := range []string{batch3, "3073-byte records", fmt.Sprint(len(good) - 5), "cifar-10-binary.tar.gz", "data_path"} {
+	for _, w := range []string{batch3, "3073-byte records", fmt.Sprintf("has %d bytes", len(good)-5), "3 3073-byte records", "9219 bytes", "cifar-10-binary.tar.gz", "data_path"} {
 		if err == nil || !strings.Contains(err.Error(), w) {
 			t.Errorf("truncated batch: error %v does not mention %q", err, w)
+		}
+	}
+
+	// Whole records, but one fewer than the batch should hold.
+	writeFile(t, batch3, good[:2*3073], false)
+	_, _, err = Load("cifar10", Options{Path: dir})
+	for _, w := range []string{batch3, "has 6146 bytes", "holds 3 3073-byte records", "9219 bytes"} {
+		if err == nil || !strings.Contains(err.Error(), w) {
+			t.Errorf("a record short: error %v does not mention %q", err, w)
 		}
 	}
 
@@ -108,9 +120,9 @@ func TestCIFAR10FileErrors(t *testing.T) {
 	}
 
 	writeCIFAR10(t, dir)
-	writeFile(t, batch3, cifarRecord(0, 10), false)
+	writeFile(t, batch3, append(good[:2*3073:2*3073], cifarRecord(0, 10)...), false)
 	_, _, err = Load("cifar10", Options{Path: dir})
-	if err == nil || !strings.Contains(err.Error(), batch3) || !strings.Contains(err.Error(), "label 10") {
+	if err == nil || !strings.Contains(err.Error(), "record 2 of "+batch3) || !strings.Contains(err.Error(), "label 10") {
 		t.Errorf("label out of range: %v", err)
 	}
 
@@ -125,6 +137,7 @@ func TestCIFAR10FileErrors(t *testing.T) {
 
 func TestCIFAR100FineAndCoarseLabels(t *testing.T) {
 	dir := t.TempDir()
+	useRecords(t, map[string]int{"train.bin": 3, "test.bin": 1})
 	train := append(cifarRecord(1, 4, 99), cifarRecord(2, 19, 0)...)
 	train = append(train, cifarRecord(3, 0, 42)...)
 	writeFile(t, filepath.Join(dir, "train.bin"), train, false)

@@ -7,6 +7,7 @@ import (
 	"io"
 	"io/fs"
 	"os"
+	"path/filepath"
 )
 
 // recordFile is a file of fixed-size records with no header, as in the
@@ -17,13 +18,36 @@ type recordFile struct {
 	size int    // bytes per record
 	what string // what a record holds, for messages
 	fix  string // how to get a good copy, for messages
-	n    int    // number of records, from the file size
+	n    int    // number of records, which the file's size matches
 }
 
-// statRecords checks that path exists and holds a whole, positive number of
-// records of size bytes, and returns how many. what describes a record
-// ("3073-byte records (1 label byte + 3072 pixel bytes)") and fix says how
-// to get the files; both go into the errors.
+// standardRecords is the number of records in each file of the standard
+// binary distributions that the loaders read, by file name (no name is in
+// two of them); statRecords refuses a file of any other size. Tests,
+// which write small files of these formats, set their own counts for the
+// files they write (see useRecords in records_test.go).
+var standardRecords = map[string]int{
+	// CIFAR-10: 50000 training images in five batches, 10000 test images.
+	"data_batch_1.bin": 10000,
+	"data_batch_2.bin": 10000,
+	"data_batch_3.bin": 10000,
+	"data_batch_4.bin": 10000,
+	"data_batch_5.bin": 10000,
+	"test_batch.bin":   10000,
+	// CIFAR-100.
+	"train.bin": 50000,
+	"test.bin":  10000,
+	// STL-10's labelled splits: images and their labels.
+	"train_X.bin": 5000,
+	"train_y.bin": 5000,
+	"test_X.bin":  8000,
+	"test_y.bin":  8000,
+}
+
+// statRecords checks that path exists and holds exactly the records of
+// size bytes that the standard file of its name holds (standardRecords).
+// what describes a record ("3073-byte records (1 label byte + 3072 pixel
+// bytes)") and fix says how to get the files; both go into the errors.
 func statRecords(name, path string, size int, what, fix string) (*recordFile, error) {
 	st, err := os.Stat(path)
 	if errors.Is(err, fs.ErrNotExist) {
@@ -35,11 +59,13 @@ func statRecords(name, path string, size int, what, fix string) (*recordFile, er
 	if st.IsDir() {
 		return nil, fmt.Errorf("%s: %s is a folder, not a data file; %s", name, path, fix)
 	}
-	if st.Size() == 0 || st.Size()%int64(size) != 0 {
-		return nil, fmt.Errorf("%s: %s has %d bytes, which is not a whole positive number of %s (%d bytes each); the file is truncated or not from the binary version; %s",
-			name, path, st.Size(), what, size, fix)
+	base := filepath.Base(path)
+	n := standardRecords[base]
+	if want := int64(n) * int64(size); st.Size() != want {
+		return nil, fmt.Errorf("%s: %s has %d bytes, but the binary version's %s holds %d %s, %d bytes; the file is truncated or not from the binary version (for fewer images, set train_subset and test_subset); %s",
+			name, path, st.Size(), base, n, what, want, fix)
 	}
-	return &recordFile{name: name, path: path, size: size, what: what, fix: fix, n: int(st.Size() / int64(size))}, nil
+	return &recordFile{name: name, path: path, size: size, what: what, fix: fix, n: n}, nil
 }
 
 // each calls fn with every record in turn. rec is reused between calls.

@@ -31,7 +31,8 @@ func init() {
 // encoder serves every data set here (the paper itself trains a 64x64
 // AlexNet-like encoder on STL-10, so its STL-10 numbers are not directly
 // comparable). The unlabeled split (unlabeled_X.bin) is not read: the probes
-// need labels.
+// need labels. Each file must have its standard size: 5000 training and
+// 8000 test images and labels.
 func loadSTL10(dir string) (train, test *Set, err error) {
 	if err := CheckPath("stl10", dir); err != nil {
 		return nil, nil, err
@@ -43,7 +44,7 @@ func loadSTL10(dir string) (train, test *Set, err error) {
 	var splits []split
 	for _, name := range []string{"train", "test"} {
 		x, err := statRecords("stl10", filepath.Join(dir, name+"_X.bin"), stlImage,
-			"96x96x3 images", stlFix)
+			"images of 96x96x3 bytes", stlFix)
 		if err != nil {
 			return nil, nil, err
 		}

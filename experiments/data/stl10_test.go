@@ -30,8 +30,12 @@ func stlImageBytes(id int) []byte {
 	return out
 }
 
+// writeSTL writes split's images, the given ids, and labels, and makes
+// len(ids) the count of both files that the loader expects until the
+// test ends.
 func writeSTL(t *testing.T, dir, split string, ids []int, labels []byte) {
 	t.Helper()
+	useRecords(t, map[string]int{split + "_X.bin": len(ids), split + "_y.bin": len(ids)})
 	var x []byte
 	for _, id := range ids {
 		x = append(x, stlImageBytes(id)...)
@@ -80,7 +84,7 @@ func TestSTL10FileErrors(t *testing.T) {
 	trainX := filepath.Join(dir, "train_X.bin")
 	writeFile(t, trainX, stlImageBytes(0)[:1000], false)
 	_, _, err := Load("stl10", Options{Path: dir})
-	for _, w := range []string{trainX, "27648 bytes each", "stl10_binary.tar.gz"} {
+	for _, w := range []string{trainX, "has 1000 bytes", "2 images of 96x96x3 bytes, 55296 bytes", "stl10_binary.tar.gz"} {
 		if err == nil || !strings.Contains(err.Error(), w) {
 			t.Errorf("truncated images: error %v does not mention %q", err, w)
 		}
@@ -88,9 +92,8 @@ func TestSTL10FileErrors(t *testing.T) {
 
 	writeSTL(t, dir, "train", []int{0, 1}, []byte{1})
 	_, _, err = Load("stl10", Options{Path: dir})
-	if err == nil || !strings.Contains(err.Error(), "2 images") || !strings.Contains(err.Error(), "1 labels") ||
-		!strings.Contains(err.Error(), "train_y.bin") {
-		t.Errorf("count mismatch: %v", err)
+	if err == nil || !strings.Contains(err.Error(), "train_y.bin has 1 bytes") || !strings.Contains(err.Error(), "2 one-byte labels, 2 bytes") {
+		t.Errorf("a label missing: %v", err)
 	}
 
 	for _, bad := range []byte{0, 11} {
