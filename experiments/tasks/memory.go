@@ -48,6 +48,19 @@ func (m Memory) Total() float64 {
 	return sum
 }
 
+// Fixed returns the sum of the bytes of the parts that name no setting:
+// what a run needs whatever its settings, such as the process's own
+// memory.
+func (m Memory) Fixed() float64 {
+	var sum float64
+	for _, p := range m {
+		if p.Setting == "" {
+			sum += p.Bytes
+		}
+	}
+	return sum
+}
+
 // Largest returns the largest part that names a setting (a part without
 // one, such as the process's own memory, cannot be changed in a sweep
 // file).

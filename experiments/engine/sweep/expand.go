@@ -479,6 +479,9 @@ func (s *Sweep) CheckDisk(runs []int) error {
 // parameter or [base] key it names when it starts with a key, as in
 // "batch_size = 0: must be at least 2".
 func (s *Sweep) validateErr(err error, vals []any, seed int64) error {
+	if fe, placed := errors.AsType[*FileError](err); placed {
+		return fe // placed already, as checkMemory places a limit no run fits
+	}
 	msg := err.Error()
 	m := validateKeyRe.FindStringSubmatch(msg)
 	if m == nil {

@@ -99,6 +99,11 @@ func (s *Sweep) checkMemory(cfg tasks.Config) error {
 	if total <= s.MaxMemory.Bytes {
 		return nil
 	}
+	if fixed := mem.Fixed(); fixed > s.MaxMemory.Bytes {
+		return &FileError{File: s.File, Line: s.loc.line([]string{maxMemoryKey}, "", 0), Key: maxMemoryKey,
+			Msg: fmt.Sprintf("a run of task %q needs about %s of memory whatever its settings, more than the limit of %s (%s): no setting of the sweep can make it fit; give a larger %s",
+				s.Task, english.Bytes(fixed), english.Bytes(s.MaxMemory.Bytes), s.MaxMemory.Source, maxMemoryKey)}
+	}
 	part := mem.Largest()
 	return fmt.Errorf("%s: the run needs about %s of memory, %s of it for %s, more than the limit of %s (%s)",
 		part.Setting, english.Bytes(total), english.Bytes(part.Bytes), part.What, english.Bytes(s.MaxMemory.Bytes), s.MaxMemory.Source)

@@ -64,6 +64,13 @@ func TestRunsOverTheMemoryLimitAreRefused(t *testing.T) {
 	if fe.Line != 5 || fe.Key != "parameters.megabytes" || fe.Msg != want {
 		t.Errorf("over max_memory_gb: %v\nwant line 5, parameters.megabytes: %s", fe, want)
 	}
+	// A limit below what a run needs whatever its settings (the process's
+	// 1 MB here) is the limit's fault, not the setting's.
+	fe = parseErr(t, head+"max_memory_gb = 0.0005\n")
+	want = `a run of task "sized" needs about 1 MB of memory whatever its settings, more than the limit of 500 kB (max_memory_gb = 0.0005): no setting of the sweep can make it fit; give a larger max_memory_gb`
+	if fe.Line != 3 || fe.Key != "max_memory_gb" || fe.Msg != want {
+		t.Errorf("a limit no run fits: %v\nwant line 3, max_memory_gb: %s", fe, want)
+	}
 	parseFile(t, head+"max_memory_gb = 16\n[base]\nmegabytes = 9000\n")
 	parseFile(t, head+"max_memory_gb = 0\n[base]\nmegabytes = 900000000\n")
 	for _, bad := range []string{"-1", "\"lots\"", "nan"} {

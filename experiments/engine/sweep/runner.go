@@ -279,9 +279,9 @@ func (r *Runner) pendingRuns(s *Sweep, out string, states []State, oc *Outcome, 
 			pending = append(pending, i)
 		}
 	}
-	scope := fmt.Sprintf("%d runs", len(s.Runs))
+	scope := english.Plural(len(s.Runs), "run")
 	if !r.Shard.All() {
-		scope = fmt.Sprintf("shard %s: %d of %d runs", r.Shard, len(mine), len(s.Runs))
+		scope = fmt.Sprintf("shard %s: %d of %s", r.Shard, len(mine), english.Plural(len(s.Runs), "run"))
 	}
 	par := ""
 	if parallel > 1 {
