@@ -11,6 +11,7 @@ import (
 
 	"github.com/infomax/infomax/experiments/engine/results"
 	"github.com/infomax/infomax/experiments/engine/sweep"
+	"github.com/infomax/infomax/reports"
 )
 
 // ranSmallWalk writes the small walk sweep followed by extra (see
@@ -256,4 +257,55 @@ func TestRunOfACorruptRecordSaysItsFix(t *testing.T) {
 	if code, stdout, errs := runCLI("run", f, "--out", out, "--force"); code != exitOK || !strings.Contains(stdout, "replacing the corrupt sweep.json") {
 		t.Errorf("run --force of a corrupt record: exit %d\n%s%s", code, stdout, errs)
 	}
+}
+
+// TestReportRefusesACorruptRecord: with a sweep.json that cannot be
+// decoded, nothing tells whether the file still describes the recorded
+// runs, so report of a changed file refuses with 2 and one line naming the
+// record and --force, leaving results.csv and the reports as they were;
+// status warns of it; report --force reports the file's runs.
+func TestReportRefusesACorruptRecord(t *testing.T) {
+	f, out, s := ranSmallWalk(t, "[[figures]]\nkind = \"staircase\"\nname = \"walk\"\nmetric = \"x\"\ntruth = \"x\"\n")
+	record := filepath.Join(s.Dir(out), sweep.RecordFile)
+	if err := os.WriteFile(record, []byte("{bad"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	editFile(t, f, func(src string) string { return strings.Replace(src, "values = [0.5, 2.0]", "values = [0.5, 3.0]", 1) })
+	kept := []string{filepath.Join(s.Dir(out), results.ResultsFile)}
+	for _, name := range []string{"walk.png", "walk.svg", reports.PageFile, reports.WrittenList} {
+		kept = append(kept, filepath.Join(s.Dir(out), sweep.ReportsDir, name))
+	}
+	before := readAll(t, kept)
+	code, stdout, errs := runCLI("status", f, "--out", out)
+	if code != exitOK || !strings.Contains(errs, "warning: "+record+": corrupt (") || !strings.Contains(errs, "--force replaces the record") {
+		t.Errorf("status of a corrupt record: exit %d, want 0 and a warning naming %s\n%s%s", code, record, stdout, errs)
+	}
+	code, stdout, errs = runCLI("report", f, "--out", out)
+	line := regexp.MustCompile(`(?m)^sweep: ` + regexp.QuoteMeta(record) + `: corrupt \(.*: rerun with --force .*$`)
+	if code != exitUsage || len(line.FindAllString(errs, -1)) != 1 || strings.Count(errs, "sweep: ") != 1 {
+		t.Errorf("report of a corrupt record: exit %d, want 2 and one line naming %s and --force\n%s%s", code, record, stdout, errs)
+	}
+	for path, after := range readAll(t, kept) {
+		if after != before[path] {
+			t.Errorf("the refused report changed %s", path)
+		}
+	}
+	code, stdout, errs = runCLI("report", f, "--out", out, "--force")
+	if code == exitUsage || !strings.Contains(errs, "warning: "+record+": corrupt (") || !strings.Contains(stdout, "3 of 6 runs are not done") {
+		t.Errorf("report --force of a corrupt record: exit %d, want the file's runs reported with the warning\n%s%s", code, stdout, errs)
+	}
+}
+
+// readAll returns the contents of the files at paths, by path.
+func readAll(t *testing.T, paths []string) map[string]string {
+	t.Helper()
+	m := map[string]string{}
+	for _, p := range paths {
+		b, err := os.ReadFile(p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		m[p] = string(b)
+	}
+	return m
 }

@@ -71,7 +71,8 @@ Usage:
                                   remake results.csv, figures and tables from the
                                   stored results; say which runs are missing.
                                   A file whose runs changed since DIR was
-                                  started is refused unless --force
+                                  started, or any file while DIR's sweep.json
+                                  cannot be read, is refused unless --force
   sweep status FILE [--out DIR]   show done, failed (with the reason), running and
                                   pending runs, the time spent and an estimate left
   sweep list                      show tasks (with their settings), estimators,
@@ -109,8 +110,8 @@ Exit status of run: 0 every run of the shard is done; 1 a run of the shard
 failed or was interrupted, or a report failed; 2 nothing ran: a usage or
 sweep-file error, a changed sweep file without --force, or an output
 directory that cannot be made, read or written. report exits 2 for a
-changed sweep file without --force too. status exits 0, or 2 for a usage
-error or an unusable --out.
+changed sweep file or an unreadable sweep.json without --force too. status
+exits 0 (warning of either), or 2 for a usage error or an unusable --out.
 `
 
 // Exit statuses.
@@ -230,35 +231,59 @@ func (c fileCommand) call(name string, args []string, stdout, stderr io.Writer) 
 		}
 	}
 	if c.stored {
-		if w := recordMismatch(s, o.out); w != "" && name == "report" && !o.force {
-			fmt.Fprintf(stderr, "sweep: %s; reporting it would replace results.csv and the reports of the recorded runs: "+
-				"restore the file, or `sweep run` it (with --force) to run its new runs, or add --force to report its runs as they stand\n", w)
-			return exitUsage
-		} else if w != "" {
-			fmt.Fprintf(stderr, "warning: %s: this shows the file's runs, and leaves the others out\n", w)
+		if code := checkRecord(s, o, name == "report" && !o.force, stderr); code >= 0 {
+			return code
 		}
 	}
 	o.shipped = shipped
 	return c.run(s, o, stdout, stderr)
 }
 
+// checkRecord compares, for report and status, the sweep file with the
+// runs recorded in sweep.json (see recordMismatch). Where the file no
+// longer describes them, or the record cannot be read, so that nothing
+// tells whether it does, it refuses with exitUsage when refuse (report
+// without --force: its results.csv and reports would show this file's runs
+// in place of those recorded), and warns otherwise. It returns -1 to go on.
+func checkRecord(s *sweep.Sweep, o *options, refuse bool, stderr io.Writer) int {
+	w, err := recordMismatch(s, o.out)
+	switch {
+	case err != nil && refuse:
+		fmt.Fprintf(stderr, "sweep: %v; report cannot tell whether %s still describes the recorded runs, and would replace results.csv and the reports with its runs: "+
+			"rerun with --force to report its runs as they stand, or `sweep run` it with --force to replace the record\n", err, s.File)
+		return exitUsage
+	case err != nil:
+		fmt.Fprintf(stderr, "warning: %v; this shows the runs of %s, which may not be those recorded, and `sweep run` refuses it until --force replaces the record\n", err, s.File)
+	case w != "" && refuse:
+		fmt.Fprintf(stderr, "sweep: %s; reporting it would replace results.csv and the reports of the recorded runs: "+
+			"restore the file, or `sweep run` it (with --force) to run its new runs, or add --force to report its runs as they stand\n", w)
+		return exitUsage
+	case w != "":
+		fmt.Fprintf(stderr, "warning: %s: this shows the file's runs, and leaves the others out\n", w)
+	}
+	return -1
+}
+
 // recordMismatch says, for report and status, which read the stored runs
 // by the file as it is, that the file no longer describes the runs its
 // last `sweep run` recorded in sweep.json (which run refuses without
-// --force, and report too, since its results.csv and reports would show
-// this file's runs in place of those recorded). It returns "" where they
-// agree or there is no record.
-func recordMismatch(s *sweep.Sweep, out string) string {
+// --force). It returns "" where they agree, where there is no record, and
+// where the sweep's directory cannot be read (the command says so itself);
+// err is the record's read error, such as a corrupt sweep.json.
+func recordMismatch(s *sweep.Sweep, out string) (string, error) {
+	if ok, serr := s.Started(out); serr != nil || !ok {
+		return "", nil
+	}
 	rec, ok, err := sweep.ReadRecord(s.Dir(out))
 	if err != nil || !ok {
-		return ""
+		return "", err
 	}
 	c := s.Diff(rec)
 	if c.None() {
-		return ""
+		return "", nil
 	}
 	return fmt.Sprintf("%s no longer describes the runs recorded in %s (%d changed, %d added, %d removed; `sweep run` lists them and refuses it without --force)",
-		s.File, filepath.Join(s.Dir(out), sweep.RecordFile), len(c.Changed), len(c.Added), len(c.Removed))
+		s.File, filepath.Join(s.Dir(out), sweep.RecordFile), len(c.Changed), len(c.Added), len(c.Removed)), nil
 }
 
 // outFlag defines --out, the output directory, which must not be empty.
