@@ -18,11 +18,13 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"maps"
 	"math"
 	"os"
 	"path/filepath"
 	"slices"
+	"strings"
 	"time"
 )
 
@@ -92,42 +94,162 @@ var beforeRename = func(tmp string) {}
 
 // replaceOnce is one try of ReplaceFile.
 func replaceOnce(path string, data []byte) error {
-	f, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".tmp-*")
+	tmp, err := writeTemp(path, data)
 	if err != nil {
 		return err
 	}
-	tmp := f.Name()
-	ok := false
+	if err := renameTemp(tmp, path); err != nil {
+		os.Remove(tmp)
+		return err
+	}
+	return nil
+}
+
+// writeTemp writes data to a new temporary file beside path, ".NAME.tmp-*"
+// (the name that sweep's tidy-up knows), synced and readable by all, and
+// returns its path. It leaves no file behind when it fails.
+func writeTemp(path string, data []byte) (tmp string, err error) {
+	f, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".tmp-*")
+	if err != nil {
+		return "", err
+	}
+	tmp = f.Name()
 	defer func() {
-		if !ok {
+		if err != nil {
 			f.Close()
 			os.Remove(tmp)
 		}
 	}()
 	if _, err := f.Write(data); err != nil {
-		return err
+		return "", err
 	}
 	if err := f.Sync(); err != nil {
-		return err
+		return "", err
 	}
 	if err := f.Close(); err != nil {
-		return err
+		return "", err
 	}
 	if err := os.Chmod(tmp, 0o644); err != nil {
-		return err
+		return "", err
 	}
+	return tmp, nil
+}
+
+// renameTemp renames the temporary file tmp over path. Its error says so
+// when path is a folder, and is errTempGone when tmp is gone.
+func renameTemp(tmp, path string) error {
 	beforeRename(tmp)
 	if err := os.Rename(tmp, path); err != nil {
 		if st, serr := os.Stat(path); serr == nil && st.IsDir() {
-			return fmt.Errorf("%s is a folder, which no file can replace: move it away", path)
+			return folderInTheWay(path)
 		}
 		if _, serr := os.Lstat(tmp); errors.Is(serr, os.ErrNotExist) {
 			return errTempGone
 		}
 		return err
 	}
-	ok = true
 	return nil
+}
+
+// folderInTheWay is the error of a file that cannot be written because a
+// folder holds its path.
+func folderInTheWay(path string) error {
+	return fmt.Errorf("%s is a folder, which no file can replace: move it away", path)
+}
+
+// FileData is a file for WriteFilesAtomic to write: its path and contents.
+type FileData struct {
+	Path string
+	Data []byte
+}
+
+// WriteFilesAtomic writes files as WriteFileAtomic writes one, but all or
+// none: it writes each to a temporary file beside it, and renames them
+// into place only once every one is written and no path is a folder, so
+// that a file it cannot write (a folder in the way, a folder it may not
+// write, a full disk) leaves every path as it was, and removes nothing.
+// Only a rename that fails after those checks (an I/O error, a file of
+// another user in a sticky folder) leaves the files before it new and
+// those after it old, each whole. Its error is one line naming the file.
+func WriteFilesAtomic(files []FileData) error {
+	err := replaceAllOnce(files)
+	if errors.Is(err, errTempGone) {
+		err = replaceAllOnce(files) // as in ReplaceFile
+	}
+	var gone *tempGoneError
+	if errors.As(err, &gone) {
+		return fmt.Errorf("writing %s: its temporary file was removed twice before it could be renamed into place", gone.path)
+	}
+	if err != nil {
+		return err
+	}
+	synced := map[string]bool{}
+	for _, f := range files {
+		if dir := filepath.Dir(f.Path); !synced[dir] {
+			synced[dir] = true
+			if d, err := os.Open(dir); err == nil {
+				d.Sync()
+				d.Close()
+			}
+		}
+	}
+	return nil
+}
+
+// tempGoneError is errTempGone for the file at path.
+type tempGoneError struct{ path string }
+
+func (e *tempGoneError) Error() string { return "writing " + e.path + ": " + errTempGone.Error() }
+
+func (e *tempGoneError) Unwrap() error { return errTempGone }
+
+// replaceAllOnce is one try of WriteFilesAtomic.
+func replaceAllOnce(files []FileData) error {
+	tmps := make([]string, 0, len(files))
+	renamed := 0
+	defer func() {
+		for _, tmp := range tmps[renamed:] {
+			os.Remove(tmp)
+		}
+	}()
+	for _, f := range files {
+		tmp, err := writeTemp(f.Path, f.Data)
+		if err != nil {
+			return writeError(f.Path, err)
+		}
+		tmps = append(tmps, tmp)
+	}
+	for _, f := range files {
+		if st, err := os.Lstat(f.Path); err == nil && st.IsDir() {
+			return folderInTheWay(f.Path)
+		}
+	}
+	for i, f := range files {
+		if err := renameTemp(tmps[i], f.Path); errors.Is(err, errTempGone) {
+			return &tempGoneError{path: f.Path}
+		} else if err != nil {
+			return writeError(f.Path, err)
+		}
+		renamed++
+	}
+	return nil
+}
+
+// writeError is the error of a file at path that could not be written,
+// naming path rather than its temporary file, and saying what to do about
+// a folder this user may not write.
+func writeError(path string, err error) error {
+	var pe *fs.PathError
+	var le *os.LinkError
+	if errors.As(err, &pe) && strings.Contains(pe.Path, ".tmp-") {
+		err = pe.Err
+	} else if errors.As(err, &le) {
+		err = le.Err
+	}
+	if errors.Is(err, fs.ErrPermission) {
+		return fmt.Errorf("writing %s: %w (make %s writable by this user, then rerun)", path, err, filepath.Dir(path))
+	}
+	return fmt.Errorf("writing %s: %w", path, err)
 }
 
 // Values maps metric names to values. Non-finite values are stored as JSON

@@ -176,3 +176,85 @@ func TestReplaceFileWritesAgainWhenItsTempFileIsRemoved(t *testing.T) {
 		t.Fatalf("the old file became %q", b)
 	}
 }
+
+// TestWriteFilesAtomicIsAllOrNone: where one of the files cannot be
+// written (a folder in its place, or, when not root, a read-only folder),
+// none is: the others keep their old contents, the folder stays and no
+// temporary file is left; the error names the file. Otherwise all are
+// written.
+func TestWriteFilesAtomicIsAllOrNone(t *testing.T) {
+	dir := t.TempDir()
+	a, b := filepath.Join(dir, "a.md"), filepath.Join(dir, "b.tex")
+	if err := os.WriteFile(a, []byte("old"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Mkdir(b, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	files := []FileData{{Path: a, Data: []byte("new a")}, {Path: b, Data: []byte("new b")}}
+	check := func(what, want string) {
+		t.Helper()
+		if err := WriteFilesAtomic(files); err == nil || !strings.HasPrefix(err.Error(), want) || strings.Contains(err.Error(), "\n") {
+			t.Errorf("%s: error %v, want one line starting %q", what, err, want)
+		}
+		if got, err := os.ReadFile(a); err != nil || string(got) != "old" {
+			t.Errorf("%s: a.md holds %q, %v; want its old contents", what, got, err)
+		}
+		if left, _ := filepath.Glob(filepath.Join(dir, ".*.tmp-*")); len(left) != 0 {
+			t.Errorf("%s: temporary files left: %v", what, left)
+		}
+	}
+	check("a folder in place of b.tex", b+" is a folder, which no file can replace: move it away")
+	if st, err := os.Stat(b); err != nil || !st.IsDir() {
+		t.Fatalf("the folder b.tex is gone: %v", err)
+	}
+	if err := os.Remove(b); err != nil {
+		t.Fatal(err)
+	}
+	if os.Geteuid() != 0 { // root writes anywhere
+		if err := os.Chmod(dir, 0o555); err != nil {
+			t.Fatal(err)
+		}
+		check("a read-only folder", "writing "+a+": permission denied (make "+dir+" writable")
+		if err := os.Chmod(dir, 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := WriteFilesAtomic(files); err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range files {
+		if got, err := os.ReadFile(f.Path); err != nil || string(got) != string(f.Data) {
+			t.Errorf("%s holds %q, %v; want %q", f.Path, got, err, f.Data)
+		}
+	}
+}
+
+// TestWriteFilesAtomicWritesAgainWhenATempFileIsRemoved: as with
+// ReplaceFile, a temporary file removed before its rename (by a rerun's
+// tidy-up) is written again with the others; removed twice, the error
+// names its file.
+func TestWriteFilesAtomicWritesAgainWhenATempFileIsRemoved(t *testing.T) {
+	dir := t.TempDir()
+	files := []FileData{{Path: filepath.Join(dir, "a.md"), Data: []byte("a")}, {Path: filepath.Join(dir, "b.md"), Data: []byte("b")}}
+	removals := 1
+	beforeRename = func(tmp string) {
+		if removals > 0 && strings.HasPrefix(filepath.Base(tmp), ".b.md.tmp-") {
+			removals--
+			os.Remove(tmp)
+		}
+	}
+	defer func() { beforeRename = func(string) {} }()
+	if err := WriteFilesAtomic(files); err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range files {
+		if got, err := os.ReadFile(f.Path); err != nil || string(got) != string(f.Data) {
+			t.Errorf("%s holds %q, %v; want %q", f.Path, got, err, f.Data)
+		}
+	}
+	removals = 2
+	if err := WriteFilesAtomic(files); err == nil || err.Error() != "writing "+files[1].Path+": its temporary file was removed twice before it could be renamed into place" {
+		t.Errorf("temporary file removed at both tries: %v", err)
+	}
+}
