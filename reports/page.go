@@ -90,7 +90,7 @@ func WritePage(dir string, p Page) (string, error) {
 		return "", fmt.Errorf("page of sweep %s: %w", p.Sweep, err)
 	}
 	path := filepath.Join(dir, PageFile)
-	if err := results.WriteFileAtomic(path, b.Bytes()); err != nil {
+	if err := results.WriteFilesAtomic([]results.FileData{{Path: path, Data: b.Bytes()}}); err != nil {
 		return "", err
 	}
 	return path, nil

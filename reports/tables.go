@@ -91,15 +91,43 @@ type fileData struct {
 // PNG and SVG, a table's Markdown, CSV and LaTeX.
 var outputExts = []string{"png", "svg", "md", "csv", "tex"}
 
-// RemoveOutputs removes the files that a report named name may have
-// written into dir in an earlier call, for a report that failed this
-// time: a figure or table left from before would read as this call's. It
-// returns the paths it removed.
+// WriteError is the error of a report whose files could not all be
+// written: [results.WriteFilesAtomic] replaced none of its files from an
+// earlier call, which stay as they were (but where a rename failed midway,
+// as it says).
+type WriteError struct{ Err error }
+
+func (e *WriteError) Error() string { return e.Err.Error() }
+
+func (e *WriteError) Unwrap() error { return e.Err }
+
+// Outputs returns the paths of the files that a report named name wrote
+// into dir in an earlier call and that are still there: those that
+// WrittenList lists and that are regular files.
+func Outputs(dir, name string) ([]string, error) {
+	listed, _, err := readWritten(dir)
+	var paths []string
+	for _, ext := range outputExts {
+		if file := name + "." + ext; listed[file] && isRegular(filepath.Join(dir, file)) {
+			paths = append(paths, filepath.Join(dir, file))
+		}
+	}
+	return paths, err
+}
+
+// RemoveOutputs removes the files that a report named name wrote into dir
+// in an earlier call (see [Outputs]), for a report that failed this time
+// for want of what it shows: a figure or table left from before would read
+// as this call's. It removes only those regular files, never a folder or a
+// file of the user's own of such a name. It returns the paths it removed.
 func RemoveOutputs(dir, name string) ([]string, error) {
+	paths, err := Outputs(dir, name)
+	if err != nil {
+		return nil, err
+	}
 	var removed []string
 	var errs []error
-	for _, ext := range outputExts {
-		path := filepath.Join(dir, name+"."+ext)
+	for _, path := range paths {
 		switch err := os.Remove(path); {
 		case err == nil:
 			removed = append(removed, path)
@@ -111,59 +139,107 @@ func RemoveOutputs(dir, name string) ([]string, error) {
 }
 
 // WrittenList is the file, in a reports directory, that lists the report
-// files the last call of [RemoveStale] was given, one base name a line.
+// files the last call of [RemoveStale] was given, one base name a line,
+// and those it kept of the reports declared.
 const WrittenList = ".written"
 
+// readWritten returns the base names that dir's WrittenList lists, but
+// for any that could name a file outside dir, a hidden file or the page,
+// and the list's text; none where there is no list.
+func readWritten(dir string) (listed map[string]bool, text string, err error) {
+	b, err := os.ReadFile(filepath.Join(dir, WrittenList))
+	if err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return nil, "", err
+	}
+	listed = map[string]bool{}
+	for _, name := range strings.Split(string(b), "\n") {
+		if name != "" && name == filepath.Base(name) && !strings.HasPrefix(name, ".") && name != PageFile {
+			listed[name] = true
+		}
+	}
+	return listed, string(b), nil
+}
+
+// isRegular reports whether path is a regular file (not a folder, nor a
+// link).
+func isRegular(path string) bool {
+	st, err := os.Lstat(path)
+	return err == nil && st.Mode().IsRegular()
+}
+
 // RemoveStale removes from dir the files that the last call listed in
-// WrittenList and that this call did not write (written, their paths):
-// the outputs of a report since dropped from the sweep file or renamed,
-// which would otherwise sit beside this call's as though they were
-// current. Then it lists written for the next call. It removes only what
-// it listed, never a file of the user's own, nor the page. It returns the
-// paths it removed.
-func RemoveStale(dir string, written []string) ([]string, error) {
+// WrittenList and that this call did not write (written, their paths),
+// but for those of a report this call declares (declared, their names),
+// which a report that failed keeps: the outputs of a report since dropped
+// from the sweep file or renamed, which would otherwise sit beside this
+// call's as though they were current. Then it lists written, and the
+// declared reports' earlier files still there, for the next call. It
+// removes only regular files it listed, never a folder, a file of the
+// user's own, nor the page. It returns the paths it removed.
+func RemoveStale(dir string, written, declared []string) ([]string, error) {
 	now := map[string]bool{}
 	for _, p := range written {
 		now[filepath.Base(p)] = true
 	}
-	old, err := os.ReadFile(filepath.Join(dir, WrittenList))
-	if err != nil && !errors.Is(err, fs.ErrNotExist) {
-		return nil, err
+	listed, old, err := readWritten(dir)
+	if err != nil {
+		return nil, fmt.Errorf("reading %s: %w", filepath.Join(dir, WrittenList), err)
 	}
+	list := maps.Clone(now)
 	var removed []string
 	var errs []error
-	for _, name := range strings.Split(string(old), "\n") {
-		if name == "" || now[name] || name != filepath.Base(name) || strings.HasPrefix(name, ".") || name == PageFile {
-			continue
-		}
+	for _, name := range slices.Sorted(maps.Keys(listed)) {
 		path := filepath.Join(dir, name)
-		switch err := os.Remove(path); {
-		case err == nil:
-			removed = append(removed, path)
-		case !errors.Is(err, fs.ErrNotExist):
-			errs = append(errs, err)
+		switch {
+		case now[name] || !isRegular(path):
+			// Written again, or gone, or no longer a file of this tool's.
+		case ofReport(name, declared):
+			list[name] = true
+		default:
+			if err := os.Remove(path); err != nil && !errors.Is(err, fs.ErrNotExist) {
+				errs = append(errs, fmt.Errorf("removing %s, of a report the sweep file no longer declares: %w", path, err))
+				list[name] = true
+			} else if err == nil {
+				removed = append(removed, path)
+			}
 		}
 	}
-	list := slices.Sorted(maps.Keys(now))
-	if err := results.WriteFileAtomic(filepath.Join(dir, WrittenList), []byte(strings.Join(list, "\n")+"\n")); err != nil {
-		errs = append(errs, err)
+	if text := strings.Join(slices.Sorted(maps.Keys(list)), "\n") + "\n"; text != old {
+		if err := results.WriteFilesAtomic([]results.FileData{{Path: filepath.Join(dir, WrittenList), Data: []byte(text)}}); err != nil {
+			errs = append(errs, err)
+		}
 	}
 	return removed, errors.Join(errs...)
 }
 
-// writeFiles writes each file as dir/name.<ext>, atomically, and returns
-// their paths. Each ext is one of outputExts.
+// ofReport reports whether the file of base name file is one that a
+// report of one of names would write.
+func ofReport(file string, names []string) bool {
+	for _, ext := range outputExts {
+		if stem, ok := strings.CutSuffix(file, "."+ext); ok && slices.Contains(names, stem) {
+			return true
+		}
+	}
+	return false
+}
+
+// writeFiles writes each file as dir/name.<ext>, all or none (see
+// [results.WriteFilesAtomic]), and returns their paths. Each ext is one of
+// outputExts. Its error, where the files could not be written, is a
+// *WriteError.
 func writeFiles(dir, name string, files ...fileData) ([]string, error) {
 	var paths []string
+	var all []results.FileData
 	for _, f := range files {
 		if !slices.Contains(outputExts, f.ext) {
 			return nil, fmt.Errorf("report %q: a file of extension %q, not among outputExts (a bug in the report kind)", name, f.ext)
 		}
 		path := filepath.Join(dir, name+"."+f.ext)
-		if err := results.WriteFileAtomic(path, f.data); err != nil {
-			return nil, err
-		}
+		all = append(all, results.FileData{Path: path, Data: f.data})
 		paths = append(paths, path)
+	}
+	if err := results.WriteFilesAtomic(all); err != nil {
+		return nil, &WriteError{Err: err}
 	}
 	return paths, nil
 }

@@ -271,7 +271,7 @@ func TestRemoveStaleRemovesOnlyWhatItListed(t *testing.T) {
 	if err := os.WriteFile(filepath.Join(root, "outside.md"), nil, 0o644); err != nil {
 		t.Fatal(err)
 	}
-	removed, err := RemoveStale(dir, write("old.svg", "old.png", "kept.md"))
+	removed, err := RemoveStale(dir, write("old.svg", "old.png", "kept.md"), nil)
 	if err != nil || len(removed) != 0 {
 		t.Fatalf("first call: removed %v, %v; want nothing", removed, err)
 	}
@@ -282,7 +282,7 @@ func TestRemoveStaleRemovesOnlyWhatItListed(t *testing.T) {
 	if err := os.WriteFile(filepath.Join(dir, WrittenList), append(list, "../outside.md\nindex.html\n"...), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	removed, err = RemoveStale(dir, write("kept.md"))
+	removed, err = RemoveStale(dir, write("kept.md"), nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -297,4 +297,74 @@ func TestRemoveStaleRemovesOnlyWhatItListed(t *testing.T) {
 	if list, _ := os.ReadFile(filepath.Join(dir, WrittenList)); string(list) != "kept.md\n" {
 		t.Errorf("the list holds %q after the second call", list)
 	}
+}
+
+// reportsDir returns a new reports directory holding the regular files
+// files, the folders folders (each with a file inside when full) and a
+// WrittenList of listed.
+func reportsDir(t *testing.T, files, folders, listed []string, full bool) string {
+	t.Helper()
+	dir := t.TempDir()
+	for _, n := range files {
+		if err := os.WriteFile(filepath.Join(dir, n), []byte(n), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, n := range folders {
+		if err := os.Mkdir(filepath.Join(dir, n), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if full {
+			if err := os.WriteFile(filepath.Join(dir, n, "mine"), nil, 0o644); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	list := strings.Join(listed, "\n") + "\n"
+	if err := os.WriteFile(filepath.Join(dir, WrittenList), []byte(list), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return dir
+}
+
+// checkThere fails the test for each name that is not in dir.
+func checkThere(t *testing.T, dir string, names ...string) {
+	t.Helper()
+	for _, n := range names {
+		if _, err := os.Stat(filepath.Join(dir, n)); err != nil {
+			t.Errorf("%s: %v; it must stay", n, err)
+		}
+	}
+}
+
+// TestRemoveStaleKeepsDeclaredReportsAndFolders: the listed files of a
+// report still declared are never stale, however few of its files this
+// call wrote, and stay listed; a listed name that is now a folder, empty
+// or not, is never removed, and leaves the list.
+func TestRemoveStaleKeepsDeclaredReportsAndFolders(t *testing.T) {
+	for _, full := range []bool{false, true} {
+		dir := reportsDir(t, []string{"bv.md", "bv.csv", "old.csv"}, []string{"bv.tex", "gone.png"},
+			[]string{"bv.csv", "bv.md", "bv.tex", "gone.png", "old.csv"}, full)
+		removed, err := RemoveStale(dir, nil, []string{"bv", "other"})
+		if want := []string{filepath.Join(dir, "old.csv")}; err != nil || !slices.Equal(removed, want) {
+			t.Errorf("full folders %v: removed %v, %v; want %v", full, removed, err, want)
+		}
+		checkThere(t, dir, "bv.md", "bv.csv", "bv.tex", "gone.png")
+		if list, _ := os.ReadFile(filepath.Join(dir, WrittenList)); string(list) != "bv.csv\nbv.md\n" {
+			t.Errorf("full folders %v: the list holds %q", full, list)
+		}
+	}
+}
+
+// TestRemoveOutputsRemovesOnlyListedFiles: a failed report's earlier
+// files are removed only where the list says the tool wrote them and they
+// are regular files: a file of the user's of the report's name, or a
+// folder in place of one, stays.
+func TestRemoveOutputsRemovesOnlyListedFiles(t *testing.T) {
+	dir := reportsDir(t, []string{"bv.md", "bv.csv"}, []string{"bv.tex"}, []string{"bv.md", "bv.tex"}, false)
+	removed, err := RemoveOutputs(dir, "bv")
+	if want := []string{filepath.Join(dir, "bv.md")}; err != nil || !slices.Equal(removed, want) {
+		t.Errorf("removed %v, %v; want %v", removed, err, want)
+	}
+	checkThere(t, dir, "bv.csv", "bv.tex")
 }

@@ -309,3 +309,57 @@ func readAll(t *testing.T, paths []string) map[string]string {
 	}
 	return m
 }
+
+// TestReportKeepsTheFilesOfAReportItCannotWrite: where one file of a
+// report cannot be written (a folder of the user's in its place, full or
+// empty, or, when not root, a read-only reports folder), report fails
+// with one line naming that file, and the report's files from the earlier
+// call stay as they were, still listed as the tool's; the folder stays, and
+// nothing is said to be of a report no longer declared.
+func TestReportKeepsTheFilesOfAReportItCannotWrite(t *testing.T) {
+	f, out, s := ranSmallWalk(t, "[[figures]]\nkind = \"staircase\"\nname = \"walk\"\nmetric = \"x\"\ntruth = \"x\"\n")
+	dir := filepath.Join(s.Dir(out), sweep.ReportsDir)
+	png, svg := filepath.Join(dir, "walk.png"), filepath.Join(dir, "walk.svg")
+	before := readAll(t, []string{png})
+	report := func(what, want string) {
+		t.Helper()
+		code, stdout, errs := runCLI("report", f, "--out", out)
+		line := regexp.MustCompile(`(?m)^sweep: report walk \(staircase\): ` + regexp.QuoteMeta(want) + `.* \(its files from an earlier call are kept as they were\)$`)
+		if code != exitFailed || !line.MatchString(errs) || strings.Contains(errs, "no longer declares") {
+			t.Errorf("report with %s: exit %d, want 1 and one line naming the file\n%s%s", what, code, stdout, errs)
+		}
+		for path, was := range before {
+			if now, err := os.ReadFile(path); err != nil || string(now) != was {
+				t.Errorf("report with %s: %s changed or is gone (%v)", what, path, err)
+			}
+		}
+		if list, _ := os.ReadFile(filepath.Join(dir, reports.WrittenList)); !strings.Contains(string(list), "walk.png\n") {
+			t.Errorf("report with %s: %s no longer lists walk.png:\n%s", what, reports.WrittenList, list)
+		}
+	}
+	if err := os.Remove(svg); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.MkdirAll(filepath.Join(svg, "keep"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	report("a full folder in place of walk.svg", svg+" is a folder, which no file can replace: move it away")
+	if err := os.Remove(filepath.Join(svg, "keep")); err != nil {
+		t.Fatal(err)
+	}
+	report("an empty folder in place of walk.svg", svg+" is a folder")
+	if st, err := os.Stat(svg); err != nil || !st.IsDir() {
+		t.Fatalf("the user's folder %s is gone: %v", svg, err)
+	}
+	if err := os.Remove(svg); err != nil {
+		t.Fatal(err)
+	}
+	if os.Geteuid() == 0 { // root writes anywhere
+		return
+	}
+	if err := os.Chmod(dir, 0o555); err != nil {
+		t.Fatal(err)
+	}
+	defer os.Chmod(dir, 0o755)
+	report("a read-only reports folder", "writing "+png+": permission denied (make "+dir+" writable")
+}

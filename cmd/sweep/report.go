@@ -94,6 +94,7 @@ func makeReports(s *sweep.Sweep, out string, stderr io.Writer) (files []string, 
 	}
 	var errs []error
 	var made []reports.PageReport
+	var declared []string
 	for i, spec := range append(append([]reports.Spec(nil), s.Figures...), s.Tables...) {
 		rep := reports.PageReport{Spec: spec, Figure: i < len(s.Figures)}
 		kind, lerr := reports.Lookup(spec.Kind)
@@ -104,18 +105,13 @@ func makeReports(s *sweep.Sweep, out string, stderr io.Writer) (files []string, 
 		}
 		files = append(files, rep.Files...)
 		if rep.Err != nil {
-			stale := ""
-			if removed, rerr := reports.RemoveOutputs(dir, spec.Name); rerr != nil {
-				stale = fmt.Sprintf(" (and its files from an earlier call could not be removed: %v)", rerr)
-			} else if len(removed) > 0 {
-				stale = " (its files from an earlier call removed)"
-			}
-			errs = append(errs, fmt.Errorf("report %s (%s): %w%s%s", spec.Name, spec.Kind, rep.Err, missingRunFile(rep.Err), stale))
+			errs = append(errs, reportError(dir, spec, rep.Err))
 		}
 		made = append(made, rep)
+		declared = append(declared, spec.Name)
 	}
-	if removed, rerr := reports.RemoveStale(dir, files); rerr != nil {
-		errs = append(errs, fmt.Errorf("removing the files of reports the sweep file no longer declares: %w", rerr))
+	if removed, rerr := reports.RemoveStale(dir, files, declared); rerr != nil {
+		errs = append(errs, rerr)
 	} else if len(removed) > 0 {
 		fmt.Fprintf(stderr, "removed %s of reports the sweep file no longer declares: %s\n",
 			english.Plural(len(removed), "file"), strings.Join(baseNames(removed), ", "))
@@ -127,6 +123,25 @@ func makeReports(s *sweep.Sweep, out string, stderr io.Writer) (files []string, 
 		files = append(files, page)
 	}
 	return files, missing, errors.Join(errs...)
+}
+
+// reportError is the error of the report of spec, in dir, that failed with
+// err. Where its files could not be written (a *reports.WriteError), its
+// files from an earlier call stay as they were; where it could not be
+// made, they are removed (see reports.RemoveOutputs), as they would read
+// as this call's. It says which.
+func reportError(dir string, spec reports.Spec, err error) error {
+	note := ""
+	if we := (*reports.WriteError)(nil); errors.As(err, &we) {
+		if kept, _ := reports.Outputs(dir, spec.Name); len(kept) > 0 {
+			note = " (its files from an earlier call are kept as they were)"
+		}
+	} else if removed, rerr := reports.RemoveOutputs(dir, spec.Name); rerr != nil {
+		note = fmt.Sprintf(" (and its files from an earlier call could not be removed: %v)", rerr)
+	} else if len(removed) > 0 {
+		note = " (its files from an earlier call removed)"
+	}
+	return fmt.Errorf("report %s (%s): %w%s%s", spec.Name, spec.Kind, err, missingRunFile(err), note)
 }
 
 // baseNames returns the base names of paths.
