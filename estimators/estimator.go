@@ -72,6 +72,25 @@ type Terms struct {
 	MI *G.Node
 }
 
+// Build calls e.Build and checks what it returns: terms with a Loss and an
+// MI, both scalar nodes, so that a plug-in's missing term is an error,
+// which the caller prefixes with the estimator's name, rather than a nil
+// pointer dereference in the training loop.
+func Build(e Estimator, scores *G.Node, mask *Mask) (*Terms, error) {
+	t, err := e.Build(scores, mask)
+	switch {
+	case err != nil:
+		return nil, err
+	case t == nil:
+		return nil, fmt.Errorf("Build returned neither Terms nor an error")
+	case t.Loss == nil || t.MI == nil:
+		return nil, fmt.Errorf("Build returned Terms without a Loss or an MI node; it must set both")
+	case !t.Loss.IsScalar() || !t.MI.IsScalar():
+		return nil, fmt.Errorf("Build returned a Loss of shape %v and an MI of shape %v; both must be scalars", t.Loss.Shape(), t.MI.Shape())
+	}
+	return t, nil
+}
+
 // DivergedError is what an estimator returns when its critic's scores have
 // diverged past what it can go on from, such as mine's partition term
 // overflowing to +Inf: the run is recorded as diverged (deterministic, it

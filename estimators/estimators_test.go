@@ -3,8 +3,10 @@ package estimators
 import (
 	"math"
 	"math/rand/v2"
+	"strings"
 	"testing"
 
+	G "gorgonia.org/gorgonia"
 	"gorgonia.org/tensor"
 )
 
@@ -97,6 +99,39 @@ func TestFloat32ExtremeScoresStayFinite(t *testing.T) {
 				"a non-finite value here most often comes from exp of the whole score matrix times an indicator (Inf times 0); "+
 				"take exponentials of the selected entries only, with MaskedLogMeanExp (README.md, \"Adding an estimator\")",
 				name, got.loss, got.mi, got.grad)
+		}
+	}
+}
+
+// termsOf is an Estimator whose Build returns terms as they are, for the
+// checks Build makes of a plug-in's terms.
+type termsOf struct{ terms func(scores *G.Node) *Terms }
+
+func (e termsOf) Build(scores *G.Node, _ *Mask) (*Terms, error) { return e.terms(scores), nil }
+
+func (termsOf) Reference([]float64, *Mask) (loss, mi float64) { return 0, 0 }
+
+// TestBuildChecksTheTerms checks that Build refuses, with an error saying
+// what is wrong, terms that the training loop could not use: none, a
+// missing Loss or MI, a Loss that is not a scalar; and passes good ones.
+func TestBuildChecksTheTerms(t *testing.T) {
+	mask := Diagonal(2)
+	for _, c := range []struct {
+		name  string
+		terms func(scores *G.Node) *Terms
+		want  string
+	}{
+		{"no terms", func(*G.Node) *Terms { return nil }, "Build returned neither Terms nor an error"},
+		{"no MI", func(s *G.Node) *Terms { return &Terms{Loss: G.Must(G.Mean(s))} }, "without a Loss or an MI node"},
+		{"no loss", func(s *G.Node) *Terms { return &Terms{MI: G.Must(G.Mean(s))} }, "without a Loss or an MI node"},
+		{"a matrix loss", func(s *G.Node) *Terms { return &Terms{Loss: s, MI: G.Must(G.Mean(s))} }, "a Loss of shape (2, 2)"},
+		{"good", func(s *G.Node) *Terms { m := G.Must(G.Mean(s)); return &Terms{Loss: m, MI: m} }, ""},
+	} {
+		g := G.NewGraph()
+		scores := newScoresNode(g, []float64{1, 2, 3, 4}, mask, tensor.Float64)
+		_, err := Build(termsOf{c.terms}, scores, mask)
+		if c.want == "" && err != nil || c.want != "" && (err == nil || !strings.Contains(err.Error(), c.want)) {
+			t.Errorf("%s: Build returned %v, want an error containing %q", c.name, err, c.want)
 		}
 	}
 }

@@ -144,7 +144,7 @@ func runGraphOnShape(est Estimator, mask *Mask, rows, cols int) (*Terms, error) 
 	return build(est, x, mask)
 }
 
-// build is est.Build with a panic turned into an error, so that one
+// build is Build (est's terms checked) with a panic turned into an error, so that one
 // registered estimator that panics (a G.Must on scores and a mask that
 // disagree, say) fails the tests that build it, naming the fix, rather
 // than stopping the whole test binary.
@@ -154,7 +154,7 @@ func build(est Estimator, scores *G.Node, mask *Mask) (terms *Terms, err error) 
 			terms, err = nil, &buildPanic{value: p}
 		}
 	}()
-	return est.Build(scores, mask)
+	return Build(est, scores, mask)
 }
 
 // buildPanic is the error of a Build that panicked.

@@ -356,7 +356,7 @@ func buildMITerm[C critic](c *Config, name string, newCritic func() (C, error), 
 	if err != nil {
 		return none, nil, fmt.Errorf("dim: %s critic: %w", name, err)
 	}
-	if t.terms, err = est.Build(scores, mask); err != nil {
+	if t.terms, err = estimators.Build(est, scores, mask); err != nil {
 		return none, nil, fmt.Errorf("dim: %s %s: %w", name, c.Estimator, err)
 	}
 	if t.mi, err = keep(t.terms.MI); err != nil {

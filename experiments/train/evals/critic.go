@@ -43,7 +43,7 @@ type criticModel struct {
 // newCriticModel adds the named estimator's terms for scores under mask
 // to scores' graph and readies the critic's learnables for training.
 func newCriticModel(name string, scores *G.Node, mask *estimators.Mask, est estimators.Estimator, learnables G.Nodes, cfg Config) (*criticModel, error) {
-	terms, err := est.Build(scores, mask)
+	terms, err := estimators.Build(est, scores, mask)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", name, err)
 	}

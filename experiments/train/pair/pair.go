@@ -138,7 +138,7 @@ func (m *Model) newOneGraph(s Spec, est estimators.Estimator) (params, grads G.N
 func (m *Model) buildLoss(s Spec, est estimators.Estimator, scores *G.Node, wrt ...*G.Node) (G.Nodes, *G.ExprGraph, error) {
 	var err error
 	m.scores = scores
-	if m.Terms, err = est.Build(scores, m.Mask); err != nil {
+	if m.Terms, err = estimators.Build(est, scores, m.Mask); err != nil {
 		return nil, nil, fmt.Errorf("estimator %q: %w", s.Estimator, err)
 	}
 	grads, live, err := graph.Grad(m.Terms.Loss, wrt...)
