@@ -1,6 +1,7 @@
 package architectures
 
 import (
+	"cmp"
 	"fmt"
 
 	G "gorgonia.org/gorgonia"
@@ -14,13 +15,13 @@ import (
 // named critic into a graph.
 var (
 	pairCritics = registry.New("critic", func(i PairCriticInfo) (string, error) {
-		return i.Name, registry.Require(i.New != nil, "a factory")
+		return i.Name, cmp.Or(registry.Require(i.New != nil, "a factory"), registry.RequireSummary(i.Summary))
 	})
 	localCritics = registry.New("local critic", func(i LocalCriticInfo) (string, error) {
-		return i.Name, registry.Require(i.New != nil, "a factory")
+		return i.Name, cmp.Or(registry.Require(i.New != nil, "a factory"), registry.RequireSummary(i.Summary))
 	})
 	globalCritics = registry.New("global critic", func(i GlobalCriticInfo) (string, error) {
-		return i.Name, registry.Require(i.New != nil, "a factory")
+		return i.Name, cmp.Or(registry.Require(i.New != nil, "a factory"), registry.RequireSummary(i.Summary))
 	})
 )
 

@@ -14,6 +14,7 @@
 package estimators
 
 import (
+	"cmp"
 	"errors"
 	"fmt"
 	"maps"
@@ -325,7 +326,8 @@ func (i Info) Kind() string {
 
 // estimatorRegistry holds the registered estimators.
 var estimatorRegistry = registry.New("estimator", func(i Info) (string, error) {
-	return i.Name, registry.Require((i.New != nil) != (i.NewSample != nil), "exactly one of a factory (New) and a sample factory (NewSample)")
+	return i.Name, cmp.Or(registry.Require((i.New != nil) != (i.NewSample != nil), "exactly one of a factory (New) and a sample factory (NewSample)"),
+		registry.RequireSummary(i.Summary))
 })
 
 // Register makes an estimator available by name. It is meant to be called

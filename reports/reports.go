@@ -7,6 +7,7 @@
 package reports
 
 import (
+	"cmp"
 	"fmt"
 	"path/filepath"
 
@@ -98,7 +99,7 @@ type Kind struct {
 
 // kindRegistry holds the registered report kinds.
 var kindRegistry = registry.New("report kind", func(k Kind) (string, error) {
-	return k.Name, registry.Require(k.Check != nil && k.Make != nil, "Check and Make")
+	return k.Name, cmp.Or(registry.Require(k.Check != nil && k.Make != nil, "Check and Make"), registry.RequireSummary(k.Summary))
 })
 
 // Register makes a report kind available by name. It panics on an empty

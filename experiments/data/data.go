@@ -17,6 +17,7 @@
 package data
 
 import (
+	"cmp"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -312,7 +313,7 @@ type Info struct {
 
 // setRegistry holds the registered data sets; each needs a loader.
 var setRegistry = registry.New("data set", func(i Info) (string, error) {
-	return i.Name, registry.Require(i.Load != nil, "a loader")
+	return i.Name, cmp.Or(registry.Require(i.Load != nil, "a loader"), registry.RequireSummary(i.Summary))
 })
 
 // Register makes a data set available by name. It panics on an empty name,

@@ -4,6 +4,7 @@
 package tasks
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -198,7 +199,7 @@ func (r *Run) UpdateProgress(step, total int) {
 
 // taskRegistry holds the registered tasks.
 var taskRegistry = registry.New("task", func(i TaskInfo) (string, error) {
-	return i.Name, registry.Require(i.Task != nil, "a Task")
+	return i.Name, cmp.Or(registry.Require(i.Task != nil, "a Task"), registry.RequireSummary(i.Summary))
 })
 
 // Register makes a task available by name. It panics on an empty name, a

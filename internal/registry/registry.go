@@ -46,6 +46,29 @@ func Require(ok bool, what string) error {
 	return fmt.Errorf("needs %s", what)
 }
 
+// RequireSummary returns nil for a non-empty summary, else the error
+// "needs a Summary ...", for a describe function: every plug-in has one
+// line for listings such as `sweep list`.
+func RequireSummary(summary string) error {
+	return Require(strings.TrimSpace(summary) != "", "a Summary (one line for `sweep list`)")
+}
+
+// checkName returns why name cannot be a plug-in's name, or nil: names
+// are typed in sweep files and listed in columns, so they are lowercase
+// letters, digits and the separators '-', '_', '.' and '+', starting with
+// a letter or a digit (as "infonce", "encode-and-dot", "bias_variance").
+func checkName(name string) error {
+	for i, r := range name {
+		switch {
+		case r >= 'a' && r <= 'z', r >= '0' && r <= '9':
+		case i > 0 && strings.ContainsRune("-_.+", r):
+		default:
+			return fmt.Errorf("has %q at byte %d: a name is lowercase letters, digits and '-', '_', '.' or '+', starting with a letter or a digit", r, i)
+		}
+	}
+	return nil
+}
+
 // Kind returns the kind of plug-in the registry holds.
 func (r *Registry[T]) Kind() string { return r.kind }
 
@@ -61,6 +84,9 @@ func (r *Registry[T]) Register(v T) {
 	site := registrationSite()
 	if name == "" {
 		panic(fmt.Sprintf("registry: a %s registered without a name, at %s", r.kind, site))
+	}
+	if err == nil {
+		err = checkName(name)
 	}
 	if err != nil {
 		panic(fmt.Sprintf("registry: %s %q (at %s) %v", r.kind, name, site, err))

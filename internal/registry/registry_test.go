@@ -74,6 +74,11 @@ func TestRegisterPanicsOnEmptyNameIncompletePluginOrDuplicate(t *testing.T) {
 		{"incomplete's reason", widget{}, widget{name: "a"}, `needs a factory`},
 		{"duplicate", w("a", 1), w("a", 2), `widget "a" registered twice, at registry/registry_test.go:`},
 		{"case", w("a", 1), w("A", 2), `widget "A" (at registry/registry_test.go:`},
+		{"upper case", widget{}, w("Tuba", 2), `has 'T' at byte 0: a name is lowercase letters, digits and '-', '_', '.' or '+'`},
+		{"tab and newline", widget{}, w("tab\tnew\nline", 2), `has '\t' at byte 3`},
+		{"slash", widget{}, w("a/b", 2), `has '/' at byte 1`},
+		{"markup", widget{}, w("<b>", 2), `has '<' at byte 0`},
+		{"leading separator", widget{}, w("-x", 2), `has '-' at byte 0`},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			r := newWidgets()
@@ -163,4 +168,27 @@ func TestDuplicatePanicNamesBothSites(t *testing.T) {
 	}()
 	_, _, line, _ = runtime.Caller(0)
 	earlyWidgets.Register(w("early", 2))
+}
+
+// TestNamesOfEveryShape checks names that checkName takes: the shapes the
+// shipped plug-ins have.
+func TestNamesOfEveryShape(t *testing.T) {
+	for _, name := range []string{"jsd", "encode-and-dot", "bias_variance", "cifar10", "a.b", "x+y", "0a"} {
+		if err := checkName(name); err != nil {
+			t.Errorf("checkName(%q) = %v, want nil", name, err)
+		}
+	}
+}
+
+// TestRequireSummary checks that a blank summary is refused and any other
+// taken.
+func TestRequireSummary(t *testing.T) {
+	for _, blank := range []string{"", " ", "\t\n"} {
+		if err := RequireSummary(blank); err == nil || !strings.Contains(err.Error(), "needs a Summary") {
+			t.Errorf("RequireSummary(%q) = %v, want needs a Summary", blank, err)
+		}
+	}
+	if err := RequireSummary("one line"); err != nil {
+		t.Errorf("RequireSummary(one line) = %v", err)
+	}
 }
