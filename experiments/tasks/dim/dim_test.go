@@ -328,6 +328,9 @@ func TestValidateNamesTheKey(t *testing.T) {
 		{"y_embedding", func(c *Config) { c.YEmbedding = "nop" }},
 		{"y_embedding", func(c *Config) { c.YEmbedding = "official" }}, // mi_units 2048, code 64: nothing to leave out
 		{"prior_hidden", func(c *Config) { c.PriorHidden = []int{10} }},
+		{"occlude_prob", func(c *Config) { c.OccludeProb = 1.5 }},
+		{"occlude_size = 0: must be at least 1 pixel", func(c *Config) { c.OccludeProb, c.OccludeSize = 0.5, 0 }},
+		{"occlude_size = 33: larger than the 32 × 32 images", func(c *Config) { c.OccludeProb, c.OccludeSize = 0.5, 33 }},
 		{"prior_penalty", func(c *Config) { c.PriorPenalty = -1 }},
 		{"prior_penalty", func(c *Config) { c.PriorPenalty = math.NaN() }},
 		{"gamma", func(c *Config) { c.Preset = "dim-g"; c.SetKeys([]string{"preset", "gamma"}) }},

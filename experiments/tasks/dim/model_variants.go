@@ -9,6 +9,7 @@ import (
 	"gorgonia.org/tensor"
 
 	"github.com/infomax/infomax/architectures"
+	"github.com/infomax/infomax/experiments/data"
 )
 
 // VariantSettings are the keys of the paper's two DIM variants of Table 4
@@ -45,6 +46,8 @@ func (c *Config) validateVariants() error {
 		return fmt.Errorf("occlude_prob = %g: must be a probability in [0, 1]", v.OccludeProb)
 	case v.OccludeProb > 0 && v.OccludeSize < 1:
 		return fmt.Errorf("occlude_size = %d: must be at least 1 pixel", v.OccludeSize)
+	case v.OccludeProb > 0 && v.OccludeSize > data.ImageSide:
+		return fmt.Errorf("occlude_size = %d: larger than the %d × %d images; at most %d, which blanks the whole image", v.OccludeSize, data.ImageSide, data.ImageSide, data.ImageSide)
 	case !(v.CoordWeight >= 0) || math.IsInf(v.CoordWeight, 0):
 		return fmt.Errorf("coord_weight = %g: must be a finite weight, at least 0", v.CoordWeight)
 	case v.CoordWeight > 0 && v.CoordHidden < 1:
