@@ -215,8 +215,8 @@ func TestGroupOrder(t *testing.T) {
 		got = append(got, g.Label())
 	}
 	// Estimators in the order they first appear, batch sizes numerically; a
-	// run without an estimator gets n/a.
-	want := "nwj, 16|nwj, 64|infonce, 8|infonce, 64|n/a, 64"
+	// run without an estimator has it unset.
+	want := "nwj, 16|nwj, 64|infonce, 8|infonce, 64|unset, 64"
 	if strings.Join(got, "|") != want {
 		t.Errorf("groups = %s, want %s", strings.Join(got, "|"), want)
 	}

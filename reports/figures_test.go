@@ -287,6 +287,48 @@ func TestStaircasePanelsByTwoParams(t *testing.T) {
 	}
 }
 
+// TestStaircaseConditionalLine draws a staircase whose lines are smile's
+// values of tau, a conditional parameter that jsd's and infonce's runs
+// lack: their line is named by what it lacks, "tau unset", in the legend,
+// never "n/a", and smile's lines by their value; a table's tau column says
+// "unset" too.
+func TestStaircaseConditionalLine(t *testing.T) {
+	var fakes []fakeRun
+	add := func(id string, params map[string]any) {
+		for seed := range int64(2) {
+			fakes = append(fakes, fakeRun{ID: fmt.Sprintf("%s-s%d", id, seed), Seed: seed, Params: params,
+				Metrics: results.Values{"level_2_bias": -0.5},
+				Log:     staircaseLog([]float64{2, 4}, 50, 0, 0.1, uint64(len(fakes)))})
+		}
+	}
+	add("jsd", map[string]any{"estimator": "jsd"})
+	add("infonce", map[string]any{"estimator": "infonce"})
+	for _, tau := range []float64{1, 5} {
+		add("smile-tau"+formatValue(tau), map[string]any{"estimator": "smile", "estimator_params.tau": tau})
+	}
+	runs := makeRuns(t, fakes...)
+	svg := madeSVG(t, runs, "staircase", map[string]any{"panel": "estimator", "line": "estimator_params.tau"})
+	for _, want := range []string{">tau unset (seed 0; 1 of 2 runs)<", ">tau = 1 (seed 0; 1 of 2 runs)<", ">tau = 5 (seed 0; 1 of 2 runs)<"} {
+		if !strings.Contains(svg, want) {
+			t.Errorf("staircase legend lacks %q", want)
+		}
+	}
+	if strings.Contains(svg, "n/a") {
+		t.Errorf("staircase names the runs without tau n/a")
+	}
+	// A table says the same word in the column of tau.
+	k, _ := Lookup("table")
+	paths, err := k.Make(runs, Spec{Kind: "table", Name: "t", Options: map[string]any{
+		"rows": []any{"estimator", "estimator_params.tau"}, "columns": "level_2_bias"}}, t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	md, _ := os.ReadFile(paths[0])
+	if !strings.Contains(string(md), "unset") || strings.Contains(string(md), "n/a") {
+		t.Errorf("table of the runs without tau does not say unset:\n%s", md)
+	}
+}
+
 // TestLineWhereAndXMetric draws runs at their reported number of
 // negatives (xmetric) and only those of one batch size (where): the runs
 // of the other batch size must not enter the means.
@@ -417,7 +459,8 @@ func TestFiguresSayWhichRunsTheyLeaveOut(t *testing.T) {
 }
 
 // TestGroupCaption: a figure names a group by its values, a number or a
-// boolean with its key, and leaves out a key the group's runs lack.
+// boolean with its key, and leaves out a key the group's runs lack, unless
+// they lack every key: then it says which.
 func TestGroupCaption(t *testing.T) {
 	keys := []string{"estimator", "estimator_params.tau", "cubic"}
 	for _, c := range []struct {
@@ -425,9 +468,9 @@ func TestGroupCaption(t *testing.T) {
 		want   string
 	}{
 		{[]string{"smile", "5", "false"}, "smile, tau = 5, cubic = false"},
-		{[]string{"nwj", missingValue, "true"}, "nwj, cubic = true"},
+		{[]string{"nwj", unsetValue, "true"}, "nwj, cubic = true"},
 		{[]string{"-1e-05", "x", "y"}, "estimator = -1e-05, x, y"},
-		{[]string{missingValue, missingValue, missingValue}, "n/a, n/a, n/a"},
+		{[]string{unsetValue, unsetValue, unsetValue}, "estimator, tau, cubic unset"},
 	} {
 		if got := (&group{Values: c.values, Keys: keys}).Caption(); got != c.want {
 			t.Errorf("Caption of %q = %q; want %q", c.values, got, c.want)

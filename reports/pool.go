@@ -165,10 +165,6 @@ func settingsDiff(a, b Run) map[string][2]string {
 	return diff
 }
 
-// unsetValue stands, among a setting's values, for a run without it (a
-// conditional parameter the run leaves out).
-const unsetValue = "unset"
-
 // runSettings flattens the settings of r that settingsDiff compares.
 func runSettings(r Run) map[string]string {
 	flat := map[string]string{}

@@ -73,9 +73,16 @@ func lineNumbers(lines []int) string {
 	return "lines " + english.And(parts)
 }
 
-// missingValue stands for a grouping key that a run does not have, when
-// other runs of the same report do.
+// missingValue stands for a value there is none of: a metric no run of a
+// row has, a mean of no runs, a cell of a heat map without runs.
 const missingValue = "n/a"
+
+// unsetValue stands for a setting that a run does not have when other runs
+// of the same report do (a conditional parameter the run leaves out): a
+// grouping key's value in tables, among a setting's values in the notes on
+// pooled runs, and on the page, so that "unset" is never confused with a
+// value that is missing ("n/a").
+const unsetValue = "unset"
 
 // leftOut counts the runs a report ignored because they are not done.
 type leftOut struct {
@@ -309,27 +316,33 @@ func (g *group) Label() string { return strings.Join(g.Values, ", ") }
 // Caption is the group's name in a figure, where no column names the
 // keys: Label, but a value that is a number or a boolean, which says
 // nothing alone, comes with its key's last part ("smile, tau = 5"), and a
-// key the group's runs lack (a conditional parameter) is left out
-// ("nwj", not "nwj, n/a") unless it is all there is.
+// key the group's runs lack (a conditional parameter) is left out ("nwj",
+// not "nwj, tau unset"), unless no key is left: then the group is named by
+// what its runs lack ("tau unset"), as jsd's line is in a figure whose
+// lines are smile's values of tau.
 func (g *group) Caption() string {
-	var parts []string
+	var parts, unset []string
 	for i, v := range g.Values {
 		switch {
 		case i >= len(g.Keys):
 			parts = append(parts, v)
-		case v == missingValue:
+		case v == unsetValue:
+			unset = append(unset, lastPart(g.Keys[i]))
 		case isNumberOrBool(v):
-			key := g.Keys[i]
-			parts = append(parts, key[strings.LastIndex(key, ".")+1:]+" = "+v)
+			parts = append(parts, lastPart(g.Keys[i])+" = "+v)
 		default:
 			parts = append(parts, v)
 		}
 	}
-	if len(parts) == 0 {
-		return g.Label()
+	if len(parts) == 0 && len(unset) > 0 {
+		return strings.Join(unset, ", ") + " " + unsetValue
 	}
 	return strings.Join(parts, ", ")
 }
+
+// lastPart returns the last dotted part of key: "tau" of
+// "estimator_params.tau".
+func lastPart(key string) string { return key[strings.LastIndex(key, ".")+1:] }
 
 // isNumberOrBool reports whether a formatted value is a number or a
 // boolean.
@@ -342,7 +355,7 @@ func isNumberOrBool(v string) bool {
 // numerically when every value of that key is a number, else in the order the
 // values first appear in runs (the order of the sweep file). A key that no run
 // has is an error naming it; a run lacking a key that others have gets the
-// value "n/a".
+// value "unset".
 func groupRuns(kind string, spec Spec, runs []Run, keys []string) ([]*group, error) {
 	rawValues := make([][]string, len(runs))
 	for i := range runs {
@@ -356,7 +369,7 @@ func groupRuns(kind string, spec Spec, runs []Run, keys []string) ([]*group, err
 		found := false
 		for i, r := range runs {
 			v, ok := r.Param(key)
-			s := missingValue
+			s := unsetValue
 			if ok {
 				found = true
 				s = formatValue(v)
@@ -492,12 +505,12 @@ func checkMetrics(kind string, spec Spec, option string, runs []Run, names []str
 
 // subsetKind, as groupRuns' kind, groups a subset of a report's runs (a
 // panel's), which may lack a key that the report's other runs have, such
-// as a conditional parameter: there a key no run has is n/a in every run,
-// not an error.
+// as a conditional parameter: there a key no run has is unset in every
+// run, not an error.
 const subsetKind = "\x00subset"
 
 // subGroups groups runs, a subset of a report's runs (a panel's), by keys,
-// as groupOrAll does, but with a key none of them has n/a in each.
+// as groupOrAll does, but with a key none of them has unset in each.
 func subGroups(runs []Run, keys []string) []*group {
 	groups, _ := groupOrAll(subsetKind, Spec{}, runs, keys)
 	return groups
