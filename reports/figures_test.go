@@ -199,6 +199,9 @@ func TestLineFigureSingleSeedHasNoBars(t *testing.T) {
 	checkFigureFiles(t, paths, dir, "one", 4*96, 3*96)
 }
 
+// TestHeatmapFigure draws a 3 x 3 grid of two runs a cell, but for one
+// cell whose run failed (hatched, n/a) and one with a single run: the
+// title says how many runs a cell averages and that cell says n = 1.
 func TestHeatmapFigure(t *testing.T) {
 	var fakes []fakeRun
 	for _, alpha := range []float64{0, 0.5, 1} {
@@ -210,6 +213,9 @@ func TestHeatmapFigure(t *testing.T) {
 				continue
 			}
 			for seed := range int64(2) {
+				if alpha == 1 && beta == 1 && seed == 1 {
+					continue // a cell of one run
+				}
 				fakes = append(fakes, fakeRun{
 					ID:      "a" + formatValue(alpha) + "b" + formatValue(beta) + "s" + formatValue(seed),
 					Seed:    seed,
@@ -230,10 +236,14 @@ func TestHeatmapFigure(t *testing.T) {
 	checkFigureFiles(t, paths, dir, "objectives", 490, 300)
 	svg, _ := os.ReadFile(paths[1])
 	// Cell alpha=0.5, beta=1: mean of 0.75 and 0.76, x100 = 75.5.
-	for _, want := range []string{"75.5", "n/a", "alpha", "beta", "not drawn: 1 run not done (1 failed)"} {
+	for _, want := range []string{"75.5", "n/a", "alpha", "beta", "not drawn: 1 run not done (1 failed)",
+		">each cell: mean of 2 runs (n = 1 where marked)<", ">n = 1<"} {
 		if !strings.Contains(string(svg), want) {
 			t.Errorf("heat map SVG lacks the text %q", want)
 		}
+	}
+	if n := strings.Count(string(svg), ">n = "); n != 1 {
+		t.Errorf("%d cells say their number of runs, want 1 (the cell of 1 run)", n)
 	}
 
 	g, err := buildHeatGrid("heatmap", spec, runs, heatmapOptions{X: "alpha", Y: "beta", Z: "linear_y_acc", Scale: 1})
@@ -245,6 +255,9 @@ func TestHeatmapFigure(t *testing.T) {
 	}
 	if !math.IsNaN(g.Z(0, 0)) || !near(g.Z(1, 2), 0.755, 1e-12) {
 		t.Errorf("grid cells: (0,0) = %v, want NaN; (0.5, 1) = %v, want 0.755", g.Z(0, 0), g.Z(1, 2))
+	}
+	if g.Counts[0][0] != 0 || g.Counts[2][1] != 2 || g.Counts[2][2] != 1 {
+		t.Errorf("grid counts %v; want 0 runs at (0, 0), 2 at (0.5, 1), 1 at (1, 1)", g.Counts)
 	}
 }
 

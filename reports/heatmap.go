@@ -4,22 +4,28 @@ import (
 	"fmt"
 	"image/color"
 	"math"
+	"slices"
 	"strconv"
+	"strings"
 
 	"gonum.org/v1/plot"
+	"gonum.org/v1/plot/font"
 	"gonum.org/v1/plot/palette"
 	"gonum.org/v1/plot/palette/moreland"
 	"gonum.org/v1/plot/plotter"
 	"gonum.org/v1/plot/text"
 	"gonum.org/v1/plot/vg"
 	"gonum.org/v1/plot/vg/draw"
+
+	"github.com/infomax/infomax/internal/english"
 )
 
 func init() {
 	Register(Kind{
 		Name: "heatmap",
 		Summary: "a summary metric over a grid of two swept parameters, each cell the mean over seeds " +
-			"written in the cell, coloured by viridis with a colour bar; e.g. an alpha/beta grid of probe accuracy",
+			"written in the cell (with its number of runs where cells differ in it), coloured by viridis " +
+			"with a colour bar; e.g. an alpha/beta grid of probe accuracy",
 		Check: func(spec Spec) error { _, err := readHeatmapOptions(spec); return err },
 		Keys: func(spec Spec) []KeyRef {
 			o, _ := readHeatmapOptions(spec)
@@ -51,7 +57,11 @@ func init() {
 //
 // A cell is the mean of z over all finished runs with its x and y (the
 // seeds, and any other parameter the sweep varies), coloured by viridis, a
-// perceptually uniform map; a cell without runs is grey and says n/a.
+// perceptually uniform map, or the diverging map center asks for. Under the
+// title, the figure says how many runs a cell averages: where cells differ
+// in it, the most common number, and each cell of another says its own
+// ("n = 1") under its value. A cell without runs is white, hatched, and
+// says n/a: no colour of either map.
 type heatmapOptions struct {
 	X, Y, Z   string
 	Title     string
@@ -102,6 +112,7 @@ func readHeatmapOptions(spec Spec) (heatmapOptions, error) {
 type heatGrid struct {
 	XLabels, YLabels []string
 	Cells            [][]float64 // Cells[row (y)][col (x)], NaN where empty
+	Counts           [][]int     // Counts[row][col]: the runs with a finite z
 }
 
 func (g heatGrid) Dims() (c, r int)   { return len(g.XLabels), len(g.YLabels) }
@@ -110,7 +121,7 @@ func (g heatGrid) X(c int) float64    { return float64(c) }
 func (g heatGrid) Y(r int) float64    { return float64(r) }
 
 // buildHeatGrid averages metric z (times scale) over the runs of each
-// (x, y) cell.
+// (x, y) cell, and counts the runs each mean is over.
 func buildHeatGrid(kind string, spec Spec, runs []Run, o heatmapOptions) (heatGrid, error) {
 	xs, err := groupRuns(kind, spec, runs, []string{o.X})
 	if err != nil {
@@ -134,20 +145,24 @@ func buildHeatGrid(kind string, spec Spec, runs []Run, o heatmapOptions) (heatGr
 	if err != nil {
 		return heatGrid{}, err
 	}
-	g.Cells = make([][]float64, len(ys))
+	g.Cells, g.Counts = make([][]float64, len(ys)), make([][]int, len(ys))
 	for r := range g.Cells {
-		g.Cells[r] = make([]float64, len(xs))
+		g.Cells[r], g.Counts[r] = make([]float64, len(xs)), make([]int, len(xs))
 		for c := range g.Cells[r] {
 			g.Cells[r][c] = math.NaN()
 		}
 	}
 	for _, cell := range cells {
-		mean, _ := MeanSD(metricValues(cell.Runs, o.Z, o.Scale))
-		g.Cells[row[cell.Values[1]]][col[cell.Values[0]]] = mean
+		zs := metricValues(cell.Runs, o.Z, o.Scale)
+		r, c := row[cell.Values[1]], col[cell.Values[0]]
+		g.Cells[r][c], _ = MeanSD(zs)
+		g.Counts[r][c] = len(zs)
 	}
 	return g, nil
 }
 
+// makeHeatmap makes the heatmap report of runs in dir: the heat map of
+// the finished runs (see heatmapOptions) beside its colour bar.
 func makeHeatmap(runs []Run, spec Spec, dir string) ([]string, error) {
 	o, done, out, err := startReport("heatmap", spec, runs, readHeatmapOptions)
 	if err != nil {
@@ -164,39 +179,9 @@ func makeHeatmap(runs []Run, spec Spec, dir string) ([]string, error) {
 	if err != nil {
 		return nil, err
 	}
-	pal := cmap.Palette(255)
-
-	p := plot.New()
-	p.Title.Text = o.Title
-	if s := out.String(); s != "" {
-		// No legend to say it in: a cell or a row of runs that are not
-		// done is grey or missing.
-		p.Title.Text += "\nnot drawn: " + s
-	}
-	// The title has room for the keys' names alone.
-	grouping, keys := pooledKeys("heatmap", spec, done)
-	for i := range keys {
-		keys[i].Values = nil
-	}
-	for _, line := range pooledLines(grouping, keys) {
-		p.Title.Text += "\n" + line
-	}
-	p.X.Label.Text = o.X
-	p.Y.Label.Text = o.Y
-	hm := plotter.NewHeatMap(g, pal)
-	hm.Min, hm.Max = cmap.Min(), cmap.Max()
-	hm.NaN = color.Gray{Y: 220}
-	hm.Underflow, hm.Overflow = pal.Colors()[0], pal.Colors()[len(pal.Colors())-1]
-	p.Add(hm)
-	p.X.Tick.Marker = indexTicks(g.XLabels)
-	p.Y.Tick.Marker = indexTicks(g.YLabels)
-	p.X.Padding, p.Y.Padding = 0, 0
-	p.X.Min, p.X.Max = -0.5, float64(len(g.XLabels))-0.5
-	p.Y.Min, p.Y.Max = -0.5, float64(len(g.YLabels))-0.5
-	if o.Values {
-		if err := addCellValues(p, g, cmap, o.Precision); err != nil {
-			return nil, err
-		}
+	p, err := heatmapPlot(g, cmap, o, heatmapTitle(spec, o, g, done, out))
+	if err != nil {
+		return nil, err
 	}
 
 	bar := plot.New()
@@ -218,6 +203,180 @@ func makeHeatmap(runs []Run, spec Spec, dir string) ([]string, error) {
 		bar.Title.Text = ""
 		bar.Draw(right)
 	})
+}
+
+// heatmapPlot draws grid g in the colours of cmap under title: the cells,
+// the empty ones white and hatched (see naHatch), and the text in them
+// (see addCellText).
+func heatmapPlot(g heatGrid, cmap palette.ColorMap, o heatmapOptions, title string) (*plot.Plot, error) {
+	pal := cmap.Palette(255)
+	p := plot.New()
+	p.Title.Text = title
+	p.X.Label.Text = o.X
+	p.Y.Label.Text = o.Y
+	hm := plotter.NewHeatMap(g, pal)
+	hm.Min, hm.Max = cmap.Min(), cmap.Max()
+	hm.NaN = color.White
+	hm.Underflow, hm.Overflow = pal.Colors()[0], pal.Colors()[len(pal.Colors())-1]
+	hatch := naHatch{g: g}
+	if o.Values {
+		sty := cellTextStyle(color.Black, plotter.DefaultFontSize)
+		hatch.gap = vg.Point{X: sty.Width(missingValue) + vg.Points(4), Y: sty.Height(missingValue) + vg.Points(2)}
+	}
+	p.Add(hm, hatch)
+	p.X.Tick.Marker = indexTicks(g.XLabels)
+	p.Y.Tick.Marker = indexTicks(g.YLabels)
+	p.X.Padding, p.Y.Padding = 0, 0
+	p.X.Min, p.X.Max = -0.5, float64(len(g.XLabels))-0.5
+	p.Y.Min, p.Y.Max = -0.5, float64(len(g.YLabels))-0.5
+	if err := addCellText(p, g, cmap, o, commonCount(g)); err != nil {
+		return nil, err
+	}
+	return p, nil
+}
+
+// heatmapTitle is the heat map's title: o.Title, then how many runs a cell
+// averages (see countsLine), the runs not drawn because they are not done
+// (there is no legend to say it in: their cells are hatched or missing),
+// and the names of the keys the cells pool, for which the title has room.
+func heatmapTitle(spec Spec, o heatmapOptions, g heatGrid, done []Run, out leftOut) string {
+	lines := []string{o.Title}
+	if l := countsLine(g, o.Values); l != "" {
+		lines = append(lines, l)
+	}
+	if s := out.String(); s != "" {
+		lines = append(lines, "not drawn: "+s)
+	}
+	grouping, keys := pooledKeys("heatmap", spec, done)
+	for i := range keys {
+		keys[i].Values = nil
+	}
+	return strings.Join(append(lines, pooledLines(grouping, keys)...), "\n")
+}
+
+// commonCount returns the number of runs that most of the cells with runs
+// average, the larger of two as common; 0 when no cell has runs.
+func commonCount(g heatGrid) (n int) {
+	freq := map[int]int{}
+	for _, row := range g.Counts {
+		for _, k := range row {
+			if k > 0 {
+				freq[k]++
+			}
+		}
+	}
+	for k, f := range freq {
+		if f > freq[n] || (f == freq[n] && k > n) {
+			n = k
+		}
+	}
+	return n
+}
+
+// countsLine says how many runs each cell's mean is over: "each cell: mean
+// of 3 runs", or where cells differ in it, with the other counts, which
+// those cells show under their value, "each cell: mean of 3 runs (n = 1 or
+// 2 where marked)". Without values in the cells it says what the hatched
+// cells are. It is "" when no cell has runs.
+func countsLine(g heatGrid, values bool) string {
+	n := commonCount(g)
+	if n == 0 {
+		return ""
+	}
+	line := "each cell: mean of " + english.Plural(n, "run")
+	if n == 1 {
+		line = "each cell: 1 run"
+	}
+	var others []int
+	empty := false
+	for _, row := range g.Counts {
+		for _, k := range row {
+			empty = empty || k == 0
+			if k > 0 && k != n && !slices.Contains(others, k) {
+				others = append(others, k)
+			}
+		}
+	}
+	if len(others) > 0 {
+		slices.Sort(others)
+		line += " (n = " + orList(others) + " where marked)"
+	}
+	if empty && !values {
+		line += "; hatched: no run"
+	}
+	return line
+}
+
+// orList writes ns as "1", "1 or 2", "1, 2 or 4".
+func orList(ns []int) string {
+	s := make([]string, len(ns))
+	for i, n := range ns {
+		s[i] = strconv.Itoa(n)
+	}
+	if len(s) == 1 {
+		return s[0]
+	}
+	return strings.Join(s[:len(s)-1], ", ") + " or " + s[len(s)-1]
+}
+
+// naHatch draws grey diagonal lines across the cells of a heat map that
+// have no runs (NaN), which the heat map fills white, so that an empty
+// cell cannot be read as a value: white is no colour of viridis, nor of
+// the diverging map, whose centre is light grey, and neither is hatched.
+// It leaves a white box of size gap (none when zero) at a cell's centre,
+// for the "n/a" written there.
+type naHatch struct {
+	g   heatGrid
+	gap vg.Point
+}
+
+// naHatchSpacing and naHatchStyle are the spacing and style of the hatch.
+var (
+	naHatchSpacing = vg.Points(5)
+	naHatchStyle   = draw.LineStyle{Color: color.Gray{Y: 150}, Width: vg.Points(0.6)}
+)
+
+// Plot implements plot.Plotter.
+func (h naHatch) Plot(c draw.Canvas, p *plot.Plot) {
+	trX, trY := p.Transforms(&c)
+	cols, rows := h.g.Dims()
+	for r := range rows {
+		for col := range cols {
+			if !math.IsNaN(h.g.Cells[r][col]) {
+				continue
+			}
+			cell := vg.Rectangle{
+				Min: vg.Point{X: trX(float64(col) - 0.5), Y: trY(float64(r) - 0.5)},
+				Max: vg.Point{X: trX(float64(col) + 0.5), Y: trY(float64(r) + 0.5)},
+			}
+			c.StrokeLines(naHatchStyle, hatchLines(cell, naHatchSpacing)...)
+			if h.gap != (vg.Point{}) {
+				mid := vg.Point{X: (cell.Min.X + cell.Max.X) / 2, Y: (cell.Min.Y + cell.Max.Y) / 2}
+				c.SetColor(color.White)
+				c.Fill(vg.Rectangle{Min: mid.Sub(h.gap.Scale(0.5)), Max: mid.Add(h.gap.Scale(0.5))}.Path())
+			}
+		}
+	}
+}
+
+// hatchLines returns the segments of the lines rising at 45 degrees,
+// spacing apart along the bottom edge, that cross rect, each cut at its
+// edges.
+func hatchLines(rect vg.Rectangle, spacing vg.Length) [][]vg.Point {
+	w, h := rect.Max.X-rect.Min.X, rect.Max.Y-rect.Min.Y
+	var lines [][]vg.Point
+	// The line at offset t runs through (Min.X + t + s, Min.Y + s).
+	for t := -h + spacing/2; t < w; t += spacing {
+		lo, hi := max(0, -t), min(h, w-t)
+		if lo >= hi {
+			continue
+		}
+		lines = append(lines, []vg.Point{
+			{X: rect.Min.X + t + lo, Y: rect.Min.Y + lo},
+			{X: rect.Min.X + t + hi, Y: rect.Min.Y + hi},
+		})
+	}
+	return lines
 }
 
 // heatColorMap returns the colour map of the heat map: sequential over the
@@ -257,50 +416,76 @@ func heatColorMap(spec Spec, g heatGrid, o heatmapOptions) (palette.ColorMap, er
 	return cmap, nil
 }
 
-// addCellValues writes each cell's value in it, dark on light cells and
-// light on dark ones.
-func addCellValues(p *plot.Plot, g heatGrid, cmap palette.ColorMap, prec int) error {
-	var dark, light plotter.XYLabels
+// addCellText writes in each cell its value, where o.Values asks for
+// values, and under it, in smaller type, its number of runs where that is
+// not common ("n = 1"): dark on light cells and light on dark ones.
+func addCellText(p *plot.Plot, g heatGrid, cmap palette.ColorMap, o heatmapOptions, common int) error {
+	const up, down = vg.Length(4), vg.Length(-7) // offsets of a value and its count
+	type texts struct {
+		labels plotter.XYLabels
+		styles []text.Style
+	}
+	byOffset := map[vg.Length]*texts{0: {}, up: {}, down: {}}
+	add := func(off vg.Length, xy plotter.XY, s string, c color.Color, size vg.Length) {
+		t := byOffset[off]
+		t.labels.XYs = append(t.labels.XYs, xy)
+		t.labels.Labels = append(t.labels.Labels, s)
+		t.styles = append(t.styles, cellTextStyle(c, size))
+	}
 	cols, rows := g.Dims()
 	for r := range rows {
 		for c := range cols {
-			v := g.Cells[r][c]
+			v, n := g.Cells[r][c], g.Counts[r][c]
 			xy := plotter.XY{X: float64(c), Y: float64(r)}
-			lbl := cellLabel(v, prec)
-			onLight := true
-			if finite(v) {
-				if col, err := cmap.At(math.Min(math.Max(v, cmap.Min()), cmap.Max())); err == nil {
-					onLight = luminance(col) > 0.45
+			ink := cellInk(v, cmap)
+			marked := n > 0 && n != common
+			if o.Values {
+				off := vg.Length(0)
+				if marked {
+					off = up
 				}
+				add(off, xy, cellLabel(v, o.Precision), ink, plotter.DefaultFontSize)
 			}
-			if onLight {
-				dark.XYs = append(dark.XYs, xy)
-				dark.Labels = append(dark.Labels, lbl)
-			} else {
-				light.XYs = append(light.XYs, xy)
-				light.Labels = append(light.Labels, lbl)
+			if marked {
+				off := vg.Length(0)
+				if o.Values {
+					off = down
+				}
+				add(off, xy, fmt.Sprintf("n = %d", n), ink, vg.Points(8))
 			}
 		}
 	}
-	for _, set := range []struct {
-		labels plotter.XYLabels
-		color  color.Color
-	}{{dark, color.Black}, {light, color.White}} {
-		if len(set.labels.XYs) == 0 {
+	for _, off := range []vg.Length{0, up, down} {
+		t := byOffset[off]
+		if len(t.labels.XYs) == 0 {
 			continue
 		}
-		l, err := plotter.NewLabels(set.labels)
+		l, err := plotter.NewLabels(t.labels)
 		if err != nil {
 			return err
 		}
-		for i := range l.TextStyle {
-			l.TextStyle[i].Color = set.color
-			l.TextStyle[i].XAlign = text.XCenter
-			l.TextStyle[i].YAlign = text.YCenter
-		}
+		l.TextStyle, l.Offset = t.styles, vg.Point{Y: off}
 		p.Add(l)
 	}
 	return nil
+}
+
+// cellTextStyle is the style of text in a cell: centred on it, in colour c
+// and size points.
+func cellTextStyle(c color.Color, size vg.Length) text.Style {
+	return text.Style{Color: c, Font: font.From(plotter.DefaultFont, size),
+		XAlign: text.XCenter, YAlign: text.YCenter, Handler: plot.DefaultTextHandler}
+}
+
+// cellInk is the colour of the text in a cell of value v: black on a light
+// cell (an empty one too), white on a dark one.
+func cellInk(v float64, cmap palette.ColorMap) color.Color {
+	if finite(v) {
+		if col, err := cmap.At(math.Min(math.Max(v, cmap.Min()), cmap.Max())); err == nil && luminance(col) <= 0.45 {
+			return color.White
+		}
+	}
+	return color.Black
 }
 
 // cellLabel formats a cell's value with prec decimals, or in two
