@@ -42,13 +42,9 @@ func report(s *sweep.Sweep, o *options, stdout, stderr io.Writer) int {
 	for _, f := range files {
 		fmt.Fprintf(stdout, "wrote %s\n", f)
 	}
-	if len(missing) > 0 {
-		fmt.Fprintf(stdout, "%d of %d runs are not done and are left out:\n", len(missing), len(s.Runs))
-		for _, st := range missing {
-			fmt.Fprintf(stdout, "  %s: %s\n", st.Run.ID, stateText(s, o.out, st))
-		}
-	} else {
-		fmt.Fprintf(stdout, "all %d runs are done\n", len(s.Runs))
+	fmt.Fprintln(stdout, doneLine(len(missing), len(s.Runs)))
+	for _, st := range missing {
+		fmt.Fprintf(stdout, "  %s: %s\n", st.Run.ID, stateText(s, o.out, st))
 	}
 	printPage(stdout, files)
 	if err != nil {
@@ -56,6 +52,22 @@ func report(s *sweep.Sweep, o *options, stdout, stderr io.Writer) int {
 		return exitFailed
 	}
 	return exitOK
+}
+
+// doneLine is the line `sweep report` counts the runs not done with, of
+// the sweep's runs: "2 of 6 runs are not done and are left out:" (the runs
+// follow), "1 of 6 runs is not done ...", "all 6 runs are done" or "the
+// sweep's 1 run is done".
+func doneLine(missing, runs int) string {
+	switch {
+	case missing == 1:
+		return fmt.Sprintf("1 of %s is not done and is left out:", english.Plural(runs, "run"))
+	case missing > 1:
+		return fmt.Sprintf("%d of %s are not done and are left out:", missing, english.Plural(runs, "run"))
+	case runs == 1:
+		return "the sweep's 1 run is done"
+	}
+	return fmt.Sprintf("all %d runs are done", runs)
 }
 
 // printPage says where the sweep's page is, when files has it: the last

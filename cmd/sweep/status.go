@@ -11,6 +11,7 @@ import (
 	"github.com/infomax/infomax/experiments/engine/checkpoint"
 	"github.com/infomax/infomax/experiments/engine/results"
 	"github.com/infomax/infomax/experiments/engine/sweep"
+	"github.com/infomax/infomax/internal/english"
 )
 
 // status prints every run's state, the time spent and an estimate of the
@@ -22,7 +23,7 @@ func status(s *sweep.Sweep, o *options, stdout, stderr io.Writer) int {
 		return exitUsage
 	}
 	if !started {
-		fmt.Fprintf(stdout, "sweep %s: nothing under %s yet; %d runs pending (start with `sweep run %s --out %s`)\n", s.Name, s.Dir(o.out), len(s.Runs), sweep.ShellQuote(s.File), sweep.ShellQuote(o.out))
+		fmt.Fprintf(stdout, "sweep %s: nothing under %s yet; %s pending (start with `sweep run %s --out %s`)\n", s.Name, s.Dir(o.out), english.Plural(len(s.Runs), "run"), sweep.ShellQuote(s.File), sweep.ShellQuote(o.out))
 		return exitOK
 	}
 	states := s.States(o.out)
@@ -125,7 +126,7 @@ func statusSummary(states []sweep.State) string {
 			parts[len(parts)-1] += fmt.Sprintf(" (%d diverged, kept by `sweep run` unless --retry-diverged)", kept)
 		}
 	}
-	line := fmt.Sprintf("%d runs: %s; %s spent", len(states), strings.Join(parts, ", "), formatSeconds(spent))
+	line := fmt.Sprintf("%s: %s; %s spent", english.Plural(len(states), "run"), strings.Join(parts, ", "), formatSeconds(spent))
 	if left := len(states) - done - kept; left > 0 && done > 0 {
 		atOnce := max(1, counts["running"])
 		perRun := doneTime / float64(done)

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"strings"
 	"testing"
 
 	"github.com/infomax/infomax/experiments/engine/results"
@@ -29,6 +30,44 @@ func TestStatusSummaryEstimatesTimeLeftAtTheRunsRunningNow(t *testing.T) {
 	} {
 		if got := statusSummary(append(done, tc.others...)); got != tc.want {
 			t.Errorf("statusSummary = %q\nwant %q", got, tc.want)
+		}
+	}
+}
+
+// TestOneRunIsCountedInTheSingular: the counts that status, report and
+// plan print for a sweep of one run say "1 run", and report's count of
+// the runs not done agrees with its number.
+func TestOneRunIsCountedInTheSingular(t *testing.T) {
+	f, out, _ := writeSmallWalk(t, "")
+	editFile(t, f, func(src string) string {
+		return strings.NewReplacer("seeds = [0, 1, 2]", "seeds = [0]", "values = [0.5, 2.0]", "values = [0.5]").Replace(src)
+	})
+	if code, stdout, errs := runCLI("status", f, "--out", out); code != exitOK || !strings.Contains(stdout, "; 1 run pending (") {
+		t.Errorf("status before the run: exit %d\n%s%s", code, stdout, errs)
+	}
+	checkUsageErrors(t, []usageError{
+		{[]string{"plan", f, "--format", "slurm", "--shards", "2"}, "--shards 2 is more than the sweep's 1 run: "},
+	})
+	if code, stdout, errs := runCLI("run", f, "--out", out); code != exitOK {
+		t.Fatalf("run: exit %d\n%s%s", code, stdout, errs)
+	}
+	if code, stdout, errs := runCLI("status", f, "--out", out); code != exitOK || !strings.Contains(stdout, "\n1 run: 1 done; ") {
+		t.Errorf("status: exit %d\n%s%s", code, stdout, errs)
+	}
+	if code, stdout, errs := runCLI("report", f, "--out", out); code != exitOK || !strings.Contains(stdout, "\nthe sweep's 1 run is done\n") {
+		t.Errorf("report: exit %d\n%s%s", code, stdout, errs)
+	}
+	for _, tc := range []struct {
+		missing, runs int
+		want          string
+	}{
+		{1, 1, "1 of 1 run is not done and is left out:"},
+		{1, 6, "1 of 6 runs is not done and is left out:"},
+		{3, 6, "3 of 6 runs are not done and are left out:"},
+		{0, 6, "all 6 runs are done"},
+	} {
+		if got := doneLine(tc.missing, tc.runs); got != tc.want {
+			t.Errorf("doneLine(%d, %d) = %q, want %q", tc.missing, tc.runs, got, tc.want)
 		}
 	}
 }

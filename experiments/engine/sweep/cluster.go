@@ -78,7 +78,7 @@ func (s *Sweep) CheckClusterPlan(p ClusterPlan) error {
 	case p.Shards < 0 || p.Shards > MaxShards:
 		return fmt.Errorf("--shards %d must be between 1 and %d", p.Shards, MaxShards)
 	case p.Shards > len(s.Runs):
-		return fmt.Errorf("--shards %d is more than the sweep's %d runs: some shards would have nothing to do", p.Shards, len(s.Runs))
+		return fmt.Errorf("--shards %d is more than the sweep's %s: some shards would have nothing to do", p.Shards, english.Plural(len(s.Runs), "run"))
 	case p.Parallel < 0:
 		return fmt.Errorf("--parallel %d must be at least 1", p.Parallel)
 	case p.Time != "" && !slurmTime.MatchString(p.Time):
