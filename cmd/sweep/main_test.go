@@ -291,6 +291,55 @@ func TestPlanFormatsPrintJobArrays(t *testing.T) {
 	})
 }
 
+// TestPlanUsesOrRefusesEveryFlag: every flag of `sweep plan`, with every
+// --format, either shows in the job file it prints or is refused in one
+// line naming the flag and the format; none is ignored. Without --format,
+// a job script's flag names the formats that use it.
+func TestPlanUsesOrRefusesEveryFlag(t *testing.T) {
+	f := filepath.Join(writeWalkFile(t), "walk.toml")
+	flags := []struct {
+		flag, value string
+		// shows is what the flag's value puts in each format's file.
+		shows map[string]string
+	}{
+		{"--shards", "2", map[string]string{"slurm": "#SBATCH --array=0-1\n", "k8s": "completions: 2\n"}},
+		{"--parallel", "3", map[string]string{"slurm": "#SBATCH --cpus-per-task=3\n", "k8s": `"--parallel", "3"]`}},
+		{"--out", "/scratch/o", map[string]string{"slurm": "--out /scratch/o --shard", "k8s": `"--out", "/scratch/o"`}},
+		{"--time", "1:00:00", map[string]string{"slurm": "#SBATCH --time=1:00:00\n"}},
+		{"--image", "reg.example/i:2", map[string]string{"k8s": `image: "reg.example/i:2"`}},
+	}
+	for _, format := range []string{"slurm", "k8s", "kubernetes"} {
+		kind := map[string]string{"kubernetes": "k8s"}[format]
+		if kind == "" {
+			kind = format
+		}
+		for _, fl := range flags {
+			args := []string{"plan", f, "--format", format, fl.flag, fl.value}
+			want, used := fl.shows[kind]
+			if !used {
+				other := "slurm"
+				if kind == "slurm" {
+					other = "k8s"
+				}
+				checkUsageErrors(t, []usageError{{args, "sweep plan: " + fl.flag + " is for --format " + other + " ("}})
+				if code, _, errs := runCLI(args...); !strings.Contains(errs, ", not --format "+format+": ") {
+					t.Errorf("sweep %q: exit %d, the error does not name --format %s: %s", args, code, format, errs)
+				}
+				continue
+			}
+			if code, out, errs := runCLI(args...); code != exitOK || !strings.Contains(out, want) {
+				t.Errorf("sweep %q: exit %d, output lacks %q:\n%s%s", args, code, want, out, errs)
+			}
+		}
+	}
+	checkUsageErrors(t, []usageError{
+		{[]string{"plan", f, "--time", "1:00:00"}, "sweep plan: --time is a setting of the job script: add --format slurm, or leave --time out"},
+		{[]string{"plan", f, "--image", "x"}, "sweep plan: --image is a setting of the job script: add --format k8s, or leave --image out"},
+		{[]string{"plan", f, "--shards", "2"}, "sweep plan: --shards is a setting of the job script: add --format slurm or --format k8s,"},
+		{[]string{"plan", f, "--format", "pbs", "--time", "1"}, `sweep plan: --format "pbs": use slurm`},
+	})
+}
+
 // TestParallelOverTheMemoryLimitIsAUsageError checks that `sweep run
 // --parallel P` refuses, before any run starts, P runs whose estimates
 // together exceed the limit, and `sweep plan` a job file that would: gaussian-quick's runs need about 42.5 MB each,

@@ -49,7 +49,7 @@ func plan(s *sweep.Sweep, o *options, stdout, stderr io.Writer) int {
 	}
 	for _, flag := range []string{"shards", "parallel", "time", "image"} {
 		if o.set[flag] {
-			fmt.Fprintf(stderr, "sweep plan: --%s is a setting of the job script: add --format slurm or --format k8s, or leave --%s out for the run list\n", flag, flag)
+			fmt.Fprintf(stderr, "sweep plan: --%s is a setting of the job script: add %s, or leave --%s out for the run list\n", flag, formatsOf(flag), flag)
 			return exitUsage
 		}
 	}
@@ -95,6 +95,14 @@ func runTable(s *sweep.Sweep, out string, stdout io.Writer) int {
 
 // clusterPlan prints a job-array script or manifest.
 func clusterPlan(s *sweep.Sweep, o *options, stdout, stderr io.Writer) int {
+	format, ok := jobFormats[o.format]
+	if !ok {
+		fmt.Fprintf(stderr, "sweep plan: --format %q: use slurm (a job-array script for sbatch) or k8s (an Indexed Job manifest for kubectl apply)\n", o.format)
+		return exitUsage
+	}
+	if code := checkFormatFlags(format, o, stderr); code >= 0 {
+		return code
+	}
 	p := sweep.ClusterPlan{File: s.File, Out: o.out, Shards: o.shards, Parallel: o.parallel, Time: o.time, Image: o.image, Shipped: o.shipped}
 	for _, f := range s.Extends {
 		// A file on disk, which the jobs must find; the rest are shipped
@@ -111,14 +119,57 @@ func clusterPlan(s *sweep.Sweep, o *options, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "sweep plan: %v\n", err)
 		return exitUsage
 	}
-	switch o.format {
-	case "slurm":
+	if format == "slurm" {
 		io.WriteString(stdout, s.SlurmScript(p))
-	case "k8s", "kubernetes":
+	} else {
 		io.WriteString(stdout, s.K8sJob(p))
-	default:
-		fmt.Fprintf(stderr, "sweep plan: --format %q: use slurm (a job-array script for sbatch) or k8s (an Indexed Job manifest for kubectl apply)\n", o.format)
-		return exitUsage
 	}
 	return exitOK
+}
+
+// jobFormats maps the values --format takes to the job file they print:
+// slurm or k8s.
+var jobFormats = map[string]string{"slurm": "slurm", "k8s": "k8s", "kubernetes": "k8s"}
+
+// formatOnlyFlags are the flags of `sweep plan` that one job format
+// alone uses: the format, what the flag sets in its job file, and what
+// to do instead under the other format. The other flags (--shards,
+// --parallel, --out) go into both.
+//
+// A Kubernetes Job has no equivalent of Slurm's per-task time limit:
+// the Job's activeDeadlineSeconds bounds every pod together, time spent
+// waiting for a node included, and fails the Job for good, and a pod's
+// kills the pod only for the Job to start another that resumes. So
+// --format k8s refuses --time rather than give it either meaning.
+var formatOnlyFlags = []struct{ flag, format, sets, instead string }{
+	{"time", "slurm", "each array task's time limit",
+		"a Kubernetes Job has no per-task time limit; leave --time out, or add activeDeadlineSeconds to the manifest by hand for a limit on the whole Job"},
+	{"image", "k8s", "the pods' container image",
+		"the Slurm script runs the sweep program on the nodes' PATH; leave --image out"},
+}
+
+// formatsOf names the --format values that use the job script's flag:
+// "--format slurm or --format k8s", or the one format of a flag of
+// formatOnlyFlags.
+func formatsOf(flag string) string {
+	for _, f := range formatOnlyFlags {
+		if f.flag == flag {
+			return "--format " + f.format
+		}
+	}
+	return "--format slurm or --format k8s"
+}
+
+// checkFormatFlags refuses, with one line naming the flag and the
+// format, a flag given on the command line that the job format does not
+// use (see formatOnlyFlags), which would otherwise be ignored. It
+// returns -1 to go on.
+func checkFormatFlags(format string, o *options, stderr io.Writer) int {
+	for _, f := range formatOnlyFlags {
+		if o.set[f.flag] && f.format != format {
+			fmt.Fprintf(stderr, "sweep plan: --%s is for --format %s (%s), not --format %s: %s\n", f.flag, f.format, f.sets, o.format, f.instead)
+			return exitUsage
+		}
+	}
+	return -1
 }
