@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"fmt"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"regexp"
 	"strings"
@@ -338,6 +339,44 @@ func TestPlanUsesOrRefusesEveryFlag(t *testing.T) {
 		{[]string{"plan", f, "--shards", "2"}, "sweep plan: --shards is a setting of the job script: add --format slurm or --format k8s,"},
 		{[]string{"plan", f, "--format", "pbs", "--time", "1"}, `sweep plan: --format "pbs": use slurm`},
 	})
+}
+
+// TestJobFilesSayTheCommandThatMakesThem: the "Made by" line of a job
+// file is a command line that, split as bash splits it, prints the same
+// file again, whatever flags made it (an --out with a space, flags left at
+// their defaults, --format kubernetes for k8s).
+func TestJobFilesSayTheCommandThatMakesThem(t *testing.T) {
+	bash, err := exec.LookPath("bash")
+	if err != nil {
+		t.Skip("no bash:", err)
+	}
+	f := filepath.Join(writeWalkFile(t), "walk.toml")
+	madeBy := regexp.MustCompile("(?m)^# Made by `([^`]*)`\\.$")
+	for _, args := range [][]string{
+		{"--format", "slurm", "--shards", "2", "--parallel", "3", "--time", "1:00:00", "--out", "/scratch/my runs"},
+		{"--format", "slurm"},
+		{"--format", "kubernetes", "--shards", "3", "--image", "reg.example/i:2", "--out", "o"},
+		{"--format", "k8s", "--parallel", "2"},
+	} {
+		code, job, errs := runCLI(append([]string{"plan", f}, args...)...)
+		m := madeBy.FindStringSubmatch(job)
+		if code != exitOK || m == nil {
+			t.Errorf("plan %q: exit %d, no Made by line:\n%s%s", args, code, job, errs)
+			continue
+		}
+		words, err := exec.Command(bash, "-c", `printf '%s\0' `+m[1]).Output()
+		if err != nil {
+			t.Fatalf("bash splitting %s: %v", m[1], err)
+		}
+		again := strings.Split(strings.TrimSuffix(string(words), "\x00"), "\x00")
+		if again[0] != "sweep" || again[1] != "plan" {
+			t.Errorf("plan %q: Made by %q is not a sweep plan command", args, m[1])
+			continue
+		}
+		if code, job2, errs := runCLI(again[1:]...); code != exitOK || job2 != job {
+			t.Errorf("plan %q: Made by %q gives another file (exit %d):\n%s%s\nwant:\n%s", args, m[1], code, job2, errs, job)
+		}
+	}
 }
 
 // TestParallelOverTheMemoryLimitIsAUsageError checks that `sweep run

@@ -239,6 +239,25 @@ func (j clusterJob) Args() []string {
 	return []string{j.Command, "run", j.SweepFile, "--out", j.Out, "--shards", strconv.Itoa(j.Shards), "--parallel", strconv.Itoa(j.Parallel)}
 }
 
+// PlanCommand is the `sweep plan` command line that prints this job file
+// in format ("slurm" or "k8s"), each argument quoted for the shell: every
+// flag that goes into the file, at its value, defaults included, so that
+// it makes the same file again.
+func (j clusterJob) PlanCommand(format string) string {
+	args := []string{j.Command, "plan", j.SweepFile, "--format", format,
+		"--shards", strconv.Itoa(j.Shards), "--parallel", strconv.Itoa(j.Parallel)}
+	if format == "slurm" {
+		args = append(args, "--time", j.Time)
+	} else {
+		args = append(args, "--image", j.Image)
+	}
+	args = append(args, "--out", j.Out)
+	for i, a := range args {
+		args[i] = ShellQuote(a)
+	}
+	return strings.Join(args, " ")
+}
+
 // renderJob fills in the job template name. The templates are part of the
 // program, so a failure is a bug.
 func renderJob(name string, job clusterJob) string {
