@@ -786,21 +786,19 @@ func (p *parser) param(s *Sweep, name string, spec map[string]any) (Param, error
 	if slices.Contains(strings.Split(name, "."), "") {
 		return param, p.errAt(ps.path, "%q is not a key path: use names separated by single dots, like \"optim.lr\"", name)
 	}
-	if err := ps.checkKeys(); err != nil {
-		return param, err
-	}
+	// The distribution first: one of W&B's that is not supported here
+	// comes with keys of its own (q, mu, sigma), which its error explains.
 	var err error
 	if param.Distribution, err = ps.distribution(); err != nil {
 		return param, err
 	}
-	switch param.Distribution {
-	case "", DistCategorical:
+	if err := ps.checkKeys(); err != nil {
+		return param, err
+	}
+	if param.Distribution == "" || param.Distribution == DistCategorical {
 		err = ps.values(&param)
-	case DistUniform, DistLogUniform, DistIntUniform:
+	} else {
 		err = ps.bounds(&param)
-	default:
-		err = p.errAt(ps.at("distribution"), "%q is not a distribution (known: %s, %s, %s, %s)",
-			param.Distribution, DistCategorical, DistUniform, DistIntUniform, DistLogUniform)
 	}
 	if err != nil {
 		return param, err
@@ -901,8 +899,8 @@ func (ps *paramSpec) checkKeys() error {
 	return nil
 }
 
-// distribution decodes distribution, which only a random sweep can have;
-// "" when there is none.
+// distribution decodes distribution, which only a random sweep can have
+// and must be one of distributions; "" when there is none.
 func (ps *paramSpec) distribution() (string, error) {
 	if !ps.hasDist {
 		return "", nil
@@ -915,7 +913,51 @@ func (ps *paramSpec) distribution() (string, error) {
 	if ps.s.Method != MethodRandom {
 		return "", ps.errAt("distribution", "a grid sweep cannot sample: list the points with values = [...], or set method = \"random\"")
 	}
+	if !slices.Contains(distributions, d) {
+		return "", ps.errAt("distribution", "%s", unknownDistribution(d, ps.spec))
+	}
 	return d, nil
+}
+
+// distributions are the distributions a sweep file can name.
+var distributions = []string{DistCategorical, DistUniform, DistIntUniform, DistLogUniform}
+
+// unknownDistribution is the error message for distribution = d, which is
+// not one of distributions; spec is the parameter's table. W&B's other
+// distributions get what to write instead: log_uniform and
+// inv_log_uniform, whose min and max are natural logs, the bounds of
+// log_uniform_values that draws the same values (worked out where spec
+// has min and max); inv_log_uniform_values, the same distribution as
+// log_uniform_values; constant, value = x. Those with no equivalent (the
+// quantized q_*, normal, log_normal, beta) are said to be unsupported.
+// Any other name gets the closest known one, if any is near.
+func unknownDistribution(d string, spec map[string]any) string {
+	head := fmt.Sprintf("%q is not a distribution here", d)
+	lo, okLo := number(spec["min"])
+	hi, okHi := number(spec["max"])
+	logBounds := func(from, to float64) string {
+		if !okLo || !okHi {
+			return ""
+		}
+		return fmt.Sprintf(" (here min = %s, max = %s)", strconv.FormatFloat(from, 'g', 4, 64), strconv.FormatFloat(to, 'g', 4, 64))
+	}
+	switch d {
+	case "log_uniform":
+		return fmt.Sprintf("%s; did you mean %q? W&B's log_uniform draws e^x for x uniform on [min, max]: "+
+			"%s takes the bounds themselves, min = e^min and max = e^max%s", head, DistLogUniform, DistLogUniform, logBounds(math.Exp(lo), math.Exp(hi)))
+	case "inv_log_uniform":
+		return fmt.Sprintf("%s; did you mean %q? W&B's inv_log_uniform draws e^-x for x uniform on [min, max]: "+
+			"%s takes the bounds themselves, min = e^-max and max = e^-min%s", head, DistLogUniform, DistLogUniform, logBounds(math.Exp(-hi), math.Exp(-lo)))
+	case "inv_log_uniform_values":
+		return fmt.Sprintf("%s; did you mean %q? W&B's inv_log_uniform_values draws from the same distribution, with the same min and max", head, DistLogUniform)
+	case "constant":
+		return fmt.Sprintf("%s: for W&B's constant, write value = x and no distribution", head)
+	case "q_uniform", "q_log_uniform", "q_log_uniform_values", "q_normal", "q_log_normal", "q_beta":
+		return fmt.Sprintf("%s: W&B's quantized distributions (q_*) are not supported; use %q for whole numbers, or list the values to draw from with values = [...]", head, DistIntUniform)
+	case "normal", "log_normal", "beta":
+		return fmt.Sprintf("%s: W&B's %s is not supported; draw between bounds with %q or %q and min and max, or list the values with values = [...]", head, d, DistUniform, DistLogUniform)
+	}
+	return fmt.Sprintf("%s (known: %s)%s", head, strings.Join(distributions, ", "), registry.DidYouMean(d, distributions))
 }
 
 // values decodes the values of a grid or categorical parameter (values =

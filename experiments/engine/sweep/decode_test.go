@@ -229,6 +229,8 @@ func TestConditionalParameter(t *testing.T) {
 
 func TestBadSweepFiles(t *testing.T) {
 	head := "name = \"bad\"\ntask = \"fake\"\n" // lines 1-2
+	// lines 3-6, the distribution's name to follow
+	lrDist := "method = \"random\"\nrun_cap = 3\n[parameters.\"optim.lr\"]\ndistribution = "
 	cases := []struct {
 		name string
 		src  string
@@ -267,6 +269,20 @@ func TestBadSweepFiles(t *testing.T) {
 		{"uniform on an integer key", head + "method = \"random\"\nrun_cap = 3\n[parameters.width]\ndistribution = \"uniform\"\nmin = 4\nmax = 64\n", 6, `parameters.width.distribution: "uniform" draws fractional numbers, and width takes whole ones: use distribution = "int_uniform"`},
 		{"log-uniform on an integer key", head + "method = \"random\"\nrun_cap = 3\n[parameters.width]\ndistribution = \"log_uniform_values\"\nmin = 16\nmax = 600\n", 6, `width takes whole ones: list values = [...] spaced as you want them (such as [16, 32, 64, 128, 600]), or use distribution = "int_uniform", spaced evenly`},
 		{"unknown distribution", head + "method = \"random\"\nrun_cap = 3\n[parameters.\"optim.lr\"]\ndistribution = \"normal\"\n", 6, `"normal" is not a distribution`},
+		// W&B's other distributions: what to write instead, or that there is
+		// nothing to write, before the keys of their own (q, mu, sigma).
+		{"W&B's log_uniform", head + lrDist + "\"log_uniform\"\nmin = -9.2103\nmax = -2.302585\n", 6, `"log_uniform" is not a distribution here; did you mean "log_uniform_values"? ` +
+			`W&B's log_uniform draws e^x for x uniform on [min, max]: log_uniform_values takes the bounds themselves, min = e^min and max = e^max (here min = 0.0001, max = 0.1)`},
+		{"W&B's inv_log_uniform", head + lrDist + "\"inv_log_uniform\"\nmin = 2.302585\nmax = 9.2103\n", 6, `did you mean "log_uniform_values"? ` +
+			`W&B's inv_log_uniform draws e^-x for x uniform on [min, max]: log_uniform_values takes the bounds themselves, min = e^-max and max = e^-min (here min = 0.0001, max = 0.1)`},
+		{"W&B's inv_log_uniform_values", head + lrDist + "\"inv_log_uniform_values\"\nmin = 1e-4\nmax = 0.1\n", 6, `did you mean "log_uniform_values"? W&B's inv_log_uniform_values draws from the same distribution, with the same min and max`},
+		{"W&B's constant", head + lrDist + "\"constant\"\nvalue = 0.1\n", 6, `"constant" is not a distribution here: for W&B's constant, write value = x and no distribution`},
+		{"W&B's q_uniform", head + lrDist + "\"q_uniform\"\nmin = 0.0\nmax = 1.0\nq = 0.1\n", 6, `"q_uniform" is not a distribution here: W&B's quantized distributions (q_*) are not supported; use "int_uniform" for whole numbers`},
+		{"W&B's q_log_uniform_values", head + lrDist + "\"q_log_uniform_values\"\n", 6, `W&B's quantized distributions (q_*) are not supported`},
+		{"W&B's normal", head + lrDist + "\"normal\"\nmu = 0.0\nsigma = 1.0\n", 6, `"normal" is not a distribution here: W&B's normal is not supported; draw between bounds with "uniform" or "log_uniform_values" and min and max`},
+		{"W&B's log_normal", head + lrDist + "\"log_normal\"\n", 6, `W&B's log_normal is not supported`},
+		{"W&B's beta", head + lrDist + "\"beta\"\n", 6, `W&B's beta is not supported`},
+		{"misspelt distribution", head + lrDist + "\"log_unifrom_values\"\n", 6, `"log_unifrom_values" is not a distribution here (known: categorical, uniform, int_uniform, log_uniform_values); did you mean "log_uniform_values"?`},
 		{"random without run_cap", head + "method = \"random\"\n", 3, `run_cap: missing: a random sweep needs run_cap = N`},
 		{"run_cap under grid", head + "run_cap = 3\n", 3, `run_cap: is only used by method = "random"`},
 		{"unknown method", head + "method = \"bayes\"\n", 3, `method: "bayes" is not a method`},
