@@ -42,9 +42,11 @@ func editFile(t *testing.T, path string, edit func(string) string) {
 	}
 }
 
-// TestUnusableOutIsAUsageError: an --out that cannot hold the sweep (under
-// a regular file, or, when not root, in a read-only directory) is for the
-// user to fix: run and status exit with 2 and say why and what to do.
+// TestUnusableOutIsAUsageError: an --out that cannot hold the sweep (a
+// regular file, under one, or, when not root, in a read-only directory) is
+// for the user to fix: run, status and report exit with 2 and say why and
+// what to do. An --out that is a file says so, rather than (report) that
+// nothing was run there yet.
 func TestUnusableOutIsAUsageError(t *testing.T) {
 	f, _, _ := writeSmallWalk(t, "")
 	dir := t.TempDir()
@@ -52,7 +54,13 @@ func TestUnusableOutIsAUsageError(t *testing.T) {
 	if err := os.WriteFile(file, nil, 0o644); err != nil {
 		t.Fatal(err)
 	}
-	outs := []string{filepath.Join(file, "runs")}
+	for _, cmd := range []string{"run", "status", "report"} {
+		code, stdout, errs := runCLI(cmd, f, "--out", file)
+		if want := ": --out " + file + " is a file, not a folder; pass --out DIR "; code != exitUsage || !strings.Contains(errs, want) || len(regexp.MustCompile(`(?m)^sweep`).FindAllString(errs, -1)) != 1 {
+			t.Errorf("sweep %s --out <a file>: exit %d, want 2 and one line with %q\n%s%s", cmd, code, want, stdout, errs)
+		}
+	}
+	outs := []string{file, filepath.Join(file, "runs")}
 	if os.Geteuid() != 0 { // root writes anywhere
 		ro := filepath.Join(dir, "ro")
 		if err := os.Mkdir(ro, 0o555); err != nil {
@@ -61,7 +69,7 @@ func TestUnusableOutIsAUsageError(t *testing.T) {
 		outs = append(outs, filepath.Join(ro, "runs"))
 	}
 	for _, out := range outs {
-		for _, cmd := range []string{"run", "status"} {
+		for _, cmd := range []string{"run", "status", "report"} {
 			code, stdout, errs := runCLI(cmd, f, "--out", out)
 			line := regexp.MustCompile(`(?m)^sweep.*: output directory ` + regexp.QuoteMeta(filepath.Join(out, "walk")) + `.*; pass --out DIR .*$`)
 			if code != exitUsage || !line.MatchString(errs) {

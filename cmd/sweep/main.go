@@ -109,9 +109,10 @@ process dies.
 Exit status of run: 0 every run of the shard is done; 1 a run of the shard
 failed or was interrupted, or a report failed; 2 nothing ran: a usage or
 sweep-file error, a changed sweep file without --force, or an output
-directory that cannot be made, read or written. report exits 2 for a
-changed sweep file or an unreadable sweep.json without --force too. status
-exits 0 (warning of either), or 2 for a usage error or an unusable --out.
+directory that cannot be made, read or written. report exits 2 for an
+unusable --out, and for a changed sweep file or an unreadable sweep.json
+without --force. status exits 0 (warning of either), or 2 for a usage
+error or an unusable --out.
 `
 
 // Exit statuses.

@@ -24,9 +24,14 @@ func reportFlags(fs *flag.FlagSet, o *options) {
 	fs.BoolVar(&o.force, "force", false, "report a sweep file whose runs changed since the output directory was started (its results.csv and reports then show the file's runs)")
 }
 
-// report remakes the sweep's figures and tables from what is stored.
+// report remakes the sweep's figures and tables from what is stored. An
+// output directory that cannot be used (an --out that is a file) is a
+// usage error, as for status and run; one with nothing stored yet is not.
 func report(s *sweep.Sweep, o *options, stdout, stderr io.Writer) int {
-	if !started(s, o.out) {
+	if ok, err := s.Started(o.out); err != nil {
+		fmt.Fprintf(stderr, "sweep report: %v%s\n", err, outHint(err))
+		return exitUsage
+	} else if !ok {
 		fmt.Fprintf(stderr, "sweep: no results for sweep %s under %s: run `sweep run %s --out %s` first\n", s.Name, o.out, sweep.ShellQuote(s.File), sweep.ShellQuote(o.out))
 		return exitFailed
 	}

@@ -241,6 +241,9 @@ func (r *Runner) startOutput() (parallel int) {
 // changed file. It returns the outcome to fill in, or a *ChangedError, or
 // an *OutError for a directory that cannot be made or written.
 func (r *Runner) checkDir(s *Sweep, out string) (*Outcome, error) {
+	if _, err := s.Started(out); err != nil {
+		return nil, err // it says why, better than MkdirAll's error would
+	}
 	if err := os.MkdirAll(s.Dir(out), 0o755); err != nil {
 		return nil, &OutError{Dir: s.Dir(out), Err: err}
 	}

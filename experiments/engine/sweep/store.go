@@ -6,6 +6,7 @@ import (
 	"os"
 	"path/filepath"
 	"sync/atomic"
+	"syscall"
 
 	"github.com/infomax/infomax/experiments/engine/results"
 	"github.com/infomax/infomax/reports"
@@ -37,8 +38,8 @@ func (e *OutError) Unwrap() error { return e.Err }
 // Started reports whether the sweep's directory under out exists. The error,
 // an *OutError, says that the directory cannot be used: it exists but is not
 // a directory this process can read, or it does not exist and cannot be
-// made, because its nearest existing parent is not a directory this process
-// can write.
+// made, because its nearest existing parent is not a directory (--out
+// itself a file, say) or not one this process can write.
 func (s *Sweep) Started(out string) (bool, error) {
 	dir := s.Dir(out)
 	st, err := os.Stat(dir)
@@ -52,24 +53,44 @@ func (s *Sweep) Started(out string) (bool, error) {
 		}
 		f.Close()
 		return true, nil
-	case !errors.Is(err, os.ErrNotExist):
+	case !missing(err):
 		return false, &OutError{Dir: dir, Err: err}
 	}
 	for p := filepath.Dir(dir); ; p = filepath.Dir(p) {
 		st, err := os.Stat(p)
 		switch {
 		case err == nil && !st.IsDir():
-			return false, &OutError{Dir: dir, Err: fmt.Errorf("%s is not a directory", p)}
+			return false, &OutError{Dir: dir, Err: notAFolder(p, st, out)}
 		case err == nil && !writable(p):
 			return false, &OutError{Dir: dir, Err: fmt.Errorf("cannot be made: %s is not writable", p)}
 		case err == nil:
 			return false, nil
-		case !errors.Is(err, os.ErrNotExist):
+		case !missing(err):
 			return false, &OutError{Dir: dir, Err: err}
 		case p == filepath.Dir(p):
 			return false, nil
 		}
 	}
+}
+
+// missing reports whether err, from os.Stat, says that the path is not
+// there: it does not exist, or a path above it is not a directory.
+func missing(err error) bool {
+	return errors.Is(err, os.ErrNotExist) || errors.Is(err, syscall.ENOTDIR)
+}
+
+// notAFolder is the error for p, above the sweep's directory under out,
+// which is there but is not a directory (st): "--out runs is a file, not a
+// folder" where p is out itself.
+func notAFolder(p string, st os.FileInfo, out string) error {
+	what := "is not a folder"
+	if st.Mode().IsRegular() {
+		what = "is a file, not a folder"
+	}
+	if p == filepath.Clean(out) {
+		return fmt.Errorf("--out %s %s", p, what)
+	}
+	return fmt.Errorf("%s %s", p, what)
 }
 
 // RunDir returns the directory of run r under out.
