@@ -46,7 +46,8 @@ type curvesView struct {
 	Omitted []string
 	// Seeds are the colours of the seeds, for the legend.
 	Seeds []seedSwatch
-	// Unread says which runs' logs could not be read, and why.
+	// Unread says which runs' logs could not be read, whole or in part
+	// (lines skipped, the end of a done run's log lost), and why.
 	Unread []string
 }
 
@@ -94,8 +95,9 @@ type curvePoint struct{ X, Y float64 }
 
 // newCurvesView reads the metrics logs of p's runs and lays out their
 // curves. A run without a log (pending) has none, nor has a run whose log
-// cannot be read: Unread says why, and which lines of a log it skipped
-// (torn or corrupt), as the run's Warnings do too.
+// cannot be read: Unread says why, which lines of a log it skipped (torn
+// or corrupt) and which done run's log ends early, as the run's Warnings
+// do too.
 func newCurvesView(p Page) curvesView {
 	var v curvesView
 	var all []runCurves

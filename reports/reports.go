@@ -10,6 +10,7 @@ import (
 	"cmp"
 	"fmt"
 	"path/filepath"
+	"strings"
 
 	"github.com/infomax/infomax/internal/english"
 	"github.com/infomax/infomax/internal/registry"
@@ -33,22 +34,55 @@ type Run struct {
 
 // Metrics reads the run's metrics.jsonl, skipping torn or corrupt lines,
 // which it adds to Warnings with the file's path and the lines' numbers.
+// A done run whose log ends before the step its summary.json ends at (its
+// later records lost) is a warning too, naming the file and both steps.
 func (r Run) Metrics() ([]results.Record, error) {
 	recs, _, err := r.metricsNoted()
 	return recs, err
 }
 
-// metricsNoted is Metrics that also returns the warning it added, "" when
-// it skipped no line.
+// metricsNoted is Metrics that also returns the warnings it added, joined
+// by "; ", "" when it has none.
 func (r Run) metricsNoted() (recs []results.Record, note string, err error) {
 	path := filepath.Join(r.Dir, results.MetricsFile)
 	recs, skipped, err := results.ReadMetrics(path)
-	if err == nil && len(skipped) > 0 {
-		note = fmt.Sprintf("%s: skipped %s that could not be read (torn or corrupt): %s",
-			path, english.Plural(len(skipped), "line"), lineNumbers(skipped))
-		r.Warnings.Add(note)
+	if err != nil {
+		return recs, "", err
 	}
-	return recs, note, err
+	var notes []string
+	if len(skipped) > 0 {
+		notes = append(notes, fmt.Sprintf("%s: skipped %s that could not be read (torn or corrupt): %s",
+			path, english.Plural(len(skipped), "line"), lineNumbers(skipped)))
+	}
+	if short := r.shortLog(path, recs); short != "" {
+		notes = append(notes, short)
+	}
+	for _, n := range notes {
+		r.Warnings.Add(n)
+	}
+	return recs, strings.Join(notes, "; "), nil
+}
+
+// shortLog is the warning for a done run whose log, at path, holds recs
+// and ends before the step its summary ends at, "" for any other run: a
+// log cut short (by hand, or by a disk that lost its end) gives curves
+// that stop early, and tables read from the log that miss the last
+// levels, with no other sign.
+func (r Run) shortLog(path string, recs []results.Record) string {
+	if r.Summary == nil || r.Summary.Status != results.StatusDone {
+		return ""
+	}
+	last, ends := 0, "holds no record"
+	if len(recs) > 0 {
+		last = recs[len(recs)-1].Step
+		ends = fmt.Sprintf("ends at step %d", last)
+	}
+	if last >= r.Summary.Step {
+		return ""
+	}
+	return fmt.Sprintf("%s %s, but the run is done at step %d (%s): its later records are lost, so its curves (and any table read from its log) stop there; "+
+		"restore the file, or delete %s so that `sweep run` runs that run again",
+		path, ends, r.Summary.Step, results.SummaryFile, filepath.Join(r.Dir, results.SummaryFile))
 }
 
 // Spec is one figure or table as declared in a sweep file:

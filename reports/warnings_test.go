@@ -45,3 +45,42 @@ func TestMetricsWarnsOfSkippedLinesOnce(t *testing.T) {
 		t.Fatalf("one line: %q", got)
 	}
 }
+
+// TestMetricsWarnsOfADoneRunsShortLog: a done run whose log ends before
+// the step its summary ends at is a warning naming the file, the step the
+// log ends at and the run's final step; a done run logged to its end, and
+// a run that is not done, are not.
+func TestMetricsWarnsOfADoneRunsShortLog(t *testing.T) {
+	logTo := func(last int) func(func(int, results.Values)) {
+		return func(log func(int, results.Values)) {
+			for step := 1; step <= last; step++ {
+				log(step, results.Values{"mi": 1})
+			}
+		}
+	}
+	runs := makeRuns(t,
+		fakeRun{ID: "short", Log: logTo(13)},
+		fakeRun{ID: "whole", Log: logTo(20)},
+		fakeRun{ID: "empty", Log: logTo(0)},
+		fakeRun{ID: "failed", Status: results.StatusFailed, Log: logTo(5)},
+	)
+	w := &Warnings{}
+	for i := range runs {
+		runs[i].Summary.Step = 20
+		runs[i].Warnings = w
+		if _, err := runs[i].Metrics(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	advice := func(r Run) string {
+		return ": its later records are lost, so its curves (and any table read from its log) stop there; restore the file, or delete " +
+			filepath.Join(r.Dir, results.SummaryFile) + " so that `sweep run` runs that run again"
+	}
+	want := []string{
+		filepath.Join(runs[0].Dir, results.MetricsFile) + " ends at step 13, but the run is done at step 20 (summary.json)" + advice(runs[0]),
+		filepath.Join(runs[2].Dir, results.MetricsFile) + " holds no record, but the run is done at step 20 (summary.json)" + advice(runs[2]),
+	}
+	if got := w.List(); !slices.Equal(got, want) {
+		t.Fatalf("warnings\n%q\nwant\n%q", got, want)
+	}
+}

@@ -97,6 +97,34 @@ func TestReportWarnsOfTornMetricsLines(t *testing.T) {
 	}
 }
 
+// TestReportWarnsOfADoneRunsShortLog: a done run whose metrics.jsonl lost
+// its end (cut to its first record and a torn line) is one warning of
+// `sweep report`, naming the file, the step the log ends at and the run's
+// final step, beside the torn line's, and the page says so too; the runs
+// whose logs are whole give none.
+func TestReportWarnsOfADoneRunsShortLog(t *testing.T) {
+	f, out, s := ranSmallWalk(t, "[[figures]]\nkind = \"curves\"\nname = \"walk\"\ny = [\"x\"]\ngroup = [\"scale\"]\n")
+	path := filepath.Join(s.RunDir(out, s.Runs[0]), results.MetricsFile)
+	editFile(t, path, func(m string) string {
+		return strings.SplitAfter(m, "\n")[0] + "{\"step\":2,\"val"
+	})
+	code, stdout, errs := runCLI("report", f, "--out", out)
+	want := "warning: " + path + " ends at step 1, but the run is done at step 3 (summary.json): its later records are lost"
+	if code != exitOK || !strings.Contains(errs, want) || !strings.Contains(errs, path+": skipped 1 line") {
+		t.Fatalf("report: exit %d, stderr lacks %q\n%s%s", code, want, stdout, errs)
+	}
+	if n := strings.Count(errs, "but the run is done at step"); n != 1 {
+		t.Errorf("report: %d warnings of a log cut short, want 1 (the one run's):\n%s", n, errs)
+	}
+	page, err := os.ReadFile(filepath.Join(s.Dir(out), sweep.ReportsDir, reports.PageFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(string(page), path+" ends at step 1, but the run is done at step 3") {
+		t.Errorf("the page does not say that the log of run %s ends at step 1", s.Runs[0].ID)
+	}
+}
+
 // TestReportSaysHowToRemakeADoneRunsMissingFile: with a done run's
 // metrics.jsonl deleted, the report that reads it fails, naming the file
 // and saying how to have the run made again, and the figure the first
