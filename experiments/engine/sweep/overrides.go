@@ -3,6 +3,7 @@ package sweep
 import (
 	"fmt"
 	"maps"
+	"reflect"
 	"slices"
 	"strings"
 
@@ -141,11 +142,37 @@ func (s *Sweep) whereTypo(where map[string]any) (name string, value any) {
 				strs = append(strs, str)
 			}
 		}
-		if c := registry.Closest(want, strs); c != "" {
+		if c := registry.Closest(want, strs); c != "" && (s.rejects(n, want) || s.rejects(n, c)) {
 			return n, c
 		}
 	}
 	return "", nil
+}
+
+// rejects reports whether the task refuses value for the parameter name
+// in a run of its own: Validate's error names that key, as in "estimator
+// = \"smiel\": unknown estimator". Of two close spellings, one the task
+// refuses is a misspelling; two it takes (presets "dim-l" and "dim-g")
+// are two settings, and neither is blamed.
+func (s *Sweep) rejects(name string, value any) (refused bool) {
+	defer func() {
+		if recover() != nil {
+			refused = false // a task's panic is reported where the runs are validated
+		}
+	}()
+	cfg, err := s.newConfig()
+	if err != nil {
+		return false
+	}
+	if s.dec.setPath(reflect.ValueOf(cfg).Elem(), strings.Split(name, "."), value, nil) != nil {
+		return true
+	}
+	err = cfg.Validate()
+	if err == nil {
+		return false
+	}
+	m := validateKeyRe.FindStringSubmatch(err.Error())
+	return m != nil && strings.Trim(m[1], `"'`) == name
 }
 
 // whereError builds the error, under key at whereLine, for a where with a
