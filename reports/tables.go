@@ -144,8 +144,10 @@ func RemoveOutputs(dir, name string) ([]string, error) {
 const WrittenList = ".written"
 
 // readWritten returns the base names that dir's WrittenList lists, but
-// for any that could name a file outside dir, a hidden file or the page,
-// and the list's text; none where there is no list.
+// for any that could name a file outside dir, a hidden file, the page or
+// a file no report writes (its extension not one of outputExts: an edited
+// list naming notes.txt), and the list's text; none where there is no
+// list.
 func readWritten(dir string) (listed map[string]bool, text string, err error) {
 	b, err := os.ReadFile(filepath.Join(dir, WrittenList))
 	if err != nil && !errors.Is(err, fs.ErrNotExist) {
@@ -153,7 +155,8 @@ func readWritten(dir string) (listed map[string]bool, text string, err error) {
 	}
 	listed = map[string]bool{}
 	for _, name := range strings.Split(string(b), "\n") {
-		if name != "" && name == filepath.Base(name) && !strings.HasPrefix(name, ".") && name != PageFile {
+		if name != "" && name == filepath.Base(name) && !strings.HasPrefix(name, ".") && name != PageFile &&
+			slices.Contains(outputExts, strings.TrimPrefix(filepath.Ext(name), ".")) {
 			listed[name] = true
 		}
 	}
@@ -169,14 +172,15 @@ func isRegular(path string) bool {
 
 // RemoveStale removes from dir the files that the last call listed in
 // WrittenList and that this call did not write (written, their paths),
-// but for those of a report this call declares (declared, their names),
-// which a report that failed keeps: the outputs of a report since dropped
-// from the sweep file or renamed, which would otherwise sit beside this
-// call's as though they were current. Then it lists written, and the
-// declared reports' earlier files still there, for the next call. It
-// removes only regular files it listed, never a folder, a file of the
+// but for those of the reports this call could not write (unwritten,
+// their names), which keep their earlier files: the outputs of a report
+// since dropped from the sweep file, renamed or made another kind (a
+// figure's PNG beside the table of its name), which would otherwise sit
+// beside this call's as though they were current. Then it lists written,
+// and the unwritten reports' earlier files still there, for the next call.
+// It removes only regular files it listed, never a folder, a file of the
 // user's own, nor the page. It returns the paths it removed.
-func RemoveStale(dir string, written, declared []string) ([]string, error) {
+func RemoveStale(dir string, written, unwritten []string) ([]string, error) {
 	now := map[string]bool{}
 	for _, p := range written {
 		now[filepath.Base(p)] = true
@@ -193,7 +197,7 @@ func RemoveStale(dir string, written, declared []string) ([]string, error) {
 		switch {
 		case now[name] || !isRegular(path):
 			// Written again, or gone, or no longer a file of this tool's.
-		case ofReport(name, declared):
+		case ofReport(name, unwritten):
 			list[name] = true
 		default:
 			if err := os.Remove(path); err != nil && !errors.Is(err, fs.ErrNotExist) {

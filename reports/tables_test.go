@@ -337,11 +337,11 @@ func checkThere(t *testing.T, dir string, names ...string) {
 	}
 }
 
-// TestRemoveStaleKeepsDeclaredReportsAndFolders: the listed files of a
-// report still declared are never stale, however few of its files this
-// call wrote, and stay listed; a listed name that is now a folder, empty
-// or not, is never removed, and leaves the list.
-func TestRemoveStaleKeepsDeclaredReportsAndFolders(t *testing.T) {
+// TestRemoveStaleKeepsUnwrittenReportsAndFolders: the listed files of a
+// report this call could not write are never stale, and stay listed; a
+// listed name that is now a folder, empty or not, is never removed, and
+// leaves the list.
+func TestRemoveStaleKeepsUnwrittenReportsAndFolders(t *testing.T) {
 	for _, full := range []bool{false, true} {
 		dir := reportsDir(t, []string{"bv.md", "bv.csv", "old.csv"}, []string{"bv.tex", "gone.png"},
 			[]string{"bv.csv", "bv.md", "bv.tex", "gone.png", "old.csv"}, full)
@@ -367,4 +367,27 @@ func TestRemoveOutputsRemovesOnlyListedFiles(t *testing.T) {
 		t.Errorf("removed %v, %v; want %v", removed, err, want)
 	}
 	checkThere(t, dir, "bv.csv", "bv.tex")
+}
+
+// TestRemoveStaleRemovesAnotherKindsFiles: a figure made a table of the
+// same name, written this call, leaves the figure's PNG and SVG stale, as
+// any other report's files no longer written.
+func TestRemoveStaleRemovesAnotherKindsFiles(t *testing.T) {
+	dir := reportsDir(t, []string{"x.png", "x.svg", "x.md"}, nil, []string{"x.png", "x.svg"}, false)
+	removed, err := RemoveStale(dir, []string{filepath.Join(dir, "x.md")}, nil)
+	if want := []string{filepath.Join(dir, "x.png"), filepath.Join(dir, "x.svg")}; err != nil || !slices.Equal(removed, want) {
+		t.Errorf("removed %v, %v; want %v", removed, err, want)
+	}
+	checkThere(t, dir, "x.md")
+}
+
+// TestRemoveStaleLeavesFilesNoReportWrites: a list edited to name a file
+// of another kind (notes.txt) removes nothing of it.
+func TestRemoveStaleLeavesFilesNoReportWrites(t *testing.T) {
+	dir := reportsDir(t, []string{"notes.txt", "old.csv"}, nil, []string{"notes.txt", "old.csv"}, false)
+	removed, err := RemoveStale(dir, nil, nil)
+	if want := []string{filepath.Join(dir, "old.csv")}; err != nil || !slices.Equal(removed, want) {
+		t.Errorf("removed %v, %v; want %v", removed, err, want)
+	}
+	checkThere(t, dir, "notes.txt")
 }

@@ -111,7 +111,7 @@ func makeReports(s *sweep.Sweep, out string, stderr io.Writer) (files []string, 
 	}
 	var errs []error
 	var made []reports.PageReport
-	var declared []string
+	var unwritten []string // reports whose files could not be written: they keep their earlier ones
 	for i, spec := range append(append([]reports.Spec(nil), s.Figures...), s.Tables...) {
 		rep := reports.PageReport{Spec: spec, Figure: i < len(s.Figures)}
 		kind, lerr := reports.Lookup(spec.Kind)
@@ -125,9 +125,11 @@ func makeReports(s *sweep.Sweep, out string, stderr io.Writer) (files []string, 
 			errs = append(errs, reportError(dir, spec, rep.Err))
 		}
 		made = append(made, rep)
-		declared = append(declared, spec.Name)
+		if _, failed := errors.AsType[*reports.WriteError](rep.Err); failed {
+			unwritten = append(unwritten, spec.Name)
+		}
 	}
-	if removed, rerr := reports.RemoveStale(dir, files, declared); rerr != nil {
+	if removed, rerr := reports.RemoveStale(dir, files, unwritten); rerr != nil {
 		errs = append(errs, rerr)
 	} else if len(removed) > 0 {
 		fmt.Fprintf(stderr, "removed %s of reports the sweep file no longer declares: %s\n",
