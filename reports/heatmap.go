@@ -299,7 +299,7 @@ func countsLine(g heatGrid, values bool) string {
 	}
 	if len(others) > 0 {
 		slices.Sort(others)
-		line += " (n = " + orList(others) + " where marked)"
+		line += " (n = " + english.Or(itoas(others)) + " where marked)"
 	}
 	if empty && !values {
 		line += "; hatched: no run"
@@ -307,16 +307,13 @@ func countsLine(g heatGrid, values bool) string {
 	return line
 }
 
-// orList writes ns as "1", "1 or 2", "1, 2 or 4".
-func orList(ns []int) string {
+// itoas writes each of ns in decimal.
+func itoas(ns []int) []string {
 	s := make([]string, len(ns))
 	for i, n := range ns {
 		s[i] = strconv.Itoa(n)
 	}
-	if len(s) == 1 {
-		return s[0]
-	}
-	return strings.Join(s[:len(s)-1], ", ") + " or " + s[len(s)-1]
+	return s
 }
 
 // naHatch draws grey diagonal lines across the cells of a heat map that

@@ -176,6 +176,9 @@ func QuotedOr(names []string) string {
 	return series(q, "or")
 }
 
+// Or returns the names joined as a choice: "a", "a or b", "a, b or c".
+func Or(names []string) string { return series(names, "or") }
+
 // And returns the names joined as a list: "a", "a and b", "a, b and c".
 func And(names []string) string { return series(names, "and") }
 

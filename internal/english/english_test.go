@@ -87,4 +87,9 @@ func TestQuotedOr(t *testing.T) {
 	if got := And([]string{"test", "rows", "seed"}); got != "test, rows and seed" {
 		t.Errorf("And = %q", got)
 	}
+	for in, want := range map[string]string{"1": "1", "1 2": "1 or 2", "1 2 4": "1, 2 or 4"} {
+		if got := Or(strings.Fields(in)); got != want {
+			t.Errorf("Or(%s) = %q, want %q", in, got, want)
+		}
+	}
 }

@@ -100,13 +100,23 @@ func (s *Sweep) checkMemory(cfg tasks.Config) error {
 		return nil
 	}
 	if fixed := mem.Fixed(); fixed > s.MaxMemory.Bytes {
-		return &FileError{File: s.File, Line: s.loc.line([]string{maxMemoryKey}, "", 0), Key: maxMemoryKey,
-			Msg: fmt.Sprintf("a run of task %q needs about %s of memory whatever its settings, more than the limit of %s (%s): no setting of the sweep can make it fit; give a larger %s",
-				s.Task, english.Bytes(fixed), english.Bytes(s.MaxMemory.Bytes), s.MaxMemory.Source, maxMemoryKey)}
+		return s.limitTooSmall(fixed)
 	}
 	part := mem.Largest()
 	return fmt.Errorf("%s: the run needs about %s of memory, %s of it for %s, more than the limit of %s (%s)",
 		part.Setting, english.Bytes(total), english.Bytes(part.Bytes), part.What, english.Bytes(s.MaxMemory.Bytes), s.MaxMemory.Source)
+}
+
+// limitTooSmall is the error for a memory limit below fixed, what a run
+// needs whatever its settings: at max_memory_gb's line where the file
+// sets it, else (the limit is this machine's memory) for the file.
+func (s *Sweep) limitTooSmall(fixed float64) error {
+	msg := fmt.Sprintf("a run of task %q needs about %s of memory whatever its settings, more than the limit of %s (%s): no setting of the sweep can make it fit",
+		s.Task, english.Bytes(fixed), english.Bytes(s.MaxMemory.Bytes), s.MaxMemory.Source)
+	if line := s.loc.line([]string{maxMemoryKey}, "", 0); line > 0 {
+		return &FileError{File: s.File, Line: line, Key: maxMemoryKey, Msg: msg + "; give a larger " + maxMemoryKey}
+	}
+	return &FileError{File: s.File, Msg: msg + "; run it on a larger machine, or plan it for one with " + maxMemoryKey}
 }
 
 // CheckParallel refuses to run parallel of the runs at indices runs at

@@ -71,6 +71,13 @@ func TestRunsOverTheMemoryLimitAreRefused(t *testing.T) {
 	if fe.Line != 3 || fe.Key != "max_memory_gb" || fe.Msg != want {
 		t.Errorf("a limit no run fits: %v\nwant line 3, max_memory_gb: %s", fe, want)
 	}
+	withMachineMemory(t, 5e5) // a machine smaller than any run
+	fe = parseErr(t, head)
+	want = `a run of task "sized" needs about 1 MB of memory whatever its settings, more than the limit of 500 kB (this machine's memory; set max_memory_gb to plan for another machine): no setting of the sweep can make it fit; run it on a larger machine, or plan it for one with max_memory_gb`
+	if fe.Line != 0 || fe.Key != "" || fe.Msg != want {
+		t.Errorf("a machine no run fits: %v\nwant no line or key: %s", fe, want)
+	}
+	withMachineMemory(t, 8e9)
 	parseFile(t, head+"max_memory_gb = 16\n[base]\nmegabytes = 9000\n")
 	parseFile(t, head+"max_memory_gb = 0\n[base]\nmegabytes = 900000000\n")
 	for _, bad := range []string{"-1", "\"lots\"", "nan"} {
