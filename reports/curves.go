@@ -11,6 +11,7 @@ import (
 	"gonum.org/v1/plot/plotter"
 
 	"github.com/infomax/infomax/experiments/engine/results"
+	"github.com/infomax/infomax/internal/english"
 )
 
 func init() {
@@ -113,7 +114,7 @@ func makeCurves(runs []Run, spec Spec, dir string) ([]string, error) {
 		plots = append(plots, p)
 	}
 	if text := curveBands[o.Band]; text != "" && anyGroupHasSeeds(groups) {
-		legend.Add("band: " + text)
+		legend.Add("band: " + text + ", " + linesRuns(groups))
 	}
 	legend = withPooled(withLeftOut(legend, out, o.Group), "curves", spec, done)
 	return writePanels(dir, spec.Name, plots, o.Columns, o.Size, legend)
@@ -130,6 +131,19 @@ func readLogs(spec Spec, runs []Run) (map[string][]results.Record, error) {
 		logs[r.ID] = recs
 	}
 	return logs, nil
+}
+
+// linesRuns says how many runs make a line, "3 runs a line" or "2-3 runs
+// a line", so that a band over two seeds reads as such.
+func linesRuns(groups []*group) string {
+	var c runCounts
+	for _, g := range groups {
+		c.add(len(g.Runs))
+	}
+	if c.lo == c.hi {
+		return english.Plural(c.hi, "run") + " a line"
+	}
+	return fmt.Sprintf("%d-%d runs a line", c.lo, c.hi)
 }
 
 // anyGroupHasSeeds reports whether some group has two runs or more, so

@@ -51,7 +51,7 @@ func TestCurvesFigure(t *testing.T) {
 	k, paths := checkAndMake(t, "curves", runs, spec, dir)
 	checkFigureFiles(t, paths, dir, "curves", 2*4*96, 3*96)
 	svg, _ := os.ReadFile(paths[1])
-	for _, want := range []string{"MI estimate (nats)", "loss", "jsd", "infonce", "band: ±1 sd over seeds", "step"} {
+	for _, want := range []string{"MI estimate (nats)", "loss", "jsd", "infonce", "band: ±1 sd over seeds, 3 runs a line", "step"} {
 		if !strings.Contains(string(svg), want) {
 			t.Errorf("curves SVG lacks the text %q", want)
 		}
@@ -127,5 +127,18 @@ func TestMeanCurveAndBands(t *testing.T) {
 	c = meanCurve(infonce[:1], logs, "loss", curvesOptions{Band: "sd", Smoothing: 2})
 	if !near(c.Mean[1], 0.75, 1e-12) {
 		t.Errorf("smoothed mean at step 1 = %v, want 0.75", c.Mean[1])
+	}
+}
+
+// TestLinesRuns checks the band's count of runs a line, one count or a
+// range.
+func TestLinesRuns(t *testing.T) {
+	g := func(n int) *group { return &group{Runs: make([]Run, n)} }
+	for want, groups := range map[string][]*group{
+		"3 runs a line": {g(3), g(3)}, "2-3 runs a line": {g(3), g(2)}, "1 run a line": {g(1)},
+	} {
+		if got := linesRuns(groups); got != want {
+			t.Errorf("linesRuns = %q, want %q", got, want)
+		}
 	}
 }

@@ -97,10 +97,23 @@ func TestSampleSizeFigure(t *testing.T) {
 	_, paths := checkAndMake(t, "sample_size", benchmarkRuns(t), spec, dir)
 	checkFigureFiles(t, paths, dir, "samples", 2*400, 300)
 	svg, _ := os.ReadFile(paths[1])
-	for _, want := range []string{"dense-2x2", "student-2x2-dof1", "ksg", "infonce", "true", "samples", "estimate (nats)"} {
+	for _, want := range []string{"dense-2x2", "student-2x2-dof1", "ksg", "infonce", "true", "samples", "estimate (nats)",
+		"bars: 95% t-interval of the mean, 3 runs a point"} {
 		if !strings.Contains(string(svg), want) {
 			t.Errorf("sample_size SVG lacks %q", want)
 		}
+	}
+	if strings.Contains(string(svg), "not shown") {
+		t.Errorf("sample_size SVG says points are not shown, with no ymin or ymax")
+	}
+	// With ymin = 0.55, four means lie below the axis: infonce's at N =
+	// 1000 on dense-2x2 (0.51), and on student-2x2-dof1 ksg's at 1000
+	// (0.46) and infonce's at both (0.26, 0.36).
+	spec.Options["ymin"] = 0.55
+	_, paths = checkAndMake(t, "sample_size", benchmarkRuns(t), spec, t.TempDir())
+	svg, _ = os.ReadFile(paths[1])
+	if want := "not shown: 4 points beyond the y range (ymin = 0.55)"; !strings.Contains(string(svg), want) {
+		t.Errorf("sample_size SVG with ymin = 0.55 lacks %q", want)
 	}
 	k, _ := Lookup("sample_size")
 	bad := Spec{Kind: "sample_size", Name: "s", Options: map[string]any{"x": "samples", "panel": "problem", "truth": "truth"}}

@@ -87,6 +87,19 @@ func TestStaircaseOptions(t *testing.T) {
 	}
 	// The failed nwj run is left out: one panel of 5 x 2.5 inches at 50 dpi.
 	checkFigureFiles(t, paths, dir, "stairs-window", 250, 125)
+	if svg, _ := os.ReadFile(paths[1]); !strings.Contains(string(svg), "bold: mean of the last 10") ||
+		!strings.Contains(string(svg), "faint: each logged estimate") || strings.Contains(string(svg), "cut by the y axis") {
+		t.Errorf("the legend does not say what the bold and faint lines are, or says a line is cut within [-1, 5]")
+	}
+	// The estimates of the second stage, about 3, are above ymax = 2.
+	spec.Options["ymax"] = int64(2)
+	if paths, err = k.Make(runs, spec, dir); err != nil {
+		t.Fatal(err)
+	}
+	if svg, _ := os.ReadFile(paths[1]); !strings.Contains(string(svg), "cut by the y axis: dv") {
+		t.Errorf("the legend does not say that dv's bold line runs above ymax = 2")
+	}
+	spec.Options["ymax"] = int64(5)
 	if svg, err := os.ReadFile(paths[1]); err != nil || strings.Contains(string(svg), " of 2 runs)") {
 		t.Errorf("with seeds = \"all\" the legend names one seed (or the SVG is unreadable: %v)", err)
 	}

@@ -5,10 +5,14 @@ import (
 	"image/color"
 	"math"
 	"slices"
+	"strconv"
+	"strings"
 
 	"gonum.org/v1/plot"
 	"gonum.org/v1/plot/plotter"
 	"gonum.org/v1/plot/vg"
+
+	"github.com/infomax/infomax/internal/english"
 )
 
 func init() {
@@ -108,6 +112,8 @@ func makeSampleSize(runs []Run, spec Spec, dir string) ([]string, error) {
 		Labels: map[string]string{}}
 	var plots []*plot.Plot
 	legend := newFigureLegend()
+	var counts runCounts
+	cut := 0 // points whose mean lies outside ymin and ymax
 	for _, pg := range panels {
 		allX, err := lineXValues(spec, line, pg.Runs)
 		if err != nil {
@@ -115,8 +121,11 @@ func makeSampleSize(runs []Run, spec Spec, dir string) ([]string, error) {
 		}
 		groups := subGroups(pg.Runs, o.Group)
 		line.Labels[o.Y] = pg.Caption()
-		p, err := linePanel(spec, line, o.Y, groups, colors, allX, legend, nil)
+		p, err := linePanel(spec, line, o.Y, groups, colors, allX, legend, &counts)
 		if err != nil {
+			return nil, err
+		}
+		if cut, err = o.countCut(cut, spec, line, groups); err != nil {
 			return nil, err
 		}
 		if err := addTruthLine(p, pg.Runs, o.Truth, allX, legend); err != nil {
@@ -125,8 +134,43 @@ func makeSampleSize(runs []Run, spec Spec, dir string) ([]string, error) {
 		setSampleSizeYRange(p, o)
 		plots = append(plots, p)
 	}
+	if note := counts.barsNote(); note != "" {
+		legend = withLines(legend, note)
+	}
+	if cut > 0 {
+		legend = withLines(legend, fmt.Sprintf("not shown: %s beyond the y range (%s)", english.Plural(cut, "point"), o.yRange()))
+	}
 	legend = withPooled(withLeftOut(legend, out, slices.Concat(o.Panel, o.Group)), "sample_size", spec, done)
 	return writePanels(dir, spec.Name, plots, o.Columns, o.Size, legend)
+}
+
+// countCut adds to cut the points of groups whose mean lies outside the
+// ymin and ymax options, which the panel does not show.
+func (o sampleSizeOptions) countCut(cut int, spec Spec, line lineOptions, groups []*group) (int, error) {
+	for _, g := range groups {
+		pts, err := linePoints(g.Runs, line, o.Y, 1)
+		if err != nil {
+			return cut, fmt.Errorf("sample_size report %q: %w", spec.Name, err)
+		}
+		for _, pt := range pts {
+			if pt.Mean < o.YMin || pt.Mean > o.YMax { // false for an unset (NaN) bound
+				cut++
+			}
+		}
+	}
+	return cut, nil
+}
+
+// yRange writes the ymin and ymax options that are set, as "ymin = -0.5".
+func (o sampleSizeOptions) yRange() string {
+	var parts []string
+	if !math.IsNaN(o.YMin) {
+		parts = append(parts, "ymin = "+strconv.FormatFloat(o.YMin, 'g', -1, 64))
+	}
+	if !math.IsNaN(o.YMax) {
+		parts = append(parts, "ymax = "+strconv.FormatFloat(o.YMax, 'g', -1, 64))
+	}
+	return strings.Join(parts, ", ")
 }
 
 // setSampleSizeYRange applies the ymin and ymax options.

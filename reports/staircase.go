@@ -7,12 +7,14 @@ import (
 	"math"
 	"slices"
 	"sort"
+	"strconv"
 
 	"gonum.org/v1/plot"
 	"gonum.org/v1/plot/plotter"
 	"gonum.org/v1/plot/vg"
 
 	"github.com/infomax/infomax/experiments/engine/results"
+	"github.com/infomax/infomax/internal/english"
 )
 
 func init() {
@@ -122,41 +124,60 @@ func makeStaircase(runs []Run, spec Spec, dir string) ([]string, error) {
 	plots := make([]*plot.Plot, 0, len(panels))
 	legend := newFigureLegend()
 	names := staircaseLineNames(o, panels)
+	var cut []string // the panels in which a smoothed line runs off the y axis
 	for _, pg := range panels {
-		p, err := staircasePanel(spec, o, pg, colorOf, names, legend)
+		p, off, err := staircasePanel(spec, o, pg, colorOf, names, legend)
 		if err != nil {
 			return nil, err
 		}
+		if off {
+			cut = append(cut, cmp.Or(pg.Caption(), "the panel"))
+		}
 		plots = append(plots, p)
+	}
+	legend = withLines(legend, "bold: "+smoothingText(o.Smoothing), "faint: each logged estimate")
+	if len(cut) > 0 {
+		legend = withLines(legend, "cut by the y axis: "+english.And(cut))
 	}
 	legend = withPooled(withLeftOut(legend, out, slices.Concat(o.Panel, o.Line)), "staircase", spec, done)
 	return writePanels(dir, spec.Name, plots, o.Columns, o.Size, legend)
 }
 
+// smoothingText says what the bold lines of a staircase are for the
+// smoothing option: "EMA, factor 0.99", or "mean of the last 50".
+func smoothingText(factor float64) string {
+	if factor >= 1 {
+		return fmt.Sprintf("mean of the last %d", int(factor))
+	}
+	return "EMA, factor " + strconv.FormatFloat(factor, 'g', -1, 64)
+}
+
 // staircasePanel draws one panel: the runs of one panel value, a line
 // group at a time, then their smoothed lines over every raw line, the true
-// MI over both, and the log K ceilings, naming each in legend.
-func staircasePanel(spec Spec, o staircaseOptions, pg *group, colorOf map[string]int, names map[string]string, legend *figureLegend) (*plot.Plot, error) {
-	p := newPanel(pg.Caption(), "step", "nats")
+// MI over both, and the log K ceilings, naming each in legend. It reports
+// whether a smoothed line runs beyond the panel's y range.
+func staircasePanel(spec Spec, o staircaseOptions, pg *group, colorOf map[string]int, names map[string]string, legend *figureLegend) (p *plot.Plot, cut bool, err error) {
+	p = newPanel(pg.Caption(), "step", "nats")
 	p.X.Tick.Marker = stepTicks{}
 	lines := subGroups(pg.Runs, o.Line)
 	s := newStaircaseLines(legend)
 	for _, lg := range lines {
 		if err := s.addGroup(p, spec, o, lg, colorOf[lg.Label()], names[lg.Label()]); err != nil {
-			return nil, err
+			return nil, false, err
 		}
 	}
 	// Smoothed lines go over every raw line, and the truth over both.
 	p.Add(s.smoothed...)
+	lo, hi := s.lo, s.hi // the smoothed lines', before the ceilings widen them
 	maxTrue, err := s.addTruth(p)
 	if err != nil {
-		return nil, err
+		return nil, false, err
 	}
 	if err := s.addCeilings(p); err != nil {
-		return nil, err
+		return nil, false, err
 	}
 	setStaircaseYRange(p, o, s.lo, s.hi, maxTrue)
-	return p, nil
+	return p, lo < p.Y.Min || hi > p.Y.Max, nil
 }
 
 // staircaseLines is what the runs of one staircase panel add up to while
