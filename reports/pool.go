@@ -6,6 +6,8 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+
+	"github.com/infomax/infomax/internal/english"
 )
 
 // Grouping is how a report puts runs together to summarize them over
@@ -34,6 +36,11 @@ type Grouping struct {
 	// pool option), such as a learning rate's table averaging over the
 	// estimators: a marginal mean.
 	Pool []string
+	// PerSeed says that the report averages the runs of a group that
+	// share a seed before it summarizes the group over seeds (see
+	// [perSeed]), so that its n counts seeds; a kind without it treats
+	// each run as a seed.
+	PerSeed bool
 }
 
 // PooledKey is a setting whose values differ among runs that a report puts
@@ -203,7 +210,8 @@ func sortedValues(set map[string]bool) []string {
 // PooledMessage says what Pooled found, for a sweep's warning or a
 // report's note: "each row pools runs that differ in
 // estimator_params.tau (1, 5, 10), as though they were seeds; add it to
-// rows, or name it in pool to average over it on purpose"; "" when keys
+// rows, or name it in pool to average over it on purpose" ("averaging
+// them within each seed" for a kind that does, g.PerSeed); "" when keys
 // holds none but those pool names.
 func PooledMessage(g Grouping, keys []PooledKey) string {
 	keys = slices.DeleteFunc(slices.Clone(keys), func(k PooledKey) bool { return k.Declared })
@@ -227,8 +235,12 @@ func PooledMessage(g Grouping, keys []PooledKey) string {
 	} else {
 		fixes = append(fixes, fmt.Sprintf("name %s in pool to average over %s on purpose", them, them))
 	}
-	if g.FirstOnly {
+	switch {
+	case g.FirstOnly:
 		return fmt.Sprintf("each %s draws one of several runs that differ in %s, not only in their seed; %s",
+			g.Unit, strings.Join(parts, ", "), strings.Join(fixes, ", or "))
+	case g.PerSeed:
+		return fmt.Sprintf("each %s pools runs that differ in %s, averaging them within each seed; %s",
 			g.Unit, strings.Join(parts, ", "), strings.Join(fixes, ", or "))
 	}
 	return fmt.Sprintf("each %s pools runs that differ in %s, as though they were seeds; %s",
@@ -253,13 +265,43 @@ func pooledNote(kind string, spec Spec, runs []Run) string {
 	g, keys := pooledKeys(kind, spec, runs)
 	var notes []string
 	if declared := slices.DeleteFunc(slices.Clone(keys), func(k PooledKey) bool { return !k.Declared }); len(declared) > 0 {
-		notes = append(notes, fmt.Sprintf("The %ss average over %s, as pool asks: where a %s's runs differ in them, its spread is over them as well as the seeds.",
-			g.Unit, strings.Join(keyValues(declared), ", "), g.Unit))
+		note := fmt.Sprintf("The %ss average over %s, as pool asks", g.Unit, strings.Join(keyValues(declared), ", "))
+		if !g.PerSeed {
+			note += fmt.Sprintf(": where a %s's runs differ in them, its spread is over them as well as the seeds", g.Unit)
+		}
+		notes = append(notes, note+".")
 	}
 	if msg := PooledMessage(g, keys); msg != "" {
 		notes = append(notes, "Pooled: "+msg+".")
 	}
+	if most := mostRunsAtASeed(g, runs); g.PerSeed && most > 1 {
+		differ := ""
+		if len(keys) > 0 {
+			differ = ", differing in " + english.And(keyNames(keys))
+		}
+		notes = append(notes, fmt.Sprintf("n counts seeds: where a %s has several runs at one seed (up to %d%s), "+
+			"the seed's value is their mean, and the %s's statistics are over those per-seed values.", g.Unit, most, differ, g.Unit))
+	}
 	return strings.Join(notes, " ")
+}
+
+// mostRunsAtASeed returns the most runs that g puts in one group with one
+// seed: 1 (or 0 for no runs) where no group pools runs.
+func mostRunsAtASeed(g Grouping, runs []Run) int {
+	most := min(len(runs), 1)
+	for _, same := range sameSeedGroups(g, runs) {
+		most = max(most, len(same))
+	}
+	return most
+}
+
+// keyNames returns the names of keys.
+func keyNames(keys []PooledKey) []string {
+	names := make([]string, len(keys))
+	for i, k := range keys {
+		names[i] = k.Key
+	}
+	return names
 }
 
 // keyValues writes each key with its values, "tau (1, 5, 10)", or with
@@ -297,7 +339,8 @@ func withPooled(legend *figureLegend, kind string, spec Spec, runs []Run) *figur
 
 // pooledLines are a figure's lines of text on keys: the settings its groups
 // average over on purpose (pool), "averaged over: lr (0.001, 0.004)", and
-// those they pool otherwise, "pooled as seeds: tau (1, 5)"; for a figure
+// those they pool otherwise, "pooled as seeds: tau (1, 5)" ("pooled,
+// averaged within seeds: tau (1, 5)" where g.PerSeed); for a figure
 // that draws one run of each group (g.FirstOnly), one line, "one run drawn
 // of several in: tau (1, 5)".
 func pooledLines(g Grouping, keys []PooledKey) []string {
@@ -314,6 +357,8 @@ func pooledLines(g Grouping, keys []PooledKey) []string {
 		case len(part) == 0:
 		case declared:
 			lines = append(lines, "averaged over: "+strings.Join(keyValues(part), ", "))
+		case g.PerSeed:
+			lines = append(lines, "pooled, averaged within seeds: "+strings.Join(keyValues(part), ", "))
 		default:
 			lines = append(lines, "pooled as seeds: "+strings.Join(keyValues(part), ", "))
 		}
@@ -324,4 +369,70 @@ func pooledLines(g Grouping, keys []PooledKey) []string {
 // joinNotes joins the non-empty notes under a table with a space.
 func joinNotes(notes ...string) string {
 	return strings.Join(slices.DeleteFunc(notes, func(s string) bool { return s == "" }), " ")
+}
+
+// seedMean is the mean of a value over the runs of a group at one seed.
+type seedMean struct {
+	Seed  int64
+	Value float64
+	// Runs counts the runs whose values Value averages.
+	Runs int
+}
+
+// perSeed returns, for the runs of one group, the mean at each seed of the
+// finite values that value gives them, in the order the seeds first
+// appear. A seed none of whose runs gives a finite value is left out.
+// These per-seed means, not the runs, are what a group's mean, sd,
+// interval and n are over: runs of a group that share a seed differ in a
+// setting the group pools (see [Kind.Pooled]), not in their noise, and are
+// not independent. Where every seed has one run, the values are the runs'
+// own, in their order.
+func perSeed(runs []Run, value func(Run) (float64, bool)) []seedMean {
+	at := map[int64]int{}
+	var out []seedMean
+	for _, r := range runs {
+		v, ok := value(r)
+		if !ok || !finite(v) {
+			continue
+		}
+		i, seen := at[r.Summary.Seed]
+		if !seen {
+			i = len(out)
+			at[r.Summary.Seed] = i
+			out = append(out, seedMean{Seed: r.Summary.Seed})
+		}
+		out[i].Value += v
+		out[i].Runs++
+	}
+	for i := range out {
+		out[i].Value /= float64(out[i].Runs)
+	}
+	return out
+}
+
+// seedValues returns the values of means, in their order.
+func seedValues(means []seedMean) []float64 {
+	xs := make([]float64, len(means))
+	for i, m := range means {
+		xs[i] = m.Value
+	}
+	return xs
+}
+
+// metricOf returns the function that gives a run's finite summary metric
+// name times scale, for perSeed.
+func metricOf(name string, scale float64) func(Run) (float64, bool) {
+	return func(r Run) (float64, bool) {
+		v, ok := metric(r, name)
+		return v * scale, ok
+	}
+}
+
+// seedCount returns the number of distinct seeds of runs: a group's n.
+func seedCount(runs []Run) int {
+	seeds := map[int64]bool{}
+	for _, r := range runs {
+		seeds[r.Summary.Seed] = true
+	}
+	return len(seeds)
 }

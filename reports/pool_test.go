@@ -2,8 +2,11 @@ package reports
 
 import (
 	"errors"
+	"fmt"
+	"math"
 	"os"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -40,7 +43,7 @@ func TestPooledFindsSettingsAGroupMixes(t *testing.T) {
 	if len(keys) != 1 || keys[0].Key != "estimator_params.tau" || !slices.Equal(keys[0].Values, []string{"1", "5"}) || keys[0].Declared {
 		t.Fatalf("pooled %+v; want estimator_params.tau (1, 5), not declared", keys)
 	}
-	want := "each row pools runs that differ in estimator_params.tau (1, 5), as though they were seeds; add it to rows, or name it in pool to average over it on purpose"
+	want := "each row pools runs that differ in estimator_params.tau (1, 5), averaging them within each seed; add it to rows, or name it in pool to average over it on purpose"
 	if msg := PooledMessage(g, keys); msg != want {
 		t.Errorf("message %q; want %q", msg, want)
 	}
@@ -209,6 +212,118 @@ func TestCheckPoolRefusesAGroupingKey(t *testing.T) {
 			t.Errorf("%v: %v, want no error", tc.opts, err)
 		case tc.want != "" && (!errors.As(err, &oe) || oe.Option != "pool" || !strings.Contains(err.Error(), tc.want)):
 			t.Errorf("%v: %v, want an OptionError containing %q", tc.opts, err, tc.want)
+		}
+	}
+}
+
+// seedPoolAcc is the accuracy of each estimator's runs in seedPoolRuns, by
+// seed and then batch size (8, 32): a seed's two runs differ in their
+// batch size, and their mean is the seed's value. jsd is the baseline of
+// margin tables.
+var seedPoolAcc = map[string][3][2]float64{
+	"infonce": {{70, 74}, {75, 81}, {66, 70}},
+	"dv":      {{60, 68}, {65, 65}, {71, 61}},
+	"jsd":     {{69, 71}, {72, 76}, {70, 64}},
+}
+
+// seedPoolRuns are three estimators by two batch sizes by three seeds, the
+// batch size swept but, in the reports that take them, pooled: three
+// independent seeds a row, not six.
+func seedPoolRuns(t *testing.T) []Run {
+	var fakes []fakeRun
+	for _, est := range []string{"infonce", "dv", "jsd"} {
+		for seed, accs := range seedPoolAcc[est] {
+			for i, batch := range []int64{8, 32} {
+				fakes = append(fakes, fakeRun{ID: fmt.Sprintf("%s-b%d-s%d", est, batch, seed), Seed: int64(seed),
+					Params:  map[string]any{"estimator": est, "batch_size": batch},
+					Config:  map[string]any{"estimator": est, "batch_size": batch, "seed": int64(seed)},
+					Metrics: results.Values{"acc": accs[i], "true": 80}})
+			}
+		}
+	}
+	return makeRuns(t, fakes...)
+}
+
+// seedMeans returns est's per-seed means in seedPoolAcc, times scale,
+// minus those of minus (none where it is ""): the values a pooled report's
+// statistics are over.
+func seedMeans(est, minus string) []float64 {
+	var xs []float64
+	for seed, accs := range seedPoolAcc[est] {
+		x := (accs[0] + accs[1]) / 2
+		if minus != "" {
+			b := seedPoolAcc[minus][seed]
+			x = (accs[0] - b[0] + accs[1] - b[1]) / 2
+		}
+		xs = append(xs, x)
+	}
+	return xs
+}
+
+// handStats returns the mean, the sample sd and the half-width of the 95%
+// t-interval of three values, by hand: t(0.975, 2) = 4.302652729911275.
+func handStats(xs []float64) (mean, sd, half float64) {
+	if len(xs) != 3 {
+		panic("handStats takes three values")
+	}
+	mean = (xs[0] + xs[1] + xs[2]) / 3
+	var ss float64
+	for _, x := range xs {
+		ss += (x - mean) * (x - mean)
+	}
+	sd = math.Sqrt(ss / 2)
+	return mean, sd, 4.302652729911275 * sd / math.Sqrt(3)
+}
+
+// csvCell returns the cell of column name in the CSV row whose first cell
+// is first, failing t where there is none.
+func csvCell(t *testing.T, rows [][]string, first, name string) string {
+	t.Helper()
+	col := slices.Index(rows[0], name)
+	for _, r := range rows[1:] {
+		if col >= 0 && r[0] == first {
+			return r[col]
+		}
+	}
+	t.Fatalf("no column %s in a row %s of %v", name, first, rows)
+	return ""
+}
+
+// csvNumber is csvCell's cell as a number.
+func csvNumber(t *testing.T, rows [][]string, first, name string) float64 {
+	t.Helper()
+	x, err := strconv.ParseFloat(csvCell(t, rows, first, name), 64)
+	if err != nil {
+		t.Fatalf("%s %s: %v", first, name, err)
+	}
+	return x
+}
+
+// TestTablePoolAveragesWithinSeeds: a table by estimator that pools the
+// batch size has n = 3 seeds a row, not 6 runs, and its sd is that of
+// the three per-seed means (infonce 72, 78, 68: sd 5.03; over the six
+// runs it was 5.20); the note says what n counts.
+func TestTablePoolAveragesWithinSeeds(t *testing.T) {
+	spec := Spec{Kind: "table", Name: "t", Options: map[string]any{"rows": "estimator", "columns": "acc", "pool": "batch_size"}}
+	_, paths := checkAndMake(t, "table", seedPoolRuns(t), spec, t.TempDir())
+	rows := readCSV(t, paths[1])
+	for _, est := range []string{"infonce", "dv"} {
+		mean, sd, _ := handStats(seedMeans(est, ""))
+		if n := csvCell(t, rows, est, "n"); n != "3" || csvCell(t, rows, est, "acc_n") != "3" {
+			t.Errorf("%s: n %s, acc_n %s; want 3 seeds", est, n, csvCell(t, rows, est, "acc_n"))
+		}
+		if got := csvNumber(t, rows, est, "acc_mean"); !near(got, mean, 1e-9) {
+			t.Errorf("%s: mean %v; want %v", est, got, mean)
+		}
+		if got := csvNumber(t, rows, est, "acc_sd"); !near(got, sd, 1e-9) {
+			t.Errorf("%s: sd %v; want %v, over the per-seed means", est, got, sd)
+		}
+	}
+	md, _ := os.ReadFile(paths[0])
+	for _, want := range []string{"| infonce   | 3 | 72.67 ± 5.03 |", "over the row's seeds.", "The rows average over batch_size (8, 32), as pool asks.",
+		"n counts seeds: where a row has several runs at one seed (up to 2, differing in batch_size), the seed's value is their mean"} {
+		if !strings.Contains(string(md), want) {
+			t.Errorf("the table lacks %q:\n%s", want, md)
 		}
 	}
 }

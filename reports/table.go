@@ -21,7 +21,7 @@ func init() {
 		},
 		Groups: func(spec Spec) Grouping {
 			o, _ := readTableOptions(spec)
-			return Grouping{Pool: declaredPool(spec), Unit: "row", Option: "rows", Keys: o.Rows}
+			return Grouping{Pool: declaredPool(spec), Unit: "row", Option: "rows", Keys: o.Rows, PerSeed: true}
 		},
 		Make: makeTable,
 	})
@@ -35,11 +35,14 @@ func init() {
 //	scale      factor applied to every value, e.g. 100 for percentages (default 1)
 //	precision  decimals in the Markdown table (default 2)
 //
-// A Markdown cell is "mean ± sd" over the row's runs (sample standard
-// deviation), just "mean" for a single run, with "(n=k)" added where fewer
-// runs than the row's n have the metric, and "n/a" where none has. The CSV
-// file has, after the row parameters and n, the columns <metric>_mean,
-// <metric>_sd and <metric>_n for each metric, at full precision.
+// A row's n is its seeds. A Markdown cell is "mean ± sd" over them
+// (sample standard deviation), just "mean" for a single seed, with "(n=k)"
+// added where fewer seeds than the row's n have the metric, and "n/a"
+// where none has. Where a row pools runs that share a seed (pool, or a
+// key its rows leave out), a seed's value is the mean of its runs' finite
+// values (see [perSeed]). The CSV file has, after the row parameters and
+// n, the columns <metric>_mean, <metric>_sd and <metric>_n for each
+// metric, at full precision.
 type tableOptions struct {
 	Rows, Columns []string
 	Labels        map[string]string
@@ -83,12 +86,14 @@ func makeTable(runs []Run, spec Spec, dir string) ([]string, error) {
 		header = append(header, label(o.Labels, c))
 		csvHeader = append(csvHeader, c+"_mean", c+"_sd", c+"_n")
 	}
-	t := groupTable(joinNotes(tableCellsNote(o.Scale), leftOutNote(out), pooledNote("table", spec, done)), o.Rows, header, csvHeader)
+	grouping, _ := pooledKeys("table", spec, done)
+	t := groupTable(joinNotes(tableCellsNote(o.Scale, mostRunsAtASeed(grouping, done) > 1), leftOutNote(out), pooledNote("table", spec, done)),
+		o.Rows, header, csvHeader)
 	for _, g := range groups {
-		n := len(g.Runs)
+		n := seedCount(g.Runs)
 		row, csvRow := groupRow(g, strconv.Itoa(n)), groupRow(g, strconv.Itoa(n))
 		for _, c := range o.Columns {
-			xs := metricValues(g.Runs, c, o.Scale)
+			xs := seedValues(perSeed(g.Runs, metricOf(c, o.Scale)))
 			mean, sd := MeanSD(xs)
 			row = append(row, meanSDCell(mean, sd, len(xs), n, o.Precision))
 			csvRow = append(csvRow, exact(mean), exact(sd), strconv.Itoa(len(xs)))
@@ -100,16 +105,21 @@ func makeTable(runs []Run, spec Spec, dir string) ([]string, error) {
 }
 
 // tableCellsNote says what a table's cells are, under it: "Each cell is
-// the mean ± sample standard deviation over the row's runs (times 100)."
-func tableCellsNote(scale float64) string {
+// the mean ± sample standard deviation over the row's runs (times 100).",
+// or over its seeds where a row pools several runs at one seed.
+func tableCellsNote(scale float64, pooled bool) string {
 	times := ""
 	if scale != 1 {
 		times = " (times " + strconv.FormatFloat(scale, 'g', -1, 64) + ")"
 	}
-	return "Each cell is the mean ± sample standard deviation over the row's runs" + times + "."
+	over := "runs"
+	if pooled {
+		over = "seeds"
+	}
+	return "Each cell is the mean ± sample standard deviation over the row's " + over + times + "."
 }
 
-// meanSDCell formats a table cell of k values in a row of n runs.
+// meanSDCell formats a table cell of k values in a row of n seeds.
 func meanSDCell(mean, sd float64, k, n, prec int) string {
 	if k == 0 {
 		return missingValue

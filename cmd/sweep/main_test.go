@@ -81,7 +81,7 @@ func TestShippedSweepFilesValidate(t *testing.T) {
 func TestValidateWarnsOfPooling(t *testing.T) {
 	f, _, _ := writeSmallWalk(t, "[[tables]]\nkind = \"table\"\nname = \"all\"\nrows = \"steps\"\ncolumns = [\"max_abs\"]\n")
 	code, out, errs := runCLI("validate", f)
-	want := f + ":14: tables[0].rows: table report \"all\": each row pools runs that differ in scale (0.5, 2), as though they were seeds"
+	want := f + ":14: tables[0].rows: table report \"all\": each row pools runs that differ in scale (0.5, 2), averaging them within each seed"
 	if code != exitOK || !strings.HasPrefix(out, "ok: ") || !strings.Contains(errs, "warning: "+want) {
 		t.Errorf("validate: exit %d, stderr lacks %q\n%s%s", code, want, out, errs)
 	}

@@ -486,7 +486,7 @@ func TestPoolingWarnings(t *testing.T) {
 		"[[tables]]\nkind = \"table\"\nname = \"by-estimator\"\nrows = \"estimator\"\ncolumns = \"mi\"\n"
 	got := parseFile(t, src).PoolingWarnings()
 	want := `e2e.toml:11: tables[0].rows: table report "by-estimator": each row pools runs that differ in optim.momentum (0.5, 0.9), ` +
-		`as though they were seeds; add it to rows, or name it in pool to average over it on purpose`
+		`averaging them within each seed; add it to rows, or name it in pool to average over it on purpose`
 	if len(got) != 1 || got[0] != want {
 		t.Errorf("warnings %q; want %q", got, want)
 	}

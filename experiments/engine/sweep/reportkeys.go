@@ -62,12 +62,13 @@ func (s *Sweep) Warnings() []string {
 }
 
 // PoolingWarnings returns a warning for each report that would put runs of
-// different configurations in one group as though they were seeds (see
-// reports.Kind.Pooled): a table whose rows leave out a swept parameter
-// averages over its values, and its intervals count them as seeds. Each
-// names the file, line and option, the settings and their values, and the
-// fix. It is a warning, not an error: the report says so too, under the
-// table or in the figure's legend.
+// different configurations in one group (see reports.Kind.Pooled): a
+// table whose rows leave out a swept parameter averages over its values,
+// within each seed, and a kind that does not average within seeds counts
+// them as seeds in its intervals. Each names the file, line and option,
+// the settings and their values, and the fix. It is a warning, not an
+// error: the report says so too, under the table or in the figure's
+// legend.
 func (s *Sweep) PoolingWarnings() []string {
 	var out []string
 	s.eachReport(func(list string, i int, kind reports.Kind, spec reports.Spec) error {
