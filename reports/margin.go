@@ -38,7 +38,7 @@ func init() {
 		},
 		Groups: func(spec Spec) Grouping {
 			o, _ := readMarginOptions(spec)
-			return Grouping{Pool: declaredPool(spec), Unit: "row", Option: "rows", Keys: o.Rows, Where: o.Where, Selectable: true}
+			return Grouping{Pool: declaredPool(spec), Unit: "row", Option: "rows", Keys: o.Rows, Where: o.Where, Selectable: true, PerSeed: true}
 		},
 		Make: makeMargin,
 	})
@@ -70,11 +70,14 @@ func init() {
 // critic run at every test and rows of the table: then those row
 // parameters are added to pair for that baseline, where every row's run
 // finds its baseline run so (the table's note says so). Otherwise the
-// table is an error that asks for a narrower where or a longer pair. The
+// table is an error that asks for a narrower where or a longer pair.
+// Where a row pools runs that share a seed (pool, or a key its rows leave
+// out), each run is paired as above and a seed's difference is the mean
+// of its runs' differences (see [perSeed]): a row's n is its seeds. The
 // Markdown cell for a baseline is "mean [low, high]", the mean difference
 // over the paired seeds and its two-sided Student-t interval, with
-// "(n=k)" where fewer than the row's runs found a partner; a second column
-// lists the difference at each seed, in seed order. The CSV file has, for
+// "(n=k)" where fewer than the row's seeds found a partner; a second
+// column lists the difference at each seed, in seed order. The CSV file has, for
 // each baseline, <label>_mean, <label>_sd, <label>_low, <label>_high,
 // <label>_n, <label>_ahead (how many seeds have a positive difference) and
 // <label>_per_seed (seed:difference pairs separated by spaces).
@@ -458,7 +461,7 @@ func makeMargin(runs []Run, spec Spec, dir string) ([]string, error) {
 	t := groupTable(joinNotes(leftOutNote(out.matching(o.wheres()...)), pooledNote("margin", spec, done), strings.Join(pairNotes, " ")),
 		o.Rows, header, csvHeader)
 	for _, g := range groups {
-		n := len(g.Runs)
+		n := seedCount(g.Runs)
 		row, csvRow := groupRow(g, strconv.Itoa(n)), groupRow(g, strconv.Itoa(n))
 		for i := range o.Baselines {
 			diffs := pairDiffs(g.Runs, o.Metric, o.Scale, baseVals[i], pairs[i])
@@ -486,17 +489,19 @@ func makeMargin(runs []Run, spec Spec, dir string) ([]string, error) {
 	return writeTable(dir, spec.Name, t)
 }
 
-// pairDiffs returns, in seed order, the differences between each run's
-// metric and the baseline's value at its seed (and pair values), for the
-// runs that have both.
+// pairDiffs returns, in seed order, the difference at each seed between
+// the runs' metric and the baseline's value at their seed (and pair
+// values): the mean over the seed's runs that have both (see [perSeed]),
+// one difference a seed however many configurations the runs pool.
 func pairDiffs(runs []Run, name string, scale float64, base map[string]float64, pair []string) []pairedDiff {
-	var out []pairedDiff
-	for _, r := range runs {
+	means := perSeed(runs, func(r Run) (float64, bool) {
 		v, ok := metric(r, name)
 		b, paired := base[pairKey(r, pair)]
-		if ok && paired {
-			out = append(out, pairedDiff{Seed: r.Summary.Seed, Diff: v*scale - b})
-		}
+		return v*scale - b, ok && paired
+	})
+	out := make([]pairedDiff, len(means))
+	for i, m := range means {
+		out[i] = pairedDiff{Seed: m.Seed, Diff: m.Value}
 	}
 	sort.SliceStable(out, func(a, b int) bool { return out[a].Seed < out[b].Seed })
 	return out
@@ -512,7 +517,7 @@ func signed(x float64, prec int) string {
 }
 
 // intervalCell formats a mean difference and its interval over k paired
-// seeds in a row of n runs.
+// seeds in a row of n seeds.
 func intervalCell(mean, half float64, k, n, prec int) string {
 	if k == 0 {
 		return missingValue

@@ -327,3 +327,40 @@ func TestTablePoolAveragesWithinSeeds(t *testing.T) {
 		}
 	}
 }
+
+// TestMarginPoolPairsBySeed: a margin table of infonce and dv over jsd,
+// paired by seed and batch size and pooling the batch size, has one
+// difference a seed, the mean of the seed's two paired differences, and
+// its interval is over those three (infonce: +2, +4, +1; the old
+// code took the six runs' differences as six seeds: a narrower interval
+// and n = 6).
+func TestMarginPoolPairsBySeed(t *testing.T) {
+	spec := Spec{Kind: "margin", Name: "m", Options: map[string]any{
+		"rows": "estimator", "metric": "acc", "where": map[string]any{"estimator": []any{"infonce", "dv"}},
+		"baselines": []map[string]any{{"label": "jsd", "where": map[string]any{"estimator": "jsd"}}},
+		"pair":      []any{"batch_size"}, "pool": []any{"batch_size"},
+	}}
+	_, paths := checkAndMake(t, "margin", seedPoolRuns(t), spec, t.TempDir())
+	rows := readCSV(t, paths[1])
+	md, _ := os.ReadFile(paths[0])
+	for _, est := range []string{"infonce", "dv"} {
+		diffs := seedMeans(est, "jsd")
+		mean, sd, half := handStats(diffs)
+		for name, want := range map[string]float64{"jsd_mean": mean, "jsd_sd": sd, "jsd_low": mean - half, "jsd_high": mean + half, "n": 3, "jsd_n": 3} {
+			if got := csvNumber(t, rows, est, name); !near(got, want, 1e-9) {
+				t.Errorf("%s: %s %v; want %v, over the three per-seed differences", est, name, got, want)
+			}
+		}
+		perSeed := fmt.Sprintf("0:%s 1:%s 2:%s", exact(diffs[0]), exact(diffs[1]), exact(diffs[2]))
+		if got := csvCell(t, rows, est, "jsd_per_seed"); got != perSeed {
+			t.Errorf("%s: per seed %q; want %q", est, got, perSeed)
+		}
+		cell := fmt.Sprintf(" %s [%s, %s] |", signed(mean, 2), signed(mean-half, 2), signed(mean+half, 2))
+		if !strings.Contains(string(md), cell) {
+			t.Errorf("the table lacks %s's cell %q:\n%s", est, cell, md)
+		}
+	}
+	if !strings.Contains(string(md), "n counts seeds") {
+		t.Errorf("the table does not say what n counts:\n%s", md)
+	}
+}
