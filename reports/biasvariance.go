@@ -34,7 +34,7 @@ func init() {
 		},
 		Groups: func(spec Spec) Grouping {
 			o, _ := readBiasVarianceOptions(spec)
-			return Grouping{Pool: declaredPool(spec), Unit: "row", Option: "rows", Keys: o.Rows}
+			return Grouping{Pool: declaredPool(spec), Unit: "row", Option: "rows", Keys: o.Rows, PerSeed: true}
 		},
 		Make: makeBiasVariance,
 	})
@@ -52,6 +52,12 @@ func init() {
 //	           either makes source = "auto" read the log, and is an error
 //	           with source = "summary", which would not read it
 //	precision  decimals in the Markdown table (default 3)
+//
+// A row is a row group at one level: each statistic's mean over the
+// seeds that have the level, where a seed's value is the mean over its
+// runs (several where the row pools configurations; see [perSeed]), and
+// the 95% t-interval of the mean estimate over those seeds; n is the
+// seeds.
 type biasVarianceOptions struct {
 	Rows          []string
 	Source        string
@@ -185,8 +191,17 @@ func makeBiasVariance(runs []Run, spec Spec, dir string) ([]string, error) {
 type levelAcc struct {
 	label string
 	value float64
-	stats map[string][]float64 // the finite values, by statistic
-	n     int                  // the runs that have the level
+	runs  []Run                         // the runs that have the level
+	stats map[string]map[string]float64 // each run's statistics, by run ID, then by name
+}
+
+// perSeed returns the per-seed means of statistic name over a's runs (see
+// [perSeed]).
+func (a *levelAcc) perSeed(name string) []float64 {
+	return seedValues(perSeed(a.runs, func(r Run) (float64, bool) {
+		v, ok := a.stats[r.ID][name]
+		return v, ok
+	}))
 }
 
 // groupLevels returns the levels of runs with their statistics gathered
@@ -208,15 +223,11 @@ func groupLevels(spec Spec, o biasVarianceOptions, runs []Run) ([]*levelAcc, err
 		for _, l := range rl {
 			a, ok := levels[l.Label]
 			if !ok {
-				a = &levelAcc{label: l.Label, value: l.Value, stats: map[string][]float64{}}
+				a = &levelAcc{label: l.Label, value: l.Value, stats: map[string]map[string]float64{}}
 				levels[l.Label] = a
 			}
-			a.n++
-			for name, v := range l.Stats {
-				if finite(v) {
-					a.stats[name] = append(a.stats[name], v)
-				}
-			}
+			a.runs = append(a.runs, r)
+			a.stats[r.ID] = l.Stats
 		}
 	}
 	sorted := make([]*levelAcc, 0, len(levels))
@@ -228,17 +239,18 @@ func groupLevels(spec Spec, o biasVarianceOptions, runs []Run) ([]*levelAcc, err
 }
 
 // addLevelRows adds the Markdown and CSV rows of level a of row group g to
-// t: the mean of each statistic over the runs, the 95% Student-t interval
+// t: the mean of each statistic over the seeds, the 95% Student-t interval
 // of the mean estimate over them (n/a, and empty CSV cells, under two finite
-// mean estimates), and the number of runs that have the level.
+// mean estimates), and the number of seeds that have the level.
 func addLevelRows(t *tableData, g *group, a *levelAcc, prec int) {
 	row, csvRow := groupRow(g, a.label), groupRow(g, a.label)
 	for _, name := range levelStatNames {
-		m, _ := MeanSD(a.stats[name])
+		xs := a.perSeed(name)
+		m, _ := MeanSD(xs)
 		row = append(row, fixed(m, prec))
 		csvRow = append(csvRow, exact(m))
 		if name == "mean" {
-			mean, half := TInterval(a.stats[name], 0.95)
+			mean, half := TInterval(xs, 0.95)
 			lo, hi := mean-half, mean+half // NaN under two finite means
 			cell := missingValue
 			if finite(half) {
@@ -248,8 +260,9 @@ func addLevelRows(t *tableData, g *group, a *levelAcc, prec int) {
 			csvRow = append(csvRow, exact(lo), exact(hi))
 		}
 	}
-	row = append(row, strconv.Itoa(a.n))
-	csvRow = append(csvRow, strconv.Itoa(a.n))
+	n := seedCount(a.runs)
+	row = append(row, strconv.Itoa(n))
+	csvRow = append(csvRow, strconv.Itoa(n))
 	t.Rows = append(t.Rows, row)
 	t.CSVRows = append(t.CSVRows, csvRow)
 }

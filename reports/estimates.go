@@ -21,7 +21,7 @@ func init() {
 		},
 		Groups: func(spec Spec) Grouping {
 			o, _ := readEstimatesOptions(spec)
-			return Grouping{Pool: declaredPool(spec), Unit: "row", Option: "rows", Keys: o.Rows}
+			return Grouping{Pool: declaredPool(spec), Unit: "row", Option: "rows", Keys: o.Rows, PerSeed: true}
 		},
 		Make: makeEstimates,
 	})
@@ -35,12 +35,14 @@ func init() {
 //	truth      summary metric of the true value (default "true_mi")
 //	precision  decimals in the Markdown table (default 3)
 //
-// Per row: n, the runs; the truth (its mean over the runs, which share
-// it); the estimate's mean and 95% t-interval over the runs; the bias
-// (mean minus truth); the sample standard deviation; the ratio of the mean
-// to the truth; and the mean wall time of a run in seconds, as the sweep
+// Per row: n, the seeds; the truth (its mean over them, which share it);
+// the estimate's mean and 95% t-interval over the seeds; the bias (mean
+// minus truth); the sample standard deviation; the ratio of the mean to
+// the truth; and the mean wall time of a run in seconds, as the sweep
 // recorded it (summary.json's seconds, which vary from machine to machine
-// and with the load).
+// and with the load). Where a row pools runs that share a seed (pool, or
+// a key its rows leave out), a seed's value is the mean of its runs' (see
+// [perSeed]).
 type estimatesOptions struct {
 	Rows            []string
 	Estimate, Truth string
@@ -79,8 +81,8 @@ func makeEstimates(runs []Run, spec Spec, dir string) ([]string, error) {
 	t := groupTable(joinNotes(leftOutNote(out), pooledNote("estimates", spec, done)), o.Rows, header, csvHeader)
 	p := o.Precision
 	for _, g := range groups {
-		xs := metricValues(g.Runs, o.Estimate, 1)
-		truth, _ := MeanSD(metricValues(g.Runs, o.Truth, 1))
+		xs := seedValues(perSeed(g.Runs, metricOf(o.Estimate, 1)))
+		truth, _ := MeanSD(seedValues(perSeed(g.Runs, metricOf(o.Truth, 1))))
 		mean, half := TInterval(xs, 0.95)
 		_, sd := MeanSD(xs)
 		secs, _ := MeanSD(runSeconds(g.Runs))

@@ -228,16 +228,19 @@ var seedPoolAcc = map[string][3][2]float64{
 
 // seedPoolRuns are three estimators by two batch sizes by three seeds, the
 // batch size swept but, in the reports that take them, pooled: three
-// independent seeds a row, not six.
+// independent seeds a row, not six. Each run's acc is also its estimate
+// of a true value of 80, and its mean at the level 80 of a staircase
+// (with variance 1).
 func seedPoolRuns(t *testing.T) []Run {
 	var fakes []fakeRun
 	for _, est := range []string{"infonce", "dv", "jsd"} {
 		for seed, accs := range seedPoolAcc[est] {
 			for i, batch := range []int64{8, 32} {
 				fakes = append(fakes, fakeRun{ID: fmt.Sprintf("%s-b%d-s%d", est, batch, seed), Seed: int64(seed),
-					Params:  map[string]any{"estimator": est, "batch_size": batch},
-					Config:  map[string]any{"estimator": est, "batch_size": batch, "seed": int64(seed)},
-					Metrics: results.Values{"acc": accs[i], "true": 80}})
+					Params: map[string]any{"estimator": est, "batch_size": batch},
+					Config: map[string]any{"estimator": est, "batch_size": batch, "seed": int64(seed)},
+					Metrics: results.Values{"acc": accs[i], "true": 80, "level_80_mean": accs[i], "level_80_bias": accs[i] - 80,
+						"level_80_variance": 1, "level_80_mse": (accs[i]-80)*(accs[i]-80) + 1}})
 			}
 		}
 	}
@@ -362,5 +365,43 @@ func TestMarginPoolPairsBySeed(t *testing.T) {
 	}
 	if !strings.Contains(string(md), "n counts seeds") {
 		t.Errorf("the table does not say what n counts:\n%s", md)
+	}
+}
+
+// TestEstimatesAndBiasVariancePoolAverageWithinSeeds: the estimates and
+// bias_variance tables by estimator, pooling the batch size, have n = 3
+// seeds and the interval of the three per-seed means (infonce 72, 78, 68:
+// 72.67 [60.16, 85.17]; over the six runs it was [67.21, 78.13]).
+func TestEstimatesAndBiasVariancePoolAverageWithinSeeds(t *testing.T) {
+	runs := seedPoolRuns(t)
+	opts := map[string]any{"rows": "estimator", "pool": "batch_size", "estimate": "acc", "truth": "true"}
+	_, paths := checkAndMake(t, "estimates", runs, Spec{Kind: "estimates", Name: "e", Options: opts}, t.TempDir())
+	rows := readCSV(t, paths[1])
+	for _, est := range []string{"infonce", "dv"} {
+		mean, sd, half := handStats(seedMeans(est, ""))
+		for name, want := range map[string]float64{"n": 3, "mean": mean, "ci_low": mean - half, "ci_high": mean + half, "sd": sd, "bias": mean - 80} {
+			if got := csvNumber(t, rows, est, name); !near(got, want, 1e-9) {
+				t.Errorf("estimates %s: %s %v; want %v", est, name, got, want)
+			}
+		}
+	}
+
+	delete(opts, "estimate")
+	delete(opts, "truth")
+	_, paths = checkAndMake(t, "bias_variance", runs, Spec{Kind: "bias_variance", Name: "b", Options: opts}, t.TempDir())
+	rows = readCSV(t, paths[1])
+	for _, est := range []string{"infonce", "dv"} {
+		xs := seedMeans(est, "")
+		mean, _, half := handStats(xs)
+		var mse float64 // each seed's MSE is the mean of its two runs' (bias^2 + 1)
+		for _, accs := range seedPoolAcc[est] {
+			mse += ((accs[0]-80)*(accs[0]-80) + (accs[1]-80)*(accs[1]-80) + 2) / 2 / 3
+		}
+		for name, want := range map[string]float64{"n": 3, "mean": mean, "mean_ci_low": mean - half, "mean_ci_high": mean + half,
+			"bias": mean - 80, "variance": 1, "mse": mse} {
+			if got := csvNumber(t, rows, est, name); !near(got, want, 1e-9) {
+				t.Errorf("bias_variance %s: %s %v; want %v", est, name, got, want)
+			}
+		}
 	}
 }
