@@ -34,7 +34,7 @@ func init() {
 		Metrics: func(spec Spec) []MetricRef { o, _ := readHeatmapOptions(spec); return summaryRefs("z", o.Z) },
 		Groups: func(spec Spec) Grouping {
 			o, _ := readHeatmapOptions(spec)
-			return Grouping{Pool: declaredPool(spec), Unit: "cell", Keys: []string{o.X, o.Y}}
+			return Grouping{Pool: declaredPool(spec), Unit: "cell", Keys: []string{o.X, o.Y}, PerSeed: true}
 		},
 		Make: makeHeatmap,
 	})
@@ -57,11 +57,14 @@ func init() {
 //
 // A cell is the mean of z over all finished runs with its x and y (the
 // seeds, and any other parameter the sweep varies), coloured by viridis, a
-// perceptually uniform map, or the diverging map center asks for. Under the
-// title, the figure says how many runs a cell averages: where cells differ
-// in it, the most common number, and each cell of another says its own
-// ("n = 1") under its value. A cell without runs is white, hatched, and
-// says n/a: no colour of either map.
+// perceptually uniform map, or the diverging map center asks for. Where a
+// cell pools runs that share a seed (pool, or a key x and y leave out), a
+// seed's value is the mean of its runs' (see [perSeed]), and the cell is
+// the mean of those per-seed values. Under the title, the figure says how
+// many runs (or seeds, and the runs of a seed, where cells pool) a cell
+// averages: where cells differ in it, the most common number, and each
+// cell of another says its own ("n = 1") under its value. A cell without
+// runs is white, hatched, and says n/a: no colour of either map.
 type heatmapOptions struct {
 	X, Y, Z   string
 	Title     string
@@ -112,7 +115,11 @@ func readHeatmapOptions(spec Spec) (heatmapOptions, error) {
 type heatGrid struct {
 	XLabels, YLabels []string
 	Cells            [][]float64 // Cells[row (y)][col (x)], NaN where empty
-	Counts           [][]int     // Counts[row][col]: the runs with a finite z
+	Counts           [][]int     // Counts[row][col]: the seeds with a finite z
+	// RunsLo and RunsHi are the fewest and the most runs averaged at one
+	// seed of a cell: both 1 where no cell pools runs (0 where no cell has
+	// a run).
+	RunsLo, RunsHi int
 }
 
 func (g heatGrid) Dims() (c, r int)   { return len(g.XLabels), len(g.YLabels) }
@@ -120,8 +127,8 @@ func (g heatGrid) Z(c, r int) float64 { return g.Cells[r][c] }
 func (g heatGrid) X(c int) float64    { return float64(c) }
 func (g heatGrid) Y(r int) float64    { return float64(r) }
 
-// buildHeatGrid averages metric z (times scale) over the runs of each
-// (x, y) cell, and counts the runs each mean is over.
+// buildHeatGrid averages metric z (times scale) over the seeds of each
+// (x, y) cell (see [perSeed]), and counts the seeds each mean is over.
 func buildHeatGrid(kind string, spec Spec, runs []Run, o heatmapOptions) (heatGrid, error) {
 	xs, err := groupRuns(kind, spec, runs, []string{o.X})
 	if err != nil {
@@ -153,10 +160,15 @@ func buildHeatGrid(kind string, spec Spec, runs []Run, o heatmapOptions) (heatGr
 		}
 	}
 	for _, cell := range cells {
-		zs := metricValues(cell.Runs, o.Z, o.Scale)
+		means := perSeed(cell.Runs, metricOf(o.Z, o.Scale))
 		r, c := row[cell.Values[1]], col[cell.Values[0]]
-		g.Cells[r][c], _ = MeanSD(zs)
-		g.Counts[r][c] = len(zs)
+		g.Cells[r][c], _ = MeanSD(seedValues(means))
+		g.Counts[r][c] = len(means)
+		lo, hi := runsRange(means)
+		if hi > 0 && (g.RunsHi == 0 || lo < g.RunsLo) {
+			g.RunsLo = lo
+		}
+		g.RunsHi = max(g.RunsHi, hi)
 	}
 	return g, nil
 }
@@ -276,16 +288,22 @@ func commonCount(g heatGrid) (n int) {
 // countsLine says how many runs each cell's mean is over: "each cell: mean
 // of 3 runs", or where cells differ in it, with the other counts, which
 // those cells show under their value, "each cell: mean of 3 runs (n = 1 or
-// 2 where marked)". Without values in the cells it says what the hatched
-// cells are. It is "" when no cell has runs.
+// 2 where marked)". Where cells pool runs that share a seed, it counts
+// seeds and says how many runs a seed's value averages: "each cell: mean
+// of 3 seeds, each the mean of 2 runs". Without values in the cells it
+// says what the hatched cells are. It is "" when no cell has runs.
 func countsLine(g heatGrid, values bool) string {
 	n := commonCount(g)
 	if n == 0 {
 		return ""
 	}
-	line := "each cell: mean of " + english.Plural(n, "run")
+	unit := "run"
+	if g.RunsHi > 1 {
+		unit = "seed"
+	}
+	line := "each cell: mean of " + english.Plural(n, unit)
 	if n == 1 {
-		line = "each cell: 1 run"
+		line = "each cell: 1 " + unit
 	}
 	var others []int
 	empty := false
@@ -300,6 +318,9 @@ func countsLine(g heatGrid, values bool) string {
 	if len(others) > 0 {
 		slices.Sort(others)
 		line += " (n = " + english.Or(itoas(others)) + " where marked)"
+	}
+	if each := perSeedLine(g.RunsLo, g.RunsHi); each != "" {
+		line += ", " + each
 	}
 	if empty && !values {
 		line += "; hatched: no run"

@@ -6,6 +6,7 @@ import (
 	"math"
 	"slices"
 	"sort"
+	"strconv"
 
 	"github.com/infomax/infomax/internal/english"
 
@@ -32,7 +33,8 @@ func init() {
 		},
 		Groups: func(spec Spec) Grouping {
 			o, _ := readLineOptions(spec)
-			g := Grouping{Pool: declaredPool(spec), Unit: "point", Option: "group", Keys: o.Group, Metric: o.XMetric, Where: o.Where, Selectable: true}
+			g := Grouping{Pool: declaredPool(spec), Unit: "point", Option: "group", Keys: o.Group, Metric: o.XMetric, Where: o.Where,
+				Selectable: true, PerSeed: true}
 			if o.XMetric == "" {
 				g.Keys = append([]string{o.X}, o.Group...)
 			}
@@ -68,7 +70,10 @@ func init() {
 //
 // Each point is the mean over the runs that share its x and group (the seeds)
 // with error bars for the 95% confidence interval of the mean from Student's
-// t distribution; a point from a single run has no bars.
+// t distribution; a point from a single seed has no bars. Where a point
+// pools runs that share a seed (pool, or a key group leaves out), a
+// seed's value is the mean of its runs' (see [perSeed]), and the mean and
+// bars are over those per-seed values.
 type lineOptions struct {
 	X       string
 	XMetric string
@@ -122,20 +127,23 @@ func readLineOptions(spec Spec) (lineOptions, error) {
 	return o, r.Err()
 }
 
-// linePoint is one plotted point: the mean of a metric over the runs at one
-// x value of one group, and its 95% interval half-width (NaN for one run).
+// linePoint is one plotted point: the mean of a metric over the seeds at
+// one x value of one group, and its 95% interval half-width (NaN for one
+// seed).
 type linePoint struct {
 	X, Mean, Half float64
-	N             int
+	// N counts the seeds; Fewest and Most are the fewest and the most runs
+	// averaged at one of them.
+	N, Fewest, Most int
 }
 
 // linePoints reduces runs to one point per x value of metric: the mean and
-// 95% t-interval over the runs' finite values, times scale. Runs without
-// the metric are skipped; an x value none of whose runs has it gives no
-// point. Points are in increasing x.
+// 95% t-interval over the seeds' values (see [perSeed]) of the runs' finite
+// values, times scale. Runs without the metric are skipped; an x value none
+// of whose runs has it gives no point. Points are in increasing x.
 func linePoints(runs []Run, o lineOptions, metricName string, scale float64) ([]linePoint, error) {
 	xKey := o.xName()
-	byX := map[float64][]float64{}
+	byX := map[float64][]Run{}
 	var xs []float64
 	for _, r := range runs {
 		v, ok := o.xOf(r)
@@ -149,21 +157,19 @@ func linePoints(runs []Run, o lineOptions, metricName string, scale float64) ([]
 		}
 		if _, seen := byX[x]; !seen {
 			xs = append(xs, x)
-			byX[x] = nil
 		}
-		if m, ok := metric(r, metricName); ok {
-			byX[x] = append(byX[x], m*scale)
-		}
+		byX[x] = append(byX[x], r)
 	}
 	sort.Float64s(xs)
 	var pts []linePoint
 	for _, x := range xs {
-		vals := byX[x]
-		if len(vals) == 0 {
+		means := perSeed(byX[x], metricOf(metricName, scale))
+		if len(means) == 0 {
 			continue
 		}
-		mean, half := TInterval(vals, 0.95)
-		pts = append(pts, linePoint{X: x, Mean: mean, Half: half, N: len(vals)})
+		mean, half := TInterval(seedValues(means), 0.95)
+		lo, hi := runsRange(means)
+		pts = append(pts, linePoint{X: x, Mean: mean, Half: half, N: len(means), Fewest: lo, Most: hi})
 	}
 	return pts, nil
 }
@@ -253,33 +259,43 @@ func makeLine(runs []Run, spec Spec, dir string) ([]string, error) {
 	return writePanels(dir, spec.Name, plots, o.Columns, o.Size, legend)
 }
 
-// runCounts is the fewest and the most runs behind a point of a line
-// figure; the zero value has seen no point.
-type runCounts struct{ lo, hi int }
+// runCounts is the fewest and the most seeds behind a point of a line
+// figure, and the fewest and the most runs averaged at one seed of a
+// point; the zero value has seen no point.
+type runCounts struct{ lo, hi, runsLo, runsHi int }
 
-// add counts a point of n runs; a nil c counts nothing.
-func (c *runCounts) add(n int) {
+// add counts point pt; a nil c counts nothing.
+func (c *runCounts) add(pt linePoint) {
 	if c == nil {
 		return
 	}
-	if c.hi == 0 || n < c.lo {
-		c.lo = n
+	if c.hi == 0 || pt.N < c.lo {
+		c.lo = pt.N
 	}
-	c.hi = max(c.hi, n)
+	if c.runsHi == 0 || pt.Fewest < c.runsLo {
+		c.runsLo = pt.Fewest
+	}
+	c.hi, c.runsHi = max(c.hi, pt.N), max(c.runsHi, pt.Most)
 }
 
 // barsNote is the legend's line of text on what the error bars are and
 // how many runs make each point, so that the wide bars of two seeds read
-// as such: "bars: 95% t-interval of the mean, 2 runs a point"; "" when no
-// point has bars.
+// as such: "bars: 95% t-interval of the mean, 2 runs a point"; where a
+// point pools runs that share a seed, the seeds and the runs averaged at
+// a seed: "bars: 95% t-interval of the mean over seeds, 3 seeds a point,
+// each the mean of 2 runs"; "" when no point has bars.
 func (c runCounts) barsNote() string {
+	count := strconv.Itoa(c.hi)
+	if c.lo != c.hi {
+		count = fmt.Sprintf("%d-%d", c.lo, c.hi)
+	}
 	switch {
 	case c.hi < 2:
 		return ""
-	case c.lo == c.hi:
-		return fmt.Sprintf("bars: 95%% t-interval of the mean, %d runs a point", c.hi)
+	case c.runsHi > 1:
+		return fmt.Sprintf("bars: 95%% t-interval of the mean over seeds, %s seeds a point, %s", count, perSeedLine(c.runsLo, c.runsHi))
 	}
-	return fmt.Sprintf("bars: 95%% t-interval of the mean, %d-%d runs a point", c.lo, c.hi)
+	return fmt.Sprintf("bars: 95%% t-interval of the mean, %s runs a point", count)
 }
 
 // lineXValues returns every distinct x of runs, in increasing order, for
@@ -334,7 +350,7 @@ func linePanel(spec Spec, o lineOptions, y string, groups []*group, colors map[s
 			continue
 		}
 		for _, pt := range pts {
-			counts.add(pt.N)
+			counts.add(pt)
 		}
 		if err := addLinePoints(p, pts, d, gi, colors[g.Label()], g.Caption(), legend); err != nil {
 			return nil, err

@@ -410,6 +410,31 @@ func perSeed(runs []Run, value func(Run) (float64, bool)) []seedMean {
 	return out
 }
 
+// runsRange returns the fewest and the most runs that one of means
+// averages; 0, 0 for none.
+func runsRange(means []seedMean) (lo, hi int) {
+	for _, m := range means {
+		if hi == 0 || m.Runs < lo {
+			lo = m.Runs
+		}
+		hi = max(hi, m.Runs)
+	}
+	return lo, hi
+}
+
+// perSeedLine says how many runs make a seed's value, for a figure that
+// averages up to hi runs at a seed (lo at the fewest): "each the mean of
+// 2 runs", "each the mean of 1-2 runs"; "" where hi is 1 or less.
+func perSeedLine(lo, hi int) string {
+	switch {
+	case hi <= 1:
+		return ""
+	case lo == hi:
+		return fmt.Sprintf("each the mean of %d runs", hi)
+	}
+	return fmt.Sprintf("each the mean of %d-%d runs", lo, hi)
+}
+
 // seedValues returns the values of means, in their order.
 func seedValues(means []seedMean) []float64 {
 	xs := make([]float64, len(means))

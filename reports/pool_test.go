@@ -85,8 +85,8 @@ func TestPooledFindsSettingsAGroupMixes(t *testing.T) {
 
 // TestPooledFigures checks the figures' side: a line figure whose x is a
 // metric groups runs by its value, so runs of one tau (the metric k
-// follows it) are told apart; a staircase-like grouping by estimator
-// alone names tau in the legend.
+// follows it) are told apart; one at x = lr by estimator alone names tau
+// in the legend, and says that its bars are over seeds.
 func TestPooledFigures(t *testing.T) {
 	runs := poolRuns(t)
 	line, _ := Lookup("line")
@@ -103,8 +103,12 @@ func TestPooledFigures(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if svg, _ := os.ReadFile(paths[1]); !strings.Contains(string(svg), "pooled as seeds: estimator_params.tau (1, 5)") {
-		t.Errorf("the line figure's legend does not say it pools tau")
+	svg, _ := os.ReadFile(paths[1])
+	for _, want := range []string{"pooled, averaged within seeds: estimator_params.tau (1, 5)",
+		"bars: 95% t-interval of the mean over seeds, 2 seeds a point, each the mean of 2 runs"} {
+		if !strings.Contains(string(svg), want) {
+			t.Errorf("the line figure's legend lacks %q", want)
+		}
 	}
 	spec.Options["pool"] = []any{"estimator_params.tau"}
 	paths, err = line.Make(runs, spec, t.TempDir())
@@ -118,8 +122,9 @@ func TestPooledFigures(t *testing.T) {
 }
 
 // TestPooledDetails: pool names a nested key by its last part too; a heat
-// map's title says what it averages over on purpose, not that it pools;
-// and a key of many values lists the first few and their number.
+// map's title says what it averages over on purpose, not that it pools,
+// and that a cell is the mean of 2 seeds of 2 runs each; and a key of many
+// values lists the first few and their number.
 func TestPooledDetails(t *testing.T) {
 	runs := poolRuns(t)
 	table, _ := Lookup("table")
@@ -138,8 +143,8 @@ func TestPooledDetails(t *testing.T) {
 		t.Fatal(err)
 	}
 	if svg, _ := os.ReadFile(paths[1]); !strings.Contains(string(svg), "averaged over: estimator_params.tau<") ||
-		strings.Contains(string(svg), "pooled as seeds") {
-		t.Errorf("the heat map with pool does not say what it averages over, or says it pools")
+		strings.Contains(string(svg), "pooled as seeds") || !strings.Contains(string(svg), ">each cell: mean of 2 seeds, each the mean of 2 runs<") {
+		t.Errorf("the heat map with pool does not say what it averages over and how many seeds and runs a cell is, or says it pools")
 	}
 
 	many := PooledKey{Key: "lr"}
@@ -403,5 +408,43 @@ func TestEstimatesAndBiasVariancePoolAverageWithinSeeds(t *testing.T) {
 				t.Errorf("bias_variance %s: %s %v; want %v", est, name, got, want)
 			}
 		}
+	}
+}
+
+// TestHeatmapPoolAveragesWithinSeeds: a heat map cell that pools the batch
+// size is the mean of its per-seed means, which with a run missing is not
+// the mean of its runs (infonce with batch 32 at seed 2 gone: seeds 72,
+// 78 and 66, mean 72; its five runs' mean is 73.2), and the title counts
+// seeds and the runs of a seed.
+func TestHeatmapPoolAveragesWithinSeeds(t *testing.T) {
+	runs := slices.DeleteFunc(seedPoolRuns(t), func(r Run) bool { return r.ID == "infonce-b32-s2" })
+	o := heatmapOptions{X: "estimator", Y: "estimator", Z: "acc", Scale: 1} // a cell of each estimator on the diagonal
+	g, err := buildHeatGrid("heatmap", Spec{Kind: "heatmap", Name: "h"}, runs, o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	acc := seedPoolAcc["infonce"]
+	want := ((acc[0][0]+acc[0][1])/2 + (acc[1][0]+acc[1][1])/2 + acc[2][0]) / 3
+	if i := slices.Index(g.XLabels, "infonce"); i < 0 || !near(g.Cells[i][i], want, 1e-12) || g.Counts[i][i] != 3 {
+		t.Errorf("cells %v of %v seeds (infonce at %d); want %v of 3", g.Cells, g.Counts, i, want)
+	}
+	if line, want := countsLine(g, true), "each cell: mean of 3 seeds, each the mean of 1-2 runs"; line != want {
+		t.Errorf("counts line %q; want %q", line, want)
+	}
+}
+
+// TestLinePoolAveragesWithinSeeds: a line figure's point that pools the
+// batch size (x the metric true, 80 in every run) is the mean and 95%
+// t-interval of the three per-seed means, n = 3 (infonce 72.67 ± 12.50;
+// over the six runs it was ± 5.46).
+func TestLinePoolAveragesWithinSeeds(t *testing.T) {
+	runs := slices.DeleteFunc(seedPoolRuns(t), func(r Run) bool { return !strings.HasPrefix(r.ID, "infonce") })
+	pts, err := linePoints(runs, lineOptions{XMetric: "true"}, "acc", 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	mean, _, half := handStats(seedMeans("infonce", ""))
+	if len(pts) != 1 || pts[0].N != 3 || pts[0].Fewest != 2 || pts[0].Most != 2 || !near(pts[0].Mean, mean, 1e-9) || !near(pts[0].Half, half, 1e-9) {
+		t.Errorf("points %+v; want one at 80 of 3 seeds of 2 runs each, %v ± %v", pts, mean, half)
 	}
 }
