@@ -43,9 +43,14 @@ func init() {
 // from; the interaction at that seed is the group's change minus the
 // reference group's. Each is summarized as "mean [low, high]" with a
 // two-sided Student-t interval over the seeds that have every run needed,
-// and listed seed by seed. Runs of one group, seed and factor value that
-// disagree (a parameter not in where or pair tells them apart) are an
-// error.
+// and listed seed by seed. A row's n is the seeds that have its change;
+// the interaction, which needs the reference's change at the seed too,
+// says "(n=k)" where fewer seeds have it. Runs of one group, seed and
+// factor value that disagree (a parameter not in where or pair tells
+// them apart) are an error. The CSV file has n, change_mean, change_low,
+// change_high, change_per_seed, interaction_mean, interaction_low,
+// interaction_high, interaction_per_seed and interaction_n (empty for the
+// reference row, which has no interaction).
 type interactionOptions struct {
 	Metric, Factor, From, To, By, Reference string
 	Where                                   map[string][]string
@@ -212,7 +217,8 @@ func interactionTable(o interactionOptions, vals map[interactionCell]float64, gr
 	what := fmt.Sprintf("%s %s → %s", o.Factor, o.From, o.To)
 	t := groupTable(note, []string{o.By}, []string{"n", "change, " + what + " [" + ci + "% CI]", "per seed",
 		"minus " + o.Reference + "'s change [" + ci + "% CI]", "per seed"},
-		[]string{"n", "change_mean", "change_low", "change_high", "change_per_seed", "interaction_mean", "interaction_low", "interaction_high", "interaction_per_seed"})
+		[]string{"n", "change_mean", "change_low", "change_high", "change_per_seed", "interaction_mean", "interaction_low", "interaction_high",
+			"interaction_per_seed", "interaction_n"})
 	for _, g := range groups {
 		var ch, in []pairedDiff
 		for _, k := range keys {
@@ -228,17 +234,23 @@ func interactionTable(o interactionOptions, vals map[interactionCell]float64, gr
 		}
 		row, csvRow := []string{g, strconv.Itoa(len(ch))}, []string{g, strconv.Itoa(len(ch))}
 		for _, diffs := range [][]pairedDiff{ch, in} {
-			md, csvCells := summarizeDiffs(diffs, o.Level, o.Precision)
+			md, csvCells := summarizeDiffs(diffs, len(ch), o.Level, o.Precision)
 			row, csvRow = append(row, md...), append(csvRow, csvCells...)
 		}
-		t.Rows, t.CSVRows = append(t.Rows, row), append(t.CSVRows, csvRow)
+		interactionN := strconv.Itoa(len(in))
+		if g == o.Reference {
+			interactionN = ""
+		}
+		t.Rows, t.CSVRows = append(t.Rows, row), append(t.CSVRows, append(csvRow, interactionN))
 	}
 	return t
 }
 
 // summarizeDiffs returns the Markdown cells (mean and interval, per seed)
-// and the CSV cells (mean, low, high, per seed) of paired differences.
-func summarizeDiffs(diffs []pairedDiff, level float64, prec int) (md, csvCells []string) {
+// and the CSV cells (mean, low, high, per seed) of paired differences in
+// a row of n seeds: the interval says "(n=k)" where the differences are
+// fewer.
+func summarizeDiffs(diffs []pairedDiff, n int, level float64, prec int) (md, csvCells []string) {
 	if len(diffs) == 0 {
 		return []string{missingValue, missingValue}, []string{"", "", "", ""}
 	}
@@ -251,7 +263,7 @@ func summarizeDiffs(diffs []pairedDiff, level float64, prec int) (md, csvCells [
 	}
 	mean, _ := MeanSD(xs)
 	_, half := TInterval(xs, level)
-	md = []string{intervalCell(mean, half, len(xs), len(xs), prec), strings.Join(perMD, " / ")}
+	md = []string{intervalCell(mean, half, len(xs), n, prec), strings.Join(perMD, " / ")}
 	csvCells = []string{exact(mean), exact(mean - half), exact(mean + half), strings.Join(perCSV, " ")}
 	return md, csvCells
 }

@@ -2,8 +2,11 @@ package reports
 
 import (
 	"os"
+	"slices"
 	"strings"
 	"testing"
+
+	"github.com/infomax/infomax/experiments/engine/results"
 )
 
 // TestInteractionKind checks the interaction of estimator and number of
@@ -25,6 +28,46 @@ func TestInteractionKind(t *testing.T) {
 		"change, num_negatives 1 → 0 [95% CI]", "minus jsd's change"} {
 		if !strings.Contains(string(md), cell) {
 			t.Errorf("negatives-interaction.md lacks %q:\n%s", cell, md)
+		}
+	}
+}
+
+// TestInteractionMarksItsOwnN fails jsd's run at K = 1, seed 2: infonce's
+// row keeps n = 3 for its change, but its interaction has only seeds 0 and
+// 1 (5 and 4: mean 4.5, sd 0.707, t(0.975, 1) = 12.706, half-width 6.35:
+// [-1.9, +10.9]), which the cell marks "(n=2)" and the CSV's
+// interaction_n counts. With seed 1 failed too the interaction is seed
+// 0's alone, +5.0 (n=1), with no interval.
+func TestInteractionMarksItsOwnN(t *testing.T) {
+	spec := Spec{Kind: "interaction", Name: "i", Options: map[string]any{
+		"metric": "linear_y_acc", "factor": "num_negatives", "from": int64(1), "to": int64(0),
+		"by": "estimator", "reference": "jsd", "scale": int64(100), "precision": int64(1),
+	}}
+	for _, tc := range []struct {
+		failed []string
+		cell   string
+		n      string
+	}{
+		{[]string{"jsd-k1-s2"}, "+4.5 [-1.9, +10.9] (n=2)", "2"},
+		{[]string{"jsd-k1-s1", "jsd-k1-s2"}, " +5.0 (n=1) |", "1"},
+	} {
+		runs := negativesRuns(t)
+		for _, r := range runs {
+			if slices.Contains(tc.failed, r.ID) {
+				r.Summary.Status = results.StatusFailed
+			}
+		}
+		_, paths := checkAndMake(t, "interaction", runs, spec, t.TempDir())
+		md, _ := os.ReadFile(paths[0])
+		if !strings.Contains(string(md), "| infonce   | 3 |") || !strings.Contains(string(md), tc.cell) {
+			t.Errorf("failed %v: infonce's row lacks n = 3 or %q:\n%s", tc.failed, tc.cell, md)
+		}
+		rows := readCSV(t, paths[1])
+		if got := csvCell(t, rows, "infonce", "interaction_n"); got != tc.n || csvCell(t, rows, "infonce", "n") != "3" {
+			t.Errorf("failed %v: infonce's CSV n %s, interaction_n %s; want 3, %s", tc.failed, csvCell(t, rows, "infonce", "n"), got, tc.n)
+		}
+		if got := csvCell(t, rows, "jsd", "interaction_n"); got != "" {
+			t.Errorf("failed %v: the reference's interaction_n %q; want empty", tc.failed, got)
 		}
 	}
 }
