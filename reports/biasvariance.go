@@ -57,7 +57,9 @@ func init() {
 // seeds that have the level, where a seed's value is the mean over its
 // runs (several where the row pools configurations; see [perSeed]), and
 // the 95% t-interval of the mean estimate over those seeds; n is the
-// seeds.
+// seeds. A run whose four statistics at a level are not all there and
+// finite (an estimate that overflowed) is left out of that level's row,
+// every column alike, and its n says so: "2 (1 left out)".
 type biasVarianceOptions struct {
 	Rows          []string
 	Source        string
@@ -170,6 +172,7 @@ func makeBiasVariance(runs []Run, spec Spec, dir string) ([]string, error) {
 	}
 	t := groupTable(joinNotes(leftOutNote(out), pooledNote("bias_variance", spec, done)), o.Rows, []string{"true MI", "mean", "95% CI of mean", "bias", "variance", "MSE", "n"},
 		[]string{"true_mi", "mean", "mean_ci_low", "mean_ci_high", "bias", "variance", "mse", "n"})
+	leftOut := 0
 	for _, g := range groups {
 		levels, err := groupLevels(spec, o, g.Runs)
 		if err != nil {
@@ -177,11 +180,16 @@ func makeBiasVariance(runs []Run, spec Spec, dir string) ([]string, error) {
 		}
 		for _, a := range levels {
 			addLevelRows(&t, g, a, o.Precision)
+			leftOut += a.leftOut
 		}
 	}
 	if len(t.Rows) == 0 {
 		return nil, fmt.Errorf("bias_variance report %q: no run has level statistics: neither level_<L>_bias "+
 			"metrics in its summary nor %q and %q values in its metrics log", spec.Name, o.Metric, o.Truth)
+	}
+	if leftOut > 0 {
+		t.Note = joinNotes(t.Note, "A run whose mean, bias, variance and MSE at a level are not all finite is left out of "+
+			"that level's row, in every column; its n says how many were: \"2 (1 left out)\".")
 	}
 	return writeTable(dir, spec.Name, t)
 }
@@ -191,8 +199,21 @@ func makeBiasVariance(runs []Run, spec Spec, dir string) ([]string, error) {
 type levelAcc struct {
 	label string
 	value float64
-	runs  []Run                         // the runs that have the level
+	runs  []Run                         // the runs that have the level, its statistics all finite
 	stats map[string]map[string]float64 // each run's statistics, by run ID, then by name
+	// leftOut counts the runs that have the level, but not every statistic
+	// of it finite.
+	leftOut int
+}
+
+// allFinite reports whether stats has every one of levelStatNames, finite.
+func allFinite(stats map[string]float64) bool {
+	for _, name := range levelStatNames {
+		if v, ok := stats[name]; !ok || !finite(v) {
+			return false
+		}
+	}
+	return true
 }
 
 // perSeed returns the per-seed means of statistic name over a's runs (see
@@ -226,6 +247,10 @@ func groupLevels(spec Spec, o biasVarianceOptions, runs []Run) ([]*levelAcc, err
 				a = &levelAcc{label: l.Label, value: l.Value, stats: map[string]map[string]float64{}}
 				levels[l.Label] = a
 			}
+			if !allFinite(l.Stats) {
+				a.leftOut++
+				continue
+			}
 			a.runs = append(a.runs, r)
 			a.stats[r.ID] = l.Stats
 		}
@@ -241,7 +266,8 @@ func groupLevels(spec Spec, o biasVarianceOptions, runs []Run) ([]*levelAcc, err
 // addLevelRows adds the Markdown and CSV rows of level a of row group g to
 // t: the mean of each statistic over the seeds, the 95% Student-t interval
 // of the mean estimate over them (n/a, and empty CSV cells, under two finite
-// mean estimates), and the number of seeds that have the level.
+// mean estimates), and the number of seeds that have the level, with the
+// runs left out (see [levelAcc]) in the Markdown cell: "2 (1 left out)".
 func addLevelRows(t *tableData, g *group, a *levelAcc, prec int) {
 	row, csvRow := groupRow(g, a.label), groupRow(g, a.label)
 	for _, name := range levelStatNames {
@@ -260,9 +286,12 @@ func addLevelRows(t *tableData, g *group, a *levelAcc, prec int) {
 			csvRow = append(csvRow, exact(lo), exact(hi))
 		}
 	}
-	n := seedCount(a.runs)
-	row = append(row, strconv.Itoa(n))
-	csvRow = append(csvRow, strconv.Itoa(n))
+	n := strconv.Itoa(seedCount(a.runs))
+	csvRow = append(csvRow, n)
+	if a.leftOut > 0 {
+		n += fmt.Sprintf(" (%d left out)", a.leftOut)
+	}
+	row = append(row, n)
 	t.Rows = append(t.Rows, row)
 	t.CSVRows = append(t.CSVRows, csvRow)
 }

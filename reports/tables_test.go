@@ -173,6 +173,34 @@ func TestBiasVarianceKind(t *testing.T) {
 	checkRow("jsd/concat/4", 5, none, none, 1, 0, 1, "1")
 }
 
+// TestBiasVarianceLeavesOutNonFiniteRuns adds a third nwj run (seed 2)
+// whose level-4 mean is null in its summary (NaN): its level-4 row must
+// be that of seeds 0 and 1 in every column (mean 3.6, bias -0.4, variance
+// 2, MSE 2.17, n 2), not a mean of two runs beside a bias of three, and
+// say "2 (1 left out)"; its level-2 row counts it (n 3; MSE the mean of
+// 0.51, 0.79 and 0.85).
+func TestBiasVarianceLeavesOutNonFiniteRuns(t *testing.T) {
+	runs := gaussianRuns(t)
+	runs = append(runs, makeRuns(t, fakeRun{ID: "nwj2-done", Seed: 2, Params: map[string]any{"estimator": "nwj", "critic": "separable"},
+		Metrics: results.Values{"level_2_mean": 1.5, "level_2_bias": -0.5, "level_2_variance": 0.6, "level_2_mse": 0.85,
+			"level_4_mean": math.NaN(), "level_4_bias": -9, "level_4_variance": 9, "level_4_mse": 90}})...)
+	_, paths := checkAndMake(t, "bias_variance", runs, Spec{Kind: "bias_variance", Name: "b", Options: map[string]any{}}, t.TempDir())
+	rows := readCSV(t, paths[1])
+	for _, r := range rows[1:] {
+		if r[0] != "nwj" {
+			continue
+		}
+		want := map[string][]string{"2": {"1.7", "-0.3", "0.6", "0.716666666667", "3"}, "4": {"3.6", "-0.4", "2", "2.17", "2"}}[r[2]]
+		if got := []string{r[3], r[6], r[7], r[8], r[9]}; !slices.Equal(got, want) {
+			t.Errorf("nwj level %s: mean, bias, variance, MSE, n %v; want %v", r[2], got, want)
+		}
+	}
+	md, _ := os.ReadFile(paths[0])
+	if !strings.Contains(string(md), "| 2 (1 left out) |") || !strings.Contains(string(md), "is left out of that level's row") {
+		t.Errorf("the table does not mark or note the run left out:\n%s", md)
+	}
+}
+
 // TestBiasVarianceReadsTheMetricItIsGiven gives a bias_variance table
 // metric = "loss" over a run whose summary has level statistics of its
 // estimate: with source = "auto" the table must be the loss's, from the
