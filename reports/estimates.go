@@ -42,7 +42,12 @@ func init() {
 // recorded it (summary.json's seconds, which vary from machine to machine
 // and with the load). Where a row pools runs that share a seed (pool, or
 // a key its rows leave out), a seed's value is the mean of its runs' (see
-// [perSeed]).
+// [perSeed]). A seed whose estimate is not finite (an overflowed NWJ
+// read-out) is left out of the mean, interval, bias, sd and ratio, which
+// then say "(n=k)" after the interval, as a table's cells do, and a note
+// says why. The CSV file has, after the Markdown's columns (the mean's
+// split into mean, ci_low and ci_high, the ratio named ratio), estimate_n:
+// the k those are over.
 type estimatesOptions struct {
 	Rows            []string
 	Estimate, Truth string
@@ -77,9 +82,10 @@ func makeEstimates(runs []Run, spec Spec, dir string) ([]string, error) {
 		return nil, err
 	}
 	header := []string{"n", "true", "mean [95% CI]", "bias", "sd", "mean/true", "seconds"}
-	csvHeader := []string{"n", "true", "mean", "ci_low", "ci_high", "bias", "sd", "ratio", "seconds"}
+	csvHeader := []string{"n", "true", "mean", "ci_low", "ci_high", "bias", "sd", "ratio", "seconds", "estimate_n"}
 	t := groupTable(joinNotes(leftOutNote(out), pooledNote("estimates", spec, done)), o.Rows, header, csvHeader)
 	p := o.Precision
+	marked := false
 	for _, g := range groups {
 		xs := seedValues(perSeed(g.Runs, metricOf(o.Estimate, 1)))
 		truth, _ := MeanSD(seedValues(perSeed(g.Runs, metricOf(o.Truth, 1))))
@@ -90,11 +96,19 @@ func makeEstimates(runs []Run, spec Spec, dir string) ([]string, error) {
 		if finite(half) {
 			ci = fmt.Sprintf("%s [%s, %s]", fixed(mean, p), fixed(mean-half, p), fixed(mean+half, p))
 		}
-		n := strconv.Itoa(len(xs))
-		t.Rows = append(t.Rows, groupRow(g, n, fixed(truth, p), ci, signed(mean-truth, p), fixed(sd, p),
+		n, k := seedCount(g.Runs), len(xs)
+		if k > 0 && k != n {
+			ci += fmt.Sprintf(" (n=%d)", k)
+			marked = true
+		}
+		t.Rows = append(t.Rows, groupRow(g, strconv.Itoa(n), fixed(truth, p), ci, signed(mean-truth, p), fixed(sd, p),
 			fixed(mean/truth, 2), fixed(secs, 1)))
-		t.CSVRows = append(t.CSVRows, groupRow(g, n, exact(truth), exact(mean), exact(mean-half), exact(mean+half),
-			exact(mean-truth), exact(sd), exact(mean/truth), exact(secs)))
+		t.CSVRows = append(t.CSVRows, groupRow(g, strconv.Itoa(n), exact(truth), exact(mean), exact(mean-half), exact(mean+half),
+			exact(mean-truth), exact(sd), exact(mean/truth), exact(secs), strconv.Itoa(k)))
+	}
+	if marked {
+		t.Note = joinNotes(t.Note, "(n=k): the estimate is not finite at every seed of the row; its mean, interval, bias, sd and "+
+			"mean/true are over the k seeds where it is.")
 	}
 	return writeTable(dir, spec.Name, t)
 }

@@ -54,7 +54,7 @@ func TestEstimatesKind(t *testing.T) {
 	spec := Spec{Kind: "estimates", Name: "est", Options: map[string]any{"rows": []any{"problem", "estimator"}}}
 	_, paths := checkAndMake(t, "estimates", runs, spec, dir)
 	rows := readCSV(t, paths[1])
-	if got := strings.Join(rows[0], ","); got != "problem,estimator,n,true,mean,ci_low,ci_high,bias,sd,ratio,seconds" {
+	if got := strings.Join(rows[0], ","); got != "problem,estimator,n,true,mean,ci_low,ci_high,bias,sd,ratio,seconds,estimate_n" {
 		t.Fatalf("CSV header %s", got)
 	}
 	var row []string
@@ -73,6 +73,39 @@ func TestEstimatesKind(t *testing.T) {
 	md, _ := os.ReadFile(paths[0])
 	if !strings.Contains(string(md), "0.910 [0.885, 0.935]") || !strings.Contains(string(md), "-0.090") {
 		t.Errorf("Markdown table lacks the ksg row's cells:\n%s", md)
+	}
+}
+
+// TestEstimatesMarksANonFiniteEstimate makes ksg's estimate on the dense
+// problem at N = 1000 infinite at seed 2: the row keeps n = 3 seeds, its
+// statistics are those of 0.90 and 0.91 (mean 0.905, sd 0.00707,
+// t(0.975, 1) = 12.706: [0.841, 0.969]), marked "(n=2)", with a note, and
+// the CSV's estimate_n is 2.
+func TestEstimatesMarksANonFiniteEstimate(t *testing.T) {
+	var runs []Run
+	for _, r := range benchmarkRuns(t) {
+		if r.Summary.Params["samples"] == 1000.0 && r.Summary.Params["problem"] == "dense-2x2" && r.Summary.Params["estimator"] == "ksg" {
+			runs = append(runs, r)
+			if r.Summary.Seed == 2 {
+				r.Summary.Metrics["mi"] = math.Inf(1)
+			}
+		}
+	}
+	spec := Spec{Kind: "estimates", Name: "est", Options: map[string]any{"rows": []any{"problem", "estimator"}}}
+	_, paths := checkAndMake(t, "estimates", runs, spec, t.TempDir())
+	rows := readCSV(t, paths[1])
+	half := 12.706204736174698 * math.Sqrt(0.00005) / math.Sqrt(2)
+	if len(rows) != 2 || rows[1][2] != "3" || rows[1][11] != "2" {
+		t.Fatalf("CSV %v; want one row of n 3 and estimate_n 2", rows)
+	}
+	for i, want := range map[int]float64{4: 0.905, 5: 0.905 - half, 6: 0.905 + half, 8: math.Sqrt(0.00005)} {
+		if got, _ := strconv.ParseFloat(rows[1][i], 64); !near(got, want, 1e-9) {
+			t.Errorf("%s = %s, want %v", rows[0][i], rows[1][i], want)
+		}
+	}
+	md, _ := os.ReadFile(paths[0])
+	if !strings.Contains(string(md), "0.905 [0.841, 0.969] (n=2)") || !strings.Contains(string(md), "over the k seeds where it is") {
+		t.Errorf("the table does not mark or note the seed left out:\n%s", md)
 	}
 }
 
