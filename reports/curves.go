@@ -136,14 +136,17 @@ func readLogs(spec Spec, runs []Run) (map[string][]results.Record, error) {
 // linesRuns says how many runs make a line, "3 runs a line" or "2-3 runs
 // a line", so that a band over two seeds reads as such.
 func linesRuns(groups []*group) string {
-	var c runCounts
+	lo, hi := 0, 0
 	for _, g := range groups {
-		c.add(len(g.Runs))
+		if hi == 0 || len(g.Runs) < lo {
+			lo = len(g.Runs)
+		}
+		hi = max(hi, len(g.Runs))
 	}
-	if c.lo == c.hi {
-		return english.Plural(c.hi, "run") + " a line"
+	if lo == hi {
+		return english.Plural(hi, "run") + " a line"
 	}
-	return fmt.Sprintf("%d-%d runs a line", c.lo, c.hi)
+	return fmt.Sprintf("%d-%d runs a line", lo, hi)
 }
 
 // anyGroupHasSeeds reports whether some group has two runs or more, so
