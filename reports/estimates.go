@@ -66,6 +66,18 @@ func readEstimatesOptions(spec Spec) (estimatesOptions, error) {
 	return o, r.Err()
 }
 
+// withBoth returns the function that gives a run's finite summary metric
+// name where its estimate and truth are finite too, for perSeed: the
+// estimate and the truth of a row are then over the same runs.
+func (o estimatesOptions) withBoth(name string) func(Run) (float64, bool) {
+	return func(r Run) (float64, bool) {
+		e, okE := metric(r, o.Estimate)
+		tr, okT := metric(r, o.Truth)
+		v, ok := metric(r, name)
+		return v, ok && okE && okT && finite(e) && finite(tr) && finite(v)
+	}
+}
+
 func makeEstimates(runs []Run, spec Spec, dir string) ([]string, error) {
 	o, done, out, err := startReport("estimates", spec, runs, readEstimatesOptions)
 	if err != nil {
@@ -87,8 +99,10 @@ func makeEstimates(runs []Run, spec Spec, dir string) ([]string, error) {
 	p := o.Precision
 	marked := false
 	for _, g := range groups {
-		xs := seedValues(perSeed(g.Runs, metricOf(o.Estimate, 1)))
-		truth, _ := MeanSD(seedValues(perSeed(g.Runs, metricOf(o.Truth, 1))))
+		// The truth is averaged over the runs whose estimate counts, so that
+		// bias and mean/true compare like with like.
+		xs := seedValues(perSeed(g.Runs, o.withBoth(o.Estimate)))
+		truth, _ := MeanSD(seedValues(perSeed(g.Runs, o.withBoth(o.Truth))))
 		mean, half := TInterval(xs, 0.95)
 		_, sd := MeanSD(xs)
 		secs, _ := MeanSD(runSeconds(g.Runs))
@@ -107,8 +121,8 @@ func makeEstimates(runs []Run, spec Spec, dir string) ([]string, error) {
 			exact(mean-truth), exact(sd), exact(mean/truth), exact(secs), strconv.Itoa(k)))
 	}
 	if marked {
-		t.Note = joinNotes(t.Note, "(n=k): the estimate is not finite at every seed of the row; its mean, interval, bias, sd and "+
-			"mean/true are over the k seeds where it is.")
+		t.Note = joinNotes(t.Note, "(n=k): the estimate is not finite in every run of the row; its mean, interval, bias, sd and "+
+			"mean/true are over the k seeds where it is finite in every run of the seed.")
 	}
 	return writeTable(dir, spec.Name, t)
 }

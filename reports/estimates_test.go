@@ -213,3 +213,32 @@ func TestSampleSizeYRange(t *testing.T) {
 		t.Errorf("ymin above the data's top: range [%v, %v], want [3, 4]", p.Y.Min, p.Y.Max)
 	}
 }
+
+// TestEstimatesBiasOverTheSameRuns pools two problems of true MI 80 and 90
+// whose estimates are 8 below the truth, the second's at seed 2 not
+// finite: seed 2 is left out (its mean would be the first problem's
+// alone), and the truth is averaged over the same runs as the estimate,
+// so the bias is -8, where averaging the truth over every run gave -9.67.
+func TestEstimatesBiasOverTheSameRuns(t *testing.T) {
+	var fakes []fakeRun
+	for _, pr := range []struct {
+		name  string
+		truth float64
+	}{{"a", 80}, {"b", 90}} {
+		for seed := range int64(3) {
+			mi := pr.truth - 8 + 0.1*float64(seed)
+			if pr.name == "b" && seed == 2 {
+				mi = math.NaN()
+			}
+			fakes = append(fakes, fakeRun{ID: pr.name + formatValue(seed), Seed: seed,
+				Params:  map[string]any{"problem": pr.name, "estimator": "infonce"},
+				Metrics: results.Values{"mi": mi, "true_mi": pr.truth}})
+		}
+	}
+	spec := Spec{Kind: "estimates", Name: "e", Options: map[string]any{"rows": []any{"estimator"}, "pool": []any{"problem"}}}
+	_, paths := checkAndMake(t, "estimates", makeRuns(t, fakes...), spec, t.TempDir())
+	rows := readCSV(t, paths[1])
+	if bias, n := csvNumber(t, rows, "infonce", "bias"), csvCell(t, rows, "infonce", "estimate_n"); !near(bias, -8+0.05, 1e-9) || n != "2" {
+		t.Errorf("bias %v over %s seeds; want -7.95 over 2 (seeds 0 and 1: estimates 77.0 and 77.1 against 85)", bias, n)
+	}
+}

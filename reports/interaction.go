@@ -40,8 +40,9 @@ func init() {
 //	level      confidence level of the intervals (default 0.95)
 //
 // For each group and seed the change is the run at to minus the run at
-// from; the interaction at that seed is the group's change minus the
-// reference group's. Each is summarized as "mean [low, high]" with a
+// from (with pair, the mean of those changes over the seed's pair values,
+// which are not independent); the interaction at that seed is the group's
+// change minus the reference group's. Each is summarized as "mean [low, high]" with a
 // two-sided Student-t interval over the seeds that have every run needed,
 // and listed seed by seed. A row's n is the seeds that have its change;
 // the interaction, which needs the reference's change at the seed too,
@@ -232,6 +233,9 @@ func interactionTable(o interactionOptions, vals map[interactionCell]float64, gr
 				in = append(in, pairedDiff{Seed: seed, Diff: d - r})
 			}
 		}
+		// With pair keys, a seed has a change for each: they are not
+		// independent, so a seed's difference is their mean.
+		ch, in = meanBySeed(ch), meanBySeed(in)
 		row, csvRow := []string{g, strconv.Itoa(len(ch))}, []string{g, strconv.Itoa(len(ch))}
 		for _, diffs := range [][]pairedDiff{ch, in} {
 			md, csvCells := summarizeDiffs(diffs, len(ch), o.Level, o.Precision)
@@ -244,6 +248,29 @@ func interactionTable(o interactionOptions, vals map[interactionCell]float64, gr
 		t.Rows, t.CSVRows = append(t.Rows, row), append(t.CSVRows, append(csvRow, interactionN))
 	}
 	return t
+}
+
+// meanBySeed returns diffs with those of one seed replaced by their mean,
+// in the order the seeds first appear: one difference a seed, however
+// many pair keys a seed has.
+func meanBySeed(diffs []pairedDiff) []pairedDiff {
+	at := map[int64]int{}
+	var out []pairedDiff
+	var count []int
+	for _, d := range diffs {
+		i, seen := at[d.Seed]
+		if !seen {
+			i = len(out)
+			at[d.Seed] = i
+			out, count = append(out, pairedDiff{Seed: d.Seed}), append(count, 0)
+		}
+		out[i].Diff += d.Diff
+		count[i]++
+	}
+	for i := range out {
+		out[i].Diff /= float64(count[i])
+	}
+	return out
 }
 
 // summarizeDiffs returns the Markdown cells (mean and interval, per seed)

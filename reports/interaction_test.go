@@ -99,3 +99,40 @@ func TestInteractionOptionErrors(t *testing.T) {
 		t.Errorf("a reference no run has: %v", err)
 	}
 }
+
+// TestInteractionWithPairAveragesEachSeed runs negativesRuns' values at
+// two batch sizes, the second's those of the first plus 0.01 a seed (1, 2,
+// 3 points) at K = 0 for infonce alone, with pair = batch_size: a seed then
+// has a change for each batch size, which are not independent, and its
+// change is their mean. infonce's changes at batch 8 are 6, 5, 7 points
+// and at 32 7, 7, 10, so the seeds' means are 6.5, 6, 8.5 (n = 3, not 6).
+func TestInteractionWithPairAveragesEachSeed(t *testing.T) {
+	vals := map[string]map[int64][]float64{
+		"jsd":     {1: {0.90, 0.91, 0.92}, 0: {0.91, 0.92, 0.94}},
+		"infonce": {1: {0.86, 0.88, 0.86}, 0: {0.92, 0.93, 0.93}},
+	}
+	var fakes []fakeRun
+	for est, byK := range vals {
+		for k, seeds := range byK {
+			for s, v := range seeds {
+				for _, b := range []int64{8, 32} {
+					if b == 32 && est == "infonce" && k == 0 {
+						v += 0.01 * float64(s+1)
+					}
+					fakes = append(fakes, fakeRun{ID: est + "-k" + formatValue(k) + "-s" + formatValue(int64(s)) + "-b" + formatValue(b),
+						Seed: int64(s), Params: map[string]any{"estimator": est, "num_negatives": k, "batch_size": b},
+						Metrics: results.Values{"linear_y_acc": v}})
+				}
+			}
+		}
+	}
+	spec := Spec{Kind: "interaction", Name: "i", Options: map[string]any{
+		"metric": "linear_y_acc", "factor": "num_negatives", "from": int64(1), "to": int64(0),
+		"by": "estimator", "reference": "jsd", "scale": int64(100), "precision": int64(1), "pair": []any{"batch_size"},
+	}}
+	_, paths := checkAndMake(t, "interaction", makeRuns(t, fakes...), spec, t.TempDir())
+	md, _ := os.ReadFile(paths[0])
+	if !strings.Contains(string(md), "| infonce   | 3 |") || !strings.Contains(string(md), "+6.5 / +6.0 / +8.5") {
+		t.Errorf("infonce's row lacks n = 3 or the seeds' mean changes +6.5 / +6.0 / +8.5:\n%s", md)
+	}
+}

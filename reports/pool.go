@@ -381,7 +381,11 @@ type seedMean struct {
 
 // perSeed returns, for the runs of one group, the mean at each seed of the
 // finite values that value gives them, in the order the seeds first
-// appear. A seed none of whose runs gives a finite value is left out.
+// appear. A seed with fewer finite values than the seed with the most is
+// left out, as is one with none: its mean would be over another set of the
+// pooled configurations (a missing run, an estimate that overflowed),
+// which can move it by more than the configurations' noise; a cell with
+// fewer seeds than its row's says "(n=k)".
 // These per-seed means, not the runs, are what a group's mean, sd,
 // interval and n are over: runs of a group that share a seed differ in a
 // setting the group pools (see [Kind.Pooled]), not in their noise, and are
@@ -404,6 +408,11 @@ func perSeed(runs []Run, value func(Run) (float64, bool)) []seedMean {
 		out[i].Value += v
 		out[i].Runs++
 	}
+	most := 0
+	for _, m := range out {
+		most = max(most, m.Runs)
+	}
+	out = slices.DeleteFunc(out, func(m seedMean) bool { return m.Runs < most })
 	for i := range out {
 		out[i].Value /= float64(out[i].Runs)
 	}

@@ -412,10 +412,10 @@ func TestEstimatesAndBiasVariancePoolAverageWithinSeeds(t *testing.T) {
 }
 
 // TestHeatmapPoolAveragesWithinSeeds: a heat map cell that pools the batch
-// size is the mean of its per-seed means, which with a run missing is not
-// the mean of its runs (infonce with batch 32 at seed 2 gone: seeds 72,
-// 78 and 66, mean 72; its five runs' mean is 73.2), and the title counts
-// seeds and the runs of a seed.
+// size is the mean of its per-seed means over the seeds that have every
+// batch size: with infonce's batch-32 run at seed 2 gone, seed 2 (whose
+// value would be batch 8's alone) is left out, and the cell is the mean of
+// seeds 0 and 1 (72 and 78: 75), which the title marks as fewer seeds.
 func TestHeatmapPoolAveragesWithinSeeds(t *testing.T) {
 	runs := slices.DeleteFunc(seedPoolRuns(t), func(r Run) bool { return r.ID == "infonce-b32-s2" })
 	o := heatmapOptions{X: "estimator", Y: "estimator", Z: "acc", Scale: 1} // a cell of each estimator on the diagonal
@@ -424,11 +424,11 @@ func TestHeatmapPoolAveragesWithinSeeds(t *testing.T) {
 		t.Fatal(err)
 	}
 	acc := seedPoolAcc["infonce"]
-	want := ((acc[0][0]+acc[0][1])/2 + (acc[1][0]+acc[1][1])/2 + acc[2][0]) / 3
-	if i := slices.Index(g.XLabels, "infonce"); i < 0 || !near(g.Cells[i][i], want, 1e-12) || g.Counts[i][i] != 3 {
-		t.Errorf("cells %v of %v seeds (infonce at %d); want %v of 3", g.Cells, g.Counts, i, want)
+	want := ((acc[0][0]+acc[0][1])/2 + (acc[1][0]+acc[1][1])/2) / 2
+	if i := slices.Index(g.XLabels, "infonce"); i < 0 || !near(g.Cells[i][i], want, 1e-12) || g.Counts[i][i] != 2 {
+		t.Errorf("cells %v of %v seeds (infonce at %d); want %v of 2", g.Cells, g.Counts, i, want)
 	}
-	if line, want := countsLine(g, true), "each cell: mean of 3 seeds, each the mean of 1-2 runs"; line != want {
+	if line, want := countsLine(g, true), "each cell: mean of 3 seeds (n = 2 where marked), each the mean of 2 runs"; line != want {
 		t.Errorf("counts line %q; want %q", line, want)
 	}
 }

@@ -31,7 +31,7 @@ func init() {
 		},
 		Groups: func(spec Spec) Grouping {
 			o, _ := readSampleSizeOptions(spec)
-			return Grouping{Pool: declaredPool(spec), Unit: "point", Option: "group", Keys: slices.Concat(o.Panel, o.Group, []string{o.X})}
+			return Grouping{Pool: declaredPool(spec), Unit: "point", Option: "group", Keys: slices.Concat(o.Panel, o.Group, []string{o.X}), PerSeed: true}
 		},
 		Make: makeSampleSize,
 	})
