@@ -107,12 +107,8 @@ func TestInteractionOptionErrors(t *testing.T) {
 // change is their mean. infonce's changes at batch 8 are 6, 5, 7 points
 // and at 32 7, 7, 10, so the seeds' means are 6.5, 6, 8.5 (n = 3, not 6).
 func TestInteractionWithPairAveragesEachSeed(t *testing.T) {
-	vals := map[string]map[int64][]float64{
-		"jsd":     {1: {0.90, 0.91, 0.92}, 0: {0.91, 0.92, 0.94}},
-		"infonce": {1: {0.86, 0.88, 0.86}, 0: {0.92, 0.93, 0.93}},
-	}
 	var fakes []fakeRun
-	for est, byK := range vals {
+	for est, byK := range negativesAcc {
 		for k, seeds := range byK {
 			for s, v := range seeds {
 				for _, b := range []int64{8, 32} {
