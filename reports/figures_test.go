@@ -88,7 +88,7 @@ func TestStaircaseOptions(t *testing.T) {
 	// The failed nwj run is left out: one panel of 5 x 2.5 inches at 50 dpi.
 	checkFigureFiles(t, paths, dir, "stairs-window", 250, 125)
 	if svg, _ := os.ReadFile(paths[1]); !strings.Contains(string(svg), "bold: mean of the last 10") ||
-		!strings.Contains(string(svg), "faint: each logged estimate") || strings.Contains(string(svg), "cut by the y axis") {
+		!strings.Contains(string(svg), "faint: the logged estimates") || strings.Contains(string(svg), "cut by the y axis") {
 		t.Errorf("the legend does not say what the bold and faint lines are, or says a line is cut within [-1, 5]")
 	}
 	// The estimates of the second stage, about 3, are above ymax = 2.

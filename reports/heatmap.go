@@ -55,12 +55,13 @@ func init() {
 //	           and still show their values (default: the cells' range)
 //	width, height (inches, the heat map without its colour bar; at most 40), dpi
 //
-// A cell is the mean of z over all finished runs with its x and y (the
+// A cell is the mean of z over the finished runs with its x and y (the
 // seeds, and any other parameter the sweep varies), coloured by viridis, a
 // perceptually uniform map, or the diverging map center asks for. Where a
 // cell pools runs that share a seed (pool, or a key x and y leave out), a
-// seed's value is the mean of its runs' (see [perSeed]), and the cell is
-// the mean of those per-seed values. Under the title, the figure says how
+// seed's value is the mean of its runs' (see [perSeed]; a seed short of
+// some of the cell's configurations is left out), and the cell is the mean
+// of those per-seed values. Under the title, the figure says how
 // many runs (or seeds, and the runs of a seed, where cells pool) a cell
 // averages: where cells differ in it, the most common number, and each
 // cell of another says its own ("n = 1") under its value. A cell without

@@ -135,7 +135,7 @@ func makeStaircase(runs []Run, spec Spec, dir string) ([]string, error) {
 		}
 		plots = append(plots, p)
 	}
-	legend = withLines(legend, "bold: "+smoothingText(o.Smoothing), "faint: each logged estimate")
+	legend = withLines(legend, "bold: "+smoothingText(o.Smoothing), "faint: the logged estimates")
 	if len(cut) > 0 {
 		legend = withLines(legend, "cut by the y axis: "+english.And(cut))
 	}
