@@ -5,6 +5,8 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+
+	"github.com/infomax/infomax/internal/english"
 )
 
 func init() {
@@ -59,7 +61,7 @@ func init() {
 // the 95% t-interval of the mean estimate over those seeds; n is the
 // seeds. A run whose four statistics at a level are not all there and
 // finite (an estimate that overflowed) is left out of that level's row,
-// every column alike, and its n says so: "2 (1 left out)".
+// every column alike, and its n says so: "2 (1 run left out)".
 type biasVarianceOptions struct {
 	Rows          []string
 	Source        string
@@ -189,7 +191,7 @@ func makeBiasVariance(runs []Run, spec Spec, dir string) ([]string, error) {
 	}
 	if leftOut > 0 {
 		t.Note = joinNotes(t.Note, "A run whose mean, bias, variance and MSE at a level are not all finite is left out of "+
-			"that level's row, in every column; its n says how many were: \"2 (1 left out)\".")
+			"that level's row, in every column; its n says how many were: \"2 (1 run left out)\".")
 	}
 	return writeTable(dir, spec.Name, t)
 }
@@ -267,7 +269,7 @@ func groupLevels(spec Spec, o biasVarianceOptions, runs []Run) ([]*levelAcc, err
 // t: the mean of each statistic over the seeds, the 95% Student-t interval
 // of the mean estimate over them (n/a, and empty CSV cells, under two finite
 // mean estimates), and the number of seeds that have the level, with the
-// runs left out (see [levelAcc]) in the Markdown cell: "2 (1 left out)".
+// runs left out (see [levelAcc]) in the Markdown cell: "2 (1 run left out)".
 func addLevelRows(t *tableData, g *group, a *levelAcc, prec int) {
 	row, csvRow := groupRow(g, a.label), groupRow(g, a.label)
 	for _, name := range levelStatNames {
@@ -289,7 +291,7 @@ func addLevelRows(t *tableData, g *group, a *levelAcc, prec int) {
 	n := strconv.Itoa(seedCount(a.runs))
 	csvRow = append(csvRow, n)
 	if a.leftOut > 0 {
-		n += fmt.Sprintf(" (%d left out)", a.leftOut)
+		n += " (" + english.Plural(a.leftOut, "run") + " left out)"
 	}
 	row = append(row, n)
 	t.Rows = append(t.Rows, row)

@@ -177,7 +177,7 @@ func TestBiasVarianceKind(t *testing.T) {
 // whose level-4 mean is null in its summary (NaN): its level-4 row must
 // be that of seeds 0 and 1 in every column (mean 3.6, bias -0.4, variance
 // 2, MSE 2.17, n 2), not a mean of two runs beside a bias of three, and
-// say "2 (1 left out)"; its level-2 row counts it (n 3; MSE the mean of
+// say "2 (1 run left out)"; its level-2 row counts it (n 3; MSE the mean of
 // 0.51, 0.79 and 0.85).
 func TestBiasVarianceLeavesOutNonFiniteRuns(t *testing.T) {
 	runs := gaussianRuns(t)
@@ -196,7 +196,7 @@ func TestBiasVarianceLeavesOutNonFiniteRuns(t *testing.T) {
 		}
 	}
 	md, _ := os.ReadFile(paths[0])
-	if !strings.Contains(string(md), "| 2 (1 left out) |") || !strings.Contains(string(md), "is left out of that level's row") {
+	if !strings.Contains(string(md), "| 2 (1 run left out) |") || !strings.Contains(string(md), "is left out of that level's row") {
 		t.Errorf("the table does not mark or note the run left out:\n%s", md)
 	}
 }
