@@ -27,7 +27,7 @@ func init() {
 		Metrics: func(spec Spec) []MetricRef { o, _ := readCurvesOptions(spec); return loggedRefs("y", o.Y...) },
 		Groups: func(spec Spec) Grouping {
 			o, _ := readCurvesOptions(spec)
-			return Grouping{Pool: declaredPool(spec), Unit: "line", Option: "group", Keys: o.Group}
+			return Grouping{Pool: declaredPool(spec), Unit: "line", Option: "group", Keys: o.Group, PerSeed: true}
 		},
 		Make: makeCurves,
 	})
@@ -134,25 +134,45 @@ func readLogs(spec Spec, runs []Run) (map[string][]results.Record, error) {
 }
 
 // linesRuns says how many runs make a line, "3 runs a line" or "2-3 runs
-// a line", so that a band over two seeds reads as such.
+// a line", so that a band over two seeds reads as such; where a line pools
+// runs that share a seed, the seeds it keeps (see [perSeed]) and the runs
+// of a seed: "3 seeds a line, each the mean of 2 runs".
 func linesRuns(groups []*group) string {
-	lo, hi := 0, 0
+	seedsLo, seedsHi, runsLo, runsHi := 0, 0, 0, 0
 	for _, g := range groups {
-		if hi == 0 || len(g.Runs) < lo {
-			lo = len(g.Runs)
+		// The seeds a band is over, as meanCurve's perSeed keeps them.
+		seeds := perSeed(g.Runs, func(Run) (float64, bool) { return 0, true })
+		n := len(seeds)
+		if seedsHi == 0 || n < seedsLo {
+			seedsLo = n
 		}
-		hi = max(hi, len(g.Runs))
+		seedsHi = max(seedsHi, n)
+		lo, hi := runsRange(seeds)
+		if runsHi == 0 || lo < runsLo {
+			runsLo = lo
+		}
+		runsHi = max(runsHi, hi)
 	}
-	if lo == hi {
-		return english.Plural(hi, "run") + " a line"
+	unit := "run"
+	if runsHi > 1 {
+		unit = "seed"
 	}
-	return fmt.Sprintf("%d-%d runs a line", lo, hi)
+	count := english.Plural(seedsHi, unit)
+	if seedsLo != seedsHi {
+		count = fmt.Sprintf("%d-%d %ss", seedsLo, seedsHi, unit)
+	}
+	if runsHi > 1 {
+		return count + " a line, " + perSeedLine(runsLo, runsHi)
+	}
+	return count + " a line"
 }
 
-// anyGroupHasSeeds reports whether some group has two runs or more, so
-// that a band is drawn.
+// anyGroupHasSeeds reports whether some group keeps two seeds or more
+// (see [perSeed]), so that a band is drawn.
 func anyGroupHasSeeds(groups []*group) bool {
-	return slices.ContainsFunc(groups, func(g *group) bool { return len(g.Runs) > 1 })
+	return slices.ContainsFunc(groups, func(g *group) bool {
+		return len(perSeed(g.Runs, func(Run) (float64, bool) { return 0, true })) > 1
+	})
 }
 
 // curvesPanel draws the panel of metric y: a band and a mean line per group.
@@ -199,32 +219,39 @@ type curve struct {
 }
 
 // meanCurve averages metric y over runs step by step, each run smoothed
-// first, with the band option o.Band asks for. It keeps the steps that
-// every run with the metric logged, so that the mean does not jump where
-// runs log at different steps, unless they share fewer than two.
+// first, with the band option o.Band asks for, over seeds: where runs of
+// the group share a seed (it pools them), a step's value at a seed is the
+// mean of theirs, as perSeed makes it, a seed short of some of them left
+// out. It keeps the steps that every run with the metric logged, so that
+// the mean does not jump where runs log at different steps, unless they
+// share fewer than two.
 func meanCurve(runs []Run, logs map[string][]results.Record, y string, o curvesOptions) curve {
-	byStep := map[float64][]float64{}
-	logged := 0
+	byStep := map[float64]map[string]float64{} // a step's value of each run, by run id
+	var with []Run                             // the runs that logged y
 	for _, r := range runs {
 		steps, vals := metricSeries(logs[r.ID], y)
 		if len(steps) == 0 {
 			continue
 		}
-		logged++
+		with = append(with, r)
 		if o.Smoothing > 0 {
 			vals = Smooth(vals, o.Smoothing)
 		}
 		for i, s := range steps {
-			byStep[s] = append(byStep[s], vals[i])
+			if byStep[s] == nil {
+				byStep[s] = map[string]float64{}
+			}
+			byStep[s][r.ID] = vals[i]
 		}
 	}
 	steps := slices.Sorted(maps.Keys(byStep))
-	if common := slices.DeleteFunc(slices.Clone(steps), func(s float64) bool { return len(byStep[s]) < logged }); len(common) >= 2 {
+	if common := slices.DeleteFunc(slices.Clone(steps), func(s float64) bool { return len(byStep[s]) < len(with) }); len(common) >= 2 {
 		steps = common
 	}
 	var c curve
 	for _, s := range steps {
-		vals := slices.DeleteFunc(byStep[s], func(v float64) bool { return !finite(v) })
+		at := func(r Run) (float64, bool) { v, ok := byStep[s][r.ID]; return v, ok }
+		vals := seedValues(perSeed(with, at))
 		if len(vals) == 0 {
 			continue
 		}

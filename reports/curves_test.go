@@ -130,12 +130,23 @@ func TestMeanCurveAndBands(t *testing.T) {
 	}
 }
 
-// TestLinesRuns checks the band's count of runs a line, one count or a
-// range.
+// TestLinesRuns checks the band's count of runs a line: one count or a
+// range, and for lines that pool runs at a seed, the seeds and the runs of
+// a seed.
 func TestLinesRuns(t *testing.T) {
-	g := func(n int) *group { return &group{Runs: make([]Run, n)} }
+	g := func(seeds ...int64) *group {
+		var runs []Run
+		for _, s := range seeds {
+			runs = append(runs, Run{Summary: &results.Summary{Seed: s}})
+		}
+		return &group{Runs: runs}
+	}
 	for want, groups := range map[string][]*group{
-		"3 runs a line": {g(3), g(3)}, "2-3 runs a line": {g(3), g(2)}, "1 run a line": {g(1)},
+		"3 runs a line":   {g(0, 1, 2), g(0, 1, 2)},
+		"2-3 runs a line": {g(0, 1, 2), g(0, 1)},
+		"1 run a line":    {g(0)},
+		"3 seeds a line, each the mean of 2 runs":   {g(0, 0, 1, 1, 2, 2)},
+		"1-3 seeds a line, each the mean of 2 runs": {g(0, 0, 1, 1, 2, 2), g(0, 1, 1)}, // the second line's seed 0 is short
 	} {
 		if got := linesRuns(groups); got != want {
 			t.Errorf("linesRuns = %q, want %q", got, want)
