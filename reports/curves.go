@@ -11,7 +11,6 @@ import (
 	"gonum.org/v1/plot/plotter"
 
 	"github.com/infomax/infomax/experiments/engine/results"
-	"github.com/infomax/infomax/internal/english"
 )
 
 func init() {
@@ -138,41 +137,25 @@ func readLogs(spec Spec, runs []Run) (map[string][]results.Record, error) {
 // runs that share a seed, the seeds it keeps (see [perSeed]) and the runs
 // of a seed: "3 seeds a line, each the mean of 2 runs".
 func linesRuns(groups []*group) string {
-	seedsLo, seedsHi, runsLo, runsHi := 0, 0, 0, 0
+	var c runCounts
 	for _, g := range groups {
-		// The seeds a band is over, as meanCurve's perSeed keeps them.
-		seeds := perSeed(g.Runs, func(Run) (float64, bool) { return 0, true })
-		n := len(seeds)
-		if seedsHi == 0 || n < seedsLo {
-			seedsLo = n
-		}
-		seedsHi = max(seedsHi, n)
+		seeds := keptSeeds(g.Runs)
 		lo, hi := runsRange(seeds)
-		if runsHi == 0 || lo < runsLo {
-			runsLo = lo
-		}
-		runsHi = max(runsHi, hi)
+		c.add(linePoint{N: len(seeds), Fewest: lo, Most: hi})
 	}
-	unit := "run"
-	if runsHi > 1 {
-		unit = "seed"
-	}
-	count := english.Plural(seedsHi, unit)
-	if seedsLo != seedsHi {
-		count = fmt.Sprintf("%d-%d %ss", seedsLo, seedsHi, unit)
-	}
-	if runsHi > 1 {
-		return count + " a line, " + perSeedLine(runsLo, runsHi)
-	}
-	return count + " a line"
+	return c.counted("line")
+}
+
+// keptSeeds returns the seeds of runs that perSeed keeps, with the runs of
+// each: those a band is over.
+func keptSeeds(runs []Run) []seedMean {
+	return perSeed(runs, func(Run) (float64, bool) { return 0, true })
 }
 
 // anyGroupHasSeeds reports whether some group keeps two seeds or more
 // (see [perSeed]), so that a band is drawn.
 func anyGroupHasSeeds(groups []*group) bool {
-	return slices.ContainsFunc(groups, func(g *group) bool {
-		return len(perSeed(g.Runs, func(Run) (float64, bool) { return 0, true })) > 1
-	})
+	return slices.ContainsFunc(groups, func(g *group) bool { return len(keptSeeds(g.Runs)) > 1 })
 }
 
 // curvesPanel draws the panel of metric y: a band and a mean line per group.

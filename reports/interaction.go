@@ -254,21 +254,10 @@ func interactionTable(o interactionOptions, vals map[interactionCell]float64, gr
 // in the order the seeds first appear: one difference a seed, however
 // many pair keys a seed has.
 func meanBySeed(diffs []pairedDiff) []pairedDiff {
-	at := map[int64]int{}
-	var out []pairedDiff
-	var count []int
-	for _, d := range diffs {
-		i, seen := at[d.Seed]
-		if !seen {
-			i = len(out)
-			at[d.Seed] = i
-			out, count = append(out, pairedDiff{Seed: d.Seed}), append(count, 0)
-		}
-		out[i].Diff += d.Diff
-		count[i]++
-	}
-	for i := range out {
-		out[i].Diff /= float64(count[i])
+	means := meansBySeed(len(diffs), func(i int) (int64, float64, bool) { return diffs[i].Seed, diffs[i].Diff, true })
+	out := make([]pairedDiff, len(means))
+	for k, m := range means {
+		out[k] = pairedDiff{Seed: m.Seed, Diff: m.Value}
 	}
 	return out
 }

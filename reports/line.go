@@ -6,7 +6,6 @@ import (
 	"math"
 	"slices"
 	"sort"
-	"strconv"
 
 	"github.com/infomax/infomax/internal/english"
 
@@ -285,17 +284,32 @@ func (c *runCounts) add(pt linePoint) {
 // a seed: "bars: 95% t-interval of the mean over seeds, 3 seeds a point,
 // each the mean of 2 runs"; "" when no point has bars.
 func (c runCounts) barsNote() string {
-	count := strconv.Itoa(c.hi)
-	if c.lo != c.hi {
-		count = fmt.Sprintf("%d-%d", c.lo, c.hi)
-	}
 	switch {
 	case c.hi < 2:
 		return ""
 	case c.runsHi > 1:
-		return fmt.Sprintf("bars: 95%% t-interval of the mean over seeds, %s seeds a point, %s", count, perSeedLine(c.runsLo, c.runsHi))
+		return "bars: 95% t-interval of the mean over seeds, " + c.counted("point")
 	}
-	return fmt.Sprintf("bars: 95%% t-interval of the mean, %s runs a point", count)
+	return "bars: 95% t-interval of the mean, " + c.counted("point")
+}
+
+// counted says how many runs make a point (or whatever unit names): "3
+// runs a point", "2-3 runs a point"; where the points pool runs that share
+// a seed, the seeds and the runs of a seed: "3 seeds a point, each the
+// mean of 2 runs".
+func (c runCounts) counted(unit string) string {
+	noun := "run"
+	if c.runsHi > 1 {
+		noun = "seed"
+	}
+	count := english.Plural(c.hi, noun)
+	if c.lo != c.hi {
+		count = fmt.Sprintf("%d-%d %ss", c.lo, c.hi, noun)
+	}
+	if c.runsHi > 1 {
+		return count + " a " + unit + ", " + perSeedLine(c.runsLo, c.runsHi)
+	}
+	return count + " a " + unit
 }
 
 // lineXValues returns every distinct x of runs, in increasing order, for

@@ -392,29 +392,39 @@ type seedMean struct {
 // not independent. Where every seed has one run, the values are the runs'
 // own, in their order.
 func perSeed(runs []Run, value func(Run) (float64, bool)) []seedMean {
-	at := map[int64]int{}
-	var out []seedMean
-	for _, r := range runs {
-		v, ok := value(r)
-		if !ok || !finite(v) {
-			continue
-		}
-		i, seen := at[r.Summary.Seed]
-		if !seen {
-			i = len(out)
-			at[r.Summary.Seed] = i
-			out = append(out, seedMean{Seed: r.Summary.Seed})
-		}
-		out[i].Value += v
-		out[i].Runs++
-	}
+	means := meansBySeed(len(runs), func(i int) (int64, float64, bool) {
+		v, ok := value(runs[i])
+		return runs[i].Summary.Seed, v, ok && finite(v)
+	})
 	most := 0
-	for _, m := range out {
+	for _, m := range means {
 		most = max(most, m.Runs)
 	}
-	out = slices.DeleteFunc(out, func(m seedMean) bool { return m.Runs < most })
-	for i := range out {
-		out[i].Value /= float64(out[i].Runs)
+	return slices.DeleteFunc(means, func(m seedMean) bool { return m.Runs < most })
+}
+
+// meansBySeed averages the n values that at gives (a seed, a value, and
+// whether to count it) by seed, in the order the seeds first appear: the
+// grouping perSeed and the interaction's pair values share.
+func meansBySeed(n int, at func(i int) (seed int64, v float64, ok bool)) []seedMean {
+	index := map[int64]int{}
+	var out []seedMean
+	for i := range n {
+		seed, v, ok := at(i)
+		if !ok {
+			continue
+		}
+		k, seen := index[seed]
+		if !seen {
+			k = len(out)
+			index[seed] = k
+			out = append(out, seedMean{Seed: seed})
+		}
+		out[k].Value += v
+		out[k].Runs++
+	}
+	for k := range out {
+		out[k].Value /= float64(out[k].Runs)
 	}
 	return out
 }
