@@ -57,11 +57,23 @@ func WriteFileAtomic(path string, data []byte) error {
 	if err := ReplaceFile(path, data); err != nil {
 		return err
 	}
-	if d, err := os.Open(filepath.Dir(path)); err == nil {
+	syncDir(filepath.Dir(path))
+	return nil
+}
+
+// syncDir syncs the directory dir, so that the renames into it outlast a
+// crash; a directory that cannot be opened is left as it is.
+func syncDir(dir string) {
+	if d, err := os.Open(dir); err == nil {
 		d.Sync()
 		d.Close()
 	}
-	return nil
+}
+
+// removedTwice is the error of a write whose temporary file a rerun's
+// tidy-up removed on both tries (see ReplaceFile).
+func removedTwice(path string) error {
+	return fmt.Errorf("writing %s: its temporary file was removed twice before it could be renamed into place", path)
 }
 
 // ReplaceFile writes data to path as WriteFileAtomic does, but leaves the
@@ -79,7 +91,7 @@ func ReplaceFile(path string, data []byte) error {
 		err = replaceOnce(path, data)
 	}
 	if errors.Is(err, errTempGone) {
-		return fmt.Errorf("writing %s: its temporary file was removed twice before it could be renamed into place", path)
+		return removedTwice(path)
 	}
 	return err
 }
@@ -178,7 +190,7 @@ func WriteFilesAtomic(files []FileData) error {
 	}
 	var gone *tempGoneError
 	if errors.As(err, &gone) {
-		return fmt.Errorf("writing %s: its temporary file was removed twice before it could be renamed into place", gone.path)
+		return removedTwice(gone.path)
 	}
 	if err != nil {
 		return err
@@ -187,10 +199,7 @@ func WriteFilesAtomic(files []FileData) error {
 	for _, f := range files {
 		if dir := filepath.Dir(f.Path); !synced[dir] {
 			synced[dir] = true
-			if d, err := os.Open(dir); err == nil {
-				d.Sync()
-				d.Close()
-			}
+			syncDir(dir)
 		}
 	}
 	return nil
