@@ -1159,11 +1159,19 @@ func writeValueKey(b *strings.Builder, v any) {
 // tryValue applies value to the parameter name of a fresh config, to check
 // that the key exists and the value has its type.
 func (s *Sweep) tryValue(name string, value any) error {
+	_, err := s.configWith(name, value)
+	return err
+}
+
+// configWith returns a fresh config with value applied to the parameter
+// name, and the error of applying it; a nil config where none could be
+// made.
+func (s *Sweep) configWith(name string, value any) (tasks.Config, error) {
 	cfg, err := s.newConfig()
 	if err != nil {
-		return err
+		return nil, err
 	}
-	return s.dec.setPath(reflect.ValueOf(cfg).Elem(), strings.Split(name, "."), value, nil)
+	return cfg, s.dec.setPath(reflect.ValueOf(cfg).Elem(), strings.Split(name, "."), value, nil)
 }
 
 // paramErr reports err, found while applying parameter name, at the line of

@@ -3,7 +3,6 @@ package sweep
 import (
 	"fmt"
 	"maps"
-	"reflect"
 	"slices"
 	"strings"
 
@@ -160,11 +159,11 @@ func (s *Sweep) rejects(name string, value any) (refused bool) {
 			refused = false // a task's panic is reported where the runs are validated
 		}
 	}()
-	cfg, err := s.newConfig()
-	if err != nil {
+	cfg, err := s.configWith(name, value)
+	if cfg == nil {
 		return false
 	}
-	if s.dec.setPath(reflect.ValueOf(cfg).Elem(), strings.Split(name, "."), value, nil) != nil {
+	if err != nil {
 		return true
 	}
 	err = cfg.Validate()
