@@ -46,6 +46,7 @@ func TestParseProblem(t *testing.T) {
 func TestParseProblemErrors(t *testing.T) {
 	for _, tc := range []struct{ in, want string }{
 		{"student-2x2-dof0", "dof = 0: the degrees of freedom must be positive"},
+		{"student-1x1-dof0.01", "dof = 0.01: at least 0.1, below which the sampler's χ² draws underflow float64"},
 		{"student-1x1-dof1e10", "dof = 1e+10: at most 1e+09, where the Student-t's MI exceeds the Gaussian's by about MN/(2ν²) nats (5·10⁻¹⁹ at 1×1): for a Gaussian use the dense family"},
 		{"student-2x2-dof-1", `"dof": dof needs a number right after it`},
 		{"student-2x2", "family student needs dof, as in student-2x2-dof3"},
