@@ -331,7 +331,7 @@ func TestNewPairCriticApart(t *testing.T) {
 	if _, ok, err := NewPairCriticApart(G.NewGraph(), G.NewGraph(), "separable", bad); ok || err == nil {
 		t.Errorf("embed 0 apart: ok %v, error %v; want an error", ok, err)
 	}
-	if _, _, err := NewPairCriticApart(G.NewGraph(), G.NewGraph(), "bilinear", spec); err == nil {
+	if _, _, err := NewPairCriticApart(G.NewGraph(), G.NewGraph(), "no-such-critic", spec); err == nil {
 		t.Error("an unknown critic apart: no error")
 	}
 }

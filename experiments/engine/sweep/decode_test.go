@@ -311,7 +311,7 @@ func TestBadSweepFiles(t *testing.T) {
 		{"duplicate values", head + "[parameters.width]\nvalues = [2, 2]\n", 4, `lists 2 twice`},
 		{"values meaning the same", head + "[parameters.\"optim.lr\"]\nvalues = [1, 1.0]\n", 0, `resolve to the same config`},
 		{"overlapping parameters", head + "[parameters.\"estimator_params.tau\"]\nvalues = [1.0]\n[parameters.estimator_params]\nvalue = {tau = 2.0}\n", 5, `overlaps parameter "estimator_params.tau"`},
-		{"unknown critic", head + "[base]\ncritic = \"bilinear\"\n", 4, `base.critic = "bilinear": unknown critic (known: concat, separable, separable-conv)`},
+		{"unknown critic", head + "[base]\ncritic = \"no-such-critic\"\n", 4, `base.critic = "no-such-critic": unknown critic (known: `},
 		{"unknown critic in values", head + "[parameters.critic]\nvalues = [\"concat\", \"sep\"]\n", 4, `parameters.critic: critic = "sep": unknown critic`},
 		{"unknown data set", head + "[base]\ndataset = \"imagenet\"\n", 4, `base.dataset = "imagenet": unknown data set (known: `},
 		{"wrong type of checkpoint_every", head + "checkpoint_every = \"often\"\n", 3, `checkpoint_every: got the string "often": want a whole number of steps`},

@@ -111,7 +111,7 @@ func TestValidateNamesTheKey(t *testing.T) {
 		{func(c *Config) { c.TrainSubset = 50 }, "batch_size = 100: larger than train_subset = 50"},
 		{func(c *Config) { c.TestSubset = 50 }, "batch_size = 100: larger than test_subset = 50"},
 		{func(c *Config) { c.EvalSplit, c.ValidationSubset = "validation", 50 }, "batch_size = 100: larger than validation_subset = 50"},
-		{func(c *Config) { c.Critic = "bilinear" }, `critic = "bilinear"`},
+		{func(c *Config) { c.Critic = "no-such-critic" }, `critic = "no-such-critic"`},
 		{func(c *Config) { c.LR = 0 }, "lr"},
 		{func(c *Config) { c.ConvChannels = []int{32, 64} }, `conv_channels = [32, 64]: critic = "separable" has no convolution`},
 		{func(c *Config) { c.Critic, c.ConvChannels = "separable-conv", []int{32, 0} }, "conv_channels = [32, 0]: convolution 2 has 0 channels"},
