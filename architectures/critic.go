@@ -56,6 +56,20 @@ type PairSubsetScorer interface {
 	ScoresAt(x, y *G.Node, at *graph.Pairs) (*G.Node, error)
 }
 
+// CheckScores returns nil when scores, what the critic registered as
+// name returned from Scores (or ScoresOf, ScoresAt), has the shape (rows,
+// cols) its estimator's mask has, else a one-line error that names the
+// critic, both shapes and the contract: a plug-in critic that returns
+// another shape is its author's mistake, and the estimator that reads the
+// scores could not say whose.
+func CheckScores(name string, scores *G.Node, rows, cols int) error {
+	if s := scores.Shape(); s.Dims() != 2 || s[0] != rows || s[1] != cols {
+		return fmt.Errorf("critic %q: its scores have shape %v, want (%d, %d): Scores returns one row per y and one column per x (see architectures.PairCritic, LocalCritic and GlobalCritic)",
+			name, s, rows, cols)
+	}
+	return nil
+}
+
 // CriticSpec gives the sizes of a pair critic.
 type CriticSpec struct {
 	// DimX and DimY are the sizes of x and y.

@@ -356,6 +356,13 @@ func buildMITerm[C critic](c *Config, name string, newCritic func() (C, error), 
 	if err != nil {
 		return none, nil, fmt.Errorf("dim: %s critic: %w", name, err)
 	}
+	registered := c.LocalCritic
+	if name == "global" {
+		registered = c.GlobalCritic
+	}
+	if err := architectures.CheckScores(registered, scores, mask.Rows, mask.Cols); err != nil {
+		return none, nil, fmt.Errorf("dim: %s_critic: %w", name, err)
+	}
 	if t.terms, err = estimators.Build(est, scores, mask); err != nil {
 		return none, nil, fmt.Errorf("dim: %s %s: %w", name, c.Estimator, err)
 	}

@@ -81,6 +81,9 @@ func newMIModel(dx, dy int, est estimators.Estimator, cfg MIConfig) (*criticMode
 	if err != nil {
 		return nil, fmt.Errorf("mi_xy: critic %q: %w", cfg.Critic, err)
 	}
+	if err := architectures.CheckScores(cfg.Critic, scores, n, n); err != nil {
+		return nil, fmt.Errorf("mi_xy: %w", err)
+	}
 	m, err := newCriticModel("mi_xy", scores, estimators.Diagonal(n), est, critic.Learnables(), cfg.Config)
 	if err != nil {
 		return nil, err

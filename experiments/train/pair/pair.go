@@ -136,6 +136,9 @@ func (m *Model) newOneGraph(s Spec, est estimators.Estimator) (params, grads G.N
 // with respect to wrt, and returns them with the part of the graph a
 // machine should run.
 func (m *Model) buildLoss(s Spec, est estimators.Estimator, scores *G.Node, wrt ...*G.Node) (G.Nodes, *G.ExprGraph, error) {
+	if err := architectures.CheckScores(s.Critic, scores, m.Mask.Rows, m.Mask.Cols); err != nil {
+		return nil, nil, err
+	}
 	var err error
 	m.scores = scores
 	if m.Terms, err = estimators.Build(est, scores, m.Mask); err != nil {
