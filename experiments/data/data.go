@@ -298,7 +298,9 @@ type Info struct {
 	// Summary is one line for listings.
 	Summary string
 	// Load reads the full train and test splits from the folder path ("" for
-	// the data set's default location). Values are in [0, 1].
+	// the data set's default location): images of ImageSide x ImageSide
+	// pixels, the same channels in both splits, values in [0, 1].
+	// [LoadSplits] checks all three and names the data set where one fails.
 	Load func(path string) (train, test *Set, err error)
 	// NeedsPath is set for a data set with no embedded copy: where to get
 	// its files, and that their folder goes in data_path. Load then needs
@@ -409,7 +411,35 @@ func LoadSplits(name string, opts Options) (*Splits, error) {
 	if err != nil {
 		return nil, err
 	}
+	if err := checkLoaded(name, train, test); err != nil {
+		return nil, err
+	}
 	return prepare(train, test, opts)
+}
+
+// checkLoaded reports what a data set's loader returned against the
+// contract of [Info.Load]: two splits of ImageSide x ImageSide images of
+// the same channels, their values in [0, 1]. A registered loader that
+// breaks it is named here, where its mistake is made, rather than in the
+// encoder or a probe that the images reach later.
+func checkLoaded(name string, train, test *Set) error {
+	for _, s := range []*Set{train, test} {
+		switch {
+		case s == nil:
+			return fmt.Errorf("data set %q: its loader returned no train or test split and no error; Load returns both", name)
+		case s.H != ImageSide || s.W != ImageSide:
+			return fmt.Errorf("data set %q: its loader returned %dx%d %s images; every data set is loaded as %dx%d (pad or resize in Load, as mnist and stl10 do)",
+				name, s.H, s.W, s.Split, ImageSide, ImageSide)
+		case s.C != train.C:
+			return fmt.Errorf("data set %q: its loader returned %d channels in train and %d in test; both splits need the same", name, train.C, s.C)
+		}
+		for k, v := range s.Images {
+			if !(v >= 0 && v <= 1) { // NaN fails both
+				return fmt.Errorf("data set %q: its loader returned %v in %s image %d; Load returns values in [0, 1]", name, v, s.Split, k/max(s.Dim(), 1))
+			}
+		}
+	}
+	return nil
 }
 
 // prepare checks the loaded splits and applies opts' subsets and
