@@ -117,7 +117,7 @@ func runScores(t *testing.T, name string, spec CriticSpec, n int, xs, ys []float
 	}
 	s := scorePairs(t, g, c, spec, n, xs, ys)
 	if got := s.Shape(); got.Dims() != 2 || got[0] != n || got[1] != n {
-		t.Fatalf("scores have shape %v, want (%d, %d)", got, n, n)
+		t.Fatalf("critic %q: scores have shape %v, want (%d, %d)", name, got, n, n)
 	}
 	runGraph(t, g)
 	return c, values64(s)
