@@ -112,7 +112,9 @@ type Kind struct {
 	Check func(spec Spec) error
 	// Keys, which may be nil, returns the swept parameters and config keys
 	// that the options of a spec that passed Check name (see
-	// [Kind.NamedKeys]).
+	// [Kind.NamedKeys]). Without it `sweep validate` cannot check them,
+	// and a misspelt key shows first at `sweep report`; so it is with
+	// Metrics for metric names.
 	Keys func(spec Spec) []KeyRef
 	// Selectors, which may be nil, returns the run selectors of the
 	// options of a spec that passed Check (see [Kind.NamedSelectors]).
