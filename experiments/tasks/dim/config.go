@@ -500,11 +500,11 @@ const (
 // concat-and-convolve critic its own default width where mi_units is not
 // set.
 func (c *Config) validateNetworks() error {
-	if !slices.Contains(architectures.LocalCriticNames(), c.LocalCritic) {
-		return fmt.Errorf("local_critic = %q: must be one of %s", c.LocalCritic, strings.Join(architectures.LocalCriticNames(), ", "))
+	if _, err := architectures.LookupLocalCritic(c.LocalCritic); err != nil {
+		return fmt.Errorf("local_critic = %q: %w", c.LocalCritic, err)
 	}
-	if !slices.Contains(architectures.GlobalCriticNames(), c.GlobalCritic) {
-		return fmt.Errorf("global_critic = %q: must be one of %s", c.GlobalCritic, strings.Join(architectures.GlobalCriticNames(), ", "))
+	if _, err := architectures.LookupGlobalCritic(c.GlobalCritic); err != nil {
+		return fmt.Errorf("global_critic = %q: %w", c.GlobalCritic, err)
 	}
 	if c.LocalCritic == concatAndConvolve && !c.keySet("mi_units", c.MIUnits != defaultMIUnits) {
 		c.MIUnits = concatAndConvolveUnits
