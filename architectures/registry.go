@@ -71,7 +71,8 @@ func NewPairCritic(g *G.ExprGraph, name string, spec CriticSpec) (PairCritic, er
 	if err := spec.Validate(); err != nil {
 		return nil, fmt.Errorf("critic %q: %w", name, err)
 	}
-	return info.New(g, spec)
+	c, err := info.New(g, spec)
+	return built("critic", name, "New", c, err)
 }
 
 // NewPairCriticApart validates spec and builds the named pair critic as
@@ -90,6 +91,7 @@ func NewPairCriticApart(gx, gy *G.ExprGraph, name string, spec CriticSpec) (e Em
 		return nil, false, fmt.Errorf("critic %q: %w", name, err)
 	}
 	e, err = info.NewApart(gx, gy, spec)
+	e, err = built("critic", name, "NewApart", e, err)
 	return e, err == nil, err
 }
 
@@ -119,7 +121,8 @@ func NewLocalCritic(g *G.ExprGraph, init *Init, name string, spec LocalCriticSpe
 	if err != nil {
 		return nil, err
 	}
-	return info.New(g, init, spec)
+	c, err := info.New(g, init, spec)
+	return built("local critic", name, "New", c, err)
 }
 
 // GlobalCriticInfo describes a registered global critic of Deep InfoMax
@@ -148,5 +151,18 @@ func NewGlobalCritic(g *G.ExprGraph, init *Init, name string, spec GlobalCriticS
 	if err != nil {
 		return nil, err
 	}
-	return info.New(g, init, spec)
+	c, err := info.New(g, init, spec)
+	return built("global critic", name, "New", c, err)
+}
+
+// built returns c and err, what the factory (New or NewApart) of the
+// critic name, of the given kind, returned, or, where it returned neither
+// a critic nor an error (a bug in the critic's file, which would otherwise
+// be a nil-pointer panic in the middle of a run), an error saying so, as
+// estimators.New does for an estimator.
+func built[C any](kind, name, factory string, c C, err error) (C, error) {
+	if err == nil && any(c) == nil {
+		err = fmt.Errorf("%s %q: its %s returned no critic and no error (a bug in its file: return the critic, or an error saying what is wrong with the spec)", kind, name, factory)
+	}
+	return c, err
 }

@@ -43,3 +43,22 @@ func TestWrongScoreShapeNamesTheCritic(t *testing.T) {
 		t.Errorf("New with a critic of column scores: %v\nwant one line containing %q", err, want)
 	}
 }
+
+func init() {
+	architectures.RegisterPairCritic(architectures.PairCriticInfo{
+		Name: "test-nil-critic", Summary: "a critic whose factory returns neither a critic nor an error, for a test",
+		New: func(*G.ExprGraph, architectures.CriticSpec) (architectures.PairCritic, error) { return nil, nil },
+	})
+}
+
+// TestNilCriticNamesTheCritic checks that a critic factory returning
+// neither a critic nor an error is an error naming the critic, not a
+// nil-pointer panic while the model is built.
+func TestNilCriticNamesTheCritic(t *testing.T) {
+	_, err := New(Spec{Estimator: "infonce", Critic: "test-nil-critic",
+		CriticSpec: architectures.CriticSpec{DimX: 3, DimY: 3, Hidden: 2, Embed: 2}, BatchSize: 4, LR: 1e-3, Beta1: 0.9, Beta2: 0.999})
+	want := `critic "test-nil-critic": its New returned no critic and no error`
+	if err == nil || !strings.Contains(err.Error(), want) {
+		t.Errorf("New with a nil critic: %v\nwant an error containing %q", err, want)
+	}
+}
