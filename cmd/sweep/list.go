@@ -15,6 +15,7 @@ import (
 	"github.com/infomax/infomax/estimators"
 	"github.com/infomax/infomax/experiments/data"
 	"github.com/infomax/infomax/experiments/tasks"
+	"github.com/infomax/infomax/experiments/tasks/bmi"
 	"github.com/infomax/infomax/internal/english"
 	"github.com/infomax/infomax/reports"
 )
@@ -94,6 +95,10 @@ func list(stdout io.Writer) int {
 	listSummaries(stdout, "Data sets:", data.Names(), func(n string) string {
 		info, _ := data.Lookup(n)
 		return info.Summary
+	})
+	listSummaries(stdout, "Transforms (problem = \"<family>-<M>x<N>+<transform>...\", bmi task):", bmi.TransformNames(), func(n string) string {
+		t, _ := bmi.LookupTransform(n)
+		return t.Summary
 	})
 	listShipped(stdout)
 	return exitOK

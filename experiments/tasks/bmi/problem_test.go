@@ -52,7 +52,7 @@ func TestParseProblemErrors(t *testing.T) {
 		{"student-2x2", "family student needs dof, as in student-2x2-dof3"},
 		{"sparse-1x1", "sparse-1x1 is too small for 2 interacting pairs: x and y need at least 2 dimensions each (write sparse-2x2, or fewer pairs, as in sparse-1x1-pairs1)"},
 		{"sparse-3x1-pairs2", "sparse-3x1 is too small"},
-		{"sparse-2x2+cube", `unknown transform "cube" (known: asinh, half-cube, normal-cdf, spiral)`},
+		{"sparse-2x2+cube", `unknown transform "cube" (known: asinh, half-cube, `},
 		{"sparse-2x2+half-cub", `did you mean "half-cube"?`},
 		{"dense-2x2+spiral", "transform spiral needs x of size at least 2 and y of size at least 3, and this problem has 2x2"},
 		{"student-2x2-dof2+normal-cdf", "normal-cdf must come first, on a dense, sparse or uniform problem"},

@@ -19,6 +19,10 @@ func (p Problem) Draw(n int, speed float64, src rand.Source) estimators.Sample {
 	s := estimators.Sample{N: n, DimX: p.DimX, DimY: p.DimY,
 		X: make([]float64, n*p.DimX), Y: make([]float64, n*p.DimY)}
 	row := make([]float64, p.DimX+p.DimY)
+	ts := make([]Transform, len(p.Transforms))
+	for k, name := range p.Transforms {
+		ts[k], _ = LookupTransform(name) // ParseProblem checked each name
+	}
 	for i := range n {
 		switch p.Family {
 		case Dense:
@@ -38,8 +42,7 @@ func (p Problem) Draw(n int, speed float64, src rand.Source) estimators.Sample {
 			}
 		}
 		x, y := row[:p.DimX], row[p.DimX:]
-		for _, name := range p.Transforms {
-			t := transforms[name]
+		for _, t := range ts {
 			t.Forward(x, SideX, speed/float64(p.DimX))
 			t.Forward(y, SideY, speed/float64(p.DimY))
 		}

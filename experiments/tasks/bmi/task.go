@@ -39,7 +39,7 @@ func init() {
 		Name: "bmi",
 		Summary: "fixed samples with known MI after Beyond Normal (Czyż et al. 2023), neural and classic estimators; " +
 			"problem = \"<family>-<M>x<N>[-<param><value>...][+<transform>...]\" with families dense (rho), " +
-			"sparse (pairs, rho), student (dof, rho), uniform (eps) and transforms normal-cdf, half-cube, asinh, spiral",
+			"sparse (pairs, rho), student (dof, rho), uniform (eps) and transforms (see Transforms in `sweep list`)",
 		Task: Task{},
 	})
 }

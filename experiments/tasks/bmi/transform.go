@@ -1,10 +1,9 @@
 package bmi
 
 import (
+	"cmp"
 	"fmt"
-	"maps"
 	"math"
-	"slices"
 
 	"github.com/infomax/infomax/internal/registry"
 )
@@ -40,8 +39,28 @@ type Transform struct {
 	Inverse          func(v []float64, side Side, speed float64)
 }
 
-// transforms are the known transforms by name.
-var transforms = map[string]Transform{
+// transforms holds the registered transforms: each needs both directions,
+// a summary and the smallest sizes it applies to.
+var transforms = registry.New("transform", func(t Transform) (string, error) {
+	return t.Name, cmp.Or(registry.Require(t.Forward != nil && t.Inverse != nil, "Forward and Inverse"),
+		registry.RequireSummary(t.Summary), registry.Require(t.MinDimX >= 1 && t.MinDimY >= 1, "MinDimX and MinDimY of at least 1"))
+})
+
+// RegisterTransform makes a transform available by name in problem
+// strings (dense-3x3+<name>), from an init function, as every plug-in
+// registers. It panics on an empty name, a missing direction or summary,
+// or a name registered twice; go test ./experiments/tasks/bmi then checks
+// that Inverse undoes Forward and that the true MI is kept.
+func RegisterTransform(t Transform) { transforms.Register(t) }
+
+func init() {
+	for _, t := range shippedTransforms {
+		RegisterTransform(t)
+	}
+}
+
+// shippedTransforms are the transforms this package registers.
+var shippedTransforms = map[string]Transform{
 	"normal-cdf": {
 		Name: "normal-cdf", Summary: "Φ, the standard normal CDF, on each coordinate (Gaussian margins become uniform)",
 		MinDimX: 1, MinDimY: 1,
@@ -97,16 +116,12 @@ func spiral(v []float64, side Side, speed float64) {
 }
 
 // TransformNames returns the known transforms, sorted.
-func TransformNames() []string { return slices.Sorted(maps.Keys(transforms)) }
+func TransformNames() []string { return transforms.Names() }
 
 // LookupTransform returns the named transform; an unknown name is an error
 // that lists the known ones and suggests the closest.
 func LookupTransform(name string) (Transform, error) {
-	t, ok := transforms[name]
-	if !ok {
-		return t, registry.UnknownError("transform", name, TransformNames())
-	}
-	return t, nil
+	return transforms.Lookup(name)
 }
 
 // checkTransform reports a transform that does not exist or does not apply

@@ -1,0 +1,50 @@
+package bmi
+
+import (
+	"math"
+	"math/rand/v2"
+	"slices"
+	"strings"
+	"testing"
+)
+
+func init() {
+	RegisterTransform(Transform{Name: "test-tanh", Summary: "tanh on each coordinate, for a test", MinDimX: 1, MinDimY: 1,
+		Forward: eachCoordinate(math.Tanh), Inverse: eachCoordinate(math.Atanh)})
+}
+
+// TestRegisterTransform checks that a transform registered from another
+// file is listed, parsed in a problem string and drawn, like the shipped
+// ones (TestTransformsRoundTrip checks its inverse), and that the
+// registry refuses a second one of the same name and one without an
+// inverse, naming the file.
+func TestRegisterTransform(t *testing.T) {
+	if !slices.Contains(TransformNames(), "test-tanh") {
+		t.Fatalf("TransformNames() = %v, without test-tanh", TransformNames())
+	}
+	p, err := ParseProblem("sparse-2x2+test-tanh")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s := p.Draw(5, DefaultSpiralSpeed, rand.NewPCG(1, 2)); slices.ContainsFunc(s.X, func(v float64) bool { return math.Abs(v) >= 1 }) {
+		t.Errorf("tanh left a value outside (-1, 1): %v", s.X)
+	}
+	for _, tc := range []struct {
+		tr   Transform
+		want string
+	}{
+		{Transform{Name: "asinh", Summary: "again", MinDimX: 1, MinDimY: 1, Forward: eachCoordinate(math.Asinh), Inverse: eachCoordinate(math.Sinh)},
+			`transform "asinh" registered twice, at bmi/transform.go`},
+		{Transform{Name: "test-no-inverse", Summary: "no inverse", MinDimX: 1, MinDimY: 1, Forward: eachCoordinate(math.Tanh)},
+			`needs Forward and Inverse`},
+	} {
+		func() {
+			defer func() {
+				if r, _ := recover().(string); !strings.Contains(r, tc.want) {
+					t.Errorf("RegisterTransform(%s) panicked with %q, want %q", tc.tr.Name, r, tc.want)
+				}
+			}()
+			RegisterTransform(tc.tr)
+		}()
+	}
+}
