@@ -126,6 +126,14 @@ const maxDof = 1e9
 // 4·10⁻¹⁶ at ν = 0.1.
 const minDof = 0.1
 
+// minEps is the smallest eps of a uniform problem, 13.1 nats a coordinate.
+// The neural estimators train on the standardized sample in float32, whose
+// values near the largest (about 1.7) are 1.2·10⁻⁷ apart: the noise's
+// width, 2·eps over a standard deviation of about 0.29, spans some 58 of
+// them at 10⁻⁶, and ever fewer below, until y rounds to x and the data no
+// longer carry the stated MI (in float64 too, below about 10⁻¹⁶).
+const minEps = 1e-6
+
 // parseParams reads the family's parameters, such as "dof3" and "rho0.5",
 // over their defaults; a parameter without a default must be given.
 func parseParams(family string, params map[string]float64, fields []string) (map[string]float64, error) {
@@ -178,15 +186,15 @@ func (p Problem) check() error {
 				"(write sparse-%dx%d, or fewer pairs, as in sparse-%dx%d-pairs%d)",
 				p.DimX, p.DimY, p.Pairs, p.Pairs, max(p.DimX, p.Pairs), max(p.DimY, p.Pairs), p.DimX, p.DimY, min(p.DimX, p.DimY))
 		}
-		if !(math.Abs(p.Rho) > 0 && math.Abs(p.Rho) < 1) {
-			return fmt.Errorf("rho = %g: the pairs' correlation must be between -1 and 1, and not 0", p.Rho)
+		if !(p.Rho > 0 && p.Rho < 1) {
+			return fmt.Errorf("rho = %g: the pairs' correlation must be above 0 and below 1 (a problem string has no minus sign; -rho has the MI of rho)", p.Rho)
 		}
 	case Student:
 		if !(p.Dof > 0) {
 			return fmt.Errorf("dof = %g: the degrees of freedom must be positive (1 is the Cauchy, larger is lighter-tailed)", p.Dof)
 		}
 		if p.Dof < minDof {
-			return fmt.Errorf("dof = %g: at least %g, below which the sampler's χ² draws underflow float64 (3%% of them at 0.01) and the sample holds ±Inf: write dof%g or more", p.Dof, minDof, minDof)
+			return fmt.Errorf("dof = %g: at least %g, below which the sampler's χ² draws underflow float64 (3%% of them at 0.01) and the sample holds ±Inf: write dof%s or more", p.Dof, minDof, number(minDof))
 		}
 		if p.Dof > maxDof {
 			return fmt.Errorf("dof = %g: at most %g, where the Student-t's MI exceeds the Gaussian's by about MN/(2ν²) nats (5·10⁻¹⁹ at 1×1): for a Gaussian use the dense family", p.Dof, maxDof)
@@ -197,6 +205,9 @@ func (p Problem) check() error {
 	case Uniform:
 		if !(p.Eps > 0) {
 			return fmt.Errorf("eps = %g: the noise half-width must be positive", p.Eps)
+		}
+		if p.Eps < minEps {
+			return fmt.Errorf("eps = %g: at least %g (%.1f nats a coordinate), below which float32 barely resolves the noise and y rounds towards x, so the data no longer carry the stated MI: write eps%s or more", p.Eps, minEps, UniformNoiseMI(minEps), number(minEps))
 		}
 		if p.DimX != p.DimY {
 			return fmt.Errorf("uniform-%dx%d: y = x + noise needs x and y of one size, as in uniform-%dx%d", p.DimX, p.DimY, p.DimX, p.DimX)
@@ -211,16 +222,21 @@ func (p Problem) String() string {
 	s := fmt.Sprintf("%s-%dx%d", p.Family, p.DimX, p.DimY)
 	switch p.Family {
 	case Dense:
-		s += fmt.Sprintf("-rho%g", p.Rho)
+		s += "-rho" + number(p.Rho)
 	case Sparse:
-		s += fmt.Sprintf("-pairs%d-rho%g", p.Pairs, p.Rho)
+		s += fmt.Sprintf("-pairs%d-rho%s", p.Pairs, number(p.Rho))
 	case Student:
-		s += fmt.Sprintf("-dof%g-rho%g", p.Dof, p.Rho)
+		s += "-dof" + number(p.Dof) + "-rho" + number(p.Rho)
 	case Uniform:
-		s += fmt.Sprintf("-eps%g", p.Eps)
+		s += "-eps" + number(p.Eps)
 	}
 	for _, t := range p.Transforms {
 		s += "+" + t
 	}
 	return s
 }
+
+// number writes v as a problem string's parameter: in decimals, never with
+// an exponent, whose sign ParseProblem would read as a field's dash or a
+// transform's plus (1e-05, 1e+09).
+func number(v float64) string { return strconv.FormatFloat(v, 'f', -1, 64) }

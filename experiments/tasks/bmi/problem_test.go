@@ -17,6 +17,11 @@ func TestParseProblem(t *testing.T) {
 		{"student-3x2-rho0.5-dof2.5", "student-3x2-dof2.5-rho0.5"},
 		{"uniform-1x1-eps0.1", "uniform-1x1-eps0.1"},
 		{"sparse-2x2-pairs1", "sparse-2x2-pairs1-rho0.8"},
+		// Values %g would write with an exponent's sign, which reads back
+		// as a field's dash or a transform's plus.
+		{"dense-1x1-rho0.00001", "dense-1x1-rho0.00001"},
+		{"student-1x1-dof1e9", "student-1x1-dof1000000000-rho0"},
+		{"uniform-2x2-eps0.00002", "uniform-2x2-eps0.00002"},
 	} {
 		p, err := ParseProblem(tc.in)
 		if tc.canonical == "" {
@@ -67,6 +72,8 @@ func TestParseProblemErrors(t *testing.T) {
 		{"sparse-3x3-pairs1.5", "pairs = 1.5: the number of interacting pairs must be a whole number"},
 		{"uniform-1x2-eps0.1", "uniform-1x2: y = x + noise needs x and y of one size, as in uniform-1x1"},
 		{"uniform-1x1-eps0", "eps = 0: the noise half-width must be positive"},
+		{"uniform-1x1-eps0.0000001", "eps = 1e-07: at least 1e-06 (13.1 nats a coordinate), below which float32 barely resolves the noise and y rounds towards x, so the data no longer carry the stated MI: write eps0.000001 or more"},
+		{"sparse-2x2-rho1", "rho = 1: the pairs' correlation must be above 0 and below 1"},
 		{"uniform-1x1", "family uniform needs eps, as in uniform-2x2-eps0.1"},
 	} {
 		_, err := ParseProblem(tc.in)
