@@ -35,6 +35,17 @@ type KeysSetter interface {
 	SetKeys(keys []string)
 }
 
+// Effective is an optional interface of a [Config]: EffectiveSettings
+// returns the top-level settings whose value in config.toml is not the one
+// the run trains with, each with the value it trains with (dim's preset
+// sets model, alpha, beta and gamma over those keys, which config.toml
+// keeps at their defaults so that run ids stay as they were). Reports and
+// the sweep's page read a run's settings through it, so that a table by
+// gamma or the page's shared settings show what each run used.
+type Effective interface {
+	EffectiveSettings() map[string]any
+}
+
 // DiskChecker is an optional interface of a [Config]: CheckDisk reports,
 // as Validate does (its message starting with the key, "data_path =
 // ..."), a setting that names something on disk that is not there, such

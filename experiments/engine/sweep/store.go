@@ -231,7 +231,7 @@ func (s *Sweep) LoadRuns(out string) (runs []reports.Run, missing []State) {
 			sum = s.stateSummary(st)
 			cfg = st.Run.configMap()
 		}
-		runs = append(runs, reports.Run{ID: st.Run.ID, Dir: dir, Summary: sum, Config: cfg})
+		runs = append(runs, reports.Run{ID: st.Run.ID, Dir: dir, Summary: sum, Config: st.Run.reportConfig(cfg)})
 	}
 	return runs, missing
 }

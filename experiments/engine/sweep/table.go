@@ -1,6 +1,7 @@
 package sweep
 
 import (
+	"maps"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -10,6 +11,7 @@ import (
 	"github.com/BurntSushi/toml"
 
 	"github.com/infomax/infomax/experiments/engine/results"
+	"github.com/infomax/infomax/experiments/tasks"
 )
 
 // resultsEvery is how often, at most, a process rewrites results.csv from
@@ -114,6 +116,19 @@ func (r *RunSpec) configMap() map[string]any {
 	var cfg map[string]any
 	// The engine wrote ConfigTOML; it decodes.
 	_, _ = toml.Decode(string(r.ConfigTOML), &cfg)
+	return cfg
+}
+
+// reportConfig returns cfg, a config.toml of run r decoded into tables,
+// with the settings that r's config says it trains with in place of the
+// ones config.toml keeps (see [tasks.Effective]): the settings a report or
+// the sweep's page shows. cfg is changed in place; nil stays nil.
+func (r *RunSpec) reportConfig(cfg map[string]any) map[string]any {
+	e, ok := r.Config.(tasks.Effective)
+	if !ok || cfg == nil {
+		return cfg
+	}
+	maps.Copy(cfg, e.EffectiveSettings())
 	return cfg
 }
 

@@ -622,3 +622,14 @@ func (c *Config) encoderSpec(channels, size int) architectures.EncoderSpec {
 	return architectures.EncoderSpec{InChannels: channels, Size: size,
 		Conv1: c.Conv1, Conv2: c.Conv2, Conv3: c.Conv3, FC: c.FC, Out: c.Code, FirstBN: c.FirstBN}
 }
+
+// EffectiveSettings returns, for a run with a preset, the model and the
+// weights the preset sets, which config.toml keeps at their defaults (see
+// [tasks.Effective]); nil without a preset.
+func (c *Config) EffectiveSettings() map[string]any {
+	p, ok := Presets[c.Preset]
+	if !ok {
+		return nil
+	}
+	return map[string]any{"model": p.Model, "alpha": p.Alpha, "beta": p.Beta, "gamma": p.Gamma}
+}

@@ -95,3 +95,29 @@ func TestConcatAndConvolveTakesItsOwnWidth(t *testing.T) {
 		t.Errorf("a Go config with concat-and-convolve at the default width: mi_units %d, err %v; want 512", c.MIUnits, err)
 	}
 }
+
+// TestReportsSeeThePresetsWeights checks that reports and the sweep's page
+// read a preset run's model and weights as the preset sets them. config.toml
+// keeps alpha, beta and gamma at their defaults under a preset (the run ids
+// hash it), so a table by gamma used to put a DIM(G) run, trained at gamma
+// 1, in the row "gamma 0.1", and the page listed alpha 0, beta 1 and gamma
+// 0.1 among the settings every run of a DIM(G)-versus-DIM(L) sweep shares.
+func TestReportsSeeThePresetsWeights(t *testing.T) {
+	s, err := sweep.Parse("p.toml", []byte(presetSweep("", "[parameters.preset]\nvalues = [\"dim-g\", \"dim-l\", \"pixels\"]\n")))
+	if err != nil {
+		t.Fatal(err)
+	}
+	runs, _ := s.LoadRuns(t.TempDir())
+	want := map[string][4]any{
+		"dim-g":  {"dim", 1.0, 0.0, 1.0},
+		"dim-l":  {"dim", 0.0, 1.0, 0.1},
+		"pixels": {"pixels", 0.0, 0.0, 0.0},
+	}
+	for _, r := range runs {
+		preset := r.Config["preset"].(string)
+		got := [4]any{r.Config["model"], r.Config["alpha"], r.Config["beta"], r.Config["gamma"]}
+		if got != want[preset] {
+			t.Errorf("run %s: model, alpha, beta, gamma = %v, want the preset's %v", r.ID, got, want[preset])
+		}
+	}
+}
