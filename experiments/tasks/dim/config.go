@@ -434,7 +434,47 @@ func (c *Config) validateObjective() error {
 	default:
 		return fmt.Errorf("negatives = %q: must be %q (every other image, as the paper) or %q (the next image only)", c.Negatives, NegativesAll, NegativesRoll)
 	}
-	return c.validateNegativeCounts()
+	if err := c.validateNegativeCounts(); err != nil {
+		return err
+	}
+	return c.validateUnusedNegatives()
+}
+
+// validateUnusedNegatives refuses a negatives setting for an MI term that
+// the objective does not build, where it would change nothing: negatives =
+// "roll" or num_negatives without a local term (beta = 0, as DIM(G), or a
+// baseline), num_global_negatives without a global term (alpha = 0, as
+// DIM(L)).
+func (c *Config) validateUnusedNegatives() error {
+	obj := c.Objective()
+	local, global := obj.Model == ModelDIM && obj.Beta > 0, obj.Model == ModelDIM && obj.Alpha > 0
+	fix := func(other string) string {
+		if obj.Model != ModelDIM {
+			return "a baseline is not trained; remove the key"
+		}
+		return "remove the key, or write " + other + " for the other term"
+	}
+	switch {
+	case !local && c.Negatives != NegativesAll:
+		return fmt.Errorf("negatives = %q changes nothing here: %s has no local MI term; %s", c.Negatives, c.objectiveName(), fix("num_global_negatives"))
+	case !local && c.NumNegatives != 0:
+		return fmt.Errorf("num_negatives = %d changes nothing here: %s has no local MI term; %s", c.NumNegatives, c.objectiveName(), fix("num_global_negatives"))
+	case !global && c.NumGlobalNegatives != 0:
+		return fmt.Errorf("num_global_negatives = %d changes nothing here: %s has no global MI term; %s", c.NumGlobalNegatives, c.objectiveName(), fix("num_negatives"))
+	}
+	return nil
+}
+
+// objectiveName names the run's objective in errors: its preset, or its
+// model and weights.
+func (c *Config) objectiveName() string {
+	if c.Preset != "" {
+		return fmt.Sprintf("preset = %q", c.Preset)
+	}
+	if c.Model != ModelDIM {
+		return fmt.Sprintf("model = %q", c.Model)
+	}
+	return fmt.Sprintf("alpha = %g, beta = %g", c.Alpha, c.Beta)
 }
 
 // localLocations is M*M, the locations of the local feature map of the

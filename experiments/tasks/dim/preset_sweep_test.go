@@ -121,3 +121,35 @@ func TestReportsSeeThePresetsWeights(t *testing.T) {
 		}
 	}
 }
+
+// TestNegativesOfATermNotBuiltAreAnError checks that a negatives setting
+// for an MI term the objective does not build is refused, naming the key
+// and the other term's key, where it used to be accepted and to change
+// nothing (num_negatives on a DIM(G) run, which has no local term), and
+// that each setting is accepted where its term is built.
+func TestNegativesOfATermNotBuiltAreAnError(t *testing.T) {
+	for _, tc := range []struct {
+		name, base string
+		bad        string // the key the error must name; "" for none
+	}{
+		{"num_negatives on dim-g", "preset = \"dim-g\"\nnum_negatives = 5\n", "num_negatives"},
+		{"roll on dim-g", "preset = \"dim-g\"\nnegatives = \"roll\"\n", "negatives"},
+		{"num_global_negatives on dim-l", "preset = \"dim-l\"\nnum_global_negatives = 5\n", "num_global_negatives"},
+		{"num_negatives on pixels", "preset = \"pixels\"\nnum_negatives = 5\n", "num_negatives"},
+		{"num_global_negatives at alpha 0", "num_global_negatives = 3\n", "num_global_negatives"},
+		{"num_negatives on dim-l", "preset = \"dim-l\"\nnum_negatives = 5\n", ""},
+		{"num_global_negatives on dim-g", "preset = \"dim-g\"\nnum_global_negatives = 5\n", ""},
+		{"both on dim-lg", "preset = \"dim-lg\"\nnum_negatives = 5\nnum_global_negatives = 5\nnegatives = \"roll\"\n", ""},
+	} {
+		_, err := sweep.Parse("p.toml", []byte(presetSweep(tc.base, "")))
+		switch {
+		case tc.bad == "" && err != nil:
+			t.Errorf("%s: %v", tc.name, err)
+		case tc.bad != "" && err == nil:
+			t.Errorf("%s: accepted", tc.name)
+		case tc.bad != "" && (strings.Contains(err.Error(), "\n") || !strings.Contains(err.Error(), "base."+tc.bad+" = ") ||
+			!strings.Contains(err.Error(), "changes nothing") || !strings.Contains(err.Error(), "remove the key")):
+			t.Errorf("%s: error %q: want one line naming base.%s, saying it changes nothing and to remove it", tc.name, err, tc.bad)
+		}
+	}
+}
