@@ -52,6 +52,10 @@ func (c *Config) validateVariants() error {
 		return fmt.Errorf("coord_weight = %g: must be a finite weight, at least 0", v.CoordWeight)
 	case v.CoordWeight > 0 && v.CoordHidden < 1:
 		return fmt.Errorf("coord_hidden = %d: must be at least 1", v.CoordHidden)
+	case c.Objective().Model != ModelDIM && v.CoordWeight > 0:
+		return fmt.Errorf("coord_weight = %g changes nothing here: %s is not trained; remove the key", v.CoordWeight, c.objectiveName())
+	case c.Objective().Model != ModelDIM && v.OccludeProb > 0:
+		return fmt.Errorf("occlude_prob = %g changes nothing here: %s is not trained; remove the key", v.OccludeProb, c.objectiveName())
 	}
 	return nil
 }

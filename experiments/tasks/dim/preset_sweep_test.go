@@ -125,8 +125,9 @@ func TestReportsSeeThePresetsWeights(t *testing.T) {
 // TestNegativesOfATermNotBuiltAreAnError checks that a negatives setting
 // for an MI term the objective does not build is refused, naming the key
 // and the other term's key, where it used to be accepted and to change
-// nothing (num_negatives on a DIM(G) run, which has no local term), and
-// that each setting is accepted where its term is built.
+// nothing (num_negatives on a DIM(G) run, which has no local term), as are
+// Table 4's variants on a baseline, which is not trained, and that each
+// setting is accepted where its term is built.
 func TestNegativesOfATermNotBuiltAreAnError(t *testing.T) {
 	for _, tc := range []struct {
 		name, base string
@@ -137,6 +138,9 @@ func TestNegativesOfATermNotBuiltAreAnError(t *testing.T) {
 		{"num_global_negatives on dim-l", "preset = \"dim-l\"\nnum_global_negatives = 5\n", "num_global_negatives"},
 		{"num_negatives on pixels", "preset = \"pixels\"\nnum_negatives = 5\n", "num_negatives"},
 		{"num_global_negatives at alpha 0", "num_global_negatives = 3\n", "num_global_negatives"},
+		{"coord_weight on pixels", "preset = \"pixels\"\ncoord_weight = 1.0\n", "coord_weight"},
+		{"occlude_prob on random", "preset = \"random\"\nocclude_prob = 0.5\n", "occlude_prob"},
+		{"coord_weight and occlude_prob on dim-l", "preset = \"dim-l\"\ncoord_weight = 1.0\nocclude_prob = 0.5\n", ""},
 		{"num_negatives on dim-l", "preset = \"dim-l\"\nnum_negatives = 5\n", ""},
 		{"num_global_negatives on dim-g", "preset = \"dim-g\"\nnum_global_negatives = 5\n", ""},
 		{"both on dim-lg", "preset = \"dim-lg\"\nnum_negatives = 5\nnum_global_negatives = 5\nnegatives = \"roll\"\n", ""},
