@@ -158,7 +158,40 @@ func (c *Config) validateEvals() error {
 	case !(e.EvalValidation > 0 && e.EvalValidation < 1):
 		return fmt.Errorf("eval_validation = %g: must be a fraction in (0, 1), such as 0.1", e.EvalValidation)
 	}
+	if err := c.validateEvalRows(); err != nil {
+		return err
+	}
 	return c.validateEvalEstimators()
+}
+
+// validateEvalRows checks, before any training, that the evaluations that
+// hold out eval_validation of the training rows (msssim, mi_xy, ndm) have
+// a full batch of eval_batch_size in each of their training, validation
+// and scored parts, as evals' newSplit requires after the encoder has
+// trained (the pixel baseline, which performs only svm, has no need).
+func (c *Config) validateEvalRows() error {
+	e := &c.EvalSettings
+	if c.Objective().Model == ModelPixels || !e.wants(EvalMSSSIM) && !e.wants(EvalMIXY) && !e.wants(EvalNDM) {
+		return nil // the pixel baseline performs only svm
+	}
+	train, scored, _ := c.images()
+	if c.TrainSubset == 0 {
+		train -= float64(c.ValidationSubset)
+	}
+	if c.EvalSplit == data.SplitValidation {
+		scored = float64(c.ValidationSubset)
+	}
+	val := math.Round(e.EvalValidation * train)
+	for _, part := range []struct {
+		name string
+		n    float64
+	}{{"training", train - val}, {"validation", val}, {"scored", scored}} {
+		if part.n < float64(e.EvalBatchSize) {
+			return fmt.Errorf("eval_batch_size = %d: the evaluations' %s part has %.0f rows (eval_validation = %g of %.0f training images, %.0f scored), fewer than one batch; use at most %.0f, or more images",
+				e.EvalBatchSize, part.name, part.n, e.EvalValidation, train, scored, part.n)
+		}
+	}
+	return nil
 }
 
 // validateEvalEstimators checks the estimators and the critic of mi_xy and

@@ -157,3 +157,34 @@ func TestNegativesOfATermNotBuiltAreAnError(t *testing.T) {
 		}
 	}
 }
+
+// TestEvaluationsWithoutAFullBatchFailValidation checks that msssim, mi_xy
+// or ndm without a full eval_batch_size in the validation rows they hold
+// out is refused when the sweep is read, naming eval_batch_size and the
+// most it can be. Such a run used to train its encoder and then fail in
+// the evaluation ("26 validation rows ...: fewer than one batch of 64").
+// The pixel baseline, which performs only svm, and a batch that fits are
+// accepted.
+func TestEvaluationsWithoutAFullBatchFailValidation(t *testing.T) {
+	for _, tc := range []struct {
+		name, base string
+		bad        bool
+	}{
+		{"ndm, 6 validation rows of 64", "preset = \"dim-l\"\nevaluations = [\"ndm\"]\neval_batch_size = 16\n", true},
+		{"msssim, 6 validation rows of 64", "preset = \"dim-l\"\nevaluations = [\"msssim\"]\neval_batch_size = 8\n", true},
+		{"mi_xy at eval_batch_size 6", "preset = \"dim-l\"\nevaluations = [\"mi_xy\"]\neval_batch_size = 6\n", false},
+		{"svm only", "preset = \"dim-l\"\nevaluations = [\"svm\"]\neval_batch_size = 64\n", false},
+		{"pixels with ndm", "preset = \"pixels\"\nevaluations = [\"svm\", \"ndm\"]\neval_batch_size = 64\n", false},
+	} {
+		_, err := sweep.Parse("p.toml", []byte(presetSweep(tc.base, "")))
+		switch {
+		case !tc.bad && err != nil:
+			t.Errorf("%s: %v", tc.name, err)
+		case tc.bad && err == nil:
+			t.Errorf("%s: accepted", tc.name)
+		case tc.bad && (strings.Contains(err.Error(), "\n") || !strings.Contains(err.Error(), "base.eval_batch_size = ") ||
+			!strings.Contains(err.Error(), "use at most 6")):
+			t.Errorf("%s: error %q: want one line naming base.eval_batch_size and saying to use at most 6", tc.name, err)
+		}
+	}
+}
