@@ -145,10 +145,14 @@ func sameSeedGroups(g Grouping, runs []Run) [][]Run {
 
 // settingsDiff returns the settings in which runs a and b differ, each
 // with a's and b's value ("" where one lacks it): their configs' leaves
-// but the seed and the task, or their swept parameters where either has
-// no config.
+// but the seed, the task and the settings either derives from another
+// (Run.Derived), or their swept parameters where either has no config.
 func settingsDiff(a, b Run) map[string][2]string {
 	fa, fb := runSettings(a), runSettings(b)
+	for _, key := range slices.Concat(a.Derived, b.Derived) {
+		delete(fa, key)
+		delete(fb, key)
+	}
 	diff := map[string][2]string{}
 	for key := range fa {
 		if fa[key] != fb[key] {

@@ -25,8 +25,15 @@ type Run struct {
 	// Summary is the run's summary.json: status, seed, swept parameters
 	// (Summary.Params) and final metrics (Summary.Metrics).
 	Summary *results.Summary
-	// Config is the run's resolved config (config.toml) as a generic map.
+	// Config is the run's resolved config (config.toml) as a generic map,
+	// with the values the run trains with where they differ from
+	// config.toml's (a dim preset's weights).
 	Config map[string]any
+	// Derived names the settings of Config whose values follow from
+	// another setting of it (a dim preset's model, alpha, beta and gamma):
+	// a report does not count them among the settings its groups pool,
+	// since the setting they follow from differs wherever they do.
+	Derived []string
 	// Warnings, when set, collects what reading the run's files worked
 	// around, for the caller to print; reports of many runs share one.
 	Warnings *Warnings

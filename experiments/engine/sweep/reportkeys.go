@@ -186,7 +186,7 @@ func (k *runKeys) run(i int) reports.Run { return k.s.plannedRuns(i + 1)[i] }
 func (s *Sweep) plannedRuns(n int) []reports.Run {
 	for len(s.planned) < n {
 		r := s.Runs[len(s.planned)]
-		s.planned = append(s.planned, reports.Run{ID: r.ID, Config: r.reportConfig(r.configMap()),
+		s.planned = append(s.planned, reports.Run{ID: r.ID, Config: r.reportConfig(r.configMap()), Derived: r.derivedKeys(),
 			Summary: &results.Summary{Params: s.ParamMap(r), Seed: r.Seed}})
 	}
 	return s.planned[:n]

@@ -231,7 +231,7 @@ func (s *Sweep) LoadRuns(out string) (runs []reports.Run, missing []State) {
 			sum = s.stateSummary(st)
 			cfg = st.Run.configMap()
 		}
-		runs = append(runs, reports.Run{ID: st.Run.ID, Dir: dir, Summary: sum, Config: st.Run.reportConfig(cfg)})
+		runs = append(runs, reports.Run{ID: st.Run.ID, Dir: dir, Summary: sum, Config: st.Run.reportConfig(cfg), Derived: st.Run.derivedKeys()})
 	}
 	return runs, missing
 }

@@ -132,6 +132,16 @@ func (r *RunSpec) reportConfig(cfg map[string]any) map[string]any {
 	return cfg
 }
 
+// derivedKeys returns the settings that r's config derives from another
+// of its settings (see [tasks.Effective]), sorted, for reports.Run.Derived.
+func (r *RunSpec) derivedKeys() []string {
+	e, ok := r.Config.(tasks.Effective)
+	if !ok {
+		return nil
+	}
+	return slices.Sorted(maps.Keys(e.EffectiveSettings()))
+}
+
 // OverrideKeys returns the settings that some [[overrides]] entry sets, as
 // dotted paths to their values ("optim.lr"), sorted. results.csv has a
 // column for each, beside the swept parameters, since the runs differ in

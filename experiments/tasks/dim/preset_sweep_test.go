@@ -188,3 +188,27 @@ func TestEvaluationsWithoutAFullBatchFailValidation(t *testing.T) {
 		}
 	}
 }
+
+// TestPresetWeightsAreNotPooledSettings checks that a report whose groups
+// pool presets warns of the preset alone, and that pool = ["preset"]
+// silences it: the preset's model and weights, which reports read as the
+// preset sets them, follow from it and are not settings of their own.
+func TestPresetWeightsAreNotPooledSettings(t *testing.T) {
+	table := "[[tables]]\nkind = \"table\"\nname = \"t\"\nrows = [\"batch_size\"]\ncolumns = [\"mlp_y_acc\"]\n"
+	params := "[parameters.preset]\nvalues = [\"dim-g\", \"dim-l\"]\n" + table
+	s, err := sweep.Parse("p.toml", []byte(presetSweep("", params)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	w := s.PoolingWarnings()
+	if len(w) != 1 || !strings.Contains(w[0], "differ in preset (dim-g, dim-l), averaging") {
+		t.Errorf("pooling warnings %q: want one, naming preset alone", w)
+	}
+	s, err = sweep.Parse("p.toml", []byte(presetSweep("", params+"pool = [\"preset\"]\n")))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if w := s.PoolingWarnings(); len(w) != 0 {
+		t.Errorf("pool = [\"preset\"]: warnings %q, want none", w)
+	}
+}
