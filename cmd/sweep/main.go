@@ -327,11 +327,22 @@ func parse(fs *flag.FlagSet, args []string, n int, stderr io.Writer) (pos []stri
 		if n == 0 {
 			fmt.Fprintf(stderr, "%s takes no arguments, got %q; %s\n", fs.Name(), pos, helpHint(fs))
 		} else {
-			fmt.Fprintf(stderr, "%s needs one sweep file, got %d arguments; %s\n", fs.Name(), len(pos), helpHint(fs))
+			fmt.Fprintf(stderr, "%s needs one sweep file, got %d arguments%s; %s\n", fs.Name(), len(pos), folderHint(fs, pos), helpHint(fs))
 		}
 		return nil, exitUsage
 	}
 	return pos, -1
+}
+
+// folderHint returns, for a subcommand with --out given a sweep file and a
+// second argument that is not a sweep file, a hint that the second is
+// meant as the results folder: " (for the results folder, write --out
+// runs)"; "" otherwise.
+func folderHint(fs *flag.FlagSet, pos []string) string {
+	if fs.Lookup("out") == nil || len(pos) != 2 || strings.HasSuffix(pos[1], ".toml") {
+		return ""
+	}
+	return " (for the results folder, write --out " + sweep.ShellQuote(pos[1]) + ")"
 }
 
 // helpHint says how to list a subcommand's flags, for the end of a usage

@@ -150,6 +150,8 @@ func TestUsageAndConfigErrorsExitWithTwo(t *testing.T) {
 		{[]string{"frobnicate"}, `unknown command "frobnicate"`},
 		{[]string{"run"}, "needs one sweep file"},
 		{[]string{"plan", bad, bad}, "needs one sweep file, got 2"},
+		{[]string{"report", bad, "runs"}, "needs one sweep file, got 2 arguments (for the results folder, write --out runs); "},
+		{[]string{"status", bad, "my runs"}, "got 2 arguments (for the results folder, write --out 'my runs'); "},
 		{[]string{"run", bad, "--bogus"}, "flag provided but not defined: -bogus"},
 		{[]string{"validate", bad}, bad + ":4: base.batch_size = 0: must be at least 2"},
 		{[]string{"run", filepath.Join(dir, "missing.toml")}, "no such file"},
