@@ -120,8 +120,11 @@ type Config struct {
 	// more, e.g. 1e-3).
 	LR float64
 	// DecayEpochs lists the epochs (counted from 1) at whose start the
-	// learning rate is multiplied by 0.1, like PyTorch's MultiStepLR
-	// milestones ([50, 100] in the paper). Empty keeps LR constant.
+	// learning rate is multiplied by 0.1: [m] trains m-1 epochs at LR.
+	// PyTorch's MultiStepLR with milestones [m], stepped after each epoch,
+	// trains m epochs at LR, so its milestones plus one give its schedule:
+	// the official classifier's [50, 100] is [51, 101] here. Empty keeps LR
+	// constant.
 	DecayEpochs []int
 	// Seed fixes the initial weights, the shuffles and the dropout masks.
 	Seed uint64
@@ -135,17 +138,18 @@ type Config struct {
 }
 
 // DefaultConfig returns the paper's probe settings: 200 hidden units,
-// dropout 0.1, batch 64, Adam 1e-4 decayed tenfold at epochs 50 and 100.
-// The paper trains for as long as the encoder (1000 epochs); Epochs here is
-// 100, past the last decay.
+// dropout 0.1, batch 64, Adam 1e-4 decayed tenfold after 50 and 100
+// epochs (MultiStepLR's milestones [50, 100], DecayEpochs [51, 101]). The
+// paper trains for as long as the encoder (1000 epochs); Epochs here is
+// 101, the first epoch past the last decay.
 func DefaultConfig() Config {
 	return Config{
 		Hidden:      200,
 		Dropout:     0.1,
-		Epochs:      100,
+		Epochs:      101,
 		BatchSize:   64,
 		LR:          1e-4,
-		DecayEpochs: []int{50, 100},
+		DecayEpochs: []int{51, 101},
 	}
 }
 

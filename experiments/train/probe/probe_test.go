@@ -318,3 +318,29 @@ func TestFirstNonFiniteFindsTheFirst(t *testing.T) {
 		}
 	}
 }
+
+// TestDecayEpochsArePyTorchMilestonesPlusOne checks that DefaultConfig,
+// the official classifier's settings, follows PyTorch's MultiStepLR with
+// milestones [50, 100] stepped after each epoch, lr = LR·0.1^(milestones ≤
+// e) at the 0-based epoch e: DecayEpochs [51, 101], since its epochs count
+// from 1 and decay at their start. It and the doc used to give [50, 100],
+// MultiStepLR's milestones themselves, one epoch early: decayed after 49
+// epochs, not 50.
+func TestDecayEpochsArePyTorchMilestonesPlusOne(t *testing.T) {
+	milestones := []int{50, 100}
+	cfg := DefaultConfig() // the official classifier's schedule
+	for e := 0; e < 120; e++ {
+		want := cfg.LR
+		for _, m := range milestones {
+			if e >= m {
+				want *= 0.1
+			}
+		}
+		if got := cfg.lrAt(e + 1); math.Abs(got-want) > 1e-15 {
+			t.Errorf("DefaultConfig, epoch %d (from 1): lr %v, want MultiStepLR's %v", e+1, got, want)
+		}
+	}
+	if got := (Config{LR: 1, DecayEpochs: milestones}).lrAt(50); got != 0.1 {
+		t.Errorf("DecayEpochs [50, 100] at epoch 50 (from 1): lr %v; the doc says it decays at the 50th epoch's start", got)
+	}
+}
