@@ -453,7 +453,7 @@ func makeMargin(runs []Run, spec Spec, dir string) ([]string, error) {
 
 	header, csvHeader := []string{"n"}, []string{"n"}
 	for _, b := range o.Baselines {
-		header = append(header, fmt.Sprintf("vs %s [%s%% CI]", b.Label, strconv.FormatFloat(100*o.Level, 'g', -1, 64)), b.Label+" per seed")
+		header = append(header, fmt.Sprintf("vs %s [%s%% CI]", b.Label, strconv.FormatFloat(100*o.Level, 'g', -1, 64)), "vs "+b.Label+", per seed")
 		for _, c := range []string{"mean", "sd", "low", "high", "n", "ahead", "per_seed"} {
 			csvHeader = append(csvHeader, b.Label+"_"+c)
 		}

@@ -73,7 +73,7 @@ func TestMarginKind(t *testing.T) {
 	for _, cell := range []string{
 		"+3.5 [+1.7, +5.4]", "+3.5 / +4.3 / +2.8",
 		"+12.6 / +9.1", "+12.3 / +7.1", "+9.7 [-23.3, +42.7] (n=2)",
-		"vs pixels [95% CI]", "random per seed", "Left out: 1 run not done (1 failed).",
+		"vs pixels [95% CI]", "vs random, per seed", "Left out: 1 run not done (1 failed).",
 	} {
 		if !strings.Contains(string(md), cell) {
 			t.Errorf("margins.md lacks %q:\n%s", cell, md)
