@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"math"
 	"reflect"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -465,13 +466,35 @@ func (d *decoder) setPath(rv reflect.Value, segs []string, v any, done []string)
 
 // unknownKey is the error for a key that names no config field.
 func unknownKey(path []string, key string, known []string) error {
-	msg := "unknown key" + registry.DidYouMean(key, known)
+	hint := registry.DidYouMean(key, known)
+	if hint == "" {
+		hint = keysWithWord(key, known)
+	}
+	msg := "unknown key" + hint
 	if len(known) > 0 {
 		msg += " (known here: " + strings.Join(known, ", ") + ")"
 	} else {
 		msg += " (this table has no keys)"
 	}
 	return &fieldError{Path: clonePath(path), Msg: msg, Unknown: true}
+}
+
+// keysWithWord returns `; keys with "critic" in their name: global_critic,
+// local_critic, mi_xy_critic` for a key that is one of the underscore-
+// separated words of some known keys (a dim sweep's critic, the gaussian
+// task's key), or "" where none or more than six have it: a key too short
+// for DidYouMean to take for a misspelling of them.
+func keysWithWord(key string, known []string) string {
+	var with []string
+	for _, k := range known {
+		if slices.Contains(strings.Split(k, "_"), key) && k != key {
+			with = append(with, k)
+		}
+	}
+	if len(with) == 0 || len(with) > 6 {
+		return ""
+	}
+	return fmt.Sprintf("; keys with %q in their name: %s", key, strings.Join(with, ", "))
 }
 
 // cloneMap returns a copy of map value m (a new empty map when m is nil).

@@ -248,6 +248,7 @@ func TestBadSweepFiles(t *testing.T) {
 		{"misspelt pool key", head + condParams + "where = { estimator = \"jsd\" }\n[[tables]]\nkind = \"table\"\nname = \"t\"\nrows = \"estimator\"\ncolumns = \"mi\"\npool = \"tua\"\n", 13, `did you mean "tau"?`},
 		{"conditional on a conditional listed after it", head + "[parameters.width]\nvalues = [2, 4]\nwhere = { \"estimator_params.tau\" = 1.0 }\n" + condParams + "where = { estimator = \"jsd\" }\n", 5, `"estimator_params.tau" is conditional itself`},
 		{"unknown base key", head + "[base]\nbatch_size = 4\nbatch_sise = 3\n", 5, `base.batch_sise: unknown key; did you mean "batch_size"?`},
+		{"base key that is a word of a known one", head + "[base]\nsize = 3\n", 4, `base.size: unknown key; keys with "size" in their name: batch_size (known here: `},
 		{"unknown nested base key", head + "[base.optim]\nlr = 0.1\nbeta = 3\n", 5, `base.optim.beta: unknown key (known here: lr, momentum)`},
 		{"wrong type in base", head + "[base]\nbatch_size = \"big\"\n", 4, `base.batch_size: got the string "big": want an integer`},
 		{"float for an integer", head + "[base]\nsteps = 5.0\n", 4, `base.steps: got the float 5.0: want an integer; write 5`},
