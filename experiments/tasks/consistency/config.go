@@ -93,8 +93,9 @@ type Config struct {
 // 3 rows. The estimates are taken on MNIST's test split; MNIST's pixels,
 // in [0, 1], are not normalized. A training batch draws its images with
 // replacement, as the gaussian task draws its pairs: of 100 from MNIST's
-// 60,000, about one batch in 12 holds an image twice, one false negative
-// among its 9,900 pairings.
+// 60,000, about one batch in 12 holds an image twice, two false negatives
+// (the image's x with its y, on either side of the diagonal) among its
+// 9,900 pairings.
 func DefaultConfig() *Config {
 	return &Config{
 		Test:            TestBaseline,

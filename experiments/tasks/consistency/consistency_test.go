@@ -344,3 +344,41 @@ func TestCheckpointKeysAreAWarning(t *testing.T) {
 		}
 	}
 }
+
+// TestATrainingBatchsRepeatsAreTwoFalseNegatives draws training batches
+// of 100 images from 60,000, MNIST's training split, as a critic's step
+// draws them (drawPair, one image a pair), and counts the batches that
+// hold an image twice and, in those, the off-diagonal pairings of an
+// image with itself, positives scored as negatives: about one batch in 12
+// (1 - prod(1 - i/60000) = 0.079), and two false negatives for each image
+// held twice, one on each side of the diagonal (2.08 on average in such a
+// batch, a few holding two repeats), as DefaultConfig's doc says.
+func TestATrainingBatchsRepeatsAreTwoFalseNegatives(t *testing.T) {
+	const batches, batch, n = 20000, 100, 60000
+	rng := rand.New(rand.NewPCG(7, 8))
+	imgs := make([]int, batch)
+	var repeating, falseNegatives int
+	for range batches {
+		for j := range imgs {
+			imgs[j], _ = drawPair(rng, n, false)
+		}
+		fn := 0
+		for j := range imgs {
+			for k := range imgs {
+				if j != k && imgs[j] == imgs[k] {
+					fn++
+				}
+			}
+		}
+		if fn > 0 {
+			repeating++
+			falseNegatives += fn
+		}
+	}
+	if share := float64(repeating) / batches; share < 1.0/14 || share > 1.0/11 {
+		t.Errorf("%.4f of the batches hold an image twice, want about one in 12 (0.079)", share)
+	}
+	if per := float64(falseNegatives) / float64(repeating); per < 2 || per > 2.2 {
+		t.Errorf("a batch that holds an image twice has %.3f false negatives on average, want about 2", per)
+	}
+}
