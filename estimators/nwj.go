@@ -15,7 +15,9 @@ import G "gorgonia.org/gorgonia"
 // linear in sample means), and it is a lower bound on the MI in
 // expectation. Its variance grows exponentially with the true MI (Song &
 // Ermon 2020): for the optimal critic, Var(e^s) over negatives is
-// e^(2 MI) - 1, so a batch of 64 needs luck well before 10 nats.
+// E_pos[e^s] - 1, at least e^MI - 1 by Jensen's inequality (their
+// Theorem 2), and e^(2 MI) - 1 for the correlated Gaussians of the
+// staircase, so a batch of 64 needs luck well before 10 nats.
 type NWJ struct{}
 
 func init() {
