@@ -7,8 +7,10 @@ import (
 	"testing"
 
 	"github.com/infomax/infomax/estimators"
+	"github.com/infomax/infomax/experiments/engine/results"
 	"github.com/infomax/infomax/experiments/tasks"
 	"github.com/infomax/infomax/experiments/tasks/taskstest"
+	"github.com/infomax/infomax/reports"
 )
 
 // lastProgress is a Progress that remembers its last update.
@@ -198,5 +200,40 @@ func TestTaskIsRegistered(t *testing.T) {
 	}
 	if _, ok := info.Task.NewConfig().(*Config); !ok {
 		t.Errorf("NewConfig returned %T, want *Config", info.Task.NewConfig())
+	}
+}
+
+// TestSummaryIsTheReportsLevelStatistics trains through a two-level
+// staircase of 7 steps a level, an odd count, logging every step, and
+// checks that the summary's level statistics are, to the bit, those that
+// the bias_variance table computes from the metrics log
+// (reports.StaircaseStats): the same steps (the last 4 of each level)
+// averaged; and that the logged true MI steps up after the level's last
+// step, where the staircase figure's truth line steps.
+func TestSummaryIsTheReportsLevelStatistics(t *testing.T) {
+	cfg := smallConfig()
+	cfg.MILevels, cfg.StepsPerLevel = []float64{2, 4}, 7
+	run, metrics, _ := newRun(5)
+	summary, err := Task{}.Run(context.Background(), cfg, run)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var recs []results.Record
+	for i, v := range metrics.Values {
+		recs = append(recs, results.Record{Step: metrics.Steps[i], Values: v})
+		if want := cfg.MILevels[(metrics.Steps[i]-1)/cfg.StepsPerLevel]; v["true_mi"] != want {
+			t.Errorf("logged step %d: true_mi %g, want %g", metrics.Steps[i], v["true_mi"], want)
+		}
+	}
+	levels := reports.StaircaseStats(recs, "mi", "true_mi")
+	if len(recs) != 14 || len(levels) != 2 {
+		t.Fatalf("%d records logged and %d levels read back, want 14 and 2", len(recs), len(levels))
+	}
+	for _, st := range levels {
+		p := levelPrefix(st.Level)
+		if st.N != 4 || st.Mean != summary[p+"mean"] || st.Variance != summary[p+"variance"] || st.MSE != summary[p+"mse"] || st.Bias != summary[p+"bias"] {
+			t.Errorf("level %g: the report's statistics %+v, the summary's mean %v, variance %v, MSE %v", st.Level, st,
+				summary[p+"mean"], summary[p+"variance"], summary[p+"mse"])
+		}
 	}
 }
