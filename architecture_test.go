@@ -52,6 +52,7 @@ var layers = map[string]int{
 	"internal/seed":                 0,
 	"internal/stats":                0,
 	"internal/english":              0,
+	"internal/safetensors":          0,
 	"internal/hugepage":             0,
 	"internal/vec":                  -1,
 	"internal/parallel":             -1,

@@ -39,7 +39,8 @@
 //     choice) and blas/benchprofile (the step benchmarks'
 //     -productprofile flag, imported only by tests), and below them
 //     registry (the one registry behind every plug-in kind), blas (matrix
-//     products), seed, stats, english and hugepage (large buffers on
+//     products), seed, stats, english, safetensors (the file format of a kept
+//     encoder, which PyTorch reads) and hugepage (large buffers on
 //     2 MB pages, for the weights and Adam's moments);
 //     with them, sweeps: the shipped sweep files, embedded so that the
 //     command runs them by name, a package of data that imports nothing
