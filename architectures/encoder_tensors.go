@@ -1,0 +1,224 @@
+package architectures
+
+import (
+	"fmt"
+	"slices"
+
+	G "gorgonia.org/gorgonia"
+	"gorgonia.org/tensor"
+
+	"github.com/infomax/infomax/internal/safetensors"
+)
+
+// The encoder as named tensors in PyTorch's names and layouts, for a kept
+// encoder (encoder.safetensors) that PyTorch loads into a module whose
+// layers are conv1, bn1, conv2, bn2, conv3, bn3, fc, bn4 and out:
+//
+//	conv1.weight  (Conv1, InChannels, 4, 4)    conv1.bias (Conv1), without FirstBN
+//	bn1.*         (Conv1), with FirstBN
+//	conv2.weight  (Conv2, Conv1, 4, 4)         bn2.* (Conv2)
+//	conv3.weight  (Conv3, Conv2, 4, 4)         bn3.* (Conv3)
+//	fc.weight     (FC, Conv3*S*S)              bn4.* (FC)
+//	out.weight    (Out, FC)                    out.bias (Out)
+//
+// where bnK.* are weight and bias (γ and β, float32) and running_mean and
+// running_var (float64, as the training keeps them, so that a loaded
+// encoder computes what the trained one did bit for bit), and fc.weight's
+// columns follow PyTorch's flattening of the (Conv3, S, S) map, channel
+// first. The convolutions are 4x4, stride 2, padding 1; batch norm's ε is
+// 1e-5; ReLU follows every batch norm (and conv1 without FirstBN).
+
+// tensorSlot is one named parameter of the encoder and the permutation
+// from its PyTorch layout to this package's: the element at index i of the
+// PyTorch tensor is element perm[i] of the node's (nil: the same order).
+type tensorSlot struct {
+	name  string
+	node  *G.Node
+	shape []int
+	perm  []int
+}
+
+// slots returns the encoder's parameters, layer by layer.
+func (e *Encoder) slots() []tensorSlot {
+	sp := e.Spec
+	s := sp.ConvSize()
+	var out []tensorSlot
+	conv := func(name string, c *Conv2D) {
+		out = append(out, tensorSlot{name + ".weight", c.W, []int{c.Out, c.In, c.Kernel, c.Kernel}, convPerm(c.In, c.Out, c.Kernel)})
+		if c.B != nil {
+			out = append(out, tensorSlot{name + ".bias", c.B, []int{c.Out}, nil})
+		}
+	}
+	bn := func(name string, b *BatchNorm) {
+		out = append(out, tensorSlot{name + ".weight", b.Gamma, []int{b.st.Channels}, nil}, tensorSlot{name + ".bias", b.Beta, []int{b.st.Channels}, nil})
+	}
+	conv("conv1", e.Conv1)
+	if e.BN1 != nil {
+		bn("bn1", e.BN1)
+	}
+	conv("conv2", e.Conv2)
+	bn("bn2", e.BN2)
+	conv("conv3", e.Conv3)
+	bn("bn3", e.BN3)
+	out = append(out, tensorSlot{"fc.weight", e.FC.W, []int{sp.FC, sp.ConvFeatures()}, linearPerm(sp.Conv3, s, sp.FC)})
+	bn("bn4", e.BN4)
+	out = append(out, tensorSlot{"out.weight", e.Out.W, []int{sp.Out, sp.FC}, linearPerm(sp.FC, 1, sp.Out)},
+		tensorSlot{"out.bias", e.Out.B, []int{sp.Out}, nil})
+	return out
+}
+
+// convPerm maps a convolution's PyTorch weight (out, in, k, k) to this
+// package's (k*k*in, out) matrix (see [Conv2D]).
+func convPerm(in, out, k int) []int {
+	perm := make([]int, 0, out*in*k*k)
+	for o := range out {
+		for c := range in {
+			for i := range k {
+				for j := range k {
+					perm = append(perm, ((i*k+j)*in+c)*out+o)
+				}
+			}
+		}
+	}
+	return perm
+}
+
+// linearPerm maps a linear layer's PyTorch weight (out, c*s*s), its input
+// a (c, s, s) map flattened channel first, to this package's (s*s*c, out)
+// matrix, its input flattened channel last (see [EncoderOutput.ConvFlat]);
+// s = 1 is a plain transpose.
+func linearPerm(c, s, out int) []int {
+	perm := make([]int, 0, out*c*s*s)
+	for f := range out {
+		for ch := range c {
+			for h := range s {
+				for w := range s {
+					perm = append(perm, ((h*s+w)*c+ch)*out+f)
+				}
+			}
+		}
+	}
+	return perm
+}
+
+// namedNorms returns the encoder's batch norms with their PyTorch names.
+func (e *Encoder) namedNorms() map[string]*BatchNorm {
+	m := map[string]*BatchNorm{"bn2": e.BN2, "bn3": e.BN3, "bn4": e.BN4}
+	if e.BN1 != nil {
+		m["bn1"] = e.BN1
+	}
+	return m
+}
+
+// Tensors returns the encoder's parameters (float32) and batch-norm
+// running statistics (float64) by their PyTorch names, in PyTorch's
+// layouts (see the table above).
+func (e *Encoder) Tensors() (map[string]safetensors.Tensor, error) {
+	ts := map[string]safetensors.Tensor{}
+	for _, sl := range e.slots() {
+		v, ok := sl.node.Value().(*tensor.Dense)
+		if !ok || v.Dtype() != tensor.Float32 {
+			return nil, fmt.Errorf("encoder: %s has no float32 value", sl.node.Name())
+		}
+		src := v.Float32s()
+		dst := slices.Clone(src)
+		for i, j := range sl.perm {
+			dst[i] = src[j]
+		}
+		ts[sl.name] = safetensors.Tensor{DType: safetensors.F32, Shape: sl.shape, F32: dst}
+	}
+	for name, b := range e.namedNorms() {
+		mean, variance := b.RunningStats()
+		ts[name+".running_mean"] = safetensors.Tensor{DType: safetensors.F64, Shape: []int{len(mean)}, F64: mean}
+		ts[name+".running_var"] = safetensors.Tensor{DType: safetensors.F64, Shape: []int{len(variance)}, F64: variance}
+	}
+	return ts, nil
+}
+
+// TensorError is a tensor that [Encoder.SetTensors] cannot load: missing
+// (Got is nil) or of another shape than the encoder's.
+type TensorError struct {
+	Name      string
+	Got, Want []int
+}
+
+func (e *TensorError) Error() string {
+	if e.Got == nil {
+		return fmt.Sprintf("no tensor %q (the encoder needs one of shape %v)", e.Name, e.Want)
+	}
+	return fmt.Sprintf("tensor %q has shape %v, but the encoder needs %v", e.Name, e.Got, e.Want)
+}
+
+// SetTensors sets the encoder's parameters and running statistics from
+// tensors named and laid out as [Encoder.Tensors] gives them (float64
+// parameters and float32 statistics are converted). A tensor missing or of
+// another shape is a *TensorError; tensors the encoder does not have are
+// ignored. Nothing is set unless every tensor fits.
+func (e *Encoder) SetTensors(ts map[string]safetensors.Tensor) error {
+	slots := e.slots()
+	norms := e.namedNorms()
+	for _, sl := range slots {
+		if err := fits(ts, sl.name, sl.shape); err != nil {
+			return err
+		}
+	}
+	for name, b := range norms {
+		for _, stat := range []string{".running_mean", ".running_var"} {
+			if err := fits(ts, name+stat, []int{b.st.Channels}); err != nil {
+				return err
+			}
+		}
+	}
+	for _, sl := range slots {
+		src := float32s(ts[sl.name])
+		dst := sl.node.Value().(*tensor.Dense).Float32s()
+		if sl.perm == nil {
+			copy(dst, src)
+		}
+		for i, j := range sl.perm {
+			dst[j] = src[i]
+		}
+	}
+	for name, b := range norms {
+		if err := b.SetRunningStats(float64s(ts[name+".running_mean"]), float64s(ts[name+".running_var"])); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// fits returns a *TensorError unless ts holds name with the given shape.
+func fits(ts map[string]safetensors.Tensor, name string, shape []int) error {
+	t, ok := ts[name]
+	if !ok {
+		return &TensorError{Name: name, Want: shape}
+	}
+	if !slices.Equal(t.Shape, shape) {
+		return &TensorError{Name: name, Got: slices.Clone(t.Shape), Want: shape}
+	}
+	return nil
+}
+
+// float32s returns t's elements as float32.
+func float32s(t safetensors.Tensor) []float32 {
+	if t.DType == safetensors.F32 {
+		return t.F32
+	}
+	out := make([]float32, len(t.F64))
+	for i, x := range t.F64 {
+		out[i] = float32(x)
+	}
+	return out
+}
+
+// float64s returns t's elements as float64.
+func float64s(t safetensors.Tensor) []float64 {
+	if t.DType == safetensors.F64 {
+		return t.F64
+	}
+	out := make([]float64, len(t.F32))
+	for i, x := range t.F32 {
+		out[i] = float64(x)
+	}
+	return out
+}
