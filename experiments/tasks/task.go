@@ -92,6 +92,15 @@ type Uncheckpointed interface {
 	NoCheckpoints() string
 }
 
+// ModelKeeper is an optional ability of a [Task]: a task whose runs can
+// keep their trained model, when [Run].KeepModel asks them to, names the
+// file a run writes in its folder, such as "encoder.safetensors". The
+// sweep engine warns of a sweep file that sets keep_models for a task
+// without it.
+type ModelKeeper interface {
+	KeptModel() string
+}
+
 // ShortRunsStartOver is the reason a task whose runs take minutes gives
 // for keeping no checkpoints (see [Uncheckpointed]).
 const ShortRunsStartOver = "its runs take minutes; an interrupted one starts over and ends with the same numbers"
@@ -120,6 +129,10 @@ type Run struct {
 	// Checkpoint saves and restores the run's state; it may be nil, when
 	// the run is not to be checkpointed.
 	Checkpoint Checkpointer
+	// KeepModel asks the run to keep its trained model in Dir (the sweep
+	// file's keep_models), as the task's [ModelKeeper] says. It changes
+	// nothing that the run computes.
+	KeepModel bool
 }
 
 // Unresumable returns run, or, where reason is not "", a copy of it with

@@ -157,12 +157,14 @@ func setupFailed(err error) runResult {
 // attempt is one attempt at a run, from the writing of its config to the
 // recording of its summary.
 type attempt struct {
-	run     *RunSpec
-	dir     string
-	log     *slog.Logger
-	metrics *runMetrics
-	sum     *results.Summary
-	cp      *runCheckpointer
+	run *RunSpec
+	// keepModel is the sweep's keep_models.
+	keepModel bool
+	dir       string
+	log       *slog.Logger
+	metrics   *runMetrics
+	sum       *results.Summary
+	cp        *runCheckpointer
 }
 
 // startAttempt writes the run's config.toml and a summary that says it is
@@ -197,13 +199,13 @@ func (r *Runner) startAttempt(s *Sweep, run *RunSpec, dir string, prev *results.
 		return nil, err
 	}
 	cp := &runCheckpointer{cp: checkpoint.New(dir, s.Checkpoint, log), metrics: metrics, dir: dir, sum: sum, prev: prev, log: log, saved: -1}
-	return &attempt{run: run, dir: dir, log: log, metrics: metrics, sum: sum, cp: cp}, nil
+	return &attempt{run: run, keepModel: s.KeepModels, dir: dir, log: log, metrics: metrics, sum: sum, cp: cp}, nil
 }
 
 // call runs the task on the run's config and closes metrics.jsonl.
 func (a *attempt) call(ctx context.Context, task tasks.Task, prog *progress) (results.Values, error) {
 	prog.start = time.Now()
-	env := &tasks.Run{ID: a.run.ID, Dir: a.dir, Seed: a.run.Seed, Metrics: a.metrics, Progress: prog, Log: a.log, Checkpoint: a.cp}
+	env := &tasks.Run{ID: a.run.ID, Dir: a.dir, Seed: a.run.Seed, Metrics: a.metrics, Progress: prog, Log: a.log, Checkpoint: a.cp, KeepModel: a.keepModel}
 	vals, runErr := callTask(ctx, task, a.run.Config, env)
 	prog.finish()
 	if cerr := a.metrics.close(); cerr != nil && runErr == nil {

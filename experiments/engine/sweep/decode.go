@@ -13,6 +13,8 @@
 //	checkpoint_every = 1000     # checkpoint a run every 1000 steps (default: off)
 //	checkpoint_minutes = 10     # and/or every 10 minutes (default 10 when
 //	                            # neither is set; 0 and 0 turn checkpoints off)
+//	keep_models = true          # keep each run's trained model (dim: its
+//	                            # encoder.safetensors); default false
 //	max_memory_gb = 64          # refuse a run estimated to need more (default:
 //	                            # this machine's memory; 0 for no limit)
 //
@@ -101,6 +103,10 @@ type Sweep struct {
 	// Checkpoint says when runs save checkpoints (checkpoint_every,
 	// checkpoint_minutes). It does not change any run's id.
 	Checkpoint checkpoint.Policy
+	// KeepModels says that each run keeps its trained model in its folder
+	// (keep_models; see tasks.ModelKeeper). Like Checkpoint, it does not
+	// change any run's id or what a run computes.
+	KeepModels bool
 	// warnings are the parser's warnings about the file (see
 	// [Sweep.Warnings]).
 	warnings []string
@@ -320,7 +326,7 @@ func (p *parser) errAt(path []string, format string, args ...any) error {
 	return &FileError{File: p.file, Line: p.loc.line(path, "", 0), Key: keyString(path), Msg: fmt.Sprintf(format, args...)}
 }
 
-var topLevelKeys = []string{"name", extendsKey, "task", "description", "method", "seeds", "run_cap", "sampler_seed", "checkpoint_every", "checkpoint_minutes", maxMemoryKey, "base", "parameters", "overrides", "figures", "tables"}
+var topLevelKeys = []string{"name", extendsKey, "task", "description", "method", "seeds", "run_cap", "sampler_seed", "checkpoint_every", "checkpoint_minutes", keepModelsKey, maxMemoryKey, "base", "parameters", "overrides", "figures", "tables"}
 
 func (p *parser) parse(src []byte) (*Sweep, error) {
 	root, err := p.decode(src)
@@ -339,7 +345,7 @@ func (p *parser) parse(src []byte) (*Sweep, error) {
 		s.Extends = append(s.Extends, l.file)
 	}
 	for _, step := range []func(map[string]any, *Sweep) error{
-		p.identity, p.method, p.seeds, p.randomKeys, p.checkpointKeys, p.memoryLimit, p.base, p.parameters, p.overrides, p.reportLists,
+		p.identity, p.method, p.seeds, p.randomKeys, p.checkpointKeys, p.keepModels, p.memoryLimit, p.base, p.parameters, p.overrides, p.reportLists,
 	} {
 		if err := step(root, s); err != nil {
 			return nil, err
@@ -609,6 +615,28 @@ func (p *parser) checkpointKeys(root map[string]any, s *Sweep) error {
 			return p.errAt([]string{"checkpoint_minutes"}, "%s: must be between 0 (no time-based checkpoints) and %d", formatFloat(m), maxCheckpointMinutes)
 		}
 		s.Checkpoint.Every = time.Duration(m * float64(time.Minute))
+	}
+	return nil
+}
+
+// keepModelsKey is the sweep file's key that keeps each run's trained
+// model.
+const keepModelsKey = "keep_models"
+
+// keepModels decodes keep_models, a boolean; setting it for a task that
+// keeps no models (one that is not a tasks.ModelKeeper) is a warning.
+func (p *parser) keepModels(root map[string]any, s *Sweep) error {
+	v, ok := root[keepModelsKey]
+	if !ok {
+		return nil
+	}
+	keep, isBool := v.(bool)
+	if !isBool {
+		return p.errAt([]string{keepModelsKey}, "%s: want true or false, like %s = true (each run keeps its trained model in its folder)", describe(v), keepModelsKey)
+	}
+	s.KeepModels = keep
+	if _, ok := s.task.Task.(tasks.ModelKeeper); keep && !ok {
+		s.warnings = append(s.warnings, p.errAt([]string{keepModelsKey}, "task %q keeps no trained model, so %s changes nothing; remove it", s.Task, keepModelsKey).Error())
 	}
 	return nil
 }

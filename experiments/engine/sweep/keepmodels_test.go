@@ -1,0 +1,108 @@
+package sweep
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/infomax/infomax/experiments/engine/results"
+	"github.com/infomax/infomax/experiments/tasks"
+)
+
+// keeperTask is a task that keeps a model: with run.KeepModel it writes
+// model.bin, holding the run's id, in the run's folder.
+type keeperTask struct{}
+
+type keeperConfig struct {
+	Steps int `toml:"steps"`
+}
+
+func (*keeperConfig) Validate() error { return nil }
+
+func (keeperTask) NewConfig() tasks.Config { return &keeperConfig{Steps: 2} }
+
+func (keeperTask) KeptModel() string { return "model.bin" }
+
+func (keeperTask) Run(_ context.Context, cfg tasks.Config, run *tasks.Run) (results.Values, error) {
+	if run.KeepModel {
+		if err := results.WriteFileAtomic(filepath.Join(run.Dir, "model.bin"), []byte(run.ID)); err != nil {
+			return nil, err
+		}
+	}
+	return results.Values{"acc": float64(run.Seed) + float64(cfg.(*keeperConfig).Steps)/10}, nil
+}
+
+func init() {
+	tasks.Register(tasks.TaskInfo{Name: "keeper", Summary: "a task that keeps a model, for the tests", Task: keeperTask{}})
+}
+
+const keeperFile = `name = "keep"
+task = "keeper"
+seeds = [0, 1]
+%s
+[parameters.steps]
+values = [1, 3]
+`
+
+// TestKeepModelsChangesNoIDOrResult runs a sweep with keep_models = true
+// and without: the run ids and results.csv are the same byte for byte, and
+// only the runs of the first keep their model, each its own.
+func TestKeepModelsChangesNoIDOrResult(t *testing.T) {
+	without := parseFile(t, strings.Replace(keeperFile, "%s", "", 1))
+	with := parseFile(t, strings.Replace(keeperFile, "%s", "keep_models = true", 1))
+	if without.KeepModels || !with.KeepModels {
+		t.Fatalf("KeepModels: %v without the key, %v with it", without.KeepModels, with.KeepModels)
+	}
+	ids := func(s *Sweep) (out []string) {
+		for _, r := range s.Runs {
+			out = append(out, r.ID)
+		}
+		return out
+	}
+	if !slices.Equal(ids(without), ids(with)) {
+		t.Fatalf("keep_models changed the run ids: %v, %v", ids(without), ids(with))
+	}
+	a, b := t.TempDir(), t.TempDir()
+	runSweep(t, without, a)
+	runSweep(t, with, b)
+	csvA, errA := os.ReadFile(filepath.Join(a, "keep", results.ResultsFile))
+	csvB, errB := os.ReadFile(filepath.Join(b, "keep", results.ResultsFile))
+	if errA != nil || errB != nil || string(csvA) != string(csvB) {
+		t.Fatalf("results.csv differs with keep_models (%v, %v):\n%s\n%s", errA, errB, csvA, csvB)
+	}
+	for _, r := range with.Runs {
+		if got, err := os.ReadFile(filepath.Join(b, "keep", r.ID, "model.bin")); err != nil || string(got) != r.ID {
+			t.Errorf("%s kept %q (%v), want its id", r.ID, got, err)
+		}
+		if _, err := os.Stat(filepath.Join(a, "keep", r.ID, "model.bin")); !os.IsNotExist(err) {
+			t.Errorf("%s kept a model without keep_models (%v)", r.ID, err)
+		}
+	}
+}
+
+// TestKeepModelsKey checks that keep_models of another type than a boolean
+// is a one-line error naming the file, the line and the fix, and that
+// setting it for a task that keeps no model is a warning at its line.
+func TestKeepModelsKey(t *testing.T) {
+	_, err := Parse("k.toml", []byte(strings.Replace(keeperFile, "%s", `keep_models = "yes"`, 1)))
+	if err == nil || err.Error() != `k.toml:4: keep_models: got the string "yes": want true or false, like keep_models = true (each run keeps its trained model in its folder)` {
+		t.Errorf("keep_models = \"yes\": error %v", err)
+	}
+	const fake = "name = \"f\"\ntask = \"fake\"\n%s\n[base]\nsteps = 2\n"
+	for key, want := range map[string]string{
+		"keep_models = true":  `f.toml:3: keep_models: task "fake" keeps no trained model, so keep_models changes nothing; remove it`,
+		"keep_models = false": "",
+		"":                    "",
+	} {
+		s, err := Parse("f.toml", []byte(strings.Replace(fake, "%s", key, 1)))
+		if err != nil {
+			t.Fatalf("%q: %v", key, err)
+		}
+		if ws := s.Warnings(); (want == "" && len(ws) > 0) || (want != "" && !slices.Contains(ws, want)) {
+			t.Errorf("%q: warnings %q, want %q", key, ws, want)
+		}
+	}
+}
