@@ -149,27 +149,57 @@ func (e *TensorError) Error() string {
 	return fmt.Sprintf("tensor %q has shape %v, but the encoder needs %v", e.Name, e.Got, e.Want)
 }
 
-// SetTensors sets the encoder's parameters and running statistics from
-// tensors named and laid out as [Encoder.Tensors] gives them (float64
-// parameters and float32 statistics are converted). A tensor missing or of
-// another shape is a *TensorError; tensors the encoder does not have are
-// ignored. Nothing is set unless every tensor fits.
-func (e *Encoder) SetTensors(ts map[string]safetensors.Tensor) error {
-	slots := e.slots()
-	norms := e.namedNorms()
-	for _, sl := range slots {
-		if err := fits(ts, sl.name, sl.shape); err != nil {
+// TensorShapes returns the names and shapes of the tensors an encoder of
+// these sizes has (see the table above), in the order of its layers.
+func (s EncoderSpec) TensorShapes() (names []string, shapes [][]int) {
+	add := func(name string, shape ...int) {
+		names, shapes = append(names, name), append(shapes, shape)
+	}
+	bn := func(name string, n int) {
+		for _, t := range []string{".weight", ".bias", ".running_mean", ".running_var"} {
+			add(name+t, n)
+		}
+	}
+	add("conv1.weight", s.Conv1, s.InChannels, 4, 4)
+	if s.FirstBN {
+		bn("bn1", s.Conv1)
+	} else {
+		add("conv1.bias", s.Conv1)
+	}
+	add("conv2.weight", s.Conv2, s.Conv1, 4, 4)
+	bn("bn2", s.Conv2)
+	add("conv3.weight", s.Conv3, s.Conv2, 4, 4)
+	bn("bn3", s.Conv3)
+	add("fc.weight", s.FC, s.ConvFeatures())
+	bn("bn4", s.FC)
+	add("out.weight", s.Out, s.FC)
+	add("out.bias", s.Out)
+	return names, shapes
+}
+
+// CheckTensors returns a *TensorError for the first tensor, in the order
+// of the encoder's layers, that ts lacks or holds in another shape than
+// an encoder of these sizes needs. Tensors it does not need are ignored.
+func (s EncoderSpec) CheckTensors(ts map[string]safetensors.Tensor) error {
+	names, shapes := s.TensorShapes()
+	for i, name := range names {
+		if err := fits(ts, name, shapes[i]); err != nil {
 			return err
 		}
 	}
-	for name, b := range norms {
-		for _, stat := range []string{".running_mean", ".running_var"} {
-			if err := fits(ts, name+stat, []int{b.st.Channels}); err != nil {
-				return err
-			}
-		}
+	return nil
+}
+
+// SetTensors sets the encoder's parameters and running statistics from
+// tensors named and laid out as [Encoder.Tensors] gives them (float64
+// parameters and float32 statistics are converted). A tensor missing or of
+// another shape is a *TensorError (see [EncoderSpec.CheckTensors]), and
+// then nothing is set.
+func (e *Encoder) SetTensors(ts map[string]safetensors.Tensor) error {
+	if err := e.Spec.CheckTensors(ts); err != nil {
+		return err
 	}
-	for _, sl := range slots {
+	for _, sl := range e.slots() {
 		src := float32s(ts[sl.name])
 		dst := sl.node.Value().(*tensor.Dense).Float32s()
 		if sl.perm == nil {
@@ -179,7 +209,7 @@ func (e *Encoder) SetTensors(ts map[string]safetensors.Tensor) error {
 			dst[j] = src[i]
 		}
 	}
-	for name, b := range norms {
+	for name, b := range e.namedNorms() {
 		if err := b.SetRunningStats(float64s(ts[name+".running_mean"]), float64s(ts[name+".running_var"])); err != nil {
 			return err
 		}

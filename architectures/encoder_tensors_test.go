@@ -75,6 +75,15 @@ func TestEncoderTensorsRoundTrip(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
+		names, shapes := spec.TensorShapes()
+		if len(names) != len(ts) {
+			t.Errorf("first_bn %v: %d tensors, TensorShapes names %d", firstBN, len(ts), len(names))
+		}
+		for i, name := range names {
+			if !slices.Equal(ts[name].Shape, shapes[i]) {
+				t.Errorf("first_bn %v: %s has shape %v, TensorShapes says %v", firstBN, name, ts[name].Shape, shapes[i])
+			}
+		}
 		b, err := safetensors.Encode(&safetensors.File{Tensors: ts})
 		if err != nil {
 			t.Fatal(err)

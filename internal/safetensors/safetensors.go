@@ -21,6 +21,7 @@ import (
 	"encoding/binary"
 	"encoding/json"
 	"fmt"
+	"io"
 	"math"
 	"os"
 	"slices"
@@ -170,31 +171,73 @@ func Decode(file string, b []byte) (*File, error) {
 
 // decode is Decode without the file's name in its errors.
 func decode(b []byte) (*File, error) {
-	if len(b) < 8 {
-		return nil, fmt.Errorf("%d bytes, shorter than the 8-byte header length (truncated?)", len(b))
-	}
-	n := binary.LittleEndian.Uint64(b)
-	if n > maxHeader || n > uint64(len(b)-8) {
-		return nil, fmt.Errorf("a header of %d bytes in a file of %d (truncated?)", n, len(b))
-	}
-	raw := map[string]json.RawMessage{}
-	if err := json.Unmarshal(b[8:8+n], &raw); err != nil {
-		return nil, fmt.Errorf("its header is not a JSON object: %s", oneLine(err.Error()))
-	}
-	f := &File{Tensors: map[string]Tensor{}}
-	if m, ok := raw[metadataKey]; ok {
-		if err := json.Unmarshal(m, &f.Metadata); err != nil {
-			return nil, fmt.Errorf("%s is not a map of strings to strings", metadataKey)
-		}
-		delete(raw, metadataKey)
-	}
-	entries, err := headerEntries(raw, uint64(len(b))-8-n)
+	f, entries, n, err := header(b, int64(len(b)))
 	if err != nil {
 		return nil, err
 	}
 	data := b[8+n:]
 	for name, e := range entries {
 		f.Tensors[name] = readTensor(e, data[e.DataOffsets[0]:e.DataOffsets[1]])
+	}
+	return f, nil
+}
+
+// header decodes and checks the header at the start of b, the first bytes
+// of a file of size bytes, and returns the file's metadata, its tensor
+// entries and the header's length.
+func header(b []byte, size int64) (f *File, entries map[string]headerEntry, n uint64, err error) {
+	if len(b) < 8 {
+		return nil, nil, 0, fmt.Errorf("%d bytes, shorter than the 8-byte header length (truncated?)", size)
+	}
+	n = binary.LittleEndian.Uint64(b)
+	if n > maxHeader || n > uint64(len(b)-8) {
+		return nil, nil, 0, fmt.Errorf("a header of %d bytes in a file of %d (truncated?)", n, size)
+	}
+	raw := map[string]json.RawMessage{}
+	if err := json.Unmarshal(b[8:8+n], &raw); err != nil {
+		return nil, nil, 0, fmt.Errorf("its header is not a JSON object: %s", oneLine(err.Error()))
+	}
+	f = &File{Tensors: map[string]Tensor{}}
+	if m, ok := raw[metadataKey]; ok {
+		if err := json.Unmarshal(m, &f.Metadata); err != nil {
+			return nil, nil, 0, fmt.Errorf("%s is not a map of strings to strings", metadataKey)
+		}
+		delete(raw, metadataKey)
+	}
+	entries, err = headerEntries(raw, uint64(size)-8-n)
+	return f, entries, n, err
+}
+
+// ReadHeader reads the header of the safetensors file at path and checks
+// it against the file's size as Read does, without reading the tensors:
+// the File's tensors have their dtype and shape but no elements.
+func ReadHeader(path string) (*File, error) {
+	fh, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer fh.Close()
+	st, err := fh.Stat()
+	if err != nil {
+		return nil, err
+	}
+	var length [8]byte
+	k, _ := io.ReadFull(fh, length[:])
+	b := length[:k]
+	if k == 8 {
+		if n := binary.LittleEndian.Uint64(b); n <= maxHeader && n <= uint64(st.Size()-8) {
+			b = append(b, make([]byte, n)...)
+			if _, err := io.ReadFull(fh, b[8:]); err != nil {
+				return nil, fmt.Errorf("%s: %w", path, err)
+			}
+		}
+	}
+	f, entries, _, err := header(b, st.Size())
+	if err != nil {
+		return nil, fmt.Errorf("%s: not a safetensors file: %w", path, err)
+	}
+	for name, e := range entries {
+		f.Tensors[name] = Tensor{DType: e.DType, Shape: append([]int{}, e.Shape...)}
 	}
 	return f, nil
 }

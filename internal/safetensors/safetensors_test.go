@@ -202,3 +202,35 @@ func FuzzDecode(f *testing.F) {
 		}
 	})
 }
+
+// TestReadHeader checks that ReadHeader gives each tensor's dtype and
+// shape and the metadata without the elements, and refuses a truncated
+// file, naming it, as Read does.
+func TestReadHeader(t *testing.T) {
+	b, err := Encode(sample())
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	path := filepath.Join(dir, "m.safetensors")
+	if err := os.WriteFile(path, b, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	f, err := ReadHeader(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	w := f.Tensors["conv1.weight"]
+	if w.DType != F32 || !reflect.DeepEqual(w.Shape, []int{2, 3}) || w.F32 != nil || f.Metadata["run_id"] != "s0_abc" || len(f.Tensors) != 5 {
+		t.Errorf("header %+v", f)
+	}
+	for _, cut := range []int{len(b) - 1, 30, 5} {
+		short := filepath.Join(dir, "short.safetensors")
+		if err := os.WriteFile(short, b[:cut], 0o644); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := ReadHeader(short); err == nil || !strings.HasPrefix(err.Error(), short+": not a safetensors file: ") || !strings.Contains(err.Error(), "truncated?") {
+			t.Errorf("cut at %d: error %v, want one naming the file and saying it is truncated", cut, err)
+		}
+	}
+}
