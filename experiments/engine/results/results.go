@@ -485,7 +485,7 @@ type Summary struct {
 	Finished time.Time `json:"finished,omitzero"`
 	Seconds  float64   `json:"seconds"`
 	// Code is the revision of the code that ran it, where the binary
-	// knows one (see sweep's codeRevision): a run is known by its
+	// knows one (see CodeRevision): a run is known by its
 	// settings, not its code, so this is the record of which code made it.
 	Code string `json:"code,omitempty"`
 }

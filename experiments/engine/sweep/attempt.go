@@ -10,7 +10,6 @@ import (
 	"path/filepath"
 	"runtime/debug"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/infomax/infomax/experiments/engine/checkpoint"
@@ -193,7 +192,7 @@ func (r *Runner) startAttempt(s *Sweep, run *RunSpec, dir string, prev *results.
 		Params:  s.ParamMap(run),
 		Metrics: results.Values{},
 		Started: time.Now().UTC(),
-		Code:    codeRevision(),
+		Code:    results.CodeRevision(),
 	}
 	if err := results.ReplaceSummary(dir, sum); err != nil {
 		return nil, err
@@ -464,35 +463,3 @@ func (m *runMetrics) close() error {
 	}
 	return m.w.Close()
 }
-
-// codeRevision returns the git revision the binary was built from, with
-// "+modified" when the work tree had changes, and the Go version, as Go's
-// build information records them ("3f2a9c1d2e4b+modified go1.26.8"); the
-// Go version alone where the build recorded no revision (go build
-// -buildvcs=false, or a tree outside git).
-var codeRevision = sync.OnceValue(func() string {
-	info, ok := debug.ReadBuildInfo()
-	if !ok {
-		return ""
-	}
-	var rev string
-	var modified bool
-	for _, s := range info.Settings {
-		switch s.Key {
-		case "vcs.revision":
-			rev = s.Value
-		case "vcs.modified":
-			modified = s.Value == "true"
-		}
-	}
-	if rev == "" {
-		return info.GoVersion
-	}
-	if len(rev) > 12 {
-		rev = rev[:12]
-	}
-	if modified {
-		rev += "+modified"
-	}
-	return rev + " " + info.GoVersion
-})
