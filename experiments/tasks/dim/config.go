@@ -184,6 +184,13 @@ type Config struct {
 	FC      int  `toml:"fc"`
 	Code    int  `toml:"code"`
 	FirstBN bool `toml:"first_bn"`
+	// EncoderFile, when set, is the path of a kept encoder (the
+	// encoder.safetensors of a run made with keep_models = true): the run
+	// trains nothing, loads it and runs its probes and evaluations on it,
+	// so that probe settings can be swept over one trained encoder. Its
+	// tensors must fit the encoder the sizes above build. "" (the default)
+	// trains one; the config's TOML, and so the run's id, leaves it out.
+	EncoderFile string `toml:"encoder_file,omitempty"`
 
 	// Epochs and BatchSize set the training length (the last partial
 	// batch of each epoch is dropped); LR, Beta1 and Beta2 are Adam's
@@ -306,13 +313,14 @@ func (c *Config) Objective() Preset {
 	return Preset{Model: c.Model, Alpha: c.Alpha, Beta: c.Beta, Gamma: c.Gamma}
 }
 
-// CheckDisk reports a data_path that is not a folder on this machine (see
-// tasks.DiskChecker).
+// CheckDisk reports a data_path that is not a folder on this machine, and
+// an encoder_file that is missing or is not a kept encoder whose tensors
+// fit the config's encoder (see tasks.DiskChecker).
 func (c *Config) CheckDisk() error {
 	if err := data.CheckFolder(c.DataPath); err != nil {
 		return fmt.Errorf("data_path: %w", err)
 	}
-	return nil
+	return c.checkEncoderFile()
 }
 
 // Validate reports the first impossible setting, naming its key. It checks
@@ -320,7 +328,7 @@ func (c *Config) CheckDisk() error {
 // objective, the networks, the training, the probes and the sizes.
 func (c *Config) Validate() error {
 	for _, validate := range []func() error{c.validateData, c.validatePreset, c.validateObjective,
-		c.validateNetworks, c.validateTraining, c.validateProbes, c.validateEvals, c.validateVariants, c.validateSizes} {
+		c.validateNetworks, c.validateTraining, c.validateProbes, c.validateEvals, c.validateVariants, c.validateEncoderFile, c.validateSizes} {
 		if err := validate(); err != nil {
 			return err
 		}

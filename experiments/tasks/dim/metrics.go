@@ -8,7 +8,7 @@ import (
 )
 
 // Metrics names the metrics a run of cfg writes, as [Task.Run] writes
-// them: for a trained model its last epoch's loss and the read-outs of its
+// them: for a model it trains (not one loaded from encoder_file) its last epoch's loss and the read-outs of its
 // MI terms, the negatives and InfoNCE ceiling of each term's mask, and each
 // epoch's means in the log; for every model the probes' accuracies on each
 // probed feature (the pixel baseline's on "input") and the metrics of the
@@ -20,7 +20,7 @@ func (Task) Metrics(cfg tasks.Config) tasks.Metrics {
 	}
 	var m tasks.Metrics
 	obj := c.Objective()
-	if obj.Model == ModelDIM {
+	if obj.Model == ModelDIM && c.EncoderFile == "" {
 		m = trainedMetrics(c, obj)
 	}
 	features := c.ProbeFeatures

@@ -103,12 +103,22 @@ func (Task) Run(ctx context.Context, cfg tasks.Config, run *tasks.Run) (results.
 	summary := results.Values{}
 	if obj := c.Objective(); obj.Model == ModelPixels {
 		logf(run, "dim run starting", "model", obj.Model, "train", train.N, test.Split, test.N)
+		if run.KeepModel {
+			logf(run, "the pixel baseline has no encoder to keep")
+		}
 		if err := probePixels(ctx, c, train, test, probeSeed, summary); err != nil {
 			return nil, evaluationDiverged(0, err)
 		}
 		return summary, nil
 	}
-	fx, saveTraining, steps, err := trainEncoder(ctx, c, run, train, test, summary)
+	var fx *architectures.FeatureExtractor
+	var saveTraining func() error
+	var steps int
+	if c.EncoderFile != "" {
+		fx, err = keptExtractor(c, run, train, test)
+	} else {
+		fx, saveTraining, steps, err = trainEncoder(ctx, c, run, train, test, summary)
+	}
 	if err != nil {
 		return nil, err
 	}
@@ -227,10 +237,8 @@ func trainEncoder(ctx context.Context, c *Config, run *tasks.Run, train, test *d
 		}
 		maps.Copy(summary, m.NegativeCounts())
 	}
-	if obj.Model == ModelRandom {
-		if err := calibrateRandomEncoder(m, train); err != nil {
-			return nil, nil, 0, err
-		}
+	if err := settleEncoder(c, run, m, train); err != nil {
+		return nil, nil, 0, err
 	}
 	fx, err = architectures.NewFeatureExtractor(m.Encoder, extractBatch)
 	if err != nil {
@@ -245,6 +253,22 @@ func trainEncoder(ctx context.Context, c *Config, run *tasks.Run, train, test *d
 	}
 	fx.Detach()
 	return fx, save, steps, nil
+}
+
+// settleEncoder readies the encoder that training left for the probes:
+// it calibrates the random baseline's batch norms (see
+// calibrateRandomEncoder) and, when the run keeps its model, writes the
+// encoder to its folder (see keepEncoder).
+func settleEncoder(c *Config, run *tasks.Run, m *Model, train *data.Set) error {
+	if c.Objective().Model == ModelRandom {
+		if err := calibrateRandomEncoder(m, train); err != nil {
+			return err
+		}
+	}
+	if run.KeepModel && run.Dir != "" {
+		return keepEncoder(c, run, m.Encoder, train)
+	}
+	return nil
 }
 
 // untrainedHint is what a divergence of the MI terms at step adds to its
