@@ -94,11 +94,13 @@ type Uncheckpointed interface {
 
 // ModelKeeper is an optional ability of a [Task]: a task whose runs can
 // keep their trained model, when [Run].KeepModel asks them to, names the
-// file a run writes in its folder, such as "encoder.safetensors". The
-// sweep engine warns of a sweep file that sets keep_models for a task
-// without it.
+// file a run of cfg writes in its folder, such as "encoder.safetensors",
+// or "" for a run that keeps none (dim's pixel baseline). The sweep
+// engine warns of a sweep file that sets keep_models for a task without
+// it, and counts the done runs whose folder lacks the file (done before
+// keep_models was set).
 type ModelKeeper interface {
-	KeptModel() string
+	KeptModel(cfg Config) string
 }
 
 // ShortRunsStartOver is the reason a task whose runs take minutes gives

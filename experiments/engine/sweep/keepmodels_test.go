@@ -24,7 +24,7 @@ func (*keeperConfig) Validate() error { return nil }
 
 func (keeperTask) NewConfig() tasks.Config { return &keeperConfig{Steps: 2} }
 
-func (keeperTask) KeptModel() string { return "model.bin" }
+func (keeperTask) KeptModel(tasks.Config) string { return "model.bin" }
 
 func (keeperTask) Run(_ context.Context, cfg tasks.Config, run *tasks.Run) (results.Values, error) {
 	if run.KeepModel {
@@ -80,6 +80,16 @@ func TestKeepModelsChangesNoIDOrResult(t *testing.T) {
 		if _, err := os.Stat(filepath.Join(a, "keep", r.ID, "model.bin")); !os.IsNotExist(err) {
 			t.Errorf("%s kept a model without keep_models (%v)", r.ID, err)
 		}
+	}
+
+	// The runs done without the key are not run again when it is set,
+	// and the closing line says how many keep no model.
+	oc, _ := runSweep(t, with, a)
+	if len(oc.Ran) != 0 || len(oc.Unkept) != 4 || !strings.Contains(oc.Closing(), "; 4 runs done before keep_models was set kept no model (delete a run's folder") {
+		t.Errorf("keep_models set over done runs: ran %v, unkept %v, closing %q", oc.Ran, oc.Unkept, oc.Closing())
+	}
+	if oc, _ := runSweep(t, with, b); len(oc.Unkept) != 0 {
+		t.Errorf("runs that kept their model counted as keeping none: %v", oc.Unkept)
 	}
 }
 

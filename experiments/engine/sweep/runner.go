@@ -103,6 +103,10 @@ type Outcome struct {
 	NotDone []string
 	// Interrupted is set when the context was cancelled.
 	Interrupted bool
+	// Unkept lists the runs already done that keep no model although the
+	// sweep keeps models (keep_models): done before the key was set. They
+	// are not run again for it.
+	Unkept []string
 	// Retried lists the runs that had diverged in an earlier call and that
 	// this one ran again (Runner.RetryDiverged).
 	Retried []string
@@ -273,6 +277,9 @@ func (r *Runner) pendingRuns(s *Sweep, out string, states []State, oc *Outcome, 
 		switch {
 		case states[i].Status == results.StatusDone:
 			oc.Skipped = append(oc.Skipped, s.Runs[i].ID)
+			if s.lacksKeptModel(out, s.Runs[i]) {
+				oc.Unkept = append(oc.Unkept, s.Runs[i].ID)
+			}
 		case states[i].Kept(r.RetryDiverged):
 			oc.Kept = append(oc.Kept, s.Runs[i].ID)
 		default:
@@ -437,6 +444,9 @@ func (oc *Outcome) Closing() string {
 	}
 	if len(oc.Busy) > 0 {
 		fmt.Fprintf(&b, ", %d still running in another process", len(oc.Busy))
+	}
+	if len(oc.Unkept) > 0 {
+		fmt.Fprintf(&b, "; %s done before keep_models was set kept no model (delete a run's folder to have it trained again, to the same numbers)", english.Plural(len(oc.Unkept), "run"))
 	}
 	if n := len(oc.NotDone) - len(oc.Failed) - len(oc.Stopped) - len(oc.Busy) - len(oc.Kept); n > 0 && oc.Interrupted {
 		fmt.Fprintf(&b, "; %s of this shard not started before the interrupt", english.Plural(n, "run"))

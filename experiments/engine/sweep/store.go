@@ -3,12 +3,14 @@ package sweep
 import (
 	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"sync/atomic"
 	"syscall"
 
 	"github.com/infomax/infomax/experiments/engine/results"
+	"github.com/infomax/infomax/experiments/tasks"
 	"github.com/infomax/infomax/reports"
 )
 
@@ -95,6 +97,22 @@ func notAFolder(p string, st os.FileInfo, out string) error {
 
 // RunDir returns the directory of run r under out.
 func (s *Sweep) RunDir(out string, r *RunSpec) string { return filepath.Join(out, s.Name, r.ID) }
+
+// lacksKeptModel reports whether the sweep keeps models (keep_models) and
+// the folder of run under out lacks the model its task keeps for it (see
+// tasks.ModelKeeper): for a done run, one done before the key was set.
+func (s *Sweep) lacksKeptModel(out string, run *RunSpec) bool {
+	k, ok := s.task.Task.(tasks.ModelKeeper)
+	if !s.KeepModels || !ok {
+		return false
+	}
+	name := k.KeptModel(run.Config)
+	if name == "" {
+		return false
+	}
+	_, err := os.Stat(filepath.Join(s.RunDir(out, run), name))
+	return errors.Is(err, fs.ErrNotExist)
+}
 
 // State is what is known of a run: its planned spec, and its stored
 // summary and lock when they exist.

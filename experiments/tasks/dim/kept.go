@@ -25,9 +25,15 @@ import (
 // architectures.Encoder.Tensors, which PyTorch loads.
 const KeptEncoder = "encoder.safetensors"
 
-// KeptModel names the file a run keeps its encoder in (see
-// [tasks.ModelKeeper]).
-func (Task) KeptModel() string { return KeptEncoder }
+// KeptModel names the file a run of cfg keeps its encoder in (see
+// [tasks.ModelKeeper]): KeptEncoder, but for the pixel baseline, which has
+// no encoder, and a run that probes encoder_file, which trains none.
+func (Task) KeptModel(cfg tasks.Config) string {
+	if c, ok := cfg.(*Config); !ok || c.Objective().Model == ModelPixels || c.EncoderFile != "" {
+		return ""
+	}
+	return KeptEncoder
+}
 
 // keepEncoder writes enc, the run's trained (or calibrated) encoder, to
 // KeptEncoder in the run's folder, atomically, with metadata saying what

@@ -103,9 +103,6 @@ func (Task) Run(ctx context.Context, cfg tasks.Config, run *tasks.Run) (results.
 	summary := results.Values{}
 	if obj := c.Objective(); obj.Model == ModelPixels {
 		logf(run, "dim run starting", "model", obj.Model, "train", train.N, test.Split, test.N)
-		if run.KeepModel {
-			logf(run, "the pixel baseline has no encoder to keep")
-		}
 		if err := probePixels(ctx, c, train, test, probeSeed, summary); err != nil {
 			return nil, evaluationDiverged(0, err)
 		}
