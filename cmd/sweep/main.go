@@ -90,7 +90,8 @@ Resuming: a run id never changes, done runs are never rerun, failed and
 interrupted runs run again, from their last checkpoint when they have one
 (checkpoint_every / checkpoint_minutes in the sweep file; by default every
 10 minutes). Ctrl-C (SIGINT or SIGTERM) checkpoints the running runs and
-stops; a second Ctrl-C kills at once.
+stops; a second Ctrl-C kills at once. keep_models = true in the sweep file
+keeps each run's trained model in its folder (dim: encoder.safetensors).
 
 Shards: without --shard, the shard comes from a Slurm job array
 (SLURM_ARRAY_TASK_ID - SLURM_ARRAY_TASK_MIN of SLURM_ARRAY_TASK_COUNT) or a

@@ -11,9 +11,16 @@ import (
 	"testing"
 	"time"
 
+	"github.com/BurntSushi/toml"
+	G "gorgonia.org/gorgonia"
+
+	"github.com/infomax/infomax/architectures"
+	"github.com/infomax/infomax/experiments/data"
 	"github.com/infomax/infomax/experiments/engine/results"
 	"github.com/infomax/infomax/experiments/engine/sweep"
 	"github.com/infomax/infomax/experiments/tasks"
+	"github.com/infomax/infomax/experiments/tasks/dim"
+	"github.com/infomax/infomax/internal/safetensors"
 )
 
 func runCLI(args ...string) (code int, stdout, stderr string) {
@@ -486,6 +493,7 @@ func TestREADMESweepExamplesValidate(t *testing.T) {
 		if !strings.HasPrefix(src, "name = ") {
 			continue
 		}
+		src = withKeptEncoder(t, src)
 		f := filepath.Join(t.TempDir(), "readme.toml")
 		if err := os.WriteFile(f, []byte(src), 0o644); err != nil {
 			t.Fatal(err)
@@ -635,4 +643,45 @@ func TestRunOfADoneSweepNeedsNoData(t *testing.T) {
 	if code, stdout, errs := runCLI("run", f, "--out", out); code != exitOK || !strings.Contains(stdout, "0 ran, 1 already done") {
 		t.Errorf("run of a done sweep without its data: exit %d\n%s%s", code, stdout, errs)
 	}
+}
+
+// encoderFileRe matches a README example's encoder_file setting.
+var encoderFileRe = regexp.MustCompile(`(?m)^encoder_file = "[^"]*"`)
+
+// withKeptEncoder returns src, a README sweep example, with its
+// encoder_file, if it has one, pointing at a kept encoder of the sizes
+// its [base] sets (dim's defaults for the rest) written to a temporary
+// folder: the example then validates as it does beside the run that kept
+// the encoder, its sizes checked against the file's tensors.
+func withKeptEncoder(t *testing.T, src string) string {
+	t.Helper()
+	if !encoderFileRe.MatchString(src) {
+		return src
+	}
+	file := struct {
+		Base *dim.Config `toml:"base"`
+	}{Base: dim.DefaultConfig()}
+	if _, err := toml.Decode(src, &file); err != nil {
+		t.Fatal(err)
+	}
+	c := file.Base
+	enc, err := architectures.NewEncoder(G.NewGraph(), architectures.NewInit(0), architectures.EncoderSpec{
+		InChannels: data.SizesOf(c.Dataset).Channels, Size: data.ImageSide,
+		Conv1: c.Conv1, Conv2: c.Conv2, Conv3: c.Conv3, FC: c.FC, Out: c.Code, FirstBN: c.FirstBN})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ts, err := enc.Tensors()
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := safetensors.Encode(&safetensors.File{Tensors: ts})
+	if err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(t.TempDir(), dim.KeptEncoder)
+	if err := os.WriteFile(path, b, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return encoderFileRe.ReplaceAllLiteralString(src, fmt.Sprintf("encoder_file = %q", path))
 }

@@ -81,6 +81,13 @@ const (
 // the run's seed. A resumed run logs and returns exactly what an
 // uninterrupted run with the same seed would, except for the wall-clock
 // images_per_second and train_seconds.
+//
+// With run.KeepModel, the encoder is written to KeptEncoder in run.Dir
+// once trained (or calibrated), before the probes, and again, the same
+// bytes, by a run resumed after its training. With encoder_file set, Run
+// trains nothing: it loads that encoder and probes it, returning the
+// probe and evaluation metrics alone, which are those of the run that
+// kept it where the seed, data and probe settings are the same.
 func (Task) Run(ctx context.Context, cfg tasks.Config, run *tasks.Run) (results.Values, error) {
 	c, ok := cfg.(*Config)
 	if !ok {
