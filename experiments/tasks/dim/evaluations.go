@@ -115,6 +115,10 @@ func defaultEvalSettings() EvalSettings {
 // wants reports whether the run performs evaluation name.
 func (e *EvalSettings) wants(name string) bool { return slices.Contains(e.Evaluations, name) }
 
+// minEvalBatch is the smallest eval_batch_size: a batch's other rows are
+// the critics' negatives.
+const minEvalBatch = 2
+
 // validateEvals checks the evaluations and their settings, naming the key
 // at fault.
 func (c *Config) validateEvals() error {
@@ -144,7 +148,7 @@ func (c *Config) validateEvals() error {
 	}
 	if err := checkInts([]intCheck{
 		{"eval_epochs", e.EvalEpochs, 1, ""},
-		{"eval_batch_size", e.EvalBatchSize, 2, "at least 2 (a batch's other rows are the critics' negatives)"},
+		{"eval_batch_size", e.EvalBatchSize, minEvalBatch, "at least 2 (a batch's other rows are the critics' negatives)"},
 		{"eval_hidden", e.EvalHidden, 1, ""},
 		{"decoder_channels", e.DecoderChannels, 1, ""},
 	}); err != nil {
@@ -168,7 +172,9 @@ func (c *Config) validateEvals() error {
 // hold out eval_validation of the training rows (msssim, mi_xy, ndm) have
 // a full batch of eval_batch_size in each of their training, validation
 // and scored parts, as evals' newSplit requires after the encoder has
-// trained (the pixel baseline, which performs only svm, has no need).
+// trained (the pixel baseline, which performs only svm, has no need). The
+// error's fix is a smaller batch only where the part holds one that
+// eval_batch_size may be, at least minEvalBatch rows.
 func (c *Config) validateEvalRows() error {
 	e := &c.EvalSettings
 	if c.Objective().Model == ModelPixels || !e.wants(EvalMSSSIM) && !e.wants(EvalMIXY) && !e.wants(EvalNDM) {
@@ -178,18 +184,29 @@ func (c *Config) validateEvalRows() error {
 	if c.TrainSubset == 0 {
 		train -= float64(c.ValidationSubset)
 	}
+	moreScored := "more scored images (test_subset)"
 	if c.EvalSplit == data.SplitValidation {
-		scored = float64(c.ValidationSubset)
+		scored, moreScored = float64(c.ValidationSubset), "more scored images (validation_subset)"
 	}
 	val := math.Round(e.EvalValidation * train)
 	for _, part := range []struct {
 		name string
 		n    float64
-	}{{"training", train - val}, {"validation", val}, {"scored", scored}} {
-		if part.n < float64(e.EvalBatchSize) {
-			return fmt.Errorf("eval_batch_size = %d: the evaluations' %s part has %.0f rows (eval_validation = %g of %.0f training images, %.0f scored), fewer than one batch; use at most %.0f, or more images",
-				e.EvalBatchSize, part.name, part.n, e.EvalValidation, train, scored, part.n)
+		more string // what gives the part more rows
+	}{
+		{"training", train - val, "a smaller eval_validation or more training images"},
+		{"validation", val, "a larger eval_validation or more training images"},
+		{"scored", scored, moreScored},
+	} {
+		if part.n >= float64(e.EvalBatchSize) {
+			continue
 		}
+		fix := "use " + part.more
+		if part.n >= minEvalBatch {
+			fix = fmt.Sprintf("use at most %.0f, or %s", part.n, part.more)
+		}
+		return fmt.Errorf("eval_batch_size = %d: the evaluations' %s part has %.0f rows (eval_validation = %g of %.0f training images, %.0f scored), fewer than one batch; %s",
+			e.EvalBatchSize, part.name, part.n, e.EvalValidation, train, scored, fix)
 	}
 	return nil
 }

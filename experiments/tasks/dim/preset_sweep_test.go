@@ -1,6 +1,7 @@
 package dim_test
 
 import (
+	"fmt"
 	"slices"
 	"strings"
 	"testing"
@@ -210,5 +211,48 @@ func TestPresetWeightsAreNotPooledSettings(t *testing.T) {
 	}
 	if w := s.PoolingWarnings(); len(w) != 0 {
 		t.Errorf("pool = [\"preset\"]: warnings %q, want none", w)
+	}
+}
+
+// TestEvaluationRowsErrorGivesAFixThatValidates checks that the fix the
+// eval_batch_size error gives is one Validate accepts: "use at most N"
+// only where N is a batch size eval_batch_size may take (at least 2), and
+// the sweep then validates; a part of 0 or 1 rows names the setting that
+// gives it more (eval_validation for the validation part). It used to say
+// "use at most 1" of a validation part of 1 row, and "use at most 0" of
+// one of none, where eval_batch_size must be at least 2.
+func TestEvaluationRowsErrorGivesAFixThatValidates(t *testing.T) {
+	file := func(testSubset, rest string, batch int) string {
+		s := presetSweep(fmt.Sprintf("preset = \"dim-l\"\nevaluations = [\"ndm\"]\neval_batch_size = %d\n%s", batch, rest), "")
+		return strings.Replace(s, "test_subset = 32\n", "test_subset = "+testSubset+"\n", 1)
+	}
+	for _, tc := range []struct {
+		name, testSubset, rest string
+		batch                  int
+		want                   string
+	}{
+		{"validation part of 1 row", "32", "eval_validation = 0.01\n", 2, "a larger eval_validation"},
+		{"validation part of 0 rows", "32", "eval_validation = 0.005\n", 2, "a larger eval_validation"},
+		{"training part of 1 row", "32", "eval_validation = 0.99\n", 2, "a smaller eval_validation"},
+		{"scored part of 1 row", "1", "", 2, "more scored images (test_subset)"},
+		{"validation part of 6 rows", "32", "", 8, "use at most 6"},
+		{"scored part of 20 rows", "20", "eval_validation = 0.5\n", 24, "use at most 20"},
+	} {
+		_, err := sweep.Parse("p.toml", []byte(file(tc.testSubset, tc.rest, tc.batch)))
+		if err == nil || !strings.Contains(err.Error(), "base.eval_batch_size = ") || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("%s: %v\nwant an error naming eval_batch_size and %q", tc.name, err, tc.want)
+			continue
+		}
+		_, after, found := strings.Cut(err.Error(), "use at most ")
+		if !found {
+			continue
+		}
+		var n int
+		if _, err := fmt.Sscanf(after, "%d", &n); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := sweep.Parse("p.toml", []byte(file(tc.testSubset, tc.rest, n))); err != nil {
+			t.Errorf("%s: with the suggested eval_batch_size = %d: %v", tc.name, n, err)
+		}
 	}
 }
