@@ -11,6 +11,12 @@ import (
 func init() {
 	RegisterTransform(Transform{Name: "test-tanh", Summary: "tanh on each coordinate, for a test", MinDimX: 1, MinDimY: 1,
 		Forward: eachCoordinate(math.Tanh), Inverse: eachCoordinate(math.Atanh)})
+	// A transform of x and y of at least 6 coordinates, which swaps the
+	// sixth with the first: TestTransformsRoundTrip must draw vectors of its
+	// sizes, not a fixed 4.
+	swap := func(v []float64, _ Side, _ float64) { v[0], v[5] = v[5], v[0] }
+	RegisterTransform(Transform{Name: "test-swap-6", Summary: "swaps coordinates 0 and 5, for a test", MinDimX: 6, MinDimY: 6,
+		Forward: swap, Inverse: swap})
 }
 
 // TestRegisterTransform checks that a transform registered from another

@@ -49,8 +49,9 @@ var transforms = registry.New("transform", func(t Transform) (string, error) {
 // RegisterTransform makes a transform available by name in problem
 // strings (dense-3x3+<name>), from an init function, as every plug-in
 // registers. It panics on an empty name, a missing direction or summary,
-// or a name registered twice; go test ./experiments/tasks/bmi then checks
-// that Inverse undoes Forward and that the true MI is kept.
+// a MinDimX or MinDimY below 1, or a name registered twice; go test
+// ./experiments/tasks/bmi then checks that Inverse undoes Forward on each
+// side, at the sizes it needs, which is what keeps the true MI.
 func RegisterTransform(t Transform) { transforms.Register(t) }
 
 func init() {
