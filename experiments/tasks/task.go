@@ -36,12 +36,14 @@ type KeysSetter interface {
 }
 
 // Effective is an optional interface of a [Config]: EffectiveSettings
-// returns the top-level settings whose value in config.toml is not the one
-// the run trains with, each with the value it trains with (dim's preset
-// sets model, alpha, beta and gamma over those keys, which config.toml
-// keeps at their defaults so that run ids stay as they were). Reports and
-// the sweep's page read a run's settings through it, so that a table by
-// gamma or the page's shared settings show what each run used.
+// returns the top-level settings that another setting decides, each with
+// the value the run trains with, which config.toml need not hold (dim's
+// preset sets model, alpha, beta and gamma over those keys, which
+// config.toml keeps at their defaults so that run ids stay as they were;
+// all four are returned, those that happen to equal the default too).
+// Reports and the sweep's page read a run's settings through it, so that a
+// table by gamma or the page's shared settings show what each run used,
+// and a report does not count them among the settings its groups pool.
 type Effective interface {
 	EffectiveSettings() map[string]any
 }

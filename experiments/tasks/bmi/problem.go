@@ -65,8 +65,9 @@ type Problem struct {
 // "student-2x2-dof1+asinh" or "uniform-1x1-eps0.1": a family (dense,
 // sparse, student, uniform), the sizes M of x and N of y, the family's
 // parameters (rho, pairs, dof, eps; see the families for their defaults)
-// and MI-preserving transforms (normal-cdf, half-cube, asinh, spiral),
-// applied in order to x and to y. It checks every value, and the error
+// and MI-preserving transforms (the registered ones: normal-cdf,
+// half-cube, asinh and spiral ship; see [RegisterTransform]), applied in
+// order to x and to y. It checks every value, and the error
 // says what to write instead.
 func ParseProblem(s string) (Problem, error) {
 	parts := strings.Split(s, "+")
