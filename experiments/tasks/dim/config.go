@@ -456,19 +456,23 @@ func (c *Config) validateObjective() error {
 func (c *Config) validateUnusedNegatives() error {
 	obj := c.Objective()
 	local, global := obj.Model == ModelDIM && obj.Beta > 0, obj.Model == ModelDIM && obj.Alpha > 0
-	fix := func(other string) string {
-		if obj.Model != ModelDIM {
+	// fix offers the other term's key only where that term is built.
+	fix := func(other string, built bool) string {
+		switch {
+		case obj.Model != ModelDIM:
 			return "a baseline is not trained; remove the key"
+		case !built:
+			return "remove the key"
 		}
 		return "remove the key, or write " + other + " for the other term"
 	}
 	switch {
 	case !local && c.Negatives != NegativesAll:
-		return fmt.Errorf("negatives = %q changes nothing here: %s has no local MI term; %s", c.Negatives, c.objectiveName(), fix("num_global_negatives"))
+		return fmt.Errorf("negatives = %q changes nothing here: %s has no local MI term; %s", c.Negatives, c.objectiveName(), fix("num_global_negatives", global))
 	case !local && c.NumNegatives != 0:
-		return fmt.Errorf("num_negatives = %d changes nothing here: %s has no local MI term; %s", c.NumNegatives, c.objectiveName(), fix("num_global_negatives"))
+		return fmt.Errorf("num_negatives = %d changes nothing here: %s has no local MI term; %s", c.NumNegatives, c.objectiveName(), fix("num_global_negatives", global))
 	case !global && c.NumGlobalNegatives != 0:
-		return fmt.Errorf("num_global_negatives = %d changes nothing here: %s has no global MI term; %s", c.NumGlobalNegatives, c.objectiveName(), fix("num_negatives"))
+		return fmt.Errorf("num_global_negatives = %d changes nothing here: %s has no global MI term; %s", c.NumGlobalNegatives, c.objectiveName(), fix("num_negatives", local))
 	}
 	return nil
 }

@@ -256,3 +256,17 @@ func TestEvaluationRowsErrorGivesAFixThatValidates(t *testing.T) {
 		}
 	}
 }
+
+// TestNegativesOnThePriorAloneSuggestNoOtherTerm checks that a negatives
+// setting on the prior-only ablation (alpha = beta = 0), which builds
+// neither MI term, is refused without suggesting the other term's key,
+// which would be refused in turn. It used to say "or write
+// num_global_negatives for the other term" there.
+func TestNegativesOnThePriorAloneSuggestNoOtherTerm(t *testing.T) {
+	for _, set := range []string{"num_negatives = 5\n", "num_global_negatives = 5\n", "negatives = \"roll\"\n"} {
+		_, err := sweep.Parse("p.toml", []byte(presetSweep("alpha = 0.0\nbeta = 0.0\ngamma = 1.0\n"+set, "")))
+		if err == nil || !strings.Contains(err.Error(), "remove the key") || strings.Contains(err.Error(), "other term") {
+			t.Errorf("%s on the prior alone: %v\nwant an error saying to remove the key, and no other term", strings.TrimSpace(set), err)
+		}
+	}
+}
