@@ -1,10 +1,10 @@
 // Package registry is the one registry behind every kind of plug-in in
 // infomax: estimators, pair, local and global critics, tasks, data sets,
-// report kinds and the bmi task's transforms. It works like database/sql's driver registry: plug-ins call
-// Register from an init function, users look them up by name, and Names
-// lists them sorted. An unknown name is an error that lists the known names
-// and suggests the closest one, so that a typo in a sweep file is one line
-// to fix.
+// report kinds and the bmi task's transforms. It works like database/sql's
+// driver registry: plug-ins call Register from an init function, users
+// look them up by name, and Names lists them sorted. An unknown name is an
+// error that lists the known names and suggests the closest one, so that a
+// typo in a sweep file is one line to fix.
 package registry
 
 import (
