@@ -466,15 +466,57 @@ func (c *Config) validateUnusedNegatives() error {
 		}
 		return "remove the key, or write " + other + " for the other term"
 	}
+	hasLocal := func(p Preset) bool { return p.Model == ModelDIM && p.Beta > 0 }
+	hasGlobal := func(p Preset) bool { return p.Model == ModelDIM && p.Alpha > 0 }
 	switch {
 	case !local && c.Negatives != NegativesAll:
-		return fmt.Errorf("negatives = %q changes nothing here: %s has no local MI term; %s", c.Negatives, c.objectiveName(), fix("num_global_negatives", global))
+		return c.unusedError(hasLocal, "negatives = %q changes nothing here: %s has no local MI term; %s", c.Negatives, c.objectiveName(), fix("num_global_negatives", global))
 	case !local && c.NumNegatives != 0:
-		return fmt.Errorf("num_negatives = %d changes nothing here: %s has no local MI term; %s", c.NumNegatives, c.objectiveName(), fix("num_global_negatives", global))
+		return c.unusedError(hasLocal, "num_negatives = %d changes nothing here: %s has no local MI term; %s", c.NumNegatives, c.objectiveName(), fix("num_global_negatives", global))
 	case !global && c.NumGlobalNegatives != 0:
-		return fmt.Errorf("num_global_negatives = %d changes nothing here: %s has no global MI term; %s", c.NumGlobalNegatives, c.objectiveName(), fix("num_negatives", local))
+		return c.unusedError(hasGlobal, "num_global_negatives = %d changes nothing here: %s has no global MI term; %s", c.NumGlobalNegatives, c.objectiveName(), fix("num_negatives", local))
 	}
 	return nil
+}
+
+// UnusedError is a setting that changes nothing in the run its config
+// describes, since the objective builds nothing that reads it: a
+// negatives setting without its MI term, a variant of a baseline. Where
+// the run's preset (or model) decides it, TakenWhere names that key and
+// the values whose runs do read the setting, so that a sweep varying the
+// preset says which where, or which [[overrides]] entry, sets it for
+// those runs alone.
+type UnusedError struct {
+	Msg string
+	// Key is "preset" or "model", or "" where neither decides it (alpha
+	// and beta set apart); Values are its values that take the setting.
+	Key    string
+	Values []string
+}
+
+func (e *UnusedError) Error() string { return e.Msg }
+
+// TakenWhere returns the key that decides whether the setting is read and
+// the values that read it (see estimators.ParamError's).
+func (e *UnusedError) TakenWhere() (key string, values []string) { return e.Key, e.Values }
+
+// unusedError returns an *UnusedError with the formatted message, deciding
+// by the run's preset, if it has one, the presets whose objective reads
+// the setting (takes), else by model where the model is a baseline.
+func (c *Config) unusedError(takes func(Preset) bool, format string, args ...any) error {
+	e := &UnusedError{Msg: fmt.Sprintf(format, args...)}
+	switch {
+	case c.Preset != "":
+		e.Key = "preset"
+		for _, name := range presetNames() {
+			if takes(Presets[name]) {
+				e.Values = append(e.Values, name)
+			}
+		}
+	case c.Model != ModelDIM:
+		e.Key, e.Values = "model", []string{ModelDIM}
+	}
+	return e
 }
 
 // objectiveName names the run's objective in errors: its preset, or its

@@ -53,9 +53,9 @@ func (c *Config) validateVariants() error {
 	case v.CoordWeight > 0 && v.CoordHidden < 1:
 		return fmt.Errorf("coord_hidden = %d: must be at least 1", v.CoordHidden)
 	case c.Objective().Model != ModelDIM && v.CoordWeight > 0:
-		return fmt.Errorf("coord_weight = %g changes nothing here: %s is not trained; remove the key", v.CoordWeight, c.objectiveName())
+		return c.unusedError(trained, "coord_weight = %g changes nothing here: %s is not trained; remove the key", v.CoordWeight, c.objectiveName())
 	case c.Objective().Model != ModelDIM && v.OccludeProb > 0:
-		return fmt.Errorf("occlude_prob = %g changes nothing here: %s is not trained; remove the key", v.OccludeProb, c.objectiveName())
+		return c.unusedError(trained, "occlude_prob = %g changes nothing here: %s is not trained; remove the key", v.OccludeProb, c.objectiveName())
 	}
 	return nil
 }
@@ -281,3 +281,6 @@ func (m *Model) occlude() {
 		m.occ.fill(m.Adam.Step)
 	}
 }
+
+// trained reports whether a preset's model is trained (not a baseline).
+func trained(p Preset) bool { return p.Model == ModelDIM }

@@ -270,3 +270,32 @@ func TestNegativesOnThePriorAloneSuggestNoOtherTerm(t *testing.T) {
 		}
 	}
 }
+
+// TestUnusedSettingAcrossPresetsSaysWhere checks that a setting some of a
+// swept preset's (or model's) values do not read gets the where, or the
+// [[overrides]] entry, that sets it for the runs that read it, and that
+// the sweep written as the hint says validates.
+func TestUnusedSettingAcrossPresetsSaysWhere(t *testing.T) {
+	for _, tc := range []struct {
+		name, base, params, want, fixed string
+	}{
+		{"swept num_negatives", "", "[parameters.preset]\nvalues = [\"dim-l\", \"dim-g\"]\n[parameters.num_negatives]\nvalues = [1, 8]\n",
+			`; to sweep it for preset = "dim-l" alone, give [parameters.num_negatives] where = { preset = "dim-l" }`,
+			"[parameters.preset]\nvalues = [\"dim-l\", \"dim-g\"]\n[parameters.num_negatives]\nvalues = [1, 8]\nwhere = { preset = \"dim-l\" }\n"},
+		{"num_global_negatives in base", "num_global_negatives = 4\n", "[parameters.preset]\nvalues = [\"dim-l\", \"dim-g\", \"dim-lg\"]\n",
+			`; preset = "dim-g" or "dim-lg" take it: move it from [base] to [[overrides]] entries, one for each, such as where = { preset = "dim-g" }`,
+			"[parameters.preset]\nvalues = [\"dim-l\", \"dim-g\", \"dim-lg\"]\n[[overrides]]\nwhere = { preset = \"dim-g\" }\nnum_global_negatives = 4\n" +
+				"[[overrides]]\nwhere = { preset = \"dim-lg\" }\nnum_global_negatives = 4\n"},
+		{"coord_weight across models", "coord_weight = 0.5\n", "[parameters.model]\nvalues = [\"dim\", \"pixels\"]\n",
+			`; model = "dim" takes it: move it from [base] to an [[overrides]] entry with where = { model = "dim" }`,
+			"[parameters.model]\nvalues = [\"dim\", \"pixels\"]\n[[overrides]]\nwhere = { model = \"dim\" }\ncoord_weight = 0.5\n"},
+	} {
+		_, err := sweep.Parse("p.toml", []byte(presetSweep(tc.base, tc.params)))
+		if err == nil || !strings.HasSuffix(err.Error(), tc.want) {
+			t.Errorf("%s: error %v; want it to end %s", tc.name, err, tc.want)
+		}
+		if _, err := sweep.Parse("p.toml", []byte(presetSweep("", tc.fixed))); err != nil {
+			t.Errorf("%s: the sweep as the hint says: %v", tc.name, err)
+		}
+	}
+}
