@@ -192,7 +192,7 @@ func (p Problem) check() error {
 		}
 	case Student:
 		if !(p.Dof > 0) {
-			return fmt.Errorf("dof = %g: the degrees of freedom must be positive (1 is the Cauchy, larger is lighter-tailed)", p.Dof)
+			return fmt.Errorf("dof = %g: the degrees of freedom must be positive, and at least %s (1 is the Cauchy, larger is lighter-tailed)", p.Dof, number(minDof))
 		}
 		if p.Dof < minDof {
 			return fmt.Errorf("dof = %g: at least %g, below which the sampler's χ² draws underflow float64 (3%% of them at 0.01) and the sample holds ±Inf: write dof%s or more", p.Dof, minDof, number(minDof))
@@ -205,7 +205,7 @@ func (p Problem) check() error {
 		}
 	case Uniform:
 		if !(p.Eps > 0) {
-			return fmt.Errorf("eps = %g: the noise half-width must be positive", p.Eps)
+			return fmt.Errorf("eps = %g: the noise half-width must be positive, and at least %s", p.Eps, number(minEps))
 		}
 		if p.Eps < minEps {
 			return fmt.Errorf("eps = %g: at least %g (%.1f nats a coordinate), below which float32 barely resolves the noise and y rounds towards x, so the data no longer carry the stated MI: write eps%s or more", p.Eps, minEps, UniformNoiseMI(minEps), number(minEps))

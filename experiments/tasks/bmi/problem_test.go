@@ -50,7 +50,7 @@ func TestParseProblem(t *testing.T) {
 // transform that does not exist.
 func TestParseProblemErrors(t *testing.T) {
 	for _, tc := range []struct{ in, want string }{
-		{"student-2x2-dof0", "dof = 0: the degrees of freedom must be positive"},
+		{"student-2x2-dof0", "dof = 0: the degrees of freedom must be positive, and at least 0.1 (1 is the Cauchy"},
 		{"student-1x1-dof0.01", "dof = 0.01: at least 0.1, below which the sampler's χ² draws underflow float64"},
 		{"student-1x1-dof1e10", "dof = 1e+10: at most 1e+09, where the Student-t's MI exceeds the Gaussian's by about MN/(2ν²) nats (5·10⁻¹⁹ at 1×1): for a Gaussian use the dense family"},
 		{"student-2x2-dof-1", `"dof": dof needs a number right after it`},
@@ -71,7 +71,7 @@ func TestParseProblemErrors(t *testing.T) {
 		{"dense-2x2-rho0.3-rho0.4", "rho is given twice"},
 		{"sparse-3x3-pairs1.5", "pairs = 1.5: the number of interacting pairs must be a whole number"},
 		{"uniform-1x2-eps0.1", "uniform-1x2: y = x + noise needs x and y of one size, as in uniform-1x1"},
-		{"uniform-1x1-eps0", "eps = 0: the noise half-width must be positive"},
+		{"uniform-1x1-eps0", "eps = 0: the noise half-width must be positive, and at least 0.000001"},
 		{"uniform-1x1-eps0.0000001", "eps = 1e-07: at least 1e-06 (13.1 nats a coordinate), below which float32 barely resolves the noise and y rounds towards x, so the data no longer carry the stated MI: write eps0.000001 or more"},
 		{"sparse-2x2-rho1", "rho = 1: the pairs' correlation must be above 0 and below 1"},
 		{"uniform-1x1", "family uniform needs eps, as in uniform-2x2-eps0.1"},
