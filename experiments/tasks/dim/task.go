@@ -170,9 +170,9 @@ func (c *Config) probeSettings() string {
 
 // loadData loads the training split and the split the probes are scored
 // on (eval_split: the test split, or the validation images held out of the
-// training split), their subsets drawn from the run seed's data stream,
-// and checks that the images are square. With eval_split = "validation"
-// the test split is dropped here, unused.
+// training split), their subsets drawn from the run seed's data stream
+// (data.LoadSplits checks that they are ImageSide square). With
+// eval_split = "validation" the test split is dropped here, unused.
 func loadData(c *Config, runSeed int64) (train, test *data.Set, err error) {
 	sp, err := data.LoadSplits(c.Dataset, data.Options{
 		Path: c.DataPath, TrainSubset: c.TrainSubset, TestSubset: c.TestSubset, ValidationSubset: c.ValidationSubset,
@@ -184,9 +184,6 @@ func loadData(c *Config, runSeed int64) (train, test *data.Set, err error) {
 	train, test = sp.Train, sp.Test
 	if c.EvalSplit == data.SplitValidation {
 		test = sp.Validation
-	}
-	if train.H != train.W {
-		return nil, nil, fmt.Errorf("dim: dataset = %q has %dx%d images; the encoder needs square ones", c.Dataset, train.H, train.W)
 	}
 	return train, test, nil
 }
