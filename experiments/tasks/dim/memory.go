@@ -75,6 +75,17 @@ func (c *Config) EstimateMemory() tasks.Memory {
 	if obj.Model == ModelPixels {
 		return mem
 	}
+	if c.EncoderFile != "" {
+		// A kept encoder is loaded, not trained: its weights (the file's
+		// bytes, their decoded copy and the encoder's own, no gradients or
+		// moments) and a feature extraction batch, no critic, prior or
+		// training batch.
+		return append(mem,
+			tasks.MemoryPart{What: "the kept encoder's weights", Setting: blame("conv1", "conv2", "conv3", "fc", "code"),
+				Bytes: heapGrowth * bytesPerWeight * c.encoderWeights(channels)},
+			tasks.MemoryPart{What: "feature extraction", Setting: blame("conv1", "conv2", "conv3", "fc"),
+				Bytes: heapGrowth * extractCopies * 4 * extractBatch * c.encoderActivations(channels)})
+	}
 	weights, acts := c.networks(obj, channels)
 	mem = append(mem,
 		tasks.MemoryPart{What: "the networks' weights", Setting: blame("conv1", "conv2", "conv3", "fc", "code", "mi_units", "global_units"),
@@ -131,6 +142,12 @@ func (c *Config) features() float64 {
 	return 16*float64(c.Conv3) + float64(c.FC) + float64(c.Code)
 }
 
+// encoderWeights is the number of the encoder's weights.
+func (c *Config) encoderWeights(channels float64) float64 {
+	c1, c2, c3, fc, code := float64(c.Conv1), float64(c.Conv2), float64(c.Conv3), float64(c.FC), float64(c.Code)
+	return channels*16*c1 + c1*16*c2 + c2*16*c3 + c3*16*fc + fc*code
+}
+
 // encoderActivations is the number of floats of one image's activations in
 // the encoder: each layer's output, batch norm and ReLU, and the columns
 // of each convolution's input (the patch matrix; the second and third
@@ -154,9 +171,9 @@ func (c *Config) embedsY(units int) bool {
 // networks returns the number of weights of the model obj trains and the
 // number of floats of one image's activations in a training step.
 func (c *Config) networks(obj Preset, channels float64) (weights, acts float64) {
-	c1, c2, c3, fc, code := float64(c.Conv1), float64(c.Conv2), float64(c.Conv3), float64(c.FC), float64(c.Code)
+	c2, c3, code := float64(c.Conv2), float64(c.Conv3), float64(c.Code)
 	n, u, gu := float64(c.BatchSize), float64(c.MIUnits), float64(c.GlobalUnits)
-	weights = channels*16*c1 + c1*16*c2 + c2*16*c3 + c3*16*fc + fc*code
+	weights = c.encoderWeights(channels)
 	acts = c.encoderActivations(channels)
 	if obj.Beta > 0 && c.LocalCritic == concatAndConvolve {
 		weights += (c2+code)*u + u*u + u

@@ -231,3 +231,24 @@ func countWeights(nodes G.Nodes) int {
 	}
 	return n
 }
+
+// TestMemoryEstimateOfAKeptEncoder checks that a run probing encoder_file,
+// which trains nothing, is estimated without a training batch or the
+// critics' and Adam's memory: below the trained run's estimate at batch
+// 512, and no more than a random baseline's, which builds the critics too.
+func TestMemoryEstimateOfAKeptEncoder(t *testing.T) {
+	trained := DefaultConfig()
+	trained.BatchSize = 512
+	kept := DefaultConfig()
+	kept.BatchSize, kept.EncoderFile = 512, "runs/x/encoder.safetensors"
+	random := DefaultConfig()
+	random.BatchSize, random.Model = 512, ModelRandom
+	for _, p := range kept.EstimateMemory() {
+		if strings.Contains(p.What, "training batch") || strings.Contains(p.What, "calibration") {
+			t.Errorf("a kept encoder's estimate counts %q (%.2g bytes), which it does not run", p.What, p.Bytes)
+		}
+	}
+	if k, r, tr := kept.EstimateMemory().Total(), random.EstimateMemory().Total(), trained.EstimateMemory().Total(); !(k <= r && k < tr/2) {
+		t.Errorf("a kept encoder's estimate %.3g bytes, want at most the random baseline's %.3g and under half the trained run's %.3g", k, r, tr)
+	}
+}
