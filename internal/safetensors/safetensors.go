@@ -22,6 +22,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"maps"
 	"math"
 	"os"
 	"slices"
@@ -247,7 +248,10 @@ func ReadHeader(path string) (*File, error) {
 // a shape whose bytes its offsets hold, and offsets that tile the data.
 func headerEntries(raw map[string]json.RawMessage, size uint64) (map[string]headerEntry, error) {
 	entries := make(map[string]headerEntry, len(raw))
-	for name, r := range raw {
+	// In the order of the names, so that a file with several bad
+	// entries gets the same error each time.
+	for _, name := range slices.Sorted(maps.Keys(raw)) {
+		r := raw[name]
 		if name == "" {
 			return nil, fmt.Errorf("a tensor has an empty name")
 		}

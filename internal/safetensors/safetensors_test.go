@@ -234,3 +234,19 @@ func TestReadHeader(t *testing.T) {
 		}
 	}
 }
+
+// TestBadFileErrorIsTheSameEachTime checks that a file with several bad
+// entries, as a truncated one has, gets the same error on every read:
+// the first bad tensor by name, not one chosen by a map's order.
+func TestBadFileErrorIsTheSameEachTime(t *testing.T) {
+	b := craft(`{"a": {"dtype": "F32", "shape": [1], "data_offsets": [0, 4]}, "b": {"dtype": "F32", "shape": [1], "data_offsets": [4, 8]}, "c": {"dtype": "F32", "shape": [1], "data_offsets": [8, 12]}, "d": {"dtype": "F32", "shape": [1], "data_offsets": [12, 16]}}`, 2)
+	_, first := Decode("x", b)
+	if first == nil || !strings.Contains(first.Error(), `tensor "a"`) {
+		t.Fatalf("error %v, want one naming tensor \"a\", the first by name", first)
+	}
+	for range 50 {
+		if _, err := Decode("x", b); err == nil || err.Error() != first.Error() {
+			t.Fatalf("errors differ between reads of one file:\n%v\n%v", first, err)
+		}
+	}
+}
