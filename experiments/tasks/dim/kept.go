@@ -108,8 +108,13 @@ func keptExtractor(c *Config, run *tasks.Run, train, test *data.Set) (*architect
 }
 
 // validateEncoderFile refuses an encoder_file for the pixel baseline,
-// which has no encoder.
+// which has no encoder, and cleans the path, as data_path's is, so that
+// "./runs/x/encoder.safetensors" and "runs/x/encoder.safetensors" are
+// one run id.
 func (c *Config) validateEncoderFile() error {
+	if c.EncoderFile != "" {
+		c.EncoderFile = filepath.Clean(c.EncoderFile)
+	}
 	if m := c.Objective().Model; c.EncoderFile != "" && m == ModelPixels {
 		return fmt.Errorf("encoder_file = %q: the pixel baseline (model %q) has no encoder to load; remove one of the two", c.EncoderFile, m)
 	}

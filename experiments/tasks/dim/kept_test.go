@@ -210,3 +210,18 @@ func TestResumedRunKeepsTheSameEncoder(t *testing.T) {
 		t.Errorf("the resumed run kept another encoder (%v)", err)
 	}
 }
+
+// TestEncoderFileIsCleaned checks that Validate cleans encoder_file, as
+// it does data_path, so that two spellings of one path make one run id.
+func TestEncoderFileIsCleaned(t *testing.T) {
+	for _, file := range []string{"./runs/x/encoder.safetensors", "runs//x/./encoder.safetensors", "runs/y/../x/encoder.safetensors"} {
+		c := DefaultConfig()
+		c.EncoderFile = file
+		if err := c.Validate(); err != nil {
+			t.Fatal(err)
+		}
+		if want := filepath.Join("runs", "x", KeptEncoder); c.EncoderFile != want {
+			t.Errorf("encoder_file = %q: validated as %q, want %q", file, c.EncoderFile, want)
+		}
+	}
+}
