@@ -108,15 +108,34 @@ func keptExtractor(c *Config, run *tasks.Run, train, test *data.Set) (*architect
 }
 
 // validateEncoderFile refuses an encoder_file for the pixel baseline,
-// which has no encoder, and cleans the path, as data_path's is, so that
+// which has no encoder, and beside the settings that only the training
+// uses and a baseline refuses (coord_weight, occlude_prob and the
+// negatives'), and cleans the path, as data_path's is, so that
 // "./runs/x/encoder.safetensors" and "runs/x/encoder.safetensors" are
 // one run id.
 func (c *Config) validateEncoderFile() error {
-	if c.EncoderFile != "" {
-		c.EncoderFile = filepath.Clean(c.EncoderFile)
+	if c.EncoderFile == "" {
+		return nil
 	}
-	if m := c.Objective().Model; c.EncoderFile != "" && m == ModelPixels {
+	c.EncoderFile = filepath.Clean(c.EncoderFile)
+	if m := c.Objective().Model; m == ModelPixels {
 		return fmt.Errorf("encoder_file = %q: the pixel baseline (model %q) has no encoder to load; remove one of the two", c.EncoderFile, m)
+	}
+	// The training's settings that a baseline, which is not trained
+	// either, refuses (see validateVariants and validateUnusedNegatives).
+	for _, k := range []struct {
+		set     bool
+		setting string
+	}{
+		{c.CoordWeight > 0, fmt.Sprintf("coord_weight = %g", c.CoordWeight)},
+		{c.OccludeProb > 0, fmt.Sprintf("occlude_prob = %g", c.OccludeProb)},
+		{c.Negatives != NegativesAll, fmt.Sprintf("negatives = %q", c.Negatives)},
+		{c.NumNegatives != 0, fmt.Sprintf("num_negatives = %d", c.NumNegatives)},
+		{c.NumGlobalNegatives != 0, fmt.Sprintf("num_global_negatives = %d", c.NumGlobalNegatives)},
+	} {
+		if k.set {
+			return fmt.Errorf("%s changes nothing here: the encoder of encoder_file = %q is loaded, not trained; remove the key", k.setting, c.EncoderFile)
+		}
 	}
 	return nil
 }

@@ -225,3 +225,27 @@ func TestEncoderFileIsCleaned(t *testing.T) {
 		}
 	}
 }
+
+// TestEncoderFileRefusesTrainingOnlyKeys checks that the settings of the
+// training that a baseline refuses, since it is not trained, are refused
+// beside encoder_file too, naming the key: its encoder is not trained
+// either.
+func TestEncoderFileRefusesTrainingOnlyKeys(t *testing.T) {
+	for key, set := range map[string]func(*Config){
+		"coord_weight = 1":         func(c *Config) { c.CoordWeight = 1 },
+		"occlude_prob = 0.5":       func(c *Config) { c.OccludeProb = 0.5 },
+		`negatives = "roll"`:       func(c *Config) { c.Negatives = NegativesRoll },
+		"num_negatives = 8":        func(c *Config) { c.NumNegatives = 8 },
+		"num_global_negatives = 8": func(c *Config) { c.Preset, c.NumGlobalNegatives = "dim-lg", 8 },
+	} {
+		c := DefaultConfig()
+		set(c)
+		if err := c.Validate(); err != nil {
+			t.Fatalf("%s without encoder_file: %v", key, err)
+		}
+		c.EncoderFile = "runs/x/encoder.safetensors"
+		if err := c.Validate(); err == nil || !strings.HasPrefix(err.Error(), key+" changes nothing here: the encoder of encoder_file = ") {
+			t.Errorf("%s with encoder_file: error %v, want one at the key", key, err)
+		}
+	}
+}
