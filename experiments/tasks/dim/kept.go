@@ -80,6 +80,9 @@ func loadEncoder(c *Config, channels, size int) (*architectures.Encoder, error) 
 	if err != nil {
 		return nil, c.encoderFileError(err, nil)
 	}
+	if err := c.checkNormalize(f.Metadata); err != nil {
+		return nil, err
+	}
 	enc, err := architectures.NewEncoder(G.NewGraph(), architectures.NewInit(0), spec)
 	if err != nil {
 		return nil, fmt.Errorf("dim: %w", err)
@@ -163,6 +166,19 @@ func (c *Config) checkEncoderFile() error {
 	spec := c.encoderSpec(data.SizesOf(c.Dataset).Channels, data.ImageSide)
 	if err := spec.CheckTensors(f.Tensors); err != nil {
 		return c.encoderFileError(err, f.Metadata)
+	}
+	return c.checkNormalize(f.Metadata)
+}
+
+// checkNormalize reports a config whose normalize is not that of the run
+// that kept encoder_file, as its metadata meta says (see keepEncoder:
+// normalize_mean where it normalized), so that the encoder is not fed
+// images of other statistics than it was trained on. A file without a
+// dim run's metadata is not checked.
+func (c *Config) checkNormalize(meta map[string]string) error {
+	if _, normalized := meta["normalize_mean"]; meta["task"] == "dim" && normalized != c.Normalize {
+		return fmt.Errorf("encoder_file = %q: the run that kept it had normalize = %v, this config normalize = %v; set normalize = %v as it did, or the encoder is fed other images than it was trained on",
+			c.EncoderFile, normalized, c.Normalize, normalized)
 	}
 	return nil
 }

@@ -133,6 +133,7 @@ func TestEncoderFileErrors(t *testing.T) {
 		{path, func(c *Config) { c.Conv2 = 32 }, []string{`tensor "conv2.weight" has shape [16 8 4 4], but the config's encoder needs [32 8 4 4]`,
 			"set conv1 = 8, conv2 = 16, conv3 = 16, fc = 32, code = 16, first_bn = true as the run that kept it did"}},
 		{path, func(c *Config) { c.FirstBN = false }, []string{`no tensor "conv1.bias"`}},
+		{path, func(c *Config) { c.Normalize = false }, []string{"the run that kept it had normalize = true, this config normalize = false; set normalize = true"}},
 	} {
 		bad := keptConfig()
 		bad.EncoderFile = tc.file
