@@ -136,10 +136,15 @@ func (t Tensor) check() error {
 	if width(t.DType) == 0 {
 		return fmt.Errorf("dtype %q: only %s and %s are supported", t.DType, F32, F64)
 	}
+	elems := 1
 	for _, s := range t.Shape {
 		if s < 0 {
 			return fmt.Errorf("shape %v has a negative size", t.Shape)
 		}
+		if s > 0 && elems > math.MaxInt/8/s {
+			return fmt.Errorf("shape %v holds more elements than a file can", t.Shape)
+		}
+		elems *= s
 	}
 	n := len(t.F32)
 	if t.DType == F64 {
