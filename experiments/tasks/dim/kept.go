@@ -158,6 +158,8 @@ func (c *Config) checkEncoderFile() error {
 		return fmt.Errorf("encoder_file = %q: %w", c.EncoderFile, err)
 	case st.IsDir():
 		return fmt.Errorf("encoder_file = %q is a folder; give the %s in it", c.EncoderFile, KeptEncoder)
+	case !st.Mode().IsRegular():
+		return fmt.Errorf("encoder_file = %q is not a regular file (%s); give the %s of a run made with keep_models = true", c.EncoderFile, st.Mode().Type(), KeptEncoder)
 	}
 	f, err := safetensors.ReadHeader(c.EncoderFile)
 	if err != nil {
