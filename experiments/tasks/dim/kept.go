@@ -52,7 +52,7 @@ func keepEncoder(c *Config, run *tasks.Run, enc *architectures.Encoder, train *d
 		"fc": strconv.Itoa(sp.FC), "code": strconv.Itoa(sp.Out), "first_bn": strconv.FormatBool(sp.FirstBN),
 		"layers": "conv1 4x4/2 pad 1, [bn1 without conv1.bias], relu; conv2 4x4/2 pad 1, bn2, relu (the local map); " +
 			"conv3 4x4/2 pad 1, bn3, relu (the conv features); flatten channel first; fc, bn4, relu (the fc features); out (the code Y); batch norm eps 1e-5",
-		"input": "images NCHW, float32 pixels / 255 in [0, 1]", "seed": strconv.FormatInt(run.Seed, 10),
+		"input": "images NCHW, float32 pixels / 255 in [0, 1]", "dataset_summary": datasetSummary(c.Dataset), "seed": strconv.FormatInt(run.Seed, 10),
 		"code_revision": results.CodeRevision(),
 	}
 	if train.Mean != nil {
@@ -69,6 +69,17 @@ func keepEncoder(c *Config, run *tasks.Run, enc *architectures.Encoder, train *d
 		return fmt.Errorf("dim: keeping the encoder: %w", err)
 	}
 	return nil
+}
+
+// datasetSummary is the registered summary of the data set name, which
+// says how its images were made 32x32 (MNIST's padded, STL-10's averaged
+// over 3x3 blocks), for a kept encoder's metadata; "" for an unknown one.
+func datasetSummary(name string) string {
+	info, err := data.Lookup(name)
+	if err != nil {
+		return ""
+	}
+	return info.Summary
 }
 
 // loadEncoder builds the encoder of the config for images of the given

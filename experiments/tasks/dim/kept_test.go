@@ -61,6 +61,9 @@ func TestKeptEncoderProbesTheSame(t *testing.T) {
 	if err := json.Unmarshal([]byte(f.Metadata["normalize_mean"]), &mean); err != nil || len(mean) != 1 {
 		t.Errorf("metadata normalize_mean = %q (%v), want MNIST's one channel's mean", f.Metadata["normalize_mean"], err)
 	}
+	if sum := f.Metadata["dataset_summary"]; !strings.Contains(sum, "1x28x28 padded to 1x32x32") {
+		t.Errorf("metadata dataset_summary = %q, want MNIST's, saying how its images were made 32x32", sum)
+	}
 	for k, want := range map[string]string{"run_id": "taskstest", "task": "dim", "conv2": "16", "code": "16", "image_size": "32", "image_channels": "1", "first_bn": "true"} {
 		if f.Metadata[k] != want {
 			t.Errorf("metadata %s = %q, want %q", k, f.Metadata[k], want)
