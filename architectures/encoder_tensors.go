@@ -44,7 +44,7 @@ func (e *Encoder) slots() []tensorSlot {
 	s := sp.ConvSize()
 	var out []tensorSlot
 	conv := func(name string, c *Conv2D) {
-		out = append(out, tensorSlot{name + ".weight", c.W, []int{c.Out, c.In, c.Kernel, c.Kernel}, convPerm(c.In, c.Out, c.Kernel)})
+		out = append(out, tensorSlot{name + ".weight", c.W, []int{c.Out, c.In, c.Kernel, c.Kernel}, pytorchPerm(c.In, c.Kernel, c.Out)})
 		if c.B != nil {
 			out = append(out, tensorSlot{name + ".bias", c.B, []int{c.Out}, nil})
 		}
@@ -60,34 +60,20 @@ func (e *Encoder) slots() []tensorSlot {
 	bn("bn2", e.BN2)
 	conv("conv3", e.Conv3)
 	bn("bn3", e.BN3)
-	out = append(out, tensorSlot{"fc.weight", e.FC.W, []int{sp.FC, sp.ConvFeatures()}, linearPerm(sp.Conv3, s, sp.FC)})
+	out = append(out, tensorSlot{"fc.weight", e.FC.W, []int{sp.FC, sp.ConvFeatures()}, pytorchPerm(sp.Conv3, s, sp.FC)})
 	bn("bn4", e.BN4)
-	out = append(out, tensorSlot{"out.weight", e.Out.W, []int{sp.Out, sp.FC}, linearPerm(sp.FC, 1, sp.Out)},
+	out = append(out, tensorSlot{"out.weight", e.Out.W, []int{sp.Out, sp.FC}, pytorchPerm(sp.FC, 1, sp.Out)},
 		tensorSlot{"out.bias", e.Out.B, []int{sp.Out}, nil})
 	return out
 }
 
-// convPerm maps a convolution's PyTorch weight (out, in, k, k) to this
-// package's (k*k*in, out) matrix (see [Conv2D]).
-func convPerm(in, out, k int) []int {
-	perm := make([]int, 0, out*in*k*k)
-	for o := range out {
-		for c := range in {
-			for i := range k {
-				for j := range k {
-					perm = append(perm, ((i*k+j)*in+c)*out+o)
-				}
-			}
-		}
-	}
-	return perm
-}
-
-// linearPerm maps a linear layer's PyTorch weight (out, c*s*s), its input
-// a (c, s, s) map flattened channel first, to this package's (s*s*c, out)
-// matrix, its input flattened channel last (see [EncoderOutput.ConvFlat]);
-// s = 1 is a plain transpose.
-func linearPerm(c, s, out int) []int {
+// pytorchPerm maps a PyTorch weight of shape (out, c, s, s) to this
+// package's (s*s*c, out) matrix: a convolution's kernel (s the kernel's
+// side; see [Conv2D]), or a linear layer's weight (out, c*s*s) whose input
+// is a (c, s, s) map flattened channel first, where this package flattens
+// it channel last (see [EncoderOutput.ConvFlat]); s = 1 is a plain
+// transpose.
+func pytorchPerm(c, s, out int) []int {
 	perm := make([]int, 0, out*c*s*s)
 	for f := range out {
 		for ch := range c {
