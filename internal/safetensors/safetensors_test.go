@@ -4,10 +4,12 @@ import (
 	"bytes"
 	"encoding/binary"
 	"encoding/json"
+	"fmt"
 	"math"
 	"os"
 	"path/filepath"
 	"reflect"
+	"runtime"
 	"strings"
 	"testing"
 )
@@ -146,6 +148,10 @@ func TestBadFiles(t *testing.T) {
 		{"gap", craft(`{"w": {"dtype": "F32", "shape": [1], "data_offsets": [4, 8]}}`, 8), "starts at byte 4"},
 		{"trailing bytes", craft(`{"w": {"dtype": "F32", "shape": [1], "data_offsets": [0, 4]}}`, 8), "end at byte 4 of the data, but it has 8"},
 		{"huge shape", craft(`{"w": {"dtype": "F32", "shape": [4294967296, 4294967296], "data_offsets": [0, 4]}}`, 4), "more than the file holds"},
+		{"overlap", craft(`{"a": {"dtype": "F32", "shape": [2], "data_offsets": [0, 8]}, "b": {"dtype": "F32", "shape": [1], "data_offsets": [4, 8]}}`, 8), `tensor "b" starts at byte 4 of the data, not 8`},
+		// Two negative sizes multiply to 1 in uint64: refused by sign,
+		// not by the byte count.
+		{"negative shape", craft(`{"w": {"dtype": "F32", "shape": [-1, -1], "data_offsets": [0, 4]}}`, 4), "more than the file holds"},
 		{"unknown field", craft(`{"w": {"dtype": "F32", "shape": [1], "data_offsets": [0, 4], "x": 1}}`, 4), "not {dtype, shape, data_offsets}"},
 	} {
 		t.Run(c.name, func(t *testing.T) {
@@ -168,6 +174,7 @@ func TestEncodeRefuses(t *testing.T) {
 		"bf16":     {DType: "BF16", Shape: []int{1}},
 		"short":    {DType: F32, Shape: []int{2, 2}, F32: []float32{1, 2, 3}},
 		"mixed":    {DType: F64, Shape: []int{1}, F64: []float64{1}, F32: []float32{1}},
+		"mixed32":  {DType: F32, Shape: []int{1}, F32: []float32{1}, F64: []float64{1}},
 		"negative": {DType: F32, Shape: []int{-1}},
 		"overflow": {DType: F32, Shape: []int{1 << 32, 1 << 32, 0}},
 	} {
@@ -255,5 +262,50 @@ func TestBadFileErrorIsTheSameEachTime(t *testing.T) {
 		if _, err := Decode("x", b); err == nil || err.Error() != first.Error() {
 			t.Fatalf("errors differ between reads of one file:\n%v\n%v", first, err)
 		}
+	}
+}
+
+// TestHeaderPadding checks that the header is padded with spaces to a
+// multiple of 8 bytes whatever its JSON's length, as the reference writer
+// does, so that the data after it is 8-byte aligned.
+func TestHeaderPadding(t *testing.T) {
+	for k := range 16 {
+		f := &File{Tensors: map[string]Tensor{"w": {DType: F64, Shape: []int{1}, F64: []float64{1}}}, Metadata: map[string]string{"m": strings.Repeat("x", k)}}
+		b, err := Encode(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		n := binary.LittleEndian.Uint64(b[:8])
+		h := string(b[8 : 8+n])
+		if n%8 != 0 || strings.TrimRight(h, " ") != strings.TrimSpace(h) || !strings.HasSuffix(strings.TrimRight(h, " "), "}") || len(h)-len(strings.TrimRight(h, " ")) >= 8 {
+			t.Errorf("metadata of %d bytes: header %q of %d bytes, want JSON padded with fewer than 8 spaces to a multiple of 8", k, h, n)
+		}
+	}
+}
+
+// TestHeaderLengthOverLimit checks that a header length over the 100 MB
+// limit is refused as such by ReadHeader, without allocating that many bytes,
+// even where the file is long enough to hold it.
+func TestHeaderLengthOverLimit(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "big.safetensors")
+	fh, err := os.Create(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	fh.Write(binary.LittleEndian.AppendUint64(nil, maxHeader+8))
+	// A sparse file longer than the header it claims.
+	if err := fh.Truncate(maxHeader + 64); err != nil {
+		t.Skip(err)
+	}
+	fh.Close()
+	var before, after runtime.MemStats
+	runtime.ReadMemStats(&before)
+	_, err = ReadHeader(path)
+	runtime.ReadMemStats(&after)
+	if alloc := after.TotalAlloc - before.TotalAlloc; alloc > 1<<20 {
+		t.Errorf("ReadHeader allocated %d bytes for a header length over the limit", alloc)
+	}
+	if err == nil || !strings.Contains(err.Error(), fmt.Sprintf("a header of %d bytes", maxHeader+8)) {
+		t.Errorf("error %v, want one refusing a header of %d bytes", err, maxHeader+8)
 	}
 }
