@@ -15,9 +15,10 @@ import (
 	"github.com/infomax/infomax/internal/safetensors"
 )
 
-// smallSpec is an encoder small enough for a naive forward pass.
+// smallSpec is an encoder small enough for a naive forward pass, its conv
+// map 2x2 (not 1x1) so that fc.weight's column order is tested.
 func smallSpec(firstBN bool) EncoderSpec {
-	return EncoderSpec{InChannels: 2, Size: 8, Conv1: 3, Conv2: 4, Conv3: 5, FC: 6, Out: 3, FirstBN: firstBN}
+	return EncoderSpec{InChannels: 2, Size: 16, Conv1: 3, Conv2: 4, Conv3: 5, FC: 6, Out: 3, FirstBN: firstBN}
 }
 
 // trainedLike returns an encoder built from seed whose batch norms have
