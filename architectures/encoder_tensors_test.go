@@ -279,3 +279,54 @@ func TestSetTensorsRefuses(t *testing.T) {
 		t.Error("a refused load changed the encoder")
 	}
 }
+
+// TestSetTensorsConvertsDTypes checks that SetTensors loads float64
+// parameters and float32 running statistics (a file saved from a model in
+// double precision, or with statistics cast down) as their values
+// converted, not as zeros.
+func TestSetTensorsConvertsDTypes(t *testing.T) {
+	spec := smallSpec(true)
+	src := trainedLike(t, spec, 1)
+	ts, err := src.Tensors()
+	if err != nil {
+		t.Fatal(err)
+	}
+	swapped := map[string]safetensors.Tensor{}
+	for name, tn := range ts {
+		switch tn.DType {
+		case safetensors.F32:
+			f64 := make([]float64, len(tn.F32))
+			for i, v := range tn.F32 {
+				f64[i] = float64(v)
+			}
+			swapped[name] = safetensors.Tensor{DType: safetensors.F64, Shape: tn.Shape, F64: f64}
+		case safetensors.F64:
+			f32 := make([]float32, len(tn.F64))
+			for i, v := range tn.F64 {
+				f32[i] = float32(v)
+			}
+			swapped[name] = safetensors.Tensor{DType: safetensors.F32, Shape: tn.Shape, F32: f32}
+		}
+	}
+	dst, err := NewEncoder(G.NewGraph(), NewInit(2), spec)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := dst.SetTensors(swapped); err != nil {
+		t.Fatal(err)
+	}
+	for i, p := range src.Learnables() {
+		if !slices.Equal(p.Value().Data().([]float32), dst.Learnables()[i].Value().Data().([]float32)) {
+			t.Errorf("%s differs after loading it as float64", p.Name())
+		}
+	}
+	for i, bn := range src.BatchNorms() {
+		m1, v1 := bn.RunningStats()
+		m2, v2 := dst.BatchNorms()[i].RunningStats()
+		for j := range m1 {
+			if float32(m1[j]) != float32(m2[j]) || float32(v1[j]) != float32(v2[j]) {
+				t.Fatalf("batch norm %d's running statistics differ after loading them as float32", i)
+			}
+		}
+	}
+}
