@@ -101,6 +101,12 @@ func TestKeepModelsKey(t *testing.T) {
 	if err == nil || err.Error() != `k.toml:4: keep_models: got the string "yes": want true or false, like keep_models = true (each run keeps its trained model in its folder)` {
 		t.Errorf("keep_models = \"yes\": error %v", err)
 	}
+	if s := parseFile(t, strings.Replace(keeperFile, "%s", "keep_models = false", 1)); s.KeepModels {
+		t.Errorf("keep_models = false: KeepModels is true")
+	}
+	if c := (&Outcome{Skipped: []string{"a"}, Unkept: []string{"a"}}).Closing(); !strings.Contains(c, "; 1 run done before keep_models was set kept no model") {
+		t.Errorf("one done run without its model: closing %q, want it counted", c)
+	}
 	const fake = "name = \"f\"\ntask = \"fake\"\n%s\n[base]\nsteps = 2\n"
 	for key, want := range map[string]string{
 		"keep_models = true":  `f.toml:3: keep_models: task "fake" keeps no trained model, so keep_models changes nothing; remove it`,
