@@ -32,6 +32,8 @@ func greySet(split string, n, side int, v float32) *Set {
 func TestLoadSplitsNamesALoaderThatBreaksTheContract(t *testing.T) {
 	nan := greySet("train", 2, 32, 0.5)
 	nan.Images[1030] = float32(math.NaN())
+	short := greySet("train", 2, 32, 0.5)
+	short.H, short.Images = 28, short.Images[:2*28*32]
 	rgb := greySet("test", 2, 32, 0.5)
 	rgb.C, rgb.Images = 3, append(rgb.Images, make([]float32, 4*32*32)...)
 	for _, tc := range []struct {
@@ -39,6 +41,7 @@ func TestLoadSplitsNamesALoaderThatBreaksTheContract(t *testing.T) {
 		want        string
 	}{
 		{greySet("train", 2, 28, 0.5), greySet("test", 2, 28, 0.5), `data set "test-bad-loader": its loader returned 28x28 train images; every data set is loaded as 32x32`},
+		{short, greySet("test", 2, 32, 0.5), `its loader returned 28x32 train images`},
 		{nan, greySet("test", 2, 32, 0.5), `data set "test-bad-loader": its loader returned NaN in train image 1; Load returns values in [0, 1]`},
 		{greySet("train", 2, 32, 0.5), greySet("test", 2, 32, 255), `its loader returned 255 in test image 0`},
 		{greySet("train", 2, 32, 0.5), rgb, "returned 1 channels in train and 3 in test"},
