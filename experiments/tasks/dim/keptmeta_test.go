@@ -99,3 +99,19 @@ func TestKeptModelNames(t *testing.T) {
 		t.Errorf("a run probing encoder_file keeps %q, want none", got)
 	}
 }
+
+// TestUnusedNegativesSuggestTheBuiltTerm checks that a negatives setting
+// for the MI term an objective lacks suggests the other term's key where
+// that term is built (dim-l: local only; dim-g: global only).
+func TestUnusedNegativesSuggestTheBuiltTerm(t *testing.T) {
+	l := tinyConfig()
+	l.Preset, l.NumGlobalNegatives = "dim-l", 4
+	if err := l.Validate(); err == nil || !strings.Contains(err.Error(), "has no global MI term; remove the key, or write num_negatives for the other term") {
+		t.Errorf("num_global_negatives on dim-l: %v, want the hint to num_negatives", err)
+	}
+	g := tinyConfig()
+	g.Preset, g.NumNegatives = "dim-g", 4
+	if err := g.Validate(); err == nil || !strings.Contains(err.Error(), "has no local MI term; remove the key, or write num_global_negatives for the other term") {
+		t.Errorf("num_negatives on dim-g: %v, want the hint to num_global_negatives", err)
+	}
+}
