@@ -1,6 +1,7 @@
 package dim
 
 import (
+	"math"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -113,5 +114,29 @@ func TestUnusedNegativesSuggestTheBuiltTerm(t *testing.T) {
 	g.Preset, g.NumNegatives = "dim-g", 4
 	if err := g.Validate(); err == nil || !strings.Contains(err.Error(), "has no local MI term; remove the key, or write num_global_negatives for the other term") {
 		t.Errorf("num_negatives on dim-g: %v, want the hint to num_global_negatives", err)
+	}
+}
+
+// TestVariantBoundaries checks the variants' range checks at their
+// edges: occlude_prob = 1 and occlude_size = 32 (the whole image) pass,
+// an occlude_size left 0 with occlusion off passes, and an infinite
+// coord_weight is refused.
+func TestVariantBoundaries(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		set  func(c *Config)
+		ok   bool
+	}{
+		{"occlude_prob = 1", func(c *Config) { c.OccludeProb, c.OccludeSize = 1, 8 }, true},
+		{"occlude_size = 32", func(c *Config) { c.OccludeProb, c.OccludeSize = 0.5, 32 }, true},
+		{"occlude_size = 0 without occlusion", func(c *Config) { c.OccludeProb, c.OccludeSize = 0, 0 }, true},
+		{"occlude_size = 33", func(c *Config) { c.OccludeProb, c.OccludeSize = 0.5, 33 }, false},
+		{"coord_weight = +Inf", func(c *Config) { c.CoordWeight = math.Inf(1) }, false},
+	} {
+		c := tinyConfig()
+		tc.set(c)
+		if err := c.Validate(); (err == nil) != tc.ok {
+			t.Errorf("%s: Validate = %v, want ok %v", tc.name, err, tc.ok)
+		}
 	}
 }
