@@ -52,6 +52,7 @@ func TestParseProblemErrors(t *testing.T) {
 	for _, tc := range []struct{ in, want string }{
 		{"student-2x2-dof0", "dof = 0: the degrees of freedom must be positive, and at least 0.1 (1 is the Cauchy"},
 		{"student-1x1-dof0.01", "dof = 0.01: at least 0.1, below which the sampler's χ² draws underflow float64"},
+		{"student-1x1-dof0.09", "the sample holds ±Inf: write dof0.1 or more"},
 		{"student-1x1-dof1e10", "dof = 1e+10: at most 1e+09, where the Student-t's MI exceeds the Gaussian's by about MN/(2ν²) nats (5·10⁻¹⁹ at 1×1): for a Gaussian use the dense family"},
 		{"student-2x2-dof-1", `"dof": dof needs a number right after it`},
 		{"student-2x2", "family student needs dof, as in student-2x2-dof3"},
@@ -82,6 +83,12 @@ func TestParseProblemErrors(t *testing.T) {
 		}
 		if err != nil && strings.Contains(err.Error(), "\n") {
 			t.Errorf("ParseProblem(%q): the error spans lines: %q", tc.in, err)
+		}
+	}
+	// The smallest values themselves are allowed.
+	for _, in := range []string{"student-1x1-dof0.1", "uniform-1x1-eps0.000001"} {
+		if _, err := ParseProblem(in); err != nil {
+			t.Errorf("ParseProblem(%q), the smallest value allowed: %v", in, err)
 		}
 	}
 }
