@@ -19,11 +19,14 @@ func init() {
 		Forward: swap, Inverse: swap})
 }
 
+// swapNothing is a transform's direction that leaves v as it is.
+func swapNothing([]float64, Side, float64) {}
+
 // TestRegisterTransform checks that a transform registered from another
 // file is listed, parsed in a problem string and drawn, like the shipped
 // ones (TestTransformsRoundTrip checks its inverse), and that the
-// registry refuses a second one of the same name and one without an
-// inverse, naming the file.
+// registry refuses a second one of the same name, one without an
+// inverse, a MinDimY or a summary, naming the file.
 func TestRegisterTransform(t *testing.T) {
 	if !slices.Contains(TransformNames(), "test-tanh") {
 		t.Fatalf("TransformNames() = %v, without test-tanh", TransformNames())
@@ -43,6 +46,10 @@ func TestRegisterTransform(t *testing.T) {
 			`transform "asinh" registered twice, at bmi/transform.go`},
 		{Transform{Name: "test-no-inverse", Summary: "no inverse", MinDimX: 1, MinDimY: 1, Forward: eachCoordinate(math.Tanh)},
 			`needs Forward and Inverse`},
+		{Transform{Name: "test-no-min-y", Summary: "no MinDimY", MinDimX: 1, Forward: swapNothing, Inverse: swapNothing},
+			`MinDimX and MinDimY of at least 1`},
+		{Transform{Name: "test-no-summary", MinDimX: 1, MinDimY: 1, Forward: swapNothing, Inverse: swapNothing},
+			`summary`},
 	} {
 		func() {
 			defer func() {
