@@ -140,3 +140,25 @@ func TestVariantBoundaries(t *testing.T) {
 		}
 	}
 }
+
+// TestEncoderFileOfAnotherWriter checks the checks of encoder_file against
+// a file not written by a dim run (PyTorch's, or with its metadata cut):
+// its normalization is not checked, and a tensor of another shape gets
+// the generic fix unless the metadata gives every size.
+func TestEncoderFileOfAnotherWriter(t *testing.T) {
+	c := tinyConfig()
+	c.Normalize, c.EncoderFile = true, "enc.safetensors"
+	for _, meta := range []map[string]string{nil, {"format": "pt"}, {"task": "other"}} {
+		if err := c.checkNormalize(meta); err != nil {
+			t.Errorf("metadata %v: %v, want no normalize check", meta, err)
+		}
+	}
+	if err := c.checkNormalize(map[string]string{"task": "dim"}); err == nil {
+		t.Errorf("a dim run's file without normalize_mean for normalize = true: accepted")
+	}
+	te := &architectures.TensorError{Name: "conv2.weight", Got: []int{16, 8, 4, 4}, Want: []int{32, 8, 4, 4}}
+	partial := map[string]string{"conv1": "8", "conv2": "16", "conv3": "16", "fc": "32", "code": "16"}
+	if err := c.encoderFileError(te, partial); err == nil || !strings.HasSuffix(err.Error(), "set conv1, conv2, conv3, fc, code and first_bn as the run that kept it did (its config.toml)") {
+		t.Errorf("metadata without first_bn: %v, want the generic fix", err)
+	}
+}
