@@ -72,11 +72,15 @@ func runSeconds(st sweep.State) float64 {
 	return st.Summary.Seconds
 }
 
-// stateReason says why a run failed (and where it will resume from), or
-// which process runs it.
+// stateReason says why a run failed (and where it will resume from),
+// which process runs it, or that a done run kept no model though the
+// sweep keeps them (keep_models, set after it was done).
 func stateReason(s *sweep.Sweep, out string, st sweep.State) string {
 	if st.Holder != nil {
 		return st.Holder.String()
+	}
+	if st.Status == results.StatusDone && s.LacksKeptModel(out, st.Run) {
+		return "kept no model: done before keep_models was set (delete its folder to train it again, to the same numbers)"
 	}
 	diverged := st.Summary != nil && st.Summary.Diverged // run again, it starts over
 	if (st.Status == results.StatusFailed && !diverged) || st.Status == results.StatusInterrupted {

@@ -1,6 +1,8 @@
 package main
 
 import (
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -68,6 +70,46 @@ func TestOneRunIsCountedInTheSingular(t *testing.T) {
 	} {
 		if got := doneLine(tc.missing, tc.runs); got != tc.want {
 			t.Errorf("doneLine(%d, %d) = %q, want %q", tc.missing, tc.runs, got, tc.want)
+		}
+	}
+}
+
+// TestStatusNamesDoneRunsThatKeptNoModel runs a walk sweep, then sets
+// keep_models = true: `sweep run`, running nothing, counts the done runs
+// that kept no model, and `sweep status` names each, done before the key
+// was set.
+func TestStatusNamesDoneRunsThatKeptNoModel(t *testing.T) {
+	f, out, s := ranSmallWalk(t, "")
+	editFile(t, f, func(src string) string { return strings.Replace(src, "seeds = [0, 1, 2]", "seeds = [0, 1, 2]\nkeep_models = true", 1) })
+	if code, stdout, errs := runCLI("run", f, "--out", out); code != exitOK || !strings.Contains(stdout, "6 runs done before keep_models was set kept no model") {
+		t.Fatalf("run with keep_models over 6 done runs: exit %d\n%s%s", code, stdout, errs)
+	}
+	code, stdout, _ := runCLI("status", f, "--out", out)
+	if code != exitOK {
+		t.Fatalf("status: exit %d", code)
+	}
+	if n := strings.Count(stdout, "kept no model: done before keep_models was set"); n != 6 {
+		t.Errorf("status names %d done runs without their model, want the 6 done before keep_models:\n%s", n, stdout)
+	}
+	for _, r := range s.Runs {
+		if _, err := os.Stat(filepath.Join(s.RunDir(out, r), walkModel)); err == nil {
+			t.Errorf("%s, done before keep_models, has a model", r.ID)
+		}
+	}
+	// Run with the key from the start, every run keeps its model, and
+	// status names none.
+	f, out, s = ranSmallWalk(t, "")
+	editFile(t, f, func(src string) string { return strings.Replace(src, "seeds = [0, 1, 2]", "seeds = [0, 1, 2]\nkeep_models = true", 1) })
+	os.RemoveAll(out)
+	if code, stdout, errs := runCLI("run", f, "--out", out); code != exitOK || strings.Contains(stdout, "kept no model") {
+		t.Fatalf("run with keep_models: exit %d\n%s%s", code, stdout, errs)
+	}
+	if _, stdout, _ := runCLI("status", f, "--out", out); strings.Contains(stdout, "kept no model") {
+		t.Errorf("status names runs without their model where every run kept one:\n%s", stdout)
+	}
+	for _, r := range s.Runs {
+		if _, err := os.Stat(filepath.Join(s.RunDir(out, r), walkModel)); err != nil {
+			t.Errorf("%s, run with keep_models, kept no model: %v", r.ID, err)
 		}
 	}
 }

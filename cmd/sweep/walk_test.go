@@ -6,6 +6,7 @@ import (
 	"math"
 	"math/rand/v2"
 	"os"
+	"path/filepath"
 	"time"
 
 	"github.com/infomax/infomax/experiments/engine/checkpoint"
@@ -107,8 +108,20 @@ func (walkTask) Run(ctx context.Context, c tasks.Config, run *tasks.Run) (result
 			return nil, err
 		}
 	}
+	if run.KeepModel {
+		if err := results.WriteFileAtomic(filepath.Join(run.Dir, walkModel), []byte(fmt.Sprint(x))); err != nil {
+			return nil, err
+		}
+	}
 	return results.Values{"x": x, "max_abs": maxAbs}, nil
 }
+
+// walkModel is the file a walk run keeps its "model", its last x, in
+// when the sweep keeps models.
+const walkModel = "walk.model"
+
+// KeptModel names the file a walk run keeps (see tasks.ModelKeeper).
+func (walkTask) KeptModel(tasks.Config) string { return walkModel }
 
 // failingReport is the report kind "failing" of the CLI tests: it passes
 // validation and fails once it reads the runs, as a report can whatever

@@ -174,7 +174,7 @@ func (b *batch) record(i int, res runResult, took time.Duration) {
 	switch res.status {
 	case statusSkipped:
 		oc.Skipped = append(oc.Skipped, run.ID)
-		if b.s.lacksKeptModel(r.out(), run) {
+		if b.s.LacksKeptModel(r.out(), run) {
 			oc.Unkept = append(oc.Unkept, run.ID)
 		}
 		if b.waited[i] {

@@ -277,7 +277,7 @@ func (r *Runner) pendingRuns(s *Sweep, out string, states []State, oc *Outcome, 
 		switch {
 		case states[i].Status == results.StatusDone:
 			oc.Skipped = append(oc.Skipped, s.Runs[i].ID)
-			if s.lacksKeptModel(out, s.Runs[i]) {
+			if s.LacksKeptModel(out, s.Runs[i]) {
 				oc.Unkept = append(oc.Unkept, s.Runs[i].ID)
 			}
 		case states[i].Kept(r.RetryDiverged):

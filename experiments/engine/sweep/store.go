@@ -98,10 +98,10 @@ func notAFolder(p string, st os.FileInfo, out string) error {
 // RunDir returns the directory of run r under out.
 func (s *Sweep) RunDir(out string, r *RunSpec) string { return filepath.Join(out, s.Name, r.ID) }
 
-// lacksKeptModel reports whether the sweep keeps models (keep_models) and
+// LacksKeptModel reports whether the sweep keeps models (keep_models) and
 // the folder of run under out lacks the model its task keeps for it (see
 // tasks.ModelKeeper): for a done run, one done before the key was set.
-func (s *Sweep) lacksKeptModel(out string, run *RunSpec) bool {
+func (s *Sweep) LacksKeptModel(out string, run *RunSpec) bool {
 	k, ok := s.task.Task.(tasks.ModelKeeper)
 	if !s.KeepModels || !ok {
 		return false
