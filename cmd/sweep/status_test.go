@@ -79,8 +79,11 @@ func TestOneRunIsCountedInTheSingular(t *testing.T) {
 // that kept no model, and `sweep status` names each, done before the key
 // was set.
 func TestStatusNamesDoneRunsThatKeptNoModel(t *testing.T) {
+	keep := func(src string) string {
+		return strings.Replace(src, "seeds = [0, 1, 2]", "seeds = [0, 1, 2]\nkeep_models = true", 1)
+	}
 	f, out, s := ranSmallWalk(t, "")
-	editFile(t, f, func(src string) string { return strings.Replace(src, "seeds = [0, 1, 2]", "seeds = [0, 1, 2]\nkeep_models = true", 1) })
+	editFile(t, f, keep)
 	if code, stdout, errs := runCLI("run", f, "--out", out); code != exitOK || !strings.Contains(stdout, "6 runs done before keep_models was set kept no model") {
 		t.Fatalf("run with keep_models over 6 done runs: exit %d\n%s%s", code, stdout, errs)
 	}
@@ -99,7 +102,7 @@ func TestStatusNamesDoneRunsThatKeptNoModel(t *testing.T) {
 	// Run with the key from the start, every run keeps its model, and
 	// status names none.
 	f, out, s = ranSmallWalk(t, "")
-	editFile(t, f, func(src string) string { return strings.Replace(src, "seeds = [0, 1, 2]", "seeds = [0, 1, 2]\nkeep_models = true", 1) })
+	editFile(t, f, keep)
 	os.RemoveAll(out)
 	if code, stdout, errs := runCLI("run", f, "--out", out); code != exitOK || strings.Contains(stdout, "kept no model") {
 		t.Fatalf("run with keep_models: exit %d\n%s%s", code, stdout, errs)
