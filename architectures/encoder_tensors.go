@@ -186,7 +186,7 @@ func (e *Encoder) SetTensors(ts map[string]safetensors.Tensor) error {
 		return err
 	}
 	for _, sl := range e.slots() {
-		src := float32s(ts[sl.name])
+		src := ts[sl.name].Float32s()
 		dst := sl.node.Value().(*tensor.Dense).Float32s()
 		if sl.perm == nil {
 			copy(dst, src)
@@ -196,7 +196,7 @@ func (e *Encoder) SetTensors(ts map[string]safetensors.Tensor) error {
 		}
 	}
 	for name, b := range e.namedNorms() {
-		if err := b.SetRunningStats(float64s(ts[name+".running_mean"]), float64s(ts[name+".running_var"])); err != nil {
+		if err := b.SetRunningStats(ts[name+".running_mean"].Float64s(), ts[name+".running_var"].Float64s()); err != nil {
 			return err
 		}
 	}
@@ -213,28 +213,4 @@ func fits(ts map[string]safetensors.Tensor, name string, shape []int) error {
 		return &TensorError{Name: name, Got: slices.Clone(t.Shape), Want: shape}
 	}
 	return nil
-}
-
-// float32s returns t's elements as float32.
-func float32s(t safetensors.Tensor) []float32 {
-	if t.DType == safetensors.F32 {
-		return t.F32
-	}
-	out := make([]float32, len(t.F64))
-	for i, x := range t.F64 {
-		out[i] = float32(x)
-	}
-	return out
-}
-
-// float64s returns t's elements as float64.
-func float64s(t safetensors.Tensor) []float64 {
-	if t.DType == safetensors.F64 {
-		return t.F64
-	}
-	out := make([]float64, len(t.F32))
-	for i, x := range t.F32 {
-		out[i] = float64(x)
-	}
-	return out
 }

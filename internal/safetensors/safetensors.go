@@ -53,6 +53,33 @@ type Tensor struct {
 	F64   []float64
 }
 
+// Float32s returns t's elements as float32: F32's as they are, F64's
+// rounded.
+func (t Tensor) Float32s() []float32 {
+	if t.DType == F32 {
+		return t.F32
+	}
+	return convert[float32](t.F64)
+}
+
+// Float64s returns t's elements as float64: F64's as they are, F32's
+// widened.
+func (t Tensor) Float64s() []float64 {
+	if t.DType == F64 {
+		return t.F64
+	}
+	return convert[float64](t.F32)
+}
+
+// convert returns v's elements converted to To.
+func convert[To, From float32 | float64](v []From) []To {
+	out := make([]To, len(v))
+	for i, x := range v {
+		out[i] = To(x)
+	}
+	return out
+}
+
 // Len returns the number of elements the shape holds.
 func (t Tensor) Len() int {
 	n := 1
