@@ -188,7 +188,7 @@ func (c *Config) validateEvalRows() error {
 	if c.EvalSplit == data.SplitValidation {
 		scored, moreScored = float64(c.ValidationSubset), "more scored images (validation_subset)"
 	}
-	val := math.Round(e.EvalValidation * train)
+	val := float64(evals.HeldOut(int(train), e.EvalValidation))
 	for _, part := range []struct {
 		name string
 		n    float64

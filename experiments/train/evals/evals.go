@@ -115,13 +115,19 @@ type split struct {
 	train, val, test []Matrix
 }
 
+// HeldOut is how many of n training rows the evaluations hold out to
+// validate at the fraction Config.Validation: n times it, rounded, as
+// newSplit splits them, so that a caller can check the parts' sizes
+// before it has the rows.
+func HeldOut(n int, fraction float64) int { return int(math.Round(fraction * float64(n))) }
+
 // newSplit holds out cfg.Validation of the training rows (the same rows of
 // every matrix of train, by a permutation seeded with cfg.Seed) and checks
 // that every part has a full batch.
 func newSplit(train, test []Matrix, cfg Config) (*split, error) {
 	n := train[0].N
 	perm := rand.New(rand.NewPCG(cfg.Seed, 0x7a11da7e)).Perm(n)
-	nVal := int(math.Round(cfg.Validation * float64(n)))
+	nVal := HeldOut(n, cfg.Validation)
 	s := &split{test: test}
 	for _, m := range train {
 		s.val = append(s.val, m.rows(perm[:nVal]))
