@@ -122,3 +122,42 @@ func TestKeepModelsKey(t *testing.T) {
 		}
 	}
 }
+
+// TestKeepModelsCountsARunDoneElsewhere waits for a run that another
+// process holds and finishes while this one waits: the run is counted as
+// keeping no model when that process kept none (an older binary, or a
+// sweep file without keep_models), and not when it kept one.
+func TestKeepModelsCountsARunDoneElsewhere(t *testing.T) {
+	for _, kept := range []bool{false, true} {
+		out := t.TempDir()
+		s := parseFile(t, strings.Replace(keeperFile, "%s", "keep_models = true", 1))
+		held := s.Runs[0]
+		other := livePID(t)
+		writeHeldRun(t, s, out, held, other)
+		dir := s.RunDir(out, held)
+		oc, log := runWhileHeld(t, context.Background(), s, out, other, func() {
+			if kept {
+				if err := results.WriteFileAtomic(filepath.Join(dir, "model.bin"), []byte(held.ID)); err != nil {
+					t.Error(err)
+				}
+			}
+			if err := results.WriteSummary(dir, &results.Summary{RunID: held.ID, Status: results.StatusDone, Metrics: results.Values{"acc": 1}}); err != nil {
+				t.Error(err)
+			}
+			os.Remove(filepath.Join(dir, results.LockFile))
+		})
+		if !slices.Equal(oc.Skipped, []string{held.ID}) || len(oc.Ran) != len(s.Runs)-1 {
+			t.Fatalf("kept %v: ran %v, skipped %v\n%s", kept, oc.Ran, oc.Skipped, log)
+		}
+		want := []string{held.ID}
+		if kept {
+			want = nil
+		}
+		if !slices.Equal(oc.Unkept, want) {
+			t.Errorf("the run done in another process, which kept a model: %v: unkept %v, want %v\n%s", kept, oc.Unkept, want, log)
+		}
+		if strings.Contains(oc.Closing(), "kept no model") == kept {
+			t.Errorf("kept %v: closing %q", kept, oc.Closing())
+		}
+	}
+}
