@@ -352,6 +352,22 @@ func helpHint(fs *flag.FlagSet) string {
 	return "`" + fs.Name() + " --help` lists its arguments and flags"
 }
 
+// flagHint returns, for err, flag's error for a flag fs does not define,
+// `; did you mean --x?` when one of fs's flags is near enough to be meant
+// ("--paralel" for --parallel), and "" otherwise.
+func flagHint(fs *flag.FlagSet, err error) string {
+	name, ok := strings.CutPrefix(err.Error(), "flag provided but not defined: -")
+	if !ok {
+		return ""
+	}
+	var known []string
+	fs.VisitAll(func(f *flag.Flag) { known = append(known, f.Name) })
+	if c := registry.Closest(name, known); c != "" {
+		return "; did you mean --" + c + "?"
+	}
+	return ""
+}
+
 // positional parses flags that may come before or after the positional
 // arguments, and returns those. code is -1 on success. A bad flag is one
 // line on stderr, with how to list the flags; --help prints the usage.
@@ -367,7 +383,7 @@ func positional(fs *flag.FlagSet, args []string, stderr io.Writer) (pos []string
 				usage()
 				return nil, exitOK
 			}
-			fmt.Fprintf(stderr, "%s: %v; %s\n", fs.Name(), err, helpHint(fs))
+			fmt.Fprintf(stderr, "%s: %v%s; %s\n", fs.Name(), err, flagHint(fs, err), helpHint(fs))
 			return nil, exitUsage
 		}
 		args = fs.Args()
