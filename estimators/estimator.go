@@ -386,7 +386,8 @@ func rejectUnknownParams[E any, F ~func(Params) (E, error)](name string, known P
 				note = fmt.Sprintf("; %s is a parameter of %s", first, english.QuotedOr(owners))
 			}
 			return zero, &ParamError{Param: first, Owners: owners,
-				Err: fmt.Errorf("estimator %q has no parameter %q (it takes %s)%s", name, first, paramList(known), note)}
+				Err: fmt.Errorf("estimator %q has no parameter %q (it takes %s)%s%s", name, first, paramList(known), note,
+					registry.DidYouMean(first, slices.Collect(maps.Keys(known))))}
 		}
 		for _, k := range slices.Sorted(maps.Keys(p)) {
 			if v := p[k]; math.IsNaN(v) || math.IsInf(v, 0) {

@@ -25,8 +25,8 @@ func TestUnknownParamNamesItsOwners(t *testing.T) {
 		t.Errorf("nwj with tau: TakenWhere = %q, %q; want estimator, [smile]", key, values)
 	}
 	_, err = New("smile", Params{"tua": 5})
-	if !errors.As(err, &pe) || !strings.HasSuffix(err.Error(), "(it takes tau)") {
-		t.Errorf("smile with tua: %v; want the parameters smile takes and no owner", err)
+	if !errors.As(err, &pe) || !strings.HasSuffix(err.Error(), `(it takes tau); did you mean "tau"?`) {
+		t.Errorf("smile with tua: %v; want the parameters smile takes, no owner and the suggestion of tau", err)
 	}
 	if key, values := pe.TakenWhere(); key != "" || values != nil {
 		t.Errorf("smile with tua: TakenWhere = %q, %q; want none", key, values)

@@ -33,6 +33,15 @@ func TestRegistryUnknownNameSuggests(t *testing.T) {
 	}
 }
 
+// TestRegistryUnknownParamSuggests checks that a misspelt parameter is an
+// error that suggests the estimator's parameter it is closest to.
+func TestRegistryUnknownParamSuggests(t *testing.T) {
+	_, err := New("smile", Params{"tua": 5})
+	if err == nil || !strings.Contains(err.Error(), `did you mean "tau"?`) {
+		t.Errorf("New(smile, tua) error = %v; want a suggestion of tau", err)
+	}
+}
+
 func TestRegistryUnknownParamRejected(t *testing.T) {
 	for _, name := range []string{"jsd", "infonce", "dv", "mine", "nwj", "smile"} {
 		_, err := New(name, Params{"temperature": 1})

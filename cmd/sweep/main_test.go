@@ -147,7 +147,7 @@ func TestUsageAndConfigErrorsExitWithTwo(t *testing.T) {
 			`estimator = "smile" takes it: move it from [base] to an [[overrides]] entry with where = { estimator = "smile" }` + "\n"},
 		{[]string{"validate", tauForDefault}, tauForDefault + `:4: base.estimator_params.tau: estimator "jsd" has no parameter "tau" (it takes none); tau is a parameter of "smile"; ` +
 			`estimator is not set, so the run has the task's default: set estimator in [base] (such as estimator = "smile")` + "\n"},
-		{[]string{"validate", typo}, typo + `:8: base.estimator_params.tua: estimator "smile" has no parameter "tua" (it takes tau)` + "\n"},
+		{[]string{"validate", typo}, typo + `:8: base.estimator_params.tua: estimator "smile" has no parameter "tua" (it takes tau); did you mean "tau"?` + "\n"},
 		{[]string{"validate", tauForAll}, tauForAll + `:6: parameters."estimator_params.tau": estimator "nwj" has no parameter "tau" (it takes none); ` +
 			`tau is a parameter of "smile"; to sweep it for estimator = "smile" alone, give [parameters."estimator_params.tau"] where = { estimator = "smile" }` + "\n"},
 		{[]string{"validate", tauForNWJ}, tauForNWJ + `:6: parameters."estimator_params.tau": estimator "nwj" has no parameter "tau" (it takes none); tau is a parameter of "smile"` + "\n"},
