@@ -474,8 +474,18 @@ func namesWhere(keep func(Info) bool) []string {
 }
 
 // Lookup returns the registration of the named estimator. An unknown name is
-// an error that lists the known names and suggests the closest one.
-func Lookup(name string) (Info, error) { return estimatorRegistry.Lookup(name) }
+// an error that lists the known names and suggests the closest one or,
+// where none is close, says how a new estimator becomes known: its file
+// registers it in init, and a binary knows the estimators it was built
+// with.
+func Lookup(name string) (Info, error) {
+	info, err := estimatorRegistry.Lookup(name)
+	if err != nil && registry.Closest(name, Names()) == "" {
+		err = fmt.Errorf("%w; an estimator of your own must call estimators.Register in its init() (README.md, \"Adding an estimator\"), "+
+			"and a sweep binary knows only those it was built with: go install ./cmd/sweep again, or use go run ./cmd/sweep", err)
+	}
+	return info, err
+}
 
 // New builds the named critic-based estimator with parameters p;
 // parameters that are not given take their defaults, and unknown ones are

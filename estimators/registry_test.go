@@ -33,6 +33,22 @@ func TestRegistryUnknownNameSuggests(t *testing.T) {
 	}
 }
 
+// TestRegistryUnknownNameSaysHowToRegister checks that a name close to no
+// registered one, as that of an estimator whose file forgot Register or a
+// binary built before the file was added, is an error that says both
+// fixes.
+func TestRegistryUnknownNameSaysHowToRegister(t *testing.T) {
+	_, err := New("poole-alpha", nil)
+	for _, want := range []string{`unknown estimator "poole-alpha"`, "Register in its init()", "go install ./cmd/sweep"} {
+		if err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("New(poole-alpha) error = %v; want it to say %q", err, want)
+		}
+	}
+	if _, err := New("jsdd", nil); err == nil || strings.Contains(err.Error(), "Register") {
+		t.Errorf("New(jsdd) error = %v; want the suggestion of jsd alone", err)
+	}
+}
+
 // TestRegistryUnknownParamSuggests checks that a misspelt parameter is an
 // error that suggests the estimator's parameter it is closest to.
 func TestRegistryUnknownParamSuggests(t *testing.T) {
