@@ -68,7 +68,7 @@ func estimateNeural(ctx context.Context, c *Config, data estimators.Sample, run 
 			return nil, fmt.Errorf("bmi: step %d: %w", step, err)
 		}
 		if reason := pair.NonFinite(loss, mi); reason != "" {
-			return nil, &tasks.DivergedError{Step: step, Reason: reason}
+			return nil, &tasks.DivergedError{Step: step, Reason: reason + pair.FirstStepHint(c.Estimator, step)}
 		}
 		sumLoss, sumMI, window = sumLoss+loss, sumMI+mi, window+1
 		run.UpdateProgress(step, c.MaxSteps)

@@ -124,7 +124,7 @@ func train(ctx context.Context, run *tasks.Run, c *Config, m *Model, sched Stair
 			return fmt.Errorf("gaussian: step %d: %w", step, err)
 		}
 		if reason := pair.NonFinite(loss, mi); reason != "" {
-			return &tasks.DivergedError{Step: step + 1, Reason: reason}
+			return &tasks.DivergedError{Step: step + 1, Reason: reason + pair.FirstStepHint(c.Estimator, step+1)}
 		}
 		estimates[step] = mi
 		done := step + 1

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"testing"
 
 	"github.com/infomax/infomax/estimators"
@@ -176,6 +177,9 @@ func TestDivergenceIsReported(t *testing.T) {
 	t.Logf("diverged as expected: %v", div)
 	if div.Reason == "" || div.Step < 0 || div.Step >= cfg.TotalSteps() {
 		t.Errorf("DivergedError %+v has no reason or an impossible step", div)
+	}
+	if div.Step > 1 && strings.Contains(div.Reason, "first step") {
+		t.Errorf("divergence at step %d blames the untrained critic: %s", div.Step, div.Reason)
 	}
 }
 

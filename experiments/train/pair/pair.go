@@ -327,6 +327,21 @@ func CheckCriticName(critic string, images bool) error {
 	return nil
 }
 
+// FirstStepHint is what a divergence at step, counted from 1, adds to its
+// reason: nothing after the first step; at the first, before any update,
+// that no learning rate helps, since estimator already fails on the
+// untrained critic's scores, and how to find out why. The vector tasks'
+// critics start with small scores, so there the cause is most often the
+// estimator's own graph, which go test ./estimators checks for every
+// registered estimator.
+func FirstStepHint(estimator string, step int) string {
+	if step > 1 {
+		return ""
+	}
+	return fmt.Sprintf("; this is the untrained critic's first step, so no learning rate helps: estimator = %q fails on its first scores; "+
+		"go test ./estimators checks every registered estimator's graph on finite scores (README.md, \"Adding an estimator\")", estimator)
+}
+
 // NonFinite returns why a step's loss or estimate is unusable, such as
 // "loss is NaN", or "" when both are finite.
 func NonFinite(loss, mi float64) string {

@@ -25,6 +25,21 @@ func TestNonFiniteNamesTheBadValue(t *testing.T) {
 	}
 }
 
+// TestFirstStepHintSaysWhereToLook checks that a divergence at the first
+// step names the estimator and the test that checks its graph, and that a
+// later one adds nothing.
+func TestFirstStepHintSaysWhereToLook(t *testing.T) {
+	h := FirstStepHint("interpolated", 1)
+	for _, want := range []string{`estimator = "interpolated"`, "no learning rate helps", "go test ./estimators"} {
+		if !strings.Contains(h, want) {
+			t.Errorf("first-step hint %q lacks %q", h, want)
+		}
+	}
+	if h := FirstStepHint("interpolated", 2); h != "" {
+		t.Errorf("hint at step 2: %q, want none", h)
+	}
+}
+
 // newTestModel builds a small concat critic with mine, whose moving
 // average is state that Eval must leave alone, on x of size 3 and y of
 // size 2 (the sizes differ, to catch a swapped shape).
