@@ -259,7 +259,7 @@ func TestHeatmapFigure(t *testing.T) {
 		t.Errorf("%d cells say their number of runs, want 1 (the cell of 1 run)", n)
 	}
 
-	g, err := buildHeatGrid("heatmap", spec, runs, heatmapOptions{X: "alpha", Y: "beta", Z: "linear_y_acc", Scale: 1})
+	g, err := buildHeatGrid("heatmap", spec, runs, heatmapOptions{X: []string{"alpha"}, Y: []string{"beta"}, Z: "linear_y_acc", Scale: 1})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -286,6 +286,48 @@ func TestHeatmapSingleValue(t *testing.T) {
 	if _, err := os.Stat(filepath.Join(dir, "h.png")); err != nil || len(paths) != 2 {
 		t.Errorf("paths %v, err %v", paths, err)
 	}
+}
+
+// TestHeatmapAxisOfTwoKeys puts an estimator beside its own parameter's
+// values on one axis, x = ["estimator", "estimator_params.alpha"]: each
+// value of alpha is a column of its own, named as a line is, where an x of
+// the estimator alone averaged them into one column; the check of the
+// spec passes the list, and its pooling warning is gone.
+func TestHeatmapAxisOfTwoKeys(t *testing.T) {
+	var fakes []fakeRun
+	for _, f := range []struct {
+		est   string
+		alpha any
+		acc   float64
+	}{{"infonce", nil, 0.5}, {"interpolated", 0.5, 0.6}, {"interpolated", 1.0, 0.8}} {
+		params := map[string]any{"estimator": f.est, "problem": "p"}
+		if f.alpha != nil {
+			params["estimator_params.alpha"] = f.alpha
+		}
+		fakes = append(fakes, fakeRun{ID: f.est + fmt.Sprint(f.alpha), Params: params, Metrics: results.Values{"acc": f.acc}})
+	}
+	runs := makeRuns(t, fakes...)
+	spec := Spec{Kind: "heatmap", Name: "h", Options: map[string]any{
+		"x": []any{"estimator", "estimator_params.alpha"}, "y": "problem", "z": "acc"}}
+	k, _ := Lookup("heatmap")
+	if err := k.Check(spec); err != nil {
+		t.Fatal(err)
+	}
+	if msg := PooledMessage(k.Pooled(spec, runs)); msg != "" {
+		t.Errorf("pooling warning %q; the cells pool nothing", msg)
+	}
+	o, _ := readHeatmapOptions(spec)
+	g, err := buildHeatGrid("heatmap", spec, runs, o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, want := strings.Join(g.XLabels, "; "), "infonce; interpolated\nalpha = 0.5; interpolated\nalpha = 1"; got != want {
+		t.Errorf("x labels %q, want %q", got, want)
+	}
+	if g.Z(0, 0) != 0.5 || g.Z(1, 0) != 0.6 || g.Z(2, 0) != 0.8 {
+		t.Errorf("cells %v, want [[0.5 0.6 0.8]]", g.Cells)
+	}
+	madeSVG(t, runs, "heatmap", spec.Options)
 }
 
 func TestStaircasePanelsByTwoParams(t *testing.T) {

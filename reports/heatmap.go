@@ -29,12 +29,12 @@ func init() {
 		Check: func(spec Spec) error { _, err := readHeatmapOptions(spec); return err },
 		Keys: func(spec Spec) []KeyRef {
 			o, _ := readHeatmapOptions(spec)
-			return givenKeys(spec, map[string][]string{"x": {o.X}, "y": {o.Y}})
+			return givenKeys(spec, map[string][]string{"x": o.X, "y": o.Y})
 		},
 		Metrics: func(spec Spec) []MetricRef { o, _ := readHeatmapOptions(spec); return summaryRefs("z", o.Z) },
 		Groups: func(spec Spec) Grouping {
 			o, _ := readHeatmapOptions(spec)
-			return Grouping{Pool: declaredPool(spec), Unit: "cell", Keys: []string{o.X, o.Y}, PerSeed: true}
+			return Grouping{Pool: declaredPool(spec), Unit: "cell", Option: "x", Keys: slices.Concat(o.X, o.Y), PerSeed: true}
 		},
 		Make: makeHeatmap,
 	})
@@ -43,7 +43,10 @@ func init() {
 // heatmapOptions are the options of a heatmap figure:
 //
 //	x, y       parameters along the axes (required); their values are cells in
-//	           order (numeric values sorted), evenly spaced whatever their values
+//	           order (numeric values sorted), evenly spaced whatever their values;
+//	           a list of parameters makes a cell of each combination, named as a
+//	           line is ("interpolated, alpha = 0.5"; "infonce" where it lacks
+//	           alpha), such as an estimator beside its own parameter's values
 //	z          summary metric in the cells (required)
 //	title      figure title (default: z)
 //	scale      factor applied to z, e.g. 100 for percentages (default 1)
@@ -67,7 +70,8 @@ func init() {
 // cell of another says its own ("n = 1") under its value. A cell without
 // runs is white, hatched, and says n/a: no colour of either map.
 type heatmapOptions struct {
-	X, Y, Z   string
+	X, Y      []string
+	Z         string
 	Title     string
 	Scale     float64
 	Precision int
@@ -84,8 +88,8 @@ func readHeatmapOptions(spec Spec) (heatmapOptions, error) {
 	r.require("y", `a swept parameter such as "beta"`)
 	r.require("z", `a summary metric such as "linear_y_acc"`)
 	o := heatmapOptions{
-		X:         r.String("x", ""),
-		Y:         r.String("y", ""),
+		X:         r.Strings("x", nil),
+		Y:         r.Strings("y", nil),
 		Z:         r.String("z", ""),
 		Scale:     r.Float("scale", 1),
 		Precision: r.Int("precision", 2, 0, 12),
@@ -105,8 +109,10 @@ func readHeatmapOptions(spec Spec) (heatmapOptions, error) {
 	if (o.Min >= o.Center || o.Max <= o.Center) && !math.IsNaN(o.Center) {
 		r.fail("center", "center = %g must lie between min and max", o.Center)
 	}
-	if o.X != "" && o.X == o.Y {
-		r.fail("y", "must differ from x (both are %q)", o.X)
+	for _, key := range o.Y {
+		if slices.Contains(o.X, key) {
+			r.fail("y", "must differ from x (both have %q)", key)
+		}
 	}
 	return o, r.Err()
 }
@@ -131,25 +137,25 @@ func (g heatGrid) Y(r int) float64    { return float64(r) }
 // buildHeatGrid averages metric z (times scale) over the seeds of each
 // (x, y) cell (see [perSeed]), and counts the seeds each mean is over.
 func buildHeatGrid(kind string, spec Spec, runs []Run, o heatmapOptions) (heatGrid, error) {
-	xs, err := groupRuns(kind, spec, runs, []string{o.X})
+	xs, err := groupRuns(kind, spec, runs, o.X)
 	if err != nil {
 		return heatGrid{}, err
 	}
-	ys, err := groupRuns(kind, spec, runs, []string{o.Y})
+	ys, err := groupRuns(kind, spec, runs, o.Y)
 	if err != nil {
 		return heatGrid{}, err
 	}
 	g := heatGrid{}
 	col, row := map[string]int{}, map[string]int{}
 	for i, x := range xs {
-		g.XLabels = append(g.XLabels, x.Values[0])
-		col[x.Values[0]] = i
+		g.XLabels = append(g.XLabels, axisLabel(x, "\n"))
+		col[x.Label()] = i
 	}
 	for i, y := range ys {
-		g.YLabels = append(g.YLabels, y.Values[0])
-		row[y.Values[0]] = i
+		g.YLabels = append(g.YLabels, axisLabel(y, ", "))
+		row[y.Label()] = i
 	}
-	cells, err := groupRuns(kind, spec, runs, []string{o.X, o.Y})
+	cells, err := groupRuns(kind, spec, runs, slices.Concat(o.X, o.Y))
 	if err != nil {
 		return heatGrid{}, err
 	}
@@ -162,7 +168,8 @@ func buildHeatGrid(kind string, spec Spec, runs []Run, o heatmapOptions) (heatGr
 	}
 	for _, cell := range cells {
 		means := perSeed(cell.Runs, metricOf(o.Z, o.Scale))
-		r, c := row[cell.Values[1]], col[cell.Values[0]]
+		nx := len(o.X)
+		r, c := row[strings.Join(cell.Values[nx:], ", ")], col[strings.Join(cell.Values[:nx], ", ")]
 		g.Cells[r][c], _ = MeanSD(seedValues(means))
 		g.Counts[r][c] = len(means)
 		lo, hi := runsRange(means)
@@ -172,6 +179,18 @@ func buildHeatGrid(kind string, spec Spec, runs []Run, o heatmapOptions) (heatGr
 		g.RunsHi = max(g.RunsHi, hi)
 	}
 	return g, nil
+}
+
+// axisLabel names an axis's group: its value where the axis has one key,
+// as the heat maps of a grid of two parameters always did, else its
+// Caption with its parts joined by sep ("interpolated, alpha = 0.5" with
+// ", "; a line each with "\n", so that the x axis's labels stay as narrow
+// as their cells).
+func axisLabel(g *group, sep string) string {
+	if len(g.Values) == 1 {
+		return g.Values[0]
+	}
+	return strings.ReplaceAll(g.Caption(), ", ", sep)
 }
 
 // makeHeatmap makes the heatmap report of runs in dir: the heat map of
@@ -225,8 +244,8 @@ func heatmapPlot(g heatGrid, cmap palette.ColorMap, o heatmapOptions, title stri
 	pal := cmap.Palette(255)
 	p := plot.New()
 	p.Title.Text = title
-	p.X.Label.Text = o.X
-	p.Y.Label.Text = o.Y
+	p.X.Label.Text = strings.Join(o.X, ", ")
+	p.Y.Label.Text = strings.Join(o.Y, ", ")
 	hm := plotter.NewHeatMap(g, pal)
 	hm.Min, hm.Max = cmap.Min(), cmap.Max()
 	hm.NaN = color.White

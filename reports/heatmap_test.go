@@ -45,7 +45,7 @@ func TestHeatmapCountsLine(t *testing.T) {
 func TestHeatmapEmptyCellHatched(t *testing.T) {
 	g := heatGrid{XLabels: []string{"a", "b"}, YLabels: []string{"p"},
 		Cells: [][]float64{{1, math.NaN()}}, Counts: [][]int{{2, 0}}}
-	o := heatmapOptions{X: "x", Y: "y", Z: "ratio", Center: 1, Min: 0, Max: 2, Values: false, Precision: 2}
+	o := heatmapOptions{X: []string{"x"}, Y: []string{"y"}, Z: "ratio", Center: 1, Min: 0, Max: 2, Values: false, Precision: 2}
 	cmap, err := heatColorMap(Spec{Name: "h"}, g, o)
 	if err != nil {
 		t.Fatal(err)

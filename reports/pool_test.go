@@ -418,7 +418,7 @@ func TestEstimatesAndBiasVariancePoolAverageWithinSeeds(t *testing.T) {
 // seeds 0 and 1 (72 and 78: 75), which the title marks as fewer seeds.
 func TestHeatmapPoolAveragesWithinSeeds(t *testing.T) {
 	runs := slices.DeleteFunc(seedPoolRuns(t), func(r Run) bool { return r.ID == "infonce-b32-s2" })
-	o := heatmapOptions{X: "estimator", Y: "estimator", Z: "acc", Scale: 1} // a cell of each estimator on the diagonal
+	o := heatmapOptions{X: []string{"estimator"}, Y: []string{"estimator"}, Z: "acc", Scale: 1} // a cell of each estimator on the diagonal
 	g, err := buildHeatGrid("heatmap", Spec{Kind: "heatmap", Name: "h"}, runs, o)
 	if err != nil {
 		t.Fatal(err)
