@@ -22,8 +22,9 @@ func TestStepsDoNotAllocateScoreMatrices(t *testing.T) {
 	mask := Blocks(64, 16)
 	scores := randomScores(rng, mask.Rows*mask.Cols, 3)
 	const matrixBytes = 64 * 64 * 16 * 4
-	for _, name := range CriticNames() {
-		est := mustNew(t, name, Params{})
+	for _, v := range criticVariants() {
+		name := v.Name
+		est := v.New(t)
 		g := G.NewGraph()
 		x := newScoresNode(g, scores, mask, tensor.Float32)
 		terms, err := build(est, x, mask)

@@ -310,6 +310,14 @@ type Info struct {
 	// one of the two is set.
 	New       Factory
 	NewSample SampleFactory
+	// TestParams are settings, beside the defaults, at which go test
+	// ./estimators holds a critic-based estimator to the rules every
+	// registered one keeps (its graph against Reference, its gradient
+	// against finite differences, float32 extremes, a changing mask, no
+	// score-sized allocation): one for each branch its Build takes by a
+	// parameter's value, such as {"alpha": 1} for a bound that is another
+	// estimator at alpha = 1. Parameters it leaves out take their defaults.
+	TestParams []Params
 }
 
 // Classic reports whether the estimator is a classic one, which estimates

@@ -10,21 +10,23 @@ import (
 	"gorgonia.org/tensor"
 )
 
-// TestBuildMatchesReference checks that every registered estimator's graph
+// TestBuildMatchesReference checks that every registered estimator's graph,
+// at its defaults and at each of its TestParams (see criticVariants),
 // computes the same loss and estimate as its float64 Reference, in float64
 // and float32 graphs, on every test mask.
 func TestBuildMatchesReference(t *testing.T) {
 	rng := rand.New(rand.NewPCG(1, 2))
-	for _, name := range CriticNames() {
+	for _, v := range criticVariants() {
+		name := v.Name
 		for maskName, mask := range testMasks() {
 			for trial := 0; trial < 3; trial++ {
 				scores := randomScores(rng, mask.Rows*mask.Cols, 3)
-				wantLoss, wantMI := mustNew(t, name, nil).Reference(scores, mask)
+				wantLoss, wantMI := v.New(t).Reference(scores, mask)
 				for _, c := range []struct {
 					dt  tensor.Dtype
 					tol float64
 				}{{tensor.Float64, 1e-9}, {tensor.Float32, 2e-5}} {
-					got, err := runGraph(mustNew(t, name, nil), scores, mask, c.dt)
+					got, err := runGraph(v.New(t), scores, mask, c.dt)
 					if err != nil {
 						t.Fatalf("%s on %s (%v): %v", name, maskName, c.dt, err)
 					}
@@ -42,16 +44,17 @@ func TestBuildMatchesReference(t *testing.T) {
 }
 
 // TestLossGradientMatchesFiniteDifferences checks the gradient of every
-// registered estimator's loss, from a float64 graph, against central finite
+// registered estimator's loss, at each of its settings, from a float64 graph, against central finite
 // differences of its Reference loss. Entries that are ignored must get
 // exactly zero gradient. (mine's loss on its first step is -DV, which is
 // what its Reference computes; its later steps are tested separately.)
 func TestLossGradientMatchesFiniteDifferences(t *testing.T) {
 	rng := rand.New(rand.NewPCG(3, 4))
-	for _, name := range CriticNames() {
+	for _, v := range criticVariants() {
+		name := v.Name
 		for maskName, mask := range testMasks() {
 			scores := randomScores(rng, mask.Rows*mask.Cols, 2)
-			est := mustNew(t, name, nil)
+			est := v.New(t)
 			got, err := runGraph(est, scores, mask, tensor.Float64)
 			if err != nil {
 				t.Fatalf("%s on %s: %v", name, maskName, err)
@@ -85,8 +88,9 @@ func TestFloat32ExtremeScoresStayFinite(t *testing.T) {
 			scores[i] = 500 // would overflow exp in float32 if it leaked in
 		}
 	}
-	for _, name := range CriticNames() {
-		got, err := runGraph(mustNew(t, name, nil), scores, mask, tensor.Float32)
+	for _, v := range criticVariants() {
+		name := v.Name
+		got, err := runGraph(v.New(t), scores, mask, tensor.Float32)
 		if err != nil {
 			t.Fatalf("%s: %v", name, err)
 		}

@@ -28,6 +28,8 @@ func init() {
 		New: func(p estimators.Params) (estimators.Estimator, error) {
 			return TUBA{LogBaseline: p["log_baseline"]}, nil
 		},
+		// go test ./estimators checks it here too, beside the defaults.
+		TestParams: []estimators.Params{{"log_baseline": 2}},
 	})
 }
 

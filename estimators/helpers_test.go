@@ -126,6 +126,33 @@ func close(a, b, tol float64) bool {
 	return math.Abs(a-b) <= tol*(1+math.Abs(b))
 }
 
+// variant is a registered critic-based estimator at one setting the
+// shared tests hold it to: its defaults, or one of its Info.TestParams.
+type variant struct {
+	// Name is the estimator's name, followed by the setting where it is
+	// not the defaults, for messages.
+	Name   string
+	name   string
+	params Params
+}
+
+// New builds the estimator at the variant's setting.
+func (v variant) New(t testing.TB) Estimator { return mustNew(t, v.name, v.params) }
+
+// criticVariants returns every registered critic-based estimator at its
+// defaults and at each of its Info.TestParams.
+func criticVariants() []variant {
+	var out []variant
+	for _, name := range CriticNames() {
+		out = append(out, variant{Name: name, name: name})
+		info, _ := Lookup(name)
+		for _, p := range info.TestParams {
+			out = append(out, variant{Name: fmt.Sprintf("%s %v", name, p), name: name, params: p})
+		}
+	}
+	return out
+}
+
 func mustNew(t testing.TB, name string, p Params) Estimator {
 	t.Helper()
 	est, err := New(name, p)

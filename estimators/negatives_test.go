@@ -94,8 +94,9 @@ func TestNegativeSamplerRejectsImpossibleK(t *testing.T) {
 // InfoNCE's estimate must stay below its ceiling log(K+1).
 func TestResampledMaskRebuildsTheGraph(t *testing.T) {
 	rng := rand.New(rand.NewPCG(3, 4))
-	for _, name := range CriticNames() {
-		if name == "mine" { // stateful: its Reference is its first step's only
+	for _, v := range criticVariants() {
+		name := v.Name
+		if v.name == "mine" { // stateful: its Reference is its first step's only
 			continue
 		}
 		base := Blocks(4, 3)
@@ -106,7 +107,7 @@ func TestResampledMaskRebuildsTheGraph(t *testing.T) {
 		scores := randomScores(rng, base.Rows*base.Cols, 3)
 		g := G.NewGraph()
 		x := newScoresNode(g, scores, s.Mask, tensor.Float64)
-		est := mustNew(t, name, nil)
+		est := v.New(t)
 		terms, err := build(est, x, s.Mask)
 		if err != nil {
 			t.Fatalf("%s: %v", name, err)
@@ -120,7 +121,7 @@ func TestResampledMaskRebuildsTheGraph(t *testing.T) {
 			if err := vm.RunAll(); err != nil {
 				t.Fatalf("%s: %v", name, err)
 			}
-			wantLoss, wantMI := mustNew(t, name, nil).Reference(scores, s.Mask)
+			wantLoss, wantMI := v.New(t).Reference(scores, s.Mask)
 			loss, mi := scalarValue(terms.Loss.Value()), scalarValue(terms.MI.Value())
 			if !close(loss, wantLoss, 1e-9) || !close(mi, wantMI, 1e-9) {
 				t.Errorf("%s, sample %d: graph gives loss %.9g, MI %.9g; reference on the sampled mask %.9g, %.9g", name, step, loss, mi, wantLoss, wantMI)

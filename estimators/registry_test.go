@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"slices"
 	"sort"
 	"strings"
 	"testing"
@@ -58,6 +59,21 @@ func TestRegistryUnknownParamSuggests(t *testing.T) {
 	}
 }
 
+// TestSharedTestsCoverTestParams checks that the shared tests hold an
+// estimator to their rules at each setting of its Info.TestParams, as
+// example-tuba's log_baseline = 2, not at its defaults alone.
+func TestSharedTestsCoverTestParams(t *testing.T) {
+	var names []string
+	for _, v := range criticVariants() {
+		names = append(names, v.Name)
+	}
+	for _, want := range []string{"example-tuba", "example-tuba map[log_baseline:2]"} {
+		if !slices.Contains(names, want) {
+			t.Errorf("the shared tests run %v; want %q among them", names, want)
+		}
+	}
+}
+
 func TestRegistryUnknownParamRejected(t *testing.T) {
 	for _, name := range []string{"jsd", "infonce", "dv", "mine", "nwj", "smile"} {
 		_, err := New(name, Params{"temperature": 1})
@@ -73,9 +89,10 @@ func TestRegistryUnknownParamRejected(t *testing.T) {
 }
 
 func TestBuildRejectsMismatchedMask(t *testing.T) {
-	for _, name := range CriticNames() {
+	for _, v := range criticVariants() {
+		name := v.Name
 		var bp *buildPanic
-		_, err := runGraphOnShape(mustNew(t, name, nil), Diagonal(3), 3, 4)
+		_, err := runGraphOnShape(v.New(t), Diagonal(3), 3, 4)
 		switch {
 		case errors.As(err, &bp):
 			t.Errorf("%s on 3x4 scores with a 3x3 mask: %v", name, err)
@@ -83,7 +100,7 @@ func TestBuildRejectsMismatchedMask(t *testing.T) {
 			t.Errorf("%s built on 3x4 scores with a 3x3 mask", name)
 		}
 		bad := &Mask{Rows: 2, Cols: 2, Roles: []Role{Positive, Ignored, Negative, Ignored}}
-		_, err = runGraphOnShape(mustNew(t, name, nil), bad, 2, 2)
+		_, err = runGraphOnShape(v.New(t), bad, 2, 2)
 		switch {
 		case errors.As(err, &bp):
 			t.Errorf("%s on a mask whose positive row has no negative: %v", name, err)
