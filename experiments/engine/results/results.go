@@ -125,11 +125,13 @@ func writeTemp(path string, data []byte) (tmp string, err error) {
 	if err != nil {
 		return "", err
 	}
-	tmp = f.Name()
+	// The deferred removal names the file by name, not by tmp: a return
+	// with an error sets tmp to "", and os.Remove("") removes nothing.
+	name := f.Name()
 	defer func() {
 		if err != nil {
 			f.Close()
-			os.Remove(tmp)
+			os.Remove(name)
 		}
 	}()
 	if _, err := f.Write(data); err != nil {
@@ -141,10 +143,10 @@ func writeTemp(path string, data []byte) (tmp string, err error) {
 	if err := f.Close(); err != nil {
 		return "", err
 	}
-	if err := os.Chmod(tmp, 0o644); err != nil {
+	if err := os.Chmod(name, 0o644); err != nil {
 		return "", err
 	}
-	return tmp, nil
+	return name, nil
 }
 
 // renameTemp renames the temporary file tmp over path. Its error says so

@@ -1,0 +1,67 @@
+//go:build unix
+
+package results
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+)
+
+// limitFileSize makes every write past n bytes of a file fail for the rest
+// of the test, as a full disk makes them fail: the kernel's file size limit
+// (RLIMIT_FSIZE), under which a write returns EFBIG (Go ignores the SIGXFSZ
+// that comes with it). The tests of this package do not run in parallel,
+// so no other test's files meet the limit.
+func limitFileSize(t *testing.T, n uint64) {
+	t.Helper()
+	var old syscall.Rlimit
+	if err := syscall.Getrlimit(syscall.RLIMIT_FSIZE, &old); err != nil {
+		t.Skipf("no file size limit here: %v", err)
+	}
+	lim := old
+	lim.Cur = n
+	if err := syscall.Setrlimit(syscall.RLIMIT_FSIZE, &lim); err != nil {
+		t.Skipf("cannot set the file size limit: %v", err)
+	}
+	t.Cleanup(func() {
+		if err := syscall.Setrlimit(syscall.RLIMIT_FSIZE, &old); err != nil {
+			t.Fatalf("restoring the file size limit: %v", err)
+		}
+	})
+}
+
+// TestFailedWritesLeaveNoTempFile: a write that fails partway, as on a full
+// disk, leaves the file as it was and no temporary file beside it, for
+// WriteFileAtomic, ReplaceFile and WriteFilesAtomic alike: a temporary file
+// left there would hold the space that the next write needs.
+func TestFailedWritesLeaveNoTempFile(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, SummaryFile)
+	if err := os.WriteFile(path, []byte("old"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	big := []byte(strings.Repeat("x", 1<<16))
+	limitFileSize(t, 1<<12)
+	writes := map[string]func() error{
+		"WriteFileAtomic":  func() error { return WriteFileAtomic(path, big) },
+		"ReplaceFile":      func() error { return ReplaceFile(path, big) },
+		"WriteFilesAtomic": func() error { return WriteFilesAtomic([]FileData{{Path: path, Data: big}}) },
+	}
+	for name, write := range writes {
+		if err := write(); err == nil {
+			t.Errorf("%s of %d bytes past the limit: no error", name, len(big))
+		}
+		if left, _ := filepath.Glob(filepath.Join(dir, ".*.tmp-*")); len(left) != 0 {
+			t.Errorf("%s: temporary files left: %v", name, left)
+			for _, l := range left {
+				os.Remove(l)
+			}
+		}
+		if b, err := os.ReadFile(path); err != nil || string(b) != "old" {
+			t.Errorf("%s: the file holds %d bytes, %v; want its old contents", name, len(b), err)
+		}
+	}
+}
