@@ -3,6 +3,7 @@ package main
 import (
 	"errors"
 
+	"github.com/infomax/infomax/experiments/engine/results"
 	"github.com/infomax/infomax/experiments/engine/sweep"
 )
 
@@ -21,10 +22,11 @@ func errorStatus(err error) int {
 
 // outHint returns the fix for an error of an unusable output directory
 // ("; pass --out DIR ..."), to follow its one line, and "" for any other
-// error.
+// error, and for a corrupt sweep.json or a full disk, whose errors say
+// their fix.
 func outHint(err error) string {
 	var oe *sweep.OutError
-	if errors.As(err, &oe) && !errors.Is(err, sweep.ErrCorruptRecord) { // that one says its fix
+	if errors.As(err, &oe) && !errors.Is(err, sweep.ErrCorruptRecord) && !results.DiskFull(err) {
 		return "; pass --out DIR with a directory you can write (it is made if missing)"
 	}
 	return ""

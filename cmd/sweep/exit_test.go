@@ -2,11 +2,13 @@ package main
 
 import (
 	"errors"
+	"fmt"
 	"io/fs"
 	"os"
 	"path/filepath"
 	"regexp"
 	"strings"
+	"syscall"
 	"testing"
 
 	"github.com/infomax/infomax/experiments/engine/results"
@@ -76,6 +78,21 @@ func TestUnusableOutIsAUsageError(t *testing.T) {
 				t.Errorf("sweep %s --out %s: exit %d, want 2\n%s%s", cmd, out, code, stdout, errs)
 			}
 		}
+	}
+}
+
+// TestAFullDiskSaysItsOwnFix: an output directory whose sweep.json cannot
+// be written for want of space says to free space, as the write's error
+// does, not to pass an --out "you can write": the directory is writable.
+func TestAFullDiskSaysItsOwnFix(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "walk")
+	full := &sweep.OutError{Dir: dir, Err: fmt.Errorf("writing %s: %w (free space on its disk, then rerun)", filepath.Join(dir, sweep.RecordFile),
+		&fs.PathError{Op: "write", Path: filepath.Join(dir, ".sweep.json.tmp-1"), Err: syscall.ENOSPC})}
+	if hint := outHint(full); hint != "" {
+		t.Errorf("outHint of a full disk: %q, want none", hint)
+	}
+	if hint := outHint(&sweep.OutError{Dir: dir, Err: fs.ErrPermission}); !strings.Contains(hint, "--out DIR") {
+		t.Errorf("outHint of a folder this user may not write: %q, want the --out hint", hint)
 	}
 }
 

@@ -65,3 +65,22 @@ func TestFailedWritesLeaveNoTempFile(t *testing.T) {
 		}
 	}
 }
+
+// TestFailedWritesNameTheFile: the error of a write that fails partway is
+// one line naming the file written, not its temporary file, and on a full
+// disk says what to do.
+func TestFailedWritesNameTheFile(t *testing.T) {
+	path := filepath.Join(t.TempDir(), ResultsFile)
+	big := []byte(strings.Repeat("x", 1<<16))
+	limitFileSize(t, 1<<12)
+	want := "writing " + path + ": file too large"
+	for name, write := range map[string]func(string, []byte) error{"WriteFileAtomic": WriteFileAtomic, "ReplaceFile": ReplaceFile} {
+		if err := write(path, big); err == nil || err.Error() != want {
+			t.Errorf("%s past the file size limit: %v, want %q", name, err, want)
+		}
+	}
+	full := &os.PathError{Op: "write", Path: filepath.Join(filepath.Dir(path), ".results.csv.tmp-1"), Err: syscall.ENOSPC}
+	if err, want := writeError(path, full), "writing "+path+": no space left on device (free space on its disk, then rerun)"; err.Error() != want || !DiskFull(err) {
+		t.Errorf("a full disk: %q, want %q", err, want)
+	}
+}

@@ -25,6 +25,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"syscall"
 	"time"
 )
 
@@ -104,15 +105,19 @@ var errTempGone = errors.New("temporary file gone")
 // renamed into place. It does nothing; a test sets it to remove the file.
 var beforeRename = func(tmp string) {}
 
-// replaceOnce is one try of ReplaceFile.
+// replaceOnce is one try of ReplaceFile. Its error names path, not the
+// temporary file (see writeError).
 func replaceOnce(path string, data []byte) error {
 	tmp, err := writeTemp(path, data)
 	if err != nil {
-		return err
+		return writeError(path, err)
 	}
 	if err := renameTemp(tmp, path); err != nil {
 		os.Remove(tmp)
-		return err
+		if errors.Is(err, errTempGone) || errors.Is(err, errFolderInTheWay) {
+			return err
+		}
+		return writeError(path, err)
 	}
 	return nil
 }
@@ -165,10 +170,14 @@ func renameTemp(tmp, path string) error {
 	return nil
 }
 
+// errFolderInTheWay is in the error of a file that cannot be written
+// because a folder holds its path.
+var errFolderInTheWay = errors.New("is a folder, which no file can replace")
+
 // folderInTheWay is the error of a file that cannot be written because a
 // folder holds its path.
 func folderInTheWay(path string) error {
-	return fmt.Errorf("%s is a folder, which no file can replace: move it away", path)
+	return fmt.Errorf("%s %w: move it away", path, errFolderInTheWay)
 }
 
 // FileData is a file for WriteFilesAtomic to write: its path and contents.
@@ -248,7 +257,7 @@ func replaceAllOnce(files []FileData) error {
 
 // writeError is the error of a file at path that could not be written,
 // naming path rather than its temporary file, and saying what to do about
-// a folder this user may not write.
+// a folder this user may not write or a full disk.
 func writeError(path string, err error) error {
 	var pe *fs.PathError
 	var le *os.LinkError
@@ -257,10 +266,19 @@ func writeError(path string, err error) error {
 	} else if errors.As(err, &le) {
 		err = le.Err
 	}
-	if errors.Is(err, fs.ErrPermission) {
+	switch {
+	case errors.Is(err, fs.ErrPermission):
 		return fmt.Errorf("writing %s: %w (make %s writable by this user, then rerun)", path, err, filepath.Dir(path))
+	case DiskFull(err):
+		return fmt.Errorf("writing %s: %w (free space on its disk, then rerun)", path, err)
 	}
 	return fmt.Errorf("writing %s: %w", path, err)
+}
+
+// DiskFull reports whether err is a write refused for want of space: the
+// disk is full (ENOSPC) or the user's quota is spent (EDQUOT).
+func DiskFull(err error) bool {
+	return errors.Is(err, syscall.ENOSPC) || errors.Is(err, syscall.EDQUOT)
 }
 
 // Values maps metric names to values. Non-finite values are stored as JSON

@@ -147,7 +147,8 @@ func (r *Runner) runOne(ctx context.Context, s *Sweep, run *RunSpec, prog *progr
 // A permission error says what a rerun needs first.
 func setupFailed(err error) runResult {
 	reason := err.Error()
-	if errors.Is(err, fs.ErrPermission) {
+	// The error of a file that results could not write says so already.
+	if errors.Is(err, fs.ErrPermission) && !strings.Contains(reason, "writable by this user") {
 		reason += " (make the run's folder writable by this user, then rerun)"
 	}
 	return runResult{status: statusFailed, reason: reason, checkpoint: -1, setup: true}
@@ -242,7 +243,7 @@ func (a *attempt) end(ctx context.Context, vals results.Values, runErr error) ru
 		}
 	}
 	if err := results.WriteSummary(a.dir, sum); err != nil {
-		res.reason = "writing summary.json: " + err.Error()
+		res.reason = err.Error() // it names summary.json
 		if res.status != statusDone {
 			res.reason = sum.Error + "; then " + res.reason
 		}

@@ -5,9 +5,12 @@ import (
 	"fmt"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/infomax/infomax/experiments/engine/results"
 )
 
 // TestTwoFilesOfOneNameCannotBothStart: sweep.json is checked and written
@@ -91,8 +94,9 @@ func TestRunsWhoseFilesCannotBeWrittenFailAndTheSweepGoesOn(t *testing.T) {
 		t.Errorf("the read-only run: %q\n%s", failed[readOnly.ID], log)
 	}
 	for _, r := range s.Runs[2:4] { // behavior = nospace
+		summary := filepath.Join(s.RunDir(out, r), results.SummaryFile)
 		if want := "fake: saving the checkpoint after step 2: write "; !strings.HasPrefix(failed[r.ID], want) ||
-			!strings.Contains(failed[r.ID], "no space left on device; then writing summary.json: ") {
+			!strings.Contains(failed[r.ID], "no space left on device; then "+summary+" is a folder") {
 			t.Errorf("the run on a full disk failed with %q, want the checkpoint's error first", failed[r.ID])
 		}
 	}

@@ -813,7 +813,7 @@ func TestAnInterruptWhileReportingIsAcknowledged(t *testing.T) {
 
 // TestAFolderItCannotWriteSaysWhatARerunNeeds: a run that failed for want
 // of permission on its folder says to fix that first, since a rerun alone
-// fails the same way; other setup errors are given as they are.
+// fails the same way, once; other setup errors are given as they are.
 func TestAFolderItCannotWriteSaysWhatARerunNeeds(t *testing.T) {
 	denied := setupFailed(&os.PathError{Op: "mkdir", Path: "runs/x/r1", Err: fs.ErrPermission})
 	if want := "mkdir runs/x/r1: permission denied (make the run's folder writable by this user, then rerun)"; denied.reason != want {
@@ -821,6 +821,11 @@ func TestAFolderItCannotWriteSaysWhatARerunNeeds(t *testing.T) {
 	}
 	if other := setupFailed(errors.New("boom")); other.reason != "boom" {
 		t.Errorf("reason %q, want boom", other.reason)
+	}
+	// A file results could not write says what to do itself, once.
+	config := fmt.Errorf("starting the run: writing runs/x/r1/config.toml: %w (make runs/x/r1 writable by this user, then rerun)", fs.ErrPermission)
+	if got := setupFailed(config); got.reason != config.Error() {
+		t.Errorf("reason %q, want %q", got.reason, config.Error())
 	}
 }
 
