@@ -17,6 +17,7 @@ import (
 
 	"github.com/BurntSushi/toml"
 
+	"github.com/infomax/infomax/experiments/engine/results"
 	"github.com/infomax/infomax/experiments/engine/sweep"
 	"github.com/infomax/infomax/internal/registry"
 	"github.com/infomax/infomax/sweeps"
@@ -85,20 +86,14 @@ func copyShipped(name, path string, force bool) (done string, err error) {
 	case err == nil && !force:
 		return "", nil
 	case err == nil:
-		return "overwrote", os.WriteFile(path, src, 0o644)
+		return "overwrote", results.WriteFileAtomic(path, src)
 	case !errors.Is(err, fs.ErrNotExist):
 		return "", fmt.Errorf("%v; remove it or give another folder", err)
 	}
-	// O_EXCL: never replace a file that appeared since it was read.
-	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o644)
-	if err != nil {
-		return "", err
-	}
-	if _, err := f.Write(src); err != nil {
-		f.Close()
-		return "", err
-	}
-	return "wrote", f.Close()
+	// Atomically, so that a full disk leaves no part of a file, which the
+	// next init would keep as the user's; never over a file that appeared
+	// since it was read.
+	return "wrote", results.CreateFileAtomic(path, src)
 }
 
 // loadSweep loads the sweep that a command line names: the file at arg

@@ -180,6 +180,33 @@ func folderInTheWay(path string) error {
 	return fmt.Errorf("%s %w: move it away", path, errFolderInTheWay)
 }
 
+// CreateFileAtomic writes data to path as WriteFileAtomic does, but only
+// where there is no file: it links its synced temporary file into place,
+// which fails, with an error that is fs.ErrExist, when a file appeared at
+// path meanwhile. A crash or a full disk leaves no file at path, rather
+// than part of one that a rerun would take for a file of the user's. Where
+// the file system has no hard links, it renames the file into place once
+// it has seen that path is free.
+func CreateFileAtomic(path string, data []byte) error {
+	tmp, err := writeTemp(path, data)
+	if err != nil {
+		return writeError(path, err)
+	}
+	defer os.Remove(tmp)
+	if err := os.Link(tmp, path); errors.Is(err, fs.ErrExist) {
+		return &fs.PathError{Op: "create", Path: path, Err: fs.ErrExist}
+	} else if err != nil {
+		if _, serr := os.Lstat(path); serr == nil {
+			return &fs.PathError{Op: "create", Path: path, Err: fs.ErrExist}
+		}
+		if err := os.Rename(tmp, path); err != nil {
+			return writeError(path, err)
+		}
+	}
+	syncDir(filepath.Dir(path))
+	return nil
+}
+
 // FileData is a file for WriteFilesAtomic to write: its path and contents.
 type FileData struct {
 	Path string

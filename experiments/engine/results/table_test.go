@@ -2,7 +2,9 @@ package results
 
 import (
 	"bytes"
+	"errors"
 	"fmt"
+	"io/fs"
 	"math"
 	"os"
 	"path/filepath"
@@ -256,5 +258,25 @@ func TestWriteFilesAtomicWritesAgainWhenATempFileIsRemoved(t *testing.T) {
 	removals = 2
 	if err := WriteFilesAtomic(files); err == nil || err.Error() != "writing "+files[1].Path+": its temporary file was removed twice before it could be renamed into place" {
 		t.Errorf("temporary file removed at both tries: %v", err)
+	}
+}
+
+// TestCreateFileAtomicNeverReplacesAFile: CreateFileAtomic writes a new
+// file whole, and refuses, with fs.ErrExist, a path where a file is,
+// leaving it and no temporary file.
+func TestCreateFileAtomicNeverReplacesAFile(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "new.toml")
+	if err := CreateFileAtomic(path, []byte("a = 1\n")); err != nil {
+		t.Fatal(err)
+	}
+	if err := CreateFileAtomic(path, []byte("a = 2\n")); !errors.Is(err, fs.ErrExist) {
+		t.Errorf("over an existing file: %v, want fs.ErrExist", err)
+	}
+	if b, err := os.ReadFile(path); err != nil || string(b) != "a = 1\n" {
+		t.Errorf("the file holds %q, %v; want the first contents", b, err)
+	}
+	if left, _ := filepath.Glob(filepath.Join(dir, ".*.tmp-*")); len(left) != 0 {
+		t.Errorf("temporary files left: %v", left)
 	}
 }

@@ -1,0 +1,68 @@
+//go:build unix
+
+package main
+
+import (
+	"bytes"
+	"os"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+
+	"github.com/infomax/infomax/sweeps"
+)
+
+// limitFileSize makes every write past n bytes of a file fail until it
+// returns, as a full disk makes them fail: the kernel's file size limit
+// (RLIMIT_FSIZE), under which a write returns EFBIG (Go ignores the SIGXFSZ
+// that comes with it). The tests of this package do not run in parallel.
+// results' tests have the same helper.
+func limitFileSize(t *testing.T, n uint64) (restore func()) {
+	t.Helper()
+	var old syscall.Rlimit
+	if err := syscall.Getrlimit(syscall.RLIMIT_FSIZE, &old); err != nil {
+		t.Skipf("no file size limit here: %v", err)
+	}
+	lim := old
+	lim.Cur = n
+	if err := syscall.Setrlimit(syscall.RLIMIT_FSIZE, &lim); err != nil {
+		t.Skipf("cannot set the file size limit: %v", err)
+	}
+	restored := false
+	restore = func() {
+		if !restored {
+			restored = true
+			if err := syscall.Setrlimit(syscall.RLIMIT_FSIZE, &old); err != nil {
+				t.Fatalf("restoring the file size limit: %v", err)
+			}
+		}
+	}
+	t.Cleanup(restore)
+	return restore
+}
+
+// TestInitOnAFullDiskLeavesNoHalfFile: `sweep init` whose writes fail
+// partway, as on a full disk, leaves no part of a sweep file, which the
+// next init would keep as the user's own edit (and `sweep run` would run);
+// once there is space again, init copies every file.
+func TestInitOnAFullDiskLeavesNoHalfFile(t *testing.T) {
+	dir := t.TempDir()
+	restore := limitFileSize(t, 512)
+	code, out, errs := runCLI("init", dir)
+	restore()
+	if code == exitOK || !strings.Contains(errs, "sweep init: writing "+dir) || strings.Count(errs, "\n") != 1 {
+		t.Errorf("init on a full disk: exit %d, want an error of one line naming the file\n%s%s", code, out, errs)
+	}
+	names, _ := filepath.Glob(filepath.Join(dir, "*"))
+	hidden, _ := filepath.Glob(filepath.Join(dir, ".*"))
+	for _, path := range append(names, hidden...) {
+		src, _ := sweeps.Source(strings.TrimSuffix(filepath.Base(path), sweeps.Ext))
+		if got, err := os.ReadFile(path); err != nil || !bytes.Equal(got, src) {
+			t.Errorf("left %s, %d bytes, not a shipped sweep's file", path, len(got))
+		}
+	}
+	if code, out, errs := runCLI("init", dir); code != exitOK {
+		t.Errorf("init with space again: exit %d\n%s%s", code, out, errs)
+	}
+}
