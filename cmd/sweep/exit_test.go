@@ -416,3 +416,25 @@ func TestReportKeepsTheFilesOfAReportItCannotWrite(t *testing.T) {
 	defer os.Chmod(dir, 0o755)
 	report("a read-only reports folder", "writing "+png+": permission denied (make "+dir+" writable")
 }
+
+// TestReportInAFolderItCannotWriteSaysTheFix: when not root, report of a
+// sweep whose folder this user may not write (a colleague's results) fails
+// with one line that names the folder and says what to do, rather than
+// the bare error of its lock file.
+func TestReportInAFolderItCannotWriteSaysTheFix(t *testing.T) {
+	if os.Geteuid() == 0 { // root writes anywhere
+		t.Skip("root writes anywhere")
+	}
+	f, out, s := ranSmallWalk(t, "")
+	if err := os.Remove(filepath.Join(s.Dir(out), ".results.lock")); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Chmod(s.Dir(out), 0o555); err != nil {
+		t.Fatal(err)
+	}
+	defer os.Chmod(s.Dir(out), 0o755)
+	code, stdout, errs := runCLI("report", f, "--out", out)
+	if want := "permission denied (make " + s.Dir(out) + " writable by this user, then rerun)\n"; code != exitFailed || !strings.HasSuffix(errs, want) || strings.Count(errs, "\n") != 1 {
+		t.Errorf("report in a read-only folder: exit %d, want 1 and one line ending %q\n%s%s", code, want, stdout, errs)
+	}
+}

@@ -293,13 +293,24 @@ func writeError(path string, err error) error {
 	} else if errors.As(err, &le) {
 		err = le.Err
 	}
+	return fmt.Errorf("writing %s: %w%s", path, err, WriteFix(filepath.Dir(path), err))
+}
+
+// WriteFix is what to do about err, the error of a file that could not be
+// written in the folder dir, to follow it: " (make DIR writable by this
+// user, then rerun)", " (free space on its disk, then rerun)" or
+// " (remount its file system read-write, then rerun)"; "" for any other
+// error.
+func WriteFix(dir string, err error) string {
 	switch {
 	case errors.Is(err, fs.ErrPermission):
-		return fmt.Errorf("writing %s: %w (make %s writable by this user, then rerun)", path, err, filepath.Dir(path))
+		return " (make " + dir + " writable by this user, then rerun)"
 	case DiskFull(err):
-		return fmt.Errorf("writing %s: %w (free space on its disk, then rerun)", path, err)
+		return " (free space on its disk, then rerun)"
+	case errors.Is(err, syscall.EROFS):
+		return " (remount its file system read-write, then rerun)"
 	}
-	return fmt.Errorf("writing %s: %w", path, err)
+	return ""
 }
 
 // DiskFull reports whether err is a write refused for want of space: the

@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"syscall"
 	"testing"
 )
 
@@ -278,5 +279,26 @@ func TestCreateFileAtomicNeverReplacesAFile(t *testing.T) {
 	}
 	if left, _ := filepath.Glob(filepath.Join(dir, ".*.tmp-*")); len(left) != 0 {
 		t.Errorf("temporary files left: %v", left)
+	}
+}
+
+// TestWriteFixSaysWhatToDo: the error of a file that could not be written
+// for want of permission, of space or of a writable file system says what
+// to do; any other error is left as it is.
+func TestWriteFixSaysWhatToDo(t *testing.T) {
+	dir := filepath.Join("runs", "x")
+	for _, c := range []struct {
+		err  error
+		want string
+	}{
+		{&os.PathError{Op: "open", Path: filepath.Join(dir, ".results.lock"), Err: syscall.EACCES}, " (make runs/x writable by this user, then rerun)"},
+		{fmt.Errorf("write: %w", syscall.ENOSPC), " (free space on its disk, then rerun)"},
+		{syscall.EDQUOT, " (free space on its disk, then rerun)"},
+		{&os.PathError{Op: "open", Path: filepath.Join(dir, ".results.lock"), Err: syscall.EROFS}, " (remount its file system read-write, then rerun)"},
+		{syscall.EISDIR, ""},
+	} {
+		if got := WriteFix(dir, c.err); got != c.want {
+			t.Errorf("WriteFix(%q, %v) = %q, want %q", dir, c.err, got, c.want)
+		}
 	}
 }

@@ -188,11 +188,11 @@ func (s *Sweep) state(out string, r *RunSpec) State {
 const dirLockFile = ".results.lock"
 
 // lockDir takes the lock of the sweep's directory under out, waiting for
-// it.
+// it. A lock file it cannot create says what to do (see results.WriteFix).
 func (s *Sweep) lockDir(out string) (unlock func(), err error) {
 	unlock, err = lockFile(filepath.Join(s.Dir(out), dirLockFile))
 	if err != nil {
-		return nil, fmt.Errorf("locking %s: %w", s.Dir(out), err)
+		return nil, fmt.Errorf("locking %s: %w%s", s.Dir(out), err, results.WriteFix(s.Dir(out), err))
 	}
 	return unlock, nil
 }
