@@ -72,18 +72,23 @@ const (
 	LockStaleAfter = 10 * time.Minute
 )
 
-// lockLive reports whether the lock at path, holding info, is live: on
-// this host, while its process exists; from another host, while its
-// heartbeat is recent.
+// lockLive reports whether the lock at path, holding info, is live: from
+// another host, while its heartbeat is recent; on this host, while its
+// process exists and its heartbeat is recent, or that process is stopped
+// (Ctrl-Z), which stops the heartbeat too. A process of this host that
+// exists but has not touched the lock for LockStaleAfter is another
+// process that took the PID of the dead one (after a reboot, or a
+// crash long ago), which would otherwise hold the run for ever.
 func lockLive(path string, info LockInfo) bool {
-	if info.Host == hostname() {
-		return processAlive(info.PID)
-	}
 	st, err := os.Stat(path)
 	if err != nil {
 		return false
 	}
-	return time.Since(st.ModTime()) < LockStaleAfter
+	recent := time.Since(st.ModTime()) < LockStaleAfter
+	if info.Host == hostname() {
+		return processAlive(info.PID) && (recent || processStopped(info.PID))
+	}
+	return recent
 }
 
 // lockState reads the lock in a run directory: held is false when there is

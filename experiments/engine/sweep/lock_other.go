@@ -8,6 +8,10 @@ import "sync"
 // way to check, every lock is taken as live.
 func processAlive(pid int) bool { return pid > 0 }
 
+// processStopped reports whether the process with this pid is stopped;
+// without a way to check, it reports false.
+func processStopped(pid int) bool { return false }
+
 // writable reports whether this process may create files in the
 // directory dir; without a way to ask, it assumes so, and the first write
 // says otherwise.

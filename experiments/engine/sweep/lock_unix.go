@@ -24,17 +24,32 @@ func processAlive(pid int) bool {
 // be reaped, as Linux's /proc/<pid>/stat tells (state Z, or X when dead);
 // where there is no /proc, it reports false.
 func zombie(pid int) bool {
+	state := procState(pid)
+	return state == 'Z' || state == 'X'
+}
+
+// processStopped reports whether the process with this pid is stopped, by
+// a signal such as Ctrl-Z's (state T) or by a debugger (t), as Linux's
+// /proc/<pid>/stat tells; where there is no /proc, it reports false.
+func processStopped(pid int) bool {
+	state := procState(pid)
+	return state == 'T' || state == 't'
+}
+
+// procState is the state letter of the process with this pid in Linux's
+// /proc/<pid>/stat, 0 where there is none.
+func procState(pid int) byte {
 	b, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/stat")
 	if err != nil {
-		return false
+		return 0
 	}
 	// The state follows the command name, which is in parentheses and may
 	// itself hold spaces and parentheses.
 	i := bytes.LastIndexByte(b, ')')
 	if i < 0 || i+2 >= len(b) {
-		return false
+		return 0
 	}
-	return b[i+2] == 'Z' || b[i+2] == 'X'
+	return b[i+2]
 }
 
 // writable reports whether this process may create files in the
