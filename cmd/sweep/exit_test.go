@@ -253,7 +253,7 @@ func TestARunThatCannotRunExitsWithOne(t *testing.T) {
 		t.Fatal(err)
 	}
 	code, stdout, errs := runCLI("run", f, "--out", out)
-	if code != exitFailed || !strings.Contains(stdout, "5 ran, 0 already done, 1 failed") || !strings.Contains(stdout, s.Runs[1].ID+": FAILED before it started: mkdir ") {
+	if code != exitFailed || !strings.Contains(stdout, "5 ran, 0 already done, 1 failed") || !strings.Contains(stdout, s.Runs[1].ID+": FAILED before it started: "+s.RunDir(out, s.Runs[1])+" is a file, not a folder: move it away, then rerun\n") {
 		t.Fatalf("exit %d, want 1\n%s%s", code, stdout, errs)
 	}
 }
@@ -436,5 +436,23 @@ func TestReportInAFolderItCannotWriteSaysTheFix(t *testing.T) {
 	code, stdout, errs := runCLI("report", f, "--out", out)
 	if want := "permission denied (make " + s.Dir(out) + " writable by this user, then rerun)\n"; code != exitFailed || !strings.HasSuffix(errs, want) || strings.Count(errs, "\n") != 1 {
 		t.Errorf("report in a read-only folder: exit %d, want 1 and one line ending %q\n%s%s", code, want, stdout, errs)
+	}
+}
+
+// TestReportWithAFileInPlaceOfItsFolderSaysSo: a file where the reports
+// folder goes is an error of one line that names it and says to move it,
+// not mkdir's "not a directory".
+func TestReportWithAFileInPlaceOfItsFolderSaysSo(t *testing.T) {
+	f, out, s := ranSmallWalk(t, "")
+	dir := filepath.Join(s.Dir(out), sweep.ReportsDir)
+	if err := os.RemoveAll(dir); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(dir, nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	code, stdout, errs := runCLI("report", f, "--out", out)
+	if want := "sweep: " + dir + " is a file, not a folder: move it away, then rerun\n"; code != exitFailed || errs != want {
+		t.Errorf("report with a file in place of reports/: exit %d, want 1 and %q\n%s%s", code, want, stdout, errs)
 	}
 }

@@ -106,7 +106,7 @@ func makeReports(s *sweep.Sweep, out string, stderr io.Writer) (files []string, 
 		}
 	}()
 	dir := filepath.Join(s.Dir(out), sweep.ReportsDir)
-	if err := os.MkdirAll(dir, 0o755); err != nil {
+	if err := sweep.MakeFolder(dir); err != nil {
 		return nil, missing, err
 	}
 	var errs []error

@@ -102,7 +102,7 @@ func panicSite(stack []byte) string {
 // reason, and the sweep goes on.
 func (r *Runner) runOne(ctx context.Context, s *Sweep, run *RunSpec, prog *progress) runResult {
 	dir := s.RunDir(r.out(), run)
-	if err := os.MkdirAll(dir, 0o755); err != nil {
+	if err := MakeFolder(dir); err != nil {
 		return setupFailed(err)
 	}
 	release, holder, err := acquireLock(dir)

@@ -62,8 +62,9 @@ func TestTwoFilesOfOneNameCannotBothStart(t *testing.T) {
 }
 
 // TestRunsWhoseFilesCannotBeWrittenFailAndTheSweepGoesOn: a run whose
-// directory cannot be made (a file stands in its way; or, when not root, a
-// read-only one) fails with the reason, and the other runs run. On a full
+// directory cannot be made (a file stands in its way, which the reason
+// names and says to move; or, when not root, a read-only one) fails with
+// the reason, and the other runs run. On a full
 // disk the failure names the first write that failed, the checkpoint's,
 // before the summary.json that followed.
 func TestRunsWhoseFilesCannotBeWrittenFailAndTheSweepGoesOn(t *testing.T) {
@@ -87,7 +88,7 @@ func TestRunsWhoseFilesCannotBeWrittenFailAndTheSweepGoesOn(t *testing.T) {
 	for _, f := range oc.Failed {
 		failed[f.ID] = f.Reason
 	}
-	if !strings.Contains(failed[blocked.ID], "not a directory") {
+	if want := s.RunDir(out, blocked) + " is a file, not a folder: move it away, then rerun"; failed[blocked.ID] != want {
 		t.Errorf("the run whose directory is a file: %q\n%s", failed[blocked.ID], log)
 	}
 	if os.Geteuid() != 0 && !strings.Contains(failed[readOnly.ID], "locking the run: ") {

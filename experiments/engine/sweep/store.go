@@ -85,14 +85,41 @@ func missing(err error) bool {
 // which is there but is not a directory (st): "--out runs is a file, not a
 // folder" where p is out itself.
 func notAFolder(p string, st os.FileInfo, out string) error {
-	what := "is not a folder"
-	if st.Mode().IsRegular() {
-		what = "is a file, not a folder"
-	}
+	what := notAFolderWhat(st)
 	if p == filepath.Clean(out) {
 		return fmt.Errorf("--out %s %s", p, what)
 	}
 	return fmt.Errorf("%s %s", p, what)
+}
+
+// notAFolderWhat says what st, which is not a folder, is: "is a file, not
+// a folder", or "is not a folder".
+func notAFolderWhat(st os.FileInfo) string {
+	if st.Mode().IsRegular() {
+		return "is a file, not a folder"
+	}
+	return "is not a folder"
+}
+
+// MakeFolder makes the folder dir and those above it that are missing, as
+// os.MkdirAll does. A file where one of them goes is an error that names
+// it and says what to do, where MkdirAll's says "not a directory".
+func MakeFolder(dir string) error {
+	err := os.MkdirAll(dir, 0o755)
+	if err == nil {
+		return nil
+	}
+	for p := dir; ; p = filepath.Dir(p) {
+		if st, serr := os.Stat(p); serr == nil {
+			if !st.IsDir() {
+				return fmt.Errorf("%s %s: move it away, then rerun", p, notAFolderWhat(st))
+			}
+			return err
+		}
+		if filepath.Dir(p) == p {
+			return err
+		}
+	}
 }
 
 // RunDir returns the directory of run r under out.
