@@ -58,13 +58,14 @@ func WriteFileAtomic(path string, data []byte) error {
 	if err := ReplaceFile(path, data); err != nil {
 		return err
 	}
-	syncDir(filepath.Dir(path))
+	SyncDir(filepath.Dir(path))
 	return nil
 }
 
-// syncDir syncs the directory dir, so that the renames into it outlast a
-// crash; a directory that cannot be opened is left as it is.
-func syncDir(dir string) {
+// SyncDir syncs the directory dir, so that the renames into it, and the
+// folders made in it, outlast a crash; a directory that cannot be opened
+// is left as it is.
+func SyncDir(dir string) {
 	if d, err := os.Open(dir); err == nil {
 		d.Sync()
 		d.Close()
@@ -203,7 +204,7 @@ func CreateFileAtomic(path string, data []byte) error {
 			return writeError(path, err)
 		}
 	}
-	syncDir(filepath.Dir(path))
+	SyncDir(filepath.Dir(path))
 	return nil
 }
 
@@ -237,7 +238,7 @@ func WriteFilesAtomic(files []FileData) error {
 	for _, f := range files {
 		if dir := filepath.Dir(f.Path); !synced[dir] {
 			synced[dir] = true
-			syncDir(dir)
+			SyncDir(dir)
 		}
 	}
 	return nil

@@ -248,7 +248,7 @@ func (r *Runner) checkDir(s *Sweep, out string) (*Outcome, error) {
 	if _, err := s.Started(out); err != nil {
 		return nil, err // it says why, better than MkdirAll's error would
 	}
-	if err := os.MkdirAll(s.Dir(out), 0o755); err != nil {
+	if err := MakeFolder(s.Dir(out)); err != nil {
 		return nil, &OutError{Dir: s.Dir(out), Err: err}
 	}
 	oc := &Outcome{}

@@ -92,6 +92,22 @@ func notAFolder(p string, st os.FileInfo, out string) error {
 	return fmt.Errorf("%s %s", p, what)
 }
 
+// missingFolders returns dir and the folders above it that do not exist,
+// dir first.
+func missingFolders(dir string) []string {
+	var missing []string
+	for p := dir; ; p = filepath.Dir(p) {
+		if _, err := os.Lstat(p); err == nil || filepath.Dir(p) == p {
+			return missing
+		}
+		missing = append(missing, p)
+	}
+}
+
+// syncDir is results.SyncDir; a test sets it to see which folders are
+// synced.
+var syncDir = results.SyncDir
+
 // notAFolderWhat says what st, which is not a folder, is: "is a file, not
 // a folder", or "is not a folder".
 func notAFolderWhat(st os.FileInfo) string {
@@ -102,11 +118,19 @@ func notAFolderWhat(st os.FileInfo) string {
 }
 
 // MakeFolder makes the folder dir and those above it that are missing, as
-// os.MkdirAll does. A file where one of them goes is an error that names
-// it and says what to do, where MkdirAll's says "not a directory".
+// os.MkdirAll does, and syncs the folder above each one it made, so that
+// they outlast a crash with the files that are then written into them
+// (results' writes sync the folder they write in, not the one above it). A
+// file where one of them goes is an error that names it and says what to
+// do, where MkdirAll's says "not a directory".
 func MakeFolder(dir string) error {
+	dir = filepath.Clean(dir)
+	made := missingFolders(dir)
 	err := os.MkdirAll(dir, 0o755)
 	if err == nil {
+		for _, p := range made {
+			syncDir(filepath.Dir(p))
+		}
 		return nil
 	}
 	for p := dir; ; p = filepath.Dir(p) {
