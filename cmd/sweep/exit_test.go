@@ -456,3 +456,24 @@ func TestReportWithAFileInPlaceOfItsFolderSaysSo(t *testing.T) {
 		t.Errorf("report with a file in place of reports/: exit %d, want 1 and %q\n%s%s", code, want, stdout, errs)
 	}
 }
+
+// TestStatusOfARunWhoseFolderIsAFileSaysTheFix: status and report name a
+// file in place of a run's folder and say to move it, as run does, rather
+// than that its summary.json cannot be read and `sweep run` runs it again,
+// which fails until it is moved.
+func TestStatusOfARunWhoseFolderIsAFileSaysTheFix(t *testing.T) {
+	f, out, s := ranSmallWalk(t, "")
+	dir := s.RunDir(out, s.Runs[1])
+	if err := os.RemoveAll(dir); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(dir, nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	want := dir + " is a file, not a folder: move it away, then rerun"
+	for _, cmd := range []string{"status", "report"} {
+		if _, stdout, errs := runCLI(cmd, f, "--out", out); !strings.Contains(stdout, want) || strings.Contains(stdout, "runs it again") {
+			t.Errorf("sweep %s with a file in place of a run's folder: want %q\n%s%s", cmd, want, stdout, errs)
+		}
+	}
+}

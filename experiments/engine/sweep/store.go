@@ -92,6 +92,16 @@ func notAFolder(p string, st os.FileInfo, out string) error {
 	return fmt.Errorf("%s %s", p, what)
 }
 
+// inTheWay is the error of a file (or anything not a folder) at path,
+// where a folder goes, naming it and saying what to do; nil when there is
+// a folder or nothing there.
+func inTheWay(path string) error {
+	if st, err := os.Stat(path); err == nil && !st.IsDir() {
+		return fmt.Errorf("%s %s: move it away, then rerun", path, notAFolderWhat(st))
+	}
+	return nil
+}
+
 // missingFolders returns dir and the folders above it that do not exist,
 // dir first.
 func missingFolders(dir string) []string {
@@ -134,9 +144,9 @@ func MakeFolder(dir string) error {
 		return nil
 	}
 	for p := dir; ; p = filepath.Dir(p) {
-		if st, serr := os.Stat(p); serr == nil {
-			if !st.IsDir() {
-				return fmt.Errorf("%s %s: move it away, then rerun", p, notAFolderWhat(st))
+		if _, serr := os.Stat(p); serr == nil {
+			if ierr := inTheWay(p); ierr != nil {
+				return ierr
 			}
 			return err
 		}
@@ -219,6 +229,9 @@ func (s *Sweep) state(out string, r *RunSpec) State {
 	case errors.Is(err, os.ErrNotExist):
 	case err != nil:
 		st.Status, st.Reason = results.StatusFailed, err.Error()+rerunsCorrupt
+		if blocked := inTheWay(dir); blocked != nil { // not a folder: no run there to read
+			st.Reason = blocked.Error()
+		}
 	default:
 		st.Summary = sum
 		st.Status, st.Reason = sum.Status, sum.Error
