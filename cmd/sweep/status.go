@@ -43,12 +43,15 @@ func status(s *sweep.Sweep, o *options, stdout, stderr io.Writer) int {
 }
 
 // runStep is how far a run has got: its summary's step or, for a running
-// run, the last step its metrics.jsonl holds when that is further: the
-// summary changes only at the run's start, its checkpoints and its end,
-// while metrics.jsonl is flushed every few seconds.
+// run or one whose process died, the last step its metrics.jsonl holds
+// when that is further: the summary changes only at the run's start, its
+// checkpoints and its end, while metrics.jsonl is flushed every few
+// seconds (and before each checkpoint, so that a process killed between a
+// checkpoint and its summary does not show a step short of the checkpoint
+// it will resume from).
 func runStep(s *sweep.Sweep, out string, st sweep.State) int {
 	step := st.Summary.Step
-	if st.Status == results.StatusRunning {
+	if st.Status == results.StatusRunning || st.Status == results.StatusInterrupted {
 		if last, ok := results.LastStep(filepath.Join(s.RunDir(out, st.Run), results.MetricsFile)); ok {
 			step = max(step, last)
 		}

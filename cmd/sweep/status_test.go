@@ -3,6 +3,8 @@ package main
 import (
 	"os"
 	"path/filepath"
+	"regexp"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -114,5 +116,31 @@ func TestStatusNamesDoneRunsThatKeptNoModel(t *testing.T) {
 		if _, err := os.Stat(filepath.Join(s.RunDir(out, r), walkModel)); err != nil {
 			t.Errorf("%s, run with keep_models, kept no model: %v", r.ID, err)
 		}
+	}
+}
+
+// TestStatusOfAKilledRunShowsHowFarItGot: a run whose process was killed
+// between a checkpoint and the summary that records it (its summary.json
+// still at an earlier step) shows the step its metrics.jsonl reached, not
+// one short of the checkpoint it will resume from.
+func TestStatusOfAKilledRunShowsHowFarItGot(t *testing.T) {
+	f, out, s := ranSmallWalk(t, "")
+	dir := s.RunDir(out, s.Runs[0])
+	sum, err := results.ReadSummary(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	last, ok := results.LastStep(filepath.Join(dir, results.MetricsFile))
+	if !ok || last < 2 {
+		t.Fatalf("the run logged up to step %d (%v); the test needs 2 or more", last, ok)
+	}
+	sum.Status, sum.Step = results.StatusRunning, 1
+	if err := results.WriteSummary(dir, sum); err != nil {
+		t.Fatal(err)
+	}
+	_, stdout, errs := runCLI("status", f, "--out", out)
+	row := regexp.MustCompile(`(?m)^1\s+` + regexp.QuoteMeta(s.Runs[0].ID) + `\s+interrupted\s+(\d+)\s`).FindStringSubmatch(stdout)
+	if row == nil || row[1] != strconv.Itoa(last) {
+		t.Errorf("status of a killed run: want step %d\n%s%s", last, stdout, errs)
 	}
 }
