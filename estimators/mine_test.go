@@ -139,3 +139,24 @@ func TestMINEMomentumChecked(t *testing.T) {
 		}
 	}
 }
+
+// TestMINEFloorIsSongErmons checks the value of the floor, not only that
+// one is applied: Song & Ermon's mine_lower_bound floors the average at
+// 1e-4, so a first partition term of e^-8 (3.4e-4) is kept as it is and
+// one of e^-10 (4.5e-5) is raised to exactly 1e-4.
+func TestMINEFloorIsSongErmons(t *testing.T) {
+	for _, c := range []struct {
+		neg, want float64
+	}{{-8, math.Exp(-8)}, {-10, 1e-4}} {
+		n := c.neg
+		est := ranMINE(t, []float64{0, n, n, n, 0, n, n, n, 0})
+		if err := est.Update(); err != nil {
+			t.Fatal(err)
+		}
+		// The graph runs in float32: the partition term is e^n to float32's
+		// precision.
+		if got, _ := est.Average(); math.Abs(got-c.want) > 1e-6*c.want {
+			t.Errorf("negative scores %g: average %g, want %g", n, got, c.want)
+		}
+	}
+}
