@@ -164,3 +164,24 @@ func TestReferencesDoNotAllocateScoreArrays(t *testing.T) {
 		}
 	}
 }
+
+// TestSoftplusClosedForms checks the float64 softplus that every Reference
+// of the JS loss uses against values known in closed form: log 2 at 0,
+// e^x to within rounding far below 0 (where log(1 + e^x) computed as
+// x + log(1 + e^-x) cancels to 0), x far above 0 (where log(1 + e^x)
+// computed directly overflows), and log(1 + e) at 1.
+func TestSoftplusClosedForms(t *testing.T) {
+	for _, c := range []struct{ x, want float64 }{
+		{0, math.Ln2},
+		{1, math.Log(1 + math.E)},
+		{-1, math.Log(1 + 1/math.E)},
+		{-40, math.Exp(-40)},
+		{-700, math.Exp(-700)},
+		{40, 40},
+		{1000, 1000},
+	} {
+		if got := softplus(c.x); math.Abs(got-c.want) > 1e-14*math.Abs(c.want) {
+			t.Errorf("softplus(%g) = %g, want %g", c.x, got, c.want)
+		}
+	}
+}
