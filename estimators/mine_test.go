@@ -15,8 +15,18 @@ import (
 // different scores and checks, at every step, the moving average that
 // Update keeps and the surrogate's gradient against MINE's formula
 // -(pos/nPos) + (neg e^s / nNeg) / A_t, with A_t = m A_(t-1) + (1-m) P_t.
+//
+// It does so for the default momentum 0.9 and for momentum 0, where A_t is
+// P_t and every step's gradient is DV's.
 func TestMINEMovingAverageGradient(t *testing.T) {
-	const momentum = 0.9
+	for _, momentum := range []float64{0.9, 0} {
+		checkMINEMovingAverage(t, momentum)
+	}
+}
+
+// checkMINEMovingAverage is TestMINEMovingAverageGradient for one momentum.
+func checkMINEMovingAverage(t *testing.T, momentum float64) {
+	t.Helper()
 	rng := rand.New(rand.NewPCG(5, 6))
 	for maskName, mask := range testMasks() {
 		est := mustNew(t, "mine", Params{"momentum": momentum}).(*MINE)
@@ -68,7 +78,7 @@ func TestMINEMovingAverageGradient(t *testing.T) {
 					want = math.Exp(scores[i]) / nNeg / average
 				}
 				if math.Abs(grad[i]-want) > 1e-12 {
-					t.Errorf("%s step %d: d loss/d s[%d] = %.12g, want %.12g", maskName, step, i, grad[i], want)
+					t.Errorf("momentum %g, %s step %d: d loss/d s[%d] = %.12g, want %.12g", momentum, maskName, step, i, grad[i], want)
 				}
 			}
 			_, wantMI := DV{}.Reference(scores, mask)
@@ -157,6 +167,21 @@ func TestMINEFloorIsSongErmons(t *testing.T) {
 		// precision.
 		if got, _ := est.Average(); math.Abs(got-c.want) > 1e-6*c.want {
 			t.Errorf("negative scores %g: average %g, want %g", n, got, c.want)
+		}
+	}
+}
+
+// TestMINEVanishedPartitionIsDivergence checks that a partition term that
+// is not a positive number is reported as divergence and not folded into
+// the average: 0, which is e^-200 in float32, and NaN, from a NaN score.
+// math.Max lets a NaN through the floor, so a NaN average would otherwise
+// poison every later step's gradient.
+func TestMINEVanishedPartitionIsDivergence(t *testing.T) {
+	for _, n := range []float64{-200, math.NaN()} {
+		est := ranMINE(t, []float64{0, n, n, n, 0, n, n, n, 0})
+		var de *DivergedError
+		if err := est.Update(); !errors.As(err, &de) || !strings.Contains(de.Reason, "partition term") {
+			t.Errorf("negative scores %g: Update returned %v, want a *DivergedError naming the partition term", n, err)
 		}
 	}
 }
