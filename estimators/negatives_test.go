@@ -11,12 +11,24 @@ import (
 	"gorgonia.org/tensor"
 )
 
-// TestNegativeSamplerKeepsKPerRow checks every sample: each row keeps its
-// positives and exactly K of its base negatives, and over many samples
-// each candidate is drawn about K/n of the time.
+// TestNegativeSamplerKeepsKPerRow checks that every row keeps its positives
+// and exactly K negatives drawn from its own, each negative drawn with
+// probability K/n over many samples (n the row's negatives), for K well
+// below n and for K = n-1, the largest K that still draws.
 func TestNegativeSamplerKeepsKPerRow(t *testing.T) {
-	base := Blocks(4, 5) // 15 negatives per row
-	s, err := NewNegativeSampler(base, 3)
+	for _, c := range []struct {
+		base *Mask
+		k    int
+	}{{Blocks(4, 5), 3}, {Diagonal(4), 2}} {
+		checkSamplerDraws(t, c.base, c.k)
+	}
+}
+
+// checkSamplerDraws samples k negatives a row of base 3,000 times and
+// checks the roles of every draw and how often each negative is drawn.
+func checkSamplerDraws(t *testing.T, base *Mask, k int) {
+	t.Helper()
+	s, err := NewNegativeSampler(base, k)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -42,15 +54,18 @@ func TestNegativeSamplerKeepsKPerRow(t *testing.T) {
 					drawn[i]++
 				}
 			}
-			if neg != 3 {
-				t.Fatalf("row %d has %d negatives, want 3", r, neg)
+			if neg != k {
+				t.Fatalf("row %d has %d negatives, want %d", r, neg, k)
 			}
 		}
 	}
-	want := samples * 3.0 / 15
-	for i, n := range drawn {
-		if base.Roles[i] == Negative && math.Abs(float64(n)-want) > 5*math.Sqrt(want) {
-			t.Errorf("entry %d drawn %d times in %d samples, want about %.0f", i, n, samples, want)
+	// Every row of these masks has the same number of negatives.
+	n := base.Count(Negative) / base.Rows
+	p := float64(k) / float64(n)
+	want, sd := samples*p, math.Sqrt(samples*p*(1-p))
+	for i, got := range drawn {
+		if base.Roles[i] == Negative && math.Abs(float64(got)-want) > 5*sd {
+			t.Errorf("%dx%d mask, k %d: entry %d drawn %d times in %d samples, want about %.0f", base.Rows, base.Cols, k, i, got, samples, want)
 		}
 	}
 }
