@@ -1,6 +1,7 @@
 package reports
 
 import (
+	"math"
 	"os"
 	"slices"
 	"strings"
@@ -130,5 +131,38 @@ func TestInteractionWithPairAveragesEachSeed(t *testing.T) {
 	md, _ := os.ReadFile(paths[0])
 	if !strings.Contains(string(md), "| infonce   | 3 |") || !strings.Contains(string(md), "+6.5 / +6.0 / +8.5") {
 		t.Errorf("infonce's row lacks n = 3 or the seeds' mean changes +6.5 / +6.0 / +8.5:\n%s", md)
+	}
+}
+
+// TestInteractionIntervalsAtTheirLevel checks the CSV's interval bounds on
+// negativesRuns at the levels 0.95 and 0.9, from Student's t quantiles
+// read from a table: t(0.975, 2) = 4.302653 and t(0.95, 2) = 2.919986.
+// infonce's changes 6, 5, 7 have mean 6 and sd 1, so half-width t/√3; its
+// interaction 5, 4, 5 has mean 14/3 and sd √(1/3), so half-width t/3. The
+// reference's own row has no interaction: its cells are empty.
+func TestInteractionIntervalsAtTheirLevel(t *testing.T) {
+	for _, c := range []struct{ level, t float64 }{{0.95, 4.302652729749464}, {0.9, 2.919985580355516}} {
+		spec := Spec{Kind: "interaction", Name: "i", Options: map[string]any{
+			"metric": "linear_y_acc", "factor": "num_negatives", "from": int64(1), "to": int64(0),
+			"by": "estimator", "reference": "jsd", "scale": int64(100), "level": c.level,
+		}}
+		_, paths := checkAndMake(t, "interaction", negativesRuns(t), spec, t.TempDir())
+		rows := readCSV(t, paths[1])
+		for _, w := range []struct {
+			column string
+			want   float64
+		}{
+			{"change_low", 6 - c.t/math.Sqrt(3)}, {"change_high", 6 + c.t/math.Sqrt(3)},
+			{"interaction_low", 14.0/3 - c.t/3}, {"interaction_high", 14.0/3 + c.t/3},
+		} {
+			if got := csvNumber(t, rows, "infonce", w.column); math.Abs(got-w.want) > 1e-6 {
+				t.Errorf("level %g: infonce's %s %.9g, want %.9g", c.level, w.column, got, w.want)
+			}
+		}
+		for _, column := range []string{"interaction_mean", "interaction_low", "interaction_high", "interaction_per_seed"} {
+			if got := csvCell(t, rows, "jsd", column); got != "" {
+				t.Errorf("level %g: the reference's %s is %q, want empty", c.level, column, got)
+			}
+		}
 	}
 }
