@@ -317,3 +317,30 @@ func TestMarginSelectsAListValuedParameter(t *testing.T) {
 		t.Errorf("a list in a list in a list: %v, want an error showing how to write a list value", err)
 	}
 }
+
+// TestMarginCountsOnlyStrictGainsAsAhead checks a margin whose seeds tie,
+// gain and lose against the baseline (differences 0, +10 and -10 points):
+// one seed is ahead, not two, and the tie prints as 0.0, with no sign.
+func TestMarginCountsOnlyStrictGainsAsAhead(t *testing.T) {
+	var fakes []fakeRun
+	for s, v := range map[string][]float64{"model": {0.5, 0.6, 0.4}, "base": {0.5, 0.5, 0.5}} {
+		for seed, x := range v {
+			fakes = append(fakes, fakeRun{ID: s + strconv.Itoa(seed), Seed: int64(seed),
+				Params: map[string]any{"preset": s}, Metrics: results.Values{"acc": x}})
+		}
+	}
+	spec := Spec{Kind: "margin", Name: "ties", Options: map[string]any{
+		"rows": []any{"preset"}, "metric": "acc", "where": map[string]any{"preset": "model"},
+		"baselines": []map[string]any{{"label": "base", "where": map[string]any{"preset": "base"}}},
+		"scale":     int64(100), "precision": int64(1),
+	}}
+	_, paths := checkAndMake(t, "margin", makeRuns(t, fakes...), spec, t.TempDir())
+	rows := readCSV(t, paths[1])
+	if got := csvCell(t, rows, "model", "base_ahead"); got != "1" {
+		t.Errorf("base_ahead %s, want 1: a tie is not a gain", got)
+	}
+	md, _ := os.ReadFile(paths[0])
+	if !strings.Contains(string(md), "| 0.0 / +10.0 / -10.0 |") {
+		t.Errorf("the per-seed cell should read 0.0 / +10.0 / -10.0:\n%s", md)
+	}
+}
