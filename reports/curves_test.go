@@ -3,6 +3,7 @@ package reports
 import (
 	"math"
 	"os"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -151,5 +152,30 @@ func TestLinesRuns(t *testing.T) {
 		if got := linesRuns(groups); got != want {
 			t.Errorf("linesRuns = %q, want %q", got, want)
 		}
+	}
+}
+
+// TestMeanCurveSkipsANonFiniteValue checks a step at which one seed's run
+// logged NaN (a diverged estimate): the curve there is the mean and range
+// of the other seeds, 4 and 6, not NaN.
+func TestMeanCurveSkipsANonFiniteValue(t *testing.T) {
+	var fakes []fakeRun
+	for seed, v := range [][]float64{{1, math.NaN()}, {2, 4}, {3, 6}} {
+		fakes = append(fakes, fakeRun{ID: "r" + strconv.Itoa(seed), Seed: int64(seed),
+			Params: map[string]any{"estimator": "nwj"}, Metrics: results.Values{"loss": 0},
+			Log: func(log func(int, results.Values)) {
+				for step, x := range v {
+					log(step, results.Values{"loss": x})
+				}
+			}})
+	}
+	runs := makeRuns(t, fakes...)
+	logs, err := readLogs(Spec{Name: "c"}, runs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := meanCurve(runs, logs, "loss", curvesOptions{Band: "range"})
+	if len(c.Steps) != 2 || c.Mean[1] != 5 || c.Lo[1] != 4 || c.Hi[1] != 6 {
+		t.Errorf("curve %+v: want mean 5 in [4, 6] at step 1", c)
 	}
 }

@@ -121,3 +121,18 @@ func TestThinKeepsEndsAndBound(t *testing.T) {
 		t.Errorf("thin dropped an end: first %v, last %v", pts[0], pts[len(pts)-1])
 	}
 }
+
+// TestStaircaseStatsKeepsTheMiddleOfAnOddStage checks the second half of a
+// stage of odd length 5: the last 3 records, as the Gaussian task's own
+// summary takes them (its begin = end - (S - S/2)), so that a report and a
+// run's summary agree. Here 5, 6, 7: mean 6, variance 2/3, at level 6.
+func TestStaircaseStatsKeepsTheMiddleOfAnOddStage(t *testing.T) {
+	var recs []results.Record
+	for i, e := range []float64{100, 100, 5, 6, 7} {
+		recs = append(recs, results.Record{Step: i, Values: results.Values{"mi": e, "true_mi": 6}})
+	}
+	got := StaircaseStats(recs, "mi", "true_mi")
+	if len(got) != 1 || got[0].N != 3 || !near(got[0].Mean, 6, 1e-12) || !near(got[0].Variance, 2.0/3, 1e-12) {
+		t.Errorf("StaircaseStats = %+v, want N 3, mean 6, variance 2/3", got)
+	}
+}

@@ -419,3 +419,26 @@ func TestRemoveStaleLeavesFilesNoReportWrites(t *testing.T) {
 	}
 	checkThere(t, dir, "notes.txt")
 }
+
+// TestBiasVarianceOrdersLevelsByValue checks that the rows of a run's
+// levels 0.5, 2 and 10 come in the order of their values, not of their
+// labels as text ("0.5", "10", "2").
+func TestBiasVarianceOrdersLevelsByValue(t *testing.T) {
+	metrics := results.Values{}
+	for _, l := range []string{"10", "2", "0.5"} {
+		for _, s := range []string{"mean", "bias", "variance", "mse"} {
+			metrics["level_"+l+"_"+s] = 1
+		}
+	}
+	runs := makeRuns(t, fakeRun{ID: "a", Seed: 0, Params: map[string]any{"estimator": "nwj", "critic": "separable"}, Metrics: metrics})
+	_, paths := checkAndMake(t, "bias_variance", runs, Spec{Kind: "bias_variance", Name: "b", Options: map[string]any{}}, t.TempDir())
+	rows := readCSV(t, paths[1])
+	col := slices.Index(rows[0], "true_mi")
+	var got []string
+	for _, r := range rows[1:] {
+		got = append(got, r[col])
+	}
+	if want := []string{"0.5", "2", "10"}; !slices.Equal(got, want) {
+		t.Errorf("levels in the order %v, want %v", got, want)
+	}
+}
