@@ -287,19 +287,26 @@ func TestGaussianSamplersHaveTheirCovariance(t *testing.T) {
 }
 
 // TestUniformSamplerAddsBoundedNoise checks the uniform family's draws:
-// x in [0, 1), y - x in [-ε, ε], and the noise's variance ε²/3.
+// x in [0, 1), y - x in [-ε, ε], and the noise's mean 0 and variance ε²/3
+// (the mean tells U(-ε, ε) from U(0, ε), whose second moment is also
+// ε²/3; its standard error here is √(0.03/40000) = 0.0009).
 func TestUniformSamplerAddsBoundedNoise(t *testing.T) {
 	p := mustParse(t, "uniform-2x2-eps0.3")
 	s := p.Draw(20000, 0, rand.NewPCG(5, 6))
-	var ss float64
+	var sum, ss float64
 	for i, x := range s.X {
 		noise := s.Y[i] - x
 		if x < 0 || x >= 1 || math.Abs(noise) > 0.3 {
 			t.Fatalf("draw %d: x = %g, y - x = %g", i, x, noise)
 		}
+		sum += noise
 		ss += noise * noise
 	}
-	if v := ss / float64(len(s.X)); math.Abs(v-0.03) > 0.002 {
+	n := float64(len(s.X))
+	if m := sum / n; math.Abs(m) > 0.005 {
+		t.Errorf("noise mean %.4f, want 0", m)
+	}
+	if v := ss/n - (sum/n)*(sum/n); math.Abs(v-0.03) > 0.002 {
 		t.Errorf("noise variance %.4f, want 0.09/3 = 0.03", v)
 	}
 }
