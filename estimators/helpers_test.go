@@ -122,7 +122,12 @@ func referenceLossGradient(est Estimator, scores []float64, mask *Mask) []float6
 	return grad
 }
 
+// close reports whether a is within tol of b, relative to 1 + |b|, and
+// equal to b where b is infinite.
 func close(a, b, tol float64) bool {
+	if math.IsInf(b, 0) {
+		return a == b // the tolerance below is infinite too, and would pass any a
+	}
 	return math.Abs(a-b) <= tol*(1+math.Abs(b))
 }
 
