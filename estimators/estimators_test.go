@@ -117,7 +117,8 @@ func (termsOf) Reference([]float64, *Mask) (loss, mi float64) { return 0, 0 }
 
 // TestBuildChecksTheTerms checks that Build refuses, with an error saying
 // what is wrong, terms that the training loop could not use: none, a
-// missing Loss or MI, a Loss that is not a scalar; and passes good ones.
+// missing Loss or MI, a Loss or an MI that is not a scalar; and passes
+// good ones.
 func TestBuildChecksTheTerms(t *testing.T) {
 	mask := Diagonal(2)
 	for _, c := range []struct {
@@ -129,6 +130,7 @@ func TestBuildChecksTheTerms(t *testing.T) {
 		{"no MI", func(s *G.Node) *Terms { return &Terms{Loss: G.Must(G.Mean(s))} }, "without a Loss or an MI node"},
 		{"no loss", func(s *G.Node) *Terms { return &Terms{MI: G.Must(G.Mean(s))} }, "without a Loss or an MI node"},
 		{"a matrix loss", func(s *G.Node) *Terms { return &Terms{Loss: s, MI: G.Must(G.Mean(s))} }, "a Loss of shape (2, 2)"},
+		{"a matrix MI", func(s *G.Node) *Terms { return &Terms{Loss: G.Must(G.Mean(s)), MI: s} }, "an MI of shape (2, 2)"},
 		{"good", func(s *G.Node) *Terms { m := G.Must(G.Mean(s)); return &Terms{Loss: m, MI: m} }, ""},
 	} {
 		g := G.NewGraph()

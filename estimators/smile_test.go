@@ -3,6 +3,8 @@ package estimators
 import (
 	"math"
 	"testing"
+
+	"gorgonia.org/tensor"
 )
 
 func TestSMILEReferenceByHand(t *testing.T) {
@@ -38,5 +40,24 @@ func TestSMILETauChecked(t *testing.T) {
 	est, err := New("smile", nil)
 	if err != nil || est.(SMILE).Tau != 5 {
 		t.Errorf("default smile: %v, %v; want tau 5", est, err)
+	}
+}
+
+// TestSMILEClipsOnlyThePartitionTerm runs SMILE's graph with tau = 1 on
+// scores whose positives (3) and negatives (2) lie above tau: the
+// estimate is mean_pos s - log mean_neg e^clip(s) = 3 - 1 = 2, the
+// positives unclipped as in Song & Ermon's smile_lower_bound, in both
+// float64 and float32.
+func TestSMILEClipsOnlyThePartitionTerm(t *testing.T) {
+	mask := Diagonal(3)
+	scores := []float64{3, 2, 2, 2, 3, 2, 2, 2, 3}
+	for _, dt := range []tensor.Dtype{tensor.Float64, tensor.Float32} {
+		run, err := runGraph(SMILE{Tau: 1}, scores, mask, dt)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !close(run.mi, 2, 1e-6) {
+			t.Errorf("%v: SMILE(tau 1) = %v, want 3 - log e^1 = 2", dt, run.mi)
+		}
 	}
 }

@@ -182,3 +182,32 @@ func TestUnsavedStateNamesAnUpdaterWithoutState(t *testing.T) {
 type updaterOnly struct{ Estimator }
 
 func (updaterOnly) Update() error { return nil }
+
+// TestMINEStateDiscardsAPendingPartition checks that restoring a state
+// drops a partition term that ran but was not folded in: resuming from a
+// checkpoint must not fold in a batch of the abandoned run, so Update
+// right after UnmarshalState finds nothing that ran, and the average is
+// the saved one.
+func TestMINEStateDiscardsAPendingPartition(t *testing.T) {
+	mask := Diagonal(3)
+	r := newMineRig(t, mask)
+	r.step(t, []float64{1, 0, 0, 0, 1, 0, 0, 0, 1}, mask)
+	saved, err := r.est.MarshalState()
+	if err != nil {
+		t.Fatal(err)
+	}
+	want, _ := r.est.Average()
+	if err := r.vm.RunAll(); err != nil { // a step that ran, not yet folded in
+		t.Fatal(err)
+	}
+	r.vm.Reset()
+	if err := r.est.UnmarshalState(saved); err != nil {
+		t.Fatal(err)
+	}
+	if err := r.est.Update(); err == nil {
+		t.Error("Update after UnmarshalState folded in a partition term from before the restore")
+	}
+	if got, _ := r.est.Average(); got != want {
+		t.Errorf("average %v after the restore, want the saved %v", got, want)
+	}
+}
