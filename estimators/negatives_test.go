@@ -238,3 +238,49 @@ func TestMaskIndicatorFollowsTheSampledMask(t *testing.T) {
 		t.Errorf("MaskIndicator accepted a mask of another shape than the scores")
 	}
 }
+
+// TestTwoSamplersInOneGraphKeepTheirOwnMasks builds DV twice in one graph,
+// on the masks of two samplers of the same base, which start with the same
+// roles, and samples them from different sources: each estimate must be
+// the Reference on its own sampler's mask. Were their constant nodes named
+// by the roles alone, gorgonia would merge them at Build, and one
+// estimator would read the other's negatives.
+func TestTwoSamplersInOneGraphKeepTheirOwnMasks(t *testing.T) {
+	base := Blocks(4, 3)
+	rng := rand.New(rand.NewPCG(11, 12))
+	scores := randomScores(rng, base.Rows*base.Cols, 3)
+	g := G.NewGraph()
+	x := newScoresNode(g, scores, base, tensor.Float64)
+	var samplers []*NegativeSampler
+	var terms []*Terms
+	for range 2 {
+		s, err := NewNegativeSampler(base, 2)
+		if err != nil {
+			t.Fatal(err)
+		}
+		tm, err := build(DV{}, x, s.Mask)
+		if err != nil {
+			t.Fatal(err)
+		}
+		samplers, terms = append(samplers, s), append(terms, tm)
+	}
+	vm := G.NewTapeMachine(g)
+	defer vm.Close()
+	for step := range 3 {
+		for i, s := range samplers {
+			if err := s.Sample(rand.New(rand.NewPCG(uint64(step), uint64(i)))); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if err := vm.RunAll(); err != nil {
+			t.Fatal(err)
+		}
+		for i, s := range samplers {
+			_, want := DV{}.Reference(scores, s.Mask)
+			if got := scalarValue(terms[i].MI.Value()); !close(got, want, 1e-12) {
+				t.Errorf("step %d, sampler %d: DV %.12g, want %.12g on its own mask", step, i, got, want)
+			}
+		}
+		vm.Reset()
+	}
+}
