@@ -179,3 +179,15 @@ func TestMeanCurveSkipsANonFiniteValue(t *testing.T) {
 		t.Errorf("curve %+v: want mean 5 in [4, 6] at step 1", c)
 	}
 }
+
+// TestBandOfOneValueIsNone checks that a single value has no band in any
+// mode, as bandOf's doc says: not even "range", whose min and max would
+// otherwise draw a band of zero width at the mean.
+func TestBandOfOneValueIsNone(t *testing.T) {
+	for _, band := range []string{"sd", "ci", "range", "none"} {
+		mean, lo, hi := bandOf([]float64{3}, band)
+		if mean != 3 || !math.IsNaN(lo) || !math.IsNaN(hi) {
+			t.Errorf("band %s of one value 3: mean %v, band [%v, %v]; want 3 and no band", band, mean, lo, hi)
+		}
+	}
+}

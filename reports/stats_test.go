@@ -136,3 +136,27 @@ func TestStaircaseStatsKeepsTheMiddleOfAnOddStage(t *testing.T) {
 		t.Errorf("StaircaseStats = %+v, want N 3, mean 6, variance 2/3", got)
 	}
 }
+
+// TestSmoothSkipsInfinities checks that Smooth skips ±Inf as it skips NaN,
+// in both modes: a diverged step's +Inf must not make every later smoothed
+// value infinite. With factor 0.5 on 1, +Inf, 3: m = 0.5, weight 0.5
+// gives 1, held across the +Inf, then m = 1.75, weight 0.75 gives 7/3.
+// With a window of 2 on 1, -Inf, 3: 1, 1, then mean(1, 3) = 2.
+func TestSmoothSkipsInfinities(t *testing.T) {
+	for _, c := range []struct {
+		xs     []float64
+		factor float64
+		want   []float64
+	}{
+		{[]float64{1, math.Inf(1), 3}, 0.5, []float64{1, 1, 7.0 / 3}},
+		{[]float64{1, math.Inf(-1), 3}, 2, []float64{1, 1, 2}},
+	} {
+		got := Smooth(c.xs, c.factor)
+		for i := range c.want {
+			if !near(got[i], c.want[i], 1e-12) {
+				t.Errorf("Smooth(%v, %g) = %v, want %v", c.xs, c.factor, got, c.want)
+				break
+			}
+		}
+	}
+}
