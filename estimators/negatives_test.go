@@ -284,3 +284,22 @@ func TestTwoSamplersInOneGraphKeepTheirOwnMasks(t *testing.T) {
 		vm.Reset()
 	}
 }
+
+// TestNegativeSamplerAcceptsShortRowsWithoutPositives checks the rule of
+// NewNegativeSampler's doc: only rows that hold a positive need K
+// negatives. Row 2 of this 3x3 base holds one negative and no positive,
+// so K = 2 is accepted, and that row keeps its one negative.
+func TestNegativeSamplerAcceptsShortRowsWithoutPositives(t *testing.T) {
+	I, P, N := Ignored, Positive, Negative
+	base := &Mask{Rows: 3, Cols: 3, Roles: []Role{P, N, N, N, P, N, I, N, I}}
+	s, err := NewNegativeSampler(base, 2)
+	if err != nil {
+		t.Fatalf("K = 2 refused: %v", err)
+	}
+	if err := s.Sample(rand.New(rand.NewPCG(1, 2))); err != nil {
+		t.Fatal(err)
+	}
+	if got := s.Mask.Roles[6:]; got[0] != Ignored || got[1] != Negative || got[2] != Ignored {
+		t.Errorf("row 2 became %v, want its roles %v", got, base.Roles[6:])
+	}
+}
