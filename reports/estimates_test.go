@@ -242,3 +242,21 @@ func TestEstimatesBiasOverTheSameRuns(t *testing.T) {
 		t.Errorf("bias %v over %s seeds; want -7.95 over 2 (seeds 0 and 1: estimates 77.0 and 77.1 against 85)", bias, n)
 	}
 }
+
+// TestEstimatesTruthOverTheEstimatesSeeds checks that where the truth
+// differs between seeds (1, 2 and 6 here) and the estimate is not finite
+// at one (seed 2), the truth is averaged over the seeds whose estimate
+// counts: bias = mean(1.5, 2.5) - mean(1, 2) = 0.5, not 2 - 3 = -1.
+func TestEstimatesTruthOverTheEstimatesSeeds(t *testing.T) {
+	var fakes []fakeRun
+	for seed, v := range [][2]float64{{1.5, 1}, {2.5, 2}, {math.NaN(), 6}} {
+		fakes = append(fakes, fakeRun{ID: "r" + formatValue(int64(seed)), Seed: int64(seed),
+			Params: map[string]any{"estimator": "ksg"}, Metrics: results.Values{"mi": v[0], "true_mi": v[1]}})
+	}
+	spec := Spec{Kind: "estimates", Name: "e", Options: map[string]any{"rows": []any{"estimator"}}}
+	_, paths := checkAndMake(t, "estimates", makeRuns(t, fakes...), spec, t.TempDir())
+	rows := readCSV(t, paths[1])
+	if bias, truth := csvNumber(t, rows, "ksg", "bias"), csvNumber(t, rows, "ksg", "true"); !near(bias, 0.5, 1e-12) || !near(truth, 1.5, 1e-12) {
+		t.Errorf("bias %v against truth %v; want 0.5 against 1.5, seed 2's truth left out with its estimate", bias, truth)
+	}
+}
