@@ -74,11 +74,9 @@ const (
 
 // lockLive reports whether the lock at path, holding info, is live: from
 // another host, while its heartbeat is recent; on this host, while its
-// process exists and its heartbeat is recent, or that process is stopped
-// (Ctrl-Z), which stops the heartbeat too. A process of this host that
-// exists but has not touched the lock for LockStaleAfter is another
-// process that took the PID of the dead one (after a reboot, or a
-// crash long ago), which would otherwise hold the run for ever.
+// process exists, unless the lock has had no heartbeat for LockStaleAfter
+// and that process started after the lock's last heartbeat (see
+// pidTakenSince).
 func lockLive(path string, info LockInfo) bool {
 	st, err := os.Stat(path)
 	if err != nil {
@@ -86,9 +84,28 @@ func lockLive(path string, info LockInfo) bool {
 	}
 	recent := time.Since(st.ModTime()) < LockStaleAfter
 	if info.Host == hostname() {
-		return processAlive(info.PID) && (recent || processStopped(info.PID))
+		return processAlive(info.PID) && (recent || !pidTakenSince(info.PID, st.ModTime()))
 	}
 	return recent
+}
+
+// pidTakenSince reports whether the live process with this pid started
+// after touched, the last heartbeat of a lock that names it, and so is
+// another process that took the PID of the lock's dead holder (after a
+// reboot, or a crash long ago), which would otherwise hold the run for
+// ever. The holder itself started before it took the lock, however late
+// its next heartbeat comes: a process stopped by Ctrl-Z or a debugger, a
+// laptop's suspend (the heartbeat's ticker does not count the time
+// asleep), a machine too loaded to schedule it. A start read within a
+// second of touched counts as before it: /proc tells it in hundredths of a
+// second, and a holder may take its first lock within milliseconds of its
+// start. Where the start of a process cannot be read, it reports false.
+func pidTakenSince(pid int, touched time.Time) bool {
+	if processStopped(pid) {
+		return false
+	}
+	started, ok := processStart(pid)
+	return ok && started.After(touched.Add(time.Second))
 }
 
 // lockState reads the lock in a run directory: held is false when there is

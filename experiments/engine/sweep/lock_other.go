@@ -2,7 +2,10 @@
 
 package sweep
 
-import "sync"
+import (
+	"sync"
+	"time"
+)
 
 // processAlive reports whether a process with this pid exists. Without a
 // way to check, every lock is taken as live.
@@ -11,6 +14,10 @@ func processAlive(pid int) bool { return pid > 0 }
 // processStopped reports whether the process with this pid is stopped;
 // without a way to check, it reports false.
 func processStopped(pid int) bool { return false }
+
+// processStart returns when the process with this pid started; without a
+// way to check, ok is false, and a lock of a live process is held.
+var processStart = func(pid int) (started time.Time, ok bool) { return time.Time{}, false }
 
 // writable reports whether this process may create files in the
 // directory dir; without a way to ask, it assumes so, and the first write

@@ -7,7 +7,9 @@ import (
 	"errors"
 	"os"
 	"strconv"
+	"strings"
 	"syscall"
+	"time"
 )
 
 // processAlive reports whether a process with this pid exists and has not
@@ -39,17 +41,58 @@ func processStopped(pid int) bool {
 // procState is the state letter of the process with this pid in Linux's
 // /proc/<pid>/stat, 0 where there is none.
 func procState(pid int) byte {
+	fields := procStat(pid)
+	if len(fields) == 0 || len(fields[0]) != 1 {
+		return 0
+	}
+	return fields[0][0]
+}
+
+// procStat returns the fields of Linux's /proc/<pid>/stat that follow the
+// command name, from the state (field 3) on; none where there is no such
+// file.
+func procStat(pid int) []string {
 	b, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/stat")
 	if err != nil {
-		return 0
+		return nil
 	}
-	// The state follows the command name, which is in parentheses and may
-	// itself hold spaces and parentheses.
+	// The command name is in parentheses and may itself hold spaces and
+	// parentheses.
 	i := bytes.LastIndexByte(b, ')')
-	if i < 0 || i+2 >= len(b) {
-		return 0
+	if i < 0 {
+		return nil
 	}
-	return b[i+2]
+	return strings.Fields(string(b[i+1:]))
+}
+
+// userHZ is the unit of the times in /proc/<pid>/stat: clock ticks of
+// 1/100 s, which Linux exports on every architecture Go supports.
+const userHZ = 100
+
+// processStart returns when the process with this pid started, from its
+// start in Linux's /proc/<pid>/stat and the time since boot in
+// /proc/uptime, both counting the time asleep; ok is false where there is
+// no /proc. A variable, so that a test can give a process any start.
+var processStart = func(pid int) (started time.Time, ok bool) {
+	fields := procStat(pid)
+	if len(fields) < 20 {
+		return time.Time{}, false
+	}
+	ticks, err := strconv.ParseUint(fields[19], 10, 64) // field 22, starttime
+	if err != nil {
+		return time.Time{}, false
+	}
+	b, err := os.ReadFile("/proc/uptime")
+	if err != nil {
+		return time.Time{}, false
+	}
+	up, _, _ := strings.Cut(string(b), " ")
+	uptime, err := strconv.ParseFloat(up, 64)
+	if err != nil {
+		return time.Time{}, false
+	}
+	age := time.Duration((uptime - float64(ticks)/userHZ) * float64(time.Second))
+	return time.Now().Add(-age), true
 }
 
 // writable reports whether this process may create files in the

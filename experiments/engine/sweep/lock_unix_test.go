@@ -66,3 +66,70 @@ func TestALockWhosePIDWasReusedGoesStale(t *testing.T) {
 	}
 	release()
 }
+
+// TestALateHeartbeatKeepsALiveHoldersLock: the lock of a live process of
+// this host that has held it since before its last heartbeat stays held
+// however late the next heartbeat is: after a laptop's suspend of an hour
+// (the heartbeat's ticker does not count the time asleep, so the lock
+// stays untouched for up to LockHeartbeat after the wake-up), or on a
+// machine so loaded that the heartbeat is not scheduled. Taking it would
+// have two processes write one run. Only a process that started after the
+// lock was last touched has taken a dead holder's PID. Where the start of
+// a process cannot be read, a lock of a live process is held, as before.
+func TestALateHeartbeatKeepsALiveHoldersLock(t *testing.T) {
+	cmd := exec.Command("sleep", "60")
+	if err := cmd.Start(); err != nil {
+		t.Skipf("no sleep command: %v", err)
+	}
+	defer cmd.Wait()
+	defer cmd.Process.Kill()
+	dir := t.TempDir()
+	path := filepath.Join(dir, results.LockFile)
+	if err := os.WriteFile(path, []byte(strconv.Itoa(cmd.Process.Pid)+" "+hostname()+"\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	touched := time.Now().Add(-time.Hour)
+	if err := os.Chtimes(path, touched, touched); err != nil {
+		t.Fatal(err)
+	}
+	defer func(f func(int) (time.Time, bool)) { processStart = f }(processStart)
+	for _, c := range []struct {
+		name    string
+		started time.Time
+		known   bool
+		held    bool
+	}{
+		{"started before its last heartbeat", touched.Add(-time.Minute), true, true},
+		{"started unknown", time.Time{}, false, true},
+		{"started as it took the lock", touched.Add(100 * time.Millisecond), true, true},
+		{"started after the last heartbeat", touched.Add(time.Minute), true, false},
+	} {
+		processStart = func(int) (time.Time, bool) { return c.started, c.known }
+		if _, held := lockState(dir); held != c.held {
+			t.Errorf("%s: the lock of a live process untouched for an hour is held %v, want %v", c.name, held, c.held)
+		}
+	}
+}
+
+// TestProcessStartIsWhenTheProcessStarted: processStart reads, from
+// /proc, when a process started, to within a second.
+func TestProcessStartIsWhenTheProcessStarted(t *testing.T) {
+	if _, err := os.Stat("/proc/self/stat"); err != nil {
+		t.Skip("no /proc to read a process's start from")
+	}
+	before := time.Now()
+	cmd := exec.Command("sleep", "60")
+	if err := cmd.Start(); err != nil {
+		t.Skipf("no sleep command: %v", err)
+	}
+	defer cmd.Wait()
+	defer cmd.Process.Kill()
+	after := time.Now()
+	started, ok := processStart(cmd.Process.Pid)
+	if !ok || started.Before(before.Add(-time.Second)) || started.After(after.Add(time.Second)) {
+		t.Errorf("processStart of a process started between %s and %s = %s, %v", before.Format(time.StampMilli), after.Format(time.StampMilli), started.Format(time.StampMilli), ok)
+	}
+	if _, ok := processStart(1 << 30); ok {
+		t.Errorf("processStart of no process knows its start")
+	}
+}
