@@ -24,17 +24,8 @@ func TestALockWhosePIDWasReusedGoesStale(t *testing.T) {
 	if _, err := os.Stat("/proc/self/stat"); err != nil {
 		t.Skip("no /proc to tell a stopped process by")
 	}
-	cmd := exec.Command("sleep", "60")
-	if err := cmd.Start(); err != nil {
-		t.Skipf("no sleep command: %v", err)
-	}
-	defer cmd.Wait()
-	defer cmd.Process.Kill()
-	dir := t.TempDir()
-	path := filepath.Join(dir, results.LockFile)
-	if err := os.WriteFile(path, []byte(strconv.Itoa(cmd.Process.Pid)+" "+hostname()+"\n"), 0o644); err != nil {
-		t.Fatal(err)
-	}
+	cmd := startSleeper(t)
+	dir, path := lockedBy(t, cmd.Process.Pid)
 	if _, held := lockState(dir); !held {
 		t.Fatalf("a fresh lock of a live process of this host is not held")
 	}
@@ -77,17 +68,8 @@ func TestALockWhosePIDWasReusedGoesStale(t *testing.T) {
 // lock was last touched has taken a dead holder's PID. Where the start of
 // a process cannot be read, a lock of a live process is held, as before.
 func TestALateHeartbeatKeepsALiveHoldersLock(t *testing.T) {
-	cmd := exec.Command("sleep", "60")
-	if err := cmd.Start(); err != nil {
-		t.Skipf("no sleep command: %v", err)
-	}
-	defer cmd.Wait()
-	defer cmd.Process.Kill()
-	dir := t.TempDir()
-	path := filepath.Join(dir, results.LockFile)
-	if err := os.WriteFile(path, []byte(strconv.Itoa(cmd.Process.Pid)+" "+hostname()+"\n"), 0o644); err != nil {
-		t.Fatal(err)
-	}
+	cmd := startSleeper(t)
+	dir, path := lockedBy(t, cmd.Process.Pid)
 	touched := time.Now().Add(-time.Hour)
 	if err := os.Chtimes(path, touched, touched); err != nil {
 		t.Fatal(err)
@@ -118,12 +100,7 @@ func TestProcessStartIsWhenTheProcessStarted(t *testing.T) {
 		t.Skip("no /proc to read a process's start from")
 	}
 	before := time.Now()
-	cmd := exec.Command("sleep", "60")
-	if err := cmd.Start(); err != nil {
-		t.Skipf("no sleep command: %v", err)
-	}
-	defer cmd.Wait()
-	defer cmd.Process.Kill()
+	cmd := startSleeper(t)
 	after := time.Now()
 	started, ok := processStart(cmd.Process.Pid)
 	if !ok || started.Before(before.Add(-time.Second)) || started.After(after.Add(time.Second)) {
@@ -132,4 +109,32 @@ func TestProcessStartIsWhenTheProcessStarted(t *testing.T) {
 	if _, ok := processStart(1 << 30); ok {
 		t.Errorf("processStart of no process knows its start")
 	}
+}
+
+// startSleeper starts a child process that sleeps for a minute, killed and
+// reaped when the test ends, or skips the test where there is no sleep
+// command.
+func startSleeper(t *testing.T) *exec.Cmd {
+	t.Helper()
+	cmd := exec.Command("sleep", "60")
+	if err := cmd.Start(); err != nil {
+		t.Skipf("no sleep command: %v", err)
+	}
+	t.Cleanup(func() {
+		cmd.Process.Kill()
+		cmd.Wait()
+	})
+	return cmd
+}
+
+// lockedBy makes a run folder whose lock names the process pid of this
+// host, and returns the folder and the lock's path.
+func lockedBy(t *testing.T, pid int) (dir, path string) {
+	t.Helper()
+	dir = t.TempDir()
+	path = filepath.Join(dir, results.LockFile)
+	if err := os.WriteFile(path, []byte(strconv.Itoa(pid)+" "+hostname()+"\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return dir, path
 }
