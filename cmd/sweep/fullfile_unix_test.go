@@ -66,3 +66,26 @@ func TestInitOnAFullDiskLeavesNoHalfFile(t *testing.T) {
 		t.Errorf("init with space again: exit %d\n%s%s", code, out, errs)
 	}
 }
+
+// TestAResultsCSVItCannotWriteIsNamedOnce: a results.csv that cannot be
+// written (a full disk) is named once in the error of `sweep run` and of
+// `sweep report`, not "writing results.csv: writing
+// .../results.csv: ...".
+func TestAResultsCSVItCannotWriteIsNamedOnce(t *testing.T) {
+	f, out, s := ranSmallWalk(t, "")
+	path := filepath.Join(s.Dir(out), "results.csv")
+	for _, cmd := range []string{"run", "report"} {
+		if err := os.Remove(path); err != nil {
+			t.Fatal(err)
+		}
+		restore := limitFileSize(t, 8)
+		code, stdout, errs := runCLI(cmd, f, "--out", out)
+		restore()
+		if code == exitOK || strings.Count(errs, "results.csv") != 1 || !strings.Contains(errs, "sweep: writing "+path+": ") {
+			t.Errorf("sweep %s, results.csv unwritable: exit %d; want an error that names %s once\n%s%s", cmd, code, path, stdout, errs)
+		}
+		if code, stdout, errs := runCLI("report", f, "--out", out); code != exitOK {
+			t.Fatalf("sweep report with space again: exit %d\n%s%s", code, stdout, errs)
+		}
+	}
+}

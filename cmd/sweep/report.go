@@ -39,7 +39,7 @@ func report(s *sweep.Sweep, o *options, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stdout, "%s declares no [[figures]] or [[tables]]\n", s.File)
 	}
 	if werr := s.WriteResults(o.out); werr != nil {
-		fmt.Fprintf(stderr, "sweep: writing results.csv: %v\n", werr)
+		fmt.Fprintf(stderr, "sweep: %v\n", werr) // it names results.csv
 		return exitFailed
 	}
 	fmt.Fprintf(stdout, "wrote %s\n", filepath.Join(s.Dir(o.out), results.ResultsFile))

@@ -97,7 +97,7 @@ func FormatMetric(x float64) string {
 func WriteResultsCSV(path string, params []string, rows []ResultsRow) error {
 	b, err := EncodeResultsCSV(params, rows)
 	if err != nil {
-		return err
+		return fmt.Errorf("writing %s: %w", path, err)
 	}
 	return WriteFileAtomic(path, b)
 }

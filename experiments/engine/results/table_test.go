@@ -302,3 +302,17 @@ func TestWriteFixSaysWhatToDo(t *testing.T) {
 		}
 	}
 }
+
+// TestWriteResultsCSVErrorNamesTheFile: rows that do not fit the columns
+// (a bug of the caller's) are an error that names results.csv's path, as a
+// failed write's is, and leave no file.
+func TestWriteResultsCSVErrorNamesTheFile(t *testing.T) {
+	path := filepath.Join(t.TempDir(), ResultsFile)
+	err := WriteResultsCSV(path, []string{"a", "b"}, []ResultsRow{{RunID: "r", Params: []string{"1"}}})
+	if err == nil || !strings.HasPrefix(err.Error(), "writing "+path+": ") {
+		t.Errorf("WriteResultsCSV of a row short of a column: %v, want an error naming %s", err, path)
+	}
+	if _, serr := os.Stat(path); !errors.Is(serr, fs.ErrNotExist) {
+		t.Errorf("a failed WriteResultsCSV left %s: %v", path, serr)
+	}
+}

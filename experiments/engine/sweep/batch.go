@@ -143,7 +143,7 @@ func (b *batch) runJob(i int) {
 		b.table.set(i, res.sum)
 	}
 	if err := b.table.writeIfDue(); err != nil {
-		b.fail(fmt.Errorf("writing results.csv: %w", err))
+		b.fail(err) // it names results.csv
 	}
 }
 

@@ -215,7 +215,7 @@ func (r *Runner) Run(ctx context.Context, s *Sweep) (*Outcome, error) {
 	}
 	states, err = s.rewriteResults(out)
 	if err != nil {
-		return oc, fmt.Errorf("writing results.csv: %w", err)
+		return oc, err // it names results.csv
 	}
 	for i, st := range states {
 		if r.Shard.Contains(i) && st.Status != results.StatusDone {

@@ -274,7 +274,7 @@ func (s *Sweep) WriteResults(out string) error {
 // rewriteResults is WriteResults, and returns the states of the runs it
 // read.
 func (s *Sweep) rewriteResults(out string) ([]State, error) {
-	unlock, err := s.lockDir(out)
+	unlock, err := s.lockResults(out)
 	if err != nil {
 		return nil, err
 	}

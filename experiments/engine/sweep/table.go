@@ -1,6 +1,7 @@
 package sweep
 
 import (
+	"fmt"
 	"maps"
 	"path/filepath"
 	"slices"
@@ -64,7 +65,7 @@ func (t *resultsTable) writeIfDue() error {
 	if !t.changed || time.Since(t.written) < resultsEvery {
 		return nil
 	}
-	unlock, err := t.s.lockDir(t.out)
+	unlock, err := t.s.lockResults(t.out)
 	if err != nil {
 		return err
 	}
@@ -92,6 +93,16 @@ func (s *Sweep) resultsRow(r *RunSpec, status results.Status, sum *results.Summa
 // writeResultsCSV writes the sweep's results.csv under out from rows, with
 // [Sweep.Columns] as its parameter columns; the caller holds the sweep
 // directory's lock.
+// lockResults takes the lock of the sweep's directory under out to write
+// its results.csv; its error names results.csv, as the write's does.
+func (s *Sweep) lockResults(out string) (unlock func(), err error) {
+	unlock, err = s.lockDir(out)
+	if err != nil {
+		return nil, fmt.Errorf("writing %s: %w", filepath.Join(s.Dir(out), results.ResultsFile), err)
+	}
+	return unlock, nil
+}
+
 func (s *Sweep) writeResultsCSV(out string, rows []results.ResultsRow) error {
 	return results.WriteResultsCSV(filepath.Join(s.Dir(out), results.ResultsFile), s.Columns(), rows)
 }
