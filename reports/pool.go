@@ -17,8 +17,8 @@ type Grouping struct {
 	// Unit names a group in messages: "row", "point", "line", "cell".
 	Unit string
 	// Option is the option whose keys tell groups apart, where a setting
-	// that should tell them apart too goes ("rows", "group"); "" for a
-	// kind whose keys are fixed (a heat map's x and y).
+	// that should tell them apart too goes ("rows", "group", a heat map's
+	// "x"); "" for a kind whose keys are fixed.
 	Option string
 	// Selectable says that the kind has a where option to pick runs by.
 	Selectable bool
