@@ -72,8 +72,33 @@ const userHZ = 100
 // processStart returns when the process with this pid started, from its
 // start in Linux's /proc/<pid>/stat and the time since boot in
 // /proc/uptime, both counting the time asleep; ok is false where there is
-// no /proc. A variable, so that a test can give a process any start.
+// no /proc, or where what /proc says of this very process is not when it
+// started (see procStartAgrees). A variable, so that a test can give a
+// process any start.
 var processStart = func(pid int) (started time.Time, ok bool) {
+	if !procStartAgrees() {
+		return time.Time{}, false
+	}
+	return procStart(pid)
+}
+
+// startedAt is when this process started, to within its Go runtime's
+// start-up.
+var startedAt = time.Now()
+
+// procStartAgrees reports whether procStart of this very process is
+// within a few seconds of startedAt. Where it is not, no start read from
+// /proc can be trusted: /proc/uptime counts from a container's start (as
+// lxcfs makes it) while /proc/<pid>/stat counts from the host's boot, or
+// the wall clock has been set since this process started.
+func procStartAgrees() bool {
+	started, ok := procStart(os.Getpid())
+	d := started.Sub(startedAt)
+	return ok && d > -5*time.Second && d < 5*time.Second
+}
+
+// procStart is processStart without the check that /proc can be trusted.
+func procStart(pid int) (started time.Time, ok bool) {
 	fields := procStat(pid)
 	if len(fields) < 20 {
 		return time.Time{}, false

@@ -138,3 +138,22 @@ func lockedBy(t *testing.T, pid int) (dir, path string) {
 	}
 	return dir, path
 }
+
+// TestProcessStartTrustsProcOnlyWhereItAgrees: processStart reads no start
+// from /proc where what /proc says of this process is not when it started
+// (a container whose /proc/uptime counts from its own start, a wall clock
+// set since), so that a live holder's lock is not taken on a wrong start.
+func TestProcessStartTrustsProcOnlyWhereItAgrees(t *testing.T) {
+	started, ok := procStart(os.Getpid())
+	if !ok {
+		t.Skip("no /proc to read a process's start from")
+	}
+	if !procStartAgrees() {
+		t.Fatalf("/proc's start of this process %v is not near its start %v", started, startedAt)
+	}
+	defer func(was time.Time) { startedAt = was }(startedAt)
+	startedAt = startedAt.Add(time.Hour)
+	if _, ok := processStart(os.Getpid()); ok {
+		t.Errorf("processStart trusts /proc an hour off this process's start")
+	}
+}
