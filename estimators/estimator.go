@@ -395,7 +395,7 @@ func rejectUnknownParams[E any, F ~func(Params) (E, error)](name string, known P
 			}
 			return zero, &ParamError{Param: first, Owners: owners,
 				Err: fmt.Errorf("estimator %q has no parameter %q (it takes %s)%s%s", name, first, paramList(known), note,
-					registry.DidYouMean(first, slices.Collect(maps.Keys(known))))}
+					registry.DidYouMean(first, slices.Sorted(maps.Keys(known))))}
 		}
 		for _, k := range slices.Sorted(maps.Keys(p)) {
 			if v := p[k]; math.IsNaN(v) || math.IsInf(v, 0) {

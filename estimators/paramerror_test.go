@@ -32,3 +32,17 @@ func TestUnknownParamNamesItsOwners(t *testing.T) {
 		t.Errorf("smile with tua: TakenWhere = %q, %q; want none", key, values)
 	}
 }
+
+// TestUnknownParamSuggestionIsDeterministic checks that a misspelt
+// parameter as near to two that an estimator takes is met with the same
+// one every time, the first in sorted order, not whichever a map's order
+// gives first.
+func TestUnknownParamSuggestionIsDeterministic(t *testing.T) {
+	f := rejectUnknownParams("two", Params{"ab": 1, "aa": 1, "ad": 1, "ae": 1}, func(Params) (int, error) { return 0, nil })
+	for range 50 {
+		_, err := f(Params{"ac": 1})
+		if err == nil || !strings.Contains(err.Error(), `did you mean "aa"?`) {
+			t.Fatalf("a parameter one edit from aa, ab, ad and ae: %v, want the suggestion aa", err)
+		}
+	}
+}
