@@ -147,9 +147,11 @@ func heartbeat(runDir string) (stop func()) {
 
 // acquireLock takes the lock of the run in runDir. When another live
 // process holds it, it returns that process and a nil release. A stale lock
-// (its process is gone from this host, or the file is corrupt, or it names
-// this process, which does not hold it, and its heartbeat has stopped: see
-// leftByFormerSelf) is broken.
+// (see lockLive: its process is gone from this host, or its PID was taken
+// by a process started since its last heartbeat, or it is of another host
+// and has had no heartbeat for LockStaleAfter; or the file is corrupt; or
+// it names this process, which does not hold it, and its heartbeat has
+// stopped: see leftByFormerSelf) is broken.
 //
 // The lock file is complete from the moment it exists: it is written to a
 // temporary file and hard-linked into place, which fails if a lock exists.
