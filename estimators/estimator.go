@@ -483,12 +483,12 @@ func namesWhere(keep func(Info) bool) []string {
 
 // Lookup returns the registration of the named estimator. An unknown name is
 // an error that lists the known names and suggests the closest one or,
-// where none is close, says how a new estimator becomes known: its file
-// registers it in init, and a binary knows the estimators it was built
-// with.
+// where none is close to a name that is not empty, says how a new
+// estimator becomes known: its file registers it in init, and a binary
+// knows the estimators it was built with.
 func Lookup(name string) (Info, error) {
 	info, err := estimatorRegistry.Lookup(name)
-	if err != nil && registry.Closest(name, Names()) == "" {
+	if err != nil && name != "" && registry.Closest(name, Names()) == "" {
 		err = fmt.Errorf("%w; an estimator of your own must call estimators.Register in its init() (README.md, \"Adding an estimator\"), "+
 			"and a sweep binary knows only those it was built with: go install ./cmd/sweep again, or use go run ./cmd/sweep", err)
 	}

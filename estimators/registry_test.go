@@ -48,6 +48,11 @@ func TestRegistryUnknownNameSaysHowToRegister(t *testing.T) {
 	if _, err := New("jsdd", nil); err == nil || strings.Contains(err.Error(), "Register") {
 		t.Errorf("New(jsdd) error = %v; want the suggestion of jsd alone", err)
 	}
+	// An empty name is no estimator of the user's own: the list of known
+	// names is the fix.
+	if _, err := New("", nil); err == nil || strings.Contains(err.Error(), "Register") || !strings.Contains(err.Error(), "known: ") {
+		t.Errorf("New(\"\") error = %v; want the known names alone", err)
+	}
 }
 
 // TestRegistryUnknownParamSuggests checks that a misspelt parameter is an
