@@ -109,13 +109,21 @@ func TestLastStepReadsTheLastWholeRecord(t *testing.T) {
 		fmt.Fprintf(&long, `{"step":%d,"values":{"loss":%d.25}}`+"\n", step, step)
 	}
 	lastLong := strings.Count(long.String(), "\n")
+	// A record of many metrics, wider than a small window would be.
+	var metrics []string
+	for i := range 1000 {
+		metrics = append(metrics, fmt.Sprintf(`"metric_%d":%d.5`, i, i))
+	}
+	wide := `{"step":1,"values":{"x":1}}` + "\n" + `{"step":9,"values":{` + strings.Join(metrics, ",") + `}}` + "\n"
 	for _, tc := range []struct {
 		name, text string
 		step       int
 		ok         bool
 	}{
 		{"short", `{"step":1,"values":{"x":1}}` + "\n" + `{"step":7,"values":{"x":2}}` + "\n", 7, true},
+		{"one record", `{"step":5,"values":{"x":1}}` + "\n", 5, true},
 		{"long", long.String(), lastLong, true},
+		{"wide last record", wide, 9, true},
 		{"torn", `{"step":1,"values":{"x":1}}` + "\n" + `{"step":2,"values":{"x":2}}` + "\n" + `{"step":3,"val`, 2, true},
 		{"empty", "", 0, false},
 	} {
