@@ -335,6 +335,7 @@ func TestBadSweepFiles(t *testing.T) {
 		{"a valid override leaves the first faulty run's error", head + "[parameters.hidden]\nvalues = [[0], [4]]\n[parameters.batch_size]\nvalues = [8, 0]\n[[overrides]]\nwhere = { hidden = [4], batch_size = 0 }\nsteps = 3\n", 4, `parameters.hidden: hidden[0] = 0`},
 		{"override written inline, with an unknown key", head + "overrides = [{ where = { estimator = \"dv\" }, stepz = 3 }]\n[parameters.estimator]\nvalues = [\"jsd\", \"dv\"]\n", 3, `overrides[0].stepz: unknown key`},
 		{"override selecting no run", head + "[base]\nwidth = 4\nsteps = 6\n[parameters.width]\nvalues = [2, 4]\naxis = true\n[parameters.steps]\nvalues = [3, 6]\naxis = true\n[[overrides]]\nwhere = { width = 2, steps = 3 }\nbatch_size = 8\n", 13, `overrides[0].where: selects no run of the sweep`},
+		{"the second of two overrides selecting no run", head + "[base]\nwidth = 4\nsteps = 6\n[parameters.width]\nvalues = [2, 4]\naxis = true\n[parameters.steps]\nvalues = [3, 6]\naxis = true\n[[overrides]]\nwhere = { width = 2 }\nbatch_size = 8\n[[overrides]]\nwhere = { width = 2, steps = 3 }\nbatch_size = 6\n", 16, `overrides[1].where: selects no run of the sweep`},
 		{"overrides not a list of tables", head + "overrides = 3\n", 3, `overrides: got the integer 3: want [[overrides]] entries`},
 	}
 	for _, c := range cases {
