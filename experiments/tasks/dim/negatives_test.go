@@ -130,6 +130,10 @@ func TestStepsBesideEpochsIsAnError(t *testing.T) {
 	if err := c.Validate(); err == nil || !strings.Contains(err.Error(), "epochs = 2: steps = 25 sets the training length") {
 		t.Fatalf("steps beside epochs: %v, want an error naming both", err)
 	}
+	c.SetKeys([]string{"steps"})
+	if err := c.Validate(); err != nil {
+		t.Fatalf("a sweep file setting steps alone: %v", err)
+	}
 }
 
 // TestScoringOnlyTheKeptPairsChangesNoStep trains the same model twice for
