@@ -90,9 +90,6 @@ func (s *Sweep) resultsRow(r *RunSpec, status results.Status, sum *results.Summa
 	return row
 }
 
-// writeResultsCSV writes the sweep's results.csv under out from rows, with
-// [Sweep.Columns] as its parameter columns; the caller holds the sweep
-// directory's lock.
 // lockResults takes the lock of the sweep's directory under out to write
 // its results.csv; its error names results.csv, as the write's does.
 func (s *Sweep) lockResults(out string) (unlock func(), err error) {
@@ -103,6 +100,9 @@ func (s *Sweep) lockResults(out string) (unlock func(), err error) {
 	return unlock, nil
 }
 
+// writeResultsCSV writes the sweep's results.csv under out from rows, with
+// [Sweep.Columns] as its parameter columns; the caller holds the sweep
+// directory's lock.
 func (s *Sweep) writeResultsCSV(out string, rows []results.ResultsRow) error {
 	return results.WriteResultsCSV(filepath.Join(s.Dir(out), results.ResultsFile), s.Columns(), rows)
 }
