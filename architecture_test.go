@@ -54,6 +54,7 @@ var layers = map[string]int{
 	"internal/english":              0,
 	"internal/safetensors":          0,
 	"internal/hugepage":             0,
+	"internal/fulldisk":             0,
 	"internal/vec":                  -1,
 	"internal/parallel":             -1,
 	"sweeps":                        0,
