@@ -149,11 +149,11 @@ func buildHeatGrid(kind string, spec Spec, runs []Run, o heatmapOptions) (heatGr
 	col, row := map[string]int{}, map[string]int{}
 	for i, x := range xs {
 		g.XLabels = append(g.XLabels, axisLabel(x, "\n"))
-		col[x.Label()] = i
+		col[cellKey(x.Values)] = i
 	}
 	for i, y := range ys {
 		g.YLabels = append(g.YLabels, axisLabel(y, ", "))
-		row[y.Label()] = i
+		row[cellKey(y.Values)] = i
 	}
 	cells, err := groupRuns(kind, spec, runs, slices.Concat(o.X, o.Y))
 	if err != nil {
@@ -169,7 +169,7 @@ func buildHeatGrid(kind string, spec Spec, runs []Run, o heatmapOptions) (heatGr
 	for _, cell := range cells {
 		means := perSeed(cell.Runs, metricOf(o.Z, o.Scale))
 		nx := len(o.X)
-		r, c := row[strings.Join(cell.Values[nx:], ", ")], col[strings.Join(cell.Values[:nx], ", ")]
+		r, c := row[cellKey(cell.Values[nx:])], col[cellKey(cell.Values[:nx])]
 		g.Cells[r][c], _ = MeanSD(seedValues(means))
 		g.Counts[r][c] = len(means)
 		lo, hi := runsRange(means)
@@ -180,6 +180,11 @@ func buildHeatGrid(kind string, spec Spec, runs []Run, o heatmapOptions) (heatGr
 	}
 	return g, nil
 }
+
+// cellKey is the key of an axis's column or row by its keys' values, the
+// same for the axis's own groups as for the part of a cell's values that
+// lies on that axis.
+func cellKey(values []string) string { return strings.Join(values, "\x00") }
 
 // axisLabel names an axis's group: its value where the axis has one key,
 // as the heat maps of a grid of two parameters always did, else its
