@@ -294,7 +294,31 @@ func writeError(path string, err error) error {
 	} else if errors.As(err, &le) {
 		err = le.Err
 	}
-	return fmt.Errorf("writing %s: %w%s", path, err, WriteFix(filepath.Dir(path), err))
+	return &WriteError{Path: path, Err: err, Fix: WriteFix(filepath.Dir(path), err)}
+}
+
+// WriteError is the error of a file that could not be written: the file,
+// the cause and what to do about it. Its message is "writing PATH: CAUSE"
+// followed by Fix.
+type WriteError struct {
+	Path string
+	Err  error
+	// Fix is WriteFix's advice for Err, "" where it has none.
+	Fix string
+}
+
+// Error returns "writing PATH: CAUSE" followed by the fix.
+func (e *WriteError) Error() string { return "writing " + e.Path + ": " + e.Err.Error() + e.Fix }
+
+// Unwrap returns the cause, so that errors.Is sees fs.ErrPermission or
+// syscall.ENOSPC through a WriteError.
+func (e *WriteError) Unwrap() error { return e.Err }
+
+// SaysFix reports whether err holds a WriteError that says what to do, so
+// that a caller adding its own advice would repeat it.
+func SaysFix(err error) bool {
+	var we *WriteError
+	return errors.As(err, &we) && we.Fix != ""
 }
 
 // WriteFix is what to do about err, the error of a file that could not be

@@ -311,6 +311,27 @@ func TestWriteFixSaysWhatToDo(t *testing.T) {
 	}
 }
 
+// TestWriteErrorSaysItsFix: a file that could not be written is a
+// WriteError that names the file, not its temporary file, keeps its cause
+// for errors.Is, and tells SaysFix whether it says what to do, through
+// wrapping; an error that merely mentions the advice does not.
+func TestWriteErrorSaysItsFix(t *testing.T) {
+	path := filepath.Join("runs", "x", ResultsFile)
+	denied := fmt.Errorf("recording: %w", writeError(path, &os.PathError{Op: "open", Path: path + ".tmp-1", Err: syscall.EACCES}))
+	if want := "recording: writing runs/x/results.csv: permission denied (make runs/x writable by this user, then rerun)"; denied.Error() != want {
+		t.Errorf("%q, want %q", denied, want)
+	}
+	if !SaysFix(denied) || !errors.Is(denied, fs.ErrPermission) {
+		t.Errorf("SaysFix %v, errors.Is(ErrPermission) %v, want both", SaysFix(denied), errors.Is(denied, fs.ErrPermission))
+	}
+	if dir := writeError(path, syscall.EISDIR); SaysFix(dir) || dir.Error() != "writing runs/x/results.csv: is a directory" {
+		t.Errorf("a folder in the way: %q, SaysFix %v, want no fix", dir, SaysFix(dir))
+	}
+	if mention := errors.New("make runs/x writable by this user, then rerun"); SaysFix(mention) {
+		t.Error("SaysFix of a plain error that mentions the advice")
+	}
+}
+
 // TestWriteResultsCSVErrorNamesTheFile: rows that do not fit the columns
 // (a bug of the caller's) are an error that names results.csv's path, as a
 // failed write's is, and leave no file.

@@ -148,7 +148,7 @@ func (r *Runner) runOne(ctx context.Context, s *Sweep, run *RunSpec, prog *progr
 func setupFailed(err error) runResult {
 	reason := err.Error()
 	// The error of a file that results could not write says so already.
-	if errors.Is(err, fs.ErrPermission) && !strings.Contains(reason, "writable by this user") {
+	if errors.Is(err, fs.ErrPermission) && !results.SaysFix(err) {
 		reason += " (make the run's folder writable by this user, then rerun)"
 	}
 	return runResult{status: statusFailed, reason: reason, checkpoint: -1, setup: true}

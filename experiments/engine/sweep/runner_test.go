@@ -823,9 +823,15 @@ func TestAFolderItCannotWriteSaysWhatARerunNeeds(t *testing.T) {
 		t.Errorf("reason %q, want boom", other.reason)
 	}
 	// A file results could not write says what to do itself, once.
-	config := fmt.Errorf("starting the run: writing runs/x/r1/config.toml: %w (make runs/x/r1 writable by this user, then rerun)", fs.ErrPermission)
-	if got := setupFailed(config); got.reason != config.Error() {
-		t.Errorf("reason %q, want %q", got.reason, config.Error())
+	written := &results.WriteError{Path: "runs/x/r1/config.toml", Err: fs.ErrPermission, Fix: results.WriteFix("runs/x/r1", fs.ErrPermission)}
+	config := fmt.Errorf("starting the run: %w", written)
+	if got, want := setupFailed(config).reason, "starting the run: writing runs/x/r1/config.toml: permission denied (make runs/x/r1 writable by this user, then rerun)"; got != want {
+		t.Errorf("reason %q, want %q", got, want)
+	}
+	// Advice of its own is not taken for results' advice.
+	mentions := fmt.Errorf("a folder writable by this user: %w", fs.ErrPermission)
+	if got, want := setupFailed(mentions).reason, mentions.Error()+" (make the run's folder writable by this user, then rerun)"; got != want {
+		t.Errorf("reason %q, want %q", got, want)
 	}
 }
 
