@@ -420,6 +420,21 @@ func takenBy(param string) []string {
 	return owners
 }
 
+// ParamHint returns, for a key that a task config does not know but that
+// some registered estimator takes as a parameter, where the key belongs:
+// `; tau is a parameter of "smile": set it in the table estimator_params,
+// as [base.estimator_params] or [parameters."estimator_params.tau"]` for
+// table "estimator_params"; "" for any other key. Task configs give it to
+// the sweep engine as their KeyHint (see tasks.KeyHinter).
+func ParamHint(key, table string) string {
+	owners := takenBy(key)
+	if len(owners) == 0 {
+		return ""
+	}
+	return fmt.Sprintf("; %s is a parameter of %s: set it in the table %s, as [base.%s] or [parameters.\"%s.%s\"]",
+		key, english.QuotedOr(owners), table, table, table, key)
+}
+
 // ParamError is a parameter that an estimator rejects: one it does not
 // take, or a value no estimator takes. Its message is Err's.
 type ParamError struct {

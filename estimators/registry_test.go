@@ -188,3 +188,15 @@ func TestFactoryErrorsNameTheParameter(t *testing.T) {
 		}
 	}
 }
+
+// TestParamHintPlacesAnEstimatorsParameter: a key some estimator takes is
+// placed in the table named, with its owners; any other key gets no hint.
+func TestParamHintPlacesAnEstimatorsParameter(t *testing.T) {
+	want := `; tau is a parameter of "smile": set it in the table estimator_params, as [base.estimator_params] or [parameters."estimator_params.tau"]`
+	if got := ParamHint("tau", "estimator_params"); got != want {
+		t.Errorf("ParamHint(tau) = %q, want %q", got, want)
+	}
+	if got := ParamHint("batch_size", "estimator_params"); got != "" {
+		t.Errorf("ParamHint(batch_size) = %q, want none", got)
+	}
+}

@@ -6,7 +6,9 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"reflect"
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -142,7 +144,20 @@ func TestUsageAndConfigErrorsExitWithTwo(t *testing.T) {
 	if err := os.WriteFile(tauInBase, []byte("name = \"x\"\ntask = \"gaussian\"\n[base]\nestimator_params = {tau = 1.0}\n[parameters.estimator]\nvalues = [\"smile\", \"infonce\"]\n"), 0o644); err != nil {
 		t.Fatal(err)
 	}
+	// An estimator's parameter at the top of [base] or swept by its bare
+	// name: the error says it belongs in estimator_params.
+	tauAtTop := filepath.Join(dir, "tautop.toml")
+	if err := os.WriteFile(tauAtTop, []byte("name = \"x\"\ntask = \"dim\"\n[base]\nestimator = \"smile\"\ntau = 1.0\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	tauSweptBare := filepath.Join(dir, "taubare.toml")
+	if err := os.WriteFile(tauSweptBare, []byte("name = \"x\"\ntask = \"bmi\"\n[base]\nestimator = \"smile\"\n[parameters.tau]\nvalues = [1.0, 5.0]\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	placeTau := `tau is a parameter of "smile": set it in the table estimator_params, as [base.estimator_params] or [parameters."estimator_params.tau"] (known here: `
 	checkUsageErrors(t, []usageError{
+		{[]string{"validate", tauAtTop}, tauAtTop + `:5: base.tau: unknown key; ` + placeTau},
+		{[]string{"validate", tauSweptBare}, tauSweptBare + `:6: parameters.tau: names no setting of task "bmi": at tau, unknown key; ` + placeTau},
 		{[]string{"validate", tauInBase}, tauInBase + `:4: base.estimator_params.tau: estimator "infonce" has no parameter "tau" (it takes none); tau is a parameter of "smile"; ` +
 			`estimator = "smile" takes it: move it from [base] to an [[overrides]] entry with where = { estimator = "smile" }` + "\n"},
 		{[]string{"validate", tauForDefault}, tauForDefault + `:4: base.estimator_params.tau: estimator "jsd" has no parameter "tau" (it takes none); tau is a parameter of "smile"; ` +
@@ -686,4 +701,33 @@ func withKeptEncoder(t *testing.T, src string) string {
 		t.Fatal(err)
 	}
 	return encoderFileRe.ReplaceAllLiteralString(src, fmt.Sprintf("encoder_file = %q", path))
+}
+
+// TestEveryTaskWithEstimatorParamsPlacesTheirKeys: every registered task
+// whose config has an estimator_params table says, of an estimator's
+// parameter written at its top, that it goes there (tasks.KeyHinter), so
+// that no task is left with the bare unknown-key error.
+func TestEveryTaskWithEstimatorParamsPlacesTheirKeys(t *testing.T) {
+	for _, name := range tasks.Names() {
+		info, err := tasks.Lookup(name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		cfg := info.Task.NewConfig()
+		st := reflect.TypeOf(cfg).Elem()
+		if !slices.ContainsFunc(reflect.VisibleFields(st), func(f reflect.StructField) bool { return f.Tag.Get("toml") == "estimator_params" }) {
+			continue
+		}
+		h, ok := cfg.(tasks.KeyHinter)
+		if !ok {
+			t.Errorf("task %s: its config has estimator_params but is no tasks.KeyHinter", name)
+			continue
+		}
+		if got := h.KeyHint("tau"); !strings.Contains(got, `[parameters."estimator_params.tau"]`) {
+			t.Errorf("task %s: KeyHint(tau) = %q, want it placed in estimator_params", name, got)
+		}
+		if got := h.KeyHint("batch_sise"); got != "" {
+			t.Errorf("task %s: KeyHint(batch_sise) = %q, want none", name, got)
+		}
+	}
 }

@@ -48,6 +48,16 @@ type Effective interface {
 	EffectiveSettings() map[string]any
 }
 
+// KeyHinter is an optional interface of a [Config]: KeyHint says where a
+// key that names none of the config's settings belongs, as a clause that
+// follows "unknown key" (`; tau is a parameter of "smile": ...`), or ""
+// where it knows no better place. The sweep engine asks it about every
+// unknown key of the config's own table, [base] or a parameter's name,
+// before it looks for a misspelling.
+type KeyHinter interface {
+	KeyHint(key string) string
+}
+
 // DiskChecker is an optional interface of a [Config]: CheckDisk reports,
 // as Validate does (its message starting with the key, "data_path =
 // ..."), a setting that names something on disk that is not there, such

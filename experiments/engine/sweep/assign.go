@@ -12,6 +12,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/infomax/infomax/experiments/tasks"
 	"github.com/infomax/infomax/internal/english"
 	"github.com/infomax/infomax/internal/registry"
 )
@@ -292,7 +293,7 @@ func (d *decoder) assignStruct(rv reflect.Value, v any, path []string) error {
 		idx, ok := index[k]
 		sub := append(clonePath(path), k)
 		if !ok {
-			return unknownKey(sub, k, names)
+			return unknownKey(sub, k, names, keyHint(rv, k))
 		}
 		return d.assign(fieldByIndex(rv, idx), m[k], sub)
 	})
@@ -438,7 +439,7 @@ func (d *decoder) setPath(rv reflect.Value, segs []string, v any, done []string)
 		idx, ok := index[segs[0]]
 		sub := append(clonePath(done), segs[0])
 		if !ok {
-			return unknownKey(sub, segs[0], names)
+			return unknownKey(sub, segs[0], names, keyHint(rv, segs[0]))
 		}
 		return d.setPath(fieldByIndex(rv, idx), segs[1:], v, sub)
 	case reflect.Map:
@@ -464,9 +465,26 @@ func (d *decoder) setPath(rv reflect.Value, segs []string, v any, done []string)
 	return &fieldError{Path: clonePath(done), Unknown: true, Msg: fmt.Sprintf("is a single value with no key %q inside it", segs[0])}
 }
 
-// unknownKey is the error for a key that names no config field.
-func unknownKey(path []string, key string, known []string) error {
-	hint := registry.DidYouMean(key, known)
+// keyHint is the struct value rv's own hint for its unknown key, where its
+// type is a tasks.KeyHinter (a task config's place for an estimator's
+// parameter); "" otherwise.
+func keyHint(rv reflect.Value, key string) string {
+	if rv.CanAddr() {
+		if h, ok := rv.Addr().Interface().(tasks.KeyHinter); ok {
+			return h.KeyHint(key)
+		}
+	}
+	return ""
+}
+
+// unknownKey is the error for a key that names no config field: own, the
+// config's hint for it (see keyHint), or else a misspelling of a known key
+// or the known keys with the key as a word.
+func unknownKey(path []string, key string, known []string, own string) error {
+	hint := own
+	if hint == "" {
+		hint = registry.DidYouMean(key, known)
+	}
 	if hint == "" {
 		hint = keysWithWord(key, known)
 	}

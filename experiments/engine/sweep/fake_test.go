@@ -60,6 +60,15 @@ type fakeOptim struct {
 
 var fakeEstimators = []string{"dv", "infonce", "jsd"}
 
+// KeyHint places "tau" in estimator_params, as the real tasks place an
+// estimator's parameters (tasks.KeyHinter).
+func (c *fakeConfig) KeyHint(key string) string {
+	if key == "tau" {
+		return "; tau goes in estimator_params"
+	}
+	return ""
+}
+
 func (c *fakeConfig) Validate() error {
 	switch {
 	case !slices.Contains(fakeEstimators, c.Estimator):

@@ -323,6 +323,11 @@ func (c *Config) CheckDisk() error {
 	return c.checkEncoderFile()
 }
 
+// KeyHint says where a key the config does not know belongs when some
+// estimator takes it as a parameter: in estimator_params (see
+// tasks.KeyHinter).
+func (c *Config) KeyHint(key string) string { return estimators.ParamHint(key, "estimator_params") }
+
 // Validate reports the first impossible setting, naming its key. It checks
 // the settings in groups, in this order: the data, the preset, the
 // objective, the networks, the training, the probes and the sizes.

@@ -84,6 +84,11 @@ func DefaultConfig() *Config {
 	}
 }
 
+// KeyHint says where a key the config does not know belongs when some
+// estimator takes it as a parameter: in estimator_params (see
+// tasks.KeyHinter).
+func (c *Config) KeyHint(key string) string { return estimators.ParamHint(key, "estimator_params") }
+
 // Validate reports the first impossible setting, naming its key.
 func (c *Config) Validate() error {
 	switch {
