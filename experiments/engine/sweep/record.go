@@ -146,12 +146,15 @@ func diffRecords(now, old *Record) *Changes {
 		newIDs[r.ID] = true
 	}
 	// Runs only on one side, by their readable prefix (the id without its
-	// hash): the same prefix on both sides is a changed run.
-	oldOnly := map[string]RecordRun{}
+	// hash): the same prefix on both sides is a changed run. Two runs may
+	// share a prefix (one cut at its length limit, or values that read
+	// the same at four digits): each new run takes the unpaired old run of
+	// its prefix whose settings differ least.
+	oldOnly := map[string][]RecordRun{}
 	var oldOrder []string
 	for _, r := range old.Runs {
 		if !newIDs[r.ID] {
-			oldOnly[idStem(r.ID)] = r
+			oldOnly[idStem(r.ID)] = append(oldOnly[idStem(r.ID)], r)
 			oldOrder = append(oldOrder, r.ID)
 		}
 	}
@@ -160,8 +163,8 @@ func diffRecords(now, old *Record) *Changes {
 		if _, ok := oldIDs[r.ID]; ok {
 			continue
 		}
-		prev, ok := oldOnly[idStem(r.ID)]
-		if !ok || paired[prev.ID] {
+		prev, ok := closestUnpaired(oldOnly[idStem(r.ID)], paired, r.Settings)
+		if !ok {
 			c.Added = append(c.Added, r.ID)
 			continue
 		}
@@ -185,6 +188,22 @@ func idStem(id string) string {
 		return id[:i]
 	}
 	return id
+}
+
+// closestUnpaired returns the run of candidates, not yet paired, whose
+// settings differ from settings in the fewest keys, the first of them on
+// a tie; false when every candidate is paired.
+func closestUnpaired(candidates []RecordRun, paired map[string]bool, settings map[string]string) (RecordRun, bool) {
+	best, found, fewest := RecordRun{}, false, 0
+	for _, r := range candidates {
+		if paired[r.ID] {
+			continue
+		}
+		if n := len(diffKeys(r.Settings, settings)); !found || n < fewest {
+			best, found, fewest = r, true, n
+		}
+	}
+	return best, found
 }
 
 // diffKeys lists the settings that differ, as "key: old -> new".

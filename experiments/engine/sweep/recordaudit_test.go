@@ -48,3 +48,26 @@ func TestRecordNamesNestedSettingsByTheirDottedKeys(t *testing.T) {
 		t.Fatalf("changed momentum: %d runs changed, keys %v", len(c.Changed), c.Keys)
 	}
 }
+
+// TestRunsSharingAnIDPrefixPairWithTheirOwn: two runs whose ids read the
+// same but for their hash (learning rates equal to four digits) are, when
+// a base setting changes, each paired with its own old run: two changed
+// runs, only the base setting among the differences, nothing added or
+// removed. Paired by prefix alone, one of them was described as changed
+// in its learning rate and the other as added and removed.
+func TestRunsSharingAnIDPrefixPairWithTheirOwn(t *testing.T) {
+	file := "name = \"p\"\ntask = \"fake\"\nseeds = [0]\n[base]\nsteps = 4\n[parameters.\"optim.lr\"]\nvalues = [0.10001, 0.10002]\n"
+	s := parseFile(t, file)
+	if a, b := s.Runs[0].ID, s.Runs[1].ID; idStem(a) != idStem(b) || a == b {
+		t.Fatalf("ids %s and %s: want the same prefix and different hashes", a, b)
+	}
+	c := parseFile(t, strings.Replace(file, "steps = 4", "steps = 5", 1)).Diff(s.Record())
+	if len(c.Changed) != 2 || len(c.Added)+len(c.Removed) != 0 || len(c.Keys) != 1 || c.Keys["steps: 4 -> 5"] != 2 {
+		t.Fatalf("changed %v, added %v, removed %v, keys %v; want both runs changed in steps alone", c.Changed, c.Added, c.Removed, c.Keys)
+	}
+	for i, p := range c.Changed {
+		if p[0] != s.Runs[i].ID {
+			t.Errorf("changed run %d paired with %s, want %s", i, p[0], s.Runs[i].ID)
+		}
+	}
+}
