@@ -42,7 +42,8 @@ type Run struct {
 // Metrics reads the run's metrics.jsonl, skipping torn or corrupt lines,
 // which it adds to Warnings with the file's path and the lines' numbers.
 // A done run whose log ends before the step its summary.json ends at (its
-// later records lost) is a warning too, naming the file and both steps.
+// later records lost) is a warning too, naming the file and both steps. A
+// running run's last line, still being written, is left out unwarned.
 func (r Run) Metrics() ([]results.Record, error) {
 	recs, _, err := r.metricsNoted()
 	return recs, err
@@ -52,7 +53,11 @@ func (r Run) Metrics() ([]results.Record, error) {
 // by "; ", "" when it has none.
 func (r Run) metricsNoted() (recs []results.Record, note string, err error) {
 	path := filepath.Join(r.Dir, results.MetricsFile)
-	recs, skipped, err := results.ReadMetrics(path)
+	read := results.ReadMetrics
+	if r.Summary != nil && r.Summary.Status == results.StatusRunning {
+		read = results.ReadLiveMetrics
+	}
+	recs, skipped, err := read(path)
 	if err != nil {
 		return recs, "", err
 	}

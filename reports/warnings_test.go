@@ -84,3 +84,41 @@ func TestMetricsWarnsOfADoneRunsShortLog(t *testing.T) {
 		t.Fatalf("warnings\n%q\nwant\n%q", got, want)
 	}
 }
+
+// TestMetricsOfARunningRunSkipsItsUnfinishedLine: a running run's log
+// read while its writer is mid-line (`sweep report` during `sweep run`)
+// gives its whole records and no warning; the same cut-off line in a done
+// run's log is a torn line, warned of.
+func TestMetricsOfARunningRunSkipsItsUnfinishedLine(t *testing.T) {
+	log := func(log func(int, results.Values)) {
+		for step := 1; step <= 3; step++ {
+			log(step, results.Values{"mi": 1})
+		}
+	}
+	runs := makeRuns(t,
+		fakeRun{ID: "running", Status: results.StatusRunning, Log: log},
+		fakeRun{ID: "done", Log: log},
+	)
+	w := &Warnings{}
+	for i, r := range runs {
+		path := filepath.Join(r.Dir, results.MetricsFile)
+		f, err := os.OpenFile(path, os.O_APPEND|os.O_WRONLY, 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := f.WriteString(`{"step":4,"values":{"m`); err != nil {
+			t.Fatal(err)
+		}
+		f.Close()
+		r.Summary.Step = 3
+		r.Warnings = w
+		recs, err := r.Metrics()
+		if err != nil || len(recs) != 3 {
+			t.Fatalf("run %d: %d records, %v", i, len(recs), err)
+		}
+	}
+	want := []string{filepath.Join(runs[1].Dir, results.MetricsFile) + ": skipped 1 line that could not be read (torn or corrupt): line 4"}
+	if got := w.List(); !slices.Equal(got, want) {
+		t.Fatalf("warnings\n%q\nwant\n%q", got, want)
+	}
+}

@@ -484,6 +484,19 @@ func ReadMetrics(path string) (recs []Record, skipped []int, err error) {
 	return ParseMetrics(f)
 }
 
+// ReadLiveMetrics reads a metrics.jsonl file that its run may still be
+// writing, as ReadMetrics does but for a last line with no newline yet:
+// that is a record the writer has not finished (its buffer is flushed in
+// blocks that can end mid-line), not a torn one, so it is left out and not
+// counted in skipped.
+func ReadLiveMetrics(path string) (recs []Record, skipped []int, err error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil, nil, err
+	}
+	return ParseMetrics(bytes.NewReader(b[:bytes.LastIndexByte(b, '\n')+1]))
+}
+
 // ParseMetrics reads records from r as ReadMetrics does.
 func ParseMetrics(r io.Reader) (recs []Record, skipped []int, err error) {
 	sc := bufio.NewScanner(r)
