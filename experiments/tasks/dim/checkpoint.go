@@ -406,7 +406,8 @@ func (t *trainer) restoreModel(st *checkpoint.State) error {
 }
 
 // restoreEpochs restores the current epoch's sums, which must count the
-// steps of its epoch that step has finished, the last epoch's means and
+// steps of its epoch that step has finished (none after the last step,
+// which closes the last epoch however short), the last epoch's means and
 // the training time.
 func (t *trainer) restoreEpochs(st *checkpoint.State, step int) error {
 	for _, a := range []struct {
@@ -421,8 +422,12 @@ func (t *trainer) restoreEpochs(st *checkpoint.State, step int) error {
 			return err
 		}
 	}
-	if step%t.perEpoch != t.sums.n {
-		return fmt.Errorf("the checkpoint's step %d is %d steps into its epoch, but its epoch sums count %d", step, step%t.perEpoch, t.sums.n)
+	into := step % t.perEpoch
+	if step == t.total {
+		into = 0
+	}
+	if into != t.sums.n {
+		return fmt.Errorf("the checkpoint's step %d is %d steps into its epoch, but its epoch sums count %d", step, into, t.sums.n)
 	}
 	secs, err := st.GetFloat64s(stateTrainSeconds)
 	if err != nil {

@@ -252,6 +252,38 @@ func TestStopWhileProbingSavesTheFinishedTraining(t *testing.T) {
 	}
 }
 
+// TestResumeAfterAShortLastEpoch stops a run whose steps end in the middle
+// of an epoch (9 steps, epochs of 6) while it probes, and checks that it
+// resumes from the checkpoint of its finished training, whose short last
+// epoch is closed (its sums count no step), to the uninterrupted summary.
+func TestResumeAfterAShortLastEpoch(t *testing.T) {
+	cfg := resumeConfig("jsd", "concat")
+	cfg.Steps = 9
+	const seed = 5
+	run, _ := taskstest.NewRun(seed, nil)
+	want, err := Task{}.Run(context.Background(), cfg, run)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cp := &checkpoint.Memory{Every: 5}
+	run, _ = taskstest.NewRun(seed, cp)
+	taskstest.Interrupt(t, Task{}, cfg, run, cfg.Steps)
+	if !slices.Equal(cp.Saves, []int{5, cfg.Steps}) {
+		t.Fatalf("checkpoints saved after steps %v, want [5 %d]", cp.Saves, cfg.Steps)
+	}
+	run, metrics := taskstest.NewRun(seed, cp)
+	got, err := Task{}.Run(context.Background(), cfg, run)
+	if err != nil {
+		t.Fatalf("resuming after the last step: %v", err)
+	}
+	if len(metrics.Steps) != 0 {
+		t.Errorf("the resumed run logged steps %v, want none: its training had finished", metrics.Steps)
+	}
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("resumed summary\n%v\nuninterrupted summary\n%v", got, want)
+	}
+}
+
 // TestUnsavedStateStartsOver checks that a run of an estimator that keeps
 // state it cannot save takes no checkpoints and, interrupted after step 8
 // and run again, ends with the uninterrupted run's numbers.
