@@ -348,8 +348,9 @@ func exists(path string) bool {
 }
 
 // finish ends a call of Run whose runs have all ended: it says how to
-// continue an interrupted sweep, or that runs of other shards are not done
-// yet, or has Report make the reports; and it prints the closing line (before
+// continue an interrupted sweep, or that runs of other shards are still
+// pending or running (their failed and interrupted runs have ended, and
+// do not hold the reports back), or has Report make the reports; and it prints the closing line (before
 // the advice on continuing, which comes last).
 func (r *Runner) finish(ctx context.Context, s *Sweep, out string, states []State, oc *Outcome) {
 	if oc.Interrupted {
@@ -359,7 +360,7 @@ func (r *Runner) finish(ctx context.Context, s *Sweep, out string, states []Stat
 	}
 	if open := r.otherShardsOpen(states); len(open) > 0 {
 		oc.Missing = open
-		r.printf("shard %s finished; %s of other shards not finished yet: `sweep report %s --out %s` merges what is done", r.Shard, english.Plural(len(open), "run"), ShellQuote(s.File), ShellQuote(out))
+		r.printf("shard %s finished; %s of other shards still pending or running: `sweep report %s --out %s` merges what is done", r.Shard, english.Plural(len(open), "run"), ShellQuote(s.File), ShellQuote(out))
 		r.printf("%s", oc.Closing())
 		return
 	}
