@@ -356,7 +356,7 @@ func CheckFolder(path string) error {
 	st, err := os.Stat(path)
 	switch {
 	case errors.Is(err, fs.ErrNotExist):
-		return fmt.Errorf("data path %q does not exist; give the folder that holds the data set's files", path)
+		return fmt.Errorf("data path %q does not exist%s; give the folder that holds the data set's files", path, RelativeNote(path))
 	case err != nil:
 		return fmt.Errorf("data path %q: %w", path, err)
 	case !st.IsDir():
@@ -367,6 +367,20 @@ func CheckFolder(path string) error {
 		return fmt.Errorf("data path %q: permission denied: give a folder this user can read (chmod a+rx)", path)
 	}
 	return nil
+}
+
+// RelativeNote says, for a relative path, which folder it is read from:
+// the one the command runs in, not the sweep file's, which is where one
+// run from another folder would have it. It is "" for an absolute path.
+func RelativeNote(path string) string {
+	if filepath.IsAbs(path) {
+		return ""
+	}
+	wd, err := os.Getwd()
+	if err != nil {
+		return ""
+	}
+	return fmt.Sprintf(" (a relative path is read from the folder the command runs in, %s, not the sweep file's)", wd)
 }
 
 // EmbeddedSizes returns the numbers of images in the train and test

@@ -277,3 +277,20 @@ func TestCheckFolderSaysPermissionDenied(t *testing.T) {
 		t.Errorf("Load of MNIST from a folder mode 000: %v", err)
 	}
 }
+
+// TestCheckFolderSaysWhereARelativePathIsRead: a relative data path that
+// is not found names the folder it was looked for from, the one the
+// command runs in, since a researcher who runs a sweep file from another
+// folder looks for it beside the file; an absolute one does not.
+func TestCheckFolderSaysWhereARelativePathIsRead(t *testing.T) {
+	dir := t.TempDir()
+	t.Chdir(dir)
+	want := "a relative path is read from the folder the command runs in, " + dir + ", not the sweep file's"
+	if err := CheckFolder("cifar"); err == nil || !strings.Contains(err.Error(), `data path "cifar" does not exist`) ||
+		!strings.Contains(err.Error(), want) {
+		t.Errorf("CheckFolder of a missing relative path: %v, want it to say %q", err, want)
+	}
+	if err := CheckFolder(filepath.Join(dir, "cifar")); err == nil || strings.Contains(err.Error(), "relative") {
+		t.Errorf("CheckFolder of a missing absolute path: %v", err)
+	}
+}

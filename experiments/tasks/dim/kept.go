@@ -164,7 +164,7 @@ func (c *Config) checkEncoderFile() error {
 	st, err := os.Stat(c.EncoderFile)
 	switch {
 	case errors.Is(err, fs.ErrNotExist):
-		return fmt.Errorf("encoder_file = %q: no such file; give the %s of a run made with keep_models = true", c.EncoderFile, KeptEncoder)
+		return fmt.Errorf("encoder_file = %q: no such file%s; give the %s of a run made with keep_models = true", c.EncoderFile, data.RelativeNote(c.EncoderFile), KeptEncoder)
 	case err != nil:
 		return fmt.Errorf("encoder_file = %q: %w", c.EncoderFile, err)
 	case st.IsDir():

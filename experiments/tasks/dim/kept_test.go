@@ -164,6 +164,23 @@ func TestEncoderFileErrors(t *testing.T) {
 	}
 }
 
+// TestMissingRelativeEncoderFileSaysWhereItWasRead: a relative
+// encoder_file that is not found names the folder it was looked for from,
+// the one the command runs in, not the sweep file's.
+func TestMissingRelativeEncoderFileSaysWhereItWasRead(t *testing.T) {
+	dir := t.TempDir()
+	t.Chdir(dir)
+	c := keptConfig()
+	c.EncoderFile = "nope.safetensors"
+	if err := c.Validate(); err != nil {
+		t.Fatal(err)
+	}
+	want := `encoder_file = "nope.safetensors": no such file (a relative path is read from the folder the command runs in, ` + dir + ", not the sweep file's)"
+	if err := c.CheckDisk(); err == nil || !strings.Contains(err.Error(), want) {
+		t.Errorf("CheckDisk error %v, want one saying %q", err, want)
+	}
+}
+
 // TestEncoderFileKeepsRunIDs checks that the config's TOML, from which a
 // run's id is made, leaves encoder_file out when it is not set.
 func TestEncoderFileKeepsRunIDs(t *testing.T) {
