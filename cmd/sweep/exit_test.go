@@ -258,9 +258,10 @@ func TestARunThatCannotRunExitsWithOne(t *testing.T) {
 	}
 }
 
-// TestReportRefusesAFileThatNoLongerDescribesTheRuns: report and status
-// read the stored runs by the file as it is. When it no longer describes
-// the runs recorded in sweep.json (which run refuses), status says so, and
+// TestReportRefusesAFileThatNoLongerDescribesTheRuns: report, status and
+// plan read the stored runs by the file as it is. When it no longer
+// describes the runs recorded in sweep.json (which run refuses), status
+// and plan say so, and
 // report refuses it, leaving results.csv and the reports as they were,
 // unless --force, which reports the file's runs.
 func TestReportRefusesAFileThatNoLongerDescribesTheRuns(t *testing.T) {
@@ -276,6 +277,10 @@ func TestReportRefusesAFileThatNoLongerDescribesTheRuns(t *testing.T) {
 	if !strings.Contains(errs, "warning: "+want) || !strings.Contains(errs, "(0 changed, 3 added, 3 removed;") {
 		t.Errorf("status of a changed file: exit %d, stderr lacks %q\n%s%s", code, want, stdout, errs)
 	}
+	code, stdout, errs = runCLI("plan", f, "--out", out)
+	if code != exitOK || !strings.Contains(errs, "warning: "+want) || !strings.Contains(stdout, "pending") {
+		t.Errorf("plan of a changed file: exit %d, want 0 and its runs with the warning\n%s%s", code, stdout, errs)
+	}
 	code, stdout, errs = runCLI("report", f, "--out", out)
 	if code != exitUsage || !strings.Contains(errs, "sweep: "+want) || !strings.Contains(errs, "or add --force to report its runs as they stand") ||
 		strings.Count(strings.TrimSpace(errs), "\n") != 0 {
@@ -289,8 +294,10 @@ func TestReportRefusesAFileThatNoLongerDescribesTheRuns(t *testing.T) {
 		t.Errorf("report --force of a changed file: exit %d, want the file's runs reported with the warning\n%s%s", code, stdout, errs)
 	}
 	editFile(t, f, func(src string) string { return strings.Replace(src, "values = [0.5, 3.0]", "values = [0.5, 2.0]", 1) })
-	if _, _, errs := runCLI("status", f, "--out", out); strings.Contains(errs, "no longer describes") {
-		t.Errorf("status of the file as it ran warns: %s", errs)
+	for _, cmd := range []string{"status", "plan"} {
+		if _, _, errs := runCLI(cmd, f, "--out", out); strings.Contains(errs, "no longer describes") {
+			t.Errorf("%s of the file as it ran warns: %s", cmd, errs)
+		}
 	}
 }
 

@@ -112,8 +112,8 @@ failed or was interrupted, or a report failed; 2 nothing ran: a usage or
 sweep-file error, a changed sweep file without --force, or an output
 directory that cannot be made, read or written. report exits 2 for an
 unusable --out, and for a changed sweep file or an unreadable sweep.json
-without --force. status exits 0 (warning of either), or 2 for a usage
-error or an unusable --out.
+without --force. status exits 0 (warning of either, as plan does), or 2
+for a usage error or an unusable --out.
 `
 
 // Exit statuses.
@@ -241,7 +241,7 @@ func (c fileCommand) call(name string, args []string, stdout, stderr io.Writer) 
 	return c.run(s, o, stdout, stderr)
 }
 
-// checkRecord compares, for report and status, the sweep file with the
+// checkRecord compares, for report, status and plan, the sweep file with the
 // runs recorded in sweep.json (see recordMismatch). Where the file no
 // longer describes them, or the record cannot be read, so that nothing
 // tells whether it does, it refuses with exitUsage when refuse (report
@@ -266,7 +266,7 @@ func checkRecord(s *sweep.Sweep, o *options, refuse bool, stderr io.Writer) int 
 	return -1
 }
 
-// recordMismatch says, for report and status, which read the stored runs
+// recordMismatch says, for report, status and plan, which read the stored runs
 // by the file as it is, that the file no longer describes the runs its
 // last `sweep run` recorded in sweep.json (which run refuses without
 // --force). It returns "" where they agree, where there is no record, and

@@ -53,6 +53,7 @@ func plan(s *sweep.Sweep, o *options, stdout, stderr io.Writer) int {
 			return exitUsage
 		}
 	}
+	checkRecord(s, o, false, stderr) // warns only: a run list changes nothing
 	return runTable(s, o.out, stdout)
 }
 
