@@ -22,11 +22,11 @@ func errorStatus(err error) int {
 
 // outHint returns the fix for an error of an unusable output directory
 // ("; pass --out DIR ..."), to follow its one line, and "" for any other
-// error, and for a corrupt sweep.json or a full disk, whose errors say
-// their fix.
+// error, and for a corrupt sweep.json, a full disk or an --out that is
+// the sweep's own folder, whose errors say their fix.
 func outHint(err error) string {
 	var oe *sweep.OutError
-	if errors.As(err, &oe) && !errors.Is(err, sweep.ErrCorruptRecord) && !results.DiskFull(err) {
+	if errors.As(err, &oe) && !errors.Is(err, sweep.ErrCorruptRecord) && !errors.Is(err, sweep.ErrOwnFolder) && !results.DiskFull(err) {
 		return "; pass --out DIR with a directory you can write (it is made if missing)"
 	}
 	return ""

@@ -484,3 +484,25 @@ func TestStatusOfARunWhoseFolderIsAFileSaysTheFix(t *testing.T) {
 		}
 	}
 }
+
+// TestOutOfTheSweepsOwnFolderSaysGiveItsParent: --out DIR/<sweep>, the
+// sweep's own folder rather than the DIR its results go under, is a usage
+// error for run, status and report that names the parent to give, and
+// run makes no second sweep folder inside the first.
+func TestOutOfTheSweepsOwnFolderSaysGiveItsParent(t *testing.T) {
+	f, out, s := ranSmallWalk(t, "")
+	own := s.Dir(out)
+	want := "--out " + own + " is the sweep's own folder (it holds sweep.json): results go to DIR/walk/, so give its parent: --out " + out
+	for _, cmd := range []string{"run", "status", "report"} {
+		code, stdout, errs := runCLI(cmd, f, "--out", own)
+		if code != exitUsage || !strings.Contains(errs, want) || strings.Contains(errs, "a directory you can write") {
+			t.Errorf("%s --out %s: exit %d, want 2 and %q\n%s%s", cmd, own, code, want, stdout, errs)
+		}
+	}
+	if _, err := os.Stat(s.Dir(own)); !os.IsNotExist(err) {
+		t.Errorf("run made %s: %v", s.Dir(own), err)
+	}
+	if code, stdout, errs := runCLI("status", f, "--out", out); code != exitOK || !strings.Contains(stdout, "done") {
+		t.Errorf("status of the right --out: exit %d\n%s%s", code, stdout, errs)
+	}
+}

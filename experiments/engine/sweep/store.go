@@ -37,11 +37,32 @@ func (e *OutError) Error() string { return fmt.Sprintf("output directory %s: %v"
 
 func (e *OutError) Unwrap() error { return e.Err }
 
+// ErrOwnFolder is in the error of an --out that is the sweep's own folder,
+// DIR/<name>/, given in place of the DIR above it.
+var ErrOwnFolder = errors.New("is the sweep's own folder")
+
+// ownFolder returns an error wrapping ErrOwnFolder when out is the
+// sweep's own folder (named as the sweep, holding a sweep.json) where the
+// folder under it does not exist yet: the results would go to a second
+// sweep folder inside the first, and every run would run again.
+func (s *Sweep) ownFolder(out string) error {
+	clean := filepath.Clean(out)
+	if filepath.Base(clean) != s.Name {
+		return nil
+	}
+	if _, err := os.Stat(filepath.Join(clean, RecordFile)); err != nil {
+		return nil
+	}
+	return fmt.Errorf("--out %s %w (it holds %s): results go to DIR/%s/, so give its parent: --out %s",
+		out, ErrOwnFolder, RecordFile, s.Name, filepath.Dir(clean))
+}
+
 // Started reports whether the sweep's directory under out exists. The error,
 // an *OutError, says that the directory cannot be used: it exists but is not
 // a directory this process can read, or it does not exist and cannot be
 // made, because its nearest existing parent is not a directory (--out
-// itself a file, say) or not one this process can write.
+// itself a file, say) or not one this process can write, or because out
+// is the sweep's own folder (see ErrOwnFolder).
 func (s *Sweep) Started(out string) (bool, error) {
 	dir := s.Dir(out)
 	st, err := os.Stat(dir)
@@ -56,6 +77,9 @@ func (s *Sweep) Started(out string) (bool, error) {
 		f.Close()
 		return true, nil
 	case !missing(err):
+		return false, &OutError{Dir: dir, Err: err}
+	}
+	if err := s.ownFolder(out); err != nil {
 		return false, &OutError{Dir: dir, Err: err}
 	}
 	for p := filepath.Dir(dir); ; p = filepath.Dir(p) {
