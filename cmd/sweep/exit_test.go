@@ -488,7 +488,8 @@ func TestStatusOfARunWhoseFolderIsAFileSaysTheFix(t *testing.T) {
 // TestOutOfTheSweepsOwnFolderSaysGiveItsParent: --out DIR/<sweep>, the
 // sweep's own folder rather than the DIR its results go under, is a usage
 // error for run, status and report that names the parent to give, and
-// run makes no second sweep folder inside the first.
+// run makes no second sweep folder inside the first. That folder given as
+// the sweep file is an error naming the file and the --out to give.
 func TestOutOfTheSweepsOwnFolderSaysGiveItsParent(t *testing.T) {
 	f, out, s := ranSmallWalk(t, "")
 	own := s.Dir(out)
@@ -504,5 +505,9 @@ func TestOutOfTheSweepsOwnFolderSaysGiveItsParent(t *testing.T) {
 	}
 	if code, stdout, errs := runCLI("status", f, "--out", out); code != exitOK || !strings.Contains(stdout, "done") {
 		t.Errorf("status of the right --out: exit %d\n%s%s", code, stdout, errs)
+	}
+	want = own + " is the results folder of sweep walk, not a sweep file: give the file it was run from (" + f + ", as its sweep.json records it) with --out " + out
+	if code, stdout, errs := runCLI("status", own); code != exitUsage || !strings.Contains(errs, want) {
+		t.Errorf("status of the sweep's folder as its file: exit %d, want 2 and %q\n%s%s", code, want, stdout, errs)
 	}
 }

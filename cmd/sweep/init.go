@@ -177,8 +177,13 @@ func missingSweepError(arg string, err error) error {
 }
 
 // folderError is the error for a command line that names a folder where a
-// sweep file goes: it lists the folder's sweep files, if it has any.
+// sweep file goes: for a sweep's results folder, the file it was run from
+// and the --out to give; otherwise the folder's sweep files, if it has any.
 func folderError(arg string) error {
+	if rec, ok, err := sweep.ReadRecord(arg); err == nil && ok {
+		return fmt.Errorf("%s is the results folder of sweep %s, not a sweep file: give the file it was run from (%s, as its %s records it) with --out %s",
+			arg, rec.Name, rec.File, sweep.RecordFile, filepath.Dir(filepath.Clean(arg)))
+	}
 	files, _ := filepath.Glob(filepath.Join(arg, "*"+sweeps.Ext))
 	if len(files) == 0 {
 		return fmt.Errorf("%s is a folder, with no %s file in it; give a sweep file's path, or a shipped sweep's name (%s)", arg, sweeps.Ext, strings.Join(sweeps.Names(), ", "))
