@@ -296,13 +296,31 @@ type ChangedError struct {
 	// Extends are the files File extends, the nearest first.
 	Extends []string
 	Changes *Changes
+	// Recorded is the file the record was written from, as it was given.
+	Recorded string
 }
 
+// forceOutcome is what --force does to a changed sweep's runs.
+const forceOutcome = "then changed and added runs run, unchanged runs are kept, and removed runs stay on disk but leave results.csv."
+
 func (e *ChangedError) Error() string {
+	record := filepath.Join(e.Dir, RecordFile)
+	if e.Recorded != "" && fileStem(e.Recorded) != fileStem(e.File) {
+		return fmt.Sprintf("%s does not describe the sweep in %s, which %s started (recorded in %s):\n%s\n"+
+			"Two files of one name share its folder: give %s a name of its own (name = ...) or another --out; "+
+			"or, for it to replace %s's runs, rerun with --force: %s",
+			subjectAndExtended(e.File, e.Extends), e.Dir, e.Recorded, record, e.Changes.Describe(), e.File, e.Recorded, forceOutcome)
+	}
 	return fmt.Sprintf("%s no longer describes the sweep in %s (recorded in %s):\n%s\n"+
-		"Undo the change, give another --out to start a new sweep, or rerun with --force: "+
-		"then changed and added runs run, unchanged runs are kept, and removed runs stay on disk but leave results.csv.",
-		subjectAndExtended(e.File, e.Extends), e.Dir, filepath.Join(e.Dir, RecordFile), e.Changes.Describe())
+		"Undo the change, give another --out to start a new sweep, or rerun with --force: %s",
+		subjectAndExtended(e.File, e.Extends), e.Dir, record, e.Changes.Describe(), forceOutcome)
+}
+
+// fileStem is a sweep file's name without its folder and extension, which
+// the same file has however it is named: by a path from another folder,
+// or, for a shipped sweep, by its name or its copy's path.
+func fileStem(file string) string {
+	return strings.TrimSuffix(filepath.Base(file), filepath.Ext(file))
 }
 
 // CheckRecord compares the sweep with the record in its directory under out
@@ -345,7 +363,7 @@ func (s *Sweep) CheckRecord(out string, force bool) (notes []string, err error) 
 	case c.None():
 		notes = append(notes, fmt.Sprintf("%s changed since the last run but describes the same runs (comments, reports or checkpoint settings); continuing", subjectAndExtended(s.File, s.Extends)))
 	case !force:
-		return nil, &ChangedError{File: s.File, Dir: dir, Extends: s.Extends, Changes: c}
+		return nil, &ChangedError{File: s.File, Dir: dir, Extends: s.Extends, Changes: c, Recorded: old.File}
 	default:
 		notes = append(notes, fmt.Sprintf("--force: accepting the changed %s:\n%s", fileAndExtended(s.File, s.Extends), c.Describe()))
 		if len(c.Removed) > 0 {

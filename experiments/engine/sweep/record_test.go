@@ -9,6 +9,46 @@ import (
 	"testing"
 )
 
+// TestAnotherFileOfTheSameNameIsRefusedAsAnother: a file other than the
+// one that started the sweep's folder, with the same name (a copy whose
+// name was left as it was), is refused naming the file that started it and
+// the fix of a name of its own, not as an edit to undo; the same file
+// named by another path, or a shipped sweep's copy, is an edit.
+func TestAnotherFileOfTheSameNameIsRefusedAsAnother(t *testing.T) {
+	out := t.TempDir()
+	s := parseFile(t, runFile)
+	runSweep(t, s, out)
+	changed := strings.Replace(runFile, "steps = 4", "steps = 5", 1)
+	other := parseFile(t, changed)
+	other.File = "copy.toml"
+	_, err := (&Runner{Out: out}).Run(context.Background(), other)
+	var ce *ChangedError
+	if !errors.As(err, &ce) {
+		t.Fatalf("another file of the same name was not refused: %v", err)
+	}
+	msg := err.Error()
+	for _, want := range []string{
+		"copy.toml does not describe the sweep in " + s.Dir(out) + ", which e2e.toml started (recorded in ",
+		"4 runs changed:\n    steps: 4 -> 5 (4 runs)",
+		"give copy.toml a name of its own (name = ...) or another --out; or, for it to replace e2e.toml's runs, rerun with --force: ",
+	} {
+		if !strings.Contains(msg, want) {
+			t.Errorf("message lacks %q:\n%s", want, msg)
+		}
+	}
+	if strings.Contains(msg, "Undo the change") {
+		t.Errorf("message says to undo an edit of another file:\n%s", msg)
+	}
+	for _, same := range []string{"./e2e.toml", "sweeps/e2e.toml", "e2e"} {
+		edited := parseFile(t, changed)
+		edited.File = same
+		_, err := (&Runner{Out: out}).Run(context.Background(), edited)
+		if err == nil || !strings.Contains(err.Error(), same+" no longer describes the sweep in") {
+			t.Errorf("%s, the same file's name: %v", same, err)
+		}
+	}
+}
+
 func TestChangedSweepFileIsRefusedWithWhatChanged(t *testing.T) {
 	out := t.TempDir()
 	s := parseFile(t, runFile)
