@@ -166,7 +166,12 @@ func makeInteraction(runs []Run, spec Spec, dir string) ([]string, error) {
 		return nil, err
 	}
 	if !slices.Contains(groups, o.Reference) {
-		return nil, fmt.Errorf("interaction report %q: option \"reference\": no finished run has %s = %s (groups: %s)", spec.Name, o.By, o.Reference, strings.Join(groups, ", "))
+		there := "none is at either"
+		if len(groups) > 0 {
+			there = "groups there: " + strings.Join(groups, ", ")
+		}
+		return nil, fmt.Errorf("interaction report %q: option \"reference\": no finished run at %s = %s or %s has %s = %s (%s)",
+			spec.Name, o.Factor, o.From, o.To, o.By, o.Reference, there)
 	}
 	return writeTable(dir, spec.Name, interactionTable(o, vals, groups, leftOutNote(out.matching(o.Where))))
 }

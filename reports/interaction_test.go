@@ -99,6 +99,25 @@ func TestInteractionOptionErrors(t *testing.T) {
 	if _, err := k.Make(negativesRuns(t), spec, t.TempDir()); err == nil || !strings.Contains(err.Error(), "estimator = dv") {
 		t.Errorf("a reference no run has: %v", err)
 	}
+	// The error names the factor's levels, where the reference's runs
+	// must have finished: in a sweep part done, such as the main job with
+	// only batch 32 done, its runs at other levels are not missing.
+	spec.Options["reference"], spec.Options["from"], spec.Options["to"] = "jsd", int64(7), int64(9)
+	want := `interaction report "x": option "reference": no finished run at num_negatives = 7 or 9 has estimator = jsd (none is at either)`
+	if _, err := k.Make(negativesRuns(t), spec, t.TempDir()); err == nil || err.Error() != want {
+		t.Errorf("no run at the levels: %v, want %q", err, want)
+	}
+	runs := negativesRuns(t)
+	for _, r := range runs {
+		if strings.HasPrefix(r.ID, "jsd-k1-") || strings.HasPrefix(r.ID, "jsd-k0-") {
+			r.Summary.Status = results.StatusFailed
+		}
+	}
+	spec.Options["from"], spec.Options["to"] = int64(1), int64(0)
+	want = `interaction report "x": option "reference": no finished run at num_negatives = 1 or 0 has estimator = jsd (groups there: infonce)`
+	if _, err := k.Make(runs, spec, t.TempDir()); err == nil || err.Error() != want {
+		t.Errorf("jsd's runs at K = 1 and 0 failed: %v, want %q", err, want)
+	}
 }
 
 // TestInteractionWithPairAveragesEachSeed runs negativesRuns' values at
