@@ -503,6 +503,11 @@ func TestOutOfTheSweepsOwnFolderSaysGiveItsParent(t *testing.T) {
 	if _, err := os.Stat(s.Dir(own)); !os.IsNotExist(err) {
 		t.Errorf("run made %s: %v", s.Dir(own), err)
 	}
+	t.Chdir(own)
+	if code, stdout, errs := runCLI("status", f, "--out", "."); code != exitUsage || !strings.Contains(errs, "--out . is the sweep's own folder") ||
+		!strings.Contains(errs, "give its parent: --out ..\n") {
+		t.Errorf("status --out . in the sweep's folder: exit %d\n%s%s", code, stdout, errs)
+	}
 	if code, stdout, errs := runCLI("status", f, "--out", out); code != exitOK || !strings.Contains(stdout, "done") {
 		t.Errorf("status of the right --out: exit %d\n%s%s", code, stdout, errs)
 	}

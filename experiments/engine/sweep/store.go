@@ -46,15 +46,15 @@ var ErrOwnFolder = errors.New("is the sweep's own folder")
 // folder under it does not exist yet: the results would go to a second
 // sweep folder inside the first, and every run would run again.
 func (s *Sweep) ownFolder(out string) error {
-	clean := filepath.Clean(out)
-	if filepath.Base(clean) != s.Name {
+	abs, err := filepath.Abs(out) // names "." by the folder it is
+	if err != nil || filepath.Base(abs) != s.Name {
 		return nil
 	}
-	if _, err := os.Stat(filepath.Join(clean, RecordFile)); err != nil {
+	if _, err := os.Stat(filepath.Join(out, RecordFile)); err != nil {
 		return nil
 	}
 	return fmt.Errorf("--out %s %w (it holds %s): results go to DIR/%s/, so give its parent: --out %s",
-		out, ErrOwnFolder, RecordFile, s.Name, filepath.Dir(clean))
+		out, ErrOwnFolder, RecordFile, s.Name, filepath.Join(out, ".."))
 }
 
 // Started reports whether the sweep's directory under out exists. The error,
