@@ -99,17 +99,26 @@ func WritePage(dir string, p Page) (string, error) {
 // pageView is the page as the template reads it.
 type pageView struct {
 	Page
-	Counts  []stateCount
-	NotDone []runRow
-	Figures []reportView
-	Tables  []reportView
-	Runs    runTable
-	Curves  curvesView
+	Counts []stateCount
+	// NotDone are the runs not done, in plan order, but for the pending
+	// ones when there are more than foldPending: those are Pending, folded
+	// under one line. NotDoneN counts both.
+	NotDone, Pending []runRow
+	NotDoneN         int
+	Figures          []reportView
+	Tables           []reportView
+	Runs             runTable
+	Curves           curvesView
 	// Shared are the settings every run with a config has in common.
 	Shared [][2]string
 	// ResultsHref links results.csv, when it exists.
 	ResultsHref string
 }
+
+// foldPending is the most pending runs the page lists row by row among
+// the runs not done; more, as in a sweep just started, are folded under
+// one line, so that they do not push the figures screens down.
+const foldPending = 10
 
 // stateCount is how many runs are in one state.
 type stateCount struct {
@@ -141,11 +150,16 @@ func newPageView(dir string, p Page) *pageView {
 		}
 	}
 	v.Runs = newRunTable(dir, p)
+	fold := counts["pending"] > foldPending
 	for _, row := range v.Runs.Rows {
-		if row.State != "done" {
+		switch {
+		case row.State == "pending" && fold:
+			v.Pending = append(v.Pending, row)
+		case row.State != "done":
 			v.NotDone = append(v.NotDone, row)
 		}
 	}
+	v.NotDoneN = len(v.NotDone) + len(v.Pending)
 	v.Curves = newCurvesView(p)
 	v.Shared = sharedSettings(p.Runs, p.Params)
 	v.ResultsHref = relLink(dir, filepath.Join(dir, "..", results.ResultsFile))

@@ -383,3 +383,38 @@ func TestConfigLabelLeavesOutSettingsARunDoesNotSet(t *testing.T) {
 		t.Errorf("no parameters: %q, want \"all runs\"", got)
 	}
 }
+
+// TestPageFoldsManyPendingRuns: a sweep just started has most of its runs
+// pending, and a row for each would push the figures a screen or more
+// down. Past foldPending, the pending runs are folded under one closed
+// line below the failed, interrupted and running ones; fewer stay in the
+// table in plan order.
+func TestPageFoldsManyPendingRuns(t *testing.T) {
+	for _, tc := range []struct {
+		seeds, pending int
+		fold           bool
+	}{{7, 12, true}, {2, 2, false}} {
+		p, dir := demoSweep(t, []string{"jsd", "infonce"}, []float64{1e-3}, tc.seeds, 5)
+		for i := len(p.Runs) - tc.pending; i < len(p.Runs); i++ {
+			p.Runs[i].State, p.Runs[i].Time = "pending", ""
+		}
+		path, err := WritePage(dir, p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, _ := os.ReadFile(path)
+		page := string(b)
+		missing := page[strings.Index(page, `<section id="missing">`):]
+		missing = missing[:strings.Index(missing, "</section>")]
+		heading := fmt.Sprintf("Not done: %d of %d runs", tc.pending+1, len(p.Runs))
+		folded := fmt.Sprintf(`<details class="pending"><summary>%d pending runs</summary>`, tc.pending)
+		failed := strings.Index(missing, "diverged at step 7")
+		if !strings.Contains(missing, heading) || failed < 0 || strings.Count(missing, `<span class="state pending">`) != tc.pending {
+			t.Errorf("%d pending: the not-done section lacks %q, the failed run or a row per pending run:\n%s", tc.pending, heading, missing)
+		}
+		if at := strings.Index(missing, folded); (at >= 0) != tc.fold || (tc.fold && at < failed) {
+			t.Errorf("%d pending: folded under %q: %v, want %v, after the failed run:\n%s", tc.pending, folded, at >= 0, tc.fold, missing)
+		}
+		checkPageLinks(t, dir, parsePage(t, b))
+	}
+}
