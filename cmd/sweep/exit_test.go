@@ -62,6 +62,12 @@ func TestUnusableOutIsAUsageError(t *testing.T) {
 			t.Errorf("sweep %s --out <a file>: exit %d, want 2 and one line with %q\n%s%s", cmd, code, want, stdout, errs)
 		}
 	}
+	// plan needs no results folder: it lists the runs, warning once that
+	// the list shows no run's state.
+	code, stdout, errs := runCLI("plan", f, "--out", file)
+	if want := "sweep plan: output directory "; code != exitOK || !strings.HasPrefix(errs, want) || !strings.HasSuffix(errs, "the list below shows no run's state\n") || strings.Count(errs, "\n") != 1 || !strings.Contains(stdout, "run id") {
+		t.Errorf("sweep plan --out <a file>: exit %d, want 0, the run list and one warning line\n%s%s", code, stdout, errs)
+	}
 	outs := []string{file, filepath.Join(file, "runs")}
 	if os.Geteuid() != 0 { // root writes anywhere
 		ro := filepath.Join(dir, "ro")

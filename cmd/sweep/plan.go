@@ -54,6 +54,11 @@ func plan(s *sweep.Sweep, o *options, stdout, stderr io.Writer) int {
 		}
 	}
 	checkRecord(s, o, false, stderr) // warns only: a run list changes nothing
+	if _, err := s.Started(o.out); err != nil && o.set["out"] {
+		// A run list needs no results folder, but one given that cannot be
+		// read as one (a file, say) would silently show no run's state.
+		fmt.Fprintf(stderr, "sweep plan: %v%s; the list below shows no run's state\n", err, outHint(err))
+	}
 	return runTable(s, o.out, stdout)
 }
 
