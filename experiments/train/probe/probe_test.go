@@ -261,6 +261,9 @@ func TestInvalidInputsAreRejected(t *testing.T) {
 		{"decay order", func(_, _ *Features, _ *int, c *Config) { c.DecayEpochs = []int{5, 5} }, "DecayEpochs"},
 		{"batch too big", func(_, _ *Features, _ *int, c *Config) { c.BatchSize = 101 }, "BatchSize = 101 exceeds the 100 training rows"},
 		{"batch of one for BN", func(_, _ *Features, _ *int, c *Config) { c.BatchSize = 1 }, "batch normalization needs at least 2"},
+		{"NaN dropout", func(_, _ *Features, _ *int, c *Config) { c.Dropout = math.NaN() }, "Dropout = NaN"},
+		{"zero batch", func(_, _ *Features, _ *int, c *Config) { c.BatchSize = 0 }, "BatchSize = 0 must be positive"},
+		{"infinite LR", func(_, _ *Features, _ *int, c *Config) { c.LR = math.Inf(1) }, "LR = +Inf"},
 	}
 	for _, tc := range cases {
 		train, test := good()
@@ -342,5 +345,120 @@ func TestDecayEpochsArePyTorchMilestonesPlusOne(t *testing.T) {
 	}
 	if got := (Config{LR: 1, DecayEpochs: milestones}).lrAt(50); got != 0.1 {
 		t.Errorf("DecayEpochs [50, 100] at epoch 50 (from 1): lr %v; the doc says it decays at the 50th epoch's start", got)
+	}
+}
+
+// TestDefaultConfigIsThePapers pins DefaultConfig to the official
+// classifier's settings, which its doc comment lists: a changed default
+// would silently change every probe accuracy a run reports.
+func TestDefaultConfigIsThePapers(t *testing.T) {
+	want := Config{Hidden: 200, Dropout: 0.1, Epochs: 101, BatchSize: 64, LR: 1e-4, DecayEpochs: []int{51, 101}}
+	if got := DefaultConfig(); !reflect.DeepEqual(got, want) {
+		t.Errorf("DefaultConfig() = %+v, want the paper's %+v", got, want)
+	}
+}
+
+// TestAccuracyIsTheFractionCorrect checks accuracy on hand-counted
+// predictions, and that a trained probe's TestAccuracy and TrainAccuracy
+// are the fraction of rows whose prediction is the label, counted here.
+func TestAccuracyIsTheFractionCorrect(t *testing.T) {
+	if got := accuracy([]int{0, 2, 1, 1}, []int{0, 1, 1, 2}); got != 0.5 {
+		t.Errorf("accuracy with 2 of 4 right = %v, want 0.5", got)
+	}
+	if got := accuracy([]int{1, 1, 1}, []int{1, 1, 1}); got != 1 {
+		t.Errorf("accuracy with 3 of 3 right = %v, want 1", got)
+	}
+	rng := rand.New(rand.NewPCG(19, 20))
+	// Overlapping blobs: some test rows are misclassified.
+	train, test := blobs(rng, 300, 4, 3), blobs(rng, 150, 4, 3)
+	for _, f := range []*Features{train, test} {
+		for i := range f.X {
+			f.X[i] += float32(3 * rng.NormFloat64())
+		}
+	}
+	res := mustTrain(t, "linear", TrainLinear, train, test, 3, quickConfig())
+	right := 0
+	for i, p := range res.Predictions {
+		if p == test.Labels[i] {
+			right++
+		}
+	}
+	if want := float64(right) / 150; res.TestAccuracy != want || right == 150 {
+		t.Errorf("TestAccuracy %v with %d of 150 test rows right; want %v, and some rows wrong", res.TestAccuracy, right, want)
+	}
+}
+
+// TestArgmaxTakesTheFirstOfTies checks argmax's documented tie rule: a
+// probe whose logits tie predicts the lowest class.
+func TestArgmaxTakesTheFirstOfTies(t *testing.T) {
+	for _, tc := range []struct {
+		v    []float32
+		want int
+	}{{[]float32{1, 3, 3}, 1}, {[]float32{2, 2, 2}, 0}, {[]float32{-1, -2, 0}, 2}} {
+		if got := argmax(tc.v); got != tc.want {
+			t.Errorf("argmax(%v) = %d, want %d", tc.v, got, tc.want)
+		}
+	}
+}
+
+// TestStandardizeUsesTheTrainingStatistics checks that Standardize scales
+// both splits by the training split's statistics, as a caller would by
+// hand: the probe on features standardized here (population standard
+// deviation, in float32 like copyRow) must give bit for bit the same
+// result. Test rows scaled by their own statistics would leak the test
+// split into the features.
+func TestStandardizeUsesTheTrainingStatistics(t *testing.T) {
+	rng := rand.New(rand.NewPCG(21, 22))
+	train, test := unscaledBlobs(rng)
+	for i := range test.X { // the test split's statistics differ from the training split's
+		test.X[i] = test.X[i]*3 + 50
+	}
+	mean, invStd := make([]float32, train.D), make([]float32, train.D)
+	for j := range mean {
+		m, sq := 0.0, 0.0
+		for i := 0; i < train.N; i++ {
+			m += float64(train.Row(i)[j])
+		}
+		m /= float64(train.N)
+		for i := 0; i < train.N; i++ {
+			d := float64(train.Row(i)[j]) - m
+			sq += d * d
+		}
+		mean[j], invStd[j] = float32(m), float32(1/math.Sqrt(sq/float64(train.N)))
+	}
+	scaled := func(f *Features) *Features {
+		out := &Features{X: make([]float32, len(f.X)), N: f.N, D: f.D, Labels: f.Labels}
+		for i, v := range f.X {
+			out.X[i] = (v - mean[i%f.D]) * invStd[i%f.D]
+		}
+		return out
+	}
+	cfg := quickConfig()
+	cfg.Epochs = 2
+	want := mustTrain(t, "linear", TrainLinear, scaled(train), scaled(test), 3, cfg)
+	cfg.Standardize = true
+	got := mustTrain(t, "linear", TrainLinear, train, test, 3, cfg)
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("Standardize gave test accuracy %v, loss %v; features standardized by the training split's statistics give %v, %v",
+			got.TestAccuracy, got.FinalLoss, want.TestAccuracy, want.FinalLoss)
+	}
+}
+
+// TestRoundingNoiseIsAConstantColumn checks the standardizer's tolerance:
+// a column that differs in one row of 200 by one float32 step of 1000 has
+// a standard deviation below 1e-8 of its mean and maps to 0, like a
+// constant column, rather than blowing the rounding up to about 14.
+func TestRoundingNoiseIsAConstantColumn(t *testing.T) {
+	f := &Features{X: make([]float32, 200), N: 200, D: 1, Labels: make([]int, 200)}
+	for i := range f.X {
+		f.X[i] = 1000
+	}
+	f.X[7] = math.Nextafter32(1000, 2000)
+	s := newStandardizer(f)
+	got := make([]float32, 1)
+	for i := 0; i < f.N; i++ {
+		if s.copyRow(got, f.Row(i)); got[0] != 0 {
+			t.Fatalf("row %d maps to %v, want 0 for a column constant up to rounding", i, got[0])
+		}
 	}
 }
