@@ -1,6 +1,7 @@
 package probe
 
 import (
+	"context"
 	"math"
 	"math/rand/v2"
 	"testing"
@@ -211,4 +212,124 @@ func must[T any](v T, err error) T {
 		panic(err)
 	}
 	return v
+}
+
+// TestRunningStatisticsFollowPyTorch checks one update of the running
+// averages against BatchNorm1d's rule with momentum 0.1, from their
+// starting values 0 and 1: mean 0.1·m, variance 0.9 + 0.1·v·n/(n-1), the
+// batch variance made unbiased.
+func TestRunningStatisticsFollowPyTorch(t *testing.T) {
+	tr := smallTrainer(t)
+	runLoss(t, tr)
+	mean := tr.batchMean.Data().([]float32)
+	variance := tr.batchVar.Data().([]float32)
+	tr.updateRunningStats()
+	n := float64(tr.batch)
+	for j := range tr.runMean {
+		wantMean := 0.1 * float64(mean[j])
+		wantVar := 0.9 + 0.1*float64(variance[j])*n/(n-1)
+		if math.Abs(tr.runMean[j]-wantMean) > 1e-12 || math.Abs(tr.runVar[j]-wantVar) > 1e-12 {
+			t.Errorf("unit %d: running mean %v and variance %v, want %v and %v", j, tr.runMean[j], tr.runVar[j], wantMean, wantVar)
+		}
+	}
+}
+
+// TestInferenceScaleAndShiftAreTheFoldedBatchNorm checks syncInference's
+// fold of batch normalization, gamma/sqrt(var + 1e-5) and beta - mean·scale,
+// on running statistics set by hand, one variance 0: the epsilon keeps a
+// unit that never varied finite.
+func TestInferenceScaleAndShiftAreTheFoldedBatchNorm(t *testing.T) {
+	tr := smallTrainer(t)
+	copy(tr.runMean, []float64{0.5, -2, 0, 3})
+	copy(tr.runVar, []float64{0, 1e-4, 4, 0.25})
+	tr.syncInference()
+	gamma := tr.gamma.Value().Data().([]float32)
+	beta := tr.beta.Value().Data().([]float32)
+	scale, shift := tr.scale.Data().([]float32), tr.shift.Data().([]float32)
+	for j := range scale {
+		s := float64(gamma[j]) / math.Sqrt(tr.runVar[j]+1e-5)
+		want := []float64{s, float64(beta[j]) - tr.runMean[j]*s}
+		for k, got := range []float32{scale[j], shift[j]} {
+			if math.Abs(float64(got)-want[k]) > 1e-6*math.Max(1, math.Abs(want[k])) {
+				t.Errorf("unit %d: scale and shift %v, %v; want %v", j, scale[j], shift[j], want)
+				break
+			}
+		}
+	}
+}
+
+// fitTrainer trains a fresh trainer of the given kind on f for cfg and
+// returns it with fit's result.
+func fitTrainer(t *testing.T, f *Features, classes int, cfg Config, kind model) (*trainer, Result) {
+	t.Helper()
+	tr, err := newTrainer(f.D, classes, cfg, kind, nil, f.N)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(tr.close)
+	res, err := tr.fit(context.Background(), f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return tr, res
+}
+
+// TestFitDecaysTheLearningRateAndUsesThePapersAdam checks that fit sets
+// Adam's rate to lrAt of each epoch (after 3 epochs with decays at 2 and
+// 3, LR/100) and that Adam has cortex's betas, 0.5 and 0.999.
+func TestFitDecaysTheLearningRateAndUsesThePapersAdam(t *testing.T) {
+	f := blobs(rand.New(rand.NewPCG(23, 24)), 24, 3, 3)
+	cfg := Config{Epochs: 3, BatchSize: 8, LR: 1e-2, DecayEpochs: []int{2, 3}, Seed: 1}
+	tr, res := fitTrainer(t, f, 3, cfg, model{})
+	if math.Abs(tr.opt.LR-1e-4) > 1e-18 || res.Steps != 9 || tr.opt.Step != 9 {
+		t.Errorf("after 3 epochs of 3 steps: Adam's LR %v and steps %d (result %d); want 1e-4 and 9", tr.opt.LR, tr.opt.Step, res.Steps)
+	}
+	if tr.opt.Beta1 != 0.5 || tr.opt.Beta2 != 0.999 {
+		t.Errorf("Adam's betas %v and %v, want cortex's 0.5 and 0.999", tr.opt.Beta1, tr.opt.Beta2)
+	}
+}
+
+// TestFinalLossIsTheLastEpochsMeanBatchLoss checks FinalLoss in closed
+// form: on all-zero features the linear probe's logits are its bias b, so
+// with a learning rate too small to move b every row's cross-entropy is
+// logsumexp(b) - b[label], and over an epoch of balanced labels the mean is
+// logsumexp(b) - mean(b).
+func TestFinalLossIsTheLastEpochsMeanBatchLoss(t *testing.T) {
+	f := &Features{X: make([]float32, 12*2), N: 12, D: 2, Labels: make([]int, 12)}
+	for i := range f.Labels {
+		f.Labels[i] = i % 3
+	}
+	cfg := Config{Epochs: 2, BatchSize: 4, LR: 1e-20, Seed: 2}
+	tr, res := fitTrainer(t, f, 3, cfg, model{})
+	b := tr.trainedParams[1].Value().Data().([]float32)
+	lse, mean := 0.0, 0.0
+	for _, v := range b {
+		lse += math.Exp(float64(v))
+		mean += float64(v) / 3
+	}
+	if want := math.Log(lse) - mean; math.Abs(res.FinalLoss-want) > 1e-6 {
+		t.Errorf("FinalLoss %v, want the mean cross-entropy %v", res.FinalLoss, want)
+	}
+}
+
+// TestDropoutMaskDropsAndRescales checks the last step's dropout mask
+// with dropout 0.25: every entry is 0 or 1/0.75, about a quarter of the
+// 40 x 50 entries 0.
+func TestDropoutMaskDropsAndRescales(t *testing.T) {
+	f := blobs(rand.New(rand.NewPCG(25, 26)), 40, 3, 3)
+	cfg := Config{Hidden: 50, Dropout: 0.25, Epochs: 1, BatchSize: 40, LR: 1e-3, Seed: 3}
+	tr, _ := fitTrainer(t, f, 3, cfg, model{mlp: true})
+	zeros := 0
+	for _, m := range tr.mask.Data().([]float32) {
+		switch m {
+		case 0:
+			zeros++
+		case float32(1 / 0.75):
+		default:
+			t.Fatalf("mask entry %v, want 0 or %v", m, float32(1/0.75))
+		}
+	}
+	if frac := float64(zeros) / 2000; frac < 0.2 || frac > 0.3 {
+		t.Errorf("%.3f of the mask is 0, want about 0.25", frac)
+	}
 }
