@@ -115,6 +115,8 @@ func TestSVMRejectsBadSettings(t *testing.T) {
 	}{
 		{SVMConfig{Config: quickConfig(), Validation: 0.1}, "Penalties is empty"},
 		{SVMConfig{Config: quickConfig(), Penalties: []float64{-1}, Validation: 0.1}, "penalty -1"},
+		{SVMConfig{Config: quickConfig(), Penalties: []float64{0, math.Inf(1)}, Validation: 0.1}, "penalty +Inf must be finite"},
+		{SVMConfig{Config: quickConfig(), Penalties: []float64{0}, Validation: 0.004}, "0 to validate"},
 		{SVMConfig{Config: quickConfig(), Penalties: []float64{0}, Validation: 1}, "Validation = 1"},
 		{SVMConfig{Config: quickConfig(), Penalties: []float64{0}, Validation: 0.9}, "too few"},
 	} {
@@ -122,5 +124,89 @@ func TestSVMRejectsBadSettings(t *testing.T) {
 		if err == nil || !strings.Contains(err.Error(), tc.want) {
 			t.Errorf("TrainSVM(%+v) = %v, want an error containing %q", tc.cfg, err, tc.want)
 		}
+	}
+}
+
+// separable returns n rows of d features in classes tight clusters: class
+// c's rows are 6 on axis c plus noise of standard deviation 0.1, so any
+// sensible linear classifier gets every row right.
+func separable(rng *rand.Rand, n, d, classes int) *Features {
+	f := blobs(rng, n, d, classes)
+	for i := range f.X {
+		f.X[i] *= 0.1
+	}
+	for i := 0; i < n; i++ {
+		f.Row(i)[f.Labels[i]%d] += 6 - 0.6
+	}
+	return f
+}
+
+// TestHoldOutSplitsTheRowsInTwo checks holdOut's split: round(frac·N)
+// rows validate, the rest fit, and together they are the rows of f, each
+// once, labels kept.
+func TestHoldOutSplitsTheRowsInTwo(t *testing.T) {
+	f := blobs(rand.New(rand.NewPCG(27, 28)), 10, 2, 3)
+	fit, val := holdOut(f, 0.25, 4)
+	if val.N != 3 || fit.N != 7 { // round(2.5) = 3
+		t.Fatalf("holdOut(10 rows, 0.25) gave %d to fit and %d to validate, want 7 and 3", fit.N, val.N)
+	}
+	seen := map[float32]int{}
+	for _, part := range []*Features{fit, val} {
+		for i := 0; i < part.N; i++ {
+			seen[part.Row(i)[0]]++
+			for j := 0; j < f.N; j++ {
+				if f.Row(j)[0] == part.Row(i)[0] && (f.Labels[j] != part.Labels[i] || f.Row(j)[1] != part.Row(i)[1]) {
+					t.Errorf("row %d of the split is not row %d of f with its label", i, j)
+				}
+			}
+		}
+	}
+	for i := 0; i < f.N; i++ {
+		if seen[f.Row(i)[0]] != 1 {
+			t.Errorf("row %d appears %d times in the split, want once", i, seen[f.Row(i)[0]])
+		}
+	}
+}
+
+// TestSVMIsChosenOnTheHeldOutRows mislabels exactly the held-out rows: the
+// SVM fitted on the others must score 0 on them, and still report its
+// penalty and test predictions. An SVM judged on the rows it was fitted
+// on would score about 1.
+func TestSVMIsChosenOnTheHeldOutRows(t *testing.T) {
+	rng := rand.New(rand.NewPCG(29, 30))
+	train, test := separable(rng, 300, 5, 3), separable(rng, 90, 5, 3)
+	cfg := SVMConfig{Config: quickConfig(), Penalties: []float64{1e-4}, Validation: 0.2}
+	_, val := holdOut(train, cfg.Validation, cfg.Seed)
+	held := map[float32]bool{}
+	for i := 0; i < val.N; i++ {
+		held[val.Row(i)[0]] = true
+	}
+	for i := 0; i < train.N; i++ {
+		if held[train.Row(i)[0]] {
+			train.Labels[i] = (train.Labels[i] + 1) % 3
+		}
+	}
+	res, err := TrainSVM(context.Background(), train, test, 3, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.ValidationAccuracy != 0 || res.Penalty != 1e-4 || len(res.Predictions) != test.N || res.TestAccuracy != 1 {
+		t.Errorf("penalty %g, validation accuracy %v, test accuracy %v, %d predictions; want 1e-4, 0 on the mislabeled held-out rows, 1 and %d",
+			res.Penalty, res.ValidationAccuracy, res.TestAccuracy, len(res.Predictions), test.N)
+	}
+}
+
+// TestSVMTiesGoToTheFirstPenalty checks TrainSVM's tie rule: on clusters
+// that both small penalties classify perfectly, the first is kept.
+func TestSVMTiesGoToTheFirstPenalty(t *testing.T) {
+	rng := rand.New(rand.NewPCG(31, 32))
+	train, test := separable(rng, 300, 5, 3), separable(rng, 90, 5, 3)
+	cfg := SVMConfig{Config: quickConfig(), Penalties: []float64{1e-4, 1e-5}, Validation: 0.2}
+	res, err := TrainSVM(context.Background(), train, test, 3, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.ValidationAccuracy != 1 || res.Penalty != 1e-4 {
+		t.Errorf("validation accuracy %v with penalty %g; want 1 with the first penalty, 1e-4", res.ValidationAccuracy, res.Penalty)
 	}
 }
