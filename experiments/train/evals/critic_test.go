@@ -143,6 +143,8 @@ func TestCriticEvaluationsRejectBadInput(t *testing.T) {
 	_, err = NDM(ctx, x, x, nd)
 	bad("zero learning rate", err, "LR = 0")
 	nd.LR = 1e-3
+	_, err = NDM(ctx, Matrix{X: x.X[:400], N: 400, D: 1}, Matrix{X: x.X[:400], N: 400, D: 1}, nd)
+	bad("one-dimensional codes", err, "needs at least 2")
 	x.X[3] = float32(math.NaN())
 	_, err = NDM(ctx, x, x, nd)
 	bad("NaN code", err, "row 1 column 1 is NaN")
@@ -186,5 +188,46 @@ func TestDivergedCriticIsADivergence(t *testing.T) {
 	}
 	if d := tasks.Diverged(7, err); d == nil || d.Reason != de.Reason {
 		t.Errorf("tasks.Diverged(7, %v) = %v, want its reason", err, d)
+	}
+}
+
+// affine returns a copy of m with every value times scale plus shift.
+func affine(m Matrix, scale, shift float32) Matrix {
+	out := Matrix{X: make([]float32, len(m.X)), N: m.N, D: m.D}
+	for k, v := range m.X {
+		out.X[k] = v*scale + shift
+	}
+	return out
+}
+
+// TestCriticsSeeStandardizedInputs checks that NDM and EstimateMI z-score
+// their inputs: codes (and for EstimateMI images) scaled by 1000 and
+// shifted by 5 must give the estimates of the unscaled ones, up to the
+// rounding of the scaling, since the critic sees the same z-scores.
+func TestCriticsSeeStandardizedInputs(t *testing.T) {
+	rng := rand.New(rand.NewPCG(15, 16))
+	ctx := context.Background()
+	train, test := correlatedCodes(rng, 1000, 2, 0.8), correlatedCodes(rng, 300, 2, 0.8)
+	cfg := quickConfig()
+	cfg.Epochs = 3
+	nd := NDMConfig{Config: cfg, Estimator: "dv"}
+	want, err1 := NDM(ctx, train, test, nd)
+	got, err2 := NDM(ctx, affine(train, 1000, 5), affine(test, 1000, 5), nd)
+	if err1 != nil || err2 != nil {
+		t.Fatal(err1, err2)
+	}
+	if math.Abs(got.Test-want.Test) > 1e-3 {
+		t.Errorf("NDM of scaled codes %.5f, of the codes %.5f; want the same", got.Test, want.Test)
+	}
+	x, y := gaussianPairs(rng, 1000, 2, 0.8)
+	tx, ty := gaussianPairs(rng, 300, 2, 0.8)
+	mi := MIConfig{Config: cfg, Estimator: "dv", Critic: "concat", Layers: 1, Embed: 4}
+	wantMI, err1 := EstimateMI(ctx, x, y, tx, ty, mi)
+	gotMI, err2 := EstimateMI(ctx, affine(x, 1000, 5), affine(y, 1000, 5), affine(tx, 1000, 5), affine(ty, 1000, 5), mi)
+	if err1 != nil || err2 != nil {
+		t.Fatal(err1, err2)
+	}
+	if math.Abs(gotMI.Test-wantMI.Test) > 1e-3 {
+		t.Errorf("EstimateMI of scaled pairs %.5f, of the pairs %.5f; want the same", gotMI.Test, wantMI.Test)
 	}
 }

@@ -119,4 +119,47 @@ func TestDecodeRejectsImagesItCannotDraw(t *testing.T) {
 	if _, err := Decode(context.Background(), y, small, y, small, Geometry{Channels: 1, Size: 20}, cfg); err == nil || !strings.Contains(err.Error(), "at least 28") {
 		t.Errorf("20x20 images: %v, want an error naming MS-SSIM's 28", err)
 	}
+	wide := Matrix{X: make([]float32, 200*30*30), N: 200, D: 900}
+	if _, err := Decode(context.Background(), y, wide, y, wide, Geometry{Channels: 1, Size: 30}, cfg); err == nil || !strings.Contains(err.Error(), "multiple of 4") {
+		t.Errorf("30x30 images: %v, want an error asking for a multiple of 4", err)
+	}
+}
+
+// TestTheTestSplitIsWhatTheDecoderReports trains the decoder on codes
+// that determine their images but tests it on codes shuffled across the
+// test images: the validation error, on held-out training rows, must be
+// well below the test error, and the test MS-SSIM a similarity in (0, 1].
+// Validating on the test rows, or reporting the validation rows, would
+// make the errors alike.
+func TestTheTestSplitIsWhatTheDecoderReports(t *testing.T) {
+	rng := rand.New(rand.NewPCG(9, 10))
+	trY, trX := blobImages(rng, 400)
+	teY, teX := blobImages(rng, 100)
+	teY = teY.rows(rng.Perm(teY.N))
+	cfg := Config{Epochs: 4, BatchSize: 32, LR: 3e-3, Hidden: 16, Validation: 0.2, Seed: 1}
+	got, err := Decode(context.Background(), trY, trX, teY, teX, Geometry{Channels: 1, Size: 28}, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("validation MSE %.4f, test MSE %.4f, test MS-SSIM %.3f (epoch %d)", got.ValidationMSE, got.MSE, got.MSSSIM, got.Epoch)
+	if got.ValidationMSE > got.MSE/2 || !(got.MSSSIM > 0 && got.MSSSIM <= 1) {
+		t.Errorf("validation MSE %.4f, test MSE %.4f, MS-SSIM %.3f; want the validation error below half the test error and MS-SSIM in (0, 1]",
+			got.ValidationMSE, got.MSE, got.MSSSIM)
+	}
+}
+
+// TestADecoderThatCannotLearnKeepsItsFirstEpoch checks the tie rule of the
+// decoder's epoch choice: at a learning rate of 1e-30 every epoch
+// validates the same and the first is reported.
+func TestADecoderThatCannotLearnKeepsItsFirstEpoch(t *testing.T) {
+	rng := rand.New(rand.NewPCG(11, 12))
+	y, x := blobImages(rng, 100)
+	cfg := Config{Epochs: 2, BatchSize: 16, LR: 1e-30, Hidden: 4, Validation: 0.2, Seed: 1}
+	got, err := Decode(context.Background(), y, x, y, x, Geometry{Channels: 1, Size: 28}, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.Epoch != 1 {
+		t.Errorf("epoch %d reported of 2 equal ones, want the first", got.Epoch)
+	}
 }
