@@ -105,8 +105,9 @@ func checkpointAt4(t *testing.T, cfg *Config, seed int64) []byte {
 
 // TestBadCheckpointIsAnError resumes from states that cannot be used (not a
 // state at all, cut short, saved for other widths, another estimator or
-// seed, a corrupt mine state, missing or reshaped values, a checkpointer
-// that cannot read) and checks that each is an error naming the problem,
+// seed, a corrupt mine state, missing or reshaped values, other training
+// images, a step past the run's end or other than the checkpointer's, a
+// checkpointer that cannot read) and checks that each is an error naming the problem,
 // not a panic or a silent fresh start.
 func TestBadCheckpointIsAnError(t *testing.T) {
 	const seed = 3
@@ -138,6 +139,11 @@ func TestBadCheckpointIsAnError(t *testing.T) {
 		}
 	})
 	badSums := edit(func(st *checkpoint.State) { st.PutFloat64s(stateEpochSums, []float64{1, 0, 0, 0, 0, 0}) })
+	otherImages := edit(func(st *checkpoint.State) { st.PutInt(stateTrainImages, 95) })
+	pastTheEnd := edit(func(st *checkpoint.State) { st.PutInt(stateStep, 13) })
+	// Step 10 is 4 steps into its epoch, as the sums say, but the
+	// checkpointer holds the state as step 4's.
+	otherStep := edit(func(st *checkpoint.State) { st.PutInt(stateStep, 10) })
 
 	wider := resumeConfig("mine", "concat")
 	wider.Conv1 = 12
@@ -188,6 +194,9 @@ func TestBadCheckpointIsAnError(t *testing.T) {
 		{"no prior source", cfg, seed, noPrior, nil, []string{statePriorRNG}},
 		{"reshaped weights", cfg, seed, shortWeights, nil, []string{weights, "did the model change"}},
 		{"epoch sums", cfg, seed, badSums, nil, []string{"4 steps into its epoch", "count 1"}},
+		{"other training images", cfg, seed, otherImages, nil, []string{"training on 95 images", "now gives 96"}},
+		{"step past the run's end", cfg, seed, pastTheEnd, nil, []string{"step 13 is outside the run's steps 1 to 12"}},
+		{"state of another step", cfg, seed, otherStep, nil, []string{"file says step 4 but its state is of step 10"}},
 		{"unreadable", cfg, seed, nil, errors.New("disk on fire"), []string{"disk on fire"}},
 	}
 	for _, c := range cases {
