@@ -1,0 +1,94 @@
+package dim
+
+import (
+	"context"
+	"math/rand/v2"
+	"testing"
+
+	"github.com/infomax/infomax/architectures"
+	"github.com/infomax/infomax/experiments/engine/results"
+	"github.com/infomax/infomax/experiments/train/probe"
+)
+
+// quadrants returns n points uniform in [-1, 1]^2 away from the axes and
+// their labels: 1 where the two coordinates share a sign when xor is set
+// (a rule only the MLP probe can learn), else 1 where x is positive (a
+// linear rule); flip swaps the two labels.
+func quadrants(rng *rand.Rand, n int, xor, flip bool) *probe.Features {
+	f := &probe.Features{X: make([]float32, 2*n), N: n, D: 2, Labels: make([]int, n)}
+	for i := 0; i < n; i++ {
+		a, b := float32(0.2+0.8*rng.Float64()), float32(0.2+0.8*rng.Float64())
+		if rng.IntN(2) == 0 {
+			a = -a
+		}
+		if rng.IntN(2) == 0 {
+			b = -b
+		}
+		f.X[2*i], f.X[2*i+1] = a, b
+		same := a > 0
+		if xor {
+			same = (a > 0) == (b > 0)
+		}
+		if same != flip {
+			f.Labels[i] = 1
+		}
+	}
+	return f
+}
+
+// TestRunProbesReportsEachProbesTestAccuracy checks what runProbes writes
+// under each name: on XOR features the MLP probe's accuracy must be high
+// and the linear probe's about chance, and where the test labels are the
+// training rule flipped both must be about 0, the accuracy on the test
+// rows and not on the training rows.
+func TestRunProbesReportsEachProbesTestAccuracy(t *testing.T) {
+	c := DefaultConfig()
+	c.ProbeEpochs, c.ProbeLR, c.ProbeBatchSize, c.ProbeHidden = 30, 3e-3, 32, 32
+	rng := rand.New(rand.NewPCG(1, 2))
+	summary := results.Values{}
+	ctx := context.Background()
+	if err := runProbes(ctx, c, "xor", quadrants(rng, 600, true, false), quadrants(rng, 300, true, false), 2, 1, summary); err != nil {
+		t.Fatal(err)
+	}
+	if err := runProbes(ctx, c, "flip", quadrants(rng, 600, false, false), quadrants(rng, 300, false, true), 2, 1, summary); err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("summary %v", summary)
+	if summary["mlp_xor_acc"] < 0.9 || summary["linear_xor_acc"] > 0.75 {
+		t.Errorf("on XOR: mlp_xor_acc %.3f (want > 0.9), linear_xor_acc %.3f (want about chance)", summary["mlp_xor_acc"], summary["linear_xor_acc"])
+	}
+	if summary["mlp_flip_acc"] > 0.1 || summary["linear_flip_acc"] > 0.1 {
+		t.Errorf("with flipped test labels: mlp_flip_acc %.3f, linear_flip_acc %.3f; want both about 0", summary["mlp_flip_acc"], summary["linear_flip_acc"])
+	}
+}
+
+// TestPickTakesTheNamedFeatures checks that pick returns each kind of
+// extracted features with its own width, and the labels.
+func TestPickTakesTheNamedFeatures(t *testing.T) {
+	f := &architectures.Features{N: 1, ConvDim: 3, FCDim: 2, YDim: 1,
+		Conv: []float32{1, 2, 3}, FC: []float32{4, 5}, Y: []float32{6}}
+	labels := []int{7}
+	for name, want := range map[string][]float32{"conv": f.Conv, "fc": f.FC, "y": f.Y} {
+		got := pick(f, name, labels)
+		if got.N != 1 || got.D != len(want) || &got.X[0] != &want[0] || &got.Labels[0] != &labels[0] {
+			t.Errorf("pick(%q) = %+v, want the %d %s features", name, got, len(want), name)
+		}
+	}
+}
+
+// TestProbesTrainOnTheTrainingSplit runs the pixel and the random
+// baselines with 20 test images, fewer than a probe batch of 32: the
+// probes train on the 96 training images and only score the test ones,
+// so the runs must succeed, where probes trained on the test split would
+// find no full batch.
+func TestProbesTrainOnTheTrainingSplit(t *testing.T) {
+	for _, preset := range []string{"pixels", "random"} {
+		c := tinyConfig()
+		c.Preset, c.TrainSubset, c.TestSubset, c.ProbeFeatures = preset, 96, 20, []string{"y"}
+		c.ProbeEpochs, c.ProbeHidden = 1, 8
+		sum, _ := runTiny(t, c, 1)
+		if len(sum) == 0 {
+			t.Errorf("%s: empty summary", preset)
+		}
+	}
+}
