@@ -2,6 +2,7 @@ package evals
 
 import (
 	"context"
+	"errors"
 	"math"
 	"math/rand/v2"
 	"strings"
@@ -198,5 +199,32 @@ func TestACriticThatCannotLearnKeepsItsFirstEpoch(t *testing.T) {
 	}
 	if est.Epoch != 1 {
 		t.Errorf("epoch %d reported of 3 equal ones, want the first", est.Epoch)
+	}
+}
+
+// TestAValidationEstimateNeverFiniteIsADivergence fits the MI critic on
+// ordinary pairs but validates it on pairs scaled by 3e38, at and past
+// float32's largest value, whose scores are not finite: no epoch may be chosen, and the error must be a
+// *DivergedError, not an estimate of the infinite validation value.
+func TestAValidationEstimateNeverFiniteIsADivergence(t *testing.T) {
+	rng := rand.New(rand.NewPCG(15, 16))
+	x, y := gaussianPairs(rng, 64, 2, 0.5)
+	huge := affine(x, 3e38, 0)
+	cfg := MIConfig{Config: quickConfig(), Estimator: "dv", Critic: "concat", Layers: 1, Embed: 4}
+	cfg.BatchSize, cfg.Epochs = 16, 2
+	est, err := estimators.New(cfg.Estimator, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	m, err := newMIModel(2, 2, est, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer m.close()
+	s := &split{train: []Matrix{x, y}, val: []Matrix{huge, huge}, test: []Matrix{x, y}}
+	got, err := m.fit(context.Background(), s, cfg.Config)
+	var de *DivergedError
+	if !errors.As(err, &de) || !strings.Contains(err.Error(), "never finite") {
+		t.Errorf("fit = %+v, %v; want a *DivergedError saying the validation estimate was never finite", got, err)
 	}
 }
