@@ -3,10 +3,12 @@ package dim
 import (
 	"context"
 	"math/rand/v2"
+	"slices"
 	"testing"
 
 	"github.com/infomax/infomax/architectures"
 	"github.com/infomax/infomax/experiments/engine/results"
+	"github.com/infomax/infomax/experiments/tasks/taskstest"
 	"github.com/infomax/infomax/experiments/train/probe"
 )
 
@@ -90,5 +92,39 @@ func TestProbesTrainOnTheTrainingSplit(t *testing.T) {
 		if len(sum) == 0 {
 			t.Errorf("%s: empty summary", preset)
 		}
+	}
+}
+
+// TestEachEpochHasItsOwnShuffle trains 2 epochs of 2 batches and checks
+// the batch left in the model's input: the second batch of the shuffle
+// seeded with shuffleSeed + 1, the second epoch's, which a resumed run
+// recomputes from the epoch's number alone.
+func TestEachEpochHasItsOwnShuffle(t *testing.T) {
+	c := tinyConfig()
+	c.TrainSubset, c.Epochs = 32, 2
+	if err := c.Validate(); err != nil {
+		t.Fatal(err)
+	}
+	train, _, err := loadData(c, 6)
+	if err != nil {
+		t.Fatal(err)
+	}
+	m, err := NewModel(c, train.C, train.H, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer m.Close()
+	run, _ := taskstest.NewRun(6, nil)
+	tr := newTrainer(c, m, train, run)
+	if err := tr.trainModel(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	first, second := train.Shuffle(tr.shuffleSeed), train.Shuffle(tr.shuffleSeed+1)
+	if slices.Equal(first, second) {
+		t.Fatal("the two epochs' shuffles are the same order")
+	}
+	want := train.Batch(second[16:32], nil)
+	if !slices.Equal(m.Input[:len(want)], want) {
+		t.Error("the last batch trained on is not the second batch of the second epoch's shuffle")
 	}
 }
