@@ -301,3 +301,28 @@ func TestUnsavedStateStartsOver(t *testing.T) {
 	cfg := resumeConfig(taskstest.ForgetfulMINE, "encode-and-dot")
 	taskstest.UnsavedStateStartsOver(t, Task{}, cfg, 5, 8, 4, wallClock...)
 }
+
+// TestResumedRunCountsTheSavedTrainingTime resumes from a checkpoint
+// whose training time reads 1000 seconds: the last epoch's train_seconds
+// must count them, not only the resumed attempt's time.
+func TestResumedRunCountsTheSavedTrainingTime(t *testing.T) {
+	cfg := resumeConfig("jsd", "concat")
+	cfg.ProbeEpochs = 1
+	st, err := checkpoint.DecodeState(checkpointAt4(t, cfg, 3))
+	if err != nil {
+		t.Fatal(err)
+	}
+	st.PutFloat64s(stateTrainSeconds, []float64{1000})
+	b, err := st.Encode()
+	if err != nil {
+		t.Fatal(err)
+	}
+	run, rec := taskstest.NewRun(3, &checkpoint.Memory{Every: 4, Step: 4, State: b, OK: true})
+	if _, err := (Task{}).Run(context.Background(), cfg, run); err != nil {
+		t.Fatal(err)
+	}
+	last := rec.Values[len(rec.Values)-1]
+	if got := last["train_seconds"]; !(got >= 1000) {
+		t.Errorf("train_seconds %v after resuming from 1000 seconds of training, want at least 1000", got)
+	}
+}
