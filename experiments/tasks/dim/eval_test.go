@@ -9,6 +9,7 @@ import (
 	"github.com/infomax/infomax/architectures"
 	"github.com/infomax/infomax/experiments/engine/results"
 	"github.com/infomax/infomax/experiments/tasks/taskstest"
+	"github.com/infomax/infomax/experiments/train/evals"
 	"github.com/infomax/infomax/experiments/train/probe"
 )
 
@@ -126,5 +127,57 @@ func TestEachEpochHasItsOwnShuffle(t *testing.T) {
 	want := train.Batch(second[16:32], nil)
 	if !slices.Equal(m.Input[:len(want)], want) {
 		t.Error("the last batch trained on is not the second batch of the second epoch's shuffle")
+	}
+}
+
+// TestRunSVMReportsTheTestAccuracy trains the SVM on a linear rule and
+// scores it on test rows whose labels are the rule flipped: svm_<f>_acc
+// must be about 0, the test accuracy, though the held-out training rows
+// that chose the penalty score about 1.
+func TestRunSVMReportsTheTestAccuracy(t *testing.T) {
+	c := DefaultConfig()
+	c.ProbeEpochs, c.ProbeLR, c.ProbeBatchSize = 30, 1e-2, 32
+	rng := rand.New(rand.NewPCG(3, 4))
+	summary := results.Values{}
+	if err := runSVM(context.Background(), c, "flip", quadrants(rng, 400, false, false), quadrants(rng, 200, false, true), 2, 1, summary); err != nil {
+		t.Fatal(err)
+	}
+	if got := summary["svm_flip_acc"]; got > 0.1 {
+		t.Errorf("svm_flip_acc %.3f with flipped test labels, want about 0", got)
+	}
+}
+
+// TestRunNDMReportsEachCodeAtItsOwnRate checks runNDM against evals.NDM
+// called directly at ndm_lr, which differs from eval_lr here: ndm must be
+// the NDM of the codes and ndm_sigmoid that of their sigmoid, both at
+// ndm_lr.
+func TestRunNDMReportsEachCodeAtItsOwnRate(t *testing.T) {
+	c := DefaultConfig()
+	c.NDMLR = 3e-3
+	rng := rand.New(rand.NewPCG(5, 6))
+	codes := func(n int) evals.Matrix {
+		m := evals.Matrix{X: make([]float32, 2*n), N: n, D: 2}
+		for i := 0; i < n; i++ {
+			a := rng.NormFloat64()
+			m.X[2*i], m.X[2*i+1] = float32(3*a), float32(a+0.5*rng.NormFloat64())
+		}
+		return m
+	}
+	train, test := codes(400), codes(200)
+	cfg := evals.Config{Epochs: 2, BatchSize: 32, LR: 1e-4, Hidden: 16, Validation: 0.2, Seed: 9}
+	summary := results.Values{}
+	if err := runNDM(context.Background(), c, train, test, cfg, summary); err != nil {
+		t.Fatal(err)
+	}
+	at := evals.NDMConfig{Config: cfg, Estimator: c.NDMEstimator}
+	at.LR = 3e-3
+	plain, err1 := evals.NDM(context.Background(), train, test, at)
+	squashed, err2 := evals.NDM(context.Background(), train.Sigmoid(), test.Sigmoid(), at)
+	if err1 != nil || err2 != nil {
+		t.Fatal(err1, err2)
+	}
+	if summary["ndm"] != plain.Test || summary["ndm_sigmoid"] != squashed.Test || plain.Test == squashed.Test {
+		t.Errorf("ndm %v and ndm_sigmoid %v, want %v and %v (NDM at ndm_lr of the codes and of their sigmoid)",
+			summary["ndm"], summary["ndm_sigmoid"], plain.Test, squashed.Test)
 	}
 }
