@@ -2,11 +2,13 @@ package dim
 
 import (
 	"context"
+	"math"
 	"math/rand/v2"
 	"slices"
 	"testing"
 
 	"github.com/infomax/infomax/architectures"
+	"github.com/infomax/infomax/experiments/data"
 	"github.com/infomax/infomax/experiments/engine/results"
 	"github.com/infomax/infomax/experiments/tasks/taskstest"
 	"github.com/infomax/infomax/experiments/train/evals"
@@ -179,5 +181,34 @@ func TestRunNDMReportsEachCodeAtItsOwnRate(t *testing.T) {
 	if summary["ndm"] != plain.Test || summary["ndm_sigmoid"] != squashed.Test || plain.Test == squashed.Test {
 		t.Errorf("ndm %v and ndm_sigmoid %v, want %v and %v (NDM at ndm_lr of the codes and of their sigmoid)",
 			summary["ndm"], summary["ndm_sigmoid"], plain.Test, squashed.Test)
+	}
+}
+
+// TestEvaluateReportsMIXYOnTheScoredSplit runs the mi_xy evaluation on
+// training images of 2 pixels whose codes are their pixels with noise
+// (correlation 0.9 a pixel, 1.66 nats) and scored images whose codes are
+// independent of them: mi_xy must be the estimate on the scored pairs,
+// about 0 or below, not the held-out training pairs' large one.
+func TestEvaluateReportsMIXYOnTheScoredSplit(t *testing.T) {
+	c := DefaultConfig()
+	c.Evaluations, c.EvalEpochs = []string{EvalMIXY}, 4
+	rng := rand.New(rand.NewPCG(7, 8))
+	pairs := func(n int, rho float64) (*data.Set, *architectures.Features) {
+		set := &data.Set{N: n, C: 1, H: 2, W: 1, Classes: 2, Images: make([]float32, 2*n), Labels: make([]int, n)}
+		f := &architectures.Features{N: n, YDim: 2, Y: make([]float32, 2*n)}
+		for k := range set.Images {
+			a := rng.NormFloat64()
+			set.Images[k], f.Y[k] = float32(a), float32(rho*a+math.Sqrt(1-rho*rho)*rng.NormFloat64())
+		}
+		return set, f
+	}
+	train, trainF := pairs(2000, 0.9)
+	test, testF := pairs(500, 0)
+	summary := results.Values{}
+	if err := evaluate(context.Background(), c, trainF, testF, train, test, 1, summary); err != nil {
+		t.Fatal(err)
+	}
+	if got, ok := summary["mi_xy"]; !ok || got > 0.3 {
+		t.Errorf("mi_xy = %v (present %v) on independent scored pairs, want about 0 or below", got, ok)
 	}
 }
