@@ -521,4 +521,9 @@ func TestOutOfTheSweepsOwnFolderSaysGiveItsParent(t *testing.T) {
 	if code, stdout, errs := runCLI("status", own); code != exitUsage || !strings.Contains(errs, want) {
 		t.Errorf("status of the sweep's folder as its file: exit %d, want 2 and %q\n%s%s", code, want, stdout, errs)
 	}
+	// Named as ".", from inside it, the --out to give is "..", not ".".
+	if code, stdout, errs := runCLI("status", "."); code != exitUsage || !strings.Contains(errs, ". is the results folder of sweep walk") ||
+		!strings.HasSuffix(errs, " with --out ..\n") {
+		t.Errorf("status . in the sweep's folder: exit %d, want 2 and the --out .. to give\n%s%s", code, stdout, errs)
+	}
 }

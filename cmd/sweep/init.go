@@ -182,7 +182,7 @@ func missingSweepError(arg string, err error) error {
 func folderError(arg string) error {
 	if rec, ok, err := sweep.ReadRecord(arg); err == nil && ok {
 		return fmt.Errorf("%s is the results folder of sweep %s, not a sweep file: give the file it was run from (%s, as its %s records it) with --out %s",
-			arg, rec.Name, rec.File, sweep.RecordFile, filepath.Dir(filepath.Clean(arg)))
+			arg, rec.Name, rec.File, sweep.RecordFile, filepath.Join(arg, "..")) // ".." for "."
 	}
 	files, _ := filepath.Glob(filepath.Join(arg, "*"+sweeps.Ext))
 	if len(files) == 0 {
