@@ -134,15 +134,7 @@ func TestMeanAveragesTheFullBatches(t *testing.T) {
 	x, y := gaussianPairs(rng, 51, 2, 0.7)
 	cfg := MIConfig{Config: quickConfig(), Estimator: "dv", Critic: "concat", Layers: 1, Embed: 4}
 	cfg.BatchSize = 16
-	est, err := estimators.New(cfg.Estimator, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	m, err := newMIModel(2, 2, est, cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer m.close()
+	m := pairModel(t, cfg)
 	want := 0.0
 	for b := 0; b < 3; b++ {
 		rows := make([]int, 16)
@@ -204,14 +196,28 @@ func TestACriticThatCannotLearnKeepsItsFirstEpoch(t *testing.T) {
 
 // TestAValidationEstimateNeverFiniteIsADivergence fits the MI critic on
 // ordinary pairs but validates it on pairs scaled by 3e38, at and past
-// float32's largest value, whose scores are not finite: no epoch may be chosen, and the error must be a
-// *DivergedError, not an estimate of the infinite validation value.
+// float32's largest value, whose scores are not finite: no epoch may be
+// chosen, and the error must be a *DivergedError, not an estimate of the
+// infinite validation value.
 func TestAValidationEstimateNeverFiniteIsADivergence(t *testing.T) {
 	rng := rand.New(rand.NewPCG(15, 16))
 	x, y := gaussianPairs(rng, 64, 2, 0.5)
 	huge := affine(x, 3e38, 0)
 	cfg := MIConfig{Config: quickConfig(), Estimator: "dv", Critic: "concat", Layers: 1, Embed: 4}
 	cfg.BatchSize, cfg.Epochs = 16, 2
+	m := pairModel(t, cfg)
+	s := &split{train: []Matrix{x, y}, val: []Matrix{huge, huge}, test: []Matrix{x, y}}
+	got, err := m.fit(context.Background(), s, cfg.Config)
+	var de *DivergedError
+	if !errors.As(err, &de) || !strings.Contains(err.Error(), "never finite") {
+		t.Errorf("fit = %+v, %v; want a *DivergedError saying the validation estimate was never finite", got, err)
+	}
+}
+
+// pairModel returns the MI critic model of cfg on pairs of 2-column rows,
+// closed when the test ends.
+func pairModel(t *testing.T, cfg MIConfig) *criticModel {
+	t.Helper()
 	est, err := estimators.New(cfg.Estimator, nil)
 	if err != nil {
 		t.Fatal(err)
@@ -220,11 +226,6 @@ func TestAValidationEstimateNeverFiniteIsADivergence(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer m.close()
-	s := &split{train: []Matrix{x, y}, val: []Matrix{huge, huge}, test: []Matrix{x, y}}
-	got, err := m.fit(context.Background(), s, cfg.Config)
-	var de *DivergedError
-	if !errors.As(err, &de) || !strings.Contains(err.Error(), "never finite") {
-		t.Errorf("fit = %+v, %v; want a *DivergedError saying the validation estimate was never finite", got, err)
-	}
+	t.Cleanup(m.close)
+	return m
 }
