@@ -350,8 +350,9 @@ func exists(path string) bool {
 // finish ends a call of Run whose runs have all ended: it says how to
 // continue an interrupted sweep, or that runs of other shards are still
 // pending or running (their failed and interrupted runs have ended, and
-// do not hold the reports back), or has Report make the reports; and it prints the closing line (before
-// the advice on continuing, which comes last).
+// do not hold the reports back), or has Report make the reports; and it
+// prints the closing line (before the advice on continuing, which comes
+// last).
 func (r *Runner) finish(ctx context.Context, s *Sweep, out string, states []State, oc *Outcome) {
 	if oc.Interrupted {
 		r.printf("%s", oc.Closing())

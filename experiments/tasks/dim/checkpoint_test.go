@@ -107,8 +107,8 @@ func checkpointAt4(t *testing.T, cfg *Config, seed int64) []byte {
 // state at all, cut short, saved for other widths, another estimator or
 // seed, a corrupt mine state, missing or reshaped values, other training
 // images, a step past the run's end or other than the checkpointer's, a
-// checkpointer that cannot read) and checks that each is an error naming the problem,
-// not a panic or a silent fresh start.
+// checkpointer that cannot read) and checks that each is an error naming
+// the problem, not a panic or a silent fresh start.
 func TestBadCheckpointIsAnError(t *testing.T) {
 	const seed = 3
 	cfg := resumeConfig("mine", "concat")
