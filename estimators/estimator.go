@@ -422,17 +422,21 @@ func takenBy(param string) []string {
 
 // ParamHint returns, for a key that a task config does not know but that
 // some registered estimator takes as a parameter, where the key belongs:
-// `; tau is a parameter of "smile": set it in the table estimator_params,
-// as [base.estimator_params] or [parameters."estimator_params.tau"]` for
-// table "estimator_params"; "" for any other key. Task configs give it to
-// the sweep engine as their KeyHint (see tasks.KeyHinter).
+// `; tau is a parameter of "smile": it goes in the table
+// estimator_params, as estimator_params.tau = ... in [base] or an
+// [[overrides]] entry, or [parameters."estimator_params.tau"] to sweep it`
+// for table "estimator_params"; "" for any other key. The dotted key is
+// right wherever the bare one was written: in an [[overrides]] entry,
+// [base.estimator_params] would give the parameter to every estimator.
+// Task configs give it to the sweep engine as their KeyHint (see
+// tasks.KeyHinter).
 func ParamHint(key, table string) string {
 	owners := takenBy(key)
 	if len(owners) == 0 {
 		return ""
 	}
-	return fmt.Sprintf("; %s is a parameter of %s: set it in the table %s, as [base.%s] or [parameters.\"%s.%s\"]",
-		key, english.QuotedOr(owners), table, table, table, key)
+	return fmt.Sprintf("; %s is a parameter of %s: it goes in the table %s, as %s.%s = ... in [base] or an [[overrides]] entry, or [parameters.\"%s.%s\"] to sweep it",
+		key, english.QuotedOr(owners), table, table, key, table, key)
 }
 
 // ParamError is a parameter that an estimator rejects: one it does not

@@ -192,7 +192,7 @@ func TestFactoryErrorsNameTheParameter(t *testing.T) {
 // TestParamHintPlacesAnEstimatorsParameter: a key some estimator takes is
 // placed in the table named, with its owners; any other key gets no hint.
 func TestParamHintPlacesAnEstimatorsParameter(t *testing.T) {
-	want := `; tau is a parameter of "smile": set it in the table estimator_params, as [base.estimator_params] or [parameters."estimator_params.tau"]`
+	want := `; tau is a parameter of "smile": it goes in the table estimator_params, as estimator_params.tau = ... in [base] or an [[overrides]] entry, or [parameters."estimator_params.tau"] to sweep it`
 	if got := ParamHint("tau", "estimator_params"); got != want {
 		t.Errorf("ParamHint(tau) = %q, want %q", got, want)
 	}

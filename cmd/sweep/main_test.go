@@ -154,7 +154,8 @@ func TestUsageAndConfigErrorsExitWithTwo(t *testing.T) {
 	if err := os.WriteFile(tauSweptBare, []byte("name = \"x\"\ntask = \"bmi\"\n[base]\nestimator = \"smile\"\n[parameters.tau]\nvalues = [1.0, 5.0]\n"), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	placeTau := `tau is a parameter of "smile": set it in the table estimator_params, as [base.estimator_params] or [parameters."estimator_params.tau"] (known here: `
+	placeTau := `tau is a parameter of "smile": it goes in the table estimator_params, as estimator_params.tau = ... in [base] or an [[overrides]] entry, ` +
+		`or [parameters."estimator_params.tau"] to sweep it (known here: `
 	checkUsageErrors(t, []usageError{
 		{[]string{"validate", tauAtTop}, tauAtTop + `:5: base.tau: unknown key; ` + placeTau},
 		{[]string{"validate", tauSweptBare}, tauSweptBare + `:6: parameters.tau: names no setting of task "bmi": at tau, unknown key; ` + placeTau},
@@ -729,5 +730,31 @@ func TestEveryTaskWithEstimatorParamsPlacesTheirKeys(t *testing.T) {
 		if got := h.KeyHint("batch_sise"); got != "" {
 			t.Errorf("task %s: KeyHint(batch_sise) = %q, want none", name, got)
 		}
+	}
+}
+
+// TestAnEstimatorsParameterPlacedAsTheHintSaysValidates: tau written bare
+// in an [[overrides]] entry for smile's runs, beside a swept estimator, is
+// told to go in estimator_params where it is; the file with the key so
+// written validates. Advice to use [base.estimator_params] would fail for
+// the other estimator's runs, whose error sends tau back to the override.
+func TestAnEstimatorsParameterPlacedAsTheHintSaysValidates(t *testing.T) {
+	head := "name = \"x\"\ntask = \"gaussian\"\n[base]\nestimator = \"smile\"\n[parameters.estimator]\nvalues = [\"smile\", \"jsd\"]\n" +
+		"[[overrides]]\nwhere = { estimator = \"smile\" }\n"
+	bare := filepath.Join(t.TempDir(), "bare.toml")
+	if err := os.WriteFile(bare, []byte(head+"tau = 5.0\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	want := `:9: overrides[0].tau: unknown key; tau is a parameter of "smile": it goes in the table estimator_params, ` +
+		`as estimator_params.tau = ... in [base] or an [[overrides]] entry, or [parameters."estimator_params.tau"] to sweep it (known here: `
+	if code, _, errs := runCLI("validate", bare); code != exitUsage || !strings.Contains(errs, bare+want) {
+		t.Errorf("tau bare in an override: exit %d, want 2 and %q\n%s", code, want, errs)
+	}
+	placed := filepath.Join(t.TempDir(), "placed.toml")
+	if err := os.WriteFile(placed, []byte(head+"estimator_params.tau = 5.0\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if code, stdout, errs := runCLI("validate", placed); code != exitOK {
+		t.Errorf("tau as the hint says: exit %d, want 0\n%s%s", code, stdout, errs)
 	}
 }

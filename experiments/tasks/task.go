@@ -52,8 +52,9 @@ type Effective interface {
 // key that names none of the config's settings belongs, as a clause that
 // follows "unknown key" (`; tau is a parameter of "smile": ...`), or ""
 // where it knows no better place. The sweep engine asks it about every
-// unknown key of the config's own table, [base] or a parameter's name,
-// before it looks for a misspelling.
+// unknown key of the config's own table ([base], an [[overrides]] entry or
+// a parameter's name) before it looks for a misspelling, so the clause
+// must be right in each of them.
 type KeyHinter interface {
 	KeyHint(key string) string
 }
