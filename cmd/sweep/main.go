@@ -395,13 +395,6 @@ func positional(fs *flag.FlagSet, args []string, stderr io.Writer) (pos []string
 	}
 }
 
-// started reports whether the output directory out has the sweep's
-// directory.
-func started(s *sweep.Sweep, out string) bool {
-	_, err := os.Stat(s.Dir(out))
-	return err == nil
-}
-
 // stateText writes a run's state for a table cell, saying, as `sweep
 // status` does, where a failed or interrupted run will resume from (see
 // stateReason).

@@ -54,19 +54,19 @@ func plan(s *sweep.Sweep, o *options, stdout, stderr io.Writer) int {
 		}
 	}
 	checkRecord(s, o, false, stderr) // warns only: a run list changes nothing
-	if _, err := s.Started(o.out); err != nil && o.set["out"] {
+	haveResults, err := s.Started(o.out)
+	if err != nil && o.set["out"] {
 		// A run list needs no results folder, but one given that cannot be
 		// read as one (a file, say) would silently show no run's state.
 		fmt.Fprintf(stderr, "sweep plan: %v%s; the list below shows no run's state\n", err, outHint(err))
 	}
-	return runTable(s, o.out, stdout)
+	return runTable(s, o.out, haveResults, stdout)
 }
 
 // runTable prints the runs, with their swept values, their values of the
-// settings that overrides set, and their state when the output directory
-// has the sweep.
-func runTable(s *sweep.Sweep, out string, stdout io.Writer) int {
-	haveResults := started(s, out)
+// settings that overrides set, and, when haveResults (the output directory
+// has the sweep's folder; see Sweep.Started), their state.
+func runTable(s *sweep.Sweep, out string, haveResults bool, stdout io.Writer) int {
 	configs := len(s.Runs) / max(1, len(s.Seeds))
 	fmt.Fprintf(stdout, "sweep %s: task %s, %s, %s (%s x %s)\n", s.Name, s.Task, s.Method,
 		english.Plural(len(s.Runs), "run"), english.Plural(configs, "configuration"), english.Plural(len(s.Seeds), "seed"))
