@@ -32,6 +32,7 @@ var shippedRunIDs = map[string]string{
 	"batchsize-long-shared":               "23440d7b2a0cf2a9", // 60 runs
 	"batchsize-per-estimator":             "82767e8318ab6d0e", // 90 runs
 	"gaussian":                            "3a660b51736189c6", // 36 runs
+	"gaussian-interpolated":               "f9d227b29e476586", // 5 runs
 	"gaussian-quick":                      "730d41137ea55e61", // 3 runs
 	"objectives":                          "8633e32e8123d1f9", // 36 runs
 	"samples":                             "cfa695e0b41fc869", // 180 runs
