@@ -12,6 +12,7 @@ import (
 	"syscall"
 	"testing"
 
+	"github.com/infomax/infomax/experiments/engine/checkpoint"
 	"github.com/infomax/infomax/experiments/engine/results"
 	"github.com/infomax/infomax/experiments/engine/sweep"
 )
@@ -131,11 +132,17 @@ func TestASecondProcessTakesOverTheRunOfAKilledOne(t *testing.T) {
 	if err := second.Start(); err != nil {
 		t.Fatal(err)
 	}
-	waited := fmt.Sprintf("running in pid %d on ", first.Process.Pid)
+	waited := fmt.Sprintf(": running in pid %d on ", first.Process.Pid)
+	held := ""
 	waitFor(t, "the second process to wait for a run of the first", func() bool {
 		b, _ := os.ReadFile(log)
-		return strings.Contains(string(b), waited)
+		held = heldRun(string(b), waited)
+		return held != ""
 	})
+	// The run midRun saw may have ended while the second process started
+	// (on a loaded machine), and the one it waits for may have none yet:
+	// kill the first only once that run has a checkpoint to take over.
+	waitFor(t, held+"'s first checkpoint", func() bool { return checkpointed(filepath.Join(dir, "runs", "walk", held)) })
 	first.Process.Signal(syscall.SIGKILL)
 	first.Wait()
 	err = second.Wait()
@@ -148,4 +155,24 @@ func TestASecondProcessTakesOverTheRunOfAKilledOne(t *testing.T) {
 	}
 	sameResults(t, dir, want, "after a takeover", "of one process")
 	eachDoneOnce(t, completions)
+}
+
+// heldRun returns the id of the run that a sweep's output says is held by
+// another process, from its line "[i/n] <id><held>...", "" when none.
+func heldRun(output, held string) string {
+	for line := range strings.Lines(output) {
+		before, _, found := strings.Cut(line, held)
+		if _, id, ok := strings.Cut(before, "] "); found && ok {
+			return strings.TrimSpace(id)
+		}
+	}
+	return ""
+}
+
+// checkpointed reports whether the run in runDir has a checkpoint and is
+// still running.
+func checkpointed(runDir string) bool {
+	_, ok := checkpoint.Peek(runDir)
+	sum, err := results.ReadSummary(runDir)
+	return ok && err == nil && sum.Status == results.StatusRunning
 }
