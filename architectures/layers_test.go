@@ -50,3 +50,46 @@ func TestInitIsDeterministic(t *testing.T) {
 		}
 	}
 }
+
+// spansBound checks that every entry of the float32 node n lies in
+// [-bound, bound] and that the entries reach past 0.8·bound on both sides,
+// so that a bound computed from the wrong fan-in fails either way.
+func spansBound(t *testing.T, n *G.Node, bound float64) {
+	t.Helper()
+	lo, hi := math.Inf(1), math.Inf(-1)
+	for _, v := range n.Value().Data().([]float32) {
+		lo, hi = math.Min(lo, float64(v)), math.Max(hi, float64(v))
+	}
+	if lo < -bound*(1+1e-6) || hi > bound*(1+1e-6) || lo > -0.8*bound || hi < 0.8*bound {
+		t.Errorf("%s spans [%v, %v], want PyTorch's U(-%v, %v)", n.Name(), lo, hi, bound, bound)
+	}
+}
+
+// TestInitBoundsArePyTorchDefaults checks the initial weight and bias
+// ranges against PyTorch's nn.Linear and nn.Conv2d: U(±1/sqrt(fan-in)),
+// the fan-in of a convolution being in·k·k, and of the concat critics'
+// first layer, split into a part for the features and one for Y, the
+// width of the concatenation dx+dy.
+func TestInitBoundsArePyTorchDefaults(t *testing.T) {
+	g := G.NewGraph()
+	init := NewInit(3)
+	l, err := NewLinear(g, init, "fc", 4, 400, true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	spansBound(t, l.W, 0.5)
+	spansBound(t, l.B, 0.5)
+	c, err := NewConv2D(g, init, "conv", 2, 200, 4, 2, 1, true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	spansBound(t, c.W, 1/math.Sqrt(32))
+	spansBound(t, c.B, 1/math.Sqrt(32))
+	cc, err := NewConcatAndConvolve(g, init, LocalCriticSpec{LocalChannels: 4, GlobalDim: 60, Units: 50})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, n := range []*G.Node{cc.FirstLocal.W, cc.FirstLocal.B, cc.FirstGlobal.W} {
+		spansBound(t, n, 1/math.Sqrt(64))
+	}
+}
