@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	G "gorgonia.org/gorgonia"
+	"gorgonia.org/tensor"
 )
 
 // float64Discriminator builds a float64 prior discriminator in→h1→h2→1
@@ -151,5 +152,23 @@ func checkPenaltyGradients(t *testing.T, withLogits bool) {
 	}
 	if norm == 0 {
 		t.Fatalf("with logits %v: every gradient is zero: the test checks nothing", withLogits)
+	}
+}
+
+// TestGradientPenaltyValue checks the penalty (1/N) Σ_n ‖g_n‖², the squared
+// norm of each row of the input gradient averaged over the batch, on a
+// gradient given by hand.
+func TestGradientPenaltyValue(t *testing.T) {
+	g := G.NewGraph()
+	grad := G.NewMatrix(g, tensor.Float64, G.WithShape(3, 2), G.WithName("grad"),
+		G.WithValue(tensor.New(tensor.WithShape(3, 2), tensor.WithBacking([]float64{1, 2, 3, -1, 0, -2}))))
+	p, err := GradientPenalty(grad)
+	if err != nil {
+		t.Fatal(err)
+	}
+	vm := G.NewTapeMachine(g)
+	defer vm.Close()
+	if got, want := evalScalars(t, vm, p)[0], (5.0+10+4)/3; math.Abs(got-want) > 1e-12 {
+		t.Errorf("penalty %v, want (1/3)(5 + 10 + 4) = %v", got, want)
 	}
 }
