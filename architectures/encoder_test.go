@@ -349,3 +349,79 @@ func TestFeatureExtractorUsesRunningStats(t *testing.T) {
 		t.Error("extractor accepted a wrong number of floats")
 	}
 }
+
+// TestPaperEncoderIsBasic32x32 checks PaperEncoder against the official
+// basic32x32 config (shared/reference/dim-notes.md §2.1): three 4x4
+// stride-2 convolutions of 64, 128 and 256 channels, fc 1024, Y of 64,
+// batch norm after every layer but the last, the first included.
+func TestPaperEncoderIsBasic32x32(t *testing.T) {
+	want := EncoderSpec{InChannels: 3, Size: 32, Conv1: 64, Conv2: 128, Conv3: 256, FC: 1024, Out: 64, FirstBN: true}
+	if got := PaperEncoder(3); got != want {
+		t.Errorf("PaperEncoder(3) = %+v, want %+v", got, want)
+	}
+}
+
+// TestBatchNormEvalKeepsEps checks evaluation mode's (x - μ)/sqrt(σ² + ε)
+// where ε matters: a running variance of 0 (a channel that was constant in
+// training) must give (x - μ)/sqrt(1e-5), not an infinity.
+func TestBatchNormEvalKeepsEps(t *testing.T) {
+	g := G.NewGraph()
+	bn, err := NewBatchNorm(g, "bn", 2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	bn.SetTraining(false)
+	if err := bn.SetRunningStats([]float64{1, -1}, []float64{0, 1e-4}); err != nil {
+		t.Fatal(err)
+	}
+	data := []float32{1.5, 0, 0.5, -2}
+	x := G.NewMatrix(g, Dtype, G.WithShape(2, 2), G.WithName("x"), G.WithValue(tensor.New(tensor.WithShape(2, 2), tensor.WithBacking(data))))
+	y, err := bn.Forward(x)
+	if err != nil {
+		t.Fatal(err)
+	}
+	runGraph(t, g)
+	got := y.Value().Data().([]float32)
+	for i, v := range data {
+		m, s2 := []float64{1, -1}[i%2], []float64{0, 1e-4}[i%2]
+		want := (float64(v) - m) / math.Sqrt(s2+1e-5)
+		if math.Abs(float64(got[i])-want) > 1e-4*math.Abs(want) {
+			t.Errorf("eval output %d = %v, want %v", i, got[i], want)
+		}
+	}
+}
+
+// TestBatchNormIsShiftInvariant checks that training-mode batch norm, in
+// float64, gives the same output for a column and for the column plus 1e7:
+// the variance is computed about a shift, not as E[x²] - E[x]², which
+// would lose most digits of a variance of about 1.8 next to a mean of 1e7. (In
+// float32 the output's own rounding, about 1e7·2⁻²⁴ a unit of σ, hides the
+// difference.)
+func TestBatchNormIsShiftInvariant(t *testing.T) {
+	for _, offset := range []float64{0, 1e7} {
+		g := G.NewGraph()
+		bn, err := newBatchNorm(g, "bn", 1, tensor.Float64)
+		if err != nil {
+			t.Fatal(err)
+		}
+		data := []float64{offset + 0.1, offset + 1.3, offset + 2.2, offset + 3.7}
+		var mean, ss float64 // two passes: the reference without cancellation
+		for _, v := range data {
+			mean += v / 4
+		}
+		for _, v := range data {
+			ss += (v - mean) * (v - mean)
+		}
+		x := G.NewMatrix(g, tensor.Float64, G.WithShape(4, 1), G.WithName("x"), G.WithValue(tensor.New(tensor.WithShape(4, 1), tensor.WithBacking(data))))
+		y, err := bn.Forward(x)
+		if err != nil {
+			t.Fatal(err)
+		}
+		runGraph(t, g)
+		for i, got := range y.Value().Data().([]float64) {
+			if want := (data[i] - mean) / math.Sqrt(ss/4+1e-5); math.Abs(got-want) > 1e-6 {
+				t.Errorf("offset %v: output %d = %v, want %v", offset, i, got, want)
+			}
+		}
+	}
+}
