@@ -335,3 +335,91 @@ func TestEncoderLocalJSDTrainsOneStep(t *testing.T) {
 		t.Error("an unknown local critic name was accepted")
 	}
 }
+
+// TestConcatCriticsAreTheReferenceMLP checks the concat-and-convolve local
+// critic and the concat global critic against the reference design
+// (shared/reference/dim-notes.md §2.2): on [features, Y], Linear U - ReLU -
+// Linear U - ReLU - Linear 1, the first layer split into a part for the
+// features with the bias and a part for Y, and that Learnables returns
+// every one of its parameters.
+func TestConcatCriticsAreTheReferenceMLP(t *testing.T) {
+	const dx, dy, u = 5, 3, 7
+	g := G.NewGraph()
+	local, err := NewConcatAndConvolve(g, NewInit(1), LocalCriticSpec{LocalChannels: dx, GlobalDim: dy, Units: u})
+	if err != nil {
+		t.Fatal(err)
+	}
+	global, err := NewConcatGlobal(g, NewInit(1), GlobalCriticSpec{FeatureDim: dx, GlobalDim: dy, Units: u})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for name, c := range map[string]struct {
+		fx, fy *Linear
+		rest   *MLP
+		params G.Nodes
+	}{
+		"concat-and-convolve": {local.FirstLocal, local.FirstGlobal, local.Rest, local.Learnables()},
+		"concat global":       {global.FirstFeatures, global.FirstGlobal, global.Rest, global.Learnables()},
+	} {
+		shapeIs(t, name+" first layer (features)", c.fx.W, dx, u)
+		shapeIs(t, name+" first layer (Y)", c.fy.W, dy, u)
+		if c.fx.B == nil || c.fy.B != nil {
+			t.Errorf("%s: the first layer must have one bias, on the features' part", name)
+		}
+		if len(c.rest.Layers) != 2 {
+			t.Fatalf("%s: %d layers after the first, want 2 (U→U, U→1)", name, len(c.rest.Layers))
+		}
+		shapeIs(t, name+" second layer", c.rest.Layers[0].W, u, u)
+		shapeIs(t, name+" last layer", c.rest.Layers[1].W, u, 1)
+		total := 0
+		for _, p := range c.params {
+			total += p.Shape().TotalSize()
+		}
+		if want := dx*u + u + dy*u + u*u + u + u + 1; total != want {
+			t.Errorf("%s: learnables hold %d numbers, want %d", name, total, want)
+		}
+	}
+}
+
+// TestDIMCriticsRejectMismatchedBatches checks that the local critics refuse
+// local rows that are not a whole number of locations per code (7 rows for
+// 2 codes) and the global critics features and codes of different batch
+// sizes, in both directions, rather than scoring them.
+func TestDIMCriticsRejectMismatchedBatches(t *testing.T) {
+	const c, d, u = 3, 2, 4
+	g := G.NewGraph()
+	init := NewInit(1)
+	node := func(rows, cols int) *G.Node {
+		return G.NewMatrix(g, Dtype, G.WithShape(rows, cols), G.WithInit(G.Zeroes()))
+	}
+	ls := LocalCriticSpec{LocalChannels: c, GlobalDim: d, Units: u}
+	ed, err := NewEncodeAndDot(g, init, ls)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cc, err := NewConcatAndConvolve(g, init, ls)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for name, l := range map[string]LocalCritic{"encode-and-dot": ed, "concat-and-convolve": cc} {
+		if _, err := l.Scores(node(7, c), node(2, d)); err == nil {
+			t.Errorf("%s scored 7 local rows for 2 codes", name)
+		}
+	}
+	gs := GlobalCriticSpec{FeatureDim: c, GlobalDim: d, Units: u}
+	edg, err := NewEncodeAndDotGlobal(g, init, gs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cg, err := NewConcatGlobal(g, init, gs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for name, gc := range map[string]GlobalCritic{"encode-and-dot global": edg, "concat global": cg} {
+		for _, rows := range [][2]int{{3, 2}, {2, 3}} {
+			if _, err := gc.Scores(node(rows[0], c), node(rows[1], d)); err == nil {
+				t.Errorf("%s scored %d feature rows against %d codes", name, rows[0], rows[1])
+			}
+		}
+	}
+}
