@@ -266,18 +266,20 @@ func TestCriticsAreRegisteredAndSeeded(t *testing.T) {
 }
 
 // TestCriticsRejectMismatchedBatches checks that x and y of different batch
-// sizes are an error, not a panic.
+// sizes, more of either, are an error, not a panic.
 func TestCriticsRejectMismatchedBatches(t *testing.T) {
 	for _, name := range []string{"separable", "concat"} {
-		g := G.NewGraph()
-		c, err := NewPairCritic(g, name, CriticSpec{DimX: 2, DimY: 2, Hidden: 3, Layers: 1, Embed: 2})
-		if err != nil {
-			t.Fatal(err)
-		}
-		x := matrixNode(g, "x", 3, 2, make([]float32, 6))
-		y := matrixNode(g, "y", 4, 2, make([]float32, 8))
-		if _, err := c.Scores(x, y); err == nil {
-			t.Errorf("%s: scoring 3 x against 4 y succeeded, want an error", name)
+		for _, rows := range [][2]int{{3, 4}, {4, 3}} {
+			g := G.NewGraph()
+			c, err := NewPairCritic(g, name, CriticSpec{DimX: 2, DimY: 2, Hidden: 3, Layers: 1, Embed: 2})
+			if err != nil {
+				t.Fatal(err)
+			}
+			x := matrixNode(g, "x", rows[0], 2, make([]float32, 2*rows[0]))
+			y := matrixNode(g, "y", rows[1], 2, make([]float32, 2*rows[1]))
+			if _, err := c.Scores(x, y); err == nil {
+				t.Errorf("%s: scoring %d x against %d y succeeded, want an error", name, rows[0], rows[1])
+			}
 		}
 	}
 }
