@@ -2,6 +2,7 @@ package architectures
 
 import (
 	"errors"
+	"math"
 	"testing"
 
 	G "gorgonia.org/gorgonia"
@@ -40,5 +41,24 @@ func TestCalibrateBatchNormsMomentaAndRestore(t *testing.T) {
 	}
 	if err := CalibrateBatchNorms([]*BatchNorm{b}, 0, func(int) error { return nil }); err == nil {
 		t.Error("0 batches were accepted")
+	}
+}
+
+// TestSetMomentumRange checks that SetMomentum takes momenta in (0, 1]
+// only: 0 would freeze the running statistics, above 1 overshoot them.
+func TestSetMomentumRange(t *testing.T) {
+	b, err := NewBatchNorm(G.NewGraph(), "bn", 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, m := range []float64{0, -0.1, 1.5, math.NaN()} {
+		if err := b.SetMomentum(m); err == nil {
+			t.Errorf("momentum %v accepted", m)
+		}
+	}
+	for _, m := range []float64{1e-3, 1} {
+		if err := b.SetMomentum(m); err != nil || b.Momentum() != m {
+			t.Errorf("momentum %v: error %v, momentum now %v", m, err, b.Momentum())
+		}
 	}
 }
