@@ -2,6 +2,7 @@ package architectures
 
 import (
 	"math"
+	"math/rand/v2"
 	"testing"
 
 	"gonum.org/v1/gonum/blas/gonum"
@@ -61,5 +62,57 @@ func TestBLASAgreesWithGonum(t *testing.T) {
 	}
 	if norm == 0 || math.Sqrt(diff/norm) > 1e-3 {
 		t.Errorf("first-layer gradients differ by %v relative (norm² %v)", math.Sqrt(diff/norm), norm)
+	}
+}
+
+// TestEncodeAndDotScoresAreDotProducts checks that the encode-and-dot
+// critic's score (i, j) is φ(y_i)·ψ(l_j), of shape (codes, local rows),
+// both with this build's BLAS (the transposed product in place where the
+// kernel has it) and with gonum's, under which dotScores transposes the
+// product itself.
+func TestEncodeAndDotScoresAreDotProducts(t *testing.T) {
+	const n, r, c, d, u = 2, 6, 3, 4, 5
+	for _, useGonum := range []bool{false, true} {
+		if useGonum {
+			chosen := G.WhichBLAS()
+			G.Use(gonum.Implementation{})
+			defer G.Use(chosen)
+		}
+		g := G.NewGraph()
+		critic, err := NewEncodeAndDot(g, NewInit(4), LocalCriticSpec{LocalChannels: c, GlobalDim: d, Units: u})
+		if err != nil {
+			t.Fatal(err)
+		}
+		rng := rand.New(rand.NewPCG(5, 6))
+		rows := G.NewMatrix(g, Dtype, G.WithShape(r, c), G.WithName("rows"), G.WithValue(randomMatrix(rng, r, c)))
+		y := G.NewMatrix(g, Dtype, G.WithShape(n, d), G.WithName("y"), G.WithValue(randomMatrix(rng, n, d)))
+		scores, err := critic.Scores(rows, y)
+		if err != nil {
+			t.Fatal(err)
+		}
+		psi, err := critic.Local.Forward(rows)
+		if err != nil {
+			t.Fatal(err)
+		}
+		phi, err := critic.Global.Forward(y)
+		if err != nil {
+			t.Fatal(err)
+		}
+		runGraph(t, g)
+		if s := scores.Shape(); s.Dims() != 2 || s[0] != n || s[1] != r {
+			t.Fatalf("gonum %v: scores of shape %v, want (%d, %d)", useGonum, s, n, r)
+		}
+		got, ps, ph := scores.Value().Data().([]float32), psi.Value().Data().([]float32), phi.Value().Data().([]float32)
+		for i := range n {
+			for j := range r {
+				var want float64
+				for k := range u {
+					want += float64(ph[i*u+k]) * float64(ps[j*u+k])
+				}
+				if math.Abs(float64(got[i*r+j])-want) > 1e-5*(1+math.Abs(want)) {
+					t.Errorf("gonum %v: score (%d, %d) = %v, want φ(y)·ψ(l) = %v", useGonum, i, j, got[i*r+j], want)
+				}
+			}
+		}
 	}
 }
