@@ -69,7 +69,7 @@ func spansBound(t *testing.T, n *G.Node, bound float64) {
 // ranges against PyTorch's nn.Linear and nn.Conv2d: U(±1/sqrt(fan-in)),
 // the fan-in of a convolution being in·k·k, and of the concat critics'
 // first layer, split into a part for the features and one for Y, the
-// width of the concatenation dx+dy.
+// width of the concatenation dx+dy (the concat pair critic's too).
 func TestInitBoundsArePyTorchDefaults(t *testing.T) {
 	g := G.NewGraph()
 	init := NewInit(3)
@@ -89,7 +89,11 @@ func TestInitBoundsArePyTorchDefaults(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, n := range []*G.Node{cc.FirstLocal.W, cc.FirstLocal.B, cc.FirstGlobal.W} {
+	pc, err := NewConcatCritic(g, init, CriticSpec{DimX: 4, DimY: 60, Hidden: 50, Layers: 1, Embed: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, n := range []*G.Node{cc.FirstLocal.W, cc.FirstLocal.B, cc.FirstGlobal.W, pc.FirstX.W, pc.FirstX.B, pc.FirstY.W} {
 		spansBound(t, n, 1/math.Sqrt(64))
 	}
 }
