@@ -34,16 +34,23 @@ import (
 // and averages its B-1 negatives (the diagonal of the leave-one-out
 // matrix), and every negative s_ji of the row is divided by it.
 //
-// On any mask, row r's negatives N_r (n_r of them) play x_{≠j}: a positive
-// s_rc is paired with each held-out negative c' ∈ N_r in turn, its baseline
-// averaging e^s over s_rc and N_r without c' (n_r codes); each negative
-// s_rc' is divided by the baseline averaging N_r (n_r codes); the first
-// term is the mean over positives, the second over negatives. On a
-// [Diagonal] mask this is the formula above, term for term. A row of
-// several positives ([Blocks]) costs a pass over the score matrix for each
-// of them: a 20-step Deep InfoMax run on MNIST (local objective, 64
-// locations an image) took 49 s and 1.7 GB against infonce's 6 s and
-// 0.5 GB.
+// Poole et al.'s code takes only a square batch with the positives on its
+// diagonal; what follows for other masks is this package's generalisation,
+// not theirs. On any mask, row r's negatives N_r (n_r of them) play
+// x_{≠j}: a positive s_rc is paired with each held-out negative c' ∈ N_r in
+// turn, its baseline averaging e^s over s_rc and N_r without c' (n_r
+// codes), the row's other positives left out; each negative s_rc' is
+// divided by the baseline averaging N_r (n_r codes); the first term is the
+// mean over positives, the second over negatives. On a [Diagonal] mask
+// this is the formula above, term for term. The bound's argument needs the
+// codes of a row to be independent draws of x, independent of y; with
+// [Blocks] a row's negatives are every location of each other image, so
+// that a held-out negative is not independent of the codes left in its
+// baseline (its own image's other locations), and there the estimate is a
+// surrogate, not a proven lower bound. A row of several positives ([Blocks]) also costs a pass over the
+// score matrix for each of them: a 20-step Deep InfoMax run on MNIST
+// (local objective, 64 locations an image) took 49 s and 1.7 GB against
+// infonce's 6 s and 0.5 GB (README.md, "Deep InfoMax on images").
 //
 // The baseline q(y) is the constant 1 (log q = 0): the estimator receives
 // the critic's scores alone, not a network of y. Nothing is lost: the bound
