@@ -93,8 +93,8 @@ import (
 // difference by 1, taking the rest as e - 1 times the held-out term: their
 // term reads low there. The relu on the difference is a guard only: a
 // rounded sum of non-negative terms is never below any one of them.
-// Reference computes the leave-one-out sums exactly, from prefix and
-// suffix sums.
+// Reference computes the leave-one-out sums exactly, in log space from the
+// log-sum-exps of prefixes and suffixes, so that no term underflows.
 type Interpolated struct {
 	// Alpha is the weight of InfoNCE's baseline, in [0, 1].
 	Alpha float64
@@ -294,8 +294,8 @@ func (s positiveSlot) fillSelection(dst []float64) {
 }
 
 // Reference computes the interpolated bound's loss and estimate in float64,
-// each leave-one-out sum exactly (a prefix sum plus a suffix sum). It
-// panics if scores and mask do not match.
+// each leave-one-out sum exactly (the log-sum-exps of a prefix and a
+// suffix). It panics if scores and mask do not match.
 func (e Interpolated) Reference(scores []float64, mask *Mask) (loss, mi float64) {
 	const name = "interpolated"
 	if e.Alpha == 0 {
@@ -351,13 +351,9 @@ func (x interpolatedRows) interpolate(u float64) float64 {
 // row fills row r's sums from its roles and scores, with neg (empty, of
 // capacity Cols), scratch (Cols) and suffix (Cols + 1) to work in.
 func (x interpolatedRows) row(r int, roles []Role, row, neg, scratch, suffix []float64) {
-	top := math.Inf(-1)
 	for c, role := range roles {
 		if role == Negative {
 			neg = append(neg, row[c])
-		}
-		if role != Ignored {
-			top = math.Max(top, row[c])
 		}
 	}
 	x.margMax[r] = math.Inf(-1)
@@ -369,26 +365,38 @@ func (x interpolatedRows) row(r int, roles []Role, row, neg, scratch, suffix []f
 	for _, s := range neg {
 		x.margMax[r] = math.Max(x.margMax[r], s-x.logBase[r])
 	}
-	ex := scratch[:len(neg)]
-	for i, s := range neg {
-		ex[i] = math.Exp(s - top)
-	}
-	suffix[len(neg)] = 0
+	// others[i] is log Σ_{k≠i} e^neg[k], the row's negatives with neg[i]
+	// held out, from suffix and prefix log-sum-exps: no e^s underflows,
+	// however far apart the scores.
+	others := scratch[:len(neg)]
+	suffix[len(neg)] = math.Inf(-1)
 	for i := len(neg) - 1; i >= 0; i-- {
-		suffix[i] = suffix[i+1] + ex[i]
+		suffix[i] = logAddExp(suffix[i+1], neg[i])
+	}
+	prefix := math.Inf(-1)
+	for i, s := range neg {
+		others[i] = logAddExp(prefix, suffix[i+1])
+		prefix = logAddExp(prefix, s)
 	}
 	for c, role := range roles {
 		if role != Positive {
 			continue
 		}
-		own := math.Exp(row[c] - top)
-		var sum, prefix float64
-		for i := range neg {
-			// e^(s_rc - top) + the row's other negatives: the held-out
-			// one, neg[i], left out.
-			sum += row[c] - x.interpolate(logAlpha+top+math.Log(own+prefix+suffix[i+1])-logN)
-			prefix += ex[i]
+		var sum float64
+		for _, o := range others {
+			sum += row[c] - x.interpolate(logAlpha+logAddExp(row[c], o)-logN)
 		}
 		x.joint[r] += sum / float64(len(neg))
 	}
+}
+
+// logAddExp returns log(e^a + e^b), -Inf where both are -Inf.
+func logAddExp(a, b float64) float64 {
+	if a < b {
+		a, b = b, a
+	}
+	if math.IsInf(a, -1) {
+		return a
+	}
+	return a + math.Log1p(math.Exp(b-a))
 }

@@ -45,6 +45,58 @@ func poolesInterpolated(f [][]float64, alpha float64) float64 {
 	return 1 + joint/float64(n*(n-1)) - margTerm
 }
 
+// interpolatedByDefinition is the interpolated bound on an n x n score
+// matrix f (positives on the diagonal, log q(y) = 0) straight from its
+// definition: every leave-one-out mean a log-sum-exp of its own n-1
+// scores, so that none underflows.
+func interpolatedByDefinition(f [][]float64, alpha float64) float64 {
+	n := len(f)
+	logA := func(row []float64, out int) float64 {
+		var rest []float64
+		for l, s := range row {
+			if l != out {
+				rest = append(rest, s)
+			}
+		}
+		u := math.Log(alpha) + plainLogSumExp(rest) - math.Log(float64(n-1))
+		return plainLogSumExp([]float64{u, math.Log1p(-alpha)})
+	}
+	var joint, marg float64
+	for i, row := range f {
+		for j, s := range row {
+			if i != j {
+				joint += row[i] - logA(row, j)
+				marg += math.Exp(s - logA(row, i))
+			}
+		}
+	}
+	return 1 + (joint-marg)/float64(n*(n-1))
+}
+
+// TestInterpolatedReferenceExtremeScores checks Reference against
+// interpolatedByDefinition where a row's held-out negative lies 800 nats
+// and more above the positive and the other negatives, so that their e^s,
+// shifted by the row's largest score, underflow in float64.
+func TestInterpolatedReferenceExtremeScores(t *testing.T) {
+	const n = 4
+	rng := rand.New(rand.NewPCG(35, 36))
+	flat := randomScores(rng, n*n, 3)
+	f := make([][]float64, n)
+	for i := range f {
+		f[i] = flat[i*n : (i+1)*n]
+	}
+	if got, want := interpolatedByDefinition(f, 0.5), poolesInterpolated(f, 0.5); !close(got, want, 1e-12) {
+		t.Fatalf("on scores within 3 of 0 the definition gives %.12g, Poole et al.'s code %.12g", got, want)
+	}
+	flat[0], flat[1] = 200, 1000 // row 0: positive 200, a negative 1000
+	for _, alpha := range []float64{0.01, 0.5, 1} {
+		want := interpolatedByDefinition(f, alpha)
+		if _, mi := mustNew(t, "interpolated", Params{"alpha": alpha}).Reference(flat, Diagonal(n)); !close(mi, want, 1e-9) {
+			t.Errorf("alpha %g: Reference gives %.12g, the bound's definition %.12g", alpha, mi, want)
+		}
+	}
+}
+
 // TestInterpolatedIsPoolesCode checks the graph and Reference at several
 // alphas against poolesInterpolated on a 5 x 5 batch: the estimate, and the
 // loss's gradient against central finite differences of their bound.
