@@ -398,5 +398,5 @@ func logAddExp(a, b float64) float64 {
 	if math.IsInf(a, -1) {
 		return a
 	}
-	return a + math.Log1p(math.Exp(b-a))
+	return a + softplus(b-a) // b-a <= 0: log1p(e^(b-a))
 }
