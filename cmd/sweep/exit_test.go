@@ -120,6 +120,29 @@ func TestReportWarnsOfTornMetricsLines(t *testing.T) {
 	}
 }
 
+// TestReportWarnsOfACrashedRunsTornLine: a run whose process died mid-line
+// (its summary.json still says running, but no process holds it) is
+// interrupted, not live: its torn last line is a warning of `sweep report`,
+// as any done run's is, and not left out unwarned as the line a live
+// run's writer has not finished yet.
+func TestReportWarnsOfACrashedRunsTornLine(t *testing.T) {
+	f, out, s := ranSmallWalk(t, "[[figures]]\nkind = \"curves\"\nname = \"walk\"\ny = [\"x\"]\ngroup = [\"scale\"]\n")
+	dir := s.RunDir(out, s.Runs[0])
+	editFile(t, filepath.Join(dir, results.SummaryFile), func(m string) string {
+		if !strings.Contains(m, `"status": "done"`) {
+			t.Fatalf("summary.json has no done status to make running:\n%s", m)
+		}
+		return strings.Replace(m, `"status": "done"`, `"status": "running"`, 1)
+	})
+	path := filepath.Join(dir, results.MetricsFile)
+	editFile(t, path, func(m string) string { return m + "{\"step\":4," })
+	code, stdout, errs := runCLI("report", f, "--out", out)
+	want := "warning: " + path + ": skipped 1 line that could not be read (torn or corrupt): line 4\n"
+	if code != exitOK || !strings.Contains(errs, want) || !strings.Contains(stdout, s.Runs[0].ID+": interrupted") {
+		t.Fatalf("report: exit %d, want the run interrupted and stderr to hold %q\n%s%s", code, want, stdout, errs)
+	}
+}
+
 // TestReportWarnsOfADoneRunsShortLog: a done run whose metrics.jsonl lost
 // its end (cut to its first record and a torn line) is one warning of
 // `sweep report`, naming the file, the step the log ends at and the run's
