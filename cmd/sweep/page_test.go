@@ -96,3 +96,40 @@ func TestPageShowsWhatOverridesSet(t *testing.T) {
 		}
 	}
 }
+
+// TestPageCommandsSayWhereToRunThem: a sweep run with a relative file and
+// --out has a page whose commands start with the cd to the folder they
+// are relative to, and run from there, they remake the page; with both
+// paths absolute, the page gives no cd.
+func TestPageCommandsSayWhereToRunThem(t *testing.T) {
+	f, out, _ := writeSmallWalk(t, "")
+	dir := filepath.Dir(f)
+	t.Chdir(dir)
+	if code, stdout, errs := runCLI("run", "walk.toml", "--out", "runs"); code != exitOK {
+		t.Fatalf("run: exit %d\n%s%s", code, stdout, errs)
+	}
+	page := filepath.Join(out, "walk", sweep.ReportsDir, reports.PageFile)
+	b, err := os.ReadFile(page)
+	if err != nil {
+		t.Fatal(err)
+	}
+	wd, err := os.Getwd() // dir, with any symbolic link resolved as the process sees it
+	if err != nil {
+		t.Fatal(err)
+	}
+	cd := "<dt>from the folder</dt><dd><code>cd " + sweep.ShellQuote(wd) + "</code></dd>"
+	for _, want := range []string{cd, "<code>sweep run walk.toml --out runs</code>", "<code>sweep report walk.toml --out runs</code>"} {
+		if !strings.Contains(string(b), want) {
+			t.Errorf("the page of a relative run lacks %q", want)
+		}
+	}
+	if code, stdout, errs := runCLI("report", f, "--out", out); code != exitOK {
+		t.Fatalf("report: exit %d\n%s%s", code, stdout, errs)
+	}
+	if b, err = os.ReadFile(page); err != nil {
+		t.Fatal(err)
+	}
+	if strings.Contains(string(b), "from the folder") || !strings.Contains(string(b), "sweep report "+sweep.ShellQuote(f)+" --out "+sweep.ShellQuote(out)) {
+		t.Errorf("the page of absolute paths gives a cd, or lacks its report command")
+	}
+}

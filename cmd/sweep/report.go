@@ -184,10 +184,7 @@ func newPage(s *sweep.Sweep, out string, runs []reports.Run, made []reports.Page
 	var swept []int
 	p := reports.Page{
 		Sweep: s.Name, Description: s.Description, Task: s.Task, File: s.File, Extends: s.Extends, Reports: made,
-		Commands: [][2]string{
-			{"run or resume the sweep", "sweep run " + sweep.ShellQuote(s.File) + " --out " + sweep.ShellQuote(out)},
-			{"remake the reports and this page", "sweep report " + sweep.ShellQuote(s.File) + " --out " + sweep.ShellQuote(out)},
-		},
+		Commands: pageCommands(s, out),
 	}
 	for i, prm := range s.Params {
 		if prm.Swept() {
@@ -215,6 +212,25 @@ func newPage(s *sweep.Sweep, out string, runs []reports.Run, made []reports.Page
 		p.Runs = append(p.Runs, pr)
 	}
 	return p
+}
+
+// pageCommands are the commands the page gives: to run or resume the
+// sweep and to remake its reports. Where the sweep file or out is a
+// relative path, they start with the cd to the folder both are relative
+// to (the one this process runs in), so that they work from any shell.
+func pageCommands(s *sweep.Sweep, out string) [][2]string {
+	file, dir := sweep.ShellQuote(s.File), sweep.ShellQuote(out)
+	cmds := [][2]string{
+		{"run or resume the sweep", "sweep run " + file + " --out " + dir},
+		{"remake the reports and this page", "sweep report " + file + " --out " + dir},
+	}
+	if filepath.IsAbs(s.File) && filepath.IsAbs(out) {
+		return cmds
+	}
+	if wd, err := os.Getwd(); err == nil {
+		cmds = append([][2]string{{"from the folder", "cd " + sweep.ShellQuote(wd)}}, cmds...)
+	}
+	return cmds
 }
 
 // missingRunFile is the advice for a report that failed on a file of a
