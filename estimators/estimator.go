@@ -114,7 +114,8 @@ type Updater interface {
 
 // Bounded is implemented by estimators whose estimate can never exceed a
 // known ceiling, such as infonce's log K. Ceiling returns that ceiling in
-// nats for the given mask.
+// nats for the given mask, or +Inf where the estimator's parameters give
+// it none (interpolated at alpha = 0, which is nwj).
 type Bounded interface {
 	Ceiling(mask *Mask) float64
 }

@@ -72,7 +72,8 @@ import (
 //
 // For 0 < α ≤ 1 every term of the first sum is at most log(n_r/α), so the
 // estimate never exceeds 1 + mean_pos log(n_r/α) (1 + log(63/α) for a
-// batch of 64); α trades InfoNCE's bias for NWJ's variance. The default,
+// batch of 64; [Interpolated.Ceiling]); α trades InfoNCE's bias for NWJ's
+// variance. The default,
 // 0.01, is near the smallest α the colab tries (alpha_logit = -5, α =
 // 0.0067, beside 0.5 and 0.9933).
 //
@@ -291,6 +292,35 @@ func (s positiveSlot) fillSelection(dst []float64) {
 			}
 		}
 	}
+}
+
+// Ceiling returns the largest value the estimate can take for mask: 1 plus
+// the mean, over positive entries, of log(n_r/α), n_r being the number of
+// negatives in the positive's row (a positive's term s - log a is at most
+// log(n_r/α), since its own e^s is one of the n_r codes its baseline
+// averages, and the second term is never negative; a positive in a row
+// without negatives adds 0). It is 1 + log((n-1)/α) for [Diagonal](n),
+// approached as the negatives' scores fall; at α = 1, where the second term
+// is exactly 1, it is log(n-1), InfoNCE's with K = n-1; at α = 0, where the
+// bound is NWJ's, there is none and it is +Inf.
+func (e Interpolated) Ceiling(mask *Mask) float64 {
+	if e.Alpha <= 0 {
+		return math.Inf(1)
+	}
+	pos, _ := roleCounts(mask, Positive)
+	neg, _ := roleCounts(mask, Negative)
+	var sum float64
+	var count int
+	for r, p := range pos {
+		if neg[r] > 0 { // a positive of a row without negatives adds 0 to the first term
+			sum += float64(p) * math.Log(float64(neg[r])/e.Alpha)
+		}
+		count += p
+	}
+	if e.Alpha == 1 { // the second term is exactly 1
+		return sum / float64(max(count, 1))
+	}
+	return 1 + sum/float64(max(count, 1))
 }
 
 // Reference computes the interpolated bound's loss and estimate in float64,

@@ -211,6 +211,42 @@ func TestInterpolatedCeiling(t *testing.T) {
 	}
 }
 
+// TestInterpolatedCeilingMethod checks Ceiling against the estimate on
+// every test mask (several positives a row, ignored entries, a row of
+// negatives only): a critic scoring positives 60 and negatives -60 comes
+// within 1e-6 of it, and random scores stay under it; at alpha = 0, nwj's
+// bound, there is none (+Inf).
+func TestInterpolatedCeilingMethod(t *testing.T) {
+	rng := rand.New(rand.NewPCG(7, 8))
+	for name, mask := range testMasks() {
+		perfect := make([]float64, mask.Rows*mask.Cols)
+		for i, role := range mask.Roles {
+			perfect[i] = -60
+			if role == Positive {
+				perfect[i] = 60
+			}
+		}
+		for _, alpha := range []float64{0.01, 0.5, 1} {
+			e := mustNew(t, "interpolated", Params{"alpha": alpha}).(Interpolated)
+			ceiling := e.Ceiling(mask)
+			if _, mi := e.Reference(perfect, mask); mi > ceiling+1e-12 || mi < ceiling-1e-6 {
+				t.Errorf("%s, alpha %g: scores of 60 and -60 give %.9g, want just under the ceiling %.9g", name, alpha, mi, ceiling)
+			}
+			for range 20 {
+				if _, mi := e.Reference(randomScores(rng, len(perfect), 8), mask); mi > ceiling {
+					t.Errorf("%s, alpha %g: random scores give %.9g, above the ceiling %.9g", name, alpha, mi, ceiling)
+				}
+			}
+		}
+	}
+	if got := (Interpolated{Alpha: 0.5}).Ceiling(Diagonal(64)); math.Abs(got-(1+math.Log(126))) > 1e-12 {
+		t.Errorf("ceiling of a batch of 64 at alpha 0.5 = %.12g, want 1 + log(63/0.5) = %.12g", got, 1+math.Log(126))
+	}
+	if got := (Interpolated{}).Ceiling(Diagonal(8)); !math.IsInf(got, 1) {
+		t.Errorf("ceiling at alpha 0 = %g, want +Inf (nwj's bound has none)", got)
+	}
+}
+
 // TestInterpolatedDominantNegative checks that a float32 graph stays finite
 // where one negative outweighs the rest of its row by 100 nats, so that the
 // leave-one-out sum without it cancels to nothing, and where the positive

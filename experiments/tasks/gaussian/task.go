@@ -11,6 +11,7 @@ package gaussian
 import (
 	"context"
 	"fmt"
+	"math"
 	"slices"
 	"time"
 
@@ -90,8 +91,8 @@ func (Task) Run(ctx context.Context, cfg tasks.Config, run *tasks.Run) (results.
 		return nil, err
 	}
 	summary := Summarize(sched, estimates)
-	if b, ok := m.Estimator.(estimators.Bounded); ok {
-		summary["ceiling"] = b.Ceiling(m.Mask)
+	if c, ok := ceiling(m.Estimator, m.Mask); ok {
+		summary["ceiling"] = c
 	}
 	return summary, nil
 }
@@ -177,8 +178,8 @@ func levelPrefix(level float64) string { return fmt.Sprintf("level_%g_", level) 
 var loggedMetrics = []string{"loss", "mi", "steps_per_second", "true_mi"}
 
 // Metrics names the metrics a run of cfg writes: the summary of
-// [Summarize] for its levels, with "ceiling" for a bounded estimator, and
-// loggedMetrics.
+// [Summarize] for its levels, with "ceiling" for an estimator that has one
+// (see ceiling), and loggedMetrics.
 func (Task) Metrics(cfg tasks.Config) tasks.Metrics {
 	c, ok := cfg.(*Config)
 	if !ok {
@@ -191,12 +192,23 @@ func (Task) Metrics(cfg tasks.Config) tasks.Metrics {
 		}
 	}
 	if e, err := estimators.New(c.Estimator, estimators.Params(c.EstimatorParams)); err == nil {
-		if _, ok := e.(estimators.Bounded); ok {
+		if _, ok := ceiling(e, estimators.Diagonal(c.BatchSize)); ok {
 			summary = append(summary, "ceiling")
 		}
 	}
 	slices.Sort(summary)
 	return tasks.Metrics{Summary: slices.Compact(summary), Logged: slices.Clone(loggedMetrics)}
+}
+
+// ceiling returns e's ceiling for mask, and false where e has none: it is
+// not [estimators.Bounded], or its parameters give it none (+Inf).
+func ceiling(e estimators.Estimator, mask *estimators.Mask) (float64, bool) {
+	b, ok := e.(estimators.Bounded)
+	if !ok {
+		return 0, false
+	}
+	c := b.Ceiling(mask)
+	return c, !math.IsInf(c, 1)
 }
 
 // Model is one critic and estimator in a gorgonia graph built once: each

@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math"
+	"slices"
 	"strings"
 	"testing"
 
@@ -147,7 +149,7 @@ func TestRunsEveryCriticAndEstimator(t *testing.T) {
 				if err != nil {
 					t.Fatal(err)
 				}
-				if b, ok := e.(estimators.Bounded); ok {
+				if b, ok := e.(estimators.Bounded); ok && !math.IsInf(b.Ceiling(estimators.Diagonal(cfg.BatchSize)), 1) {
 					if got, want := summary["ceiling"], b.Ceiling(estimators.Diagonal(cfg.BatchSize)); got != want {
 						t.Errorf("ceiling = %g, want %g", got, want)
 					}
@@ -155,6 +157,32 @@ func TestRunsEveryCriticAndEstimator(t *testing.T) {
 					t.Errorf("unbounded estimator reports a ceiling %g", summary["ceiling"])
 				}
 			})
+		}
+	}
+}
+
+// TestInterpolatedCeilingInSummary: the interpolated bound's ceiling,
+// 1 + log((B-1)/alpha), is in the summary and the declared metrics at
+// alpha > 0, and at alpha = 0 (nwj's bound, no ceiling) in neither.
+func TestInterpolatedCeilingInSummary(t *testing.T) {
+	requireEstimator(t, "interpolated")
+	for _, alpha := range []float64{0.5, 0} {
+		cfg := smallConfig()
+		cfg.Estimator, cfg.EstimatorParams = "interpolated", map[string]float64{"alpha": alpha}
+		cfg.MILevels, cfg.StepsPerLevel, cfg.Hidden = []float64{1}, 4, 8
+		run, _, _ := newRun(1)
+		summary, err := Task{}.Run(context.Background(), cfg, run)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, ok := summary["ceiling"]
+		declared := slices.Contains(Task{}.Metrics(cfg).Summary, "ceiling")
+		want := 1 + math.Log(float64(cfg.BatchSize-1)/alpha)
+		switch {
+		case alpha == 0 && (ok || declared):
+			t.Errorf("alpha 0: ceiling %g in the summary (%t) or declared (%t), want neither", got, ok, declared)
+		case alpha > 0 && (!ok || !declared || math.Abs(got-want) > 1e-12):
+			t.Errorf("alpha %g: ceiling %g (in the summary %t, declared %t), want %g", alpha, got, ok, declared, want)
 		}
 	}
 }
