@@ -63,6 +63,49 @@ func TestStaircaseFigurePaperScale(t *testing.T) {
 	}
 }
 
+// TestStaircaseNamesEachCeiling: an interpolated bound's ceilings, one a
+// line of alpha, are each named by their value and line, beside infonce's
+// log K, and an estimator without one (alpha 0, nwj's bound) draws none.
+func TestStaircaseNamesEachCeiling(t *testing.T) {
+	levels := []float64{2, 4}
+	var fakes []fakeRun
+	for i, alpha := range []float64{0.01, 0.5, 0} {
+		m := results.Values{"level_2_bias": 0}
+		ceiling := 0.0
+		if alpha > 0 {
+			ceiling = 1 + math.Log(63/alpha)
+			m["ceiling"] = ceiling
+		}
+		fakes = append(fakes, fakeRun{
+			ID: fmt.Sprint("interpolated-", alpha), Seed: 0,
+			Params:  map[string]any{"estimator": "interpolated", "estimator_params.alpha": alpha},
+			Metrics: m,
+			Log:     staircaseLog(levels, 200, ceiling, 0.3, uint64(i)),
+		})
+	}
+	fakes = append(fakes, fakeRun{
+		ID: "infonce", Seed: 0, Params: map[string]any{"estimator": "infonce"},
+		Metrics: results.Values{"level_2_bias": 0, "ceiling": math.Log(64)},
+		Log:     staircaseLog(levels, 200, math.Log(64), 0.3, 9),
+	})
+	runs := makeRuns(t, fakes...)
+	dir := figureDir(t)
+	spec := Spec{Kind: "staircase", Name: "ceilings", Options: map[string]any{"panel": "estimator", "line": "estimator_params.alpha"}}
+	_, paths := checkAndMake(t, "staircase", runs, spec, dir)
+	svg, err := os.ReadFile(paths[1])
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"ceiling 9.75 (alpha = 0.01)", "ceiling 5.84 (alpha = 0.5)", "log K = 4.16"} {
+		if !strings.Contains(string(svg), want) {
+			t.Errorf("staircase SVG lacks the ceiling named %q", want)
+		}
+	}
+	if n := strings.Count(string(svg), "ceiling "); n != 2 {
+		t.Errorf("the SVG names %d interpolated ceilings, want 2 (none at alpha 0)", n)
+	}
+}
+
 func TestStaircaseOptions(t *testing.T) {
 	levels := []float64{1, 3}
 	var fakes []fakeRun

@@ -21,7 +21,7 @@ func init() {
 	Register(Kind{
 		Name: "staircase",
 		Summary: "per-step MI estimates (raw and smoothed) over the true-MI staircase, one panel per " +
-			"estimator, one colour per critic, with the log K ceiling dashed (Poole et al. 2019, Fig. 2)",
+			"estimator, one colour per critic, with each estimator's ceiling dashed (infonce's log K; Poole et al. 2019, Fig. 2)",
 		Check: func(spec Spec) error { _, err := readStaircaseOptions(spec); return err },
 		Keys: func(spec Spec) []KeyRef {
 			o, _ := readStaircaseOptions(spec)
@@ -154,7 +154,7 @@ func smoothingText(factor float64) string {
 
 // staircasePanel draws one panel: the runs of one panel value, a line
 // group at a time, then their smoothed lines over every raw line, the true
-// MI over both, and the log K ceilings, naming each in legend. It reports
+// MI over both, and the estimators' ceilings, naming each in legend. It reports
 // whether a smoothed line runs beyond the panel's y range.
 func staircasePanel(spec Spec, o staircaseOptions, pg *group, colorOf map[string]int, names map[string]string, legend *figureLegend) (p *plot.Plot, cut bool, err error) {
 	p = newPanel(pg.Caption(), "step", "nats")
@@ -187,8 +187,9 @@ type staircaseLines struct {
 	smoothed []plot.Plotter
 	// truth is the true-MI schedule of the first run that logged one.
 	truth plotter.XYs
-	// ceilings are the distinct log K ceilings of the runs.
-	ceilings []float64
+	// ceilings are the distinct ceilings of the runs, with their legend
+	// names (see ceilingName).
+	ceilings []ceilingLine
 	// lo and hi bound the smoothed lines (and then the ceilings); xmin and
 	// xmax bound the runs' steps.
 	lo, hi, xmin, xmax float64
@@ -300,10 +301,28 @@ func (s *staircaseLines) addRun(p *plot.Plot, spec Spec, o staircaseOptions, r R
 			s.legend.Add(name, l)
 		}
 	}
-	if k, ok := metric(r, "ceiling"); ok && !containsFloat(s.ceilings, k) {
-		s.ceilings = append(s.ceilings, k)
+	if k, ok := metric(r, "ceiling"); ok && !slices.ContainsFunc(s.ceilings, func(c ceilingLine) bool { return c.value == k }) {
+		s.ceilings = append(s.ceilings, ceilingLine{k, ceilingName(r, name, k)})
 	}
 	return nil
+}
+
+// ceilingLine is an estimator's ceiling and its name in the legend.
+type ceilingLine struct {
+	value float64
+	name  string
+}
+
+// ceilingName is the legend's name of run r's ceiling k, r being drawn as
+// the line named line: "log K = 4.16" for infonce's (and a run that does
+// not name its estimator), and "ceiling 9.75 (alpha = 0.01)" for any other,
+// such as the interpolated bound's 1 + log(K/alpha), whose value depends
+// on the line's settings.
+func ceilingName(r Run, line string, k float64) string {
+	if est, ok := r.Param("estimator"); !ok || fmt.Sprint(est) == "infonce" {
+		return fmt.Sprintf("log K = %.2f", k)
+	}
+	return fmt.Sprintf("ceiling %.2f (%s)", k, line)
 }
 
 // addTruth draws the true-MI schedule as a black step line, its last stage
@@ -329,17 +348,18 @@ func (s *staircaseLines) addTruth(p *plot.Plot) (float64, error) {
 	return maxTrue, nil
 }
 
-// addCeilings draws each log K ceiling as a dashed line across the runs'
-// steps, and widens the y range to show it.
+// addCeilings draws each ceiling as a dashed line across the runs' steps,
+// and widens the y range to show it.
 func (s *staircaseLines) addCeilings(p *plot.Plot) error {
-	for _, k := range s.ceilings {
+	for _, c := range s.ceilings {
+		k := c.value
 		l, err := styledLine(plotter.XYs{{X: s.xmin, Y: k}, {X: s.xmax, Y: k}}, darkGray, 1)
 		if err != nil {
 			return err
 		}
 		l.LineStyle.Dashes = []vg.Length{vg.Points(4), vg.Points(3)}
 		p.Add(l)
-		s.legend.Add(fmt.Sprintf("log K = %.2f", k), l)
+		s.legend.Add(c.name, l)
 		s.hi = math.Max(s.hi, k)
 	}
 	return nil
