@@ -1,0 +1,133 @@
+package safetensors
+
+import (
+	"math"
+	"reflect"
+	"strings"
+	"testing"
+)
+
+// TestDecodeShortFileIsAnError checks that every file shorter than the
+// 8-byte header length, not only an empty one, is an error that says so,
+// never a panic reading the length.
+func TestDecodeShortFileIsAnError(t *testing.T) {
+	for n := 0; n < 8; n++ {
+		_, err := Decode("short.safetensors", make([]byte, n))
+		if err == nil || !strings.Contains(err.Error(), "shorter than the 8-byte header length") {
+			t.Errorf("%d bytes: error %v, want one saying the file is shorter than the header length", n, err)
+		}
+	}
+}
+
+// TestOneMetadataEntryRoundTrips checks that metadata of a single entry
+// is written and read back, not only metadata of several.
+func TestOneMetadataEntryRoundTrips(t *testing.T) {
+	f := &File{
+		Tensors:  map[string]Tensor{"w": {DType: F32, Shape: []int{1}, F32: []float32{1.5}}},
+		Metadata: map[string]string{"format": "pt"},
+	}
+	b, err := Encode(f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := Decode("m.safetensors", b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !reflect.DeepEqual(got.Metadata, f.Metadata) {
+		t.Errorf("metadata %v, want %v", got.Metadata, f.Metadata)
+	}
+}
+
+// TestEncodeRefusesWhatDecodeRefuses checks that Encode refuses an empty
+// tensor name and a shape with negative sizes, even ones whose product
+// matches the elements given, rather than write a file that Decode (and
+// PyTorch) would refuse.
+func TestEncodeRefusesWhatDecodeRefuses(t *testing.T) {
+	for _, c := range []struct {
+		what string
+		name string
+		t    Tensor
+		want string
+	}{
+		{"empty name", "", Tensor{DType: F32, Shape: []int{1}, F32: []float32{1}}, "may not be named"},
+		{"two negative sizes", "w", Tensor{DType: F32, Shape: []int{-1, -1}, F32: []float32{1}}, "negative size"},
+		{"a negative size", "w", Tensor{DType: F64, Shape: []int{-1}, F64: []float64{}}, "negative size"},
+	} {
+		_, err := Encode(&File{Tensors: map[string]Tensor{c.name: c.t}})
+		if err == nil || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("%s: error %v, want one saying %q", c.what, err, c.want)
+		}
+	}
+}
+
+// TestDecodeRefusesMoreHeaderFaults checks faults TestBadFiles leaves
+// out: an empty tensor name, and data offsets holding more bytes than the
+// shape (which would otherwise decode into more elements than the shape
+// says).
+func TestDecodeRefusesMoreHeaderFaults(t *testing.T) {
+	for _, c := range []struct {
+		name string
+		b    []byte
+		want string
+	}{
+		{"empty name", craft(`{"": {"dtype": "F32", "shape": [1], "data_offsets": [0, 4]}}`, 4), "empty name"},
+		{"offsets longer than the shape", craft(`{"w": {"dtype": "F32", "shape": [1], "data_offsets": [0, 8]}}`, 8), "4 bytes, but data offsets [0, 8]"},
+		{"F64 read as F32's width", craft(`{"w": {"dtype": "F64", "shape": [2], "data_offsets": [0, 8]}}`, 8), "16 bytes, but data offsets [0, 8]"},
+	} {
+		f, err := Decode("x.safetensors", c.b)
+		if err == nil || !strings.Contains(err.Error(), c.want) {
+			var got any
+			if f != nil {
+				got = f.Tensors
+			}
+			t.Errorf("%s: error %v (tensors %v), want one saying %q", c.name, err, got, c.want)
+		}
+	}
+}
+
+// TestEmptyTensorSharingAnOffset checks that a zero-length tensor whose
+// offsets [b, b] start where another tensor starts is read every time,
+// whatever order the header's map gives the two: the writer lays out
+// sample's "empty" at the offset of "step", so a tiling check that
+// ordered the two by start alone would refuse such files at random.
+func TestEmptyTensorSharingAnOffset(t *testing.T) {
+	b := craft(`{"a": {"dtype": "F32", "shape": [0], "data_offsets": [0, 0]}, "b": {"dtype": "F32", "shape": [1], "data_offsets": [0, 4]}, "c": {"dtype": "F32", "shape": [0, 3], "data_offsets": [4, 4]}}`, 4)
+	for i := 0; i < 64; i++ {
+		f, err := Decode("x.safetensors", b)
+		if err != nil {
+			t.Fatalf("try %d: %v", i, err)
+		}
+		if len(f.Tensors) != 3 || len(f.Tensors["b"].F32) != 1 || len(f.Tensors["a"].F32) != 0 {
+			t.Fatalf("try %d: tensors %v", i, f.Tensors)
+		}
+	}
+	good, err := Encode(sample())
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := 0; i < 64; i++ {
+		if _, err := Decode("sample.safetensors", good); err != nil {
+			t.Fatalf("try %d: %v", i, err)
+		}
+	}
+}
+
+// TestFloatConversions checks Float32s and Float64s: the tensor's own
+// dtype as it is, the other one converted element by element.
+func TestFloatConversions(t *testing.T) {
+	f32 := Tensor{DType: F32, Shape: []int{3}, F32: []float32{1.5, -2, float32(math.Inf(1))}}
+	f64 := Tensor{DType: F64, Shape: []int{3}, F64: []float64{0.1, -1e300, 3}}
+	if got := f32.Float32s(); !reflect.DeepEqual(got, f32.F32) {
+		t.Errorf("F32's Float32s = %v, want %v", got, f32.F32)
+	}
+	if got, want := f32.Float64s(), []float64{1.5, -2, math.Inf(1)}; !reflect.DeepEqual(got, want) {
+		t.Errorf("F32's Float64s = %v, want %v", got, want)
+	}
+	if got := f64.Float64s(); !reflect.DeepEqual(got, f64.F64) {
+		t.Errorf("F64's Float64s = %v, want %v", got, f64.F64)
+	}
+	if got, want := f64.Float32s(), []float32{float32(0.1), float32(math.Inf(-1)), 3}; !reflect.DeepEqual(got, want) {
+		t.Errorf("F64's Float32s = %v, want %v", got, want)
+	}
+}
