@@ -1,6 +1,8 @@
 package safetensors
 
 import (
+	"encoding/binary"
+	"encoding/json"
 	"math"
 	"reflect"
 	"strings"
@@ -129,5 +131,33 @@ func TestFloatConversions(t *testing.T) {
 	}
 	if got, want := f64.Float32s(), []float32{float32(0.1), float32(math.Inf(-1)), 3}; !reflect.DeepEqual(got, want) {
 		t.Errorf("F64's Float32s = %v, want %v", got, want)
+	}
+}
+
+// TestEncodeLaysTensorsOutByName checks the layout the package promises:
+// the tensors' data in the order of their names, each starting where the
+// one before it ends.
+func TestEncodeLaysTensorsOutByName(t *testing.T) {
+	f := &File{Tensors: map[string]Tensor{
+		"c": {DType: F32, Shape: []int{1}, F32: []float32{3}},
+		"a": {DType: F64, Shape: []int{1}, F64: []float64{1}},
+		"b": {DType: F32, Shape: []int{2}, F32: []float32{2, 2}},
+	}}
+	b, err := Encode(f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	n := binary.LittleEndian.Uint64(b[:8])
+	var header map[string]struct {
+		Offsets [2]int64 `json:"data_offsets"`
+	}
+	if err := json.Unmarshal(b[8:8+n], &header); err != nil {
+		t.Fatal(err)
+	}
+	want := map[string][2]int64{"a": {0, 8}, "b": {8, 16}, "c": {16, 20}}
+	for name, off := range want {
+		if got := header[name].Offsets; got != off {
+			t.Errorf("%s: data offsets %v, want %v", name, got, off)
+		}
 	}
 }
