@@ -161,3 +161,30 @@ func TestEncodeLaysTensorsOutByName(t *testing.T) {
 		}
 	}
 }
+
+// TestEmptyTensorOfAnyShapeRoundTrips checks that a tensor of no
+// elements reads back whatever its shape: a zero after positive sizes
+// ([2, 0]) as well as before them ([0, 2]). Encode writes both.
+//
+// It fails today: headerEntries' overflow guard (elems > size/s) meets
+// the positive sizes before the zero and refuses [2, 0] in a file with
+// fewer than 2 bytes of data, "has shape [2 0], more than the file
+// holds". Skipped until that is fixed.
+func TestEmptyTensorOfAnyShapeRoundTrips(t *testing.T) {
+	t.Skip("production bug: safetensors.go headerEntries refuses an empty tensor whose zero size follows a positive one (shape [2, 0] with no data)")
+	for _, shape := range [][]int{{0, 2}, {2, 0}, {8, 0, 3}} {
+		f := &File{Tensors: map[string]Tensor{"e": {DType: F32, Shape: shape, F32: []float32{}}}}
+		b, err := Encode(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, err := Decode("e.safetensors", b)
+		if err != nil {
+			t.Errorf("shape %v: %v", shape, err)
+			continue
+		}
+		if g := got.Tensors["e"]; !reflect.DeepEqual(g.Shape, shape) || len(g.F32) != 0 {
+			t.Errorf("shape %v: read back %v with %d elements", shape, g.Shape, len(g.F32))
+		}
+	}
+}
