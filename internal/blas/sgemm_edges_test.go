@@ -46,7 +46,7 @@ func (c *sgemmCase) runGuarded(t *testing.T, impl blas.Float32, what string) []f
 // float64 triple loop on shapes at the edges of the kernel's tiles and
 // of its special paths: 1x1x1, k = 0 and 1, m one short of a pair of
 // slivers (11, 23, 107 rows), n short of and past multiples of sixteen,
-// a row (m = 1) and a column (n = 1, C's rows apart or not), depth 1
+// a row (m = 1, n short of and past the row kernels' 64 columns) and a column (n = 1, C's rows apart or not), depth 1
 // with a padded transposed B (the outer-product path), depths past one
 // depth block, and a shared-B split whose last block is a single row.
 // Each shape runs with every pair of transposes, with scalars and
@@ -65,7 +65,7 @@ func TestSgemmEdgeShapesMatchNaiveProduct(t *testing.T) {
 	var impl Implementation
 	shapes := [][3]int{{1, 1, 1}, {1, 1, 0}, {3, 5, 0}, {13, 7, 33}, {7, 13, 33}, {6, 16, 1}, {5, 15, 2},
 		{11, 16, 3}, {11, 32, 5}, {23, 48, 9}, {12, 32, 8}, {13, 33, 17}, {2, 17, 1}, {3, 40, 1}, {40, 3, 1},
-		{1, 17, 5}, {1, 33, 300}, {17, 1, 5}, {33, 1, 300}, {107, 20, 30}, {97, 50, 257}, {241, 32, 40}}
+		{1, 17, 5}, {1, 33, 300}, {1, 50, 7}, {1, 112, 3}, {17, 1, 5}, {33, 1, 300}, {107, 20, 30}, {97, 50, 257}, {241, 32, 40}}
 	variants := []struct {
 		alpha, beta float32
 		nanC        bool
@@ -190,6 +190,24 @@ func TestStreamsRule(t *testing.T) {
 		kernelMode{wide: c.blocks, blocks: c.blocks}.set()
 		if got := streams(c.m, c.n, c.k, c.beta, c.c, c.ldc); got != c.want {
 			t.Errorf("%s: streams = %v, want %v", c.name, got, c.want)
+		}
+	}
+}
+
+// TestTransposeTileOfNothing checks that a tile of no rows or no columns
+// writes nothing and reads nothing, so that it neither panics on empty
+// or short slices nor checks them, on both paths.
+func TestTransposeTileOfNothing(t *testing.T) {
+	for _, kernel := range transposeTilePaths() {
+		for _, r := range [][4]int{{0, 3, 0, 0}, {0, 3, 5, 5}, {0, 0, 0, 4}, {7, 7, 0, 4}, {3, 1, 0, 4}, {0, 4, 6, 2}} {
+			func() {
+				defer func() {
+					if p := recover(); p != nil {
+						t.Errorf("kernel %v, rows [%d, %d), columns [%d, %d): panic %v", kernel, r[0], r[1], r[2], r[3], p)
+					}
+				}()
+				transposeTile(nil, 8, nil, 8, r[0], r[1], r[2], r[3], kernel)
+			}()
 		}
 	}
 }
