@@ -297,12 +297,9 @@ func headerEntries(raw map[string]json.RawMessage, size uint64) (map[string]head
 		if w == 0 {
 			return nil, fmt.Errorf("tensor %q has dtype %q; only %s and %s are supported (convert it with tensor.float())", name, e.DType, F32, F64)
 		}
-		elems := uint64(1)
-		for _, s := range e.Shape {
-			if s < 0 || (s > 0 && elems > size/uint64(s)) {
-				return nil, fmt.Errorf("tensor %q has shape %v, more than the file holds", name, e.Shape)
-			}
-			elems *= uint64(s)
+		elems, err := shapeElems(e.Shape, size)
+		if err != nil {
+			return nil, fmt.Errorf("tensor %q has shape %v, %w", name, e.Shape, err)
 		}
 		begin, end := e.DataOffsets[0], e.DataOffsets[1]
 		if begin < 0 || end < begin || uint64(end) > size {
@@ -314,6 +311,30 @@ func headerEntries(raw map[string]json.RawMessage, size uint64) (map[string]head
 		entries[name] = e
 	}
 	return entries, checkTiling(entries, size)
+}
+
+// shapeElems returns the number of elements of shape, an error where a
+// dimension is negative or, with no dimension zero, the count exceeds
+// size (the data's bytes, so that the product never overflows). A zero
+// dimension makes the tensor empty whatever the others are: [2, 0] holds
+// no element, as [0, 2] does.
+func shapeElems(shape []int, size uint64) (uint64, error) {
+	for _, s := range shape {
+		if s < 0 {
+			return 0, fmt.Errorf("a negative dimension")
+		}
+	}
+	if slices.Contains(shape, 0) {
+		return 0, nil
+	}
+	elems := uint64(1)
+	for _, s := range shape {
+		if elems > size/uint64(s) {
+			return 0, fmt.Errorf("more than the file holds")
+		}
+		elems *= uint64(s)
+	}
+	return elems, nil
 }
 
 // checkTiling reports offsets that leave a gap between tensors, overlap,
