@@ -3,6 +3,7 @@ package tasks
 import (
 	"context"
 	"errors"
+	"fmt"
 	"strings"
 	"testing"
 )
@@ -50,4 +51,13 @@ func TestSetupReturnsTheResultOrThePanic(t *testing.T) {
 	}()
 	Setup(context.Background(), func() (int, error) { panic("bug") }, nil)
 	t.Error("a panic in build did not reach the caller")
+}
+
+// TestSetupPanicPrintsItsValue checks that a *SetupPanic prints as a
+// panic of its value would, not as its stack.
+func TestSetupPanicPrintsItsValue(t *testing.T) {
+	p := &SetupPanic{Value: "index out of range", Stack: []byte("goroutine 7 [running]:")}
+	if got := fmt.Sprint(p); got != "index out of range" {
+		t.Errorf("printed %q, want the panic's value", got)
+	}
 }
