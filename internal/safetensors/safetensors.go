@@ -163,15 +163,19 @@ func (t Tensor) check() error {
 	if width(t.DType) == 0 {
 		return fmt.Errorf("dtype %q: only %s and %s are supported", t.DType, F32, F64)
 	}
-	elems := 1
-	for _, s := range t.Shape {
-		if s < 0 {
-			return fmt.Errorf("shape %v has a negative size", t.Shape)
+	// As Decode's shapeElems: a zero anywhere is an empty tensor, however
+	// large the sizes before it, so that Encode writes what Decode reads.
+	if slices.ContainsFunc(t.Shape, func(s int) bool { return s < 0 }) {
+		return fmt.Errorf("shape %v has a negative size", t.Shape)
+	}
+	if !slices.Contains(t.Shape, 0) {
+		elems := 1
+		for _, s := range t.Shape {
+			if elems > math.MaxInt/8/s {
+				return fmt.Errorf("shape %v holds more elements than a file can", t.Shape)
+			}
+			elems *= s
 		}
-		if s > 0 && elems > math.MaxInt/8/s {
-			return fmt.Errorf("shape %v holds more elements than a file can", t.Shape)
-		}
-		elems *= s
 	}
 	n := len(t.F32)
 	if t.DType == F64 {

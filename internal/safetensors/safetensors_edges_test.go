@@ -184,3 +184,26 @@ func TestEmptyTensorOfAnyShapeRoundTrips(t *testing.T) {
 		}
 	}
 }
+
+// TestEncodeWritesWhatDecodeReads checks that an empty tensor whose zero
+// follows a dimension too large for a file ([2^62, 0]) is written back as
+// Decode read it: both take a zero anywhere as no elements. (Encode's
+// overflow guard once met the large size before the zero and refused a
+// tensor that Decode had just read, the fault Decode's shapeElems fixed.)
+func TestEncodeWritesWhatDecodeReads(t *testing.T) {
+	for _, shape := range []string{"[4611686018427387904, 0]", "[4611686018427387904, 4, 0]", "[0, 4611686018427387904, 4611686018427387904]"} {
+		f, err := Decode("x.safetensors", craft(`{"e": {"dtype": "F32", "shape": `+shape+`, "data_offsets": [0, 0]}}`, 0))
+		if err != nil {
+			t.Errorf("shape %s: %v", shape, err)
+			continue
+		}
+		if _, err := Encode(f); err != nil {
+			t.Errorf("shape %s: Decode reads it, but Encode refuses it: %v", shape, err)
+		}
+	}
+	for _, shape := range [][]int{{-1, 0}, {0, -1}} {
+		if _, err := Encode(&File{Tensors: map[string]Tensor{"e": {DType: F32, Shape: shape, F32: []float32{}}}}); err == nil {
+			t.Errorf("shape %v: Encode takes a negative size beside a zero", shape)
+		}
+	}
+}
