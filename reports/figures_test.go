@@ -591,3 +591,51 @@ func TestGroupCaption(t *testing.T) {
 		t.Errorf("Caption of the one group of all runs = %q", got)
 	}
 }
+
+// TestStaircaseCeilingNamesItsLines: a ceiling is named by the captions of
+// the lines it bounds, not by their legend names, which add the seed that
+// stands for each ("alpha = 0.01 (seed 0; 1 of 3 runs)"), and by no line
+// where every line of its panel shares it (two critics at one alpha),
+// rather than by whichever line came first.
+func TestStaircaseCeilingNamesItsLines(t *testing.T) {
+	var fakes []fakeRun
+	for i, alpha := range []float64{0.01, 0.5} {
+		for seed := range 3 {
+			for _, critic := range []string{"separable", "concat"} {
+				c := 1 + math.Log(63/alpha)
+				fakes = append(fakes, fakeRun{
+					ID: fmt.Sprint("interpolated-", alpha, "-", seed, "-", critic), Seed: int64(seed),
+					Params:  map[string]any{"estimator": "interpolated", "estimator_params.alpha": alpha, "critic": critic},
+					Metrics: results.Values{"level_2_bias": 0, "ceiling": c},
+					Log:     staircaseLog([]float64{2, 4}, 50, c, 0.3, uint64(i)),
+				})
+			}
+		}
+	}
+	runs := makeRuns(t, fakes...)
+	for _, c := range []struct {
+		options  map[string]any
+		want     []string
+		unwanted string
+	}{
+		{map[string]any{"panel": "critic", "line": "estimator_params.alpha"},
+			[]string{"ceiling 9.75 (alpha = 0.01)<", "ceiling 5.84 (alpha = 0.5)<"}, "1 of 3 runs))"},
+		{map[string]any{"panel": "estimator_params.alpha", "line": "critic"},
+			[]string{"ceiling 9.75<", "ceiling 5.84<"}, "ceiling 9.75 ("},
+	} {
+		spec := Spec{Kind: "staircase", Name: "ceilings", Options: c.options}
+		_, paths := checkAndMake(t, "staircase", runs, spec, figureDir(t))
+		svg, err := os.ReadFile(paths[1])
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, want := range c.want {
+			if !strings.Contains(string(svg), want) {
+				t.Errorf("%v: the SVG lacks %q", c.options, strings.TrimSuffix(want, "<"))
+			}
+		}
+		if strings.Contains(string(svg), c.unwanted) {
+			t.Errorf("%v: the SVG has %q in a ceiling's name", c.options, c.unwanted)
+		}
+	}
+}

@@ -173,7 +173,7 @@ func staircasePanel(spec Spec, o staircaseOptions, pg *group, colorOf map[string
 	if err != nil {
 		return nil, false, err
 	}
-	if err := s.addCeilings(p); err != nil {
+	if err := s.addCeilings(p, len(lines)); err != nil {
 		return nil, false, err
 	}
 	setStaircaseYRange(p, o, s.lo, s.hi, maxTrue)
@@ -187,8 +187,8 @@ type staircaseLines struct {
 	smoothed []plot.Plotter
 	// truth is the true-MI schedule of the first run that logged one.
 	truth plotter.XYs
-	// ceilings are the distinct ceilings of the runs, with their legend
-	// names (see ceilingName).
+	// ceilings are the distinct ceilings of the runs, with what names
+	// them in the legend (see ceilingLine.name).
 	ceilings []ceilingLine
 	// lo and hi bound the smoothed lines (and then the ceilings); xmin and
 	// xmax bound the runs' steps.
@@ -251,7 +251,7 @@ func (s *staircaseLines) addGroup(p *plot.Plot, spec Spec, o staircaseOptions, l
 		rs = rs[:1]
 	}
 	for k, r := range rs {
-		if err := s.addRun(p, spec, o, r, i, name, k == 0); err != nil {
+		if err := s.addRun(p, spec, o, r, i, name, lg.Caption(), k == 0); err != nil {
 			return err
 		}
 	}
@@ -261,8 +261,9 @@ func (s *staircaseLines) addGroup(p *plot.Plot, spec Spec, o staircaseOptions, l
 // addRun draws run r's raw estimates in the i-th series colour, faded, and
 // keeps their smoothed line for later, naming it in the legend when legend
 // is set. It records the run's steps, the range of its smoothed line, its
-// ceiling and, for the first run, the true-MI schedule.
-func (s *staircaseLines) addRun(p *plot.Plot, spec Spec, o staircaseOptions, r Run, i int, name string, legend bool) error {
+// ceiling (with caption, its line group's) and, for the first run, the
+// true-MI schedule.
+func (s *staircaseLines) addRun(p *plot.Plot, spec Spec, o staircaseOptions, r Run, i int, name, caption string, legend bool) error {
 	c := seriesColor(i)
 	recs, err := r.Metrics()
 	if err != nil {
@@ -301,28 +302,45 @@ func (s *staircaseLines) addRun(p *plot.Plot, spec Spec, o staircaseOptions, r R
 			s.legend.Add(name, l)
 		}
 	}
-	if k, ok := metric(r, "ceiling"); ok && !slices.ContainsFunc(s.ceilings, func(c ceilingLine) bool { return c.value == k }) {
-		s.ceilings = append(s.ceilings, ceilingLine{k, ceilingName(r, name, k)})
+	if k, ok := metric(r, "ceiling"); ok {
+		j := slices.IndexFunc(s.ceilings, func(c ceilingLine) bool { return c.value == k })
+		if j < 0 {
+			est, named := r.Param("estimator")
+			s.ceilings = append(s.ceilings, ceilingLine{value: k, logK: !named || fmt.Sprint(est) == "infonce"})
+			j = len(s.ceilings) - 1
+		}
+		if c := &s.ceilings[j]; !slices.Contains(c.lines, caption) {
+			c.lines = append(c.lines, caption)
+		}
 	}
 	return nil
 }
 
-// ceilingLine is an estimator's ceiling and its name in the legend.
+// ceilingLine is one of a panel's distinct ceilings.
 type ceilingLine struct {
 	value float64
-	name  string
+	// logK is set for infonce's ceiling (and that of a run that does not
+	// name its estimator), log K.
+	logK bool
+	// lines are the captions of the line groups whose runs have it.
+	lines []string
 }
 
-// ceilingName is the legend's name of run r's ceiling k, r being drawn as
-// the line named line: "log K = 4.16" for infonce's (and a run that does
-// not name its estimator), and "ceiling 9.75 (alpha = 0.01)" for any other,
-// such as the interpolated bound's 1 + log(K/alpha), whose value depends
-// on the line's settings.
-func ceilingName(r Run, line string, k float64) string {
-	if est, ok := r.Param("estimator"); !ok || fmt.Sprint(est) == "infonce" {
-		return fmt.Sprintf("log K = %.2f", k)
+// name is the ceiling's name in the legend, in a panel of n line groups:
+// "log K = 4.16" for infonce's; for any other, such as the interpolated
+// bound's 1 + log(K/alpha), "ceiling 9.75", followed by the lines it is
+// the ceiling of, "(alpha = 0.01)", unless it is every line's. The lines
+// are named by their captions, not their legend names, which may add
+// which seed stands for them.
+func (c ceilingLine) name(n int) string {
+	if c.logK {
+		return fmt.Sprintf("log K = %.2f", c.value)
 	}
-	return fmt.Sprintf("ceiling %.2f (%s)", k, line)
+	name := fmt.Sprintf("ceiling %.2f", c.value)
+	if len(c.lines) < n && !slices.Contains(c.lines, "") {
+		name += " (" + english.And(c.lines) + ")"
+	}
+	return name
 }
 
 // addTruth draws the true-MI schedule as a black step line, its last stage
@@ -349,8 +367,9 @@ func (s *staircaseLines) addTruth(p *plot.Plot) (float64, error) {
 }
 
 // addCeilings draws each ceiling as a dashed line across the runs' steps,
-// and widens the y range to show it.
-func (s *staircaseLines) addCeilings(p *plot.Plot) error {
+// and widens the y range to show it; lines is the panel's number of line
+// groups.
+func (s *staircaseLines) addCeilings(p *plot.Plot, lines int) error {
 	for _, c := range s.ceilings {
 		k := c.value
 		l, err := styledLine(plotter.XYs{{X: s.xmin, Y: k}, {X: s.xmax, Y: k}}, darkGray, 1)
@@ -359,7 +378,7 @@ func (s *staircaseLines) addCeilings(p *plot.Plot) error {
 		}
 		l.LineStyle.Dashes = []vg.Length{vg.Points(4), vg.Points(3)}
 		p.Add(l)
-		s.legend.Add(c.name, l)
+		s.legend.Add(c.name(lines), l)
 		s.hi = math.Max(s.hi, k)
 	}
 	return nil
