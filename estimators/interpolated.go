@@ -300,7 +300,9 @@ func (s positiveSlot) fillSelection(dst []float64) {
 // log(n_r/α), since its own e^s is one of the n_r codes its baseline
 // averages, and the second term is never negative; a positive in a row
 // without negatives adds 0). It is 1 + log((n-1)/α) for [Diagonal](n),
-// approached as the negatives' scores fall; at α = 1, where the second term
+// approached as the positives' scores rise and the negatives' fall (both
+// are needed below α = 1: the baseline's (1-α) q(y) = 1-α must become
+// small beside the positive's α e^s/n); at α = 1, where the second term
 // is exactly 1, it is log(n-1), InfoNCE's with K = n-1; at α = 0, where the
 // bound is NWJ's, there is none and it is +Inf.
 func (e Interpolated) Ceiling(mask *Mask) float64 {
@@ -311,9 +313,10 @@ func (e Interpolated) Ceiling(mask *Mask) float64 {
 	neg, _ := roleCounts(mask, Negative)
 	var sum float64
 	var count int
+	logAlpha := math.Log(e.Alpha) // not log(n_r/α): n_r/α overflows for an α below 1e-306
 	for r, p := range pos {
 		if neg[r] > 0 { // a positive of a row without negatives adds 0 to the first term
-			sum += float64(p) * math.Log(float64(neg[r])/e.Alpha)
+			sum += float64(p) * (math.Log(float64(neg[r])) - logAlpha)
 		}
 		count += p
 	}

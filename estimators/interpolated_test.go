@@ -328,3 +328,27 @@ func TestInterpolatedAlphaChecked(t *testing.T) {
 		}
 	}
 }
+
+// TestInterpolatedCeilingOfATinyAlpha: an alpha so small that n/alpha
+// overflows (1e-310, which New takes) still has a finite ceiling,
+// 1 + log n - log alpha, which scores of 800 and -800 come near; a +Inf
+// would tell the gaussian task that it has none.
+func TestInterpolatedCeilingOfATinyAlpha(t *testing.T) {
+	e := mustNew(t, "interpolated", Params{"alpha": 1e-310}).(Interpolated)
+	mask := Diagonal(4)
+	want := 1 + math.Log(3) - math.Log(1e-310)
+	got := e.Ceiling(mask)
+	if math.Abs(got-want) > 1e-9 {
+		t.Fatalf("ceiling at alpha 1e-310 = %g, want 1 + log 3 - log alpha = %.12g", got, want)
+	}
+	scores := make([]float64, 16)
+	for i, role := range mask.Roles {
+		scores[i] = -800
+		if role == Positive {
+			scores[i] = 800
+		}
+	}
+	if _, mi := e.Reference(scores, mask); mi > got+1e-9 || mi < got-1e-6 {
+		t.Errorf("scores of 800 and -800 give %.12g, want just under the ceiling %.12g", mi, got)
+	}
+}
