@@ -297,6 +297,9 @@ func headerEntries(raw map[string]json.RawMessage, size uint64) (map[string]head
 		if err := dec.Decode(&e); err != nil {
 			return nil, fmt.Errorf("tensor %q: its entry is not {dtype, shape, data_offsets}: %s", name, oneLine(err.Error()))
 		}
+		if err := entryComplete(r); err != nil {
+			return nil, fmt.Errorf("tensor %q: its entry is not {dtype, shape, data_offsets}: %w", name, err)
+		}
 		w := width(e.DType)
 		if w == 0 {
 			return nil, fmt.Errorf("tensor %q has dtype %q; only %s and %s are supported (convert it with tensor.float())", name, e.DType, F32, F64)
@@ -315,6 +318,27 @@ func headerEntries(raw map[string]json.RawMessage, size uint64) (map[string]head
 		entries[name] = e
 	}
 	return entries, checkTiling(entries, size)
+}
+
+// entryComplete reports an entry, raw, that lacks one of its three keys,
+// gives one as null, or has data_offsets of other than two numbers, which
+// decoding into a headerEntry lets through as a zero value (a missing shape
+// would read as a scalar) or by dropping the extra offsets.
+func entryComplete(raw json.RawMessage) error {
+	var keys map[string]json.RawMessage
+	if err := json.Unmarshal(raw, &keys); err != nil {
+		return err
+	}
+	for _, k := range []string{"dtype", "shape", "data_offsets"} {
+		if v, ok := keys[k]; !ok || string(v) == "null" {
+			return fmt.Errorf("%s is missing", k)
+		}
+	}
+	var offsets []json.RawMessage
+	if err := json.Unmarshal(keys["data_offsets"], &offsets); err != nil || len(offsets) != 2 {
+		return fmt.Errorf("data_offsets is %s, not [begin, end]", oneLine(string(keys["data_offsets"])))
+	}
+	return nil
 }
 
 // shapeElems returns the number of elements of shape, an error where a

@@ -153,6 +153,11 @@ func TestBadFiles(t *testing.T) {
 		// not by the byte count.
 		{"negative shape", craft(`{"w": {"dtype": "F32", "shape": [-1, -1], "data_offsets": [0, 4]}}`, 4), "a negative dimension"},
 		{"unknown field", craft(`{"w": {"dtype": "F32", "shape": [1], "data_offsets": [0, 4], "x": 1}}`, 4), "not {dtype, shape, data_offsets}"},
+		{"no shape", craft(`{"w": {"dtype": "F32", "data_offsets": [0, 4]}}`, 4), "shape is missing"},
+		{"null shape", craft(`{"w": {"dtype": "F32", "shape": null, "data_offsets": [0, 4]}}`, 4), "shape is missing"},
+		{"no offsets", craft(`{"w": {"dtype": "F32", "shape": [0]}}`, 0), "data_offsets is missing"},
+		{"three offsets", craft(`{"w": {"dtype": "F32", "shape": [1], "data_offsets": [0, 4, 8]}}`, 4), "data_offsets is [0, 4, 8], not [begin, end]"},
+		{"one offset", craft(`{"w": {"dtype": "F32", "shape": [0], "data_offsets": [0]}}`, 0), "data_offsets is [0], not [begin, end]"},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			_, err := Decode("runs/x/encoder.safetensors", c.b)
