@@ -73,9 +73,8 @@ import (
 // For 0 < α ≤ 1 every term of the first sum is at most log(n_r/α), so the
 // estimate never exceeds 1 + mean_pos log(n_r/α) (1 + log(63/α) for a
 // batch of 64; [Interpolated.Ceiling]); α trades InfoNCE's bias for NWJ's
-// variance. The default,
-// 0.01, is near the smallest α the colab tries (alpha_logit = -5, α =
-// 0.0067, beside 0.5 and 0.9933).
+// variance. The default, 0.01, is near the smallest α the colab tries
+// (alpha_logit = -5, α = 0.0067, beside 0.5 and 0.9933).
 //
 // Numerics: log a is computed as log(1-α) + softplus(log α - log(1-α) +
 // log m), stable in float32 (log_interpolate's logsumexp of the two

@@ -20,6 +20,7 @@ import (
 	"cmp"
 	"encoding/binary"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"maps"
@@ -163,19 +164,11 @@ func (t Tensor) check() error {
 	if width(t.DType) == 0 {
 		return fmt.Errorf("dtype %q: only %s and %s are supported", t.DType, F32, F64)
 	}
-	// As Decode's shapeElems: a zero anywhere is an empty tensor, however
-	// large the sizes before it, so that Encode writes what Decode reads.
-	if slices.ContainsFunc(t.Shape, func(s int) bool { return s < 0 }) {
+	// By Decode's rule (shapeElems), so that Encode writes what Decode reads.
+	if _, err := shapeElems(t.Shape, math.MaxInt/8); errors.Is(err, errTooMany) {
+		return fmt.Errorf("shape %v holds more elements than a file can", t.Shape)
+	} else if err != nil {
 		return fmt.Errorf("shape %v has a negative size", t.Shape)
-	}
-	if !slices.Contains(t.Shape, 0) {
-		elems := 1
-		for _, s := range t.Shape {
-			if elems > math.MaxInt/8/s {
-				return fmt.Errorf("shape %v holds more elements than a file can", t.Shape)
-			}
-			elems *= s
-		}
 	}
 	n := len(t.F32)
 	if t.DType == F64 {
@@ -305,8 +298,10 @@ func headerEntries(raw map[string]json.RawMessage, size uint64) (map[string]head
 			return nil, fmt.Errorf("tensor %q has dtype %q; only %s and %s are supported (convert it with tensor.float())", name, e.DType, F32, F64)
 		}
 		elems, err := shapeElems(e.Shape, size)
-		if err != nil {
-			return nil, fmt.Errorf("tensor %q has shape %v, %w", name, e.Shape, err)
+		if errors.Is(err, errTooMany) {
+			return nil, fmt.Errorf("tensor %q has shape %v, more than the file holds", name, e.Shape)
+		} else if err != nil {
+			return nil, fmt.Errorf("tensor %q has shape %v, a negative dimension", name, e.Shape)
 		}
 		begin, end := e.DataOffsets[0], e.DataOffsets[1]
 		if begin < 0 || end < begin || uint64(end) > size {
@@ -341,24 +336,30 @@ func entryComplete(raw json.RawMessage) error {
 	return nil
 }
 
-// shapeElems returns the number of elements of shape, an error where a
-// dimension is negative or, with no dimension zero, the count exceeds
-// size (the data's bytes, so that the product never overflows). A zero
-// dimension makes the tensor empty whatever the others are: [2, 0] holds
-// no element, as [0, 2] does.
-func shapeElems(shape []int, size uint64) (uint64, error) {
-	for _, s := range shape {
-		if s < 0 {
-			return 0, fmt.Errorf("a negative dimension")
-		}
+// errTooMany and errNegative are shapeElems' errors, which its callers
+// word for their readers.
+var (
+	errTooMany  = errors.New("more elements than the limit")
+	errNegative = errors.New("a negative size")
+)
+
+// shapeElems returns the number of elements of shape: errNegative where a
+// size is negative, and errTooMany where, with no size zero, the count
+// exceeds limit (checked as it grows, so that the product never
+// overflows). A zero anywhere makes the tensor empty whatever the other
+// sizes: [2, 0] holds no element, as [0, 2] does. Decode's limit is the
+// file's data bytes, Encode's the most a file can hold.
+func shapeElems(shape []int, limit uint64) (uint64, error) {
+	if slices.ContainsFunc(shape, func(s int) bool { return s < 0 }) {
+		return 0, errNegative
 	}
 	if slices.Contains(shape, 0) {
 		return 0, nil
 	}
 	elems := uint64(1)
 	for _, s := range shape {
-		if elems > size/uint64(s) {
-			return 0, fmt.Errorf("more than the file holds")
+		if elems > limit/uint64(s) {
+			return 0, errTooMany
 		}
 		elems *= uint64(s)
 	}
