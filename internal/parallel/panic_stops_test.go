@@ -13,7 +13,7 @@ import (
 // at its next one rather than run the rest of the job.
 func TestCallersPanicStopsTheHelpers(t *testing.T) {
 	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(2))
-	const n = 1000
+	const n = 20000 // a false failure would need the caller held off its core for 10,000 of the helper's chunks (about 0.8 s)
 	caller := goroutineID()
 	var helperRuns atomic.Int32
 	got := func() (p any) {
@@ -46,7 +46,7 @@ func TestCallersPanicStopsTheHelpers(t *testing.T) {
 // stops at its next one.
 func TestHelpersPanicStopsTheCaller(t *testing.T) {
 	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(2))
-	const n = 1000
+	const n = 2000 // a false failure would need the helper held off its core for 1,000 of the caller's chunks (about 1 s)
 	caller := goroutineID()
 	var callerRuns atomic.Int32
 	var helperPanicked atomic.Bool
@@ -57,12 +57,10 @@ func TestHelpersPanicStopsTheCaller(t *testing.T) {
 				helperPanicked.Store(true)
 				panic("helper")
 			}
-			if callerRuns.Add(1) == 1 {
-				if !within5s(helperPanicked.Load) {
-					return
-				}
-				time.Sleep(5 * time.Millisecond) // the helper records its panic
+			if callerRuns.Add(1) == 1 && !within5s(helperPanicked.Load) {
+				return
 			}
+			time.Sleep(50 * time.Microsecond) // time for the helper to record its panic, chunk after chunk
 		})
 		return nil
 	}()
