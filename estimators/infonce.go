@@ -46,21 +46,23 @@ func init() {
 // mean over positive entries of log K_r, K_r being one plus the number of
 // negatives in the positive's row. It is log n for [Diagonal](n).
 func (InfoNCE) Ceiling(mask *Mask) float64 {
+	return meanOverPositives(mask, func(neg int) float64 { return math.Log(float64(1 + neg)) })
+}
+
+// meanOverPositives returns the mean over mask's positive entries of
+// f(n_r), n_r being the number of negatives in the positive's row; 0
+// where mask has no positive. The bounded estimators' ceilings are such
+// means.
+func meanOverPositives(mask *Mask, f func(neg int) float64) float64 {
+	pos, _ := roleCounts(mask, Positive)
+	neg, _ := roleCounts(mask, Negative)
 	var sum float64
 	var count int
-	for r := 0; r < mask.Rows; r++ {
-		row := mask.Roles[r*mask.Cols : (r+1)*mask.Cols]
-		var pos, neg int
-		for _, role := range row {
-			switch role {
-			case Positive:
-				pos++
-			case Negative:
-				neg++
-			}
+	for r, p := range pos {
+		if p > 0 {
+			sum += float64(p) * f(neg[r])
 		}
-		sum += float64(pos) * math.Log(float64(1+neg))
-		count += pos
+		count += p
 	}
 	if count == 0 {
 		return 0

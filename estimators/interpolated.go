@@ -308,21 +308,17 @@ func (e Interpolated) Ceiling(mask *Mask) float64 {
 	if e.Alpha <= 0 {
 		return math.Inf(1)
 	}
-	pos, _ := roleCounts(mask, Positive)
-	neg, _ := roleCounts(mask, Negative)
-	var sum float64
-	var count int
 	logAlpha := math.Log(e.Alpha) // not log(n_r/α): n_r/α overflows for an α below 1e-306
-	for r, p := range pos {
-		if neg[r] > 0 { // a positive of a row without negatives adds 0 to the first term
-			sum += float64(p) * (math.Log(float64(neg[r])) - logAlpha)
+	first := meanOverPositives(mask, func(neg int) float64 {
+		if neg == 0 { // a positive of a row without negatives adds 0 to the first term
+			return 0
 		}
-		count += p
-	}
+		return math.Log(float64(neg)) - logAlpha
+	})
 	if e.Alpha == 1 { // the second term is exactly 1
-		return sum / float64(max(count, 1))
+		return first
 	}
-	return 1 + sum/float64(max(count, 1))
+	return 1 + first
 }
 
 // Reference computes the interpolated bound's loss and estimate in float64,
