@@ -43,9 +43,11 @@ var useKernel8z = hasAVX512 && blas.NativeAVX512()
 // interleaved pairs) ran 612-663 images/s against 574-629, 4-12% faster
 // in every pair. (Dividing v/c2 by VDIVPD too, instead of DIVIDE, was
 // slower there: 0.60-0.61 against 0.55 ns a weight in cache.) Intel's
-// cores keep adamKernel8z, which was measured there against adamKernel4
-// (the divider in 256-bit vectors, above); adamKernel8d has not been
-// timed on them.
+// cores keep adamKernel8z: on the 2-core Intel Xeon (cpu family 6,
+// 2026-12-08, BenchmarkAdamUpdate, three interleaved runs of two builds)
+// adamKernel8d took 0.75-0.79 ns a weight against adamKernel8z's
+// 0.55-0.61 on one core with 158,784 weights, 0.79-0.82 against
+// 0.56-0.59 with 2^22, and on two cores 0.74-0.80 against 0.54-0.58.
 var useDivider = useKernel8z && blas.NativeAVX512AMD()
 
 // adamKernel4 applies one Adam step to the first n float32 weights at w,
