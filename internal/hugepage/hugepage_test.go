@@ -89,3 +89,57 @@ func vmFlags(p uintptr) (string, error) {
 	}
 	return "", fmt.Errorf("no mapping in /proc/self/smaps holds %#x", p)
 }
+
+// TestSizeIsTheKernels checks, on x86-64 where the kernel tells it, that
+// Size is the size of the kernel's transparent huge pages: a larger Size
+// would waste memory on alignment, a smaller one would start buffers off
+// the huge page boundaries. (On arm64 the size depends on the kernel's
+// base page size, so a mismatch there is not checked.)
+func TestSizeIsTheKernels(t *testing.T) {
+	if runtime.GOARCH != "amd64" {
+		t.Skip("only x86-64's huge page size is fixed")
+	}
+	b, err := os.ReadFile("/sys/kernel/mm/transparent_hugepage/hpage_pmd_size")
+	if err != nil {
+		t.Skip("this kernel does not tell its huge page size")
+	}
+	var kernel int
+	if _, err := fmt.Sscan(string(b), &kernel); err != nil {
+		t.Fatalf("hpage_pmd_size holds %q: %v", b, err)
+	}
+	if kernel != Size {
+		t.Fatalf("the kernel's huge pages are %d bytes, Size is %d", kernel, Size)
+	}
+}
+
+// TestAdvisedToTheEnd checks that the advice covers the whole buffer, not
+// a first part of it: the mapping holding its last byte carries the "hg"
+// flag too (madvise on part of a mapping splits it, leaving the rest
+// unadvised).
+func TestAdvisedToTheEnd(t *testing.T) {
+	if runtime.GOOS != "linux" {
+		t.Skip("transparent huge pages are Linux's")
+	}
+	if _, err := os.Stat("/sys/kernel/mm/transparent_hugepage/enabled"); err != nil {
+		t.Skip("this kernel has no transparent huge pages")
+	}
+	f64, f32 := Float64s(3*Size/8), Float32s(3*Size/4)
+	for _, c := range []struct {
+		name string
+		p    uintptr
+		n    int
+	}{
+		{"Float64s", uintptr(unsafe.Pointer(&f64[len(f64)-1])), len(f64) * 8},
+		{"Float32s", uintptr(unsafe.Pointer(&f32[len(f32)-1])), len(f32) * 4},
+	} {
+		flags, err := vmFlags(c.p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !strings.Contains(" "+flags+" ", " hg ") {
+			t.Errorf("%s: the mapping of the last byte of a %d-byte buffer has VmFlags %q, without hg (MADV_HUGEPAGE)", c.name, c.n, flags)
+		}
+	}
+	runtime.KeepAlive(f64)
+	runtime.KeepAlive(f32)
+}
