@@ -6,8 +6,11 @@ import (
 	"errors"
 	"fmt"
 	"reflect"
+	"strings"
+	"sync"
 	"testing"
 
+	"github.com/infomax/infomax/estimators"
 	"github.com/infomax/infomax/experiments/engine/checkpoint"
 	"github.com/infomax/infomax/experiments/tasks"
 	"github.com/infomax/infomax/experiments/tasks/taskstest"
@@ -195,4 +198,130 @@ func TestUnsavedStateStartsOver(t *testing.T) {
 	taskstest.RegisterForgetfulMINE()
 	cfg := resumeConfig(taskstest.ForgetfulMINE, "separable")
 	taskstest.UnsavedStateStartsOver(t, Task{}, cfg, 5, 20, 10)
+}
+
+// TestCheckpointMissingAValueIsAnError resumes from states each lacking one
+// of the values saveState writes and checks that the error names the
+// missing value, rather than the run going on with a zero in its place or
+// failing later on a check it happens to trip.
+func TestCheckpointMissingAValueIsAnError(t *testing.T) {
+	requireEstimator(t, "mine")
+	cfg := resumeConfig("mine", "separable")
+	good := checkpointAfter10(t, cfg)
+	cases := []struct {
+		name   string
+		remove func(st *checkpoint.State)
+		want   string
+	}{
+		{"estimator", func(st *checkpoint.State) { delete(st.Bytes, stateEstimator) }, `no byte slice "estimator"`},
+		{"critic", func(st *checkpoint.State) { delete(st.Bytes, stateCritic) }, `no byte slice "critic"`},
+		{"total", func(st *checkpoint.State) { delete(st.Ints, stateTotal) }, `no integer "total_steps"`},
+		{"step", func(st *checkpoint.State) { delete(st.Ints, stateStep) }, `no integer "step"`},
+		{"estimates", func(st *checkpoint.State) { delete(st.Float64s, stateEstimates) }, `no float64 slice "estimates"`},
+		{"critic params", func(st *checkpoint.State) {
+			for k := range st.Float32s {
+				if strings.HasPrefix(k, stateParams+"/") {
+					delete(st.Float32s, k)
+				}
+			}
+			for k := range st.Float64s {
+				if strings.HasPrefix(k, stateParams+"/") {
+					delete(st.Float64s, k)
+				}
+			}
+		}, `slice "critic_params/0/`},
+		{"adam step", func(st *checkpoint.State) { delete(st.Ints, stateAdam+"/step") }, `no integer "adam/step"`},
+		{"estimator state", func(st *checkpoint.State) { delete(st.Bytes, stateEstimatorS) }, `no byte slice "estimator_state"`},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			st, err := checkpoint.DecodeState(good)
+			if err != nil {
+				t.Fatal(err)
+			}
+			c.remove(st)
+			b, err := st.Encode()
+			if err != nil {
+				t.Fatal(err)
+			}
+			taskstest.ResumeFails(t, Task{}, cfg, 2, 10, b, nil, c.want)
+		})
+	}
+}
+
+// TestCheckpointOutOfPlaceIsAnError resumes from checkpoints that do not
+// fit the run: a state saved for another critic, a state whose step is
+// outside the staircase (one past its end, or -1, each with the number of
+// estimates that step would hold), and a file whose step is two more than
+// the state's step counted from 0 (only one more, or the same for an old
+// checkpoint, is accepted).
+func TestCheckpointOutOfPlaceIsAnError(t *testing.T) {
+	requireEstimator(t, "mine")
+	cfg := resumeConfig("mine", "separable")
+	good := checkpointAfter10(t, cfg)
+	withStep := func(step int) []byte {
+		st, err := checkpoint.DecodeState(good)
+		if err != nil {
+			t.Fatal(err)
+		}
+		st.PutInt(stateStep, int64(step))
+		st.PutFloat64s(stateEstimates, make([]float64, step+1))
+		b, err := st.Encode()
+		if err != nil {
+			t.Fatal(err)
+		}
+		return b
+	}
+	concat := resumeConfig("mine", "concat")
+	t.Run("other critic", func(t *testing.T) {
+		taskstest.ResumeFails(t, Task{}, concat, 2, 10, good, nil, `critic = "separable"`, `"concat"`)
+	})
+	t.Run("step past the end", func(t *testing.T) {
+		taskstest.ResumeFails(t, Task{}, cfg, 2, 61, withStep(60), nil, "step 60 is outside the staircase's steps 0 to 59")
+	})
+	t.Run("step -1", func(t *testing.T) {
+		taskstest.ResumeFails(t, Task{}, cfg, 2, 0, withStep(-1), nil, "step -1 is outside the staircase's steps 0 to 59")
+	})
+	t.Run("file two steps ahead", func(t *testing.T) {
+		taskstest.ResumeFails(t, Task{}, cfg, 2, 11, good, nil, "says 11 steps done but its state is of step 9, counted from 0")
+	})
+}
+
+// brokenStateMINE is mine whose state cannot be encoded, registered as
+// brokenStateName by registerBrokenState.
+type brokenStateMINE struct{ estimators.Estimator }
+
+const brokenStateName = "mine-broken-state"
+
+func (b brokenStateMINE) Update() error { return b.Estimator.(estimators.Updater).Update() }
+
+func (brokenStateMINE) MarshalState() ([]byte, error) { return nil, errors.New("cannot encode") }
+
+func (b brokenStateMINE) UnmarshalState(s []byte) error {
+	return b.Estimator.(estimators.Stateful).UnmarshalState(s)
+}
+
+var registerBrokenState sync.Once
+
+// TestEstimatorStateThatCannotBeSavedIsAnError checks that when a stateful
+// estimator fails to encode its state, the run stops with an error naming
+// the estimator, and no checkpoint is saved without that state.
+func TestEstimatorStateThatCannotBeSavedIsAnError(t *testing.T) {
+	requireEstimator(t, "mine")
+	registerBrokenState.Do(func() {
+		estimators.Register(estimators.Info{Name: brokenStateName, Summary: "mine whose state cannot be encoded (for tests)",
+			New: func(estimators.Params) (estimators.Estimator, error) {
+				e, err := estimators.New("mine", nil)
+				return brokenStateMINE{e}, err
+			}})
+	})
+	cp := &checkpoint.Memory{Every: 10}
+	run, _ := taskstest.NewRun(2, cp)
+	_, err := Task{}.Run(context.Background(), resumeConfig(brokenStateName, "separable"), run)
+	if err == nil || !strings.Contains(err.Error(), "estimator "+brokenStateName+": cannot encode") {
+		t.Fatalf("Run with an estimator whose state cannot be encoded: %v", err)
+	}
+	if len(cp.Saves) != 0 {
+		t.Fatalf("checkpoints saved at %v without the estimator's state", cp.Saves)
+	}
 }
