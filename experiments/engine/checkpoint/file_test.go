@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"crypto/sha256"
 	"encoding/binary"
+	"fmt"
 	"os"
 	"path/filepath"
 	"slices"
@@ -262,5 +263,19 @@ func TestDueBoundaries(t *testing.T) {
 	now = now.Add(time.Minute)
 	if !c.Due(1) {
 		t.Errorf("not due when exactly Every has passed")
+	}
+}
+
+// TestDefaultMinutesIsTheREADMEs checks that DefaultMinutes is the default
+// the README gives users for a sweep file with neither checkpoint_every
+// nor checkpoint_minutes.
+func TestDefaultMinutesIsTheREADMEs(t *testing.T) {
+	readme, err := os.ReadFile(filepath.Join("..", "..", "..", "README.md"))
+	if err != nil {
+		t.Skipf("no README here: %v", err)
+	}
+	want := fmt.Sprintf("With neither key, runs are checkpointed every %d minutes", DefaultMinutes)
+	if !bytes.Contains(bytes.Join(bytes.Fields(readme), []byte(" ")), []byte(want)) {
+		t.Fatalf("README.md does not say %q", want)
 	}
 }
