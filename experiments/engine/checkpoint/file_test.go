@@ -279,3 +279,45 @@ func TestDefaultMinutesIsTheREADMEs(t *testing.T) {
 		t.Fatalf("README.md does not say %q", want)
 	}
 }
+
+// TestLoadWithOnlyThePreviousCheckpoint checks that when checkpoint.bin is
+// missing, as after a crash between Save moving it to checkpoint.prev.bin
+// and writing the new one, Load returns checkpoint.prev.bin.
+func TestLoadWithOnlyThePreviousCheckpoint(t *testing.T) {
+	dir := t.TempDir()
+	c := New(dir, Policy{}, nil)
+	for _, s := range []int{10, 20} {
+		if err := c.Save(s, []byte{byte(s)}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := os.Remove(filepath.Join(dir, FileName)); err != nil {
+		t.Fatal(err)
+	}
+	step, st, ok, err := c.Load()
+	if err != nil || !ok || step != 10 || !bytes.Equal(st, []byte{10}) {
+		t.Fatalf("Load with only checkpoint.prev.bin = %d %v %v %v, want step 10", step, st, ok, err)
+	}
+}
+
+// TestDueCountsFromTheLastSave checks, on the Checkpointer's own clock,
+// that Every is counted from the last save: 30 seconds after a save is not
+// due with Every a minute, 60 seconds after it is.
+func TestDueCountsFromTheLastSave(t *testing.T) {
+	c := New(t.TempDir(), Policy{Every: time.Minute}, nil)
+	now := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	c.now = func() time.Time { return now }
+	c.last = now
+	now = now.Add(30 * time.Second)
+	if err := c.Save(1, []byte("x")); err != nil {
+		t.Fatal(err)
+	}
+	now = now.Add(30 * time.Second)
+	if c.Due(2) {
+		t.Errorf("due 30 seconds after a save")
+	}
+	now = now.Add(30 * time.Second)
+	if !c.Due(3) {
+		t.Errorf("not due 60 seconds after a save")
+	}
+}

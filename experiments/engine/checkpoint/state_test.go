@@ -164,8 +164,8 @@ func TestGetAdamRestoresHyperparametersAndStep(t *testing.T) {
 }
 
 // TestGetAdamRefusesABrokenState checks that a saved optimizer state with
-// the wrong number of hyperparameters, no step, or another number of
-// parameters is an error that says so, not a panic or a partial restore.
+// the wrong number of hyperparameters, no step, another number of
+// parameters or a moment of another size is an error that says so, not a panic or a partial restore.
 func TestGetAdamRefusesABrokenState(t *testing.T) {
 	for _, c := range []struct {
 		name   string
@@ -176,6 +176,7 @@ func TestGetAdamRefusesABrokenState(t *testing.T) {
 		{"no step", func(s *State) { delete(s.Ints, "adam/step") }, `no integer "adam/step"`},
 		{"2 parameters", func(s *State) { s.Ints["adam/n"] = 2 }, "optimizer adam was saved with 2 parameters, has 1 now"},
 		{"0 parameters", func(s *State) { s.Ints["adam/n"] = 0 }, "optimizer adam was saved with 0 parameters, has 1 now"},
+		{"short moment", func(s *State) { s.Float64s["adam/v/0"] = s.Float64s["adam/v/0"][:2] }, "adam/v/0 has 2 values saved, 3 now"},
 	} {
 		s := NewState()
 		s.PutAdam("adam", newModel(t, 1).opt)
