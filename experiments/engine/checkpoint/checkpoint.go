@@ -83,6 +83,9 @@ type Checkpointer struct {
 	log    *slog.Logger
 	now    func() time.Time
 	last   time.Time
+	// curGood reports whether checkpoint.bin is known to be good: this
+	// Checkpointer wrote it, or Load read it back whole.
+	curGood bool
 }
 
 var _ tasks.Checkpointer = (*Checkpointer)(nil)
@@ -109,21 +112,47 @@ func (c *Checkpointer) Due(step int) bool {
 }
 
 // Save writes state as the checkpoint after step, atomically. The checkpoint
-// it replaces is kept as checkpoint.prev.bin.
+// it replaces is kept as checkpoint.prev.bin if it is good; a corrupt one
+// (a torn write, the run having resumed from checkpoint.prev.bin) is
+// overwritten, and checkpoint.prev.bin, the last good one, stays until the
+// new checkpoint is written.
 func (c *Checkpointer) Save(step int, state []byte) error {
 	if step < 0 {
 		return fmt.Errorf("checkpoint: step %d is negative", step)
 	}
 	cur := filepath.Join(c.dir, FileName)
-	if _, err := os.Stat(cur); err == nil {
-		if err := os.Rename(cur, filepath.Join(c.dir, PrevFileName)); err != nil {
-			return fmt.Errorf("checkpoint: keeping the previous checkpoint: %w", err)
-		}
+	if err := c.keepPrevious(cur); err != nil {
+		return err
 	}
 	if err := results.WriteFileAtomic(cur, Encode(step, state)); err != nil {
 		return fmt.Errorf("checkpoint: %w", err)
 	}
 	c.last = c.now()
+	c.curGood = true
+	return nil
+}
+
+// keepPrevious moves the checkpoint at cur aside as checkpoint.prev.bin
+// when there is one and it is good: written by this Checkpointer, or read
+// back whole with a valid checksum. A corrupt one is left for Save to
+// overwrite, so that it never replaces a good previous checkpoint.
+func (c *Checkpointer) keepPrevious(cur string) error {
+	if !c.curGood {
+		b, err := os.ReadFile(cur)
+		if errors.Is(err, os.ErrNotExist) {
+			return nil
+		}
+		if err != nil {
+			return fmt.Errorf("checkpoint: checking the previous checkpoint: %w", err)
+		}
+		if _, _, err := Decode(b); err != nil {
+			c.log.Warn("overwriting a corrupt checkpoint, keeping the previous one", "file", cur, "problem", err.Error())
+			return nil
+		}
+	}
+	if err := os.Rename(cur, filepath.Join(c.dir, PrevFileName)); err != nil && !errors.Is(err, os.ErrNotExist) {
+		return fmt.Errorf("checkpoint: keeping the previous checkpoint: %w", err)
+	}
 	return nil
 }
 
@@ -146,6 +175,7 @@ func (c *Checkpointer) Load() (step int, state []byte, ok bool, err error) {
 			c.log.Warn("ignoring a corrupt checkpoint", "file", path, "problem", derr.Error())
 			continue
 		}
+		c.curGood = name == FileName
 		return step, state, true, nil
 	}
 	return 0, nil, false, nil

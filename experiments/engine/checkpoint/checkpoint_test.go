@@ -276,3 +276,46 @@ func FuzzDecode(f *testing.F) {
 		DecodeState(st)
 	})
 }
+
+// TestSaveOverACorruptCheckpointKeepsTheGoodPrevious checks that a save
+// after a fallback (checkpoint.bin torn, checkpoint.prev.bin good)
+// overwrites the torn file and leaves the good one as the previous
+// checkpoint, rather than moving the torn file over it.
+func TestSaveOverACorruptCheckpointKeepsTheGoodPrevious(t *testing.T) {
+	dir := t.TempDir()
+	c := New(dir, Policy{}, nil)
+	for _, s := range []int{10, 20} {
+		if err := c.Save(s, []byte{byte(s)}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := os.WriteFile(filepath.Join(dir, FileName), []byte("torn"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	c = New(dir, Policy{}, nil) // a resumed run's checkpointer
+	if step, _, ok, _ := c.Load(); !ok || step != 10 {
+		t.Fatalf("Load = %d %v, want the fallback at 10", step, ok)
+	}
+	if err := c.Save(15, []byte{15}); err != nil {
+		t.Fatal(err)
+	}
+	for name, want := range map[string]int{FileName: 15, PrevFileName: 10} {
+		b, err := os.ReadFile(filepath.Join(dir, name))
+		if err != nil {
+			t.Fatal(err)
+		}
+		step, state, err := Decode(b)
+		if err != nil || step != want || !bytes.Equal(state, []byte{byte(want)}) {
+			t.Errorf("%s: step %d, state %v, error %v; want step %d", name, step, state, err, want)
+		}
+	}
+	// A good checkpoint.bin is kept as the previous one, as before.
+	if err := c.Save(16, []byte{16}); err != nil {
+		t.Fatal(err)
+	}
+	if b, err := os.ReadFile(filepath.Join(dir, PrevFileName)); err != nil {
+		t.Fatal(err)
+	} else if step, _, err := Decode(b); err != nil || step != 15 {
+		t.Errorf("after a save over a good checkpoint, %s holds step %d (%v), want 15", PrevFileName, step, err)
+	}
+}
