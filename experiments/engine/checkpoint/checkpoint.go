@@ -24,8 +24,10 @@
 // On disk a checkpoint is <run dir>/checkpoint.bin, written atomically, with
 // a header (magic, step, length) and a SHA-256 checksum, so that a torn or
 // corrupt file is detected. Each save first moves the previous checkpoint to
-// checkpoint.prev.bin; a corrupt checkpoint.bin is reported in the run's log
-// and the previous one is used instead, or none (the run starts over).
+// checkpoint.prev.bin when it is good (a corrupt one is overwritten, keeping
+// the good checkpoint.prev.bin); a corrupt checkpoint.bin is reported in the
+// run's log and the previous one is used instead, or none (the run starts
+// over).
 package checkpoint
 
 import (
